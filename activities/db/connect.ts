@@ -1,0 +1,38 @@
+// Connection aliases are resolved here, in the worker, from its environment: secrets never enter Temporal.
+import { Client } from 'pg';
+import { configError } from '../errors';
+
+export function aliasEnvVar(alias: string): string {
+  return `CUTOVER_DB_${alias.toUpperCase()}`;
+}
+
+export function resolveAlias(alias: string): string {
+  const name = aliasEnvVar(alias);
+  const url = process.env[name];
+  if (!url) throw configError(`connection alias "${alias}" is not configured: set ${name} in the worker's environment`);
+  return url;
+}
+
+export async function connect(url: string, appName = 'cutover'): Promise<Client> {
+  const client = new Client({ connectionString: url, application_name: appName });
+  await client.connect();
+  return client;
+}
+
+export async function withClient<T>(alias: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = await connect(resolveAlias(alias), `cutover:${alias}`);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Quote an identifier that was validated against the catalog. */
+export function ident(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+export function qualified(schema: string, table: string): string {
+  return `${ident(schema)}.${ident(table)}`;
+}

@@ -1,0 +1,44 @@
+// The `cutover` schema in the target: run registry, manifest, id map, erasure log, evidence.
+import type { Client } from 'pg';
+
+const DDL = `
+CREATE SCHEMA IF NOT EXISTS cutover;
+CREATE TABLE IF NOT EXISTS cutover.run (
+  run_key text PRIMARY KEY, plan_id text NOT NULL, workflow_id text NOT NULL, run_id text NOT NULL,
+  plan_hash text NOT NULL, status text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(),
+  published_at timestamptz, finished_at timestamptz, publish_result jsonb);
+CREATE TABLE IF NOT EXISTS cutover.manifest (
+  run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text,
+  PRIMARY KEY (run_key, table_name, key));
+CREATE TABLE IF NOT EXISTS cutover.id_map (
+  run_key text NOT NULL, table_name text NOT NULL, old_key jsonb NOT NULL, new_key jsonb NOT NULL,
+  PRIMARY KEY (run_key, table_name, old_key));
+CREATE TABLE IF NOT EXISTS cutover.erasure_log (
+  run_key text NOT NULL, subject jsonb NOT NULL, table_name text NOT NULL, rows integer NOT NULL,
+  action text NOT NULL, at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS cutover.evidence (
+  run_key text PRIMARY KEY, plan_id text NOT NULL, plan_hash text NOT NULL, pack jsonb NOT NULL,
+  written_at timestamptz NOT NULL DEFAULT now());
+`;
+
+export async function ensureControlSchema(client: Client): Promise<void> {
+  // Serialised so two runs starting together don't race on CREATE … IF NOT EXISTS.
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('cutover.control-schema'))");
+    await client.query(DDL);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK');
+    throw e;
+  }
+}
+
+export function stagingSchema(runKey: string): string {
+  return `cutover_stage_${runKey}`;
+}
+
+/** Staging table for plan table #index; the index keeps names unique within 63 bytes. */
+export function stagingTable(index: number, name: string): string {
+  return `t${index}_${name.replace(/^public\./, '').replace(/\./g, '_')}`.slice(0, 63);
+}

@@ -1,0 +1,34 @@
+// Streaming COPY from a source query into a target table: bounded memory (backpressure through pipeline).
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Client } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { ident } from './connect';
+
+export async function copyQuery(
+  source: Client,
+  selectSql: string,
+  target: Client,
+  destTable: string, // already quoted
+  columns: string[],
+  onProgress?: (rows: number) => void,
+): Promise<number> {
+  const out = source.query(copyTo(`COPY (${selectSql}) TO STDOUT`));
+  const into = target.query(copyFrom(`COPY ${destTable} (${columns.map(ident).join(', ')}) FROM STDIN`));
+  let rows = 0;
+  let lastReport = 0;
+  // In COPY text format a raw newline only ever ends a row (embedded ones are escaped as \n).
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
+      if (onProgress && rows - lastReport >= 10000) {
+        lastReport = rows;
+        onProgress(rows);
+      }
+      done(null, chunk);
+    },
+  });
+  await pipeline(out, counter, into);
+  onProgress?.(rows);
+  return Number((into as unknown as { rowCount?: number }).rowCount ?? rows);
+}

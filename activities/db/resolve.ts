@@ -1,0 +1,131 @@
+// Check a plan against both catalogs and order its tables by FK dependency. Pure given the catalogs.
+import type { Plan } from '../../plan/schema';
+import type { Catalog, Column, ForeignKey, Table } from './catalog';
+import { qualifyName } from './catalog';
+
+export interface ResolvedTable {
+  index: number; // position in plan.tables, for messages
+  name: string; // schema.table
+  source: Table;
+  target: Table;
+  key: string[];
+  keyDeclared: boolean; // a primary key / unique index backs the key on the source
+  columns: Column[]; // target columns copied (present in both, not generated)
+  follow: ForeignKey[]; // source FKs the selection follows
+  spec: Plan['tables'][number];
+}
+
+export interface Resolved {
+  tables: ResolvedTable[]; // FK order: parents first
+  warnings: string[];
+}
+
+export interface ResolveIssue {
+  path: string;
+  message: string;
+}
+
+export class ResolveError extends Error {
+  constructor(public readonly issues: ResolveIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
+    this.name = 'PlanError';
+  }
+}
+
+const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
+
+export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resolved {
+  const issues: ResolveIssue[] = [];
+  const warnings: string[] = [];
+  const tables: ResolvedTable[] = [];
+  const inPlan = new Set(plan.tables.map((t) => qualifyName(t.table)));
+
+  plan.tables.forEach((spec, index) => {
+    const at = `tables[${index}]`;
+    const name = qualifyName(spec.table);
+    const src = source.get(name);
+    const tgt = target.get(name);
+    if (!src) issues.push({ path: `${at}.table`, message: `unknown table "${name}" in source (${plan.source})` });
+    if (!tgt) issues.push({ path: `${at}.table`, message: `unknown table "${name}" in target (${plan.target})` });
+    if (!src || !tgt) return;
+
+    const srcCols = new Map(src.columns.map((c) => [c.name, c]));
+    const columns = tgt.columns.filter((c) => !c.generated && srcCols.has(c.name) && !srcCols.get(c.name)!.generated);
+    for (const c of tgt.columns) {
+      if (!c.generated && !srcCols.has(c.name) && c.notNull && !c.hasDefault) {
+        issues.push({ path: `${at}.table`, message: `target column ${name}.${c.name} is NOT NULL without default and does not exist in source` });
+      }
+    }
+    for (const c of src.columns) {
+      if (!c.generated && !tgt.columns.some((t) => t.name === c.name)) {
+        warnings.push(`${name}.${c.name} exists only in source: its values are left behind`);
+      }
+      const t = tgt.columns.find((x) => x.name === c.name);
+      if (t && !t.generated && t.type !== c.type) warnings.push(`${name}.${c.name} is ${c.type} in source but ${t.type} in target: values are converted`);
+    }
+
+    const key = spec.key ?? src.primaryKey ?? [];
+    if (key.length === 0) {
+      issues.push({ path: `${at}.key`, message: `table ${name} has no primary key in source: name a unique key` });
+    }
+    key.forEach((k, i) => {
+      if (!srcCols.has(k)) issues.push({ path: `${at}.key[${i}]`, message: `unknown column "${k}" in ${name} (source)` });
+      else if (!columns.some((c) => c.name === k)) issues.push({ path: `${at}.key[${i}]`, message: `key column "${k}" is not copied to ${name} (target)` });
+    });
+    const keyDeclared = src.uniqueKeys.some((u) => sameSet(u, key));
+
+    const select = spec.select as Record<string, unknown>;
+    const where = (select.where as { column: string }[] | undefined) ?? [];
+    where.forEach((w, i) => {
+      if (!srcCols.has(w.column)) issues.push({ path: `${at}.select.where[${i}].column`, message: `unknown column "${w.column}" in ${name} (source)` });
+    });
+    const follow: ForeignKey[] = [];
+    ((select.follow as string[] | undefined) ?? []).forEach((col, i) => {
+      const p = `${at}.select.follow[${i}]`;
+      if (!srcCols.has(col)) return void issues.push({ path: p, message: `unknown column "${col}" in ${name} (source)` });
+      const fk = src.foreignKeys.find((f) => f.columns.includes(col));
+      if (!fk) return void issues.push({ path: p, message: `column "${col}" of ${name} has no foreign key to follow` });
+      if (!inPlan.has(fk.refTable)) return void issues.push({ path: p, message: `"${col}" references ${fk.refTable}, which is not in the plan: add it to tables` });
+      if (!follow.includes(fk)) follow.push(fk);
+    });
+    if (select.referenced) {
+      const children = [...inPlan].filter((n) => source.get(n)?.foreignKeys.some((f) => f.refTable === name && n !== name));
+      if (children.length === 0) warnings.push(`${name} selects referenced rows but no table of the plan references it: nothing moves`);
+    }
+
+    tables.push({ index, name, source: src, target: tgt, key, keyDeclared, columns, follow, spec });
+  });
+
+  if (issues.length > 0) throw new ResolveError(issues);
+  return { tables: orderByForeignKeys(tables), warnings };
+}
+
+/** Parents before children (Kahn), using FKs of both catalogs between plan tables; self-references don't order. */
+export function orderByForeignKeys(tables: ResolvedTable[]): ResolvedTable[] {
+  const names = new Set(tables.map((t) => t.name));
+  const parents = new Map<string, Set<string>>();
+  for (const t of tables) {
+    const ps = new Set<string>();
+    for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) {
+      if (fk.refTable !== t.name && names.has(fk.refTable)) ps.add(fk.refTable);
+    }
+    parents.set(t.name, ps);
+  }
+  const ordered: ResolvedTable[] = [];
+  const done = new Set<string>();
+  let pending = [...tables];
+  while (pending.length > 0) {
+    const ready = pending.filter((t) => [...parents.get(t.name)!].every((p) => done.has(p)));
+    if (ready.length === 0) {
+      const cycle = pending.map((t) => `tables[${t.index}] ${t.name}`).join(', ');
+      throw new ResolveError([{ path: 'tables', message: `foreign-key cycle between ${cycle}: not supported yet` }]);
+    }
+    ready.sort((a, b) => a.index - b.index);
+    for (const t of ready) {
+      ordered.push(t);
+      done.add(t.name);
+    }
+    pending = pending.filter((t) => !done.has(t.name));
+  }
+  return ordered;
+}

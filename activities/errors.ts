@@ -1,0 +1,18 @@
+// Error types the step-runner treats as final (no activity retry): the run pauses instead.
+import { ApplicationFailure } from '@temporalio/common';
+
+export const NON_RETRYABLE = ['PlanError', 'ConfigError', 'ConflictError', 'ValidationError'] as const;
+export type NonRetryableType = (typeof NON_RETRYABLE)[number];
+
+function fail(type: NonRetryableType, message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
+}
+
+/** The plan does not fit the catalog (unknown table/column, key not unique, …). */
+export const planError = (message: string, details?: unknown) => fail('PlanError', message, details);
+/** The worker is missing configuration (a connection alias). */
+export const configError = (message: string) => fail('ConfigError', message);
+/** Production already holds rows the plan would write (ids: keep collisions). */
+export const conflictError = (message: string, details?: unknown) => fail('ConflictError', message, details);
+/** Published data does not reconcile. */
+export const validationError = (message: string, details?: unknown) => fail('ValidationError', message, details);

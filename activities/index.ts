@@ -1,0 +1,6 @@
+// Every activity the worker registers: one file per migration step.
+export { preflight } from './preflight';
+export { stage } from './stage';
+export { publish } from './publish';
+export { validate } from './validate';
+export { finalize } from './finalize';

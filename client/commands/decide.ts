@@ -1,0 +1,90 @@
+// `cutover approve|reject|resume`: sent as Updates so a refusal comes back at once (exit 1, reason on stderr).
+import type { UpdateDefinition } from '@temporalio/client';
+import { approveUpdate, rejectUpdate, resumeUpdate } from '../../workflows/api';
+import type { ApproveInput, RejectInput, ResumeInput, UpdateResult } from '../../workflows/api';
+import { failed } from '../errors';
+import { parseAction, parseGate, requireText, resolveActor, toWorkflowId } from '../options';
+import type { CommandContext } from './context';
+import { printJson } from './context';
+
+export interface ApproveOptions {
+  gate?: string;
+  as?: string;
+  comment?: string;
+  planHash?: string;
+  json?: boolean;
+}
+export interface RejectOptions {
+  gate?: string;
+  as?: string;
+  reason?: string;
+  json?: boolean;
+}
+export interface ResumeOptions {
+  action?: string;
+  as?: string;
+  reason?: string;
+  from?: string;
+  json?: boolean;
+}
+
+/** Local validation first (exit 2), so nothing malformed ever reaches the workflow. */
+export function approveInput(opts: ApproveOptions, env: Record<string, string | undefined>): ApproveInput {
+  const input: ApproveInput = { gate: parseGate(opts.gate), approver: resolveActor(opts.as, env) };
+  if (opts.comment !== undefined) input.comment = requireText('--comment', opts.comment);
+  if (opts.planHash !== undefined) input.planHash = requireText('--plan-hash', opts.planHash);
+  return input;
+}
+
+export function rejectInput(opts: RejectOptions, env: Record<string, string | undefined>): RejectInput {
+  return { gate: parseGate(opts.gate), approver: resolveActor(opts.as, env), reason: requireText('--reason', opts.reason) };
+}
+
+export function resumeInput(opts: ResumeOptions, env: Record<string, string | undefined>): ResumeInput {
+  const input: ResumeInput = { action: parseAction(opts.action), by: resolveActor(opts.as, env), reason: requireText('--reason', opts.reason) };
+  if (opts.from !== undefined) input.fromStep = requireText('--from', opts.from);
+  return input;
+}
+
+async function send<I>(
+  ctx: CommandContext,
+  id: string,
+  update: UpdateDefinition<UpdateResult, [I]>,
+  input: I,
+  verb: string,
+  json: boolean | undefined,
+): Promise<void> {
+  const workflowId = toWorkflowId(id);
+  const client = await ctx.temporal.client();
+  const handle = client.workflow.getHandle(workflowId);
+  let result: UpdateResult;
+  try {
+    result = await handle.executeUpdate(update, { args: [input] });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'WorkflowUpdateFailedError') {
+      const reason = (err as { cause?: Error }).cause?.message || err.message;
+      throw failed(`${verb} refused: ${reason}`, [`${workflowId}: ${verb} refused: ${reason}`]);
+    }
+    throw err;
+  }
+  if (json) printJson(ctx.io, { workflowId, ...result });
+  else ctx.io.out(`${workflowId}: ${verb} accepted — status ${result.status}, gate ${result.gate ?? '-'}`);
+}
+
+export async function approve(ctx: CommandContext, id: string, opts: ApproveOptions): Promise<void> {
+  const input = approveInput(opts, ctx.env);
+  toWorkflowId(id);
+  await send(ctx, id, approveUpdate, input, `approve (gate ${input.gate})`, opts.json);
+}
+
+export async function reject(ctx: CommandContext, id: string, opts: RejectOptions): Promise<void> {
+  const input = rejectInput(opts, ctx.env);
+  toWorkflowId(id);
+  await send(ctx, id, rejectUpdate, input, `reject (gate ${input.gate})`, opts.json);
+}
+
+export async function resume(ctx: CommandContext, id: string, opts: ResumeOptions): Promise<void> {
+  const input = resumeInput(opts, ctx.env);
+  toWorkflowId(id);
+  await send(ctx, id, resumeUpdate, input, `resume (${input.action})`, opts.json);
+}

@@ -1,0 +1,69 @@
+// `cutover plan check|schema|hash`: offline plan validation (and the preflight dry run with --connect).
+import { workflowIdFor } from '../../workflows/api';
+import type { DryRunReport } from '../../activities/types';
+import { loadPlanFile } from '../../plan/load';
+import { planHash } from '../../plan/canonical';
+import { planJsonSchema } from '../../plan/json-schema';
+import type { Plan } from '../../plan/schema';
+import { badInput, failed, planFileError } from '../errors';
+import { formatDryRun } from '../format/dryrun';
+import { formatPlanSummary } from '../format/plan';
+import type { CommandContext } from './context';
+import { printJson } from './context';
+
+/** Load and validate a plan file; any problem is bad input (exit 2) naming file, line and path. */
+export function loadPlan(file: string): Plan {
+  try {
+    return loadPlanFile(file);
+  } catch (err) {
+    throw planFileError(file, err);
+  }
+}
+
+/** Failure types of preflight that mean "the plan (or its configuration) is wrong", not "something broke". */
+const BAD_INPUT_FAILURES = new Set(['PlanError', 'ConfigError']);
+
+function preflightError(file: string, err: unknown): Error {
+  if (!(err instanceof Error)) return failed(`dry run failed: ${String(err)}`);
+  const type = (err as { type?: unknown }).type;
+  if (typeof type === 'string' && BAD_INPUT_FAILURES.has(type)) {
+    return badInput(`${file}: ${err.message}`, [`${file}: ${type}: ${err.message}`]);
+  }
+  if (Array.isArray((err as { issues?: unknown }).issues)) return planFileError(file, err);
+  return failed(`dry run failed: ${err.message}`);
+}
+
+export interface PlanCheckOptions {
+  connect?: boolean;
+  json?: boolean;
+}
+
+export async function planCheck(ctx: CommandContext, file: string, opts: PlanCheckOptions): Promise<void> {
+  const plan = loadPlan(file);
+  const hash = planHash(plan);
+  const tables = plan.tables.map((t) => t.table);
+  let dryRun: DryRunReport | undefined;
+  if (opts.connect) {
+    const { preflight } = await import('../../activities/preflight');
+    try {
+      dryRun = await preflight({ plan, runKey: 'dryrun', workflowId: workflowIdFor(plan.id), runId: 'dryrun' });
+    } catch (err) {
+      throw preflightError(file, err);
+    }
+  }
+  if (opts.json) {
+    printJson(ctx.io, { ok: true, file, id: plan.id, strategy: plan.strategy, hash, tables, ...(dryRun ? { dryRun } : {}) });
+    return;
+  }
+  ctx.io.out(formatPlanSummary(plan, hash, file));
+  if (dryRun) ctx.io.out(`\n${formatDryRun(dryRun)}`);
+  ctx.io.out('ok');
+}
+
+export function planSchema(ctx: CommandContext): void {
+  printJson(ctx.io, planJsonSchema());
+}
+
+export function planHashCommand(ctx: CommandContext, file: string): void {
+  ctx.io.out(planHash(loadPlan(file)));
+}

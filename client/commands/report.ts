@@ -1,0 +1,50 @@
+// `cutover report <id> [--format md|json|html] [--out FILE]`
+import { writeFileSync } from 'node:fs';
+import { reportQuery } from '../../workflows/api';
+import type { EvidencePack } from '../../workflows/api';
+import { failed } from '../errors';
+import { formatReportHtml } from '../format/report-html';
+import { formatReportMarkdown } from '../format/report-md';
+import { parseReportFormat, toWorkflowId } from '../options';
+import type { ReportFormat } from '../options';
+import type { CommandContext } from './context';
+import { queryError } from './context';
+
+export interface ReportOptions {
+  format?: string;
+  out?: string;
+}
+
+export function renderReport(pack: EvidencePack, format: ReportFormat): string {
+  switch (format) {
+    case 'md':
+      return formatReportMarkdown(pack);
+    case 'html':
+      return formatReportHtml(pack);
+    case 'json':
+      return `${JSON.stringify(pack, null, 2)}\n`;
+  }
+}
+
+export async function report(ctx: CommandContext, id: string, opts: ReportOptions): Promise<void> {
+  const format = parseReportFormat(opts.format ?? 'md');
+  const workflowId = toWorkflowId(id);
+  const client = await ctx.temporal.client();
+  const pack: EvidencePack = await client.workflow
+    .getHandle(workflowId)
+    .query(reportQuery)
+    .catch((err: unknown) => {
+      throw queryError(err, workflowId);
+    });
+  const text = renderReport(pack, format);
+  if (!opts.out) {
+    ctx.io.out(text.replace(/\n$/, ''));
+    return;
+  }
+  try {
+    writeFileSync(opts.out, text);
+  } catch (err) {
+    throw failed(`cannot write ${opts.out}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  ctx.io.err(`wrote ${format} report of ${workflowId} to ${opts.out}`);
+}

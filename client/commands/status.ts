@@ -1,0 +1,67 @@
+// `cutover status <id> [--watch] [--json]`
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { statusQuery } from '../../workflows/api';
+import type { StatusView } from '../../workflows/api';
+import { EXIT_FAILED, EXIT_OK } from '../errors';
+import { formatStatus, progressFromHeartbeat } from '../format/status';
+import type { LiveProgress } from '../format/status';
+import { isTerminal, toWorkflowId } from '../options';
+import type { CommandContext } from './context';
+import { printJson, queryError, sleep } from './context';
+
+export interface StatusOptions {
+  watch?: boolean;
+  json?: boolean;
+  intervalMs?: number;
+}
+
+/** Progress reported by the run's pending activities through their heartbeats. */
+export async function liveProgress(client: Client, handle: WorkflowHandle): Promise<LiveProgress[]> {
+  const desc = await handle.describe();
+  const out: LiveProgress[] = [];
+  for (const pa of desc.raw.pendingActivities ?? []) {
+    const payloads = pa.heartbeatDetails?.payloads;
+    if (!payloads?.length) continue;
+    try {
+      const details = await decodeArrayFromPayloads(client.options.loadedDataConverter, payloads);
+      out.push(...progressFromHeartbeat(details.length === 1 ? details[0] : details, pa.activityType?.name ?? undefined));
+    } catch {
+      // undecodable details are not progress
+    }
+  }
+  return out;
+}
+
+export async function status(ctx: CommandContext, id: string, opts: StatusOptions): Promise<void> {
+  const workflowId = toWorkflowId(id);
+  const client = await ctx.temporal.client();
+  const handle = client.workflow.getHandle(workflowId);
+  const query = (): Promise<StatusView> =>
+    handle.query(statusQuery).catch((err: unknown) => {
+      throw queryError(err, workflowId);
+    });
+  if (!opts.watch) {
+    const view = await query();
+    if (opts.json) printJson(ctx.io, view);
+    else ctx.io.out(formatStatus(view, { workflowId }));
+    return;
+  }
+  const interval = opts.intervalMs ?? 2000;
+  for (;;) {
+    const view = await query();
+    const terminal = isTerminal(view.status);
+    if (opts.json) {
+      ctx.io.out(JSON.stringify(view));
+    } else {
+      const live = terminal ? [] : await liveProgress(client, handle).catch(() => []);
+      const frame = `${formatStatus(view, { workflowId, live })}\n\n${terminal ? 'finished' : `refreshing every ${interval / 1000}s — Ctrl-C to stop`} (${new Date().toISOString()})`;
+      ctx.io.out(ctx.io.isTTY ? `\x1b[2J\x1b[H${frame}` : `${frame}\n`);
+    }
+    if (terminal) {
+      ctx.exitCode = view.status === 'completed' ? EXIT_OK : EXIT_FAILED;
+      return;
+    }
+    await sleep(interval);
+  }
+}

@@ -1,0 +1,19 @@
+// `cutover worker`: runs a worker on task queue `cutover` until SIGINT/SIGTERM.
+import { TASK_QUEUE } from '../../workflows/api';
+import { TemporalUnreachableError } from '../errors';
+import type { CommandContext } from './context';
+
+export async function worker(ctx: CommandContext): Promise<void> {
+  const { address, namespace } = ctx.temporal.settings;
+  ctx.io.err(`cutover worker: connecting to Temporal at ${address} (namespace ${namespace}), task queue ${TASK_QUEUE}; Ctrl-C to stop`);
+  const { runWorker } = await import('../../worker/run');
+  try {
+    await runWorker();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof Error && (err.name === 'TransportError' || /connect|unavailable|transport/i.test(message))) {
+      throw new TemporalUnreachableError(address, namespace, message);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,29 @@
+// The dry-run report (preflight) as a terminal table.
+import type { DryRunReport } from '../../activities/types';
+import { formatReasons, renderTable } from './table';
+
+export const DRY_RUN_HEADERS = ['order', 'table', 'ids', 'select', 'in scope', 'to move', 'left behind', 'collisions'];
+
+export function dryRunRows(report: DryRunReport): (string | number)[][] {
+  return [...report.tables]
+    .sort((a, b) => a.order - b.order)
+    .map((t) => [t.order, t.table, t.ids, t.select, t.inScope, t.toMove, formatReasons(t.leftBehind), t.collisions]);
+}
+
+export function formatDryRun(report: DryRunReport): string {
+  const lines = [
+    `dry run of plan ${report.planId} (${report.source} → ${report.target})`,
+    `plan hash: ${report.planHash}`,
+    `at:        ${report.at}`,
+    '',
+    renderTable(DRY_RUN_HEADERS, dryRunRows(report)),
+  ];
+  const totals = report.tables.reduce((acc, t) => ({ inScope: acc.inScope + t.inScope, toMove: acc.toMove + t.toMove }), { inScope: 0, toMove: 0 });
+  lines.push('', `total: ${totals.inScope} rows in scope, ${totals.toMove} to move, ${totals.inScope - totals.toMove} left behind`);
+  if (report.warnings.length) {
+    lines.push('', 'warnings:', ...report.warnings.map((w) => `  - ${w}`));
+  } else {
+    lines.push('warnings: none');
+  }
+  return lines.join('\n');
+}

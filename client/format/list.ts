@@ -1,0 +1,27 @@
+// `cutover list` rows.
+import { renderTable } from './table';
+
+export interface ListRow {
+  workflowId: string;
+  status: string; // CutoverStatus, or the execution status when the attribute is missing
+  phase: string;
+  planId: string;
+  startTime: Date | string;
+  closeTime?: Date | string | null;
+}
+
+const iso = (d: Date | string | null | undefined): string => (d ? (d instanceof Date ? d.toISOString() : d) : '');
+
+export function formatList(rows: ListRow[]): string {
+  if (!rows.length) return 'no cutover workflows found';
+  return renderTable(
+    ['workflow id', 'status', 'phase', 'started', 'closed'],
+    rows.map((r) => [r.workflowId, r.status, r.phase, iso(r.startTime), iso(r.closeTime)]),
+  );
+}
+
+/** Visibility query for `list` (status already validated against STATUSES). */
+export function listQuery(workflowType: string, statusAttribute: string, status?: string): string {
+  const base = `WorkflowType = '${workflowType}'`;
+  return status ? `${base} AND ${statusAttribute} = '${status}'` : base;
+}

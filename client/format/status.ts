@@ -1,0 +1,108 @@
+// The status query (StatusView) for humans, plus live progress decoded from activity heartbeats.
+import type { Approval, GateName, StatusView, TableProgress } from '../../workflows/api';
+import { GATES } from '../../workflows/api';
+import { percent, renderTable } from './table';
+
+/** Live progress of one table as reported by a running activity's heartbeat. */
+export interface LiveProgress {
+  table: string;
+  rowsCopied: number;
+  rowsTotal: number;
+  activity?: string;
+}
+
+function asProgress(value: unknown, activity?: string): LiveProgress | null {
+  if (!value || typeof value !== 'object') return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.table !== 'string') return null;
+  const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : Number(x) || 0);
+  return { table: v.table, rowsCopied: num(v.rowsCopied), rowsTotal: num(v.rowsTotal), ...(activity ? { activity } : {}) };
+}
+
+/**
+ * Heartbeat details are `{table, rowsCopied, rowsTotal}` or an array of them (possibly wrapped in the
+ * heartbeat's argument list). Anything else is ignored.
+ */
+export function progressFromHeartbeat(details: unknown, activity?: string): LiveProgress[] {
+  if (Array.isArray(details)) return details.flatMap((d) => progressFromHeartbeat(d, activity));
+  const p = asProgress(details, activity);
+  return p ? [p] : [];
+}
+
+export function approvalsFor(view: Pick<StatusView, 'approvals'>, gate: GateName): Approval[] {
+  return view.approvals.filter((a) => a.gate === gate);
+}
+
+/** `plan 2/2 (alice, bob); cutover 0/2` — or just the awaited gate when there is one. */
+export function formatApprovals(view: Pick<StatusView, 'approvals' | 'required' | 'gate'>): string {
+  const gates: readonly GateName[] = view.gate ? [view.gate] : GATES;
+  return gates
+    .map((g) => {
+      const got = approvalsFor(view, g);
+      const who = got.length ? ` (${got.map((a) => a.approver).join(', ')})` : '';
+      return `${g} ${got.length}/${view.required}${who}`;
+    })
+    .join('; ');
+}
+
+export interface StatusFormatOptions {
+  workflowId?: string;
+  live?: LiveProgress[];
+  now?: Date;
+}
+
+function progressTable(progress: Record<string, TableProgress>, live: LiveProgress[]): string | null {
+  const rows = new Map<string, { phase: string; copied: number; total: number; source: string }>();
+  for (const p of Object.values(progress ?? {})) {
+    rows.set(p.table, { phase: p.phase, copied: p.rowsCopied, total: p.rowsTotal, source: 'workflow' });
+  }
+  for (const l of live) {
+    const prev = rows.get(l.table);
+    rows.set(l.table, {
+      phase: prev?.phase ?? l.activity ?? '',
+      copied: l.rowsCopied,
+      total: l.rowsTotal || prev?.total || 0,
+      source: `live${l.activity ? ` (${l.activity})` : ''}`,
+    });
+  }
+  if (!rows.size) return null;
+  return renderTable(
+    ['table', 'phase', 'rows', 'of', 'done', 'source'],
+    [...rows.entries()].map(([table, r]) => [table, r.phase, r.copied, r.total, percent(r.copied, r.total), r.source]),
+  );
+}
+
+export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): string {
+  const id = opts.workflowId ?? `cutover-${view.planId}`;
+  const lines: string[] = [
+    `${id}  (plan ${view.planId}, ${view.strategy})`,
+    `status:       ${view.status}`,
+    `phase:        ${view.phase}`,
+    `gate:         ${view.gate ?? '-'}`,
+    `approvals:    ${formatApprovals(view)}`,
+    `plan hash:    ${view.planHash}`,
+    `initiated by: ${view.initiatedBy}`,
+  ];
+  if (view.decision) {
+    lines.push(`decision:     ${view.decision.action} by ${view.decision.by} at ${view.decision.at}: ${view.decision.reason}`);
+  }
+  if (view.error && (view.status === 'paused' || view.status === 'failed')) {
+    lines.push(`error:        [${view.error.step}] ${view.error.type}: ${view.error.message} (at ${view.error.at})`);
+  }
+  if (view.status === 'paused') {
+    lines.push(`next:         cutover resume ${id} --action retry|skip|rollback|roll-forward|abort --as NAME --reason R`);
+  } else if (view.status === 'awaiting-approval' && view.gate) {
+    lines.push(`next:         cutover approve ${id} --gate ${view.gate} --as NAME   (or: cutover reject … --reason R)`);
+  }
+  if (view.refused.length) {
+    lines.push('', 'refused signals:');
+    lines.push(renderTable(['at', 'signal', 'by', 'reason'], view.refused.map((r) => [r.at, r.signal, r.by, r.reason])));
+  }
+  if (view.steps.length) {
+    lines.push('', 'steps:');
+    lines.push(renderTable(['at', 'step', 'outcome', 'detail'], view.steps.map((s) => [s.at, s.step, s.outcome, s.detail ?? ''])));
+  }
+  const progress = progressTable(view.progress, opts.live ?? []);
+  if (progress) lines.push('', 'progress:', progress);
+  return lines.join('\n');
+}

@@ -1,0 +1,146 @@
+// The `cutover` command line (DESIGN.md §CLI). bin/cutover.js calls run(); exit codes: 0 ok, 1 refused/failed, 2 bad input.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Command } from 'commander';
+import { GATES, RESUME_ACTIONS, STATUSES } from '../workflows/api';
+import { TemporalContext, temporalSettings } from './connection';
+import { describeError, EXIT_OK } from './errors';
+import type { ExitCode } from './errors';
+import { processIo } from './io';
+import type { Io } from './io';
+import type { CommandContext } from './commands/context';
+import { planCheck, planHashCommand, planSchema } from './commands/plan';
+import { start } from './commands/start';
+import { approve, reject, resume } from './commands/decide';
+import { status } from './commands/status';
+import { report } from './commands/report';
+import { list } from './commands/list';
+import { worker } from './commands/worker';
+
+function packageVersion(): string {
+  for (let dir = __dirname, i = 0; i < 4; i++, dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+      } catch {
+        break;
+      }
+    }
+  }
+  return '0.0.0';
+}
+
+const ID_HELP = 'the plan id or the workflow id (cutover-<plan id>)';
+const AS_HELP = 'who you are (default: $USER, then $LOGNAME)';
+
+export function buildProgram(ctx: CommandContext): Command {
+  const program = new Command('cutover');
+  program
+    .description('Move Pilot data into Production as an explicit, evidenced decision (a durable Temporal workflow).')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.io.out(s.replace(/\n$/, '')), writeErr: (s) => ctx.io.err(s.replace(/\n$/, '')) })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      '\nEnvironment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default default), CUTOVER_UI_URL (default http://localhost:8233).\nExit codes: 0 ok, 1 refused/failed, 2 bad input.',
+    );
+
+  const plan = program.command('plan').description('check a plan file, print its JSON schema or its hash');
+  plan
+    .command('check <plan>')
+    .description('validate a plan file offline; with --connect, also run the preflight dry run against the databases')
+    .option('--connect', 'connect to source and target (CUTOVER_DB_<ALIAS>) and print the dry run')
+    .option('--json', 'print JSON')
+    .action((file: string, opts) => planCheck(ctx, file, opts));
+  plan
+    .command('schema')
+    .description('print the JSON schema of plan files')
+    .action(() => planSchema(ctx));
+  plan
+    .command('hash <plan>')
+    .description('print the plan hash (sha256 of canonical JSON) — what approvers approve')
+    .action((file: string) => planHashCommand(ctx, file));
+
+  program
+    .command('start <plan>')
+    .description('validate the plan and start its cutover workflow (workflow id cutover-<plan id>)')
+    .option('--as <name>', AS_HELP)
+    .option('--wait', 'wait until the run ends; exit 0 only if it completed')
+    .option('--json', 'print JSON')
+    .action((file: string, opts) => start(ctx, file, opts));
+
+  program
+    .command('approve <id>')
+    .description(`approve a gate (${ID_HELP})`)
+    .requiredOption('--gate <gate>', `the gate: ${GATES.join(' | ')}`)
+    .option('--as <name>', AS_HELP)
+    .option('--comment <text>', 'a comment kept with the approval')
+    .option('--plan-hash <hash>', 'the plan hash you reviewed (refused if it differs)')
+    .option('--json', 'print JSON')
+    .action((id: string, opts) => approve(ctx, id, opts));
+
+  program
+    .command('reject <id>')
+    .description(`reject a gate, ending the run (${ID_HELP})`)
+    .requiredOption('--gate <gate>', `the gate: ${GATES.join(' | ')}`)
+    .option('--as <name>', AS_HELP)
+    .requiredOption('--reason <text>', 'why')
+    .option('--json', 'print JSON')
+    .action((id: string, opts) => reject(ctx, id, opts));
+
+  program
+    .command('resume <id>')
+    .description(`resume a paused run (${ID_HELP})`)
+    .requiredOption('--action <action>', `what to do: ${RESUME_ACTIONS.join(' | ')}`)
+    .option('--as <name>', AS_HELP)
+    .requiredOption('--reason <text>', 'why (kept in the evidence)')
+    .option('--from <step>', 'the step to re-run from (roll-forward)')
+    .option('--json', 'print JSON')
+    .action((id: string, opts) => resume(ctx, id, opts));
+
+  program
+    .command('status <id>')
+    .description(`show the status of a run (${ID_HELP})`)
+    .option('--watch', 'refresh every 2s until the run ends, with live progress; exit 0 only if it completed')
+    .option('--json', 'print the status JSON')
+    .action((id: string, opts) => status(ctx, id, opts));
+
+  program
+    .command('report <id>')
+    .description(`print the evidence pack (${ID_HELP})`)
+    .option('--format <format>', 'md | json | html', 'md')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action((id: string, opts) => report(ctx, id, opts));
+
+  program
+    .command('list')
+    .description('list cutover runs')
+    .option('--status <status>', `only runs with this status: ${STATUSES.join(' | ')}`)
+    .option('--limit <n>', 'at most this many runs (default 200)')
+    .option('--json', 'print JSON')
+    .action((opts) => list(ctx, opts));
+
+  program
+    .command('worker')
+    .description('run a worker on task queue `cutover` (connection aliases CUTOVER_DB_<ALIAS> from the environment)')
+    .action(() => worker(ctx));
+
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code (never throws). `argv` as in process.argv. */
+export async function run(argv: string[] = process.argv, io: Io = processIo, env: Record<string, string | undefined> = process.env): Promise<ExitCode> {
+  const ctx: CommandContext = { io, env, temporal: new TemporalContext(temporalSettings(env)), exitCode: EXIT_OK };
+  try {
+    await buildProgram(ctx).parseAsync(argv);
+    return ctx.exitCode;
+  } catch (err) {
+    const { exitCode, lines } = describeError(err);
+    for (const line of lines) io.err(line);
+    return exitCode;
+  } finally {
+    await ctx.temporal.close();
+  }
+}

@@ -1,0 +1,25 @@
+// Typed keys for the Keyword search attributes of DESIGN.md §Temporal surface.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributePair } from '@temporalio/common';
+import { SEARCH_ATTRIBUTES } from '../workflows/api';
+
+export const CutoverStatusKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);
+export const CutoverPhaseKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, SearchAttributeType.KEYWORD);
+export const CutoverPlanIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.planId, SearchAttributeType.KEYWORD);
+
+/** The attributes a run starts with (the workflow upserts them as it moves on). */
+export function initialSearchAttributes(planId: string): SearchAttributePair[] {
+  return [
+    { key: CutoverStatusKey, value: 'running' },
+    { key: CutoverPhaseKey, value: 'preflight' },
+    { key: CutoverPlanIdKey, value: planId },
+  ];
+}
+
+/** Shown by `list`: the cutover status, flagged when the execution itself ended otherwise (terminated, timed out…). */
+export function listStatus(cutoverStatus: string | undefined, executionStatus: string): string {
+  const exec = executionStatus.toLowerCase();
+  if (!cutoverStatus) return exec;
+  if (executionStatus === 'RUNNING' || executionStatus === 'COMPLETED' || exec === cutoverStatus) return cutoverStatus;
+  return `${cutoverStatus} (execution ${exec})`;
+}

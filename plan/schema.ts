@@ -1,0 +1,285 @@
+/**
+ * The plan contract (DESIGN.md §Plan) as a zod schema. Pure: imported inside the workflow sandbox.
+ * Every object is strict so a typo is an error, not a silently ignored setting.
+ * Cross-field rules live next to the object they constrain and run even when a sibling field is
+ * invalid (`when: always`), so one check reports every problem at once; they therefore read their
+ * input defensively.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration';
+
+// ---- shared building blocks ------------------------------------------------------------------
+
+/** Refinements that must run even when other fields already failed. */
+const always = { when: () => true };
+
+type Rec = Record<string, unknown>;
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const IDENT = '[A-Za-z_][A-Za-z0-9_$]{0,62}';
+const Column = z.string().regex(new RegExp(`^${IDENT}$`), { error: 'must be a column name (letters, digits, _; at most 63)' });
+const TableName = z
+  .string()
+  .regex(new RegExp(`^(${IDENT}\\.)?${IDENT}$`), { error: 'must be a table name like customer or public.customer' });
+const Alias = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
+const Slug = z.string().regex(/^[a-z0-9-]+$/);
+const Person = z.string().regex(/^\S(.*\S)?$/, { error: 'must be a non-empty name without surrounding spaces' });
+
+const Duration = z
+  .string()
+  .regex(DURATION_PATTERN, { error: 'must be a duration like 72h, 30m, 90s or 500ms' })
+  .superRefine((s, ctx) => {
+    if (!DURATION_PATTERN.test(s)) return;
+    let ms: number;
+    try {
+      ms = parseDuration(s);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is too large' });
+      return;
+    }
+    if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
+  });
+
+// ---- conditions ------------------------------------------------------------------------------
+
+export const CONDITION_OPS = [
+  'eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'notIn', 'like', 'notLike', 'isNull', 'notNull',
+] as const;
+export type ConditionOp = (typeof CONDITION_OPS)[number];
+export type Scalar = string | number | boolean;
+export interface Condition {
+  column: string;
+  op: ConditionOp;
+  /** Absent for isNull/notNull; a non-empty list for in/notIn; a string for like/notLike. */
+  value?: Scalar | Scalar[];
+}
+
+const isScalar = (v: unknown): v is Scalar =>
+  typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+const NO_VALUE_OPS: ReadonlySet<string> = new Set(['isNull', 'notNull']);
+const LIST_OPS: ReadonlySet<string> = new Set(['in', 'notIn']);
+const STRING_OPS: ReadonlySet<string> = new Set(['like', 'notLike']);
+
+/** `value` depends on `op`, so it is typed here rather than by a union (whose errors read badly). */
+function checkConditionValue(c: unknown, ctx: z.RefinementCtx): void {
+  if (!isRec(c) || typeof c.op !== 'string' || !(CONDITION_OPS as readonly string[]).includes(c.op)) return;
+  const { op, value } = c;
+  const at = (message: string, ...path: Array<string | number>) =>
+    ctx.addIssue({ code: 'custom', message, path: ['value', ...path] });
+  if (NO_VALUE_OPS.has(op)) {
+    if (value !== undefined) at(`not allowed with op ${op} (remove value)`);
+    return;
+  }
+  if (value === undefined) return at(`required with op ${op}`);
+  if (value === null) return at('must not be null (use op isNull or notNull)');
+  if (LIST_OPS.has(op)) {
+    if (!Array.isArray(value)) return at(`must be a list of values with op ${op}`);
+    if (value.length === 0) return at(`must be a non-empty list with op ${op}`);
+    value.forEach((v, i) => {
+      if (!isScalar(v)) at('must be a string, number or boolean', i);
+    });
+    return;
+  }
+  if (Array.isArray(value)) return at(`must be a single value with op ${op} (use in/notIn for lists)`);
+  if (STRING_OPS.has(op)) {
+    if (typeof value !== 'string') at(`must be a string pattern with op ${op}`);
+    return;
+  }
+  if (!isScalar(value)) at('must be a string, number or boolean');
+}
+
+export const ConditionSchema = z
+  .strictObject({
+    column: Column,
+    op: z.enum(CONDITION_OPS),
+    value: z
+      .unknown()
+      .optional()
+      .meta({ description: 'string, number or boolean; a non-empty list for in/notIn; absent for isNull/notNull' }),
+  })
+  .superRefine(checkConditionValue, always)
+  .transform((c) => c as Condition);
+
+const Conditions = z.array(ConditionSchema).min(1);
+
+// ---- select ----------------------------------------------------------------------------------
+
+export type Select =
+  | { all: true }
+  | { where: Condition[] }
+  | { follow: string[]; where?: Condition[] }
+  | { referenced: true };
+
+const SELECT_FORMS = '{all: true}, {where: [...]}, {follow: [...], where?: [...]} or {referenced: true}';
+
+/** One flat object plus this rule reads better in errors than a union of four objects. */
+function checkSelectForm(s: unknown, ctx: z.RefinementCtx): void {
+  if (!isRec(s)) return;
+  const used = ['all', 'where', 'follow', 'referenced'].filter((k) => s[k] !== undefined);
+  const ok = used.length === 1 || (used.length === 2 && used[0] === 'where' && used[1] === 'follow');
+  if (ok) return;
+  const what = used.length === 0 ? 'is empty' : `cannot combine ${used.join(' and ')}`;
+  ctx.addIssue({ code: 'custom', message: `${what}; use exactly one of ${SELECT_FORMS}` });
+}
+
+export const SelectSchema = z
+  .strictObject({
+    all: z.literal(true).optional(),
+    where: Conditions.optional(),
+    follow: z.array(Column).min(1).optional(),
+    referenced: z.literal(true).optional(),
+  })
+  .superRefine(checkSelectForm, always)
+  .transform((s) => s as Select);
+
+// ---- tables ----------------------------------------------------------------------------------
+
+export const ID_MODES = ['keep', 'new', 'match'] as const;
+
+function checkMatch(t: unknown, ctx: z.RefinementCtx): void {
+  if (!isRec(t) || !(ID_MODES as readonly unknown[]).includes(t.ids ?? 'keep')) return;
+  const ids = t.ids ?? 'keep';
+  if (ids === 'match' && t.match === undefined)
+    ctx.addIssue({ code: 'custom', path: ['match'], message: 'required when ids is match (the natural key columns)' });
+  if (ids !== 'match' && t.match !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['match'], message: `only allowed when ids is match (ids is ${String(ids)})` });
+}
+
+export const TableSpecSchema = z
+  .strictObject({
+    table: TableName,
+    key: z.array(Column).min(1).optional(),
+    select: SelectSchema.default(() => ({ referenced: true as const })),
+    ids: z.enum(ID_MODES).default('keep'),
+    match: z.array(Column).min(1).optional(),
+  })
+  .superRefine(checkMatch, always);
+export type TableSpec = z.infer<typeof TableSpecSchema>;
+
+// ---- approvals -------------------------------------------------------------------------------
+
+function checkApprovals(a: unknown, ctx: z.RefinementCtx): void {
+  if (!isRec(a) || !Array.isArray(a.approvers)) return;
+  const seen = new Set<unknown>();
+  a.approvers.forEach((name, i) => {
+    if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `duplicate approver ${JSON.stringify(name)}` });
+    seen.add(name);
+  });
+  const n = seen.size;
+  if (n > 0 && typeof a.required === 'number' && a.required > n)
+    ctx.addIssue({ code: 'custom', path: ['required'], message: `must be at most ${n} (the number of approvers)` });
+}
+
+export const ApprovalsSchema = z
+  .strictObject({
+    approvers: z.array(Person).min(1),
+    required: z.number().int().min(1),
+    /** The initiator cannot approve their own migration. */
+    separationOfDuties: z.boolean().default(true),
+    timeout: Duration.default('72h'),
+  })
+  .superRefine(checkApprovals, always);
+
+// ---- the rest of the plan --------------------------------------------------------------------
+
+export const BackupSchema = z.strictObject({
+  store: z.string().regex(/^(s3:\/\/[^/\s]+(\/\S*)?|file:\/\/\/\S*)$/, {
+    error: 'must be a URL like s3://bucket/prefix or file:///absolute/dir',
+  }),
+  scope: z.enum(['touched-tables', 'full']).default('touched-tables'),
+});
+
+const AnonymizeValue = z.union([z.null(), z.string(), z.number(), z.boolean()], {
+  error: 'must be null, a string, a number or a boolean',
+});
+
+export const ErasureSchema = z.strictObject({
+  registers: z
+    .array(z.strictObject({ db: z.enum(['source', 'target']), table: TableName, subject: Column }))
+    .min(1),
+  /** Tables listed here are anonymized instead of deleted (the default action). */
+  anonymize: z
+    .array(
+      z.strictObject({
+        table: TableName,
+        columns: z
+          .record(Column, AnonymizeValue)
+          .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one column' }),
+      }),
+    )
+    .optional(),
+});
+
+export const STRATEGIES = ['selective', 'clean-start', 'adopt'] as const;
+export const TRANSFORM_FNS = ['trim', 'lower', 'upper', 'nullIfEmpty', 'sha256'] as const;
+
+/** Unqualified names resolve to `public` on PostgreSQL's default search_path. */
+const qualified = (t: string) => (t.includes('.') ? t : `public.${t}`);
+
+function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
+  if (!isRec(p)) return;
+  const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+  if (p.strategy === 'adopt' && p.adoptFrom === undefined) issue(['adoptFrom'], 'required when strategy is adopt');
+  if (p.adoptFrom !== undefined && typeof p.strategy === 'string' && p.strategy !== 'adopt' && (STRATEGIES as readonly string[]).includes(p.strategy))
+    issue(['adoptFrom'], `only allowed when strategy is adopt (strategy is ${p.strategy})`);
+
+  if (typeof p.source === 'string' && p.source === p.target) issue(['target'], 'must differ from source');
+
+  if (Array.isArray(p.tables)) {
+    if (p.strategy === 'selective' && p.tables.length === 0)
+      issue(['tables'], 'must list at least one table when strategy is selective');
+    const first = new Map<string, number>();
+    p.tables.forEach((t, i) => {
+      if (!isRec(t) || typeof t.table !== 'string') return;
+      const name = qualified(t.table);
+      const prev = first.get(name);
+      if (prev !== undefined) issue(['tables', i, 'table'], `duplicate table "${t.table}" (already listed at tables[${prev}])`);
+      else first.set(name, i);
+    });
+  }
+
+  for (const key of ['consent', 'erasure'] as const) {
+    if (p[key] !== undefined && p.subjects === undefined) issue([key], 'requires subjects (the table and key that identify people)');
+  }
+
+  if (Array.isArray(p.accessChecks)) {
+    const names = new Set<unknown>();
+    p.accessChecks.forEach((c, i) => {
+      if (!isRec(c) || typeof c.name !== 'string') return;
+      if (names.has(c.name)) issue(['accessChecks', i, 'name'], `duplicate access check name "${c.name}"`);
+      names.add(c.name);
+    });
+  }
+}
+
+export const PlanSchema = z
+  .strictObject({
+    version: z.literal(1),
+    id: z.string().regex(/^[a-z0-9-]{3,63}$/),
+    strategy: z.enum(STRATEGIES),
+    /** Connection aliases: the worker resolves them from CUTOVER_DB_<ALIAS> — never URLs here. */
+    source: Alias,
+    target: Alias,
+    backup: BackupSchema.optional(),
+    approvals: ApprovalsSchema,
+    rehearsal: z.strictObject({ mode: z.enum(['scratch', 'skip']) }).optional(),
+    adoptFrom: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
+    /** Our extension: how many tables are staged at once. */
+    parallelism: z.number().int().min(1).max(16).default(2),
+    /** May be omitted for clean-start/adopt; selective needs at least one (checkPlan). */
+    tables: z.array(TableSpecSchema).default(() => []),
+    subjects: z.strictObject({ table: TableName, key: Column }).optional(),
+    consent: z.strictObject({ table: TableName, subject: Column, granted: Conditions }).optional(),
+    testData: z.array(z.strictObject({ table: TableName, where: Conditions, reason: Slug })).optional(),
+    erasure: ErasureSchema.optional(),
+    transforms: z.array(z.strictObject({ table: TableName, column: Column, fn: z.enum(TRANSFORM_FNS) })).optional(),
+    accessChecks: z
+      .array(z.strictObject({ name: Slug, sql: z.string().regex(/\S/, { error: 'must not be empty' }) }))
+      .optional(),
+  })
+  .superRefine(checkPlan, always);
+
+export type Plan = z.infer<typeof PlanSchema>;
+/** What a user may write (defaults not yet applied). */
+export type PlanInput = z.input<typeof PlanSchema>;

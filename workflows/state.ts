@@ -1,0 +1,90 @@
+// The run's state as the workflow holds it, and the views queries return. Deterministic: time comes
+// from the workflow clock (Date in the sandbox is workflow time).
+import type { Plan } from '../plan/schema';
+import type { DryRunReport, PublishResult, StageResult, ValidateResult } from '../activities/types';
+import type {
+  Approval, EvidencePack, GateName, Refusal, RunStatus, StatusView, StepError, StepRecord, TableProgress,
+} from './api';
+
+export class RunState {
+  status: RunStatus = 'running';
+  phase = 'preflight';
+  gate: GateName | null = null;
+  approvals: Approval[] = [];
+  rejection: { gate: GateName; approver: string; reason: string; at: string } | null = null;
+  refused: Refusal[] = [];
+  error: StepError | null = null;
+  progress: Record<string, TableProgress> = {};
+  steps: StepRecord[] = [];
+  dryRun: DryRunReport | null = null;
+  stage: StageResult | null = null;
+  publish: PublishResult | null = null;
+  validation: ValidateResult | null = null;
+  decision: StatusView['decision'] | null = null;
+  finishedAt: string | null = null;
+  readonly startedAt = now();
+
+  constructor(
+    readonly plan: Plan,
+    readonly planHash: string,
+    readonly initiatedBy: string,
+    readonly ids: { workflowId: string; runId: string; runKey: string },
+  ) {}
+
+  record(step: string, outcome: StepRecord['outcome'], detail?: string): void {
+    this.steps.push(detail === undefined ? { step, outcome, at: now() } : { step, outcome, at: now(), detail });
+  }
+
+  approvalsFor(gate: GateName): Approval[] {
+    return this.approvals.filter((a) => a.gate === gate);
+  }
+
+  statusView(): StatusView {
+    const view: StatusView = {
+      planId: this.plan.id,
+      strategy: this.plan.strategy,
+      status: this.status,
+      phase: this.phase,
+      gate: this.gate,
+      approvals: this.approvals,
+      required: this.plan.approvals.required,
+      refused: this.refused,
+      error: this.error,
+      progress: this.progress,
+      planHash: this.planHash,
+      initiatedBy: this.initiatedBy,
+      runKey: this.ids.runKey,
+      steps: this.steps,
+    };
+    if (this.decision) view.decision = this.decision;
+    return view;
+  }
+
+  evidence(): EvidencePack {
+    return {
+      planId: this.plan.id,
+      planHash: this.planHash,
+      strategy: this.plan.strategy,
+      status: this.status,
+      initiatedBy: this.initiatedBy,
+      workflowId: this.ids.workflowId,
+      runId: this.ids.runId,
+      runKey: this.ids.runKey,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+      plan: this.plan,
+      approvals: this.approvals,
+      refused: this.refused,
+      steps: this.steps,
+      dryRun: this.dryRun,
+      stage: this.stage,
+      publish: this.publish,
+      validation: this.validation,
+      decision: this.decision,
+    };
+  }
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}
