@@ -1,6 +1,7 @@
 // The migration workflow end to end on a real Temporal dev server and real PostgreSQL.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, statusQuery, type StatusView } from '../workflows/api';
@@ -40,6 +41,13 @@ const count = async (url: string, sql: string) => Number((await rows<{ n: string
 /** Content of a row set, order-independent, computed by the test itself. */
 const content = async (url: string, sql: string) =>
   (await rows<{ c: string }>(url, `SELECT coalesce(string_agg(r::text, '|' ORDER BY r::text), '') AS c FROM (${sql}) r`))[0].c;
+
+/** `CUTOVER_RECORD_HISTORIES=1 npx jest test/workflow` refreshes the histories the replay test replays. */
+async function record(handle: Awaited<ReturnType<typeof startRun>>, name: string) {
+  if (!process.env.CUTOVER_RECORD_HISTORIES) return;
+  const history = await handle.fetchHistory();
+  writeFileSync(path.join(__dirname, 'histories', `${name}.json`), historyToJSON(history));
+}
 
 async function approveBoth(handle: Awaited<ReturnType<typeof startRun>>, gate: 'plan' | 'cutover') {
   await waitFor(handle, atGate(gate));
@@ -101,10 +109,7 @@ test('happy path: gates, refusals, and production holds exactly the selected row
   expect(report.dryRun?.tables.find((t) => t.table === 'public.events')?.inScope).toBe(await count(pilot, EXPECTED.events));
   expect(report.approvals.map((a) => `${a.gate}:${a.approver}`)).toEqual(['plan:bob', 'plan:carol', 'cutover:bob', 'cutover:carol']);
 
-  if (process.env.CUTOVER_RECORD_HISTORIES) {
-    const history = await handle.fetchHistory();
-    writeFileSync(path.join(__dirname, 'histories', 'happy-path.json'), JSON.stringify(history, null, 1));
-  }
+  await record(handle, 'happy-path');
 });
 
 test('reject at the plan gate ends the run as rejected with nothing written', async () => {
@@ -116,6 +121,7 @@ test('reject at the plan gate ends the run as rejected with nothing written', as
   expect(result.steps.some((s) => s.outcome === 'rejected' && s.detail?.includes('wrong tenant'))).toBe(true);
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2);
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).toBe(0);
+  await record(handle, 'reject');
 });
 
 test('a gate that times out ends the run as expired with nothing written', async () => {
@@ -126,6 +132,7 @@ test('a gate that times out ends the run as expired with nothing written', async
   expect(result.gate).toBeNull();
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2);
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).toBe(0);
+  await record(handle, 'expire');
 });
 
 async function runIntoConflict(id: string) {
@@ -161,6 +168,7 @@ test('a failing step pauses the run; resume retry after the fix completes it', a
   expect(result.status).toBe('completed');
   expect(result.steps.filter((s) => s.step === 'publish').map((s) => s.outcome)).toEqual(['started', 'failed', 'retried', 'started', 'completed']);
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(pilot, EXPECTED.accounts)));
+  await record(handle, 'pause-retry');
 });
 
 test('abort ends a paused run as aborted, staging dropped, production unchanged', async () => {
@@ -173,6 +181,7 @@ test('abort ends a paused run as aborted, staging dropped, production unchanged'
   expect(await rows(prod, 'SELECT count(*) FROM users')).toEqual(before);
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover_stage_%'")).toBe(0);
   expect(await count(prod, `SELECT 1 FROM cutover.run WHERE run_key = '${result.runKey}' AND status = 'aborted'`)).toBe(1);
+  await record(handle, 'abort');
 });
 
 test('a missing connection alias pauses the run with its name; retry after configuring it', async () => {
