@@ -2,7 +2,8 @@
 import type { EvidencePack } from '../workflows/api';
 import type { StepInput } from './types';
 import { ident, withClient } from './db/connect';
-import { ensureControlSchema, stagingSchema } from './db/control-schema';
+import { ensureControlSchema } from './db/control-schema';
+import { stagingSchema } from './db/staging';
 
 export interface FinalizeInput extends StepInput {
   pack: EvidencePack;

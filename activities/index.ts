@@ -1,6 +1,7 @@
 // Every activity the worker registers: one file per migration step.
 export { preflight } from './preflight';
 export { stage } from './stage';
+export { cleanup } from './cleanup';
 export { publish } from './publish';
 export { validate } from './validate';
 export { finalize } from './finalize';

@@ -1,13 +1,19 @@
-// Step 1, preflight: the dry run. Checks the plan against both catalogs and counts what is in scope.
+// Step 1, preflight: the dry run. Checks the plan against both catalogs and counts, per table and
+// reason, what will move, merge and stay behind.
 import type { Client } from 'pg';
 import { planHash } from '../plan/canonical';
 import type { DryRunReport, StepInput, TableDryRun } from './types';
-import { copyQuery } from './db/copy';
+import { Cleanup, danglingReferences } from './db/cleanup-rules';
 import { ident, qualified } from './db/connect';
 import { asPlanError, openContext } from './db/context';
-import type { ResolvedTable } from './db/resolve';
+import { DRY_MANIFEST_DDL } from './db/control-schema';
+import { keyEquals } from './db/keys';
+import { buildMap, createMap, isMapped } from './db/remap';
+import type { Resolved, ResolvedTable } from './db/resolve';
 import { ResolveError, type ResolveIssue } from './db/resolve';
-import { bindParams, Selection } from './db/selection';
+import { copyRegisters, copyTable, createStagingTables, type CopyPlan } from './db/stage-copy';
+import { dryNames, type StagingNames } from './db/staging';
+import { planError } from './errors';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const { plan } = input;
@@ -16,33 +22,7 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
     const { source, target, resolved } = ctx;
     await checkValues(source, resolved.tables);
     await checkKeysUnique(source, resolved.tables);
-    const tables: TableDryRun[] = [];
-    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await target.query('BEGIN');
-    try {
-      for (const [order, t] of resolved.tables.entries()) {
-        const sel = new Selection(resolved);
-        const sql = sel.rowsSql(t, t.key);
-        await bindParams(source, sel.params);
-        const total = await count(source, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`);
-        const inScope = await count(source, sql);
-        const collisions = t.spec.ids === 'keep' ? await countCollisions(source, sql, target, t) : 0;
-        tables.push({
-          table: t.name,
-          order,
-          ids: t.spec.ids,
-          select: describeSelect(t.spec.select as Record<string, unknown>),
-          total,
-          inScope,
-          toMove: inScope,
-          leftBehind: {},
-          collisions,
-        });
-      }
-    } finally {
-      await source.query('ROLLBACK');
-      await target.query('ROLLBACK');
-    }
+    const tables = await dryRun(source, target, resolved);
     const warnings = [...resolved.warnings];
     for (const t of tables) {
       if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
@@ -64,21 +44,76 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
   }
 }
 
-async function count(client: Client, sql: string): Promise<number> {
-  const r = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${sql}) s`);
+/**
+ * The dry run runs the real selection and cleanup code on the columns that decide them, into
+ * session temp tables inside a transaction that is rolled back: its counts are the run's counts,
+ * and it leaves nothing behind.
+ */
+async function dryRun(source: Client, target: Client, resolved: Resolved): Promise<TableDryRun[]> {
+  const names = dryNames();
+  const copyPlan: CopyPlan = { resolved, names, temp: true, columnsFor: (t) => decidingColumns(t, resolved) };
+  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  await target.query('BEGIN');
+  try {
+    await target.query(DRY_MANIFEST_DDL);
+    await createStagingTables(target, copyPlan);
+    const lane = { src: source, tgt: target };
+    const staged = new Map<string, { total: number; inScope: number }>();
+    for (const t of resolved.tables) {
+      const total = await count(source, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`);
+      staged.set(t.name, { total, inScope: await copyTable(lane, copyPlan, t, () => undefined) });
+    }
+    await copyRegisters(lane, copyPlan);
+    const leftBehind = await new Cleanup(target, resolved, names, 'dryrun').run({ transforms: false });
+    const dangling = await danglingReferences(target, resolved, names);
+    if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
+    const out: TableDryRun[] = [];
+    for (const [order, t] of resolved.tables.entries()) {
+      let merged = 0;
+      if (isMapped(t)) {
+        await createMap(target, t, names, true);
+        merged = (await buildMap(target, t, resolved, names, false)).merged;
+      }
+      const { total, inScope } = staged.get(t.name)!;
+      const gone = Object.values(leftBehind[t.name] ?? {}).reduce((a, b) => a + b, 0);
+      out.push({
+        table: t.name,
+        order,
+        ids: t.spec.ids,
+        select: describeSelect(t.spec.select as Record<string, unknown>),
+        total,
+        inScope,
+        toMove: inScope - gone - merged,
+        merged,
+        leftBehind: leftBehind[t.name] ?? {},
+        collisions: t.spec.ids === 'keep' ? await countCollisions(target, names, t) : 0,
+      });
+    }
+    return out;
+  } finally {
+    await source.query('ROLLBACK');
+    await target.query('ROLLBACK');
+  }
+}
+
+/** Columns that decide selection, cleanup and matching: keys, FKs, rule and match columns. */
+function decidingColumns(t: ResolvedTable, r: Resolved) {
+  const want = new Set<string>([...t.key, ...(t.spec.match ?? [])]);
+  for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) fk.columns.forEach((c) => want.add(c));
+  for (const rule of r.rules.testData.filter((x) => x.table.name === t.name)) rule.where.forEach((w) => want.add(w.column));
+  if (r.rules.subjects?.table.name === t.name) want.add(r.rules.subjects.key);
+  return t.columns.filter((c) => want.has(c.name));
+}
+
+async function countCollisions(target: Client, names: StagingNames, t: ResolvedTable): Promise<number> {
+  const r = await target.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM ${names.data(t.index, t.name)} s JOIN ${qualified(t.target.schema, t.target.name)} p ON ${keyEquals('s', 'p', t.key)}`,
+  );
   return Number(r.rows[0].n);
 }
 
-/** Selected keys go to a temp table on the target (streamed), then meet the production table there. */
-async function countCollisions(source: Client, keySql: string, target: Client, t: ResolvedTable): Promise<number> {
-  const tmp = ident(`cutover_keys_${t.index}`);
-  const cols = t.key.map((k) => `${ident(k)} ${t.target.columns.find((c) => c.name === k)!.type}`).join(', ');
-  await target.query(`CREATE TEMP TABLE ${tmp} (${cols}) ON COMMIT DROP`);
-  await copyQuery(source, keySql, target, tmp, t.key);
-  const on = t.key.map((k) => `k.${ident(k)} = p.${ident(k)}`).join(' AND ');
-  const r = await target.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM ${tmp} k JOIN ${qualified(t.target.schema, t.target.name)} p ON ${on}`,
-  );
+async function count(client: Client, sql: string): Promise<number> {
+  const r = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${sql}) s`);
   return Number(r.rows[0].n);
 }
 

@@ -1,13 +1,15 @@
-// Step 8, publish: insert the staged rows into production in FK order, in ONE transaction.
-// Production triggers and constraints stay in force: a row production would refuse is refused here.
+// Step 8, remap + publish: build the id maps, rewrite foreign keys through them and insert the
+// staged rows into production in FK order, in ONE transaction (all or nothing). Production
+// triggers and constraints stay in force: a row production would refuse is refused here.
 import type { Client } from 'pg';
 import type { PublishResult, StepInput } from './types';
-import { checksum } from './db/checksum';
+import { checksum, columnsOf } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { openContext } from './db/context';
-import { stagingSchema, stagingTable } from './db/control-schema';
 import { keyEquals, keyJson, keyList } from './db/keys';
-import type { ResolvedTable } from './db/resolve';
+import { buildMap, createMap, isMapped, mappedRows } from './db/remap';
+import type { Resolved, ResolvedTable } from './db/resolve';
+import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
 
 const MAX_LISTED = 20;
@@ -23,27 +25,30 @@ export async function publish(input: StepInput): Promise<PublishResult> {
     );
     if (prior.rows.length > 0) return prior.rows[0].r;
 
-    const schema = stagingSchema(input.runKey);
+    const names = runNames(input.runKey);
     await target.query('BEGIN');
     try {
-      const conflicts = await findConflicts(target, schema, resolved.tables);
+      const maps: Record<string, { merged: number; moved: number }> = {};
+      for (const t of resolved.tables.filter(isMapped)) {
+        await createMap(target, t, names, false);
+        maps[t.name] = await buildMap(target, t, resolved, names, true);
+      }
+      const conflicts = await findConflicts(target, resolved, names);
       if (conflicts.length > 0) {
-        throw conflictError(`ids: keep would overwrite existing production rows, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
+        throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
       }
       const result: PublishResult = { tables: [] };
       for (const t of resolved.tables) {
         const prod = qualified(t.target.schema, t.target.name);
-        const stg = qualified(schema, stagingTable(t.index, t.name));
-        const preExistingChecksum = await checksum(target, `${prod} p`, 'p', t.target.columns.map((c) => c.name));
+        const preExistingChecksum = await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
+        const rows = mappedRows(t, resolved, names);
         const cols = t.columns.map((c) => ident(c.name)).join(', ');
+        const values = t.columns.map((c) => rows.exprs.get(c.name)!).join(', ');
         const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
-        const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${cols} FROM ${stg}`);
-        await target.query(
-          `INSERT INTO cutover.manifest (run_key, table_name, key, outcome) SELECT $1, $2, ${keyJson('s', t.key)}, 'moved' FROM ${stg} s`,
-          [input.runKey, t.name],
-        );
+        const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
+        await writeManifest(target, input.runKey, t, names);
         await advanceSequences(target, t);
-        result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, preExistingChecksum });
+        result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, preExistingChecksum });
       }
       await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
         input.runKey,
@@ -60,16 +65,34 @@ export async function publish(input: StepInput): Promise<PublishResult> {
   }
 }
 
-async function findConflicts(target: Client, schema: string, tables: ResolvedTable[]) {
-  const out: { table: string; keys: string[]; more: boolean }[] = [];
-  for (const t of tables.filter((x) => x.spec.ids === 'keep')) {
-    const r = await target.query<{ k: unknown[] }>(
-      `SELECT jsonb_build_array(${keyList('s', t.key)}) AS k FROM ${qualified(schema, stagingTable(t.index, t.name))} s
-        JOIN ${qualified(t.target.schema, t.target.name)} p ON ${keyEquals('s', 'p', t.key)} LIMIT ${MAX_LISTED + 1}`,
+/** One manifest row per staged row (moved or merged); the id map persisted per run. */
+async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<void> {
+  if (!isMapped(t)) {
+    await db.query(
+      `INSERT INTO cutover.manifest (run_key, table_name, key, outcome) SELECT $1, $2, ${keyJson('s', t.key)}, 'moved' FROM ${names.data(t.index, t.name)} s`,
+      [runKey, t.name],
     );
-    if (r.rows.length > 0) {
-      const keys = r.rows.slice(0, MAX_LISTED).map((row) => `(${t.key.join(', ')})=(${row.k.join(', ')})`);
-      out.push({ table: t.name, keys, more: r.rows.length > MAX_LISTED });
+    return;
+  }
+  const o = `jsonb_build_array(${t.key.map((_, i) => `m.o${i}`).join(', ')})`;
+  const n = `jsonb_build_array(${t.key.map((_, i) => `m.n${i}`).join(', ')})`;
+  await db.query(`INSERT INTO cutover.manifest (run_key, table_name, key, outcome) SELECT $1, $2, ${o}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
+  await db.query(`INSERT INTO cutover.id_map (run_key, table_name, old_key, new_key, outcome) SELECT $1, $2, ${o}, ${n}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
+}
+
+/** Keys about to be inserted that production already holds (ids: keep, or match without a sequence). */
+async function findConflicts(target: Client, r: Resolved, names: StagingNames) {
+  const out: { table: string; keys: string[]; more: boolean }[] = [];
+  for (const t of r.tables) {
+    const prod = qualified(t.target.schema, t.target.name);
+    const sql = isMapped(t)
+      ? `SELECT jsonb_build_array(${t.key.map((_, i) => `m.n${i}`).join(', ')}) AS k FROM ${names.map(t.index)} m
+           JOIN ${prod} p ON ${t.key.map((k, i) => `p.${ident(k)} = m.n${i}`).join(' AND ')} WHERE m.outcome = 'moved'`
+      : `SELECT jsonb_build_array(${keyList('s', t.key)}) AS k FROM ${names.data(t.index, t.name)} s JOIN ${prod} p ON ${keyEquals('s', 'p', t.key)}`;
+    const res = await target.query<{ k: unknown[] }>(`${sql} LIMIT ${MAX_LISTED + 1}`);
+    if (res.rows.length > 0) {
+      const keys = res.rows.slice(0, MAX_LISTED).map((row) => `(${t.key.join(', ')})=(${row.k.join(', ')})`);
+      out.push({ table: t.name, keys, more: res.rows.length > MAX_LISTED });
     }
   }
   return out;

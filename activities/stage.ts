@@ -1,86 +1,107 @@
-// Step 6, stage: one consistent snapshot of the Pilot, selected rows streamed with COPY into unlogged
-// staging tables on the target. A retry restages everything from a new snapshot: snapshots never mix.
+// Step 6, stage: the selected Pilot rows, read in ONE exported snapshot, streamed with COPY into
+// unlogged staging tables on the target, tables in parallel lanes. Heartbeats carry per-table
+// progress; a retry in the same worker rejoins the held snapshot and keeps the tables already
+// staged. A retry that cannot rejoin restages everything from a new snapshot: snapshots never mix.
 import { Context } from '@temporalio/activity';
 import type { Client } from 'pg';
 import type { TableProgress } from '../workflows/api';
 import type { StageResult, StepInput } from './types';
-import { ident, qualified, connect, resolveAlias } from './db/connect';
+import { connect, ident, resolveAlias } from './db/connect';
 import { openContext } from './db/context';
-import { ensureControlSchema, stagingSchema, stagingTable } from './db/control-schema';
-import { copyQuery } from './db/copy';
-import type { ResolvedTable } from './db/resolve';
-import { bindParams, Selection } from './db/selection';
+import { ensureControlSchema } from './db/control-schema';
 import { recordRun } from './db/run-registry';
+import { holdSnapshot, joinSnapshot, releaseSnapshot } from './db/snapshot-holder';
+import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
+import { runNames } from './db/staging';
+import { failAfterRowsForTests } from './db/fault';
 
 export interface StageInput extends StepInput {
   expectedRows?: Record<string, number>; // from the dry run, for progress
 }
 
+interface Beat extends TableProgress {
+  snapshot: string;
+}
+
 export async function stage(input: StageInput): Promise<StageResult> {
   const { plan, runKey } = input;
+  const info = Context.current().info;
   const ctx = await openContext(plan);
   const extra: Client[] = [];
   try {
-    const { source, target, resolved } = ctx;
+    const { target, resolved } = ctx;
+    const names = runNames(runKey);
+    const copyPlan: CopyPlan = { resolved, names, temp: false, columnsFor: (t) => t.columns };
     await ensureControlSchema(target);
     await recordRun(target, input, 'staging');
-    const schema = stagingSchema(runKey);
-    await target.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`);
-    await target.query(`CREATE SCHEMA ${ident(schema)}`);
-    for (const t of resolved.tables) {
-      const cols = t.columns.map((c) => `${ident(c.name)} ${c.type}`).join(', ');
-      await target.query(`CREATE UNLOGGED TABLE ${qualified(schema, stagingTable(t.index, t.name))} (${cols})`);
+
+    const { snapshot, fresh } = await holdSnapshot(runKey, resolveAlias(plan.source));
+    const previous = (info.heartbeatDetails as Beat[] | undefined) ?? [];
+    const rejoined = !fresh && previous.length > 0 && previous.every((b) => b.snapshot === snapshot);
+    const done = new Set(rejoined ? previous.filter((b) => b.phase === 'staged').map((b) => b.table) : []);
+    const restaged = info.attempt > 1 && fresh ? 'the previous attempt\'s snapshot could not be rejoined: restaged every table from a new snapshot' : null;
+    if (!rejoined) {
+      await target.query(`DROP SCHEMA IF EXISTS ${ident(names.schema)} CASCADE`);
+      await target.query(`CREATE SCHEMA ${ident(names.schema)}`);
+      await createStagingTables(target, copyPlan);
     }
 
-    await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const snapshot = (await source.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
-
-    // Worker lanes: each a source connection in the same snapshot and a target connection.
-    const lanes = Math.max(1, Math.min(plan.parallelism ?? 2, resolved.tables.length));
-    const pairs: { src: Client; tgt: Client }[] = [{ src: source, tgt: target }];
-    for (let i = 1; i < lanes; i++) {
+    const lanes: Lane[] = [];
+    const width = Math.max(1, Math.min(plan.parallelism ?? 2, resolved.tables.length));
+    for (let i = 0; i < width; i++) {
       const src = await connect(resolveAlias(plan.source), `cutover:${plan.id}:source`);
       extra.push(src);
-      await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      if (!/^[0-9A-F-]+$/i.test(snapshot)) throw new Error(`unexpected snapshot id ${snapshot}`);
-      await src.query(`SET TRANSACTION SNAPSHOT '${snapshot}'`);
-      const tgt = await connect(resolveAlias(plan.target), `cutover:${plan.id}:target`);
-      extra.push(tgt);
-      pairs.push({ src, tgt });
+      await joinSnapshot(src, snapshot);
+      const tgt = i === 0 ? target : await connect(resolveAlias(plan.target), `cutover:${plan.id}:target`);
+      if (i > 0) extra.push(tgt);
+      lanes.push({ src, tgt });
     }
 
-    const progress: Record<string, TableProgress> = {};
+    const progress = new Map<string, Beat>();
     for (const t of resolved.tables) {
-      progress[t.name] = { table: t.name, rowsCopied: 0, rowsTotal: input.expectedRows?.[t.name] ?? 0, phase: 'waiting' };
+      const before = previous.find((b) => b.table === t.name);
+      progress.set(t.name, done.has(t.name) && before
+        ? before
+        : { table: t.name, rowsCopied: 0, rowsTotal: input.expectedRows?.[t.name] ?? 0, phase: 'waiting', snapshot });
     }
-    const beat = () => Context.current().heartbeat(Object.values(progress));
-    const queue = [...resolved.tables];
-    const results: { table: string; rows: number }[] = [];
-    const copyOne = async (lane: { src: Client; tgt: Client }, t: ResolvedTable) => {
-      progress[t.name].phase = 'copying';
-      beat();
-      const sel = new Selection(resolved);
-      const sql = sel.rowsSql(t);
-      // set_config is transaction-local: bind inside a savepoint-free, already open snapshot transaction.
-      await bindParams(lane.src, sel.params);
-      const rows = await copyQuery(lane.src, sql, lane.tgt, qualified(schema, stagingTable(t.index, t.name)), t.columns.map((c) => c.name), (n) => {
-        progress[t.name].rowsCopied = n;
-        beat();
-      });
-      progress[t.name] = { ...progress[t.name], rowsCopied: rows, phase: 'staged' };
-      beat();
-      results.push({ table: t.name, rows });
+    let lastBeat = 0;
+    const beat = (force = false) => {
+      if (!force && Date.now() - lastBeat < 1000) return;
+      lastBeat = Date.now();
+      Context.current().heartbeat([...progress.values()]);
     };
+    beat(true);
+
+    const queue = resolved.tables.filter((t) => !done.has(t.name));
+    const failAfter = failAfterRowsForTests(info.attempt);
     await Promise.all(
-      pairs.map(async (lane) => {
-        for (let t = queue.shift(); t; t = queue.shift()) await copyOne(lane, t);
+      lanes.map(async (lane) => {
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          const p = progress.get(t.name)!;
+          p.phase = 'copying';
+          beat(true);
+          const rows = await copyTable(lane, copyPlan, t, (n) => {
+            failAfter(t!.name, n);
+            p.rowsCopied = n;
+            beat();
+          });
+          Object.assign(p, { rowsCopied: rows, rowsTotal: Math.max(p.rowsTotal, rows), phase: 'staged' });
+          beat(true);
+        }
       }),
     );
-    for (const p of pairs) await p.src.query('COMMIT');
+    const registers = await copyRegisters(lanes[0], copyPlan);
     await recordRun(target, input, 'staged');
-    const order = resolved.tables.map((t) => t.name);
-    results.sort((a, b) => order.indexOf(a.table) - order.indexOf(b.table));
-    return { schema, snapshot, tables: results };
+    await releaseSnapshot(runKey); // cleanup and publish read only the target
+    return {
+      schema: names.schema,
+      snapshot,
+      tables: resolved.tables.map((t) => ({ table: t.name, rows: progress.get(t.name)!.rowsCopied })),
+      registers,
+      attempt: info.attempt,
+      resumedTables: [...done],
+      restaged,
+    };
   } finally {
     await Promise.allSettled(extra.map((c) => c.end()));
     await ctx.close();

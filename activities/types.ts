@@ -15,7 +15,8 @@ export interface TableDryRun {
   select: string; // human description of the selection
   total: number; // rows in the Pilot table
   inScope: number; // rows the selection picks
-  toMove: number; // rows that will be published (in scope minus left behind)
+  toMove: number; // rows that will be inserted (in scope minus left behind minus merged)
+  merged: number; // rows matched to an existing production row (ids: match)
   leftBehind: Record<string, number>; // reason -> rows
   collisions: number; // for ids: keep, rows whose key already exists in production
 }
@@ -35,10 +36,19 @@ export interface StageResult {
   schema: string;
   snapshot: string | null;
   tables: { table: string; rows: number }[];
+  registers: { consented: number; erased: number };
+  attempt: number;
+  resumedTables: string[]; // staged by an earlier attempt in the same snapshot, kept
+  restaged: string | null; // why a retry started over from a new snapshot
+}
+
+export interface CleanupResult {
+  leftBehind: Record<string, Record<string, number>>; // table -> reason -> rows
+  transforms: string[];
 }
 
 export interface PublishResult {
-  tables: { table: string; inserted: number; preExistingChecksum: string }[];
+  tables: { table: string; inserted: number; merged: number; preExistingChecksum: string }[];
 }
 
 export interface TableValidation {
@@ -47,12 +57,14 @@ export interface TableValidation {
   moved: number;
   merged: number;
   leftBehind: number;
+  leftBehindByReason: Record<string, number>;
   stagingChecksum: string;
   productionChecksum: string;
   preExistingBefore: string;
   preExistingAfter: string;
   ok: boolean;
   problems: string[];
+  differingKeys: string[]; // up to 100, when the content checksums differ
 }
 export interface ValidateResult {
   ok: boolean;

@@ -1,28 +1,30 @@
-// Step 9, validate: reconcile every table exactly, compare content checksums, check that pre-existing
-// production rows are unchanged and that everything published has its parents. Mismatch → pause.
+// Step 9, validate: per table, in scope = moved + merged + left behind exactly (by reason); content
+// checksum of what staging says was published (after remapping) = what production holds; pre-existing
+// production rows unchanged; every published row has its parents. On a mismatch the differing keys
+// are localised by bucketed hashes. Any failure is a ValidationError → the run pauses.
 import type { Client } from 'pg';
-import type { PublishResult, StepInput, TableValidation, ValidateResult } from './types';
-import { checksum } from './db/checksum';
+import type { PublishResult, StageResult, StepInput, TableValidation, ValidateResult } from './types';
+import { checksum, columnsOf } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { openContext } from './db/context';
-import { stagingSchema, stagingTable } from './db/control-schema';
-import { keyEquals } from './db/keys';
-import type { ResolvedTable } from './db/resolve';
+import { localiseDifferences } from './db/diff';
+import { isMapped, mappedRows } from './db/remap';
+import type { Resolved, ResolvedTable } from './db/resolve';
+import { runNames, type StagingNames } from './db/staging';
 import { validationError } from './errors';
 
 export interface ValidateInput extends StepInput {
   publish: PublishResult;
+  stage: StageResult;
 }
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
   const ctx = await openContext(input.plan);
   const { target, resolved } = ctx;
   try {
-    const schema = stagingSchema(input.runKey);
+    const names = runNames(input.runKey);
     const tables: TableValidation[] = [];
-    for (const t of resolved.tables) {
-      tables.push(await validateTable(target, input, schema, t));
-    }
+    for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
     const result = { ok: tables.every((t) => t.ok), tables };
     if (!result.ok) {
       const problems = tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`));
@@ -34,43 +36,59 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
   }
 }
 
-async function validateTable(target: Client, input: ValidateInput, schema: string, t: ResolvedTable): Promise<TableValidation> {
+/** SQL that lists the production keys this run inserted into `t`. */
+export function publishedKeys(t: ResolvedTable, names: StagingNames): string {
+  return isMapped(t)
+    ? `SELECT ${t.key.map((_, i) => `m.n${i}`).join(', ')} FROM ${names.map(t.index)} m WHERE m.outcome = 'moved'`
+    : `SELECT ${t.key.map((k) => `s.${ident(k)}`).join(', ')} FROM ${names.data(t.index, t.name)} s`;
+}
+
+async function validateTable(db: Client, input: ValidateInput, r: Resolved, names: StagingNames, t: ResolvedTable): Promise<TableValidation> {
   const prod = qualified(t.target.schema, t.target.name);
-  const stg = qualified(schema, stagingTable(t.index, t.name));
   const cols = t.columns.map((c) => c.name);
-  const inStaging = `EXISTS (SELECT 1 FROM ${stg} s WHERE ${keyEquals('s', 'p', t.key)})`;
-  const stagingChecksum = await checksum(target, `${stg} p`, 'p', cols);
-  const productionChecksum = await checksum(target, `${prod} p WHERE ${inStaging}`, 'p', cols);
-  const preExistingAfter = await checksum(target, `${prod} p WHERE NOT ${inStaging}`, 'p', t.target.columns.map((c) => c.name));
+  const published = `(${t.key.map((k) => `p.${ident(k)}`).join(', ')}) IN (${publishedKeys(t, names)})`;
+  const rows = mappedRows(t, r, names);
+  const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
+  const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}`;
+  const stagingChecksum = await checksum(db, stagingFrom, stagingExprs);
+  const productionChecksum = await checksum(db, `${prod} p WHERE ${published}`, columnsOf('p', cols));
+  const preExistingAfter = await checksum(db, `${prod} p WHERE NOT ${published}`, columnsOf('p', t.target.columns.map((c) => c.name)));
   const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum ?? '';
 
-  const m = await target.query<{ outcome: string; n: string }>(
-    `SELECT outcome, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND table_name = $2 GROUP BY outcome`,
+  const m = await db.query<{ outcome: string; reason: string | null; n: string }>(
+    `SELECT outcome, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND table_name = $2 GROUP BY outcome, reason`,
     [input.runKey, t.name],
   );
-  const by = (o: string) => Number(m.rows.find((r) => r.outcome === o)?.n ?? 0);
-  const moved = by('moved');
-  const merged = by('merged');
-  const leftBehind = by('left-behind');
-  const staged = Number(stagingChecksum.split(':')[0]);
-  const inScope = staged + leftBehind;
+  const sum = (pred: (x: { outcome: string }) => boolean) => m.rows.filter(pred).reduce((a, x) => a + Number(x.n), 0);
+  const moved = sum((x) => x.outcome === 'moved');
+  const merged = sum((x) => x.outcome === 'merged');
+  const leftBehind = sum((x) => x.outcome === 'left-behind');
+  const leftBehindByReason = Object.fromEntries(m.rows.filter((x) => x.outcome === 'left-behind').map((x) => [x.reason ?? '?', Number(x.n)]));
+  const inScope = input.stage.tables.find((x) => x.table === t.name)?.rows ?? 0;
+  const inserted = input.publish.tables.find((x) => x.table === t.name)?.inserted ?? 0;
 
   const problems: string[] = [];
   if (inScope !== moved + merged + leftBehind) problems.push(`in scope ${inScope} ≠ moved ${moved} + merged ${merged} + left behind ${leftBehind}`);
-  if (stagingChecksum !== productionChecksum) problems.push(`content checksum differs: staging ${stagingChecksum}, production ${productionChecksum}`);
+  if (inserted !== moved) problems.push(`inserted ${inserted} rows but the manifest says ${moved} moved`);
+  let differingKeys: string[] = [];
+  if (stagingChecksum !== productionChecksum) {
+    problems.push(`content checksum differs: staging ${stagingChecksum}, production ${productionChecksum}`);
+    differingKeys = await localiseDifferences(db, t, { from: stagingFrom, exprs: stagingExprs, key: t.key.map((k) => rows.exprs.get(k)!) }, { from: `${prod} p WHERE ${published}`, exprs: columnsOf('p', cols), key: columnsOf('p', t.key) });
+    if (differingKeys.length) problems.push(`differing keys: ${differingKeys.slice(0, 10).join(' ')}${differingKeys.length > 10 ? ' …' : ''}`);
+  }
   if (preExistingBefore !== preExistingAfter) problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
   for (const fk of t.target.foreignKeys) {
     if (!fk.columns.every((c) => cols.includes(c))) continue;
     const [ps, pt] = fk.refTable.split('.');
     const notNull = fk.columns.map((c) => `p.${ident(c)} IS NOT NULL`).join(' AND ');
     const on = fk.columns.map((c, i) => `r.${ident(fk.refColumns[i])} = p.${ident(c)}`).join(' AND ');
-    const r = await target.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${prod} p WHERE ${inStaging} AND ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} r WHERE ${on})`,
+    const res = await db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${prod} p WHERE ${published} AND ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} r WHERE ${on})`,
     );
-    if (Number(r.rows[0].n) > 0) problems.push(`${r.rows[0].n} published row(s) break foreign key ${fk.name}`);
+    if (Number(res.rows[0].n) > 0) problems.push(`${res.rows[0].n} published row(s) break foreign key ${fk.name}`);
   }
   return {
-    table: t.name, inScope, moved, merged, leftBehind, stagingChecksum, productionChecksum, preExistingBefore, preExistingAfter,
-    ok: problems.length === 0, problems,
+    table: t.name, inScope, moved, merged, leftBehind, leftBehindByReason, stagingChecksum, productionChecksum, preExistingBefore, preExistingAfter,
+    ok: problems.length === 0, problems, differingKeys,
   };
 }

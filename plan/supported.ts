@@ -14,12 +14,8 @@ const RULES: ReadonlyArray<Rule> = [
   (p) => when(p.strategy !== 'selective', 'strategy'),
   (p) => when(p.backup !== undefined, 'backup'),
   (p) => when(p.rehearsal?.mode === 'scratch', 'rehearsal.mode'),
-  (p) => p.tables.flatMap((t, i) => when(t.ids !== 'keep', `tables[${i}].ids`)),
-  (p) => when(present(p.subjects), 'subjects'),
-  (p) => when(present(p.consent), 'consent'),
-  (p) => when(present(p.testData), 'testData'),
-  (p) => when(present(p.erasure), 'erasure'),
-  (p) => when(present(p.transforms), 'transforms'),
+  // erasure.registers clean staging (step 7); anonymize belongs to erasure re-application (step 11).
+  (p) => when(present(p.erasure?.anonymize), 'erasure.anonymize'),
   (p) => when(present(p.accessChecks), 'accessChecks'),
 ];
 

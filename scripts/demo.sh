@@ -3,7 +3,7 @@
 #   installs what is missing, starts Temporal (+ checks PostgreSQL), recreates the demo databases,
 #   runs a worker, starts the demo plan as alice, shows that alice cannot approve her own run,
 #   approves both gates as bob and carol, waits for completion and checks Production with psql.
-# Re-runnable: fresh databases every time; an still-open previous run is terminated first.
+# Re-runnable: fresh databases every time; a still-open previous run is terminated first.
 #
 # Env: DEMO_TIMEOUT (seconds per wait, default 600), DEMO_KEEP_WORKER=1 (leave the worker running
 # after the demo so `npx cutover status/report` can query the run), TEMPORAL_PORT, CUTOVER_PG.

@@ -25,6 +25,10 @@ if compgen -G "$CUTOVER_ROOT/test/*.ui.test.ts" >/dev/null; then
   export CUTOVER_CHROMIUM
 fi
 
+# So that the EXIT trap below (stopping Temporal) also runs when the run is interrupted.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 failed=()
 if ! (ensure_build); then failed+=(build); fi
 
@@ -56,9 +60,11 @@ npx --no-install jest --ci "$@"
 jest_rc=$?
 set -e
 
-if [ "${#failed[@]}" -gt 0 ]; then
-  warn "failed before jest: ${failed[*]}"
-  [ "$jest_rc" -eq 0 ] && jest_rc=1
+if [ "$jest_rc" -ne 0 ]; then failed+=("jest (exit $jest_rc)"); fi
+if [ "${#failed[@]}" -eq 0 ]; then
+  log "all checks passed"
+  exit 0
 fi
-if [ "$jest_rc" -eq 0 ]; then log "all checks passed"; else warn "tests failed (exit $jest_rc)"; fi
-exit "$jest_rc"
+warn "FAILED: ${failed[*]}"
+[ "$jest_rc" -ne 0 ] && exit "$jest_rc"
+exit 1

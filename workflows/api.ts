@@ -1,7 +1,7 @@
 // The Temporal surface of cutover (DESIGN.md §Temporal surface, a contract).
 // Pure definitions only: imported by the workflow bundle, the worker and the CLI.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DryRunReport, PublishResult, StageResult, ValidateResult } from '../activities/types';
+import type { CleanupResult, DryRunReport, PublishResult, StageResult, ValidateResult } from '../activities/types';
 
 export const TASK_QUEUE = 'cutover';
 export const WORKFLOW_TYPE = 'cutoverMigration';
@@ -117,6 +117,7 @@ export interface EvidencePack {
   steps: StepRecord[];
   dryRun: DryRunReport | null;
   stage: StageResult | null;
+  cleanup: CleanupResult | null;
   publish: PublishResult | null;
   validation: ValidateResult | null;
   decision: StatusView['decision'] | null;

@@ -49,12 +49,13 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
     if ((await gate(ctl, 'cutover')) !== 'approved') return finish(ctl);
 
     const expectedRows = Object.fromEntries(Object.values(s.progress).map((p) => [p.table, p.rowsTotal]));
-    const staged = await runStep(ctl, 'stage', () => long.stage({ ...step, expectedRows }));
+    const staged = await runStep(ctl, 'stage', () => long.stage({ ...step, expectedRows }), { detail: (v) => v.restaged ?? undefined });
     if (!staged.skipped) {
       s.stage = staged.value;
       for (const t of staged.value.tables) s.progress[t.table] = { table: t.table, rowsCopied: t.rows, rowsTotal: t.rows, phase: 'staged' };
     }
-    s.record('cleanup', 'skipped', 'no testData, consent or erasure rules in the plan');
+    const cleaned = await runStep(ctl, 'cleanup', () => long.cleanup(step));
+    if (!cleaned.skipped) s.cleanup = cleaned.value;
     const published = await runStep(ctl, 'publish', () => long.publish(step));
     if (!published.skipped) {
       s.publish = published.value;
@@ -62,7 +63,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
     }
     await runStep(ctl, 'validate', async () => {
       try {
-        s.validation = await long.validate({ ...step, publish: s.publish ?? { tables: [] } });
+        s.validation = await long.validate({ ...step, publish: s.publish ?? { tables: [] }, stage: s.stage! });
       } catch (e) {
         s.validation = (failureDetails(e) as typeof s.validation) ?? s.validation;
         throw e;

@@ -1,7 +1,7 @@
 // The run's state as the workflow holds it, and the views queries return. Deterministic: time comes
 // from the workflow clock (Date in the sandbox is workflow time).
 import type { Plan } from '../plan/schema';
-import type { DryRunReport, PublishResult, StageResult, ValidateResult } from '../activities/types';
+import type { CleanupResult, DryRunReport, PublishResult, StageResult, ValidateResult } from '../activities/types';
 import type {
   Approval, EvidencePack, GateName, Refusal, RunStatus, StatusView, StepError, StepRecord, TableProgress,
 } from './api';
@@ -18,6 +18,7 @@ export class RunState {
   steps: StepRecord[] = [];
   dryRun: DryRunReport | null = null;
   stage: StageResult | null = null;
+  cleanup: CleanupResult | null = null;
   publish: PublishResult | null = null;
   validation: ValidateResult | null = null;
   decision: StatusView['decision'] | null = null;
@@ -78,6 +79,7 @@ export class RunState {
       steps: this.steps,
       dryRun: this.dryRun,
       stage: this.stage,
+      cleanup: this.cleanup,
       publish: this.publish,
       validation: this.validation,
       decision: this.decision,

@@ -23,7 +23,13 @@ export interface StepControl {
 
 export type StepOutcome<T> = { skipped: false; value: T } | { skipped: true };
 
-export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promise<T>, opts: { skippable?: boolean } = {}): Promise<StepOutcome<T>> {
+export interface StepOptions<T> {
+  skippable?: boolean;
+  /** A note for the step history when the step completes (e.g. why stage restarted). */
+  detail?: (value: T) => string | undefined;
+}
+
+export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promise<T>, opts: StepOptions<T> = {}): Promise<StepOutcome<T>> {
   const s = ctl.state;
   for (;;) {
     s.status = 'running';
@@ -33,7 +39,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
     ctl.publish();
     try {
       const value = await fn();
-      s.record(step, 'completed');
+      s.record(step, 'completed', opts.detail?.(value));
       return { skipped: false, value };
     } catch (err) {
       s.error = describeFailure(step, err);

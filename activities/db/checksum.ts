@@ -3,17 +3,16 @@
 import type { Client } from 'pg';
 import { ident } from './connect';
 
-export function rowHashSql(alias: string, columns: string[]): string {
-  const row = columns.map((c) => `${alias}.${ident(c)}`).join(', ');
-  return `('x' || left(md5(ROW(${row})::text), 16))::bit(64)::bigint::numeric`;
+export const columnsOf = (alias: string, columns: string[]) => columns.map((c) => `${alias}.${ident(c)}`);
+
+export function rowHashSql(exprs: string[]): string {
+  return `('x' || left(md5(ROW(${exprs.join(', ')})::text), 16))::bit(64)::bigint`;
 }
 
-/** `from` is a FROM clause (tables/joins, optional WHERE) where `alias` names the rows to hash. */
-export async function checksum(client: Client, from: string, alias: string, columns: string[]): Promise<string> {
+/** `from` is a FROM clause (tables, joins, optional WHERE); `exprs` the row's values in column order. */
+export async function checksum(client: Client, from: string, exprs: string[]): Promise<string> {
   const r = await client.query<{ n: string; s: string }>(
-    `SELECT count(*)::text AS n, coalesce(sum(${rowHashSql(alias, columns)}), 0)::text AS s FROM ${from}`,
+    `SELECT count(*)::text AS n, coalesce(sum(${rowHashSql(exprs)}::numeric), 0)::text AS s FROM ${from}`,
   );
   return `${r.rows[0].n}:${r.rows[0].s}`;
 }
-
-export const checksumRows = (sum: string): number => Number(sum.split(':')[0]);

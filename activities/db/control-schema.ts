@@ -7,12 +7,13 @@ CREATE TABLE IF NOT EXISTS cutover.run (
   run_key text PRIMARY KEY, plan_id text NOT NULL, workflow_id text NOT NULL, run_id text NOT NULL,
   plan_hash text NOT NULL, status text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(),
   published_at timestamptz, finished_at timestamptz, publish_result jsonb);
+ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS cleanup_result jsonb;
 CREATE TABLE IF NOT EXISTS cutover.manifest (
-  run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text,
-  PRIMARY KEY (run_key, table_name, key));
+  run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text);
+CREATE INDEX IF NOT EXISTS manifest_run ON cutover.manifest (run_key, table_name);
 CREATE TABLE IF NOT EXISTS cutover.id_map (
-  run_key text NOT NULL, table_name text NOT NULL, old_key jsonb NOT NULL, new_key jsonb NOT NULL,
-  PRIMARY KEY (run_key, table_name, old_key));
+  run_key text NOT NULL, table_name text NOT NULL, old_key jsonb NOT NULL, new_key jsonb NOT NULL, outcome text NOT NULL);
+CREATE INDEX IF NOT EXISTS id_map_run ON cutover.id_map (run_key, table_name);
 CREATE TABLE IF NOT EXISTS cutover.erasure_log (
   run_key text NOT NULL, subject jsonb NOT NULL, table_name text NOT NULL, rows integer NOT NULL,
   action text NOT NULL, at timestamptz NOT NULL DEFAULT now());
@@ -34,11 +35,6 @@ export async function ensureControlSchema(client: Client): Promise<void> {
   }
 }
 
-export function stagingSchema(runKey: string): string {
-  return `cutover_stage_${runKey}`;
-}
-
-/** Staging table for plan table #index; the index keeps names unique within 63 bytes. */
-export function stagingTable(index: number, name: string): string {
-  return `t${index}_${name.replace(/^public\./, '').replace(/\./g, '_')}`.slice(0, 63);
-}
+/** Same shape as cutover.manifest, per session: the dry run writes nothing that outlives it. */
+export const DRY_MANIFEST_DDL =
+  'CREATE TEMP TABLE IF NOT EXISTS manifest (run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text)';

@@ -1,4 +1,5 @@
 // Streaming COPY from a source query into a target table: bounded memory (backpressure through pipeline).
+// One COPY is one statement: a failure leaves none of its rows behind.
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
@@ -16,14 +17,14 @@ export async function copyQuery(
   const out = source.query(copyTo(`COPY (${selectSql}) TO STDOUT`));
   const into = target.query(copyFrom(`COPY ${destTable} (${columns.map(ident).join(', ')}) FROM STDIN`));
   let rows = 0;
-  let lastReport = 0;
   // In COPY text format a raw newline only ever ends a row (embedded ones are escaped as \n).
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
-      if (onProgress && rows - lastReport >= 10000) {
-        lastReport = rows;
-        onProgress(rows);
+      try {
+        onProgress?.(rows);
+      } catch (e) {
+        return done(e as Error);
       }
       done(null, chunk);
     },

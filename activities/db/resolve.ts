@@ -2,6 +2,7 @@
 import type { Plan } from '../../plan/schema';
 import type { Catalog, Column, ForeignKey, Table } from './catalog';
 import { qualifyName } from './catalog';
+import { checkIdStrategy, resolveRules, type Rules } from './resolve-rules';
 
 export interface ResolvedTable {
   index: number; // position in plan.tables, for messages
@@ -17,6 +18,7 @@ export interface ResolvedTable {
 
 export interface Resolved {
   tables: ResolvedTable[]; // FK order: parents first
+  rules: Rules;
   warnings: string[];
 }
 
@@ -85,6 +87,7 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       if (!srcCols.has(col)) return void issues.push({ path: p, message: `unknown column "${col}" in ${name} (source)` });
       const fk = src.foreignKeys.find((f) => f.columns.includes(col));
       if (!fk) return void issues.push({ path: p, message: `column "${col}" of ${name} has no foreign key to follow` });
+      if (fk.refTable === name) return void issues.push({ path: p, message: `"${col}" references ${name} itself: follow a parent table; select a self-referencing table with where, all or referenced` });
       if (!inPlan.has(fk.refTable)) return void issues.push({ path: p, message: `"${col}" references ${fk.refTable}, which is not in the plan: add it to tables` });
       if (!follow.includes(fk)) follow.push(fk);
     });
@@ -93,11 +96,14 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       if (children.length === 0) warnings.push(`${name} selects referenced rows but no table of the plan references it: nothing moves`);
     }
 
-    tables.push({ index, name, source: src, target: tgt, key, keyDeclared, columns, follow, spec });
+    const t: ResolvedTable = { index, name, source: src, target: tgt, key, keyDeclared, columns, follow, spec };
+    checkIdStrategy(t, issues);
+    tables.push(t);
   });
 
+  const rules = resolveRules(plan, tables, source, target, issues);
   if (issues.length > 0) throw new ResolveError(issues);
-  return { tables: orderByForeignKeys(tables), warnings };
+  return { tables: orderByForeignKeys(tables), rules, warnings };
 }
 
 /** Parents before children (Kahn), using FKs of both catalogs between plan tables; self-references don't order. */

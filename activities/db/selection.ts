@@ -1,24 +1,16 @@
-// SQL that picks a table's rows in scope on the source. COPY (query) cannot take bind parameters, so
-// values are bound into transaction-local settings (set_config($1,$2,true)) and read back with a cast
-// to the column's type: still never interpolated into SQL text.
-import type { Client } from 'pg';
+// SQL that picks a table's rows in scope on the source: `where`, `follow` (down the FKs from moving
+// parents) and `referenced` (up to the parents that moving rows need). Values go through the Binder.
+import { Binder, conditionSql, type Condition } from './conditions';
 import { ident, qualified } from './connect';
 import type { Resolved, ResolvedTable } from './resolve';
 import { ResolveError } from './resolve';
 
-type Scalar = string | number | boolean;
-interface Condition {
-  column: string;
-  op: string;
-  value?: Scalar | Scalar[] | null;
-}
-
-export class Selection {
-  readonly params: string[] = [];
+export class Selection extends Binder {
   private alias = 0;
   private readonly byName: Map<string, ResolvedTable>;
 
   constructor(private readonly resolved: Resolved) {
+    super();
     this.byName = new Map(resolved.tables.map((t) => [t.name, t]));
   }
 
@@ -33,11 +25,6 @@ export class Selection {
     return `t${this.alias++}`;
   }
 
-  private bind(value: string, cast: string): string {
-    this.params.push(value);
-    return `current_setting('cutover.p${this.params.length}')::${cast}`;
-  }
-
   private predicate(table: ResolvedTable, a: string, stack: string[]): string {
     if (stack.includes(table.name)) {
       const path = [...stack, table.name].join(' → ');
@@ -46,7 +33,8 @@ export class Selection {
     const inner = [...stack, table.name];
     const select = table.spec.select as Record<string, unknown>;
     const parts: string[] = [];
-    for (const w of (select.where as Condition[] | undefined) ?? []) parts.push(this.condition(table, a, w));
+    const typeOf = (c: string) => table.source.columns.find((x) => x.name === c)!.type;
+    for (const w of (select.where as Condition[] | undefined) ?? []) parts.push(conditionSql(this, a, w, typeOf));
     for (const fk of table.follow) {
       const parent = this.byName.get(fk.refTable)!;
       const p = this.nextAlias();
@@ -72,40 +60,5 @@ export class Selection {
     }
     return alternatives.length === 0 ? 'FALSE' : alternatives.join(' OR ');
   }
-
-  private condition(table: ResolvedTable, a: string, w: Condition): string {
-    const col = `${a}.${ident(w.column)}`;
-    const type = table.source.columns.find((c) => c.name === w.column)!.type;
-    const v = w.value;
-    switch (w.op) {
-      case 'isNull':
-        return `${col} IS NULL`;
-      case 'notNull':
-        return `${col} IS NOT NULL`;
-      case 'in':
-        return `${col} = ANY(${this.bindArray(v as Scalar[], type)})`;
-      case 'notIn':
-        return `${col} IS NULL OR NOT (${col} = ANY(${this.bindArray(v as Scalar[], type)}))`;
-      case 'like':
-        return `${col}::text LIKE ${this.bind(String(v), 'text')}`;
-      case 'notLike':
-        return `${col} IS NULL OR ${col}::text NOT LIKE ${this.bind(String(v), 'text')}`;
-      default: {
-        const sqlOp = { eq: '=', ne: 'IS DISTINCT FROM', lt: '<', lte: '<=', gt: '>', gte: '>=' }[w.op];
-        if (!sqlOp) throw new Error(`unknown op ${w.op}`);
-        return `${col} ${sqlOp} ${this.bind(String(v), type)}`;
-      }
-    }
-  }
-
-  private bindArray(values: Scalar[], type: string): string {
-    // A text[] literal built by PostgreSQL itself from JSON, then cast element-wise to the column type.
-    return `ARRAY(SELECT jsonb_array_elements_text(${this.bind(JSON.stringify(values), 'jsonb')})::${type})`;
-  }
 }
 
-/** Bind the selection's values into the current transaction (must be inside BEGIN). */
-export async function bindParams(client: Client, params: string[]): Promise<void> {
-  if (params.length === 0) return;
-  await client.query(`SELECT set_config('cutover.p' || i, v, true) FROM unnest($1::text[]) WITH ORDINALITY AS x(v, i)`, [params]);
-}

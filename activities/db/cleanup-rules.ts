@@ -1,0 +1,139 @@
+// Cleanup in staging, shared by the cleanup step and the dry run: test data, erasure requests and
+// missing consent leave subjects behind, the removal cascades down the FKs (and up to referenced
+// rows nobody needs any more), transforms apply last. Every removed row lands in the manifest.
+import type { Client } from 'pg';
+import { ident, qualified } from './connect';
+import { allConditions, Binder } from './conditions';
+import type { ForeignKey } from './catalog';
+import { keyJson, keyList } from './keys';
+import type { Resolved, ResolvedTable } from './resolve';
+import type { StagingNames } from './staging';
+
+export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
+
+const TRANSFORM: Record<string, (col: string) => string> = {
+  trim: (c) => `btrim(${c})`,
+  lower: (c) => `lower(${c})`,
+  upper: (c) => `upper(${c})`,
+  nullIfEmpty: (c) => `NULLIF(${c}, '')`,
+  sha256: (c) => `encode(sha256(convert_to(${c}, 'UTF8')), 'hex')`,
+};
+
+export class Cleanup {
+  readonly counts: LeftBehind = {};
+
+  constructor(
+    private readonly db: Client, // inside a transaction on the target
+    private readonly r: Resolved,
+    private readonly names: StagingNames,
+    private readonly runKey: string,
+  ) {}
+
+  async run(opts: { transforms: boolean }): Promise<LeftBehind> {
+    const { testData, subjects, consent, registers } = this.r.rules;
+    for (const rule of testData) {
+      const b = new Binder();
+      const typeOf = (c: string) => rule.table.columns.find((x) => x.name === c)!.type;
+      const pred = allConditions(b, 's', rule.where, typeOf);
+      await b.apply(this.db);
+      await this.remove(rule.table, pred, rule.reason);
+    }
+    if (subjects) {
+      const key = `s.${ident(subjects.key)}`;
+      if (registers.length > 0) await this.remove(subjects.table, `${key} IN (SELECT subject FROM ${this.names.erased()})`, 'erasure-request');
+      if (consent) await this.remove(subjects.table, `${key} IS NULL OR ${key} NOT IN (SELECT subject FROM ${this.names.consented()})`, 'no-consent');
+    }
+    await this.cascade();
+    if (opts.transforms) {
+      for (const x of this.r.rules.transforms) {
+        const col = ident(x.column);
+        await this.db.query(`UPDATE ${this.names.data(x.table.index, x.table.name)} SET ${col} = ${TRANSFORM[x.fn](col)} WHERE ${col} IS NOT NULL`);
+      }
+    }
+    return this.counts;
+  }
+
+  /** Delete matching staged rows, writing each to the manifest and to the table's gone-keys. */
+  private async remove(t: ResolvedTable, predicate: string, reason: string): Promise<number> {
+    const res = await this.db.query(
+      `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s WHERE ${predicate} RETURNING ${keyList('s', t.key)}),
+            m AS (INSERT INTO ${this.names.manifest} (run_key, table_name, key, outcome, reason)
+                  SELECT '${this.runKey}', $1, ${keyJson('d', t.key)}, 'left-behind', $2 FROM d)
+       INSERT INTO ${this.names.gone(t.index)} SELECT ${keyList('d', t.key)} FROM d`,
+      [t.name, reason],
+    );
+    const n = res.rowCount ?? 0;
+    if (n > 0) {
+      this.counts[t.name] ??= {};
+      this.counts[t.name][reason] = (this.counts[t.name][reason] ?? 0) + n;
+    }
+    return n;
+  }
+
+  /** Until nothing changes: children of removed rows go too; referenced rows nobody needs go too. */
+  private async cascade(): Promise<void> {
+    const byName = new Map(this.r.tables.map((t) => [t.name, t]));
+    for (let changed = true, round = 0; changed && round < 100; round++) {
+      changed = false;
+      for (const child of this.r.tables) {
+        for (const fk of keyReferences(child, byName)) {
+          const parent = byName.get(fk.refTable)!;
+          const lhs = fk.columns.map((c) => `s.${ident(c)}`).join(', ');
+          const pred = `(${lhs}) IN (SELECT ${keyList('g', parent.key)} FROM ${this.names.gone(parent.index)} g)`;
+          if ((await this.remove(child, pred, `parent-left-behind:${parent.name}`)) > 0) changed = true;
+        }
+      }
+      for (const t of this.r.tables.filter((x) => (x.spec.select as { referenced?: boolean }).referenced)) {
+        const users = this.r.tables.flatMap((c) => (c.name === t.name ? [] : keyReferences(c, byName).filter((f) => f.refTable === t.name).map((f) => ({ c, f }))));
+        if (users.length === 0) continue;
+        const stillUsed = users
+          .map(({ c, f }) => `EXISTS (SELECT 1 FROM ${this.names.data(c.index, c.name)} u WHERE ${f.columns.map((col, i) => `u.${ident(col)} = s.${ident(f.refColumns[i])}`).join(' AND ')})`)
+          .join(' OR ');
+        if ((await this.remove(t, `NOT (${stillUsed})`, 'no-longer-referenced')) > 0) changed = true;
+      }
+    }
+  }
+}
+
+/** FKs of `t` (either catalog) that point at the key of a plan table and whose columns are staged. */
+export function keyReferences(t: ResolvedTable, byName: Map<string, ResolvedTable>): ForeignKey[] {
+  const seen = new Set<string>();
+  return [...t.target.foreignKeys, ...t.source.foreignKeys].filter((fk) => {
+    const parent = byName.get(fk.refTable);
+    const sig = `${fk.columns.join(',')}>${fk.refTable}`;
+    if (!parent || seen.has(sig)) return false;
+    seen.add(sig);
+    const sameKey = fk.refColumns.length === parent.key.length && fk.refColumns.every((c, i) => c === parent.key[i]);
+    return sameKey && fk.columns.every((c) => t.columns.some((x) => x.name === c));
+  });
+}
+
+/**
+ * Staged rows that reference a parent which neither moves nor exists in production cannot be
+ * published: name them (up to 10 per FK) instead of letting the FK constraint fail mid-publish.
+ */
+export async function danglingReferences(db: Client, r: Resolved, names: StagingNames): Promise<string[]> {
+  const byName = new Map(r.tables.map((t) => [t.name, t]));
+  const problems: string[] = [];
+  for (const t of r.tables) {
+    for (const fk of t.target.foreignKeys.filter((f) => f.columns.every((c) => t.columns.some((x) => x.name === c)))) {
+      const parent = byName.get(fk.refTable);
+      const match = (alias: string) => fk.columns.map((c, i) => `${alias}.${ident(fk.refColumns[i])} = s.${ident(c)}`).join(' AND ');
+      const [ps, pt] = fk.refTable.split('.');
+      const inProd = `EXISTS (SELECT 1 FROM ${qualified(ps, pt)} p WHERE ${match('p')})`;
+      const moving = parent ? `EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${match('m')})` : 'FALSE';
+      // A remapped parent's key means nothing in production, so only keep-id parents may pre-exist.
+      const ok = !parent || parent.spec.ids === 'keep' ? `${moving} OR ${inProd}` : moving;
+      const notNull = fk.columns.map((c) => `s.${ident(c)} IS NOT NULL`).join(' AND ');
+      const res = await db.query<{ k: unknown[]; v: unknown[] }>(
+        `SELECT ${keyJson('s', t.key)} AS k, jsonb_build_array(${fk.columns.map((c) => `s.${ident(c)}`).join(', ')}) AS v
+           FROM ${names.data(t.index, t.name)} s WHERE ${notNull} AND NOT (${ok}) LIMIT 10`,
+      );
+      if (res.rows.length > 0) {
+        const rows = res.rows.map((x) => `(${t.key.join(', ')})=(${x.k.join(', ')}) → (${fk.refColumns.join(', ')})=(${x.v.join(', ')})`);
+        problems.push(`${t.name} rows reference ${fk.refTable} rows that neither move nor exist in production (FK ${fk.name}): ${rows.join('; ')}${res.rows.length === 10 ? '; …' : ''}`);
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,95 @@
+// Identifier remapping. ids: new draws keys from the target's sequence; ids: match reuses the
+// production row with the same natural key (else inserts it, with a new key where a sequence
+// exists); ids: keep maps a key to itself. Foreign keys are rewritten through the parents' maps.
+// Maps live in staging (m<index>: o0.. old key, n0.. new key, outcome) and are copied to cutover.id_map.
+import type { Client } from 'pg';
+import { ident, qualified } from './connect';
+import { keyList } from './keys';
+import type { Resolved, ResolvedTable } from './resolve';
+import { keySequence } from './resolve-rules';
+import type { StagingNames } from './staging';
+import { planError } from '../errors';
+
+export const isMapped = (t: ResolvedTable) => t.spec.ids !== 'keep';
+const oCols = (t: ResolvedTable) => t.key.map((_, i) => `o${i}`);
+const nCols = (t: ResolvedTable) => t.key.map((_, i) => `n${i}`);
+const keyType = (t: ResolvedTable, k: string) => t.columns.find((c) => c.name === k)!.type;
+
+/** The staged rows of `t` with every key/FK column rewritten to its production value. */
+export interface MappedRows {
+  from: string; // FROM … joins; alias s is the staged row
+  exprs: Map<string, string>; // column -> SQL expression of its production value
+  movedOnly: string; // WHERE clause: rows that are inserted (not merged)
+}
+
+export function mappedRows(t: ResolvedTable, r: Resolved, names: StagingNames, opts: { ownKey: boolean } = { ownKey: true }): MappedRows {
+  const byName = new Map(r.tables.map((x) => [x.name, x]));
+  const exprs = new Map(t.columns.map((c) => [c.name, `s.${ident(c.name)}`]));
+  const joins: string[] = [];
+  let movedOnly = 'TRUE';
+  if (isMapped(t) && opts.ownKey) {
+    joins.push(`JOIN ${names.map(t.index)} me ON ${t.key.map((k, i) => `me.o${i} = s.${ident(k)}`).join(' AND ')}`);
+    t.key.forEach((k, i) => exprs.set(k, `me.n${i}`));
+    movedOnly = `me.outcome = 'moved'`;
+  }
+  let j = 0;
+  for (const fk of t.target.foreignKeys) {
+    const parent = byName.get(fk.refTable);
+    if (!parent || !isMapped(parent)) continue;
+    if (!(fk.refColumns.length === parent.key.length && fk.refColumns.every((c, i) => c === parent.key[i]))) continue;
+    if (!fk.columns.every((c) => exprs.has(c)) || fk.columns.some((c) => t.key.includes(c) && isMapped(t))) continue;
+    const a = `j${j++}`;
+    joins.push(`LEFT JOIN ${names.map(parent.index)} ${a} ON ${fk.columns.map((c, i) => `${a}.o${i} = s.${ident(c)}`).join(' AND ')}`);
+    fk.columns.forEach((c, i) => exprs.set(c, `${a}.n${i}`));
+  }
+  return { from: `${names.data(t.index, t.name)} s ${joins.join(' ')}`, exprs, movedOnly };
+}
+
+export async function createMap(db: Client, t: ResolvedTable, names: StagingNames, temp: boolean): Promise<void> {
+  const cols = [...t.key.map((k, i) => `o${i} ${keyType(t, k)}`), ...t.key.map((k, i) => `n${i} ${keyType(t, k)}`), 'outcome text NOT NULL'];
+  await db.query(`CREATE ${temp ? '' : 'UNLOGGED '}TABLE IF NOT EXISTS ${names.map(t.index)} (${cols.join(', ')})`);
+  await db.query(`TRUNCATE ${names.map(t.index)}`);
+}
+
+/**
+ * Fill m<index> for a mapped table: merged rows first (match), then new keys for the rest.
+ * With `allocate: false` (dry run) only the merges are computed: nothing is drawn from sequences.
+ */
+export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names: StagingNames, allocate: boolean): Promise<{ merged: number; moved: number }> {
+  const map = names.map(t.index);
+  let merged = 0;
+  if (t.spec.ids === 'match') {
+    const natural = t.spec.match ?? [];
+    const rows = mappedRows(t, r, names, { ownKey: false });
+    const prod = qualified(t.target.schema, t.target.name);
+    await refuseDuplicates(db, `SELECT ${natural.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`).join(', ')} FROM ${rows.from}`, natural, `tables[${t.index}].match`, `${t.name} (staged Pilot rows)`);
+    await refuseDuplicates(db, `SELECT ${natural.map(ident).join(', ')} FROM ${prod}`, natural, `tables[${t.index}].match`, `${t.name} (production)`);
+    const on = natural.map((c) => `p.${ident(c)} IS NOT DISTINCT FROM ${rows.exprs.get(c)}`).join(' AND ');
+    const res = await db.query(
+      `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
+       SELECT ${keyList('s', t.key)}, ${keyList('p', t.key)}, 'merged' FROM ${rows.from} JOIN ${prod} p ON ${on}`,
+    );
+    merged = res.rowCount ?? 0;
+  }
+  if (!allocate) return { merged, moved: 0 };
+  const seq = keySequence(t);
+  // Without a sequence (match on a natural-keyed table) an unmatched row keeps its key.
+  const newKey = seq && t.key.length === 1 ? `nextval('${seq.replace(/'/g, "''")}'::regclass)` : keyList('s', t.key);
+  const res = await db.query(
+    `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
+     SELECT ${keyList('s', t.key)}, ${newKey}, 'moved' FROM (
+       SELECT * FROM ${names.data(t.index, t.name)} s
+        WHERE NOT EXISTS (SELECT 1 FROM ${map} m WHERE ${t.key.map((k, i) => `m.o${i} = s.${ident(k)}`).join(' AND ')})
+        ORDER BY ${keyList('s', t.key)}) s`,
+  );
+  return { merged, moved: res.rowCount ?? 0 };
+}
+
+async function refuseDuplicates(db: Client, rowsSql: string, cols: string[], path: string, where: string): Promise<void> {
+  const list = cols.map(ident).join(', ');
+  const res = await db.query(`SELECT ${list}, count(*)::int AS n FROM (${rowsSql}) x GROUP BY ${list} HAVING count(*) > 1 LIMIT 1`);
+  if (res.rows.length > 0) {
+    const { n, ...example } = res.rows[0];
+    throw planError(`${path}: natural key (${cols.join(', ')}) is not unique in ${where}: ${JSON.stringify(example)} appears ${n} times`);
+  }
+}

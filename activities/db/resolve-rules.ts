@@ -1,0 +1,108 @@
+// The plan's cleanup rules (subjects, consent, test data, erasure registers, transforms) and id
+// strategies, checked against the catalogs. Pure given the catalogs.
+import type { Plan } from '../../plan/schema';
+import type { Catalog, Column, Table } from './catalog';
+import { qualifyName } from './catalog';
+import type { Condition } from './conditions';
+import type { ResolveIssue, ResolvedTable } from './resolve';
+
+export interface Rules {
+  subjects: { table: ResolvedTable; key: string } | null;
+  consent: { table: Table; subject: string; granted: Condition[] } | null;
+  registers: { db: 'source' | 'target'; table: Table; subject: string }[];
+  testData: { table: ResolvedTable; where: Condition[]; reason: string }[];
+  transforms: { table: ResolvedTable; column: string; fn: string }[];
+}
+
+const TEXTY = /^(text|character varying|character|varchar|char|citext)\b/;
+
+export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalog, target: Catalog, issues: ResolveIssue[]): Rules {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const planTable = (path: string, name: string): ResolvedTable | undefined => {
+    const t = byName.get(qualifyName(name));
+    if (!t) issues.push({ path, message: `table "${qualifyName(name)}" is not in the plan's tables` });
+    return t;
+  };
+  const hasColumn = (path: string, t: Table, col: string, where: string): boolean => {
+    if (t.columns.some((c) => c.name === col)) return true;
+    issues.push({ path, message: `unknown column "${col}" in ${t.qualified} (${where})` });
+    return false;
+  };
+  const copied = (path: string, t: ResolvedTable, col: string): Column | undefined => {
+    const c = t.columns.find((x) => x.name === col);
+    if (!c) issues.push({ path, message: `unknown column "${col}" in ${t.name} (or not copied: it must exist in source and target)` });
+    return c;
+  };
+  const catalogTable = (path: string, cat: Catalog, name: string, where: string): Table | undefined => {
+    const t = cat.get(qualifyName(name));
+    if (!t) issues.push({ path, message: `unknown table "${qualifyName(name)}" in ${where}` });
+    return t;
+  };
+
+  let subjects: Rules['subjects'] = null;
+  if (plan.subjects) {
+    const t = planTable('subjects.table', plan.subjects.table);
+    if (t && copied('subjects.key', t, plan.subjects.key)) subjects = { table: t, key: plan.subjects.key };
+  }
+
+  let consent: Rules['consent'] = null;
+  if (plan.consent) {
+    const t = catalogTable('consent.table', source, plan.consent.table, `source (${plan.source})`);
+    if (t) {
+      const ok = hasColumn('consent.subject', t, plan.consent.subject, 'source');
+      const granted = plan.consent.granted as Condition[];
+      granted.forEach((g, i) => hasColumn(`consent.granted[${i}].column`, t, g.column, 'source'));
+      if (ok) consent = { table: t, subject: plan.consent.subject, granted };
+    }
+  }
+
+  const registers: Rules['registers'] = [];
+  (plan.erasure?.registers ?? []).forEach((r, i) => {
+    const cat = r.db === 'source' ? source : target;
+    const where = r.db === 'source' ? `source (${plan.source})` : `target (${plan.target})`;
+    const t = catalogTable(`erasure.registers[${i}].table`, cat, r.table, where);
+    if (t && hasColumn(`erasure.registers[${i}].subject`, t, r.subject, where)) registers.push({ db: r.db, table: t, subject: r.subject });
+  });
+
+  const testData: Rules['testData'] = [];
+  (plan.testData ?? []).forEach((rule, i) => {
+    const t = planTable(`testData[${i}].table`, rule.table);
+    if (!t) return;
+    const where = rule.where as Condition[];
+    if (where.every((w, j) => copied(`testData[${i}].where[${j}].column`, t, w.column))) testData.push({ table: t, where, reason: rule.reason });
+  });
+
+  const transforms: Rules['transforms'] = [];
+  (plan.transforms ?? []).forEach((x, i) => {
+    const t = planTable(`transforms[${i}].table`, x.table);
+    const c = t && copied(`transforms[${i}].column`, t, x.column);
+    if (!t || !c) return;
+    const structural = t.key.includes(x.column) || t.target.foreignKeys.some((f) => f.columns.includes(x.column));
+    if (structural) issues.push({ path: `transforms[${i}].column`, message: `${t.name}.${x.column} is a key or foreign-key column: transforming it would break references` });
+    else if (!TEXTY.test(c.type)) issues.push({ path: `transforms[${i}].column`, message: `${t.name}.${x.column} is ${c.type}: transforms apply to text columns` });
+    else transforms.push({ table: t, column: x.column, fn: x.fn });
+  });
+
+  if (plan.consent && !subjects) issues.push({ path: 'consent', message: 'needs subjects (the table and key that identify people)' });
+  return { subjects, consent, registers, testData, transforms };
+}
+
+/** ids: new / match draw new keys from the target's sequence; say so up front when there is none. */
+export function checkIdStrategy(t: ResolvedTable, issues: ResolveIssue[]): void {
+  const at = `tables[${t.index}]`;
+  const keyCol = t.key.length === 1 ? t.target.columns.find((c) => c.name === t.key[0]) : undefined;
+  if (t.spec.ids === 'new' && !keyCol?.sequence) {
+    issues.push({ path: `${at}.ids`, message: `ids: new needs a single-column key backed by a sequence or identity column in the target; ${t.name} key (${t.key.join(', ')}) has none` });
+  }
+  if (t.spec.ids === 'match') {
+    (t.spec.match ?? []).forEach((m, i) => {
+      if (!t.columns.some((c) => c.name === m)) issues.push({ path: `${at}.match[${i}]`, message: `unknown column "${m}" in ${t.name} (or not copied: it must exist in source and target)` });
+    });
+  }
+}
+
+/** The sequence that hands out new keys for this table, if any. */
+export function keySequence(t: ResolvedTable): string | null {
+  if (t.key.length !== 1) return null;
+  return t.target.columns.find((c) => c.name === t.key[0])?.sequence ?? null;
+}

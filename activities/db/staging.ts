@@ -1,0 +1,32 @@
+// Names inside a run's staging schema. Plan-table index keeps names unique within 63 bytes.
+import { qualified } from './connect';
+
+export function stagingSchema(runKey: string): string {
+  return `cutover_stage_${runKey}`;
+}
+
+export class StagingNames {
+  /** `schema` is cutover_stage_<runKey>, or pg_temp for the dry run. */
+  constructor(readonly schema: string, readonly manifest: string) {}
+
+  data(index: number, name: string): string {
+    return qualified(this.schema, `t${index}_${name.replace(/^public\./, '').replace(/\./g, '_')}`.slice(0, 63));
+  }
+  /** Keys removed from table #index by cleanup (drives the cascade). */
+  gone(index: number): string {
+    return qualified(this.schema, `g${index}`);
+  }
+  /** Old key → new key for ids new/match. */
+  map(index: number): string {
+    return qualified(this.schema, `m${index}`);
+  }
+  consented(): string {
+    return qualified(this.schema, 'consented_subjects');
+  }
+  erased(): string {
+    return qualified(this.schema, 'erased_subjects');
+  }
+}
+
+export const runNames = (runKey: string) => new StagingNames(stagingSchema(runKey), 'cutover.manifest');
+export const dryNames = () => new StagingNames('pg_temp', 'pg_temp.manifest');

