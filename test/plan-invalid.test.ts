@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- plans are mutated freely to build invalid inputs */
+import { parse as parseYaml } from 'yaml';
 import { checkPlanSchema, PlanError, validatePlan, type PlanIssue } from '../plan';
 import { parsePlanText } from '../plan/load';
 
@@ -188,11 +189,7 @@ describe('not supported yet (schema-valid, refused by validatePlan)', () => {
     ['adopt', (p) => Object.assign(p, { strategy: 'adopt', adoptFrom: '2026-12-01' }), 'strategy'],
     ['backup', (p) => (p.backup = { store: 'file:///backups' }), 'backup'],
     ['rehearsal scratch', (p) => (p.rehearsal = { mode: 'scratch' }), 'rehearsal.mode'],
-    ['ids new', (p) => (p.tables[0].ids = 'new'), 'tables[0].ids'],
-    ['ids match', (p) => Object.assign(p.tables[0], { ids: 'match', match: ['email'] }), 'tables[0].ids'],
-    ['subjects', (p) => (p.subjects = { table: 'customer', key: 'customer_id' }), 'subjects'],
-    ['testData', (p) => (p.testData = fullPlan().testData), 'testData'],
-    ['transforms', (p) => (p.transforms = fullPlan().transforms), 'transforms'],
+    ['erasure.anonymize', (p) => Object.assign(p, { subjects: fullPlan().subjects, erasure: fullPlan().erasure }), 'erasure.anonymize'],
     ['accessChecks', (p) => (p.accessChecks = fullPlan().accessChecks), 'accessChecks'],
   ];
 
@@ -214,9 +211,13 @@ describe('not supported yet (schema-valid, refused by validatePlan)', () => {
     expect(issues).toEqual([{ path, message: `not supported yet: ${path}` }]);
   });
 
-  test('consent and erasure (with subjects) are reported each at their key', () => {
-    const plan = { ...supportedPlan(), subjects: fullPlan().subjects, consent: fullPlan().consent, erasure: fullPlan().erasure };
-    expect(() => validatePlan(plan)).toThrow('subjects: not supported yet: subjects\nconsent: not supported yet: consent\nerasure: not supported yet: erasure');
+  test('the data-path features validate: ids new/match, subjects, consent, testData, erasure registers, transforms', () => {
+    const full = fullPlan();
+    const plan = { ...supportedPlan(), subjects: full.subjects, consent: full.consent, testData: full.testData, transforms: full.transforms,
+      erasure: { registers: full.erasure!.registers } };
+    plan.tables[0].ids = 'new';
+    Object.assign(plan.tables[1] ?? plan.tables[0], { ids: 'match', match: ['email'] });
+    expect(validatePlan(plan).id).toBe('acme-pilot');
   });
 });
 
@@ -260,7 +261,7 @@ describe('YAML/JSON source lines', () => {
   });
 
   test('the same plan as JSON maps paths to JSON lines', () => {
-    const json = JSON.stringify(require('yaml').parse(YAML_PLAN), null, 2);
+    const json = JSON.stringify(parseYaml(YAML_PLAN), null, 2);
     const opLine = json.split('\n').findIndex((l) => l.includes('"equals"')) + 1;
     const { issues, message } = issuesFrom(json, 'plan.json');
     expect(issues[0].line).toBe(opLine);
@@ -289,8 +290,8 @@ describe('YAML/JSON source lines', () => {
   });
 
   test('not-supported issues carry lines too', () => {
-    const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('  - table: public.rental', '  - ids: new\n    table: public.rental'));
-    expect(issues).toEqual([{ path: 'tables[1].ids', message: 'not supported yet: tables[1].ids', line: 16 }]);
+    const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('tables:', 'rehearsal: { mode: scratch }\ntables:'));
+    expect(issues).toEqual([{ path: 'rehearsal.mode', message: 'not supported yet: rehearsal.mode', line: 9 }]);
   });
 
   test('YAML syntax errors carry their line', () => {
