@@ -43,13 +43,15 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         const preExistingChecksum = await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
         const rows = mappedRows(t, resolved, names);
         const cols = t.columns.map((c) => ident(c.name)).join(', ');
-        const values = t.columns.map((c) => rows.exprs.get(c.name)!).join(', ');
+        const later = new Set(t.deferred.flatMap((fk) => fk.columns));
+        const values = t.columns.map((c) => (later.has(c.name) ? `NULL::${c.type}` : rows.exprs.get(c.name)!)).join(', ');
         const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
         const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
         await writeManifest(target, input.runKey, t, names);
         await advanceSequences(target, t);
         result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, preExistingChecksum });
       }
+      for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) await closeCycle(target, t, resolved, names);
       await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
         input.runKey,
         JSON.stringify(result),
@@ -63,6 +65,19 @@ export async function publish(input: StepInput): Promise<PublishResult> {
   } finally {
     await ctx.close();
   }
+}
+
+/** Set the cycle-closing FK columns that were published NULL, now that their parents are in. */
+async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: StagingNames): Promise<void> {
+  const rows = mappedRows(t, r, names);
+  const cols = t.deferred.flatMap((fk) => fk.columns);
+  const set = cols.map((c) => `${ident(c)} = x.${ident(c)}`).join(', ');
+  const select = [...t.key.map((k) => `${rows.exprs.get(k)} AS ${ident(`k_${k}`)}`), ...cols.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`)].join(', ');
+  await db.query(
+    `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${set}
+       FROM (SELECT ${select} FROM ${rows.from} WHERE ${rows.movedOnly}) x
+      WHERE ${t.key.map((k) => `p.${ident(k)} = x.${ident(`k_${k}`)}`).join(' AND ')}`,
+  );
 }
 
 /** One manifest row per staged row (moved or merged); the id map persisted per run. */

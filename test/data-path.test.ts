@@ -51,7 +51,7 @@ async function runToCompletion(plan: Record<string, unknown>): Promise<{ result:
 }
 
 const one = async (url: string, sql: string) => (await rows<{ v: string }>(url, sql))[0]?.v;
-const TABLES = ['country', 'address', 'customer', 'rental', 'staff', 'kinds', 'measurement'];
+const TABLES = ['country', 'address', 'customer', 'rental', 'staff', 'kinds', 'measurement', 'dept', 'employee'];
 const dump = async (url: string) =>
   Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await one(url, `SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS v FROM ${t} x`)])));
 
@@ -85,6 +85,11 @@ test('every reason, every id strategy: production holds exactly the right rows, 
   expect(Number(await one(prod, "SELECT nextval('customer_customer_id_seq')::text AS v"))).toBeGreaterThan(9);
   expect(Number(await one(prod, "SELECT nextval('rental_rental_id_seq')::text AS v"))).toBeGreaterThan(Number(await one(prod, 'SELECT max(rental_id)::text AS v FROM rental')));
 
+  // The dept ⇄ employee cycle: both remapped, heads set after both tables were in.
+  const heads = "SELECT string_agg(d.name || ':' || h.name || ':' || (SELECT string_agg(e.name, '+' ORDER BY e.name) FROM employee e WHERE e.dept_id = d.dept_id), ',' ORDER BY d.name) AS v FROM dept d JOIN employee h ON h.emp_id = d.head_id";
+  expect(await one(prod, `${heads} WHERE d.name <> 'Prod dept'`)).toBe(await one(pilot, heads));
+  expect(await one(prod, "SELECT string_agg(dept_id::text, ',' ORDER BY dept_id) AS v FROM dept")).toBe('1,2,3');
+
   // Awkward types round-trip exactly; the generated column is recomputed, identity values kept.
   const kinds = 'SELECT string_agg(k::text, E\'\\n\' ORDER BY id) AS v FROM kinds k';
   expect(await one(prod, kinds)).toBe(await one(pilot, kinds));
@@ -103,6 +108,8 @@ test('every reason, every id strategy: production holds exactly the right rows, 
     'public.address|left-behind|no-longer-referenced': 4,
     'public.address|moved|': 6,
     'public.country|merged|': 2,
+    'public.dept|moved|': 2,
+    'public.employee|moved|': 3,
     'public.country|moved|': 1,
     'public.customer|left-behind|erasure-request': 2,
     'public.customer|left-behind|no-consent': 1,

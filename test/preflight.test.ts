@@ -30,7 +30,7 @@ type Mutate = (p: Record<string, any>) => void; // eslint-disable-line @typescri
 const customer = (p: Record<string, any>) => p.tables[1]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const CASES: [string, Mutate, string][] = [
-  ['unknown table', (p) => p.tables.push({ table: 'nope', select: { all: true } }), 'tables[7].table: unknown table "public.nope" in source (pilot)'],
+  ['unknown table', (p) => p.tables.push({ table: 'nope', select: { all: true } }), 'tables[9].table: unknown table "public.nope" in source (pilot)'],
   ['unknown where column', (p) => (customer(p).select.where[0].column = 'shop'), 'tables[1].select.where[0].column: unknown column "shop" in public.customer (source)'],
   ['value of the wrong type', (p) => (customer(p).select.where[0].value = 'one'), 'tables[1].select.where[0].value: "one" is not a valid integer'],
   ['in-list with a wrong element', (p) => (customer(p).select = { where: [{ column: 'store_id', op: 'in', value: [1, 'x'] }] }), 'tables[1].select.where[0].value: "x" is not a valid integer'],

@@ -13,6 +13,8 @@ export interface ResolvedTable {
   keyDeclared: boolean; // a primary key / unique index backs the key on the source
   columns: Column[]; // target columns copied (present in both, not generated)
   follow: ForeignKey[]; // source FKs the selection follows
+  /** Target FKs that close a cycle: published NULL first, set once every table is in. */
+  deferred: ForeignKey[];
   spec: Plan['tables'][number];
 }
 
@@ -96,7 +98,7 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       if (children.length === 0) warnings.push(`${name} selects referenced rows but no table of the plan references it: nothing moves`);
     }
 
-    const t: ResolvedTable = { index, name, source: src, target: tgt, key, keyDeclared, columns, follow, spec };
+    const t: ResolvedTable = { index, name, source: src, target: tgt, key, keyDeclared, columns, follow, deferred: [], spec };
     checkIdStrategy(t, issues);
     tables.push(t);
   });
@@ -106,25 +108,30 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
   return { tables: orderByForeignKeys(tables), rules, warnings };
 }
 
-/** Parents before children (Kahn), using FKs of both catalogs between plan tables; self-references don't order. */
+/**
+ * Parents before children (Kahn), using FKs of both catalogs between plan tables; self-references
+ * don't order (one INSERT checks them at its end). A cycle is broken at an FK whose columns are
+ * nullable in the target: those columns are published NULL and set after every table is in.
+ */
 export function orderByForeignKeys(tables: ResolvedTable[]): ResolvedTable[] {
   const names = new Set(tables.map((t) => t.name));
-  const parents = new Map<string, Set<string>>();
+  const edges = new Map<string, { fk: ForeignKey; inTarget: boolean }[]>();
   for (const t of tables) {
-    const ps = new Set<string>();
-    for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) {
-      if (fk.refTable !== t.name && names.has(fk.refTable)) ps.add(fk.refTable);
-    }
-    parents.set(t.name, ps);
+    const out = [
+      ...t.target.foreignKeys.map((fk) => ({ fk, inTarget: true })),
+      ...t.source.foreignKeys.filter((f) => !t.target.foreignKeys.some((g) => g.refTable === f.refTable && g.columns.join() === f.columns.join())).map((fk) => ({ fk, inTarget: false })),
+    ];
+    edges.set(t.name, out.filter((e) => e.fk.refTable !== t.name && names.has(e.fk.refTable)));
   }
   const ordered: ResolvedTable[] = [];
   const done = new Set<string>();
   let pending = [...tables];
   while (pending.length > 0) {
-    const ready = pending.filter((t) => [...parents.get(t.name)!].every((p) => done.has(p)));
+    const ready = pending.filter((t) => edges.get(t.name)!.every((e) => done.has(e.fk.refTable)));
     if (ready.length === 0) {
+      if (breakCycle(pending, edges, done)) continue;
       const cycle = pending.map((t) => `tables[${t.index}] ${t.name}`).join(', ');
-      throw new ResolveError([{ path: 'tables', message: `foreign-key cycle between ${cycle}: not supported yet` }]);
+      throw new ResolveError([{ path: 'tables', message: `foreign-key cycle between ${cycle} with no nullable foreign key to break it` }]);
     }
     ready.sort((a, b) => a.index - b.index);
     for (const t of ready) {
@@ -134,4 +141,16 @@ export function orderByForeignKeys(tables: ResolvedTable[]): ResolvedTable[] {
     pending = pending.filter((t) => !done.has(t.name));
   }
   return ordered;
+}
+
+function breakCycle(pending: ResolvedTable[], edges: Map<string, { fk: ForeignKey; inTarget: boolean }[]>, done: Set<string>): boolean {
+  for (const t of [...pending].sort((a, b) => a.index - b.index)) {
+    const open = edges.get(t.name)!.filter((e) => !done.has(e.fk.refTable));
+    const nullable = open.filter((e) => e.fk.columns.every((c) => t.columns.some((x) => x.name === c && !x.notNull)));
+    if (nullable.length === 0 || nullable.length !== open.length) continue;
+    for (const e of nullable) if (e.inTarget) t.deferred.push(e.fk);
+    edges.set(t.name, edges.get(t.name)!.filter((e) => !nullable.includes(e)));
+    return true;
+  }
+  return false;
 }

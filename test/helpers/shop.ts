@@ -11,6 +11,9 @@ CREATE TABLE customer_consent (customer_id int NOT NULL, status text NOT NULL);
 CREATE TABLE erasure_request (customer_id int NOT NULL, requested_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE rental (rental_id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customer, amount numeric(10,2) NOT NULL);
 CREATE TABLE staff (staff_id int PRIMARY KEY, manager_id int REFERENCES staff, name text NOT NULL);
+CREATE TABLE dept (dept_id serial PRIMARY KEY, name text NOT NULL, head_id int);
+CREATE TABLE employee (emp_id serial PRIMARY KEY, dept_id int NOT NULL REFERENCES dept, name text NOT NULL);
+ALTER TABLE dept ADD FOREIGN KEY (head_id) REFERENCES employee;
 CREATE TABLE kinds (
   id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, m mood, d posint, arr text[], doc jsonb, tsv tsvector, raw bytea,
   amount numeric(20,6), at timestamptz, label varchar(20), twice int GENERATED ALWAYS AS (d * 2) STORED);
@@ -30,6 +33,9 @@ INSERT INTO customer_consent SELECT g, CASE WHEN g = 3 THEN 'withdrawn' ELSE 'gr
 INSERT INTO erasure_request (customer_id) VALUES (4);
 INSERT INTO rental (customer_id, amount) SELECT 1 + (g % 12), g * 1.25 FROM generate_series(1, 24) g;
 INSERT INTO staff VALUES (1, NULL, 'Boss'), (2, 1, 'Middle'), (3, 2, 'Junior');
+INSERT INTO dept (name) VALUES ('Ops'), ('Sales');
+INSERT INTO employee (dept_id, name) VALUES (1, 'Olga'), (1, 'Otto'), (2, 'Sam');
+UPDATE dept SET head_id = CASE name WHEN 'Ops' THEN 2 ELSE 3 END;
 INSERT INTO kinds (m, d, arr, doc, tsv, raw, amount, at, label) VALUES
   ('happy', 3, ARRAY['a', 'b,c', NULL, 'd"e'], '{"k": [1, 2.50, null, "x\\ty"], "nested": {"z": true}}', to_tsvector('english', 'The quick brown foxes'),
    '\\x00ff10', 12345678901234.123456, '2026-03-29 01:30:00.123456+02', 'tab\\there'),
@@ -47,6 +53,8 @@ INSERT INTO address (line) VALUES ('Prod street 1'), ('Prod street 2');
 INSERT INTO customer (email, store_id, country_id, address_id) VALUES ('p1@prod.example', 9, 10, 1), ('p2@prod.example', 9, 11, 2), ('p3@prod.example', 9, 12, NULL);
 INSERT INTO rental (customer_id, amount) VALUES (1, 9.99), (2, 19.99);
 INSERT INTO erasure_request (customer_id) VALUES (5);
+INSERT INTO dept (name) VALUES ('Prod dept');
+INSERT INTO employee (dept_id, name) VALUES (1, 'Prod person');
 `;
 
 export function shopPlan(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -67,6 +75,8 @@ export function shopPlan(id: string, overrides: Record<string, unknown> = {}): R
       { table: 'staff', select: { all: true } },
       { table: 'kinds', select: { all: true } },
       { table: 'measurement', select: { all: true } },
+      { table: 'dept', select: { all: true }, ids: 'new' }, // dept ⇄ employee: a cycle broken at nullable head_id
+      { table: 'employee', select: { all: true }, ids: 'new' },
     ],
     subjects: { table: 'customer', key: 'customer_id' },
     consent: { table: 'customer_consent', subject: 'customer_id', granted: [{ column: 'status', op: 'eq', value: 'granted' }] },
