@@ -1,0 +1,73 @@
+// Validation catches what it must: a published row altered behind the run's back is named by key
+// (bucketed-hash localisation), a pre-existing production row changed is reported, and the
+// failure is a non-retryable ValidationError. The steps run as activities, outside a workflow.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { cleanup } from '../activities/cleanup';
+import { publish } from '../activities/publish';
+import { stage } from '../activities/stage';
+import type { StepInput } from '../activities/types';
+import { validate } from '../activities/validate';
+import { validatePlan } from '../plan/validate';
+import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
+import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
+
+const base = uniqueName('cutover_val');
+let prod: string;
+
+beforeAll(async () => {
+  process.env.CUTOVER_DB_PILOT = await createDb(`${base}_pilot`, SHOP_SCHEMA + SHOP_PILOT);
+}, 60000);
+
+beforeEach(async () => {
+  prod = await createDb(`${base}_prod`, SHOP_SCHEMA + SHOP_PRODUCTION);
+  process.env.CUTOVER_DB_PRODUCTION = prod;
+});
+
+afterAll(async () => {
+  await dropDb(`${base}_pilot`);
+  await dropDb(`${base}_prod`);
+});
+
+test('tampered rows are localised by key; changed pre-existing rows are reported', async () => {
+  const input: StepInput = { plan: validatePlan(shopPlan('val-tamper')), runKey: 'valtamper01', workflowId: 'cutover-val-tamper', runId: 'r1' };
+  const env = new MockActivityEnvironment();
+  const staged = await env.run(stage, input);
+  await env.run(cleanup, input);
+  const published = await env.run(publish, input);
+  const ok = await env.run(validate, { ...input, publish: published, stage: staged });
+  expect(ok.ok).toBe(true);
+
+  // Behind the run's back: one published rental changes, one pre-existing customer changes.
+  const [{ id }] = await rows<{ id: number }>(prod, "SELECT max(rental_id) AS id FROM rental");
+  await rows(prod, 'UPDATE rental SET amount = amount + 1 WHERE rental_id = $1', [id]);
+  await rows(prod, "UPDATE customer SET email = 'changed@prod.example' WHERE email = 'p2@prod.example'");
+
+  const failure = await env.run(validate, { ...input, publish: published, stage: staged }).then(
+    () => null,
+    (e) => e,
+  );
+  expect(failure).toMatchObject({ type: 'ValidationError', nonRetryable: true });
+  const result = failure.details[0];
+  const rental = result.tables.find((t: { table: string }) => t.table === 'public.rental');
+  expect(rental.ok).toBe(false);
+  expect(rental.differingKeys).toEqual([`(rental_id)=(${id})`]);
+  const customer = result.tables.find((t: { table: string }) => t.table === 'public.customer');
+  expect(customer.problems.join()).toContain('pre-existing production rows changed');
+  expect(result.tables.find((t: { table: string }) => t.table === 'public.country').ok).toBe(true);
+}, 120000);
+
+test('a ConflictError under ids: keep lists the keys and publishes nothing', async () => {
+  const plan = shopPlan('val-conflict');
+  (plan.tables as Record<string, unknown>[])[4] = { table: 'staff', select: { all: true } };
+  await rows(prod, "INSERT INTO staff VALUES (2, NULL, 'Already here')");
+  const before = await rows(prod, 'SELECT (SELECT count(*) FROM customer) AS c, (SELECT count(*) FROM staff) AS s');
+  const input: StepInput = { plan: validatePlan(plan), runKey: 'valconflict1', workflowId: 'cutover-val-conflict', runId: 'r2' };
+  const env = new MockActivityEnvironment();
+  await env.run(stage, input);
+  await env.run(cleanup, input);
+  await expect(env.run(publish, input)).rejects.toMatchObject({
+    type: 'ConflictError',
+    message: expect.stringContaining('public.staff: (staff_id)=(2)'),
+  });
+  expect(await rows(prod, 'SELECT (SELECT count(*) FROM customer) AS c, (SELECT count(*) FROM staff) AS s')).toEqual(before);
+}, 120000);
