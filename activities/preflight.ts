@@ -5,7 +5,8 @@ import { planHash } from '../plan/canonical';
 import type { DryRunReport, StepInput, TableDryRun } from './types';
 import { Cleanup, danglingReferences } from './db/cleanup-rules';
 import { ident, qualified } from './db/connect';
-import { asPlanError, openContext } from './db/context';
+import { asPlanError } from './db/context';
+import { withContext } from './db/keep-alive';
 import { DRY_MANIFEST_DDL } from './db/control-schema';
 import { keyEquals } from './db/keys';
 import { buildMap, createMap, isMapped } from './db/remap';
@@ -17,30 +18,29 @@ import { planError } from './errors';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const { plan } = input;
-  const ctx = await openContext(plan);
   try {
-    const { source, target, resolved } = ctx;
-    await checkValues(source, resolved.tables);
-    await checkKeysUnique(source, resolved.tables);
-    const tables = await dryRun(source, target, resolved);
-    const warnings = [...resolved.warnings];
-    for (const t of tables) {
-      if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
-    }
-    return {
-      planId: plan.id,
-      planHash: planHash(plan),
-      source: plan.source,
-      target: plan.target,
-      order: tables.map((t) => t.table),
-      tables,
-      warnings,
-      at: new Date().toISOString(),
-    };
+    return await withContext(plan, async (ctx) => {
+      const { source, target, resolved } = ctx;
+      await checkValues(source, resolved.tables);
+      await checkKeysUnique(source, resolved.tables);
+      const tables = await dryRun(source, target, resolved);
+      const warnings = [...resolved.warnings];
+      for (const t of tables) {
+        if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
+      }
+      return {
+        planId: plan.id,
+        planHash: planHash(plan),
+        source: plan.source,
+        target: plan.target,
+        order: tables.map((t) => t.table),
+        tables,
+        warnings,
+        at: new Date().toISOString(),
+      };
+    });
   } catch (e) {
     throw asPlanError(e);
-  } finally {
-    await ctx.close();
   }
 }
 

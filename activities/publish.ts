@@ -5,7 +5,7 @@ import type { Client } from 'pg';
 import type { PublishResult, StepInput } from './types';
 import { checksum, columnsOf } from './db/checksum';
 import { ident, qualified } from './db/connect';
-import { openContext } from './db/context';
+import { withContext } from './db/keep-alive';
 import { keyEquals, keyJson, keyList } from './db/keys';
 import { buildMap, createMap, isMapped, mappedRows } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
@@ -15,56 +15,53 @@ import { conflictError } from './errors';
 const MAX_LISTED = 20;
 
 export async function publish(input: StepInput): Promise<PublishResult> {
-  const ctx = await openContext(input.plan);
-  const { target, resolved } = ctx;
-  try {
-    // A retry after a commit whose answer was lost must not publish twice.
-    const prior = await target.query<{ r: PublishResult }>(
-      'SELECT publish_result AS r FROM cutover.run WHERE run_key = $1 AND published_at IS NOT NULL',
-      [input.runKey],
-    );
-    if (prior.rows.length > 0) return prior.rows[0].r;
+  return withContext(input.plan, async (ctx) => {
+    const { target, resolved } = ctx;
+      // A retry after a commit whose answer was lost must not publish twice.
+      const prior = await target.query<{ r: PublishResult }>(
+        'SELECT publish_result AS r FROM cutover.run WHERE run_key = $1 AND published_at IS NOT NULL',
+        [input.runKey],
+      );
+      if (prior.rows.length > 0) return prior.rows[0].r;
 
-    const names = runNames(input.runKey);
-    await target.query('BEGIN');
-    try {
-      const maps: Record<string, { merged: number; moved: number }> = {};
-      for (const t of resolved.tables.filter(isMapped)) {
-        await createMap(target, t, names, false);
-        maps[t.name] = await buildMap(target, t, resolved, names, true);
+      const names = runNames(input.runKey);
+      await target.query('BEGIN');
+      try {
+        const maps: Record<string, { merged: number; moved: number }> = {};
+        for (const t of resolved.tables.filter(isMapped)) {
+          await createMap(target, t, names, false);
+          maps[t.name] = await buildMap(target, t, resolved, names, true);
+        }
+        const conflicts = await findConflicts(target, resolved, names);
+        if (conflicts.length > 0) {
+          throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
+        }
+        const result: PublishResult = { tables: [] };
+        for (const t of resolved.tables) {
+          const prod = qualified(t.target.schema, t.target.name);
+          const preExistingChecksum = await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
+          const rows = mappedRows(t, resolved, names);
+          const cols = t.columns.map((c) => ident(c.name)).join(', ');
+          const later = new Set(t.deferred.flatMap((fk) => fk.columns));
+          const values = t.columns.map((c) => (later.has(c.name) ? `NULL::${c.type}` : rows.exprs.get(c.name)!)).join(', ');
+          const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
+          const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
+          await writeManifest(target, input.runKey, t, names);
+          await advanceSequences(target, t);
+          result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, preExistingChecksum });
+        }
+        for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) await closeCycle(target, t, resolved, names);
+        await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
+          input.runKey,
+          JSON.stringify(result),
+        ]);
+        await target.query('COMMIT');
+        return result;
+      } catch (e) {
+        await target.query('ROLLBACK');
+        throw e;
       }
-      const conflicts = await findConflicts(target, resolved, names);
-      if (conflicts.length > 0) {
-        throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
-      }
-      const result: PublishResult = { tables: [] };
-      for (const t of resolved.tables) {
-        const prod = qualified(t.target.schema, t.target.name);
-        const preExistingChecksum = await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
-        const rows = mappedRows(t, resolved, names);
-        const cols = t.columns.map((c) => ident(c.name)).join(', ');
-        const later = new Set(t.deferred.flatMap((fk) => fk.columns));
-        const values = t.columns.map((c) => (later.has(c.name) ? `NULL::${c.type}` : rows.exprs.get(c.name)!)).join(', ');
-        const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
-        const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
-        await writeManifest(target, input.runKey, t, names);
-        await advanceSequences(target, t);
-        result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, preExistingChecksum });
-      }
-      for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) await closeCycle(target, t, resolved, names);
-      await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
-        input.runKey,
-        JSON.stringify(result),
-      ]);
-      await target.query('COMMIT');
-      return result;
-    } catch (e) {
-      await target.query('ROLLBACK');
-      throw e;
-    }
-  } finally {
-    await ctx.close();
-  }
+  });
 }
 
 /** Set the cycle-closing FK columns that were published NULL, now that their parents are in. */

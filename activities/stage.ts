@@ -7,7 +7,7 @@ import type { Client } from 'pg';
 import type { TableProgress } from '../workflows/api';
 import type { StageResult, StepInput } from './types';
 import { connect, ident, resolveAlias } from './db/connect';
-import { openContext } from './db/context';
+import { withContext } from './db/keep-alive';
 import { ensureControlSchema } from './db/control-schema';
 import { recordRun } from './db/run-registry';
 import { holdSnapshot, joinSnapshot, releaseSnapshot } from './db/snapshot-holder';
@@ -26,84 +26,84 @@ interface Beat extends TableProgress {
 export async function stage(input: StageInput): Promise<StageResult> {
   const { plan, runKey } = input;
   const info = Context.current().info;
-  const ctx = await openContext(plan);
-  const extra: Client[] = [];
-  try {
-    const { target, resolved } = ctx;
-    const names = runNames(runKey);
-    const copyPlan: CopyPlan = { resolved, names, temp: false, columnsFor: (t) => t.columns };
-    await ensureControlSchema(target);
-    await recordRun(target, input, 'staging');
+  return withContext(plan, async (ctx) => {
+    const extra: Client[] = [];
+    try {
+      const { target, resolved } = ctx;
+      const names = runNames(runKey);
+      const copyPlan: CopyPlan = { resolved, names, temp: false, columnsFor: (t) => t.columns };
+      await ensureControlSchema(target);
+      await recordRun(target, input, 'staging');
 
-    const { snapshot, fresh } = await holdSnapshot(runKey, resolveAlias(plan.source));
-    const previous = (info.heartbeatDetails as Beat[] | undefined) ?? [];
-    const rejoined = !fresh && previous.length > 0 && previous.every((b) => b.snapshot === snapshot);
-    const done = new Set(rejoined ? previous.filter((b) => b.phase === 'staged').map((b) => b.table) : []);
-    const restaged = info.attempt > 1 && fresh ? 'the previous attempt\'s snapshot could not be rejoined: restaged every table from a new snapshot' : null;
-    if (!rejoined) {
-      await target.query(`DROP SCHEMA IF EXISTS ${ident(names.schema)} CASCADE`);
-      await target.query(`CREATE SCHEMA ${ident(names.schema)}`);
-      await createStagingTables(target, copyPlan);
+      const { snapshot, fresh } = await holdSnapshot(runKey, resolveAlias(plan.source));
+      const previous = (info.heartbeatDetails as Beat[] | undefined) ?? [];
+      const rejoined = !fresh && previous.length > 0 && previous.every((b) => b.snapshot === snapshot);
+      const done = new Set(rejoined ? previous.filter((b) => b.phase === 'staged').map((b) => b.table) : []);
+      const restaged = info.attempt > 1 && fresh ? 'the previous attempt\'s snapshot could not be rejoined: restaged every table from a new snapshot' : null;
+      if (!rejoined) {
+        await target.query(`DROP SCHEMA IF EXISTS ${ident(names.schema)} CASCADE`);
+        await target.query(`CREATE SCHEMA ${ident(names.schema)}`);
+        await createStagingTables(target, copyPlan);
+      }
+
+      const lanes: Lane[] = [];
+      const width = Math.max(1, Math.min(plan.parallelism ?? 2, resolved.tables.length));
+      for (let i = 0; i < width; i++) {
+        const src = await connect(resolveAlias(plan.source), `cutover:${plan.id}:source`);
+        extra.push(src);
+        await joinSnapshot(src, snapshot);
+        const tgt = i === 0 ? target : await connect(resolveAlias(plan.target), `cutover:${plan.id}:target`);
+        if (i > 0) extra.push(tgt);
+        lanes.push({ src, tgt });
+      }
+
+      const progress = new Map<string, Beat>();
+      for (const t of resolved.tables) {
+        const before = previous.find((b) => b.table === t.name);
+        progress.set(t.name, done.has(t.name) && before
+          ? before
+          : { table: t.name, rowsCopied: 0, rowsTotal: input.expectedRows?.[t.name] ?? 0, phase: 'waiting', snapshot });
+      }
+      let lastBeat = 0;
+      const beat = (force = false) => {
+        if (!force && Date.now() - lastBeat < 1000) return;
+        lastBeat = Date.now();
+        Context.current().heartbeat([...progress.values()]);
+      };
+      beat(true);
+
+      const queue = resolved.tables.filter((t) => !done.has(t.name));
+      const failAfter = failAfterRowsForTests(info.attempt);
+      await Promise.all(
+        lanes.map(async (lane) => {
+          for (let t = queue.shift(); t; t = queue.shift()) {
+            const p = progress.get(t.name)!;
+            p.phase = 'copying';
+            beat(true);
+            const rows = await copyTable(lane, copyPlan, t, (n) => {
+              failAfter(t!.name, n);
+              p.rowsCopied = n;
+              beat();
+            });
+            Object.assign(p, { rowsCopied: rows, rowsTotal: Math.max(p.rowsTotal, rows), phase: 'staged' });
+            beat(true);
+          }
+        }),
+      );
+      const registers = await copyRegisters(lanes[0], copyPlan);
+      await recordRun(target, input, 'staged');
+      await releaseSnapshot(runKey); // cleanup and publish read only the target
+      return {
+        schema: names.schema,
+        snapshot,
+        tables: resolved.tables.map((t) => ({ table: t.name, rows: progress.get(t.name)!.rowsCopied })),
+        registers,
+        attempt: info.attempt,
+        resumedTables: [...done],
+        restaged,
+      };
+    } finally {
+      await Promise.allSettled(extra.map((c) => c.end()));
     }
-
-    const lanes: Lane[] = [];
-    const width = Math.max(1, Math.min(plan.parallelism ?? 2, resolved.tables.length));
-    for (let i = 0; i < width; i++) {
-      const src = await connect(resolveAlias(plan.source), `cutover:${plan.id}:source`);
-      extra.push(src);
-      await joinSnapshot(src, snapshot);
-      const tgt = i === 0 ? target : await connect(resolveAlias(plan.target), `cutover:${plan.id}:target`);
-      if (i > 0) extra.push(tgt);
-      lanes.push({ src, tgt });
-    }
-
-    const progress = new Map<string, Beat>();
-    for (const t of resolved.tables) {
-      const before = previous.find((b) => b.table === t.name);
-      progress.set(t.name, done.has(t.name) && before
-        ? before
-        : { table: t.name, rowsCopied: 0, rowsTotal: input.expectedRows?.[t.name] ?? 0, phase: 'waiting', snapshot });
-    }
-    let lastBeat = 0;
-    const beat = (force = false) => {
-      if (!force && Date.now() - lastBeat < 1000) return;
-      lastBeat = Date.now();
-      Context.current().heartbeat([...progress.values()]);
-    };
-    beat(true);
-
-    const queue = resolved.tables.filter((t) => !done.has(t.name));
-    const failAfter = failAfterRowsForTests(info.attempt);
-    await Promise.all(
-      lanes.map(async (lane) => {
-        for (let t = queue.shift(); t; t = queue.shift()) {
-          const p = progress.get(t.name)!;
-          p.phase = 'copying';
-          beat(true);
-          const rows = await copyTable(lane, copyPlan, t, (n) => {
-            failAfter(t!.name, n);
-            p.rowsCopied = n;
-            beat();
-          });
-          Object.assign(p, { rowsCopied: rows, rowsTotal: Math.max(p.rowsTotal, rows), phase: 'staged' });
-          beat(true);
-        }
-      }),
-    );
-    const registers = await copyRegisters(lanes[0], copyPlan);
-    await recordRun(target, input, 'staged');
-    await releaseSnapshot(runKey); // cleanup and publish read only the target
-    return {
-      schema: names.schema,
-      snapshot,
-      tables: resolved.tables.map((t) => ({ table: t.name, rows: progress.get(t.name)!.rowsCopied })),
-      registers,
-      attempt: info.attempt,
-      resumedTables: [...done],
-      restaged,
-    };
-  } finally {
-    await Promise.allSettled(extra.map((c) => c.end()));
-    await ctx.close();
-  }
+  }, { heartbeat: false });
 }

@@ -6,7 +6,7 @@ import type { Client } from 'pg';
 import type { PublishResult, StageResult, StepInput, TableValidation, ValidateResult } from './types';
 import { checksum, columnsOf } from './db/checksum';
 import { ident, qualified } from './db/connect';
-import { openContext } from './db/context';
+import { withContext } from './db/keep-alive';
 import { localiseDifferences } from './db/diff';
 import { isMapped, mappedRows } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
@@ -19,34 +19,32 @@ export interface ValidateInput extends StepInput {
 }
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
-  const ctx = await openContext(input.plan);
-  const { target, resolved } = ctx;
-  try {
-    const names = runNames(input.runKey);
-    const tables: TableValidation[] = [];
-    for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
-    const result = { ok: tables.every((t) => t.ok), tables };
-    if (!result.ok) {
-      const problems = tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`));
-      throw validationError(`validation failed:\n  ${problems.join('\n  ')}`, result);
-    }
-    return result;
-  } finally {
-    await ctx.close();
-  }
+  return withContext(input.plan, async (ctx) => {
+    const { target, resolved } = ctx;
+      const names = runNames(input.runKey);
+      const tables: TableValidation[] = [];
+      for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
+      const result = { ok: tables.every((t) => t.ok), tables };
+      if (!result.ok) {
+        const problems = tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`));
+        throw validationError(`validation failed:\n  ${problems.join('\n  ')}`, result);
+      }
+      return result;
+  });
 }
 
 /** SQL that lists the production keys this run inserted into `t`. */
 export function publishedKeys(t: ResolvedTable, names: StagingNames): string {
   return isMapped(t)
-    ? `SELECT ${t.key.map((_, i) => `m.n${i}`).join(', ')} FROM ${names.map(t.index)} m WHERE m.outcome = 'moved'`
-    : `SELECT ${t.key.map((k) => `s.${ident(k)}`).join(', ')} FROM ${names.data(t.index, t.name)} s`;
+    ? `SELECT ${t.key.map((_, i) => `m.n${i} AS k${i}`).join(', ')} FROM ${names.map(t.index)} m WHERE m.outcome = 'moved'`
+    : `SELECT ${t.key.map((k, i) => `s.${ident(k)} AS k${i}`).join(', ')} FROM ${names.data(t.index, t.name)} s`;
 }
 
 async function validateTable(db: Client, input: ValidateInput, r: Resolved, names: StagingNames, t: ResolvedTable): Promise<TableValidation> {
   const prod = qualified(t.target.schema, t.target.name);
   const cols = t.columns.map((c) => c.name);
-  const published = `(${t.key.map((k) => `p.${ident(k)}`).join(', ')}) IN (${publishedKeys(t, names)})`;
+  // EXISTS / NOT EXISTS plan as (anti-)joins; NOT IN would rescan the key list per row past work_mem.
+  const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, names)}) k WHERE ${t.key.map((k, i) => `k.k${i} = p.${ident(k)}`).join(' AND ')})`;
   const rows = mappedRows(t, r, names);
   const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
   const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}`;

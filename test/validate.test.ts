@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { cleanup } from '../activities/cleanup';
 import { publish } from '../activities/publish';
 import { stage } from '../activities/stage';
-import type { StepInput } from '../activities/types';
+import type { PublishResult, StageResult, StepInput } from '../activities/types';
 import { validate } from '../activities/validate';
 import { validatePlan } from '../plan/validate';
 import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
@@ -31,10 +31,10 @@ afterAll(async () => {
 test('tampered rows are localised by key; changed pre-existing rows are reported', async () => {
   const input: StepInput = { plan: validatePlan(shopPlan('val-tamper')), runKey: 'valtamper01', workflowId: 'cutover-val-tamper', runId: 'r1' };
   const env = new MockActivityEnvironment();
-  const staged = await env.run(stage, input);
+  const staged = (await env.run(stage, input)) as StageResult;
   await env.run(cleanup, input);
-  const published = await env.run(publish, input);
-  const ok = await env.run(validate, { ...input, publish: published, stage: staged });
+  const published = (await env.run(publish, input)) as PublishResult;
+  const ok = (await env.run(validate, { ...input, publish: published, stage: staged })) as { ok: boolean };
   expect(ok.ok).toBe(true);
 
   // Behind the run's back: one published rental changes, one pre-existing customer changes.

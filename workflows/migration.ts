@@ -25,6 +25,7 @@ const retry: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE],
 };
 const quick = proxyActivities<typeof activities>({ startToCloseTimeout: '10 minutes', retry });
+// Data steps heartbeat (progress, or a keep-alive while one statement runs): a dead worker shows within 2 minutes.
 const long = proxyActivities<typeof activities>({ startToCloseTimeout: '12 hours', heartbeatTimeout: '2 minutes', retry });
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
@@ -38,7 +39,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   const step = { plan, runKey, workflowId: info.workflowId, runId: info.runId };
 
   try {
-    const dry = await runStep(ctl, 'preflight', () => quick.preflight(step));
+    const dry = await runStep(ctl, 'preflight', () => long.preflight(step));
     if (!dry.skipped) {
       s.dryRun = dry.value;
       for (const t of dry.value.tables) s.progress[t.table] = { table: t.table, rowsCopied: 0, rowsTotal: t.toMove, phase: 'planned' };

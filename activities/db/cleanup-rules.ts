@@ -41,7 +41,7 @@ export class Cleanup {
     if (subjects) {
       const key = `s.${ident(subjects.key)}`;
       if (registers.length > 0) await this.remove(subjects.table, `${key} IN (SELECT subject FROM ${this.names.erased()})`, 'erasure-request');
-      if (consent) await this.remove(subjects.table, `${key} IS NULL OR ${key} NOT IN (SELECT subject FROM ${this.names.consented()})`, 'no-consent');
+      if (consent) await this.remove(subjects.table, `NOT EXISTS (SELECT 1 FROM ${this.names.consented()} c WHERE c.subject = ${key})`, 'no-consent');
     }
     await this.cascade();
     if (opts.transforms) {
@@ -86,10 +86,11 @@ export class Cleanup {
       for (const t of this.r.tables.filter((x) => (x.spec.select as { referenced?: boolean }).referenced)) {
         const users = this.r.tables.flatMap((c) => (c.name === t.name ? [] : keyReferences(c, byName).filter((f) => f.refTable === t.name).map((f) => ({ c, f }))));
         if (users.length === 0) continue;
-        const stillUsed = users
-          .map(({ c, f }) => `EXISTS (SELECT 1 FROM ${this.names.data(c.index, c.name)} u WHERE ${f.columns.map((col, i) => `u.${ident(col)} = s.${ident(f.refColumns[i])}`).join(' AND ')})`)
-          .join(' OR ');
-        if ((await this.remove(t, `NOT (${stillUsed})`, 'no-longer-referenced')) > 0) changed = true;
+        // AND of NOT EXISTS (not NOT of an OR) so each plans as an anti-join.
+        const unused = users
+          .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${this.names.data(c.index, c.name)} u WHERE ${f.columns.map((col, i) => `u.${ident(col)} = s.${ident(f.refColumns[i])}`).join(' AND ')})`)
+          .join(' AND ');
+        if ((await this.remove(t, unused, 'no-longer-referenced')) > 0) changed = true;
       }
     }
   }
@@ -120,14 +121,14 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
       const parent = byName.get(fk.refTable);
       const match = (alias: string) => fk.columns.map((c, i) => `${alias}.${ident(fk.refColumns[i])} = s.${ident(c)}`).join(' AND ');
       const [ps, pt] = fk.refTable.split('.');
-      const inProd = `EXISTS (SELECT 1 FROM ${qualified(ps, pt)} p WHERE ${match('p')})`;
-      const moving = parent ? `EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${match('m')})` : 'FALSE';
+      const notInProd = `NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} p WHERE ${match('p')})`;
+      const notMoving = parent ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${match('m')})` : 'TRUE';
       // A remapped parent's key means nothing in production, so only keep-id parents may pre-exist.
-      const ok = !parent || parent.spec.ids === 'keep' ? `${moving} OR ${inProd}` : moving;
+      const dangling = !parent || parent.spec.ids === 'keep' ? `${notMoving} AND ${notInProd}` : notMoving;
       const notNull = fk.columns.map((c) => `s.${ident(c)} IS NOT NULL`).join(' AND ');
       const res = await db.query<{ k: unknown[]; v: unknown[] }>(
         `SELECT ${keyJson('s', t.key)} AS k, jsonb_build_array(${fk.columns.map((c) => `s.${ident(c)}`).join(', ')}) AS v
-           FROM ${names.data(t.index, t.name)} s WHERE ${notNull} AND NOT (${ok}) LIMIT 10`,
+           FROM ${names.data(t.index, t.name)} s WHERE ${notNull} AND ${dangling} LIMIT 10`,
       );
       if (res.rows.length > 0) {
         const rows = res.rows.map((x) => `(${t.key.join(', ')})=(${x.k.join(', ')}) → (${fk.refColumns.join(', ')})=(${x.v.join(', ')})`);

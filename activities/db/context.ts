@@ -10,7 +10,19 @@ export interface Context {
   source: Client;
   target: Client;
   resolved: Resolved;
+  /** Cancel whatever both connections are running (the activity was cancelled or timed out). */
+  cancel(): Promise<void>;
   close(): Promise<void>;
+}
+
+async function cancelBackend(url: string, pid: number | undefined): Promise<void> {
+  if (!pid) return;
+  const c = await connect(url, 'cutover:cancel');
+  try {
+    await c.query('SELECT pg_cancel_backend($1)', [pid]);
+  } finally {
+    await c.end();
+  }
 }
 
 export function asPlanError(e: unknown): unknown {
@@ -26,7 +38,14 @@ export async function openContext(plan: Plan): Promise<Context> {
     target = await connect(targetUrl, `cutover:${plan.id}:target`);
     const resolved = resolvePlan(plan, await readCatalog(source), await readCatalog(target));
     const t = target;
-    return { source, target, resolved, close: async () => void (await Promise.allSettled([source.end(), t.end()])) };
+    const pid = (c: Client) => (c as unknown as { processID?: number }).processID;
+    return {
+      source,
+      target,
+      resolved,
+      cancel: async () => void (await Promise.allSettled([cancelBackend(sourceUrl, pid(source)), cancelBackend(targetUrl, pid(t))])),
+      close: async () => void (await Promise.allSettled([source.end(), t.end()])),
+    };
   } catch (e) {
     await Promise.allSettled([source.end(), target?.end()]);
     throw asPlanError(e);

@@ -46,19 +46,20 @@ export class Selection extends Binder {
     return parts.length === 0 ? 'TRUE' : parts.map((s) => `(${s})`).join(' AND ');
   }
 
-  /** Rows that some moving row of another plan table references. */
+  /** Rows that some moving row of another plan table references (one semi-join per referenced key). */
   private referenced(table: ResolvedTable, a: string, stack: string[]): string {
-    const alternatives: string[] = [];
+    const byLhs = new Map<string, string[]>();
     for (const child of this.resolved.tables) {
       if (child.name === table.name) continue;
       for (const fk of child.source.foreignKeys.filter((f) => f.refTable === table.name)) {
         const c = this.nextAlias();
         const lhs = fk.refColumns.map((col) => `${a}.${ident(col)}`).join(', ');
         const rhs = fk.columns.map((col) => `${c}.${ident(col)}`).join(', ');
-        alternatives.push(`(${lhs}) IN (SELECT ${rhs} FROM ${qualified(child.source.schema, child.source.name)} ${c} WHERE ${this.predicate(child, c, stack)})`);
+        byLhs.set(lhs, [...(byLhs.get(lhs) ?? []), `SELECT ${rhs} FROM ${qualified(child.source.schema, child.source.name)} ${c} WHERE ${this.predicate(child, c, stack)}`]);
       }
     }
-    return alternatives.length === 0 ? 'FALSE' : alternatives.join(' OR ');
+    const parts = [...byLhs].map(([lhs, selects]) => `(${lhs}) IN (${selects.join(' UNION ALL ')})`);
+    return parts.length === 0 ? 'FALSE' : parts.join(' OR ');
   }
 }
 
