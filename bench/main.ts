@@ -62,12 +62,18 @@ interface ChildResult {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const n = args.subjects;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // No SDK shutdown signals: Ctrl-C / SIGTERM clean up (drop databases, stop the dev server) and exit.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log(`${sig}: cleaning up`);
+      void cleanup(args.keep).finally(() => process.exit(130));
+    });
+  }
   const bp = choosePlan(`bench-${n}`);
   if (bp.note && !args.rssOnly) console.log(bp.note);
   log(`${n} subjects; plan variant: ${bp.variant}; ids ${JSON.stringify(bp.idModes)}`);
 
-  const dbs: string[] = [];
   const db = async (suffix: string) => {
     const url = await createDb(`${n}_${suffix}`);
     dbs.push(url);
@@ -78,7 +84,6 @@ async function main(): Promise<number> {
     await generateProduction(url, n, preExisting);
     return url;
   };
-  let server: DevServer | undefined;
   try {
     const pilot = await db('pilot');
     await timed(`generating the Pilot (${n} subjects)`, () => generatePilot(pilot, n));
@@ -173,10 +178,20 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(summary));
     return run.status === 'completed' && (!child || child.run_status === 'completed') ? 0 : 1;
   } finally {
-    if (server) await server.stop().catch(() => undefined);
-    if (args.keep) log(`kept databases: ${dbs.map((u) => new URL(u).pathname.slice(1)).join(' ')}`);
-    else await Promise.all(dbs.map((u) => dropDb(u).catch((e) => log(`could not drop ${u}: ${e}`))));
+    await cleanup(args.keep);
   }
+}
+
+// What the run created, for cleanup at the end or on a signal.
+const dbs: string[] = [];
+let server: DevServer | undefined;
+async function cleanup(keep: boolean): Promise<void> {
+  const srv = server;
+  server = undefined;
+  if (srv) await srv.stop().catch(() => undefined);
+  const urls = dbs.splice(0);
+  if (keep) log(`kept databases: ${urls.map((u) => new URL(u).pathname.slice(1)).join(' ')}`);
+  else await Promise.all(urls.map((u) => dropDb(u).catch((e) => log(`could not drop ${u}: ${e}`))));
 }
 
 /** Stage + whole run at another scale in a fresh process, so its peak RSS is not inflated by this one's. */

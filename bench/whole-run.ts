@@ -118,8 +118,13 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
     });
     const approved = new Set<GateName>();
     const deadline = Date.now() + timeoutMs;
+    let phase = '';
     for (;;) {
       const s = await h.query(statusQuery).catch(() => null);
+      if (s && `${s.phase}/${s.status}` !== phase) {
+        phase = `${s.phase}/${s.status}`;
+        process.stderr.write(`[bench]   +${((performance.now() - t0) / 1000).toFixed(1)}s ${phase}\n`);
+      }
       if (s?.status === 'awaiting-approval' && s.gate && !approved.has(s.gate)) {
         approved.add(s.gate);
         await h.signal(approveSignal, { gate: s.gate, approver: 'bench-a', comment: 'bench' });

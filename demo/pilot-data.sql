@@ -19,7 +19,9 @@ FROM generate_series(1, 40) AS i;
 INSERT INTO users (user_id, account_id, email, full_name, created_at)
 SELECT u,
        ((u - 1) % 40) + 1,
-       format('user%s@account%s.example', u, ((u - 1) % 40) + 1),
+       -- every tenth address typed in capitals: the plan's lower() transform normalises it
+       CASE WHEN u % 10 = 0 THEN upper(format('user%s@account%s.example', u, ((u - 1) % 40) + 1))
+            ELSE format('user%s@account%s.example', u, ((u - 1) % 40) + 1) END,
        format('User %s', u),
        timestamptz '2025-02-01 09:00:00+00' + u * interval '3 hours'
 FROM generate_series(1, 200) AS u;

@@ -1,47 +1,17 @@
 // The data path on real PostgreSQL through the real workflow: selection, cleanup with every reason,
 // id remapping (new / match / keep), atomic publish, exact reconciliation, the dry run's truth,
 // column types round-tripping, and a stage attempt that dies mid-table.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../workflows/api';
-import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
+import { useHarness } from './helpers/harness';
+import { rows } from './helpers/pg';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
-import { startTemporal, startWorker } from './helpers/temporal';
 import { atGate, startRun, waitFor } from './helpers/run';
 
-const base = uniqueName('cutover_dp');
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let workerDone: Promise<void>;
-let pilot: string;
-const prods: string[] = [];
-
-beforeAll(async () => {
-  pilot = await createDb(`${base}_pilot`, SHOP_SCHEMA + SHOP_PILOT);
-  process.env.CUTOVER_DB_PILOT = pilot;
-  env = await startTemporal();
-  ({ worker, done: workerDone } = await startWorker(env));
-}, 180000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await workerDone;
-  await env?.teardown();
-  await dropDb(`${base}_pilot`);
-  for (const p of prods) await dropDb(p);
-  delete process.env.CUTOVER_TEST_FAIL_STAGE_AFTER;
-});
-
-async function freshProduction(): Promise<string> {
-  const name = `${base}_prod${prods.length}`;
-  prods.push(name);
-  const url = await createDb(name, SHOP_SCHEMA + SHOP_PRODUCTION);
-  process.env.CUTOVER_DB_PRODUCTION = url;
-  return url;
-}
+const h = useHarness('cutover_dp', SHOP_SCHEMA + SHOP_PILOT);
+const freshProduction = () => h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
 
 async function runToCompletion(plan: Record<string, unknown>): Promise<{ result: StatusView; report: EvidencePack }> {
-  const handle = await startRun(env, plan, 'alice');
+  const handle = await startRun(h.env, plan, 'alice');
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate), 90000);
     await handle.signal(approveSignal, { gate, approver: 'bob' });
@@ -69,15 +39,15 @@ test('every reason, every id strategy: production holds exactly the right rows, 
   const rentalsBy = `SELECT string_agg(lower(c.email) || ':' || r.amount, ',' ORDER BY lower(c.email), r.amount) AS v
                        FROM rental r JOIN customer c USING (customer_id) WHERE c.store_id = 1`;
   expect(await one(prod, rentalsBy)).toBe(
-    await one(pilot, rentalsBy.replace('WHERE c.store_id = 1', 'WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)')),
+    await one(h.pilot, rentalsBy.replace('WHERE c.store_id = 1', 'WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)')),
   );
   // Countries matched by code (US, DE reuse 10, 11), France inserted with a new id; customers point at them.
   expect(await one(prod, "SELECT string_agg(code || '=' || country_id, ',' ORDER BY code) AS v FROM country")).toBe('DE=11,FR=13,JP=12,US=10');
   const countryOf = "SELECT string_agg(lower(c.email) || '@' || k.code, ',' ORDER BY lower(c.email)) AS v FROM customer c JOIN country k USING (country_id)";
-  expect(await one(prod, `${countryOf} WHERE c.store_id = 1`)).toBe(await one(pilot, `${countryOf} WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)`));
+  expect(await one(prod, `${countryOf} WHERE c.store_id = 1`)).toBe(await one(h.pilot, `${countryOf} WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)`));
   // Addresses: only those of moved customers, and each customer keeps its own line.
   const addressOf = "SELECT string_agg(lower(c.email) || '#' || a.line, ',' ORDER BY lower(c.email)) AS v FROM customer c JOIN address a USING (address_id)";
-  expect(await one(prod, `${addressOf} WHERE c.store_id = 1`)).toBe(await one(pilot, `${addressOf} WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)`));
+  expect(await one(prod, `${addressOf} WHERE c.store_id = 1`)).toBe(await one(h.pilot, `${addressOf} WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)`));
   expect(await one(prod, 'SELECT count(*)::text AS v FROM address')).toBe('8');
   // Self-reference kept whole; pre-existing rows untouched; sequences ahead of published keys.
   expect(await one(prod, "SELECT string_agg(staff_id || '>' || coalesce(manager_id::text, '-'), ',' ORDER BY staff_id) AS v FROM staff")).toBe('1>-,2>1,3>2');
@@ -87,15 +57,15 @@ test('every reason, every id strategy: production holds exactly the right rows, 
 
   // The dept ⇄ employee cycle: both remapped, heads set after both tables were in.
   const heads = "SELECT string_agg(d.name || ':' || h.name || ':' || (SELECT string_agg(e.name, '+' ORDER BY e.name) FROM employee e WHERE e.dept_id = d.dept_id), ',' ORDER BY d.name) AS v FROM dept d JOIN employee h ON h.emp_id = d.head_id";
-  expect(await one(prod, `${heads} WHERE d.name <> 'Prod dept'`)).toBe(await one(pilot, heads));
+  expect(await one(prod, `${heads} WHERE d.name <> 'Prod dept'`)).toBe(await one(h.pilot, heads));
   expect(await one(prod, "SELECT string_agg(dept_id::text, ',' ORDER BY dept_id) AS v FROM dept")).toBe('1,2,3');
 
   // Awkward types round-trip exactly; the generated column is recomputed, identity values kept.
   const kinds = 'SELECT string_agg(k::text, E\'\\n\' ORDER BY id) AS v FROM kinds k';
-  expect(await one(prod, kinds)).toBe(await one(pilot, kinds));
+  expect(await one(prod, kinds)).toBe(await one(h.pilot, kinds));
   expect(await one(prod, 'SELECT string_agg(twice::text, \',\' ORDER BY id) AS v FROM kinds')).toBe('6,2');
   const meas = "SELECT string_agg(m::text || '/' || tableoid::regclass::text, ',' ORDER BY city_id, logdate) AS v FROM measurement m";
-  expect(await one(prod, meas)).toBe(await one(pilot, meas));
+  expect(await one(prod, meas)).toBe(await one(h.pilot, meas));
 
   // Manifest: exact reconciliation by reason, written by the run and checked here by our own SQL.
   const manifest = await rows<{ t: string; o: string; r: string | null; n: string }>(

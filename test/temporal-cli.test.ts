@@ -2,39 +2,20 @@
 // Send Signal, Query) behaves exactly as with the cutover CLI.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
+import { useHarness } from './helpers/harness';
+import { rows } from './helpers/pg';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { startTemporal, startWorker, temporalBin } from './helpers/temporal';
+import { temporalBin } from './helpers/temporal';
 
 const run = promisify(execFile);
-const base = uniqueName('cutover_tc');
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let workerDone: Promise<void>;
-let pilot: string;
+const h = useHarness('cutover_tc', SAAS_SCHEMA + PILOT_DATA);
 let prod: string;
-
 beforeAll(async () => {
-  pilot = await createDb(`${base}_pilot`, SAAS_SCHEMA + PILOT_DATA);
-  prod = await createDb(`${base}_prod`, SAAS_SCHEMA + PRODUCTION_DATA);
-  process.env.CUTOVER_DB_PILOT = pilot;
-  process.env.CUTOVER_DB_PRODUCTION = prod;
-  env = await startTemporal();
-  ({ worker, done: workerDone } = await startWorker(env));
-}, 180000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await workerDone;
-  await env?.teardown();
-  await dropDb(`${base}_pilot`);
-  await dropDb(`${base}_prod`);
+  prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
 });
 
 async function temporal(...args: string[]): Promise<string> {
-  const { stdout } = await run(temporalBin(), [...args, '--address', env.address, '--namespace', 'default'], { timeout: 60000 });
+  const { stdout } = await run(temporalBin(), [...args, '--address', h.env.address, '--namespace', 'default'], { timeout: 60000 });
   return stdout;
 }
 
@@ -80,7 +61,7 @@ test('start, signal and query with the temporal CLI', async () => {
   const listed = await temporal('workflow', 'list', '--query', "CutoverPlanId = 'tc-official' AND CutoverStatus = 'completed'", '--output', 'json');
   expect(listed).toContain(id);
 
-  const moved = Number((await rows<{ n: string }>(pilot, `SELECT count(*)::text AS n FROM (${EXPECTED.events}) x`))[0].n);
+  const moved = Number((await rows<{ n: string }>(h.pilot, `SELECT count(*)::text AS n FROM (${EXPECTED.events}) x`))[0].n);
   const inProd = Number((await rows<{ n: string }>(prod, 'SELECT count(*)::text AS n FROM events WHERE event_id < 1000'))[0].n);
   expect(inProd).toBe(moved);
 }, 180000);

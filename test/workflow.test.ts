@@ -2,39 +2,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, statusQuery, type StatusView } from '../workflows/api';
-import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
+import { useHarness } from './helpers/harness';
+import { rows } from './helpers/pg';
 import { EXPECTED, PK, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { startTemporal, startWorker } from './helpers/temporal';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 
-const base = uniqueName('cutover_wf');
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let workerDone: Promise<void>;
-let pilot: string;
+const h = useHarness('cutover_wf', SAAS_SCHEMA + PILOT_DATA);
 let prod: string;
 
-beforeAll(async () => {
-  pilot = await createDb(`${base}_pilot`, SAAS_SCHEMA + PILOT_DATA);
-  env = await startTemporal();
-  ({ worker, done: workerDone } = await startWorker(env));
-  process.env.CUTOVER_DB_PILOT = pilot;
-}, 180000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await workerDone;
-  await env?.teardown();
-  await dropDb(`${base}_pilot`);
-  await dropDb(`${base}_prod`);
-});
-
 beforeEach(async () => {
-  prod = await createDb(`${base}_prod`, SAAS_SCHEMA + PRODUCTION_DATA);
-  process.env.CUTOVER_DB_PRODUCTION = prod;
+  prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
 });
 
 const count = async (url: string, sql: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
@@ -56,7 +34,7 @@ async function approveBoth(handle: Awaited<ReturnType<typeof startRun>>, gate: '
 }
 
 test('happy path: gates, refusals, and production holds exactly the selected rows', async () => {
-  const handle = await startRun(env, saasPlan('wf-happy'));
+  const handle = await startRun(h.env, saasPlan('wf-happy'));
   const atPlan = await waitFor(handle, atGate('plan'));
   expect(atPlan.planHash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -83,21 +61,21 @@ test('happy path: gates, refusals, and production holds exactly the selected row
   expect(result.refused.some((r) => r.reason.includes('already approved'))).toBe(true);
 
   for (const [table, sql] of Object.entries(EXPECTED)) {
-    const moved = await content(pilot, sql);
+    const moved = await content(h.pilot, sql);
     expect(moved.length).toBeGreaterThan(0);
     const inProd = await content(prod, `SELECT * FROM ${table} WHERE ${PK[table as keyof typeof PK]} < 1000`);
     expect(inProd).toBe(moved);
   }
   // Test accounts and everything under them stayed behind; pre-existing rows untouched.
   expect(await count(prod, 'SELECT 1 FROM accounts WHERE is_test')).toBe(0);
-  expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(pilot, EXPECTED.accounts)));
+  expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(h.pilot, EXPECTED.accounts)));
   expect(await content(prod, 'SELECT * FROM accounts WHERE account_id >= 1000')).toBe("(1000,\"Prod One\",pro,f)|(1001,\"Prod Two\",free,f)");
   // The serial sequence is ahead of every published id.
   const [seq] = await rows<{ last: string; max: string }>(prod, "SELECT (SELECT last_value FROM events_event_id_seq)::text AS last, (SELECT max(event_id) FROM events)::text AS max");
   expect(Number(seq.last)).toBeGreaterThanOrEqual(Number(seq.max) - 1);
 
   // Control schema: manifest per moved row, evidence written, staging dropped.
-  const movedTotal = (await Promise.all(Object.values(EXPECTED).map((sql) => count(pilot, sql)))).reduce((a, b) => a + b, 0);
+  const movedTotal = (await Promise.all(Object.values(EXPECTED).map((sql) => count(h.pilot, sql)))).reduce((a, b) => a + b, 0);
   expect(await count(prod, `SELECT 1 FROM cutover.manifest WHERE run_key = '${result.runKey}' AND outcome = 'moved'`)).toBe(movedTotal);
   expect(await count(prod, `SELECT 1 FROM cutover.evidence WHERE run_key = '${result.runKey}'`)).toBe(1);
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover_stage_%'")).toBe(0);
@@ -106,14 +84,14 @@ test('happy path: gates, refusals, and production holds exactly the selected row
   expect(report.validation?.ok).toBe(true);
   expect(report.validation?.tables.map((t) => t.table).sort()).toEqual(['public.accounts', 'public.events', 'public.projects', 'public.users']);
   expect(report.dryRun?.order.indexOf('public.accounts')).toBeLessThan(report.dryRun!.order.indexOf('public.users'));
-  expect(report.dryRun?.tables.find((t) => t.table === 'public.events')?.inScope).toBe(await count(pilot, EXPECTED.events));
+  expect(report.dryRun?.tables.find((t) => t.table === 'public.events')?.inScope).toBe(await count(h.pilot, EXPECTED.events));
   expect(report.approvals.map((a) => `${a.gate}:${a.approver}`)).toEqual(['plan:bob', 'plan:carol', 'cutover:bob', 'cutover:carol']);
 
   await record(handle, 'happy-path');
 });
 
 test('reject at the plan gate ends the run as rejected with nothing written', async () => {
-  const handle = await startRun(env, saasPlan('wf-reject'));
+  const handle = await startRun(h.env, saasPlan('wf-reject'));
   await waitFor(handle, atGate('plan'));
   await handle.signal(rejectSignal, { gate: 'plan', approver: 'bob', reason: 'wrong tenant' });
   const result = (await handle.result()) as StatusView;
@@ -126,7 +104,7 @@ test('reject at the plan gate ends the run as rejected with nothing written', as
 
 test('a gate that times out ends the run as expired with nothing written', async () => {
   const plan = saasPlan('wf-expire', { approvals: { approvers: ['bob', 'carol'], required: 1, timeout: '2s' } });
-  const handle = await startRun(env, plan);
+  const handle = await startRun(h.env, plan);
   const result = (await handle.result()) as StatusView;
   expect(result.status).toBe('expired');
   expect(result.gate).toBeNull();
@@ -138,7 +116,7 @@ test('a gate that times out ends the run as expired with nothing written', async
 async function runIntoConflict(id: string) {
   // Production already holds account 1 with other content: ids: keep must refuse to overwrite it.
   await rows(prod, "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false)");
-  const handle = await startRun(env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
+  const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
   await waitFor(handle, atGate('plan'));
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   await waitFor(handle, atGate('cutover'));
@@ -167,7 +145,7 @@ test('a failing step pauses the run; resume retry after the fix completes it', a
   const result = (await handle.result()) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.steps.filter((s) => s.step === 'publish').map((s) => s.outcome)).toEqual(['started', 'failed', 'retried', 'started', 'completed']);
-  expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(pilot, EXPECTED.accounts)));
+  expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(h.pilot, EXPECTED.accounts)));
   await record(handle, 'pause-retry');
 });
 
@@ -186,11 +164,11 @@ test('abort ends a paused run as aborted, staging dropped, production unchanged'
 
 test('a missing connection alias pauses the run with its name; retry after configuring it', async () => {
   delete process.env.CUTOVER_DB_ELSEWHERE;
-  const handle = await startRun(env, saasPlan('wf-alias', { source: 'elsewhere' }));
+  const handle = await startRun(h.env, saasPlan('wf-alias', { source: 'elsewhere' }));
   const view = await waitFor(handle, paused);
   expect(view.error?.type).toBe('ConfigError');
   expect(view.error?.message).toContain('CUTOVER_DB_ELSEWHERE');
-  process.env.CUTOVER_DB_ELSEWHERE = pilot;
+  process.env.CUTOVER_DB_ELSEWHERE = h.pilot;
   await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'alias configured' });
   await waitFor(handle, atGate('plan'));
   const s = await handle.query(statusQuery);
@@ -199,7 +177,7 @@ test('a missing connection alias pauses the run with its name; retry after confi
 });
 
 test('a plan that uses an unbuilt feature fails the run with the path at fault', async () => {
-  const handle = await startRun(env, saasPlan('wf-bad', { strategy: 'adopt', adoptFrom: '2026-12-01' }));
+  const handle = await startRun(h.env, saasPlan('wf-bad', { strategy: 'adopt', adoptFrom: '2026-12-01' }));
   await expect(handle.result()).rejects.toThrow();
   const desc = await handle.describe();
   expect(desc.status.name).toBe('FAILED');
