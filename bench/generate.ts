@@ -116,6 +116,11 @@ export async function generatePilot(url: string, n: number): Promise<void> {
   }
 }
 
+/** Tables only (no keys, FKs or indexes), like cutover's staging: for the like-for-like raw row. */
+export async function generateBare(url: string): Promise<void> {
+  await sql(url, TABLES);
+}
+
 /**
  * A Production-like target: the same schema; with `preExisting`, also rows that collide with the Pilot:
  * the same 60 countries under different ids, customers 1..N/100 and orders 1..N/50 with other content,

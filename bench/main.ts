@@ -3,7 +3,7 @@
 // --scale10 re-runs stage + whole run at 10·N in a fresh child process (--rss-only) for the RSS growth.
 import { spawn } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { countRows, createDb, dropDb, generatePilot, generateProduction, PLAN_TABLES, ALL_TABLES } from './generate';
+import { countRows, createDb, dropDb, generateBare, generatePilot, generateProduction, PLAN_TABLES, ALL_TABLES } from './generate';
 import { choosePlan, rawSelects } from './plan';
 import { runRaw, type PhaseResult } from './raw';
 import { runPgcopydb } from './pgcopydb';
@@ -92,11 +92,15 @@ async function main(): Promise<number> {
     process.env.CUTOVER_DB_PILOT = pilot;
 
     let raw: PhaseResult | undefined;
+    let bare: PhaseResult | undefined;
     let pgc: (PhaseResult & { command: string }) | undefined;
     if (!args.rssOnly) {
       const rawTarget = await target('raw', false);
       raw = await timed('(a) raw psql COPY | psql COPY', () => runRaw(pilot, rawTarget, rawSelects(bp)));
       log(`raw rows: ${JSON.stringify(raw.perTable)}`);
+      const bareTarget = await db('bare');
+      await generateBare(bareTarget);
+      bare = await timed('(a′) raw into bare tables (informational)', () => runRaw(pilot, bareTarget, rawSelects(bp)));
       const pgcTarget = await db('pgcopydb');
       pgc = await timed('(b) pgcopydb clone', () => runPgcopydb(pilot, pgcTarget, PLAN_TABLES, ALL_TABLES.filter((t) => !(PLAN_TABLES as readonly string[]).includes(t))));
       log(`pgcopydb rows: ${JSON.stringify(pgc.perTable)}`);
@@ -148,6 +152,7 @@ async function main(): Promise<number> {
     const rssMb = Math.max(staged.rssMb, run.rssMb);
     const rows: Row[] = [
       { phase: '(a) raw psql|psql', rows: raw!.rows, seconds: raw!.seconds, note: 'FK levels in order, order_items‖payments' },
+      { phase: '(a′) raw, bare tables', rows: bare!.rows, seconds: bare!.seconds, note: 'same rows, no keys/FKs/indexes (like staging)' },
       { phase: '(b) pgcopydb clone', rows: pgc!.rows, seconds: pgc!.seconds, note: 'whole tables + schema/indexes/FKs' },
       { phase: '(c) cutover stage', rows: staged.rows, seconds: staged.seconds, rssMb: staged.rssMb, note: 'in scope, into unlogged staging' },
       { phase: '(d) cutover whole run', rows: movedRows, seconds: run.seconds, rssMb: run.rssMb, note: `${run.status}, gates approved by bench` },

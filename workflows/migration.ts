@@ -71,7 +71,9 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
       }
     });
     s.record('access-checks', 'skipped', 'no access checks in the plan');
-    s.record('erasure', 'skipped', 'no erasure registers in the plan');
+    s.record('erasure', 'skipped', plan.erasure
+      ? 'registers were applied in cleanup; re-applying them in production after publish is not built yet'
+      : 'no erasure registers in the plan');
     await runStep(ctl, 'finalize', () => quick.finalize({ ...step, pack: packFor(s, 'completed'), status: 'completed' }), { skippable: true });
     s.status = 'completed';
     return finish(ctl);
