@@ -65,7 +65,7 @@ export async function startTemporal(): Promise<DevServer> {
     } catch (e) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`the Temporal dev server did not come up on ${address}: ${String(e)} ${errTail}`);
+        throw new Error(`the Temporal dev server did not come up on ${address}: ${String(e)} ${errTail}`, { cause: e });
       }
       await sleep(250);
     }
