@@ -4,7 +4,7 @@
 // are localised by bucketed hashes. Any failure is a ValidationError → the run pauses.
 import type { Client } from 'pg';
 import type { PublishResult, StageResult, StepInput, TableValidation, ValidateResult } from './types';
-import { checksum, columnsOf } from './db/checksum';
+import { checksum, columnsOf, rowHashSql } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { localiseDifferences } from './db/diff';
@@ -33,6 +33,22 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
   });
 }
 
+/**
+ * One pass over the production table: the checksum of the rows this run published (copied columns)
+ * and of every other row (all columns), told apart by a join to the published keys.
+ */
+async function productionChecksums(db: Client, t: ResolvedTable, names: StagingNames) {
+  const hashOf = (cols: string[]) => rowHashSql(columnsOf('p', cols));
+  const res = await db.query<{ pn: string; ps: string; on: string; os: string }>(
+    `SELECT count(k.k0)::text AS pn, coalesce(sum(CASE WHEN k.k0 IS NOT NULL THEN ${hashOf(t.columns.map((c) => c.name))}::numeric END), 0)::text AS ps,
+            (count(*) - count(k.k0))::text AS on, coalesce(sum(CASE WHEN k.k0 IS NULL THEN ${hashOf(t.target.columns.map((c) => c.name))}::numeric END), 0)::text AS os
+       FROM ${qualified(t.target.schema, t.target.name)} p
+       LEFT JOIN (${publishedKeys(t, names)}) k ON ${t.key.map((k, i) => `k.k${i} = p.${ident(k)}`).join(' AND ')}`,
+  );
+  const r = res.rows[0];
+  return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` };
+}
+
 /** SQL that lists the production keys this run inserted into `t`. */
 export function publishedKeys(t: ResolvedTable, names: StagingNames): string {
   return isMapped(t)
@@ -49,8 +65,7 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
   const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}`;
   const stagingChecksum = await checksum(db, stagingFrom, stagingExprs);
-  const productionChecksum = await checksum(db, `${prod} p WHERE ${published}`, columnsOf('p', cols));
-  const preExistingAfter = await checksum(db, `${prod} p WHERE NOT ${published}`, columnsOf('p', t.target.columns.map((c) => c.name)));
+  const { productionChecksum, preExistingAfter } = await productionChecksums(db, t, names);
   const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum ?? '';
 
   const m = await db.query<{ outcome: string; reason: string | null; n: string }>(
@@ -75,8 +90,9 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
     if (differingKeys.length) problems.push(`differing keys: ${differingKeys.slice(0, 10).join(' ')}${differingKeys.length > 10 ? ' …' : ''}`);
   }
   if (preExistingBefore !== preExistingAfter) problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
+  // A validated constraint already guarantees integrity inside publish's transaction; check the rest.
   for (const fk of t.target.foreignKeys) {
-    if (!fk.columns.every((c) => cols.includes(c))) continue;
+    if (fk.validated || !fk.columns.every((c) => cols.includes(c))) continue;
     const [ps, pt] = fk.refTable.split('.');
     const notNull = fk.columns.map((c) => `p.${ident(c)} IS NOT NULL`).join(' AND ');
     const on = fk.columns.map((c, i) => `r.${ident(fk.refColumns[i])} = p.${ident(c)}`).join(' AND ');

@@ -16,6 +16,8 @@ export interface ForeignKey {
   columns: string[];
   refTable: string; // schema.table
   refColumns: string[];
+  /** A validated constraint: PostgreSQL itself guarantees every row has its parent. */
+  validated: boolean;
 }
 
 export interface Table {
@@ -97,8 +99,8 @@ export async function readCatalog(client: Client): Promise<Catalog> {
     t.uniqueKeys.push(k.cols);
   }
 
-  const fks = await client.query<{ oid: number; name: string; cols: string[]; refschema: string; reftable: string; refcols: string[] }>(
-    `SELECT con.conrelid::int AS oid, con.conname AS name,
+  const fks = await client.query<{ oid: number; name: string; cols: string[]; refschema: string; reftable: string; refcols: string[]; validated: boolean }>(
+    `SELECT con.conrelid::int AS oid, con.conname AS name, con.convalidated AS validated,
             (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.conkey) WITH ORDINALITY u(n, ord)
                JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = u.n) AS cols,
             rn.nspname AS refschema, rc.relname AS reftable,
@@ -116,6 +118,7 @@ export async function readCatalog(client: Client): Promise<Catalog> {
       columns: f.cols,
       refTable: `${f.refschema}.${f.reftable}`,
       refColumns: f.refcols,
+      validated: f.validated,
     });
   }
 
