@@ -26,7 +26,7 @@ function describe(s: RunState): string {
   const lines = [`**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``, `plan hash \`${s.planHash}\``];
   if (s.gate) {
     const got = s.approvalsFor(s.gate).map((a) => a.approver);
-    lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length}/${s.plan.approvals.required} (${got.join(', ') || 'none yet'}).`);
+    lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`);
     lines.push(`Approve: Send Signal \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\`.`);
   }
   if (s.error) {

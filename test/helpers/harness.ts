@@ -12,7 +12,7 @@ export interface Harness {
   production(sql: string): Promise<string>;
 }
 
-export function useHarness(prefix: string, pilotSql: string): Harness {
+export function useHarness(prefix: string, pilotSql: string, opts: { uiPort?: number } = {}): Harness {
   const base = uniqueName(prefix);
   const made: string[] = [];
   let worker: Worker | undefined;
@@ -31,7 +31,7 @@ export function useHarness(prefix: string, pilotSql: string): Harness {
   beforeAll(async () => {
     h.pilot = await createDb(`${base}_pilot`, pilotSql);
     process.env.CUTOVER_DB_PILOT = h.pilot;
-    h.env = await startTemporal();
+    h.env = await startTemporal(opts);
     ({ worker, done } = await startWorker(h.env));
   }, 180000);
   afterAll(async () => {

@@ -21,7 +21,7 @@ export function temporalBin(): string {
 }
 
 let runtime = false;
-export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+export async function startTemporal(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   if (!runtime) {
     runtime = true;
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -30,6 +30,7 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
     server: {
       executable: { type: 'existing-path', path: temporalBin() },
       ip: '127.0.0.1',
+      ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
       searchAttributes: Object.values(SEARCH_ATTRIBUTES).map((n) => defineSearchAttributeKey(n, SearchAttributeType.KEYWORD)),
     },
   });
