@@ -21,6 +21,17 @@ export async function sql<T = Record<string, unknown>>(url: string, text: string
   }
 }
 
+/** Statements in order on one connection (the generators' steps depend on each other). */
+async function runSteps(url: string, steps: string[]): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    for (const s of steps) await c.query(s);
+  } finally {
+    await c.end();
+  }
+}
+
 /** A fresh, empty database named cutover_bench_<suffix>; returns its URL. */
 export async function createDb(suffix: string): Promise<string> {
   const name = DB_PREFIX + suffix;
@@ -107,13 +118,7 @@ export async function generatePilot(url: string, n: number): Promise<void> {
     CONSTRAINTS,
     'VACUUM ANALYZE',
   ];
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    for (const s of steps) await c.query(s);
-  } finally {
-    await c.end();
-  }
+  await runSteps(url, steps);
 }
 
 /** Tables only (no keys, FKs or indexes), like cutover's staging: for the like-for-like raw row. */
@@ -143,13 +148,7 @@ export async function generateProduction(url: string, n: number, preExisting: bo
     );
   }
   steps.push('ANALYZE');
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    for (const s of steps) await c.query(s);
-  } finally {
-    await c.end();
-  }
+  await runSteps(url, steps);
 }
 
 export async function countRows(url: string, tables: readonly string[]): Promise<Record<string, number>> {
