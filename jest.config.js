@@ -6,5 +6,5 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testTimeout: 120000,
   maxWorkers: 2,
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: { warnOnly: false }, isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: { warnOnly: false } }] },
 };
