@@ -50,7 +50,7 @@ async function productionChecksums(db: Client, t: ResolvedTable, names: StagingN
 }
 
 /** SQL that lists the production keys this run inserted into `t`. */
-export function publishedKeys(t: ResolvedTable, names: StagingNames): string {
+function publishedKeys(t: ResolvedTable, names: StagingNames): string {
   return isMapped(t)
     ? `SELECT ${t.key.map((_, i) => `m.n${i} AS k${i}`).join(', ')} FROM ${names.map(t.index)} m WHERE m.outcome = 'moved'`
     : `SELECT ${t.key.map((k, i) => `s.${ident(k)} AS k${i}`).join(', ')} FROM ${names.data(t.index, t.name)} s`;

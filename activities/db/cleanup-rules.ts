@@ -58,9 +58,9 @@ export class Cleanup {
     const res = await this.db.query(
       `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s WHERE ${predicate} RETURNING ${keyList('s', t.key)}),
             m AS (INSERT INTO ${this.names.manifest} (run_key, table_name, key, outcome, reason)
-                  SELECT '${this.runKey}', $1, ${keyJson('d', t.key)}, 'left-behind', $2 FROM d)
+                  SELECT $3, $1, ${keyJson('d', t.key)}, 'left-behind', $2 FROM d)
        INSERT INTO ${this.names.gone(t.index)} SELECT ${keyList('d', t.key)} FROM d`,
-      [t.name, reason],
+      [t.name, reason, this.runKey],
     );
     const n = res.rowCount ?? 0;
     if (n > 0) {

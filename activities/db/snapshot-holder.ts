@@ -29,10 +29,6 @@ export async function holdSnapshot(runKey: string, url: string): Promise<{ snaps
   return { snapshot, fresh: true };
 }
 
-export function heldSnapshot(runKey: string): string | null {
-  return held.get(runKey)?.snapshot ?? null;
-}
-
 export async function releaseSnapshot(runKey: string): Promise<void> {
   const h = held.get(runKey);
   if (!h) return;

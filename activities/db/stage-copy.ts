@@ -66,12 +66,14 @@ export async function copyRegisters(lane: Lane, p: CopyPlan): Promise<{ consente
     consented = await copyQuery(lane.src, sql, lane.tgt, p.names.consented(), ['subject']);
   }
   for (const r of registers) {
-    const from = `SELECT DISTINCT r.${ident(r.subject)}, ${r.db === 'source' ? "'source:'" : "'target:'"} || '${r.table.qualified.replace(/'/g, "''")}' FROM ${qualified(r.table.schema, r.table.name)} r WHERE r.${ident(r.subject)} IS NOT NULL`;
+    const label = `${r.db}:${r.table.qualified}`;
+    const from = `SELECT DISTINCT r.${ident(r.subject)} FROM ${qualified(r.table.schema, r.table.name)} r WHERE r.${ident(r.subject)} IS NOT NULL`;
     if (r.db === 'source') {
-      erased += await copyQuery(lane.src, from, lane.tgt, p.names.erased(), ['subject', 'register']);
+      erased += await copyQuery(lane.src, from, lane.tgt, p.names.erased(), ['subject']);
+      await lane.tgt.query(`UPDATE ${p.names.erased()} SET register = $1 WHERE register IS NULL`, [label]);
     } else {
       // The register lives in production itself: read it where it is.
-      erased += (await lane.tgt.query(`INSERT INTO ${p.names.erased()} (subject, register) ${from}`)).rowCount ?? 0;
+      erased += (await lane.tgt.query(`INSERT INTO ${p.names.erased()} (subject, register) SELECT s, $1 FROM (${from}) x(s)`, [label])).rowCount ?? 0;
     }
   }
   return { consented, erased };
