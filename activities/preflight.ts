@@ -21,7 +21,7 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
   try {
     return await withContext(plan, async (ctx) => {
       const { source, target, resolved } = ctx;
-      await checkValues(source, resolved.tables);
+      await checkValues(source, target, resolved);
       await checkKeysUnique(source, resolved.tables);
       const tables = await dryRun(source, target, resolved);
       const warnings = [...resolved.warnings];
@@ -117,20 +117,32 @@ async function count(client: Client, sql: string): Promise<number> {
   return Number(r.rows[0].n);
 }
 
-/** Every `where` value must cast to its column's type: refused here with its path, not mid-run. */
-async function checkValues(source: Client, tables: ResolvedTable[]): Promise<void> {
+/** Every condition's value must cast to its column's type: refused here with its path, not mid-run. */
+async function checkValues(source: Client, target: Client, r: Resolved): Promise<void> {
+  type Cond = { column: string; op: string; value?: unknown };
+  // Where each list of conditions is evaluated: source for selection and consent, staging (target types) for testData.
+  const lists: { path: string; conds: Cond[]; db: Client; table: string; typeOf: (c: string) => string }[] = [];
+  for (const t of r.tables) {
+    const where = ((t.spec.select as Record<string, unknown>).where as Cond[]) ?? [];
+    lists.push({ path: `tables[${t.index}].select.where`, conds: where, db: source, table: t.name, typeOf: (c) => t.source.columns.find((x) => x.name === c)!.type });
+  }
+  r.rules.testData.forEach((rule, i) => {
+    const t = rule.table;
+    lists.push({ path: `testData[${i}].where`, conds: rule.where, db: target, table: t.name, typeOf: (c) => t.columns.find((x) => x.name === c)!.type });
+  });
+  const consent = r.rules.consent;
+  if (consent) lists.push({ path: 'consent.granted', conds: consent.granted, db: source, table: consent.table.qualified, typeOf: (c) => consent.table.columns.find((x) => x.name === c)!.type });
+
   const issues: ResolveIssue[] = [];
-  for (const t of tables) {
-    const where = ((t.spec.select as Record<string, unknown>).where as { column: string; op: string; value?: unknown }[]) ?? [];
-    for (const [j, w] of where.entries()) {
+  for (const l of lists) {
+    for (const [j, w] of l.conds.entries()) {
       if (w.value === undefined || w.op === 'like' || w.op === 'notLike') continue;
-      const type = t.source.columns.find((c) => c.name === w.column)!.type;
-      const values = Array.isArray(w.value) ? w.value : [w.value];
-      for (const v of values) {
+      const type = l.typeOf(w.column);
+      for (const v of Array.isArray(w.value) ? w.value : [w.value]) {
         try {
-          await source.query(`SELECT $1::text::${type}`, [String(v)]);
+          await l.db.query(`SELECT $1::text::${type}`, [String(v)]);
         } catch (e) {
-          issues.push({ path: `tables[${t.index}].select.where[${j}].value`, message: `${JSON.stringify(v)} is not a valid ${type} for column ${t.name}.${w.column}: ${(e as Error).message}` });
+          issues.push({ path: `${l.path}[${j}].value`, message: `${JSON.stringify(v)} is not a valid ${type} for column ${l.table}.${w.column}: ${(e as Error).message}` });
         }
       }
     }

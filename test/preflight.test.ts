@@ -34,6 +34,8 @@ const CASES: [string, Mutate, string][] = [
   ['unknown where column', (p) => (customer(p).select.where[0].column = 'shop'), 'tables[1].select.where[0].column: unknown column "shop" in public.customer (source)'],
   ['value of the wrong type', (p) => (customer(p).select.where[0].value = 'one'), 'tables[1].select.where[0].value: "one" is not a valid integer'],
   ['in-list with a wrong element', (p) => (customer(p).select = { where: [{ column: 'store_id', op: 'in', value: [1, 'x'] }] }), 'tables[1].select.where[0].value: "x" is not a valid integer'],
+  ['testData value of the wrong type', (p) => (p.testData = [{ table: 'customer', where: [{ column: 'store_id', op: 'gt', value: 'many' }], reason: 'x' }]), 'testData[0].where[0].value: "many" is not a valid integer'],
+  ['consent value of the wrong type', (p) => (p.consent.granted = [{ column: 'customer_id', op: 'eq', value: 'yes' }]), 'consent.granted[0].value: "yes" is not a valid integer'],
   ['follow on a column without FK', (p) => (p.tables[0].select = { follow: ['amount'] }), 'tables[0].select.follow[0]: column "amount" of public.rental has no foreign key to follow'],
   ['follow to a table not in the plan', (p) => (p.tables = p.tables.filter((t: { table: string }) => t.table !== 'customer')), 'tables[0].select.follow[0]: "customer_id" references public.customer, which is not in the plan'],
   ['key that is not unique', (p) => (p.tables[6].key = ['city_id']), 'tables[6].key: key (city_id) is not unique in public.measurement: {"city_id":1} appears 2 times'],
