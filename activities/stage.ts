@@ -73,7 +73,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       beat(true);
 
       const queue = resolved.tables.filter((t) => !done.has(t.name));
-      const failAfter = failAfterRowsForTests(info.attempt);
+      const failAfter = failAfterRowsForTests(info.attempt, runKey);
       await Promise.all(
         lanes.map(async (lane) => {
           for (let t = queue.shift(); t; t = queue.shift()) {

@@ -124,3 +124,23 @@ test('a stage attempt that dies mid-table, then retries, publishes exactly what 
   }
   expect(await dump(disturbedProd)).toEqual(undisturbed);
 }, 240000);
+
+test('a retry that cannot rejoin the snapshot restages everything from a new one, and says so', async () => {
+  const calmProd = await freshProduction();
+  expect((await runToCompletion(shopPlan('dp-calm2', { parallelism: 1 }))).result.status).toBe('completed');
+  const undisturbed = await dump(calmProd);
+
+  const prod = await freshProduction();
+  process.env.CUTOVER_TEST_FAIL_STAGE_AFTER = 'public.rental:5:lose-snapshot';
+  try {
+    const { result, report } = await runToCompletion(shopPlan('dp-lost', { parallelism: 1 }));
+    expect(result.status).toBe('completed');
+    expect(report.stage!.attempt).toBe(2);
+    expect(report.stage!.resumedTables).toEqual([]);
+    expect(report.stage!.restaged).toContain('restaged every table from a new snapshot');
+    expect(result.steps.find((s) => s.step === 'stage' && s.outcome === 'completed')?.detail).toContain('new snapshot');
+  } finally {
+    delete process.env.CUTOVER_TEST_FAIL_STAGE_AFTER;
+  }
+  expect(await dump(prod)).toEqual(undisturbed);
+}, 240000);

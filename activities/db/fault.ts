@@ -1,12 +1,15 @@
-// Test hook: CUTOVER_TEST_FAIL_STAGE_AFTER="<schema.table>:<rows>" makes the FIRST stage attempt die
-// mid-table, so tests can prove a retry neither loses nor duplicates rows. Inert when unset.
-export function failAfterRowsForTests(attempt: number): (table: string, rows: number) => void {
+// Test hook: CUTOVER_TEST_FAIL_STAGE_AFTER="<schema.table>:<rows>[:lose-snapshot]" makes the FIRST
+// stage attempt die mid-table, so tests can prove a retry neither loses nor duplicates rows;
+// `lose-snapshot` also drops the held snapshot, as if the retry ran on another worker. Inert when unset.
+import { releaseSnapshot } from './snapshot-holder';
+
+export function failAfterRowsForTests(attempt: number, runKey: string): (table: string, rows: number) => void {
   const spec = process.env.CUTOVER_TEST_FAIL_STAGE_AFTER;
   if (!spec || attempt > 1) return () => undefined;
-  const at = spec.lastIndexOf(':');
-  const table = spec.slice(0, at);
-  const limit = Number(spec.slice(at + 1));
+  const [table, limit, mode] = spec.split(':');
   return (t, rows) => {
-    if (t === table && rows >= limit) throw new Error(`injected failure after ${rows} rows of ${t} (CUTOVER_TEST_FAIL_STAGE_AFTER)`);
+    if (t !== table || rows < Number(limit)) return;
+    if (mode === 'lose-snapshot') void releaseSnapshot(runKey); // forgets it at once, closes in the background
+    throw new Error(`injected failure after ${rows} rows of ${t} (CUTOVER_TEST_FAIL_STAGE_AFTER)`);
   };
 }
