@@ -103,44 +103,44 @@ test('every reason, every id strategy: production holds exactly the right rows, 
   expect(report.validation!.ok).toBe(true);
 }, 240000);
 
-test('a stage attempt that dies mid-table, then retries, publishes exactly what an undisturbed run does', async () => {
-  const undisturbedProd = await freshProduction();
-  const plan = shopPlan('dp-calm', { parallelism: 1 });
-  expect((await runToCompletion(plan)).result.status).toBe('completed');
-  const undisturbed = await dump(undisturbedProd);
+/** Production after an undisturbed run (parallelism 1), computed once for the fault tests. */
+let undisturbed: Promise<Record<string, string>> | undefined;
+function undisturbedDump() {
+  undisturbed ??= (async () => {
+    const prod = await freshProduction();
+    expect((await runToCompletion(shopPlan('dp-calm', { parallelism: 1 }))).result.status).toBe('completed');
+    return dump(prod);
+  })();
+  return undisturbed;
+}
 
-  const disturbedProd = await freshProduction();
-  process.env.CUTOVER_TEST_FAIL_STAGE_AFTER = 'public.rental:5';
+/** A run whose first stage attempt dies as `fault` says; returns its report and production's contents. */
+async function disturbedRun(id: string, fault: string) {
+  const expected = await undisturbedDump();
+  const prod = await freshProduction();
+  process.env.CUTOVER_TEST_FAIL_STAGE_AFTER = fault;
   try {
-    const { result, report } = await runToCompletion(shopPlan('dp-fault', { parallelism: 1 }));
+    const { result, report } = await runToCompletion(shopPlan(id, { parallelism: 1 }));
     expect(result.status).toBe('completed');
     expect(report.stage!.attempt).toBe(2);
-    expect(report.stage!.restaged).toBeNull();
-    // Tables staged before the failure were kept (same snapshot), the failed one restaged from zero.
-    expect(report.stage!.resumedTables).toEqual(expect.arrayContaining(['public.country', 'public.customer']));
-    expect(report.stage!.resumedTables).not.toContain('public.rental');
+    expect(await dump(prod)).toEqual(expected);
+    return { result, report };
   } finally {
     delete process.env.CUTOVER_TEST_FAIL_STAGE_AFTER;
   }
-  expect(await dump(disturbedProd)).toEqual(undisturbed);
+}
+
+test('a stage attempt that dies mid-table, then retries, publishes exactly what an undisturbed run does', async () => {
+  const { report } = await disturbedRun('dp-fault', 'public.rental:5');
+  expect(report.stage!.restaged).toBeNull();
+  // Tables staged before the failure were kept (same snapshot), the failed one restaged from zero.
+  expect(report.stage!.resumedTables).toEqual(expect.arrayContaining(['public.country', 'public.customer']));
+  expect(report.stage!.resumedTables).not.toContain('public.rental');
 }, 240000);
 
 test('a retry that cannot rejoin the snapshot restages everything from a new one, and says so', async () => {
-  const calmProd = await freshProduction();
-  expect((await runToCompletion(shopPlan('dp-calm2', { parallelism: 1 }))).result.status).toBe('completed');
-  const undisturbed = await dump(calmProd);
-
-  const prod = await freshProduction();
-  process.env.CUTOVER_TEST_FAIL_STAGE_AFTER = 'public.rental:5:lose-snapshot';
-  try {
-    const { result, report } = await runToCompletion(shopPlan('dp-lost', { parallelism: 1 }));
-    expect(result.status).toBe('completed');
-    expect(report.stage!.attempt).toBe(2);
-    expect(report.stage!.resumedTables).toEqual([]);
-    expect(report.stage!.restaged).toContain('restaged every table from a new snapshot');
-    expect(result.steps.find((s) => s.step === 'stage' && s.outcome === 'completed')?.detail).toContain('new snapshot');
-  } finally {
-    delete process.env.CUTOVER_TEST_FAIL_STAGE_AFTER;
-  }
-  expect(await dump(prod)).toEqual(undisturbed);
+  const { result, report } = await disturbedRun('dp-lost', 'public.rental:5:lose-snapshot');
+  expect(report.stage!.resumedTables).toEqual([]);
+  expect(report.stage!.restaged).toContain('restaged every table from a new snapshot');
+  expect(result.steps.find((s) => s.step === 'stage' && s.outcome === 'completed')?.detail).toContain('new snapshot');
 }, 240000);
