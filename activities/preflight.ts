@@ -3,7 +3,7 @@
 import type { Client } from 'pg';
 import { planHash } from '../plan/canonical';
 import type { DryRunReport, StepInput, TableDryRun } from './types';
-import { Cleanup, danglingReferences } from './db/cleanup-rules';
+import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified } from './db/connect';
 import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
@@ -58,12 +58,13 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
     await target.query(DRY_MANIFEST_DDL);
     await createStagingTables(target, copyPlan);
     const lane = { src: source, tgt: target };
-    const staged = new Map<string, { total: number; inScope: number }>();
+    const totals = new Map<string, number>();
     for (const t of resolved.tables) {
-      const total = await count(source, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`);
-      staged.set(t.name, { total, inScope: await copyTable(lane, copyPlan, t, () => undefined) });
+      totals.set(t.name, await count(source, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
+      await copyTable(lane, copyPlan, t, () => undefined);
     }
     await copyRegisters(lane, copyPlan);
+    const inScope = await scopeFilter(target, resolved, names);
     const leftBehind = await new Cleanup(target, resolved, names, 'dryrun').run({ transforms: false });
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
@@ -74,7 +75,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
         await createMap(target, t, names, true);
         merged = (await buildMap(target, t, resolved, names, false)).merged;
       }
-      const { total, inScope } = staged.get(t.name)!;
+      const total = totals.get(t.name)!;
       const gone = Object.values(leftBehind[t.name] ?? {}).reduce((a, b) => a + b, 0);
       out.push({
         table: t.name,
@@ -82,8 +83,8 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
         ids: t.spec.ids,
         select: describeSelect(t.spec.select as Record<string, unknown>),
         total,
-        inScope,
-        toMove: inScope - gone - merged,
+        inScope: inScope[t.name],
+        toMove: inScope[t.name] - gone - merged,
         merged,
         leftBehind: leftBehind[t.name] ?? {},
         collisions: t.spec.ids === 'keep' ? await countCollisions(target, names, t) : 0,

@@ -11,6 +11,7 @@ import { withContext } from './db/keep-alive';
 import { ensureControlSchema } from './db/control-schema';
 import { recordRun } from './db/run-registry';
 import { holdSnapshot, joinSnapshot, releaseSnapshot } from './db/snapshot-holder';
+import { scopeFilter } from './db/cleanup-rules';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { runNames } from './db/staging';
 import { failAfterRowsForTests } from './db/fault';
@@ -91,12 +92,13 @@ export async function stage(input: StageInput): Promise<StageResult> {
         }),
       );
       const registers = await copyRegisters(lanes[0], copyPlan);
+      const inScope = await scopeFilter(target, resolved, names);
       await recordRun(target, input, 'staged');
       await releaseSnapshot(runKey); // cleanup and publish read only the target
       return {
         schema: names.schema,
         snapshot,
-        tables: resolved.tables.map((t) => ({ table: t.name, rows: progress.get(t.name)!.rowsCopied })),
+        tables: resolved.tables.map((t) => ({ table: t.name, rows: inScope[t.name] })),
         registers,
         attempt: info.attempt,
         resumedTables: [...done],

@@ -7,6 +7,7 @@ import { allConditions, Binder } from './conditions';
 import type { ForeignKey } from './catalog';
 import { keyJson, keyList } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
+import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
@@ -107,6 +108,46 @@ export function keyReferences(t: ResolvedTable, byName: Map<string, ResolvedTabl
     const sameKey = fk.refColumns.length === parent.key.length && fk.refColumns.every((c, i) => c === parent.key[i]);
     return sameKey && fk.columns.every((c) => t.columns.some((x) => x.name === c));
   });
+}
+
+/**
+ * Settle what is in scope, in staging, before any cleanup: a row that follows a kept-id parent stays
+ * only if that parent moves or already exists in production; a row selected as `referenced` stays
+ * only while a staged row references it. Rows removed here were never in scope: no manifest entry.
+ * Returns the rows in scope per table.
+ */
+export async function scopeFilter(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, number>> {
+  const byName = new Map(r.tables.map((t) => [t.name, t]));
+  for (let changed = true, round = 0; changed && round < 100; round++) {
+    changed = false;
+    for (const t of r.tables) {
+      for (const fk of t.follow.filter((f) => followsIntoProduction(byName.get(f.refTable)!))) {
+        const parent = byName.get(fk.refTable)!;
+        const match = (alias: string) => fk.columns.map((c, i) => `${alias}.${ident(fk.refColumns[i])} = s.${ident(c)}`).join(' AND ');
+        const res = await db.query(
+          `DELETE FROM ${names.data(t.index, t.name)} s
+            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${match('m')})
+              AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${match('p')})`,
+        );
+        if ((res.rowCount ?? 0) > 0) changed = true;
+      }
+      if ((t.spec.select as { referenced?: boolean }).referenced) {
+        const staged = (c: ResolvedTable, f: ForeignKey) => f.refTable === t.name && f.columns.every((col) => c.columns.some((x) => x.name === col));
+        const users = r.tables.flatMap((c) => (c.name === t.name ? [] : c.source.foreignKeys.filter((f) => staged(c, f)).map((f) => ({ c, f }))));
+        if (users.length === 0) continue;
+        const unused = users
+          .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${names.data(c.index, c.name)} u WHERE ${f.columns.map((col, i) => `u.${ident(col)} = s.${ident(f.refColumns[i])}`).join(' AND ')})`)
+          .join(' AND ');
+        const res = await db.query(`DELETE FROM ${names.data(t.index, t.name)} s WHERE ${unused}`);
+        if ((res.rowCount ?? 0) > 0) changed = true;
+      }
+    }
+  }
+  const counts: Record<string, number> = {};
+  for (const t of r.tables) {
+    counts[t.name] = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${names.data(t.index, t.name)}`)).rows[0].n);
+  }
+  return counts;
 }
 
 /**

@@ -37,8 +37,14 @@ export class Selection extends Binder {
     for (const w of (select.where as Condition[] | undefined) ?? []) parts.push(conditionSql(this, a, w, typeOf));
     for (const fk of table.follow) {
       const parent = this.byName.get(fk.refTable)!;
-      const p = this.nextAlias();
       const lhs = fk.columns.map((c) => `${a}.${ident(c)}`).join(', ');
+      if (followsIntoProduction(parent)) {
+        // The parent may also already exist in production, which the source cannot see: stage every
+        // child with a parent here; scopeFilter() keeps those whose parent moves or exists there.
+        parts.push(fk.columns.map((c) => `${a}.${ident(c)} IS NOT NULL`).join(' AND '));
+        continue;
+      }
+      const p = this.nextAlias();
       const rhs = fk.refColumns.map((c) => `${p}.${ident(c)}`).join(', ');
       parts.push(`(${lhs}) IN (SELECT ${rhs} FROM ${qualified(parent.source.schema, parent.source.name)} ${p} WHERE ${this.predicate(parent, p, inner)})`);
     }
@@ -63,3 +69,6 @@ export class Selection extends Binder {
   }
 }
 
+
+/** A kept key means the same row in production, so a child may follow a parent already there. */
+export const followsIntoProduction = (parent: ResolvedTable) => parent.spec.ids === 'keep';

@@ -14,6 +14,12 @@ INSERT INTO projects SELECT g, 1 + (g % 20), (g % 20) + 20, 'Project ' || g, jso
 INSERT INTO events (event_id, project_id, user_id, kind, payload, at)
   SELECT g, 1 + (g % 40), ((1 + g % 40) % 20) + 20, CASE WHEN g % 3 = 0 THEN 'click' ELSE 'view' END, jsonb_build_object('i', g), timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute'
   FROM generate_series(1, 500) g;
+-- Account 1000 moved in an earlier cutover (production has it) and is not selected again; its new
+-- user, project and event follow it there.
+INSERT INTO accounts VALUES (1000, 'Migrated earlier', 'pro', true);
+INSERT INTO users VALUES (900, 1000, 'late@example.com', 'Late User');
+INSERT INTO projects VALUES (900, 1000, 900, 'Late Project', '{}');
+INSERT INTO events VALUES (900, 900, 900, 'view', '{}', timestamptz '2026-02-01 00:00:00+00');
 `;
 
 export const PRODUCTION_DATA = `
@@ -28,11 +34,13 @@ SELECT setval('events_event_id_seq', 1000);
 export const PK = { accounts: 'account_id', users: 'user_id', projects: 'project_id', events: 'event_id' } as const;
 
 /** Rows the plan below moves, computed independently of cutover's SQL. */
+// A followed parent moves or already exists in production (accounts 1000 and 1001, project 1000 there).
+const MOVING_ACCOUNTS = '(SELECT account_id FROM accounts WHERE NOT is_test UNION VALUES (1000), (1001))';
 export const EXPECTED = {
   accounts: 'SELECT * FROM accounts WHERE NOT is_test',
-  users: 'SELECT * FROM users WHERE account_id IN (SELECT account_id FROM accounts WHERE NOT is_test)',
-  projects: 'SELECT * FROM projects WHERE account_id IN (SELECT account_id FROM accounts WHERE NOT is_test)',
-  events: `SELECT * FROM events WHERE project_id IN (SELECT project_id FROM projects WHERE account_id IN (SELECT account_id FROM accounts WHERE NOT is_test))`,
+  users: `SELECT * FROM users WHERE account_id IN ${MOVING_ACCOUNTS}`,
+  projects: `SELECT * FROM projects WHERE account_id IN ${MOVING_ACCOUNTS}`,
+  events: `SELECT * FROM events WHERE project_id IN (SELECT project_id FROM projects WHERE account_id IN ${MOVING_ACCOUNTS} UNION VALUES (1000))`,
 } as const;
 
 export function saasPlan(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
