@@ -84,17 +84,27 @@ export class Cleanup {
           if ((await this.remove(child, pred, `parent-left-behind:${parent.name}`)) > 0) changed = true;
         }
       }
-      for (const t of this.r.tables.filter((x) => (x.spec.select as { referenced?: boolean }).referenced)) {
-        const users = this.r.tables.flatMap((c) => (c.name === t.name ? [] : keyReferences(c, byName).filter((f) => f.refTable === t.name).map((f) => ({ c, f }))));
-        if (users.length === 0) continue;
-        // AND of NOT EXISTS (not NOT of an OR) so each plans as an anti-join.
-        const unused = users
-          .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${this.names.data(c.index, c.name)} u WHERE ${f.columns.map((col, i) => `u.${ident(col)} = s.${ident(f.refColumns[i])}`).join(' AND ')})`)
-          .join(' AND ');
-        if ((await this.remove(t, unused, 'no-longer-referenced')) > 0) changed = true;
+      for (const t of this.r.tables) {
+        const unused = unreferenced(t, this.r, this.names);
+        if (unused && (await this.remove(t, unused, 'no-longer-referenced')) > 0) changed = true;
       }
     }
   }
+}
+
+/**
+ * For a table selected as `referenced`: the predicate "no staged row of another plan table references
+ * this row s" (through the source FKs the selection used), or null when it does not apply.
+ * An AND of NOT EXISTS, not NOT of an OR, so each plans as an anti-join.
+ */
+function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): string | null {
+  if (!(t.spec.select as { referenced?: boolean }).referenced) return null;
+  const staged = (c: ResolvedTable, f: ForeignKey) => f.refTable === t.name && f.columns.every((col) => c.columns.some((x) => x.name === col));
+  const users = r.tables.flatMap((c) => (c.name === t.name ? [] : c.source.foreignKeys.filter((f) => staged(c, f)).map((f) => ({ c, f }))));
+  if (users.length === 0) return null;
+  return users
+    .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${names.data(c.index, c.name)} u WHERE ${f.columns.map((col, i) => `u.${ident(col)} = s.${ident(f.refColumns[i])}`).join(' AND ')})`)
+    .join(' AND ');
 }
 
 /** FKs of `t` (either catalog) that point at the key of a plan table and whose columns are staged. */
@@ -131,16 +141,8 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames):
         );
         if ((res.rowCount ?? 0) > 0) changed = true;
       }
-      if ((t.spec.select as { referenced?: boolean }).referenced) {
-        const staged = (c: ResolvedTable, f: ForeignKey) => f.refTable === t.name && f.columns.every((col) => c.columns.some((x) => x.name === col));
-        const users = r.tables.flatMap((c) => (c.name === t.name ? [] : c.source.foreignKeys.filter((f) => staged(c, f)).map((f) => ({ c, f }))));
-        if (users.length === 0) continue;
-        const unused = users
-          .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${names.data(c.index, c.name)} u WHERE ${f.columns.map((col, i) => `u.${ident(col)} = s.${ident(f.refColumns[i])}`).join(' AND ')})`)
-          .join(' AND ');
-        const res = await db.query(`DELETE FROM ${names.data(t.index, t.name)} s WHERE ${unused}`);
-        if ((res.rowCount ?? 0) > 0) changed = true;
-      }
+      const unused = unreferenced(t, r, names);
+      if (unused && ((await db.query(`DELETE FROM ${names.data(t.index, t.name)} s WHERE ${unused}`)).rowCount ?? 0) > 0) changed = true;
     }
   }
   const counts: Record<string, number> = {};
