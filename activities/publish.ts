@@ -6,7 +6,7 @@ import type { PublishResult, StepInput } from './types';
 import { checksum, columnsOf } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
-import { keyEquals, keyJson, keyList } from './db/keys';
+import { keyEquals, keyJson, keyList, slotList, slotsEqual } from './db/keys';
 import { buildMap, createMap, isMapped, mappedRows } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
@@ -86,8 +86,8 @@ async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names
     );
     return;
   }
-  const o = `jsonb_build_array(${t.key.map((_, i) => `m.o${i}`).join(', ')})`;
-  const n = `jsonb_build_array(${t.key.map((_, i) => `m.n${i}`).join(', ')})`;
+  const o = `jsonb_build_array(${slotList('m', 'o', t.key)})`;
+  const n = `jsonb_build_array(${slotList('m', 'n', t.key)})`;
   await db.query(`INSERT INTO cutover.manifest (run_key, table_name, key, outcome) SELECT $1, $2, ${o}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
   await db.query(`INSERT INTO cutover.id_map (run_key, table_name, old_key, new_key, outcome) SELECT $1, $2, ${o}, ${n}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
 }
@@ -98,8 +98,8 @@ async function findConflicts(target: Client, r: Resolved, names: StagingNames) {
   for (const t of r.tables) {
     const prod = qualified(t.target.schema, t.target.name);
     const sql = isMapped(t)
-      ? `SELECT jsonb_build_array(${t.key.map((_, i) => `m.n${i}`).join(', ')}) AS k FROM ${names.map(t.index)} m
-           JOIN ${prod} p ON ${t.key.map((k, i) => `p.${ident(k)} = m.n${i}`).join(' AND ')} WHERE m.outcome = 'moved'`
+      ? `SELECT jsonb_build_array(${slotList('m', 'n', t.key)}) AS k FROM ${names.map(t.index)} m
+           JOIN ${prod} p ON ${slotsEqual('m', 'n', 'p', t.key)} WHERE m.outcome = 'moved'`
       : `SELECT jsonb_build_array(${keyList('s', t.key)}) AS k FROM ${names.data(t.index, t.name)} s JOIN ${prod} p ON ${keyEquals('s', 'p', t.key)}`;
     const res = await target.query<{ k: unknown[] }>(`${sql} LIMIT ${MAX_LISTED + 1}`);
     if (res.rows.length > 0) {

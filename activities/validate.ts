@@ -8,6 +8,7 @@ import { checksum, columnsOf, rowHashSql } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { localiseDifferences } from './db/diff';
+import { slotsEqual } from './db/keys';
 import { isMapped, mappedRows } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
@@ -43,7 +44,7 @@ async function productionChecksums(db: Client, t: ResolvedTable, names: StagingN
     `SELECT count(k.k0)::text AS pn, coalesce(sum(CASE WHEN k.k0 IS NOT NULL THEN ${hashOf(t.columns.map((c) => c.name))}::numeric END), 0)::text AS ps,
             (count(*) - count(k.k0))::text AS on, coalesce(sum(CASE WHEN k.k0 IS NULL THEN ${hashOf(t.target.columns.map((c) => c.name))}::numeric END), 0)::text AS os
        FROM ${qualified(t.target.schema, t.target.name)} p
-       LEFT JOIN (${publishedKeys(t, names)}) k ON ${t.key.map((k, i) => `k.k${i} = p.${ident(k)}`).join(' AND ')}`,
+       LEFT JOIN (${publishedKeys(t, names)}) k ON ${slotsEqual('k', 'k', 'p', t.key)}`,
   );
   const r = res.rows[0];
   return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` };
@@ -60,7 +61,7 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const prod = qualified(t.target.schema, t.target.name);
   const cols = t.columns.map((c) => c.name);
   // EXISTS / NOT EXISTS plan as (anti-)joins; NOT IN would rescan the key list per row past work_mem.
-  const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, names)}) k WHERE ${t.key.map((k, i) => `k.k${i} = p.${ident(k)}`).join(' AND ')})`;
+  const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, names)}) k WHERE ${slotsEqual('k', 'k', 'p', t.key)})`;
   const rows = mappedRows(t, r, names);
   const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
   const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}`;

@@ -4,3 +4,10 @@ import { ident } from './connect';
 export const keyList = (alias: string, key: string[]) => key.map((k) => `${alias}.${ident(k)}`).join(', ');
 export const keyEquals = (a: string, b: string, key: string[]) => key.map((k) => `${a}.${ident(k)} = ${b}.${ident(k)}`).join(' AND ');
 export const keyJson = (alias: string, key: string[]) => `jsonb_build_array(${keyList(alias, key)})`;
+
+// Map tables and key lists hold a key positionally (o0, o1 … / n0 … / k0 …), one slot per key column.
+/** alias.<prefix>0, alias.<prefix>1, … for a key. */
+export const slotList = (alias: string, prefix: string, key: string[]) => key.map((_, i) => `${alias}.${prefix}${i}`).join(', ');
+/** alias.<prefix>i = other."<key[i]>" for every key column. */
+export const slotsEqual = (alias: string, prefix: string, other: string, key: string[]) =>
+  key.map((k, i) => `${alias}.${prefix}${i} = ${other}.${ident(k)}`).join(' AND ');

@@ -4,7 +4,7 @@
 // Maps live in staging (m<index>: o0.. old key, n0.. new key, outcome) and are copied to cutover.id_map.
 import type { Client } from 'pg';
 import { ident, qualified } from './connect';
-import { keyList } from './keys';
+import { keyList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { keySequence } from './resolve-rules';
 import type { StagingNames } from './staging';
@@ -28,7 +28,7 @@ export function mappedRows(t: ResolvedTable, r: Resolved, names: StagingNames, o
   const joins: string[] = [];
   let movedOnly = 'TRUE';
   if (isMapped(t) && opts.ownKey) {
-    joins.push(`JOIN ${names.map(t.index)} me ON ${t.key.map((k, i) => `me.o${i} = s.${ident(k)}`).join(' AND ')}`);
+    joins.push(`JOIN ${names.map(t.index)} me ON ${slotsEqual('me', 'o', 's', t.key)}`);
     t.key.forEach((k, i) => exprs.set(k, `me.n${i}`));
     movedOnly = `me.outcome = 'moved'`;
   }
@@ -79,7 +79,7 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
     `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
      SELECT ${keyList('s', t.key)}, ${newKey}, 'moved' FROM (
        SELECT * FROM ${names.data(t.index, t.name)} s
-        WHERE NOT EXISTS (SELECT 1 FROM ${map} m WHERE ${t.key.map((k, i) => `m.o${i} = s.${ident(k)}`).join(' AND ')})
+        WHERE NOT EXISTS (SELECT 1 FROM ${map} m WHERE ${slotsEqual('m', 'o', 's', t.key)})
         ORDER BY ${keyList('s', t.key)}) s`,
   );
   return { merged, moved: res.rowCount ?? 0 };
