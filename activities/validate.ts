@@ -8,7 +8,7 @@ import { checksum, columnsOf, rowHashSql } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { localiseDifferences } from './db/diff';
-import { slotsEqual } from './db/keys';
+import { fkEquals, slotsEqual } from './db/keys';
 import { isMapped, mappedRows } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
@@ -96,9 +96,8 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
     if (fk.validated || !fk.columns.every((c) => cols.includes(c))) continue;
     const [ps, pt] = fk.refTable.split('.');
     const notNull = fk.columns.map((c) => `p.${ident(c)} IS NOT NULL`).join(' AND ');
-    const on = fk.columns.map((c, i) => `r.${ident(fk.refColumns[i])} = p.${ident(c)}`).join(' AND ');
     const res = await db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${prod} p WHERE ${published} AND ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} r WHERE ${on})`,
+      `SELECT count(*)::text AS n FROM ${prod} p WHERE ${published} AND ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
     );
     if (Number(res.rows[0].n) > 0) problems.push(`${res.rows[0].n} published row(s) break foreign key ${fk.name}`);
   }

@@ -5,7 +5,7 @@ import type { Client } from 'pg';
 import { ident, qualified } from './connect';
 import { allConditions, Binder } from './conditions';
 import type { ForeignKey } from './catalog';
-import { keyJson, keyList } from './keys';
+import { fkEquals, keyJson, keyList } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
@@ -103,7 +103,7 @@ function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): strin
   const users = r.tables.flatMap((c) => (c.name === t.name ? [] : c.source.foreignKeys.filter((f) => staged(c, f)).map((f) => ({ c, f }))));
   if (users.length === 0) return null;
   return users
-    .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${names.data(c.index, c.name)} u WHERE ${f.columns.map((col, i) => `u.${ident(col)} = s.${ident(f.refColumns[i])}`).join(' AND ')})`)
+    .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${names.data(c.index, c.name)} u WHERE ${fkEquals(f, 's', 'u')})`)
     .join(' AND ');
 }
 
@@ -133,11 +133,10 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames):
     for (const t of r.tables) {
       for (const fk of t.follow.filter((f) => followsIntoProduction(byName.get(f.refTable)!))) {
         const parent = byName.get(fk.refTable)!;
-        const match = (alias: string) => fk.columns.map((c, i) => `${alias}.${ident(fk.refColumns[i])} = s.${ident(c)}`).join(' AND ');
         const res = await db.query(
           `DELETE FROM ${names.data(t.index, t.name)} s
-            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${match('m')})
-              AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${match('p')})`,
+            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})
+              AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${fkEquals(fk, 'p', 's')})`,
         );
         if ((res.rowCount ?? 0) > 0) changed = true;
       }
@@ -162,10 +161,9 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
   for (const t of r.tables) {
     for (const fk of t.target.foreignKeys.filter((f) => f.columns.every((c) => t.columns.some((x) => x.name === c)))) {
       const parent = byName.get(fk.refTable);
-      const match = (alias: string) => fk.columns.map((c, i) => `${alias}.${ident(fk.refColumns[i])} = s.${ident(c)}`).join(' AND ');
       const [ps, pt] = fk.refTable.split('.');
-      const notInProd = `NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} p WHERE ${match('p')})`;
-      const notMoving = parent ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${match('m')})` : 'TRUE';
+      const notInProd = `NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} p WHERE ${fkEquals(fk, 'p', 's')})`;
+      const notMoving = parent ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})` : 'TRUE';
       // A remapped parent's key means nothing in production, so only keep-id parents may pre-exist.
       const dangling = !parent || parent.spec.ids === 'keep' ? `${notMoving} AND ${notInProd}` : notMoving;
       const notNull = fk.columns.map((c) => `s.${ident(c)} IS NOT NULL`).join(' AND ');

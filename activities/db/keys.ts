@@ -11,3 +11,7 @@ export const slotList = (alias: string, prefix: string, key: string[]) => key.ma
 /** alias.<prefix>i = other."<key[i]>" for every key column. */
 export const slotsEqual = (alias: string, prefix: string, other: string, key: string[]) =>
   key.map((k, i) => `${alias}.${prefix}${i} = ${other}.${ident(k)}`).join(' AND ');
+
+/** A foreign key's join: parent.<referenced column> = child.<referencing column>, column by column. */
+export const fkEquals = (fk: { columns: string[]; refColumns: string[] }, parent: string, child: string) =>
+  fk.columns.map((c, i) => `${parent}.${ident(fk.refColumns[i])} = ${child}.${ident(c)}`).join(' AND ');
