@@ -1,7 +1,7 @@
 // Error types the step-runner treats as final (no activity retry): the run pauses instead.
 import { ApplicationFailure } from '@temporalio/common';
 
-export const NON_RETRYABLE = ['PlanError', 'ConfigError', 'ConflictError', 'ValidationError'] as const;
+export const NON_RETRYABLE = ['PlanError', 'ConfigError', 'ConflictError', 'ValidationError', 'StagingLost'] as const;
 export type NonRetryableType = (typeof NON_RETRYABLE)[number];
 
 function fail(type: NonRetryableType, message: string, details?: unknown): ApplicationFailure {
@@ -14,5 +14,7 @@ export const planError = (message: string, details?: unknown) => fail('PlanError
 export const configError = (message: string) => fail('ConfigError', message);
 /** Production already holds rows the plan would write (ids: keep collisions). */
 export const conflictError = (message: string, details?: unknown) => fail('ConflictError', message, details);
+/** The run's staging schema is gone or incomplete (a Temporal reset, or dropped by hand): stage again. */
+export const stagingLost = (message: string) => fail('StagingLost', message);
 /** Published data does not reconcile. */
 export const validationError = (message: string, details?: unknown) => fail('ValidationError', message, details);

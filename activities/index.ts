@@ -1,4 +1,5 @@
 // Every activity the worker registers: one file per migration step.
+export { acceptPlan } from './accept-plan';
 export { preflight } from './preflight';
 export { stage } from './stage';
 export { cleanup } from './cleanup';

@@ -7,7 +7,8 @@ import { checksum, columnsOf } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { keyEquals, keyJson, keyList, slotList, slotsEqual } from './db/keys';
-import { buildMap, createMap, isMapped, mappedRows } from './db/remap';
+import { buildMap, createMap, isMapped, mappedRows, restoreMap } from './db/remap';
+import { requireStaged } from './db/staging-state';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
@@ -17,14 +18,19 @@ const MAX_LISTED = 20;
 export async function publish(input: StepInput): Promise<PublishResult> {
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
-      // A retry after a commit whose answer was lost must not publish twice.
+      const names = runNames(input.runKey);
+      await requireStaged(target, names);
+      // A retry after a commit whose answer was lost, or a run reset to before publish, must not
+      // publish twice. Staging may have been rebuilt since: its id maps come back from cutover.id_map.
       const prior = await target.query<{ r: PublishResult }>(
         'SELECT publish_result AS r FROM cutover.run WHERE run_key = $1 AND published_at IS NOT NULL',
         [input.runKey],
       );
-      if (prior.rows.length > 0) return prior.rows[0].r;
+      if (prior.rows.length > 0) {
+        for (const t of resolved.tables.filter(isMapped)) await restoreMap(target, input.runKey, t, names);
+        return prior.rows[0].r;
+      }
 
-      const names = runNames(input.runKey);
       await target.query('BEGIN');
       try {
         const maps: Record<string, { merged: number; moved: number }> = {};

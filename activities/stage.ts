@@ -14,6 +14,7 @@ import { holdSnapshot, joinSnapshot, releaseSnapshot } from './db/snapshot-holde
 import { scopeFilter } from './db/cleanup-rules';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { runNames } from './db/staging';
+import { createStepLog, markStep } from './db/staging-state';
 import { failAfterRowsForTests } from './db/fault';
 
 export interface StageInput extends StepInput {
@@ -46,6 +47,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
         await target.query(`CREATE SCHEMA ${ident(names.schema)}`);
         await createStagingTables(target, copyPlan);
       }
+      await createStepLog(target, names);
 
       const lanes: Lane[] = [];
       const width = Math.max(1, Math.min(plan.parallelism ?? 2, resolved.tables.length));
@@ -94,6 +96,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       const registers = await copyRegisters(lanes[0], copyPlan);
       const inScope = await scopeFilter(target, resolved, names);
       await recordRun(target, input, 'staged');
+      await markStep(target, names, 'stage', { snapshot, inScope });
       await releaseSnapshot(runKey); // cleanup and publish read only the target
       return {
         schema: names.schema,

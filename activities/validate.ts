@@ -12,6 +12,7 @@ import { fkEquals, slotsEqual } from './db/keys';
 import { isMapped, mappedRows } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
+import { requireStaged } from './db/staging-state';
 import { validationError } from './errors';
 
 export interface ValidateInput extends StepInput {
@@ -23,6 +24,7 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
       const names = runNames(input.runKey);
+      await requireStaged(target, names);
       const tables: TableValidation[] = [];
       for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
       const result = { ok: tables.every((t) => t.ok), tables };
@@ -94,10 +96,9 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   // A validated constraint already guarantees integrity inside publish's transaction; check the rest.
   for (const fk of t.target.foreignKeys) {
     if (fk.validated || !fk.columns.every((c) => cols.includes(c))) continue;
-    const [ps, pt] = fk.refTable.split('.');
     const notNull = fk.columns.map((c) => `p.${ident(c)} IS NOT NULL`).join(' AND ');
     const res = await db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${prod} p WHERE ${published} AND ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
+      `SELECT count(*)::text AS n FROM ${prod} p WHERE ${published} AND ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
     );
     if (Number(res.rows[0].n) > 0) problems.push(`${res.rows[0].n} published row(s) break foreign key ${fk.name}`);
   }

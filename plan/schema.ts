@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration';
+import { identifierProblem, parseTableName, planTableKey } from './names';
 
 // ---- shared building blocks ------------------------------------------------------------------
 
@@ -16,11 +17,16 @@ const always = { when: () => true };
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const IDENT = '[A-Za-z_][A-Za-z0-9_$]{0,62}';
-const Column = z.string().regex(new RegExp(`^${IDENT}$`), { error: 'must be a column name (letters, digits, _; at most 63)' });
-const TableName = z
-  .string()
-  .regex(new RegExp(`^(${IDENT}\\.)?${IDENT}$`), { error: 'must be a table name like customer or public.customer' });
+/** A column as it is named in the catalog (any characters; the catalog check decides). */
+const Column = z.string().superRefine((s, ctx) => {
+  const why = identifierProblem(s);
+  if (why) ctx.addIssue({ code: 'custom', message: `must be a column name: ${why}` });
+});
+/** A table as PostgreSQL writes it: customer, public.customer, "Sales.EU"."Order Items". */
+const TableName = z.string().superRefine((s, ctx) => {
+  const r = parseTableName(s);
+  if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `must be a table name like customer, public.customer or "Sales.EU"."Order Items": ${r}` });
+});
 const Alias = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
 const Slug = z.string().regex(/^[a-z0-9-]+$/);
 const Person = z.string().regex(/^\S(.*\S)?$/, { error: 'must be a non-empty name without surrounding spaces' });
@@ -213,8 +219,6 @@ export const ErasureSchema = z.strictObject({
 export const STRATEGIES = ['selective', 'clean-start', 'adopt'] as const;
 export const TRANSFORM_FNS = ['trim', 'lower', 'upper', 'nullIfEmpty', 'sha256'] as const;
 
-/** Unqualified names resolve to `public` on PostgreSQL's default search_path. */
-const qualified = (t: string) => (t.includes('.') ? t : `public.${t}`);
 
 function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
   if (!isRec(p)) return;
@@ -232,7 +236,7 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
     const first = new Map<string, number>();
     p.tables.forEach((t, i) => {
       if (!isRec(t) || typeof t.table !== 'string') return;
-      const name = qualified(t.table);
+      const name = planTableKey(t.table);
       const prev = first.get(name);
       if (prev !== undefined) issue(['tables', i, 'table'], `duplicate table "${t.table}" (already listed at tables[${prev}])`);
       else first.set(name, i);

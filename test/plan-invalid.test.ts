@@ -103,7 +103,8 @@ const CASES: Case[] = [
   // conditions
   ['wrong op', (p) => (where0(p).op = 'equals'), 'tables[0].select.where[0].op', OPS],
   ['missing op', (p) => delete where0(p).op, 'tables[0].select.where[0].op', 'required'],
-  ['bad column', (p) => (where0(p).column = 'store id'), 'tables[0].select.where[0].column', 'must be a column name'],
+  ['bad column', (p) => (where0(p).column = 'x'.repeat(64)), 'tables[0].select.where[0].column', 'must be a column name: is longer than 63 bytes'],
+  ['empty column', (p) => (where0(p).column = ''), 'tables[0].select.where[0].column', 'must be a column name: must not be empty'],
   ['isNull with value', (p) => (where0(p).op = 'isNull'), 'tables[0].select.where[0].value', 'not allowed with op isNull'],
   ['eq without value', (p) => delete where0(p).value, 'tables[0].select.where[0].value', 'required with op eq'],
   ['in with scalar', (p) => (where0(p).op = 'in'), 'tables[0].select.where[0].value', 'must be a list of values with op in'],
@@ -130,7 +131,7 @@ const CASES: Case[] = [
   ['erasure register bad db', (p) => (p.erasure.registers[0].db = 'both'), 'erasure.registers[0].db', 'expected one of source, target'],
   ['anonymize value object', (p) => (p.erasure.anonymize[0].columns.amount = { x: 1 }), 'erasure.anonymize[0].columns.amount', 'must be null, a string, a number or a boolean'],
   ['anonymize no columns', (p) => (p.erasure.anonymize[0].columns = {}), 'erasure.anonymize[0].columns', 'must name at least one column'],
-  ['anonymize bad column name', (p) => (p.erasure.anonymize[0].columns = { 'a b': null }), 'erasure.anonymize[0].columns["a b"]', 'invalid key "a b"'],
+  ['anonymize bad column name', (p) => (p.erasure.anonymize[0].columns = { '': null }), 'erasure.anonymize[0].columns[""]', 'invalid key ""'],
   // transforms and access checks
   ['bad transform fn', (p) => (p.transforms[0].fn = 'md5'), 'transforms[0].fn', 'expected one of trim, lower, upper, nullIfEmpty, sha256'],
   ['transform without column', (p) => delete p.transforms[0].column, 'transforms[0].column', 'required'],

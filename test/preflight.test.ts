@@ -30,7 +30,7 @@ type Mutate = (p: Record<string, any>) => void; // eslint-disable-line @typescri
 const customer = (p: Record<string, any>) => p.tables[1]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const CASES: [string, Mutate, string][] = [
-  ['unknown table', (p) => p.tables.push({ table: 'nope', select: { all: true } }), 'tables[9].table: unknown table "public.nope" in source (pilot)'],
+  ['unknown table', (p) => p.tables.push({ table: 'nope', select: { all: true } }), 'tables[9].table: unknown table public.nope in source (pilot)'],
   ['unknown where column', (p) => (customer(p).select.where[0].column = 'shop'), 'tables[1].select.where[0].column: unknown column "shop" in public.customer (source)'],
   ['value of the wrong type', (p) => (customer(p).select.where[0].value = 'one'), 'tables[1].select.where[0].value: "one" is not a valid integer'],
   ['in-list with a wrong element', (p) => (customer(p).select = { where: [{ column: 'store_id', op: 'in', value: [1, 'x'] }] }), 'tables[1].select.where[0].value: "x" is not a valid integer'],
@@ -41,11 +41,11 @@ const CASES: [string, Mutate, string][] = [
   ['key that is not unique', (p) => (p.tables[6].key = ['city_id']), 'tables[6].key: key (city_id) is not unique in public.measurement: {"city_id":1} appears 2 times'],
   ['unknown key column', (p) => (customer(p).key = ['nope']), 'tables[1].key[0]: unknown column "nope"'],
   ['cycle with no way out', (p) => p.tables.push({ table: 'hen', select: { all: true } }, { table: 'egg', select: { all: true } }), 'tables: foreign-key cycle between'],
-  ['ids new without a sequence', (p) => (p.tables[4].ids = 'new'), 'tables[4].ids: ids: new needs a single-column key backed by a sequence'],
+  ['ids new without a sequence', (p) => (p.tables[4].ids = 'new'), 'tables[4].ids: ids: new needs one key column backed by a sequence or identity column in the target'],
   ['unknown match column', (p) => Object.assign(p.tables[3], { match: ['iso'] }), 'tables[3].match[0]: unknown column "iso"'],
-  ['testData on a table not in the plan', (p) => (p.testData[0].table = 'customer_consent'), 'testData[0].table: table "public.customer_consent" is not in the plan'],
+  ['testData on a table not in the plan', (p) => (p.testData[0].table = 'customer_consent'), 'testData[0].table: table public.customer_consent is not in the plan'],
   ['consent column unknown', (p) => (p.consent.subject = 'cust'), 'consent.subject: unknown column "cust" in public.customer_consent (source)'],
-  ['erasure register table unknown', (p) => (p.erasure.registers[1].table = 'forget_me'), 'erasure.registers[1].table: unknown table "public.forget_me" in target (production)'],
+  ['erasure register table unknown', (p) => (p.erasure.registers[1].table = 'forget_me'), 'erasure.registers[1].table: unknown table public.forget_me in target (production)'],
   ['transform of a key column', (p) => (p.transforms = [{ table: 'customer', column: 'customer_id', fn: 'lower' }]), 'transforms[0].column: public.customer.customer_id is a key'],
   ['transform of a non-text column', (p) => (p.transforms = [{ table: 'rental', column: 'amount', fn: 'trim' }]), 'transforms[0].column: public.rental.amount is numeric(10,2): transforms apply to text columns'],
 ];

@@ -1,6 +1,6 @@
 // Workflow `cutoverMigration`: the selective path of DESIGN.md as one durable run.
 // Deterministic code only: all I/O is in activities, time comes from the workflow clock.
-import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type * as activities from '../activities';
 import { NON_RETRYABLE } from '../activities/errors';
@@ -27,12 +27,16 @@ const retry: RetryPolicy = {
 const quick = proxyActivities<typeof activities>({ startToCloseTimeout: '10 minutes', retry });
 // Data steps heartbeat (progress, or a keep-alive while one statement runs): a dead worker shows within 2 minutes.
 const long = proxyActivities<typeof activities>({ startToCloseTimeout: '12 hours', heartbeatTimeout: '2 minutes', retry });
+// Pure but recorded: the plan is normalised once, its result kept in history (see acceptInput).
+const local = proxyLocalActivities<typeof activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['PlanError'] } });
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
-  const plan = checkInput(input);
+  const { plan, planHash } = await acceptInput(input);
   const info = workflowInfo();
-  const runKey = info.runId.replace(/-/g, '').slice(0, 12);
-  const s = new RunState(plan, hashPlan(plan), input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
+  // Staging names and idempotency guards hang off the run key: a Temporal reset changes runId but
+  // keeps originalExecutionRunId, so a reset run finds its own staging and publish guard.
+  const runKey = info.originalExecutionRunId.replace(/-/g, '').slice(0, 12);
+  const s = new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = { state: s, pendingResume: null, skippable: false, publish: () => publishState(s, last) };
   installHandlers(ctl);
@@ -50,26 +54,42 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
     if ((await gate(ctl, 'cutover')) !== 'approved') return finish(ctl);
 
     const expectedRows = Object.fromEntries(Object.values(s.progress).map((p) => [p.table, p.rowsTotal]));
-    const staged = await runStep(ctl, 'stage', () => long.stage({ ...step, expectedRows }), { detail: (v) => v.restaged ?? undefined });
-    if (!staged.skipped) {
-      s.stage = staged.value;
-      for (const t of staged.value.tables) s.progress[t.table] = { table: t.table, rowsCopied: t.rows, rowsTotal: t.rows, phase: 'staged' };
-    }
-    const cleaned = await runStep(ctl, 'cleanup', () => long.cleanup(step));
+    const stageNow = async () => {
+      const staged = await runStep(ctl, 'stage', () => long.stage({ ...step, expectedRows }), { detail: (v) => v.restaged ?? undefined });
+      if (!staged.skipped) {
+        s.stage = staged.value;
+        for (const t of staged.value.tables) s.progress[t.table] = { table: t.table, rowsCopied: t.rows, rowsTotal: t.rows, phase: 'staged' };
+      }
+    };
+    // Steps that read staging: when it is gone (a reset to after stage of a finished run, a manual
+    // drop), stage again and repeat the step; the publish guard keeps production written once.
+    const onStaging = <T>(fn: () => Promise<T>) => async (): Promise<T> => {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof ActivityFailure && e.cause instanceof ApplicationFailure && e.cause.type === 'StagingLost')) throw e;
+        s.record(s.phase, 'retried', `${e.cause.message}; staging again from a new Pilot snapshot`);
+        await stageNow();
+        if (s.stage && s.cleanup) s.cleanup = (await long.cleanup(step)) ?? s.cleanup;
+        return await fn();
+      }
+    };
+    await stageNow();
+    const cleaned = await runStep(ctl, 'cleanup', onStaging(() => long.cleanup(step)));
     if (!cleaned.skipped) s.cleanup = cleaned.value;
-    const published = await runStep(ctl, 'publish', () => long.publish(step));
+    const published = await runStep(ctl, 'publish', onStaging(() => long.publish(step)));
     if (!published.skipped) {
       s.publish = published.value;
       for (const t of published.value.tables) if (s.progress[t.table]) s.progress[t.table].phase = 'published';
     }
-    await runStep(ctl, 'validate', async () => {
+    await runStep(ctl, 'validate', onStaging(async () => {
       try {
         s.validation = await long.validate({ ...step, publish: s.publish ?? { tables: [] }, stage: s.stage! });
       } catch (e) {
         s.validation = (failureDetails(e) as typeof s.validation) ?? s.validation;
         throw e;
       }
-    });
+    }));
     s.record('access-checks', 'skipped', 'no access checks in the plan');
     s.record('erasure', 'skipped', plan.erasure
       ? 'registers were applied in cleanup; re-applying them in production after publish is not built yet'
@@ -91,13 +111,28 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   }
 }
 
-function checkInput(input: WorkflowInput): Plan {
+/**
+ * The approved plan is fixed once: validated and normalised by a local activity whose answer is
+ * recorded in history, so a later change of a default in plan/ cannot change a running workflow's
+ * plan or hash on replay. Runs recorded before this existed keep validating in the sandbox.
+ */
+async function acceptInput(input: WorkflowInput): Promise<{ plan: Plan; planHash: string }> {
   if (!input || typeof input !== 'object') throw ApplicationFailure.nonRetryable('input must be {plan, initiatedBy}', 'PlanError');
   if (typeof input.initiatedBy !== 'string' || input.initiatedBy.trim() === '') {
     throw ApplicationFailure.nonRetryable('initiatedBy: required (who starts this run)', 'PlanError');
   }
+  if (patched('plan-recorded-once')) {
+    try {
+      return await local.acceptPlan(input.plan);
+    } catch (e) {
+      const cause = e instanceof ActivityFailure && e.cause instanceof ApplicationFailure ? e.cause : null;
+      if (cause?.type === 'PlanError') throw ApplicationFailure.nonRetryable(cause.message, 'PlanError');
+      throw e;
+    }
+  }
   try {
-    return validatePlan(input.plan);
+    const plan = validatePlan(input.plan);
+    return { plan, planHash: hashPlan(plan) };
   } catch (e) {
     throw ApplicationFailure.nonRetryable(`plan refused:\n${(e as Error).message}`, 'PlanError');
   }

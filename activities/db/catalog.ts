@@ -1,5 +1,10 @@
 // Catalog introspection: tables (incl. partitioned parents), columns and types, keys, FKs, sequences.
+// Read as real schemas are: a sequence may be attached only by a column DEFAULT (dumps, explicit
+// sequences, one sequence shared by tables); foreign keys may be declared on every partition
+// instead of on the partitioned parent (the pre-PostgreSQL-11 way). Tables are keyed by their
+// canonical spelling (plan/names.ts), never by splitting on dots.
 import type { Client } from 'pg';
+import { tableKey, type TableRef } from '../../plan/names';
 
 export interface Column {
   name: string;
@@ -8,27 +13,41 @@ export interface Column {
   hasDefault: boolean;
   generated: boolean; // GENERATED ALWAYS AS (…) STORED: never copied
   identity: '' | 'a' | 'd'; // a = ALWAYS (needs OVERRIDING SYSTEM VALUE), d = BY DEFAULT
-  sequence: string | null; // owned sequence (serial or identity), qualified
+  /** The sequence behind the column (identity, serial/OWNED BY, or a nextval() DEFAULT), quoted and qualified. */
+  sequence: string | null;
 }
 
 export interface ForeignKey {
   name: string;
   columns: string[];
-  refTable: string; // schema.table
+  refTable: string; // tableKey() of the referenced table
+  ref: TableRef;
   refColumns: string[];
   /** A validated constraint: PostgreSQL itself guarantees every row has its parent. */
   validated: boolean;
+  /** Declared on every partition rather than on this partitioned parent. */
+  onPartitions?: boolean;
+}
+
+/** An FK that some partitions of a partitioned table declare and others do not: refused at preflight. */
+export interface PartialForeignKey {
+  columns: string[];
+  refTable: string;
+  refColumns: string[];
+  partitionsWith: string[];
+  partitionsWithout: string[];
 }
 
 export interface Table {
   schema: string;
   name: string;
-  qualified: string; // schema.table (unquoted, for messages and maps)
+  qualified: string; // tableKey(): the canonical spelling, for messages and maps
   partitioned: boolean;
   columns: Column[];
   primaryKey: string[] | null;
   uniqueKeys: string[][]; // primary key first, then unique constraints/indexes
   foreignKeys: ForeignKey[];
+  partialForeignKeys: PartialForeignKey[];
 }
 
 export type Catalog = Map<string, Table>;
@@ -46,12 +65,13 @@ export async function readCatalog(client: Client): Promise<Catalog> {
     byOid.set(t.oid, {
       schema: t.schema,
       name: t.name,
-      qualified: `${t.schema}.${t.name}`,
+      qualified: tableKey(t),
       partitioned: t.kind === 'p',
       columns: [],
       primaryKey: null,
       uniqueKeys: [],
       foreignKeys: [],
+      partialForeignKeys: [],
     });
   }
   const oids = [...byOid.keys()];
@@ -63,7 +83,16 @@ export async function readCatalog(client: Client): Promise<Catalog> {
     `SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.attnotnull AS notnull, a.atthasdef AS hasdef, a.attgenerated::text AS generated,
             a.attidentity::text AS identity,
-            pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname) AS seq
+            coalesce(pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname),
+                     (SELECT quote_ident(sn.nspname) || '.' || quote_ident(sq.relname)
+                        FROM pg_attrdef d
+                        JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid
+                                          AND dep.refclassid = 'pg_class'::regclass
+                        JOIN pg_class sq ON sq.oid = dep.refobjid AND sq.relkind = 'S'
+                        JOIN pg_namespace sn ON sn.oid = sq.relnamespace
+                       WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum
+                         AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%'
+                       LIMIT 1)) AS seq
        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attrelid, a.attnum`,
@@ -113,19 +142,72 @@ export async function readCatalog(client: Client): Promise<Catalog> {
     [oids],
   );
   for (const f of fks.rows) {
-    byOid.get(f.oid)!.foreignKeys.push({
-      name: f.name,
-      columns: f.cols,
-      refTable: `${f.refschema}.${f.reftable}`,
-      refColumns: f.refcols,
-      validated: f.validated,
-    });
+    const ref = { schema: f.refschema, name: f.reftable };
+    byOid.get(f.oid)!.foreignKeys.push({ name: f.name, columns: f.cols, refTable: tableKey(ref), ref, refColumns: f.refcols, validated: f.validated });
   }
+  await readPartitionForeignKeys(client, byOid);
 
   return new Map([...byOid.values()].map((t) => [t.qualified, t]));
 }
 
-/** `name` means public.name; `schema.name` as written. */
-export function qualifyName(name: string): string {
-  return name.includes('.') ? name : `public.${name}`;
+/**
+ * FKs declared on the leaf partitions of each partitioned table. One that every leaf declares (same
+ * columns, same referenced key) is the parent's FK in all but name; one that only some declare is
+ * recorded as partial, naming the partitions without it.
+ */
+async function readPartitionForeignKeys(client: Client, byOid: Map<number, Table>): Promise<void> {
+  const parents = [...byOid.entries()].filter(([, t]) => t.partitioned).map(([oid]) => oid);
+  if (parents.length === 0) return;
+  const res = await client.query<{ parent: number; leaf: string; name: string | null; validated: boolean | null; cols: string[] | null; refschema: string | null; reftable: string | null; refcols: string[] | null }>(
+    `SELECT p.oid::int AS parent, quote_ident(ln.nspname) || '.' || quote_ident(l.relname) AS leaf,
+            con.conname AS name, con.convalidated AS validated,
+            (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.conkey) WITH ORDINALITY u(n, ord)
+               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = u.n) AS cols,
+            rn.nspname AS refschema, rc.relname AS reftable,
+            (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.confkey) WITH ORDINALITY u(n, ord)
+               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = u.n) AS refcols
+       FROM pg_class p
+       CROSS JOIN LATERAL pg_partition_tree(p.oid) pt
+       JOIN pg_class l ON l.oid = pt.relid AND pt.isleaf AND l.oid <> p.oid
+       JOIN pg_namespace ln ON ln.oid = l.relnamespace
+       LEFT JOIN pg_constraint con ON con.conrelid = l.oid AND con.contype = 'f'
+       LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+      WHERE p.oid = ANY($1::oid[])
+      ORDER BY 1, 2, 3`,
+    [parents],
+  );
+  for (const oid of parents) {
+    const t = byOid.get(oid)!;
+    const mine = res.rows.filter((r) => r.parent === oid);
+    const leaves = [...new Set(mine.map((r) => r.leaf))];
+    const bySig = new Map<string, typeof mine>();
+    for (const r of mine) {
+      if (!r.name) continue;
+      const ref = { schema: r.refschema!, name: r.reftable! };
+      const sig = JSON.stringify([r.cols, tableKey(ref), r.refcols]);
+      // Already the parent's own FK (cloned onto the partition): nothing to add.
+      if (t.foreignKeys.some((f) => JSON.stringify([f.columns, f.refTable, f.refColumns]) === sig)) continue;
+      bySig.set(sig, [...(bySig.get(sig) ?? []).filter((x) => x.leaf !== r.leaf), r]);
+    }
+    for (const rows of bySig.values()) {
+      const r = rows[0];
+      const ref = { schema: r.refschema!, name: r.reftable! };
+      const have = rows.map((x) => x.leaf);
+      if (have.length === leaves.length) {
+        t.foreignKeys.push({
+          name: `${r.name} (on every partition)`, columns: r.cols!, refTable: tableKey(ref), ref, refColumns: r.refcols!,
+          validated: rows.every((x) => x.validated), onPartitions: true,
+        });
+      } else {
+        t.partialForeignKeys.push({ columns: r.cols!, refTable: tableKey(ref), refColumns: r.refcols!, partitionsWith: have, partitionsWithout: leaves.filter((l) => !have.includes(l)) });
+      }
+    }
+  }
+}
+
+/** Unquoted names fold to lower case, as in SQL: point at the spelling that exists. */
+export function didYouMean(cat: Catalog, name: string): string {
+  const fold = (s: string) => s.replace(/"/g, '').toLowerCase();
+  const near = [...cat.keys()].filter((k) => fold(k) === fold(name) && k !== name);
+  return near.length ? ` (did you mean ${near.join(' or ')}? Write names with capitals, spaces or dots in double quotes, as PostgreSQL does)` : '';
 }

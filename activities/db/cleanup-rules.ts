@@ -161,8 +161,7 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
   for (const t of r.tables) {
     for (const fk of t.target.foreignKeys.filter((f) => f.columns.every((c) => t.columns.some((x) => x.name === c)))) {
       const parent = byName.get(fk.refTable);
-      const [ps, pt] = fk.refTable.split('.');
-      const notInProd = `NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} p WHERE ${fkEquals(fk, 'p', 's')})`;
+      const notInProd = `NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} p WHERE ${fkEquals(fk, 'p', 's')})`;
       const notMoving = parent ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})` : 'TRUE';
       // A remapped parent's key means nothing in production, so only keep-id parents may pre-exist.
       const dangling = !parent || parent.spec.ids === 'keep' ? `${notMoving} AND ${notInProd}` : notMoving;

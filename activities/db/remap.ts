@@ -73,14 +73,16 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
   }
   if (!allocate) return { merged, moved: 0 };
   const seq = keySequence(t);
-  // Without a sequence (match on a natural-keyed table) an unmatched row keeps its key.
-  const newKey = seq && t.key.length === 1 ? `nextval('${seq.replace(/'/g, "''")}'::regclass)` : keyList('s', t.key);
+  // The generated key column draws from its sequence, the other key columns are kept; without a
+  // sequence (match on a natural-keyed table) an unmatched row keeps its whole key.
+  const newKey = t.key.map((k, i) => (seq && i === seq.index ? 'nextval($1::regclass)' : `s.${ident(k)}`)).join(', ');
   const res = await db.query(
     `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
      SELECT ${keyList('s', t.key)}, ${newKey}, 'moved' FROM (
        SELECT * FROM ${names.data(t.index, t.name)} s
         WHERE NOT EXISTS (SELECT 1 FROM ${map} m WHERE ${slotsEqual('m', 'o', 's', t.key)})
         ORDER BY ${keyList('s', t.key)}) s`,
+    seq ? [seq.sequence] : [],
   );
   return { merged, moved: res.rowCount ?? 0 };
 }
@@ -92,4 +94,16 @@ async function refuseDuplicates(db: Client, rowsSql: string, cols: string[], pat
     const { n, ...example } = res.rows[0];
     throw planError(`${path}: natural key (${cols.join(', ')}) is not unique in ${where}: ${JSON.stringify(example)} appears ${n} times`);
   }
+}
+
+/** Refill m<index> from cutover.id_map, where publish persisted it (the staging copy may be gone). */
+export async function restoreMap(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<void> {
+  await createMap(db, t, names, false);
+  const slot = (col: string, i: number, k: string) => `(${col}->>${i})::${keyType(t, k)}`;
+  await db.query(
+    `INSERT INTO ${names.map(t.index)} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
+     SELECT ${[...t.key.map((k, i) => slot('old_key', i, k)), ...t.key.map((k, i) => slot('new_key', i, k))].join(', ')}, outcome
+       FROM cutover.id_map WHERE run_key = $1 AND table_name = $2`,
+    [runKey, t.name],
+  );
 }

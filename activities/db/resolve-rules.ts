@@ -1,8 +1,8 @@
 // The plan's cleanup rules (subjects, consent, test data, erasure registers, transforms) and id
 // strategies, checked against the catalogs. Pure given the catalogs.
 import type { Plan } from '../../plan/schema';
-import type { Catalog, Column, Table } from './catalog';
-import { qualifyName } from './catalog';
+import { didYouMean, type Catalog, type Column, type Table } from './catalog';
+import { planTableKey as qualifyName } from '../../plan/names';
 import type { Condition } from './conditions';
 import type { ResolveIssue, ResolvedTable } from './resolve';
 
@@ -20,7 +20,7 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
   const byName = new Map(tables.map((t) => [t.name, t]));
   const planTable = (path: string, name: string): ResolvedTable | undefined => {
     const t = byName.get(qualifyName(name));
-    if (!t) issues.push({ path, message: `table "${qualifyName(name)}" is not in the plan's tables` });
+    if (!t) issues.push({ path, message: `table ${qualifyName(name)} is not in the plan's tables` });
     return t;
   };
   const hasColumn = (path: string, t: Table, col: string, where: string): boolean => {
@@ -35,7 +35,7 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
   };
   const catalogTable = (path: string, cat: Catalog, name: string, where: string): Table | undefined => {
     const t = cat.get(qualifyName(name));
-    if (!t) issues.push({ path, message: `unknown table "${qualifyName(name)}" in ${where}` });
+    if (!t) issues.push({ path, message: `unknown table ${qualifyName(name)} in ${where}${didYouMean(cat, qualifyName(name))}` });
     return t;
   };
 
@@ -87,12 +87,20 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
   return { subjects, consent, registers, testData, transforms };
 }
 
-/** ids: new / match draw new keys from the target's sequence; say so up front when there is none. */
+/**
+ * ids: new / match draw new keys from the target's sequence: exactly one key column may be
+ * sequence- or identity-backed (a partitioned table's key also holds the partition key, kept as is).
+ * Say so up front when that cannot work.
+ */
 export function checkIdStrategy(t: ResolvedTable, issues: ResolveIssue[]): void {
   const at = `tables[${t.index}]`;
-  const keyCol = t.key.length === 1 ? t.target.columns.find((c) => c.name === t.key[0]) : undefined;
-  if (t.spec.ids === 'new' && !keyCol?.sequence) {
-    issues.push({ path: `${at}.ids`, message: `ids: new needs a single-column key backed by a sequence or identity column in the target; ${t.name} key (${t.key.join(', ')}) has none` });
+  const generated = generatedKeyColumns(t);
+  const key = `${t.name} key (${t.key.join(', ')})`;
+  if (t.spec.ids === 'new' && generated.length === 0) {
+    issues.push({ path: `${at}.ids`, message: `ids: new needs one key column backed by a sequence or identity column in the target; ${key} has none` });
+  }
+  if (t.spec.ids !== 'keep' && generated.length > 1) {
+    issues.push({ path: `${at}.ids`, message: `ids: ${t.spec.ids} needs exactly one sequence- or identity-backed key column in the target; ${key} has ${generated.length}: ${generated.map((c) => c.column).join(', ')}` });
   }
   if (t.spec.ids === 'match') {
     (t.spec.match ?? []).forEach((m, i) => {
@@ -101,8 +109,15 @@ export function checkIdStrategy(t: ResolvedTable, issues: ResolveIssue[]): void 
   }
 }
 
-/** The sequence that hands out new keys for this table, if any. */
-export function keySequence(t: ResolvedTable): string | null {
-  if (t.key.length !== 1) return null;
-  return t.target.columns.find((c) => c.name === t.key[0])?.sequence ?? null;
+function generatedKeyColumns(t: ResolvedTable): { index: number; column: string; sequence: string }[] {
+  return t.key.flatMap((k, index) => {
+    const sequence = t.target.columns.find((c) => c.name === k)?.sequence;
+    return sequence ? [{ index, column: k, sequence }] : [];
+  });
+}
+
+/** The one key column that draws new values from a sequence (others are kept), if any. */
+export function keySequence(t: ResolvedTable): { index: number; column: string; sequence: string } | null {
+  const g = generatedKeyColumns(t);
+  return g.length === 1 ? g[0] : null;
 }

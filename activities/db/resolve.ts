@@ -1,7 +1,7 @@
 // Check a plan against both catalogs and order its tables by FK dependency. Pure given the catalogs.
 import type { Plan } from '../../plan/schema';
-import type { Catalog, Column, ForeignKey, Table } from './catalog';
-import { qualifyName } from './catalog';
+import { didYouMean, type Catalog, type Column, type ForeignKey, type Table } from './catalog';
+import { planTableKey as qualifyName } from '../../plan/names';
 import { checkIdStrategy, resolveRules, type Rules } from './resolve-rules';
 
 export interface ResolvedTable {
@@ -49,8 +49,8 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
     const name = qualifyName(spec.table);
     const src = source.get(name);
     const tgt = target.get(name);
-    if (!src) issues.push({ path: `${at}.table`, message: `unknown table "${name}" in source (${plan.source})` });
-    if (!tgt) issues.push({ path: `${at}.table`, message: `unknown table "${name}" in target (${plan.target})` });
+    if (!src) issues.push({ path: `${at}.table`, message: `unknown table ${name} in source (${plan.source})${didYouMean(source, name)}` });
+    if (!tgt) issues.push({ path: `${at}.table`, message: `unknown table ${name} in target (${plan.target})${didYouMean(target, name)}` });
     if (!src || !tgt) return;
 
     const srcCols = new Map(src.columns.map((c) => [c.name, c]));
@@ -66,6 +66,15 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       }
       const t = tgt.columns.find((x) => x.name === c.name);
       if (t && !t.generated && t.type !== c.type) warnings.push(`${name}.${c.name} is ${c.type} in source but ${t.type} in target: values are converted`);
+    }
+
+    for (const [side, t] of [['source', src], ['target', tgt]] as const) {
+      for (const p of t.partialForeignKeys) {
+        issues.push({
+          path: `${at}.table`,
+          message: `${name} (${side}): foreign key (${p.columns.join(', ')}) → ${p.refTable}(${p.refColumns.join(', ')}) is declared on partitions ${p.partitionsWith.join(', ')} but not on ${p.partitionsWithout.join(', ')}: declare it on every partition or on the partitioned table`,
+        });
+      }
     }
 
     const key = spec.key ?? src.primaryKey ?? [];

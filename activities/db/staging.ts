@@ -10,7 +10,9 @@ export class StagingNames {
   constructor(readonly schema: string, readonly manifest: string) {}
 
   data(index: number, name: string): string {
-    return qualified(this.schema, `t${index}_${name.replace(/^public\./, '').replace(/\./g, '_')}`.slice(0, 63));
+    // Index first keeps names unique; the rest is only a readable hint (ASCII, so it fits 63 bytes).
+    const hint = name.replace(/^public\./, '').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+    return qualified(this.schema, `t${index}_${hint}`.slice(0, 63));
   }
   /** Keys removed from table #index by cleanup (drives the cascade). */
   gone(index: number): string {
@@ -19,6 +21,10 @@ export class StagingNames {
   /** Old key → new key for ids new/match. */
   map(index: number): string {
     return qualified(this.schema, `m${index}`);
+  }
+  /** Steps done on this staging (stage, cleanup) with their results: guards that die with the staging. */
+  steps(): string {
+    return qualified(this.schema, 'steps');
   }
   consented(): string {
     return qualified(this.schema, 'consented_subjects');
