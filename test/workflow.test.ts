@@ -20,11 +20,15 @@ const count = async (url: string, sql: string) => Number((await rows<{ n: string
 const content = async (url: string, sql: string) =>
   (await rows<{ c: string }>(url, `SELECT coalesce(string_agg(r::text, '|' ORDER BY r::text), '') AS c FROM (${sql}) r`))[0].c;
 
-/** `CUTOVER_RECORD_HISTORIES=1 npx jest test/workflow` refreshes the histories the replay test replays. */
+/**
+ * `CUTOVER_RECORD_HISTORIES=<tag> npx jest test/workflow` records the histories the replay test
+ * replays, as <name>.<tag>.json next to the older ones (which keep guarding runs started before).
+ */
 async function record(handle: Awaited<ReturnType<typeof startRun>>, name: string) {
-  if (!process.env.CUTOVER_RECORD_HISTORIES) return;
+  const tag = process.env.CUTOVER_RECORD_HISTORIES;
+  if (!tag) return;
   const history = await handle.fetchHistory();
-  writeFileSync(path.join(__dirname, 'histories', `${name}.json`), historyToJSON(history));
+  writeFileSync(path.join(__dirname, 'histories', tag === '1' ? `${name}.json` : `${name}.${tag}.json`), historyToJSON(history));
 }
 
 async function approveBoth(handle: Awaited<ReturnType<typeof startRun>>, gate: 'plan' | 'cutover') {
