@@ -7,6 +7,7 @@ import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified } from './db/connect';
 import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
+import { checkPartialForeignKeys } from './db/partition-fks';
 import { DRY_MANIFEST_DDL } from './db/control-schema';
 import { keyEquals } from './db/keys';
 import { buildMap, createMap, isMapped } from './db/remap';
@@ -23,6 +24,8 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
       const { source, target, resolved } = ctx;
       await checkValues(source, target, resolved);
       await checkKeysUnique(source, resolved.tables);
+      const partial = await checkPartialForeignKeys(ctx, resolved.tables);
+      if (partial.length > 0) throw new ResolveError(partial);
       const tables = await dryRun(source, target, resolved);
       const warnings = [...resolved.warnings];
       for (const t of tables) {

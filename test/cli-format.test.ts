@@ -212,13 +212,13 @@ describe('formatters', () => {
     const text = formatDryRun(dryRun);
     const lines = text.split('\n');
     const header = lines.find((l) => l.startsWith('order'))!;
-    for (const h of ['table', 'select', 'in scope', 'to move', 'left behind', 'collisions']) expect(header).toContain(h);
+    for (const h of ['table', 'select', 'in scope', 'to move', 'merged', 'left behind', 'collisions']) expect(header).toContain(h);
     const idx = (t: string) => lines.findIndex((l) => l.includes(t));
     expect(idx('public.country')).toBeLessThan(idx('public.customer'));
     expect(idx('public.customer')).toBeLessThan(idx('public.rental '));
     expect(lines[idx('public.customer')]).toMatch(/no-consent=3, test-account=7/);
-    expect(lines[idx('public.rental ')]).toMatch(/follow customer_id\s+8000\s+7900\s+test-account=100\s+4$/);
-    expect(text).toContain('total: 8320 rows in scope, 8210 to move, 110 left behind');
+    expect(lines[idx('public.rental ')]).toMatch(/follow customer_id\s+8000\s+7900\s+0\s+test-account=100\s+4$/);
+    expect(text).toContain('total: 8320 rows in scope, 8210 to move, 0 merged, 110 left behind');
     expect(text).toContain('warnings:\n  - public.rental: 4 selected key(s) already exist in production');
   });
 

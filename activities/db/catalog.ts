@@ -25,12 +25,19 @@ export interface ForeignKey {
   refColumns: string[];
   /** A validated constraint: PostgreSQL itself guarantees every row has its parent. */
   validated: boolean;
-  /** Declared on every partition rather than on this partitioned parent. */
+  /** Declared on partitions rather than on this partitioned parent. */
   onPartitions?: boolean;
+  /** Partitions (qualified, quoted) that do not declare it: PostgreSQL does not enforce it there. */
+  missingOn?: string[];
 }
 
-/** An FK that some partitions of a partitioned table declare and others do not: refused at preflight. */
+/**
+ * An FK that some partitions of a partitioned table declare and others do not. It is treated as the
+ * parent's FK (the column plainly references that table: not remapping it would corrupt data), and
+ * preflight checks that the rows of the partitions without it satisfy it, refusing otherwise.
+ */
 export interface PartialForeignKey {
+  name: string;
   columns: string[];
   refTable: string;
   refColumns: string[];
@@ -193,14 +200,15 @@ async function readPartitionForeignKeys(client: Client, byOid: Map<number, Table
       const r = rows[0];
       const ref = { schema: r.refschema!, name: r.reftable! };
       const have = rows.map((x) => x.leaf);
-      if (have.length === leaves.length) {
-        t.foreignKeys.push({
-          name: `${r.name} (on every partition)`, columns: r.cols!, refTable: tableKey(ref), ref, refColumns: r.refcols!,
-          validated: rows.every((x) => x.validated), onPartitions: true,
-        });
-      } else {
-        t.partialForeignKeys.push({ columns: r.cols!, refTable: tableKey(ref), refColumns: r.refcols!, partitionsWith: have, partitionsWithout: leaves.filter((l) => !have.includes(l)) });
-      }
+      const without = leaves.filter((l) => !have.includes(l));
+      const every = without.length === 0;
+      t.foreignKeys.push({
+        name: `${r.name} (on ${every ? 'every partition' : `${have.length} of ${leaves.length} partitions`})`,
+        columns: r.cols!, refTable: tableKey(ref), ref, refColumns: r.refcols!,
+        // Only a constraint on every partition is a guarantee PostgreSQL keeps.
+        validated: every && rows.every((x) => x.validated), onPartitions: true, ...(every ? {} : { missingOn: without }),
+      });
+      if (!every) t.partialForeignKeys.push({ name: r.name!, columns: r.cols!, refTable: tableKey(ref), refColumns: r.refcols!, partitionsWith: have, partitionsWithout: without });
     }
   }
 }

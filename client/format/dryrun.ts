@@ -2,12 +2,12 @@
 import type { DryRunReport } from '../../activities/types';
 import { formatReasons, renderTable } from './table';
 
-export const DRY_RUN_HEADERS = ['order', 'table', 'ids', 'select', 'in scope', 'to move', 'left behind', 'collisions'];
+export const DRY_RUN_HEADERS = ['order', 'table', 'ids', 'select', 'in scope', 'to move', 'merged', 'left behind', 'collisions'];
 
 export function dryRunRows(report: DryRunReport): (string | number)[][] {
   return [...report.tables]
     .sort((a, b) => a.order - b.order)
-    .map((t) => [t.order, t.table, t.ids, t.select, t.inScope, t.toMove, formatReasons(t.leftBehind), t.collisions]);
+    .map((t) => [t.order, t.table, t.ids, t.select, t.inScope, t.toMove, t.merged, formatReasons(t.leftBehind), t.collisions]);
 }
 
 export function formatDryRun(report: DryRunReport): string {
@@ -18,8 +18,13 @@ export function formatDryRun(report: DryRunReport): string {
     '',
     renderTable(DRY_RUN_HEADERS, dryRunRows(report)),
   ];
-  const totals = report.tables.reduce((acc, t) => ({ inScope: acc.inScope + t.inScope, toMove: acc.toMove + t.toMove }), { inScope: 0, toMove: 0 });
-  lines.push('', `total: ${totals.inScope} rows in scope, ${totals.toMove} to move, ${totals.inScope - totals.toMove} left behind`);
+  const totals = report.tables.reduce(
+    (acc, t) => ({ inScope: acc.inScope + t.inScope, toMove: acc.toMove + t.toMove, merged: acc.merged + t.merged }),
+    { inScope: 0, toMove: 0, merged: 0 },
+  );
+  // Merged rows are in scope but neither inserted nor left behind: they reuse a production row.
+  const leftBehind = totals.inScope - totals.toMove - totals.merged;
+  lines.push('', `total: ${totals.inScope} rows in scope, ${totals.toMove} to move, ${totals.merged} merged, ${leftBehind} left behind`);
   if (report.warnings.length) {
     lines.push('', 'warnings:', ...report.warnings.map((w) => `  - ${w}`));
   } else {
