@@ -97,10 +97,12 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
   }
 }
 
-/** Columns that decide selection, cleanup and matching: keys, FKs, rule and match columns. */
+/** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns. */
 function decidingColumns(t: ResolvedTable, r: Resolved) {
   const want = new Set<string>([...t.key, ...(t.spec.match ?? [])]);
   for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) fk.columns.forEach((c) => want.add(c));
+  // Staged references (a self-reference's included) are joined on the columns they point at.
+  for (const fk of r.tables.flatMap((x) => [...x.source.foreignKeys, ...x.target.foreignKeys])) if (fk.refTable === t.name) fk.refColumns.forEach((c) => want.add(c));
   for (const rule of r.rules.testData.filter((x) => x.table.name === t.name)) rule.where.forEach((w) => want.add(w.column));
   if (r.rules.subjects?.table.name === t.name) want.add(r.rules.subjects.key);
   return t.columns.filter((c) => want.has(c.name));

@@ -5,8 +5,9 @@ import type { Client } from 'pg';
 import { ident, qualified } from './connect';
 import { allConditions, Binder } from './conditions';
 import type { ForeignKey } from './catalog';
-import { fkEquals, keyJson, keyList } from './keys';
+import { fkEquals, keyEquals, keyJson, keyList } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
+import { closureSql, selfReferences } from './closure';
 import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
 
@@ -95,13 +96,28 @@ export class Cleanup {
 /**
  * For a table selected as `referenced`: the predicate "no staged row of another plan table references
  * this row s" (through the source FKs the selection used), or null when it does not apply.
- * An AND of NOT EXISTS, not NOT of an OR, so each plans as an anti-join.
+ * An AND of NOT EXISTS, not NOT of an OR, so each plans as an anti-join. A self-referencing table
+ * keeps what the selection's closure keeps: rows reachable from those references up its own FKs,
+ * so a self-cycle nobody else references does not keep itself alive.
  */
 function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): string | null {
   if (!(t.spec.select as { referenced?: boolean }).referenced) return null;
   const staged = (c: ResolvedTable, f: ForeignKey) => f.refTable === t.name && f.columns.every((col) => c.columns.some((x) => x.name === col));
   const users = r.tables.flatMap((c) => (c.name === t.name ? [] : c.source.foreignKeys.filter((f) => staged(c, f)).map((f) => ({ c, f }))));
   if (users.length === 0) return null;
+  if (selfReferences(t).length > 0) {
+    let n = 0;
+    const roots = (x: string) => {
+      const byLhs = new Map<string, string[]>();
+      for (const { c, f } of users) {
+        const lhs = f.refColumns.map((col) => `${x}.${ident(col)}`).join(', ');
+        byLhs.set(lhs, [...(byLhs.get(lhs) ?? []), `SELECT ${f.columns.map((col) => `u.${ident(col)}`).join(', ')} FROM ${names.data(c.index, c.name)} u`]);
+      }
+      return [...byLhs].map(([lhs, selects]) => `(${lhs}) IN (${selects.join(' UNION ALL ')})`).join(' OR ');
+    };
+    const reached = closureSql(t, names.data(t.index, t.name), roots, () => `r${n++}`);
+    return `NOT EXISTS (SELECT 1 FROM (${reached}) z WHERE ${keyEquals('z', 's', t.key)})`;
+  }
   return users
     .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${names.data(c.index, c.name)} u WHERE ${fkEquals(f, 's', 'u')})`)
     .join(' AND ');
