@@ -5,7 +5,7 @@ import type { Client } from 'pg';
 import { ident, qualified } from './connect';
 import { allConditions, Binder } from './conditions';
 import type { ForeignKey } from './catalog';
-import { fkEquals, keyEquals, keyJson, keyList } from './keys';
+import { fkEquals, keyEquals, keyJson, keyList, keyReferences } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { closureSql, selfReferences } from './closure';
 import { followsIntoProduction } from './selection';
@@ -121,19 +121,6 @@ function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): strin
   return users
     .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${names.data(c.index, c.name)} u WHERE ${fkEquals(f, 's', 'u')})`)
     .join(' AND ');
-}
-
-/** FKs of `t` (either catalog) that point at the key of a plan table and whose columns are staged. */
-export function keyReferences(t: ResolvedTable, byName: Map<string, ResolvedTable>): ForeignKey[] {
-  const seen = new Set<string>();
-  return [...t.target.foreignKeys, ...t.source.foreignKeys].filter((fk) => {
-    const parent = byName.get(fk.refTable);
-    const sig = `${fk.columns.join(',')}>${fk.refTable}`;
-    if (!parent || seen.has(sig)) return false;
-    seen.add(sig);
-    const sameKey = fk.refColumns.length === parent.key.length && fk.refColumns.every((c, i) => c === parent.key[i]);
-    return sameKey && fk.columns.every((c) => t.columns.some((x) => x.name === c));
-  });
 }
 
 /**
