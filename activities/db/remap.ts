@@ -62,9 +62,12 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
     const natural = t.spec.match ?? [];
     const rows = mappedRows(t, r, names, { ownKey: false });
     const prod = qualified(t.target.schema, t.target.name);
-    await refuseDuplicates(db, `SELECT ${natural.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`).join(', ')} FROM ${rows.from}`, natural, `tables[${t.index}].match`, `${t.name} (staged Pilot rows)`);
+    // A row whose parent is not (yet) in its map cannot merge: it takes no part in the uniqueness check.
+    const mapped = natural.filter((c) => rows.exprs.get(c) !== `s.${ident(c)}`).map((c) => `(s.${ident(c)} IS NULL OR ${rows.exprs.get(c)} IS NOT NULL)`);
+    const staged = `SELECT ${natural.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`).join(', ')} FROM ${rows.from} WHERE ${['TRUE', ...mapped].join(' AND ')}`;
+    await refuseDuplicates(db, staged, natural, `tables[${t.index}].match`, `${t.name} (staged Pilot rows)`);
     await refuseDuplicates(db, `SELECT ${natural.map(ident).join(', ')} FROM ${prod}`, natural, `tables[${t.index}].match`, `${t.name} (production)`);
-    const on = natural.map((c) => `p.${ident(c)} IS NOT DISTINCT FROM ${rows.exprs.get(c)}`).join(' AND ');
+    const on = natural.map((c) => matchColumn(t, c, rows.exprs.get(c)!)).join(' AND ');
     const res = await db.query(
       `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
        SELECT ${keyList('s', t.key)}, ${keyList('p', t.key)}, 'merged' FROM ${rows.from} JOIN ${prod} p ON ${on}`,
@@ -83,6 +86,18 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
         ORDER BY ${keyList('s', t.key)}) s`,
   );
   return { merged, moved: res.rowCount ?? 0 };
+}
+
+/**
+ * Production row p has staged row s's value of natural-key column c (`expr`: mapped through the
+ * parent's map when c is a foreign key). A mapped value must map: a parent missing from its map
+ * matches nothing, not production's NULLs. Plain `=` where production has no NULLs, so it can hash.
+ */
+function matchColumn(t: ResolvedTable, c: string, expr: string): string {
+  const own = `s.${ident(c)}`;
+  const prod = `p.${ident(c)}`;
+  if (t.target.columns.find((x) => x.name === c)?.notNull) return `${prod} = ${expr}`;
+  return expr === own ? `${prod} IS NOT DISTINCT FROM ${own}` : `(${prod} = ${expr} OR (${own} IS NULL AND ${prod} IS NULL))`;
 }
 
 async function refuseDuplicates(db: Client, rowsSql: string, cols: string[], path: string, where: string): Promise<void> {
