@@ -8,6 +8,7 @@ import { ident, qualified } from './db/connect';
 import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
 import { DRY_MANIFEST_DDL } from './db/control-schema';
+import { stageLookups } from './db/lookup';
 import { keyEquals } from './db/keys';
 import { buildMap, createMap, isMapped } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
@@ -64,6 +65,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
       await copyTable(lane, copyPlan, t, () => undefined);
     }
     await copyRegisters(lane, copyPlan);
+    await stageLookups(lane, copyPlan);
     const inScope = await scopeFilter(target, resolved, names);
     const leftBehind = await new Cleanup(target, resolved, names, 'dryrun').run({ transforms: false });
     const dangling = await danglingReferences(target, resolved, names);

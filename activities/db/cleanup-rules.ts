@@ -2,18 +2,19 @@
 // missing consent leave subjects behind, the removal cascades down the FKs (and up to referenced
 // rows nobody needs any more), transforms apply last. Every removed row lands in the manifest.
 import type { Client } from 'pg';
-import { ident, qualified } from './connect';
+import { ident } from './connect';
 import { allConditions, Binder } from './conditions';
 import type { ForeignKey } from './catalog';
 import { fkEquals, keyEquals, keyJson, keyList, keyReferences } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { closureSql, selfReferences } from './closure';
+import { inProduction } from './identity';
 import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
 
-const TRANSFORM: Record<string, (col: string) => string> = {
+export const TRANSFORM: Record<string, (col: string) => string> = {
   trim: (c) => `btrim(${c})`,
   lower: (c) => `lower(${c})`,
   upper: (c) => `upper(${c})`,
@@ -124,9 +125,10 @@ function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): strin
 }
 
 /**
- * Settle what is in scope, in staging, before any cleanup: a row that follows a kept-id parent stays
- * only if that parent moves or already exists in production; a row selected as `referenced` stays
- * only while a staged row references it. Rows removed here were never in scope: no manifest entry.
+ * Settle what is in scope, in staging, before any cleanup: a row that follows a keep/match parent
+ * stays only if that parent moves or already exists in production (by key / natural key); a row
+ * selected as `referenced` stays only while a staged row references it. Rows removed here were never
+ * in scope: no manifest entry.
  * Returns the rows in scope per table.
  */
 export async function scopeFilter(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, number>> {
@@ -139,7 +141,7 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames):
         const res = await db.query(
           `DELETE FROM ${names.data(t.index, t.name)} s
             WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})
-              AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${fkEquals(fk, 'p', 's')})`,
+              AND NOT ${inProduction(fk, parent, r, names)}`,
         );
         if ((res.rowCount ?? 0) > 0) changed = true;
       }
@@ -164,11 +166,9 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
   for (const t of r.tables) {
     for (const fk of t.target.foreignKeys.filter((f) => f.columns.every((c) => t.columns.some((x) => x.name === c)))) {
       const parent = byName.get(fk.refTable);
-      const [ps, pt] = fk.refTable.split('.');
-      const notInProd = `NOT EXISTS (SELECT 1 FROM ${qualified(ps, pt)} p WHERE ${fkEquals(fk, 'p', 's')})`;
       const notMoving = parent ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})` : 'TRUE';
-      // A remapped parent's key means nothing in production, so only keep-id parents may pre-exist.
-      const dangling = !parent || parent.spec.ids === 'keep' ? `${notMoving} AND ${notInProd}` : notMoving;
+      // A parent that does not move must exist in production by its own identity rule (never for ids: new).
+      const dangling = `${notMoving} AND NOT ${inProduction(fk, parent, r, names)}`;
       const notNull = fk.columns.map((c) => `s.${ident(c)} IS NOT NULL`).join(' AND ');
       const res = await db.query<{ k: unknown[]; v: unknown[] }>(
         `SELECT ${keyJson('s', t.key)} AS k, jsonb_build_array(${fk.columns.map((c) => `s.${ident(c)}`).join(', ')}) AS v

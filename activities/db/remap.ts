@@ -1,10 +1,12 @@
 // Identifier remapping. ids: new draws keys from the target's sequence; ids: match reuses the
 // production row with the same natural key (else inserts it, with a new key where a sequence
 // exists); ids: keep maps a key to itself. Foreign keys are rewritten through the parents' maps.
-// Maps live in staging (m<index>: o0.. old key, n0.. new key, outcome) and are copied to cutover.id_map.
+// Maps live in staging (m<index>: o0.. old key, n0.. new key, outcome) and are copied to cutover.id_map;
+// a match table's map also holds the parents that do not move but were found in production (found).
 import type { Client } from 'pg';
 import { ident, qualified } from './connect';
-import { keyList, slotsEqual } from './keys';
+import { hasLookup } from './identity';
+import { keyList, slotList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { keySequence } from './resolve-rules';
 import type { StagingNames } from './staging';
@@ -52,8 +54,8 @@ export async function createMap(db: Client, t: ResolvedTable, names: StagingName
 }
 
 /**
- * Fill m<index> for a mapped table: merged rows first (match), then new keys for the rest.
- * With `allocate: false` (dry run) only the merges are computed: nothing is drawn from sequences.
+ * Fill m<index> for a mapped table: merged rows first (match), then the parents found in production
+ * (match), then new keys for the rest. With `allocate: false` (dry run) nothing is drawn from sequences.
  */
 export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names: StagingNames, allocate: boolean): Promise<{ merged: number; moved: number }> {
   const map = names.map(t.index);
@@ -73,6 +75,17 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
        SELECT ${keyList('s', t.key)}, ${keyList('p', t.key)}, 'merged' FROM ${rows.from} JOIN ${prod} p ON ${on}`,
     );
     merged = res.rowCount ?? 0;
+  }
+  if (hasLookup(t, r) && names.found(t.index) !== map) { // (not while matching the lookups themselves)
+    // Parents that do not move but staged rows reference, found in production by natural key at
+    // stage: children are rewritten to them. Not in scope, so no manifest row; never a staged or
+    // left-behind row (those are merged, moved or gone).
+    await db.query(
+      `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
+       SELECT ${slotList('f', 'o', t.key)}, ${slotList('f', 'n', t.key)}, 'found' FROM ${names.found(t.index)} f
+        WHERE NOT EXISTS (SELECT 1 FROM ${names.data(t.index, t.name)} s WHERE ${slotsEqual('f', 'o', 's', t.key)})
+          AND NOT EXISTS (SELECT 1 FROM ${names.gone(t.index)} g WHERE ${slotsEqual('f', 'o', 'g', t.key)})`,
+    );
   }
   if (!allocate) return { merged, moved: 0 };
   const seq = keySequence(t);

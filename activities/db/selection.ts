@@ -83,5 +83,8 @@ export class Selection extends Binder {
 }
 
 
-/** A kept key means the same row in production, so a child may follow a parent already there. */
-export const followsIntoProduction = (parent: ResolvedTable) => parent.spec.ids === 'keep';
+/**
+ * A kept key means the same row in production, a matched natural key finds it there: a child may
+ * follow such a parent already in production. A new-id parent must move.
+ */
+export const followsIntoProduction = (parent: ResolvedTable) => parent.spec.ids === 'keep' || parent.spec.ids === 'match';
