@@ -2,10 +2,9 @@
 // managers move with the rep (matched by email into a Production whose staff ids differ), a product's
 // category brings every ancestor (ids: new, remapped), a reference cycle terminates, and rows that
 // only a left-behind row needed go too. Production is checked by natural key, never by id.
-import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../workflows/api';
 import { useHarness } from './helpers/harness';
+import { expectDryRunTruth, manifestCounts, planOf, runToCompletion } from './helpers/outcome';
 import { rows } from './helpers/pg';
-import { atGate, startRun, waitFor } from './helpers/run';
 
 const SCHEMA = `
 CREATE TABLE staff (staff_id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, reports_to int REFERENCES staff);
@@ -50,50 +49,11 @@ INSERT INTO category (name, parent_id) VALUES ('Prod root', NULL), ('Prod leaf',
 const h = useHarness('cutover_rc', SCHEMA + PILOT);
 const one = async (url: string, sql: string) => (await rows<{ v: string }>(url, sql))[0]?.v;
 
-function plan(id: string, tables: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
-  return {
-    version: 1, id, strategy: 'selective', source: 'pilot', target: 'production',
-    approvals: { approvers: ['bob', 'carol'], required: 1, timeout: '1h' }, rehearsal: { mode: 'skip' },
-    tables, ...extra,
-  };
-}
-
-async function runToCompletion(p: Record<string, unknown>): Promise<{ result: StatusView; report: EvidencePack }> {
-  const handle = await startRun(h.env, p, 'alice');
-  for (const gate of ['plan', 'cutover'] as const) {
-    await waitFor(handle, atGate(gate), 90000);
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
-  }
-  const result = (await handle.result()) as StatusView;
-  return { result, report: await handle.query(reportQuery) };
-}
-
-/** table|outcome|reason → rows, from the run's manifest. */
-async function manifest(prod: string, runKey: string) {
-  const m = await rows<{ k: string; n: string }>(
-    prod,
-    `SELECT table_name || '|' || outcome || '|' || coalesce(reason, '') AS k, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 GROUP BY 1 ORDER BY 1`,
-    [runKey],
-  );
-  return Object.fromEntries(m.map((x) => [x.k, Number(x.n)]));
-}
-
-/** The dry run's counts per table and reason are the run's. */
-function expectDryRunTruth(report: EvidencePack) {
-  expect(report.validation!.ok).toBe(true);
-  for (const v of report.validation!.tables) {
-    const dry = report.dryRun!.tables.find((t) => t.table === v.table)!;
-    expect({ table: v.table, inScope: dry.inScope, moved: dry.toMove, merged: dry.merged, left: dry.leftBehind }).toEqual({
-      table: v.table, inScope: v.inScope, moved: v.moved, merged: v.merged, left: v.leftBehindByReason,
-    });
-  }
-}
-
 test('a referenced rep brings the whole management chain; matched by email, production gains no staff', async () => {
   const prod = await h.production(SCHEMA + PRODUCTION);
   const staffBefore = `SELECT string_agg(s.email || '>' || coalesce(m.email, '-') || ':' || s.name, ',' ORDER BY s.email) AS v FROM staff s LEFT JOIN staff m ON m.staff_id = s.reports_to`;
   const before = await one(prod, staffBefore);
-  const { result, report } = await runToCompletion(plan('rc-chain', [
+  const { result, report } = await runToCompletion(h, planOf('rc-chain', [
     { table: 'orders', select: { follow: ['customer_id'] }, ids: 'new' },
     { table: 'customer', select: { where: [{ column: 'country', op: 'eq', value: 'NO' }] }, ids: 'new' },
     { table: 'staff', ids: 'match', match: ['email'] }, // select: referenced (the default)
@@ -112,7 +72,7 @@ test('a referenced rep brings the whole management chain; matched by email, prod
 
   // Manifest: the chain merged as referenced; the cycle and the solo chain went when their test
   // customers did (a cycle does not keep itself alive); other.* never were in scope.
-  expect(await manifest(prod, result.runKey)).toEqual({
+  expect(await manifestCounts(prod, result.runKey)).toEqual({
     'public.customer|left-behind|test-account': 2,
     'public.customer|moved|': 4,
     'public.orders|left-behind|parent-left-behind:public.customer': 6,
@@ -127,7 +87,7 @@ test('a referenced rep brings the whole management chain; matched by email, prod
 
 test('a category referenced by products brings every ancestor, remapped (ids: new)', async () => {
   const prod = await h.production(SCHEMA + PRODUCTION);
-  const { result, report } = await runToCompletion(plan('rc-tree', [
+  const { result, report } = await runToCompletion(h, planOf('rc-tree', [
     { table: 'product', select: { where: [{ column: 'on_sale', op: 'eq', value: true }] }, ids: 'new' },
     { table: 'category', ids: 'new' },
   ]));
@@ -146,7 +106,7 @@ test('a category referenced by products brings every ancestor, remapped (ids: ne
   expect(await one(prod, "SELECT string_agg(c.name || '>' || coalesce(p.name, '-'), ',' ORDER BY c.name) AS v FROM category c LEFT JOIN category p ON p.category_id = c.parent_id WHERE c.category_id <= 2")).toBe('Prod leaf>Prod root,Prod root>-');
   expect(await one(prod, "SELECT min(category_id)::text AS v FROM category WHERE name = 'All'")).toBe('3');
 
-  expect(await manifest(prod, result.runKey)).toEqual({ 'public.category|moved|referenced': 6, 'public.product|moved|': 4 });
+  expect(await manifestCounts(prod, result.runKey)).toEqual({ 'public.category|moved|referenced': 6, 'public.product|moved|': 4 });
   expect(report.dryRun!.tables.find((t) => t.table === 'public.category')).toMatchObject({ total: 8, inScope: 6, toMove: 6 });
   expectDryRunTruth(report);
 }, 240000);
