@@ -16,9 +16,10 @@ import type { CopyPlan, Lane } from './stage-copy';
 export async function stageLookups(lane: Lane, p: CopyPlan): Promise<void> {
   const { resolved: r, names } = p;
   const lookups = names.lookups();
+  const tables = r.tables.filter((t) => hasLookup(t, r));
+  if (tables.length === 0) return;
   // Every mapped table gets a (maybe empty) found-map: lookups' natural keys are mapped through them.
   for (const t of r.tables.filter(isMapped)) await createMap(lane.tgt, t, lookups, p.temp);
-  const tables = r.tables.filter((t) => hasLookup(t, r));
   for (const t of tables) {
     const cols = lookupColumns(t);
     await lane.tgt.query(`CREATE ${p.temp ? '' : 'UNLOGGED '}TABLE IF NOT EXISTS ${names.lookup(t.index)} (${cols.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
