@@ -9,6 +9,7 @@ import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
 import { checkPartialForeignKeys } from './db/partition-fks';
 import { DRY_MANIFEST_DDL } from './db/control-schema';
+import { stageLookups } from './db/lookup';
 import { keyEquals } from './db/keys';
 import { buildMap, createMap, isMapped } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
@@ -67,6 +68,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
       await copyTable(lane, copyPlan, t, () => undefined);
     }
     await copyRegisters(lane, copyPlan);
+    await stageLookups(lane, copyPlan);
     const inScope = await scopeFilter(target, resolved, names);
     const leftBehind = await new Cleanup(target, resolved, names, 'dryrun').run({ transforms: false });
     const dangling = await danglingReferences(target, resolved, names);
@@ -100,10 +102,12 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
   }
 }
 
-/** Columns that decide selection, cleanup and matching: keys, FKs, rule and match columns. */
+/** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns. */
 function decidingColumns(t: ResolvedTable, r: Resolved) {
   const want = new Set<string>([...t.key, ...(t.spec.match ?? [])]);
   for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) fk.columns.forEach((c) => want.add(c));
+  // Staged references (a self-reference's included) are joined on the columns they point at.
+  for (const fk of r.tables.flatMap((x) => [...x.source.foreignKeys, ...x.target.foreignKeys])) if (fk.refTable === t.name) fk.refColumns.forEach((c) => want.add(c));
   for (const rule of r.rules.testData.filter((x) => x.table.name === t.name)) rule.where.forEach((w) => want.add(w.column));
   if (r.rules.subjects?.table.name === t.name) want.add(r.rules.subjects.key);
   return t.columns.filter((c) => want.has(c.name));

@@ -83,18 +83,26 @@ async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: Stag
   );
 }
 
-/** One manifest row per staged row (moved or merged); the id map persisted per run. */
+/**
+ * One manifest row per staged row (moved or merged); the id map persisted per run, with the parents
+ * found in production that children were rewritten to (outcome found: not in scope, no manifest row).
+ * Rows of a `referenced` table are in scope only because moving rows need them, and say so.
+ */
 async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<void> {
+  const reason = (t.spec.select as { referenced?: boolean }).referenced ? 'referenced' : null;
   if (!isMapped(t)) {
     await db.query(
-      `INSERT INTO cutover.manifest (run_key, table_name, key, outcome) SELECT $1, $2, ${keyJson('s', t.key)}, 'moved' FROM ${names.data(t.index, t.name)} s`,
-      [runKey, t.name],
+      `INSERT INTO cutover.manifest (run_key, table_name, key, outcome, reason) SELECT $1, $2, ${keyJson('s', t.key)}, 'moved', $3::text FROM ${names.data(t.index, t.name)} s`,
+      [runKey, t.name, reason],
     );
     return;
   }
   const o = `jsonb_build_array(${slotList('m', 'o', t.key)})`;
   const n = `jsonb_build_array(${slotList('m', 'n', t.key)})`;
-  await db.query(`INSERT INTO cutover.manifest (run_key, table_name, key, outcome) SELECT $1, $2, ${o}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
+  await db.query(
+    `INSERT INTO cutover.manifest (run_key, table_name, key, outcome, reason) SELECT $1, $2, ${o}, m.outcome, $3::text FROM ${names.map(t.index)} m WHERE m.outcome <> 'found'`,
+    [runKey, t.name, reason],
+  );
   await db.query(`INSERT INTO cutover.id_map (run_key, table_name, old_key, new_key, outcome) SELECT $1, $2, ${o}, ${n}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
 }
 

@@ -12,6 +12,7 @@ import { ensureControlSchema } from './db/control-schema';
 import { recordRun } from './db/run-registry';
 import { holdSnapshot, joinSnapshot, releaseSnapshot } from './db/snapshot-holder';
 import { scopeFilter } from './db/cleanup-rules';
+import { stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
@@ -94,6 +95,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
         }),
       );
       const registers = await copyRegisters(lanes[0], copyPlan);
+      await stageLookups(lanes[0], copyPlan);
       const inScope = await scopeFilter(target, resolved, names);
       await recordRun(target, input, 'staged');
       await markStep(target, names, 'stage', { snapshot, inScope });

@@ -76,7 +76,7 @@ test('every reason, every id strategy: production holds exactly the right rows, 
   const m = Object.fromEntries(manifest.map((x) => [`${x.t}|${x.o}|${x.r ?? ''}`, Number(x.n)]));
   expect(m).toEqual({
     'public.address|left-behind|no-longer-referenced': 4,
-    'public.address|moved|': 6,
+    'public.address|moved|referenced': 6,
     'public.country|merged|': 2,
     'public.dept|moved|': 2,
     'public.employee|moved|': 3,

@@ -2,17 +2,19 @@
 // missing consent leave subjects behind, the removal cascades down the FKs (and up to referenced
 // rows nobody needs any more), transforms apply last. Every removed row lands in the manifest.
 import type { Client } from 'pg';
-import { ident, qualified } from './connect';
+import { ident } from './connect';
 import { allConditions, Binder } from './conditions';
 import type { ForeignKey } from './catalog';
-import { fkEquals, keyJson, keyList } from './keys';
+import { fkEquals, keyEquals, keyJson, keyList, keyReferences } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
+import { closureSql, selfReferences } from './closure';
+import { inProduction } from './identity';
 import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
 
-const TRANSFORM: Record<string, (col: string) => string> = {
+export const TRANSFORM: Record<string, (col: string) => string> = {
   trim: (c) => `btrim(${c})`,
   lower: (c) => `lower(${c})`,
   upper: (c) => `upper(${c})`,
@@ -95,35 +97,38 @@ export class Cleanup {
 /**
  * For a table selected as `referenced`: the predicate "no staged row of another plan table references
  * this row s" (through the source FKs the selection used), or null when it does not apply.
- * An AND of NOT EXISTS, not NOT of an OR, so each plans as an anti-join.
+ * An AND of NOT EXISTS, not NOT of an OR, so each plans as an anti-join. A self-referencing table
+ * keeps what the selection's closure keeps: rows reachable from those references up its own FKs,
+ * so a self-cycle nobody else references does not keep itself alive.
  */
 function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): string | null {
   if (!(t.spec.select as { referenced?: boolean }).referenced) return null;
   const staged = (c: ResolvedTable, f: ForeignKey) => f.refTable === t.name && f.columns.every((col) => c.columns.some((x) => x.name === col));
   const users = r.tables.flatMap((c) => (c.name === t.name ? [] : c.source.foreignKeys.filter((f) => staged(c, f)).map((f) => ({ c, f }))));
   if (users.length === 0) return null;
+  if (selfReferences(t).length > 0) {
+    let n = 0;
+    const roots = (x: string) => {
+      const byLhs = new Map<string, string[]>();
+      for (const { c, f } of users) {
+        const lhs = f.refColumns.map((col) => `${x}.${ident(col)}`).join(', ');
+        byLhs.set(lhs, [...(byLhs.get(lhs) ?? []), `SELECT ${f.columns.map((col) => `u.${ident(col)}`).join(', ')} FROM ${names.data(c.index, c.name)} u`]);
+      }
+      return [...byLhs].map(([lhs, selects]) => `(${lhs}) IN (${selects.join(' UNION ALL ')})`).join(' OR ');
+    };
+    const reached = closureSql(t, names.data(t.index, t.name), roots, () => `r${n++}`);
+    return `NOT EXISTS (SELECT 1 FROM (${reached}) z WHERE ${keyEquals('z', 's', t.key)})`;
+  }
   return users
     .map(({ c, f }) => `NOT EXISTS (SELECT 1 FROM ${names.data(c.index, c.name)} u WHERE ${fkEquals(f, 's', 'u')})`)
     .join(' AND ');
 }
 
-/** FKs of `t` (either catalog) that point at the key of a plan table and whose columns are staged. */
-export function keyReferences(t: ResolvedTable, byName: Map<string, ResolvedTable>): ForeignKey[] {
-  const seen = new Set<string>();
-  return [...t.target.foreignKeys, ...t.source.foreignKeys].filter((fk) => {
-    const parent = byName.get(fk.refTable);
-    const sig = `${fk.columns.join(',')}>${fk.refTable}`;
-    if (!parent || seen.has(sig)) return false;
-    seen.add(sig);
-    const sameKey = fk.refColumns.length === parent.key.length && fk.refColumns.every((c, i) => c === parent.key[i]);
-    return sameKey && fk.columns.every((c) => t.columns.some((x) => x.name === c));
-  });
-}
-
 /**
- * Settle what is in scope, in staging, before any cleanup: a row that follows a kept-id parent stays
- * only if that parent moves or already exists in production; a row selected as `referenced` stays
- * only while a staged row references it. Rows removed here were never in scope: no manifest entry.
+ * Settle what is in scope, in staging, before any cleanup: a row that follows a keep/match parent
+ * stays only if that parent moves or already exists in production (by key / natural key); a row
+ * selected as `referenced` stays only while a staged row references it. Rows removed here were never
+ * in scope: no manifest entry.
  * Returns the rows in scope per table.
  */
 export async function scopeFilter(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, number>> {
@@ -136,7 +141,7 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames):
         const res = await db.query(
           `DELETE FROM ${names.data(t.index, t.name)} s
             WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})
-              AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${fkEquals(fk, 'p', 's')})`,
+              AND NOT ${inProduction(fk, parent, r, names)}`,
         );
         if ((res.rowCount ?? 0) > 0) changed = true;
       }
@@ -161,10 +166,9 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
   for (const t of r.tables) {
     for (const fk of t.target.foreignKeys.filter((f) => f.columns.every((c) => t.columns.some((x) => x.name === c)))) {
       const parent = byName.get(fk.refTable);
-      const notInProd = `NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} p WHERE ${fkEquals(fk, 'p', 's')})`;
       const notMoving = parent ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})` : 'TRUE';
-      // A remapped parent's key means nothing in production, so only keep-id parents may pre-exist.
-      const dangling = !parent || parent.spec.ids === 'keep' ? `${notMoving} AND ${notInProd}` : notMoving;
+      // A parent that does not move must exist in production by its own identity rule (never for ids: new).
+      const dangling = `${notMoving} AND NOT ${inProduction(fk, parent, r, names)}`;
       const notNull = fk.columns.map((c) => `s.${ident(c)} IS NOT NULL`).join(' AND ');
       const res = await db.query<{ k: unknown[]; v: unknown[] }>(
         `SELECT ${keyJson('s', t.key)} AS k, jsonb_build_array(${fk.columns.map((c) => `s.${ident(c)}`).join(', ')}) AS v

@@ -1,10 +1,12 @@
 // Identifier remapping. ids: new draws keys from the target's sequence; ids: match reuses the
 // production row with the same natural key (else inserts it, with a new key where a sequence
 // exists); ids: keep maps a key to itself. Foreign keys are rewritten through the parents' maps.
-// Maps live in staging (m<index>: o0.. old key, n0.. new key, outcome) and are copied to cutover.id_map.
+// Maps live in staging (m<index>: o0.. old key, n0.. new key, outcome) and are copied to cutover.id_map;
+// a match table's map also holds the parents that do not move but were found in production (found).
 import type { Client } from 'pg';
 import { ident, qualified } from './connect';
-import { keyList, slotsEqual } from './keys';
+import { hasLookup } from './identity';
+import { keyList, slotList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { keySequence } from './resolve-rules';
 import type { StagingNames } from './staging';
@@ -52,8 +54,8 @@ export async function createMap(db: Client, t: ResolvedTable, names: StagingName
 }
 
 /**
- * Fill m<index> for a mapped table: merged rows first (match), then new keys for the rest.
- * With `allocate: false` (dry run) only the merges are computed: nothing is drawn from sequences.
+ * Fill m<index> for a mapped table: merged rows first (match), then the parents found in production
+ * (match), then new keys for the rest. With `allocate: false` (dry run) nothing is drawn from sequences.
  */
 export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names: StagingNames, allocate: boolean): Promise<{ merged: number; moved: number }> {
   const map = names.map(t.index);
@@ -62,14 +64,28 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
     const natural = t.spec.match ?? [];
     const rows = mappedRows(t, r, names, { ownKey: false });
     const prod = qualified(t.target.schema, t.target.name);
-    await refuseDuplicates(db, `SELECT ${natural.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`).join(', ')} FROM ${rows.from}`, natural, `tables[${t.index}].match`, `${t.name} (staged Pilot rows)`);
+    // A row whose parent is not (yet) in its map cannot merge: it takes no part in the uniqueness check.
+    const mapped = natural.filter((c) => rows.exprs.get(c) !== `s.${ident(c)}`).map((c) => `(s.${ident(c)} IS NULL OR ${rows.exprs.get(c)} IS NOT NULL)`);
+    const staged = `SELECT ${natural.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`).join(', ')} FROM ${rows.from} WHERE ${['TRUE', ...mapped].join(' AND ')}`;
+    await refuseDuplicates(db, staged, natural, `tables[${t.index}].match`, `${t.name} (staged Pilot rows)`);
     await refuseDuplicates(db, `SELECT ${natural.map(ident).join(', ')} FROM ${prod}`, natural, `tables[${t.index}].match`, `${t.name} (production)`);
-    const on = natural.map((c) => `p.${ident(c)} IS NOT DISTINCT FROM ${rows.exprs.get(c)}`).join(' AND ');
+    const on = natural.map((c) => matchColumn(t, c, rows.exprs.get(c)!)).join(' AND ');
     const res = await db.query(
       `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
        SELECT ${keyList('s', t.key)}, ${keyList('p', t.key)}, 'merged' FROM ${rows.from} JOIN ${prod} p ON ${on}`,
     );
     merged = res.rowCount ?? 0;
+  }
+  if (hasLookup(t, r) && names.found(t.index) !== map) { // (not while matching the lookups themselves)
+    // Parents that do not move but staged rows reference, found in production by natural key at
+    // stage: children are rewritten to them. Not in scope, so no manifest row; never a staged or
+    // left-behind row (those are merged, moved or gone).
+    await db.query(
+      `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
+       SELECT ${slotList('f', 'o', t.key)}, ${slotList('f', 'n', t.key)}, 'found' FROM ${names.found(t.index)} f
+        WHERE NOT EXISTS (SELECT 1 FROM ${names.data(t.index, t.name)} s WHERE ${slotsEqual('f', 'o', 's', t.key)})
+          AND NOT EXISTS (SELECT 1 FROM ${names.gone(t.index)} g WHERE ${slotsEqual('f', 'o', 'g', t.key)})`,
+    );
   }
   if (!allocate) return { merged, moved: 0 };
   const seq = keySequence(t);
@@ -85,6 +101,18 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
     seq ? [seq.sequence] : [],
   );
   return { merged, moved: res.rowCount ?? 0 };
+}
+
+/**
+ * Production row p has staged row s's value of natural-key column c (`expr`: mapped through the
+ * parent's map when c is a foreign key). A mapped value must map: a parent missing from its map
+ * matches nothing, not production's NULLs. Plain `=` where production has no NULLs, so it can hash.
+ */
+function matchColumn(t: ResolvedTable, c: string, expr: string): string {
+  const own = `s.${ident(c)}`;
+  const prod = `p.${ident(c)}`;
+  if (t.target.columns.find((x) => x.name === c)?.notNull) return `${prod} = ${expr}`;
+  return expr === own ? `${prod} IS NOT DISTINCT FROM ${own}` : `(${prod} = ${expr} OR (${own} IS NULL AND ${prod} IS NULL))`;
 }
 
 async function refuseDuplicates(db: Client, rowsSql: string, cols: string[], path: string, where: string): Promise<void> {

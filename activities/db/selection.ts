@@ -1,7 +1,10 @@
 // SQL that picks a table's rows in scope on the source: `where`, `follow` (down the FKs from moving
-// parents) and `referenced` (up to the parents that moving rows need). Values go through the Binder.
+// parents) and `referenced` (up to the parents that moving rows need, and up their own self-references
+// in turn). Values go through the Binder.
+import { closureSql, selfReferences } from './closure';
 import { Binder, conditionSql, type Condition } from './conditions';
 import { ident, qualified } from './connect';
+import { keyList } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { ResolveError } from './resolve';
 
@@ -52,8 +55,18 @@ export class Selection extends Binder {
     return parts.length === 0 ? 'TRUE' : parts.map((s) => `(${s})`).join(' AND ');
   }
 
-  /** Rows that some moving row of another plan table references (one semi-join per referenced key). */
+  /**
+   * Rows that some moving row of another plan table references and, for a self-referencing table, the
+   * rows those reference in turn through its own FKs (a manager's manager), up the whole chain.
+   */
   private referenced(table: ResolvedTable, a: string, stack: string[]): string {
+    if (selfReferences(table).length === 0) return this.referencedByOthers(table, a, stack);
+    const closure = closureSql(table, qualified(table.source.schema, table.source.name), (x) => this.referencedByOthers(table, x, stack), () => this.nextAlias());
+    return `(${keyList(a, table.key)}) IN (${closure})`;
+  }
+
+  /** Rows that some moving row of another plan table references (one semi-join per referenced key). */
+  private referencedByOthers(table: ResolvedTable, a: string, stack: string[]): string {
     const byLhs = new Map<string, string[]>();
     for (const child of this.resolved.tables) {
       if (child.name === table.name) continue;
@@ -70,5 +83,8 @@ export class Selection extends Binder {
 }
 
 
-/** A kept key means the same row in production, so a child may follow a parent already there. */
-export const followsIntoProduction = (parent: ResolvedTable) => parent.spec.ids === 'keep';
+/**
+ * A kept key means the same row in production, a matched natural key finds it there: a child may
+ * follow such a parent already in production. A new-id parent must move.
+ */
+export const followsIntoProduction = (parent: ResolvedTable) => parent.spec.ids === 'keep' || parent.spec.ids === 'match';

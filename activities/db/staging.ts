@@ -26,11 +26,32 @@ export class StagingNames {
   steps(): string {
     return qualified(this.schema, 'steps');
   }
+  /** Pilot key and natural key of ids: match rows that staged rows reference: for finding them in production, never published. */
+  lookup(index: number): string {
+    return qualified(this.schema, `l${index}`);
+  }
+  /** Lookup rows found in production by natural key: o0.. Pilot key → n0.. production key (a map). */
+  found(index: number): string {
+    return qualified(this.schema, `f${index}`);
+  }
+  /** These names with the lookup rows as data and what was found as their map, so buildMap matches them. */
+  lookups(): StagingNames {
+    return new LookupNames(this.schema, this.manifest);
+  }
   consented(): string {
     return qualified(this.schema, 'consented_subjects');
   }
   erased(): string {
     return qualified(this.schema, 'erased_subjects');
+  }
+}
+
+class LookupNames extends StagingNames {
+  override data(index: number): string {
+    return this.lookup(index);
+  }
+  override map(index: number): string {
+    return this.found(index);
   }
 }
 
