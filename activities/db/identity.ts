@@ -30,8 +30,7 @@ const pointsAtKey = (fk: ForeignKey, parent: ResolvedTable) =>
  */
 export function inProduction(fk: ForeignKey, parent: ResolvedTable | undefined, r: Resolved, names: StagingNames, s = 's'): string {
   if (!parent || parent.spec.ids === 'keep') {
-    const [ps, pt] = fk.refTable.split('.');
-    const prod = parent ? qualified(parent.target.schema, parent.target.name) : qualified(ps, pt);
+    const prod = parent ? qualified(parent.target.schema, parent.target.name) : qualified(fk.ref.schema, fk.ref.name);
     return `EXISTS (SELECT 1 FROM ${prod} p WHERE ${fkEquals(fk, 'p', s)})`;
   }
   if (parent.spec.ids === 'match' && hasLookup(parent, r) && pointsAtKey(fk, parent)) {
