@@ -1,14 +1,16 @@
 // The worker survives what production throws at it: the end of stage (a large scope filter, here a
-// test-only slow statement) keeps heartbeating under a short heartbeat timeout.
+// test-only slow statement) keeps heartbeating under a short heartbeat timeout, and a database
+// connection the server ends fails the activity (which retries) instead of crashing the process.
 import { arrayFromPayloads, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import * as activities from '../activities';
+import { connect } from '../activities/db/connect';
 import type { StageInput } from '../activities/stage';
 import type { TableProgress } from '../workflows/api';
 import { validatePlan } from '../plan/validate';
 import { stageOnly } from './helpers/stage-workflow';
-import { admin, createDb, dropDb, uniqueName } from './helpers/pg';
+import { admin, createDb, dropDb, PG_ADMIN, uniqueName } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { startTemporal } from './helpers/temporal';
 
@@ -66,6 +68,18 @@ async function waitForSleeper(id: string): Promise<number> {
   throw new Error('stage never reached its slow end');
 }
 
+test('a connection the server ends fails its queries, not the process', async () => {
+  const idle = await connect(PG_ADMIN, 'cutover:test-idle');
+  const busy = await connect(PG_ADMIN, 'cutover:test-busy');
+  const running = busy.query('SELECT pg_sleep(30)');
+  await sleep(200);
+  await admin((c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ('cutover:test-idle', 'cutover:test-busy')"));
+  await expect(running).rejects.toThrow('terminating connection');
+  await sleep(500); // the idle client learns of it from the socket
+  await expect(idle.query('SELECT 1')).rejects.toThrow(/not queryable|terminat/);
+  await Promise.allSettled([idle.end(), busy.end()]);
+});
+
 test('the end of stage keeps heartbeating its per-table progress past a short heartbeat timeout', async () => {
   process.env.CUTOVER_TEST_SLOW_STAGE_END = '12';
   try {
@@ -80,6 +94,22 @@ test('the end of stage keeps heartbeating its per-table progress past a short he
     const result = await handle.result();
     expect(result.attempt).toBe(1);
     expect(result.tables.map((t) => t.table).sort()).toEqual(TABLES);
+  } finally {
+    delete process.env.CUTOVER_TEST_SLOW_STAGE_END;
+  }
+}, 120000);
+
+test('a stage connection ended by the server mid-statement fails that attempt; the retry completes in the same worker', async () => {
+  process.env.CUTOVER_TEST_SLOW_STAGE_END = '60';
+  try {
+    const handle = await env.client.workflow.start(stageOnly, { taskQueue, workflowId: 'stage-killed', args: [input('res-killed'), '2 minutes', 3] });
+    const pid = await waitForSleeper('res-killed');
+    await admin((c) => c.query('SELECT pg_terminate_backend($1)', [pid]));
+    const result = await handle.result();
+    expect(result.attempt).toBe(2);
+    // Same worker, same held snapshot: the retry kept every table the first attempt staged.
+    expect(result.resumedTables.sort()).toEqual(TABLES);
+    expect(result.restaged).toBeNull();
   } finally {
     delete process.env.CUTOVER_TEST_SLOW_STAGE_END;
   }
