@@ -1,14 +1,17 @@
 // The worker survives what production throws at it: the end of stage (a large scope filter, here a
-// test-only slow statement) keeps heartbeating under a short heartbeat timeout, and a database
-// connection the server ends fails the activity (which retries) instead of crashing the process.
+// test-only slow statement) keeps heartbeating under a short heartbeat timeout, a database
+// connection the server ends fails the activity (which retries) instead of crashing the process,
+// and a stopped worker lets go of its Temporal connection.
 import { arrayFromPayloads, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../activities';
+import { liveProgress } from '../client/commands/status';
 import { connect } from '../activities/db/connect';
 import type { StageInput } from '../activities/stage';
 import type { TableProgress } from '../workflows/api';
 import { validatePlan } from '../plan/validate';
+import { runWorker } from '../worker/run';
 import { stageOnly } from './helpers/stage-workflow';
 import { admin, createDb, dropDb, PG_ADMIN, uniqueName } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
@@ -91,6 +94,8 @@ test('the end of stage keeps heartbeating its per-table progress past a short he
     // The keep-alive carries the progress a retry rejoins with, not a bare beat that would erase it.
     const [details] = arrayFromPayloads(defaultPayloadConverter, pending[0].heartbeatDetails?.payloads) as TableProgress[][];
     expect(details.map((p) => `${p.table}:${p.phase}`).sort()).toEqual(TABLES.map((t) => `${t}:staged`));
+    // `cutover status --watch` decodes the same details for its live progress.
+    expect((await liveProgress(env.client, handle)).map((p) => p.table).sort()).toEqual(TABLES);
     const result = await handle.result();
     expect(result.attempt).toBe(1);
     expect(result.tables.map((t) => t.table).sort()).toEqual(TABLES);
@@ -112,5 +117,21 @@ test('a stage connection ended by the server mid-statement fails that attempt; t
     expect(result.restaged).toBeNull();
   } finally {
     delete process.env.CUTOVER_TEST_SLOW_STAGE_END;
+  }
+}, 120000);
+
+test('a stopped worker closes its Temporal connection', async () => {
+  const close = jest.spyOn(NativeConnection.prototype, 'close');
+  const said = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    const stop = new AbortController();
+    const running = runWorker({ address: env.address, taskQueue: 'cutover-test-stop', signal: stop.signal });
+    while (!said.mock.calls.some(([line]) => String(line).includes('task queue cutover-test-stop'))) await sleep(100);
+    stop.abort();
+    await running;
+    expect(close).toHaveBeenCalledTimes(1);
+  } finally {
+    close.mockRestore();
+    said.mockRestore();
   }
 }, 120000);
