@@ -20,6 +20,11 @@ export default defineConfig(
           destructuredArrayIgnorePattern: '^_',
         },
       ],
+      // SDK internals change without notice between releases: public entry points only.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@temporalio/*/lib/internal-*'], message: 'SDK-internal path: use the public exports of the package' }] },
+      ],
     },
   },
 );

@@ -16,7 +16,7 @@ import { stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
-import { failAfterRowsForTests } from './db/fault';
+import { failAfterRowsForTests, slowStageEndForTests } from './db/fault';
 
 export interface StageInput extends StepInput {
   expectedRows?: Record<string, number>; // from the dry run, for progress
@@ -29,6 +29,9 @@ interface Beat extends TableProgress {
 export async function stage(input: StageInput): Promise<StageResult> {
   const { plan, runKey } = input;
   const info = Context.current().info;
+  // What the keep-alive beats carry while a long statement runs (copy, scope filter): this attempt's
+  // progress once it has some, the previous attempt's until then, so a retry can always rejoin.
+  let latest: unknown = info.heartbeatDetails;
   return withContext(plan, async (ctx) => {
     const extra: Client[] = [];
     try {
@@ -72,7 +75,8 @@ export async function stage(input: StageInput): Promise<StageResult> {
       const beat = (force = false) => {
         if (!force && Date.now() - lastBeat < 1000) return;
         lastBeat = Date.now();
-        Context.current().heartbeat([...progress.values()]);
+        latest = [...progress.values()];
+        Context.current().heartbeat(latest);
       };
       beat(true);
 
@@ -96,6 +100,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       );
       const registers = await copyRegisters(lanes[0], copyPlan);
       await stageLookups(lanes[0], copyPlan);
+      await slowStageEndForTests(target, info.attempt);
       const inScope = await scopeFilter(target, resolved, names);
       await recordRun(target, input, 'staged');
       await markStep(target, names, 'stage', { snapshot, inScope });
@@ -112,5 +117,5 @@ export async function stage(input: StageInput): Promise<StageResult> {
     } finally {
       await Promise.allSettled(extra.map((c) => c.end()));
     }
-  }, { heartbeat: false });
+  }, { details: () => latest });
 }

@@ -27,6 +27,15 @@ const TableName = z.string().superRefine((s, ctx) => {
   const r = parseTableName(s);
   if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `must be a table name like customer, public.customer or "Sales.EU"."Order Items": ${r}` });
 });
+/** A list of columns each named once: `match: [name, name]` would otherwise fail later in SQL as "ambiguous". */
+const ColumnList = z
+  .array(Column)
+  .min(1)
+  .superRefine((cols, ctx) => {
+    cols.forEach((c, i) => {
+      if (cols.indexOf(c) < i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate column ${JSON.stringify(c)}` });
+    });
+  });
 const Alias = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
 const Slug = z.string().regex(/^[a-z0-9-]+$/);
 const Person = z.string().regex(/^\S(.*\S)?$/, { error: 'must be a non-empty name without surrounding spaces' });
@@ -132,7 +141,7 @@ export const SelectSchema = z
   .strictObject({
     all: z.literal(true).optional(),
     where: Conditions.optional(),
-    follow: z.array(Column).min(1).optional(),
+    follow: ColumnList.optional(),
     referenced: z.literal(true).optional(),
   })
   .superRefine(checkSelectForm, always)
@@ -154,10 +163,10 @@ function checkMatch(t: unknown, ctx: z.RefinementCtx): void {
 export const TableSpecSchema = z
   .strictObject({
     table: TableName,
-    key: z.array(Column).min(1).optional(),
+    key: ColumnList.optional(),
     select: SelectSchema.default(() => ({ referenced: true as const })),
     ids: z.enum(ID_MODES).default('keep'),
-    match: z.array(Column).min(1).optional(),
+    match: ColumnList.optional(),
   })
   .superRefine(checkMatch, always);
 export type TableSpec = z.infer<typeof TableSpecSchema>;

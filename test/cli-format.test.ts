@@ -50,6 +50,7 @@ const pack: EvidencePack = {
   refused: [
     { signal: 'approve', by: 'dora', reason: 'the initiator cannot approve (separation of duties)', at: '2026-01-02T03:09:00.000Z', input: {} },
   ],
+  refusedCount: 1,
   steps: [
     { step: 'preflight', outcome: 'completed', at: '2026-01-02T03:01:00.000Z' },
     { step: 'publish', outcome: 'completed', at: '2026-01-02T03:50:00.000Z', detail: '8210 rows | 3 tables' },
@@ -84,6 +85,7 @@ const view: StatusView = {
   approvals: pack.approvals,
   required: 2,
   refused: pack.refused,
+  refusedCount: 1,
   error: { step: 'validate', type: 'ValidationError', message: 'public.rental: checksums differ', at: '2026-01-02T03:55:00.000Z' },
   progress: { 'public.rental': { table: 'public.rental', rowsCopied: 4000, rowsTotal: 8000, phase: 'stage' } },
   planHash: 'a'.repeat(64),
@@ -287,6 +289,12 @@ describe('formatters', () => {
     expect(md).toMatch(/\| 2 \| public\.rental \| keep \| follow customer_id \| 16000 \| 8000 \| 7900 \| 100 \| test-account=100 \| 4 \|/);
     // the per-table sections follow the FK order of the dry run
     expect(md.indexOf('### Table public.country')).toBeLessThan(md.indexOf('### Table public.customer'));
+  });
+
+  test('refusals the run no longer keeps are counted in status and report', () => {
+    expect(formatStatus(view)).toContain('\nrefused signals:\n');
+    expect(formatStatus({ ...view, refusedCount: 150 })).toContain('refused signals (the last 1 of 150):');
+    expect(formatReportMarkdown({ ...pack, refusedCount: 150 })).toContain('150 refused in all; the run keeps the last 1.');
   });
 
   test('markdown report of a run that has only just started', () => {

@@ -92,6 +92,9 @@ const CASES: Case[] = [
   ['bad ids', (p) => (p.tables[0].ids = 'reuse'), 'tables[0].ids', 'expected one of keep, new, match'],
   ['match without ids match', (p) => (p.tables[0].match = ['email']), 'tables[0].match', 'only allowed when ids is match'],
   ['ids match without match', (p) => delete p.tables[3].match, 'tables[3].match', 'required when ids is match'],
+  ['duplicate match column', (p) => (p.tables[3].match = ['country', 'country']), 'tables[3].match[1]', 'duplicate column "country"'],
+  ['duplicate key column', (p) => (p.tables[0].key = ['customer_id', 'store_id', 'customer_id']), 'tables[0].key[2]', 'duplicate column "customer_id"'],
+  ['duplicate follow column', (p) => (p.tables[1].select.follow = ['customer_id', 'customer_id']), 'tables[1].select.follow[1]', 'duplicate column "customer_id"'],
   // select
   ['select with both all and where', (p) => (p.tables[0].select.all = true), 'tables[0].select', 'cannot combine all and where'],
   ['select all and referenced', (p) => (p.tables[2].select = { all: true, referenced: true }), 'tables[2].select', 'cannot combine all and referenced'],

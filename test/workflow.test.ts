@@ -94,6 +94,37 @@ test('happy path: gates, refusals, and production holds exactly the selected row
   await record(handle, 'happy-path');
 });
 
+test('refusals: a count, the last 100 kept with payloads cut; comments over 1 MB refused', async () => {
+  const handle = await startRun(h.env, saasPlan('wf-refusals'));
+  await waitFor(handle, atGate('plan'));
+  for (let i = 0; i < 150; i++) await handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}` });
+  const huge = 'x'.repeat(1024 * 1024 + 1);
+  await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', comment: huge }] })).rejects.toMatchObject({
+    cause: { message: expect.stringContaining('comment is too long: 1048577 bytes, at most 1 MB') },
+  });
+  await handle.signal(rejectSignal, { gate: 'plan', approver: 'bob', reason: huge });
+  await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: huge });
+
+  const view = await waitFor(handle, (s) => s.refusedCount === 153);
+  expect(view.status).toBe('awaiting-approval');
+  expect(view.approvals).toEqual([]);
+  expect(view.refused).toHaveLength(100);
+  expect(view.refused[0].by).toBe('mallory53');
+  expect(view.refused.slice(-3).map((r) => `${r.signal}: ${r.reason}`)).toEqual([
+    'approve: comment is too long: 1048577 bytes, at most 1 MB',
+    'reject: reason is too long: 1048577 bytes, at most 1 MB',
+    'resume: reason is too long: 1048577 bytes, at most 1 MB',
+  ]);
+  // The refused payload is kept cut, with a marker; small ones are kept as sent.
+  const cut = view.refused[97].input as string;
+  expect(cut.length).toBeLessThan(2200);
+  expect(cut).toMatch(/^\{"gate":"plan","approver":"bob","comment":"x+… \[cut: 1048\d{3} characters in all\]$/);
+  expect(view.refused[0].input).toEqual({ gate: 'plan', approver: 'mallory53' });
+  const report = await handle.query(reportQuery);
+  expect({ count: report.refusedCount, kept: report.refused.length }).toEqual({ count: 153, kept: 100 });
+  await handle.terminate('test done');
+});
+
 test('reject at the plan gate ends the run as rejected with nothing written', async () => {
   const handle = await startRun(h.env, saasPlan('wf-reject'));
   await waitFor(handle, atGate('plan'));

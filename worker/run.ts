@@ -24,25 +24,41 @@ function installRuntime(): void {
   }
 }
 
-export async function createWorker(opts: WorkerOptions = {}): Promise<Worker> {
+/** The worker and the connection it was given: the caller closes the connection once the worker stopped. */
+export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  return Worker.create({
-    connection,
-    namespace: opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
-    activities,
-    // Bounded so one worker never opens more connections than the databases expect.
-    maxConcurrentActivityTaskExecutions: Number(process.env.CUTOVER_MAX_ACTIVITIES ?? 4),
-  });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: opts.taskQueue ?? TASK_QUEUE,
+      workflowsPath: require.resolve('../workflows'),
+      activities,
+      // Bounded so one worker never opens more connections than the databases expect.
+      maxConcurrentActivityTaskExecutions: Number(process.env.CUTOVER_MAX_ACTIVITIES ?? 4),
+    });
+    return { worker, connection };
+  } catch (e) {
+    await connection.close();
+    throw e;
+  }
 }
 
-/** Run until SIGINT/SIGTERM (graceful: in-flight activities finish or are handed back). */
+/** Run until SIGINT/SIGTERM or `opts.signal` (graceful: in-flight activities finish or are handed back). */
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   const aliases = Object.keys(process.env).filter((k) => k.startsWith('CUTOVER_DB_')).map((k) => k.slice('CUTOVER_DB_'.length).toLowerCase());
-  const worker = await createWorker(opts);
+  const { worker, connection } = await createWorker(opts);
   console.error(`cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE}, connection aliases: ${aliases.join(', ') || '(none: set CUTOVER_DB_<ALIAS>)'}`);
-  await worker.run();
+  const stop = () => (worker.getState() === 'RUNNING' ? worker.shutdown() : undefined);
+  const running = worker.run(); // RUNNING at once, so a stop from here on is honoured
+  if (opts.signal?.aborted) stop();
+  else opts.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await running;
+  } finally {
+    // A connection left open keeps its native resources (and the process) alive after the worker stopped.
+    await connection.close();
+  }
   console.error('cutover worker: stopped');
 }

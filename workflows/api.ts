@@ -89,7 +89,8 @@ export interface StatusView {
   gate: GateName | null;
   approvals: Approval[];
   required: number;
-  refused: Refusal[];
+  refused: Refusal[]; // the last 100, payloads cut to 2 KB
+  refusedCount: number; // every refusal so far
   error: StepError | null;
   progress: Record<string, TableProgress>;
   planHash: string;
@@ -113,7 +114,8 @@ export interface EvidencePack {
   finishedAt: string | null;
   plan: unknown;
   approvals: Approval[];
-  refused: Refusal[];
+  refused: Refusal[]; // the last 100, payloads cut to 2 KB
+  refusedCount: number; // every refusal so far
   steps: StepRecord[];
   dryRun: DryRunReport | null;
   stage: StageResult | null;

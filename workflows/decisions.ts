@@ -4,8 +4,28 @@ import type { RunState } from './state';
 
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 
+/** Free text (comments, reasons) is kept in the run's state and every status answer: at most 1 MB. */
+const MAX_TEXT_BYTES = 1024 * 1024;
+
+function utf8Bytes(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3; // a surrogate pair is 4 bytes
+  }
+  return n;
+}
+
+function textTooLong(field: string, v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  const bytes = utf8Bytes(v);
+  return bytes > MAX_TEXT_BYTES ? `${field} is too long: ${bytes} bytes, at most 1 MB` : null;
+}
+
 export function approveRefusal(s: RunState, input: ApproveInput): string | null {
   if (!input || typeof input !== 'object') return 'payload must be an object {gate, approver, comment?, planHash?}';
+  const long = textTooLong('comment', input.comment);
+  if (long) return long;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
   if (!text(input.approver)) return 'approver is required';
   const gateProblem = gateRefusal(s, input.gate);
@@ -24,6 +44,8 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
 
 export function rejectRefusal(s: RunState, input: RejectInput): string | null {
   if (!input || typeof input !== 'object') return 'payload must be an object {gate, approver, reason}';
+  const long = textTooLong('reason', input.reason);
+  if (long) return long;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
   if (!text(input.approver)) return 'approver is required';
   if (!text(input.reason)) return 'reason is required';
@@ -50,6 +72,8 @@ const NOT_YET: Record<string, string> = {
 
 export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolean): string | null {
   if (!input || typeof input !== 'object') return 'payload must be an object {action, by, reason, fromStep?}';
+  const long = textTooLong('reason', input.reason);
+  if (long) return long;
   if (!RESUME_ACTIONS.includes(input.action)) return `action must be one of ${RESUME_ACTIONS.join(', ')}`;
   if (!text(input.by)) return 'by is required';
   if (!text(input.reason)) return 'reason is required';

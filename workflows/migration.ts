@@ -177,7 +177,7 @@ async function gate(ctl: StepControl, name: GateName): Promise<'approved' | 'rej
 function installHandlers(ctl: StepControl): void {
   const s = ctl.state;
   const refuse = (signal: 'approve' | 'reject' | 'resume', by: unknown, reason: string, input: unknown) => {
-    s.refused.push({ signal, by: typeof by === 'string' ? by : '?', reason, at: now(), input });
+    s.refuse({ signal, by: typeof by === 'string' ? by : '?', reason, at: now(), input });
     ctl.publish();
   };
   const result = (): UpdateResult => ({ accepted: true, status: s.status, gate: s.gate });

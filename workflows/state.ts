@@ -6,13 +6,29 @@ import type {
   Approval, EvidencePack, GateName, Refusal, RunStatus, StatusView, StepError, StepRecord, TableProgress,
 } from './api';
 
+/** Refusals kept in full: the last ones (all are counted). Anyone may send them, so they are bounded. */
+const REFUSALS_KEPT = 100;
+/** Characters of a refused payload's JSON (and of a refusal's reason) kept; the rest is cut with a marker. */
+const REFUSAL_TEXT_KEPT = 2048;
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… [cut: ${text.length} characters in all]`;
+}
+
+/** A refused payload as kept: as sent when its JSON is small, else that JSON cut. */
+function keptInput(input: unknown): unknown {
+  const json = JSON.stringify(input);
+  return json === undefined || json.length <= REFUSAL_TEXT_KEPT ? input : cut(json, REFUSAL_TEXT_KEPT);
+}
+
 export class RunState {
   status: RunStatus = 'running';
   phase = 'preflight';
   gate: GateName | null = null;
   approvals: Approval[] = [];
   rejection: { gate: GateName; approver: string; reason: string; at: string } | null = null;
-  refused: Refusal[] = [];
+  refused: Refusal[] = []; // the last REFUSALS_KEPT
+  refusedCount = 0;
   error: StepError | null = null;
   progress: Record<string, TableProgress> = {};
   steps: StepRecord[] = [];
@@ -36,6 +52,13 @@ export class RunState {
     this.steps.push(detail === undefined ? { step, outcome, at: now() } : { step, outcome, at: now(), detail });
   }
 
+  refuse(r: Refusal): void {
+    // The reason may quote the payload (an unknown approver's name): cut it too.
+    this.refused.push({ ...r, by: cut(r.by, 200), reason: cut(r.reason, REFUSAL_TEXT_KEPT), input: keptInput(r.input) });
+    this.refusedCount++;
+    if (this.refused.length > REFUSALS_KEPT) this.refused.splice(0, this.refused.length - REFUSALS_KEPT);
+  }
+
   approvalsFor(gate: GateName): Approval[] {
     return this.approvals.filter((a) => a.gate === gate);
   }
@@ -50,6 +73,7 @@ export class RunState {
       approvals: this.approvals,
       required: this.plan.approvals.required,
       refused: this.refused,
+      refusedCount: this.refusedCount,
       error: this.error,
       progress: this.progress,
       planHash: this.planHash,
@@ -76,6 +100,7 @@ export class RunState {
       plan: this.plan,
       approvals: this.approvals,
       refused: this.refused,
+      refusedCount: this.refusedCount,
       steps: this.steps,
       dryRun: this.dryRun,
       stage: this.stage,

@@ -11,8 +11,17 @@ import { closureSql, selfReferences } from './closure';
 import { inProduction } from './identity';
 import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
+import { planError } from '../errors';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
+
+/** Rounds an "until nothing changes" loop may take; a self-reference settles in one (recursive) round. */
+const MAX_ROUNDS = 100;
+
+/** Stopping at the cap would leave rows half settled (e.g. children whose parent is gone): fail instead. */
+function unsettled(what: string, rounds: number, tables: Set<string>): Error {
+  return planError(`${what} did not settle in ${rounds} round${rounds === 1 ? '' : 's'}: rows of ${[...tables].join(', ')} were still being removed (a chain of rows through their foreign keys is longer than that)`);
+}
 
 export const TRANSFORM: Record<string, (col: string) => string> = {
   trim: (c) => `btrim(${c})`,
@@ -24,12 +33,14 @@ export const TRANSFORM: Record<string, (col: string) => string> = {
 
 export class Cleanup {
   readonly counts: LeftBehind = {};
+  private readonly moving = new Set<string>(); // tables that lost rows in the current round
 
   constructor(
     private readonly db: Client, // inside a transaction on the target
     private readonly r: Resolved,
     private readonly names: StagingNames,
     private readonly runKey: string,
+    private readonly maxRounds = MAX_ROUNDS,
   ) {}
 
   async run(opts: { transforms: boolean }): Promise<LeftBehind> {
@@ -67,6 +78,7 @@ export class Cleanup {
     );
     const n = res.rowCount ?? 0;
     if (n > 0) {
+      this.moving.add(t.name);
       this.counts[t.name] ??= {};
       this.counts[t.name][reason] = (this.counts[t.name][reason] ?? 0) + n;
     }
@@ -76,21 +88,34 @@ export class Cleanup {
   /** Until nothing changes: children of removed rows go too; referenced rows nobody needs go too. */
   private async cascade(): Promise<void> {
     const byName = new Map(this.r.tables.map((t) => [t.name, t]));
-    for (let changed = true, round = 0; changed && round < 100; round++) {
-      changed = false;
+    for (let round = 0; round === 0 || this.moving.size > 0; round++) {
+      if (round === this.maxRounds) throw unsettled('cleanup cascade', this.maxRounds, this.moving);
+      this.moving.clear();
       for (const child of this.r.tables) {
         for (const fk of keyReferences(child, byName)) {
           const parent = byName.get(fk.refTable)!;
           const lhs = fk.columns.map((c) => `s.${ident(c)}`).join(', ');
-          const pred = `(${lhs}) IN (SELECT ${keyList('g', parent.key)} FROM ${this.names.gone(parent.index)} g)`;
-          if ((await this.remove(child, pred, `parent-left-behind:${parent.name}`)) > 0) changed = true;
+          const gone = `SELECT ${keyList('g', parent.key)} FROM ${this.names.gone(parent.index)} g`;
+          // A self-reference takes every descendant at once, not one level per round.
+          const pred = parent === child ? `(${keyList('s', child.key)}) IN (${this.descendants(child, fk, gone)})` : `(${lhs}) IN (${gone})`;
+          await this.remove(child, pred, `parent-left-behind:${parent.name}`);
         }
       }
       for (const t of this.r.tables) {
         const unused = unreferenced(t, this.r, this.names);
-        if (unused && (await this.remove(t, unused, 'no-longer-referenced')) > 0) changed = true;
+        if (unused) await this.remove(t, unused, 'no-longer-referenced');
       }
     }
+  }
+
+  /** Keys of staged rows of `t` whose self-reference `fk` leads, through any number of levels, to a key in `roots`. */
+  private descendants(t: ResolvedTable, fk: ForeignKey, roots: string): string {
+    const data = this.names.data(t.index, t.name);
+    const refs = fk.columns.map((c) => `c.${ident(c)}`).join(', ');
+    return `WITH RECURSIVE doomed AS (
+              SELECT ${keyList('c', t.key)} FROM ${data} c WHERE (${refs}) IN (${roots})
+              UNION SELECT ${keyList('c', t.key)} FROM ${data} c JOIN doomed d ON ${fkEquals(fk, 'd', 'c')})
+            SELECT * FROM doomed`;
   }
 }
 
@@ -131,10 +156,12 @@ function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): strin
  * in scope: no manifest entry.
  * Returns the rows in scope per table.
  */
-export async function scopeFilter(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, number>> {
+export async function scopeFilter(db: Client, r: Resolved, names: StagingNames, maxRounds = MAX_ROUNDS): Promise<Record<string, number>> {
   const byName = new Map(r.tables.map((t) => [t.name, t]));
-  for (let changed = true, round = 0; changed && round < 100; round++) {
-    changed = false;
+  const moving = new Set<string>(); // tables that lost rows in the current round
+  for (let round = 0; round === 0 || moving.size > 0; round++) {
+    if (round === maxRounds) throw unsettled('scope filter', maxRounds, moving);
+    moving.clear();
     for (const t of r.tables) {
       for (const fk of t.follow.filter((f) => followsIntoProduction(byName.get(f.refTable)!))) {
         const parent = byName.get(fk.refTable)!;
@@ -143,10 +170,10 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames):
             WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})
               AND NOT ${inProduction(fk, parent, r, names)}`,
         );
-        if ((res.rowCount ?? 0) > 0) changed = true;
+        if ((res.rowCount ?? 0) > 0) moving.add(t.name);
       }
       const unused = unreferenced(t, r, names);
-      if (unused && ((await db.query(`DELETE FROM ${names.data(t.index, t.name)} s WHERE ${unused}`)).rowCount ?? 0) > 0) changed = true;
+      if (unused && ((await db.query(`DELETE FROM ${names.data(t.index, t.name)} s WHERE ${unused}`)).rowCount ?? 0) > 0) moving.add(t.name);
     }
   }
   const counts: Record<string, number> = {};

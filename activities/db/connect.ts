@@ -15,6 +15,10 @@ export function resolveAlias(alias: string): string {
 
 export async function connect(url: string, appName = 'cutover'): Promise<Client> {
   const client = new Client({ connectionString: url, application_name: appName });
+  // A connection the server ends (pg_terminate_backend, failover, idle timeout) emits 'error'; with
+  // no listener that kills the whole worker. The running query rejects and later ones fail "not
+  // queryable", so the activity fails and retries instead.
+  client.on('error', () => undefined);
   await client.connect();
   // Hash joins over staged keys want more than the 4MB default; ISO dates make COPY text unambiguous.
   await client.query(`SET work_mem = '${/^\d+(kB|MB|GB)$/.test(process.env.CUTOVER_WORK_MEM ?? '') ? process.env.CUTOVER_WORK_MEM : '64MB'}'; SET DateStyle = ISO`);

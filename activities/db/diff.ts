@@ -10,12 +10,13 @@ export interface RowSet {
   key: string[]; // key expressions
 }
 
-const BUCKETS = 256;
+const BUCKETS = 256; // a power of two: the bucket is the hash's low bits
 const LIMIT = 100;
 
 export async function localiseDifferences(db: Client, t: ResolvedTable, a: RowSet, b: RowSet): Promise<string[]> {
   const bucketed = (s: RowSet) =>
-    `SELECT abs(hashtext(ROW(${s.key.join(', ')})::text)) % ${BUCKETS} AS bucket, ROW(${s.key.join(', ')})::text AS k, ${rowHashSql(s.exprs)} AS h FROM ${s.from}`;
+    // A bit mask, not abs(h) % n: abs(int4) overflows for the hash -2147483648.
+    `SELECT hashtext(ROW(${s.key.join(', ')})::text) & ${BUCKETS - 1} AS bucket, ROW(${s.key.join(', ')})::text AS k, ${rowHashSql(s.exprs)} AS h FROM ${s.from}`;
   const res = await db.query<{ k: string }>(
     `WITH a AS (${bucketed(a)}), b AS (${bucketed(b)}),
           diff AS (SELECT bucket FROM (SELECT bucket, count(*) AS n, sum(h::numeric) AS s FROM a GROUP BY bucket) x

@@ -1,6 +1,9 @@
-// Test hook: CUTOVER_TEST_FAIL_STAGE_AFTER="<schema.table>:<rows>[:lose-snapshot]" makes the FIRST
-// stage attempt die mid-table, so tests can prove a retry neither loses nor duplicates rows;
-// `lose-snapshot` also drops the held snapshot, as if the retry ran on another worker. Inert when unset.
+// Test hooks, inert when unset. CUTOVER_TEST_FAIL_STAGE_AFTER="<schema.table>:<rows>[:lose-snapshot]"
+// makes the FIRST stage attempt die mid-table, so tests can prove a retry neither loses nor
+// duplicates rows; `lose-snapshot` also drops the held snapshot, as if the retry ran on another
+// worker. CUTOVER_TEST_SLOW_STAGE_END="<seconds>" makes the FIRST stage attempt sleep that long in
+// PostgreSQL where it settles the scope, as a large scope filter would (heartbeat and lost-connection tests).
+import type { Client } from 'pg';
 import { releaseSnapshot } from './snapshot-holder';
 
 export function failAfterRowsForTests(attempt: number, runKey: string): (table: string, rows: number) => void {
@@ -12,4 +15,10 @@ export function failAfterRowsForTests(attempt: number, runKey: string): (table: 
     if (mode === 'lose-snapshot') void releaseSnapshot(runKey); // forgets it at once, closes in the background
     throw new Error(`injected failure after ${rows} rows of ${t} (CUTOVER_TEST_FAIL_STAGE_AFTER)`);
   };
+}
+
+export async function slowStageEndForTests(db: Client, attempt: number): Promise<void> {
+  const seconds = Number(process.env.CUTOVER_TEST_SLOW_STAGE_END);
+  if (!seconds || attempt > 1) return;
+  await db.query('SELECT pg_sleep($1)', [seconds]);
 }

@@ -5,15 +5,18 @@ import { Context } from '@temporalio/activity';
 import type { Plan } from '../../plan/schema';
 import { openContext, type Context as DbContext } from './context';
 
-export async function whileAlive<T>(db: DbContext, fn: () => Promise<T>, beat = true): Promise<T> {
+/** `details`: what each keep-alive beat carries (a step's own progress); none by default. */
+export async function whileAlive<T>(db: DbContext, fn: () => Promise<T>, details?: () => unknown): Promise<T> {
   let ctx: Context;
   try {
     ctx = Context.current();
   } catch {
     return fn(); // called outside an activity (cutover plan check --connect)
   }
-  // Steps that report progress themselves (stage) beat with details; a bare beat would erase them.
-  const timer = beat ? setInterval(() => ctx.heartbeat(), 5000) : undefined;
+  // Steps that report progress themselves (stage) pass it as `details`: a bare beat would erase it.
+  // Several beats per heartbeat timeout, however short the workflow made it.
+  const every = Math.min(5000, (ctx.info.heartbeatTimeoutMs || 15000) / 3);
+  const timer = setInterval(() => ctx.heartbeat(details?.()), every);
   let finished = false;
   ctx.cancelled.catch(() => (finished ? undefined : db.cancel()));
   try {
@@ -25,10 +28,10 @@ export async function whileAlive<T>(db: DbContext, fn: () => Promise<T>, beat = 
 }
 
 /** Open both connections and the resolved plan for one step, kept alive while `fn` runs. */
-export async function withContext<T>(plan: Plan, fn: (db: DbContext) => Promise<T>, opts: { heartbeat?: boolean } = {}): Promise<T> {
+export async function withContext<T>(plan: Plan, fn: (db: DbContext) => Promise<T>, opts: { details?: () => unknown } = {}): Promise<T> {
   const db = await openContext(plan);
   try {
-    return await whileAlive(db, () => fn(db), opts.heartbeat ?? true);
+    return await whileAlive(db, () => fn(db), opts.details);
   } finally {
     await db.close();
   }

@@ -1,6 +1,6 @@
 // `cutover status <id> [--watch] [--json]`
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { arrayFromPayloads, type LoadedDataConverter, type Payload } from '@temporalio/common';
 import { statusQuery } from '../../workflows/api';
 import type { StatusView } from '../../workflows/api';
 import { EXIT_FAILED, EXIT_OK } from '../errors';
@@ -16,6 +16,13 @@ export interface StatusOptions {
   intervalMs?: number;
 }
 
+/** Through the client's codecs (the last one first, as the SDK encodes) and then its payload converter. */
+async function decodePayloads(converter: LoadedDataConverter, payloads: Payload[]): Promise<unknown[]> {
+  let decoded = payloads;
+  for (const codec of [...converter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return arrayFromPayloads(converter.payloadConverter, decoded);
+}
+
 /** Progress reported by the run's pending activities through their heartbeats. */
 export async function liveProgress(client: Client, handle: WorkflowHandle): Promise<LiveProgress[]> {
   const desc = await handle.describe();
@@ -24,7 +31,7 @@ export async function liveProgress(client: Client, handle: WorkflowHandle): Prom
     const payloads = pa.heartbeatDetails?.payloads;
     if (!payloads?.length) continue;
     try {
-      const details = await decodeArrayFromPayloads(client.options.loadedDataConverter, payloads);
+      const details = await decodePayloads(client.options.loadedDataConverter, payloads);
       out.push(...progressFromHeartbeat(details.length === 1 ? details[0] : details, pa.activityType?.name ?? undefined));
     } catch {
       // undecodable details are not progress

@@ -122,7 +122,10 @@ export function buildReportModel(pack: EvidencePack): ReportModel {
     title: 'Refused signals',
     level: 2,
     blocks: pack.refused.length
-      ? [{ table: { headers: ['at', 'signal', 'by', 'reason'], rows: pack.refused.map((r) => [r.at, r.signal, r.by, r.reason]) } }]
+      ? [
+          ...((pack.refusedCount ?? 0) > pack.refused.length ? [{ text: `${pack.refusedCount} refused in all; the run keeps the last ${pack.refused.length}.` }] : []),
+          { table: { headers: ['at', 'signal', 'by', 'reason'], rows: pack.refused.map((r) => [r.at, r.signal, r.by, r.reason]) } },
+        ]
       : [none('refused signals')],
   });
 

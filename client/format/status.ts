@@ -95,7 +95,9 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     lines.push(`next:         cutover approve ${id} --gate ${view.gate} --as NAME   (or: cutover reject … --reason R)`);
   }
   if (view.refused.length) {
-    lines.push('', 'refused signals:');
+    // The run keeps only the last refusals; say how many there were (older workers sent no count).
+    const count = view.refusedCount ?? view.refused.length;
+    lines.push('', count > view.refused.length ? `refused signals (the last ${view.refused.length} of ${count}):` : 'refused signals:');
     lines.push(renderTable(['at', 'signal', 'by', 'reason'], view.refused.map((r) => [r.at, r.signal, r.by, r.reason])));
   }
   if (view.steps.length) {

@@ -1,0 +1,16 @@
+// A test-only workflow: the stage activity alone, with the heartbeat timeout and attempts the test
+// picks, so a test sees what a heartbeat timeout or a lost connection does to stage attempts.
+import type { Duration } from '@temporalio/common';
+import { proxyActivities } from '@temporalio/workflow';
+import type * as activities from '../../activities';
+import type { StageInput } from '../../activities/stage';
+import type { StageResult } from '../../activities/types';
+
+export async function stageOnly(input: StageInput, heartbeatTimeout: Duration, maximumAttempts: number): Promise<StageResult> {
+  const { stage } = proxyActivities<typeof activities>({
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout,
+    retry: { initialInterval: '200ms', maximumAttempts },
+  });
+  return stage(input);
+}
