@@ -1,7 +1,7 @@
 // Step 7, cleanup: in staging, leave behind test data, subjects with an erasure request or without
 // consent, and everything that depends on them; apply transforms. One transaction; every removed
 // row is in cutover.manifest with its reason. Rows that would dangle are refused here, by name.
-import type { CleanupResult, StepInput } from './types';
+import type { CleanupResult, StepInput } from '../common/results';
 import { Cleanup, danglingReferences } from './db/cleanup-rules';
 import { withContext } from './db/keep-alive';
 import { runNames } from './db/staging';

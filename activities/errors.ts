@@ -1,8 +1,7 @@
 // Error types the step-runner treats as final (no activity retry): the run pauses instead.
 import { ApplicationFailure } from '@temporalio/common';
 
-export const NON_RETRYABLE = ['PlanError', 'ConfigError', 'ConflictError', 'ValidationError', 'StagingLost'] as const;
-export type NonRetryableType = (typeof NON_RETRYABLE)[number];
+import type { FailureType as NonRetryableType } from '../common/failures';
 
 function fail(type: NonRetryableType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });

@@ -1,14 +1,8 @@
 // Step 12, finalize: the evidence pack goes into cutover.evidence, staging is dropped, the run is completed.
-import type { EvidencePack } from '../workflows/api';
-import type { StepInput } from './types';
+import type { FinalizeInput } from '../common/results';
 import { ident, withClient } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
 import { stagingSchema } from './db/staging';
-
-export interface FinalizeInput extends StepInput {
-  pack: EvidencePack;
-  status: string; // completed, or the end state when a run stops early
-}
 
 export async function finalize(input: FinalizeInput): Promise<{ evidenceRows: number }> {
   return withClient(input.plan.target, async (target) => {

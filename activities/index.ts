@@ -1,8 +1,14 @@
-// Every activity the worker registers: one file per migration step.
-export { acceptPlan } from './accept-plan';
-export { preflight } from './preflight';
-export { stage } from './stage';
-export { cleanup } from './cleanup';
-export { publish } from './publish';
-export { validate } from './validate';
-export { finalize } from './finalize';
+// Every activity the worker registers: one file per migration step. The object must satisfy the
+// neutral CutoverActivities interface the workflow proxies (the compiler checks it here).
+import type { CutoverActivities } from '../common/activities';
+import { acceptPlan } from './accept-plan';
+import { cleanup } from './cleanup';
+import { finalize } from './finalize';
+import { preflight } from './preflight';
+import { publish } from './publish';
+import { stage } from './stage';
+import { validate } from './validate';
+
+export { acceptPlan, preflight, stage, cleanup, publish, validate, finalize };
+
+export const activities = { acceptPlan, preflight, stage, cleanup, publish, validate, finalize } satisfies CutoverActivities;

@@ -2,7 +2,7 @@
 // reason, what will move, merge and stay behind.
 import type { Client } from 'pg';
 import { planHash } from '../plan/canonical';
-import type { DryRunReport, StepInput, TableDryRun } from './types';
+import type { DryRunReport, StepInput, TableDryRun } from '../common/results';
 import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified } from './db/connect';
 import { asPlanError } from './db/context';

@@ -2,7 +2,7 @@
 // staged rows into production in FK order, in ONE transaction (all or nothing). Production
 // triggers and constraints stay in force: a row production would refuse is refused here.
 import type { Client } from 'pg';
-import type { PublishResult, StepInput } from './types';
+import type { PublishResult, StepInput } from '../common/results';
 import { checksum, columnsOf } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';

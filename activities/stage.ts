@@ -4,8 +4,8 @@
 // staged. A retry that cannot rejoin restages everything from a new snapshot: snapshots never mix.
 import { Context } from '@temporalio/activity';
 import type { Client } from 'pg';
-import type { TableProgress } from '../workflows/api';
-import type { StageResult, StepInput } from './types';
+import type { TableProgress } from '../common/temporal';
+import type { StageInput, StageResult } from '../common/results';
 import { connect, ident, resolveAlias } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { ensureControlSchema } from './db/control-schema';
@@ -17,10 +17,6 @@ import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
 import { failAfterRowsForTests, slowStageEndForTests } from './db/fault';
-
-export interface StageInput extends StepInput {
-  expectedRows?: Record<string, number>; // from the dry run, for progress
-}
 
 interface Beat extends TableProgress {
   snapshot: string;

@@ -3,7 +3,7 @@
 // production rows unchanged; every published row has its parents. On a mismatch the differing keys
 // are localised by bucketed hashes. Any failure is a ValidationError → the run pauses.
 import type { Client } from 'pg';
-import type { PublishResult, StageResult, StepInput, TableValidation, ValidateResult } from './types';
+import type { TableValidation, ValidateInput, ValidateResult } from '../common/results';
 import { checksum, columnsOf, rowHashSql } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
@@ -14,11 +14,6 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { requireStaged } from './db/staging-state';
 import { validationError } from './errors';
-
-export interface ValidateInput extends StepInput {
-  publish: PublishResult;
-  stage: StageResult;
-}
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
   return withContext(input.plan, async (ctx) => {

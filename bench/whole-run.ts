@@ -6,9 +6,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import * as activities from '../activities';
+import { activities } from '../activities';
 import type { Plan } from '../plan';
-import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type GateName, type StatusView } from '../workflows/api';
+import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
 import { RssSampler } from './rss';
 
 export function temporalBin(): string {
@@ -81,7 +81,7 @@ export interface RunMeasure {
   final: StatusView | null;
 }
 
-const TERMINAL = ['completed', 'rolled-back', 'aborted', 'rejected', 'expired', 'failed'];
+const TERMINAL: readonly string[] = TERMINAL_STATUSES;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number): Promise<RunMeasure> {

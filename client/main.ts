@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { GATES, RESUME_ACTIONS, STATUSES } from '../workflows/api';
+import { GATES, RESUME_ACTIONS, STATUSES } from '../common/temporal';
 import { TemporalContext, temporalSettings } from './connection';
 import { describeError, EXIT_OK } from './errors';
 import type { ExitCode } from './errors';

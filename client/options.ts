@@ -1,6 +1,6 @@
 // Validation of ids and options, done locally before anything is sent (bad input → exit 2).
-import { GATES, RESUME_ACTIONS, STATUSES, workflowIdFor } from '../workflows/api';
-import type { GateName, ResumeAction, RunStatus } from '../workflows/api';
+import { GATES, RESUME_ACTIONS, STATUSES, TERMINAL_STATUSES, workflowIdFor } from '../common/temporal';
+import type { GateName, ResumeAction, RunStatus } from '../common/temporal';
 import { badInput } from './errors';
 
 const WORKFLOW_PREFIX = workflowIdFor('');
@@ -41,5 +41,5 @@ export function requireText(option: string, value: string | undefined): string {
   return text;
 }
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'rolled-back', 'aborted', 'rejected', 'expired', 'failed'];
+export { TERMINAL_STATUSES };
 export const isTerminal = (status: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);

@@ -1,7 +1,7 @@
 // Typed keys for the Keyword search attributes of DESIGN.md §Temporal surface.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributePair } from '@temporalio/common';
-import { SEARCH_ATTRIBUTES } from '../workflows/api';
+import { SEARCH_ATTRIBUTES } from '../common/temporal';
 
 export const CutoverStatusKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);
 export const CutoverPhaseKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, SearchAttributeType.KEYWORD);

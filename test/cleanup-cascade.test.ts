@@ -8,7 +8,7 @@ import { openContext } from '../activities/db/context';
 import { runNames } from '../activities/db/staging';
 import { preflight } from '../activities/preflight';
 import { stage } from '../activities/stage';
-import type { CleanupResult, StepInput } from '../activities/types';
+import type { CleanupResult, StepInput } from '../common/results';
 import { validatePlan } from '../plan/validate';
 import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
 

@@ -1,6 +1,6 @@
 // Unit tests of the CLI's pure parts: formatters, id/option handling, error → exit code mapping. No services.
-import type { DryRunReport } from '../activities/types';
-import type { EvidencePack, StatusView } from '../workflows/api';
+import type { DryRunReport } from '../common/results';
+import type { EvidencePack, StatusView } from '../common/temporal';
 import { temporalSettings, workflowUiLink } from '../client/connection';
 import { approveInput, rejectInput, resumeInput } from '../client/commands/decide';
 import { renderReport } from '../client/commands/report';

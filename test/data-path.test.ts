@@ -1,7 +1,7 @@
 // The data path on real PostgreSQL through the real workflow: selection, cleanup with every reason,
 // id remapping (new / match / keep), atomic publish, exact reconciliation, the dry run's truth,
 // column types round-tripping, and a stage attempt that dies mid-table.
-import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../workflows/api';
+import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';

@@ -3,7 +3,7 @@
 // a composite key, and a composite FK rewritten through it — through the workflow, checked by SQL.
 import { preflight } from '../activities/preflight';
 import { validatePlan } from '../plan/validate';
-import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../workflows/api';
+import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { REAL_PILOT, REAL_PRODUCTION, REAL_SCHEMA, TWO_SEQUENCES, realPlan } from './helpers/realshape';

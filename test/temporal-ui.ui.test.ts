@@ -6,7 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { useHarness } from './helpers/harness';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, startRun, waitFor } from './helpers/run';
-import { approveSignal } from '../workflows/api';
+import { approveSignal } from '../common/temporal';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

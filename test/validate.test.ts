@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { cleanup } from '../activities/cleanup';
 import { publish } from '../activities/publish';
 import { stage } from '../activities/stage';
-import type { PublishResult, StageResult, StepInput } from '../activities/types';
+import type { PublishResult, StageResult, StepInput } from '../common/results';
 import { validate } from '../activities/validate';
 import { validatePlan } from '../plan/validate';
 import { createDb, dropDb, rows, uniqueName } from './helpers/pg';

@@ -5,11 +5,11 @@
 import { arrayFromPayloads, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import * as activities from '../activities';
+import { activities } from '../activities';
 import { liveProgress } from '../client/commands/status';
 import { connect } from '../activities/db/connect';
-import type { StageInput } from '../activities/stage';
-import type { TableProgress } from '../workflows/api';
+import type { StageInput } from '../common/results';
+import type { TableProgress } from '../common/temporal';
 import { validatePlan } from '../plan/validate';
 import { runWorker } from '../worker/run';
 import { stageOnly } from './helpers/stage-workflow';

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, statusQuery, type StatusView } from '../workflows/api';
+import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, statusQuery, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { EXPECTED, PK, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';

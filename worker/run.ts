@@ -1,8 +1,8 @@
 // The cutover worker: polls task queue `cutover`, runs the workflow and the step activities.
 // Connection aliases are resolved from this process's environment (CUTOVER_DB_<ALIAS>).
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel } from '@temporalio/worker';
-import * as activities from '../activities';
-import { TASK_QUEUE } from '../workflows/api';
+import { activities } from '../activities';
+import { TASK_QUEUE } from '../common/temporal';
 
 export interface WorkerOptions {
   taskQueue?: string;

@@ -1,5 +1,5 @@
 // Who may approve, reject or resume, and when. Pure: returns the reason for a refusal, or null.
-import { GATES, RESUME_ACTIONS, type ApproveInput, type RejectInput, type ResumeInput } from './api';
+import { GATES, RESUME_ACTIONS, type ApproveInput, type RejectInput, type ResumeInput } from '../common/temporal';
 import type { RunState } from './state';
 
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;

@@ -2,8 +2,8 @@
 // Deterministic code only: all I/O is in activities, time comes from the workflow clock.
 import { ActivityFailure, ApplicationFailure, condition, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
-import type * as activities from '../activities';
-import { NON_RETRYABLE } from '../activities/errors';
+import type { CutoverActivities } from '../common/activities';
+import { NON_RETRYABLE } from '../common/failures';
 import { planHash as hashPlan } from '../plan/canonical';
 import { parseDuration } from '../plan/duration';
 import type { Plan } from '../plan/schema';
@@ -11,7 +11,7 @@ import { validatePlan } from '../plan/validate';
 import {
   approveSignal, approveUpdate, rejectSignal, rejectUpdate, reportQuery, resumeSignal, resumeUpdate, statusQuery,
   type EvidencePack, type GateName, type StatusView, type UpdateResult, type WorkflowInput,
-} from './api';
+} from '../common/temporal';
 import { approveRefusal, rejectRefusal, resumeRefusal } from './decisions';
 import { RunState, now } from './state';
 import { failureDetails, RunAborted, runStep, type StepControl } from './step-runner';
@@ -24,11 +24,11 @@ const retry: RetryPolicy = {
   maximumAttempts: 3,
   nonRetryableErrorTypes: [...NON_RETRYABLE],
 };
-const quick = proxyActivities<typeof activities>({ startToCloseTimeout: '10 minutes', retry });
+const quick = proxyActivities<CutoverActivities>({ startToCloseTimeout: '10 minutes', retry });
 // Data steps heartbeat (progress, or a keep-alive while one statement runs): a dead worker shows within 2 minutes.
-const long = proxyActivities<typeof activities>({ startToCloseTimeout: '12 hours', heartbeatTimeout: '2 minutes', retry });
+const long = proxyActivities<CutoverActivities>({ startToCloseTimeout: '12 hours', heartbeatTimeout: '2 minutes', retry });
 // Pure but recorded: the plan is normalised once, its result kept in history (see acceptInput).
-const local = proxyLocalActivities<typeof activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['PlanError'] } });
+const local = proxyLocalActivities<CutoverActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['PlanError'] } });
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
   const { plan, planHash } = await acceptInput(input);

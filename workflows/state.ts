@@ -1,10 +1,10 @@
 // The run's state as the workflow holds it, and the views queries return. Deterministic: time comes
 // from the workflow clock (Date in the sandbox is workflow time).
 import type { Plan } from '../plan/schema';
-import type { CleanupResult, DryRunReport, PublishResult, StageResult, ValidateResult } from '../activities/types';
+import type { CleanupResult, DryRunReport, PublishResult, StageResult, ValidateResult } from '../common/results';
 import type {
   Approval, EvidencePack, GateName, Refusal, RunStatus, StatusView, StepError, StepRecord, TableProgress,
-} from './api';
+} from '../common/temporal';
 
 /** Refusals kept in full: the last ones (all are counted). Anyone may send them, so they are bounded. */
 const REFUSALS_KEPT = 100;

@@ -1,7 +1,7 @@
 // The one step-runner every step goes through: run it; if it still fails after its activity
 // retries, pause (status `paused`, error kept) until on-call resumes with retry, skip or abort.
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
-import type { ResumeInput, StepError } from './api';
+import type { ResumeInput, StepError } from '../common/temporal';
 import type { RunState } from './state';
 import { now } from './state';
 

@@ -2,7 +2,7 @@
 // "current details" text. Called on every status or phase change.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { SEARCH_ATTRIBUTES } from './api';
+import { SEARCH_ATTRIBUTES } from '../common/temporal';
 import type { RunState } from './state';
 
 const STATUS = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);

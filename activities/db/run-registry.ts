@@ -1,7 +1,7 @@
 // cutover.run: one row per run, so the target itself tells which runs touched it and how far they got.
 import type { Client } from 'pg';
 import { planHash } from '../../plan/canonical';
-import type { StepInput } from '../types';
+import type { StepInput } from '../../common/results';
 
 export async function recordRun(client: Client, input: StepInput, status: string): Promise<void> {
   await client.query(

@@ -1,6 +1,6 @@
 // What every command gets: where to print, and a lazily opened Temporal connection.
 import type { TemporalContext } from '../connection';
-import { TASK_QUEUE } from '../../workflows/api';
+import { TASK_QUEUE } from '../../common/temporal';
 import { failed } from '../errors';
 import type { ExitCode } from '../errors';
 import type { Io } from '../io';

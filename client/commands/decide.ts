@@ -1,7 +1,7 @@
 // `cutover approve|reject|resume`: sent as Updates so a refusal comes back at once (exit 1, reason on stderr).
 import type { UpdateDefinition } from '@temporalio/client';
-import { approveUpdate, rejectUpdate, resumeUpdate } from '../../workflows/api';
-import type { ApproveInput, RejectInput, ResumeInput, UpdateResult } from '../../workflows/api';
+import { approveUpdate, rejectUpdate, resumeUpdate } from '../../common/temporal';
+import type { ApproveInput, RejectInput, ResumeInput, UpdateResult } from '../../common/temporal';
 import { failed } from '../errors';
 import { parseAction, parseGate, requireText, resolveActor, toWorkflowId } from '../options';
 import type { CommandContext } from './context';

@@ -1,5 +1,5 @@
 // `cutover list [--status S] [--json]`
-import { SEARCH_ATTRIBUTES, WORKFLOW_TYPE } from '../../workflows/api';
+import { SEARCH_ATTRIBUTES, WORKFLOW_TYPE } from '../../common/temporal';
 import { badInput } from '../errors';
 import { formatList, listQuery } from '../format/list';
 import type { ListRow } from '../format/list';

@@ -1,6 +1,6 @@
 // `cutover plan check|schema|hash`: offline plan validation (and the preflight dry run with --connect).
-import { workflowIdFor } from '../../workflows/api';
-import type { DryRunReport } from '../../activities/types';
+import { workflowIdFor } from '../../common/temporal';
+import type { DryRunReport } from '../../common/results';
 import { loadPlanFile } from '../../plan/load';
 import { planHash } from '../../plan/canonical';
 import { planJsonSchema } from '../../plan/json-schema';

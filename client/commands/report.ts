@@ -1,7 +1,7 @@
 // `cutover report <id> [--format md|json|html] [--out FILE]`
 import { writeFileSync } from 'node:fs';
-import { reportQuery } from '../../workflows/api';
-import type { EvidencePack } from '../../workflows/api';
+import { reportQuery } from '../../common/temporal';
+import type { EvidencePack } from '../../common/temporal';
 import { failed } from '../errors';
 import { formatReportHtml } from '../format/report-html';
 import { formatReportMarkdown } from '../format/report-md';

@@ -1,7 +1,7 @@
 // `cutover start <plan> [--as NAME] [--wait] [--json]`
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor } from '../../workflows/api';
-import type { StatusView, WorkflowInput } from '../../workflows/api';
+import { statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor } from '../../common/temporal';
+import type { StatusView, WorkflowInput } from '../../common/temporal';
 import { planHash } from '../../plan/canonical';
 import { workflowUiLink } from '../connection';
 import { EXIT_FAILED, EXIT_OK, failed } from '../errors';

@@ -1,8 +1,8 @@
 // `cutover status <id> [--watch] [--json]`
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { arrayFromPayloads, type LoadedDataConverter, type Payload } from '@temporalio/common';
-import { statusQuery } from '../../workflows/api';
-import type { StatusView } from '../../workflows/api';
+import { statusQuery } from '../../common/temporal';
+import type { StatusView } from '../../common/temporal';
 import { EXIT_FAILED, EXIT_OK } from '../errors';
 import { formatStatus, progressFromHeartbeat } from '../format/status';
 import type { LiveProgress } from '../format/status';

@@ -1,5 +1,5 @@
 // `cutover worker`: runs a worker on task queue `cutover` until SIGINT/SIGTERM.
-import { TASK_QUEUE } from '../../workflows/api';
+import { TASK_QUEUE } from '../../common/temporal';
 import { TemporalUnreachableError } from '../errors';
 import type { CommandContext } from './context';
 

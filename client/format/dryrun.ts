@@ -1,5 +1,5 @@
 // The dry-run report (preflight) as a terminal table.
-import type { DryRunReport } from '../../activities/types';
+import type { DryRunReport } from '../../common/results';
 import { formatReasons, renderTable } from './table';
 
 export const DRY_RUN_HEADERS = ['order', 'table', 'ids', 'select', 'in scope', 'to move', 'merged', 'left behind', 'collisions'];

@@ -1,5 +1,5 @@
 // Evidence pack → markdown.
-import type { EvidencePack } from '../../workflows/api';
+import type { EvidencePack } from '../../common/temporal';
 import { buildReportModel, cellToText } from './report-model';
 import type { ReportBlock, ReportCell } from './report-model';
 

@@ -1,6 +1,6 @@
 // The evidence pack laid out as titled sections (key/value lists, tables, notes), rendered to
 // markdown by report-md.ts and to HTML by report-html.ts so both say exactly the same things.
-import type { EvidencePack } from '../../workflows/api';
+import type { EvidencePack } from '../../common/temporal';
 import { formatReasons, sumValues } from './table';
 
 export type ReportCell = string | number | boolean | null | undefined;

@@ -1,6 +1,6 @@
 // The status query (StatusView) for humans, plus live progress decoded from activity heartbeats.
-import type { Approval, GateName, StatusView, TableProgress } from '../../workflows/api';
-import { GATES } from '../../workflows/api';
+import type { Approval, GateName, StatusView, TableProgress } from '../../common/temporal';
+import { GATES } from '../../common/temporal';
 import { percent, renderTable } from './table';
 
 /** Live progress of one table as reported by a running activity's heartbeat. */

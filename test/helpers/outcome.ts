@@ -1,6 +1,6 @@
 // A whole run driven to its end (both gates approved by bob) and what the tests read back from it:
 // the manifest by table, outcome and reason, and the dry run's counts against the run's.
-import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../../workflows/api';
+import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../../common/temporal';
 import type { Harness } from './harness';
 import { rows } from './pg';
 import { atGate, startRun, waitFor } from './run';

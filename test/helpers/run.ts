@@ -1,7 +1,7 @@
 // Drive a run through the Temporal client the way an operator would.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import { statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../../workflows/api';
+import { statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../../common/temporal';
 
 export async function startRun(env: TestWorkflowEnvironment, plan: Record<string, unknown>, initiatedBy = 'alice'): Promise<WorkflowHandle> {
   return env.client.workflow.start(WORKFLOW_TYPE, {

@@ -3,8 +3,8 @@
 import type { Duration } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../../activities';
-import type { StageInput } from '../../activities/stage';
-import type { StageResult } from '../../activities/types';
+import type { StageInput } from '../../common/results';
+import type { StageResult } from '../../common/results';
 
 export async function stageOnly(input: StageInput, heartbeatTimeout: Duration, maximumAttempts: number): Promise<StageResult> {
   const { stage } = proxyActivities<typeof activities>({

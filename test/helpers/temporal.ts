@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import * as activities from '../../activities';
-import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../workflows/api';
+import { activities } from '../../activities';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../common/temporal';
 
 export function temporalBin(): string {
   if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;

@@ -1,7 +1,8 @@
-// The Temporal surface of cutover (DESIGN.md §Temporal surface, a contract).
-// Pure definitions only: imported by the workflow bundle, the worker and the CLI.
+// The Temporal surface of cutover (a contract: names users, the UI and acceptance tests rely on).
+// Pure definitions only, in the neutral module that the workflow bundle, the activities, the worker
+// and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CleanupResult, DryRunReport, PublishResult, StageResult, ValidateResult } from '../activities/types';
+import type { CleanupResult, DryRunReport, PublishResult, StageResult, ValidateResult } from './results';
 
 export const TASK_QUEUE = 'cutover';
 export const WORKFLOW_TYPE = 'cutoverMigration';
@@ -25,6 +26,8 @@ export const STATUSES = [
   'failed',
 ] as const;
 export type RunStatus = (typeof STATUSES)[number];
+/** A run in one of these has ended: no step will run again. */
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'rolled-back', 'aborted', 'rejected', 'expired', 'failed'];
 
 export interface WorkflowInput {
   plan: unknown; // validated inside the workflow; a bad plan fails the run with the path at fault

@@ -1,5 +1,7 @@
-// Shapes that cross the workflow/activity boundary. Bounded by the number of tables, never rows.
+// Shapes that cross the workflow/activity boundary, in the neutral module both import.
+// Bounded by the number of tables, never rows.
 import type { Plan } from '../plan/schema';
+import type { EvidencePack } from './temporal';
 
 export interface StepInput {
   plan: Plan;
@@ -69,4 +71,18 @@ export interface TableValidation {
 export interface ValidateResult {
   ok: boolean;
   tables: TableValidation[];
+}
+
+export interface StageInput extends StepInput {
+  expectedRows?: Record<string, number>; // from the dry run, for progress
+}
+
+export interface ValidateInput extends StepInput {
+  publish: PublishResult;
+  stage: StageResult;
+}
+
+export interface FinalizeInput extends StepInput {
+  pack: EvidencePack;
+  status: string; // completed, or the end state when a run stops early
 }

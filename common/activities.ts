@@ -1,0 +1,16 @@
+// The activities the workflow calls, as an interface: the workflow proxies this type instead of
+// importing activity code, and activities/index.ts must satisfy it (checked by the compiler).
+import type { Plan } from '../plan/schema';
+import type {
+  CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+} from './results';
+
+export interface CutoverActivities {
+  acceptPlan(raw: unknown): Promise<{ plan: Plan; planHash: string }>;
+  preflight(input: StepInput): Promise<DryRunReport>;
+  stage(input: StageInput): Promise<StageResult>;
+  cleanup(input: StepInput): Promise<CleanupResult>;
+  publish(input: StepInput): Promise<PublishResult>;
+  validate(input: ValidateInput): Promise<ValidateResult>;
+  finalize(input: FinalizeInput): Promise<{ evidenceRows: number }>;
+}

@@ -1,0 +1,18 @@
+// Failure type names that cross the activity → workflow → CLI boundary. Activities raise them
+// (activities/errors.ts), the workflow's retry policy treats them as final (the run pauses for a
+// person instead of retrying), and the CLI explains them. One list, imported by all three.
+export const NON_RETRYABLE = [
+  'PlanError', // the plan does not fit the catalog
+  'ConfigError', // the worker lacks configuration (a connection alias)
+  'ConflictError', // production already holds rows the plan would write
+  'ValidationError', // published data does not reconcile
+  'StagingLost', // the run's staging is gone (a reset, a manual drop): stage again
+  'BackupError', // a backup is missing, corrupt or does not verify
+  'AccessCheckError', // an access check found rows or could not run
+  'RollbackBlocked', // production rows written since publish reference this run's rows
+  'RollbackProofFailed', // the rollback transaction did not prove it undid exactly this run
+] as const;
+export type FailureType = (typeof NON_RETRYABLE)[number];
+
+/** Failures a person must act on before a retry can succeed (the run pauses on them at once). */
+export const isFinal = (type: string | undefined): boolean => (NON_RETRYABLE as readonly string[]).includes(type ?? '');
