@@ -1,7 +1,9 @@
 // Error types the step-runner treats as final (no activity retry): the run pauses instead.
 import { ApplicationFailure } from '@temporalio/common';
 
-export const NON_RETRYABLE = ['PlanError', 'ConfigError', 'ConflictError', 'ValidationError', 'StagingLost'] as const;
+export const NON_RETRYABLE = [
+  'PlanError', 'ConfigError', 'ConflictError', 'ValidationError', 'StagingLost', 'AccessCheckError',
+] as const;
 export type NonRetryableType = (typeof NON_RETRYABLE)[number];
 
 function fail(type: NonRetryableType, message: string, details?: unknown): ApplicationFailure {
@@ -18,3 +20,5 @@ export const conflictError = (message: string, details?: unknown) => fail('Confl
 export const stagingLost = (message: string) => fail('StagingLost', message);
 /** Published data does not reconcile. */
 export const validationError = (message: string, details?: unknown) => fail('ValidationError', message, details);
+/** An access check failed after publish (built-in or the plan's): production needs a human look. */
+export const accessCheckError = (message: string, details?: unknown) => fail('AccessCheckError', message, details);

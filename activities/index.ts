@@ -5,4 +5,5 @@ export { stage } from './stage';
 export { cleanup } from './cleanup';
 export { publish } from './publish';
 export { validate } from './validate';
+export { accessChecks } from './access-checks';
 export { finalize } from './finalize';

@@ -70,3 +70,41 @@ export interface ValidateResult {
   ok: boolean;
   tables: TableValidation[];
 }
+
+/**
+ * Who may do what on one relation the plan touches (a plan table, or one of its partitions, which
+ * can be granted and secured on their own), as the target's catalog says.
+ */
+export interface RelationAccess {
+  relation: string; // canonical name (plan/names.ts)
+  partitionOf: string | null; // the plan table a partition belongs to
+  owner: string;
+  /** 'grantee: PRIVILEGE[ WITH GRANT OPTION] (by grantor)', sorted; an unset ACL is written out as its default. */
+  grants: string[];
+  /** 'column: grantee: PRIVILEGE…', sorted. */
+  columnGrants: string[];
+  rowSecurity: boolean; // relrowsecurity
+  forceRowSecurity: boolean; // relforcerowsecurity
+  policies: { name: string; definition: string }[]; // from pg_policy, sorted by name
+}
+
+/** Grants and row-level security of the touched relations at one moment; JSON, O(tables). */
+export interface AccessSnapshot {
+  takenAt: string;
+  relations: RelationAccess[];
+}
+
+export interface AccessCheckResult {
+  name: string; // the plan's check name, or built-in:grants-and-rls / built-in:consent
+  kind: 'built-in' | 'plan';
+  passed: boolean;
+  rows: Record<string, unknown>[]; // up to 20 offending rows (plan checks: values as PostgreSQL prints them)
+  rowCount: number; // offending rows in all
+  error: string | null; // PostgreSQL's message when the check could not run (a write refused, a timeout)
+  durationMs: number;
+}
+
+export interface AccessChecksResult {
+  ok: boolean;
+  checks: AccessCheckResult[];
+}
