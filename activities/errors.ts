@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 
 export const NON_RETRYABLE = [
-  'PlanError', 'ConfigError', 'ConflictError', 'ValidationError', 'StagingLost', 'AccessCheckError',
+  'PlanError', 'ConfigError', 'ConflictError', 'ValidationError', 'StagingLost', 'AccessCheckError', 'RollbackBlocked', 'RollbackRefused',
 ] as const;
 export type NonRetryableType = (typeof NON_RETRYABLE)[number];
 
@@ -22,3 +22,7 @@ export const stagingLost = (message: string) => fail('StagingLost', message);
 export const validationError = (message: string, details?: unknown) => fail('ValidationError', message, details);
 /** An access check failed after publish (built-in or the plan's): production needs a human look. */
 export const accessCheckError = (message: string, details?: unknown) => fail('AccessCheckError', message, details);
+/** Rows production wrote after publish reference this run's rows: deleting ours would break or cascade into theirs. */
+export const rollbackBlocked = (message: string, details?: unknown) => fail('RollbackBlocked', message, details);
+/** The rollback could not prove itself (or there is nothing to roll back): rolled back, nothing committed. */
+export const rollbackRefused = (message: string, details?: unknown) => fail('RollbackRefused', message, details);

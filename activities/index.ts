@@ -6,4 +6,5 @@ export { cleanup } from './cleanup';
 export { publish } from './publish';
 export { validate } from './validate';
 export { accessChecks } from './access-checks';
+export { rollback } from './rollback';
 export { finalize } from './finalize';

@@ -108,3 +108,41 @@ export interface AccessChecksResult {
   ok: boolean;
   checks: AccessCheckResult[];
 }
+
+export interface RollbackTable {
+  table: string;
+  inserted: number; // rows this run inserted, by cutover.manifest (ids: keep) / cutover.id_map (new, match)
+  deleted: number;
+  alreadyGone: number; // inserted rows that production itself had deleted since publish
+  cycleColumnsCleared: number; // rows whose cycle-closing FK columns were set NULL before the deletes
+  checksumBeforePublish: string;
+  checksumAfterRollback: string;
+  equal: boolean;
+}
+
+/** Per relation (leaf partitions for partitioned tables), what the rollback transaction itself did. */
+export interface TransactionCount {
+  relation: string;
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface RollbackProof {
+  /** (a) No row this run inserted is left, checked by key inside the transaction. */
+  insertedRowsGone: boolean;
+  /** (b) pg_stat_xact_user_tables before COMMIT: exactly these, nothing else (else refused). */
+  transactionCounts: TransactionCount[];
+  /** (c) Every touched table's checksum against the one publish took before inserting. */
+  production: 'unchanged since publish' | 'production changed since publish (other writers)';
+  changedTables: string[];
+  preExisting: 'count' | 'full';
+  summary: string[];
+}
+
+export interface RollbackResult {
+  runKey: string;
+  rolledBackAt: string;
+  tables: RollbackTable[]; // in delete order: children first
+  proof: RollbackProof;
+}
