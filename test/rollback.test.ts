@@ -3,7 +3,8 @@
 // exactly what it was before publish, proven by the rollback itself and checked here by our own
 // dump; a second call is a no-op; rows written after publish that reference the run's rows block
 // it (listed, nothing deleted); other writers are reported (or refused with preExisting: full); a
-// trigger that would write elsewhere makes the transaction's own counts refuse it.
+// trigger that would write elsewhere makes the transaction's own counts refuse it, one that keeps a
+// row makes the by-key proof refuse it; real shapes (quoted names, partition-level FKs) work too.
 import { accessChecks } from '../activities/access-checks';
 import { rollback } from '../activities/rollback';
 import type { RollbackResult } from '../activities/types';
@@ -160,6 +161,17 @@ test('a delete trigger that writes elsewhere shows in the transaction\'s own cou
   expect(f.message).toContain('public.staff_audit: the transaction inserted 3, updated 0, deleted 0; expected 0, 0, 0');
   expect(await dump(prod)).toEqual(afterPublish);
   expect(await one(prod, 'SELECT count(*)::text AS v FROM staff_audit')).toBe('0');
+}, 120000);
+
+test('a row the deletes did not remove (a trigger kept it) fails the by-key proof: refused, naming the table', async () => {
+  const { prod, run } = await published('kept');
+  await rows(prod, `CREATE FUNCTION keep_happy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN CASE WHEN OLD.m = 'happy' THEN NULL ELSE OLD END; END $$;
+    CREATE TRIGGER kinds_keep BEFORE DELETE ON kinds FOR EACH ROW EXECUTE FUNCTION keep_happy()`);
+  const afterPublish = await dump(prod);
+  const f = await failureOf(rollbackOf(run));
+  expect(f).toMatchObject({ type: 'RollbackRefused', nonRetryable: true });
+  expect(f.message).toContain('public.kinds: 1 row(s) this run inserted are still there');
+  expect(await dump(prod)).toEqual(afterPublish);
 }, 120000);
 
 test('a run that published nothing has nothing to roll back', async () => {
