@@ -17,3 +17,9 @@ export const conflictError = (message: string, details?: unknown) => fail('Confl
 export const stagingLost = (message: string) => fail('StagingLost', message);
 /** Published data does not reconcile. */
 export const validationError = (message: string, details?: unknown) => fail('ValidationError', message, details);
+/** An access check failed after publish (built-in or the plan's): production needs a human look. */
+export const accessCheckError = (message: string, details?: unknown) => fail('AccessCheckError', message, details);
+/** Rows production wrote after publish reference this run's rows: deleting ours would break or cascade into theirs. */
+export const rollbackBlocked = (message: string, details?: unknown) => fail('RollbackBlocked', message, details);
+/** The rollback could not prove itself (or there is nothing to roll back): rolled back, nothing committed. */
+export const rollbackRefused = (message: string, details?: unknown) => fail('RollbackRefused', message, details);

@@ -8,7 +8,9 @@ import { preflight } from './preflight';
 import { publish } from './publish';
 import { stage } from './stage';
 import { validate } from './validate';
+import { accessChecks } from './access-checks';
+import { rollback } from './rollback';
 
-export { acceptPlan, preflight, stage, cleanup, publish, validate, finalize };
+export { acceptPlan, preflight, stage, cleanup, publish, validate, accessChecks, rollback, finalize };
 
-export const activities = { acceptPlan, preflight, stage, cleanup, publish, validate, finalize } satisfies CutoverActivities;
+export const activities = { acceptPlan, preflight, stage, cleanup, publish, validate, accessChecks, rollback, finalize } satisfies CutoverActivities;

@@ -2,7 +2,7 @@
 // importing activity code, and activities/index.ts must satisfy it (checked by the compiler).
 import type { Plan } from '../plan/schema';
 import type {
-  CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  AccessChecksInput, AccessChecksResult, RollbackInput, RollbackResult, CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
@@ -12,5 +12,7 @@ export interface CutoverActivities {
   cleanup(input: StepInput): Promise<CleanupResult>;
   publish(input: StepInput): Promise<PublishResult>;
   validate(input: ValidateInput): Promise<ValidateResult>;
+  accessChecks(input: AccessChecksInput): Promise<AccessChecksResult>;
+  rollback(input: RollbackInput): Promise<RollbackResult>;
   finalize(input: FinalizeInput): Promise<{ evidenceRows: number }>;
 }

@@ -10,7 +10,7 @@ export const NON_RETRYABLE = [
   'BackupError', // a backup is missing, corrupt or does not verify
   'AccessCheckError', // an access check found rows or could not run
   'RollbackBlocked', // production rows written since publish reference this run's rows
-  'RollbackProofFailed', // the rollback transaction did not prove it undid exactly this run
+  'RollbackRefused', // the rollback could not prove it undid exactly this run (nothing committed)
 ] as const;
 export type FailureType = (typeof NON_RETRYABLE)[number];
 

@@ -86,3 +86,88 @@ export interface FinalizeInput extends StepInput {
   pack: EvidencePack;
   status: string; // completed, or the end state when a run stops early
 }
+
+/**
+ * Who may do what on one relation the plan touches (a plan table, or one of its partitions, which
+ * can be granted and secured on their own), as the target's catalog says.
+ */
+export interface RelationAccess {
+  relation: string; // canonical name (plan/names.ts)
+  partitionOf: string | null; // the plan table a partition belongs to
+  owner: string;
+  /** 'grantee: PRIVILEGE[ WITH GRANT OPTION] (by grantor)', sorted; an unset ACL is written out as its default. */
+  grants: string[];
+  /** 'column: grantee: PRIVILEGE…', sorted. */
+  columnGrants: string[];
+  rowSecurity: boolean; // relrowsecurity
+  forceRowSecurity: boolean; // relforcerowsecurity
+  policies: { name: string; definition: string }[]; // from pg_policy, sorted by name
+}
+
+/** Grants and row-level security of the touched relations at one moment; JSON, O(tables). */
+export interface AccessSnapshot {
+  takenAt: string;
+  relations: RelationAccess[];
+}
+
+export interface AccessCheckResult {
+  name: string; // the plan's check name, or built-in:grants-and-rls / built-in:consent
+  kind: 'built-in' | 'plan';
+  passed: boolean;
+  rows: Record<string, unknown>[]; // up to 20 offending rows (plan checks: values as PostgreSQL prints them)
+  rowCount: number; // offending rows in all
+  error: string | null; // PostgreSQL's message when the check could not run (a write refused, a timeout)
+  durationMs: number;
+}
+
+export interface AccessChecksResult {
+  ok: boolean;
+  checks: AccessCheckResult[];
+}
+
+export interface RollbackTable {
+  table: string;
+  inserted: number; // rows this run inserted, by cutover.manifest (ids: keep) / cutover.id_map (new, match)
+  deleted: number;
+  alreadyGone: number; // inserted rows that production itself had deleted since publish
+  cycleColumnsCleared: number; // rows whose cycle-closing FK columns were set NULL before the deletes
+  checksumBeforePublish: string;
+  checksumAfterRollback: string;
+  equal: boolean;
+}
+
+/** Per relation (leaf partitions for partitioned tables), what the rollback transaction itself did. */
+export interface TransactionCount {
+  relation: string;
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface RollbackProof {
+  /** (a) No row this run inserted is left, checked by key inside the transaction. */
+  insertedRowsGone: boolean;
+  /** (b) pg_stat_xact_user_tables before COMMIT: exactly these, nothing else (else refused). */
+  transactionCounts: TransactionCount[];
+  /** (c) Every touched table's checksum against the one publish took before inserting. */
+  production: 'unchanged since publish' | 'production changed since publish (other writers)';
+  changedTables: string[];
+  preExisting: 'count' | 'full';
+  summary: string[];
+}
+
+export interface RollbackResult {
+  runKey: string;
+  rolledBackAt: string;
+  tables: RollbackTable[]; // in delete order: children first
+  proof: RollbackProof;
+}
+
+export interface AccessChecksInput extends StepInput {
+  /** accessSnapshot() of the plan's tables taken before publish wrote anything. */
+  before: AccessSnapshot;
+}
+
+export interface RollbackInput extends StepInput {
+  publish: PublishResult;
+}

@@ -8,6 +8,9 @@ CREATE TABLE IF NOT EXISTS cutover.run (
   plan_hash text NOT NULL, status text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(),
   published_at timestamptz, finished_at timestamptz, publish_result jsonb);
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS cleanup_result jsonb;
+-- A surgical rollback's proof, written in its own transaction: a retry returns it instead of deleting again.
+ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS rolled_back_at timestamptz;
+ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS rollback_result jsonb;
 CREATE TABLE IF NOT EXISTS cutover.manifest (
   run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text);
 CREATE INDEX IF NOT EXISTS manifest_run ON cutover.manifest (run_key, table_name);

@@ -1,0 +1,79 @@
+// Built-in access check: every subject row this run moved has a consent row matching
+// consent.granted in the Pilot. Proven from the run's own record, not from staging (gone after
+// finalize, and transformed): the moved subject keys come from cutover.manifest (Pilot keys, for
+// every id strategy) with their production keys from cutover.id_map, and are looked up in the Pilot
+// as it is now, so consent withdrawn since the snapshot fails too. Keys cross in batches: no
+// cross-database join, nothing written to the Pilot, memory bounded whatever the run's size.
+import type { Client } from 'pg';
+import type { AccessCheckResult } from '../../common/results';
+import { allConditions, Binder } from './conditions';
+import { ident, qualified } from './connect';
+import type { Resolved } from './resolve';
+import { MAX_ROWS } from './read-only-check';
+
+export const CONSENT_CHECK = 'built-in:consent';
+const BATCH = 5000;
+
+interface Offender {
+  k: unknown[];
+  p: unknown[];
+  subject: string | null;
+  why: string;
+}
+
+export async function consentCheck(source: Client, target: Client, r: Resolved, runKey: string): Promise<AccessCheckResult | null> {
+  const { subjects, consent } = r.rules;
+  if (!subjects || !consent) return null;
+  const started = Date.now();
+  const t = subjects.table;
+  const src = t.source;
+  const consentType = consent.table.columns.find((c) => c.name === consent.subject)!.type;
+  const srcType = (k: string) => src.columns.find((c) => c.name === k)!.type;
+  const at = t.key.indexOf(subjects.key);
+  // The subject is usually (part of) the key: its Pilot value is in the manifest. Otherwise read it
+  // from the Pilot row with that key; a row gone from the Pilot cannot show consent.
+  const join = at >= 0 ? '' : `LEFT JOIN ${qualified(src.schema, src.name)} s ON ${t.key.map((k, i) => `s.${ident(k)} = (x->'k'->>${i})::${srcType(k)}`).join(' AND ')}`;
+  const subject = at >= 0 ? `(x->'k'->>${at})` : `s.${ident(subjects.key)}::text`;
+  const why = at >= 0 ? `'no consent row matching consent.granted in the Pilot'`
+    : `CASE WHEN s.${ident(t.key[0])} IS NULL THEN 'subject row no longer in the Pilot' ELSE 'no consent row matching consent.granted in the Pilot' END`;
+  const b = new Binder();
+  const granted = allConditions(b, 'c', consent.granted, (col) => consent.table.columns.find((x) => x.name === col)!.type);
+  const lookup = `SELECT x->'k' AS k, x->'p' AS p, ${subject} AS subject, ${why} AS why
+                    FROM jsonb_array_elements($1::jsonb) x ${join}
+                   WHERE NOT EXISTS (SELECT 1 FROM ${qualified(consent.table.schema, consent.table.name)} c
+                                      WHERE c.${ident(consent.subject)} = ${subject}::${consentType} AND ${granted})`;
+
+  const offenders: Offender[] = [];
+  let count = 0;
+  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'); // one Pilot state for every batch
+  await target.query('BEGIN READ ONLY');
+  try {
+    await b.apply(source);
+    await target.query(
+      `DECLARE cutover_subjects NO SCROLL CURSOR FOR
+       SELECT m.key AS k, coalesce(i.new_key, m.key) AS p FROM cutover.manifest m
+         LEFT JOIN cutover.id_map i ON i.run_key = m.run_key AND i.table_name = m.table_name AND i.old_key = m.key AND i.outcome = 'moved'
+        WHERE m.run_key = $1 AND m.table_name = $2 AND m.outcome = 'moved'`,
+      [runKey, t.name],
+    );
+    for (;;) {
+      const batch = await target.query<{ k: unknown[]; p: unknown[] }>(`FETCH ${BATCH} FROM cutover_subjects`);
+      if (batch.rows.length === 0) break;
+      const bad = await source.query<Offender>(lookup, [JSON.stringify(batch.rows)]);
+      count += bad.rows.length;
+      offenders.push(...bad.rows.slice(0, MAX_ROWS - offenders.length));
+    }
+  } finally {
+    await Promise.allSettled([source.query('ROLLBACK'), target.query('ROLLBACK')]);
+  }
+  const keyText = (k: unknown[]) => `(${t.key.join(', ')})=(${k.join(', ')})`;
+  return {
+    name: CONSENT_CHECK,
+    kind: 'built-in',
+    passed: count === 0,
+    rows: offenders.map((o) => ({ table: t.name, pilotKey: keyText(o.k), productionKey: keyText(o.p), subject: o.subject, reason: o.why })),
+    rowCount: count,
+    error: null,
+    durationMs: Date.now() - started,
+  };
+}

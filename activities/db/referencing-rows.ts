@@ -1,0 +1,65 @@
+// Rows that are not this run's but reference this run's rows, through any foreign key in the
+// target's catalog (from any table, the plan's or not, declared on a table or on a partition):
+// production wrote them after publish, and deleting our rows would fail on them or cascade into
+// them. A rollback lists them and stops instead.
+import type { Client } from 'pg';
+import { tableKey } from '../../plan/names';
+import { ident, qualified } from './connect';
+import { fkEquals, slotsEqual } from './keys';
+import type { ResolvedTable } from './resolve';
+import { runRowsFrom, runRowsTable } from './run-rows';
+
+export interface ReferencingRow {
+  table: string;
+  key: string; // (pk columns)=(values), or the ctid where the table has no primary key
+  fk: string;
+  references: string; // the plan table whose (this run's) row it points at
+}
+
+// One row per foreign key pointing into a touched table or one of its partitions; a constraint
+// cloned onto partitions (conparentid <> 0) is its parent's, already listed.
+const FKS_SQL = `
+SELECT con.conname::text AS name, cn.nspname::text AS schema, cc.relname::text AS rel,
+       coalesce(pg_partition_root(con.conrelid)::oid, con.conrelid)::int AS child_root,
+       coalesce(pg_partition_root(con.confrelid)::oid, con.confrelid)::int AS ref_root,
+       (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.conkey) WITH ORDINALITY u(n, ord)
+          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = u.n) AS cols,
+       (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.confkey) WITH ORDINALITY u(n, ord)
+          JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = u.n) AS refcols,
+       (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i
+          CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+         WHERE i.indrelid = con.conrelid AND i.indisprimary) AS pk
+  FROM pg_constraint con JOIN pg_class cc ON cc.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
+ WHERE con.contype = 'f' AND con.conparentid = 0 AND coalesce(pg_partition_root(con.confrelid)::oid, con.confrelid) = ANY($1::oid[])
+ ORDER BY 2, 3, 1`;
+
+/** Up to `limit` such rows (and whether there are more); the run's key tables must be loaded. */
+export async function rowsReferencingRun(db: Client, tables: ResolvedTable[], limit: number): Promise<{ rows: ReferencingRow[]; more: boolean }> {
+  const oids = await db.query<{ oid: number }>('SELECT to_regclass(q)::oid::int AS oid FROM unnest($1::text[]) WITH ORDINALITY x(q, i) ORDER BY i', [
+    tables.map((t) => qualified(t.target.schema, t.target.name)),
+  ]);
+  const byOid = new Map(tables.map((t, i) => [oids.rows[i].oid, t]));
+  const fks = await db.query<{ name: string; schema: string; rel: string; child_root: number; ref_root: number; cols: string[]; refcols: string[]; pk: string[] | null }>(
+    FKS_SQL,
+    [[...byOid.keys()]],
+  );
+  const rows: ReferencingRow[] = [];
+  for (const fk of fks.rows) {
+    if (rows.length > limit) break;
+    const parent = byOid.get(fk.ref_root)!;
+    const child = byOid.get(fk.child_root); // a plan table: its own rows of this run are not in the way
+    const key = child?.key ?? fk.pk;
+    const keyJson = key ? `jsonb_build_array(${key.map((k) => `c.${ident(k)}`).join(', ')})` : 'jsonb_build_array(c.ctid::text)';
+    const res = await db.query<{ k: unknown[] }>(
+      `SELECT ${keyJson} AS k FROM ${qualified(fk.schema, fk.rel)} c
+        WHERE EXISTS (SELECT 1 FROM ${runRowsFrom(parent)} WHERE ${fkEquals({ columns: fk.cols, refColumns: fk.refcols }, 'p', 'c')})
+          ${child ? `AND NOT EXISTS (SELECT 1 FROM ${runRowsTable(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})` : ''}
+        LIMIT ${limit + 1 - rows.length}`,
+    );
+    for (const r of res.rows) {
+      rows.push({ table: tableKey({ schema: fk.schema, name: fk.rel }), key: key ? `(${key.join(', ')})=(${r.k.join(', ')})` : `ctid ${r.k[0]}`, fk: fk.name, references: parent.name });
+    }
+  }
+  return { rows: rows.slice(0, limit), more: rows.length > limit };
+}

@@ -1,0 +1,177 @@
+// Surgical rollback: delete exactly the rows this run inserted (by cutover.manifest / cutover.id_map),
+// children first, in ONE transaction, and prove it before COMMIT without assuming production was
+// quiet: (a) none of those rows is left, by key; (b) the transaction's own counts
+// (pg_stat_xact_user_tables) are exactly those deletes plus the cycle-closing columns it cleared,
+// and nothing else; (c) each touched table's checksum against the one publish took before
+// inserting: equal where production was quiet, otherwise reported as other writers' changes (or
+// refused with validation.preExisting: full). Rows production wrote since publish that reference
+// ours stop it (RollbackBlocked). Merged rows, the manifest and the id map stay: they are the
+// evidence. The outcome is recorded in cutover.run in the same transaction, so a retry after a
+// lost answer returns it instead of deleting again.
+import type { Client } from 'pg';
+import { tableKey } from '../plan/names';
+import type { PublishResult, RollbackInput, RollbackResult, RollbackTable, TransactionCount } from '../common/results';
+import { checksum, columnsOf } from './db/checksum';
+import { ident, qualified } from './db/connect';
+import { ensureControlSchema } from './db/control-schema';
+import { withContext } from './db/keep-alive';
+import { slotsEqual } from './db/keys';
+import { rowsReferencingRun } from './db/referencing-rows';
+import type { Resolved, ResolvedTable } from './db/resolve';
+import { loadRunRows, runRowsFrom, runRowsTable } from './db/run-rows';
+import { countsSince, xactCounts } from './db/xact-counts';
+import { rollbackBlocked, rollbackRefused } from './errors';
+
+const MAX_LISTED = 20;
+export const OTHER_WRITERS = 'production changed since publish (other writers)';
+
+
+export async function rollback(input: RollbackInput): Promise<RollbackResult> {
+  return withContext(input.plan, async (ctx) => {
+    const { target, resolved } = ctx;
+    await ensureControlSchema(target);
+    await target.query('BEGIN');
+    try {
+      // Row lock: a rollback waits for a publish still committing, and a second rollback for the first.
+      const run = await target.query<{ published: boolean; prior: RollbackResult | null; publish: PublishResult | null; at: string }>(
+        `SELECT published_at IS NOT NULL AS published, CASE WHEN rolled_back_at IS NOT NULL THEN rollback_result END AS prior,
+                publish_result AS publish, to_json(now()) #>> '{}' AS at
+           FROM cutover.run WHERE run_key = $1 FOR UPDATE`,
+        [input.runKey],
+      );
+      const row = run.rows[0];
+      if (row?.prior) {
+        await target.query('ROLLBACK');
+        return row.prior;
+      }
+      if (!row?.published) throw rollbackRefused(`run ${input.runKey} (${input.plan.id}) has not published anything: nothing to roll back`);
+      // The checksums publish took: from the input, else as publish recorded them with its rows.
+      const before = (table: string) =>
+        (input.publish.tables.find((x) => x.table === table) ?? row.publish?.tables.find((x) => x.table === table))?.preExistingChecksum ?? '';
+      const result = await undo(target, input, resolved, before, row.at);
+      await target.query(`UPDATE cutover.run SET status = 'rolled-back', rolled_back_at = now(), rollback_result = $2 WHERE run_key = $1`, [
+        input.runKey,
+        JSON.stringify(result),
+      ]);
+      await target.query('COMMIT');
+      return result;
+    } catch (e) {
+      await target.query('ROLLBACK');
+      throw e;
+    }
+  });
+}
+
+async function undo(db: Client, input: RollbackInput, r: Resolved, checksumBefore: (table: string) => string, at: string): Promise<RollbackResult> {
+  const baseline = await xactCounts(db);
+  const inserted = new Map<string, number>();
+  for (const t of r.tables) inserted.set(t.name, await loadRunRows(db, input.runKey, t));
+
+  // Lock our rows first: a writer cannot attach a new reference to them until we are done, so the
+  // check below stays true through the deletes. Counted where they live (leaf partitions).
+  const present = new Map<number, { t: ResolvedTable; relation: string; n: number }>();
+  for (const t of r.tables) {
+    const res = await db.query<{ oid: number; schema: string; name: string; n: string }>(
+      `SELECT x.oid::int AS oid, n.nspname::text AS schema, c.relname::text AS name, count(*)::text AS n
+         FROM (SELECT p.tableoid AS oid FROM ${runRowsFrom(t)} FOR UPDATE OF p) x
+         JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace GROUP BY 1, 2, 3`,
+    );
+    for (const x of res.rows) present.set(x.oid, { t, relation: tableKey(x), n: Number(x.n) });
+  }
+  const presentIn = (t: ResolvedTable) => [...present.values()].filter((x) => x.t === t).reduce((a, x) => a + x.n, 0);
+
+  const blockers = await rowsReferencingRun(db, r.tables, MAX_LISTED);
+  if (blockers.rows.length > 0) {
+    const list = blockers.rows.map((b) => `  ${b.table} ${b.key} (FK ${b.fk} → ${b.references})`).join('\n');
+    throw rollbackBlocked(`rows written in production since publish reference this run's rows; nothing rolled back:\n${list}${blockers.more ? '\n  …' : ''}`, blockers);
+  }
+
+  const cleared = new Map<string, number>();
+  const deleted = new Map<string, number>();
+  try {
+    // Cycle-closing FK columns were set after every table was in: clear them first, as publish set them.
+    for (const t of r.tables.filter((x) => x.deferred.length > 0)) {
+      const cols = [...new Set(t.deferred.flatMap((fk) => fk.columns))];
+      const res = await db.query(
+        `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${cols.map((c) => `${ident(c)} = NULL`).join(', ')}
+           FROM ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`,
+      );
+      cleared.set(t.name, res.rowCount ?? 0);
+    }
+    for (const t of [...r.tables].reverse()) {
+      const res = await db.query(`DELETE FROM ${qualified(t.target.schema, t.target.name)} p USING ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`);
+      deleted.set(t.name, res.rowCount ?? 0);
+    }
+  } catch (e) {
+    // Only a row that slipped past the lock (e.g. a reference from a deferred constraint) gets here.
+    if ((e as { code?: string }).code === '23503') throw rollbackBlocked(`a row in production references this run's rows; nothing rolled back: ${(e as Error).message}`, { rows: [], more: false, error: (e as Error).message });
+    throw e;
+  }
+
+  // (a) by key, in this transaction.
+  const left: string[] = [];
+  for (const t of r.tables) {
+    const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${runRowsFrom(t)}`)).rows[0].n);
+    if (n > 0) left.push(`${t.name}: ${n} row(s) this run inserted are still there`);
+  }
+  if (left.length > 0) throw rollbackRefused(`rollback refused, nothing committed:\n  ${left.join('\n  ')}`, { left });
+
+  // (b) exactly our rows: per leaf relation, deleted = our rows there, updated = those whose cycle
+  // columns were cleared, nothing inserted; no other relation touched (triggers, cascades, …).
+  const counts = countsSince(baseline, await xactCounts(db));
+  const expected = new Map<number, { relation: string; inserted: number; updated: number; deleted: number }>();
+  for (const [oid, { t, relation, n }] of present) expected.set(oid, { relation, inserted: 0, updated: t.deferred.length > 0 ? n : 0, deleted: n });
+  const wrong: string[] = [];
+  for (const oid of new Set([...counts.keys(), ...expected.keys()])) {
+    const got = counts.get(oid) ?? { relation: expected.get(oid)!.relation, inserted: 0, updated: 0, deleted: 0 };
+    const want = expected.get(oid) ?? { inserted: 0, updated: 0, deleted: 0 };
+    if (got.inserted !== want.inserted || got.updated !== want.updated || got.deleted !== want.deleted) {
+      wrong.push(`${got.relation}: the transaction inserted ${got.inserted}, updated ${got.updated}, deleted ${got.deleted}; expected ${want.inserted}, ${want.updated}, ${want.deleted}`);
+    }
+  }
+  if (wrong.length > 0) throw rollbackRefused(`rollback refused, nothing committed: it would change more than this run's rows:\n  ${wrong.join('\n  ')}`, { counts: [...counts.values()], wrong });
+
+  // (c) against the checksums publish took before inserting.
+  const full = (input.plan as { validation?: { preExisting?: string } }).validation?.preExisting === 'full';
+  const tables: RollbackTable[] = [];
+  for (const t of [...r.tables].reverse()) {
+    const after = await checksum(db, `${qualified(t.target.schema, t.target.name)} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
+    const before = checksumBefore(t.name);
+    const n = inserted.get(t.name)!;
+    tables.push({
+      table: t.name, inserted: n, deleted: deleted.get(t.name)!, alreadyGone: n - presentIn(t), cycleColumnsCleared: cleared.get(t.name) ?? 0,
+      checksumBeforePublish: before, checksumAfterRollback: after, equal: before === after,
+    });
+  }
+  const changed = tables.filter((x) => !x.equal);
+  if (full && changed.length > 0) {
+    throw rollbackRefused(
+      `rollback refused, nothing committed: ${OTHER_WRITERS}, and validation.preExisting is full:\n  ${changed.map((x) => `${x.table}: checksum before publish ${x.checksumBeforePublish}, after rollback ${x.checksumAfterRollback}`).join('\n  ')}`,
+      { tables },
+    );
+  }
+  return { runKey: input.runKey, rolledBackAt: at, tables, proof: proof(tables, [...counts.values()], full) };
+}
+
+function proof(tables: RollbackTable[], transactionCounts: TransactionCount[], full: boolean): RollbackResult['proof'] {
+  const sum = (f: (t: RollbackTable) => number) => tables.reduce((a, t) => a + f(t), 0);
+  const changed = tables.filter((t) => !t.equal).map((t) => t.table);
+  const gone = tables.filter((t) => t.alreadyGone > 0).map((t) => `${t.table} ${t.alreadyGone}`);
+  return {
+    insertedRowsGone: true,
+    transactionCounts: transactionCounts.sort((a, b) => (a.relation < b.relation ? -1 : 1)),
+    production: changed.length === 0 ? 'unchanged since publish' : OTHER_WRITERS,
+    changedTables: changed,
+    preExisting: full ? 'full' : 'count',
+    summary: [
+      `deleted ${sum((t) => t.deleted)} of the ${sum((t) => t.inserted)} rows this run inserted, from ${tables.length} tables, children first, in one transaction`,
+      ...(gone.length ? [`already deleted in production since publish: ${gone.join(', ')}`] : []),
+      '(a) no row this run inserted is left: checked by key before COMMIT',
+      `(b) the transaction's own counts (pg_stat_xact_user_tables) are exactly those deletes${sum((t) => t.cycleColumnsCleared) ? ` and the ${sum((t) => t.cycleColumnsCleared)} cycle-closing FK columns cleared on the same rows` : ''}; nothing inserted, no other table changed`,
+      changed.length === 0
+        ? '(c) every touched table\'s checksum equals the one taken before publish'
+        : `(c) ${OTHER_WRITERS}: checksum differs for ${changed.join(', ')}`,
+      'sequences are not rewound: values drawn by publish stay used',
+    ],
+  };
+}
