@@ -9,6 +9,7 @@ import { withContext } from './db/keep-alive';
 import { keyEquals, keyJson, keyList, slotList, slotsEqual } from './db/keys';
 import { buildMap, createMap, isMapped, mappedRows, restoreMap } from './db/remap';
 import { requireStaged } from './db/staging-state';
+import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
@@ -42,7 +43,8 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         if (conflicts.length > 0) {
           throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
         }
-        const result: PublishResult = { tables: [] };
+        // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
+        const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
         for (const t of resolved.tables) {
           const prod = qualified(t.target.schema, t.target.name);
           const preExistingChecksum = await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name)));

@@ -51,6 +51,8 @@ export interface CleanupResult {
 
 export interface PublishResult {
   tables: { table: string; inserted: number; merged: number; preExistingChecksum: string }[];
+  /** Grants and row-level security of the touched tables just before the first insert (access checks compare). */
+  accessBefore?: AccessSnapshot;
 }
 
 export interface TableValidation {
@@ -170,4 +172,15 @@ export interface AccessChecksInput extends StepInput {
 
 export interface RollbackInput extends StepInput {
   publish: PublishResult;
+}
+
+/** Per-step results of a run, keyed by step name (the workflow's one map of what each step found). */
+export interface StepResults {
+  preflight?: DryRunReport;
+  stage?: StageResult;
+  cleanup?: CleanupResult;
+  publish?: PublishResult;
+  validate?: ValidateResult;
+  'access-checks'?: AccessChecksResult;
+  rollback?: RollbackResult;
 }

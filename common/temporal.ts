@@ -2,13 +2,13 @@
 // Pure definitions only, in the neutral module that the workflow bundle, the activities, the worker
 // and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CleanupResult, DryRunReport, PublishResult, StageResult, ValidateResult } from './results';
+import type { AccessChecksResult, CleanupResult, DryRunReport, PublishResult, RollbackResult, StageResult, ValidateResult } from './results';
 
 export const TASK_QUEUE = 'cutover';
 export const WORKFLOW_TYPE = 'cutoverMigration';
 export const workflowIdFor = (planId: string): string => `cutover-${planId}`;
 
-export const GATES = ['plan', 'cutover'] as const;
+export const GATES = ['plan', 'cutover', 'restore'] as const;
 export type GateName = (typeof GATES)[number];
 
 export const RESUME_ACTIONS = ['retry', 'skip', 'rollback', 'roll-forward', 'abort'] as const;
@@ -45,11 +45,17 @@ export interface RejectInput {
   approver: string;
   reason: string;
 }
+export const ROLLBACK_MODES = ['surgical', 'restore'] as const;
+export type RollbackMode = (typeof ROLLBACK_MODES)[number];
+
 export interface ResumeInput {
   action: ResumeAction;
   by: string;
   reason: string;
+  /** roll-forward: the step to re-run from (that step and every one after it run again). */
   fromStep?: string;
+  /** rollback: surgical (default: delete exactly this run's rows) or restore (from the backup, after gate restore). */
+  mode?: RollbackMode;
 }
 
 export interface Approval {
@@ -100,6 +106,8 @@ export interface StatusView {
   initiatedBy: string;
   runKey: string;
   steps: StepRecord[];
+  /** While paused: the resume actions that would be accepted now. */
+  actions?: string[];
   decision?: { by: string; action: string; reason: string; at: string };
 }
 
@@ -125,6 +133,8 @@ export interface EvidencePack {
   cleanup: CleanupResult | null;
   publish: PublishResult | null;
   validation: ValidateResult | null;
+  accessChecks: AccessChecksResult | null;
+  rollback: RollbackResult | null;
   decision: StatusView['decision'] | null;
 }
 

@@ -290,6 +290,12 @@ export const PlanSchema = z
     accessChecks: z
       .array(z.strictObject({ name: Slug, sql: z.string().regex(/\S/, { error: 'must not be empty' }) }))
       .optional(),
+    /**
+     * How pre-existing production rows are proven unchanged: `count` (the publish transaction's own
+     * counts; the default) or `full` (checksum every row before and after; small databases, audits).
+     * No schema default: a default here would change the normalised plan (and hash) of runs in flight.
+     */
+    validation: z.strictObject({ preExisting: z.enum(['count', 'full']) }).optional(),
   })
   .superRefine(checkPlan, always);
 

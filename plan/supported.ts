@@ -16,7 +16,6 @@ const RULES: ReadonlyArray<Rule> = [
   (p) => when(p.rehearsal?.mode === 'scratch', 'rehearsal.mode'),
   // erasure.registers clean staging (step 7); anonymize belongs to erasure re-application (step 11).
   (p) => when(present(p.erasure?.anonymize), 'erasure.anonymize'),
-  (p) => when(present(p.accessChecks), 'accessChecks'),
 ];
 
 export function unsupportedFeatures(plan: Plan): PlanIssue[] {

@@ -73,6 +73,8 @@ const pack: EvidencePack = {
       { table: 'public.rental', inScope: 8000, moved: 7900, merged: 0, leftBehind: 100, leftBehindByReason: {}, stagingChecksum: 'sum-rental-3', productionChecksum: 'sum-rental-X', preExistingBefore: 'b3', preExistingAfter: 'b3', ok: false, problems: ['rental_id 17 differs'], differingKeys: [] },
     ],
   },
+  accessChecks: null,
+  rollback: null,
   decision: null,
 };
 
@@ -132,7 +134,7 @@ describe('ids and options', () => {
         expect((e as CliError).message).toMatch(/must be one of/);
       }
     }
-    expect(describeError(catchIt(() => parseGate('nope')))).toEqual({ exitCode: 2, lines: ['error: --gate must be one of plan, cutover (got "nope")'] });
+    expect(describeError(catchIt(() => parseGate('nope')))).toEqual({ exitCode: 2, lines: ['error: --gate must be one of plan, cutover, restore (got "nope")'] });
   });
 
   test('update inputs', () => {

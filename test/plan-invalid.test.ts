@@ -194,7 +194,6 @@ describe('not supported yet (schema-valid, refused by validatePlan)', () => {
     ['backup', (p) => (p.backup = { store: 'file:///backups' }), 'backup'],
     ['rehearsal scratch', (p) => (p.rehearsal = { mode: 'scratch' }), 'rehearsal.mode'],
     ['erasure.anonymize', (p) => Object.assign(p, { subjects: fullPlan().subjects, erasure: fullPlan().erasure }), 'erasure.anonymize'],
-    ['accessChecks', (p) => (p.accessChecks = fullPlan().accessChecks), 'accessChecks'],
   ];
 
   test('the supported base validates', () => {

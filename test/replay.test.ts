@@ -22,6 +22,8 @@ test('recorded histories exist for every path worth guarding', () => {
   const paths = ['happy-path', 'pause-retry', 'abort', 'reject', 'expire'];
   // Runs started before the plan was recorded once, and runs started after.
   expect(files).toEqual(expect.arrayContaining([...paths.map((p) => `${p}.json`), ...paths.map((p) => `${p}.plan-recorded.json`)]));
+  // Runs of the step table: every path, plus rollback and roll-forward.
+  expect(files).toEqual(expect.arrayContaining([...paths, 'rollback', 'roll-forward'].map((p) => `${p}.step-table.json`)));
 });
 
 // What a history says about its plan: the raw workflow input, the plan the first activity received,
@@ -41,7 +43,7 @@ function plansOf(file: string) {
   };
 }
 
-test.each(files.filter((f) => !f.includes('.plan-recorded.')))(
+test.each(files.filter((f) => f.split('.').length === 2))(
   '%s (started before the plan was recorded) still normalises to the plan it ran with: a changed default would change its hash on replay',
   (file) => {
     const { raw, activityPlan } = plansOf(file);
@@ -50,7 +52,7 @@ test.each(files.filter((f) => !f.includes('.plan-recorded.')))(
   },
 );
 
-test.each(files.filter((f) => f.includes('.plan-recorded.')))('%s runs on the plan recorded once, not on today\'s normalisation', (file) => {
+test.each(files.filter((f) => f.split('.').length === 3))('%s runs on the plan recorded once, not on today\'s normalisation', (file) => {
   const { raw, activityPlan, recorded } = plansOf(file);
   expect(recorded).toBeDefined();
   expect(recorded!.planHash).toBe(planHash(recorded!.plan as never));

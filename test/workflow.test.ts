@@ -1,12 +1,9 @@
 // The migration workflow end to end on a real Temporal dev server and real PostgreSQL.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, statusQuery, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { EXPECTED, PK, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 
 const h = useHarness('cutover_wf', SAAS_SCHEMA + PILOT_DATA);
 let prod: string;
@@ -19,17 +16,6 @@ const count = async (url: string, sql: string) => Number((await rows<{ n: string
 /** Content of a row set, order-independent, computed by the test itself. */
 const content = async (url: string, sql: string) =>
   (await rows<{ c: string }>(url, `SELECT coalesce(string_agg(r::text, '|' ORDER BY r::text), '') AS c FROM (${sql}) r`))[0].c;
-
-/**
- * `CUTOVER_RECORD_HISTORIES=<tag> npx jest test/workflow` records the histories the replay test
- * replays, as <name>.<tag>.json next to the older ones (which keep guarding runs started before).
- */
-async function record(handle: Awaited<ReturnType<typeof startRun>>, name: string) {
-  const tag = process.env.CUTOVER_RECORD_HISTORIES;
-  if (!tag) return;
-  const history = await handle.fetchHistory();
-  writeFileSync(path.join(__dirname, 'histories', tag === '1' ? `${name}.json` : `${name}.${tag}.json`), historyToJSON(history));
-}
 
 async function approveBoth(handle: Awaited<ReturnType<typeof startRun>>, gate: 'plan' | 'cutover') {
   await waitFor(handle, atGate(gate));
@@ -167,13 +153,15 @@ async function runIntoConflict(id: string) {
 
 test('a failing step pauses the run; resume retry after the fix completes it', async () => {
   const handle = await runIntoConflict('wf-retry');
-  // Refused resumes: skip on a step that cannot be skipped, rollback not available yet.
+  // Refused resumes: skip on a step that cannot be skipped, rollback before publish committed.
   await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toThrow();
   await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'x' });
   const refused = await waitFor(handle, (s) => s.refused.length === 2);
   expect(refused.refused[0].reason).toContain('cannot be skipped');
-  expect(refused.refused[1].reason).toContain('rollback is not available yet');
+  expect(refused.refused[1].reason).toContain('nothing to roll back: publish has not committed');
   expect(refused.status).toBe('paused');
+  // Status offers exactly the actions that would be accepted now.
+  expect(refused.actions).toEqual(['retry', 'roll-forward', 'abort']);
 
   await rows(prod, 'DELETE FROM accounts WHERE account_id = 1');
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'removed the stray account 1' }] });

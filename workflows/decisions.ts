@@ -1,5 +1,5 @@
 // Who may approve, reject or resume, and when. Pure: returns the reason for a refusal, or null.
-import { GATES, RESUME_ACTIONS, type ApproveInput, type RejectInput, type ResumeInput } from '../common/temporal';
+import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, type ApproveInput, type RejectInput, type ResumeInput } from '../common/temporal';
 import type { RunState } from './state';
 
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
@@ -64,22 +64,52 @@ function gateRefusal(s: RunState, gate: string): string | null {
   return null;
 }
 
-/** Actions that exist in the workflow but whose behaviour lands with the safety-net work. */
-const NOT_YET: Record<string, string> = {
-  rollback: 'rollback is not available yet (it comes with the safety-net work): fix the cause and retry, or abort',
-  'roll-forward': 'roll-forward is not available yet (it comes with the safety-net work): fix the cause and retry, or abort',
-};
-
+/**
+ * Whether on-call's resume decision is accepted now. After publish has committed, abort is refused
+ * (it would leave this run's rows in production): the choices are rollback or roll-forward.
+ */
 export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolean): string | null {
-  if (!input || typeof input !== 'object') return 'payload must be an object {action, by, reason, fromStep?}';
+  if (!input || typeof input !== 'object') return 'payload must be an object {action, by, reason, fromStep?, mode?}';
   const long = textTooLong('reason', input.reason);
   if (long) return long;
   if (!RESUME_ACTIONS.includes(input.action)) return `action must be one of ${RESUME_ACTIONS.join(', ')}`;
   if (!text(input.by)) return 'by is required';
   if (!text(input.reason)) return 'reason is required';
   if (s.status !== 'paused') return `the run is not paused (status ${s.status})`;
-  if (NOT_YET[input.action]) return NOT_YET[input.action];
-  if (input.fromStep !== undefined) return 'fromStep applies to roll-forward only';
-  if (input.action === 'skip' && !skippable) return `step "${s.phase}" cannot be skipped`;
+  if (input.fromStep !== undefined && input.action !== 'roll-forward') return 'fromStep applies to roll-forward only';
+  if (input.mode !== undefined && input.action !== 'rollback') return 'mode applies to rollback only';
+  const published = s.results.publish !== undefined && s.results.rollback === undefined;
+  switch (input.action) {
+    case 'abort':
+      if (published) return 'publish has committed: abort would leave this run\'s rows in production; choose rollback or roll-forward';
+      return null;
+    case 'skip':
+      return skippable ? null : `step "${s.phase}" cannot be skipped`;
+    case 'retry':
+      return null;
+    case 'rollback': {
+      if (!published) return 'nothing to roll back: publish has not committed (retry, skip or abort)';
+      if (input.mode !== undefined && !(ROLLBACK_MODES as readonly string[]).includes(input.mode)) return `mode must be one of ${ROLLBACK_MODES.join(', ')}`;
+      const mode = input.mode ?? 'surgical';
+      if (mode === 'surgical' && s.phase === 'rollback') return 'the surgical rollback is what paused: retry it, or choose mode restore';
+      if (mode === 'restore') return 'restore from the backup is not available in this run: it needs a verified backup (plan backup.store)';
+      return null;
+    }
+    case 'roll-forward': {
+      const targets = s.rollForwardTargets;
+      if (targets.length === 0) return 'nothing to roll forward from here';
+      if (input.fromStep === undefined) return `fromStep is required: one of ${targets.join(', ')}`;
+      if (!targets.includes(input.fromStep)) return `cannot roll forward from "${input.fromStep}": choose one of ${targets.join(', ')}`;
+      return null;
+    }
+  }
   return null;
+}
+
+/** Every resume action accepted now, with the first step a roll-forward may start from. */
+export function offeredActions(s: RunState, skippable: boolean): string[] {
+  return RESUME_ACTIONS.filter((action) => {
+    const probe: ResumeInput = { action, by: '-', reason: '-', ...(action === 'roll-forward' ? { fromStep: s.rollForwardTargets[0] } : {}) };
+    return resumeRefusal(s, probe, skippable) === null;
+  });
 }

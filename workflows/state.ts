@@ -1,7 +1,7 @@
 // The run's state as the workflow holds it, and the views queries return. Deterministic: time comes
 // from the workflow clock (Date in the sandbox is workflow time).
 import type { Plan } from '../plan/schema';
-import type { CleanupResult, DryRunReport, PublishResult, StageResult, ValidateResult } from '../common/results';
+import type { StepResults } from '../common/results';
 import type {
   Approval, EvidencePack, GateName, Refusal, RunStatus, StatusView, StepError, StepRecord, TableProgress,
 } from '../common/temporal';
@@ -32,11 +32,12 @@ export class RunState {
   error: StepError | null = null;
   progress: Record<string, TableProgress> = {};
   steps: StepRecord[] = [];
-  dryRun: DryRunReport | null = null;
-  stage: StageResult | null = null;
-  cleanup: CleanupResult | null = null;
-  publish: PublishResult | null = null;
-  validation: ValidateResult | null = null;
+  /** Every step's result, keyed by step name: status, evidence and reports are derived from it. */
+  results: StepResults = {};
+  /** Resume actions accepted now (set while paused; derived from the same rules the handlers use). */
+  actions: string[] = [];
+  /** Steps a roll-forward may start from while paused (data steps up to the paused one). */
+  rollForwardTargets: string[] = [];
   decision: StatusView['decision'] | null = null;
   finishedAt: string | null = null;
   readonly startedAt = now();
@@ -81,6 +82,7 @@ export class RunState {
       runKey: this.ids.runKey,
       steps: this.steps,
     };
+    if (this.status === 'paused') view.actions = this.actions;
     if (this.decision) view.decision = this.decision;
     return view;
   }
@@ -102,11 +104,13 @@ export class RunState {
       refused: this.refused,
       refusedCount: this.refusedCount,
       steps: this.steps,
-      dryRun: this.dryRun,
-      stage: this.stage,
-      cleanup: this.cleanup,
-      publish: this.publish,
-      validation: this.validation,
+      dryRun: this.results.preflight ?? null,
+      stage: this.results.stage ?? null,
+      cleanup: this.results.cleanup ?? null,
+      publish: this.results.publish ?? null,
+      validation: this.results.validate ?? null,
+      accessChecks: this.results['access-checks'] ?? null,
+      rollback: this.results.rollback ?? null,
       decision: this.decision,
     };
   }

@@ -1,14 +1,33 @@
 // The one step-runner every step goes through: run it; if it still fails after its activity
-// retries, pause (status `paused`, error kept) until on-call resumes with retry, skip or abort.
+// retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
+// retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
+// throwing, and the workflow's loop over the step table acts on them.
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
 import type { ResumeInput, StepError } from '../common/temporal';
 import type { RunState } from './state';
 import { now } from './state';
 
+/** A person chose to end the run (before anything was published). */
 export class RunAborted extends Error {
   constructor(readonly decision: ResumeInput) {
     super(`aborted by ${decision.by}: ${decision.reason}`);
     this.name = 'RunAborted';
+  }
+}
+
+/** A person chose to undo what was published (surgical, or restore from the backup). */
+export class RollbackRequested extends Error {
+  constructor(readonly decision: ResumeInput) {
+    super(`rollback (${decision.mode ?? 'surgical'}) by ${decision.by}: ${decision.reason}`);
+    this.name = 'RollbackRequested';
+  }
+}
+
+/** A person fixed the cause and chose to re-run from an earlier (or the failed) step. */
+export class RollForwardRequested extends Error {
+  constructor(readonly decision: ResumeInput & { fromStep: string }) {
+    super(`roll forward from ${decision.fromStep} by ${decision.by}: ${decision.reason}`);
+    this.name = 'RollForwardRequested';
   }
 }
 
@@ -19,6 +38,8 @@ export interface StepControl {
   /** Whether the step currently paused may be skipped (read by the resume handler). */
   skippable: boolean;
   publish(): void;
+  /** The resume actions the handlers would accept now (shown in status and the UI). */
+  offered(): string[];
 }
 
 export type StepOutcome<T> = { skipped: false; value: T } | { skipped: true };
@@ -46,12 +67,16 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       s.status = 'paused';
       s.record(step, 'failed', `${s.error.type}: ${s.error.message}`);
       ctl.skippable = opts.skippable ?? false;
+      s.actions = ctl.offered();
       ctl.publish();
       await condition(() => ctl.pendingResume !== null);
       const decision = ctl.pendingResume!;
       ctl.pendingResume = null;
+      s.actions = [];
       s.decision = { by: decision.by, action: decision.action, reason: decision.reason, at: now() };
       if (decision.action === 'abort') throw new RunAborted(decision);
+      if (decision.action === 'rollback') throw new RollbackRequested(decision);
+      if (decision.action === 'roll-forward') throw new RollForwardRequested({ ...decision, fromStep: decision.fromStep ?? step });
       if (decision.action === 'skip') {
         s.error = null;
         s.record(step, 'skipped', `by ${decision.by}: ${decision.reason}`);
@@ -75,4 +100,9 @@ export function describeFailure(step: string, err: unknown): StepError {
 export function failureDetails(err: unknown): unknown {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+}
+
+/** The failure type of an activity failure (e.g. StagingLost), if any. */
+export function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type ?? undefined : undefined;
 }

@@ -35,7 +35,8 @@ export function approvalsFor(view: Pick<StatusView, 'approvals'>, gate: GateName
 
 /** `plan 2/2 (alice, bob); cutover 0/2` — or just the awaited gate when there is one. */
 export function formatApprovals(view: Pick<StatusView, 'approvals' | 'required' | 'gate'>): string {
-  const gates: readonly GateName[] = view.gate ? [view.gate] : GATES;
+  // The restore gate only exists once a rollback by restore was asked for: show it when it has approvals.
+  const gates: readonly GateName[] = view.gate ? [view.gate] : GATES.filter((g) => g !== 'restore' || approvalsFor(view, g).length > 0);
   return gates
     .map((g) => {
       const got = approvalsFor(view, g);

@@ -1,6 +1,9 @@
 // Drive a run through the Temporal client the way an operator would.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../../common/temporal';
 
 export async function startRun(env: TestWorkflowEnvironment, plan: Record<string, unknown>, initiatedBy = 'alice'): Promise<WorkflowHandle> {
@@ -29,3 +32,15 @@ export async function waitFor(handle: WorkflowHandle, pred: (s: StatusView) => b
 
 export const atGate = (gate: string) => (s: StatusView) => s.status === 'awaiting-approval' && s.gate === gate;
 export const paused = (s: StatusView) => s.status === 'paused';
+
+/**
+ * `CUTOVER_RECORD_HISTORIES=<tag> npx jest test/workflow` records the histories the replay test
+ * replays, as <name>.<tag>.json next to the older ones (which keep guarding runs started before).
+ */
+export async function record(handle: WorkflowHandle, name: string) {
+  const tag = process.env.CUTOVER_RECORD_HISTORIES;
+  if (!tag) return;
+  const history = await handle.fetchHistory();
+  writeFileSync(path.join(__dirname, '..', 'histories', tag === '1' ? `${name}.json` : `${name}.${tag}.json`), historyToJSON(history));
+}
+

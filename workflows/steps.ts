@@ -1,0 +1,174 @@
+// The step table. A strategy is an ordered list of steps, each {name, run, skippable, undo?}; the
+// workflow body is one loop over it (workflows/migration.ts). A compensation is declared next to
+// the step it undoes (publish → rollback, saga-style). Each step's result lands in one map keyed
+// by step name (RunState.results), from which status, evidence and reports are derived.
+//
+// Adding a step: write the activity (activities/<step>.ts, one file per step), add it to
+// CutoverActivities (common/activities.ts) and its result to StepResults (common/results.ts), and
+// add an entry here. A step that calls an activity runs in histories that did not have it only
+// behind patched() or a plan option those runs could not have used: replay must stay identical.
+import { patched, proxyActivities } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { CutoverActivities } from '../common/activities';
+import { NON_RETRYABLE } from '../common/failures';
+import type { StepInput, StepResults } from '../common/results';
+import type { EvidencePack, GateName } from '../common/temporal';
+import { now, type RunState } from './state';
+import { failureDetails, failureType, runStep, type StepControl } from './step-runner';
+
+const retry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 3,
+  nonRetryableErrorTypes: [...NON_RETRYABLE],
+};
+export const quick = proxyActivities<CutoverActivities>({ startToCloseTimeout: '10 minutes', retry });
+// Data steps heartbeat (progress, or a keep-alive while one statement runs): a dead worker shows within 2 minutes.
+export const long = proxyActivities<CutoverActivities>({ startToCloseTimeout: '12 hours', heartbeatTimeout: '2 minutes', retry });
+
+/** What a step's code sees: the run's state, its controls and the input every activity takes. */
+export interface StepEnv {
+  s: RunState;
+  ctl: StepControl;
+  input: StepInput;
+}
+
+export type StepName = keyof StepResults | 'backup' | 'rehearsal' | 'erasure' | 'finalize';
+
+export interface Step {
+  name: StepName | `gate:${GateName}`;
+  /** An approval gate: the loop waits for it instead of running anything. */
+  gate?: GateName;
+  /** Why this step does not apply to this run (recorded as skipped), or null when it runs. */
+  notApplicable?: (e: StepEnv) => string | null;
+  run?: (e: StepEnv) => Promise<unknown>;
+  /** What the run learns from the result beyond storing it (progress, …). */
+  after?: (e: StepEnv, value: never) => void;
+  skippable?: boolean;
+  /** On-call may re-run from this step (roll-forward --from): it is safe to run again. */
+  rerunnable?: boolean;
+  /** A failure whose details carry a partial result (validation, access checks) keeps it as the step's result. */
+  keepsFailureDetails?: boolean;
+  /** Note for the step history on completion. */
+  detail?: (value: never) => string | undefined;
+  /** The compensation: undoes this step's effect (saga). */
+  undo?: { name: 'rollback'; run: (e: StepEnv) => Promise<unknown> };
+}
+
+/** The evidence pack as it stands, closed with the given status. */
+export function packFor(s: RunState, status: EvidencePack['status']): EvidencePack {
+  return { ...s.evidence(), status, finishedAt: now() };
+}
+
+function stageNow(e: StepEnv): Promise<unknown> {
+  const expectedRows = Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
+  return long.stage({ ...e.input, expectedRows });
+}
+
+function afterStage(e: StepEnv, value: NonNullable<StepResults['stage']>): void {
+  for (const t of value.tables) e.s.progress[t.table] = { table: t.table, rowsCopied: t.rows, rowsTotal: t.rows, phase: 'staged' };
+}
+
+/**
+ * Steps that read staging: when it is gone (a reset to after stage of a finished run, a manual
+ * drop), stage again (and clean again) and repeat the step; the publish guard keeps production
+ * written once.
+ */
+function onStaging<T>(fn: (e: StepEnv) => Promise<T>) {
+  return async (e: StepEnv): Promise<T> => {
+    try {
+      return await fn(e);
+    } catch (err) {
+      if (failureType(err) !== 'StagingLost') throw err;
+      e.s.record(e.s.phase, 'retried', `${(err as { cause: Error }).cause.message}; staging again from a new Pilot snapshot`);
+      const staged = await runStep(e.ctl, 'stage', () => stageNow(e) as Promise<NonNullable<StepResults['stage']>>, { detail: (v) => v.restaged ?? undefined });
+      if (!staged.skipped) {
+        e.s.results.stage = staged.value;
+        afterStage(e, staged.value);
+      }
+      if (e.s.results.stage && e.s.results.cleanup) e.s.results.cleanup = (await long.cleanup(e.input)) ?? e.s.results.cleanup;
+      return await fn(e);
+    }
+  };
+}
+
+/** The selective path: preflight, gates, safety net, stage → publish → validate, checks, finalize. */
+export const SELECTIVE: Step[] = [
+  {
+    name: 'preflight',
+    run: (e) => long.preflight(e.input),
+    after: (e, dry: NonNullable<StepResults['preflight']>) => {
+      for (const t of dry.tables) e.s.progress[t.table] = { table: t.table, rowsCopied: 0, rowsTotal: t.toMove, phase: 'planned' };
+    },
+  },
+  { name: 'gate:plan', gate: 'plan' },
+  { name: 'backup', notApplicable: () => 'no backup store in the plan' },
+  { name: 'rehearsal', notApplicable: (e) => `rehearsal mode ${e.s.plan.rehearsal?.mode ?? 'skip'}` },
+  { name: 'gate:cutover', gate: 'cutover' },
+  { name: 'stage', run: stageNow, after: afterStage, rerunnable: true, detail: (v: NonNullable<StepResults['stage']>) => v.restaged ?? undefined },
+  { name: 'cleanup', run: onStaging((e) => long.cleanup(e.input)), rerunnable: true },
+  {
+    name: 'publish',
+    run: onStaging((e) => long.publish(e.input)),
+    after: (e, v: NonNullable<StepResults['publish']>) => {
+      for (const t of v.tables) if (e.s.progress[t.table]) e.s.progress[t.table].phase = 'published';
+    },
+    rerunnable: true,
+    undo: { name: 'rollback', run: (e) => long.rollback({ ...e.input, publish: e.s.results.publish! }) },
+  },
+  {
+    name: 'validate',
+    run: onStaging((e) => long.validate({ ...e.input, publish: e.s.results.publish ?? { tables: [] }, stage: e.s.results.stage! })),
+    rerunnable: true,
+    keepsFailureDetails: true,
+  },
+  {
+    name: 'access-checks',
+    // Built-in checks run for every run started since they exist; older runs had none.
+    notApplicable: (e) => (e.s.plan.accessChecks?.length || patched('built-in-access-checks') ? null : 'no access checks in the plan'),
+    run: (e) => {
+      const before = e.s.results.publish?.accessBefore;
+      if (!before) return Promise.resolve({ ok: true, checks: [] }); // publish was skipped: nothing was written
+      return long.accessChecks({ ...e.input, before });
+    },
+    rerunnable: true,
+    keepsFailureDetails: true,
+  },
+  {
+    name: 'erasure',
+    notApplicable: (e) =>
+      e.s.plan.erasure
+        ? 'registers were applied in cleanup; re-applying them in production after publish is not built yet'
+        : 'no erasure registers in the plan',
+  },
+  {
+    name: 'finalize',
+    run: (e) => quick.finalize({ ...e.input, pack: packFor(e.s, 'completed'), status: 'completed' }),
+    skippable: true,
+  },
+];
+
+/** A strategy is a list of steps. */
+export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE };
+
+/** Run one step through the step-runner, storing its result (or the partial result a failure carries). */
+export async function runTableStep(e: StepEnv, step: Step): Promise<void> {
+  const results = e.s.results as Record<string, unknown>;
+  const out = await runStep(
+    e.ctl,
+    step.name,
+    async () => {
+      try {
+        return await step.run!(e);
+      } catch (err) {
+        if (step.keepsFailureDetails) results[step.name] = failureDetails(err) ?? results[step.name];
+        throw err;
+      }
+    },
+    { skippable: step.skippable, detail: step.detail as ((v: unknown) => string | undefined) | undefined },
+  );
+  if (out.skipped) return;
+  results[step.name] = out.value;
+  step.after?.(e, out.value as never);
+}
