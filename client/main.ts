@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { GATES, RESUME_ACTIONS, STATUSES } from '../common/temporal';
+import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, STATUSES } from '../common/temporal';
 import { TemporalContext, temporalSettings } from './connection';
 import { describeError, EXIT_OK } from './errors';
 import type { ExitCode } from './errors';
@@ -97,6 +97,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--as <name>', AS_HELP)
     .requiredOption('--reason <text>', 'why (kept in the evidence)')
     .option('--from <step>', 'the step to re-run from (roll-forward)')
+    .option('--mode <mode>', `how to roll back: ${ROLLBACK_MODES.join(' | ')} (default surgical)`)
     .option('--json', 'print JSON')
     .action((id: string, opts) => resume(ctx, id, opts));
 

@@ -1,6 +1,6 @@
 // Validation of ids and options, done locally before anything is sent (bad input → exit 2).
-import { GATES, RESUME_ACTIONS, STATUSES, TERMINAL_STATUSES, workflowIdFor } from '../common/temporal';
-import type { GateName, ResumeAction, RunStatus } from '../common/temporal';
+import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, STATUSES, TERMINAL_STATUSES, workflowIdFor } from '../common/temporal';
+import type { GateName, ResumeAction, RollbackMode, RunStatus } from '../common/temporal';
 import { badInput } from './errors';
 
 const WORKFLOW_PREFIX = workflowIdFor('');
@@ -28,6 +28,7 @@ function oneOf<T extends string>(what: string, allowed: readonly T[], value: str
 
 export const parseGate = (value: string | undefined): GateName => oneOf('--gate', GATES, value);
 export const parseAction = (value: string | undefined): ResumeAction => oneOf('--action', RESUME_ACTIONS, value);
+export const parseRollbackMode = (value: string | undefined): RollbackMode => oneOf('--mode', ROLLBACK_MODES, value);
 export const parseStatus = (value: string | undefined): RunStatus => oneOf('--status', STATUSES, value);
 
 export const REPORT_FORMATS = ['md', 'json', 'html'] as const;

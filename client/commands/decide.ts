@@ -3,7 +3,7 @@ import type { UpdateDefinition } from '@temporalio/client';
 import { approveUpdate, rejectUpdate, resumeUpdate } from '../../common/temporal';
 import type { ApproveInput, RejectInput, ResumeInput, UpdateResult } from '../../common/temporal';
 import { failed } from '../errors';
-import { parseAction, parseGate, requireText, resolveActor, toWorkflowId } from '../options';
+import { parseAction, parseGate, parseRollbackMode, requireText, resolveActor, toWorkflowId } from '../options';
 import type { CommandContext } from './context';
 import { printJson } from './context';
 
@@ -25,6 +25,7 @@ export interface ResumeOptions {
   as?: string;
   reason?: string;
   from?: string;
+  mode?: string;
   json?: boolean;
 }
 
@@ -43,6 +44,7 @@ export function rejectInput(opts: RejectOptions, env: Record<string, string | un
 export function resumeInput(opts: ResumeOptions, env: Record<string, string | undefined>): ResumeInput {
   const input: ResumeInput = { action: parseAction(opts.action), by: resolveActor(opts.as, env), reason: requireText('--reason', opts.reason) };
   if (opts.from !== undefined) input.fromStep = requireText('--from', opts.from);
+  if (opts.mode !== undefined) input.mode = parseRollbackMode(opts.mode);
   return input;
 }
 

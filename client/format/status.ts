@@ -91,7 +91,12 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     lines.push(`error:        [${view.error.step}] ${view.error.type}: ${view.error.message} (at ${view.error.at})`);
   }
   if (view.status === 'paused') {
-    lines.push(`next:         cutover resume ${id} --action retry|skip|rollback|roll-forward|abort --as NAME --reason R`);
+    // Only what the run would accept now (older workers did not say: list every action).
+    const actions = view.actions ?? ['retry', 'skip', 'rollback', 'roll-forward', 'abort'];
+    for (const a of actions) {
+      const extra = a === 'roll-forward' ? ' --from STEP' : a === 'rollback' ? ' [--mode restore]' : '';
+      lines.push(`next:         cutover resume ${id} --action ${a}${extra} --as NAME --reason R`);
+    }
   } else if (view.status === 'awaiting-approval' && view.gate) {
     lines.push(`next:         cutover approve ${id} --gate ${view.gate} --as NAME   (or: cutover reject … --reason R)`);
   }
