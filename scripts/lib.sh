@@ -148,3 +148,32 @@ export TEMPORAL_DB_FILE="$TEMPORAL_STATE_DIR/temporal.db"
 temporal_healthy() {
   "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" >/dev/null 2>&1
 }
+
+# ---------------------------------------------------------------- SeaweedFS state (backup store)
+# One `weed mini` (master, volume, filer, S3, WebDAV, admin in one process). Every listener gets an
+# explicit port so it never collides with anything else on the machine; S3 is the one cutover uses.
+export SEAWEED_STATE_DIR="$CUTOVER_DATA_DIR/seaweed"
+export SEAWEED_PID_FILE="$SEAWEED_STATE_DIR/weed.pid"
+export SEAWEED_LOG_FILE="$SEAWEED_STATE_DIR/weed.log"
+export SEAWEED_S3_PORT="${SEAWEED_S3_PORT:-18333}"
+export SEAWEED_BUCKET="${SEAWEED_BUCKET:-cutover-backups}"
+
+# seaweed_args: the `weed mini` command line (after the binary).
+seaweed_args() {
+  printf '%s\n' mini "-dir=$SEAWEED_STATE_DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false \
+    -master.port=18330 -master.port.grpc=18331 \
+    -volume.port=18340 -volume.port.grpc=18341 \
+    -filer.port=18388 -filer.port.grpc=18389 "-filer.localSocket=$SEAWEED_STATE_DIR/filer.sock" \
+    "-s3.port=$SEAWEED_S3_PORT" -s3.port.grpc=18334 "-s3.localSocket=$SEAWEED_STATE_DIR/s3.sock" \
+    -s3.port.iceberg=0 -s3.port.lance=0 \
+    -webdav.port=18373 \
+    -admin.port=18346 -admin.port.grpc=28346 \
+    "-bucket=$SEAWEED_BUCKET"
+  # -admin.port.grpc is admin port + 10000 on purpose: weed mini's embedded worker dials that,
+  # whatever the flag says.
+}
+
+# seaweed_healthy: its S3 answers for the bucket (no identities: any or no key is accepted).
+seaweed_healthy() {
+  curl -fsS -o /dev/null -I "http://127.0.0.1:$SEAWEED_S3_PORT/$SEAWEED_BUCKET" 2>/dev/null
+}
