@@ -1,7 +1,7 @@
 // Error types the step-runner treats as final (no activity retry): the run pauses instead.
 import { ApplicationFailure } from '@temporalio/common';
 
-export const NON_RETRYABLE = ['PlanError', 'ConfigError', 'ConflictError', 'ValidationError', 'StagingLost'] as const;
+export const NON_RETRYABLE = ['PlanError', 'ConfigError', 'ConflictError', 'ValidationError', 'StagingLost', 'BackupError'] as const;
 export type NonRetryableType = (typeof NON_RETRYABLE)[number];
 
 function fail(type: NonRetryableType, message: string, details?: unknown): ApplicationFailure {
@@ -18,3 +18,5 @@ export const conflictError = (message: string, details?: unknown) => fail('Confl
 export const stagingLost = (message: string) => fail('StagingLost', message);
 /** Published data does not reconcile. */
 export const validationError = (message: string, details?: unknown) => fail('ValidationError', message, details);
+/** A backup is missing, corrupted or does not restore to what was dumped: never trust it, never retry blindly. */
+export const backupError = (message: string, details?: unknown) => fail('BackupError', message, details);
