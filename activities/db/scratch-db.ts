@@ -1,6 +1,7 @@
 // A throwaway database on the target's server, for proving a backup restores (and later for
 // rehearsals). Made and dropped with SQL through the server's `postgres` database; always dropped,
 // also when the work in it fails, and dropped first if an earlier attempt left it behind.
+import { configError } from '../errors';
 import { connect, ident } from './connect';
 
 /** The same server and credentials as `url`, another database. */
@@ -24,7 +25,11 @@ export async function withScratchDatabase<T>(serverUrl: string, name: string, fn
   const drop = `DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`;
   await onServer(serverUrl, drop);
   // template0: nothing the server's template1 holds can collide with the restored schema.
-  await onServer(serverUrl, `CREATE DATABASE ${ident(name)} TEMPLATE template0`);
+  await onServer(serverUrl, `CREATE DATABASE ${ident(name)} TEMPLATE template0`).catch((e) => {
+    // Retrying cannot grant a right: say which one is missing.
+    if ((e as { code?: string }).code === '42501') throw configError(`cannot create scratch database ${name} on the target's server: its user needs the CREATEDB right (${(e as Error).message})`);
+    throw e;
+  });
   let failed = false;
   try {
     return await fn(urlWithDatabase(serverUrl, name));
