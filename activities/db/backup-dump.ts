@@ -32,7 +32,9 @@ export async function dumpToStore(req: DumpRequest): Promise<Omit<BackupObject, 
     await countRows(client, scope, (table) => req.progress.update({ table }));
 
     req.progress.update({ phase: 'dumping' });
-    const dump = runTool('pg_dump', ['--format=custom', `--snapshot=${snapshot}`, ...scope.excludeData.map((p) => `--exclude-table-data=${p}`)], {
+    // Large objects belong to no table: a touched-tables backup leaves them out with the other data.
+    const leaveOut = req.scope === 'full' ? [] : ['--no-blobs', ...scope.excludeData.map((p) => `--exclude-table-data=${p}`)];
+    const dump = runTool('pg_dump', ['--format=custom', `--snapshot=${snapshot}`, ...leaveOut], {
       url: req.url,
       signal: req.progress.signal,
     });
