@@ -16,8 +16,9 @@ import { startProgress } from '../activities/db/progress';
 import { s3ClientFromEnv } from '../activities/store/s3';
 import type { BackupObject, BackupResult } from '../activities/types';
 import { checkPlanSchema } from '../plan/validate';
-import { createDb, dbUrl, dropDb, PG_ADMIN, rows, uniqueName } from './helpers/pg';
+import { admin, createDb, dbUrl, dropDb, PG_ADMIN, rows, uniqueName } from './helpers/pg';
 import { useSeaweed } from './helpers/seaweed';
+import { REAL_PILOT, REAL_PRODUCTION, REAL_SCHEMA, realPlan } from './helpers/realshape';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
 
 const weed = useSeaweed();
@@ -34,7 +35,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await dropDb(`${base}_pilot`);
   await dropDb(`${base}_prod`);
-  await dropDb(`${base}_restored`);
+  for (const db of ['restored', 'real_pilot', 'real_prod', 'real_restored']) await dropDb(`${base}_${db}`);
+  await admin((c) => c.query(`DROP ROLE IF EXISTS "${base}_nocreatedb"`));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -177,6 +179,20 @@ describe('a backup that is not what was written is refused, and the scratch data
     });
     expect(await scratchGone('bkcorrupt1')).toBe(true);
   });
+
+  test('a dump whose record matches its bytes but that does not restore fails with pg_restore\'s reason', async () => {
+    const source = good.backups[1];
+    const file = new URL(source.location);
+    const cut = readFileSync(file).subarray(0, source.size - 64); // the table of contents survives, the last rows do not
+    const record = { ...source, sha256: sha256(cut), size: cut.length };
+    writeFileSync(file, cut);
+    const sidecar = new URL(source.location + '.meta.json');
+    writeFileSync(sidecar, JSON.stringify({ ...JSON.parse(readFileSync(sidecar, 'utf8')), sha256: record.sha256, size: record.size }));
+    const err = await verify(record).catch((e) => e);
+    expect(err).toMatchObject({ type: 'BackupError', nonRetryable: true });
+    expect(err.message).toMatch(new RegExp(`^backup object ${source.location} did not restore into database cutover_verify_bkcorrupt1: pg_restore exited with code 1: pg_restore: error: `));
+    expect(await scratchGone('bkcorrupt1')).toBe(true);
+  });
 });
 
 test('an S3 object replaced behind the store\'s back is detected', async () => {
@@ -229,6 +245,58 @@ test('restoreTables data-only: the touched tables\' rows and sequence values go 
     type: 'ConflictError',
     message: expect.stringContaining(`restore into database ${base}_restored refused: public.rental, public.customer`),
   });
+}, 120000);
+
+test('real names (a dotted schema, spaces, €, sequences attached only by DEFAULT, partitions) back up, verify and restore', async () => {
+  const saved = [process.env.CUTOVER_DB_PILOT, process.env.CUTOVER_DB_PRODUCTION];
+  process.env.CUTOVER_DB_PILOT = await createDb(`${base}_real_pilot`, REAL_SCHEMA + REAL_PILOT);
+  const realProd = (process.env.CUTOVER_DB_PRODUCTION = await createDb(`${base}_real_prod`, REAL_SCHEMA + REAL_PRODUCTION));
+  try {
+    const { plan } = checkPlanSchema({ ...realPlan('bk-real'), backup: { store: `s3://${weed.bucket}/real` } });
+    const { result } = await run({ plan: plan!, runKey: 'bkreal1', workflowId: 'cutover-bk-real', runId: 'r' });
+    const target = result.backups[0];
+    expect(target.tables.map((t) => [t.table, t.rows])).toEqual([
+      ['"Sales.EU"."Returns"', 1],
+      ['"Sales.EU"."Order Items"', 2],
+      ['"Sales.EU"."Order Items 2025"', 1],
+      ['"Sales.EU"."Order Items 2026"', 1],
+      ['public.note', 1],
+      ['"Sales.EU"."Order"', 2],
+      ['"Sales.EU"."Kunde"', 2],
+    ]);
+    expect(target.sequences).toEqual(['"Sales.EU"."Kunde Nr"', '"Sales.EU"."Line Nr"', '"Sales.EU"."Returns_Return ID_seq"', 'public.shared_ids']);
+    expect(await scratchGone('bkreal1')).toBe(true);
+
+    const into = await createDb(`${base}_real_restored`, REAL_SCHEMA);
+    await restoreTables(target, into, { mode: 'data-only' });
+    for (const t of ['"Sales.EU"."Kunde"', '"Sales.EU"."Order Items"', '"Sales.EU"."Returns"', 'public.note']) {
+      const all = `SELECT string_agg(x::text, ',' ORDER BY x::text) AS v FROM ${t} x`;
+      expect([t, (await rows(into, all))[0].v]).toEqual([t, (await rows(realProd, all))[0].v]);
+    }
+    const seq = `SELECT last_value::text AS v FROM "Sales.EU"."Kunde Nr"`;
+    expect((await rows(into, seq))[0].v).toBe('2');
+  } finally {
+    [process.env.CUTOVER_DB_PILOT, process.env.CUTOVER_DB_PRODUCTION] = saved;
+  }
+}, 120000);
+
+test('a target user without CREATEDB cannot verify: a ConfigError saying so, not a retry', async () => {
+  const role = `${base}_nocreatedb`;
+  await admin((c) => c.query(`CREATE ROLE "${role}" LOGIN NOCREATEDB`));
+  await rows(prod, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${role}"; GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO "${role}"`);
+  const saved = process.env.CUTOVER_DB_PRODUCTION;
+  const u = new URL(prod);
+  u.username = role;
+  process.env.CUTOVER_DB_PRODUCTION = u.toString();
+  try {
+    await expect(run(inputFor(`file://${dir}/store`, 'bknocreate1'))).rejects.toMatchObject({
+      type: 'ConfigError',
+      message: expect.stringContaining("cannot create scratch database cutover_verify_bknocreate1 on the target's server: its user needs the CREATEDB right"),
+    });
+  } finally {
+    process.env.CUTOVER_DB_PRODUCTION = saved;
+    await rows(prod, `DROP OWNED BY "${role}"`);
+  }
 }, 120000);
 
 test('bad input is named: no backup section, an unusable run key, a store URL the worker cannot use', async () => {
