@@ -5,7 +5,7 @@
 // scratch database, counted) before the step succeeds. A retry writes new objects: a backup
 // object is never overwritten, so what an earlier attempt wrote stays as it was.
 import { planHash as hashOf } from '../plan/canonical';
-import { backupError, configError, planError } from './errors';
+import { backupError, planError } from './errors';
 import { resolveAlias } from './db/connect';
 import { dumpToStore } from './db/backup-dump';
 import { verifyBackup } from './db/backup-verify';
@@ -59,7 +59,7 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
     progress.update({ phase: 'done' });
     return { planHash, createdAt, backups };
   } catch (e) {
-    throw e instanceof StoreError ? storeFailure(e) : e;
+    throw e instanceof StoreError ? backupError(e.message) : e; // missing, exists: never retried blindly
   } finally {
     progress.stop();
   }
@@ -72,8 +72,4 @@ function storeOrPlanError(url: string) {
     if (e instanceof StoreError) throw planError(`backup.store: ${e.message}`);
     throw e;
   }
-}
-
-function storeFailure(e: StoreError) {
-  return e.code === 'bad-url' ? configError(e.message) : backupError(e.message);
 }
