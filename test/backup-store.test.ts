@@ -8,9 +8,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { openStore, StoreError, type BackupStore } from '../activities/store';
-import { s3ClientFromEnv } from '../activities/store/s3';
 import { digestOf } from '../activities/store/digest';
-import { useSeaweed } from './helpers/seaweed';
+import { testS3Client, useSeaweed } from './helpers/seaweed';
 
 const weed = useSeaweed();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cutover-store-'));
@@ -96,7 +95,7 @@ describe.each(stores)('%s store', (kind, open) => {
 });
 
 test('SeaweedFS itself refuses an overwrite with If-None-Match: *, so no HEAD race can replace a backup', async () => {
-  const client = s3ClientFromEnv('s3://test');
+  const client = testS3Client(weed.endpoint);
   try {
     const put = (body: string) => client.send(new PutObjectCommand({ Bucket: weed.bucket, Key: 'race/obj', Body: body, IfNoneMatch: '*' }));
     await put('one');

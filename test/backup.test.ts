@@ -13,11 +13,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { backup, restoreTables, type BackupInput } from '../activities/backup';
 import { verifyBackup } from '../activities/db/backup-verify';
 import { startProgress } from '../activities/db/progress';
-import { s3ClientFromEnv } from '../activities/store/s3';
 import type { BackupObject, BackupResult } from '../activities/types';
 import { checkPlanSchema } from '../plan/validate';
 import { admin, createDb, dbUrl, dropDb, PG_ADMIN, rows, uniqueName } from './helpers/pg';
-import { useSeaweed } from './helpers/seaweed';
+import { testS3Client, useSeaweed } from './helpers/seaweed';
 import { REAL_PILOT, REAL_PRODUCTION, REAL_SCHEMA, realPlan } from './helpers/realshape';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
 
@@ -111,7 +110,7 @@ test('file:// store: target and Pilot dumped, hashed while written, verified by 
 test('s3:// store on SeaweedFS: the same, and the object fetched with the SDK lists every touched table', async () => {
   const { result } = await run(inputFor(`s3://${weed.bucket}/backups/prod`, 'bks301'));
   expect(result.backups[1].location).toMatch(new RegExp(`^s3://${weed.bucket}/backups/prod/bk-shop/bks301/\\d{8}T\\d{9}Z-source\\.dump$`));
-  const s3 = s3ClientFromEnv('s3://test');
+  const s3 = testS3Client(weed.endpoint);
   try {
     await expectVerifiedBackup(result, async (b) => {
       const res = await s3.send(new GetObjectCommand({ Bucket: weed.bucket, Key: b.location.replace(`s3://${weed.bucket}/`, '') }));
@@ -198,7 +197,7 @@ describe('a backup that is not what was written is refused, and the scratch data
 test('an S3 object replaced behind the store\'s back is detected', async () => {
   const { result } = await run(inputFor(`s3://${weed.bucket}/replaced`, 'bkreplace1'));
   const target = result.backups[0];
-  const s3 = s3ClientFromEnv('s3://test');
+  const s3 = testS3Client(weed.endpoint);
   try {
     await s3.send(new PutObjectCommand({ Bucket: weed.bucket, Key: target.location.replace(`s3://${weed.bucket}/`, ''), Body: 'not a dump' }));
   } finally {

@@ -22,22 +22,35 @@ import { checkKey, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta
 const PART_SIZE = 32 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 
-/** From the worker's standard AWS variables; static keys only, so no instance-metadata probing. */
+const clients = new Map<string, S3Client>();
+
+/**
+ * From the worker's standard AWS variables; static keys only, so no instance-metadata probing.
+ * One client per configuration, kept: each holds a pool of keep-alive connections.
+ */
 export function s3ClientFromEnv(storeUrl: string): S3Client {
   const env = process.env;
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
   if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) {
     throw configError(`backup store ${storeUrl}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the worker's environment`);
   }
-  return new S3Client({
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    endpoint,
-    forcePathStyle: endpoint !== undefined, // S3-compatible servers rarely serve bucket subdomains
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined },
-    // The SDK's default CRC checksums are refused by many non-AWS servers.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
+  const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+  const id = JSON.stringify([region, endpoint, credentials]);
+  let client = clients.get(id);
+  if (!client) {
+    client = new S3Client({
+      region,
+      endpoint,
+      forcePathStyle: endpoint !== undefined, // S3-compatible servers rarely serve bucket subdomains
+      credentials,
+      // The SDK's default CRC checksums are refused by many non-AWS servers.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    clients.set(id, client);
+  }
+  return client;
 }
 
 type AwsError = { name?: string; $metadata?: { httpStatusCode?: number } };

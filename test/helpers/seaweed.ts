@@ -87,10 +87,7 @@ export async function startSeaweed(bucket = TEST_BUCKET): Promise<Seaweed> {
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const client = new S3Client({
-    region: 'us-east-1', endpoint, forcePathStyle: true, maxAttempts: 1,
-    credentials: { accessKeyId: 'cutover-test', secretAccessKey: 'cutover-test' },
-  });
+  const client = testS3Client(endpoint);
   try {
     const deadline = Date.now() + 60000;
     for (;;) {
@@ -131,4 +128,13 @@ export function useSeaweed(bucket = TEST_BUCKET): { endpoint: string; bucket: st
     await weed?.stop();
   });
   return h;
+}
+
+/** The test's own S3 client (not the store's), to look at and tamper with objects behind the store's back. */
+export function testS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    region: 'us-east-1', endpoint, forcePathStyle: true,
+    credentials: { accessKeyId: 'cutover-test', secretAccessKey: 'cutover-test' },
+    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+  });
 }
