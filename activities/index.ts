@@ -10,7 +10,8 @@ import { stage } from './stage';
 import { validate } from './validate';
 import { accessChecks } from './access-checks';
 import { rollback } from './rollback';
+import { backup } from './backup';
 
-export { acceptPlan, preflight, stage, cleanup, publish, validate, accessChecks, rollback, finalize };
+export { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, finalize };
 
-export const activities = { acceptPlan, preflight, stage, cleanup, publish, validate, accessChecks, rollback, finalize } satisfies CutoverActivities;
+export const activities = { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, finalize } satisfies CutoverActivities;

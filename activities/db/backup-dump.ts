@@ -1,0 +1,68 @@
+// One `pg_dump -Fc` of a database streamed into the backup store (no local copy), with the row
+// counts of the touched tables taken in the very snapshot the dump reads: a REPEATABLE READ
+// transaction exports it, counts there, and pg_dump joins it with --snapshot.
+import type { Plan } from '../../plan/schema';
+import { tableKey } from '../../plan/names';
+import type { BackupStore, PutMeta } from '../store';
+import type { BackupObject } from '../../common/results';
+import { countRows, readScope } from './backup-scope';
+import { connect } from './connect';
+import { runTool } from './pg-tools';
+import type { Progress } from './progress';
+
+export interface DumpRequest {
+  kind: BackupObject['kind'];
+  alias: string;
+  url: string; // resolved from the alias in the worker; never logged
+  scope: BackupObject['scope'];
+  plan: Plan;
+  store: BackupStore;
+  key: string;
+  meta: PutMeta;
+  progress: Progress;
+}
+
+export async function dumpToStore(req: DumpRequest): Promise<Omit<BackupObject, 'verified'>> {
+  const client = await connect(req.url, `cutover:${req.meta.runKey}:backup`);
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+    const scope = await readScope(client, req.plan, req.alias, req.scope === 'full');
+    req.progress.update({ phase: 'counting', backup: req.kind });
+    await countRows(client, scope, (table) => req.progress.update({ table }));
+
+    req.progress.update({ phase: 'dumping' });
+    // Large objects belong to no table: a touched-tables backup leaves them out with the other data.
+    const leaveOut = req.scope === 'full' ? [] : ['--no-blobs', ...scope.excludeData.map((p) => `--exclude-table-data=${p}`)];
+    const dump = runTool('pg_dump', ['--format=custom', `--snapshot=${snapshot}`, ...leaveOut], {
+      url: req.url,
+      signal: req.progress.signal,
+    });
+    let stored;
+    try {
+      stored = await req.store.put(req.key, dump.output, req.meta, (bytes) => req.progress.update({ bytes }));
+      await dump.done;
+    } catch (e) {
+      dump.kill(); // the store refused or failed: stop dumping into nothing
+      await dump.done.catch(() => undefined);
+      throw e;
+    }
+    return {
+      kind: req.kind,
+      alias: req.alias,
+      scope: req.scope,
+      store: req.store.url,
+      key: req.key,
+      location: stored.url,
+      size: stored.size,
+      sha256: stored.meta!.sha256,
+      snapshot,
+      tables: scope.tables.map(({ table, oid, rows, partitionOf, hasData }) => ({ table, oid, rows, hasData, ...(partitionOf ? { partitionOf } : {}) })),
+      sequences: scope.sequences.map(tableKey),
+    };
+  } finally {
+    // The snapshot must outlive pg_dump's start; it is released only now.
+    await client.query('ROLLBACK').catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
+}
