@@ -183,6 +183,7 @@ export interface StepResults {
   validate?: ValidateResult;
   'access-checks'?: AccessChecksResult;
   rollback?: RollbackResult;
+  backup?: BackupResult;
 }
 
 /** One relation whose rows a backup holds, counted in the dump's own snapshot. */

@@ -2,7 +2,7 @@
 // Pure definitions only, in the neutral module that the workflow bundle, the activities, the worker
 // and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccessChecksResult, CleanupResult, DryRunReport, PublishResult, RollbackResult, StageResult, ValidateResult } from './results';
+import type { AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RollbackResult, StageResult, ValidateResult } from './results';
 
 export const TASK_QUEUE = 'cutover';
 export const WORKFLOW_TYPE = 'cutoverMigration';
@@ -108,6 +108,8 @@ export interface StatusView {
   steps: StepRecord[];
   /** While paused: the resume actions that would be accepted now. */
   actions?: string[];
+  /** Verified backups taken by this run (where, how big, sha256). */
+  backups?: { kind: string; location: string; size: number; sha256: string; verified: boolean }[];
   decision?: { by: string; action: string; reason: string; at: string };
 }
 
@@ -135,6 +137,7 @@ export interface EvidencePack {
   validation: ValidateResult | null;
   accessChecks: AccessChecksResult | null;
   rollback: RollbackResult | null;
+  backups: BackupResult | null;
   decision: StatusView['decision'] | null;
 }
 

@@ -75,6 +75,7 @@ const pack: EvidencePack = {
   },
   accessChecks: null,
   rollback: null,
+  backups: null,
   decision: null,
 };
 

@@ -2,6 +2,11 @@
 // pauses the run with its rows; abort is refused once publish has committed; rollback brings
 // Production back to its pre-run contents (checked by the test's own SQL); roll-forward re-runs
 // from a chosen step without duplicating anything.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { approveSignal, resumeUpdate, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
@@ -28,8 +33,8 @@ const CHECK = {
 };
 const PRODUCTION = SAAS_SCHEMA + PRODUCTION_DATA + 'CREATE TABLE allow_list (name text PRIMARY KEY);';
 
-async function pausedAfterPublish(id: string) {
-  const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' }, accessChecks: [CHECK] }));
+async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {}) {
+  const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' }, accessChecks: [CHECK], ...extra }));
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate));
     await handle.signal(approveSignal, { gate, approver: 'bob' });
@@ -42,10 +47,18 @@ async function pausedAfterPublish(id: string) {
   return { handle, view };
 }
 
-test('an access check failing after publish pauses; abort is refused; rollback restores Production exactly', async () => {
+test('a verified file:// backup, an access check failing after publish pauses; abort is refused; rollback restores Production exactly', async () => {
   const prod = await h.production(PRODUCTION);
   const before = await dump(prod);
-  const { handle, view } = await pausedAfterPublish('sn-rollback');
+  const store = mkdtempSync(path.join(tmpdir(), 'cutover-sn-'));
+  const { handle, view } = await pausedAfterPublish('sn-rollback', { backup: { store: `file://${store}` } });
+  // The backup was taken and verified before anything was written; status says where it is.
+  expect(view.backups?.map((b) => b.kind)).toEqual(['target', 'source']);
+  for (const b of view.backups!) {
+    const file = fileURLToPath(b.location);
+    expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(b.sha256);
+    expect(b.verified).toBe(true);
+  }
   expect(view.actions).toEqual(['retry', 'rollback', 'roll-forward']);
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(h.pilot, EXPECTED.accounts)));
 
@@ -55,7 +68,8 @@ test('an access check failing after publish pauses; abort is refused; rollback r
   const result = (await handle.result()) as StatusView;
   expect(result.status).toBe('rolled-back');
   expect(await dump(prod)).toEqual(before);
-  const report = (await handle.query('report')) as { rollback: { tables: { table: string; deleted: number; equal: boolean }[] } };
+  const report = (await handle.query('report')) as { rollback: { tables: { table: string; deleted: number; equal: boolean }[] }; backups: { backups: { sha256: string; location: string }[] } };
+  expect(report.backups.backups.map((b) => b.sha256)).toEqual(view.backups!.map((b) => b.sha256));
   expect(report.rollback.tables.every((t) => t.equal)).toBe(true);
   expect(report.rollback.tables.reduce((a, t) => a + t.deleted, 0)).toBeGreaterThan(0);
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover\\_stage\\_%'")).toBe(0);

@@ -83,6 +83,8 @@ export class RunState {
       steps: this.steps,
     };
     if (this.status === 'paused') view.actions = this.actions;
+    const backups = this.results.backup?.backups;
+    if (backups) view.backups = backups.map((b) => ({ kind: b.kind, location: b.location, size: b.size, sha256: b.sha256, verified: b.verified.sha256 === b.sha256 }));
     if (this.decision) view.decision = this.decision;
     return view;
   }
@@ -111,6 +113,7 @@ export class RunState {
       validation: this.results.validate ?? null,
       accessChecks: this.results['access-checks'] ?? null,
       rollback: this.results.rollback ?? null,
+      backups: this.results.backup ?? null,
       decision: this.decision,
     };
   }

@@ -34,7 +34,7 @@ export interface StepEnv {
   input: StepInput;
 }
 
-export type StepName = keyof StepResults | 'backup' | 'rehearsal' | 'erasure' | 'finalize';
+export type StepName = keyof StepResults | 'rehearsal' | 'erasure' | 'finalize';
 
 export interface Step {
   name: StepName | `gate:${GateName}`;
@@ -103,7 +103,12 @@ export const SELECTIVE: Step[] = [
     },
   },
   { name: 'gate:plan', gate: 'plan' },
-  { name: 'backup', notApplicable: () => 'no backup store in the plan' },
+  {
+    name: 'backup',
+    notApplicable: (e) => (e.s.plan.backup ? null : 'no backup store in the plan'),
+    // Before anything is written to production; the run pauses on a backup that does not verify.
+    run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }),
+  },
   { name: 'rehearsal', notApplicable: (e) => `rehearsal mode ${e.s.plan.rehearsal?.mode ?? 'skip'}` },
   { name: 'gate:cutover', gate: 'cutover' },
   { name: 'stage', run: stageNow, after: afterStage, rerunnable: true, detail: (v: NonNullable<StepResults['stage']>) => v.restaged ?? undefined },

@@ -87,6 +87,9 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
   if (view.decision) {
     lines.push(`decision:     ${view.decision.action} by ${view.decision.by} at ${view.decision.at}: ${view.decision.reason}`);
   }
+  for (const b of view.backups ?? []) {
+    lines.push(`backup:       ${b.kind} ${b.location} (${b.size} bytes, sha256 ${b.sha256}${b.verified ? ', verified' : ''})`);
+  }
   if (view.error && (view.status === 'paused' || view.status === 'failed')) {
     lines.push(`error:        [${view.error.step}] ${view.error.type}: ${view.error.message} (at ${view.error.at})`);
   }
