@@ -184,7 +184,10 @@ PRE_CHECKSUM="$(sql "$PROD" "select md5(string_agg(a::text, '|' order by account
 step "4/8 worker (node bin/cutover.js worker, log $WORKER_LOG)"
 mkdir -p "$CUTOVER_DATA_DIR"
 printf '\n==== %s demo worker ====\n' "$(date -u +%FT%TZ)" >>"$WORKER_LOG"
-node "$CLI_JS" worker </dev/null >>"$WORKER_LOG" 2>&1 &
+# The backup store is the local SeaweedFS (scripts/services.sh): its S3 accepts any key.
+AWS_ENDPOINT_URL_S3="http://127.0.0.1:$SEAWEED_S3_PORT" AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-demo}" \
+  AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-demo}" AWS_REGION="${AWS_REGION:-us-east-1}" \
+  node "$CLI_JS" worker </dev/null >>"$WORKER_LOG" 2>&1 &
 WORKER_PID=$!
 echo "$WORKER_PID" >"$WORKER_PID_FILE"
 sleep 3

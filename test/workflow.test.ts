@@ -205,3 +205,14 @@ test('a plan that uses an unbuilt feature fails the run with the path at fault',
   const desc = await handle.describe();
   expect(desc.status.name).toBe('FAILED');
 });
+
+test('a run whose workflow id is not cutover-<plan id> is refused before it touches anything', async () => {
+  const handle = await h.env.client.workflow.start('cutoverMigration', {
+    taskQueue: 'cutover',
+    workflowId: 'someone-elses-id',
+    args: [{ plan: saasPlan('wf-wrong-id'), initiatedBy: 'alice' }],
+  });
+  const failure = await handle.result().then(() => null, (e: { cause?: { message?: string; type?: string } }) => e.cause);
+  expect(failure?.type).toBe('PlanError');
+  expect(failure?.message).toContain('workflow id must be cutover-wf-wrong-id for plan wf-wrong-id (got someone-elses-id)');
+});

@@ -4,7 +4,7 @@
 // decision: retry and skip are handled there, abort ends the run, roll-forward moves the loop back
 // to a chosen step, rollback runs the compensations of the completed steps in reverse.
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import type { StatusView, WorkflowInput } from '../common/temporal';
+import { workflowIdFor, type StatusView, type WorkflowInput } from '../common/temporal';
 import { offeredActions } from './decisions';
 import { gate } from './gates';
 import { installHandlers } from './handlers';
@@ -17,6 +17,11 @@ import { publishState } from './visibility';
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
   const { plan, planHash } = await acceptInput(input);
   const info = workflowInfo();
+  // One run per plan at a time is what the workflow id guarantees: a run under another id would
+  // slip past the "already running" guard and race the real one for the same production rows.
+  if (info.workflowId !== workflowIdFor(plan.id)) {
+    throw ApplicationFailure.nonRetryable(`workflow id must be ${workflowIdFor(plan.id)} for plan ${plan.id} (got ${info.workflowId})`, 'PlanError');
+  }
   // Staging names and idempotency guards hang off the run key: a Temporal reset changes runId but
   // keeps originalExecutionRunId, so a reset run finds its own staging and publish guard.
   const runKey = info.originalExecutionRunId.replace(/-/g, '').slice(0, 12);
