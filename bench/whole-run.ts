@@ -7,6 +7,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activities } from '../activities';
+import { activityInterceptors } from '../activities/interceptor';
 import type { Plan } from '../plan';
 import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
 import { RssSampler } from './rss';
@@ -104,6 +105,7 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities,
+    interceptors: { activity: activityInterceptors },
   });
   let t0 = 0;
   let seconds = 0;

@@ -10,6 +10,8 @@ export const NON_RETRYABLE = [
   'BackupError', // a backup is missing, corrupt or does not verify
   'AccessCheckError', // an access check found rows or could not run
   'RollbackBlocked', // production rows written since publish reference this run's rows
+  'ConstraintViolation', // PostgreSQL refused a row (SQLSTATE class 23): the detail names it
+  'DatabaseError', // another certain PostgreSQL failure (bad data, missing object or right)
   'RollbackRefused', // the rollback could not prove it undid exactly this run (nothing committed)
 ] as const;
 export type FailureType = (typeof NON_RETRYABLE)[number];

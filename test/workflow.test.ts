@@ -216,3 +216,27 @@ test('a run whose workflow id is not cutover-<plan id> is refused before it touc
   expect(failure?.type).toBe('PlanError');
   expect(failure?.message).toContain('workflow id must be cutover-wf-wrong-id for plan wf-wrong-id (got someone-elses-id)');
 });
+
+test("a row production refuses pauses at once with PostgreSQL's own detail, not after three retries", async () => {
+  const db = await h.production(SAAS_SCHEMA + PRODUCTION_DATA + "ALTER TABLE users ADD CONSTRAINT no_user_seven CHECK (email <> 'user7@example.com');");
+  try {
+    const handle = await startRun(h.env, saasPlan('wf-constraint', { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
+    for (const gate of ['plan', 'cutover'] as const) {
+      await waitFor(handle, atGate(gate));
+      await handle.signal(approveSignal, { gate, approver: 'bob' });
+    }
+    const view = await waitFor(handle, paused, 90000);
+    expect(view.phase).toBe('publish');
+    expect(view.error?.type).toBe('ConstraintViolation');
+    expect(view.error?.message).toContain('SQLSTATE 23514; table public.users, constraint no_user_seven');
+    expect(view.error?.message).toContain('DETAIL: Failing row contains (7,');
+    // Final at once: the publish activity ran one attempt.
+    const { events } = await handle.fetchHistory();
+    const attempts = (events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 0] : []));
+    expect(Math.max(...attempts)).toBe(1);
+    expect(await count(db, 'SELECT 1 FROM users')).toBe(1); // nothing published
+    await handle.terminate('test done');
+  } finally {
+    process.env.CUTOVER_DB_PRODUCTION = prod;
+  }
+});

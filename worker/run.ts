@@ -2,6 +2,7 @@
 // Connection aliases are resolved from this process's environment (CUTOVER_DB_<ALIAS>).
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { activities } from '../activities';
+import { activityInterceptors } from '../activities/interceptor';
 import { TASK_QUEUE } from '../common/temporal';
 
 export interface WorkerOptions {
@@ -35,6 +36,7 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowsPath: require.resolve('../workflows'),
       activities,
+      interceptors: { activity: activityInterceptors },
       // Bounded so one worker never opens more connections than the databases expect.
       maxConcurrentActivityTaskExecutions: Number(process.env.CUTOVER_MAX_ACTIVITIES ?? 4),
     });

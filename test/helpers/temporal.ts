@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { activities } from '../../activities';
+import { activityInterceptors } from '../../activities/interceptor';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../common/temporal';
 
 export function temporalBin(): string {
@@ -43,6 +44,7 @@ export async function startWorker(env: TestWorkflowEnvironment): Promise<{ worke
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('../../workflows'),
     activities,
+    interceptors: { activity: activityInterceptors },
   });
   const done = worker.run();
   return { worker, done };
