@@ -237,6 +237,10 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
   if (p.adoptFrom !== undefined && typeof p.strategy === 'string' && p.strategy !== 'adopt' && (STRATEGIES as readonly string[]).includes(p.strategy))
     issue(['adoptFrom'], `only allowed when strategy is adopt (strategy is ${p.strategy})`);
 
+  if (p.strategy === 'clean-start' && p.backup === undefined) issue(['backup'], 'required when strategy is clean-start (the Pilot is archived into backup.store)');
+  if (p.decommission !== undefined && typeof p.strategy === 'string' && p.strategy !== 'clean-start' && (STRATEGIES as readonly string[]).includes(p.strategy))
+    issue(['decommission'], `only allowed when strategy is clean-start (strategy is ${p.strategy})`);
+
   if (typeof p.source === 'string' && p.source === p.target) issue(['target'], 'must differ from source');
 
   if (Array.isArray(p.tables)) {
@@ -278,6 +282,8 @@ export const PlanSchema = z
     approvals: ApprovalsSchema,
     rehearsal: z.strictObject({ mode: z.enum(['scratch', 'skip']) }).optional(),
     adoptFrom: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
+    /** clean-start: after the cutover gate, set the Pilot database read-only (reversible by rollback). */
+    decommission: z.enum(['readonly']).optional(),
     /** Our extension: how many tables are staged at once. */
     parallelism: z.number().int().min(1).max(16).default(2),
     /** May be omitted for clean-start/adopt; selective needs at least one (checkPlan). */

@@ -189,7 +189,6 @@ describe('whole-plan problems', () => {
 
 describe('not supported yet (schema-valid, refused by validatePlan)', () => {
   const NOT_SUPPORTED: Array<[string, (p: any) => void, string]> = [
-    ['clean-start', (p) => (p.strategy = 'clean-start'), 'strategy'],
     ['adopt', (p) => Object.assign(p, { strategy: 'adopt', adoptFrom: '2026-12-01' }), 'strategy'],
     ['rehearsal scratch', (p) => (p.rehearsal = { mode: 'scratch' }), 'rehearsal.mode'],
     ['erasure.anonymize', (p) => Object.assign(p, { subjects: fullPlan().subjects, erasure: fullPlan().erasure }), 'erasure.anonymize'],

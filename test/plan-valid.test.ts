@@ -162,12 +162,19 @@ describe('a supported plan', () => {
     expect(input).toEqual(copy);
   });
 
-  test('clean-start without tables and adopt with adoptFrom pass the schema (not supported yet)', () => {
+  test('clean-start without tables (with a backup store) and adopt with adoptFrom pass the schema (adopt not supported yet)', () => {
     const base = parseYaml(MINIMAL);
     delete base.tables;
-    const clean = checkPlanSchema({ ...base, strategy: 'clean-start' });
+    expect(checkPlanSchema({ ...base, strategy: 'clean-start' }).issues).toEqual([
+      { path: 'backup', message: 'required when strategy is clean-start (the Pilot is archived into backup.store)' },
+    ]);
+    const clean = checkPlanSchema({ ...base, strategy: 'clean-start', backup: { store: 'file:///archive' }, decommission: 'readonly' });
     expect(clean.issues).toEqual([]);
     expect(clean.plan?.tables).toEqual([]);
+    expect(unsupportedFeatures(clean.plan!)).toEqual([]);
+    expect(checkPlanSchema({ ...parseYaml(MINIMAL), decommission: 'readonly' }).issues).toEqual([
+      { path: 'decommission', message: 'only allowed when strategy is clean-start (strategy is selective)' },
+    ]);
     const adopt = checkPlanSchema({ ...base, strategy: 'adopt', adoptFrom: '2026-12-01', tables: [] });
     expect(adopt.issues).toEqual([]);
     expect(unsupportedFeatures(adopt.plan!)).toEqual([{ path: 'strategy', message: 'not supported yet: strategy' }]);
