@@ -127,3 +127,23 @@ test('mode restore is refused on a run without a backup', async () => {
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'surgical then' }] });
   expect(((await handle.result()) as StatusView).status).toBe('rolled-back');
 }, 240000);
+
+test('a row of a table the restore does not cover that references a plan row blocks it (listed, nothing restored); retry after it is gone completes', async () => {
+  const prod = await h.production(PRODUCTION + 'CREATE TABLE notes (note_id int PRIMARY KEY, project_id bigint REFERENCES projects ON DELETE CASCADE);');
+  const before = await dump(prod);
+  const store = mkdtempSync(path.join(tmpdir(), 'cutover-rs-'));
+  const handle = await pausedAfterPublish('rs-blocked', { backup: { store: `file://${store}` } });
+  await rows(prod, 'INSERT INTO notes VALUES (1, 1000)'); // production's own project, in the backup too
+  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'restore', mode: 'restore' }] });
+  await waitFor(handle, atGate('restore'), 90000);
+  for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate: 'restore', approver });
+  const blocked = await waitFor(handle, (s) => s.status === 'paused' && s.phase === 'restore', 90000);
+  expect(blocked.error?.type).toBe('RollbackBlocked');
+  expect(blocked.error?.message).toContain('public.notes (note_id)=(1) (FK notes_project_id_fkey → public.projects)');
+  expect(blocked.actions).toEqual(['retry', 'rollback']);
+  expect(await rows(prod, 'SELECT note_id FROM notes')).toEqual([{ note_id: 1 }]); // nothing cascaded, nothing committed
+  await rows(prod, 'DELETE FROM notes');
+  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'note moved elsewhere' }] });
+  expect(((await handle.result()) as StatusView).status).toBe('rolled-back');
+  expect(await dump(prod)).toEqual(before);
+}, 240000);
