@@ -11,7 +11,9 @@ import { validate } from './validate';
 import { accessChecks } from './access-checks';
 import { rollback } from './rollback';
 import { backup } from './backup';
+import { restorePreview } from './restore-preview';
+import { restore } from './restore';
 
-export { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, finalize };
+export { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, finalize };
 
-export const activities = { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, finalize } satisfies CutoverActivities;
+export const activities = { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, finalize } satisfies CutoverActivities;

@@ -2,7 +2,7 @@
 // importing activity code, and activities/index.ts must satisfy it (checked by the compiler).
 import type { Plan } from '../plan/schema';
 import type {
-  AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RollbackInput, RollbackResult, CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult, CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
@@ -15,5 +15,7 @@ export interface CutoverActivities {
   validate(input: ValidateInput): Promise<ValidateResult>;
   accessChecks(input: AccessChecksInput): Promise<AccessChecksResult>;
   rollback(input: RollbackInput): Promise<RollbackResult>;
+  restorePreview(input: RestoreInput): Promise<RestorePreview>;
+  restore(input: RestoreInput): Promise<RestoreResult>;
   finalize(input: FinalizeInput): Promise<{ evidenceRows: number }>;
 }

@@ -184,6 +184,8 @@ export interface StepResults {
   'access-checks'?: AccessChecksResult;
   rollback?: RollbackResult;
   backup?: BackupResult;
+  'restore-preview'?: RestorePreview;
+  restore?: RestoreResult;
 }
 
 /** One relation whose rows a backup holds, counted in the dump's own snapshot. */
@@ -227,4 +229,66 @@ export interface BackupResult {
 
 export interface BackupInput extends StepInput {
   planHash?: string; // the hash the run approved; computed from the plan when absent
+}
+
+/** Rollback by restore: the run's verified target backup (BackupObject of kind target). */
+export interface RestoreInput extends StepInput {
+  backup: BackupObject;
+}
+
+/** What a restore of one touched table would discard, measured against the backup's rows by key. */
+export interface RestorePreviewTable {
+  table: string;
+  backupRows: number; // counted in the backup's snapshot
+  nowRows: number; // in production now
+  insertedByRun: number; // this run's rows still in production (manifest / id map)
+  /** now - backup - insertedByRun: rows written by others since the backup, net of their deletes. */
+  writtenSinceBackup: number;
+  /** By key against the backup's rows: rows others added, removed, or changed since the backup. */
+  added: number;
+  removed: number;
+  changed: number;
+  examples: string[]; // up to 5 keys of rows others added or changed: (key)=(values)
+}
+
+export interface RestorePreview {
+  backup: string; // the object's location
+  sha256: string; // re-read and re-hashed before the rows were read
+  measuredAt: string;
+  tables: RestorePreviewTable[]; // FK order: parents first
+  summary: string[];
+}
+
+export interface RestoreTable {
+  table: string;
+  before: number; // rows in production just before the restore (in its transaction)
+  deleted: number;
+  restored: number; // rows loaded from the backup
+  erased: number; // rows then deleted by re-applied erasure requests
+  after: number; // rows at COMMIT
+  backupRows: number; // the backup's snapshot count
+  ok: boolean; // after = backupRows - erased
+}
+
+export interface RestoreSequence {
+  sequence: string;
+  backupNext: number; // the value nextval() would have returned at the backup
+  currentNext: number; // … just before the restore
+  next: number; // … after the restore: max of both, never below current (no collision with keys handed out since)
+}
+
+export interface ErasureApplication {
+  register: string; // db:schema.table (every register naming the subject)
+  subject: string; // the request's key, as the register holds it
+  rows: Record<string, number>; // table -> rows deleted
+}
+
+export interface RestoreResult {
+  runKey: string;
+  restoredAt: string;
+  backup: { location: string; sha256: string; size: number; snapshot: string };
+  tables: RestoreTable[]; // in delete order: children first
+  sequences: RestoreSequence[];
+  erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number> };
+  verification: string[]; // what was checked before COMMIT, in words
 }

@@ -2,7 +2,9 @@
 // Pure definitions only, in the neutral module that the workflow bundle, the activities, the worker
 // and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RollbackResult, StageResult, ValidateResult } from './results';
+import type {
+  AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RestorePreview, RestoreResult, RollbackResult, StageResult, ValidateResult,
+} from './results';
 
 export const TASK_QUEUE = 'cutover';
 export const WORKFLOW_TYPE = 'cutoverMigration';
@@ -110,6 +112,8 @@ export interface StatusView {
   actions?: string[];
   /** Verified backups taken by this run (where, how big, sha256). */
   backups?: { kind: string; location: string; size: number; sha256: string; verified: boolean }[];
+  /** Rollback by restore: what restoring the backup would discard (shown while gate restore waits). */
+  restorePreview?: RestorePreview;
   decision?: { by: string; action: string; reason: string; at: string };
 }
 
@@ -138,6 +142,9 @@ export interface EvidencePack {
   accessChecks: AccessChecksResult | null;
   rollback: RollbackResult | null;
   backups: BackupResult | null;
+  /** Rollback by restore: what it would discard (preview), then what it did (restored, erasures re-applied, verified). */
+  restorePreview?: RestorePreview | null;
+  restore?: RestoreResult | null;
   decision: StatusView['decision'] | null;
 }
 

@@ -63,7 +63,6 @@ test('a verified file:// backup, an access check failing after publish pauses; a
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(h.pilot, EXPECTED.accounts)));
 
   expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', by: 'oncall', reason: 'give up' }] }))).toMatch(/publish has committed/);
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'x', mode: 'restore' }] }))).toMatch(/needs a verified backup/);
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'project seven must not reach production' }] });
   const result = (await handle.result()) as StatusView;
   expect(result.status).toBe('rolled-back');
@@ -80,6 +79,8 @@ test('roll-forward from validate after the cause is fixed completes without dupl
   const prod = await h.production(PRODUCTION);
   const { handle } = await pausedAfterPublish('sn-forward');
   expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'roll-forward', by: 'oncall', reason: 'x', fromStep: 'finalize' }] }))).toMatch(/cannot roll forward from "finalize"/);
+  // No backup in this plan: rollback by restore is not on offer.
+  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'x', mode: 'restore' }] }))).toMatch(/needs a verified backup/);
   // The fix: Production's owners allow Project 7 (no published row changes).
   await rows(prod, "INSERT INTO allow_list VALUES ('Project 7')");
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'roll-forward', by: 'oncall', reason: 'renamed', fromStep: 'validate' }] });

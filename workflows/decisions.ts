@@ -1,5 +1,6 @@
 // Who may approve, reject or resume, and when. Pure: returns the reason for a refusal, or null.
 import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, type ApproveInput, type RejectInput, type ResumeInput } from '../common/temporal';
+import type { BackupObject } from '../common/results';
 import type { RunState } from './state';
 
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
@@ -92,7 +93,9 @@ export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolea
       if (input.mode !== undefined && !(ROLLBACK_MODES as readonly string[]).includes(input.mode)) return `mode must be one of ${ROLLBACK_MODES.join(', ')}`;
       const mode = input.mode ?? 'surgical';
       if (mode === 'surgical' && s.phase === 'rollback') return 'the surgical rollback is what paused: retry it, or choose mode restore';
-      if (mode === 'restore') return 'restore from the backup is not available in this run: it needs a verified backup (plan backup.store)';
+      if (mode === 'restore' && !s.restoreBuilt) return 'restore from the backup is not available in this run: it needs a verified backup (plan backup.store)';
+      if (mode === 'restore' && !verifiedTargetBackup(s)) return 'restore from the backup is not available in this run: it needs a verified backup of the target (plan backup.store)';
+      if (mode === 'restore' && s.phase === 'restore') return 'the restore is what paused: retry it, or choose mode surgical';
       return null;
     }
     case 'roll-forward': {
@@ -106,10 +109,16 @@ export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolea
   return null;
 }
 
+/** The run's target backup, when the backup step verified it (re-read sha256 equal to the one written). */
+export function verifiedTargetBackup(s: RunState): BackupObject | undefined {
+  return s.results.backup?.backups.find((b) => b.kind === 'target' && b.verified.sha256 === b.sha256);
+}
+
 /** Every resume action accepted now, with the first step a roll-forward may start from. */
 export function offeredActions(s: RunState, skippable: boolean): string[] {
   return RESUME_ACTIONS.filter((action) => {
     const probe: ResumeInput = { action, by: '-', reason: '-', ...(action === 'roll-forward' ? { fromStep: s.rollForwardTargets[0] } : {}) };
-    return resumeRefusal(s, probe, skippable) === null;
+    // rollback is on offer when either mode is (a blocked surgical rollback still offers restore).
+    return resumeRefusal(s, probe, skippable) === null || (action === 'rollback' && resumeRefusal(s, { ...probe, mode: 'restore' }, skippable) === null);
   });
 }

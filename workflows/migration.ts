@@ -3,7 +3,7 @@
 // The loop runs each step through the one step-runner; a paused step comes back with on-call's
 // decision: retry and skip are handled there, abort ends the run, roll-forward moves the loop back
 // to a chosen step, rollback runs the compensations of the completed steps in reverse.
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import { workflowIdFor, type StatusView, type WorkflowInput } from '../common/temporal';
 import { offeredActions } from './decisions';
 import { gate } from './gates';
@@ -12,6 +12,7 @@ import { acceptInput } from './plan-input';
 import { RunState, now } from './state';
 import { packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
 import { RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
+import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { publishState } from './visibility';
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
@@ -26,12 +27,17 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   // keeps originalExecutionRunId, so a reset run finds its own staging and publish guard.
   const runKey = info.originalExecutionRunId.replace(/-/g, '').slice(0, 12);
   const s = new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
+  // Histories recorded before restore existed refused `rollback --mode restore`; they must replay refusing it.
+  s.restoreBuilt = patched('rollback-by-restore');
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {
     state: s,
     pendingResume: null,
     skippable: false,
-    publish: () => publishState(s, last),
+    publish: () => {
+      publishState(s, last);
+      appendRestoreDetails(s);
+    },
     offered: () => offeredActions(s, ctl.skippable),
   };
   installHandlers(ctl);
@@ -77,8 +83,28 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   }
 }
 
-/** Undo the completed steps that declare a compensation, latest first; the run ends rolled back. */
+/**
+ * Roll back as on-call chose: surgical (the compensations) or restore from the backup. A rollback
+ * that pauses may be resumed with the other mode (a blocked surgical rollback → restore): the
+ * RollbackRequested it throws switches paths here. Either way the run ends rolled back.
+ */
 async function rollBack(e: StepEnv, done: Step[], request: RollbackRequested): Promise<StatusView> {
+  for (let req = request; ; ) {
+    try {
+      if (req.decision.mode === 'restore') await restoreFromBackup(e, req);
+      else await surgical(e, done, req);
+      break;
+    } catch (err) {
+      if (!(err instanceof RollbackRequested)) throw err;
+      req = err;
+    }
+  }
+  e.s.status = 'rolled-back';
+  return close(e, 'rolled-back', 'could not write evidence and clean staging after the rollback');
+}
+
+/** Undo the completed steps that declare a compensation, latest first. */
+async function surgical(e: StepEnv, done: Step[], request: RollbackRequested): Promise<void> {
   const { s, ctl } = e;
   s.record('rollback', 'started', request.message);
   s.rollForwardTargets = [];
@@ -89,8 +115,6 @@ async function rollBack(e: StepEnv, done: Step[], request: RollbackRequested): P
     const out = await runStep(ctl, undo.name, () => undo.run(e) as Promise<never>);
     if (!out.skipped) (s.results as Record<string, unknown>)[undo.name] = out.value;
   }
-  s.status = 'rolled-back';
-  return close(e, 'rolled-back', 'could not write evidence and clean staging after the rollback');
 }
 
 /** Best effort at the end of an early stop: evidence written, staging dropped; an unreachable target must not keep the run open. */

@@ -38,6 +38,8 @@ export class RunState {
   actions: string[] = [];
   /** Steps a roll-forward may start from while paused (data steps up to the paused one). */
   rollForwardTargets: string[] = [];
+  /** Rollback by restore exists for this run (runs started before it refused mode restore: replay keeps that). */
+  restoreBuilt = false;
   decision: StatusView['decision'] | null = null;
   finishedAt: string | null = null;
   readonly startedAt = now();
@@ -85,6 +87,8 @@ export class RunState {
     if (this.status === 'paused') view.actions = this.actions;
     const backups = this.results.backup?.backups;
     if (backups) view.backups = backups.map((b) => ({ kind: b.kind, location: b.location, size: b.size, sha256: b.sha256, verified: b.verified.sha256 === b.sha256 }));
+    const preview = this.results['restore-preview'];
+    if (preview) view.restorePreview = preview;
     if (this.decision) view.decision = this.decision;
     return view;
   }
@@ -114,6 +118,9 @@ export class RunState {
       accessChecks: this.results['access-checks'] ?? null,
       rollback: this.results.rollback ?? null,
       backups: this.results.backup ?? null,
+      ...(this.results['restore-preview'] || this.results.restore
+        ? { restorePreview: this.results['restore-preview'] ?? null, restore: this.results.restore ?? null }
+        : {}),
       decision: this.decision,
     };
   }

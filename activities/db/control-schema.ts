@@ -20,6 +20,12 @@ CREATE INDEX IF NOT EXISTS id_map_run ON cutover.id_map (run_key, table_name);
 CREATE TABLE IF NOT EXISTS cutover.erasure_log (
   run_key text NOT NULL, subject jsonb NOT NULL, table_name text NOT NULL, rows integer NOT NULL,
   action text NOT NULL, at timestamptz NOT NULL DEFAULT now());
+-- Erasure requests re-applied after a rollback by restore: which register asked, in which step.
+ALTER TABLE cutover.erasure_log ADD COLUMN IF NOT EXISTS register text;
+ALTER TABLE cutover.erasure_log ADD COLUMN IF NOT EXISTS step text;
+-- A rollback by restore's result, written in its own transaction: a retry returns it instead of restoring again.
+ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS restored_at timestamptz;
+ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS restore_result jsonb;
 CREATE TABLE IF NOT EXISTS cutover.evidence (
   run_key text PRIMARY KEY, plan_id text NOT NULL, plan_hash text NOT NULL, pack jsonb NOT NULL,
   written_at timestamptz NOT NULL DEFAULT now());

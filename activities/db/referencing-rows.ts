@@ -18,7 +18,7 @@ export interface ReferencingRow {
 
 // One row per foreign key pointing into a touched table or one of its partitions; a constraint
 // cloned onto partitions (conparentid <> 0) is its parent's, already listed.
-const FKS_SQL = `
+export const FKS_SQL = `
 SELECT con.conname::text AS name, cn.nspname::text AS schema, cc.relname::text AS rel,
        coalesce(pg_partition_root(con.conrelid)::oid, con.conrelid)::int AS child_root,
        coalesce(pg_partition_root(con.confrelid)::oid, con.confrelid)::int AS ref_root,

@@ -90,6 +90,12 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
   for (const b of view.backups ?? []) {
     lines.push(`backup:       ${b.kind} ${b.location} (${b.size} bytes, sha256 ${b.sha256}${b.verified ? ', verified' : ''})`);
   }
+  if (view.restorePreview && (view.gate === 'restore' || view.phase === 'gate:restore')) {
+    lines.push(`restore:      from ${view.restorePreview.backup} would discard: ${view.restorePreview.summary[0] ?? ''}`);
+    for (const t of view.restorePreview.tables) {
+      lines.push(`              ${t.table}: written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed), this run's ${t.insertedByRun}${t.examples.length ? `; e.g. ${t.examples.join('; ')}` : ''}`);
+    }
+  }
   if (view.error && (view.status === 'paused' || view.status === 'failed')) {
     lines.push(`error:        [${view.error.step}] ${view.error.type}: ${view.error.message} (at ${view.error.at})`);
   }

@@ -1,0 +1,37 @@
+// Rows outside the restored tables that reference their rows: a restore deletes every current row
+// of the plan's tables before loading the backup's, so a row of another table pointing at one of
+// them (through any FK in production's catalog, declared on a table or a partition) would make the
+// delete fail — or, with ON DELETE CASCADE / SET NULL, silently change a table the restore does not
+// own. The restore lists up to `limit` of them and stops before deleting anything.
+import type { Client } from 'pg';
+import { tableKey } from '../../plan/names';
+import { ident, qualified } from './connect';
+import { fkEquals } from './keys';
+import { FKS_SQL, type ReferencingRow } from './referencing-rows';
+import type { ResolvedTable } from './resolve';
+
+export async function rowsReferencingTables(db: Client, tables: ResolvedTable[], limit: number): Promise<{ rows: ReferencingRow[]; more: boolean }> {
+  const oids = await db.query<{ oid: number }>('SELECT to_regclass(q)::oid::int AS oid FROM unnest($1::text[]) WITH ORDINALITY x(q, i) ORDER BY i', [
+    tables.map((t) => qualified(t.target.schema, t.target.name)),
+  ]);
+  const byOid = new Map(tables.map((t, i) => [oids.rows[i].oid, t]));
+  const fks = await db.query<{ name: string; schema: string; rel: string; child_root: number; ref_root: number; cols: string[]; refcols: string[]; pk: string[] | null }>(
+    FKS_SQL,
+    [[...byOid.keys()]],
+  );
+  const rows: ReferencingRow[] = [];
+  for (const fk of fks.rows.filter((f) => !byOid.has(f.child_root))) {
+    if (rows.length > limit) break;
+    const parent = byOid.get(fk.ref_root)!;
+    const keyJson = fk.pk ? `jsonb_build_array(${fk.pk.map((k) => `c.${ident(k)}`).join(', ')})` : 'jsonb_build_array(c.ctid::text)';
+    const res = await db.query<{ k: unknown[] }>(
+      `SELECT ${keyJson} AS k FROM ${qualified(fk.schema, fk.rel)} c
+        WHERE EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${fkEquals({ columns: fk.cols, refColumns: fk.refcols }, 'p', 'c')})
+        LIMIT ${limit + 1 - rows.length}`,
+    );
+    for (const r of res.rows) {
+      rows.push({ table: tableKey({ schema: fk.schema, name: fk.rel }), key: fk.pk ? `(${fk.pk.join(', ')})=(${r.k.join(', ')})` : `ctid ${r.k[0]}`, fk: fk.name, references: parent.name });
+    }
+  }
+  return { rows: rows.slice(0, limit), more: rows.length > limit };
+}

@@ -1,0 +1,56 @@
+// Rollback by restore, the workflow side: the alternative when a surgical rollback is blocked.
+// Measure what a restore would discard (restorePreview), wait for gate `restore` (N of M, the same
+// rules as every gate) with that shown in status and the UI's current details, then run the
+// `restore` activity through the step-runner (a failure pauses at `restore`; retry re-runs it).
+// A rejected or expired gate does not end the run: it pauses with the restore refused
+// (RestoreRefused), so on-call chooses again — retry asks for approval again (with a fresh
+// preview), rollback surgical tries the surgical path; approvals already given still count.
+import { ApplicationFailure, getCurrentDetails, setCurrentDetails } from '@temporalio/workflow';
+import type { RestorePreview } from '../common/results';
+import { verifiedTargetBackup } from './decisions';
+import { gate } from './gates';
+import type { RunState } from './state';
+import { long, type StepEnv } from './steps';
+import { runStep, type RollbackRequested } from './step-runner';
+
+export async function restoreFromBackup(e: StepEnv, request: RollbackRequested): Promise<void> {
+  const { s, ctl } = e;
+  s.record('rollback', 'started', request.message);
+  s.rollForwardTargets = [];
+  const backup = verifiedTargetBackup(s);
+  if (!backup) throw ApplicationFailure.nonRetryable('restore requested without a verified target backup', 'PlanError'); // resumeRefusal refuses this first
+  const input = { ...e.input, backup };
+  for (;;) {
+    const preview = await runStep(ctl, 'restore-preview', () => long.restorePreview(input), { skippable: true });
+    if (!preview.skipped) s.results['restore-preview'] = preview.value;
+    const verdict = await gate(ctl, 'restore');
+    if (verdict === 'approved') break;
+    const why =
+      verdict === 'rejected' && s.rejection
+        ? `rejected by ${s.rejection.approver}: ${s.rejection.reason}`
+        : `no ${s.plan.approvals.required} approvals within ${s.plan.approvals.timeout}`;
+    s.rejection = null;
+    let refused = true;
+    await runStep(ctl, 'gate:restore', async () => {
+      if (!refused) return;
+      refused = false;
+      throw ApplicationFailure.nonRetryable(`restore from the backup ${why}; nothing was restored. Retry asks for approval again; or roll back surgically`, 'RestoreRefused');
+    });
+  }
+  const out = await runStep(ctl, 'restore', () => long.restore(input));
+  if (!out.skipped) s.results.restore = out.value;
+}
+
+/** While gate restore waits (or was refused): what a restore would discard, in the UI's current details. */
+export function appendRestoreDetails(s: RunState): void {
+  const preview = s.results['restore-preview'];
+  if (!preview || (s.gate !== 'restore' && s.phase !== 'gate:restore')) return;
+  setCurrentDetails(`${getCurrentDetails()}\n\n${describePreview(preview)}`);
+}
+
+export function describePreview(p: RestorePreview): string {
+  const rows = p.tables.map(
+    (t) => `- ${t.table}: backup ${t.backupRows}, now ${t.nowRows}, this run's ${t.insertedByRun}, written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed)${t.examples.length ? `, e.g. ${t.examples.join('; ')}` : ''}`,
+  );
+  return [`**A restore from ${p.backup} would discard** (measured ${p.measuredAt}):`, ...p.summary.slice(0, 1), rows.join('\n')].join('\n\n');
+}
