@@ -11,7 +11,8 @@ import { validate } from './validate';
 import { accessChecks } from './access-checks';
 import { rollback } from './rollback';
 import { backup } from './backup';
+import { rehearsal } from './rehearsal';
 
-export { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, finalize };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, finalize };
 
-export const activities = { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, finalize } satisfies CutoverActivities;
+export const activities = { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, finalize } satisfies CutoverActivities;
