@@ -2,7 +2,7 @@
 // Pure definitions only, in the neutral module that the workflow bundle, the activities, the worker
 // and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RollbackResult, StageResult, ValidateResult } from './results';
+import type { AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RehearsalReport, RollbackResult, StageResult, ValidateResult } from './results';
 
 export const TASK_QUEUE = 'cutover';
 export const WORKFLOW_TYPE = 'cutoverMigration';
@@ -39,6 +39,8 @@ export interface ApproveInput {
   approver: string;
   comment?: string;
   planHash?: string;
+  /** Gate cutover: the rehearsal report the approver reviewed (refused if it differs or there is none). */
+  rehearsalHash?: string;
 }
 export interface RejectInput {
   gate: GateName;
@@ -110,6 +112,8 @@ export interface StatusView {
   actions?: string[];
   /** Verified backups taken by this run (where, how big, sha256). */
   backups?: { kind: string; location: string; size: number; sha256: string; verified: boolean }[];
+  /** The rehearsal in a scratch database: its outcome, its report's hash and its rows per table. */
+  rehearsal?: { ok: boolean; rehearsalHash: string; rollbackProven: boolean; tables: { table: string; moved: number; merged: number; leftBehind: number }[]; failed: string | null };
   decision?: { by: string; action: string; reason: string; at: string };
 }
 
@@ -138,6 +142,7 @@ export interface EvidencePack {
   accessChecks: AccessChecksResult | null;
   rollback: RollbackResult | null;
   backups: BackupResult | null;
+  rehearsal: RehearsalReport | null;
   decision: StatusView['decision'] | null;
 }
 

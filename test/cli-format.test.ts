@@ -76,6 +76,7 @@ const pack: EvidencePack = {
   accessChecks: null,
   rollback: null,
   backups: null,
+  rehearsal: null,
   decision: null,
 };
 

@@ -85,6 +85,16 @@ export class RunState {
     if (this.status === 'paused') view.actions = this.actions;
     const backups = this.results.backup?.backups;
     if (backups) view.backups = backups.map((b) => ({ kind: b.kind, location: b.location, size: b.size, sha256: b.sha256, verified: b.verified.sha256 === b.sha256 }));
+    const r = this.results.rehearsal;
+    if (r) {
+      view.rehearsal = {
+        ok: r.ok,
+        rehearsalHash: r.rehearsalHash,
+        rollbackProven: r.rollback?.proven ?? false,
+        tables: r.tables.map((t) => ({ table: t.table, moved: t.moved, merged: t.merged, leftBehind: t.leftBehind })),
+        failed: r.failed ? `${r.failed.step}: ${r.failed.type}` : null,
+      };
+    }
     if (this.decision) view.decision = this.decision;
     return view;
   }
@@ -114,6 +124,7 @@ export class RunState {
       accessChecks: this.results['access-checks'] ?? null,
       rollback: this.results.rollback ?? null,
       backups: this.results.backup ?? null,
+      rehearsal: this.results.rehearsal ?? null,
       decision: this.decision,
     };
   }
