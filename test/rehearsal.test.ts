@@ -100,3 +100,28 @@ test('a rehearsal hash on a run without a rehearsal is refused', () => {
   expect(approveRefusal(s, { gate: 'cutover', approver: 'bob', rehearsalHash: 'x' })).toMatch(/no rehearsal report/);
   expect(approveRefusal(s, { gate: 'cutover', approver: 'bob' })).toBeNull();
 });
+
+test('a rehearsal cancelled mid-way (the workflow is cancelled) drops its scratch database', async () => {
+  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  // The rehearsal's stage (its first attempt) sleeps in PostgreSQL far longer than the test waits:
+  // only the cancellation (delivered with a heartbeat, throttled up to 30 s) can end it in time.
+  process.env.CUTOVER_TEST_SLOW_STAGE_END = '600';
+  try {
+    const handle = await startRun(h.env, plan('rh-cancel'));
+    await waitFor(handle, atGate('plan'));
+    await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+    await waitFor(handle, (s) => s.phase === 'rehearsal', 120000);
+    const deadline = Date.now() + 60000;
+    while (Date.now() < deadline && (await rows(prod, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND datname LIKE 'cutover\\_rehearsal\\_%'")).length === 0) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await scratchLeft(prod)).toHaveLength(1);
+    await handle.cancel();
+    await handle.result().catch(() => undefined);
+    const gone = Date.now() + 100000;
+    while (Date.now() < gone && (await scratchLeft(prod)).length > 0) await new Promise((r) => setTimeout(r, 200));
+    expect(await scratchLeft(prod)).toEqual([]);
+  } finally {
+    delete process.env.CUTOVER_TEST_SLOW_STAGE_END;
+  }
+}, 300000);
