@@ -25,3 +25,5 @@ export const rollbackBlocked = (message: string, details?: unknown) => fail('Rol
 export const rollbackRefused = (message: string, details?: unknown) => fail('RollbackRefused', message, details);
 /** A backup is missing, corrupted or does not restore to what was dumped: never trust it, never retry blindly. */
 export const backupError = (message: string, details?: unknown) => fail('BackupError', message, details);
+/** The rehearsal (scratch database restored from the target backup) failed; details carry its report so far. */
+export const rehearsalError = (message: string, details?: unknown) => fail('RehearsalError', message, details);

@@ -13,7 +13,10 @@ import { rollback } from './rollback';
 import { backup } from './backup';
 import { restorePreview } from './restore-preview';
 import { restore } from './restore';
+import { rehearsal } from './rehearsal';
 
-export { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, finalize };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, finalize };
 
-export const activities = { acceptPlan, preflight, backup, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, finalize } satisfies CutoverActivities;
+export const activities = {
+  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, finalize,
+} satisfies CutoverActivities;

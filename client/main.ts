@@ -78,6 +78,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--as <name>', AS_HELP)
     .option('--comment <text>', 'a comment kept with the approval')
     .option('--plan-hash <hash>', 'the plan hash you reviewed (refused if it differs)')
+    .option('--rehearsal-hash <hash>', 'gate cutover: the rehearsal report hash you reviewed (refused if it differs)')
     .option('--json', 'print JSON')
     .action((id: string, opts) => approve(ctx, id, opts));
 

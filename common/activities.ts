@@ -2,13 +2,15 @@
 // importing activity code, and activities/index.ts must satisfy it (checked by the compiler).
 import type { Plan } from '../plan/schema';
 import type {
-  AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult, CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RehearsalInput, RehearsalReport, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
+  CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
   acceptPlan(raw: unknown): Promise<{ plan: Plan; planHash: string }>;
   preflight(input: StepInput): Promise<DryRunReport>;
   backup(input: BackupInput): Promise<BackupResult>;
+  rehearsal(input: RehearsalInput): Promise<RehearsalReport>;
   stage(input: StageInput): Promise<StageResult>;
   cleanup(input: StepInput): Promise<CleanupResult>;
   publish(input: StepInput): Promise<PublishResult>;

@@ -8,6 +8,7 @@ export const NON_RETRYABLE = [
   'ValidationError', // published data does not reconcile
   'StagingLost', // the run's staging is gone (a reset, a manual drop): stage again
   'BackupError', // a backup is missing, corrupt or does not verify
+  'RehearsalError', // the rehearsal in a scratch database failed or did not prove its rollback
   'AccessCheckError', // an access check found rows or could not run
   'RollbackBlocked', // production rows written since publish reference this run's rows
   'ConstraintViolation', // PostgreSQL refused a row (SQLSTATE class 23): the detail names it

@@ -186,6 +186,7 @@ export interface StepResults {
   backup?: BackupResult;
   'restore-preview'?: RestorePreview;
   restore?: RestoreResult;
+  rehearsal?: RehearsalReport;
 }
 
 /** One relation whose rows a backup holds, counted in the dump's own snapshot. */
@@ -291,4 +292,44 @@ export interface RestoreResult {
   sequences: RestoreSequence[];
   erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number> };
   verification: string[]; // what was checked before COMMIT, in words
+}
+
+/** One table as the rehearsal moved it in the scratch database (from its validate result). */
+export interface RehearsalTable {
+  table: string;
+  inScope: number;
+  moved: number;
+  merged: number;
+  leftBehind: number;
+  leftBehindByReason: Record<string, number>;
+}
+
+/**
+ * What a rehearsal proved: the run's target backup restored into a scratch database, stage →
+ * cleanup → publish → validate → rollback run there by the same step code. O(tables).
+ */
+export interface RehearsalReport {
+  ok: boolean;
+  database: string; // cutover_rehearsal_<runKey> on the target's server: dropped at the end
+  runKey: string; // the rehearsal's own run key (staging, guards): r<runKey>
+  backup: { location: string; sha256: string }; // the target backup restored
+  startedAt: string;
+  finishedAt: string;
+  tables: RehearsalTable[];
+  cleanup: CleanupResult['leftBehind'] | null; // table -> reason -> rows, as cleanup reported them
+  validation: { ok: boolean; problems: string[] } | null;
+  rollback: {
+    proven: boolean; // every table's checksum after the rollback equals the one before publish
+    tables: { table: string; deleted: number; checksumBeforePublish: string; checksumAfterRollback: string; equal: boolean }[];
+    summary: string[];
+  } | null;
+  timings: { step: string; ms: number }[]; // restore, stage, cleanup, publish, validate, rollback
+  failed: { step: string; type: string; message: string } | null;
+  /** sha256 of the canonical JSON of this report without this field: what a cutover approval may name. */
+  rehearsalHash: string;
+}
+
+export interface RehearsalInput extends StepInput {
+  backup: BackupResult; // the run's verified backups: the target's is restored
+  expectedRows?: Record<string, number>; // from the dry run, for progress
 }

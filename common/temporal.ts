@@ -3,7 +3,8 @@
 // and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RestorePreview, RestoreResult, RollbackResult, StageResult, ValidateResult,
+  AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
+  ValidateResult,
 } from './results';
 
 export const TASK_QUEUE = 'cutover';
@@ -41,6 +42,8 @@ export interface ApproveInput {
   approver: string;
   comment?: string;
   planHash?: string;
+  /** Gate cutover: the rehearsal report the approver reviewed (refused if it differs or there is none). */
+  rehearsalHash?: string;
 }
 export interface RejectInput {
   gate: GateName;
@@ -114,6 +117,8 @@ export interface StatusView {
   backups?: { kind: string; location: string; size: number; sha256: string; verified: boolean }[];
   /** Rollback by restore: what restoring the backup would discard (shown while gate restore waits). */
   restorePreview?: RestorePreview;
+  /** The rehearsal in a scratch database: its outcome, its report's hash and its rows per table. */
+  rehearsal?: { ok: boolean; rehearsalHash: string; rollbackProven: boolean; tables: { table: string; moved: number; merged: number; leftBehind: number }[]; failed: string | null };
   decision?: { by: string; action: string; reason: string; at: string };
 }
 
@@ -145,6 +150,7 @@ export interface EvidencePack {
   /** Rollback by restore: what it would discard (preview), then what it did (restored, erasures re-applied, verified). */
   restorePreview?: RestorePreview | null;
   restore?: RestoreResult | null;
+  rehearsal: RehearsalReport | null;
   decision: StatusView['decision'] | null;
 }
 

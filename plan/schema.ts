@@ -256,6 +256,10 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
     });
   }
 
+  // The rehearsal restores the run's verified target backup into a scratch database and runs there.
+  if (isRec(p.rehearsal) && p.rehearsal.mode === 'scratch' && p.backup === undefined)
+    issue(['rehearsal', 'mode'], 'scratch needs backup (the rehearsal restores the target backup): add backup.store');
+
   for (const key of ['consent', 'erasure'] as const) {
     if (p[key] !== undefined && p.subjects === undefined) issue([key], 'requires subjects (the table and key that identify people)');
   }

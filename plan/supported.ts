@@ -12,7 +12,6 @@ const when = (cond: boolean, path: string) => (cond ? [path] : []);
 
 const RULES: ReadonlyArray<Rule> = [
   (p) => when(p.strategy === 'adopt', 'strategy'),
-  (p) => when(p.rehearsal?.mode === 'scratch', 'rehearsal.mode'),
   // erasure.registers clean staging (step 7); anonymize belongs to erasure re-application (step 11).
   (p) => when(present(p.erasure?.anonymize), 'erasure.anonymize'),
 ];

@@ -76,6 +76,7 @@ const pack: EvidencePack = {
   accessChecks: null,
   rollback: null,
   backups: null,
+  rehearsal: null,
   decision: null,
 };
 
@@ -141,6 +142,7 @@ describe('ids and options', () => {
   test('update inputs', () => {
     expect(approveInput({ gate: 'plan', as: 'alice', comment: 'ok', planHash: 'h' }, {})).toEqual({ gate: 'plan', approver: 'alice', comment: 'ok', planHash: 'h' });
     expect(approveInput({ gate: 'cutover' }, { USER: 'bob' })).toEqual({ gate: 'cutover', approver: 'bob' });
+    expect(approveInput({ gate: 'cutover', as: 'bob', rehearsalHash: 'r' }, {})).toEqual({ gate: 'cutover', approver: 'bob', rehearsalHash: 'r' });
     expect(rejectInput({ gate: 'plan', as: 'carol', reason: 'too many left behind' }, {})).toEqual({ gate: 'plan', approver: 'carol', reason: 'too many left behind' });
     expect(resumeInput({ action: 'roll-forward', as: 'oncall', reason: 'fixed fk', from: 'validate' }, {})).toEqual({ action: 'roll-forward', by: 'oncall', reason: 'fixed fk', fromStep: 'validate' });
     expect(() => rejectInput({ gate: 'plan', as: 'carol', reason: '   ' }, {})).toThrow(/--reason must not be empty/);
@@ -271,6 +273,12 @@ describe('formatters', () => {
     expect(waiting).toContain('approvals:    cutover 1/2 (carol)');
     expect(waiting).toContain('cutover approve cutover-acme-pilot --gate cutover');
     expect(waiting).not.toContain('progress:');
+
+    const rehearsal = { ok: true, rehearsalHash: 'b'.repeat(64), rollbackProven: true, tables: [{ table: 'public.customer', moved: 290, merged: 0, leftBehind: 10 }], failed: null };
+    const rehearsed = formatStatus({ ...view, status: 'awaiting-approval', gate: 'cutover', error: null, progress: {}, rehearsal });
+    expect(rehearsed).toContain(`rehearsal:    ok, rollback proven, hash ${'b'.repeat(64)} — moved public.customer 290, 10 left behind`);
+    expect(rehearsed).toContain(`cutover approve cutover-acme-pilot --gate cutover --rehearsal-hash ${'b'.repeat(64)} --as NAME`);
+    expect(formatStatus({ ...view, rehearsal: { ...rehearsal, ok: false, failed: 'publish: ConflictError' } })).toContain('rehearsal:    FAILED (publish: ConflictError)');
   });
 
   test('markdown report: summary, hash, dry run, approvals, refusals, steps, checksums per table', () => {

@@ -123,6 +123,7 @@ const CASES: Case[] = [
   ['relative file store', (p) => (p.backup.store = 'file://backups'), 'backup.store', 'must be a URL like'],
   ['bad backup scope', (p) => (p.backup.scope = 'all'), 'backup.scope', 'expected one of touched-tables, full'],
   ['bad rehearsal mode', (p) => (p.rehearsal.mode = 'dry'), 'rehearsal.mode', 'expected one of scratch, skip'],
+  ['rehearsal scratch without backup', (p) => delete p.backup, 'rehearsal.mode', 'scratch needs backup (the rehearsal restores the target backup)'],
   // people data
   ['erasure without subjects', (p) => (delete p.subjects, delete p.consent), 'erasure', 'requires subjects'],
   ['consent without subjects', (p) => (delete p.subjects, delete p.erasure), 'consent', 'requires subjects'],
@@ -190,7 +191,6 @@ describe('whole-plan problems', () => {
 describe('not supported yet (schema-valid, refused by validatePlan)', () => {
   const NOT_SUPPORTED: Array<[string, (p: any) => void, string]> = [
     ['adopt', (p) => Object.assign(p, { strategy: 'adopt', adoptFrom: '2026-12-01' }), 'strategy'],
-    ['rehearsal scratch', (p) => (p.rehearsal = { mode: 'scratch' }), 'rehearsal.mode'],
     ['erasure.anonymize', (p) => Object.assign(p, { subjects: fullPlan().subjects, erasure: fullPlan().erasure }), 'erasure.anonymize'],
   ];
 
@@ -291,8 +291,8 @@ describe('YAML/JSON source lines', () => {
   });
 
   test('not-supported issues carry lines too', () => {
-    const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('tables:', 'rehearsal: { mode: scratch }\ntables:'));
-    expect(issues).toEqual([{ path: 'rehearsal.mode', message: 'not supported yet: rehearsal.mode', line: 9 }]);
+    const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('strategy: selective', 'strategy: clean-start'));
+    expect(issues).toEqual([{ path: 'strategy', message: 'not supported yet: strategy', line: 3 }]);
   });
 
   test('YAML syntax errors carry their line', () => {

@@ -105,13 +105,13 @@ describe('the DESIGN.md example plan', () => {
 
   test('validatePlan refuses it only with not-supported issues', () => {
     const issues = issuesOf(() => validatePlan(parseYaml(EXAMPLE_SELECTIVE)));
-    const paths = ['rehearsal.mode', 'erasure.anonymize'];
+    const paths = ['erasure.anonymize'];
     expect(issues).toEqual(paths.map((path) => ({ path, message: `not supported yet: ${path}` })));
   });
 
   test('parsePlanText reports those issues with their lines', () => {
     const issues = issuesOf(() => parsePlanText(EXAMPLE_SELECTIVE, 'acme.yaml'));
-    expect(issues.find((i) => i.path === 'rehearsal.mode')?.line).toBe(8);
+    expect(issues.find((i) => i.path === 'erasure.anonymize')?.line).toBe(29);
   });
 });
 
@@ -146,6 +146,11 @@ describe('a supported plan', () => {
   test('rehearsal skip, explicit parallelism and empty optional lists are supported', () => {
     const input = { ...parseYaml(MINIMAL), rehearsal: { mode: 'skip' }, parallelism: 16, testData: [], transforms: [], accessChecks: [] };
     expect(validatePlan(input).parallelism).toBe(16);
+  });
+
+  test('rehearsal scratch with a backup store is supported', () => {
+    const input = { ...parseYaml(MINIMAL), backup: { store: 'file:///var/backups/cutover' }, rehearsal: { mode: 'scratch' } };
+    expect(validatePlan(input).rehearsal).toEqual({ mode: 'scratch' });
   });
 
   test('validation is idempotent (the workflow re-validates its input)', () => {

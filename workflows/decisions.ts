@@ -24,7 +24,7 @@ function textTooLong(field: string, v: unknown): string | null {
 }
 
 export function approveRefusal(s: RunState, input: ApproveInput): string | null {
-  if (!input || typeof input !== 'object') return 'payload must be an object {gate, approver, comment?, planHash?}';
+  if (!input || typeof input !== 'object') return 'payload must be an object {gate, approver, comment?, planHash?, rehearsalHash?}';
   const long = textTooLong('comment', input.comment);
   if (long) return long;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
@@ -39,6 +39,11 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
   if (s.approvalsFor(input.gate).some((a) => a.approver === input.approver)) return `"${input.approver}" already approved gate "${input.gate}"`;
   if (input.planHash !== undefined && input.planHash !== s.planHash) {
     return `plan hash mismatch: you approved ${String(input.planHash)}, this run's plan is ${s.planHash}`;
+  }
+  if (input.rehearsalHash !== undefined) {
+    const r = s.results.rehearsal;
+    if (!r) return 'this run has no rehearsal report: approve without a rehearsal hash';
+    if (input.rehearsalHash !== r.rehearsalHash) return `stale rehearsal hash: you reviewed ${String(input.rehearsalHash)}, this run's rehearsal report is ${r.rehearsalHash}`;
   }
   return null;
 }

@@ -89,6 +89,16 @@ export class RunState {
     if (backups) view.backups = backups.map((b) => ({ kind: b.kind, location: b.location, size: b.size, sha256: b.sha256, verified: b.verified.sha256 === b.sha256 }));
     const preview = this.results['restore-preview'];
     if (preview) view.restorePreview = preview;
+    const r = this.results.rehearsal;
+    if (r) {
+      view.rehearsal = {
+        ok: r.ok,
+        rehearsalHash: r.rehearsalHash,
+        rollbackProven: r.rollback?.proven ?? false,
+        tables: r.tables.map((t) => ({ table: t.table, moved: t.moved, merged: t.merged, leftBehind: t.leftBehind })),
+        failed: r.failed ? `${r.failed.step}: ${r.failed.type}` : null,
+      };
+    }
     if (this.decision) view.decision = this.decision;
     return view;
   }
@@ -121,6 +131,7 @@ export class RunState {
       ...(this.results['restore-preview'] || this.results.restore
         ? { restorePreview: this.results['restore-preview'] ?? null, restore: this.results.restore ?? null }
         : {}),
+      rehearsal: this.results.rehearsal ?? null,
       decision: this.decision,
     };
   }

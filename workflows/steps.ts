@@ -34,7 +34,7 @@ export interface StepEnv {
   input: StepInput;
 }
 
-export type StepName = keyof StepResults | 'rehearsal' | 'erasure' | 'finalize';
+export type StepName = keyof StepResults | 'erasure' | 'finalize';
 
 export interface Step {
   name: StepName | `gate:${GateName}`;
@@ -109,7 +109,19 @@ export const SELECTIVE: Step[] = [
     // Before anything is written to production; the run pauses on a backup that does not verify.
     run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }),
   },
-  { name: 'rehearsal', notApplicable: (e) => `rehearsal mode ${e.s.plan.rehearsal?.mode ?? 'skip'}` },
+  {
+    name: 'rehearsal',
+    // Runs without a scratch rehearsal (all recorded histories) record exactly this skip: keep the text.
+    notApplicable: (e) => (e.s.plan.rehearsal?.mode === 'scratch' ? null : `rehearsal mode ${e.s.plan.rehearsal?.mode ?? 'skip'}`),
+    // The whole data path in a scratch database restored from the target backup; production untouched.
+    // The plan check refuses scratch without backup; a missing backup result is a RehearsalError in the activity.
+    run: (e) => {
+      const expectedRows = Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
+      return long.rehearsal({ ...e.input, backup: e.s.results.backup!, expectedRows });
+    },
+    keepsFailureDetails: true,
+    detail: (v: NonNullable<StepResults['rehearsal']>) => `rehearsal ${v.rehearsalHash}: rollback proven, scratch database ${v.database} dropped`,
+  },
   { name: 'gate:cutover', gate: 'cutover' },
   { name: 'stage', run: stageNow, after: afterStage, rerunnable: true, detail: (v: NonNullable<StepResults['stage']>) => v.restaged ?? undefined },
   { name: 'cleanup', run: onStaging((e) => long.cleanup(e.input)), rerunnable: true },

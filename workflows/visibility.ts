@@ -29,6 +29,11 @@ function describe(s: RunState): string {
     lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`);
     lines.push(`Approve: Send Signal \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\`.`);
   }
+  const r = s.results.rehearsal;
+  if (r) {
+    const outcome = r.ok ? `ok, rollback ${r.rollback?.proven ? 'proven' : 'not proven'}` : `failed at ${r.failed?.step ?? '?'}`;
+    lines.push(`Rehearsal: ${outcome}; report hash \`${r.rehearsalHash}\`; moved ${r.tables.map((t) => `${t.table} ${t.moved}`).join(', ') || 'nothing'}.`);
+  }
   if (s.error) {
     lines.push(`Paused on \`${s.error.step}\`: ${s.error.type}: ${s.error.message}`);
     lines.push('Resume: Send Signal `resume` with `{"action":"retry|skip|abort","by":"<name>","reason":"…"}`.');

@@ -6,7 +6,25 @@ export function aliasEnvVar(alias: string): string {
   return `CUTOVER_DB_${alias.toUpperCase()}`;
 }
 
+/**
+ * Aliases pointed elsewhere in this process only (a rehearsal points a synthetic target alias at
+ * its scratch database): the URL stays in the worker, the step code sees an alias as always.
+ */
+const overrides = new Map<string, string>();
+
+export async function withAliasOverride<T>(alias: string, url: string, fn: () => Promise<T>): Promise<T> {
+  if (overrides.has(alias)) throw new Error(`connection alias "${alias}" is already overridden in this worker`);
+  overrides.set(alias, url);
+  try {
+    return await fn();
+  } finally {
+    overrides.delete(alias);
+  }
+}
+
 export function resolveAlias(alias: string): string {
+  const override = overrides.get(alias);
+  if (override) return override;
   const name = aliasEnvVar(alias);
   const url = process.env[name];
   if (!url) throw configError(`connection alias "${alias}" is not configured: set ${name} in the worker's environment`);

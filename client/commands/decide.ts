@@ -12,6 +12,7 @@ export interface ApproveOptions {
   as?: string;
   comment?: string;
   planHash?: string;
+  rehearsalHash?: string;
   json?: boolean;
 }
 export interface RejectOptions {
@@ -34,6 +35,7 @@ export function approveInput(opts: ApproveOptions, env: Record<string, string | 
   const input: ApproveInput = { gate: parseGate(opts.gate), approver: resolveActor(opts.as, env) };
   if (opts.comment !== undefined) input.comment = requireText('--comment', opts.comment);
   if (opts.planHash !== undefined) input.planHash = requireText('--plan-hash', opts.planHash);
+  if (opts.rehearsalHash !== undefined) input.rehearsalHash = requireText('--rehearsal-hash', opts.rehearsalHash);
   return input;
 }
 

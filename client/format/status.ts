@@ -96,6 +96,12 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
       lines.push(`              ${t.table}: written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed), this run's ${t.insertedByRun}${t.examples.length ? `; e.g. ${t.examples.join('; ')}` : ''}`);
     }
   }
+  if (view.rehearsal) {
+    const r = view.rehearsal;
+    const moved = r.tables.map((t) => `${t.table} ${t.moved}${t.merged ? `+${t.merged} merged` : ''}${t.leftBehind ? `, ${t.leftBehind} left behind` : ''}`).join('; ');
+    const outcome = r.ok ? `ok, rollback ${r.rollbackProven ? 'proven' : 'NOT proven'}` : `FAILED${r.failed ? ` (${r.failed})` : ''}`;
+    lines.push(`rehearsal:    ${outcome}, hash ${r.rehearsalHash}${moved ? ` — moved ${moved}` : ''}`);
+  }
   if (view.error && (view.status === 'paused' || view.status === 'failed')) {
     lines.push(`error:        [${view.error.step}] ${view.error.type}: ${view.error.message} (at ${view.error.at})`);
   }
@@ -107,7 +113,8 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
       lines.push(`next:         cutover resume ${id} --action ${a}${extra} --as NAME --reason R`);
     }
   } else if (view.status === 'awaiting-approval' && view.gate) {
-    lines.push(`next:         cutover approve ${id} --gate ${view.gate} --as NAME   (or: cutover reject … --reason R)`);
+    const hash = view.gate === 'cutover' && view.rehearsal ? ` --rehearsal-hash ${view.rehearsal.rehearsalHash}` : '';
+    lines.push(`next:         cutover approve ${id} --gate ${view.gate}${hash} --as NAME   (or: cutover reject … --reason R)`);
   }
   if (view.refused.length) {
     // The run keeps only the last refusals; say how many there were (older workers sent no count).

@@ -1,0 +1,157 @@
+// Step 4, rehearsal (plan rehearsal.mode: scratch): before the cutover gate, the run's verified
+// target backup is restored into a scratch database cutover_rehearsal_<runKey> on the target's
+// server, and stage → cleanup → publish → validate run there through the same step code (the
+// exported activity functions, in-process), then the surgical rollback, whose per-table checksums
+// must equal the ones publish took before inserting. The step code is pointed at the scratch
+// database by a synthetic target alias resolved only in this worker (no URL in any payload) and
+// runs under its own run key r<runKey>, so its staging and guards never meet the real run's.
+// The report (counts, validation, rollback proof, timings) carries its own sha256, which an
+// approver of the cutover gate may name. The scratch database is dropped at the end: on success,
+// on failure and on cancellation. Any failure is a RehearsalError carrying the report so far.
+import { Context } from '@temporalio/activity';
+import { canonicalJson } from '../plan/canonical';
+import { sha256Hex } from '../plan/sha256';
+import type { RehearsalInput, RehearsalReport, RollbackResult, ValidateResult } from '../common/results';
+import { cleanup } from './cleanup';
+import { resolveAlias, withAliasOverride } from './db/connect';
+import { inNestedContext } from './db/nested-context';
+import { startProgress } from './db/progress';
+import { restorePostData, ToolError } from './db/restore-post-data';
+import { restoreTables } from './db/restore-tables';
+import { withScratchDatabase } from './db/scratch-db';
+import { releaseSnapshot } from './db/snapshot-holder';
+import { rehearsalError } from './errors';
+import { publish } from './publish';
+import { rollback } from './rollback';
+import { stage } from './stage';
+import { validate } from './validate';
+
+export const rehearsalDatabase = (runKey: string) => `cutover_rehearsal_${runKey}`;
+
+type Draft = Omit<RehearsalReport, 'rehearsalHash'>;
+
+/** The report with its own hash: sha256 of its canonical JSON without the hash. */
+export function sealReport(draft: Draft): RehearsalReport {
+  return { ...draft, rehearsalHash: sha256Hex(canonicalJson(draft)) };
+}
+
+export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport> {
+  const { plan, runKey } = input;
+  // It names the scratch database and the rehearsal's staging: nothing but what a run key is may pass.
+  if (!/^[a-z0-9]{1,40}$/.test(runKey)) throw rehearsalError(`rehearsal: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
+  const target = input.backup?.backups?.find((b) => b.kind === 'target');
+  if (!target) throw rehearsalError('rehearsal: the run has no verified target backup to restore (the backup step must run first)');
+
+  const draft: Draft = {
+    ok: false,
+    database: rehearsalDatabase(runKey),
+    runKey: `r${runKey}`,
+    backup: { location: target.location, sha256: target.sha256 },
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    tables: [],
+    cleanup: null,
+    validation: null,
+    rollback: null,
+    timings: [],
+    failed: null,
+  };
+  const sub = { plan: { ...plan, target: `rehearsal-${runKey}` }, runKey: draft.runKey, workflowId: input.workflowId, runId: input.runId };
+  let phase = 'starting';
+  const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
+    phase = step;
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      draft.timings.push({ step, ms: Date.now() - t0 });
+    }
+  };
+  const stopBeats = beatWhile(() => ({ rehearsal: phase }));
+  try {
+    await withScratchDatabase(resolveAlias(plan.target), draft.database, (url) =>
+      inNestedContext((details) => ({ rehearsal: phase, step: details }), async () => {
+        await timed('restore', async () => {
+          const progress = startProgress({ phase: 'verifying', backup: 'target' });
+          try {
+            await restoreTables(target, url, { mode: 'new-database', progress });
+            await restorePostData(target, url, progress.signal).catch((e) => {
+              if (!(e instanceof ToolError)) throw e;
+              throw rehearsalError(
+                `the target backup's indexes, constraints and triggers do not restore onto its rows (a plan table referencing a table outside the plan? backup.scope: full holds every row): ${e.message}`,
+              );
+            });
+          } finally {
+            progress.stop();
+          }
+        });
+        await withAliasOverride(sub.plan.target, url, async () => {
+          const staged = await timed('stage', () => stage({ ...sub, expectedRows: input.expectedRows }));
+          draft.cleanup = (await timed('cleanup', () => cleanup(sub))).leftBehind;
+          const published = await timed('publish', () => publish(sub));
+          const validated = await timed('validate', () =>
+            validate({ ...sub, publish: published, stage: staged }).catch((e) => {
+              const partial = (e as { details?: unknown[] }).details?.[0] as ValidateResult | undefined;
+              if (partial?.tables) recordValidation(draft, partial);
+              throw e;
+            }),
+          );
+          recordValidation(draft, validated);
+          recordRollback(draft, await timed('rollback', () => rollback({ ...sub, publish: published })));
+        });
+      }),
+    );
+    if (!draft.rollback?.proven) {
+      const differ = draft.rollback?.tables.filter((t) => !t.equal).map((t) => t.table) ?? [];
+      throw rehearsalError(`rehearsal: the rollback did not bring the scratch database back to its contents before publish (${differ.join(', ')})`);
+    }
+    draft.ok = true;
+    draft.finishedAt = new Date().toISOString();
+    return sealReport(draft);
+  } catch (e) {
+    if (cancelled()) throw e; // the activity was cancelled: the scratch database is dropped already
+    const type = (e as { type?: string }).type ?? (e as Error).name ?? 'Error';
+    const message = (e as Error).message ?? String(e);
+    draft.failed = { step: phase, type, message };
+    draft.finishedAt = new Date().toISOString();
+    const report = sealReport(draft);
+    throw type === 'RehearsalError'
+      ? rehearsalError(message, report)
+      : rehearsalError(`rehearsal failed at ${phase} (${type}); production was not touched: ${message}`, report);
+  } finally {
+    stopBeats();
+    await releaseSnapshot(draft.runKey).catch(() => undefined); // a stage that failed mid-way holds one
+  }
+}
+
+function recordValidation(draft: Draft, v: ValidateResult): void {
+  draft.tables = v.tables.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: t.leftBehind, leftBehindByReason: t.leftBehindByReason }));
+  draft.validation = { ok: v.ok, problems: v.tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`)) };
+}
+
+function recordRollback(draft: Draft, r: RollbackResult): void {
+  const tables = r.tables.map((t) => ({ table: t.table, deleted: t.deleted, checksumBeforePublish: t.checksumBeforePublish, checksumAfterRollback: t.checksumAfterRollback, equal: t.equal }));
+  draft.rollback = { proven: tables.length > 0 && tables.every((t) => t.equal), tables, summary: r.proof.summary };
+}
+
+/** Beats of the rehearsal's own, between and under the step code's: several per heartbeat timeout. */
+function beatWhile(details: () => unknown): () => void {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return () => undefined;
+  }
+  const every = Math.min(5000, (ctx.info.heartbeatTimeoutMs || 15000) / 3);
+  ctx.heartbeat(details());
+  const timer = setInterval(() => ctx.heartbeat(details()), every);
+  return () => clearInterval(timer);
+}
+
+function cancelled(): boolean {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false;
+  }
+}
