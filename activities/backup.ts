@@ -32,10 +32,12 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
   const progress = startProgress({ phase: 'counting', backup: 'target' });
   try {
     const dumped = [];
-    for (const [kind, alias, url, s] of [
-      ['target', plan.target, targetUrl, scope],
-      ['source', plan.source, sourceUrl, 'touched-tables'],
-    ] as const) {
+    // clean-start archives the whole Pilot and nothing else; otherwise the target, then the Pilot's plan tables.
+    const jobs: (readonly ['target' | 'source', string, string, 'touched-tables' | 'full'])[] =
+      plan.strategy === 'clean-start'
+        ? [['source', plan.source, sourceUrl, 'full']]
+        : [['target', plan.target, targetUrl, scope], ['source', plan.source, sourceUrl, 'touched-tables']];
+    for (const [kind, alias, url, s] of jobs) {
       dumped.push(await dumpToStore({
         kind,
         alias,
@@ -51,7 +53,9 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
     const backups: BackupObject[] = [];
     for (const b of dumped) {
       progress.update({ phase: 'verifying', backup: b.kind });
-      backups.push({ ...b, verified: await verifyBackup(b, targetUrl, runKey, progress) });
+      // An archive is verified on the Pilot's own server: a clean-start touches nothing of Production's.
+      const scratchServer = plan.strategy === 'clean-start' ? sourceUrl : targetUrl;
+      backups.push({ ...b, verified: await verifyBackup(b, scratchServer, runKey, progress) });
     }
     progress.update({ phase: 'done' });
     return { planHash, createdAt, backups };

@@ -5,6 +5,9 @@ import { ensureControlSchema } from './db/control-schema';
 import { stagingSchema } from './db/staging';
 
 export async function finalize(input: FinalizeInput): Promise<{ evidenceRows: number }> {
+  // clean-start writes nothing to Production, not even its control schema: the evidence stays in
+  // the run (query report) and the backup store.
+  if (input.plan.strategy === 'clean-start') return { evidenceRows: 0 };
   return withClient(input.plan.target, async (target) => {
     await ensureControlSchema(target);
     await target.query('BEGIN');

@@ -14,9 +14,10 @@ import { backup } from './backup';
 import { restorePreview } from './restore-preview';
 import { restore } from './restore';
 import { rehearsal } from './rehearsal';
+import { decommission, recommission } from './decommission';
 
-export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, finalize };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, finalize };
 
 export const activities = {
-  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, finalize,
+  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, finalize,
 } satisfies CutoverActivities;

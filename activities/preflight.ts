@@ -4,7 +4,8 @@ import type { Client } from 'pg';
 import { planHash } from '../plan/canonical';
 import type { DryRunReport, StepInput, TableDryRun } from '../common/results';
 import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
-import { ident, qualified } from './db/connect';
+import { ident, qualified, withClient } from './db/connect';
+import { pilotInventory } from './db/inventory';
 import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
 import { checkPartialForeignKeys } from './db/partition-fks';
@@ -21,6 +22,7 @@ import { planError } from './errors';
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const { plan } = input;
   try {
+    if (plan.strategy === 'clean-start') return await archiveReport(plan);
     return await withContext(plan, async (ctx) => {
       const { source, target, resolved } = ctx;
       await checkValues(source, target, resolved);
@@ -46,6 +48,21 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
   } catch (e) {
     throw asPlanError(e);
   }
+}
+
+/** clean-start moves nothing: its dry run is the inventory of what the archive will hold. */
+async function archiveReport(plan: StepInput['plan']): Promise<DryRunReport> {
+  const tables = await withClient(plan.source, (c) => pilotInventory(c));
+  return {
+    planId: plan.id,
+    planHash: planHash(plan),
+    source: plan.source,
+    target: plan.target,
+    order: tables.map((t) => t.table),
+    tables,
+    warnings: [`clean-start: nothing moves to ${plan.target}; the whole Pilot (${tables.length} tables) is archived into ${plan.backup?.store ?? '(no backup store)'}${plan.decommission === 'readonly' ? ' and set read-only after the cutover gate' : ''}`],
+    at: new Date().toISOString(),
+  };
 }
 
 /**

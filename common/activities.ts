@@ -3,7 +3,7 @@
 import type { Plan } from '../plan/schema';
 import type {
   AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RehearsalInput, RehearsalReport, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
-  CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  CleanupResult, DecommissionInput, DecommissionResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
@@ -19,5 +19,7 @@ export interface CutoverActivities {
   rollback(input: RollbackInput): Promise<RollbackResult>;
   restorePreview(input: RestoreInput): Promise<RestorePreview>;
   restore(input: RestoreInput): Promise<RestoreResult>;
+  decommission(input: DecommissionInput): Promise<DecommissionResult>;
+  recommission(input: DecommissionInput): Promise<DecommissionResult>;
   finalize(input: FinalizeInput): Promise<{ evidenceRows: number }>;
 }

@@ -187,6 +187,7 @@ export interface StepResults {
   'restore-preview'?: RestorePreview;
   restore?: RestoreResult;
   rehearsal?: RehearsalReport;
+  decommission?: DecommissionResult;
 }
 
 /** One relation whose rows a backup holds, counted in the dump's own snapshot. */
@@ -332,4 +333,13 @@ export interface RehearsalReport {
 export interface RehearsalInput extends StepInput {
   backup: BackupResult; // the run's verified backups: the target's is restored
   expectedRows?: Record<string, number>; // from the dry run, for progress
+}
+
+/** clean-start: the Pilot database set read-only (or back). */
+export type DecommissionInput = StepInput;
+export interface DecommissionResult {
+  database: string;
+  readOnly: boolean;
+  at: string;
+  note: string;
 }

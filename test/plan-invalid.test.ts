@@ -291,7 +291,7 @@ describe('YAML/JSON source lines', () => {
   });
 
   test('not-supported issues carry lines too', () => {
-    const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('strategy: selective', 'strategy: clean-start'));
+    const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('strategy: selective', 'strategy: adopt\nadoptFrom: 2026-12-01'));
     expect(issues).toEqual([{ path: 'strategy', message: 'not supported yet: strategy', line: 3 }]);
   });
 

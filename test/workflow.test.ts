@@ -158,7 +158,7 @@ test('a failing step pauses the run; resume retry after the fix completes it', a
   await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'x' });
   const refused = await waitFor(handle, (s) => s.refused.length === 2);
   expect(refused.refused[0].reason).toContain('cannot be skipped');
-  expect(refused.refused[1].reason).toContain('nothing to roll back: publish has not committed');
+  expect(refused.refused[1].reason).toContain('nothing to roll back: no step with an undo has committed');
   expect(refused.status).toBe('paused');
   // Status offers exactly the actions that would be accepted now.
   expect(refused.actions).toEqual(['retry', 'roll-forward', 'abort']);

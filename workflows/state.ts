@@ -36,6 +36,8 @@ export class RunState {
   results: StepResults = {};
   /** Resume actions accepted now (set while paused; derived from the same rules the handlers use). */
   actions: string[] = [];
+  /** Completed steps whose effect a rollback would undo (their compensations run latest first). */
+  undoable: string[] = [];
   /** Steps a roll-forward may start from while paused (data steps up to the paused one). */
   rollForwardTargets: string[] = [];
   /** Rollback by restore exists for this run (runs started before it refused mode restore: replay keeps that). */

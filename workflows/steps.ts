@@ -166,8 +166,31 @@ export const SELECTIVE: Step[] = [
   },
 ];
 
+/**
+ * clean-start: nothing moves. The dry run is the Pilot's inventory; after gate plan the whole Pilot
+ * is archived (a verified backup); after gate cutover it is optionally set read-only, undone by a
+ * rollback. Production is not written to, not even the control schema.
+ */
+export const CLEAN_START: Step[] = [
+  { name: 'preflight', run: (e) => long.preflight(e.input) },
+  { name: 'gate:plan', gate: 'plan' },
+  { name: 'backup', run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }) },
+  { name: 'gate:cutover', gate: 'cutover' },
+  {
+    name: 'decommission',
+    notApplicable: (e) => (e.s.plan.decommission === 'readonly' ? null : 'the plan keeps the Pilot writable (no decommission)'),
+    run: (e) => quick.decommission(e.input),
+    undo: { name: 'rollback', run: (e) => quick.recommission(e.input) },
+  },
+  {
+    name: 'finalize',
+    run: (e) => quick.finalize({ ...e.input, pack: packFor(e.s, 'completed'), status: 'completed' }),
+    skippable: true,
+  },
+];
+
 /** A strategy is a list of steps. */
-export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE };
+export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean-start': CLEAN_START };
 
 /** Run one step through the step-runner, storing its result (or the partial result a failure carries). */
 export async function runTableStep(e: StepEnv, step: Step): Promise<void> {
@@ -187,5 +210,6 @@ export async function runTableStep(e: StepEnv, step: Step): Promise<void> {
   );
   if (out.skipped) return;
   results[step.name] = out.value;
+  if (step.undo && !e.s.undoable.includes(step.name)) e.s.undoable.push(step.name);
   step.after?.(e, out.value as never);
 }

@@ -22,7 +22,8 @@ export interface BackupScope {
 export const exactPattern = (r: TableRef) => `"${r.schema.replace(/"/g, '""')}"."${r.name.replace(/"/g, '""')}"`;
 
 export async function readScope(client: Client, plan: Plan, alias: string, full: boolean): Promise<BackupScope> {
-  const refs = plan.tables.map((t) => {
+  // An archive (clean-start) accounts for every table of the database, not only the plan's.
+  const refs = full && plan.strategy === 'clean-start' ? await everyTable(client) : plan.tables.map((t) => {
     const r = parseTableName(t.table);
     if (typeof r === 'string') throw planError(`backup: table name ${JSON.stringify(t.table)} ${r}`);
     return r;
@@ -91,4 +92,15 @@ export async function countRows(client: Client, scope: BackupScope, onTable: (ta
     const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(t.schema, t.name)}`);
     t.rows = Number(rows[0].n);
   }
+}
+
+/** Every user table of the database (partitions through their parents). */
+async function everyTable(client: Client): Promise<TableRef[]> {
+  const res = await client.query<TableRef>(
+    `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY 1, 2`,
+  );
+  return res.rows;
 }
