@@ -10,7 +10,7 @@ import { planError } from './errors';
 async function readOnlyFromNewSession(url: string): Promise<string> {
   const c = await connect(url, 'cutover:decommission-check');
   try {
-    return (await c.query<{ v: string }>('SHOW default_transaction_read_only')).rows[0].v;
+    return (await c.query<{ v: string }>("SELECT current_setting('default_transaction_read_only') AS v")).rows[0].v;
   } finally {
     await c.end();
   }
@@ -21,6 +21,8 @@ async function setReadOnly(input: DecommissionInput, on: boolean): Promise<Decom
   const url = resolveAlias(input.plan.source);
   const database = await withClient(input.plan.source, async (c) => {
     const name = (await c.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d;
+    // A new session of a decommissioned database is read-only itself: undoing needs this one writable.
+    await c.query('SET default_transaction_read_only = off');
     await c.query(`ALTER DATABASE ${ident(name)} ${on ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only'}`);
     return name;
   });
