@@ -39,6 +39,8 @@ export interface ApproveInput {
   approver: string;
   comment?: string;
   planHash?: string;
+  /** An armored SSH signature (`ssh-keygen -Y sign -n cutover`) over approvalMessage() (common/signing.ts). */
+  signature?: string;
 }
 export interface RejectInput {
   gate: GateName;
@@ -56,6 +58,15 @@ export interface ResumeInput {
   fromStep?: string;
   /** rollback: surgical (default: delete exactly this run's rows) or restore (from the backup, after gate restore). */
   mode?: RollbackMode;
+  /** An armored SSH signature (`ssh-keygen -Y sign -n cutover`) over resumeMessage() (common/signing.ts). */
+  signature?: string;
+}
+
+/** A signature that came with a decision: verified against the person's key in the plan (a failed one is refused). */
+export interface SignatureEvidence {
+  verified: boolean;
+  /** The signing key's fingerprint, `SHA256:…` as `ssh-keygen -l` prints it. */
+  fingerprint: string;
 }
 
 export interface Approval {
@@ -63,6 +74,7 @@ export interface Approval {
   approver: string;
   comment?: string;
   at: string;
+  signature?: SignatureEvidence;
 }
 export interface Refusal {
   signal: 'approve' | 'reject' | 'resume';
@@ -110,7 +122,7 @@ export interface StatusView {
   actions?: string[];
   /** Verified backups taken by this run (where, how big, sha256). */
   backups?: { kind: string; location: string; size: number; sha256: string; verified: boolean }[];
-  decision?: { by: string; action: string; reason: string; at: string };
+  decision?: { by: string; action: string; reason: string; at: string; signature?: SignatureEvidence };
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */
