@@ -8,9 +8,16 @@ import path from 'node:path';
 import { SIGNING_NAMESPACE } from '../common/signing';
 import { badInput, failed } from './errors';
 
+/** `--sign KEYFILE` checked before anything is sent or queried (bad input: exit 2). */
+export function keyFileOption(value: string): string {
+  const file = value.trim();
+  if (!file) throw badInput('--sign must name a key file');
+  if (!existsSync(file)) throw badInput(`--sign: no key file ${file}`);
+  return file;
+}
+
 /** The armored SSH signature of `message` by the key in `keyFile` (a private key, or a .pub whose key ssh-agent holds). */
 export function sshSign(keyFile: string, message: string, env: Record<string, string | undefined> = process.env): string {
-  if (!existsSync(keyFile)) throw badInput(`--sign: no key file ${keyFile}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'cutover-sign-'));
   try {
     const file = path.join(dir, 'message');

@@ -2,6 +2,7 @@
 // ssh-keygen (by hand and through `cutover approve|resume --sign`) are verified inside the
 // workflow; forged, replayed and malformed ones are refused and recorded; unsigned approvals keep
 // working unless the plan requires signatures; only the plan's operators may resume.
+import { writeFileSync } from 'node:fs';
 import { run as cutover } from '../client/main';
 import type { Io } from '../client/io';
 import { approvalMessage, resumeMessage } from '../common/signing';
@@ -125,4 +126,15 @@ test('signatures required: unsigned approvals and resumes are refused; only oper
   expect(atCutover.approvals).toEqual([expect.objectContaining({ approver: 'bob', signature: { verified: true, fingerprint: bob.fingerprint } })]);
   expect((await handle.query(statusQuery)).refusedCount).toBe(5);
   await handle.terminate('test done');
+});
+
+test('--sign: a missing key file is bad input (exit 2), a file ssh-keygen cannot sign with fails (exit 1), before anything is sent', async () => {
+  expect(await cli('approve', 'nobody', '--gate', 'plan', '--as', 'bob', '--sign', `${keys.dir}/missing`)).toMatchObject({
+    code: 2, err: expect.stringContaining('--sign: no key file'),
+  });
+  const garbage = `${keys.dir}/garbage`;
+  writeFileSync(garbage, 'not a key\n', { mode: 0o600 });
+  expect(await cli('approve', 'nobody', '--gate', 'plan', '--as', 'bob', '--plan-hash', 'ab'.repeat(32), '--sign', garbage)).toMatchObject({
+    code: 1, err: expect.stringContaining('--sign: ssh-keygen -Y sign -n cutover -f'),
+  });
 });

@@ -6,7 +6,7 @@ import { approveUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../../co
 import type { ApproveInput, RejectInput, ResumeInput, UpdateResult } from '../../common/temporal';
 import { failed } from '../errors';
 import { parseAction, parseGate, parseRollbackMode, requireText, resolveActor, toWorkflowId } from '../options';
-import { sshSign } from '../sign';
+import { keyFileOption, sshSign } from '../sign';
 import type { CommandContext } from './context';
 import { printJson, queryError } from './context';
 
@@ -92,9 +92,10 @@ export async function approve(ctx: CommandContext, id: string, opts: ApproveOpti
   const input = approveInput(opts, ctx.env);
   const workflowId = toWorkflowId(id);
   if (opts.sign !== undefined) {
-    // Signed over the hash the approver reviewed when given (a different run plan is refused anyway).
+    const keyFile = keyFileOption(opts.sign);
+    // Signed over the hash the approver reviewed when given (a run with another plan refuses it anyway).
     const planHash = input.planHash ?? (await runPlanHash(ctx, workflowId));
-    input.signature = sshSign(requireText('--sign', opts.sign), approvalMessage(workflowId, input.gate, planHash), ctx.env);
+    input.signature = sshSign(keyFile, approvalMessage(workflowId, input.gate, planHash), ctx.env);
   }
   await send(ctx, id, approveUpdate, input, `approve (gate ${input.gate})`, opts.json);
 }
@@ -109,8 +110,8 @@ export async function resume(ctx: CommandContext, id: string, opts: ResumeOption
   const input = resumeInput(opts, ctx.env);
   const workflowId = toWorkflowId(id);
   if (opts.sign !== undefined) {
-    const message = resumeMessage(workflowId, input.action, await runPlanHash(ctx, workflowId));
-    input.signature = sshSign(requireText('--sign', opts.sign), message, ctx.env);
+    const keyFile = keyFileOption(opts.sign);
+    input.signature = sshSign(keyFile, resumeMessage(workflowId, input.action, await runPlanHash(ctx, workflowId)), ctx.env);
   }
   await send(ctx, id, resumeUpdate, input, `resume (${input.action})`, opts.json);
 }
