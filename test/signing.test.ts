@@ -85,6 +85,7 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
     { gate: 'cutover', approver: 'carol', signature: { verified: true, fingerprint: carol.fingerprint } },
   ]);
   expect(report.refusedCount).toBe(attempts.length + 2);
+  expect((await cli('status', 'sig-optional')).out).toContain('plan 2/2 (bob signed, dave); cutover 2/2 (bob signed, carol signed)');
 });
 
 test('signatures required: unsigned approvals and resumes are refused; only operators may resume, signed', async () => {
