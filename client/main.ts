@@ -79,6 +79,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--comment <text>', 'a comment kept with the approval')
     .option('--plan-hash <hash>', 'the plan hash you reviewed (refused if it differs)')
     .option('--rehearsal-hash <hash>', 'gate cutover: the rehearsal report hash you reviewed (refused if it differs)')
+    .option('--sign <keyfile>', 'sign the approval with this SSH key (ssh-keygen -Y sign -n cutover; ed25519)')
     .option('--json', 'print JSON')
     .action((id: string, opts) => approve(ctx, id, opts));
 
@@ -99,6 +100,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .requiredOption('--reason <text>', 'why (kept in the evidence)')
     .option('--from <step>', 'the step to re-run from (roll-forward)')
     .option('--mode <mode>', `how to roll back: ${ROLLBACK_MODES.join(' | ')} (default surgical)`)
+    .option('--sign <keyfile>', 'sign the resume with this SSH key (ssh-keygen -Y sign -n cutover; ed25519)')
     .option('--json', 'print JSON')
     .action((id: string, opts) => resume(ctx, id, opts));
 

@@ -44,6 +44,8 @@ export interface ApproveInput {
   planHash?: string;
   /** Gate cutover: the rehearsal report the approver reviewed (refused if it differs or there is none). */
   rehearsalHash?: string;
+  /** An armored SSH signature (`ssh-keygen -Y sign -n cutover`) over approvalMessage() (common/signing.ts). */
+  signature?: string;
 }
 export interface RejectInput {
   gate: GateName;
@@ -61,6 +63,15 @@ export interface ResumeInput {
   fromStep?: string;
   /** rollback: surgical (default: delete exactly this run's rows) or restore (from the backup, after gate restore). */
   mode?: RollbackMode;
+  /** An armored SSH signature (`ssh-keygen -Y sign -n cutover`) over resumeMessage() (common/signing.ts). */
+  signature?: string;
+}
+
+/** A signature that came with a decision: verified against the person's key in the plan (a failed one is refused). */
+export interface SignatureEvidence {
+  verified: boolean;
+  /** The signing key's fingerprint, `SHA256:…` as `ssh-keygen -l` prints it. */
+  fingerprint: string;
 }
 
 export interface Approval {
@@ -68,6 +79,7 @@ export interface Approval {
   approver: string;
   comment?: string;
   at: string;
+  signature?: SignatureEvidence;
 }
 export interface Refusal {
   signal: 'approve' | 'reject' | 'resume';
@@ -119,7 +131,7 @@ export interface StatusView {
   restorePreview?: RestorePreview;
   /** The rehearsal in a scratch database: its outcome, its report's hash and its rows per table. */
   rehearsal?: { ok: boolean; rehearsalHash: string; rollbackProven: boolean; tables: { table: string; moved: number; merged: number; leftBehind: number }[]; failed: string | null };
-  decision?: { by: string; action: string; reason: string; at: string };
+  decision?: { by: string; action: string; reason: string; at: string; signature?: SignatureEvidence };
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */

@@ -8,3 +8,4 @@ export * from './sha256';
 export * from './duration';
 export * from './json-schema';
 export { planErrorMap, toPlanIssues } from './messages';
+export * from './signers';

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration';
 import { identifierProblem, parseTableName, planTableKey } from './names';
+import { parsePublicKeyLine } from '../common/ssh/wire';
 
 // ---- shared building blocks ------------------------------------------------------------------
 
@@ -171,27 +172,66 @@ export const TableSpecSchema = z
   .superRefine(checkMatch, always);
 export type TableSpec = z.infer<typeof TableSpecSchema>;
 
-// ---- approvals -------------------------------------------------------------------------------
+// ---- approvals, and who may sign them ------------------------------------------------------
+
+/** An `ssh-ed25519 AAAA… [comment]` public key line, checked offline (type, base64, 32-byte key). */
+const SshPublicKey = z.string().superRefine((s, ctx) => {
+  const key = parsePublicKeyLine(s);
+  if (typeof key === 'string') ctx.addIssue({ code: 'custom', message: `must be an SSH public key "ssh-ed25519 AAAA… [comment]": ${key}` });
+});
+/**
+ * A person who decides: a plain name, or a name with the SSH key their signatures must verify
+ * against. Plain names stay plain after validation (so older plans normalise, and hash, as before).
+ */
+export const SignerSchema = z.union([Person, z.strictObject({ name: Person, key: SshPublicKey })], {
+  error: 'must be a name, or {name, key: "ssh-ed25519 AAAA… [comment]"}',
+});
+export type Signer = z.infer<typeof SignerSchema>;
+export const SIGNATURE_POLICIES = ['required', 'optional'] as const;
+
+/** A list of signers: each name once, and each key once (one key counting as two approvers defeats N-of-M). */
+function checkSigners(list: unknown, ctx: z.RefinementCtx, path: Array<string | number>, what: string): number {
+  if (!Array.isArray(list)) return 0;
+  const names = new Map<unknown, number>();
+  const keys = new Map<string, number>();
+  list.forEach((x, i) => {
+    const name = isRec(x) ? x.name : x;
+    if (names.has(name)) ctx.addIssue({ code: 'custom', path: [...path, i], message: `duplicate ${what} ${JSON.stringify(name)}` });
+    else names.set(name, i);
+    const key = isRec(x) && typeof x.key === 'string' ? parsePublicKeyLine(x.key) : null;
+    if (key === null || typeof key === 'string') return;
+    const prev = keys.get(key.fingerprint);
+    if (prev !== undefined) ctx.addIssue({ code: 'custom', path: [...path, i, 'key'], message: `the same key as ${path.join('.')}[${prev}] (${key.fingerprint}): one key is one person` });
+    else keys.set(key.fingerprint, i);
+  });
+  return names.size;
+}
 
 function checkApprovals(a: unknown, ctx: z.RefinementCtx): void {
   if (!isRec(a) || !Array.isArray(a.approvers)) return;
-  const seen = new Set<unknown>();
-  a.approvers.forEach((name, i) => {
-    if (seen.has(name)) ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `duplicate approver ${JSON.stringify(name)}` });
-    seen.add(name);
-  });
-  const n = seen.size;
+  const n = checkSigners(a.approvers, ctx, ['approvers'], 'approver');
   if (n > 0 && typeof a.required === 'number' && a.required > n)
     ctx.addIssue({ code: 'custom', path: ['required'], message: `must be at most ${n} (the number of approvers)` });
+  if (a.signatures === 'required') {
+    a.approvers.forEach((x, i) => {
+      if (!isRec(x)) ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `needs a key ({name: ${String(x)}, key: "ssh-ed25519 …"}): approvals.signatures is required` });
+    });
+  }
 }
 
 export const ApprovalsSchema = z
   .strictObject({
-    approvers: z.array(Person).min(1),
+    approvers: z.array(SignerSchema).min(1),
     required: z.number().int().min(1),
     /** The initiator cannot approve their own migration. */
     separationOfDuties: z.boolean().default(true),
     timeout: Duration.default('72h'),
+    /**
+     * `required`: every approval (and every resume) must carry an SSH signature by the person's key;
+     * `optional` (what absence means): a signature sent is verified, an unsigned approval is accepted.
+     * No schema default: a default here would change the normalised plan (and hash) of runs in flight.
+     */
+    signatures: z.enum(SIGNATURE_POLICIES).optional(),
   })
   .superRefine(checkApprovals, always);
 
@@ -264,6 +304,16 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
     if (p[key] !== undefined && p.subjects === undefined) issue([key], 'requires subjects (the table and key that identify people)');
   }
 
+  checkSigners(p.operators, ctx, ['operators'], 'operator');
+  if (isRec(p.approvals) && p.approvals.signatures === 'required') {
+    // A signed resume needs an operator's key to verify against.
+    if (p.operators === undefined) issue(['operators'], 'required when approvals.signatures is required (who may resume, each with a key)');
+    else if (Array.isArray(p.operators))
+      p.operators.forEach((x, i) => {
+        if (!isRec(x)) issue(['operators', i], `needs a key ({name: ${String(x)}, key: "ssh-ed25519 …"}): approvals.signatures is required`);
+      });
+  }
+
   if (Array.isArray(p.accessChecks)) {
     const names = new Set<unknown>();
     p.accessChecks.forEach((c, i) => {
@@ -284,6 +334,8 @@ export const PlanSchema = z
     target: Alias,
     backup: BackupSchema.optional(),
     approvals: ApprovalsSchema,
+    /** Who may resume a paused run (names, optionally with keys); absent: anyone may. */
+    operators: z.array(SignerSchema).min(1).optional(),
     rehearsal: z.strictObject({ mode: z.enum(['scratch', 'skip']) }).optional(),
     adoptFrom: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
     /** clean-start: after the cutover gate, set the Pilot database read-only (reversible by rollback). */

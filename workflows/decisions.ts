@@ -1,6 +1,7 @@
 // Who may approve, reject or resume, and when. Pure: returns the reason for a refusal, or null.
 import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, type ApproveInput, type RejectInput, type ResumeInput } from '../common/temporal';
 import type { BackupObject } from '../common/results';
+import { approverNames } from '../plan/signers';
 import type { RunState } from './state';
 
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
@@ -31,7 +32,8 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
   if (!text(input.approver)) return 'approver is required';
   const gateProblem = gateRefusal(s, input.gate);
   if (gateProblem) return gateProblem;
-  const { approvers, separationOfDuties } = s.plan.approvals;
+  const { separationOfDuties } = s.plan.approvals;
+  const approvers = approverNames(s.plan);
   if (!approvers.includes(input.approver)) return `"${input.approver}" is not an approver of this plan (approvers: ${approvers.join(', ')})`;
   if (separationOfDuties && input.approver === s.initiatedBy) {
     return `separation of duties: "${input.approver}" initiated this run and cannot approve it`;
@@ -58,7 +60,7 @@ export function rejectRefusal(s: RunState, input: RejectInput): string | null {
   const gateProblem = gateRefusal(s, input.gate);
   if (gateProblem) return gateProblem;
   // The initiator may withdraw their own run; anyone else must be an approver.
-  if (!s.plan.approvals.approvers.includes(input.approver) && input.approver !== s.initiatedBy) {
+  if (!approverNames(s.plan).includes(input.approver) && input.approver !== s.initiatedBy) {
     return `"${input.approver}" is neither an approver of this plan nor its initiator`;
   }
   return null;

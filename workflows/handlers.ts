@@ -6,6 +6,7 @@ import {
   approveSignal, approveUpdate, rejectSignal, rejectUpdate, reportQuery, resumeSignal, resumeUpdate, statusQuery, type UpdateResult,
 } from '../common/temporal';
 import { approveRefusal, rejectRefusal, resumeRefusal } from './decisions';
+import { approvalSignature, resumeAuthorization } from './signatures';
 import { now } from './state';
 import type { StepControl } from './step-runner';
 
@@ -21,7 +22,9 @@ export function installHandlers(ctl: StepControl): void {
   const approve = (i: Parameters<typeof approveRefusal>[1]) => {
     const why = approveRefusal(s, i);
     if (why) return refuse('approve', i?.approver, why, i), why;
-    s.approvals.push({ gate: i.gate, approver: i.approver, ...(i.comment ? { comment: i.comment } : {}), at: now() });
+    const signed = approvalSignature(s, i);
+    if (signed.refused) return refuse('approve', i.approver, signed.refused, i), signed.refused;
+    s.approvals.push({ gate: i.gate, approver: i.approver, ...(i.comment ? { comment: i.comment } : {}), at: now(), ...(signed.signature ? { signature: signed.signature } : {}) });
     ctl.publish();
     return null;
   };
@@ -32,9 +35,12 @@ export function installHandlers(ctl: StepControl): void {
     return null;
   };
   const resume = (i: Parameters<typeof resumeRefusal>[1]) => {
-    const why = resumeRefusal(s, i, ctl.skippable) ?? (ctl.pendingResume ? 'a resume decision is already being applied' : null);
+    // Who first (an operator, signed when the plan requires it), then whether the action fits now.
+    const signed = resumeAuthorization(s, i);
+    const why = signed.refused ?? resumeRefusal(s, i, ctl.skippable) ?? (ctl.pendingResume ? 'a resume decision is already being applied' : null);
     if (why) return refuse('resume', i?.by, why, i), why;
     ctl.pendingResume = i;
+    ctl.pendingSignature = signed.signature;
     return null;
   };
   const asUpdate = <I>(fn: (i: I) => string | null) => (i: I): UpdateResult => {

@@ -3,7 +3,7 @@
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
-import type { ResumeInput, StepError } from '../common/temporal';
+import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
 import type { RunState } from './state';
 import { now } from './state';
 
@@ -35,6 +35,8 @@ export interface StepControl {
   state: RunState;
   /** Set by the resume handler; consumed here. */
   pendingResume: ResumeInput | null;
+  /** What the pending resume's signature proved, when it was signed (kept with the decision). */
+  pendingSignature?: SignatureEvidence;
   /** Whether the step currently paused may be skipped (read by the resume handler). */
   skippable: boolean;
   publish(): void;
@@ -73,7 +75,8 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       const decision = ctl.pendingResume!;
       ctl.pendingResume = null;
       s.actions = [];
-      s.decision = { by: decision.by, action: decision.action, reason: decision.reason, at: now() };
+      s.decision = { by: decision.by, action: decision.action, reason: decision.reason, at: now(), ...(ctl.pendingSignature ? { signature: ctl.pendingSignature } : {}) };
+      ctl.pendingSignature = undefined;
       if (decision.action === 'abort') throw new RunAborted(decision);
       if (decision.action === 'rollback') throw new RollbackRequested(decision);
       if (decision.action === 'roll-forward') throw new RollForwardRequested({ ...decision, fromStep: decision.fromStep ?? step });

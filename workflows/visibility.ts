@@ -28,6 +28,7 @@ function describe(s: RunState): string {
     const got = s.approvalsFor(s.gate).map((a) => a.approver);
     lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`);
     lines.push(`Approve: Send Signal \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\`.`);
+    if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals: `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');
   }
   const r = s.results.rehearsal;
   if (r) {

@@ -1,11 +1,14 @@
 // `cutover approve|reject|resume`: sent as Updates so a refusal comes back at once (exit 1, reason on stderr).
+// With --sign, the run's plan hash is queried first and the exact message signed with ssh-keygen.
 import type { UpdateDefinition } from '@temporalio/client';
-import { approveUpdate, rejectUpdate, resumeUpdate } from '../../common/temporal';
+import { approvalMessage, resumeMessage } from '../../common/signing';
+import { approveUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../../common/temporal';
 import type { ApproveInput, RejectInput, ResumeInput, UpdateResult } from '../../common/temporal';
 import { failed } from '../errors';
 import { parseAction, parseGate, parseRollbackMode, requireText, resolveActor, toWorkflowId } from '../options';
+import { keyFileOption, sshSign } from '../sign';
 import type { CommandContext } from './context';
-import { printJson } from './context';
+import { printJson, queryError } from './context';
 
 export interface ApproveOptions {
   gate?: string;
@@ -13,6 +16,7 @@ export interface ApproveOptions {
   comment?: string;
   planHash?: string;
   rehearsalHash?: string;
+  sign?: string;
   json?: boolean;
 }
 export interface RejectOptions {
@@ -27,6 +31,7 @@ export interface ResumeOptions {
   reason?: string;
   from?: string;
   mode?: string;
+  sign?: string;
   json?: boolean;
 }
 
@@ -75,9 +80,25 @@ async function send<I>(
   else ctx.io.out(`${workflowId}: ${verb} accepted — status ${result.status}, gate ${result.gate ?? '-'}`);
 }
 
+/** The plan hash of the running workflow: what a signature commits to (with the run and the decision). */
+async function runPlanHash(ctx: CommandContext, workflowId: string): Promise<string> {
+  const client = await ctx.temporal.client();
+  try {
+    return (await client.workflow.getHandle(workflowId).query(statusQuery)).planHash;
+  } catch (err) {
+    throw queryError(err, workflowId);
+  }
+}
+
 export async function approve(ctx: CommandContext, id: string, opts: ApproveOptions): Promise<void> {
   const input = approveInput(opts, ctx.env);
-  toWorkflowId(id);
+  const workflowId = toWorkflowId(id);
+  if (opts.sign !== undefined) {
+    const keyFile = keyFileOption(opts.sign);
+    // Signed over the hash the approver reviewed when given (a run with another plan refuses it anyway).
+    const planHash = input.planHash ?? (await runPlanHash(ctx, workflowId));
+    input.signature = sshSign(keyFile, approvalMessage(workflowId, input.gate, planHash), ctx.env);
+  }
   await send(ctx, id, approveUpdate, input, `approve (gate ${input.gate})`, opts.json);
 }
 
@@ -89,6 +110,10 @@ export async function reject(ctx: CommandContext, id: string, opts: RejectOption
 
 export async function resume(ctx: CommandContext, id: string, opts: ResumeOptions): Promise<void> {
   const input = resumeInput(opts, ctx.env);
-  toWorkflowId(id);
+  const workflowId = toWorkflowId(id);
+  if (opts.sign !== undefined) {
+    const keyFile = keyFileOption(opts.sign);
+    input.signature = sshSign(keyFile, resumeMessage(workflowId, input.action, await runPlanHash(ctx, workflowId)), ctx.env);
+  }
   await send(ctx, id, resumeUpdate, input, `resume (${input.action})`, opts.json);
 }

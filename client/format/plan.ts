@@ -7,8 +7,11 @@ export interface PlanSummaryInput {
   source: string;
   target: string;
   tables: ReadonlyArray<{ table: string; ids?: string }>;
-  approvals?: { approvers: readonly string[]; required: number; separationOfDuties?: boolean; timeout?: string };
+  approvals?: { approvers: ReadonlyArray<string | { name: string; key: string }>; required: number; separationOfDuties?: boolean; timeout?: string; signatures?: string };
 }
+
+/** An approver as shown: the name, "(key)" when their signatures are checked against a key. */
+const who = (a: string | { name: string }) => (typeof a === 'string' ? a : `${a.name} (key)`);
 
 export function formatPlanSummary(plan: PlanSummaryInput, hash: string, file?: string): string {
   const lines = [
@@ -22,7 +25,7 @@ export function formatPlanSummary(plan: PlanSummaryInput, hash: string, file?: s
   if (plan.approvals) {
     const a = plan.approvals;
     lines.push(
-      `approvals: ${a.required} of ${a.approvers.join(', ')}${a.separationOfDuties ? ', initiator excluded' : ''}${a.timeout ? `, timeout ${a.timeout}` : ''}`,
+      `approvals: ${a.required} of ${a.approvers.map(who).join(', ')}${a.separationOfDuties ? ', initiator excluded' : ''}${a.timeout ? `, timeout ${a.timeout}` : ''}${a.signatures === 'required' ? ', signatures required' : ''}`,
     );
   }
   lines.push(`tables:    ${plan.tables.length}`);

@@ -33,14 +33,14 @@ export function approvalsFor(view: Pick<StatusView, 'approvals'>, gate: GateName
   return view.approvals.filter((a) => a.gate === gate);
 }
 
-/** `plan 2/2 (alice, bob); cutover 0/2` — or just the awaited gate when there is one. */
+/** `plan 2/2 (alice, bob signed); cutover 0/2` — or just the awaited gate when there is one. */
 export function formatApprovals(view: Pick<StatusView, 'approvals' | 'required' | 'gate'>): string {
   // The restore gate only exists once a rollback by restore was asked for: show it when it has approvals.
   const gates: readonly GateName[] = view.gate ? [view.gate] : GATES.filter((g) => g !== 'restore' || approvalsFor(view, g).length > 0);
   return gates
     .map((g) => {
       const got = approvalsFor(view, g);
-      const who = got.length ? ` (${got.map((a) => a.approver).join(', ')})` : '';
+      const who = got.length ? ` (${got.map((a) => `${a.approver}${a.signature?.verified ? ' signed' : ''}`).join(', ')})` : '';
       return `${g} ${got.length}/${view.required}${who}`;
     })
     .join('; ');
