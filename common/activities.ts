@@ -2,7 +2,7 @@
 // importing activity code, and activities/index.ts must satisfy it (checked by the compiler).
 import type { Plan } from '../plan/schema';
 import type {
-  AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RollbackInput, RollbackResult, CleanupResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RollbackInput, RollbackResult, CleanupResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
@@ -15,5 +15,5 @@ export interface CutoverActivities {
   validate(input: ValidateInput): Promise<ValidateResult>;
   accessChecks(input: AccessChecksInput): Promise<AccessChecksResult>;
   rollback(input: RollbackInput): Promise<RollbackResult>;
-  finalize(input: FinalizeInput): Promise<{ evidenceRows: number }>;
+  finalize(input: FinalizeInput): Promise<FinalizeResult>;
 }
