@@ -3,7 +3,7 @@
 import type { Plan } from '../plan/schema';
 import type {
   AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RehearsalInput, RehearsalReport, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
-  CleanupResult, DecommissionInput, DecommissionResult, DryRunReport, FinalizeInput, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  CleanupResult, DecommissionInput, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
@@ -21,5 +21,5 @@ export interface CutoverActivities {
   restore(input: RestoreInput): Promise<RestoreResult>;
   decommission(input: DecommissionInput): Promise<DecommissionResult>;
   recommission(input: DecommissionInput): Promise<DecommissionResult>;
-  finalize(input: FinalizeInput): Promise<{ evidenceRows: number }>;
+  finalize(input: FinalizeInput): Promise<FinalizeResult>;
 }

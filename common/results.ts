@@ -85,8 +85,18 @@ export interface ValidateInput extends StepInput {
 }
 
 export interface FinalizeInput extends StepInput {
-  pack: EvidencePack;
+  pack: EvidencePack; // the run's record: finalize builds the evidence document from it (common/evidence.ts)
   status: string; // completed, or the end state when a run stops early
+  /** A run that wrote nothing (rejected, expired): write to cutover.evidence only where the control schema exists. */
+  onlyIfControlSchema?: boolean;
+}
+
+/** Where the evidence pack went, and the sha256 of its exact bytes (UTF-8 JSON). */
+export interface FinalizeResult {
+  evidenceRows: number; // 1, or 0 when the target had no control schema to write to (onlyIfControlSchema)
+  sha256?: string;
+  bytes?: number;
+  location?: string | null; // the object in the backup store, when the plan has one
 }
 
 /**
@@ -188,6 +198,7 @@ export interface StepResults {
   restore?: RestoreResult;
   rehearsal?: RehearsalReport;
   decommission?: DecommissionResult;
+  finalize?: FinalizeResult;
 }
 
 /** One relation whose rows a backup holds, counted in the dump's own snapshot. */

@@ -358,6 +358,11 @@ export const PlanSchema = z
      * No schema default: a default here would change the normalised plan (and hash) of runs in flight.
      */
     validation: z.strictObject({ preExisting: z.enum(['count', 'full']) }).optional(),
+    /**
+     * Why this cutover is being made, in the decider's words: the evidence pack's `decision.reason`.
+     * No schema default (a default would change the normalised plan, and hash, of runs in flight).
+     */
+    decision: z.strictObject({ reason: z.string().regex(/\S/, { error: 'must not be empty' }) }).optional(),
   })
   .superRefine(checkPlan, always);
 

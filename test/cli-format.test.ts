@@ -4,6 +4,7 @@ import type { EvidencePack, StatusView } from '../common/temporal';
 import { temporalSettings, workflowUiLink } from '../client/connection';
 import { approveInput, rejectInput, resumeInput } from '../client/commands/decide';
 import { renderReport } from '../client/commands/report';
+import { buildEvidence } from '../common/evidence';
 import { CliError, describeError, planFileError, planIssueLines, TemporalUnreachableError } from '../client/errors';
 import { formatDryRun } from '../client/format/dryrun';
 import { formatList, listQuery } from '../client/format/list';
@@ -330,8 +331,12 @@ describe('formatters', () => {
     expect(mdEscape('a|b\nc')).toBe('a\\|b<br>c');
   });
 
-  test('json report round-trips', () => {
-    expect(JSON.parse(renderReport(pack, 'json'))).toEqual(pack);
+  test('json report is the evidence document (schemaVersion 1) and round-trips', () => {
+    const doc = JSON.parse(renderReport(pack, 'json'));
+    expect(doc).toEqual(buildEvidence(pack));
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.run.runKey).toBe('k1');
+    expect(JSON.parse(renderReport(doc, 'json'))).toEqual(doc);
   });
 
   test('list: query, status flags, rows', () => {

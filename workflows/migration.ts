@@ -10,7 +10,7 @@ import { gate } from './gates';
 import { installHandlers } from './handlers';
 import { acceptInput } from './plan-input';
 import { RunState, now } from './state';
-import { packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
+import { evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
 import { RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { publishState } from './visibility';
@@ -49,7 +49,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
     for (let i = 0; i < steps.length; ) {
       const step = steps[i];
       if (step.gate) {
-        if ((await gate(ctl, step.gate)) !== 'approved') return finish(ctl);
+        if ((await gate(ctl, step.gate)) !== 'approved') return endUnapproved(e);
         i++;
         continue;
       }
@@ -117,10 +117,22 @@ async function surgical(e: StepEnv, done: Step[], request: RollbackRequested): P
   }
 }
 
+/**
+ * A gate rejected or expired: the evidence pack is written too (best effort). Runs that ended so
+ * before this existed replay without the call (their histories end with no activity there).
+ */
+async function endUnapproved(e: StepEnv): Promise<StatusView> {
+  if (!patched('evidence-on-reject')) return finish(e.ctl);
+  return close(e, e.s.status as 'rejected' | 'expired', 'could not write the evidence pack', true);
+}
+
 /** Best effort at the end of an early stop: evidence written, staging dropped; an unreachable target must not keep the run open. */
-async function close(e: StepEnv, status: 'aborted' | 'rolled-back', onFailure: string): Promise<StatusView> {
+async function close(e: StepEnv, status: 'aborted' | 'rolled-back' | 'rejected' | 'expired', onFailure: string, onlyIfControlSchema = false): Promise<StatusView> {
+  e.s.record('finalize', 'started');
   try {
-    await quick.finalize({ ...e.input, pack: packFor(e.s, status), status });
+    const written = await quick.finalize({ ...e.input, pack: packFor(e.s, status), status, ...(onlyIfControlSchema ? { onlyIfControlSchema } : {}) });
+    e.s.results.finalize = written;
+    e.s.record('finalize', 'completed', evidenceNote(written));
   } catch {
     e.s.record('finalize', 'failed', onFailure);
   }

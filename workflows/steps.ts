@@ -11,7 +11,7 @@ import { patched, proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { CutoverActivities } from '../common/activities';
 import { NON_RETRYABLE } from '../common/failures';
-import type { StepInput, StepResults } from '../common/results';
+import type { FinalizeResult, StepInput, StepResults } from '../common/results';
 import type { EvidencePack, GateName } from '../common/temporal';
 import { now, type RunState } from './state';
 import { failureDetails, failureType, runStep, type StepControl } from './step-runner';
@@ -54,6 +54,13 @@ export interface Step {
   detail?: (value: never) => string | undefined;
   /** The compensation: undoes this step's effect (saga). */
   undo?: { name: 'rollback'; run: (e: StepEnv) => Promise<unknown> };
+}
+
+/** The step history's note on a written evidence pack: where it went and the sha256 of its bytes. */
+export function evidenceNote(r: FinalizeResult): string | undefined {
+  if (!r?.sha256) return undefined;
+  const where = [r.evidenceRows ? 'cutover.evidence' : null, r.location ?? null].filter((x) => x !== null);
+  return `evidence pack sha256 ${r.sha256}${where.length ? ` in ${where.join(' and ')}` : ' (nowhere to write it)'}`;
 }
 
 /** The evidence pack as it stands, closed with the given status. */
@@ -163,6 +170,7 @@ export const SELECTIVE: Step[] = [
     name: 'finalize',
     run: (e) => quick.finalize({ ...e.input, pack: packFor(e.s, 'completed'), status: 'completed' }),
     skippable: true,
+    detail: evidenceNote,
   },
 ];
 

@@ -29,6 +29,10 @@ ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS restore_result jsonb;
 CREATE TABLE IF NOT EXISTS cutover.evidence (
   run_key text PRIMARY KEY, plan_id text NOT NULL, plan_hash text NOT NULL, pack jsonb NOT NULL,
   written_at timestamptz NOT NULL DEFAULT now());
+-- The pack's exact bytes as written (jsonb reorders keys), their sha256 and the copy in the backup store.
+ALTER TABLE cutover.evidence ADD COLUMN IF NOT EXISTS pack_text text;
+ALTER TABLE cutover.evidence ADD COLUMN IF NOT EXISTS sha256 text;
+ALTER TABLE cutover.evidence ADD COLUMN IF NOT EXISTS location text;
 `;
 
 export async function ensureControlSchema(client: Client): Promise<void> {

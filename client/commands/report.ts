@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { reportQuery } from '../../common/temporal';
 import type { EvidencePack } from '../../common/temporal';
+import { asEvidence, evidenceText, type EvidenceDocument } from '../../common/evidence';
 import { failed } from '../errors';
 import { formatReportHtml } from '../format/report-html';
 import { formatReportMarkdown } from '../format/report-md';
@@ -15,14 +16,15 @@ export interface ReportOptions {
   out?: string;
 }
 
-export function renderReport(pack: EvidencePack, format: ReportFormat): string {
+/** The evidence document (common/evidence.ts) as JSON, markdown or one self-contained HTML page. */
+export function renderReport(pack: EvidencePack | EvidenceDocument, format: ReportFormat): string {
   switch (format) {
     case 'md':
       return formatReportMarkdown(pack);
     case 'html':
       return formatReportHtml(pack);
     case 'json':
-      return `${JSON.stringify(pack, null, 2)}\n`;
+      return evidenceText(asEvidence(pack));
   }
 }
 

@@ -1,4 +1,5 @@
 // Evidence pack → one self-contained HTML page (no scripts, no external resources; all text escaped).
+import type { EvidenceDocument } from '../../common/evidence';
 import type { EvidencePack } from '../../common/temporal';
 import { buildReportModel, cellToText } from './report-model';
 import type { ReportBlock, ReportCell } from './report-model';
@@ -10,7 +11,8 @@ export function htmlEscape(c: ReportCell): string {
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f3f3f3}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
-code,.mono{font-family:ui-monospace,monospace;word-break:break-all}`;
+code,.mono{font-family:ui-monospace,monospace;word-break:break-all}
+pre{background:#f6f6f6;padding:.5rem;overflow-x:auto;white-space:pre-wrap}td:nth-child(n+2){font-variant-numeric:tabular-nums}`;
 
 function htmlBlock(b: ReportBlock): string {
   const out: string[] = [];
@@ -22,10 +24,11 @@ function htmlBlock(b: ReportBlock): string {
     out.push(`<table>\n<thead>${head}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`);
   }
   if (b.notes) out.push(`<ul>${b.notes.map((n) => `<li>${htmlEscape(n)}</li>`).join('')}</ul>`);
+  if (b.code) out.push(`<pre><code class="${htmlEscape(b.code.lang)}">${b.code.lines.map(htmlEscape).join('\n')}</code></pre>`);
   return out.join('\n');
 }
 
-export function formatReportHtml(pack: EvidencePack): string {
+export function formatReportHtml(pack: EvidencePack | EvidenceDocument): string {
   const model = buildReportModel(pack);
   const body = model.sections
     .map((s) => `<section>\n<h${s.level}>${htmlEscape(s.title)}</h${s.level}>\n${s.blocks.map(htmlBlock).join('\n')}\n</section>`)

@@ -1,4 +1,5 @@
-// Evidence pack → markdown.
+// Evidence pack → markdown that fits a change ticket (headings, bullet lists, pipe tables, SQL blocks).
+import type { EvidenceDocument } from '../../common/evidence';
 import type { EvidencePack } from '../../common/temporal';
 import { buildReportModel, cellToText } from './report-model';
 import type { ReportBlock, ReportCell } from './report-model';
@@ -22,10 +23,11 @@ function mdBlock(b: ReportBlock): string[] {
   if (b.kv) out.push(b.kv.map(([k, v]) => `- **${mdEscape(k)}**: ${mdEscape(v)}`).join('\n'));
   if (b.table) out.push(mdTable(b.table.headers, b.table.rows));
   if (b.notes) out.push(b.notes.map((n) => `- ${mdEscape(n)}`).join('\n'));
+  if (b.code) out.push(['```' + b.code.lang, ...b.code.lines.map((l) => l.replace(/```/g, '` ` `')), '```'].join('\n'));
   return out;
 }
 
-export function formatReportMarkdown(pack: EvidencePack): string {
+export function formatReportMarkdown(pack: EvidencePack | EvidenceDocument): string {
   const model = buildReportModel(pack);
   const parts: string[] = [`# ${mdEscape(model.title)}`];
   for (const s of model.sections) {

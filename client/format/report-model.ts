@@ -1,6 +1,12 @@
-// The evidence pack laid out as titled sections (key/value lists, tables, notes), rendered to
-// markdown by report-md.ts and to HTML by report-html.ts so both say exactly the same things.
+// The evidence pack laid out as titled sections (key/value lists, tables, notes, code), rendered to
+// markdown by report-md.ts and to HTML by report-html.ts so both say exactly the same things. Built
+// from the evidence document (common/evidence.ts); a run's raw record (the report query's answer)
+// is built into one first. Read top-down as an auditor would: who decided and why, what is still
+// open, the rules in words, approvals, backups, then what moved and stayed (report-data.ts).
+import type { EvidenceDocument } from '../../common/evidence';
+import { asEvidence } from '../../common/evidence';
 import type { EvidencePack } from '../../common/temporal';
+import { dataSections } from './report-data';
 import { formatReasons, sumValues } from './table';
 
 export type ReportCell = string | number | boolean | null | undefined;
@@ -10,6 +16,7 @@ export interface ReportBlock {
   table?: { headers: string[]; rows: ReportCell[][] };
   notes?: string[]; // bullet list
   text?: string; // paragraph
+  code?: { lang: string; lines: string[] }; // e.g. SQL to run
 }
 
 export interface ReportSection {
@@ -23,75 +30,46 @@ export interface ReportModel {
   sections: ReportSection[];
 }
 
-const none = (what: string): ReportBlock => ({ text: `No ${what}.` });
+export const none = (what: string): ReportBlock => ({ text: `No ${what}.` });
 
-/** Tables of a run in dry-run (FK) order, then any others as they appear. */
-export function reportTableNames(pack: EvidencePack): string[] {
-  const names: string[] = [];
-  const add = (t: string): void => void (names.includes(t) || names.push(t));
-  [...(pack.dryRun?.tables ?? [])].sort((a, b) => a.order - b.order).forEach((t) => add(t.table));
-  pack.stage?.tables.forEach((t) => add(t.table));
-  pack.publish?.tables.forEach((t) => add(t.table));
-  pack.validation?.tables.forEach((t) => add(t.table));
-  return names;
-}
-
-function tableSection(pack: EvidencePack, table: string): ReportSection {
-  const dry = pack.dryRun?.tables.find((t) => t.table === table);
-  const staged = pack.stage?.tables.find((t) => t.table === table);
-  const published = pack.publish?.tables.find((t) => t.table === table);
-  const v = pack.validation?.tables.find((t) => t.table === table);
-  const kv: [string, ReportCell][] = [];
-  if (dry) {
-    kv.push(['dry run: in scope', dry.inScope], ['dry run: to move', dry.toMove], ['dry run: left behind', formatReasons(dry.leftBehind)]);
-  }
-  kv.push(['stage: rows staged', staged ? staged.rows : 'not staged']);
-  kv.push(['publish: rows inserted', published ? published.inserted : 'not published']);
-  if (published) kv.push(['publish: pre-existing checksum', published.preExistingChecksum]);
-  if (v) {
-    kv.push(
-      ['validation', v.ok ? 'ok' : 'FAILED'],
-      ['in scope = moved + merged + left behind', `${v.inScope} = ${v.moved} + ${v.merged} + ${v.leftBehind}${v.inScope === v.moved + v.merged + v.leftBehind ? '' : ' (MISMATCH)'}`],
-      ['staging checksum', v.stagingChecksum],
-      ['production checksum', v.productionChecksum],
-      ['checksums match', v.stagingChecksum === v.productionChecksum],
-      ['pre-existing rows before', v.preExistingBefore],
-      ['pre-existing rows after', v.preExistingAfter],
-      ['pre-existing rows unchanged', v.preExistingBefore === v.preExistingAfter],
-    );
-  } else {
-    kv.push(['validation', 'not validated']);
-  }
-  const blocks: ReportBlock[] = [{ kv }];
-  if (v?.problems.length) blocks.push({ notes: v.problems.map((p) => `problem: ${p}`) });
-  return { title: `Table ${table}`, level: 3, blocks };
-}
-
-export function buildReportModel(pack: EvidencePack): ReportModel {
-  const sections: ReportSection[] = [];
-  const summary: [string, ReportCell][] = [
-    ['plan', pack.planId],
-    ['strategy', pack.strategy],
-    ['status', pack.status],
-    ['initiated by', pack.initiatedBy],
-    ['workflow id', pack.workflowId],
-    ['run id', pack.runId],
-    ['run key', pack.runKey],
-    ['started at', pack.startedAt],
-    ['finished at', pack.finishedAt ?? 'still running'],
+function summary(d: EvidenceDocument): ReportSection {
+  const r = d.run;
+  const kv: [string, ReportCell][] = [
+    ['plan', r.planId],
+    ['strategy', r.strategy],
+    ['status', r.status],
+    ['initiated by', r.initiatedBy],
+    ['why (decision.reason)', d.decision.reason ?? 'not given in the plan'],
+    ['workflow id', r.workflowId],
+    ['run id', r.runId],
+    ['run key', r.runKey],
+    ['started at', r.startedAt],
+    ['finished at', r.finishedAt ?? 'still running'],
   ];
-  if (pack.decision) summary.push(['decision', `${pack.decision.action} by ${pack.decision.by} at ${pack.decision.at}: ${pack.decision.reason}`]);
-  if (pack.validation) summary.push(['validation', pack.validation.ok ? 'ok' : 'FAILED']);
-  sections.push({ title: 'Summary', level: 2, blocks: [{ kv: summary }] });
+  const last = d.decision.lastResume;
+  if (last) kv.push(['decision', `${last.action} by ${last.by} at ${last.at}: ${last.reason}`]);
+  if (d.validation) kv.push(['validation', d.validation.ok ? 'ok' : 'FAILED']);
+  return { title: 'Summary', level: 2, blocks: [{ kv }] };
+}
 
-  sections.push({
-    title: 'Plan hash',
-    level: 2,
-    blocks: [{ text: `sha256 of the canonical plan, as approved: ${pack.planHash}` }],
-  });
+function approvals(d: EvidenceDocument): ReportSection {
+  const rule = d.decision.approvalRule;
+  const blocks: ReportBlock[] = [
+    { text: `Each gate needs ${rule.required} of ${rule.approvers.join(', ')}${rule.separationOfDuties ? '; the initiator may not approve' : ''}; a gate waits ${rule.timeout || 'its timeout'}.` },
+  ];
+  const signature = (a: EvidenceDocument['approvals'][number]) =>
+    !a.signature.signed ? 'not signed' : a.signature.verified ? `verified (${a.signature.fingerprint ?? 'no fingerprint'})` : 'did NOT verify';
+  blocks.push(
+    d.approvals.length
+      ? { table: { headers: ['gate', 'approver', 'at', 'comment', 'plan hash approved', 'rehearsal hash', 'signature'], rows: d.approvals.map((a) => [a.gate, a.approver, a.at, a.comment ?? '', a.planHash, a.rehearsalHash ?? '-', signature(a)]) } }
+      : none('approvals'),
+  );
+  return { title: 'Approvals', level: 2, blocks };
+}
 
-  const dry = pack.dryRun;
-  sections.push({
+function dryRun(d: EvidenceDocument): ReportSection {
+  const dry = d.dryRun;
+  return {
     title: 'Dry run',
     level: 2,
     blocks: dry
@@ -108,46 +86,42 @@ export function buildReportModel(pack: EvidencePack): ReportModel {
           dry.warnings.length ? { notes: dry.warnings.map((w) => `warning: ${w}`) } : { text: 'No warnings.' },
         ]
       : [none('dry run yet')],
-  });
+  };
+}
 
-  sections.push({
-    title: 'Approvals',
+function backups(d: EvidenceDocument): ReportSection[] {
+  const out: ReportSection[] = [{
+    title: 'Backups',
     level: 2,
-    blocks: pack.approvals.length
-      ? [{ table: { headers: ['gate', 'approver', 'at', 'comment'], rows: pack.approvals.map((a) => [a.gate, a.approver, a.at, a.comment ?? '']) } }]
-      : [none('approvals')],
-  });
+    blocks: d.backups.length
+      ? [{ table: { headers: ['kind', 'of', 'location', 'size (bytes)', 'sha256', 'verified', 'verified at'], rows: d.backups.map((b) => [b.kind, `${b.alias} (${b.scope})`, b.location, b.size, b.sha256, b.verified, b.verifiedAt ?? '']) } }]
+      : [none('backups')],
+  }];
+  for (const b of d.backups) if (b.verifiedHow.length) out.push({ title: `How the ${b.kind} backup was verified`, level: 3, blocks: [{ notes: b.verifiedHow }] });
+  const rh = d.rehearsal;
+  out.push({ title: 'Rehearsal', level: 2, blocks: [{ kv: [['mode', rh.mode], ['performed', rh.performed], ['note', rh.note ?? '']] }] });
+  return out;
+}
 
+export function buildReportModel(input: EvidencePack | EvidenceDocument): ReportModel {
+  const d = asEvidence(input);
+  const sections: ReportSection[] = [summary(d)];
+  sections.push({ title: 'Open items', level: 2, blocks: [d.openItems.length ? { notes: d.openItems } : none('open items')] });
+  sections.push({ title: 'Plan hash', level: 2, blocks: [{ text: `sha256 of the canonical plan, as approved: ${d.run.planHash}` }] });
+  sections.push({ title: 'The plan\'s rules in words', level: 2, blocks: [d.rules.length ? { notes: d.rules.map((r) => r.text) } : none('rules')] });
+  sections.push(approvals(d));
   sections.push({
     title: 'Refused signals',
     level: 2,
-    blocks: pack.refused.length
+    blocks: d.refused.last.length
       ? [
-          ...((pack.refusedCount ?? 0) > pack.refused.length ? [{ text: `${pack.refusedCount} refused in all; the run keeps the last ${pack.refused.length}.` }] : []),
-          { table: { headers: ['at', 'signal', 'by', 'reason'], rows: pack.refused.map((r) => [r.at, r.signal, r.by, r.reason]) } },
+          ...(d.refused.count > d.refused.kept ? [{ text: `${d.refused.count} refused in all; the run keeps the last ${d.refused.kept}.` }] : []),
+          { table: { headers: ['at', 'signal', 'by', 'reason'], rows: d.refused.last.map((r) => [r.at, r.signal, r.by, r.reason]) } },
         ]
       : [none('refused signals')],
   });
-
-  sections.push({
-    title: 'Steps',
-    level: 2,
-    blocks: pack.steps.length
-      ? [{ table: { headers: ['at', 'step', 'outcome', 'detail'], rows: pack.steps.map((s) => [s.at, s.step, s.outcome, s.detail ?? '']) } }]
-      : [none('steps')],
-  });
-
-  const names = reportTableNames(pack);
-  const stageInfo: [string, ReportCell][] = [];
-  if (pack.stage) stageInfo.push(['staging schema', pack.stage.schema], ['source snapshot', pack.stage.snapshot ?? 'none']);
-  sections.push({
-    title: 'Tables: stage, publish, validation',
-    level: 2,
-    blocks: names.length ? (stageInfo.length ? [{ kv: stageInfo }] : []) : [none('tables')],
-  });
-  for (const t of names) sections.push(tableSection(pack, t));
-
-  return { title: `Cutover evidence: ${pack.planId} (${pack.status})`, sections };
+  sections.push(dryRun(d), ...backups(d), ...dataSections(d));
+  return { title: `Cutover evidence: ${d.run.planId} (${d.run.status})`, sections };
 }
 
 export const cellToText = (c: ReportCell): string => {

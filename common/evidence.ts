@@ -1,0 +1,287 @@
+// The evidence pack, schemaVersion 1: one JSON document that someone who never saw the run can read
+// alone — who decided and why, who approved which plan, where the backups are and how they were
+// verified, what moved, merged and stayed behind (and the root cause of each), where the row-by-row
+// manifest and id map are, what the checks found, what was undone, and what is still open.
+// One pure function builds it from the run's raw record (RunState.evidence(): step results,
+// approvals, history), so the finalize activity that writes it and the CLI that renders a running
+// one build the same document. Every top-level key is always present: a list is [] and a record
+// null when it does not apply (the `steps` and `openItems` sections say why).
+import { approverNames } from '../plan/signers';
+import type { Plan } from '../plan/schema';
+import { planTableKey } from '../plan/names';
+import type { AccessChecksResult, DryRunReport, RollbackProof, TableValidation } from './results';
+import type { EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
+import { hasRule, rootCauses, rootOf, rulesInWords, type RuleInWords } from './evidence-words';
+import { stepsOf, type EvidenceStep } from './evidence-steps';
+import { openItemsOf } from './evidence-open';
+
+export const EVIDENCE_SCHEMA_VERSION = 1 as const;
+
+export interface EvidenceApproval {
+  gate: string;
+  approver: string;
+  at: string;
+  comment: string | null;
+  /** The plan hash this approval is for: the run's (the gate refuses an approval naming another). */
+  planHash: string;
+  rehearsalHash: string | null;
+  signature: { signed: boolean; verified: boolean; fingerprint: string | null };
+}
+
+export interface EvidenceBackup {
+  kind: string;
+  alias: string;
+  scope: string;
+  location: string;
+  size: number;
+  sha256: string;
+  snapshot: string;
+  tables: number;
+  verified: boolean;
+  verifiedAt: string | null;
+  verifiedHow: string[];
+}
+
+export interface EvidenceManifestTable {
+  table: string;
+  ids: string;
+  inScope: number;
+  moved: number;
+  merged: number;
+  leftBehind: number;
+  leftBehindByReason: Record<string, number>;
+  /** reason → chains to a reason that is not a cascade, e.g. `parent-left-behind:public.accounts ← test-account`. */
+  rootCauses: Record<string, string[]>;
+  balanced: boolean; // inScope = moved + merged + leftBehind
+}
+
+export interface EvidenceQuery {
+  what: string;
+  sql: string;
+}
+
+export interface EvidenceChecksum {
+  covers: string;
+  value: string;
+}
+
+export interface EvidenceDocument {
+  schemaVersion: typeof EVIDENCE_SCHEMA_VERSION;
+  run: {
+    planId: string; planHash: string; strategy: string; status: RunStatus; initiatedBy: string; workflowId: string; runId: string; runKey: string;
+    startedAt: string; finishedAt: string | null; source: string; target: string; plan: unknown; stage: EvidencePack['stage']; publish: EvidencePack['publish'];
+    history: EvidencePack['steps'];
+  };
+  decision: {
+    strategy: string; planId: string; planHash: string; initiatedBy: string; reason: string | null; outcome: RunStatus;
+    approvalRule: { approvers: string[]; required: number; separationOfDuties: boolean; timeout: string; signatures: string };
+    /** On-call's last resume decision (retry, skip, abort, rollback, roll-forward), if any. */
+    lastResume: StatusView['decision'] | null;
+  };
+  rules: RuleInWords[];
+  approvals: EvidenceApproval[];
+  refused: { count: number; kept: number; last: Refusal[] };
+  dryRun: DryRunReport | null;
+  backups: EvidenceBackup[];
+  rehearsal: { mode: string; performed: boolean; note: string | null; result: unknown };
+  cleanup: { leftBehind: Record<string, Record<string, number>>; transforms: string[] } | null;
+  manifest: { where: string; runKey: string; tables: EvidenceManifestTable[]; totals: { inScope: number; moved: number; merged: number; leftBehind: number }; queries: EvidenceQuery[] };
+  idChanges: { where: string; runKey: string; tables: { table: string; strategy: string; matchOn: string[] | null; rowsRemapped: number; matchedExisting: number }[]; queries: EvidenceQuery[] };
+  consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
+  testData: { table: string; where: string; reason: string; leftBehind: number; cascaded: number }[];
+  validation: { ok: boolean; preExisting: string; tables: TableValidation[] } | null;
+  accessChecks: AccessChecksResult | null;
+  erasure: { registers: string[]; requestsFound: number | null; leftBehind: number; appliedInProduction: boolean; residue: number | null; note: string };
+  rollback: { mode: string; by: string | null; reason: string | null; at: string; undone: { table: string; inserted: number; deleted: number; alreadyGone: number; equal: boolean }[]; proof: RollbackProof } | null;
+  checksums: EvidenceChecksum[];
+  steps: EvidenceStep[];
+  openItems: string[];
+}
+
+type Loose = Record<string, unknown>;
+
+function approvalOf(a: EvidencePack['approvals'][number], planHash: string): EvidenceApproval {
+  const x = a as typeof a & Loose; // signed approvals and rehearsals add fields: read what is there
+  const sig = x.signature as { verified?: boolean; fingerprint?: string } | undefined;
+  return {
+    gate: a.gate,
+    approver: a.approver,
+    at: a.at,
+    comment: a.comment ?? null,
+    planHash: typeof x.planHash === 'string' ? x.planHash : planHash,
+    rehearsalHash: typeof x.rehearsalHash === 'string' ? x.rehearsalHash : null,
+    signature: { signed: sig !== undefined, verified: sig?.verified === true, fingerprint: sig?.fingerprint ?? null },
+  };
+}
+
+function manifestOf(p: EvidencePack): EvidenceDocument['manifest'] {
+  const tables = p.validation?.tables ?? [];
+  const counts = Object.fromEntries(tables.map((t) => [t.table, t.leftBehindByReason]));
+  const idsOf = (t: string) => p.dryRun?.tables.find((d) => d.table === t)?.ids ?? '';
+  const rows: EvidenceManifestTable[] = tables.map((t) => ({
+    table: t.table,
+    ids: idsOf(t.table),
+    inScope: t.inScope,
+    moved: t.moved,
+    merged: t.merged,
+    leftBehind: t.leftBehind,
+    leftBehindByReason: t.leftBehindByReason,
+    rootCauses: Object.fromEntries(Object.keys(t.leftBehindByReason).sort().map((r) => [r, rootCauses(counts, t.table, r)])),
+    balanced: t.inScope === t.moved + t.merged + t.leftBehind,
+  }));
+  const total = (k: 'inScope' | 'moved' | 'merged' | 'leftBehind') => rows.reduce((a, r) => a + r[k], 0);
+  const rk = p.runKey;
+  return {
+    where: 'cutover.manifest (target database): one row per Pilot row in scope, key as JSON, outcome moved / merged / left-behind, reason',
+    runKey: rk,
+    tables: rows,
+    totals: { inScope: total('inScope'), moved: total('moved'), merged: total('merged'), leftBehind: total('leftBehind') },
+    queries: [
+      { what: 'counts per table, outcome and reason (equal to the tables above)', sql: `SELECT table_name, outcome, reason, count(*) FROM cutover.manifest WHERE run_key = '${rk}' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;` },
+      { what: 'every row left behind, with its reason', sql: `SELECT table_name, key, reason FROM cutover.manifest WHERE run_key = '${rk}' AND outcome = 'left-behind' ORDER BY table_name, reason;` },
+      { what: 'what happened to one Pilot row (its key as a JSON array)', sql: `SELECT outcome, reason FROM cutover.manifest WHERE run_key = '${rk}' AND table_name = 'public.users' AND key = '[17]'::jsonb;` },
+    ],
+  };
+}
+
+function idChangesOf(p: EvidencePack, plan: Plan): EvidenceDocument['idChanges'] {
+  const rk = p.runKey;
+  const tables = (p.dryRun?.tables ?? [])
+    .filter((d) => d.ids !== 'keep')
+    .map((d) => {
+      const v = p.validation?.tables.find((t) => t.table === d.table);
+      const spec = plan.tables.find((t) => planTableKey(t.table) === d.table);
+      return { table: d.table, strategy: d.ids, matchOn: d.ids === 'match' ? spec?.match ?? null : null, rowsRemapped: v?.moved ?? 0, matchedExisting: v?.merged ?? 0 };
+    });
+  return {
+    where: 'cutover.id_map (target database): per run and table, old_key (Pilot) → new_key (Production) as JSON, outcome moved / merged / found',
+    runKey: rk,
+    tables,
+    queries: [
+      { what: 'rows per table and outcome', sql: `SELECT table_name, outcome, count(*) FROM cutover.id_map WHERE run_key = '${rk}' GROUP BY 1, 2 ORDER BY 1, 2;` },
+      { what: 'the Production key of one Pilot row', sql: `SELECT new_key, outcome FROM cutover.id_map WHERE run_key = '${rk}' AND table_name = 'public.users' AND old_key = '[17]'::jsonb;` },
+    ],
+  };
+}
+
+function checksumsOf(p: EvidencePack): EvidenceChecksum[] {
+  const out: EvidenceChecksum[] = [{ covers: 'plan hash: sha256 of the canonical plan JSON (defaults applied) — what the approvers approved', value: p.planHash }];
+  for (const b of p.backups?.backups ?? []) out.push({ covers: `sha256 of the backup object ${b.location} (pg_dump of ${b.alias}, ${b.scope}), taken while writing it`, value: b.sha256 });
+  for (const t of p.validation?.tables ?? []) {
+    out.push(
+      { covers: `${t.table}: rows this run moved, as staged after id remapping (row count:sum of row hashes, order-independent)`, value: t.stagingChecksum },
+      { covers: `${t.table}: the same rows as Production holds them after publish (equal to the staged one when correct)`, value: t.productionChecksum },
+      { covers: `${t.table}: Production's own rows before publish`, value: t.preExistingBefore },
+      { covers: `${t.table}: Production's own rows after publish (equal to before when untouched)`, value: t.preExistingAfter },
+    );
+  }
+  for (const t of p.rollback?.tables ?? []) {
+    out.push({ covers: `${t.table}: whole table before publish (rollback compares)`, value: t.checksumBeforePublish }, { covers: `${t.table}: whole table after the rollback`, value: t.checksumAfterRollback });
+  }
+  return out;
+}
+
+function leftBehindFor(p: EvidencePack, reason: string, table?: string): number {
+  const lb = p.validation ? Object.fromEntries(p.validation.tables.map((t) => [t.table, t.leftBehindByReason])) : p.cleanup?.leftBehind ?? {};
+  return Object.entries(lb).filter(([t]) => table === undefined || t === table).reduce((a, [, r]) => a + (r[reason] ?? 0), 0);
+}
+
+/** The plan as the run normalised it; a partial one (an old or hand-made record) gets empty rules. */
+function planOf(raw: unknown): Plan {
+  const p = (raw ?? {}) as Partial<Plan>;
+  return { ...p, tables: p.tables ?? [], approvals: { approvers: [], required: 0, separationOfDuties: true, timeout: '', ...p.approvals } } as Plan;
+}
+
+/** The evidence document of a run (pure; deterministic for the same record). */
+export function buildEvidence(p: EvidencePack): EvidenceDocument {
+  const plan = planOf(p.plan);
+  const raw = p as EvidencePack & Loose;
+  const steps = stepsOf(p.steps, p.approvals);
+  const rehearsalStep = steps.find((s) => s.step === 'rehearsal');
+  const rehearsalResult = raw.rehearsal ?? null;
+  const manifest = manifestOf(p);
+  const counts = Object.fromEntries(manifest.tables.map((t) => [t.table, t.leftBehindByReason]));
+  const consentCheck = p.accessChecks?.checks.find((c) => c.name === 'built-in:consent');
+  const rules = rulesInWords(plan);
+  const registers = plan.erasure?.registers ?? [];
+  const rollbackDecision = p.decision?.action === 'rollback' ? p.decision : null;
+
+  const doc: EvidenceDocument = {
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    run: {
+      planId: p.planId, planHash: p.planHash, strategy: p.strategy, status: p.status, initiatedBy: p.initiatedBy, workflowId: p.workflowId, runId: p.runId,
+      runKey: p.runKey, startedAt: p.startedAt, finishedAt: p.finishedAt, source: plan.source, target: plan.target, plan: p.plan, stage: p.stage, publish: p.publish,
+      history: p.steps,
+    },
+    decision: {
+      strategy: p.strategy, planId: p.planId, planHash: p.planHash, initiatedBy: p.initiatedBy, reason: plan.decision?.reason ?? null, outcome: p.status,
+      approvalRule: { approvers: approverNames(plan), signatures: plan.approvals.signatures ?? 'optional', required: plan.approvals.required, separationOfDuties: plan.approvals.separationOfDuties, timeout: plan.approvals.timeout },
+      lastResume: p.decision,
+    },
+    rules,
+    approvals: p.approvals.map((a) => approvalOf(a, p.planHash)),
+    refused: { count: p.refusedCount, kept: p.refused.length, last: p.refused },
+    dryRun: p.dryRun,
+    backups: (p.backups?.backups ?? []).map((b) => ({
+      kind: b.kind, alias: b.alias, scope: b.scope, location: b.location, size: b.size, sha256: b.sha256, snapshot: b.snapshot, tables: b.tables.length,
+      verified: b.verified?.sha256 === b.sha256, verifiedAt: b.verified?.at ?? null, verifiedHow: b.verified?.checks ?? [],
+    })),
+    rehearsal: {
+      mode: plan.rehearsal?.mode ?? 'skip',
+      performed: rehearsalResult !== null || rehearsalStep?.outcome === 'completed',
+      note: rehearsalStep?.outcome === 'skipped' ? rehearsalStep.decisions.at(-1)?.reason ?? null : null,
+      result: rehearsalResult,
+    },
+    cleanup: p.cleanup,
+    manifest,
+    idChanges: idChangesOf(p, plan),
+    consent: plan.consent
+      ? {
+          rule: rules.find((r) => r.kind === 'consent')!.text,
+          subjects: plan.subjects ? `${planTableKey(plan.subjects.table)}.${plan.subjects.key}` : '',
+          consentedInRegister: p.stage?.registers.consented ?? null,
+          leftBehind: leftBehindFor(p, 'no-consent'),
+          checkedAfterPublish: consentCheck ? { passed: consentCheck.passed, rowCount: consentCheck.rowCount } : null,
+        }
+      : null,
+    testData: rules.filter((r) => r.kind === 'test-data').map((r, i) => {
+      const rule = plan.testData![i];
+      const cascaded = Object.entries(counts).reduce((a, [t, reasons]) => a + Object.entries(reasons).filter(([x]) => x !== rule.reason && rootCauses(counts, t, x).some((c) => rootOf(c) === rule.reason)).reduce((b, [, n]) => b + n, 0), 0);
+      return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded };
+    }),
+    validation: p.validation
+      ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
+      : null,
+    accessChecks: p.accessChecks,
+    erasure: {
+      registers: rules.filter((r) => r.kind === 'erasure').map((r) => r.text),
+      requestsFound: registers.length ? p.stage?.registers.erased ?? null : 0,
+      leftBehind: leftBehindFor(p, 'erasure-request'),
+      appliedInProduction: false,
+      residue: registers.length ? null : 0,
+      note: registers.length
+        ? 'Requests found in the Pilot snapshot were applied in staging (those people stayed behind); re-applying them in Production after publish, and checking for residue there, is not built yet.'
+        : 'No erasure registers in the plan: no requests to apply.',
+    },
+    rollback: p.rollback
+      ? {
+          mode: 'surgical', by: rollbackDecision?.by ?? null, reason: rollbackDecision?.reason ?? null, at: p.rollback.rolledBackAt,
+          undone: p.rollback.tables.map((t) => ({ table: t.table, inserted: t.inserted, deleted: t.deleted, alreadyGone: t.alreadyGone, equal: t.equal })),
+          proof: p.rollback.proof,
+        }
+      : null,
+    checksums: checksumsOf(p),
+    steps,
+    openItems: [],
+  };
+  doc.openItems = openItemsOf(doc, (reason) => hasRule(plan, reason));
+  return doc;
+}
+
+export const isEvidenceDocument = (x: unknown): x is EvidenceDocument => (x as { schemaVersion?: unknown } | null)?.schemaVersion === EVIDENCE_SCHEMA_VERSION;
+
+/** A document as is; a run's raw record (what the report query answers) built into one. */
+export const asEvidence = (x: EvidencePack | EvidenceDocument): EvidenceDocument => (isEvidenceDocument(x) ? x : buildEvidence(x));
+
+/** The exact text written to cutover.evidence and the backup store; its sha256 is taken over these bytes (UTF-8). */
+export const evidenceText = (doc: EvidenceDocument): string => `${JSON.stringify(doc, null, 2)}\n`;
