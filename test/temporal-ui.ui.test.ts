@@ -46,8 +46,9 @@ afterAll(async () => {
 test('the workflow page shows the gate, approvals so far and what to send', async () => {
   const handle = await startRun(h.env, saasPlan('ui-gate'), 'alice');
   await waitFor(handle, atGate('plan'));
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'alice' }); // refused: she started it
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
-  await waitFor(handle, (s) => s.approvals.length === 1);
+  await waitFor(handle, (s) => s.approvals.length === 1 && s.refused.length === 1);
 
   const page = await browser!.newPage();
   await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/cutover-ui-gate`, { waitUntil: 'domcontentloaded' });
@@ -63,6 +64,11 @@ test('the workflow page shows the gate, approvals so far and what to send', asyn
   expect(text).toMatch(/status\s+awaiting-approval/);
   expect(text).toMatch(/Awaiting approval of gate\s+plan\s*: 1 of 2 approvals \(bob\)/);
   expect(text).toMatch(/Send Signal\s+approve/);
+  // What is being approved, per table, and the run's own facts; the refused self-approval is visible.
+  expect(text).toMatch(/initiated by alice/);
+  expect(text).toMatch(/in scope[\s\S]*to move[\s\S]*merged[\s\S]*left behind[\s\S]*predicted conflicts/);
+  expect(text).toMatch(/public\.accounts[\s|]+16[\s|]+16/);
+  expect(text).toMatch(/Refused: 1 signal\(s\) or update\(s\); last: approve by alice: separation of duties/);
 
   await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='awaiting-approval'")}`);
   await page.getByText('cutover-ui-gate').first().waitFor({ timeout: 60000 });

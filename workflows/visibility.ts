@@ -23,10 +23,23 @@ export function publishState(s: RunState, last: { status?: string; phase?: strin
 }
 
 function describe(s: RunState): string {
-  const lines = [`**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``, `plan hash \`${s.planHash}\``];
+  // Facts of the run come from the workflow, not from a summary someone typed or the Start form copied.
+  const lines = [
+    `**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``,
+    `plan hash \`${s.planHash}\` · strategy ${s.plan.strategy} · initiated by ${s.initiatedBy} · run key \`${s.ids.runKey}\``,
+  ];
   if (s.gate) {
     const got = s.approvalsFor(s.gate).map((a) => a.approver);
     lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`);
+    const dry = s.results.preflight;
+    if (dry) {
+      // What is being approved, readable without opening a query.
+      const rows = dry.tables.map((t) => {
+        const reasons = Object.entries(t.leftBehind).map(([r, n]) => `${r} ${n}`).join(', ') || '-';
+        return `| ${t.table} | ${t.inScope} | ${t.toMove} | ${t.merged} | ${reasons} | ${t.collisions} |`;
+      });
+      lines.push(['| table | in scope | to move | merged | left behind | predicted conflicts |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+    }
     lines.push(`Approve: Send Signal \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\`.`);
     if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals: `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');
   }
@@ -37,7 +50,13 @@ function describe(s: RunState): string {
   }
   if (s.error) {
     lines.push(`Paused on \`${s.error.step}\`: ${s.error.type}: ${s.error.message}`);
-    lines.push('Resume: Send Signal `resume` with `{"action":"retry|skip|abort","by":"<name>","reason":"…"}`.');
+    // Only what the run accepts now (the same rules the resume handler applies).
+    const actions = s.actions.length ? s.actions : ['retry', 'abort'];
+    lines.push(`Resume — accepted now: ${actions.map((a) => `\`${a}\``).join(', ')}. Send Signal (or Update) \`resume\` with \`{"action":"${actions[0]}","by":"<name>","reason":"…"}\`${actions.includes('roll-forward') ? `; roll-forward also takes \`"fromStep"\` (one of ${s.rollForwardTargets.join(', ')})` : ''}${actions.includes('rollback') ? '; rollback takes `"mode":"surgical"` (default) or `"restore"`' : ''}.`);
+  }
+  if (s.refusedCount > 0) {
+    const last = s.refused.slice(-3).map((r) => `${r.signal} by ${r.by}: ${r.reason}`);
+    lines.push(`Refused: ${s.refusedCount} signal(s) or update(s); last: ${last.join(' · ')}`);
   }
   const tables = Object.values(s.progress);
   if (tables.length) lines.push(tables.map((p) => `- ${p.table}: ${p.rowsCopied}/${p.rowsTotal} ${p.phase}`).join('\n'));
