@@ -109,6 +109,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .description(`show the status of a run (${ID_HELP})`)
     .option('--watch', 'refresh every 2s until the run ends, with live progress; exit 0 only if it completed')
     .option('--json', 'print the status JSON')
+    .option('--run <runId>', 'an earlier run of the same plan id')
     .action((id: string, opts) => status(ctx, id, opts));
 
   program
@@ -116,6 +117,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .description(`print the evidence pack (${ID_HELP})`)
     .option('--format <format>', 'md | json | html', 'md')
     .option('--out <file>', 'write to a file instead of stdout')
+    .option('--run <runId>', 'an earlier run of the same plan id')
     .action((id: string, opts) => report(ctx, id, opts));
 
   program

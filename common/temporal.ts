@@ -123,6 +123,8 @@ export interface StatusView {
   initiatedBy: string;
   runKey: string;
   steps: StepRecord[];
+  /** In a closed run's result only: the evidence pack as the run ended (read without a worker). */
+  evidence?: EvidencePack;
   /** While paused: the resume actions that would be accepted now. */
   actions?: string[];
   /** Verified backups taken by this run (where, how big, sha256). */

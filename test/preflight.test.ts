@@ -1,5 +1,8 @@
 // Bad input is refused by the preflight (the dry run behind `cutover plan check --connect`) with a
 // message naming the place, and nothing is written to production.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { preflight } from '../activities/preflight';
 import { validatePlan } from '../plan/validate';
 import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
@@ -91,4 +94,22 @@ test('the dry run counts what moves, merges and stays behind, per reason', async
   expect(report.tables.find((t) => t.table === 'public.country')).toMatchObject({ inScope: 3, merged: 2, toMove: 1 });
   expect(report.order.indexOf('public.country')).toBeLessThan(report.order.indexOf('public.customer'));
   expect(report.order.indexOf('public.customer')).toBeLessThan(report.order.indexOf('public.rental'));
+});
+
+test('plan check --connect exits 1 when the dry run predicts that publish would refuse (keys production holds)', async () => {
+  const { run } = await import('../client/main');
+  const dir = mkdtempSync(path.join(tmpdir(), 'cutover-pc-'));
+  const out: string[] = [];
+  const io = { out: (s: string) => void out.push(s), err: (s: string) => void out.push(s), isTTY: false };
+  const file = path.join(dir, 'plan.json');
+  writeFileSync(file, JSON.stringify(shopPlan('pf-cli')));
+  expect(await run(['node', 'cutover', 'plan', 'check', file, '--connect'], io, process.env)).toBe(0);
+  await rows(prod, "INSERT INTO staff (staff_id, name) VALUES (2, 'already here')");
+  try {
+    out.length = 0;
+    expect(await run(['node', 'cutover', 'plan', 'check', file, '--connect'], io, process.env)).toBe(1);
+    expect(out.join('\n')).toMatch(/refused ahead of time: public\.staff has 1 key\(s\) production already holds/);
+  } finally {
+    await rows(prod, 'DELETE FROM staff WHERE staff_id = 2');
+  }
 });

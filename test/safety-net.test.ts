@@ -12,6 +12,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { readEvidence, readStatus } from '../client/commands/read-run';
 
 const h = useHarness('cutover_sn', SAAS_SCHEMA + PILOT_DATA);
 const count = async (url: string, sql: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
@@ -73,6 +74,12 @@ test('a verified file:// backup, an access check failing after publish pauses; a
   expect(report.rollback.tables.reduce((a, t) => a + t.deleted, 0)).toBeGreaterThan(0);
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover\\_stage\\_%'")).toBe(0);
   await record(handle, 'rollback');
+
+  // A closed run is read from its result: no worker (and no query) needed, earlier runs by run id.
+  const noQueries = Object.assign(Object.create(handle), { query: () => Promise.reject(new Error('no worker may be asked')) });
+  const closed = await readStatus(noQueries, handle.workflowId);
+  expect(closed.status).toBe('rolled-back');
+  expect((await readEvidence(noQueries, handle.workflowId)).rollback).toEqual(report.rollback);
 }, 180000);
 
 test('roll-forward from validate after the cause is fixed completes without duplicating a row', async () => {

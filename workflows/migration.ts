@@ -144,5 +144,6 @@ function finish(ctl: StepControl): StatusView {
   s.gate = null;
   s.finishedAt = now();
   ctl.publish();
-  return s.statusView();
+  // The result is what the CLI reads once the run is closed (no worker needed): status and evidence.
+  return { ...s.statusView(), evidence: s.evidence() };
 }

@@ -5,7 +5,7 @@ import { loadPlanFile } from '../../plan/load';
 import { planHash } from '../../plan/canonical';
 import { planJsonSchema } from '../../plan/json-schema';
 import type { Plan } from '../../plan/schema';
-import { badInput, failed, planFileError } from '../errors';
+import { badInput, EXIT_FAILED, failed, planFileError } from '../errors';
 import { formatDryRun } from '../format/dryrun';
 import { formatPlanSummary } from '../format/plan';
 import type { CommandContext } from './context';
@@ -51,13 +51,17 @@ export async function planCheck(ctx: CommandContext, file: string, opts: PlanChe
       throw preflightError(file, err);
     }
   }
+  // A dry run that predicts a refusal (keys production already holds) is not "ok": publish would stop there.
+  const conflicts = (dryRun?.tables ?? []).filter((t) => t.collisions > 0);
+  const ok = conflicts.length === 0;
+  if (!ok) ctx.exitCode = EXIT_FAILED;
   if (opts.json) {
-    printJson(ctx.io, { ok: true, file, id: plan.id, strategy: plan.strategy, hash, tables, ...(dryRun ? { dryRun } : {}) });
+    printJson(ctx.io, { ok, file, id: plan.id, strategy: plan.strategy, hash, tables, ...(dryRun ? { dryRun } : {}) });
     return;
   }
   ctx.io.out(formatPlanSummary(plan, hash, file));
   if (dryRun) ctx.io.out(`\n${formatDryRun(dryRun)}`);
-  ctx.io.out('ok');
+  ctx.io.out(ok ? 'ok' : `refused ahead of time: ${conflicts.map((t) => `${t.table} has ${t.collisions} key(s) production already holds (ids: keep)`).join('; ')}`);
 }
 
 export function planSchema(ctx: CommandContext): void {

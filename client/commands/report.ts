@@ -1,6 +1,5 @@
 // `cutover report <id> [--format md|json|html] [--out FILE]`
 import { writeFileSync } from 'node:fs';
-import { reportQuery } from '../../common/temporal';
 import type { EvidencePack } from '../../common/temporal';
 import { asEvidence, evidenceText, type EvidenceDocument } from '../../common/evidence';
 import { failed } from '../errors';
@@ -9,11 +8,13 @@ import { formatReportMarkdown } from '../format/report-md';
 import { parseReportFormat, toWorkflowId } from '../options';
 import type { ReportFormat } from '../options';
 import type { CommandContext } from './context';
-import { queryError } from './context';
+import { readEvidence, runHandle } from './read-run';
 
 export interface ReportOptions {
   format?: string;
   out?: string;
+  /** An earlier run of the same plan id (its run id). */
+  run?: string;
 }
 
 /** The evidence document (common/evidence.ts) as JSON, markdown or one self-contained HTML page. */
@@ -32,12 +33,7 @@ export async function report(ctx: CommandContext, id: string, opts: ReportOption
   const format = parseReportFormat(opts.format ?? 'md');
   const workflowId = toWorkflowId(id);
   const client = await ctx.temporal.client();
-  const pack: EvidencePack = await client.workflow
-    .getHandle(workflowId)
-    .query(reportQuery)
-    .catch((err: unknown) => {
-      throw queryError(err, workflowId);
-    });
+  const pack: EvidencePack = await readEvidence(runHandle(client, workflowId, opts.run), workflowId);
   const text = renderReport(pack, format);
   if (!opts.out) {
     ctx.io.out(text.replace(/\n$/, ''));

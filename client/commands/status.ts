@@ -1,19 +1,21 @@
 // `cutover status <id> [--watch] [--json]`
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { arrayFromPayloads, type LoadedDataConverter, type Payload } from '@temporalio/common';
-import { statusQuery } from '../../common/temporal';
 import type { StatusView } from '../../common/temporal';
 import { EXIT_FAILED, EXIT_OK } from '../errors';
 import { formatStatus, progressFromHeartbeat } from '../format/status';
 import type { LiveProgress } from '../format/status';
 import { isTerminal, toWorkflowId } from '../options';
 import type { CommandContext } from './context';
-import { printJson, queryError, sleep } from './context';
+import { printJson, sleep } from './context';
+import { readStatus, runHandle } from './read-run';
 
 export interface StatusOptions {
   watch?: boolean;
   json?: boolean;
   intervalMs?: number;
+  /** An earlier run of the same plan id (its run id). */
+  run?: string;
 }
 
 /** Through the client's codecs (the last one first, as the SDK encodes) and then its payload converter. */
@@ -43,11 +45,8 @@ export async function liveProgress(client: Client, handle: WorkflowHandle): Prom
 export async function status(ctx: CommandContext, id: string, opts: StatusOptions): Promise<void> {
   const workflowId = toWorkflowId(id);
   const client = await ctx.temporal.client();
-  const handle = client.workflow.getHandle(workflowId);
-  const query = (): Promise<StatusView> =>
-    handle.query(statusQuery).catch((err: unknown) => {
-      throw queryError(err, workflowId);
-    });
+  const handle = runHandle(client, workflowId, opts.run);
+  const query = (): Promise<StatusView> => readStatus(handle, workflowId);
   if (!opts.watch) {
     const view = await query();
     if (opts.json) printJson(ctx.io, view);
