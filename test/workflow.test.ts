@@ -1,6 +1,7 @@
 // The migration workflow end to end on a real Temporal dev server and real PostgreSQL.
-import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, statusQuery, type StatusView } from '../common/temporal';
+import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, SEARCH_ATTRIBUTES, statusQuery, WORKFLOW_TYPE, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
+import { listQuery } from '../client/format/list';
 import { rows } from './helpers/pg';
 import { EXPECTED, PK, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
@@ -204,6 +205,15 @@ test('a plan that uses an unbuilt feature fails the run with the path at fault',
   await expect(handle.result()).rejects.toThrow();
   const desc = await handle.describe();
   expect(desc.status.name).toBe('FAILED');
+  // `cutover list --status failed` finds it although it never set CutoverStatus (visibility lags a little).
+  const query = listQuery(WORKFLOW_TYPE, SEARCH_ATTRIBUTES.status, 'failed');
+  let found: string[] = [];
+  for (let i = 0; i < 50 && !found.includes('cutover-wf-bad'); i++) {
+    found = [];
+    for await (const wf of h.env.client.workflow.list({ query })) found.push(wf.workflowId);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(found).toContain('cutover-wf-bad');
 });
 
 test('a run whose workflow id is not cutover-<plan id> is refused before it touches anything', async () => {

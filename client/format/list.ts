@@ -23,5 +23,7 @@ export function formatList(rows: ListRow[]): string {
 /** Visibility query for `list` (status already validated against STATUSES). */
 export function listQuery(workflowType: string, statusAttribute: string, status?: string): string {
   const base = `WorkflowType = '${workflowType}'`;
+  // A run refused before its first step (a bad plan) never set the attribute: Temporal's own status finds it.
+  if (status === 'failed') return `${base} AND (${statusAttribute} = 'failed' OR ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut'))`;
   return status ? `${base} AND ${statusAttribute} = '${status}'` : base;
 }
