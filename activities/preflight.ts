@@ -34,16 +34,7 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
       for (const t of tables) {
         if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
       }
-      return {
-        planId: plan.id,
-        planHash: planHash(plan),
-        source: plan.source,
-        target: plan.target,
-        order: tables.map((t) => t.table),
-        tables,
-        warnings,
-        at: new Date().toISOString(),
-      };
+      return dryRunReport(plan, tables, warnings);
     });
   } catch (e) {
     throw asPlanError(e);
@@ -53,16 +44,11 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
 /** clean-start moves nothing: its dry run is the inventory of what the archive will hold. */
 async function archiveReport(plan: StepInput['plan']): Promise<DryRunReport> {
   const tables = await withClient(plan.source, (c) => pilotInventory(c));
-  return {
-    planId: plan.id,
-    planHash: planHash(plan),
-    source: plan.source,
-    target: plan.target,
-    order: tables.map((t) => t.table),
-    tables,
-    warnings: [`clean-start: nothing moves to ${plan.target}; the whole Pilot (${tables.length} tables) is archived into ${plan.backup?.store ?? '(no backup store)'}${plan.decommission === 'readonly' ? ' and set read-only after the cutover gate' : ''}`],
-    at: new Date().toISOString(),
-  };
+  return dryRunReport(plan, tables, [`clean-start: nothing moves to ${plan.target}; the whole Pilot (${tables.length} tables) is archived into ${plan.backup?.store ?? '(no backup store)'}${plan.decommission === 'readonly' ? ' and set read-only after the cutover gate' : ''}`]);
+}
+
+function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: string[]): DryRunReport {
+  return { planId: plan.id, planHash: planHash(plan), source: plan.source, target: plan.target, order: tables.map((t) => t.table), tables, warnings, at: new Date().toISOString() };
 }
 
 /**

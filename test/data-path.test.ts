@@ -1,24 +1,15 @@
 // The data path on real PostgreSQL through the real workflow: selection, cleanup with every reason,
 // id remapping (new / match / keep), atomic publish, exact reconciliation, the dry run's truth,
 // column types round-tripping, and a stage attempt that dies mid-table.
-import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
+import { runToCompletion as runWhole } from './helpers/outcome';
 import { rows } from './helpers/pg';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
-import { atGate, startRun, waitFor } from './helpers/run';
 
 const h = useHarness('cutover_dp', SHOP_SCHEMA + SHOP_PILOT);
 const freshProduction = () => h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
 
-async function runToCompletion(plan: Record<string, unknown>): Promise<{ result: StatusView; report: EvidencePack }> {
-  const handle = await startRun(h.env, plan, 'alice');
-  for (const gate of ['plan', 'cutover'] as const) {
-    await waitFor(handle, atGate(gate), 90000);
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
-  }
-  const result = (await handle.result()) as StatusView;
-  return { result, report: await handle.query(reportQuery) };
-}
+const runToCompletion = (plan: Record<string, unknown>) => runWhole(h, plan);
 
 const one = async (url: string, sql: string) => (await rows<{ v: string }>(url, sql))[0]?.v;
 const TABLES = ['country', 'address', 'customer', 'rental', 'staff', 'kinds', 'measurement', 'dept', 'employee'];

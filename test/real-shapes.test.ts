@@ -3,24 +3,15 @@
 // a composite key, and a composite FK rewritten through it — through the workflow, checked by SQL.
 import { preflight } from '../activities/preflight';
 import { validatePlan } from '../plan/validate';
-import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
+import { runToCompletion as runWhole } from './helpers/outcome';
 import { rows } from './helpers/pg';
 import { REAL_PILOT, REAL_PRODUCTION, REAL_SCHEMA, TWO_SEQUENCES, realPlan } from './helpers/realshape';
-import { atGate, startRun, waitFor } from './helpers/run';
 
 const h = useHarness('cutover_rs', REAL_SCHEMA + TWO_SEQUENCES + REAL_PILOT);
 const one = async (url: string, sql: string) => (await rows<{ v: string }>(url, sql))[0]?.v;
 
-async function runToCompletion(plan: Record<string, unknown>): Promise<{ result: StatusView; report: EvidencePack }> {
-  const handle = await startRun(h.env, plan, 'alice');
-  for (const gate of ['plan', 'cutover'] as const) {
-    await waitFor(handle, atGate(gate), 90000);
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
-  }
-  const result = (await handle.result()) as StatusView;
-  return { result, report: await handle.query(reportQuery) };
-}
+const runToCompletion = (plan: Record<string, unknown>) => runWhole(h, plan);
 
 // Who each row belongs to, by e-mail (ids differ between Pilot and Production by design).
 const agg = (expr: string, from: string) => `SELECT string_agg(x, ',' ORDER BY x) AS v FROM (SELECT ${expr} AS x ${from}`;

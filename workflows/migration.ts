@@ -16,6 +16,10 @@ import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { publishState } from './visibility';
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
+  // Histories recorded before restore existed refused `rollback --mode restore`; they must replay
+  // refusing it. Asked before the plan's local activity: a patch marker recorded after a local
+  // activity in the same workflow task did not replay reliably (a query's replay saw it early).
+  const restoreBuilt = patched('rollback-by-restore');
   const { plan, planHash } = await acceptInput(input);
   const info = workflowInfo();
   // One run per plan at a time is what the workflow id guarantees: a run under another id would
@@ -27,8 +31,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   // keeps originalExecutionRunId, so a reset run finds its own staging and publish guard.
   const runKey = info.originalExecutionRunId.replace(/-/g, '').slice(0, 12);
   const s = new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
-  // Histories recorded before restore existed refused `rollback --mode restore`; they must replay refusing it.
-  s.restoreBuilt = patched('rollback-by-restore');
+  s.restoreBuilt = restoreBuilt;
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {
     state: s,

@@ -34,18 +34,31 @@ SELECT con.conname::text AS name, cn.nspname::text AS schema, cc.relname::text A
  WHERE con.contype = 'f' AND con.conparentid = 0 AND coalesce(pg_partition_root(con.confrelid)::oid, con.confrelid) = ANY($1::oid[])
  ORDER BY 2, 3, 1`;
 
-/** Up to `limit` such rows (and whether there are more); the run's key tables must be loaded. */
-export async function rowsReferencingRun(db: Client, tables: ResolvedTable[], limit: number): Promise<{ rows: ReferencingRow[]; more: boolean }> {
+export interface ReferencingFk {
+  name: string;
+  schema: string;
+  rel: string;
+  child_root: number;
+  ref_root: number;
+  cols: string[];
+  refcols: string[];
+  pk: string[] | null;
+}
+
+/** Every FK in the catalog that points at one of `tables` (by their partition roots), with the tables by oid. */
+export async function fksReferencing(db: Client, tables: ResolvedTable[]): Promise<{ byOid: Map<number, ResolvedTable>; fks: ReferencingFk[] }> {
   const oids = await db.query<{ oid: number }>('SELECT to_regclass(q)::oid::int AS oid FROM unnest($1::text[]) WITH ORDINALITY x(q, i) ORDER BY i', [
     tables.map((t) => qualified(t.target.schema, t.target.name)),
   ]);
   const byOid = new Map(tables.map((t, i) => [oids.rows[i].oid, t]));
-  const fks = await db.query<{ name: string; schema: string; rel: string; child_root: number; ref_root: number; cols: string[]; refcols: string[]; pk: string[] | null }>(
-    FKS_SQL,
-    [[...byOid.keys()]],
-  );
+  return { byOid, fks: (await db.query<ReferencingFk>(FKS_SQL, [[...byOid.keys()]])).rows };
+}
+
+/** Up to `limit` such rows (and whether there are more); the run's key tables must be loaded. */
+export async function rowsReferencingRun(db: Client, tables: ResolvedTable[], limit: number): Promise<{ rows: ReferencingRow[]; more: boolean }> {
+  const { byOid, fks } = await fksReferencing(db, tables);
   const rows: ReferencingRow[] = [];
-  for (const fk of fks.rows) {
+  for (const fk of fks) {
     if (rows.length > limit) break;
     const parent = byOid.get(fk.ref_root)!;
     const child = byOid.get(fk.child_root); // a plan table: its own rows of this run are not in the way

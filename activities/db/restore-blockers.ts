@@ -7,20 +7,13 @@ import type { Client } from 'pg';
 import { tableKey } from '../../plan/names';
 import { ident, qualified } from './connect';
 import { fkEquals } from './keys';
-import { FKS_SQL, type ReferencingRow } from './referencing-rows';
+import { fksReferencing, type ReferencingRow } from './referencing-rows';
 import type { ResolvedTable } from './resolve';
 
 export async function rowsReferencingTables(db: Client, tables: ResolvedTable[], limit: number): Promise<{ rows: ReferencingRow[]; more: boolean }> {
-  const oids = await db.query<{ oid: number }>('SELECT to_regclass(q)::oid::int AS oid FROM unnest($1::text[]) WITH ORDINALITY x(q, i) ORDER BY i', [
-    tables.map((t) => qualified(t.target.schema, t.target.name)),
-  ]);
-  const byOid = new Map(tables.map((t, i) => [oids.rows[i].oid, t]));
-  const fks = await db.query<{ name: string; schema: string; rel: string; child_root: number; ref_root: number; cols: string[]; refcols: string[]; pk: string[] | null }>(
-    FKS_SQL,
-    [[...byOid.keys()]],
-  );
+  const { byOid, fks } = await fksReferencing(db, tables);
   const rows: ReferencingRow[] = [];
-  for (const fk of fks.rows.filter((f) => !byOid.has(f.child_root))) {
+  for (const fk of fks.filter((f) => !byOid.has(f.child_root))) {
     if (rows.length > limit) break;
     const parent = byOid.get(fk.ref_root)!;
     const keyJson = fk.pk ? `jsonb_build_array(${fk.pk.map((k) => `c.${ident(k)}`).join(', ')})` : 'jsonb_build_array(c.ctid::text)';
