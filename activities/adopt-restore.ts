@@ -95,9 +95,8 @@ async function restoreInTransaction(db: Client, input: AdoptRestoreInput, r: Res
     const names = inPlaceNames('pg_temp.manifest');
     const only: Resolved = { ...r, rules: { ...r.rules, testData: [], consent: null } };
     subjects = (await stageInPlace(db, only, names)).erased;
-    const removed = await new Cleanup(db, only, names, runKey).run({ transforms: false });
+    await new Cleanup(db, only, names, runKey).run({ transforms: false });
     reErased = Object.fromEntries([...(await deleteGone(db, only, names))].filter(([, n]) => n > 0));
-    void removed;
     await db.query(
       `INSERT INTO cutover.erasure_log (run_key, subject, table_name, rows, action, register, step)
        SELECT $1, key, table_name, 1, 'deleted-after-restore', NULL, 'adopt-restore' FROM pg_temp.manifest WHERE reason = 'erasure-request'`,
