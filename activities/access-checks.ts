@@ -22,10 +22,12 @@ export async function accessChecks(input: AccessChecksInput): Promise<AccessChec
     // Without the snapshot from before publish there is nothing to compare with: that fails, not passes.
     const missing = input.before?.relations ? null : 'no access snapshot from before publish in the input (before)';
     const changes = missing ? [] : diffAccess(input.before, await accessSnapshot(target, resolved.tables.map((t) => t.target)));
+    // (For adopt, `before` was taken inside the cleanup transaction, before the first delete, on the Pilot.)
     checks.push({
       name: GRANTS_CHECK, kind: 'built-in', passed: !missing && changes.length === 0, rows: changes.slice(0, MAX_ROWS), rowCount: changes.length, error: missing, durationMs: Date.now() - started,
     });
-    const consent = await consentCheck(source, target, resolved, input.runKey);
+    // adopt: "target" is the cleaned Pilot (db/context.ts), where cleanup removed every subject without consent in the same rules.
+    const consent = input.plan.strategy === 'adopt' ? null : await consentCheck(source, target, resolved, input.runKey);
     if (consent) checks.push(consent);
     for (const check of input.plan.accessChecks ?? []) checks.push(await runReadOnlyCheck(target, check));
 

@@ -23,7 +23,8 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
   if (!/^[a-z0-9]{1,40}$/.test(runKey)) throw backupError(`backup: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
   const { store: storeUrl, scope } = plan.backup;
   const store = storeOrPlanError(storeUrl);
-  const targetUrl = resolveAlias(plan.target);
+  // adopt never opens Production: its alias need not even resolve.
+  const targetUrl = plan.strategy === 'adopt' ? '' : resolveAlias(plan.target);
   const sourceUrl = resolveAlias(plan.source);
 
   const createdAt = new Date().toISOString();
@@ -33,10 +34,13 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
   try {
     const dumped = [];
     // clean-start archives the whole Pilot and nothing else; otherwise the target, then the Pilot's plan tables.
+    // adopt backs up the Pilot's plan tables only: they are what it cleans in place (and a rollback restores).
     const jobs: (readonly ['target' | 'source', string, string, 'touched-tables' | 'full'])[] =
       plan.strategy === 'clean-start'
         ? [['source', plan.source, sourceUrl, 'full']]
-        : [['target', plan.target, targetUrl, scope], ['source', plan.source, sourceUrl, 'touched-tables']];
+        : plan.strategy === 'adopt'
+          ? [['source', plan.source, sourceUrl, 'touched-tables']]
+          : [['target', plan.target, targetUrl, scope], ['source', plan.source, sourceUrl, 'touched-tables']];
     for (const [kind, alias, url, s] of jobs) {
       dumped.push(await dumpToStore({
         kind,
@@ -54,7 +58,7 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
     for (const b of dumped) {
       progress.update({ phase: 'verifying', backup: b.kind });
       // An archive is verified on the Pilot's own server: a clean-start touches nothing of Production's.
-      const scratchServer = plan.strategy === 'clean-start' ? sourceUrl : targetUrl;
+      const scratchServer = plan.strategy === 'clean-start' || plan.strategy === 'adopt' ? sourceUrl : targetUrl;
       backups.push({ ...b, verified: await verifyBackup(b, scratchServer, runKey, progress) });
     }
     progress.update({ phase: 'done' });

@@ -35,7 +35,9 @@ export async function finalize(input: FinalizeInput): Promise<FinalizeResult> {
   }
   // clean-start writes nothing to Production, not even its control schema: the pack is in the store.
   if (input.plan.strategy === 'clean-start') return { evidenceRows: 0, sha256, bytes: bytes.length, location };
-  const database = await withClient(input.plan.target, async (target) => {
+  // adopt: the Pilot is Production now; its own cutover schema holds the run, manifest and evidence.
+  const home = input.plan.strategy === 'adopt' ? input.plan.source : input.plan.target;
+  const database = await withClient(home, async (target) => {
     if (input.onlyIfControlSchema && !(await controlSchemaExists(target))) return false;
     await ensureControlSchema(target);
     await target.query('BEGIN');

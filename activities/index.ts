@@ -15,9 +15,12 @@ import { restorePreview } from './restore-preview';
 import { restore } from './restore';
 import { rehearsal } from './rehearsal';
 import { decommission, recommission } from './decommission';
+import { adoptCleanup } from './adopt-cleanup';
+import { adoptRestore } from './adopt-restore';
+import { adopt } from './adopt';
 
-export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, finalize };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize };
 
 export const activities = {
-  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, finalize,
+  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize,
 } satisfies CutoverActivities;

@@ -29,8 +29,11 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
       await checkKeysUnique(source, resolved.tables);
       const partial = await checkPartialForeignKeys(ctx, resolved.tables);
       if (partial.length > 0) throw new ResolveError(partial);
-      const tables = await dryRun(source, target, resolved);
+      const adopt = plan.strategy === 'adopt';
+      if (adopt) await checkAdoptClosed(ctx.target, resolved);
+      const tables = await dryRun(source, target, resolved, adopt);
       const warnings = [...resolved.warnings];
+      if (adopt) warnings.push(`adopt: ${plan.source} becomes Production in place from ${plan.adoptFrom}; the rows counted as left behind are removed from it, nothing moves to ${plan.target}`);
       for (const t of tables) {
         if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
       }
@@ -56,7 +59,7 @@ function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: 
  * session temp tables inside a transaction that is rolled back: its counts are the run's counts,
  * and it leaves nothing behind.
  */
-async function dryRun(source: Client, target: Client, resolved: Resolved): Promise<TableDryRun[]> {
+async function dryRun(source: Client, target: Client, resolved: Resolved, adopt = false): Promise<TableDryRun[]> {
   const names = dryNames();
   const copyPlan: CopyPlan = { resolved, names, temp: true, columnsFor: (t) => decidingColumns(t, resolved) };
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -95,7 +98,8 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
         toMove: inScope[t.name] - gone - merged,
         merged,
         leftBehind: leftBehind[t.name] ?? {},
-        collisions: t.spec.ids === 'keep' ? await countCollisions(target, names, t) : 0,
+        // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
+        collisions: t.spec.ids === 'keep' && !adopt ? await countCollisions(target, names, t) : 0,
       });
     }
     return out;
@@ -105,8 +109,27 @@ async function dryRun(source: Client, target: Client, resolved: Resolved): Promi
   }
 }
 
+/**
+ * adopt deletes from the Pilot itself: a table outside the plan whose foreign key references a
+ * plan table would block the delete (or lose rows to ON DELETE CASCADE without a manifest entry).
+ * Refused here, by name: add the table to the plan so the cascade covers it.
+ */
+async function checkAdoptClosed(pilot: Client, r: Resolved): Promise<void> {
+  const res = await pilot.query<{ child: string; parent: string; fk: string }>(
+    `SELECT format('%I.%I', cn.nspname, c.relname) AS child, format('%I.%I', pn.nspname, p.relname) AS parent, k.conname AS fk
+       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
+       JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+      WHERE k.contype = 'f' AND k.conparentid = 0 AND (pn.nspname, p.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        AND (cn.nspname, c.relname) NOT IN (SELECT * FROM unnest($1::text[], $2::text[]))
+      ORDER BY 1, 3`,
+    [r.tables.map((t) => t.source.schema), r.tables.map((t) => t.source.name)],
+  );
+  if (res.rows.length === 0) return;
+  throw new ResolveError(res.rows.map((x) => ({ path: 'tables', message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables` })));
+}
+
 /** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns. */
-function decidingColumns(t: ResolvedTable, r: Resolved) {
+export function decidingColumns(t: ResolvedTable, r: Resolved) {
   const want = new Set<string>([...t.key, ...(t.spec.match ?? [])]);
   for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) fk.columns.forEach((c) => want.add(c));
   // Staged references (a self-reference's included) are joined on the columns they point at.

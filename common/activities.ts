@@ -2,6 +2,7 @@
 // importing activity code, and activities/index.ts must satisfy it (checked by the compiler).
 import type { Plan } from '../plan/schema';
 import type {
+  AdoptCleanupResult, AdoptRestoreInput, AdoptRestoreResult, AdoptResult,
   AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RehearsalInput, RehearsalReport, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
   CleanupResult, DecommissionInput, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
@@ -21,5 +22,8 @@ export interface CutoverActivities {
   restore(input: RestoreInput): Promise<RestoreResult>;
   decommission(input: DecommissionInput): Promise<DecommissionResult>;
   recommission(input: DecommissionInput): Promise<DecommissionResult>;
+  adoptCleanup(input: StepInput): Promise<AdoptCleanupResult>;
+  adoptRestore(input: AdoptRestoreInput): Promise<AdoptRestoreResult>;
+  adopt(input: StepInput): Promise<AdoptResult>;
   finalize(input: FinalizeInput): Promise<FinalizeResult>;
 }

@@ -93,6 +93,8 @@ export interface EvidenceDocument {
   accessChecks: AccessChecksResult | null;
   erasure: { registers: string[]; requestsFound: number | null; leftBehind: number; appliedInProduction: boolean; residue: number | null; note: string };
   rollback: { mode: string; by: string | null; reason: string | null; at: string; undone: { table: string; inserted: number; deleted: number; alreadyGone: number; equal: boolean }[]; proof: RollbackProof } | null;
+  /** adopt only: the Pilot adopted as Production from adoptFrom, its in-place cleanup and any rollback's restore. */
+  adoption?: EvidencePack['adoption'];
   checksums: EvidenceChecksum[];
   steps: EvidenceStep[];
   openItems: string[];
@@ -270,6 +272,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
           proof: p.rollback.proof,
         }
       : null,
+    ...(p.adoption ? { adoption: p.adoption } : {}),
     checksums: checksumsOf(p),
     steps,
     openItems: [],

@@ -198,6 +198,9 @@ export interface StepResults {
   restore?: RestoreResult;
   rehearsal?: RehearsalReport;
   decommission?: DecommissionResult;
+  'adopt-cleanup'?: AdoptCleanupResult;
+  'adopt-restore'?: AdoptRestoreResult;
+  adopt?: AdoptResult;
   finalize?: FinalizeResult;
 }
 
@@ -353,4 +356,47 @@ export interface DecommissionResult {
   readOnly: boolean;
   at: string;
   note: string;
+}
+
+/**
+ * adopt: test data, erased and non-consenting subjects and their dependent rows removed from the
+ * Pilot itself, in one transaction; every removed row is in the Pilot's cutover.manifest. O(tables).
+ */
+export interface AdoptCleanupResult {
+  database: string; // the Pilot database cleaned (and adopted)
+  cleanedAt: string;
+  removed: Record<string, Record<string, number>>; // table -> reason -> rows (as the dry run counts them)
+  deleted: Record<string, number>; // table -> rows deleted from the Pilot
+  manifestRows: number; // rows this run wrote to cutover.manifest: equal to the rows deleted
+  erasureLog: number; // rows written to cutover.erasure_log (one per erased subject removed)
+  registers: { consented: number; erased: number };
+  /** pg_stat_xact_user_tables before COMMIT: exactly the deletes above, plus the control schema's inserts. */
+  transactionCounts: TransactionCount[];
+  /** Grants and row-level security of the plan tables before the first delete (access checks compare). */
+  accessBefore: AccessSnapshot;
+  proof: string[];
+}
+
+/** adopt's compensation: the removed rows back from the Pilot backup, erasure requests re-applied. */
+export interface AdoptRestoreResult {
+  runKey: string;
+  restoredAt: string;
+  backup: { location: string; sha256: string };
+  tables: { table: string; before: number; removedByCleanup: number; restored: number; reErased: number; after: number }[];
+  /** Erasure requests in the registers at the rollback: every row of those subjects (and dependents) deleted again. */
+  erasures: { subjects: number; rows: Record<string, number> };
+  transactionCounts: TransactionCount[];
+  proof: string[];
+}
+
+/** adopt, after gate cutover: the Pilot recorded as Production from adoptFrom. */
+export interface AdoptResult {
+  database: string;
+  adoptFrom: string; // YYYY-MM-DD: the date from which the Pilot's data counts as Production's
+  recordedAt: string;
+  note: string;
+}
+
+export interface AdoptRestoreInput extends StepInput {
+  backup: BackupObject; // the run's verified Pilot backup (kind source)
 }

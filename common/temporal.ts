@@ -3,6 +3,7 @@
 // and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
+  AdoptCleanupResult, AdoptResult, AdoptRestoreResult,
   AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
   ValidateResult,
 } from './results';
@@ -165,6 +166,8 @@ export interface EvidencePack {
   restorePreview?: RestorePreview | null;
   restore?: RestoreResult | null;
   rehearsal: RehearsalReport | null;
+  /** adopt: the date the Pilot counts as Production from, the in-place cleanup, the adoption record, and a rollback's restore. */
+  adoption?: { adoptFrom: string | null; cleanup: AdoptCleanupResult | null; adopt: AdoptResult | null; restore: AdoptRestoreResult | null };
   decision: StatusView['decision'] | null;
 }
 

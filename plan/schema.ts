@@ -278,14 +278,15 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
     issue(['adoptFrom'], `only allowed when strategy is adopt (strategy is ${p.strategy})`);
 
   if (p.strategy === 'clean-start' && p.backup === undefined) issue(['backup'], 'required when strategy is clean-start (the Pilot is archived into backup.store)');
+  if (p.strategy === 'adopt' && p.backup === undefined) issue(['backup'], 'required when strategy is adopt (a rollback restores the removed rows from the Pilot backup)');
   if (p.decommission !== undefined && typeof p.strategy === 'string' && p.strategy !== 'clean-start' && (STRATEGIES as readonly string[]).includes(p.strategy))
     issue(['decommission'], `only allowed when strategy is clean-start (strategy is ${p.strategy})`);
 
   if (typeof p.source === 'string' && p.source === p.target) issue(['target'], 'must differ from source');
 
   if (Array.isArray(p.tables)) {
-    if (p.strategy === 'selective' && p.tables.length === 0)
-      issue(['tables'], 'must list at least one table when strategy is selective');
+    if ((p.strategy === 'selective' || p.strategy === 'adopt') && p.tables.length === 0)
+      issue(['tables'], `must list at least one table when strategy is ${p.strategy}`);
     const first = new Map<string, number>();
     p.tables.forEach((t, i) => {
       if (!isRec(t) || typeof t.table !== 'string') return;

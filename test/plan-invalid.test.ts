@@ -80,6 +80,7 @@ const CASES: Case[] = [
   // strategy-dependent keys
   ['adoptFrom on selective', (p) => (p.adoptFrom = '2026-12-01'), 'adoptFrom', 'only allowed when strategy is adopt'],
   ['adopt without adoptFrom', (p) => (p.strategy = 'adopt'), 'adoptFrom', 'required when strategy is adopt'],
+  ['adopt without a backup store', (p) => ((p.strategy = 'adopt'), (p.adoptFrom = '2026-12-01'), (p.rehearsal = { mode: 'skip' }), delete p.backup), 'backup', 'required when strategy is adopt'],
   ['adoptFrom not a date', (p) => ((p.strategy = 'adopt'), (p.adoptFrom = '2026-13-01')), 'adoptFrom', 'must be a date YYYY-MM-DD'],
   ['selective without tables', (p) => (p.tables = []), 'tables', 'at least one table when strategy is selective'],
   ['tables not a list', (p) => (p.tables = { table: 'x' }), 'tables', 'must be a list'],
@@ -190,7 +191,14 @@ describe('whole-plan problems', () => {
 
 describe('not supported yet (schema-valid, refused by validatePlan)', () => {
   const NOT_SUPPORTED: Array<[string, (p: any) => void, string]> = [
-    ['adopt', (p) => Object.assign(p, { strategy: 'adopt', adoptFrom: '2026-12-01' }), 'strategy'],
+    [
+      'adopt with a register in Production (adopt reads the Pilot\'s registers)',
+      (p) => Object.assign(p, {
+        strategy: 'adopt', adoptFrom: '2026-12-01', backup: { store: 'file:///b' }, subjects: { table: 'public.customer', key: 'customer_id' },
+        erasure: { registers: [{ db: 'source', table: 'public.erasure_request', subject: 'customer_id' }, { db: 'target', table: 'public.erasure_request', subject: 'customer_id' }] },
+      }),
+      'erasure.registers[1].db',
+    ],
     ['erasure.anonymize', (p) => Object.assign(p, { subjects: fullPlan().subjects, erasure: fullPlan().erasure }), 'erasure.anonymize'],
   ];
 
@@ -291,8 +299,9 @@ describe('YAML/JSON source lines', () => {
   });
 
   test('not-supported issues carry lines too', () => {
-    const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('strategy: selective', 'strategy: adopt\nadoptFrom: 2026-12-01'));
-    expect(issues).toEqual([{ path: 'strategy', message: 'not supported yet: strategy', line: 3 }]);
+    const adopt = 'strategy: adopt\nadoptFrom: 2026-12-01\nbackup: { store: "file:///b" }\nsubjects: { table: public.customer, key: customer_id }\nerasure: { registers: [{ db: target, table: public.erasure_request, subject: customer_id }] }';
+    const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('strategy: selective', adopt));
+    expect(issues).toEqual([{ path: 'erasure.registers[0].db', message: 'not supported yet: erasure.registers[0].db', line: 7 }]);
   });
 
   test('YAML syntax errors carry their line', () => {

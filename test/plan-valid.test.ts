@@ -167,7 +167,7 @@ describe('a supported plan', () => {
     expect(input).toEqual(copy);
   });
 
-  test('clean-start without tables (with a backup store) and adopt with adoptFrom pass the schema (adopt not supported yet)', () => {
+  test('clean-start without tables (with a backup store) and adopt with adoptFrom, a backup store and tables pass the schema', () => {
     const base = parseYaml(MINIMAL);
     delete base.tables;
     expect(checkPlanSchema({ ...base, strategy: 'clean-start' }).issues).toEqual([
@@ -180,9 +180,13 @@ describe('a supported plan', () => {
     expect(checkPlanSchema({ ...parseYaml(MINIMAL), decommission: 'readonly' }).issues).toEqual([
       { path: 'decommission', message: 'only allowed when strategy is clean-start (strategy is selective)' },
     ]);
-    const adopt = checkPlanSchema({ ...base, strategy: 'adopt', adoptFrom: '2026-12-01', tables: [] });
+    expect(checkPlanSchema({ ...base, strategy: 'adopt', adoptFrom: '2026-12-01', tables: [] }).issues).toEqual([
+      { path: 'backup', message: 'required when strategy is adopt (a rollback restores the removed rows from the Pilot backup)' },
+      { path: 'tables', message: 'must list at least one table when strategy is adopt' },
+    ]);
+    const adopt = checkPlanSchema({ ...parseYaml(MINIMAL), strategy: 'adopt', adoptFrom: '2026-12-01', backup: { store: 'file:///archive' } });
     expect(adopt.issues).toEqual([]);
-    expect(unsupportedFeatures(adopt.plan!)).toEqual([{ path: 'strategy', message: 'not supported yet: strategy' }]);
+    expect(unsupportedFeatures(adopt.plan!)).toEqual([]);
   });
 });
 

@@ -88,7 +88,7 @@ export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolea
   if (input.mode !== undefined && input.action !== 'rollback') return 'mode applies to rollback only';
   // A step with a compensation has committed (publish; a clean-start's decommission) and nothing was undone yet.
   const committed = s.undoable.length > 0 ? s.undoable : s.results.publish !== undefined ? ['publish'] : [];
-  const published = committed.length > 0 && s.results.rollback === undefined;
+  const published = committed.length > 0 && s.results.rollback === undefined && s.results['adopt-restore'] === undefined;
   switch (input.action) {
     case 'abort':
       if (published) return `${committed.join(', ')} has committed: abort would leave its effect in place; choose rollback or roll-forward`;
@@ -98,7 +98,7 @@ export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolea
     case 'retry':
       return null;
     case 'rollback': {
-      if (!published) return 'nothing to roll back: no step with an undo has committed (publish, decommission); retry, skip or abort';
+      if (!published) return 'nothing to roll back: no step with an undo has committed (publish, decommission, adopt-cleanup); retry, skip or abort';
       if (input.mode !== undefined && !(ROLLBACK_MODES as readonly string[]).includes(input.mode)) return `mode must be one of ${ROLLBACK_MODES.join(', ')}`;
       const mode = input.mode ?? 'surgical';
       if (mode === 'surgical' && s.phase === 'rollback') return 'the surgical rollback is what paused: retry it, or choose mode restore';

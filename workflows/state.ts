@@ -134,6 +134,9 @@ export class RunState {
         ? { restorePreview: this.results['restore-preview'] ?? null, restore: this.results.restore ?? null }
         : {}),
       rehearsal: this.results.rehearsal ?? null,
+      ...(this.plan.strategy === 'adopt'
+        ? { adoption: { adoptFrom: this.plan.adoptFrom ?? null, cleanup: this.results['adopt-cleanup'] ?? null, adopt: this.results.adopt ?? null, restore: this.results['adopt-restore'] ?? null } }
+        : {}),
       decision: this.decision,
     };
   }

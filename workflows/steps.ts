@@ -53,7 +53,7 @@ export interface Step {
   /** Note for the step history on completion. */
   detail?: (value: never) => string | undefined;
   /** The compensation: undoes this step's effect (saga). */
-  undo?: { name: 'rollback'; run: (e: StepEnv) => Promise<unknown> };
+  undo?: { name: 'rollback' | 'adopt-restore'; run: (e: StepEnv) => Promise<unknown> };
 }
 
 /** The step history's note on a written evidence pack: where it went and the sha256 of its bytes. */
@@ -197,8 +197,49 @@ export const CLEAN_START: Step[] = [
   },
 ];
 
+/**
+ * adopt: the Pilot becomes Production in place (db/context.ts: every step's "target" is the Pilot;
+ * Production is never opened). The dry run counts what the cleanup removes; the Pilot's plan
+ * tables are backed up; the cleanup removes test data, erased and non-consenting subjects and their
+ * dependents from the Pilot in one proven transaction (undo: restore them from the backup, erasures
+ * re-applied); the access checks run against the Pilot; after gate cutover the adoption is recorded
+ * with adoptFrom. No recorded history used adopt (the plan check refused it), so nothing needs patched().
+ */
+export const ADOPT: Step[] = [
+  { name: 'preflight', run: (e) => long.preflight(e.input) },
+  { name: 'gate:plan', gate: 'plan' },
+  { name: 'backup', run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }) },
+  {
+    name: 'adopt-cleanup',
+    run: (e) => long.adoptCleanup(e.input),
+    detail: (v: NonNullable<StepResults['adopt-cleanup']>) => `${v.manifestRows} row(s) removed from ${v.database}, each in cutover.manifest; ${v.erasureLog} erased subject(s) logged`,
+    undo: {
+      name: 'adopt-restore',
+      run: (e) => long.adoptRestore({ ...e.input, backup: e.s.results.backup!.backups.find((b) => b.kind === 'source')! }),
+    },
+  },
+  {
+    name: 'access-checks',
+    run: (e) => long.accessChecks({ ...e.input, before: e.s.results['adopt-cleanup']!.accessBefore }),
+    rerunnable: true,
+    keepsFailureDetails: true,
+  },
+  { name: 'gate:cutover', gate: 'cutover' },
+  {
+    name: 'adopt',
+    run: (e) => quick.adopt(e.input),
+    detail: (v: NonNullable<StepResults['adopt']>) => `adopted: ${v.database} is Production from ${v.adoptFrom}`,
+  },
+  {
+    name: 'finalize',
+    run: (e) => quick.finalize({ ...e.input, pack: packFor(e.s, 'completed'), status: 'completed' }),
+    skippable: true,
+    detail: evidenceNote,
+  },
+];
+
 /** A strategy is a list of steps. */
-export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean-start': CLEAN_START };
+export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean-start': CLEAN_START, adopt: ADOPT };
 
 /** Run one step through the step-runner, storing its result (or the partial result a failure carries). */
 export async function runTableStep(e: StepEnv, step: Step): Promise<void> {

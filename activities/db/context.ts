@@ -29,14 +29,25 @@ export function asPlanError(e: unknown): unknown {
   return e instanceof ResolveError ? planError(e.message, e.issues) : e;
 }
 
+/**
+ * adopt: the Pilot itself becomes Production, so the database every step works on ("target": cleaned,
+ * checked, holding the control schema) is the Pilot; Production (plan.target) is never opened. Every
+ * listed table is in scope whole (select: all): the cleanup rules decide what goes.
+ */
+export function adoptView(plan: Plan): Plan {
+  return { ...plan, tables: plan.tables.map((t) => ({ ...t, select: { all: true } })) } as Plan;
+}
+
 export async function openContext(plan: Plan): Promise<Context> {
+  const adopt = plan.strategy === 'adopt';
   const sourceUrl = resolveAlias(plan.source);
-  const targetUrl = resolveAlias(plan.target);
+  const targetUrl = adopt ? sourceUrl : resolveAlias(plan.target);
   const source = await connect(sourceUrl, `cutover:${plan.id}:source`);
   let target: Client | undefined;
   try {
     target = await connect(targetUrl, `cutover:${plan.id}:target`);
-    const resolved = resolvePlan(plan, await readCatalog(source), await readCatalog(target));
+    const pilotCatalog = await readCatalog(source);
+    const resolved = adopt ? resolvePlan(adoptView(plan), pilotCatalog, pilotCatalog) : resolvePlan(plan, pilotCatalog, await readCatalog(target));
     const t = target;
     const pid = (c: Client) => (c as unknown as { processID?: number }).processID;
     return {

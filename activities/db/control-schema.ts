@@ -26,6 +26,9 @@ ALTER TABLE cutover.erasure_log ADD COLUMN IF NOT EXISTS step text;
 -- A rollback by restore's result, written in its own transaction: a retry returns it instead of restoring again.
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS restored_at timestamptz;
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS restore_result jsonb;
+-- adopt: the date from which the adopted Pilot counts as Production, and when that was recorded.
+ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS adopt_from date;
+ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS adopted_at timestamptz;
 CREATE TABLE IF NOT EXISTS cutover.evidence (
   run_key text PRIMARY KEY, plan_id text NOT NULL, plan_hash text NOT NULL, pack jsonb NOT NULL,
   written_at timestamptz NOT NULL DEFAULT now());

@@ -1,0 +1,144 @@
+// Strategy adopt through the real workflow: the Pilot becomes Production in place. Its test accounts
+// and erased users, with every row depending on them, are removed from the Pilot itself — checked
+// against rows the test computes with its own SQL — each in the Pilot's cutover.manifest with its
+// reason; adoptFrom lands in the result and the evidence; Production is not touched. A failing
+// access check after the cleanup pauses the run, and rollback restores the Pilot from the backup
+// with the erased users (and their rows) still gone.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { approveSignal, reportQuery, resumeSignal, type EvidencePack, type StatusView } from '../common/temporal';
+import { useHarness } from './helpers/harness';
+import { rows, withDb } from './helpers/pg';
+import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
+import { atGate, paused, startRun, waitFor } from './helpers/run';
+
+const REGISTER = 'CREATE TABLE erasure_request (user_id bigint NOT NULL, requested_at date NOT NULL DEFAULT current_date);';
+const ERASED = 'INSERT INTO erasure_request (user_id) VALUES (7), (13), (9999);'; // 9999: no such user
+const h = useHarness('cutover_adopt', SAAS_SCHEMA + REGISTER + PILOT_DATA + ERASED);
+
+/** Reset the Pilot's data to the fixture (the cutover schema stays: runs have their own keys). */
+const resetPilot = () => withDb(h.pilot, (c) => c.query(`TRUNCATE events, projects, users, accounts, erasure_request; ${PILOT_DATA} ${ERASED}`));
+
+const plan = (id: string, store: string, extra: Record<string, unknown> = {}) => ({
+  version: 1, id, strategy: 'adopt', adoptFrom: '2026-12-01', source: 'pilot', target: 'production',
+  approvals: { approvers: ['bob'], required: 1, timeout: '1h' },
+  backup: { store: `file://${store}` },
+  tables: [{ table: 'accounts' }, { table: 'users' }, { table: 'projects' }, { table: 'events' }],
+  subjects: { table: 'users', key: 'user_id' },
+  testData: [{ table: 'accounts', where: [{ column: 'is_test', op: 'eq', value: true }], reason: 'test-account' }],
+  erasure: { registers: [{ db: 'source', table: 'erasure_request', subject: 'user_id' }] },
+  ...extra,
+});
+
+// What must go, written independently of cutover: test accounts, erased users, and their dependents (a fixed point here).
+const GONE = {
+  accounts: 'SELECT account_id AS k FROM accounts WHERE is_test',
+  users: 'SELECT user_id AS k FROM users WHERE account_id IN (SELECT account_id FROM accounts WHERE is_test) OR user_id IN (SELECT user_id FROM erasure_request)',
+} as Record<string, string>;
+GONE.projects = `SELECT project_id AS k FROM projects WHERE account_id IN (${GONE.accounts}) OR owner_id IN (${GONE.users})`;
+GONE.events = `SELECT event_id AS k FROM events WHERE project_id IN (${GONE.projects}) OR user_id IN (${GONE.users})`;
+const KEY = { accounts: 'account_id', users: 'user_id', projects: 'project_id', events: 'event_id' } as Record<string, string>;
+const TABLES = ['accounts', 'users', 'projects', 'events'];
+
+const content = async (url: string, t: string, where = 'TRUE') =>
+  (await rows<{ r: string }>(url, `SELECT to_jsonb(x)::text AS r FROM ${t} x WHERE ${where} ORDER BY ${KEY[t]}`)).map((x) => x.r);
+const everything = async (url: string) => Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await content(url, t)] as const)));
+const dump = (url: string) => rows(url, "SELECT n.nspname AS s, c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1, 2")
+  .then(async (ts) => Promise.all(ts.map(async (x) => [x.s, x.t, (await rows(url, `SELECT to_jsonb(y)::text AS r FROM "${x.s}"."${x.t}" y ORDER BY 1`)).map((r) => r.r)])));
+
+test('adopt removes exactly the test data and erased subjects (and their dependents) from the Pilot, records adoptFrom, leaves Production untouched', async () => {
+  await resetPilot();
+  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  const prodBefore = await dump(prod);
+  const store = mkdtempSync(path.join(tmpdir(), 'cutover-adopt-'));
+  // Expected: the Pilot's rows less the ones that must go, and the keys that go, read before the run.
+  const keep: Record<string, string[]> = {};
+  const gone: Record<string, string[]> = {};
+  for (const t of TABLES) {
+    keep[t] = await content(h.pilot, t, `${KEY[t]} NOT IN (${GONE[t]})`);
+    gone[t] = (await rows<{ k: string }>(h.pilot, `SELECT k::text FROM (${GONE[t]}) g ORDER BY 1`)).map((x) => x.k).sort();
+  }
+  expect(gone.users).toEqual(expect.arrayContaining(['7', '13']));
+  expect(gone.events.length).toBeGreaterThan(0);
+
+  const handle = await startRun(h.env, plan('adopt-ok', store), 'alice');
+  const atPlan = await waitFor(handle, atGate('plan'), 90000);
+  const dry = (await handle.query(reportQuery)).dryRun!;
+  // The dry run counts what the cleanup will remove, per table.
+  for (const t of dry.tables) expect(Object.values(t.leftBehind).reduce((a, b) => a + b, 0)).toBe(gone[t.table.replace('public.', '')].length);
+  expect(atPlan.steps.some((s) => s.step === 'preflight' && s.outcome === 'completed')).toBe(true);
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await waitFor(handle, atGate('cutover'), 120000);
+  // Cleaned before the cutover gate: the Pilot already holds exactly the rows to keep.
+  expect(await everything(h.pilot)).toEqual(keep);
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('completed');
+
+  expect(await everything(h.pilot)).toEqual(keep);
+  // The manifest in the Pilot's own cutover schema: every removed row, with its reason.
+  const manifest = await rows<{ t: string; k: string; reason: string; outcome: string }>(
+    h.pilot, 'SELECT table_name AS t, key->>0 AS k, reason, outcome FROM cutover.manifest WHERE run_key = $1', [result.runKey]);
+  for (const t of TABLES) expect(manifest.filter((m) => m.t === `public.${t}`).map((m) => m.k).sort()).toEqual(gone[t]);
+  expect(manifest.every((m) => m.outcome === 'left-behind')).toBe(true);
+  const reasonOf = (t: string, k: string) => manifest.find((m) => m.t === `public.${t}` && m.k === k)?.reason;
+  expect(reasonOf('accounts', '5')).toBe('test-account');
+  expect(reasonOf('users', '7')).toBe('erasure-request');
+  expect(reasonOf('users', '4')).toBe('parent-left-behind:public.accounts'); // user 4 belongs to test account 5
+  const log = await rows<{ k: string }>(h.pilot, "SELECT subject->>0 AS k FROM cutover.erasure_log WHERE run_key = $1 AND step = 'adopt-cleanup' ORDER BY 1", [result.runKey]);
+  expect(log.map((x) => x.k).sort()).toEqual(['13', '7']);
+
+  // adoptFrom in the step result, the history, the Pilot's run registry and the evidence pack.
+  const report = (await handle.query(reportQuery)) as EvidencePack;
+  expect(report.adoption?.adopt?.adoptFrom).toBe('2026-12-01');
+  expect(report.adoption?.cleanup?.manifestRows).toBe(manifest.length);
+  expect(result.steps.find((s) => s.step === 'adopt' && s.outcome === 'completed')?.detail).toMatch(/Production from 2026-12-01/);
+  expect(await rows(h.pilot, "SELECT adopt_from::text AS d, status FROM cutover.run WHERE run_key = $1", [result.runKey])).toEqual([{ d: '2026-12-01', status: 'completed' }]);
+  const evidence = await rows<{ pack: { adoption?: { adoptFrom: string } } }>(h.pilot, 'SELECT pack FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
+  expect(evidence[0].pack.adoption?.adoptFrom).toBe('2026-12-01');
+
+  // Production: not one row changed, no control schema.
+  expect(await dump(prod)).toEqual(prodBefore);
+  expect(await rows(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).toEqual([]);
+}, 240000);
+
+test('a failing access check after the cleanup pauses; rollback restores the Pilot except the erased subjects', async () => {
+  await resetPilot();
+  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  const prodBefore = await dump(prod);
+  const store = mkdtempSync(path.join(tmpdir(), 'cutover-adopt-rb-'));
+  const before = await everything(h.pilot);
+  // After the rollback: everything as before, less the erased users and what depends on them.
+  const erasedOnly: Record<string, string> = {
+    users: 'SELECT user_id FROM erasure_request',
+  };
+  erasedOnly.projects = `SELECT project_id FROM projects WHERE owner_id IN (${erasedOnly.users})`;
+  erasedOnly.events = `SELECT event_id FROM events WHERE project_id IN (${erasedOnly.projects}) OR user_id IN (${erasedOnly.users})`;
+  const expected: Record<string, string[]> = {};
+  for (const t of TABLES) expected[t] = await content(h.pilot, t, erasedOnly[t] ? `${KEY[t]} NOT IN (${erasedOnly[t]})` : 'TRUE');
+  expect(expected.users.length).toBe(before.users.length - 2);
+
+  const handle = await startRun(h.env, plan('adopt-rb', store, { accessChecks: [{ name: 'no-free-accounts', sql: "SELECT account_id FROM accounts WHERE plan = 'free'" }] }), 'alice');
+  await waitFor(handle, atGate('plan'), 90000);
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  const stopped = await waitFor(handle, paused, 120000);
+  expect(stopped.phase).toBe('access-checks');
+  expect(stopped.actions).toContain('rollback');
+  expect(await everything(h.pilot)).not.toEqual(before); // the cleanup committed
+
+  await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'free accounts must not be adopted' });
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('rolled-back');
+  expect(await everything(h.pilot)).toEqual(expected);
+
+  const report = (await handle.query(reportQuery)) as EvidencePack;
+  const restore = report.adoption!.restore!;
+  expect(restore.erasures.subjects).toBe(3);
+  expect(restore.tables.find((t) => t.table === 'public.users')!.reErased).toBe(2);
+  const accounts = restore.tables.find((t) => t.table === 'public.accounts')!;
+  expect(accounts.restored).toBe(accounts.removedByCleanup);
+  expect(accounts.restored).toBeGreaterThan(0);
+  expect(report.adoption!.adopt).toBeNull(); // never adopted
+  expect(await dump(prod)).toEqual(prodBefore);
+}, 240000);
