@@ -9,6 +9,7 @@ import { publish } from './publish';
 import { stage } from './stage';
 import { validate } from './validate';
 import { accessChecks } from './access-checks';
+import { erasure } from './erasure';
 import { rollback } from './rollback';
 import { backup } from './backup';
 import { restorePreview } from './restore-preview';
@@ -16,8 +17,8 @@ import { restore } from './restore';
 import { rehearsal } from './rehearsal';
 import { decommission, recommission } from './decommission';
 
-export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, finalize };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, finalize };
 
 export const activities = {
-  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, finalize,
+  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, finalize,
 } satisfies CutoverActivities;

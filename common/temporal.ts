@@ -3,7 +3,7 @@
 // and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
+  AccessChecksResult, BackupResult, CleanupResult, ErasureResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
   ValidateResult,
 } from './results';
 
@@ -162,6 +162,9 @@ export interface EvidencePack {
   /** Rollback by restore: what it would discard (preview), then what it did (restored, erasures re-applied, verified). */
   restorePreview?: RestorePreview | null;
   restore?: RestoreResult | null;
+  /** Erasure requests applied in production after publish (step erasure) and right before finalize (erasure-final). */
+  erasure?: ErasureResult | null;
+  erasureFinal?: ErasureResult | null;
   rehearsal: RehearsalReport | null;
   decision: StatusView['decision'] | null;
 }

@@ -7,13 +7,10 @@ import type { Plan } from './schema';
 
 type Rule = (plan: Plan) => string[];
 
-const present = (v: unknown) => v !== undefined && !(Array.isArray(v) && v.length === 0);
 const when = (cond: boolean, path: string) => (cond ? [path] : []);
 
 const RULES: ReadonlyArray<Rule> = [
   (p) => when(p.strategy === 'adopt', 'strategy'),
-  // erasure.registers clean staging (step 7); anonymize belongs to erasure re-application (step 11).
-  (p) => when(present(p.erasure?.anonymize), 'erasure.anonymize'),
 ];
 
 export function unsupportedFeatures(plan: Plan): PlanIssue[] {

@@ -53,6 +53,10 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
         i++;
         continue;
       }
+      if (step.omit?.(e)) {
+        i++;
+        continue;
+      }
       const why = step.notApplicable?.(e) ?? null;
       if (why !== null) {
         s.record(step.name, 'skipped', why);
