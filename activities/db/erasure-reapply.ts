@@ -89,7 +89,12 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
     );
   } else {
     await loadMovedSubjects(db, r, runKey, type);
-    await db.query(`INSERT INTO ${erased(s)} (${slots(s)}, subject) SELECT ${slotList('m', 'k', s.key)}, m.subject FROM ${MOVED} m WHERE m.subject IN (SELECT subject FROM ${REQUESTS})`);
+    // Only rows still in production (an earlier pass, or production itself, may have deleted them).
+    await db.query(
+      `INSERT INTO ${erased(s)} (${slots(s)}, subject) SELECT ${slotList('m', 'k', s.key)}, m.subject FROM ${MOVED} m
+        WHERE m.subject IN (SELECT subject FROM ${REQUESTS})
+          AND EXISTS (SELECT 1 FROM ${qualified(s.target.schema, s.target.name)} p WHERE ${slotsEqual('m', 'k', 'p', s.key)})`,
+    );
   }
   for (let round = 0, moved = true; moved; round++) {
     if (round === MAX_ROUNDS) throw planError(`erasure after restore did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that); nothing committed`);
