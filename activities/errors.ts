@@ -23,6 +23,8 @@ export const accessCheckError = (message: string, details?: unknown) => fail('Ac
 export const rollbackBlocked = (message: string, details?: unknown) => fail('RollbackBlocked', message, details);
 /** The rollback could not prove itself (or there is nothing to roll back): rolled back, nothing committed. */
 export const rollbackRefused = (message: string, details?: unknown) => fail('RollbackRefused', message, details);
+/** After the erasure, rows of an erased subject are still in production (details: the ErasureResult). */
+export const erasureResidue = (message: string, details?: unknown) => fail('ErasureResidue', message, details);
 /** A backup is missing, corrupted or does not restore to what was dumped: never trust it, never retry blindly. */
 export const backupError = (message: string, details?: unknown) => fail('BackupError', message, details);
 /** The rehearsal (scratch database restored from the target backup) failed; details carry its report so far. */

@@ -9,6 +9,7 @@ import { publish } from './publish';
 import { stage } from './stage';
 import { validate } from './validate';
 import { accessChecks } from './access-checks';
+import { erasure } from './erasure';
 import { rollback } from './rollback';
 import { backup } from './backup';
 import { restorePreview } from './restore-preview';
@@ -19,8 +20,8 @@ import { adoptCleanup } from './adopt-cleanup';
 import { adoptRestore } from './adopt-restore';
 import { adopt } from './adopt';
 
-export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize };
 
 export const activities = {
-  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize,
+  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize,
 } satisfies CutoverActivities;

@@ -4,7 +4,7 @@ import type { Plan } from '../plan/schema';
 import type {
   AdoptCleanupResult, AdoptRestoreInput, AdoptRestoreResult, AdoptResult,
   AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RehearsalInput, RehearsalReport, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
-  CleanupResult, DecommissionInput, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  CleanupResult, DecommissionInput, ErasureInput, ErasureResult, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
@@ -17,6 +17,7 @@ export interface CutoverActivities {
   publish(input: StepInput): Promise<PublishResult>;
   validate(input: ValidateInput): Promise<ValidateResult>;
   accessChecks(input: AccessChecksInput): Promise<AccessChecksResult>;
+  erasure(input: ErasureInput): Promise<ErasureResult>;
   rollback(input: RollbackInput): Promise<RollbackResult>;
   restorePreview(input: RestoreInput): Promise<RestorePreview>;
   restore(input: RestoreInput): Promise<RestoreResult>;

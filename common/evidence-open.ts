@@ -46,5 +46,6 @@ export function openItemsOf(doc: EvidenceDocument, hasRule: (reason: string) => 
     }
   }
   if (doc.erasure.residue === null) items.push(`Erasure residue in Production is not checked: ${doc.erasure.note}`);
+  else if (doc.erasure.residue > 0) items.push(`Erasure residue in Production: ${doc.erasure.residue} row(s) of erased subjects remain.`);
   return items;
 }

@@ -91,7 +91,14 @@ export interface EvidenceDocument {
   testData: { table: string; where: string; reason: string; leftBehind: number; cascaded: number }[];
   validation: { ok: boolean; preExisting: string; tables: TableValidation[] } | null;
   accessChecks: AccessChecksResult | null;
-  erasure: { registers: string[]; requestsFound: number | null; leftBehind: number; appliedInProduction: boolean; residue: number | null; note: string };
+  erasure: {
+    registers: string[]; requestsFound: number | null; leftBehind: number; appliedInProduction: boolean;
+    /** Subjects this run moved and then erased in production after publish (each in cutover.erasure_log). */
+    applied: number | null;
+    residue: number | null; note: string;
+    /** Each pass after publish (erasure, erasure-final): what it found, erased and verified. */
+    passes: { step: string; at: string; requests: number; applied: number; rows: Record<string, number>; anonymized: Record<string, number>; residue: number; verification: string[] }[];
+  };
   rollback: { mode: string; by: string | null; reason: string | null; at: string; undone: { table: string; inserted: number; deleted: number; alreadyGone: number; equal: boolean }[]; proof: RollbackProof } | null;
   /** adopt only: the Pilot adopted as Production from adoptFrom, its in-place cleanup and any rollback's restore. */
   adoption?: EvidencePack['adoption'];
@@ -194,6 +201,28 @@ function planOf(raw: unknown): Plan {
   return { ...p, tables: p.tables ?? [], approvals: { approvers: [], required: 0, separationOfDuties: true, timeout: '', ...p.approvals } } as Plan;
 }
 
+function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], leftBehind: number): EvidenceDocument['erasure'] {
+  const passes = [p.erasure, p.erasureFinal].filter((x) => !!x).map((x) => x!);
+  const last = passes.at(-1);
+  const base = { registers: rules.filter((r) => r.kind === 'erasure').map((r) => r.text), leftBehind };
+  if (!registers) return { ...base, requestsFound: 0, appliedInProduction: false, applied: 0, residue: 0, note: 'No erasure registers in the plan: no requests to apply.', passes: [] };
+  if (!last) {
+    return {
+      ...base, requestsFound: p.stage?.registers.erased ?? null, appliedInProduction: false, applied: null, residue: null, passes: [],
+      note: 'Requests found in the Pilot snapshot were applied in staging (those people stayed behind); re-applying them in Production after publish, and checking for residue there, did not run for this run.',
+    };
+  }
+  return {
+    ...base,
+    requestsFound: last.requests,
+    appliedInProduction: true,
+    applied: last.erasedSoFar,
+    residue: last.residue,
+    passes: passes.map((x) => ({ step: x.step, at: x.at, requests: x.requests, applied: x.applied, rows: x.rows, anonymized: x.anonymized, residue: x.residue, verification: x.verification })),
+    note: `Requests in the stage snapshot were applied in staging (those people stayed behind); after publish every register was read again and ${last.erasedSoFar} subject(s) this run moved were erased in Production (${passes.map((x) => x.step).join(', ')}), each logged in cutover.erasure_log; residue ${last.residue}.`,
+  };
+}
+
 /** The evidence document of a run (pure; deterministic for the same record). */
 export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const plan = planOf(p.plan);
@@ -255,16 +284,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
       ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
       : null,
     accessChecks: p.accessChecks,
-    erasure: {
-      registers: rules.filter((r) => r.kind === 'erasure').map((r) => r.text),
-      requestsFound: registers.length ? p.stage?.registers.erased ?? null : 0,
-      leftBehind: leftBehindFor(p, 'erasure-request'),
-      appliedInProduction: false,
-      residue: registers.length ? null : 0,
-      note: registers.length
-        ? 'Requests found in the Pilot snapshot were applied in staging (those people stayed behind); re-applying them in Production after publish, and checking for residue there, is not built yet.'
-        : 'No erasure registers in the plan: no requests to apply.',
-    },
+    erasure: erasureOf(p, registers.length, rules, leftBehindFor(p, 'erasure-request')),
     rollback: p.rollback
       ? {
           mode: 'surgical', by: rollbackDecision?.by ?? null, reason: rollbackDecision?.reason ?? null, at: p.rollback.rolledBackAt,

@@ -14,6 +14,7 @@ export const NON_RETRYABLE = [
   'ConstraintViolation', // PostgreSQL refused a row (SQLSTATE class 23): the detail names it
   'DatabaseError', // another certain PostgreSQL failure (bad data, missing object or right)
   'RollbackRefused', // the rollback could not prove it undid exactly this run (nothing committed)
+  'ErasureResidue', // rows of a subject erased after publish are still in production
 ] as const;
 export type FailureType = (typeof NON_RETRYABLE)[number];
 

@@ -184,6 +184,27 @@ export interface RollbackInput extends StepInput {
   publish: PublishResult;
 }
 
+export interface ErasureInput extends StepInput {
+  step: 'erasure' | 'erasure-final'; // after access checks, and once more right before finalize
+}
+
+/** Erasure requests applied in production to the subjects this run moved, and the residue check. */
+export interface ErasureResult {
+  step: 'erasure' | 'erasure-final';
+  at: string;
+  requests: number; // distinct subject keys the registers name now
+  movedSubjects: number; // subjects this run moved (manifest / id map)
+  applied: number; // subjects whose rows this pass erased or anonymized (logged in cutover.erasure_log)
+  erasedSoFar: number; // subjects this run has erased after publish, over all passes
+  applications: ErasureApplication[]; // up to 100
+  more: number;
+  rows: Record<string, number>; // table -> rows deleted or anonymized by this pass
+  anonymized: Record<string, number>; // table -> rows anonymized (kept)
+  residue: number; // 0, or the run pauses (ErasureResidue)
+  problems: string[];
+  verification: string[];
+}
+
 /** Per-step results of a run, keyed by step name (the workflow's one map of what each step found). */
 export interface StepResults {
   preflight?: DryRunReport;
@@ -193,6 +214,8 @@ export interface StepResults {
   validate?: ValidateResult;
   'access-checks'?: AccessChecksResult;
   rollback?: RollbackResult;
+  erasure?: ErasureResult;
+  'erasure-final'?: ErasureResult;
   backup?: BackupResult;
   'restore-preview'?: RestorePreview;
   restore?: RestoreResult;
@@ -296,6 +319,7 @@ export interface RestoreSequence {
 export interface ErasureApplication {
   register: string; // db:schema.table (every register naming the subject)
   subject: string; // the request's key, as the register holds it
+  productionSubject?: string; // after publish: the subject row's key in production (JSON array), through the id map
   rows: Record<string, number>; // table -> rows deleted
 }
 

@@ -4,7 +4,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AdoptCleanupResult, AdoptResult, AdoptRestoreResult,
-  AccessChecksResult, BackupResult, CleanupResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
+  AccessChecksResult, BackupResult, CleanupResult, ErasureResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
   ValidateResult,
 } from './results';
 
@@ -165,6 +165,9 @@ export interface EvidencePack {
   /** Rollback by restore: what it would discard (preview), then what it did (restored, erasures re-applied, verified). */
   restorePreview?: RestorePreview | null;
   restore?: RestoreResult | null;
+  /** Erasure requests applied in production after publish (step erasure) and right before finalize (erasure-final). */
+  erasure?: ErasureResult | null;
+  erasureFinal?: ErasureResult | null;
   rehearsal: RehearsalReport | null;
   /** adopt: the date the Pilot counts as Production from, the in-place cleanup, the adoption record, and a rollback's restore. */
   adoption?: { adoptFrom: string | null; cleanup: AdoptCleanupResult | null; adopt: AdoptResult | null; restore: AdoptRestoreResult | null };

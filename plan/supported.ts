@@ -7,14 +7,11 @@ import type { Plan } from './schema';
 
 type Rule = (plan: Plan) => string[];
 
-const present = (v: unknown) => v !== undefined && !(Array.isArray(v) && v.length === 0);
 const when = (cond: boolean, path: string) => (cond ? [path] : []);
 
 const RULES: ReadonlyArray<Rule> = [
   // adopt cleans the Pilot in place with the Pilot's own registers; a register in Production is not read yet.
   (p) => (p.strategy === 'adopt' ? (p.erasure?.registers ?? []).flatMap((r, i) => when(r.db === 'target', `erasure.registers[${i}].db`)) : []),
-  // erasure.registers clean staging (step 7); anonymize belongs to erasure re-application (step 11).
-  (p) => when(present(p.erasure?.anonymize), 'erasure.anonymize'),
 ];
 
 export function unsupportedFeatures(plan: Plan): PlanIssue[] {

@@ -49,6 +49,11 @@ const CASES: [string, Mutate, string][] = [
   ['testData on a table not in the plan', (p) => (p.testData[0].table = 'customer_consent'), 'testData[0].table: table public.customer_consent is not in the plan'],
   ['consent column unknown', (p) => (p.consent.subject = 'cust'), 'consent.subject: unknown column "cust" in public.customer_consent (source)'],
   ['erasure register table unknown', (p) => (p.erasure.registers[1].table = 'forget_me'), 'erasure.registers[1].table: unknown table public.forget_me in target (production)'],
+  ['anonymize a table not in the plan', (p) => (p.erasure.anonymize = [{ table: 'customer_consent', columns: { status: null } }]), 'erasure.anonymize[0].table: table public.customer_consent is not in the plan'],
+  ['anonymize an unknown column', (p) => (p.erasure.anonymize = [{ table: 'rental', columns: { nope: 0 } }]), 'erasure.anonymize[0].columns.nope: unknown column "nope" in public.rental'],
+  ['anonymize a NOT NULL column to null', (p) => (p.erasure.anonymize = [{ table: 'rental', columns: { amount: null } }]), 'erasure.anonymize[0].columns.amount: public.rental.amount is NOT NULL in the target: it cannot be anonymized to null'],
+  ['anonymize keeping an FK into erased rows', (p) => (p.erasure.anonymize = [{ table: 'rental', columns: { amount: 0 } }]), 'erasure.anonymize[0].columns: public.rental keeps its rows, but its foreign key (customer_id) → public.customer points at rows an erasure deletes'],
+  ['anonymize a table that never reaches a subject', (p) => (p.erasure.anonymize = [{ table: 'staff', columns: { name: 'x' } }]), 'erasure.anonymize[0].table: public.staff does not reach the subjects table public.customer'],
   ['transform of a key column', (p) => (p.transforms = [{ table: 'customer', column: 'customer_id', fn: 'lower' }]), 'transforms[0].column: public.customer.customer_id is a key'],
   ['transform of a non-text column', (p) => (p.transforms = [{ table: 'rental', column: 'amount', fn: 'trim' }]), 'transforms[0].column: public.rental.amount is numeric(10,2): transforms apply to text columns'],
 ];

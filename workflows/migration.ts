@@ -56,6 +56,10 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
         i++;
         continue;
       }
+      if (step.omit?.(e)) {
+        i++;
+        continue;
+      }
       const why = step.notApplicable?.(e) ?? null;
       if (why !== null) {
         s.record(step.name, 'skipped', why);

@@ -128,6 +128,7 @@ export class RunState {
       publish: this.results.publish ?? null,
       validation: this.results.validate ?? null,
       accessChecks: this.results['access-checks'] ?? null,
+      ...(this.results.erasure || this.results['erasure-final'] ? { erasure: this.results.erasure ?? null, erasureFinal: this.results['erasure-final'] ?? null } : {}),
       rollback: this.results.rollback ?? null,
       backups: this.results.backup ?? null,
       ...(this.results['restore-preview'] || this.results.restore

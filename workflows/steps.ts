@@ -34,12 +34,14 @@ export interface StepEnv {
   input: StepInput;
 }
 
-export type StepName = keyof StepResults | 'erasure' | 'finalize';
+export type StepName = keyof StepResults | 'finalize';
 
 export interface Step {
   name: StepName | `gate:${GateName}`;
   /** An approval gate: the loop waits for it instead of running anything. */
   gate?: GateName;
+  /** The step is not part of this run at all (nothing recorded): a step added later that older runs never showed. */
+  omit?: (e: StepEnv) => boolean;
   /** Why this step does not apply to this run (recorded as skipped), or null when it runs. */
   notApplicable?: (e: StepEnv) => string | null;
   run?: (e: StepEnv) => Promise<unknown>;
@@ -97,6 +99,26 @@ function onStaging<T>(fn: (e: StepEnv) => Promise<T>) {
       if (e.s.results.stage && e.s.results.cleanup) e.s.results.cleanup = (await long.cleanup(e.input)) ?? e.s.results.cleanup;
       return await fn(e);
     }
+  };
+}
+
+/**
+ * Erasure requests applied in production to the subjects this run moved (activities/erasure.ts).
+ * Runs recorded before it existed skipped it with the text below; those with registers (restore's)
+ * replay that skip behind patched('erasure-reapply'); plans without registers never reach patched().
+ */
+function erasureStep(name: 'erasure' | 'erasure-final'): Step {
+  return {
+    name,
+    notApplicable: (e) => {
+      if (!e.s.plan.erasure) return 'no erasure registers in the plan';
+      if (!patched('erasure-reapply')) return 'registers were applied in cleanup; re-applying them in production after publish is not built yet';
+      return e.s.results.publish ? null : 'nothing was published';
+    },
+    run: (e) => long.erasure({ ...e.input, step: name }),
+    keepsFailureDetails: true,
+    detail: (v: NonNullable<StepResults['erasure']>) =>
+      `${v.requests} request(s) in the registers, ${v.applied} subject(s) moved by this run erased now (${v.erasedSoFar} in all), residue ${v.residue}`,
   };
 }
 
@@ -159,13 +181,11 @@ export const SELECTIVE: Step[] = [
     rerunnable: true,
     keepsFailureDetails: true,
   },
-  {
-    name: 'erasure',
-    notApplicable: (e) =>
-      e.s.plan.erasure
-        ? 'registers were applied in cleanup; re-applying them in production after publish is not built yet'
-        : 'no erasure registers in the plan',
-  },
+  erasureStep('erasure'),
+  // The same once more just before the evidence is written: requests that arrived while the run was
+  // paused or waiting after publish. Its own step (not inside finalize): it pauses, retries and is
+  // recorded on its own, and skipping finalize (skippable) cannot skip it.
+  { ...erasureStep('erasure-final'), omit: (e) => !e.s.plan.erasure?.registers.length },
   {
     name: 'finalize',
     run: (e) => quick.finalize({ ...e.input, pack: packFor(e.s, 'completed'), status: 'completed' }),

@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS cutover.erasure_log (
 -- Erasure requests re-applied after a rollback by restore: which register asked, in which step.
 ALTER TABLE cutover.erasure_log ADD COLUMN IF NOT EXISTS register text;
 ALTER TABLE cutover.erasure_log ADD COLUMN IF NOT EXISTS step text;
+-- Erasures applied after publish: the subject's key in production (translated through the id map); subject is the Pilot's.
+ALTER TABLE cutover.erasure_log ADD COLUMN IF NOT EXISTS production_subject jsonb;
 -- A rollback by restore's result, written in its own transaction: a retry returns it instead of restoring again.
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS restored_at timestamptz;
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS restore_result jsonb;

@@ -1,18 +1,21 @@
-// Erasure requests re-applied to production after a restore, inside the restore's transaction. A
-// restore brings production back to the backup, from before requests that arrived since: every
-// register of the plan is read again now (db: source from the Pilot, db: target from production),
-// and each subject key it names (as the Pilot knows it) is applied to production's rows: the
-// subject's row in the subjects table and every plan table row that reaches it through foreign
-// keys (production's), children first. Each application is logged to cutover.erasure_log. The
-// proof is a separate query that does not use the erased key sets: no subject row with an erased
-// key is left, and no plan table holds a row whose foreign key points at a missing row — so
-// nothing that reached an erased subject remains.
+// Erasure requests applied to production's rows: after a restore (inside the restore's transaction,
+// every subject a register names) and after publish (the erasure steps, only the subjects this run
+// moved, their Pilot keys translated through the manifest / id map). Every register of the plan is
+// read again now (db: source from the Pilot, db: target from production), and each subject's row in
+// the subjects table and every plan table row that reaches it through foreign keys (production's)
+// is deleted, children first — or, for a table in erasure.anonymize, kept with the named columns set.
+// Each application is logged to cutover.erasure_log. The proofs are separate queries that do not use
+// the erased key sets: after a restore, no subject row with an erased key is left and no plan table
+// holds a row whose foreign key points at a missing row; after publish (verifyMovedErasures), the
+// same read from the log in a later statement, plus a fresh walk from kept (anonymized) rows.
 import type { Client } from 'pg';
 import type { ErasureApplication } from '../../common/results';
+import type { AnonymizeValue } from './resolve-rules';
+import { isMapped } from './remap';
 import { planError } from '../errors';
 import { ident, qualified } from './connect';
 import { copyQuery } from './copy';
-import { fkEquals, keyList, slotsEqual } from './keys';
+import { fkEquals, keyList, slotList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 
 /** Rounds of "rows referencing erased rows" (one FK level each); a longer chain is refused, nothing committed. */
@@ -24,16 +27,37 @@ const erased = (t: ResolvedTable) => `pg_temp.${ident(`cutover_er_${t.index}`)}`
 const REQUESTS = 'pg_temp.cutover_erase';
 
 export interface Reapplied {
-  requests: number;
+  requests: number; // distinct subject keys the registers name
+  applied: number; // subjects this application reached (after publish: moved by this run), logged now
   applications: ErasureApplication[];
   more: number;
-  rows: Record<string, number>; // table -> rows erased
+  rows: Record<string, number>; // table -> rows erased (deleted or anonymized)
+  anonymized: Record<string, number>; // table -> rows anonymized (kept)
 }
 
-/** Within the caller's transaction on production (`db`); `source` reads db: source registers. */
+/** Steps that apply erasures after publish: their log rows say which subjects this run already erased. */
+export const AFTER_PUBLISH_STEPS = ['erasure', 'erasure-final'];
+
+/** Within the caller's transaction on production (`db`); `source` reads db: source registers. After a restore: every subject. */
 export async function reapplyErasures(db: Client, source: Client, r: Resolved, runKey: string, step: string): Promise<Reapplied> {
+  return applyErasures(db, source, r, { runKey, step, scope: 'all', action: 'erased-after-restore' });
+}
+
+export interface ErasureScope {
+  runKey: string;
+  step: string;
+  /** all: every production subject row a register names (restore); moved: only subjects this run moved, keys translated. */
+  scope: 'all' | 'moved';
+  action: string; // erasure_log.action for deleted rows
+  anonymize?: { table: string; columns: Record<string, AnonymizeValue> }[];
+}
+
+const MOVED = 'pg_temp.cutover_moved';
+
+export async function applyErasures(db: Client, source: Client, r: Resolved, o: ErasureScope): Promise<Reapplied> {
+  const { runKey, step } = o;
   const { subjects, registers } = r.rules;
-  const none: Reapplied = { requests: 0, applications: [], more: 0, rows: {} };
+  const none: Reapplied = { requests: 0, applied: 0, applications: [], more: 0, rows: {}, anonymized: {} };
   if (!subjects || registers.length === 0) return none;
   const type = subjects.table.columns.find((c) => c.name === subjects.key)!.type;
   await db.query(`CREATE TEMP TABLE cutover_erase (subject ${type}, register text) ON COMMIT DROP`);
@@ -58,10 +82,20 @@ export async function reapplyErasures(db: Client, source: Client, r: Resolved, r
   }
   const s = subjects.table;
   const slots = (t: ResolvedTable) => t.key.map((_, i) => `k${i}`).join(', ');
-  await db.query(
-    `INSERT INTO ${erased(s)} (${slots(s)}, subject) SELECT ${keyList('p', s.key)}, p.${ident(subjects.key)}
-       FROM ${qualified(s.target.schema, s.target.name)} p WHERE p.${ident(subjects.key)} IN (SELECT subject FROM ${REQUESTS})`,
-  );
+  if (o.scope === 'all') {
+    await db.query(
+      `INSERT INTO ${erased(s)} (${slots(s)}, subject) SELECT ${keyList('p', s.key)}, p.${ident(subjects.key)}
+         FROM ${qualified(s.target.schema, s.target.name)} p WHERE p.${ident(subjects.key)} IN (SELECT subject FROM ${REQUESTS})`,
+    );
+  } else {
+    await loadMovedSubjects(db, r, runKey, type);
+    // Only rows still in production (an earlier pass, or production itself, may have deleted them).
+    await db.query(
+      `INSERT INTO ${erased(s)} (${slots(s)}, subject) SELECT ${slotList('m', 'k', s.key)}, m.subject FROM ${MOVED} m
+        WHERE m.subject IN (SELECT subject FROM ${REQUESTS})
+          AND EXISTS (SELECT 1 FROM ${qualified(s.target.schema, s.target.name)} p WHERE ${slotsEqual('m', 'k', 'p', s.key)})`,
+    );
+  }
   for (let round = 0, moved = true; moved; round++) {
     if (round === MAX_ROUNDS) throw planError(`erasure after restore did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that); nothing committed`);
     moved = false;
@@ -82,32 +116,110 @@ export async function reapplyErasures(db: Client, source: Client, r: Resolved, r
     }
   }
 
-  // Children first; cycle-closing columns of doomed rows cleared before any delete (as rollback does).
+  // Anonymized tables first (their rows stay; FK columns into deleted rows are set null by rule),
+  // then children first; cycle-closing columns of doomed rows cleared before any delete (as rollback does).
   const rows: Record<string, number> = {};
-  for (const t of r.tables.filter((x) => x.deferred.length > 0)) {
+  const anonymized: Record<string, number> = {};
+  const anon = new Map((o.anonymize ?? []).map((a) => [a.table, a.columns]));
+  // Rows an earlier pass already anonymized were needed to reach their children (done): they are not changed again.
+  for (const t of r.tables) {
+    const cols = anon.get(t.name);
+    if (!cols) continue;
+    const { differs, values } = anonymizeSql(t, cols, 'p');
+    await db.query(`DELETE FROM ${erased(t)} d USING ${qualified(t.target.schema, t.target.name)} p WHERE ${slotsEqual('d', 'k', 'p', t.key)} AND NOT ${differs}`, values);
+  }
+  for (const t of r.tables) {
+    const cols = anon.get(t.name);
+    if (!cols) continue;
+    const { set, differs, values } = anonymizeSql(t, cols, 'p');
+    const res = await db.query(
+      `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${set} FROM ${erased(t)} d WHERE ${slotsEqual('d', 'k', 'p', t.key)} AND ${differs}`,
+      values,
+    );
+    rows[t.name] = anonymized[t.name] = res.rowCount ?? 0;
+  }
+  for (const t of r.tables.filter((x) => x.deferred.length > 0 && !anon.has(x.name))) {
     const cols = [...new Set(t.deferred.flatMap((fk) => fk.columns))];
     await db.query(
       `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${cols.map((c) => `${ident(c)} = NULL`).join(', ')} FROM ${erased(t)} d WHERE ${slotsEqual('d', 'k', 'p', t.key)}`,
     );
   }
-  for (const t of [...r.tables].reverse()) {
+  for (const t of [...r.tables].reverse().filter((x) => !anon.has(x.name))) {
     const res = await db.query(`DELETE FROM ${qualified(t.target.schema, t.target.name)} p USING ${erased(t)} d WHERE ${slotsEqual('d', 'k', 'p', t.key)}`);
     rows[t.name] = res.rowCount ?? 0;
   }
 
   // One log row per request and table it reached (a request that reached nothing: one row, 0 rows).
-  const union = r.tables.map((t) => `SELECT subject, ${literal(t.name)} AS table_name, count(*)::int AS n FROM ${erased(t)} GROUP BY subject`).join(' UNION ALL ');
-  const log = await db.query<{ register: string; subject: string; rows: Record<string, number> }>(
-    `WITH req AS (SELECT subject, string_agg(DISTINCT register, ', ' ORDER BY register) AS register FROM ${REQUESTS} GROUP BY subject),
-          hit AS (${union}),
-          ins AS (INSERT INTO cutover.erasure_log (run_key, subject, table_name, rows, action, register, step)
-                  SELECT $1, to_jsonb(q.subject), coalesce(h.table_name, ${literal(s.name)}), coalesce(h.n, 0), 'erased-after-restore', q.register, $2
-                    FROM req q LEFT JOIN hit h ON h.subject = q.subject)
-     SELECT q.register, q.subject::text AS subject, coalesce(jsonb_object_agg(h.table_name, h.n) FILTER (WHERE h.table_name IS NOT NULL), '{}') AS rows
-       FROM req q LEFT JOIN hit h ON h.subject = q.subject GROUP BY q.register, q.subject ORDER BY q.subject::text LIMIT ${LISTED}`,
-    [runKey, step],
+  // After publish, a pass that finds nothing new for a subject already logged by this run logs nothing.
+  const union = r.tables
+    .map((t) => `SELECT subject, ${literal(t.name)} AS table_name, ${literal(anon.has(t.name) ? 'anonymized-after-publish' : o.action)} AS action, count(*)::int AS n FROM ${erased(t)} GROUP BY subject`)
+    .join(' UNION ALL ');
+  const requested = o.scope === 'all' ? REQUESTS : `(SELECT * FROM ${REQUESTS} WHERE subject IN (SELECT subject FROM ${MOVED}))`;
+  const logged = `EXISTS (SELECT 1 FROM cutover.erasure_log l WHERE l.run_key = $1 AND l.step = ANY($3) AND l.subject = to_jsonb(q.subject))`;
+  // After publish, rows found by an earlier pass are gone: a table's count here is what this pass changed.
+  const changed = o.scope === 'all' ? '' : `AND NOT (${logged} AND coalesce(h.n, 0) = 0)`;
+  const prodKeys = o.scope === 'all' ? `${erased(s)} e` : `${MOVED} e`;
+  const log = await db.query<{ register: string; subject: string; production: unknown; rows: Record<string, number>; total: number }>(
+    `WITH req AS (SELECT subject, string_agg(DISTINCT register, ', ' ORDER BY register) AS register FROM ${requested} q GROUP BY subject),
+          hit AS (SELECT subject, table_name, action, n FROM (${union}) u),
+          prod AS (SELECT subject, min(jsonb_build_array(${slotList('e', 'k', s.key)})::text)::jsonb AS key FROM ${prodKeys} GROUP BY subject),
+          todo AS (SELECT q.subject, q.register, x.key AS production, h.table_name, h.action, h.n
+                     FROM req q LEFT JOIN prod x ON x.subject = q.subject LEFT JOIN hit h ON h.subject = q.subject
+                    WHERE true ${changed}),
+          ins AS (INSERT INTO cutover.erasure_log (run_key, subject, production_subject, table_name, rows, action, register, step)
+                  SELECT $1, to_jsonb(t.subject), t.production, coalesce(t.table_name, ${literal(s.name)}), coalesce(t.n, 0), coalesce(t.action, ${literal(o.action)}), t.register, $2
+                    FROM todo t)
+     SELECT t.register, t.subject::text AS subject, t.production, coalesce(jsonb_object_agg(t.table_name, t.n) FILTER (WHERE t.table_name IS NOT NULL), '{}') AS rows,
+            (count(*) OVER ())::int AS total
+       FROM todo t GROUP BY t.register, t.subject, t.production ORDER BY t.subject::text LIMIT ${LISTED}`,
+    o.scope === 'all' ? [runKey, step] : [runKey, step, AFTER_PUBLISH_STEPS],
   );
-  return { requests, applications: log.rows.map((x) => ({ register: x.register, subject: x.subject, rows: x.rows })), more: Math.max(0, requests - LISTED), rows };
+  const applied = log.rows[0]?.total ?? 0;
+  return {
+    requests,
+    applied,
+    applications: log.rows.map((x) => ({ register: x.register, subject: x.subject, ...(o.scope === 'moved' ? { productionSubject: JSON.stringify(x.production) } : {}), rows: x.rows })),
+    more: Math.max(0, (o.scope === 'all' ? requests : applied) - LISTED),
+    rows,
+    anonymized,
+  };
+}
+
+/**
+ * The production rows of the subjects this run moved: their production key (k0…) and their subject
+ * key as the Pilot knows it (what registers hold). ids: keep — the manifest's key is both; new /
+ * match — cutover.id_map's old_key → new_key. A subject key that is not a key column is copied as is:
+ * read from the production row.
+ */
+async function loadMovedSubjects(db: Client, r: Resolved, runKey: string, type: string): Promise<void> {
+  const { table: t, key } = r.rules.subjects!;
+  const colType = (k: string) => t.columns.find((c) => c.name === k)!.type;
+  await db.query(`CREATE TEMP TABLE cutover_moved (subject ${type}, ${t.key.map((k, i) => `k${i} ${colType(k)}`).join(', ')}) ON COMMIT DROP`);
+  const [oldKey, newKey, from] = isMapped(t) ? ['old_key', 'new_key', 'cutover.id_map'] : ['key', 'key', 'cutover.manifest'];
+  const prodSlots = t.key.map((k, i) => `(x.${newKey}->>${i})::${colType(k)}`);
+  const at = t.key.indexOf(key);
+  const subject = at >= 0 ? `(x.${oldKey}->>${at})::${type}` : `p.${ident(key)}`;
+  const join = at >= 0 ? '' : `JOIN ${qualified(t.target.schema, t.target.name)} p ON ${t.key.map((k, i) => `p.${ident(k)} = ${prodSlots[i]}`).join(' AND ')}`;
+  await db.query(
+    `INSERT INTO ${MOVED} SELECT ${subject}, ${prodSlots.join(', ')} FROM ${from} x ${join} WHERE x.run_key = $1 AND x.table_name = $2 AND x.outcome = 'moved'`,
+    [runKey, t.name],
+  );
+}
+
+/** SET clause, "differs from the anonymized values" predicate and their bound values for one table. */
+export function anonymizeSql(t: ResolvedTable, columns: Record<string, AnonymizeValue>, alias: string, first = 1): { set: string; differs: string; values: string[] } {
+  const values: string[] = [];
+  const exprs = Object.entries(columns).map(([c, v]) => {
+    const type = t.columns.find((x) => x.name === c)!.type;
+    if (v === null) return { c, e: `NULL::${type}` };
+    values.push(String(v));
+    return { c, e: `$${first + values.length - 1}::${type}` };
+  });
+  return {
+    set: exprs.map((x) => `${ident(x.c)} = ${x.e}`).join(', '),
+    differs: `(${exprs.map((x) => `${alias}.${ident(x.c)} IS DISTINCT FROM ${x.e}`).join(' OR ')})`,
+    values,
+  };
 }
 
 /**
@@ -137,6 +249,113 @@ export async function verifyErasures(db: Client, r: Resolved): Promise<string[]>
     }
   }
   return wrong;
+}
+
+export interface Residue {
+  residue: number; // rows of erased subjects still in production (or anonymized rows not holding their values)
+  subjects: number; // subjects this run erased after publish, read from cutover.erasure_log
+  problems: string[];
+  checks: string[]; // what was checked, in words
+}
+
+/**
+ * After publish, in statements of their own (after COMMIT; the erasure's temp tables are gone): the
+ * subjects this run erased, read from cutover.erasure_log by their production key, (1) have no row
+ * left in the subjects table — or, anonymized, their row holds the anonymized values; (2) a fresh
+ * walk down the foreign keys from those rows still there finds only anonymized rows holding their
+ * values; (3) no plan table row has a foreign key into a plan table that finds no row.
+ */
+export async function verifyMovedErasures(db: Client, r: Resolved, runKey: string, anonymize: { table: string; columns: Record<string, AnonymizeValue> }[]): Promise<Residue> {
+  const { subjects } = r.rules;
+  const none: Residue = { residue: 0, subjects: 0, problems: [], checks: [] };
+  if (!subjects) return none;
+  const s = subjects.table;
+  const anon = new Map(anonymize.map((a) => [a.table, a.columns]));
+  const problems: string[] = [];
+  let residue = 0;
+  const found = (n: number, what: string) => {
+    if (n > 0) problems.push(what);
+    residue += n;
+  };
+  const seen = (t: ResolvedTable) => `pg_temp.${ident(`cutover_rv_${t.index}`)}`;
+  await db.query('BEGIN');
+  try {
+    for (const t of r.tables) {
+      await db.query(`CREATE TEMP TABLE ${ident(`cutover_rv_${t.index}`)} ON COMMIT DROP AS SELECT ${t.key.map((k, i) => `p.${ident(k)} AS k${i}`).join(', ')} FROM ${qualified(t.target.schema, t.target.name)} p LIMIT 0`);
+    }
+    const keyType = (k: string) => s.columns.find((c) => c.name === k)!.type;
+    const logged = await db.query<{ n: string }>(
+      `WITH erased AS (SELECT DISTINCT production_subject AS key FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2) AND production_subject IS NOT NULL)
+       INSERT INTO ${seen(s)} SELECT ${s.key.map((k, i) => `(e.key->>${i})::${keyType(k)}`).join(', ')} FROM erased e
+        WHERE EXISTS (SELECT 1 FROM ${qualified(s.target.schema, s.target.name)} p WHERE ${s.key.map((k, i) => `p.${ident(k)} = (e.key->>${i})::${keyType(k)}`).join(' AND ')})`,
+      [runKey, AFTER_PUBLISH_STEPS],
+    );
+    const subjectsLogged = Number(
+      (await db.query<{ n: string }>('SELECT count(DISTINCT production_subject)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2)', [runKey, AFTER_PUBLISH_STEPS])).rows[0].n,
+    );
+    if (!anon.has(s.name)) found(logged.rowCount ?? 0, `${s.name}: ${logged.rowCount} row(s) of erased subjects are still there`);
+    // A fresh walk from what is left of the erased subjects (only anonymized rows should be).
+    const byName = new Map(r.tables.map((t) => [t.name, t]));
+    for (let round = 0, grew = true; grew; round++) {
+      if (round === MAX_ROUNDS) throw planError(`erasure residue walk did not settle in ${MAX_ROUNDS} rounds`);
+      grew = false;
+      for (const child of r.tables) {
+        for (const fk of child.target.foreignKeys) {
+          const parent = byName.get(fk.refTable);
+          if (!parent) continue;
+          const res = await db.query(
+            `INSERT INTO ${seen(child)} SELECT ${keyList('c', child.key)} FROM ${qualified(child.target.schema, child.target.name)} c
+              WHERE EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p JOIN ${seen(parent)} v ON ${slotsEqual('v', 'k', 'p', parent.key)} WHERE ${fkEquals(fk, 'p', 'c')})
+                AND NOT EXISTS (SELECT 1 FROM ${seen(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})`,
+          );
+          if ((res.rowCount ?? 0) > 0) grew = true;
+        }
+      }
+    }
+    for (const t of r.tables) {
+      const cols = anon.get(t.name);
+      const from = `${qualified(t.target.schema, t.target.name)} p JOIN ${seen(t)} v ON ${slotsEqual('v', 'k', 'p', t.key)}`;
+      if (cols) {
+        const { differs, values } = anonymizeSql(t, cols, 'p');
+        const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${from} WHERE ${differs}`, values)).rows[0].n);
+        found(n, `${t.name}: ${n} row(s) reached from erased subjects do not hold the anonymized values`);
+      } else if (t !== s) {
+        const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${from}`)).rows[0].n);
+        found(n, `${t.name}: ${n} row(s) still reach an erased subject through foreign keys`);
+      }
+    }
+    for (const child of r.tables) {
+      for (const fk of child.target.foreignKeys) {
+        const parent = byName.get(fk.refTable);
+        if (!parent) continue;
+        const n = Number(
+          (
+            await db.query<{ n: string }>(
+              `SELECT count(*)::text AS n FROM ${qualified(child.target.schema, child.target.name)} c
+                WHERE ${fk.columns.map((x) => `c.${ident(x)} IS NOT NULL`).join(' AND ')}
+                  AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${fkEquals(fk, 'p', 'c')})`,
+            )
+          ).rows[0].n,
+        );
+        found(n, `${child.name}: ${n} row(s) reference a missing ${parent.name} row (FK ${fk.name})`);
+      }
+    }
+    await db.query('COMMIT');
+    return {
+      residue,
+      subjects: subjectsLogged,
+      problems,
+      checks: [
+        `${subjectsLogged} subject(s) erased by this run, read from cutover.erasure_log by production key`,
+        anon.has(s.name) ? `their ${s.name} rows hold the anonymized values` : `none of them has a row left in ${s.name}`,
+        'a fresh walk down the foreign keys from what is left of them finds only anonymized rows holding their values',
+        'no plan table row references a missing row',
+      ],
+    };
+  } catch (e) {
+    await db.query('ROLLBACK');
+    throw e;
+  }
 }
 
 /** A plan table's canonical name as an SQL string literal. */

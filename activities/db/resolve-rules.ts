@@ -12,7 +12,11 @@ export interface Rules {
   registers: { db: 'source' | 'target'; table: Table; subject: string }[];
   testData: { table: ResolvedTable; where: Condition[]; reason: string }[];
   transforms: { table: ResolvedTable; column: string; fn: string }[];
+  /** Tables whose rows an erasure keeps, with these columns set (null or the fixed value), instead of deleting them. */
+  anonymize: { table: ResolvedTable; columns: Record<string, AnonymizeValue> }[];
 }
+
+export type AnonymizeValue = string | number | boolean | null;
 
 const TEXTY = /^(text|character varying|character|varchar|char|citext)\b/;
 
@@ -83,8 +87,10 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
     else transforms.push({ table: t, column: x.column, fn: x.fn });
   });
 
+  const anonymize = resolveAnonymize(plan, tables, subjects, planTable, copied, issues);
+
   if (plan.consent && !subjects) issues.push({ path: 'consent', message: 'needs subjects (the table and key that identify people)' });
-  return { subjects, consent, registers, testData, transforms };
+  return { subjects, consent, registers, testData, transforms, anonymize };
 }
 
 /**
@@ -120,4 +126,73 @@ function generatedKeyColumns(t: ResolvedTable): { index: number; column: string;
 export function keySequence(t: ResolvedTable): { index: number; column: string; sequence: string } | null {
   const g = generatedKeyColumns(t);
   return g.length === 1 ? g[0] : null;
+}
+
+/**
+ * erasure.anonymize: each table must be a plan table that reaches the subjects table through foreign
+ * keys (else an erasure never touches it); each column copied, not a key column, and not NOT NULL
+ * when its value is null. An anonymized row is kept, so its foreign keys into tables the erasure
+ * deletes from must be anonymized to null too, or the kept row would point at a deleted one.
+ */
+function resolveAnonymize(
+  plan: Plan,
+  tables: ResolvedTable[],
+  subjects: Rules['subjects'],
+  planTable: (path: string, name: string) => ResolvedTable | undefined,
+  copied: (path: string, t: ResolvedTable, col: string) => Column | undefined,
+  issues: ResolveIssue[],
+): Rules['anonymize'] {
+  const out: Rules['anonymize'] = [];
+  const specs = plan.erasure?.anonymize ?? [];
+  if (specs.length === 0 || !subjects) return out;
+  const reaching = tablesReaching(tables, subjects.table.name);
+  const listed = new Map<string, Record<string, AnonymizeValue>>();
+  specs.forEach((a, i) => {
+    const at = `erasure.anonymize[${i}]`;
+    const t = planTable(`${at}.table`, a.table);
+    if (!t) return;
+    if (listed.has(t.name)) return void issues.push({ path: `${at}.table`, message: `${t.name} is listed twice in erasure.anonymize` });
+    if (!reaching.has(t.name)) {
+      return void issues.push({ path: `${at}.table`, message: `${t.name} does not reach the subjects table ${subjects.table.name} through foreign keys: an erasure never touches its rows` });
+    }
+    let ok = true;
+    for (const [col, value] of Object.entries(a.columns)) {
+      const path = `${at}.columns.${col}`;
+      const c = copied(path, t, col);
+      if (!c) ok = false;
+      else if (t.key.includes(col)) ok = !issues.push({ path, message: `${t.name}.${col} is a key column: an anonymized row keeps its key` });
+      else if (value === null && c.notNull) ok = !issues.push({ path, message: `${t.name}.${col} is NOT NULL in the target: it cannot be anonymized to null` });
+    }
+    if (ok) listed.set(t.name, a.columns as Record<string, AnonymizeValue>);
+  });
+  for (const [name, columns] of listed) {
+    const t = tables.find((x) => x.name === name)!;
+    for (const fk of t.target.foreignKeys) {
+      if (!reaching.has(fk.refTable) || listed.has(fk.refTable)) continue; // the parent is kept too
+      const kept = fk.columns.filter((c) => !(c in columns) || columns[c] !== null);
+      if (kept.length > 0) {
+        issues.push({
+          path: `erasure.anonymize[${specs.findIndex((a) => qualifyName(a.table) === name)}].columns`,
+          message: `${name} keeps its rows, but its foreign key (${fk.columns.join(', ')}) → ${fk.refTable} points at rows an erasure deletes: anonymize ${kept.join(', ')} to null too`,
+        });
+      }
+    }
+    out.push({ table: t, columns });
+  }
+  return out;
+}
+
+/** Plan tables whose rows reach `subjects` (itself included) through the target's foreign keys. */
+function tablesReaching(tables: ResolvedTable[], subjects: string): Set<string> {
+  const reach = new Set([subjects]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const t of tables) {
+      if (!reach.has(t.name) && t.target.foreignKeys.some((fk) => reach.has(fk.refTable))) {
+        reach.add(t.name);
+        grew = true;
+      }
+    }
+  }
+  return reach;
 }

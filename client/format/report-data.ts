@@ -68,7 +68,7 @@ function rulesCounts(d: EvidenceDocument): ReportSection {
     ? { kv: [['consent rule', c.rule], ['subjects', c.subjects], ['consents in the register', c.consentedInRegister], ['left behind as no-consent', c.leftBehind], ['checked after publish', c.checkedAfterPublish ? (c.checkedAfterPublish.passed ? 'passed' : `FAILED (${c.checkedAfterPublish.rowCount} rows)`) : 'not checked']] }
     : none('consent rule'));
   const e = d.erasure;
-  blocks.push({ kv: [['erasure registers', e.registers.join(' ') || 'none'], ['requests found', e.requestsFound], ['left behind as erasure-request', e.leftBehind], ['applied in Production', e.appliedInProduction], ['residue', e.residue ?? 'not checked'], ['note', e.note]] });
+  blocks.push({ kv: [['erasure registers', e.registers.join(' ') || 'none'], ['requests found', e.requestsFound], ['left behind as erasure-request', e.leftBehind], ['applied in Production', e.appliedInProduction], ['subjects erased in Production', e.applied ?? 'not applied'], ['residue', e.residue ?? 'not checked'], ['note', e.note]] });
   return { title: 'Test data, consent, erasure', level: 2, blocks };
 }
 

@@ -1,0 +1,62 @@
+// Steps `erasure` (after access checks) and `erasure-final` (right before finalize): erasure requests
+// applied in production to the people this run moved. Cleanup left behind every subject with a
+// request in the stage snapshot; a request that arrived later (after the dry run, after stage, while
+// the run waited or was paused) would otherwise leave its subject's rows in production for good.
+// Every register is read again now (db: source from the Pilot, db: target from production); each
+// requested subject this run moved (cutover.manifest / cutover.id_map: the Pilot key translated to
+// production's) has its row and every plan table row reaching it through foreign keys deleted,
+// children first — or, for tables in erasure.anonymize, the named columns set — in one transaction,
+// one cutover.erasure_log row per subject and table. After COMMIT, a separate check (read from the
+// log, a fresh walk) proves zero residue; any residue is a non-retryable ErasureResidue: the run pauses.
+// Running it again is safe: subjects already erased find nothing and are not logged again.
+import type { Client } from 'pg';
+import type { ErasureInput, ErasureResult } from '../common/results';
+import { ensureControlSchema } from './db/control-schema';
+import { applyErasures, verifyMovedErasures } from './db/erasure-reapply';
+import { withContext } from './db/keep-alive';
+import { isMapped } from './db/remap';
+import type { ResolvedTable } from './db/resolve';
+import { erasureResidue } from './errors';
+
+export async function erasure(input: ErasureInput): Promise<ErasureResult> {
+  return withContext(input.plan, async ({ source, target, resolved }) => {
+    await ensureControlSchema(target);
+    const anonymize = resolved.rules.anonymize.map((a) => ({ table: a.table.name, columns: a.columns }));
+    await target.query('BEGIN');
+    let applied;
+    let at: string;
+    try {
+      at = (await target.query<{ at: string }>(`SELECT to_json(now()) #>> '{}' AS at`)).rows[0].at;
+      applied = await applyErasures(target, source, resolved, { runKey: input.runKey, step: input.step, scope: 'moved', action: 'erased-after-publish', anonymize });
+      await target.query('COMMIT');
+    } catch (e) {
+      await target.query('ROLLBACK');
+      throw e;
+    }
+    const moved = resolved.rules.subjects ? await movedSubjects(target, input.runKey, resolved.rules.subjects.table) : 0;
+    const check = await verifyMovedErasures(target, resolved, input.runKey, anonymize);
+    const result: ErasureResult = {
+      step: input.step,
+      at,
+      requests: applied.requests,
+      movedSubjects: moved,
+      applied: applied.applied,
+      erasedSoFar: check.subjects,
+      applications: applied.applications,
+      more: applied.more,
+      rows: applied.rows,
+      anonymized: applied.anonymized,
+      residue: check.residue,
+      problems: check.problems,
+      verification: check.checks,
+    };
+    if (check.residue > 0) throw erasureResidue(`erasure residue in production after ${input.step}: ${check.residue} row(s):\n  ${check.problems.join('\n  ')}`, result);
+    return result;
+  });
+}
+
+async function movedSubjects(db: Client, runKey: string, t: ResolvedTable): Promise<number> {
+  const from = isMapped(t) ? 'cutover.id_map' : 'cutover.manifest';
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${from} WHERE run_key = $1 AND table_name = $2 AND outcome = 'moved'`, [runKey, t.name]);
+  return Number(rows[0].n);
+}
