@@ -12,11 +12,14 @@ import { Context } from '@temporalio/activity';
 import { canonicalJson } from '../plan/canonical';
 import { sha256Hex } from '../plan/sha256';
 import type { RehearsalInput, RehearsalReport, RollbackResult, ValidateResult } from '../common/results';
+import type { Plan } from '../plan/schema';
 import { cleanup } from './cleanup';
 import { resolveAlias, withAliasOverride } from './db/connect';
 import { inNestedContext } from './db/nested-context';
 import { startProgress } from './db/progress';
 import { restorePostData, ToolError } from './db/restore-post-data';
+import { copyReferencedParents } from './db/rehearsal-parents';
+import { parseTableName } from '../plan/names';
 import { restoreTables } from './db/restore-tables';
 import { withScratchDatabase } from './db/scratch-db';
 import { releaseSnapshot } from './db/snapshot-holder';
@@ -55,6 +58,7 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
     rollback: null,
     timings: [],
     failed: null,
+    parentsCopied: [],
   };
   const sub = { plan: { ...plan, target: `rehearsal-${runKey}` }, runKey: draft.runKey, workflowId: input.workflowId, runId: input.runId };
   let phase = 'starting';
@@ -75,6 +79,8 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
           const progress = startProgress({ phase: 'verifying', backup: 'target' });
           try {
             await restoreTables(target, url, { mode: 'new-database', progress });
+            // Rows of tables outside the plan that plan rows reference (read from Production), before the FKs come back.
+            draft.parentsCopied = await copyReferencedParents(resolveAlias(plan.target), url, planTableRefs(plan));
             await restorePostData(target, url, progress.signal).catch((e) => {
               if (!(e instanceof ToolError)) throw e;
               throw rehearsalError(
@@ -154,4 +160,12 @@ function cancelled(): boolean {
   } catch {
     return false;
   }
+}
+
+/** The plan's tables as {schema, name} (names were validated when the plan was). */
+function planTableRefs(plan: Plan): { schema: string; name: string }[] {
+  return plan.tables.flatMap((t) => {
+    const r = parseTableName(t.table);
+    return typeof r === 'string' ? [] : [r];
+  });
 }

@@ -363,6 +363,8 @@ export interface RehearsalReport {
     summary: string[];
   } | null;
   timings: { step: string; ms: number }[]; // restore, stage, cleanup, publish, validate, rollback
+  /** Tables outside the plan whose Production rows were copied into the scratch database (plan rows reference them). */
+  parentsCopied?: { table: string; rows: number }[];
   failed: { step: string; type: string; message: string } | null;
   /** sha256 of the canonical JSON of this report without this field: what a cutover approval may name. */
   rehearsalHash: string;

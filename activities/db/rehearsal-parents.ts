@@ -1,0 +1,59 @@
+// A rehearsal restores the target backup, which (scope touched-tables) holds rows of the plan's
+// tables only. Production rows those tables reference through foreign keys — a rental's inventory,
+// its film, the store — are what the run's dangling checks and FK constraints rely on, so without
+// them the rehearsal would refuse (or fail) what the real run would do fine. This copies, read-only
+// from Production into the scratch database, every table the plan's tables reference, transitively,
+// that the backup left empty, before the constraints are restored. Nothing is written to Production.
+import type { Client } from 'pg';
+import { tableKey } from '../../plan/names';
+import { connect, qualified } from './connect';
+import { copyQuery } from './copy';
+
+/** Tables (roots of partitioned ones) referenced from `planTables`, transitively, outside the plan. */
+async function referencedParents(prod: Client, planTables: { schema: string; name: string }[]): Promise<{ schema: string; name: string }[]> {
+  const res = await prod.query<{ schema: string; name: string }>(
+    `WITH RECURSIVE plan AS (
+       SELECT c.oid FROM unnest($1::text[], $2::text[]) p(s, n)
+         JOIN pg_namespace ns ON ns.nspname = p.s JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = p.n),
+     rel(oid) AS (                                   -- the plan's tables and every partition of them
+       SELECT oid FROM plan UNION SELECT relid FROM plan, LATERAL pg_partition_tree(plan.oid)),
+     up(oid) AS (
+       SELECT DISTINCT coalesce(pg_partition_root(con.confrelid), con.confrelid)
+         FROM pg_constraint con WHERE con.contype = 'f' AND con.conrelid IN (SELECT oid FROM rel)
+       UNION
+       SELECT coalesce(pg_partition_root(con.confrelid), con.confrelid)
+         FROM up JOIN pg_constraint con ON con.contype = 'f'
+          AND (con.conrelid = up.oid OR con.conrelid IN (SELECT relid FROM pg_partition_tree(up.oid))))
+     SELECT n.nspname AS schema, c.relname AS name FROM up JOIN pg_class c ON c.oid = up.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE up.oid NOT IN (SELECT oid FROM plan) ORDER BY 1, 2`,
+    [planTables.map((t) => t.schema), planTables.map((t) => t.name)],
+  );
+  return res.rows;
+}
+
+/** Copy each referenced table the scratch database holds no rows of; returns what was copied. */
+export async function copyReferencedParents(productionUrl: string, scratchUrl: string, planTables: { schema: string; name: string }[]): Promise<{ table: string; rows: number }[]> {
+  const prod = await connect(productionUrl, 'cutover:rehearsal-parents');
+  const scratch = await connect(scratchUrl, 'cutover:rehearsal-parents');
+  try {
+    // One snapshot of Production for all of them, so they agree with each other.
+    await prod.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const copied: { table: string; rows: number }[] = [];
+    for (const t of await referencedParents(prod, planTables)) {
+      const q = qualified(t.schema, t.name);
+      const has = await scratch.query(`SELECT 1 FROM ${q} LIMIT 1`);
+      if (has.rows.length > 0) continue; // the backup held its rows (scope: full)
+      const cols = await prod.query<{ name: string }>(
+        `SELECT a.attname AS name FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`,
+        [q],
+      );
+      const names = cols.rows.map((c) => c.name);
+      const rows = await copyQuery(prod, `SELECT ${names.map((n) => `"${n.replace(/"/g, '""')}"`).join(', ')} FROM ${q}`, scratch, q, names);
+      copied.push({ table: tableKey(t), rows });
+    }
+    await prod.query('ROLLBACK');
+    return copied;
+  } finally {
+    await Promise.allSettled([prod.end(), scratch.end()]);
+  }
+}
