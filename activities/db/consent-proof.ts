@@ -47,6 +47,10 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
   let count = 0;
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'); // one Pilot state for every batch
   await target.query('BEGIN READ ONLY');
+  // A cursor is planned for its first rows, and right after publish the manifest's statistics say
+  // it is nearly empty: both pick a nested loop over the id map, quadratic in the run's size. Every
+  // row is read, so plan for all of them, as a hash join.
+  await target.query('SET LOCAL cursor_tuple_fraction = 1; SET LOCAL enable_nestloop = off');
   try {
     await b.apply(source);
     await target.query(
