@@ -1,7 +1,10 @@
 // Step 7, cleanup: in staging, leave behind test data, subjects with an erasure request or without
 // consent, and everything that depends on them; apply transforms. One transaction; every removed
 // row is in cutover.manifest with its reason. Rows that would dangle are refused here, by name.
+import type { Client } from 'pg';
 import type { CleanupResult, StepInput } from '../common/results';
+import type { Resolved } from './db/resolve';
+import type { StagingNames } from './db/staging';
 import { Cleanup, danglingReferences } from './db/cleanup-rules';
 import { withContext } from './db/keep-alive';
 import { runNames } from './db/staging';
@@ -24,6 +27,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const leftBehind = await new Cleanup(target, resolved, names, input.runKey).run({ transforms: true });
         const dangling = await danglingReferences(target, resolved, names);
         if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
+        await logErasuresApplied(target, input.runKey, resolved, names);
         const result: CleanupResult = { leftBehind, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`) };
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
@@ -34,4 +38,25 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         throw e;
       }
   });
+}
+
+/**
+ * A request found at cleanup is applied by not moving the subject: still an application of an
+ * erasure request, so it is logged like the ones applied in Production later (its dependents are
+ * in the manifest as parent-left-behind). Rewritten with the manifest when staging is.
+ */
+async function logErasuresApplied(db: Client, runKey: string, r: Resolved, names: StagingNames): Promise<void> {
+  const subjects = r.rules.subjects;
+  if (!subjects || r.rules.registers.length === 0) return;
+  await db.query(`DELETE FROM cutover.erasure_log WHERE run_key = $1 AND step = 'cleanup'`, [runKey]);
+  const at = subjects.table.key.indexOf(subjects.key);
+  if (at < 0) return; // the subject is not (part of) the key: the manifest's reason says it all
+  await db.query(
+    `INSERT INTO cutover.erasure_log (run_key, subject, table_name, rows, action, register, step)
+     SELECT $1, m.key->${at}, m.table_name, 1, 'not-moved (left behind in staging)', min(e.register), 'cleanup'
+       FROM cutover.manifest m JOIN ${names.erased()} e ON (m.key->>${at}) = e.subject::text
+      WHERE m.run_key = $1 AND m.table_name = $2 AND m.reason = 'erasure-request'
+      GROUP BY m.key, m.table_name`,
+    [runKey, subjects.table.name],
+  );
 }

@@ -127,9 +127,14 @@ test('requests arriving after stage are applied after publish: rows gone (review
   // One log row per subject and table: register, Pilot key, production key, rows, step.
   const log = await rows<{ register: string; subject: number; production_subject: number[]; table_name: string; rows: number; action: string; step: string }>(
     prod,
-    'SELECT register, subject, production_subject, table_name, rows, action, step FROM cutover.erasure_log WHERE run_key = $1 ORDER BY subject::text, table_name',
+    "SELECT register, subject, production_subject, table_name, rows, action, step FROM cutover.erasure_log WHERE run_key = $1 AND step <> 'cleanup' ORDER BY subject::text, table_name",
     [runKey],
   );
+  // The requests cleanup applied (by not moving the subject) are logged too, from each register.
+  expect(await rows(prod, "SELECT register, subject, table_name, action FROM cutover.erasure_log WHERE run_key = $1 AND step = 'cleanup' ORDER BY subject::text", [runKey])).toEqual([
+    { register: 'target:public.erasure_request', subject: 5, table_name: 'public.customer', action: 'not-moved (left behind in staging)' },
+    { register: 'source:public.erasure_request', subject: 6, table_name: 'public.customer', action: 'not-moved (left behind in staging)' },
+  ]);
   expect(log).toEqual([
     { register: 'target:public.erasure_request', subject: 2, production_subject: [c2], table_name: 'public.customer', rows: 1, action: 'erased-after-publish', step: 'erasure' },
     { register: 'target:public.erasure_request', subject: 2, production_subject: [c2], table_name: 'public.order_line', rows: 4, action: 'erased-after-publish', step: 'erasure' },
