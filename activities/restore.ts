@@ -19,6 +19,7 @@ import type { RestoreInput, RestoreResult, RestoreSequence, RestoreTable } from 
 import { backupCount, backupRowsTable, backupSequences, loadBackupRows, restoredColumns, withRestoredBackup, type BackupSequence } from './db/backup-rows';
 import { ident, qualified, resolveAlias } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
+import { lockRunForUndo } from './db/run-registry';
 import { reapplyErasures, verifyErasures, type Reapplied } from './db/erasure-reapply';
 import { withContext } from './db/keep-alive';
 import { keyEquals } from './db/keys';
@@ -37,17 +38,8 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
     return withRestoredBackup(resolveAlias(input.plan.target), input.runKey, input.backup, async (scratch, sha256) => {
       await target.query('BEGIN');
       try {
-        const run = await target.query<{ published: boolean; prior: RestoreResult | null; at: string }>(
-          `SELECT published_at IS NOT NULL AS published, CASE WHEN restored_at IS NOT NULL THEN restore_result END AS prior, to_json(now()) #>> '{}' AS at
-             FROM cutover.run WHERE run_key = $1 FOR UPDATE`,
-          [input.runKey],
-        );
-        const row = run.rows[0];
-        if (row?.prior) {
-          await target.query('ROLLBACK');
-          return row.prior;
-        }
-        if (!row?.published) throw rollbackRefused(`run ${input.runKey} (${input.plan.id}) has not published anything: nothing to restore`);
+        const row = await lockRunForUndo<RestoreResult>(target, input, 'restored', 'restore');
+        if (row.prior) return row.prior;
         for (const t of resolved.tables) await target.query(`LOCK TABLE ${qualified(t.target.schema, t.target.name)} IN EXCLUSIVE MODE`);
         await loadBackupRows(scratch, target, resolved, input.backup);
         const result = await restoreInTransaction(target, source, input, resolved, await backupSequences(scratch, input.backup), row.at);

@@ -10,10 +10,11 @@
 // lost answer returns it instead of deleting again.
 import type { Client } from 'pg';
 import { tableKey } from '../plan/names';
-import type { PublishResult, RollbackInput, RollbackResult, RollbackTable, TransactionCount } from '../common/results';
+import type { RollbackInput, RollbackResult, RollbackTable, TransactionCount } from '../common/results';
 import { checksum, columnsOf } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
+import { lockRunForUndo } from './db/run-registry';
 import { withContext } from './db/keep-alive';
 import { slotsEqual } from './db/keys';
 import { rowsReferencingRun } from './db/referencing-rows';
@@ -32,19 +33,8 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     await ensureControlSchema(target);
     await target.query('BEGIN');
     try {
-      // Row lock: a rollback waits for a publish still committing, and a second rollback for the first.
-      const run = await target.query<{ published: boolean; prior: RollbackResult | null; publish: PublishResult | null; at: string }>(
-        `SELECT published_at IS NOT NULL AS published, CASE WHEN rolled_back_at IS NOT NULL THEN rollback_result END AS prior,
-                publish_result AS publish, to_json(now()) #>> '{}' AS at
-           FROM cutover.run WHERE run_key = $1 FOR UPDATE`,
-        [input.runKey],
-      );
-      const row = run.rows[0];
-      if (row?.prior) {
-        await target.query('ROLLBACK');
-        return row.prior;
-      }
-      if (!row?.published) throw rollbackRefused(`run ${input.runKey} (${input.plan.id}) has not published anything: nothing to roll back`);
+      const row = await lockRunForUndo<RollbackResult>(target, input, 'rolled_back', 'roll back');
+      if (row.prior) return row.prior;
       // The checksums publish took: from the input, else as publish recorded them with its rows.
       const before = (table: string) =>
         (input.publish.tables.find((x) => x.table === table) ?? row.publish?.tables.find((x) => x.table === table))?.preExistingChecksum ?? '';

@@ -334,14 +334,7 @@ export interface RestoreResult {
 }
 
 /** One table as the rehearsal moved it in the scratch database (from its validate result). */
-export interface RehearsalTable {
-  table: string;
-  inScope: number;
-  moved: number;
-  merged: number;
-  leftBehind: number;
-  leftBehindByReason: Record<string, number>;
-}
+export type RehearsalTable = Pick<TableValidation, 'table' | 'inScope' | 'moved' | 'merged' | 'leftBehind' | 'leftBehindByReason'>;
 
 /**
  * What a rehearsal proved: the run's target backup restored into a scratch database, stage →

@@ -38,16 +38,26 @@ export function utf8Bytes(s: string): Uint8Array {
 
 const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
 
-/** Lowercase hex SHA-256 of bytes. */
-export function sha256Bytes(data: Uint8Array): string {
-  // Message + 0x80 + zero padding + 64-bit big-endian bit length, to a multiple of 64 bytes.
-  const padded = new Uint8Array((((data.length + 8) >> 6) + 1) << 6);
+/**
+ * Merkle–Damgård padding shared by SHA-256 (64-byte blocks, 8-byte length) and SHA-512 (128, 16):
+ * message + 0x80 + zeros + big-endian bit length, to a multiple of the block size. The length
+ * field's high bytes stay zero (messages here are far below 2^53 bits).
+ */
+export function mdPad(data: Uint8Array, block: 64 | 128): { padded: Uint8Array; view: DataView } {
+  const lengthBytes = block / 8;
+  const padded = new Uint8Array(Math.ceil((data.length + 1 + lengthBytes) / block) * block);
   padded.set(data);
   padded[data.length] = 0x80;
   const view = new DataView(padded.buffer);
   const bits = data.length * 8;
   view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000));
   view.setUint32(padded.length - 4, bits >>> 0);
+  return { padded, view };
+}
+
+/** Lowercase hex SHA-256 of bytes. */
+export function sha256Bytes(data: Uint8Array): string {
+  const { padded, view } = mdPad(data, 64);
 
   const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
   const w = new Uint32Array(64);

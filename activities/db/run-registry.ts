@@ -1,7 +1,8 @@
 // cutover.run: one row per run, so the target itself tells which runs touched it and how far they got.
 import type { Client } from 'pg';
 import { planHash } from '../../plan/canonical';
-import type { StepInput } from '../../common/results';
+import type { PublishResult, StepInput } from '../../common/results';
+import { rollbackRefused } from '../errors';
 
 export async function recordRun(client: Client, input: StepInput, status: string): Promise<void> {
   await client.query(
@@ -10,4 +11,32 @@ export async function recordRun(client: Client, input: StepInput, status: string
      ON CONFLICT (run_key) DO UPDATE SET status = EXCLUDED.status`,
     [input.runKey, input.plan.id, input.workflowId, input.runId, planHash(input.plan), status],
   );
+}
+
+/**
+ * Inside the caller's transaction, lock this run's row and read what an undo needs: a retry after
+ * a commit whose answer was lost gets the recorded result (`prior`, the transaction rolled back);
+ * a run that never published is refused. `done` names the undo's columns (rolled_back / restored).
+ */
+export async function lockRunForUndo<R>(
+  db: Client,
+  input: StepInput,
+  done: 'rolled_back' | 'restored',
+  verb: string,
+): Promise<{ prior: R } | { prior: null; publish: PublishResult | null; at: string }> {
+  const result = done === 'rolled_back' ? 'rollback_result' : 'restore_result';
+  // Row lock: an undo waits for a publish still committing, and a second undo for the first.
+  const run = await db.query<{ published: boolean; prior: R | null; publish: PublishResult | null; at: string }>(
+    `SELECT published_at IS NOT NULL AS published, CASE WHEN ${done}_at IS NOT NULL THEN ${result} END AS prior,
+            publish_result AS publish, to_json(now()) #>> '{}' AS at
+       FROM cutover.run WHERE run_key = $1 FOR UPDATE`,
+    [input.runKey],
+  );
+  const row = run.rows[0];
+  if (row?.prior) {
+    await db.query('ROLLBACK');
+    return { prior: row.prior };
+  }
+  if (!row?.published) throw rollbackRefused(`run ${input.runKey} (${input.plan.id}) has not published anything: nothing to ${verb}`);
+  return { prior: null, publish: row.publish, at: row.at };
 }

@@ -4,6 +4,7 @@
  * `ssh-keygen -Y sign` hashes the signed message with it. 64-bit words are kept as two 32-bit
  * halves (hi, lo): plain Number arithmetic, deterministic and fast enough for a few blocks.
  */
+import { mdPad } from '../../plan/sha256';
 
 // The 80 round constants, as hi/lo pairs.
 const K = [
@@ -36,14 +37,7 @@ const IV = [
 
 /** SHA-512 digest (64 bytes) of `data`. */
 export function sha512(data: Uint8Array): Uint8Array {
-  // Message + 0x80 + zeros + 128-bit big-endian bit length, to a multiple of 128 bytes.
-  const padded = new Uint8Array((((data.length + 16) >> 7) + 1) << 7);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  const bits = data.length * 8;
-  view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(padded.length - 4, bits >>> 0);
+  const { padded, view } = mdPad(data, 128);
 
   const h = IV.slice(); // h[2i] = hi, h[2i+1] = lo of word i
   const w = new Int32Array(160); // message schedule, hi/lo pairs
