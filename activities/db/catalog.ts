@@ -61,6 +61,12 @@ export type Catalog = Map<string, Table>;
 
 const EXCLUDED = "n.nspname NOT IN ('pg_catalog','information_schema','cutover') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE 'cutover\\_stage\\_%'";
 
+/** An FK constraint's (alias con) columns and referenced columns by name, in key order. */
+const FK_COLUMNS = `(SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.conkey) WITH ORDINALITY u(n, ord)
+               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = u.n) AS cols`;
+const FK_REF_COLUMNS = `(SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.confkey) WITH ORDINALITY u(n, ord)
+               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = u.n) AS refcols`;
+
 export async function readCatalog(client: Client): Promise<Catalog> {
   const tables = await client.query<{ oid: number; schema: string; name: string; kind: string }>(
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind
@@ -137,11 +143,9 @@ export async function readCatalog(client: Client): Promise<Catalog> {
 
   const fks = await client.query<{ oid: number; name: string; cols: string[]; refschema: string; reftable: string; refcols: string[]; validated: boolean }>(
     `SELECT con.conrelid::int AS oid, con.conname AS name, con.convalidated AS validated,
-            (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.conkey) WITH ORDINALITY u(n, ord)
-               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = u.n) AS cols,
+            ${FK_COLUMNS},
             rn.nspname AS refschema, rc.relname AS reftable,
-            (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.confkey) WITH ORDINALITY u(n, ord)
-               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = u.n) AS refcols
+            ${FK_REF_COLUMNS}
        FROM pg_constraint con
        JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE con.contype = 'f' AND con.conrelid = ANY($1::oid[]) AND con.conparentid = 0
@@ -168,11 +172,9 @@ async function readPartitionForeignKeys(client: Client, byOid: Map<number, Table
   const res = await client.query<{ parent: number; leaf: string; name: string | null; validated: boolean | null; cols: string[] | null; refschema: string | null; reftable: string | null; refcols: string[] | null }>(
     `SELECT p.oid::int AS parent, quote_ident(ln.nspname) || '.' || quote_ident(l.relname) AS leaf,
             con.conname AS name, con.convalidated AS validated,
-            (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.conkey) WITH ORDINALITY u(n, ord)
-               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = u.n) AS cols,
+            ${FK_COLUMNS},
             rn.nspname AS refschema, rc.relname AS reftable,
-            (SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.confkey) WITH ORDINALITY u(n, ord)
-               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = u.n) AS refcols
+            ${FK_REF_COLUMNS}
        FROM pg_class p
        CROSS JOIN LATERAL pg_partition_tree(p.oid) pt
        JOIN pg_class l ON l.oid = pt.relid AND pt.isleaf AND l.oid <> p.oid
