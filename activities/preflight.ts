@@ -18,13 +18,16 @@ import { ResolveError, type ResolveIssue } from './db/resolve';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan } from './db/stage-copy';
 import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
+import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const { plan } = input;
+  const timeout = dryRunStatementTimeout();
   try {
     if (plan.strategy === 'clean-start') return await archiveReport(plan);
     return await withContext(plan, async (ctx) => {
       const { source, target, resolved } = ctx;
+      await limitStatements([source, ...(target === source ? [] : [target])], timeout);
       await checkValues(source, target, resolved);
       await checkKeysUnique(source, resolved.tables);
       const partial = await checkPartialForeignKeys(ctx, resolved.tables);
@@ -40,7 +43,7 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
       return dryRunReport(plan, tables, warnings);
     });
   } catch (e) {
-    throw asPlanError(e);
+    throw asPlanError(asStatementTimeout(e, timeout));
   }
 }
 

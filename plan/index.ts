@@ -9,3 +9,4 @@ export * from './duration';
 export * from './json-schema';
 export { planErrorMap, toPlanIssues } from './messages';
 export * from './signers';
+export * from './limits';

@@ -2,9 +2,10 @@
  * Plan files → validated plans, with every issue pointing at its line in the file.
  * Node-only (reads files): never import this from workflows/ — use ./index there.
  */
-import { readFileSync } from 'node:fs';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { PlanError, parsePath, type PlanIssue } from './issues';
+import { MAX_PLAN_BYTES, MAX_YAML_ALIASES, planTooLarge, TOO_DEEP } from './limits';
 import type { Plan } from './schema';
 import { validatePlan } from './validate';
 
@@ -13,9 +14,15 @@ const SYNTAX = '(syntax)';
 /** Parses YAML or JSON plan text and validates it (see validatePlan); throws PlanError with lines. */
 export function parsePlanText(text: string, fileName?: string): Plan {
   const source = text.replace(/^\uFEFF/, '');
+  // Before parsing: a huge plan must not cost the memory and time of parsing it.
+  const bytes = Buffer.byteLength(source, 'utf8');
+  if (bytes > MAX_PLAN_BYTES) throw new PlanError([planTooLarge(bytes, 'plan file')], fileName);
   const lineCounter = new LineCounter();
   // Parse as YAML even for JSON: JSON is YAML 1.2, and the node tree maps issue paths to lines.
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found by duplicateKey() below: the yaml package's own check is quadratic in
+  // the number of keys of a map (30 000 keys took minutes).
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const dupKey = duplicateKey(doc);
   const lineOfOffset = (offset: number) => lineCounter.linePos(offset).line;
 
   let value: unknown;
@@ -26,18 +33,22 @@ export function parsePlanText(text: string, fileName?: string): Plan {
       throw new PlanError([jsonSyntaxIssue(source, e, doc, lineOfOffset)], fileName);
     }
     // JSON.parse keeps the last of duplicate keys silently; refuse, so what is reviewed is what runs.
-    const dup = doc.errors.find((err) => err.code === 'DUPLICATE_KEY');
-    if (dup) throw new PlanError([{ path: SYNTAX, message: 'duplicate key', line: lineOfOffset(dup.pos[0]) }], fileName);
+    if (dupKey) throw new PlanError([{ path: SYNTAX, message: `duplicate key ${JSON.stringify(dupKey.key)}: map keys must be unique`, line: lineOfOffset(dupKey.offset) }], fileName);
   } else {
+    if (dupKey && !doc.errors.length) throw new PlanError([{ path: SYNTAX, message: `duplicate key ${JSON.stringify(dupKey.key)}: map keys must be unique`, line: lineOfOffset(dupKey.offset) }], fileName);
+    // A tag this loader does not know (`!!js/function`, `!!python/object`) would silently become a string.
+    const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+    if (tag) throw new PlanError([{ path: SYNTAX, message: `${firstLine(tag.message)}: YAML tags are not allowed in a plan`, line: lineOfOffset(tag.pos[0]) }], fileName);
     if (doc.errors.length) {
-      const issues = doc.errors.map((e) => ({ path: SYNTAX, message: firstLine(e.message), line: lineOfOffset(e.pos[0]) }));
-      throw new PlanError(issues, fileName);
+      const issues = doc.errors.map((e) => ({ path: SYNTAX, message: syntaxMessage(e.message), line: lineOfOffset(e.pos[0]) }));
+      throw new PlanError(dedupe(issues), fileName);
     }
     try {
-      value = doc.toJS();
+      // The yaml package counts alias expansions and stops a "billion laughs" document early.
+      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
     } catch (e) {
-      // e.g. an alias to an anchor that does not exist
-      throw new PlanError([{ path: SYNTAX, message: firstLine(String((e as Error).message ?? e)) }], fileName);
+      // e.g. an alias to an anchor that does not exist, or too many aliases
+      throw new PlanError([{ path: SYNTAX, message: syntaxMessage(String((e as Error).message ?? e)) }], fileName);
     }
   }
   if (value === null || value === undefined) throw new PlanError([{ path: '(plan)', message: 'is empty' }], fileName);
@@ -54,17 +65,71 @@ export function parsePlanText(text: string, fileName?: string): Plan {
   }
 }
 
-/** Reads and validates a plan file; a missing or unreadable file is a PlanError at path `(file)`. */
+/** Reads and validates a plan file; a missing, unreadable or too large file is a PlanError at path `(file)`. */
 export function loadPlanFile(path: string): Plan {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBounded(path);
   } catch (e) {
+    if (e instanceof PlanError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
     throw new PlanError([{ path: '(file)', message: `cannot read plan file "${path}": ${why}` }]);
   }
   return parsePlanText(text, path);
+}
+
+/** The file's text, refused unread (by its size) when larger than a plan may be. */
+function readBounded(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_PLAN_BYTES) throw new PlanError([planTooLarge(size, 'plan file')], path);
+    // Read one byte more than allowed: a file that grows (or a pipe) is still caught by parsePlanText.
+    const buf = Buffer.alloc(MAX_PLAN_BYTES + 1);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first key given twice in one map (a Set per map: linear in the size of the document). */
+function duplicateKey(doc: Document): { key: string; offset: number } | null {
+  let found: { key: string; offset: number } | null = null;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (seen.has(key)) {
+          found = { key, offset: pair.key.range?.[0] ?? 0 };
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/** A YAML parser message as a person reads it; the resource guards say which limit was hit. */
+function syntaxMessage(raw: string): string {
+  if (/Maximum call stack size exceeded/.test(raw)) return TOO_DEEP;
+  if (/Excessive alias count/.test(raw)) return `too many YAML alias expansions (at most ${MAX_YAML_ALIASES}): refused as a possible alias bomb ("billion laughs")`;
+  if (/Source contains multiple documents/.test(raw)) return 'a plan is one YAML document: found another after ---';
+  return firstLine(raw);
+}
+
+function dedupe(issues: PlanIssue[]): PlanIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const id = `${i.line}\u0000${i.message}`;
+    return seen.has(id) ? false : (seen.add(id), true);
+  });
 }
 
 function firstLine(s: string): string {

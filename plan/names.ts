@@ -28,8 +28,32 @@ export function utf8Length(s: string): number {
 export function identifierProblem(s: string): string | null {
   if (s.length === 0) return 'must not be empty';
   if (s.includes('\u0000')) return 'must not contain a NUL character';
+  const hidden = invisibleCharacter(s);
+  if (hidden) return `must not contain ${hidden}`;
   if (utf8Length(s) > MAX_IDENT_BYTES) return `is longer than ${MAX_IDENT_BYTES} bytes (PostgreSQL would truncate it)`;
   return null;
+}
+
+/** Control and format characters: they print as nothing (zero-width space) or reorder text (bidi overrides). */
+const INVISIBLE = /[\p{Cc}\p{Cf}]/u;
+
+/** The first invisible character in `s`, described (`an invisible character U+200B at position 4`), or null. */
+export function invisibleCharacter(s: string): string | null {
+  const m = INVISIBLE.exec(s);
+  if (!m) return null;
+  const code = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return `an invisible or control character U+${code} at position ${m.index + 1}`;
+}
+
+/** Latin look-alikes from Cyrillic and Greek (the common confusables), for lookAlike(). */
+const CONFUSABLE: Record<string, string> = {
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', һ: 'h', ԛ: 'q', ԝ: 'w', ӏ: 'l',
+  α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ϲ: 'c',
+};
+
+/** A name reduced to how it looks: compatibility forms folded (ｂｏｂ → bob), case and look-alike letters mapped to Latin. */
+export function lookAlike(s: string): string {
+  return Array.from(s.normalize('NFKC').toLowerCase(), (c) => CONFUSABLE[c] ?? c).join('');
 }
 
 const SIMPLE = /^[a-z_][a-z0-9_$]*$/;

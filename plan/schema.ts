@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration';
-import { identifierProblem, parseTableName, planTableKey } from './names';
+import { MAX_ITEMS, MAX_TEXT } from './limits';
+import { identifierProblem, invisibleCharacter, lookAlike, parseTableName, planTableKey } from './names';
 import { parsePublicKeyLine } from '../common/ssh/wire';
 
 // ---- shared building blocks ------------------------------------------------------------------
@@ -32,14 +33,22 @@ const TableName = z.string().superRefine((s, ctx) => {
 const ColumnList = z
   .array(Column)
   .min(1)
+  .max(MAX_ITEMS.people)
   .superRefine((cols, ctx) => {
     cols.forEach((c, i) => {
       if (cols.indexOf(c) < i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate column ${JSON.stringify(c)}` });
     });
   });
 const Alias = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
-const Slug = z.string().regex(/^[a-z0-9-]+$/);
-const Person = z.string().regex(/^\S(.*\S)?$/, { error: 'must be a non-empty name without surrounding spaces' });
+const Slug = z.string().max(200).regex(/^[a-z0-9-]+$/);
+const Person = z
+  .string()
+  .max(200)
+  .regex(/^\S(.*\S)?$/, { error: 'must be a non-empty name without surrounding spaces' })
+  .superRefine((s, ctx) => {
+    const hidden = invisibleCharacter(s);
+    if (hidden) ctx.addIssue({ code: 'custom', message: `must not contain ${hidden}` });
+  });
 
 const Duration = z
   .string()
@@ -91,17 +100,21 @@ function checkConditionValue(c: unknown, ctx: z.RefinementCtx): void {
   if (LIST_OPS.has(op)) {
     if (!Array.isArray(value)) return at(`must be a list of values with op ${op}`);
     if (value.length === 0) return at(`must be a non-empty list with op ${op}`);
+    if (value.length > MAX_ITEMS.conditions) return at(`must have at most ${MAX_ITEMS.conditions} items (got ${value.length})`);
     value.forEach((v, i) => {
       if (!isScalar(v)) at('must be a string, number or boolean', i);
+      else if (typeof v === 'string' && v.length > MAX_TEXT.value) at(`must be at most ${MAX_TEXT.value} characters`, i);
     });
     return;
   }
   if (Array.isArray(value)) return at(`must be a single value with op ${op} (use in/notIn for lists)`);
   if (STRING_OPS.has(op)) {
     if (typeof value !== 'string') at(`must be a string pattern with op ${op}`);
+    else if (value.length > MAX_TEXT.value) at(`must be at most ${MAX_TEXT.value} characters`);
     return;
   }
   if (!isScalar(value)) at('must be a string, number or boolean');
+  else if (typeof value === 'string' && value.length > MAX_TEXT.value) at(`must be at most ${MAX_TEXT.value} characters`);
 }
 
 export const ConditionSchema = z
@@ -116,7 +129,7 @@ export const ConditionSchema = z
   .superRefine(checkConditionValue, always)
   .transform((c) => c as Condition);
 
-const Conditions = z.array(ConditionSchema).min(1);
+const Conditions = z.array(ConditionSchema).min(1).max(MAX_ITEMS.conditions);
 
 // ---- select ----------------------------------------------------------------------------------
 
@@ -193,11 +206,17 @@ export const SIGNATURE_POLICIES = ['required', 'optional'] as const;
 function checkSigners(list: unknown, ctx: z.RefinementCtx, path: Array<string | number>, what: string): number {
   if (!Array.isArray(list)) return 0;
   const names = new Map<unknown, number>();
+  const looks = new Map<string, number>();
   const keys = new Map<string, number>();
   list.forEach((x, i) => {
     const name = isRec(x) ? x.name : x;
+    // A name that only looks like another (Cyrillic о in "bоb") would let one person count twice.
+    const look = typeof name === 'string' ? lookAlike(name) : undefined;
+    const twin = look === undefined ? undefined : looks.get(look);
     if (names.has(name)) ctx.addIssue({ code: 'custom', path: [...path, i], message: `duplicate ${what} ${JSON.stringify(name)}` });
+    else if (twin !== undefined) ctx.addIssue({ code: 'custom', path: [...path, i], message: `${what} ${JSON.stringify(name)} looks like ${path.join('.')}[${twin}] ${JSON.stringify(list[twin] !== null && typeof list[twin] === 'object' ? (list[twin] as Rec).name : list[twin])}: look-alike names are refused (one person must not count twice)` });
     else names.set(name, i);
+    if (look !== undefined && twin === undefined) looks.set(look, i);
     const key = isRec(x) && typeof x.key === 'string' ? parsePublicKeyLine(x.key) : null;
     if (key === null || typeof key === 'string') return;
     const prev = keys.get(key.fingerprint);
@@ -221,7 +240,7 @@ function checkApprovals(a: unknown, ctx: z.RefinementCtx): void {
 
 export const ApprovalsSchema = z
   .strictObject({
-    approvers: z.array(SignerSchema).min(1),
+    approvers: z.array(SignerSchema).min(1).max(MAX_ITEMS.people),
     required: z.number().int().min(1),
     /** The initiator cannot approve their own migration. */
     separationOfDuties: z.boolean().default(true),
@@ -238,7 +257,7 @@ export const ApprovalsSchema = z
 // ---- the rest of the plan --------------------------------------------------------------------
 
 export const BackupSchema = z.strictObject({
-  store: z.string().regex(/^(s3:\/\/[^/\s]+(\/\S*)?|file:\/\/\/\S*)$/, {
+  store: z.string().max(2000).regex(/^(s3:\/\/[^/\s]+(\/\S*)?|file:\/\/\/\S*)$/, {
     error: 'must be a URL like s3://bucket/prefix or file:///absolute/dir',
   }),
   scope: z.enum(['touched-tables', 'full']).default('touched-tables'),
@@ -251,7 +270,8 @@ const AnonymizeValue = z.union([z.null(), z.string(), z.number(), z.boolean()], 
 export const ErasureSchema = z.strictObject({
   registers: z
     .array(z.strictObject({ db: z.enum(['source', 'target']), table: TableName, subject: Column }))
-    .min(1),
+    .min(1)
+    .max(MAX_ITEMS.tables),
   /** Tables listed here are anonymized instead of deleted (the default action). */
   anonymize: z
     .array(
@@ -262,6 +282,7 @@ export const ErasureSchema = z.strictObject({
           .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one column' }),
       }),
     )
+    .max(MAX_ITEMS.tables)
     .optional(),
 });
 
@@ -336,7 +357,7 @@ export const PlanSchema = z
     backup: BackupSchema.optional(),
     approvals: ApprovalsSchema,
     /** Who may resume a paused run (names, optionally with keys); absent: anyone may. */
-    operators: z.array(SignerSchema).min(1).optional(),
+    operators: z.array(SignerSchema).min(1).max(MAX_ITEMS.people).optional(),
     rehearsal: z.strictObject({ mode: z.enum(['scratch', 'skip']) }).optional(),
     adoptFrom: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
     /** clean-start: after the cutover gate, set the Pilot database read-only (reversible by rollback). */
@@ -344,14 +365,15 @@ export const PlanSchema = z
     /** Our extension: how many tables are staged at once. */
     parallelism: z.number().int().min(1).max(16).default(2),
     /** May be omitted for clean-start/adopt; selective needs at least one (checkPlan). */
-    tables: z.array(TableSpecSchema).default(() => []),
+    tables: z.array(TableSpecSchema).max(MAX_ITEMS.tables).default(() => []),
     subjects: z.strictObject({ table: TableName, key: Column }).optional(),
     consent: z.strictObject({ table: TableName, subject: Column, granted: Conditions }).optional(),
-    testData: z.array(z.strictObject({ table: TableName, where: Conditions, reason: Slug })).optional(),
+    testData: z.array(z.strictObject({ table: TableName, where: Conditions, reason: Slug })).max(MAX_ITEMS.tables).optional(),
     erasure: ErasureSchema.optional(),
-    transforms: z.array(z.strictObject({ table: TableName, column: Column, fn: z.enum(TRANSFORM_FNS) })).optional(),
+    transforms: z.array(z.strictObject({ table: TableName, column: Column, fn: z.enum(TRANSFORM_FNS) })).max(MAX_ITEMS.tables).optional(),
     accessChecks: z
-      .array(z.strictObject({ name: Slug, sql: z.string().regex(/\S/, { error: 'must not be empty' }) }))
+      .array(z.strictObject({ name: Slug, sql: z.string().max(MAX_TEXT.sql).regex(/\S/, { error: 'must not be empty' }) }))
+      .max(MAX_ITEMS.people)
       .optional(),
     /**
      * How pre-existing production rows are proven unchanged: `count` (the publish transaction's own
@@ -363,7 +385,7 @@ export const PlanSchema = z
      * Why this cutover is being made, in the decider's words: the evidence pack's `decision.reason`.
      * No schema default (a default would change the normalised plan, and hash, of runs in flight).
      */
-    decision: z.strictObject({ reason: z.string().regex(/\S/, { error: 'must not be empty' }) }).optional(),
+    decision: z.strictObject({ reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }) }).optional(),
   })
   .superRefine(checkPlan, always);
 

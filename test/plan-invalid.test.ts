@@ -330,7 +330,7 @@ describe('YAML/JSON source lines', () => {
 
   test('duplicate JSON keys are refused (JSON.parse would keep the last)', () => {
     const { issues } = issuesFrom('{\n  "id": "a-b-c",\n  "id": "x-y-z"\n}\n', 'plan.json');
-    expect(issues).toEqual([{ path: '(syntax)', message: 'duplicate key', line: 3 }]);
+    expect(issues).toEqual([{ path: '(syntax)', message: 'duplicate key "id": map keys must be unique', line: 3 }]);
   });
 
   test('an empty file is refused', () => {
