@@ -36,6 +36,11 @@ export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'rolled-bac
 export interface WorkflowInput {
   plan: unknown; // validated inside the workflow; a bad plan fails the run with the path at fault
   initiatedBy: string;
+  /**
+   * Set only by the workflow itself when it continues as new (its history grew large): the state
+   * to resume with and the step to resume at. Refused on a run that was not continued as new.
+   */
+  continued?: unknown;
 }
 
 export interface ApproveInput {
@@ -128,6 +133,8 @@ export interface StatusView {
   evidence?: EvidencePack;
   /** While paused: the resume actions that would be accepted now. */
   actions?: string[];
+  /** How many times the run continued as new so far (absent: never). Same workflow id and run key. */
+  continuedAsNew?: number;
   /** Verified backups taken by this run (where, how big, sha256). */
   backups?: { kind: string; location: string; size: number; sha256: string; verified: boolean }[];
   /** Rollback by restore: what restoring the backup would discard (shown while gate restore waits). */

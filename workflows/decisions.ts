@@ -4,10 +4,43 @@ import type { BackupObject } from '../common/results';
 import { approverNames } from '../plan/signers';
 import type { RunState } from './state';
 
+/** A name as a refusal quotes it: a 1 MB "name" is cut, so the reason stays readable. */
+export const named = (name: string): string => `"${name.length > 80 ? `${name.slice(0, 80)}…` : name}"`;
+
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 
 /** Free text (comments, reasons) is kept in the run's state and every status answer: at most 1 MB. */
 const MAX_TEXT_BYTES = 1024 * 1024;
+/** The same for runs started with the hostile-input bounds (RunState.strictInput): 16 KB is a long comment. */
+export const STRICT_TEXT_BYTES = 16 * 1024;
+
+/** What each payload may carry, for refusing unknown fields and wrong types (strict runs). */
+const FIELDS: Record<'approve' | 'reject' | 'resume', Record<string, 'string'>> = {
+  approve: { gate: 'string', approver: 'string', comment: 'string', planHash: 'string', rehearsalHash: 'string', signature: 'string' },
+  reject: { gate: 'string', approver: 'string', reason: 'string' },
+  resume: { action: 'string', by: 'string', reason: 'string', fromStep: 'string', mode: 'string', signature: 'string' },
+};
+
+/** An unknown field or a field of the wrong type (the Temporal UI sends any JSON), or null. */
+function shapeRefusal(kind: keyof typeof FIELDS, input: object): string | null {
+  const fields = FIELDS[kind];
+  for (const [k, v] of Object.entries(input)) {
+    const want = fields[k];
+    if (!want) return `unknown field ${JSON.stringify(k.length > 60 ? `${k.slice(0, 60)}…` : k)} (allowed: ${Object.keys(fields).join(', ')})`;
+    if (v !== undefined && typeof v !== want) return `${k} must be a ${want}, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`;
+  }
+  return null;
+}
+
+/** The checks every payload gets first: an object, the right fields and types, text within bounds. */
+function payloadRefusal(s: RunState, kind: keyof typeof FIELDS, input: unknown, textField: string, shape: string): string | null {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return `payload must be an object ${shape}`;
+  if (s.strictInput) {
+    const bad = shapeRefusal(kind, input);
+    if (bad) return bad;
+  }
+  return textTooLong(textField, (input as Record<string, unknown>)[textField], s.strictInput ? STRICT_TEXT_BYTES : MAX_TEXT_BYTES);
+}
 
 function utf8Bytes(s: string): number {
   let n = 0;
@@ -18,23 +51,24 @@ function utf8Bytes(s: string): number {
   return n;
 }
 
-function textTooLong(field: string, v: unknown): string | null {
+function textTooLong(field: string, v: unknown, max: number): string | null {
   if (typeof v !== 'string') return null;
-  const bytes = utf8Bytes(v);
-  return bytes > MAX_TEXT_BYTES ? `${field} is too long: ${bytes} bytes, at most 1 MB` : null;
+  // A string longer than 3 × max in UTF-16 units is too long whatever it holds: not worth counting.
+  const bytes = v.length > 3 * max ? v.length : utf8Bytes(v);
+  const limit = max === MAX_TEXT_BYTES ? '1 MB' : `${max} bytes`;
+  return bytes > max ? `${field} is too long: ${v.length > 3 * max ? `${bytes} characters` : `${bytes} bytes`}, at most ${limit}` : null;
 }
 
 export function approveRefusal(s: RunState, input: ApproveInput): string | null {
-  if (!input || typeof input !== 'object') return 'payload must be an object {gate, approver, comment?, planHash?, rehearsalHash?}';
-  const long = textTooLong('comment', input.comment);
-  if (long) return long;
+  const bad = payloadRefusal(s, 'approve', input, 'comment', '{gate, approver, comment?, planHash?, rehearsalHash?}');
+  if (bad) return bad;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
   if (!text(input.approver)) return 'approver is required';
   const gateProblem = gateRefusal(s, input.gate);
   if (gateProblem) return gateProblem;
   const { separationOfDuties } = s.plan.approvals;
   const approvers = approverNames(s.plan);
-  if (!approvers.includes(input.approver)) return `"${input.approver}" is not an approver of this plan (approvers: ${approvers.join(', ')})`;
+  if (!approvers.includes(input.approver)) return `${named(input.approver)} is not an approver of this plan (approvers: ${approvers.join(', ')})`;
   if (separationOfDuties && input.approver === s.initiatedBy) {
     return `separation of duties: "${input.approver}" initiated this run and cannot approve it`;
   }
@@ -51,9 +85,8 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
 }
 
 export function rejectRefusal(s: RunState, input: RejectInput): string | null {
-  if (!input || typeof input !== 'object') return 'payload must be an object {gate, approver, reason}';
-  const long = textTooLong('reason', input.reason);
-  if (long) return long;
+  const bad = payloadRefusal(s, 'reject', input, 'reason', '{gate, approver, reason}');
+  if (bad) return bad;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
   if (!text(input.approver)) return 'approver is required';
   if (!text(input.reason)) return 'reason is required';
@@ -61,7 +94,7 @@ export function rejectRefusal(s: RunState, input: RejectInput): string | null {
   if (gateProblem) return gateProblem;
   // The initiator may withdraw their own run; anyone else must be an approver.
   if (!approverNames(s.plan).includes(input.approver) && input.approver !== s.initiatedBy) {
-    return `"${input.approver}" is neither an approver of this plan nor its initiator`;
+    return `${named(input.approver)} is neither an approver of this plan nor its initiator`;
   }
   return null;
 }
@@ -77,9 +110,8 @@ function gateRefusal(s: RunState, gate: string): string | null {
  * (it would leave this run's rows in production): the choices are rollback or roll-forward.
  */
 export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolean): string | null {
-  if (!input || typeof input !== 'object') return 'payload must be an object {action, by, reason, fromStep?, mode?}';
-  const long = textTooLong('reason', input.reason);
-  if (long) return long;
+  const bad = payloadRefusal(s, 'resume', input, 'reason', '{action, by, reason, fromStep?, mode?}');
+  if (bad) return bad;
   if (!RESUME_ACTIONS.includes(input.action)) return `action must be one of ${RESUME_ACTIONS.join(', ')}`;
   if (!text(input.by)) return 'by is required';
   if (!text(input.reason)) return 'reason is required';

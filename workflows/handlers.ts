@@ -1,6 +1,8 @@
 // Signal, update and query handlers. Each decision is a pure "why refused, or null" function in
 // workflows/decisions.ts, shared by the signal (which records a refusal) and the update (which also
-// answers with it at once).
+// answers with it at once). Updates are checked by a validator first: a refused update is answered
+// at once and never enters the run's history (anyone with access may send any JSON from the UI, so
+// a refusal must cost the run nothing); the handler checks again (the state may have moved since).
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import {
   approveSignal, approveUpdate, rejectSignal, rejectUpdate, reportQuery, resumeSignal, resumeUpdate, statusQuery, type UpdateResult,
@@ -8,6 +10,11 @@ import {
 import { approveRefusal, rejectRefusal, resumeRefusal } from './decisions';
 import { approvalSignature, resumeAuthorization } from './signatures';
 import { now } from './state';
+
+/** A refusal's reason may quote the payload (a 1 MB approver name): the answer carries at most 2 KB of it. */
+function cutReason(why: string): string {
+  return why.length <= 2048 ? why : `${why.slice(0, 2048)}… [cut: ${why.length} characters in all]`;
+}
 import type { StepControl } from './step-runner';
 
 export function installHandlers(ctl: StepControl): void {
@@ -43,18 +50,27 @@ export function installHandlers(ctl: StepControl): void {
     ctl.pendingSignature = signed.signature;
     return null;
   };
+  const refusal = (why: string) => ApplicationFailure.create({ type: 'Refused', message: cutReason(why), nonRetryable: true });
   const asUpdate = <I>(fn: (i: I) => string | null) => (i: I): UpdateResult => {
     const why = fn(i);
-    if (why) throw ApplicationFailure.create({ type: 'Refused', message: why, nonRetryable: true });
+    if (why) throw refusal(why);
     return result();
   };
+  // The same decisions without effects (a validator must not change state).
+  const validator = <I>(why: (i: I) => string | null) => (i: I): void => {
+    const reason = why(i);
+    if (reason) throw refusal(reason);
+  };
+  const approveWhy = (i: Parameters<typeof approveRefusal>[1]) => approveRefusal(s, i) ?? approvalSignature(s, i).refused ?? null;
+  const resumeWhy = (i: Parameters<typeof resumeRefusal>[1]) =>
+    resumeAuthorization(s, i).refused ?? resumeRefusal(s, i, ctl.skippable) ?? (ctl.pendingResume ? 'a resume decision is already being applied' : null);
 
   setHandler(approveSignal, (i) => void approve(i));
   setHandler(rejectSignal, (i) => void reject(i));
   setHandler(resumeSignal, (i) => void resume(i));
-  setHandler(approveUpdate, asUpdate(approve));
-  setHandler(rejectUpdate, asUpdate(reject));
-  setHandler(resumeUpdate, asUpdate(resume));
+  setHandler(approveUpdate, asUpdate(approve), { validator: validator(approveWhy) });
+  setHandler(rejectUpdate, asUpdate(reject), { validator: validator((i: Parameters<typeof rejectRefusal>[1]) => rejectRefusal(s, i)) });
+  setHandler(resumeUpdate, asUpdate(resume), { validator: validator(resumeWhy) });
   setHandler(statusQuery, () => s.statusView());
   setHandler(reportQuery, () => s.evidence());
 }

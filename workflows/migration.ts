@@ -13,6 +13,7 @@ import { RunState, now } from './state';
 import { evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
 import { RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
+import { continuedFrom, continueRun, continueSuggested } from './continue';
 import { publishState } from './visibility';
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
@@ -20,7 +21,11 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   // refusing it. Asked before the plan's local activity: a patch marker recorded after a local
   // activity in the same workflow task did not replay reliably (a query's replay saw it early).
   const restoreBuilt = patched('rollback-by-restore');
-  const { plan, planHash } = await acceptInput(input);
+  // Runs started before these replay without: unbounded payloads accepted, never continued as new.
+  const bounded = patched('hostile-input-bounds');
+  // A continuation (workflows/continue.ts) carries the accepted plan and the whole state.
+  const resumed = continuedFrom(input);
+  const { plan, planHash } = resumed ? { plan: resumed.state.plan, planHash: resumed.state.planHash } : await acceptInput(input);
   const info = workflowInfo();
   // One run per plan at a time is what the workflow id guarantees: a run under another id would
   // slip past the "already running" guard and race the real one for the same production rows.
@@ -29,9 +34,13 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   }
   // Staging names and idempotency guards hang off the run key: a Temporal reset changes runId but
   // keeps originalExecutionRunId, so a reset run finds its own staging and publish guard.
+  // A continued run keeps the first run's key and id (its own are new).
   const runKey = info.originalExecutionRunId.replace(/-/g, '').slice(0, 12);
-  const s = new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
-  s.restoreBuilt = restoreBuilt;
+  const s = resumed ? RunState.restore(resumed.state) : new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
+  if (!resumed) {
+    s.restoreBuilt = restoreBuilt;
+    s.strictInput = bounded;
+  }
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {
     state: s,
@@ -44,15 +53,19 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
     offered: () => offeredActions(s, ctl.skippable),
   };
   installHandlers(ctl);
-  const e: StepEnv = { s, ctl, input: { plan, runKey, workflowId: info.workflowId, runId: info.runId } };
+  const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: s.ids.runId } };
   const steps = STRATEGIES[plan.strategy];
   if (!steps) throw ApplicationFailure.nonRetryable(`strategy ${plan.strategy} is not built yet`, 'PlanError');
 
   try {
-    for (let i = 0; i < steps.length; ) {
+    for (let i = resumed?.at ?? 0; i < steps.length; ) {
+      // A safe point: between steps, nothing running.
+      if (s.strictInput && continueSuggested()) return await continueRun(s, i);
       const step = steps[i];
       if (step.gate) {
-        if ((await gate(ctl, step.gate)) !== 'approved') return endUnapproved(e);
+        const verdict = await gate(ctl, step.gate, { mayContinue: s.strictInput });
+        if (verdict === 'continue') return await continueRun(s, i);
+        if (verdict !== 'approved') return endUnapproved(e);
         i++;
         continue;
       }

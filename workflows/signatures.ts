@@ -8,6 +8,7 @@ import { parseSshSignature, signatureVerifies } from '../common/ssh/sshsig';
 import { bytesEqual, type Ed25519PublicKey } from '../common/ssh/wire';
 import { RESUME_ACTIONS, type ApproveInput, type ResumeInput, type SignatureEvidence } from '../common/temporal';
 import { operatorNames, signaturesRequired, signerKey } from '../plan/signers';
+import { named } from './decisions';
 import type { RunState } from './state';
 
 /** Refused with a reason, or accepted (with what the signature proved, when there was one). */
@@ -36,7 +37,7 @@ export function resumeAuthorization(s: RunState, input: ResumeInput): SignatureC
   if (!input || typeof input !== 'object' || !text(input.by)) return {};
   const operators = operatorNames(s.plan);
   if (operators && !operators.includes(input.by)) {
-    return { refused: `"${input.by}" is not an operator of this plan: only ${operators.join(', ')} may resume it` };
+    return { refused: `${named(input.by)} is not an operator of this plan: only ${operators.join(', ')} may resume it` };
   }
   if (!RESUME_ACTIONS.includes(input.action)) return {};
   return checkSignature(s, input.signature, {

@@ -44,7 +44,16 @@ export class RunState {
   restoreBuilt = false;
   decision: StatusView['decision'] | null = null;
   finishedAt: string | null = null;
-  readonly startedAt = now();
+  startedAt = now();
+  /**
+   * Runs started with the hostile-input bounds (patched): payloads with unknown fields or wrong
+   * types are refused and free text is capped at MAX_TEXT_BYTES (decisions.ts). Older runs replay without.
+   */
+  strictInput = false;
+  /** How many times this run continued as new (its history grew past Temporal's suggestion). */
+  continuedAsNew = 0;
+  /** While a gate waits: when it expires (workflow time, ms), carried across a continue-as-new. */
+  gateDeadline: number | null = null;
 
   constructor(
     readonly plan: Plan,
@@ -52,6 +61,20 @@ export class RunState {
     readonly initiatedBy: string,
     readonly ids: { workflowId: string; runId: string; runKey: string },
   ) {}
+
+  /** Everything the run knows, for continue-as-new: the next run restores it and resumes at the same point. */
+  snapshot(): RunSnapshot {
+    const { plan, planHash, initiatedBy, ids, ...rest } = this;
+    return { ...rest, plan, planHash, initiatedBy, ids };
+  }
+
+  static restore(snap: RunSnapshot): RunState {
+    const s = new RunState(snap.plan, snap.planHash, snap.initiatedBy, snap.ids);
+    const { plan: _p, planHash: _h, initiatedBy: _i, ids: _d, ...rest } = snap;
+    void [_p, _h, _i, _d];
+    Object.assign(s, rest);
+    return s;
+  }
 
   record(step: string, outcome: StepRecord['outcome'], detail?: string): void {
     this.steps.push(detail === undefined ? { step, outcome, at: now() } : { step, outcome, at: now(), detail });
@@ -87,6 +110,7 @@ export class RunState {
       steps: this.steps,
     };
     if (this.status === 'paused') view.actions = this.actions;
+    if (this.continuedAsNew > 0) view.continuedAsNew = this.continuedAsNew;
     const backups = this.results.backup?.backups;
     if (backups) view.backups = backups.map((b) => ({ kind: b.kind, location: b.location, size: b.size, sha256: b.sha256, verified: b.verified.sha256 === b.sha256 }));
     const preview = this.results['restore-preview'];
@@ -146,3 +170,6 @@ export class RunState {
 export function now(): string {
   return new Date().toISOString();
 }
+
+/** RunState as plain data (what continue-as-new carries to the next run of the chain). */
+export type RunSnapshot = { [K in keyof RunState as RunState[K] extends (...args: never[]) => unknown ? never : K]: RunState[K] };

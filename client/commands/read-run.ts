@@ -14,8 +14,29 @@ export function runHandle(client: Client, workflowId: string, runId?: string): W
 
 type Closed = StatusView & { evidence?: EvidencePack };
 
-async function closedResult(handle: WorkflowHandle, workflowId: string): Promise<Closed | null> {
-  const desc = await handle.describe();
+/**
+ * A run that continued as new (its history grew large) is one run to its users: `--run <first run
+ * id>` reads the run of the chain that is current (or ended last), found through each run's close
+ * event. The handle's own result() would wait for the whole chain to end.
+ */
+async function currentOfChain(handle: WorkflowHandle, workflowId: string) {
+  let h = handle;
+  for (let hops = 0; ; hops++) {
+    const desc = await h.describe();
+    if (desc.status.name !== 'CONTINUED_AS_NEW' || hops > 10_000) return { handle: h, desc };
+    const { history } = await h.client.workflowService.getWorkflowExecutionHistory({
+      namespace: h.client.options.namespace,
+      execution: { workflowId, runId: desc.runId },
+      historyEventFilterType: 2, // HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT: the close event alone
+    });
+    const next = history?.events?.[0]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    if (!next) return { handle: h, desc };
+    h = h.client.getHandle(workflowId, next);
+  }
+}
+
+async function closedResult(start: WorkflowHandle, workflowId: string): Promise<Closed | null> {
+  const { handle, desc } = await currentOfChain(start, workflowId);
   if (desc.status.name === 'RUNNING') return null;
   try {
     return (await handle.result()) as Closed;
@@ -28,7 +49,8 @@ async function closedResult(handle: WorkflowHandle, workflowId: string): Promise
   }
 }
 
-export async function readStatus(handle: WorkflowHandle, workflowId: string): Promise<StatusView> {
+export async function readStatus(start: WorkflowHandle, workflowId: string): Promise<StatusView> {
+  const handle = (await currentOfChain(start, workflowId)).handle;
   const closed = await closedResult(handle, workflowId);
   if (closed) {
     const { evidence: _evidence, ...view } = closed;
@@ -40,7 +62,8 @@ export async function readStatus(handle: WorkflowHandle, workflowId: string): Pr
   });
 }
 
-export async function readEvidence(handle: WorkflowHandle, workflowId: string): Promise<EvidencePack> {
+export async function readEvidence(start: WorkflowHandle, workflowId: string): Promise<EvidencePack> {
+  const handle = (await currentOfChain(start, workflowId)).handle;
   const closed = await closedResult(handle, workflowId);
   if (closed?.evidence) return closed.evidence;
   // Runs that ended before their result carried the evidence: ask a worker.

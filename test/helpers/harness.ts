@@ -12,7 +12,7 @@ export interface Harness {
   production(sql: string): Promise<string>;
 }
 
-export function useHarness(prefix: string, pilotSql: string, opts: { uiPort?: number } = {}): Harness {
+export function useHarness(prefix: string, pilotSql: string, opts: Parameters<typeof startTemporal>[0] = {}): Harness {
   const base = uniqueName(prefix);
   const made: string[] = [];
   let worker: Worker | undefined;

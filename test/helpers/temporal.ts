@@ -22,7 +22,11 @@ export function temporalBin(): string {
 }
 
 let runtime = false;
-export async function startTemporal(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+/**
+ * `dynamicConfig`: extra server settings for one test file (e.g. a low
+ * `limit.historySize.suggestContinueAsNew` so continue-as-new happens quickly); the defaults stay.
+ */
+export async function startTemporal(opts: { uiPort?: number; dynamicConfig?: Record<string, string | number> } = {}): Promise<TestWorkflowEnvironment> {
   if (!runtime) {
     runtime = true;
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -32,6 +36,7 @@ export async function startTemporal(opts: { uiPort?: number } = {}): Promise<Tes
       executable: { type: 'existing-path', path: temporalBin() },
       ip: '127.0.0.1',
       ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
+      ...(opts.dynamicConfig ? { extraArgs: Object.entries(opts.dynamicConfig).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]) } : {}),
       searchAttributes: Object.values(SEARCH_ATTRIBUTES).map((n) => defineSearchAttributeKey(n, SearchAttributeType.KEYWORD)),
     },
   });

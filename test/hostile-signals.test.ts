@@ -1,0 +1,163 @@
+// Hostile signals and updates, as the Temporal UI can send them (any JSON: wrong types, missing and
+// extra fields, huge strings, null) and as people misuse them (unknown approver, self-approval, the
+// wrong gate, a replayed approval, resume with an unknown action, approve when no gate waits). Each
+// is refused with a clear reason — a signal is recorded as refused in the run's state, an update is
+// rejected by its validator (never entering history) — with zero writes in either database and the
+// run's state bounded. A flood of large refused signals makes the run continue as new (the server
+// here suggests it at 1 MB of history) and it still completes, with status and report working,
+// also through the first run's id. Plans sent straight to the workflow (the UI's Start form) are
+// refused at acceptPlan, again with nothing written.
+/* eslint-disable @typescript-eslint/no-explicit-any -- payloads are any JSON on purpose */
+import { WORKFLOW_TYPE, TASK_QUEUE, approveSignal, approveUpdate, rejectSignal, rejectUpdate, resumeSignal, resumeUpdate, reportQuery, statusQuery, workflowIdFor, type StatusView } from '../common/temporal';
+import { readEvidence, readStatus, runHandle } from '../client/commands/read-run';
+import { dbChecksum } from './helpers/checksum';
+import { useHarness } from './helpers/harness';
+import { atGate, startRun, waitFor } from './helpers/run';
+import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
+
+const h = useHarness('cutover_hostile_sig', SAAS_SCHEMA + PILOT_DATA, {
+  // Continue-as-new is suggested once a run's history passes 1 MB (the server default is 4 MB).
+  dynamicConfig: { 'limit.historySize.suggestContinueAsNew': 1_000_000 },
+});
+
+const MB = 'x'.repeat(1024 * 1024);
+type Def = typeof approveSignal | typeof rejectSignal | typeof resumeSignal;
+interface Hostile {
+  name: string;
+  signal: Def;
+  payload: unknown;
+  reason: string;
+}
+
+// initiator alice; approvers alice, bob, carol; 2 required; the run waits at gate plan.
+const HOSTILE: Hostile[] = [
+  { name: 'unknown approver', signal: approveSignal, payload: { gate: 'plan', approver: 'mallory' }, reason: '"mallory" is not an approver of this plan (approvers: alice, bob, carol)' },
+  { name: 'look-alike approver (Cyrillic о)', signal: approveSignal, payload: { gate: 'plan', approver: 'bоb' }, reason: '"bоb" is not an approver of this plan' },
+  { name: 'self-approval by the initiator', signal: approveSignal, payload: { gate: 'plan', approver: 'alice' }, reason: 'separation of duties: "alice" initiated this run and cannot approve it' },
+  { name: 'wrong gate', signal: approveSignal, payload: { gate: 'cutover', approver: 'bob' }, reason: 'wrong gate: "cutover" is not awaiting approval, "plan" is' },
+  { name: 'no such gate', signal: approveSignal, payload: { gate: 'everything', approver: 'bob' }, reason: 'gate must be one of plan, cutover, restore' },
+  { name: 'null payload', signal: approveSignal, payload: null, reason: 'payload must be an object {gate, approver' },
+  { name: 'a list as payload', signal: approveSignal, payload: ['plan', 'bob'], reason: 'payload must be an object {gate, approver' },
+  { name: 'a string as payload', signal: approveSignal, payload: 'approve please', reason: 'payload must be an object {gate, approver' },
+  { name: 'approver of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 123 }, reason: 'approver must be a string, got number' },
+  { name: 'comment of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: { html: '<script>' } }, reason: 'comment must be a string, got object' },
+  { name: 'an extra field', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', admin: true }, reason: 'unknown field "admin" (allowed: gate, approver, comment, planHash, rehearsalHash, signature)' },
+  { name: 'missing approver', signal: approveSignal, payload: { gate: 'plan' }, reason: 'approver is required' },
+  { name: '1 MB comment from an approver', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: MB }, reason: 'comment is too long: 1048576 characters, at most 16384 bytes' },
+  { name: '1 MB approver name', signal: approveSignal, payload: { gate: 'plan', approver: MB }, reason: 'is not an approver of this plan' },
+  { name: 'stale plan hash', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', planHash: 'f'.repeat(64) }, reason: 'plan hash mismatch' },
+  { name: 'rehearsal hash without a rehearsal', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', rehearsalHash: 'abc' }, reason: 'this run has no rehearsal report' },
+  { name: 'resume when not paused', signal: resumeSignal, payload: { action: 'retry', by: 'bob', reason: 'try again' }, reason: 'the run is not paused (status awaiting-approval)' },
+  { name: 'resume with an unknown action', signal: resumeSignal, payload: { action: 'drop-production', by: 'bob', reason: 'x' }, reason: 'action must be one of retry, skip, rollback, roll-forward, abort' },
+  { name: 'resume with fromStep of the wrong type', signal: resumeSignal, payload: { action: 'roll-forward', by: 'bob', reason: 'x', fromStep: 3 }, reason: 'fromStep must be a string, got number' },
+  { name: 'reject without a reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob' }, reason: 'reason is required' },
+  { name: 'reject by a stranger', signal: rejectSignal, payload: { gate: 'plan', approver: 'mallory', reason: 'because' }, reason: '"mallory" is neither an approver of this plan nor its initiator' },
+  { name: 'reject with a null reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob', reason: null }, reason: 'reason must be a string, got null' },
+  { name: 'reject with a 1 MB reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob', reason: MB }, reason: 'reason is too long: 1048576 characters, at most 16384 bytes' },
+];
+
+const updateOf = (d: Def) => (d === approveSignal ? approveUpdate : d === rejectSignal ? rejectUpdate : resumeUpdate);
+
+let prod: string;
+beforeAll(async () => {
+  prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+}, 120000);
+
+test(`${HOSTILE.length} hostile signals and updates are refused with their reason, nothing is written, state stays bounded; a flood continues the run as new and it completes`, async () => {
+  expect(HOSTILE.length).toBeGreaterThanOrEqual(20);
+  const handle = await startRun(h.env, saasPlan('hostile-signals'));
+  const firstRunId = (await handle.describe()).runId; // the chain has one run yet
+  const atPlan = await waitFor(handle, atGate('plan'), 120000);
+  const before = { pilot: await dbChecksum(h.pilot), prod: await dbChecksum(prod) };
+
+  // Updates first: each rejected by the validator with the reason, and not recorded (no history).
+  for (const c of HOSTILE) {
+    await expect(handle.executeUpdate(updateOf(c.signal) as any, { args: [c.payload] })).rejects.toMatchObject({ cause: { message: expect.stringContaining(c.reason) } });
+  }
+  expect((await handle.query(statusQuery)).refusedCount).toBe(0);
+
+  // Signals: each recorded as refused, with its reason, in order.
+  for (const c of HOSTILE) await handle.signal(c.signal as any, c.payload as any);
+  const refused = await waitFor(handle, (s) => s.refusedCount === HOSTILE.length);
+  HOSTILE.forEach((c, i) => expect([c.name, refused.refused[i].reason]).toEqual([c.name, expect.stringContaining(c.reason)]));
+  expect(refused.approvals).toEqual([]);
+  // Bounded: a refused payload is kept cut to 2 KB, its reason too; the status answer stays small.
+  for (const r of refused.refused) expect(JSON.stringify(r).length).toBeLessThan(5000);
+  expect(JSON.stringify(refused).length).toBeLessThan(200_000);
+
+  // A replayed approval: accepted once, refused the second time (signal and update alike).
+  await handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', planHash: atPlan.planHash }] });
+  await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob' }] })).rejects.toMatchObject({ cause: { message: '"bob" already approved gate "plan"' } });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await waitFor(handle, (s) => s.refusedCount === HOSTILE.length + 1);
+
+  // Zero writes in either database.
+  expect(await dbChecksum(h.pilot)).toEqual(before.pilot);
+  expect(await dbChecksum(prod)).toEqual(before.prod);
+
+  // A flood: 150 refused signals of 100 KB each (15 MB of history; once ~46 of 1 MB ended a run).
+  const big = 'y'.repeat(100 * 1024);
+  for (let i = 0; i < 150; i++) await handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}`, comment: big });
+  const flooded = await waitFor(handle, (s) => s.refusedCount === HOSTILE.length + 151, 300000);
+  expect(flooded.continuedAsNew).toBeGreaterThanOrEqual(1);
+  expect(flooded.status).toBe('awaiting-approval');
+  expect(flooded.gate).toBe('plan');
+  expect(flooded.refused).toHaveLength(100); // the last 100 kept, all counted
+  expect(flooded.approvals.map((a) => a.approver)).toEqual(['bob']); // carried across
+  expect(flooded.runKey).toBe(atPlan.runKey);
+  expect((await h.env.client.workflow.getHandle(workflowIdFor('hostile-signals'), firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+  expect(await dbChecksum(prod)).toEqual(before.prod);
+
+  // The run goes on where it was and completes.
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'carol' });
+  await waitFor(handle, atGate('cutover'), 180000);
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('completed');
+  expect(result.runKey).toBe(atPlan.runKey);
+  expect(result.refusedCount).toBe(HOSTILE.length + 151);
+  expect(await dbChecksum(prod)).not.toEqual(before.prod); // the cutover itself did write
+
+  // status and report through the CLI's readers, by workflow id and by the first run's id.
+  const wid = workflowIdFor('hostile-signals');
+  for (const runId of [undefined, firstRunId]) {
+    const status = await readStatus(runHandle(h.env.client, wid, runId), wid);
+    expect(status).toMatchObject({ status: 'completed', runKey: atPlan.runKey });
+    const report = await readEvidence(runHandle(h.env.client, wid, runId), wid);
+    expect(report.runId).toBe(firstRunId);
+    expect(report.approvals.map((a) => `${a.gate}:${a.approver}`)).toEqual(['plan:bob', 'plan:carol', 'cutover:bob', 'cutover:carol']);
+    expect(report.steps.filter((s) => s.outcome === 'completed').map((s) => s.step)).toEqual(expect.arrayContaining(['preflight', 'stage', 'publish', 'validate']));
+  }
+  void reportQuery;
+}, 900000);
+
+test('a run started with a forged continue-as-new state is refused (approvals cannot be smuggled in)', async () => {
+  const plan = saasPlan('hostile-forged');
+  const handle = await h.env.client.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: TASK_QUEUE,
+    workflowId: workflowIdFor('hostile-forged'),
+    args: [{ plan, initiatedBy: 'alice', continued: { at: 5, state: { plan, approvals: [{ gate: 'plan', approver: 'bob' }] } } }],
+  });
+  await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'PlanError', message: expect.stringContaining('input.continued is set only by the workflow itself') } });
+});
+
+describe('hostile plans sent straight to the workflow are refused at acceptPlan, nothing written', () => {
+  const cases: Array<[string, (p: any) => void, string]> = [
+    ['SQL in a table name', (p) => (p.tables[0].table = 'events; DROP TABLE accounts; --'), 'tables[0].table: must be a table name'],
+    ['look-alike approvers', (p) => (p.approvals.approvers = ['bob', 'bоb', 'carol']), 'approvals.approvers[1]: approver "bоb" looks like approvers[0] "bob"'],
+    ['10 001 conditions', (p) => (p.tables[1].select.where = Array.from({ length: 10_001 }, () => ({ column: 'is_test', op: 'eq', value: false }))), 'tables[1].select.where: must have at most 10000 items'],
+    ['nesting 40 deep', (p) => (p.tables[1].select.where[0].value = JSON.parse('['.repeat(40) + ']'.repeat(40))), '(plan): nesting is too deep'],
+    ['a 1.5 MB plan', (p) => (p.decision = { reason: 'z'.repeat(1_500_000) }), '(plan): plan JSON is too large: 15'],
+    ['a wrong type', (p) => (p.approvals.required = '2'), 'approvals.required: must be a number, got "2"'],
+  ];
+  test.each(cases)('%s', async (name, mutate, message) => {
+    const before = { pilot: await dbChecksum(h.pilot), prod: await dbChecksum(prod) };
+    const plan = saasPlan(`hostile-start-${cases.findIndex((c) => c[0] === name)}`);
+    mutate(plan);
+    const handle = await startRun(h.env, plan);
+    await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'PlanError', message: expect.stringContaining(message) } });
+    expect(await dbChecksum(h.pilot)).toEqual(before.pilot);
+    expect(await dbChecksum(prod)).toEqual(before.prod);
+  });
+});

@@ -1,0 +1,44 @@
+// Continue-as-new: a run whose history grows large (Temporal suggests it: many signals, e.g. a flood
+// of refused approvals with big payloads) starts a fresh history carrying its whole state, so no
+// volume of signals can get the run terminated for "history size exceeds limit". It happens only at
+// a safe point — between steps or while a gate waits, never inside a step — and after every handler
+// finished. The workflow id stays; the run id changes; the run key (staging names, publish guards)
+// and the run id reported in evidence stay those of the first run, carried in the state.
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import type { WorkflowInput } from '../common/temporal';
+import type { RunSnapshot, RunState } from './state';
+
+/** What a continued run starts from: the state, and the index in the step table to resume at. */
+export interface Continued {
+  at: number;
+  state: RunSnapshot;
+}
+
+/**
+ * The carried state, when this run is the continuation of one of ours; null for a fresh start.
+ * `continued` is honoured only when Temporal says this run was continued as new: a person starting a
+ * run with a forged state (approvals already given) is refused.
+ */
+export function continuedFrom(input: WorkflowInput): Continued | null {
+  if (!input || typeof input !== 'object' || input.continued === undefined) return null;
+  if (!workflowInfo().continuedFromExecutionRunId) {
+    throw ApplicationFailure.nonRetryable('input.continued is set only by the workflow itself when it continues as new: start a run with {plan, initiatedBy}', 'PlanError');
+  }
+  const c = input.continued as Continued;
+  if (!c || typeof c !== 'object' || typeof c.at !== 'number' || !c.state || typeof c.state !== 'object') {
+    throw ApplicationFailure.nonRetryable('input.continued is not a state this workflow wrote', 'PlanError');
+  }
+  return c;
+}
+
+/** Temporal suggests a fresh history (it grew past the server's suggestion in events or bytes). */
+export const continueSuggested = (): boolean => workflowInfo().continueAsNewSuggested;
+
+/** End this run and start the next of the chain at step `at` with the whole state; never returns. */
+export async function continueRun(s: RunState, at: number): Promise<never> {
+  // Signal and update handlers run to completion first: none is lost between the two runs.
+  await condition(allHandlersFinished);
+  s.continuedAsNew++;
+  const input: WorkflowInput = { plan: s.plan, initiatedBy: s.initiatedBy, continued: { at, state: s.snapshot() } satisfies Continued };
+  return continueAsNew<(i: WorkflowInput) => Promise<unknown>>(input);
+}
