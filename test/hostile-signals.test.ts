@@ -132,6 +132,25 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   void reportQuery;
 }, 900000);
 
+test('a flood while paused continues the run as new, still paused at the same step with its error; retry resumes it', async () => {
+  delete process.env.CUTOVER_DB_HOSTILE_ELSEWHERE;
+  const handle = await startRun(h.env, saasPlan('hostile-paused', { source: 'hostile_elsewhere' }));
+  const first = await waitFor(handle, (s) => s.status === 'paused', 120000);
+  expect(first.error?.message).toContain('CUTOVER_DB_HOSTILE_ELSEWHERE');
+  const big = 'z'.repeat(100 * 1024);
+  for (let i = 0; i < 30; i++) await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', comment: big });
+  const after = await waitFor(handle, (s) => s.refusedCount === 30 && (s.continuedAsNew ?? 0) >= 1, 300000);
+  expect(after).toMatchObject({ status: 'paused', phase: 'preflight', error: first.error, actions: first.actions, runKey: first.runKey });
+  expect(after.refused[0].reason).toContain('comment is too long');
+  // The step is not run again by continuing: only once, failed, so far.
+  expect(after.steps.filter((s) => s.step === 'preflight').map((s) => s.outcome)).toEqual(['started', 'failed']);
+  process.env.CUTOVER_DB_HOSTILE_ELSEWHERE = h.pilot;
+  await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'alias configured' });
+  const gate = await waitFor(handle, atGate('plan'), 120000);
+  expect(gate.steps.filter((s) => s.step === 'preflight').map((s) => s.outcome)).toEqual(['started', 'failed', 'retried', 'started', 'completed']);
+  await handle.terminate('test done');
+}, 600000);
+
 test('a run started with a forged continue-as-new state is refused (approvals cannot be smuggled in)', async () => {
   const plan = saasPlan('hostile-forged');
   const handle = await h.env.client.workflow.start(WORKFLOW_TYPE, {

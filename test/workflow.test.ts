@@ -81,14 +81,16 @@ test('happy path: gates, refusals, and production holds exactly the selected row
   await record(handle, 'happy-path');
 });
 
-test('refusals: a count, the last 100 kept with payloads cut; comments over 1 MB refused', async () => {
+test('refusals: a count, the last 100 kept with payloads cut; comments over 16 KB refused', async () => {
   const handle = await startRun(h.env, saasPlan('wf-refusals'));
   await waitFor(handle, atGate('plan'));
   for (let i = 0; i < 150; i++) await handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}` });
   const huge = 'x'.repeat(1024 * 1024 + 1);
   await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', comment: huge }] })).rejects.toMatchObject({
-    cause: { message: expect.stringContaining('comment is too long: 1048577 bytes, at most 1 MB') },
+    cause: { message: expect.stringContaining('comment is too long: 1048577 characters, at most 16384 bytes') },
   });
+  // The same as a signal is recorded as refused (the update's validator answered at once instead).
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', comment: huge });
   await handle.signal(rejectSignal, { gate: 'plan', approver: 'bob', reason: huge });
   await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: huge });
 
@@ -98,9 +100,9 @@ test('refusals: a count, the last 100 kept with payloads cut; comments over 1 MB
   expect(view.refused).toHaveLength(100);
   expect(view.refused[0].by).toBe('mallory53');
   expect(view.refused.slice(-3).map((r) => `${r.signal}: ${r.reason}`)).toEqual([
-    'approve: comment is too long: 1048577 bytes, at most 1 MB',
-    'reject: reason is too long: 1048577 bytes, at most 1 MB',
-    'resume: reason is too long: 1048577 bytes, at most 1 MB',
+    'approve: comment is too long: 1048577 characters, at most 16384 bytes',
+    'reject: reason is too long: 1048577 characters, at most 16384 bytes',
+    'resume: reason is too long: 1048577 characters, at most 16384 bytes',
   ]);
   // The refused payload is kept cut, with a marker; small ones are kept as sent.
   const cut = view.refused[97].input as string;
@@ -154,12 +156,12 @@ async function runIntoConflict(id: string) {
 
 test('a failing step pauses the run; resume retry after the fix completes it', async () => {
   const handle = await runIntoConflict('wf-retry');
-  // Refused resumes: skip on a step that cannot be skipped, rollback before publish committed.
-  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toThrow();
+  // Refused resumes: skip on a step that cannot be skipped (an update: its validator answers at once,
+  // nothing recorded), rollback before publish committed (a signal: recorded as refused).
+  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toThrow('cannot be skipped');
   await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'x' });
-  const refused = await waitFor(handle, (s) => s.refused.length === 2);
-  expect(refused.refused[0].reason).toContain('cannot be skipped');
-  expect(refused.refused[1].reason).toContain('nothing to roll back: no step with an undo has committed');
+  const refused = await waitFor(handle, (s) => s.refused.length === 1);
+  expect(refused.refused[0].reason).toContain('nothing to roll back: no step with an undo has committed');
   expect(refused.status).toBe('paused');
   // Status offers exactly the actions that would be accepted now.
   expect(refused.actions).toEqual(['retry', 'roll-forward', 'abort']);

@@ -11,7 +11,7 @@ import { installHandlers } from './handlers';
 import { acceptInput } from './plan-input';
 import { RunState, now } from './state';
 import { evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
-import { RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
+import { ContinueRequested, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
 import { publishState } from './visibility';
@@ -52,6 +52,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
     },
     offered: () => offeredActions(s, ctl.skippable),
   };
+  ctl.mayContinue = s.strictInput;
   installHandlers(ctl);
   const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: s.ids.runId } };
   const steps = STRATEGIES[plan.strategy];
@@ -90,6 +91,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
           continue;
         }
         if (err instanceof RollbackRequested) return await rollBack(e, steps.slice(0, i), err);
+        if (err instanceof ContinueRequested) return await continueRun(s, i);
         throw err;
       }
     }
@@ -109,6 +111,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
  * RollbackRequested it throws switches paths here. Either way the run ends rolled back.
  */
 async function rollBack(e: StepEnv, done: Step[], request: RollbackRequested): Promise<StatusView> {
+  e.ctl.mayContinue = false; // a rollback runs to its end in this run (no continue-as-new inside it)
   for (let req = request; ; ) {
     try {
       if (req.decision.mode === 'restore') await restoreFromBackup(e, req);

@@ -52,6 +52,8 @@ export class RunState {
   strictInput = false;
   /** How many times this run continued as new (its history grew past Temporal's suggestion). */
   continuedAsNew = 0;
+  /** A continued run resumes paused at this step (set when it continued as new while paused there). */
+  pausedAt: { step: string; skippable: boolean } | null = null;
   /** While a gate waits: when it expires (workflow time, ms), carried across a continue-as-new. */
   gateDeadline: number | null = null;
 

@@ -2,7 +2,7 @@
 // retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
-import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
 import type { RunState } from './state';
 import { now } from './state';
@@ -31,6 +31,17 @@ export class RollForwardRequested extends Error {
   }
 }
 
+/**
+ * Temporal suggested continuing as new while the run was paused at a top-level step: the workflow's
+ * loop continues as new there (workflows/continue.ts) and the next run waits paused at the same step.
+ */
+export class ContinueRequested extends Error {
+  constructor(readonly step: string) {
+    super(`continue as new while paused at ${step}`);
+    this.name = 'ContinueRequested';
+  }
+}
+
 export interface StepControl {
   state: RunState;
   /** Set by the resume handler; consumed here. */
@@ -40,6 +51,10 @@ export interface StepControl {
   /** Whether the step currently paused may be skipped (read by the resume handler). */
   skippable: boolean;
   publish(): void;
+  /** The main loop may continue as new while a step of its own is paused (not in a rollback or restore). */
+  mayContinue?: boolean;
+  /** Steps running inside a step (stage again inside publish): a pause there is not a safe point. */
+  depth?: number;
   /** The resume actions the handlers would accept now (shown in status and the UI). */
   offered(): string[];
 }
@@ -54,39 +69,57 @@ export interface StepOptions<T> {
 
 export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promise<T>, opts: StepOptions<T> = {}): Promise<StepOutcome<T>> {
   const s = ctl.state;
+  // A continued run (workflows/continue.ts) that was paused here waits again, without re-running the step.
+  let pausedBefore = s.pausedAt?.step === step;
   for (;;) {
-    s.status = 'running';
-    s.phase = step;
-    s.error = null;
-    s.record(step, 'started');
-    ctl.publish();
-    try {
-      const value = await fn();
-      s.record(step, 'completed', opts.detail?.(value));
-      return { skipped: false, value };
-    } catch (err) {
-      s.error = describeFailure(step, err);
-      s.status = 'paused';
-      s.record(step, 'failed', `${s.error.type}: ${s.error.message}`);
-      ctl.skippable = opts.skippable ?? false;
-      s.actions = ctl.offered();
+    if (pausedBefore) {
+      pausedBefore = false;
+      ctl.skippable = s.pausedAt!.skippable;
+      s.pausedAt = null;
       ctl.publish();
-      await condition(() => ctl.pendingResume !== null);
-      const decision = ctl.pendingResume!;
-      ctl.pendingResume = null;
-      s.actions = [];
-      s.decision = { by: decision.by, action: decision.action, reason: decision.reason, at: now(), ...(ctl.pendingSignature ? { signature: ctl.pendingSignature } : {}) };
-      ctl.pendingSignature = undefined;
-      if (decision.action === 'abort') throw new RunAborted(decision);
-      if (decision.action === 'rollback') throw new RollbackRequested(decision);
-      if (decision.action === 'roll-forward') throw new RollForwardRequested({ ...decision, fromStep: decision.fromStep ?? step });
-      if (decision.action === 'skip') {
-        s.error = null;
-        s.record(step, 'skipped', `by ${decision.by}: ${decision.reason}`);
-        return { skipped: true };
+    } else {
+      s.status = 'running';
+      s.phase = step;
+      s.error = null;
+      s.record(step, 'started');
+      ctl.publish();
+      ctl.depth = (ctl.depth ?? 0) + 1;
+      try {
+        const value = await fn();
+        s.record(step, 'completed', opts.detail?.(value));
+        return { skipped: false, value };
+      } catch (err) {
+        s.error = describeFailure(step, err);
+        s.status = 'paused';
+        s.record(step, 'failed', `${s.error.type}: ${s.error.message}`);
+        ctl.skippable = opts.skippable ?? false;
+        s.actions = ctl.offered();
+        ctl.publish();
+      } finally {
+        ctl.depth = (ctl.depth ?? 1) - 1;
       }
-      s.record(step, 'retried', `by ${decision.by}: ${decision.reason}`);
     }
+    // Only a pause of the main loop's own step is a safe point to continue as new (not one nested in a step).
+    const mayContinue = ctl.mayContinue === true && !ctl.depth;
+    await condition(() => ctl.pendingResume !== null || (mayContinue && workflowInfo().continueAsNewSuggested));
+    if (ctl.pendingResume === null) {
+      s.pausedAt = { step, skippable: ctl.skippable };
+      throw new ContinueRequested(step);
+    }
+    const decision = ctl.pendingResume!;
+    ctl.pendingResume = null;
+    s.actions = [];
+    s.decision = { by: decision.by, action: decision.action, reason: decision.reason, at: now(), ...(ctl.pendingSignature ? { signature: ctl.pendingSignature } : {}) };
+    ctl.pendingSignature = undefined;
+    if (decision.action === 'abort') throw new RunAborted(decision);
+    if (decision.action === 'rollback') throw new RollbackRequested(decision);
+    if (decision.action === 'roll-forward') throw new RollForwardRequested({ ...decision, fromStep: decision.fromStep ?? step });
+    if (decision.action === 'skip') {
+      s.error = null;
+      s.record(step, 'skipped', `by ${decision.by}: ${decision.reason}`);
+      return { skipped: true };
+    }
+    s.record(step, 'retried', `by ${decision.by}: ${decision.reason}`);
   }
 }
 
