@@ -158,7 +158,7 @@ test('a failing step pauses the run; resume retry after the fix completes it', a
   const handle = await runIntoConflict('wf-retry');
   // Refused resumes: skip on a step that cannot be skipped (an update: its validator answers at once,
   // nothing recorded), rollback before publish committed (a signal: recorded as refused).
-  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toThrow('cannot be skipped');
+  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toMatchObject({ cause: { message: expect.stringContaining('cannot be skipped') } });
   await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'x' });
   const refused = await waitFor(handle, (s) => s.refused.length === 1);
   expect(refused.refused[0].reason).toContain('nothing to roll back: no step with an undo has committed');
