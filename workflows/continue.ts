@@ -31,8 +31,14 @@ export function continuedFrom(input: WorkflowInput): Continued | null {
   return c;
 }
 
+/**
+ * A run continues after this many events at least: the state it carries is part of the next run's
+ * history, so a state near the server's suggested size must not make each new run continue at once.
+ */
+export const MIN_EVENTS_BEFORE_CONTINUING = 50;
+
 /** Temporal suggests a fresh history (it grew past the server's suggestion in events or bytes). */
-export const continueSuggested = (): boolean => workflowInfo().continueAsNewSuggested;
+export const continueSuggested = (): boolean => workflowInfo().continueAsNewSuggested && workflowInfo().historyLength >= MIN_EVENTS_BEFORE_CONTINUING;
 
 /** End this run and start the next of the chain at step `at` with the whole state; never returns. */
 export async function continueRun(s: RunState, at: number): Promise<never> {

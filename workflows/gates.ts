@@ -1,6 +1,7 @@
 // Approval gates: wait for N-of-M approvals, a rejection, or the gate's timeout. Who may approve is
 // decided by workflows/decisions.ts when the signal or update arrives; this only waits and records.
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
+import { continueSuggested } from './continue';
 import type { GateName } from '../common/temporal';
 import { parseDuration } from '../plan/duration';
 import type { StepControl } from './step-runner';
@@ -24,7 +25,7 @@ export async function gate(ctl: StepControl, name: GateName, opts: { mayContinue
     // Workflow time: deterministic, and the same deadline whichever run of the chain waits for it.
     const deadline = s.gateDeadline ?? Date.now() + parseDuration(timeout);
     s.gateDeadline = deadline;
-    decided = await condition(() => decidedNow() || workflowInfo().continueAsNewSuggested, Math.max(1, deadline - Date.now()));
+    decided = await condition(() => decidedNow() || continueSuggested(), Math.max(1, deadline - Date.now()));
     if (!decidedNow() && decided) return 'continue';
     s.gateDeadline = null;
   } else {

@@ -10,15 +10,20 @@ import type {
 const REFUSALS_KEPT = 100;
 /** Characters of a refused payload's JSON (and of a refusal's reason) kept; the rest is cut with a marker. */
 const REFUSAL_TEXT_KEPT = 2048;
+/**
+ * The same in runs with the hostile-input bounds: the refusals travel in every status answer, the
+ * evidence, the result and each continue-as-new, so 100 of them stay near 100 KB in all.
+ */
+const STRICT_REFUSAL_TEXT_KEPT = 512;
 
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… [cut: ${text.length} characters in all]`;
 }
 
 /** A refused payload as kept: as sent when its JSON is small, else that JSON cut. */
-function keptInput(input: unknown): unknown {
+function keptInput(input: unknown, max: number): unknown {
   const json = JSON.stringify(input);
-  return json === undefined || json.length <= REFUSAL_TEXT_KEPT ? input : cut(json, REFUSAL_TEXT_KEPT);
+  return json === undefined || json.length <= max ? input : cut(json, max);
 }
 
 export class RunState {
@@ -84,7 +89,8 @@ export class RunState {
 
   refuse(r: Refusal): void {
     // The reason may quote the payload (an unknown approver's name): cut it too.
-    this.refused.push({ ...r, by: cut(r.by, 200), reason: cut(r.reason, REFUSAL_TEXT_KEPT), input: keptInput(r.input) });
+    const max = this.strictInput ? STRICT_REFUSAL_TEXT_KEPT : REFUSAL_TEXT_KEPT;
+    this.refused.push({ ...r, by: cut(r.by, this.strictInput ? 80 : 200), reason: cut(r.reason, max), input: keptInput(r.input, max) });
     this.refusedCount++;
     if (this.refused.length > REFUSALS_KEPT) this.refused.splice(0, this.refused.length - REFUSALS_KEPT);
   }

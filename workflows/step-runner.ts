@@ -2,7 +2,8 @@
 // retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
-import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
+import { continueSuggested } from './continue';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
 import type { RunState } from './state';
 import { now } from './state';
@@ -101,7 +102,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
     }
     // Only a pause of the main loop's own step is a safe point to continue as new (not one nested in a step).
     const mayContinue = ctl.mayContinue === true && !ctl.depth;
-    await condition(() => ctl.pendingResume !== null || (mayContinue && workflowInfo().continueAsNewSuggested));
+    await condition(() => ctl.pendingResume !== null || (mayContinue && continueSuggested()));
     if (ctl.pendingResume === null) {
       s.pausedAt = { step, skippable: ctl.skippable };
       throw new ContinueRequested(step);
