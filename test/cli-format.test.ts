@@ -340,8 +340,8 @@ describe('formatters', () => {
   });
 
   test('list: query, status flags, rows', () => {
-    expect(listQuery('cutoverMigration', 'CutoverStatus')).toBe("WorkflowType = 'cutoverMigration'");
-    expect(listQuery('cutoverMigration', 'CutoverStatus', 'paused')).toBe("WorkflowType = 'cutoverMigration' AND CutoverStatus = 'paused'");
+    expect(listQuery('cutoverMigration', 'CutoverStatus')).toBe("WorkflowType = 'cutoverMigration' AND ExecutionStatus != 'ContinuedAsNew'");
+    expect(listQuery('cutoverMigration', 'CutoverStatus', 'paused')).toBe("WorkflowType = 'cutoverMigration' AND ExecutionStatus != 'ContinuedAsNew' AND CutoverStatus = 'paused'");
     expect(listStatus('paused', 'RUNNING')).toBe('paused');
     expect(listStatus('running', 'TERMINATED')).toBe('running (execution terminated)');
     expect(listStatus('failed', 'FAILED')).toBe('failed');

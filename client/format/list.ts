@@ -22,7 +22,8 @@ export function formatList(rows: ListRow[]): string {
 
 /** Visibility query for `list` (status already validated against STATUSES). */
 export function listQuery(workflowType: string, statusAttribute: string, status?: string): string {
-  const base = `WorkflowType = '${workflowType}'`;
+  // A run that continued as new is one run: its latest execution stands for it.
+  const base = `WorkflowType = '${workflowType}' AND ExecutionStatus != 'ContinuedAsNew'`;
   // A run refused before its first step (a bad plan) never set the attribute: Temporal's own status finds it.
   if (status === 'failed') return `${base} AND (${statusAttribute} = 'failed' OR ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut'))`;
   return status ? `${base} AND ${statusAttribute} = '${status}'` : base;
