@@ -106,6 +106,19 @@ describe('cutover plan', () => {
     expect(r.stderr).toContain(missing);
   });
 
+  test('a 50 MB plan is refused by its size (exit 2, the limit named), not parsed; start refuses it before Temporal', () => {
+    const huge = join(dir, 'huge-plan.yaml');
+    writeFileSync(huge, `${GOOD}padding: "${'x'.repeat(50 * 1024 * 1024)}"\n`);
+    const check = cutover(['plan', 'check', huge]);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toContain(`${huge}: (plan): plan file is too large: 52429`);
+    expect(check.stderr).toContain('at most 1048576 bytes (1 MB)');
+    // An unreachable server: reaching the network would exit 1 with a gRPC error, not 2.
+    const start = cutover(['start', huge, '--as', 'alice'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(start.code).toBe(2);
+    expect(start.stderr).toContain('plan file is too large');
+  });
+
   test('plan schema prints a JSON schema', () => {
     const r = cutover(['plan', 'schema']);
     expect(r.code).toBe(0);
