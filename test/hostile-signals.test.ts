@@ -44,7 +44,7 @@ const HOSTILE: Hostile[] = [
   { name: 'comment of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: { html: '<script>' } }, reason: 'comment must be a string, got object' },
   { name: 'an extra field', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', admin: true }, reason: 'unknown field "admin" (allowed: gate, approver, comment, planHash, rehearsalHash, signature)' },
   { name: 'missing approver', signal: approveSignal, payload: { gate: 'plan' }, reason: 'approver is required' },
-  { name: '1 MB comment from an approver', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: MB }, reason: 'comment is too long: 1048576 characters, at most 16384 bytes' },
+  { name: '1 MB comment from an approver', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: MB }, reason: 'comment is too long: 1048576 characters, at most 4096 bytes' },
   { name: '1 MB approver name', signal: approveSignal, payload: { gate: 'plan', approver: MB }, reason: 'is not an approver of this plan' },
   { name: 'stale plan hash', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', planHash: 'f'.repeat(64) }, reason: 'plan hash mismatch' },
   { name: 'rehearsal hash without a rehearsal', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', rehearsalHash: 'abc' }, reason: 'this run has no rehearsal report' },
@@ -54,7 +54,7 @@ const HOSTILE: Hostile[] = [
   { name: 'reject without a reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob' }, reason: 'reason is required' },
   { name: 'reject by a stranger', signal: rejectSignal, payload: { gate: 'plan', approver: 'mallory', reason: 'because' }, reason: '"mallory" is neither an approver of this plan nor its initiator' },
   { name: 'reject with a null reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob', reason: null }, reason: 'reason must be a string, got null' },
-  { name: 'reject with a 1 MB reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob', reason: MB }, reason: 'reason is too long: 1048576 characters, at most 16384 bytes' },
+  { name: 'reject with a 1 MB reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob', reason: MB }, reason: 'reason is too long: 1048576 characters, at most 4096 bytes' },
 ];
 
 const updateOf = (d: Def) => (d === approveSignal ? approveUpdate : d === rejectSignal ? rejectUpdate : resumeUpdate);

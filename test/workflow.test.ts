@@ -81,13 +81,13 @@ test('happy path: gates, refusals, and production holds exactly the selected row
   await record(handle, 'happy-path');
 });
 
-test('refusals: a count, the last 100 kept with payloads cut; comments over 16 KB refused', async () => {
+test('refusals: a count, the last 100 kept with payloads cut; comments over 4 KB refused', async () => {
   const handle = await startRun(h.env, saasPlan('wf-refusals'));
   await waitFor(handle, atGate('plan'));
   for (let i = 0; i < 150; i++) await handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}` });
   const huge = 'x'.repeat(1024 * 1024 + 1);
   await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', comment: huge }] })).rejects.toMatchObject({
-    cause: { message: expect.stringContaining('comment is too long: 1048577 characters, at most 16384 bytes') },
+    cause: { message: expect.stringContaining('comment is too long: 1048577 characters, at most 4096 bytes') },
   });
   // The same as a signal is recorded as refused (the update's validator answered at once instead).
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', comment: huge });
@@ -100,9 +100,9 @@ test('refusals: a count, the last 100 kept with payloads cut; comments over 16 K
   expect(view.refused).toHaveLength(100);
   expect(view.refused[0].by).toBe('mallory53');
   expect(view.refused.slice(-3).map((r) => `${r.signal}: ${r.reason}`)).toEqual([
-    'approve: comment is too long: 1048577 characters, at most 16384 bytes',
-    'reject: reason is too long: 1048577 characters, at most 16384 bytes',
-    'resume: reason is too long: 1048577 characters, at most 16384 bytes',
+    'approve: comment is too long: 1048577 characters, at most 4096 bytes',
+    'reject: reason is too long: 1048577 characters, at most 4096 bytes',
+    'resume: reason is too long: 1048577 characters, at most 4096 bytes',
   ]);
   // The refused payload is kept cut, with a marker; small ones are kept as sent.
   const cut = view.refused[97].input as string;

@@ -11,8 +11,11 @@ const text = (v: unknown): v is string => typeof v === 'string' && v.trim().leng
 
 /** Free text (comments, reasons) is kept in the run's state and every status answer: at most 1 MB. */
 const MAX_TEXT_BYTES = 1024 * 1024;
-/** The same for runs started with the hostile-input bounds (RunState.strictInput): 16 KB is a long comment. */
-export const STRICT_TEXT_BYTES = 16 * 1024;
+/**
+ * The same for runs started with the hostile-input bounds (RunState.strictInput): 4 KB is a page of
+ * text, and 100 approvers × 3 gates of such comments still fit one status answer.
+ */
+export const STRICT_TEXT_BYTES = 4 * 1024;
 
 /** What each payload may carry, for refusing unknown fields and wrong types (strict runs). */
 const FIELDS: Record<'approve' | 'reject' | 'resume', Record<string, 'string'>> = {
