@@ -18,7 +18,10 @@ import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/sa
 
 const h = useHarness('cutover_hostile_sig', SAAS_SCHEMA + PILOT_DATA, {
   // Continue-as-new is suggested once a run's history passes 400 KB (the server default is 4 MB).
-  dynamicConfig: { 'limit.historySize.suggestContinueAsNew': 400_000 },
+  // And a run whose history passes 10 MB is terminated by the server (default 50 MB): the signals
+  // below add up to 23 MB, so only continuing as new keeps the run alive. (The headroom between the
+  // two limits is what a burst must fit in: continuing takes one workflow task.)
+  dynamicConfig: { 'limit.historySize.suggestContinueAsNew': 400_000, 'limit.historySize.error': 10_000_000 },
 });
 
 const MB = 'x'.repeat(1024 * 1024);
@@ -96,10 +99,16 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   expect(await dbChecksum(h.pilot)).toEqual(before.pilot);
   expect(await dbChecksum(prod)).toEqual(before.prod);
 
+  // The issue's case: 5 refused 1 MB signals from a non-approver once broke status and report for good.
+  for (let i = 0; i < 5; i++) await handle.signal(approveSignal, { gate: 'plan', approver: 'mallory', comment: MB });
+  const afterBig = await waitFor(handle, (s) => s.refusedCount === HOSTILE.length + 6, 120000);
+  expect(afterBig.refused.at(-1)!.reason).toContain('comment is too long');
+  expect((await handle.query(reportQuery)).refusedCount).toBe(HOSTILE.length + 6);
+
   // A flood: 150 refused signals of 100 KB each (15 MB of history; once ~46 of 1 MB ended a run).
   const big = 'y'.repeat(100 * 1024);
   for (let i = 0; i < 150; i++) await handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}`, comment: big });
-  const flooded = await waitFor(handle, (s) => s.refusedCount === HOSTILE.length + 151, 300000);
+  const flooded = await waitFor(handle, (s) => s.refusedCount === HOSTILE.length + 156, 300000);
   expect(flooded.continuedAsNew).toBeGreaterThanOrEqual(1);
   expect(flooded.status).toBe('awaiting-approval');
   expect(flooded.gate).toBe('plan');
@@ -126,7 +135,7 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   const result = (await handle.result()) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.runKey).toBe(atPlan.runKey);
-  expect(result.refusedCount).toBe(HOSTILE.length + 151);
+  expect(result.refusedCount).toBe(HOSTILE.length + 156);
   expect(await dbChecksum(prod)).not.toEqual(before.prod); // the cutover itself did write
 
   // status and report through the CLI's readers, by workflow id and by the first run's id.
@@ -139,7 +148,6 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
     expect(report.approvals.map((a) => `${a.gate}:${a.approver}`)).toEqual(['plan:bob', 'plan:carol', 'cutover:bob', 'cutover:carol']);
     expect(report.steps.filter((s) => s.outcome === 'completed').map((s) => s.step)).toEqual(expect.arrayContaining(['preflight', 'stage', 'publish', 'validate']));
   }
-  void reportQuery;
 }, 900000);
 
 test('a flood while paused continues the run as new, still paused at the same step with its error; retry resumes it', async () => {

@@ -32,13 +32,15 @@ export function continuedFrom(input: WorkflowInput): Continued | null {
 }
 
 /**
- * A run continues after this many events at least: the state it carries is part of the next run's
- * history, so a state near the server's suggested size must not make each new run continue at once.
+ * Temporal suggests a fresh history (it grew past the server's suggestion in events or bytes), and
+ * the history grew since this run started (`startSize`: its size in the first workflow task, whose
+ * start event carries the whole state): a state near the suggested size must not make every new run
+ * of the chain continue at once.
  */
-export const MIN_EVENTS_BEFORE_CONTINUING = 50;
-
-/** Temporal suggests a fresh history (it grew past the server's suggestion in events or bytes). */
-export const continueSuggested = (): boolean => workflowInfo().continueAsNewSuggested && workflowInfo().historyLength >= MIN_EVENTS_BEFORE_CONTINUING;
+export function continueSuggested(startSize: number): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested && (info.historySize > 2 * startSize || info.historyLength >= 100);
+}
 
 /** End this run and start the next of the chain at step `at` with the whole state; never returns. */
 export async function continueRun(s: RunState, at: number): Promise<never> {

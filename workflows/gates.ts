@@ -25,7 +25,7 @@ export async function gate(ctl: StepControl, name: GateName, opts: { mayContinue
     // Workflow time: deterministic, and the same deadline whichever run of the chain waits for it.
     const deadline = s.gateDeadline ?? Date.now() + parseDuration(timeout);
     s.gateDeadline = deadline;
-    decided = await condition(() => decidedNow() || continueSuggested(), Math.max(1, deadline - Date.now()));
+    decided = await condition(() => decidedNow() || continueSuggested(ctl.startSize ?? 0), Math.max(1, deadline - Date.now()));
     if (!decidedNow() && decided) return 'continue';
     s.gateDeadline = null;
   } else {

@@ -53,6 +53,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
     offered: () => offeredActions(s, ctl.skippable),
   };
   ctl.mayContinue = s.strictInput;
+  ctl.startSize = info.historySize;
   installHandlers(ctl);
   const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: s.ids.runId } };
   const steps = STRATEGIES[plan.strategy];
@@ -61,7 +62,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   try {
     for (let i = resumed?.at ?? 0; i < steps.length; ) {
       // A safe point: between steps, nothing running.
-      if (s.strictInput && continueSuggested()) return await continueRun(s, i);
+      if (s.strictInput && continueSuggested(ctl.startSize ?? 0)) return await continueRun(s, i);
       const step = steps[i];
       if (step.gate) {
         const verdict = await gate(ctl, step.gate, { mayContinue: s.strictInput });

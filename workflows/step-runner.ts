@@ -54,6 +54,8 @@ export interface StepControl {
   publish(): void;
   /** The main loop may continue as new while a step of its own is paused (not in a rollback or restore). */
   mayContinue?: boolean;
+  /** The run's history size in its first workflow task (see continueSuggested). */
+  startSize?: number;
   /** Steps running inside a step (stage again inside publish): a pause there is not a safe point. */
   depth?: number;
   /** The resume actions the handlers would accept now (shown in status and the UI). */
@@ -102,7 +104,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
     }
     // Only a pause of the main loop's own step is a safe point to continue as new (not one nested in a step).
     const mayContinue = ctl.mayContinue === true && !ctl.depth;
-    await condition(() => ctl.pendingResume !== null || (mayContinue && continueSuggested()));
+    await condition(() => ctl.pendingResume !== null || (mayContinue && continueSuggested(ctl.startSize ?? 0)));
     if (ctl.pendingResume === null) {
       s.pausedAt = { step, skippable: ctl.skippable };
       throw new ContinueRequested(step);
