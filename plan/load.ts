@@ -47,8 +47,10 @@ export function parsePlanText(text: string, fileName?: string): Plan {
       // The yaml package counts alias expansions and stops a "billion laughs" document early.
       value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
     } catch (e) {
-      // e.g. an alias to an anchor that does not exist, or too many aliases
-      throw new PlanError([{ path: SYNTAX, message: syntaxMessage(String((e as Error).message ?? e)) }], fileName);
+      // e.g. an alias to an anchor that does not exist, or too many aliases (then: where aliases start)
+      const message = syntaxMessage(String((e as Error).message ?? e));
+      const at = firstAliasOffset(doc);
+      throw new PlanError([at === undefined ? { path: SYNTAX, message } : { path: SYNTAX, message, line: lineOfOffset(at) }], fileName);
     }
   }
   if (value === null || value === undefined) throw new PlanError([{ path: '(plan)', message: 'is empty' }], fileName);
@@ -114,6 +116,18 @@ function duplicateKey(doc: Document): { key: string; offset: number } | null {
     },
   });
   return found;
+}
+
+/** Where the document's first alias is (the line a reader of an alias error looks at). */
+function firstAliasOffset(doc: Document): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      at = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return at;
 }
 
 /** A YAML parser message as a person reads it; the resource guards say which limit was hit. */
