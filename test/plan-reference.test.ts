@@ -6,7 +6,8 @@
  *   ```yaml fragment  some top-level keys: accepted once laid over a small selective plan;
  *   ```yaml invalid   a refused plan, followed by a ```text block with the exact CLI lines.
  * Plain ```yaml blocks are not checked (none should hold plan keys). The reference must also name
- * every key of the schema, so a new key cannot go undocumented.
+ * every key of the schema, so a new key cannot go undocumented. README.md's ```yaml plan blocks and
+ * demo/plan.yaml are checked the same way.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { parse as parseYaml } from 'yaml';
 import { PlanError, planJsonSchema, validatePlan } from '../plan';
 import { parsePlanText } from '../plan/load';
 
-const DOC_PATH = join(__dirname, '..', 'docs', 'plan-reference.md');
+const ROOT = join(__dirname, '..');
+const DOC_PATH = join(ROOT, 'docs', 'plan-reference.md');
 const DOC = readFileSync(DOC_PATH, 'utf8');
 
 interface Block {
@@ -25,7 +27,7 @@ interface Block {
 }
 
 /** Fenced code blocks (``` only; the reference uses no ~~~ or indented code). */
-function fencedBlocks(markdown: string): Block[] {
+function fencedBlocks(markdown: string, path = DOC_PATH): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -34,7 +36,7 @@ function fencedBlocks(markdown: string): Block[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !/^```\s*$/.test(lines[i]); i++) body.push(lines[i]);
-    if (i >= lines.length) throw new Error(`${DOC_PATH}:${start + 1}: unterminated code block`);
+    if (i >= lines.length) throw new Error(`${path}:${start + 1}: unterminated code block`);
     blocks.push({ info: open[1].trim(), body: `${body.join('\n')}\n`, line: start + 1 });
   }
   return blocks;
@@ -140,5 +142,19 @@ describe('docs/plan-reference.md', () => {
     );
     const broken = targets.filter((t) => t.startsWith('#') && !anchors.has(t.slice(1)));
     expect(broken).toEqual([]);
+  });
+});
+
+describe('plans elsewhere in the repository', () => {
+  const readme = fencedBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'README.md').filter((b) => b.info === 'yaml plan');
+
+  test.each(readme.map((b) => [`README.md:${b.line}`, b] as const))('the README plan at %s validates', (where, block) => {
+    expect(() => parsePlanText(block.body, where)).not.toThrow();
+  });
+
+  test('the README shows at least one complete plan, and the demo plan the reference points to validates', () => {
+    expect(readme.length).toBeGreaterThanOrEqual(1);
+    const demo = join(ROOT, 'demo', 'plan.yaml');
+    expect(() => parsePlanText(readFileSync(demo, 'utf8'), demo)).not.toThrow();
   });
 });
