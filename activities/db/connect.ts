@@ -83,14 +83,16 @@ export function readAlias(alias: string): string {
         (dir ? ` or write its URL to ${path.join(dir, alias)}` : ' (or set CUTOVER_SECRETS_DIR to a directory holding a file named after it)'),
     );
   }
-  let ok = false;
-  try {
-    ok = /^postgres(ql)?:$/.test(new URL(found.url).protocol);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw configError(`connection alias "${alias}" (${found.from}) is not a postgres:// URL: ${maskUrl(found.url)}`);
+  if (!isPostgresUrl(found.url)) throw configError(`connection alias "${alias}" (${found.from}) is not a postgres:// URL: ${maskUrl(found.url)}`);
   return found.url;
+}
+
+function isPostgresUrl(url: string): boolean {
+  try {
+    return /^postgres(ql)?:$/.test(new URL(url).protocol);
+  } catch {
+    return false;
+  }
 }
 
 export function resolveAlias(alias: string): string {
