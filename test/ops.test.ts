@@ -15,7 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveSignal, resumeSignal, statusQuery, type StatusView } from '../common/temporal';
 import { planOf } from './helpers/outcome';
 import { createDb, dbUrl, dropDb, rows, uniqueName } from './helpers/pg';
-import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
 import { startTemporal } from './helpers/temporal';
 
@@ -274,5 +274,6 @@ test('a worker whose PRODUCTION is another database refuses: the run pauses nami
   expect(await counts(wrong)).toEqual(before);
   const expected = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, (await rows(pilot, EXPECTED[t])).length] as const)));
   expect(await counts(right)).toEqual(Object.fromEntries(TABLES.map((t) => [t, before[t] + expected[t]])));
+  await record(handle, 'identity-pause'); // the path with recorded identities, a refusal and a retry
   await back.stop();
 }, 900000);
