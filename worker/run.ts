@@ -3,6 +3,7 @@
 // (activities/db/connect.ts). Operations: CUTOVER_METRICS_ADDRESS serves Prometheus metrics (the
 // Temporal runtime's own plus cutover_rows_moved), CUTOVER_LOG_FORMAT=json logs one JSON object a
 // line. Several workers on one task queue share the work (Temporal hands each task to one of them).
+import { existsSync } from 'node:fs';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel, type Logger } from '@temporalio/worker';
 import { activities } from '../activities';
 import { activityInterceptors } from '../activities/interceptor';
@@ -85,6 +86,8 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   const { worker, connection } = await createWorker(opts);
   const secrets = process.env.CUTOVER_SECRETS_DIR;
   const metrics = metricsAddress();
+  // Not fatal: the directory may be mounted later; aliases are read at each use.
+  if (secrets && !existsSync(secrets)) say(`cutover worker: CUTOVER_SECRETS_DIR ${secrets} does not exist (yet): aliases found nowhere else will not resolve until it does`);
   say(
     `cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE}, connection aliases: ${aliases.join(', ') || (secrets ? '(none in the environment)' : '(none: set CUTOVER_DB_<ALIAS>)')}` +
       `${secrets ? `; more from files in ${secrets}, read at each use` : ''}${metrics ? `; Prometheus metrics on http://${metrics}/metrics` : ''}`,
