@@ -7,6 +7,7 @@
 // configured worker then finishes it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,10 +111,16 @@ async function spawnWorker(extra: Record<string, string>): Promise<ChildWorker> 
   return w;
 }
 
-async function scrape(w: ChildWorker): Promise<string> {
-  const r = await fetch(w.metrics);
-  expect(r.status).toBe(200);
-  return r.text();
+/** GET the worker's /metrics (a fresh connection: nothing kept alive past the test). */
+function scrape(w: ChildWorker): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(w.metrics, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${w.metrics}: HTTP ${res.statusCode}`))));
+    }).on('error', reject);
+  });
 }
 
 /** cutover_rows_moved by step|table from a Prometheus text page. */
