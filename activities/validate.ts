@@ -1,7 +1,10 @@
 // Step 9, validate: per table, in scope = moved + merged + left behind exactly (by reason); content
-// checksum of what staging says was published (after remapping) = what production holds; pre-existing
-// production rows unchanged; every published row has its parents. On a mismatch the differing keys
-// are localised by bucketed hashes. Any failure is a ValidationError → the run pauses.
+// checksum of what staging says was published (after remapping) = what production holds for those
+// keys; every published row has its parents. Only the published rows are read, so production's
+// other writers (its own rows, inserts, deletes) neither fail it nor are blocked by it; pre-existing
+// rows are proven by publish's transaction counts, or, with validation.preExisting: full, checksummed
+// against publish's checksum. On a mismatch the differing keys are localised by bucketed hashes.
+// Any failure is a ValidationError → the run pauses.
 import type { Client } from 'pg';
 import type { TableValidation, ValidateInput, ValidateResult } from '../common/results';
 import { checksum, columnsOf, rowHashSql } from './db/checksum';
@@ -32,19 +35,29 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
 }
 
 /**
- * One pass over the production table: the checksum of the rows this run published (copied columns)
- * and of every other row (all columns), told apart by a join to the published keys.
+ * The checksum of the rows this run published (copied columns), read by key: its cost grows with
+ * what moved, not with production, and other writers' rows are never read. With `preExisting`
+ * (publish checksummed production's own rows: validation.preExisting full, or an older run) one
+ * pass over the whole table instead, also summing every other row (all columns).
  */
-async function productionChecksums(db: Client, t: ResolvedTable, names: StagingNames) {
+async function productionChecksums(db: Client, t: ResolvedTable, names: StagingNames, preExisting: boolean) {
   const hashOf = (cols: string[]) => rowHashSql(columnsOf('p', cols));
+  const prod = qualified(t.target.schema, t.target.name);
+  if (!preExisting) {
+    const res = await db.query<{ n: string; s: string }>(
+      `SELECT count(*)::text AS n, coalesce(sum(${hashOf(t.columns.map((c) => c.name))}::numeric), 0)::text AS s
+         FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}`,
+    );
+    return { productionChecksum: `${res.rows[0].n}:${res.rows[0].s}`, preExistingAfter: undefined };
+  }
   const res = await db.query<{ pn: string; ps: string; on: string; os: string }>(
     `SELECT count(k.k0)::text AS pn, coalesce(sum(CASE WHEN k.k0 IS NOT NULL THEN ${hashOf(t.columns.map((c) => c.name))}::numeric END), 0)::text AS ps,
             (count(*) - count(k.k0))::text AS on, coalesce(sum(CASE WHEN k.k0 IS NULL THEN ${hashOf(t.target.columns.map((c) => c.name))}::numeric END), 0)::text AS os
-       FROM ${qualified(t.target.schema, t.target.name)} p
+       FROM ${prod} p
        LEFT JOIN (${publishedKeys(t, names)}) k ON ${slotsEqual('k', 'k', 'p', t.key)}`,
   );
   const r = res.rows[0];
-  return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` };
+  return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` as string | undefined };
 }
 
 /** SQL that lists the production keys this run inserted into `t`. */
@@ -63,8 +76,8 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
   const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}`;
   const stagingChecksum = await checksum(db, stagingFrom, stagingExprs);
-  const { productionChecksum, preExistingAfter } = await productionChecksums(db, t, names);
-  const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum ?? '';
+  const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum;
+  const { productionChecksum, preExistingAfter } = await productionChecksums(db, t, names, preExistingBefore !== undefined);
 
   const m = await db.query<{ outcome: string; reason: string | null; n: string }>(
     `SELECT outcome, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND table_name = $2 GROUP BY outcome, reason`,
@@ -87,13 +100,13 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
     differingKeys = await localiseDifferences(db, t, { from: stagingFrom, exprs: stagingExprs, key: t.key.map((k) => rows.exprs.get(k)!) }, { from: `${prod} p WHERE ${published}`, exprs: columnsOf('p', cols), key: columnsOf('p', t.key) });
     if (differingKeys.length) problems.push(`differing keys: ${differingKeys.slice(0, 10).join(' ')}${differingKeys.length > 10 ? ' …' : ''}`);
   }
-  if (preExistingBefore !== preExistingAfter) problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
+  if (preExistingBefore !== undefined && preExistingBefore !== preExistingAfter) problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
   // A validated constraint already guarantees integrity inside publish's transaction; check the rest.
   for (const fk of t.target.foreignKeys) {
     if (fk.validated || !fk.columns.every((c) => cols.includes(c))) continue;
     const notNull = fk.columns.map((c) => `p.${ident(c)} IS NOT NULL`).join(' AND ');
     const res = await db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${prod} p WHERE ${published} AND ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
+      `SELECT count(*)::text AS n FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
     );
     if (Number(res.rows[0].n) > 0) problems.push(`${res.rows[0].n} published row(s) break foreign key ${fk.name}`);
   }

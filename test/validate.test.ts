@@ -28,8 +28,8 @@ afterAll(async () => {
   await dropDb(`${base}_prod`);
 });
 
-test('tampered rows are localised by key; changed pre-existing rows are reported', async () => {
-  const input: StepInput = { plan: validatePlan(shopPlan('val-tamper')), runKey: 'valtamper01', workflowId: 'cutover-val-tamper', runId: 'r1' };
+test('tampered rows are localised by key; with validation.preExisting: full, changed pre-existing rows are reported', async () => {
+  const input: StepInput = { plan: validatePlan(shopPlan('val-tamper', { validation: { preExisting: 'full' } })), runKey: 'valtamper01', workflowId: 'cutover-val-tamper', runId: 'r1' };
   const env = new MockActivityEnvironment();
   const staged = (await env.run(stage, input)) as StageResult;
   await env.run(cleanup, input);
@@ -54,6 +54,36 @@ test('tampered rows are localised by key; changed pre-existing rows are reported
   const customer = result.tables.find((t: { table: string }) => t.table === 'public.customer');
   expect(customer.problems.join()).toContain('pre-existing production rows changed');
   expect(result.tables.find((t: { table: string }) => t.table === 'public.country').ok).toBe(true);
+}, 120000);
+
+test('by default (counts), production\'s own writes after publish are not validation failures; a published row changed still is', async () => {
+  const input: StepInput = { plan: validatePlan(shopPlan('val-live')), runKey: 'vallive0001', workflowId: 'cutover-val-live', runId: 'r3' };
+  const env = new MockActivityEnvironment();
+  const staged = (await env.run(stage, input)) as StageResult;
+  await env.run(cleanup, input);
+  const published = (await env.run(publish, input)) as PublishResult;
+  // The publish transaction's own counts are recorded: per relation, exactly what it inserted/updated.
+  expect(published.preExisting).toBe('count');
+  expect(published.tables.every((t) => t.preExistingChecksum === undefined)).toBe(true);
+  const counts = Object.fromEntries(published.transactionCounts!.map((c) => [c.relation, [c.inserted, c.updated, c.deleted]]));
+  const [{ n }] = await rows<{ n: number }>(prod, "SELECT count(*)::int AS n FROM customer WHERE email NOT LIKE '%@prod.example'");
+  expect(counts['public.customer']).toEqual([n, 0, 0]);
+  expect(counts['public.dept']).toEqual([2, 2, 0]); // the cycle-closing updates on its own rows
+  expect(counts['cutover.manifest'][0]).toBeGreaterThan(0);
+
+  // Production's application: a pre-existing customer changes, a row of its own arrives, an unrelated row goes.
+  await rows(prod, "UPDATE customer SET email = 'changed@prod.example' WHERE email = 'p2@prod.example'");
+  await rows(prod, "INSERT INTO customer (email, store_id, country_id) VALUES ('app@prod.example', 9, 10)");
+  await rows(prod, "DELETE FROM rental WHERE customer_id = 1 AND amount = 9.99");
+  const ok = (await env.run(validate, { ...input, publish: published, stage: staged })) as { ok: boolean; tables: { preExistingBefore?: string }[] };
+  expect(ok.ok).toBe(true);
+  expect(ok.tables.every((t) => t.preExistingBefore === undefined)).toBe(true);
+
+  const [{ id }] = await rows<{ id: number }>(prod, "SELECT max(rental_id) AS id FROM rental WHERE customer_id IN (SELECT customer_id FROM customer WHERE store_id = 1)");
+  await rows(prod, 'UPDATE rental SET amount = amount + 1 WHERE rental_id = $1', [id]);
+  const failure = await env.run(validate, { ...input, publish: published, stage: staged }).then(() => null, (e) => e);
+  expect(failure).toMatchObject({ type: 'ValidationError' });
+  expect(failure.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([`(rental_id)=(${id})`]);
 }, 120000);
 
 test('a ConflictError under ids: keep lists the keys and publishes nothing', async () => {
