@@ -82,8 +82,9 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           JSON.stringify(result),
         ]);
         await target.query('COMMIT');
-        // The manifest and id map just grew by the run's size: later steps join them, with fresh statistics.
-        await target.query('ANALYZE cutover.manifest, cutover.id_map').catch(() => undefined);
+        // The manifest and id map just grew by the run's size: later steps filter them by run, table and
+        // outcome, with fresh statistics on those columns (the jsonb keys' statistics would cost most, for nothing).
+        await target.query('ANALYZE cutover.manifest (run_key, table_name, outcome), cutover.id_map (run_key, table_name, outcome)').catch(() => undefined);
         return result;
       } catch (e) {
         await target.query('ROLLBACK');
