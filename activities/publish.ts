@@ -76,6 +76,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         }
         for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) add(updated, t.name, await closeCycle(target, t, resolved, names));
         result.preExisting = full ? 'full' : 'count';
+        result.xid = (await target.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
         result.transactionCounts = await provePublishCounts(target, resolved, names.schema, baseline, { inserted, updated });
         await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
           input.runKey,

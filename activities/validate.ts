@@ -24,7 +24,14 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
       const names = runNames(input.runKey);
       await requireStaged(target, names);
       const tables: TableValidation[] = [];
-      for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
+      // One snapshot for every read: a row the application changes mid-validate is either changed
+      // (not ours) in all of them or in none. Read only: nothing but ACCESS SHARE on production.
+      await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
+      } finally {
+        await target.query('ROLLBACK');
+      }
       const result = { ok: tables.every((t) => t.ok), tables };
       if (!result.ok) {
         const problems = tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`));
@@ -40,13 +47,13 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
  * (publish checksummed production's own rows: validation.preExisting full, or an older run) one
  * pass over the whole table instead, also summing every other row (all columns).
  */
-async function productionChecksums(db: Client, t: ResolvedTable, names: StagingNames, preExisting: boolean) {
+async function productionChecksums(db: Client, t: ResolvedTable, names: StagingNames, preExisting: boolean, mine: string) {
   const hashOf = (cols: string[]) => rowHashSql(columnsOf('p', cols));
   const prod = qualified(t.target.schema, t.target.name);
   if (!preExisting) {
     const res = await db.query<{ n: string; s: string }>(
       `SELECT count(*)::text AS n, coalesce(sum(${hashOf(t.columns.map((c) => c.name))}::numeric), 0)::text AS s
-         FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}`,
+         FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE ${mine}`,
     );
     return { productionChecksum: `${res.rows[0].n}:${res.rows[0].s}`, preExistingAfter: undefined };
   }
@@ -74,10 +81,20 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, names)}) k WHERE ${slotsEqual('k', 'k', 'p', t.key)})`;
   const rows = mappedRows(t, r, names);
   const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
-  const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}`;
-  const stagingChecksum = await checksum(db, stagingFrom, stagingExprs);
   const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum;
-  const { productionChecksum, preExistingAfter } = await productionChecksums(db, t, names, preExistingBefore !== undefined);
+  // Published rows whose current version another transaction wrote (an application edit since
+  // publish) or that are gone: named, counted, and left out of both checksums — publish's own
+  // counts proved what it inserted; what the application did to those rows afterwards is its own.
+  // Only by default (counts) and where publish recorded its transaction id.
+  const xid = preExistingBefore === undefined ? ownXid(input.publish.xid) : undefined;
+  const mine = xid ? `p.xmin::text = '${xid}'` : 'TRUE';
+  const notOurs = `SELECT k.* FROM (${publishedKeys(t, names)}) k LEFT JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}
+                    WHERE p.${ident(t.key[0])} IS NULL OR NOT (${mine})`;
+  const changed = xid ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
+  const exclude = changed.count > 0 ? ` AND NOT EXISTS (SELECT 1 FROM (${notOurs}) x WHERE ${t.key.map((k, i) => `x.k${i} = ${rows.exprs.get(k)}`).join(' AND ')})` : '';
+  const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}${exclude}`;
+  const stagingChecksum = await checksum(db, stagingFrom, stagingExprs);
+  const { productionChecksum, preExistingAfter } = await productionChecksums(db, t, names, preExistingBefore !== undefined, mine);
 
   const m = await db.query<{ outcome: string; reason: string | null; n: string }>(
     `SELECT outcome, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND table_name = $2 GROUP BY outcome, reason`,
@@ -97,7 +114,7 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   let differingKeys: string[] = [];
   if (stagingChecksum !== productionChecksum) {
     problems.push(`content checksum differs: staging ${stagingChecksum}, production ${productionChecksum}`);
-    differingKeys = await localiseDifferences(db, t, { from: stagingFrom, exprs: stagingExprs, key: t.key.map((k) => rows.exprs.get(k)!) }, { from: `${prod} p WHERE ${published}`, exprs: columnsOf('p', cols), key: columnsOf('p', t.key) });
+    differingKeys = await localiseDifferences(db, t, { from: stagingFrom, exprs: stagingExprs, key: t.key.map((k) => rows.exprs.get(k)!) }, { from: `${prod} p WHERE ${published} AND ${mine}`, exprs: columnsOf('p', cols), key: columnsOf('p', t.key) });
     if (differingKeys.length) problems.push(`differing keys: ${differingKeys.slice(0, 10).join(' ')}${differingKeys.length > 10 ? ' …' : ''}`);
   }
   if (preExistingBefore !== undefined && preExistingBefore !== preExistingAfter) problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
@@ -113,5 +130,19 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   return {
     table: t.name, inScope, moved, merged, leftBehind, leftBehindByReason, stagingChecksum, productionChecksum, preExistingBefore, preExistingAfter,
     ok: problems.length === 0, problems, differingKeys,
+    ...(xid ? { changedSincePublish: changed } : {}),
   };
+}
+
+/** publish's transaction id as the 32-bit xid its rows carry in xmin (digits only: it is spliced into SQL). */
+function ownXid(xid8: string | undefined): string | undefined {
+  if (xid8 === undefined || !/^\d+$/.test(xid8)) return undefined;
+  return (BigInt(xid8) % 4294967296n).toString();
+}
+
+async function changedSincePublish(db: Client, t: ResolvedTable, notOurs: string): Promise<{ count: number; keys: string[] }> {
+  const res = await db.query<{ k: unknown[]; n: string }>(
+    `SELECT jsonb_build_array(${t.key.map((_, i) => `x.k${i}`).join(', ')}) AS k, count(*) OVER ()::text AS n FROM (${notOurs}) x ORDER BY 1 LIMIT 100`,
+  );
+  return { count: Number(res.rows[0]?.n ?? 0), keys: res.rows.map((r) => `(${t.key.join(', ')})=(${r.k.join(', ')})`) };
 }

@@ -54,6 +54,8 @@ export interface PublishResult {
   tables: { table: string; inserted: number; merged: number; preExistingChecksum?: string }[];
   /** How publish proved it changed no pre-existing row (absent in older runs: full). */
   preExisting?: 'count' | 'full';
+  /** The publish transaction's id (xid8, as text): its rows carry it in xmin until someone else changes them. */
+  xid?: string;
   /** What the publish transaction itself did per relation (pg_stat_xact_user_tables before COMMIT; staging left out). */
   transactionCounts?: TransactionCount[];
   /** Grants and row-level security of the touched tables just before the first insert (access checks compare). */
@@ -72,6 +74,11 @@ export interface TableValidation {
   /** Checksums of production's own rows, only when publish took one (validation.preExisting: full). */
   preExistingBefore?: string;
   preExistingAfter?: string;
+  /**
+   * Published rows another transaction changed or deleted since publish (by xmin): not compared,
+   * listed (up to 100 keys). Only by default (validation.preExisting count) in runs recording publish's xid.
+   */
+  changedSincePublish?: { count: number; keys: string[] };
   ok: boolean;
   problems: string[];
   differingKeys: string[]; // up to 100, when the content checksums differ

@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { cleanup } from '../activities/cleanup';
 import { publish } from '../activities/publish';
 import { stage } from '../activities/stage';
-import type { PublishResult, StageResult, StepInput } from '../common/results';
+import type { PublishResult, StageResult, StepInput, ValidateResult } from '../common/results';
 import { validate } from '../activities/validate';
 import { validatePlan } from '../plan/validate';
 import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
@@ -56,7 +56,7 @@ test('tampered rows are localised by key; with validation.preExisting: full, cha
   expect(result.tables.find((t: { table: string }) => t.table === 'public.country').ok).toBe(true);
 }, 120000);
 
-test('by default (counts), production\'s own writes after publish are not validation failures; a published row changed still is', async () => {
+test('by default (counts), production\'s own writes after publish are not validation failures; nor are its edits of published rows (named); a wrong publish still is', async () => {
   const input: StepInput = { plan: validatePlan(shopPlan('val-live')), runKey: 'vallive0001', workflowId: 'cutover-val-live', runId: 'r3' };
   const env = new MockActivityEnvironment();
   const staged = (await env.run(stage, input)) as StageResult;
@@ -79,11 +79,24 @@ test('by default (counts), production\'s own writes after publish are not valida
   expect(ok.ok).toBe(true);
   expect(ok.tables.every((t) => t.preExistingBefore === undefined)).toBe(true);
 
-  const [{ id }] = await rows<{ id: number }>(prod, "SELECT max(rental_id) AS id FROM rental WHERE customer_id IN (SELECT customer_id FROM customer WHERE store_id = 1)");
+  // The application edits one row this run published and deletes another: named, not compared, not a failure.
+  const [{ id, gone }] = await rows<{ id: number; gone: number }>(prod, 'SELECT max(rental_id) AS id, min(rental_id) AS gone FROM rental WHERE customer_id IN (SELECT customer_id FROM customer WHERE store_id = 1)');
   await rows(prod, 'UPDATE rental SET amount = amount + 1 WHERE rental_id = $1', [id]);
+  await rows(prod, 'DELETE FROM rental WHERE rental_id = $1', [gone]);
+  const edited = (await env.run(validate, { ...input, publish: published, stage: staged })) as ValidateResult;
+  expect(edited.ok).toBe(true);
+  const rental = edited.tables.find((t) => t.table === 'public.rental')!;
+  expect(rental.changedSincePublish).toEqual({ count: 2, keys: [`(rental_id)=(${gone})`, `(rental_id)=(${id})`] });
+  expect(rental.stagingChecksum).toBe(rental.productionChecksum);
+  expect(rental.stagingChecksum.startsWith('10:')).toBe(true); // 12 published, 2 left out
+  expect(edited.tables.find((t) => t.table === 'public.customer')!.changedSincePublish).toEqual({ count: 0, keys: [] });
+
+  // What publish wrote differing from staging (here: staging altered after publish) is still caught, by key.
+  const [{ o, nk }] = await rows<{ o: number; nk: number }>(prod, `SELECT m.o0 AS o, m.n0 AS nk FROM cutover_stage_vallive0001.m0 m WHERE m.outcome = 'moved' AND m.n0 NOT IN (${id}, ${gone}) ORDER BY 1 LIMIT 1`);
+  await rows(prod, 'UPDATE cutover_stage_vallive0001.t0_rental SET amount = amount + 5 WHERE rental_id = $1', [o]);
   const failure = await env.run(validate, { ...input, publish: published, stage: staged }).then(() => null, (e) => e);
   expect(failure).toMatchObject({ type: 'ValidationError' });
-  expect(failure.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([`(rental_id)=(${id})`]);
+  expect(failure.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([`(rental_id)=(${nk})`]);
 }, 120000);
 
 test('a ConflictError under ids: keep lists the keys and publishes nothing', async () => {
