@@ -51,11 +51,14 @@ async function productionChecksums(db: Client, t: ResolvedTable, names: StagingN
   const hashOf = (cols: string[]) => rowHashSql(columnsOf('p', cols));
   const prod = qualified(t.target.schema, t.target.name);
   if (!preExisting) {
-    const res = await db.query<{ n: string; s: string }>(
-      `SELECT count(*)::text AS n, coalesce(sum(${hashOf(t.columns.map((c) => c.name))}::numeric), 0)::text AS s
-         FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE ${mine}`,
+    // Also counted: published keys whose row is gone or not publish's version any more (see validateTable).
+    const ours = `p.${ident(t.key[0])} IS NOT NULL AND ${mine}`;
+    const res = await db.query<{ n: string; s: string; other: string }>(
+      `SELECT count(*) FILTER (WHERE ${ours})::text AS n, coalesce(sum(${hashOf(t.columns.map((c) => c.name))}::numeric) FILTER (WHERE ${ours}), 0)::text AS s,
+              count(*) FILTER (WHERE NOT (${ours}))::text AS other
+         FROM (${publishedKeys(t, names)}) k LEFT JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}`,
     );
-    return { productionChecksum: `${res.rows[0].n}:${res.rows[0].s}`, preExistingAfter: undefined };
+    return { productionChecksum: `${res.rows[0].n}:${res.rows[0].s}`, preExistingAfter: undefined, notOurs: Number(res.rows[0].other) };
   }
   const res = await db.query<{ pn: string; ps: string; on: string; os: string }>(
     `SELECT count(k.k0)::text AS pn, coalesce(sum(CASE WHEN k.k0 IS NOT NULL THEN ${hashOf(t.columns.map((c) => c.name))}::numeric END), 0)::text AS ps,
@@ -64,7 +67,7 @@ async function productionChecksums(db: Client, t: ResolvedTable, names: StagingN
        LEFT JOIN (${publishedKeys(t, names)}) k ON ${slotsEqual('k', 'k', 'p', t.key)}`,
   );
   const r = res.rows[0];
-  return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` as string | undefined };
+  return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` as string | undefined, notOurs: 0 };
 }
 
 /** SQL that lists the production keys this run inserted into `t`. */
@@ -90,11 +93,11 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const mine = xid ? `p.xmin::text = '${xid}'` : 'TRUE';
   const notOurs = `SELECT k.* FROM (${publishedKeys(t, names)}) k LEFT JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}
                     WHERE p.${ident(t.key[0])} IS NULL OR NOT (${mine})`;
-  const changed = xid ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
+  const { productionChecksum, preExistingAfter, notOurs: other } = await productionChecksums(db, t, names, preExistingBefore !== undefined, mine);
+  const changed = xid && other > 0 ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
   const exclude = changed.count > 0 ? ` AND NOT EXISTS (SELECT 1 FROM (${notOurs}) x WHERE ${t.key.map((k, i) => `x.k${i} = ${rows.exprs.get(k)}`).join(' AND ')})` : '';
   const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}${exclude}`;
   const stagingChecksum = await checksum(db, stagingFrom, stagingExprs);
-  const { productionChecksum, preExistingAfter } = await productionChecksums(db, t, names, preExistingBefore !== undefined, mine);
 
   const m = await db.query<{ outcome: string; reason: string | null; n: string }>(
     `SELECT outcome, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND table_name = $2 GROUP BY outcome, reason`,
