@@ -51,12 +51,11 @@ async function productionChecksums(db: Client, t: ResolvedTable, names: StagingN
   const hashOf = (cols: string[]) => rowHashSql(columnsOf('p', cols));
   const prod = qualified(t.target.schema, t.target.name);
   if (!preExisting) {
-    // Also counted: published keys whose row is gone or not publish's version any more (see validateTable).
-    const ours = `p.${ident(t.key[0])} IS NOT NULL AND ${mine}`;
+    // Also counted: published rows whose current version is not publish's any more (see validateTable).
     const res = await db.query<{ n: string; s: string; other: string }>(
-      `SELECT count(*) FILTER (WHERE ${ours})::text AS n, coalesce(sum(${hashOf(t.columns.map((c) => c.name))}::numeric) FILTER (WHERE ${ours}), 0)::text AS s,
-              count(*) FILTER (WHERE NOT (${ours}))::text AS other
-         FROM (${publishedKeys(t, names)}) k LEFT JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}`,
+      `SELECT count(*) FILTER (WHERE ${mine})::text AS n, coalesce(sum(${hashOf(t.columns.map((c) => c.name))}::numeric) FILTER (WHERE ${mine}), 0)::text AS s,
+              count(*) FILTER (WHERE NOT (${mine}))::text AS other
+         FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}`,
     );
     return { productionChecksum: `${res.rows[0].n}:${res.rows[0].s}`, preExistingAfter: undefined, notOurs: Number(res.rows[0].other) };
   }
@@ -86,13 +85,13 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
   const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum;
   // Published rows whose current version another transaction wrote (an application edit since
-  // publish) or that are gone: named, counted, and left out of both checksums — publish's own
-  // counts proved what it inserted; what the application did to those rows afterwards is its own.
-  // Only by default (counts) and where publish recorded its transaction id.
+  // publish): named, counted, and left out of both checksums — publish's own counts proved what it
+  // inserted; what the application did to those rows afterwards is its own. A published key with
+  // no row stays in (a deletion cannot be told from a row published under another key, e.g. by a
+  // trigger): it fails the checksum, by key. Only by default (counts), where publish recorded its xid.
   const xid = preExistingBefore === undefined ? ownXid(input.publish.xid) : undefined;
   const mine = xid ? `p.xmin::text = '${xid}'` : 'TRUE';
-  const notOurs = `SELECT k.* FROM (${publishedKeys(t, names)}) k LEFT JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}
-                    WHERE p.${ident(t.key[0])} IS NULL OR NOT (${mine})`;
+  const notOurs = `SELECT k.* FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE NOT (${mine})`;
   const { productionChecksum, preExistingAfter, notOurs: other } = await productionChecksums(db, t, names, preExistingBefore !== undefined, mine);
   const changed = xid && other > 0 ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
   const exclude = changed.count > 0 ? ` AND NOT EXISTS (SELECT 1 FROM (${notOurs}) x WHERE ${t.key.map((k, i) => `x.k${i} = ${rows.exprs.get(k)}`).join(' AND ')})` : '';

@@ -75,7 +75,7 @@ export interface TableValidation {
   preExistingBefore?: string;
   preExistingAfter?: string;
   /**
-   * Published rows another transaction changed or deleted since publish (by xmin): not compared,
+   * Published rows another transaction changed since publish (by xmin; a deleted one is a difference): not compared,
    * listed (up to 100 keys). Only by default (validation.preExisting count) in runs recording publish's xid.
    */
   changedSincePublish?: { count: number; keys: string[] };

@@ -79,10 +79,10 @@ test('by default (counts), production\'s own writes after publish are not valida
   expect(ok.ok).toBe(true);
   expect(ok.tables.every((t) => t.preExistingBefore === undefined)).toBe(true);
 
-  // The application edits one row this run published and deletes another: named, not compared, not a failure.
+  // The application edits two rows this run published: named, not compared, not a failure.
   const [{ id, gone }] = await rows<{ id: number; gone: number }>(prod, 'SELECT max(rental_id) AS id, min(rental_id) AS gone FROM rental WHERE customer_id IN (SELECT customer_id FROM customer WHERE store_id = 1)');
   await rows(prod, 'UPDATE rental SET amount = amount + 1 WHERE rental_id = $1', [id]);
-  await rows(prod, 'DELETE FROM rental WHERE rental_id = $1', [gone]);
+  await rows(prod, "UPDATE rental SET amount = 0.01 WHERE rental_id = $1", [gone]);
   const edited = (await env.run(validate, { ...input, publish: published, stage: staged })) as ValidateResult;
   expect(edited.ok).toBe(true);
   const rental = edited.tables.find((t) => t.table === 'public.rental')!;
@@ -97,6 +97,13 @@ test('by default (counts), production\'s own writes after publish are not valida
   const failure = await env.run(validate, { ...input, publish: published, stage: staged }).then(() => null, (e) => e);
   expect(failure).toMatchObject({ type: 'ValidationError' });
   expect(failure.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([`(rental_id)=(${nk})`]);
+
+  // A published row that is gone cannot be told from one published under another key: a difference, by key.
+  await rows(prod, 'UPDATE cutover_stage_vallive0001.t0_rental SET amount = amount - 5 WHERE rental_id = $1', [o]);
+  await rows(prod, 'DELETE FROM rental WHERE rental_id = $1', [nk]);
+  const deleted = await env.run(validate, { ...input, publish: published, stage: staged }).then(() => null, (e) => e);
+  expect(deleted).toMatchObject({ type: 'ValidationError' });
+  expect(deleted.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([`(rental_id)=(${nk})`]);
 }, 120000);
 
 test('a ConflictError under ids: keep lists the keys and publishes nothing', async () => {
