@@ -12,7 +12,7 @@ import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { localiseDifferences } from './db/diff';
 import { fkEquals, slotsEqual } from './db/keys';
-import { isMapped, mappedRows } from './db/remap';
+import { isMapped, mappedRows, type MappedRows } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { requireStaged } from './db/staging-state';
@@ -42,23 +42,34 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
 }
 
 /**
- * The checksum of the rows this run published (copied columns), read by key: its cost grows with
- * what moved, not with production, and other writers' rows are never read. With `preExisting`
- * (publish checksummed production's own rows: validation.preExisting full, or an older run) one
- * pass over the whole table instead, also summing every other row (all columns).
+ * Both checksums in one pass from the staged rows (as remapped) to the production rows under the
+ * same keys: its cost grows with what moved, not with production, and other writers' rows are never
+ * read. Rows another transaction changed since publish (not `mine`) are counted and left out of both.
  */
-async function productionChecksums(db: Client, t: ResolvedTable, names: StagingNames, preExisting: boolean, mine: string) {
+async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows, stagingExprs: string[], mine: string) {
+  const prod = qualified(t.target.schema, t.target.name);
+  const present = `p.${ident(t.key[0])} IS NOT NULL`;
+  const ours = `${present} AND ${mine}`;
+  const changed = `${present} AND NOT (${mine})`;
+  const res = await db.query<{ sn: string; ss: string; pn: string; ps: string; other: string }>(
+    `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${rowHashSql(stagingExprs)}::numeric) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
+            count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${rowHashSql(columnsOf('p', t.columns.map((c) => c.name)))}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
+            count(*) FILTER (WHERE ${changed})::text AS other
+       FROM ${rows.from} LEFT JOIN ${prod} p ON ${t.key.map((k) => `p.${ident(k)} = ${rows.exprs.get(k)}`).join(' AND ')}
+      WHERE ${rows.movedOnly}`,
+  );
+  const r = res.rows[0];
+  return { stagingChecksum: `${r.sn}:${r.ss}`, productionChecksum: `${r.pn}:${r.ps}`, other: Number(r.other) };
+}
+
+/**
+ * validation.preExisting full (or an older run whose publish took checksums): one pass over the
+ * whole production table, the checksum of the rows this run published (copied columns) and of every
+ * other row (all columns), told apart by a join to the published keys.
+ */
+async function wholeTableChecksums(db: Client, t: ResolvedTable, names: StagingNames) {
   const hashOf = (cols: string[]) => rowHashSql(columnsOf('p', cols));
   const prod = qualified(t.target.schema, t.target.name);
-  if (!preExisting) {
-    // Also counted: published rows whose current version is not publish's any more (see validateTable).
-    const res = await db.query<{ n: string; s: string; other: string }>(
-      `SELECT count(*) FILTER (WHERE ${mine})::text AS n, coalesce(sum(${hashOf(t.columns.map((c) => c.name))}::numeric) FILTER (WHERE ${mine}), 0)::text AS s,
-              count(*) FILTER (WHERE NOT (${mine}))::text AS other
-         FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}`,
-    );
-    return { productionChecksum: `${res.rows[0].n}:${res.rows[0].s}`, preExistingAfter: undefined, notOurs: Number(res.rows[0].other) };
-  }
   const res = await db.query<{ pn: string; ps: string; on: string; os: string }>(
     `SELECT count(k.k0)::text AS pn, coalesce(sum(CASE WHEN k.k0 IS NOT NULL THEN ${hashOf(t.columns.map((c) => c.name))}::numeric END), 0)::text AS ps,
             (count(*) - count(k.k0))::text AS on, coalesce(sum(CASE WHEN k.k0 IS NULL THEN ${hashOf(t.target.columns.map((c) => c.name))}::numeric END), 0)::text AS os
@@ -66,7 +77,7 @@ async function productionChecksums(db: Client, t: ResolvedTable, names: StagingN
        LEFT JOIN (${publishedKeys(t, names)}) k ON ${slotsEqual('k', 'k', 'p', t.key)}`,
   );
   const r = res.rows[0];
-  return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` as string | undefined, notOurs: 0 };
+  return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` };
 }
 
 /** SQL that lists the production keys this run inserted into `t`. */
@@ -92,11 +103,14 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const xid = preExistingBefore === undefined ? ownXid(input.publish.xid) : undefined;
   const mine = xid ? `p.xmin::text = '${xid}'` : 'TRUE';
   const notOurs = `SELECT k.* FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE NOT (${mine})`;
-  const { productionChecksum, preExistingAfter, notOurs: other } = await productionChecksums(db, t, names, preExistingBefore !== undefined, mine);
-  const changed = xid && other > 0 ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
+  let sums: { stagingChecksum: string; productionChecksum: string; preExistingAfter?: string; other: number };
+  if (preExistingBefore === undefined) sums = await publishedChecksums(db, t, rows, stagingExprs, mine);
+  else sums = { stagingChecksum: await checksum(db, `${rows.from} WHERE ${rows.movedOnly}`, stagingExprs), ...(await wholeTableChecksums(db, t, names)), other: 0 };
+  const { stagingChecksum, productionChecksum, preExistingAfter } = sums;
+  const changed = xid && sums.other > 0 ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
+  // The staged side as the checksum saw it, for localising differences.
   const exclude = changed.count > 0 ? ` AND NOT EXISTS (SELECT 1 FROM (${notOurs}) x WHERE ${t.key.map((k, i) => `x.k${i} = ${rows.exprs.get(k)}`).join(' AND ')})` : '';
   const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}${exclude}`;
-  const stagingChecksum = await checksum(db, stagingFrom, stagingExprs);
 
   const m = await db.query<{ outcome: string; reason: string | null; n: string }>(
     `SELECT outcome, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND table_name = $2 GROUP BY outcome, reason`,
