@@ -90,6 +90,9 @@ function tableSection(d: EvidenceDocument, table: string): ReportSection {
       ['production checksum (the same rows in Production)', v.productionChecksum],
       ['checksums match', v.stagingChecksum === v.productionChecksum],
     );
+    if (v.changedSincePublish?.count) {
+      kv.push(['published rows the application changed since publish (not compared)', `${v.changedSincePublish.count}: ${v.changedSincePublish.keys.slice(0, 10).join(' ')}${v.changedSincePublish.count > 10 ? ' …' : ''}`]);
+    }
     if (v.preExistingBefore !== undefined) {
       kv.push(
         ['pre-existing rows before (Production\'s own rows)', v.preExistingBefore],
