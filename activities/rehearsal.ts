@@ -60,7 +60,9 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
     failed: null,
     parentsCopied: [],
   };
-  const sub = { plan: { ...plan, target: `rehearsal-${runKey}` }, runKey: draft.runKey, workflowId: input.workflowId, runId: input.runId };
+  // validation.preExisting full: the rehearsal proves its rollback by whole-table checksums (the
+  // scratch database has no other writers, and its size is the backup's, read once by the restore anyway).
+  const sub = { plan: { ...plan, target: `rehearsal-${runKey}`, validation: { preExisting: 'full' as const } }, runKey: draft.runKey, workflowId: input.workflowId, runId: input.runId };
   let phase = 'starting';
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
     phase = step;
@@ -136,7 +138,7 @@ function recordValidation(draft: Draft, v: ValidateResult): void {
 }
 
 function recordRollback(draft: Draft, r: RollbackResult): void {
-  const tables = r.tables.map((t) => ({ table: t.table, deleted: t.deleted, checksumBeforePublish: t.checksumBeforePublish, checksumAfterRollback: t.checksumAfterRollback, equal: t.equal }));
+  const tables = r.tables.map((t) => ({ table: t.table, deleted: t.deleted, checksumBeforePublish: t.checksumBeforePublish ?? '', checksumAfterRollback: t.checksumAfterRollback ?? '', equal: t.equal && t.checksumBeforePublish !== undefined }));
   draft.rollback = { proven: tables.length > 0 && tables.every((t) => t.equal), tables, summary: r.proof.summary };
 }
 
