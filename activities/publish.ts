@@ -13,12 +13,16 @@ import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
+import { slowTableForTests } from './db/fault';
+import { stagedCounts, StepTracker } from './db/step-progress';
 
 const MAX_LISTED = 20;
 
 export async function publish(input: StepInput): Promise<PublishResult> {
+  const progress = new StepTracker('publish');
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
+      progress.expect(resolved.tables.map((t) => ({ table: t.name })));
       const names = runNames(input.runKey);
       await requireStaged(target, names);
       // A retry after a commit whose answer was lost, or a run reset to before publish, must not
@@ -35,17 +39,24 @@ export async function publish(input: StepInput): Promise<PublishResult> {
       await target.query('BEGIN');
       try {
         const maps: Record<string, { merged: number; moved: number }> = {};
+        progress.phase('building id maps');
         for (const t of resolved.tables.filter(isMapped)) {
           await createMap(target, t, names, false);
           maps[t.name] = await buildMap(target, t, resolved, names, true);
         }
+        progress.phase('looking for conflicts');
         const conflicts = await findConflicts(target, resolved, names);
         if (conflicts.length > 0) {
           throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
         }
         // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
         const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
+        progress.phase('inserting');
+        const counts = await stagedCounts(target, names);
         for (const t of resolved.tables) {
+          const c = counts[t.name];
+          progress.table(t.name, c ? c.inScope - c.leftBehind - (maps[t.name]?.merged ?? 0) : undefined);
+          await slowTableForTests(target, 'publish');
           const prod = qualified(t.target.schema, t.target.name);
           const preExistingChecksum = await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
           const rows = mappedRows(t, resolved, names);
@@ -57,7 +68,9 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           await writeManifest(target, input.runKey, t, names);
           await advanceSequences(target, t);
           result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, preExistingChecksum });
+          progress.done(t.name, ins.rowCount ?? 0);
         }
+        progress.phase('committing');
         for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) await closeCycle(target, t, resolved, names);
         await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
           input.runKey,
@@ -71,7 +84,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         await target.query('ROLLBACK');
         throw e;
       }
-  });
+  }, { details: progress.details });
 }
 
 /** Set the cycle-closing FK columns that were published NULL, now that their parents are in. */
