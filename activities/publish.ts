@@ -53,9 +53,10 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
         progress.phase('inserting');
         const counts = await stagedCounts(target, names);
+        const toInsert = (name: string) => (counts[name] ? counts[name].inScope - counts[name].leftBehind - (maps[name]?.merged ?? 0) : undefined);
+        progress.expect(resolved.tables.map((t) => ({ table: t.name, total: toInsert(t.name) })));
         for (const t of resolved.tables) {
-          const c = counts[t.name];
-          progress.table(t.name, c ? c.inScope - c.leftBehind - (maps[t.name]?.merged ?? 0) : undefined);
+          progress.table(t.name);
           await slowTableForTests(target, 'publish');
           const prod = qualified(t.target.schema, t.target.name);
           const preExistingChecksum = await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
