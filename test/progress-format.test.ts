@@ -5,6 +5,8 @@ import { StepTracker } from '../activities/db/step-progress';
 import { formatLiveProgress, formatStepProgress, stepProgressFrom } from '../client/format/progress';
 import { formatStatus, progressFromHeartbeat } from '../client/format/status';
 import type { StatusView } from '../common/temporal';
+import { stepSummary } from '../workflows/step-summary';
+import type { RunState } from '../workflows/state';
 
 const publish: StepProgress = {
   kind: PROGRESS_KIND,
@@ -112,5 +114,27 @@ describe('status --watch', () => {
     const frame = formatStatus(view, { steps: [publish] });
     expect(frame).toMatch(/running now:\npublish \(inserting\): 1 of 3 tables/);
     expect(formatStatus(view)).not.toContain('running now:');
+  });
+});
+
+describe('the UI\'s current details: per-step completion', () => {
+  const state = (over: Record<string, unknown>) =>
+    ({ status: 'running', phase: 'publish', gate: null, plan: { tables: [{}, {}] }, results: {}, ...over }) as unknown as RunState;
+
+  test('steps done with tables and rows, and where the running step\'s progress is', () => {
+    const text = stepSummary(state({
+      results: {
+        stage: { tables: [{ table: 'a', rows: 10 }, { table: 'b', rows: 5 }] },
+        cleanup: { leftBehind: { a: { 'test-data': 2 } }, transforms: [] },
+      },
+    }))!;
+    expect(text).toContain('| stage | 2/2 | 15 in scope |');
+    expect(text).toContain('| cleanup | 2/2 | 2 left behind |');
+    expect(text).toMatch(/Running `publish`: per-table rows done \/ total and elapsed time are in \*\*Pending Activities → Heartbeat Details\*\*/);
+  });
+
+  test('nothing while waiting at a gate with no step done; an odd old result is left out, not thrown', () => {
+    expect(stepSummary(state({ phase: 'gate:plan', gate: 'plan', status: 'awaiting-approval' }))).toBeNull();
+    expect(stepSummary(state({ status: 'completed', phase: 'done', results: { publish: { tables: null } } }))).toBeNull();
   });
 });
