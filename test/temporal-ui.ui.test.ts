@@ -27,9 +27,9 @@ async function freePort(): Promise<number> {
 
 /** Where the README's screens live (committed). */
 const SCREENS = path.join(__dirname, '..', 'docs', 'screens');
-const screenshot = async (page: Page, role: string) => {
+const screenshot = async (page: Page, role: string, fullPage = true) => {
   mkdirSync(SCREENS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENS, `${role}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENS, `${role}.png`), fullPage });
 };
 
 /** The text of every frame of the page (rendered markdown may sit in a frame), once `until` holds (or after a minute). */
@@ -111,15 +111,22 @@ test('auditor: a finished run shows its steps done (tables, rows) and its result
   const { page, text } = await runPage('cutover-ui-done', (t) => /step done/.test(t) && /Completed/i.test(t));
   expect(text).toMatch(/status\s+completed/);
   expect(text).toMatch(/step done[\s|]+tables[\s|]+rows/);
-  expect(text).toMatch(/publish[\s|]+4\/4[\s|]+\d+ inserted/);
-  expect(text).toMatch(/validate[\s|]+4\/4 ok/);
-  const inserted = /publish[\s|]+4\/4[\s|]+(\d+) inserted/.exec(text)![1];
+  // The UI's markdown typesets 4/4 with a fraction slash.
+  expect(text).toMatch(/publish[\s|]+4[/⁄]4[\s|]+\d+ inserted/);
+  expect(text).toMatch(/validate[\s|]+4[/⁄]4 ok/);
+  const inserted = /publish[\s|]+4[/⁄]4[\s|]+(\d+) inserted/.exec(text)![1];
   expect(Number(inserted)).toBe(Number(n));
-  // The result (the closed run's status view with its evidence pack) is on the page.
-  await page.getByText('Input and Results', { exact: false }).first().scrollIntoViewIfNeeded().catch(() => undefined);
-  const all = await pageText(page, (t) => t.includes('evidence'));
-  expect(all).toContain('evidence');
-  await screenshot(page, 'auditor');
+  const hash = /plan hash\s+([0-9a-f]{64})/.exec(text)![1];
+  // The evidence pack: the `report` query on the Queries tab (answered by a worker replaying the closed run).
+  await page.getByText('Queries', { exact: true }).first().click();
+  await page.getByText('Run Query', { exact: true }).first().click();
+  const report = await pageText(page, (t) => t.includes('"finishedAt"'));
+  // The evidence pack's own fields (the status query has no finishedAt): the report, of this run.
+  expect(report).toMatch(/"workflowId":\s*"cutover-ui-done"/);
+  expect(report).toMatch(new RegExp(`"planHash":\\s*"${hash}"`));
+  expect(report).toMatch(/"status":\s*"completed"/);
+  expect(report).toMatch(/"initiatedBy":\s*"alice"/);
+  await screenshot(page, 'auditor', false);
   await page.close();
 }, 240000);
 
@@ -146,13 +153,42 @@ test('on-call: a paused run shows the error and only the actions it accepts now'
   await page.close();
 }, 240000);
 
+test('ops: a running step\'s per-table progress is in Pending Activities, and the current details point there', async () => {
+  process.env.CUTOVER_TEST_SLOW_TABLES = '8:stage'; // each table's copy waits 8 s, as a large table would
+  try {
+    const handle = await startRun(h.env, saasPlan('ui-progress'), 'alice');
+    for (const gate of ['plan', 'cutover'] as const) {
+      await waitFor(handle, atGate(gate));
+      await handle.signal(approveSignal, { gate, approver: 'bob' });
+      await handle.signal(approveSignal, { gate, approver: 'carol' });
+    }
+    await waitFor(handle, (v) => v.phase === 'stage');
+    const { page, text } = await runPage('cutover-ui-progress', (t) => t.includes('Running'));
+    expect(text).toMatch(/Running\s+stage\s*: per-table rows done \/ total and elapsed time are in Pending Activities → Heartbeat Details/);
+    await page.locator('a, button, [role=tab]', { hasText: /^\s*Pending Activities/ }).first().click();
+    // The heartbeat details as the worker sent them: readable JSON, per table rows done / total.
+    const details = await pageText(page, (t) => /"phase":\s*"done"/.test(t) && t.includes('"elapsedMs"'));
+    expect(details).toMatch(/"kind":\s*"cutover\.progress"/);
+    expect(details).toMatch(/"step":\s*"stage"/);
+    expect(details).toMatch(/"table":\s*"public\.accounts"/);
+    expect(details).toMatch(/"done":\s*\d+/);
+    expect(details).toMatch(/"total":\s*\d+/);
+    expect(details).toMatch(/"phase":\s*"done"/);
+    await screenshot(page, 'progress', false);
+    await page.close();
+    await handle.terminate('ui test done');
+  } finally {
+    delete process.env.CUTOVER_TEST_SLOW_TABLES;
+  }
+}, 240000);
+
 test('ops: the runs list shows every run with its status, and filters by the run\'s own search attributes', async () => {
   const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`, { waitUntil: 'domcontentloaded' });
   const text = await pageText(page, (t) => ['cutover-ui-gate', 'cutover-ui-done', 'cutover-ui-oncall'].every((id) => t.includes(id)));
   for (const id of ['cutover-ui-gate', 'cutover-ui-done', 'cutover-ui-oncall']) expect(text).toContain(id);
-  expect(text).toMatch(/Completed/);
-  expect(text).toMatch(/Running/);
+  expect(text).toMatch(/Completed/i);
+  expect(text).toMatch(/Running/i);
   await screenshot(page, 'ops');
   // The paused run, found by the status the workflow keeps in its search attributes.
   await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='paused'")}`);
