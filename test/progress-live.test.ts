@@ -4,7 +4,9 @@
 // them — carry per-table rows done / total and elapsed time, with some tables done and others not.
 import type { StepProgress } from '../common/progress';
 import { approveSignal } from '../common/temporal';
-import { liveSteps } from '../client/commands/status';
+import { liveSteps, status } from '../client/commands/status';
+import type { CommandContext } from '../client/commands/context';
+import type { TemporalContext } from '../client/connection';
 import { formatLiveProgress } from '../client/format/progress';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
@@ -26,6 +28,15 @@ test('stage, cleanup, publish and validate heartbeat per-table rows done / total
     await handle.signal(approveSignal, { gate, approver: 'bob' });
     await handle.signal(approveSignal, { gate, approver: 'carol' });
   }
+  // `cutover status --watch` itself, frame by frame, until the run ends.
+  const frames: string[] = [];
+  const ctx: CommandContext = {
+    io: { out: (t) => void frames.push(t), err: () => undefined, isTTY: false },
+    temporal: { client: async () => h.env.client } as unknown as TemporalContext,
+    env: {},
+    exitCode: 0,
+  };
+  const watching = status(ctx, 'prog-live', { watch: true, intervalMs: 1000 });
   // Everything each step's heartbeats said, as `status --watch` polls it.
   const seen = new Map<string, StepProgress[]>();
   let frame = '';
@@ -83,4 +94,13 @@ test('stage, cleanup, publish and validate heartbeat per-table rows done / total
   // And `status --watch` renders it as a table with rows/s and time left.
   expect(frame).toMatch(/^publish \(inserting\): \d of 4 tables, \d+ of \d+ rows/);
   expect(frame).toMatch(/table\s+state\s+rows\s+of\s+done\s+rows\/s\s+elapsed\s+left/);
+  await watching;
+  expect(ctx.exitCode).toBe(0);
+  expect(frames[frames.length - 1]).toMatch(/status:\s+completed[\s\S]*\nfinished \(/);
+  // Frames while publish ran: the live table, a finished table's row with its rows and rate.
+  const live = frames.filter((f) => /running now:\npublish \(inserting\)/.test(f));
+  expect(live.length).toBeGreaterThan(0);
+  const done = new RegExp(`public\\.accounts\\s+done\\s+${moved['public.accounts']}\\s+${moved['public.accounts']}\\s+100%\\s+\\S+\\s+\\S+\\s+-`);
+  expect(live.some((f) => done.test(f))).toBe(true);
+  expect(frames.some((f) => /running now:\nvalidate: \d of 4 tables/.test(f))).toBe(true);
 }, 300000);

@@ -33,7 +33,7 @@ export function startProgress(initial: BackupProgress, step = 'backup'): Progres
   const current = { ...initial };
   const tracker = new StepTracker(step);
   let last = 0;
-  const sync = () => tracker.phase([current.phase, current.backup, current.table].filter(Boolean).join(' '), current.bytes);
+  const sync = () => tracker.phase([current.phase, current.backup, current.table].filter(Boolean).join(' '), current.bytes ?? null);
   const beat = () => {
     last = Date.now();
     sync();

@@ -68,23 +68,14 @@ export class StepTracker {
     return this.beat();
   }
 
-  /** What the step does now, beyond per-table work (e.g. "finding conflicts"). */
-  phase(what: string | undefined, bytes?: number): this {
+  /** What the step does now, beyond per-table work (e.g. "finding conflicts"); `bytes`: streamed so far (null: none now). */
+  phase(what: string | undefined, bytes?: number | null): this {
     this.current = what;
-    if (bytes !== undefined) this.bytes = bytes;
+    if (bytes === null) this.bytes = undefined;
+    else if (bytes !== undefined) this.bytes = bytes;
     return this.beat();
   }
 
-  /** Bytes streamed (sent at most once a second: counts move fast). */
-  streamed(bytes: number): void {
-    this.bytes = bytes;
-    if (Date.now() - this.lastBytes > 1000) {
-      this.lastBytes = Date.now();
-      this.beat();
-    }
-  }
-
-  private lastBytes = 0;
   private lastRows = 0;
   /** Carried in every beat beside the progress (stage: the snapshot a retry rejoins). */
   extra: Record<string, unknown> = {};
