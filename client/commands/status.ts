@@ -69,10 +69,11 @@ export async function status(ctx: CommandContext, id: string, opts: StatusOption
   for (;;) {
     const view = await query();
     const terminal = isTerminal(view.status);
+    const steps = terminal ? [] : await liveSteps(client, handle).catch(() => []);
     if (opts.json) {
-      ctx.io.out(JSON.stringify(view));
+      // One line per refresh; `live`: the running steps' progress (common/progress.ts).
+      ctx.io.out(JSON.stringify(steps.length ? { ...view, live: steps } : view));
     } else {
-      const steps = terminal ? [] : await liveSteps(client, handle).catch(() => []);
       const frame = `${formatStatus(view, { workflowId, steps })}\n\n${terminal ? 'finished' : `refreshing every ${interval / 1000}s — Ctrl-C to stop`} (${new Date().toISOString()})`;
       ctx.io.out(ctx.io.isTTY ? `\x1b[2J\x1b[H${frame}` : `${frame}\n`);
     }
