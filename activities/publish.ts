@@ -19,12 +19,16 @@ import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
+import { slowTableForTests } from './db/fault';
+import { stagedCounts, StepTracker } from './db/step-progress';
 
 const MAX_LISTED = 20;
 
 export async function publish(input: StepInput): Promise<PublishResult> {
+  const progress = new StepTracker('publish');
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
+      progress.expect(resolved.tables.map((t) => ({ table: t.name })));
       const names = runNames(input.runKey);
       await requireStaged(target, names);
       // A retry after a commit whose answer was lost, or a run reset to before publish, must not
@@ -47,17 +51,25 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         const updated = new Map<string, number>();
         const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
         const maps: Record<string, { merged: number; moved: number }> = {};
+        progress.phase('building id maps');
         for (const t of resolved.tables.filter(isMapped)) {
           await createMap(target, t, names, false);
           maps[t.name] = await buildMap(target, t, resolved, names, true);
         }
+        progress.phase('looking for conflicts');
         const conflicts = await findConflicts(target, resolved, names);
         if (conflicts.length > 0) {
           throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
         }
         // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
         const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
+        progress.phase('inserting');
+        const counts = await stagedCounts(target, names);
+        const toInsert = (name: string) => (counts[name] ? counts[name].inScope - counts[name].leftBehind - (maps[name]?.merged ?? 0) : undefined);
+        progress.expect(resolved.tables.map((t) => ({ table: t.name, total: toInsert(t.name) })));
         for (const t of resolved.tables) {
+          progress.table(t.name);
+          await slowTableForTests(target, 'publish');
           const prod = qualified(t.target.schema, t.target.name);
           // Only on request: it reads every production row, so its cost grows with production.
           const preExistingChecksum = full ? await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name))) : undefined;
@@ -73,7 +85,9 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           add(inserted, 'cutover.id_map', written.idMap);
           await advanceSequences(target, t);
           result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, ...(full ? { preExistingChecksum } : {}) });
+          progress.done(t.name, ins.rowCount ?? 0);
         }
+        progress.phase('committing');
         for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) add(updated, t.name, await closeCycle(target, t, resolved, names));
         result.preExisting = full ? 'full' : 'count';
         result.xid = (await target.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
@@ -91,7 +105,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         await target.query('ROLLBACK');
         throw e;
       }
-  });
+  }, { details: progress.details });
 }
 
 /** Set the cycle-closing FK columns that were published NULL, now that their parents are in. */

@@ -18,6 +18,7 @@ import { ident, qualified } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
 import { lockRunForUndo } from './db/run-registry';
 import { withContext } from './db/keep-alive';
+import { StepTracker } from './db/step-progress';
 import { slotsEqual } from './db/keys';
 import { rowsReferencingRun } from './db/referencing-rows';
 import type { Resolved, ResolvedTable } from './db/resolve';
@@ -31,6 +32,7 @@ export const NOT_CHECKSUMMED = 'production not checksummed (validation.preExisti
 
 
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
+  const progress = new StepTracker('rollback');
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
     await ensureControlSchema(target);
@@ -41,7 +43,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       // The checksums publish took, if it took them: from the input, else as publish recorded them with its rows.
       const before = (table: string) =>
         (input.publish.tables.find((x) => x.table === table) ?? row.publish?.tables.find((x) => x.table === table))?.preExistingChecksum;
-      const result = await undo(target, input, resolved, before, row.at);
+      const result = await undo(target, input, resolved, before, row.at, progress);
       await target.query(`UPDATE cutover.run SET status = 'rolled-back', rolled_back_at = now(), rollback_result = $2 WHERE run_key = $1`, [
         input.runKey,
         JSON.stringify(result),
@@ -52,13 +54,23 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       await target.query('ROLLBACK');
       throw e;
     }
-  });
+  }, { details: progress.details });
 }
 
-async function undo(db: Client, input: RollbackInput, r: Resolved, checksumBefore: (table: string) => string | undefined, at: string): Promise<RollbackResult> {
+async function undo(
+  db: Client,
+  input: RollbackInput,
+  r: Resolved,
+  checksumBefore: (table: string) => string | undefined,
+  at: string,
+  progress: StepTracker,
+): Promise<RollbackResult> {
   const baseline = await xactCounts(db);
   const inserted = new Map<string, number>();
+  progress.phase('loading the run\'s rows');
   for (const t of r.tables) inserted.set(t.name, await loadRunRows(db, input.runKey, t));
+  // Rows to delete, children first (the order the deletes run in).
+  progress.expect([...r.tables].reverse().map((t) => ({ table: t.name, total: inserted.get(t.name) }))).phase('locking the run\'s rows');
 
   // Lock our rows first: a writer cannot attach a new reference to them until we are done, so the
   // check below stays true through the deletes. Counted where they live (leaf partitions).
@@ -91,10 +103,14 @@ async function undo(db: Client, input: RollbackInput, r: Resolved, checksumBefor
       );
       cleared.set(t.name, res.rowCount ?? 0);
     }
+    progress.phase('deleting');
     for (const t of [...r.tables].reverse()) {
+      progress.table(t.name);
       const res = await db.query(`DELETE FROM ${qualified(t.target.schema, t.target.name)} p USING ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`);
       deleted.set(t.name, res.rowCount ?? 0);
+      progress.done(t.name, res.rowCount ?? 0);
     }
+    progress.phase('proving the rollback (keys, counts, checksums)');
   } catch (e) {
     // Only a row that slipped past the lock (e.g. a reference from a deferred constraint) gets here.
     if ((e as { code?: string }).code === '23503') throw rollbackBlocked(`a row in production references this run's rows; nothing rolled back: ${(e as Error).message}`, { rows: [], more: false, error: (e as Error).message });

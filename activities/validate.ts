@@ -17,10 +17,15 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { requireStaged } from './db/staging-state';
 import { validationError } from './errors';
+import { slowTableForTests } from './db/fault';
+import { StepTracker } from './db/step-progress';
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
+  const progress = new StepTracker('validate');
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
+      // Rows checked per table: those in scope (moved, merged or left behind, all accounted for).
+      progress.expect(resolved.tables.map((t) => ({ table: t.name, total: input.stage.tables.find((x) => x.table === t.name)?.rows })));
       const names = runNames(input.runKey);
       await requireStaged(target, names);
       const tables: TableValidation[] = [];
@@ -28,7 +33,12 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
       // (not ours) in all of them or in none. Read only: nothing but ACCESS SHARE on production.
       await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
-        for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
+        for (const t of resolved.tables) {
+          progress.table(t.name);
+          await slowTableForTests(target, 'validate');
+          tables.push(await validateTable(target, input, resolved, names, t));
+          progress.done(t.name, tables[tables.length - 1].inScope);
+        }
       } finally {
         await target.query('ROLLBACK');
       }
@@ -38,7 +48,7 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
         throw validationError(`validation failed:\n  ${problems.join('\n  ')}`, result);
       }
       return result;
-  });
+  }, { details: progress.details });
 }
 
 /**

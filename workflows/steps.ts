@@ -25,6 +25,7 @@ const retry: RetryPolicy = {
 };
 export const quick = proxyActivities<CutoverActivities>({ startToCloseTimeout: '10 minutes', retry });
 // Data steps heartbeat (progress, or a keep-alive while one statement runs): a dead worker shows within 2 minutes.
+// The worker sends heartbeat details every 5 s (worker/run.ts HEARTBEAT_THROTTLE): live progress, not this timeout.
 export const long = proxyActivities<CutoverActivities>({ startToCloseTimeout: '12 hours', heartbeatTimeout: '2 minutes', retry });
 
 /** What a step's code sees: the run's state, its controls and the input every activity takes. */

@@ -34,6 +34,8 @@ export const TRANSFORM: Record<string, (col: string) => string> = {
 export class Cleanup {
   readonly counts: LeftBehind = {};
   private readonly moving = new Set<string>(); // tables that lost rows in the current round
+  /** Told before each rule runs on a table (progress). */
+  onRule?: (table: string, reason: string) => void;
 
   constructor(
     private readonly db: Client, // inside a transaction on the target
@@ -69,6 +71,7 @@ export class Cleanup {
 
   /** Delete matching staged rows, writing each to the manifest and to the table's gone-keys. */
   private async remove(t: ResolvedTable, predicate: string, reason: string): Promise<number> {
+    this.onRule?.(t.name, reason);
     const res = await this.db.query(
       `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s WHERE ${predicate} RETURNING ${keyList('s', t.key)}),
             m AS (INSERT INTO ${this.names.manifest} (run_key, table_name, key, outcome, reason)

@@ -8,6 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { activities } from '../../activities';
 import { activityInterceptors } from '../../activities/interceptor';
+import { HEARTBEAT_THROTTLE } from '../../worker/run';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../common/temporal';
 
 export function temporalBin(): string {
@@ -45,6 +46,7 @@ export async function startWorker(env: TestWorkflowEnvironment): Promise<{ worke
     workflowsPath: require.resolve('../../workflows'),
     activities,
     interceptors: { activity: activityInterceptors },
+    ...HEARTBEAT_THROTTLE,
   });
   const done = worker.run();
   return { worker, done };
