@@ -1,8 +1,10 @@
 // The cutover worker: polls task queue `cutover`, runs the workflow and the step activities.
-// Connection aliases are resolved from this process's environment (CUTOVER_DB_<ALIAS>).
+// Connection aliases are resolved from this process's environment (CUTOVER_DB_<ALIAS>), and so are
+// the payload encryption keys (CUTOVER_CODEC_KEYS, common/codec.ts).
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel } from '@temporalio/worker';
 import { activities } from '../activities';
 import { activityInterceptors } from '../activities/interceptor';
+import { codecFromEnv, dataConverterFor, describeCodec } from '../common/data-converter';
 import { TASK_QUEUE } from '../common/temporal';
 
 export interface WorkerOptions {
@@ -28,6 +30,8 @@ function installRuntime(): void {
 /** The worker and the connection it was given: the caller closes the connection once the worker stopped. */
 export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
+  // Parsed before connecting: a malformed CUTOVER_CODEC_KEYS stops the worker at start, naming the entry.
+  const codec = codecFromEnv();
   const connection = await NativeConnection.connect({ address: opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
   try {
     const worker = await Worker.create({
@@ -37,6 +41,7 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
       workflowsPath: require.resolve('../workflows'),
       activities,
       interceptors: { activity: activityInterceptors },
+      dataConverter: dataConverterFor(codec),
       // Bounded so one worker never opens more connections than the databases expect.
       maxConcurrentActivityTaskExecutions: Number(process.env.CUTOVER_MAX_ACTIVITIES ?? 4),
     });
@@ -51,7 +56,7 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   const aliases = Object.keys(process.env).filter((k) => k.startsWith('CUTOVER_DB_')).map((k) => k.slice('CUTOVER_DB_'.length).toLowerCase());
   const { worker, connection } = await createWorker(opts);
-  console.error(`cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE}, connection aliases: ${aliases.join(', ') || '(none: set CUTOVER_DB_<ALIAS>)'}`);
+  console.error(`cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE}, connection aliases: ${aliases.join(', ') || '(none: set CUTOVER_DB_<ALIAS>)'}; ${describeCodec(codecFromEnv())}`);
   const stop = () => (worker.getState() === 'RUNNING' ? worker.shutdown() : undefined);
   const running = worker.run(); // RUNNING at once, so a stop from here on is honoured
   if (opts.signal?.aborted) stop();
