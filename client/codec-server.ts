@@ -142,8 +142,10 @@ export function startCodecServer(opts: CodecServerOptions): Promise<RunningCodec
     } catch {
       throw new HttpError(400, 'the body is not JSON (expected {"payloads":[…]})');
     }
-    const list = (body as { payloads?: unknown } | null)?.payloads;
-    if (!Array.isArray(list)) throw new HttpError(400, 'the body has no "payloads" array');
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the body is not a JSON object (expected {"payloads":[…]})');
+    // Proto JSON omits an empty repeated field: `{}` is no payloads (the official CLI sends it for a query without input).
+    const list = (body as { payloads?: unknown }).payloads ?? [];
+    if (!Array.isArray(list)) throw new HttpError(400, '"payloads" is not an array');
     const payloads = list.map(payloadFromJson);
     let out: Payload[];
     try {

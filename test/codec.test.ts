@@ -154,7 +154,9 @@ describe('codec server', () => {
 
     const bad = await post('/decode', '{"payloads": 3}');
     expect(bad.status).toBe(400);
-    expect(await bad.text()).toContain('no "payloads" array');
+    expect(await bad.text()).toContain('"payloads" is not an array');
+    expect(await (await post('/decode', '{}')).json()).toEqual({ payloads: [] });
+    expect((await post('/decode', '[]')).status).toBe(400);
     const notB64 = await post('/decode', { payloads: [{ metadata: { encoding: 'json/plain!' }, data: '' }] });
     expect(notB64.status).toBe(400);
     expect(await notB64.text()).toContain('payloads[0].metadata.encoding is not a base64 string');
