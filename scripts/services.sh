@@ -9,7 +9,8 @@
 #   scripts/services.sh status
 #
 # Env: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), SEAWEED_S3_PORT (18333), SEAWEED_BUCKET
-# (cutover-backups), CUTOVER_DATA_DIR (.data), CUTOVER_PG.
+# (cutover-backups), CUTOVER_DATA_DIR (.data), CUTOVER_PG; TEMPORAL_UI_CODEC_ENDPOINT (e.g. http://127.0.0.1:8888,
+# a running `cutover codec-server`: the UI shows encrypted payloads decrypted).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -119,6 +120,7 @@ temporal_start() {
     --db-filename "$TEMPORAL_DB_FILE" --namespace default \
     --search-attribute CutoverStatus=Keyword --search-attribute CutoverPhase=Keyword \
     --search-attribute CutoverPlanId=Keyword "${SERVER_LIMITS[@]}" \
+    ${TEMPORAL_UI_CODEC_ENDPOINT:+--ui-codec-endpoint "$TEMPORAL_UI_CODEC_ENDPOINT"} \
     --ui-disable-news-fetch --log-level warn \
     </dev/null >>"$TEMPORAL_LOG_FILE" 2>&1 &
   pid=$!

@@ -3,7 +3,8 @@
 // plan value and no approval comment readable in the raw history the official `temporal` CLI fetches,
 // while `temporal … --codec-endpoint` pointed at the codec server reads them; failure messages are
 // encrypted too; search attributes carry only status, phase and plan id; a plain-JSON start from the
-// official CLI still runs; a CLI with the wrong key says which key id it lacks.
+// official CLI still runs; a CLI with the wrong key says which key id it lacks. And the test server
+// enforces the payload size limit scripts/services.sh sets.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +14,12 @@ import { promisify } from 'node:util';
 import { run as cutover } from '../client/main';
 import type { Io } from '../client/io';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../common/codec';
-import { SEARCH_ATTRIBUTES, STATUSES, TASK_QUEUE, WORKFLOW_TYPE, type StatusView } from '../common/temporal';
+import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, STATUSES, TASK_QUEUE, WORKFLOW_TYPE, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, waitFor } from './helpers/run';
-import { temporalBin } from './helpers/temporal';
+import { SERVER_LIMITS, temporalBin } from './helpers/temporal';
 
 const OLD = randomBytes(32).toString('base64');
 const NEW = randomBytes(32).toString('base64');
@@ -213,3 +214,14 @@ test('a plain-JSON start and plain signals from the official CLI (no codec) stil
   expect(payloads.some((p) => p.encoding === 'json/plain' && p.text.includes('codec-plain'))).toBe(true);
   expect(payloads.some((p) => p.encoding === ENCRYPTED_ENCODING && p.keyId === 'new')).toBe(true);
 }, 420000);
+
+test('the dev server refuses a payload over limit.blobSize.error (as a production cluster does); the run goes on', async () => {
+  const handle = h.env.client.workflow.getHandle('cutover-codec-plain');
+  const before = await handle.query(statusQuery);
+  const huge = 'x'.repeat(SERVER_LIMITS['limit.blobSize.error'] + 1024);
+  const err = await handle.signal(approveSignal, { gate: 'plan', approver: huge }).catch((e: Error) => e);
+  expect(`${(err as Error).message}: ${((err as Error).cause as Error | undefined)?.message}`).toMatch(/Failed to signal Workflow: .*size exceeds limit/i);
+  const after = await handle.query(statusQuery);
+  expect(after.refusedCount).toBe(before.refusedCount);
+  expect(after.status).toBe(before.status);
+}, 120000);
