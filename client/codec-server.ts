@@ -21,6 +21,7 @@ export interface CodecServerOptions {
   authorization?: string;
   /** Largest request body accepted (a page of history holds many payloads). */
   maxBodyBytes?: number;
+  /** Refused and failed requests (never payloads or keys). */
   log?: (line: string) => void;
 }
 
@@ -156,7 +157,6 @@ export function startCodecServer(opts: CodecServerOptions): Promise<RunningCodec
     }
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ payloads: out.map(payloadToJson) }));
-    log(`${op} ${payloads.length} payload(s) for namespace ${req.headers['x-namespace'] ?? '-'}`);
   }
 
   const server = createServer((req, res) => {
@@ -164,7 +164,7 @@ export function startCodecServer(opts: CodecServerOptions): Promise<RunningCodec
       const status = err instanceof HttpError ? err.status : 500;
       const message = err instanceof HttpError ? err.message : 'internal error';
       if (!(err instanceof HttpError)) log(`error: ${err instanceof Error ? err.message : String(err)}`);
-      else if (status >= 422) log(`${req.method} ${req.url}: ${status} ${message}`);
+      else if (status >= 401) log(`${req.method} ${req.url}: ${status} ${message}`);
       if (res.headersSent) {
         res.destroy();
         return;

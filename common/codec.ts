@@ -60,7 +60,7 @@ export function parseCodecKeys(spec: string | undefined): CodecKey[] {
     if (!KEY_ID.test(id)) throw new CodecError(`${where}: key id ${JSON.stringify(id.slice(0, 80))} must be 1-64 of A-Z a-z 0-9 . _ - (starting with a letter or digit)`);
     const named = `${where} (key id "${id}")`;
     if (keys.some((k) => k.id === id)) throw new CodecError(`${named}: the key id is used twice`);
-    if (!BASE64.test(b64) || b64.length % 4 !== 0) throw new CodecError(`${named}: the key is not base64 (make one with: openssl rand -base64 32)`);
+    if (!BASE64.test(b64) || b64.length % 4 === 1) throw new CodecError(`${named}: the key is not base64 (make one with: openssl rand -base64 32)`);
     const key = Buffer.from(b64, 'base64');
     if (key.length !== KEY_BYTES) throw new CodecError(`${named}: the key is ${key.length} bytes, AES-256 needs ${KEY_BYTES} (make one with: openssl rand -base64 32)`);
     keys.push({ id, key });
