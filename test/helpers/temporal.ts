@@ -34,8 +34,14 @@ export const SERVER_LIMITS = {
 };
 const limitArgs = Object.entries(SERVER_LIMITS).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]);
 
+export interface TemporalOptions {
+  uiPort?: number;
+  /** More `temporal server start-dev` flags (e.g. --ui-codec-endpoint). */
+  extraArgs?: string[];
+}
+
 let runtime = false;
-export async function startTemporal(opts: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
+export async function startTemporal(opts: TemporalOptions = {}): Promise<TestWorkflowEnvironment> {
   if (!runtime) {
     runtime = true;
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -46,7 +52,7 @@ export async function startTemporal(opts: { uiPort?: number } = {}): Promise<Tes
       ip: '127.0.0.1',
       ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
       searchAttributes: Object.values(SEARCH_ATTRIBUTES).map((n) => defineSearchAttributeKey(n, SearchAttributeType.KEYWORD)),
-      extraArgs: limitArgs,
+      extraArgs: [...limitArgs, ...(opts.extraArgs ?? [])],
     },
     client: { dataConverter: dataConverterFromEnv() },
   });
