@@ -5,6 +5,7 @@ import { planHash } from '../plan/canonical';
 import type { DryRunReport, StepInput, TableDryRun } from '../common/results';
 import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified, withClient } from './db/connect';
+import { identitiesOf, runAliases } from './db/alias-identity';
 import { pilotInventory } from './db/inventory';
 import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
@@ -20,7 +21,12 @@ import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
-  const { plan } = input;
+  const report = await dryRunOf(input.plan);
+  // The databases this run works on, by identity: every later activity checks its aliases still reach them.
+  return { ...report, identities: await identitiesOf(runAliases(input.plan)) };
+}
+
+async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
   try {
     if (plan.strategy === 'clean-start') return await archiveReport(plan);
     return await withContext(plan, async (ctx) => {

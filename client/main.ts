@@ -1,4 +1,4 @@
-// The `cutover` command line (DESIGN.md §CLI). bin/cutover.js calls run(); exit codes: 0 ok, 1 refused/failed, 2 bad input.
+// The `cutover` command line (README.md, *Operating it*). bin/cutover.js calls run(); exit codes: 0 ok, 1 refused/failed, 2 bad input.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
@@ -131,8 +131,15 @@ export function buildProgram(ctx: CommandContext): Command {
 
   program
     .command('worker')
-    .description('run a worker on task queue `cutover` (connection aliases CUTOVER_DB_<ALIAS> from the environment)')
-    .action(() => worker(ctx));
+    .description('run a worker on task queue `cutover` (connection aliases from CUTOVER_DB_<ALIAS> or files in CUTOVER_SECRETS_DIR, read at each use)')
+    .option('--metrics-address <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (default: CUTOVER_METRICS_ADDRESS; a bare port binds 0.0.0.0)')
+    .option('--log-format <format>', 'text or json: one JSON object per line (default: CUTOVER_LOG_FORMAT, else text)')
+    .action((o: { metricsAddress?: string; logFormat?: string }) => {
+      // The worker reads both from its environment (also how containers configure it).
+      if (o.metricsAddress) process.env.CUTOVER_METRICS_ADDRESS = o.metricsAddress;
+      if (o.logFormat) process.env.CUTOVER_LOG_FORMAT = o.logFormat;
+      return worker(ctx);
+    });
 
   program
     .command('codec-server')

@@ -8,6 +8,16 @@ export interface StepInput {
   runKey: string; // short id of this run: names the staging schema cutover_stage_<runKey>
   workflowId: string;
   runId: string;
+  /** The databases the run's aliases pointed at in preflight: every later activity checks its aliases still do. */
+  identities?: Record<string, DatabaseIdentity>;
+}
+
+/** Which database an alias reached (no secrets): the server's system identifier and the database's oid decide. */
+export interface DatabaseIdentity {
+  systemIdentifier: string; // pg_control_system(): one per PostgreSQL cluster (a restore or a replica keeps it)
+  databaseOid: number; // pg_database.oid of current_database()
+  database: string; // its name, for people
+  server: string; // host:port from the URL (never the user or password)
 }
 
 export interface TableDryRun {
@@ -32,6 +42,8 @@ export interface DryRunReport {
   tables: TableDryRun[];
   warnings: string[];
   at: string;
+  /** Per alias the preflight used, the database it reached (runs started before this have none). */
+  identities?: Record<string, DatabaseIdentity>;
 }
 
 export interface StageResult {

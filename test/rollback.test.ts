@@ -33,7 +33,7 @@ async function published(tag: string, overrides: Record<string, unknown> = {}): 
   process.env.CUTOVER_DB_PRODUCTION = prod;
   const before = await dump(prod);
   const plan = schemaChecked(shopPlan(`rb-${tag}`));
-  // validation.preExisting is in DESIGN.md's plan contract but not yet in plan/schema.ts.
+  // Plan keys a case sets on top of the shop plan (e.g. validation.preExisting).
   Object.assign(plan, overrides);
   const run = await publishRun(prod, plan, `rb${tag}`.slice(0, 12));
   expect(await dump(prod)).not.toEqual(before);
