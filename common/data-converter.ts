@@ -3,6 +3,9 @@
 // payloads and failure messages are encrypted (./codec.ts); without, they stay plain JSON as before.
 import type { DataConverter } from '@temporalio/common';
 import { CODEC_KEYS_ENV, EncryptionCodec, parseCodecKeys } from './codec';
+// Loaded by path below (Temporal requires it, and bundles it into the workflow); imported here too
+// because tsc only emits what is imported: without this, dist/ would lack it.
+import './encrypted-failures';
 
 type Env = Record<string, string | undefined>;
 
