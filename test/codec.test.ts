@@ -237,3 +237,12 @@ describe('cutover codec-server and the CLI with CUTOVER_CODEC_KEYS', () => {
     }
   });
 });
+
+test('the failure converter Temporal loads by path is part of the build (dist/), not only of the sources', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  const root = join(__dirname, '..');
+  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const program = ts.createProgram({ rootNames: config!.fileNames, options: { ...config!.options, noEmit: true } });
+  expect(program.getSourceFile(join(root, 'common', 'encrypted-failures.ts'))).toBeDefined();
+}, 120000);
