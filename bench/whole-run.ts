@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activities } from '../activities';
 import { activityInterceptors } from '../activities/interceptor';
+import { dataConverterFromEnv } from '../common/data-converter';
 import type { Plan } from '../plan';
 import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
 import { RssSampler } from './rss';
@@ -89,7 +90,7 @@ export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number)
   const rss = new RssSampler().start();
   const native = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFromEnv() }); // encrypted with CUTOVER_CODEC_KEYS
   try {
     return await measure(native, client, plan, timeoutMs, rss);
   } finally {
@@ -106,6 +107,7 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
     workflowsPath: require.resolve('../workflows'),
     activities,
     interceptors: { activity: activityInterceptors },
+    dataConverter: dataConverterFromEnv(),
   });
   let t0 = 0;
   let seconds = 0;

@@ -16,6 +16,7 @@ import { status } from './commands/status';
 import { report } from './commands/report';
 import { list } from './commands/list';
 import { worker } from './commands/worker';
+import { codecServer } from './commands/codec-server';
 
 function packageVersion(): string {
   for (let dir = __dirname, i = 0; i < 4; i++, dir = dirname(dir)) {
@@ -140,12 +141,20 @@ export function buildProgram(ctx: CommandContext): Command {
       return worker(ctx);
     });
 
+  program
+    .command('codec-server')
+    .description('serve Temporal\'s remote codec endpoint (POST /encode, /decode) with the keys of CUTOVER_CODEC_KEYS, for the Web UI and `temporal --codec-endpoint`')
+    .option('--port <n>', 'port to listen on (0: any free port; the URL is printed)', '8888')
+    .option('--host <addr>', 'address to bind (anyone who reaches it can decrypt)', '127.0.0.1')
+    .option('--allow-origin <origins>', 'browser origins allowed by CORS, comma-separated, or * (default $CUTOVER_CODEC_ALLOW_ORIGIN, else *)')
+    .action((opts) => codecServer(ctx, opts));
+
   return program;
 }
 
 /** Run the CLI; resolves to the exit code (never throws). `argv` as in process.argv. */
-export async function run(argv: string[] = process.argv, io: Io = processIo, env: Record<string, string | undefined> = process.env): Promise<ExitCode> {
-  const ctx: CommandContext = { io, env, temporal: new TemporalContext(temporalSettings(env)), exitCode: EXIT_OK };
+export async function run(argv: string[] = process.argv, io: Io = processIo, env: Record<string, string | undefined> = process.env, signal?: AbortSignal): Promise<ExitCode> {
+  const ctx: CommandContext = { io, env, temporal: new TemporalContext(temporalSettings(env), env), exitCode: EXIT_OK, signal };
   try {
     await buildProgram(ctx).parseAsync(argv);
     return ctx.exitCode;

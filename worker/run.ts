@@ -3,10 +3,12 @@
 // (activities/db/connect.ts). Operations: CUTOVER_METRICS_ADDRESS serves Prometheus metrics (the
 // Temporal runtime's own plus cutover_rows_moved), CUTOVER_LOG_FORMAT=json logs one JSON object a
 // line. Several workers on one task queue share the work (Temporal hands each task to one of them).
+// Payloads are encrypted with the keys of CUTOVER_CODEC_KEYS (common/codec.ts) when it is set.
 import { existsSync } from 'node:fs';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel, type Logger } from '@temporalio/worker';
 import { activities } from '../activities';
 import { activityInterceptors } from '../activities/interceptor';
+import { codecFromEnv, dataConverterFor, describeCodec } from '../common/data-converter';
 import { TASK_QUEUE } from '../common/temporal';
 import { JsonLogger } from './json-logger';
 
@@ -68,6 +70,8 @@ function installRuntime(): void {
 /** The worker and the connection it was given: the caller closes the connection once the worker stopped. */
 export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
+  // Parsed before connecting: a malformed CUTOVER_CODEC_KEYS stops the worker at start, naming the entry.
+  const codec = codecFromEnv();
   const connection = await NativeConnection.connect({ address: opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
   try {
     const worker = await Worker.create({
@@ -77,6 +81,7 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
       workflowsPath: require.resolve('../workflows'),
       activities,
       interceptors: { activity: activityInterceptors },
+      dataConverter: dataConverterFor(codec),
       // Bounded so one worker never opens more connections than the databases expect.
       maxConcurrentActivityTaskExecutions: Number(process.env.CUTOVER_MAX_ACTIVITIES ?? 4),
       ...HEARTBEAT_THROTTLE,
@@ -94,12 +99,13 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   const { worker, connection } = await createWorker(opts);
   const secrets = process.env.CUTOVER_SECRETS_DIR;
   const metrics = metricsAddress();
+  const codec = codecFromEnv();
   // Not fatal: the directory may be mounted later; aliases are read at each use.
   if (secrets && !existsSync(secrets)) say(`cutover worker: CUTOVER_SECRETS_DIR ${secrets} does not exist (yet): aliases found nowhere else will not resolve until it does`);
   say(
     `cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE}, connection aliases: ${aliases.join(', ') || (secrets ? '(none in the environment)' : '(none: set CUTOVER_DB_<ALIAS>)')}` +
-      `${secrets ? `; more from files in ${secrets}, read at each use` : ''}${metrics ? `; Prometheus metrics on http://${metrics}/metrics` : ''}`,
-    { taskQueue: opts.taskQueue ?? TASK_QUEUE, identity: worker.options.identity, aliases, secretsDir: secrets ?? null, metrics: metrics ?? null },
+      `${secrets ? `; more from files in ${secrets}, read at each use` : ''}${metrics ? `; Prometheus metrics on http://${metrics}/metrics` : ''}; ${describeCodec(codec)}`,
+    { taskQueue: opts.taskQueue ?? TASK_QUEUE, identity: worker.options.identity, aliases, secretsDir: secrets ?? null, metrics: metrics ?? null, codecKeyId: codec.encryptKeyId ?? null },
   );
   const stop = () => (worker.getState() === 'RUNNING' ? worker.shutdown() : undefined);
   const running = worker.run(); // RUNNING at once, so a stop from here on is honoured

@@ -1,6 +1,7 @@
 // `cutover worker`: runs a worker on task queue `cutover` until SIGINT/SIGTERM.
 import { TASK_QUEUE } from '../../common/temporal';
-import { TemporalUnreachableError } from '../errors';
+import { CodecError } from '../../common/codec';
+import { badInput, TemporalUnreachableError } from '../errors';
 import type { CommandContext } from './context';
 
 export async function worker(ctx: CommandContext): Promise<void> {
@@ -11,6 +12,7 @@ export async function worker(ctx: CommandContext): Promise<void> {
   try {
     await runWorker();
   } catch (err) {
+    if (err instanceof CodecError) throw badInput(err.message); // a malformed CUTOVER_CODEC_KEYS
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof Error && (err.name === 'TransportError' || /connect|unavailable|transport/i.test(message))) {
       throw new TemporalUnreachableError(address, namespace, message);
