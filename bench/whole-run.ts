@@ -80,6 +80,8 @@ export interface RunMeasure {
   historyEvents: number;
   rssMb: number;
   final: StatusView | null;
+  /** The last status seen (the final one, or where the run paused): its step history times the steps. */
+  last: StatusView | null;
 }
 
 const TERMINAL: readonly string[] = TERMINAL_STATUSES;
@@ -111,6 +113,7 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
   let seconds = 0;
   let final: StatusView | null = null;
   let error: string | null = null;
+  let last: StatusView | null = null;
   const handle = await worker.runUntil(async () => {
     t0 = performance.now();
     const h = await client.workflow.start(WORKFLOW_TYPE, {
@@ -123,6 +126,7 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
     let phase = '';
     for (;;) {
       const s = await h.query(statusQuery).catch(() => null);
+      if (s) last = s;
       if (s && `${s.phase}/${s.status}` !== phase) {
         phase = `${s.phase}/${s.status}`;
         process.stderr.write(`[bench]   +${((performance.now() - t0) / 1000).toFixed(1)}s ${phase}\n`);
@@ -151,5 +155,5 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
   const rssMb = rss.stop();
   const history = await handle.fetchHistory();
   const f = final as StatusView | null;
-  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f };
+  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last };
 }
