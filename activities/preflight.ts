@@ -75,6 +75,9 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt 
     }
     await copyRegisters(lane, copyPlan);
     await stageLookups(lane, copyPlan);
+    // Autovacuum never analyzes temp tables: without statistics every query below would be planned
+    // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
+    await analyzeStaging(target, resolved, names);
     const inScope = await scopeFilter(target, resolved, names);
     const leftBehind = await new Cleanup(target, resolved, names, 'dryrun').run({ transforms: false });
     const dangling = await danglingReferences(target, resolved, names);
@@ -139,11 +142,31 @@ export function decidingColumns(t: ResolvedTable, r: Resolved) {
   return t.columns.filter((c) => want.has(c.name));
 }
 
+/**
+ * Selected keys already in production: one index probe per staged key, so the cost follows what
+ * moves, not Production's size (left to itself the planner hashes the whole production table).
+ */
 async function countCollisions(target: Client, names: StagingNames, t: ResolvedTable): Promise<number> {
-  const r = await target.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM ${names.data(t.index, t.name)} s JOIN ${qualified(t.target.schema, t.target.name)} p ON ${keyEquals('s', 'p', t.key)}`,
-  );
-  return Number(r.rows[0].n);
+  await target.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+  try {
+    const r = await target.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${names.data(t.index, t.name)} s
+        WHERE EXISTS (SELECT 1 FROM ${qualified(t.target.schema, t.target.name)} p WHERE ${keyEquals('s', 'p', t.key)})`,
+    );
+    return Number(r.rows[0].n);
+  } finally {
+    await target.query('RESET enable_hashjoin; RESET enable_mergejoin');
+  }
+}
+
+/** ANALYZE what the dry run staged (data and registers; cleanup's tables are still empty). */
+async function analyzeStaging(target: Client, r: Resolved, names: StagingNames): Promise<void> {
+  const rels = r.tables.map((t) => names.data(t.index, t.name));
+  if (r.rules.subjects) rels.push(names.consented(), names.erased());
+  // Row counts and rough distributions are all the plans need: a small sample keeps this cheap.
+  await target.query('SET LOCAL default_statistics_target = 10');
+  await target.query(`ANALYZE ${rels.join(', ')}`);
+  await target.query('RESET default_statistics_target');
 }
 
 async function count(client: Client, sql: string): Promise<number> {

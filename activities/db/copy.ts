@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident } from './connect';
+import { copied } from './reclaim';
 
 export async function copyQuery(
   source: Client,
@@ -21,6 +22,7 @@ export async function copyQuery(
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
+      copied(chunk.length);
       try {
         onProgress?.(rows);
       } catch (e) {
