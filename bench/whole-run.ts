@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityExecuteInput, type ActivityInboundCallsInterceptor, type Next } from '@temporalio/worker';
 import { activities } from '../activities';
 import { activityInterceptors } from '../activities/interceptor';
 import type { Plan } from '../plan';
@@ -82,6 +82,25 @@ export interface RunMeasure {
   final: StatusView | null;
   /** The last status seen (the final one, or where the run paused): its step history times the steps. */
   last: StatusView | null;
+  /** Seconds each activity type spent executing in the worker (summed over its calls), scheduling excluded. */
+  activitySeconds: Record<string, number>;
+}
+
+/** A bench-only activity interceptor: how long each activity's own code ran. */
+function activityTimer(into: Record<string, number>) {
+  return (ctx: { info: { activityType: string } }) => ({
+    inbound: {
+      async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+        const t0 = performance.now();
+        try {
+          return await next(input);
+        } finally {
+          const type = ctx.info.activityType;
+          into[type] = (into[type] ?? 0) + (performance.now() - t0) / 1000;
+        }
+      },
+    },
+  });
 }
 
 const TERMINAL: readonly string[] = TERMINAL_STATUSES;
@@ -103,13 +122,14 @@ export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number)
 }
 
 async function measure(native: NativeConnection, client: Client, plan: Plan, timeoutMs: number, rss: RssSampler): Promise<RunMeasure> {
+  const activitySeconds: Record<string, number> = {};
   const worker = await Worker.create({
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities,
-    interceptors: { activity: activityInterceptors },
+    interceptors: { activity: [...activityInterceptors, activityTimer(activitySeconds)] },
   });
   let t0 = 0;
   let seconds = 0;
@@ -169,5 +189,5 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
   const rssMb = rss.stop();
   const history = await handle.fetchHistory();
   const f = final as StatusView | null;
-  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last };
+  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last, activitySeconds };
 }
