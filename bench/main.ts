@@ -41,7 +41,13 @@ interface ChildResult {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`[bench] ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
   if (args.help) {
     console.log(USAGE);
     return 0;
