@@ -21,8 +21,8 @@ export async function copyQuery(
   // In COPY text format a raw newline only ever ends a row (embedded ones are escaped as \n).
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
       copied(chunk.length);
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
       try {
         onProgress?.(rows);
       } catch (e) {
