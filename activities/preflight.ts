@@ -143,17 +143,27 @@ export function decidingColumns(t: ResolvedTable, r: Resolved) {
 }
 
 /**
- * Selected keys already in production: one index probe per staged key, so the cost follows what
- * moves, not Production's size (left to itself the planner hashes the whole production table).
+ * Selected keys already in production, read through production's key index only, so the cost follows
+ * what moves, not Production's size. A one-column key with a unique index there: only the index
+ * range between the smallest and largest staged key is read (bound values, so the planner sees how
+ * much of production lies in it and hashes that range or probes per key, whichever is less). Other
+ * keys: one index probe per staged key (left to itself the planner would hash the whole table).
  */
 async function countCollisions(target: Client, names: StagingNames, t: ResolvedTable): Promise<number> {
+  const staged = names.data(t.index, t.name);
+  const prod = qualified(t.target.schema, t.target.name);
+  const exists = (extra: string) => `SELECT count(*)::text AS n FROM ${staged} s WHERE EXISTS (SELECT 1 FROM ${prod} p WHERE ${keyEquals('s', 'p', t.key)}${extra})`;
+  if (t.key.length === 1 && t.target.uniqueKeys.some((u) => u.length === 1 && u[0] === t.key[0])) {
+    const k = ident(t.key[0]);
+    const type = t.columns.find((c) => c.name === t.key[0])!.type;
+    const b = (await target.query<{ lo: string | null; hi: string | null }>(`SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${staged}`)).rows[0];
+    if (b.lo === null || b.hi === null) return 0;
+    const r = await target.query<{ n: string }>(exists(` AND p.${k} BETWEEN $1::${type} AND $2::${type}`), [b.lo, b.hi]);
+    return Number(r.rows[0].n);
+  }
   await target.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
   try {
-    const r = await target.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${names.data(t.index, t.name)} s
-        WHERE EXISTS (SELECT 1 FROM ${qualified(t.target.schema, t.target.name)} p WHERE ${keyEquals('s', 'p', t.key)})`,
-    );
-    return Number(r.rows[0].n);
+    return Number((await target.query<{ n: string }>(exists(''))).rows[0].n);
   } finally {
     await target.query('RESET enable_hashjoin; RESET enable_mergejoin');
   }
