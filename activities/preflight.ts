@@ -79,7 +79,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt 
     // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
     await analyzeStaging(target, resolved, names);
     const inScope = await scopeFilter(target, resolved, names);
-    const leftBehind = await new Cleanup(target, resolved, names, 'dryrun').run({ transforms: false });
+    const leftBehind = await new Cleanup(target, resolved, names, null).run({ transforms: false });
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
     const out: TableDryRun[] = [];
