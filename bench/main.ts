@@ -13,7 +13,7 @@ import { choosePlan, rawSelects, type BenchPlan, type RawSelect } from './plan';
 import { runRaw, type PhaseResult } from './raw';
 import { runPgcopydb } from './pgcopydb';
 import { runStageOnly, type StageMeasure } from './stage-only';
-import { stepSeconds } from './steps';
+import { slowestByStep, stepSeconds } from './steps';
 import { runWhole, startTemporal, type DevServer, type RunMeasure } from './whole-run';
 import { ratio, scaleCounts, table, targets, type Row, type Summary } from './report';
 import { Writer, type WriterCounts } from './writer';
@@ -192,6 +192,7 @@ async function main(): Promise<number> {
       writer_p99_before_ms: primary.writer?.before.p99Ms ?? null,
       writer_p99_during_ms: primary.writer?.during.p99Ms ?? null,
       writer_ops: primary.writer?.during.ops ?? null,
+      writer_slowest_ms_by_step: primary.writer?.slowest ?? null,
       writer_writes_present: primary.writer ? primary.writer.problems.length === 0 && (!at10?.writer || at10.writer.problems.length === 0) : null,
     };
     console.log('');
@@ -216,6 +217,7 @@ interface WriterMeasure {
   during: LatencySummary;
   counts: WriterCounts;
   problems: string[]; // writes of the application missing from Production (empty: all present)
+  slowest: Record<string, number>; // step -> the slowest write (ms) that started during it
 }
 
 interface Measured {
@@ -245,8 +247,9 @@ async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], 
     if (writer) {
       const during = await writer.stop();
       const problems = await writer.verify();
-      w = { before: summarize(beforeMs), during: summarize(during), counts: writer.counts, problems };
-      log(`writer: ${JSON.stringify({ before: w.before, during: w.during, ...w.counts })}`);
+      const slowest = slowestByStep(run.last?.steps ?? [], writer.startedAt, during);
+      w = { before: summarize(beforeMs), during: summarize(during), counts: writer.counts, problems, slowest };
+      log(`writer: ${JSON.stringify({ before: w.before, during: w.during, ...w.counts })}; slowest write (ms) beside each step: ${JSON.stringify(slowest)}`);
       for (const p of problems) log(`WARNING: writer: ${p}`);
     }
     const after = await countRows(url, PLAN_TABLES);
@@ -276,7 +279,8 @@ function stepRows(m: Measured, label: string): Row[] {
 
 function writerLine(label: string, w: WriterMeasure): string {
   const f = (x: number | null) => (x === null ? '-' : `${x} ms`);
-  return `writer (${label}): p99 ${f(w.before.p99Ms)} before → ${f(w.during.p99Ms)} during the run (${w.during.ops} ops, ${w.counts.errors} errors${w.counts.firstError ? `: ${w.counts.firstError}` : ''}); ${w.problems.length === 0 ? 'every write present' : `MISSING: ${w.problems.join('; ')}`}`;
+  const worst = Object.entries(w.slowest).sort((a, b) => b[1] - a[1])[0];
+  return `writer (${label}): p99 ${f(w.before.p99Ms)} before → ${f(w.during.p99Ms)} during the run (${w.during.ops} ops, ${w.counts.errors} errors${w.counts.firstError ? `: ${w.counts.firstError}` : ''}${worst ? `; slowest ${worst[1]} ms beside ${worst[0]}` : ''}); ${w.problems.length === 0 ? 'every write present' : `MISSING: ${w.problems.join('; ')}`}`;
 }
 
 /** Rows each raw SELECT returns (the moved volume), when the raw baseline did not run (the 10·N child). */

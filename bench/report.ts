@@ -31,6 +31,7 @@ export interface Summary {
   writer_p99_before_ms: number | null;
   writer_p99_during_ms: number | null;
   writer_ops: number | null;
+  writer_slowest_ms_by_step: Record<string, number> | null; // the slowest write beside each step of the run
   writer_writes_present: boolean | null; // every write the writer committed is in Production
 }
 

@@ -17,3 +17,25 @@ export function stepSeconds(steps: readonly Pick<StepRecord, 'step' | 'outcome' 
   }
   return out;
 }
+
+/**
+ * The slowest of `ms` (operations that started at `at`, ms since the epoch) per step they started
+ * during: which step of the run an application write waited beside. Rounded to 0.1 ms.
+ */
+export function slowestByStep(steps: readonly Pick<StepRecord, 'step' | 'outcome' | 'at'>[], at: readonly number[], ms: readonly number[]): Record<string, number> {
+  const spans: { step: string; from: number; to: number }[] = [];
+  const open = new Map<string, number>();
+  for (const s of steps) {
+    if (s.outcome === 'started') open.set(s.step, Date.parse(s.at));
+    else if ((s.outcome === 'completed' || s.outcome === 'failed') && open.has(s.step)) {
+      spans.push({ step: s.step, from: open.get(s.step)!, to: Date.parse(s.at) });
+      open.delete(s.step);
+    }
+  }
+  const out: Record<string, number> = {};
+  at.forEach((t, i) => {
+    const span = spans.find((x) => t >= x.from && t < x.to);
+    if (span && ms[i] > (out[span.step] ?? -1)) out[span.step] = Math.round(ms[i] * 10) / 10;
+  });
+  return out;
+}

@@ -48,6 +48,8 @@ export class Writer {
   private base: Baseline | null = null;
   private seq = 0;
   private latencies: number[] = [];
+  /** Wall-clock start (ms since the epoch) of each operation in `latencies`, to tell which step it ran beside. */
+  readonly startedAt: number[] = [];
   private loop: Promise<void> | null = null;
   private stopping = false;
   readonly counts: WriterCounts = { inserted: {}, updated: {}, errors: 0, firstError: null };
@@ -121,6 +123,7 @@ export class Writer {
     const ops = this.ops();
     if (ops.length === 0) throw new Error('writer: Production has no pre-existing rows to write beside');
     this.latencies = [];
+    this.startedAt.length = 0;
     this.stopping = false;
     const c = this.client;
     this.loop = (async () => {
@@ -128,9 +131,11 @@ export class Writer {
         const s = ++this.seq;
         const op = ops[s % ops.length];
         const t0 = performance.now();
+        const wall = Date.now();
         try {
           const rows = await op.run(c, s);
           this.latencies.push(performance.now() - t0);
+          this.startedAt.push(wall);
           const into = op.kind === 'insert' ? this.counts.inserted : this.counts.updated;
           into[op.table] = (into[op.table] ?? 0) + rows;
         } catch (e) {

@@ -2,7 +2,7 @@
 // step history, the fill's scaling. (No timing: speed lives only in the benchmark itself.)
 import { parseArgs } from '../bench/args';
 import { percentile, summarize } from '../bench/latency';
-import { stepSeconds } from '../bench/steps';
+import { slowestByStep, stepSeconds } from '../bench/steps';
 import { scaleCounts } from '../bench/report';
 
 describe('bench arguments', () => {
@@ -66,6 +66,19 @@ describe('step durations from the step history', () => {
     ]);
     expect(steps).toEqual({ preflight: 2, publish: 10 });
   });
+});
+
+test('the slowest write beside each step: by the step it started during; outside every step it counts for none', () => {
+  const at = (s: number) => Date.UTC(2026, 0, 1, 0, 0, s);
+  const iso = (s: number) => new Date(at(s)).toISOString();
+  const steps = [
+    { step: 'stage', outcome: 'started' as const, at: iso(10) },
+    { step: 'stage', outcome: 'completed' as const, at: iso(20) },
+    { step: 'publish', outcome: 'started' as const, at: iso(20) },
+    { step: 'publish', outcome: 'completed' as const, at: iso(30) },
+  ];
+  const slowest = slowestByStep(steps, [at(5), at(11), at(19), at(20), at(29), at(31)], [999, 3.04, 7, 2, 40.26, 500]);
+  expect(slowest).toEqual({ stage: 7, publish: 40.3 });
 });
 
 test('the fill scales each table', () => {
