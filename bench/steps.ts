@@ -20,7 +20,7 @@ export function stepSeconds(steps: readonly Pick<StepRecord, 'step' | 'outcome' 
 
 /**
  * The slowest of `ms` (operations that started at `at`, ms since the epoch) per step they started
- * during: which step of the run an application write waited beside. Rounded to 0.1 ms.
+ * during ('between steps': gates, scheduling): which step an application write waited beside. Rounded to 0.1 ms.
  */
 export function slowestByStep(steps: readonly Pick<StepRecord, 'step' | 'outcome' | 'at'>[], at: readonly number[], ms: readonly number[]): Record<string, number> {
   const spans: { step: string; from: number; to: number }[] = [];
@@ -34,8 +34,8 @@ export function slowestByStep(steps: readonly Pick<StepRecord, 'step' | 'outcome
   }
   const out: Record<string, number> = {};
   at.forEach((t, i) => {
-    const span = spans.find((x) => t >= x.from && t < x.to);
-    if (span && ms[i] > (out[span.step] ?? -1)) out[span.step] = Math.round(ms[i] * 10) / 10;
+    const step = spans.find((x) => t >= x.from && t < x.to)?.step ?? 'between steps';
+    if (ms[i] > (out[step] ?? -1)) out[step] = Math.round(ms[i] * 10) / 10;
   });
   return out;
 }

@@ -68,7 +68,7 @@ describe('step durations from the step history', () => {
   });
 });
 
-test('the slowest write beside each step: by the step it started during; outside every step it counts for none', () => {
+test('the slowest write beside each step: by the step it started during, else between steps', () => {
   const at = (s: number) => Date.UTC(2026, 0, 1, 0, 0, s);
   const iso = (s: number) => new Date(at(s)).toISOString();
   const steps = [
@@ -78,7 +78,7 @@ test('the slowest write beside each step: by the step it started during; outside
     { step: 'publish', outcome: 'completed' as const, at: iso(30) },
   ];
   const slowest = slowestByStep(steps, [at(5), at(11), at(19), at(20), at(29), at(31)], [999, 3.04, 7, 2, 40.26, 500]);
-  expect(slowest).toEqual({ stage: 7, publish: 40.3 });
+  expect(slowest).toEqual({ 'between steps': 999, stage: 7, publish: 40.3 });
 });
 
 test('the fill scales each table', () => {
