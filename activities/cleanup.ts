@@ -10,12 +10,18 @@ import { withContext } from './db/keep-alive';
 import { runNames } from './db/staging';
 import { markStep, requireStaged, stepResult } from './db/staging-state';
 import { planError } from './errors';
+import { slowTableForTests } from './db/fault';
+import { stagedCounts, StepTracker } from './db/step-progress';
 
 export async function cleanup(input: StepInput): Promise<CleanupResult> {
+  const progress = new StepTracker('cleanup');
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
       const names = runNames(input.runKey);
       await requireStaged(target, names);
+      // Set-based rules over staging: a table is done when the rules are; rows = its rows in scope.
+      const counts = await stagedCounts(target, names);
+      progress.expect(resolved.tables.map((t) => ({ table: t.name, total: counts[t.name]?.inScope })));
       // Transforms are not idempotent (sha256 of a hash): a retry after a lost answer reuses the
       // result recorded on this very staging (a restaged run cleans its new rows again).
       const prior = await stepResult<CleanupResult>(target, names, 'cleanup');
@@ -24,7 +30,11 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
       try {
         // Left-behind entries describe the staged rows: a restage (after a reset) writes them anew.
         await target.query(`DELETE FROM cutover.manifest WHERE run_key = $1 AND outcome = 'left-behind'`, [input.runKey]);
-        const leftBehind = await new Cleanup(target, resolved, names, input.runKey).run({ transforms: true });
+        const rules = new Cleanup(target, resolved, names, input.runKey);
+        rules.onRule = (table, reason) => progress.phase(`leaving behind: ${reason}`).table(table);
+        for (let i = 0; i < resolved.tables.length; i++) await slowTableForTests(target, 'cleanup'); // once per table, like the other steps
+        const leftBehind = await rules.run({ transforms: true });
+        progress.phase('checking for dangling references');
         const dangling = await danglingReferences(target, resolved, names);
         if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
@@ -32,12 +42,13 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
         await target.query('COMMIT');
+        for (const t of resolved.tables) progress.done(t.name, counts[t.name]?.inScope ?? 0);
         return result;
       } catch (e) {
         await target.query('ROLLBACK');
         throw e;
       }
-  });
+  }, { details: progress.details });
 }
 
 /**

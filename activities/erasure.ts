@@ -17,10 +17,13 @@ import { withContext } from './db/keep-alive';
 import { isMapped } from './db/remap';
 import type { ResolvedTable } from './db/resolve';
 import { erasureResidue } from './errors';
+import { StepTracker } from './db/step-progress';
 
 export async function erasure(input: ErasureInput): Promise<ErasureResult> {
+  const progress = new StepTracker(input.step);
   return withContext(input.plan, async ({ source, target, resolved }) => {
     await ensureControlSchema(target);
+    progress.expect(resolved.tables.map((t) => ({ table: t.name }))).phase('applying erasure requests');
     const anonymize = resolved.rules.anonymize.map((a) => ({ table: a.table.name, columns: a.columns }));
     await target.query('BEGIN');
     let applied;
@@ -33,6 +36,9 @@ export async function erasure(input: ErasureInput): Promise<ErasureResult> {
       await target.query('ROLLBACK');
       throw e;
     }
+    // Set-based per subject: the tables' rows erased or anonymized are known once the pass committed.
+    for (const t of resolved.tables) progress.done(t.name, applied.rows[t.name] ?? 0);
+    progress.phase('verifying no residue is left');
     const moved = resolved.rules.subjects ? await movedSubjects(target, input.runKey, resolved.rules.subjects.table) : 0;
     const check = await verifyMovedErasures(target, resolved, input.runKey, anonymize);
     const result: ErasureResult = {
@@ -52,7 +58,7 @@ export async function erasure(input: ErasureInput): Promise<ErasureResult> {
     };
     if (check.residue > 0) throw erasureResidue(`erasure residue in production after ${input.step}: ${check.residue} row(s):\n  ${check.problems.join('\n  ')}`, result);
     return result;
-  });
+  }, { details: progress.details });
 }
 
 async function movedSubjects(db: Client, runKey: string, t: ResolvedTable): Promise<number> {

@@ -1,16 +1,46 @@
-// Activity interceptor registered by every worker the project builds: a PostgreSQL error leaving an
-// activity becomes a failure that carries the server's own detail and says whether a retry can
-// help (activities/db/pg-errors.ts). One place, so no step can forget it.
+// Activity interceptor registered by every worker the project builds, one place so no step can
+// forget it:
+//  - each activity resolves its connection aliases afresh (no worker restart for a new database
+//    pair) and keeps them for its duration (activities/db/alias-scope.ts);
+//  - an activity of a run whose preflight recorded the databases first checks its aliases still
+//    reach them (activities/db/alias-identity.ts): a misconfigured worker refuses, the run pauses;
+//  - a PostgreSQL error leaving an activity becomes a failure that carries the server's own detail
+//    and says whether a retry can help (activities/db/pg-errors.ts);
+//  - no error leaves with a password in it (messages end up in history, status, the UI and logs);
+//  - rows moved per step are counted for the worker's metrics (activities/rows-metric.ts).
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
+import type { StepInput } from '../common/results';
+import { checkIdentities } from './db/alias-identity';
+import { pinnedUrls, withAliasScope } from './db/alias-scope';
+import { redactSecrets, urlSecrets } from './db/connect';
 import { isPgError, pgFailure } from './db/pg-errors';
+import { countRowsMoved } from './rows-metric';
+
+/** Mask passwords in an error's message and stack, and in its causes (in place: the failure converter reads them). */
+export function redactError(e: unknown, secrets: string[], depth = 0): unknown {
+  if (!(e instanceof Error) || depth > 5) return e;
+  const clean = (t: string) => redactSecrets(t, secrets);
+  if (e.message !== clean(e.message)) e.message = clean(e.message);
+  if (e.stack && e.stack !== clean(e.stack)) e.stack = clean(e.stack);
+  // Node's URL errors carry the whole input (with its password) in `input`.
+  if ('input' in e && typeof (e as { input?: unknown }).input === 'string') (e as { input?: string }).input = clean((e as { input: string }).input);
+  if (e.cause) redactError(e.cause, secrets, depth + 1);
+  return e;
+}
 
 export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-    try {
-      return await next(input);
-    } catch (e) {
-      throw isPgError(e) ? pgFailure(e) : e;
-    }
+    return withAliasScope(async () => {
+      try {
+        const recorded = (input.args[0] as Partial<StepInput> | undefined)?.identities;
+        if (recorded && typeof recorded === 'object') await checkIdentities(recorded);
+        const result = await next(input);
+        countRowsMoved(result);
+        return result;
+      } catch (e) {
+        throw redactError(isPgError(e) ? pgFailure(e) : e, pinnedUrls().flatMap(urlSecrets));
+      }
+    });
   }
 }
 

@@ -5,6 +5,7 @@ import { planHash } from '../plan/canonical';
 import type { DryRunReport, StepInput, TableDryRun } from '../common/results';
 import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified, withClient } from './db/connect';
+import { identitiesOf, runAliases } from './db/alias-identity';
 import { pilotInventory } from './db/inventory';
 import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
@@ -21,7 +22,12 @@ import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
-  const { plan } = input;
+  const report = await dryRunOf(input.plan);
+  // The databases this run works on, by identity: every later activity checks its aliases still reach them.
+  return { ...report, identities: await identitiesOf(runAliases(input.plan)) };
+}
+
+async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
   const timeout = dryRunStatementTimeout();
   try {
     if (plan.strategy === 'clean-start') return await archiveReport(plan);
@@ -78,8 +84,11 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt 
     }
     await copyRegisters(lane, copyPlan);
     await stageLookups(lane, copyPlan);
+    // Autovacuum never analyzes temp tables: without statistics every query below would be planned
+    // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
+    await analyzeStaging(target, resolved, names);
     const inScope = await scopeFilter(target, resolved, names);
-    const leftBehind = await new Cleanup(target, resolved, names, 'dryrun').run({ transforms: false });
+    const leftBehind = await new Cleanup(target, resolved, names, null).run({ transforms: false });
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
     const out: TableDryRun[] = [];
@@ -142,11 +151,41 @@ export function decidingColumns(t: ResolvedTable, r: Resolved) {
   return t.columns.filter((c) => want.has(c.name));
 }
 
+/**
+ * Selected keys already in production, read through production's key index only, so the cost follows
+ * what moves, not Production's size. A one-column key with a unique index there: only the index
+ * range between the smallest and largest staged key is read (bound values, so the planner sees how
+ * much of production lies in it and hashes that range or probes per key, whichever is less). Other
+ * keys: one index probe per staged key (left to itself the planner would hash the whole table).
+ */
 async function countCollisions(target: Client, names: StagingNames, t: ResolvedTable): Promise<number> {
-  const r = await target.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM ${names.data(t.index, t.name)} s JOIN ${qualified(t.target.schema, t.target.name)} p ON ${keyEquals('s', 'p', t.key)}`,
-  );
-  return Number(r.rows[0].n);
+  const staged = names.data(t.index, t.name);
+  const prod = qualified(t.target.schema, t.target.name);
+  const exists = (extra: string) => `SELECT count(*)::text AS n FROM ${staged} s WHERE EXISTS (SELECT 1 FROM ${prod} p WHERE ${keyEquals('s', 'p', t.key)}${extra})`;
+  if (t.key.length === 1 && t.target.uniqueKeys.some((u) => u.length === 1 && u[0] === t.key[0])) {
+    const k = ident(t.key[0]);
+    const type = t.columns.find((c) => c.name === t.key[0])!.type;
+    const b = (await target.query<{ lo: string | null; hi: string | null }>(`SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${staged}`)).rows[0];
+    if (b.lo === null || b.hi === null) return 0;
+    const r = await target.query<{ n: string }>(exists(` AND p.${k} BETWEEN $1::${type} AND $2::${type}`), [b.lo, b.hi]);
+    return Number(r.rows[0].n);
+  }
+  await target.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+  try {
+    return Number((await target.query<{ n: string }>(exists(''))).rows[0].n);
+  } finally {
+    await target.query('RESET enable_hashjoin; RESET enable_mergejoin');
+  }
+}
+
+/** ANALYZE what the dry run staged (data and registers; cleanup's tables are still empty). */
+async function analyzeStaging(target: Client, r: Resolved, names: StagingNames): Promise<void> {
+  const rels = r.tables.map((t) => names.data(t.index, t.name));
+  if (r.rules.subjects) rels.push(names.consented(), names.erased());
+  // Row counts and rough distributions are all the plans need: a small sample keeps this cheap.
+  await target.query('SET LOCAL default_statistics_target = 10');
+  await target.query(`ANALYZE ${rels.join(', ')}`);
+  await target.query('RESET default_statistics_target');
 }
 
 async function count(client: Client, sql: string): Promise<number> {

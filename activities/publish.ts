@@ -1,9 +1,15 @@
 // Step 8, remap + publish: build the id maps, rewrite foreign keys through them and insert the
 // staged rows into production in FK order, in ONE transaction (all or nothing). Production
-// triggers and constraints stay in force: a row production would refuse is refused here.
+// triggers and constraints stay in force: a row production would refuse is refused here. Before
+// COMMIT the transaction proves from its own counts that it changed no pre-existing row (cost does
+// not grow with production); `validation.preExisting: full` also checksums every pre-existing row.
+// Locks: ROW EXCLUSIVE on the plan's tables (as any INSERT), row locks on the rows it writes and
+// KEY SHARE on the parents its FK checks read; no table lock that blocks application writes.
 import type { Client } from 'pg';
 import type { PublishResult, StepInput } from '../common/results';
 import { checksum, columnsOf } from './db/checksum';
+import { provePublishCounts } from './db/publish-proof';
+import { xactCounts } from './db/xact-counts';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { keyEquals, keyJson, keyList, slotList, slotsEqual } from './db/keys';
@@ -13,12 +19,16 @@ import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
+import { slowTableForTests } from './db/fault';
+import { stagedCounts, StepTracker } from './db/step-progress';
 
 const MAX_LISTED = 20;
 
 export async function publish(input: StepInput): Promise<PublishResult> {
+  const progress = new StepTracker('publish');
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
+      progress.expect(resolved.tables.map((t) => ({ table: t.name })));
       const names = runNames(input.runKey);
       await requireStaged(target, names);
       // A retry after a commit whose answer was lost, or a run reset to before publish, must not
@@ -34,57 +44,82 @@ export async function publish(input: StepInput): Promise<PublishResult> {
 
       await target.query('BEGIN');
       try {
+        // Earlier statements of this session may still show in pg_stat_xact_*: the proof is a difference.
+        const baseline = await xactCounts(target);
+        const full = input.plan.validation?.preExisting === 'full';
+        const inserted = new Map<string, number>();
+        const updated = new Map<string, number>();
+        const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
         const maps: Record<string, { merged: number; moved: number }> = {};
+        progress.phase('building id maps');
         for (const t of resolved.tables.filter(isMapped)) {
           await createMap(target, t, names, false);
           maps[t.name] = await buildMap(target, t, resolved, names, true);
         }
+        progress.phase('looking for conflicts');
         const conflicts = await findConflicts(target, resolved, names);
         if (conflicts.length > 0) {
           throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
         }
         // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
         const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
+        progress.phase('inserting');
+        const counts = await stagedCounts(target, names);
+        const toInsert = (name: string) => (counts[name] ? counts[name].inScope - counts[name].leftBehind - (maps[name]?.merged ?? 0) : undefined);
+        progress.expect(resolved.tables.map((t) => ({ table: t.name, total: toInsert(t.name) })));
         for (const t of resolved.tables) {
+          progress.table(t.name);
+          await slowTableForTests(target, 'publish');
           const prod = qualified(t.target.schema, t.target.name);
-          const preExistingChecksum = await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
+          // Only on request: it reads every production row, so its cost grows with production.
+          const preExistingChecksum = full ? await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name))) : undefined;
           const rows = mappedRows(t, resolved, names);
           const cols = t.columns.map((c) => ident(c.name)).join(', ');
           const later = new Set(t.deferred.flatMap((fk) => fk.columns));
           const values = t.columns.map((c) => (later.has(c.name) ? `NULL::${c.type}` : rows.exprs.get(c.name)!)).join(', ');
           const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
           const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
-          await writeManifest(target, input.runKey, t, names);
+          add(inserted, t.name, ins.rowCount ?? 0);
+          const written = await writeManifest(target, input.runKey, t, names);
+          add(inserted, 'cutover.manifest', written.manifest);
+          add(inserted, 'cutover.id_map', written.idMap);
           await advanceSequences(target, t);
-          result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, preExistingChecksum });
+          result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, ...(full ? { preExistingChecksum } : {}) });
+          progress.done(t.name, ins.rowCount ?? 0);
         }
-        for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) await closeCycle(target, t, resolved, names);
+        progress.phase('committing');
+        for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) add(updated, t.name, await closeCycle(target, t, resolved, names));
+        result.preExisting = full ? 'full' : 'count';
+        result.xid = (await target.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
+        result.transactionCounts = await provePublishCounts(target, resolved, names.schema, baseline, { inserted, updated });
         await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
           input.runKey,
           JSON.stringify(result),
         ]);
         await target.query('COMMIT');
-        // The manifest and id map just grew by the run's size: later steps join them, with fresh statistics.
-        await target.query('ANALYZE cutover.manifest, cutover.id_map').catch(() => undefined);
+        // The manifest and id map just grew by the run's size: later steps filter them by run, table and
+        // outcome, with fresh statistics on those columns (the jsonb keys' statistics would cost most, for nothing).
+        await target.query('ANALYZE cutover.manifest (run_key, table_name, outcome), cutover.id_map (run_key, table_name, outcome)').catch(() => undefined);
         return result;
       } catch (e) {
         await target.query('ROLLBACK');
         throw e;
       }
-  });
+  }, { details: progress.details });
 }
 
 /** Set the cycle-closing FK columns that were published NULL, now that their parents are in. */
-async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: StagingNames): Promise<void> {
+async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: StagingNames): Promise<number> {
   const rows = mappedRows(t, r, names);
   const cols = t.deferred.flatMap((fk) => fk.columns);
   const set = cols.map((c) => `${ident(c)} = x.${ident(c)}`).join(', ');
   const select = [...t.key.map((k) => `${rows.exprs.get(k)} AS ${ident(`k_${k}`)}`), ...cols.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`)].join(', ');
-  await db.query(
+  const res = await db.query(
     `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${set}
        FROM (SELECT ${select} FROM ${rows.from} WHERE ${rows.movedOnly}) x
       WHERE ${t.key.map((k) => `p.${ident(k)} = x.${ident(`k_${k}`)}`).join(' AND ')}`,
   );
+  return res.rowCount ?? 0;
 }
 
 /**
@@ -92,22 +127,23 @@ async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: Stag
  * found in production that children were rewritten to (outcome found: not in scope, no manifest row).
  * Rows of a `referenced` table are in scope only because moving rows need them, and say so.
  */
-async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<void> {
+async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<{ manifest: number; idMap: number }> {
   const reason = (t.spec.select as { referenced?: boolean }).referenced ? 'referenced' : null;
   if (!isMapped(t)) {
-    await db.query(
+    const res = await db.query(
       `INSERT INTO cutover.manifest (run_key, table_name, key, outcome, reason) SELECT $1, $2, ${keyJson('s', t.key)}, 'moved', $3::text FROM ${names.data(t.index, t.name)} s`,
       [runKey, t.name, reason],
     );
-    return;
+    return { manifest: res.rowCount ?? 0, idMap: 0 };
   }
   const o = `jsonb_build_array(${slotList('m', 'o', t.key)})`;
   const n = `jsonb_build_array(${slotList('m', 'n', t.key)})`;
-  await db.query(
+  const manifest = await db.query(
     `INSERT INTO cutover.manifest (run_key, table_name, key, outcome, reason) SELECT $1, $2, ${o}, m.outcome, $3::text FROM ${names.map(t.index)} m WHERE m.outcome <> 'found'`,
     [runKey, t.name, reason],
   );
-  await db.query(`INSERT INTO cutover.id_map (run_key, table_name, old_key, new_key, outcome) SELECT $1, $2, ${o}, ${n}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
+  const idMap = await db.query(`INSERT INTO cutover.id_map (run_key, table_name, old_key, new_key, outcome) SELECT $1, $2, ${o}, ${n}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
+  return { manifest: manifest.rowCount ?? 0, idMap: idMap.rowCount ?? 0 };
 }
 
 /** Keys about to be inserted that production already holds (ids: keep, or match without a sequence). */

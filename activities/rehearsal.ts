@@ -17,6 +17,7 @@ import { cleanup } from './cleanup';
 import { resolveAlias, withAliasOverride } from './db/connect';
 import { inNestedContext } from './db/nested-context';
 import { startProgress } from './db/progress';
+import { isStepProgress, type StepProgress } from '../common/progress';
 import { restorePostData, ToolError } from './db/restore-post-data';
 import { copyReferencedParents } from './db/rehearsal-parents';
 import { parseTableName } from '../plan/names';
@@ -60,7 +61,9 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
     failed: null,
     parentsCopied: [],
   };
-  const sub = { plan: { ...plan, target: `rehearsal-${runKey}` }, runKey: draft.runKey, workflowId: input.workflowId, runId: input.runId };
+  // validation.preExisting full: the rehearsal proves its rollback by whole-table checksums (the
+  // scratch database has no other writers, and its size is the backup's, read once by the restore anyway).
+  const sub = { plan: { ...plan, target: `rehearsal-${runKey}`, validation: { preExisting: 'full' as const } }, runKey: draft.runKey, workflowId: input.workflowId, runId: input.runId };
   let phase = 'starting';
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
     phase = step;
@@ -71,12 +74,20 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
       draft.timings.push({ step, ms: Date.now() - t0 });
     }
   };
-  const stopBeats = beatWhile(() => ({ rehearsal: phase }));
+  // The step running inside reports in the common progress shape, marked as within the rehearsal;
+  // the rehearsal's own beats repeat its latest progress rather than erase it.
+  let inner: StepProgress | undefined;
+  const wrap = (details: unknown) => {
+    if (!isStepProgress(details)) return { rehearsal: phase, step: details };
+    inner = { ...details, within: 'rehearsal' };
+    return inner;
+  };
+  const stopBeats = beatWhile(() => (inner && inner.step === phase ? inner : { rehearsal: phase }));
   try {
     await withScratchDatabase(resolveAlias(plan.target), draft.database, (url) =>
-      inNestedContext((details) => ({ rehearsal: phase, step: details }), async () => {
+      inNestedContext(wrap, async () => {
         await timed('restore', async () => {
-          const progress = startProgress({ phase: 'verifying', backup: 'target' });
+          const progress = startProgress({ phase: 'verifying', backup: 'target' }, 'restore');
           try {
             await restoreTables(target, url, { mode: 'new-database', progress });
             // Rows of tables outside the plan that plan rows reference (read from Production), before the FKs come back.
@@ -136,7 +147,7 @@ function recordValidation(draft: Draft, v: ValidateResult): void {
 }
 
 function recordRollback(draft: Draft, r: RollbackResult): void {
-  const tables = r.tables.map((t) => ({ table: t.table, deleted: t.deleted, checksumBeforePublish: t.checksumBeforePublish, checksumAfterRollback: t.checksumAfterRollback, equal: t.equal }));
+  const tables = r.tables.map((t) => ({ table: t.table, deleted: t.deleted, checksumBeforePublish: t.checksumBeforePublish ?? '', checksumAfterRollback: t.checksumAfterRollback ?? '', equal: t.equal && t.checksumBeforePublish !== undefined }));
   draft.rollback = { proven: tables.length > 0 && tables.every((t) => t.equal), tables, summary: r.proof.summary };
 }
 

@@ -26,23 +26,29 @@ import { keyEquals } from './db/keys';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { rowsReferencingTables } from './db/restore-blockers';
 import { rollbackBlocked, rollbackRefused } from './errors';
+import { StepTracker } from './db/step-progress';
 
 const MAX_LISTED = 20;
 
 export async function restore(input: RestoreInput): Promise<RestoreResult> {
   if (input.backup.kind !== 'target') throw rollbackRefused(`restore needs the target's backup; ${input.backup.location} is the ${input.backup.kind}'s`);
+  const progress = new StepTracker('restore');
   return withContext(input.plan, async ({ source, target, resolved }) => {
     await ensureControlSchema(target);
     const prior = await priorResult(target, input.runKey);
     if (prior) return prior;
+    progress.expect(resolved.tables.map((t) => ({ table: t.name, total: input.backup.tables?.find((b) => b.table === t.name)?.rows })));
+    progress.phase('restoring the backup into a scratch database');
     return withRestoredBackup(resolveAlias(input.plan.target), input.runKey, input.backup, async (scratch, sha256) => {
       await target.query('BEGIN');
       try {
         const row = await lockRunForUndo<RestoreResult>(target, input, 'restored', 'restore');
         if (row.prior) return row.prior;
         for (const t of resolved.tables) await target.query(`LOCK TABLE ${qualified(t.target.schema, t.target.name)} IN EXCLUSIVE MODE`);
+        progress.phase('loading the backup\'s rows');
         await loadBackupRows(scratch, target, resolved, input.backup);
-        const result = await restoreInTransaction(target, source, input, resolved, await backupSequences(scratch, input.backup), row.at);
+        progress.phase('replacing the rows in production');
+        const result = await restoreInTransaction(target, source, input, resolved, await backupSequences(scratch, input.backup), row.at, progress);
         result.backup.sha256 = sha256;
         await target.query(`UPDATE cutover.run SET status = 'rolled-back', restored_at = now(), restore_result = $2 WHERE run_key = $1`, [input.runKey, JSON.stringify(result)]);
         await target.query('COMMIT');
@@ -52,7 +58,7 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
         throw e;
       }
     });
-  });
+  }, { details: progress.details });
 }
 
 async function priorResult(db: Client, runKey: string): Promise<RestoreResult | null> {
@@ -60,7 +66,7 @@ async function priorResult(db: Client, runKey: string): Promise<RestoreResult | 
   return rows[0]?.r ?? null;
 }
 
-async function restoreInTransaction(db: Client, source: Client, input: RestoreInput, r: Resolved, seqs: BackupSequence[], at: string): Promise<RestoreResult> {
+async function restoreInTransaction(db: Client, source: Client, input: RestoreInput, r: Resolved, seqs: BackupSequence[], at: string, progress: StepTracker): Promise<RestoreResult> {
   const blockers = await rowsReferencingTables(db, r.tables, MAX_LISTED);
   if (blockers.rows.length > 0) {
     const list = blockers.rows.map((b) => `  ${b.table} ${b.key} (FK ${b.fk} → ${b.references})`).join('\n');
@@ -77,6 +83,7 @@ async function restoreInTransaction(db: Client, source: Client, input: RestoreIn
     }
     for (const t of [...r.tables].reverse()) deleted.set(t.name, (await db.query(`DELETE FROM ${prod(t)}`)).rowCount ?? 0);
     for (const t of r.tables) {
+      progress.table(t.name);
       const cols = restoredColumns(t);
       const cleared = new Set(deferredColumns(t));
       const res = await db.query(
@@ -84,6 +91,7 @@ async function restoreInTransaction(db: Client, source: Client, input: RestoreIn
          SELECT ${cols.map((c) => (cleared.has(c) ? 'NULL' : `b.${ident(c)}`)).join(', ')} FROM ${backupRowsTable(t)} b`,
       );
       restored.set(t.name, res.rowCount ?? 0);
+      progress.done(t.name, res.rowCount ?? 0);
     }
     for (const t of r.tables.filter((x) => x.deferred.length > 0)) {
       await db.query(

@@ -2,9 +2,11 @@
 // children first, in ONE transaction, and prove it before COMMIT without assuming production was
 // quiet: (a) none of those rows is left, by key; (b) the transaction's own counts
 // (pg_stat_xact_user_tables) are exactly those deletes plus the cycle-closing columns it cleared,
-// and nothing else; (c) each touched table's checksum against the one publish took before
+// and nothing else; (c) only where publish took one (validation.preExisting: full, or a run from
+// before that option), each touched table's checksum against the one publish took before
 // inserting: equal where production was quiet, otherwise reported as other writers' changes (or
-// refused with validation.preExisting: full). Rows production wrote since publish that reference
+// refused with validation.preExisting: full). Without it (a) and (b) are the proof, and nothing
+// reads the whole of production. Rows production wrote since publish that reference
 // ours stop it (RollbackBlocked). Merged rows, the manifest and the id map stay: they are the
 // evidence. The outcome is recorded in cutover.run in the same transaction, so a retry after a
 // lost answer returns it instead of deleting again.
@@ -16,6 +18,7 @@ import { ident, qualified } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
 import { lockRunForUndo } from './db/run-registry';
 import { withContext } from './db/keep-alive';
+import { StepTracker } from './db/step-progress';
 import { slotsEqual } from './db/keys';
 import { rowsReferencingRun } from './db/referencing-rows';
 import type { Resolved, ResolvedTable } from './db/resolve';
@@ -25,9 +28,11 @@ import { rollbackBlocked, rollbackRefused } from './errors';
 
 const MAX_LISTED = 20;
 export const OTHER_WRITERS = 'production changed since publish (other writers)';
+export const NOT_CHECKSUMMED = 'production not checksummed (validation.preExisting: count)';
 
 
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
+  const progress = new StepTracker('rollback');
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
     await ensureControlSchema(target);
@@ -35,10 +40,10 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     try {
       const row = await lockRunForUndo<RollbackResult>(target, input, 'rolled_back', 'roll back');
       if (row.prior) return row.prior;
-      // The checksums publish took: from the input, else as publish recorded them with its rows.
+      // The checksums publish took, if it took them: from the input, else as publish recorded them with its rows.
       const before = (table: string) =>
-        (input.publish.tables.find((x) => x.table === table) ?? row.publish?.tables.find((x) => x.table === table))?.preExistingChecksum ?? '';
-      const result = await undo(target, input, resolved, before, row.at);
+        (input.publish.tables.find((x) => x.table === table) ?? row.publish?.tables.find((x) => x.table === table))?.preExistingChecksum;
+      const result = await undo(target, input, resolved, before, row.at, progress);
       await target.query(`UPDATE cutover.run SET status = 'rolled-back', rolled_back_at = now(), rollback_result = $2 WHERE run_key = $1`, [
         input.runKey,
         JSON.stringify(result),
@@ -49,13 +54,23 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       await target.query('ROLLBACK');
       throw e;
     }
-  });
+  }, { details: progress.details });
 }
 
-async function undo(db: Client, input: RollbackInput, r: Resolved, checksumBefore: (table: string) => string, at: string): Promise<RollbackResult> {
+async function undo(
+  db: Client,
+  input: RollbackInput,
+  r: Resolved,
+  checksumBefore: (table: string) => string | undefined,
+  at: string,
+  progress: StepTracker,
+): Promise<RollbackResult> {
   const baseline = await xactCounts(db);
   const inserted = new Map<string, number>();
+  progress.phase('loading the run\'s rows');
   for (const t of r.tables) inserted.set(t.name, await loadRunRows(db, input.runKey, t));
+  // Rows to delete, children first (the order the deletes run in).
+  progress.expect([...r.tables].reverse().map((t) => ({ table: t.name, total: inserted.get(t.name) }))).phase('locking the run\'s rows');
 
   // Lock our rows first: a writer cannot attach a new reference to them until we are done, so the
   // check below stays true through the deletes. Counted where they live (leaf partitions).
@@ -88,10 +103,14 @@ async function undo(db: Client, input: RollbackInput, r: Resolved, checksumBefor
       );
       cleared.set(t.name, res.rowCount ?? 0);
     }
+    progress.phase('deleting');
     for (const t of [...r.tables].reverse()) {
+      progress.table(t.name);
       const res = await db.query(`DELETE FROM ${qualified(t.target.schema, t.target.name)} p USING ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`);
       deleted.set(t.name, res.rowCount ?? 0);
+      progress.done(t.name, res.rowCount ?? 0);
     }
+    progress.phase('proving the rollback (keys, counts, checksums)');
   } catch (e) {
     // Only a row that slipped past the lock (e.g. a reference from a deferred constraint) gets here.
     if ((e as { code?: string }).code === '23503') throw rollbackBlocked(`a row in production references this run's rows; nothing rolled back: ${(e as Error).message}`, { rows: [], more: false, error: (e as Error).message });
@@ -121,16 +140,16 @@ async function undo(db: Client, input: RollbackInput, r: Resolved, checksumBefor
   }
   if (wrong.length > 0) throw rollbackRefused(`rollback refused, nothing committed: it would change more than this run's rows:\n  ${wrong.join('\n  ')}`, { counts: [...counts.values()], wrong });
 
-  // (c) against the checksums publish took before inserting.
-  const full = (input.plan as { validation?: { preExisting?: string } }).validation?.preExisting === 'full';
+  // (c) against the checksums publish took before inserting, where it took them (a whole-table read).
+  const full = input.plan.validation?.preExisting === 'full';
   const tables: RollbackTable[] = [];
   for (const t of [...r.tables].reverse()) {
-    const after = await checksum(db, `${qualified(t.target.schema, t.target.name)} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
     const before = checksumBefore(t.name);
+    const after = before === undefined ? undefined : await checksum(db, `${qualified(t.target.schema, t.target.name)} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
     const n = inserted.get(t.name)!;
     tables.push({
       table: t.name, inserted: n, deleted: deleted.get(t.name)!, alreadyGone: n - presentIn(t), cycleColumnsCleared: cleared.get(t.name) ?? 0,
-      checksumBeforePublish: before, checksumAfterRollback: after, equal: before === after,
+      ...(before === undefined ? {} : { checksumBeforePublish: before, checksumAfterRollback: after }), equal: before === after,
     });
   }
   const changed = tables.filter((x) => !x.equal);
@@ -140,17 +159,18 @@ async function undo(db: Client, input: RollbackInput, r: Resolved, checksumBefor
       { tables },
     );
   }
-  return { runKey: input.runKey, rolledBackAt: at, tables, proof: proof(tables, [...counts.values()], full) };
+  const checked = tables.some((t) => t.checksumBeforePublish !== undefined);
+  return { runKey: input.runKey, rolledBackAt: at, tables, proof: proof(tables, [...counts.values()], full, checked) };
 }
 
-function proof(tables: RollbackTable[], transactionCounts: TransactionCount[], full: boolean): RollbackResult['proof'] {
+function proof(tables: RollbackTable[], transactionCounts: TransactionCount[], full: boolean, checked: boolean): RollbackResult['proof'] {
   const sum = (f: (t: RollbackTable) => number) => tables.reduce((a, t) => a + f(t), 0);
   const changed = tables.filter((t) => !t.equal).map((t) => t.table);
   const gone = tables.filter((t) => t.alreadyGone > 0).map((t) => `${t.table} ${t.alreadyGone}`);
   return {
     insertedRowsGone: true,
     transactionCounts: transactionCounts.sort((a, b) => (a.relation < b.relation ? -1 : 1)),
-    production: changed.length === 0 ? 'unchanged since publish' : OTHER_WRITERS,
+    production: !checked ? NOT_CHECKSUMMED : changed.length === 0 ? 'unchanged since publish' : OTHER_WRITERS,
     changedTables: changed,
     preExisting: full ? 'full' : 'count',
     summary: [
@@ -158,9 +178,11 @@ function proof(tables: RollbackTable[], transactionCounts: TransactionCount[], f
       ...(gone.length ? [`already deleted in production since publish: ${gone.join(', ')}`] : []),
       '(a) no row this run inserted is left: checked by key before COMMIT',
       `(b) the transaction's own counts (pg_stat_xact_user_tables) are exactly those deletes${sum((t) => t.cycleColumnsCleared) ? ` and the ${sum((t) => t.cycleColumnsCleared)} cycle-closing FK columns cleared on the same rows` : ''}; nothing inserted, no other table changed`,
-      changed.length === 0
-        ? '(c) every touched table\'s checksum equals the one taken before publish'
-        : `(c) ${OTHER_WRITERS}: checksum differs for ${changed.join(', ')}`,
+      !checked
+        ? `(c) ${NOT_CHECKSUMMED}: (a) and (b) prove it`
+        : changed.length === 0
+          ? '(c) every touched table\'s checksum equals the one taken before publish'
+          : `(c) ${OTHER_WRITERS}: checksum differs for ${changed.join(', ')}`,
       'sequences are not rewound: values drawn by publish stay used',
     ],
   };

@@ -16,10 +16,22 @@ import { stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
-import { failAfterRowsForTests, slowStageEndForTests } from './db/fault';
+import { failAfterRowsForTests, slowStageEndForTests, slowTableForTests } from './db/fault';
+import { StepTracker } from './db/step-progress';
+import { isStepProgress, type StepProgress } from '../common/progress';
 
-interface Beat extends TableProgress {
-  snapshot: string;
+/** What a beat carries: the progress and the snapshot it was read in. */
+type Beat = StepProgress & { snapshot: string };
+
+/** The tables an earlier attempt finished, with their rows, and its snapshot (older workers beat an array). */
+function previousAttempt(details: unknown): { snapshot: string | undefined; staged: Map<string, number> } {
+  if (isStepProgress(details)) {
+    const b = details as Beat;
+    return { snapshot: b.snapshot, staged: new Map(b.tables.filter((t) => t.phase === 'done').map((t) => [t.table, t.done])) };
+  }
+  const old = Array.isArray(details) ? (details as (TableProgress & { snapshot: string })[]) : [];
+  const snapshots = new Set(old.map((b) => b.snapshot));
+  return { snapshot: snapshots.size === 1 ? [...snapshots][0] : undefined, staged: new Map(old.filter((b) => b.phase === 'staged').map((b) => [b.table, b.rowsCopied])) };
 }
 
 export async function stage(input: StageInput): Promise<StageResult> {
@@ -27,7 +39,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
   const info = Context.current().info;
   // What the keep-alive beats carry while a long statement runs (copy, scope filter): this attempt's
   // progress once it has some, the previous attempt's until then, so a retry can always rejoin.
-  let latest: unknown = info.heartbeatDetails;
+  let progress: StepTracker | undefined;
   return withContext(plan, async (ctx) => {
     const extra: Client[] = [];
     try {
@@ -38,9 +50,9 @@ export async function stage(input: StageInput): Promise<StageResult> {
       await recordRun(target, input, 'staging');
 
       const { snapshot, fresh } = await holdSnapshot(runKey, resolveAlias(plan.source));
-      const previous = (info.heartbeatDetails as Beat[] | undefined) ?? [];
-      const rejoined = !fresh && previous.length > 0 && previous.every((b) => b.snapshot === snapshot);
-      const done = new Set(rejoined ? previous.filter((b) => b.phase === 'staged').map((b) => b.table) : []);
+      const previous = previousAttempt(info.heartbeatDetails);
+      const rejoined = !fresh && previous.snapshot === snapshot;
+      const done = new Set(rejoined ? previous.staged.keys() : []);
       const restaged = info.attempt > 1 && fresh ? 'the previous attempt\'s snapshot could not be rejoined: restaged every table from a new snapshot' : null;
       if (!rejoined) {
         await target.query(`DROP SCHEMA IF EXISTS ${ident(names.schema)} CASCADE`);
@@ -60,42 +72,30 @@ export async function stage(input: StageInput): Promise<StageResult> {
         lanes.push({ src, tgt });
       }
 
-      const progress = new Map<string, Beat>();
-      for (const t of resolved.tables) {
-        const before = previous.find((b) => b.table === t.name);
-        progress.set(t.name, done.has(t.name) && before
-          ? before
-          : { table: t.name, rowsCopied: 0, rowsTotal: input.expectedRows?.[t.name] ?? 0, phase: 'waiting', snapshot });
-      }
-      let lastBeat = 0;
-      const beat = (force = false) => {
-        if (!force && Date.now() - lastBeat < 1000) return;
-        lastBeat = Date.now();
-        latest = [...progress.values()];
-        Context.current().heartbeat(latest);
-      };
-      beat(true);
+      progress = new StepTracker('stage', resolved.tables.map((t) => ({ table: t.name, total: input.expectedRows?.[t.name] })));
+      progress.extra = { snapshot };
+      for (const t of done) progress.done(t, previous.staged.get(t) ?? 0);
+      const tracker = progress;
 
       const queue = resolved.tables.filter((t) => !done.has(t.name));
       const failAfter = failAfterRowsForTests(info.attempt, runKey);
       await Promise.all(
         lanes.map(async (lane) => {
           for (let t = queue.shift(); t; t = queue.shift()) {
-            const p = progress.get(t.name)!;
-            p.phase = 'copying';
-            beat(true);
+            tracker.table(t.name);
+            await slowTableForTests(lane.tgt, 'stage');
             const rows = await copyTable(lane, copyPlan, t, (n) => {
               failAfter(t!.name, n);
-              p.rowsCopied = n;
-              beat();
+              tracker.rows(t!.name, n);
             });
-            Object.assign(p, { rowsCopied: rows, rowsTotal: Math.max(p.rowsTotal, rows), phase: 'staged' });
-            beat(true);
+            tracker.done(t.name, rows);
           }
         }),
       );
+      tracker.phase('copying registers and lookups');
       const registers = await copyRegisters(lanes[0], copyPlan);
       await stageLookups(lanes[0], copyPlan);
+      tracker.phase('settling the scope');
       await slowStageEndForTests(target, info.attempt);
       const inScope = await scopeFilter(target, resolved, names);
       await recordRun(target, input, 'staged');
@@ -113,5 +113,5 @@ export async function stage(input: StageInput): Promise<StageResult> {
     } finally {
       await Promise.allSettled(extra.map((c) => c.end()));
     }
-  }, { details: () => latest });
+  }, { details: () => progress?.snapshot() ?? info.heartbeatDetails });
 }

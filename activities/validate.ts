@@ -1,7 +1,10 @@
 // Step 9, validate: per table, in scope = moved + merged + left behind exactly (by reason); content
-// checksum of what staging says was published (after remapping) = what production holds; pre-existing
-// production rows unchanged; every published row has its parents. On a mismatch the differing keys
-// are localised by bucketed hashes. Any failure is a ValidationError → the run pauses.
+// checksum of what staging says was published (after remapping) = what production holds for those
+// keys; every published row has its parents. Only the published rows are read, so production's
+// other writers (its own rows, inserts, deletes) neither fail it nor are blocked by it; pre-existing
+// rows are proven by publish's transaction counts, or, with validation.preExisting: full, checksummed
+// against publish's checksum. On a mismatch the differing keys are localised by bucketed hashes.
+// Any failure is a ValidationError → the run pauses.
 import type { Client } from 'pg';
 import type { TableValidation, ValidateInput, ValidateResult } from '../common/results';
 import { checksum, columnsOf, rowHashSql } from './db/checksum';
@@ -9,38 +12,78 @@ import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { localiseDifferences } from './db/diff';
 import { fkEquals, slotsEqual } from './db/keys';
-import { isMapped, mappedRows } from './db/remap';
+import { isMapped, mappedRows, type MappedRows } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { requireStaged } from './db/staging-state';
 import { validationError } from './errors';
+import { slowTableForTests } from './db/fault';
+import { StepTracker } from './db/step-progress';
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
+  const progress = new StepTracker('validate');
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
+      // Rows checked per table: those in scope (moved, merged or left behind, all accounted for).
+      progress.expect(resolved.tables.map((t) => ({ table: t.name, total: input.stage.tables.find((x) => x.table === t.name)?.rows })));
       const names = runNames(input.runKey);
       await requireStaged(target, names);
       const tables: TableValidation[] = [];
-      for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
+      // One snapshot for every read: a row the application changes mid-validate is either changed
+      // (not ours) in all of them or in none. Read only: nothing but ACCESS SHARE on production.
+      await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        for (const t of resolved.tables) {
+          progress.table(t.name);
+          await slowTableForTests(target, 'validate');
+          tables.push(await validateTable(target, input, resolved, names, t));
+          progress.done(t.name, tables[tables.length - 1].inScope);
+        }
+      } finally {
+        await target.query('ROLLBACK');
+      }
       const result = { ok: tables.every((t) => t.ok), tables };
       if (!result.ok) {
         const problems = tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`));
         throw validationError(`validation failed:\n  ${problems.join('\n  ')}`, result);
       }
       return result;
-  });
+  }, { details: progress.details });
 }
 
 /**
- * One pass over the production table: the checksum of the rows this run published (copied columns)
- * and of every other row (all columns), told apart by a join to the published keys.
+ * Both checksums in one pass from the staged rows (as remapped) to the production rows under the
+ * same keys: its cost grows with what moved, not with production, and other writers' rows are never
+ * read. Rows another transaction changed since publish (not `mine`) are counted and left out of both.
  */
-async function productionChecksums(db: Client, t: ResolvedTable, names: StagingNames) {
+async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows, stagingExprs: string[], mine: string) {
+  const prod = qualified(t.target.schema, t.target.name);
+  const present = `p.${ident(t.key[0])} IS NOT NULL`;
+  const ours = `${present} AND ${mine}`;
+  const changed = `${present} AND NOT (${mine})`;
+  const res = await db.query<{ sn: string; ss: string; pn: string; ps: string; other: string }>(
+    `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${rowHashSql(stagingExprs)}::numeric) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
+            count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${rowHashSql(columnsOf('p', t.columns.map((c) => c.name)))}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
+            count(*) FILTER (WHERE ${changed})::text AS other
+       FROM ${rows.from} LEFT JOIN ${prod} p ON ${t.key.map((k) => `p.${ident(k)} = ${rows.exprs.get(k)}`).join(' AND ')}
+      WHERE ${rows.movedOnly}`,
+  );
+  const r = res.rows[0];
+  return { stagingChecksum: `${r.sn}:${r.ss}`, productionChecksum: `${r.pn}:${r.ps}`, other: Number(r.other) };
+}
+
+/**
+ * validation.preExisting full (or an older run whose publish took checksums): one pass over the
+ * whole production table, the checksum of the rows this run published (copied columns) and of every
+ * other row (all columns), told apart by a join to the published keys.
+ */
+async function wholeTableChecksums(db: Client, t: ResolvedTable, names: StagingNames) {
   const hashOf = (cols: string[]) => rowHashSql(columnsOf('p', cols));
+  const prod = qualified(t.target.schema, t.target.name);
   const res = await db.query<{ pn: string; ps: string; on: string; os: string }>(
     `SELECT count(k.k0)::text AS pn, coalesce(sum(CASE WHEN k.k0 IS NOT NULL THEN ${hashOf(t.columns.map((c) => c.name))}::numeric END), 0)::text AS ps,
             (count(*) - count(k.k0))::text AS on, coalesce(sum(CASE WHEN k.k0 IS NULL THEN ${hashOf(t.target.columns.map((c) => c.name))}::numeric END), 0)::text AS os
-       FROM ${qualified(t.target.schema, t.target.name)} p
+       FROM ${prod} p
        LEFT JOIN (${publishedKeys(t, names)}) k ON ${slotsEqual('k', 'k', 'p', t.key)}`,
   );
   const r = res.rows[0];
@@ -61,10 +104,23 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, names)}) k WHERE ${slotsEqual('k', 'k', 'p', t.key)})`;
   const rows = mappedRows(t, r, names);
   const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
-  const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}`;
-  const stagingChecksum = await checksum(db, stagingFrom, stagingExprs);
-  const { productionChecksum, preExistingAfter } = await productionChecksums(db, t, names);
-  const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum ?? '';
+  const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum;
+  // Published rows whose current version another transaction wrote (an application edit since
+  // publish): named, counted, and left out of both checksums — publish's own counts proved what it
+  // inserted; what the application did to those rows afterwards is its own. A published key with
+  // no row stays in (a deletion cannot be told from a row published under another key, e.g. by a
+  // trigger): it fails the checksum, by key. Only by default (counts), where publish recorded its xid.
+  const xid = preExistingBefore === undefined ? ownXid(input.publish.xid) : undefined;
+  const mine = xid ? `p.xmin::text = '${xid}'` : 'TRUE';
+  const notOurs = `SELECT k.* FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE NOT (${mine})`;
+  let sums: { stagingChecksum: string; productionChecksum: string; preExistingAfter?: string; other: number };
+  if (preExistingBefore === undefined) sums = await publishedChecksums(db, t, rows, stagingExprs, mine);
+  else sums = { stagingChecksum: await checksum(db, `${rows.from} WHERE ${rows.movedOnly}`, stagingExprs), ...(await wholeTableChecksums(db, t, names)), other: 0 };
+  const { stagingChecksum, productionChecksum, preExistingAfter } = sums;
+  const changed = xid && sums.other > 0 ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
+  // The staged side as the checksum saw it, for localising differences.
+  const exclude = changed.count > 0 ? ` AND NOT EXISTS (SELECT 1 FROM (${notOurs}) x WHERE ${t.key.map((k, i) => `x.k${i} = ${rows.exprs.get(k)}`).join(' AND ')})` : '';
+  const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}${exclude}`;
 
   const m = await db.query<{ outcome: string; reason: string | null; n: string }>(
     `SELECT outcome, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND table_name = $2 GROUP BY outcome, reason`,
@@ -84,21 +140,35 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   let differingKeys: string[] = [];
   if (stagingChecksum !== productionChecksum) {
     problems.push(`content checksum differs: staging ${stagingChecksum}, production ${productionChecksum}`);
-    differingKeys = await localiseDifferences(db, t, { from: stagingFrom, exprs: stagingExprs, key: t.key.map((k) => rows.exprs.get(k)!) }, { from: `${prod} p WHERE ${published}`, exprs: columnsOf('p', cols), key: columnsOf('p', t.key) });
+    differingKeys = await localiseDifferences(db, t, { from: stagingFrom, exprs: stagingExprs, key: t.key.map((k) => rows.exprs.get(k)!) }, { from: `${prod} p WHERE ${published} AND ${mine}`, exprs: columnsOf('p', cols), key: columnsOf('p', t.key) });
     if (differingKeys.length) problems.push(`differing keys: ${differingKeys.slice(0, 10).join(' ')}${differingKeys.length > 10 ? ' …' : ''}`);
   }
-  if (preExistingBefore !== preExistingAfter) problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
+  if (preExistingBefore !== undefined && preExistingBefore !== preExistingAfter) problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
   // A validated constraint already guarantees integrity inside publish's transaction; check the rest.
   for (const fk of t.target.foreignKeys) {
     if (fk.validated || !fk.columns.every((c) => cols.includes(c))) continue;
     const notNull = fk.columns.map((c) => `p.${ident(c)} IS NOT NULL`).join(' AND ');
     const res = await db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${prod} p WHERE ${published} AND ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
+      `SELECT count(*)::text AS n FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
     );
     if (Number(res.rows[0].n) > 0) problems.push(`${res.rows[0].n} published row(s) break foreign key ${fk.name}`);
   }
   return {
     table: t.name, inScope, moved, merged, leftBehind, leftBehindByReason, stagingChecksum, productionChecksum, preExistingBefore, preExistingAfter,
     ok: problems.length === 0, problems, differingKeys,
+    ...(xid ? { changedSincePublish: changed } : {}),
   };
+}
+
+/** publish's transaction id as the 32-bit xid its rows carry in xmin (digits only: it is spliced into SQL). */
+function ownXid(xid8: string | undefined): string | undefined {
+  if (xid8 === undefined || !/^\d+$/.test(xid8)) return undefined;
+  return (BigInt(xid8) % 4294967296n).toString();
+}
+
+async function changedSincePublish(db: Client, t: ResolvedTable, notOurs: string): Promise<{ count: number; keys: string[] }> {
+  const res = await db.query<{ k: unknown[]; n: string }>(
+    `SELECT jsonb_build_array(${t.key.map((_, i) => `x.k${i}`).join(', ')}) AS k, count(*) OVER ()::text AS n FROM (${notOurs}) x ORDER BY 1 LIMIT 100`,
+  );
+  return { count: Number(res.rows[0]?.n ?? 0), keys: res.rows.map((r) => `(${t.key.join(', ')})=(${r.k.join(', ')})`) };
 }

@@ -34,7 +34,8 @@ async function runSteps(url: string, steps: string[]): Promise<void> {
 
 /** A fresh, empty database named cutover_bench_<suffix>; returns its URL. */
 export async function createDb(suffix: string): Promise<string> {
-  const name = DB_PREFIX + suffix;
+  // The process id keeps two benches on one server (other people's, a 10·N child) out of each other's databases.
+  const name = `${DB_PREFIX}${process.pid}_${suffix}`;
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
   await sql(PG_ADMIN, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await sql(PG_ADMIN, `CREATE DATABASE ${name}`);
@@ -126,15 +127,22 @@ export async function generateBare(url: string): Promise<void> {
   await sql(url, TABLES);
 }
 
+/** ids: keep tables: the fill's ids start here, the concurrent writer's at WRITER_ID_BASE (the Pilot's are far below). */
+export const FILL_ID_BASE = 10_000_000_000;
+export const WRITER_ID_BASE = 20_000_000_000;
+
 /**
  * A Production-like target: the same schema; with `preExisting`, also rows that collide with the Pilot:
  * the same 60 countries under different ids, customers 1..N/100 and orders 1..N/50 with other content,
- * sequences past them (rows inserted through the serial defaults).
+ * sequences past them (rows inserted through the serial defaults). `fill` adds unrelated rows per table
+ * (--production-scale: K × what the run moves), which neither match nor collide with any Pilot row:
+ * countries with codes the Pilot does not use, customers and orders through the sequences, order_items
+ * and payments with ids from FILL_ID_BASE. Rows go in before the keys and FKs, as a restore would.
  */
-export async function generateProduction(url: string, n: number, preExisting: boolean): Promise<void> {
+export async function generateProduction(url: string, n: number, preExisting: boolean, fill: Record<string, number> = {}): Promise<void> {
   const nc = Math.max(1, Math.floor(n / 100));
   const no = Math.max(1, Math.floor(n / 50));
-  const steps = [SCHEMA];
+  const steps = ['SET synchronous_commit = off', TABLES];
   if (preExisting) {
     steps.push(
       `INSERT INTO countries (code, name) SELECT code, name FROM (${COUNTRY_ROWS}) c ORDER BY code DESC`,
@@ -147,8 +155,43 @@ export async function generateProduction(url: string, n: number, preExisting: bo
          FROM generate_series(1, ${no}) o ORDER BY o`,
     );
   }
-  steps.push('ANALYZE');
+  steps.push(...fillSteps(fill));
+  steps.push(CONSTRAINTS, 'VACUUM ANALYZE');
   await runSteps(url, steps);
+}
+
+/** The unrelated rows of `fill` (rows per table); a child table's rows reference the fill's parents. */
+function fillSteps(fill: Record<string, number>): string[] {
+  const k = (t: string) => Math.max(0, Math.floor(fill[t] ?? 0));
+  const [fc, fo] = [k('customers'), k('orders')];
+  const steps: string[] = [];
+  if (k('countries') > 0) {
+    // 'X' and digits: never a Pilot code (two letters), so nothing matches them.
+    steps.push(`INSERT INTO countries (code, name) SELECT 'X' || i, 'Fill country ' || i FROM generate_series(1, ${k('countries')}) i`);
+  }
+  if (fc > 0) {
+    steps.push(`INSERT INTO customers (email, country_id, created_at, profile)
+       SELECT 'fill' || i || '@prod.example', (SELECT min(id) FROM countries) + i % greatest(1, (SELECT count(*) FROM countries)),
+              timestamptz '2019-01-01 00:00:00+00' + i * interval '1 minute', jsonb_build_object('name', 'Fill customer ' || i, 'tier', 8)
+         FROM generate_series(1, ${fc}) i ORDER BY i`);
+  }
+  if (fc > 0 && fo > 0) {
+    steps.push(`INSERT INTO orders (customer_id, total, placed_at)
+       SELECT b.lo + (o - 1) % ${fc}, 1 + (o * 53 % 50000) / 100.0, timestamptz '2019-01-01 00:00:00+00' + o * interval '1 minute'
+         FROM generate_series(1, ${fo}) o, (SELECT min(id) AS lo FROM customers WHERE email LIKE 'fill%@prod.example') b ORDER BY o`);
+  }
+  const ordersLo = `(SELECT min(id) AS lo FROM orders WHERE placed_at < '2019-12-31') b`;
+  if (fo > 0 && k('order_items') > 0) {
+    steps.push(`INSERT INTO order_items (id, order_id, sku, qty, price)
+       SELECT ${FILL_ID_BASE} + i, b.lo + (i - 1) % ${fo}, 'SKU-F' || lpad((i % 10000)::text, 4, '0'), 1 + i % 3, 2.5
+         FROM generate_series(1, ${k('order_items')}) i, ${ordersLo}`);
+  }
+  if (fo > 0 && k('payments') > 0) {
+    steps.push(`INSERT INTO payments (id, order_id, amount, method)
+       SELECT ${FILL_ID_BASE} + i, b.lo + (i - 1) % ${fo}, 5 + i % 100, (enum_range(NULL::pay_method))[1 + i % 4]
+         FROM generate_series(1, ${k('payments')}) i, ${ordersLo}`);
+  }
+  return steps;
 }
 
 export async function countRows(url: string, tables: readonly string[]): Promise<Record<string, number>> {

@@ -1,43 +1,24 @@
-// `npm run bench [-- --subjects N] [--scale10] [--keep]`: cutover vs raw COPY vs pgcopydb on a generated
-// Pilot of N subjects. Progress goes to stderr; the table, targets and (last line) one JSON object to stdout.
+// `npm run bench [-- --subjects N] [--production-scale K] [--production-scale-check] [--scale10] [--no-writer] [--keep]`:
+// cutover vs raw COPY vs pgcopydb on a generated Pilot of N subjects, into a Production that also holds
+// K × the moved volume of unrelated rows, while an application writer keeps writing to it. Progress goes
+// to stderr; the table, targets and (last line) one JSON object to stdout.
+// --production-scale-check runs the whole run again at K = 10 (same moved rows) for prod_growth_10x.
 // --scale10 re-runs stage + whole run at 10·N in a fresh child process (--rss-only) for the RSS growth.
 import { spawn } from 'node:child_process';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { countRows, createDb, dropDb, generateBare, generatePilot, generateProduction, PLAN_TABLES, ALL_TABLES } from './generate';
-import { choosePlan, rawSelects } from './plan';
+import { parseArgs, SCALE_CHECK_K, USAGE, type Args } from './args';
+import { countRows, createDb, dropDb, generateBare, generatePilot, generateProduction, sql, PLAN_TABLES, ALL_TABLES } from './generate';
+import { summarize, type LatencySummary } from './latency';
+import { choosePlan, rawSelects, type BenchPlan, type RawSelect } from './plan';
 import { runRaw, type PhaseResult } from './raw';
 import { runPgcopydb } from './pgcopydb';
 import { runStageOnly, type StageMeasure } from './stage-only';
+import { slowestByStep, stepSeconds } from './steps';
 import { runWhole, startTemporal, type DevServer, type RunMeasure } from './whole-run';
-import { ratio, table, targets, type Row, type Summary } from './report';
+import { ratio, scaleCounts, table, targets, type Row, type Summary } from './report';
+import { Writer, type WriterCounts } from './writer';
 
-interface Args {
-  subjects: number;
-  scale10: boolean;
-  keep: boolean;
-  rssOnly: boolean;
-  timeoutS: number;
-}
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = { subjects: 200000, scale10: false, keep: false, rssOnly: false, timeoutS: 4 * 3600 };
-  for (let i = 0; i < argv.length; i++) {
-    const v = argv[i];
-    if (v === '--subjects') a.subjects = Number(argv[++i]);
-    else if (v.startsWith('--subjects=')) a.subjects = Number(v.slice(11));
-    else if (v === '--scale10') a.scale10 = true;
-    else if (v === '--keep') a.keep = true;
-    else if (v === '--rss-only') a.rssOnly = true;
-    else if (v === '--timeout') a.timeoutS = Number(argv[++i]);
-    else if (v === '--help' || v === '-h') {
-      console.log('usage: npm run bench -- [--subjects N (200000)] [--scale10] [--keep] [--timeout SECONDS]');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${v}`);
-  }
-  if (!Number.isInteger(a.subjects) || a.subjects < 100) throw new Error('--subjects must be an integer >= 100');
-  return a;
-}
-
+const KEEP = process.argv.includes('--keep');
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
   log(`${what} …`);
@@ -60,7 +41,17 @@ interface ChildResult {
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`[bench] ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const n = args.subjects;
   // No SDK shutdown signals: Ctrl-C / SIGTERM clean up (drop databases, stop the dev server) and exit.
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
@@ -79,11 +70,6 @@ async function main(): Promise<number> {
     dbs.push(url);
     return url;
   };
-  const target = async (suffix: string, preExisting: boolean) => {
-    const url = await db(suffix);
-    await generateProduction(url, n, preExisting);
-    return url;
-  };
   try {
     const pilot = await db('pilot');
     await timed(`generating the Pilot (${n} subjects)`, () => generatePilot(pilot, n));
@@ -95,7 +81,8 @@ async function main(): Promise<number> {
     let bare: PhaseResult | undefined;
     let pgc: (PhaseResult & { command: string }) | undefined;
     if (!args.rssOnly) {
-      const rawTarget = await target('raw', false);
+      const rawTarget = await db('raw');
+      await generateProduction(rawTarget, n, false);
       raw = await timed('(a) raw psql COPY | psql COPY', () => runRaw(pilot, rawTarget, rawSelects(bp)));
       log(`raw rows: ${JSON.stringify(raw.perTable)}`);
       const bareTarget = await db('bare');
@@ -104,25 +91,38 @@ async function main(): Promise<number> {
       const pgcTarget = await db('pgcopydb');
       pgc = await timed('(b) pgcopydb clone', () => runPgcopydb(pilot, pgcTarget, PLAN_TABLES, ALL_TABLES.filter((t) => !(PLAN_TABLES as readonly string[]).includes(t))));
       log(`pgcopydb rows: ${JSON.stringify(pgc.perTable)}`);
+      await Promise.all([rawTarget, bareTarget, pgcTarget].map(release));
     }
+    // The moved volume per table (what the raw baseline selects): Production's unrelated fill is K times it.
+    const volume = raw?.perTable ?? (await selectedCounts(pilot, rawSelects(bp)));
+    const target = async (suffix: string, k: number) => {
+      const url = await db(suffix);
+      const fill = bp.preExisting ? scaleCounts(volume, k) : {};
+      await timed(`Production ${suffix} (K = ${k}: ${Object.values(fill).reduce((a, b) => a + b, 0)} unrelated rows${bp.preExisting ? ' + colliding rows' : ''})`, () => generateProduction(url, n, bp.preExisting, fill));
+      return url;
+    };
 
-    process.env.CUTOVER_DB_PRODUCTION = await target('stage', bp.preExisting);
+    const stageTarget = await target('stage', args.productionScale);
+    process.env.CUTOVER_DB_PRODUCTION = stageTarget;
     const staged: StageMeasure = await timed('(c) cutover stage activity alone', () => runStageOnly(bp.plan));
     log(`staged rows: ${JSON.stringify(staged.perTable)} (${staged.heartbeats} heartbeats)`);
+    await release(stageTarget);
 
-    const runTarget = await target('run', bp.preExisting);
-    process.env.CUTOVER_DB_PRODUCTION = runTarget;
-    const before = await countRows(runTarget, PLAN_TABLES);
     server = await timed('starting the Temporal dev server', () => startTemporal());
     const srv = server;
-    const run: RunMeasure = await timed('(d) whole cutover run through Temporal', () => runWhole(srv, bp.plan, args.timeoutS * 1000));
+    const measured = async (suffix: string, k: number, plan: BenchPlan['plan']): Promise<Measured> => {
+      const url = await target(suffix, k);
+      process.env.CUTOVER_DB_PRODUCTION = url;
+      const m = await measureRun(srv, url, plan, args, `(d) whole cutover run through Temporal, K = ${k}`);
+      await release(url);
+      return m;
+    };
+    const primary = await measured('run', args.productionScale, bp.plan);
+    const { run, moved, movedRows } = primary;
+    // K = 10 with the same Pilot, the same moved rows, the same writer: only Production's size differs.
+    const at10 = args.productionScaleCheck ? await measured('run_k10', SCALE_CHECK_K, choosePlan(`bench-${n}-k${SCALE_CHECK_K}`).plan) : null;
     await server.stop();
     server = undefined;
-    const after = await countRows(runTarget, PLAN_TABLES);
-    const moved = Object.fromEntries(PLAN_TABLES.map((t) => [t, after[t] - before[t]]));
-    log(`whole run: status ${run.status}, ${run.historyEvents} history events; rows added to Production: ${JSON.stringify(moved)}`);
-    if (run.error) log(`whole run did not complete: ${run.error}`);
-    const movedRows = Object.values(moved).reduce((a, b) => a + b, 0);
 
     if (args.rssOnly) {
       const out: ChildResult = {
@@ -144,47 +144,158 @@ async function main(): Promise<number> {
     for (const t of PLAN_TABLES) {
       const want = bp.idModes[t] === 'match' ? 0 : raw!.perTable[t];
       if (run.status === 'completed' && moved[t] !== want) log(`WARNING: ${t}: cutover added ${moved[t]} rows, the raw selection has ${want}`);
+      if (at10?.run.status === 'completed' && at10.moved[t] !== want) log(`WARNING: K = ${SCALE_CHECK_K}: ${t}: cutover added ${at10.moved[t]} rows, the raw selection has ${want}`);
     }
 
     let child: ChildResult | null = null;
     if (args.scale10) child = await timed(`--scale10: stage + whole run at ${10 * n} subjects (child process)`, () => runChild(10 * n, args));
 
     const rssMb = Math.max(staged.rssMb, run.rssMb);
+    const k = args.productionScale;
     const rows: Row[] = [
       { phase: '(a) raw psql|psql', rows: raw!.rows, seconds: raw!.seconds, note: 'FK levels in order, order_items‖payments' },
       { phase: '(a′) raw, bare tables', rows: bare!.rows, seconds: bare!.seconds, note: 'same rows, no keys/FKs/indexes (like staging)' },
       { phase: '(b) pgcopydb clone', rows: pgc!.rows, seconds: pgc!.seconds, note: 'whole tables + schema/indexes/FKs' },
       { phase: '(c) cutover stage', rows: staged.rows, seconds: staged.seconds, rssMb: staged.rssMb, note: 'in scope, into unlogged staging' },
-      { phase: '(d) cutover whole run', rows: movedRows, seconds: run.seconds, rssMb: run.rssMb, note: `${run.status}, gates approved by bench` },
+      { phase: '(d) cutover whole run', rows: movedRows, seconds: run.seconds, rssMb: run.rssMb, note: `${run.status}, gates approved by bench, Production K = ${k}` },
+      ...stepRows(primary, `K = ${k}`),
     ];
-    if (child) {
-      const at10 = { scaled: true, note: `at ${10 * n} subjects` };
-      rows.push({ phase: '(c) stage at 10·N', rows: child.stage_rows, seconds: child.stage_seconds, rssMb: child.stage_rss_mb, ...at10 });
-      rows.push({ phase: '(d) whole run at 10·N', rows: child.run_rows, seconds: child.run_seconds, rssMb: child.run_rss_mb, ...at10, note: `${child.run_status} ${at10.note}` });
+    if (at10) {
+      rows.push({ phase: `(d) whole run, K = ${SCALE_CHECK_K}`, rows: at10.movedRows, seconds: at10.run.seconds, rssMb: at10.run.rssMb, note: `${at10.run.status}, Production K = ${SCALE_CHECK_K}` });
+      rows.push(...stepRows(at10, `K = ${SCALE_CHECK_K}`));
     }
+    if (child) {
+      const x10 = { scaled: true, note: `at ${10 * n} subjects` };
+      rows.push({ phase: '(c) stage at 10·N', rows: child.stage_rows, seconds: child.stage_seconds, rssMb: child.stage_rss_mb, ...x10 });
+      rows.push({ phase: '(d) whole run at 10·N', rows: child.run_rows, seconds: child.run_seconds, rssMb: child.run_rss_mb, ...x10, note: `${child.run_status} ${x10.note}` });
+    }
+    const completed = run.status === 'completed';
+    const stepVsRaw = (step: string) => (completed ? ratio(primary.steps[step], raw!.seconds) : null);
     const summary: Summary = {
       rows: raw!.rows,
       stage_vs_raw: ratio(staged.rows / staged.seconds, raw!.rows / raw!.seconds),
-      run_vs_raw: run.status === 'completed' ? ratio(run.seconds, raw!.seconds) : null,
-      run_vs_pgcopydb: run.status === 'completed' ? ratio(run.seconds, pgc!.seconds) : null,
+      run_vs_raw: completed ? ratio(run.seconds, raw!.seconds) : null,
+      run_vs_pgcopydb: completed ? ratio(run.seconds, pgc!.seconds) : null,
       rss_mb: rssMb,
       rss_growth_10x: child ? ratio(child.rss_mb, rssMb) : null,
       history_events: run.historyEvents,
       tables: PLAN_TABLES.length,
       subjects: n,
       plan_variant: bp.variant,
+      production_scale: k,
+      publish_vs_raw: stepVsRaw('publish'),
+      validate_vs_raw: stepVsRaw('validate'),
+      preflight_vs_raw: stepVsRaw('preflight'),
+      prod_growth_10x: at10 && completed && at10.run.status === 'completed' ? ratio(at10.run.seconds, run.seconds) : null,
+      stage_rss_growth_10x: child ? ratio(child.stage_rss_mb, staged.rssMb) : null,
+      writer_p99_ratio: primary.writer ? ratio(primary.writer.during.p99Ms ?? undefined, primary.writer.before.p99Ms ?? undefined) : null,
+      writer_p99_before_ms: primary.writer?.before.p99Ms ?? null,
+      writer_p99_during_ms: primary.writer?.during.p99Ms ?? null,
+      writer_ops: primary.writer?.during.ops ?? null,
+      writer_slowest_ms_by_step: primary.writer?.slowest ?? null,
+      writer_writes_present: primary.writer ? primary.writer.problems.length === 0 && (!at10?.writer || at10.writer.problems.length === 0) : null,
     };
     console.log('');
     console.log(`cutover bench: ${n} subjects, Pilot ${Object.values(pilotCounts).reduce((a, b) => a + b, 0)} rows in ${ALL_TABLES.length} tables, plan variant: ${bp.variant}`);
     console.log(`pgcopydb: ${pgc!.command}`);
     console.log(table(rows, raw));
+    for (const [label, m] of [[`K = ${k}`, primary], [`K = ${SCALE_CHECK_K}`, at10]] as const) {
+      if (m?.writer) console.log(writerLine(label, m.writer));
+    }
     console.log(targets(summary).join('\n'));
     if (run.error) console.log(`whole run did not complete: ${run.error}`);
+    if (at10?.run.error) console.log(`whole run at K = ${SCALE_CHECK_K} did not complete: ${at10.run.error}`);
     console.log(JSON.stringify(summary));
-    return run.status === 'completed' && (!child || child.run_status === 'completed') ? 0 : 1;
+    return completed && (!at10 || at10.run.status === 'completed') && (!child || child.run_status === 'completed') ? 0 : 1;
   } finally {
     await cleanup(args.keep);
   }
+}
+
+interface WriterMeasure {
+  before: LatencySummary;
+  during: LatencySummary;
+  counts: WriterCounts;
+  problems: string[]; // writes of the application missing from Production (empty: all present)
+  slowest: Record<string, number>; // step -> the slowest write (ms) that started during it
+}
+
+interface Measured {
+  run: RunMeasure;
+  steps: Record<string, number>; // seconds per step
+  moved: Record<string, number>; // rows the run added per table (the writer's own inserts not counted)
+  movedRows: number;
+  writer: WriterMeasure | null;
+}
+
+/** Seconds the writer samples its latency before the run starts. */
+const WRITER_BASELINE_MS = 5000;
+
+/** One whole run into Production `url`, with the application writer beside it unless --no-writer. */
+async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], args: Args, what: string): Promise<Measured> {
+  const before = await countRows(url, PLAN_TABLES);
+  const writer = args.writer && !args.rssOnly ? new Writer(url) : null;
+  try {
+    let beforeMs: number[] = [];
+    if (writer) {
+      await writer.open();
+      beforeMs = await timed(`writer latency before the run (${WRITER_BASELINE_MS / 1000} s)`, () => writer.sample(WRITER_BASELINE_MS));
+      writer.start();
+    }
+    const run = await timed(what, () => runWhole(srv, plan, args.timeoutS * 1000));
+    let w: WriterMeasure | null = null;
+    if (writer) {
+      const during = await writer.stop();
+      const problems = await writer.verify();
+      const slowest = slowestByStep(run.last?.steps ?? [], writer.startedAt, during);
+      w = { before: summarize(beforeMs), during: summarize(during), counts: writer.counts, problems, slowest };
+      log(`writer: ${JSON.stringify({ before: w.before, during: w.during, ...w.counts })}; slowest write (ms) beside each step: ${JSON.stringify(slowest)}`);
+      for (const p of problems) log(`WARNING: writer: ${p}`);
+    }
+    const after = await countRows(url, PLAN_TABLES);
+    const moved = Object.fromEntries(PLAN_TABLES.map((t) => [t, after[t] - before[t] - (w?.counts.inserted[t] ?? 0)]));
+    log(`whole run: status ${run.status}, ${run.historyEvents} history events; rows added to Production: ${JSON.stringify(moved)}`);
+    if (run.error) log(`whole run did not complete: ${run.error}`);
+    // A data step's time is its activity's own execution (what the step costs); the step history's
+    // start → end adds scheduling and workflow tasks, shown for the other steps.
+    const own = Object.entries(run.activitySeconds).filter(([a]) => (DATA_STEPS as readonly string[]).includes(a));
+    const steps = { ...stepSeconds(run.last?.steps ?? []), ...Object.fromEntries(own) };
+    log(`step seconds (history): ${JSON.stringify(stepSeconds(run.last?.steps ?? []))}; activity seconds: ${JSON.stringify(run.activitySeconds)}`);
+    return { run, steps, moved, movedRows: Object.values(moved).reduce((a, b) => a + b, 0), writer: w };
+  } finally {
+    await writer?.close();
+  }
+}
+
+/** Steps whose activity runs once per run under the step's own name: timed by their activity. */
+const DATA_STEPS = ['preflight', 'stage', 'cleanup', 'publish', 'validate'] as const;
+
+/** The table's per-step rows of a run (time÷raw is what the *_vs_raw fields report). */
+function stepRows(m: Measured, label: string): Row[] {
+  return DATA_STEPS
+    .filter((s) => m.steps[s] !== undefined)
+    .map((s) => ({ phase: `    ${s}`, rows: s === 'publish' || s === 'validate' ? m.movedRows : m.run.final?.evidence?.stage?.tables.reduce((a, t) => a + t.rows, 0) ?? m.movedRows, seconds: m.steps[s], note: `its activity in the run, ${label}` }));
+}
+
+function writerLine(label: string, w: WriterMeasure): string {
+  const f = (x: number | null) => (x === null ? '-' : `${x} ms`);
+  const worst = Object.entries(w.slowest).sort((a, b) => b[1] - a[1])[0];
+  return `writer (${label}): p99 ${f(w.before.p99Ms)} before → ${f(w.during.p99Ms)} during the run (${w.during.ops} ops, ${w.counts.errors} errors${w.counts.firstError ? `: ${w.counts.firstError}` : ''}${worst ? `; slowest ${worst[1]} ms beside ${worst[0]}` : ''}); ${w.problems.length === 0 ? 'every write present' : `MISSING: ${w.problems.join('; ')}`}`;
+}
+
+/** Rows each raw SELECT returns (the moved volume), when the raw baseline did not run (the 10·N child). */
+async function selectedCounts(pilot: string, selects: RawSelect[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const s of selects) out[s.table] = Number((await sql<{ n: string }>(pilot, `SELECT count(*)::text AS n FROM (${s.sql}) x`))[0].n);
+  return out;
+}
+
+/** Drop a database as soon as its measure is taken (unless --keep): four Productions at once fill disks. */
+async function release(url: string): Promise<void> {
+  if (KEEP) return;
+  const i = dbs.indexOf(url);
+  if (i >= 0) dbs.splice(i, 1);
+  await dropDb(url).catch((e) => log(`could not drop ${url}: ${e}`));
 }
 
 // What the run created, for cleanup at the end or on a signal.
@@ -201,7 +312,7 @@ async function cleanup(keep: boolean): Promise<void> {
 
 /** Stage + whole run at another scale in a fresh process, so its peak RSS is not inflated by this one's. */
 function runChild(subjects: number, args: Args): Promise<ChildResult> {
-  const argv = [__filename, '--subjects', String(subjects), '--rss-only', '--timeout', String(args.timeoutS), ...(args.keep ? ['--keep'] : [])];
+  const argv = [__filename, '--subjects', String(subjects), '--rss-only', '--no-writer', '--production-scale', String(args.productionScale), '--timeout', String(args.timeoutS), ...(args.keep ? ['--keep'] : [])];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
     let out = '';

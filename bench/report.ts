@@ -21,9 +21,26 @@ export interface Summary {
   tables: number;
   subjects: number;
   plan_variant: string;
+  production_scale: number; // K: Production's unrelated rows ÷ the moved volume
+  publish_vs_raw: number | null; // step time ÷ raw time
+  validate_vs_raw: number | null;
+  preflight_vs_raw: number | null;
+  prod_growth_10x: number | null; // whole run at K = 10 ÷ at K = 1 (--production-scale-check)
+  stage_rss_growth_10x: number | null; // stage's peak RSS at 10·N ÷ at N (--scale10)
+  writer_p99_ratio: number | null; // the application writer's p99 during the run ÷ before it
+  writer_p99_before_ms: number | null;
+  writer_p99_during_ms: number | null;
+  writer_ops: number | null;
+  writer_slowest_ms_by_step: Record<string, number> | null; // the slowest write beside each step of the run
+  writer_writes_present: boolean | null; // every write the writer committed is in Production
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
+/** Rows per table times K (the unrelated fill of a Production at --production-scale K). */
+export function scaleCounts(counts: Record<string, number>, k: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([t, n]) => [t, Math.round(n * k)]));
+}
+
 export const ratio = (a: number | undefined, b: number | undefined): number | null =>
   a === undefined || b === undefined || !(b > 0) ? null : r2(a / b);
 
@@ -63,8 +80,13 @@ export function targets(s: Summary): string[] {
   return [
     'targets:',
     line('stage throughput vs raw', s.stage_vs_raw, '>=', 0.9),
-    line('whole run time vs raw', s.run_vs_raw, '<=', 2.5),
+    line('whole run time vs raw', s.run_vs_raw, '<=', 1.5),
+    line('publish time vs raw', s.publish_vs_raw, '<=', 1.2),
+    line('preflight time vs raw', s.preflight_vs_raw, '<=', 0.25),
+    line('whole run K = 10 ÷ K = 1', s.prod_growth_10x, '<=', 1.2),
     line('RSS growth N → 10·N', s.rss_growth_10x, '<=', 1.2),
+    line('stage RSS growth N → 10·N', s.stage_rss_growth_10x, '<=', 1.2),
+    `  ${'writer p99 during ÷ before'.padEnd(34)} ${s.writer_p99_ratio === null ? 'n/a' : `${String(s.writer_p99_ratio).padStart(8)}×`}  (reported)`,
     line(`history events (30×${s.tables} tables + 50)`, s.history_events, '<=', maxEvents, ''),
   ];
 }

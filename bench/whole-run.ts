@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activities } from '../activities';
 import { activityInterceptors } from '../activities/interceptor';
+import { dataConverterFromEnv } from '../common/data-converter';
 import type { Plan } from '../plan';
 import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
 import { RssSampler } from './rss';
@@ -80,16 +81,36 @@ export interface RunMeasure {
   historyEvents: number;
   rssMb: number;
   final: StatusView | null;
+  /** The last status seen (the final one, or where the run paused): its step history times the steps. */
+  last: StatusView | null;
+  /** Seconds each activity type spent executing in the worker (summed over its calls), scheduling excluded. */
+  activitySeconds: Record<string, number>;
+}
+
+/** The worker's activities, each timed (its own execution, summed over its calls) into `into`: bench only. */
+function timedActivities(into: Record<string, number>): typeof activities {
+  const timed = (name: string, fn: (...a: never[]) => Promise<unknown>) =>
+    async (...a: never[]): Promise<unknown> => {
+      const t0 = performance.now();
+      try {
+        return await fn(...a);
+      } finally {
+        into[name] = (into[name] ?? 0) + (performance.now() - t0) / 1000;
+      }
+    };
+  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, timed(name, fn as (...a: never[]) => Promise<unknown>)])) as unknown as typeof activities;
 }
 
 const TERMINAL: readonly string[] = TERMINAL_STATUSES;
+/** Gates a selective run passes (plan, cutover): the bench approves each as soon as it waits. */
+const GATES = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number): Promise<RunMeasure> {
   const rss = new RssSampler().start();
   const native = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFromEnv() }); // encrypted with CUTOVER_CODEC_KEYS
   try {
     return await measure(native, client, plan, timeoutMs, rss);
   } finally {
@@ -99,18 +120,21 @@ export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number)
 }
 
 async function measure(native: NativeConnection, client: Client, plan: Plan, timeoutMs: number, rss: RssSampler): Promise<RunMeasure> {
+  const activitySeconds: Record<string, number> = {};
   const worker = await Worker.create({
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities,
+    activities: timedActivities(activitySeconds),
     interceptors: { activity: activityInterceptors },
+    dataConverter: dataConverterFromEnv(),
   });
   let t0 = 0;
   let seconds = 0;
   let final: StatusView | null = null;
   let error: string | null = null;
+  let last: StatusView | null = null;
   const handle = await worker.runUntil(async () => {
     t0 = performance.now();
     const h = await client.workflow.start(WORKFLOW_TYPE, {
@@ -118,11 +142,23 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
       workflowId: workflowIdFor(plan.id),
       args: [{ plan, initiatedBy: 'bench-runner' }],
     });
+    // The end is taken when the result arrives, not at the next poll; polling (each query is a worker
+    // activation) is quick only while a gate may be waiting, so the bench itself does not load the run.
+    let ended: number | null = null;
+    const result = h.result().then(
+      (v) => ((ended = performance.now()), v as StatusView),
+      (e: unknown) => {
+        ended = performance.now();
+        throw e;
+      },
+    );
+    result.catch(() => undefined);
     const approved = new Set<GateName>();
     const deadline = Date.now() + timeoutMs;
     let phase = '';
-    for (;;) {
+    while (ended === null) {
       const s = await h.query(statusQuery).catch(() => null);
+      if (s) last = s;
       if (s && `${s.phase}/${s.status}` !== phase) {
         phase = `${s.phase}/${s.status}`;
         process.stderr.write(`[bench]   +${((performance.now() - t0) / 1000).toFixed(1)}s ${phase}\n`);
@@ -142,14 +178,15 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
         await h.terminate('bench: timeout');
         break;
       }
-      await sleep(50);
+      const gatesAhead = approved.size < GATES || s?.phase.startsWith('gate');
+      await Promise.race([sleep(gatesAhead ? 50 : 500), result.catch(() => undefined)]);
     }
-    if (!error) final = (await h.result()) as StatusView;
-    seconds = (performance.now() - t0) / 1000;
+    if (!error) final = await result;
+    seconds = ((ended ?? performance.now()) - t0) / 1000;
     return h;
   });
   const rssMb = rss.stop();
   const history = await handle.fetchHistory();
   const f = final as StatusView | null;
-  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f };
+  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last, activitySeconds };
 }

@@ -1,7 +1,10 @@
 // Connection to Temporal from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE), opened lazily
-// so offline commands (plan check/schema/hash) never touch the network.
+// so offline commands (plan check/schema/hash) never touch the network. Its client uses the data
+// converter of common/data-converter.ts (payload encryption when CUTOVER_CODEC_KEYS is set).
 import type { Client, Connection } from '@temporalio/client';
-import { TemporalUnreachableError } from './errors';
+import { CodecError } from '../common/codec';
+import { dataConverterFromEnv } from '../common/data-converter';
+import { badInput, TemporalUnreachableError } from './errors';
 
 export const DEFAULT_ADDRESS = 'localhost:7233';
 export const DEFAULT_NAMESPACE = 'default';
@@ -37,7 +40,7 @@ export class TemporalContext {
   private connection?: Connection;
   private clientPromise?: Promise<Client>;
 
-  constructor(settings: TemporalSettings = temporalSettings()) {
+  constructor(settings: TemporalSettings = temporalSettings(), private readonly env: Env = process.env) {
     this.settings = settings;
   }
 
@@ -49,12 +52,18 @@ export class TemporalContext {
   private async open(): Promise<Client> {
     const { Client, Connection } = await import('@temporalio/client');
     const { address, namespace, connectTimeoutMs } = this.settings;
+    let dataConverter;
+    try {
+      dataConverter = dataConverterFromEnv(this.env); // a bad CUTOVER_CODEC_KEYS is bad input, before any connection
+    } catch (err) {
+      throw err instanceof CodecError ? badInput(err.message) : err;
+    }
     try {
       this.connection = await Connection.connect({ address, connectTimeout: connectTimeoutMs });
     } catch (err) {
       throw new TemporalUnreachableError(address, namespace, err instanceof Error ? err.message : String(err));
     }
-    return new Client({ connection: this.connection, namespace });
+    return new Client({ connection: this.connection, namespace, dataConverter });
   }
 
   async close(): Promise<void> {

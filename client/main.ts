@@ -1,4 +1,4 @@
-// The `cutover` command line (DESIGN.md §CLI). bin/cutover.js calls run(); exit codes: 0 ok, 1 refused/failed, 2 bad input.
+// The `cutover` command line (README.md, *Operating it*). bin/cutover.js calls run(); exit codes: 0 ok, 1 refused/failed, 2 bad input.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
@@ -16,6 +16,7 @@ import { status } from './commands/status';
 import { report } from './commands/report';
 import { list } from './commands/list';
 import { worker } from './commands/worker';
+import { codecServer } from './commands/codec-server';
 
 function packageVersion(): string {
   for (let dir = __dirname, i = 0; i < 4; i++, dir = dirname(dir)) {
@@ -130,15 +131,30 @@ export function buildProgram(ctx: CommandContext): Command {
 
   program
     .command('worker')
-    .description('run a worker on task queue `cutover` (connection aliases CUTOVER_DB_<ALIAS> from the environment)')
-    .action(() => worker(ctx));
+    .description('run a worker on task queue `cutover` (connection aliases from CUTOVER_DB_<ALIAS> or files in CUTOVER_SECRETS_DIR, read at each use)')
+    .option('--metrics-address <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (default: CUTOVER_METRICS_ADDRESS; a bare port binds 0.0.0.0)')
+    .option('--log-format <format>', 'text or json: one JSON object per line (default: CUTOVER_LOG_FORMAT, else text)')
+    .action((o: { metricsAddress?: string; logFormat?: string }) => {
+      // The worker reads both from its environment (also how containers configure it).
+      if (o.metricsAddress) process.env.CUTOVER_METRICS_ADDRESS = o.metricsAddress;
+      if (o.logFormat) process.env.CUTOVER_LOG_FORMAT = o.logFormat;
+      return worker(ctx);
+    });
+
+  program
+    .command('codec-server')
+    .description('serve Temporal\'s remote codec endpoint (POST /encode, /decode) with the keys of CUTOVER_CODEC_KEYS, for the Web UI and `temporal --codec-endpoint`')
+    .option('--port <n>', 'port to listen on (0: any free port; the URL is printed)', '8888')
+    .option('--host <addr>', 'address to bind (anyone who reaches it can decrypt)', '127.0.0.1')
+    .option('--allow-origin <origins>', 'browser origins allowed by CORS, comma-separated, or * (default $CUTOVER_CODEC_ALLOW_ORIGIN, else *)')
+    .action((opts) => codecServer(ctx, opts));
 
   return program;
 }
 
 /** Run the CLI; resolves to the exit code (never throws). `argv` as in process.argv. */
-export async function run(argv: string[] = process.argv, io: Io = processIo, env: Record<string, string | undefined> = process.env): Promise<ExitCode> {
-  const ctx: CommandContext = { io, env, temporal: new TemporalContext(temporalSettings(env)), exitCode: EXIT_OK };
+export async function run(argv: string[] = process.argv, io: Io = processIo, env: Record<string, string | undefined> = process.env, signal?: AbortSignal): Promise<ExitCode> {
+  const ctx: CommandContext = { io, env, temporal: new TemporalContext(temporalSettings(env), env), exitCode: EXIT_OK, signal };
   try {
     await buildProgram(ctx).parseAsync(argv);
     return ctx.exitCode;

@@ -1,4 +1,4 @@
-// Typed keys for the Keyword search attributes of DESIGN.md §Temporal surface.
+// Typed keys for cutover's Keyword search attributes (README.md, *From the Temporal Web UI*).
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributePair } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';

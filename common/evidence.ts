@@ -180,11 +180,17 @@ function checksumsOf(p: EvidencePack): EvidenceChecksum[] {
     out.push(
       { covers: `${t.table}: rows this run moved, as staged after id remapping (row count:sum of row hashes, order-independent)`, value: t.stagingChecksum },
       { covers: `${t.table}: the same rows as Production holds them after publish (equal to the staged one when correct)`, value: t.productionChecksum },
-      { covers: `${t.table}: Production's own rows before publish`, value: t.preExistingBefore },
-      { covers: `${t.table}: Production's own rows after publish (equal to before when untouched)`, value: t.preExistingAfter },
     );
+    // Only with validation.preExisting: full; otherwise publish's own transaction counts prove it.
+    if (t.preExistingBefore !== undefined && t.preExistingAfter !== undefined) {
+      out.push(
+        { covers: `${t.table}: Production's own rows before publish`, value: t.preExistingBefore },
+        { covers: `${t.table}: Production's own rows after publish (equal to before when untouched)`, value: t.preExistingAfter },
+      );
+    }
   }
   for (const t of p.rollback?.tables ?? []) {
+    if (t.checksumBeforePublish === undefined || t.checksumAfterRollback === undefined) continue; // validation.preExisting: count
     out.push({ covers: `${t.table}: whole table before publish (rollback compares)`, value: t.checksumBeforePublish }, { covers: `${t.table}: whole table after the rollback`, value: t.checksumAfterRollback });
   }
   return out;

@@ -5,7 +5,7 @@ export const NON_RETRYABLE = [
   'PlanError', // the plan does not fit the catalog
   'ConfigError', // the worker lacks configuration (a connection alias)
   'ConflictError', // production already holds rows the plan would write
-  'ValidationError', // published data does not reconcile
+  'ValidationError', // published data does not reconcile (or publish's own counts show more than its rows: nothing published)
   'StagingLost', // the run's staging is gone (a reset, a manual drop): stage again
   'BackupError', // a backup is missing, corrupt or does not verify
   'RehearsalError', // the rehearsal in a scratch database failed or did not prove its rollback

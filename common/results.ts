@@ -8,6 +8,16 @@ export interface StepInput {
   runKey: string; // short id of this run: names the staging schema cutover_stage_<runKey>
   workflowId: string;
   runId: string;
+  /** The databases the run's aliases pointed at in preflight: every later activity checks its aliases still do. */
+  identities?: Record<string, DatabaseIdentity>;
+}
+
+/** Which database an alias reached (no secrets): the server's system identifier and the database's oid decide. */
+export interface DatabaseIdentity {
+  systemIdentifier: string; // pg_control_system(): one per PostgreSQL cluster (a restore or a replica keeps it)
+  databaseOid: number; // pg_database.oid of current_database()
+  database: string; // its name, for people
+  server: string; // host:port from the URL (never the user or password)
 }
 
 export interface TableDryRun {
@@ -32,6 +42,8 @@ export interface DryRunReport {
   tables: TableDryRun[];
   warnings: string[];
   at: string;
+  /** Per alias the preflight used, the database it reached (runs started before this have none). */
+  identities?: Record<string, DatabaseIdentity>;
 }
 
 export interface StageResult {
@@ -50,7 +62,14 @@ export interface CleanupResult {
 }
 
 export interface PublishResult {
-  tables: { table: string; inserted: number; merged: number; preExistingChecksum: string }[];
+  /** preExistingChecksum: every production row before the insert, only with validation.preExisting: full (and in runs before that option). */
+  tables: { table: string; inserted: number; merged: number; preExistingChecksum?: string }[];
+  /** How publish proved it changed no pre-existing row (absent in older runs: full). */
+  preExisting?: 'count' | 'full';
+  /** The publish transaction's id (xid8, as text): its rows carry it in xmin until someone else changes them. */
+  xid?: string;
+  /** What the publish transaction itself did per relation (pg_stat_xact_user_tables before COMMIT; staging left out). */
+  transactionCounts?: TransactionCount[];
   /** Grants and row-level security of the touched tables just before the first insert (access checks compare). */
   accessBefore?: AccessSnapshot;
 }
@@ -64,8 +83,14 @@ export interface TableValidation {
   leftBehindByReason: Record<string, number>;
   stagingChecksum: string;
   productionChecksum: string;
-  preExistingBefore: string;
-  preExistingAfter: string;
+  /** Checksums of production's own rows, only when publish took one (validation.preExisting: full). */
+  preExistingBefore?: string;
+  preExistingAfter?: string;
+  /**
+   * Published rows another transaction changed since publish (by xmin; a deleted one is a difference): not compared,
+   * listed (up to 100 keys). Only by default (validation.preExisting count) in runs recording publish's xid.
+   */
+  changedSincePublish?: { count: number; keys: string[] };
   ok: boolean;
   problems: string[];
   differingKeys: string[]; // up to 100, when the content checksums differ
@@ -143,9 +168,10 @@ export interface RollbackTable {
   deleted: number;
   alreadyGone: number; // inserted rows that production itself had deleted since publish
   cycleColumnsCleared: number; // rows whose cycle-closing FK columns were set NULL before the deletes
-  checksumBeforePublish: string;
-  checksumAfterRollback: string;
-  equal: boolean;
+  /** Whole-table checksums, only where publish took one (validation.preExisting: full, or older runs). */
+  checksumBeforePublish?: string;
+  checksumAfterRollback?: string;
+  equal: boolean; // true when not checksummed
 }
 
 /** Per relation (leaf partitions for partitioned tables), what the rollback transaction itself did. */
@@ -162,7 +188,7 @@ export interface RollbackProof {
   /** (b) pg_stat_xact_user_tables before COMMIT: exactly these, nothing else (else refused). */
   transactionCounts: TransactionCount[];
   /** (c) Every touched table's checksum against the one publish took before inserting. */
-  production: 'unchanged since publish' | 'production changed since publish (other writers)';
+  production: 'unchanged since publish' | 'production changed since publish (other writers)' | 'production not checksummed (validation.preExisting: count)';
   changedTables: string[];
   preExisting: 'count' | 'full';
   summary: string[];

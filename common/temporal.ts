@@ -197,6 +197,7 @@ export const resumeUpdate = defineUpdate<UpdateResult, [ResumeInput]>('resume');
 export const statusQuery = defineQuery<StatusView>('status');
 export const reportQuery = defineQuery<EvidencePack>('report');
 
+/** Never encrypted (the server indexes them, common/codec.ts cannot): status, phase and plan id only — no plan rows, values or comments. */
 export const SEARCH_ATTRIBUTES = {
   status: 'CutoverStatus',
   phase: 'CutoverPhase',

@@ -1,9 +1,10 @@
 /**
- * The plan contract (DESIGN.md §Plan) as a zod schema. Pure: imported inside the workflow sandbox.
+ * The plan contract (docs/plan-reference.md) as a zod schema. Pure: imported inside the workflow sandbox.
  * Every object is strict so a typo is an error, not a silently ignored setting.
  * Cross-field rules live next to the object they constrain and run even when a sibling field is
  * invalid (`when: always`), so one check reports every problem at once; they therefore read their
- * input defensively.
+ * input defensively. Every field carries a `.describe()`: `cutover plan schema` prints them for
+ * editors, and test/plan-schema-descriptions.test.ts fails on a field without one.
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration';
@@ -119,8 +120,8 @@ function checkConditionValue(c: unknown, ctx: z.RefinementCtx): void {
 
 export const ConditionSchema = z
   .strictObject({
-    column: Column,
-    op: z.enum(CONDITION_OPS),
+    column: Column.describe('Column of the table the condition reads, written as it is in the catalog'),
+    op: z.enum(CONDITION_OPS).describe('Comparison: eq ne lt lte gt gte in notIn like notLike isNull notNull (ne, notIn and notLike keep NULLs)'),
     value: z
       .unknown()
       .optional()
@@ -153,10 +154,10 @@ function checkSelectForm(s: unknown, ctx: z.RefinementCtx): void {
 
 export const SelectSchema = z
   .strictObject({
-    all: z.literal(true).optional(),
-    where: Conditions.optional(),
-    follow: ColumnList.optional(),
-    referenced: z.literal(true).optional(),
+    all: z.literal(true).optional().describe('Every row of the table is in scope'),
+    where: Conditions.optional().describe('Rows matching every condition (AND) are in scope; with follow, narrows the followed rows'),
+    follow: ColumnList.optional().describe('FK columns of this table: a row is in scope when the parent it references moves (or already exists in production); the parent table must be in the plan'),
+    referenced: z.literal(true).optional().describe('Rows that moving rows of other plan tables reference, closed over this table\'s own FKs (the default)'),
   })
   .superRefine(checkSelectForm, always)
   .transform((s) => s as Select);
@@ -176,11 +177,11 @@ function checkMatch(t: unknown, ctx: z.RefinementCtx): void {
 
 export const TableSpecSchema = z
   .strictObject({
-    table: TableName,
-    key: ColumnList.optional(),
-    select: SelectSchema.default(() => ({ referenced: true as const })),
-    ids: z.enum(ID_MODES).default('keep'),
-    match: ColumnList.optional(),
+    table: TableName.describe('Table as psql writes it: customer, public.customer or "Sales.EU"."Order Items" (unqualified means public); a partitioned table by its parent'),
+    key: ColumnList.optional().describe('Columns that identify a row (default: the primary key); needed when the table has none'),
+    select: SelectSchema.default(() => ({ referenced: true as const })).describe('Which rows are in scope: exactly one of {all: true}, {where}, {follow, where?} or {referenced: true} (the default)'),
+    ids: z.enum(ID_MODES).default('keep').describe('Keys in production: keep (as in the Pilot), new (from the target\'s sequence, FKs rewritten) or match (reuse the production row with the same natural key)'),
+    match: ColumnList.optional().describe('Natural key columns for ids: match (required then, refused otherwise)'),
   })
   .superRefine(checkMatch, always);
 export type TableSpec = z.infer<typeof TableSpecSchema>;
@@ -196,7 +197,10 @@ const SshPublicKey = z.string().superRefine((s, ctx) => {
  * A person who decides: a plain name, or a name with the SSH key their signatures must verify
  * against. Plain names stay plain after validation (so older plans normalise, and hash, as before).
  */
-export const SignerSchema = z.union([Person, z.strictObject({ name: Person, key: SshPublicKey })], {
+export const SignerSchema = z.union([Person, z.strictObject({
+  name: Person.describe('The person\'s name, as given with --as'),
+  key: SshPublicKey.describe('Their ssh-ed25519 public key line; their signatures must verify against it'),
+})], {
   error: 'must be a name, or {name, key: "ssh-ed25519 AAAA… [comment]"}',
 });
 export type Signer = z.infer<typeof SignerSchema>;
@@ -240,17 +244,17 @@ function checkApprovals(a: unknown, ctx: z.RefinementCtx): void {
 
 export const ApprovalsSchema = z
   .strictObject({
-    approvers: z.array(SignerSchema).min(1).max(MAX_ITEMS.people),
-    required: z.number().int().min(1),
+    approvers: z.array(SignerSchema).min(1).max(MAX_ITEMS.people).describe('Who may approve or reject a gate: names, or {name, key}; each once'),
+    required: z.number().int().min(1).describe('Distinct approvals that open each gate (N of M); at most the number of approvers'),
     /** The initiator cannot approve their own migration. */
-    separationOfDuties: z.boolean().default(true),
-    timeout: Duration.default('72h'),
+    separationOfDuties: z.boolean().default(true).describe('The initiator may not approve their own run (default true)'),
+    timeout: Duration.default('72h').describe('How long each gate waits for its approvals before the run expires: 72h, 30m, 90s, 500ms, 2d (default 72h)'),
     /**
      * `required`: every approval (and every resume) must carry an SSH signature by the person's key;
      * `optional` (what absence means): a signature sent is verified, an unsigned approval is accepted.
      * No schema default: a default here would change the normalised plan (and hash) of runs in flight.
      */
-    signatures: z.enum(SIGNATURE_POLICIES).optional(),
+    signatures: z.enum(SIGNATURE_POLICIES).optional().describe('required: every approval and resume carries an SSH signature (every approver and operator needs a key); optional (absent): a signature sent is verified'),
   })
   .superRefine(checkApprovals, always);
 
@@ -259,8 +263,8 @@ export const ApprovalsSchema = z
 export const BackupSchema = z.strictObject({
   store: z.string().max(2000).regex(/^(s3:\/\/[^/\s]+(\/\S*)?|file:\/\/\/\S*)$/, {
     error: 'must be a URL like s3://bucket/prefix or file:///absolute/dir',
-  }),
-  scope: z.enum(['touched-tables', 'full']).default('touched-tables'),
+  }).describe('Where verified pg_dump backups (and the evidence pack) go: s3://bucket/prefix or file:///absolute/dir'),
+  scope: z.enum(['touched-tables', 'full']).default('touched-tables').describe('touched-tables: the target\'s schema with only the plan tables\' rows (default); full: every row'),
 });
 
 const AnonymizeValue = z.union([z.null(), z.string(), z.number(), z.boolean()], {
@@ -269,21 +273,28 @@ const AnonymizeValue = z.union([z.null(), z.string(), z.number(), z.boolean()], 
 
 export const ErasureSchema = z.strictObject({
   registers: z
-    .array(z.strictObject({ db: z.enum(['source', 'target']), table: TableName, subject: Column }))
+    .array(z.strictObject({
+      db: z.enum(['source', 'target']).describe('Which database holds the register: source (the Pilot) or target (production)'),
+      table: TableName.describe('The register table: one row per erasure request'),
+      subject: Column.describe('Its column holding the subject key, as the Pilot knows it'),
+    }))
     .min(1)
-    .max(MAX_ITEMS.tables),
+    .max(MAX_ITEMS.tables)
+    .describe('Erasure request registers: subjects listed there are not moved, and erased in production if they arrive after stage'),
   /** Tables listed here are anonymized instead of deleted (the default action). */
   anonymize: z
     .array(
       z.strictObject({
-        table: TableName,
+        table: TableName.describe('A plan table reaching the subjects table through FKs'),
         columns: z
           .record(Column, AnonymizeValue)
-          .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one column' }),
+          .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one column' })
+          .describe('Column → value it is set to (null, a string, a number or a boolean); not key columns'),
       }),
     )
     .max(MAX_ITEMS.tables)
-    .optional(),
+    .optional()
+    .describe('Tables whose rows an erasure after publish keeps with these columns overwritten, instead of deleting them (the default)'),
 });
 
 export const STRATEGIES = ['selective', 'clean-start', 'adopt'] as const;
@@ -348,46 +359,89 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
 
 export const PlanSchema = z
   .strictObject({
-    version: z.literal(1),
-    id: z.string().regex(/^[a-z0-9-]{3,63}$/),
-    strategy: z.enum(STRATEGIES),
+    version: z.literal(1).describe('Plan format version; always 1'),
+    id: z.string().regex(/^[a-z0-9-]{3,63}$/).describe('Plan id, [a-z0-9-]{3,63}; the run\'s workflow id is cutover-<id>'),
+    strategy: z.enum(STRATEGIES).describe('selective: move selected rows into production; clean-start: archive the Pilot, move nothing; adopt: the Pilot becomes production in place'),
     /** Connection aliases: the worker resolves them from CUTOVER_DB_<ALIAS> — never URLs here. */
-    source: Alias,
-    target: Alias,
-    backup: BackupSchema.optional(),
-    approvals: ApprovalsSchema,
+    source: Alias.describe('Connection alias of the Pilot: the worker reads CUTOVER_DB_<ALIAS> (never a URL here)'),
+    target: Alias.describe('Connection alias of production: the worker reads CUTOVER_DB_<ALIAS>; must differ from source'),
+    backup: BackupSchema.optional().describe('Verified backups before anything is written; required for clean-start and adopt, and for rehearsal scratch'),
+    approvals: ApprovalsSchema.describe('Who approves the gates (plan, cutover, restore), how many, and for how long'),
     /** Who may resume a paused run (names, optionally with keys); absent: anyone may. */
-    operators: z.array(SignerSchema).min(1).max(MAX_ITEMS.people).optional(),
-    rehearsal: z.strictObject({ mode: z.enum(['scratch', 'skip']) }).optional(),
-    adoptFrom: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional(),
+    operators: z.array(SignerSchema).min(1).max(MAX_ITEMS.people).optional().describe('Who may resume a paused run: names, or {name, key}; absent: anyone may'),
+    rehearsal: z
+      .strictObject({ mode: z.enum(['scratch', 'skip']).describe('scratch: rehearse in a restored copy of production (needs backup); skip: none') })
+      .optional()
+      .describe('A rehearsal of stage, cleanup, publish, validate and rollback before the cutover gate'),
+    adoptFrom: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional().describe('strategy adopt only (required there): the date the Pilot becomes production, YYYY-MM-DD'),
     /** clean-start: after the cutover gate, set the Pilot database read-only (reversible by rollback). */
-    decommission: z.enum(['readonly']).optional(),
+    decommission: z.enum(['readonly']).optional().describe('clean-start only: readonly sets the Pilot database read-only after the cutover gate'),
     /** Our extension: how many tables are staged at once. */
-    parallelism: z.number().int().min(1).max(16).default(2),
+    parallelism: z.number().int().min(1).max(16).default(2).describe('Tables staged at once, 1..16 (default 2)'),
     /** May be omitted for clean-start/adopt; selective needs at least one (checkPlan). */
-    tables: z.array(TableSpecSchema).max(MAX_ITEMS.tables).default(() => []),
-    subjects: z.strictObject({ table: TableName, key: Column }).optional(),
-    consent: z.strictObject({ table: TableName, subject: Column, granted: Conditions }).optional(),
-    testData: z.array(z.strictObject({ table: TableName, where: Conditions, reason: Slug })).max(MAX_ITEMS.tables).optional(),
-    erasure: ErasureSchema.optional(),
-    transforms: z.array(z.strictObject({ table: TableName, column: Column, fn: z.enum(TRANSFORM_FNS) })).max(MAX_ITEMS.tables).optional(),
+    tables: z.array(TableSpecSchema).max(MAX_ITEMS.tables).default(() => []).describe('The tables in scope, in any order (foreign keys decide the order); at least one for selective and adopt'),
+    subjects: z
+      .strictObject({
+        table: TableName.describe('The plan table whose rows are people'),
+        key: Column.describe('Its column identifying a person (what consent and erasure registers hold)'),
+      })
+      .optional()
+      .describe('The table and key that identify people; needed by consent and erasure'),
+    consent: z
+      .strictObject({
+        table: TableName.describe('The consent table in the Pilot'),
+        subject: Column.describe('Its column holding the subject key'),
+        granted: Conditions.describe('Conditions a consent row must meet to count as granted'),
+      })
+      .optional()
+      .describe('Subjects without a granted consent row are left behind (reason no-consent), with their dependents'),
+    testData: z
+      .array(z.strictObject({
+        table: TableName.describe('A plan table'),
+        where: Conditions.describe('Rows matching every condition are test data'),
+        reason: Slug.describe('Reason recorded in the manifest for these rows, [a-z0-9-]+'),
+      }))
+      .max(MAX_ITEMS.tables)
+      .optional()
+      .describe('Rows left behind on purpose (and their dependents), each with its reason'),
+    erasure: ErasureSchema.optional().describe('Erasure registers (right to be forgotten) and how erasure after publish treats each table'),
+    transforms: z
+      .array(z.strictObject({
+        table: TableName.describe('A plan table'),
+        column: Column.describe('A text column, not a key or foreign-key column'),
+        fn: z.enum(TRANSFORM_FNS).describe('trim, lower, upper, nullIfEmpty or sha256 (hex of the UTF-8 text)'),
+      }))
+      .max(MAX_ITEMS.tables)
+      .optional()
+      .describe('Values rewritten in staging before publish'),
     accessChecks: z
-      .array(z.strictObject({ name: Slug, sql: z.string().max(MAX_TEXT.sql).regex(/\S/, { error: 'must not be empty' }) }))
+      .array(z.strictObject({
+        name: Slug.describe('Name of the check, [a-z0-9-]+, unique'),
+        sql: z.string().max(MAX_TEXT.sql).regex(/\S/, { error: 'must not be empty' }).describe('A query run read-only in production after publish; any row it returns fails the check'),
+      }))
       .max(MAX_ITEMS.people)
-      .optional(),
+      .optional()
+      .describe('Your own checks after publish, in addition to the built-in grants, RLS and consent checks'),
     /**
      * How pre-existing production rows are proven unchanged: `count` (the publish transaction's own
      * counts; the default) or `full` (checksum every row before and after; small databases, audits).
      * No schema default: a default here would change the normalised plan (and hash) of runs in flight.
      */
-    validation: z.strictObject({ preExisting: z.enum(['count', 'full']) }).optional(),
+    validation: z
+      .strictObject({ preExisting: z.enum(['count', 'full']).describe('count (absent: the default): the publish transaction\'s own counts; full: checksum every pre-existing row before and after') })
+      .optional()
+      .describe('How validation proves production\'s pre-existing rows unchanged'),
     /**
      * Why this cutover is being made, in the decider's words: the evidence pack's `decision.reason`.
      * No schema default (a default would change the normalised plan, and hash, of runs in flight).
      */
-    decision: z.strictObject({ reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }) }).optional(),
+    decision: z
+      .strictObject({ reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe('Why, in the decider\'s words') })
+      .optional()
+      .describe('Why this cutover is made: the evidence pack\'s decision.reason'),
   })
-  .superRefine(checkPlan, always);
+  .superRefine(checkPlan, always)
+  .describe('A cutover plan: what moves from the Pilot (source) into production (target), who approves it, and how it is proven. Reference: docs/plan-reference.md');
 
 export type Plan = z.infer<typeof PlanSchema>;
 /** What a user may write (defaults not yet applied). */

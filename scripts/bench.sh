@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The benchmark (npm run bench -- [--subjects N] [--scale10] [--keep]): a script, not a test.
+# The benchmark (npm run bench -- [--subjects N] [--production-scale K] [--production-scale-check] [--scale10]
+# [--no-writer] [--keep]; --help lists them): a script, not a test.
 # Installs what is missing (node_modules, the temporal CLI, psql, pgcopydb via apt-get), builds, then runs
 # dist/bench/main.js: generated Pilot → raw psql COPY | psql COPY, pgcopydb, cutover's stage, a whole
-# cutover run through a Temporal dev server it starts itself. Databases are named cutover_bench_*.
+# cutover run through a Temporal dev server it starts itself (beside an application writer on Production).
+# Databases are named cutover_bench_<pid>_*.
 # The last line of stdout is one JSON object. Exit 0 when the runs completed (missed targets are reported).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

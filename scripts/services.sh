@@ -9,11 +9,22 @@
 #   scripts/services.sh status
 #
 # Env: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), SEAWEED_S3_PORT (18333), SEAWEED_BUCKET
-# (cutover-backups), CUTOVER_DATA_DIR (.data), CUTOVER_PG.
+# (cutover-backups), CUTOVER_DATA_DIR (.data), CUTOVER_PG; TEMPORAL_UI_CODEC_ENDPOINT (e.g. http://127.0.0.1:8888,
+# a running `cutover codec-server`: the UI shows encrypted payloads decrypted).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SEARCH_ATTRIBUTES=(CutoverStatus CutoverPhase CutoverPlanId)
+# Payload and history limits, explicit so an oversized signal or plan is refused by the server here as
+# on a production cluster (same values as SERVER_LIMITS in test/helpers/temporal.ts: keep them in step).
+SERVER_LIMITS=(
+  --dynamic-config-value limit.blobSize.warn=262144        # 256 KiB: warn in the server log
+  --dynamic-config-value limit.blobSize.error=2097152      # 2 MiB: one payload (input, signal, result) refused
+  --dynamic-config-value limit.historySize.warn=10485760   # 10 MiB
+  --dynamic-config-value limit.historySize.error=52428800  # 50 MiB: the run is terminated beyond it
+  --dynamic-config-value limit.historyCount.warn=10240
+  --dynamic-config-value limit.historyCount.error=51200
+)
 ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 
 # The pid from the pid file when that process is alive and is a temporal server; else empty.
@@ -108,7 +119,8 @@ temporal_start() {
     --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --db-filename "$TEMPORAL_DB_FILE" --namespace default \
     --search-attribute CutoverStatus=Keyword --search-attribute CutoverPhase=Keyword \
-    --search-attribute CutoverPlanId=Keyword \
+    --search-attribute CutoverPlanId=Keyword "${SERVER_LIMITS[@]}" \
+    ${TEMPORAL_UI_CODEC_ENDPOINT:+--ui-codec-endpoint "$TEMPORAL_UI_CODEC_ENDPOINT"} \
     --ui-disable-news-fetch --log-level warn \
     </dev/null >>"$TEMPORAL_LOG_FILE" 2>&1 &
   pid=$!

@@ -14,6 +14,7 @@ import { backup, restoreTables } from '../activities/backup';
 import type { BackupInput } from '../common/results';
 import { verifyBackup } from '../activities/db/backup-verify';
 import { startProgress } from '../activities/db/progress';
+import { isStepProgress, type StepProgress } from '../common/progress';
 import type { BackupObject, BackupResult } from '../common/results';
 import { checkPlanSchema } from '../plan/validate';
 import { admin, createDb, dbUrl, dropDb, PG_ADMIN, rows, uniqueName } from './helpers/pg';
@@ -103,9 +104,17 @@ test('file:// store: target and Pilot dumped, hashed while written, verified by 
   // The sidecar holds the metadata; the heartbeats told what was going on.
   const meta = JSON.parse(readFileSync(new URL(result.backups[0].location + '.meta.json'), 'utf8'));
   expect(meta).toMatchObject({ runKey: 'bkfile01', planHash: result.planHash, sha256: result.backups[0].sha256, labels: { kind: 'target', 'plan-id': 'bk-shop' } });
-  const phases = new Set(beats.map((b) => `${b.backup}:${b.phase}`));
-  for (const p of ['target:counting', 'target:dumping', 'source:dumping', 'target:verifying', 'target:restoring', 'source:comparing']) expect(phases).toContain(p);
-  expect(beats.some((b) => b.phase === 'counting' && b.table === 'public.customer')).toBe(true);
+  // In the common progress shape (common/progress.ts): the phase, and per table the rows counted in
+  // the dump's snapshot, done once the dump holding them is stored.
+  const steps = beats as unknown as StepProgress[];
+  expect(steps.every((b) => isStepProgress(b) && b.step === 'backup')).toBe(true);
+  const phases = new Set(steps.map((b) => b.phase));
+  for (const p of ['dumping target', 'dumping source', 'verifying target', 'restoring target', 'comparing source']) expect(phases).toContain(p);
+  expect(phases).toContain('counting target public.customer');
+  const last = steps[steps.length - 1];
+  for (const b of result.backups) {
+    for (const t of b.tables) expect(last.tables.find((x) => x.table === `${b.kind} ${t.table}`)).toMatchObject({ phase: 'done', done: t.rows, total: t.rows });
+  }
 }, 120000);
 
 test('s3:// store on SeaweedFS: the same, and the object fetched with the SDK lists every touched table', async () => {

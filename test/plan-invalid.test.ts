@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { checkPlanSchema, PlanError, validatePlan, type PlanIssue } from '../plan';
 import { parsePlanText } from '../plan/load';
 
-/** Every key of the contract, schema-valid (DESIGN.md example without adoptFrom, which is adopt-only). */
+/** Every key of the contract, schema-valid (the every-key example without adoptFrom, which is adopt-only). */
 function fullPlan(): any {
   return {
     version: 1,

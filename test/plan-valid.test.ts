@@ -23,7 +23,7 @@ import {
 } from '../plan';
 import { loadPlanFile, parsePlanText } from '../plan/load';
 
-/** DESIGN.md §Plan, verbatim. */
+/** The plan format's original every-key example, verbatim (its keys: docs/plan-reference.md). */
 const DESIGN_EXAMPLE = `version: 1
 id: acme-pilot                 # [a-z0-9-]{3,63}
 strategy: selective            # selective | clean-start | adopt
@@ -87,7 +87,7 @@ function issuesOf(fn: () => unknown): PlanError['issues'] {
   throw new Error('expected a PlanError');
 }
 
-describe('the DESIGN.md example plan', () => {
+describe('the every-key example plan', () => {
   test('passes the schema once adoptFrom (adopt only) is removed', () => {
     const { plan, issues } = checkPlanSchema(parseYaml(EXAMPLE_SELECTIVE));
     expect(issues).toEqual([]);

@@ -33,7 +33,7 @@ async function published(tag: string, overrides: Record<string, unknown> = {}): 
   process.env.CUTOVER_DB_PRODUCTION = prod;
   const before = await dump(prod);
   const plan = schemaChecked(shopPlan(`rb-${tag}`));
-  // validation.preExisting is in DESIGN.md's plan contract but not yet in plan/schema.ts.
+  // Plan keys a case sets on top of the shop plan (e.g. validation.preExisting).
   Object.assign(plan, overrides);
   const run = await publishRun(prod, plan, `rb${tag}`.slice(0, 12));
   expect(await dump(prod)).not.toEqual(before);
@@ -51,7 +51,7 @@ const table = (r: RollbackResult, name: string) => r.tables.find((t) => t.table 
 const rollbackOf = (run: Published) => rollback({ ...run.input, publish: run.published });
 
 test('rollback leaves production exactly as before publish (new, match, keep, a cycle, partitions), proven; a second call is a no-op', async () => {
-  const { prod, run, before } = await published('full');
+  const { prod, run, before } = await published('full', { validation: { preExisting: 'full' } });
   const manifest = await one(prod, 'SELECT count(*)::text AS v FROM cutover.manifest');
   const idMap = await one(prod, 'SELECT count(*)::text AS v FROM cutover.id_map');
   const r = await rollbackOf(run);
@@ -65,6 +65,7 @@ test('rollback leaves production exactly as before publish (new, match, keep, a 
   }
   for (const t of r.tables) {
     expect(t).toMatchObject({ equal: true, alreadyGone: 0, deleted: t.inserted });
+    expect(t.checksumAfterRollback).toMatch(/^\d+:-?\d+$/);
     expect(t.checksumAfterRollback).toBe(run.published.tables.find((p) => p.table === t.table)!.preExistingChecksum);
   }
   expect(table(r, 'public.customer').deleted).toBe(6);
@@ -73,7 +74,7 @@ test('rollback leaves production exactly as before publish (new, match, keep, a 
   expect(table(r, 'public.measurement').deleted).toBe(3);
 
   // The proof: the transaction's own counts, partitions by name, the cycle's updates on dept.
-  expect(r.proof).toMatchObject({ insertedRowsGone: true, production: 'unchanged since publish', changedTables: [], preExisting: 'count' });
+  expect(r.proof).toMatchObject({ insertedRowsGone: true, production: 'unchanged since publish', changedTables: [], preExisting: 'full' });
   const counts = Object.fromEntries(r.proof.transactionCounts.map((c) => [c.relation, [c.inserted, c.updated, c.deleted]]));
   expect(counts).toEqual({
     'public.address': [0, 0, 6], 'public.country': [0, 0, 1], 'public.customer': [0, 0, 6], 'public.dept': [0, 2, 2], 'public.employee': [0, 0, 3],
@@ -96,7 +97,7 @@ test('rollback leaves production exactly as before publish (new, match, keep, a 
 }, 120000);
 
 test('rows written after publish that reference the run\'s rows block the rollback: listed, nothing deleted', async () => {
-  const { prod, run, before } = await published('blocked');
+  const { prod, run, before } = await published('blocked', { validation: { preExisting: 'full' } });
   const [{ id }] = await rows<{ id: number }>(prod, "SELECT customer_id AS id FROM customer WHERE email = 'c7@example.com'");
   await rows(prod, 'CREATE TABLE ticket (ticket_id serial PRIMARY KEY, customer_id int REFERENCES customer, subject text)');
   await rows(prod, `INSERT INTO rental (customer_id, amount) VALUES (${id}, 99.99); INSERT INTO ticket (customer_id, subject) VALUES (${id}, 'where is my order')`);
@@ -125,8 +126,10 @@ test('rows written after publish that reference the run\'s rows block the rollba
   expect(r.proof).toMatchObject({ production: 'unchanged since publish', changedTables: [] });
 }, 120000);
 
-test('other writers since publish are reported, not failed; a row production already deleted counts as gone', async () => {
-  const { prod, run } = await published('writers');
+test('other writers since publish are reported, not failed (a run whose publish took checksums); a row production already deleted counts as gone', async () => {
+  // Publish took checksums (as every run before validation.preExisting did); the plan now says count.
+  const { prod, run } = await published('writers', { validation: { preExisting: 'full' } });
+  delete (run.input.plan as { validation?: unknown }).validation;
   await rows(prod, "UPDATE customer SET email = 'changed@prod.example' WHERE email = 'p2@prod.example'");
   const [{ id }] = await rows<{ id: number }>(prod, 'SELECT max(rental_id) AS id FROM rental');
   await rows(prod, `DELETE FROM rental WHERE rental_id = ${id}`);
@@ -136,6 +139,18 @@ test('other writers since publish are reported, not failed; a row production alr
   expect(table(r, 'public.rental')).toMatchObject({ equal: true, inserted: 12, deleted: 11, alreadyGone: 1 });
   expect(r.proof.summary).toEqual(expect.arrayContaining(['already deleted in production since publish: public.rental 1', '(c) production changed since publish (other writers): checksum differs for public.customer']));
   expect(await one(prod, "SELECT count(*)::text AS v FROM customer WHERE store_id = 1")).toBe('0');
+}, 120000);
+
+test('by default (counts) nothing reads the whole of production: other writers\' changes stay, the proof is by key and counts', async () => {
+  const { prod, run } = await published('counts');
+  expect(run.published.tables.every((t) => t.preExistingChecksum === undefined)).toBe(true);
+  await rows(prod, "UPDATE customer SET email = 'changed@prod.example' WHERE email = 'p2@prod.example'");
+  await rows(prod, "INSERT INTO customer (email, store_id, country_id) VALUES ('app@prod.example', 9, 10)");
+  const r = await rollbackOf(run);
+  expect(r.proof).toMatchObject({ insertedRowsGone: true, production: 'production not checksummed (validation.preExisting: count)', changedTables: [], preExisting: 'count' });
+  expect(r.tables.every((t) => t.checksumBeforePublish === undefined && t.checksumAfterRollback === undefined)).toBe(true);
+  expect(table(r, 'public.customer')).toMatchObject({ deleted: 6, inserted: 6 });
+  expect(await one(prod, "SELECT string_agg(email, ',' ORDER BY email) AS v FROM customer")).toBe('app@prod.example,changed@prod.example,p1@prod.example,p3@prod.example');
 }, 120000);
 
 test('with validation.preExisting: full, a production change since publish refuses the rollback: nothing deleted', async () => {

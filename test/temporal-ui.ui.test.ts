@@ -1,11 +1,17 @@
 // The Temporal Web UI, in a real browser (Debian chromium via playwright-core), tells an approver
 // what the run waits for: the workflow's current details name the gate, the approvals so far and
-// the signal to send; the search attributes show its status and phase.
+// the signal to send; the search attributes show its status and phase. It also shows on-call a
+// paused run's error and accepted actions, an auditor a finished run's steps and result, and ops
+// the runs list; each person's screen is saved as docs/screens/<role>.png (the README shows them),
+// taken only after the test has checked what the screen says.
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { useHarness } from './helpers/harness';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { atGate, startRun, waitFor } from './helpers/run';
+import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { rows } from './helpers/pg';
 import { approveSignal } from '../common/temporal';
 
 async function freePort(): Promise<number> {
@@ -17,6 +23,32 @@ async function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+/** Where the README's screens live (committed). */
+const SCREENS = path.join(__dirname, '..', 'docs', 'screens');
+const screenshot = async (page: Page, role: string, fullPage = true) => {
+  mkdirSync(SCREENS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENS, `${role}.png`), fullPage });
+};
+
+/** The text of every frame of the page (rendered markdown may sit in a frame), once `until` holds (or after a minute). */
+async function pageText(page: Page, until: (text: string) => boolean): Promise<string> {
+  let text = '';
+  for (let i = 0; i < 60 && !until(text); i++) {
+    await page.waitForTimeout(1000);
+    text = (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+  }
+  return text;
+}
+
+/** A run's workflow page with its current details (the "User Metadata" tab) open. */
+async function runPage(id: string, until: (text: string) => boolean): Promise<{ page: Page; text: string }> {
+  const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${id}`, { waitUntil: 'domcontentloaded' });
+  // Current details (setCurrentDetails) live on the "User Metadata" tab; the UI asks the worker for them.
+  await page.getByText('User Metadata', { exact: true }).first().click();
+  return { page, text: await pageText(page, until) };
 }
 
 let uiPort = 0;
@@ -50,17 +82,7 @@ test('the workflow page shows the gate, approvals so far and what to send', asyn
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   await waitFor(handle, (s) => s.approvals.length === 1 && s.refused.length === 1);
 
-  const page = await browser!.newPage();
-  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/cutover-ui-gate`, { waitUntil: 'domcontentloaded' });
-  // Current details (setCurrentDetails) live on the "User Metadata" tab; the UI asks the worker for them.
-  await page.getByText('User Metadata', { exact: true }).first().click();
-  // The details are rendered markdown, possibly inside a frame: read every frame's text.
-  let text = '';
-  for (let i = 0; i < 60 && !text.includes('Awaiting approval of gate'); i++) {
-    await page.waitForTimeout(1000);
-    text = (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
-  }
-  await page.screenshot({ path: 'test/ui-gate.png', fullPage: true });
+  const { page, text } = await runPage('cutover-ui-gate', (t) => t.includes('Awaiting approval of gate'));
   expect(text).toMatch(/status\s+awaiting-approval/);
   expect(text).toMatch(/Awaiting approval of gate\s+plan\s*: 1 of 2 approvals \(bob\)/);
   expect(text).toMatch(/Send Signal\s+approve/);
@@ -69,8 +91,110 @@ test('the workflow page shows the gate, approvals so far and what to send', asyn
   expect(text).toMatch(/in scope[\s\S]*to move[\s\S]*merged[\s\S]*left behind[\s\S]*predicted conflicts/);
   expect(text).toMatch(/public\.accounts[\s|]+16[\s|]+16/);
   expect(text).toMatch(/Refused: 1 signal\(s\) or update\(s\); last: approve by alice: separation of duties/);
+  await screenshot(page, 'approver');
 
   await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='awaiting-approval'")}`);
   await page.getByText('cutover-ui-gate').first().waitFor({ timeout: 60000 });
-  await handle.terminate('ui test done');
+  await page.close();
+}, 180000);
+
+test('auditor: a finished run shows its steps done (tables, rows) and its result', async () => {
+  const handle = await startRun(h.env, saasPlan('ui-done'), 'alice');
+  for (const gate of ['plan', 'cutover'] as const) {
+    await waitFor(handle, atGate(gate));
+    await handle.signal(approveSignal, { gate, approver: 'bob' });
+    await handle.signal(approveSignal, { gate, approver: 'carol', comment: 'checked' });
+  }
+  await handle.result();
+  // What the run moved, by the test's own SQL on Production.
+  const [{ n }] = await rows<{ n: string }>(process.env.CUTOVER_DB_PRODUCTION!, "SELECT count(*)::text AS n FROM cutover.manifest WHERE outcome = 'moved'");
+  const { page, text } = await runPage('cutover-ui-done', (t) => /step done/.test(t) && /Completed/i.test(t));
+  expect(text).toMatch(/status\s+completed/);
+  expect(text).toMatch(/step done[\s|]+tables[\s|]+rows/);
+  // The UI's markdown typesets 4/4 with a fraction slash.
+  expect(text).toMatch(/publish[\s|]+4[/⁄]4[\s|]+\d+ inserted/);
+  expect(text).toMatch(/validate[\s|]+4[/⁄]4 ok/);
+  const inserted = /publish[\s|]+4[/⁄]4[\s|]+(\d+) inserted/.exec(text)![1];
+  expect(Number(inserted)).toBe(Number(n));
+  const hash = /plan hash\s+([0-9a-f]{64})/.exec(text)![1];
+  // The evidence pack: the `report` query on the Queries tab (answered by a worker replaying the closed run).
+  await page.getByText('Queries', { exact: true }).first().click();
+  await page.getByText('Run Query', { exact: true }).first().click();
+  const report = await pageText(page, (t) => t.includes('"finishedAt"'));
+  // The evidence pack's own fields (the status query has no finishedAt): the report, of this run.
+  expect(report).toMatch(/"workflowId":\s*"cutover-ui-done"/);
+  expect(report).toMatch(new RegExp(`"planHash":\\s*"${hash}"`));
+  expect(report).toMatch(/"status":\s*"completed"/);
+  expect(report).toMatch(/"initiatedBy":\s*"alice"/);
+  await screenshot(page, 'auditor', false);
+  await page.close();
+}, 240000);
+
+test('on-call: a paused run shows the error and only the actions it accepts now', async () => {
+  // Production already holds account 1 with other content: ids: keep refuses to overwrite it.
+  await rows(process.env.CUTOVER_DB_PRODUCTION!, "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false) ON CONFLICT DO NOTHING");
+  const handle = await startRun(h.env, saasPlan('ui-oncall'), 'alice');
+  for (const gate of ['plan', 'cutover'] as const) {
+    await waitFor(handle, atGate(gate));
+    await handle.signal(approveSignal, { gate, approver: 'bob' });
+    await handle.signal(approveSignal, { gate, approver: 'carol' });
+  }
+  const view = await waitFor(handle, paused, 120000);
+  const { page, text } = await runPage('cutover-ui-oncall', (t) => t.includes('Resume — accepted now'));
+  expect(text).toMatch(/status\s+paused/);
+  expect(text).toMatch(/Paused on\s+publish\s*:/);
+  expect(text).toMatch(/already exist in production/);
+  expect(text).toContain('public.accounts');
+  // Exactly the actions the run accepts (the status query says the same).
+  const accepted = /Resume — accepted now: ([^.]*)\./.exec(text)![1];
+  expect(accepted.split(',').map((a) => a.trim()).sort()).toEqual([...view.actions!].sort());
+  expect(text).toMatch(/Send Signal \(or Update\)\s+resume/);
+  await screenshot(page, 'on-call');
+  await page.close();
+}, 240000);
+
+test('ops: a running step\'s per-table progress is in Pending Activities, and the current details point there', async () => {
+  process.env.CUTOVER_TEST_SLOW_TABLES = '8:stage'; // each table's copy waits 8 s, as a large table would
+  try {
+    const handle = await startRun(h.env, saasPlan('ui-progress'), 'alice');
+    for (const gate of ['plan', 'cutover'] as const) {
+      await waitFor(handle, atGate(gate));
+      await handle.signal(approveSignal, { gate, approver: 'bob' });
+      await handle.signal(approveSignal, { gate, approver: 'carol' });
+    }
+    await waitFor(handle, (v) => v.phase === 'stage');
+    const { page, text } = await runPage('cutover-ui-progress', (t) => t.includes('Running'));
+    expect(text).toMatch(/Running\s+stage\s*: per-table rows done \/ total and elapsed time are in Pending Activities → Heartbeat Details/);
+    await page.locator('a, button, [role=tab]', { hasText: /^\s*Pending Activities/ }).first().click();
+    // The heartbeat details as the worker sent them: readable JSON, per table rows done / total.
+    const details = await pageText(page, (t) => /"phase":\s*"done"/.test(t) && t.includes('"elapsedMs"'));
+    expect(details).toMatch(/"kind":\s*"cutover\.progress"/);
+    expect(details).toMatch(/"step":\s*"stage"/);
+    expect(details).toMatch(/"table":\s*"public\.accounts"/);
+    expect(details).toMatch(/"done":\s*\d+/);
+    expect(details).toMatch(/"total":\s*\d+/);
+    expect(details).toMatch(/"phase":\s*"done"/);
+    await screenshot(page, 'progress', false);
+    await page.close();
+    await handle.terminate('ui test done');
+  } finally {
+    delete process.env.CUTOVER_TEST_SLOW_TABLES;
+  }
+}, 240000);
+
+test('ops: the runs list shows every run with its status, and filters by the run\'s own search attributes', async () => {
+  const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`, { waitUntil: 'domcontentloaded' });
+  const text = await pageText(page, (t) => ['cutover-ui-gate', 'cutover-ui-done', 'cutover-ui-oncall'].every((id) => t.includes(id)));
+  for (const id of ['cutover-ui-gate', 'cutover-ui-done', 'cutover-ui-oncall']) expect(text).toContain(id);
+  expect(text).toMatch(/Completed/i);
+  expect(text).toMatch(/Running/i);
+  await screenshot(page, 'ops');
+  // The paused run, found by the status the workflow keeps in its search attributes.
+  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='paused'")}`);
+  const paused = await pageText(page, (t) => t.includes('cutover-ui-oncall'));
+  expect(paused).toContain('cutover-ui-oncall');
+  expect(paused).not.toContain('cutover-ui-done');
+  await page.close();
+  for (const id of ['cutover-ui-gate', 'cutover-ui-oncall']) await h.env.client.workflow.getHandle(id).terminate('ui test done');
 }, 180000);

@@ -9,7 +9,7 @@ import { activities } from '../activities';
 import { liveProgress } from '../client/commands/status';
 import { connect } from '../activities/db/connect';
 import type { StageInput } from '../common/results';
-import type { TableProgress } from '../common/temporal';
+import type { StepProgress } from '../common/progress';
 import { validatePlan } from '../plan/validate';
 import { runWorker } from '../worker/run';
 import { stageOnly } from './helpers/stage-workflow';
@@ -92,8 +92,11 @@ test('the end of stage keeps heartbeating its per-table progress past a short he
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
     expect(pending).toHaveLength(1);
     // The keep-alive carries the progress a retry rejoins with, not a bare beat that would erase it.
-    const [details] = arrayFromPayloads(defaultPayloadConverter, pending[0].heartbeatDetails?.payloads) as TableProgress[][];
-    expect(details.map((p) => `${p.table}:${p.phase}`).sort()).toEqual(TABLES.map((t) => `${t}:staged`));
+    const [details] = arrayFromPayloads(defaultPayloadConverter, pending[0].heartbeatDetails?.payloads) as (StepProgress & { snapshot?: string })[];
+    expect(details).toMatchObject({ step: 'stage', phase: 'settling the scope' });
+    expect(details.snapshot).toMatch(/\S/);
+    expect(details.tables.map((p) => `${p.table}:${p.phase}`).sort()).toEqual(TABLES.map((t) => `${t}:done`));
+    expect(details.tables.every((p) => p.done > 0 && p.done === p.total)).toBe(true);
     // `cutover status --watch` decodes the same details for its live progress.
     expect((await liveProgress(env.client, handle)).map((p) => p.table).sort()).toEqual(TABLES);
     const result = await handle.result();

@@ -10,7 +10,7 @@ import { gate } from './gates';
 import { installHandlers } from './handlers';
 import { acceptInput } from './plan-input';
 import { RunState, now } from './state';
-import { evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
+import { carryIdentities, evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
 import { ContinueRequested, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
@@ -56,6 +56,8 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   ctl.startSize = info.historySize;
   installHandlers(ctl);
   const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: s.ids.runId } };
+  // A continued run checks the same databases as before it continued (preflight's identities).
+  if (resumed) carryIdentities(e, s.results.preflight);
   const steps = STRATEGIES[plan.strategy];
   if (!steps) throw ApplicationFailure.nonRetryable(`strategy ${plan.strategy} is not built yet`, 'PlanError');
 

@@ -25,6 +25,7 @@ const retry: RetryPolicy = {
 };
 export const quick = proxyActivities<CutoverActivities>({ startToCloseTimeout: '10 minutes', retry });
 // Data steps heartbeat (progress, or a keep-alive while one statement runs): a dead worker shows within 2 minutes.
+// The worker sends heartbeat details every 5 s (worker/run.ts HEARTBEAT_THROTTLE): live progress, not this timeout.
 export const long = proxyActivities<CutoverActivities>({ startToCloseTimeout: '12 hours', heartbeatTimeout: '2 minutes', retry });
 
 /** What a step's code sees: the run's state, its controls and the input every activity takes. */
@@ -261,6 +262,16 @@ export const ADOPT: Step[] = [
 /** A strategy is a list of steps. */
 export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean-start': CLEAN_START, adopt: ADOPT };
 
+/**
+ * Every activity after preflight gets the databases preflight reached and checks its aliases still
+ * reach them (activities/db/alias-identity.ts): a worker configured for other databases refuses and
+ * the run pauses instead of splitting. Preflight results recorded before this carry no identities,
+ * so those histories replay with their inputs unchanged.
+ */
+export function carryIdentities(e: StepEnv, dry: StepResults['preflight']): void {
+  if (dry?.identities && patched('alias-identity')) e.input = { ...e.input, identities: dry.identities };
+}
+
 /** Run one step through the step-runner, storing its result (or the partial result a failure carries). */
 export async function runTableStep(e: StepEnv, step: Step): Promise<void> {
   const results = e.s.results as Record<string, unknown>;
@@ -279,6 +290,7 @@ export async function runTableStep(e: StepEnv, step: Step): Promise<void> {
   );
   if (out.skipped) return;
   results[step.name] = out.value;
+  if (step.name === 'preflight') carryIdentities(e, out.value as StepResults['preflight']);
   if (step.undo && !e.s.undoable.includes(step.name)) e.s.undoable.push(step.name);
   step.after?.(e, out.value as never);
 }

@@ -4,6 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
 import type { RunState } from './state';
+import { stepSummary } from './step-summary';
 
 const STATUS = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);
 const PHASE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, SearchAttributeType.KEYWORD);
@@ -58,6 +59,8 @@ function describe(s: RunState): string {
     const last = s.refused.slice(-3).map((r) => `${r.signal} by ${r.by}: ${r.reason}`);
     lines.push(`Refused: ${s.refusedCount} signal(s) or update(s); last: ${last.join(' · ')}`);
   }
+  const steps = stepSummary(s);
+  if (steps) lines.push(steps);
   const tables = Object.values(s.progress);
   if (tables.length) lines.push(tables.map((p) => `- ${p.table}: ${p.rowsCopied}/${p.rowsTotal} ${p.phase}`).join('\n'));
   return lines.join('\n\n');

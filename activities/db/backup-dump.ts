@@ -30,6 +30,7 @@ export async function dumpToStore(req: DumpRequest): Promise<Omit<BackupObject, 
     const scope = await readScope(client, req.plan, req.alias, req.scope === 'full');
     req.progress.update({ phase: 'counting', backup: req.kind });
     await countRows(client, scope, (table) => req.progress.update({ table }));
+    req.progress.tracker.expect(scope.tables.map((t) => ({ table: `${req.kind} ${t.table}`, total: t.rows })));
 
     req.progress.update({ phase: 'dumping' });
     // Large objects belong to no table: a touched-tables backup leaves them out with the other data.
@@ -42,6 +43,7 @@ export async function dumpToStore(req: DumpRequest): Promise<Omit<BackupObject, 
     try {
       stored = await req.store.put(req.key, dump.output, req.meta, (bytes) => req.progress.update({ bytes }));
       await dump.done;
+      for (const t of scope.tables) req.progress.tracker.done(`${req.kind} ${t.table}`, t.rows);
     } catch (e) {
       dump.kill(); // the store refused or failed: stop dumping into nothing
       await dump.done.catch(() => undefined);

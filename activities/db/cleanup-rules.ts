@@ -34,12 +34,14 @@ export const TRANSFORM: Record<string, (col: string) => string> = {
 export class Cleanup {
   readonly counts: LeftBehind = {};
   private readonly moving = new Set<string>(); // tables that lost rows in the current round
+  /** Told before each rule runs on a table (progress). */
+  onRule?: (table: string, reason: string) => void;
 
   constructor(
     private readonly db: Client, // inside a transaction on the target
     private readonly r: Resolved,
     private readonly names: StagingNames,
-    private readonly runKey: string,
+    private readonly runKey: string | null, // null: the dry run, which only counts (no manifest rows)
     private readonly maxRounds = MAX_ROUNDS,
   ) {}
 
@@ -69,12 +71,13 @@ export class Cleanup {
 
   /** Delete matching staged rows, writing each to the manifest and to the table's gone-keys. */
   private async remove(t: ResolvedTable, predicate: string, reason: string): Promise<number> {
+    this.onRule?.(t.name, reason);
     const res = await this.db.query(
-      `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s WHERE ${predicate} RETURNING ${keyList('s', t.key)}),
+      `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s WHERE ${predicate} RETURNING ${keyList('s', t.key)})${this.runKey === null ? '' : `,
             m AS (INSERT INTO ${this.names.manifest} (run_key, table_name, key, outcome, reason)
-                  SELECT $3, $1, ${keyJson('d', t.key)}, 'left-behind', $2 FROM d)
+                  SELECT $3, $1, ${keyJson('d', t.key)}, 'left-behind', $2 FROM d)`}
        INSERT INTO ${this.names.gone(t.index)} SELECT ${keyList('d', t.key)} FROM d`,
-      [t.name, reason, this.runKey],
+      this.runKey === null ? [] : [t.name, reason, this.runKey],
     );
     const n = res.rowCount ?? 0;
     if (n > 0) {

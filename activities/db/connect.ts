@@ -1,6 +1,13 @@
-// Connection aliases are resolved here, in the worker, from its environment: secrets never enter Temporal.
+// Connection aliases are resolved here, in the worker, at each use: from CUTOVER_DB_<ALIAS> or from a
+// file in CUTOVER_SECRETS_DIR (the way container platforms mount secrets). Nothing is cached across
+// activities, so a database pair added while the worker runs is usable at once; within one activity
+// an alias keeps the URL it was first resolved to (activities/db/alias-scope.ts), the one whose
+// identity was checked. Secrets never enter Temporal: plans and payloads carry aliases only.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from 'pg';
 import { configError } from '../errors';
+import { pinnedAlias } from './alias-scope';
 
 export function aliasEnvVar(alias: string): string {
   return `CUTOVER_DB_${alias.toUpperCase()}`;
@@ -22,13 +29,76 @@ export async function withAliasOverride<T>(alias: string, url: string, fn: () =>
   }
 }
 
+/** A URL with its password masked, for messages (the password is the only secret a URL carries). */
+export function maskUrl(url: string): string {
+  return redactSecrets(url);
+}
+
+/** Any text with the passwords of URLs (`scheme://user:password@`) and `password=` pairs masked. */
+export function redactSecrets(text: string, secrets: string[] = []): string {
+  let out = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, '$1:***@').replace(/(password=)[^\s&]+/gi, '$1***');
+  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
+  return out;
+}
+
+/** The passwords of a URL, as written and decoded (to redact them from anything quoted). */
+export function urlSecrets(url: string): string[] {
+  try {
+    const u = new URL(url);
+    const p = u.password || u.searchParams.get('password') || '';
+    return p ? [...new Set([p, decodeURIComponent(p)])] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The secrets file of an alias: `<dir>/<alias>` exactly as the plan writes it (aliases are lower
+ * case), else `<dir>/<ALIAS>` (the env var's spelling). Aliases are validated by the plan schema
+ * (`[a-z][a-z0-9_]*`); anything else is refused here too, so no alias can name a path outside the dir.
+ */
+function secretFile(alias: string): string | undefined {
+  const dir = process.env.CUTOVER_SECRETS_DIR;
+  if (!dir || !/^[A-Za-z][A-Za-z0-9_]*$/.test(alias)) return undefined;
+  return [alias, alias.toUpperCase()].map((n) => path.join(dir, n)).find((f) => existsSync(f));
+}
+
+/** Where an alias's URL comes from now (for messages), or null when it is not configured. */
+function lookup(alias: string): { url: string; from: string } | null {
+  const name = aliasEnvVar(alias);
+  const env = process.env[name];
+  if (env) return { url: env.trim(), from: name };
+  const file = secretFile(alias);
+  if (file) return { url: readFileSync(file, 'utf8').trim(), from: file };
+  return null;
+}
+
+/** The URL of an alias, read now (env first, then the secrets file), checked to be a postgres URL. */
+export function readAlias(alias: string): string {
+  const found = lookup(alias);
+  if (!found || !found.url) {
+    const dir = process.env.CUTOVER_SECRETS_DIR;
+    throw configError(
+      `connection alias "${alias}" is not configured: set ${aliasEnvVar(alias)} in the worker's environment` +
+        (dir ? ` or write its URL to ${path.join(dir, alias)}` : ' (or set CUTOVER_SECRETS_DIR to a directory holding a file named after it)'),
+    );
+  }
+  if (!isPostgresUrl(found.url)) throw configError(`connection alias "${alias}" (${found.from}) is not a postgres:// URL: ${maskUrl(found.url)}`);
+  return found.url;
+}
+
+function isPostgresUrl(url: string): boolean {
+  try {
+    return /^postgres(ql)?:$/.test(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export function resolveAlias(alias: string): string {
   const override = overrides.get(alias);
   if (override) return override;
-  const name = aliasEnvVar(alias);
-  const url = process.env[name];
-  if (!url) throw configError(`connection alias "${alias}" is not configured: set ${name} in the worker's environment`);
-  return url;
+  return pinnedAlias(alias, readAlias);
 }
 
 export async function connect(url: string, appName = 'cutover'): Promise<Client> {

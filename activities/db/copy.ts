@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident } from './connect';
+import { copied } from './reclaim';
 
 export async function copyQuery(
   source: Client,
@@ -20,6 +21,7 @@ export async function copyQuery(
   // In COPY text format a raw newline only ever ends a row (embedded ones are escaped as \n).
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
+      copied(chunk.length);
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
       try {
         onProgress?.(rows);

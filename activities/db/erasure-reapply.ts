@@ -327,7 +327,9 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
     for (const child of r.tables) {
       for (const fk of child.target.foreignKeys) {
         const parent = byName.get(fk.refTable);
-        if (!parent) continue;
+        // A validated constraint enforced on every partition already guarantees this (as validate
+        // relies on): checking it would scan the whole production table, whatever the run moved.
+        if (!parent || (fk.validated && !fk.missingOn?.length)) continue;
         const n = Number(
           (
             await db.query<{ n: string }>(
@@ -349,7 +351,7 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
         `${subjectsLogged} subject(s) erased by this run, read from cutover.erasure_log by production key`,
         anon.has(s.name) ? `their ${s.name} rows hold the anonymized values` : `none of them has a row left in ${s.name}`,
         'a fresh walk down the foreign keys from what is left of them finds only anonymized rows holding their values',
-        'no plan table row references a missing row',
+        'no plan table row references a missing row (checked where no validated foreign key guarantees it)',
       ],
     };
   } catch (e) {

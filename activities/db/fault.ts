@@ -3,6 +3,8 @@
 // duplicates rows; `lose-snapshot` also drops the held snapshot, as if the retry ran on another
 // worker. CUTOVER_TEST_SLOW_STAGE_END="<seconds>" makes the FIRST stage attempt sleep that long in
 // PostgreSQL where it settles the scope, as a large scope filter would (heartbeat and lost-connection tests).
+// CUTOVER_TEST_SLOW_TABLES="<seconds>[:<step>,<step>…]" makes each table of those steps (default
+// publish, validate, cleanup) wait that long in PostgreSQL before its work, so a test can watch per-table progress.
 import type { Client } from 'pg';
 import { releaseSnapshot } from './snapshot-holder';
 
@@ -21,4 +23,12 @@ export async function slowStageEndForTests(db: Client, attempt: number): Promise
   const seconds = Number(process.env.CUTOVER_TEST_SLOW_STAGE_END);
   if (!seconds || attempt > 1) return;
   await db.query('SELECT pg_sleep($1)', [seconds]);
+}
+
+export async function slowTableForTests(db: Client, step: string): Promise<void> {
+  const spec = process.env.CUTOVER_TEST_SLOW_TABLES;
+  if (!spec) return;
+  const [seconds, steps] = spec.split(':');
+  if (!(steps ?? 'publish,validate,cleanup').split(',').includes(step) || !Number(seconds)) return;
+  await db.query('SELECT pg_sleep($1)', [Number(seconds)]);
 }

@@ -16,6 +16,7 @@ export async function whileAlive<T>(db: DbContext, fn: () => Promise<T>, details
   // Steps that report progress themselves (stage) pass it as `details`: a bare beat would erase it.
   // Several beats per heartbeat timeout, however short the workflow made it.
   const every = Math.min(5000, (ctx.info.heartbeatTimeoutMs || 15000) / 3);
+  ctx.heartbeat(details?.());
   const timer = setInterval(() => ctx.heartbeat(details?.()), every);
   let finished = false;
   ctx.cancelled.catch(() => (finished ? undefined : db.cancel()));

@@ -68,7 +68,11 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
     const mapped = natural.filter((c) => rows.exprs.get(c) !== `s.${ident(c)}`).map((c) => `(s.${ident(c)} IS NULL OR ${rows.exprs.get(c)} IS NOT NULL)`);
     const staged = `SELECT ${natural.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`).join(', ')} FROM ${rows.from} WHERE ${['TRUE', ...mapped].join(' AND ')}`;
     await refuseDuplicates(db, staged, natural, `tables[${t.index}].match`, `${t.name} (staged Pilot rows)`);
-    await refuseDuplicates(db, `SELECT ${natural.map(ident).join(', ')} FROM ${prod}`, natural, `tables[${t.index}].match`, `${t.name} (production)`);
+    // A unique key of NOT NULL columns within the natural key proves production unique without reading it.
+    const notNull = (c: string) => t.target.columns.find((x) => x.name === c)?.notNull === true;
+    if (!t.target.uniqueKeys.some((u) => u.every((c) => natural.includes(c) && notNull(c)))) {
+      await refuseDuplicates(db, `SELECT ${natural.map(ident).join(', ')} FROM ${prod}`, natural, `tables[${t.index}].match`, `${t.name} (production)`);
+    }
     const on = natural.map((c) => matchColumn(t, c, rows.exprs.get(c)!)).join(' AND ');
     const res = await db.query(
       `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)

@@ -30,3 +30,14 @@ export function countsSince(before: Counts, after: Counts): Counts {
   }
   return out;
 }
+
+/** Each relation's oid → the plan table it belongs to (itself, or a partition of it, at any depth; pg_partition_tree lists nothing for a plain table). */
+export async function tablesOfRelations(db: Client, tables: { name: string; regclass: string }[]): Promise<Map<number, string>> {
+  const res = await db.query<{ table: string; oid: number }>(
+    `SELECT t.name AS table, t.rel::regclass::oid::int AS oid FROM unnest($1::text[], $2::text[]) AS t(name, rel)
+     UNION
+     SELECT t.name, p.relid::oid::int FROM unnest($1::text[], $2::text[]) AS t(name, rel), pg_partition_tree(t.rel::regclass) p`,
+    [tables.map((t) => t.name), tables.map((t) => t.regclass)],
+  );
+  return new Map(res.rows.map((r) => [r.oid, r.table]));
+}

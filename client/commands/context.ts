@@ -11,6 +11,8 @@ export interface CommandContext {
   env: Record<string, string | undefined>;
   /** Set by a command that finishes normally but with a non-zero outcome (e.g. --wait ended not completed). */
   exitCode: ExitCode;
+  /** Stops long-running commands (codec-server) like SIGINT/SIGTERM would (tests). */
+  signal?: AbortSignal;
 }
 
 export const printJson = (io: Io, value: unknown): void => io.out(JSON.stringify(value, null, 2));

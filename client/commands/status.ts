@@ -5,6 +5,8 @@ import type { StatusView } from '../../common/temporal';
 import { EXIT_FAILED, EXIT_OK } from '../errors';
 import { formatStatus, progressFromHeartbeat } from '../format/status';
 import type { LiveProgress } from '../format/status';
+import { stepProgressFrom } from '../format/progress';
+import type { StepProgress } from '../../common/progress';
 import { isTerminal, toWorkflowId } from '../options';
 import type { CommandContext } from './context';
 import { printJson, sleep } from './context';
@@ -25,21 +27,31 @@ async function decodePayloads(converter: LoadedDataConverter, payloads: Payload[
   return arrayFromPayloads(converter.payloadConverter, decoded);
 }
 
-/** Progress reported by the run's pending activities through their heartbeats. */
-export async function liveProgress(client: Client, handle: WorkflowHandle): Promise<LiveProgress[]> {
+/** The run's pending activities' heartbeat details, decoded (undecodable ones left out). */
+async function pendingDetails(client: Client, handle: WorkflowHandle): Promise<{ activity?: string; details: unknown }[]> {
   const desc = await handle.describe();
-  const out: LiveProgress[] = [];
+  const out: { activity?: string; details: unknown }[] = [];
   for (const pa of desc.raw.pendingActivities ?? []) {
     const payloads = pa.heartbeatDetails?.payloads;
     if (!payloads?.length) continue;
     try {
       const details = await decodePayloads(client.options.loadedDataConverter, payloads);
-      out.push(...progressFromHeartbeat(details.length === 1 ? details[0] : details, pa.activityType?.name ?? undefined));
+      out.push({ activity: pa.activityType?.name ?? undefined, details: details.length === 1 ? details[0] : details });
     } catch {
       // undecodable details are not progress
     }
   }
   return out;
+}
+
+/** Progress reported by the run's pending activities through their heartbeats, per table. */
+export async function liveProgress(client: Client, handle: WorkflowHandle): Promise<LiveProgress[]> {
+  return (await pendingDetails(client, handle)).flatMap((p) => progressFromHeartbeat(p.details, p.activity));
+}
+
+/** The pending activities' progress in the common shape (per step: tables, rows, elapsed). */
+export async function liveSteps(client: Client, handle: WorkflowHandle): Promise<StepProgress[]> {
+  return (await pendingDetails(client, handle)).flatMap((p) => stepProgressFrom(p.details));
 }
 
 export async function status(ctx: CommandContext, id: string, opts: StatusOptions): Promise<void> {
@@ -57,11 +69,12 @@ export async function status(ctx: CommandContext, id: string, opts: StatusOption
   for (;;) {
     const view = await query();
     const terminal = isTerminal(view.status);
+    const steps = terminal ? [] : await liveSteps(client, handle).catch(() => []);
     if (opts.json) {
-      ctx.io.out(JSON.stringify(view));
+      // One line per refresh; `live`: the running steps' progress (common/progress.ts).
+      ctx.io.out(JSON.stringify(steps.length ? { ...view, live: steps } : view));
     } else {
-      const live = terminal ? [] : await liveProgress(client, handle).catch(() => []);
-      const frame = `${formatStatus(view, { workflowId, live })}\n\n${terminal ? 'finished' : `refreshing every ${interval / 1000}s — Ctrl-C to stop`} (${new Date().toISOString()})`;
+      const frame = `${formatStatus(view, { workflowId, steps })}\n\n${terminal ? 'finished' : `refreshing every ${interval / 1000}s — Ctrl-C to stop`} (${new Date().toISOString()})`;
       ctx.io.out(ctx.io.isTTY ? `\x1b[2J\x1b[H${frame}` : `${frame}\n`);
     }
     if (terminal) {

@@ -81,7 +81,7 @@ function tableSection(d: EvidenceDocument, table: string): ReportSection {
   if (dry) kv.push(['dry run: in scope', dry.inScope], ['dry run: to move', dry.toMove], ['dry run: left behind', formatReasons(dry.leftBehind)]);
   kv.push(['stage: rows staged', staged ? staged.rows : 'not staged']);
   kv.push(['publish: rows inserted', published ? published.inserted : 'not published']);
-  if (published) kv.push(['publish: pre-existing checksum', published.preExistingChecksum]);
+  if (published?.preExistingChecksum !== undefined) kv.push(['publish: pre-existing checksum', published.preExistingChecksum]);
   if (v) {
     kv.push(
       ['validation', v.ok ? 'ok' : 'FAILED'],
@@ -89,10 +89,17 @@ function tableSection(d: EvidenceDocument, table: string): ReportSection {
       ['staging checksum (moved rows as staged, after remapping)', v.stagingChecksum],
       ['production checksum (the same rows in Production)', v.productionChecksum],
       ['checksums match', v.stagingChecksum === v.productionChecksum],
-      ['pre-existing rows before (Production\'s own rows)', v.preExistingBefore],
-      ['pre-existing rows after', v.preExistingAfter],
-      ['pre-existing rows unchanged', v.preExistingBefore === v.preExistingAfter],
     );
+    if (v.changedSincePublish?.count) {
+      kv.push(['published rows the application changed since publish (not compared)', `${v.changedSincePublish.count}: ${v.changedSincePublish.keys.slice(0, 10).join(' ')}${v.changedSincePublish.count > 10 ? ' …' : ''}`]);
+    }
+    if (v.preExistingBefore !== undefined) {
+      kv.push(
+        ['pre-existing rows before (Production\'s own rows)', v.preExistingBefore],
+        ['pre-existing rows after', v.preExistingAfter ?? ''],
+        ['pre-existing rows unchanged', v.preExistingBefore === v.preExistingAfter],
+      );
+    }
   } else kv.push(['validation', 'not validated']);
   const blocks: ReportBlock[] = [{ kv }];
   if (v?.problems.length) blocks.push({ notes: v.problems.map((p) => `problem: ${p}`) });

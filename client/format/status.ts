@@ -1,6 +1,8 @@
 // The status query (StatusView) for humans, plus live progress decoded from activity heartbeats.
 import type { Approval, GateName, StatusView, TableProgress } from '../../common/temporal';
 import { GATES } from '../../common/temporal';
+import type { StepProgress } from '../../common/progress';
+import { formatLiveProgress, stepProgressFrom } from './progress';
 import { percent, renderTable } from './table';
 
 /** Live progress of one table as reported by a running activity's heartbeat. */
@@ -20,11 +22,14 @@ function asProgress(value: unknown, activity?: string): LiveProgress | null {
 }
 
 /**
- * Heartbeat details are `{table, rowsCopied, rowsTotal}` or an array of them (possibly wrapped in the
+ * Heartbeat details are the common progress shape, or (older workers) `{table, rowsCopied, rowsTotal}` or an array of them (possibly wrapped in the
  * heartbeat's argument list). Anything else is ignored.
  */
 export function progressFromHeartbeat(details: unknown, activity?: string): LiveProgress[] {
   if (Array.isArray(details)) return details.flatMap((d) => progressFromHeartbeat(d, activity));
+  // The common shape (common/progress.ts): one entry per table.
+  const steps = stepProgressFrom(details);
+  if (steps.length) return steps.flatMap((s) => s.tables.map((t) => ({ table: t.table, rowsCopied: t.done, rowsTotal: t.total, activity: activity ?? s.step })));
   const p = asProgress(details, activity);
   return p ? [p] : [];
 }
@@ -49,6 +54,8 @@ export function formatApprovals(view: Pick<StatusView, 'approvals' | 'required' 
 export interface StatusFormatOptions {
   workflowId?: string;
   live?: LiveProgress[];
+  /** The running steps' own progress (status --watch): a live table with rows/s and time left. */
+  steps?: StepProgress[];
   now?: Date;
 }
 
@@ -128,5 +135,7 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
   }
   const progress = progressTable(view.progress, opts.live ?? []);
   if (progress) lines.push('', 'progress:', progress);
+  const live = formatLiveProgress(opts.steps ?? []);
+  if (live) lines.push('', 'running now:', live);
   return lines.join('\n');
 }

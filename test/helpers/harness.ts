@@ -3,7 +3,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { createDb, dropDb, uniqueName } from './pg';
-import { startTemporal, startWorker } from './temporal';
+import { startTemporal, startWorker, type TemporalOptions } from './temporal';
 
 export interface Harness {
   env: TestWorkflowEnvironment;
@@ -12,7 +12,7 @@ export interface Harness {
   production(sql: string): Promise<string>;
 }
 
-export function useHarness(prefix: string, pilotSql: string, opts: Parameters<typeof startTemporal>[0] = {}): Harness {
+export function useHarness(prefix: string, pilotSql: string, opts: TemporalOptions = {}): Harness {
   const base = uniqueName(prefix);
   const made: string[] = [];
   let worker: Worker | undefined;

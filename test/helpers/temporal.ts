@@ -1,5 +1,6 @@
 // A real Temporal dev server per test file (the CLI from PATH or the project's .tools), with the
 // cutover search attributes registered, and a worker running the real workflow and activities.
+// Client and worker use the project's data converter (payloads encrypted when CUTOVER_CODEC_KEYS is set).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,6 +9,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { activities } from '../../activities';
 import { activityInterceptors } from '../../activities/interceptor';
+import { HEARTBEAT_THROTTLE } from '../../worker/run';
+import { dataConverterFromEnv } from '../../common/data-converter';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../common/temporal';
 
 export function temporalBin(): string {
@@ -21,12 +24,31 @@ export function temporalBin(): string {
   }
 }
 
+/** The payload and history limits scripts/services.sh gives the dev server (keep the two in step). */
+export const SERVER_LIMITS = {
+  'limit.blobSize.warn': 256 * 1024,
+  'limit.blobSize.error': 2 * 1024 * 1024,
+  'limit.historySize.warn': 10 * 1024 * 1024,
+  'limit.historySize.error': 50 * 1024 * 1024,
+  'limit.historyCount.warn': 10240,
+  'limit.historyCount.error': 51200,
+};
+const limitArgs = (more: Record<string, number> = {}) =>
+  Object.entries({ ...SERVER_LIMITS, ...more }).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]);
+
+export interface TemporalOptions {
+  uiPort?: number;
+  /** More `temporal server start-dev` flags (e.g. --ui-codec-endpoint). */
+  extraArgs?: string[];
+  /**
+   * Server settings for one test file, over SERVER_LIMITS (e.g. a low
+   * `limit.historySize.suggestContinueAsNew` so continue-as-new happens quickly).
+   */
+  dynamicConfig?: Record<string, number>;
+}
+
 let runtime = false;
-/**
- * `dynamicConfig`: extra server settings for one test file (e.g. a low
- * `limit.historySize.suggestContinueAsNew` so continue-as-new happens quickly); the defaults stay.
- */
-export async function startTemporal(opts: { uiPort?: number; dynamicConfig?: Record<string, string | number> } = {}): Promise<TestWorkflowEnvironment> {
+export async function startTemporal(opts: TemporalOptions = {}): Promise<TestWorkflowEnvironment> {
   if (!runtime) {
     runtime = true;
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -36,9 +58,10 @@ export async function startTemporal(opts: { uiPort?: number; dynamicConfig?: Rec
       executable: { type: 'existing-path', path: temporalBin() },
       ip: '127.0.0.1',
       ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
-      ...(opts.dynamicConfig ? { extraArgs: Object.entries(opts.dynamicConfig).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]) } : {}),
       searchAttributes: Object.values(SEARCH_ATTRIBUTES).map((n) => defineSearchAttributeKey(n, SearchAttributeType.KEYWORD)),
+      extraArgs: [...limitArgs(opts.dynamicConfig), ...(opts.extraArgs ?? [])],
     },
+    client: { dataConverter: dataConverterFromEnv() },
   });
 }
 
@@ -50,6 +73,8 @@ export async function startWorker(env: TestWorkflowEnvironment): Promise<{ worke
     workflowsPath: require.resolve('../../workflows'),
     activities,
     interceptors: { activity: activityInterceptors },
+    ...HEARTBEAT_THROTTLE,
+    dataConverter: dataConverterFromEnv(),
   });
   const done = worker.run();
   return { worker, done };
