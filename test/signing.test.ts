@@ -56,7 +56,7 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
   attempts.forEach(([, , why], i) => expect(refused.refused[i].reason).toContain(why));
   expect(refused.refused[1].reason).toContain(`(run ${wf}, gate plan, plan hash ${planHash})`);
   expect(refused.approvals).toEqual([]);
-  // The update answers with the refusal at once (its validator: nothing recorded, nothing in history).
+  // The update answers with the refusal, and the attempt is recorded too (a forged approval is evidence).
   await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'carol', signature: sshSign(eve, right) }] })).rejects.toMatchObject({
     cause: { message: expect.stringContaining(`signed with key ${eve.fingerprint}`) },
   });
@@ -84,7 +84,8 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
     { gate: 'cutover', approver: 'bob', signature: { verified: true, fingerprint: bob.fingerprint } },
     { gate: 'cutover', approver: 'carol', signature: { verified: true, fingerprint: carol.fingerprint } },
   ]);
-  expect(report.refusedCount).toBe(attempts.length); // the refused updates (here and the CLI's) are answered, not recorded
+  expect(report.refusedCount).toBe(attempts.length + 2); // and the refused updates: the forged one here and the CLI's
+  expect(report.refused.slice(-2).map((r) => r.reason)).toEqual([expect.stringContaining(eve.fingerprint), expect.stringContaining(eve.fingerprint)]);
   expect((await cli('status', 'sig-optional')).out).toContain('plan 2/2 (bob signed, dave); cutover 2/2 (bob signed, carol signed)');
 });
 
@@ -125,7 +126,7 @@ test('signatures required: unsigned approvals and resumes are refused; only oper
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', signature: sshSign(bob, approvalMessage(wf, 'plan', planHash)) });
   const atCutover = await waitFor(handle, atGate('cutover'));
   expect(atCutover.approvals).toEqual([expect.objectContaining({ approver: 'bob', signature: { verified: true, fingerprint: bob.fingerprint } })]);
-  expect((await handle.query(statusQuery)).refusedCount).toBe(4); // the refused update is answered, not recorded
+  expect((await handle.query(statusQuery)).refusedCount).toBe(5); // the refused update is answered and recorded
   await handle.terminate('test done');
 });
 

@@ -156,12 +156,13 @@ async function runIntoConflict(id: string) {
 
 test('a failing step pauses the run; resume retry after the fix completes it', async () => {
   const handle = await runIntoConflict('wf-retry');
-  // Refused resumes: skip on a step that cannot be skipped (an update: its validator answers at once,
-  // nothing recorded), rollback before publish committed (a signal: recorded as refused).
+  // Refused resumes, both recorded: skip on a step that cannot be skipped (an update: answered with
+  // the reason), rollback before publish committed (a signal).
   await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toMatchObject({ cause: { message: expect.stringContaining('cannot be skipped') } });
   await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'x' });
-  const refused = await waitFor(handle, (s) => s.refused.length === 1);
-  expect(refused.refused[0].reason).toContain('nothing to roll back: no step with an undo has committed');
+  const refused = await waitFor(handle, (s) => s.refused.length === 2);
+  expect(refused.refused[0].reason).toContain('cannot be skipped');
+  expect(refused.refused[1].reason).toContain('nothing to roll back: no step with an undo has committed');
   expect(refused.status).toBe('paused');
   // Status offers exactly the actions that would be accepted now.
   expect(refused.actions).toEqual(['retry', 'roll-forward', 'abort']);

@@ -62,8 +62,24 @@ function textTooLong(field: string, v: unknown, max: number): string | null {
   return bytes > max ? `${field} is too long: ${v.length > 3 * max ? `${bytes} characters` : `${bytes} bytes`}, at most ${limit}` : null;
 }
 
+const PAYLOADS = {
+  approve: ['comment', '{gate, approver, comment?, planHash?, rehearsalHash?}'],
+  reject: ['reason', '{gate, approver, reason}'],
+  resume: ['reason', '{action, by, reason, fromStep?, mode?}'],
+} as const;
+
+/**
+ * Why a payload is malformed (not an object, unknown fields, wrong types, text over its bound), or
+ * null. The update validators refuse only this: garbage costs the run nothing (no history). A
+ * well-formed decision that is refused (not an approver, a forged signature, the wrong gate) reaches
+ * the handler, which records it: an auditor sees every attempt.
+ */
+export function malformedRefusal(s: RunState, kind: keyof typeof FIELDS, input: unknown): string | null {
+  return payloadRefusal(s, kind, input, PAYLOADS[kind][0], PAYLOADS[kind][1]);
+}
+
 export function approveRefusal(s: RunState, input: ApproveInput): string | null {
-  const bad = payloadRefusal(s, 'approve', input, 'comment', '{gate, approver, comment?, planHash?, rehearsalHash?}');
+  const bad = malformedRefusal(s, 'approve', input);
   if (bad) return bad;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
   if (!text(input.approver)) return 'approver is required';
@@ -88,7 +104,7 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
 }
 
 export function rejectRefusal(s: RunState, input: RejectInput): string | null {
-  const bad = payloadRefusal(s, 'reject', input, 'reason', '{gate, approver, reason}');
+  const bad = malformedRefusal(s, 'reject', input);
   if (bad) return bad;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
   if (!text(input.approver)) return 'approver is required';
@@ -113,7 +129,7 @@ function gateRefusal(s: RunState, gate: string): string | null {
  * (it would leave this run's rows in production): the choices are rollback or roll-forward.
  */
 export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolean): string | null {
-  const bad = payloadRefusal(s, 'resume', input, 'reason', '{action, by, reason, fromStep?, mode?}');
+  const bad = malformedRefusal(s, 'resume', input);
   if (bad) return bad;
   if (!RESUME_ACTIONS.includes(input.action)) return `action must be one of ${RESUME_ACTIONS.join(', ')}`;
   if (!text(input.by)) return 'by is required';

@@ -1,13 +1,14 @@
 // Signal, update and query handlers. Each decision is a pure "why refused, or null" function in
 // workflows/decisions.ts, shared by the signal (which records a refusal) and the update (which also
-// answers with it at once). Updates are checked by a validator first: a refused update is answered
-// at once and never enters the run's history (anyone with access may send any JSON from the UI, so
-// a refusal must cost the run nothing); the handler checks again (the state may have moved since).
+// answers with it at once). Updates are checked by a validator first: a malformed payload (anyone
+// with access may send any JSON from the UI) is answered at once and never enters the run's history;
+// a well-formed decision that is refused (not an approver, forged signature, wrong gate) reaches the
+// handler, which records the attempt for the auditors and answers with the refusal.
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import {
   approveSignal, approveUpdate, rejectSignal, rejectUpdate, reportQuery, resumeSignal, resumeUpdate, statusQuery, type UpdateResult,
 } from '../common/temporal';
-import { approveRefusal, rejectRefusal, resumeRefusal } from './decisions';
+import { approveRefusal, malformedRefusal, rejectRefusal, resumeRefusal } from './decisions';
 import { approvalSignature, resumeAuthorization } from './signatures';
 import { now } from './state';
 
@@ -56,21 +57,18 @@ export function installHandlers(ctl: StepControl): void {
     if (why) throw refusal(why);
     return result();
   };
-  // The same decisions without effects (a validator must not change state).
-  const validator = <I>(why: (i: I) => string | null) => (i: I): void => {
-    const reason = why(i);
+  // Only the payload's form (a validator must not change state, and what it refuses is not recorded).
+  const validator = (kind: 'approve' | 'reject' | 'resume') => (i: unknown): void => {
+    const reason = malformedRefusal(s, kind, i);
     if (reason) throw refusal(reason);
   };
-  const approveWhy = (i: Parameters<typeof approveRefusal>[1]) => approveRefusal(s, i) ?? approvalSignature(s, i).refused ?? null;
-  const resumeWhy = (i: Parameters<typeof resumeRefusal>[1]) =>
-    resumeAuthorization(s, i).refused ?? resumeRefusal(s, i, ctl.skippable) ?? (ctl.pendingResume ? 'a resume decision is already being applied' : null);
 
   setHandler(approveSignal, (i) => void approve(i));
   setHandler(rejectSignal, (i) => void reject(i));
   setHandler(resumeSignal, (i) => void resume(i));
-  setHandler(approveUpdate, asUpdate(approve), { validator: validator(approveWhy) });
-  setHandler(rejectUpdate, asUpdate(reject), { validator: validator((i: Parameters<typeof rejectRefusal>[1]) => rejectRefusal(s, i)) });
-  setHandler(resumeUpdate, asUpdate(resume), { validator: validator(resumeWhy) });
+  setHandler(approveUpdate, asUpdate(approve), { validator: validator('approve') });
+  setHandler(rejectUpdate, asUpdate(reject), { validator: validator('reject') });
+  setHandler(resumeUpdate, asUpdate(resume), { validator: validator('resume') });
   setHandler(statusQuery, () => s.statusView());
   setHandler(reportQuery, () => s.evidence());
 }
