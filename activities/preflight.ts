@@ -18,6 +18,7 @@ import { ResolveError, type ResolveIssue } from './db/resolve';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan } from './db/stage-copy';
 import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
+import { chaosPoint } from './db/fault';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const { plan } = input;
@@ -25,6 +26,7 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
     if (plan.strategy === 'clean-start') return await archiveReport(plan);
     return await withContext(plan, async (ctx) => {
       const { source, target, resolved } = ctx;
+      await chaosPoint(plan.id, 'preflight.start');
       await checkValues(source, target, resolved);
       await checkKeysUnique(source, resolved.tables);
       const partial = await checkPartialForeignKeys(ctx, resolved.tables);
@@ -37,6 +39,7 @@ export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInp
       for (const t of tables) {
         if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
       }
+      await chaosPoint(plan.id, 'preflight.end');
       return dryRunReport(plan, tables, warnings);
     });
   } catch (e) {

@@ -13,6 +13,7 @@ import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
+import { chaosPoint } from './db/fault';
 
 const MAX_LISTED = 20;
 
@@ -32,6 +33,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         return prior.rows[0].r;
       }
 
+      await chaosPoint(input.plan.id, 'publish.start');
       await target.query('BEGIN');
       try {
         const maps: Record<string, { merged: number; moved: number }> = {};
@@ -57,13 +59,16 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           await writeManifest(target, input.runKey, t, names);
           await advanceSequences(target, t);
           result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, preExistingChecksum });
+          await chaosPoint(input.plan.id, 'publish.mid-insert');
         }
         for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) await closeCycle(target, t, resolved, names);
         await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
           input.runKey,
           JSON.stringify(result),
         ]);
+        await chaosPoint(input.plan.id, 'publish.before-commit');
         await target.query('COMMIT');
+        await chaosPoint(input.plan.id, 'publish.after-commit');
         // The manifest and id map just grew by the run's size: later steps join them, with fresh statistics.
         await target.query('ANALYZE cutover.manifest, cutover.id_map').catch(() => undefined);
         return result;

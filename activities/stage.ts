@@ -16,7 +16,7 @@ import { stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
-import { failAfterRowsForTests, slowStageEndForTests } from './db/fault';
+import { chaosPoint, failAfterRowsForTests, slowStageEndForTests } from './db/fault';
 
 interface Beat extends TableProgress {
   snapshot: string;
@@ -76,6 +76,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       };
       beat(true);
 
+      await chaosPoint(input.plan.id, 'stage.start');
       const queue = resolved.tables.filter((t) => !done.has(t.name));
       const failAfter = failAfterRowsForTests(info.attempt, runKey);
       await Promise.all(
@@ -88,6 +89,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
               failAfter(t!.name, n);
               p.rowsCopied = n;
               beat();
+              return n >= 1000 ? chaosPoint(input.plan.id, 'stage.mid-copy') : undefined;
             });
             Object.assign(p, { rowsCopied: rows, rowsTotal: Math.max(p.rowsTotal, rows), phase: 'staged' });
             beat(true);
@@ -97,6 +99,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       const registers = await copyRegisters(lanes[0], copyPlan);
       await stageLookups(lanes[0], copyPlan);
       await slowStageEndForTests(target, info.attempt);
+      await chaosPoint(input.plan.id, 'stage.settle');
       const inScope = await scopeFilter(target, resolved, names);
       await recordRun(target, input, 'staged');
       await markStep(target, names, 'stage', { snapshot, inScope });

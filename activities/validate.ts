@@ -14,12 +14,14 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { requireStaged } from './db/staging-state';
 import { validationError } from './errors';
+import { chaosPoint } from './db/fault';
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
       const names = runNames(input.runKey);
       await requireStaged(target, names);
+      await chaosPoint(input.plan.id, 'validate.start');
       const tables: TableValidation[] = [];
       for (const t of resolved.tables) tables.push(await validateTable(target, input, resolved, names, t));
       const result = { ok: tables.every((t) => t.ok), tables };
@@ -27,6 +29,7 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
         const problems = tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`));
         throw validationError(`validation failed:\n  ${problems.join('\n  ')}`, result);
       }
+      await chaosPoint(input.plan.id, 'validate.end');
       return result;
   });
 }

@@ -3,6 +3,9 @@
 // duplicates rows; `lose-snapshot` also drops the held snapshot, as if the retry ran on another
 // worker. CUTOVER_TEST_SLOW_STAGE_END="<seconds>" makes the FIRST stage attempt sleep that long in
 // PostgreSQL where it settles the scope, as a large scope filter would (heartbeat and lost-connection tests).
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from 'pg';
 import { releaseSnapshot } from './snapshot-holder';
 
@@ -21,4 +24,28 @@ export async function slowStageEndForTests(db: Client, attempt: number): Promise
   const seconds = Number(process.env.CUTOVER_TEST_SLOW_STAGE_END);
   if (!seconds || attempt > 1) return;
   await db.query('SELECT pg_sleep($1)', [seconds]);
+}
+
+// The reliability suite's hook (npm run chaos, chaos/): inert unless CUTOVER_CHAOS_POINTS is set.
+// CUTOVER_CHAOS_POINTS="<plan id>@<point>[!fail],…" and CUTOVER_CHAOS_DIR=<dir>: the first time a run
+// of that plan reaches that named point (in any worker process: the marker file <dir>/<plan id>@<point>
+// says it was reached), the marker is written and the activity holds there until <marker>.release
+// appears, so the driver can kill -9 the worker or end its connections at exactly that point; `!fail`
+// fails the activity there instead (non-retryable), as a step that cannot go on would.
+// Returns undefined when nothing holds, so synchronous callers (the COPY progress callback) stay cheap.
+export function chaosPoint(planId: string, point: string): Promise<void> | undefined {
+  const spec = process.env.CUTOVER_CHAOS_POINTS;
+  const dir = process.env.CUTOVER_CHAOS_DIR;
+  if (!spec || !dir) return undefined;
+  const entry = spec.split(',').find((e) => e.replace(/!fail$/, '') === `${planId}@${point}`);
+  if (!entry) return undefined;
+  const marker = path.join(dir, `${planId}@${point}`);
+  if (existsSync(marker)) return undefined;
+  writeFileSync(marker, `${process.pid}\n`);
+  if (entry.endsWith('!fail')) {
+    return Promise.reject(ApplicationFailure.nonRetryable(`injected failure at ${point} (CUTOVER_CHAOS_POINTS)`, 'ChaosInjected'));
+  }
+  return (async () => {
+    while (!existsSync(`${marker}.release`)) await new Promise((r) => setTimeout(r, 100));
+  })();
 }
