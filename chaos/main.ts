@@ -1,7 +1,6 @@
 // `npm run chaos [-- --quick] [--keep]`: the reliability suite (chaos/suite.ts). Progress goes to
 // stderr; the table of faults and, as the last line of stdout, one JSON object
 // {"injected": N, "survived": N, "lost": 0, "duplicated": 0}. Exit 1 when any fault was not survived.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { runSuite, type SuiteResult } from './suite';
 
 function table(r: SuiteResult): string {
@@ -21,7 +20,6 @@ async function main(): Promise<number> {
     }
     if (a !== '--quick' && a !== '--keep') throw new Error(`unknown argument ${a}`);
   }
-  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const r = await runSuite({ quick: argv.includes('--quick'), keep: argv.includes('--keep') });
   console.log(table(r));
   console.log('');

@@ -72,9 +72,14 @@ export class ChaosRun {
     });
   }
 
+  /** Runs with kill points have a task queue (and worker) of their own: a kill breaks that run alone. */
+  get taskQueue(): string {
+    return this.kills.length ? `chaos-${this.spec.name}` : TASK_QUEUE;
+  }
+
   async start(client: Client): Promise<void> {
     this.handle = await client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: TASK_QUEUE,
+      taskQueue: this.taskQueue,
       workflowId: workflowIdFor(this.planId),
       args: [{ plan: this.plan(), initiatedBy: 'chaos' }],
     });
@@ -136,7 +141,7 @@ export class ChaosRun {
     if (this.spec.kind === 'conflict' && s.phase === 'publish') {
       const text = `${err?.message ?? ''}`;
       if (!text.includes('users_email_key')) this.problems.push(`the paused run's error does not name the constraint users_email_key: ${text}`);
-      if (!text.includes(CONFLICT_EMAIL)) this.notes.push(`the error does not carry the key ${CONFLICT_EMAIL} (the DETAIL): ${text.split('\n')[0]}`);
+      if (!text.includes(CONFLICT_EMAIL)) this.problems.push(`the paused run's error does not carry the key ${CONFLICT_EMAIL} (the DETAIL): ${text}`);
       if (actions.includes('rollback')) this.problems.push(`rollback offered though nothing was published (actions ${actions.join(', ')})`);
       if (!actions.includes('abort') || !actions.includes('retry')) this.problems.push(`abort and retry should be offered (actions ${actions.join(', ')})`);
       this.notes.push(`${what} → abort`);

@@ -1,15 +1,26 @@
 // The real processes the reliability suite breaks: a Temporal dev server persisted to a database file
 // (so it can be stopped and started again mid-run, as an operator restarting it would) and cutover
 // workers as separate OS processes (`node bin/cutover.js worker`, the built CLI), so kill -9 is real.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
-import { temporalBin } from '../bench/whole-run';
 
-const ROOT = path.resolve(__dirname, '..', '..'); // dist/chaos → the repository
+/** The repository: the nearest directory above with bin/cutover.js (from chaos/ under ts-jest, dist/chaos when built). */
+const ROOT = ((): string => {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) if (existsSync(path.join(d, 'bin', 'cutover.js'))) return d;
+  throw new Error(`no bin/cutover.js above ${__dirname}`);
+})();
+
+/** The temporal CLI: CUTOVER_TEMPORAL_BIN, the project's .tools, or PATH (scripts/chaos.sh installs it). */
+export function temporalBin(): string {
+  if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;
+  const local = path.join(ROOT, '.tools', 'py', 'bin', 'temporal');
+  if (existsSync(local)) return local;
+  return execFileSync('which', ['temporal']).toString().trim();
+}
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function freePort(): Promise<number> {
@@ -90,15 +101,19 @@ export class DevServer {
   }
 }
 
-/** One `cutover worker` process; its output goes to `log` (lines prefixed with its pid). */
+/**
+ * One worker process: `cutover worker` (the built CLI, task queue `cutover`), or with `bundle` the
+ * suite's own worker script on a run's task queue (chaos/worker.ts). Output goes to `log`, by pid.
+ */
 export class WorkerProcess {
   private child: ChildProcess;
   readonly done: Promise<boolean>;
 
-  constructor(address: string, env: Record<string, string>, log: (line: string) => void) {
-    const cli = path.join(ROOT, 'bin', 'cutover.js');
+  constructor(address: string, env: Record<string, string>, log: (line: string) => void, own?: { taskQueue: string; bundle: string }) {
     if (!existsSync(path.join(ROOT, 'dist', 'client', 'main.js'))) throw new Error('cutover is not built: run `npm run build` first');
-    this.child = spawn(process.execPath, [cli, 'worker'], {
+    const args = own ? [path.join(ROOT, 'dist', 'chaos', 'worker.js')] : [path.join(ROOT, 'bin', 'cutover.js'), 'worker'];
+    if (own) Object.assign(env, { CHAOS_TASK_QUEUE: own.taskQueue, CHAOS_WORKFLOW_BUNDLE: own.bundle });
+    this.child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', CUTOVER_LOG_LEVEL: 'WARN', CUTOVER_MAX_ACTIVITIES: '32', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,13 @@
 // The reliability suite: runs of one plan on identical data, each broken on purpose — the worker
-// killed with SIGKILL at named points inside the steps (rounds: every run held at its next point, the
-// worker killed, a new one started), the Temporal dev server restarted mid-run, the run's database
+// killed with SIGKILL at named points inside the steps (each such run has its own worker process,
+// held at its next point, killed there, replaced), the Temporal dev server restarted mid-run, the run's database
 // connections ended mid-COPY and mid-publish, Production refusing a row — and each compared, table by
 // table and row by row with the suite's own SQL, with an undisturbed reference run of the same plan.
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { admin, checksums, compare, dropPair, rowSets, type RowSets } from './data';
 import { ChaosRun, type RunSpec } from './run';
 import { DevServer, freePort, sleep, WorkerProcess } from './services';
@@ -32,7 +33,7 @@ export interface SuiteResult {
   workerLog: string;
 }
 
-/** Kill points per run, one per round, in the order each run reaches them (≥ 20 in all). */
+/** Kill points per run, in the order each run reaches them (26 in all). */
 const ROUNDS: RunSpec[] = [
   { name: 'k1', kind: 'complete', kills: ['preflight.start', 'stage.mid-copy', 'publish.before-commit'] },
   { name: 'k2', kind: 'complete', kills: ['preflight.end', 'stage.settle', 'publish.after-commit'] },
@@ -44,8 +45,6 @@ const ROUNDS: RunSpec[] = [
   { name: 'r1', kind: 'rollback', kills: ['publish.after-commit', 'rollback.start', 'rollback.after-commit'] },
   { name: 'r2', kind: 'rollback', kills: ['stage.mid-copy', 'rollback.before-commit'] },
 ];
-/** The round whose held runs also see the Temporal dev server restarted. */
-const RESTART_ROUND = 1;
 
 export async function runSuite(opts: { quick: boolean; keep?: boolean; log?: (line: string) => void }): Promise<SuiteResult> {
   const t0 = Date.now();
@@ -165,41 +164,77 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; log?: (li
     await kill();
     fault('kill -9 while gate plan waits', [byName('gate')], true);
 
-    // The rounds: each run held at its next kill point, then the worker killed (SIGKILL).
-    const roundRuns = rounds.map((s) => byName(s.name));
-    const maxRounds = Math.max(0, ...roundRuns.map((r) => r.kills.length));
-    for (const r of roundRuns) await r.start(client);
-    for (let round = 0; round < maxRounds; round++) {
-      const holding = roundRuns.filter((r) => r.kills[round] && !r.stuck && !r.done);
-      startWorker(holding.map((r) => `${r.planId}@${r.kills[round]}`));
-      await driveUntil(
-        roundRuns,
-        () => holding.every((r) => reached(r, r.kills[round]) || r.stuck || r.done),
-        10 * 60000,
-        `round ${round + 1}'s kill points`,
-      );
-      if (round === RESTART_ROUND) {
-        const inFlight = [...roundRuns, byName('gate')].filter((r) => !r.done && !r.stuck);
-        say(`restarting the Temporal dev server with ${inFlight.length} run(s) in flight`);
-        await server.restart();
-        say('Temporal dev server back');
-        await driveUntil(inFlight, () => false, 5000, 'nothing').catch(() => undefined);
-        fault('Temporal dev server restarted mid-run (same database file)', inFlight, true);
+    // The kill runs, each with a worker process of its own on its own task queue: the worker holds the
+    // run at its next kill point, the suite kills it (SIGKILL) as soon as it is there (a held COPY must
+    // not wait: PostgreSQL's DROP DATABASE waits for a backend inside COPY FROM STDIN) and starts the
+    // next one, holding at the point after. The Temporal dev server is restarted once every kill run has
+    // been killed once, with the runs in flight (some held by the heartbeat timeout, some working).
+    const killRuns = rounds.map((s) => byName(s.name));
+    if (killRuns.length) {
+      say('bundling the workflow code once for the per-run workers');
+      const bundle = path.join(dir, 'workflows.js');
+      writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') })).code);
+      const next = new Map<ChaosRun, number>(killRuns.map((r) => [r, 0]));
+      const workers = new Map<ChaosRun, WorkerProcess>();
+      const startRunWorker = (r: ChaosRun) => {
+        const point = r.kills[next.get(r)!];
+        const env: Record<string, string> = { ...r.env(), CUTOVER_CHAOS_DIR: markers, CUTOVER_CHAOS_POINTS: [...(point ? [`${r.planId}@${point}`] : []), ...failPoints].join(',') };
+        const w = new WorkerProcess(server.address, env, (l) => appendFileSync(workerLog, `${l}\n`), { taskQueue: r.taskQueue, bundle });
+        workers.set(r, w);
+        say(`${r.spec.name}: worker ${w.pid} started${point ? `, holding at ${point}` : ''}`);
+      };
+      for (const r of killRuns) {
+        startRunWorker(r);
+        await r.start(client);
       }
-      await kill();
-      for (const r of roundRuns.filter((x) => x.kills[round])) {
-        const hit = reached(r, r.kills[round]);
-        fault(`kill -9 in ${r.kills[round]}`, [r], hit, hit ? undefined : 'the point was never reached');
+      let restarted = false;
+      let lastTick = 0;
+      const deadline = Date.now() + 25 * 60000;
+      while (!settled(runs)()) {
+        for (const r of killRuns) {
+          const i = next.get(r)!;
+          const point = r.kills[i];
+          if (!point || !reached(r, point)) continue;
+          await workers.get(r)!.kill9();
+          say(`${r.spec.name}: worker ${workers.get(r)!.pid} killed (SIGKILL) in ${point}`);
+          fault(`kill -9 in ${point}`, [r], true);
+          next.set(r, i + 1);
+          startRunWorker(r);
+        }
+        if (!restarted && killRuns.every((r) => next.get(r)! >= 1)) {
+          restarted = true;
+          const inFlight = [...killRuns, byName('gate')].filter((r) => !r.done && !r.stuck);
+          say(`restarting the Temporal dev server with ${inFlight.length} run(s) in flight`);
+          await server.restart();
+          say('Temporal dev server back');
+          fault('Temporal dev server restarted mid-run (same database file)', inFlight, true);
+        }
+        if (Date.now() - lastTick > 1000) {
+          lastTick = Date.now();
+          if (byName('gate').planGateHeld && !worker) {
+            // The gate run waited at gate plan while its worker was killed; approved now, under a new one.
+            startWorker([]);
+            byName('gate').planGateHeld = false;
+          }
+          await tickAll(runs);
+        }
+        if (Date.now() > deadline) {
+          say('timed out waiting for the kill runs');
+          break;
+        }
+        await sleep(200);
+      }
+      for (const r of killRuns) {
+        for (const point of r.kills.slice(next.get(r)!)) fault(`kill -9 in ${point}`, [r], false, 'the point was never reached');
+        await workers.get(r)?.stop();
       }
     }
 
-    // The gate run waited through every kill so far; approved now, it runs under the last worker.
+    // The rest (the gate run, quick mode) under a worker with no holds.
+    if (!worker) startWorker([]);
     byName('gate').planGateHeld = false;
-
-    // The last worker: no more holds; every run must end by itself (the killed attempts time out and retry).
-    startWorker([]);
     await driveUntil(runs, settled(runs), 12 * 60000, 'every run to end');
-    await worker!.stop();
+    await (worker as WorkerProcess | null)?.stop();
     worker = null;
 
     // The evidence: Production of every run against its reference, with the suite's own SQL.
