@@ -13,14 +13,17 @@ function table(r: SuiteResult): string {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  for (const a of argv) {
+  let only: string[] | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
     if (a === '--help' || a === '-h') {
-      console.log('usage: npm run chaos -- [--quick (the CI subset)] [--keep (keep databases and the work dir)]');
+      console.log('usage: npm run chaos -- [--quick (the CI subset)] [--only k1,r1 (these kill runs only)] [--keep (keep databases and the work dir)]');
       return 0;
     }
-    if (a !== '--quick' && a !== '--keep') throw new Error(`unknown argument ${a}`);
+    if (a === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (a !== '--quick' && a !== '--keep') throw new Error(`unknown argument ${a}`);
   }
-  const r = await runSuite({ quick: argv.includes('--quick'), keep: argv.includes('--keep') });
+  const r = await runSuite({ quick: argv.includes('--quick'), keep: argv.includes('--keep'), only });
   console.log(table(r));
   console.log('');
   for (const run of r.runs) {

@@ -151,6 +151,23 @@ export class ChaosRun {
     this.problems.push(`unexpected pause: ${what}`);
   }
 
+  /** Per activity of the run's history that took more than one attempt: its last attempt (a kill or an ended connection retried it). */
+  async retried(): Promise<Record<string, number>> {
+    const events = (await this.handle!.fetchHistory()).events ?? [];
+    const types = new Map<string, string>();
+    const out: Record<string, number> = {};
+    for (const e of events) {
+      const id = String(e.eventId);
+      if (e.activityTaskScheduledEventAttributes) types.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+      const started = e.activityTaskStartedEventAttributes;
+      if (started && (started.attempt ?? 1) > 1) {
+        const type = types.get(String(started.scheduledEventId)) ?? '?';
+        out[type] = Math.max(out[type] ?? 0, started.attempt!);
+      }
+    }
+    return out;
+  }
+
   /** A pause nobody resumes (an unexpected one) ends the run's part in the suite. */
   get stuck(): boolean {
     return !this.done && this.problems.length > 0;

@@ -46,7 +46,8 @@ const ROUNDS: RunSpec[] = [
   { name: 'r2', kind: 'rollback', kills: ['stage.mid-copy', 'rollback.before-commit'] },
 ];
 
-export async function runSuite(opts: { quick: boolean; keep?: boolean; log?: (line: string) => void }): Promise<SuiteResult> {
+/** quick: phase 0 only (the CI subset); only: the kill runs to include (default all). */
+export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: string[]; log?: (line: string) => void }): Promise<SuiteResult> {
   const t0 = Date.now();
   const say = (line: string) => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[chaos +${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cutover-chaos-'));
@@ -65,7 +66,7 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; log?: (li
     { name: 'gate', kind: 'complete', holdPlanGate: true },
     ...(opts.quick ? [] : [{ name: 'ref-rb', kind: 'rollback' as const }]),
   ];
-  const rounds = opts.quick ? [] : ROUNDS;
+  const rounds = opts.quick ? [] : ROUNDS.filter((r) => !opts.only || opts.only.includes(r.name));
   const runs = [...phase0, ...rounds].map((s) => new ChaosRun(s, suite, store));
   const byName = (n: string) => runs.find((r) => r.spec.name === n)!;
   const marker = (r: ChaosRun, point: string) => path.join(markers, `${r.planId}@${point}`);
@@ -253,6 +254,14 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; log?: (li
       if (!checksumsEqual) r.problems.push(`Production differs from the reference in ${diff.tables.join(', ') || 'its checksums'}`);
       if (!r.done) r.problems.push(`did not end (last status ${r.last?.status}/${r.last?.phase})`);
       perRun.set(r, { ...diff, checksumsEqual });
+    }
+    // Every kill inside a step and every ended connection must have cost an attempt: the fault really bit.
+    const minRetries = (r: ChaosRun) => r.kills.length + (['c-copy', 'c-publish'].includes(r.spec.name) ? 1 : 0);
+    for (const r of runs.filter((x) => x.handle && minRetries(x) > 0)) {
+      const retried = await r.retried();
+      const n = Object.values(retried).reduce((a, b) => a + b - 1, 0);
+      r.notes.push(`activities retried: ${Object.entries(retried).map(([t, a]) => `${t} (attempt ${a})`).join(', ') || 'none'}`);
+      if (n < minRetries(r)) r.problems.push(`${n} retried attempt(s) in its history, ${minRetries(r)} fault(s) inside steps`);
     }
     const ok = (r: ChaosRun) => r.done && r.problems.length === 0;
     const refsOk = ok(byName('ref')) && (!rb || ok(rb));
