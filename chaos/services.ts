@@ -131,6 +131,11 @@ export class WorkerProcess {
     this.done = new Promise((resolve) => this.child.once('exit', () => resolve(true)));
   }
 
+  /** It ended without being told to (crashed, could not connect). */
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
   get pid(): number {
     return this.child.pid ?? -1;
   }

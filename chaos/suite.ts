@@ -193,6 +193,10 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
       const deadline = Date.now() + 25 * 60000;
       while (!settled(runs)()) {
         for (const r of killRuns) {
+          if (workers.get(r)!.exited && !r.done) {
+            say(`${r.spec.name}: worker ${workers.get(r)!.pid} exited by itself (see ${workerLog}); starting another`);
+            startRunWorker(r);
+          }
           const i = next.get(r)!;
           const point = r.kills[i];
           if (!point || !reached(r, point)) continue;

@@ -9,7 +9,7 @@ import { activityInterceptors } from '../activities/interceptor';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  const connection = await connectPatiently(process.env.TEMPORAL_ADDRESS!);
   try {
     const worker = await Worker.create({
       connection,
@@ -23,6 +23,19 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
+  }
+}
+
+/** The server may be restarting (the suite restarts it): keep trying for two minutes, as a supervisor would. */
+async function connectPatiently(address: string): Promise<NativeConnection> {
+  const deadline = Date.now() + 120000;
+  for (;;) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
 
