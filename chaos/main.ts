@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     console.log(`run ${run.name}: ended ${run.end}, Production ${run.checksumsEqual ? 'identical to' : 'DIFFERENT from'} its reference (per-table checksums), lost ${run.lost}, duplicated ${run.duplicated}; ${state}`);
     for (const n of run.notes) console.log(`  ${n}`);
   }
-  console.log(`${r.faults.length} fault(s) planned, ${r.injected} injected, ${r.survived} survived in ${r.seconds.toFixed(0)} s; worker log ${r.workerLog}`);
+  console.log(`${r.faults.length} fault(s) planned, ${r.injected} injected, ${r.survived} survived in ${r.seconds.toFixed(0)} s${r.workerLog ? `; worker log ${r.workerLog}` : ''}`);
   console.log(JSON.stringify({ injected: r.injected, survived: r.survived, lost: r.lost, duplicated: r.duplicated }));
   return r.survived === r.faults.length && r.lost === 0 && r.duplicated === 0 ? 0 : 1;
 }

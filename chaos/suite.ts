@@ -30,7 +30,8 @@ export interface SuiteResult {
   lost: number;
   duplicated: number;
   seconds: number;
-  workerLog: string;
+  /** The workers' output, kept when a fault was not survived (or with keep). */
+  workerLog: string | null;
 }
 
 /** Kill points per run, in the order each run reaches them (26 in all). */
@@ -57,6 +58,7 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
   mkdirSync(store);
   const workerLog = path.join(dir, 'workers.log');
   const suite = `chaos_${process.pid}_${Date.now().toString(36)}`;
+  let allSurvived = false; // the work dir (worker log, markers) is kept when something was not survived
 
   const phase0: RunSpec[] = [
     { name: 'ref', kind: 'complete' },
@@ -275,6 +277,7 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
       f.duplicated = f.runObjs.reduce((n, r) => n + perRun.get(r)!.duplicated, 0);
     }
     const all = [...perRun.values()];
+    allSurvived = faults.every((f) => f.survived);
     return {
       faults: faults.map(({ runObjs: _r, ...f }) => f),
       runs: runs.map((r) => ({ name: r.spec.name, end: r.end, ...perRun.get(r)!, problems: r.problems, notes: r.notes })),
@@ -283,7 +286,7 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
       lost: all.reduce((n, d) => n + d.lost, 0),
       duplicated: all.reduce((n, d) => n + d.duplicated, 0),
       seconds: (Date.now() - t0) / 1000,
-      workerLog,
+      workerLog: allSurvived && !opts.keep ? null : workerLog,
     };
   } finally {
     if (worker) await (worker as WorkerProcess).kill9();
@@ -291,7 +294,7 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
     await server.stop();
     if (!opts.keep) {
       for (const r of runs) if (r.pair) await dropPair(r.pair).catch(() => undefined);
-      rmSync(path.join(dir, 'temporal.db'), { force: true });
+      rmSync(allSurvived ? dir : path.join(dir, 'temporal.db'), { recursive: true, force: true });
       rmSync(store, { recursive: true, force: true });
     }
   }

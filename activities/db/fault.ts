@@ -33,6 +33,8 @@ export async function slowStageEndForTests(db: Client, attempt: number): Promise
 // appears, so the driver can kill -9 the worker or end its connections at exactly that point; `!fail`
 // fails the activity there instead (non-retryable), as a step that cannot go on would.
 // Returns undefined when nothing holds, so synchronous callers (the COPY progress callback) stay cheap.
+// Hold mid-COPY only briefly: a backend inside COPY FROM STDIN does not absorb PostgreSQL's
+// ProcSignalBarrier, so every DROP DATABASE on that server waits until the stream moves again.
 export function chaosPoint(planId: string, point: string): Promise<void> | undefined {
   const spec = process.env.CUTOVER_CHAOS_POINTS;
   const dir = process.env.CUTOVER_CHAOS_DIR;
