@@ -12,6 +12,7 @@ import { verifyBackup } from './db/backup-verify';
 import { startProgress } from './db/progress';
 import { openStore, StoreError } from './store';
 import type { BackupInput, BackupObject, BackupResult } from '../common/results';
+import { chaosPoint } from './db/fault';
 
 export { restoreTables, type RestoreMode, type RestoreReport, type Restorable } from './db/restore-tables';
 
@@ -32,6 +33,7 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
   const stamp = createdAt.replace(/[-:.]/g, ''); // 20260102T030405123Z: each attempt its own objects
   const progress = startProgress({ phase: 'counting', backup: 'target' });
   try {
+    await chaosPoint(plan.id, 'backup.start');
     const dumped = [];
     // clean-start archives the whole Pilot and nothing else; otherwise the target, then the Pilot's plan tables.
     // adopt backs up the Pilot's plan tables only: they are what it cleans in place (and a rollback restores).
@@ -54,6 +56,7 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
         progress,
       }));
     }
+    await chaosPoint(plan.id, 'backup.before-verify');
     const backups: BackupObject[] = [];
     for (const b of dumped) {
       progress.update({ phase: 'verifying', backup: b.kind });

@@ -10,7 +10,7 @@ import { withContext } from './db/keep-alive';
 import { runNames } from './db/staging';
 import { markStep, requireStaged, stepResult } from './db/staging-state';
 import { planError } from './errors';
-import { slowTableForTests } from './db/fault';
+import { chaosPoint, slowTableForTests } from './db/fault';
 import { stagedCounts, StepTracker } from './db/step-progress';
 
 export async function cleanup(input: StepInput): Promise<CleanupResult> {
@@ -26,6 +26,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
       // result recorded on this very staging (a restaged run cleans its new rows again).
       const prior = await stepResult<CleanupResult>(target, names, 'cleanup');
       if (prior) return prior;
+      await chaosPoint(input.plan.id, 'cleanup.start');
       await target.query('BEGIN');
       try {
         // Left-behind entries describe the staged rows: a restage (after a reset) writes them anew.
@@ -41,7 +42,9 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const result: CleanupResult = { leftBehind, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`) };
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
+        await chaosPoint(input.plan.id, 'cleanup.before-commit');
         await target.query('COMMIT');
+        await chaosPoint(input.plan.id, 'cleanup.after-commit');
         for (const t of resolved.tables) progress.done(t.name, counts[t.name]?.inScope ?? 0);
         return result;
       } catch (e) {

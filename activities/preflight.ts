@@ -20,6 +20,7 @@ import { copyRegisters, copyTable, createStagingTables, type CopyPlan } from './
 import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
+import { chaosPoint } from './db/fault';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const report = await dryRunOf(input.plan);
@@ -34,6 +35,7 @@ async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
     return await withContext(plan, async (ctx) => {
       const { source, target, resolved } = ctx;
       await limitStatements([source, ...(target === source ? [] : [target])], timeout);
+      await chaosPoint(plan.id, 'preflight.start');
       await checkValues(source, target, resolved);
       await checkKeysUnique(source, resolved.tables);
       const partial = await checkPartialForeignKeys(ctx, resolved.tables);
@@ -46,6 +48,7 @@ async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
       for (const t of tables) {
         if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
       }
+      await chaosPoint(plan.id, 'preflight.end');
       return dryRunReport(plan, tables, warnings);
     });
   } catch (e) {

@@ -19,7 +19,7 @@ import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
-import { slowTableForTests } from './db/fault';
+import { chaosPoint, slowTableForTests } from './db/fault';
 import { stagedCounts, StepTracker } from './db/step-progress';
 
 const MAX_LISTED = 20;
@@ -42,6 +42,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         return prior.rows[0].r;
       }
 
+      await chaosPoint(input.plan.id, 'publish.start');
       await target.query('BEGIN');
       try {
         // Earlier statements of this session may still show in pg_stat_xact_*: the proof is a difference.
@@ -86,6 +87,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           await advanceSequences(target, t);
           result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, ...(full ? { preExistingChecksum } : {}) });
           progress.done(t.name, ins.rowCount ?? 0);
+          await chaosPoint(input.plan.id, 'publish.mid-insert');
         }
         progress.phase('committing');
         for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) add(updated, t.name, await closeCycle(target, t, resolved, names));
@@ -96,7 +98,9 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           input.runKey,
           JSON.stringify(result),
         ]);
+        await chaosPoint(input.plan.id, 'publish.before-commit');
         await target.query('COMMIT');
+        await chaosPoint(input.plan.id, 'publish.after-commit');
         // The manifest and id map just grew by the run's size: later steps filter them by run, table and
         // outcome, with fresh statistics on those columns (the jsonb keys' statistics would cost most, for nothing).
         await target.query('ANALYZE cutover.manifest (run_key, table_name, outcome), cutover.id_map (run_key, table_name, outcome)').catch(() => undefined);

@@ -25,6 +25,7 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { loadRunRows, runRowsFrom, runRowsTable } from './db/run-rows';
 import { countsSince, xactCounts } from './db/xact-counts';
 import { rollbackBlocked, rollbackRefused } from './errors';
+import { chaosPoint } from './db/fault';
 
 const MAX_LISTED = 20;
 export const OTHER_WRITERS = 'production changed since publish (other writers)';
@@ -36,6 +37,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   return withContext(input.plan, async (ctx) => {
     const { target, resolved } = ctx;
     await ensureControlSchema(target);
+    await chaosPoint(input.plan.id, 'rollback.start');
     await target.query('BEGIN');
     try {
       const row = await lockRunForUndo<RollbackResult>(target, input, 'rolled_back', 'roll back');
@@ -48,7 +50,9 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
         input.runKey,
         JSON.stringify(result),
       ]);
+      await chaosPoint(input.plan.id, 'rollback.before-commit');
       await target.query('COMMIT');
+      await chaosPoint(input.plan.id, 'rollback.after-commit');
       return result;
     } catch (e) {
       await target.query('ROLLBACK');

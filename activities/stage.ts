@@ -16,7 +16,7 @@ import { stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
-import { failAfterRowsForTests, slowStageEndForTests, slowTableForTests } from './db/fault';
+import { chaosPoint, failAfterRowsForTests, slowStageEndForTests, slowTableForTests } from './db/fault';
 import { StepTracker } from './db/step-progress';
 import { isStepProgress, type StepProgress } from '../common/progress';
 
@@ -77,6 +77,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       for (const t of done) progress.done(t, previous.staged.get(t) ?? 0);
       const tracker = progress;
 
+      await chaosPoint(input.plan.id, 'stage.start');
       const queue = resolved.tables.filter((t) => !done.has(t.name));
       const failAfter = failAfterRowsForTests(info.attempt, runKey);
       await Promise.all(
@@ -87,6 +88,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
             const rows = await copyTable(lane, copyPlan, t, (n) => {
               failAfter(t!.name, n);
               tracker.rows(t!.name, n);
+              return n >= 1000 ? chaosPoint(input.plan.id, 'stage.mid-copy') : undefined;
             });
             tracker.done(t.name, rows);
           }
@@ -97,6 +99,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       await stageLookups(lanes[0], copyPlan);
       tracker.phase('settling the scope');
       await slowStageEndForTests(target, info.attempt);
+      await chaosPoint(input.plan.id, 'stage.settle');
       const inScope = await scopeFilter(target, resolved, names);
       await recordRun(target, input, 'staged');
       await markStep(target, names, 'stage', { snapshot, inScope });

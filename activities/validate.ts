@@ -17,7 +17,7 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { requireStaged } from './db/staging-state';
 import { validationError } from './errors';
-import { slowTableForTests } from './db/fault';
+import { chaosPoint, slowTableForTests } from './db/fault';
 import { StepTracker } from './db/step-progress';
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
@@ -28,6 +28,7 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
       progress.expect(resolved.tables.map((t) => ({ table: t.name, total: input.stage.tables.find((x) => x.table === t.name)?.rows })));
       const names = runNames(input.runKey);
       await requireStaged(target, names);
+      await chaosPoint(input.plan.id, 'validate.start');
       const tables: TableValidation[] = [];
       // One snapshot for every read: a row the application changes mid-validate is either changed
       // (not ours) in all of them or in none. Read only: nothing but ACCESS SHARE on production.
@@ -47,6 +48,7 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
         const problems = tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`));
         throw validationError(`validation failed:\n  ${problems.join('\n  ')}`, result);
       }
+      await chaosPoint(input.plan.id, 'validate.end');
       return result;
   }, { details: progress.details });
 }

@@ -13,7 +13,8 @@ export async function copyQuery(
   target: Client,
   destTable: string, // already quoted
   columns: string[],
-  onProgress?: (rows: number) => void,
+  /** May return a promise (the chaos suite holding mid-stream): the stream waits for it. */
+  onProgress?: (rows: number) => void | Promise<void>,
 ): Promise<number> {
   const out = source.query(copyTo(`COPY (${selectSql}) TO STDOUT`));
   const into = target.query(copyFrom(`COPY ${destTable} (${columns.map(ident).join(', ')}) FROM STDIN`));
@@ -23,12 +24,14 @@ export async function copyQuery(
     transform(chunk: Buffer, _enc, done) {
       copied(chunk.length);
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
+      let held: void | Promise<void>;
       try {
-        onProgress?.(rows);
+        held = onProgress?.(rows);
       } catch (e) {
         return done(e as Error);
       }
-      done(null, chunk);
+      if (held) held.then(() => done(null, chunk), (e: Error) => done(e));
+      else done(null, chunk);
     },
   });
   await pipeline(out, counter, into);

@@ -5,6 +5,9 @@
 // PostgreSQL where it settles the scope, as a large scope filter would (heartbeat and lost-connection tests).
 // CUTOVER_TEST_SLOW_TABLES="<seconds>[:<step>,<step>…]" makes each table of those steps (default
 // publish, validate, cleanup) wait that long in PostgreSQL before its work, so a test can watch per-table progress.
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from 'pg';
 import { releaseSnapshot } from './snapshot-holder';
 
@@ -31,4 +34,30 @@ export async function slowTableForTests(db: Client, step: string): Promise<void>
   const [seconds, steps] = spec.split(':');
   if (!(steps ?? 'publish,validate,cleanup').split(',').includes(step) || !Number(seconds)) return;
   await db.query('SELECT pg_sleep($1)', [Number(seconds)]);
+}
+
+// The reliability suite's hook (npm run chaos, chaos/): inert unless CUTOVER_CHAOS_POINTS is set.
+// CUTOVER_CHAOS_POINTS="<plan id>@<point>[!fail],…" and CUTOVER_CHAOS_DIR=<dir>: the first time a run
+// of that plan reaches that named point (in any worker process: the marker file <dir>/<plan id>@<point>
+// says it was reached), the marker is written and the activity holds there until <marker>.release
+// appears, so the driver can kill -9 the worker or end its connections at exactly that point; `!fail`
+// fails the activity there instead (non-retryable), as a step that cannot go on would.
+// Returns undefined when nothing holds, so synchronous callers (the COPY progress callback) stay cheap.
+// Hold mid-COPY only briefly: a backend inside COPY FROM STDIN does not absorb PostgreSQL's
+// ProcSignalBarrier, so every DROP DATABASE on that server waits until the stream moves again.
+export function chaosPoint(planId: string, point: string): Promise<void> | undefined {
+  const spec = process.env.CUTOVER_CHAOS_POINTS;
+  const dir = process.env.CUTOVER_CHAOS_DIR;
+  if (!spec || !dir) return undefined;
+  const entry = spec.split(',').find((e) => e.replace(/!fail$/, '') === `${planId}@${point}`);
+  if (!entry) return undefined;
+  const marker = path.join(dir, `${planId}@${point}`);
+  if (existsSync(marker)) return undefined;
+  writeFileSync(marker, `${process.pid}\n`);
+  if (entry.endsWith('!fail')) {
+    return Promise.reject(ApplicationFailure.nonRetryable(`injected failure at ${point} (CUTOVER_CHAOS_POINTS)`, 'ChaosInjected'));
+  }
+  return (async () => {
+    while (!existsSync(`${marker}.release`)) await new Promise((r) => setTimeout(r, 100));
+  })();
 }

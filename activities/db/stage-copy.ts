@@ -41,7 +41,7 @@ function subjectKeyType(r: Resolved): string | null {
   return s ? s.table.columns.find((c) => c.name === s.key)!.type : null;
 }
 
-export async function copyTable(lane: Lane, p: CopyPlan, t: ResolvedTable, onRows: (n: number) => void): Promise<number> {
+export async function copyTable(lane: Lane, p: CopyPlan, t: ResolvedTable, onRows: (n: number) => void | Promise<void>): Promise<number> {
   const sel = new Selection(p.resolved);
   const cols = p.columnsFor(t).map((c) => c.name);
   const sql = sel.rowsSql(t, cols);

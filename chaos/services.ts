@@ -1,0 +1,155 @@
+// The real processes the reliability suite breaks: a Temporal dev server persisted to a database file
+// (so it can be stopped and started again mid-run, as an operator restarting it would) and cutover
+// workers as separate OS processes (`node bin/cutover.js worker`, the built CLI), so kill -9 is real.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../common/temporal';
+
+/** The repository: the nearest directory above with bin/cutover.js (from chaos/ under ts-jest, dist/chaos when built). */
+const ROOT = ((): string => {
+  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) if (existsSync(path.join(d, 'bin', 'cutover.js'))) return d;
+  throw new Error(`no bin/cutover.js above ${__dirname}`);
+})();
+
+/** The temporal CLI: CUTOVER_TEMPORAL_BIN, the project's .tools, or PATH (scripts/chaos.sh installs it). */
+export function temporalBin(): string {
+  if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;
+  const local = path.join(ROOT, '.tools', 'py', 'bin', 'temporal');
+  if (existsSync(local)) return local;
+  return execFileSync('which', ['temporal']).toString().trim();
+}
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Wait for a child to exit (at most `ms`), true when it did. */
+function exited(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+/** `temporal server start-dev --db-filename <file>` on a fixed free port: restart() keeps the runs. */
+export class DevServer {
+  private child: ChildProcess | null = null;
+  private errTail = '';
+  constructor(
+    readonly port: number,
+    readonly dbFile: string,
+  ) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const sa = Object.values(SEARCH_ATTRIBUTES).flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
+    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless', '--log-level', 'error', '--namespace', 'default', '--db-filename', this.dbFile, ...sa];
+    const child = spawn(temporalBin(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    child.stderr!.on('data', (d: Buffer) => (this.errTail = (this.errTail + d.toString()).slice(-4000)));
+    const deadline = Date.now() + 120000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`temporal server start-dev exited ${child.exitCode}: ${this.errTail}`);
+      try {
+        const conn = await Connection.connect({ address: this.address, connectTimeout: 1000 });
+        try {
+          await conn.workflowService.describeNamespace({ namespace: 'default' });
+          return;
+        } finally {
+          await conn.close();
+        }
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`the Temporal dev server did not come up on ${this.address}: ${String(e)} ${this.errTail}`, { cause: e });
+        await sleep(300);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    child.kill('SIGTERM');
+    if (!(await exited(child, 20000))) {
+      child.kill('SIGKILL');
+      await exited(child, 10000);
+    }
+  }
+
+  /** Stop and start again on the same port and database file. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
+
+/**
+ * One worker process: `cutover worker` (the built CLI, task queue `cutover`), or with `bundle` the
+ * suite's own worker script on a run's task queue (chaos/worker.ts). Output goes to `log`, by pid.
+ */
+export class WorkerProcess {
+  private child: ChildProcess;
+  readonly done: Promise<boolean>;
+
+  constructor(address: string, env: Record<string, string>, log: (line: string) => void, own?: { taskQueue: string; bundle: string }) {
+    if (!existsSync(path.join(ROOT, 'dist', 'client', 'main.js'))) throw new Error('cutover is not built: run `npm run build` first');
+    const args = own ? [path.join(ROOT, 'dist', 'chaos', 'worker.js')] : [path.join(ROOT, 'bin', 'cutover.js'), 'worker'];
+    if (own) Object.assign(env, { CHAOS_TASK_QUEUE: own.taskQueue, CHAOS_WORKFLOW_BUNDLE: own.bundle });
+    this.child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', CUTOVER_LOG_LEVEL: 'WARN', CUTOVER_MAX_ACTIVITIES: '32', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pid = this.child.pid;
+    for (const s of [this.child.stdout!, this.child.stderr!]) {
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const lines = buf.split('\n');
+        buf = lines.pop() ?? '';
+        for (const l of lines) if (l.trim()) log(`worker ${pid}: ${l}`);
+      });
+    }
+    this.done = new Promise((resolve) => this.child.once('exit', () => resolve(true)));
+  }
+
+  /** It ended without being told to (crashed, could not connect). */
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  /** kill -9: no shutdown, no answer for the activities it holds. */
+  async kill9(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await exited(this.child, 10000);
+  }
+
+  /** A graceful stop (SIGTERM), for the end of the suite. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    if (!(await exited(this.child, 30000))) await this.kill9();
+  }
+}
