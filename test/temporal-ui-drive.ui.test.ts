@@ -122,6 +122,8 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   // Refused: mallory is not among the plan's approvers; the UI shows the run's reason inline.
   const refusal = await sendUpdate(page, 'approve', { gate: 'plan', approver: 'mallory' });
   expect(refusal).toBe('"mallory" is not an approver of this plan (approvers: alice, bob, carol)');
+  // Just the reason: no stack trace of the worker's code under it.
+  expect(await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('textbox', { name: 'Stack Trace' }).count()).toBe(0);
   await screenshot(page, 'approver-refused', false);
   await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
   // Refused: the approval copied from the earlier run's summary names its initiator, not an approver here.

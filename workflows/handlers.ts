@@ -45,7 +45,12 @@ export function installHandlers(ctl: StepControl): void {
   };
   const asUpdate = <I>(fn: (i: I) => string | null) => (i: I): UpdateResult => {
     const why = fn(i);
-    if (why) throw ApplicationFailure.create({ type: 'Refused', message: why, nonRetryable: true });
+    if (why) {
+      // A refusal is an answer, not a crash: no stack trace (the UI would show the worker's file paths under the reason).
+      const refusal = ApplicationFailure.create({ type: 'Refused', message: why, nonRetryable: true });
+      refusal.stack = '';
+      throw refusal;
+    }
     return result();
   };
 
