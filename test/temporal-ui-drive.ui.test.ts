@@ -111,6 +111,9 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   const desc = await handle.describe();
   expect(desc.type).toBe(WORKFLOW_TYPE);
   expect(desc.taskQueue).toBe(TASK_QUEUE);
+  // What the form copied: the earlier run's summary and details, naming zed and the earlier plan's hash.
+  expect(await desc.staticSummary()).toBe(startSummary(parsePlanText(JSON.stringify(prevPlan)), 'zed'));
+  expect(await desc.staticDetails()).toContain(prevHash);
   await ops.close();
 
   // Approver: the run's page; the current details carry this run's facts, whatever the copied summary says.
@@ -126,8 +129,8 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   expect(await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('textbox', { name: 'Stack Trace' }).count()).toBe(0);
   await screenshot(page, 'approver-refused', false);
   await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
-  // Refused: the approval copied from the earlier run's summary names its initiator, not an approver here.
-  expect(await sendUpdate(page, 'approve', { gate: 'plan', approver: 'zed', planHash: prevHash })).toMatch(/"zed" is not an approver/);
+  // Refused: an approval of the plan hash the copied summary names is not an approval of this run's plan.
+  expect(await sendUpdate(page, 'approve', { gate: 'plan', approver: 'bob', planHash: prevHash })).toBe(`plan hash mismatch: you approved ${prevHash}, this run's plan is ${hash}`);
   await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
   let view = await waitFor(handle, (s) => s.refused.length === 2);
   expect(view.approvals).toEqual([]);
