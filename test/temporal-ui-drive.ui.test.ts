@@ -1,7 +1,8 @@
 // A new user drives a run from the Temporal Web UI in a real browser (Debian chromium via
 // playwright-core), clicking what a person clicks: ops starts the run with the UI's Start Workflow
 // form (reusing an earlier run's form, which copies its summary), the approver sends the `approve`
-// Update (a refused one shows its reason inline; valid ones move the run on), and on-call resumes a
+// Update (a refused one shows its reason inline; valid ones move the run on; a refused Signal shows
+// only under Refused in the current details), and on-call resumes a
 // paused run with the `resume` Update. The run's facts are read from the workflow's current
 // details, and what the run did from the databases by the test's own SQL.
 import type { Browser, Page } from 'playwright-core';
@@ -13,7 +14,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { freePort, launchBrowser, runPage, screenshot } from './helpers/ui';
+import { freePort, launchBrowser, pageText, runPage, screenshot } from './helpers/ui';
 
 let uiPort = 0;
 let browser: Browser | undefined;
@@ -117,7 +118,9 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   await ops.close();
 
   // Approver: the run's page; the current details carry this run's facts, whatever the copied summary says.
-  const { page, text } = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => t.includes('Awaiting approval of gate'));
+  const opened = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => t.includes('Awaiting approval of gate'));
+  const text = opened.text;
+  let page = opened.page;
   expect(facts(text)).toEqual({ hash, initiator: 'alice' });
   expect(text).toMatch(/Awaiting approval of gate\s+plan\s*: 0 of 2 approvals \(none yet\)/);
   expect(text).toMatch(/Send an Update\s+approve/);
@@ -132,8 +135,23 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   // Refused: an approval of the plan hash the copied summary names is not an approval of this run's plan.
   expect(await sendUpdate(page, 'approve', { gate: 'plan', approver: 'bob', planHash: prevHash })).toBe(`plan hash mismatch: you approved ${prevHash}, this run's plan is ${hash}`);
   await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
-  let view = await waitFor(handle, (s) => s.refused.length === 2);
+  // A Signal is fire-and-forget: the UI's dialog closes whatever the run makes of it; the refusal
+  // (here: the wrong gate) shows only in the run, under Refused in the current details.
+  await page.getByRole('button', { name: 'More Actions' }).click();
+  await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
+  const signalDialog = page.getByRole('dialog', { name: 'Send a Signal' });
+  await signalDialog.waitFor();
+  await signalDialog.getByRole('button', { name: /Select a signal/i }).click();
+  await page.getByRole('option', { name: 'approve', exact: true }).click();
+  await typeJson(page, signalDialog.getByRole('textbox', { name: 'Data' }), { gate: 'cutover', approver: 'bob' });
+  await signalDialog.getByRole('button', { name: 'Submit' }).click();
+  await signalDialog.waitFor({ state: 'hidden' });
+  let view = await waitFor(handle, (s) => s.refused.length === 3);
   expect(view.approvals).toEqual([]);
+  await page.close();
+  ({ page } = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => t.includes('Refused: 3')));
+  const refusedText = await pageText(page, (t) => t.includes('Refused: 3'));
+  expect(refusedText).toMatch(/Refused: 3 signal\(s\) or update\(s\); last: .*approve by bob: .*cutover/);
 
   // Accepted: bob and carol approve the plan gate, then the cutover gate; the run completes.
   for (const gate of ['plan', 'cutover'] as const) {
