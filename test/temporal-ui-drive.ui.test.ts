@@ -2,9 +2,9 @@
 // playwright-core), clicking what a person clicks: ops starts the run with the UI's Start Workflow
 // form (reusing an earlier run's form, which copies its summary), the approver sends the `approve`
 // Update (a refused one shows its reason inline; valid ones move the run on; a refused Signal shows
-// only under Refused in the current details), and on-call resumes a
-// paused run with the `resume` Update. The run's facts are read from the workflow's current
-// details, and what the run did from the databases by the test's own SQL.
+// only under Refused in the current details), and on-call resumes a paused run with the `resume`
+// Update. The run's facts are read from the workflow's current details, and what the run did from
+// the databases by the test's own SQL.
 import type { Browser, Page } from 'playwright-core';
 import { startSummary, startDetails } from '../client/format/plan';
 import { TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, approveSignal } from '../common/temporal';
@@ -12,7 +12,7 @@ import { parsePlanText } from '../plan/load';
 import { planHash } from '../plan/canonical';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
-import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { atGate, paused, waitFor } from './helpers/run';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { freePort, launchBrowser, pageText, runPage, screenshot } from './helpers/ui';
 
@@ -69,6 +69,17 @@ async function sendUpdate(page: Page, name: string, data: unknown): Promise<stri
   return refusal.innerText();
 }
 
+/** The Start Workflow form, filled as the README says, and submitted. */
+async function fillStartForm(page: Page, plan: Record<string, unknown>, initiatedBy: string): Promise<void> {
+  const form = page.getByRole('main');
+  await form.getByRole('textbox', { name: 'Workflow ID' }).fill(workflowIdFor(String(plan.id)));
+  await form.getByRole('textbox', { name: 'Task Queue' }).fill(TASK_QUEUE);
+  await form.getByRole('textbox', { name: 'Workflow Type' }).fill(WORKFLOW_TYPE);
+  // The input as the README documents it: {"plan": {…plan as JSON…}, "initiatedBy": "alice"}.
+  await typeJson(page, form.getByRole('textbox', { name: 'Data' }), { plan, initiatedBy });
+  await form.getByRole('button', { name: 'Start Workflow' }).click();
+}
+
 /** The plan hash and initiator the current details state (not the static summary or details). */
 function facts(text: string): { hash: string; initiator: string } {
   const m = /plan hash\s+([0-9a-f]{64})\s*· strategy \S+ · initiated by (\S+)/.exec(text);
@@ -100,13 +111,7 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   await ops.getByRole('button', { name: 'More Actions' }).click();
   await ops.getByRole('menuitem', { name: 'Start Workflow Like This One' }).click();
   await ops.getByRole('heading', { name: 'Start Workflow' }).waitFor();
-  const form = ops.getByRole('main');
-  await form.getByRole('textbox', { name: 'Workflow ID' }).fill(workflowIdFor('ui-drive'));
-  await form.getByRole('textbox', { name: 'Task Queue' }).fill(TASK_QUEUE);
-  await form.getByRole('textbox', { name: 'Workflow Type' }).fill(WORKFLOW_TYPE);
-  // The input as the README documents it: {"plan": {…plan as JSON…}, "initiatedBy": "alice"}.
-  await typeJson(ops, form.getByRole('textbox', { name: 'Data' }), { plan, initiatedBy: 'alice' });
-  await form.getByRole('button', { name: 'Start Workflow' }).click();
+  await fillStartForm(ops, plan, 'alice');
   const handle = h.env.client.workflow.getHandle(workflowIdFor('ui-drive'));
   await waitFor(handle, atGate('plan'), 120000);
   const desc = await handle.describe();
@@ -177,7 +182,16 @@ test('on-call resumes a paused run with the resume Update: a refused action show
   // A fresh Production (the worker resolves the alias at each use) already holding account 1 with
   // other content: ids: keep refuses to overwrite it, so publish pauses.
   await h.production(SAAS_SCHEMA + PRODUCTION_DATA + "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false);");
-  const handle = await startRun(h.env, saasPlan('ui-resume'), 'alice');
+  // Ops starts it from the runs list's Start Workflow button, on an empty form this time.
+  const ops = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  await ops.goto(ui('workflows'), { waitUntil: 'domcontentloaded' });
+  await ops.getByRole('link', { name: 'Start Workflow' }).click();
+  await ops.getByRole('heading', { name: 'Start Workflow' }).waitFor();
+  await fillStartForm(ops, saasPlan('ui-resume'), 'alice');
+  const handle = h.env.client.workflow.getHandle(workflowIdFor('ui-resume'));
+  await waitFor(handle, (v) => v.status !== undefined, 120000);
+  expect((await handle.describe()).taskQueue).toBe(TASK_QUEUE);
+  await ops.close();
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate), 120000);
     await handle.signal(approveSignal, { gate, approver: 'bob' });
