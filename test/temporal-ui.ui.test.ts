@@ -85,7 +85,7 @@ test('the workflow page shows the gate, approvals so far and what to send', asyn
   const { page, text } = await runPage('cutover-ui-gate', (t) => t.includes('Awaiting approval of gate'));
   expect(text).toMatch(/status\s+awaiting-approval/);
   expect(text).toMatch(/Awaiting approval of gate\s+plan\s*: 1 of 2 approvals \(bob\)/);
-  expect(text).toMatch(/Send Signal\s+approve/);
+  expect(text).toMatch(/Send an Update\s+approve/);
   // What is being approved, per table, and the run's own facts; the refused self-approval is visible.
   expect(text).toMatch(/initiated by alice/);
   expect(text).toMatch(/in scope[\s\S]*to move[\s\S]*merged[\s\S]*left behind[\s\S]*predicted conflicts/);
@@ -148,7 +148,7 @@ test('on-call: a paused run shows the error and only the actions it accepts now'
   // Exactly the actions the run accepts (the status query says the same).
   const accepted = /Resume — accepted now: ([^.]*)\./.exec(text)![1];
   expect(accepted.split(',').map((a) => a.trim()).sort()).toEqual([...view.actions!].sort());
-  expect(text).toMatch(/Send Signal \(or Update\)\s+resume/);
+  expect(text).toMatch(/Send an Update\s+resume/);
   await screenshot(page, 'on-call');
   await page.close();
 }, 240000);

@@ -51,7 +51,12 @@ export function installHandlers(ctl: StepControl): void {
     ctl.pendingSignature = signed.signature;
     return null;
   };
-  const refusal = (why: string) => ApplicationFailure.create({ type: 'Refused', message: cutReason(why), nonRetryable: true });
+  // A refusal is an answer, not a crash: no stack trace (the UI would show the worker's file paths under the reason).
+  const refusal = (why: string) => {
+    const failure = ApplicationFailure.create({ type: 'Refused', message: cutReason(why), nonRetryable: true });
+    failure.stack = '';
+    return failure;
+  };
   const asUpdate = <I>(fn: (i: I) => string | null) => (i: I): UpdateResult => {
     const why = fn(i);
     if (why) throw refusal(why);

@@ -23,6 +23,9 @@ export function publishState(s: RunState, last: { status?: string; phase?: strin
   setCurrentDetails(describe(s));
 }
 
+/** A signal of the same name is fire-and-forget: the UI says "sent" whatever the run makes of it. */
+const SIGNAL_TOO = 'A Signal of the same name works too, but a refused signal only shows in these details, under *Refused*.';
+
 function describe(s: RunState): string {
   // Facts of the run come from the workflow, not from a summary someone typed or the Start form copied.
   const lines = [
@@ -41,7 +44,8 @@ function describe(s: RunState): string {
       });
       lines.push(['| table | in scope | to move | merged | left behind | predicted conflicts |', '|---|---|---|---|---|---|', ...rows].join('\n'));
     }
-    lines.push(`Approve: Send Signal \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\`.`);
+    // An update is validated by the run and answered at once: a refusal shows inline in the UI.
+    lines.push(`Approve: **Send an Update** \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
     if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals: `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');
   }
   const r = s.results.rehearsal;
@@ -53,7 +57,7 @@ function describe(s: RunState): string {
     lines.push(`Paused on \`${s.error.step}\`: ${s.error.type}: ${s.error.message}`);
     // Only what the run accepts now (the same rules the resume handler applies).
     const actions = s.actions.length ? s.actions : ['retry', 'abort'];
-    lines.push(`Resume — accepted now: ${actions.map((a) => `\`${a}\``).join(', ')}. Send Signal (or Update) \`resume\` with \`{"action":"${actions[0]}","by":"<name>","reason":"…"}\`${actions.includes('roll-forward') ? `; roll-forward also takes \`"fromStep"\` (one of ${s.rollForwardTargets.join(', ')})` : ''}${actions.includes('rollback') ? '; rollback takes `"mode":"surgical"` (default) or `"restore"`' : ''}.`);
+    lines.push(`Resume — accepted now: ${actions.map((a) => `\`${a}\``).join(', ')}. **Send an Update** \`resume\` with \`{"action":"${actions[0]}","by":"<name>","reason":"…"}\`${actions.includes('roll-forward') ? `; roll-forward also takes \`"fromStep"\` (one of ${s.rollForwardTargets.join(', ')})` : ''}${actions.includes('rollback') ? '; rollback takes `"mode":"surgical"` (default) or `"restore"`' : ''}. ${SIGNAL_TOO}`);
   }
   if (s.refusedCount > 0) {
     const last = s.refused.slice(-3).map((r) => `${r.signal} by ${r.by}: ${r.reason}`);

@@ -1,0 +1,51 @@
+// What the browser tests share: a free port for the dev server's UI, Debian chromium via
+// playwright-core, every frame's text (rendered markdown may sit in a frame), a run's page with its
+// current details open, and screenshots for the README (docs/screens/) or for debugging (/tmp).
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CUTOVER_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Where the README's screens live (committed). */
+export const SCREENS = path.join(__dirname, '..', '..', 'docs', 'screens');
+export async function screenshot(page: Page, role: string, fullPage = true): Promise<void> {
+  mkdirSync(SCREENS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENS, `${role}.png`), fullPage });
+}
+
+/** The text of every frame of the page, once `until` holds (or after a minute). */
+export async function pageText(page: Page, until: (text: string) => boolean): Promise<string> {
+  let text = '';
+  for (let i = 0; i < 60 && !until(text); i++) {
+    await page.waitForTimeout(1000);
+    text = (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+  }
+  return text;
+}
+
+/** A run's workflow page with its current details (the "User Metadata" tab) open. */
+export async function runPage(browser: Browser, uiPort: number, id: string, until: (text: string) => boolean): Promise<{ page: Page; text: string }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${id}`, { waitUntil: 'domcontentloaded' });
+  // Current details (setCurrentDetails) live on the "User Metadata" tab; the UI asks the worker for them.
+  await page.getByText('User Metadata', { exact: true }).first().click();
+  return { page, text: await pageText(page, until) };
+}

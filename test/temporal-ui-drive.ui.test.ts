@@ -1,0 +1,221 @@
+// A new user drives a run from the Temporal Web UI in a real browser (Debian chromium via
+// playwright-core), clicking what a person clicks: ops starts the run with the UI's Start Workflow
+// form (reusing an earlier run's form, which copies its summary), the approver sends the `approve`
+// Update (a refused one shows its reason inline; valid ones move the run on; a refused Signal shows
+// only under Refused in the current details), and on-call resumes a paused run with the `resume`
+// Update. The run's facts are read from the workflow's current details, and what the run did from
+// the databases by the test's own SQL.
+import type { Browser, Page } from 'playwright-core';
+import { startSummary, startDetails } from '../client/format/plan';
+import { TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, approveSignal } from '../common/temporal';
+import { parsePlanText } from '../plan/load';
+import { planHash } from '../plan/canonical';
+import { useHarness } from './helpers/harness';
+import { rows } from './helpers/pg';
+import { atGate, paused, waitFor } from './helpers/run';
+import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
+import { freePort, launchBrowser, pageText, runPage, screenshot } from './helpers/ui';
+
+let uiPort = 0;
+let browser: Browser | undefined;
+// Registered before the harness's hooks, so the UI port is known when the server starts.
+beforeAll(async () => {
+  uiPort = await freePort();
+});
+const h = useHarness('cutover_uidrive', SAAS_SCHEMA + PILOT_DATA, {
+  get uiPort() {
+    return uiPort;
+  },
+});
+
+beforeAll(async () => {
+  await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  browser = await launchBrowser();
+}, 120000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+const ui = (p: string) => `http://127.0.0.1:${uiPort}/namespaces/default/${p}`;
+const prod = () => process.env.CUTOVER_DB_PRODUCTION!;
+
+/** Replace the text of the UI's JSON editor (a code editor: typed text is handed to the form on blur). */
+async function typeJson(page: Page, editor: ReturnType<Page['getByRole']>, value: unknown): Promise<void> {
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(JSON.stringify(value));
+  await page.keyboard.press('Tab');
+  await page.waitForTimeout(500);
+}
+
+/**
+ * On a run's page: More Actions → Send an Update → name → Data → Submit. Returns the refusal the UI
+ * shows inline in the dialog, or null when the dialog closed (the update was accepted).
+ */
+async function sendUpdate(page: Page, name: string, data: unknown): Promise<string | null> {
+  await page.getByRole('button', { name: 'More Actions' }).click();
+  await page.getByRole('menuitem', { name: 'Send an Update' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Send an Update' });
+  // The names come from the workflow's own metadata (its update handlers).
+  await dialog.getByRole('button', { name: 'Select an Update' }).click();
+  await page.getByRole('option', { name, exact: true }).click();
+  await typeJson(page, dialog.getByRole('textbox', { name: 'Data' }), data);
+  await dialog.getByRole('button', { name: 'Submit' }).click();
+  const refusal = dialog.getByRole('alert').locator('p').first();
+  await Promise.race([dialog.waitFor({ state: 'hidden', timeout: 60000 }), refusal.waitFor({ timeout: 60000 })]);
+  if (await dialog.isHidden()) return null;
+  return refusal.innerText();
+}
+
+/** The Start Workflow form, filled as the README says, and submitted. */
+async function fillStartForm(page: Page, plan: Record<string, unknown>, initiatedBy: string): Promise<void> {
+  const form = page.getByRole('main');
+  await form.getByRole('textbox', { name: 'Workflow ID' }).fill(workflowIdFor(String(plan.id)));
+  await form.getByRole('textbox', { name: 'Task Queue' }).fill(TASK_QUEUE);
+  await form.getByRole('textbox', { name: 'Workflow Type' }).fill(WORKFLOW_TYPE);
+  // The input as the README documents it: {"plan": {…plan as JSON…}, "initiatedBy": "alice"}.
+  await typeJson(page, form.getByRole('textbox', { name: 'Data' }), { plan, initiatedBy });
+  await form.getByRole('button', { name: 'Start Workflow' }).click();
+}
+
+/** The plan hash and initiator the current details state (not the static summary or details). */
+function facts(text: string): { hash: string; initiator: string } {
+  const m = /plan hash\s+([0-9a-f]{64})\s*· strategy \S+ · initiated by (\S+)/.exec(text);
+  if (!m) throw new Error(`no run facts in current details:\n${text}`);
+  return { hash: m[1], initiator: m[2] };
+}
+
+test('ops starts a run with the Start Workflow form; approvers approve with Send an Update, a refusal shown inline', async () => {
+  // An earlier run of another plan, started as `cutover start` does: with a summary and details
+  // naming its plan hash and initiator (zed). Ops reuses its form, which copies those.
+  const prevPlan = saasPlan('ui-prev', { approvals: { approvers: ['zed', 'bob', 'carol'], required: 2, separationOfDuties: true, timeout: '1h' } });
+  const prevHash = planHash(parsePlanText(JSON.stringify(prevPlan)));
+  const prev = await h.env.client.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: TASK_QUEUE,
+    workflowId: workflowIdFor('ui-prev'),
+    args: [{ plan: prevPlan, initiatedBy: 'zed' }],
+    staticSummary: startSummary(parsePlanText(JSON.stringify(prevPlan)), 'zed'),
+    staticDetails: startDetails(parsePlanText(JSON.stringify(prevPlan)), prevHash, 'zed'),
+  });
+  await waitFor(prev, atGate('plan'));
+  await prev.terminate('superseded');
+
+  // Ops: the earlier run's page → More Actions → Start Workflow Like This One; new id and input.
+  const plan = saasPlan('ui-drive');
+  const hash = planHash(parsePlanText(JSON.stringify(plan)));
+  expect(hash).not.toBe(prevHash);
+  const ops = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  await ops.goto(ui(`workflows/${workflowIdFor('ui-prev')}`), { waitUntil: 'domcontentloaded' });
+  await ops.getByRole('button', { name: 'More Actions' }).click();
+  await ops.getByRole('menuitem', { name: 'Start Workflow Like This One' }).click();
+  await ops.getByRole('heading', { name: 'Start Workflow' }).waitFor();
+  await fillStartForm(ops, plan, 'alice');
+  const handle = h.env.client.workflow.getHandle(workflowIdFor('ui-drive'));
+  await waitFor(handle, atGate('plan'), 120000);
+  const desc = await handle.describe();
+  expect(desc.type).toBe(WORKFLOW_TYPE);
+  expect(desc.taskQueue).toBe(TASK_QUEUE);
+  // What the form copied: the earlier run's summary and details, naming zed and the earlier plan's hash.
+  expect(await desc.staticSummary()).toBe(startSummary(parsePlanText(JSON.stringify(prevPlan)), 'zed'));
+  expect(await desc.staticDetails()).toContain(prevHash);
+  await ops.close();
+
+  // Approver: the run's page; the current details carry this run's facts, whatever the copied summary says.
+  const opened = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => t.includes('Awaiting approval of gate'));
+  const text = opened.text;
+  let page = opened.page;
+  expect(facts(text)).toEqual({ hash, initiator: 'alice' });
+  expect(text).toMatch(/Awaiting approval of gate\s+plan\s*: 0 of 2 approvals \(none yet\)/);
+  expect(text).toMatch(/Send an Update\s+approve/);
+
+  // Refused: mallory is not among the plan's approvers; the UI shows the run's reason inline.
+  const refusal = await sendUpdate(page, 'approve', { gate: 'plan', approver: 'mallory' });
+  expect(refusal).toBe('"mallory" is not an approver of this plan (approvers: alice, bob, carol)');
+  // Just the reason: no stack trace of the worker's code under it.
+  expect(await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('textbox', { name: 'Stack Trace' }).count()).toBe(0);
+  await screenshot(page, 'approver-refused', false);
+  await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
+  // Refused: an approval of the plan hash the copied summary names is not an approval of this run's plan.
+  expect(await sendUpdate(page, 'approve', { gate: 'plan', approver: 'bob', planHash: prevHash })).toBe(`plan hash mismatch: you approved ${prevHash}, this run's plan is ${hash}`);
+  await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
+  // A Signal is fire-and-forget: the UI's dialog closes whatever the run makes of it; the refusal
+  // (here: the wrong gate) shows only in the run, under Refused in the current details.
+  await page.getByRole('button', { name: 'More Actions' }).click();
+  await page.getByRole('menuitem', { name: 'Send a Signal' }).click();
+  const signalDialog = page.getByRole('dialog', { name: 'Send a Signal' });
+  await signalDialog.waitFor();
+  await signalDialog.getByRole('button', { name: /Select a signal/i }).click();
+  await page.getByRole('option', { name: 'approve', exact: true }).click();
+  await typeJson(page, signalDialog.getByRole('textbox', { name: 'Data' }), { gate: 'cutover', approver: 'bob' });
+  await signalDialog.getByRole('button', { name: 'Submit' }).click();
+  await signalDialog.waitFor({ state: 'hidden' });
+  let view = await waitFor(handle, (s) => s.refused.length === 3);
+  expect(view.approvals).toEqual([]);
+  await page.close();
+  ({ page } = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => t.includes('Refused: 3')));
+  const refusedText = await pageText(page, (t) => t.includes('Refused: 3'));
+  expect(refusedText).toMatch(/Refused: 3 signal\(s\) or update\(s\); last: .*approve by bob: .*cutover/);
+
+  // Accepted: bob and carol approve the plan gate, then the cutover gate; the run completes.
+  for (const gate of ['plan', 'cutover'] as const) {
+    await waitFor(handle, atGate(gate), 120000);
+    expect(await sendUpdate(page, 'approve', { gate, approver: 'bob', comment: 'checked the dry run', planHash: hash })).toBeNull();
+    expect(await sendUpdate(page, 'approve', { gate, approver: 'carol' })).toBeNull();
+  }
+  await handle.result();
+  view = await waitFor(handle, (s) => s.status === 'completed');
+  expect(view.approvals.map((a) => `${a.gate}:${a.approver}`)).toEqual(['plan:bob', 'plan:carol', 'cutover:bob', 'cutover:carol']);
+  // What the run published, by the test's own SQL: Pilot's non-test accounts are in Production.
+  const moved = await rows<{ n: string }>(prod(), "SELECT count(*)::text AS n FROM accounts WHERE name LIKE 'Account %'");
+  expect(Number(moved[0].n)).toBe(16);
+  await page.close();
+  // The finished run's page, opened afresh, says so in its current details.
+  const after = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => /status\s+completed/.test(t));
+  expect(after.text).toMatch(/status\s+completed/);
+  expect(facts(after.text)).toEqual({ hash, initiator: 'alice' });
+  await after.page.close();
+}, 420000);
+
+test('on-call resumes a paused run with the resume Update: a refused action shown inline, then retry', async () => {
+  // A fresh Production (the worker resolves the alias at each use) already holding account 1 with
+  // other content: ids: keep refuses to overwrite it, so publish pauses.
+  await h.production(SAAS_SCHEMA + PRODUCTION_DATA + "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false);");
+  // Ops starts it from the runs list's Start Workflow button, on an empty form this time.
+  const ops = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  await ops.goto(ui('workflows'), { waitUntil: 'domcontentloaded' });
+  await ops.getByRole('link', { name: 'Start Workflow' }).click();
+  await ops.getByRole('heading', { name: 'Start Workflow' }).waitFor();
+  await fillStartForm(ops, saasPlan('ui-resume'), 'alice');
+  const handle = h.env.client.workflow.getHandle(workflowIdFor('ui-resume'));
+  await waitFor(handle, (v) => v.status !== undefined, 120000);
+  expect((await handle.describe()).taskQueue).toBe(TASK_QUEUE);
+  await ops.close();
+  for (const gate of ['plan', 'cutover'] as const) {
+    await waitFor(handle, atGate(gate), 120000);
+    await handle.signal(approveSignal, { gate, approver: 'bob' });
+    await handle.signal(approveSignal, { gate, approver: 'carol' });
+  }
+  const view = await waitFor(handle, paused, 180000);
+  expect(view.actions).toContain('retry');
+  expect(view.actions).not.toContain('skip');
+
+  const { page, text } = await runPage(browser!, uiPort, workflowIdFor('ui-resume'), (t) => t.includes('Resume — accepted now'));
+  expect(text).toMatch(/Paused on\s+publish\s*:/);
+  expect(text).toMatch(/Send an Update\s+resume/);
+  // Refused: publish cannot be skipped; the reason is inline and the run stays paused.
+  expect(await sendUpdate(page, 'resume', { action: 'skip', by: 'oncall', reason: 'try skipping' })).toBe('step "publish" cannot be skipped');
+  await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
+  expect((await waitFor(handle, (s) => s.refused.length === 1)).status).toBe('paused');
+
+  // On-call frees the key (the other row was a leftover), then retries from the UI.
+  await rows(prod(), 'DELETE FROM accounts WHERE account_id = 1');
+  expect(await sendUpdate(page, 'resume', { action: 'retry', by: 'oncall', reason: 'freed the key' })).toBeNull();
+  await handle.result();
+  const [account] = await rows<{ name: string }>(prod(), 'SELECT name FROM accounts WHERE account_id = 1');
+  expect(account.name).toBe('Account 1');
+  const decided = await waitFor(handle, (s) => s.status === 'completed');
+  expect(JSON.stringify(decided)).toMatch(/freed the key/);
+  await page.close();
+}, 420000);
