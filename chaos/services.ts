@@ -3,7 +3,6 @@
 // workers as separate OS processes (`node bin/cutover.js worker`, the built CLI), so kill -9 is real.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
@@ -23,16 +22,7 @@ export function temporalBin(): string {
 }
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test/helpers/free-port';
 
 /** Wait for a child to exit (at most `ms`), true when it did. */
 function exited(child: ChildProcess, ms: number): Promise<boolean> {

@@ -3,28 +3,17 @@
 // reads the run's current details, its input and the approval comments, decrypted by the codec
 // server the browser calls (CORS), while the history itself holds only ciphertext.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { run as cutover } from '../client/main';
 import type { Io } from '../client/io';
 import { approveSignal } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, startRun, waitFor } from './helpers/run';
+import { freePort, launchBrowser } from './helpers/ui';
 
 process.env.CUTOVER_CODEC_KEYS = `ui:${randomBytes(32).toString('base64')}`;
 const COMMENT = 'checked the dry run with Dana Whitfield';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 let uiPort = 0;
 let codecPort = 0;
@@ -52,10 +41,7 @@ beforeAll(async () => {
   codecExit = cutover(['node', 'cutover', 'codec-server', '--port', String(codecPort)], io, { ...process.env }, stopCodec.signal);
   for (let i = 0; i < 200 && !out.length; i++) await new Promise((r) => setTimeout(r, 25));
   expect(out[0]).toBe(`http://127.0.0.1:${codecPort}`);
-  browser = await chromium.launch({
-    executablePath: process.env.CUTOVER_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 }, 120000);
 
 afterAll(async () => {

@@ -2,54 +2,18 @@
 // what the run waits for: the workflow's current details name the gate, the approvals so far and
 // the signal to send; the search attributes show its status and phase. It also shows on-call a
 // paused run's error and accepted actions, an auditor a finished run's steps and result, and ops
-// the runs list; each person's screen is saved as docs/screens/<role>.png (the README shows them),
+// the runs list; each person's screen is saved as <role>.png (docs/screens/ with CUTOVER_UPDATE_SCREENS=1: the README shows them),
 // taken only after the test has checked what the screen says.
-import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { freePort, launchBrowser, pageText, runPage as openRun, screenshot } from './helpers/ui';
 import { useHarness } from './helpers/harness';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { rows } from './helpers/pg';
 import { approveSignal } from '../common/temporal';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** Where the README's screens live (committed). */
-const SCREENS = path.join(__dirname, '..', 'docs', 'screens');
-const screenshot = async (page: Page, role: string, fullPage = true) => {
-  mkdirSync(SCREENS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENS, `${role}.png`), fullPage });
-};
-
-/** The text of every frame of the page (rendered markdown may sit in a frame), once `until` holds (or after a minute). */
-async function pageText(page: Page, until: (text: string) => boolean): Promise<string> {
-  let text = '';
-  for (let i = 0; i < 60 && !until(text); i++) {
-    await page.waitForTimeout(1000);
-    text = (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
-  }
-  return text;
-}
-
-/** A run's workflow page with its current details (the "User Metadata" tab) open. */
-async function runPage(id: string, until: (text: string) => boolean): Promise<{ page: Page; text: string }> {
-  const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${id}`, { waitUntil: 'domcontentloaded' });
-  // Current details (setCurrentDetails) live on the "User Metadata" tab; the UI asks the worker for them.
-  await page.getByText('User Metadata', { exact: true }).first().click();
-  return { page, text: await pageText(page, until) };
-}
+/** A run's workflow page with its current details open. */
+const runPage = (id: string, until: (text: string) => boolean) => openRun(browser!, uiPort, id, until);
 
 let uiPort = 0;
 let browser: Browser | undefined;
@@ -65,10 +29,7 @@ const h = useHarness('cutover_ui', SAAS_SCHEMA + PILOT_DATA, {
 
 beforeAll(async () => {
   await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
-  browser = await chromium.launch({
-    executablePath: process.env.CUTOVER_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 }, 120000);
 
 afterAll(async () => {

@@ -2,20 +2,11 @@
 // playwright-core, every frame's text (rendered markdown may sit in a frame), a run's page with its
 // current details open, and screenshots for the README (docs/screens/) or for debugging (/tmp).
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
+export { freePort } from './free-port';
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
@@ -24,8 +15,11 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** Where the README's screens live (committed). */
-export const SCREENS = path.join(__dirname, '..', '..', 'docs', 'screens');
+/**
+ * Where screens go: the README's (docs/screens/, committed) with CUTOVER_UPDATE_SCREENS=1, else a
+ * scratch folder, so that a test run leaves the checkout as it found it.
+ */
+export const SCREENS = process.env.CUTOVER_UPDATE_SCREENS === '1' ? path.join(__dirname, '..', '..', 'docs', 'screens') : path.join(tmpdir(), 'cutover-screens');
 export async function screenshot(page: Page, role: string, fullPage = true): Promise<void> {
   mkdirSync(SCREENS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENS, `${role}.png`), fullPage });
