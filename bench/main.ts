@@ -14,7 +14,7 @@ import { runRaw, type PhaseResult } from './raw';
 import { runPgcopydb } from './pgcopydb';
 import { runStageOnly, type StageMeasure } from './stage-only';
 import { slowestByStep, stepSeconds } from './steps';
-import { runWhole, startTemporal, type DevServer, type RunMeasure } from './whole-run';
+import { runWhole, startTemporal, timelineLines, type DevServer, type RunMeasure } from './whole-run';
 import { ratio, scaleCounts, table, targets, type Row, type Summary } from './report';
 import { Writer, type WriterCounts } from './writer';
 
@@ -261,6 +261,7 @@ async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], 
     const own = Object.entries(run.activitySeconds).filter(([a]) => (DATA_STEPS as readonly string[]).includes(a));
     const steps = { ...stepSeconds(run.last?.steps ?? []), ...Object.fromEntries(own) };
     log(`step seconds (history): ${JSON.stringify(stepSeconds(run.last?.steps ?? []))}; activity seconds: ${JSON.stringify(run.activitySeconds)}`);
+    log(`timeline (s since the run started; gap: no activity running):\n${timelineLines(run.timeline, run.seconds).map((l) => `[bench]   ${l}`).join('\n')}`);
     return { run, steps, moved, movedRows: Object.values(moved).reduce((a, b) => a + b, 0), writer: w };
   } finally {
     await writer?.close();

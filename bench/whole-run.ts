@@ -85,17 +85,41 @@ export interface RunMeasure {
   last: StatusView | null;
   /** Seconds each activity type spent executing in the worker (summed over its calls), scheduling excluded. */
   activitySeconds: Record<string, number>;
+  /** Every activity call, start and end in seconds since the run started (the gaps are workflow tasks, gates, scheduling). */
+  timeline: ActivitySpan[];
+}
+
+export interface ActivitySpan {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** The timeline as lines: each call's start → end and the gap before it (time no activity ran). */
+export function timelineLines(spans: readonly ActivitySpan[], runSeconds: number): string[] {
+  const sorted = [...spans].sort((a, b) => a.start - b.start);
+  let prevEnd = 0;
+  const out = sorted.map((s) => {
+    const gap = s.start - prevEnd;
+    prevEnd = Math.max(prevEnd, s.end);
+    return `${s.start.toFixed(2).padStart(8)} → ${s.end.toFixed(2).padStart(8)}  ${(s.end - s.start).toFixed(2).padStart(7)} s  gap before ${gap.toFixed(2).padStart(6)} s  ${s.name}`;
+  });
+  const busy = sorted.reduce((a, s) => a + (s.end - s.start), 0);
+  out.push(`run ${runSeconds.toFixed(2)} s; activities ${busy.toFixed(2)} s; after the last activity ${(runSeconds - prevEnd).toFixed(2)} s; gaps ${(runSeconds - busy).toFixed(2)} s in all`);
+  return out;
 }
 
 /** The worker's activities, each timed (its own execution, summed over its calls) into `into`: bench only. */
-function timedActivities(into: Record<string, number>): typeof activities {
+function timedActivities(into: Record<string, number>, spans: { name: string; start: number; end: number }[]): typeof activities {
   const timed = (name: string, fn: (...a: never[]) => Promise<unknown>) =>
     async (...a: never[]): Promise<unknown> => {
       const t0 = performance.now();
       try {
         return await fn(...a);
       } finally {
-        into[name] = (into[name] ?? 0) + (performance.now() - t0) / 1000;
+        const t1 = performance.now();
+        into[name] = (into[name] ?? 0) + (t1 - t0) / 1000;
+        spans.push({ name, start: t0, end: t1 });
       }
     };
   return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, timed(name, fn as (...a: never[]) => Promise<unknown>)])) as unknown as typeof activities;
@@ -121,12 +145,13 @@ export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number)
 
 async function measure(native: NativeConnection, client: Client, plan: Plan, timeoutMs: number, rss: RssSampler): Promise<RunMeasure> {
   const activitySeconds: Record<string, number> = {};
+  const spans: ActivitySpan[] = [];
   const worker = await Worker.create({
     connection: native,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: timedActivities(activitySeconds),
+    activities: timedActivities(activitySeconds, spans),
     interceptors: { activity: activityInterceptors },
     dataConverter: dataConverterFromEnv(),
   });
@@ -188,5 +213,6 @@ async function measure(native: NativeConnection, client: Client, plan: Plan, tim
   const rssMb = rss.stop();
   const history = await handle.fetchHistory();
   const f = final as StatusView | null;
-  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last, activitySeconds };
+  const timeline = spans.map((x) => ({ name: x.name, start: (x.start - t0) / 1000, end: (x.end - t0) / 1000 }));
+  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last, activitySeconds, timeline };
 }

@@ -60,9 +60,14 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
         WHERE m.run_key = $1 AND m.table_name = $2 AND m.outcome = 'moved'`,
       [runKey, t.name],
     );
+    // The next batch is fetched from production while the Pilot checks this one (two servers' work side by side).
+    const fetchBatch = () => target.query<{ k: unknown[]; p: unknown[] }>(`FETCH ${BATCH} FROM cutover_subjects`);
+    let next = fetchBatch();
     for (;;) {
-      const batch = await target.query<{ k: unknown[]; p: unknown[] }>(`FETCH ${BATCH} FROM cutover_subjects`);
+      const batch = await next;
       if (batch.rows.length === 0) break;
+      next = fetchBatch();
+      next.catch(() => undefined); // awaited next round; a failure of the Pilot lookup must not leave it unhandled
       const bad = await source.query<Offender>(lookup, [JSON.stringify(batch.rows)]);
       count += bad.rows.length;
       offenders.push(...bad.rows.slice(0, MAX_ROWS - offenders.length));

@@ -10,6 +10,8 @@ export interface Context {
   source: Client;
   target: Client;
   resolved: Resolved;
+  /** Another connection to the target (a parallel lane), cancelled and closed with the context. */
+  openTarget(): Promise<Client>;
   /** Cancel whatever both connections are running (the activity was cancelled or timed out). */
   cancel(): Promise<void>;
   close(): Promise<void>;
@@ -50,12 +52,18 @@ export async function openContext(plan: Plan): Promise<Context> {
     const resolved = adopt ? resolvePlan(adoptView(plan), pilotCatalog, pilotCatalog) : resolvePlan(plan, pilotCatalog, await readCatalog(target));
     const t = target;
     const pid = (c: Client) => (c as unknown as { processID?: number }).processID;
+    const lanes: Client[] = [];
     return {
       source,
       target,
       resolved,
-      cancel: async () => void (await Promise.allSettled([cancelBackend(sourceUrl, pid(source)), cancelBackend(targetUrl, pid(t))])),
-      close: async () => void (await Promise.allSettled([source.end(), t.end()])),
+      openTarget: async () => {
+        const c = await connect(targetUrl, `cutover:${plan.id}:target`);
+        lanes.push(c);
+        return c;
+      },
+      cancel: async () => void (await Promise.allSettled([cancelBackend(sourceUrl, pid(source)), ...[t, ...lanes].map((c) => cancelBackend(targetUrl, pid(c)))])),
+      close: async () => void (await Promise.allSettled([source.end(), t.end(), ...lanes.map((c) => c.end())])),
     };
   } catch (e) {
     await Promise.allSettled([source.end(), target?.end()]);

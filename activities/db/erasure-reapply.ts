@@ -186,8 +186,9 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
 }
 
 /**
- * The production rows of the subjects this run moved: their production key (k0…) and their subject
- * key as the Pilot knows it (what registers hold). ids: keep — the manifest's key is both; new /
+ * The production rows of the subjects this run moved that a register names (every use of them is
+ * about requested subjects; the others would only be copied here to be filtered out): their
+ * production key (k0…) and their subject key as the Pilot knows it (what registers hold). ids: keep — the manifest's key is both; new /
  * match — cutover.id_map's old_key → new_key. A subject key that is not a key column is copied as is:
  * read from the production row.
  */
@@ -201,7 +202,8 @@ async function loadMovedSubjects(db: Client, r: Resolved, runKey: string, type: 
   const subject = at >= 0 ? `(x.${oldKey}->>${at})::${type}` : `p.${ident(key)}`;
   const join = at >= 0 ? '' : `JOIN ${qualified(t.target.schema, t.target.name)} p ON ${t.key.map((k, i) => `p.${ident(k)} = ${prodSlots[i]}`).join(' AND ')}`;
   await db.query(
-    `INSERT INTO ${MOVED} SELECT ${subject}, ${prodSlots.join(', ')} FROM ${from} x ${join} WHERE x.run_key = $1 AND x.table_name = $2 AND x.outcome = 'moved'`,
+    `INSERT INTO ${MOVED} SELECT ${subject}, ${prodSlots.join(', ')} FROM ${from} x ${join} WHERE x.run_key = $1 AND x.table_name = $2 AND x.outcome = 'moved'
+        AND ${subject} IN (SELECT subject FROM ${REQUESTS})`,
     [runKey, t.name],
   );
 }
