@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activities } from '../activities';
@@ -12,6 +11,7 @@ import { dataConverterFromEnv } from '../common/data-converter';
 import type { Plan } from '../plan';
 import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
 import { RssSampler } from './rss';
+import { freePort } from '../test/helpers/free-port';
 
 export function temporalBin(): string {
   if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;
@@ -23,17 +23,6 @@ export function temporalBin(): string {
 export interface DevServer {
   address: string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** `temporal server start-dev` (in memory, headless, cutover search attributes) on a free port; its banner kept off stdout. */
