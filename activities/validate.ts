@@ -7,7 +7,7 @@
 // Any failure is a ValidationError → the run pauses.
 import type { Client } from 'pg';
 import type { TableValidation, ValidateInput, ValidateResult } from '../common/results';
-import { checksum, columnsOf, rowHashSql } from './db/checksum';
+import { checksum, columnsOf, fastRowHashSql, rowHashSql } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { localiseDifferences } from './db/diff';
@@ -86,8 +86,8 @@ async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows
   const ours = `${present} AND ${mine}`;
   const changed = `${present} AND NOT (${mine})`;
   const res = await db.query<{ sn: string; ss: string; pn: string; ps: string; other: string }>(
-    `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${rowHashSql(stagingExprs)}::numeric) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
-            count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${rowHashSql(columnsOf('p', t.columns.map((c) => c.name)))}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
+    `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${fastRowHashSql(stagingExprs)}::numeric) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
+            count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${fastRowHashSql(columnsOf('p', t.columns.map((c) => c.name)))}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
             count(*) FILTER (WHERE ${changed})::text AS other
        FROM ${rows.from} LEFT JOIN ${prod} p ON ${t.key.map((k) => `p.${ident(k)} = ${rows.exprs.get(k)}`).join(' AND ')}
       WHERE ${rows.movedOnly}`,
