@@ -5,39 +5,20 @@
 // only under Refused in the current details), and on-call resumes a paused run with the `resume`
 // Update. The run's facts are read from the workflow's current details, and what the run did from
 // the databases by the test's own SQL.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startSummary, startDetails } from '../client/format/plan';
 import { TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, approveSignal } from '../common/temporal';
 import { parsePlanText } from '../plan/load';
 import { planHash } from '../plan/canonical';
-import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, paused, waitFor } from './helpers/run';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { freePort, launchBrowser, pageText, runPage, screenshot } from './helpers/ui';
+import { pageText, runPage, screenshot, useUiHarness } from './helpers/ui';
 
-let uiPort = 0;
-let browser: Browser | undefined;
-// Registered before the harness's hooks, so the UI port is known when the server starts.
-beforeAll(async () => {
-  uiPort = await freePort();
-});
-const h = useHarness('cutover_uidrive', SAAS_SCHEMA + PILOT_DATA, {
-  get uiPort() {
-    return uiPort;
-  },
-});
+const u = useUiHarness('cutover_uidrive', SAAS_SCHEMA + PILOT_DATA, SAAS_SCHEMA + PRODUCTION_DATA);
+const h = u.h;
 
-beforeAll(async () => {
-  await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
-  browser = await launchBrowser();
-}, 120000);
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-const ui = (p: string) => `http://127.0.0.1:${uiPort}/namespaces/default/${p}`;
+const ui = (p: string) => `http://127.0.0.1:${u.port}/namespaces/default/${p}`;
 const prod = () => process.env.CUTOVER_DB_PRODUCTION!;
 
 /** Replace the text of the UI's JSON editor (a code editor: typed text is handed to the form on blur). */
@@ -106,7 +87,7 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   const plan = saasPlan('ui-drive');
   const hash = planHash(parsePlanText(JSON.stringify(plan)));
   expect(hash).not.toBe(prevHash);
-  const ops = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  const ops = await u.browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await ops.goto(ui(`workflows/${workflowIdFor('ui-prev')}`), { waitUntil: 'domcontentloaded' });
   await ops.getByRole('button', { name: 'More Actions' }).click();
   await ops.getByRole('menuitem', { name: 'Start Workflow Like This One' }).click();
@@ -123,7 +104,7 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   await ops.close();
 
   // Approver: the run's page; the current details carry this run's facts, whatever the copied summary says.
-  const opened = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => t.includes('Awaiting approval of gate'));
+  const opened = await runPage(u.browser, u.port, workflowIdFor('ui-drive'), (t) => t.includes('Awaiting approval of gate'));
   const text = opened.text;
   let page = opened.page;
   expect(facts(text)).toEqual({ hash, initiator: 'alice' });
@@ -154,7 +135,7 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   let view = await waitFor(handle, (s) => s.refused.length === 3);
   expect(view.approvals).toEqual([]);
   await page.close();
-  ({ page } = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => t.includes('Refused: 3')));
+  ({ page } = await runPage(u.browser, u.port, workflowIdFor('ui-drive'), (t) => t.includes('Refused: 3')));
   const refusedText = await pageText(page, (t) => t.includes('Refused: 3'));
   expect(refusedText).toMatch(/Refused: 3 signal\(s\) or update\(s\); last: .*approve by bob: .*cutover/);
 
@@ -172,7 +153,7 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   expect(Number(moved[0].n)).toBe(16);
   await page.close();
   // The finished run's page, opened afresh, says so in its current details.
-  const after = await runPage(browser!, uiPort, workflowIdFor('ui-drive'), (t) => /status\s+completed/.test(t));
+  const after = await runPage(u.browser, u.port, workflowIdFor('ui-drive'), (t) => /status\s+completed/.test(t));
   expect(after.text).toMatch(/status\s+completed/);
   expect(facts(after.text)).toEqual({ hash, initiator: 'alice' });
   await after.page.close();
@@ -183,7 +164,7 @@ test('on-call resumes a paused run with the resume Update: a refused action show
   // other content: ids: keep refuses to overwrite it, so publish pauses.
   await h.production(SAAS_SCHEMA + PRODUCTION_DATA + "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false);");
   // Ops starts it from the runs list's Start Workflow button, on an empty form this time.
-  const ops = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  const ops = await u.browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await ops.goto(ui('workflows'), { waitUntil: 'domcontentloaded' });
   await ops.getByRole('link', { name: 'Start Workflow' }).click();
   await ops.getByRole('heading', { name: 'Start Workflow' }).waitFor();
@@ -201,7 +182,7 @@ test('on-call resumes a paused run with the resume Update: a refused action show
   expect(view.actions).toContain('retry');
   expect(view.actions).not.toContain('skip');
 
-  const { page, text } = await runPage(browser!, uiPort, workflowIdFor('ui-resume'), (t) => t.includes('Resume — accepted now'));
+  const { page, text } = await runPage(u.browser, u.port, workflowIdFor('ui-resume'), (t) => t.includes('Resume — accepted now'));
   expect(text).toMatch(/Paused on\s+publish\s*:/);
   expect(text).toMatch(/Send an Update\s+resume/);
   // Refused: publish cannot be skipped; the reason is inline and the run stays paused.

@@ -4,37 +4,17 @@
 // paused run's error and accepted actions, an auditor a finished run's steps and result, and ops
 // the runs list; each person's screen is saved as <role>.png (docs/screens/ with CUTOVER_UPDATE_SCREENS=1: the README shows them),
 // taken only after the test has checked what the screen says.
-import type { Browser } from 'playwright-core';
-import { freePort, launchBrowser, pageText, runPage as openRun, screenshot } from './helpers/ui';
-import { useHarness } from './helpers/harness';
+import { pageText, runPage as openRun, screenshot, useUiHarness } from './helpers/ui';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { rows } from './helpers/pg';
 import { approveSignal } from '../common/temporal';
 
 /** A run's workflow page with its current details open. */
-const runPage = (id: string, until: (text: string) => boolean) => openRun(browser!, uiPort, id, until);
+const runPage = (id: string, until: (text: string) => boolean) => openRun(u.browser, u.port, id, until);
 
-let uiPort = 0;
-let browser: Browser | undefined;
-// Registered before the harness's hooks, so the UI port is known when the server starts.
-beforeAll(async () => {
-  uiPort = await freePort();
-});
-const h = useHarness('cutover_ui', SAAS_SCHEMA + PILOT_DATA, {
-  get uiPort() {
-    return uiPort;
-  },
-});
-
-beforeAll(async () => {
-  await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
-  browser = await launchBrowser();
-}, 120000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const u = useUiHarness('cutover_ui', SAAS_SCHEMA + PILOT_DATA, SAAS_SCHEMA + PRODUCTION_DATA);
+const h = u.h;
 
 test('the workflow page shows the gate, approvals so far and what to send', async () => {
   const handle = await startRun(h.env, saasPlan('ui-gate'), 'alice');
@@ -54,7 +34,7 @@ test('the workflow page shows the gate, approvals so far and what to send', asyn
   expect(text).toMatch(/Refused: 1 signal\(s\) or update\(s\); last: approve by alice: separation of duties/);
   await screenshot(page, 'approver');
 
-  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='awaiting-approval'")}`);
+  await page.goto(`http://127.0.0.1:${u.port}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='awaiting-approval'")}`);
   await page.getByText('cutover-ui-gate').first().waitFor({ timeout: 60000 });
   await page.close();
 }, 180000);
@@ -144,15 +124,15 @@ test('ops: a running step\'s per-table progress is in Pending Activities, and th
 }, 240000);
 
 test('ops: the runs list shows every run with its status, and filters by the run\'s own search attributes', async () => {
-  const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows`, { waitUntil: 'domcontentloaded' });
+  const page = await u.browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(`http://127.0.0.1:${u.port}/namespaces/default/workflows`, { waitUntil: 'domcontentloaded' });
   const text = await pageText(page, (t) => ['cutover-ui-gate', 'cutover-ui-done', 'cutover-ui-oncall'].every((id) => t.includes(id)));
   for (const id of ['cutover-ui-gate', 'cutover-ui-done', 'cutover-ui-oncall']) expect(text).toContain(id);
   expect(text).toMatch(/Completed/i);
   expect(text).toMatch(/Running/i);
   await screenshot(page, 'ops');
   // The paused run, found by the status the workflow keeps in its search attributes.
-  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='paused'")}`);
+  await page.goto(`http://127.0.0.1:${u.port}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='paused'")}`);
   const paused = await pageText(page, (t) => t.includes('cutover-ui-oncall'));
   expect(paused).toContain('cutover-ui-oncall');
   expect(paused).not.toContain('cutover-ui-done');

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-export { freePort } from './free-port';
+import { freePort } from './free-port';
+import { useHarness, type Harness } from './harness';
+
+export { freePort };
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
@@ -42,4 +45,42 @@ export async function runPage(browser: Browser, uiPort: number, id: string, unti
   // Current details (setCurrentDetails) live on the "User Metadata" tab; the UI asks the worker for them.
   await page.getByText('User Metadata', { exact: true }).first().click();
   return { page, text: await pageText(page, until) };
+}
+
+/** A browser test's setup: the harness with the dev server's UI on a free port, a production, a browser. */
+export interface UiHarness {
+  h: Harness;
+  readonly port: number;
+  readonly browser: Browser;
+}
+
+export function useUiHarness(prefix: string, pilotSql: string, productionSql: string): UiHarness {
+  let port = 0;
+  let browser: Browser | undefined;
+  // Registered before the harness's hooks, so the UI port is known when the server starts.
+  beforeAll(async () => {
+    port = await freePort();
+  });
+  const h = useHarness(prefix, pilotSql, {
+    get uiPort() {
+      return port;
+    },
+  });
+  beforeAll(async () => {
+    await h.production(productionSql);
+    browser = await launchBrowser();
+  }, 120000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    h,
+    get port() {
+      return port;
+    },
+    get browser() {
+      if (!browser) throw new Error('the browser is not started yet (use it inside a test)');
+      return browser;
+    },
+  };
 }
