@@ -26,6 +26,43 @@ const LISTED = 100;
 const erased = (t: ResolvedTable) => `pg_temp.${ident(`cutover_er_${t.index}`)}`;
 const REQUESTS = 'pg_temp.cutover_erase';
 
+/** A foreign key between two plan tables (production's constraint), child → parent. */
+interface Edge {
+  child: ResolvedTable;
+  fk: ResolvedTable['target']['foreignKeys'][number];
+  parent: ResolvedTable;
+}
+
+function planEdges(r: Resolved): Edge[] {
+  const byName = new Map(r.tables.map((t) => [t.name, t]));
+  return r.tables.flatMap((child) =>
+    child.target.foreignKeys.flatMap((fk) => {
+      const parent = byName.get(fk.refTable);
+      return parent ? [{ child, fk, parent }] : [];
+    }),
+  );
+}
+
+/** Runs `step` (rows it added) over every edge, round after round, until a round adds none; `stuck` after MAX_ROUNDS. */
+async function untilSettled(r: Resolved, stuck: string, step: (e: Edge) => Promise<number>): Promise<void> {
+  const edges = planEdges(r);
+  for (let round = 0, grew = true; grew; round++) {
+    if (round === MAX_ROUNDS) throw planError(stuck);
+    grew = false;
+    for (const e of edges) if ((await step(e)) > 0) grew = true;
+  }
+}
+
+/** Rows of the child whose foreign key points at no parent row. */
+async function orphans(db: Client, { child, fk, parent }: Edge): Promise<number> {
+  const res = await db.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM ${qualified(child.target.schema, child.target.name)} c
+      WHERE ${fk.columns.map((x) => `c.${ident(x)} IS NOT NULL`).join(' AND ')}
+        AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${fkEquals(fk, 'p', 'c')})`,
+  );
+  return Number(res.rows[0].n);
+}
+
 export interface Reapplied {
   requests: number; // distinct subject keys the registers name
   applied: number; // subjects this application reached (after publish: moved by this run), logged now
@@ -75,7 +112,6 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
   if (requests === 0) return none;
 
   // Doomed rows per table, each tagged with the first subject that reached it.
-  const byName = new Map(r.tables.map((t) => [t.name, t]));
   for (const t of r.tables) {
     const cols = t.key.map((k, i) => `k${i} ${t.columns.find((c) => c.name === k)!.type}`).join(', ');
     await db.query(`CREATE TEMP TABLE ${ident(`cutover_er_${t.index}`)} (${cols}, subject ${type}) ON COMMIT DROP`);
@@ -96,25 +132,21 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
           AND EXISTS (SELECT 1 FROM ${qualified(s.target.schema, s.target.name)} p WHERE ${slotsEqual('m', 'k', 'p', s.key)})`,
     );
   }
-  for (let round = 0, moved = true; moved; round++) {
-    if (round === MAX_ROUNDS) throw planError(`erasure after restore did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that); nothing committed`);
-    moved = false;
-    for (const child of r.tables) {
-      for (const fk of child.target.foreignKeys) {
-        const parent = byName.get(fk.refTable);
-        if (!parent) continue;
-        const res = await db.query(
+  await untilSettled(
+    r,
+    `erasure after restore did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that); nothing committed`,
+    async ({ child, fk, parent }) =>
+      (
+        await db.query(
           `INSERT INTO ${erased(child)} (${slots(child)}, subject)
            SELECT DISTINCT ON (${keyList('c', child.key)}) ${keyList('c', child.key)}, d.subject
              FROM ${qualified(child.target.schema, child.target.name)} c
              JOIN ${qualified(parent.target.schema, parent.target.name)} p ON ${fkEquals(fk, 'p', 'c')}
              JOIN ${erased(parent)} d ON ${slotsEqual('d', 'k', 'p', parent.key)}
             WHERE NOT EXISTS (SELECT 1 FROM ${erased(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})`,
-        );
-        if ((res.rowCount ?? 0) > 0) moved = true;
-      }
-    }
-  }
+        )
+      ).rowCount ?? 0,
+  );
 
   // Anonymized tables first (their rows stay; FK columns into deleted rows are set null by rule),
   // then children first; cycle-closing columns of doomed rows cleared before any delete (as rollback does).
@@ -237,18 +269,9 @@ export async function verifyErasures(db: Client, r: Resolved): Promise<string[]>
     `SELECT count(*)::text AS n FROM ${qualified(s.target.schema, s.target.name)} p WHERE EXISTS (SELECT 1 FROM ${REQUESTS} q WHERE q.subject = p.${ident(subjects.key)})`,
   );
   if (Number(left.rows[0].n) > 0) wrong.push(`${s.name}: ${left.rows[0].n} row(s) of erased subjects are still there`);
-  const byName = new Map(r.tables.map((t) => [t.name, t]));
-  for (const child of r.tables) {
-    for (const fk of child.target.foreignKeys) {
-      const parent = byName.get(fk.refTable);
-      if (!parent) continue;
-      const orphans = await db.query<{ n: string }>(
-        `SELECT count(*)::text AS n FROM ${qualified(child.target.schema, child.target.name)} c
-          WHERE ${fk.columns.map((x) => `c.${ident(x)} IS NOT NULL`).join(' AND ')}
-            AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${fkEquals(fk, 'p', 'c')})`,
-      );
-      if (Number(orphans.rows[0].n) > 0) wrong.push(`${child.name}: ${orphans.rows[0].n} row(s) reference a missing ${parent.name} row (FK ${fk.name})`);
-    }
+  for (const e of planEdges(r)) {
+    const n = await orphans(db, e);
+    if (n > 0) wrong.push(`${e.child.name}: ${n} row(s) reference a missing ${e.parent.name} row (FK ${e.fk.name})`);
   }
   return wrong;
 }
@@ -297,23 +320,18 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
     );
     if (!anon.has(s.name)) found(logged.rowCount ?? 0, `${s.name}: ${logged.rowCount} row(s) of erased subjects are still there`);
     // A fresh walk from what is left of the erased subjects (only anonymized rows should be).
-    const byName = new Map(r.tables.map((t) => [t.name, t]));
-    for (let round = 0, grew = true; grew; round++) {
-      if (round === MAX_ROUNDS) throw planError(`erasure residue walk did not settle in ${MAX_ROUNDS} rounds`);
-      grew = false;
-      for (const child of r.tables) {
-        for (const fk of child.target.foreignKeys) {
-          const parent = byName.get(fk.refTable);
-          if (!parent) continue;
-          const res = await db.query(
+    await untilSettled(
+      r,
+      `erasure residue walk did not settle in ${MAX_ROUNDS} rounds`,
+      async ({ child, fk, parent }) =>
+        (
+          await db.query(
             `INSERT INTO ${seen(child)} SELECT ${keyList('c', child.key)} FROM ${qualified(child.target.schema, child.target.name)} c
               WHERE EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p JOIN ${seen(parent)} v ON ${slotsEqual('v', 'k', 'p', parent.key)} WHERE ${fkEquals(fk, 'p', 'c')})
                 AND NOT EXISTS (SELECT 1 FROM ${seen(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})`,
-          );
-          if ((res.rowCount ?? 0) > 0) grew = true;
-        }
-      }
-    }
+          )
+        ).rowCount ?? 0,
+    );
     for (const t of r.tables) {
       const cols = anon.get(t.name);
       const from = `${qualified(t.target.schema, t.target.name)} p JOIN ${seen(t)} v ON ${slotsEqual('v', 'k', 'p', t.key)}`;
@@ -326,23 +344,12 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
         found(n, `${t.name}: ${n} row(s) still reach an erased subject through foreign keys`);
       }
     }
-    for (const child of r.tables) {
-      for (const fk of child.target.foreignKeys) {
-        const parent = byName.get(fk.refTable);
-        // A validated constraint enforced on every partition already guarantees this (as validate
-        // relies on): checking it would scan the whole production table, whatever the run moved.
-        if (!parent || (fk.validated && !fk.missingOn?.length)) continue;
-        const n = Number(
-          (
-            await db.query<{ n: string }>(
-              `SELECT count(*)::text AS n FROM ${qualified(child.target.schema, child.target.name)} c
-                WHERE ${fk.columns.map((x) => `c.${ident(x)} IS NOT NULL`).join(' AND ')}
-                  AND NOT EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p WHERE ${fkEquals(fk, 'p', 'c')})`,
-            )
-          ).rows[0].n,
-        );
-        found(n, `${child.name}: ${n} row(s) reference a missing ${parent.name} row (FK ${fk.name})`);
-      }
+    for (const e of planEdges(r)) {
+      // A validated constraint enforced on every partition already guarantees this (as validate
+      // relies on): checking it would scan the whole production table, whatever the run moved.
+      if (e.fk.validated && !e.fk.missingOn?.length) continue;
+      const n = await orphans(db, e);
+      found(n, `${e.child.name}: ${n} row(s) reference a missing ${e.parent.name} row (FK ${e.fk.name})`);
     }
     await db.query('COMMIT');
     return {
