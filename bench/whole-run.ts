@@ -1,58 +1,23 @@
 // Measure (d): a whole cutover run through Temporal. A dev server (the CLI binary, with the cutover search
 // attributes), the real worker in this process, both gates approved by the bench, timed end to end.
-import { spawn } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { activities } from '../activities';
 import { activityInterceptors } from '../activities/interceptor';
 import { dataConverterFromEnv } from '../common/data-converter';
 import type { Plan } from '../plan';
-import { approveSignal, SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
+import { approveSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
 import { RssSampler } from './rss';
 import { freePort } from '../test/helpers/free-port';
-import { temporalBin } from '../test/helpers/temporal-bin';
+import { DevServer } from '../test/helpers/dev-server';
 
-export interface DevServer {
-  address: string;
-  stop(): Promise<void>;
-}
+export type { DevServer };
 
-/** `temporal server start-dev` (in memory, headless, cutover search attributes) on a free port; its banner kept off stdout. */
+/** `temporal server start-dev` (in memory, headless, cutover search attributes) on a free port. */
 export async function startTemporal(): Promise<DevServer> {
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
-  const sa = Object.values(SEARCH_ATTRIBUTES).flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error', '--namespace', 'default', ...sa];
-  const child = spawn(temporalBin(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let errTail = '';
-  child.stderr.on('data', (d: Buffer) => (errTail = (errTail + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(killer);
-  };
-  const deadline = Date.now() + 60000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`temporal server start-dev exited ${child.exitCode}: ${errTail}`);
-    try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await conn.workflowService.describeNamespace({ namespace: 'default' });
-        return { address, stop };
-      } finally {
-        await conn.close();
-      }
-    } catch (e) {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`the Temporal dev server did not come up on ${address}: ${String(e)} ${errTail}`, { cause: e });
-      }
-      await sleep(250);
-    }
-  }
+  const server = new DevServer(await freePort());
+  await server.start();
+  return server;
 }
 
 export interface RunMeasure {

@@ -4,80 +4,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../common/temporal';
-import { ROOT, temporalBin } from '../test/helpers/temporal-bin';
+import { exited } from '../test/helpers/dev-server';
+import { ROOT } from '../test/helpers/temporal-bin';
+
+export { DevServer } from '../test/helpers/dev-server';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export { freePort } from '../test/helpers/free-port';
 
-/** Wait for a child to exit (at most `ms`), true when it did. */
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-
-/** `temporal server start-dev --db-filename <file>` on a fixed free port: restart() keeps the runs. */
-export class DevServer {
-  private child: ChildProcess | null = null;
-  private errTail = '';
-  constructor(
-    readonly port: number,
-    readonly dbFile: string,
-  ) {}
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const sa = Object.values(SEARCH_ATTRIBUTES).flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless', '--log-level', 'error', '--namespace', 'default', '--db-filename', this.dbFile, ...sa];
-    const child = spawn(temporalBin(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.child = child;
-    child.stderr!.on('data', (d: Buffer) => (this.errTail = (this.errTail + d.toString()).slice(-4000)));
-    const deadline = Date.now() + 120000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`temporal server start-dev exited ${child.exitCode}: ${this.errTail}`);
-      try {
-        const conn = await Connection.connect({ address: this.address, connectTimeout: 1000 });
-        try {
-          await conn.workflowService.describeNamespace({ namespace: 'default' });
-          return;
-        } finally {
-          await conn.close();
-        }
-      } catch (e) {
-        if (Date.now() > deadline) throw new Error(`the Temporal dev server did not come up on ${this.address}: ${String(e)} ${this.errTail}`, { cause: e });
-        await sleep(300);
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = null;
-    child.kill('SIGTERM');
-    if (!(await exited(child, 20000))) {
-      child.kill('SIGKILL');
-      await exited(child, 10000);
-    }
-  }
-
-  /** Stop and start again on the same port and database file. */
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-}
 
 /**
  * One worker process: `cutover worker` (the built CLI, task queue `cutover`), or with `bundle` the
