@@ -3,13 +3,15 @@
 // (retried, same result), Production refusing a row by a unique non-key column (paused with the
 // constraint and key named, nothing published, rollback not offered, aborted), and the worker process
 // killed with SIGKILL while a gate waits (a new process carries the run on). Each run's Production is
-// compared row by row with an undisturbed reference run. The worker runs from dist/ (built by npm test).
+// compared row by row with an undisturbed reference run. The worker runs from dist/ (built by npm test, or here when stale).
 import { runSuite, type SuiteResult } from '../chaos/suite';
+import { ensureBuilt } from './helpers/build';
 
 let result: SuiteResult;
 const lines: string[] = [];
 
 beforeAll(async () => {
+  await ensureBuilt(); // its workers run from dist/
   result = await runSuite({ quick: true, log: (l) => lines.push(l) });
 }, 600000);
 

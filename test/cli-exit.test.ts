@@ -1,13 +1,13 @@
 // The CLI as users run it: `node bin/cutover.js …` against the compiled dist/, checking exit codes
 // (0 ok, 1 refused/failed, 2 bad input) and what is printed. No Temporal server needed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ensureBuilt } from './helpers/build';
 
 const ROOT = resolve(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'cutover.js');
-const MAIN = join(ROOT, 'dist', 'client', 'main.js');
 
 let dir: string;
 let goodPlan: string;
@@ -54,14 +54,8 @@ function cutover(args: string[], env: Record<string, string | undefined> = {}): 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-beforeAll(() => {
-  // Build dist/ the way `npm run build` does. Type errors elsewhere in the repo still emit JS, so the
-  // exit code of tsc is not ours to judge here (`npx tsc --noEmit` is); a fresh main.js is.
-  const started = Date.now();
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
-  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < started - 2000) {
-    throw new Error(`build did not produce ${MAIN}:\n${tsc.stdout}\n${tsc.stderr}`);
-  }
+beforeAll(async () => {
+  await ensureBuilt(); // the CLI as users run it
   dir = mkdtempSync(join(tmpdir(), 'cutover-cli-'));
   goodPlan = join(dir, 'good-plan.yaml');
   badPlan = join(dir, 'bad-plan.yaml');

@@ -5,8 +5,8 @@
 // password shows in logs, errors, status or history. A worker whose PRODUCTION is another database
 // than the one preflight recorded refuses, the run pauses instead of splitting, and a correctly
 // configured worker then finishes it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -15,6 +15,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveSignal, resumeSignal, statusQuery, type StatusView } from '../common/temporal';
 import { planOf } from './helpers/outcome';
+import { ensureBuilt } from './helpers/build';
 import { createDb, dbUrl, dropDb, rows, uniqueName } from './helpers/pg';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
@@ -22,7 +23,6 @@ import { startTemporal } from './helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'cutover.js');
-const MAIN = path.join(ROOT, 'dist', 'client', 'main.js');
 const PASSWORD = 'Ops-s3cret-pw';
 const TABLES = ['accounts', 'users', 'projects', 'events'] as const;
 const base = uniqueName('cutover_ops');
@@ -151,6 +151,29 @@ const opsPlan = (id: string, target: string) => planOf(id, [
   { table: 'projects', select: { follow: ['account_id'] } },
 ], { target });
 
+/**
+ * The runs' results; a run still open after `ms` fails the test with what it shows (status, step,
+ * error) and the workers' last log lines, instead of waiting out jest's timeout with no clue.
+ */
+async function finish(handles: WorkflowHandle[], ms = 300000): Promise<StatusView[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const bounded = <T>(p: Promise<T>) => Promise.race([p, sleep(10000).then(() => 'no answer in 10 s')]);
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void Promise.all(handles.map((h) => bounded(h.query(statusQuery).then((v) => ({ status: v.status, phase: v.phase, gate: v.gate, error: v.error })).catch(String))))
+        .then((views) => {
+          const logs = workers.map((w) => `${w.identity}:\n${w.lines.slice(-40).join('\n')}`).join('\n---\n');
+          reject(new Error(`runs still open after ${ms} ms: ${JSON.stringify(views, null, 1)}\nworkers:\n${logs}`));
+        });
+    }, ms);
+  });
+  try {
+    return await Promise.race([Promise.all(handles.map((h) => h.result() as Promise<StatusView>)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Everything a person or another system could read about a run: its history and its status. */
 async function visible(handle: WorkflowHandle): Promise<string> {
   const history = await handle.fetchHistory();
@@ -159,14 +182,16 @@ async function visible(handle: WorkflowHandle): Promise<string> {
 }
 
 beforeAll(async () => {
-  // Build dist/ the way `npm run build` does (the workers run the CLI as users do).
-  const started = Date.now();
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
-  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < started - 2000) throw new Error(`build did not produce ${MAIN}:\n${tsc.stdout}\n${tsc.stderr}`);
+  await ensureBuilt(); // the workers run the built CLI, as users do
   secrets = mkdtempSync(path.join(os.tmpdir(), 'cutover-ops-secrets-'));
   pilot = await db('pilot', SAAS_SCHEMA + PILOT_DATA);
   env = await startTemporal();
 }, 600000);
+
+// A test's workers end with it: one left polling would take the next test's tasks.
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop()));
+}, 300000);
 
 afterAll(async () => {
   const t0 = Date.now();
@@ -197,7 +222,7 @@ test('two workers share the runs; one reads secrets written after it started; me
 
   const handles = await Promise.all(prods.map((_, i) => startRun(env, opsPlan(`ops-share-${i + 1}`, `prod_${i + 1}`))));
   await Promise.all(handles.map(approveThrough));
-  const results = (await Promise.all(handles.map((h) => h.result()))) as StatusView[];
+  const results = await finish(handles);
   expect(results.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
 
   // Each Production got exactly the selected rows (counted with our own SQL on the Pilot).
@@ -277,7 +302,7 @@ test('a worker whose PRODUCTION is another database refuses: the run pauses nami
   // The right worker is back: retry, and the run completes into the database it started with.
   const back = await spawnWorker({ CUTOVER_SECRETS_DIR: secrets });
   await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'stopped the misconfigured worker' });
-  expect(((await handle.result()) as StatusView).status).toBe('completed');
+  expect((await finish([handle]))[0].status).toBe('completed');
   expect(await counts(wrong)).toEqual(before);
   const expected = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, (await rows(pilot, EXPECTED[t])).length] as const)));
   expect(await counts(right)).toEqual(Object.fromEntries(TABLES.map((t) => [t, before[t] + expected[t]])));

@@ -20,10 +20,13 @@ export async function waitFor(handle: WorkflowHandle, pred: (s: StatusView) => b
   let last: StatusView | undefined;
   while (Date.now() < deadline) {
     try {
-      last = await handle.query(statusQuery);
+      // Bounded: a query no worker answers must not outlast the deadline.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('query unanswered')), 15000)));
+      last = await Promise.race([handle.query(statusQuery), late]).finally(() => clearTimeout(timer));
       if (pred(last)) return last;
     } catch {
-      // not started yet
+      // not started yet, or no worker answered in time
     }
     await new Promise((r) => setTimeout(r, 200));
   }
