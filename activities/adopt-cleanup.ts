@@ -38,8 +38,8 @@ export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult
       await lockForCleanup(pilot, resolved);
       const baseline = await xactCounts(pilot);
       const accessBefore = await accessSnapshot(pilot, resolved.tables.map((t) => t.source));
-      const names = inPlaceNames('cutover.manifest');
-      await pilot.query(`DELETE FROM cutover.manifest WHERE run_key = $1`, [runKey]); // an earlier attempt's, rolled back with it: none
+      const names = inPlaceNames('cutover.manifest_rows');
+      await pilot.query(`DELETE FROM cutover.manifest_rows WHERE run_key = $1`, [runKey]); // an earlier attempt's, rolled back with it: none
       const registers = await stageInPlace(pilot, resolved, names);
       const removed = await new Cleanup(pilot, resolved, names, runKey).run({ transforms: false });
       const deleted = await deleteGone(pilot, resolved, names);

@@ -30,7 +30,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
       await target.query('BEGIN');
       try {
         // Left-behind entries describe the staged rows: a restage (after a reset) writes them anew.
-        await target.query(`DELETE FROM cutover.manifest WHERE run_key = $1 AND outcome = 'left-behind'`, [input.runKey]);
+        await target.query(`DELETE FROM cutover.manifest_rows WHERE run_key = $1 AND outcome = 'left-behind'`, [input.runKey]);
         const rules = new Cleanup(target, resolved, names, input.runKey);
         rules.onRule = (table, reason) => progress.phase(`leaving behind: ${reason}`).table(table);
         for (let i = 0; i < resolved.tables.length; i++) await slowTableForTests(target, 'cleanup'); // once per table, like the other steps

@@ -74,6 +74,9 @@ function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: 
 async function dryRun(source: Client, target: Client, resolved: Resolved, adopt = false): Promise<TableDryRun[]> {
   const names = dryNames();
   const copyPlan: CopyPlan = { resolved, names, temp: true, columnsFor: (t) => decidingColumns(t, resolved) };
+  // The session's temp tables live in its own buffers (8 MB by default): past that every row copied
+  // in and every cleanup pass spills to disk. Settable only before the session's first temp table.
+  await target.query(`SET temp_buffers = '128MB'`).catch(() => undefined);
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await target.query('BEGIN');
   try {

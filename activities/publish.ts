@@ -12,7 +12,7 @@ import { provePublishCounts } from './db/publish-proof';
 import { xactCounts } from './db/xact-counts';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
-import { keyEquals, keyJson, keyList, slotList, slotsEqual } from './db/keys';
+import { keyEquals, keyList, slotList, slotsEqual } from './db/keys';
 import { buildMap, createMap, isMapped, mappedRows, restoreMap } from './db/remap';
 import { requireStaged } from './db/staging-state';
 import { accessSnapshot } from './db/access-snapshot';
@@ -57,11 +57,6 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           await createMap(target, t, names, false);
           maps[t.name] = await buildMap(target, t, resolved, names, true);
         }
-        progress.phase('looking for conflicts');
-        const conflicts = await findConflicts(target, resolved, names);
-        if (conflicts.length > 0) {
-          throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
-        }
         // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
         const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
         progress.phase('inserting');
@@ -81,9 +76,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
           const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
           add(inserted, t.name, ins.rowCount ?? 0);
-          const written = await writeManifest(target, input.runKey, t, names);
-          add(inserted, 'cutover.manifest', written.manifest);
-          add(inserted, 'cutover.id_map', written.idMap);
+          add(inserted, 'cutover.published_keys', await writeManifest(target, input.runKey, t, names));
           await advanceSequences(target, t);
           result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, ...(full ? { preExistingChecksum } : {}) });
           progress.done(t.name, ins.rowCount ?? 0);
@@ -101,18 +94,38 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         await chaosPoint(input.plan.id, 'publish.before-commit');
         await target.query('COMMIT');
         await chaosPoint(input.plan.id, 'publish.after-commit');
-        // The manifest and id map just grew by the run's size: later steps filter them by run, table and
-        // outcome, with fresh statistics on those columns (the jsonb keys' statistics would cost most, for nothing).
-        // Few distinct values each: a 3 000-row sample (statistics target 10) tells them as well as 30 000 do.
-        await target
-          .query('SET default_statistics_target = 10; ANALYZE cutover.manifest (run_key, table_name, outcome), cutover.id_map (run_key, table_name, outcome); RESET default_statistics_target')
-          .catch(() => target.query('RESET default_statistics_target').catch(() => undefined));
+        // The chunks of the manifest and id map just grew: later steps filter them by run and table.
+        await target.query('ANALYZE cutover.published_keys').catch(() => undefined);
         return result;
       } catch (e) {
         await target.query('ROLLBACK');
+        // Production's own unique check found a key it holds: list the keys (the error names one).
+        if ((e as { code?: string }).code === '23505') await refuseConflicts(target, resolved, names);
         throw e;
       }
   }, { details: progress.details });
+}
+
+/**
+ * After an insert was refused as a duplicate: the staged keys production already holds, up to 20 per
+ * table, found in a transaction of their own (the id maps built again, then rolled back). Checking
+ * before every insert cost a second probe of each key; the insert's unique index makes that probe.
+ * A duplicate of another unique column lists nothing here: the database's own error says which.
+ */
+async function refuseConflicts(target: Client, r: Resolved, names: StagingNames): Promise<void> {
+  await target.query('BEGIN');
+  try {
+    for (const t of r.tables.filter(isMapped)) {
+      await createMap(target, t, names, false);
+      await buildMap(target, t, r, names, true);
+    }
+    const conflicts = await findConflicts(target, r, names);
+    if (conflicts.length > 0) {
+      throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
+    }
+  } finally {
+    await target.query('ROLLBACK');
+  }
 }
 
 /** Set the cycle-closing FK columns that were published NULL, now that their parents are in. */
@@ -130,27 +143,40 @@ async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: Stag
 }
 
 /**
- * One manifest row per staged row (moved or merged); the id map persisted per run, with the parents
- * found in production that children were rewritten to (outcome found: not in scope, no manifest row).
- * Rows of a `referenced` table are in scope only because moving rows need them, and say so.
+ * The manifest (a row per staged row, moved or merged) and the id map persisted per run, with the
+ * parents found in production that children were rewritten to (outcome found: in the id map, not in
+ * the manifest), written as chunks of cutover.published_keys that the cutover.manifest and
+ * cutover.id_map views unnest. Rows of a `referenced` table are in scope only because moving rows
+ * need them, and say so. Returns the chunk rows written (what the transaction's own counts show).
  */
-async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<{ manifest: number; idMap: number }> {
+async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<number> {
   const reason = (t.spec.select as { referenced?: boolean }).referenced ? 'referenced' : null;
-  if (!isMapped(t)) {
-    const res = await db.query(
-      `INSERT INTO cutover.manifest (run_key, table_name, key, outcome, reason) SELECT $1, $2, ${keyJson('s', t.key)}, 'moved', $3::text FROM ${names.data(t.index, t.name)} s`,
-      [runKey, t.name, reason],
-    );
-    return { manifest: res.rowCount ?? 0, idMap: 0 };
-  }
-  const o = `jsonb_build_array(${slotList('m', 'o', t.key)})`;
-  const n = `jsonb_build_array(${slotList('m', 'n', t.key)})`;
-  const manifest = await db.query(
-    `INSERT INTO cutover.manifest (run_key, table_name, key, outcome, reason) SELECT $1, $2, ${o}, m.outcome, $3::text FROM ${names.map(t.index)} m WHERE m.outcome <> 'found'`,
+  const mapped = isMapped(t);
+  const keyOf = (alias: string, cols: string[]) => keyArray(cols.map((c) => `${alias}.${c}`), t.key.map((k) => t.columns.find((c) => c.name === k)!.type));
+  const rows = mapped
+    ? `SELECT m.outcome, ${keyOf('m', t.key.map((_, i) => `o${i}`))} AS o, ${keyOf('m', t.key.map((_, i) => `n${i}`))} AS n FROM ${names.map(t.index)} m`
+    : `SELECT 'moved'::text AS outcome, ${keyOf('s', t.key.map(ident))} AS o, NULL::int[] AS n FROM ${names.data(t.index, t.name)} s`;
+  // The two arrays are aggregated in one pass over the same rows: element i of each is the same row.
+  const res = await db.query(
+    `INSERT INTO cutover.published_keys (run_key, table_name, outcome, reason, old_keys, new_keys)
+     SELECT $1, $2, outcome, $3::text, to_jsonb(array_agg(o)), ${mapped ? 'to_jsonb(array_agg(n))' : 'NULL'}
+       FROM (SELECT r.*, (row_number() OVER ()) / ${CHUNK} AS g FROM (${rows}) r) x
+      GROUP BY outcome, g`,
     [runKey, t.name, reason],
   );
-  const idMap = await db.query(`INSERT INTO cutover.id_map (run_key, table_name, old_key, new_key, outcome) SELECT $1, $2, ${o}, ${n}, m.outcome FROM ${names.map(t.index)} m`, [runKey, t.name]);
-  return { manifest: manifest.rowCount ?? 0, idMap: idMap.rowCount ?? 0 };
+  return res.rowCount ?? 0;
+}
+
+/** Keys per cutover.published_keys row: large enough that a row costs little, small enough to read back cheaply. */
+const CHUNK = 10000;
+
+/**
+ * One row's key as a SQL array whose JSON form equals jsonb_build_array(key…): a typed array when the
+ * key's columns share a type (array_agg + to_jsonb of those is an order of magnitude cheaper than
+ * jsonb_agg of jsonb_build_array), else an array of jsonb values.
+ */
+function keyArray(exprs: string[], types: string[]): string {
+  return new Set(types).size === 1 ? `ARRAY[${exprs.join(', ')}]` : `ARRAY[${exprs.map((e) => `to_jsonb(${e})`).join(', ')}]`;
 }
 
 /** Keys about to be inserted that production already holds (ids: keep, or match without a sequence). */

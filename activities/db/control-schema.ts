@@ -11,12 +11,53 @@ ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS cleanup_result jsonb;
 -- A surgical rollback's proof, written in its own transaction: a retry returns it instead of deleting again.
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS rolled_back_at timestamptz;
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS rollback_result jsonb;
-CREATE TABLE IF NOT EXISTS cutover.manifest (
+-- cutover.manifest and cutover.id_map are views, one row per row as ever, over two stores: rows
+-- written one by one (cleanup's left-behind rows, the dry run's shape, databases from before the
+-- views) and the keys publish wrote in chunks of up to 10 000 (a row per chunk: old keys and new keys
+-- as parallel JSON arrays). A row per published row cost publish a third of its time in index and
+-- JSON work; a chunk costs a tenth of that, and reading it back unnests in order.
+DO $$ BEGIN
+  IF (SELECT c.relkind FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'cutover' AND c.relname = 'manifest') = 'r' THEN
+    ALTER TABLE cutover.manifest RENAME TO manifest_rows;
+    ALTER INDEX IF EXISTS cutover.manifest_run RENAME TO manifest_rows_run;
+  END IF;
+  IF (SELECT c.relkind FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'cutover' AND c.relname = 'id_map') = 'r' THEN
+    ALTER TABLE cutover.id_map RENAME TO id_map_rows;
+    ALTER INDEX IF EXISTS cutover.id_map_run RENAME TO id_map_rows_run;
+  END IF;
+END $$;
+CREATE TABLE IF NOT EXISTS cutover.manifest_rows (
   run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text);
-CREATE INDEX IF NOT EXISTS manifest_run ON cutover.manifest (run_key, table_name);
-CREATE TABLE IF NOT EXISTS cutover.id_map (
+CREATE INDEX IF NOT EXISTS manifest_rows_run ON cutover.manifest_rows (run_key, table_name);
+CREATE TABLE IF NOT EXISTS cutover.id_map_rows (
   run_key text NOT NULL, table_name text NOT NULL, old_key jsonb NOT NULL, new_key jsonb NOT NULL, outcome text NOT NULL);
-CREATE INDEX IF NOT EXISTS id_map_run ON cutover.id_map (run_key, table_name);
+CREATE INDEX IF NOT EXISTS id_map_rows_run ON cutover.id_map_rows (run_key, table_name);
+-- new_keys NULL: an ids: keep table (its keys are its own; no id map rows). outcome found: a parent
+-- found in production, in the id map only. Stored uncompressed: compressing costs more than it saves here.
+DO $$ BEGIN
+  IF to_regclass('cutover.published_keys') IS NULL THEN
+    CREATE TABLE cutover.published_keys (
+      run_key text NOT NULL, table_name text NOT NULL, outcome text NOT NULL, reason text,
+      old_keys jsonb NOT NULL, new_keys jsonb);
+    ALTER TABLE cutover.published_keys ALTER old_keys SET STORAGE EXTERNAL, ALTER new_keys SET STORAGE EXTERNAL;
+    CREATE INDEX published_keys_run ON cutover.published_keys (run_key, table_name);
+  END IF;
+  IF to_regclass('cutover.manifest') IS NULL THEN
+    CREATE VIEW cutover.manifest AS
+      SELECT run_key, table_name, key, outcome, reason FROM cutover.manifest_rows
+      UNION ALL
+      SELECT c.run_key, c.table_name, k.key, c.outcome, c.reason FROM cutover.published_keys c
+        CROSS JOIN LATERAL jsonb_array_elements(c.old_keys) AS k(key) WHERE c.outcome <> 'found';
+  END IF;
+  IF to_regclass('cutover.id_map') IS NULL THEN
+    CREATE VIEW cutover.id_map AS
+      SELECT run_key, table_name, old_key, new_key, outcome FROM cutover.id_map_rows
+      UNION ALL
+      SELECT c.run_key, c.table_name, k.old_key, k.new_key, c.outcome FROM cutover.published_keys c
+        CROSS JOIN LATERAL ROWS FROM (jsonb_array_elements(c.old_keys), jsonb_array_elements(c.new_keys)) AS k(old_key, new_key)
+        WHERE c.new_keys IS NOT NULL;
+  END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS cutover.erasure_log (
   run_key text NOT NULL, subject jsonb NOT NULL, table_name text NOT NULL, rows integer NOT NULL,
   action text NOT NULL, at timestamptz NOT NULL DEFAULT now());
@@ -53,6 +94,6 @@ export async function ensureControlSchema(client: Client): Promise<void> {
   }
 }
 
-/** Same shape as cutover.manifest, per session: the dry run writes nothing that outlives it. */
+/** Same shape as cutover.manifest (a view; cutover.manifest_rows is what cleanup writes), per session: the dry run writes nothing that outlives it. */
 export const DRY_MANIFEST_DDL =
   'CREATE TEMP TABLE IF NOT EXISTS manifest (run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text)';

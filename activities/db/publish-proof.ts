@@ -1,7 +1,7 @@
 // Publish proves, from inside its own transaction and before COMMIT, that it changed nothing but
 // its own rows: pg_stat_xact_user_tables (triggers, cascades and rules included; other sessions
 // never) must show, per plan table, exactly the rows it inserted, the cycle-closing updates it made
-// on them, and no delete; in the control schema only the manifest and id map rows it wrote; and no
+// on them, and no delete; in the control schema only the manifest and id map chunks it wrote; and no
 // other relation touched. Cost: one catalog read, however large production is.
 import type { Client } from 'pg';
 import type { TransactionCount } from '../../common/results';
@@ -11,7 +11,7 @@ import type { Resolved } from './resolve';
 import { countsSince, tablesOfRelations, xactCounts, type Counts } from './xact-counts';
 
 export interface PublishExpected {
-  /** plan table (or cutover.manifest / cutover.id_map) -> rows inserted / updated by publish's own statements */
+  /** plan table (or cutover.published_keys: the manifest and id map) -> rows inserted / updated by publish's own statements */
   inserted: Map<string, number>;
   updated: Map<string, number>;
 }
@@ -28,8 +28,7 @@ export async function provePublishCounts(db: Client, r: Resolved, stagingSchema:
 
   const owner = await tablesOfRelations(db, [
     ...r.tables.map((t) => ({ name: t.name, regclass: qualified(t.target.schema, t.target.name) })),
-    { name: 'cutover.manifest', regclass: 'cutover.manifest' },
-    { name: 'cutover.id_map', regclass: 'cutover.id_map' },
+    { name: 'cutover.published_keys', regclass: 'cutover.published_keys' },
   ]);
   const got = new Map<string, { inserted: number; updated: number; deleted: number }>();
   const wrong: string[] = [];

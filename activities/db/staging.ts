@@ -55,5 +55,5 @@ class LookupNames extends StagingNames {
   }
 }
 
-export const runNames = (runKey: string) => new StagingNames(stagingSchema(runKey), 'cutover.manifest');
+export const runNames = (runKey: string) => new StagingNames(stagingSchema(runKey), 'cutover.manifest_rows');
 export const dryNames = () => new StagingNames('pg_temp', 'pg_temp.manifest');
