@@ -21,6 +21,7 @@ import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
 import { chaosPoint } from './db/fault';
+import { joinSnapshot } from './db/snapshot-holder';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const report = await dryRunOf(input.plan);
@@ -42,7 +43,11 @@ async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
       if (partial.length > 0) throw new ResolveError(partial);
       const adopt = plan.strategy === 'adopt';
       if (adopt) await checkAdoptClosed(ctx.target, resolved);
-      const tables = await dryRun(source, target, resolved, adopt);
+      const tables = await dryRun(source, target, resolved, adopt, async () => {
+        const lane = await ctx.openSource();
+        await limitStatements([lane], timeout);
+        return lane;
+      });
       const warnings = [...resolved.warnings];
       if (adopt) warnings.push(`adopt: ${plan.source} becomes Production in place from ${plan.adoptFrom}; the rows counted as left behind are removed from it, nothing moves to ${plan.target}`);
       for (const t of tables) {
@@ -71,7 +76,7 @@ function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: 
  * session temp tables inside a transaction that is rolled back: its counts are the run's counts,
  * and it leaves nothing behind.
  */
-async function dryRun(source: Client, target: Client, resolved: Resolved, adopt = false): Promise<TableDryRun[]> {
+async function dryRun(source: Client, target: Client, resolved: Resolved, adopt: boolean, openSource: () => Promise<Client>): Promise<TableDryRun[]> {
   const names = dryNames();
   const copyPlan: CopyPlan = { resolved, names, temp: true, columnsFor: (t) => decidingColumns(t, resolved) };
   // The session's temp tables live in its own buffers (8 MB by default): past that every row copied
@@ -79,17 +84,27 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt 
   await target.query(`SET temp_buffers = '128MB'`).catch(() => undefined);
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   await target.query('BEGIN');
+  let counter: Client | undefined;
   try {
+    // Whole-table totals are counted on a second Pilot connection in the same snapshot, while the
+    // deciding columns are copied (the copy waits on the target, the count on the Pilot's disk).
+    const snapshot = (await source.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+    counter = await openSource();
+    await joinSnapshot(counter, snapshot);
+    const lane2 = counter;
+    const counting = (async () => {
+      const out = new Map<string, number>();
+      for (const t of resolved.tables) out.set(t.name, await count(lane2, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
+      return out;
+    })();
+    counting.catch(() => undefined); // awaited below; a failure there is the one reported
     await target.query(DRY_MANIFEST_DDL);
     await createStagingTables(target, copyPlan);
     const lane = { src: source, tgt: target };
-    const totals = new Map<string, number>();
-    for (const t of resolved.tables) {
-      totals.set(t.name, await count(source, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
-      await copyTable(lane, copyPlan, t, () => undefined);
-    }
+    for (const t of resolved.tables) await copyTable(lane, copyPlan, t, () => undefined);
     await copyRegisters(lane, copyPlan);
     await stageLookups(lane, copyPlan);
+    const totals = await counting;
     // Autovacuum never analyzes temp tables: without statistics every query below would be planned
     // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
     await analyzeStaging(target, resolved, names);
@@ -124,6 +139,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt 
   } finally {
     await source.query('ROLLBACK');
     await target.query('ROLLBACK');
+    if (counter) await counter.query('ROLLBACK').catch(() => undefined);
   }
 }
 

@@ -15,6 +15,7 @@ import { withContext } from './db/keep-alive';
 import { keyEquals, keyList, slotList, slotsEqual } from './db/keys';
 import { buildMap, createMap, isMapped, mappedRows, restoreMap } from './db/remap';
 import { requireStaged } from './db/staging-state';
+import { writeManifest } from './db/published-keys';
 import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
@@ -140,43 +141,6 @@ async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: Stag
       WHERE ${t.key.map((k) => `p.${ident(k)} = x.${ident(`k_${k}`)}`).join(' AND ')}`,
   );
   return res.rowCount ?? 0;
-}
-
-/**
- * The manifest (a row per staged row, moved or merged) and the id map persisted per run, with the
- * parents found in production that children were rewritten to (outcome found: in the id map, not in
- * the manifest), written as chunks of cutover.published_keys that the cutover.manifest and
- * cutover.id_map views unnest. Rows of a `referenced` table are in scope only because moving rows
- * need them, and say so. Returns the chunk rows written (what the transaction's own counts show).
- */
-async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<number> {
-  const reason = (t.spec.select as { referenced?: boolean }).referenced ? 'referenced' : null;
-  const mapped = isMapped(t);
-  const keyOf = (alias: string, cols: string[]) => keyArray(cols.map((c) => `${alias}.${c}`), t.key.map((k) => t.columns.find((c) => c.name === k)!.type));
-  const rows = mapped
-    ? `SELECT m.outcome, ${keyOf('m', t.key.map((_, i) => `o${i}`))} AS o, ${keyOf('m', t.key.map((_, i) => `n${i}`))} AS n FROM ${names.map(t.index)} m`
-    : `SELECT 'moved'::text AS outcome, ${keyOf('s', t.key.map(ident))} AS o, NULL::int[] AS n FROM ${names.data(t.index, t.name)} s`;
-  // The two arrays are aggregated in one pass over the same rows: element i of each is the same row.
-  const res = await db.query(
-    `INSERT INTO cutover.published_keys (run_key, table_name, outcome, reason, old_keys, new_keys)
-     SELECT $1, $2, outcome, $3::text, to_jsonb(array_agg(o)), ${mapped ? 'to_jsonb(array_agg(n))' : 'NULL'}
-       FROM (SELECT r.*, (row_number() OVER ()) / ${CHUNK} AS g FROM (${rows}) r) x
-      GROUP BY outcome, g`,
-    [runKey, t.name, reason],
-  );
-  return res.rowCount ?? 0;
-}
-
-/** Keys per cutover.published_keys row: large enough that a row costs little, small enough to read back cheaply. */
-const CHUNK = 10000;
-
-/**
- * One row's key as a SQL array whose JSON form equals jsonb_build_array(key…): a typed array when the
- * key's columns share a type (array_agg + to_jsonb of those is an order of magnitude cheaper than
- * jsonb_agg of jsonb_build_array), else an array of jsonb values.
- */
-function keyArray(exprs: string[], types: string[]): string {
-  return new Set(types).size === 1 ? `ARRAY[${exprs.join(', ')}]` : `ARRAY[${exprs.map((e) => `to_jsonb(${e})`).join(', ')}]`;
 }
 
 /** Keys about to be inserted that production already holds (ids: keep, or match without a sequence). */

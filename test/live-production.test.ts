@@ -45,6 +45,11 @@ async function application(url: string, stop: { now: boolean }) {
       own.last = i;
     }
     return own;
+  } catch (e) {
+    // Blocked past lock_timeout: say by whom (the other sessions of this database and what they ran).
+    const who = await rows(url, `SELECT pid, application_name, state, wait_event_type, left(query, 200) AS query, pg_blocking_pids(pid) AS blocked_by
+                                   FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).catch(String);
+    throw new Error(`the application's write failed: ${(e as Error).message}\nsessions: ${JSON.stringify(who, null, 1)}`, { cause: e });
   } finally {
     await c.end();
   }

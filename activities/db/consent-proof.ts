@@ -1,7 +1,7 @@
 // Built-in access check: every subject row this run moved has a consent row matching
 // consent.granted in the Pilot. Proven from the run's own record, not from staging (gone after
-// finalize, and transformed): the moved subject keys come from cutover.manifest (Pilot keys, for
-// every id strategy) with their production keys from cutover.id_map, and are looked up in the Pilot
+// finalize, and transformed): the moved subject keys come from cutover.id_map (Pilot key and production key)
+// or, for ids: keep, from cutover.manifest, and are looked up in the Pilot
 // as it is now, so consent withdrawn since the snapshot fails too. Keys cross in batches: no
 // cross-database join, nothing written to the Pilot, memory bounded whatever the run's size.
 import type { Client } from 'pg';
@@ -10,6 +10,7 @@ import { allConditions, Binder } from './conditions';
 import { ident, qualified } from './connect';
 import type { Resolved } from './resolve';
 import { MAX_ROWS } from './read-only-check';
+import { isMapped } from './remap';
 
 export const CONSENT_CHECK = 'built-in:consent';
 const BATCH = 5000;
@@ -47,17 +48,17 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
   let count = 0;
   await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'); // one Pilot state for every batch
   await target.query('BEGIN READ ONLY');
-  // A cursor is planned for its first rows, and right after publish the manifest's statistics say
-  // it is nearly empty: both pick a nested loop over the id map, quadratic in the run's size. Every
-  // row is read, so plan for all of them, as a hash join.
-  await target.query('SET LOCAL cursor_tuple_fraction = 1; SET LOCAL enable_nestloop = off');
+  // Every row is read: plan the cursor for all of them, not its first rows.
+  await target.query('SET LOCAL cursor_tuple_fraction = 1');
   try {
     await b.apply(source);
+    // Moved rows of a mapped table are in its id map, with the Pilot key and the production key
+    // (publish writes both from the one map); a kept key is its own production key.
     await target.query(
       `DECLARE cutover_subjects NO SCROLL CURSOR FOR
-       SELECT m.key AS k, coalesce(i.new_key, m.key) AS p FROM cutover.manifest m
-         LEFT JOIN cutover.id_map i ON i.run_key = m.run_key AND i.table_name = m.table_name AND i.old_key = m.key AND i.outcome = 'moved'
-        WHERE m.run_key = $1 AND m.table_name = $2 AND m.outcome = 'moved'`,
+       ${isMapped(t)
+         ? 'SELECT i.old_key AS k, i.new_key AS p FROM cutover.id_map i WHERE i.run_key = $1 AND i.table_name = $2 AND i.outcome = \'moved\''
+         : 'SELECT m.key AS k, m.key AS p FROM cutover.manifest m WHERE m.run_key = $1 AND m.table_name = $2 AND m.outcome = \'moved\''}`,
       [runKey, t.name],
     );
     // The next batch is fetched from production while the Pilot checks this one (two servers' work side by side).

@@ -12,6 +12,8 @@ export interface Context {
   resolved: Resolved;
   /** Another connection to the target (a parallel lane), cancelled and closed with the context. */
   openTarget(): Promise<Client>;
+  /** Another connection to the source, likewise. */
+  openSource(): Promise<Client>;
   /** Cancel whatever both connections are running (the activity was cancelled or timed out). */
   cancel(): Promise<void>;
   close(): Promise<void>;
@@ -53,6 +55,7 @@ export async function openContext(plan: Plan): Promise<Context> {
     const t = target;
     const pid = (c: Client) => (c as unknown as { processID?: number }).processID;
     const lanes: Client[] = [];
+    const sourceLanes: Client[] = [];
     return {
       source,
       target,
@@ -62,8 +65,17 @@ export async function openContext(plan: Plan): Promise<Context> {
         lanes.push(c);
         return c;
       },
-      cancel: async () => void (await Promise.allSettled([cancelBackend(sourceUrl, pid(source)), ...[t, ...lanes].map((c) => cancelBackend(targetUrl, pid(c)))])),
-      close: async () => void (await Promise.allSettled([source.end(), t.end(), ...lanes.map((c) => c.end())])),
+      openSource: async () => {
+        const c = await connect(sourceUrl, `cutover:${plan.id}:source`);
+        sourceLanes.push(c);
+        return c;
+      },
+      cancel: async () =>
+        void (await Promise.allSettled([
+          ...[source, ...sourceLanes].map((c) => cancelBackend(sourceUrl, pid(c))),
+          ...[t, ...lanes].map((c) => cancelBackend(targetUrl, pid(c))),
+        ])),
+      close: async () => void (await Promise.allSettled([source.end(), t.end(), ...lanes.map((c) => c.end()), ...sourceLanes.map((c) => c.end())])),
     };
   } catch (e) {
     await Promise.allSettled([source.end(), target?.end()]);
