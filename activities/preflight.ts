@@ -21,6 +21,7 @@ import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
 import { chaosPoint } from './db/fault';
+import { analyzeStaging } from './db/analyze-staging';
 import { joinSnapshot } from './db/snapshot-holder';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
@@ -198,16 +199,6 @@ async function countCollisions(target: Client, names: StagingNames, t: ResolvedT
   } finally {
     await target.query('RESET enable_hashjoin; RESET enable_mergejoin');
   }
-}
-
-/** ANALYZE what the dry run staged (data and registers; cleanup's tables are still empty). */
-async function analyzeStaging(target: Client, r: Resolved, names: StagingNames): Promise<void> {
-  const rels = r.tables.map((t) => names.data(t.index, t.name));
-  if (r.rules.subjects) rels.push(names.consented(), names.erased());
-  // Row counts and rough distributions are all the plans need: a small sample keeps this cheap.
-  await target.query('SET LOCAL default_statistics_target = 10');
-  await target.query(`ANALYZE ${rels.join(', ')}`);
-  await target.query('RESET default_statistics_target');
 }
 
 async function count(client: Client, sql: string): Promise<number> {

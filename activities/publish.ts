@@ -16,6 +16,7 @@ import { keyEquals, keyList, slotList, slotsEqual } from './db/keys';
 import { buildMap, createMap, isMapped, mappedRows, restoreMap } from './db/remap';
 import { requireStaged } from './db/staging-state';
 import { writeManifest } from './db/published-keys';
+import { analyzeTables } from './db/analyze-staging';
 import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
@@ -58,6 +59,8 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           await createMap(target, t, names, false);
           maps[t.name] = await buildMap(target, t, resolved, names, true);
         }
+        // The inserts below and validate join through the maps (staging: left out of the proof).
+        await analyzeTables(target, resolved.tables.filter(isMapped).map((t) => names.map(t.index)));
         // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
         const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
         progress.phase('inserting');

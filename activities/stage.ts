@@ -14,6 +14,7 @@ import { holdSnapshot, joinSnapshot, releaseSnapshot } from './db/snapshot-holde
 import { scopeFilter } from './db/cleanup-rules';
 import { stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
+import { analyzeStaging } from './db/analyze-staging';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
 import { chaosPoint, failAfterRowsForTests, slowStageEndForTests, slowTableForTests } from './db/fault';
@@ -100,6 +101,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       tracker.phase('settling the scope');
       await slowStageEndForTests(target, info.attempt);
       await chaosPoint(input.plan.id, 'stage.settle');
+      await analyzeStaging(target, resolved, names); // cleanup, publish and validate plan on these
       const inScope = await scopeFilter(target, resolved, names);
       await recordRun(target, input, 'staged');
       await markStep(target, names, 'stage', { snapshot, inScope });

@@ -109,7 +109,10 @@ export async function connect(url: string, appName = 'cutover'): Promise<Client>
   client.on('error', () => undefined);
   await client.connect();
   // Hash joins over staged keys want more than the 4MB default; ISO dates make COPY text unambiguous.
-  await client.query(`SET work_mem = '${/^\d+(kB|MB|GB)$/.test(process.env.CUTOVER_WORK_MEM ?? '') ? process.env.CUTOVER_WORK_MEM : '64MB'}'; SET DateStyle = ISO`);
+  // No JIT: staging tables are read before autovacuum analyzes them, so estimates run to millions of
+  // rows and the server spends more compiling a statement (0.9 s of validate's 1 s per table, measured)
+  // than running it; every statement here is one pass over what moves, which JIT cannot shorten.
+  await client.query(`SET work_mem = '${/^\d+(kB|MB|GB)$/.test(process.env.CUTOVER_WORK_MEM ?? '') ? process.env.CUTOVER_WORK_MEM : '64MB'}'; SET DateStyle = ISO; SET jit = off`);
   return client;
 }
 
