@@ -9,6 +9,7 @@ import { parseAction, parseGate, parseRollbackMode, requireText, resolveActor, t
 import { keyFileOption, sshSign } from '../sign';
 import type { CommandContext } from './context';
 import { printJson, queryError } from './context';
+import { acrossContinueAsNew } from '../across-continue';
 
 export interface ApproveOptions {
   gate?: string;
@@ -68,7 +69,7 @@ async function send<I>(
   const handle = client.workflow.getHandle(workflowId);
   let result: UpdateResult;
   try {
-    result = await handle.executeUpdate(update, { args: [input] });
+    result = await acrossContinueAsNew(handle, () => handle.executeUpdate(update, { args: [input] }));
   } catch (err) {
     if (err instanceof Error && err.name === 'WorkflowUpdateFailedError') {
       const reason = (err as { cause?: Error }).cause?.message || err.message;
