@@ -12,7 +12,7 @@
 import type { Client } from 'pg';
 import type { ErasureInput, ErasureResult } from '../common/results';
 import { ensureControlSchema } from './db/control-schema';
-import { applyErasures, verifyMovedErasures } from './db/erasure-reapply';
+import { anonymizeRules, applyErasures, verifyMovedErasures } from './db/erasure-reapply';
 import { withContext } from './db/keep-alive';
 import { isMapped } from './db/remap';
 import type { ResolvedTable } from './db/resolve';
@@ -24,7 +24,7 @@ export async function erasure(input: ErasureInput): Promise<ErasureResult> {
   return withContext(input.plan, async ({ source, target, resolved }) => {
     await ensureControlSchema(target);
     progress.expect(resolved.tables.map((t) => ({ table: t.name }))).phase('applying erasure requests');
-    const anonymize = resolved.rules.anonymize.map((a) => ({ table: a.table.name, columns: a.columns }));
+    const anonymize = anonymizeRules(resolved);
     await target.query('BEGIN');
     let applied;
     let at: string;

@@ -20,9 +20,9 @@ import { backupCount, backupRowsTable, backupSequences, loadBackupRows, restored
 import { ident, qualified, resolveAlias } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
 import { lockRunForUndo } from './db/run-registry';
-import { reapplyErasures, verifyErasures, type Reapplied } from './db/erasure-reapply';
+import { erasedRows, reapplyErasures, verifyErasures, type Reapplied } from './db/erasure-reapply';
 import { withContext } from './db/keep-alive';
-import { keyEquals } from './db/keys';
+import { keyEquals, slotsEqual } from './db/keys';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { rowsReferencingTables } from './db/restore-blockers';
 import { rollbackBlocked, rollbackRefused } from './errors';
@@ -111,17 +111,20 @@ async function restoreInTransaction(db: Client, source: Client, input: RestoreIn
   // Verification, before COMMIT.
   const wrong: string[] = [];
   const tables: RestoreTable[] = [];
+  const anonymized = new Set(Object.keys(erasures.anonymized));
   for (const t of [...r.tables].reverse()) {
     const backupRows = backupCount(input.backup, t);
-    const erased = erasures.rows[t.name] ?? 0;
+    // Deleted by the erasure; anonymized rows stay (checked to hold their values by verifyErasures).
+    const erased = (erasures.rows[t.name] ?? 0) - (erasures.anonymized[t.name] ?? 0);
     const after = await count(db, t);
     const ok = after === backupRows - erased;
     if (!ok) wrong.push(`${t.name}: ${after} rows, expected the backup's ${backupRows} - ${erased} erased`);
     tables.push({ table: t.name, before: before.get(t.name)!, deleted: deleted.get(t.name)!, restored: restored.get(t.name)!, erased, after, backupRows, ok });
     const cols = restoredColumns(t);
     const row = (a: string) => `ROW(${cols.map((c) => `${a}.${ident(c)}`).join(', ')})::text`;
+    const changedByErasure = anonymized.has(t.name) ? ` AND NOT EXISTS (SELECT 1 FROM ${erasedRows(t)} d WHERE ${slotsEqual('d', 'k', 'p', t.key)})` : '';
     const foreign = await db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${prod(t)} p WHERE NOT EXISTS (SELECT 1 FROM ${backupRowsTable(t)} b WHERE ${keyEquals('b', 'p', t.key)} AND ${row('b')} = ${row('p')})`,
+      `SELECT count(*)::text AS n FROM ${prod(t)} p WHERE NOT EXISTS (SELECT 1 FROM ${backupRowsTable(t)} b WHERE ${keyEquals('b', 'p', t.key)} AND ${row('b')} = ${row('p')})${changedByErasure}`,
     );
     if (Number(foreign.rows[0].n) > 0) wrong.push(`${t.name}: ${foreign.rows[0].n} row(s) differ from the backup's`);
   }
@@ -165,7 +168,7 @@ function verification(tables: RestoreTable[], seqs: RestoreSequence[], erasures:
   return [
     `backup ${location} re-read and re-hashed, restored into a scratch database (dropped), its rows counted against the snapshot's`,
     `deleted ${sum((t) => t.deleted)} rows from ${tables.length} tables (children first) and restored ${sum((t) => t.restored)} from the backup (parents first), in one transaction`,
-    `re-applied ${erasures.requests} erasure request(s): ${sum((t) => t.erased)} rows erased, each request logged in cutover.erasure_log`,
+    `re-applied ${erasures.requests} erasure request(s): ${sum((t) => t.erased)} rows erased, ${Object.values(erasures.anonymized).reduce((a, b) => a + b, 0)} kept anonymized (erasure.anonymize), each request logged in cutover.erasure_log`,
     'each table\'s row count equals the backup\'s count minus the erased rows',
     'every row in production is a row of the backup, column for column',
     'no row of an erased subject is left and no plan table row references a missing row (a query independent of the erasure)',

@@ -355,7 +355,8 @@ export interface RestoreResult {
   backup: { location: string; sha256: string; size: number; snapshot: string };
   tables: RestoreTable[]; // in delete order: children first
   sequences: RestoreSequence[];
-  erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number> };
+  /** rows: per table, rows the erasure reached (deleted or anonymized); anonymized: those kept, anonymized (absent before anonymize applied to restores). */
+  erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number>; anonymized?: Record<string, number> };
   verification: string[]; // what was checked before COMMIT, in words
 }
 

@@ -147,3 +147,43 @@ test('a row of a table the restore does not cover that references a plan row blo
   expect(((await handle.result()) as StatusView).status).toBe('rolled-back');
   expect(await dump(prod)).toEqual(before);
 }, 240000);
+
+test('a rollback by restore anonymizes the rows erasure.anonymize names instead of deleting them, and proves it', async () => {
+  const prod = await h.production(PRODUCTION);
+  const before = (await dump(prod)) as { t: string; v: string | null }[];
+  const store = mkdtempSync(path.join(tmpdir(), 'cutover-rs-anon-'));
+  const handle = await pausedAfterPublish('rs-anon', {
+    backup: { store: `file://${store}` },
+    subjects: { table: 'users', key: 'user_id' },
+    erasure: {
+      registers: [{ db: 'target', table: 'erasure_request', subject: 'user_id' }],
+      anonymize: [{ table: 'projects', columns: { owner_id: null, name: '[erased]', settings: null } }],
+    },
+  });
+  await rows(prod, 'INSERT INTO erasure_request (user_id) VALUES (1000)'); // after the backup
+  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'restore it', mode: 'restore' }] });
+  await waitFor(handle, atGate('restore'), 90000);
+  for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate: 'restore', approver });
+  expect(((await handle.result()) as StatusView).status).toBe('rolled-back');
+
+  // User 1000 and the event that reaches them are gone; their project stays, anonymized (our own SQL).
+  expect(await rows(prod, 'SELECT user_id FROM users WHERE user_id = 1000')).toEqual([]);
+  expect(await rows(prod, 'SELECT event_id FROM events WHERE event_id = 1000')).toEqual([]);
+  expect(await rows(prod, 'SELECT project_id, account_id, owner_id, name, settings FROM projects WHERE project_id = 1000')).toEqual([
+    { project_id: '1000', account_id: '1000', owner_id: null, name: '[erased]', settings: null },
+  ]);
+  // Every other row is production's from before the run (the run's rows are gone with the restore).
+  const rest = (d: { t: string; v: string | null }[]) => d.map((x) => ({ t: x.t, v: (x.v ?? '').split(';').filter((r) => r !== '' && !/^\(1000,/.test(r)) }));
+  expect(rest((await dump(prod)) as { t: string; v: string | null }[])).toEqual(rest(before));
+  expect(rest(before).find((x) => x.t === 'accounts')!.v.length).toBeGreaterThan(0);
+  const log = await rows(prod, "SELECT table_name, rows, action, step FROM cutover.erasure_log WHERE subject = '1000'::jsonb ORDER BY table_name");
+  expect(log).toEqual([
+    { table_name: 'public.events', rows: 1, action: 'erased-after-restore', step: 'restore' },
+    { table_name: 'public.projects', rows: 1, action: 'anonymized-after-restore', step: 'restore' },
+    { table_name: 'public.users', rows: 1, action: 'erased-after-restore', step: 'restore' },
+  ]);
+  const r = ((await handle.query('report')) as EvidencePack).restore!;
+  expect(r.tables.every((t) => t.ok)).toBe(true);
+  expect(r.tables.find((t) => t.table === 'public.projects')).toMatchObject({ erased: 0 });
+  expect(r.erasures.anonymized).toEqual({ 'public.projects': 1 });
+}, 360000);

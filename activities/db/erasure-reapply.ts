@@ -77,8 +77,14 @@ export const AFTER_PUBLISH_STEPS = ['erasure', 'erasure-final'];
 
 /** Within the caller's transaction on production (`db`); `source` reads db: source registers. After a restore: every subject. */
 export async function reapplyErasures(db: Client, source: Client, r: Resolved, runKey: string, step: string): Promise<Reapplied> {
-  return applyErasures(db, source, r, { runKey, step, scope: 'all', action: 'erased-after-restore' });
+  return applyErasures(db, source, r, { runKey, step, scope: 'all', action: 'erased-after-restore', anonymizedAction: 'anonymized-after-restore', anonymize: anonymizeRules(r) });
 }
+
+/** The plan's erasure.anonymize, by table name. */
+export const anonymizeRules = (r: Resolved) => r.rules.anonymize.map((a) => ({ table: a.table.name, columns: a.columns }));
+
+/** Inside the transaction that applied them: the rows an application reached in `t` (deleted or anonymized). */
+export const erasedRows = (t: ResolvedTable) => erased(t);
 
 export interface ErasureScope {
   runKey: string;
@@ -86,6 +92,7 @@ export interface ErasureScope {
   /** all: every production subject row a register names (restore); moved: only subjects this run moved, keys translated. */
   scope: 'all' | 'moved';
   action: string; // erasure_log.action for deleted rows
+  anonymizedAction?: string; // … and for anonymized ones (default anonymized-after-publish)
   anonymize?: { table: string; columns: Record<string, AnonymizeValue> }[];
 }
 
@@ -184,7 +191,7 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
   // One log row per request and table it reached (a request that reached nothing: one row, 0 rows).
   // After publish, a pass that finds nothing new for a subject already logged by this run logs nothing.
   const union = r.tables
-    .map((t) => `SELECT subject, ${literal(t.name)} AS table_name, ${literal(anon.has(t.name) ? 'anonymized-after-publish' : o.action)} AS action, count(*)::int AS n FROM ${erased(t)} GROUP BY subject`)
+    .map((t) => `SELECT subject, ${literal(t.name)} AS table_name, ${literal(anon.has(t.name) ? (o.anonymizedAction ?? 'anonymized-after-publish') : o.action)} AS action, count(*)::int AS n FROM ${erased(t)} GROUP BY subject`)
     .join(' UNION ALL ');
   const requested = o.scope === 'all' ? REQUESTS : `(SELECT * FROM ${REQUESTS} WHERE subject IN (SELECT subject FROM ${MOVED}))`;
   const logged = `EXISTS (SELECT 1 FROM cutover.erasure_log l WHERE l.run_key = $1 AND l.step = ANY($3) AND l.subject = to_jsonb(q.subject))`;
@@ -257,23 +264,78 @@ export function anonymizeSql(t: ResolvedTable, columns: Record<string, Anonymize
 }
 
 /**
- * Independent of the statements above: no subjects row with a requested key, and no plan table row
- * whose (non-null) foreign key into a plan table finds no row there. Returns what is wrong.
+ * After a restore, inside its transaction and independent of the statements that erased: the
+ * subjects table's rows with a requested key are gone — or, anonymized, hold the anonymized values;
+ * a fresh walk down the foreign keys from what is left of them finds only anonymized rows holding
+ * their values; and no plan table row has a foreign key into a plan table that finds no row.
+ * Returns what is wrong.
  */
 export async function verifyErasures(db: Client, r: Resolved): Promise<string[]> {
   const { subjects, registers } = r.rules;
   if (!subjects || registers.length === 0) return [];
-  const wrong: string[] = [];
   const s = subjects.table;
-  const left = await db.query<{ n: string }>(
-    `SELECT count(*)::text AS n FROM ${qualified(s.target.schema, s.target.name)} p WHERE EXISTS (SELECT 1 FROM ${REQUESTS} q WHERE q.subject = p.${ident(subjects.key)})`,
+  const walk = await residueWalk(db, r, new Map(anonymizeRules(r).map((a) => [a.table, a.columns])), 'cutover_rr_', (seen) =>
+    db.query(`INSERT INTO ${seen} SELECT ${keyList('p', s.key)} FROM ${qualified(s.target.schema, s.target.name)} p
+               WHERE EXISTS (SELECT 1 FROM ${REQUESTS} q WHERE q.subject = p.${ident(subjects.key)})`),
   );
-  if (Number(left.rows[0].n) > 0) wrong.push(`${s.name}: ${left.rows[0].n} row(s) of erased subjects are still there`);
   for (const e of planEdges(r)) {
     const n = await orphans(db, e);
-    if (n > 0) wrong.push(`${e.child.name}: ${n} row(s) reference a missing ${e.parent.name} row (FK ${e.fk.name})`);
+    if (n > 0) walk.problems.push(`${e.child.name}: ${n} row(s) reference a missing ${e.parent.name} row (FK ${e.fk.name})`);
   }
-  return wrong;
+  return walk.problems;
+}
+
+/**
+ * Inside the caller's transaction: `seed` puts the subjects table rows of erased subjects still in
+ * production into the table it is given; every row reachable from them down the plan's foreign keys
+ * is collected the same way, round after round. Rows left must be anonymized tables' rows holding
+ * their values (a subjects row left counts when its table is not anonymized).
+ */
+async function residueWalk(
+  db: Client,
+  r: Resolved,
+  anon: Map<string, Record<string, AnonymizeValue>>,
+  prefix: string,
+  seed: (seen: string) => Promise<{ rowCount: number | null }>,
+): Promise<{ residue: number; problems: string[] }> {
+  const s = r.rules.subjects!.table;
+  const seen = (t: ResolvedTable) => `pg_temp.${ident(`${prefix}${t.index}`)}`;
+  const problems: string[] = [];
+  let residue = 0;
+  const found = (n: number, what: string) => {
+    if (n > 0) problems.push(what);
+    residue += n;
+  };
+  for (const t of r.tables) {
+    await db.query(`CREATE TEMP TABLE ${ident(`${prefix}${t.index}`)} ON COMMIT DROP AS SELECT ${t.key.map((k, i) => `p.${ident(k)} AS k${i}`).join(', ')} FROM ${qualified(t.target.schema, t.target.name)} p LIMIT 0`);
+  }
+  const seeded = (await seed(seen(s))).rowCount ?? 0;
+  if (!anon.has(s.name)) found(seeded, `${s.name}: ${seeded} row(s) of erased subjects are still there`);
+  await untilSettled(
+    r,
+    `erasure residue walk did not settle in ${MAX_ROUNDS} rounds`,
+    async ({ child, fk, parent }) =>
+      (
+        await db.query(
+          `INSERT INTO ${seen(child)} SELECT ${keyList('c', child.key)} FROM ${qualified(child.target.schema, child.target.name)} c
+            WHERE EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p JOIN ${seen(parent)} v ON ${slotsEqual('v', 'k', 'p', parent.key)} WHERE ${fkEquals(fk, 'p', 'c')})
+              AND NOT EXISTS (SELECT 1 FROM ${seen(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})`,
+        )
+      ).rowCount ?? 0,
+  );
+  for (const t of r.tables) {
+    const cols = anon.get(t.name);
+    const from = `${qualified(t.target.schema, t.target.name)} p JOIN ${seen(t)} v ON ${slotsEqual('v', 'k', 'p', t.key)}`;
+    if (cols) {
+      const { differs, values } = anonymizeSql(t, cols, 'p');
+      const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${from} WHERE ${differs}`, values)).rows[0].n);
+      found(n, `${t.name}: ${n} row(s) reached from erased subjects do not hold the anonymized values`);
+    } else if (t !== s) {
+      const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${from}`)).rows[0].n);
+      found(n, `${t.name}: ${n} row(s) still reach an erased subject through foreign keys`);
+    }
+  }
+  return { residue, problems };
 }
 
 export interface Residue {
@@ -296,54 +358,26 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
   if (!subjects) return none;
   const s = subjects.table;
   const anon = new Map(anonymize.map((a) => [a.table, a.columns]));
-  const problems: string[] = [];
-  let residue = 0;
-  const found = (n: number, what: string) => {
-    if (n > 0) problems.push(what);
-    residue += n;
-  };
-  const seen = (t: ResolvedTable) => `pg_temp.${ident(`cutover_rv_${t.index}`)}`;
   await db.query('BEGIN');
   try {
-    for (const t of r.tables) {
-      await db.query(`CREATE TEMP TABLE ${ident(`cutover_rv_${t.index}`)} ON COMMIT DROP AS SELECT ${t.key.map((k, i) => `p.${ident(k)} AS k${i}`).join(', ')} FROM ${qualified(t.target.schema, t.target.name)} p LIMIT 0`);
-    }
     const keyType = (k: string) => s.columns.find((c) => c.name === k)!.type;
-    const logged = await db.query<{ n: string }>(
-      `WITH erased AS (SELECT DISTINCT production_subject AS key FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2) AND production_subject IS NOT NULL)
-       INSERT INTO ${seen(s)} SELECT ${s.key.map((k, i) => `(e.key->>${i})::${keyType(k)}`).join(', ')} FROM erased e
-        WHERE EXISTS (SELECT 1 FROM ${qualified(s.target.schema, s.target.name)} p WHERE ${s.key.map((k, i) => `p.${ident(k)} = (e.key->>${i})::${keyType(k)}`).join(' AND ')})`,
-      [runKey, AFTER_PUBLISH_STEPS],
+    const walk = await residueWalk(db, r, anon, 'cutover_rv_', (seen) =>
+      db.query(
+        `WITH erased AS (SELECT DISTINCT production_subject AS key FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2) AND production_subject IS NOT NULL)
+         INSERT INTO ${seen} SELECT ${s.key.map((k, i) => `(e.key->>${i})::${keyType(k)}`).join(', ')} FROM erased e
+          WHERE EXISTS (SELECT 1 FROM ${qualified(s.target.schema, s.target.name)} p WHERE ${s.key.map((k, i) => `p.${ident(k)} = (e.key->>${i})::${keyType(k)}`).join(' AND ')})`,
+        [runKey, AFTER_PUBLISH_STEPS],
+      ),
     );
     const subjectsLogged = Number(
       (await db.query<{ n: string }>('SELECT count(DISTINCT production_subject)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2)', [runKey, AFTER_PUBLISH_STEPS])).rows[0].n,
     );
-    if (!anon.has(s.name)) found(logged.rowCount ?? 0, `${s.name}: ${logged.rowCount} row(s) of erased subjects are still there`);
-    // A fresh walk from what is left of the erased subjects (only anonymized rows should be).
-    await untilSettled(
-      r,
-      `erasure residue walk did not settle in ${MAX_ROUNDS} rounds`,
-      async ({ child, fk, parent }) =>
-        (
-          await db.query(
-            `INSERT INTO ${seen(child)} SELECT ${keyList('c', child.key)} FROM ${qualified(child.target.schema, child.target.name)} c
-              WHERE EXISTS (SELECT 1 FROM ${qualified(parent.target.schema, parent.target.name)} p JOIN ${seen(parent)} v ON ${slotsEqual('v', 'k', 'p', parent.key)} WHERE ${fkEquals(fk, 'p', 'c')})
-                AND NOT EXISTS (SELECT 1 FROM ${seen(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})`,
-          )
-        ).rowCount ?? 0,
-    );
-    for (const t of r.tables) {
-      const cols = anon.get(t.name);
-      const from = `${qualified(t.target.schema, t.target.name)} p JOIN ${seen(t)} v ON ${slotsEqual('v', 'k', 'p', t.key)}`;
-      if (cols) {
-        const { differs, values } = anonymizeSql(t, cols, 'p');
-        const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${from} WHERE ${differs}`, values)).rows[0].n);
-        found(n, `${t.name}: ${n} row(s) reached from erased subjects do not hold the anonymized values`);
-      } else if (t !== s) {
-        const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${from}`)).rows[0].n);
-        found(n, `${t.name}: ${n} row(s) still reach an erased subject through foreign keys`);
-      }
-    }
+    const { problems } = walk;
+    let { residue } = walk;
+    const found = (n: number, what: string) => {
+      if (n > 0) problems.push(what);
+      residue += n;
+    };
     for (const e of planEdges(r)) {
       // A validated constraint enforced on every partition already guarantees this (as validate
       // relies on): checking it would scan the whole production table, whatever the run moved.
