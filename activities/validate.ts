@@ -85,9 +85,10 @@ async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows
   const present = `p.${ident(t.key[0])} IS NOT NULL`;
   const ours = `${present} AND ${mine}`;
   const changed = `${present} AND NOT (${mine})`;
+  const types = t.columns.map((c) => c.type);
   const res = await db.query<{ sn: string; ss: string; pn: string; ps: string; other: string }>(
-    `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${fastRowHashSql(stagingExprs)}::numeric) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
-            count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${fastRowHashSql(columnsOf('p', t.columns.map((c) => c.name)))}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
+    `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${fastRowHashSql(stagingExprs, types)}::numeric) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
+            count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${fastRowHashSql(columnsOf('p', t.columns.map((c) => c.name)), types)}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
             count(*) FILTER (WHERE ${changed})::text AS other
        FROM ${rows.from} LEFT JOIN ${prod} p ON ${t.key.map((k) => `p.${ident(k)} = ${rows.exprs.get(k)}`).join(' AND ')}
       WHERE ${rows.movedOnly}`,
@@ -127,7 +128,11 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   // EXISTS / NOT EXISTS plan as (anti-)joins; NOT IN would rescan the key list per row past work_mem.
   const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, names)}) k WHERE ${slotsEqual('k', 'k', 'p', t.key)})`;
   const rows = mappedRows(t, r, names);
-  const stagingExprs = cols.map((c) => rows.exprs.get(c)!);
+  // A rewritten key has its parent's key type: compared as the column's own type in production.
+  const stagingExprs = t.columns.map((c) => {
+    const e = rows.exprs.get(c.name)!;
+    return e === `s.${ident(c.name)}` ? e : `(${e})::${c.type}`;
+  });
   const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum;
   // Published rows whose current version another transaction wrote (an application edit since
   // publish): named, counted, and left out of both checksums — publish's own counts proved what it
