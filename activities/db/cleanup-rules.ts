@@ -34,6 +34,7 @@ export const TRANSFORM: Record<string, (col: string) => string> = {
 export class Cleanup {
   readonly counts: LeftBehind = {};
   private readonly moving = new Set<string>(); // tables that lost rows in the current round
+  private readonly removals = new Map<string, number>(); // table -> removals that took rows, so far
   /** Told before each rule runs on a table (progress). */
   onRule?: (table: string, reason: string) => void;
 
@@ -82,6 +83,7 @@ export class Cleanup {
     const n = res.rowCount ?? 0;
     if (n > 0) {
       this.moving.add(t.name);
+      this.removals.set(t.name, (this.removals.get(t.name) ?? 0) + 1);
       this.counts[t.name] ??= {};
       this.counts[t.name][reason] = (this.counts[t.name][reason] ?? 0) + n;
     }
@@ -91,12 +93,19 @@ export class Cleanup {
   /** Until nothing changes: children of removed rows go too; referenced rows nobody needs go too. */
   private async cascade(): Promise<void> {
     const byName = new Map(this.r.tables.map((t) => [t.name, t]));
+    // An edge whose parent lost no rows since the edge last ran would delete nothing: skipped (the
+    // last round, which only confirms that nothing moves, then runs almost nothing).
+    const seen = new Map<string, number>(); // edge -> its parent's removals when it last ran
     for (let round = 0; round === 0 || this.moving.size > 0; round++) {
       if (round === this.maxRounds) throw unsettled('cleanup cascade', this.maxRounds, this.moving);
       this.moving.clear();
       for (const child of this.r.tables) {
-        for (const fk of keyReferences(child, byName)) {
+        for (const [i, fk] of keyReferences(child, byName).entries()) {
           const parent = byName.get(fk.refTable)!;
+          const edge = `${child.name}#${i}`;
+          const removals = this.removals.get(parent.name) ?? 0;
+          if (round > 0 && seen.get(edge) === removals) continue;
+          seen.set(edge, removals);
           const lhs = fk.columns.map((c) => `s.${ident(c)}`).join(', ');
           const gone = `SELECT ${keyList('g', parent.key)} FROM ${this.names.gone(parent.index)} g`;
           // A self-reference takes every descendant at once, not one level per round.
