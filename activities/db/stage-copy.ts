@@ -23,17 +23,20 @@ export interface CopyPlan {
 
 export async function createStagingTables(tgt: Client, p: CopyPlan): Promise<void> {
   const kind = p.temp ? 'TABLE' : 'UNLOGGED TABLE';
+  const ddl: string[] = [];
   for (const t of p.resolved.tables) {
     const cols = p.columnsFor(t).map((c) => `${ident(c.name)} ${c.type}`).join(', ');
-    await tgt.query(`CREATE ${kind} ${p.names.data(t.index, t.name)} (${cols})`);
+    ddl.push(`CREATE ${kind} ${p.names.data(t.index, t.name)} (${cols})`);
     const keyCols = t.key.map((k) => `${ident(k)} ${t.columns.find((c) => c.name === k)!.type}`).join(', ');
-    await tgt.query(`CREATE ${kind} ${p.names.gone(t.index)} (${keyCols})`);
+    ddl.push(`CREATE ${kind} ${p.names.gone(t.index)} (${keyCols})`);
   }
   const subjectType = subjectKeyType(p.resolved);
   if (subjectType) {
-    await tgt.query(`CREATE ${kind} ${p.names.consented()} (subject ${subjectType})`);
-    await tgt.query(`CREATE ${kind} ${p.names.erased()} (subject ${subjectType}, register text)`);
+    ddl.push(`CREATE ${kind} ${p.names.consented()} (subject ${subjectType})`);
+    ddl.push(`CREATE ${kind} ${p.names.erased()} (subject ${subjectType}, register text)`);
   }
+  // One round trip for all of them (no values here: identifiers quoted, types from the catalog).
+  await tgt.query(ddl.join(';\n'));
 }
 
 function subjectKeyType(r: Resolved): string | null {
