@@ -16,7 +16,8 @@ import { runStageOnly, type StageMeasure } from './stage-only';
 import { slowestByStep, stepSeconds } from './steps';
 import { runWhole, startTemporal, timelineLines, type DevServer, type RunMeasure } from './whole-run';
 import { ratio, scaleCounts, table, targets, type Row, type Summary } from './report';
-import { Writer, type WriterCounts } from './writer';
+import { type WriterCounts } from './writer';
+import { ThreadWriter } from './writer-thread';
 
 const KEEP = process.argv.includes('--keep');
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -234,13 +235,13 @@ const WRITER_BASELINE_MS = 5000;
 /** One whole run into Production `url`, with the application writer beside it unless --no-writer. */
 async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], args: Args, what: string): Promise<Measured> {
   const before = await countRows(url, PLAN_TABLES);
-  const writer = args.writer && !args.rssOnly ? new Writer(url) : null;
+  const writer = args.writer && !args.rssOnly ? new ThreadWriter(url) : null;
   try {
     let beforeMs: number[] = [];
     if (writer) {
       await writer.open();
       beforeMs = await timed(`writer latency before the run (${WRITER_BASELINE_MS / 1000} s)`, () => writer.sample(WRITER_BASELINE_MS));
-      writer.start();
+      await writer.start();
     }
     const run = await timed(what, () => runWhole(srv, plan, args.timeoutS * 1000));
     let w: WriterMeasure | null = null;
