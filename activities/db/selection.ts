@@ -5,6 +5,7 @@ import { closureSql, selfReferences } from './closure';
 import { Binder, conditionSql, type Condition } from './conditions';
 import { ident, qualified } from './connect';
 import { keyList } from './keys';
+import type { ForeignKey } from './catalog';
 import type { Resolved, ResolvedTable } from './resolve';
 import { ResolveError } from './resolve';
 
@@ -47,12 +48,34 @@ export class Selection extends Binder {
         parts.push(fk.columns.map((c) => `${a}.${ident(c)} IS NOT NULL`).join(' AND '));
         continue;
       }
+      if (trusted(fk) && this.selectsEvery(parent, inner)) {
+        // Every parent row is in scope and PostgreSQL guarantees each child's parent exists: a child
+        // with a parent is in scope, with no semi-join over the parent (nor over its own parents).
+        parts.push(fk.columns.map((c) => `${a}.${ident(c)} IS NOT NULL`).join(' AND '));
+        continue;
+      }
       const p = this.nextAlias();
       const rhs = fk.refColumns.map((c) => `${p}.${ident(c)}`).join(', ');
       parts.push(`(${lhs}) IN (SELECT ${rhs} FROM ${qualified(parent.source.schema, parent.source.name)} ${p} WHERE ${this.predicate(parent, p, inner)})`);
     }
     if (select.referenced) parts.push(this.referenced(table, a, inner));
     return parts.length === 0 ? 'TRUE' : parts.map((s) => `(${s})`).join(' AND ');
+  }
+
+  /**
+   * Every row of `t` is in scope: no `where`, not `referenced`, and each parent it follows is itself
+   * wholly in scope, through a foreign key PostgreSQL enforces on NOT NULL columns (so every row has
+   * that parent). A cycle of follows proves nothing: false.
+   */
+  private selectsEvery(t: ResolvedTable, seen: string[]): boolean {
+    if (seen.includes(t.name)) return false;
+    const select = t.spec.select as { where?: unknown[]; referenced?: boolean };
+    if (select.where?.length || select.referenced) return false;
+    return t.follow.every((fk) => {
+      const parent = this.byName.get(fk.refTable)!;
+      const notNull = fk.columns.every((c) => t.source.columns.find((x) => x.name === c)?.notNull === true);
+      return notNull && trusted(fk) && !followsIntoProduction(parent) && this.selectsEvery(parent, [...seen, t.name]);
+    });
   }
 
   /**
@@ -82,6 +105,9 @@ export class Selection extends Binder {
   }
 }
 
+
+/** A foreign key PostgreSQL enforces on every row (validated, on every partition). */
+const trusted = (fk: ForeignKey) => fk.validated && !fk.missingOn?.length;
 
 /**
  * A kept key means the same row in production, a matched natural key finds it there: a child may
