@@ -277,7 +277,8 @@ Where to look:
   Evidence pack: npx cutover report $WF
   Databases:     psql $CUTOVER_DB_PILOT
                  psql $CUTOVER_DB_PRODUCTION
-Status/report queries need a running worker (DEMO_KEEP_WORKER=1 npm run demo leaves this one running):
+The run is closed: status and report read its result, no worker needed. Another run needs a worker
+(DEMO_KEEP_WORKER=1 npm run demo leaves this one running), e.g.:
   CUTOVER_DB_PILOT=$CUTOVER_DB_PILOT CUTOVER_DB_PRODUCTION=$CUTOVER_DB_PRODUCTION npx cutover worker
 Stop Temporal with: npm run services:stop
 MSG
