@@ -53,12 +53,8 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         const inserted = new Map<string, number>();
         const updated = new Map<string, number>();
         const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
-        const maps: Record<string, { merged: number; moved: number }> = {};
         progress.phase('building id maps');
-        for (const t of resolved.tables.filter(isMapped)) {
-          await createMap(target, t, names, false);
-          maps[t.name] = await buildMap(target, t, resolved, names, true);
-        }
+        const maps = await buildMaps(target, resolved, names);
         // The inserts below and validate join through the maps (staging: left out of the proof).
         await analyzeTables(target, resolved.tables.filter(isMapped).map((t) => names.map(t.index)));
         // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
@@ -119,10 +115,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
 async function refuseConflicts(target: Client, r: Resolved, names: StagingNames): Promise<void> {
   await target.query('BEGIN');
   try {
-    for (const t of r.tables.filter(isMapped)) {
-      await createMap(target, t, names, false);
-      await buildMap(target, t, r, names, true);
-    }
+    await buildMaps(target, r, names);
     const conflicts = await findConflicts(target, r, names);
     if (conflicts.length > 0) {
       throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
@@ -130,6 +123,16 @@ async function refuseConflicts(target: Client, r: Resolved, names: StagingNames)
   } finally {
     await target.query('ROLLBACK');
   }
+}
+
+/** The id map of every mapped table, new keys drawn from the sequences; merged and moved per table. */
+async function buildMaps(target: Client, r: Resolved, names: StagingNames): Promise<Record<string, { merged: number; moved: number }>> {
+  const maps: Record<string, { merged: number; moved: number }> = {};
+  for (const t of r.tables.filter(isMapped)) {
+    await createMap(target, t, names, false);
+    maps[t.name] = await buildMap(target, t, r, names, true);
+  }
+  return maps;
 }
 
 /** Set the cycle-closing FK columns that were published NULL, now that their parents are in. */

@@ -8,7 +8,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -16,6 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveSignal, resumeSignal, statusQuery, type StatusView } from '../common/temporal';
 import { planOf } from './helpers/outcome';
 import { ensureBuilt } from './helpers/build';
+import { freePort } from './helpers/free-port';
 import { createDb, dbUrl, dropDb, rows, uniqueName } from './helpers/pg';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
@@ -44,15 +44,6 @@ async function db(suffix: string, sql: string): Promise<string> {
   made.push(name);
   return createDb(name, sql);
 }
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ChildWorker {

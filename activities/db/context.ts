@@ -54,28 +54,21 @@ export async function openContext(plan: Plan): Promise<Context> {
     const resolved = adopt ? resolvePlan(adoptView(plan), pilotCatalog, pilotCatalog) : resolvePlan(plan, pilotCatalog, await readCatalog(target));
     const t = target;
     const pid = (c: Client) => (c as unknown as { processID?: number }).processID;
-    const lanes: Client[] = [];
-    const sourceLanes: Client[] = [];
+    // Every connection of the context, each with its URL (to cancel it by pid): the two above and the lanes.
+    const all: { c: Client; url: string }[] = [{ c: source, url: sourceUrl }, { c: t, url: targetUrl }];
+    const opener = (url: string, role: string) => async () => {
+      const c = await connect(url, `cutover:${plan.id}:${role}`);
+      all.push({ c, url });
+      return c;
+    };
     return {
       source,
       target,
       resolved,
-      openTarget: async () => {
-        const c = await connect(targetUrl, `cutover:${plan.id}:target`);
-        lanes.push(c);
-        return c;
-      },
-      openSource: async () => {
-        const c = await connect(sourceUrl, `cutover:${plan.id}:source`);
-        sourceLanes.push(c);
-        return c;
-      },
-      cancel: async () =>
-        void (await Promise.allSettled([
-          ...[source, ...sourceLanes].map((c) => cancelBackend(sourceUrl, pid(c))),
-          ...[t, ...lanes].map((c) => cancelBackend(targetUrl, pid(c))),
-        ])),
-      close: async () => void (await Promise.allSettled([source.end(), t.end(), ...lanes.map((c) => c.end()), ...sourceLanes.map((c) => c.end())])),
+      openTarget: opener(targetUrl, 'target'),
+      openSource: opener(sourceUrl, 'source'),
+      cancel: async () => void (await Promise.allSettled(all.map(({ c, url }) => cancelBackend(url, pid(c))))),
+      close: async () => void (await Promise.allSettled(all.map(({ c }) => c.end()))),
     };
   } catch (e) {
     await Promise.allSettled([source.end(), target?.end()]);

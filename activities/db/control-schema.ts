@@ -16,15 +16,13 @@ ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS rollback_result jsonb;
 -- views) and the keys publish wrote in chunks of up to 10 000 (a row per chunk: old keys and new keys
 -- as parallel JSON arrays). A row per published row cost publish a third of its time in index and
 -- JSON work; a chunk costs a tenth of that, and reading it back unnests in order.
-DO $$ BEGIN
-  IF (SELECT c.relkind FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'cutover' AND c.relname = 'manifest') = 'r' THEN
-    ALTER TABLE cutover.manifest RENAME TO manifest_rows;
-    ALTER INDEX IF EXISTS cutover.manifest_run RENAME TO manifest_rows_run;
-  END IF;
-  IF (SELECT c.relkind FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'cutover' AND c.relname = 'id_map') = 'r' THEN
-    ALTER TABLE cutover.id_map RENAME TO id_map_rows;
-    ALTER INDEX IF EXISTS cutover.id_map_run RENAME TO id_map_rows_run;
-  END IF;
+DO $$ DECLARE n text; BEGIN
+  FOREACH n IN ARRAY ARRAY['manifest', 'id_map'] LOOP
+    IF (SELECT c.relkind FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'cutover' AND c.relname = n) = 'r' THEN
+      EXECUTE format('ALTER TABLE cutover.%I RENAME TO %I', n, n || '_rows');
+      EXECUTE format('ALTER INDEX IF EXISTS cutover.%I RENAME TO %I', n || '_run', n || '_rows_run');
+    END IF;
+  END LOOP;
 END $$;
 CREATE TABLE IF NOT EXISTS cutover.manifest_rows (
   run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text);

@@ -19,7 +19,7 @@ export async function writeManifest(db: Client, runKey: string, t: ResolvedTable
   const keyOf = (alias: string, cols: string[]) => keyArray(cols.map((c) => `${alias}.${c}`), t.key.map((k) => t.columns.find((c) => c.name === k)!.type));
   const rows = mapped
     ? `SELECT m.outcome, ${keyOf('m', t.key.map((_, i) => `o${i}`))} AS o, ${keyOf('m', t.key.map((_, i) => `n${i}`))} AS n FROM ${names.map(t.index)} m`
-    : `SELECT 'moved'::text AS outcome, ${keyOf('s', t.key.map(ident))} AS o, NULL::int[] AS n FROM ${names.data(t.index, t.name)} s`;
+    : `SELECT 'moved'::text AS outcome, ${keyOf('s', t.key.map(ident))} AS o FROM ${names.data(t.index, t.name)} s`;
   // The two arrays are aggregated in one pass over the same rows: element i of each is the same row.
   const res = await db.query(
     `INSERT INTO cutover.published_keys (run_key, table_name, outcome, reason, old_keys, new_keys)

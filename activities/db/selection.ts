@@ -42,15 +42,11 @@ export class Selection extends Binder {
     for (const fk of table.follow) {
       const parent = this.byName.get(fk.refTable)!;
       const lhs = fk.columns.map((c) => `${a}.${ident(c)}`).join(', ');
-      if (followsIntoProduction(parent)) {
-        // The parent may also already exist in production, which the source cannot see: stage every
-        // child with a parent here; scopeFilter() keeps those whose parent moves or exists there.
-        parts.push(fk.columns.map((c) => `${a}.${ident(c)} IS NOT NULL`).join(' AND '));
-        continue;
-      }
-      if (trusted(fk) && this.selectsEvery(parent, inner)) {
-        // Every parent row is in scope and PostgreSQL guarantees each child's parent exists: a child
-        // with a parent is in scope, with no semi-join over the parent (nor over its own parents).
+      // A child with a parent is staged, with no semi-join over the parent, when the parent may also
+      // already exist in production, which the source cannot see (scopeFilter() keeps those whose
+      // parent moves or exists there); or when every parent row is in scope and PostgreSQL
+      // guarantees each child's parent exists (then no join over its own parents either).
+      if (followsIntoProduction(parent) || (trusted(fk) && this.selectsEvery(parent, inner))) {
         parts.push(fk.columns.map((c) => `${a}.${ident(c)} IS NOT NULL`).join(' AND '));
         continue;
       }
