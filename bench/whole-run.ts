@@ -10,6 +10,7 @@ import { approveSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, T
 import { RssSampler } from './rss';
 import { freePort } from '../test/helpers/free-port';
 import { DevServer } from '../test/helpers/dev-server';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type { DevServer };
 
@@ -74,7 +75,6 @@ function timedActivities(into: Record<string, number>, spans: { name: string; st
 const TERMINAL: readonly string[] = TERMINAL_STATUSES;
 /** Gates a selective run passes (plan, cutover): the bench approves each as soon as it waits. */
 const GATES = 2;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number): Promise<RunMeasure> {
   const rss = new RssSampler().start();

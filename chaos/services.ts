@@ -9,7 +9,7 @@ import { ROOT } from '../test/helpers/temporal-bin';
 
 export { DevServer } from '../test/helpers/dev-server';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { setTimeout as sleep } from 'node:timers/promises';
 
 export { freePort } from '../test/helpers/free-port';
 

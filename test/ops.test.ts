@@ -20,6 +20,7 @@ import { createDb, dbUrl, dropDb, rows, uniqueName } from './helpers/pg';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
 import { startTemporal } from './helpers/temporal';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'cutover.js');
@@ -44,7 +45,6 @@ async function db(suffix: string, sql: string): Promise<string> {
   made.push(name);
   return createDb(name, sql);
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ChildWorker {
   proc: ChildProcess;

@@ -16,6 +16,7 @@ import { stageOnly } from './helpers/stage-workflow';
 import { admin, createDb, dropDb, PG_ADMIN, uniqueName } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { startTemporal } from './helpers/temporal';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const base = uniqueName('cutover_res');
 const taskQueue = 'cutover-test-stage';
@@ -46,7 +47,6 @@ afterAll(async () => {
   await dropDb(`${base}_prod`);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const input = (id: string): StageInput => ({
   plan: validatePlan(saasPlan(id)),
   runKey: id.replace(/[^a-z0-9]/g, ''),

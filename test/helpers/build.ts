@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './temporal-bin';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const STAMP = path.join(ROOT, 'dist', '.build-stamp');
 const LOCK = path.join(ROOT, 'dist.build-lock');
@@ -33,7 +34,6 @@ const fresh = () => {
   }
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Make dist/ current, building at most once across concurrently running test files. */
 export async function ensureBuilt(): Promise<void> {

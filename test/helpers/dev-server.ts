@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../common/temporal';
 import { temporalBin } from './temporal-bin';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait for a child to exit (at most `ms`), true when it did. */
 export function exited(child: ChildProcess, ms: number): Promise<boolean> {
