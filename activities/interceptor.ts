@@ -7,7 +7,10 @@
 //  - a PostgreSQL error leaving an activity becomes a failure that carries the server's own detail
 //    and says whether a retry can help (activities/db/pg-errors.ts);
 //  - no error leaves with a password in it (messages end up in history, status, the UI and logs);
-//  - rows moved per step are counted for the worker's metrics (activities/rows-metric.ts).
+//  - rows moved per step are counted for the worker's metrics (activities/rows-metric.ts);
+//  - a long step's activity holds its run's step lock and finishes detached when the run continues
+//    as new meanwhile (activities/db/step-lock.ts).
+import { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from '@temporalio/worker';
 import type { StepInput } from '../common/results';
 import { checkIdentities } from './db/alias-identity';
@@ -15,6 +18,7 @@ import { pinnedUrls, withAliasScope } from './db/alias-scope';
 import { redactSecrets, urlSecrets } from './db/connect';
 import { isPgError, pgFailure } from './db/pg-errors';
 import { countRowsMoved } from './rows-metric';
+import { detachable, releaseStepLock, stepLockName, takeStepLock } from './db/step-lock';
 
 /** Mask passwords in an error's message and stack, and in its causes (in place: the failure converter reads them). */
 export function redactError(e: unknown, secrets: string[], depth = 0): unknown {
@@ -32,15 +36,28 @@ export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     return withAliasScope(async () => {
       try {
-        const recorded = (input.args[0] as Partial<StepInput> | undefined)?.identities;
-        if (recorded && typeof recorded === 'object') await checkIdentities(recorded);
-        const result = await next(input);
+        const step = input.args[0] as Partial<StepInput> | undefined;
+        if (step?.identities && typeof step.identities === 'object') await checkIdentities(step.identities);
+        const result = await this.locked(step, () => next(input));
         countRowsMoved(result);
         return result;
       } catch (e) {
         throw redactError(isPgError(e) ? pgFailure(e) : e, pinnedUrls().flatMap(urlSecrets));
       }
     });
+  }
+
+  /** Long activities of a run (those that heartbeat) run under the run's step lock, detachable. */
+  private async locked(step: Partial<StepInput> | undefined, fn: () => Promise<unknown>): Promise<unknown> {
+    const ctx = Context.current();
+    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string') return fn();
+    const name = stepLockName(step.runKey, ctx.info.activityType);
+    const lock = await takeStepLock(step.plan.source, name, ctx);
+    try {
+      return await detachable(name, fn);
+    } finally {
+      await releaseStepLock(lock, name);
+    }
   }
 }
 

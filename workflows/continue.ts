@@ -1,7 +1,8 @@
 // Continue-as-new: a run whose history grows large (Temporal suggests it: many signals, e.g. a flood
 // of refused approvals with big payloads) starts a fresh history carrying its whole state, so no
 // volume of signals can get the run terminated for "history size exceeds limit". It happens only at
-// a safe point — between steps or while a gate waits, never inside a step — and after every handler
+// a safe point — between steps, while a gate waits or a step is paused, or while a step of the main
+// loop runs (its activity finishes detached: activities/db/step-lock.ts) — and after every handler
 // finished. The workflow id stays; the run id changes; the run key (staging names, publish guards)
 // and the run id reported in evidence stay those of the first run, carried in the state.
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';

@@ -2,7 +2,7 @@
 // retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
-import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched, workflowInfo } from '@temporalio/workflow';
 import { continueSuggested } from './continue';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
 import type { RunState } from './state';
@@ -33,8 +33,9 @@ export class RollForwardRequested extends Error {
 }
 
 /**
- * Temporal suggested continuing as new while the run was paused at a top-level step: the workflow's
- * loop continues as new there (workflows/continue.ts) and the next run waits paused at the same step.
+ * Temporal suggested continuing as new while the run was paused at a top-level step, or while one
+ * ran: the workflow's loop continues as new there (workflows/continue.ts) and the next run waits
+ * paused at the same step, or runs it again.
  */
 export class ContinueRequested extends Error {
   constructor(readonly step: string) {
@@ -87,10 +88,16 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       s.record(step, 'started');
       ctl.publish();
       ctl.depth = (ctl.depth ?? 0) + 1;
+      // The main loop's own step may continue as new while it runs (not a step nested in a step).
+      const continueHere = ctl.mayContinue === true && ctl.depth === 1;
+      let continued = false;
       try {
-        const value = await fn();
-        s.record(step, 'completed', opts.detail?.(value));
-        return { skipped: false, value };
+        const out = await finishedOrContinued(fn(), continueHere ? ctl : null);
+        if (out === 'continue') continued = true;
+        else {
+          s.record(step, 'completed', opts.detail?.(out.value));
+          return { skipped: false, value: out.value };
+        }
       } catch (err) {
         s.error = describeFailure(step, err);
         s.status = 'paused';
@@ -100,6 +107,11 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
         ctl.publish();
       } finally {
         ctl.depth = (ctl.depth ?? 1) - 1;
+      }
+      if (continued) {
+        const info = workflowInfo();
+        s.record(step, 'retried', `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); the next run runs the step again once this execution has ended, and the step's own guards keep what it did`);
+        throw new ContinueRequested(step);
       }
     }
     // Only a pause of the main loop's own step is a safe point to continue as new (not one nested in a step).
@@ -124,6 +136,28 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
     }
     s.record(step, 'retried', `by ${decision.by}: ${decision.reason}`);
   }
+}
+
+/**
+ * The step's result, or 'continue' when Temporal suggests a fresh history before the step ends (a
+ * flood of signals while it runs). Its activity then finishes detached, and the next run's attempt
+ * waits for it (activities/db/step-lock.ts). Histories from before this keep waiting for the step.
+ */
+async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | null): Promise<{ value: T } | 'continue'> {
+  const done = running.then((value) => ({ value }));
+  if (!ctl) return done;
+  let settled = false;
+  void done.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  const suggested = async (): Promise<{ value: T } | 'continue'> => {
+    await condition(() => settled || continueSuggested(ctl.startSize ?? 0));
+    return settled ? done : 'continue';
+  };
+  const first = await Promise.race([done, suggested()]);
+  if (first !== 'continue') return first;
+  return patched('continue-in-step') ? 'continue' : done;
 }
 
 export function describeFailure(step: string, err: unknown): StepError {
