@@ -22,6 +22,7 @@ import { ensureControlSchema } from './db/control-schema';
 import { lockRunForUndo } from './db/run-registry';
 import { erasedRows, reapplyErasures, verifyErasures, type Reapplied } from './db/erasure-reapply';
 import { withContext } from './db/keep-alive';
+import { chaosPoint } from './db/fault';
 import { keyEquals, slotsEqual } from './db/keys';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { rowsReferencingTables } from './db/restore-blockers';
@@ -51,6 +52,7 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
         const result = await restoreInTransaction(target, source, input, resolved, await backupSequences(scratch, input.backup), row.at, progress);
         result.backup.sha256 = sha256;
         await target.query(`UPDATE cutover.run SET status = 'rolled-back', restored_at = now(), restore_result = $2 WHERE run_key = $1`, [input.runKey, JSON.stringify(result)]);
+        await chaosPoint(input.plan.id, 'restore.before-commit');
         await target.query('COMMIT');
         return result;
       } catch (e) {

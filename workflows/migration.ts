@@ -62,6 +62,8 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   if (!steps) throw ApplicationFailure.nonRetryable(`strategy ${plan.strategy} is not built yet`, 'PlanError');
 
   try {
+    // A continued run whose rollback was under way resumes the rollback where it was.
+    if (resumed && s.rollingBack) return await rollBack(e, steps.slice(0, s.rollingBack.at), new RollbackRequested(s.rollingBack.decision));
     for (let i = resumed?.at ?? 0; i < steps.length; ) {
       // A safe point: between steps, nothing running.
       if (s.strictInput && continueSuggested(ctl.startSize ?? 0)) return await continueRun(s, i);
@@ -114,17 +116,25 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
  * RollbackRequested it throws switches paths here. Either way the run ends rolled back.
  */
 async function rollBack(e: StepEnv, done: Step[], request: RollbackRequested): Promise<StatusView> {
-  e.ctl.mayContinue = false; // a rollback runs to its end in this run (no continue-as-new inside it)
+  const { s, ctl } = e;
+  // A flood of signals during a rollback continues the run as new too (runs started since this
+  // exists): while it runs, pauses or waits at gate restore; the next run resumes it at its stage.
+  // Older runs' rollbacks run to their end in their run, as they were recorded.
+  const mayContinue = s.strictInput && patched('continue-in-rollback');
+  ctl.mayContinue = mayContinue;
   for (let req = request; ; ) {
+    if (mayContinue) s.rollingBack = s.rollingBack?.decision === req.decision ? s.rollingBack : { decision: req.decision, at: done.length, stage: 'start' };
     try {
       if (req.decision.mode === 'restore') await restoreFromBackup(e, req);
       else await surgical(e, done, req);
       break;
     } catch (err) {
+      if (err instanceof ContinueRequested && mayContinue) return await continueRun(s, done.length);
       if (!(err instanceof RollbackRequested)) throw err;
       req = err;
     }
   }
+  s.rollingBack = null;
   e.s.status = 'rolled-back';
   return close(e, 'rolled-back', 'could not write evidence and clean staging after the rollback');
 }
@@ -132,11 +142,14 @@ async function rollBack(e: StepEnv, done: Step[], request: RollbackRequested): P
 /** Undo the completed steps that declare a compensation, latest first. */
 async function surgical(e: StepEnv, done: Step[], request: RollbackRequested): Promise<void> {
   const { s, ctl } = e;
-  s.record('rollback', 'started', request.message);
+  if (!s.rollingBack || s.rollingBack.stage === 'start') s.record('rollback', 'started', request.message);
+  if (s.rollingBack) s.rollingBack.stage = 'surgical';
   s.rollForwardTargets = [];
+  const results = s.results as Record<string, unknown>;
   for (const step of [...done].reverse()) {
     const undo = step.undo;
-    if (!undo || (s.results as Record<string, unknown>)[step.name] === undefined) continue;
+    if (!undo || results[step.name] === undefined) continue;
+    if (s.rollingBack && results[undo.name] !== undefined) continue; // undone before the run continued as new
     // A failed rollback pauses like any step (nothing committed); retry it once the cause is fixed.
     const out = await runStep(ctl, undo.name, () => undo.run(e) as Promise<never>);
     if (!out.skipped) (s.results as Record<string, unknown>)[undo.name] = out.value;

@@ -11,32 +11,47 @@ import { verifiedTargetBackup } from './decisions';
 import { gate } from './gates';
 import type { RunState } from './state';
 import { long, type StepEnv } from './steps';
-import { runStep, type RollbackRequested } from './step-runner';
+import { ContinueRequested, runStep, type RollbackRequested } from './step-runner';
 
 export async function restoreFromBackup(e: StepEnv, request: RollbackRequested): Promise<void> {
   const { s, ctl } = e;
-  s.record('rollback', 'started', request.message);
-  s.rollForwardTargets = [];
+  // Where a continued run resumes (s.rollingBack, set when the rollback may continue as new): the
+  // preview is not measured again while its gate waits, nor the gate asked again once approved.
+  const at = s.rollingBack;
+  if (!at || at.stage === 'start') {
+    s.record('rollback', 'started', request.message);
+    s.rollForwardTargets = [];
+  }
+  const stage = (x: NonNullable<typeof at>['stage']) => void (at && (at.stage = x));
   const backup = verifiedTargetBackup(s);
   if (!backup) throw ApplicationFailure.nonRetryable('restore requested without a verified target backup', 'PlanError'); // resumeRefusal refuses this first
   const input = { ...e.input, backup };
-  for (;;) {
-    const preview = await runStep(ctl, 'restore-preview', () => long.restorePreview(input), { skippable: true });
-    if (!preview.skipped) s.results['restore-preview'] = preview.value;
-    const verdict = await gate(ctl, 'restore');
-    if (verdict === 'approved') break;
-    const why =
-      verdict === 'rejected' && s.rejection
-        ? `rejected by ${s.rejection.approver}: ${s.rejection.reason}`
-        : `no ${s.plan.approvals.required} approvals within ${s.plan.approvals.timeout}`;
-    s.rejection = null;
+  let why = '';
+  while (at?.stage !== 'restore') {
+    if (at?.stage !== 'gate' && at?.stage !== 'refused') {
+      stage('preview');
+      const preview = await runStep(ctl, 'restore-preview', () => long.restorePreview(input), { skippable: true });
+      if (!preview.skipped) s.results['restore-preview'] = preview.value;
+    }
     let refused = true;
+    if (at?.stage === 'refused') refused = false; // paused with the refusal: a retry asks again
+    else {
+      stage('gate');
+      const verdict = await gate(ctl, 'restore', { mayContinue: ctl.mayContinue });
+      if (verdict === 'continue') throw new ContinueRequested('gate:restore');
+      if (verdict === 'approved') break;
+      stage('refused');
+      why = verdict === 'rejected' && s.rejection ? `rejected by ${s.rejection.approver}: ${s.rejection.reason}` : `no ${s.plan.approvals.required} approvals within ${s.plan.approvals.timeout}`;
+      s.rejection = null;
+    }
     await runStep(ctl, 'gate:restore', async () => {
       if (!refused) return;
       refused = false;
       throw ApplicationFailure.nonRetryable(`restore from the backup ${why}; nothing was restored. Retry asks for approval again; or roll back surgically`, 'RestoreRefused');
     });
+    stage('preview');
   }
+  stage('restore');
   const out = await runStep(ctl, 'restore', () => long.restore(input));
   if (!out.skipped) s.results.restore = out.value;
 }

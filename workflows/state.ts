@@ -3,7 +3,7 @@
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
 import type {
-  Approval, EvidencePack, GateName, Refusal, RunStatus, StatusView, StepError, StepRecord, TableProgress,
+  Approval, EvidencePack, GateName, Refusal, ResumeInput, RunStatus, StatusView, StepError, StepRecord, TableProgress,
 } from '../common/temporal';
 
 /** Refusals kept in full: the last ones (all are counted). Anyone may send them, so they are bounded. */
@@ -61,6 +61,11 @@ export class RunState {
   pausedAt: { step: string; skippable: boolean } | null = null;
   /** While a gate waits: when it expires (workflow time, ms), carried across a continue-as-new. */
   gateDeadline: number | null = null;
+  /**
+   * While a rollback runs (in runs whose rollback may continue as new): on-call's decision, the index
+   * in the step table it was asked at, and how far it got — a continued run resumes it there.
+   */
+  rollingBack: RollingBack | null = null;
 
   constructor(
     readonly plan: Plan,
@@ -173,6 +178,13 @@ export class RunState {
       decision: this.decision,
     };
   }
+}
+
+/** Where a rollback is: not begun, undoing steps (surgical), or restore's preview, gate, refusal or restore. */
+export interface RollingBack {
+  decision: ResumeInput;
+  at: number;
+  stage: 'start' | 'surgical' | 'preview' | 'gate' | 'refused' | 'restore';
 }
 
 export function now(): string {

@@ -14,7 +14,7 @@
 // The same lock keeps a retry from running beside an earlier attempt that timed out but still
 // runs: such an attempt's run is still open, so its cancellation is honoured and the lock soon freed.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asyncLocalStorage, Context } from '@temporalio/activity';
+import { asyncLocalStorage, CancelledFailure, Context } from '@temporalio/activity';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Client } from 'pg';
 import { connect, resolveAlias } from './connect';
@@ -52,6 +52,9 @@ export async function takeStepLock(sourceAlias: string, name: string, ctx: Conte
     await db.query('SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3');
     for (let waited = false; ; waited = true) {
       const { rows } = await db.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [name]);
+      // An attempt that waited may belong to a run that has closed meanwhile (it continued as new
+      // again): the step is the next run's to do, not this one's.
+      if (rows[0].ok && waited && (await runStatus(ctx)) !== 'RUNNING') throw new CancelledFailure('NOT_FOUND: the run this attempt belongs to has closed');
       if (rows[0].ok) return db;
       if (!waited) stepLockTally.waited++;
       if (!waited) ctx.log.info('waiting for an earlier execution of this step to end (detached when the run continued as new, or an attempt that timed out)', { lock: name });
@@ -70,17 +73,16 @@ export async function releaseStepLock(db: Client | null, name: string): Promise<
   await db?.end().catch(() => undefined);
 }
 
-/** Whether the activity's workflow run has continued as new (asked under an abort signal of its own: the activity's own is aborted by then). */
-async function runContinued(outer: Context): Promise<boolean> {
+/** The status of the activity's workflow run (asked under an abort signal of its own: the activity's may be aborted by then); null when unknown. */
+async function runStatus(outer: Context): Promise<string | null> {
   const client = (outer as unknown as Internals)._client;
   const run = outer.info.workflowExecution;
-  if (!client || !run) return false;
-  const { workflowId, runId } = run;
+  if (!client || !run) return null;
   try {
-    const d = await client.withAbortSignal(new AbortController().signal, () => client.workflow.getHandle(workflowId, runId).describe());
-    return d.status.name === 'CONTINUED_AS_NEW';
+    const d = await client.withAbortSignal(new AbortController().signal, () => client.workflow.getHandle(run.workflowId, run.runId).describe());
+    return d.status.name;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -96,7 +98,7 @@ export function detachable<T>(name: string, fn: () => Promise<T>): Promise<T> {
   cancelled.catch(() => undefined);
   let detached = false;
   outer.cancelled.catch(async (err: unknown) => {
-    if (err instanceof Error && err.message === 'NOT_FOUND' && (await runContinued(outer))) {
+    if (err instanceof Error && err.message === 'NOT_FOUND' && (await runStatus(outer)) === 'CONTINUED_AS_NEW') {
       detached = true;
       stepLockTally.detached++;
       outer.log.info('the run continued as new while this activity ran: it finishes detached, and the next run waits for it', { lock: name });
