@@ -15,7 +15,7 @@ import { dbChecksum } from './helpers/checksum';
 import { useHarness } from './helpers/harness';
 import { atGate, record, startRun, waitFor } from './helpers/run';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { acrossContinueAsNew } from '../client/across-continue';
+import { pacedFlood } from './helpers/flood';
 
 const h = useHarness('cutover_hostile_sig', SAAS_SCHEMA + PILOT_DATA, {
   // Continue-as-new is suggested once a run's history passes 400 KB (the server default is 4 MB).
@@ -117,7 +117,8 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
 
   // A flood: 150 refused signals of 100 KB each (15 MB of history; once ~46 of 1 MB ended a run).
   const big = 'y'.repeat(100 * 1024);
-  for (let i = 0; i < 150; i++) await acrossContinueAsNew(handle, () => handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}`, comment: big }));
+  // Paced to what the worker continues as new in time (test/helpers/flood.ts): under 5 MB per run.
+  await pacedFlood(handle, 150, 10_000_000, (i) => handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}`, comment: big }));
   const flooded = await waitFor(handle, (s) => s.refusedCount === decided.length + HOSTILE.length + 157, 300000);
   expect(flooded.continuedAsNew).toBeGreaterThanOrEqual(1);
   expect(flooded.status).toBe('awaiting-approval');
