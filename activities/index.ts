@@ -19,9 +19,10 @@ import { decommission, recommission } from './decommission';
 import { adoptCleanup } from './adopt-cleanup';
 import { adoptRestore } from './adopt-restore';
 import { adopt } from './adopt';
+import { databaseIdentity } from './database-identity';
 
-export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity };
 
 export const activities = {
-  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize,
+  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity,
 } satisfies CutoverActivities;

@@ -101,6 +101,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .requiredOption('--reason <text>', 'why (kept in the evidence)')
     .option('--from <step>', 'the step to re-run from (roll-forward)')
     .option('--mode <mode>', `how to roll back: ${ROLLBACK_MODES.join(' | ')} (default surgical)`)
+    .option('--accept-database <alias>', 'with --action retry: the database this alias reaches legitimately moved (restored, copied); accept it as the run\'s')
     .option('--sign <keyfile>', 'sign the resume with this SSH key (ssh-keygen -Y sign -n cutover; ed25519)')
     .option('--json', 'print JSON')
     .action((id: string, opts) => resume(ctx, id, opts));

@@ -4,7 +4,7 @@ import type { Plan } from '../plan/schema';
 import type {
   AdoptCleanupResult, AdoptRestoreInput, AdoptRestoreResult, AdoptResult,
   AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RehearsalInput, RehearsalReport, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
-  CleanupResult, DecommissionInput, ErasureInput, ErasureResult, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  CleanupResult, DatabaseIdentity, DecommissionInput, ErasureInput, ErasureResult, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
@@ -27,4 +27,5 @@ export interface CutoverActivities {
   adoptRestore(input: AdoptRestoreInput): Promise<AdoptRestoreResult>;
   adopt(input: StepInput): Promise<AdoptResult>;
   finalize(input: FinalizeInput): Promise<FinalizeResult>;
+  databaseIdentity(input: { plan: Plan; alias: string }): Promise<DatabaseIdentity>;
 }

@@ -10,7 +10,7 @@ import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
 import type { AccessChecksResult, DryRunReport, RollbackProof, TableValidation } from './results';
-import type { EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
+import type { DatabaseMove, EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
 import { hasRule, rootCauses, rootOf, rulesInWords, type RuleInWords } from './evidence-words';
 import { stepsOf, type EvidenceStep } from './evidence-steps';
 import { openItemsOf } from './evidence-open';
@@ -102,6 +102,8 @@ export interface EvidenceDocument {
   rollback: { mode: string; by: string | null; reason: string | null; at: string; undone: { table: string; inserted: number; deleted: number; alreadyGone: number; equal: boolean }[]; proof: RollbackProof } | null;
   /** adopt only: the Pilot adopted as Production from adoptFrom, its in-place cleanup and any rollback's restore. */
   adoption?: EvidencePack['adoption'];
+  /** Databases on-call accepted as moved during the run (resume retry --accept-database): from, to, who, why. */
+  databaseMoves?: DatabaseMove[];
   checksums: EvidenceChecksum[];
   steps: EvidenceStep[];
   openItems: string[];
@@ -299,6 +301,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
         }
       : null,
     ...(p.adoption ? { adoption: p.adoption } : {}),
+    ...(p.databaseMoves?.length ? { databaseMoves: p.databaseMoves } : {}),
     checksums: checksumsOf(p),
     steps,
     openItems: [],

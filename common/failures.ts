@@ -20,3 +20,17 @@ export type FailureType = (typeof NON_RETRYABLE)[number];
 
 /** Failures a person must act on before a retry can succeed (the run pauses on them at once). */
 export const isFinal = (type: string | undefined): boolean => (NON_RETRYABLE as readonly string[]).includes(type ?? '');
+
+/**
+ * The start of the ConfigError an activity raises when an alias reaches another database than the
+ * run started with (activities/db/alias-identity.ts); the workflow reads the alias back from it to
+ * decide whether `resume retry --accept-database <alias>` applies.
+ */
+export const movedDatabaseMessage = (alias: string): string => `connection alias "${alias}" on this worker points at `;
+const MOVED = /^connection alias "([^"]+)" on this worker points at .* but this run started on /;
+
+/** The alias a paused run's error says reaches another database, or null. */
+export function movedAlias(error: { type: string; message: string } | null | undefined): string | null {
+  if (!error || error.type !== 'ConfigError') return null;
+  return MOVED.exec(error.message)?.[1] ?? null;
+}

@@ -10,6 +10,13 @@ export const SIGNING_NAMESPACE = 'cutover';
 export const approvalMessage = (workflowId: string, gate: GateName | string, planHash: string): string =>
   `cutover-approval:v1\n${workflowId}\n${gate}\n${planHash}\n`;
 
+/**
+ * What a resume signs as its action: the action, and for a retry that accepts a moved database
+ * `retry accept-database <alias>` (a signed plain retry cannot be turned into one).
+ */
+export const signedResumeAction = (input: { action: string; acceptDatabase?: string }): string =>
+  input.acceptDatabase === undefined ? input.action : `${input.action} accept-database ${input.acceptDatabase}`;
+
 /** `cutover-resume:v1\n<workflowId>\n<action>\n<planHash>\n` */
 export const resumeMessage = (workflowId: string, action: ResumeAction | string, planHash: string): string =>
   `cutover-resume:v1\n${workflowId}\n${action}\n${planHash}\n`;

@@ -4,7 +4,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AdoptCleanupResult, AdoptResult, AdoptRestoreResult,
-  AccessChecksResult, BackupResult, CleanupResult, ErasureResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
+  AccessChecksResult, BackupResult, CleanupResult, DatabaseIdentity, ErasureResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
   ValidateResult,
 } from './results';
 
@@ -71,6 +71,22 @@ export interface ResumeInput {
   mode?: RollbackMode;
   /** An armored SSH signature (`ssh-keygen -Y sign -n cutover`) over resumeMessage() (common/signing.ts). */
   signature?: string;
+  /**
+   * retry: the connection alias whose database legitimately moved (restored to a new server, copied):
+   * the run refused it as another database; this accepts the one it reaches now, recorded in databaseMoves.
+   */
+  acceptDatabase?: string;
+}
+
+/** A database the run accepted as moved (resume retry --accept-database): what it was, what it is, who decided. */
+export interface DatabaseMove {
+  alias: string;
+  from: DatabaseIdentity | null;
+  to: DatabaseIdentity;
+  by: string;
+  reason: string;
+  at: string;
+  signature?: SignatureEvidence;
 }
 
 /** A signature that came with a decision: verified against the person's key in the plan (a failed one is refused). */
@@ -142,6 +158,8 @@ export interface StatusView {
   /** The rehearsal in a scratch database: its outcome, its report's hash and its rows per table. */
   rehearsal?: { ok: boolean; rehearsalHash: string; rollbackProven: boolean; tables: { table: string; moved: number; merged: number; leftBehind: number }[]; failed: string | null };
   decision?: { by: string; action: string; reason: string; at: string; signature?: SignatureEvidence };
+  /** Databases accepted as moved by on-call (resume retry --accept-database), oldest first. */
+  databaseMoves?: DatabaseMove[];
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */
@@ -179,6 +197,8 @@ export interface EvidencePack {
   /** adopt: the date the Pilot counts as Production from, the in-place cleanup, the adoption record, and a rollback's restore. */
   adoption?: { adoptFrom: string | null; cleanup: AdoptCleanupResult | null; adopt: AdoptResult | null; restore: AdoptRestoreResult | null };
   decision: StatusView['decision'] | null;
+  /** Databases accepted as moved during the run (absent when none). */
+  databaseMoves?: DatabaseMove[];
 }
 
 /** Result of an update: updates refuse with an error instead (validator), so success is all there is. */

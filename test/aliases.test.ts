@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { identityMismatch, identityOf } from '../activities/db/alias-identity';
+import { movedAlias } from '../common/failures';
 import { pinnedAlias, withAliasScope } from '../activities/db/alias-scope';
 import { readAlias, redactSecrets, resolveAlias } from '../activities/db/connect';
 import { redactError } from '../activities/interceptor';
@@ -107,6 +108,11 @@ test('the identity check names the alias and both databases, and passes the same
   expect(why).toContain(`oid ${here.databaseOid + 1}`);
   expect(why).toContain(`but this run started on database postgres on 127.0.0.1:5432 (system identifier ${here.systemIdentifier}, oid ${here.databaseOid})`);
   expect(identityMismatch('prod', here, { ...here, systemIdentifier: '1' })).toContain('system identifier 1');
+  // The workflow reads the alias back from this very message (resume retry --accept-database).
+  expect(why).toContain('if the database itself moved, retry with --accept-database prod');
+  expect(movedAlias({ type: 'ConfigError', message: why })).toBe('prod');
+  expect(movedAlias({ type: 'PlanError', message: why })).toBeNull();
+  expect(movedAlias({ type: 'ConfigError', message: 'connection alias "prod" is not set: set CUTOVER_DB_PROD' })).toBeNull();
 });
 
 test('rows moved per step come from the step results', () => {

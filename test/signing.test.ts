@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { run as cutover } from '../client/main';
 import type { Io } from '../client/io';
-import { approvalMessage, resumeMessage } from '../common/signing';
+import { approvalMessage, resumeMessage, signedResumeAction } from '../common/signing';
 import { approveSignal, approveUpdate, reportQuery, resumeSignal, statusQuery, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
@@ -139,4 +139,11 @@ test('--sign: a missing key file is bad input (exit 2), a file ssh-keygen cannot
   expect(await cli('approve', 'nobody', '--gate', 'plan', '--as', 'bob', '--plan-hash', 'ab'.repeat(32), '--sign', garbage)).toMatchObject({
     code: 1, err: expect.stringContaining('--sign: ssh-keygen -Y sign -n cutover -f'),
   });
+});
+
+test('a retry that accepts a moved database signs that, so a signed plain retry cannot be turned into one', () => {
+  expect(signedResumeAction({ action: 'retry' })).toBe('retry');
+  expect(signedResumeAction({ action: 'retry', acceptDatabase: 'production' })).toBe('retry accept-database production');
+  expect(resumeMessage('cutover-x', signedResumeAction({ action: 'retry', acceptDatabase: 'production' }), 'abc')).toBe('cutover-resume:v1\ncutover-x\nretry accept-database production\nabc\n');
+  expect(resumeMessage('cutover-x', signedResumeAction({ action: 'retry', acceptDatabase: 'production' }), 'abc')).not.toBe(resumeMessage('cutover-x', 'retry', 'abc'));
 });

@@ -1,6 +1,7 @@
 // Who may approve, reject or resume, and when. Pure: returns the reason for a refusal, or null.
 import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, type ApproveInput, type RejectInput, type ResumeInput } from '../common/temporal';
 import type { BackupObject } from '../common/results';
+import { movedAlias } from '../common/failures';
 import { approverNames } from '../plan/signers';
 import type { RunState } from './state';
 
@@ -21,7 +22,7 @@ export const STRICT_TEXT_BYTES = 4 * 1024;
 const FIELDS: Record<'approve' | 'reject' | 'resume', Record<string, 'string'>> = {
   approve: { gate: 'string', approver: 'string', comment: 'string', planHash: 'string', rehearsalHash: 'string', signature: 'string' },
   reject: { gate: 'string', approver: 'string', reason: 'string' },
-  resume: { action: 'string', by: 'string', reason: 'string', fromStep: 'string', mode: 'string', signature: 'string' },
+  resume: { action: 'string', by: 'string', reason: 'string', fromStep: 'string', mode: 'string', signature: 'string', acceptDatabase: 'string' },
 };
 
 /** An unknown field or a field of the wrong type (the Temporal UI sends any JSON), or null. */
@@ -65,7 +66,7 @@ function textTooLong(field: string, v: unknown, max: number): string | null {
 const PAYLOADS = {
   approve: ['comment', '{gate, approver, comment?, planHash?, rehearsalHash?}'],
   reject: ['reason', '{gate, approver, reason}'],
-  resume: ['reason', '{action, by, reason, fromStep?, mode?}'],
+  resume: ['reason', '{action, by, reason, fromStep?, mode?, acceptDatabase?}'],
 } as const;
 
 /**
@@ -137,6 +138,12 @@ export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolea
   if (s.status !== 'paused') return `the run is not paused (status ${s.status})`;
   if (input.fromStep !== undefined && input.action !== 'roll-forward') return 'fromStep applies to roll-forward only';
   if (input.mode !== undefined && input.action !== 'rollback') return 'mode applies to rollback only';
+  if (input.acceptDatabase !== undefined) {
+    if (input.action !== 'retry') return 'acceptDatabase applies to retry only';
+    const moved = movedAlias(s.error);
+    if (moved === null) return `acceptDatabase: the run did not pause because a database moved (${s.error ? `${s.error.type}: ${s.error.message.slice(0, 200)}` : 'no error'}); retry without it`;
+    if (input.acceptDatabase !== moved) return `acceptDatabase: the database that moved is alias ${named(moved)}, not ${named(input.acceptDatabase)}`;
+  }
   // A step with a compensation has committed (publish; a clean-start's decommission) and nothing was undone yet.
   const committed = s.undoable.length > 0 ? s.undoable : s.results.publish !== undefined ? ['publish'] : [];
   const published = committed.length > 0 && s.results.rollback === undefined && s.results['adopt-restore'] === undefined;

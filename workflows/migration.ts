@@ -4,14 +4,14 @@
 // decision: retry and skip are handled there, abort ends the run, roll-forward moves the loop back
 // to a chosen step, rollback runs the compensations of the completed steps in reverse.
 import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
-import { workflowIdFor, type StatusView, type WorkflowInput } from '../common/temporal';
+import { workflowIdFor, type ResumeInput, type SignatureEvidence, type StatusView, type StepError, type WorkflowInput } from '../common/temporal';
 import { offeredActions } from './decisions';
 import { gate } from './gates';
 import { installHandlers } from './handlers';
 import { acceptInput } from './plan-input';
 import { RunState, now } from './state';
 import { carryIdentities, evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
-import { ContinueRequested, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
+import { ContinueRequested, describeFailure, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
 import { publishState } from './visibility';
@@ -54,6 +54,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   };
   ctl.mayContinue = s.strictInput;
   ctl.startSize = info.historySize;
+  ctl.acceptDatabase = (d, signature) => acceptMovedDatabase(e, d, signature);
   installHandlers(ctl);
   const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: s.ids.runId } };
   // A continued run checks the same databases as before it continued (preflight's identities).
@@ -137,6 +138,24 @@ async function rollBack(e: StepEnv, done: Step[], request: RollbackRequested): P
   s.rollingBack = null;
   e.s.status = 'rolled-back';
   return close(e, 'rolled-back', 'could not write evidence and clean staging after the rollback');
+}
+
+/**
+ * On-call accepts that an alias's database legitimately moved (restored or copied elsewhere): read
+ * the identity it reaches now, record the move (who, why, from, to: status and evidence), and check
+ * that identity from now on. The step then runs again against the moved database.
+ */
+async function acceptMovedDatabase(e: StepEnv, d: ResumeInput, signature?: SignatureEvidence): Promise<StepError | null> {
+  const alias = d.acceptDatabase!;
+  try {
+    const to = await quick.databaseIdentity({ plan: e.s.plan, alias });
+    const from = e.input.identities?.[alias] ?? null;
+    e.s.databaseMoves.push({ alias, from, to, by: d.by, reason: d.reason, at: now(), ...(signature ? { signature } : {}) });
+    e.input = { ...e.input, identities: { ...e.input.identities, [alias]: to } };
+    return null;
+  } catch (err) {
+    return describeFailure('accept-database', err);
+  }
 }
 
 /** Undo the completed steps that declare a compensation, latest first. */

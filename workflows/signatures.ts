@@ -3,7 +3,7 @@
 // or a resume is verified here, in the workflow sandbox, against the person's key in the plan.
 // With `approvals.signatures: required` an unsigned approval or resume is refused; otherwise a
 // signature is optional, but one that is sent is always verified (and refused when it fails).
-import { approvalMessage, resumeMessage, SIGNING_NAMESPACE } from '../common/signing';
+import { approvalMessage, resumeMessage, signedResumeAction, SIGNING_NAMESPACE } from '../common/signing';
 import { parseSshSignature, signatureVerifies } from '../common/ssh/sshsig';
 import { bytesEqual, type Ed25519PublicKey } from '../common/ssh/wire';
 import { RESUME_ACTIONS, type ApproveInput, type ResumeInput, type SignatureEvidence } from '../common/temporal';
@@ -44,7 +44,7 @@ export function resumeAuthorization(s: RunState, input: ResumeInput): SignatureC
     who: input.by,
     key: signerKey(s.plan.operators, input.by),
     keyPath: 'operators',
-    message: resumeMessage(s.ids.workflowId, input.action, s.planHash),
+    message: resumeMessage(s.ids.workflowId, signedResumeAction(input), s.planHash),
     decision: `resume (run ${s.ids.workflowId}, action ${input.action}, plan hash ${s.planHash})`,
     sendWith: `cutover resume … --action ${input.action} --sign KEYFILE`,
   });

@@ -3,7 +3,7 @@
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
 import type {
-  Approval, EvidencePack, GateName, Refusal, ResumeInput, RunStatus, StatusView, StepError, StepRecord, TableProgress,
+  Approval, DatabaseMove, EvidencePack, GateName, Refusal, ResumeInput, RunStatus, StatusView, StepError, StepRecord, TableProgress,
 } from '../common/temporal';
 
 /** Refusals kept in full: the last ones (all are counted). Anyone may send them, so they are bounded. */
@@ -66,6 +66,8 @@ export class RunState {
    * in the step table it was asked at, and how far it got — a continued run resumes it there.
    */
   rollingBack: RollingBack | null = null;
+  /** Databases on-call accepted as moved (resume retry --accept-database): checked from then on instead of preflight's. */
+  databaseMoves: DatabaseMove[] = [];
 
   constructor(
     readonly plan: Plan,
@@ -139,6 +141,7 @@ export class RunState {
       };
     }
     if (this.decision) view.decision = this.decision;
+    if (this.databaseMoves.length) view.databaseMoves = this.databaseMoves;
     return view;
   }
 
@@ -176,6 +179,7 @@ export class RunState {
         ? { adoption: { adoptFrom: this.plan.adoptFrom ?? null, cleanup: this.results['adopt-cleanup'] ?? null, adopt: this.results.adopt ?? null, restore: this.results['adopt-restore'] ?? null } }
         : {}),
       decision: this.decision,
+      ...(this.databaseMoves.length ? { databaseMoves: this.databaseMoves } : {}),
     };
   }
 }

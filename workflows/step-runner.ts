@@ -61,6 +61,8 @@ export interface StepControl {
   depth?: number;
   /** The resume actions the handlers would accept now (shown in status and the UI). */
   offered(): string[];
+  /** A retry that accepts a moved database records it before the step runs again: null, or why it could not. */
+  acceptDatabase?: (decision: ResumeInput, signature?: SignatureEvidence) => Promise<StepError | null>;
 }
 
 export type StepOutcome<T> = { skipped: false; value: T } | { skipped: true };
@@ -122,10 +124,24 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       throw new ContinueRequested(step);
     }
     const decision = ctl.pendingResume!;
+    const signature = ctl.pendingSignature;
     ctl.pendingResume = null;
     s.actions = [];
-    s.decision = { by: decision.by, action: decision.action, reason: decision.reason, at: now(), ...(ctl.pendingSignature ? { signature: ctl.pendingSignature } : {}) };
+    s.decision = { by: decision.by, action: decision.action, reason: decision.reason, at: now(), ...(signature ? { signature } : {}) };
     ctl.pendingSignature = undefined;
+    if (decision.acceptDatabase !== undefined && ctl.acceptDatabase) {
+      const refused = await ctl.acceptDatabase(decision, signature);
+      if (refused) {
+        // Still paused here: the alias could not be read (or is not the run's); the step did not run.
+        s.error = { ...refused, step };
+        s.record(step, 'failed', `${refused.type}: ${refused.message}`);
+        s.status = 'paused';
+        s.actions = ctl.offered();
+        s.pausedAt = { step, skippable: ctl.skippable };
+        pausedBefore = true;
+        continue;
+      }
+    }
     if (decision.action === 'abort') throw new RunAborted(decision);
     if (decision.action === 'rollback') throw new RollbackRequested(decision);
     if (decision.action === 'roll-forward') throw new RollForwardRequested({ ...decision, fromStep: decision.fromStep ?? step });

@@ -269,7 +269,10 @@ export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean
  * so those histories replay with their inputs unchanged.
  */
 export function carryIdentities(e: StepEnv, dry: StepResults['preflight']): void {
-  if (dry?.identities && patched('alias-identity')) e.input = { ...e.input, identities: dry.identities };
+  if (!dry?.identities || !patched('alias-identity')) return;
+  // A database on-call accepted as moved is checked as it is now, not as preflight saw it.
+  const moved = Object.fromEntries(e.s.databaseMoves.map((m) => [m.alias, m.to]));
+  e.input = { ...e.input, identities: { ...dry.identities, ...moved } };
 }
 
 /** Run one step through the step-runner, storing its result (or the partial result a failure carries). */

@@ -5,6 +5,7 @@
 // worker refuses with a final ConfigError naming both databases, and the run pauses.
 import type { Plan } from '../../plan/schema';
 import type { DatabaseIdentity } from '../../common/results';
+import { movedDatabaseMessage } from '../../common/failures';
 import { configError } from '../errors';
 import { connect, resolveAlias } from './connect';
 
@@ -48,8 +49,9 @@ export const describeIdentity = (i: DatabaseIdentity) => `database ${i.database}
 export function identityMismatch(alias: string, recorded: DatabaseIdentity, now: DatabaseIdentity): string | null {
   if (recorded.systemIdentifier === now.systemIdentifier && recorded.databaseOid === now.databaseOid) return null;
   return (
-    `connection alias "${alias}" on this worker points at ${describeIdentity(now)}, but this run started on ${describeIdentity(recorded)}: ` +
-    `this worker refuses the task (fix CUTOVER_DB_${alias.toUpperCase()} or its secrets file on this worker, then retry)`
+    `${movedDatabaseMessage(alias)}${describeIdentity(now)}, but this run started on ${describeIdentity(recorded)}: ` +
+    `this worker refuses the task (fix CUTOVER_DB_${alias.toUpperCase()} or its secrets file on this worker, then retry; ` +
+    `if the database itself moved, retry with --accept-database ${alias})`
   );
 }
 

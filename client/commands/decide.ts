@@ -1,7 +1,7 @@
 // `cutover approve|reject|resume`: sent as Updates so a refusal comes back at once (exit 1, reason on stderr).
 // With --sign, the run's plan hash is queried first and the exact message signed with ssh-keygen.
 import type { UpdateDefinition } from '@temporalio/client';
-import { approvalMessage, resumeMessage } from '../../common/signing';
+import { approvalMessage, resumeMessage, signedResumeAction } from '../../common/signing';
 import { approveUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../../common/temporal';
 import type { ApproveInput, RejectInput, ResumeInput, UpdateResult } from '../../common/temporal';
 import { failed } from '../errors';
@@ -32,6 +32,7 @@ export interface ResumeOptions {
   reason?: string;
   from?: string;
   mode?: string;
+  acceptDatabase?: string;
   sign?: string;
   json?: boolean;
 }
@@ -53,6 +54,7 @@ export function resumeInput(opts: ResumeOptions, env: Record<string, string | un
   const input: ResumeInput = { action: parseAction(opts.action), by: resolveActor(opts.as, env), reason: requireText('--reason', opts.reason) };
   if (opts.from !== undefined) input.fromStep = requireText('--from', opts.from);
   if (opts.mode !== undefined) input.mode = parseRollbackMode(opts.mode);
+  if (opts.acceptDatabase !== undefined) input.acceptDatabase = requireText('--accept-database', opts.acceptDatabase);
   return input;
 }
 
@@ -114,7 +116,7 @@ export async function resume(ctx: CommandContext, id: string, opts: ResumeOption
   const workflowId = toWorkflowId(id);
   if (opts.sign !== undefined) {
     const keyFile = keyFileOption(opts.sign);
-    input.signature = sshSign(keyFile, resumeMessage(workflowId, input.action, await runPlanHash(ctx, workflowId)), ctx.env);
+    input.signature = sshSign(keyFile, resumeMessage(workflowId, signedResumeAction(input), await runPlanHash(ctx, workflowId)), ctx.env);
   }
   await send(ctx, id, resumeUpdate, input, `resume (${input.action})`, opts.json);
 }

@@ -5,7 +5,7 @@
 // open, the rules in words, approvals, backups, then what moved and stayed (report-data.ts).
 import type { EvidenceDocument } from '../../common/evidence';
 import { asEvidence } from '../../common/evidence';
-import type { EvidencePack } from '../../common/temporal';
+import type { DatabaseMove, EvidencePack } from '../../common/temporal';
 import { dataSections } from './report-data';
 import { formatReasons, sumValues } from './table';
 
@@ -120,6 +120,17 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
         ]
       : [none('refused signals')],
   });
+  if (d.databaseMoves?.length) {
+    const where = (i: DatabaseMove['to'] | null) => (i ? `${i.database} on ${i.server} (system identifier ${i.systemIdentifier}, oid ${i.databaseOid})` : 'not recorded');
+    sections.push({
+      title: 'Databases accepted as moved',
+      level: 2,
+      blocks: [
+        { text: 'The run refused these databases as not the ones it started with; on-call accepted each as the same database moved, and the run checked the new one from then on.' },
+        { table: { headers: ['alias', 'was', 'is', 'by', 'at', 'reason', 'signature'], rows: d.databaseMoves.map((m) => [m.alias, where(m.from), where(m.to), m.by, m.at, m.reason, m.signature ? (m.signature.verified ? `verified (${m.signature.fingerprint})` : 'did NOT verify') : 'not signed']) } },
+      ],
+    });
+  }
   sections.push(dryRun(d), ...backups(d), ...dataSections(d));
   return { title: `Cutover evidence: ${d.run.planId} (${d.run.status})`, sections };
 }

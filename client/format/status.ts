@@ -91,6 +91,9 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     `plan hash:    ${view.planHash}`,
     `initiated by: ${view.initiatedBy}`,
   ];
+  for (const m of view.databaseMoves ?? []) {
+    lines.push(`moved:        ${m.alias} accepted as ${m.to.database} on ${m.to.server} (system identifier ${m.to.systemIdentifier}, oid ${m.to.databaseOid}) by ${m.by} at ${m.at}: ${m.reason}`);
+  }
   if (view.decision) {
     lines.push(`decision:     ${view.decision.action} by ${view.decision.by} at ${view.decision.at}: ${view.decision.reason}`);
   }
