@@ -24,7 +24,8 @@ export function temporalSettings(env: Env = process.env): TemporalSettings {
   return {
     address: env.TEMPORAL_ADDRESS?.trim() || DEFAULT_ADDRESS,
     namespace: env.TEMPORAL_NAMESPACE?.trim() || DEFAULT_NAMESPACE,
-    uiUrl: (env.CUTOVER_UI_URL?.trim() || DEFAULT_UI_URL).replace(/\/+$/, ''),
+    // The UI port scripts/services.sh starts the dev server's UI on, when no URL is given.
+    uiUrl: (env.CUTOVER_UI_URL?.trim() || (/^\d+$/.test(env.TEMPORAL_UI_PORT?.trim() ?? '') ? `http://localhost:${env.TEMPORAL_UI_PORT!.trim()}` : DEFAULT_UI_URL)).replace(/\/+$/, ''),
     connectTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 5000,
   };
 }

@@ -160,6 +160,10 @@ describe('ids and options', () => {
     const s = temporalSettings({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'ops', CUTOVER_UI_URL: 'http://ui.example:8233/' });
     expect(s).toMatchObject({ address: 'temporal:7233', namespace: 'ops', uiUrl: 'http://ui.example:8233' });
     expect(workflowUiLink(s, 'cutover-acme')).toBe('http://ui.example:8233/namespaces/ops/workflows/cutover-acme');
+    // The dev server's UI port from scripts/services.sh, when no URL is given; a URL wins.
+    expect(temporalSettings({ TEMPORAL_UI_PORT: '18233' }).uiUrl).toBe('http://localhost:18233');
+    expect(temporalSettings({ TEMPORAL_UI_PORT: '18233', CUTOVER_UI_URL: 'https://ui.example' }).uiUrl).toBe('https://ui.example');
+    expect(temporalSettings({ TEMPORAL_UI_PORT: 'x' }).uiUrl).toBe('http://localhost:8233');
   });
 });
 
