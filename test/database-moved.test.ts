@@ -60,8 +60,19 @@ test('a moved Production is refused until on-call accepts it; the run records th
   const again = await waitFor(handle, (s) => s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length === 2, 120000);
   expect(again.error?.message).toContain(`points at database ${moved}`);
 
+  // Accepting while the alias reaches nothing: the identity cannot be read, the run stays paused (the step did not run).
+  process.env.CUTOVER_DB_PRODUCTION = dbUrl(`${moved}_nowhere`);
   await handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'production' }] });
-  const end = await waitFor(handle, (s) => s.status === 'completed' || (s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length > 2), 180000);
+  const unread = await waitFor(handle, (s) => s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length === 3, 120000);
+  expect(unread.error?.message).toContain(`database "${moved}_nowhere" does not exist`);
+  expect(unread.databaseMoves).toBeUndefined();
+  process.env.CUTOVER_DB_PRODUCTION = copy;
+  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'production' }] }))).toContain('the run did not pause because a database moved');
+  await handle.executeUpdate(resumeUpdate, { args: [retry] }); // the check names the moved database again
+  await waitFor(handle, (s) => s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length === 4, 120000);
+
+  await handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'production' }] });
+  const end = await waitFor(handle, (s) => s.status === 'completed' || (s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length > 4), 180000);
   expect([end.status, end.error?.message]).toEqual(['completed', undefined]);
   const result = (await handle.result()) as StatusView;
   expect(result.status).toBe('completed');
@@ -71,7 +82,12 @@ test('a moved Production is refused until on-call accepts it; the run records th
     from: { database: name, databaseOid: await oid(prod) },
     to: { database: moved, databaseOid: await oid(copy) },
   });
-  expect(result.steps.filter((s) => s.step === pausedAt).map((s) => s.outcome)).toEqual(['started', 'failed', 'retried', 'started', 'failed', 'retried', 'started', 'completed']);
+  expect(result.steps.filter((s) => s.step === pausedAt).map((s) => s.outcome)).toEqual([
+    'started', 'failed', 'retried', 'started', 'failed', // refused, then a plain retry refused again
+    'failed', // the accept that could not read the alias (the step did not start)
+    'retried', 'started', 'failed', // a plain retry: refused again, naming the moved database
+    'retried', 'started', 'completed', // accepted
+  ]);
 
   // The moved database got the rows; the one the run started on was never written.
   expect(await counts(copy)).toEqual(Object.fromEntries(TABLES.map((t) => [t, before[t] + expected[t]])));

@@ -130,6 +130,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
     s.decision = { by: decision.by, action: decision.action, reason: decision.reason, at: now(), ...(signature ? { signature } : {}) };
     ctl.pendingSignature = undefined;
     if (decision.acceptDatabase !== undefined && ctl.acceptDatabase) {
+      s.status = 'running'; // no other resume is accepted while the identity is read
       const refused = await ctl.acceptDatabase(decision, signature);
       if (refused) {
         // Still paused here: the alias could not be read (or is not the run's); the step did not run.

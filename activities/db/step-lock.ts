@@ -52,10 +52,13 @@ export async function takeStepLock(sourceAlias: string, name: string, ctx: Conte
     await db.query('SET tcp_keepalives_idle = 15; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3');
     for (let waited = false; ; waited = true) {
       const { rows } = await db.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [name]);
-      // An attempt that waited may belong to a run that has closed meanwhile (it continued as new
-      // again): the step is the next run's to do, not this one's.
-      if (rows[0].ok && waited && (await runStatus(ctx)) !== 'RUNNING') throw new CancelledFailure('NOT_FOUND: the run this attempt belongs to has closed');
-      if (rows[0].ok) return db;
+      if (rows[0].ok) {
+        // An attempt that waited may belong to a run that has closed meanwhile (it continued as new
+        // again): the step is the next run's to do, not this one's. (Unknown status: go on.)
+        const status = waited ? await runStatus(ctx) : null;
+        if (status !== null && status !== 'RUNNING') throw new CancelledFailure(`NOT_FOUND: the run this attempt belongs to is ${status.toLowerCase()}`);
+        return db;
+      }
       if (!waited) stepLockTally.waited++;
       if (!waited) ctx.log.info('waiting for an earlier execution of this step to end (detached when the run continued as new, or an attempt that timed out)', { lock: name });
       ctx.heartbeat(latest.get(name) ?? ctx.info.heartbeatDetails);
