@@ -18,7 +18,7 @@ import { pinnedUrls, withAliasScope } from './db/alias-scope';
 import { redactSecrets, urlSecrets } from './db/connect';
 import { isPgError, pgFailure } from './db/pg-errors';
 import { countRowsMoved } from './rows-metric';
-import { detachable, releaseStepLock, stepLockName, takeStepLock } from './db/step-lock';
+import { detachable, releaseStepLock, stepLockName, takeHandOver, takeStepLock } from './db/step-lock';
 
 /** Mask passwords in an error's message and stack, and in its causes (in place: the failure converter reads them). */
 export function redactError(e: unknown, secrets: string[], depth = 0): unknown {
@@ -38,9 +38,9 @@ export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
       try {
         const step = input.args[0] as Partial<StepInput> | undefined;
         if (step?.identities && typeof step.identities === 'object') await checkIdentities(step.identities);
-        const result = await this.locked(step, () => next(input));
-        countRowsMoved(result);
-        return result;
+        const { value, handedOver } = await this.locked(step, () => next(input));
+        if (!handedOver) countRowsMoved(value); // the detached execution counted its rows itself
+        return value;
       } catch (e) {
         throw redactError(isPgError(e) ? pgFailure(e) : e, pinnedUrls().flatMap(urlSecrets));
       }
@@ -48,13 +48,18 @@ export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
   }
 
   /** Long activities of a run (those that heartbeat) run under the run's step lock, detachable. */
-  private async locked(step: Partial<StepInput> | undefined, fn: () => Promise<unknown>): Promise<unknown> {
+  private async locked(step: Partial<StepInput> | undefined, fn: () => Promise<unknown>): Promise<{ value: unknown; handedOver?: true }> {
     const ctx = Context.current();
-    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string') return fn();
+    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string') return { value: await fn() };
     const name = stepLockName(step.runKey, ctx.info.activityType);
     const lock = await takeStepLock(step.plan.source, name, ctx);
     try {
-      return await detachable(name, fn);
+      const handed = takeHandOver(name, step);
+      if (handed) {
+        ctx.log.info('the execution this run continued inside finished detached in this worker: its result is this attempt\'s', { lock: name });
+        return { value: handed.value, handedOver: true };
+      }
+      return { value: await detachable(name, step, fn) };
     } finally {
       await releaseStepLock(lock, name);
     }

@@ -120,6 +120,8 @@ test('signals flooding in while publish runs: the run continues as new inside th
   // The first publish finished detached (not thrown away) and a later run's publish waited for it.
   expect(stepLockTally.detached).toBeGreaterThanOrEqual(1);
   expect(stepLockTally.waited).toBeGreaterThanOrEqual(1);
+  // ... and took its result over (one worker here): publish was not even asked again.
+  expect(stepLockTally.handedOver).toBeGreaterThanOrEqual(1);
   // Every selected row once (a second publish would have doubled them, or been refused by the keys).
   expect(await counts(prod)).toEqual(Object.fromEntries(TABLES.map((t) => [t, before[t] + expected[t]])));
   const published = await rows<{ n: string }>(prod, `SELECT count(*)::text AS n FROM cutover.run WHERE run_key = $1 AND published_at IS NOT NULL`, [result.runKey]);
@@ -131,6 +133,7 @@ test('signals flooding in while publish runs: the run continues as new inside th
   for (let i = 0; i < 60 && (await locks()).length > 0; i++) await sleep(500);
   expect(await locks()).toEqual([]);
   await record(h.env.client.workflow.getHandle(workflowIdFor('flood-in-step'), firstRunId), 'continue-in-step');
+  await record(handle, 'publish.continued'); // the last run: publish run again, its result handed over
 }, 600000);
 
 test('a flood while the surgical rollback runs: the rollback continues in the next run, commits once, Production is as before the run', async () => {

@@ -87,6 +87,10 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
         continue;
       }
       s.rollForwardTargets = steps.slice(0, i + 1).filter((x) => x.rerunnable).map((x) => x.name);
+      // The step this run continued inside runs again here: its activities say which runs' detached
+      // executions they may take the result of (the first attempt only: the worker hands it over once).
+      const resumedStep = s.continuedInStep?.step === step.name ? s.continuedInStep : null;
+      if (resumedStep) e.input = { ...e.input, continuedFrom: resumedStep.runIds };
       try {
         await runTableStep(e, step);
         i++;
@@ -99,6 +103,13 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
         if (err instanceof RollbackRequested) return await rollBack(e, steps.slice(0, i), err);
         if (err instanceof ContinueRequested) return await continueRun(s, i);
         throw err;
+      } finally {
+        if (resumedStep) {
+          const { continuedFrom: _, ...rest } = e.input;
+          void _;
+          e.input = rest;
+          if (s.continuedInStep === resumedStep) s.continuedInStep = null;
+        }
       }
     }
     s.status = 'completed';

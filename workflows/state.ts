@@ -66,6 +66,8 @@ export class RunState {
    * in the step table it was asked at, and how far it got — a continued run resumes it there.
    */
   rollingBack: RollingBack | null = null;
+  /** The step the run continued as new inside, and the runs whose execution of it finished detached. */
+  continuedInStep: { step: string; runIds: string[] } | null = null;
   /** Databases on-call accepted as moved (resume retry --accept-database): checked from then on instead of preflight's. */
   databaseMoves: DatabaseMove[] = [];
 

@@ -112,6 +112,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       }
       if (continued) {
         const info = workflowInfo();
+        s.continuedInStep = { step, runIds: [...(s.continuedInStep?.step === step ? s.continuedInStep.runIds : []), info.runId] };
         s.record(step, 'retried', `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); the next run runs the step again once this execution has ended, and the step's own guards keep what it did`);
         throw new ContinueRequested(step);
       }

@@ -8,9 +8,10 @@
 //  - a NOT_FOUND cancellation whose run has continued as new is ignored: the activity is detached
 //    and finishes its work (heartbeats go nowhere; its result is dropped by the server);
 //  - the next run runs the step again; that attempt waits for the lock, heartbeating the detached
-//    execution's latest progress when it runs in the same worker, then does the step over, and the
-//    step's own guards find the work done (publish returns its recorded commit, cleanup its
-//    recorded result, erasure finds the subjects erased; stage, validate and backup run again).
+//    execution's latest progress when it runs in the same worker. When the detached execution
+//    finished in that worker with the same input, its result is handed over (once); otherwise the
+//    step is done over and its own guards find the work done (publish returns its recorded commit,
+//    cleanup its recorded result, erasure finds the subjects erased; stage, validate and backup run again).
 // The same lock keeps a retry from running beside an earlier attempt that timed out but still
 // runs: such an attempt's run is still open, so its cancellation is honoured and the lock soon freed.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +32,32 @@ const latest = new Map<string, unknown>();
 export const LOCK_APP_NAME = 'cutover-step-lock';
 
 /** This worker's tally since it started (what the log lines say, for tests and a curious operator). */
-export const stepLockTally = { detached: 0, waited: 0 };
+export const stepLockTally = { detached: 0, waited: 0, handedOver: 0 };
+
+/** Results of executions that finished detached in this worker, per lock: the run and input they had. */
+const finished = new Map<string, { runId: string; input: string; value: unknown }>();
+
+/** The input as compared for a hand-over: all of it but the chain of runs it came through. */
+export function handOverKey(input: unknown): string {
+  const { continuedFrom: _, ...rest } = (input ?? {}) as Record<string, unknown>;
+  void _;
+  return JSON.stringify(rest);
+}
+
+/**
+ * The result a detached execution left for this attempt: only for an attempt of the run that
+ * continued after it (`continuedFrom` names that run) with the same input, and only once — taken or
+ * not, the first attempt to ask clears it, so a later retry runs the step afresh.
+ */
+export function takeHandOver(name: string, input: unknown): { value: unknown } | null {
+  const from = (input as { continuedFrom?: unknown } | undefined)?.continuedFrom;
+  if (!Array.isArray(from)) return null;
+  const done = finished.get(name);
+  finished.delete(name);
+  if (!done || !from.includes(done.runId) || done.input !== handOverKey(input)) return null;
+  stepLockTally.handedOver++;
+  return { value: done.value };
+}
 
 /** The lock's name: one per run and activity type (a step runs one activity of a type at a time). */
 export function stepLockName(runKey: string, activityType: string): string {
@@ -91,9 +117,10 @@ async function runStatus(outer: Context): Promise<string | null> {
 
 /**
  * Run `fn` (the activity) under a context that passes every cancellation on except NOT_FOUND for a
- * run that continued as new: then the activity is detached and runs to its end.
+ * run that continued as new: then the activity is detached, runs to its end, and leaves its result
+ * for the next run's attempt in this worker (takeHandOver).
  */
-export function detachable<T>(name: string, fn: () => Promise<T>): Promise<T> {
+export async function detachable<T>(name: string, input: unknown, fn: () => Promise<T>): Promise<T> {
   const outer = Context.current();
   const abort = new AbortController();
   let reject!: (e: unknown) => void;
@@ -124,5 +151,8 @@ export function detachable<T>(name: string, fn: () => Promise<T>): Promise<T> {
     outer.metricMeter,
     internal._cancellationDetails,
   );
-  return asyncLocalStorage.run(ctx, fn);
+  const value = await asyncLocalStorage.run(ctx, fn);
+  const run = outer.info.workflowExecution;
+  if (detached && run) finished.set(name, { runId: run.runId, input: handOverKey(input), value });
+  return value;
 }
