@@ -51,6 +51,9 @@ test('a moved Production is refused until on-call accepts it; the run records th
   expect(stopped.error?.message).toContain(`connection alias "production" on this worker points at database ${moved}`);
   expect(stopped.error?.message).toContain('retry with --accept-database production');
   const pausedAt = stopped.phase;
+  // The Temporal UI's current details say how to accept it.
+  const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+  expect(details).toContain('retry with `"acceptDatabase":"production"`');
 
   // Refused: another alias, another action; a plain retry pauses again on the same check.
   const retry = { action: 'retry', by: 'oncall', reason: 'production was restored onto a new server' } as const;

@@ -2,6 +2,7 @@
 // "current details" text. Called on every status or phase change.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { movedAlias } from '../common/failures';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
 import type { RunState } from './state';
 import { stepSummary } from './step-summary';
@@ -57,7 +58,8 @@ function describe(s: RunState): string {
     lines.push(`Paused on \`${s.error.step}\`: ${s.error.type}: ${s.error.message}`);
     // Only what the run accepts now (the same rules the resume handler applies).
     const actions = s.actions.length ? s.actions : ['retry', 'abort'];
-    lines.push(`Resume — accepted now: ${actions.map((a) => `\`${a}\``).join(', ')}. **Send an Update** \`resume\` with \`{"action":"${actions[0]}","by":"<name>","reason":"…"}\`${actions.includes('roll-forward') ? `; roll-forward also takes \`"fromStep"\` (one of ${s.rollForwardTargets.join(', ')})` : ''}${actions.includes('rollback') ? '; rollback takes `"mode":"surgical"` (default) or `"restore"`' : ''}. ${SIGNAL_TOO}`);
+    const moved = actions.includes('retry') ? movedAlias(s.error) : null;
+    lines.push(`Resume — accepted now: ${actions.map((a) => `\`${a}\``).join(', ')}. **Send an Update** \`resume\` with \`{"action":"${actions[0]}","by":"<name>","reason":"…"}\`${actions.includes('roll-forward') ? `; roll-forward also takes \`"fromStep"\` (one of ${s.rollForwardTargets.join(', ')})` : ''}${actions.includes('rollback') ? '; rollback takes `"mode":"surgical"` (default) or `"restore"`' : ''}${moved ? `; if that database itself moved (restored, copied), retry with \`"acceptDatabase":"${moved}"\`` : ''}. ${SIGNAL_TOO}`);
   }
   if (s.refusedCount > 0) {
     const last = s.refused.slice(-3).map((r) => `${r.signal} by ${r.by}: ${r.reason}`);
