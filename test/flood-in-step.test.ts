@@ -2,7 +2,7 @@
 // seconds per table (a test hook, as a large publish would take) and, while it runs, refused
 // signals add up to more history than the server allows one run: the run continues as new inside
 // the step, the publish activity finishes detached instead of being thrown away, the next run's
-// publish waits for it (the step lock) and returns its recorded commit. The run completes with
+// publish waits for it (the step lock) and takes its result over (one worker). The run completes with
 // every selected row in Production exactly once, counted by our own SQL. The same holds in a
 // rollback: a flood while the surgical rollback's transaction is open, or while gate restore waits
 // and then while the restore's transaction is open, and Production ends as it was before the run.
