@@ -75,15 +75,23 @@ export interface StepOptions<T> {
 
 export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promise<T>, opts: StepOptions<T> = {}): Promise<StepOutcome<T>> {
   const s = ctl.state;
+  const pause = (error: StepError, skippable: boolean) => {
+    s.error = error;
+    s.status = 'paused';
+    s.record(step, 'failed', `${error.type}: ${error.message}`);
+    ctl.skippable = skippable;
+    s.actions = ctl.offered();
+    ctl.publish();
+  };
   // A continued run (workflows/continue.ts) that was paused here waits again, without re-running the step.
-  let pausedBefore = s.pausedAt?.step === step;
+  let waiting = s.pausedAt?.step === step;
+  if (waiting) {
+    ctl.skippable = s.pausedAt!.skippable;
+    s.pausedAt = null;
+    ctl.publish();
+  }
   for (;;) {
-    if (pausedBefore) {
-      pausedBefore = false;
-      ctl.skippable = s.pausedAt!.skippable;
-      s.pausedAt = null;
-      ctl.publish();
-    } else {
+    if (!waiting) {
       s.status = 'running';
       s.phase = step;
       s.error = null;
@@ -101,12 +109,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
           return { skipped: false, value: out.value };
         }
       } catch (err) {
-        s.error = describeFailure(step, err);
-        s.status = 'paused';
-        s.record(step, 'failed', `${s.error.type}: ${s.error.message}`);
-        ctl.skippable = opts.skippable ?? false;
-        s.actions = ctl.offered();
-        ctl.publish();
+        pause(describeFailure(step, err), opts.skippable ?? false);
       } finally {
         ctl.depth = (ctl.depth ?? 1) - 1;
       }
@@ -117,6 +120,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
         throw new ContinueRequested(step);
       }
     }
+    waiting = false;
     // Only a pause of the main loop's own step is a safe point to continue as new (not one nested in a step).
     const mayContinue = ctl.mayContinue === true && !ctl.depth;
     await condition(() => ctl.pendingResume !== null || (mayContinue && continueSuggested(ctl.startSize ?? 0)));
@@ -135,12 +139,8 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       const refused = await ctl.acceptDatabase(decision, signature);
       if (refused) {
         // Still paused here: the alias could not be read (or is not the run's); the step did not run.
-        s.error = { ...refused, step };
-        s.record(step, 'failed', `${refused.type}: ${refused.message}`);
-        s.status = 'paused';
-        s.actions = ctl.offered();
-        s.pausedAt = { step, skippable: ctl.skippable };
-        pausedBefore = true;
+        pause({ ...refused, step }, ctl.skippable);
+        waiting = true;
         continue;
       }
     }
