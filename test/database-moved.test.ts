@@ -9,29 +9,22 @@ import { formatStatus } from '../client/format/status';
 import { useHarness } from './helpers/harness';
 import { admin, dbUrl, dropDb, rows, uniqueName } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
-import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
+import { expectedMoves, PILOT_DATA, plusMoved, PRODUCTION_DATA, SAAS_SCHEMA, saasCounts, saasPlan } from './helpers/saas';
 
 const h = useHarness('cutover_moved', SAAS_SCHEMA + PILOT_DATA);
-const TABLES = ['accounts', 'users', 'projects', 'events'] as const;
 const moved = uniqueName('cutover_moved_copy');
 
 afterAll(async () => {
   await dropDb(moved);
 });
 
-async function counts(url: string): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const t of TABLES) out[t] = Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${t}`))[0].n);
-  return out;
-}
-
 const oid = async (url: string) => Number((await rows<{ oid: string }>(url, 'SELECT oid::text FROM pg_database WHERE datname = current_database()'))[0].oid);
 const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e));
 
 test('a moved Production is refused until on-call accepts it; the run records the move and finishes on the moved database', async () => {
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
-  const before = await counts(prod);
-  const expected = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, (await rows(h.pilot, EXPECTED[t])).length] as const)));
+  const before = await saasCounts(prod);
+  const expected = await expectedMoves(h.pilot);
   const handle = await startRun(h.env, saasPlan('moved-db'));
   await waitFor(handle, atGate('plan'), 120000); // preflight recorded Production's identity
 
@@ -93,8 +86,8 @@ test('a moved Production is refused until on-call accepts it; the run records th
   ]);
 
   // The moved database got the rows; the one the run started on was never written.
-  expect(await counts(copy)).toEqual(Object.fromEntries(TABLES.map((t) => [t, before[t] + expected[t]])));
-  expect(await counts(prod)).toEqual(before);
+  expect(await saasCounts(copy)).toEqual(plusMoved(before, expected));
+  expect(await saasCounts(prod)).toEqual(before);
   // Status and the report say so.
   expect(formatStatus(result)).toContain(`moved:        production accepted as ${moved}`);
   const report = buildReportModel(await handle.query(reportQuery));

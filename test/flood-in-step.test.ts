@@ -17,14 +17,13 @@ import { pacedFlood } from './helpers/flood';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
-import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
+import { expectedMoves, PILOT_DATA, plusMoved, PRODUCTION_DATA, SAAS_SCHEMA, SAAS_TABLES, saasCounts, saasPlan } from './helpers/saas';
 
 const ERROR_LIMIT = 1_500_000;
 const h = useHarness('cutover_flood_step', SAAS_SCHEMA + PILOT_DATA, {
   // Continue-as-new suggested at 150 KB of history; a run past 1.5 MB is terminated by the server.
   dynamicConfig: { 'limit.historySize.suggestContinueAsNew': 150_000, 'limit.historySize.error': ERROR_LIMIT },
 });
-const TABLES = ['accounts', 'users', 'projects', 'events'] as const;
 
 // Chaos points hold an activity at a named point until released (activities/db/fault.ts).
 const chaosDir = mkdtempSync(path.join(tmpdir(), 'cutover-flood-'));
@@ -56,7 +55,7 @@ async function heldAt(planId: string, point: string): Promise<string> {
 
 /** Every table's content, order-independent, by the test's own SQL. */
 async function dump(url: string): Promise<unknown> {
-  return rows(url, TABLES.map((t) => `SELECT '${t}' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM ${t} x`).join(' UNION ALL '));
+  return rows(url, SAAS_TABLES.map((t) => `SELECT '${t}' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM ${t} x`).join(' UNION ALL '));
 }
 
 const CHECK = { name: 'no-project-seven', sql: "SELECT project_id FROM projects WHERE name = 'Project 7'" };
@@ -78,16 +77,10 @@ function continuedInside(result: StatusView, step: string): boolean {
   return result.steps.some((s) => s.step === step && s.outcome === 'retried' && !!s.detail?.includes('continued as new while this step ran'));
 }
 
-async function counts(url: string): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const t of TABLES) out[t] = Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${t}`))[0].n);
-  return out;
-}
-
 test('signals flooding in while publish runs: the run continues as new inside the step, publish commits once, the run completes', async () => {
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
-  const before = await counts(prod);
-  const expected = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, (await rows(h.pilot, EXPECTED[t])).length] as const)));
+  const before = await saasCounts(prod);
+  const expected = await expectedMoves(h.pilot);
   process.env.CUTOVER_TEST_SLOW_TABLES = '6:publish';
 
   const handle = await startRun(h.env, saasPlan('flood-in-step'));
@@ -123,7 +116,7 @@ test('signals flooding in while publish runs: the run continues as new inside th
   // ... and took its result over (one worker here): publish was not even asked again.
   expect(stepLockTally.handedOver).toBeGreaterThanOrEqual(1);
   // Every selected row once (a second publish would have doubled them, or been refused by the keys).
-  expect(await counts(prod)).toEqual(Object.fromEntries(TABLES.map((t) => [t, before[t] + expected[t]])));
+  expect(await saasCounts(prod)).toEqual(plusMoved(before, expected));
   const published = await rows<{ n: string }>(prod, `SELECT count(*)::text AS n FROM cutover.run WHERE run_key = $1 AND published_at IS NOT NULL`, [result.runKey]);
   expect(published[0].n).toBe('1');
   expect(result.evidence?.validation?.ok).toBe(true);

@@ -18,14 +18,13 @@ import { ensureBuilt } from './helpers/build';
 import { freePort } from './helpers/free-port';
 import { createDb, dbUrl, dropDb, rows, uniqueName } from './helpers/pg';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
-import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
+import { expectedMoves, PILOT_DATA, plusMoved, PRODUCTION_DATA, SAAS_SCHEMA, SAAS_TABLES, saasCounts } from './helpers/saas';
 import { startTemporal } from './helpers/temporal';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'cutover.js');
 const PASSWORD = 'Ops-s3cret-pw';
-const TABLES = ['accounts', 'users', 'projects', 'events'] as const;
 const base = uniqueName('cutover_ops');
 const made: string[] = [];
 let env: TestWorkflowEnvironment;
@@ -125,9 +124,6 @@ function rowsMoved(page: string): Record<string, number> {
   return out;
 }
 
-const counts = async (url: string) =>
-  Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${t}`))[0].n)] as const)));
-
 async function approveThrough(handle: WorkflowHandle): Promise<void> {
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate), 180000);
@@ -196,8 +192,8 @@ afterAll(async () => {
 
 test('two workers share the runs; one reads secrets written after it started; metrics and JSON logs; no password anywhere', async () => {
   const prods = [await db('prod1', SAAS_SCHEMA + PRODUCTION_DATA), await db('prod2', SAAS_SCHEMA + PRODUCTION_DATA), await db('prod3', SAAS_SCHEMA + PRODUCTION_DATA)];
-  const before = await counts(prods[0]);
-  const expected = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, (await rows(pilot, EXPECTED[t])).length] as const)));
+  const before = await saasCounts(prods[0]);
+  const expected = await expectedMoves(pilot);
 
   // A: nothing configured yet but the directory. B: the environment (and the same directory).
   const a = await spawnWorker({ CUTOVER_SECRETS_DIR: secrets });
@@ -217,7 +213,7 @@ test('two workers share the runs; one reads secrets written after it started; me
   expect(results.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
 
   // Each Production got exactly the selected rows (counted with our own SQL on the Pilot).
-  for (const p of prods) expect(await counts(p)).toEqual(Object.fromEntries(TABLES.map((t) => [t, before[t] + expected[t]])));
+  for (const p of prods) expect(await saasCounts(p)).toEqual(plusMoved(before, expected));
 
   // Both workers ran activities of these runs (the worker identity of each started activity).
   const identities = new Set<string>();
@@ -240,7 +236,7 @@ test('two workers share the runs; one reads secrets written after it started; me
   for (const page of pages) expect(page).toMatch(/^temporal_\w+(\{[^}]*\})? \d/m);
   const moved: Record<string, number> = {};
   for (const page of pages) for (const [k, n] of Object.entries(rowsMoved(page))) moved[k] = (moved[k] ?? 0) + n;
-  for (const t of TABLES) {
+  for (const t of SAAS_TABLES) {
     expect({ table: t, published: moved[`publish|public.${t}`] }).toEqual({ table: t, published: 3 * expected[t] });
     expect(moved[`stage|public.${t}`]).toBeGreaterThanOrEqual(3 * expected[t]);
   }
@@ -261,7 +257,7 @@ test('two workers share the runs; one reads secrets written after it started; me
 test('a worker whose PRODUCTION is another database refuses: the run pauses naming both, nothing splits; the right worker finishes it', async () => {
   const right = await db('right', SAAS_SCHEMA + PRODUCTION_DATA);
   const wrong = await db('wrong', SAAS_SCHEMA + PRODUCTION_DATA);
-  const before = await counts(right);
+  const before = await saasCounts(right);
   const oid = async (name: string) => (await rows<{ oid: number }>(dbUrl('postgres'), 'SELECT oid::int AS oid FROM pg_database WHERE datname = $1', [name]))[0].oid;
   writeFileSync(path.join(secrets, 'production'), withPassword(right));
 
@@ -283,8 +279,8 @@ test('a worker whose PRODUCTION is another database refuses: the run pauses nami
   expect(message).toContain(`oid ${await oid(`${base}_right`)})`);
   expect(message).toMatch(/system identifier \d+/);
   // Nothing was written to either database, and the error shows no password.
-  expect(await counts(wrong)).toEqual(before);
-  expect(await counts(right)).toEqual(before);
+  expect(await saasCounts(wrong)).toEqual(before);
+  expect(await saasCounts(right)).toEqual(before);
   expect((await rows(wrong, "SELECT to_regclass('cutover.manifest') AS t"))[0]).toEqual({ t: null });
   expect(await visible(handle)).not.toContain(PASSWORD);
   expect(c.lines.join('\n')).not.toContain(PASSWORD);
@@ -294,9 +290,9 @@ test('a worker whose PRODUCTION is another database refuses: the run pauses nami
   const back = await spawnWorker({ CUTOVER_SECRETS_DIR: secrets });
   await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'stopped the misconfigured worker' });
   expect((await finish([handle]))[0].status).toBe('completed');
-  expect(await counts(wrong)).toEqual(before);
-  const expected = Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, (await rows(pilot, EXPECTED[t])).length] as const)));
-  expect(await counts(right)).toEqual(Object.fromEntries(TABLES.map((t) => [t, before[t] + expected[t]])));
+  expect(await saasCounts(wrong)).toEqual(before);
+  const expected = await expectedMoves(pilot);
+  expect(await saasCounts(right)).toEqual(plusMoved(before, expected));
   await record(handle, 'identity-pause'); // the path with recorded identities, a refusal and a retry
   await back.stop();
 }, 900000);

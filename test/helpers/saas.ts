@@ -1,5 +1,7 @@
 // Owners and event users belong to the project's account, so following account_id keeps every FK whole.
 // A small SaaS schema (accounts → users, projects → events) with test accounts, for integration tests.
+import { rows } from './pg';
+
 export const SAAS_SCHEMA = `
 CREATE TABLE accounts (account_id bigint PRIMARY KEY, name text NOT NULL, plan text, is_test boolean NOT NULL DEFAULT false);
 CREATE TABLE users (user_id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts, email text NOT NULL, full_name text);
@@ -60,4 +62,23 @@ export function saasPlan(id: string, overrides: Record<string, unknown> = {}): R
     ],
     ...overrides,
   };
+}
+
+export const SAAS_TABLES = ['accounts', 'users', 'projects', 'events'] as const;
+export type SaasCounts = Record<(typeof SAAS_TABLES)[number], number>;
+
+/** Rows per table of a SaaS database, by the test's own SQL. */
+export async function saasCounts(url: string): Promise<SaasCounts> {
+  const n = async (t: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${t}`))[0].n);
+  return Object.fromEntries(await Promise.all(SAAS_TABLES.map(async (t) => [t, await n(t)] as const))) as SaasCounts;
+}
+
+/** Rows per table the plan below moves from this Pilot (EXPECTED: computed without cutover's SQL). */
+export async function expectedMoves(pilot: string): Promise<SaasCounts> {
+  return Object.fromEntries(await Promise.all(SAAS_TABLES.map(async (t) => [t, (await rows(pilot, EXPECTED[t])).length] as const))) as SaasCounts;
+}
+
+/** Per table, a Production's rows before a run plus the rows it moved. */
+export function plusMoved(before: SaasCounts, moved: SaasCounts): SaasCounts {
+  return Object.fromEntries(SAAS_TABLES.map((t) => [t, before[t] + moved[t]])) as SaasCounts;
 }
