@@ -7,6 +7,7 @@ import type { Resolved } from './db/resolve';
 import type { StagingNames } from './db/staging';
 import { Cleanup, danglingReferences } from './db/cleanup-rules';
 import { withContext } from './db/keep-alive';
+import { keyDigests } from './db/drift';
 import { runNames } from './db/staging';
 import { markStep, requireStaged, stepResult } from './db/staging-state';
 import { planError } from './errors';
@@ -39,7 +40,8 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const dangling = await danglingReferences(target, resolved, names);
         if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
-        const result: CleanupResult = { leftBehind, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`) };
+        const kept = await keyDigests(target, resolved, names);
+        const result: CleanupResult = { leftBehind, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`), kept };
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
         await chaosPoint(input.plan.id, 'cleanup.before-commit');

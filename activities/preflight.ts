@@ -22,6 +22,7 @@ import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
 import { chaosPoint } from './db/fault';
 import { analyzeStaging } from './db/analyze-staging';
+import { catalogSummary, keyDigests } from './db/drift';
 import { joinSnapshot } from './db/snapshot-holder';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
@@ -55,7 +56,7 @@ async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
         if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
       }
       await chaosPoint(plan.id, 'preflight.end');
-      return dryRunReport(plan, tables, warnings);
+      return { ...dryRunReport(plan, tables, warnings), catalog: catalogSummary(resolved) };
     });
   } catch (e) {
     throw asPlanError(asStatementTimeout(e, timeout));
@@ -110,7 +111,9 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
     await analyzeStaging(target, resolved, names);
     const inScope = await scopeFilter(target, resolved, names);
+    const inScopeKeys = await keyDigests(target, resolved, names);
     const leftBehind = await new Cleanup(target, resolved, names, null).run({ transforms: false });
+    const keptKeys = await keyDigests(target, resolved, names);
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
     const out: TableDryRun[] = [];
@@ -134,6 +137,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
         leftBehind: leftBehind[t.name] ?? {},
         // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
         collisions: t.spec.ids === 'keep' && !adopt ? await countCollisions(target, names, t) : 0,
+        digests: { inScope: inScopeKeys[t.name], kept: keptKeys[t.name] },
       });
     }
     return out;

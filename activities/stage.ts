@@ -15,6 +15,7 @@ import { scopeFilter } from './db/cleanup-rules';
 import { stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { analyzeStaging } from './db/analyze-staging';
+import { catalogSummary, keyDigests } from './db/drift';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
 import { chaosPoint, failAfterRowsForTests, slowStageEndForTests, slowTableForTests } from './db/fault';
@@ -103,6 +104,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       await chaosPoint(input.plan.id, 'stage.settle');
       await analyzeStaging(target, resolved, names); // cleanup, publish and validate plan on these
       const inScope = await scopeFilter(target, resolved, names);
+      const digests = await keyDigests(target, resolved, names);
       await recordRun(target, input, 'staged');
       await markStep(target, names, 'stage', { snapshot, inScope });
       await releaseSnapshot(runKey); // cleanup and publish read only the target
@@ -114,6 +116,8 @@ export async function stage(input: StageInput): Promise<StageResult> {
         attempt: info.attempt,
         resumedTables: [...done],
         restaged,
+        digests,
+        catalog: catalogSummary(resolved),
       };
     } finally {
       await Promise.allSettled(extra.map((c) => c.end()));

@@ -10,7 +10,7 @@ import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
 import type { AccessChecksResult, DryRunReport, RollbackProof, TableValidation } from './results';
-import type { DatabaseMove, EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
+import type { DatabaseMove, Drift, EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
 import { hasRule, rootCauses, rootOf, rulesInWords, type RuleInWords } from './evidence-words';
 import { stepsOf, type EvidenceStep } from './evidence-steps';
 import { openItemsOf } from './evidence-open';
@@ -104,6 +104,9 @@ export interface EvidenceDocument {
   adoption?: EvidencePack['adoption'];
   /** Databases on-call accepted as moved during the run (resume retry --accept-database): from, to, who, why. */
   databaseMoves?: DatabaseMove[];
+  /** The Pilot or a catalog changed after gate plan (each difference, tolerated or sent back to gate plan), and the approvals that stopped counting. */
+  drift?: Drift[];
+  voidedApprovals?: EvidencePack['voidedApprovals'];
   checksums: EvidenceChecksum[];
   steps: EvidenceStep[];
   openItems: string[];
@@ -302,6 +305,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
       : null,
     ...(p.adoption ? { adoption: p.adoption } : {}),
     ...(p.databaseMoves?.length ? { databaseMoves: p.databaseMoves } : {}),
+    ...(p.drift?.length ? { drift: p.drift, voidedApprovals: p.voidedApprovals ?? [] } : {}),
     checksums: checksumsOf(p),
     steps,
     openItems: [],

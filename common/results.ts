@@ -36,6 +36,20 @@ export interface TableDryRun {
   merged: number; // rows matched to an existing production row (ids: match)
   leftBehind: Record<string, number>; // reason -> rows
   collisions: number; // for ids: keep, rows whose key already exists in production
+  /** The keys in scope (after selection) and kept (after cleanup), as approved: stage and cleanup compare (runs before this have none). */
+  digests?: { inScope: KeyDigest; kept: KeyDigest };
+}
+
+/** A set of staged keys: how many, and an order-independent digest of them (activities/db/drift.ts). */
+export interface KeyDigest {
+  rows: number;
+  digest: string;
+}
+
+/** A plan table's catalog on both sides, in words (one entry per column, key, unique key and foreign key). */
+export interface CatalogSummary {
+  pilot: string[];
+  production: string[];
 }
 
 export interface DryRunReport {
@@ -49,6 +63,8 @@ export interface DryRunReport {
   at: string;
   /** Per alias the preflight used, the database it reached (runs started before this have none). */
   identities?: Record<string, DatabaseIdentity>;
+  /** Both catalogs of every plan table as the dry run saw them: stage compares (runs before this have none). */
+  catalog?: Record<string, CatalogSummary>;
 }
 
 export interface StageResult {
@@ -59,11 +75,16 @@ export interface StageResult {
   attempt: number;
   resumedTables: string[]; // staged by an earlier attempt in the same snapshot, kept
   restaged: string | null; // why a retry started over from a new snapshot
+  /** The staged keys in scope and both catalogs now, for the comparison with what was approved (workflows/drift.ts). */
+  digests?: Record<string, KeyDigest>;
+  catalog?: Record<string, CatalogSummary>;
 }
 
 export interface CleanupResult {
   leftBehind: Record<string, Record<string, number>>; // table -> reason -> rows
   transforms: string[];
+  /** The staged keys kept after cleanup, for the comparison with what was approved (workflows/drift.ts). */
+  kept?: Record<string, KeyDigest>;
 }
 
 export interface PublishResult {

@@ -160,6 +160,8 @@ export interface StatusView {
   decision?: { by: string; action: string; reason: string; at: string; signature?: SignatureEvidence };
   /** Databases accepted as moved by on-call (resume retry --accept-database), oldest first. */
   databaseMoves?: DatabaseMove[];
+  /** The Pilot or a catalog changed after gate plan: each difference found (absent when none). */
+  drift?: Drift[];
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */
@@ -199,6 +201,24 @@ export interface EvidencePack {
   decision: StatusView['decision'] | null;
   /** Databases accepted as moved during the run (absent when none). */
   databaseMoves?: DatabaseMove[];
+  /** Differences from the approved dry run found at stage or cleanup (absent when none). */
+  drift?: Drift[];
+  /** Approvals that stopped counting when a drift reopened gate plan (absent when none). */
+  voidedApprovals?: Approval[];
+}
+
+/**
+ * A difference between the approved dry run and the staged Pilot (workflows/drift.ts): per table the
+ * rows approved and found (digests differ), and per catalog side the entries removed and added.
+ */
+export interface Drift {
+  at: 'stage' | 'cleanup';
+  tables: { table: string; approvedRows: number; rowsNow: number; atLeastChanged: number }[];
+  catalog: { table: string; side: 'pilot' | 'production'; removed: string[]; added: string[] }[];
+  /** Within the plan's drift.tolerate: recorded, and the run went on. Otherwise the run went back to gate plan. */
+  tolerated: boolean;
+  /** When it was found (workflow time). */
+  foundAt?: string;
 }
 
 /** Result of an update: updates refuse with an error instead (validator), so success is all there is. */

@@ -432,6 +432,19 @@ export const PlanSchema = z
       .optional()
       .describe('How validation proves production\'s pre-existing rows unchanged'),
     /**
+     * What the run does when the Pilot (rows or catalog) changed after gate plan: by default it goes
+     * back to gate plan with a new dry run; `tolerate.rows` lets small row changes through, recorded.
+     * No schema default (a default would change the normalised plan, and hash, of runs in flight).
+     */
+    drift: z
+      .strictObject({
+        tolerate: z
+          .strictObject({ rows: z.number().int().min(0).max(1_000_000_000).describe('Rows per table that may differ from the approved dry run (added, removed or flagged since); catalog changes are never tolerated') })
+          .describe('Changes accepted without going back to gate plan (each recorded in the evidence\'s drift section)'),
+      })
+      .optional()
+      .describe('Pilot changes between gate plan and stage: by default the run goes back to gate plan with a new dry run and the old approvals no longer count'),
+    /**
      * Why this cutover is being made, in the decider's words: the evidence pack's `decision.reason`.
      * No schema default (a default would change the normalised plan, and hash, of runs in flight).
      */

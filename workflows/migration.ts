@@ -13,6 +13,7 @@ import { RunState, now } from './state';
 import { carryIdentities, evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
 import { ContinueRequested, describeFailure, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
+import { DriftDetected } from './drift';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
 import { publishState } from './visibility';
 
@@ -101,6 +102,13 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
           continue;
         }
         if (err instanceof RollbackRequested) return await rollBack(e, steps.slice(0, i), err);
+        if (err instanceof DriftDetected) {
+          // What was approved is not what would move: a new dry run, and gate plan (and cutover) again.
+          s.voidApprovals();
+          s.record('gate:plan', 'retried', err.message);
+          i = steps.findIndex((x) => x.name === 'preflight');
+          continue;
+        }
         if (err instanceof ContinueRequested) return await continueRun(s, i);
         throw err;
       } finally {

@@ -3,7 +3,7 @@
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
 import type {
-  Approval, DatabaseMove, EvidencePack, GateName, Refusal, ResumeInput, RunStatus, StatusView, StepError, StepRecord, TableProgress,
+  Approval, DatabaseMove, Drift, EvidencePack, GateName, Refusal, ResumeInput, RunStatus, StatusView, StepError, StepRecord, TableProgress,
 } from '../common/temporal';
 
 /** Refusals kept in full: the last ones (all are counted). Anyone may send them, so they are bounded. */
@@ -70,6 +70,10 @@ export class RunState {
   continuedInStep: { step: string; runIds: string[] } | null = null;
   /** Databases on-call accepted as moved (resume retry --accept-database): checked from then on instead of preflight's. */
   databaseMoves: DatabaseMove[] = [];
+  /** Differences from the approved dry run found at stage or cleanup (workflows/drift.ts). */
+  drift: Drift[] = [];
+  /** Approvals that stopped counting when a drift sent the run back to gate plan. */
+  voidedApprovals: Approval[] = [];
 
   constructor(
     readonly plan: Plan,
@@ -108,6 +112,13 @@ export class RunState {
     return this.approvals.filter((a) => a.gate === gate);
   }
 
+  /** A drift reopens gate plan: the approvals of plan and cutover no longer count (kept as voided, for the evidence). */
+  voidApprovals(): void {
+    const voided = this.approvals.filter((a) => a.gate === 'plan' || a.gate === 'cutover');
+    this.voidedApprovals.push(...voided);
+    this.approvals = this.approvals.filter((a) => !voided.includes(a));
+  }
+
   statusView(): StatusView {
     const view: StatusView = {
       planId: this.plan.id,
@@ -144,6 +155,7 @@ export class RunState {
     }
     if (this.decision) view.decision = this.decision;
     if (this.databaseMoves.length) view.databaseMoves = this.databaseMoves;
+    if (this.drift.length) view.drift = this.drift;
     return view;
   }
 
@@ -182,6 +194,8 @@ export class RunState {
         : {}),
       decision: this.decision,
       ...(this.databaseMoves.length ? { databaseMoves: this.databaseMoves } : {}),
+      ...(this.drift.length ? { drift: this.drift } : {}),
+      ...(this.voidedApprovals.length ? { voidedApprovals: this.voidedApprovals } : {}),
     };
   }
 }

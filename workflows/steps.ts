@@ -13,6 +13,7 @@ import type { CutoverActivities } from '../common/activities';
 import { NON_RETRYABLE } from '../common/failures';
 import type { FinalizeResult, StepInput, StepResults } from '../common/results';
 import type { EvidencePack, GateName } from '../common/temporal';
+import { compareWithApproved, DriftDetected } from './drift';
 import { now, type RunState } from './state';
 import { failureDetails, failureType, runStep, type StepControl } from './step-runner';
 
@@ -78,6 +79,21 @@ function stageNow(e: StepEnv): Promise<unknown> {
 
 function afterStage(e: StepEnv, value: NonNullable<StepResults['stage']>): void {
   for (const t of value.tables) e.s.progress[t.table] = { table: t.table, rowsCopied: t.rows, rowsTotal: t.rows, phase: 'staged' };
+}
+
+/**
+ * The run moves what was approved: before publish, what stage (keys in scope, catalogs) and cleanup
+ * (keys kept) found is compared with the approved dry run. A difference within the plan's
+ * drift.tolerate is recorded; any other throws DriftDetected, and the loop goes back to preflight
+ * and gate plan (workflows/migration.ts). Dry runs from before digests compare nothing.
+ */
+function checkDrift(e: StepEnv, at: 'stage' | 'cleanup', found: Parameters<typeof compareWithApproved>[2]): void {
+  if (e.s.results.publish) return; // a roll-forward after publish: what moved is what moved
+  const d = compareWithApproved(at, e.s.results.preflight, found, e.s.plan.drift?.tolerate.rows);
+  if (!d) return;
+  d.foundAt = now();
+  e.s.drift.push(d);
+  if (!d.tolerated) throw new DriftDetected(d);
 }
 
 /**
@@ -153,8 +169,22 @@ export const SELECTIVE: Step[] = [
     detail: (v: NonNullable<StepResults['rehearsal']>) => `rehearsal ${v.rehearsalHash}: rollback proven, scratch database ${v.database} dropped`,
   },
   { name: 'gate:cutover', gate: 'cutover' },
-  { name: 'stage', run: stageNow, after: afterStage, rerunnable: true, detail: (v: NonNullable<StepResults['stage']>) => v.restaged ?? undefined },
-  { name: 'cleanup', run: onStaging((e) => long.cleanup(e.input)), rerunnable: true },
+  {
+    name: 'stage',
+    run: stageNow,
+    after: (e, v: NonNullable<StepResults['stage']>) => {
+      afterStage(e, v);
+      checkDrift(e, 'stage', { keys: v.digests, catalog: v.catalog });
+    },
+    rerunnable: true,
+    detail: (v: NonNullable<StepResults['stage']>) => v.restaged ?? undefined,
+  },
+  {
+    name: 'cleanup',
+    run: onStaging((e) => long.cleanup(e.input)),
+    after: (e, v: NonNullable<StepResults['cleanup']>) => checkDrift(e, 'cleanup', { keys: v.kept }),
+    rerunnable: true,
+  },
   {
     name: 'publish',
     run: onStaging((e) => long.publish(e.input)),

@@ -2,6 +2,7 @@
 // "current details" text. Called on every status or phase change.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { describeDrift } from './drift';
 import { movedAlias } from '../common/failures';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
 import type { RunState } from './state';
@@ -45,6 +46,8 @@ function describe(s: RunState): string {
       });
       lines.push(['| table | in scope | to move | merged | left behind | predicted conflicts |', '|---|---|---|---|---|---|', ...rows].join('\n'));
     }
+    const drift = s.drift.filter((d) => !d.tolerated).at(-1);
+    if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The table above is the new dry run.`);
     // An update is validated by the run and answered at once: a refusal shows inline in the UI.
     lines.push(`Approve: **Send an Update** \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
     if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals: `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');

@@ -131,6 +131,25 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
       ],
     });
   }
+  if (d.drift?.length) {
+    sections.push({
+      title: 'Changes since gate plan (drift)',
+      level: 2,
+      blocks: [
+        { text: 'What stage and cleanup found differed from the approved dry run. A tolerated change (plan drift.tolerate) let the run go on; any other sent it back to gate plan with a new dry run, and the approvals before it stopped counting.' },
+        {
+          table: {
+            headers: ['found at', 'when', 'table', 'approved rows', 'rows now', 'catalog', 'outcome'],
+            rows: d.drift.flatMap((x) => [
+              ...x.tables.map((t) => [x.at, x.foundAt ?? '', t.table, t.approvedRows, t.rowsNow, '', x.tolerated ? 'tolerated' : 'back to gate plan']),
+              ...x.catalog.map((c) => [x.at, x.foundAt ?? '', c.table, '', '', `${c.side}: ${[...c.removed.map((r) => `- ${r}`), ...c.added.map((a) => `+ ${a}`)].join('; ')}`, 'back to gate plan']),
+            ]),
+          },
+        },
+        ...(d.voidedApprovals?.length ? [{ text: `Approvals that stopped counting: ${d.voidedApprovals.map((a) => `${a.approver} (gate ${a.gate}, ${a.at})`).join(', ')}.` }] : []),
+      ],
+    });
+  }
   sections.push(dryRun(d), ...backups(d), ...dataSections(d));
   return { title: `Cutover evidence: ${d.run.planId} (${d.run.status})`, sections };
 }

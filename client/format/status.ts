@@ -94,6 +94,10 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
   for (const m of view.databaseMoves ?? []) {
     lines.push(`moved:        ${m.alias} accepted as ${m.to.database} on ${m.to.server} (system identifier ${m.to.systemIdentifier}, oid ${m.to.databaseOid}) by ${m.by} at ${m.at}: ${m.reason}`);
   }
+  for (const x of view.drift ?? []) {
+    const what = [...x.tables.map((t) => `${t.table} ${t.approvedRows} → ${t.rowsNow} rows`), ...x.catalog.map((c) => `${c.table} ${c.side} catalog changed`)].join(', ');
+    lines.push(`drift:        at ${x.at}: ${what} (${x.tolerated ? 'tolerated by the plan' : 'back to gate plan; earlier approvals no longer count'})`);
+  }
   if (view.decision) {
     lines.push(`decision:     ${view.decision.action} by ${view.decision.by} at ${view.decision.at}: ${view.decision.reason}`);
   }

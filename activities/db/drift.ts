@@ -1,0 +1,46 @@
+// What the approvers approved, in a form a later step can compare: per plan table a digest of the
+// keys in scope (after the selection) and of the keys kept (after cleanup), and the catalog of
+// both sides as preflight resolved it. The dry run takes them; stage and cleanup take them again on
+// the real staging; the workflow compares (workflows/drift.ts) and sends the run back to gate plan
+// when the Pilot or a catalog changed after approval.
+import type { Client } from 'pg';
+import type { CatalogSummary, KeyDigest } from '../../common/results';
+import type { Column, ForeignKey, Table } from './catalog';
+import { ident } from './connect';
+import type { Resolved } from './resolve';
+import type { StagingNames } from './staging';
+
+/**
+ * Per table: the row count and an order-independent digest of the staged keys (the sum of two
+ * 64-bit halves of each key's md5: 128 bits, computed in one pass without sorting).
+ */
+export async function keyDigests(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, KeyDigest>> {
+  const out: Record<string, KeyDigest> = {};
+  for (const t of r.tables) {
+    const row = `md5(ROW(${t.key.map((k) => `s.${ident(k)}`).join(', ')})::text)`;
+    const half = (from: number) => `('x' || substr(${row}, ${from}, 16))::bit(64)::bigint::numeric`;
+    const res = await db.query<{ n: string; a: string; b: string }>(
+      `SELECT count(*)::text AS n, coalesce(sum(${half(1)}), 0)::text AS a, coalesce(sum(${half(17)}), 0)::text AS b FROM ${names.data(t.index, t.name)} s`,
+    );
+    const x = res.rows[0];
+    out[t.name] = { rows: Number(x.n), digest: `${x.a}:${x.b}` };
+  }
+  return out;
+}
+
+const columnWords = (c: Column) => `column ${c.name} ${c.type}${c.notNull ? ' not null' : ''}`;
+const fkWords = (f: ForeignKey) => `foreign key (${f.columns.join(', ')}) → ${f.refTable} (${f.refColumns.join(', ')})`;
+
+function sideWords(t: Table): string[] {
+  return [
+    ...t.columns.filter((c) => !c.generated).map(columnWords),
+    ...(t.primaryKey ? [`primary key (${t.primaryKey.join(', ')})`] : []),
+    ...t.uniqueKeys.map((u) => `unique (${u.join(', ')})`),
+    ...t.foreignKeys.map(fkWords),
+  ].sort();
+}
+
+/** Both catalogs of every plan table in words, one entry per column, key and foreign key: a difference reads as what changed. */
+export function catalogSummary(r: Resolved): Record<string, CatalogSummary> {
+  return Object.fromEntries(r.tables.map((t) => [t.name, { pilot: [...new Set(sideWords(t.source))], production: [...new Set(sideWords(t.target))] }]));
+}
