@@ -4,8 +4,8 @@
 // With `approvals.signatures: required` an unsigned approval or resume is refused; otherwise a
 // signature is optional, but one that is sent is always verified (and refused when it fails).
 import { approvalMessage, resumeMessage, signedResumeAction, SIGNING_NAMESPACE } from '../common/signing';
-import { parseSshSignature, signatureVerifies } from '../common/ssh/sshsig';
-import { bytesEqual, type Ed25519PublicKey } from '../common/ssh/wire';
+import { parseSshSignature, signatureVerifies } from '../plan/ssh/sshsig';
+import { bytesEqual, type Ed25519PublicKey } from '../plan/ssh/wire';
 import { RESUME_ACTIONS, type ApproveInput, type ResumeInput, type SignatureEvidence } from '../common/temporal';
 import { operatorNames, signaturesRequired, signerKey } from '../plan/signers';
 import { named } from './decisions';
