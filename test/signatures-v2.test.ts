@@ -128,3 +128,12 @@ test('unsigned where required: the refusal shows the exact v2 bytes to sign', ()
   expect(refused).toContain('signature required');
   expect(refused).toContain(JSON.stringify(`cutover-resume:v2\n${WF}\ncdcd34343434\n3\nretry\n{"reason":"go"}\n${p.planHash}\n`));
 });
+
+test('the pause number and the accepted digests survive continue-as-new (they travel in the snapshot)', () => {
+  const s = pausedRun('1234abcd5678', 3);
+  s.acceptedSignatures.push('d'.repeat(64));
+  // What continueRun carries, through the JSON a payload is.
+  const next = RunState.restore(JSON.parse(JSON.stringify(s.snapshot())));
+  expect([next.pauses, next.acceptedSignatures, next.ids.runKey]).toEqual([3, ['d'.repeat(64)], '1234abcd5678']);
+  expect(next.statusView().pause).toBe(3);
+});
