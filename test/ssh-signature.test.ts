@@ -68,7 +68,7 @@ describe('SSH keys and SSHSIG signatures from ssh-keygen', () => {
   });
   afterAll(() => tmp.cleanup());
 
-  const MESSAGE = 'cutover-approval:v1\ncutover-demo\nplan\n' + 'ab'.repeat(32) + '\n';
+  const MESSAGE = 'cutover-approval:v2\ncutover-demo\n0123456789ab\nplan\n' + 'ab'.repeat(32) + '\n-\n';
   const parsed = (armored: string): SshSignature => {
     const sig = parseSshSignature(armored);
     if (typeof sig === 'string') throw new Error(sig);
