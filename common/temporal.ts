@@ -144,6 +144,8 @@ export interface StatusView {
   planHash: string;
   initiatedBy: string;
   runKey: string;
+  /** The number of the run's current (or last) pause, from 1: what a signed resume names (Signatures v2). */
+  pause?: number;
   steps: StepRecord[];
   /** In a closed run's result only: the evidence pack as the run ended (read without a worker). */
   evidence?: EvidencePack;

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration';
 import { MAX_ITEMS, MAX_TEXT } from './limits';
 import { identifierProblem, invisibleCharacter, lookAlike, parseTableName, planTableKey } from './names';
-import { parsePublicKeyLine } from '../common/ssh/wire';
+import { parsePublicKeyLine } from './ssh/wire';
 
 // ---- shared building blocks ------------------------------------------------------------------
 

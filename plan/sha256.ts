@@ -1,92 +1,17 @@
 /**
- * SHA-256 in plain JS: the workflow sandbox has no node:crypto and WebCrypto is async-only, yet the
- * plan hash must be computed deterministically inside the workflow. Strings are hashed as UTF-8,
- * lone surrogates as U+FFFD (what Buffer/TextEncoder do), so results match node:crypto.
+ * SHA-256 for the plan hash and fingerprints, from @noble/hashes (audited, pure JS): the workflow
+ * sandbox has no node:crypto and WebCrypto is async-only, yet the plan hash is computed there
+ * deterministically. Strings are hashed as UTF-8 (TextEncoder: lone surrogates become U+FFFD, as
+ * Buffer does), so results match node:crypto byte for byte (test/plan-sha256.test.ts).
  */
-
-const K = new Uint32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 
 /** UTF-8 bytes of a JS string. */
-export function utf8Bytes(s: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const lo = s.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-        i++;
-      }
-    }
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // lone surrogate
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-  }
-  return Uint8Array.from(out);
-}
-
-const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
-
-/**
- * Merkle–Damgård padding shared by SHA-256 (64-byte blocks, 8-byte length) and SHA-512 (128, 16):
- * message + 0x80 + zeros + big-endian bit length, to a multiple of the block size. The length
- * field's high bytes stay zero (messages here are far below 2^53 bits).
- */
-export function mdPad(data: Uint8Array, block: 64 | 128): { padded: Uint8Array; view: DataView } {
-  const lengthBytes = block / 8;
-  const padded = new Uint8Array(Math.ceil((data.length + 1 + lengthBytes) / block) * block);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  const bits = data.length * 8;
-  view.setUint32(padded.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(padded.length - 4, bits >>> 0);
-  return { padded, view };
-}
+export const utf8Bytes = (s: string): Uint8Array => utf8ToBytes(s);
 
 /** Lowercase hex SHA-256 of bytes. */
-export function sha256Bytes(data: Uint8Array): string {
-  const { padded, view } = mdPad(data, 64);
-
-  const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-  const w = new Uint32Array(64);
-  for (let off = 0; off < padded.length; off += 64) {
-    for (let t = 0; t < 16; t++) w[t] = view.getUint32(off + t * 4);
-    for (let t = 16; t < 64; t++) {
-      const s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >>> 3);
-      const s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >>> 10);
-      w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
-    let [a, b, c, d, e, f, g, hh] = h;
-    for (let t = 0; t < 64; t++) {
-      const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
-      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-      hh = g;
-      g = f;
-      f = e;
-      e = (d + t1) | 0;
-      d = c;
-      c = b;
-      b = a;
-      a = (t1 + t2) | 0;
-    }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
-  }
-  return Array.from(h, (x) => x.toString(16).padStart(8, '0')).join('');
-}
+export const sha256Bytes = (data: Uint8Array): string => bytesToHex(sha256(data));
 
 /** Lowercase hex SHA-256 of a string's UTF-8 encoding. */
-export function sha256Hex(s: string): string {
-  return sha256Bytes(utf8Bytes(s));
-}
+export const sha256Hex = (s: string): string => sha256Bytes(utf8Bytes(s));

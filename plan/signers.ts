@@ -2,7 +2,7 @@
  * Approvers and operators as the rest of the code reads them: a plan lists each as a plain name or
  * as {name, key}; these give the names, and the key (parsed) a signature must verify against. Pure.
  */
-import { parsePublicKeyLine, type Ed25519PublicKey } from '../common/ssh/wire';
+import { parsePublicKeyLine, type Ed25519PublicKey } from './ssh/wire';
 import type { Plan, Signer } from './schema';
 
 export const signerName = (s: Signer): string => (typeof s === 'string' ? s : s.name);

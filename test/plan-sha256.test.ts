@@ -24,7 +24,7 @@ function randomString(rand: () => number, length: number): string {
   return s;
 }
 
-describe('sha256 (pure JS)', () => {
+describe('sha256 (@noble/hashes, as the plan hash uses it)', () => {
   test('known vectors', () => {
     expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');

@@ -1,12 +1,13 @@
 // Signed approvals and who may resume, end to end on a real Temporal server: signatures made by
 // ssh-keygen (by hand and through `cutover approve|resume --sign`) are verified inside the
 // workflow; forged, replayed and malformed ones are refused and recorded; unsigned approvals keep
-// working unless the plan requires signatures; only the plan's operators may resume.
+// working unless the plan requires signatures; only the plan's operators may resume. Signatures v2:
+// a signature from another run of the same plan, an earlier pause or with a changed field is refused.
 import { writeFileSync } from 'node:fs';
 import { run as cutover } from '../client/main';
 import type { Io } from '../client/io';
-import { approvalMessage, resumeMessage, signedResumeAction } from '../common/signing';
-import { approveSignal, approveUpdate, reportQuery, resumeSignal, statusQuery, type StatusView } from '../common/temporal';
+import { approvalMessage, approvalMessageV1, resumeMessage, type ApprovalSubject } from '../common/signing';
+import { approveSignal, approveUpdate, reportQuery, resumeSignal, resumeUpdate, statusQuery, type ResumeInput, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
@@ -38,14 +39,17 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
   });
   const handle = await startRun(h.env, plan);
   const wf = 'cutover-sig-optional';
-  const { planHash } = await waitFor(handle, atGate('plan'));
-  const right = approvalMessage(wf, 'plan', planHash);
+  const { planHash, runKey } = await waitFor(handle, atGate('plan'));
+  const at = (over: Partial<ApprovalSubject> = {}) => approvalMessage({ workflowId: wf, runKey, gate: 'plan', planHash, ...over });
+  const right = at();
 
   const attempts: [string, string, string][] = [
     ['carol', sshSign(eve, right), `signed with key ${eve.fingerprint}, but carol's key in the plan is ${carol.fingerprint}`], // forged
-    ['carol', sshSign(carol, approvalMessage(wf, 'cutover', planHash)), 'does not verify'], // replayed: another gate
-    ['carol', sshSign(carol, approvalMessage(wf, 'plan', '0'.repeat(64))), 'does not verify'], // another plan hash
-    ['carol', sshSign(carol, approvalMessage('cutover-elsewhere', 'plan', planHash)), 'does not verify'], // another run
+    ['carol', sshSign(carol, at({ gate: 'cutover' })), 'does not verify'], // replayed: another gate
+    ['carol', sshSign(carol, at({ planHash: '0'.repeat(64) })), 'does not verify'], // another plan hash
+    ['carol', sshSign(carol, at({ workflowId: 'cutover-elsewhere' })), 'does not verify'], // another workflow
+    ['carol', sshSign(carol, at({ runKey: 'a0a0a0a0a0a0' })), 'does not verify'], // another run of this plan
+    ['carol', sshSign(carol, approvalMessageV1({ workflowId: wf, runKey, gate: 'plan', planHash })), 'it is a v1 signature (cutover-approval:v1)'],
     ['carol', sshSign(carol, right, 'git'), 'made for namespace "git", not "cutover"'],
     ['carol', 'not a signature', 'must be an armored SSH signature'],
     ['dave', sshSign(dave, right), 'approvals.approvers in the plan has no key for "dave"'],
@@ -54,7 +58,8 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
   const refused = await waitFor(handle, (s) => s.refused.length === attempts.length);
   attempts.forEach(([approver], i) => expect(refusedReasons(refused)[i]).toContain(`approve ${approver}: signature`));
   attempts.forEach(([, , why], i) => expect(refused.refused[i].reason).toContain(why));
-  expect(refused.refused[1].reason).toContain(`(run ${wf}, gate plan, plan hash ${planHash})`);
+  expect(refused.refused[1].reason).toContain(`(run ${wf}, run key ${runKey}, gate plan)`);
+  expect(refused.refused[1].reason).toContain(JSON.stringify(right)); // the exact bytes to sign
   expect(refused.approvals).toEqual([]);
   // The update answers with the refusal, and the attempt is recorded too (a forged approval is evidence).
   await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'carol', signature: sshSign(eve, right) }] })).rejects.toMatchObject({
@@ -65,6 +70,10 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
   await handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', signature: sshSign(bob, right) }] });
   await handle.signal(approveSignal, { gate: 'plan', approver: 'dave' });
   await waitFor(handle, atGate('cutover'));
+
+  // Bob's accepted signature at gate plan, replayed at gate cutover: refused.
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob', signature: sshSign(bob, right) });
+  await waitFor(handle, (s) => s.refusedCount === attempts.length + 2);
 
   // The CLI signs with ssh-keygen (querying the plan hash first); the wrong key is refused, exit 1.
   const forged = await cli('approve', 'sig-optional', '--gate', 'cutover', '--as', 'carol', '--sign', eve.file);
@@ -84,8 +93,12 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
     { gate: 'cutover', approver: 'bob', signature: { verified: true, fingerprint: bob.fingerprint } },
     { gate: 'cutover', approver: 'carol', signature: { verified: true, fingerprint: carol.fingerprint } },
   ]);
-  expect(report.refusedCount).toBe(attempts.length + 2); // and the refused updates: the forged one here and the CLI's
-  expect(report.refused.slice(-2).map((r) => r.reason)).toEqual([expect.stringContaining(eve.fingerprint), expect.stringContaining(eve.fingerprint)]);
+  expect(report.refusedCount).toBe(attempts.length + 3); // the replay at gate cutover, and the refused updates: the forged one here and the CLI's
+  expect(report.refused.slice(-3).map((r) => r.reason)).toEqual([
+    expect.stringContaining(eve.fingerprint),
+    expect.stringContaining('this signature was already accepted in this run (a replay)'),
+    expect.stringContaining(eve.fingerprint),
+  ]);
   expect((await cli('status', 'sig-optional')).out).toContain('plan 2/2 (bob signed, dave); cutover 2/2 (bob signed, carol signed)');
 });
 
@@ -98,20 +111,41 @@ test('signatures required: unsigned approvals and resumes are refused; only oper
   });
   const handle = await startRun(h.env, plan);
   const wf = 'cutover-sig-required';
-  const { planHash } = await waitFor(handle, paused);
+  const { planHash, runKey, pause } = await waitFor(handle, paused);
+  expect(pause).toBe(1);
+  const resumeAt = (p: number, resume: Omit<ResumeInput, 'by'>) => resumeMessage({ workflowId: wf, runKey, pause: p, planHash, resume });
 
   await handle.signal(resumeSignal, { action: 'retry', by: 'mallory', reason: 'me too' });
-  await handle.signal(resumeSignal, { action: 'retry', by: 'bob', reason: 'an approver', signature: sshSign(bob, resumeMessage(wf, 'retry', planHash)) });
+  await handle.signal(resumeSignal, { action: 'retry', by: 'bob', reason: 'an approver', signature: sshSign(bob, resumeAt(1, { action: 'retry', reason: 'an approver' })) });
   await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'unsigned' });
-  await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'replayed', signature: sshSign(oncall, resumeMessage(wf, 'abort', planHash)) });
-  const refused = await waitFor(handle, (s) => s.refused.length === 4);
+  await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'replayed', signature: sshSign(oncall, resumeAt(1, { action: 'abort', reason: 'replayed' })) });
+  // Signed fields changed on the way: reason, fromStep, mode.
+  await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'an invented reason', signature: sshSign(oncall, resumeAt(1, { action: 'retry', reason: 'fixed' })) });
+  await handle.signal(resumeSignal, { action: 'roll-forward', by: 'oncall', reason: 'r', fromStep: 'stage', signature: sshSign(oncall, resumeAt(1, { action: 'roll-forward', reason: 'r', fromStep: 'preflight' })) });
+  await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'r', mode: 'restore', signature: sshSign(oncall, resumeAt(1, { action: 'rollback', reason: 'r' })) });
+  const refused = await waitFor(handle, (s) => s.refused.length === 7);
+  const noVerify = `resume oncall: signature refused: it does not verify over this resume (run ${wf}, run key ${runKey}, pause 1, action`;
   expect(refusedReasons(refused)).toEqual([
     'resume mallory: "mallory" is not an operator of this plan: only oncall may resume it',
     'resume bob: "bob" is not an operator of this plan: only oncall may resume it',
     expect.stringMatching(/^resume oncall: signature required: this plan requires every resume to be signed by oncall's key \(cutover resume … --action retry --sign KEYFILE/),
-    expect.stringContaining(`resume oncall: signature refused: it does not verify over this resume (run ${wf}, action retry, plan hash ${planHash})`),
+    expect.stringContaining(`${noVerify} retry)`),
+    expect.stringContaining(`${noVerify} retry)`),
+    expect.stringContaining(`${noVerify} roll-forward)`),
+    expect.stringContaining(`${noVerify} rollback)`),
   ]);
   expect(refused.status).toBe('paused');
+
+  // A signed retry at pause 1 (the alias still unconfigured): accepted; the step fails again: pause 2.
+  const retry1 = sshSign(oncall, resumeAt(1, { action: 'retry', reason: 'try again' }));
+  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'try again', signature: retry1 }] });
+  const second = await waitFor(handle, (s) => s.status === 'paused' && s.pause === 2);
+  expect(second.decision).toMatchObject({ by: 'oncall', action: 'retry', signature: { verified: true, fingerprint: oncall.fingerprint } });
+  // The same signed retry replayed at the later pause: refused, and the run stays paused.
+  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'try again', signature: retry1 }] })).rejects.toMatchObject({
+    cause: { message: expect.stringMatching(/signature refused: this signature was already accepted in this run \(a replay\)/) },
+  });
+  expect((await handle.query(statusQuery)).status).toBe('paused');
 
   process.env.CUTOVER_DB_ELSEWHERE = h.pilot;
   const resumed = await cli('resume', 'sig-required', '--action', 'retry', '--as', 'oncall', '--reason', 'alias configured', '--sign', oncall.file);
@@ -123,11 +157,32 @@ test('signatures required: unsigned approvals and resumes are refused; only oper
   await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob' }] })).rejects.toMatchObject({
     cause: { message: expect.stringContaining("signature required: this plan requires every approval to be signed by bob's key") },
   });
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', signature: sshSign(bob, approvalMessage(wf, 'plan', planHash)) });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', signature: sshSign(bob, approvalMessage({ workflowId: wf, runKey, gate: 'plan', planHash })) });
   const atCutover = await waitFor(handle, atGate('cutover'));
   expect(atCutover.approvals).toEqual([expect.objectContaining({ approver: 'bob', signature: { verified: true, fingerprint: bob.fingerprint } })]);
-  expect((await handle.query(statusQuery)).refusedCount).toBe(5); // the refused update is answered and recorded
+  expect((await handle.query(statusQuery)).refusedCount).toBe(9); // the refused updates are answered and recorded
   await handle.terminate('test done');
+});
+
+test('a signature from an earlier run of the same plan is refused in the next run (the run key differs)', async () => {
+  const plan = saasPlan('sig-rerun', {
+    approvals: { approvers: [{ name: 'bob', key: bob.publicLine }, { name: 'carol', key: carol.publicLine }], required: 2, timeout: '1h' },
+  });
+  const first = await startRun(h.env, plan);
+  const one = await waitFor(first, atGate('plan'));
+  const signed = sshSign(bob, approvalMessage({ workflowId: 'cutover-sig-rerun', runKey: one.runKey, gate: 'plan', planHash: one.planHash }));
+  await first.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', signature: signed }] });
+  await first.terminate('the initiator starts again');
+
+  const second = await startRun(h.env, plan);
+  const two = await waitFor(second, atGate('plan'));
+  expect([two.planHash, two.runKey === one.runKey]).toEqual([one.planHash, false]);
+  await expect(second.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', signature: signed }] })).rejects.toMatchObject({
+    cause: { message: expect.stringContaining(`signature refused: it does not verify over this approval (run cutover-sig-rerun, run key ${two.runKey}, gate plan)`) },
+  });
+  const after = await second.query(statusQuery);
+  expect([after.approvals, after.refused.map((r) => r.by)]).toEqual([[], ['bob']]);
+  await second.terminate('test done');
 });
 
 test('--sign: a missing key file is bad input (exit 2), a file ssh-keygen cannot sign with fails (exit 1), before anything is sent', async () => {
@@ -136,14 +191,8 @@ test('--sign: a missing key file is bad input (exit 2), a file ssh-keygen cannot
   });
   const garbage = `${keys.dir}/garbage`;
   writeFileSync(garbage, 'not a key\n', { mode: 0o600 });
-  expect(await cli('approve', 'nobody', '--gate', 'plan', '--as', 'bob', '--plan-hash', 'ab'.repeat(32), '--sign', garbage)).toMatchObject({
+  // (--sign reads the run key from the run's status first: a run that exists, here the first test's.)
+  expect(await cli('approve', 'sig-optional', '--gate', 'plan', '--as', 'bob', '--plan-hash', 'ab'.repeat(32), '--sign', garbage)).toMatchObject({
     code: 1, err: expect.stringContaining('--sign: ssh-keygen -Y sign -n cutover -f'),
   });
-});
-
-test('a retry that accepts a moved database signs that, so a signed plain retry cannot be turned into one', () => {
-  expect(signedResumeAction({ action: 'retry' })).toBe('retry');
-  expect(signedResumeAction({ action: 'retry', acceptDatabase: 'production' })).toBe('retry accept-database production');
-  expect(resumeMessage('cutover-x', signedResumeAction({ action: 'retry', acceptDatabase: 'production' }), 'abc')).toBe('cutover-resume:v1\ncutover-x\nretry accept-database production\nabc\n');
-  expect(resumeMessage('cutover-x', signedResumeAction({ action: 'retry', acceptDatabase: 'production' }), 'abc')).not.toBe(resumeMessage('cutover-x', 'retry', 'abc'));
 });

@@ -32,6 +32,7 @@ export function installHandlers(ctl: StepControl): void {
     if (why) return refuse('approve', i?.approver, why, i), why;
     const signed = approvalSignature(s, i);
     if (signed.refused) return refuse('approve', i.approver, signed.refused, i), signed.refused;
+    if (signed.digest) s.acceptedSignatures.push(signed.digest);
     s.approvals.push({ gate: i.gate, approver: i.approver, ...(i.comment ? { comment: i.comment } : {}), at: now(), ...(signed.signature ? { signature: signed.signature } : {}) });
     ctl.publish();
     return null;
@@ -47,6 +48,7 @@ export function installHandlers(ctl: StepControl): void {
     const signed = resumeAuthorization(s, i);
     const why = signed.refused ?? resumeRefusal(s, i, ctl.skippable) ?? (ctl.pendingResume ? 'a resume decision is already being applied' : null);
     if (why) return refuse('resume', i?.by, why, i), why;
+    if (signed.digest) s.acceptedSignatures.push(signed.digest);
     ctl.pendingResume = i;
     ctl.pendingSignature = signed.signature;
     return null;

@@ -68,6 +68,10 @@ export class RunState {
   rollingBack: RollingBack | null = null;
   /** The step the run continued as new inside, and the runs whose execution of it finished detached. */
   continuedInStep: { step: string; runIds: string[] } | null = null;
+  /** How many times the run paused (a step failed), across continue-as-new: a signed resume names the pause it answers. */
+  pauses = 0;
+  /** sha256 of every signature the run accepted (approvals and resumes): the same signature is refused a second time. */
+  acceptedSignatures: string[] = [];
   /** Databases on-call accepted as moved (resume retry --accept-database): checked from then on instead of preflight's. */
   databaseMoves: DatabaseMove[] = [];
   /** Differences from the approved dry run found at stage or cleanup (workflows/drift.ts). */
@@ -138,6 +142,7 @@ export class RunState {
       steps: this.steps,
     };
     if (this.status === 'paused') view.actions = this.actions;
+    if (this.pauses > 0) view.pause = this.pauses;
     if (this.continuedAsNew > 0) view.continuedAsNew = this.continuedAsNew;
     const backups = this.results.backup?.backups;
     if (backups) view.backups = backups.map((b) => ({ kind: b.kind, location: b.location, size: b.size, sha256: b.sha256, verified: b.verified.sha256 === b.sha256 }));

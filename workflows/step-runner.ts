@@ -78,6 +78,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
   const pause = (error: StepError, skippable: boolean) => {
     s.error = error;
     s.status = 'paused';
+    s.pauses++;
     s.record(step, 'failed', `${error.type}: ${error.message}`);
     ctl.skippable = skippable;
     s.actions = ctl.offered();

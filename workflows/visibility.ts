@@ -50,7 +50,7 @@ function describe(s: RunState): string {
     if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The table above is the new dry run.`);
     // An update is validated by the run and answered at once: a refusal shows inline in the UI.
     lines.push(`Approve: **Send an Update** \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
-    if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals: `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');
+    if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals (Signatures v2, naming this run key): `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');
   }
   const r = s.results.rehearsal;
   if (r) {
@@ -63,6 +63,7 @@ function describe(s: RunState): string {
     const actions = s.actions.length ? s.actions : ['retry', 'abort'];
     const moved = actions.includes('retry') ? movedAlias(s.error) : null;
     lines.push(`Resume — accepted now: ${actions.map((a) => `\`${a}\``).join(', ')}. **Send an Update** \`resume\` with \`{"action":"${actions[0]}","by":"<name>","reason":"…"}\`${actions.includes('roll-forward') ? `; roll-forward also takes \`"fromStep"\` (one of ${s.rollForwardTargets.join(', ')})` : ''}${actions.includes('rollback') ? '; rollback takes `"mode":"surgical"` (default) or `"restore"`' : ''}${moved ? `; if that database itself moved (restored, copied), retry with \`"acceptDatabase":"${moved}"\`` : ''}. ${SIGNAL_TOO}`);
+    if (s.plan.approvals.signatures === 'required') lines.push(`This plan requires signed resumes: this is pause ${s.pauses} of run key \`${s.ids.runKey}\` (Signatures v2): \`cutover resume … --sign KEYFILE\`.`);
   }
   if (s.refusedCount > 0) {
     const last = s.refused.slice(-3).map((r) => `${r.signal} by ${r.by}: ${r.reason}`);

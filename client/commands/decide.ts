@@ -1,9 +1,10 @@
 // `cutover approve|reject|resume`: sent as Updates so a refusal comes back at once (exit 1, reason on stderr).
-// With --sign, the run's plan hash is queried first and the exact message signed with ssh-keygen.
+// With --sign, the run's status is queried first (run key, plan hash, rehearsal hash, pause number)
+// and the exact Signatures v2 message (common/signing.ts) signed with ssh-keygen.
 import type { UpdateDefinition } from '@temporalio/client';
-import { approvalMessage, resumeMessage, signedResumeAction } from '../../common/signing';
+import { approvalMessage, resumeMessage } from '../../common/signing';
 import { approveUpdate, rejectUpdate, resumeUpdate, statusQuery } from '../../common/temporal';
-import type { ApproveInput, RejectInput, ResumeInput, UpdateResult } from '../../common/temporal';
+import type { ApproveInput, RejectInput, ResumeInput, StatusView, UpdateResult } from '../../common/temporal';
 import { failed } from '../errors';
 import { parseAction, parseGate, parseRollbackMode, requireText, resolveActor, toWorkflowId } from '../options';
 import { keyFileOption, sshSign } from '../sign';
@@ -83,11 +84,11 @@ async function send<I>(
   else ctx.io.out(`${workflowId}: ${verb} accepted — status ${result.status}, gate ${result.gate ?? '-'}`);
 }
 
-/** The plan hash of the running workflow: what a signature commits to (with the run and the decision). */
-async function runPlanHash(ctx: CommandContext, workflowId: string): Promise<string> {
+/** The running workflow's status: its run key, plan hash, rehearsal and pause, what a signature commits to. */
+async function runStatus(ctx: CommandContext, workflowId: string): Promise<StatusView> {
   const client = await ctx.temporal.client();
   try {
-    return (await client.workflow.getHandle(workflowId).query(statusQuery)).planHash;
+    return await client.workflow.getHandle(workflowId).query(statusQuery);
   } catch (err) {
     throw queryError(err, workflowId);
   }
@@ -98,9 +99,11 @@ export async function approve(ctx: CommandContext, id: string, opts: ApproveOpti
   const workflowId = toWorkflowId(id);
   if (opts.sign !== undefined) {
     const keyFile = keyFileOption(opts.sign);
-    // Signed over the hash the approver reviewed when given (a run with another plan refuses it anyway).
-    const planHash = input.planHash ?? (await runPlanHash(ctx, workflowId));
-    input.signature = sshSign(keyFile, approvalMessage(workflowId, input.gate, planHash), ctx.env);
+    // Signed over the hashes the approver reviewed when given (a run with another plan or rehearsal refuses it anyway).
+    const status = await runStatus(ctx, workflowId);
+    const planHash = input.planHash ?? status.planHash;
+    const rehearsalHash = input.rehearsalHash ?? status.rehearsal?.rehearsalHash ?? null;
+    input.signature = sshSign(keyFile, approvalMessage({ workflowId, runKey: status.runKey, gate: input.gate, planHash, rehearsalHash }), ctx.env);
   }
   await send(ctx, id, approveUpdate, input, `approve (gate ${input.gate})`, opts.json);
 }
@@ -116,7 +119,9 @@ export async function resume(ctx: CommandContext, id: string, opts: ResumeOption
   const workflowId = toWorkflowId(id);
   if (opts.sign !== undefined) {
     const keyFile = keyFileOption(opts.sign);
-    input.signature = sshSign(keyFile, resumeMessage(workflowId, signedResumeAction(input), await runPlanHash(ctx, workflowId)), ctx.env);
+    const status = await runStatus(ctx, workflowId);
+    const message = resumeMessage({ workflowId, runKey: status.runKey, pause: status.pause ?? 0, planHash: status.planHash, resume: input });
+    input.signature = sshSign(keyFile, message, ctx.env);
   }
   await send(ctx, id, resumeUpdate, input, `resume (${input.action})`, opts.json);
 }

@@ -90,6 +90,7 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     `approvals:    ${formatApprovals(view)}`,
     `plan hash:    ${view.planHash}`,
     `initiated by: ${view.initiatedBy}`,
+    `run key:      ${view.runKey}`,
   ];
   for (const m of view.databaseMoves ?? []) {
     lines.push(`moved:        ${m.alias} accepted as ${m.to.database} on ${m.to.server} (system identifier ${m.to.systemIdentifier}, oid ${m.to.databaseOid}) by ${m.by} at ${m.at}: ${m.reason}`);
@@ -120,6 +121,8 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     lines.push(`error:        [${view.error.step}] ${view.error.type}: ${view.error.message} (at ${view.error.at})`);
   }
   if (view.status === 'paused') {
+    // A signed resume names this pause (Signatures v2); --sign reads it from here.
+    if (view.pause !== undefined) lines.push(`pause:        ${view.pause}`);
     // Only what the run would accept now (older workers did not say: list every action).
     const actions = view.actions ?? ['retry', 'skip', 'rollback', 'roll-forward', 'abort'];
     for (const a of actions) {

@@ -3,17 +3,18 @@
  * SSH-signed commits): an armored blob holding the signer's public key, a namespace, the hash
  * algorithm and an Ed25519 signature over
  *   "SSHSIG" ‖ string(namespace) ‖ string(reserved) ‖ string(hash_algorithm) ‖ string(H(message)).
- * Parsing and verification are pure (Uint8Array, BigInt), so the workflow verifies signed
- * approvals deterministically in its sandbox.
+ * Parsing is the format (PROTOCOL.sshsig), kept here; hashing and Ed25519 come from @noble/hashes
+ * and @noble/curves (audited, pure JS), so the workflow verifies signed decisions deterministically
+ * in its sandbox (no node:crypto there).
  */
-import { sha256Bytes, utf8Bytes } from '../../plan/sha256';
-import { ed25519Verify } from './ed25519';
-import { sha512 } from './sha512';
-import { base64Decode, concat, ED25519, hexToBytes, parseKeyBlob, sshString, WireError, WireReader, type Ed25519PublicKey } from './wire';
+import { ed25519 } from '@noble/curves/ed25519';
+import { sha256, sha512 } from '@noble/hashes/sha2';
+import { utf8ToBytes } from '@noble/hashes/utils';
+import { base64Decode, concat, ED25519, parseKeyBlob, sshString, WireError, WireReader, type Ed25519PublicKey } from './wire';
 
 const BEGIN = '-----BEGIN SSH SIGNATURE-----';
 const END = '-----END SSH SIGNATURE-----';
-const MAGIC = utf8Bytes('SSHSIG');
+const MAGIC = utf8ToBytes('SSHSIG');
 /** An armored Ed25519 signature is about 300 characters; anything far larger is not one. */
 const MAX_ARMORED = 8192;
 
@@ -64,12 +65,26 @@ export function parseSshSignature(armored: string): SshSignature | string {
 
 /** What the signer's key actually signed for `message` (PROTOCOL.sshsig "Signed Data"). */
 export function signedData(sig: Pick<SshSignature, 'namespace' | 'reserved' | 'hashAlgorithm'>, message: Uint8Array): Uint8Array {
-  const digest = sig.hashAlgorithm === 'sha512' ? sha512(message) : hexToBytes(sha256Bytes(message));
+  const digest = sig.hashAlgorithm === 'sha512' ? sha512(message) : sha256(message);
   return concat(MAGIC, sshString(sig.namespace), sshString(sig.reserved), sshString(sig.hashAlgorithm), sshString(digest));
 }
 
 /** Whether the signature's own key signed exactly `message` under the signature's namespace. */
 export function signatureVerifies(sig: SshSignature, message: Uint8Array | string): boolean {
-  const bytes = typeof message === 'string' ? utf8Bytes(message) : message;
+  const bytes = typeof message === 'string' ? utf8ToBytes(message) : message;
   return ed25519Verify(sig.publicKey.key, signedData(sig, bytes), sig.signature);
+}
+
+/**
+ * Ed25519 verification as RFC 8032 §5.1.7 states it (zip215: false — canonical encodings, S < L, no
+ * small-order keys), so a signature has one valid form (the run's replay guard keeps its digest).
+ * Garbage (wrong lengths) is `false`, never thrown.
+ */
+export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  try {
+    return ed25519.verify(signature, message, publicKey, { zip215: false });
+  } catch {
+    return false;
+  }
 }

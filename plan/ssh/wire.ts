@@ -2,9 +2,11 @@
  * The SSH wire format (RFC 4251 §5) as far as signed approvals need it: base64, length-prefixed
  * strings, and `ssh-ed25519` public keys as written in authorized_keys / *.pub lines, with their
  * fingerprints as `ssh-keygen -l` prints them. Pure (Uint8Array only): the plan schema validates
- * keys with it offline and the workflow sandbox verifies signatures with it.
+ * keys with it offline and the workflow sandbox verifies signatures with it. Format code only: the
+ * hash comes from @noble/hashes. Imports nothing else of this project.
  */
-import { sha256Bytes, utf8Bytes } from '../../plan/sha256';
+import { sha256 } from '@noble/hashes/sha2';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX: Record<string, number> = Object.fromEntries([...B64].map((c, i) => [c, i]));
@@ -38,8 +40,6 @@ export function base64Encode(bytes: Uint8Array, pad = true): string {
   }
   return out;
 }
-
-export const hexToBytes = (hex: string): Uint8Array => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
 /** Reads RFC 4251 values in order; every read throws WireError when the data runs short. */
 export class WireReader {
@@ -80,22 +80,14 @@ export class WireError extends Error {}
 
 /** RFC 4251 `string` encoding of bytes or of an ASCII/UTF-8 text. */
 export function sshString(value: Uint8Array | string): Uint8Array {
-  const bytes = typeof value === 'string' ? utf8Bytes(value) : value;
+  const bytes = typeof value === 'string' ? utf8ToBytes(value) : value;
   const out = new Uint8Array(4 + bytes.length);
   new DataView(out.buffer).setUint32(0, bytes.length);
   out.set(bytes, 4);
   return out;
 }
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(...parts);
 
 export const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -136,5 +128,5 @@ export function parsePublicKeyLine(line: string): Ed25519PublicKey | string {
 }
 
 export function fingerprint(blob: Uint8Array): string {
-  return `SHA256:${base64Encode(hexToBytes(sha256Bytes(blob)), false)}`;
+  return `SHA256:${base64Encode(sha256(blob), false)}`;
 }
