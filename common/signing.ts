@@ -16,11 +16,17 @@ export interface ApprovalSubject {
   planHash: string;
   /** The rehearsal report the approval covers, when the run has one (signed as "-" otherwise). */
   rehearsalHash?: string | null;
+  /**
+   * Which round of approvals: 1 until a drift (the Pilot changed after gate plan) reopens the gates,
+   * then 2, 3 … An approval of a later round signs one more line, `round <n>`, so a signature of the
+   * voided round (Ed25519 signs the same bytes the same way) cannot count again.
+   */
+  round?: number;
 }
 
-/** `cutover-approval:v2\n<workflowId>\n<runKey>\n<gate>\n<planHash>\n<rehearsalHash or ->\n` */
+/** `cutover-approval:v2\n<workflowId>\n<runKey>\n<gate>\n<planHash>\n<rehearsalHash or ->\n`, then `round <n>\n` from round 2 on. */
 export const approvalMessage = (a: ApprovalSubject): string =>
-  `cutover-approval:v2\n${a.workflowId}\n${a.runKey}\n${a.gate}\n${a.planHash}\n${a.rehearsalHash ?? '-'}\n`;
+  `cutover-approval:v2\n${a.workflowId}\n${a.runKey}\n${a.gate}\n${a.planHash}\n${a.rehearsalHash ?? '-'}\n${(a.round ?? 1) > 1 ? `round ${a.round}\n` : ''}`;
 
 export interface ResumeSubject {
   workflowId: string;

@@ -164,6 +164,8 @@ export interface StatusView {
   databaseMoves?: DatabaseMove[];
   /** The Pilot or a catalog changed after gate plan: each difference found (absent when none). */
   drift?: Drift[];
+  /** From 2 on: the gates were reopened by a drift, and a signed approval names this round (common/signing.ts). */
+  approvalRound?: number;
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */

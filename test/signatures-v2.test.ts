@@ -137,3 +137,21 @@ test('the pause number and the accepted digests survive continue-as-new (they tr
   expect([next.pauses, next.acceptedSignatures, next.ids.runKey]).toEqual([3, ['d'.repeat(64)], '1234abcd5678']);
   expect(next.statusView().pause).toBe(3);
 });
+
+test('after a drift reopens the gates, an approval signs its round: the voided round\'s signature does not count again', () => {
+  const s = run('dddd11112222');
+  const round1 = sshSign(bob, approvalMessage({ workflowId: WF, runKey: 'dddd11112222', gate: 'plan', planHash: s.planHash }));
+  accept(s, approvalSignature(s, { gate: 'plan', approver: 'bob', signature: round1 }));
+  s.approvals.push({ gate: 'plan', approver: 'bob', at: 'now' });
+  s.drift.push({ at: 'stage', tables: [{ table: 'public.accounts', approvedRows: 180, rowsNow: 635, atLeastChanged: 455 }], catalog: [], tolerated: false });
+  s.voidApprovals();
+  expect(s.approvalRound()).toBe(2);
+  expect(approvalMessage({ workflowId: WF, runKey: 'k', gate: 'plan', planHash: 'h', round: 2 })).toBe(`cutover-approval:v2\n${WF}\nk\nplan\nh\n-\nround 2\n`);
+  // The round-1 signature: refused (a replay, and not over round 2's bytes either).
+  expect(approvalSignature(s, { gate: 'plan', approver: 'bob', signature: round1 }).refused).toBeDefined();
+  const round2 = sshSign(bob, approvalMessage({ workflowId: WF, runKey: 'dddd11112222', gate: 'plan', planHash: s.planHash, round: 2 }));
+  expect(approvalSignature(s, { gate: 'plan', approver: 'bob', signature: round2 }).signature).toEqual({ verified: true, fingerprint: bob.fingerprint });
+  // A tolerated drift reopens nothing: the round stays.
+  s.drift.push({ at: 'cleanup', tables: [], catalog: [], tolerated: true });
+  expect(s.approvalRound()).toBe(2);
+});

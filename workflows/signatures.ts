@@ -28,7 +28,7 @@ const text = (v: unknown): v is string => typeof v === 'string' && v.trim().leng
 
 /** What an approval at `gate` signs in this run now (the CLI builds the same from `status`). */
 export function approvalSubject(s: RunState, gate: string): ApprovalSubject {
-  return { workflowId: s.ids.workflowId, runKey: s.ids.runKey, gate, planHash: s.planHash, rehearsalHash: s.results.rehearsal?.rehearsalHash ?? null };
+  return { workflowId: s.ids.workflowId, runKey: s.ids.runKey, gate, planHash: s.planHash, rehearsalHash: s.results.rehearsal?.rehearsalHash ?? null, round: s.approvalRound() };
 }
 
 /** What a resume signs in this run now: the pause it answers and every field of the decision. */

@@ -116,6 +116,11 @@ export class RunState {
     return this.approvals.filter((a) => a.gate === gate);
   }
 
+  /** 1, then one more for every drift that reopened the gates (what a signed approval names from round 2 on). */
+  approvalRound(): number {
+    return 1 + this.drift.filter((d) => !d.tolerated).length;
+  }
+
   /** A drift reopens gate plan: the approvals of plan and cutover no longer count (kept as voided, for the evidence). */
   voidApprovals(): void {
     const voided = this.approvals.filter((a) => a.gate === 'plan' || a.gate === 'cutover');
@@ -161,6 +166,7 @@ export class RunState {
     if (this.decision) view.decision = this.decision;
     if (this.databaseMoves.length) view.databaseMoves = this.databaseMoves;
     if (this.drift.length) view.drift = this.drift;
+    if (this.approvalRound() > 1) view.approvalRound = this.approvalRound();
     return view;
   }
 

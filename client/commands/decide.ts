@@ -103,7 +103,7 @@ export async function approve(ctx: CommandContext, id: string, opts: ApproveOpti
     const status = await runStatus(ctx, workflowId);
     const planHash = input.planHash ?? status.planHash;
     const rehearsalHash = input.rehearsalHash ?? status.rehearsal?.rehearsalHash ?? null;
-    input.signature = sshSign(keyFile, approvalMessage({ workflowId, runKey: status.runKey, gate: input.gate, planHash, rehearsalHash }), ctx.env);
+    input.signature = sshSign(keyFile, approvalMessage({ workflowId, runKey: status.runKey, gate: input.gate, planHash, rehearsalHash, round: status.approvalRound }), ctx.env);
   }
   await send(ctx, id, approveUpdate, input, `approve (gate ${input.gate})`, opts.json);
 }
