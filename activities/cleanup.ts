@@ -8,6 +8,7 @@ import type { StagingNames } from './db/staging';
 import { Cleanup, danglingReferences } from './db/cleanup-rules';
 import { withContext } from './db/keep-alive';
 import { keyDigests } from './db/drift';
+import { earlierRuns, excluded } from './db/already-moved';
 import { runNames } from './db/staging';
 import { markStep, requireStaged, stepResult } from './db/staging-state';
 import { planError } from './errors';
@@ -35,7 +36,8 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const rules = new Cleanup(target, resolved, names, input.runKey);
         rules.onRule = (table, reason) => progress.phase(`leaving behind: ${reason}`).table(table);
         for (let i = 0; i < resolved.tables.length; i++) await slowTableForTests(target, 'cleanup'); // once per table, like the other steps
-        const leftBehind = await rules.run({ transforms: true });
+        const earlier = await earlierRuns(target, input.plan, input.runKey, input.identities?.[input.plan.source]);
+        const leftBehind = await rules.run({ transforms: true, earlier: excluded(input.plan, earlier) });
         progress.phase('checking for dangling references');
         const dangling = await danglingReferences(target, resolved, names);
         if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);

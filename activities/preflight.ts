@@ -5,7 +5,7 @@ import { planHash } from '../plan/canonical';
 import type { DryRunReport, StepInput, TableDryRun } from '../common/results';
 import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified, withClient } from './db/connect';
-import { identitiesOf, runAliases } from './db/alias-identity';
+import { identitiesOf, identityOf, runAliases } from './db/alias-identity';
 import { pilotInventory } from './db/inventory';
 import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
@@ -23,15 +23,16 @@ import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './d
 import { chaosPoint } from './db/fault';
 import { analyzeStaging } from './db/analyze-staging';
 import { catalogSummary, keyDigests } from './db/drift';
+import { earlierRuns, excluded, type EarlierRun } from './db/already-moved';
 import { joinSnapshot } from './db/snapshot-holder';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
-  const report = await dryRunOf(input.plan);
+  const report = await dryRunOf(input.plan, input.runKey ?? '');
   // The databases this run works on, by identity: every later activity checks its aliases still reach them.
   return { ...report, identities: await identitiesOf(runAliases(input.plan)) };
 }
 
-async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
+async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRunReport> {
   const timeout = dryRunStatementTimeout();
   try {
     if (plan.strategy === 'clean-start') return await archiveReport(plan);
@@ -45,12 +46,14 @@ async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
       if (partial.length > 0) throw new ResolveError(partial);
       const adopt = plan.strategy === 'adopt';
       if (adopt) await checkAdoptClosed(ctx.target, resolved);
-      const tables = await dryRun(source, target, resolved, adopt, async () => {
+      // Rows of this Pilot an earlier run already published here are not copied again (unless decision.rerun).
+      const earlier = adopt ? [] : await earlierRuns(target, plan, runKey, await identityOf(plan.source));
+      const tables = await dryRun(source, target, resolved, adopt, excluded(plan, earlier), async () => {
         const lane = await ctx.openSource();
         await limitStatements([lane], timeout);
         return lane;
       });
-      const warnings = [...resolved.warnings];
+      const warnings = [...resolved.warnings, ...earlierRunWarnings(plan, earlier)];
       if (adopt) warnings.push(`adopt: ${plan.source} becomes Production in place from ${plan.adoptFrom}; the rows counted as left behind are removed from it, nothing moves to ${plan.target}`);
       for (const t of tables) {
         if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
@@ -61,6 +64,15 @@ async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
   } catch (e) {
     throw asPlanError(asStatementTimeout(e, timeout));
   }
+}
+
+/** What the approvers must know about earlier runs from this Pilot into this Production. */
+function earlierRunWarnings(plan: StepInput['plan'], earlier: EarlierRun[]): string[] {
+  if (earlier.length === 0) return plan.decision?.rerun ? [`deliberate re-run (decision.rerun): ${plan.decision.rerun.reason}; no earlier run's rows are in this Production`] : [];
+  const runs = earlier.map((r) => `${r.runKey} (plan ${r.planId}, published ${r.publishedAt})`).join(', ');
+  return plan.decision?.rerun
+    ? [`deliberate re-run (decision.rerun): ${plan.decision.rerun.reason}; rows already published from this Pilot by ${runs} are copied AGAIN (ids: new tables get second copies, ids: keep tables collide)`]
+    : [`rows of this Pilot already published here by ${runs} are left behind as already-moved:<run key> (not copied again); a deliberate re-run needs decision.rerun: {reason}`];
 }
 
 /** clean-start moves nothing: its dry run is the inventory of what the archive will hold. */
@@ -78,7 +90,7 @@ function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: 
  * session temp tables inside a transaction that is rolled back: its counts are the run's counts,
  * and it leaves nothing behind.
  */
-async function dryRun(source: Client, target: Client, resolved: Resolved, adopt: boolean, openSource: () => Promise<Client>): Promise<TableDryRun[]> {
+async function dryRun(source: Client, target: Client, resolved: Resolved, adopt: boolean, earlier: string[], openSource: () => Promise<Client>): Promise<TableDryRun[]> {
   const names = dryNames();
   const copyPlan: CopyPlan = { resolved, names, temp: true, columnsFor: (t) => decidingColumns(t, resolved) };
   // The session's temp tables live in its own buffers (8 MB by default): past that every row copied
@@ -112,7 +124,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     await analyzeStaging(target, resolved, names);
     const inScope = await scopeFilter(target, resolved, names);
     const inScopeKeys = await keyDigests(target, resolved, names);
-    const leftBehind = await new Cleanup(target, resolved, names, null).run({ transforms: false });
+    const leftBehind = await new Cleanup(target, resolved, names, null).run({ transforms: false, earlier });
     const keptKeys = await keyDigests(target, resolved, names);
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);

@@ -113,6 +113,7 @@ export const rootOf = (chain: string): string => chain.split(' ← ').pop()!;
 /** Whether a root reason is written by a rule of this plan (or a built-in cascade rule). */
 export function hasRule(plan: Plan, reason: string): boolean {
   if (reason === 'no-longer-referenced' || reason === 'referenced') return true;
+  if (reason.startsWith('already-moved:')) return plan.decision?.rerun === undefined; // db/already-moved.ts
   if (reason === 'no-consent') return plan.consent !== undefined;
   if (reason === 'erasure-request') return (plan.erasure?.registers.length ?? 0) > 0;
   return (plan.testData ?? []).some((r) => r.reason === reason);

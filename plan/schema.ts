@@ -449,7 +449,13 @@ export const PlanSchema = z
      * No schema default (a default would change the normalised plan, and hash, of runs in flight).
      */
     decision: z
-      .strictObject({ reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe('Why, in the decider\'s words') })
+      .strictObject({
+        reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe('Why, in the decider\'s words'),
+        rerun: z
+          .strictObject({ reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe('Why rows an earlier run already moved are copied again') })
+          .optional()
+          .describe('A deliberate re-run: rows an earlier run already published from this Pilot are copied again (absent: they are left behind as already-moved)'),
+      })
       .optional()
       .describe('Why this cutover is made: the evidence pack\'s decision.reason'),
   })

@@ -9,6 +9,7 @@ import { fkEquals, keyEquals, keyJson, keyList, keyReferences } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { closureSql, selfReferences } from './closure';
 import { inProduction } from './identity';
+import { mayRepeat, movedBy } from './already-moved';
 import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
 import { planError } from '../errors';
@@ -46,8 +47,17 @@ export class Cleanup {
     private readonly maxRounds = MAX_ROUNDS,
   ) {}
 
-  async run(opts: { transforms: boolean }): Promise<LeftBehind> {
+  /** `earlier`: runs whose moved rows are still in production (db/already-moved.ts): those rows go first. */
+  async run(opts: { transforms: boolean; earlier?: string[] }): Promise<LeftBehind> {
     const { testData, subjects, consent, registers } = this.r.rules;
+    for (const run of opts.earlier ?? []) {
+      for (const t of this.r.tables.filter(mayRepeat)) {
+        const b = new Binder();
+        const pred = movedBy(b, t, run);
+        await b.apply(this.db);
+        await this.remove(t, pred, `already-moved:${run}`);
+      }
+    }
     for (const rule of testData) {
       const b = new Binder();
       const typeOf = (c: string) => rule.table.columns.find((x) => x.name === c)!.type;

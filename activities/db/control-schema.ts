@@ -8,6 +8,8 @@ CREATE TABLE IF NOT EXISTS cutover.run (
   plan_hash text NOT NULL, status text NOT NULL, started_at timestamptz NOT NULL DEFAULT now(),
   published_at timestamptz, finished_at timestamptz, publish_result jsonb);
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS cleanup_result jsonb;
+-- The Pilot database the run read (system identifier, oid): rows it published count as already moved for later runs from the same Pilot.
+ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS source_identity jsonb;
 -- A surgical rollback's proof, written in its own transaction: a retry returns it instead of deleting again.
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS rolled_back_at timestamptz;
 ALTER TABLE cutover.run ADD COLUMN IF NOT EXISTS rollback_result jsonb;
