@@ -163,7 +163,8 @@ function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): strin
 
 /**
  * Settle what is in scope, in staging, before any cleanup: a row that follows a keep/match parent
- * stays only if that parent moves or already exists in production (by key / natural key); a row
+ * stays only if that parent moves or already exists in production (by key / natural key), one that
+ * follows a parent through followMoved only if that parent is staged (moves); a row
  * selected as `referenced` stays only while a staged row references it. Rows removed here were never
  * in scope: no manifest entry.
  * Returns the rows in scope per table.
@@ -175,12 +176,14 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames, 
     if (round === maxRounds) throw unsettled('scope filter', maxRounds, moving);
     moving.clear();
     for (const t of r.tables) {
-      for (const fk of t.follow.filter((f) => followsIntoProduction(byName.get(f.refTable)!))) {
+      // followMoved: the parent staged at selection may have been filtered out since (a referenced
+      // parent nobody needs, a parent following one that is not there): its children go with it.
+      for (const fk of t.follow.filter((f) => followsIntoProduction(byName.get(f.refTable)!, t, f) || t.followMoved.includes(f))) {
         const parent = byName.get(fk.refTable)!;
         const res = await db.query(
           `DELETE FROM ${names.data(t.index, t.name)} s
-            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})
-              AND NOT ${inProduction(fk, parent, r, names)}`,
+            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})${t.followMoved.includes(fk) ? '' : `
+              AND NOT ${inProduction(fk, parent, r, names)}`}`,
         );
         if ((res.rowCount ?? 0) > 0) moving.add(t.name);
       }
