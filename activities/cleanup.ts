@@ -39,7 +39,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const dangling = await danglingReferences(target, resolved, names);
         if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
-        const result: CleanupResult = { leftBehind, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`) };
+        const result: CleanupResult = { leftBehind, rootCauses: rules.causes, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`) };
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
         await chaosPoint(input.plan.id, 'cleanup.before-commit');

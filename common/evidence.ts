@@ -52,6 +52,11 @@ export interface EvidenceManifestTable {
   leftBehindByReason: Record<string, number>;
   /** reason → chains to a reason that is not a cascade, e.g. `parent-left-behind:public.accounts ← test-account`. */
   rootCauses: Record<string, string[]>;
+  /**
+   * reason → chain → rows: each row counted once, under the chain that removed it first (cleanup records
+   * it per row). null: not recorded (a run before that, where a reason has several chains).
+   */
+  rootCauseRows?: Record<string, Record<string, number | null>>;
   balanced: boolean; // inScope = moved + merged + leftBehind
 }
 
@@ -125,21 +130,44 @@ function approvalOf(a: EvidencePack['approvals'][number], planHash: string): Evi
   };
 }
 
+/**
+ * reason → chain → rows of one table. Cleanup's per-row record when it has the reason with the same
+ * rows; else (older runs) the chains the per-table counts allow, with rows only where there is one.
+ */
+function causesOf(p: EvidencePack, counts: Record<string, Record<string, number>>, table: string): Record<string, Record<string, number | null>> {
+  const recorded = p.cleanup?.rootCauses?.[table] ?? {};
+  const out: Record<string, Record<string, number | null>> = {};
+  for (const [reason, n] of Object.entries(counts[table] ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const chains = recorded[reason];
+    if (chains && Object.values(chains).reduce((a, b) => a + b, 0) === n) {
+      out[reason] = Object.fromEntries(Object.entries(chains).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      continue;
+    }
+    const derived = rootCauses(counts, table, reason);
+    out[reason] = Object.fromEntries(derived.map((c) => [c, derived.length === 1 ? n : null]));
+  }
+  return out;
+}
+
 function manifestOf(p: EvidencePack): EvidenceDocument['manifest'] {
   const tables = p.validation?.tables ?? [];
   const counts = Object.fromEntries(tables.map((t) => [t.table, t.leftBehindByReason]));
   const idsOf = (t: string) => p.dryRun?.tables.find((d) => d.table === t)?.ids ?? '';
-  const rows: EvidenceManifestTable[] = tables.map((t) => ({
-    table: t.table,
-    ids: idsOf(t.table),
-    inScope: t.inScope,
-    moved: t.moved,
-    merged: t.merged,
-    leftBehind: t.leftBehind,
-    leftBehindByReason: t.leftBehindByReason,
-    rootCauses: Object.fromEntries(Object.keys(t.leftBehindByReason).sort().map((r) => [r, rootCauses(counts, t.table, r)])),
-    balanced: t.inScope === t.moved + t.merged + t.leftBehind,
-  }));
+  const rows: EvidenceManifestTable[] = tables.map((t) => {
+    const causes = causesOf(p, counts, t.table);
+    return {
+      table: t.table,
+      ids: idsOf(t.table),
+      inScope: t.inScope,
+      moved: t.moved,
+      merged: t.merged,
+      leftBehind: t.leftBehind,
+      leftBehindByReason: t.leftBehindByReason,
+      rootCauses: Object.fromEntries(Object.entries(causes).map(([r, chains]) => [r, Object.keys(chains)])),
+      rootCauseRows: causes,
+      balanced: t.inScope === t.moved + t.merged + t.leftBehind,
+    };
+  });
   const total = (k: 'inScope' | 'moved' | 'merged' | 'leftBehind') => rows.reduce((a, r) => a + r[k], 0);
   const rk = p.runKey;
   return {
@@ -203,6 +231,22 @@ function leftBehindFor(p: EvidencePack, reason: string, table?: string): number 
   return Object.entries(lb).filter(([t]) => table === undefined || t === table).reduce((a, [, r]) => a + (r[reason] ?? 0), 0);
 }
 
+/**
+ * Rows left behind through a cascade that `reason` started: rows whose chain ends at it, below it. A
+ * reason whose rows are not recorded per chain (older runs) counts whole when any chain ends there.
+ */
+function cascadedFrom(tables: EvidenceManifestTable[], reason: string): number {
+  let n = 0;
+  for (const t of tables) {
+    for (const [r, chains] of Object.entries(t.rootCauseRows ?? {})) {
+      const mine = Object.entries(chains).filter(([chain]) => chain !== reason && rootOf(chain) === reason);
+      if (mine.some(([, rows]) => rows === null)) n += t.leftBehindByReason[r] ?? 0;
+      else n += mine.reduce((a, [, rows]) => a + rows!, 0);
+    }
+  }
+  return n;
+}
+
 /** The plan as the run normalised it; a partial one (an old or hand-made record) gets empty rules. */
 function planOf(raw: unknown): Plan {
   const p = (raw ?? {}) as Partial<Plan>;
@@ -239,7 +283,6 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const rehearsalStep = steps.find((s) => s.step === 'rehearsal');
   const rehearsalResult = raw.rehearsal ?? null;
   const manifest = manifestOf(p);
-  const counts = Object.fromEntries(manifest.tables.map((t) => [t.table, t.leftBehindByReason]));
   const consentCheck = p.accessChecks?.checks.find((c) => c.name === 'built-in:consent');
   const rules = rulesInWords(plan);
   const registers = plan.erasure?.registers ?? [];
@@ -285,8 +328,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
       : null,
     testData: rules.filter((r) => r.kind === 'test-data').map((r, i) => {
       const rule = plan.testData![i];
-      const cascaded = Object.entries(counts).reduce((a, [t, reasons]) => a + Object.entries(reasons).filter(([x]) => x !== rule.reason && rootCauses(counts, t, x).some((c) => rootOf(c) === rule.reason)).reduce((b, [, n]) => b + n, 0), 0);
-      return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded };
+      return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded: cascadedFrom(manifest.tables, rule.reason) };
     }),
     validation: p.validation
       ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }

@@ -14,6 +14,21 @@ import type { StagingNames } from './staging';
 import { planError } from '../errors';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
+/** table -> reason -> chain of causes (`parent-left-behind:public.projects ← … ← test-account`) -> rows. */
+export type RootCauses = Record<string, Record<string, Record<string, number>>>;
+
+/** Column of a gone-keys table: the chain of causes of the removed row, from its own reason to the root. */
+const CAUSE = 'cutover_cause';
+
+/**
+ * SQL: the chain of a row removed with reason $1 because of a parent whose chain is `parent`. Each
+ * row keeps its parent's chain (its first cause), not every chain its parent's table has. A
+ * self-reference repeats no link; a cycle through other tables is cut to `… ← root`, so a chain
+ * stays as short as the schema.
+ */
+const chainOf = (parent: string) => `CASE WHEN left(${parent}, length($1) + 3) = $1 || ' ← ' THEN ${parent}
+  WHEN position(' ← ' || $1 || ' ← ' IN ' ← ' || ${parent} || ' ← ') > 0 THEN $1 || ' ← … ← ' || regexp_replace(${parent}, '^.* ← ', '')
+  ELSE $1 || ' ← ' || ${parent} END`;
 
 /** Rounds an "until nothing changes" loop may take; a self-reference settles in one (recursive) round. */
 const MAX_ROUNDS = 100;
@@ -33,6 +48,8 @@ export const TRANSFORM: Record<string, (col: string) => string> = {
 
 export class Cleanup {
   readonly counts: LeftBehind = {};
+  /** The same rows, each under the chain of causes that removed it first. */
+  readonly causes: RootCauses = {};
   private readonly moving = new Set<string>(); // tables that lost rows in the current round
   private readonly removals = new Map<string, number>(); // table -> removals that took rows, so far
   /** Told before each rule runs on a table (progress). */
@@ -48,6 +65,8 @@ export class Cleanup {
 
   async run(opts: { transforms: boolean }): Promise<LeftBehind> {
     const { testData, subjects, consent, registers } = this.r.rules;
+    // Staging made before gone-keys carried their cause (a worker upgraded mid-run) gains the column.
+    await this.db.query(this.r.tables.map((t) => `ALTER TABLE ${this.names.gone(t.index)} ADD COLUMN IF NOT EXISTS ${CAUSE} text`).join(';\n'));
     for (const rule of testData) {
       const b = new Binder();
       const typeOf = (c: string) => rule.table.columns.find((x) => x.name === c)!.type;
@@ -70,22 +89,31 @@ export class Cleanup {
     return this.counts;
   }
 
-  /** Delete matching staged rows, writing each to the manifest and to the table's gone-keys. */
-  private async remove(t: ResolvedTable, predicate: string, reason: string): Promise<number> {
+  /**
+   * Delete matching staged rows, writing each to the manifest and to the table's gone-keys with its
+   * chain of causes: the reason itself, or with `parent` (a cascade) the reason followed by the chain
+   * of the parent row it joins in `parent.using` (alias p).
+   */
+  private async remove(t: ResolvedTable, predicate: string, reason: string, parent?: { using: string; chain: string }): Promise<number> {
     this.onRule?.(t.name, reason);
-    const res = await this.db.query(
-      `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s WHERE ${predicate} RETURNING ${keyList('s', t.key)})${this.runKey === null ? '' : `,
+    const key = t.key.map((k) => ident(k)).join(', ');
+    const res = await this.db.query<{ cause: string; n: number }>(
+      `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s${parent ? ` USING ${parent.using}` : ''} WHERE ${predicate}
+                  RETURNING ${keyList('s', t.key)}, ${parent ? chainOf(parent.chain) : '$1::text'} AS ${CAUSE})${this.runKey === null ? '' : `,
             m AS (INSERT INTO ${this.names.manifest} (run_key, table_name, key, outcome, reason)
-                  SELECT $3, $1, ${keyJson('d', t.key)}, 'left-behind', $2 FROM d)`}
-       INSERT INTO ${this.names.gone(t.index)} SELECT ${keyList('d', t.key)} FROM d`,
-      this.runKey === null ? [] : [t.name, reason, this.runKey],
+                  SELECT $3, $2, ${keyJson('d', t.key)}, 'left-behind', $1 FROM d)`},
+            g AS (INSERT INTO ${this.names.gone(t.index)} (${key}, ${CAUSE}) SELECT ${keyList('d', t.key)}, d.${CAUSE} FROM d)
+       SELECT ${CAUSE} AS cause, count(*)::int AS n FROM d GROUP BY 1`,
+      this.runKey === null ? [reason] : [reason, t.name, this.runKey],
     );
-    const n = res.rowCount ?? 0;
+    const n = res.rows.reduce((a, x) => a + x.n, 0);
     if (n > 0) {
       this.moving.add(t.name);
       this.removals.set(t.name, (this.removals.get(t.name) ?? 0) + 1);
       this.counts[t.name] ??= {};
       this.counts[t.name][reason] = (this.counts[t.name][reason] ?? 0) + n;
+      const chains = ((this.causes[t.name] ??= {})[reason] ??= {});
+      for (const x of res.rows) chains[x.cause] = (chains[x.cause] ?? 0) + x.n;
     }
     return n;
   }
@@ -106,11 +134,14 @@ export class Cleanup {
           const removals = this.removals.get(parent.name) ?? 0;
           if (round > 0 && seen.get(edge) === removals) continue;
           seen.set(edge, removals);
-          const lhs = fk.columns.map((c) => `s.${ident(c)}`).join(', ');
-          const gone = `SELECT ${keyList('g', parent.key)} FROM ${this.names.gone(parent.index)} g`;
-          // A self-reference takes every descendant at once, not one level per round.
-          const pred = parent === child ? `(${keyList('s', child.key)}) IN (${this.descendants(child, fk, gone)})` : `(${lhs}) IN (${gone})`;
-          await this.remove(child, pred, `parent-left-behind:${parent.name}`);
+          // Each child row takes the chain of the parent row it references (p).
+          const reason = `parent-left-behind:${parent.name}`;
+          if (parent === child) {
+            // A self-reference takes every descendant at once, not one level per round.
+            await this.remove(child, keyEquals('p', 's', child.key), reason, { using: `(${this.descendants(child, fk)}) p`, chain: `p.${CAUSE}` });
+          } else {
+            await this.remove(child, fkEquals(fk, 'p', 's'), reason, { using: `${this.names.gone(parent.index)} p`, chain: `p.${CAUSE}` });
+          }
         }
       }
       for (const t of this.r.tables) {
@@ -120,14 +151,16 @@ export class Cleanup {
     }
   }
 
-  /** Keys of staged rows of `t` whose self-reference `fk` leads, through any number of levels, to a key in `roots`. */
-  private descendants(t: ResolvedTable, fk: ForeignKey, roots: string): string {
+  /**
+   * Keys of staged rows of `t` whose self-reference `fk` leads, through any number of levels, to a
+   * removed row (its gone-keys), each with that removed ancestor's chain of causes.
+   */
+  private descendants(t: ResolvedTable, fk: ForeignKey): string {
     const data = this.names.data(t.index, t.name);
-    const refs = fk.columns.map((c) => `c.${ident(c)}`).join(', ');
     return `WITH RECURSIVE doomed AS (
-              SELECT ${keyList('c', t.key)} FROM ${data} c WHERE (${refs}) IN (${roots})
-              UNION SELECT ${keyList('c', t.key)} FROM ${data} c JOIN doomed d ON ${fkEquals(fk, 'd', 'c')})
-            SELECT * FROM doomed`;
+              SELECT ${keyList('c', t.key)}, g.${CAUSE} FROM ${data} c JOIN ${this.names.gone(t.index)} g ON ${fkEquals(fk, 'g', 'c')}
+              UNION SELECT ${keyList('c', t.key)}, d.${CAUSE} FROM ${data} c JOIN doomed d ON ${fkEquals(fk, 'd', 'c')})
+            SELECT DISTINCT ON (${t.key.map((k) => ident(k)).join(', ')}) * FROM doomed`;
   }
 }
 

@@ -34,13 +34,16 @@ function movedAndStayed(d: EvidenceDocument): ReportSection[] {
       },
     });
   } else blocks.push(none('validated counts (validate did not run)'));
-  const causes = rows.flatMap((t) => Object.entries(t.rootCauses).flatMap(([reason, chains]) => chains.map((c): ReportCell[] => [t.table, reason, t.leftBehindByReason[reason], c])));
+  // Each chain with its own rows (a pack from before per-row causes: the reason's rows when it has one chain).
+  const rowsOf = (t: (typeof rows)[number], reason: string, chain: string, chains: string[]) =>
+    t.rootCauseRows?.[reason]?.[chain] ?? (chains.length === 1 ? t.leftBehindByReason[reason] : 'not recorded per chain');
+  const causes = rows.flatMap((t) => Object.entries(t.rootCauses).flatMap(([reason, chains]) => chains.map((c): ReportCell[] => [t.table, reason, rowsOf(t, reason, c, chains), c])));
   const out: ReportSection[] = [{ title: 'What moved, what was merged, what stayed behind', level: 2, blocks }];
   out.push({
     title: 'Why rows stayed behind (root causes)',
     level: 3,
     blocks: causes.length
-      ? [{ text: 'Each reason followed through parent-left-behind:<parent table> to the reason its parent rows stayed behind.' }, { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: causes } }]
+      ? [{ text: 'Each reason followed through parent-left-behind:<parent table> to the reason its parent rows stayed behind; every row is counted once, under the cause that left it behind first.' }, { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: causes } }]
       : [none('rows left behind')],
   });
   out.push({
