@@ -92,7 +92,8 @@ export interface EvidenceDocument {
   cleanup: { leftBehind: Record<string, Record<string, number>>; transforms: string[] } | null;
   manifest: { where: string; runKey: string; tables: EvidenceManifestTable[]; totals: { inScope: number; moved: number; merged: number; leftBehind: number }; queries: EvidenceQuery[] };
   idChanges: { where: string; runKey: string; tables: { table: string; strategy: string; matchOn: string[] | null; rowsRemapped: number; matchedExisting: number }[]; queries: EvidenceQuery[] };
-  consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
+  /** cascaded (here, in testData and in erasure): rows left behind below the rule's own, whose first cause it is. */
+  consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; cascaded: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
   testData: { table: string; where: string; reason: string; leftBehind: number; cascaded: number }[];
   validation: { ok: boolean; preExisting: string; tables: TableValidation[] } | null;
   accessChecks: AccessChecksResult | null;
@@ -101,6 +102,7 @@ export interface EvidenceDocument {
     /** Subjects this run moved and then erased in production after publish (each in cutover.erasure_log). */
     applied: number | null;
     residue: number | null; note: string;
+    cascaded?: number;
     /** Each pass after publish (erasure, erasure-final): what it found, erased and verified. */
     passes: { step: string; at: string; requests: number; applied: number; rows: Record<string, number>; anonymized: Record<string, number>; residue: number; verification: string[] }[];
   };
@@ -227,7 +229,8 @@ function checksumsOf(p: EvidencePack): EvidenceChecksum[] {
 }
 
 function leftBehindFor(p: EvidencePack, reason: string, table?: string): number {
-  const lb = p.validation ? Object.fromEntries(p.validation.tables.map((t) => [t.table, t.leftBehindByReason])) : p.cleanup?.leftBehind ?? {};
+  // adopt has no validation nor cleanup step: its in-place cleanup's counts.
+  const lb = p.validation ? Object.fromEntries(p.validation.tables.map((t) => [t.table, t.leftBehindByReason])) : p.cleanup?.leftBehind ?? p.adoption?.cleanup?.removed ?? {};
   return Object.entries(lb).filter(([t]) => table === undefined || t === table).reduce((a, [, r]) => a + (r[reason] ?? 0), 0);
 }
 
@@ -235,7 +238,7 @@ function leftBehindFor(p: EvidencePack, reason: string, table?: string): number 
  * Rows left behind through a cascade that `reason` started: rows whose chain ends at it, below it. A
  * reason whose rows are not recorded per chain (older runs) counts whole when any chain ends there.
  */
-function cascadedFrom(tables: EvidenceManifestTable[], reason: string): number {
+function cascadedFrom(tables: Pick<EvidenceManifestTable, 'leftBehindByReason' | 'rootCauseRows'>[], reason: string): number {
   let n = 0;
   for (const t of tables) {
     for (const [r, chains] of Object.entries(t.rootCauseRows ?? {})) {
@@ -245,6 +248,13 @@ function cascadedFrom(tables: EvidenceManifestTable[], reason: string): number {
     }
   }
   return n;
+}
+
+/** What the cause counts are read from: the validated manifest; for adopt, its in-place cleanup's record. */
+function causeTables(p: EvidencePack, manifest: EvidenceDocument['manifest']): Pick<EvidenceManifestTable, 'leftBehindByReason' | 'rootCauseRows'>[] {
+  const adopted = p.adoption?.cleanup;
+  if (manifest.tables.length || !adopted) return manifest.tables;
+  return Object.keys(adopted.removed).map((t) => ({ leftBehindByReason: adopted.removed[t], rootCauseRows: causesOf({ ...p, cleanup: { leftBehind: adopted.removed, rootCauses: adopted.rootCauses, transforms: [] } }, adopted.removed, t) }));
 }
 
 /** The plan as the run normalised it; a partial one (an old or hand-made record) gets empty rules. */
@@ -283,6 +293,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const rehearsalStep = steps.find((s) => s.step === 'rehearsal');
   const rehearsalResult = raw.rehearsal ?? null;
   const manifest = manifestOf(p);
+  const causes = causeTables(p, manifest);
   const consentCheck = p.accessChecks?.checks.find((c) => c.name === 'built-in:consent');
   const rules = rulesInWords(plan);
   const registers = plan.erasure?.registers ?? [];
@@ -323,18 +334,19 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
           subjects: plan.subjects ? `${planTableKey(plan.subjects.table)}.${plan.subjects.key}` : '',
           consentedInRegister: p.stage?.registers.consented ?? null,
           leftBehind: leftBehindFor(p, 'no-consent'),
+          cascaded: cascadedFrom(causes, 'no-consent'),
           checkedAfterPublish: consentCheck ? { passed: consentCheck.passed, rowCount: consentCheck.rowCount } : null,
         }
       : null,
     testData: rules.filter((r) => r.kind === 'test-data').map((r, i) => {
       const rule = plan.testData![i];
-      return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded: cascadedFrom(manifest.tables, rule.reason) };
+      return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded: cascadedFrom(causes, rule.reason) };
     }),
     validation: p.validation
       ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
       : null,
     accessChecks: p.accessChecks,
-    erasure: erasureOf(p, registers.length, rules, leftBehindFor(p, 'erasure-request')),
+    erasure: { ...erasureOf(p, registers.length, rules, leftBehindFor(p, 'erasure-request')), cascaded: cascadedFrom(causes, 'erasure-request') },
     rollback: p.rollback
       ? {
           mode: 'surgical', by: rollbackDecision?.by ?? null, reason: rollbackDecision?.reason ?? null, at: p.rollback.rolledBackAt,

@@ -122,6 +122,12 @@ test('cleanup counts every row left behind under its own first cause; the eviden
   const fromTestAccounts = Object.values(expected).flatMap((reasons) => Object.values(reasons).flatMap((chains) => Object.entries(chains)))
     .filter(([chain]) => chain !== 'test-account' && chain.endsWith(' ← test-account')).reduce((a, [, n]) => a + n, 0);
   expect(doc.testData).toEqual([expect.objectContaining({ reason: 'test-account', leftBehind: 1, cascaded: fromTestAccounts })]);
+  // Likewise consent and erasure: their own rows, and the rows below them.
+  const below = (root: string) => Object.values(expected).flatMap((reasons) => Object.values(reasons).flatMap((chains) => Object.entries(chains)))
+    .filter(([chain]) => chain.endsWith(` ← ${root}`)).reduce((a, [, n]) => a + n, 0);
+  expect(doc.consent).toMatchObject({ leftBehind: 2, cascaded: below('no-consent') });
+  expect(doc.erasure).toMatchObject({ leftBehind: 2, cascaded: below('erasure-request') });
+  expect(below('no-consent')).toBeGreaterThan(0);
 
   // The reports: one line per chain with its own rows.
   const md = formatReportMarkdown(doc);
