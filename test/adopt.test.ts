@@ -105,7 +105,7 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   const md = renderReport(evidence[0].pack, 'md');
   const html = renderReport(evidence[0].pack, 'html');
   for (const text of [md, html]) expect(text).not.toContain('No rows left behind');
-  expect(md).toContain(`| rows removed from the Pilot | ${manifest.length} |`);
+  expect(md).toContain(`- **rows removed from the Pilot**: ${manifest.length}\n`);
   for (const t of TABLES) expect(md).toContain(`| public.${t} | ${gone[t].length} |`);
   for (const r of removedRows) {
     const shown = [...md.matchAll(new RegExp(`^\\| ${r.t} \\| ${r.reason} \\| (\\d+) \\| .*\\|$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
@@ -155,5 +155,13 @@ test('a failing access check after the cleanup pauses; rollback restores the Pil
   expect(accounts.restored).toBe(accounts.removedByCleanup);
   expect(accounts.restored).toBeGreaterThan(0);
   expect(report.adoption!.adopt).toBeNull(); // never adopted
+  // The md report shows the restore per table; its counts are the Pilot's as the test's SQL reads them.
+  const md = renderReport(report, 'md');
+  expect(md).toContain('### Adoption rolled back: the Pilot restored');
+  for (const t of TABLES) {
+    const x = restore.tables.find((r) => r.table === `public.${t}`)!;
+    expect(x.after).toBe(expected[t].length);
+    expect(md).toContain(`| public.${t} | ${x.before} | ${x.removedByCleanup} | ${x.restored} | ${x.reErased} | ${x.after} |`);
+  }
   expect(await dump(prod)).toEqual(prodBefore);
 }, 240000);

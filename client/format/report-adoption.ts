@@ -9,10 +9,17 @@ import { formatReasons } from './table';
 type Adoption = NonNullable<EvidenceDocument['adoption']>;
 type Cleaned = NonNullable<Adoption['cleanup']>;
 
+/** Tables in the dry run's (FK) order, then any others. */
+const inOrder = <T>(d: EvidenceDocument, rec: Record<string, T>): [string, T][] => {
+  const order = [...(d.dryRun?.tables ?? [])].sort((a, b) => a.order - b.order).map((t) => t.table);
+  const at = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
+  return Object.entries(rec).sort(([a], [b]) => at(a) - at(b));
+};
+
 /** table, reason, rows, chain: from the per-row chains when recorded, else per reason. */
-function removedRows(c: Cleaned): ReportCell[][] {
+function removedRows(d: EvidenceDocument, c: Cleaned): ReportCell[][] {
   const out: ReportCell[][] = [];
-  for (const [table, reasons] of Object.entries(c.removed)) {
+  for (const [table, reasons] of inOrder(d, c.removed)) {
     for (const [reason, n] of Object.entries(reasons)) {
       const chains = c.rootCauses?.[table]?.[reason];
       if (chains) for (const [chain, rows] of Object.entries(chains)) out.push([table, reason, rows, chain]);
@@ -39,9 +46,9 @@ export function adoptionSections(d: EvidenceDocument): ReportSection[] {
   if (c) {
     blocks.push(
       { text: 'Rows removed from the Pilot, per table (each in the Pilot\'s cutover.manifest with its reason, outcome left-behind):' },
-      { table: { headers: ['table', 'rows deleted from the Pilot', 'by reason'], rows: Object.entries(c.deleted).map(([t, n]) => [t, n, formatReasons(c.removed[t] ?? {})]) } },
+      { table: { headers: ['table', 'rows deleted from the Pilot', 'by reason'], rows: inOrder(d, c.deleted).map(([t, n]) => [t, n, formatReasons(c.removed[t] ?? {})]) } },
       { text: 'Why: every removed row once, under the cause that removed it first.' },
-      removedRows(c).length ? { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: removedRows(c) } } : none('rows removed'),
+      removedRows(d, c).length ? { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: removedRows(d, c) } } : none('rows removed'),
       { notes: c.proof },
     );
   }
