@@ -9,7 +9,7 @@
 import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
-import type { AccessChecksResult, DryRunReport, RollbackProof, TableValidation } from './results';
+import type { AccessChecksResult, CleanupResult, DryRunReport, RollbackProof, TableValidation } from './results';
 import type { DatabaseMove, EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
 import { hasRule, rootCauses, rootOf, rulesInWords, type RuleInWords } from './evidence-words';
 import { stepsOf, type EvidenceStep } from './evidence-steps';
@@ -89,7 +89,7 @@ export interface EvidenceDocument {
   dryRun: DryRunReport | null;
   backups: EvidenceBackup[];
   rehearsal: { mode: string; performed: boolean; note: string | null; result: unknown };
-  cleanup: { leftBehind: Record<string, Record<string, number>>; transforms: string[] } | null;
+  cleanup: { leftBehind: Record<string, Record<string, number>>; rootCauses?: CleanupResult['rootCauses']; transforms: string[] } | null;
   manifest: { where: string; runKey: string; tables: EvidenceManifestTable[]; totals: { inScope: number; moved: number; merged: number; leftBehind: number }; queries: EvidenceQuery[] };
   idChanges: { where: string; runKey: string; tables: { table: string; strategy: string; matchOn: string[] | null; rowsRemapped: number; matchedExisting: number }[]; queries: EvidenceQuery[] };
   /** cascaded (here, in testData and in erasure): rows left behind below the rule's own, whose first cause it is. */

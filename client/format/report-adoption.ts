@@ -16,8 +16,8 @@ const inOrder = <T>(d: EvidenceDocument, rec: Record<string, T>): [string, T][] 
   return Object.entries(rec).sort(([a], [b]) => at(a) - at(b));
 };
 
-/** table, reason, rows, chain: from the per-row chains when recorded, else per reason. */
-function removedRows(d: EvidenceDocument, c: Cleaned): ReportCell[][] {
+/** table, reason, rows, chain: from a cleanup's per-row chains when recorded, else per reason. */
+export function removedRows(d: EvidenceDocument, c: Pick<Cleaned, 'removed' | 'rootCauses'>): ReportCell[][] {
   const out: ReportCell[][] = [];
   for (const [table, reasons] of inOrder(d, c.removed)) {
     for (const [reason, n] of Object.entries(reasons)) {

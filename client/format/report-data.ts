@@ -4,7 +4,7 @@
 // Part of the one report model (report-model.ts); the renderers never see anything else.
 import type { EvidenceDocument } from '../../common/evidence';
 import type { TableValidation } from '../../common/results';
-import { adoptionSections } from './report-adoption';
+import { adoptionSections, removedRows } from './report-adoption';
 import { none, type ReportBlock, type ReportCell, type ReportSection } from './report-model';
 import { formatReasons } from './table';
 
@@ -38,13 +38,19 @@ function movedAndStayed(d: EvidenceDocument): ReportSection[] {
   // Each chain with its own rows (a pack from before per-row causes: the reason's rows when it has one chain).
   const rowsOf = (t: (typeof rows)[number], reason: string, chain: string, chains: string[]) =>
     t.rootCauseRows?.[reason]?.[chain] ?? (chains.length === 1 ? t.leftBehindByReason[reason] : 'not recorded per chain');
-  const causes = rows.flatMap((t) => Object.entries(t.rootCauses).flatMap(([reason, chains]) => chains.map((c): ReportCell[] => [t.table, reason, rowsOf(t, reason, c, chains), c])));
+  const validated = rows.flatMap((t) => Object.entries(t.rootCauses).flatMap(([reason, chains]) => chains.map((c): ReportCell[] => [t.table, reason, rowsOf(t, reason, c, chains), c])));
+  // Validate did not run (yet): what cleanup recorded, rather than "no rows left behind".
+  const cleaned = validated.length || !d.cleanup ? [] : removedRows(d, { removed: d.cleanup.leftBehind, rootCauses: d.cleanup.rootCauses });
+  const causes = validated.length ? validated : cleaned;
   const out: ReportSection[] = [{ title: 'What moved, what was merged, what stayed behind', level: 2, blocks }];
   out.push({
     title: 'Why rows stayed behind (root causes)',
     level: 3,
     blocks: causes.length
-      ? [{ text: 'Each reason followed through parent-left-behind:<parent table> to the reason its parent rows stayed behind; every row is counted once, under the cause that left it behind first.' }, { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: causes } }]
+      ? [
+          { text: `Each reason followed through parent-left-behind:<parent table> to the reason its parent rows stayed behind; every row is counted once, under the cause that left it behind first.${cleaned.length ? ' As cleanup recorded them: validate did not run.' : ''}` },
+          { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: causes } },
+        ]
       : [d.adoption?.cleanup ? { text: 'adopt moves nothing: the rows its cleanup removed from the Pilot are under Adoption.' } : none('rows left behind')],
   });
   out.push({
