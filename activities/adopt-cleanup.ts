@@ -41,7 +41,8 @@ export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult
       const names = inPlaceNames('cutover.manifest_rows');
       await pilot.query(`DELETE FROM cutover.manifest_rows WHERE run_key = $1`, [runKey]); // an earlier attempt's, rolled back with it: none
       const registers = await stageInPlace(pilot, resolved, names);
-      const removed = await new Cleanup(pilot, resolved, names, runKey).run({ transforms: false });
+      const rules = new Cleanup(pilot, resolved, names, runKey);
+      const removed = await rules.run({ transforms: false });
       const deleted = await deleteGone(pilot, resolved, names);
       const erasureLog = await logErasures(pilot, input, names.erased(), resolved.rules.subjects ? resolved.tables.find((t) => t.name === resolved.rules.subjects!.table.name) : undefined);
 
@@ -64,6 +65,7 @@ export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult
         database,
         cleanedAt: new Date().toISOString(),
         removed,
+        rootCauses: rules.causes,
         deleted: Object.fromEntries(deleted),
         manifestRows,
         erasureLog,

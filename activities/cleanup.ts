@@ -43,7 +43,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
         const kept = await keyDigests(target, resolved, names);
-        const result: CleanupResult = { leftBehind, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`), kept };
+        const result: CleanupResult = { leftBehind, rootCauses: rules.causes, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`), kept };
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
         await chaosPoint(input.plan.id, 'cleanup.before-commit');

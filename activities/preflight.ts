@@ -288,6 +288,7 @@ export function describeSelect(select: Record<string, unknown>): string {
   if (select.referenced) return 'rows referenced by moving rows';
   const parts: string[] = [];
   if (select.follow) parts.push(`follow ${(select.follow as string[]).join(', ')}`);
+  if (select.followMoved) parts.push(`follow moved ${(select.followMoved as string[]).join(', ')}`);
   const where = (select.where as { column: string; op: string; value?: unknown }[]) ?? [];
   if (where.length) parts.push('where ' + where.map((w) => `${w.column} ${w.op}${w.value === undefined ? '' : ' ' + JSON.stringify(w.value)}`).join(' and '));
   return parts.join(', ');

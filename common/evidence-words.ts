@@ -35,6 +35,7 @@ function selectInWords(select: Record<string, unknown>): string {
   if (select.referenced) return 'only the rows that moving rows of other tables reference (and the rows those reference in turn)';
   const parts: string[] = [];
   if (Array.isArray(select.follow)) parts.push(`the rows whose parent through ${(select.follow as string[]).join(', ')} moves or already exists in production`);
+  if (Array.isArray(select.followMoved)) parts.push(`the rows whose parent through ${(select.followMoved as string[]).join(', ')} moves in this run`);
   if (Array.isArray(select.where)) parts.push(`rows where ${whereInWords(select.where as Condition[])}`);
   return parts.join(', of those ');
 }

@@ -9,7 +9,7 @@
 import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
-import type { AccessChecksResult, DryRunReport, RollbackProof, TableValidation } from './results';
+import type { AccessChecksResult, CleanupResult, DryRunReport, RollbackProof, TableValidation } from './results';
 import type { DatabaseMove, Drift, EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
 import { hasRule, rootCauses, rootOf, rulesInWords, type RuleInWords } from './evidence-words';
 import { stepsOf, type EvidenceStep } from './evidence-steps';
@@ -52,6 +52,11 @@ export interface EvidenceManifestTable {
   leftBehindByReason: Record<string, number>;
   /** reason → chains to a reason that is not a cascade, e.g. `parent-left-behind:public.accounts ← test-account`. */
   rootCauses: Record<string, string[]>;
+  /**
+   * reason → chain → rows: each row counted once, under the chain that removed it first (cleanup records
+   * it per row). null: not recorded (a run before that, where a reason has several chains).
+   */
+  rootCauseRows?: Record<string, Record<string, number | null>>;
   balanced: boolean; // inScope = moved + merged + leftBehind
 }
 
@@ -84,10 +89,11 @@ export interface EvidenceDocument {
   dryRun: DryRunReport | null;
   backups: EvidenceBackup[];
   rehearsal: { mode: string; performed: boolean; note: string | null; result: unknown };
-  cleanup: { leftBehind: Record<string, Record<string, number>>; transforms: string[] } | null;
+  cleanup: { leftBehind: Record<string, Record<string, number>>; rootCauses?: CleanupResult['rootCauses']; transforms: string[] } | null;
   manifest: { where: string; runKey: string; tables: EvidenceManifestTable[]; totals: { inScope: number; moved: number; merged: number; leftBehind: number }; queries: EvidenceQuery[] };
   idChanges: { where: string; runKey: string; tables: { table: string; strategy: string; matchOn: string[] | null; rowsRemapped: number; matchedExisting: number }[]; queries: EvidenceQuery[] };
-  consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
+  /** cascaded (here, in testData and in erasure): rows left behind below the rule's own, whose first cause it is. */
+  consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; cascaded: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
   testData: { table: string; where: string; reason: string; leftBehind: number; cascaded: number }[];
   validation: { ok: boolean; preExisting: string; tables: TableValidation[] } | null;
   accessChecks: AccessChecksResult | null;
@@ -96,6 +102,7 @@ export interface EvidenceDocument {
     /** Subjects this run moved and then erased in production after publish (each in cutover.erasure_log). */
     applied: number | null;
     residue: number | null; note: string;
+    cascaded?: number;
     /** Each pass after publish (erasure, erasure-final): what it found, erased and verified. */
     passes: { step: string; at: string; requests: number; applied: number; rows: Record<string, number>; anonymized: Record<string, number>; residue: number; verification: string[] }[];
   };
@@ -128,21 +135,44 @@ function approvalOf(a: EvidencePack['approvals'][number], planHash: string): Evi
   };
 }
 
+/**
+ * reason → chain → rows of one table. Cleanup's per-row record when it has the reason with the same
+ * rows; else (older runs) the chains the per-table counts allow, with rows only where there is one.
+ */
+function causesOf(p: EvidencePack, counts: Record<string, Record<string, number>>, table: string): Record<string, Record<string, number | null>> {
+  const recorded = p.cleanup?.rootCauses?.[table] ?? {};
+  const out: Record<string, Record<string, number | null>> = {};
+  for (const [reason, n] of Object.entries(counts[table] ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const chains = recorded[reason];
+    if (chains && Object.values(chains).reduce((a, b) => a + b, 0) === n) {
+      out[reason] = Object.fromEntries(Object.entries(chains).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      continue;
+    }
+    const derived = rootCauses(counts, table, reason);
+    out[reason] = Object.fromEntries(derived.map((c) => [c, derived.length === 1 ? n : null]));
+  }
+  return out;
+}
+
 function manifestOf(p: EvidencePack): EvidenceDocument['manifest'] {
   const tables = p.validation?.tables ?? [];
   const counts = Object.fromEntries(tables.map((t) => [t.table, t.leftBehindByReason]));
   const idsOf = (t: string) => p.dryRun?.tables.find((d) => d.table === t)?.ids ?? '';
-  const rows: EvidenceManifestTable[] = tables.map((t) => ({
-    table: t.table,
-    ids: idsOf(t.table),
-    inScope: t.inScope,
-    moved: t.moved,
-    merged: t.merged,
-    leftBehind: t.leftBehind,
-    leftBehindByReason: t.leftBehindByReason,
-    rootCauses: Object.fromEntries(Object.keys(t.leftBehindByReason).sort().map((r) => [r, rootCauses(counts, t.table, r)])),
-    balanced: t.inScope === t.moved + t.merged + t.leftBehind,
-  }));
+  const rows: EvidenceManifestTable[] = tables.map((t) => {
+    const causes = causesOf(p, counts, t.table);
+    return {
+      table: t.table,
+      ids: idsOf(t.table),
+      inScope: t.inScope,
+      moved: t.moved,
+      merged: t.merged,
+      leftBehind: t.leftBehind,
+      leftBehindByReason: t.leftBehindByReason,
+      rootCauses: Object.fromEntries(Object.entries(causes).map(([r, chains]) => [r, Object.keys(chains)])),
+      rootCauseRows: causes,
+      balanced: t.inScope === t.moved + t.merged + t.leftBehind,
+    };
+  });
   const total = (k: 'inScope' | 'moved' | 'merged' | 'leftBehind') => rows.reduce((a, r) => a + r[k], 0);
   const rk = p.runKey;
   return {
@@ -202,8 +232,32 @@ function checksumsOf(p: EvidencePack): EvidenceChecksum[] {
 }
 
 function leftBehindFor(p: EvidencePack, reason: string, table?: string): number {
-  const lb = p.validation ? Object.fromEntries(p.validation.tables.map((t) => [t.table, t.leftBehindByReason])) : p.cleanup?.leftBehind ?? {};
+  // adopt has no validation nor cleanup step: its in-place cleanup's counts.
+  const lb = p.validation ? Object.fromEntries(p.validation.tables.map((t) => [t.table, t.leftBehindByReason])) : p.cleanup?.leftBehind ?? p.adoption?.cleanup?.removed ?? {};
   return Object.entries(lb).filter(([t]) => table === undefined || t === table).reduce((a, [, r]) => a + (r[reason] ?? 0), 0);
+}
+
+/**
+ * Rows left behind through a cascade that `reason` started: rows whose chain ends at it, below it. A
+ * reason whose rows are not recorded per chain (older runs) counts whole when any chain ends there.
+ */
+function cascadedFrom(tables: Pick<EvidenceManifestTable, 'leftBehindByReason' | 'rootCauseRows'>[], reason: string): number {
+  let n = 0;
+  for (const t of tables) {
+    for (const [r, chains] of Object.entries(t.rootCauseRows ?? {})) {
+      const mine = Object.entries(chains).filter(([chain]) => chain !== reason && rootOf(chain) === reason);
+      if (mine.some(([, rows]) => rows === null)) n += t.leftBehindByReason[r] ?? 0;
+      else n += mine.reduce((a, [, rows]) => a + rows!, 0);
+    }
+  }
+  return n;
+}
+
+/** What the cause counts are read from: the validated manifest; for adopt, its in-place cleanup's record. */
+function causeTables(p: EvidencePack, manifest: EvidenceDocument['manifest']): Pick<EvidenceManifestTable, 'leftBehindByReason' | 'rootCauseRows'>[] {
+  const adopted = p.adoption?.cleanup;
+  if (manifest.tables.length || !adopted) return manifest.tables;
+  return Object.keys(adopted.removed).map((t) => ({ leftBehindByReason: adopted.removed[t], rootCauseRows: causesOf({ ...p, cleanup: { leftBehind: adopted.removed, rootCauses: adopted.rootCauses, transforms: [] } }, adopted.removed, t) }));
 }
 
 /** The plan as the run normalised it; a partial one (an old or hand-made record) gets empty rules. */
@@ -242,7 +296,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const rehearsalStep = steps.find((s) => s.step === 'rehearsal');
   const rehearsalResult = raw.rehearsal ?? null;
   const manifest = manifestOf(p);
-  const counts = Object.fromEntries(manifest.tables.map((t) => [t.table, t.leftBehindByReason]));
+  const causes = causeTables(p, manifest);
   const consentCheck = p.accessChecks?.checks.find((c) => c.name === 'built-in:consent');
   const rules = rulesInWords(plan);
   const registers = plan.erasure?.registers ?? [];
@@ -283,19 +337,19 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
           subjects: plan.subjects ? `${planTableKey(plan.subjects.table)}.${plan.subjects.key}` : '',
           consentedInRegister: p.stage?.registers.consented ?? null,
           leftBehind: leftBehindFor(p, 'no-consent'),
+          cascaded: cascadedFrom(causes, 'no-consent'),
           checkedAfterPublish: consentCheck ? { passed: consentCheck.passed, rowCount: consentCheck.rowCount } : null,
         }
       : null,
     testData: rules.filter((r) => r.kind === 'test-data').map((r, i) => {
       const rule = plan.testData![i];
-      const cascaded = Object.entries(counts).reduce((a, [t, reasons]) => a + Object.entries(reasons).filter(([x]) => x !== rule.reason && rootCauses(counts, t, x).some((c) => rootOf(c) === rule.reason)).reduce((b, [, n]) => b + n, 0), 0);
-      return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded };
+      return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded: cascadedFrom(causes, rule.reason) };
     }),
     validation: p.validation
       ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
       : null,
     accessChecks: p.accessChecks,
-    erasure: erasureOf(p, registers.length, rules, leftBehindFor(p, 'erasure-request')),
+    erasure: { ...erasureOf(p, registers.length, rules, leftBehindFor(p, 'erasure-request')), cascaded: cascadedFrom(causes, 'erasure-request') },
     rollback: p.rollback
       ? {
           mode: 'surgical', by: rollbackDecision?.by ?? null, reason: rollbackDecision?.reason ?? null, at: p.rollback.rolledBackAt,

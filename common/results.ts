@@ -82,6 +82,11 @@ export interface StageResult {
 
 export interface CleanupResult {
   leftBehind: Record<string, Record<string, number>>; // table -> reason -> rows
+  /**
+   * The same rows by the chain of causes that removed each first, e.g. `parent-left-behind:public.projects ←
+   * parent-left-behind:public.users ← erasure-request`: table -> reason -> chain -> rows (absent in older runs).
+   */
+  rootCauses?: Record<string, Record<string, Record<string, number>>>;
   transforms: string[];
   /** The staged keys kept after cleanup, for the comparison with what was approved (workflows/drift.ts). */
   kept?: Record<string, KeyDigest>;
@@ -438,6 +443,8 @@ export interface AdoptCleanupResult {
   database: string; // the Pilot database cleaned (and adopted)
   cleanedAt: string;
   removed: Record<string, Record<string, number>>; // table -> reason -> rows (as the dry run counts them)
+  /** The same rows by the chain of causes that removed each first (as CleanupResult.rootCauses; absent in older runs). */
+  rootCauses?: Record<string, Record<string, Record<string, number>>>;
   deleted: Record<string, number>; // table -> rows deleted from the Pilot
   manifestRows: number; // rows this run wrote to cutover.manifest: equal to the rows deleted
   erasureLog: number; // rows written to cutover.erasure_log (one per erased subject removed)

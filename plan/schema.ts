@@ -137,17 +137,23 @@ const Conditions = z.array(ConditionSchema).min(1).max(MAX_ITEMS.conditions);
 export type Select =
   | { all: true }
   | { where: Condition[] }
-  | { follow: string[]; where?: Condition[] }
+  | { follow: string[]; followMoved?: string[]; where?: Condition[] }
+  | { followMoved: string[]; follow?: string[]; where?: Condition[] }
   | { referenced: true };
 
-const SELECT_FORMS = '{all: true}, {where: [...]}, {follow: [...], where?: [...]} or {referenced: true}';
+const SELECT_FORMS = '{all: true}, {where: [...]}, {follow: [...], followMoved: [...], where?: [...]} (follow, followMoved or both) or {referenced: true}';
 
 /** One flat object plus this rule reads better in errors than a union of four objects. */
 function checkSelectForm(s: unknown, ctx: z.RefinementCtx): void {
   if (!isRec(s)) return;
-  const used = ['all', 'where', 'follow', 'referenced'].filter((k) => s[k] !== undefined);
-  const ok = used.length === 1 || (used.length === 2 && used[0] === 'where' && used[1] === 'follow');
-  if (ok) return;
+  const used = ['all', 'where', 'follow', 'followMoved', 'referenced'].filter((k) => s[k] !== undefined);
+  // all and referenced stand alone; where, follow and followMoved combine (each narrows the others).
+  const ok = used.length === 1 || (used.length > 1 && used.every((k) => k === 'where' || k === 'follow' || k === 'followMoved'));
+  if (ok) {
+    const both = Array.isArray(s.follow) && Array.isArray(s.followMoved) ? (s.followMoved as unknown[]).findIndex((c) => (s.follow as unknown[]).includes(c)) : -1;
+    if (both >= 0) ctx.addIssue({ code: 'custom', path: ['followMoved', both], message: `column ${JSON.stringify((s.followMoved as unknown[])[both])} is also in follow: list it in one of them` });
+    return;
+  }
   const what = used.length === 0 ? 'is empty' : `cannot combine ${used.join(' and ')}`;
   ctx.addIssue({ code: 'custom', message: `${what}; use exactly one of ${SELECT_FORMS}` });
 }
@@ -155,8 +161,9 @@ function checkSelectForm(s: unknown, ctx: z.RefinementCtx): void {
 export const SelectSchema = z
   .strictObject({
     all: z.literal(true).optional().describe('Every row of the table is in scope'),
-    where: Conditions.optional().describe('Rows matching every condition (AND) are in scope; with follow, narrows the followed rows'),
+    where: Conditions.optional().describe('Rows matching every condition (AND) are in scope; with follow or followMoved, narrows the followed rows'),
     follow: ColumnList.optional().describe('FK columns of this table: a row is in scope when the parent it references moves (or already exists in production); the parent table must be in the plan'),
+    followMoved: ColumnList.optional().describe('FK columns of this table: a row is in scope only when the parent it references moves in this run (not when that parent only exists in production): link tables, order lines; the parent table must be in the plan'),
     referenced: z.literal(true).optional().describe('Rows that moving rows of other plan tables reference, closed over this table\'s own FKs (the default)'),
   })
   .superRefine(checkSelectForm, always)
@@ -179,7 +186,7 @@ export const TableSpecSchema = z
   .strictObject({
     table: TableName.describe('Table as psql writes it: customer, public.customer or "Sales.EU"."Order Items" (unqualified means public); a partitioned table by its parent'),
     key: ColumnList.optional().describe('Columns that identify a row (default: the primary key); needed when the table has none'),
-    select: SelectSchema.default(() => ({ referenced: true as const })).describe('Which rows are in scope: exactly one of {all: true}, {where}, {follow, where?} or {referenced: true} (the default)'),
+    select: SelectSchema.default(() => ({ referenced: true as const })).describe('Which rows are in scope: exactly one of {all: true}, {where}, {follow and/or followMoved, where?} or {referenced: true} (the default)'),
     ids: z.enum(ID_MODES).default('keep').describe('Keys in production: keep (as in the Pilot), new (from the target\'s sequence, FKs rewritten) or match (reuse the production row with the same natural key)'),
     match: ColumnList.optional().describe('Natural key columns for ids: match (required then, refused otherwise)'),
   })

@@ -7,6 +7,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { renderReport } from '../client/commands/report';
+import type { EvidenceDocument } from '../common/evidence';
 import { approveSignal, reportQuery, resumeSignal, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows, withDb } from './helpers/pg';
@@ -95,8 +97,21 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   expect(report.adoption?.cleanup?.manifestRows).toBe(manifest.length);
   expect(result.steps.find((s) => s.step === 'adopt' && s.outcome === 'completed')?.detail).toMatch(/Production from 2026-12-01/);
   expect(await rows(h.pilot, "SELECT adopt_from::text AS d, status FROM cutover.run WHERE run_key = $1", [result.runKey])).toEqual([{ d: '2026-12-01', status: 'completed' }]);
-  const evidence = await rows<{ pack: { adoption?: { adoptFrom: string } } }>(h.pilot, 'SELECT pack FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
+  const evidence = await rows<{ pack: EvidenceDocument }>(h.pilot, 'SELECT pack FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
   expect(evidence[0].pack.adoption?.adoptFrom).toBe('2026-12-01');
+  // The md and HTML reports of the stored pack say what was removed: per table, the rows the test's
+  // own SQL says had to go, and every removed row under its cause (no "No rows left behind").
+  const removedRows = await rows<{ t: string; reason: string; n: number }>(h.pilot, 'SELECT table_name AS t, reason, count(*)::int AS n FROM cutover.manifest WHERE run_key = $1 GROUP BY 1, 2', [result.runKey]);
+  const md = renderReport(evidence[0].pack, 'md');
+  const html = renderReport(evidence[0].pack, 'html');
+  for (const text of [md, html]) expect(text).not.toContain('No rows left behind');
+  expect(md).toContain(`- **rows removed from the Pilot**: ${manifest.length}\n`);
+  for (const t of TABLES) expect(md).toContain(`| public.${t} | ${gone[t].length} |`);
+  for (const r of removedRows) {
+    const shown = [...md.matchAll(new RegExp(`^\\| ${r.t} \\| ${r.reason} \\| (\\d+) \\| .*\\|$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+    expect(shown).toBe(r.n); // each removed row counted once, under its own cause
+    expect(html).toContain(`<td>${r.t}</td><td>${r.reason}</td>`);
+  }
 
   // Production: not one row changed, no control schema.
   expect(await dump(prod)).toEqual(prodBefore);
@@ -140,5 +155,13 @@ test('a failing access check after the cleanup pauses; rollback restores the Pil
   expect(accounts.restored).toBe(accounts.removedByCleanup);
   expect(accounts.restored).toBeGreaterThan(0);
   expect(report.adoption!.adopt).toBeNull(); // never adopted
+  // The md report shows the restore per table; its counts are the Pilot's as the test's SQL reads them.
+  const md = renderReport(report, 'md');
+  expect(md).toContain('### Adoption rolled back: the Pilot restored');
+  for (const t of TABLES) {
+    const x = restore.tables.find((r) => r.table === `public.${t}`)!;
+    expect(x.after).toBe(expected[t].length);
+    expect(md).toContain(`| public.${t} | ${x.before} | ${x.removedByCleanup} | ${x.restored} | ${x.reErased} | ${x.after} |`);
+  }
   expect(await dump(prod)).toEqual(prodBefore);
 }, 240000);

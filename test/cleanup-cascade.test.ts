@@ -71,6 +71,11 @@ test('… and in the real cleanup, every descendant in the manifest with parent-
   await env.run(stage, input);
   const result = (await env.run(cleanup, input)) as CleanupResult;
   expect(result.leftBehind).toEqual(TREE_LEFT_BEHIND);
+  // Each row under its own chain, however deep the self-reference: one link for it, then the root.
+  expect(result.rootCauses).toEqual({
+    'public.node': { 'test-tree': { 'test-tree': 1 }, 'parent-left-behind:public.node': { 'parent-left-behind:public.node ← test-tree': 149 } },
+    'public.note': { 'parent-left-behind:public.node': { 'parent-left-behind:public.node ← test-tree': 1 } },
+  });
   const manifest = await rows<{ k: string }>(
     prod,
     "SELECT string_agg(key->>0, ',' ORDER BY (key->>0)::int) AS k FROM cutover.manifest WHERE run_key = $1 AND table_name = 'public.node' AND reason = 'parent-left-behind:public.node'",

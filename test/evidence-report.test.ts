@@ -82,6 +82,26 @@ test('the document: every key present, rules in words, steps with decisions, ope
   expect(signed.openItems.join('\n')).not.toMatch(/not signed|decision\.reason/);
 });
 
+test('a run that did not validate shows what cleanup left behind, each row under its own cause, not "no rows left behind"', () => {
+  const cleanup = {
+    leftBehind: { 'public.accounts': { 'test-account': 4 }, 'public.users': { 'erasure-request': 1, 'parent-left-behind:public.accounts': 12 }, 'public.projects': { 'parent-left-behind:public.users': 3 } },
+    rootCauses: {
+      'public.accounts': { 'test-account': { 'test-account': 4 } },
+      'public.users': { 'erasure-request': { 'erasure-request': 1 }, 'parent-left-behind:public.accounts': { 'parent-left-behind:public.accounts ← test-account': 12 } },
+      'public.projects': { 'parent-left-behind:public.users': { 'parent-left-behind:public.users ← erasure-request': 1, 'parent-left-behind:public.users ← parent-left-behind:public.accounts ← test-account': 2 } },
+    },
+    transforms: [],
+  };
+  const md = formatReportMarkdown({ ...pack, validation: null, cleanup });
+  expect(md).not.toContain('No rows left behind');
+  expect(md).toContain('| public.projects | parent-left-behind:public.users | 1 | parent-left-behind:public.users ← erasure-request |');
+  expect(md).toContain('| public.projects | parent-left-behind:public.users | 2 | parent-left-behind:public.users ← parent-left-behind:public.accounts ← test-account |');
+  // A pack from before per-row causes: a reason with several possible chains is not given one count each.
+  const old = formatReportMarkdown({ ...pack, validation: { ok: true, tables: [...tables, v('public.tasks', 5, { 'parent-left-behind:public.projects': 7 })] } });
+  expect(old).toContain('| public.tasks | parent-left-behind:public.projects | not recorded per chain | parent-left-behind:public.projects ← parent-left-behind:public.accounts ← test-account |');
+  expect(old).not.toContain('| public.tasks | parent-left-behind:public.projects | 7 |');
+});
+
 test('markdown and HTML show the per-table columns and the root-cause line', () => {
   const md = formatReportMarkdown(pack);
   expect(md).toContain('| table | ids | in scope | moved | merged | left behind | left behind (reasons) | balanced |');

@@ -102,6 +102,9 @@ const CASES: Case[] = [
   ['empty select', (p) => (p.tables[0].select = {}), 'tables[0].select', 'is empty; use exactly one of'],
   ['empty follow', (p) => (p.tables[1].select.follow = []), 'tables[1].select.follow', 'must not be empty'],
   ['empty where', (p) => (p.tables[0].select.where = []), 'tables[0].select.where', 'must not be empty'],
+  ['followMoved with all', (p) => (p.tables[1].select = { all: true, followMoved: ['customer_id'] }), 'tables[1].select', 'cannot combine all and followMoved'],
+  ['a column in follow and followMoved', (p) => (p.tables[1].select.followMoved = ['staff_id', 'customer_id']), 'tables[1].select.followMoved[1]', 'column "customer_id" is also in follow'],
+  ['empty followMoved', (p) => (p.tables[1].select = { followMoved: [] }), 'tables[1].select.followMoved', 'must not be empty'],
   ['all: false', (p) => (p.tables[0].select = { all: false }), 'tables[0].select.all', 'must be true'],
   ['unknown select form', (p) => (p.tables[0].select = { all: true, sample: 10 }), 'tables[0].select.sample', 'unknown key "sample"'],
   // conditions

@@ -125,6 +125,17 @@ describe('a supported plan', () => {
     expect(unsupportedFeatures(plan)).toEqual([]);
   });
 
+  test('followMoved stands alone or combines with follow and where', () => {
+    const withSelect = (select: unknown) => {
+      const p = parseYaml(MINIMAL) as { tables: { select?: unknown }[] };
+      p.tables[1].select = select;
+      return validatePlan(p).tables[1].select;
+    };
+    expect(withSelect({ followMoved: ['customer_id'] })).toEqual({ followMoved: ['customer_id'] });
+    const all = { follow: ['staff_id'], followMoved: ['customer_id'], where: [{ column: 'return_date', op: 'notNull' }] };
+    expect(withSelect(all)).toEqual(all);
+  });
+
   test('output types are the narrow contract types', () => {
     const plan = validatePlan(parseYaml(MINIMAL));
     const table: TableSpec = plan.tables[0];

@@ -41,6 +41,7 @@ const CASES: [string, Mutate, string][] = [
   ['consent value of the wrong type', (p) => (p.consent.granted = [{ column: 'customer_id', op: 'eq', value: 'yes' }]), 'consent.granted[0].value: "yes" is not a valid integer'],
   ['follow on a column without FK', (p) => (p.tables[0].select = { follow: ['amount'] }), 'tables[0].select.follow[0]: column "amount" of public.rental has no foreign key to follow'],
   ['follow to a table not in the plan', (p) => (p.tables = p.tables.filter((t: { table: string }) => t.table !== 'customer')), 'tables[0].select.follow[0]: "customer_id" references public.customer, which is not in the plan'],
+  ['followMoved to a table not in the plan', (p) => { p.tables[0].select = { followMoved: ['customer_id'] }; p.tables = p.tables.filter((t: { table: string }) => t.table !== 'customer'); }, 'tables[0].select.followMoved[0]: "customer_id" references public.customer, which is not in the plan'],
   ['key that is not unique', (p) => (p.tables[6].key = ['city_id']), 'tables[6].key: key (city_id) is not unique in public.measurement: {"city_id":1} appears 2 times'],
   ['unknown key column', (p) => (customer(p).key = ['nope']), 'tables[1].key[0]: unknown column "nope"'],
   ['cycle with no way out', (p) => p.tables.push({ table: 'hen', select: { all: true } }, { table: 'egg', select: { all: true } }), 'tables: foreign-key cycle between'],

@@ -15,6 +15,21 @@ import type { StagingNames } from './staging';
 import { planError } from '../errors';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
+/** table -> reason -> chain of causes (`parent-left-behind:public.projects ← … ← test-account`) -> rows. */
+export type RootCauses = Record<string, Record<string, Record<string, number>>>;
+
+/** Column of a gone-keys table: the chain of causes of the removed row, from its own reason to the root. */
+const CAUSE = 'cutover_cause';
+
+/**
+ * SQL: the chain of a row removed with reason $1 because of a parent whose chain is `parent`. Each
+ * row keeps its parent's chain (its first cause), not every chain its parent's table has. A
+ * self-reference repeats no link; a cycle through other tables is cut to `… ← root`, so a chain
+ * stays as short as the schema.
+ */
+const chainOf = (parent: string) => `CASE WHEN left(${parent}, length($1) + 3) = $1 || ' ← ' THEN ${parent}
+  WHEN position(' ← ' || $1 || ' ← ' IN ' ← ' || ${parent} || ' ← ') > 0 THEN $1 || ' ← … ← ' || regexp_replace(${parent}, '^.* ← ', '')
+  ELSE $1 || ' ← ' || ${parent} END`;
 
 /** Rounds an "until nothing changes" loop may take; a self-reference settles in one (recursive) round. */
 const MAX_ROUNDS = 100;
@@ -34,6 +49,8 @@ export const TRANSFORM: Record<string, (col: string) => string> = {
 
 export class Cleanup {
   readonly counts: LeftBehind = {};
+  /** The same rows, each under the chain of causes that removed it first. */
+  readonly causes: RootCauses = {};
   private readonly moving = new Set<string>(); // tables that lost rows in the current round
   private readonly removals = new Map<string, number>(); // table -> removals that took rows, so far
   /** Told before each rule runs on a table (progress). */
@@ -50,6 +67,8 @@ export class Cleanup {
   /** `earlier`: runs whose moved rows are still in production (db/already-moved.ts): those rows go first. */
   async run(opts: { transforms: boolean; earlier?: string[] }): Promise<LeftBehind> {
     const { testData, subjects, consent, registers } = this.r.rules;
+    // Staging made before gone-keys carried their cause (a worker upgraded mid-run) gains the column.
+    await this.db.query(this.r.tables.map((t) => `ALTER TABLE ${this.names.gone(t.index)} ADD COLUMN IF NOT EXISTS ${CAUSE} text`).join(';\n'));
     for (const run of opts.earlier ?? []) {
       for (const t of this.r.tables.filter(mayRepeat)) {
         const b = new Binder();
@@ -80,22 +99,31 @@ export class Cleanup {
     return this.counts;
   }
 
-  /** Delete matching staged rows, writing each to the manifest and to the table's gone-keys. */
-  private async remove(t: ResolvedTable, predicate: string, reason: string): Promise<number> {
+  /**
+   * Delete matching staged rows, writing each to the manifest and to the table's gone-keys with its
+   * chain of causes: the reason itself, or with `parent` (a cascade) the reason followed by the chain
+   * of the parent row it joins in `parent.using` (alias p).
+   */
+  private async remove(t: ResolvedTable, predicate: string, reason: string, parent?: { using: string; chain: string }): Promise<number> {
     this.onRule?.(t.name, reason);
-    const res = await this.db.query(
-      `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s WHERE ${predicate} RETURNING ${keyList('s', t.key)})${this.runKey === null ? '' : `,
+    const key = t.key.map((k) => ident(k)).join(', ');
+    const res = await this.db.query<{ cause: string; n: number }>(
+      `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s${parent ? ` USING ${parent.using}` : ''} WHERE ${predicate}
+                  RETURNING ${keyList('s', t.key)}, ${parent ? chainOf(parent.chain) : '$1::text'} AS ${CAUSE})${this.runKey === null ? '' : `,
             m AS (INSERT INTO ${this.names.manifest} (run_key, table_name, key, outcome, reason)
-                  SELECT $3, $1, ${keyJson('d', t.key)}, 'left-behind', $2 FROM d)`}
-       INSERT INTO ${this.names.gone(t.index)} SELECT ${keyList('d', t.key)} FROM d`,
-      this.runKey === null ? [] : [t.name, reason, this.runKey],
+                  SELECT $3, $2, ${keyJson('d', t.key)}, 'left-behind', $1 FROM d)`},
+            g AS (INSERT INTO ${this.names.gone(t.index)} (${key}, ${CAUSE}) SELECT ${keyList('d', t.key)}, d.${CAUSE} FROM d)
+       SELECT ${CAUSE} AS cause, count(*)::int AS n FROM d GROUP BY 1`,
+      this.runKey === null ? [reason] : [reason, t.name, this.runKey],
     );
-    const n = res.rowCount ?? 0;
+    const n = res.rows.reduce((a, x) => a + x.n, 0);
     if (n > 0) {
       this.moving.add(t.name);
       this.removals.set(t.name, (this.removals.get(t.name) ?? 0) + 1);
       this.counts[t.name] ??= {};
       this.counts[t.name][reason] = (this.counts[t.name][reason] ?? 0) + n;
+      const chains = ((this.causes[t.name] ??= {})[reason] ??= {});
+      for (const x of res.rows) chains[x.cause] = (chains[x.cause] ?? 0) + x.n;
     }
     return n;
   }
@@ -116,11 +144,14 @@ export class Cleanup {
           const removals = this.removals.get(parent.name) ?? 0;
           if (round > 0 && seen.get(edge) === removals) continue;
           seen.set(edge, removals);
-          const lhs = fk.columns.map((c) => `s.${ident(c)}`).join(', ');
-          const gone = `SELECT ${keyList('g', parent.key)} FROM ${this.names.gone(parent.index)} g`;
-          // A self-reference takes every descendant at once, not one level per round.
-          const pred = parent === child ? `(${keyList('s', child.key)}) IN (${this.descendants(child, fk, gone)})` : `(${lhs}) IN (${gone})`;
-          await this.remove(child, pred, `parent-left-behind:${parent.name}`);
+          // Each child row takes the chain of the parent row it references (p).
+          const reason = `parent-left-behind:${parent.name}`;
+          if (parent === child) {
+            // A self-reference takes every descendant at once, not one level per round.
+            await this.remove(child, keyEquals('p', 's', child.key), reason, { using: `(${this.descendants(child, fk)}) p`, chain: `p.${CAUSE}` });
+          } else {
+            await this.remove(child, fkEquals(fk, 'p', 's'), reason, { using: `${this.names.gone(parent.index)} p`, chain: `p.${CAUSE}` });
+          }
         }
       }
       for (const t of this.r.tables) {
@@ -130,14 +161,16 @@ export class Cleanup {
     }
   }
 
-  /** Keys of staged rows of `t` whose self-reference `fk` leads, through any number of levels, to a key in `roots`. */
-  private descendants(t: ResolvedTable, fk: ForeignKey, roots: string): string {
+  /**
+   * Keys of staged rows of `t` whose self-reference `fk` leads, through any number of levels, to a
+   * removed row (its gone-keys), each with that removed ancestor's chain of causes.
+   */
+  private descendants(t: ResolvedTable, fk: ForeignKey): string {
     const data = this.names.data(t.index, t.name);
-    const refs = fk.columns.map((c) => `c.${ident(c)}`).join(', ');
     return `WITH RECURSIVE doomed AS (
-              SELECT ${keyList('c', t.key)} FROM ${data} c WHERE (${refs}) IN (${roots})
-              UNION SELECT ${keyList('c', t.key)} FROM ${data} c JOIN doomed d ON ${fkEquals(fk, 'd', 'c')})
-            SELECT * FROM doomed`;
+              SELECT ${keyList('c', t.key)}, g.${CAUSE} FROM ${data} c JOIN ${this.names.gone(t.index)} g ON ${fkEquals(fk, 'g', 'c')}
+              UNION SELECT ${keyList('c', t.key)}, d.${CAUSE} FROM ${data} c JOIN doomed d ON ${fkEquals(fk, 'd', 'c')})
+            SELECT DISTINCT ON (${t.key.map((k) => ident(k)).join(', ')}) * FROM doomed`;
   }
 }
 
@@ -173,7 +206,8 @@ function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): strin
 
 /**
  * Settle what is in scope, in staging, before any cleanup: a row that follows a keep/match parent
- * stays only if that parent moves or already exists in production (by key / natural key); a row
+ * stays only if that parent moves or already exists in production (by key / natural key), one that
+ * follows a parent through followMoved only if that parent is staged (moves); a row
  * selected as `referenced` stays only while a staged row references it. Rows removed here were never
  * in scope: no manifest entry.
  * Returns the rows in scope per table.
@@ -185,12 +219,14 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames, 
     if (round === maxRounds) throw unsettled('scope filter', maxRounds, moving);
     moving.clear();
     for (const t of r.tables) {
-      for (const fk of t.follow.filter((f) => followsIntoProduction(byName.get(f.refTable)!))) {
+      // followMoved: the parent staged at selection may have been filtered out since (a referenced
+      // parent nobody needs, a parent following one that is not there): its children go with it.
+      for (const fk of t.follow.filter((f) => followsIntoProduction(byName.get(f.refTable)!, t, f) || t.followMoved.includes(f))) {
         const parent = byName.get(fk.refTable)!;
         const res = await db.query(
           `DELETE FROM ${names.data(t.index, t.name)} s
-            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})
-              AND NOT ${inProduction(fk, parent, r, names)}`,
+            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})${t.followMoved.includes(fk) ? '' : `
+              AND NOT ${inProduction(fk, parent, r, names)}`}`,
         );
         if ((res.rowCount ?? 0) > 0) moving.add(t.name);
       }

@@ -12,7 +12,9 @@ export interface ResolvedTable {
   key: string[];
   keyDeclared: boolean; // a primary key / unique index backs the key on the source
   columns: Column[]; // target columns copied (present in both, not generated)
-  follow: ForeignKey[]; // source FKs the selection follows
+  follow: ForeignKey[]; // source FKs the selection follows (follow and followMoved)
+  /** Those of `follow` named in followMoved: only a parent this run moves counts, not one already in production. */
+  followMoved: ForeignKey[];
   /** Target FKs that close a cycle: published NULL first, set once every table is in. */
   deferred: ForeignKey[];
   spec: Plan['tables'][number];
@@ -90,21 +92,29 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       if (!srcCols.has(w.column)) issues.push({ path: `${at}.select.where[${i}].column`, message: `unknown column "${w.column}" in ${name} (source)` });
     });
     const follow: ForeignKey[] = [];
-    ((select.follow as string[] | undefined) ?? []).forEach((col, i) => {
-      const p = `${at}.select.follow[${i}]`;
-      if (!srcCols.has(col)) return void issues.push({ path: p, message: `unknown column "${col}" in ${name} (source)` });
-      const fk = src.foreignKeys.find((f) => f.columns.includes(col));
-      if (!fk) return void issues.push({ path: p, message: `column "${col}" of ${name} has no foreign key to follow` });
-      if (fk.refTable === name) return void issues.push({ path: p, message: `"${col}" references ${name} itself: follow a parent table; select a self-referencing table with where, all or referenced` });
-      if (!inPlan.has(fk.refTable)) return void issues.push({ path: p, message: `"${col}" references ${fk.refTable}, which is not in the plan: add it to tables` });
-      if (!follow.includes(fk)) follow.push(fk);
-    });
+    const followMoved: ForeignKey[] = [];
+    for (const form of ['follow', 'followMoved'] as const) {
+      ((select[form] as string[] | undefined) ?? []).forEach((col, i) => {
+        const p = `${at}.select.${form}[${i}]`;
+        if (!srcCols.has(col)) return void issues.push({ path: p, message: `unknown column "${col}" in ${name} (source)` });
+        const fk = src.foreignKeys.find((f) => f.columns.includes(col));
+        if (!fk) return void issues.push({ path: p, message: `column "${col}" of ${name} has no foreign key to follow` });
+        if (fk.refTable === name) return void issues.push({ path: p, message: `"${col}" references ${name} itself: follow a parent table; select a self-referencing table with where, all or referenced` });
+        if (!inPlan.has(fk.refTable)) return void issues.push({ path: p, message: `"${col}" references ${fk.refTable}, which is not in the plan: add it to tables` });
+        // Two columns of one composite FK name it once; the same FK under follow and followMoved is one or the other.
+        if (form === 'followMoved' && follow.includes(fk) && !followMoved.includes(fk)) {
+          return void issues.push({ path: p, message: `"${col}" belongs to foreign key ${fk.name}, which follow already names: list its columns in follow or in followMoved, not both` });
+        }
+        if (form === 'followMoved' && !followMoved.includes(fk)) followMoved.push(fk);
+        if (!follow.includes(fk)) follow.push(fk);
+      });
+    }
     if (select.referenced) {
       const children = [...inPlan].filter((n) => source.get(n)?.foreignKeys.some((f) => f.refTable === name && n !== name));
       if (children.length === 0) warnings.push(`${name} selects referenced rows but no table of the plan references it: nothing moves`);
     }
 
-    const t: ResolvedTable = { index, name, source: src, target: tgt, key, keyDeclared, columns, follow, deferred: [], spec };
+    const t: ResolvedTable = { index, name, source: src, target: tgt, key, keyDeclared, columns, follow, followMoved, deferred: [], spec };
     checkIdStrategy(t, issues);
     tables.push(t);
   });

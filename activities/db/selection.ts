@@ -46,7 +46,8 @@ export class Selection extends Binder {
       // already exist in production, which the source cannot see (scopeFilter() keeps those whose
       // parent moves or exists there); or when every parent row is in scope and PostgreSQL
       // guarantees each child's parent exists (then no join over its own parents either).
-      if (followsIntoProduction(parent) || (trusted(fk) && this.selectsEvery(parent, inner))) {
+      // followMoved takes only children of moving parents: always the semi-join (or the guarantee).
+      if (followsIntoProduction(parent, table, fk) || (trusted(fk) && this.selectsEvery(parent, inner))) {
         parts.push(fk.columns.map((c) => `${a}.${ident(c)} IS NOT NULL`).join(' AND '));
         continue;
       }
@@ -70,7 +71,7 @@ export class Selection extends Binder {
     return t.follow.every((fk) => {
       const parent = this.byName.get(fk.refTable)!;
       const notNull = fk.columns.every((c) => t.source.columns.find((x) => x.name === c)?.notNull === true);
-      return notNull && trusted(fk) && !followsIntoProduction(parent) && this.selectsEvery(parent, [...seen, t.name]);
+      return notNull && trusted(fk) && !followsIntoProduction(parent, t, fk) && this.selectsEvery(parent, [...seen, t.name]);
     });
   }
 
@@ -107,6 +108,8 @@ const trusted = (fk: ForeignKey) => fk.validated && !fk.missingOn?.length;
 
 /**
  * A kept key means the same row in production, a matched natural key finds it there: a child may
- * follow such a parent already in production. A new-id parent must move.
+ * follow such a parent already in production. A new-id parent must move. A child's `followMoved`
+ * FK follows only parents that move, whatever their ids.
  */
-export const followsIntoProduction = (parent: ResolvedTable) => parent.spec.ids === 'keep' || parent.spec.ids === 'match';
+export const followsIntoProduction = (parent: ResolvedTable, child: ResolvedTable, fk: ForeignKey) =>
+  (parent.spec.ids === 'keep' || parent.spec.ids === 'match') && !child.followMoved.includes(fk);

@@ -28,7 +28,7 @@ export async function createStagingTables(tgt: Client, p: CopyPlan): Promise<voi
     const cols = p.columnsFor(t).map((c) => `${ident(c.name)} ${c.type}`).join(', ');
     ddl.push(`CREATE ${kind} ${p.names.data(t.index, t.name)} (${cols})`);
     const keyCols = t.key.map((k) => `${ident(k)} ${t.columns.find((c) => c.name === k)!.type}`).join(', ');
-    ddl.push(`CREATE ${kind} ${p.names.gone(t.index)} (${keyCols})`);
+    ddl.push(`CREATE ${kind} ${p.names.gone(t.index)} (${keyCols}, cutover_cause text)`); // cause: the removed row's chain of causes (cleanup-rules.ts)
   }
   const subjectType = subjectKeyType(p.resolved);
   if (subjectType) {

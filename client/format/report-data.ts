@@ -4,6 +4,7 @@
 // Part of the one report model (report-model.ts); the renderers never see anything else.
 import type { EvidenceDocument } from '../../common/evidence';
 import type { TableValidation } from '../../common/results';
+import { adoptionSections, removedRows } from './report-adoption';
 import { none, type ReportBlock, type ReportCell, type ReportSection } from './report-model';
 import { formatReasons } from './table';
 
@@ -34,14 +35,23 @@ function movedAndStayed(d: EvidenceDocument): ReportSection[] {
       },
     });
   } else blocks.push(none('validated counts (validate did not run)'));
-  const causes = rows.flatMap((t) => Object.entries(t.rootCauses).flatMap(([reason, chains]) => chains.map((c): ReportCell[] => [t.table, reason, t.leftBehindByReason[reason], c])));
+  // Each chain with its own rows (a pack from before per-row causes: the reason's rows when it has one chain).
+  const rowsOf = (t: (typeof rows)[number], reason: string, chain: string, chains: string[]) =>
+    t.rootCauseRows?.[reason]?.[chain] ?? (chains.length === 1 ? t.leftBehindByReason[reason] : 'not recorded per chain');
+  const validated = rows.flatMap((t) => Object.entries(t.rootCauses).flatMap(([reason, chains]) => chains.map((c): ReportCell[] => [t.table, reason, rowsOf(t, reason, c, chains), c])));
+  // Validate did not run (yet): what cleanup recorded, rather than "no rows left behind".
+  const cleaned = validated.length || !d.cleanup ? [] : removedRows(d, { removed: d.cleanup.leftBehind, rootCauses: d.cleanup.rootCauses });
+  const causes = validated.length ? validated : cleaned;
   const out: ReportSection[] = [{ title: 'What moved, what was merged, what stayed behind', level: 2, blocks }];
   out.push({
     title: 'Why rows stayed behind (root causes)',
     level: 3,
     blocks: causes.length
-      ? [{ text: 'Each reason followed through parent-left-behind:<parent table> to the reason its parent rows stayed behind.' }, { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: causes } }]
-      : [none('rows left behind')],
+      ? [
+          { text: `Each reason followed through parent-left-behind:<parent table> to the reason its parent rows stayed behind; every row is counted once, under the cause that left it behind first.${cleaned.length ? ' As cleanup recorded them: validate did not run.' : ''}` },
+          { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: causes } },
+        ]
+      : [d.adoption?.cleanup ? { text: 'adopt moves nothing: the rows its cleanup removed from the Pilot are under Adoption.' } : none('rows left behind')],
   });
   out.push({
     title: 'Row by row: the manifest and the id map',
@@ -65,10 +75,10 @@ function rulesCounts(d: EvidenceDocument): ReportSection {
     : none('test data rules'));
   const c = d.consent;
   blocks.push(c
-    ? { kv: [['consent rule', c.rule], ['subjects', c.subjects], ['consents in the register', c.consentedInRegister], ['left behind as no-consent', c.leftBehind], ['checked after publish', c.checkedAfterPublish ? (c.checkedAfterPublish.passed ? 'passed' : `FAILED (${c.checkedAfterPublish.rowCount} rows)`) : 'not checked']] }
+    ? { kv: [['consent rule', c.rule], ['subjects', c.subjects], ['consents in the register', c.consentedInRegister], ['left behind as no-consent', c.leftBehind], ['left behind through it (cascade)', c.cascaded ?? ''], ['checked after publish', c.checkedAfterPublish ? (c.checkedAfterPublish.passed ? 'passed' : `FAILED (${c.checkedAfterPublish.rowCount} rows)`) : 'not checked']] }
     : none('consent rule'));
   const e = d.erasure;
-  blocks.push({ kv: [['erasure registers', e.registers.join(' ') || 'none'], ['requests found', e.requestsFound], ['left behind as erasure-request', e.leftBehind], ['applied in Production', e.appliedInProduction], ['subjects erased in Production', e.applied ?? 'not applied'], ['residue', e.residue ?? 'not checked'], ['note', e.note]] });
+  blocks.push({ kv: [['erasure registers', e.registers.join(' ') || 'none'], ['requests found', e.requestsFound], ['left behind as erasure-request', e.leftBehind], ['left behind through it (cascade)', e.cascaded ?? ''], ['applied in Production', e.appliedInProduction], ['subjects erased in Production', e.applied ?? 'not applied'], ['residue', e.residue ?? 'not checked'], ['note', e.note]] });
   return { title: 'Test data, consent, erasure', level: 2, blocks };
 }
 
@@ -148,7 +158,7 @@ function steps(d: EvidenceDocument): ReportSection[] {
 }
 
 export function dataSections(d: EvidenceDocument): ReportSection[] {
-  const out: ReportSection[] = [...movedAndStayed(d), rulesCounts(d), ...checks(d), ...steps(d)];
+  const out: ReportSection[] = [...adoptionSections(d), ...movedAndStayed(d), rulesCounts(d), ...checks(d), ...steps(d)];
   const names = reportTableNames(d);
   const stageInfo: [string, ReportCell][] = [];
   if (d.run.stage) stageInfo.push(['staging schema', d.run.stage.schema], ['source snapshot', d.run.stage.snapshot ?? 'none']);
