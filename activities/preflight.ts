@@ -21,6 +21,7 @@ import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
 import { chaosPoint } from './db/fault';
+import { accessChecksRefused } from './db/read-only-check';
 import { analyzeStaging } from './db/analyze-staging';
 import { joinSnapshot } from './db/snapshot-holder';
 
@@ -44,6 +45,9 @@ async function dryRunOf(plan: StepInput['plan']): Promise<DryRunReport> {
       if (partial.length > 0) throw new ResolveError(partial);
       const adopt = plan.strategy === 'adopt';
       if (adopt) await checkAdoptClosed(ctx.target, resolved);
+      // Access checks that would be refused after publish (their SQL, or the role they run as) stop the run now.
+      const checks = await accessChecksRefused(plan, ctx.target);
+      if (checks.length > 0) throw new ResolveError(checks);
       const tables = await dryRun(source, target, resolved, adopt, async () => {
         const lane = await ctx.openSource();
         await limitStatements([lane], timeout);

@@ -8,6 +8,7 @@
 // passes); a moved subject whose consent is gone in the Pilot fails.
 import { existsSync } from 'node:fs';
 import { accessChecks } from '../activities/access-checks';
+import { preflight } from '../activities/preflight';
 import type { AccessCheckResult, AccessChecksResult } from '../common/results';
 import { admin, createDb, dropDb, rows, uniqueName } from './helpers/pg';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
@@ -181,6 +182,18 @@ describe('the role checks run as', () => {
     expect(writer.error).toContain(`accessCheckRole ${WRITER} may not run checks: it may write public.customer (INSERT, UPDATE, DELETE or TRUNCATE)`);
     const missing = byName((await failed(withChecks(CHECK, 'no_such_checker_role'))).result, 'no-admins');
     expect(missing.error).toContain('accessCheckRole no_such_checker_role does not exist in this database; create it with: CREATE ROLE no_such_checker_role');
+  }, 60000);
+
+  test('preflight refuses such a plan before anything is written: the SQL at accessChecks[i].sql, the role at accessChecks or accessCheckRole', async () => {
+    const bad = [{ name: 'shell', sql: `COPY (SELECT 1) TO PROGRAM 'touch ${PWNED}'` }, ...CHECK];
+    const f = await failureOf(preflight({ plan: withChecks(bad, null).plan }));
+    expect(f).toMatchObject({ type: 'PlanError', nonRetryable: true });
+    expect(f.message).toContain('accessChecks[0].sql: must be a SELECT (found COPY)');
+    expect(f.message).toContain("accessChecks: refused to run plan SQL as the worker's role postgres, which is a superuser");
+    const writer = await failureOf(preflight({ plan: withChecks(CHECK, WRITER).plan }));
+    expect(writer.message).toContain(`accessCheckRole: accessCheckRole ${WRITER} may not run checks`);
+    expect(existsSync(PWNED)).toBe(false);
+    expect((await preflight({ plan: withChecks(CHECK).plan })).planId).toBe('acc-run');
   }, 60000);
 
   test('a read-only role passes, and the check runs as it', async () => {

@@ -7,7 +7,8 @@
 // plan's `show` columns only, never other values. Any row it returns fails it.
 import type { Client, CustomTypesConfig, QueryConfig } from 'pg';
 import type { AccessCheckResult } from '../../common/results';
-import { accessSqlProblem, loadSqlParser } from '../../plan/access-sql';
+import { accessSqlIssues, accessSqlProblem, loadSqlParser } from '../../plan/access-sql';
+import type { Plan } from '../../plan/schema';
 import { ident } from './connect';
 import { accessRoleProblem } from './access-role';
 
@@ -123,4 +124,18 @@ async function inReadOnly<T>(db: Client, timeout: string, role: string | undefin
   } finally {
     await db.query('ROLLBACK');
   }
+}
+
+/**
+ * Preflight's look ahead, before anything is written: the plan checks' SQL that would be refused
+ * (accessChecks[i].sql) and a role they may not run as (accessCheckRole, or the worker's own), as
+ * plan issues. A run that would publish and then only pause on them stops here instead.
+ */
+export async function accessChecksRefused(plan: Pick<Plan, 'accessChecks' | 'accessCheckRole'>, db: Client): Promise<{ path: string; message: string }[]> {
+  if (!plan.accessChecks?.length) return [];
+  await loadSqlParser();
+  const issues = accessSqlIssues(plan);
+  const role = await accessRoleProblem(db, plan.accessCheckRole);
+  if (role) issues.push({ path: plan.accessCheckRole === undefined ? 'accessChecks' : 'accessCheckRole', message: role });
+  return issues;
 }
