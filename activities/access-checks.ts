@@ -1,7 +1,7 @@
 // Step 10, access checks, after publish: built in, no touched table gained or lost grants or
 // row-level security since the snapshot taken before the run wrote (`before`), and no moved subject
 // lacks consent; then the plan's own SQL assertions, each read-only against production, where any
-// returned row is a failure. Every check runs and is reported; any failure is a non-retryable
+// returned row is a failure (parsed, role-checked and time-limited: db/read-only-check.ts). Every check runs and is reported; any failure is a non-retryable
 // AccessCheckError carrying all results, so the run pauses for a human (rollback or fix and retry).
 import type { AccessCheckResult, AccessChecksInput, AccessChecksResult } from '../common/results';
 import { accessSnapshot, diffAccess } from './db/access-snapshot';
@@ -29,7 +29,12 @@ export async function accessChecks(input: AccessChecksInput): Promise<AccessChec
     // adopt: "target" is the cleaned Pilot (db/context.ts), where cleanup removed every subject without consent in the same rules.
     const consent = input.plan.strategy === 'adopt' ? null : await consentCheck(source, target, resolved, input.runKey);
     if (consent) checks.push(consent);
-    for (const check of input.plan.accessChecks ?? []) checks.push(await runReadOnlyCheck(target, check));
+    if (input.plan.accessChecks?.length) {
+      // Their own connection: at its time limit a check is cancelled from outside, and only it.
+      const checker = await ctx.openTarget();
+      const opts = { role: input.plan.accessCheckRole, cancel: () => ctx.cancelOne(checker) };
+      for (const check of input.plan.accessChecks) checks.push(await runReadOnlyCheck(checker, check, opts));
+    }
 
     const result: AccessChecksResult = { ok: checks.every((c) => c.passed), checks };
     if (!result.ok) throw accessCheckError(`access checks failed:\n${checks.filter((c) => !c.passed).map(describe).join('\n')}`, result);

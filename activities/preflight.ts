@@ -21,6 +21,7 @@ import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
 import { chaosPoint } from './db/fault';
+import { accessChecksRefused } from './db/read-only-check';
 import { analyzeStaging } from './db/analyze-staging';
 import { catalogSummary, keyDigests } from './db/drift';
 import { earlierRuns, excluded, type EarlierRun } from './db/already-moved';
@@ -46,6 +47,9 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
       if (partial.length > 0) throw new ResolveError(partial);
       const adopt = plan.strategy === 'adopt';
       if (adopt) await checkAdoptClosed(ctx.target, resolved);
+      // Access checks that would be refused after publish (their SQL, or the role they run as) stop the run now.
+      const checks = await accessChecksRefused(plan, ctx.target);
+      if (checks.length > 0) throw new ResolveError(checks);
       // Rows of this Pilot an earlier run already published here are not copied again (unless decision.rerun).
       const earlier = adopt ? [] : await earlierRuns(target, plan, runKey, await identityOf(plan.source));
       const tables = await dryRun(source, target, resolved, adopt, excluded(plan, earlier), async () => {

@@ -3,8 +3,9 @@
 // POST /decode take and return `{"payloads":[{"metadata":{"k":"<base64>"},"data":"<base64>"}]}` (the
 // proto JSON of temporal.api.common.v1.Payloads). The UI calls it from the browser, hence CORS.
 //
-// Anyone who reaches it can decrypt: it binds 127.0.0.1 by default, and can demand an Authorization
-// header (the official CLI sends one with --codec-auth).
+// Anyone who reaches it can decrypt: it binds 127.0.0.1 by default, demands an Authorization header
+// (`Bearer <token>`; the official CLI sends one with --codec-auth) unless started with noAuth, and
+// answers browsers only from the configured UI origins (default the dev server's UI, port 8233).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
@@ -15,10 +16,12 @@ export interface CodecServerOptions {
   codec: EncryptionCodec;
   host?: string;
   port?: number;
-  /** Origins the browser may call from: `*` (default) or a list (then echoed, with credentials allowed). */
+  /** Origins the browser may call from (echoed, with credentials allowed); default DEFAULT_UI_ORIGINS; `*` only when listed. */
   allowOrigins?: string[];
-  /** When set, every POST must carry exactly this Authorization header. */
+  /** Every POST must carry exactly this Authorization header (`Bearer <token>`); required unless noAuth. */
   authorization?: string;
+  /** Serve without an Authorization header: only when asked for explicitly (`--no-auth`). */
+  noAuth?: boolean;
   /** Largest request body accepted (a page of history holds many payloads). */
   maxBodyBytes?: number;
   /** Refused and failed requests (never payloads or keys). */
@@ -32,6 +35,8 @@ export interface RunningCodecServer {
 }
 
 const ALLOWED_HEADERS = 'content-type, x-namespace, authorization';
+/** The Temporal dev server's Web UI (`temporal server start-dev`), by both names of localhost. */
+export const DEFAULT_UI_ORIGINS = ['http://localhost:8233', 'http://127.0.0.1:8233'];
 const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 
 interface JsonPayload {
@@ -94,7 +99,10 @@ function sameSecret(given: string | undefined, expected: string): boolean {
 
 export function startCodecServer(opts: CodecServerOptions): Promise<RunningCodecServer> {
   const host = opts.host ?? '127.0.0.1';
-  const origins = opts.allowOrigins?.length ? opts.allowOrigins : ['*'];
+  if (opts.authorization === undefined && !opts.noAuth) {
+    return Promise.reject(new Error('the codec server needs an Authorization value (a bearer token), or noAuth: true'));
+  }
+  const origins = opts.allowOrigins?.length ? opts.allowOrigins : DEFAULT_UI_ORIGINS;
   const anyOrigin = origins.includes('*');
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const log = opts.log ?? (() => undefined);

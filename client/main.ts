@@ -147,7 +147,10 @@ export function buildProgram(ctx: CommandContext): Command {
     .description('serve Temporal\'s remote codec endpoint (POST /encode, /decode) with the keys of CUTOVER_CODEC_KEYS, for the Web UI and `temporal --codec-endpoint`')
     .option('--port <n>', 'port to listen on (0: any free port; the URL is printed)', '8888')
     .option('--host <addr>', 'address to bind (anyone who reaches it can decrypt)', '127.0.0.1')
-    .option('--allow-origin <origins>', 'browser origins allowed by CORS, comma-separated, or * (default $CUTOVER_CODEC_ALLOW_ORIGIN, else *)')
+    .option('--origin <origins>', 'the Web UI origins browsers may call from (CORS), comma-separated (default $CUTOVER_CODEC_ALLOW_ORIGIN, else http://localhost:8233,http://127.0.0.1:8233)')
+    .option('--allow-origin <origins>', 'the same as --origin')
+    .option('--token <token>', 'the bearer token every request must carry (default $CUTOVER_CODEC_TOKEN); required unless --no-auth')
+    .option('--no-auth', 'serve without a token: anyone who reaches the server can decrypt (say so explicitly)')
     .action((opts) => codecServer(ctx, opts));
 
   return program;

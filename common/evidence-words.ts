@@ -78,7 +78,7 @@ export function rulesInWords(plan: Plan): RuleInWords[] {
     rules.push({ kind: 'transform', table: planTableKey(x.table), reason: null, text: `Transform: ${planTableKey(x.table)}.${x.column} is written to production as ${x.fn}(${x.column}).` });
   }
   for (const c of plan.accessChecks ?? []) {
-    rules.push({ kind: 'access-check', table: null, reason: null, text: `Access check ${c.name}: after publish, this query (read only) must return no rows: ${c.sql.trim()}` });
+    rules.push({ kind: 'access-check', table: null, reason: null, text: `Access check ${c.name}: after publish, this query (read only${plan.accessCheckRole ? `, as role ${plan.accessCheckRole}` : ''}) must return no rows: ${c.sql.trim()}` });
   }
   return rules;
 }

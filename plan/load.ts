@@ -11,8 +11,11 @@ import { validatePlan } from './validate';
 
 const SYNTAX = '(syntax)';
 
+/** Checks beyond the schema that need node (the SQL parser of access checks): issues, located like the schema's. */
+export type ExtraPlanCheck = (plan: Plan) => PlanIssue[];
+
 /** Parses YAML or JSON plan text and validates it (see validatePlan); throws PlanError with lines. */
-export function parsePlanText(text: string, fileName?: string): Plan {
+export function parsePlanText(text: string, fileName?: string, extra?: ExtraPlanCheck): Plan {
   const source = text.replace(/^\uFEFF/, '');
   // Before parsing: a huge plan must not cost the memory and time of parsing it.
   const bytes = Buffer.byteLength(source, 'utf8');
@@ -56,7 +59,10 @@ export function parsePlanText(text: string, fileName?: string): Plan {
   if (value === null || value === undefined) throw new PlanError([{ path: '(plan)', message: 'is empty' }], fileName);
 
   try {
-    return validatePlan(value);
+    const plan = validatePlan(value);
+    const more = extra?.(plan) ?? [];
+    if (more.length) throw new PlanError(more);
+    return plan;
   } catch (e) {
     if (!(e instanceof PlanError)) throw e;
     const located = e.issues.map((issue) => {
@@ -68,7 +74,7 @@ export function parsePlanText(text: string, fileName?: string): Plan {
 }
 
 /** Reads and validates a plan file; a missing, unreadable or too large file is a PlanError at path `(file)`. */
-export function loadPlanFile(path: string): Plan {
+export function loadPlanFile(path: string, extra?: ExtraPlanCheck): Plan {
   let text: string;
   try {
     text = readBounded(path);
@@ -78,7 +84,7 @@ export function loadPlanFile(path: string): Plan {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
     throw new PlanError([{ path: '(file)', message: `cannot read plan file "${path}": ${why}` }]);
   }
-  return parsePlanText(text, path);
+  return parsePlanText(text, path, extra);
 }
 
 /** The file's text, refused unread (by its size) when larger than a plan may be. */

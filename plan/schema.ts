@@ -424,11 +424,22 @@ export const PlanSchema = z
     accessChecks: z
       .array(z.strictObject({
         name: Slug.describe('Name of the check, [a-z0-9-]+, unique'),
-        sql: z.string().max(MAX_TEXT.sql).regex(/\S/, { error: 'must not be empty' }).describe('A query run read-only in production after publish; any row it returns fails the check'),
+        sql: z.string().max(MAX_TEXT.sql).regex(/\S/, { error: 'must not be empty' }).describe('One SELECT run read-only in production after publish (only allowlisted built-in functions); any row it returns fails the check'),
+        show: ColumnList.optional().describe('Columns of a failing row shown in status, errors and evidence (default: the first column only; keep personal values out)'),
       }))
       .max(MAX_ITEMS.people)
       .optional()
       .describe('Your own checks after publish, in addition to the built-in grants, RLS and consent checks'),
+    /**
+     * The role the plan's access checks run as (SET LOCAL ROLE inside their read-only transaction):
+     * no superuser, CREATEROLE, BYPASSRLS or write privilege. Absent: checks refuse to run as a superuser.
+     * No schema default: a default here would change the normalised plan (and hash) of runs in flight.
+     */
+    accessCheckRole: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a role name like cutover_checker ([a-z_][a-z0-9_]*, at most 63 characters)' })
+      .optional()
+      .describe('Role the accessChecks run as (SET LOCAL ROLE): it must have no superuser, CREATEROLE, BYPASSRLS or write privilege; absent: checks refuse to run as a superuser'),
     /**
      * How pre-existing production rows are proven unchanged: `count` (the publish transaction's own
      * counts; the default) or `full` (checksum every row before and after; small databases, audits).

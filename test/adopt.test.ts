@@ -11,13 +11,16 @@ import { renderReport } from '../client/commands/report';
 import type { EvidenceDocument } from '../common/evidence';
 import { approveSignal, reportQuery, resumeSignal, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
-import { rows, withDb } from './helpers/pg';
+import { checkerRole, rows, withDb } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 
 const REGISTER = 'CREATE TABLE erasure_request (user_id bigint NOT NULL, requested_at date NOT NULL DEFAULT current_date);';
 const ERASED = 'INSERT INTO erasure_request (user_id) VALUES (7), (13), (9999);'; // 9999: no such user
 const h = useHarness('cutover_adopt', SAAS_SCHEMA + REGISTER + PILOT_DATA + ERASED);
+/** Access checks run as a role that can only read (accessCheckRole), never as the tests' superuser. */
+const checker = checkerRole('cutover_ad');
+afterAll(() => checker.drop());
 
 /** Reset the Pilot's data to the fixture (the cutover schema stays: runs have their own keys). */
 const resetPilot = () => withDb(h.pilot, (c) => c.query(`TRUNCATE events, projects, users, accounts, erasure_request; ${PILOT_DATA} ${ERASED}`));
@@ -134,7 +137,9 @@ test('a failing access check after the cleanup pauses; rollback restores the Pil
   for (const t of TABLES) expected[t] = await content(h.pilot, t, erasedOnly[t] ? `${KEY[t]} NOT IN (${erasedOnly[t]})` : 'TRUE');
   expect(expected.users.length).toBe(before.users.length - 2);
 
-  const handle = await startRun(h.env, plan('adopt-rb', store, { accessChecks: [{ name: 'no-free-accounts', sql: "SELECT account_id FROM accounts WHERE plan = 'free'" }] }), 'alice');
+  // adopt checks the Pilot: the read-only role they run as is granted there, before the run.
+  await rows(h.pilot, checker.sql);
+  const handle = await startRun(h.env, plan('adopt-rb', store, { accessChecks: [{ name: 'no-free-accounts', sql: "SELECT account_id FROM accounts WHERE plan = 'free'" }], accessCheckRole: checker.name }), 'alice');
   await waitFor(handle, atGate('plan'), 90000);
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   const stopped = await waitFor(handle, paused, 120000);

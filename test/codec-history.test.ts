@@ -35,6 +35,8 @@ const dir = mkdtempSync(join(tmpdir(), 'cutover-codec-'));
 const stopCodec = new AbortController();
 let codecExit: Promise<number>;
 let codecUrl = '';
+/** The codec server wants a bearer token; the official CLI sends it with --codec-auth. */
+const CODEC_TOKEN = 'history-test-token';
 
 async function cli(args: string[], keys: string | undefined): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -54,7 +56,7 @@ beforeAll(async () => {
   await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
   const out: string[] = [];
   const io: Io = { out: (t) => void out.push(t), err: () => undefined, isTTY: false };
-  codecExit = cutover(['node', 'cutover', 'codec-server', '--port', '0'], io, { ...process.env }, stopCodec.signal);
+  codecExit = cutover(['node', 'cutover', 'codec-server', '--port', '0'], io, { ...process.env, CUTOVER_CODEC_TOKEN: CODEC_TOKEN }, stopCodec.signal);
   for (let i = 0; i < 200 && !out.length; i++) await new Promise((r) => setTimeout(r, 25));
   codecUrl = out[0];
   expect(codecUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -160,11 +162,11 @@ test('started and approved with the cutover CLI: nothing readable in the raw his
   expect(values[SEARCH_ATTRIBUTES.phase]).toMatch(/^[a-z-]+$/);
 
   // Through `cutover codec-server`, the official CLI reads plan values, comments and the UI's summary.
-  const decoded = await temporal('workflow', 'show', '--workflow-id', id, '--output', 'json', '--codec-endpoint', codecUrl);
+  const decoded = await temporal('workflow', 'show', '--workflow-id', id, '--output', 'json', '--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${CODEC_TOKEN}`);
   const decodedText = readable(decoded);
   for (const secret of [SECRET_VALUE, COMMENT, 'is_test', 'initiated by alice']) expect(decodedText).toContain(secret);
   expect(payloadsOf(JSON.parse(decoded)).filter((p) => p.encoding === ENCRYPTED_ENCODING)).toEqual([]);
-  const query = await temporal('workflow', 'query', '--workflow-id', id, '--type', 'status', '--output', 'json', '--codec-endpoint', codecUrl);
+  const query = await temporal('workflow', 'query', '--workflow-id', id, '--type', 'status', '--output', 'json', '--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${CODEC_TOKEN}`);
   expect(query).toContain(COMMENT);
 
   // A CLI with another key names the key id it lacks (never a key), and exits 1.
@@ -191,7 +193,7 @@ test('failure messages travel encrypted: a run refused for its workflow id', asy
   expect(readable(raw)).not.toContain('zebra');
   const failed = JSON.parse(raw).events.find((e: { workflowExecutionFailedEventAttributes?: unknown }) => e.workflowExecutionFailedEventAttributes);
   expect(failed.workflowExecutionFailedEventAttributes.failure.message).toBe('Encoded failure');
-  const decoded = await temporal('workflow', 'show', '--workflow-id', 'codec-wrong-id', '--output', 'json', '--codec-endpoint', codecUrl);
+  const decoded = await temporal('workflow', 'show', '--workflow-id', 'codec-wrong-id', '--output', 'json', '--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${CODEC_TOKEN}`);
   expect(readable(decoded)).toContain('workflow id must be cutover-codec-zebra-plan');
 }, 120000);
 

@@ -38,7 +38,9 @@ beforeAll(async () => {
   await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
   const out: string[] = [];
   const io: Io = { out: (t) => void out.push(t), err: () => undefined, isTTY: false };
-  codecExit = cutover(['node', 'cutover', 'codec-server', '--port', String(codecPort)], io, { ...process.env }, stopCodec.signal);
+  // The UI can send only its own login's token (passAccessToken), and this dev server has no login:
+  // no token, said explicitly, and only this UI's origin.
+  codecExit = cutover(['node', 'cutover', 'codec-server', '--port', String(codecPort), '--no-auth', '--origin', `http://127.0.0.1:${uiPort}`], io, { ...process.env }, stopCodec.signal);
   for (let i = 0; i < 200 && !out.length; i++) await new Promise((r) => setTimeout(r, 25));
   expect(out[0]).toBe(`http://127.0.0.1:${codecPort}`);
   browser = await launchBrowser();

@@ -127,12 +127,12 @@ describe('codec server', () => {
     fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   test('POST /encode then /decode (the proto JSON the UI and the official CLI send), CORS preflight, errors', async () => {
-    server = await startCodecServer({ codec: codec(`k1:${k1}`) });
+    server = await startCodecServer({ codec: codec(`k1:${k1}`), noAuth: true });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const input = { payloads: [payloadToJson(plain())] };
     const encRes = await post('/encode', input);
     expect(encRes.status).toBe(200);
-    expect(encRes.headers.get('access-control-allow-origin')).toBe('*');
+    expect(encRes.headers.get('access-control-allow-origin')).toBeNull(); // no Origin: not a browser
     const encoded = (await encRes.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
     expect(Buffer.from(encoded.payloads[0].metadata.encoding, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
     expect(Buffer.from(encoded.payloads[0].data, 'base64').toString()).not.toContain('Zebra');
@@ -148,7 +148,11 @@ describe('codec server', () => {
       headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
     });
     expect(pre.status).toBe(204);
-    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    // By default only the dev server's UI origin is answered, never `*`.
+    expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+    const elsewhere = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
     expect(pre.headers.get('access-control-allow-headers')).toBe('content-type, x-namespace, authorization');
     expect(pre.headers.get('access-control-allow-methods')).toContain('POST');
 
@@ -165,7 +169,7 @@ describe('codec server', () => {
 
     // Decoding with the wrong key: 422 naming the key id, never the key.
     await server.close();
-    server = await startCodecServer({ codec: codec(`k1:${k2}`) });
+    server = await startCodecServer({ codec: codec(`k1:${k2}`), noAuth: true });
     const wrong = await post('/decode', encoded);
     expect(wrong.status).toBe(422);
     const message = await wrong.text();
@@ -187,6 +191,10 @@ describe('codec server', () => {
     expect((await post('/encode', input, { authorization: 'Bearer nope' })).status).toBe(401);
     expect((await post('/encode', input)).status).toBe(401);
   });
+
+  test('without an Authorization value it refuses to start unless noAuth is asked for', async () => {
+    await expect(startCodecServer({ codec: codec(`k1:${k1}`) })).rejects.toThrow('needs an Authorization value (a bearer token), or noAuth: true');
+  });
 });
 
 describe('cutover codec-server and the CLI with CUTOVER_CODEC_KEYS', () => {
@@ -198,26 +206,57 @@ describe('cutover codec-server and the CLI with CUTOVER_CODEC_KEYS', () => {
     return { code, out, err };
   }
 
-  test('serves until stopped, binding 127.0.0.1; keys missing or malformed → exit 2 naming the entry', async () => {
+  test('serves until stopped, binding 127.0.0.1, with the bearer token of CUTOVER_CODEC_TOKEN; keys missing or malformed → exit 2 naming the entry', async () => {
     const stop = new AbortController();
-    const started = await cli(['codec-server', '--port', '0'], { CUTOVER_CODEC_KEYS: `k1:${k1}` }, stop.signal);
+    const started = await cli(['codec-server', '--port', '0'], { CUTOVER_CODEC_KEYS: `k1:${k1}`, CUTOVER_CODEC_TOKEN: 'tok3n' }, stop.signal);
     for (let i = 0; i < 100 && !started.out.length; i++) await new Promise((r) => setTimeout(r, 20));
     const url = started.out[0];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const [enc] = await codec(`k1:${k1}`).encode([plain()]);
-    const res = await fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [payloadToJson(enc)] }) });
-    expect(res.status).toBe(200);
+    const decode = (headers: Record<string, string>) =>
+      fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ payloads: [payloadToJson(enc)] }) });
+    expect((await decode({ authorization: 'Bearer tok3n' })).status).toBe(200);
+    expect((await decode({})).status).toBe(401);
+    expect((await decode({ authorization: 'Bearer wrong' })).status).toBe(401);
+    const fromUi = await decode({ authorization: 'Bearer tok3n', origin: 'http://127.0.0.1:8233' });
+    expect(fromUi.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:8233');
+    expect((await decode({ authorization: 'Bearer tok3n', origin: 'https://evil.example.com' })).status).toBe(403);
     stop.abort();
     expect(await started.code).toBe(0);
     expect(started.err.join('\n')).toContain('key id "k1"');
+    expect(started.err.join('\n')).toContain('Authorization required');
     expect(started.err.join('\n')).not.toContain(k1);
+    expect(started.err.join('\n')).not.toContain('tok3n');
 
-    const missing = await cli(['codec-server', '--port', '0'], {});
+    const missing = await cli(['codec-server', '--port', '0'], { CUTOVER_CODEC_TOKEN: 'tok3n' });
     expect(await missing.code).toBe(2);
     expect(missing.err.join('\n')).toContain('codec-server needs the keys: set CUTOVER_CODEC_KEYS');
-    const bad = await cli(['codec-server', '--port', '0'], { CUTOVER_CODEC_KEYS: `k1:${k1},k2` });
+    const bad = await cli(['codec-server', '--port', '0'], { CUTOVER_CODEC_KEYS: `k1:${k1},k2`, CUTOVER_CODEC_TOKEN: 'tok3n' });
     expect(await bad.code).toBe(2);
     expect(bad.err.join('\n')).toContain('CUTOVER_CODEC_KEYS entry 2 has no "id:" prefix');
+  });
+
+  test('without a token it refuses to start, saying how (exit 2); --no-auth serves without one, saying so; --origin names the UI', async () => {
+    const none = await cli(['codec-server', '--port', '0'], { CUTOVER_CODEC_KEYS: `k1:${k1}` });
+    expect(await none.code).toBe(2);
+    expect(none.err.join('\n')).toContain('codec-server needs a bearer token: set CUTOVER_CODEC_TOKEN (or --token)');
+    expect(none.err.join('\n')).toContain('pass --no-auth explicitly');
+    const both = await cli(['codec-server', '--port', '0', '--no-auth', '--token', 'x'], { CUTOVER_CODEC_KEYS: `k1:${k1}` });
+    expect(await both.code).toBe(2);
+
+    const stop = new AbortController();
+    const open = await cli(['codec-server', '--port', '0', '--no-auth', '--origin', 'https://ui.example.com'], { CUTOVER_CODEC_KEYS: `k1:${k1}` }, stop.signal);
+    for (let i = 0; i < 100 && !open.out.length; i++) await new Promise((r) => setTimeout(r, 20));
+    const [enc] = await codec(`k1:${k1}`).encode([plain()]);
+    const decode = (origin: string) =>
+      fetch(`${open.out[0]}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ payloads: [payloadToJson(enc)] }) });
+    const ok = await decode('https://ui.example.com');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://ui.example.com');
+    expect((await decode('http://localhost:8233')).status).toBe(403);
+    stop.abort();
+    expect(await open.code).toBe(0);
+    expect(open.err.join('\n')).toContain('NO AUTHORIZATION (--no-auth): anyone who reaches it can decrypt');
   });
 
   test('a malformed CUTOVER_CODEC_KEYS stops commands that talk to Temporal (exit 2, before connecting); offline commands ignore it', async () => {

@@ -13,7 +13,7 @@ import type { ErasureResult, StepInput } from '../common/results';
 import { approveSignal, resumeUpdate, type EvidencePack, type StatusView } from '../common/temporal';
 import { buildEvidence } from '../common/evidence';
 import { useHarness } from './helpers/harness';
-import { rows } from './helpers/pg';
+import { checkerRole, rows } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { publishRun, schemaChecked } from './helpers/steps';
 
@@ -69,6 +69,9 @@ function plan(id: string, extra: Record<string, unknown> = {}): Record<string, u
 }
 
 const h = useHarness('cutover_er', PILOT);
+/** Access checks run as a role that can only read (accessCheckRole), never as the tests' superuser. */
+const checker = checkerRole('cutover_er');
+afterAll(() => checker.drop());
 const n = async (url: string, sql: string, params: unknown[] = []) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`, params))[0].n);
 /** A Pilot row's production key, by the test's own read of cutover.id_map. */
 const prodKey = async (prod: string, runKey: string, table: string, pilotKey: number) =>
@@ -82,8 +85,8 @@ const rowsOf = async (prod: string, c: number) => ({
 });
 
 test('requests arriving after stage are applied after publish: rows gone (reviews anonymized), zero residue, logged; a cutover-gate request is caught by cleanup; the dry run is unaffected', async () => {
-  const prod = await h.production(PRODUCTION + "INSERT INTO hold VALUES ('on-call looks first');");
-  const handle = await startRun(h.env, plan('er-flow', { accessChecks: [{ name: 'hold', sql: 'SELECT why FROM hold' }] }));
+  const prod = await h.production(PRODUCTION + "INSERT INTO hold VALUES ('on-call looks first');" + checker.sql);
+  const handle = await startRun(h.env, plan('er-flow', { accessChecks: [{ name: 'hold', sql: 'SELECT why FROM hold' }], accessCheckRole: checker.name }));
   await waitFor(handle, atGate('plan'));
   const dry = (await handle.query('report') as EvidencePack).dryRun!;
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });

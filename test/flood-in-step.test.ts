@@ -15,7 +15,7 @@ import { acrossContinueAsNew } from '../client/across-continue';
 import { LOCK_APP_NAME, stepLockTally } from '../activities/db/step-lock';
 import { pacedFlood } from './helpers/flood';
 import { useHarness } from './helpers/harness';
-import { rows } from './helpers/pg';
+import { checkerRole, rows } from './helpers/pg';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { expectedMoves, PILOT_DATA, plusMoved, PRODUCTION_DATA, SAAS_SCHEMA, SAAS_TABLES, saasCounts, saasPlan } from './helpers/saas';
 
@@ -59,11 +59,14 @@ async function dump(url: string): Promise<unknown> {
 }
 
 const CHECK = { name: 'no-project-seven', sql: "SELECT project_id FROM projects WHERE name = 'Project 7'" };
+// Checks run as a role that can only read (accessCheckRole), never as the tests' superuser.
+const checker = checkerRole('cutover_fl');
+afterAll(() => checker.drop());
 const APPROVERS = { approvers: ['bob', 'carol', 'dave'], required: 2, separationOfDuties: true, timeout: '1h' };
 
 /** A run paused after publish (an access check finds a row it forbids): rollback is what on-call may do. */
 async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {}): Promise<Handle> {
-  const handle = await startRun(h.env, saasPlan(id, { approvals: APPROVERS, accessChecks: [CHECK], ...extra }));
+  const handle = await startRun(h.env, saasPlan(id, { approvals: APPROVERS, accessChecks: [CHECK], accessCheckRole: checker.name, ...extra }));
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate), 120000);
     for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate, approver });
@@ -78,7 +81,7 @@ function continuedInside(result: StatusView, step: string): boolean {
 }
 
 test('signals flooding in while publish runs: the run continues as new inside the step, publish commits once, the run completes', async () => {
-  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA + checker.sql);
   const before = await saasCounts(prod);
   const expected = await expectedMoves(h.pilot);
   process.env.CUTOVER_TEST_SLOW_TABLES = '6:publish';
@@ -130,7 +133,7 @@ test('signals flooding in while publish runs: the run continues as new inside th
 }, 600000);
 
 test('a flood while the surgical rollback runs: the rollback continues in the next run, commits once, Production is as before the run', async () => {
-  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA + checker.sql);
   const before = await dump(prod);
   process.env.CUTOVER_CHAOS_DIR = chaosDir;
   process.env.CUTOVER_CHAOS_POINTS = 'flood-rollback@rollback.before-commit';
@@ -153,7 +156,7 @@ test('a flood while the surgical rollback runs: the rollback continues in the ne
 }, 600000);
 
 test('a flood while gate restore waits and while the restore runs: the restore continues in the next run, Production is as before the run', async () => {
-  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA + checker.sql);
   const before = await dump(prod);
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-flood-store-'));
   process.env.CUTOVER_CHAOS_DIR = chaosDir;

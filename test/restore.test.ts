@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { approveSignal, rejectSignal, resumeUpdate, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
-import { rows } from './helpers/pg';
+import { checkerRole, rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 
@@ -34,11 +34,14 @@ const CHECK = {
   name: 'no-project-seven',
   sql: "SELECT project_id, name FROM projects p WHERE name = 'Project 7' AND NOT EXISTS (SELECT 1 FROM allow_list a WHERE a.name = p.name)",
 };
-const PRODUCTION = SAAS_SCHEMA + PRODUCTION_DATA + 'CREATE TABLE allow_list (name text PRIMARY KEY); CREATE TABLE erasure_request (user_id bigint NOT NULL, at timestamptz DEFAULT now());';
+// Checks run as a role that can only read (accessCheckRole), never as the tests' superuser.
+const checker = checkerRole('cutover_rs');
+afterAll(() => checker.drop());
+const PRODUCTION = SAAS_SCHEMA + PRODUCTION_DATA + 'CREATE TABLE allow_list (name text PRIMARY KEY); CREATE TABLE erasure_request (user_id bigint NOT NULL, at timestamptz DEFAULT now());' + checker.sql;
 const APPROVERS = { approvers: ['bob', 'carol', 'dave'], required: 2, separationOfDuties: true, timeout: '1h' };
 
 async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {}) {
-  const handle = await startRun(h.env, saasPlan(id, { approvals: APPROVERS, accessChecks: [CHECK], ...extra }));
+  const handle = await startRun(h.env, saasPlan(id, { approvals: APPROVERS, accessChecks: [CHECK], accessCheckRole: checker.name, ...extra }));
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate));
     for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate, approver });
@@ -129,7 +132,7 @@ test('mode restore is refused on a run without a backup', async () => {
 }, 240000);
 
 test('a row of a table the restore does not cover that references a plan row blocks it (listed, nothing restored); retry after it is gone completes', async () => {
-  const prod = await h.production(PRODUCTION + 'CREATE TABLE notes (note_id int PRIMARY KEY, project_id bigint REFERENCES projects ON DELETE CASCADE);');
+  const prod = await h.production(PRODUCTION + 'CREATE TABLE notes (note_id int PRIMARY KEY, project_id bigint REFERENCES projects ON DELETE CASCADE);' + checker.sql);
   const before = await dump(prod);
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-rs-'));
   const handle = await pausedAfterPublish('rs-blocked', { backup: { store: `file://${store}` } });

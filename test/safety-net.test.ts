@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { approveSignal, resumeUpdate, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
-import { rows } from './helpers/pg';
+import { checkerRole, rows } from './helpers/pg';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { readEvidence, readStatus } from '../client/commands/read-run';
@@ -28,14 +28,19 @@ const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: 
 
 // Fails while Production holds a project named 'Project 7' (a Pilot row this run moves) that its
 // owners have not allowed (allow_list is Production's own table, not in the plan).
+// The project's name is not personal: the check shows it (show), next to its key.
 const CHECK = {
   name: 'no-project-seven',
   sql: "SELECT project_id, name FROM projects p WHERE name = 'Project 7' AND NOT EXISTS (SELECT 1 FROM allow_list a WHERE a.name = p.name)",
+  show: ['project_id', 'name'],
 };
-const PRODUCTION = SAAS_SCHEMA + PRODUCTION_DATA + 'CREATE TABLE allow_list (name text PRIMARY KEY);';
+// Checks run as a role that can only read (accessCheckRole), never as the tests' superuser.
+const checker = checkerRole('cutover_sn');
+afterAll(() => checker.drop());
+const PRODUCTION = SAAS_SCHEMA + PRODUCTION_DATA + 'CREATE TABLE allow_list (name text PRIMARY KEY);' + checker.sql;
 
 async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {}) {
-  const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' }, accessChecks: [CHECK], ...extra }));
+  const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' }, accessChecks: [CHECK], accessCheckRole: checker.name, ...extra }));
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate));
     await handle.signal(approveSignal, { gate, approver: 'bob' });

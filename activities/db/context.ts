@@ -16,6 +16,8 @@ export interface Context {
   openSource(): Promise<Client>;
   /** Cancel whatever both connections are running (the activity was cancelled or timed out). */
   cancel(): Promise<void>;
+  /** Cancel what one connection of this context runs (an access check at its time limit). */
+  cancelOne(c: Client): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,10 @@ export async function openContext(plan: Plan): Promise<Context> {
       openTarget: opener(targetUrl, 'target'),
       openSource: opener(sourceUrl, 'source'),
       cancel: async () => void (await Promise.allSettled(all.map(({ c, url }) => cancelBackend(url, pid(c))))),
+      cancelOne: async (one) => {
+        const found = all.find(({ c }) => c === one);
+        if (found) await cancelBackend(found.url, pid(one));
+      },
       close: async () => void (await Promise.allSettled(all.map(({ c }) => c.end()))),
     };
   } catch (e) {

@@ -1,6 +1,7 @@
 // `cutover plan check|schema|hash`: offline plan validation (and the preflight dry run with --connect).
 import { workflowIdFor } from '../../common/temporal';
 import type { DryRunReport } from '../../common/results';
+import { accessSqlIssues, loadSqlParser } from '../../plan/access-sql';
 import { loadPlanFile } from '../../plan/load';
 import { planHash } from '../../plan/canonical';
 import { planJsonSchema } from '../../plan/json-schema';
@@ -11,10 +12,14 @@ import { formatPlanSummary } from '../format/plan';
 import type { CommandContext } from './context';
 import { printJson } from './context';
 
-/** Load and validate a plan file; any problem is bad input (exit 2) naming file, line and path. */
-export function loadPlan(file: string): Plan {
+/**
+ * Load and validate a plan file; any problem is bad input (exit 2) naming file, line and path.
+ * Access checks' SQL is parsed too (PostgreSQL's parser): one that could write or escape is refused here.
+ */
+export async function loadPlan(file: string): Promise<Plan> {
+  await loadSqlParser();
   try {
-    return loadPlanFile(file);
+    return loadPlanFile(file, accessSqlIssues);
   } catch (err) {
     throw planFileError(file, err);
   }
@@ -39,7 +44,7 @@ export interface PlanCheckOptions {
 }
 
 export async function planCheck(ctx: CommandContext, file: string, opts: PlanCheckOptions): Promise<void> {
-  const plan = loadPlan(file);
+  const plan = await loadPlan(file);
   const hash = planHash(plan);
   const tables = plan.tables.map((t) => t.table);
   let dryRun: DryRunReport | undefined;
@@ -68,6 +73,6 @@ export function planSchema(ctx: CommandContext): void {
   printJson(ctx.io, planJsonSchema());
 }
 
-export function planHashCommand(ctx: CommandContext, file: string): void {
-  ctx.io.out(planHash(loadPlan(file)));
+export async function planHashCommand(ctx: CommandContext, file: string): Promise<void> {
+  ctx.io.out(planHash(await loadPlan(file)));
 }

@@ -19,7 +19,7 @@ export interface StartOptions {
 }
 
 export async function start(ctx: CommandContext, file: string, opts: StartOptions): Promise<void> {
-  const plan = loadPlan(file);
+  const plan = await loadPlan(file);
   const initiatedBy = resolveActor(opts.as, ctx.env);
   const hash = planHash(plan);
   const workflowId = workflowIdFor(plan.id);

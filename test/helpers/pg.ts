@@ -47,3 +47,24 @@ export async function rows<T = Record<string, unknown>>(url: string, sql: string
 }
 
 export const uniqueName = (prefix: string) => `${prefix}_${process.pid}_${Date.now().toString(36)}`;
+
+/**
+ * A role the plan's access checks may run as (accessCheckRole): SELECT on public's tables only.
+ * Roles are cluster-wide, so each test file makes its own; `sql` goes into a database before the
+ * run's access snapshot (a grant added later would fail the built-in grants check), `drop` at the end.
+ */
+export function checkerRole(prefix: string): { name: string; sql: string; drop(): Promise<void> } {
+  const name = uniqueName(`${prefix}_chk`).slice(0, 63);
+  return {
+    name,
+    sql: `
+      DO $$ BEGIN CREATE ROLE "${name}" NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+      GRANT USAGE ON SCHEMA public TO "${name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${name}";`,
+    async drop() {
+      const dbs = await admin(async (c) => (await c.query<{ datname: string }>(
+        'SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid WHERE r.rolname = $1', [name])).rows);
+      for (const { datname } of dbs) await withDb(dbUrl(datname), (c) => c.query(`DROP OWNED BY "${name}"`)).catch(() => undefined);
+      await admin((c) => c.query(`DROP ROLE IF EXISTS "${name}"`));
+    },
+  };
+}
