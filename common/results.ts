@@ -231,6 +231,8 @@ export interface ErasureResult {
   more: number;
   rows: Record<string, number>; // table -> rows deleted or anonymized by this pass
   anonymized: Record<string, number>; // table -> rows anonymized (kept)
+  /** table -> rows kept with their nullable reference to an erased row set to NULL (absent in runs recorded before). */
+  nullified?: Record<string, number>;
   residue: number; // 0, or the run pauses (ErasureResidue)
   problems: string[];
   verification: string[];
@@ -351,7 +353,8 @@ export interface ErasureApplication {
   register: string; // db:schema.table (every register naming the subject)
   subject: string; // the request's key, as the register holds it
   productionSubject?: string; // after publish: the subject row's key in production (JSON array), through the id map
-  rows: Record<string, number>; // table -> rows deleted
+  rows: Record<string, number>; // table -> rows deleted (or anonymized)
+  nullified?: Record<string, number>; // table -> rows kept with their reference to the subject's rows set to NULL
 }
 
 export interface RestoreResult {
@@ -361,7 +364,7 @@ export interface RestoreResult {
   tables: RestoreTable[]; // in delete order: children first
   sequences: RestoreSequence[];
   /** rows: per table, rows the erasure reached (deleted or anonymized); anonymized: those kept, anonymized (absent before anonymize applied to restores). */
-  erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number>; anonymized?: Record<string, number> };
+  erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number>; anonymized?: Record<string, number>; nullified?: Record<string, number> };
   verification: string[]; // what was checked before COMMIT, in words
 }
 
