@@ -329,6 +329,18 @@ export interface RestorePreview {
   measuredAt: string;
   tables: RestorePreviewTable[]; // FK order: parents first
   summary: string[];
+  /** The erasures the restore would re-apply, computed on the backup's rows (absent in runs recorded before). */
+  erasures?: RestorePreviewErasures;
+}
+
+/** Per table: rows an erasure after the restore would delete, anonymize, or keep with a reference set to NULL. */
+export interface RestorePreviewErasures {
+  requests: number;
+  deleted: Record<string, number>;
+  anonymized: Record<string, number>;
+  nullified: Record<string, number>;
+  applications: ErasureApplication[]; // up to 100: register, subject, its production key, rows per table
+  more: number;
 }
 
 export interface RestoreTable {
