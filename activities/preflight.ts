@@ -110,7 +110,8 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
     await analyzeStaging(target, resolved, names);
     const inScope = await scopeFilter(target, resolved, names);
-    const leftBehind = await new Cleanup(target, resolved, names, null).run({ transforms: false });
+    const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
+    const leftBehind = await rules.run({ transforms: false });
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
     const out: TableDryRun[] = [];
@@ -134,6 +135,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
         leftBehind: leftBehind[t.name] ?? {},
         // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
         collisions: t.spec.ids === 'keep' && !adopt ? await countCollisions(target, names, t) : 0,
+        ...(rules.nullified[t.name] ? { erasureNullified: rules.nullified[t.name] } : {}),
       });
     }
     return out;

@@ -39,7 +39,7 @@ export async function restorePreview(input: RestoreInput): Promise<RestorePrevie
           more: e.more,
         };
         const total = (x: Record<string, number>) => Object.values(x).reduce((a, n) => a + n, 0);
-        const perTable = (x: Record<string, number>) => Object.entries(x).map(([t, n]) => `${t} ${n}`).join(', ');
+        const perTable = (x: Record<string, number>) => resolved.tables.filter((t) => x[t.name]).map((t) => `${t.name} ${x[t.name]}`).join(', ');
         return {
           backup: input.backup.location,
           sha256,

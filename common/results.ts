@@ -36,6 +36,8 @@ export interface TableDryRun {
   merged: number; // rows matched to an existing production row (ids: match)
   leftBehind: Record<string, number>; // reason -> rows
   collisions: number; // for ids: keep, rows whose key already exists in production
+  /** Rows that move with their nullable reference to a subject with an erasure request set to NULL (absent when none). */
+  erasureNullified?: number;
 }
 
 export interface DryRunReport {
@@ -64,6 +66,8 @@ export interface StageResult {
 export interface CleanupResult {
   leftBehind: Record<string, Record<string, number>>; // table -> reason -> rows
   transforms: string[];
+  /** table -> rows that move with their nullable reference to a subject with an erasure request set to NULL. */
+  erasureNullified?: Record<string, number>;
 }
 
 export interface PublishResult {

@@ -45,10 +45,15 @@ export interface Edge {
   action: ErasureAction;
 }
 
-/** Default: delete through a NOT NULL key (the row cannot exist without its parent), nullify a nullable one; erasure.references overrides. */
+/**
+ * Default: delete through a NOT NULL key (the row cannot exist without its parent), nullify a
+ * nullable one — except into a table in erasure.anonymize, whose reached rows the plan asks to keep
+ * anonymized (its "delete"); erasure.references overrides.
+ */
 export function edgeAction(r: Resolved, child: ResolvedTable, fk: Edge['fk']): ErasureAction {
   const override = r.rules.references.find((x) => x.table.name === child.name && x.fk.name === fk.name);
   if (override) return override.action;
+  if (r.rules.anonymize.some((a) => a.table.name === child.name)) return 'delete';
   return fk.columns.every((c) => child.target.columns.find((x) => x.name === c)?.notNull === false) ? 'nullify' : 'delete';
 }
 
