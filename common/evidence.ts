@@ -101,7 +101,7 @@ export interface EvidenceDocument {
   };
   rollback: { mode: string; by: string | null; reason: string | null; at: string; undone: { table: string; inserted: number; deleted: number; alreadyGone: number; equal: boolean }[]; proof: RollbackProof } | null;
   /** Rollback by restore: what the approvers were shown (preview), what the restore did (result), and the erasures it re-applied, rows per table. */
-  restore?: EvidenceRestore | null;
+  restore: EvidenceRestore | null;
   /** adopt only: the Pilot adopted as Production from adoptFrom, its in-place cleanup and any rollback's restore. */
   adoption?: EvidencePack['adoption'];
   /** Databases on-call accepted as moved during the run (resume retry --accept-database): from, to, who, why. */
@@ -343,7 +343,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
           proof: p.rollback.proof,
         }
       : null,
-    ...(p.restorePreview || p.restore ? { restore: restoreOf(p) } : {}),
+    restore: restoreOf(p),
     ...(p.adoption ? { adoption: p.adoption } : {}),
     ...(p.databaseMoves?.length ? { databaseMoves: p.databaseMoves } : {}),
     checksums: checksumsOf(p),

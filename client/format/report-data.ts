@@ -69,6 +69,11 @@ function rulesCounts(d: EvidenceDocument): ReportSection {
     : none('consent rule'));
   const e = d.erasure;
   blocks.push({ kv: [['erasure registers', e.registers.join(' ') || 'none'], ['requests found', e.requestsFound], ['left behind as erasure-request', e.leftBehind], ['applied in Production', e.appliedInProduction], ['subjects erased in Production', e.applied ?? 'not applied'], ['residue', e.residue ?? 'not checked'], ['note', e.note]] });
+  // Each pass after publish, per table and action (deleted = erased minus anonymized).
+  const passRows = e.passes.flatMap((x) =>
+    [...new Set([...Object.keys(x.rows), ...Object.keys(x.nullified ?? {})])].sort().map((t) => [x.step, t, (x.rows[t] ?? 0) - (x.anonymized[t] ?? 0), x.anonymized[t] ?? 0, x.nullified?.[t] ?? 0]),
+  );
+  if (passRows.length) blocks.push({ table: { headers: ['erasure pass', 'table', 'deleted', 'anonymized', 'reference set to NULL'], rows: passRows } });
   return { title: 'Test data, consent, erasure', level: 2, blocks };
 }
 
