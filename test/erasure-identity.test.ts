@@ -13,11 +13,14 @@
 //    must not touch production's person 4; a production-register request for production's person 2
 //    arriving after the backup erases person 2 by production identity (same rules). Production then
 //    equals its backup minus person 2. The preview, the evidence and the report say so, rows per table.
+//  - The dry run counts, per table, what a request leaves behind and what moves with the reference set to NULL.
 import { approveSignal, resumeUpdate, type EvidencePack, type StatusView } from '../common/temporal';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildEvidence } from '../common/evidence';
+import { preflight } from '../activities/preflight';
+import { validatePlan } from '../plan/validate';
 import { formatReportMarkdown } from '../client/format/report-md';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
@@ -233,3 +236,21 @@ test('rollback by restore: erasures re-applied by production identity — produc
   expect(md).not.toContain('No rollback.');
   expect(md).toMatch(/\| public\.comment \| 2 \| 0 \| 0 \|/);
 }, 360000);
+
+test('the dry run counts per table what an erasure request leaves behind and what moves with the reference set to NULL', async () => {
+  await h.production(PRODUCTION);
+  await rows(h.pilot, 'INSERT INTO erasure_request (person_id) VALUES (4)');
+  try {
+    const report = await preflight({ plan: validatePlan(plan('ei-dry')) });
+    const t = (name: string) => report.tables.find((x) => x.table === name)!;
+    const sum = (x: Record<string, number>) => Object.values(x).reduce((a, n) => a + n, 0);
+    // Person 4, the task they own, its comment and the comment they wrote stay behind; task 3 (only assigned to them) moves.
+    expect(t('public.person')).toMatchObject({ leftBehind: { 'erasure-request': 1 }, toMove: 5, merged: 1 });
+    expect(t('public.person').erasureNullified).toBeUndefined();
+    expect(t('public.task')).toMatchObject({ leftBehind: { 'parent-left-behind:public.person': 1 }, toMove: 6, erasureNullified: 1 });
+    expect(sum(t('public.comment').leftBehind)).toBe(2);
+    expect(t('public.comment').erasureNullified).toBeUndefined();
+  } finally {
+    await rows(h.pilot, 'DELETE FROM erasure_request');
+  }
+}, 120000);
