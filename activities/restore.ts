@@ -9,7 +9,9 @@
 //      backup's rows inserted, parents first (cycle columns set last), through production's triggers;
 //   4. sequences: each set to at least its backup value and never below its current one — values
 //      handed out since the backup stay used, so no later insert collides with a key someone holds;
-//   5. every erasure request of every register re-applied (db/erasure-reapply.ts), logged;
+//   5. every erasure request of every register re-applied by production identity (a Pilot key through
+//      the run's id map, db/erasure-subjects.ts; what cannot exist without the person deleted,
+//      nullable references set to NULL, db/erasure-reapply.ts), logged;
 //   6. verified: each table's count = the backup's count - erased rows; every row in production is
 //      a backup row with the backup's content; no erased subject, no orphan (independent query).
 // Any failure rolls everything back. The result is recorded in cutover.run in the same transaction,
