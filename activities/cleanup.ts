@@ -1,11 +1,13 @@
 // Step 7, cleanup: in staging, leave behind test data, subjects with an erasure request or without
-// consent, and everything that depends on them; apply transforms. One transaction; every removed
+// consent, and everything that depends on them (for an erasure request: what cannot exist without
+// the person; a nullable reference to them is set to NULL and its row moves); apply transforms. One transaction; every removed
 // row is in cutover.manifest with its reason. Rows that would dangle are refused here, by name.
 import type { Client } from 'pg';
 import type { CleanupResult, StepInput } from '../common/results';
 import type { Resolved } from './db/resolve';
 import type { StagingNames } from './db/staging';
 import { Cleanup, danglingReferences } from './db/cleanup-rules';
+import { logStagingNullified } from './db/erasure-staging';
 import { withContext } from './db/keep-alive';
 import { keyDigests } from './db/drift';
 import { earlierRuns, excluded } from './db/already-moved';
@@ -33,7 +35,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
       try {
         // Left-behind entries describe the staged rows: a restage (after a reset) writes them anew.
         await target.query(`DELETE FROM cutover.manifest_rows WHERE run_key = $1 AND outcome = 'left-behind'`, [input.runKey]);
-        const rules = new Cleanup(target, resolved, names, input.runKey);
+        const rules = new Cleanup(target, resolved, names, input.runKey, undefined, true);
         rules.onRule = (table, reason) => progress.phase(`leaving behind: ${reason}`).table(table);
         for (let i = 0; i < resolved.tables.length; i++) await slowTableForTests(target, 'cleanup'); // once per table, like the other steps
         const earlier = await earlierRuns(target, input.plan, input.runKey, input.identities?.[input.plan.source]);
@@ -43,7 +45,14 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
         const kept = await keyDigests(target, resolved, names);
-        const result: CleanupResult = { leftBehind, rootCauses: rules.causes, transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`), kept };
+        if (Object.keys(rules.nullified).length > 0) await logStagingNullified(target, input.runKey);
+        const result: CleanupResult = {
+          leftBehind,
+          rootCauses: rules.causes,
+          transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`),
+          kept,
+          ...(Object.keys(rules.nullified).length > 0 ? { erasureNullified: rules.nullified } : {}),
+        };
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
         await chaosPoint(input.plan.id, 'cleanup.before-commit');

@@ -4,9 +4,12 @@
 // the run waited or was paused) would otherwise leave its subject's rows in production for good.
 // Every register is read again now (db: source from the Pilot, db: target from production); each
 // requested subject this run moved (cutover.manifest / cutover.id_map: the Pilot key translated to
-// production's) has its row and every plan table row reaching it through foreign keys deleted,
-// children first — or, for tables in erasure.anonymize, the named columns set — in one transaction,
-// one cutover.erasure_log row per subject and table. After COMMIT, a separate check (read from the
+// production's, db/erasure-subjects.ts) has its row and every plan table row that cannot exist
+// without it (NOT NULL foreign keys) deleted, children first — or, for tables in erasure.anonymize,
+// the named columns set — and nullable references to it set to NULL (erasure.references overrides
+// per foreign key); a subject merged into production's own row keeps that row, the rows this run
+// moved that depend on it are erased. One transaction, one cutover.erasure_log row per subject,
+// table and action. After COMMIT, a separate check (read from the
 // log, a fresh walk) proves zero residue; any residue is a non-retryable ErasureResidue: the run pauses.
 // Running it again is safe: subjects already erased find nothing and are not logged again.
 import type { Client } from 'pg';
@@ -30,7 +33,7 @@ export async function erasure(input: ErasureInput): Promise<ErasureResult> {
     let at: string;
     try {
       at = (await target.query<{ at: string }>(`SELECT to_json(now()) #>> '{}' AS at`)).rows[0].at;
-      applied = await applyErasures(target, source, resolved, { runKey: input.runKey, step: input.step, scope: 'moved', action: 'erased-after-publish', anonymize });
+      applied = await applyErasures(target, source, resolved, { runKey: input.runKey, step: input.step, when: 'publish', anonymize });
       await target.query('COMMIT');
     } catch (e) {
       await target.query('ROLLBACK');
@@ -52,6 +55,7 @@ export async function erasure(input: ErasureInput): Promise<ErasureResult> {
       more: applied.more,
       rows: applied.rows,
       anonymized: applied.anonymized,
+      nullified: applied.nullified,
       residue: check.residue,
       problems: check.problems,
       verification: check.checks,

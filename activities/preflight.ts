@@ -128,7 +128,8 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     await analyzeStaging(target, resolved, names);
     const inScope = await scopeFilter(target, resolved, names);
     const inScopeKeys = await keyDigests(target, resolved, names);
-    const leftBehind = await new Cleanup(target, resolved, names, null).run({ transforms: false, earlier });
+    const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
+    const leftBehind = await rules.run({ transforms: false, earlier });
     const keptKeys = await keyDigests(target, resolved, names);
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
@@ -154,6 +155,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
         // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
         collisions: t.spec.ids === 'keep' && !adopt ? await countCollisions(target, names, t) : 0,
         digests: { inScope: inScopeKeys[t.name], kept: keptKeys[t.name] },
+        ...(rules.nullified[t.name] ? { erasureNullified: rules.nullified[t.name] } : {}),
       });
     }
     return out;

@@ -3,12 +3,16 @@
 // restore, see db/backup-rows.ts), leaving out this run's own rows (cutover.manifest / id map):
 //   writtenSinceBackup = rows now - rows in the backup - this run's rows still there (the count the
 //   issue asks for: others' inserts net of their deletes), and by key, exactly, the rows others
-//   added, removed or changed since the backup, with up to 5 example keys. Read only: the
-//   transaction is rolled back; the scratch database is dropped.
+//   added, removed or changed since the backup, with up to 5 example keys. Then the erasures the
+//   restore would re-apply (db/erasure-reapply.ts, subjects by their production identity), run on
+//   the backup's rows in session temp tables — what the restore would write — rows per table and
+//   action. Read only: production is not written; the transaction is rolled back; the scratch
+//   database is dropped.
 import type { Client } from 'pg';
-import type { RestoreInput, RestorePreview, RestorePreviewTable } from '../common/results';
+import type { RestoreInput, RestorePreview, RestorePreviewErasures, RestorePreviewTable } from '../common/results';
 import { backupCount, backupRowsTable, loadBackupRows, restoredColumns, withRestoredBackup } from './db/backup-rows';
 import { ident, qualified, resolveAlias } from './db/connect';
+import { anonymizeRules, applyErasures } from './db/erasure-reapply';
 import { withContext } from './db/keep-alive';
 import { keyEquals, keyJson, keyList, slotsEqual } from './db/keys';
 import type { ResolvedTable } from './db/resolve';
@@ -17,7 +21,7 @@ import { loadRunRows, runRowsTable } from './db/run-rows';
 const EXAMPLES = 5;
 
 export async function restorePreview(input: RestoreInput): Promise<RestorePreview> {
-  return withContext(input.plan, async ({ target, resolved }) =>
+  return withContext(input.plan, async ({ source, target, resolved }) =>
     withRestoredBackup(resolveAlias(input.plan.target), input.runKey, input.backup, async (scratch, sha256) => {
       await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
       try {
@@ -25,6 +29,17 @@ export async function restorePreview(input: RestoreInput): Promise<RestorePrevie
         const tables: RestorePreviewTable[] = [];
         for (const t of resolved.tables) tables.push(await measure(target, input, t));
         const sum = (f: (x: RestorePreviewTable) => number) => tables.reduce((a, x) => a + f(x), 0);
+        const e = await applyErasures(target, source, resolved, { runKey: input.runKey, step: 'restore', when: 'restore', anonymize: anonymizeRules(resolved), rel: backupRowsTable, log: false });
+        const erasures: RestorePreviewErasures = {
+          requests: e.requests,
+          deleted: Object.fromEntries(Object.entries(e.rows).map(([t, n]) => [t, n - (e.anonymized[t] ?? 0)]).filter(([, n]) => (n as number) > 0)),
+          anonymized: Object.fromEntries(Object.entries(e.anonymized).filter(([, n]) => n > 0)),
+          nullified: e.nullified,
+          applications: e.applications,
+          more: e.more,
+        };
+        const total = (x: Record<string, number>) => Object.values(x).reduce((a, n) => a + n, 0);
+        const perTable = (x: Record<string, number>) => resolved.tables.filter((t) => x[t.name]).map((t) => `${t.name} ${x[t.name]}`).join(', ');
         return {
           backup: input.backup.location,
           sha256,
@@ -34,7 +49,12 @@ export async function restorePreview(input: RestoreInput): Promise<RestorePrevie
             `a restore would discard ${sum((x) => x.insertedByRun)} rows this run inserted and ${sum((x) => x.added)} rows others added since the backup, ` +
               `bring back ${sum((x) => x.removed)} rows others deleted and set back ${sum((x) => x.changed)} rows others changed`,
             ...tables.filter((x) => x.added + x.removed + x.changed > 0).map((x) => `${x.table}: ${x.added} added, ${x.removed} removed, ${x.changed} changed by others since the backup${x.examples.length ? ` (e.g. ${x.examples.join('; ')})` : ''}`),
+            ...(resolved.rules.registers.length === 0 ? [] : [`then ${e.requests} erasure request(s) would be re-applied (each subject by its production key): ` +
+              `${total(erasures.deleted)} rows deleted${total(erasures.deleted) ? ` (${perTable(erasures.deleted)})` : ''}, ` +
+              `${total(erasures.anonymized)} anonymized${total(erasures.anonymized) ? ` (${perTable(erasures.anonymized)})` : ''}, ` +
+              `${total(erasures.nullified)} kept with a reference set to NULL${total(erasures.nullified) ? ` (${perTable(erasures.nullified)})` : ''}`]),
           ],
+          erasures,
         };
       } finally {
         await target.query('ROLLBACK');

@@ -9,7 +9,9 @@
 //      backup's rows inserted, parents first (cycle columns set last), through production's triggers;
 //   4. sequences: each set to at least its backup value and never below its current one — values
 //      handed out since the backup stay used, so no later insert collides with a key someone holds;
-//   5. every erasure request of every register re-applied (db/erasure-reapply.ts), logged;
+//   5. every erasure request of every register re-applied by production identity (a Pilot key through
+//      the run's id map, db/erasure-subjects.ts; what cannot exist without the person deleted,
+//      nullable references set to NULL, db/erasure-reapply.ts), logged;
 //   6. verified: each table's count = the backup's count - erased rows; every row in production is
 //      a backup row with the backup's content; no erased subject, no orphan (independent query).
 // Any failure rolls everything back. The result is recorded in cutover.run in the same transaction,
@@ -20,7 +22,7 @@ import { backupCount, backupRowsTable, backupSequences, loadBackupRows, restored
 import { ident, qualified, resolveAlias } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
 import { lockRunForUndo } from './db/run-registry';
-import { erasedRows, reapplyErasures, verifyErasures, type Reapplied } from './db/erasure-reapply';
+import { erasedRows, nullifiedRows, reapplyErasures, verifyErasures, type Reapplied } from './db/erasure-reapply';
 import { withContext } from './db/keep-alive';
 import { chaosPoint } from './db/fault';
 import { keyEquals, slotsEqual } from './db/keys';
@@ -114,6 +116,7 @@ async function restoreInTransaction(db: Client, source: Client, input: RestoreIn
   const wrong: string[] = [];
   const tables: RestoreTable[] = [];
   const anonymized = new Set(Object.keys(erasures.anonymized));
+  const nullified = new Set(Object.keys(erasures.nullified));
   for (const t of [...r.tables].reverse()) {
     const backupRows = backupCount(input.backup, t);
     // Deleted by the erasure; anonymized rows stay (checked to hold their values by verifyErasures).
@@ -124,7 +127,10 @@ async function restoreInTransaction(db: Client, source: Client, input: RestoreIn
     tables.push({ table: t.name, before: before.get(t.name)!, deleted: deleted.get(t.name)!, restored: restored.get(t.name)!, erased, after, backupRows, ok });
     const cols = restoredColumns(t);
     const row = (a: string) => `ROW(${cols.map((c) => `${a}.${ident(c)}`).join(', ')})::text`;
-    const changedByErasure = anonymized.has(t.name) ? ` AND NOT EXISTS (SELECT 1 FROM ${erasedRows(t)} d WHERE ${slotsEqual('d', 'k', 'p', t.key)})` : '';
+    // Rows the erasure changed (anonymized, or a reference set to NULL) are checked by verifyErasures instead.
+    const changedByErasure =
+      (anonymized.has(t.name) ? ` AND NOT EXISTS (SELECT 1 FROM ${erasedRows(t)} d WHERE ${slotsEqual('d', 'k', 'p', t.key)})` : '') +
+      (nullified.has(t.name) ? ` AND NOT EXISTS (SELECT 1 FROM ${nullifiedRows(t)} d WHERE ${slotsEqual('d', 'k', 'p', t.key)})` : '');
     const foreign = await db.query<{ n: string }>(
       `SELECT count(*)::text AS n FROM ${prod(t)} p WHERE NOT EXISTS (SELECT 1 FROM ${backupRowsTable(t)} b WHERE ${keyEquals('b', 'p', t.key)} AND ${row('b')} = ${row('p')})${changedByErasure}`,
     );
@@ -170,7 +176,7 @@ function verification(tables: RestoreTable[], seqs: RestoreSequence[], erasures:
   return [
     `backup ${location} re-read and re-hashed, restored into a scratch database (dropped), its rows counted against the snapshot's`,
     `deleted ${sum((t) => t.deleted)} rows from ${tables.length} tables (children first) and restored ${sum((t) => t.restored)} from the backup (parents first), in one transaction`,
-    `re-applied ${erasures.requests} erasure request(s): ${sum((t) => t.erased)} rows erased, ${Object.values(erasures.anonymized).reduce((a, b) => a + b, 0)} kept anonymized (erasure.anonymize), each request logged in cutover.erasure_log`,
+    `re-applied ${erasures.requests} erasure request(s), each subject by its production key (a Pilot key through this run's id map): ${sum((t) => t.erased)} rows erased, ${Object.values(erasures.anonymized).reduce((a, b) => a + b, 0)} kept anonymized (erasure.anonymize), ${Object.values(erasures.nullified).reduce((a, b) => a + b, 0)} kept with a reference set to NULL, each request logged in cutover.erasure_log`,
     'each table\'s row count equals the backup\'s count minus the erased rows',
     'every row in production is a row of the backup, column for column',
     'no row of an erased subject is left and no plan table row references a missing row (a query independent of the erasure)',

@@ -9,7 +9,7 @@
 import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
-import type { AccessChecksResult, CleanupResult, DryRunReport, RollbackProof, TableValidation } from './results';
+import type { AccessChecksResult, CleanupResult, DryRunReport, RestorePreview, RestoreResult, RollbackProof, TableValidation } from './results';
 import type { DatabaseMove, Drift, EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
 import { hasRule, rootCauses, rootOf, rulesInWords, type RuleInWords } from './evidence-words';
 import { stepsOf, type EvidenceStep } from './evidence-steps';
@@ -104,9 +104,11 @@ export interface EvidenceDocument {
     residue: number | null; note: string;
     cascaded?: number;
     /** Each pass after publish (erasure, erasure-final): what it found, erased and verified. */
-    passes: { step: string; at: string; requests: number; applied: number; rows: Record<string, number>; anonymized: Record<string, number>; residue: number; verification: string[] }[];
+    passes: { step: string; at: string; requests: number; applied: number; rows: Record<string, number>; anonymized: Record<string, number>; nullified: Record<string, number>; residue: number; verification: string[] }[];
   };
   rollback: { mode: string; by: string | null; reason: string | null; at: string; undone: { table: string; inserted: number; deleted: number; alreadyGone: number; equal: boolean }[]; proof: RollbackProof } | null;
+  /** Rollback by restore: what the approvers were shown (preview), what the restore did (result), and the erasures it re-applied, rows per table. */
+  restore: EvidenceRestore | null;
   /** adopt only: the Pilot adopted as Production from adoptFrom, its in-place cleanup and any rollback's restore. */
   adoption?: EvidencePack['adoption'];
   /** Databases on-call accepted as moved during the run (resume retry --accept-database): from, to, who, why. */
@@ -119,7 +121,40 @@ export interface EvidenceDocument {
   openItems: string[];
 }
 
+export interface EvidenceRestore {
+  by: string | null;
+  reason: string | null;
+  preview: { measuredAt: string; backup: string; summary: string[]; tables: RestorePreview['tables']; erasures: RestorePreview['erasures'] | null } | null;
+  result: { restoredAt: string; backup: RestoreResult['backup']; tables: RestoreResult['tables']; verification: string[] } | null;
+  /** Erasures re-applied after the restore, each subject by its production key: rows per table deleted, anonymized, kept with a reference set to NULL. */
+  erasuresAfterRestore: { requests: number; deleted: Record<string, number>; anonymized: Record<string, number>; nullified: Record<string, number>; applications: RestoreResult['erasures']['applications']; more: number } | null;
+}
+
 type Loose = Record<string, unknown>;
+
+function restoreOf(p: EvidencePack): EvidenceRestore | null {
+  const pv = p.restorePreview ?? null;
+  const r = p.restore ?? null;
+  if (!pv && !r) return null;
+  const decision = p.decision?.action === 'rollback' ? p.decision : null;
+  const e = r?.erasures;
+  return {
+    by: decision?.by ?? null,
+    reason: decision?.reason ?? null,
+    preview: pv ? { measuredAt: pv.measuredAt, backup: pv.backup, summary: pv.summary, tables: pv.tables, erasures: pv.erasures ?? null } : null,
+    result: r ? { restoredAt: r.restoredAt, backup: r.backup, tables: r.tables, verification: r.verification } : null,
+    erasuresAfterRestore: e
+      ? {
+          requests: e.requests,
+          deleted: Object.fromEntries(Object.entries(e.rows).map(([t, n]) => [t, n - (e.anonymized?.[t] ?? 0)] as const).filter(([, n]) => n > 0)),
+          anonymized: Object.fromEntries(Object.entries(e.anonymized ?? {}).filter(([, n]) => n > 0)),
+          nullified: e.nullified ?? {},
+          applications: e.applications,
+          more: e.more,
+        }
+      : null,
+  };
+}
 
 function approvalOf(a: EvidencePack['approvals'][number], planHash: string): EvidenceApproval {
   const x = a as typeof a & Loose; // signed approvals and rehearsals add fields: read what is there
@@ -271,6 +306,14 @@ function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], lef
   const last = passes.at(-1);
   const base = { registers: rules.filter((r) => r.kind === 'erasure').map((r) => r.text), leftBehind };
   if (!registers) return { ...base, requestsFound: 0, appliedInProduction: false, applied: 0, residue: 0, note: 'No erasure registers in the plan: no requests to apply.', passes: [] };
+  const restored = restoreOf(p)?.erasuresAfterRestore;
+  if (!last && restored) {
+    const sum = (x: Record<string, number>) => Object.values(x).reduce((a, n) => a + n, 0);
+    return {
+      ...base, requestsFound: restored.requests, appliedInProduction: true, applied: restored.applications.filter((a) => sum(a.rows) + sum(a.nullified ?? {}) > 0).length, residue: 0, passes: [],
+      note: `Requests in the stage snapshot were applied in staging (those people stayed behind); the run was rolled back by restore, which read every register again and re-applied ${restored.requests} request(s) in Production, each subject by its production key: ${sum(restored.deleted)} rows deleted, ${sum(restored.anonymized)} anonymized, ${sum(restored.nullified)} kept with a reference set to NULL (see restore); verified before COMMIT, residue 0.`,
+    };
+  }
   if (!last) {
     return {
       ...base, requestsFound: p.stage?.registers.erased ?? null, appliedInProduction: false, applied: null, residue: null, passes: [],
@@ -283,7 +326,7 @@ function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], lef
     appliedInProduction: true,
     applied: last.erasedSoFar,
     residue: last.residue,
-    passes: passes.map((x) => ({ step: x.step, at: x.at, requests: x.requests, applied: x.applied, rows: x.rows, anonymized: x.anonymized, residue: x.residue, verification: x.verification })),
+    passes: passes.map((x) => ({ step: x.step, at: x.at, requests: x.requests, applied: x.applied, rows: x.rows, anonymized: x.anonymized, nullified: x.nullified ?? {}, residue: x.residue, verification: x.verification })),
     note: `Requests in the stage snapshot were applied in staging (those people stayed behind); after publish every register was read again and ${last.erasedSoFar} subject(s) this run moved were erased in Production (${passes.map((x) => x.step).join(', ')}), each logged in cutover.erasure_log; residue ${last.residue}.`,
   };
 }
@@ -357,6 +400,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
           proof: p.rollback.proof,
         }
       : null,
+    restore: restoreOf(p),
     ...(p.adoption ? { adoption: p.adoption } : {}),
     ...(p.databaseMoves?.length ? { databaseMoves: p.databaseMoves } : {}),
     ...(p.drift?.length ? { drift: p.drift, voidedApprovals: p.voidedApprovals ?? [] } : {}),

@@ -38,6 +38,8 @@ export interface TableDryRun {
   collisions: number; // for ids: keep, rows whose key already exists in production
   /** The keys in scope (after selection) and kept (after cleanup), as approved: stage and cleanup compare (runs before this have none). */
   digests?: { inScope: KeyDigest; kept: KeyDigest };
+  /** Rows that move with their nullable reference to a subject with an erasure request set to NULL (absent when none). */
+  erasureNullified?: number;
 }
 
 /** A set of staged keys: how many, and an order-independent digest of them (activities/db/drift.ts). */
@@ -90,6 +92,8 @@ export interface CleanupResult {
   transforms: string[];
   /** The staged keys kept after cleanup, for the comparison with what was approved (workflows/drift.ts). */
   kept?: Record<string, KeyDigest>;
+  /** table -> rows that move with their nullable reference to a subject with an erasure request set to NULL. */
+  erasureNullified?: Record<string, number>;
 }
 
 export interface PublishResult {
@@ -257,6 +261,8 @@ export interface ErasureResult {
   more: number;
   rows: Record<string, number>; // table -> rows deleted or anonymized by this pass
   anonymized: Record<string, number>; // table -> rows anonymized (kept)
+  /** table -> rows kept with their nullable reference to an erased row set to NULL (absent in runs recorded before). */
+  nullified?: Record<string, number>;
   residue: number; // 0, or the run pauses (ErasureResidue)
   problems: string[];
   verification: string[];
@@ -353,6 +359,18 @@ export interface RestorePreview {
   measuredAt: string;
   tables: RestorePreviewTable[]; // FK order: parents first
   summary: string[];
+  /** The erasures the restore would re-apply, computed on the backup's rows (absent in runs recorded before). */
+  erasures?: RestorePreviewErasures;
+}
+
+/** Per table: rows an erasure after the restore would delete, anonymize, or keep with a reference set to NULL. */
+export interface RestorePreviewErasures {
+  requests: number;
+  deleted: Record<string, number>;
+  anonymized: Record<string, number>;
+  nullified: Record<string, number>;
+  applications: ErasureApplication[]; // up to 100: register, subject, its production key, rows per table
+  more: number;
 }
 
 export interface RestoreTable {
@@ -377,7 +395,8 @@ export interface ErasureApplication {
   register: string; // db:schema.table (every register naming the subject)
   subject: string; // the request's key, as the register holds it
   productionSubject?: string; // after publish: the subject row's key in production (JSON array), through the id map
-  rows: Record<string, number>; // table -> rows deleted
+  rows: Record<string, number>; // table -> rows deleted (or anonymized)
+  nullified?: Record<string, number>; // table -> rows kept with their reference to the subject's rows set to NULL
 }
 
 export interface RestoreResult {
@@ -387,7 +406,7 @@ export interface RestoreResult {
   tables: RestoreTable[]; // in delete order: children first
   sequences: RestoreSequence[];
   /** rows: per table, rows the erasure reached (deleted or anonymized); anonymized: those kept, anonymized (absent before anonymize applied to restores). */
-  erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number>; anonymized?: Record<string, number> };
+  erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number>; anonymized?: Record<string, number>; nullified?: Record<string, number> };
   verification: string[]; // what was checked before COMMIT, in words
 }
 

@@ -302,6 +302,20 @@ export const ErasureSchema = z.strictObject({
     .max(MAX_ITEMS.tables)
     .optional()
     .describe('Tables whose rows an erasure after publish keeps with these columns overwritten, instead of deleting them (the default)'),
+  /** Per foreign key: what an erasure does to a row that references an erased row through it. */
+  references: z
+    .array(
+      z.strictObject({
+        table: TableName.describe('A plan table holding the foreign key (as production declares it)'),
+        columns: z.array(Column).min(1).max(MAX_ITEMS.people).describe("The foreign key's columns in that table"),
+        action: z
+          .enum(['delete', 'nullify'])
+          .describe('delete: a row referencing an erased row through this key is erased too (or anonymized, for a table in erasure.anonymize); nullify: the key is set to NULL and the row stays'),
+      }),
+    )
+    .max(MAX_ITEMS.tables)
+    .optional()
+    .describe('What an erasure does through each foreign key; default: rows referencing an erased row through a NOT NULL key are erased, a nullable reference is set to NULL'),
 });
 
 export const STRATEGIES = ['selective', 'clean-start', 'adopt'] as const;

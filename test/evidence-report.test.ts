@@ -59,8 +59,9 @@ test('the document: every key present, rules in words, steps with decisions, ope
   const doc = buildEvidence(pack);
   expect(Object.keys(doc)).toEqual(expect.arrayContaining([
     'schemaVersion', 'decision', 'approvals', 'refused', 'dryRun', 'backups', 'rehearsal', 'cleanup', 'manifest', 'idChanges', 'consent', 'testData',
-    'validation', 'accessChecks', 'erasure', 'rollback', 'steps', 'openItems', 'run',
+    'validation', 'accessChecks', 'erasure', 'rollback', 'restore', 'steps', 'openItems', 'run',
   ]));
+  expect(doc.restore).toBeNull(); // no rollback by restore in this run
   expect(doc.manifest.totals).toEqual({ inScope: 484 + 127, moved: 484, merged: 0, leftBehind: 127 });
   expect(doc.rules.map((r) => r.text)).toContain("Test data: rows of public.accounts where name like 'Test%' stay behind as test-account.");
   expect(doc.testData).toEqual([expect.objectContaining({ table: 'public.accounts', reason: 'test-account', leftBehind: 4, cascaded: 12 + 8 + 2 + 100 })]);

@@ -140,6 +140,8 @@ const CASES: Case[] = [
   ['anonymize value object', (p) => (p.erasure.anonymize[0].columns.amount = { x: 1 }), 'erasure.anonymize[0].columns.amount', 'must be null, a string, a number or a boolean'],
   ['anonymize no columns', (p) => (p.erasure.anonymize[0].columns = {}), 'erasure.anonymize[0].columns', 'must name at least one column'],
   ['anonymize bad column name', (p) => (p.erasure.anonymize[0].columns = { '': null }), 'erasure.anonymize[0].columns[""]', 'invalid key ""'],
+  ['references bad action', (p) => (p.erasure.references = [{ table: 'public.rental', columns: ['staff_id'], action: 'purge' }]), 'erasure.references[0].action', 'expected one of delete, nullify'],
+  ['references no columns', (p) => (p.erasure.references = [{ table: 'public.rental', columns: [], action: 'delete' }]), 'erasure.references[0].columns', 'must not be empty'],
   // transforms and access checks
   ['bad transform fn', (p) => (p.transforms[0].fn = 'md5'), 'transforms[0].fn', 'expected one of trim, lower, upper, nullIfEmpty, sha256'],
   ['transform without column', (p) => delete p.transforms[0].column, 'transforms[0].column', 'required'],

@@ -55,6 +55,8 @@ const CASES: [string, Mutate, string][] = [
   ['anonymize a NOT NULL column to null', (p) => (p.erasure.anonymize = [{ table: 'rental', columns: { amount: null } }]), 'erasure.anonymize[0].columns.amount: public.rental.amount is NOT NULL in the target: it cannot be anonymized to null'],
   ['anonymize keeping an FK into erased rows', (p) => (p.erasure.anonymize = [{ table: 'rental', columns: { amount: 0 } }]), 'erasure.anonymize[0].columns: public.rental keeps its rows, but its foreign key (customer_id) → public.customer points at rows an erasure deletes'],
   ['anonymize a table that never reaches a subject', (p) => (p.erasure.anonymize = [{ table: 'staff', columns: { name: 'x' } }]), 'erasure.anonymize[0].table: public.staff does not reach the subjects table public.customer'],
+  ['erasure.references naming no foreign key', (p) => (p.erasure.references = [{ table: 'rental', columns: ['amount'], action: 'delete' }]), 'erasure.references[0].columns: public.rental has no foreign key (amount) into a plan table in the target; it has (customer_id) → public.customer'],
+  ['erasure.references nullifying a NOT NULL key', (p) => (p.erasure.references = [{ table: 'rental', columns: ['customer_id'], action: 'nullify' }]), 'erasure.references[0].action: public.rental.customer_id is NOT NULL in the target'],
   ['transform of a key column', (p) => (p.transforms = [{ table: 'customer', column: 'customer_id', fn: 'lower' }]), 'transforms[0].column: public.customer.customer_id is a key'],
   ['transform of a non-text column', (p) => (p.transforms = [{ table: 'rental', column: 'amount', fn: 'trim' }]), 'transforms[0].column: public.rental.amount is numeric(10,2): transforms apply to text columns'],
 ];

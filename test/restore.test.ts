@@ -3,7 +3,8 @@
 // restore would discard (that row among them); a rejection pauses the run with the restore refused
 // and retry asks again; two approvers approve; production then equals its pre-run contents (the
 // test's own SQL dump) less an erasure request registered in production after the backup, which is
-// re-applied and logged. Mode restore is refused on a run without a backup.
+// re-applied and logged (the user's row deleted; the project they own and an event they caused kept
+// with that nullable reference set to NULL). Mode restore is refused on a run without a backup.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,18 +16,22 @@ import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 
 const h = useHarness('cutover_rs', SAAS_SCHEMA + PILOT_DATA);
 
-/** Every table's content, order-independent, by the test's own SQL; `erased` leaves out one subject's rows as an erasure would. */
+/**
+ * Every table's content, order-independent, by the test's own SQL; `erased` applies one subject's
+ * erasure as the default rules say: the user's row goes; projects.owner_id and events.user_id are
+ * nullable, so a project they own and an event they caused stay with that reference set to NULL.
+ */
 const dump = async (url: string, erased?: number) => {
   const e = erased === undefined ? null : String(erased);
-  const where = {
-    users: e ? `WHERE user_id <> ${e}` : '',
-    projects: e ? `WHERE owner_id IS DISTINCT FROM ${e}` : '',
-    events: e ? `WHERE user_id IS DISTINCT FROM ${e} AND project_id NOT IN (SELECT project_id FROM projects WHERE owner_id = ${e})` : '',
+  const from = {
+    users: e ? `users x WHERE user_id <> ${e}` : 'users x',
+    projects: e ? `(SELECT project_id, account_id, NULLIF(owner_id, ${e}) AS owner_id, name, settings FROM projects) x` : 'projects x',
+    events: e ? `(SELECT event_id, project_id, NULLIF(user_id, ${e}) AS user_id, kind, payload, at FROM events) x` : 'events x',
   };
   return rows(url, `SELECT 'accounts' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM accounts x
-    UNION ALL SELECT 'users', string_agg(x::text, ';' ORDER BY x::text) FROM users x ${where.users}
-    UNION ALL SELECT 'projects', string_agg(x::text, ';' ORDER BY x::text) FROM projects x ${where.projects}
-    UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM events x ${where.events}`);
+    UNION ALL SELECT 'users', string_agg(x::text, ';' ORDER BY x::text) FROM ${from.users}
+    UNION ALL SELECT 'projects', string_agg(x::text, ';' ORDER BY x::text) FROM ${from.projects}
+    UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM ${from.events}`);
 };
 const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e));
 
@@ -98,20 +103,22 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   expect(result.status).toBe('rolled-back');
   expect(await dump(prod)).toEqual(expected);
   expect(expected).not.toEqual(before); // the erasure removed rows that were there before the run
-  const log = await rows<{ table_name: string; rows: number; register: string; step: string }>(
+  const log = await rows<{ table_name: string; rows: number; action: string; register: string; step: string }>(
     prod,
-    "SELECT table_name, rows, register, step FROM cutover.erasure_log WHERE subject = '1000'::jsonb ORDER BY table_name",
+    "SELECT table_name, rows, action, register, step FROM cutover.erasure_log WHERE subject = '1000'::jsonb ORDER BY table_name",
   );
   expect(log).toEqual([
-    { table_name: 'public.events', rows: 1, register: 'target:public.erasure_request', step: 'restore' },
-    { table_name: 'public.projects', rows: 1, register: 'target:public.erasure_request', step: 'restore' },
-    { table_name: 'public.users', rows: 1, register: 'target:public.erasure_request', step: 'restore' },
+    { table_name: 'public.events', rows: 1, action: 'nullified-after-restore', register: 'target:public.erasure_request', step: 'restore' },
+    { table_name: 'public.projects', rows: 1, action: 'nullified-after-restore', register: 'target:public.erasure_request', step: 'restore' },
+    { table_name: 'public.users', rows: 1, action: 'erased-after-restore', register: 'target:public.erasure_request', step: 'restore' },
   ]);
   const report = (await handle.query('report')) as EvidencePack;
   const r = report.restore!;
   expect(r.tables.every((t) => t.ok)).toBe(true);
   expect(r.erasures.requests).toBe(1);
-  expect(r.erasures.applications).toEqual([{ register: 'target:public.erasure_request', subject: '1000', rows: { 'public.events': 1, 'public.projects': 1, 'public.users': 1 } }]);
+  expect(r.erasures.applications).toEqual([
+    { register: 'target:public.erasure_request', subject: '1000', productionSubject: '[1000]', rows: { 'public.users': 1 }, nullified: { 'public.events': 1, 'public.projects': 1 } },
+  ]);
   expect(r.tables.find((t) => t.table === 'public.users')).toMatchObject({ erased: 1, after: r.tables.find((t) => t.table === 'public.users')!.backupRows - 1 });
   // Sequences never go below where production had them (event ids handed out since stay used).
   const seq = r.sequences.find((s) => s.sequence === 'public.events_event_id_seq')!;

@@ -13,6 +13,7 @@ import { mayRepeat, movedBy } from './already-moved';
 import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
 import { planError } from '../errors';
+import { nullifyReferencesToErased } from './erasure-staging';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
 /** table -> reason -> chain of causes (`parent-left-behind:public.projects ← … ← test-account`) -> rows. */
@@ -51,6 +52,8 @@ export class Cleanup {
   readonly counts: LeftBehind = {};
   /** The same rows, each under the chain of causes that removed it first. */
   readonly causes: RootCauses = {};
+  /** table -> staged rows kept with their nullable reference to an erased subject's row set to NULL (db/erasure-staging.ts). */
+  nullified: Record<string, number> = {};
   private readonly moving = new Set<string>(); // tables that lost rows in the current round
   private readonly removals = new Map<string, number>(); // table -> removals that took rows, so far
   /** Told before each rule runs on a table (progress). */
@@ -62,6 +65,8 @@ export class Cleanup {
     private readonly names: StagingNames,
     private readonly runKey: string | null, // null: the dry run, which only counts (no manifest rows)
     private readonly maxRounds = MAX_ROUNDS,
+    /** Erasure requests set nullable references to the subjects' rows to NULL instead of leaving those rows behind (cleanup, dry run; not adopt). */
+    private readonly erasureNullify = false,
   ) {}
 
   /** `earlier`: runs whose moved rows are still in production (db/already-moved.ts): those rows go first. */
@@ -86,7 +91,10 @@ export class Cleanup {
     }
     if (subjects) {
       const key = `s.${ident(subjects.key)}`;
-      if (registers.length > 0) await this.remove(subjects.table, `${key} IN (SELECT subject FROM ${this.names.erased()})`, 'erasure-request');
+      if (registers.length > 0) {
+        if (this.erasureNullify) this.nullified = (await nullifyReferencesToErased(this.db, this.r, this.names)).rows;
+        await this.remove(subjects.table, `${key} IN (SELECT subject FROM ${this.names.erased()})`, 'erasure-request');
+      }
       if (consent) await this.remove(subjects.table, `NOT EXISTS (SELECT 1 FROM ${this.names.consented()} c WHERE c.subject = ${key})`, 'no-consent');
     }
     await this.cascade();

@@ -1,7 +1,7 @@
 // The plan's cleanup rules (subjects, consent, test data, erasure registers, transforms) and id
 // strategies, checked against the catalogs. Pure given the catalogs.
 import type { Plan } from '../../plan/schema';
-import { didYouMean, type Catalog, type Column, type Table } from './catalog';
+import { didYouMean, type Catalog, type Column, type ForeignKey, type Table } from './catalog';
 import { planTableKey as qualifyName } from '../../plan/names';
 import type { Condition } from './conditions';
 import type { ResolveIssue, ResolvedTable } from './resolve';
@@ -14,7 +14,12 @@ export interface Rules {
   transforms: { table: ResolvedTable; column: string; fn: string }[];
   /** Tables whose rows an erasure keeps, with these columns set (null or the fixed value), instead of deleting them. */
   anonymize: { table: ResolvedTable; columns: Record<string, AnonymizeValue> }[];
+  /** erasure.references: per foreign key (production's, between plan tables), what an erasure does through it. */
+  references: { table: ResolvedTable; fk: ForeignKey; action: ErasureAction }[];
 }
+
+/** What an erasure does to a row referencing an erased row: erase it too, or set the reference to NULL. */
+export type ErasureAction = 'delete' | 'nullify';
 
 export type AnonymizeValue = string | number | boolean | null;
 
@@ -88,9 +93,10 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
   });
 
   const anonymize = resolveAnonymize(plan, tables, subjects, planTable, copied, issues);
+  const references = resolveReferences(plan, tables, planTable, issues);
 
   if (plan.consent && !subjects) issues.push({ path: 'consent', message: 'needs subjects (the table and key that identify people)' });
-  return { subjects, consent, registers, testData, transforms, anonymize };
+  return { subjects, consent, registers, testData, transforms, anonymize, references };
 }
 
 /**
@@ -179,6 +185,34 @@ function resolveAnonymize(
     }
     out.push({ table: t, columns });
   }
+  return out;
+}
+
+/**
+ * erasure.references: each entry names a foreign key production declares on a plan table into a
+ * plan table (by its columns, in any order), once; nullify needs every column nullable (a NOT NULL
+ * reference cannot be set to NULL: such a row cannot exist without its parent).
+ */
+function resolveReferences(plan: Plan, tables: ResolvedTable[], planTable: (path: string, name: string) => ResolvedTable | undefined, issues: ResolveIssue[]): Rules['references'] {
+  const out: Rules['references'] = [];
+  const planNames = new Set(tables.map((t) => t.name));
+  (plan.erasure?.references ?? []).forEach((x, i) => {
+    const at = `erasure.references[${i}]`;
+    const t = planTable(`${at}.table`, x.table);
+    if (!t) return;
+    const same = (fk: ForeignKey) => fk.columns.length === x.columns.length && x.columns.every((c) => fk.columns.includes(c));
+    const fk = t.target.foreignKeys.find((f) => same(f) && planNames.has(f.refTable));
+    if (!fk) {
+      const known = t.target.foreignKeys.filter((f) => planNames.has(f.refTable)).map((f) => `(${f.columns.join(', ')}) → ${f.refTable}`);
+      return void issues.push({ path: `${at}.columns`, message: `${t.name} has no foreign key (${x.columns.join(', ')}) into a plan table in the target${known.length ? `; it has ${known.join(', ')}` : ''}` });
+    }
+    if (out.some((o) => o.fk === fk)) return void issues.push({ path: `${at}.columns`, message: `${t.name} (${fk.columns.join(', ')}) is listed twice in erasure.references` });
+    const notNull = fk.columns.filter((c) => t.target.columns.find((col) => col.name === c)?.notNull);
+    if (x.action === 'nullify' && notNull.length > 0) {
+      return void issues.push({ path: `${at}.action`, message: `${t.name}.${notNull.join(', ')} is NOT NULL in the target: a row referencing an erased row through it cannot be kept with the reference set to NULL (use delete)` });
+    }
+    out.push({ table: t, fk, action: x.action });
+  });
   return out;
 }
 

@@ -79,6 +79,11 @@ function rulesCounts(d: EvidenceDocument): ReportSection {
     : none('consent rule'));
   const e = d.erasure;
   blocks.push({ kv: [['erasure registers', e.registers.join(' ') || 'none'], ['requests found', e.requestsFound], ['left behind as erasure-request', e.leftBehind], ['left behind through it (cascade)', e.cascaded ?? ''], ['applied in Production', e.appliedInProduction], ['subjects erased in Production', e.applied ?? 'not applied'], ['residue', e.residue ?? 'not checked'], ['note', e.note]] });
+  // Each pass after publish, per table and action (deleted = erased minus anonymized).
+  const passRows = e.passes.flatMap((x) =>
+    [...new Set([...Object.keys(x.rows), ...Object.keys(x.nullified ?? {})])].sort().map((t) => [x.step, t, (x.rows[t] ?? 0) - (x.anonymized[t] ?? 0), x.anonymized[t] ?? 0, x.nullified?.[t] ?? 0]),
+  );
+  if (passRows.length) blocks.push({ table: { headers: ['erasure pass', 'table', 'deleted', 'anonymized', 'reference set to NULL'], rows: passRows } });
   return { title: 'Test data, consent, erasure', level: 2, blocks };
 }
 
@@ -134,9 +139,67 @@ function checks(d: EvidenceDocument): ReportSection[] {
           { table: { headers: ['table', 'inserted by the run', 'deleted', 'already gone', 'checksum back to before publish'], rows: r.undone.map((t) => [t.table, t.inserted, t.deleted, t.alreadyGone, t.equal]) } },
           ...(r.proof.summary.length ? [{ notes: r.proof.summary }] : []),
         ]
-      : [none('rollback')],
+      : d.restore?.result
+        ? [{ text: `Rolled back by restore from the backup at ${d.restore.result.restoredAt} (requested by ${d.restore.by ?? 'unknown'}: ${d.restore.reason ?? 'no reason given'}); see Restore.` }]
+        : [none('rollback')],
   });
+  if (d.restore) out.push(...restoreSections(d.restore));
   return out;
+}
+
+const perTable = (x: Record<string, number>) => Object.entries(x).map(([t, n]) => `${t} ${n}`).join(', ') || '0';
+
+/** Rollback by restore: the preview the approvers saw, the result, and the erasures re-applied after it, rows per table. */
+function restoreSections(r: NonNullable<EvidenceDocument['restore']>): ReportSection[] {
+  const pv = r.preview;
+  const res = r.result;
+  const e = r.erasuresAfterRestore;
+  const erasureRows = (x: { deleted: Record<string, number>; anonymized: Record<string, number>; nullified: Record<string, number> }) => {
+    const tables = [...new Set([...Object.keys(x.deleted), ...Object.keys(x.anonymized), ...Object.keys(x.nullified)])].sort();
+    return tables.map((t) => [t, x.deleted[t] ?? 0, x.anonymized[t] ?? 0, x.nullified[t] ?? 0]);
+  };
+  const headers = ['table', 'deleted', 'anonymized', 'reference set to NULL'];
+  return [
+    {
+      title: 'Restore',
+      level: 2,
+      blocks: [
+        { kv: [['requested by', r.by], ['reason', r.reason], ['restored at', res?.restoredAt ?? 'not restored'], ['backup', res?.backup.location ?? pv?.backup ?? ''], ['backup sha256', res?.backup.sha256 ?? '']] },
+      ],
+    },
+    {
+      title: 'Restore preview (what the approvers were shown)',
+      level: 3,
+      blocks: pv
+        ? [
+            { kv: [['measured at', pv.measuredAt]] },
+            { table: { headers: ['table', 'backup rows', 'rows now', 'inserted by the run', 'added by others', 'removed by others', 'changed by others'], rows: pv.tables.map((t) => [t.table, t.backupRows, t.nowRows, t.insertedByRun, t.added, t.removed, t.changed]) } },
+            { notes: pv.summary },
+            ...(pv.erasures ? [{ text: `Erasures the restore would re-apply: ${pv.erasures.requests} request(s).` }, { table: { headers, rows: erasureRows(pv.erasures) } }] : []),
+          ]
+        : [none('restore preview')],
+    },
+    {
+      title: 'Restore result',
+      level: 3,
+      blocks: res
+        ? [
+            { table: { headers: ['table', 'rows before', 'deleted', 'restored from the backup', 'erased', 'rows after', 'backup rows', 'ok'], rows: res.tables.map((t) => [t.table, t.before, t.deleted, t.restored, t.erased, t.after, t.backupRows, t.ok]) } },
+            { notes: res.verification },
+          ]
+        : [none('restore result (the restore did not run)')],
+    },
+    {
+      title: 'Erasures after the restore',
+      level: 3,
+      blocks: e
+        ? [
+            { kv: [['requests re-applied', e.requests], ['rows deleted', perTable(e.deleted)], ['rows anonymized', perTable(e.anonymized)], ['references set to NULL', perTable(e.nullified)]] },
+            { table: { headers, rows: erasureRows(e) } },
+          ]
+        : [none('erasures after the restore')],
+    },
+  ];
 }
 
 function steps(d: EvidenceDocument): ReportSection[] {

@@ -1,0 +1,86 @@
+// Who an erasure request means in production: the one place that translates a register's subject
+// key to the subjects table's production key (re-point it here when the shared row identity lands).
+// Registers hold keys as the Pilot knows them (plan reference), so after publish every request goes
+// through this run's identity: cutover.id_map old_key → new_key for ids: new / match, the manifest's
+// key for ids: keep — a subject this run moved is erased; one merged into production's own row
+// (ids: match) is production's person: its row stays and only the rows this run moved that depend
+// on it are erased (db/erasure-reapply.ts). A subject this run did not move has no production
+// identity here and is not touched. After a rollback by restore the run's rows are gone, so:
+//   - db: source requests are translated the same way (in practice: merged subjects only);
+//   - db: target requests name production keys, except one this run already read as a Pilot key
+//     (logged at cleanup or after publish under that register), which is translated instead, so a
+//     Pilot key is never applied to the production person who happens to hold the same value;
+//   - every subject this run erased after publish (cutover.erasure_log) is erased again by the
+//     production key the log recorded, whether or not its request is still in a register.
+import type { Client } from 'pg';
+import { ident } from './connect';
+import { keyList } from './keys';
+import { isMapped } from './remap';
+import type { Resolved } from './resolve';
+
+export type ErasureWhen = 'publish' | 'restore';
+
+/** (subject, register, side): every register's requests as read now; the caller fills it. */
+export const REQUESTS = 'pg_temp.cutover_erase';
+/** One row per request as meant: rid, subject (as the register holds it), side (pilot | production | log), register(s), production (log only). */
+export const REQ = 'pg_temp.cutover_er_req';
+/** rid → production key of the subjects table (k0…), how: erase (the run's or production's person) | merged (production's own row, kept). */
+export const SUBJECTS = 'pg_temp.cutover_er_subjects';
+/** erasure_log action of the marker row that says a merged subject's own (production) row was kept. */
+export const KEPT_MERGED = "kept (merged into production's own row)";
+/** Steps that apply erasures after publish: their log rows say which subjects this run already erased. */
+export const AFTER_PUBLISH_STEPS = ['erasure', 'erasure-final'];
+
+/**
+ * Inside the caller's transaction, after REQUESTS is filled: fills REQ and SUBJECTS. `prod`: where
+ * the subjects table's production rows are (the table, or the backup's rows for a preview).
+ * `requests`: distinct requests in the registers.
+ */
+export async function translateSubjects(db: Client, r: Resolved, runKey: string, when: ErasureWhen, prod: string): Promise<{ requests: number; anyLogged: boolean }> {
+  const { table: t, key } = r.rules.subjects!;
+  const colType = (k: string) => t.columns.find((c) => c.name === k)!.type;
+  const type = colType(key);
+  await db.query(`CREATE TEMP TABLE cutover_er_req (rid serial, subject ${type}, side text, register text, production jsonb) ON COMMIT DROP`);
+  const readAsPilot = `EXISTS (SELECT 1 FROM cutover.erasure_log l WHERE l.run_key = $1 AND l.step IS DISTINCT FROM 'restore' AND l.subject = to_jsonb(q.subject)
+                        AND q.register = ANY(string_to_array(coalesce(l.register, ''), ', ')))`;
+  const side = when === 'publish' ? `'pilot'` : `CASE WHEN q.side = 'source' OR ${readAsPilot} THEN 'pilot' ELSE 'production' END`;
+  await db.query(
+    `INSERT INTO ${REQ} (subject, side, register)
+     SELECT subject, side, string_agg(DISTINCT register, ', ' ORDER BY register) FROM (SELECT q.subject, q.register, ${side} AS side FROM ${REQUESTS} q) x
+      GROUP BY subject, side ORDER BY subject, side`,
+    when === 'publish' ? [] : [runKey],
+  );
+  const requests = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${REQ}`)).rows[0].n);
+  if (when === 'restore') {
+    await db.query(
+      `INSERT INTO ${REQ} (subject, side, register, production)
+       SELECT (l.subject #>> '{}')::${type}, 'log', 'cutover.erasure_log', l.production_subject
+         FROM (SELECT DISTINCT subject, production_subject FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2) AND production_subject IS NOT NULL) l
+        WHERE NOT EXISTS (SELECT 1 FROM cutover.erasure_log k WHERE k.run_key = $1 AND k.production_subject = l.production_subject AND k.action = $3)
+        ORDER BY 1`,
+      [runKey, AFTER_PUBLISH_STEPS, KEPT_MERGED],
+    );
+  }
+  const anyLogged = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${REQ} WHERE side = 'log'`)).rows[0].n) > 0;
+
+  const slots = t.key.map((k, i) => `k${i} ${colType(k)}`).join(', ');
+  await db.query(`CREATE TEMP TABLE cutover_er_subjects (rid int, how text, ${slots}) ON COMMIT DROP`);
+  // Pilot keys through this run's identity: moved → erase, merged → production's own row.
+  const [oldKey, newKey, from] = isMapped(t) ? ['old_key', 'new_key', 'cutover.id_map'] : ['key', 'key', 'cutover.manifest'];
+  const prodSlots = t.key.map((k, i) => `(x.${newKey}->>${i})::${colType(k)}`);
+  const at = t.key.indexOf(key);
+  // A subject key that is not a key column is read from the production row.
+  const subject = at >= 0 ? `(x.${oldKey}->>${at})::${type}` : `p.${ident(key)}`;
+  const join = at >= 0 ? '' : `JOIN ${prod} p ON ${t.key.map((k, i) => `p.${ident(k)} = ${prodSlots[i]}`).join(' AND ')}`;
+  await db.query(
+    `INSERT INTO ${SUBJECTS} SELECT q.rid, CASE WHEN x.outcome = 'merged' THEN 'merged' ELSE 'erase' END, ${prodSlots.join(', ')}
+       FROM ${from} x ${join} JOIN ${REQ} q ON q.side = 'pilot' AND q.subject = ${subject}
+      WHERE x.run_key = $1 AND x.table_name = $2 AND x.outcome IN ('moved', 'merged')`,
+    [runKey, t.name],
+  );
+  // Production keys as they are (db: target after a restore).
+  await db.query(`INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${keyList('p', t.key)} FROM ${prod} p JOIN ${REQ} q ON q.side = 'production' AND q.subject = p.${ident(key)}`);
+  // This run's earlier erasures, by the production key it logged.
+  await db.query(`INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${t.key.map((k, i) => `(q.production->>${i})::${colType(k)}`).join(', ')} FROM ${REQ} q WHERE q.side = 'log'`);
+  return { requests, anyLogged };
+}
