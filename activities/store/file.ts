@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { Digest } from './digest';
+import { storeWriteFailure } from './write-errors';
 import { checkKey, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta, type PutMeta, type StoredObject } from './types';
 
 const isCode = (e: unknown, code: string) => (e as NodeJS.ErrnoException)?.code === code;
@@ -30,15 +31,21 @@ export class FileStore implements BackupStore {
 
   async put(key: string, body: Readable, meta: PutMeta, onBytes?: (n: number) => void): Promise<StoredObject> {
     const final = this.pathOf(key);
-    await mkdir(path.dirname(final), { recursive: true });
+    await mkdir(path.dirname(final), { recursive: true }).catch((e) => {
+      throw storeWriteFailure(e, this.url, this.urlOf(key));
+    });
     // Fail before streaming a whole dump; the link below is what guarantees no overwrite.
     if (await this.head(key)) throw this.exists(this.urlOf(key));
     const digest = new Digest(onBytes);
-    await publish(final, (tmp) => pipeline(body, digest, createWriteStream(tmp, { flags: 'wx' })), () => this.exists(this.urlOf(key)));
-    const full: ObjectMeta = { ...meta, sha256: digest.hex(), size: digest.bytes };
-    await publish(final + SIDECAR_SUFFIX, (tmp) => writeFile(tmp, JSON.stringify(full, null, 1) + '\n', { flag: 'wx' }), () => this.exists(pathToFileURL(final + SIDECAR_SUFFIX).href));
-    await syncDir(path.dirname(final));
-    return { key, url: this.urlOf(key), size: digest.bytes, meta: full };
+    try {
+      await publish(final, (tmp) => pipeline(body, digest, createWriteStream(tmp, { flags: 'wx' })), () => this.exists(this.urlOf(key)));
+      const full: ObjectMeta = { ...meta, sha256: digest.hex(), size: digest.bytes };
+      await publish(final + SIDECAR_SUFFIX, (tmp) => writeFile(tmp, JSON.stringify(full, null, 1) + '\n', { flag: 'wx' }), () => this.exists(pathToFileURL(final + SIDECAR_SUFFIX).href));
+      await syncDir(path.dirname(final));
+      return { key, url: this.urlOf(key), size: digest.bytes, meta: full };
+    } catch (e) {
+      throw storeWriteFailure(e, this.url, this.urlOf(key));
+    }
   }
 
   async get(key: string): Promise<Readable> {

@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { configError } from '../errors';
 import { Digest } from './digest';
+import { storeWriteFailure } from './write-errors';
 import { checkKey, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta, type PutMeta, type StoredObject } from './types';
 
 // 32 MiB parts, two in flight: 64 MiB of memory, and room for 320 GiB within S3's 10 000 parts.
@@ -166,6 +167,10 @@ export class S3Store implements BackupStore {
     // 412: If-None-Match refused (the object exists); 409: another writer is completing the same key.
     if (named(e, 'PreconditionFailed', 'ConditionalRequestConflict') || status(e) === 412 || status(e) === 409) return this.exists(url);
     if (named(e, 'NoSuchBucket')) return configError(`backup store ${this.url}: bucket "${this.bucket}" does not exist`);
+    const final = storeWriteFailure(e, this.url, url);
+    if (final !== e) return final;
+    // Transient (retried), but it still says which object the store failed to take.
+    if (e instanceof Error && !e.message.includes(url)) e.message = `backup store ${this.url}: writing ${url} failed: ${e.message}`;
     return e;
   }
 }
