@@ -12,7 +12,7 @@ import { stage } from '../activities/stage';
 import { connect } from '../activities/db/connect';
 import { lockWithoutQueueing } from '../activities/db/lock-wait';
 import { isPgError, pgFailure } from '../activities/db/pg-errors';
-import type { StepInput } from '../common/results';
+import type { PublishResult, StepInput } from '../common/results';
 import { validatePlan } from '../plan/validate';
 import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
@@ -75,7 +75,7 @@ test('a lock held on a production table during publish: publish waits per attemp
   // Nothing was published while it waited (and publish holds no lock meanwhile: this read is not blocked).
   expect(await count(prod, 'SELECT count(*) FROM customer WHERE store_id = 1')).toBe(0);
   await lock.release();
-  const result = await running;
+  const result = (await running) as PublishResult;
   expect(result.tables.find((t) => t.table === 'public.customer')?.inserted).toBe(6);
   expect(await count(prod, 'SELECT count(*) FROM customer WHERE store_id = 1')).toBe(6);
 }, 120000);
