@@ -64,6 +64,7 @@ export interface GcOptions {
 
 export async function gc(plan: Plan, opts: GcOptions): Promise<GcReport> {
   const report: GcReport = { apply: opts.apply, databases: [], staging: [], store: [], removed: [], failed: [] };
+  const runs = await planRuns(plan);
   const aliases = plan.strategy === 'selective' ? [plan.target, plan.source] : [plan.source, ...(plan.strategy === 'adopt' ? [] : [plan.target])];
   const seen = new Set<string>();
   for (const alias of aliases) {
@@ -76,7 +77,7 @@ export async function gc(plan: Plan, opts: GcOptions): Promise<GcReport> {
     const server = serverOf(url);
     if (seen.has(server)) continue;
     seen.add(server);
-    report.databases.push(...(await scratchDatabases(alias, url)));
+    report.databases.push(...(await scratchDatabases(alias, url, runs, opts.workflowOpen)));
   }
   if (plan.strategy === 'selective') report.staging.push(...(await stagingSchemas(plan, opts)));
   if (plan.backup) {
@@ -119,7 +120,38 @@ function serverOf(url: string): string {
   return `${u.hostname}:${u.port || '5432'}`;
 }
 
-async function scratchDatabases(alias: string, url: string): Promise<ScratchLeftover[]> {
+/**
+ * This plan's runs by run key, with whether each is over: the run directories in the plan's store
+ * (a backup writes there before it verifies or rehearses in a scratch database) and the runs
+ * production's cutover.run records for the plan (finished_at: finalize ran).
+ */
+async function planRuns(plan: Plan): Promise<Map<string, boolean>> {
+  const runs = new Map<string, boolean>();
+  if (plan.backup) {
+    const store = openStore(plan.backup.store);
+    for (const key of [...(await store.list(`${plan.id}/`)), ...(await store.temporary(`${plan.id}/`)).map((i) => i.name)]) {
+      const rk = key.split('/')[1];
+      if (rk) runs.set(rk, false);
+    }
+  }
+  if (plan.strategy === 'clean-start') return runs;
+  try {
+    const db = await connect(readAlias(plan.strategy === 'adopt' ? plan.source : plan.target), 'cutover:gc');
+    try {
+      if ((await db.query("SELECT to_regclass('cutover.run') IS NOT NULL AS x")).rows[0].x) {
+        const { rows } = await db.query<{ run_key: string; over: boolean }>('SELECT run_key, finished_at IS NOT NULL AS over FROM cutover.run WHERE plan_id = $1', [plan.id]);
+        for (const r of rows) runs.set(r.run_key, r.over);
+      }
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  } catch {
+    // an alias this environment does not resolve: only the store tells the plan's runs
+  }
+  return runs;
+}
+
+async function scratchDatabases(alias: string, url: string, runs: Map<string, boolean>, workflowOpen: boolean): Promise<ScratchLeftover[]> {
   const admin = await connect(urlWithDatabase(url, 'postgres'), 'cutover:gc');
   try {
     const { rows } = await admin.query<{ datname: string; sessions: number; bytes: string }>(
@@ -128,14 +160,18 @@ async function scratchDatabases(alias: string, url: string): Promise<ScratchLeft
          FROM pg_database d WHERE d.datname ~ $1 ORDER BY 1`,
       [SCRATCH_DATABASE.source],
     );
-    return rows.map((r) => ({
-      server: alias,
-      database: r.datname,
-      sessions: r.sessions,
-      bytes: Number(r.bytes),
-      removable: r.sessions === 0,
-      why: r.sessions === 0 ? 'no session uses it: left by an attempt that did not finish' : `in use (${r.sessions} session(s)): kept`,
-    }));
+    return rows.map((r) => {
+      const rk = r.datname.replace(/^cutover_[a-z]+_/, '');
+      const over = runs.get(rk);
+      // Only this plan's runs, and only when no attempt can be using it: another plan's (or a test's on a shared server) stays.
+      const [removable, why] =
+        r.sessions > 0 ? [false, `in use (${r.sessions} session(s)): kept`]
+          : over === undefined ? [false, `run ${rk} is not a run of this plan: kept (run gc with its plan)`]
+            : over ? [true, `run ${rk} is over: left by an attempt that did not finish`]
+              : workflowOpen ? [false, `run ${rk} of this plan may still be open: kept (its next attempt drops it)`]
+                : [true, `run ${rk} of this plan is not open in Temporal: left by an attempt that did not finish`];
+      return { server: alias, database: r.datname, sessions: r.sessions, bytes: Number(r.bytes), removable, why };
+    });
   } finally {
     await admin.end().catch(() => undefined);
   }

@@ -85,11 +85,17 @@ test('file:// store: the next backup attempt removes what a killed one left unde
   await admin((c) => c.query(`CREATE DATABASE ${scratch}`));
   await withDb(process.env.CUTOVER_DB_PRODUCTION!, ensureControlSchema);
   await rows(process.env.CUTOVER_DB_PRODUCTION!, `CREATE SCHEMA cutover_stage_gcdone1; CREATE TABLE cutover_stage_gcdone1.t0 (id int);
-    INSERT INTO cutover.run (run_key, plan_id, workflow_id, run_id, plan_hash, status, finished_at) VALUES ('gcdone1', 'gc-file', 'cutover-gc-file', 'x', 'h', 'completed', now())`);
+    INSERT INTO cutover.run (run_key, plan_id, workflow_id, run_id, plan_hash, status, finished_at) VALUES ('gcdone1', 'gc-file', 'cutover-gc-file', 'x', 'h', 'completed', now()),
+      ('gc${process.pid}', 'gc-file', 'cutover-gc-file', 'y', 'h', 'aborted', now())`);
+  // A scratch database of a run that is not this plan's (another plan, another test on this server): never touched.
+  const foreign = `cutover_verify_gcforeign${process.pid}`;
+  made.push(foreign);
+  await admin((c) => c.query(`CREATE DATABASE ${foreign}`));
 
   const file = planFile(plan);
   const listed = await cli(file, {});
   expect(listed).toContain(`remove ${scratch}`);
+  expect(listed).toContain(`keep   ${foreign}`);
   expect(listed).toContain('remove cutover_stage_gcdone1');
   expect(listed).toContain(`remove partial file file://${otherPartial}`);
   expect(listed).toMatch(/keep {3}partial file .*ba9876543211\.tmp/);
@@ -100,6 +106,7 @@ test('file:// store: the next backup attempt removes what a killed one left unde
   const applied = await cli(file, { apply: true });
   expect(applied).toContain(`scratch database ${scratch}`);
   expect(await rows(process.env.CUTOVER_DB_PRODUCTION!, 'SELECT 1 FROM pg_database WHERE datname = $1', [scratch])).toEqual([]);
+  expect(await rows(process.env.CUTOVER_DB_PRODUCTION!, 'SELECT 1 FROM pg_database WHERE datname = $1', [foreign])).toHaveLength(1);
   expect(await rows(process.env.CUTOVER_DB_PRODUCTION!, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover_stage_gcdone1'")).toEqual([]);
   expect(files(otherDir)).toEqual([path.basename(recent)]); // the recent one stays (--min-age)
   // The run's own backups are untouched.
