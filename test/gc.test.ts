@@ -3,12 +3,16 @@
 // scratch database, the staging schema of a run that is over) is removed by the next backup attempt
 // of the run (its own prefix), and `cutover gc` names the rest, then removes it with --apply. Real
 // PostgreSQL, a real directory and a real SeaweedFS; the test looks with its own SQL, fs and S3 calls.
+// A full store (a small tmpfs) fails final, naming the store and the object.
 import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import path from 'node:path';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { backup } from '../activities/backup';
+import { openStore } from '../activities/store';
 import { gcCommand } from '../client/commands/gc';
 import type { CommandContext } from '../client/commands/context';
 import { TemporalContext } from '../client/connection';
@@ -139,3 +143,22 @@ test('S3 store: the next backup attempt aborts a killed attempt\'s multipart upl
   expect(applied).toContain(`multipart upload ${other} of s3://${s3.bucket}/gc/gc-s3/gcother/20261203T000000000Z-target.dump`);
   expect(await uploads()).toEqual([]);
 }, 180000);
+
+test('a full file:// store: the failure is final, names the store and the object, and leaves no partial file', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cutover-full-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
+  } catch {
+    console.warn('cannot mount a small tmpfs here (not root?): the disk-full case is not exercised');
+    return;
+  }
+  try {
+    const store = openStore(`file://${dir}`);
+    const e = await store.put('p/r/x.dump', Readable.from([Buffer.alloc(1024 * 1024, 1)]), { runKey: 'r', planHash: 'h', createdAt: new Date().toISOString() }).then(() => null, (x: unknown) => x);
+    expect(e).toMatchObject({ type: 'BackupError', nonRetryable: true });
+    expect((e as Error).message).toContain(`backup store file://${dir} is full (ENOSPC): writing backup object file://${dir}/p/r/x.dump failed`);
+    expect(files(dir)).toEqual(['p', 'p/r']);
+  } finally {
+    execFileSync('umount', [dir]);
+  }
+}, 60000);

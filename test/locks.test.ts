@@ -150,3 +150,10 @@ test('a read-only database: final, naming the database', async () => {
     await c.end();
   }
 }, 60000);
+
+test('a full database (53100): final, naming the database and table', () => {
+  const e = Object.assign(new Error('could not extend file "base/1/2": No space left on device'), { severity: 'ERROR', code: '53100', database: 'prod', schema: 'public', table: 'customer' });
+  const f = pgFailure(e);
+  expect(f.nonRetryable).toBe(true);
+  expect(f.message).toContain('database prod (table public.customer) is out of disk space');
+});
