@@ -3,7 +3,8 @@
 // streamed into the backup store with its sha256 taken on the way, and row counts taken in the
 // dump's own snapshot. Then each is verified (re-hashed from the store, listed, restored into a
 // scratch database, counted) before the step succeeds. A retry writes new objects: a backup
-// object is never overwritten, so what an earlier attempt wrote stays as it was.
+// object is never overwritten, so what an earlier attempt wrote stays as it was; what an earlier
+// attempt left unfinished (a partial file, an object without sidecar, a multipart upload) is removed.
 import { planHash as hashOf } from '../plan/canonical';
 import { backupError, planError } from './errors';
 import { resolveAlias } from './db/connect';
@@ -34,6 +35,9 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
   const progress = startProgress({ phase: 'counting', backup: 'target' });
   try {
     await chaosPoint(plan.id, 'backup.start');
+    // An earlier attempt of this run that was killed mid-write left its partial dump, its
+    // incomplete object or its multipart upload under the run's prefix: nobody else writes there.
+    for (const item of await store.temporary(`${plan.id}/${runKey}/`)) await store.removeTemporary(item);
     const dumped = [];
     // clean-start archives the whole Pilot and nothing else; otherwise the target, then the Pilot's plan tables.
     // adopt backs up the Pilot's plan tables only: they are what it cleans in place (and a rollback restores).

@@ -5,6 +5,8 @@
 // not grow with production); `validation.preExisting: full` also checksums every pre-existing row.
 // Locks: ROW EXCLUSIVE on the plan's tables (as any INSERT), row locks on the rows it writes and
 // KEY SHARE on the parents its FK checks read; no table lock that blocks application writes.
+// No lock is waited for longer than the plan's locks.timeout: the transaction retries with backoff,
+// the progress naming the session in the way (db/lock-wait.ts).
 import type { Client } from 'pg';
 import type { PublishResult, StepInput } from '../common/results';
 import { checksum, columnsOf } from './db/checksum';
@@ -23,6 +25,7 @@ import { runNames, type StagingNames } from './db/staging';
 import { conflictError } from './errors';
 import { chaosPoint, slowTableForTests } from './db/fault';
 import { stagedCounts, StepTracker } from './db/step-progress';
+import { limitLockWaits, lockPolicy, withLockRetry } from './db/lock-wait';
 
 const MAX_LISTED = 20;
 
@@ -45,64 +48,74 @@ export async function publish(input: StepInput): Promise<PublishResult> {
       }
 
       await chaosPoint(input.plan.id, 'publish.start');
-      await target.query('BEGIN');
-      try {
-        // Earlier statements of this session may still show in pg_stat_xact_*: the proof is a difference.
-        const baseline = await xactCounts(target);
-        const full = input.plan.validation?.preExisting === 'full';
-        const inserted = new Map<string, number>();
-        const updated = new Map<string, number>();
-        const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
-        progress.phase('building id maps');
-        const maps = await buildMaps(target, resolved, names);
-        // The inserts below and validate join through the maps (staging: left out of the proof).
-        await analyzeTables(target, resolved.tables.filter(isMapped).map((t) => names.map(t.index)));
-        // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
-        const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
-        progress.phase('inserting');
-        const counts = await stagedCounts(target, names);
-        const toInsert = (name: string) => (counts[name] ? counts[name].inScope - counts[name].leftBehind - (maps[name]?.merged ?? 0) : undefined);
-        progress.expect(resolved.tables.map((t) => ({ table: t.name, total: toInsert(t.name) })));
-        for (const t of resolved.tables) {
-          progress.table(t.name);
-          await slowTableForTests(target, 'publish');
-          const prod = qualified(t.target.schema, t.target.name);
-          // Only on request: it reads every production row, so its cost grows with production.
-          const preExistingChecksum = full ? await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name))) : undefined;
-          const rows = mappedRows(t, resolved, names);
-          const cols = t.columns.map((c) => ident(c.name)).join(', ');
-          const later = new Set(t.deferred.flatMap((fk) => fk.columns));
-          const values = t.columns.map((c) => (later.has(c.name) ? `NULL::${c.type}` : rows.exprs.get(c.name)!)).join(', ');
-          const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
-          const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
-          add(inserted, t.name, ins.rowCount ?? 0);
-          add(inserted, 'cutover.published_keys', await writeManifest(target, input.runKey, t, names));
-          await advanceSequences(target, t);
-          result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, ...(full ? { preExistingChecksum } : {}) });
-          progress.done(t.name, ins.rowCount ?? 0);
-          await chaosPoint(input.plan.id, 'publish.mid-insert');
+      const prods = resolved.tables.map((t) => qualified(t.target.schema, t.target.name));
+      const policy = lockPolicy(input.plan);
+      const onWait = (m: string | null) => progress.phase(m ?? 'locks taken');
+      return withLockRetry(target, policy, { what: 'publish', relations: prods, mode: 'RowExclusiveLock', onWait }, async () => {
+        await target.query('BEGIN');
+        try {
+          // No lock on production is waited for longer than locks.timeout; the plan's tables are locked
+          // first, as their INSERTs would (ROW EXCLUSIVE: application writes go on), so a session in the
+          // way is met before any work is done, and a timeout anywhere retries the whole transaction.
+          await limitLockWaits(target, policy);
+          await target.query(`LOCK TABLE ${prods.join(', ')} IN ROW EXCLUSIVE MODE`);
+          // Earlier statements of this session may still show in pg_stat_xact_*: the proof is a difference.
+          const baseline = await xactCounts(target);
+          const full = input.plan.validation?.preExisting === 'full';
+          const inserted = new Map<string, number>();
+          const updated = new Map<string, number>();
+          const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
+          progress.phase('building id maps');
+          const maps = await buildMaps(target, resolved, names);
+          // The inserts below and validate join through the maps (staging: left out of the proof).
+          await analyzeTables(target, resolved.tables.filter(isMapped).map((t) => names.map(t.index)));
+          // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
+          const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
+          progress.phase('inserting');
+          const counts = await stagedCounts(target, names);
+          const toInsert = (name: string) => (counts[name] ? counts[name].inScope - counts[name].leftBehind - (maps[name]?.merged ?? 0) : undefined);
+          progress.expect(resolved.tables.map((t) => ({ table: t.name, total: toInsert(t.name) })));
+          for (const t of resolved.tables) {
+            progress.table(t.name);
+            await slowTableForTests(target, 'publish');
+            const prod = qualified(t.target.schema, t.target.name);
+            // Only on request: it reads every production row, so its cost grows with production.
+            const preExistingChecksum = full ? await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name))) : undefined;
+            const rows = mappedRows(t, resolved, names);
+            const cols = t.columns.map((c) => ident(c.name)).join(', ');
+            const later = new Set(t.deferred.flatMap((fk) => fk.columns));
+            const values = t.columns.map((c) => (later.has(c.name) ? `NULL::${c.type}` : rows.exprs.get(c.name)!)).join(', ');
+            const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
+            const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
+            add(inserted, t.name, ins.rowCount ?? 0);
+            add(inserted, 'cutover.published_keys', await writeManifest(target, input.runKey, t, names));
+            await advanceSequences(target, t);
+            result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, ...(full ? { preExistingChecksum } : {}) });
+            progress.done(t.name, ins.rowCount ?? 0);
+            await chaosPoint(input.plan.id, 'publish.mid-insert');
+          }
+          progress.phase('committing');
+          for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) add(updated, t.name, await closeCycle(target, t, resolved, names));
+          result.preExisting = full ? 'full' : 'count';
+          result.xid = (await target.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
+          result.transactionCounts = await provePublishCounts(target, resolved, names.schema, baseline, { inserted, updated });
+          await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
+            input.runKey,
+            JSON.stringify(result),
+          ]);
+          await chaosPoint(input.plan.id, 'publish.before-commit');
+          await target.query('COMMIT');
+          await chaosPoint(input.plan.id, 'publish.after-commit');
+          // The chunks of the manifest and id map just grew: later steps filter them by run and table.
+          await target.query('ANALYZE cutover.published_keys').catch(() => undefined);
+          return result;
+        } catch (e) {
+          await target.query('ROLLBACK');
+          // Production's own unique check found a key it holds: list the keys (the error names one).
+          if ((e as { code?: string }).code === '23505') await refuseConflicts(target, resolved, names);
+          throw e;
         }
-        progress.phase('committing');
-        for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) add(updated, t.name, await closeCycle(target, t, resolved, names));
-        result.preExisting = full ? 'full' : 'count';
-        result.xid = (await target.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
-        result.transactionCounts = await provePublishCounts(target, resolved, names.schema, baseline, { inserted, updated });
-        await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
-          input.runKey,
-          JSON.stringify(result),
-        ]);
-        await chaosPoint(input.plan.id, 'publish.before-commit');
-        await target.query('COMMIT');
-        await chaosPoint(input.plan.id, 'publish.after-commit');
-        // The chunks of the manifest and id map just grew: later steps filter them by run and table.
-        await target.query('ANALYZE cutover.published_keys').catch(() => undefined);
-        return result;
-      } catch (e) {
-        await target.query('ROLLBACK');
-        // Production's own unique check found a key it holds: list the keys (the error names one).
-        if ((e as { code?: string }).code === '23505') await refuseConflicts(target, resolved, names);
-        throw e;
-      }
+      });
   }, { details: progress.details });
 }
 

@@ -2,7 +2,9 @@
 // alternative when a surgical rollback is blocked (rows written since publish reference ours).
 // Approved at gate `restore` after the preview said what it discards. In ONE transaction on
 // production, after the object was re-read, re-hashed and restored into a scratch database:
-//   1. the plan tables locked against writers (EXCLUSIVE: reads go on), the backup's rows streamed
+//   1. the plan tables locked against writers (EXCLUSIVE: reads go on; taken with NOWAIT, tried
+//      again for up to locks.timeout and then with backoff, so the request never queues ahead of the
+//      application's inserts), the backup's rows streamed
 //      from the scratch copy into session temp tables (db/backup-rows.ts);
 //   2. rows of other tables referencing the plan tables' rows stop it, listed (up to 20);
 //   3. every current row deleted, children first (cycle-closing FK columns cleared first), the
@@ -30,6 +32,7 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { rowsReferencingTables } from './db/restore-blockers';
 import { rollbackBlocked, rollbackRefused } from './errors';
 import { StepTracker } from './db/step-progress';
+import { limitLockWaits, lockPolicy, lockWithoutQueueing, withLockRetry } from './db/lock-wait';
 
 const MAX_LISTED = 20;
 
@@ -42,12 +45,18 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
     if (prior) return prior;
     progress.expect(resolved.tables.map((t) => ({ table: t.name, total: input.backup.tables?.find((b) => b.table === t.name)?.rows })));
     progress.phase('restoring the backup into a scratch database');
-    return withRestoredBackup(resolveAlias(input.plan.target), input.runKey, input.backup, async (scratch, sha256) => {
+    const prods = resolved.tables.map((t) => qualified(t.target.schema, t.target.name));
+    const policy = lockPolicy(input.plan);
+    const wait = { what: 'restore', relations: prods, mode: 'ExclusiveLock' as const, onWait: (m: string | null) => progress.phase(m ?? 'locks taken') };
+    return withRestoredBackup(resolveAlias(input.plan.target), input.runKey, input.backup, async (scratch, sha256) => withLockRetry(target, policy, wait, async () => {
       await target.query('BEGIN');
       try {
+        await limitLockWaits(target, policy);
         const row = await lockRunForUndo<RestoreResult>(target, input, 'restored', 'restore');
         if (row.prior) return row.prior;
-        for (const t of resolved.tables) await target.query(`LOCK TABLE ${qualified(t.target.schema, t.target.name)} IN EXCLUSIVE MODE`);
+        // Only when all of them are free at once: a queued EXCLUSIVE request would hold up the
+        // application's inserts behind it for as long as it waits.
+        await lockWithoutQueueing(target, `LOCK TABLE ${prods.join(', ')} IN EXCLUSIVE MODE NOWAIT`, policy.timeoutMs);
         progress.phase('loading the backup\'s rows');
         await loadBackupRows(scratch, target, resolved, input.backup);
         progress.phase('replacing the rows in production');
@@ -61,7 +70,7 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
         await target.query('ROLLBACK');
         throw e;
       }
-    });
+    }));
   }, { details: progress.details });
 }
 

@@ -26,6 +26,7 @@ import { loadRunRows, runRowsFrom, runRowsTable } from './db/run-rows';
 import { countsSince, xactCounts } from './db/xact-counts';
 import { rollbackBlocked, rollbackRefused } from './errors';
 import { chaosPoint } from './db/fault';
+import { limitLockWaits, lockPolicy, withLockRetry } from './db/lock-wait';
 
 const MAX_LISTED = 20;
 export const OTHER_WRITERS = 'production changed since publish (other writers)';
@@ -38,8 +39,12 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     const { target, resolved } = ctx;
     await ensureControlSchema(target);
     await chaosPoint(input.plan.id, 'rollback.start');
+    const policy = lockPolicy(input.plan);
+    const relations = resolved.tables.map((t) => qualified(t.target.schema, t.target.name));
+    return withLockRetry(target, policy, { what: 'rollback', relations, mode: 'RowExclusiveLock', onWait: (m) => progress.phase(m ?? 'locks taken') }, async () => {
     await target.query('BEGIN');
     try {
+      await limitLockWaits(target, policy); // locks.timeout: a wait past it retries the transaction
       const row = await lockRunForUndo<RollbackResult>(target, input, 'rolled_back', 'roll back');
       if (row.prior) return row.prior;
       // The checksums publish took, if it took them: from the input, else as publish recorded them with its rows.
@@ -58,6 +63,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       await target.query('ROLLBACK');
       throw e;
     }
+    });
   }, { details: progress.details });
 }
 

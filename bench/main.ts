@@ -18,6 +18,7 @@ import { runWhole, startTemporal, timelineLines, type DevServer, type RunMeasure
 import { ratio, scaleCounts, table, targets, type Row, type Summary } from './report';
 import { type WriterCounts } from './writer';
 import { ThreadWriter } from './writer-thread';
+import { measureRollback, type RollbackMeasure } from './rollback';
 
 const KEEP = process.argv.includes('--keep');
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -160,6 +161,7 @@ async function main(): Promise<number> {
       { phase: '(c) cutover stage', rows: staged.rows, seconds: staged.seconds, rssMb: staged.rssMb, note: 'in scope, into unlogged staging' },
       { phase: '(d) cutover whole run', rows: movedRows, seconds: run.seconds, rssMb: run.rssMb, note: `${run.status}, gates approved by bench, Production K = ${k}` },
       ...stepRows(primary, `K = ${k}`),
+      ...(primary.rollback?.seconds != null ? [{ phase: '    rollback (surgical)', rows: primary.rollback.rows, seconds: primary.rollback.seconds, note: 'the run\'s rows deleted, after the run' }] : []),
     ];
     if (at10) {
       rows.push({ phase: `(d) whole run, K = ${SCALE_CHECK_K}`, rows: at10.movedRows, seconds: at10.run.seconds, rssMb: at10.run.rssMb, note: `${at10.run.status}, Production K = ${SCALE_CHECK_K}` });
@@ -189,6 +191,10 @@ async function main(): Promise<number> {
       preflight_vs_raw: stepVsRaw('preflight'),
       prod_growth_10x: at10 && completed && at10.run.status === 'completed' ? ratio(at10.run.seconds, run.seconds) : null,
       stage_rss_growth_10x: child ? ratio(child.stage_rss_mb, staged.rssMb) : null,
+      rollback_vs_publish: ratio(primary.rollback?.seconds ?? undefined, primary.steps.publish),
+      rollback_seconds: primary.rollback?.seconds ?? null,
+      rollback_rows: primary.rollback?.rows ?? null,
+      rollback_error: primary.rollback?.error ?? null,
       writer_p99_ratio: primary.writer ? ratio(primary.writer.during.p99Ms ?? undefined, primary.writer.before.p99Ms ?? undefined) : null,
       writer_p99_before_ms: primary.writer?.before.p99Ms ?? null,
       writer_p99_during_ms: primary.writer?.during.p99Ms ?? null,
@@ -227,6 +233,7 @@ interface Measured {
   moved: Record<string, number>; // rows the run added per table (the writer's own inserts not counted)
   movedRows: number;
   writer: WriterMeasure | null;
+  rollback: RollbackMeasure | null;
 }
 
 /** Seconds the writer samples its latency before the run starts. */
@@ -263,7 +270,10 @@ async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], 
     const steps = { ...stepSeconds(run.last?.steps ?? []), ...Object.fromEntries(own) };
     log(`step seconds (history): ${JSON.stringify(stepSeconds(run.last?.steps ?? []))}; activity seconds: ${JSON.stringify(run.activitySeconds)}`);
     log(`timeline (s since the run started; gap: no activity running):\n${timelineLines(run.timeline, run.seconds).map((l) => `[bench]   ${l}`).join('\n')}`);
-    return { run, steps, moved, movedRows: Object.values(moved).reduce((a, b) => a + b, 0), writer: w };
+    // The surgical rollback of the same rows, after the writer stopped (its rows could reference ours).
+    const rb = run.status === 'completed' && !args.rssOnly ? await timed('surgical rollback of the run (activity alone)', () => measureRollback(url, plan)) : null;
+    if (rb) log(`rollback: ${JSON.stringify(rb)}`);
+    return { run, steps, moved, movedRows: Object.values(moved).reduce((a, b) => a + b, 0), writer: w, rollback: rb };
   } finally {
     await writer?.close();
   }

@@ -27,6 +27,10 @@ export interface Summary {
   preflight_vs_raw: number | null;
   prod_growth_10x: number | null; // whole run at K = 10 ÷ at K = 1 (--production-scale-check)
   stage_rss_growth_10x: number | null; // stage's peak RSS at 10·N ÷ at N (--scale10)
+  rollback_vs_publish: number | null; // surgical rollback of the run's rows ÷ publish of the same rows
+  rollback_seconds: number | null;
+  rollback_rows: number | null; // rows the rollback deleted
+  rollback_error: string | null; // why it did not complete (blocked, refused), when it did not
   writer_p99_ratio: number | null; // the application writer's p99 during the run ÷ before it
   writer_p99_before_ms: number | null;
   writer_p99_during_ms: number | null;
@@ -83,6 +87,7 @@ export function targets(s: Summary): string[] {
     line('whole run time vs raw', s.run_vs_raw, '<=', 1.5),
     line('publish time vs raw', s.publish_vs_raw, '<=', 1.2),
     line('preflight time vs raw', s.preflight_vs_raw, '<=', 0.25),
+    line('surgical rollback ÷ publish', s.rollback_vs_publish, '<=', 1.5),
     line('whole run K = 10 ÷ K = 1', s.prod_growth_10x, '<=', 1.2),
     line('RSS growth N → 10·N', s.rss_growth_10x, '<=', 1.2),
     line('stage RSS growth N → 10·N', s.stage_rss_growth_10x, '<=', 1.2),

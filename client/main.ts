@@ -17,6 +17,7 @@ import { report } from './commands/report';
 import { list } from './commands/list';
 import { worker } from './commands/worker';
 import { codecServer } from './commands/codec-server';
+import { gcCommand } from './commands/gc';
 
 function packageVersion(): string {
   for (let dir = __dirname, i = 0; i < 4; i++, dir = dirname(dir)) {
@@ -63,6 +64,14 @@ export function buildProgram(ctx: CommandContext): Command {
     .command('hash <plan>')
     .description('print the plan hash (sha256 of canonical JSON) — what approvers approve')
     .action((file: string) => planHashCommand(ctx, file));
+
+  program
+    .command('gc <plan>')
+    .description('list what killed attempts left behind for a plan (scratch databases, staging schemas of runs that are over, partial dumps, S3 multipart uploads); --apply removes them. Needs the worker\'s environment (CUTOVER_DB_<ALIAS>, AWS_*)')
+    .option('--apply', 'remove what is listed as "remove"')
+    .option('--min-age <duration>', 'keep store items younger than this (a write may be in progress); default 1h, 0 for none')
+    .option('--json', 'print JSON')
+    .action((file: string, opts) => gcCommand(ctx, file, opts));
 
   program
     .command('start <plan>')

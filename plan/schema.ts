@@ -477,6 +477,19 @@ export const PlanSchema = z
       .optional()
       .describe('Pilot changes between gate plan and stage: by default the run goes back to gate plan with a new dry run and the old approvals no longer count'),
     /**
+     * How long a statement that takes locks on production waits for one (PostgreSQL's lock_timeout)
+     * and how often it tries again, with backoff, before the run pauses naming the session in the way.
+     * No schema default (a default would change the normalised plan, and hash, of runs in flight):
+     * absent means 5s and 5 retries (activities/db/lock-wait.ts).
+     */
+    locks: z
+      .strictObject({
+        timeout: Duration.optional().describe('How long one attempt waits for a lock on production: 5s, 500ms, 1m (absent: 5s)'),
+        retries: z.number().int().min(0).max(100).optional().describe('Attempts after the first, with backoff, before the run pauses (absent: 5)'),
+      })
+      .optional()
+      .describe('Waiting for locks on production: publish, rollback and restore wait at most this long per attempt, name the session in the way, and retry'),
+    /**
      * Why this cutover is being made, in the decider's words: the evidence pack's `decision.reason`.
      * No schema default (a default would change the normalised plan, and hash, of runs in flight).
      */

@@ -108,12 +108,30 @@ export async function connect(url: string, appName = 'cutover'): Promise<Client>
   // queryable", so the activity fails and retries instead.
   client.on('error', () => undefined);
   await client.connect();
+  tagErrorsWithDatabase(client);
   // Hash joins over staged keys want more than the 4MB default; ISO dates make COPY text unambiguous.
   // No JIT: staging tables are read before autovacuum analyzes them, so estimates run to millions of
   // rows and the server spends more compiling a statement (0.9 s of validate's 1 s per table, measured)
   // than running it; every statement here is one pass over what moves, which JIT cannot shorten.
   await client.query(`SET work_mem = '${/^\d+(kB|MB|GB)$/.test(process.env.CUTOVER_WORK_MEM ?? '') ? process.env.CUTOVER_WORK_MEM : '64MB'}'; SET DateStyle = ISO; SET jit = off`);
   return client;
+}
+
+/**
+ * A failing statement's error names the database it ran in (`database`): a read-only or full
+ * database is reported by name (activities/db/pg-errors.ts), whichever of the run's it is.
+ */
+function tagErrorsWithDatabase(client: Client): void {
+  const database = client.database ?? '';
+  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+  (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+    const r = query(...a);
+    if (!(r instanceof Promise)) return r;
+    return r.catch((e: unknown) => {
+      if (e instanceof Error && !('database' in e)) Object.assign(e, { database });
+      throw e;
+    });
+  };
 }
 
 export async function withClient<T>(alias: string, fn: (c: Client) => Promise<T>): Promise<T> {

@@ -9,7 +9,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { Digest } from './digest';
-import { checkKey, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta, type PutMeta, type StoredObject } from './types';
+import { storeWriteFailure } from './write-errors';
+import { checkKey, PARTIAL_FILE, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta, type PutMeta, type StoredObject, type TemporaryItem } from './types';
 
 const isCode = (e: unknown, code: string) => (e as NodeJS.ErrnoException)?.code === code;
 
@@ -30,15 +31,21 @@ export class FileStore implements BackupStore {
 
   async put(key: string, body: Readable, meta: PutMeta, onBytes?: (n: number) => void): Promise<StoredObject> {
     const final = this.pathOf(key);
-    await mkdir(path.dirname(final), { recursive: true });
+    await mkdir(path.dirname(final), { recursive: true }).catch((e) => {
+      throw storeWriteFailure(e, this.url, this.urlOf(key));
+    });
     // Fail before streaming a whole dump; the link below is what guarantees no overwrite.
     if (await this.head(key)) throw this.exists(this.urlOf(key));
     const digest = new Digest(onBytes);
-    await publish(final, (tmp) => pipeline(body, digest, createWriteStream(tmp, { flags: 'wx' })), () => this.exists(this.urlOf(key)));
-    const full: ObjectMeta = { ...meta, sha256: digest.hex(), size: digest.bytes };
-    await publish(final + SIDECAR_SUFFIX, (tmp) => writeFile(tmp, JSON.stringify(full, null, 1) + '\n', { flag: 'wx' }), () => this.exists(pathToFileURL(final + SIDECAR_SUFFIX).href));
-    await syncDir(path.dirname(final));
-    return { key, url: this.urlOf(key), size: digest.bytes, meta: full };
+    try {
+      await publish(final, (tmp) => pipeline(body, digest, createWriteStream(tmp, { flags: 'wx' })), () => this.exists(this.urlOf(key)));
+      const full: ObjectMeta = { ...meta, sha256: digest.hex(), size: digest.bytes };
+      await publish(final + SIDECAR_SUFFIX, (tmp) => writeFile(tmp, JSON.stringify(full, null, 1) + '\n', { flag: 'wx' }), () => this.exists(pathToFileURL(final + SIDECAR_SUFFIX).href));
+      await syncDir(path.dirname(final));
+      return { key, url: this.urlOf(key), size: digest.bytes, meta: full };
+    } catch (e) {
+      throw storeWriteFailure(e, this.url, this.urlOf(key));
+    }
   }
 
   async get(key: string): Promise<Readable> {
@@ -85,6 +92,38 @@ export class FileStore implements BackupStore {
       if ((await stat(path.join(this.dir, n))).isFile()) keys.push(key);
     }
     return keys.sort();
+  }
+
+  async temporary(prefix = ''): Promise<TemporaryItem[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir, { recursive: true });
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return [];
+      throw e;
+    }
+    const all = new Set(names.map((n) => n.split(path.sep).join('/')));
+    const out: TemporaryItem[] = [];
+    for (const name of [...all].sort()) {
+      if (!name.startsWith(prefix)) continue;
+      const base = name.split('/').pop()!;
+      const partial = PARTIAL_FILE.test(base);
+      // An object (not hidden, not a sidecar) whose sidecar is missing: the write stopped between the two.
+      const incomplete = !partial && !name.split('/').some((s) => s.startsWith('.')) && !name.endsWith(SIDECAR_SUFFIX) && !all.has(name + SIDECAR_SUFFIX);
+      if (!partial && !incomplete) continue;
+      const st = await stat(path.join(this.dir, name)).catch(() => null);
+      if (!st?.isFile()) continue;
+      out.push({ kind: partial ? 'partial' : 'incomplete', name, location: pathToFileURL(path.join(this.dir, name)).href, since: st.mtime.toISOString(), size: st.size });
+    }
+    return out;
+  }
+
+  async removeTemporary(item: TemporaryItem): Promise<void> {
+    const segs = item.name.split('/');
+    if (segs.some((s) => s === '..' || s === '') || (item.kind === 'partial' && !PARTIAL_FILE.test(segs[segs.length - 1]))) {
+      throw new StoreError('bad-key', `not a temporary item of ${this.url}: ${item.name}`);
+    }
+    await rm(path.join(this.dir, item.name), { force: true });
   }
 
   private exists(url: string): StoreError {

@@ -5,6 +5,9 @@
 // S3 fixes user metadata when an upload starts, before the hash is known: the sha256 and size go
 // into a sidecar `<key>.meta.json`, written once the upload is complete.
 import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   paginateListObjectsV2,
@@ -16,7 +19,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { configError } from '../errors';
 import { Digest } from './digest';
-import { checkKey, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta, type PutMeta, type StoredObject } from './types';
+import { storeWriteFailure } from './write-errors';
+import { checkKey, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta, type PutMeta, type StoredObject, type TemporaryItem } from './types';
 
 // 32 MiB parts, two in flight: 64 MiB of memory, and room for 320 GiB within S3's 10 000 parts.
 const PART_SIZE = 32 * 1024 * 1024;
@@ -158,6 +162,38 @@ export class S3Store implements BackupStore {
     return keys.sort();
   }
 
+  async temporary(prefix = ''): Promise<TemporaryItem[]> {
+    const base = this.prefix ? `${this.prefix}/` : '';
+    const out: TemporaryItem[] = [];
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: base + prefix, KeyMarker, UploadIdMarker }));
+      for (const u of page.Uploads ?? []) {
+        out.push({ kind: 'upload', name: u.Key!.slice(base.length), location: `s3://${this.bucket}/${u.Key}`, since: (u.Initiated ?? new Date(0)).toISOString(), uploadId: u.UploadId });
+      }
+      if (!page.IsTruncated) break;
+      KeyMarker = page.NextKeyMarker;
+      UploadIdMarker = page.NextUploadIdMarker;
+    }
+    // Objects whose sidecar was never written: the upload completed, the process died before the sidecar.
+    const objects = new Map<string, { size: number; at: Date }>();
+    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: base + prefix })) {
+      for (const o of page.Contents ?? []) objects.set(o.Key!.slice(base.length), { size: o.Size ?? 0, at: o.LastModified ?? new Date(0) });
+    }
+    for (const [key, o] of objects) {
+      if (key.endsWith(SIDECAR_SUFFIX) || objects.has(key + SIDECAR_SUFFIX)) continue;
+      out.push({ kind: 'incomplete', name: key, location: `s3://${this.bucket}/${base}${key}`, since: o.at.toISOString(), size: o.size });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async removeTemporary(item: TemporaryItem): Promise<void> {
+    const Key = this.objectKey(item.name);
+    if (item.kind === 'upload') await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: item.uploadId }));
+    else await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+  }
+
   private exists(url: string): StoreError {
     return new StoreError('exists', `backup object ${url} already exists: objects are never overwritten`);
   }
@@ -166,6 +202,10 @@ export class S3Store implements BackupStore {
     // 412: If-None-Match refused (the object exists); 409: another writer is completing the same key.
     if (named(e, 'PreconditionFailed', 'ConditionalRequestConflict') || status(e) === 412 || status(e) === 409) return this.exists(url);
     if (named(e, 'NoSuchBucket')) return configError(`backup store ${this.url}: bucket "${this.bucket}" does not exist`);
+    const final = storeWriteFailure(e, this.url, url);
+    if (final !== e) return final;
+    // Transient (retried), but it still says which object the store failed to take.
+    if (e instanceof Error && !e.message.includes(url)) e.message = `backup store ${this.url}: writing ${url} failed: ${e.message}`;
     return e;
   }
 }

@@ -36,7 +36,31 @@ export interface BackupStore {
   head(key: string): Promise<StoredObject | null>;
   /** Object keys under `prefix` (sidecars and unfinished writes left out), sorted. */
   list(prefix?: string): Promise<string[]>;
+  /** What unfinished writes left under `prefix`: partial files, objects without a sidecar, multipart uploads. */
+  temporary(prefix?: string): Promise<TemporaryItem[]>;
+  /** Remove one such item (abort the upload, delete the partial file or the object). */
+  removeTemporary(item: TemporaryItem): Promise<void>;
 }
+
+/**
+ * Left behind by a write that never finished (a killed worker): `partial` a temp file of the file
+ * store (`.<name>.<hex>.tmp`), `incomplete` an object whose sidecar was never written (never used:
+ * restore refuses it), `upload` an S3 multipart upload never completed nor aborted (its parts cost
+ * storage and hold a copy of the data).
+ */
+export interface TemporaryItem {
+  kind: 'partial' | 'incomplete' | 'upload';
+  /** The path relative to the store (partial), the object key (incomplete, upload). */
+  name: string;
+  location: string;
+  /** When it was last written (partial, incomplete) or started (upload), ISO 8601. */
+  since: string;
+  size?: number;
+  uploadId?: string;
+}
+
+/** Temp files of the file store: `.<final name>.<12 hex>.tmp` beside their final name. */
+export const PARTIAL_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
 export type StoreErrorCode = 'exists' | 'missing' | 'bad-key' | 'bad-url';
 
