@@ -20,7 +20,7 @@ export interface GcCommandOptions {
 }
 
 export async function gcCommand(ctx: CommandContext, file: string, opts: GcCommandOptions): Promise<void> {
-  const plan = loadPlan(file);
+  const plan = await loadPlan(file);
   let minAgeMs: number;
   try {
     minAgeMs = opts.minAge === undefined ? 3_600_000 : opts.minAge === '0' ? 0 : parseDuration(opts.minAge);
