@@ -3,6 +3,8 @@
 // held at its next point, killed there, replaced), the Temporal dev server restarted mid-run, the run's database
 // connections ended mid-COPY and mid-publish, Production refusing a row — and each compared, table by
 // table and row by row with the suite's own SQL, with an undisturbed reference run of the same plan.
+import { gc } from '../activities/gc';
+import { validatePlan } from '../plan/validate';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -261,6 +263,12 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
       if (!r.done) r.problems.push(`did not end (last status ${r.last?.status}/${r.last?.phase})`);
       perRun.set(r, { ...diff, checksumsEqual });
     }
+    // Nothing temporary may remain after any fault: scratch databases, staging of a closed run,
+    // partial dumps, incomplete uploads — listed by the same scan `cutover gc` runs (every run is closed now).
+    for (const r of runs) {
+      const found = await leftovers(r);
+      if (found.length) r.problems.push(`left behind after the run: ${found.join('; ')}`);
+    }
     // Every kill inside a step and every ended connection must have cost an attempt: the fault really bit.
     const minRetries = (r: ChaosRun) => r.kills.length + (['c-copy', 'c-publish'].includes(r.spec.name) ? 1 : 0);
     for (const r of runs.filter((x) => x.handle && minRetries(x) > 0)) {
@@ -296,6 +304,27 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
       for (const r of runs) if (r.pair) await dropPair(r.pair).catch(() => undefined);
       rmSync(allSurvived ? dir : path.join(dir, 'temporal.db'), { recursive: true, force: true });
       rmSync(store, { recursive: true, force: true });
+    }
+  }
+}
+
+/** What `cutover gc` would list for a closed run: its aliases set as the worker had them. */
+async function leftovers(r: ChaosRun): Promise<string[]> {
+  const env = r.env();
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    const plan = validatePlan(r.plan());
+    const report = await gc(plan, { apply: false, minAgeMs: 0, workflowOpen: false });
+    return [
+      ...report.databases.map((d) => `scratch database ${d.database}`),
+      ...report.staging.map((x) => `staging schema ${x.schema}`),
+      ...report.store.map((x) => `${x.kind} ${x.location}`),
+    ];
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     }
   }
 }
