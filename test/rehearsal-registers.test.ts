@@ -6,11 +6,16 @@
 //  - a rehearsal that fails on a row of Production (a duplicate e-mail under a unique constraint)
 //    pauses with the database's constraint and DETAIL in its error; on-call deletes the row and
 //    retries: a fresh target backup is taken (the first stays recorded), the rehearsal passes on
-//    Production as it is now, and the run completes.
+//    Production as it is now, and the run completes;
+//  - a request added to Production's register after the dry run makes the rehearsal differ from
+//    it: the difference, explained, is in the report, in status, first in gate cutover's details,
+//    and an open item of the evidence.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { approveSignal, resumeUpdate, type EvidencePack, type StatusView } from '../common/temporal';
+import { approveSignal, rejectSignal, resumeUpdate, type EvidencePack, type StatusView } from '../common/temporal';
+import { buildEvidence } from '../common/evidence';
+import { formatStatus } from '../client/format/status';
 import type { RehearsalReport } from '../common/results';
 import { formatReportMarkdown } from '../client/format/report-md';
 import { useHarness } from './helpers/harness';
@@ -94,7 +99,7 @@ test("a Production-side erasure register is in the rehearsal under the default b
   expect(section).toContain(r.rehearsalHash);
   expect(section).toContain('- **outcome**: ok');
   expect(section).toContain('### Rehearsal: rows per table');
-  expect(section).toMatch(/\|\s*public\.customer\s*\|\s*6\s*\|\s*5\s*\|\s*0\s*\|\s*1\s*\|\s*erasure-request 1/);
+  expect(section).toMatch(/\|\s*public\.customer\s*\|\s*6\s*\|\s*5\s*\|\s*0\s*\|\s*1\s*\|\s*erasure-request=1/);
   expect(section).toContain("Every table's counts equal the approved dry run's.");
   expect(section).toContain('public.erasure_request: 1 row(s) read from Production');
 }, 300000);
@@ -142,3 +147,33 @@ test('a rehearsal failed by a Production row carries the database detail; fixed 
   expect([await movedCustomers(prod), await movedOrders(prod)]).toEqual([5, 10]);
   expect(again.rehearsal.tables.find((t) => t.table === 'public.customer')!.moved).toBe(5);
 }, 400000);
+
+test("a rehearsal that differs from the dry run (a request added to Production's register since) says why: at gate cutover, in status and as an open item", async () => {
+  const prod = await h.production(PRODUCTION);
+  const handle = await startRun(h.env, plan('rr-differs'));
+  await waitFor(handle, atGate('plan'));
+  // Pilot customer 4 asks Production to be erased after the dry run counted.
+  await rows(prod, 'INSERT INTO erasure_request (customer_id) VALUES (4)');
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  const view = await waitFor(handle, atGate('cutover'), 180000);
+  const r = ((await handle.query('report')) as EvidencePack & { rehearsal: RehearsalReport }).rehearsal;
+  expect(r.ok).toBe(true);
+  expect(r.tables.find((t) => t.table === 'public.customer')).toMatchObject({ moved: 4, leftBehindByReason: { 'erasure-request': 2 } });
+  expect(r.dryRunComparison?.equal).toBe(false);
+  const customer = r.dryRunComparison!.differences.find((d) => d.startsWith('public.customer:'))!;
+  expect(customer).toMatch(/erasure requests changed since the dry run in Production's register\(s\) \(1 then, 2 at the rehearsal\)/);
+  expect(view.rehearsal).toMatchObject({ sameAsDryRun: false, differences: r.dryRunComparison!.differences });
+  expect(formatStatus(view)).toContain(`DIFFERS FROM THE DRY RUN: ${customer}`);
+  // The UI's details at gate cutover: the difference right after the gate line.
+  const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+  const lines = details.split('\n\n');
+  expect(lines[2]).toMatch(/^Awaiting approval of gate `cutover`/);
+  expect(lines[3]).toContain('**The rehearsal differs from the approved dry run**');
+  expect(lines[3]).toContain(customer);
+
+  await handle.signal(rejectSignal, { gate: 'cutover', approver: 'bob', reason: 'the rehearsal differs from the dry run' });
+  const result = (await handle.result()) as StatusView;
+  expect(result.status).toBe('rejected');
+  expect(buildEvidence(result.evidence!).openItems).toContain(`The rehearsal's counts differ from the approved dry run: ${customer}`);
+  expect(await movedCustomers(prod)).toBe(0);
+}, 300000);
