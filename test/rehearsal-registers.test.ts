@@ -20,7 +20,7 @@ import type { RehearsalReport } from '../common/results';
 import { formatReportMarkdown } from '../client/format/report-md';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
-import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id serial PRIMARY KEY, email text NOT NULL CONSTRAINT customer_email_key UNIQUE, name text);
@@ -146,6 +146,7 @@ test('a rehearsal failed by a Production row carries the database detail; fixed 
   expect(result.status).toBe('completed');
   expect([await movedCustomers(prod), await movedOrders(prod)]).toEqual([5, 10]);
   expect(again.rehearsal.tables.find((t) => t.table === 'public.customer')!.moved).toBe(5);
+  await record(handle, 'rehearsal-retry'); // the replay test guards the fresh backup before the retried rehearsal
 }, 400000);
 
 test("a rehearsal that differs from the dry run (a request added to Production's register since) says why: at gate cutover, in status and as an open item", async () => {
