@@ -18,6 +18,7 @@ import { buildEvidence } from '../common/evidence';
 import { formatStatus } from '../client/format/status';
 import type { RehearsalReport } from '../common/results';
 import { formatReportMarkdown } from '../client/format/report-md';
+import { formatReportHtml } from '../client/format/report-html';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
@@ -61,7 +62,7 @@ const n = async (url: string, sql: string) => Number((await rows<{ n: string }>(
 const movedCustomers = (prod: string) => n(prod, "SELECT 1 FROM customer WHERE email LIKE 'c%@example.com'");
 const movedOrders = (prod: string) => n(prod, "SELECT 1 FROM orders o JOIN customer c USING (customer_id) WHERE c.email LIKE 'c%@example.com'");
 
-test("a Production-side erasure register is in the rehearsal under the default backup scope: its counts are the dry run's and the run's; the md report shows it", async () => {
+test("a Production-side erasure register is in the rehearsal under the default backup scope: its counts are the dry run's and the run's; the md and html reports show it", async () => {
   const prod = await h.production(PRODUCTION);
   const handle = await startRun(h.env, plan('rr-register'));
   await waitFor(handle, atGate('plan'));
@@ -102,6 +103,9 @@ test("a Production-side erasure register is in the rehearsal under the default b
   expect(section).toMatch(/\|\s*public\.customer\s*\|\s*6\s*\|\s*5\s*\|\s*0\s*\|\s*1\s*\|\s*erasure-request=1/);
   expect(section).toContain("Every table's counts equal the approved dry run's.");
   expect(section).toContain('public.erasure_request: 1 row(s) read from Production');
+  const html = formatReportHtml(result.evidence!);
+  expect(html).toContain(r.rehearsalHash);
+  expect(html).toContain('Rehearsal against the approved dry run');
 }, 300000);
 
 test('a rehearsal failed by a Production row carries the database detail; fixed in Production and retried, it passes on a fresh target backup and the run completes', async () => {
