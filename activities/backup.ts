@@ -5,6 +5,8 @@
 // scratch database, counted) before the step succeeds. A retry writes new objects: a backup
 // object is never overwritten, so what an earlier attempt wrote stays as it was; what an earlier
 // attempt left unfinished (a partial file, an object without sidecar, a multipart upload) is removed.
+// The same holds for a fresh target backup taken before a failed rehearsal is retried (input.only:
+// target): new objects beside the first backup, which stays recorded.
 import { planHash as hashOf } from '../plan/canonical';
 import { backupError, planError } from './errors';
 import { resolveAlias } from './db/connect';
@@ -46,7 +48,9 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
         ? [['source', plan.source, sourceUrl, 'full']]
         : plan.strategy === 'adopt'
           ? [['source', plan.source, sourceUrl, 'touched-tables']]
-          : [['target', plan.target, targetUrl, scope], ['source', plan.source, sourceUrl, 'touched-tables']];
+          : input.only === 'target'
+            ? [['target', plan.target, targetUrl, scope]] // a retried rehearsal's fresh backup: the Pilot's stands
+            : [['target', plan.target, targetUrl, scope], ['source', plan.source, sourceUrl, 'touched-tables']];
     for (const [kind, alias, url, s] of jobs) {
       dumped.push(await dumpToStore({
         kind,
@@ -66,7 +70,7 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
       progress.update({ phase: 'verifying', backup: b.kind });
       // An archive is verified on the Pilot's own server: a clean-start touches nothing of Production's.
       const scratchServer = plan.strategy === 'clean-start' || plan.strategy === 'adopt' ? sourceUrl : targetUrl;
-      backups.push({ ...b, verified: await verifyBackup(b, scratchServer, runKey, progress) });
+      backups.push({ ...b, verified: await verifyBackup(b, scratchServer, runKey, progress), ...(input.note ? { note: input.note, createdAt } : {}) });
     }
     progress.update({ phase: 'done' });
     return { planHash, createdAt, backups };

@@ -5,8 +5,10 @@
 // must equal the ones publish took before inserting. The step code is pointed at the scratch
 // database by a synthetic target alias resolved only in this worker (no URL in any payload) and
 // runs under its own run key r<runKey>, so its staging and guards never meet the real run's.
-// The report (counts, validation, rollback proof, timings) carries its own sha256, which an
-// approver of the cutover gate may name. The scratch database is dropped at the end: on success,
+// Production-side erasure registers are copied into the scratch database as they are at that
+// moment (the backup may not hold them, or hold them older), so cleanup leaves behind whom the real
+// run would. The report (counts, their comparison with the approved dry run, validation, rollback
+// proof, timings) carries its own sha256, which an approver of the cutover gate may name. The scratch database is dropped at the end: on success,
 // on failure and on cancellation. Any failure is a RehearsalError carrying the report so far.
 import { Context } from '@temporalio/activity';
 import { canonicalJson } from '../plan/canonical';
@@ -19,7 +21,9 @@ import { inNestedContext } from './db/nested-context';
 import { startProgress } from './db/progress';
 import { isStepProgress, type StepProgress } from '../common/progress';
 import { restorePostData, ToolError } from './db/restore-post-data';
-import { copyReferencedParents } from './db/rehearsal-parents';
+import { copyFromProduction } from './db/rehearsal-parents';
+import { isPgError, pgFailure, type PgError } from './db/pg-errors';
+import { compareWithDryRun } from '../common/rehearsal-compare';
 import { parseTableName } from '../plan/names';
 import { restoreTables } from './db/restore-tables';
 import { withScratchDatabase } from './db/scratch-db';
@@ -90,8 +94,11 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
           const progress = startProgress({ phase: 'verifying', backup: 'target' }, 'restore');
           try {
             await restoreTables(target, url, { mode: 'new-database', progress });
-            // Rows of tables outside the plan that plan rows reference (read from Production), before the FKs come back.
-            draft.parentsCopied = await copyReferencedParents(resolveAlias(plan.target), url, planTableRefs(plan));
+            // Production-side registers as they are now, and rows of tables outside the plan that plan
+            // rows reference (read from Production in one snapshot), before the FKs come back.
+            const copied = await copyFromProduction(resolveAlias(plan.target), url, planTableRefs(plan), targetRegisterRefs(plan));
+            draft.parentsCopied = copied.parentsCopied;
+            if (copied.registersCopied.length) draft.registersCopied = copied.registersCopied;
             await restorePostData(target, url, progress.signal).catch((e) => {
               if (!(e instanceof ToolError)) throw e;
               throw rehearsalError(
@@ -124,13 +131,18 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
     }
     draft.ok = true;
     draft.finishedAt = new Date().toISOString();
+    compare(draft, input);
     return sealReport(draft);
-  } catch (e) {
-    if (cancelled()) throw e; // the activity was cancelled: the scratch database is dropped already
+  } catch (caught) {
+    if (cancelled()) throw caught; // the activity was cancelled: the scratch database is dropped already
+    // A database error carries the server's table, constraint, DETAIL and HINT, as every other step's does.
+    const pg = databaseError(caught);
+    const e = pg ? pgFailure(pg) : caught;
     const type = (e as { type?: string }).type ?? (e as Error).name ?? 'Error';
     const message = (e as Error).message ?? String(e);
-    draft.failed = { step: phase, type, message };
+    draft.failed = { step: phase, type, message, ...(pg ? { database: databaseWords(pg) } : {}) };
     draft.finishedAt = new Date().toISOString();
+    compare(draft, input);
     const report = sealReport(draft);
     throw type === 'RehearsalError'
       ? rehearsalError(message, report)
@@ -139,6 +151,24 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
     stopBeats();
     await releaseSnapshot(draft.runKey).catch(() => undefined); // a stage that failed mid-way holds one
   }
+}
+
+/** The counts against the approved dry run's (when the workflow passed them and the rehearsal counted). */
+function compare(draft: Draft, input: RehearsalInput): void {
+  if (input.dryRun && draft.tables.length > 0) draft.dryRunComparison = compareWithDryRun(input.plan, input.dryRun, draft.tables);
+}
+
+/** The PostgreSQL error behind a failure, if one is (raised as is, or as a cause). */
+function databaseError(e: unknown, depth = 0): PgError | null {
+  if (isPgError(e)) return e;
+  const cause = (e as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && depth < 5 ? databaseError(cause, depth + 1) : null;
+}
+
+/** The server's words for the report (SQLSTATE, table, constraint, column, DETAIL, HINT), those it gave. */
+function databaseWords(e: PgError): Record<string, string> {
+  const all: Record<string, string | undefined> = { code: e.code, schema: e.schema, table: e.table, column: e.column, constraint: e.constraint, detail: e.detail, hint: e.hint };
+  return Object.fromEntries(Object.entries(all).filter((x): x is [string, string] => typeof x[1] === 'string' && x[1] !== ''));
 }
 
 function recordValidation(draft: Draft, v: ValidateResult): void {
@@ -171,6 +201,15 @@ function cancelled(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Production-side erasure registers as {schema, name}: read in the rehearsal as they are now, whatever the backup scope. */
+function targetRegisterRefs(plan: Plan): { schema: string; name: string }[] {
+  return (plan.erasure?.registers ?? []).flatMap((x) => {
+    if (x.db !== 'target') return [];
+    const r = parseTableName(x.table);
+    return typeof r === 'string' ? [] : [r];
+  });
 }
 
 /** The plan's tables as {schema, name} (names were validated when the plan was). */

@@ -4,6 +4,7 @@
 // itself so the list can never disagree with what the pack says elsewhere.
 import type { EvidenceDocument } from './evidence';
 import { rootOf } from './evidence-words';
+import type { RehearsalComparison } from './rehearsal-compare';
 
 export function openItemsOf(doc: EvidenceDocument, hasRule: (reason: string) => boolean): string[] {
   const items: string[] = [];
@@ -25,6 +26,9 @@ export function openItemsOf(doc: EvidenceDocument, hasRule: (reason: string) => 
   if (!doc.rehearsal.performed && !doc.steps.some((s) => s.step === 'rehearsal' && s.outcome === 'skipped') && doc.run.status === 'completed') {
     items.push('No rehearsal is recorded for this run.');
   }
+  // The run was approved on the rehearsal: a difference from the dry run approved before it stays open.
+  const compared = (doc.rehearsal.result as { dryRunComparison?: RehearsalComparison | null } | null)?.dryRunComparison;
+  if (compared && !compared.equal) for (const d of compared.differences) items.push(`The rehearsal's counts differ from the approved dry run: ${d}`);
 
   for (const a of doc.approvals) {
     if (!a.signature.signed) items.push(`The approval of gate ${a.gate} by ${a.approver} at ${a.at} is not signed.`);

@@ -40,6 +40,8 @@ export interface EvidenceBackup {
   verified: boolean;
   verifiedAt: string | null;
   verifiedHow: string[];
+  /** Why it was taken after the run's first backup (a retried rehearsal); absent on the first. */
+  note?: string;
 }
 
 export interface EvidenceManifestTable {
@@ -364,6 +366,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
     backups: (p.backups?.backups ?? []).map((b) => ({
       kind: b.kind, alias: b.alias, scope: b.scope, location: b.location, size: b.size, sha256: b.sha256, snapshot: b.snapshot, tables: b.tables.length,
       verified: b.verified?.sha256 === b.sha256, verifiedAt: b.verified?.at ?? null, verifiedHow: b.verified?.checks ?? [],
+      ...(b.note ? { note: b.note } : {}),
     })),
     rehearsal: {
       mode: plan.rehearsal?.mode ?? 'skip',

@@ -2,6 +2,7 @@
 // Bounded by the number of tables, never rows.
 import type { Plan } from '../plan/schema';
 import type { EvidencePack } from './temporal';
+import type { DryRunCounts, RehearsalComparison } from './rehearsal-compare';
 
 export interface StepInput {
   plan: Plan;
@@ -321,6 +322,9 @@ export interface BackupObject {
   tables: BackupTable[];
   sequences: string[]; // whose values the dump holds with the tables
   verified: BackupVerification;
+  /** Why this object was taken after the run's first backup (a retried rehearsal); absent on the first. */
+  note?: string;
+  createdAt?: string; // when its backup step started (set on objects taken after the first)
 }
 
 export interface BackupResult {
@@ -331,6 +335,10 @@ export interface BackupResult {
 
 export interface BackupInput extends StepInput {
   planHash?: string; // the hash the run approved; computed from the plan when absent
+  /** Only the target (a fresh backup before a rehearsal is retried): the Pilot's backup already taken stands. */
+  only?: 'target';
+  /** Recorded on the objects: why this backup was taken after the first. */
+  note?: string;
 }
 
 /** Rollback by restore: the run's verified target backup (BackupObject of kind target). */
@@ -435,7 +443,12 @@ export interface RehearsalReport {
   timings: { step: string; ms: number }[]; // restore, stage, cleanup, publish, validate, rollback
   /** Tables outside the plan whose Production rows were copied into the scratch database (plan rows reference them). */
   parentsCopied?: { table: string; rows: number }[];
-  failed: { step: string; type: string; message: string } | null;
+  /** Production-side erasure registers copied into the scratch database as they were at the rehearsal (replacing the backup's rows). */
+  registersCopied?: { table: string; rows: number }[];
+  /** The counts per table against the approved dry run's, each difference explained (absent in reports from before this, and when no dry run was passed). */
+  dryRunComparison?: RehearsalComparison | null;
+  /** code/constraint/table/detail: the database's own words when a database error failed the rehearsal. */
+  failed: { step: string; type: string; message: string; database?: Record<string, string> } | null;
   /** sha256 of the canonical JSON of this report without this field: what a cutover approval may name. */
   rehearsalHash: string;
 }
@@ -443,6 +456,8 @@ export interface RehearsalReport {
 export interface RehearsalInput extends StepInput {
   backup: BackupResult; // the run's verified backups: the target's is restored
   expectedRows?: Record<string, number>; // from the dry run, for progress
+  /** The approved dry run's counts per table: the report compares its own with them. */
+  dryRun?: DryRunCounts[];
 }
 
 /** clean-start: the Pilot database set read-only (or back). */

@@ -158,7 +158,16 @@ export interface StatusView {
   /** Rollback by restore: what restoring the backup would discard (shown while gate restore waits). */
   restorePreview?: RestorePreview;
   /** The rehearsal in a scratch database: its outcome, its report's hash and its rows per table. */
-  rehearsal?: { ok: boolean; rehearsalHash: string; rollbackProven: boolean; tables: { table: string; moved: number; merged: number; leftBehind: number }[]; failed: string | null };
+  /** sameAsDryRun/differences: its counts against the approved dry run's, each difference explained (absent before this). */
+  rehearsal?: {
+    ok: boolean;
+    rehearsalHash: string;
+    rollbackProven: boolean;
+    tables: { table: string; moved: number; merged: number; leftBehind: number }[];
+    failed: string | null;
+    sameAsDryRun?: boolean;
+    differences?: string[];
+  };
   decision?: { by: string; action: string; reason: string; at: string; signature?: SignatureEvidence };
   /** Databases accepted as moved by on-call (resume retry --accept-database), oldest first. */
   databaseMoves?: DatabaseMove[];

@@ -24,7 +24,8 @@ const dump = async (url: string) =>
     UNION ALL SELECT 'projects', string_agg(x::text, ';' ORDER BY x::text) FROM projects x
     UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM events x
     UNION ALL SELECT 'events_event_id_seq', last_value::text FROM events_event_id_seq`);
-const scratchLeft = async (url: string) => rows(url, "SELECT datname FROM pg_database WHERE datname LIKE 'cutover\\_rehearsal\\_%'");
+/** This run's scratch database, if still there (other runs on the shared server have their own). */
+const scratchLeft = async (url: string, runKey: string) => rows(url, 'SELECT datname FROM pg_database WHERE datname = $1', [`cutover_rehearsal_${runKey}`]);
 const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e));
 const plan = (id: string) =>
   saasPlan(id, {
@@ -60,7 +61,7 @@ test('the rehearsal report reaches the cutover gate: counts as the dry run, roll
   expect(view.steps.filter((s) => s.step === 'rehearsal').map((s) => s.outcome)).toEqual(['started', 'completed']);
   // Production untouched by the rehearsal; nothing of it left on the server.
   expect(await dump(prod)).toEqual(before);
-  expect(await scratchLeft(prod)).toEqual([]);
+  expect(await scratchLeft(prod, view.runKey)).toEqual([]);
   expect(await rows(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover\\_stage\\_%'")).toEqual([]);
 
   expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', rehearsalHash: 'f'.repeat(64) }] }))).toMatch(/stale rehearsal hash/);
@@ -88,7 +89,7 @@ test('a rehearsal whose publish hits a conflict pauses the run with RehearsalErr
   const report = (await handle.query('report')) as { rehearsal: RehearsalReport };
   expect(report.rehearsal.timings.map((t) => t.step)).toEqual(['restore', 'stage', 'cleanup', 'publish']);
   expect(await dump(prod)).toEqual(before);
-  expect(await scratchLeft(prod)).toEqual([]);
+  expect(await scratchLeft(prod, view.runKey)).toEqual([]);
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', by: 'oncall', reason: 'the conflict needs a decision' }] });
   expect(((await handle.result()) as StatusView).status).toBe('aborted');
 }, 300000);
@@ -110,17 +111,17 @@ test('a rehearsal cancelled mid-way (the workflow is cancelled) drops its scratc
     const handle = await startRun(h.env, plan('rh-cancel'));
     await waitFor(handle, atGate('plan'));
     await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
-    await waitFor(handle, (s) => s.phase === 'rehearsal', 120000);
+    const { runKey } = await waitFor(handle, (s) => s.phase === 'rehearsal', 120000);
     const deadline = Date.now() + 60000;
-    while (Date.now() < deadline && (await rows(prod, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND datname LIKE 'cutover\\_rehearsal\\_%'")).length === 0) {
+    while (Date.now() < deadline && (await rows(prod, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND datname = $1", [`cutover_rehearsal_${runKey}`])).length === 0) {
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(await scratchLeft(prod)).toHaveLength(1);
+    expect(await scratchLeft(prod, runKey)).toHaveLength(1);
     await handle.cancel();
     await handle.result().catch(() => undefined);
     const gone = Date.now() + 100000;
-    while (Date.now() < gone && (await scratchLeft(prod)).length > 0) await new Promise((r) => setTimeout(r, 200));
-    expect(await scratchLeft(prod)).toEqual([]);
+    while (Date.now() < gone && (await scratchLeft(prod, runKey)).length > 0) await new Promise((r) => setTimeout(r, 200));
+    expect(await scratchLeft(prod, runKey)).toEqual([]);
   } finally {
     delete process.env.CUTOVER_TEST_SLOW_STAGE_END;
   }

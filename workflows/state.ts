@@ -161,6 +161,7 @@ export class RunState {
         rollbackProven: r.rollback?.proven ?? false,
         tables: r.tables.map((t) => ({ table: t.table, moved: t.moved, merged: t.merged, leftBehind: t.leftBehind })),
         failed: r.failed ? `${r.failed.step}: ${r.failed.type}` : null,
+        ...(r.dryRunComparison ? { sameAsDryRun: r.dryRunComparison.equal, differences: r.dryRunComparison.differences } : {}),
       };
     }
     if (this.decision) view.decision = this.decision;

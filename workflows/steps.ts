@@ -139,6 +139,23 @@ function erasureStep(name: 'erasure' | 'erasure-final'): Step {
   };
 }
 
+/**
+ * Before a failed rehearsal runs again: a fresh backup of the target (only: the Pilot's stands),
+ * through the step-runner as step `backup` (it pauses and retries like any step). Its objects are
+ * new ones beside the first backup's (never overwritten); both stay in the run's backups, the fresh
+ * target first, so the rehearsal restores it and a rollback by restore returns Production to how it
+ * was just before publish (after the fix), while the first remains the evidence of before the fix.
+ */
+async function freshTargetBackup(e: StepEnv): Promise<void> {
+  const note = 'taken again before the failed rehearsal was retried (Production may have been fixed since the first backup, which stays recorded)';
+  const out = await runStep(e.ctl, 'backup', () => long.backup({ ...e.input, planHash: e.s.planHash, only: 'target', note }), {
+    detail: (v) => `fresh target backup ${v.backups.map((b) => b.location).join(', ')} for the rehearsal's retry; the first backup stays recorded`,
+  });
+  if (out.skipped) return;
+  const first = e.s.results.backup!;
+  e.s.results.backup = { ...first, backups: [...out.value.backups, ...first.backups] };
+}
+
 /** The selective path: preflight, gates, safety net, stage → publish → validate, checks, finalize. */
 export const SELECTIVE: Step[] = [
   {
@@ -161,9 +178,12 @@ export const SELECTIVE: Step[] = [
     notApplicable: (e) => (e.s.plan.rehearsal?.mode === 'scratch' ? null : `rehearsal mode ${e.s.plan.rehearsal?.mode ?? 'skip'}`),
     // The whole data path in a scratch database restored from the target backup; production untouched.
     // The plan check refuses scratch without backup; a missing backup result is a RehearsalError in the activity.
-    run: (e) => {
+    run: async (e) => {
       const expectedRows = Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
-      return long.rehearsal({ ...e.input, backup: e.s.results.backup!, expectedRows });
+      // A retry after a failed rehearsal (on-call fixed Production) rehearses Production as it is now.
+      if (e.s.results.backup && e.s.steps.some((x) => x.step === 'rehearsal' && x.outcome === 'failed') && patched('rehearsal-retry-fresh-backup')) await freshTargetBackup(e);
+      const dryRun = e.s.results.preflight?.tables.map((t) => ({ table: t.table, inScope: t.inScope, toMove: t.toMove, merged: t.merged, leftBehind: t.leftBehind }));
+      return long.rehearsal({ ...e.input, backup: e.s.results.backup!, expectedRows, ...(dryRun ? { dryRun } : {}) });
     },
     keepsFailureDetails: true,
     detail: (v: NonNullable<StepResults['rehearsal']>) => `rehearsal ${v.rehearsalHash}: rollback proven, scratch database ${v.database} dropped`,

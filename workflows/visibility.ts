@@ -28,6 +28,13 @@ export function publishState(s: RunState, last: { status?: string; phase?: strin
 /** A signal of the same name is fire-and-forget: the UI says "sent" whatever the run makes of it. */
 const SIGNAL_TOO = 'A Signal of the same name works too, but a refused signal only shows in these details, under *Refused*.';
 
+/** The rehearsal's differences from the approved dry run, one line each with its cause; null when none. */
+function rehearsalDifferences(s: RunState): string | null {
+  const c = s.results.rehearsal?.dryRunComparison;
+  if (!c || c.equal) return null;
+  return ['**The rehearsal differs from the approved dry run** — review before approving:', ...c.differences.map((d) => `- ${d}`)].join('\n');
+}
+
 function describe(s: RunState): string {
   // Facts of the run come from the workflow, not from a summary someone typed or the Start form copied.
   const lines = [
@@ -37,6 +44,9 @@ function describe(s: RunState): string {
   if (s.gate) {
     const got = s.approvalsFor(s.gate).map((a) => a.approver);
     lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`);
+    // What approvers of gate cutover must see first: the rehearsal did not do what the approved dry run said.
+    const differs = s.gate === 'cutover' ? rehearsalDifferences(s) : null;
+    if (differs) lines.push(differs);
     const dry = s.results.preflight;
     if (dry) {
       // What is being approved, readable without opening a query.
@@ -56,6 +66,9 @@ function describe(s: RunState): string {
   if (r) {
     const outcome = r.ok ? `ok, rollback ${r.rollback?.proven ? 'proven' : 'not proven'}` : `failed at ${r.failed?.step ?? '?'}`;
     lines.push(`Rehearsal: ${outcome}; report hash \`${r.rehearsalHash}\`; moved ${r.tables.map((t) => `${t.table} ${t.moved}`).join(', ') || 'nothing'}.`);
+    const c = r.dryRunComparison;
+    if (c?.equal) lines.push("The rehearsal's counts per table equal the approved dry run's.");
+    else if (c && s.gate !== 'cutover') lines.push(rehearsalDifferences(s)!);
   }
   if (s.error) {
     lines.push(`Paused on \`${s.error.step}\`: ${s.error.type}: ${s.error.message}`);

@@ -5,7 +5,7 @@
 // serialization, shutdown, out of resources) stay retryable.
 import { ApplicationFailure } from '@temporalio/common';
 
-interface PgError extends Error {
+export interface PgError extends Error {
   code?: string;
   detail?: string;
   hint?: string;

@@ -4,6 +4,9 @@
 // them the rehearsal would refuse (or fail) what the real run would do fine. This copies, read-only
 // from Production into the scratch database, every table the plan's tables reference, transitively,
 // that the backup left empty, before the constraints are restored. Nothing is written to Production.
+// Production-side erasure registers (erasure.registers[].db: target) are copied too, whatever the
+// backup scope, replacing what the backup held: cleanup must read them as they are at the rehearsal
+// (as the real run reads them at stage), or an erased person would move in the rehearsal.
 import type { Client } from 'pg';
 import { tableKey } from '../../plan/names';
 import { connect, qualified } from './connect';
@@ -31,29 +34,60 @@ async function referencedParents(prod: Client, planTables: { schema: string; nam
   return res.rows;
 }
 
+type Ref = { schema: string; name: string };
+export interface CopiedFromProduction {
+  parentsCopied: { table: string; rows: number }[];
+  registersCopied: { table: string; rows: number }[];
+}
+
 /** Copy each referenced table the scratch database holds no rows of; returns what was copied. */
-export async function copyReferencedParents(productionUrl: string, scratchUrl: string, planTables: { schema: string; name: string }[]): Promise<{ table: string; rows: number }[]> {
+export async function copyReferencedParents(productionUrl: string, scratchUrl: string, planTables: Ref[]): Promise<{ table: string; rows: number }[]> {
+  return (await copyFromProduction(productionUrl, scratchUrl, planTables, [])).parentsCopied;
+}
+
+/**
+ * In one read-only snapshot of Production: the registers (their rows replace the backup's; a
+ * register that is also a plan table keeps the backup's rows), then every table outside the plan
+ * that plan tables or registers reference, transitively, that the scratch database holds no rows of.
+ */
+export async function copyFromProduction(productionUrl: string, scratchUrl: string, planTables: Ref[], registers: Ref[]): Promise<CopiedFromProduction> {
   const prod = await connect(productionUrl, 'cutover:rehearsal-parents');
   const scratch = await connect(scratchUrl, 'cutover:rehearsal-parents');
   try {
     // One snapshot of Production for all of them, so they agree with each other.
     await prod.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const copied: { table: string; rows: number }[] = [];
-    for (const t of await referencedParents(prod, planTables)) {
+    const isPlan = (r: Ref) => planTables.some((p) => p.schema === r.schema && p.name === r.name);
+    const registersCopied: { table: string; rows: number }[] = [];
+    const seen = new Set<string>();
+    for (const r of registers) {
+      const key = tableKey(r);
+      if (isPlan(r) || seen.has(key)) continue;
+      seen.add(key);
+      const q = qualified(r.schema, r.name);
+      await scratch.query(`TRUNCATE ${q}`); // no foreign keys yet: post-data is restored after this
+      registersCopied.push({ table: key, rows: await copyAll(prod, scratch, q) });
+    }
+    const parentsCopied: { table: string; rows: number }[] = [];
+    for (const t of await referencedParents(prod, [...planTables, ...registers.filter((r) => !isPlan(r))])) {
       const q = qualified(t.schema, t.name);
+      if (seen.has(tableKey(t))) continue;
       const has = await scratch.query(`SELECT 1 FROM ${q} LIMIT 1`);
       if (has.rows.length > 0) continue; // the backup held its rows (scope: full)
-      const cols = await prod.query<{ name: string }>(
-        `SELECT a.attname AS name FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`,
-        [q],
-      );
-      const names = cols.rows.map((c) => c.name);
-      const rows = await copyQuery(prod, `SELECT ${names.map((n) => `"${n.replace(/"/g, '""')}"`).join(', ')} FROM ${q}`, scratch, q, names);
-      copied.push({ table: tableKey(t), rows });
+      parentsCopied.push({ table: tableKey(t), rows: await copyAll(prod, scratch, q) });
     }
     await prod.query('ROLLBACK');
-    return copied;
+    return { parentsCopied, registersCopied };
   } finally {
     await Promise.allSettled([prod.end(), scratch.end()]);
   }
+}
+
+/** Every row of one table (its stored columns) from Production into the scratch database. */
+async function copyAll(prod: Client, scratch: Client, q: string): Promise<number> {
+  const cols = await prod.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`,
+    [q],
+  );
+  const names = cols.rows.map((c) => c.name);
+  return copyQuery(prod, `SELECT ${names.map((n) => `"${n.replace(/"/g, '""')}"`).join(', ')} FROM ${q}`, scratch, q, names);
 }

@@ -7,6 +7,7 @@ import type { EvidenceDocument } from '../../common/evidence';
 import { asEvidence } from '../../common/evidence';
 import type { DatabaseMove, EvidencePack } from '../../common/temporal';
 import { dataSections } from './report-data';
+import { rehearsalSections } from './report-rehearsal';
 import { formatReasons, sumValues } from './table';
 
 export type ReportCell = string | number | boolean | null | undefined;
@@ -98,8 +99,9 @@ function backups(d: EvidenceDocument): ReportSection[] {
       : [none('backups')],
   }];
   for (const b of d.backups) if (b.verifiedHow.length) out.push({ title: `How the ${b.kind} backup was verified`, level: 3, blocks: [{ notes: b.verifiedHow }] });
-  const rh = d.rehearsal;
-  out.push({ title: 'Rehearsal', level: 2, blocks: [{ kv: [['mode', rh.mode], ['performed', rh.performed], ['note', rh.note ?? '']] }] });
+  const later = d.backups.filter((b) => b.note);
+  if (later.length) out.push({ title: 'Backups taken after the first', level: 3, blocks: [{ notes: later.map((b) => `${b.kind} ${b.location}: ${b.note}`) }] });
+  out.push(...rehearsalSections(d));
   return out;
 }
 

@@ -116,6 +116,9 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     const moved = r.tables.map((t) => `${t.table} ${t.moved}${t.merged ? `+${t.merged} merged` : ''}${t.leftBehind ? `, ${t.leftBehind} left behind` : ''}`).join('; ');
     const outcome = r.ok ? `ok, rollback ${r.rollbackProven ? 'proven' : 'NOT proven'}` : `FAILED${r.failed ? ` (${r.failed})` : ''}`;
     lines.push(`rehearsal:    ${outcome}, hash ${r.rehearsalHash}${moved ? ` — moved ${moved}` : ''}`);
+    if (r.sameAsDryRun === true) lines.push('              counts per table equal the approved dry run\'s');
+    // A difference is what an approver of gate cutover must see first: one line each, with its cause.
+    for (const d of r.differences ?? []) lines.push(`              DIFFERS FROM THE DRY RUN: ${d}`);
   }
   if (view.error && (view.status === 'paused' || view.status === 'failed')) {
     lines.push(`error:        [${view.error.step}] ${view.error.type}: ${view.error.message} (at ${view.error.at})`);
