@@ -80,7 +80,7 @@ const CONTENT = `SELECT string_agg(x, ',' ORDER BY x) AS v FROM (
 const PRODUCTION_OWN = `SELECT string_agg(x::text, ',' ORDER BY x::text) AS v FROM (
   SELECT l::text AS x FROM order_lines l WHERE order_id <= 5 UNION ALL SELECT t::text FROM order_tags t WHERE order_id <= 5
   UNION ALL SELECT s::text FROM shipments s WHERE order_id <= 5 UNION ALL SELECT o::text FROM orders o WHERE order_id <= 5
-  UNION ALL SELECT p::text FROM products p) y`;
+  UNION ALL SELECT p::text FROM products p WHERE product_id <= 11) y`;
 const ALL = `SELECT string_agg(x, E'\\n' ORDER BY x) AS v FROM (
   SELECT 'o' || o::text AS x FROM orders o UNION ALL SELECT 'p' || p::text FROM products p UNION ALL SELECT 'l' || l::text FROM order_lines l
   UNION ALL SELECT 't' || t::text FROM order_tags t UNION ALL SELECT 's' || s::text FROM shipments s) y`;
