@@ -119,10 +119,11 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
     const out: TableDryRun[] = [];
+    // Every map exists before the first is read: a cycle's child reads its later parent's (still empty) map.
+    for (const t of resolved.tables.filter(isMapped)) await createMap(target, t, names, true);
     for (const [order, t] of resolved.tables.entries()) {
       let merged = 0;
       if (isMapped(t)) {
-        await createMap(target, t, names, true);
         merged = (await buildMap(target, t, resolved, names, false)).merged;
       }
       const total = totals.get(t.name)!;
