@@ -11,7 +11,7 @@
 import type { Client } from 'pg';
 import type { ErasureApplication } from '../../common/results';
 import type { AnonymizeValue } from './resolve-rules';
-import { isMapped } from './remap';
+import { PERSISTED_PAIRS } from './row-identity';
 import { planError } from '../errors';
 import { ident, qualified } from './connect';
 import { copyQuery } from './copy';
@@ -227,21 +227,22 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
 /**
  * The production rows of the subjects this run moved that a register names (every use of them is
  * about requested subjects; the others would only be copied here to be filtered out): their
- * production key (k0…) and their subject key as the Pilot knows it (what registers hold). ids: keep — the manifest's key is both; new /
- * match — cutover.id_map's old_key → new_key. A subject key that is not a key column is copied as is:
+ * production key (k0…) and their subject key as the Pilot knows it (what registers hold): the pair
+ * activities/db/row-identity.ts records for every moved row. A subject key that is not a key column is copied as is:
  * read from the production row.
  */
 async function loadMovedSubjects(db: Client, r: Resolved, runKey: string, type: string): Promise<void> {
   const { table: t, key } = r.rules.subjects!;
   const colType = (k: string) => t.columns.find((c) => c.name === k)!.type;
   await db.query(`CREATE TEMP TABLE cutover_moved (subject ${type}, ${t.key.map((k, i) => `k${i} ${colType(k)}`).join(', ')}) ON COMMIT DROP`);
-  const [oldKey, newKey, from] = isMapped(t) ? ['old_key', 'new_key', 'cutover.id_map'] : ['key', 'key', 'cutover.manifest'];
+  // Pilot key → Production key of every moved row, by the one identity model (activities/db/row-identity.ts).
+  const [oldKey, newKey, from] = ['old_key', 'new_key', `(${PERSISTED_PAIRS})`];
   const prodSlots = t.key.map((k, i) => `(x.${newKey}->>${i})::${colType(k)}`);
   const at = t.key.indexOf(key);
   const subject = at >= 0 ? `(x.${oldKey}->>${at})::${type}` : `p.${ident(key)}`;
   const join = at >= 0 ? '' : `JOIN ${qualified(t.target.schema, t.target.name)} p ON ${t.key.map((k, i) => `p.${ident(k)} = ${prodSlots[i]}`).join(' AND ')}`;
   await db.query(
-    `INSERT INTO ${MOVED} SELECT ${subject}, ${prodSlots.join(', ')} FROM ${from} x ${join} WHERE x.run_key = $1 AND x.table_name = $2 AND x.outcome = 'moved'
+    `INSERT INTO ${MOVED} SELECT ${subject}, ${prodSlots.join(', ')} FROM ${from} x ${join} WHERE x.outcome = 'moved'
         AND ${subject} IN (SELECT subject FROM ${REQUESTS})`,
     [runKey, t.name],
   );
