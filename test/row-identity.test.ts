@@ -28,6 +28,7 @@ CREATE TABLE tags (tag text PRIMARY KEY);
 CREATE TABLE order_lines (order_id int NOT NULL REFERENCES orders, product_id int NOT NULL REFERENCES products, qty int NOT NULL, PRIMARY KEY (order_id, product_id));
 CREATE TABLE order_tags (order_id int NOT NULL REFERENCES orders, tag text NOT NULL REFERENCES tags, PRIMARY KEY (order_id, tag));
 CREATE TABLE shipments (shipment_id uuid PRIMARY KEY, order_id int NOT NULL REFERENCES orders, carrier text NOT NULL);
+CREATE TABLE order_notes (order_id int NOT NULL REFERENCES orders, note_no serial, body text NOT NULL, PRIMARY KEY (order_id, note_no));
 CREATE TABLE customers (customer_id serial PRIMARY KEY, email text NOT NULL, code text NOT NULL, active boolean NOT NULL);
 CREATE UNIQUE INDEX customers_email_lower ON customers (lower(email));
 CREATE UNIQUE INDEX customers_code_active ON customers (code) WHERE active;
@@ -40,6 +41,7 @@ INSERT INTO tags VALUES ('red'), ('blue');
 INSERT INTO order_lines VALUES (1, 1, 5), (1, 2, 1), (2, 2, 2), (3, 3, 7), (3, 4, 1);
 INSERT INTO order_tags VALUES (1, 'red'), (3, 'blue');
 INSERT INTO shipments VALUES ('00000000-0000-0000-0000-00000000000a', 1, 'dhl'), ('00000000-0000-0000-0000-00000000000b', 3, 'ups');
+INSERT INTO order_notes (order_id, body) VALUES (1, 'n1'), (3, 'n3');
 INSERT INTO customers (email, code, active) VALUES ('ann@example.com', 'c1', true), ('BOB@example.com', 'c2', true), ('cy@example.com', 'c3', false);
 `;
 
@@ -52,7 +54,8 @@ INSERT INTO tags VALUES ('red'), ('blue'), ('green');
 INSERT INTO order_lines VALUES (1, 1, 9), (1, 2, 9), (2, 2, 9), (3, 3, 9);
 INSERT INTO order_tags VALUES (1, 'red'), (3, 'blue');
 INSERT INTO shipments VALUES ('00000000-0000-0000-0000-00000000000c', 1, 'own');
-SELECT setval('orders_order_id_seq', 5), setval('products_product_id_seq', 11);
+INSERT INTO order_notes (order_id, note_no, body) VALUES (1, 1, 'own');
+SELECT setval('orders_order_id_seq', 5), setval('products_product_id_seq', 11), setval('order_notes_note_no_seq', 1);
 `;
 
 // bob@ collides with BOB@ under lower(email); c3 is active in Production but not in the Pilot row.
@@ -70,20 +73,23 @@ const TABLES = [
   { table: 'order_lines', select: { all: true }, ids: 'keep' },
   { table: 'order_tags', select: { all: true }, ids: 'keep' },
   { table: 'shipments', select: { all: true }, ids: 'keep' },
+  // ids: new with a key made of a remapped parent's key and the table's own sequence.
+  { table: 'order_notes', select: { all: true }, ids: 'new' },
 ];
 
 /** Lines, tags and shipments of the Pilot's orders (P-…) by their orders' and products' natural values. */
 const CONTENT = `SELECT string_agg(x, ',' ORDER BY x) AS v FROM (
   SELECT 'line:' || o.ref || '/' || p.sku || '/' || l.qty AS x FROM order_lines l JOIN orders o USING (order_id) JOIN products p USING (product_id) WHERE o.ref LIKE 'P-%'
   UNION ALL SELECT 'tag:' || o.ref || '/' || t.tag FROM order_tags t JOIN orders o USING (order_id) WHERE o.ref LIKE 'P-%'
-  UNION ALL SELECT 'ship:' || s.shipment_id || '/' || o.ref || '/' || s.carrier FROM shipments s JOIN orders o USING (order_id) WHERE o.ref LIKE 'P-%') y`;
+  UNION ALL SELECT 'ship:' || s.shipment_id || '/' || o.ref || '/' || s.carrier FROM shipments s JOIN orders o USING (order_id) WHERE o.ref LIKE 'P-%'
+  UNION ALL SELECT 'note:' || o.ref || '/' || n.body FROM order_notes n JOIN orders o USING (order_id) WHERE o.ref LIKE 'P-%') y`;
 const PRODUCTION_OWN = `SELECT string_agg(x::text, ',' ORDER BY x::text) AS v FROM (
   SELECT l::text AS x FROM order_lines l WHERE order_id <= 5 UNION ALL SELECT t::text FROM order_tags t WHERE order_id <= 5
-  UNION ALL SELECT s::text FROM shipments s WHERE order_id <= 5 UNION ALL SELECT o::text FROM orders o WHERE order_id <= 5
+  UNION ALL SELECT s::text FROM shipments s WHERE order_id <= 5 UNION ALL SELECT n::text FROM order_notes n WHERE order_id <= 5 UNION ALL SELECT o::text FROM orders o WHERE order_id <= 5
   UNION ALL SELECT p::text FROM products p WHERE product_id <= 11) y`;
 const ALL = `SELECT string_agg(x, E'\\n' ORDER BY x) AS v FROM (
   SELECT 'o' || o::text AS x FROM orders o UNION ALL SELECT 'p' || p::text FROM products p UNION ALL SELECT 'l' || l::text FROM order_lines l
-  UNION ALL SELECT 't' || t::text FROM order_tags t UNION ALL SELECT 's' || s::text FROM shipments s) y`;
+  UNION ALL SELECT 't' || t::text FROM order_tags t UNION ALL SELECT 's' || s::text FROM shipments s UNION ALL SELECT 'n' || n::text FROM order_notes n) y`;
 
 test('order lines keyed by remapped parents: dry run, rehearsal, validation (preExisting full) and the id map name the Production rows', async () => {
   const prod = await h.production(SCHEMA + PRODUCTION);
@@ -110,13 +116,14 @@ test('order lines keyed by remapped parents: dry run, rehearsal, validation (pre
   // Production's own rows are untouched.
   const pilot = await one(h.pilot, CONTENT);
   expect(pilot).toContain('line:P-3/D/1');
+  expect(pilot).toContain('note:P-3/n3');
   expect(await one(prod, CONTENT)).toBe(pilot);
   expect(await one(prod, PRODUCTION_OWN)).toBe(own);
 
   // The id map holds Pilot key → Production key for the keep tables whose key is made of remapped FKs.
   const pairs = await rows<{ t: string; o: string; n: string }>(
     prod,
-    `SELECT table_name AS t, old_key::text AS o, new_key::text AS n FROM cutover.id_map WHERE run_key = $1 AND table_name IN ('public.order_lines', 'public.order_tags') ORDER BY 1, 2`,
+    `SELECT table_name AS t, old_key::text AS o, new_key::text AS n FROM cutover.id_map WHERE run_key = $1 AND table_name IN ('public.order_lines', 'public.order_tags', 'public.order_notes') ORDER BY 1, 2`,
     [result.runKey],
   );
   expect(pairs).toEqual([
@@ -125,6 +132,8 @@ test('order lines keyed by remapped parents: dry run, rehearsal, validation (pre
     { t: 'public.order_lines', o: '[2, 2]', n: '[7, 11]' },
     { t: 'public.order_lines', o: '[3, 3]', n: '[8, 3]' },
     { t: 'public.order_lines', o: '[3, 4]', n: '[8, 12]' },
+    { t: 'public.order_notes', o: '[1, 1]', n: '[6, 2]' },
+    { t: 'public.order_notes', o: '[3, 2]', n: '[8, 3]' },
     { t: 'public.order_tags', o: '[1, "red"]', n: '[6, "red"]' },
     { t: 'public.order_tags', o: '[3, "blue"]', n: '[8, "blue"]' },
   ]);
@@ -134,11 +143,11 @@ test('order lines keyed by remapped parents: dry run, rehearsal, validation (pre
   // idChanges: the old→new pairs per table, and the pairs file in the store next to the pack.
   const changes = Object.fromEntries(asEvidence(report).idChanges.tables.map((t) => [t.table, [t.pairs, t.keysChanged]]));
   // products: A, B, C merged (C keeps 3), D moved as 12; shipments keep their uuid keys.
-  expect(changes).toEqual({ 'public.orders': [3, 3], 'public.products': [4, 3], 'public.order_lines': [5, 5], 'public.order_tags': [2, 2] });
+  expect(changes).toEqual({ 'public.orders': [3, 3], 'public.products': [4, 3], 'public.order_lines': [5, 5], 'public.order_tags': [2, 2], 'public.order_notes': [2, 2] });
   const stored = JSON.parse(readFileSync(path.join(store, 'rid-lines', result.runKey, 'evidence.json'), 'utf8'));
   const pairsFile = readFileSync(path.join(store, 'rid-lines', result.runKey, 'id-pairs.jsonl'));
-  expect(stored.idChanges.pairsFile).toMatchObject({ rows: 14, sha256: createHash('sha256').update(pairsFile).digest('hex') });
-  expect(pairsFile.toString('utf8').split('\n').filter(Boolean)).toHaveLength(14);
+  expect(stored.idChanges.pairsFile).toMatchObject({ rows: 16, sha256: createHash('sha256').update(pairsFile).digest('hex') });
+  expect(pairsFile.toString('utf8').split('\n').filter(Boolean)).toHaveLength(16);
   out.length = 0;
   expect(await run(['node', 'cutover', 'report', 'rid-lines', '--ids'], io, { ...process.env, TEMPORAL_ADDRESS: h.env.address })).toBe(0);
   const printed = out.join('\n');
