@@ -129,10 +129,9 @@ async function refuseConflicts(target: Client, r: Resolved, names: StagingNames)
 /** The id map of every mapped table, new keys drawn from the sequences; merged and moved per table. */
 async function buildMaps(target: Client, r: Resolved, names: StagingNames): Promise<Record<string, { merged: number; moved: number }>> {
   const maps: Record<string, { merged: number; moved: number }> = {};
-  for (const t of r.tables.filter(isMapped)) {
-    await createMap(target, t, names, false);
-    maps[t.name] = await buildMap(target, t, r, names, true);
-  }
+  // Every map exists before the first is filled: a key rewritten through a parent reads its map.
+  for (const t of r.tables.filter(isMapped)) await createMap(target, t, names, false);
+  for (const t of r.tables.filter(isMapped)) maps[t.name] = await buildMap(target, t, r, names, true);
   return maps;
 }
 

@@ -99,7 +99,10 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
   // The generated key column draws from its sequence, the other key columns are kept, a foreign key
   // to a remapped parent as its parent's Production key (a note keyed by (order_id, note_no));
   // without a sequence (match on a natural-keyed table) an unmatched row keeps its whole key so.
-  const rows = mappedRows(t, r, names, { ownKey: false });
+  const mapped = mappedRows(t, r, names, { ownKey: false });
+  // Only a key with a rewritten column reads the parents' maps (a cycle's later parent has none yet).
+  const rewritten = t.key.some((k) => mapped.exprs.get(k) !== `s.${ident(k)}`);
+  const rows = rewritten ? mapped : { from: `${names.data(t.index, t.name)} s`, exprs: new Map(t.key.map((k) => [k, `s.${ident(k)}`])) };
   const kept = t.key.map((k, i) => `${rows.exprs.get(k)} AS ${ident(`__cutover_n${i}`)}`).join(', ');
   const newKey = t.key.map((k, i) => (seq && i === seq.index ? 'nextval($1::regclass)' : `s.${ident(`__cutover_n${i}`)}`)).join(', ');
   const res = await db.query(
