@@ -17,7 +17,7 @@ import type { ErasureInput, ErasureResult } from '../common/results';
 import { ensureControlSchema } from './db/control-schema';
 import { anonymizeRules, applyErasures, verifyMovedErasures } from './db/erasure-reapply';
 import { withContext } from './db/keep-alive';
-import { isMapped } from './db/remap';
+import { PERSISTED_PAIRS } from './db/row-identity';
 import type { ResolvedTable } from './db/resolve';
 import { erasureResidue } from './errors';
 import { StepTracker } from './db/step-progress';
@@ -66,7 +66,7 @@ export async function erasure(input: ErasureInput): Promise<ErasureResult> {
 }
 
 async function movedSubjects(db: Client, runKey: string, t: ResolvedTable): Promise<number> {
-  const from = isMapped(t) ? 'cutover.id_map' : 'cutover.manifest';
-  const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${from} WHERE run_key = $1 AND table_name = $2 AND outcome = 'moved'`, [runKey, t.name]);
+  // The run's moved rows by identity (activities/db/row-identity.ts), whatever the table's id strategy.
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${PERSISTED_PAIRS}) x WHERE x.outcome = 'moved'`, [runKey, t.name]);
   return Number(rows[0].n);
 }

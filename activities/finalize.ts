@@ -14,12 +14,14 @@ import { stagingSchema } from './db/staging';
 import { backupError } from './errors';
 import { openStore, StoreError } from './store';
 import { putOnce } from './store/once';
+import { idPairsKey, readIdPairs } from './id-pairs';
 
 /** Object key of a run's evidence pack in the backup store, next to its backups. */
 export const evidenceKey = (planId: string, runKey: string): string => `${planId}/${runKey}/evidence.json`;
 
 export async function finalize(input: FinalizeInput): Promise<FinalizeResult> {
   const doc = asEvidence(input.pack);
+  if (input.plan.backup && input.plan.strategy === 'selective' && input.pack.publish) doc.idChanges.pairsFile = await storeIdPairs(input);
   const bytes = Buffer.from(evidenceText(doc), 'utf8');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   let location: string | null = null;
@@ -62,6 +64,23 @@ export async function finalize(input: FinalizeInput): Promise<FinalizeResult> {
     }
   });
   return { evidenceRows: database ? 1 : 0, sha256, bytes: bytes.length, location };
+}
+
+/**
+ * The run's id pairs (activities/id-pairs.ts) as one file next to the pack, written once; its sha256
+ * goes into the pack. null when nothing was recorded.
+ */
+async function storeIdPairs(input: FinalizeInput): Promise<{ location: string; sha256: string; rows: number } | null> {
+  const pairs = await withClient(input.plan.target, (db) => readIdPairs(db, input.runKey));
+  if (pairs.rows === 0) return null;
+  try {
+    const stored = await putOnce(openStore(input.plan.backup!.store), idPairsKey(input.plan.id, input.runKey), Buffer.from(pairs.text, 'utf8'), {
+      runKey: input.runKey, planHash: input.pack.planHash, createdAt: new Date().toISOString(), labels: { kind: 'id-pairs', 'plan-id': input.plan.id },
+    });
+    return { location: stored.location, sha256: stored.sha256, rows: pairs.rows };
+  } catch (e) {
+    throw e instanceof StoreError ? backupError(`id pairs: ${e.message}`) : e;
+  }
 }
 
 async function controlSchemaExists(db: Client): Promise<boolean> {

@@ -12,7 +12,8 @@ import { withContext } from './db/keep-alive';
 import { checkPartialForeignKeys } from './db/partition-fks';
 import { DRY_MANIFEST_DDL } from './db/control-schema';
 import { stageLookups } from './db/lookup';
-import { keyEquals } from './db/keys';
+import { insertedRows, productionKeyExprs } from './db/row-identity';
+import { describeConflict, productionUniques, uniqueConflicts, type ProductionUnique } from './db/unique-conflicts';
 import { buildMap, createMap, isMapped } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { ResolveError, type ResolveIssue } from './db/resolve';
@@ -60,7 +61,8 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
       const warnings = [...resolved.warnings, ...earlierRunWarnings(plan, earlier)];
       if (adopt) warnings.push(`adopt: ${plan.source} becomes Production in place from ${plan.adoptFrom}; the rows counted as left behind are removed from it, nothing moves to ${plan.target}`);
       for (const t of tables) {
-        if (t.collisions > 0) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (ids: keep): publish will refuse them`);
+        for (const c of t.conflicts ?? []) warnings.push(describeConflict(t.table, c));
+        if (t.collisions > 0 && !(t.conflicts ?? []).some((c) => c.kind === 'primary key')) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (after mapping): publish will refuse them`);
       }
       await chaosPoint(plan.id, 'preflight.end');
       return { ...dryRunReport(plan, tables, warnings), catalog: catalogSummary(resolved) };
@@ -96,7 +98,10 @@ function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: 
  */
 async function dryRun(source: Client, target: Client, resolved: Resolved, adopt: boolean, earlier: string[], openSource: () => Promise<Client>): Promise<TableDryRun[]> {
   const names = dryNames();
-  const copyPlan: CopyPlan = { resolved, names, temp: true, columnsFor: (t) => decidingColumns(t, resolved) };
+  // Production's unique and exclusion indexes: their columns are staged too, so conflicts on them are predicted.
+  const uniques = new Map<string, ProductionUnique[]>();
+  if (!adopt) for (const t of resolved.tables) uniques.set(t.name, await productionUniques(target, t));
+  const copyPlan: CopyPlan = { resolved, names, temp: true, columnsFor: (t) => decidingColumns(t, resolved, (uniques.get(t.name) ?? []).flatMap((u) => u.columns)) };
   // The session's temp tables live in its own buffers (8 MB by default): past that every row copied
   // in and every cleanup pass spills to disk. Settable only before the session's first temp table.
   await target.query(`SET temp_buffers = '128MB'`).catch(() => undefined);
@@ -134,13 +139,17 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
     const out: TableDryRun[] = [];
+    // Every map exists before the first is read: a cycle's child reads its later parent's (still empty) map.
+    for (const t of resolved.tables.filter(isMapped)) await createMap(target, t, names, true);
     for (const [order, t] of resolved.tables.entries()) {
       let merged = 0;
       if (isMapped(t)) {
-        await createMap(target, t, names, true);
         merged = (await buildMap(target, t, resolved, names, false)).merged;
       }
       const total = totals.get(t.name)!;
+      // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
+      const staged = new Set(copyPlan.columnsFor(t).map((c) => c.name));
+      const conflicts = adopt ? [] : await uniqueConflicts(target, t, insertedRows(t, resolved, names), uniques.get(t.name) ?? [], staged);
       const gone = Object.values(leftBehind[t.name] ?? {}).reduce((a, b) => a + b, 0);
       out.push({
         table: t.name,
@@ -153,7 +162,8 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
         merged,
         leftBehind: leftBehind[t.name] ?? {},
         // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
-        collisions: t.spec.ids === 'keep' && !adopt ? await countCollisions(target, names, t) : 0,
+        collisions: adopt ? 0 : await countCollisions(target, resolved, names, t),
+        ...(conflicts.length > 0 ? { conflicts } : {}),
         digests: { inScope: inScopeKeys[t.name], kept: keptKeys[t.name] },
         ...(rules.nullified[t.name] ? { erasureNullified: rules.nullified[t.name] } : {}),
       });
@@ -185,9 +195,9 @@ async function checkAdoptClosed(pilot: Client, r: Resolved): Promise<void> {
   throw new ResolveError(res.rows.map((x) => ({ path: 'tables', message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables` })));
 }
 
-/** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns. */
-export function decidingColumns(t: ResolvedTable, r: Resolved) {
-  const want = new Set<string>([...t.key, ...(t.spec.match ?? [])]);
+/** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns (and `extra`). */
+export function decidingColumns(t: ResolvedTable, r: Resolved, extra: string[] = []) {
+  const want = new Set<string>([...t.key, ...(t.spec.match ?? []), ...extra]);
   for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) fk.columns.forEach((c) => want.add(c));
   // Staged references (a self-reference's included) are joined on the columns they point at.
   for (const fk of r.tables.flatMap((x) => [...x.source.foreignKeys, ...x.target.foreignKeys])) if (fk.refTable === t.name) fk.refColumns.forEach((c) => want.add(c));
@@ -197,23 +207,29 @@ export function decidingColumns(t: ResolvedTable, r: Resolved) {
 }
 
 /**
- * Selected keys already in production, read through production's key index only, so the cost follows
- * what moves, not Production's size. A one-column key with a unique index there: only the index
- * range between the smallest and largest staged key is read (bound values, so the planner sees how
- * much of production lies in it and hashes that range or probes per key, whichever is less). Other
- * keys: one index probe per staged key (left to itself the planner would hash the whole table).
+ * Rows to insert whose Production key (activities/db/row-identity.ts: mapped through the parents'
+ * maps; a key a sequence will draw never collides) production already holds, read through
+ * production's key index only, so the cost follows what moves, not Production's size. A one-column
+ * key kept as is, with a unique index there: only the index range between the smallest and largest
+ * staged key is read (bound values, so the planner sees how much of production lies in it and hashes
+ * that range or probes per key, whichever is less). Other keys: one index probe per staged row (left
+ * to itself the planner would hash the whole table).
  */
-async function countCollisions(target: Client, names: StagingNames, t: ResolvedTable): Promise<number> {
-  const staged = names.data(t.index, t.name);
+async function countCollisions(target: Client, r: Resolved, names: StagingNames, t: ResolvedTable): Promise<number> {
+  const rows = insertedRows(t, r, names);
+  const n = productionKeyExprs(t, rows);
   const prod = qualified(t.target.schema, t.target.name);
-  const exists = (extra: string) => `SELECT count(*)::text AS n FROM ${staged} s WHERE EXISTS (SELECT 1 FROM ${prod} p WHERE ${keyEquals('s', 'p', t.key)}${extra})`;
-  if (t.key.length === 1 && t.target.uniqueKeys.some((u) => u.length === 1 && u[0] === t.key[0])) {
+  const exists = (extra: string) =>
+    `SELECT count(*)::text AS n FROM ${rows.from} WHERE ${rows.movedOnly} AND EXISTS (SELECT 1 FROM ${prod} p WHERE ${t.key.map((k, i) => `p.${ident(k)} = ${n[i]}`).join(' AND ')}${extra})`;
+  if (t.key.length === 1 && n[0] === `s.${ident(t.key[0])}` && t.target.uniqueKeys.some((u) => u.length === 1 && u[0] === t.key[0])) {
     const k = ident(t.key[0]);
     const type = t.columns.find((c) => c.name === t.key[0])!.type;
-    const b = (await target.query<{ lo: string | null; hi: string | null }>(`SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${staged}`)).rows[0];
+    // ORDER BY … LIMIT 1, not min()/max(): those do not exist for every key type (uuid).
+    const end = (dir: string) => `(SELECT s.${k}::text FROM ${rows.from} WHERE ${rows.movedOnly} AND s.${k} IS NOT NULL ORDER BY s.${k} ${dir} LIMIT 1)`;
+    const b = (await target.query<{ lo: string | null; hi: string | null }>(`SELECT ${end('ASC')} AS lo, ${end('DESC')} AS hi`)).rows[0];
     if (b.lo === null || b.hi === null) return 0;
-    const r = await target.query<{ n: string }>(exists(` AND p.${k} BETWEEN $1::${type} AND $2::${type}`), [b.lo, b.hi]);
-    return Number(r.rows[0].n);
+    const res = await target.query<{ n: string }>(exists(` AND p.${k} BETWEEN $1::${type} AND $2::${type}`), [b.lo, b.hi]);
+    return Number(res.rows[0].n);
   }
   await target.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
   try {

@@ -14,7 +14,8 @@ import { provePublishCounts } from './db/publish-proof';
 import { xactCounts } from './db/xact-counts';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
-import { keyEquals, keyList, slotList, slotsEqual } from './db/keys';
+import { slotsEqual } from './db/keys';
+import { insertedKeys } from './db/row-identity';
 import { buildMap, createMap, isMapped, mappedRows, restoreMap } from './db/remap';
 import { requireStaged } from './db/staging-state';
 import { writeManifest } from './db/published-keys';
@@ -88,7 +89,7 @@ export async function publish(input: StepInput): Promise<PublishResult> {
             const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
             const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
             add(inserted, t.name, ins.rowCount ?? 0);
-            add(inserted, 'cutover.published_keys', await writeManifest(target, input.runKey, t, names));
+            add(inserted, 'cutover.published_keys', await writeManifest(target, input.runKey, t, names, resolved));
             await advanceSequences(target, t);
             result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, ...(full ? { preExistingChecksum } : {}) });
             progress.done(t.name, ins.rowCount ?? 0);
@@ -141,10 +142,9 @@ async function refuseConflicts(target: Client, r: Resolved, names: StagingNames)
 /** The id map of every mapped table, new keys drawn from the sequences; merged and moved per table. */
 async function buildMaps(target: Client, r: Resolved, names: StagingNames): Promise<Record<string, { merged: number; moved: number }>> {
   const maps: Record<string, { merged: number; moved: number }> = {};
-  for (const t of r.tables.filter(isMapped)) {
-    await createMap(target, t, names, false);
-    maps[t.name] = await buildMap(target, t, r, names, true);
-  }
+  // Every map exists before the first is filled: a key rewritten through a parent reads its map.
+  for (const t of r.tables.filter(isMapped)) await createMap(target, t, names, false);
+  for (const t of r.tables.filter(isMapped)) maps[t.name] = await buildMap(target, t, r, names, true);
   return maps;
 }
 
@@ -162,15 +162,16 @@ async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: Stag
   return res.rowCount ?? 0;
 }
 
-/** Keys about to be inserted that production already holds (ids: keep, or match without a sequence). */
+/**
+ * Keys about to be inserted that production already holds, by the rows' Production keys
+ * (activities/db/row-identity.ts: a keep table's key rewritten through its parents' maps too).
+ */
 async function findConflicts(target: Client, r: Resolved, names: StagingNames) {
   const out: { table: string; keys: string[]; more: boolean }[] = [];
   for (const t of r.tables) {
     const prod = qualified(t.target.schema, t.target.name);
-    const sql = isMapped(t)
-      ? `SELECT jsonb_build_array(${slotList('m', 'n', t.key)}) AS k FROM ${names.map(t.index)} m
-           JOIN ${prod} p ON ${slotsEqual('m', 'n', 'p', t.key)} WHERE m.outcome = 'moved'`
-      : `SELECT jsonb_build_array(${keyList('s', t.key)}) AS k FROM ${names.data(t.index, t.name)} s JOIN ${prod} p ON ${keyEquals('s', 'p', t.key)}`;
+    const sql = `SELECT jsonb_build_array(${t.key.map((_, i) => `k.k${i}`).join(', ')}) AS k FROM (${insertedKeys(t, r, names)}) k
+                   JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)}`;
     const res = await target.query<{ k: unknown[] }>(`${sql} LIMIT ${MAX_LISTED + 1}`);
     if (res.rows.length > 0) {
       const keys = res.rows.slice(0, MAX_LISTED).map((row) => `(${t.key.join(', ')})=(${row.k.join(', ')})`);

@@ -12,7 +12,8 @@ import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
 import { localiseDifferences } from './db/diff';
 import { fkEquals, slotsEqual } from './db/keys';
-import { isMapped, mappedRows, type MappedRows } from './db/remap';
+import { mappedRows, type MappedRows } from './db/remap';
+import { insertedKeys } from './db/row-identity';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { requireStaged } from './db/staging-state';
@@ -102,31 +103,29 @@ async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows
  * whole production table, the checksum of the rows this run published (copied columns) and of every
  * other row (all columns), told apart by a join to the published keys.
  */
-async function wholeTableChecksums(db: Client, t: ResolvedTable, names: StagingNames) {
+async function wholeTableChecksums(db: Client, t: ResolvedTable, plan: Resolved, names: StagingNames) {
   const hashOf = (cols: string[]) => rowHashSql(columnsOf('p', cols));
   const prod = qualified(t.target.schema, t.target.name);
   const res = await db.query<{ pn: string; ps: string; on: string; os: string }>(
     `SELECT count(k.k0)::text AS pn, coalesce(sum(CASE WHEN k.k0 IS NOT NULL THEN ${hashOf(t.columns.map((c) => c.name))}::numeric END), 0)::text AS ps,
             (count(*) - count(k.k0))::text AS on, coalesce(sum(CASE WHEN k.k0 IS NULL THEN ${hashOf(t.target.columns.map((c) => c.name))}::numeric END), 0)::text AS os
        FROM ${prod} p
-       LEFT JOIN (${publishedKeys(t, names)}) k ON ${slotsEqual('k', 'k', 'p', t.key)}`,
+       LEFT JOIN (${publishedKeys(t, plan, names)}) k ON ${slotsEqual('k', 'k', 'p', t.key)}`,
   );
   const r = res.rows[0];
   return { productionChecksum: `${r.pn}:${r.ps}`, preExistingAfter: `${r.on}:${r.os}` };
 }
 
-/** SQL that lists the production keys this run inserted into `t`. */
-function publishedKeys(t: ResolvedTable, names: StagingNames): string {
-  return isMapped(t)
-    ? `SELECT ${t.key.map((_, i) => `m.n${i} AS k${i}`).join(', ')} FROM ${names.map(t.index)} m WHERE m.outcome = 'moved'`
-    : `SELECT ${t.key.map((k, i) => `s.${ident(k)} AS k${i}`).join(', ')} FROM ${names.data(t.index, t.name)} s`;
+/** SQL that lists the Production keys this run inserted into `t` (activities/db/row-identity.ts). */
+function publishedKeys(t: ResolvedTable, r: Resolved, names: StagingNames): string {
+  return insertedKeys(t, r, names);
 }
 
 async function validateTable(db: Client, input: ValidateInput, r: Resolved, names: StagingNames, t: ResolvedTable): Promise<TableValidation> {
   const prod = qualified(t.target.schema, t.target.name);
   const cols = t.columns.map((c) => c.name);
   // EXISTS / NOT EXISTS plan as (anti-)joins; NOT IN would rescan the key list per row past work_mem.
-  const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, names)}) k WHERE ${slotsEqual('k', 'k', 'p', t.key)})`;
+  const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, r, names)}) k WHERE ${slotsEqual('k', 'k', 'p', t.key)})`;
   const rows = mappedRows(t, r, names);
   // A rewritten key has its parent's key type: compared as the column's own type in production.
   const stagingExprs = t.columns.map((c) => {
@@ -141,10 +140,10 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   // trigger): it fails the checksum, by key. Only by default (counts), where publish recorded its xid.
   const xid = preExistingBefore === undefined ? ownXid(input.publish.xid) : undefined;
   const mine = xid ? `p.xmin::text = '${xid}'` : 'TRUE';
-  const notOurs = `SELECT k.* FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE NOT (${mine})`;
+  const notOurs = `SELECT k.* FROM (${publishedKeys(t, r, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE NOT (${mine})`;
   let sums: { stagingChecksum: string; productionChecksum: string; preExistingAfter?: string; other: number };
   if (preExistingBefore === undefined) sums = await publishedChecksums(db, t, rows, stagingExprs, mine);
-  else sums = { stagingChecksum: await checksum(db, `${rows.from} WHERE ${rows.movedOnly}`, stagingExprs), ...(await wholeTableChecksums(db, t, names)), other: 0 };
+  else sums = { stagingChecksum: await checksum(db, `${rows.from} WHERE ${rows.movedOnly}`, stagingExprs), ...(await wholeTableChecksums(db, t, r, names)), other: 0 };
   const { stagingChecksum, productionChecksum, preExistingAfter } = sums;
   const changed = xid && sums.other > 0 ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
   // The staged side as the checksum saw it, for localising differences.
@@ -178,12 +177,19 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
     if (fk.validated || !fk.columns.every((c) => cols.includes(c))) continue;
     const notNull = fk.columns.map((c) => `p.${ident(c)} IS NOT NULL`).join(' AND ');
     const res = await db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM (${publishedKeys(t, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
+      `SELECT count(*)::text AS n FROM (${publishedKeys(t, r, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.ref.schema, fk.ref.name)} r WHERE ${fkEquals(fk, 'r', 'p')})`,
     );
     if (Number(res.rows[0].n) > 0) problems.push(`${res.rows[0].n} published row(s) break foreign key ${fk.name}`);
   }
+  // The id pairs publish recorded (the evidence's idChanges and the pairs file count the same rows).
+  const pairs = (await db.query<{ pairs: number; changed: number }>(
+    `SELECT count(*)::int AS pairs, count(*) FILTER (WHERE old_key <> new_key)::int AS changed FROM cutover.id_map
+      WHERE run_key = $1 AND table_name = $2 AND outcome IN ('moved', 'merged')`,
+    [input.runKey, t.name],
+  )).rows[0];
   return {
     table: t.name, inScope, moved, merged, leftBehind, leftBehindByReason, stagingChecksum, productionChecksum, preExistingBefore, preExistingAfter,
+    ...(pairs.pairs > 0 ? { idPairs: pairs } : {}),
     ok: problems.length === 0, problems, differingKeys,
     ...(xid ? { changedSincePublish: changed } : {}),
   };

@@ -129,6 +129,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--format <format>', 'md | json | html', 'md')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--run <runId>', 'an earlier run of the same plan id')
+    .option('--ids', 'print the run\'s id pairs instead (table, Pilot key, Production key, outcome; tab-separated): from the backup store, else cutover.id_map')
     .action((id: string, opts) => report(ctx, id, opts));
 
   program

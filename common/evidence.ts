@@ -93,7 +93,18 @@ export interface EvidenceDocument {
   rehearsal: { mode: string; performed: boolean; note: string | null; result: unknown };
   cleanup: { leftBehind: Record<string, Record<string, number>>; rootCauses?: CleanupResult['rootCauses']; transforms: string[] } | null;
   manifest: { where: string; runKey: string; tables: EvidenceManifestTable[]; totals: { inScope: number; moved: number; merged: number; leftBehind: number }; queries: EvidenceQuery[] };
-  idChanges: { where: string; runKey: string; tables: { table: string; strategy: string; matchOn: string[] | null; rowsRemapped: number; matchedExisting: number }[]; queries: EvidenceQuery[] };
+  idChanges: {
+    where: string; runKey: string;
+    /**
+     * Per table whose rows' Production keys can differ from their Pilot keys (new, match, and keep
+     * keyed by remapped parents): pairs = old→new pairs in cutover.id_map (moved + merged), keysChanged
+     * = those whose key differs; null where validation did not count them (older runs).
+     */
+    tables: { table: string; strategy: string; matchOn: string[] | null; rowsRemapped: number; matchedExisting: number; pairs: number | null; keysChanged: number | null }[];
+    /** The pairs as one file in the backup store next to this pack (finalize writes it; null: no store, or nothing published). */
+    pairsFile?: { location: string; sha256: string; rows: number } | null;
+    queries: EvidenceQuery[];
+  };
   /** cascaded (here, in testData and in erasure): rows left behind below the rule's own, whose first cause it is. */
   consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; cascaded: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
   testData: { table: string; where: string; reason: string; leftBehind: number; cascaded: number }[];
@@ -228,11 +239,13 @@ function manifestOf(p: EvidencePack): EvidenceDocument['manifest'] {
 function idChangesOf(p: EvidencePack, plan: Plan): EvidenceDocument['idChanges'] {
   const rk = p.runKey;
   const tables = (p.dryRun?.tables ?? [])
-    .filter((d) => d.ids !== 'keep')
+    .filter((d) => d.ids !== 'keep' || p.validation?.tables.find((t) => t.table === d.table)?.idPairs)
     .map((d) => {
       const v = p.validation?.tables.find((t) => t.table === d.table);
       const spec = plan.tables.find((t) => planTableKey(t.table) === d.table);
-      return { table: d.table, strategy: d.ids, matchOn: d.ids === 'match' ? spec?.match ?? null : null, rowsRemapped: v?.moved ?? 0, matchedExisting: v?.merged ?? 0 };
+      const remapped = d.ids === 'keep' ? v?.idPairs?.changed ?? 0 : v?.moved ?? 0;
+      const pairs = v ? v.idPairs?.pairs ?? (v.moved + v.merged === 0 ? 0 : null) : null;
+      return { table: d.table, strategy: d.ids, matchOn: d.ids === 'match' ? spec?.match ?? null : null, rowsRemapped: remapped, matchedExisting: v?.merged ?? 0, pairs, keysChanged: v?.idPairs?.changed ?? (pairs === 0 ? 0 : null) };
     });
   return {
     where: 'cutover.id_map (target database): per run and table, old_key (Pilot) → new_key (Production) as JSON, outcome moved / merged / found',

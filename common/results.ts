@@ -36,7 +36,9 @@ export interface TableDryRun {
   toMove: number; // rows that will be inserted (in scope minus left behind minus merged)
   merged: number; // rows matched to an existing production row (ids: match)
   leftBehind: Record<string, number>; // reason -> rows
-  collisions: number; // for ids: keep, rows whose key already exists in production
+  collisions: number; // rows whose Production key (after mapping: activities/db/row-identity.ts) production already holds
+  /** Per unique constraint / unique index / exclusion constraint of Production that the rows to insert would break (absent or empty: none). */
+  conflicts?: UniqueConflict[];
   /** The keys in scope (after selection) and kept (after cleanup), as approved: stage and cleanup compare (runs before this have none). */
   digests?: { inScope: KeyDigest; kept: KeyDigest };
   /** Rows that move with their nullable reference to a subject with an erasure request set to NULL (absent when none). */
@@ -53,6 +55,15 @@ export interface KeyDigest {
 export interface CatalogSummary {
   pilot: string[];
   production: string[];
+}
+
+/** A Production constraint the rows publish would insert break, by name (no values). */
+export interface UniqueConflict {
+  constraint: string; // the index's (or its constraint's) name
+  kind: 'primary key' | 'unique' | 'unique index' | 'exclusion';
+  columns: string; // its key columns / expressions, as the catalog prints them
+  existing: number; // rows to insert whose values a Production row already holds
+  duplicates: number; // rows to insert that repeat another row to insert
 }
 
 export interface DryRunReport {
@@ -127,6 +138,8 @@ export interface TableValidation {
    * listed (up to 100 keys). Only by default (validation.preExisting count) in runs recording publish's xid.
    */
   changedSincePublish?: { count: number; keys: string[] };
+  /** Pilot key → Production key pairs this run recorded in cutover.id_map (moved + merged), and how many changed the key; absent: none. */
+  idPairs?: { pairs: number; changed: number };
   ok: boolean;
   problems: string[];
   differingKeys: string[]; // up to 100, when the content checksums differ

@@ -3,6 +3,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { describeDrift } from './drift';
+import { conflictsCell } from '../common/conflicts';
 import { movedAlias } from '../common/failures';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
 import type { RunState } from './state';
@@ -52,7 +53,7 @@ function describe(s: RunState): string {
       // What is being approved, readable without opening a query.
       const rows = dry.tables.map((t) => {
         const reasons = Object.entries(t.leftBehind).map(([r, n]) => `${r} ${n}`).join(', ') || '-';
-        return `| ${t.table} | ${t.inScope} | ${t.toMove} | ${t.merged} | ${reasons} | ${t.collisions} |`;
+        return `| ${t.table} | ${t.inScope} | ${t.toMove} | ${t.merged} | ${reasons} | ${conflictsCell(t)} |`;
       });
       lines.push(['| table | in scope | to move | merged | left behind | predicted conflicts |', '|---|---|---|---|---|---|', ...rows].join('\n'));
     }

@@ -10,7 +10,7 @@ import { allConditions, Binder } from './conditions';
 import { ident, qualified } from './connect';
 import type { Resolved } from './resolve';
 import { MAX_ROWS } from './read-only-check';
-import { isMapped } from './remap';
+import { PERSISTED_PAIRS } from './row-identity';
 
 export const CONSENT_CHECK = 'built-in:consent';
 const BATCH = 5000;
@@ -52,13 +52,9 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
   await target.query('SET LOCAL cursor_tuple_fraction = 1');
   try {
     await b.apply(source);
-    // Moved rows of a mapped table are in its id map, with the Pilot key and the production key
-    // (publish writes both from the one map); a kept key is its own production key.
+    // Each moved row's Pilot key and Production key, by the one identity model (activities/db/row-identity.ts).
     await target.query(
-      `DECLARE cutover_subjects NO SCROLL CURSOR FOR
-       ${isMapped(t)
-         ? 'SELECT i.old_key AS k, i.new_key AS p FROM cutover.id_map i WHERE i.run_key = $1 AND i.table_name = $2 AND i.outcome = \'moved\''
-         : 'SELECT m.key AS k, m.key AS p FROM cutover.manifest m WHERE m.run_key = $1 AND m.table_name = $2 AND m.outcome = \'moved\''}`,
+      `DECLARE cutover_subjects NO SCROLL CURSOR FOR SELECT i.old_key AS k, i.new_key AS p FROM (${PERSISTED_PAIRS}) i WHERE i.outcome = 'moved'`,
       [runKey, t.name],
     );
     // The next batch is fetched from production while the Pilot checks this one (two servers' work side by side).

@@ -16,12 +16,12 @@
 import type { Client } from 'pg';
 import type { ErasureApplication } from '../../common/results';
 import type { AnonymizeValue, ErasureAction } from './resolve-rules';
+import { PERSISTED_PAIRS, persistedInsertedKeys } from './row-identity';
 import { planError } from '../errors';
 import { ident, qualified } from './connect';
 import { copyQuery } from './copy';
 import { fkEquals, keyList, slotList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
-import { isMapped } from './remap';
 import { AFTER_PUBLISH_STEPS, KEPT_MERGED, REQ, REQUESTS, SUBJECTS, translateSubjects, type ErasureWhen } from './erasure-subjects';
 
 export { AFTER_PUBLISH_STEPS, KEPT_MERGED };
@@ -317,13 +317,10 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
   };
 }
 
-/** The production keys of the rows this run moved into `t` (manifest for ids: keep, id_map for new / match), as k0…. */
+/** The production keys of the rows this run moved into `t` (k0…), by the one identity model (activities/db/row-identity.ts). */
 async function loadRunRows(db: Client, runKey: string, t: ResolvedTable): Promise<void> {
-  const type = (k: string) => t.columns.find((c) => c.name === k)!.type;
-  const [json, from] = isMapped(t) ? ['new_key', 'cutover.id_map'] : ['key', 'cutover.manifest'];
   await db.query(
-    `CREATE TEMP TABLE ${ident(`cutover_eo_${t.index}`)} ON COMMIT DROP AS SELECT ${t.key.map((k, i) => `(${json}->>${i})::${type(k)} AS k${i}`).join(', ')}
-       FROM ${from} WHERE run_key = $1 AND table_name = $2 AND outcome = 'moved'`,
+    `CREATE TEMP TABLE ${ident(`cutover_eo_${t.index}`)} ON COMMIT DROP AS ${persistedInsertedKeys(t)}`,
     [runKey, t.name],
   );
 }
@@ -466,12 +463,13 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
       for (const e of planEdges(r).filter((x) => x.parent === s && x.fk.refColumns.every((c) => s.key.includes(c)))) {
         const c = e.child;
         const type = (k: string) => c.columns.find((x) => x.name === k)!.type;
-        const [json, from] = isMapped(c) ? ['new_key', 'cutover.id_map'] : ['key', 'cutover.manifest'];
+        // The pairs publish recorded (activities/db/row-identity.ts), with the table bound as $4 here.
+        const pairs = `(${PERSISTED_PAIRS.replaceAll('$2', '$4')})`;
         await db.query(
           `WITH merged AS (SELECT DISTINCT production_subject AS key FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2) AND action = $3)
            INSERT INTO ${seen(c)} SELECT ${keyList('c', c.key)} FROM ${qualified(c.target.schema, c.target.name)} c
             WHERE EXISTS (SELECT 1 FROM merged e WHERE ${e.fk.columns.map((col, i) => `c.${ident(col)} = ${keyOf(e.fk.refColumns[i], s.key.indexOf(e.fk.refColumns[i]))}`).join(' AND ')})
-              AND EXISTS (SELECT 1 FROM ${from} m WHERE m.run_key = $1 AND m.table_name = $4 AND m.outcome = 'moved' AND ${c.key.map((k, i) => `c.${ident(k)} = (m.${json}->>${i})::${type(k)}`).join(' AND ')})
+              AND EXISTS (SELECT 1 FROM ${pairs} m WHERE m.outcome = 'moved' AND ${c.key.map((k, i) => `c.${ident(k)} = (m.new_key->>${i})::${type(k)}`).join(' AND ')})
               AND NOT EXISTS (SELECT 1 FROM ${seen(c)} o WHERE ${slotsEqual('o', 'k', 'c', c.key)})`,
           [runKey, AFTER_PUBLISH_STEPS, KEPT_MERGED, c.name],
         );

@@ -15,7 +15,7 @@
 import type { Client } from 'pg';
 import { ident } from './connect';
 import { keyList } from './keys';
-import { isMapped } from './remap';
+import { PERSISTED_PAIRS } from './row-identity';
 import type { Resolved } from './resolve';
 
 export type ErasureWhen = 'publish' | 'restore';
@@ -66,7 +66,8 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
   const slots = t.key.map((k, i) => `k${i} ${colType(k)}`).join(', ');
   await db.query(`CREATE TEMP TABLE cutover_er_subjects (rid int, how text, ${slots}) ON COMMIT DROP`);
   // Pilot keys through this run's identity: moved → erase, merged → production's own row.
-  const [oldKey, newKey, from] = isMapped(t) ? ['old_key', 'new_key', 'cutover.id_map'] : ['key', 'key', 'cutover.manifest'];
+  // The pairs publish recorded for every moved or merged row (activities/db/row-identity.ts: keep keys rewritten through parents too).
+  const [oldKey, newKey, from] = ['old_key', 'new_key', `(${PERSISTED_PAIRS})`];
   const prodSlots = t.key.map((k, i) => `(x.${newKey}->>${i})::${colType(k)}`);
   const at = t.key.indexOf(key);
   // A subject key that is not a key column is read from the production row.
@@ -75,7 +76,7 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
   await db.query(
     `INSERT INTO ${SUBJECTS} SELECT q.rid, CASE WHEN x.outcome = 'merged' THEN 'merged' ELSE 'erase' END, ${prodSlots.join(', ')}
        FROM ${from} x ${join} JOIN ${REQ} q ON q.side = 'pilot' AND q.subject = ${subject}
-      WHERE x.run_key = $1 AND x.table_name = $2 AND x.outcome IN ('moved', 'merged')`,
+      WHERE x.outcome IN ('moved', 'merged')`,
     [runKey, t.name],
   );
   // Production keys as they are (db: target after a restore).

@@ -3,7 +3,8 @@
 import type { Client } from 'pg';
 import { ident } from './connect';
 import { isMapped } from './remap';
-import type { ResolvedTable } from './resolve';
+import type { Resolved, ResolvedTable } from './resolve';
+import { keyRewritten, stagedPairs } from './row-identity';
 import type { StagingNames } from './staging';
 
 /**
@@ -11,14 +12,17 @@ import type { StagingNames } from './staging';
  * parents found in production that children were rewritten to (outcome found: in the id map, not in
  * the manifest), written as chunks of cutover.published_keys that the cutover.manifest and
  * cutover.id_map views unnest. Rows of a `referenced` table are in scope only because moving rows
- * need them, and say so. Returns the chunk rows written (what the transaction's own counts show).
+ * need them, and say so. An ids: keep table whose key is made of foreign keys to remapped parents
+ * (given `r`) records each row's Production key too (activities/db/row-identity.ts): it is in the id
+ * map like a mapped table's. Returns the chunk rows written (what the transaction's own counts show).
  */
-export async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames): Promise<number> {
+export async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames, r?: Resolved): Promise<number> {
   const reason = (t.spec.select as { referenced?: boolean }).referenced ? 'referenced' : null;
-  const mapped = isMapped(t);
+  const mapped = isMapped(t) || (r !== undefined && keyRewritten(t, r, names));
   const keyOf = (alias: string, cols: string[]) => keyArray(cols.map((c) => `${alias}.${c}`), t.key.map((k) => t.columns.find((c) => c.name === k)!.type));
-  const rows = mapped
-    ? `SELECT m.outcome, ${keyOf('m', t.key.map((_, i) => `o${i}`))} AS o, ${keyOf('m', t.key.map((_, i) => `n${i}`))} AS n FROM ${names.map(t.index)} m`
+  const pairs = isMapped(t) ? names.map(t.index) : r !== undefined && mapped ? `(${stagedPairs(t, r, names)})` : null;
+  const rows = pairs
+    ? `SELECT m.outcome, ${keyOf('m', t.key.map((_, i) => `o${i}`))} AS o, ${keyOf('m', t.key.map((_, i) => `n${i}`))} AS n FROM ${pairs} m`
     : `SELECT 'moved'::text AS outcome, ${keyOf('s', t.key.map(ident))} AS o FROM ${names.data(t.index, t.name)} s`;
   // The two arrays are aggregated in one pass over the same rows: element i of each is the same row.
   const res = await db.query(

@@ -38,8 +38,11 @@ export function mappedRows(t: ResolvedTable, r: Resolved, names: StagingNames, o
   for (const fk of t.target.foreignKeys) {
     const parent = byName.get(fk.refTable);
     if (!parent || !isMapped(parent)) continue;
+    // A self-reference through the table's own key columns: its map is what is being built.
+    if (parent === t && fk.columns.some((c) => t.key.includes(c))) continue;
     if (!(fk.refColumns.length === parent.key.length && fk.refColumns.every((c, i) => c === parent.key[i]))) continue;
-    if (!fk.columns.every((c) => exprs.has(c)) || fk.columns.some((c) => t.key.includes(c) && isMapped(t))) continue;
+    // A mapped table's own key columns come from its map (which holds them mapped) when ownKey is set.
+    if (!fk.columns.every((c) => exprs.has(c)) || fk.columns.some((c) => t.key.includes(c) && isMapped(t) && opts.ownKey)) continue;
     const a = `j${j++}`;
     joins.push(`LEFT JOIN ${names.map(parent.index)} ${a} ON ${fk.columns.map((c, i) => `${a}.o${i} = s.${ident(c)}`).join(' AND ')}`);
     fk.columns.forEach((c, i) => exprs.set(c, `${a}.n${i}`));
@@ -93,13 +96,19 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
   }
   if (!allocate) return { merged, moved: 0 };
   const seq = keySequence(t);
-  // The generated key column draws from its sequence, the other key columns are kept; without a
-  // sequence (match on a natural-keyed table) an unmatched row keeps its whole key.
-  const newKey = t.key.map((k, i) => (seq && i === seq.index ? 'nextval($1::regclass)' : `s.${ident(k)}`)).join(', ');
+  // The generated key column draws from its sequence, the other key columns are kept, a foreign key
+  // to a remapped parent as its parent's Production key (a note keyed by (order_id, note_no));
+  // without a sequence (match on a natural-keyed table) an unmatched row keeps its whole key so.
+  const mapped = mappedRows(t, r, names, { ownKey: false });
+  // Only a key with a rewritten column reads the parents' maps (a cycle's later parent has none yet).
+  const rewritten = t.key.some((k) => mapped.exprs.get(k) !== `s.${ident(k)}`);
+  const rows = rewritten ? mapped : { from: `${names.data(t.index, t.name)} s`, exprs: new Map(t.key.map((k) => [k, `s.${ident(k)}`])) };
+  const kept = t.key.map((k, i) => `${rows.exprs.get(k)} AS ${ident(`__cutover_n${i}`)}`).join(', ');
+  const newKey = t.key.map((k, i) => (seq && i === seq.index ? 'nextval($1::regclass)' : `s.${ident(`__cutover_n${i}`)}`)).join(', ');
   const res = await db.query(
     `INSERT INTO ${map} (${[...oCols(t), ...nCols(t)].join(', ')}, outcome)
      SELECT ${keyList('s', t.key)}, ${newKey}, 'moved' FROM (
-       SELECT * FROM ${names.data(t.index, t.name)} s
+       SELECT ${keyList('s', t.key)}, ${kept} FROM ${rows.from}
         WHERE NOT EXISTS (SELECT 1 FROM ${map} m WHERE ${slotsEqual('m', 'o', 's', t.key)})
         ORDER BY ${keyList('s', t.key)}) s`,
     seq ? [seq.sequence] : [],

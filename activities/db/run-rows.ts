@@ -1,13 +1,14 @@
-// The production rows one run inserted, by key, as the run recorded them: cutover.manifest for
-// ids: keep (its key is the production key), cutover.id_map's new_key where the outcome is
-// 'moved' for new/match (merged rows were production's own and are never ours). Loaded into a
+// The production rows one run inserted, by key, as the run recorded them: the Production key of
+// every moved row (activities/db/row-identity.ts: id map's new_key for new/match and for keep tables
+// keyed by remapped parents, the manifest's key for other keep tables; merged rows were production's
+// own and are never ours). Loaded into a
 // session temp table per table (dropped with the transaction) so every step of a rollback joins
 // the same key set.
 import type { Client } from 'pg';
 import { ident, qualified } from './connect';
 import { slotsEqual } from './keys';
-import { isMapped } from './remap';
 import type { ResolvedTable } from './resolve';
+import { persistedInsertedKeys } from './row-identity';
 
 /** pg_temp table of table #index's inserted keys: columns k0, k1, … in key order. */
 export const runRowsTable = (t: ResolvedTable) => `pg_temp.${ident(`cutover_rb_${t.index}`)}`;
@@ -21,12 +22,7 @@ export async function loadRunRows(db: Client, runKey: string, t: ResolvedTable):
   const type = (k: string) => t.columns.find((c) => c.name === k)!.type;
   const cols = t.key.map((k, i) => `k${i} ${type(k)}`).join(', ');
   await db.query(`CREATE TEMP TABLE ${ident(`cutover_rb_${t.index}`)} (${cols}) ON COMMIT DROP`);
-  const [json, from] = isMapped(t) ? ['new_key', 'cutover.id_map'] : ['key', 'cutover.manifest'];
-  const res = await db.query(
-    `INSERT INTO ${runRowsTable(t)} SELECT ${t.key.map((k, i) => `(${json}->>${i})::${type(k)}`).join(', ')}
-       FROM ${from} WHERE run_key = $1 AND table_name = $2 AND outcome = 'moved'`,
-    [runKey, t.name],
-  );
+  const res = await db.query(`INSERT INTO ${runRowsTable(t)} ${persistedInsertedKeys(t)}`, [runKey, t.name]);
   await db.query(`ANALYZE ${runRowsTable(t)}`);
   return res.rowCount ?? 0;
 }

@@ -1,6 +1,7 @@
 // `cutover plan check|schema|hash`: offline plan validation (and the preflight dry run with --connect).
 import { workflowIdFor } from '../../common/temporal';
-import type { DryRunReport } from '../../common/results';
+import { predictsRefusal } from '../../common/conflicts';
+import type { DryRunReport, TableDryRun } from '../../common/results';
 import { accessSqlIssues, loadSqlParser } from '../../plan/access-sql';
 import { loadPlanFile } from '../../plan/load';
 import { planHash } from '../../plan/canonical';
@@ -57,7 +58,7 @@ export async function planCheck(ctx: CommandContext, file: string, opts: PlanChe
     }
   }
   // A dry run that predicts a refusal (keys production already holds) is not "ok": publish would stop there.
-  const conflicts = (dryRun?.tables ?? []).filter((t) => t.collisions > 0);
+  const conflicts = (dryRun?.tables ?? []).filter(predictsRefusal);
   const ok = conflicts.length === 0;
   if (!ok) ctx.exitCode = EXIT_FAILED;
   if (opts.json) {
@@ -66,7 +67,11 @@ export async function planCheck(ctx: CommandContext, file: string, opts: PlanChe
   }
   ctx.io.out(formatPlanSummary(plan, hash, file));
   if (dryRun) ctx.io.out(`\n${formatDryRun(dryRun)}`);
-  ctx.io.out(ok ? 'ok' : `refused ahead of time: ${conflicts.map((t) => `${t.table} has ${t.collisions} key(s) production already holds (ids: keep)`).join('; ')}`);
+  const why = (t: TableDryRun) => [
+    ...(t.collisions > 0 ? [`${t.table} has ${t.collisions} key(s) production already holds`] : []),
+    ...(t.conflicts ?? []).filter((c) => c.kind !== 'primary key' || t.collisions === 0).map((c) => `${t.table} breaks ${c.kind} ${c.constraint} (${c.columns}): ${c.existing} row(s) production already holds, ${c.duplicates} duplicate(s) among the rows to insert`),
+  ];
+  ctx.io.out(ok ? 'ok' : `refused ahead of time: ${conflicts.flatMap(why).join('; ')}`);
 }
 
 export function planSchema(ctx: CommandContext): void {

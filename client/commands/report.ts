@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import type { EvidencePack } from '../../common/temporal';
 import { asEvidence, evidenceText, type EvidenceDocument } from '../../common/evidence';
+import type { Plan } from '../../plan/schema';
 import { failed } from '../errors';
 import { formatReportHtml } from '../format/report-html';
 import { formatReportMarkdown } from '../format/report-md';
@@ -15,6 +16,8 @@ export interface ReportOptions {
   out?: string;
   /** An earlier run of the same plan id (its run id). */
   run?: string;
+  /** Print the id pairs (Pilot key → Production key per moved or merged row) instead of the pack. */
+  ids?: boolean;
 }
 
 /** The evidence document (common/evidence.ts) as JSON, markdown or one self-contained HTML page. */
@@ -29,11 +32,28 @@ export function renderReport(pack: EvidencePack | EvidenceDocument, format: Repo
   }
 }
 
+/** `--ids`: the id pairs file of the run (activities/id-pairs.ts), one pair a line, tab-separated. */
+async function printIdPairs(ctx: CommandContext, pack: EvidencePack): Promise<void> {
+  const { idPairsOfRun } = await import('../../activities/id-pairs');
+  let read: { text: string; from: string };
+  try {
+    read = await idPairsOfRun(pack.plan as Plan, pack.runKey);
+  } catch (err) {
+    throw failed(`id pairs of run ${pack.runKey}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  ctx.io.err(`id pairs of run ${pack.runKey} from ${read.from}`);
+  ctx.io.out(['table\tpilot key\tproduction key\toutcome', ...read.text.split('\n').filter(Boolean).map((line) => {
+    const p = JSON.parse(line) as { table: string; outcome: string; old: unknown; new: unknown };
+    return `${p.table}\t${JSON.stringify(p.old)}\t${JSON.stringify(p.new)}\t${p.outcome}`;
+  })].join('\n'));
+}
+
 export async function report(ctx: CommandContext, id: string, opts: ReportOptions): Promise<void> {
   const format = parseReportFormat(opts.format ?? 'md');
   const workflowId = toWorkflowId(id);
   const client = await ctx.temporal.client();
   const pack: EvidencePack = await readEvidence(runHandle(client, workflowId, opts.run), workflowId);
+  if (opts.ids) return printIdPairs(ctx, pack);
   const text = renderReport(pack, format);
   if (!opts.out) {
     ctx.io.out(text.replace(/\n$/, ''));

@@ -1,5 +1,6 @@
 // The dry-run report (preflight) as a terminal table.
 import type { DryRunReport } from '../../common/results';
+import { conflictsCell } from '../../common/conflicts';
 import { formatReasons, renderTable } from './table';
 
 export const DRY_RUN_HEADERS = ['order', 'table', 'ids', 'select', 'in scope', 'to move', 'merged', 'left behind', 'collisions'];
@@ -7,7 +8,7 @@ export const DRY_RUN_HEADERS = ['order', 'table', 'ids', 'select', 'in scope', '
 export function dryRunRows(report: DryRunReport): (string | number)[][] {
   return [...report.tables]
     .sort((a, b) => a.order - b.order)
-    .map((t) => [t.order, t.table, t.ids, t.select, t.inScope, t.toMove, t.merged, formatReasons(t.leftBehind), t.collisions]);
+    .map((t) => [t.order, t.table, t.ids, t.select, t.inScope, t.toMove, t.merged, formatReasons(t.leftBehind), conflictsCell(t)]);
 }
 
 export function formatDryRun(report: DryRunReport): string {

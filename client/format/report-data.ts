@@ -63,7 +63,8 @@ function movedAndStayed(d: EvidenceDocument): ReportSection[] {
     ],
   });
   if (d.idChanges.tables.length) {
-    out.push({ title: 'Id changes', level: 3, blocks: [{ table: { headers: ['table', 'strategy', 'matched on', 'rows given new keys', 'rows merged into existing'], rows: d.idChanges.tables.map((t) => [t.table, t.strategy, t.matchOn?.join(', ') ?? '', t.rowsRemapped, t.matchedExisting]) } }] });
+    out.push({ title: 'Id changes', level: 3, blocks: [{ table: { headers: ['table', 'strategy', 'matched on', 'rows given new keys', 'rows merged into existing', 'id pairs', 'keys changed'], rows: d.idChanges.tables.map((t) => [t.table, t.strategy, t.matchOn?.join(', ') ?? '', t.rowsRemapped, t.matchedExisting, t.pairs ?? '-', t.keysChanged ?? '-']) } }] });
+    if (d.idChanges.pairsFile) out.at(-1)!.blocks.push({ text: `Id pairs: ${d.idChanges.pairsFile.rows} in ${d.idChanges.pairsFile.location} (sha256 ${d.idChanges.pairsFile.sha256}); \`cutover report <id> --ids\` prints them.` });
   }
   return out;
 }

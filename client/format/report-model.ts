@@ -5,6 +5,7 @@
 // open, the rules in words, approvals, backups, then what moved and stayed (report-data.ts).
 import type { EvidenceDocument } from '../../common/evidence';
 import { asEvidence } from '../../common/evidence';
+import { conflictsCell } from '../../common/conflicts';
 import type { DatabaseMove, EvidencePack } from '../../common/temporal';
 import { dataSections } from './report-data';
 import { rehearsalSections } from './report-rehearsal';
@@ -81,7 +82,7 @@ function dryRun(d: EvidenceDocument): ReportSection {
               headers: ['order', 'table', 'ids', 'select', 'total', 'in scope', 'to move', 'left behind', 'left behind (reasons)', 'collisions'],
               rows: [...dry.tables]
                 .sort((a, b) => a.order - b.order)
-                .map((t) => [t.order, t.table, t.ids, t.select, t.total, t.inScope, t.toMove, sumValues(t.leftBehind), formatReasons(t.leftBehind), t.collisions]),
+                .map((t) => [t.order, t.table, t.ids, t.select, t.total, t.inScope, t.toMove, sumValues(t.leftBehind), formatReasons(t.leftBehind), conflictsCell(t)]),
             },
           },
           dry.warnings.length ? { notes: dry.warnings.map((w) => `warning: ${w}`) } : { text: 'No warnings.' },
