@@ -23,7 +23,7 @@ import { preflight } from '../activities/preflight';
 import { validatePlan } from '../plan/validate';
 import { formatReportMarkdown } from '../client/format/report-md';
 import { useHarness } from './helpers/harness';
-import { rows } from './helpers/pg';
+import { checkerRole, rows } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 
 const SCHEMA = `
@@ -69,11 +69,15 @@ function plan(id: string, extra: Record<string, unknown> = {}): Record<string, u
       references: [{ table: 'comment', columns: ['author_id'], action: 'delete' }],
     },
     accessChecks: [{ name: 'hold', sql: 'SELECT why FROM hold' }],
+    accessCheckRole: checker.name,
     ...extra,
   };
 }
 
 const h = useHarness('cutover_ei', PILOT);
+/** Access checks run as a role that can only read (accessCheckRole), never as the tests' superuser. */
+const checker = checkerRole('cutover_ei');
+afterAll(() => checker.drop());
 
 interface Person { person_id: number; email: string; name: string }
 interface Task { task_id: number; owner_id: number; assignee_id: number | null; title: string }
@@ -121,7 +125,7 @@ async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {
 }
 
 test('after publish: a moved person goes with what cannot exist without them, a colleague\'s task loses only the assignee; a merged person keeps production\'s row, the rows this run moved for them go', async () => {
-  const prod = await h.production(PRODUCTION);
+  const prod = await h.production(PRODUCTION + checker.sql);
   const { handle, runKey } = await pausedAfterPublish('ei-publish');
   const p2 = await newKey(prod, runKey, 'public.person', 2);
   expect(p2).toBeGreaterThan(5); // a new key: Pilot key 2 is production's own person 2
@@ -171,7 +175,7 @@ test('after publish: a moved person goes with what cannot exist without them, a 
 }, 300000);
 
 test('rollback by restore: erasures re-applied by production identity — production equals its backup minus production person 2; persons 4 and 5 (Pilot keys) untouched; preview, evidence and report say so', async () => {
-  const prod = await h.production(PRODUCTION);
+  const prod = await h.production(PRODUCTION + checker.sql);
   const backup = await contents(prod); // the run's backup is taken from this
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-ei-'));
   // At gate cutover production's register names Pilot person 4 (registers hold Pilot keys): cleanup leaves them behind.
@@ -238,7 +242,7 @@ test('rollback by restore: erasures re-applied by production identity — produc
 }, 360000);
 
 test('the dry run counts per table what an erasure request leaves behind and what moves with the reference set to NULL', async () => {
-  await h.production(PRODUCTION);
+  await h.production(PRODUCTION + checker.sql);
   await rows(h.pilot, 'INSERT INTO erasure_request (person_id) VALUES (4)');
   try {
     const report = await preflight({ plan: validatePlan(plan('ei-dry')) });
