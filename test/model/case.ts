@@ -1,0 +1,56 @@
+// The shape of one model-test case: a generated FK schema, Pilot and Production rows, a plan's
+// choices and the path to drive. Plain data (JSON), so a shrunk counterexample can be committed
+// as a regression case (test/model/regressions.ts) and replayed exactly.
+
+export type Path = 'run' | 'rollback' | 'restore' | 'adopt' | 'clean-start';
+export const PATHS: Path[] = ['run', 'rollback', 'restore', 'adopt', 'clean-start'];
+
+export interface Fk {
+  col: string; // f<parent index>
+  parent: number; // index of the referenced table (always lower: the schema is acyclic)
+  nullable: boolean;
+}
+
+export interface TableDef {
+  name: string; // t<index>
+  fks: Fk[];
+}
+
+/** One row: integer key `id`, natural key `nk`, a payload `v`, the test-data flag, FK values by column. */
+export interface Row {
+  id: number;
+  nk: string;
+  v: number;
+  test: boolean;
+  fk: Record<string, number | null>;
+}
+
+export type Select =
+  | { kind: 'all' }
+  | { kind: 'where'; op: 'lt' | 'gte' | 'eq' | 'ne'; value: number }
+  | { kind: 'follow'; col: string }
+  | { kind: 'referenced' };
+
+export type Ids = 'keep' | 'new' | 'match';
+
+export interface TablePlan {
+  select: Select;
+  ids: Ids;
+}
+
+export interface Case {
+  tables: TableDef[];
+  pilot: Row[][]; // per table
+  prod: Row[][]; // per table
+  plans: TablePlan[]; // per table (every table is in the plan)
+  /** Index of the subjects table, or null (then no testData / erasure either). */
+  subjects: number | null;
+  /** Test data: rows of this table with test = true are left behind (reason test-data). */
+  testData: number | null;
+  /** Pilot subject keys in the Pilot's erasure register before the run. */
+  erased: number[];
+  /** Keys written into Production's erasure register after publish (restore path): its own people and Pilot people. */
+  late: number[];
+  path: Path;
+  rehearsal: boolean;
+}

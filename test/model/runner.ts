@@ -1,0 +1,220 @@
+// Drives one case through the real workflow and worker on real PostgreSQL (fresh Pilot and
+// Production databases, dropped afterwards) and compares every observable with the oracle:
+// the dry run's counts, the rehearsal's, Production's contents and cutover.manifest after publish,
+// Production after a surgical rollback (exactly as before) and after a restore (the backup less
+// the erased people), the Pilot after adopt, and nothing written anywhere by clean-start.
+// Returns the list of differences (empty: the product agrees with the model).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import { approveSignal, reportQuery, resumeUpdate, TERMINAL_STATUSES, type StatusView } from '../../common/temporal';
+import { createDb, dropDb, rows } from '../helpers/pg';
+import { atGate, startRun, waitFor } from '../helpers/run';
+import type { Case, Row } from './case';
+import { adoptOracle, canonical, oracle, restoreOracle, type Expect } from './oracle';
+import { pilotSql, planFor, prodSql, readRows } from './sql';
+
+const STEP_TIMEOUT = 180000;
+let counter = 0;
+
+/** Stopped: waiting at a gate, paused, or finished. */
+const settled = (s: StatusView) => s.status === 'awaiting-approval' || s.status === 'paused' || TERMINAL_STATUSES.includes(s.status);
+
+const exact = (rs: Row[][]) => JSON.stringify(rs);
+
+export interface CaseOutcome {
+  problems: string[];
+  paths: string[]; // what was exercised: run, rehearsal, rollback, restore, adopt, clean-start
+}
+
+export async function runCase(env: TestWorkflowEnvironment, c: Case): Promise<CaseOutcome> {
+  const tag = `m${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const pilot = await createDb(`cutover_${tag}_pilot`, pilotSql(c));
+  const prod = await createDb(`cutover_${tag}_prod`, prodSql(c));
+  const store = mkdtempSync(path.join(tmpdir(), 'cutover-model-'));
+  process.env.CUTOVER_DB_PILOT = pilot;
+  process.env.CUTOVER_DB_PRODUCTION = prod;
+  const problems: string[] = [];
+  const paths: string[] = [];
+  let handle: WorkflowHandle | undefined;
+  try {
+    const plan = planFor(c, tag.replace(/_/g, '-'), store);
+    handle = await startRun(env, plan, 'alice');
+    if (c.path === 'clean-start') await cleanStart(c, handle, pilot, prod, problems);
+    else if (c.path === 'adopt') await adopt(c, handle, pilot, prod, problems);
+    else await selective(c, handle, prod, problems, paths);
+    paths.push(c.path);
+  } finally {
+    // A run left waiting or paused (a difference found early) is ended so the next case starts clean.
+    if (handle) await handle.terminate('model test case done').catch(() => undefined);
+    await dropDb(`cutover_${tag}_pilot`);
+    await dropDb(`cutover_${tag}_prod`);
+    rmSync(store, { recursive: true, force: true });
+  }
+  return { problems, paths };
+}
+
+async function cleanStart(c: Case, handle: WorkflowHandle, pilot: string, prod: string, problems: string[]) {
+  const pilotBefore = exact(await readRows(c, pilot));
+  const prodBefore = exact(await readRows(c, prod));
+  await approveThrough(handle, ['plan', 'cutover'], problems);
+  const s = await waitFor(handle, settled, STEP_TIMEOUT);
+  if (s.status !== 'completed') return problems.push(`clean-start ended ${s.status} (${s.phase}): ${s.error?.type} ${s.error?.message}`);
+  const dry = (await handle.query(reportQuery)).dryRun!;
+  c.tables.forEach((_, i) => {
+    const t = dry.tables.find((x) => x.table === `public.t${i}`);
+    if (t?.total !== c.pilot[i].length || t?.toMove !== 0) problems.push(`clean-start dry run public.t${i}: total ${t?.total} toMove ${t?.toMove}, expected ${c.pilot[i].length} and 0`);
+  });
+  if (exact(await readRows(c, prod)) !== prodBefore) problems.push('clean-start changed Production');
+  if (exact(await readRows(c, pilot)) !== pilotBefore) problems.push('clean-start changed the Pilot');
+  if ((await rows(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).length) problems.push('clean-start created schema cutover in Production');
+}
+
+async function adopt(c: Case, handle: WorkflowHandle, pilot: string, prod: string, problems: string[]) {
+  const want = adoptOracle(c);
+  const prodBefore = exact(await readRows(c, prod));
+  const atPlan = await waitFor(handle, settled, STEP_TIMEOUT);
+  if (!atGate('plan')(atPlan)) return problems.push(`adopt: expected gate plan, got ${atPlan.status} ${atPlan.phase}: ${atPlan.error?.type} ${atPlan.error?.message}`);
+  const dry = (await handle.query(reportQuery)).dryRun!;
+  c.tables.forEach((_, i) => {
+    const t = dry.tables.find((x) => x.table === `public.t${i}`);
+    const got = t ? Object.values(t.leftBehind).reduce((a, b) => a + b, 0) : undefined;
+    if (got !== want.removed[i].size) problems.push(`adopt dry run public.t${i}: ${got} to remove, expected ${want.removed[i].size}`);
+  });
+  await approveThrough(handle, ['plan', 'cutover'], problems);
+  const s = await waitFor(handle, settled, STEP_TIMEOUT);
+  if (s.status !== 'completed') return problems.push(`adopt ended ${s.status} (${s.phase}): ${s.error?.type} ${s.error?.message}`);
+  const got = await readRows(c, pilot);
+  c.tables.forEach((_, i) => {
+    if (exact([got[i]]) !== exact([want.pilotAfter[i]])) problems.push(`adopt Pilot public.t${i}: holds ${ids(got[i])}, expected ${ids(want.pilotAfter[i])}`);
+  });
+  const manifest = await rows<{ t: string; k: string; outcome: string; reason: string }>(pilot, 'SELECT table_name AS t, key->>0 AS k, outcome, reason FROM cutover.manifest WHERE run_key = $1', [s.runKey]);
+  c.tables.forEach((_, i) => {
+    const mine = manifest.filter((m) => m.t === `public.t${i}`).map((m) => `${m.k}:${m.outcome}:${reasonClass(m.reason)}`).sort();
+    const exp = [...want.removed[i]].map(([k, r]) => `${k}:left-behind:${reasonClass(r)}`).sort();
+    if (mine.join() !== exp.join()) problems.push(`adopt manifest public.t${i}: ${mine.join(' ')}; expected ${exp.join(' ')}`);
+  });
+  if (exact(await readRows(c, prod)) !== prodBefore) problems.push('adopt changed Production');
+}
+
+async function selective(c: Case, handle: WorkflowHandle, prod: string, problems: string[], paths: string[]) {
+  const want = oracle(c);
+  const prodBefore = await readRows(c, prod);
+  const first = await waitFor(handle, settled, STEP_TIMEOUT);
+  if (want.refused?.step === 'preflight') {
+    if (!(first.status === 'paused' && first.phase === 'preflight') && first.status !== 'failed') problems.push(`expected a refusal at preflight (${want.refused.why}); got ${first.status} ${first.phase}`);
+    return;
+  }
+  if (!atGate('plan')(first)) return problems.push(`expected gate plan; got ${first.status} ${first.phase}: ${first.error?.type} ${first.error?.message}`);
+  compareDryRun(want, (await handle.query(reportQuery)).dryRun!.tables, problems);
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  const second = await waitFor(handle, (s) => settled(s) && !atGate('plan')(s), STEP_TIMEOUT);
+  if (want.refused?.step === 'rehearsal') {
+    if (!(second.status === 'paused' && second.phase === 'rehearsal')) problems.push(`expected the rehearsal to fail (${want.refused.why}); got ${second.status} ${second.phase}`);
+    paths.push('rehearsal');
+    return;
+  }
+  if (!atGate('cutover')(second)) return problems.push(`expected gate cutover; got ${second.status} ${second.phase}: ${second.error?.type} ${second.error?.message}`);
+  if (c.rehearsal) {
+    paths.push('rehearsal');
+    const r = (await handle.query(reportQuery)).rehearsal;
+    if (!r?.ok) problems.push(`rehearsal not ok: ${JSON.stringify(r?.failed)}`);
+    else compareCounts('rehearsal', want, r.tables.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: t.leftBehindByReason })), problems);
+  }
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
+  const third = await waitFor(handle, (s) => settled(s) && !atGate('cutover')(s), STEP_TIMEOUT);
+  if (want.refused?.step === 'publish') {
+    if (!(third.status === 'paused' && third.phase === 'publish')) problems.push(`expected publish to refuse (${want.refused.why}); got ${third.status} ${third.phase}`);
+    if (exact(await readRows(c, prod)) !== exact(prodBefore)) problems.push('a refused publish changed Production');
+    return;
+  }
+  const expectPause = c.path !== 'run';
+  if (expectPause ? !(third.status === 'paused' && third.phase === 'access-checks') : third.status !== 'completed') {
+    return problems.push(`after publish: ${third.status} ${third.phase}: ${third.error?.type} ${third.error?.message}`);
+  }
+  // Production after publish, and the manifest.
+  const after = canonical(c, await readRows(c, prod));
+  c.tables.forEach((_, i) => {
+    if (after[i].join('\n') !== want.production[i].join('\n')) problems.push(`Production public.t${i} after publish:\n  got      ${after[i].join(' ')}\n  expected ${want.production[i].join(' ')}`);
+  });
+  await compareManifest(want, prod, third.runKey, problems);
+  if (c.path === 'run') return;
+
+  if (c.path === 'rollback') {
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'model test' }] });
+    const end = await waitFor(handle, settled, STEP_TIMEOUT);
+    if (end.status !== 'rolled-back') return problems.push(`surgical rollback: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
+    const got = await readRows(c, prod);
+    c.tables.forEach((_, i) => {
+      if (exact([got[i]]) !== exact([prodBefore[i]])) problems.push(`after the surgical rollback public.t${i}: ${ids(got[i])}, expected ${ids(prodBefore[i])}`);
+    });
+    return;
+  }
+  // restore: erasure requests arrive after publish, in Production's register.
+  for (const k of c.late) await rows(prod, 'INSERT INTO erasure_request VALUES ($1)', [k]);
+  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'model test', mode: 'restore' }] });
+  const gate = await waitFor(handle, settled, STEP_TIMEOUT);
+  if (!atGate('restore')(gate)) return problems.push(`expected gate restore; got ${gate.status} ${gate.phase}: ${gate.error?.type} ${gate.error?.message}`);
+  await handle.signal(approveSignal, { gate: 'restore', approver: 'bob' });
+  const end = await waitFor(handle, (s) => settled(s) && !atGate('restore')(s), STEP_TIMEOUT);
+  if (end.status !== 'rolled-back') return problems.push(`restore: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
+  const expected = restoreOracle(c);
+  const got = await readRows(c, prod);
+  c.tables.forEach((_, i) => {
+    if (exact([got[i]]) !== exact([expected[i]])) problems.push(`after the restore public.t${i}: ${ids(got[i])}, expected ${ids(expected[i])}`);
+  });
+}
+
+async function approveThrough(handle: WorkflowHandle, gates: ('plan' | 'cutover')[], problems: string[]) {
+  for (const gate of gates) {
+    const s = await waitFor(handle, settled, STEP_TIMEOUT);
+    if (!atGate(gate)(s)) {
+      problems.push(`expected gate ${gate}; got ${s.status} ${s.phase}: ${s.error?.type} ${s.error?.message}`);
+      return;
+    }
+    await handle.signal(approveSignal, { gate, approver: 'bob' });
+    await waitFor(handle, (x) => !atGate(gate)(x), STEP_TIMEOUT);
+  }
+}
+
+const ids = (rs: Row[]) => rs.map((r) => JSON.stringify([r.id, r.nk, r.v, r.test, r.fk])).join(' ') || '(none)';
+/** Cascade reasons name a parent table; the model and the product may pick different parents when several are gone. */
+const reasonClass = (r: string | null) => (r?.startsWith('parent-left-behind:') ? 'parent-left-behind' : (r ?? ''));
+
+interface Counts {
+  table: string;
+  inScope: number;
+  moved: number;
+  merged: number;
+  leftBehind: Record<string, number>;
+}
+
+const sumBy = (lb: Record<string, number>) => {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(lb)) if (v) out[reasonClass(k)] = (out[reasonClass(k)] ?? 0) + v;
+  return JSON.stringify(Object.keys(out).sort().map((k) => [k, out[k]]));
+};
+
+function compareCounts(what: string, want: Expect, got: Counts[], problems: string[]) {
+  for (const t of want.tables) {
+    const g = got.find((x) => x.table === t.table);
+    const exp = { inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: sumBy(t.leftBehind) };
+    const have = g && { inScope: g.inScope, moved: g.moved, merged: g.merged, leftBehind: sumBy(g.leftBehind) };
+    if (JSON.stringify(have) !== JSON.stringify(exp)) problems.push(`${what} ${t.table}: ${JSON.stringify(have)}, expected ${JSON.stringify(exp)}`);
+  }
+}
+
+function compareDryRun(want: Expect, got: { table: string; inScope: number; toMove: number; merged: number; leftBehind: Record<string, number> }[], problems: string[]) {
+  compareCounts('dry run', want, got.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.toMove, merged: t.merged, leftBehind: t.leftBehind })), problems);
+}
+
+async function compareManifest(want: Expect, prod: string, runKey: string, problems: string[]) {
+  const manifest = await rows<{ t: string; k: string; outcome: string; reason: string | null }>(prod, 'SELECT table_name AS t, key->>0 AS k, outcome, reason FROM cutover.manifest WHERE run_key = $1', [runKey]);
+  for (const t of want.tables) {
+    const mine = manifest.filter((m) => m.t === t.table).map((m) => `${m.k}:${m.outcome}${m.outcome === 'left-behind' ? ':' + reasonClass(m.reason) : ''}`).sort();
+    const exp = [...t.outcomes].map(([k, o]) => `${k}:${o.outcome}${o.outcome === 'left-behind' ? ':' + reasonClass(o.reason) : ''}`).sort();
+    if (mine.join() !== exp.join()) problems.push(`manifest ${t.table}: ${mine.join(' ')}; expected ${exp.join(' ')}`);
+  }
+}

@@ -1,0 +1,89 @@
+// A case as databases and a plan: DDL and rows for the Pilot and Production, the plan JSON the
+// workflow is started with, and a read-back of a database's rows by the test's own SQL.
+import type { Case, Row, Select } from './case';
+import { rows } from '../helpers/pg';
+
+function ddl(c: Case, data: Row[][]): string {
+  const out: string[] = ['CREATE TABLE erasure_request (subject int NOT NULL);'];
+  c.tables.forEach((t, i) => {
+    const fks = t.fks.map((fk) => `, ${fk.col} int ${fk.nullable ? '' : 'NOT NULL '}REFERENCES t${fk.parent}(id)`).join('');
+    out.push(`CREATE TABLE t${i} (id serial PRIMARY KEY, nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks});`);
+    for (const r of data[i]) {
+      const cols = ['id', 'nk', 'v', 'test', ...t.fks.map((fk) => fk.col)];
+      const vals = [r.id, `'${r.nk}'`, r.v, r.test, ...t.fks.map((fk) => r.fk[fk.col] ?? 'NULL')];
+      out.push(`INSERT INTO t${i} (${cols.join(', ')}) VALUES (${vals.join(', ')});`);
+    }
+    // New keys are drawn past every key the side already holds.
+    out.push(`SELECT setval(pg_get_serial_sequence('t${i}', 'id'), coalesce((SELECT max(id) FROM t${i}), 0) + 1, false);`);
+  });
+  return out.join('\n');
+}
+
+export const pilotSql = (c: Case) => ddl(c, c.pilot) + c.erased.map((k) => `INSERT INTO erasure_request VALUES (${k});`).join('\n');
+export const prodSql = (c: Case) => ddl(c, c.prod);
+
+const select = (s: Select): Record<string, unknown> => {
+  switch (s.kind) {
+    case 'all':
+      return { all: true };
+    case 'where':
+      return { where: [{ column: 'v', op: s.op, value: s.value }] };
+    case 'follow':
+      return { follow: [s.col] };
+    case 'referenced':
+      return { referenced: true };
+  }
+};
+
+export function planFor(c: Case, id: string, store: string): Record<string, unknown> {
+  const common: Record<string, unknown> = {
+    version: 1,
+    id,
+    source: 'pilot',
+    target: 'production',
+    approvals: { approvers: ['bob'], required: 1, timeout: '1h' },
+    backup: { store: `file://${store}` },
+  };
+  if (c.path === 'clean-start') return { ...common, strategy: 'clean-start' };
+  const people: Record<string, unknown> = {};
+  if (c.subjects !== null) {
+    people.subjects = { table: `public.t${c.subjects}`, key: 'id' };
+    const registers: Record<string, unknown>[] = [{ db: 'source', table: 'public.erasure_request', subject: 'subject' }];
+    if (c.path === 'restore') registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
+    people.erasure = { registers };
+  }
+  if (c.testData !== null) people.testData = [{ table: `public.t${c.testData}`, where: [{ column: 'test', op: 'eq', value: true }], reason: 'test-data' }];
+  if (c.path === 'adopt') {
+    return { ...common, strategy: 'adopt', adoptFrom: '2026-12-01', tables: c.tables.map((t) => ({ table: `public.${t.name}` })), ...people };
+  }
+  return {
+    ...common,
+    strategy: 'selective',
+    rehearsal: { mode: c.rehearsal ? 'scratch' : 'skip' },
+    tables: c.tables.map((t, i) => ({
+      table: `public.${t.name}`,
+      select: select(c.plans[i].select),
+      ids: c.plans[i].ids,
+      ...(c.plans[i].ids === 'match' ? { match: ['nk'] } : {}),
+    })),
+    ...people,
+    // Rollback and restore need a pause after publish: a check that always returns a row.
+    ...(c.path === 'rollback' || c.path === 'restore' ? { accessChecks: [{ name: 'model-pause', sql: 'SELECT 1 AS pause' }] } : {}),
+  };
+}
+
+/** Every table's rows by our own SQL, keys ascending. */
+export async function readRows(c: Case, url: string): Promise<Row[][]> {
+  return Promise.all(
+    c.tables.map(async (t, i) => {
+      const got = await rows<Record<string, unknown>>(url, `SELECT * FROM t${i} ORDER BY id`);
+      return got.map((r) => ({
+        id: Number(r.id),
+        nk: String(r.nk),
+        v: Number(r.v),
+        test: Boolean(r.test),
+        fk: Object.fromEntries(t.fks.map((fk) => [fk.col, r[fk.col] === null ? null : Number(r[fk.col])])),
+      }));
+    }),
+  );
+}
