@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import { approveSignal, reportQuery, resumeUpdate, TERMINAL_STATUSES, type StatusView } from '../../common/temporal';
+import { approveSignal, reportQuery, resumeUpdate, statusQuery, TERMINAL_STATUSES, type StatusView } from '../../common/temporal';
 import { createDb, dropDb, rows } from '../helpers/pg';
 import { atGate, startRun, waitFor } from '../helpers/run';
 import type { Case, Row } from './case';
@@ -47,13 +47,27 @@ export async function runCase(env: TestWorkflowEnvironment, c: Case): Promise<Ca
     else await selective(c, handle, prod, problems, paths);
     paths.push(c.path);
   } finally {
-    // A run left waiting or paused (a difference found early) is ended so the next case starts clean.
-    if (handle) await handle.terminate('model test case done').catch(() => undefined);
+    // A finished run is awaited (its last activity may still be writing); one left waiting or
+    // paused (a refusal, or a difference found early) is ended so the next case starts clean.
+    if (handle) await settle(handle);
     await dropDb(`cutover_${tag}_pilot`);
     await dropDb(`cutover_${tag}_prod`);
     rmSync(store, { recursive: true, force: true });
   }
   return { problems, paths };
+}
+
+async function settle(handle: WorkflowHandle) {
+  const d = await handle.describe().catch(() => undefined);
+  if (d?.status.name !== 'RUNNING') return;
+  const s = await handle.query(statusQuery).catch(() => undefined);
+  if (s && TERMINAL_STATUSES.includes(s.status)) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise((r) => (timer = setTimeout(r, 60000)));
+    const finished = await Promise.race([handle.result().then(() => true, () => true), late]).finally(() => clearTimeout(timer));
+    if (finished) return;
+  }
+  await handle.terminate('model test case done').catch(() => undefined);
 }
 
 async function cleanStart(c: Case, handle: WorkflowHandle, pilot: string, prod: string, problems: string[]) {
