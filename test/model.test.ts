@@ -31,12 +31,14 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const counts: Record<string, number> = { run: 0, rehearsal: 0, rollback: 0, restore: 0, adopt: 0, 'clean-start': 0 };
+const counts: Record<string, number> = { run: 0, rehearsal: 0, rollback: 0, restore: 0, adopt: 0, 'clean-start': 0, 'late-erasure': 0 };
 let cases = 0;
 
 async function check(c: Case): Promise<void> {
+  const t0 = Date.now();
   const { problems, paths } = await runCase(env, c);
   cases++;
+  if (LONG || process.env.MODEL_VERBOSE) process.stderr.write(`model case ${cases}: ${paths.join('+')} ${c.tables.length} tables, ${Date.now() - t0} ms, ${problems.length ? 'DIFFERS' : 'agrees'}\n`);
   for (const p of paths) counts[p] = (counts[p] ?? 0) + 1;
   if (problems.length) throw new Error(`${problems.length} difference(s) from the model:\n- ${problems.join('\n- ')}\ncase: ${JSON.stringify(c)}`);
 }

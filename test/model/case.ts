@@ -14,7 +14,14 @@ export interface Fk {
 export interface TableDef {
   name: string; // t<index>
   fks: Fk[];
+  /** A link table: no id column, keyed by its two FKs (fks[0], fks[1]); Row.id is linkId of the pair. */
+  link?: boolean;
 }
+
+/** The model's key for a link row: both FK values in one number (keys are 1..99). */
+export const linkId = (a: number, b: number) => a * 100 + b;
+/** A row's key as its table writes it: [id], or the link table's two FK values. */
+export const keyOf = (t: TableDef, r: Row): number[] => (t.link ? [r.fk[t.fks[0].col]!, r.fk[t.fks[1].col]!] : [r.id]);
 
 /** One row: integer key `id`, natural key `nk`, a payload `v`, the test-data flag, FK values by column. */
 export interface Row {
@@ -51,6 +58,8 @@ export interface Case {
   erased: number[];
   /** Keys written into Production's erasure register after publish (restore path): its own people and Pilot people. */
   late: number[];
+  /** Run path: Pilot subject keys whose erasure request arrives after publish, in the Pilot's (source) or Production's (target) register. */
+  lateRun: { key: number; db: 'source' | 'target' }[];
   path: Path;
   rehearsal: boolean;
 }

@@ -5,7 +5,7 @@
 // register, and the path to drive. Shapes a known, open product bug would trip are left out while
 // its flag in KNOWN_BUGS is set (flip it when the fix lands and the regression case passes).
 import fc from 'fast-check';
-import type { Case, Fk, Ids, Path, Row, Select, TableDef, TablePlan } from './case';
+import { linkId, type Case, type Fk, type Ids, type Path, type Row, type Select, type TableDef, type TablePlan } from './case';
 
 /** Known product bugs (issue 16) the CI generator steers around; set to false once fixed. */
 export const KNOWN_BUGS = {
@@ -13,11 +13,15 @@ export const KNOWN_BUGS = {
   nullableErasureDeletes: true,
   /** Erasure after a restore takes a Pilot subject key as Production's own key (deletes another person). */
   restoreErasurePilotKey: true,
+  /** A table keyed by FKs to remapped parents (ids new / match): dry run, validate, rollback use the Pilot's key values. */
+  keyedByRemappedFks: true,
+  /** A late erasure of a merged (ids: match) subject misses the child rows this run moved for them. */
+  mergedSubjectLateErasure: true,
 };
 
 const NKS = ['a', 'b', 'c', 'd', 'e', 'f'];
 
-function rowsArb(t: TableDef, parentIds: (i: number) => number[], max: number): fc.Arbitrary<Row[]> {
+function rowsArb(t: TableDef, self: number, parentIds: (i: number) => number[], max: number): fc.Arbitrary<Row[]> {
   const fkArb = (fk: Fk) => {
     const ids = parentIds(fk.parent);
     const choices: fc.Arbitrary<number | null>[] = [];
@@ -28,7 +32,8 @@ function rowsArb(t: TableDef, parentIds: (i: number) => number[], max: number): 
   const row = fc.record({
     v: fc.integer({ min: 0, max: 3 }),
     test: fc.boolean(),
-    fk: fc.record(Object.fromEntries(t.fks.map((fk) => [fk.col, fkArb(fk)]))) as fc.Arbitrary<Record<string, number | null>>,
+    fk: fc.record(Object.fromEntries(t.fks.filter((fk) => fk.parent !== self).map((fk) => [fk.col, fkArb(fk)]))) as fc.Arbitrary<Record<string, number | null>>,
+    up: fc.nat(),
   });
   return fc.integer({ min: 0, max }).chain((k) =>
     fc
@@ -37,12 +42,28 @@ function rowsArb(t: TableDef, parentIds: (i: number) => number[], max: number): 
         fc.shuffledSubarray(NKS, { minLength: k, maxLength: k }),
         fc.array(row, { minLength: k, maxLength: k }),
       )
-      .map(([ids, nks, rs]) => ids.map((id, i) => ({ id, nk: nks[i], v: rs[i].v, test: rs[i].test, fk: rs[i].fk }))),
+      .map(([ids, nks, rs]) =>
+        ids.map((id, i) => {
+          const fk = { ...rs[i].fk };
+          // A self-reference points at a row with a smaller key (or none): the data has no cycle.
+          for (const f of t.fks.filter((x) => x.parent === self)) {
+            const below = ids.filter((x) => x < id);
+            fk[f.col] = below.length && rs[i].up % 3 !== 0 ? below[rs[i].up % below.length] : null;
+          }
+          return { id, nk: nks[i], v: rs[i].v, test: rs[i].test, fk };
+        }),
+      ),
   );
 }
 
 /** A NOT NULL FK with no parent rows is impossible: such rows are dropped. */
-const valid = (t: TableDef, rs: Row[]) => rs.filter((r) => t.fks.every((fk) => fk.nullable || r.fk[fk.col] !== null));
+function valid(t: TableDef, rs: Row[]): Row[] {
+  const ok = rs.filter((r) => t.fks.every((fk) => fk.nullable || r.fk[fk.col] !== null));
+  if (!t.link) return ok;
+  // A link row is its pair of parents: one row per pair.
+  const seen = new Set<number>();
+  return ok.map((r) => ({ ...r, id: linkId(r.fk[t.fks[0].col]!, r.fk[t.fks[1].col]!) })).filter((r) => !seen.has(r.id) && seen.add(r.id));
+}
 
 export interface GenOptions {
   paths?: Path[];
@@ -63,10 +84,20 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
         fc.integer({ min: 0, max: n - 1 }),
         fc.constantFrom(...paths),
         fc.boolean(),
+        fc.option(fc.integer({ min: 0, max: n - 1 }), { nil: null, freq: 2 }),
+        fc.boolean(),
       )
-      .chain(([fkss, subjects, path, rehearsal]) => {
+      .chain(([fkss, subjectsAt, path, rehearsal, selfRefAt, link]) => {
         let tables: TableDef[] = fkss.map((fks, i) => ({ name: `t${i}`, fks }));
+        // The last table (of 3 or more) may be a link table keyed by NOT NULL FKs to its two first parents.
+        if (link && n >= 3) tables[n - 1] = { name: `t${n - 1}`, link: true, fks: [0, 1].map((p) => ({ col: `f${p}`, parent: p, nullable: false })) };
+        const subjects = tables[subjectsAt].link ? 0 : subjectsAt;
+        const selfRef = selfRefAt !== null && !tables[selfRefAt].link ? selfRefAt : null;
         if (KNOWN_BUGS.nullableErasureDeletes) tables = noNullableTo(tables, subjects);
+        // One table may reference itself (nullable: its roots have no parent) — a tree such as a manager chain.
+        if (selfRef !== null && !(KNOWN_BUGS.nullableErasureDeletes && reaching(tables, subjects).has(selfRef))) {
+          tables[selfRef] = { ...tables[selfRef], fks: [...tables[selfRef].fks, { col: 'up', parent: selfRef, nullable: true }] };
+        }
         return dataArb(tables).chain(([pilot, prod]) =>
           fc
             .tuple(
@@ -74,16 +105,18 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
               fc.option(fc.integer({ min: 0, max: n - 1 }), { nil: null }),
               fc.subarray(pilot[subjects].map((r) => r.id)),
               fc.subarray([...new Set([...prod[subjects].map((r) => r.id), ...pilot[subjects].map((r) => r.id)])]),
+              fc.subarray(pilot[subjects].map((r) => r.id)).chain((ks) => fc.tuple(...ks.map((key) => fc.constantFrom('source' as const, 'target' as const).map((db) => ({ key, db }))))),
             )
-            .map(([plans, testData, erased, late]): Case => ({
+            .map(([plans, testData, erased, late, lateRun]): Case => ({
               tables,
               pilot,
               prod,
-              plans: fixFollow(plans, tables),
+              plans: fixLinkParents(fixFollow(plans, tables), tables),
               subjects,
               testData,
               erased,
               late: path !== 'restore' ? [] : KNOWN_BUGS.restoreErasurePilotKey ? late.filter((k) => !pilot[subjects].some((r) => r.id === k)) : late,
+              lateRun: path !== 'run' || (KNOWN_BUGS.mergedSubjectLateErasure && plans[subjects].ids === 'match') ? [] : lateRun.filter((x) => !erased.includes(x.key)),
               path,
               rehearsal: rehearsal && (path === 'run' || path === 'rollback' || path === 'restore'),
             })),
@@ -97,7 +130,7 @@ function dataArb(tables: TableDef[]): fc.Arbitrary<[Row[][], Row[][]]> {
   const side = (max: number): fc.Arbitrary<Row[][]> => {
     let acc: fc.Arbitrary<Row[][]> = fc.constant([]);
     for (const t of tables) {
-      acc = acc.chain((done) => rowsArb(t, (p) => done[p].map((r) => r.id), max).map((rs) => [...done, valid(t, rs)]));
+      acc = acc.chain((done) => rowsArb(t, done.length, (p) => done[p].map((r) => r.id), max).map((rs) => [...done, valid(t, rs)]));
     }
     return acc;
   };
@@ -109,8 +142,10 @@ function planArb(t: TableDef, i: number, tables: TableDef[]): fc.Arbitrary<Table
     fc.constant({ kind: 'all' } as Select),
     fc.record({ kind: fc.constant('where' as const), op: fc.constantFrom('lt' as const, 'gte' as const, 'eq' as const, 'ne' as const), value: fc.integer({ min: 0, max: 3 }) }),
   ];
-  if (tables.some((c) => c.fks.some((fk) => fk.parent === i))) selects.push(fc.constant({ kind: 'referenced' } as Select));
-  if (t.fks.length) selects.push(fc.constantFrom(...t.fks.map((fk): Select => ({ kind: 'follow', col: fk.col }))));
+  if (tables.some((c, j) => j !== i && c.fks.some((fk) => fk.parent === i))) selects.push(fc.constant({ kind: 'referenced' } as Select));
+  // A self-referencing FK cannot be followed (README).
+  const followable = t.fks.filter((fk) => fk.parent !== i);
+  if (followable.length) selects.push(fc.constantFrom(...followable.map((fk): Select => ({ kind: 'follow', col: fk.col }))));
   return fc.record({ select: fc.oneof(...selects), ids: fc.constantFrom<Ids>('keep', 'new', 'match') });
 }
 
@@ -124,9 +159,28 @@ function fixFollow(plans: TablePlan[], tables: TableDef[]): TablePlan[] {
   });
 }
 
+/**
+ * A link table's key is kept (it has no sequence nor natural key). While KNOWN_BUGS.keyedByRemappedFks
+ * is set its parents keep their keys too.
+ */
+function fixLinkParents(plans: TablePlan[], tables: TableDef[]): TablePlan[] {
+  const out = plans.map((p) => ({ ...p }));
+  tables.forEach((t, i) => {
+    if (!t.link) return;
+    out[i].ids = 'keep';
+    if (KNOWN_BUGS.keyedByRemappedFks) for (const fk of t.fks) out[fk.parent].ids = 'keep';
+  });
+  return out;
+}
+
 /** Tables reaching the subjects table (through any FK chain) get NOT NULL FKs only. */
-function noNullableTo(tables: TableDef[], subjects: number): TableDef[] {
+function reaching(tables: TableDef[], subjects: number): Set<number> {
   const reaches = new Set<number>([subjects]);
-  for (let i = 0; i < tables.length; i++) if (tables[i].fks.some((fk) => reaches.has(fk.parent))) reaches.add(i);
+  for (let i = 0; i < tables.length; i++) if (tables[i].fks.some((fk) => fk.parent !== i && reaches.has(fk.parent))) reaches.add(i);
+  return reaches;
+}
+
+function noNullableTo(tables: TableDef[], subjects: number): TableDef[] {
+  const reaches = reaching(tables, subjects);
   return tables.map((t, i) => (reaches.has(i) ? { ...t, fks: t.fks.map((fk) => ({ ...fk, nullable: false })) } : t));
 }

@@ -4,7 +4,7 @@
 // merge or are left behind (and why), and what Production holds afterwards — as canonical row
 // contents, since `ids: new` keys come from sequences: a row's content with each FK replaced by
 // its parent's canonical content (keys themselves only where they are kept).
-import type { Case, Row } from './case';
+import { linkId, type Case, type Row } from './case';
 
 export type Outcome = { outcome: 'moved' | 'merged'; prodId: number | null } | { outcome: 'left-behind'; reason: string };
 
@@ -24,6 +24,8 @@ export interface Expect {
   tables: TableExpect[];
   /** Per table, the canonical contents Production holds after the run (sorted). */
   production: string[][];
+  /** Production's rows after publish (keys of new rows are placeholders). */
+  rows: Row[][];
 }
 
 const qname = (i: number) => `public.t${i}`;
@@ -42,7 +44,7 @@ export function canonical(c: Case, rowsByTable: Row[][]): string[][] {
       const p = byId[fk.parent].get(v);
       return p ? canon(fk.parent, p) : `dangling:${v}`;
     });
-    const s = JSON.stringify([c.plans[t].ids === 'keep' ? r.id : null, r.nk, r.v, r.test, fks]);
+    const s = JSON.stringify([c.plans[t].ids === 'keep' && !c.tables[t].link ? r.id : null, r.nk, r.v, r.test, fks]);
     memo.set(k, s);
     return s;
   };
@@ -84,6 +86,17 @@ export function oracle(c: Case): Expect {
       if (inScope) scope[i].add(r.id);
     }
   }
+  const selfFk = (j: number) => c.tables[j].fks.find((fk) => fk.parent === j);
+  const upClosure = (j: number, from: Set<number>, within?: Set<number>): Set<number> => {
+    const fk = selfFk(j);
+    const out = new Set(from);
+    if (!fk) return out;
+    for (const id of out) {
+      const up = pilotById[j].get(id)?.fk[fk.col];
+      if (up !== null && up !== undefined && pilotById[j].has(up) && (!within || within.has(up))) out.add(up);
+    }
+    return out;
+  };
   const referencedScope = () => {
     for (let j = n - 1; j >= 0; j--) {
       if (sel(j).kind !== 'referenced') continue;
@@ -95,6 +108,8 @@ export function oracle(c: Case): Expect {
           if (v !== null && pilotById[j].has(v)) scope[j].add(v);
         }
       }
+      // Up the table's own self-reference: a referenced row brings the rows it references in turn.
+      scope[j] = upClosure(j, scope[j]);
     }
   };
   referencedScope();
@@ -127,8 +142,9 @@ export function oracle(c: Case): Expect {
           if (v !== null) still.add(v);
         }
       }
+      const reachable = upClosure(j, new Set([...still].filter((id) => inScope[j].has(id) && !left[j].has(id))), new Set(remaining(j)));
       for (const id of remaining(j)) {
-        if (!still.has(id)) {
+        if (!reachable.has(id)) {
           left[j].set(id, 'no-longer-referenced');
           changed = true;
         }
@@ -149,14 +165,6 @@ export function oracle(c: Case): Expect {
       }
     }
   }
-  if (!refused) {
-    for (let i = 0; i < n && !refused; i++) {
-      if (c.plans[i].ids !== 'keep') continue;
-      const hit = remaining(i).find((id) => prodById[i].has(id));
-      if (hit !== undefined) refused = { step: c.rehearsal ? 'rehearsal' : 'publish', why: `key collision ${qname(i)} ${hit}` };
-    }
-  }
-
   // 4. Outcomes and Production afterwards (new keys are placeholders: compared by canonical content).
   let nextFake = 1_000_000;
   const newId = new Map<string, number>();
@@ -189,12 +197,27 @@ export function oracle(c: Case): Expect {
       outcomes,
     };
   });
-  const prodAfter: Row[][] = c.prod.map((rs) => rs.map((r) => ({ ...r, fk: { ...r.fk } })));
-  const prodKey = (t: number, pilotId: number): number => {
+  function prodKey(t: number, pilotId: number): number {
     const o = tables[t].outcomes.get(pilotId);
     if (o && o.outcome !== 'left-behind') return o.prodId!;
     return existing(t, pilotId)!.id;
-  };
+  }
+  // A kept key Production already holds is a collision publish refuses (a link table's key is its parents' Production keys).
+  if (!refused) {
+    for (let i = 0; i < n && !refused; i++) {
+      if (c.plans[i].ids !== 'keep') continue;
+      for (const id of remaining(i)) {
+        const t = c.tables[i];
+        const r = pilotById[i].get(id)!;
+        const key = t.link ? linkId(prodKey(t.fks[0].parent, r.fk[t.fks[0].col]!), prodKey(t.fks[1].parent, r.fk[t.fks[1].col]!)) : id;
+        if (prodById[i].has(key)) {
+          refused = { step: c.rehearsal ? 'rehearsal' : 'publish', why: `key collision ${qname(i)} ${id}` };
+          break;
+        }
+      }
+    }
+  }
+  const prodAfter: Row[][] = c.prod.map((rs) => rs.map((r) => ({ ...r, fk: { ...r.fk } })));
   if (!refused) {
     for (let i = 0; i < n; i++) {
       for (const [id, o] of tables[i].outcomes) {
@@ -202,11 +225,49 @@ export function oracle(c: Case): Expect {
         const r = pilotById[i].get(id)!;
         const fk: Record<string, number | null> = {};
         for (const f of c.tables[i].fks) fk[f.col] = r.fk[f.col] === null ? null : prodKey(f.parent, r.fk[f.col]!);
-        prodAfter[i].push({ ...r, id: o.prodId!, fk });
+        const t = c.tables[i];
+        prodAfter[i].push({ ...r, id: t.link ? linkId(fk[t.fks[0].col]!, fk[t.fks[1].col]!) : o.prodId!, fk });
       }
     }
   }
-  return { refused, tables, production: canonical(c, refused ? c.prod : prodAfter) };
+  const final = refused ? c.prod : prodAfter;
+  return { refused, tables, production: canonical(c, final), rows: final };
+}
+
+/** Rows of `rs` (by table) reaching the given rows through FKs, the given rows included, to a fixed point. */
+function reachingRows(c: Case, rs: Row[][], start: Set<number>[]): Set<number>[] {
+  const gone = start.map((s) => new Set(s));
+  for (let changed = true; changed; ) {
+    changed = false;
+    c.tables.forEach((t, i) => {
+      for (const r of rs[i]) {
+        if (gone[i].has(r.id)) continue;
+        if (t.fks.some((fk) => r.fk[fk.col] !== null && gone[fk.parent].has(r.fk[fk.col]!))) {
+          gone[i].add(r.id);
+          changed = true;
+        }
+      }
+    });
+  }
+  return gone;
+}
+
+/**
+ * Erasure after publish: each late request for a subject this run moved (not merged: those are
+ * Production's own) deletes that person's Production row and every row reaching it through FKs.
+ * Returns Production's canonical contents afterwards and the rows deleted per table.
+ */
+export function lateErasureOracle(c: Case, want: Expect): { production: string[][]; deleted: number[] } {
+  const start: Set<number>[] = c.tables.map(() => new Set());
+  if (c.subjects !== null) {
+    for (const { key } of c.lateRun) {
+      const o = want.tables[c.subjects].outcomes.get(key);
+      if (o?.outcome === 'moved') start[c.subjects].add(o.prodId!);
+    }
+  }
+  const gone = reachingRows(c, want.rows, start);
+  const after = want.rows.map((rs, i) => rs.filter((r) => !gone[i].has(r.id)));
+  return { production: canonical(c, after), deleted: gone.map((g) => g.size) };
 }
 
 /** Adopt: every table whole; test data and erased subjects (and rows depending on them) removed from the Pilot. */
@@ -244,17 +305,6 @@ export function restoreOracle(c: Case): Row[][] {
   const pilotSubjects = new Set(c.pilot[c.subjects].map((r) => r.id));
   const gone: Set<number>[] = c.tables.map(() => new Set());
   for (const k of c.late) if (!pilotSubjects.has(k) && c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
-  for (let changed = true; changed; ) {
-    changed = false;
-    c.tables.forEach((t, i) => {
-      for (const r of c.prod[i]) {
-        if (gone[i].has(r.id)) continue;
-        if (t.fks.some((fk) => r.fk[fk.col] !== null && gone[fk.parent].has(r.fk[fk.col]!))) {
-          gone[i].add(r.id);
-          changed = true;
-        }
-      }
-    });
-  }
-  return after.map((rs, i) => rs.filter((r) => !gone[i].has(r.id)));
+  const all = reachingRows(c, c.prod, gone);
+  return after.map((rs, i) => rs.filter((r) => !all[i].has(r.id)));
 }

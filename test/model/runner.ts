@@ -13,7 +13,7 @@ import { approveSignal, reportQuery, resumeUpdate, statusQuery, TERMINAL_STATUSE
 import { createDb, dropDb, rows } from '../helpers/pg';
 import { atGate, startRun, waitFor } from '../helpers/run';
 import type { Case, Row } from './case';
-import { adoptOracle, canonical, oracle, restoreOracle, type Expect } from './oracle';
+import { adoptOracle, canonical, lateErasureOracle, oracle, restoreOracle, type Expect } from './oracle';
 import { pilotSql, planFor, prodSql, readRows } from './sql';
 
 const STEP_TIMEOUT = 180000;
@@ -44,7 +44,7 @@ export async function runCase(env: TestWorkflowEnvironment, c: Case): Promise<Ca
     handle = await startRun(env, plan, 'alice');
     if (c.path === 'clean-start') await cleanStart(c, handle, pilot, prod, problems);
     else if (c.path === 'adopt') await adopt(c, handle, pilot, prod, problems);
-    else await selective(c, handle, prod, problems, paths);
+    else await selective(c, handle, pilot, prod, problems, paths);
     paths.push(c.path);
   } finally {
     // A finished run is awaited (its last activity may still be writing); one left waiting or
@@ -104,16 +104,16 @@ async function adopt(c: Case, handle: WorkflowHandle, pilot: string, prod: strin
   c.tables.forEach((_, i) => {
     if (exact([got[i]]) !== exact([want.pilotAfter[i]])) problems.push(`adopt Pilot public.t${i}: holds ${ids(got[i])}, expected ${ids(want.pilotAfter[i])}`);
   });
-  const manifest = await rows<{ t: string; k: string; outcome: string; reason: string }>(pilot, 'SELECT table_name AS t, key->>0 AS k, outcome, reason FROM cutover.manifest WHERE run_key = $1', [s.runKey]);
+  const manifest = await rows<{ t: string; k: string; outcome: string; reason: string }>(pilot, MANIFEST_SQL, [s.runKey]);
   c.tables.forEach((_, i) => {
     const mine = manifest.filter((m) => m.t === `public.t${i}`).map((m) => `${m.k}:${m.outcome}:${reasonClass(m.reason)}`).sort();
-    const exp = [...want.removed[i]].map(([k, r]) => `${k}:left-behind:${reasonClass(r)}`).sort();
+    const exp = [...want.removed[i]].map(([k, r]) => `${keyStr(c, i, k)}:left-behind:${reasonClass(r)}`).sort();
     if (mine.join() !== exp.join()) problems.push(`adopt manifest public.t${i}: ${mine.join(' ')}; expected ${exp.join(' ')}`);
   });
   if (exact(await readRows(c, prod)) !== prodBefore) problems.push('adopt changed Production');
 }
 
-async function selective(c: Case, handle: WorkflowHandle, prod: string, problems: string[], paths: string[]) {
+async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: string, problems: string[], paths: string[]) {
   const want = oracle(c);
   const prodBefore = await readRows(c, prod);
   const first = await waitFor(handle, settled, STEP_TIMEOUT);
@@ -144,7 +144,7 @@ async function selective(c: Case, handle: WorkflowHandle, prod: string, problems
     if (exact(await readRows(c, prod)) !== exact(prodBefore)) problems.push('a refused publish changed Production');
     return;
   }
-  const expectPause = c.path !== 'run';
+  const expectPause = c.path !== 'run' || c.lateRun.length > 0;
   if (expectPause ? !(third.status === 'paused' && third.phase === 'access-checks') : third.status !== 'completed') {
     return problems.push(`after publish: ${third.status} ${third.phase}: ${third.error?.type} ${third.error?.message}`);
   }
@@ -153,7 +153,26 @@ async function selective(c: Case, handle: WorkflowHandle, prod: string, problems
   c.tables.forEach((_, i) => {
     if (after[i].join('\n') !== want.production[i].join('\n')) problems.push(`Production public.t${i} after publish:\n  got      ${after[i].join(' ')}\n  expected ${want.production[i].join(' ')}`);
   });
-  await compareManifest(want, prod, third.runKey, problems);
+  await compareManifest(c, want, prod, third.runKey, problems);
+  if (c.path === 'run' && c.lateRun.length) {
+    // Erasure requests arrive after publish (Pilot's or Production's register); the run goes on through erasure.
+    for (const { key, db } of c.lateRun) await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [key]);
+    await rows(prod, 'DELETE FROM model_pause');
+    await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'model test' }] });
+    const end = await waitFor(handle, (s) => settled(s) && !(s.status === 'paused' && s.phase === 'access-checks'), STEP_TIMEOUT);
+    if (end.status !== 'completed') return problems.push(`after late erasures: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
+    paths.push('late-erasure');
+    const late = lateErasureOracle(c, want);
+    const got = canonical(c, await readRows(c, prod));
+    c.tables.forEach((_, i) => {
+      if (got[i].join('\n') !== late.production[i].join('\n')) problems.push(`Production public.t${i} after late erasures:\n  got      ${got[i].join(' ')}\n  expected ${late.production[i].join(' ')}`);
+    });
+    const log = await rows<{ t: string; n: string }>(prod, "SELECT table_name AS t, sum(rows)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND action NOT LIKE 'anonymized%' GROUP BY 1", [end.runKey]);
+    c.tables.forEach((_, i) => {
+      const n = Number(log.find((x) => x.t === `public.t${i}`)?.n ?? 0);
+      if (n !== late.deleted[i]) problems.push(`erasure log public.t${i}: ${n} rows, expected ${late.deleted[i]}`);
+    });
+  }
   if (c.path === 'run') return;
 
   if (c.path === 'rollback') {
@@ -193,6 +212,10 @@ async function approveThrough(handle: WorkflowHandle, gates: ('plan' | 'cutover'
   }
 }
 
+/** A Pilot row's key as the manifest writes it (comma-joined), from the model's row id. */
+const keyStr = (c: Case, i: number, id: number) => (c.tables[i].link ? `${Math.floor(id / 100)},${id % 100}` : String(id));
+const MANIFEST_SQL = "SELECT table_name AS t, (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(key) x) AS k, outcome, reason FROM cutover.manifest WHERE run_key = $1";
+
 const ids = (rs: Row[]) => rs.map((r) => JSON.stringify([r.id, r.nk, r.v, r.test, r.fk])).join(' ') || '(none)';
 /** Cascade reasons name a parent table; the model and the product may pick different parents when several are gone. */
 const reasonClass = (r: string | null) => (r?.startsWith('parent-left-behind:') ? 'parent-left-behind' : (r ?? ''));
@@ -224,11 +247,11 @@ function compareDryRun(want: Expect, got: { table: string; inScope: number; toMo
   compareCounts('dry run', want, got.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.toMove, merged: t.merged, leftBehind: t.leftBehind })), problems);
 }
 
-async function compareManifest(want: Expect, prod: string, runKey: string, problems: string[]) {
-  const manifest = await rows<{ t: string; k: string; outcome: string; reason: string | null }>(prod, 'SELECT table_name AS t, key->>0 AS k, outcome, reason FROM cutover.manifest WHERE run_key = $1', [runKey]);
-  for (const t of want.tables) {
+async function compareManifest(c: Case, want: Expect, prod: string, runKey: string, problems: string[]) {
+  const manifest = await rows<{ t: string; k: string; outcome: string; reason: string | null }>(prod, MANIFEST_SQL, [runKey]);
+  for (const [i, t] of want.tables.entries()) {
     const mine = manifest.filter((m) => m.t === t.table).map((m) => `${m.k}:${m.outcome}${m.outcome === 'left-behind' ? ':' + reasonClass(m.reason) : ''}`).sort();
-    const exp = [...t.outcomes].map(([k, o]) => `${k}:${o.outcome}${o.outcome === 'left-behind' ? ':' + reasonClass(o.reason) : ''}`).sort();
+    const exp = [...t.outcomes].map(([k, o]) => `${keyStr(c, i, k)}:${o.outcome}${o.outcome === 'left-behind' ? ':' + reasonClass(o.reason) : ''}`).sort();
     if (mine.join() !== exp.join()) problems.push(`manifest ${t.table}: ${mine.join(' ')}; expected ${exp.join(' ')}`);
   }
 }

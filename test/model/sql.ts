@@ -1,6 +1,6 @@
 // A case as databases and a plan: DDL and rows for the Pilot and Production, the plan JSON the
 // workflow is started with, and a read-back of a database's rows by the test's own SQL.
-import type { Case, Row, Select } from './case';
+import { linkId, type Case, type Row, type Select } from './case';
 import { rows } from '../helpers/pg';
 
 function ddl(c: Case, data: Row[][]): string {
@@ -8,7 +8,8 @@ function ddl(c: Case, data: Row[][]): string {
   c.tables.forEach((t, i) => {
     const fks = t.fks.map((fk) => `, ${fk.col} int ${fk.nullable ? '' : 'NOT NULL '}REFERENCES t${fk.parent}(id)`).join('');
     out.push(`CREATE TABLE t${i} (id serial PRIMARY KEY, nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks});`);
-    for (const r of data[i]) {
+    // Keys ascending: a self-reference points at a smaller key, so parents go in first.
+    for (const r of [...data[i]].sort((a, b) => a.id - b.id)) {
       const cols = ['id', 'nk', 'v', 'test', ...t.fks.map((fk) => fk.col)];
       const vals = [r.id, `'${r.nk}'`, r.v, r.test, ...t.fks.map((fk) => r.fk[fk.col] ?? 'NULL')];
       out.push(`INSERT INTO t${i} (${cols.join(', ')}) VALUES (${vals.join(', ')});`);
@@ -20,7 +21,8 @@ function ddl(c: Case, data: Row[][]): string {
 }
 
 export const pilotSql = (c: Case) => ddl(c, c.pilot) + c.erased.map((k) => `INSERT INTO erasure_request VALUES (${k});`).join('\n');
-export const prodSql = (c: Case) => ddl(c, c.prod);
+/** Production; with late erasures on the run path, a flag the pausing access check reads (deleted to let the run go on). */
+export const prodSql = (c: Case) => ddl(c, c.prod) + (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '');
 
 const select = (s: Select): Record<string, unknown> => {
   switch (s.kind) {
@@ -49,7 +51,7 @@ export function planFor(c: Case, id: string, store: string): Record<string, unkn
   if (c.subjects !== null) {
     people.subjects = { table: `public.t${c.subjects}`, key: 'id' };
     const registers: Record<string, unknown>[] = [{ db: 'source', table: 'public.erasure_request', subject: 'subject' }];
-    if (c.path === 'restore') registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
+    if (c.path === 'restore' || c.lateRun.some((x) => x.db === 'target')) registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
     people.erasure = { registers };
   }
   if (c.testData !== null) people.testData = [{ table: `public.t${c.testData}`, where: [{ column: 'test', op: 'eq', value: true }], reason: 'test-data' }];
@@ -69,6 +71,7 @@ export function planFor(c: Case, id: string, store: string): Record<string, unkn
     ...people,
     // Rollback and restore need a pause after publish: a check that always returns a row.
     ...(c.path === 'rollback' || c.path === 'restore' ? { accessChecks: [{ name: 'model-pause', sql: 'SELECT 1 AS pause' }] } : {}),
+    ...(c.lateRun.length ? { accessChecks: [{ name: 'model-pause', sql: 'SELECT x AS pause FROM model_pause' }] } : {}),
   };
 }
 
@@ -76,14 +79,14 @@ export function planFor(c: Case, id: string, store: string): Record<string, unkn
 export async function readRows(c: Case, url: string): Promise<Row[][]> {
   return Promise.all(
     c.tables.map(async (t, i) => {
-      const got = await rows<Record<string, unknown>>(url, `SELECT * FROM t${i} ORDER BY id`);
+      const got = await rows<Record<string, unknown>>(url, `SELECT * FROM t${i}`);
       return got.map((r) => ({
-        id: Number(r.id),
+        id: t.link ? linkId(Number(r[t.fks[0].col]), Number(r[t.fks[1].col])) : Number(r.id),
         nk: String(r.nk),
         v: Number(r.v),
         test: Boolean(r.test),
         fk: Object.fromEntries(t.fks.map((fk) => [fk.col, r[fk.col] === null ? null : Number(r[fk.col])])),
-      }));
+      })).sort((a, b) => a.id - b.id);
     }),
   );
 }
