@@ -54,6 +54,8 @@ export interface Case {
   subjects: number | null;
   /** Test data: rows of this table with test = true are left behind (reason test-data). */
   testData: number | null;
+  /** Consent register: subject keys with status granted (others hold a revoked row or none); null: no consent in the plan. */
+  consent: number[] | null;
   /** Pilot subject keys in the Pilot's erasure register before the run. */
   erased: number[];
   /** Keys written into Production's erasure register after publish (restore path): its own people and Pilot people. */

@@ -106,14 +106,16 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
               fc.subarray(pilot[subjects].map((r) => r.id)),
               fc.subarray([...new Set([...prod[subjects].map((r) => r.id), ...pilot[subjects].map((r) => r.id)])]),
               fc.subarray(pilot[subjects].map((r) => r.id)).chain((ks) => fc.tuple(...ks.map((key) => fc.constantFrom('source' as const, 'target' as const).map((db) => ({ key, db }))))),
+              fc.option(fc.subarray(pilot[subjects].map((r) => r.id)), { nil: null }),
             )
-            .map(([plans, testData, erased, late, lateRun]): Case => ({
+            .map(([plans, testData, erased, late, lateRun, consent]): Case => ({
               tables,
               pilot,
               prod,
               plans: fixLinkParents(fixFollow(plans, tables), tables),
               subjects,
               testData,
+              consent,
               erased,
               late: path !== 'restore' ? [] : KNOWN_BUGS.restoreErasurePilotKey ? late.filter((k) => !pilot[subjects].some((r) => r.id === k)) : late,
               lateRun: path !== 'run' || (KNOWN_BUGS.mergedSubjectLateErasure && plans[subjects].ids === 'match') ? [] : lateRun.filter((x) => !erased.includes(x.key)),

@@ -120,6 +120,7 @@ export function oracle(c: Case): Expect {
   const remaining = (i: number) => [...inScope[i]].filter((id) => !left[i].has(id));
   if (c.testData !== null) for (const id of inScope[c.testData]) if (pilotById[c.testData].get(id)!.test) left[c.testData].set(id, 'test-data');
   if (c.subjects !== null) for (const id of inScope[c.subjects]) if (c.erased.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'erasure-request');
+  if (c.subjects !== null && c.consent) for (const id of inScope[c.subjects]) if (!c.consent.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'no-consent');
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = 0; i < n; i++) {
@@ -276,6 +277,7 @@ export function adoptOracle(c: Case): { pilotAfter: Row[][]; removed: Map<number
   const byId = c.pilot.map((rs) => new Map(rs.map((r) => [r.id, r])));
   if (c.testData !== null) for (const r of c.pilot[c.testData]) if (r.test) removed[c.testData].set(r.id, 'test-data');
   if (c.subjects !== null) for (const id of c.erased) if (byId[c.subjects].has(id) && !removed[c.subjects].has(id)) removed[c.subjects].set(id, 'erasure-request');
+  if (c.subjects !== null && c.consent) for (const r of c.pilot[c.subjects]) if (!c.consent.includes(r.id) && !removed[c.subjects].has(r.id)) removed[c.subjects].set(r.id, 'no-consent');
   for (let changed = true; changed; ) {
     changed = false;
     c.tables.forEach((t, i) => {

@@ -20,7 +20,12 @@ function ddl(c: Case, data: Row[][]): string {
   return out.join('\n');
 }
 
-export const pilotSql = (c: Case) => ddl(c, c.pilot) + c.erased.map((k) => `INSERT INTO erasure_request VALUES (${k});`).join('\n');
+export const pilotSql = (c: Case) =>
+  ddl(c, c.pilot) +
+  c.erased.map((k) => `\nINSERT INTO erasure_request VALUES (${k});`).join('') +
+  '\nCREATE TABLE consent (subject int NOT NULL, status text NOT NULL);' +
+  (c.consent ?? []).map((k) => `\nINSERT INTO consent VALUES (${k}, 'granted');`).join('') +
+  (c.subjects === null ? [] : c.pilot[c.subjects]).filter((r) => !(c.consent ?? []).includes(r.id) && r.v % 2 === 0).map((r) => `\nINSERT INTO consent VALUES (${r.id}, 'revoked');`).join('');
 /** Production; with late erasures on the run path, a flag the pausing access check reads (deleted to let the run go on). */
 export const prodSql = (c: Case) => ddl(c, c.prod) + (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '');
 
@@ -53,6 +58,7 @@ export function planFor(c: Case, id: string, store: string): Record<string, unkn
     const registers: Record<string, unknown>[] = [{ db: 'source', table: 'public.erasure_request', subject: 'subject' }];
     if (c.path === 'restore' || c.lateRun.some((x) => x.db === 'target')) registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
     people.erasure = { registers };
+    if (c.consent) people.consent = { table: 'public.consent', subject: 'subject', granted: [{ column: 'status', op: 'eq', value: 'granted' }] };
   }
   if (c.testData !== null) people.testData = [{ table: `public.t${c.testData}`, where: [{ column: 'test', op: 'eq', value: true }], reason: 'test-data' }];
   if (c.path === 'adopt') {
