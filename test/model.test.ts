@@ -4,7 +4,7 @@
 // regression case. Long mode: `npm run model-test -- --runs N [--seed S]` (scripts/model-test.sh)
 // sets MODEL_RUNS / MODEL_SEED / MODEL_SUMMARY and this file runs N cases over every path, shrinks
 // a counterexample (printed as JSON to commit in test/model/regressions.ts) and writes the summary.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -43,7 +43,10 @@ async function check(c: Case): Promise<void> {
   if (problems.length) throw new Error(`${problems.length} difference(s) from the model:\n- ${problems.join('\n- ')}\ncase: ${JSON.stringify(c)}`);
 }
 
-if (!LONG) {
+if (process.env.MODEL_CASE) {
+  // One case from a JSON file (a counterexample being examined): its differences are the failure.
+  test('one case', () => check(JSON.parse(readFileSync(process.env.MODEL_CASE!, 'utf8')) as Case), 600000);
+} else if (!LONG) {
   describe('generated cases (fixed seed)', () => {
     for (const [n, p] of PATHS.entries()) {
       test(`path ${p}`, async () => {
@@ -53,7 +56,9 @@ if (!LONG) {
   });
 
   describe('regression cases', () => {
-    for (const r of REGRESSIONS) (r.knownBug ? test.failing : test)(`${r.name}${r.knownBug ? ` (known: ${r.knownBug})` : ''}`, () => check(r.case), 600000);
+    // MODEL_KNOWN_BUGS=run runs the known-bug cases as ordinary tests (to see their differences, or check a fix).
+    const strict = process.env.MODEL_KNOWN_BUGS === 'run';
+    for (const r of REGRESSIONS) (r.knownBug && !strict ? test.failing : test)(`${r.name}${r.knownBug ? ` (known: ${r.knownBug})` : ''}`, () => check(r.case), 600000);
   });
 } else {
   test('model test, long', async () => {
@@ -61,9 +66,11 @@ if (!LONG) {
     let failure: string | null = null;
     const started = Date.now();
     try {
-      await fc.assert(fc.asyncProperty(caseArb(), check), { seed: SEED, numRuns: runs, verbose: 0 });
+      // MODEL_NO_SHRINK=1 reports the first counterexample as found (shrinking re-runs the workflow many times).
+      await fc.assert(fc.asyncProperty(caseArb(), check), { seed: SEED, numRuns: runs, verbose: 0, endOnFailure: process.env.MODEL_NO_SHRINK === '1' });
     } catch (e) {
-      failure = (e as Error).message;
+      const cause = (e as Error & { cause?: Error }).cause;
+      failure = `${(e as Error).message}${cause ? `\n${cause.message}` : ''}`;
       console.error(failure);
     }
     const summary = { seed: SEED, cases, paths: counts, failures: failure ? 1 : 0 };

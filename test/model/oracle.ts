@@ -26,6 +26,8 @@ export interface Expect {
   production: string[][];
   /** Production's rows after publish (keys of new rows are placeholders). */
   rows: Row[][];
+  /** Per table, the Production keys of the rows this run inserted. */
+  moved: Set<number>[];
 }
 
 const qname = (i: number) => `public.t${i}`;
@@ -232,43 +234,64 @@ export function oracle(c: Case): Expect {
     }
   }
   const final = refused ? c.prod : prodAfter;
-  return { refused, tables, production: canonical(c, final), rows: final };
+  const moved = prodAfter.map((rs, i) => new Set(rs.slice(c.prod[i].length).map((r) => r.id)));
+  return { refused, tables, production: canonical(c, final), rows: final, moved };
 }
 
-/** Rows of `rs` (by table) reaching the given rows through FKs, the given rows included, to a fixed point. */
-function reachingRows(c: Case, rs: Row[][], start: Set<number>[]): Set<number>[] {
+/**
+ * Erasing people from Production rows (issue 16 item 5): a row reaching an erased row through a
+ * NOT NULL FK goes too (to a fixed point); a nullable reference to an erased row is set to NULL.
+ * `only`, when given, limits what may be touched to those rows (per table).
+ */
+function erase(c: Case, rs: Row[][], start: Set<number>[], only?: Set<number>[]): { rows: Row[][]; deleted: number[] } {
   const gone = start.map((s) => new Set(s));
+  const may = (i: number, id: number) => !only || only[i].has(id);
   for (let changed = true; changed; ) {
     changed = false;
     c.tables.forEach((t, i) => {
       for (const r of rs[i]) {
-        if (gone[i].has(r.id)) continue;
-        if (t.fks.some((fk) => r.fk[fk.col] !== null && gone[fk.parent].has(r.fk[fk.col]!))) {
+        if (gone[i].has(r.id) || !may(i, r.id)) continue;
+        if (t.fks.some((fk) => !fk.nullable && r.fk[fk.col] !== null && gone[fk.parent].has(r.fk[fk.col]!))) {
           gone[i].add(r.id);
           changed = true;
         }
       }
     });
   }
-  return gone;
+  const out = rs.map((tr, i) =>
+    tr
+      .filter((r) => !gone[i].has(r.id))
+      .map((r) => {
+        const fk = { ...r.fk };
+        if (may(i, r.id)) for (const f of c.tables[i].fks) if (f.nullable && fk[f.col] !== null && gone[f.parent].has(fk[f.col]!)) fk[f.col] = null;
+        return { ...r, fk };
+      }),
+  );
+  return { rows: out, deleted: gone.map((g) => g.size) };
 }
 
 /**
- * Erasure after publish: each late request for a subject this run moved (not merged: those are
- * Production's own) deletes that person's Production row and every row reaching it through FKs.
+ * Erasure after publish: each late request for a subject this run moved deletes that person's
+ * Production row and what cannot exist without it (erase above). A merged subject (ids: match)
+ * is Production's own person: their row stays, but the rows this run moved for them are erased.
  * Returns Production's canonical contents afterwards and the rows deleted per table.
  */
 export function lateErasureOracle(c: Case, want: Expect): { production: string[][]; deleted: number[] } {
   const start: Set<number>[] = c.tables.map(() => new Set());
+  const mergedStart: Set<number>[] = c.tables.map(() => new Set());
   if (c.subjects !== null) {
     for (const { key } of c.lateRun) {
       const o = want.tables[c.subjects].outcomes.get(key);
       if (o?.outcome === 'moved') start[c.subjects].add(o.prodId!);
+      if (o?.outcome === 'merged') mergedStart[c.subjects].add(o.prodId!);
     }
   }
-  const gone = reachingRows(c, want.rows, start);
-  const after = want.rows.map((rs, i) => rs.filter((r) => !gone[i].has(r.id)));
-  return { production: canonical(c, after), deleted: gone.map((g) => g.size) };
+  const first = erase(c, want.rows, start);
+  if (mergedStart.every((s) => s.size === 0)) return { production: canonical(c, first.rows), deleted: first.deleted };
+  // The merged person's own row is not the run's: only moved rows reaching it go (the seed row itself is not counted).
+  const only = want.moved.map((m, i) => new Set([...m, ...mergedStart[i]]));
+  const second = erase(c, first.rows, mergedStart, only);
+  return { production: canonical(c, second.rows.map((rs, i) => [...rs, ...first.rows[i].filter((r) => mergedStart[i].has(r.id))])), deleted: first.deleted.map((d, i) => d + second.deleted[i] - mergedStart[i].size) };
 }
 
 /** Adopt: every table whole; test data and erased subjects (and rows depending on them) removed from the Pilot. */
@@ -299,7 +322,7 @@ export function adoptOracle(c: Case): { pilotAfter: Row[][]; removed: Map<number
  * register at restore time, by Production identity. A key that names a Pilot subject row is that
  * Pilot person (their Production row, if this run moved them, is gone with the restore; a
  * merged one is Production's own and stays); a key naming no Pilot subject is Production's own.
- * Deleting a person deletes every row reaching them through FKs.
+ * Erasing a person deletes what cannot exist without them and clears nullable references (erase).
  */
 export function restoreOracle(c: Case): Row[][] {
   const after = c.prod.map((rs) => [...rs]);
@@ -307,6 +330,5 @@ export function restoreOracle(c: Case): Row[][] {
   const pilotSubjects = new Set(c.pilot[c.subjects].map((r) => r.id));
   const gone: Set<number>[] = c.tables.map(() => new Set());
   for (const k of c.late) if (!pilotSubjects.has(k) && c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
-  const all = reachingRows(c, c.prod, gone);
-  return after.map((rs, i) => rs.filter((r) => !all[i].has(r.id)));
+  return erase(c, after, gone).rows;
 }

@@ -50,8 +50,12 @@ export async function runCase(env: TestWorkflowEnvironment, c: Case): Promise<Ca
     // A finished run is awaited (its last activity may still be writing); one left waiting or
     // paused (a refusal, or a difference found early) is ended so the next case starts clean.
     if (handle) await settle(handle);
-    await dropDb(`cutover_${tag}_pilot`);
-    await dropDb(`cutover_${tag}_prod`);
+    // MODEL_KEEP_DBS=1 keeps a case's databases for a look (names on stderr).
+    if (process.env.MODEL_KEEP_DBS === '1') process.stderr.write(`kept cutover_${tag}_pilot, cutover_${tag}_prod\n`);
+    else {
+      await dropDb(`cutover_${tag}_pilot`);
+      await dropDb(`cutover_${tag}_prod`);
+    }
     rmSync(store, { recursive: true, force: true });
   }
   return { problems, paths };
@@ -104,7 +108,7 @@ async function adopt(c: Case, handle: WorkflowHandle, pilot: string, prod: strin
   c.tables.forEach((_, i) => {
     if (exact([got[i]]) !== exact([want.pilotAfter[i]])) problems.push(`adopt Pilot public.t${i}: holds ${ids(got[i])}, expected ${ids(want.pilotAfter[i])}`);
   });
-  const manifest = await rows<{ t: string; k: string; outcome: string; reason: string }>(pilot, MANIFEST_SQL, [s.runKey]);
+  const manifest = await manifestOf(pilot, s.runKey);
   c.tables.forEach((_, i) => {
     const mine = manifest.filter((m) => m.t === `public.t${i}`).map((m) => `${m.k}:${m.outcome}:${reasonClass(m.reason)}`).sort();
     const exp = [...want.removed[i]].map(([k, r]) => `${keyStr(c, i, k)}:left-behind:${reasonClass(r)}`).sort();
@@ -167,7 +171,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
     c.tables.forEach((_, i) => {
       if (got[i].join('\n') !== late.production[i].join('\n')) problems.push(`Production public.t${i} after late erasures:\n  got      ${got[i].join(' ')}\n  expected ${late.production[i].join(' ')}`);
     });
-    const log = await rows<{ t: string; n: string }>(prod, "SELECT table_name AS t, sum(rows)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND action NOT LIKE 'anonymized%' GROUP BY 1", [end.runKey]);
+    const log = await rows<{ t: string; n: string }>(prod, "SELECT table_name AS t, sum(rows)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND action LIKE 'erased%' GROUP BY 1", [end.runKey]);
     c.tables.forEach((_, i) => {
       const n = Number(log.find((x) => x.t === `public.t${i}`)?.n ?? 0);
       if (n !== late.deleted[i]) problems.push(`erasure log public.t${i}: ${n} rows, expected ${late.deleted[i]}`);
@@ -214,7 +218,12 @@ async function approveThrough(handle: WorkflowHandle, gates: ('plan' | 'cutover'
 
 /** A Pilot row's key as the manifest writes it (comma-joined), from the model's row id. */
 const keyStr = (c: Case, i: number, id: number) => (c.tables[i].link ? `${Math.floor(id / 100)},${id % 100}` : String(id));
-const MANIFEST_SQL = "SELECT table_name AS t, (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(key) x) AS k, outcome, reason FROM cutover.manifest WHERE run_key = $1";
+const MANIFEST_SQL = 'SELECT table_name AS t, key, outcome, reason FROM cutover.manifest WHERE run_key = $1';
+/** The manifest's rows with their key as the model writes it (a JSON array's elements comma-joined). */
+async function manifestOf(url: string, runKey: string) {
+  const got = await rows<{ t: string; key: unknown; outcome: string; reason: string | null }>(url, MANIFEST_SQL, [runKey]);
+  return got.map((m) => ({ ...m, k: Array.isArray(m.key) ? m.key.join(',') : JSON.stringify(m.key) }));
+}
 
 const ids = (rs: Row[]) => rs.map((r) => JSON.stringify([r.id, r.nk, r.v, r.test, r.fk])).join(' ') || '(none)';
 /** Cascade reasons name a parent table; the model and the product may pick different parents when several are gone. */
@@ -248,7 +257,7 @@ function compareDryRun(want: Expect, got: { table: string; inScope: number; toMo
 }
 
 async function compareManifest(c: Case, want: Expect, prod: string, runKey: string, problems: string[]) {
-  const manifest = await rows<{ t: string; k: string; outcome: string; reason: string | null }>(prod, MANIFEST_SQL, [runKey]);
+  const manifest = await manifestOf(prod, runKey);
   for (const [i, t] of want.tables.entries()) {
     const mine = manifest.filter((m) => m.t === t.table).map((m) => `${m.k}:${m.outcome}${m.outcome === 'left-behind' ? ':' + reasonClass(m.reason) : ''}`).sort();
     const exp = [...t.outcomes].map(([k, o]) => `${keyStr(c, i, k)}:${o.outcome}${o.outcome === 'left-behind' ? ':' + reasonClass(o.reason) : ''}`).sort();

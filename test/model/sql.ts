@@ -7,15 +7,19 @@ function ddl(c: Case, data: Row[][]): string {
   const out: string[] = ['CREATE TABLE erasure_request (subject int NOT NULL);'];
   c.tables.forEach((t, i) => {
     const fks = t.fks.map((fk) => `, ${fk.col} int ${fk.nullable ? '' : 'NOT NULL '}REFERENCES t${fk.parent}(id)`).join('');
-    out.push(`CREATE TABLE t${i} (id serial PRIMARY KEY, nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks});`);
+    if (t.link) {
+      out.push(`CREATE TABLE t${i} (nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks}, PRIMARY KEY (${t.fks.map((fk) => fk.col).join(', ')}));`);
+    } else {
+      out.push(`CREATE TABLE t${i} (id serial PRIMARY KEY, nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks});`);
+    }
     // Keys ascending: a self-reference points at a smaller key, so parents go in first.
     for (const r of [...data[i]].sort((a, b) => a.id - b.id)) {
-      const cols = ['id', 'nk', 'v', 'test', ...t.fks.map((fk) => fk.col)];
-      const vals = [r.id, `'${r.nk}'`, r.v, r.test, ...t.fks.map((fk) => r.fk[fk.col] ?? 'NULL')];
+      const cols = [...(t.link ? [] : ['id']), 'nk', 'v', 'test', ...t.fks.map((fk) => fk.col)];
+      const vals = [...(t.link ? [] : [r.id]), `'${r.nk}'`, r.v, r.test, ...t.fks.map((fk) => r.fk[fk.col] ?? 'NULL')];
       out.push(`INSERT INTO t${i} (${cols.join(', ')}) VALUES (${vals.join(', ')});`);
     }
     // New keys are drawn past every key the side already holds.
-    out.push(`SELECT setval(pg_get_serial_sequence('t${i}', 'id'), coalesce((SELECT max(id) FROM t${i}), 0) + 1, false);`);
+    if (!t.link) out.push(`SELECT setval(pg_get_serial_sequence('t${i}', 'id'), coalesce((SELECT max(id) FROM t${i}), 0) + 1, false);`);
   });
   return out.join('\n');
 }
