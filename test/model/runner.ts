@@ -22,7 +22,8 @@ let counter = 0;
 /** Stopped: waiting at a gate, paused, or finished. */
 const settled = (s: StatusView) => s.status === 'awaiting-approval' || s.status === 'paused' || TERMINAL_STATUSES.includes(s.status);
 
-const exact = (rs: Row[][]) => JSON.stringify(rs);
+/** Rows as text, keys ascending (the order rows are listed in means nothing). */
+const exact = (rs: Row[][]) => JSON.stringify(rs.map((t) => [...t].sort((a, b) => a.id - b.id)));
 
 export interface CaseOutcome {
   problems: string[];
@@ -225,7 +226,7 @@ async function manifestOf(url: string, runKey: string) {
   return got.map((m) => ({ ...m, k: Array.isArray(m.key) ? m.key.join(',') : JSON.stringify(m.key) }));
 }
 
-const ids = (rs: Row[]) => rs.map((r) => JSON.stringify([r.id, r.nk, r.v, r.test, r.fk])).join(' ') || '(none)';
+const ids = (rs: Row[]) => [...rs].sort((a, b) => a.id - b.id).map((r) => JSON.stringify([r.id, r.nk, r.v, r.test, r.fk])).join(' ') || '(none)';
 /** Cascade reasons name a parent table; the model and the product may pick different parents when several are gone. */
 const reasonClass = (r: string | null) => (r?.startsWith('parent-left-behind:') ? 'parent-left-behind' : (r ?? ''));
 
