@@ -4,7 +4,8 @@
 # judges each against the oracle in test/model/. The test starts its own Temporal dev server. Its
 # output goes to stderr; the last line on stdout is one JSON object:
 #   {"seed":…,"cases":N,"paths":{"run":…,"rehearsal":…,"rollback":…,"restore":…,"adopt":…,"clean-start":…},"failures":0}
-# A failure prints the shrunk counterexample (JSON) to commit in test/model/regressions.ts.
+# A failure prints the shrunk counterexample (JSON) to commit in test/model/regressions.ts
+# (MODEL_NO_SHRINK=1: the first one as found; MODEL_COLLECT=1: every differing case, no shrinking).
 # Exit code: 0 when every case agreed with the model, 1 otherwise, 2 for bad arguments.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

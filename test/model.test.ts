@@ -33,6 +33,7 @@ afterAll(async () => {
 
 const counts: Record<string, number> = { run: 0, rehearsal: 0, rollback: 0, restore: 0, adopt: 0, 'clean-start': 0, 'late-erasure': 0 };
 let cases = 0;
+let collected = 0;
 
 async function check(c: Case): Promise<void> {
   const t0 = Date.now();
@@ -40,6 +41,12 @@ async function check(c: Case): Promise<void> {
   cases++;
   if (LONG || process.env.MODEL_VERBOSE) process.stderr.write(`model case ${cases}: ${paths.join('+')} ${c.tables.length} tables, ${Date.now() - t0} ms, ${problems.length ? 'DIFFERS' : 'agrees'}\n`);
   for (const p of paths) counts[p] = (counts[p] ?? 0) + 1;
+  if (problems.length && process.env.MODEL_COLLECT === '1') {
+    // Survey mode: list every differing case and go on (no shrinking).
+    collected++;
+    process.stderr.write(`model case ${cases} differs:\n- ${problems.join('\n- ')}\ncase: ${JSON.stringify(c)}\n`);
+    return;
+  }
   if (problems.length) throw new Error(`${problems.length} difference(s) from the model:\n- ${problems.join('\n- ')}\ncase: ${JSON.stringify(c)}`);
 }
 
@@ -73,9 +80,10 @@ if (process.env.MODEL_CASE) {
       failure = `${(e as Error).message}${cause ? `\n${cause.message}` : ''}`;
       console.error(failure);
     }
-    const summary = { seed: SEED, cases, paths: counts, failures: failure ? 1 : 0 };
+    const summary = { seed: SEED, cases, paths: counts, failures: (failure ? 1 : 0) + collected };
     console.error(`model test: ${cases} cases in ${Math.round((Date.now() - started) / 1000)} s`);
     if (process.env.MODEL_SUMMARY) writeFileSync(process.env.MODEL_SUMMARY, JSON.stringify(summary));
     expect(failure).toBeNull();
+    expect(collected).toBe(0);
   }, 24 * 3600 * 1000);
 }
