@@ -123,7 +123,8 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   const prodBefore = await readRows(c, prod);
   const first = await waitFor(handle, settled, STEP_TIMEOUT);
   if (want.refused?.step === 'preflight') {
-    if (!(first.status === 'paused' && first.phase === 'preflight') && first.status !== 'failed') problems.push(`expected a refusal at preflight (${want.refused.why}); got ${first.status} ${first.phase}`);
+    const refusedRight = first.status === 'paused' && first.phase === 'preflight' && /without their parents/.test(first.error?.message ?? '');
+    if (!refusedRight) problems.push(`expected preflight to refuse rows published without their parents (${want.refused.why}); got ${first.status} ${first.phase}: ${first.error?.type} ${first.error?.message}`);
     return;
   }
   if (!atGate('plan')(first)) return problems.push(`expected gate plan; got ${first.status} ${first.phase}: ${first.error?.type} ${first.error?.message}`);
@@ -131,7 +132,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   const second = await waitFor(handle, (s) => settled(s) && !atGate('plan')(s), STEP_TIMEOUT);
   if (want.refused?.step === 'rehearsal') {
-    if (!(second.status === 'paused' && second.phase === 'rehearsal')) problems.push(`expected the rehearsal to fail (${want.refused.why}); got ${second.status} ${second.phase}`);
+    if (!(second.status === 'paused' && second.phase === 'rehearsal' && second.error?.type === 'RehearsalError')) problems.push(`expected the rehearsal to fail (${want.refused.why}); got ${second.status} ${second.phase}: ${second.error?.type} ${second.error?.message}`);
     paths.push('rehearsal');
     return;
   }
@@ -145,7 +146,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const third = await waitFor(handle, (s) => settled(s) && !atGate('cutover')(s), STEP_TIMEOUT);
   if (want.refused?.step === 'publish') {
-    if (!(third.status === 'paused' && third.phase === 'publish')) problems.push(`expected publish to refuse (${want.refused.why}); got ${third.status} ${third.phase}`);
+    if (!(third.status === 'paused' && third.phase === 'publish' && third.error?.type === 'ConflictError')) problems.push(`expected publish to refuse with a conflict (${want.refused.why}); got ${third.status} ${third.phase}: ${third.error?.type} ${third.error?.message}`);
     if (exact(await readRows(c, prod)) !== exact(prodBefore)) problems.push('a refused publish changed Production');
     return;
   }
