@@ -16,7 +16,18 @@ export interface TableDef {
   fks: Fk[];
   /** A link table: no id column, keyed by its two FKs (fks[0], fks[1]); Row.id is linkId of the pair. */
   link?: boolean;
+  /** The id column's type (default int, from a sequence); text and uuid keys have no sequence (ids keep or match). */
+  key?: KeyType;
 }
+
+export type KeyType = 'int' | 'text' | 'uuid';
+/** The model's numeric key n as the database holds it. */
+export const keyText = (type: KeyType | undefined, n: number): string =>
+  type === 'text' ? `k${n}` : type === 'uuid' ? `00000000-0000-4000-8000-${String(n).padStart(12, '0')}` : String(n);
+/** Back from the database's value to the model's number. */
+export const keyNum = (type: KeyType | undefined, v: unknown): number =>
+  type === 'text' ? Number(String(v).slice(1)) : type === 'uuid' ? Number(String(v).slice(-12)) : Number(v);
+export const keySqlType = (type: KeyType | undefined) => (type === 'text' ? 'text' : type === 'uuid' ? 'uuid' : 'int');
 
 /** The model's key for a link row: both FK values in one number (keys are 1..99). */
 export const linkId = (a: number, b: number) => a * 100 + b;

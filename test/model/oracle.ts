@@ -318,17 +318,22 @@ export function adoptOracle(c: Case): { pilotAfter: Row[][]; removed: Map<number
 }
 
 /**
- * Restore: Production as it was before the run, minus every person erased by a request in its
- * register at restore time, by Production identity. A key that names a Pilot subject row is that
- * Pilot person (their Production row, if this run moved them, is gone with the restore; a
- * merged one is Production's own and stays); a key naming no Pilot subject is Production's own.
- * Erasing a person deletes what cannot exist without them and clears nullable references (erase).
+ * Restore: Production as it was before the run, minus every person erased by a request in a
+ * register at restore time (the Pilot's, read before stage, and Production's, with the late ones),
+ * by Production identity under the subjects table's id rule. With ids keep a key is the same person
+ * on both sides. With new or match, a key naming a Pilot subject is that Pilot person: a moved one
+ * is gone with the restore, a merged one is Production's own and stays (as after publish); a key
+ * naming no Pilot subject is Production's own. Erasing a person deletes what cannot exist without
+ * them and clears nullable references (erase).
  */
 export function restoreOracle(c: Case): Row[][] {
   const after = c.prod.map((rs) => [...rs]);
   if (c.subjects === null) return after;
   const pilotSubjects = new Set(c.pilot[c.subjects].map((r) => r.id));
+  const keep = c.plans[c.subjects].ids === 'keep';
   const gone: Set<number>[] = c.tables.map(() => new Set());
-  for (const k of c.late) if (!pilotSubjects.has(k) && c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
+  for (const k of [...c.erased, ...c.late]) {
+    if ((keep || !pilotSubjects.has(k)) && c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
+  }
   return erase(c, after, gone).rows;
 }

@@ -12,9 +12,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { approveSignal, reportQuery, resumeUpdate, statusQuery, TERMINAL_STATUSES, type StatusView } from '../../common/temporal';
 import { createDb, dropDb, rows } from '../helpers/pg';
 import { atGate, startRun, waitFor } from '../helpers/run';
-import type { Case, Row } from './case';
+import { keyText, type Case, type Row } from './case';
 import { adoptOracle, canonical, lateErasureOracle, oracle, restoreOracle, type Expect } from './oracle';
-import { pilotSql, planFor, prodSql, readRows } from './sql';
+import { pilotSql, planFor, prodSql, readRows, subjectValue } from './sql';
 
 const STEP_TIMEOUT = 180000;
 let counter = 0;
@@ -162,7 +162,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   await compareManifest(c, want, prod, third.runKey, problems);
   if (c.path === 'run' && c.lateRun.length) {
     // Erasure requests arrive after publish (Pilot's or Production's register); the run goes on through erasure.
-    for (const { key, db } of c.lateRun) await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [key]);
+    for (const { key, db } of c.lateRun) await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, key)]);
     await rows(prod, 'DELETE FROM model_pause');
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'model test' }] });
     const end = await waitFor(handle, (s) => settled(s) && !(s.status === 'paused' && s.phase === 'access-checks'), STEP_TIMEOUT);
@@ -192,7 +192,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
     return;
   }
   // restore: erasure requests arrive after publish, in Production's register.
-  for (const k of c.late) await rows(prod, 'INSERT INTO erasure_request VALUES ($1)', [k]);
+  for (const k of c.late) await rows(prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, k)]);
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'model test', mode: 'restore' }] });
   const gate = await waitFor(handle, settled, STEP_TIMEOUT);
   if (!atGate('restore')(gate)) return problems.push(`expected gate restore; got ${gate.status} ${gate.phase}: ${gate.error?.type} ${gate.error?.message}`);
@@ -219,7 +219,11 @@ async function approveThrough(handle: WorkflowHandle, gates: ('plan' | 'cutover'
 }
 
 /** A Pilot row's key as the manifest writes it (comma-joined), from the model's row id. */
-const keyStr = (c: Case, i: number, id: number) => (c.tables[i].link ? `${Math.floor(id / 100)},${id % 100}` : String(id));
+const keyStr = (c: Case, i: number, id: number) => {
+  const t = c.tables[i];
+  if (!t.link) return keyText(t.key, id);
+  return `${keyText(c.tables[t.fks[0].parent].key, Math.floor(id / 100))},${keyText(c.tables[t.fks[1].parent].key, id % 100)}`;
+};
 const MANIFEST_SQL = 'SELECT table_name AS t, key, outcome, reason FROM cutover.manifest WHERE run_key = $1';
 /** The manifest's rows with their key as the model writes it (a JSON array's elements comma-joined). */
 async function manifestOf(url: string, runKey: string) {

@@ -1,35 +1,45 @@
 // A case as databases and a plan: DDL and rows for the Pilot and Production, the plan JSON the
 // workflow is started with, and a read-back of a database's rows by the test's own SQL.
-import { linkId, type Case, type Row, type Select } from './case';
+import { keyNum, keySqlType, keyText, linkId, type Case, type Row, type Select } from './case';
 import { rows } from '../helpers/pg';
 
+/** A key value as an SQL literal. */
+const lit = (c: Case, table: number, n: number) => {
+  const type = c.tables[table].key;
+  return type === 'text' || type === 'uuid' ? `'${keyText(type, n)}'` : String(n);
+};
+const subjectType = (c: Case) => keySqlType(c.subjects === null ? undefined : c.tables[c.subjects].key);
+
 function ddl(c: Case, data: Row[][]): string {
-  const out: string[] = ['CREATE TABLE erasure_request (subject int NOT NULL);'];
+  const out: string[] = [`CREATE TABLE erasure_request (subject ${subjectType(c)} NOT NULL);`];
   c.tables.forEach((t, i) => {
-    const fks = t.fks.map((fk) => `, ${fk.col} int ${fk.nullable ? '' : 'NOT NULL '}REFERENCES t${fk.parent}(id)`).join('');
+    const fks = t.fks.map((fk) => `, ${fk.col} ${keySqlType(c.tables[fk.parent].key)} ${fk.nullable ? '' : 'NOT NULL '}REFERENCES t${fk.parent}(id)`).join('');
     if (t.link) {
       out.push(`CREATE TABLE t${i} (nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks}, PRIMARY KEY (${t.fks.map((fk) => fk.col).join(', ')}));`);
     } else {
-      out.push(`CREATE TABLE t${i} (id serial PRIMARY KEY, nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks});`);
+      out.push(`CREATE TABLE t${i} (id ${t.key && t.key !== 'int' ? `${t.key} PRIMARY KEY` : 'serial PRIMARY KEY'}, nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks});`);
     }
     // Keys ascending: a self-reference points at a smaller key, so parents go in first.
     for (const r of [...data[i]].sort((a, b) => a.id - b.id)) {
       const cols = [...(t.link ? [] : ['id']), 'nk', 'v', 'test', ...t.fks.map((fk) => fk.col)];
-      const vals = [...(t.link ? [] : [r.id]), `'${r.nk}'`, r.v, r.test, ...t.fks.map((fk) => r.fk[fk.col] ?? 'NULL')];
+      const vals = [...(t.link ? [] : [lit(c, i, r.id)]), `'${r.nk}'`, r.v, r.test, ...t.fks.map((fk) => (r.fk[fk.col] === null ? 'NULL' : lit(c, fk.parent, r.fk[fk.col]!)))];
       out.push(`INSERT INTO t${i} (${cols.join(', ')}) VALUES (${vals.join(', ')});`);
     }
     // New keys are drawn past every key the side already holds.
-    if (!t.link) out.push(`SELECT setval(pg_get_serial_sequence('t${i}', 'id'), coalesce((SELECT max(id) FROM t${i}), 0) + 1, false);`);
+    if (!t.link && (t.key ?? 'int') === 'int') out.push(`SELECT setval(pg_get_serial_sequence('t${i}', 'id'), coalesce((SELECT max(id) FROM t${i}), 0) + 1, false);`);
   });
   return out.join('\n');
 }
 
+/** A register value: the subjects table's key as the database holds it. */
+export const subjectValue = (c: Case, k: number) => keyText(c.subjects === null ? undefined : c.tables[c.subjects].key, k);
+
 export const pilotSql = (c: Case) =>
   ddl(c, c.pilot) +
-  c.erased.map((k) => `\nINSERT INTO erasure_request VALUES (${k});`).join('') +
-  '\nCREATE TABLE consent (subject int NOT NULL, status text NOT NULL);' +
-  (c.consent ?? []).map((k) => `\nINSERT INTO consent VALUES (${k}, 'granted');`).join('') +
-  (c.subjects === null ? [] : c.pilot[c.subjects]).filter((r) => !(c.consent ?? []).includes(r.id) && r.v % 2 === 0).map((r) => `\nINSERT INTO consent VALUES (${r.id}, 'revoked');`).join('');
+  c.erased.map((k) => `\nINSERT INTO erasure_request VALUES (${lit(c, c.subjects!, k)});`).join('') +
+  `\nCREATE TABLE consent (subject ${subjectType(c)} NOT NULL, status text NOT NULL);` +
+  (c.consent ?? []).map((k) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, k)}, 'granted');`).join('') +
+  (c.subjects === null ? [] : c.pilot[c.subjects]).filter((r) => !(c.consent ?? []).includes(r.id) && r.v % 2 === 0).map((r) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, r.id)}, 'revoked');`).join('');
 /** Production; with late erasures on the run path, a flag the pausing access check reads (deleted to let the run go on). */
 export const prodSql = (c: Case) => ddl(c, c.prod) + (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '');
 
@@ -91,11 +101,11 @@ export async function readRows(c: Case, url: string): Promise<Row[][]> {
     c.tables.map(async (t, i) => {
       const got = await rows<Record<string, unknown>>(url, `SELECT * FROM t${i}`);
       return got.map((r) => ({
-        id: t.link ? linkId(Number(r[t.fks[0].col]), Number(r[t.fks[1].col])) : Number(r.id),
+        id: t.link ? linkId(keyNum(c.tables[t.fks[0].parent].key, r[t.fks[0].col]), keyNum(c.tables[t.fks[1].parent].key, r[t.fks[1].col])) : keyNum(t.key, r.id),
         nk: String(r.nk),
         v: Number(r.v),
         test: Boolean(r.test),
-        fk: Object.fromEntries(t.fks.map((fk) => [fk.col, r[fk.col] === null ? null : Number(r[fk.col])])),
+        fk: Object.fromEntries(t.fks.map((fk) => [fk.col, r[fk.col] === null ? null : keyNum(c.tables[fk.parent].key, r[fk.col])])),
       })).sort((a, b) => a.id - b.id);
     }),
   );
