@@ -69,6 +69,8 @@ export interface Case {
   consent: number[] | null;
   /** Pilot subject keys in the Pilot's erasure register before the run. */
   erased: number[];
+  /** Pilot subject keys in Production's erasure register (db: target) before the run (absent: none). */
+  erasedTarget?: number[];
   /** Keys written into Production's erasure register after publish (restore path): its own people and Pilot people. */
   late: number[];
   /** Run path: Pilot subject keys whose erasure request arrives after publish, in the Pilot's (source) or Production's (target) register. */

@@ -121,7 +121,8 @@ export function oracle(c: Case): Expect {
   const left: Map<number, string>[] = c.tables.map(() => new Map());
   const remaining = (i: number) => [...inScope[i]].filter((id) => !left[i].has(id));
   if (c.testData !== null) for (const id of inScope[c.testData]) if (pilotById[c.testData].get(id)!.test) left[c.testData].set(id, 'test-data');
-  if (c.subjects !== null) for (const id of inScope[c.subjects]) if (c.erased.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'erasure-request');
+  const requested = [...c.erased, ...(c.erasedTarget ?? [])];
+  if (c.subjects !== null) for (const id of inScope[c.subjects]) if (requested.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'erasure-request');
   if (c.subjects !== null && c.consent) for (const id of inScope[c.subjects]) if (!c.consent.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'no-consent');
   for (let changed = true; changed; ) {
     changed = false;
@@ -332,7 +333,7 @@ export function restoreOracle(c: Case): Row[][] {
   const pilotSubjects = new Set(c.pilot[c.subjects].map((r) => r.id));
   const keep = c.plans[c.subjects].ids === 'keep';
   const gone: Set<number>[] = c.tables.map(() => new Set());
-  for (const k of [...c.erased, ...c.late]) {
+  for (const k of [...c.erased, ...(c.erasedTarget ?? []), ...c.late]) {
     if ((keep || !pilotSubjects.has(k)) && c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
   }
   return erase(c, after, gone).rows;

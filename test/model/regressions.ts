@@ -85,4 +85,20 @@ export const REGRESSIONS: Regression[] = [
       path: 'run',
     },
   },
+  {
+    // Issue 16: the rehearsal ignored a Production-side erasure register (db: target) and moved the
+    // erased person into its scratch database; its report was not the dry run's.
+    name: 'the rehearsal reads a Production-side erasure register: its counts are the dry run\'s',
+    knownBug: 'rehearsalIgnoresTargetRegister',
+    case: {
+      ...base,
+      tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
+      pilot: [[row(1, 'a'), row(2, 'b')], [row(1, 'x', { f0: 1 }), row(2, 'y', { f0: 2 })]],
+      prod: [[], []],
+      plans: [{ select: { kind: 'all' }, ids: 'new' }, { select: { kind: 'follow', col: 'f0' }, ids: 'new' }],
+      erasedTarget: [2],
+      rehearsal: true,
+      path: 'run',
+    },
+  },
 ];

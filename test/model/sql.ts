@@ -41,7 +41,10 @@ export const pilotSql = (c: Case) =>
   (c.consent ?? []).map((k) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, k)}, 'granted');`).join('') +
   (c.subjects === null ? [] : c.pilot[c.subjects]).filter((r) => !(c.consent ?? []).includes(r.id) && r.v % 2 === 0).map((r) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, r.id)}, 'revoked');`).join('');
 /** Production; with late erasures on the run path, a flag the pausing access check reads (deleted to let the run go on). */
-export const prodSql = (c: Case) => ddl(c, c.prod) + (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '');
+export const prodSql = (c: Case) =>
+  ddl(c, c.prod) +
+  (c.erasedTarget ?? []).map((k) => `\nINSERT INTO erasure_request VALUES (${lit(c, c.subjects!, k)});`).join('') +
+  (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '');
 
 const select = (s: Select): Record<string, unknown> => {
   switch (s.kind) {
@@ -70,7 +73,7 @@ export function planFor(c: Case, id: string, store: string): Record<string, unkn
   if (c.subjects !== null) {
     people.subjects = { table: `public.t${c.subjects}`, key: 'id' };
     const registers: Record<string, unknown>[] = [{ db: 'source', table: 'public.erasure_request', subject: 'subject' }];
-    if (c.path === 'restore' || c.lateRun.some((x) => x.db === 'target')) registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
+    if (c.path === 'restore' || c.lateRun.some((x) => x.db === 'target') || c.erasedTarget?.length) registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
     people.erasure = { registers };
     if (c.consent) people.consent = { table: 'public.consent', subject: 'subject', granted: [{ column: 'status', op: 'eq', value: 'granted' }] };
   }
