@@ -19,6 +19,8 @@ export const KNOWN_BUGS = {
   mergedSubjectLateErasure: true,
   /** The rehearsal reads no Production-side (db: target) register: it moves people Production asked to erase. */
   rehearsalIgnoresTargetRegister: true,
+  /** Found by this test: preflight's collision count takes min()/max() of the key, which uuid lacks (ids keep on a uuid key). */
+  uuidKeyMinMax: true,
 };
 
 const NKS = ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -193,7 +195,10 @@ function fixLinkParents(plans: TablePlan[], tables: TableDef[]): TablePlan[] {
 
 /** A text or uuid key has no sequence: ids new is refused for it, so such a table keeps or matches. */
 function fixKeys(plans: TablePlan[], tables: TableDef[]): TablePlan[] {
-  return plans.map((p, i) => (tables[i].key && p.ids === 'new' ? { ...p, ids: 'keep' } : p));
+  return plans.map((p, i) => {
+    const ids = tables[i].key && p.ids === 'new' ? 'keep' : p.ids;
+    return { ...p, ids: KNOWN_BUGS.uuidKeyMinMax && tables[i].key === 'uuid' && ids === 'keep' ? 'match' : ids };
+  });
 }
 
 /** Tables reaching the subjects table (through any FK chain) get NOT NULL FKs only. */

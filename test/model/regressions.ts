@@ -86,6 +86,23 @@ export const REGRESSIONS: Regression[] = [
     },
   },
   {
+    // Found by the model test (seed 1612): preflight's countCollisions (activities/preflight.ts) reads
+    // the staged key range with min()/max(), which PostgreSQL does not define for uuid, so any
+    // ids: keep table keyed by a uuid pauses preflight with DatabaseError "function min(uuid) does
+    // not exist". (ORDER BY … LIMIT 1 works for every btree-ordered key type.)
+    name: 'a table keyed by a uuid with ids keep passes preflight and moves',
+    knownBug: 'uuidKeyMinMax',
+    case: {
+      ...base,
+      subjects: null,
+      tables: [{ name: 't0', fks: [], key: 'uuid' }],
+      pilot: [[row(1, 'a'), row(2, 'b')]],
+      prod: [[row(3, 'c')]],
+      plans: [{ select: { kind: 'all' }, ids: 'keep' }],
+      path: 'run',
+    },
+  },
+  {
     // Issue 16: the rehearsal ignored a Production-side erasure register (db: target) and moved the
     // erased person into its scratch database; its report was not the dry run's.
     name: 'the rehearsal reads a Production-side erasure register: its counts are the dry run\'s',
