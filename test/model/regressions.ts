@@ -1,0 +1,121 @@
+// Regression cases for the model test, each run in CI every time: counterexamples fast-check found
+// and shrank, and minimal cases for the bugs issue 16 names. knownBug names an open product bug:
+// the case runs as test.failing until the fix lands — then delete knownBug (and set the matching
+// KNOWN_BUGS flag in generator.ts to false) so it guards the fix.
+import type { Case, Row } from './case';
+
+export interface Regression {
+  name: string;
+  knownBug?: string;
+  case: Case;
+}
+
+const row = (id: number, nk: string, fk: Record<string, number | null> = {}, v = 0): Row => ({ id, nk, v, test: false, fk });
+const base = {
+  subjects: 0,
+  testData: null,
+  consent: null,
+  erased: [],
+  late: [],
+  lateRun: [],
+  rehearsal: false,
+} satisfies Partial<Case>;
+
+export const REGRESSIONS: Regression[] = [
+  {
+    // Issue 16: the erasure re-applied after a restore took the Pilot's subject key 1 as Production's
+    // key 1, a different, pre-existing person (and their task).
+    name: 'restore: a late erasure of a Pilot person with ids new leaves Production\'s own person with the same key',
+    knownBug: 'restoreErasurePilotKey',
+    case: {
+      ...base,
+      tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
+      pilot: [[row(1, 'a')], [row(1, 'x', { f0: 1 })]],
+      prod: [[row(1, 'b')], [row(1, 'y', { f0: 1 })]],
+      plans: [{ select: { kind: 'all' }, ids: 'new' }, { select: { kind: 'follow', col: 'f0' }, ids: 'new' }],
+      late: [1],
+      path: 'restore',
+    },
+  },
+  {
+    // Issue 16: an order-lines table keyed by (order_id, product_id), ids keep, with orders new and
+    // products match: the dry run, validation and the rollback compare the Pilot's key values.
+    name: 'a link table keyed by two FKs to remapped parents (new, match) publishes, validates and rolls back',
+    knownBug: 'keyedByRemappedFks',
+    case: {
+      ...base,
+      subjects: null,
+      tables: [
+        { name: 't0', fks: [] },
+        { name: 't1', fks: [] },
+        { name: 't2', link: true, fks: [{ col: 'f0', parent: 0, nullable: false }, { col: 'f1', parent: 1, nullable: false }] },
+      ],
+      pilot: [[row(1, 'a'), row(2, 'b')], [row(1, 'p'), row(2, 'q')], [row(101, 'x', { f0: 1, f1: 1 }), row(202, 'y', { f0: 2, f1: 2 })]],
+      prod: [[row(1, 'c')], [row(1, 'q'), row(2, 'r')], [row(101, 'z', { f0: 1, f1: 1 })]],
+      plans: [{ select: { kind: 'all' }, ids: 'new' }, { select: { kind: 'referenced' }, ids: 'match' }, { select: { kind: 'follow', col: 'f0' }, ids: 'keep' }],
+      path: 'rollback',
+    },
+  },
+  {
+    // Issue 16 item 5: an erasure after publish removed a colleague's task because the erased user
+    // was only its assignee (a nullable FK): the reference is set to NULL instead.
+    name: 'erasure after publish clears a nullable reference to the erased person instead of deleting the row',
+    knownBug: 'nullableErasureDeletes',
+    case: {
+      ...base,
+      tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: true }] }],
+      pilot: [[row(1, 'a'), row(2, 'b')], [row(1, 'x', { f0: 1 }), row(2, 'y', { f0: 2 })]],
+      prod: [[], []],
+      plans: [{ select: { kind: 'all' }, ids: 'keep' }, { select: { kind: 'all' }, ids: 'keep' }],
+      lateRun: [{ key: 1, db: 'source' }],
+      path: 'run',
+    },
+  },
+  {
+    // Issue 16: a late erasure of a matched (merged) subject does not reach the child rows this run moved for them.
+    name: 'erasure after publish of a merged subject removes the rows this run moved for them, not the Production person',
+    knownBug: 'mergedSubjectLateErasure',
+    case: {
+      ...base,
+      tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
+      pilot: [[row(1, 'a')], [row(1, 'x', { f0: 1 })]],
+      prod: [[row(5, 'a')], [row(7, 'own', { f0: 5 })]],
+      plans: [{ select: { kind: 'all' }, ids: 'match' }, { select: { kind: 'follow', col: 'f0' }, ids: 'new' }],
+      lateRun: [{ key: 1, db: 'target' }],
+      path: 'run',
+    },
+  },
+  {
+    // Found by the model test (seed 1612): preflight's countCollisions (activities/preflight.ts) reads
+    // the staged key range with min()/max(), which PostgreSQL does not define for uuid, so any
+    // ids: keep table keyed by a uuid pauses preflight with DatabaseError "function min(uuid) does
+    // not exist". (ORDER BY … LIMIT 1 works for every btree-ordered key type.)
+    name: 'a table keyed by a uuid with ids keep passes preflight and moves',
+    knownBug: 'uuidKeyMinMax',
+    case: {
+      ...base,
+      subjects: null,
+      tables: [{ name: 't0', fks: [], key: 'uuid' }],
+      pilot: [[row(1, 'a'), row(2, 'b')]],
+      prod: [[row(3, 'c')]],
+      plans: [{ select: { kind: 'all' }, ids: 'keep' }],
+      path: 'run',
+    },
+  },
+  {
+    // Issue 16: the rehearsal ignored a Production-side erasure register (db: target) and moved the
+    // erased person into its scratch database; its report was not the dry run's.
+    name: 'the rehearsal reads a Production-side erasure register: its counts are the dry run\'s',
+    knownBug: 'rehearsalIgnoresTargetRegister',
+    case: {
+      ...base,
+      tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
+      pilot: [[row(1, 'a'), row(2, 'b')], [row(1, 'x', { f0: 1 }), row(2, 'y', { f0: 2 })]],
+      prod: [[], []],
+      plans: [{ select: { kind: 'all' }, ids: 'new' }, { select: { kind: 'follow', col: 'f0' }, ids: 'new' }],
+      erasedTarget: [2],
+      rehearsal: true,
+      path: 'run',
+    },
+  },
+];
