@@ -26,7 +26,6 @@ export const REGRESSIONS: Regression[] = [
     // Issue 16: the erasure re-applied after a restore took the Pilot's subject key 1 as Production's
     // key 1, a different, pre-existing person (and their task).
     name: 'restore: a late erasure of a Pilot person with ids new leaves Production\'s own person with the same key',
-    knownBug: 'restoreErasurePilotKey',
     case: {
       ...base,
       tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
@@ -41,7 +40,6 @@ export const REGRESSIONS: Regression[] = [
     // Issue 16: an order-lines table keyed by (order_id, product_id), ids keep, with orders new and
     // products match: the dry run, validation and the rollback compare the Pilot's key values.
     name: 'a link table keyed by two FKs to remapped parents (new, match) publishes, validates and rolls back',
-    knownBug: 'keyedByRemappedFks',
     case: {
       ...base,
       subjects: null,
@@ -60,7 +58,6 @@ export const REGRESSIONS: Regression[] = [
     // Issue 16 item 5: an erasure after publish removed a colleague's task because the erased user
     // was only its assignee (a nullable FK): the reference is set to NULL instead.
     name: 'erasure after publish clears a nullable reference to the erased person instead of deleting the row',
-    knownBug: 'nullableErasureDeletes',
     case: {
       ...base,
       tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: true }] }],
@@ -74,7 +71,6 @@ export const REGRESSIONS: Regression[] = [
   {
     // Issue 16: a late erasure of a matched (merged) subject does not reach the child rows this run moved for them.
     name: 'erasure after publish of a merged subject removes the rows this run moved for them, not the Production person',
-    knownBug: 'mergedSubjectLateErasure',
     case: {
       ...base,
       tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
@@ -91,7 +87,6 @@ export const REGRESSIONS: Regression[] = [
     // ids: keep table keyed by a uuid pauses preflight with DatabaseError "function min(uuid) does
     // not exist". (ORDER BY … LIMIT 1 works for every btree-ordered key type.)
     name: 'a table keyed by a uuid with ids keep passes preflight and moves',
-    knownBug: 'uuidKeyMinMax',
     case: {
       ...base,
       subjects: null,
@@ -106,7 +101,6 @@ export const REGRESSIONS: Regression[] = [
     // Issue 16: the rehearsal ignored a Production-side erasure register (db: target) and moved the
     // erased person into its scratch database; its report was not the dry run's.
     name: 'the rehearsal reads a Production-side erasure register: its counts are the dry run\'s',
-    knownBug: 'rehearsalIgnoresTargetRegister',
     case: {
       ...base,
       tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
