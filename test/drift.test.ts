@@ -140,3 +140,23 @@ test('within drift.tolerate the run goes on and records the change; a dropped Pi
     await second.terminate('test over').catch(() => undefined);
   }
 }, 300000);
+
+test('an erasure request that arrives after approval is honoured by cleanup, not a drift: the run goes on and the person does not move', async () => {
+  const prod = await h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
+  const handle = await startRun(h.env, storeOne('drift-erasure'));
+  await waitFor(handle, atGate('plan'));
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await waitFor(handle, atGate('cutover'));
+  await rows(h.pilot, "INSERT INTO erasure_request (customer_id) SELECT customer_id FROM customer WHERE email = 'c7@example.com'");
+  try {
+    await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
+    const done = (await handle.result()) as StatusView;
+    expect(done.status).toBe('completed');
+    expect(done.drift ?? []).toEqual([]);
+    const moved = await movedEmails(prod);
+    expect(moved).not.toContain('c7@example.com');
+    expect(moved).toContain('c1@example.com');
+  } finally {
+    await rows(h.pilot, "DELETE FROM erasure_request WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'c7@example.com')");
+  }
+}, 240000);

@@ -20,7 +20,7 @@ export type LeftBehind = Record<string, Record<string, number>>; // table -> rea
 export type RootCauses = Record<string, Record<string, Record<string, number>>>;
 
 /** Column of a gone-keys table: the chain of causes of the removed row, from its own reason to the root. */
-const CAUSE = 'cutover_cause';
+export const CAUSE = 'cutover_cause';
 
 /**
  * SQL: the chain of a row removed with reason $1 because of a parent whose chain is `parent`. Each
