@@ -115,12 +115,16 @@ export interface StepError {
   type: string;
   message: string;
   at: string;
+  /** Temporal's attempts of the activity that failed, when it says (common/attempts.ts). */
+  attempts?: number;
 }
 export interface StepRecord {
   step: string;
   outcome: 'started' | 'completed' | 'failed' | 'skipped' | 'retried' | 'approved' | 'rejected' | 'expired' | 'aborted';
   at: string;
   detail?: string;
+  /** completed/failed: Temporal's attempts of the step's activity in this execution, when more than one. */
+  attempts?: number;
 }
 export interface TableProgress {
   table: string;

@@ -100,8 +100,11 @@ export class RunState {
     return s;
   }
 
-  record(step: string, outcome: StepRecord['outcome'], detail?: string): void {
-    this.steps.push(detail === undefined ? { step, outcome, at: now() } : { step, outcome, at: now(), detail });
+  record(step: string, outcome: StepRecord['outcome'], detail?: string, attempts?: number): void {
+    const r: StepRecord = detail === undefined ? { step, outcome, at: now() } : { step, outcome, at: now(), detail };
+    // Only past the first attempt: records of runs that never retried stay as they were.
+    if (attempts !== undefined && attempts > 1) r.attempts = attempts;
+    this.steps.push(r);
   }
 
   refuse(r: Refusal): void {
