@@ -52,6 +52,11 @@ export interface ApproveInput {
   rehearsalHash?: string;
   /** An armored SSH signature (`ssh-keygen -Y sign -n cutover`) over approvalMessage() (common/signing.ts). */
   signature?: string;
+  /**
+   * Gate plan: the refusals the dry run predicts that the approver accepts (their reasons, e.g.
+   * `collisions:public.users`, listed by the refusal that asks for them): required when it predicts any.
+   */
+  acknowledge?: string[];
 }
 export interface RejectInput {
   gate: GateName;
@@ -100,6 +105,8 @@ export interface Approval {
   gate: GateName;
   approver: string;
   comment?: string;
+  /** The predicted refusals the approver acknowledged (workflows/decisions.ts predictedRefusals). */
+  acknowledged?: string[];
   at: string;
   signature?: SignatureEvidence;
 }

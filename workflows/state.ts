@@ -55,6 +55,11 @@ export class RunState {
    * types are refused and free text is capped at MAX_TEXT_BYTES (decisions.ts). Older runs replay without.
    */
   strictInput = false;
+  /**
+   * Runs started since it exists (patched): approving gate plan of a dry run that predicts refusals
+   * needs them acknowledged (decisions.ts acknowledgeRefusal). Older runs replay without.
+   */
+  acknowledgeRefusals = false;
   /** How many times this run continued as new (its history grew past Temporal's suggestion). */
   continuedAsNew = 0;
   /** A continued run resumes paused at this step (set when it continued as new while paused there). */
