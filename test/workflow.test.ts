@@ -142,7 +142,7 @@ async function runIntoConflict(id: string) {
   await rows(prod, "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false)");
   const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
   await waitFor(handle, atGate('plan'));
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', acknowledge: ['collisions:public.accounts'] });
   await waitFor(handle, atGate('cutover'));
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const view = await waitFor(handle, paused);
