@@ -8,6 +8,8 @@
 // The report (counts, validation, rollback proof, timings) carries its own sha256, which an
 // approver of the cutover gate may name. The scratch database is dropped at the end: on success,
 // on failure and on cancellation. Any failure is a RehearsalError carrying the report so far.
+import { isPgError } from './db/pg-errors';
+import { reduceMessage, withholdValuesIn } from './db/row-values';
 import { Context } from '@temporalio/activity';
 import { canonicalJson } from '../plan/canonical';
 import { sha256Hex } from '../plan/sha256';
@@ -128,7 +130,9 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
   } catch (e) {
     if (cancelled()) throw e; // the activity was cancelled: the scratch database is dropped already
     const type = (e as { type?: string }).type ?? (e as Error).name ?? 'Error';
-    const message = (e as Error).message ?? String(e);
+    // Kept in the report (status, evidence): row values reduced like every failure's (db/row-values.ts).
+    const raw = (e as Error).message ?? String(e);
+    const message = isPgError(e) ? `${reduceMessage(raw, e.code!)} (SQLSTATE ${e.code}${e.constraint ? `; constraint ${e.constraint}` : ''})` : withholdValuesIn(raw);
     draft.failed = { step: phase, type, message };
     draft.finishedAt = new Date().toISOString();
     const report = sealReport(draft);

@@ -1,6 +1,7 @@
 // Who may approve, reject or resume, and when. Pure: returns the reason for a refusal, or null.
 import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, type ApproveInput, type RejectInput, type ResumeInput } from '../common/temporal';
-import type { BackupObject, DryRunReport } from '../common/results';
+import type { BackupObject } from '../common/results';
+import { predictedRefusals } from '../common/predicted-refusals';
 import { movedAlias } from '../common/failures';
 import { approverNames } from '../plan/signers';
 import type { RunState } from './state';
@@ -106,29 +107,6 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
     if (input.rehearsalHash !== r.rehearsalHash) return `stale rehearsal hash: you reviewed ${String(input.rehearsalHash)}, this run's rehearsal report is ${r.rehearsalHash}`;
   }
   return acknowledgeRefusal(s, input);
-}
-
-/** A refusal the dry run predicts (publish will refuse it), and the reason an approver acknowledges it by. */
-export interface PredictedRefusal {
-  reason: string;
-  why: string;
-}
-
-const COLLISION_WARNING = /: \d+ selected key\(s\) already exist in production \(ids: keep\): publish will refuse them$/;
-
-/**
- * What the dry run says publish will refuse: per table, keys already in production (ids: keep
- * collisions), and any other warning that says a step will refuse (numbered in the warnings' order).
- */
-export function predictedRefusals(dry: DryRunReport | undefined): PredictedRefusal[] {
-  if (!dry) return [];
-  const out: PredictedRefusal[] = (dry.tables ?? [])
-    .filter((t) => t.collisions > 0)
-    .map((t) => ({ reason: `collisions:${t.table}`, why: `${t.collisions} selected key(s) of ${t.table} already exist in production (ids: keep): publish will refuse them` }));
-  (dry.warnings ?? []).forEach((w, i) => {
-    if (/\bwill refuse\b/.test(w) && !COLLISION_WARNING.test(w)) out.push({ reason: `warning:${i + 1}`, why: w });
-  });
-  return out;
 }
 
 /**
