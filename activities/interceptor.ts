@@ -22,7 +22,7 @@ import { checkIdentities } from './db/alias-identity';
 import { pinnedUrls, withAliasScope } from './db/alias-scope';
 import { connect, redactSecrets, urlSecrets } from './db/connect';
 import { isPgError, KEY_VALUES_SQL, pgFailure } from './db/pg-errors';
-import { withholdValuesIn } from './db/row-values';
+import { reduceDetail, withholdValuesIn } from './db/row-values';
 import { countRowsMoved } from './rows-metric';
 import { detachable, releaseStepLock, stepLockName, takeHandOver, takeStepLock } from './db/step-lock';
 
@@ -47,6 +47,10 @@ export function withholdRowValues(e: unknown, depth = 0): unknown {
   if (!(e instanceof Error) || depth > 5) return e;
   if (e.message !== withholdValuesIn(e.message)) e.message = withholdValuesIn(e.message);
   if (e.stack && e.stack !== withholdValuesIn(e.stack)) e.stack = withholdValuesIn(e.stack);
+  // A PostgreSQL error nested as a cause: loggers print its fields too (DETAIL, CONTEXT quote rows).
+  const pg = e as Error & { code?: unknown; detail?: unknown; where?: unknown; constraint?: string };
+  if (typeof pg.detail === 'string') pg.detail = reduceDetail(pg.detail, typeof pg.code === 'string' ? pg.code : '23000', false, pg.constraint);
+  if (typeof pg.where === 'string') pg.where = withholdValuesIn(pg.where).replace(/: "[^\n]*"/g, ': "…"');
   if (e instanceof ApplicationFailure && Object.getOwnPropertyDescriptor(e, 'details')?.enumerable) {
     Object.defineProperty(e, 'details', { value: e.details, enumerable: false, writable: true, configurable: true });
   }

@@ -1,7 +1,10 @@
 // The pure rules behind issue 21 #5 and #8, fast: how a DETAIL is reduced (activities/db/row-values.ts),
 // what a dry run predicts publish will refuse (common/predicted-refusals.ts), and how the evidence
 // counts a step's attempts from Temporal's own numbers (common/evidence-steps.ts).
+import { inspect } from 'node:util';
+import { ApplicationFailure } from '@temporalio/common';
 import { reduceDetail, reduceMessage, withholdValuesIn } from '../activities/db/row-values';
+import { withholdRowValues } from '../activities/interceptor';
 import { isAttemptMarker, takeAttempt } from '../common/attempts';
 import { stepsOf } from '../common/evidence-steps';
 import { predictedRefusals } from '../common/predicted-refusals';
@@ -51,4 +54,16 @@ test('a step\'s attempts are Temporal\'s: a start that took 3 activity attempts 
     [],
   );
   expect(steps.map((s) => [s.step, s.attempts])).toEqual([['stage', 5], ['publish', 1]]);
+});
+
+test('what a logger prints of a failure leaving an activity: no details, no nested DETAIL or CONTEXT values', () => {
+  const pg = Object.assign(new Error('duplicate key value violates unique constraint "users_email_key"'), {
+    code: '23505', severity: 'ERROR', constraint: 'users_email_key', detail: 'Key (email)=(ann@x.example) already exists.', where: 'COPY users, line 1: "7\tann@x.example"',
+  });
+  const wrapped = withholdRowValues(new Error('publish failed', { cause: pg }));
+  const failure = withholdRowValues(ApplicationFailure.create({ type: 'ValidationError', message: 'bad', details: [{ row: 'ann@x.example' }] })) as ApplicationFailure;
+  expect(inspect(wrapped, { depth: 8 })).not.toContain('ann@x.example');
+  expect(inspect(failure, { depth: 8 })).not.toContain('ann@x.example');
+  // The details are still there for the failure converter (encrypted payloads).
+  expect(failure.details).toEqual([{ row: 'ann@x.example' }]);
 });
