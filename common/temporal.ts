@@ -177,6 +177,8 @@ export interface StatusView {
   drift?: Drift[];
   /** From 2 on: the gates were reopened by a drift, and a signed approval names this round (common/signing.ts). */
   approvalRound?: number;
+  /** While gate plan waits: the refusals the dry run predicts, which an approval must acknowledge by reason (absent when none). */
+  mustAcknowledge?: { reason: string; why: string }[];
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */

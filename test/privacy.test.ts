@@ -17,6 +17,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { isPgError, KEY_VALUES_SQL, pgFailure } from '../activities/db/pg-errors';
 import { run as cutover } from '../client/main';
 import type { Io } from '../client/io';
+import { formatStatus } from '../client/format/status';
 import { codecFromEnv } from '../common/data-converter';
 import { asEvidence, type EvidenceDocument } from '../common/evidence';
 import { openEvidence, SEALED_FORMAT } from '../common/evidence-seal';
@@ -177,7 +178,10 @@ test('gate plan of a dry run that predicts refusals needs them acknowledged; the
   // Production already holds account 1, which the plan moves with ids: keep: publish will refuse it.
   await h.production(`${SAAS_SCHEMA}${PRODUCTION_DATA} INSERT INTO accounts VALUES (1, 'Prod Account 1', 'pro', false);`);
   const handle = await startRun(h.env, saasPlan('privacy-ack', { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
-  await waitFor(handle, atGate('plan'), 120000);
+  const atPlan = await waitFor(handle, atGate('plan'), 120000);
+  // Status says what an approval must acknowledge.
+  expect(atPlan.mustAcknowledge?.map((p) => p.reason)).toEqual(['collisions:public.accounts']);
+  expect(formatStatus(atPlan)).toContain('acknowledge:  collisions:public.accounts');
   const refusal = await handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob' }] }).then(
     () => '',
     (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
