@@ -89,6 +89,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--comment <text>', 'a comment kept with the approval')
     .option('--plan-hash <hash>', 'the plan hash you reviewed (refused if it differs)')
     .option('--rehearsal-hash <hash>', 'gate cutover: the rehearsal report hash you reviewed (refused if it differs)')
+    .option('--acknowledge <reason>', 'gate plan: a refusal the dry run predicts that you accept (e.g. collisions:public.users); repeat for each — required when it predicts any', (v: string, prev: string[] = []) => [...prev, v])
     .option('--sign <keyfile>', 'sign the approval with this SSH key (ssh-keygen -Y sign -n cutover; ed25519)')
     .option('--json', 'print JSON')
     .action((id: string, opts) => approve(ctx, id, opts));
@@ -130,6 +131,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--run <runId>', 'an earlier run of the same plan id')
     .option('--ids', 'print the run\'s id pairs instead (table, Pilot key, Production key, outcome; tab-separated): from the backup store, else cutover.id_map')
+    .option('--file <file>', 'read a stored evidence file (the backup store\'s evidence.json, or cutover.evidence.pack_text), sealed or not, instead of asking Temporal; <id> is then only a label')
     .action((id: string, opts) => report(ctx, id, opts));
 
   program

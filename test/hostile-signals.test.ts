@@ -46,7 +46,7 @@ const HOSTILE: Hostile[] = [
   { name: 'a string as payload', signal: approveSignal, payload: 'approve please', reason: 'payload must be an object {gate, approver' },
   { name: 'approver of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 123 }, reason: 'approver must be a string, got number' },
   { name: 'comment of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: { html: '<script>' } }, reason: 'comment must be a string, got object' },
-  { name: 'an extra field', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', admin: true }, reason: 'unknown field "admin" (allowed: gate, approver, comment, planHash, rehearsalHash, signature)' },
+  { name: 'an extra field', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', admin: true }, reason: 'unknown field "admin" (allowed: gate, approver, comment, planHash, rehearsalHash, signature, acknowledge)' },
   { name: 'missing approver', signal: approveSignal, payload: { gate: 'plan' }, reason: 'approver is required' },
   { name: '1 MB comment from an approver', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: MB }, reason: 'comment is too long: 1048576 characters, at most 4096 bytes' },
   { name: '1 MB approver name', signal: approveSignal, payload: { gate: 'plan', approver: MB }, reason: 'is not an approver of this plan' },

@@ -80,7 +80,7 @@ test('a rehearsal whose publish hits a conflict pauses the run with RehearsalErr
   const before = await dump(prod);
   const handle = await startRun(h.env, plan('rh-conflict'));
   await waitFor(handle, atGate('plan'));
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', acknowledge: ['collisions:public.accounts'] });
   const view = await waitFor(handle, paused, 180000);
   expect(view.phase).toBe('rehearsal');
   expect(view.error?.type).toBe('RehearsalError');

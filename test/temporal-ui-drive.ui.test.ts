@@ -175,8 +175,10 @@ test('on-call resumes a paused run with the resume Update: a refused action show
   await ops.close();
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate), 120000);
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
-    await handle.signal(approveSignal, { gate, approver: 'carol' });
+    // The dry run predicts the collision: approving gate plan acknowledges it.
+    const ack = gate === 'plan' ? { acknowledge: ['collisions:public.accounts'] } : {};
+    await handle.signal(approveSignal, { gate, approver: 'bob', ...ack });
+    await handle.signal(approveSignal, { gate, approver: 'carol', ...ack });
   }
   const view = await waitFor(handle, paused, 180000);
   expect(view.actions).toContain('retry');

@@ -77,8 +77,10 @@ test('on-call: a paused run shows the error and only the actions it accepts now'
   const handle = await startRun(h.env, saasPlan('ui-oncall'), 'alice');
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate));
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
-    await handle.signal(approveSignal, { gate, approver: 'carol' });
+    // The dry run predicts the collision: approving gate plan acknowledges it.
+    const ack = gate === 'plan' ? { acknowledge: ['collisions:public.accounts'] } : {};
+    await handle.signal(approveSignal, { gate, approver: 'bob', ...ack });
+    await handle.signal(approveSignal, { gate, approver: 'carol', ...ack });
   }
   const view = await waitFor(handle, paused, 120000);
   const { page, text } = await runPage('cutover-ui-oncall', (t) => t.includes('Resume — accepted now'));

@@ -142,7 +142,7 @@ async function runIntoConflict(id: string) {
   await rows(prod, "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false)");
   const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
   await waitFor(handle, atGate('plan'));
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', acknowledge: ['collisions:public.accounts'] });
   await waitFor(handle, atGate('cutover'));
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const view = await waitFor(handle, paused);
@@ -242,7 +242,9 @@ test("a row production refuses pauses at once with PostgreSQL's own detail, not 
     expect(view.phase).toBe('publish');
     expect(view.error?.type).toBe('ConstraintViolation');
     expect(view.error?.message).toContain('SQLSTATE 23514; table public.users, constraint no_user_seven');
-    expect(view.error?.message).toContain('DETAIL: Failing row contains (7,');
+    // The row's values stay out of the message (issue 21 #5): the constraint names what broke.
+    expect(view.error?.message).toContain('DETAIL: Failing row contains (…): it breaks constraint no_user_seven.');
+    expect(view.error?.message).not.toContain('user7@example.com');
     // Final at once: the publish activity ran one attempt.
     const { events } = await handle.fetchHistory();
     const attempts = (events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 0] : []));

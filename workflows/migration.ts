@@ -24,6 +24,8 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   const restoreBuilt = patched('rollback-by-restore');
   // Runs started before these replay without: unbounded payloads accepted, never continued as new.
   const bounded = patched('hostile-input-bounds');
+  // Runs started before this approved predicted refusals without a word; they replay so.
+  const acknowledge = patched('acknowledge-predicted-refusals');
   // A continuation (workflows/continue.ts) carries the accepted plan and the whole state.
   const resumed = continuedFrom(input);
   const { plan, planHash } = resumed ? { plan: resumed.state.plan, planHash: resumed.state.planHash } : await acceptInput(input);
@@ -41,6 +43,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   if (!resumed) {
     s.restoreBuilt = restoreBuilt;
     s.strictInput = bounded;
+    s.acknowledgeRefusals = acknowledge;
   }
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {

@@ -1,5 +1,6 @@
 // Make the run visible: search attributes for `cutover list` / the UI's filters, and the UI's
 // "current details" text. Called on every status or phase change.
+import { predictedRefusals } from '../common/predicted-refusals';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { describeDrift } from './drift';
@@ -60,7 +61,11 @@ function describe(s: RunState): string {
     const drift = s.drift.filter((d) => !d.tolerated).at(-1);
     if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The table above is the new dry run.`);
     // An update is validated by the run and answered at once: a refusal shows inline in the UI.
-    lines.push(`Approve: **Send an Update** \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
+    // A dry run that predicts refusals is approved only with each acknowledged (decisions.ts acknowledgeRefusal).
+    const ack = s.acknowledgeRefusals && s.gate === 'plan' ? predictedRefusals(dry).map((p) => p.reason) : [];
+    const payload = `{"gate":"${s.gate}","approver":"<name>"${ack.length ? `,"acknowledge":${JSON.stringify(ack)}` : ''}}`;
+    if (ack.length) lines.push(`**The dry run predicts refusals** — an approval must acknowledge each: ${predictedRefusals(dry).map((p) => `\`${p.reason}\` (${p.why})`).join('; ')}.`);
+    lines.push(`Approve: **Send an Update** \`approve\` with \`${payload}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
     if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals (Signatures v2, naming this run key): `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');
   }
   const r = s.results.rehearsal;

@@ -18,6 +18,8 @@ export interface ApproveOptions {
   comment?: string;
   planHash?: string;
   rehearsalHash?: string;
+  /** Predicted refusals acknowledged (--acknowledge, repeatable). */
+  acknowledge?: string[];
   sign?: string;
   json?: boolean;
 }
@@ -44,6 +46,7 @@ export function approveInput(opts: ApproveOptions, env: Record<string, string | 
   if (opts.comment !== undefined) input.comment = requireText('--comment', opts.comment);
   if (opts.planHash !== undefined) input.planHash = requireText('--plan-hash', opts.planHash);
   if (opts.rehearsalHash !== undefined) input.rehearsalHash = requireText('--rehearsal-hash', opts.rehearsalHash);
+  if (opts.acknowledge?.length) input.acknowledge = opts.acknowledge.map((a) => requireText('--acknowledge', a));
   return input;
 }
 
