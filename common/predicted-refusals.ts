@@ -8,7 +8,7 @@ export interface PredictedRefusal {
   why: string;
 }
 
-const COLLISION_WARNING = /: \d+ selected key\(s\) already exist in production \(ids: keep\): publish will refuse them$/;
+const COLLISION_WARNING = /: \d+ selected key\(s\) already exist in production \((ids: keep|after mapping)\): publish will refuse them$/;
 
 /**
  * Per table, keys already in production (ids: keep collisions: `collisions:<table>`), and any other
@@ -18,7 +18,7 @@ export function predictedRefusals(dry: DryRunReport | null | undefined): Predict
   if (!dry) return [];
   const out: PredictedRefusal[] = (dry.tables ?? [])
     .filter((t) => t.collisions > 0)
-    .map((t) => ({ reason: `collisions:${t.table}`, why: `${t.collisions} selected key(s) of ${t.table} already exist in production (ids: keep): publish will refuse them` }));
+    .map((t) => ({ reason: `collisions:${t.table}`, why: `${t.collisions} selected key(s) of ${t.table} already exist in production (after mapping): publish will refuse them` }));
   (dry.warnings ?? []).forEach((w, i) => {
     if (/\bwill refuse\b/.test(w) && !COLLISION_WARNING.test(w)) out.push({ reason: `warning:${i + 1}`, why: w });
   });
