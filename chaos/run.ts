@@ -108,7 +108,9 @@ export class ChaosRun {
       if (s.gate === 'cutover' && this.spec.kind === 'conflict' && !this.conflictInserted) await this.insertConflict();
       for (const approver of ['alice', 'bob']) {
         if (s.approvals.some((a) => a.approver === approver && a.gate === s.gate)) continue;
-        await this.handle.signal(approveSignal, { gate: s.gate, approver, comment: 'chaos suite' });
+        // Gate plan: acknowledge what the dry run predicts publish will refuse (the conflict run's).
+        const acknowledge = s.gate === 'plan' && s.mustAcknowledge?.length ? { acknowledge: s.mustAcknowledge.map((x) => x.reason) } : {};
+        await this.handle.signal(approveSignal, { gate: s.gate, approver, comment: 'chaos suite', ...acknowledge });
       }
       return false;
     }

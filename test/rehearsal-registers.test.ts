@@ -21,7 +21,7 @@ import { formatReportMarkdown } from '../client/format/report-md';
 import { formatReportHtml } from '../client/format/report-html';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
-import { atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { acknowledging, atGate, paused, record, startRun, waitFor } from './helpers/run';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id serial PRIMARY KEY, email text NOT NULL CONSTRAINT customer_email_key UNIQUE, name text);
@@ -112,8 +112,10 @@ test('a rehearsal failed by a Production row carries the database detail; fixed 
   // Production already has a customer with Pilot customer 2's e-mail: the scratch publish breaks the unique constraint.
   const prod = await h.production(PRODUCTION + "INSERT INTO customer (email, name) VALUES ('c2@example.com', 'dup');");
   const handle = await startRun(h.env, plan('rr-retry'));
-  await waitFor(handle, atGate('plan'));
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  const atPlan = await waitFor(handle, atGate('plan'));
+  // The dry run predicts the unique e-mail conflict: approving acknowledges it.
+  expect(atPlan.mustAcknowledge?.map((x) => x.reason)).toEqual(['conflict:public.customer:customer_email_key']);
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', ...acknowledging(atPlan) });
   const failed = await waitFor(handle, paused, 180000);
   expect([failed.phase, failed.error?.type]).toEqual(['rehearsal', 'RehearsalError']);
   expect(failed.error?.message).toMatch(/rehearsal failed at publish \(ConstraintViolation\)/);
