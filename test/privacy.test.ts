@@ -25,7 +25,7 @@ import { approveSignal, approveUpdate, reportQuery, resumeSignal, statusQuery, t
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { acknowledging, atGate, paused, startRun, waitFor } from './helpers/run';
 
 process.env.CUTOVER_CODEC_KEYS = `priv:${randomBytes(32).toString('base64')}`;
 
@@ -87,8 +87,9 @@ test('with the codec on, a unique violation and a check failure at publish leave
     INSERT INTO users VALUES (1001, 1001, '${ADA}', 'Prod Ada');`);
   const handle = await startRun(h.env, saasPlan('privacy-run', { backup: { store: `file://${store}` }, approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
   for (const gate of ['plan', 'cutover'] as const) {
-    await waitFor(handle, atGate(gate), 120000);
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
+    const at = await waitFor(handle, atGate(gate), 120000);
+    // The dry run predicts the unique e-mail conflict: gate plan acknowledges it.
+    await handle.signal(approveSignal, { gate, approver: 'bob', ...acknowledging(at) });
   }
   const first = await waitFor(handle, paused, 180000);
   await status(handle);
