@@ -143,7 +143,9 @@ export class ChaosRun {
     if (this.spec.kind === 'conflict' && s.phase === 'publish') {
       const text = `${err?.message ?? ''}`;
       if (!text.includes('users_email_key')) this.problems.push(`the paused run's error does not name the constraint users_email_key: ${text}`);
-      if (!text.includes(CONFLICT_EMAIL)) this.problems.push(`the paused run's error does not carry the key ${CONFLICT_EMAIL} (the DETAIL): ${text}`);
+      // The DETAIL names the key's columns; the value (an e-mail: personal data) is withheld from the message.
+      if (!text.includes('Key (email)=')) this.problems.push(`the paused run's error does not carry the DETAIL's key columns: ${text}`);
+      if (text.includes(CONFLICT_EMAIL)) this.problems.push(`the paused run's error shows the personal value ${CONFLICT_EMAIL}: ${text}`);
       if (actions.includes('rollback')) this.problems.push(`rollback offered though nothing was published (actions ${actions.join(', ')})`);
       if (!actions.includes('abort') || !actions.includes('retry')) this.problems.push(`abort and retry should be offered (actions ${actions.join(', ')})`);
       this.notes.push(`${what} → abort`);
