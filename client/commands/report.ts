@@ -52,7 +52,7 @@ export async function report(ctx: CommandContext, id: string, opts: ReportOption
   const format = parseReportFormat(opts.format ?? 'md');
   const workflowId = toWorkflowId(id);
   const client = await ctx.temporal.client();
-  const pack: EvidencePack = await readEvidence(runHandle(client, workflowId, opts.run), workflowId);
+  const pack: EvidencePack = await readEvidence(runHandle(client, workflowId, opts.run), workflowId, ctx.timeoutMs);
   if (opts.ids) return printIdPairs(ctx, pack);
   const text = renderReport(pack, format);
   if (!opts.out) {
