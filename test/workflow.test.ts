@@ -5,6 +5,10 @@ import { listQuery } from '../client/format/list';
 import { rows } from './helpers/pg';
 import { EXPECTED, PK, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../client/main';
 
 const h = useHarness('cutover_wf', SAAS_SCHEMA + PILOT_DATA);
 let prod: string;
@@ -251,5 +255,35 @@ test("a row production refuses pauses at once with PostgreSQL's own detail, not 
     await handle.terminate('test done');
   } finally {
     process.env.CUTOVER_DB_PRODUCTION = prod;
+  }
+});
+
+test('plan input prints the Start Workflow form; a run started with exactly that JSON reaches gate plan, its summary first in its details', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-input-'));
+  try {
+    const file = join(dir, 'plan.yaml');
+    writeFileSync(file, JSON.stringify(saasPlan('wf-ui-start'), null, 2));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await run(['node', 'cutover', 'plan', 'input', file, '--as', 'dora'], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false }, {});
+    expect(code).toBe(0);
+    // stdout is the input alone; stderr names the form's other fields, read here as a person would.
+    const input = JSON.parse(out.join('\n')) as { plan: { id: string }; initiatedBy: string };
+    expect(Object.keys(input).sort()).toEqual(['initiatedBy', 'plan']);
+    expect(input).toMatchObject({ initiatedBy: 'dora', plan: { id: 'wf-ui-start' } });
+    const guide = err.join('\n');
+    const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(guide)?.[1];
+    expect(field('Workflow ID')).toBe('cutover-wf-ui-start');
+    expect(field('Task Queue')).toBe('cutover');
+    expect(field('Workflow Type')).toBe(WORKFLOW_TYPE);
+    // As the UI's form starts it: those fields, that JSON, no static summary or details.
+    const handle = await h.env.client.workflow.start(field('Workflow Type')!, { taskQueue: field('Task Queue')!, workflowId: field('Workflow ID')!, args: [JSON.parse(out.join('\n'))] });
+    const view = await waitFor(handle, atGate('plan'));
+    expect(view.gate).toBe('plan');
+    const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+    expect(details.split('\n')[0]).toBe('cutover wf-ui-start: selective pilot → production (4 tables), initiated by dora');
+    await handle.terminate('test done');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

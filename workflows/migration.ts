@@ -15,7 +15,7 @@ import { ContinueRequested, describeFailure, RollbackRequested, RollForwardReque
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { DriftDetected } from './drift';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
-import { publishState } from './visibility';
+import { publishDetails, publishState } from './visibility';
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
   // Histories recorded before restore existed refused `rollback --mode restore`; they must replay
@@ -57,6 +57,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   ctl.startSize = info.historySize;
   ctl.acceptDatabase = (d, signature) => acceptMovedDatabase(e, d, signature);
   installHandlers(ctl);
+  publishDetails(s);
   const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: s.ids.runId } };
   // A continued run checks the same databases as before it continued (preflight's identities).
   if (resumed) carryIdentities(e, s.results.preflight);
