@@ -48,6 +48,8 @@ function rehearsalDifferences(s: RunState): string | null {
 function describe(s: RunState): string {
   // Facts of the run come from the workflow, not from a summary someone typed or the Start form copied.
   const lines = [
+    // On-call's first read: a paused run says so before anything else (the UI shows RUNNING).
+    ...(s.status === 'paused' && s.error ? [`PAUSED at ${s.error.step}: ${s.error.type}: ${s.error.message}`] : []),
     runSummary(s.plan, s.initiatedBy),
     `**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``,
     `plan hash \`${s.planHash}\` · strategy ${s.plan.strategy} · initiated by ${s.initiatedBy} · run key \`${s.ids.runKey}\``,

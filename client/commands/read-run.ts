@@ -7,6 +7,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { reportQuery, statusQuery, type EvidencePack, type StatusView } from '../../common/temporal';
 import { DEFAULT_CLI_TIMEOUT_MS, noServerError, noWorkerError, within } from '../deadline';
+import { isOutcomeFailureType } from '../../common/outcome';
 import { failed } from '../errors';
 import { queryError } from './context';
 
@@ -48,7 +49,10 @@ async function closedResult(start: WorkflowHandle, workflowId: string, ms: numbe
     return (await handle.result()) as Closed;
   } catch (e) {
     if (e instanceof WorkflowFailedError) {
-      const cause = e.cause as { message?: string; type?: string } | undefined;
+      const cause = e.cause as { message?: string; type?: string; details?: unknown[] } | undefined;
+      // Rejected, expired, aborted, rolled back: closed as Failed, the result in the failure's details.
+      const result = outcomeResult(cause);
+      if (result) return result;
       throw failed(`run ${workflowId} (${desc.runId}) ${desc.status.name.toLowerCase()}: ${cause?.type ? `${cause.type}: ` : ''}${cause?.message ?? e.message}`);
     }
     throw e;
@@ -60,6 +64,12 @@ function ask<T>(handle: WorkflowHandle, what: string, workflowId: string, ms: nu
   return within(handle.client, ms, () => noWorkerError(what, workflowId, ms), call).catch((err: unknown) => {
     throw queryError(err, what, workflowId, ms);
   });
+}
+
+/** The run's result carried by an outcome failure (common/outcome.ts), or null. */
+export function outcomeResult(cause: { type?: string; details?: unknown[] } | undefined): Closed | null {
+  const view = cause?.details?.[0] as Closed | undefined;
+  return isOutcomeFailureType(cause?.type) && view && typeof view.status === 'string' ? view : null;
 }
 
 export async function readStatus(start: WorkflowHandle, workflowId: string, ms = DEFAULT_CLI_TIMEOUT_MS): Promise<StatusView> {

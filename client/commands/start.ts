@@ -11,6 +11,7 @@ import { initialSearchAttributes } from '../search-attributes';
 import type { CommandContext } from './context';
 import { fromServer, fromWorker, printJson, sleep } from './context';
 import { loadPlan } from './plan';
+import { outcomeResult } from './read-run';
 
 export interface StartOptions {
   as?: string;
@@ -95,7 +96,9 @@ async function waitForEnd(ctx: CommandContext, handle: WorkflowHandle): Promise<
     return v.status;
   } catch (err) {
     if (err instanceof Error && err.name === 'WorkflowFailedError') {
-      const cause = (err as { cause?: Error }).cause;
+      const cause = (err as { cause?: Error & { type?: string; details?: unknown[] } }).cause;
+      const outcome = outcomeResult(cause);
+      if (outcome) return outcome.status; // rejected, expired, aborted, rolled back
       ctx.io.err(`workflow failed: ${cause?.message ?? err.message}`);
       return 'failed';
     }
