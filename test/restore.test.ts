@@ -137,6 +137,9 @@ test('mode restore is refused on a run without a backup', async () => {
   );
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'surgical then' }] });
   expect(((await runResult(handle)) as StatusView).status).toBe('rolled-back');
+  // Not a success: closed as Failed, typed by its outcome (common/outcome.ts).
+  expect((await handle.describe()).status.name).toBe('FAILED');
+  expect(await handle.result().then(() => null, (e: { cause?: { type?: string } }) => e.cause?.type)).toBe('CutoverRolledBack');
 }, 240000);
 
 test('a row of a table the restore does not cover that references a plan row blocks it (listed, nothing restored); retry after it is gone completes', async () => {
