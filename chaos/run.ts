@@ -2,6 +2,7 @@
 // two approvers, and (by kind) a pause handled the way on-call would — a failed validation after
 // publish is rolled back; a row Production refuses is checked (key named, nothing published, rollback
 // not offered since nothing committed) and the run aborted. Anything else that pauses it is a failure.
+import { outcomeResult } from '../common/outcome';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { approveSignal, resumeSignal, statusQuery, TASK_QUEUE, TERMINAL_STATUSES, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../common/temporal';
 import { saasPlan } from '../test/helpers/saas';
@@ -94,7 +95,8 @@ export class ChaosRun {
     if (this.done || !this.handle) return this.done;
     const d = await this.handle.describe();
     if (d.status.name !== 'RUNNING') {
-      const r = (await this.handle.result().catch(() => null)) as StatusView | null;
+      // Rejected, aborted and rolled-back runs close as Failed with their result in the failure (common/outcome.ts).
+      const r = (await this.handle.result().catch((e: unknown) => outcomeResult(e) ?? null)) as StatusView | null;
       this.last = r ?? this.last;
       this.end = r?.status ?? d.status.name.toLowerCase();
       if (this.end !== EXPECTED_END[this.spec.kind]) this.problems.push(`ended ${this.end}, expected ${EXPECTED_END[this.spec.kind]}${r?.error ? `: ${r.error.type} ${r.error.message}` : ''}`);

@@ -11,6 +11,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, startRun, waitFor } from './helpers/run';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_drift', SHOP_SCHEMA + SHOP_PILOT);
 
@@ -84,7 +85,7 @@ test('Pilot rows added after gate plan: back to gate plan, the approvals voided;
     await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', comment: 'seen the two late customers' });
     await waitFor(handle, atGate('cutover'));
     await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-    const done = (await handle.result()) as StatusView & { evidence: EvidencePack };
+    const done = (await runResult(handle)) as StatusView & { evidence: EvidencePack };
     expect(done.status).toBe('completed');
     const doc = buildEvidence(done.evidence);
     expect(doc.voidedApprovals?.map((a) => a.gate)).toEqual(['plan', 'cutover']);
@@ -109,7 +110,7 @@ test('within drift.tolerate the run goes on and records the change; a dropped Pi
   await rows(h.pilot, "INSERT INTO customer_consent SELECT customer_id, 'granted' FROM customer WHERE email = 'late3@example.com'");
   try {
     await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-    const done = (await handle.result()) as StatusView;
+    const done = (await runResult(handle)) as StatusView;
     expect(done.status).toBe('completed');
     // Seen at stage (in scope) and again at cleanup (kept: the customer and the address it references).
     expect(done.drift).toHaveLength(2);

@@ -16,6 +16,7 @@ import { useHarness } from './helpers/harness';
 import { atGate, record, startRun, waitFor } from './helpers/run';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { pacedFlood } from './helpers/flood';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_hostile_sig', SAAS_SCHEMA + PILOT_DATA, {
   // Continue-as-new is suggested once a run's history passes 400 KB (the server default is 4 MB).
@@ -143,7 +144,7 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   await waitFor(handle, atGate('cutover'), 180000);
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.runKey).toBe(atPlan.runKey);
   expect(result.refusedCount).toBe(decided.length + HOSTILE.length + 157);

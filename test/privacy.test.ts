@@ -26,6 +26,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { acknowledging, atGate, paused, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 process.env.CUTOVER_CODEC_KEYS = `priv:${randomBytes(32).toString('base64')}`;
 
@@ -108,7 +109,7 @@ test('with the codec on, a unique violation and a check failure at publish leave
   expect(second.error?.message).toContain('Failing row contains (…): it breaks constraint users_name_check.');
 
   await handle.signal(resumeSignal, { action: 'abort', by: 'oncall', reason: 'enough' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('aborted');
   statuses.push(result);
   const report = (await handle.query(reportQuery)) as EvidencePack;

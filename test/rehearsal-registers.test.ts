@@ -22,6 +22,7 @@ import { formatReportHtml } from '../client/format/report-html';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { acknowledging, atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id serial PRIMARY KEY, email text NOT NULL CONSTRAINT customer_email_key UNIQUE, name text);
@@ -87,7 +88,7 @@ test("a Production-side erasure register is in the rehearsal under the default b
   expect(view.rehearsal).toMatchObject({ ok: true, sameAsDryRun: true, differences: [] });
 
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob', rehearsalHash: r.rehearsalHash });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   // The run moved what the rehearsal moved: customer 5 is not in Production.
   expect([await movedCustomers(prod), await movedOrders(prod)]).toEqual([customers, orders]);
@@ -148,7 +149,7 @@ test('a rehearsal failed by a Production row carries the database detail; fixed 
   ]);
 
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob', rehearsalHash: again.rehearsal.rehearsalHash });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect([await movedCustomers(prod), await movedOrders(prod)]).toEqual([5, 10]);
   expect(again.rehearsal.tables.find((t) => t.table === 'public.customer')!.moved).toBe(5);
@@ -179,7 +180,7 @@ test("a rehearsal that differs from the dry run (a request added to Production's
   expect(lines[3]).toContain(customer);
 
   await handle.signal(rejectSignal, { gate: 'cutover', approver: 'bob', reason: 'the rehearsal differs from the dry run' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rejected');
   expect(buildEvidence(result.evidence!).openItems).toContain(`The rehearsal's counts differ from the approved dry run: ${customer}`);
   expect(await movedCustomers(prod)).toBe(0);

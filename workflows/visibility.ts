@@ -6,6 +6,7 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import { describeDrift } from './drift';
 import { conflictsCell } from '../common/conflicts';
 import { movedAlias } from '../common/failures';
+import { runSummary } from '../common/run-summary';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
 import type { RunState } from './state';
 import { stepSummary } from './step-summary';
@@ -27,6 +28,14 @@ export function publishState(s: RunState, last: { status?: string; phase?: strin
   setCurrentDetails(describe(s));
 }
 
+/**
+ * The details alone, in the run's first workflow task: a run started from the UI's form has no
+ * static summary, so its details carry it from the start. Not a command (nothing in history): replay-safe.
+ */
+export function publishDetails(s: RunState): void {
+  setCurrentDetails(describe(s));
+}
+
 /** A signal of the same name is fire-and-forget: the UI says "sent" whatever the run makes of it. */
 const SIGNAL_TOO = 'A Signal of the same name works too, but a refused signal only shows in these details, under *Refused*.';
 
@@ -40,6 +49,9 @@ function rehearsalDifferences(s: RunState): string | null {
 function describe(s: RunState): string {
   // Facts of the run come from the workflow, not from a summary someone typed or the Start form copied.
   const lines = [
+    // On-call's first read: a paused run says so before anything else (the UI shows RUNNING).
+    ...(s.status === 'paused' && s.error ? [`PAUSED at ${s.error.step}: ${s.error.type}: ${s.error.message}`] : []),
+    runSummary(s.plan, s.initiatedBy),
     `**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``,
     `plan hash \`${s.planHash}\` · strategy ${s.plan.strategy} · initiated by ${s.initiatedBy} · run key \`${s.ids.runKey}\``,
   ];

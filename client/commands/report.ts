@@ -72,7 +72,7 @@ async function printIdPairs(ctx: CommandContext, pack: EvidencePack): Promise<vo
 export async function report(ctx: CommandContext, id: string, opts: ReportOptions): Promise<void> {
   const format = parseReportFormat(opts.format ?? 'md');
   const workflowId = toWorkflowId(id);
-  const pack = opts.file ? await storedEvidence(ctx, opts.file) : await readEvidence(runHandle(await ctx.temporal.client(), workflowId, opts.run), workflowId);
+  const pack = opts.file ? await storedEvidence(ctx, opts.file) : await readEvidence(runHandle(await ctx.temporal.client(), workflowId, opts.run), workflowId, ctx.timeoutMs);
   if (opts.ids) return printIdPairs(ctx, pack as EvidencePack);
   const text = renderReport(pack, format);
   if (!opts.out) {

@@ -4,6 +4,7 @@ import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '
 import type { Harness } from './harness';
 import { rows } from './pg';
 import { acknowledging, atGate, startRun, waitFor } from './run';
+import { runResult } from './run-result';
 
 /** A selective plan over `tables`, approvals by bob or carol. */
 export function planOf(id: string, tables: Record<string, unknown>[], extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -20,7 +21,7 @@ export async function runToCompletion(h: Harness, plan: Record<string, unknown>)
     const s = await waitFor(handle, atGate(gate), 90000);
     await handle.signal(approveSignal, { gate, approver: 'bob', ...acknowledging(s) });
   }
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   return { result, report: await handle.query(reportQuery) };
 }
 
