@@ -209,7 +209,7 @@ test('gate plan of a dry run that predicts refusals needs them acknowledged; the
     delete process.env.CUTOVER_TEST_FAIL_STAGE_AFTER;
   }
   await handle.signal(resumeSignal, { action: 'abort', by: 'oncall', reason: 'predicted' });
-  await handle.result();
+  await runResult(handle);
   const doc = asEvidence((await handle.query(reportQuery)) as EvidencePack);
   expect(doc.approvals.find((a) => a.gate === 'plan')).toMatchObject({ approver: 'bob', acknowledged: ['collisions:public.accounts'] });
   // Temporal's own count: the stage activity ran twice (the history's ActivityTaskStarted says so too).
