@@ -21,7 +21,8 @@ export async function keyDigests(db: Client, r: Resolved, names: StagingNames): 
 
 /**
  * After cleanup: the kept keys plus those left behind because of a register (an erasure request or
- * missing consent, and what cascaded from them). The registers are read live by design — a request
+ * missing consent, and what cascaded from them), and referenced rows nobody needs any more (whose
+ * cause is whatever removed their referrers: a change of any other rule shows on the referrers' table). The registers are read live by design — a request
  * that arrives after approval is honoured, not a drift — so only the Pilot's own rows and rules
  * (selection, test data, earlier runs) are compared with what was approved.
  */
@@ -29,7 +30,7 @@ export async function keptDigests(db: Client, r: Resolved, names: StagingNames):
   const root = `regexp_replace(g.${CAUSE}, '^.* ← ', '')`;
   return digestsOf(db, r, (t) =>
     `SELECT ${keyCols(t)} FROM ${names.data(t.index, t.name)} s
-     UNION ALL SELECT ${t.key.map((k) => `g.${ident(k)}`).join(', ')} FROM ${names.gone(t.index)} g WHERE ${root} IN ('erasure-request', 'no-consent')`,
+     UNION ALL SELECT ${t.key.map((k) => `g.${ident(k)}`).join(', ')} FROM ${names.gone(t.index)} g WHERE ${root} IN ('erasure-request', 'no-consent', 'no-longer-referenced')`,
   );
 }
 
