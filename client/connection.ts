@@ -4,7 +4,8 @@
 // runtime/client.ts's: the data converter of common/data-converter.ts (CUTOVER_CODEC_KEYS).
 import type { Client, Connection } from '@temporalio/client';
 import { CodecError } from '../common/codec';
-import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, describeTemporal, temporalConfig, TemporalConfigError, type TemporalConfig } from '../runtime/config';
+import { dataConverterFromEnv } from '../common/data-converter';
+import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, describeSecurity, temporalConfig, TemporalConfigError, type TemporalConfig } from '../runtime/config';
 import { badInput, TemporalUnreachableError } from './errors';
 
 export { DEFAULT_ADDRESS, DEFAULT_NAMESPACE };
@@ -65,7 +66,6 @@ export class TemporalContext {
 
   private async open(): Promise<Client> {
     const { createClient, createConnection } = await import('../runtime/client');
-    const { dataConverterFromEnv } = await import('../common/data-converter');
     const { address, namespace, connectTimeoutMs } = this.settings;
     if (this.settings.configError) throw badInput(this.settings.configError);
     const config = this.settings.config ?? temporalConfig(this.env, { address, namespace });
@@ -78,8 +78,9 @@ export class TemporalContext {
     try {
       this.connection = await createConnection({ config, connectTimeoutMs });
     } catch (err) {
-      const where = config.tls || config.apiKey || config.profile ? describeTemporal(config) : address;
-      throw new TemporalUnreachableError(where, namespace, err instanceof Error ? err.message : String(err));
+      const reason = err instanceof Error ? err.message : String(err);
+      // How it tried (profile, TLS, mTLS, API key) says what to check when the server is secured.
+      throw new TemporalUnreachableError(config.address, config.namespace, config.tls || config.apiKey || config.profile ? `${reason} (${describeSecurity(config)})` : reason);
     }
     return createClient({ config, connection: this.connection, dataConverter });
   }

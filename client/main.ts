@@ -46,7 +46,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
       'after',
-      '\nEnvironment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default default), CUTOVER_UI_URL (default http://localhost:$TEMPORAL_UI_PORT, or :8233).\nExit codes: 0 ok, 1 refused/failed, 2 bad input.',
+      '\nEnvironment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default default), TEMPORAL_API_KEY, TEMPORAL_TLS_* or a profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), CUTOVER_UI_URL (default http://localhost:$TEMPORAL_UI_PORT, or :8233).\nExit codes: 0 ok, 1 refused/failed, 2 bad input.',
     );
 
   const plan = program.command('plan').description('check a plan file, print its JSON schema or its hash');

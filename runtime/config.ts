@@ -58,8 +58,13 @@ export function temporalConfig(env: Env = process.env, override: Partial<Pick<Te
   };
 }
 
-/** One line for logs and errors: address, namespace, and how it is secured (never the key itself). */
-export function describeTemporal(c: TemporalConfig): string {
+/** How the connection is made, for messages: `profile x, mTLS, API key` (never the key itself). */
+export function describeSecurity(c: TemporalConfig): string {
   const tls = c.tls === undefined || c.tls === false ? 'plain' : typeof c.tls === 'object' && c.tls.clientCertPair ? 'mTLS' : 'TLS';
-  return `${c.address} (namespace ${c.namespace}${c.profile ? `, profile ${c.profile}` : ''}, ${tls}${c.apiKey ? ', API key' : ''})`;
+  return `${c.profile ? `profile ${c.profile}, ` : ''}${tls}${c.apiKey ? ', API key' : ''}`;
+}
+
+/** One line for logs: address, namespace, and how it is secured. */
+export function describeTemporal(c: TemporalConfig): string {
+  return `${c.address} (namespace ${c.namespace}, ${describeSecurity(c)})`;
 }
