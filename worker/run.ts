@@ -86,7 +86,7 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   if (secrets && !existsSync(secrets)) say(`cutover worker: CUTOVER_SECRETS_DIR ${secrets} does not exist (yet): aliases found nowhere else will not resolve until it does`);
   const temporal = temporalConfig(process.env, { address: opts.address, namespace: opts.namespace });
   say(
-    `cutover worker: Temporal ${describeTemporal(temporal)}, task queue ${opts.taskQueue ?? TASK_QUEUE}, connection aliases: ${aliases.join(', ') || (secrets ? '(none in the environment)' : '(none: set CUTOVER_DB_<ALIAS>)')}` +
+    `cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE} on Temporal ${describeTemporal(temporal)}, connection aliases: ${aliases.join(', ') || (secrets ? '(none in the environment)' : '(none: set CUTOVER_DB_<ALIAS>)')}` +
       `${secrets ? `; more from files in ${secrets}, read at each use` : ''}${metrics ? `; Prometheus metrics on http://${metrics}/metrics` : ''}; ${describeCodec(codec)}`,
     { temporal: temporal.address, namespace: temporal.namespace, taskQueue: opts.taskQueue ?? TASK_QUEUE, identity: worker.options.identity, aliases, secretsDir: secrets ?? null, metrics: metrics ?? null, codecKeyId: codec.encryptKeyId ?? null },
   );
