@@ -43,6 +43,8 @@ export interface CreateWorkerOptions extends NativeConnectOptions {
   taskQueue?: string;
   /** A prebuilt workflow bundle (chaos restarts workers often); else the sources of workflows/. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Other workflow sources (a test's single-step workflow); else workflows/. */
+  workflowsPath?: string;
   activities?: object;
   maxConcurrentActivityTaskExecutions?: number;
   /** Anything else the SDK takes (tests' shutdown grace, bench's limits). */
@@ -62,7 +64,7 @@ export async function createWorker(opts: CreateWorkerOptions = {}): Promise<{ wo
       connection,
       namespace: config.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+      ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: opts.workflowsPath ?? require.resolve('../workflows') }),
       activities: opts.activities ?? projectActivities,
       interceptors: { activity: activityInterceptors },
       dataConverter,
