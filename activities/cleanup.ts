@@ -9,7 +9,7 @@ import type { StagingNames } from './db/staging';
 import { Cleanup, danglingReferences } from './db/cleanup-rules';
 import { logStagingNullified } from './db/erasure-staging';
 import { withContext } from './db/keep-alive';
-import { keyDigests } from './db/drift';
+import { keptDigests } from './db/drift';
 import { earlierRuns, excluded } from './db/already-moved';
 import { runNames } from './db/staging';
 import { markStep, requireStaged, stepResult } from './db/staging-state';
@@ -44,7 +44,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const dangling = await danglingReferences(target, resolved, names);
         if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
-        const kept = await keyDigests(target, resolved, names);
+        const kept = await keptDigests(target, resolved, names);
         if (Object.keys(rules.nullified).length > 0) await logStagingNullified(target, input.runKey);
         const result: CleanupResult = {
           leftBehind,

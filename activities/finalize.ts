@@ -3,10 +3,13 @@
 // overwritten) and into cutover.evidence with its sha256, taken over the exact bytes written;
 // staging is dropped and the run's end state recorded. Also called at abort, rollback, rejection
 // and expiry; a run that wrote nothing to Production (rejected, expired) creates no control schema
-// there: its pack goes to cutover.evidence only where that schema already exists.
+// there: its pack goes to cutover.evidence only where that schema already exists. With payload
+// encryption on (CUTOVER_CODEC_KEYS) both copies are sealed with the same keys (common/evidence-seal.ts).
 import { createHash } from 'node:crypto';
 import type { Client } from 'pg';
+import { codecFromEnv } from '../common/data-converter';
 import { asEvidence, evidenceText } from '../common/evidence';
+import { sealEvidence } from '../common/evidence-seal';
 import type { FinalizeInput, FinalizeResult } from '../common/results';
 import { ident, withClient } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
@@ -22,7 +25,7 @@ export const evidenceKey = (planId: string, runKey: string): string => `${planId
 export async function finalize(input: FinalizeInput): Promise<FinalizeResult> {
   const doc = asEvidence(input.pack);
   if (input.plan.backup && input.plan.strategy === 'selective' && input.pack.publish) doc.idChanges.pairsFile = await storeIdPairs(input);
-  const bytes = Buffer.from(evidenceText(doc), 'utf8');
+  const bytes = Buffer.from(await sealEvidence(evidenceText(doc), codecFromEnv()), 'utf8');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   let location: string | null = null;
   if (input.plan.backup) {

@@ -24,7 +24,7 @@ import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './d
 import { chaosPoint } from './db/fault';
 import { accessChecksRefused } from './db/read-only-check';
 import { analyzeStaging } from './db/analyze-staging';
-import { catalogSummary, keyDigests } from './db/drift';
+import { catalogSummary, keyDigests, keptDigests } from './db/drift';
 import { earlierRuns, excluded, type EarlierRun } from './db/already-moved';
 import { joinSnapshot } from './db/snapshot-holder';
 
@@ -135,7 +135,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     const inScopeKeys = await keyDigests(target, resolved, names);
     const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
     const leftBehind = await rules.run({ transforms: false, earlier });
-    const keptKeys = await keyDigests(target, resolved, names);
+    const keptKeys = await keptDigests(target, resolved, names);
     const dangling = await danglingReferences(target, resolved, names);
     if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
     const out: TableDryRun[] = [];

@@ -10,6 +10,7 @@
 // run would. The report (counts, their comparison with the approved dry run, validation, rollback
 // proof, timings) carries its own sha256, which an approver of the cutover gate may name. The scratch database is dropped at the end: on success,
 // on failure and on cancellation. Any failure is a RehearsalError carrying the report so far.
+import { reduceDetail, reduceMessage, withholdValuesIn } from './db/row-values';
 import { Context } from '@temporalio/activity';
 import { canonicalJson } from '../plan/canonical';
 import { sha256Hex } from '../plan/sha256';
@@ -137,9 +138,11 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
     if (cancelled()) throw caught; // the activity was cancelled: the scratch database is dropped already
     // A database error carries the server's table, constraint, DETAIL and HINT, as every other step's does.
     const pg = databaseError(caught);
-    const e = pg ? pgFailure(pg) : caught;
+    const e = pg ? await pgFailure(pg) : caught;
     const type = (e as { type?: string }).type ?? (e as Error).name ?? 'Error';
-    const message = (e as Error).message ?? String(e);
+    // Kept in the report (status, evidence): row values reduced like every failure's (db/row-values.ts).
+    const raw = (e as Error).message ?? String(e);
+    const message = isPgError(e) ? `${reduceMessage(raw, e.code!)} (SQLSTATE ${e.code}${e.constraint ? `; constraint ${e.constraint}` : ''})` : withholdValuesIn(raw);
     draft.failed = { step: phase, type, message, ...(pg ? { database: databaseWords(pg) } : {}) };
     draft.finishedAt = new Date().toISOString();
     compare(draft, input);
@@ -167,7 +170,9 @@ function databaseError(e: unknown, depth = 0): PgError | null {
 
 /** The server's words for the report (SQLSTATE, table, constraint, column, DETAIL, HINT), those it gave. */
 function databaseWords(e: PgError): Record<string, string> {
-  const all: Record<string, string | undefined> = { code: e.code, schema: e.schema, table: e.table, column: e.column, constraint: e.constraint, detail: e.detail, hint: e.hint };
+  // The report lands in status and evidence: the DETAIL and HINT without row values (db/row-values.ts).
+  const detail = e.detail ? reduceDetail(e.detail, e.code ?? '', false, e.constraint) : undefined;
+  const all: Record<string, string | undefined> = { code: e.code, schema: e.schema, table: e.table, column: e.column, constraint: e.constraint, detail, hint: e.hint ? withholdValuesIn(e.hint) : undefined };
   return Object.fromEntries(Object.entries(all).filter((x): x is [string, string] => typeof x[1] === 'string' && x[1] !== ''));
 }
 

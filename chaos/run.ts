@@ -2,6 +2,7 @@
 // two approvers, and (by kind) a pause handled the way on-call would — a failed validation after
 // publish is rolled back; a row Production refuses is checked (key named, nothing published, rollback
 // not offered since nothing committed) and the run aborted. Anything else that pauses it is a failure.
+import { outcomeResult } from '../common/outcome';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { approveSignal, resumeSignal, statusQuery, TASK_QUEUE, TERMINAL_STATUSES, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../common/temporal';
 import { saasPlan } from '../harness/saas';
@@ -94,7 +95,8 @@ export class ChaosRun {
     if (this.done || !this.handle) return this.done;
     const d = await this.handle.describe();
     if (d.status.name !== 'RUNNING') {
-      const r = (await this.handle.result().catch(() => null)) as StatusView | null;
+      // Rejected, aborted and rolled-back runs close as Failed with their result in the failure (common/outcome.ts).
+      const r = (await this.handle.result().catch((e: unknown) => outcomeResult(e) ?? null)) as StatusView | null;
       this.last = r ?? this.last;
       this.end = r?.status ?? d.status.name.toLowerCase();
       if (this.end !== EXPECTED_END[this.spec.kind]) this.problems.push(`ended ${this.end}, expected ${EXPECTED_END[this.spec.kind]}${r?.error ? `: ${r.error.type} ${r.error.message}` : ''}`);
@@ -108,7 +110,9 @@ export class ChaosRun {
       if (s.gate === 'cutover' && this.spec.kind === 'conflict' && !this.conflictInserted) await this.insertConflict();
       for (const approver of ['alice', 'bob']) {
         if (s.approvals.some((a) => a.approver === approver && a.gate === s.gate)) continue;
-        await this.handle.signal(approveSignal, { gate: s.gate, approver, comment: 'chaos suite' });
+        // Gate plan: acknowledge what the dry run predicts publish will refuse (the conflict run's).
+        const acknowledge = s.gate === 'plan' && s.mustAcknowledge?.length ? { acknowledge: s.mustAcknowledge.map((x) => x.reason) } : {};
+        await this.handle.signal(approveSignal, { gate: s.gate, approver, comment: 'chaos suite', ...acknowledge });
       }
       return false;
     }
@@ -141,7 +145,9 @@ export class ChaosRun {
     if (this.spec.kind === 'conflict' && s.phase === 'publish') {
       const text = `${err?.message ?? ''}`;
       if (!text.includes('users_email_key')) this.problems.push(`the paused run's error does not name the constraint users_email_key: ${text}`);
-      if (!text.includes(CONFLICT_EMAIL)) this.problems.push(`the paused run's error does not carry the key ${CONFLICT_EMAIL} (the DETAIL): ${text}`);
+      // The DETAIL names the key's columns; the value (an e-mail: personal data) is withheld from the message.
+      if (!text.includes('Key (email)=')) this.problems.push(`the paused run's error does not carry the DETAIL's key columns: ${text}`);
+      if (text.includes(CONFLICT_EMAIL)) this.problems.push(`the paused run's error shows the personal value ${CONFLICT_EMAIL}: ${text}`);
       if (actions.includes('rollback')) this.problems.push(`rollback offered though nothing was published (actions ${actions.join(', ')})`);
       if (!actions.includes('abort') || !actions.includes('retry')) this.problems.push(`abort and retry should be offered (actions ${actions.join(', ')})`);
       this.notes.push(`${what} → abort`);

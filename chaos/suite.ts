@@ -319,7 +319,8 @@ async function leftovers(r: ChaosRun): Promise<string[]> {
     const plan = validatePlan(r.plan());
     const report = await gc(plan, { apply: false, minAgeMs: 0, workflowOpen: false });
     return [
-      ...report.databases.map((d) => `scratch database ${d.database}`),
+      // Scratch databases are named after their run: only this run's count (others on the server are other tests').
+      ...report.databases.filter((d) => r.last?.runKey && d.database.endsWith(`_${r.last.runKey}`)).map((d) => `scratch database ${d.database}`),
       ...report.staging.map((x) => `staging schema ${x.schema}`),
       ...report.store.map((x) => `${x.kind} ${x.location}`),
     ];

@@ -4,12 +4,13 @@ import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, STATUSES } from '../common/temporal';
 import { TemporalContext, temporalSettings } from './connection';
+import { cliTimeoutMs } from './deadline';
 import { describeError, EXIT_OK } from './errors';
 import type { ExitCode } from './errors';
 import { processIo } from './io';
 import type { Io } from './io';
 import type { CommandContext } from './commands/context';
-import { planCheck, planHashCommand, planSchema } from './commands/plan';
+import { planCheck, planHashCommand, planInput, planSchema } from './commands/plan';
 import { start } from './commands/start';
 import { approve, reject, resume } from './commands/decide';
 import { status } from './commands/status';
@@ -44,12 +45,17 @@ export function buildProgram(ctx: CommandContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.out(s.replace(/\n$/, '')), writeErr: (s) => ctx.io.err(s.replace(/\n$/, '')) })
     .showHelpAfterError('(add --help for usage)')
+    .option('--timeout <duration>', 'how long to wait for Temporal or a worker to answer before failing: 30, 30s, 1500ms, 2m (default: $CUTOVER_CLI_TIMEOUT, else 30s)')
+    // Read before any command runs, so a bad value is bad input (exit 2) before anything is sent.
+    .hook('preAction', () => {
+      ctx.timeoutMs = cliTimeoutMs(program.opts<{ timeout?: string }>().timeout, ctx.env);
+    })
     .addHelpText(
       'after',
-      '\nEnvironment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default default), TEMPORAL_API_KEY, TEMPORAL_TLS_* or a profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), CUTOVER_UI_URL (default http://localhost:$TEMPORAL_UI_PORT, or :8233).\nExit codes: 0 ok, 1 refused/failed, 2 bad input.',
+      '\nEnvironment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default default), TEMPORAL_API_KEY, TEMPORAL_TLS_* or a profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), CUTOVER_CLI_TIMEOUT (default 30s), CUTOVER_UI_URL (default http://localhost:$TEMPORAL_UI_PORT, or :8233).\nExit codes: 0 ok, 1 refused/failed, 2 bad input.',
     );
 
-  const plan = program.command('plan').description('check a plan file, print its JSON schema or its hash');
+  const plan = program.command('plan').description('check a plan file, print its JSON schema, its hash or its Start Workflow input');
   plan
     .command('check <plan>')
     .description('validate a plan file offline; with --connect, also run the preflight dry run against the databases')
@@ -64,6 +70,11 @@ export function buildProgram(ctx: CommandContext): Command {
     .command('hash <plan>')
     .description('print the plan hash (sha256 of canonical JSON) — what approvers approve')
     .action((file: string) => planHashCommand(ctx, file));
+  plan
+    .command('input <plan>')
+    .description('print the JSON input for the Temporal Web UI\'s Start Workflow form (stdout), and the workflow id, task queue and type to type (stderr)')
+    .option('--as <name>', AS_HELP)
+    .action((file: string, opts) => planInput(ctx, file, opts));
 
   program
     .command('gc <plan>')
@@ -89,6 +100,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--comment <text>', 'a comment kept with the approval')
     .option('--plan-hash <hash>', 'the plan hash you reviewed (refused if it differs)')
     .option('--rehearsal-hash <hash>', 'gate cutover: the rehearsal report hash you reviewed (refused if it differs)')
+    .option('--acknowledge <reason>', 'gate plan: a refusal the dry run predicts that you accept (e.g. collisions:public.users); repeat for each — required when it predicts any', (v: string, prev: string[] = []) => [...prev, v])
     .option('--sign <keyfile>', 'sign the approval with this SSH key (ssh-keygen -Y sign -n cutover; ed25519)')
     .option('--json', 'print JSON')
     .action((id: string, opts) => approve(ctx, id, opts));
@@ -130,6 +142,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--run <runId>', 'an earlier run of the same plan id')
     .option('--ids', 'print the run\'s id pairs instead (table, Pilot key, Production key, outcome; tab-separated): from the backup store, else cutover.id_map')
+    .option('--file <file>', 'read a stored evidence file (the backup store\'s evidence.json, or cutover.evidence.pack_text), sealed or not, instead of asking Temporal; <id> is then only a label')
     .action((id: string, opts) => report(ctx, id, opts));
 
   program

@@ -1,6 +1,7 @@
 // Typed keys for cutover's Keyword search attributes (README.md, *From the Temporal Web UI*).
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributePair } from '@temporalio/common';
+import { isUnsuccessfulOutcome } from '../common/outcome';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
 
 export const CutoverStatusKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);
@@ -21,5 +22,7 @@ export function listStatus(cutoverStatus: string | undefined, executionStatus: s
   const exec = executionStatus.toLowerCase();
   if (!cutoverStatus) return exec;
   if (executionStatus === 'RUNNING' || executionStatus === 'COMPLETED' || exec === cutoverStatus) return cutoverStatus;
+  // Runs that did not succeed close as Failed on purpose (common/outcome.ts): their status says it all.
+  if (executionStatus === 'FAILED' && isUnsuccessfulOutcome(cutoverStatus)) return cutoverStatus;
   return `${cutoverStatus} (execution ${exec})`;
 }

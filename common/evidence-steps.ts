@@ -17,7 +17,7 @@ export interface EvidenceStep {
   startedAt: string | null;
   endedAt: string | null;
   outcome: StepRecord['outcome'];
-  attempts: number; // times the step started
+  attempts: number; // activity attempts that ran: Temporal's own count for each time the step started
   decisions: EvidenceDecision[];
 }
 
@@ -45,6 +45,8 @@ export function stepsOf(records: StepRecord[], approvals: Approval[]): EvidenceS
       s.attempts++;
       s.startedAt ??= r.at;
     }
+    // Temporal retried the activity within one start: count each attempt it ran (common/attempts.ts).
+    if (r.attempts !== undefined && r.attempts > 1) s.attempts += r.attempts - 1;
     if (ENDS.has(r.outcome)) s.endedAt = r.at;
     s.outcome = r.outcome;
     if (r.outcome === 'approved') {

@@ -26,6 +26,8 @@ export interface EvidenceApproval {
   planHash: string;
   rehearsalHash: string | null;
   signature: { signed: boolean; verified: boolean; fingerprint: string | null };
+  /** The refusals the dry run predicted that this approver acknowledged ([] when none). */
+  acknowledged: string[];
 }
 
 export interface EvidenceBackup {
@@ -180,6 +182,7 @@ function approvalOf(a: EvidencePack['approvals'][number], planHash: string): Evi
     planHash: typeof x.planHash === 'string' ? x.planHash : planHash,
     rehearsalHash: typeof x.rehearsalHash === 'string' ? x.rehearsalHash : null,
     signature: { signed: sig !== undefined, verified: sig?.verified === true, fingerprint: sig?.fingerprint ?? null },
+    acknowledged: Array.isArray(x.acknowledged) ? (x.acknowledged as string[]) : [],
   };
 }
 

@@ -52,6 +52,11 @@ export interface ApproveInput {
   rehearsalHash?: string;
   /** An armored SSH signature (`ssh-keygen -Y sign -n cutover`) over approvalMessage() (common/signing.ts). */
   signature?: string;
+  /**
+   * Gate plan: the refusals the dry run predicts that the approver accepts (their reasons, e.g.
+   * `collisions:public.users`, listed by the refusal that asks for them): required when it predicts any.
+   */
+  acknowledge?: string[];
 }
 export interface RejectInput {
   gate: GateName;
@@ -100,6 +105,8 @@ export interface Approval {
   gate: GateName;
   approver: string;
   comment?: string;
+  /** The predicted refusals the approver acknowledged (workflows/decisions.ts predictedRefusals). */
+  acknowledged?: string[];
   at: string;
   signature?: SignatureEvidence;
 }
@@ -115,12 +122,16 @@ export interface StepError {
   type: string;
   message: string;
   at: string;
+  /** Temporal's attempts of the activity that failed, when it says (common/attempts.ts). */
+  attempts?: number;
 }
 export interface StepRecord {
   step: string;
   outcome: 'started' | 'completed' | 'failed' | 'skipped' | 'retried' | 'approved' | 'rejected' | 'expired' | 'aborted';
   at: string;
   detail?: string;
+  /** completed/failed: Temporal's attempts of the step's activity in this execution, when more than one. */
+  attempts?: number;
 }
 export interface TableProgress {
   table: string;
@@ -175,6 +186,8 @@ export interface StatusView {
   drift?: Drift[];
   /** From 2 on: the gates were reopened by a drift, and a signed approval names this round (common/signing.ts). */
   approvalRound?: number;
+  /** While gate plan waits: the refusals the dry run predicts, which an approval must acknowledge by reason (absent when none). */
+  mustAcknowledge?: { reason: string; why: string }[];
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */

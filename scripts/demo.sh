@@ -6,7 +6,8 @@
 # Re-runnable: fresh databases every time; a still-open previous run is terminated first.
 #
 # Env: DEMO_TIMEOUT (seconds per wait, default 600), DEMO_KEEP_WORKER=1 (leave the worker running
-# after the demo so `npx cutover status/report` can query the run), TEMPORAL_PORT, CUTOVER_PG.
+# after the demo so `npx cutover status/report` can query the run), TEMPORAL_PORT, TEMPORAL_UI_PORT,
+# SEAWEED_BASE_PORT (every SeaweedFS port derives from it, scripts/lib.sh), CUTOVER_PG.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$CUTOVER_ROOT"
@@ -271,8 +272,10 @@ cat >&2 <<MSG
 [cutover] DEMO OK: $EXP_ACCOUNTS real Pilot accounts (of $(( EXP_ACCOUNTS + PILOT_TEST ))) and their users, projects and
 [cutover] events are in Production, next to its $PRE_ACCOUNTS pre-existing accounts; $PILOT_TEST test accounts stayed behind.
 
-Where to look:
-  Temporal UI:   http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/default/workflows/$WF
+Where to look (the CLI finds this Temporal through these two lines; paste them first):
+  export TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE
+  export TEMPORAL_UI_PORT=$TEMPORAL_UI_PORT
+  Temporal UI:   http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows/$WF
   Status:        npx cutover status $WF
   Evidence pack: npx cutover report $WF
   Databases:     psql $CUTOVER_DB_PILOT

@@ -145,23 +145,38 @@ temporal_healthy() {
 
 # ---------------------------------------------------------------- SeaweedFS state (backup store)
 # One `weed mini` (master, volume, filer, S3, WebDAV, admin in one process). Every listener gets an
-# explicit port so it never collides with anything else on the machine; S3 is the one cutover uses.
+# explicit port, all derived from one base (SEAWEED_BASE_PORT, default 18330): two checkouts run
+# side by side with different bases. S3, the one cutover uses, is base + 3 (18333 by default); a
+# SEAWEED_S3_PORT given alone (older setups) moves the base with it. The offsets are the same in
+# test/helpers/seaweed.ts (SEAWEED_PORT_OFFSETS): keep them in step.
 export SEAWEED_STATE_DIR="$CUTOVER_DATA_DIR/seaweed"
 export SEAWEED_PID_FILE="$SEAWEED_STATE_DIR/weed.pid"
 export SEAWEED_LOG_FILE="$SEAWEED_STATE_DIR/weed.log"
-export SEAWEED_S3_PORT="${SEAWEED_S3_PORT:-18333}"
+if [ -z "${SEAWEED_BASE_PORT:-}" ] && [ -n "${SEAWEED_S3_PORT:-}" ]; then SEAWEED_BASE_PORT=$(( SEAWEED_S3_PORT - 3 )); fi
+export SEAWEED_BASE_PORT="${SEAWEED_BASE_PORT:-18330}"
+case "$SEAWEED_BASE_PORT" in
+  ''|*[!0-9]*) die "SEAWEED_BASE_PORT must be a port number (got '$SEAWEED_BASE_PORT')" ;;
+esac
+# admin gRPC is base + 10016, the highest port used: it must stay a valid port.
+if [ "$SEAWEED_BASE_PORT" -lt 1024 ] || [ "$SEAWEED_BASE_PORT" -gt $(( 65535 - 10016 )) ]; then
+  die "SEAWEED_BASE_PORT must be between 1024 and $(( 65535 - 10016 )) (got $SEAWEED_BASE_PORT): SeaweedFS uses it up to base + 10016"
+fi
+seaweed_port() { # seaweed_port <offset>
+  echo $(( SEAWEED_BASE_PORT + $1 ))
+}
+export SEAWEED_S3_PORT="$(seaweed_port 3)"
 export SEAWEED_BUCKET="${SEAWEED_BUCKET:-cutover-backups}"
 
 # seaweed_args: the `weed mini` command line (after the binary).
 seaweed_args() {
   printf '%s\n' mini "-dir=$SEAWEED_STATE_DIR/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false \
-    -master.port=18330 -master.port.grpc=18331 \
-    -volume.port=18340 -volume.port.grpc=18341 \
-    -filer.port=18388 -filer.port.grpc=18389 "-filer.localSocket=$SEAWEED_STATE_DIR/filer.sock" \
-    "-s3.port=$SEAWEED_S3_PORT" -s3.port.grpc=18334 "-s3.localSocket=$SEAWEED_STATE_DIR/s3.sock" \
+    "-master.port=$(seaweed_port 0)" "-master.port.grpc=$(seaweed_port 1)" \
+    "-volume.port=$(seaweed_port 10)" "-volume.port.grpc=$(seaweed_port 11)" \
+    "-filer.port=$(seaweed_port 58)" "-filer.port.grpc=$(seaweed_port 59)" "-filer.localSocket=$SEAWEED_STATE_DIR/filer.sock" \
+    "-s3.port=$SEAWEED_S3_PORT" "-s3.port.grpc=$(seaweed_port 4)" "-s3.localSocket=$SEAWEED_STATE_DIR/s3.sock" \
     -s3.port.iceberg=0 -s3.port.lance=0 \
-    -webdav.port=18373 \
-    -admin.port=18346 -admin.port.grpc=28346 \
+    "-webdav.port=$(seaweed_port 43)" \
+    "-admin.port=$(seaweed_port 16)" "-admin.port.grpc=$(seaweed_port 10016)" \
     "-bucket=$SEAWEED_BUCKET"
   # -admin.port.grpc is admin port + 10000 on purpose: weed mini's embedded worker dials that,
   # whatever the flag says.

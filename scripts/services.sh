@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Dev services for cutover: the Temporal dev server (CLI `temporal server start-dev`, SQLite file
 # in .data/temporal/temporal.db, so workflows survive restarts), SeaweedFS as the S3 backup store
-# (`weed mini`, data in .data/seaweed, bucket cutover-backups, S3 on 127.0.0.1:18333) and a check
+# (`weed mini`, data in .data/seaweed, bucket cutover-backups, S3 on 127.0.0.1:SEAWEED_BASE_PORT+3) and a check
 # that PostgreSQL is up.
 #
 #   scripts/services.sh start [temporal|seaweed]   # idempotent; both when none is named
 #   scripts/services.sh stop [temporal|seaweed]    # stops only what this script started (pid files)
 #   scripts/services.sh status
 #
-# Env: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), SEAWEED_S3_PORT (18333), SEAWEED_BUCKET
+# Env: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), SEAWEED_BASE_PORT (18330: every SeaweedFS port is
+# derived from it, S3 is base + 3; SEAWEED_S3_PORT alone moves the base with it), SEAWEED_BUCKET
 # (cutover-backups), CUTOVER_DATA_DIR (.data), CUTOVER_PG; TEMPORAL_UI_CODEC_ENDPOINT (e.g. http://127.0.0.1:8888,
 # a running `cutover codec-server`: the UI shows encrypted payloads decrypted).
 set -euo pipefail
@@ -174,7 +175,7 @@ seaweed_start() {
   local pid; pid="$(seaweed_pid)"
   [ -z "$pid" ] && rm -f "$SEAWEED_PID_FILE"
   if [ -z "$pid" ] && port_open 127.0.0.1 "$SEAWEED_S3_PORT"; then
-    die "port $SEAWEED_S3_PORT is in use by something this script did not start (set SEAWEED_S3_PORT)"
+    die "port $SEAWEED_S3_PORT is in use by something this script did not start (set SEAWEED_BASE_PORT: every SeaweedFS port derives from it)"
   fi
   if [ -n "$pid" ]; then
     log "SeaweedFS already running (pid $pid)"

@@ -14,6 +14,7 @@ import { useHarness } from './helpers/harness';
 import { checkerRole, rows, withDb } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 const REGISTER = 'CREATE TABLE erasure_request (user_id bigint NOT NULL, requested_at date NOT NULL DEFAULT current_date);';
 const ERASED = 'INSERT INTO erasure_request (user_id) VALUES (7), (13), (9999);'; // 9999: no such user
@@ -78,7 +79,7 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   // Cleaned before the cutover gate: the Pilot already holds exactly the rows to keep.
   expect(await everything(h.pilot)).toEqual(keep);
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
 
   expect(await everything(h.pilot)).toEqual(keep);
@@ -148,7 +149,7 @@ test('a failing access check after the cleanup pauses; rollback restores the Pil
   expect(await everything(h.pilot)).not.toEqual(before); // the cleanup committed
 
   await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'free accounts must not be adopted' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rolled-back');
   expect(await everything(h.pilot)).toEqual(expected);
 

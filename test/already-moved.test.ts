@@ -7,6 +7,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, startRun, waitFor } from './helpers/run';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_again', SHOP_SCHEMA + SHOP_PILOT);
 
@@ -28,7 +29,7 @@ async function runThrough(p: Record<string, unknown>, atPlanGate?: (s: StatusVie
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   await waitFor(handle, atGate('cutover'));
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
-  return (await handle.result()) as StatusView;
+  return (await runResult(handle)) as StatusView;
 }
 
 const counts = async (prod: string) =>

@@ -14,6 +14,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
 import { atGate, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_cs', SAAS_SCHEMA + PILOT_DATA);
 
@@ -38,7 +39,7 @@ test('clean-start archives the whole Pilot, sets it read-only, and leaves Produc
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   await waitFor(handle, atGate('cutover'), 90000);
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   const report = (await handle.query(reportQuery)) as EvidencePack;
 

@@ -1,10 +1,13 @@
 // The CLI as users run it: `node bin/cutover.js …` against the compiled dist/, checking exit codes
-// (0 ok, 1 refused/failed, 2 bad input) and what is printed. No Temporal server needed.
+// (0 ok, 1 refused/failed, 2 bad input) and what is printed. No Temporal server needed, except for
+// "no silent waits": a real dev server with no worker, where every command must fail in time.
 import { spawnSync } from 'node:child_process';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureBuilt } from './helpers/build';
+import { startTemporal } from './helpers/temporal';
 
 const ROOT = resolve(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'cutover.js');
@@ -191,4 +194,73 @@ describe('Temporal unreachable exits 1 with a clear one-line error', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot reach Temporal at 127.0.0.1:1');
   });
+});
+
+
+describe('no silent waits: with the server up and no worker, every command fails in time with one message', () => {
+  let env: TestWorkflowEnvironment;
+  let at: Record<string, string>;
+  const NO_WORKER = /no worker answered the .* for cutover-cli-exit-test within (\d+s) .*is `cutover worker` running on task queue cutover\? \(wait longer with --timeout or CUTOVER_CLI_TIMEOUT\)/;
+
+  beforeAll(async () => {
+    env = await startTemporal();
+    at = { TEMPORAL_ADDRESS: env.address };
+    const started = cutover(['start', goodPlan, '--as', 'dora'], at); // the server alone starts it
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  function timed(args: string[], more: Record<string, string> = {}): Result & { ms: number } {
+    const t0 = Date.now();
+    const r = cutover(args, { ...at, ...more });
+    return { ...r, ms: Date.now() - t0 };
+  }
+
+  test('approve without --sign (an Update, which waits for a worker) gives up after the default 30 s', () => {
+    const r = timed(['approve', 'cli-exit-test', '--gate', 'plan', '--as', 'alice']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(NO_WORKER);
+    expect(r.stderr).toContain('within 30s');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.ms).toBeGreaterThanOrEqual(29_000);
+    expect(r.ms).toBeLessThan(50_000);
+  }, 70_000);
+
+  test.each([
+    ['approve', ['approve', 'cli-exit-test', '--gate', 'plan', '--as', 'alice']],
+    ['reject', ['reject', 'cli-exit-test', '--gate', 'plan', '--as', 'alice', '--reason', 'no']],
+    ['resume', ['resume', 'cli-exit-test', '--action', 'retry', '--as', 'alice', '--reason', 'go']],
+    ['status', ['status', 'cli-exit-test']],
+    ['status --watch', ['status', 'cli-exit-test', '--watch']],
+    ['report', ['report', 'cli-exit-test']],
+  ])('%s with CUTOVER_CLI_TIMEOUT=3s fails in ~3 s with the same message', (_name, args) => {
+    const r = timed(args, { CUTOVER_CLI_TIMEOUT: '3s' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(NO_WORKER);
+    expect(r.stderr.match(NO_WORKER)?.[1]).toBe('3s');
+    expect(r.ms).toBeLessThan(25_000);
+  }, 60_000);
+
+  test('--timeout wins over CUTOVER_CLI_TIMEOUT, in any position; a bad value is bad input', () => {
+    const r = timed(['approve', 'cli-exit-test', '--gate', 'plan', '--as', 'alice', '--timeout', '2'], { CUTOVER_CLI_TIMEOUT: '10m' });
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(NO_WORKER)?.[1]).toBe('2s');
+    expect(r.ms).toBeLessThan(25_000);
+    const bad = timed(['--timeout', 'soon', 'status', 'cli-exit-test']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--timeout must be a duration');
+    const badEnv = timed(['status', 'cli-exit-test'], { CUTOVER_CLI_TIMEOUT: '-1' });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toContain('CUTOVER_CLI_TIMEOUT must be a duration');
+  }, 60_000);
+
+  test('commands the server answers alone still work without a worker', () => {
+    const r = timed(['list', '--json'], { CUTOVER_CLI_TIMEOUT: '10s' });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { workflowId: string }[]).map((w) => w.workflowId)).toContain('cutover-cli-exit-test');
+  }, 60_000);
 });

@@ -349,6 +349,9 @@ describe('formatters', () => {
     expect(listStatus('paused', 'RUNNING')).toBe('paused');
     expect(listStatus('running', 'TERMINATED')).toBe('running (execution terminated)');
     expect(listStatus('failed', 'FAILED')).toBe('failed');
+    // Runs that did not succeed close as Failed on purpose (common/outcome.ts): no "(execution failed)".
+    for (const st of ['rejected', 'expired', 'aborted', 'rolled-back']) expect(listStatus(st, 'FAILED')).toBe(st);
+    expect(listStatus('completed', 'FAILED')).toBe('completed (execution failed)');
     expect(listStatus(undefined, 'COMPLETED')).toBe('completed');
     const text = formatList([{ workflowId: 'cutover-a', status: 'paused', phase: 'validate', planId: 'a', startTime: new Date('2026-01-02T03:00:00Z') }]);
     expect(text).toMatch(/^workflow id\s+status\s+phase\s+started/);

@@ -10,6 +10,7 @@ import { useHarness } from './helpers/harness';
 import { admin, dbUrl, dropDb, rows, uniqueName } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { expectedMoves, PILOT_DATA, plusMoved, PRODUCTION_DATA, SAAS_SCHEMA, saasCounts, saasPlan } from './helpers/saas';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_moved', SAAS_SCHEMA + PILOT_DATA);
 const moved = uniqueName('cutover_moved_copy');
@@ -70,7 +71,7 @@ test('a moved Production is refused until on-call accepts it; the run records th
   await handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'production' }] });
   const end = await waitFor(handle, (s) => s.status === 'completed' || (s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length > 4), 180000);
   expect([end.status, end.error?.message]).toEqual(['completed', undefined]);
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.databaseMoves).toHaveLength(1);
   expect(result.databaseMoves![0]).toMatchObject({

@@ -11,6 +11,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, startRun, waitFor } from './helpers/run';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_drift', SHOP_SCHEMA + SHOP_PILOT);
 
@@ -84,7 +85,7 @@ test('Pilot rows added after gate plan: back to gate plan, the approvals voided;
     await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', comment: 'seen the two late customers' });
     await waitFor(handle, atGate('cutover'));
     await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-    const done = (await handle.result()) as StatusView & { evidence: EvidencePack };
+    const done = (await runResult(handle)) as StatusView & { evidence: EvidencePack };
     expect(done.status).toBe('completed');
     const doc = buildEvidence(done.evidence);
     expect(doc.voidedApprovals?.map((a) => a.gate)).toEqual(['plan', 'cutover']);
@@ -109,7 +110,7 @@ test('within drift.tolerate the run goes on and records the change; a dropped Pi
   await rows(h.pilot, "INSERT INTO customer_consent SELECT customer_id, 'granted' FROM customer WHERE email = 'late3@example.com'");
   try {
     await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-    const done = (await handle.result()) as StatusView;
+    const done = (await runResult(handle)) as StatusView;
     expect(done.status).toBe('completed');
     // Seen at stage (in scope) and again at cleanup (kept: the customer and the address it references).
     expect(done.drift).toHaveLength(2);
@@ -140,3 +141,23 @@ test('within drift.tolerate the run goes on and records the change; a dropped Pi
     await second.terminate('test over').catch(() => undefined);
   }
 }, 300000);
+
+test('an erasure request that arrives after approval is honoured by cleanup, not a drift: the run goes on and the person does not move', async () => {
+  const prod = await h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
+  const handle = await startRun(h.env, storeOne('drift-erasure'));
+  await waitFor(handle, atGate('plan'));
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await waitFor(handle, atGate('cutover'));
+  await rows(h.pilot, "INSERT INTO erasure_request (customer_id) SELECT customer_id FROM customer WHERE email = 'c7@example.com'");
+  try {
+    await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
+    const done = (await handle.result()) as StatusView;
+    expect(done.status).toBe('completed');
+    expect(done.drift ?? []).toEqual([]);
+    const moved = await movedEmails(prod);
+    expect(moved).not.toContain('c7@example.com');
+    expect(moved).toContain('c1@example.com');
+  } finally {
+    await rows(h.pilot, "DELETE FROM erasure_request WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'c7@example.com')");
+  }
+}, 240000);

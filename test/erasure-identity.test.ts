@@ -25,6 +25,7 @@ import { formatReportMarkdown } from '../client/format/report-md';
 import { useHarness } from './helpers/harness';
 import { checkerRole, rows } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 const SCHEMA = `
 CREATE TABLE person (person_id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text);
@@ -140,7 +141,7 @@ test('after publish: a moved person goes with what cannot exist without them, a 
   await rows(h.pilot, 'INSERT INTO erasure_request (person_id) VALUES (2), (7)');
   await rows(prod, 'DELETE FROM hold');
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'looked' }] });
-  expect(((await handle.result()) as StatusView).status).toBe('completed');
+  expect(((await runResult(handle)) as StatusView).status).toBe('completed');
   await rows(h.pilot, 'DELETE FROM erasure_request');
 
   const expected = erase(erase(before, p2), 3, { tasks: runTasks, comments: runComments }, true);
@@ -210,7 +211,7 @@ test('rollback by restore: erasures re-applied by production identity — produc
   });
   expect(gateView.restorePreview!.summary.join('\n')).toMatch(/erasure request\(s\) would be re-applied.*4 rows deleted \(public.person 1, public.task 1, public.comment 2\).*1 kept with a reference set to NULL \(public.task 1\)/s);
   await handle.signal(approveSignal, { gate: 'restore', approver: 'bob' });
-  expect(((await handle.result()) as StatusView).status).toBe('rolled-back');
+  expect(((await runResult(handle)) as StatusView).status).toBe('rolled-back');
   await rows(h.pilot, 'DELETE FROM erasure_request');
 
   // Production equals its backup minus production person 2, by the test's own SQL.

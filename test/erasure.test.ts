@@ -16,6 +16,7 @@ import { useHarness } from './helpers/harness';
 import { checkerRole, rows } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { publishRun, schemaChecked } from './helpers/steps';
+import { runResult } from './helpers/run-result';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id serial PRIMARY KEY, email text NOT NULL, name text);
@@ -115,7 +116,7 @@ test('requests arriving after stage are applied after publish: rows gone (review
 
   await rows(prod, 'DELETE FROM hold');
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'looked' }] });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   await rows(h.pilot, 'DELETE FROM erasure_request WHERE customer_id = 3');
 

@@ -16,6 +16,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_ev', SAAS_SCHEMA + PILOT_DATA);
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -39,7 +40,7 @@ test('a completed run: the pack alone answers the auditor; it equals the databas
     await handle.signal(approveSignal, { gate, approver: 'bob' });
     await handle.signal(approveSignal, { gate, approver: 'carol', comment: `${gate} looks right` });
   }
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
 
   // The pack as written: exact bytes, their sha256, the copy in the store.
@@ -104,7 +105,7 @@ test('a rejected run writes its pack to the store, and creates nothing in Produc
   const handle = await startRun(h.env, plan('ev-rejected', store), 'alice');
   await waitFor(handle, atGate('plan'), 120000);
   await handle.signal(rejectSignal, { gate: 'plan', approver: 'bob', reason: 'wrong tenant' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rejected');
   const file = path.join(store, 'ev-rejected', result.runKey, 'evidence.json');
   const pack = JSON.parse(readFileSync(file, 'utf8')) as EvidenceDocument;

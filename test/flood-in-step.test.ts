@@ -18,6 +18,7 @@ import { useHarness } from './helpers/harness';
 import { checkerRole, rows } from './helpers/pg';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { expectedMoves, PILOT_DATA, plusMoved, PRODUCTION_DATA, SAAS_SCHEMA, SAAS_TABLES, saasCounts, saasPlan } from './helpers/saas';
+import { runResult } from './helpers/run-result';
 
 const ERROR_LIMIT = 1_500_000;
 const h = useHarness('cutover_flood_step', SAAS_SCHEMA + PILOT_DATA, {
@@ -101,7 +102,7 @@ test('signals flooding in while publish runs: the run continues as new inside th
   const during = await query();
   expect(during.phase).toBe('publish'); // the whole flood reached the run while publish ran
 
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   delete process.env.CUTOVER_TEST_SLOW_TABLES;
   expect(result.status).toBe('completed');
   expect(result.refusedCount).toBe(sent);
@@ -144,7 +145,7 @@ test('a flood while the surgical rollback runs: the rollback continues in the ne
   const marker = await heldAt('flood-rollback', 'rollback.before-commit');
   const tally = { ...stepLockTally };
   const sent = await flood(handle, 'cutover').finally(() => writeFileSync(`${marker}.release`, ''));
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rolled-back');
   expect(result.refusedCount).toBe(sent);
   expect(result.continuedAsNew).toBeGreaterThanOrEqual(1);
@@ -175,7 +176,7 @@ test('a flood while gate restore waits and while the restore runs: the restore c
     for (const approver of ['bob', 'carol']) await acrossContinueAsNew(handle, () => handle.signal(approveSignal, { gate: 'restore', approver }));
     const marker = await heldAt('flood-restore', 'restore.before-commit');
     sent += await flood(handle, 'restore').finally(() => writeFileSync(`${marker}.release`, ''));
-    const result = (await handle.result()) as StatusView;
+    const result = (await runResult(handle)) as StatusView;
     expect(result.status).toBe('rolled-back');
     expect(result.refusedCount).toBe(sent);
     expect(continuedInside(result, 'restore')).toBe(true);

@@ -16,6 +16,7 @@ import { useHarness } from './helpers/harness';
 import { atGate, record, startRun, waitFor } from './helpers/run';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { pacedFlood } from './helpers/flood';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_hostile_sig', SAAS_SCHEMA + PILOT_DATA, {
   // Continue-as-new is suggested once a run's history passes 400 KB (the server default is 4 MB).
@@ -46,7 +47,7 @@ const HOSTILE: Hostile[] = [
   { name: 'a string as payload', signal: approveSignal, payload: 'approve please', reason: 'payload must be an object {gate, approver' },
   { name: 'approver of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 123 }, reason: 'approver must be a string, got number' },
   { name: 'comment of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: { html: '<script>' } }, reason: 'comment must be a string, got object' },
-  { name: 'an extra field', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', admin: true }, reason: 'unknown field "admin" (allowed: gate, approver, comment, planHash, rehearsalHash, signature)' },
+  { name: 'an extra field', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', admin: true }, reason: 'unknown field "admin" (allowed: gate, approver, comment, planHash, rehearsalHash, signature, acknowledge)' },
   { name: 'missing approver', signal: approveSignal, payload: { gate: 'plan' }, reason: 'approver is required' },
   { name: '1 MB comment from an approver', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: MB }, reason: 'comment is too long: 1048576 characters, at most 4096 bytes' },
   { name: '1 MB approver name', signal: approveSignal, payload: { gate: 'plan', approver: MB }, reason: 'is not an approver of this plan' },
@@ -143,7 +144,7 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   await waitFor(handle, atGate('cutover'), 180000);
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.runKey).toBe(atPlan.runKey);
   expect(result.refusedCount).toBe(decided.length + HOSTILE.length + 157);

@@ -141,7 +141,7 @@ test('a read-only database: final, naming the database', async () => {
     await c.query('SET default_transaction_read_only = on');
     const e = await c.query('INSERT INTO t VALUES (1)').then(() => null, (x: unknown) => x);
     expect(isPgError(e)).toBe(true);
-    const f = pgFailure(e as never);
+    const f = await pgFailure(e as never);
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('DatabaseError');
     expect(f.message).toContain(`database ${base}_ro is read-only`);
@@ -151,9 +151,9 @@ test('a read-only database: final, naming the database', async () => {
   }
 }, 60000);
 
-test('a full database (53100): final, naming the database and table', () => {
+test('a full database (53100): final, naming the database and table', async () => {
   const e = Object.assign(new Error('could not extend file "base/1/2": No space left on device'), { severity: 'ERROR', code: '53100', database: 'prod', schema: 'public', table: 'customer' });
-  const f = pgFailure(e);
+  const f = await pgFailure(e);
   expect(f.nonRetryable).toBe(true);
   expect(f.message).toContain('database prod (table public.customer) is out of disk space');
 });

@@ -21,6 +21,7 @@ import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { expectedMoves, PILOT_DATA, plusMoved, PRODUCTION_DATA, SAAS_SCHEMA, SAAS_TABLES, saasCounts } from './helpers/saas';
 import { startTemporal } from './helpers/temporal';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runResult } from './helpers/run-result';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'cutover.js');
@@ -155,7 +156,7 @@ async function finish(handles: WorkflowHandle[], ms = 300000): Promise<StatusVie
     }, ms);
   });
   try {
-    return await Promise.race([Promise.all(handles.map((h) => h.result() as Promise<StatusView>)), late]);
+    return await Promise.race([Promise.all(handles.map((h) => runResult(h) as Promise<StatusView>)), late]);
   } finally {
     clearTimeout(timer);
   }

@@ -21,7 +21,8 @@ import { formatReportMarkdown } from '../client/format/report-md';
 import { formatReportHtml } from '../client/format/report-html';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
-import { atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { acknowledging, atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 const SCHEMA = `
 CREATE TABLE customer (customer_id serial PRIMARY KEY, email text NOT NULL CONSTRAINT customer_email_key UNIQUE, name text);
@@ -87,7 +88,7 @@ test("a Production-side erasure register is in the rehearsal under the default b
   expect(view.rehearsal).toMatchObject({ ok: true, sameAsDryRun: true, differences: [] });
 
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob', rehearsalHash: r.rehearsalHash });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   // The run moved what the rehearsal moved: customer 5 is not in Production.
   expect([await movedCustomers(prod), await movedOrders(prod)]).toEqual([customers, orders]);
@@ -112,8 +113,10 @@ test('a rehearsal failed by a Production row carries the database detail; fixed 
   // Production already has a customer with Pilot customer 2's e-mail: the scratch publish breaks the unique constraint.
   const prod = await h.production(PRODUCTION + "INSERT INTO customer (email, name) VALUES ('c2@example.com', 'dup');");
   const handle = await startRun(h.env, plan('rr-retry'));
-  await waitFor(handle, atGate('plan'));
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  const atPlan = await waitFor(handle, atGate('plan'));
+  // The dry run predicts the unique e-mail conflict: approving acknowledges it.
+  expect(atPlan.mustAcknowledge?.map((x) => x.reason)).toEqual(['conflict:public.customer:customer_email_key']);
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', ...acknowledging(atPlan) });
   const failed = await waitFor(handle, paused, 180000);
   expect([failed.phase, failed.error?.type]).toEqual(['rehearsal', 'RehearsalError']);
   expect(failed.error?.message).toMatch(/rehearsal failed at publish \(ConstraintViolation\)/);
@@ -146,7 +149,7 @@ test('a rehearsal failed by a Production row carries the database detail; fixed 
   ]);
 
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob', rehearsalHash: again.rehearsal.rehearsalHash });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect([await movedCustomers(prod), await movedOrders(prod)]).toEqual([5, 10]);
   expect(again.rehearsal.tables.find((t) => t.table === 'public.customer')!.moved).toBe(5);
@@ -177,7 +180,7 @@ test("a rehearsal that differs from the dry run (a request added to Production's
   expect(lines[3]).toContain(customer);
 
   await handle.signal(rejectSignal, { gate: 'cutover', approver: 'bob', reason: 'the rehearsal differs from the dry run' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rejected');
   expect(buildEvidence(result.evidence!).openItems).toContain(`The rehearsal's counts differ from the approved dry run: ${customer}`);
   expect(await movedCustomers(prod)).toBe(0);

@@ -15,6 +15,7 @@ import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_rh', SAAS_SCHEMA + PILOT_DATA);
 /** Every table's content, order-independent, and the sequence, by the test's own SQL. */
@@ -66,7 +67,7 @@ test('the rehearsal report reaches the cutover gate: counts as the dry run, roll
 
   expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', rehearsalHash: 'f'.repeat(64) }] }))).toMatch(/stale rehearsal hash/);
   await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', rehearsalHash: r.rehearsalHash }] });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   // The real run moved what the rehearsal moved.
   const moved = Number((await rows<{ n: string }>(prod, 'SELECT count(*)::text AS n FROM accounts'))[0].n) - 2;
@@ -80,7 +81,7 @@ test('a rehearsal whose publish hits a conflict pauses the run with RehearsalErr
   const before = await dump(prod);
   const handle = await startRun(h.env, plan('rh-conflict'));
   await waitFor(handle, atGate('plan'));
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', acknowledge: ['collisions:public.accounts'] });
   const view = await waitFor(handle, paused, 180000);
   expect(view.phase).toBe('rehearsal');
   expect(view.error?.type).toBe('RehearsalError');
@@ -91,7 +92,7 @@ test('a rehearsal whose publish hits a conflict pauses the run with RehearsalErr
   expect(await dump(prod)).toEqual(before);
   expect(await scratchLeft(prod, view.runKey)).toEqual([]);
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', by: 'oncall', reason: 'the conflict needs a decision' }] });
-  expect(((await handle.result()) as StatusView).status).toBe('aborted');
+  expect(((await runResult(handle)) as StatusView).status).toBe('aborted');
 }, 300000);
 
 test('a rehearsal hash on a run without a rehearsal is refused', () => {

@@ -13,6 +13,7 @@ import { useHarness } from './helpers/harness';
 import { checkerRole, rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_rs', SAAS_SCHEMA + PILOT_DATA);
 
@@ -99,7 +100,7 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'x' }] }))).toMatch(/not paused/);
   for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate: 'restore', approver });
 
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rolled-back');
   expect(await dump(prod)).toEqual(expected);
   expect(expected).not.toEqual(before); // the erasure removed rows that were there before the run
@@ -135,7 +136,10 @@ test('mode restore is refused on a run without a backup', async () => {
     /restore from the backup is not available in this run: it needs a verified backup/,
   );
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'surgical then' }] });
-  expect(((await handle.result()) as StatusView).status).toBe('rolled-back');
+  expect(((await runResult(handle)) as StatusView).status).toBe('rolled-back');
+  // Not a success: closed as Failed, typed by its outcome (common/outcome.ts).
+  expect((await handle.describe()).status.name).toBe('FAILED');
+  expect(await handle.result().then(() => null, (e: { cause?: { type?: string } }) => e.cause?.type)).toBe('CutoverRolledBack');
 }, 240000);
 
 test('a row of a table the restore does not cover that references a plan row blocks it (listed, nothing restored); retry after it is gone completes', async () => {
@@ -154,7 +158,7 @@ test('a row of a table the restore does not cover that references a plan row blo
   expect(await rows(prod, 'SELECT note_id FROM notes')).toEqual([{ note_id: 1 }]); // nothing cascaded, nothing committed
   await rows(prod, 'DELETE FROM notes');
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'note moved elsewhere' }] });
-  expect(((await handle.result()) as StatusView).status).toBe('rolled-back');
+  expect(((await runResult(handle)) as StatusView).status).toBe('rolled-back');
   expect(await dump(prod)).toEqual(before);
 }, 240000);
 
@@ -174,7 +178,7 @@ test('a rollback by restore anonymizes the rows erasure.anonymize names instead 
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'restore it', mode: 'restore' }] });
   await waitFor(handle, atGate('restore'), 90000);
   for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate: 'restore', approver });
-  expect(((await handle.result()) as StatusView).status).toBe('rolled-back');
+  expect(((await runResult(handle)) as StatusView).status).toBe('rolled-back');
 
   // User 1000 and the event that reaches them are gone; their project stays, anonymized (our own SQL).
   expect(await rows(prod, 'SELECT user_id FROM users WHERE user_id = 1000')).toEqual([]);

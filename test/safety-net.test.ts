@@ -13,6 +13,7 @@ import { checkerRole, rows } from './helpers/pg';
 import { EXPECTED, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { readEvidence, readStatus } from '../client/commands/read-run';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_sn', SAAS_SCHEMA + PILOT_DATA);
 const count = async (url: string, sql: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
@@ -70,7 +71,7 @@ test('a verified file:// backup, an access check failing after publish pauses; a
 
   expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', by: 'oncall', reason: 'give up' }] }))).toMatch(/publish has committed/);
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'project seven must not reach production' }] });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rolled-back');
   expect(await dump(prod)).toEqual(before);
   const report = (await handle.query('report')) as { rollback: { tables: { table: string; deleted: number; equal: boolean }[] }; backups: { backups: { sha256: string; location: string }[] } };
@@ -96,7 +97,7 @@ test('roll-forward from validate after the cause is fixed completes without dupl
   // The fix: Production's owners allow Project 7 (no published row changes).
   await rows(prod, "INSERT INTO allow_list VALUES ('Project 7')");
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'roll-forward', by: 'oncall', reason: 'renamed', fromStep: 'validate' }] });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.steps.filter((s) => s.step === 'publish' && s.outcome === 'completed')).toHaveLength(1);
   expect(result.steps.filter((s) => s.step === 'validate' && s.outcome === 'completed')).toHaveLength(2);

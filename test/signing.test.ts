@@ -12,6 +12,7 @@ import { useHarness } from './helpers/harness';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { makeKey, sshSign, tempKeyDir, type TestKey } from './helpers/ssh-keys';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_sig', SAAS_SCHEMA + PILOT_DATA);
 const keys = tempKeyDir();
@@ -82,7 +83,7 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
     const r = await cli('approve', 'sig-optional', '--gate', 'cutover', '--as', who, '--sign', key.file);
     expect(r).toMatchObject({ code: 0, out: expect.stringContaining('approve (gate cutover) accepted') });
   }
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
 
   // The evidence: every approval, whether its signature was verified and with which key.

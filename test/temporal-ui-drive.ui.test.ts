@@ -11,7 +11,7 @@ import { TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, approveSignal } from '../comm
 import { parsePlanText } from '../plan/load';
 import { planHash } from '../plan/canonical';
 import { rows } from './helpers/pg';
-import { atGate, paused, waitFor } from './helpers/run';
+import { acknowledging, atGate, paused, waitFor } from './helpers/run';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { pageText, runPage, screenshot, useUiHarness } from './helpers/ui';
 
@@ -174,9 +174,10 @@ test('on-call resumes a paused run with the resume Update: a refused action show
   expect((await handle.describe()).taskQueue).toBe(TASK_QUEUE);
   await ops.close();
   for (const gate of ['plan', 'cutover'] as const) {
-    await waitFor(handle, atGate(gate), 120000);
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
-    await handle.signal(approveSignal, { gate, approver: 'carol' });
+    // The dry run predicts the collision: approving gate plan acknowledges what status says it must.
+    const ack = acknowledging(await waitFor(handle, atGate(gate), 120000));
+    await handle.signal(approveSignal, { gate, approver: 'bob', ...ack });
+    await handle.signal(approveSignal, { gate, approver: 'carol', ...ack });
   }
   const view = await waitFor(handle, paused, 180000);
   expect(view.actions).toContain('retry');

@@ -6,7 +6,7 @@
 // taken only after the test has checked what the screen says.
 import { pageText, runPage as openRun, screenshot, useUiHarness } from './helpers/ui';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
-import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { acknowledging, atGate, paused, startRun, waitFor } from './helpers/run';
 import { rows } from './helpers/pg';
 import { approveSignal } from '../common/temporal';
 
@@ -74,11 +74,13 @@ test('auditor: a finished run shows its steps done (tables, rows) and its result
 test('on-call: a paused run shows the error and only the actions it accepts now', async () => {
   // Production already holds account 1 with other content: ids: keep refuses to overwrite it.
   await rows(process.env.CUTOVER_DB_PRODUCTION!, "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false) ON CONFLICT DO NOTHING");
-  const handle = await startRun(h.env, saasPlan('ui-oncall'), 'alice');
+  // An earlier test moved these rows already: only a deliberate re-run copies them again (and collides).
+  const handle = await startRun(h.env, saasPlan('ui-oncall', { decision: { reason: 'UI test', rerun: { reason: 'copy again on purpose: publish collides' } } }), 'alice');
   for (const gate of ['plan', 'cutover'] as const) {
-    await waitFor(handle, atGate(gate));
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
-    await handle.signal(approveSignal, { gate, approver: 'carol' });
+    // The dry run predicts the collision: approving gate plan acknowledges what status says it must.
+    const ack = acknowledging(await waitFor(handle, atGate(gate)));
+    await handle.signal(approveSignal, { gate, approver: 'bob', ...ack });
+    await handle.signal(approveSignal, { gate, approver: 'carol', ...ack });
   }
   const view = await waitFor(handle, paused, 120000);
   const { page, text } = await runPage('cutover-ui-oncall', (t) => t.includes('Resume — accepted now'));

@@ -17,6 +17,7 @@ import { admin, createDb, dropDb, PG_ADMIN, uniqueName } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { startTemporal } from './helpers/temporal';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runResult } from './helpers/run-result';
 
 const base = uniqueName('cutover_res');
 const taskQueue = 'cutover-test-stage';
@@ -99,7 +100,7 @@ test('the end of stage keeps heartbeating its per-table progress past a short he
     expect(details.tables.every((p) => p.done > 0 && p.done === p.total)).toBe(true);
     // `cutover status --watch` decodes the same details for its live progress.
     expect((await liveProgress(env.client, handle)).map((p) => p.table).sort()).toEqual(TABLES);
-    const result = await handle.result();
+    const result = await runResult(handle);
     expect(result.attempt).toBe(1);
     expect(result.tables.map((t) => t.table).sort()).toEqual(TABLES);
   } finally {
@@ -113,7 +114,7 @@ test('a stage connection ended by the server mid-statement fails that attempt; t
     const handle = await env.client.workflow.start(stageOnly, { taskQueue, workflowId: 'stage-killed', args: [input('res-killed'), '2 minutes', 3] });
     const pid = await waitForSleeper('res-killed');
     await admin((c) => c.query('SELECT pg_terminate_backend($1)', [pid]));
-    const result = await handle.result();
+    const result = await runResult(handle);
     expect(result.attempt).toBe(2);
     // Same worker, same held snapshot: the retry kept every table the first attempt staged.
     expect(result.resumedTables.sort()).toEqual(TABLES);

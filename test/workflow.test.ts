@@ -5,6 +5,11 @@ import { listQuery } from '../client/format/list';
 import { rows } from './helpers/pg';
 import { EXPECTED, PK, PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, record, startRun, waitFor } from './helpers/run';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../client/main';
+import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_wf', SAAS_SCHEMA + PILOT_DATA);
 let prod: string;
@@ -17,6 +22,31 @@ const count = async (url: string, sql: string) => Number((await rows<{ n: string
 /** Content of a row set, order-independent, computed by the test itself. */
 const content = async (url: string, sql: string) =>
   (await rows<{ c: string }>(url, `SELECT coalesce(string_agg(r::text, '|' ORDER BY r::text), '') AS c FROM (${sql}) r`))[0].c;
+
+/** A run that did not succeed closes as Failed, typed by its status; the CLI still reads its whole result. */
+async function closedAsFailed(handle: Awaited<ReturnType<typeof startRun>>, status: 'rejected' | 'aborted') {
+  expect((await handle.describe()).status.name).toBe('FAILED');
+  const cause = await handle.result().then(() => null, (e: { cause?: { type?: string; message?: string } }) => e.cause);
+  expect(cause?.type).toBe(status === 'rejected' ? 'CutoverRejected' : 'CutoverAborted');
+  expect(cause?.message).toContain(`ended ${status}`);
+  const cli = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await run(['node', 'cutover', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false }, { ...process.env, TEMPORAL_ADDRESS: h.env.address });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  const st = await cli('status', handle.workflowId, '--json');
+  expect(st).toMatchObject({ code: 0, err: '' });
+  expect(JSON.parse(st.out)).toMatchObject({ status, planHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  const text = await cli('status', handle.workflowId);
+  expect(text.code).toBe(0);
+  expect(text.out).toContain(status);
+  const report = await cli('report', handle.workflowId, '--format', 'json');
+  expect(report.code).toBe(0);
+  expect(report.out).toMatch(new RegExp(`"status": ?"${status}"`));
+  const list = await cli('list', '--json');
+  expect((JSON.parse(list.out) as { workflowId: string; status: string }[]).find((r) => r.workflowId === handle.workflowId)?.status).toBe(status);
+}
 
 async function approveBoth(handle: Awaited<ReturnType<typeof startRun>>, gate: 'plan' | 'cutover') {
   await waitFor(handle, atGate(gate));
@@ -47,7 +77,7 @@ test('happy path: gates, refusals, and production holds exactly the selected row
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' }); // duplicate: refused
   await handle.signal(approveSignal, { gate: 'plan', approver: 'carol' });
   await approveBoth(handle, 'cutover');
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.refused.some((r) => r.reason.includes('already approved'))).toBe(true);
 
@@ -118,8 +148,9 @@ test('reject at the plan gate ends the run as rejected with nothing written', as
   const handle = await startRun(h.env, saasPlan('wf-reject'));
   await waitFor(handle, atGate('plan'));
   await handle.signal(rejectSignal, { gate: 'plan', approver: 'bob', reason: 'wrong tenant' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rejected');
+  await closedAsFailed(handle, 'rejected');
   expect(result.steps.some((s) => s.outcome === 'rejected' && s.detail?.includes('wrong tenant'))).toBe(true);
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2);
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).toBe(0);
@@ -129,7 +160,7 @@ test('reject at the plan gate ends the run as rejected with nothing written', as
 test('a gate that times out ends the run as expired with nothing written', async () => {
   const plan = saasPlan('wf-expire', { approvals: { approvers: ['bob', 'carol'], required: 1, timeout: '2s' } });
   const handle = await startRun(h.env, plan);
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('expired');
   expect(result.gate).toBeNull();
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2);
@@ -142,7 +173,7 @@ async function runIntoConflict(id: string) {
   await rows(prod, "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false)");
   const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
   await waitFor(handle, atGate('plan'));
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', acknowledge: ['collisions:public.accounts'] });
   await waitFor(handle, atGate('cutover'));
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const view = await waitFor(handle, paused);
@@ -166,10 +197,13 @@ test('a failing step pauses the run; resume retry after the fix completes it', a
   expect(refused.status).toBe('paused');
   // Status offers exactly the actions that would be accepted now.
   expect(refused.actions).toEqual(['retry', 'roll-forward', 'abort']);
+  // The UI lists a paused run as RUNNING: its current details say PAUSED first.
+  const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+  expect(details.split('\n')[0]).toBe(`PAUSED at publish: ${refused.error?.type}: ${refused.error?.message.split('\n')[0]}`);
 
   await rows(prod, 'DELETE FROM accounts WHERE account_id = 1');
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'removed the stray account 1' }] });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.steps.filter((s) => s.step === 'publish').map((s) => s.outcome)).toEqual(['started', 'failed', 'retried', 'started', 'completed']);
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(h.pilot, EXPECTED.accounts)));
@@ -180,8 +214,9 @@ test('abort ends a paused run as aborted, staging dropped, production unchanged'
   const before = await rows(prod, 'SELECT count(*) FROM users');
   const handle = await runIntoConflict('wf-abort');
   await handle.signal(resumeSignal, { action: 'abort', by: 'oncall', reason: 'not today' });
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('aborted');
+  await closedAsFailed(handle, 'aborted');
   expect(result.decision).toMatchObject({ action: 'abort', by: 'oncall' });
   expect(await rows(prod, 'SELECT count(*) FROM users')).toEqual(before);
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover_stage_%'")).toBe(0);
@@ -242,7 +277,9 @@ test("a row production refuses pauses at once with PostgreSQL's own detail, not 
     expect(view.phase).toBe('publish');
     expect(view.error?.type).toBe('ConstraintViolation');
     expect(view.error?.message).toContain('SQLSTATE 23514; table public.users, constraint no_user_seven');
-    expect(view.error?.message).toContain('DETAIL: Failing row contains (7,');
+    // The row's values stay out of the message (issue 21 #5): the constraint names what broke.
+    expect(view.error?.message).toContain('DETAIL: Failing row contains (…): it breaks constraint no_user_seven.');
+    expect(view.error?.message).not.toContain('user7@example.com');
     // Final at once: the publish activity ran one attempt.
     const { events } = await handle.fetchHistory();
     const attempts = (events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 0] : []));
@@ -251,5 +288,35 @@ test("a row production refuses pauses at once with PostgreSQL's own detail, not 
     await handle.terminate('test done');
   } finally {
     process.env.CUTOVER_DB_PRODUCTION = prod;
+  }
+});
+
+test('plan input prints the Start Workflow form; a run started with exactly that JSON reaches gate plan, its summary first in its details', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-input-'));
+  try {
+    const file = join(dir, 'plan.yaml');
+    writeFileSync(file, JSON.stringify(saasPlan('wf-ui-start'), null, 2));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await run(['node', 'cutover', 'plan', 'input', file, '--as', 'dora'], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false }, {});
+    expect(code).toBe(0);
+    // stdout is the input alone; stderr names the form's other fields, read here as a person would.
+    const input = JSON.parse(out.join('\n')) as { plan: { id: string }; initiatedBy: string };
+    expect(Object.keys(input).sort()).toEqual(['initiatedBy', 'plan']);
+    expect(input).toMatchObject({ initiatedBy: 'dora', plan: { id: 'wf-ui-start' } });
+    const guide = err.join('\n');
+    const field = (name: string) => new RegExp(`${name}:\\s+(\\S+)`).exec(guide)?.[1];
+    expect(field('Workflow ID')).toBe('cutover-wf-ui-start');
+    expect(field('Task Queue')).toBe('cutover');
+    expect(field('Workflow Type')).toBe(WORKFLOW_TYPE);
+    // As the UI's form starts it: those fields, that JSON, no static summary or details.
+    const handle = await h.env.client.workflow.start(field('Workflow Type')!, { taskQueue: field('Task Queue')!, workflowId: field('Workflow ID')!, args: [JSON.parse(out.join('\n'))] });
+    const view = await waitFor(handle, atGate('plan'));
+    expect(view.gate).toBe('plan');
+    const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+    expect(details.split('\n')[0]).toBe('cutover wf-ui-start: selective pilot → production (4 tables), initiated by dora');
+    await handle.terminate('test done');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

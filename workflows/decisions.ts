@@ -1,6 +1,7 @@
 // Who may approve, reject or resume, and when. Pure: returns the reason for a refusal, or null.
 import { GATES, RESUME_ACTIONS, ROLLBACK_MODES, type ApproveInput, type RejectInput, type ResumeInput } from '../common/temporal';
 import type { BackupObject } from '../common/results';
+import { predictedRefusals } from '../common/predicted-refusals';
 import { movedAlias } from '../common/failures';
 import { approverNames } from '../plan/signers';
 import type { RunState } from './state';
@@ -19,8 +20,8 @@ const MAX_TEXT_BYTES = 1024 * 1024;
 export const STRICT_TEXT_BYTES = 4 * 1024;
 
 /** What each payload may carry, for refusing unknown fields and wrong types (strict runs). */
-const FIELDS: Record<'approve' | 'reject' | 'resume', Record<string, 'string'>> = {
-  approve: { gate: 'string', approver: 'string', comment: 'string', planHash: 'string', rehearsalHash: 'string', signature: 'string' },
+const FIELDS: Record<'approve' | 'reject' | 'resume', Record<string, 'string' | 'strings'>> = {
+  approve: { gate: 'string', approver: 'string', comment: 'string', planHash: 'string', rehearsalHash: 'string', signature: 'string', acknowledge: 'strings' },
   reject: { gate: 'string', approver: 'string', reason: 'string' },
   resume: { action: 'string', by: 'string', reason: 'string', fromStep: 'string', mode: 'string', signature: 'string', acceptDatabase: 'string' },
 };
@@ -31,6 +32,10 @@ function shapeRefusal(kind: keyof typeof FIELDS, input: object): string | null {
   for (const [k, v] of Object.entries(input)) {
     const want = fields[k];
     if (!want) return `unknown field ${JSON.stringify(k.length > 60 ? `${k.slice(0, 60)}…` : k)} (allowed: ${Object.keys(fields).join(', ')})`;
+    if (want === 'strings') {
+      if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) return `${k} must be a list of strings`;
+      continue;
+    }
     if (v !== undefined && typeof v !== want) return `${k} must be a ${want}, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`;
   }
   return null;
@@ -64,7 +69,7 @@ function textTooLong(field: string, v: unknown, max: number): string | null {
 }
 
 const PAYLOADS = {
-  approve: ['comment', '{gate, approver, comment?, planHash?, rehearsalHash?}'],
+  approve: ['comment', '{gate, approver, comment?, planHash?, rehearsalHash?, acknowledge?}'],
   reject: ['reason', '{gate, approver, reason}'],
   resume: ['reason', '{action, by, reason, fromStep?, mode?, acceptDatabase?}'],
 } as const;
@@ -101,7 +106,30 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
     if (!r) return 'this run has no rehearsal report: approve without a rehearsal hash';
     if (input.rehearsalHash !== r.rehearsalHash) return `stale rehearsal hash: you reviewed ${String(input.rehearsalHash)}, this run's rehearsal report is ${r.rehearsalHash}`;
   }
-  return null;
+  return acknowledgeRefusal(s, input);
+}
+
+/**
+ * Gate plan of a dry run that predicts refusals: the approval must acknowledge each by its reason
+ * (`acknowledge`), and only those (runs started before this replay without: RunState.acknowledgeRefusals).
+ */
+export function acknowledgeRefusal(s: RunState, input: ApproveInput): string | null {
+  if (!s.acknowledgeRefusals || input.gate !== 'plan') return null;
+  const acknowledged = input.acknowledge ?? [];
+  if (!Array.isArray(acknowledged) || !acknowledged.every((a) => typeof a === 'string')) return 'acknowledge must be a list of strings';
+  const predicted = predictedRefusals(s.results.preflight);
+  const unknown = acknowledged.filter((a) => !predicted.some((p) => p.reason === a));
+  if (unknown.length) {
+    const list = predicted.length ? `it predicts: ${predicted.map((p) => p.reason).join(', ')}` : 'it predicts none';
+    return `acknowledge ${unknown.map((a) => named(a)).join(', ')}: the dry run predicts no such refusal (${list})`;
+  }
+  const missing = predicted.filter((p) => !acknowledged.includes(p.reason));
+  if (!missing.length) return null;
+  return (
+    `the dry run predicts ${missing.length === predicted.length ? '' : 'more '}refusals: approving needs an explicit acknowledgement of each ` +
+    `(cutover approve … ${missing.map((p) => `--acknowledge ${p.reason}`).join(' ')}; payload acknowledge: [${missing.map((p) => JSON.stringify(p.reason)).join(', ')}]): ` +
+    missing.map((p) => `${p.reason}: ${p.why}`).join('; ')
+  );
 }
 
 export function rejectRefusal(s: RunState, input: RejectInput): string | null {

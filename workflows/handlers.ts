@@ -33,7 +33,8 @@ export function installHandlers(ctl: StepControl): void {
     const signed = approvalSignature(s, i);
     if (signed.refused) return refuse('approve', i.approver, signed.refused, i), signed.refused;
     if (signed.digest) s.acceptedSignatures.push(signed.digest);
-    s.approvals.push({ gate: i.gate, approver: i.approver, ...(i.comment ? { comment: i.comment } : {}), at: now(), ...(signed.signature ? { signature: signed.signature } : {}) });
+    const acknowledged = i.acknowledge?.length ? { acknowledged: [...i.acknowledge] } : {};
+    s.approvals.push({ gate: i.gate, approver: i.approver, ...(i.comment ? { comment: i.comment } : {}), ...acknowledged, at: now(), ...(signed.signature ? { signature: signed.signature } : {}) });
     ctl.publish();
     return null;
   };

@@ -15,15 +15,33 @@ import { ContinueRequested, describeFailure, RollbackRequested, RollForwardReque
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { DriftDetected } from './drift';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
-import { publishState } from './visibility';
+import { publishDetails, publishState } from './visibility';
+import { isUnsuccessfulOutcome, outcomeFailureType } from '../common/outcome';
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
+  // Runs recorded before this completed whatever their outcome; they must replay completing.
+  const outcomeAsFailure = patched('outcome-as-failure');
+  const view = await migrate(input);
+  if (!outcomeAsFailure || !isUnsuccessfulOutcome(view.status)) return view;
+  // Not a success: closed as Failed (the UI's list shows it so), the whole result in the details.
+  throw ApplicationFailure.create({
+    type: outcomeFailureType(view.status),
+    // No error text: a database's message may quote row values, and a failure's message is never encrypted.
+    message: `cutover ${view.planId} ended ${view.status}: the run's result (status and evidence) is this failure's details; \`cutover status ${view.planId}\` reads it`,
+    nonRetryable: true,
+    details: [view],
+  });
+}
+
+async function migrate(input: WorkflowInput): Promise<StatusView> {
   // Histories recorded before restore existed refused `rollback --mode restore`; they must replay
   // refusing it. Asked before the plan's local activity: a patch marker recorded after a local
   // activity in the same workflow task did not replay reliably (a query's replay saw it early).
   const restoreBuilt = patched('rollback-by-restore');
   // Runs started before these replay without: unbounded payloads accepted, never continued as new.
   const bounded = patched('hostile-input-bounds');
+  // Runs started before this approved predicted refusals without a word; they replay so.
+  const acknowledge = patched('acknowledge-predicted-refusals');
   // A continuation (workflows/continue.ts) carries the accepted plan and the whole state.
   const resumed = continuedFrom(input);
   const { plan, planHash } = resumed ? { plan: resumed.state.plan, planHash: resumed.state.planHash } : await acceptInput(input);
@@ -41,6 +59,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   if (!resumed) {
     s.restoreBuilt = restoreBuilt;
     s.strictInput = bounded;
+    s.acknowledgeRefusals = acknowledge;
   }
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {
@@ -57,6 +76,7 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
   ctl.startSize = info.historySize;
   ctl.acceptDatabase = (d, signature) => acceptMovedDatabase(e, d, signature);
   installHandlers(ctl);
+  publishDetails(s);
   const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: s.ids.runId } };
   // A continued run checks the same databases as before it continued (preflight's identities).
   if (resumed) carryIdentities(e, s.results.preflight);

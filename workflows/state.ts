@@ -1,5 +1,6 @@
 // The run's state as the workflow holds it, and the views queries return. Deterministic: time comes
 // from the workflow clock (Date in the sandbox is workflow time).
+import { predictedRefusals } from '../common/predicted-refusals';
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
 import type {
@@ -55,6 +56,11 @@ export class RunState {
    * types are refused and free text is capped at MAX_TEXT_BYTES (decisions.ts). Older runs replay without.
    */
   strictInput = false;
+  /**
+   * Runs started since it exists (patched): approving gate plan of a dry run that predicts refusals
+   * needs them acknowledged (decisions.ts acknowledgeRefusal). Older runs replay without.
+   */
+  acknowledgeRefusals = false;
   /** How many times this run continued as new (its history grew past Temporal's suggestion). */
   continuedAsNew = 0;
   /** A continued run resumes paused at this step (set when it continued as new while paused there). */
@@ -100,8 +106,11 @@ export class RunState {
     return s;
   }
 
-  record(step: string, outcome: StepRecord['outcome'], detail?: string): void {
-    this.steps.push(detail === undefined ? { step, outcome, at: now() } : { step, outcome, at: now(), detail });
+  record(step: string, outcome: StepRecord['outcome'], detail?: string, attempts?: number): void {
+    const r: StepRecord = detail === undefined ? { step, outcome, at: now() } : { step, outcome, at: now(), detail };
+    // Only past the first attempt: records of runs that never retried stay as they were.
+    if (attempts !== undefined && attempts > 1) r.attempts = attempts;
+    this.steps.push(r);
   }
 
   refuse(r: Refusal): void {
@@ -168,6 +177,8 @@ export class RunState {
     if (this.databaseMoves.length) view.databaseMoves = this.databaseMoves;
     if (this.drift.length) view.drift = this.drift;
     if (this.approvalRound() > 1) view.approvalRound = this.approvalRound();
+    const predicted = this.acknowledgeRefusals && this.gate === 'plan' ? predictedRefusals(this.results.preflight) : [];
+    if (predicted.length) view.mustAcknowledge = predicted;
     return view;
   }
 

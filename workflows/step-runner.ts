@@ -4,6 +4,7 @@
 // throwing, and the workflow's loop over the step table acts on them.
 import { ActivityFailure, ApplicationFailure, condition, patched, workflowInfo } from '@temporalio/workflow';
 import { continueSuggested } from './continue';
+import { attemptInDetails, isAttemptMarker, takeAttempt } from '../common/attempts';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
 import type { RunState } from './state';
 import { now } from './state';
@@ -79,7 +80,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
     s.error = error;
     s.status = 'paused';
     s.pauses++;
-    s.record(step, 'failed', `${error.type}: ${error.message}`);
+    s.record(step, 'failed', `${error.type}: ${error.message}`, error.attempts);
     ctl.skippable = skippable;
     s.actions = ctl.offered();
     ctl.publish();
@@ -106,7 +107,9 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
         const out = await finishedOrContinued(fn(), continueHere ? ctl : null);
         if (out === 'continue') continued = true;
         else {
-          s.record(step, 'completed', opts.detail?.(out.value));
+          // Temporal's own attempt count (common/attempts.ts): the evidence counts what really ran.
+          const attempts = takeAttempt(out.value);
+          s.record(step, 'completed', opts.detail?.(out.value), attempts);
           return { skipped: false, value: out.value };
         }
       } catch (err) {
@@ -182,16 +185,25 @@ async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | nu
 export function describeFailure(step: string, err: unknown): StepError {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    return { step, type: cause.type ?? 'Error', message: cause.message, at: now() };
+    const attempts = attemptInDetails(cause.details);
+    return { step, type: cause.type ?? 'Error', message: cause.message, at: now(), ...(attempts !== undefined ? { attempts } : {}) };
   }
   const e = cause as Error;
   return { step, type: e?.name ?? 'Error', message: e?.message ?? String(err), at: now() };
 }
 
-/** Details attached to an ApplicationFailure (e.g. the validation result), if any. */
+/** PostgreSQL's failures (activities/db/pg-errors.ts): their details are the server's full words, never a result. */
+const SERVER_WORDS = ['ConstraintViolation', 'DatabaseError', 'TransientDatabaseError'];
+
+/**
+ * Details attached to an ApplicationFailure (e.g. the validation result), if any. Not a database
+ * failure's: those quote row values, kept only in the (encrypted) failure, never in status or evidence.
+ */
 export function failureDetails(err: unknown): unknown {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  if (!(cause instanceof ApplicationFailure) || SERVER_WORDS.includes(cause.type ?? '')) return undefined;
+  const first = cause.details?.[0];
+  return isAttemptMarker(first) ? undefined : first;
 }
 
 /** The failure type of an activity failure (e.g. StagingLost), if any. */

@@ -1,10 +1,12 @@
 // Make the run visible: search attributes for `cutover list` / the UI's filters, and the UI's
 // "current details" text. Called on every status or phase change.
+import { predictedRefusals } from '../common/predicted-refusals';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { describeDrift } from './drift';
 import { conflictsCell } from '../common/conflicts';
 import { movedAlias } from '../common/failures';
+import { runSummary } from '../common/run-summary';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
 import type { RunState } from './state';
 import { stepSummary } from './step-summary';
@@ -26,6 +28,14 @@ export function publishState(s: RunState, last: { status?: string; phase?: strin
   setCurrentDetails(describe(s));
 }
 
+/**
+ * The details alone, in the run's first workflow task: a run started from the UI's form has no
+ * static summary, so its details carry it from the start. Not a command (nothing in history): replay-safe.
+ */
+export function publishDetails(s: RunState): void {
+  setCurrentDetails(describe(s));
+}
+
 /** A signal of the same name is fire-and-forget: the UI says "sent" whatever the run makes of it. */
 const SIGNAL_TOO = 'A Signal of the same name works too, but a refused signal only shows in these details, under *Refused*.';
 
@@ -39,6 +49,9 @@ function rehearsalDifferences(s: RunState): string | null {
 function describe(s: RunState): string {
   // Facts of the run come from the workflow, not from a summary someone typed or the Start form copied.
   const lines = [
+    // On-call's first read: a paused run says so before anything else (the UI shows RUNNING).
+    ...(s.status === 'paused' && s.error ? [`PAUSED at ${s.error.step}: ${s.error.type}: ${s.error.message}`] : []),
+    runSummary(s.plan, s.initiatedBy),
     `**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``,
     `plan hash \`${s.planHash}\` · strategy ${s.plan.strategy} · initiated by ${s.initiatedBy} · run key \`${s.ids.runKey}\``,
   ];
@@ -60,7 +73,11 @@ function describe(s: RunState): string {
     const drift = s.drift.filter((d) => !d.tolerated).at(-1);
     if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The table above is the new dry run.`);
     // An update is validated by the run and answered at once: a refusal shows inline in the UI.
-    lines.push(`Approve: **Send an Update** \`approve\` with \`{"gate":"${s.gate}","approver":"<name>"}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
+    // A dry run that predicts refusals is approved only with each acknowledged (decisions.ts acknowledgeRefusal).
+    const ack = s.acknowledgeRefusals && s.gate === 'plan' ? predictedRefusals(dry).map((p) => p.reason) : [];
+    const payload = `{"gate":"${s.gate}","approver":"<name>"${ack.length ? `,"acknowledge":${JSON.stringify(ack)}` : ''}}`;
+    if (ack.length) lines.push(`**The dry run predicts refusals** — an approval must acknowledge each: ${predictedRefusals(dry).map((p) => `\`${p.reason}\` (${p.why})`).join('; ')}.`);
+    lines.push(`Approve: **Send an Update** \`approve\` with \`${payload}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
     if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals (Signatures v2, naming this run key): `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');
   }
   const r = s.results.rehearsal;

@@ -20,7 +20,7 @@ export type LeftBehind = Record<string, Record<string, number>>; // table -> rea
 export type RootCauses = Record<string, Record<string, Record<string, number>>>;
 
 /** Column of a gone-keys table: the chain of causes of the removed row, from its own reason to the root. */
-const CAUSE = 'cutover_cause';
+export const CAUSE = 'cutover_cause';
 
 /**
  * SQL: the chain of a row removed with reason $1 because of a parent whose chain is `parent`. Each
@@ -268,7 +268,10 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
            FROM ${names.data(t.index, t.name)} s WHERE ${notNull} AND ${dangling} LIMIT 10`,
       );
       if (res.rows.length > 0) {
-        const rows = res.rows.map((x) => `(${t.key.join(', ')})=(${x.k.join(', ')}) → (${fk.refColumns.join(', ')})=(${x.v.join(', ')})`);
+        // The referenced values are shown when they are the parent's key; an FK onto another unique
+        // column of a plan table (an e-mail) keeps them out (a parent outside the plan: its FK target, as before).
+        const refIsKey = !parent || (parent.key.length === fk.refColumns.length && fk.refColumns.every((c) => parent.key.includes(c)));
+        const rows = res.rows.map((x) => `(${t.key.join(', ')})=(${x.k.join(', ')}) → (${fk.refColumns.join(', ')})=(${refIsKey ? x.v.join(', ') : '…'})`);
         problems.push(`${t.name} rows reference ${fk.refTable} rows that neither move nor exist in production (FK ${fk.name}): ${rows.join('; ')}${res.rows.length === 10 ? '; …' : ''}`);
       }
     }

@@ -9,18 +9,39 @@ import type { Column, ForeignKey, Table } from './catalog';
 import { ident } from './connect';
 import type { Resolved } from './resolve';
 import type { StagingNames } from './staging';
+import { CAUSE } from './cleanup-rules';
 
 /**
  * Per table: the row count and an order-independent digest of the staged keys (the sum of two
  * 64-bit halves of each key's md5: 128 bits, computed in one pass without sorting).
  */
 export async function keyDigests(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, KeyDigest>> {
+  return digestsOf(db, r, (t) => `SELECT ${keyCols(t)} FROM ${names.data(t.index, t.name)} s`);
+}
+
+/**
+ * After cleanup: the kept keys plus those left behind because of a register (an erasure request or
+ * missing consent, and what cascaded from them). The registers are read live by design — a request
+ * that arrives after approval is honoured, not a drift — so only the Pilot's own rows and rules
+ * (selection, test data, earlier runs) are compared with what was approved.
+ */
+export async function keptDigests(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, KeyDigest>> {
+  const root = `regexp_replace(g.${CAUSE}, '^.* ← ', '')`;
+  return digestsOf(db, r, (t) =>
+    `SELECT ${keyCols(t)} FROM ${names.data(t.index, t.name)} s
+     UNION ALL SELECT ${t.key.map((k) => `g.${ident(k)}`).join(', ')} FROM ${names.gone(t.index)} g WHERE ${root} IN ('erasure-request', 'no-consent')`,
+  );
+}
+
+const keyCols = (t: Resolved['tables'][number]) => t.key.map((k) => `s.${ident(k)}`).join(', ');
+
+async function digestsOf(db: Client, r: Resolved, rowsOf: (t: Resolved['tables'][number]) => string): Promise<Record<string, KeyDigest>> {
   const out: Record<string, KeyDigest> = {};
   for (const t of r.tables) {
     const row = `md5(ROW(${t.key.map((k) => `s.${ident(k)}`).join(', ')})::text)`;
     const half = (from: number) => `('x' || substr(${row}, ${from}, 16))::bit(64)::bigint::numeric`;
     const res = await db.query<{ n: string; a: string; b: string }>(
-      `SELECT count(*)::text AS n, coalesce(sum(${half(1)}), 0)::text AS a, coalesce(sum(${half(17)}), 0)::text AS b FROM ${names.data(t.index, t.name)} s`,
+      `SELECT count(*)::text AS n, coalesce(sum(${half(1)}), 0)::text AS a, coalesce(sum(${half(17)}), 0)::text AS b FROM (${rowsOf(t)}) s`,
     );
     const x = res.rows[0];
     out[t.name] = { rows: Number(x.n), digest: `${x.a}:${x.b}` };

@@ -9,7 +9,7 @@ import { failed } from '../errors';
 import { parseAction, parseGate, parseRollbackMode, requireText, resolveActor, toWorkflowId } from '../options';
 import { keyFileOption, sshSign } from '../sign';
 import type { CommandContext } from './context';
-import { printJson, queryError } from './context';
+import { fromWorker, printJson } from './context';
 import { acrossContinueAsNew } from '../across-continue';
 
 export interface ApproveOptions {
@@ -18,6 +18,8 @@ export interface ApproveOptions {
   comment?: string;
   planHash?: string;
   rehearsalHash?: string;
+  /** Predicted refusals acknowledged (--acknowledge, repeatable). */
+  acknowledge?: string[];
   sign?: string;
   json?: boolean;
 }
@@ -44,6 +46,7 @@ export function approveInput(opts: ApproveOptions, env: Record<string, string | 
   if (opts.comment !== undefined) input.comment = requireText('--comment', opts.comment);
   if (opts.planHash !== undefined) input.planHash = requireText('--plan-hash', opts.planHash);
   if (opts.rehearsalHash !== undefined) input.rehearsalHash = requireText('--rehearsal-hash', opts.rehearsalHash);
+  if (opts.acknowledge?.length) input.acknowledge = opts.acknowledge.map((a) => requireText('--acknowledge', a));
   return input;
 }
 
@@ -72,7 +75,8 @@ async function send<I>(
   const handle = client.workflow.getHandle(workflowId);
   let result: UpdateResult;
   try {
-    result = await acrossContinueAsNew(handle, () => handle.executeUpdate(update, { args: [input] }));
+    // An Update waits for a worker to take it: bounded, so no worker means a clear error, not a hang.
+    result = await fromWorker(ctx, client, verb, workflowId, () => acrossContinueAsNew(handle, () => handle.executeUpdate(update, { args: [input] })));
   } catch (err) {
     if (err instanceof Error && err.name === 'WorkflowUpdateFailedError') {
       const reason = (err as { cause?: Error }).cause?.message || err.message;
@@ -87,11 +91,7 @@ async function send<I>(
 /** The running workflow's status: its run key, plan hash, rehearsal and pause, what a signature commits to. */
 async function runStatus(ctx: CommandContext, workflowId: string): Promise<StatusView> {
   const client = await ctx.temporal.client();
-  try {
-    return await client.workflow.getHandle(workflowId).query(statusQuery);
-  } catch (err) {
-    throw queryError(err, workflowId);
-  }
+  return fromWorker(ctx, client, 'status query', workflowId, () => client.workflow.getHandle(workflowId).query(statusQuery));
 }
 
 export async function approve(ctx: CommandContext, id: string, opts: ApproveOptions): Promise<void> {

@@ -10,7 +10,7 @@ import { workflowIdFor } from '../../common/temporal';
 import { badInput } from '../errors';
 import type { GcReport } from '../../activities/gc';
 import type { CommandContext } from './context';
-import { printJson } from './context';
+import { fromServer, printJson } from './context';
 import { loadPlan } from './plan';
 
 export interface GcCommandOptions {
@@ -31,7 +31,7 @@ export async function gcCommand(ctx: CommandContext, file: string, opts: GcComma
   let note = '';
   try {
     const client = await ctx.temporal.client();
-    const d = await client.workflow.getHandle(workflowIdFor(plan.id)).describe();
+    const d = await fromServer(ctx, client, 'description', () => client.workflow.getHandle(workflowIdFor(plan.id)).describe());
     workflowOpen = d.status.name === 'RUNNING';
   } catch (e) {
     if ((e as { name?: string }).name === 'WorkflowNotFoundError') workflowOpen = false;

@@ -6,7 +6,7 @@ import type { ListRow } from '../format/list';
 import { parseStatus } from '../options';
 import { CutoverPhaseKey, CutoverPlanIdKey, CutoverStatusKey, listStatus } from '../search-attributes';
 import type { CommandContext } from './context';
-import { printJson } from './context';
+import { fromServer, printJson } from './context';
 
 export interface ListOptions {
   status?: string;
@@ -22,18 +22,20 @@ export async function list(ctx: CommandContext, opts: ListOptions): Promise<void
   }
   const client = await ctx.temporal.client();
   const rows: ListRow[] = [];
-  for await (const wf of client.workflow.list({ query: listQuery(WORKFLOW_TYPE, SEARCH_ATTRIBUTES.status, status) })) {
-    const sa = wf.typedSearchAttributes;
-    rows.push({
-      workflowId: wf.workflowId,
-      status: listStatus(sa.get(CutoverStatusKey), wf.status.name),
-      phase: sa.get(CutoverPhaseKey) ?? '',
-      planId: sa.get(CutoverPlanIdKey) ?? '',
-      startTime: wf.startTime,
-      closeTime: wf.closeTime ?? null,
-    });
-    if (rows.length >= limit) break;
-  }
+  await fromServer(ctx, client, 'list', async () => {
+    for await (const wf of client.workflow.list({ query: listQuery(WORKFLOW_TYPE, SEARCH_ATTRIBUTES.status, status) })) {
+      const sa = wf.typedSearchAttributes;
+      rows.push({
+        workflowId: wf.workflowId,
+        status: listStatus(sa.get(CutoverStatusKey), wf.status.name),
+        phase: sa.get(CutoverPhaseKey) ?? '',
+        planId: sa.get(CutoverPlanIdKey) ?? '',
+        startTime: wf.startTime,
+        closeTime: wf.closeTime ?? null,
+      });
+      if (rows.length >= limit) break;
+    }
+  });
   if (opts.json) printJson(ctx.io, rows);
   else ctx.io.out(formatList(rows));
 }

@@ -1,5 +1,6 @@
-// `cutover plan check|schema|hash`: offline plan validation (and the preflight dry run with --connect).
-import { workflowIdFor } from '../../common/temporal';
+// `cutover plan check|schema|hash|input`: offline plan validation (and the preflight dry run with --connect),
+// and the Start Workflow form's input for starting a run from the Temporal Web UI.
+import { TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type WorkflowInput } from '../../common/temporal';
 import { predictsRefusal } from '../../common/conflicts';
 import type { DryRunReport, TableDryRun } from '../../common/results';
 import { accessSqlIssues, loadSqlParser } from '../../plan/access-sql';
@@ -9,7 +10,8 @@ import { planJsonSchema } from '../../plan/json-schema';
 import type { Plan } from '../../plan/schema';
 import { badInput, EXIT_FAILED, failed, planFileError } from '../errors';
 import { formatDryRun } from '../format/dryrun';
-import { formatPlanSummary } from '../format/plan';
+import { formatPlanSummary, startSummary } from '../format/plan';
+import { resolveActor } from '../options';
 import type { CommandContext } from './context';
 import { printJson } from './context';
 
@@ -80,4 +82,31 @@ export function planSchema(ctx: CommandContext): void {
 
 export async function planHashCommand(ctx: CommandContext, file: string): Promise<void> {
   ctx.io.out(planHash(await loadPlan(file)));
+}
+
+export interface PlanInputOptions {
+  as?: string;
+}
+
+/**
+ * `plan input <plan> --as NAME`: the exact input of the Temporal UI's *Start Workflow* form — the
+ * validated plan as the workflow accepts it (what `start` sends) — alone on stdout, so it can be
+ * piped or pasted whole; the form's other fields on stderr.
+ */
+export async function planInput(ctx: CommandContext, file: string, opts: PlanInputOptions): Promise<void> {
+  const plan = await loadPlan(file);
+  const initiatedBy = resolveActor(opts.as, ctx.env);
+  const input: WorkflowInput = { plan, initiatedBy };
+  printJson(ctx.io, input);
+  ctx.io.err(
+    [
+      'Temporal Web UI → Start Workflow:',
+      `  Workflow ID:    ${workflowIdFor(plan.id)}   (any other id is refused: one run per plan)`,
+      `  Task Queue:     ${TASK_QUEUE}`,
+      `  Workflow Type:  ${WORKFLOW_TYPE}`,
+      '  Input:          the JSON above (encoding json/plain)',
+      `  Summary:        ${startSummary(plan, initiatedBy)}   (optional; the run shows it in its details anyway)`,
+      `plan hash ${planHash(plan)}`,
+    ].join('\n'),
+  );
 }

@@ -1,5 +1,9 @@
-// `cutover report <id> [--format md|json|html] [--out FILE]`
-import { writeFileSync } from 'node:fs';
+// `cutover report <id> [--format md|json|html] [--out FILE] [--file STORED]`: from the run (Temporal),
+// or from a stored evidence file, sealed with CUTOVER_CODEC_KEYS or not (common/evidence-seal.ts).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CodecError } from '../../common/codec';
+import { codecFromEnv } from '../../common/data-converter';
+import { openEvidence } from '../../common/evidence-seal';
 import type { EvidencePack } from '../../common/temporal';
 import { asEvidence, evidenceText, type EvidenceDocument } from '../../common/evidence';
 import type { Plan } from '../../plan/schema';
@@ -18,6 +22,23 @@ export interface ReportOptions {
   run?: string;
   /** Print the id pairs (Pilot key → Production key per moved or merged row) instead of the pack. */
   ids?: boolean;
+  /** A stored evidence file to read instead of asking Temporal. */
+  file?: string;
+}
+
+/** A stored evidence file's pack, opened with the keys of CUTOVER_CODEC_KEYS when it is sealed. */
+async function storedEvidence(ctx: CommandContext, file: string): Promise<EvidencePack | EvidenceDocument> {
+  let stored: string;
+  try {
+    stored = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw failed(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return JSON.parse(await openEvidence(stored, codecFromEnv(ctx.env))) as EvidenceDocument;
+  } catch (err) {
+    throw failed(err instanceof CodecError ? `${file}: ${err.message}` : `${file} is not an evidence pack: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** The evidence document (common/evidence.ts) as JSON, markdown or one self-contained HTML page. */
@@ -51,9 +72,8 @@ async function printIdPairs(ctx: CommandContext, pack: EvidencePack): Promise<vo
 export async function report(ctx: CommandContext, id: string, opts: ReportOptions): Promise<void> {
   const format = parseReportFormat(opts.format ?? 'md');
   const workflowId = toWorkflowId(id);
-  const client = await ctx.temporal.client();
-  const pack: EvidencePack = await readEvidence(runHandle(client, workflowId, opts.run), workflowId);
-  if (opts.ids) return printIdPairs(ctx, pack);
+  const pack = opts.file ? await storedEvidence(ctx, opts.file) : await readEvidence(runHandle(await ctx.temporal.client(), workflowId, opts.run), workflowId, ctx.timeoutMs);
+  if (opts.ids) return printIdPairs(ctx, pack as EvidencePack);
   const text = renderReport(pack, format);
   if (!opts.out) {
     ctx.io.out(text.replace(/\n$/, ''));

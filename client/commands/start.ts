@@ -9,8 +9,9 @@ import { startDetails, startSummary } from '../format/plan';
 import { resolveActor } from '../options';
 import { initialSearchAttributes } from '../search-attributes';
 import type { CommandContext } from './context';
-import { printJson, sleep } from './context';
+import { fromServer, fromWorker, printJson, sleep } from './context';
 import { loadPlan } from './plan';
+import { outcomeResult } from './read-run';
 
 export interface StartOptions {
   as?: string;
@@ -27,14 +28,14 @@ export async function start(ctx: CommandContext, file: string, opts: StartOption
   const input: WorkflowInput = { plan, initiatedBy };
   let handle: WorkflowHandleWithFirstExecutionRunId;
   try {
-    handle = await client.workflow.start(WORKFLOW_TYPE, {
+    handle = await fromServer(ctx, client, 'start', () => client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: TASK_QUEUE,
       workflowId,
       args: [input],
       typedSearchAttributes: initialSearchAttributes(plan.id),
       staticSummary: startSummary(plan, initiatedBy),
       staticDetails: startDetails(plan, hash, initiatedBy),
-    });
+    }));
   } catch (err) {
     throw startError(err, workflowId, plan.id);
   }
@@ -77,7 +78,7 @@ async function waitForEnd(ctx: CommandContext, handle: WorkflowHandle): Promise<
   const watcher = (async () => {
     while (!done) {
       try {
-        const v = await handle.query(statusQuery);
+        const v = await fromWorker(ctx, handle.client, 'status query', handle.workflowId, () => handle.query(statusQuery));
         const line = `${v.status} — phase ${v.phase}${v.gate ? `, awaiting approval of gate ${v.gate}` : ''}${v.error && v.status === 'paused' ? `: ${v.error.message}` : ''}`;
         if (line !== last && !done) ctx.io.err(`[${new Date().toISOString()}] ${line}`);
         last = line;
@@ -95,7 +96,9 @@ async function waitForEnd(ctx: CommandContext, handle: WorkflowHandle): Promise<
     return v.status;
   } catch (err) {
     if (err instanceof Error && err.name === 'WorkflowFailedError') {
-      const cause = (err as { cause?: Error }).cause;
+      const cause = (err as { cause?: Error & { type?: string; details?: unknown[] } }).cause;
+      const outcome = outcomeResult(cause);
+      if (outcome) return outcome.status; // rejected, expired, aborted, rolled back
       ctx.io.err(`workflow failed: ${cause?.message ?? err.message}`);
       return 'failed';
     }

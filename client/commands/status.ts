@@ -9,7 +9,7 @@ import { stepProgressFrom } from '../format/progress';
 import type { StepProgress } from '../../common/progress';
 import { isTerminal, toWorkflowId } from '../options';
 import type { CommandContext } from './context';
-import { printJson, sleep } from './context';
+import { fromServer, printJson, sleep } from './context';
 import { readStatus, runHandle } from './read-run';
 
 export interface StatusOptions {
@@ -58,7 +58,7 @@ export async function status(ctx: CommandContext, id: string, opts: StatusOption
   const workflowId = toWorkflowId(id);
   const client = await ctx.temporal.client();
   const handle = runHandle(client, workflowId, opts.run);
-  const query = (): Promise<StatusView> => readStatus(handle, workflowId);
+  const query = (): Promise<StatusView> => readStatus(handle, workflowId, ctx.timeoutMs);
   if (!opts.watch) {
     const view = await query();
     if (opts.json) printJson(ctx.io, view);
@@ -69,7 +69,7 @@ export async function status(ctx: CommandContext, id: string, opts: StatusOption
   for (;;) {
     const view = await query();
     const terminal = isTerminal(view.status);
-    const steps = terminal ? [] : await liveSteps(client, handle).catch(() => []);
+    const steps = terminal ? [] : await fromServer(ctx, client, 'description', () => liveSteps(client, handle)).catch(() => []);
     if (opts.json) {
       // One line per refresh; `live`: the running steps' progress (common/progress.ts).
       ctx.io.out(JSON.stringify(steps.length ? { ...view, live: steps } : view));

@@ -1,4 +1,5 @@
 // `plan check` / `start` summaries of a validated plan.
+import { runSummary } from '../../common/run-summary';
 
 /** The parts of a Plan the CLI shows (structural, so any Plan satisfies it). */
 export interface PlanSummaryInput {
@@ -35,8 +36,7 @@ export function formatPlanSummary(plan: PlanSummaryInput, hash: string, file?: s
 
 /** The one-line summary shown by the Temporal UI for a started run. */
 export function startSummary(plan: PlanSummaryInput, initiatedBy: string): string {
-  const n = plan.tables.length;
-  return `cutover ${plan.id}: ${plan.strategy} ${plan.source} → ${plan.target} (${n} table${n === 1 ? '' : 's'}), initiated by ${initiatedBy}`;
+  return runSummary(plan, initiatedBy);
 }
 
 /** Markdown details shown by the Temporal UI. */

@@ -66,6 +66,10 @@ function approvals(d: EvidenceDocument): ReportSection {
       ? { table: { headers: ['gate', 'approver', 'at', 'comment', 'plan hash approved', 'rehearsal hash', 'signature'], rows: d.approvals.map((a) => [a.gate, a.approver, a.at, a.comment ?? '', a.planHash, a.rehearsalHash ?? '-', signature(a)]) } }
       : none('approvals'),
   );
+  // Predicted refusals the approvers accepted (decisions.ts acknowledgeRefusal); packs before it have none.
+  for (const a of d.approvals) {
+    if (a.acknowledged?.length) blocks.push({ text: `${a.approver} approved gate ${a.gate} acknowledging the refusals the dry run predicted: ${a.acknowledged.join(', ')}.` });
+  }
   return { title: 'Approvals', level: 2, blocks };
 }
 

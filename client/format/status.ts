@@ -92,6 +92,8 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     `initiated by: ${view.initiatedBy}`,
     `run key:      ${view.runKey}`,
   ];
+  // Gate plan: what an approval must acknowledge (workflows/decisions.ts acknowledgeRefusal).
+  for (const p of view.mustAcknowledge ?? []) lines.push(`acknowledge:  ${p.reason} — ${p.why} (approve with --acknowledge ${p.reason})`);
   for (const m of view.databaseMoves ?? []) {
     lines.push(`moved:        ${m.alias} accepted as ${m.to.database} on ${m.to.server} (system identifier ${m.to.systemIdentifier}, oid ${m.to.databaseOid}) by ${m.by} at ${m.at}: ${m.reason}`);
   }

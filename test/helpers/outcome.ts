@@ -3,7 +3,8 @@
 import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../../common/temporal';
 import type { Harness } from './harness';
 import { rows } from './pg';
-import { atGate, startRun, waitFor } from './run';
+import { acknowledging, atGate, startRun, waitFor } from './run';
+import { runResult } from './run-result';
 
 /** A selective plan over `tables`, approvals by bob or carol. */
 export function planOf(id: string, tables: Record<string, unknown>[], extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -17,10 +18,10 @@ export function planOf(id: string, tables: Record<string, unknown>[], extra: Rec
 export async function runToCompletion(h: Harness, plan: Record<string, unknown>): Promise<{ result: StatusView; report: EvidencePack }> {
   const handle = await startRun(h.env, plan, 'alice');
   for (const gate of ['plan', 'cutover'] as const) {
-    await waitFor(handle, atGate(gate), 90000);
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
+    const s = await waitFor(handle, atGate(gate), 90000);
+    await handle.signal(approveSignal, { gate, approver: 'bob', ...acknowledging(s) });
   }
-  const result = (await handle.result()) as StatusView;
+  const result = (await runResult(handle)) as StatusView;
   return { result, report: await handle.query(reportQuery) };
 }
 

@@ -33,6 +33,10 @@ export async function waitFor(handle: WorkflowHandle, pred: (s: StatusView) => b
   throw new Error(`timed out; last status ${JSON.stringify(last, null, 1)}`);
 }
 
+/** What an approval of gate plan must acknowledge: the refusals the dry run predicts (status mustAcknowledge). */
+export const acknowledging = (s: StatusView): { acknowledge?: string[] } =>
+  s.gate === 'plan' && s.mustAcknowledge?.length ? { acknowledge: s.mustAcknowledge.map((x) => x.reason) } : {};
+
 export const atGate = (gate: string) => (s: StatusView) => s.status === 'awaiting-approval' && s.gate === gate;
 export const paused = (s: StatusView) => s.status === 'paused';
 

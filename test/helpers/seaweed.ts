@@ -26,21 +26,28 @@ const free = (port: number) =>
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 
-/** `n` distinct free ports; the first one also has port + 10000 free (see the admin flags). */
-async function freePorts(n: number): Promise<number[]> {
-  const out: number[] = [];
-  const taken = new Set<number>();
-  while (out.length < n) {
-    const p = 20000 + Math.floor(Math.random() * 25000);
-    if (taken.has(p) || !(await free(p))) continue;
-    if (out.length === 0) {
-      if (!(await free(p + 10000))) continue;
-      taken.add(p + 10000);
-    }
-    taken.add(p);
-    out.push(p);
+/**
+ * Every `weed mini` listener as an offset from one base port — the same offsets as seaweed_args in
+ * scripts/lib.sh (SEAWEED_BASE_PORT; keep them in step). Admin gRPC is admin + 10000 on purpose:
+ * the embedded worker dials that, whatever -admin.port.grpc says.
+ */
+export const SEAWEED_PORT_OFFSETS = {
+  master: 0, masterGrpc: 1, s3: 3, s3Grpc: 4, volume: 10, volumeGrpc: 11, admin: 16, webdav: 43, filer: 58, filerGrpc: 59, adminGrpc: 10016,
+} as const;
+export type SeaweedPorts = { [K in keyof typeof SEAWEED_PORT_OFFSETS]: number };
+
+export function seaweedPorts(base: number): SeaweedPorts {
+  return Object.fromEntries(Object.entries(SEAWEED_PORT_OFFSETS).map(([k, off]) => [k, base + off])) as SeaweedPorts;
+}
+
+/** A random base whose every derived port is free on loopback. */
+async function freeBase(): Promise<SeaweedPorts> {
+  for (;;) {
+    const ports = seaweedPorts(20000 + Math.floor(Math.random() * 25000));
+    let ok = true;
+    for (const p of Object.values(ports)) if (!(ok = await free(p))) break;
+    if (ok) return ports;
   }
-  return out;
 }
 
 export interface Seaweed {
@@ -53,7 +60,7 @@ export const TEST_BUCKET = 'cutover-backups';
 
 export async function startSeaweed(bucket = TEST_BUCKET): Promise<Seaweed> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cutover-weed-'));
-  const [admin, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc, webdav] = await freePorts(10);
+  const { admin, adminGrpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc, webdav } = await freeBase();
   const args = [
     'mini', `-dir=${dir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1', '-master.telemetry=false',
     `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`,
@@ -61,8 +68,7 @@ export async function startSeaweed(bucket = TEST_BUCKET): Promise<Seaweed> {
     `-filer.port=${filer}`, `-filer.port.grpc=${filerGrpc}`, `-filer.localSocket=${dir}/filer.sock`,
     `-s3.port=${s3}`, `-s3.port.grpc=${s3Grpc}`, `-s3.localSocket=${dir}/s3.sock`, '-s3.port.iceberg=0', '-s3.port.lance=0',
     `-webdav.port=${webdav}`,
-    // The embedded worker dials the admin's gRPC at admin port + 10000, whatever -admin.port.grpc says.
-    `-admin.port=${admin}`, `-admin.port.grpc=${admin + 10000}`,
+    `-admin.port=${admin}`, `-admin.port.grpc=${adminGrpc}`,
   ];
   // With AWS keys in its environment weed mini creates an identity and then demands them; without,
   // its S3 has no identities and accepts any key.

@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { approveSignal, reportQuery, resumeUpdate, statusQuery, TERMINAL_STATUSES, type StatusView } from '../../common/temporal';
 import { createDb, dropDb, rows } from '../helpers/pg';
-import { atGate, startRun, waitFor } from '../helpers/run';
+import { acknowledging, atGate, startRun, waitFor } from '../helpers/run';
 import { keyText, type Case, type Row } from './case';
 import { adoptOracle, canonical, lateErasureOracle, oracle, restoreOracle, type Expect } from './oracle';
 import { pilotSql, planFor, prodSql, readRows, subjectValue } from './sql';
@@ -129,7 +129,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   }
   if (!atGate('plan')(first)) return problems.push(`expected gate plan; got ${first.status} ${first.phase}: ${first.error?.type} ${first.error?.message}`);
   compareDryRun(want, (await handle.query(reportQuery)).dryRun!.tables, problems);
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', ...acknowledging(first) });
   const second = await waitFor(handle, (s) => settled(s) && !atGate('plan')(s), STEP_TIMEOUT);
   if (want.refused?.step === 'rehearsal') {
     if (!(second.status === 'paused' && second.phase === 'rehearsal' && second.error?.type === 'RehearsalError')) problems.push(`expected the rehearsal to fail (${want.refused.why}); got ${second.status} ${second.phase}: ${second.error?.type} ${second.error?.message}`);
@@ -213,7 +213,7 @@ async function approveThrough(handle: WorkflowHandle, gates: ('plan' | 'cutover'
       problems.push(`expected gate ${gate}; got ${s.status} ${s.phase}: ${s.error?.type} ${s.error?.message}`);
       return;
     }
-    await handle.signal(approveSignal, { gate, approver: 'bob' });
+    await handle.signal(approveSignal, { gate, approver: 'bob', ...acknowledging(s) });
     await waitFor(handle, (x) => !atGate(gate)(x), STEP_TIMEOUT);
   }
 }
