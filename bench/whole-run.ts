@@ -1,15 +1,16 @@
 // Measure (d): a whole cutover run through Temporal. A dev server (the CLI binary, with the cutover search
 // attributes), the real worker in this process, both gates approved by the bench, timed end to end.
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { activities } from '../activities';
-import { activityInterceptors } from '../activities/interceptor';
-import { dataConverterFromEnv } from '../common/data-converter';
 import type { Plan } from '../plan';
 import { approveSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
 import { RssSampler } from './rss';
-import { freePort } from '../test/helpers/free-port';
-import { DevServer } from '../test/helpers/dev-server';
+import { freePort } from '../harness/free-port';
+import { DevServer } from '../harness/dev-server';
+import { createClient } from '../runtime/client';
+import { createNativeConnection, createWorker } from '../runtime/worker';
+import type { TemporalConfig } from '../runtime/config';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export type { DevServer };
@@ -78,29 +79,22 @@ const GATES = 2;
 
 export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number): Promise<RunMeasure> {
   const rss = new RssSampler().start();
-  const native = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFromEnv() }); // encrypted with CUTOVER_CODEC_KEYS
+  // The bench's own plain dev server; client and worker as the product builds them (CUTOVER_CODEC_KEYS applies).
+  const config: TemporalConfig = { address: server.address, namespace: 'default' };
+  const native = await createNativeConnection({ config });
+  const client = await createClient({ config });
   try {
-    return await measure(native, client, plan, timeoutMs, rss);
+    return await measure(native, config, client, plan, timeoutMs, rss);
   } finally {
-    await connection.close();
+    await client.connection.close();
     await native.close();
   }
 }
 
-async function measure(native: NativeConnection, client: Client, plan: Plan, timeoutMs: number, rss: RssSampler): Promise<RunMeasure> {
+async function measure(native: NativeConnection, config: TemporalConfig, client: Client, plan: Plan, timeoutMs: number, rss: RssSampler): Promise<RunMeasure> {
   const activitySeconds: Record<string, number> = {};
   const spans: ActivitySpan[] = [];
-  const worker = await Worker.create({
-    connection: native,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
-    activities: timedActivities(activitySeconds, spans),
-    interceptors: { activity: activityInterceptors },
-    dataConverter: dataConverterFromEnv(),
-  });
+  const { worker } = await createWorker({ connection: native, config, activities: timedActivities(activitySeconds, spans) });
   let t0 = 0;
   let seconds = 0;
   let final: StatusView | null = null;

@@ -2,7 +2,7 @@
 // enough events that stage streams for a while), per-table checksums and per-key row sets of Production
 // read with the suite's own SQL, and the comparison against the undisturbed reference run.
 import { Client } from 'pg';
-import { PILOT_DATA, PK, PRODUCTION_DATA, SAAS_SCHEMA } from '../test/helpers/saas';
+import { PILOT_DATA, PK, PRODUCTION_DATA, SAAS_SCHEMA } from '../harness/saas';
 
 export const PG_ADMIN = process.env.CUTOVER_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TABLES = Object.keys(PK) as (keyof typeof PK)[];

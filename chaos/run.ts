@@ -5,7 +5,7 @@
 import { outcomeResult } from '../common/outcome';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { approveSignal, resumeSignal, statusQuery, TASK_QUEUE, TERMINAL_STATUSES, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../common/temporal';
-import { saasPlan } from '../test/helpers/saas';
+import { saasPlan } from '../harness/saas';
 import { checksums, createPair, rowSets, withDb, type Pair, type RowSets } from './data';
 
 export type RunKind = 'complete' | 'rollback' | 'conflict';

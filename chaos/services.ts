@@ -4,14 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { exited } from '../test/helpers/dev-server';
-import { ROOT } from '../test/helpers/temporal-bin';
+import { exited } from '../harness/dev-server';
+import { ROOT } from '../harness/temporal-bin';
 
-export { DevServer } from '../test/helpers/dev-server';
-
+export { DevServer } from '../harness/dev-server';
 export { setTimeout as sleep } from 'node:timers/promises';
-
-export { freePort } from '../test/helpers/free-port';
+export { freePort } from '../harness/free-port';
 
 
 /**

@@ -8,7 +8,8 @@ import { validatePlan } from '../plan/validate';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { createClient } from '../runtime/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { admin, checksums, compare, dropPair, rowSets, type RowSets } from './data';
 import { ChaosRun, type RunSpec } from './run';
@@ -84,7 +85,7 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
 
   const server = new DevServer(await freePort(), path.join(dir, 'temporal.db'));
   let worker: WorkerProcess | null = null;
-  let connection: Connection | null = null;
+  let connection: Client['connection'] | null = null;
   const startWorker = (points: string[]) => {
     const env: Record<string, string> = { CUTOVER_CHAOS_DIR: markers, CUTOVER_CHAOS_POINTS: [...points, ...failPoints].join(',') };
     for (const r of runs) Object.assign(env, r.env());
@@ -127,8 +128,9 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
     for (let i = 0; i < runs.length; i += 4) await Promise.all(runs.slice(i, i + 4).map((r) => r.prepare()));
     await server.start();
     say(`Temporal dev server on ${server.address} (database file ${server.dbFile})`);
-    connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: 'default' });
+    // The suite's own plain dev server; the client as the product builds it (data converter included).
+    const client = await createClient({ config: { address: server.address, namespace: 'default' } });
+    connection = client.connection;
 
     // Phase 0: the references, the connections ended mid-stream, Production refusing a row, a run at a gate.
     const p0 = phase0.map((s) => byName(s.name));

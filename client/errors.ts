@@ -85,6 +85,8 @@ export function describeError(err: unknown): { exitCode: ExitCode; lines: string
   }
   if (isPlanError(err)) return { exitCode: EXIT_BAD_INPUT, lines: planIssueLines('plan', err.issues) };
   switch (err.name) {
+    case 'TemporalConfigError': // runtime/config.ts: a missing Temporal config file or profile (`cutover worker`)
+      return { exitCode: EXIT_BAD_INPUT, lines: [`error: ${err.message}`] };
     case 'WorkflowUpdateFailedError':
       return { exitCode: EXIT_FAILED, lines: [`refused: ${causeMessage(err)}`] };
     case 'WorkflowNotFoundError': {

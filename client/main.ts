@@ -52,7 +52,7 @@ export function buildProgram(ctx: CommandContext): Command {
     })
     .addHelpText(
       'after',
-      '\nEnvironment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default default), CUTOVER_CLI_TIMEOUT (default 30s), CUTOVER_UI_URL (default http://localhost:$TEMPORAL_UI_PORT, or :8233).\nExit codes: 0 ok, 1 refused/failed, 2 bad input.',
+      '\nEnvironment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default default), TEMPORAL_API_KEY, TEMPORAL_TLS_* or a profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), CUTOVER_CLI_TIMEOUT (default 30s), CUTOVER_UI_URL (default http://localhost:$TEMPORAL_UI_PORT, or :8233).\nExit codes: 0 ok, 1 refused/failed, 2 bad input.',
     );
 
   const plan = program.command('plan').description('check a plan file, print its JSON schema, its hash or its Start Workflow input');

@@ -4,14 +4,14 @@
 // and a stopped worker lets go of its Temporal connection.
 import { arrayFromPayloads, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { activities } from '../activities';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { liveProgress } from '../client/commands/status';
 import { connect } from '../activities/db/connect';
 import type { StageInput } from '../common/results';
 import type { StepProgress } from '../common/progress';
 import { validatePlan } from '../plan/validate';
 import { runWorker } from '../worker/run';
+import { createWorker } from '../runtime/worker';
 import { stageOnly } from './helpers/stage-workflow';
 import { admin, createDb, dropDb, PG_ADMIN, uniqueName } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
@@ -30,12 +30,12 @@ beforeAll(async () => {
   process.env.CUTOVER_DB_PILOT = await createDb(`${base}_pilot`, SAAS_SCHEMA + PILOT_DATA);
   process.env.CUTOVER_DB_PRODUCTION = await createDb(`${base}_prod`, SAAS_SCHEMA + PRODUCTION_DATA);
   env = await startTemporal();
-  worker = await Worker.create({
+  ({ worker } = await createWorker({
     connection: env.nativeConnection,
+    config: { address: env.address, namespace: env.namespace ?? 'default' },
     taskQueue,
     workflowsPath: require.resolve('./helpers/stage-workflow'),
-    activities,
-  });
+  }));
   done = worker.run();
 }, 180000);
 

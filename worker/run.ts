@@ -3,14 +3,17 @@
 // (activities/db/connect.ts). Operations: CUTOVER_METRICS_ADDRESS serves Prometheus metrics (the
 // Temporal runtime's own plus cutover_rows_moved), CUTOVER_LOG_FORMAT=json logs one JSON object a
 // line. Several workers on one task queue share the work (Temporal hands each task to one of them).
-// Payloads are encrypted with the keys of CUTOVER_CODEC_KEYS (common/codec.ts) when it is set.
+// Payloads are encrypted with the keys of CUTOVER_CODEC_KEYS (common/codec.ts) when it is set; Temporal is
+// reached as runtime/config.ts reads it (a profile, TEMPORAL_* variables: TLS, mTLS, API key).
 import { existsSync } from 'node:fs';
 import { NativeConnection, Runtime, Worker, DefaultLogger, type LogLevel, type Logger } from '@temporalio/worker';
-import { activities } from '../activities';
-import { activityInterceptors } from '../activities/interceptor';
-import { codecFromEnv, dataConverterFor, describeCodec } from '../common/data-converter';
+import { codecFromEnv, describeCodec } from '../common/data-converter';
 import { TASK_QUEUE } from '../common/temporal';
+import { describeTemporal, temporalConfig } from '../runtime/config';
+import { createWorker as createProjectWorker, HEARTBEAT_THROTTLE } from '../runtime/worker';
 import { JsonLogger } from './json-logger';
+
+export { HEARTBEAT_THROTTLE };
 
 export interface WorkerOptions {
   taskQueue?: string;
@@ -36,13 +39,6 @@ function say(message: string, meta?: Record<string, unknown>): void {
   if (jsonLogs()) Runtime.instance().logger.info(message, meta);
   else console.error(message);
 }
-
-/**
- * Heartbeat details are the live progress (status --watch, the UI's Pending Activities): the SDK
- * would hold them back for up to 80% of the heartbeat timeout (60 s at most); send the latest every
- * 5 s instead, so the server always has progress less than 10 s old. Test workers use it too.
- */
-export const HEARTBEAT_THROTTLE = { maxHeartbeatThrottleInterval: '5s', defaultHeartbeatThrottleInterval: '5s' } as const;
 
 let runtimeReady = false;
 function installRuntime(): void {
@@ -70,27 +66,13 @@ function installRuntime(): void {
 /** The worker and the connection it was given: the caller closes the connection once the worker stopped. */
 export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: Worker; connection: NativeConnection }> {
   installRuntime();
-  // Parsed before connecting: a malformed CUTOVER_CODEC_KEYS stops the worker at start, naming the entry.
-  const codec = codecFromEnv();
-  const connection = await NativeConnection.connect({ address: opts.address ?? process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  try {
-    const worker = await Worker.create({
-      connection,
-      namespace: opts.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default',
-      taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      workflowsPath: require.resolve('../workflows'),
-      activities,
-      interceptors: { activity: activityInterceptors },
-      dataConverter: dataConverterFor(codec),
-      // Bounded so one worker never opens more connections than the databases expect.
-      maxConcurrentActivityTaskExecutions: Number(process.env.CUTOVER_MAX_ACTIVITIES ?? 4),
-      ...HEARTBEAT_THROTTLE,
-    });
-    return { worker, connection };
-  } catch (e) {
-    await connection.close();
-    throw e;
-  }
+  return createProjectWorker({
+    address: opts.address,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    // Bounded so one worker never opens more connections than the databases expect.
+    maxConcurrentActivityTaskExecutions: Number(process.env.CUTOVER_MAX_ACTIVITIES ?? 4),
+  });
 }
 
 /** Run until SIGINT/SIGTERM or `opts.signal` (graceful: in-flight activities finish or are handed back). */
@@ -102,10 +84,11 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   const codec = codecFromEnv();
   // Not fatal: the directory may be mounted later; aliases are read at each use.
   if (secrets && !existsSync(secrets)) say(`cutover worker: CUTOVER_SECRETS_DIR ${secrets} does not exist (yet): aliases found nowhere else will not resolve until it does`);
+  const temporal = temporalConfig(process.env, { address: opts.address, namespace: opts.namespace });
   say(
-    `cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE}, connection aliases: ${aliases.join(', ') || (secrets ? '(none in the environment)' : '(none: set CUTOVER_DB_<ALIAS>)')}` +
+    `cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE} on Temporal ${describeTemporal(temporal)}, connection aliases: ${aliases.join(', ') || (secrets ? '(none in the environment)' : '(none: set CUTOVER_DB_<ALIAS>)')}` +
       `${secrets ? `; more from files in ${secrets}, read at each use` : ''}${metrics ? `; Prometheus metrics on http://${metrics}/metrics` : ''}; ${describeCodec(codec)}`,
-    { taskQueue: opts.taskQueue ?? TASK_QUEUE, identity: worker.options.identity, aliases, secretsDir: secrets ?? null, metrics: metrics ?? null, codecKeyId: codec.encryptKeyId ?? null },
+    { temporal: temporal.address, namespace: temporal.namespace, taskQueue: opts.taskQueue ?? TASK_QUEUE, identity: worker.options.identity, aliases, secretsDir: secrets ?? null, metrics: metrics ?? null, codecKeyId: codec.encryptKeyId ?? null },
   );
   const stop = () => (worker.getState() === 'RUNNING' ? worker.shutdown() : undefined);
   const running = worker.run(); // RUNNING at once, so a stop from here on is honoured

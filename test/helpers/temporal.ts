@@ -1,15 +1,14 @@
 // A real Temporal dev server per test file (the CLI from PATH or the project's .tools), with the
 // cutover search attributes registered, and a worker running the real workflow and activities.
-// Client and worker use the project's data converter (payloads encrypted when CUTOVER_CODEC_KEYS is set).
+// Client and worker use the project's data converter (payloads encrypted when CUTOVER_CODEC_KEYS is set);
+// the worker is runtime/worker.ts's, as `cutover worker` builds it.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
-import { activities } from '../../activities';
-import { activityInterceptors } from '../../activities/interceptor';
-import { HEARTBEAT_THROTTLE } from '../../worker/run';
+import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { dataConverterFromEnv } from '../../common/data-converter';
-import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../common/temporal';
-import { temporalBin } from './temporal-bin';
+import { SEARCH_ATTRIBUTES } from '../../common/temporal';
+import { createWorker } from '../../runtime/worker';
+import { temporalBin } from '../../harness/temporal-bin';
 
 export { temporalBin };
 
@@ -59,16 +58,8 @@ export async function startTemporal(opts: TemporalOptions = {}): Promise<TestWor
 }
 
 export async function startWorker(env: TestWorkflowEnvironment): Promise<{ worker: Worker; done: Promise<void> }> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue: TASK_QUEUE,
-    workflowsPath: require.resolve('../../workflows'),
-    activities,
-    interceptors: { activity: activityInterceptors },
-    ...HEARTBEAT_THROTTLE,
-    dataConverter: dataConverterFromEnv(),
-  });
+  // The product's worker (runtime/worker.ts) on the test environment's connection.
+  const { worker } = await createWorker({ connection: env.nativeConnection, config: { address: env.address, namespace: env.namespace ?? 'default' } });
   const done = worker.run();
   return { worker, done };
 }
