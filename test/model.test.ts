@@ -13,7 +13,7 @@ import { PATHS, type Case, type Path } from './model/case';
 import { caseArb } from './model/generator';
 import { adoptOracle, oracle } from './model/oracle';
 import { REGRESSIONS } from './model/regressions';
-import { runCase } from './model/runner';
+import { checker, runCase } from './model/runner';
 
 const LONG = process.env.MODEL_RUNS !== undefined;
 const SEED = Number(process.env.MODEL_SEED ?? 1612);
@@ -30,6 +30,7 @@ afterAll(async () => {
   worker?.shutdown();
   await done;
   await env?.teardown();
+  await checker.drop();
 });
 
 const counts: Record<string, number> = { run: 0, rehearsal: 0, rollback: 0, restore: 0, adopt: 0, 'clean-start': 0, 'late-erasure': 0 };

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { approveSignal, reportQuery, resumeUpdate, statusQuery, TERMINAL_STATUSES, type StatusView } from '../../common/temporal';
-import { createDb, dropDb, rows } from '../helpers/pg';
+import { checkerRole, createDb, dropDb, rows } from '../helpers/pg';
 import { atGate, startRun, waitFor } from '../helpers/run';
 import { keyText, type Case, type Row } from './case';
 import { adoptOracle, canonical, lateErasureOracle, oracle, restoreOracle, type Expect } from './oracle';
@@ -18,6 +18,8 @@ import { pilotSql, planFor, prodSql, readRows, subjectValue } from './sql';
 
 const STEP_TIMEOUT = 180000;
 let counter = 0;
+/** The read-only role access checks run as (one per test process; model.test.ts drops it at the end). */
+export const checker = checkerRole('cutover_model');
 
 /** Stopped: waiting at a gate, paused, or finished. */
 const settled = (s: StatusView) => s.status === 'awaiting-approval' || s.status === 'paused' || TERMINAL_STATUSES.includes(s.status);
@@ -33,7 +35,7 @@ export interface CaseOutcome {
 export async function runCase(env: TestWorkflowEnvironment, c: Case): Promise<CaseOutcome> {
   const tag = `m${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const pilot = await createDb(`cutover_${tag}_pilot`, pilotSql(c));
-  const prod = await createDb(`cutover_${tag}_prod`, prodSql(c));
+  const prod = await createDb(`cutover_${tag}_prod`, prodSql(c, checker.sql));
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-model-'));
   process.env.CUTOVER_DB_PILOT = pilot;
   process.env.CUTOVER_DB_PRODUCTION = prod;
@@ -41,7 +43,7 @@ export async function runCase(env: TestWorkflowEnvironment, c: Case): Promise<Ca
   const paths: string[] = [];
   let handle: WorkflowHandle | undefined;
   try {
-    const plan = planFor(c, tag.replace(/_/g, '-'), store);
+    const plan = planFor(c, tag.replace(/_/g, '-'), store, checker.name);
     handle = await startRun(env, plan, 'alice');
     if (c.path === 'clean-start') await cleanStart(c, handle, pilot, prod, problems);
     else if (c.path === 'adopt') await adopt(c, handle, pilot, prod, problems);
@@ -199,7 +201,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   await handle.signal(approveSignal, { gate: 'restore', approver: 'bob' });
   const end = await waitFor(handle, (s) => settled(s) && !atGate('restore')(s), STEP_TIMEOUT);
   if (end.status !== 'rolled-back') return problems.push(`restore: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
-  const expected = restoreOracle(c);
+  const expected = restoreOracle(c).rows;
   const got = await readRows(c, prod);
   c.tables.forEach((_, i) => {
     if (exact([got[i]]) !== exact([expected[i]])) problems.push(`after the restore public.t${i}: ${ids(got[i])}, expected ${ids(expected[i])}`);
