@@ -346,7 +346,7 @@ function erase(c: Case, rs: Row[][], start: Set<number>[], only?: Set<number>[])
  * is Production's own person: their row stays, but the rows this run moved for them are erased.
  * Returns Production's canonical contents afterwards and the rows deleted per table.
  */
-export function lateErasureOracle(c: Case, want: Expect): { production: string[][]; deleted: number[] } {
+export function lateErasureOracle(c: Case, want: Expect): { production: string[][]; deleted: number[]; nullified: number[] } {
   const start: Set<number>[] = c.tables.map(() => new Set());
   const mergedStart: Set<number>[] = c.tables.map(() => new Set());
   if (c.subjects !== null) {
@@ -357,11 +357,11 @@ export function lateErasureOracle(c: Case, want: Expect): { production: string[]
     }
   }
   const first = erase(c, want.rows, start);
-  if (mergedStart.every((s) => s.size === 0)) return { production: canonical(c, first.rows), deleted: first.deleted };
+  if (mergedStart.every((s) => s.size === 0)) return { production: canonical(c, first.rows), deleted: first.deleted, nullified: first.nullified };
   // The merged person's own row is not the run's: only moved rows reaching it go (the seed row itself is not counted).
   const only = want.moved.map((m, i) => new Set([...m, ...mergedStart[i]]));
   const second = erase(c, first.rows, mergedStart, only);
-  return { production: canonical(c, second.rows.map((rs, i) => [...rs, ...first.rows[i].filter((r) => mergedStart[i].has(r.id))])), deleted: first.deleted.map((d, i) => d + second.deleted[i] - mergedStart[i].size) };
+  return { production: canonical(c, second.rows.map((rs, i) => [...rs, ...first.rows[i].filter((r) => mergedStart[i].has(r.id))])), deleted: first.deleted.map((d, i) => d + second.deleted[i] - mergedStart[i].size), nullified: first.nullified.map((d, i) => d + second.nullified[i]) };
 }
 
 /** Adopt: every table whole; test data and erased subjects (and rows depending on them) removed from the Pilot. */
