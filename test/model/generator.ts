@@ -114,7 +114,9 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
               fc.option(fc.integer({ min: 0, max: n - 1 }), { nil: null }),
               fc.subarray(pilot[subjects].map((r) => r.id)),
               fc.subarray([...new Set([...prod[subjects].map((r) => r.id), ...pilot[subjects].map((r) => r.id)])]),
-              fc.subarray(pilot[subjects].map((r) => r.id)).chain((ks) => fc.tuple(...ks.map((key) => fc.constantFrom('source' as const, 'target' as const).map((db) => ({ key, db }))))),
+              fc.subarray(pilot[subjects].map((r) => r.id)).chain((ks) =>
+                fc.tuple(...ks.map((key) => fc.tuple(fc.constantFrom('source' as const, 'target' as const), fc.boolean()).map(([db, early]) => ({ key, db, ...(early ? { at: 'cutover' as const } : {}) })))),
+              ),
               fc.option(fc.subarray(pilot[subjects].map((r) => r.id)), { nil: null }),
               fc.subarray(pilot[subjects].map((r) => r.id), { maxLength: Math.min(2, pilot[subjects].length) }),
             )

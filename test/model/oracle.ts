@@ -268,10 +268,13 @@ export function oracle(c: Case): Expect {
     return existing(t, pilotId)!.id;
   }
   // A kept key Production already holds is a collision publish refuses (a link table's key is its parents' Production keys).
+  // ids: match without a sequence (text, uuid keys) inserts an unmatched row with its Pilot key too (README).
   if (!refused) {
     for (let i = 0; i < n && !refused; i++) {
-      if (c.plans[i].ids !== 'keep') continue;
+      const unmatchedKeepKey = c.plans[i].ids === 'match' && (c.tables[i].key ?? 'int') !== 'int';
+      if (c.plans[i].ids !== 'keep' && !unmatchedKeepKey) continue;
       for (const id of remaining(i)) {
+        if (tables[i].outcomes.get(id)?.outcome !== 'moved') continue;
         const t = c.tables[i];
         const r = staged[i].get(id)!;
         const key = t.link ? linkId(prodKey(t.fks[0].parent, r.fk[t.fks[0].col]!), prodKey(t.fks[1].parent, r.fk[t.fks[1].col]!)) : id;
