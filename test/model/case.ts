@@ -82,12 +82,8 @@ export interface Case {
   erasedTarget?: number[];
   /** Keys written into Production's erasure register after publish (restore path): its own people and Pilot people. */
   late: number[];
-  /**
-   * Run path: Pilot subject keys whose erasure request arrives late, in the Pilot's (source) or
-   * Production's (target) register: after publish, or (at: 'cutover') while the run waits at gate
-   * cutover — after stage and cleanup read the registers, before publish moves the person.
-   */
-  lateRun: { key: number; db: 'source' | 'target'; at?: 'cutover' }[];
+  /** Run path: Pilot subject keys whose erasure request arrives after publish, in the Pilot's (source) or Production's (target) register. */
+  lateRun: { key: number; db: 'source' | 'target' }[];
   path: Path;
   rehearsal: boolean;
 }

@@ -148,8 +148,6 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
     if (!r?.ok) problems.push(`rehearsal not ok: ${JSON.stringify(r?.failed)}`);
     else compareCounts('rehearsal', want, r.tables.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: t.leftBehindByReason })), problems);
   }
-  // Requests arriving between stage and publish: the registers were read at stage; the erasure step after publish reads them again.
-  if (c.path === 'run') for (const { key, db } of c.lateRun.filter((x) => x.at === 'cutover')) await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, key)]);
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const third = await waitFor(handle, (s) => settled(s) && !atGate('cutover')(s), STEP_TIMEOUT);
   if (want.refused?.step === 'publish') {
@@ -170,7 +168,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   compareRunEvidence(c, want, evidenceOf(await handle.query(reportQuery)), problems);
   if (c.path === 'run' && c.lateRun.length) {
     // Erasure requests arrive after publish (Pilot's or Production's register); the run goes on through erasure.
-    for (const { key, db } of c.lateRun.filter((x) => x.at !== 'cutover')) await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, key)]);
+    for (const { key, db } of c.lateRun) await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, key)]);
     await rows(prod, 'DELETE FROM model_pause');
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'model test' }] });
     const end = await waitFor(handle, (s) => settled(s) && !(s.status === 'paused' && s.phase === 'access-checks'), STEP_TIMEOUT);
