@@ -70,7 +70,9 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
 /**
  * A request found at cleanup is applied by not moving the subject: still an application of an
  * erasure request, so it is logged like the ones applied in Production later (its dependents are
- * in the manifest as parent-left-behind). Rewritten with the manifest when staging is.
+ * in the manifest as parent-left-behind). Rewritten with the manifest when staging is. Every register
+ * that names the subject is logged (comma-joined): after a restore, a db: target request this log
+ * names is read as the Pilot key it was (db/erasure-subjects.ts), not as Production's person.
  */
 async function logErasuresApplied(db: Client, runKey: string, r: Resolved, names: StagingNames): Promise<void> {
   const subjects = r.rules.subjects;
@@ -80,7 +82,7 @@ async function logErasuresApplied(db: Client, runKey: string, r: Resolved, names
   if (at < 0) return; // the subject is not (part of) the key: the manifest's reason says it all
   await db.query(
     `INSERT INTO cutover.erasure_log (run_key, subject, table_name, rows, action, register, step)
-     SELECT $1, m.key->${at}, m.table_name, 1, 'not-moved (left behind in staging)', min(e.register), 'cleanup'
+     SELECT $1, m.key->${at}, m.table_name, 1, 'not-moved (left behind in staging)', string_agg(DISTINCT e.register, ', ' ORDER BY e.register), 'cleanup'
        FROM cutover.manifest m JOIN ${names.erased()} e ON (m.key->>${at}) = e.subject::text
       WHERE m.run_key = $1 AND m.table_name = $2 AND m.reason = 'erasure-request'
       GROUP BY m.key, m.table_name`,

@@ -13,7 +13,7 @@ import { PATHS, type Case, type Path } from './model/case';
 import { caseArb } from './model/generator';
 import { adoptOracle, oracle } from './model/oracle';
 import { REGRESSIONS } from './model/regressions';
-import { runCase } from './model/runner';
+import { checker, runCase } from './model/runner';
 
 const LONG = process.env.MODEL_RUNS !== undefined;
 const SEED = Number(process.env.MODEL_SEED ?? 1612);
@@ -30,6 +30,7 @@ afterAll(async () => {
   worker?.shutdown();
   await done;
   await env?.teardown();
+  await checker.drop();
 });
 
 const counts: Record<string, number> = { run: 0, rehearsal: 0, rollback: 0, restore: 0, adopt: 0, 'clean-start': 0, 'late-erasure': 0 };
@@ -59,6 +60,15 @@ function interesting(c: Case): boolean {
   return !want.refused && want.tables.filter((t) => t.moved + t.merged > 0).length >= 2 && (c.path !== 'restore' || c.late.length > 0);
 }
 
+/** MODEL_PATHS=run,restore limits the long mode to those paths (every path by default). */
+function longPaths(): Path[] | undefined {
+  const want = process.env.MODEL_PATHS?.split(',').filter(Boolean);
+  if (!want?.length) return undefined;
+  const bad = want.filter((p) => !PATHS.includes(p as Path));
+  if (bad.length) throw new Error(`MODEL_PATHS: unknown path(s) ${bad.join(', ')}; expected some of ${PATHS.join(', ')}`);
+  return want as Path[];
+}
+
 if (process.env.MODEL_CASE) {
   // One case from a JSON file (a counterexample being examined): its differences are the failure.
   test('one case', () => check(JSON.parse(readFileSync(process.env.MODEL_CASE!, 'utf8')) as Case), 600000);
@@ -83,7 +93,7 @@ if (process.env.MODEL_CASE) {
     const started = Date.now();
     try {
       // MODEL_NO_SHRINK=1 reports the first counterexample as found (shrinking re-runs the workflow many times).
-      await fc.assert(fc.asyncProperty(caseArb(), check), { seed: SEED, numRuns: runs, verbose: 0, endOnFailure: process.env.MODEL_NO_SHRINK === '1' });
+      await fc.assert(fc.asyncProperty(caseArb({ paths: longPaths() }), check), { seed: SEED, numRuns: runs, verbose: 0, endOnFailure: process.env.MODEL_NO_SHRINK === '1' });
     } catch (e) {
       const cause = (e as Error & { cause?: Error }).cause;
       failure = `${(e as Error).message}${cause ? `\n${cause.message}` : ''}`;

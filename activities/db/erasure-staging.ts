@@ -65,7 +65,7 @@ export async function nullifyReferencesToErased(db: Client, r: Resolved, names: 
                     FROM ${data(parent)} p JOIN ${doomed(parent)} d ON ${slotsEqual('d', 'k', 'p', parent.key)}
                    WHERE ${fkEquals(fk, 'p', 'c')} AND NOT EXISTS (SELECT 1 FROM ${doomed(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})
                   RETURNING d.subject)
-       INSERT INTO ${LOG} SELECT n.subject, (SELECT min(e.register) FROM ${names.erased()} e WHERE e.subject::text = n.subject #>> '{}'), $1, count(*) FROM n GROUP BY n.subject`,
+       INSERT INTO ${LOG} SELECT n.subject, (SELECT string_agg(DISTINCT e.register, ', ' ORDER BY e.register) FROM ${names.erased()} e WHERE e.subject::text = n.subject #>> '{}'), $1, count(*) FROM n GROUP BY n.subject`,
       [child.name],
     );
     if ((res.rowCount ?? 0) > 0) {

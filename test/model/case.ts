@@ -43,10 +43,19 @@ export interface Row {
   fk: Record<string, number | null>;
 }
 
+export interface Cond {
+  op: 'lt' | 'gte' | 'eq' | 'ne';
+  value: number;
+}
+
+/** A `v` condition as the model evaluates it. */
+export const holds = (c: Cond, v: number) => (c.op === 'lt' ? v < c.value : c.op === 'gte' ? v >= c.value : c.op === 'eq' ? v === c.value : v !== c.value);
+
 export type Select =
   | { kind: 'all' }
-  | { kind: 'where'; op: 'lt' | 'gte' | 'eq' | 'ne'; value: number }
-  | { kind: 'follow'; col: string }
+  | ({ kind: 'where' } & Cond)
+  /** follow: the parent moves or already exists in Production; followMoved: the parent moves (or merges) in this run. `where` narrows either. */
+  | { kind: 'follow' | 'followMoved'; col: string; where?: Cond }
   | { kind: 'referenced' };
 
 export type Ids = 'keep' | 'new' | 'match';

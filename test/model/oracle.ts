@@ -4,7 +4,7 @@
 // merge or are left behind (and why), and what Production holds afterwards — as canonical row
 // contents, since `ids: new` keys come from sequences: a row's content with each FK replaced by
 // its parent's canonical content (keys themselves only where they are kept).
-import { linkId, type Case, type Row } from './case';
+import { holds, linkId, type Case, type Row } from './case';
 
 export type Outcome = { outcome: 'moved' | 'merged'; prodId: number | null } | { outcome: 'left-behind'; reason: string };
 
@@ -16,6 +16,10 @@ export interface TableExpect {
   merged: number;
   leftBehind: Record<string, number>; // reason → rows (cascade reasons as parent-left-behind:<table>)
   outcomes: Map<number, Outcome>; // Pilot key → outcome, for rows in scope
+  /** Rows that move with a nullable reference to an erased subject's row set to NULL (one per reference). */
+  nullified: number;
+  /** Per row left behind: the root reasons its first cause may be (a cascade row: any of its gone parents' roots). */
+  roots: Map<number, Set<string>>;
 }
 
 export interface Expect {
@@ -79,22 +83,23 @@ export function oracle(c: Case): Expect {
     for (const r of c.pilot[i]) {
       let inScope: boolean;
       if (s.kind === 'all') inScope = true;
-      else if (s.kind === 'where') inScope = s.op === 'lt' ? r.v < s.value : s.op === 'gte' ? r.v >= s.value : s.op === 'eq' ? r.v === s.value : r.v !== s.value;
+      else if (s.kind === 'where') inScope = holds(s, r.v);
       else {
+        // follow: the parent moves (is in scope) or already exists in Production; followMoved: it is in scope.
         const fk = c.tables[i].fks.find((f) => f.col === s.col)!;
         const v = r.fk[fk.col];
-        inScope = v !== null && (scope[fk.parent].has(v) || existing(fk.parent, v) !== undefined);
+        inScope = v !== null && (scope[fk.parent].has(v) || (s.kind === 'follow' && existing(fk.parent, v) !== undefined)) && (!s.where || holds(s.where, r.v));
       }
       if (inScope) scope[i].add(r.id);
     }
   }
   const selfFk = (j: number) => c.tables[j].fks.find((fk) => fk.parent === j);
-  const upClosure = (j: number, from: Set<number>, within?: Set<number>): Set<number> => {
+  const upClosure = (j: number, from: Set<number>, within?: Set<number>, byId = pilotById): Set<number> => {
     const fk = selfFk(j);
     const out = new Set(from);
     if (!fk) return out;
     for (const id of out) {
-      const up = pilotById[j].get(id)?.fk[fk.col];
+      const up = byId[j].get(id)?.fk[fk.col];
       if (up !== null && up !== undefined && pilotById[j].has(up) && (!within || within.has(up))) out.add(up);
     }
     return out;
@@ -117,18 +122,51 @@ export function oracle(c: Case): Expect {
   referencedScope();
   const inScope = scope.map((s) => new Set(s));
 
-  // 2. Cleanup: test data, erasure requests, then the cascade to a fixed point.
+  // 2. Cleanup: test data, erasure requests, then the cascade to a fixed point. Rows as staged:
+  // an erasure request sets a nullable reference to the erased person's rows to NULL (below).
+  const staged = c.pilot.map((rs) => new Map(rs.map((r) => [r.id, { ...r, fk: { ...r.fk } }])));
   const left: Map<number, string>[] = c.tables.map(() => new Map());
   const remaining = (i: number) => [...inScope[i]].filter((id) => !left[i].has(id));
   if (c.testData !== null) for (const id of inScope[c.testData]) if (pilotById[c.testData].get(id)!.test) left[c.testData].set(id, 'test-data');
   const requested = [...c.erased, ...(c.erasedTarget ?? [])];
+  // The rows that cannot exist without a requested subject still staged (through NOT NULL FKs);
+  // a staged row outside them holding a nullable reference to one of them keeps its row, reference NULL.
+  const nullified = c.tables.map(() => 0);
+  if (c.subjects !== null) {
+    const doomed: Set<number>[] = c.tables.map(() => new Set());
+    for (const id of remaining(c.subjects)) if (requested.includes(id)) doomed[c.subjects].add(id);
+    for (let grew = true; grew; ) {
+      grew = false;
+      c.tables.forEach((t, i) => {
+        for (const id of remaining(i)) {
+          const r = staged[i].get(id)!;
+          if (!doomed[i].has(id) && t.fks.some((fk) => !fk.nullable && r.fk[fk.col] !== null && doomed[fk.parent].has(r.fk[fk.col]!))) {
+            doomed[i].add(id);
+            grew = true;
+          }
+        }
+      });
+    }
+    c.tables.forEach((t, i) => {
+      for (const id of remaining(i)) {
+        if (doomed[i].has(id)) continue;
+        const r = staged[i].get(id)!;
+        for (const fk of t.fks) {
+          if (fk.nullable && r.fk[fk.col] !== null && doomed[fk.parent].has(r.fk[fk.col]!)) {
+            r.fk[fk.col] = null;
+            nullified[i]++;
+          }
+        }
+      }
+    });
+  }
   if (c.subjects !== null) for (const id of inScope[c.subjects]) if (requested.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'erasure-request');
   if (c.subjects !== null && c.consent) for (const id of inScope[c.subjects]) if (!c.consent.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'no-consent');
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = 0; i < n; i++) {
       for (const id of remaining(i)) {
-        const r = pilotById[i].get(id)!;
+        const r = staged[i].get(id)!;
         const gone = c.tables[i].fks.find((fk) => r.fk[fk.col] !== null && left[fk.parent].has(r.fk[fk.col]!));
         if (gone) {
           left[i].set(id, `parent-left-behind:${qname(gone.parent)}`);
@@ -142,11 +180,11 @@ export function oracle(c: Case): Expect {
       for (const { i, fk } of children(j)) {
         if (i === j) continue;
         for (const id of remaining(i)) {
-          const v = pilotById[i].get(id)!.fk[fk.col];
+          const v = staged[i].get(id)!.fk[fk.col];
           if (v !== null) still.add(v);
         }
       }
-      const reachable = upClosure(j, new Set([...still].filter((id) => inScope[j].has(id) && !left[j].has(id))), new Set(remaining(j)));
+      const reachable = upClosure(j, new Set([...still].filter((id) => inScope[j].has(id) && !left[j].has(id))), new Set(remaining(j)), staged);
       for (const id of remaining(j)) {
         if (!reachable.has(id)) {
           left[j].set(id, 'no-longer-referenced');
@@ -160,7 +198,7 @@ export function oracle(c: Case): Expect {
   let refused: Expect['refused'] = null;
   for (let i = 0; i < n && !refused; i++) {
     for (const id of remaining(i)) {
-      const r = pilotById[i].get(id)!;
+      const r = staged[i].get(id)!;
       for (const fk of c.tables[i].fks) {
         const v = r.fk[fk.col];
         if (v === null) continue;
@@ -168,6 +206,25 @@ export function oracle(c: Case): Expect {
         if (!moves && !existing(fk.parent, v)) refused = { step: 'preflight', why: `dangling ${qname(i)} ${id} → ${qname(fk.parent)} ${v}` };
       }
     }
+  }
+  /** The root reasons a left-behind row's first cause may be: its own reason, or (a cascade) any gone parent's roots. */
+  const rootMemo = new Map<string, Set<string>>();
+  function rootsOf(i: number, id: number): Set<string> {
+    const k = `${i}:${id}`;
+    const hit = rootMemo.get(k);
+    if (hit) return hit;
+    const why = left[i].get(id)!;
+    const out = new Set<string>();
+    rootMemo.set(k, out);
+    if (!why.startsWith('parent-left-behind:')) out.add(why);
+    else {
+      const r = staged[i].get(id)!;
+      for (const fk of c.tables[i].fks) {
+        const v = r.fk[fk.col];
+        if (v !== null && left[fk.parent].has(v) && !(fk.parent === i && v === id)) for (const x of rootsOf(fk.parent, v)) out.add(x);
+      }
+    }
+    return out;
   }
   // 4. Outcomes and Production afterwards (new keys are placeholders: compared by canonical content).
   let nextFake = 1_000_000;
@@ -191,6 +248,8 @@ export function oracle(c: Case): Expect {
     }
     const lb: Record<string, number> = {};
     for (const why of left[i].values()) lb[why] = (lb[why] ?? 0) + 1;
+    const roots = new Map<number, Set<string>>();
+    for (const id of left[i].keys()) roots.set(id, rootsOf(i, id));
     return {
       table: qname(i),
       total: c.pilot[i].length,
@@ -199,6 +258,8 @@ export function oracle(c: Case): Expect {
       merged: [...outcomes.values()].filter((o) => o.outcome === 'merged').length,
       leftBehind: lb,
       outcomes,
+      nullified: nullified[i],
+      roots,
     };
   });
   function prodKey(t: number, pilotId: number): number {
@@ -207,12 +268,15 @@ export function oracle(c: Case): Expect {
     return existing(t, pilotId)!.id;
   }
   // A kept key Production already holds is a collision publish refuses (a link table's key is its parents' Production keys).
+  // ids: match without a sequence (text, uuid keys) inserts an unmatched row with its Pilot key too (README).
   if (!refused) {
     for (let i = 0; i < n && !refused; i++) {
-      if (c.plans[i].ids !== 'keep') continue;
+      const unmatchedKeepKey = c.plans[i].ids === 'match' && (c.tables[i].key ?? 'int') !== 'int';
+      if (c.plans[i].ids !== 'keep' && !unmatchedKeepKey) continue;
       for (const id of remaining(i)) {
+        if (tables[i].outcomes.get(id)?.outcome !== 'moved') continue;
         const t = c.tables[i];
-        const r = pilotById[i].get(id)!;
+        const r = staged[i].get(id)!;
         const key = t.link ? linkId(prodKey(t.fks[0].parent, r.fk[t.fks[0].col]!), prodKey(t.fks[1].parent, r.fk[t.fks[1].col]!)) : id;
         if (prodById[i].has(key)) {
           refused = { step: c.rehearsal ? 'rehearsal' : 'publish', why: `key collision ${qname(i)} ${id}` };
@@ -226,7 +290,7 @@ export function oracle(c: Case): Expect {
     for (let i = 0; i < n; i++) {
       for (const [id, o] of tables[i].outcomes) {
         if (o.outcome !== 'moved') continue;
-        const r = pilotById[i].get(id)!;
+        const r = staged[i].get(id)!;
         const fk: Record<string, number | null> = {};
         for (const f of c.tables[i].fks) fk[f.col] = r.fk[f.col] === null ? null : prodKey(f.parent, r.fk[f.col]!);
         const t = c.tables[i];
@@ -244,7 +308,7 @@ export function oracle(c: Case): Expect {
  * NOT NULL FK goes too (to a fixed point); a nullable reference to an erased row is set to NULL.
  * `only`, when given, limits what may be touched to those rows (per table).
  */
-function erase(c: Case, rs: Row[][], start: Set<number>[], only?: Set<number>[]): { rows: Row[][]; deleted: number[] } {
+function erase(c: Case, rs: Row[][], start: Set<number>[], only?: Set<number>[]): { rows: Row[][]; deleted: number[]; nullified: number[] } {
   const gone = start.map((s) => new Set(s));
   const may = (i: number, id: number) => !only || only[i].has(id);
   for (let changed = true; changed; ) {
@@ -259,16 +323,24 @@ function erase(c: Case, rs: Row[][], start: Set<number>[], only?: Set<number>[])
       }
     });
   }
+  const nullified = c.tables.map(() => 0);
   const out = rs.map((tr, i) =>
     tr
       .filter((r) => !gone[i].has(r.id))
       .map((r) => {
         const fk = { ...r.fk };
-        if (may(i, r.id)) for (const f of c.tables[i].fks) if (f.nullable && fk[f.col] !== null && gone[f.parent].has(fk[f.col]!)) fk[f.col] = null;
+        if (may(i, r.id)) {
+          for (const f of c.tables[i].fks) {
+            if (f.nullable && fk[f.col] !== null && gone[f.parent].has(fk[f.col]!)) {
+              fk[f.col] = null;
+              nullified[i]++;
+            }
+          }
+        }
         return { ...r, fk };
       }),
   );
-  return { rows: out, deleted: gone.map((g) => g.size) };
+  return { rows: out, deleted: gone.map((g) => g.size), nullified };
 }
 
 /**
@@ -277,7 +349,7 @@ function erase(c: Case, rs: Row[][], start: Set<number>[], only?: Set<number>[])
  * is Production's own person: their row stays, but the rows this run moved for them are erased.
  * Returns Production's canonical contents afterwards and the rows deleted per table.
  */
-export function lateErasureOracle(c: Case, want: Expect): { production: string[][]; deleted: number[] } {
+export function lateErasureOracle(c: Case, want: Expect): { production: string[][]; deleted: number[]; nullified: number[] } {
   const start: Set<number>[] = c.tables.map(() => new Set());
   const mergedStart: Set<number>[] = c.tables.map(() => new Set());
   if (c.subjects !== null) {
@@ -288,11 +360,11 @@ export function lateErasureOracle(c: Case, want: Expect): { production: string[]
     }
   }
   const first = erase(c, want.rows, start);
-  if (mergedStart.every((s) => s.size === 0)) return { production: canonical(c, first.rows), deleted: first.deleted };
+  if (mergedStart.every((s) => s.size === 0)) return { production: canonical(c, first.rows), deleted: first.deleted, nullified: first.nullified };
   // The merged person's own row is not the run's: only moved rows reaching it go (the seed row itself is not counted).
   const only = want.moved.map((m, i) => new Set([...m, ...mergedStart[i]]));
   const second = erase(c, first.rows, mergedStart, only);
-  return { production: canonical(c, second.rows.map((rs, i) => [...rs, ...first.rows[i].filter((r) => mergedStart[i].has(r.id))])), deleted: first.deleted.map((d, i) => d + second.deleted[i] - mergedStart[i].size) };
+  return { production: canonical(c, second.rows.map((rs, i) => [...rs, ...first.rows[i].filter((r) => mergedStart[i].has(r.id))])), deleted: first.deleted.map((d, i) => d + second.deleted[i] - mergedStart[i].size), nullified: first.nullified.map((d, i) => d + second.nullified[i]) };
 }
 
 /** Adopt: every table whole; test data and erased subjects (and rows depending on them) removed from the Pilot. */
@@ -320,21 +392,19 @@ export function adoptOracle(c: Case): { pilotAfter: Row[][]; removed: Map<number
 
 /**
  * Restore: Production as it was before the run, minus every person erased by a request in a
- * register at restore time (the Pilot's, read before stage, and Production's, with the late ones),
- * by Production identity under the subjects table's id rule. With ids keep a key is the same person
- * on both sides. With new or match, a key naming a Pilot subject is that Pilot person: a moved one
- * is gone with the restore, a merged one is Production's own and stays (as after publish); a key
- * naming no Pilot subject is Production's own. Erasing a person deletes what cannot exist without
- * them and clears nullable references (erase).
+ * register at restore time, by Production identity (README, Rollback by restore). A `db: source`
+ * request names a Pilot person: one this run moved is gone with the restore, a merged one is
+ * Production's own and stays, one not moved has no Production identity — nothing is erased. A
+ * `db: target` request names a Production key, unless this run already read it as a Pilot key
+ * (the requests in Production's register before the run, c.erasedTarget); the late ones (c.late,
+ * written after publish and never read by the run) are Production keys. Erasing a person deletes
+ * what cannot exist without them and clears nullable references (erase).
  */
-export function restoreOracle(c: Case): Row[][] {
+export function restoreOracle(c: Case): { rows: Row[][]; deleted: number[]; nullified: number[] } {
   const after = c.prod.map((rs) => [...rs]);
-  if (c.subjects === null) return after;
-  const pilotSubjects = new Set(c.pilot[c.subjects].map((r) => r.id));
-  const keep = c.plans[c.subjects].ids === 'keep';
+  if (c.subjects === null) return { rows: after, deleted: c.tables.map(() => 0), nullified: c.tables.map(() => 0) };
+  const readAsPilot = new Set(c.erasedTarget ?? []);
   const gone: Set<number>[] = c.tables.map(() => new Set());
-  for (const k of [...c.erased, ...(c.erasedTarget ?? []), ...c.late]) {
-    if ((keep || !pilotSubjects.has(k)) && c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
-  }
-  return erase(c, after, gone).rows;
+  for (const k of c.late) if (!readAsPilot.has(k) && c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
+  return erase(c, after, gone);
 }

@@ -2,7 +2,8 @@
 // Production databases, dropped afterwards) and compares every observable with the oracle:
 // the dry run's counts, the rehearsal's, Production's contents and cutover.manifest after publish,
 // Production after a surgical rollback (exactly as before) and after a restore (the backup less
-// the erased people), the Pilot after adopt, and nothing written anywhere by clean-start.
+// the erased people), the Pilot after adopt, and nothing written anywhere by clean-start; and the
+// evidence pack's counts at each of those points (evidence.ts).
 // Returns the list of differences (empty: the product agrees with the model).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,14 +11,17 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { approveSignal, reportQuery, resumeUpdate, statusQuery, TERMINAL_STATUSES, type StatusView } from '../../common/temporal';
-import { createDb, dropDb, rows } from '../helpers/pg';
+import { checkerRole, createDb, dropDb, rows } from '../helpers/pg';
 import { acknowledging, atGate, startRun, waitFor } from '../helpers/run';
 import { keyText, type Case, type Row } from './case';
 import { adoptOracle, canonical, lateErasureOracle, oracle, restoreOracle, type Expect } from './oracle';
 import { pilotSql, planFor, prodSql, readRows, subjectValue } from './sql';
+import { compareAdoptEvidence, compareErasureEvidence, compareRestoreEvidence, compareRollbackEvidence, compareRunEvidence, evidenceOf } from './evidence';
 
 const STEP_TIMEOUT = 180000;
 let counter = 0;
+/** The read-only role access checks run as (one per test process; model.test.ts drops it at the end). */
+export const checker = checkerRole('cutover_model');
 
 /** Stopped: waiting at a gate, paused, or finished. */
 const settled = (s: StatusView) => s.status === 'awaiting-approval' || s.status === 'paused' || TERMINAL_STATUSES.includes(s.status);
@@ -33,7 +37,7 @@ export interface CaseOutcome {
 export async function runCase(env: TestWorkflowEnvironment, c: Case): Promise<CaseOutcome> {
   const tag = `m${process.pid}_${Date.now().toString(36)}_${counter++}`;
   const pilot = await createDb(`cutover_${tag}_pilot`, pilotSql(c));
-  const prod = await createDb(`cutover_${tag}_prod`, prodSql(c));
+  const prod = await createDb(`cutover_${tag}_prod`, prodSql(c, checker.sql));
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-model-'));
   process.env.CUTOVER_DB_PILOT = pilot;
   process.env.CUTOVER_DB_PRODUCTION = prod;
@@ -41,7 +45,7 @@ export async function runCase(env: TestWorkflowEnvironment, c: Case): Promise<Ca
   const paths: string[] = [];
   let handle: WorkflowHandle | undefined;
   try {
-    const plan = planFor(c, tag.replace(/_/g, '-'), store);
+    const plan = planFor(c, tag.replace(/_/g, '-'), store, checker.name);
     handle = await startRun(env, plan, 'alice');
     if (c.path === 'clean-start') await cleanStart(c, handle, pilot, prod, problems);
     else if (c.path === 'adopt') await adopt(c, handle, pilot, prod, problems);
@@ -115,6 +119,7 @@ async function adopt(c: Case, handle: WorkflowHandle, pilot: string, prod: strin
     const exp = [...want.removed[i]].map(([k, r]) => `${keyStr(c, i, k)}:left-behind:${reasonClass(r)}`).sort();
     if (mine.join() !== exp.join()) problems.push(`adopt manifest public.t${i}: ${mine.join(' ')}; expected ${exp.join(' ')}`);
   });
+  compareAdoptEvidence(c, want.removed, evidenceOf(await handle.query(reportQuery)), problems);
   if (exact(await readRows(c, prod)) !== prodBefore) problems.push('adopt changed Production');
 }
 
@@ -160,6 +165,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
     if (after[i].join('\n') !== want.production[i].join('\n')) problems.push(`Production public.t${i} after publish:\n  got      ${after[i].join(' ')}\n  expected ${want.production[i].join(' ')}`);
   });
   await compareManifest(c, want, prod, third.runKey, problems);
+  compareRunEvidence(c, want, evidenceOf(await handle.query(reportQuery)), problems);
   if (c.path === 'run' && c.lateRun.length) {
     // Erasure requests arrive after publish (Pilot's or Production's register); the run goes on through erasure.
     for (const { key, db } of c.lateRun) await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, key)]);
@@ -178,6 +184,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
       const n = Number(log.find((x) => x.t === `public.t${i}`)?.n ?? 0);
       if (n !== late.deleted[i]) problems.push(`erasure log public.t${i}: ${n} rows, expected ${late.deleted[i]}`);
     });
+    compareErasureEvidence(c, late, evidenceOf(await handle.query(reportQuery)), problems);
   }
   if (c.path === 'run') return;
 
@@ -189,6 +196,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
     c.tables.forEach((_, i) => {
       if (exact([got[i]]) !== exact([prodBefore[i]])) problems.push(`after the surgical rollback public.t${i}: ${ids(got[i])}, expected ${ids(prodBefore[i])}`);
     });
+    compareRollbackEvidence(want, evidenceOf(await handle.query(reportQuery)), problems);
     return;
   }
   // restore: erasure requests arrive after publish, in Production's register.
@@ -199,11 +207,12 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   await handle.signal(approveSignal, { gate: 'restore', approver: 'bob' });
   const end = await waitFor(handle, (s) => settled(s) && !atGate('restore')(s), STEP_TIMEOUT);
   if (end.status !== 'rolled-back') return problems.push(`restore: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
-  const expected = restoreOracle(c);
+  const restored = restoreOracle(c);
   const got = await readRows(c, prod);
   c.tables.forEach((_, i) => {
-    if (exact([got[i]]) !== exact([expected[i]])) problems.push(`after the restore public.t${i}: ${ids(got[i])}, expected ${ids(expected[i])}`);
+    if (exact([got[i]]) !== exact([restored.rows[i]])) problems.push(`after the restore public.t${i}: ${ids(got[i])}, expected ${ids(restored.rows[i])}`);
   });
+  compareRestoreEvidence(c, restored, evidenceOf(await handle.query(reportQuery)), problems);
 }
 
 async function approveThrough(handle: WorkflowHandle, gates: ('plan' | 'cutover')[], problems: string[]) {

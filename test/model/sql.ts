@@ -41,10 +41,12 @@ export const pilotSql = (c: Case) =>
   (c.consent ?? []).map((k) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, k)}, 'granted');`).join('') +
   (c.subjects === null ? [] : c.pilot[c.subjects]).filter((r) => !(c.consent ?? []).includes(r.id) && r.v % 2 === 0).map((r) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, r.id)}, 'revoked');`).join('');
 /** Production; with late erasures on the run path, a flag the pausing access check reads (deleted to let the run go on). */
-export const prodSql = (c: Case) =>
+/** `checker`: SQL that creates and grants the read-only role access checks run as (test/helpers/pg.ts checkerRole), after every table. */
+export const prodSql = (c: Case, checker = '') =>
   ddl(c, c.prod) +
   (c.erasedTarget ?? []).map((k) => `\nINSERT INTO erasure_request VALUES (${lit(c, c.subjects!, k)});`).join('') +
-  (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '');
+  (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '') +
+  checker;
 
 const select = (s: Select): Record<string, unknown> => {
   switch (s.kind) {
@@ -53,13 +55,15 @@ const select = (s: Select): Record<string, unknown> => {
     case 'where':
       return { where: [{ column: 'v', op: s.op, value: s.value }] };
     case 'follow':
-      return { follow: [s.col] };
+    case 'followMoved':
+      return { [s.kind]: [s.col], ...(s.where ? { where: [{ column: 'v', op: s.where.op, value: s.where.value }] } : {}) };
     case 'referenced':
       return { referenced: true };
   }
 };
 
-export function planFor(c: Case, id: string, store: string): Record<string, unknown> {
+/** `checkRole`: the read-only role a plan with access checks names (accessCheckRole). */
+export function planFor(c: Case, id: string, store: string, checkRole?: string): Record<string, unknown> {
   const common: Record<string, unknown> = {
     version: 1,
     id,
@@ -95,6 +99,7 @@ export function planFor(c: Case, id: string, store: string): Record<string, unkn
     // Rollback and restore need a pause after publish: a check that always returns a row.
     ...(c.path === 'rollback' || c.path === 'restore' ? { accessChecks: [{ name: 'model-pause', sql: 'SELECT 1 AS pause' }] } : {}),
     ...(c.lateRun.length ? { accessChecks: [{ name: 'model-pause', sql: 'SELECT x AS pause FROM model_pause' }] } : {}),
+    ...((c.path === 'rollback' || c.path === 'restore' || c.lateRun.length) && checkRole ? { accessCheckRole: checkRole } : {}),
   };
 }
 
