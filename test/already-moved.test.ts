@@ -6,21 +6,12 @@ import { approveSignal, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, startRun, waitFor } from './helpers/run';
-import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
+import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, storeOnePlan } from './helpers/shop';
 import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_again', SHOP_SCHEMA + SHOP_PILOT);
 
-const plan = (extra: Record<string, unknown> = {}) =>
-  shopPlan('again', {
-    tables: [
-      { table: 'rental', select: { follow: ['customer_id'] }, ids: 'new' },
-      { table: 'customer', select: { where: [{ column: 'store_id', op: 'eq', value: 1 }] }, ids: 'new' },
-      { table: 'address', ids: 'new' },
-      { table: 'country', ids: 'match', match: ['code'], select: { all: true } },
-    ],
-    ...extra,
-  });
+const plan = (extra: Record<string, unknown> = {}) => storeOnePlan('again', extra);
 
 async function runThrough(p: Record<string, unknown>, atPlanGate?: (s: StatusView) => void): Promise<StatusView> {
   const handle = await startRun(h.env, p);

@@ -10,7 +10,7 @@ import type { DryRunReport } from '../common/results';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { atGate, startRun, waitFor } from './helpers/run';
-import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/shop';
+import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, storeOnePlan } from './helpers/shop';
 import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_drift', SHOP_SCHEMA + SHOP_PILOT);
@@ -47,17 +47,7 @@ describe('compareWithApproved (pure)', () => {
   });
 });
 
-const storeOne = (id: string, extra: Record<string, unknown> = {}) =>
-  shopPlan(id, {
-    approvals: { approvers: ['bob', 'carol'], required: 1, timeout: '1h' },
-    tables: [
-      { table: 'rental', select: { follow: ['customer_id'] }, ids: 'new' },
-      { table: 'customer', select: { where: [{ column: 'store_id', op: 'eq', value: 1 }] }, ids: 'new' },
-      { table: 'address', ids: 'new' },
-      { table: 'country', ids: 'match', match: ['code'], select: { all: true } },
-    ],
-    ...extra,
-  });
+const storeOne = storeOnePlan;
 
 const movedEmails = async (prod: string) =>
   (await rows<{ email: string }>(prod, "SELECT email FROM customer WHERE email NOT LIKE '%@prod.example' ORDER BY email")).map((r) => r.email);

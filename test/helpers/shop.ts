@@ -91,3 +91,16 @@ export function shopPlan(id: string, overrides: Record<string, unknown> = {}): R
     ...overrides,
   };
 }
+
+/** The shop plan narrowed to store 1's customers, their rentals and what they reference (the drift and re-run tests). */
+export function storeOnePlan(id: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return shopPlan(id, {
+    tables: [
+      { table: 'rental', select: { follow: ['customer_id'] }, ids: 'new' },
+      { table: 'customer', select: { where: [{ column: 'store_id', op: 'eq', value: 1 }] }, ids: 'new' },
+      { table: 'address', ids: 'new' },
+      { table: 'country', ids: 'match', match: ['code'], select: { all: true } },
+    ],
+    ...overrides,
+  });
+}
