@@ -88,4 +88,14 @@ async function logErasuresApplied(db: Client, runKey: string, r: Resolved, names
       GROUP BY m.key, m.table_name`,
     [runKey, subjects.table.name],
   );
+  // Requests for Pilot subjects this run did not select: read as Pilot keys too, so a later restore
+  // never takes one for the Production person who holds the same value (nothing moved: 0 rows).
+  await db.query(
+    `INSERT INTO cutover.erasure_log (run_key, subject, table_name, rows, action, register, step)
+     SELECT $1, to_jsonb(e.subject), $2, 0, 'not-in-scope (read as a Pilot key; nothing moved)', string_agg(DISTINCT e.register, ', ' ORDER BY e.register), 'cleanup'
+       FROM ${names.erased()} e
+      WHERE NOT EXISTS (SELECT 1 FROM cutover.erasure_log l WHERE l.run_key = $1 AND l.step = 'cleanup' AND l.subject = to_jsonb(e.subject))
+      GROUP BY e.subject`,
+    [runKey, subjects.table.name],
+  );
 }

@@ -139,7 +139,6 @@ export const REGRESSIONS: Regression[] = [
     // and erases Production's own person. A fix needs the run to record the requests it read as Pilot
     // keys whatever the scope (a design decision: the erasure log's contents), so it is left open.
     name: 'restore: a Production-side request for a Pilot subject out of scope, read at stage, leaves Production\'s own person with the same key',
-    knownBug: 'target-register request out of scope taken as a Production key after restore',
     case: {
       ...base,
       tables: [{ name: 't0', fks: [] }],
