@@ -77,14 +77,18 @@ export class FileStore implements BackupStore {
     return { key, url: this.urlOf(key), size, meta };
   }
 
-  async list(prefix = ''): Promise<string[]> {
-    let names: string[];
+  /** Every path below the store's folder (none when the folder does not exist yet). */
+  private async entries(): Promise<string[]> {
     try {
-      names = await readdir(this.dir, { recursive: true });
+      return await readdir(this.dir, { recursive: true });
     } catch (e) {
       if (isCode(e, 'ENOENT')) return [];
       throw e;
     }
+  }
+
+  async list(prefix = ''): Promise<string[]> {
+    const names = await this.entries();
     const keys: string[] = [];
     for (const n of names) {
       const key = n.split(path.sep).join('/');
@@ -95,13 +99,7 @@ export class FileStore implements BackupStore {
   }
 
   async temporary(prefix = ''): Promise<TemporaryItem[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir, { recursive: true });
-    } catch (e) {
-      if (isCode(e, 'ENOENT')) return [];
-      throw e;
-    }
+    const names = await this.entries();
     const all = new Set(names.map((n) => n.split(path.sep).join('/')));
     const out: TemporaryItem[] = [];
     for (const name of [...all].sort()) {
