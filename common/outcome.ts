@@ -2,7 +2,7 @@
 // Failed (so the Temporal UI's runs list never shows them as a green success), with a typed
 // ApplicationFailure naming the status and the run's whole result — status view and evidence — as
 // its details. The CLI (status, report, list, start --wait) reads that result as it reads a
-// completed run's. Runs started before this (patched 'outcome-as-failure') still complete.
+// completed run's.
 
 export const UNSUCCESSFUL_OUTCOMES = ['rejected', 'expired', 'aborted', 'rolled-back'] as const;
 export type UnsuccessfulOutcome = (typeof UNSUCCESSFUL_OUTCOMES)[number];

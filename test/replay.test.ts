@@ -1,69 +1,104 @@
 // Replays recorded histories against the current workflow code: a change that would break runs
-// already in flight (non-determinism) fails here. Refresh deliberately with
-// `CUTOVER_RECORD_HISTORIES=1 npx jest test/workflow` (and version the change with patched()).
+// already in flight (non-determinism) fails here. The histories are the baseline's, one per
+// scenario; re-record one deliberately with `CUTOVER_RECORD_HISTORIES=1` and the test file that
+// records it (test/helpers/run.ts), after following the patching rule in docs/architecture.md
+// ("Changing workflow code"). The test keeps its power: builds with a deliberate non-deterministic
+// change (test/replay-mutants/) must fail to replay the same histories.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { planHash } from '../plan/canonical';
-import { validatePlan } from '../plan/validate';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const dir = path.join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
+/** One recorded run per path worth guarding, and the test file that records it. */
+const SCENARIOS: Record<string, string> = {
+  'happy-path': 'workflow',
+  reject: 'workflow',
+  expire: 'workflow',
+  abort: 'workflow',
+  'pause-retry': 'workflow',
+  rollback: 'safety-net',
+  'roll-forward': 'safety-net',
+  restore: 'restore',
+  rehearsal: 'rehearsal',
+  'rehearsal-retry': 'rehearsal-registers',
+  'identity-pause': 'ops',
+  'paused.continued': 'hostile-signals',
+  'continue-in-step': 'flood-in-step',
+  'publish.continued': 'flood-in-step',
+  'continue-in-rollback': 'flood-in-step',
+  'continue-at-restore-gate': 'flood-in-step',
+  'restore.continued': 'flood-in-step',
+};
+
 let workflowBundle: WorkflowBundleWithSourceMap;
+const bundle = (interceptor?: string) =>
+  bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    ...(interceptor ? { workflowInterceptorModules: [require.resolve(`./replay-mutants/${interceptor}`)] } : {}),
+    logger: new DefaultLogger('WARN'),
+  });
 beforeAll(async () => {
   // Bundled once: the same code the worker runs.
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  workflowBundle = await bundle();
 }, 120000);
 
-test('recorded histories exist for every path worth guarding', () => {
-  const paths = ['happy-path', 'pause-retry', 'abort', 'reject', 'expire'];
-  // Runs started before the plan was recorded once, and runs started after.
-  expect(files).toEqual(expect.arrayContaining([...paths.map((p) => `${p}.json`), ...paths.map((p) => `${p}.plan-recorded.json`)]));
-  // Runs of the step table: every path, plus rollback and roll-forward.
-  expect(files).toEqual(expect.arrayContaining([...paths, 'rollback', 'roll-forward'].map((p) => `${p}.step-table.json`)));
+test('the recorded histories are exactly one per scenario (none obsolete, none missing)', () => {
+  expect(files).toEqual(Object.keys(SCENARIOS).map((s) => `${s}.json`).sort());
 });
 
-// What a history says about its plan: the raw workflow input, the plan the first activity received,
-// and (for runs that record it) the normalised plan and hash recorded once at the start.
 type Payload = { data: string };
 type Event = Record<string, { input?: { payloads: Payload[] }; markerName?: string; details?: Record<string, { payloads: Payload[] }> }>;
 const decode = (p: Payload) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8'));
+const historyOf = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] };
+
+/** What a history says about its plan: the workflow input, the plan recorded once, the plan the first activity received. */
 function plansOf(file: string) {
-  const events: Event[] = JSON.parse(readFileSync(path.join(dir, file), 'utf8')).events;
+  const { events } = historyOf(file);
   const started = events.find((e) => e.workflowExecutionStartedEventAttributes)!.workflowExecutionStartedEventAttributes;
   const firstActivity = events.find((e) => e.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
   const marker = events.map((e) => e.markerRecordedEventAttributes).find((m) => m?.markerName === 'core_local_activity');
+  const input = decode(started.input!.payloads[0]) as { plan: { id: string }; continued?: { state: { plan: unknown; planHash: string } } };
   return {
-    raw: decode(started.input!.payloads[0]).plan,
+    input,
     activityPlan: firstActivity ? decode(firstActivity.input!.payloads[0]).plan : undefined,
     recorded: marker ? (decode(marker.details!.result.payloads[0]) as { plan: unknown; planHash: string }) : undefined,
   };
 }
 
-test.each(files.filter((f) => f.split('.').length === 2))(
-  '%s (started before the plan was recorded) still normalises to the plan it ran with: a changed default would change its hash on replay',
-  (file) => {
-    const { raw, activityPlan } = plansOf(file);
-    expect(activityPlan).toBeDefined();
-    expect(validatePlan(raw)).toEqual(activityPlan);
-  },
-);
-
-test.each(files.filter((f) => f.split('.').length === 3))('%s runs on the plan recorded once, not on today\'s normalisation', (file) => {
-  const { raw, activityPlan, recorded } = plansOf(file);
+test.each(files)('%s runs on the plan recorded once, not on a normalisation done again', (file) => {
+  const { input, activityPlan, recorded } = plansOf(file);
+  if (input.continued) {
+    // A continued run carries the accepted plan in its state and records nothing again.
+    expect(recorded).toBeUndefined();
+    expect(input.continued.state.planHash).toBe(planHash(input.continued.state.plan as never));
+    return;
+  }
   expect(recorded).toBeDefined();
   expect(recorded!.planHash).toBe(planHash(recorded!.plan as never));
   if (activityPlan) expect(activityPlan).toEqual(recorded!.plan);
-  expect(raw).not.toEqual(recorded!.plan); // the input lacked the defaults the record filled in
+  expect(input.plan).not.toEqual(recorded!.plan); // the input lacked the defaults the record filled in
 });
 
+// The run's own workflow id: the workflow refuses to run under any id but cutover-<plan id>.
+const replay = (b: WorkflowBundleWithSourceMap, file: string) => Worker.runReplayHistory({ workflowBundle: b }, historyOf(file), `cutover-${plansOf(file).input.plan.id}`);
+
 test.each(files)('replays %s deterministically', async (file) => {
-  const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
-  await expect(
-    // The run's own workflow id: the workflow refuses to run under any id but cutover-<plan id>.
-    Worker.runReplayHistory({ workflowBundle }, history, `cutover-${plansOf(file).raw.id}`),
-  ).resolves.toBeUndefined();
+  await expect(replay(workflowBundle, file)).resolves.toBeUndefined();
 }, 120000);
+
+// The replay test is only worth something if it can fail: each build below changes the commands
+// the workflow issues (what a code change without a patch does), and every history must refuse it.
+describe.each(['extra-timer', 'extra-activity', 'renamed-activity'])('a build with a non-deterministic change (%s)', (mutant) => {
+  let mutated: WorkflowBundleWithSourceMap;
+  beforeAll(async () => {
+    mutated = await bundle(mutant);
+  }, 120000);
+
+  test.each(['happy-path.json', 'continue-in-step.json'])('fails to replay %s', async (file) => {
+    await expect(replay(mutated, file)).rejects.toMatchObject({ name: 'DeterminismViolationError', message: expect.stringContaining('nondeterminism') });
+  }, 120000);
+});

@@ -11,15 +11,13 @@ export const named = (name: string): string => `"${name.length > 80 ? `${name.sl
 
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 
-/** Free text (comments, reasons) is kept in the run's state and every status answer: at most 1 MB. */
-const MAX_TEXT_BYTES = 1024 * 1024;
 /**
- * The same for runs started with the hostile-input bounds (RunState.strictInput): 4 KB is a page of
- * text, and 100 approvers × 3 gates of such comments still fit one status answer.
+ * Free text (comments, reasons) is kept in the run's state and every status answer: 4 KB is a page
+ * of text, and 100 approvers × 3 gates of such comments still fit one status answer.
  */
-export const STRICT_TEXT_BYTES = 4 * 1024;
+export const MAX_TEXT_BYTES = 4 * 1024;
 
-/** What each payload may carry, for refusing unknown fields and wrong types (strict runs). */
+/** What each payload may carry, for refusing unknown fields and wrong types. */
 const FIELDS: Record<'approve' | 'reject' | 'resume', Record<string, 'string' | 'strings'>> = {
   approve: { gate: 'string', approver: 'string', comment: 'string', planHash: 'string', rehearsalHash: 'string', signature: 'string', acknowledge: 'strings' },
   reject: { gate: 'string', approver: 'string', reason: 'string' },
@@ -42,13 +40,9 @@ function shapeRefusal(kind: keyof typeof FIELDS, input: object): string | null {
 }
 
 /** The checks every payload gets first: an object, the right fields and types, text within bounds. */
-function payloadRefusal(s: RunState, kind: keyof typeof FIELDS, input: unknown, textField: string, shape: string): string | null {
+function payloadRefusal(kind: keyof typeof FIELDS, input: unknown, textField: string, shape: string): string | null {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return `payload must be an object ${shape}`;
-  if (s.strictInput) {
-    const bad = shapeRefusal(kind, input);
-    if (bad) return bad;
-  }
-  return textTooLong(textField, (input as Record<string, unknown>)[textField], s.strictInput ? STRICT_TEXT_BYTES : MAX_TEXT_BYTES);
+  return shapeRefusal(kind, input) ?? textTooLong(textField, (input as Record<string, unknown>)[textField]);
 }
 
 function utf8Bytes(s: string): number {
@@ -60,12 +54,11 @@ function utf8Bytes(s: string): number {
   return n;
 }
 
-function textTooLong(field: string, v: unknown, max: number): string | null {
+function textTooLong(field: string, v: unknown, max = MAX_TEXT_BYTES): string | null {
   if (typeof v !== 'string') return null;
   // A string longer than 3 × max in UTF-16 units is too long whatever it holds: not worth counting.
   const bytes = v.length > 3 * max ? v.length : utf8Bytes(v);
-  const limit = max === MAX_TEXT_BYTES ? '1 MB' : `${max} bytes`;
-  return bytes > max ? `${field} is too long: ${v.length > 3 * max ? `${bytes} characters` : `${bytes} bytes`}, at most ${limit}` : null;
+  return bytes > max ? `${field} is too long: ${v.length > 3 * max ? `${bytes} characters` : `${bytes} bytes`}, at most ${max} bytes` : null;
 }
 
 const PAYLOADS = {
@@ -80,12 +73,12 @@ const PAYLOADS = {
  * well-formed decision that is refused (not an approver, a forged signature, the wrong gate) reaches
  * the handler, which records it: an auditor sees every attempt.
  */
-export function malformedRefusal(s: RunState, kind: keyof typeof FIELDS, input: unknown): string | null {
-  return payloadRefusal(s, kind, input, PAYLOADS[kind][0], PAYLOADS[kind][1]);
+export function malformedRefusal(kind: keyof typeof FIELDS, input: unknown): string | null {
+  return payloadRefusal(kind, input, PAYLOADS[kind][0], PAYLOADS[kind][1]);
 }
 
 export function approveRefusal(s: RunState, input: ApproveInput): string | null {
-  const bad = malformedRefusal(s, 'approve', input);
+  const bad = malformedRefusal('approve', input);
   if (bad) return bad;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
   if (!text(input.approver)) return 'approver is required';
@@ -111,10 +104,10 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
 
 /**
  * Gate plan of a dry run that predicts refusals: the approval must acknowledge each by its reason
- * (`acknowledge`), and only those (runs started before this replay without: RunState.acknowledgeRefusals).
+ * (`acknowledge`), and only those.
  */
 export function acknowledgeRefusal(s: RunState, input: ApproveInput): string | null {
-  if (!s.acknowledgeRefusals || input.gate !== 'plan') return null;
+  if (input.gate !== 'plan') return null;
   const acknowledged = input.acknowledge ?? [];
   if (!Array.isArray(acknowledged) || !acknowledged.every((a) => typeof a === 'string')) return 'acknowledge must be a list of strings';
   const predicted = predictedRefusals(s.results.preflight);
@@ -133,7 +126,7 @@ export function acknowledgeRefusal(s: RunState, input: ApproveInput): string | n
 }
 
 export function rejectRefusal(s: RunState, input: RejectInput): string | null {
-  const bad = malformedRefusal(s, 'reject', input);
+  const bad = malformedRefusal('reject', input);
   if (bad) return bad;
   if (!GATES.includes(input.gate)) return `gate must be one of ${GATES.join(', ')}`;
   if (!text(input.approver)) return 'approver is required';
@@ -158,7 +151,7 @@ function gateRefusal(s: RunState, gate: string): string | null {
  * (it would leave this run's rows in production): the choices are rollback or roll-forward.
  */
 export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolean): string | null {
-  const bad = malformedRefusal(s, 'resume', input);
+  const bad = malformedRefusal('resume', input);
   if (bad) return bad;
   if (!RESUME_ACTIONS.includes(input.action)) return `action must be one of ${RESUME_ACTIONS.join(', ')}`;
   if (!text(input.by)) return 'by is required';
@@ -188,7 +181,6 @@ export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolea
       if (input.mode !== undefined && !(ROLLBACK_MODES as readonly string[]).includes(input.mode)) return `mode must be one of ${ROLLBACK_MODES.join(', ')}`;
       const mode = input.mode ?? 'surgical';
       if (mode === 'surgical' && s.phase === 'rollback') return 'the surgical rollback is what paused: retry it, or choose mode restore';
-      if (mode === 'restore' && !s.restoreBuilt) return 'restore from the backup is not available in this run: it needs a verified backup (plan backup.store)';
       if (mode === 'restore' && !verifiedTargetBackup(s)) return 'restore from the backup is not available in this run: it needs a verified backup of the target (plan backup.store)';
       if (mode === 'restore' && s.phase === 'restore') return 'the restore is what paused: retry it, or choose mode surgical';
       return null;

@@ -8,11 +8,11 @@ import type { StepControl } from './step-runner';
 
 /**
  * Wait for N-of-M approvals, a rejection, or the gate's timeout (→ expired, nothing written).
- * With `mayContinue`, also stop waiting when Temporal suggests continuing as new (the history grew,
- * e.g. from a flood of signals): 'continue' leaves the gate open, its deadline kept in the state,
- * and the next run of the chain waits here again until the same deadline.
+ * Also stop waiting when Temporal suggests continuing as new (the history grew, e.g. from a flood
+ * of signals): 'continue' leaves the gate open, its deadline kept in the state, and the next run of
+ * the chain waits here again until the same deadline.
  */
-export async function gate(ctl: StepControl, name: GateName, opts: { mayContinue?: boolean } = {}): Promise<'approved' | 'rejected' | 'expired' | 'continue'> {
+export async function gate(ctl: StepControl, name: GateName): Promise<'approved' | 'rejected' | 'expired' | 'continue'> {
   const s = ctl.state;
   const { required, timeout } = s.plan.approvals;
   s.gate = name;
@@ -20,17 +20,12 @@ export async function gate(ctl: StepControl, name: GateName, opts: { mayContinue
   s.phase = `gate:${name}`;
   ctl.publish();
   const decidedNow = () => s.approvalsFor(name).length >= required || s.rejection !== null;
-  let decided: boolean;
-  if (opts.mayContinue) {
-    // Workflow time: deterministic, and the same deadline whichever run of the chain waits for it.
-    const deadline = s.gateDeadline ?? Date.now() + parseDuration(timeout);
-    s.gateDeadline = deadline;
-    decided = await condition(() => decidedNow() || continueSuggested(ctl.startSize ?? 0), Math.max(1, deadline - Date.now()));
-    if (!decidedNow() && decided) return 'continue';
-    s.gateDeadline = null;
-  } else {
-    decided = await condition(decidedNow, parseDuration(timeout));
-  }
+  // Workflow time: deterministic, and the same deadline whichever run of the chain waits for it.
+  const deadline = s.gateDeadline ?? Date.now() + parseDuration(timeout);
+  s.gateDeadline = deadline;
+  const decided = await condition(() => decidedNow() || continueSuggested(ctl.startSize ?? 0), Math.max(1, deadline - Date.now()));
+  if (!decidedNow() && decided) return 'continue';
+  s.gateDeadline = null;
   s.gate = null;
   if (s.rejection) {
     s.status = 'rejected';

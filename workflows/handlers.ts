@@ -67,7 +67,7 @@ export function installHandlers(ctl: StepControl): void {
   };
   // Only the payload's form (a validator must not change state, and what it refuses is not recorded).
   const validator = (kind: 'approve' | 'reject' | 'resume') => (i: unknown): void => {
-    const reason = malformedRefusal(s, kind, i);
+    const reason = malformedRefusal(kind, i);
     if (reason) throw refusal(reason);
   };
 

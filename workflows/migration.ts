@@ -3,13 +3,13 @@
 // The loop runs each step through the one step-runner; a paused step comes back with on-call's
 // decision: retry and skip are handled there, abort ends the run, roll-forward moves the loop back
 // to a chosen step, rollback runs the compensations of the completed steps in reverse.
-import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import { workflowIdFor, type ResumeInput, type SignatureEvidence, type StatusView, type StepError, type WorkflowInput } from '../common/temporal';
 import { offeredActions } from './decisions';
 import { gate } from './gates';
 import { installHandlers } from './handlers';
 import { acceptInput } from './plan-input';
-import { RunState, now } from './state';
+import { RunState, now, type RollingBack } from './state';
 import { carryIdentities, evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
 import { ContinueRequested, describeFailure, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
@@ -19,10 +19,8 @@ import { publishDetails, publishState } from './visibility';
 import { isUnsuccessfulOutcome, outcomeFailureType } from '../common/outcome';
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
-  // Runs recorded before this completed whatever their outcome; they must replay completing.
-  const outcomeAsFailure = patched('outcome-as-failure');
   const view = await migrate(input);
-  if (!outcomeAsFailure || !isUnsuccessfulOutcome(view.status)) return view;
+  if (!isUnsuccessfulOutcome(view.status)) return view;
   // Not a success: closed as Failed (the UI's list shows it so), the whole result in the details.
   throw ApplicationFailure.create({
     type: outcomeFailureType(view.status),
@@ -34,14 +32,6 @@ export async function cutoverMigration(input: WorkflowInput): Promise<StatusView
 }
 
 async function migrate(input: WorkflowInput): Promise<StatusView> {
-  // Histories recorded before restore existed refused `rollback --mode restore`; they must replay
-  // refusing it. Asked before the plan's local activity: a patch marker recorded after a local
-  // activity in the same workflow task did not replay reliably (a query's replay saw it early).
-  const restoreBuilt = patched('rollback-by-restore');
-  // Runs started before these replay without: unbounded payloads accepted, never continued as new.
-  const bounded = patched('hostile-input-bounds');
-  // Runs started before this approved predicted refusals without a word; they replay so.
-  const acknowledge = patched('acknowledge-predicted-refusals');
   // A continuation (workflows/continue.ts) carries the accepted plan and the whole state.
   const resumed = continuedFrom(input);
   const { plan, planHash } = resumed ? { plan: resumed.state.plan, planHash: resumed.state.planHash } : await acceptInput(input);
@@ -56,11 +46,6 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   // A continued run keeps the first run's key and id (its own are new).
   const runKey = info.originalExecutionRunId.replace(/-/g, '').slice(0, 12);
   const s = resumed ? RunState.restore(resumed.state) : new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
-  if (!resumed) {
-    s.restoreBuilt = restoreBuilt;
-    s.strictInput = bounded;
-    s.acknowledgeRefusals = acknowledge;
-  }
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {
     state: s,
@@ -72,7 +57,6 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
     },
     offered: () => offeredActions(s, ctl.skippable),
   };
-  ctl.mayContinue = s.strictInput;
   ctl.startSize = info.historySize;
   ctl.acceptDatabase = (d, signature) => acceptMovedDatabase(e, d, signature);
   installHandlers(ctl);
@@ -88,10 +72,10 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
     if (resumed && s.rollingBack) return await rollBack(e, steps.slice(0, s.rollingBack.at), new RollbackRequested(s.rollingBack.decision));
     for (let i = resumed?.at ?? 0; i < steps.length; ) {
       // A safe point: between steps, nothing running.
-      if (s.strictInput && continueSuggested(ctl.startSize ?? 0)) return await continueRun(s, i);
+      if (continueSuggested(ctl.startSize ?? 0)) return await continueRun(s, i);
       const step = steps[i];
       if (step.gate) {
-        const verdict = await gate(ctl, step.gate, { mayContinue: s.strictInput });
+        const verdict = await gate(ctl, step.gate);
         if (verdict === 'continue') return await continueRun(s, i);
         if (verdict !== 'approved') return endUnapproved(e);
         i++;
@@ -156,20 +140,18 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
  * RollbackRequested it throws switches paths here. Either way the run ends rolled back.
  */
 async function rollBack(e: StepEnv, done: Step[], request: RollbackRequested): Promise<StatusView> {
-  const { s, ctl } = e;
-  // A flood of signals during a rollback continues the run as new too (runs started since this
-  // exists): while it runs, pauses or waits at gate restore; the next run resumes it at its stage.
-  // Older runs' rollbacks run to their end in their run, as they were recorded.
-  const mayContinue = s.strictInput && patched('continue-in-rollback');
-  ctl.mayContinue = mayContinue;
+  const { s } = e;
+  // A flood of signals during a rollback continues the run as new too: while it runs, pauses or
+  // waits at gate restore; the next run resumes it at its stage (s.rollingBack).
   for (let req = request; ; ) {
-    if (mayContinue) s.rollingBack = s.rollingBack?.decision === req.decision ? s.rollingBack : { decision: req.decision, at: done.length, stage: 'start' };
+    const at: RollingBack = s.rollingBack?.decision === req.decision ? s.rollingBack : { decision: req.decision, at: done.length, stage: 'start' };
+    s.rollingBack = at;
     try {
-      if (req.decision.mode === 'restore') await restoreFromBackup(e, req);
-      else await surgical(e, done, req);
+      if (req.decision.mode === 'restore') await restoreFromBackup(e, req, at);
+      else await surgical(e, done, req, at);
       break;
     } catch (err) {
-      if (err instanceof ContinueRequested && mayContinue) return await continueRun(s, done.length);
+      if (err instanceof ContinueRequested) return await continueRun(s, done.length);
       if (!(err instanceof RollbackRequested)) throw err;
       req = err;
     }
@@ -198,28 +180,24 @@ async function acceptMovedDatabase(e: StepEnv, d: ResumeInput, signature?: Signa
 }
 
 /** Undo the completed steps that declare a compensation, latest first. */
-async function surgical(e: StepEnv, done: Step[], request: RollbackRequested): Promise<void> {
+async function surgical(e: StepEnv, done: Step[], request: RollbackRequested, at: RollingBack): Promise<void> {
   const { s, ctl } = e;
-  if (!s.rollingBack || s.rollingBack.stage === 'start') s.record('rollback', 'started', request.message);
-  if (s.rollingBack) s.rollingBack.stage = 'surgical';
+  if (at.stage === 'start') s.record('rollback', 'started', request.message);
+  at.stage = 'surgical';
   s.rollForwardTargets = [];
   const results = s.results as Record<string, unknown>;
   for (const step of [...done].reverse()) {
     const undo = step.undo;
     if (!undo || results[step.name] === undefined) continue;
-    if (s.rollingBack && results[undo.name] !== undefined) continue; // undone before the run continued as new
+    if (results[undo.name] !== undefined) continue; // undone before the run continued as new
     // A failed rollback pauses like any step (nothing committed); retry it once the cause is fixed.
     const out = await runStep(ctl, undo.name, () => undo.run(e) as Promise<never>);
     if (!out.skipped) (s.results as Record<string, unknown>)[undo.name] = out.value;
   }
 }
 
-/**
- * A gate rejected or expired: the evidence pack is written too (best effort). Runs that ended so
- * before this existed replay without the call (their histories end with no activity there).
- */
+/** A gate rejected or expired: the evidence pack is written too (best effort). */
 async function endUnapproved(e: StepEnv): Promise<StatusView> {
-  if (!patched('evidence-on-reject')) return finish(e.ctl);
   return close(e, e.s.status as 'rejected' | 'expired', 'could not write the evidence pack', true);
 }
 

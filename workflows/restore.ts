@@ -9,35 +9,34 @@ import { ApplicationFailure, getCurrentDetails, setCurrentDetails } from '@tempo
 import type { RestorePreview } from '../common/results';
 import { verifiedTargetBackup } from './decisions';
 import { gate } from './gates';
-import type { RunState } from './state';
+import type { RollingBack, RunState } from './state';
 import { long, type StepEnv } from './steps';
 import { ContinueRequested, runStep, type RollbackRequested } from './step-runner';
 
-export async function restoreFromBackup(e: StepEnv, request: RollbackRequested): Promise<void> {
+export async function restoreFromBackup(e: StepEnv, request: RollbackRequested, at: RollingBack): Promise<void> {
   const { s, ctl } = e;
-  // Where a continued run resumes (s.rollingBack, set when the rollback may continue as new): the
-  // preview is not measured again while its gate waits, nor the gate asked again once approved.
-  const at = s.rollingBack;
-  if (!at || at.stage === 'start') {
+  // Where a continued run resumes (`at`, carried in s.rollingBack): the preview is not measured
+  // again while its gate waits, nor the gate asked again once approved.
+  if (at.stage === 'start') {
     s.record('rollback', 'started', request.message);
     s.rollForwardTargets = [];
   }
-  const stage = (x: NonNullable<typeof at>['stage']) => void (at && (at.stage = x));
+  const stage = (x: RollingBack['stage']) => void (at.stage = x);
   const backup = verifiedTargetBackup(s);
   if (!backup) throw ApplicationFailure.nonRetryable('restore requested without a verified target backup', 'PlanError'); // resumeRefusal refuses this first
   const input = { ...e.input, backup };
   let why = '';
-  while (at?.stage !== 'restore') {
-    if (at?.stage !== 'gate' && at?.stage !== 'refused') {
+  while (at.stage !== 'restore') {
+    if (at.stage !== 'gate' && at.stage !== 'refused') {
       stage('preview');
       const preview = await runStep(ctl, 'restore-preview', () => long.restorePreview(input), { skippable: true });
       if (!preview.skipped) s.results['restore-preview'] = preview.value;
     }
     let refused = true;
-    if (at?.stage === 'refused') refused = false; // paused with the refusal: a retry asks again
+    if (at.stage === 'refused') refused = false; // paused with the refusal: a retry asks again
     else {
       stage('gate');
-      const verdict = await gate(ctl, 'restore', { mayContinue: ctl.mayContinue });
+      const verdict = await gate(ctl, 'restore');
       if (verdict === 'continue') throw new ContinueRequested('gate:restore');
       if (verdict === 'approved') break;
       stage('refused');

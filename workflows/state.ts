@@ -9,13 +9,14 @@ import type {
 
 /** Refusals kept in full: the last ones (all are counted). Anyone may send them, so they are bounded. */
 const REFUSALS_KEPT = 100;
-/** Characters of a refused payload's JSON (and of a refusal's reason) kept; the rest is cut with a marker. */
-const REFUSAL_TEXT_KEPT = 2048;
 /**
- * The same in runs with the hostile-input bounds: the refusals travel in every status answer, the
- * evidence, the result and each continue-as-new, so 100 of them stay near 100 KB in all.
+ * Characters of a refused payload's JSON (and of a refusal's reason) kept; the rest is cut with a
+ * marker. The refusals travel in every status answer, the evidence, the result and each
+ * continue-as-new, so 100 of them stay near 100 KB in all.
  */
-const STRICT_REFUSAL_TEXT_KEPT = 512;
+const REFUSAL_TEXT_KEPT = 512;
+/** Characters of a refused sender's name kept. */
+const REFUSED_BY_KEPT = 80;
 
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… [cut: ${text.length} characters in all]`;
@@ -46,21 +47,9 @@ export class RunState {
   undoable: string[] = [];
   /** Steps a roll-forward may start from while paused (data steps up to the paused one). */
   rollForwardTargets: string[] = [];
-  /** Rollback by restore exists for this run (runs started before it refused mode restore: replay keeps that). */
-  restoreBuilt = false;
   decision: StatusView['decision'] | null = null;
   finishedAt: string | null = null;
   startedAt = now();
-  /**
-   * Runs started with the hostile-input bounds (patched): payloads with unknown fields or wrong
-   * types are refused and free text is capped at MAX_TEXT_BYTES (decisions.ts). Older runs replay without.
-   */
-  strictInput = false;
-  /**
-   * Runs started since it exists (patched): approving gate plan of a dry run that predicts refusals
-   * needs them acknowledged (decisions.ts acknowledgeRefusal). Older runs replay without.
-   */
-  acknowledgeRefusals = false;
   /** How many times this run continued as new (its history grew past Temporal's suggestion). */
   continuedAsNew = 0;
   /** A continued run resumes paused at this step (set when it continued as new while paused there). */
@@ -68,8 +57,8 @@ export class RunState {
   /** While a gate waits: when it expires (workflow time, ms), carried across a continue-as-new. */
   gateDeadline: number | null = null;
   /**
-   * While a rollback runs (in runs whose rollback may continue as new): on-call's decision, the index
-   * in the step table it was asked at, and how far it got — a continued run resumes it there.
+   * While a rollback runs: on-call's decision, the index in the step table it was asked at, and how
+   * far it got — a run that continued as new during the rollback resumes it there.
    */
   rollingBack: RollingBack | null = null;
   /** The step the run continued as new inside, and the runs whose execution of it finished detached. */
@@ -115,8 +104,7 @@ export class RunState {
 
   refuse(r: Refusal): void {
     // The reason may quote the payload (an unknown approver's name): cut it too.
-    const max = this.strictInput ? STRICT_REFUSAL_TEXT_KEPT : REFUSAL_TEXT_KEPT;
-    this.refused.push({ ...r, by: cut(r.by, this.strictInput ? 80 : 200), reason: cut(r.reason, max), input: keptInput(r.input, max) });
+    this.refused.push({ ...r, by: cut(r.by, REFUSED_BY_KEPT), reason: cut(r.reason, REFUSAL_TEXT_KEPT), input: keptInput(r.input, REFUSAL_TEXT_KEPT) });
     this.refusedCount++;
     if (this.refused.length > REFUSALS_KEPT) this.refused.splice(0, this.refused.length - REFUSALS_KEPT);
   }
@@ -177,7 +165,7 @@ export class RunState {
     if (this.databaseMoves.length) view.databaseMoves = this.databaseMoves;
     if (this.drift.length) view.drift = this.drift;
     if (this.approvalRound() > 1) view.approvalRound = this.approvalRound();
-    const predicted = this.acknowledgeRefusals && this.gate === 'plan' ? predictedRefusals(this.results.preflight) : [];
+    const predicted = this.gate === 'plan' ? predictedRefusals(this.results.preflight) : [];
     if (predicted.length) view.mustAcknowledge = predicted;
     return view;
   }

@@ -2,7 +2,7 @@
 // retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
-import { ActivityFailure, ApplicationFailure, condition, patched, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
 import { continueSuggested } from './continue';
 import { attemptInDetails, isAttemptMarker, takeAttempt } from '../common/attempts';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
@@ -54,8 +54,6 @@ export interface StepControl {
   /** Whether the step currently paused may be skipped (read by the resume handler). */
   skippable: boolean;
   publish(): void;
-  /** The main loop may continue as new while a step of its own is paused (not in a rollback or restore). */
-  mayContinue?: boolean;
   /** The run's history size in its first workflow task (see continueSuggested). */
   startSize?: number;
   /** Steps running inside a step (stage again inside publish): a pause there is not a safe point. */
@@ -100,8 +98,8 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       s.record(step, 'started');
       ctl.publish();
       ctl.depth = (ctl.depth ?? 0) + 1;
-      // The main loop's own step may continue as new while it runs (not a step nested in a step).
-      const continueHere = ctl.mayContinue === true && ctl.depth === 1;
+      // The loop's own step may continue as new while it runs (not a step nested in a step).
+      const continueHere = ctl.depth === 1;
       let continued = false;
       try {
         const out = await finishedOrContinued(fn(), continueHere ? ctl : null);
@@ -125,8 +123,8 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       }
     }
     waiting = false;
-    // Only a pause of the main loop's own step is a safe point to continue as new (not one nested in a step).
-    const mayContinue = ctl.mayContinue === true && !ctl.depth;
+    // Only a pause of the loop's own step is a safe point to continue as new (not one nested in a step).
+    const mayContinue = !ctl.depth;
     await condition(() => ctl.pendingResume !== null || (mayContinue && continueSuggested(ctl.startSize ?? 0)));
     if (ctl.pendingResume === null) {
       s.pausedAt = { step, skippable: ctl.skippable };
@@ -163,7 +161,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
 /**
  * The step's result, or 'continue' when Temporal suggests a fresh history before the step ends (a
  * flood of signals while it runs). Its activity then finishes detached, and the next run's attempt
- * waits for it (activities/db/step-lock.ts). Histories from before this keep waiting for the step.
+ * waits for it (activities/db/step-lock.ts).
  */
 async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | null): Promise<{ value: T } | 'continue'> {
   const done = running.then((value) => ({ value }));
@@ -177,9 +175,7 @@ async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | nu
     await condition(() => settled || continueSuggested(ctl.startSize ?? 0));
     return settled ? done : 'continue';
   };
-  const first = await Promise.race([done, suggested()]);
-  if (first !== 'continue') return first;
-  return patched('continue-in-step') ? 'continue' : done;
+  return Promise.race([done, suggested()]);
 }
 
 export function describeFailure(step: string, err: unknown): StepError {

@@ -5,9 +5,9 @@
 //
 // Adding a step: write the activity (activities/<step>.ts, one file per step), add it to
 // CutoverActivities (common/activities.ts) and its result to StepResults (common/results.ts), and
-// add an entry here. A step that calls an activity runs in histories that did not have it only
-// behind patched() or a plan option those runs could not have used: replay must stay identical.
-import { patched, proxyActivities } from '@temporalio/workflow';
+// add an entry here. A change to what the table runs for an existing run follows the patching rule
+// (docs/architecture.md, "Changing workflow code"): recorded histories must replay unchanged.
+import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { CutoverActivities } from '../common/activities';
 import { NON_RETRYABLE } from '../common/failures';
@@ -42,7 +42,7 @@ export interface Step {
   name: StepName | `gate:${GateName}`;
   /** An approval gate: the loop waits for it instead of running anything. */
   gate?: GateName;
-  /** The step is not part of this run at all (nothing recorded): a step added later that older runs never showed. */
+  /** The step is not part of this run at all (nothing recorded, not even a skip): e.g. a step only some plans have. */
   omit?: (e: StepEnv) => boolean;
   /** Why this step does not apply to this run (recorded as skipped), or null when it runs. */
   notApplicable?: (e: StepEnv) => string | null;
@@ -119,17 +119,12 @@ function onStaging<T>(fn: (e: StepEnv) => Promise<T>) {
   };
 }
 
-/**
- * Erasure requests applied in production to the subjects this run moved (activities/erasure.ts).
- * Runs recorded before it existed skipped it with the text below; those with registers (restore's)
- * replay that skip behind patched('erasure-reapply'); plans without registers never reach patched().
- */
+/** Erasure requests applied in production to the subjects this run moved (activities/erasure.ts). */
 function erasureStep(name: 'erasure' | 'erasure-final'): Step {
   return {
     name,
     notApplicable: (e) => {
       if (!e.s.plan.erasure) return 'no erasure registers in the plan';
-      if (!patched('erasure-reapply')) return 'registers were applied in cleanup; re-applying them in production after publish is not built yet';
       return e.s.results.publish ? null : 'nothing was published';
     },
     run: (e) => long.erasure({ ...e.input, step: name }),
@@ -174,14 +169,13 @@ export const SELECTIVE: Step[] = [
   },
   {
     name: 'rehearsal',
-    // Runs without a scratch rehearsal (all recorded histories) record exactly this skip: keep the text.
     notApplicable: (e) => (e.s.plan.rehearsal?.mode === 'scratch' ? null : `rehearsal mode ${e.s.plan.rehearsal?.mode ?? 'skip'}`),
     // The whole data path in a scratch database restored from the target backup; production untouched.
     // The plan check refuses scratch without backup; a missing backup result is a RehearsalError in the activity.
     run: async (e) => {
       const expectedRows = Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
       // A retry after a failed rehearsal (on-call fixed Production) rehearses Production as it is now.
-      if (e.s.results.backup && e.s.steps.some((x) => x.step === 'rehearsal' && x.outcome === 'failed') && patched('rehearsal-retry-fresh-backup')) await freshTargetBackup(e);
+      if (e.s.results.backup && e.s.steps.some((x) => x.step === 'rehearsal' && x.outcome === 'failed')) await freshTargetBackup(e);
       const dryRun = e.s.results.preflight?.tables.map((t) => ({ table: t.table, inScope: t.inScope, toMove: t.toMove, merged: t.merged, leftBehind: t.leftBehind }));
       return long.rehearsal({ ...e.input, backup: e.s.results.backup!, expectedRows, ...(dryRun ? { dryRun } : {}) });
     },
@@ -222,8 +216,7 @@ export const SELECTIVE: Step[] = [
   },
   {
     name: 'access-checks',
-    // Built-in checks run for every run started since they exist; older runs had none.
-    notApplicable: (e) => (e.s.plan.accessChecks?.length || patched('built-in-access-checks') ? null : 'no access checks in the plan'),
+    // The built-in checks run in every run, with the plan's own checks when it has some.
     run: (e) => {
       const before = e.s.results.publish?.accessBefore;
       if (!before) return Promise.resolve({ ok: true, checks: [] }); // publish was skipped: nothing was written
@@ -274,7 +267,7 @@ export const CLEAN_START: Step[] = [
  * tables are backed up; the cleanup removes test data, erased and non-consenting subjects and their
  * dependents from the Pilot in one proven transaction (undo: restore them from the backup, erasures
  * re-applied); the access checks run against the Pilot; after gate cutover the adoption is recorded
- * with adoptFrom. No recorded history used adopt (the plan check refused it), so nothing needs patched().
+ * with adoptFrom.
  */
 export const ADOPT: Step[] = [
   { name: 'preflight', run: (e) => long.preflight(e.input) },
@@ -315,11 +308,10 @@ export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean
 /**
  * Every activity after preflight gets the databases preflight reached and checks its aliases still
  * reach them (activities/db/alias-identity.ts): a worker configured for other databases refuses and
- * the run pauses instead of splitting. Preflight results recorded before this carry no identities,
- * so those histories replay with their inputs unchanged.
+ * the run pauses instead of splitting.
  */
 export function carryIdentities(e: StepEnv, dry: StepResults['preflight']): void {
-  if (!dry?.identities || !patched('alias-identity')) return;
+  if (!dry?.identities) return;
   // A database on-call accepted as moved is checked as it is now, not as preflight saw it.
   const moved = Object.fromEntries(e.s.databaseMoves.map((m) => [m.alias, m.to]));
   e.input = { ...e.input, identities: { ...dry.identities, ...moved } };

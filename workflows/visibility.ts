@@ -74,7 +74,7 @@ function describe(s: RunState): string {
     if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The table above is the new dry run.`);
     // An update is validated by the run and answered at once: a refusal shows inline in the UI.
     // A dry run that predicts refusals is approved only with each acknowledged (decisions.ts acknowledgeRefusal).
-    const ack = s.acknowledgeRefusals && s.gate === 'plan' ? predictedRefusals(dry).map((p) => p.reason) : [];
+    const ack = s.gate === 'plan' ? predictedRefusals(dry).map((p) => p.reason) : [];
     const payload = `{"gate":"${s.gate}","approver":"<name>"${ack.length ? `,"acknowledge":${JSON.stringify(ack)}` : ''}}`;
     if (ack.length) lines.push(`**The dry run predicts refusals** — an approval must acknowledge each: ${predictedRefusals(dry).map((p) => `\`${p.reason}\` (${p.why})`).join('; ')}.`);
     lines.push(`Approve: **Send an Update** \`approve\` with \`${payload}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);

@@ -1,9 +1,10 @@
 // Drive a run through the Temporal client the way an operator would.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporalBin } from '../../harness/temporal-bin';
 import { statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../../common/temporal';
 
 export async function startRun(env: TestWorkflowEnvironment, plan: Record<string, unknown>, initiatedBy = 'alice'): Promise<WorkflowHandle> {
@@ -41,13 +42,19 @@ export const atGate = (gate: string) => (s: StatusView) => s.status === 'awaitin
 export const paused = (s: StatusView) => s.status === 'paused';
 
 /**
- * `CUTOVER_RECORD_HISTORIES=<tag> npx jest test/workflow` records the histories the replay test
- * replays, as <name>.<tag>.json next to the older ones (which keep guarding runs started before).
+ * `CUTOVER_RECORD_HISTORIES=1 npx jest test/<file>` records the histories test/replay.test.ts
+ * replays, as test/histories/<name>.json (replacing the one recorded before). The history is the
+ * temporal CLI's JSON (`workflow show --output json`), the form Temporal documents for replay.
  */
 export async function record(handle: WorkflowHandle, name: string) {
-  const tag = process.env.CUTOVER_RECORD_HISTORIES;
-  if (!tag) return;
-  const history = await handle.fetchHistory();
-  writeFileSync(path.join(__dirname, '..', 'histories', tag === '1' ? `${name}.json` : `${name}.${tag}.json`), historyToJSON(history));
+  if (!process.env.CUTOVER_RECORD_HISTORIES) return;
+  const connection = handle.client.connection;
+  if (!(connection instanceof Connection)) throw new Error('record: the handle has no client connection to read the address from');
+  // The run the handle names (the latest run of the id when it names none), as of now.
+  const { runId } = await handle.describe();
+  const json = execFileSync(temporalBin(), [
+    'workflow', 'show', '--address', connection.options.address, '--namespace', handle.client.options.namespace,
+    '--workflow-id', handle.workflowId, '--run-id', runId, '--output', 'json',
+  ], { maxBuffer: 256 * 1024 * 1024 });
+  writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), json);
 }
-
