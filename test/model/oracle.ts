@@ -1,4 +1,4 @@
-// The independent oracle: a plain in-memory model of the rows, written from README.md's words
+// The independent oracle: a plain in-memory model of the rows, written from the docs' words (docs/architecture.md, decisions.md, on-call.md)
 // (selection, cleanup, ids) and sharing no code with activities/, workflows/ or plan/. Given a
 // case it says whether the run is refused (and where), which Pilot rows are in scope, which move,
 // merge or are left behind (and why), and what Production holds afterwards — as canonical row
@@ -268,7 +268,7 @@ export function oracle(c: Case): Expect {
     return existing(t, pilotId)!.id;
   }
   // A kept key Production already holds is a collision publish refuses (a link table's key is its parents' Production keys).
-  // ids: match without a sequence (text, uuid keys) inserts an unmatched row with its Pilot key too (README).
+  // ids: match without a sequence (text, uuid keys) inserts an unmatched row with its Pilot key too (docs/decisions.md).
   if (!refused) {
     for (let i = 0; i < n && !refused; i++) {
       const unmatchedKeepKey = c.plans[i].ids === 'match' && (c.tables[i].key ?? 'int') !== 'int';
@@ -392,7 +392,7 @@ export function adoptOracle(c: Case): { pilotAfter: Row[][]; removed: Map<number
 
 /**
  * Restore: Production as it was before the run, minus every person erased by a request in a
- * register at restore time, by Production identity (README, Rollback by restore). A `db: source`
+ * register at restore time, by Production identity (docs/on-call.md, Rollback by restore). A `db: source`
  * request names a Pilot person: one this run moved is gone with the restore, a merged one is
  * Production's own and stays, one not moved has no Production identity — nothing is erased. A
  * `db: target` request names a Production key, unless this run already read it as a Pilot key

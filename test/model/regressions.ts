@@ -25,7 +25,7 @@ export const REGRESSIONS: Regression[] = [
   {
     // Issue 16: the erasure re-applied after a restore took the Pilot's subject key 1 as Production's
     // key 1, a different, pre-existing person (and their task). Here the request is in Production's
-    // register (db: target) before the run, so the run reads it as a Pilot key (README, Rollback by
+    // register (db: target) before the run, so the run reads it as a Pilot key (docs/on-call.md, Rollback by
     // restore); a request written there after publish, never read by the run, is a Production key.
     name: 'restore: a Production-side request the run read as a Pilot key (ids new) leaves Production\'s own person with the same key',
     case: {
@@ -115,7 +115,7 @@ export const REGRESSIONS: Regression[] = [
     },
   },
   {
-    // Found by the model test's restore oracle (README, Rollback by restore: a db: target request is a
+    // Found by the model test's restore oracle (docs/on-call.md, Rollback by restore: a db: target request is a
     // Production key unless this run already read it as a Pilot key). A subject in both registers was
     // logged at cleanup under min(register) only (the source one), so after the restore the
     // Production-side request was taken as Production's key 1 and erased Production's own person.
