@@ -16,12 +16,12 @@ import { deleteGone, inPlaceNames, lockForCleanup, provenCounts, stageInPlace } 
 import { withContext } from './db/keep-alive';
 import { keyJson } from './db/keys';
 import { xactCounts } from './db/xact-counts';
-import { planError } from './errors';
+import { planError, planIssue } from './errors';
 import { planHash } from '../plan/canonical';
 
 export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult> {
   const { plan, runKey } = input;
-  if (plan.strategy !== 'adopt') throw planError('adopt-cleanup: only an adopt run cleans its Pilot in place');
+  if (plan.strategy !== 'adopt') throw planIssue('strategy', 'adopt-cleanup: only an adopt run cleans its Pilot in place');
   return withContext(plan, async ({ target: pilot, resolved }) => {
     await ensureControlSchema(pilot);
     await pilot.query('BEGIN');
@@ -57,7 +57,7 @@ export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult
       const expected = new Map(resolved.tables.map((t) => [t.name, { inserted: 0, deleted: deleted.get(t.name)! }]));
       const proven = await provenCounts(pilot, resolved, baseline, expected);
       wrong.push(...proven.wrong);
-      if (wrong.length > 0) throw planError(`adopt: cleanup refused, nothing committed:\n  ${wrong.join('\n  ')}`, { wrong });
+      if (wrong.length > 0) throw planError(wrong.map((w) => ({ path: 'tables', message: `adopt: cleanup refused, nothing committed: ${w}` })));
 
       const manifestRows = [...manifest.values()].reduce((a, b) => a + b, 0);
       const database = (await pilot.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d;

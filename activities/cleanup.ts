@@ -42,7 +42,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const leftBehind = await rules.run({ transforms: true, earlier: excluded(input.plan, earlier) });
         progress.phase('checking for dangling references');
         const dangling = await danglingReferences(target, resolved, names);
-        if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
+        if (dangling.length > 0) throw planError(dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
         const kept = await keptDigests(target, resolved, names);
         if (Object.keys(rules.nullified).length > 0) await logStagingNullified(target, input.runKey);

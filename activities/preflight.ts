@@ -16,7 +16,7 @@ import { insertedRows, productionKeyExprs } from './db/row-identity';
 import { describeConflict, productionUniques, uniqueConflicts, type ProductionUnique } from './db/unique-conflicts';
 import { buildMap, createMap, isMapped } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
-import { ResolveError, type ResolveIssue } from './db/resolve';
+import { PlanError, type PlanIssue } from '../plan/issues';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan } from './db/stage-copy';
 import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
@@ -45,12 +45,12 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
       await checkValues(source, target, resolved);
       await checkKeysUnique(source, resolved.tables);
       const partial = await checkPartialForeignKeys(ctx, resolved.tables);
-      if (partial.length > 0) throw new ResolveError(partial);
+      if (partial.length > 0) throw new PlanError(partial);
       const adopt = plan.strategy === 'adopt';
       if (adopt) await checkAdoptClosed(ctx.target, resolved);
       // Access checks that would be refused after publish (their SQL, or the role they run as) stop the run now.
       const checks = await accessChecksRefused(plan, ctx.target);
-      if (checks.length > 0) throw new ResolveError(checks);
+      if (checks.length > 0) throw new PlanError(checks);
       // Rows of this Pilot an earlier run already published here are not copied again (unless decision.rerun).
       const earlier = adopt ? [] : await earlierRuns(target, plan, runKey, await identityOf(plan.source));
       const tables = await dryRun(source, target, resolved, adopt, excluded(plan, earlier), async () => {
@@ -137,7 +137,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     const leftBehind = await rules.run({ transforms: false, earlier });
     const keptKeys = await keptDigests(target, resolved, names);
     const dangling = await danglingReferences(target, resolved, names);
-    if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
+    if (dangling.length > 0) throw planError(dangling);
     const out: TableDryRun[] = [];
     // Every map exists before the first is read: a cycle's child reads its later parent's (still empty) map.
     for (const t of resolved.tables.filter(isMapped)) await createMap(target, t, names, true);
@@ -192,7 +192,7 @@ async function checkAdoptClosed(pilot: Client, r: Resolved): Promise<void> {
     [r.tables.map((t) => t.source.schema), r.tables.map((t) => t.source.name)],
   );
   if (res.rows.length === 0) return;
-  throw new ResolveError(res.rows.map((x) => ({ path: 'tables', message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables` })));
+  throw new PlanError(res.rows.map((x) => ({ path: 'tables', message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables` })));
 }
 
 /** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns (and `extra`). */
@@ -260,7 +260,7 @@ async function checkValues(source: Client, target: Client, r: Resolved): Promise
   const consent = r.rules.consent;
   if (consent) lists.push({ path: 'consent.granted', conds: consent.granted, db: source, table: consent.table.qualified, typeOf: (c) => consent.table.columns.find((x) => x.name === c)!.type });
 
-  const issues: ResolveIssue[] = [];
+  const issues: PlanIssue[] = [];
   for (const l of lists) {
     for (const [j, w] of l.conds.entries()) {
       if (w.value === undefined || w.op === 'like' || w.op === 'notLike') continue;
@@ -286,12 +286,12 @@ async function checkValues(source: Client, target: Client, r: Resolved): Promise
       }
     }
   }
-  if (issues.length > 0) throw new ResolveError(issues);
+  if (issues.length > 0) throw new PlanError(issues);
 }
 
 /** A key the catalog does not declare unique must be unique in the data. */
 async function checkKeysUnique(source: Client, tables: ResolvedTable[]): Promise<void> {
-  const issues: ResolveIssue[] = [];
+  const issues: PlanIssue[] = [];
   for (const t of tables.filter((x) => !x.keyDeclared && x.key.length > 0)) {
     const cols = t.key.map(ident).join(', ');
     const r = await source.query(
@@ -302,7 +302,7 @@ async function checkKeysUnique(source: Client, tables: ResolvedTable[]): Promise
       issues.push({ path: `tables[${t.index}].key`, message: `key (${t.key.join(', ')}) is not unique in ${t.name}: ${JSON.stringify(example)} appears ${n} times` });
     }
   }
-  if (issues.length > 0) throw new ResolveError(issues);
+  if (issues.length > 0) throw new PlanError(issues);
 }
 
 export function describeSelect(select: Record<string, unknown>): string {

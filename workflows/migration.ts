@@ -17,6 +17,7 @@ import { DriftDetected } from './drift';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
 import { publishDetails, publishState } from './visibility';
 import { isUnsuccessfulOutcome, outcomeFailureType } from '../common/outcome';
+import { planFailure } from '../common/plan-failure';
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
   // Runs recorded before this completed whatever their outcome; they must replay completing.
@@ -49,7 +50,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   // One run per plan at a time is what the workflow id guarantees: a run under another id would
   // slip past the "already running" guard and race the real one for the same production rows.
   if (info.workflowId !== workflowIdFor(plan.id)) {
-    throw ApplicationFailure.nonRetryable(`workflow id must be ${workflowIdFor(plan.id)} for plan ${plan.id} (got ${info.workflowId})`, 'PlanError');
+    throw planFailure({ path: 'id', message: `the workflow id must be ${workflowIdFor(plan.id)} for plan ${plan.id} (got ${info.workflowId})` });
   }
   // Staging names and idempotency guards hang off the run key: a Temporal reset changes runId but
   // keeps originalExecutionRunId, so a reset run finds its own staging and publish guard.
@@ -81,7 +82,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   // A continued run checks the same databases as before it continued (preflight's identities).
   if (resumed) carryIdentities(e, s.results.preflight);
   const steps = STRATEGIES[plan.strategy];
-  if (!steps) throw ApplicationFailure.nonRetryable(`strategy ${plan.strategy} is not built yet`, 'PlanError');
+  if (!steps) throw planFailure({ path: 'strategy', message: `${plan.strategy} is not built yet` });
 
   try {
     // A continued run whose rollback was under way resumes the rollback where it was.

@@ -3,9 +3,11 @@
 // workflow's plan or hash). Runs started before that recorded nothing and validate in the sandbox.
 import { ActivityFailure, ApplicationFailure, patched, proxyLocalActivities } from '@temporalio/workflow';
 import type { CutoverActivities } from '../common/activities';
+import { planFailure, planIssuesOf } from '../common/plan-failure';
 import type { WorkflowInput } from '../common/temporal';
 import { planHash as hashPlan } from '../plan/canonical';
 import type { Plan } from '../plan/schema';
+import { PlanError } from '../plan/issues';
 import { validatePlan } from '../plan/validate';
 
 const local = proxyLocalActivities<CutoverActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['PlanError'] } });
@@ -16,16 +18,19 @@ const local = proxyLocalActivities<CutoverActivities>({ startToCloseTimeout: '1 
  * plan or hash on replay. Runs recorded before this existed keep validating in the sandbox.
  */
 export async function acceptInput(input: WorkflowInput): Promise<{ plan: Plan; planHash: string }> {
-  if (!input || typeof input !== 'object') throw ApplicationFailure.nonRetryable('input must be {plan, initiatedBy}', 'PlanError');
+  if (!input || typeof input !== 'object') throw planFailure({ path: '(input)', message: 'must be {plan, initiatedBy}' });
   if (typeof input.initiatedBy !== 'string' || input.initiatedBy.trim() === '') {
-    throw ApplicationFailure.nonRetryable('initiatedBy: required (who starts this run)', 'PlanError');
+    throw planFailure({ path: 'initiatedBy', message: 'required (who starts this run)' });
   }
   if (patched('plan-recorded-once')) {
     try {
       return await local.acceptPlan(input.plan);
     } catch (e) {
-      const cause = e instanceof ActivityFailure && e.cause instanceof ApplicationFailure ? e.cause : null;
-      if (cause?.type === 'PlanError') throw ApplicationFailure.nonRetryable(cause.message, 'PlanError');
+      // The refusal as the activity made it (common/plan-failure.ts), whether it arrives wrapped in an
+      // ActivityFailure or as is: the run fails with the same issues (not the activity's own failure,
+      // which also carries its attempt number).
+      const cause = e instanceof ActivityFailure ? e.cause : e;
+      if (cause instanceof ApplicationFailure && cause.type === 'PlanError') throw planFailure(planIssuesOf(cause) ?? { path: '(plan)', message: cause.message });
       throw e;
     }
   }
@@ -33,7 +38,8 @@ export async function acceptInput(input: WorkflowInput): Promise<{ plan: Plan; p
     const plan = validatePlan(input.plan);
     return { plan, planHash: hashPlan(plan) };
   } catch (e) {
-    throw ApplicationFailure.nonRetryable(`plan refused:\n${(e as Error).message}`, 'PlanError');
+    if (e instanceof PlanError) throw planFailure(e);
+    throw e;
   }
 }
 

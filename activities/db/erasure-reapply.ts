@@ -17,7 +17,7 @@ import type { Client } from 'pg';
 import type { ErasureApplication } from '../../common/results';
 import type { AnonymizeValue, ErasureAction } from './resolve-rules';
 import { PERSISTED_PAIRS, persistedInsertedKeys } from './row-identity';
-import { planError } from '../errors';
+import { planIssue } from '../errors';
 import { ident, qualified } from './connect';
 import { copyQuery } from './copy';
 import { fkEquals, keyList, slotList, slotsEqual } from './keys';
@@ -70,7 +70,7 @@ export function planEdges(r: Resolved): Edge[] {
 /** Runs `step` (rows it added) over the edges, round after round, until a round adds none; `stuck` after MAX_ROUNDS. */
 async function untilSettled(edges: Edge[], stuck: string, step: (e: Edge) => Promise<number>): Promise<void> {
   for (let round = 0, grew = true; grew; round++) {
-    if (round === MAX_ROUNDS) throw planError(stuck);
+    if (round === MAX_ROUNDS) throw planIssue('erasure', stuck);
     grew = false;
     for (const e of edges) if ((await step(e)) > 0) grew = true;
   }
