@@ -198,8 +198,8 @@ async function acceptMovedDatabase(e: StepEnv, d: ResumeInput, signature?: Signa
   }
 }
 
-/** Undo the completed steps that declare a compensation, latest first. */
-async function surgical(e: StepEnv, done: Step[], request: RollbackRequested): Promise<void> {
+/** Undo the completed steps that declare a compensation, latest first (exported for test/step-runner.test.ts; not a workflow: index.ts exports only cutoverMigration). */
+export async function surgical(e: StepEnv, done: Step[], request: RollbackRequested): Promise<void> {
   const { s, ctl } = e;
   if (!s.rollingBack || s.rollingBack.stage === 'start') s.record('rollback', 'started', request.message);
   if (s.rollingBack) s.rollingBack.stage = 'surgical';
