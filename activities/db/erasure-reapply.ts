@@ -23,6 +23,7 @@ import { copyQuery } from './copy';
 import { fkEquals, keyList, slotList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { AFTER_PUBLISH_STEPS, KEPT_MERGED, REQ, REQUESTS, SUBJECTS, translateSubjects, type ErasureWhen } from './erasure-subjects';
+import { inTransaction } from './transaction';
 
 export { AFTER_PUBLISH_STEPS, KEPT_MERGED };
 
@@ -445,8 +446,7 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
   if (!subjects) return none;
   const s = subjects.table;
   const anon = new Map(anonymize.map((a) => [a.table, a.columns]));
-  await db.query('BEGIN');
-  try {
+  return inTransaction(db, async () => {
     const keyType = (k: string) => s.columns.find((c) => c.name === k)!.type;
     const keyOf = (k: string, i: number) => `(e.key->>${i})::${keyType(k)}`;
     const byKey = (alias: string) => s.key.map((k, i) => `${alias}.${ident(k)} = ${keyOf(k, i)}`).join(' AND ');
@@ -492,7 +492,6 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
       const n = await orphans(db, e);
       found(n, `${e.child.name}: ${n} row(s) reference a missing ${e.parent.name} row (FK ${e.fk.name})`);
     }
-    await db.query('COMMIT');
     return {
       residue,
       subjects: subjectsLogged,
@@ -504,10 +503,7 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
         'no plan table row references a missing row (checked where no validated foreign key guarantees it)',
       ],
     };
-  } catch (e) {
-    await db.query('ROLLBACK');
-    throw e;
-  }
+  });
 }
 
 /** A plan table's canonical name as an SQL string literal. */
