@@ -3,6 +3,7 @@
 // plan/ changes in a later build (replay reads the recorded answer instead of re-deriving it).
 import { planHash } from '../plan/canonical';
 import type { Plan } from '../plan/schema';
+import { PlanError } from '../plan/issues';
 import { validatePlan } from '../plan/validate';
 import { planError } from './errors';
 
@@ -11,7 +12,8 @@ export async function acceptPlan(raw: unknown): Promise<{ plan: Plan; planHash: 
   try {
     plan = validatePlan(raw);
   } catch (e) {
-    throw planError(`plan refused:\n${(e as Error).message}`);
+    if (e instanceof PlanError) throw planError(e);
+    throw e;
   }
   return { plan, planHash: planHash(plan) };
 }

@@ -16,25 +16,22 @@ import { deleteGone, inPlaceNames, lockForCleanup, provenCounts, stageInPlace } 
 import { withContext } from './db/keep-alive';
 import { keyJson } from './db/keys';
 import { xactCounts } from './db/xact-counts';
-import { planError } from './errors';
+import { planError, planIssue } from './errors';
 import { planHash } from '../plan/canonical';
+import { inTransaction } from './db/transaction';
 
 export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult> {
   const { plan, runKey } = input;
-  if (plan.strategy !== 'adopt') throw planError('adopt-cleanup: only an adopt run cleans its Pilot in place');
+  if (plan.strategy !== 'adopt') throw planIssue('strategy', 'adopt-cleanup: only an adopt run cleans its Pilot in place');
   return withContext(plan, async ({ target: pilot, resolved }) => {
     await ensureControlSchema(pilot);
-    await pilot.query('BEGIN');
-    try {
+    return inTransaction(pilot, async () => {
       await pilot.query(
         `INSERT INTO cutover.run (run_key, plan_id, workflow_id, run_id, plan_hash, status) VALUES ($1, $2, $3, $4, $5, 'adopting') ON CONFLICT (run_key) DO NOTHING`,
         [runKey, plan.id, input.workflowId, input.runId, planHash(plan)],
       );
       const prior = await pilot.query<{ r: AdoptCleanupResult | null }>('SELECT cleanup_result AS r FROM cutover.run WHERE run_key = $1 FOR UPDATE', [runKey]);
-      if (prior.rows[0]?.r) {
-        await pilot.query('ROLLBACK');
-        return prior.rows[0].r;
-      }
+      if (prior.rows[0]?.r) return prior.rows[0].r; // cleaned before: this transaction wrote nothing
       await lockForCleanup(pilot, resolved);
       const baseline = await xactCounts(pilot);
       const accessBefore = await accessSnapshot(pilot, resolved.tables.map((t) => t.source));
@@ -57,7 +54,7 @@ export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult
       const expected = new Map(resolved.tables.map((t) => [t.name, { inserted: 0, deleted: deleted.get(t.name)! }]));
       const proven = await provenCounts(pilot, resolved, baseline, expected);
       wrong.push(...proven.wrong);
-      if (wrong.length > 0) throw planError(`adopt: cleanup refused, nothing committed:\n  ${wrong.join('\n  ')}`, { wrong });
+      if (wrong.length > 0) throw planError(wrong.map((w) => ({ path: 'tables', message: `adopt: cleanup refused, nothing committed: ${w}` })));
 
       const manifestRows = [...manifest.values()].reduce((a, b) => a + b, 0);
       const database = (await pilot.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d;
@@ -81,12 +78,8 @@ export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult
         ],
       };
       await pilot.query(`UPDATE cutover.run SET status = 'adopt-cleaned', cleanup_result = $2 WHERE run_key = $1`, [runKey, JSON.stringify(result)]);
-      await pilot.query('COMMIT');
       return result;
-    } catch (e) {
-      await pilot.query('ROLLBACK');
-      throw e;
-    }
+    });
   });
 }
 

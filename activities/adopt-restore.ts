@@ -24,6 +24,7 @@ import { keyJson } from './db/keys';
 import type { Resolved } from './db/resolve';
 import { xactCounts } from './db/xact-counts';
 import { rollbackRefused } from './errors';
+import { inTransaction } from './db/transaction';
 
 export async function adoptRestore(input: AdoptRestoreInput): Promise<AdoptRestoreResult> {
   const { plan, runKey, backup } = input;
@@ -34,16 +35,12 @@ export async function adoptRestore(input: AdoptRestoreInput): Promise<AdoptResto
     const prior = await pilot.query<{ r: AdoptRestoreResult }>('SELECT rollback_result AS r FROM cutover.run WHERE run_key = $1 AND rolled_back_at IS NOT NULL', [runKey]);
     if (prior.rows[0]) return prior.rows[0].r;
     return withRestoredBackup(resolveAlias(plan.source), runKey, backup, async (scratch, sha256) => {
-      await pilot.query('BEGIN');
-      try {
+      return inTransaction(pilot, async () => {
         const run = await pilot.query<{ cleaned: boolean; prior: AdoptRestoreResult | null }>(
           'SELECT cleanup_result IS NOT NULL AS cleaned, CASE WHEN rolled_back_at IS NOT NULL THEN rollback_result END AS prior FROM cutover.run WHERE run_key = $1 FOR UPDATE',
           [runKey],
         );
-        if (run.rows[0]?.prior) {
-          await pilot.query('ROLLBACK');
-          return run.rows[0].prior;
-        }
+        if (run.rows[0]?.prior) return run.rows[0].prior; // restored before: this transaction wrote nothing
         if (!run.rows[0]?.cleaned) throw rollbackRefused(`run ${runKey} (${plan.id}) has not cleaned the Pilot: nothing to restore`);
         await lockForCleanup(pilot, resolved);
         const before = new Map<string, number>();
@@ -56,12 +53,8 @@ export async function adoptRestore(input: AdoptRestoreInput): Promise<AdoptResto
         if (proven.wrong.length > 0) throw rollbackRefused(`adopt rollback refused, nothing committed:\n  ${proven.wrong.join('\n  ')}`, { wrong: proven.wrong });
         result.transactionCounts = proven.counts;
         await pilot.query(`UPDATE cutover.run SET status = 'rolled-back', rolled_back_at = now(), rollback_result = $2 WHERE run_key = $1`, [runKey, JSON.stringify(result)]);
-        await pilot.query('COMMIT');
         return result;
-      } catch (e) {
-        await pilot.query('ROLLBACK');
-        throw e;
-      }
+      });
     });
   });
 }

@@ -4,11 +4,11 @@
 import type { AdoptResult, StepInput } from '../common/results';
 import { withClient } from './db/connect';
 import { ensureControlSchema } from './db/control-schema';
-import { planError } from './errors';
+import { planIssue } from './errors';
 
 export async function adopt(input: StepInput): Promise<AdoptResult> {
   const { plan, runKey } = input;
-  if (plan.strategy !== 'adopt' || !plan.adoptFrom) throw planError('adopt: only an adopt run (with adoptFrom) records an adoption');
+  if (plan.strategy !== 'adopt' || !plan.adoptFrom) throw planIssue('adoptFrom', 'adopt: only an adopt run (with adoptFrom) records an adoption');
   return withClient(plan.source, async (pilot) => {
     await ensureControlSchema(pilot);
     // Idempotent: a retry records the same date and keeps the first adopted_at.
@@ -18,7 +18,7 @@ export async function adopt(input: StepInput): Promise<AdoptResult> {
         RETURNING current_database() AS d, to_json(adopted_at) #>> '{}' AS at`,
       [runKey, plan.adoptFrom],
     );
-    if (res.rowCount !== 1) throw planError(`adopt: run ${runKey} has not cleaned ${plan.source}: nothing to adopt`);
+    if (res.rowCount !== 1) throw planIssue('source', `adopt: run ${runKey} has not cleaned ${plan.source}: nothing to adopt`);
     const { d, at } = res.rows[0];
     return {
       database: d,

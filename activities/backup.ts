@@ -8,7 +8,7 @@
 // The same holds for a fresh target backup taken before a failed rehearsal is retried (input.only:
 // target): new objects beside the first backup, which stays recorded.
 import { planHash as hashOf } from '../plan/canonical';
-import { backupError, planError } from './errors';
+import { backupError, planIssue } from './errors';
 import { resolveAlias } from './db/connect';
 import { dumpToStore } from './db/backup-dump';
 import { verifyBackup } from './db/backup-verify';
@@ -22,7 +22,7 @@ export { restoreTables, type RestoreMode, type RestoreReport, type Restorable } 
 
 export async function backup(input: BackupInput): Promise<BackupResult> {
   const { plan, runKey } = input;
-  if (!plan.backup) throw planError('backup: the plan has no backup section (backup.store): nothing to back up');
+  if (!plan.backup) throw planIssue('backup', 'the plan has no backup section (backup.store): nothing to back up');
   // It names the scratch database and the objects: nothing but what a run key is may pass.
   if (!/^[a-z0-9]{1,40}$/.test(runKey)) throw backupError(`backup: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
   const { store: storeUrl, scope } = plan.backup;
@@ -85,7 +85,7 @@ function storeOrPlanError(url: string) {
   try {
     return openStore(url);
   } catch (e) {
-    if (e instanceof StoreError) throw planError(`backup.store: ${e.message}`);
+    if (e instanceof StoreError) throw planIssue('backup.store', e.message);
     throw e;
   }
 }

@@ -16,6 +16,7 @@ import { markStep, requireStaged, stepResult } from './db/staging-state';
 import { planError } from './errors';
 import { chaosPoint, slowTableForTests } from './db/fault';
 import { stagedCounts, StepTracker } from './db/step-progress';
+import { inTransaction } from './db/transaction';
 
 export async function cleanup(input: StepInput): Promise<CleanupResult> {
   const progress = new StepTracker('cleanup');
@@ -31,8 +32,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
       const prior = await stepResult<CleanupResult>(target, names, 'cleanup');
       if (prior) return prior;
       await chaosPoint(input.plan.id, 'cleanup.start');
-      await target.query('BEGIN');
-      try {
+      const result = await inTransaction(target, async () => {
         // Left-behind entries describe the staged rows: a restage (after a reset) writes them anew.
         await target.query(`DELETE FROM cutover.manifest_rows WHERE run_key = $1 AND outcome = 'left-behind'`, [input.runKey]);
         const rules = new Cleanup(target, resolved, names, input.runKey, undefined, true);
@@ -42,7 +42,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const leftBehind = await rules.run({ transforms: true, earlier: excluded(input.plan, earlier) });
         progress.phase('checking for dangling references');
         const dangling = await danglingReferences(target, resolved, names);
-        if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
+        if (dangling.length > 0) throw planError(dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
         const kept = await keptDigests(target, resolved, names);
         if (Object.keys(rules.nullified).length > 0) await logStagingNullified(target, input.runKey);
@@ -56,14 +56,11 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
         await chaosPoint(input.plan.id, 'cleanup.before-commit');
-        await target.query('COMMIT');
-        await chaosPoint(input.plan.id, 'cleanup.after-commit');
-        for (const t of resolved.tables) progress.done(t.name, counts[t.name]?.inScope ?? 0);
         return result;
-      } catch (e) {
-        await target.query('ROLLBACK');
-        throw e;
-      }
+      });
+      await chaosPoint(input.plan.id, 'cleanup.after-commit');
+      for (const t of resolved.tables) progress.done(t.name, counts[t.name]?.inScope ?? 0);
+      return result;
   }, { details: progress.details });
 }
 

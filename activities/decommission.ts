@@ -5,7 +5,7 @@
 // they reconnect: the result says so.
 import type { DecommissionInput, DecommissionResult } from '../common/results';
 import { connect, ident, resolveAlias, withClient } from './db/connect';
-import { planError } from './errors';
+import { planIssue } from './errors';
 
 async function readOnlyFromNewSession(url: string): Promise<string> {
   const c = await connect(url, 'cutover:decommission-check');
@@ -17,7 +17,7 @@ async function readOnlyFromNewSession(url: string): Promise<string> {
 }
 
 async function setReadOnly(input: DecommissionInput, on: boolean): Promise<DecommissionResult> {
-  if (input.plan.strategy !== 'clean-start') throw planError('decommission: only a clean-start run decommissions its Pilot');
+  if (input.plan.strategy !== 'clean-start') throw planIssue('decommission', 'only a clean-start run decommissions its Pilot');
   const url = resolveAlias(input.plan.source);
   const database = await withClient(input.plan.source, async (c) => {
     const name = (await c.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d;
@@ -27,7 +27,7 @@ async function setReadOnly(input: DecommissionInput, on: boolean): Promise<Decom
     return name;
   });
   const seen = await readOnlyFromNewSession(url);
-  if (seen !== (on ? 'on' : 'off')) throw planError(`decommission: ${database} reports default_transaction_read_only = ${seen} from a new session`);
+  if (seen !== (on ? 'on' : 'off')) throw planIssue('decommission', `${database} reports default_transaction_read_only = ${seen} from a new session`);
   return {
     database,
     readOnly: on,

@@ -21,6 +21,7 @@ import { PERSISTED_PAIRS } from './db/row-identity';
 import type { ResolvedTable } from './db/resolve';
 import { erasureResidue } from './errors';
 import { StepTracker } from './db/step-progress';
+import { inTransaction } from './db/transaction';
 
 export async function erasure(input: ErasureInput): Promise<ErasureResult> {
   const progress = new StepTracker(input.step);
@@ -28,17 +29,10 @@ export async function erasure(input: ErasureInput): Promise<ErasureResult> {
     await ensureControlSchema(target);
     progress.expect(resolved.tables.map((t) => ({ table: t.name }))).phase('applying erasure requests');
     const anonymize = anonymizeRules(resolved);
-    await target.query('BEGIN');
-    let applied;
-    let at: string;
-    try {
-      at = (await target.query<{ at: string }>(`SELECT to_json(now()) #>> '{}' AS at`)).rows[0].at;
-      applied = await applyErasures(target, source, resolved, { runKey: input.runKey, step: input.step, when: 'publish', anonymize });
-      await target.query('COMMIT');
-    } catch (e) {
-      await target.query('ROLLBACK');
-      throw e;
-    }
+    const { at, applied } = await inTransaction(target, async () => ({
+      at: (await target.query<{ at: string }>(`SELECT to_json(now()) #>> '{}' AS at`)).rows[0].at,
+      applied: await applyErasures(target, source, resolved, { runKey: input.runKey, step: input.step, when: 'publish', anonymize }),
+    }));
     // Set-based per subject: the tables' rows erased or anonymized are known once the pass committed.
     for (const t of resolved.tables) progress.done(t.name, applied.rows[t.name] ?? 0);
     progress.phase('verifying no residue is left');

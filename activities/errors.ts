@@ -2,13 +2,20 @@
 import { ApplicationFailure } from '@temporalio/common';
 
 import type { FailureType as NonRetryableType } from '../common/failures';
+import { planFailure } from '../common/plan-failure';
+import type { PlanError, PlanIssue } from '../plan/issues';
 
 function fail(type: NonRetryableType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
 }
 
-/** The plan does not fit the catalog (unknown table/column, key not unique, …). */
-export const planError = (message: string, details?: unknown) => fail('PlanError', message, details);
+/**
+ * The plan does not fit the catalog or the run (unknown table/column, key not unique, …): each issue
+ * names its place in the plan. One shape with the plan file's refusals (common/plan-failure.ts).
+ */
+export const planError = (refusal: PlanError | PlanIssue | PlanIssue[]): ApplicationFailure => planFailure(refusal);
+/** A single issue at `path` (a plan path such as `tables[2].match`, or `(plan)`). */
+export const planIssue = (path: string, message: string): ApplicationFailure => planFailure({ path, message });
 /** The worker is missing configuration (a connection alias). */
 export const configError = (message: string) => fail('ConfigError', message);
 /** Production already holds rows the plan would write (ids: keep collisions). */

@@ -18,6 +18,7 @@ import { backupError } from './errors';
 import { openStore, StoreError } from './store';
 import { putOnce } from './store/once';
 import { idPairsKey, readIdPairs } from './id-pairs';
+import { inTransaction } from './db/transaction';
 
 /** Object key of a run's evidence pack in the backup store, next to its backups. */
 export const evidenceKey = (planId: string, runKey: string): string => `${planId}/${runKey}/evidence.json`;
@@ -45,8 +46,7 @@ export async function finalize(input: FinalizeInput): Promise<FinalizeResult> {
   const database = await withClient(home, async (target) => {
     if (input.onlyIfControlSchema && !(await controlSchemaExists(target))) return false;
     await ensureControlSchema(target);
-    await target.query('BEGIN');
-    try {
+    await inTransaction(target, async () => {
       await target.query(
         `INSERT INTO cutover.evidence (run_key, plan_id, plan_hash, pack, pack_text, sha256, location) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (run_key) DO UPDATE SET pack = EXCLUDED.pack, pack_text = EXCLUDED.pack_text, sha256 = EXCLUDED.sha256, location = EXCLUDED.location, written_at = now()`,
@@ -59,12 +59,8 @@ export async function finalize(input: FinalizeInput): Promise<FinalizeResult> {
         [input.runKey, input.plan.id, input.workflowId, input.runId, doc.run.planHash, input.status],
       );
       await target.query(`DROP SCHEMA IF EXISTS ${ident(stagingSchema(input.runKey))} CASCADE`);
-      await target.query('COMMIT');
-      return true;
-    } catch (e) {
-      await target.query('ROLLBACK');
-      throw e;
-    }
+    });
+    return true;
   });
   return { evidenceRows: database ? 1 : 0, sha256, bytes: bytes.length, location };
 }

@@ -16,7 +16,7 @@ import { insertedRows, productionKeyExprs } from './db/row-identity';
 import { describeConflict, productionUniques, uniqueConflicts, type ProductionUnique } from './db/unique-conflicts';
 import { buildMap, createMap, isMapped } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
-import { ResolveError, type ResolveIssue } from './db/resolve';
+import { PlanError, type PlanIssue } from '../plan/issues';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan } from './db/stage-copy';
 import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
@@ -27,6 +27,7 @@ import { analyzeStaging } from './db/analyze-staging';
 import { catalogSummary, keyDigests, keptDigests } from './db/drift';
 import { earlierRuns, excluded, type EarlierRun } from './db/already-moved';
 import { joinSnapshot } from './db/snapshot-holder';
+import { inTransaction } from './db/transaction';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const report = await dryRunOf(input.plan, input.runKey ?? '');
@@ -45,12 +46,12 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
       await checkValues(source, target, resolved);
       await checkKeysUnique(source, resolved.tables);
       const partial = await checkPartialForeignKeys(ctx, resolved.tables);
-      if (partial.length > 0) throw new ResolveError(partial);
+      if (partial.length > 0) throw new PlanError(partial);
       const adopt = plan.strategy === 'adopt';
       if (adopt) await checkAdoptClosed(ctx.target, resolved);
       // Access checks that would be refused after publish (their SQL, or the role they run as) stop the run now.
       const checks = await accessChecksRefused(plan, ctx.target);
-      if (checks.length > 0) throw new ResolveError(checks);
+      if (checks.length > 0) throw new PlanError(checks);
       // Rows of this Pilot an earlier run already published here are not copied again (unless decision.rerun).
       const earlier = adopt ? [] : await earlierRuns(target, plan, runKey, await identityOf(plan.source));
       const tables = await dryRun(source, target, resolved, adopt, excluded(plan, earlier), async () => {
@@ -105,75 +106,75 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
   // The session's temp tables live in its own buffers (8 MB by default): past that every row copied
   // in and every cleanup pass spills to disk. Settable only before the session's first temp table.
   await target.query(`SET temp_buffers = '128MB'`).catch(() => undefined);
-  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  await target.query('BEGIN');
   let counter: Client | undefined;
-  try {
-    // Whole-table totals are counted on a second Pilot connection in the same snapshot, while the
-    // deciding columns are copied (the copy waits on the target, the count on the Pilot's disk).
-    const snapshot = (await source.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
-    counter = await openSource();
-    await joinSnapshot(counter, snapshot);
-    const lane2 = counter;
-    const counting = (async () => {
-      const out = new Map<string, number>();
-      for (const t of resolved.tables) out.set(t.name, await count(lane2, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
-      return out;
-    })();
-    counting.catch(() => undefined); // awaited below; a failure there is the one reported
-    await target.query(DRY_MANIFEST_DDL);
-    await createStagingTables(target, copyPlan);
-    const lane = { src: source, tgt: target };
-    for (const t of resolved.tables) await copyTable(lane, copyPlan, t, () => undefined);
-    await copyRegisters(lane, copyPlan);
-    await stageLookups(lane, copyPlan);
-    const totals = await counting;
-    // Autovacuum never analyzes temp tables: without statistics every query below would be planned
-    // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
-    await analyzeStaging(target, resolved, names);
-    const inScope = await scopeFilter(target, resolved, names);
-    const inScopeKeys = await keyDigests(target, resolved, names);
-    const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
-    const leftBehind = await rules.run({ transforms: false, earlier });
-    const keptKeys = await keptDigests(target, resolved, names);
-    const dangling = await danglingReferences(target, resolved, names);
-    if (dangling.length > 0) throw planError(`rows would be published without their parents:\n  ${dangling.join('\n  ')}`, dangling);
-    const out: TableDryRun[] = [];
-    // Every map exists before the first is read: a cycle's child reads its later parent's (still empty) map.
-    for (const t of resolved.tables.filter(isMapped)) await createMap(target, t, names, true);
-    for (const [order, t] of resolved.tables.entries()) {
-      let merged = 0;
-      if (isMapped(t)) {
-        merged = (await buildMap(target, t, resolved, names, false)).merged;
-      }
-      const total = totals.get(t.name)!;
-      // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
-      const staged = new Set(copyPlan.columnsFor(t).map((c) => c.name));
-      const conflicts = adopt ? [] : await uniqueConflicts(target, t, insertedRows(t, resolved, names), uniques.get(t.name) ?? [], staged);
-      const gone = Object.values(leftBehind[t.name] ?? {}).reduce((a, b) => a + b, 0);
-      out.push({
-        table: t.name,
-        order,
-        ids: t.spec.ids,
-        select: describeSelect(t.spec.select as Record<string, unknown>),
-        total,
-        inScope: inScope[t.name],
-        toMove: inScope[t.name] - gone - merged,
-        merged,
-        leftBehind: leftBehind[t.name] ?? {},
+  // Both transactions only measure: they roll back whatever happens (the Pilot's reads one snapshot).
+  const measured = { end: 'rollback' } as const;
+  return inTransaction(source, () => inTransaction(target, async () => {
+    try {
+      // Whole-table totals are counted on a second Pilot connection in the same snapshot, while the
+      // deciding columns are copied (the copy waits on the target, the count on the Pilot's disk).
+      const snapshot = (await source.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+      counter = await openSource();
+      await joinSnapshot(counter, snapshot);
+      const lane2 = counter;
+      const counting = (async () => {
+        const out = new Map<string, number>();
+        for (const t of resolved.tables) out.set(t.name, await count(lane2, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
+        return out;
+      })();
+      counting.catch(() => undefined); // awaited below; a failure there is the one reported
+      await target.query(DRY_MANIFEST_DDL);
+      await createStagingTables(target, copyPlan);
+      const lane = { src: source, tgt: target };
+      for (const t of resolved.tables) await copyTable(lane, copyPlan, t, () => undefined);
+      await copyRegisters(lane, copyPlan);
+      await stageLookups(lane, copyPlan);
+      const totals = await counting;
+      // Autovacuum never analyzes temp tables: without statistics every query below would be planned
+      // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
+      await analyzeStaging(target, resolved, names);
+      const inScope = await scopeFilter(target, resolved, names);
+      const inScopeKeys = await keyDigests(target, resolved, names);
+      const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
+      const leftBehind = await rules.run({ transforms: false, earlier });
+      const keptKeys = await keptDigests(target, resolved, names);
+      const dangling = await danglingReferences(target, resolved, names);
+      if (dangling.length > 0) throw planError(dangling);
+      const out: TableDryRun[] = [];
+      // Every map exists before the first is read: a cycle's child reads its later parent's (still empty) map.
+      for (const t of resolved.tables.filter(isMapped)) await createMap(target, t, names, true);
+      for (const [order, t] of resolved.tables.entries()) {
+        let merged = 0;
+        if (isMapped(t)) {
+          merged = (await buildMap(target, t, resolved, names, false)).merged;
+        }
+        const total = totals.get(t.name)!;
         // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
-        collisions: adopt ? 0 : await countCollisions(target, resolved, names, t),
-        ...(conflicts.length > 0 ? { conflicts } : {}),
-        digests: { inScope: inScopeKeys[t.name], kept: keptKeys[t.name] },
-        ...(rules.nullified[t.name] ? { erasureNullified: rules.nullified[t.name] } : {}),
-      });
+        const staged = new Set(copyPlan.columnsFor(t).map((c) => c.name));
+        const conflicts = adopt ? [] : await uniqueConflicts(target, t, insertedRows(t, resolved, names), uniques.get(t.name) ?? [], staged);
+        const gone = Object.values(leftBehind[t.name] ?? {}).reduce((a, b) => a + b, 0);
+        out.push({
+          table: t.name,
+          order,
+          ids: t.spec.ids,
+          select: describeSelect(t.spec.select as Record<string, unknown>),
+          total,
+          inScope: inScope[t.name],
+          toMove: inScope[t.name] - gone - merged,
+          merged,
+          leftBehind: leftBehind[t.name] ?? {},
+          // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
+          collisions: adopt ? 0 : await countCollisions(target, resolved, names, t),
+          ...(conflicts.length > 0 ? { conflicts } : {}),
+          digests: { inScope: inScopeKeys[t.name], kept: keptKeys[t.name] },
+          ...(rules.nullified[t.name] ? { erasureNullified: rules.nullified[t.name] } : {}),
+        });
+      }
+      return out;
+    } finally {
+      if (counter) await counter.query('ROLLBACK').catch(() => undefined);
     }
-    return out;
-  } finally {
-    await source.query('ROLLBACK');
-    await target.query('ROLLBACK');
-    if (counter) await counter.query('ROLLBACK').catch(() => undefined);
-  }
+  }, measured), { ...measured, isolation: 'REPEATABLE READ', readOnly: true });
 }
 
 /**
@@ -192,7 +193,7 @@ async function checkAdoptClosed(pilot: Client, r: Resolved): Promise<void> {
     [r.tables.map((t) => t.source.schema), r.tables.map((t) => t.source.name)],
   );
   if (res.rows.length === 0) return;
-  throw new ResolveError(res.rows.map((x) => ({ path: 'tables', message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables` })));
+  throw new PlanError(res.rows.map((x) => ({ path: 'tables', message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables` })));
 }
 
 /** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns (and `extra`). */
@@ -260,7 +261,7 @@ async function checkValues(source: Client, target: Client, r: Resolved): Promise
   const consent = r.rules.consent;
   if (consent) lists.push({ path: 'consent.granted', conds: consent.granted, db: source, table: consent.table.qualified, typeOf: (c) => consent.table.columns.find((x) => x.name === c)!.type });
 
-  const issues: ResolveIssue[] = [];
+  const issues: PlanIssue[] = [];
   for (const l of lists) {
     for (const [j, w] of l.conds.entries()) {
       if (w.value === undefined || w.op === 'like' || w.op === 'notLike') continue;
@@ -286,12 +287,12 @@ async function checkValues(source: Client, target: Client, r: Resolved): Promise
       }
     }
   }
-  if (issues.length > 0) throw new ResolveError(issues);
+  if (issues.length > 0) throw new PlanError(issues);
 }
 
 /** A key the catalog does not declare unique must be unique in the data. */
 async function checkKeysUnique(source: Client, tables: ResolvedTable[]): Promise<void> {
-  const issues: ResolveIssue[] = [];
+  const issues: PlanIssue[] = [];
   for (const t of tables.filter((x) => !x.keyDeclared && x.key.length > 0)) {
     const cols = t.key.map(ident).join(', ');
     const r = await source.query(
@@ -302,7 +303,7 @@ async function checkKeysUnique(source: Client, tables: ResolvedTable[]): Promise
       issues.push({ path: `tables[${t.index}].key`, message: `key (${t.key.join(', ')}) is not unique in ${t.name}: ${JSON.stringify(example)} appears ${n} times` });
     }
   }
-  if (issues.length > 0) throw new ResolveError(issues);
+  if (issues.length > 0) throw new PlanError(issues);
 }
 
 export function describeSelect(select: Record<string, unknown>): string {

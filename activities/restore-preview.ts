@@ -17,14 +17,15 @@ import { withContext } from './db/keep-alive';
 import { keyEquals, keyJson, keyList, slotsEqual } from './db/keys';
 import type { ResolvedTable } from './db/resolve';
 import { loadRunRows, runRowsTable } from './db/run-rows';
+import { inTransaction } from './db/transaction';
 
 const EXAMPLES = 5;
 
 export async function restorePreview(input: RestoreInput): Promise<RestorePreview> {
   return withContext(input.plan, async ({ source, target, resolved }) =>
     withRestoredBackup(resolveAlias(input.plan.target), input.runKey, input.backup, async (scratch, sha256) => {
-      await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
-      try {
+      // Measured, never kept: the backup's rows and the erasure's trial run are rolled back.
+      return inTransaction(target, async () => {
         await loadBackupRows(scratch, target, resolved, input.backup);
         const tables: RestorePreviewTable[] = [];
         for (const t of resolved.tables) tables.push(await measure(target, input, t));
@@ -56,9 +57,7 @@ export async function restorePreview(input: RestoreInput): Promise<RestorePrevie
           ],
           erasures,
         };
-      } finally {
-        await target.query('ROLLBACK');
-      }
+      }, { isolation: 'REPEATABLE READ', end: 'rollback' });
     }),
   );
 }

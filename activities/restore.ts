@@ -33,6 +33,7 @@ import { rowsReferencingTables } from './db/restore-blockers';
 import { rollbackBlocked, rollbackRefused } from './errors';
 import { StepTracker } from './db/step-progress';
 import { limitLockWaits, lockPolicy, lockWithoutQueueing, withLockRetry } from './db/lock-wait';
+import { inTransaction } from './db/transaction';
 
 const MAX_LISTED = 20;
 
@@ -49,8 +50,7 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
     const policy = lockPolicy(input.plan);
     const wait = { what: 'restore', relations: prods, mode: 'ExclusiveLock' as const, onWait: (m: string | null) => progress.phase(m ?? 'locks taken') };
     return withRestoredBackup(resolveAlias(input.plan.target), input.runKey, input.backup, async (scratch, sha256) => withLockRetry(target, policy, wait, async () => {
-      await target.query('BEGIN');
-      try {
+      return inTransaction(target, async () => {
         await limitLockWaits(target, policy);
         const row = await lockRunForUndo<RestoreResult>(target, input, 'restored', 'restore');
         if (row.prior) return row.prior;
@@ -64,12 +64,8 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
         result.backup.sha256 = sha256;
         await target.query(`UPDATE cutover.run SET status = 'rolled-back', restored_at = now(), restore_result = $2 WHERE run_key = $1`, [input.runKey, JSON.stringify(result)]);
         await chaosPoint(input.plan.id, 'restore.before-commit');
-        await target.query('COMMIT');
         return result;
-      } catch (e) {
-        await target.query('ROLLBACK');
-        throw e;
-      }
+      });
     }));
   }, { details: progress.details });
 }

@@ -27,6 +27,7 @@ import { countsSince, xactCounts } from './db/xact-counts';
 import { rollbackBlocked, rollbackRefused } from './errors';
 import { chaosPoint } from './db/fault';
 import { limitLockWaits, lockPolicy, withLockRetry } from './db/lock-wait';
+import { inTransaction } from './db/transaction';
 
 const MAX_LISTED = 20;
 export const OTHER_WRITERS = 'production changed since publish (other writers)';
@@ -42,8 +43,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     const policy = lockPolicy(input.plan);
     const relations = resolved.tables.map((t) => qualified(t.target.schema, t.target.name));
     return withLockRetry(target, policy, { what: 'rollback', relations, mode: 'RowExclusiveLock', onWait: (m) => progress.phase(m ?? 'locks taken') }, async () => {
-    await target.query('BEGIN');
-    try {
+    const result = await inTransaction(target, async () => {
       await limitLockWaits(target, policy); // locks.timeout: a wait past it retries the transaction
       const row = await lockRunForUndo<RollbackResult>(target, input, 'rolled_back', 'roll back');
       if (row.prior) return row.prior;
@@ -56,13 +56,10 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
         JSON.stringify(result),
       ]);
       await chaosPoint(input.plan.id, 'rollback.before-commit');
-      await target.query('COMMIT');
-      await chaosPoint(input.plan.id, 'rollback.after-commit');
       return result;
-    } catch (e) {
-      await target.query('ROLLBACK');
-      throw e;
-    }
+    });
+    await chaosPoint(input.plan.id, 'rollback.after-commit');
+    return result;
     });
   }, { details: progress.details });
 }

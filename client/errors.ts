@@ -1,4 +1,4 @@
-// Exit codes of the CLI (README.md, *Operating it*): 0 ok, 1 refused/failed, 2 bad input.
+// Exit codes of the CLI (docs/operating.md, *The command line*): 0 ok, 1 refused/failed, 2 bad input.
 // `describeError` maps anything thrown by a command to an exit code and the lines to print.
 
 export const EXIT_OK = 0;

@@ -1,4 +1,4 @@
-// The `cutover` command line (README.md, *Operating it*). bin/cutover.js calls run(); exit codes: 0 ok, 1 refused/failed, 2 bad input.
+// The `cutover` command line (docs/operating.md, *The command line*). bin/cutover.js calls run(); exit codes: 0 ok, 1 refused/failed, 2 bad input.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';

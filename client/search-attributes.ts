@@ -1,4 +1,4 @@
-// Typed keys for cutover's Keyword search attributes (README.md, *From the Temporal Web UI*).
+// Typed keys for cutover's Keyword search attributes (docs/operating.md, *The command line*).
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { SearchAttributePair } from '@temporalio/common';
 import { isUnsuccessfulOutcome } from '../common/outcome';

@@ -195,7 +195,9 @@ test('a run started with a forged continue-as-new state is refused (approvals ca
     workflowId: workflowIdFor('hostile-forged'),
     args: [{ plan, initiatedBy: 'alice', continued: { at: 5, state: { plan, approvals: [{ gate: 'plan', approver: 'bob' }] } } }],
   });
-  await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'PlanError', message: expect.stringContaining('input.continued is set only by the workflow itself') } });
+  await expect(handle.result()).rejects.toMatchObject({
+    cause: { type: 'PlanError', message: expect.stringContaining('continued: is set only by the workflow itself'), details: [[expect.objectContaining({ path: 'continued' })]] },
+  });
 });
 
 describe('hostile plans sent straight to the workflow are refused at acceptPlan, nothing written', () => {
@@ -212,7 +214,11 @@ describe('hostile plans sent straight to the workflow are refused at acceptPlan,
     const plan = saasPlan(`hostile-start-${cases.findIndex((c) => c[0] === name)}`);
     mutate(plan);
     const handle = await startRun(h.env, plan);
-    await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'PlanError', message: expect.stringContaining(message) } });
+    // One PlanError shape (common/plan-failure.ts): the message's `path: message` line, and the issue itself in the details.
+    const path = message.slice(0, message.indexOf(': '));
+    await expect(handle.result()).rejects.toMatchObject({
+      cause: { type: 'PlanError', message: expect.stringContaining(message), details: [expect.arrayContaining([expect.objectContaining({ path })])] },
+    });
     expect(await dbChecksum(h.pilot)).toEqual(before.pilot);
     expect(await dbChecksum(prod)).toEqual(before.prod);
   });

@@ -6,10 +6,10 @@
  *   ```yaml fragment  some top-level keys: accepted once laid over a small selective plan;
  *   ```yaml invalid   a refused plan, followed by a ```text block with the exact CLI lines.
  * Plain ```yaml blocks are not checked (none should hold plan keys). The reference must also name
- * every key of the schema, so a new key cannot go undocumented. README.md's ```yaml plan blocks and
- * demo/plan.yaml are checked the same way.
+ * every key of the schema, so a new key cannot go undocumented. The ```yaml plan blocks of README.md
+ * and of the other documents in docs/, and demo/plan.yaml, are checked the same way.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { parse as parseYaml } from 'yaml';
@@ -130,9 +130,10 @@ describe('docs/plan-reference.md', () => {
     expect(undocumented).toEqual([]);
   });
 
-  test('links only to places inside the repository', () => {
+  test('links only to its own headings and to the other documents beside it', () => {
     const targets = [...DOC.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]);
-    const outside = targets.filter((t) => !t.startsWith('#'));
+    // Another document of docs/ (whose anchors test/docs-links.test.ts checks); nothing else.
+    const outside = targets.filter((t) => !t.startsWith('#') && !/^[a-z-]+\.md(#[a-z0-9_-]+)?$/.test(t));
     expect(outside).toEqual([]);
     // Every in-page link has its heading (GitHub's anchors: lower case, punctuation dropped, spaces → -).
     const anchors = new Set(
@@ -146,10 +147,19 @@ describe('docs/plan-reference.md', () => {
 });
 
 describe('plans elsewhere in the repository', () => {
-  const readme = fencedBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'README.md').filter((b) => b.info === 'yaml plan');
+  const planBlocks = (rel: string) => fencedBlocks(readFileSync(join(ROOT, rel), 'utf8'), rel).filter((b) => b.info === 'yaml plan');
+  const readme = planBlocks('README.md');
+  const otherDocs = readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md') && f !== 'plan-reference.md')
+    .flatMap((f) => planBlocks(join('docs', f)).map((b) => [`docs/${f}:${b.line}`, b] as const));
 
   test.each(readme.map((b) => [`README.md:${b.line}`, b] as const))('the README plan at %s validates', (where, block) => {
     expect(() => parsePlanText(block.body, where)).not.toThrow();
+  });
+
+  // Other documents may show whole plans too (none does today): checked the same way when they do.
+  test('the plans the other documents show validate', () => {
+    for (const [where, block] of otherDocs) expect(() => parsePlanText(block.body, where)).not.toThrow();
   });
 
   test('the README shows at least one complete plan, and the demo plan the reference points to validates', () => {

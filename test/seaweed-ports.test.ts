@@ -33,7 +33,7 @@ test('seaweed_args derives every port from SEAWEED_BASE_PORT, with the helper\'s
     });
     expect(r.stdout).toContain(`s3=${p.s3}`);
   }
-  // The default keeps S3 where the README says it is.
+  // The default keeps S3 where docs/operating.md says it is.
   expect(sh('echo "$SEAWEED_S3_PORT"', {}).stdout.trim()).toBe('18333');
 });
 

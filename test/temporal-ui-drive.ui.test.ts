@@ -50,13 +50,13 @@ async function sendUpdate(page: Page, name: string, data: unknown): Promise<stri
   return refusal.innerText();
 }
 
-/** The Start Workflow form, filled as the README says, and submitted. */
+/** The Start Workflow form, filled as docs/operating.md says, and submitted. */
 async function fillStartForm(page: Page, plan: Record<string, unknown>, initiatedBy: string): Promise<void> {
   const form = page.getByRole('main');
   await form.getByRole('textbox', { name: 'Workflow ID' }).fill(workflowIdFor(String(plan.id)));
   await form.getByRole('textbox', { name: 'Task Queue' }).fill(TASK_QUEUE);
   await form.getByRole('textbox', { name: 'Workflow Type' }).fill(WORKFLOW_TYPE);
-  // The input as the README documents it: {"plan": {…plan as JSON…}, "initiatedBy": "alice"}.
+  // The input as docs/operating.md documents it: {"plan": {…plan as JSON…}, "initiatedBy": "alice"}.
   await typeJson(page, form.getByRole('textbox', { name: 'Data' }), { plan, initiatedBy });
   await form.getByRole('button', { name: 'Start Workflow' }).click();
 }

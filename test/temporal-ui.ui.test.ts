@@ -2,7 +2,7 @@
 // what the run waits for: the workflow's current details name the gate, the approvals so far and
 // the signal to send; the search attributes show its status and phase. It also shows on-call a
 // paused run's error and accepted actions, an auditor a finished run's steps and result, and ops
-// the runs list; each person's screen is saved as <role>.png (docs/screens/ with CUTOVER_UPDATE_SCREENS=1: the README shows them),
+// the runs list; each person's screen is saved as <role>.png (docs/screens/ with CUTOVER_UPDATE_SCREENS=1: docs/operating.md and the role docs show them),
 // taken only after the test has checked what the screen says.
 import { pageText, runPage as openRun, screenshot, useUiHarness } from './helpers/ui';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';

@@ -6,7 +6,8 @@
 // resumes at its stage, RunState.rollingBack) — and after every handler
 // finished. The workflow id stays; the run id changes; the run key (staging names, publish guards)
 // and the run id reported in evidence stay those of the first run, carried in the state.
-import { ApplicationFailure, allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { planFailure } from '../common/plan-failure';
 import type { WorkflowInput } from '../common/temporal';
 import type { RunSnapshot, RunState } from './state';
 
@@ -24,11 +25,11 @@ export interface Continued {
 export function continuedFrom(input: WorkflowInput): Continued | null {
   if (!input || typeof input !== 'object' || input.continued === undefined) return null;
   if (!workflowInfo().continuedFromExecutionRunId) {
-    throw ApplicationFailure.nonRetryable('input.continued is set only by the workflow itself when it continues as new: start a run with {plan, initiatedBy}', 'PlanError');
+    throw planFailure({ path: 'continued', message: 'is set only by the workflow itself when it continues as new: start a run with {plan, initiatedBy}' });
   }
   const c = input.continued as Continued;
   if (!c || typeof c !== 'object' || typeof c.at !== 'number' || !c.state || typeof c.state !== 'object') {
-    throw ApplicationFailure.nonRetryable('input.continued is not a state this workflow wrote', 'PlanError');
+    throw planFailure({ path: 'continued', message: 'is not a state this workflow wrote' });
   }
   return c;
 }

@@ -17,6 +17,7 @@ import { DriftDetected } from './drift';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
 import { publishDetails, publishState } from './visibility';
 import { isUnsuccessfulOutcome, outcomeFailureType } from '../common/outcome';
+import { planFailure } from '../common/plan-failure';
 
 export async function cutoverMigration(input: WorkflowInput): Promise<StatusView> {
   const view = await migrate(input);
@@ -39,7 +40,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   // One run per plan at a time is what the workflow id guarantees: a run under another id would
   // slip past the "already running" guard and race the real one for the same production rows.
   if (info.workflowId !== workflowIdFor(plan.id)) {
-    throw ApplicationFailure.nonRetryable(`workflow id must be ${workflowIdFor(plan.id)} for plan ${plan.id} (got ${info.workflowId})`, 'PlanError');
+    throw planFailure({ path: 'id', message: `the workflow id must be ${workflowIdFor(plan.id)} for plan ${plan.id} (got ${info.workflowId})` });
   }
   // Staging names and idempotency guards hang off the run key: a Temporal reset changes runId but
   // keeps originalExecutionRunId, so a reset run finds its own staging and publish guard.
@@ -65,7 +66,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   // A continued run checks the same databases as before it continued (preflight's identities).
   if (resumed) carryIdentities(e, s.results.preflight);
   const steps = STRATEGIES[plan.strategy];
-  if (!steps) throw ApplicationFailure.nonRetryable(`strategy ${plan.strategy} is not built yet`, 'PlanError');
+  if (!steps) throw planFailure({ path: 'strategy', message: `${plan.strategy} is not built yet` });
 
   try {
     // A continued run whose rollback was under way resumes the rollback where it was.
@@ -179,8 +180,8 @@ async function acceptMovedDatabase(e: StepEnv, d: ResumeInput, signature?: Signa
   }
 }
 
-/** Undo the completed steps that declare a compensation, latest first. */
-async function surgical(e: StepEnv, done: Step[], request: RollbackRequested, at: RollingBack): Promise<void> {
+/** Undo the completed steps that declare a compensation, latest first (exported for test/step-runner.test.ts; not a workflow: index.ts exports only cutoverMigration). */
+export async function surgical(e: StepEnv, done: Step[], request: RollbackRequested, at: RollingBack): Promise<void> {
   const { s, ctl } = e;
   if (at.stage === 'start') s.record('rollback', 'started', request.message);
   at.stage = 'surgical';

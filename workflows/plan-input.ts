@@ -3,6 +3,7 @@
 // workflow's plan or hash).
 import { ActivityFailure, ApplicationFailure, proxyLocalActivities } from '@temporalio/workflow';
 import type { CutoverActivities } from '../common/activities';
+import { planFailure, planIssuesOf } from '../common/plan-failure';
 import type { WorkflowInput } from '../common/temporal';
 import type { Plan } from '../plan/schema';
 
@@ -14,15 +15,17 @@ const local = proxyLocalActivities<CutoverActivities>({ startToCloseTimeout: '1 
  * plan or hash on replay.
  */
 export async function acceptInput(input: WorkflowInput): Promise<{ plan: Plan; planHash: string }> {
-  if (!input || typeof input !== 'object') throw ApplicationFailure.nonRetryable('input must be {plan, initiatedBy}', 'PlanError');
+  if (!input || typeof input !== 'object') throw planFailure({ path: '(input)', message: 'must be {plan, initiatedBy}' });
   if (typeof input.initiatedBy !== 'string' || input.initiatedBy.trim() === '') {
-    throw ApplicationFailure.nonRetryable('initiatedBy: required (who starts this run)', 'PlanError');
+    throw planFailure({ path: 'initiatedBy', message: 'required (who starts this run)' });
   }
   try {
     return await local.acceptPlan(input.plan);
   } catch (e) {
-    const cause = e instanceof ActivityFailure && e.cause instanceof ApplicationFailure ? e.cause : null;
-    if (cause?.type === 'PlanError') throw ApplicationFailure.nonRetryable(cause.message, 'PlanError');
+    // The refusal as the activity made it (common/plan-failure.ts): the run fails with the same
+    // issues (not the activity's own failure, which also carries its attempt number).
+    const cause = e instanceof ActivityFailure ? e.cause : e;
+    if (cause instanceof ApplicationFailure && cause.type === 'PlanError') throw planFailure(planIssuesOf(cause) ?? { path: '(plan)', message: cause.message });
     throw e;
   }
 }

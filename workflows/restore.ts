@@ -6,6 +6,7 @@
 // (RestoreRefused), so on-call chooses again — retry asks for approval again (with a fresh
 // preview), rollback surgical tries the surgical path; approvals already given still count.
 import { ApplicationFailure, getCurrentDetails, setCurrentDetails } from '@temporalio/workflow';
+import { planFailure } from '../common/plan-failure';
 import type { RestorePreview } from '../common/results';
 import { verifiedTargetBackup } from './decisions';
 import { gate } from './gates';
@@ -23,7 +24,7 @@ export async function restoreFromBackup(e: StepEnv, request: RollbackRequested, 
   }
   const stage = (x: RollingBack['stage']) => void (at.stage = x);
   const backup = verifiedTargetBackup(s);
-  if (!backup) throw ApplicationFailure.nonRetryable('restore requested without a verified target backup', 'PlanError'); // resumeRefusal refuses this first
+  if (!backup) throw planFailure({ path: 'backup', message: 'restore requested without a verified target backup' }); // resumeRefusal refuses this first
   const input = { ...e.input, backup };
   let why = '';
   while (at.stage !== 'restore') {

@@ -78,7 +78,7 @@ function describe(s: RunState): string {
     const payload = `{"gate":"${s.gate}","approver":"<name>"${ack.length ? `,"acknowledge":${JSON.stringify(ack)}` : ''}}`;
     if (ack.length) lines.push(`**The dry run predicts refusals** — an approval must acknowledge each: ${predictedRefusals(dry).map((p) => `\`${p.reason}\` (${p.why})`).join('; ')}.`);
     lines.push(`Approve: **Send an Update** \`approve\` with \`${payload}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
-    if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals (Signatures v2, naming this run key): `cutover approve … --sign KEYFILE` (see README, *Signed approvals*).');
+    if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals (Signatures v2, naming this run key): `cutover approve … --sign KEYFILE` (see docs/approving.md, *Signed approvals*).');
   }
   const r = s.results.rehearsal;
   if (r) {

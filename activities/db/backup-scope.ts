@@ -8,7 +8,7 @@ import type { Client } from 'pg';
 import type { Plan } from '../../plan/schema';
 import { parseTableName, tableKey, type TableRef } from '../../plan/names';
 import type { BackupTable } from '../../common/results';
-import { planError } from '../errors';
+import { planIssue } from '../errors';
 import { qualified } from './connect';
 
 export interface BackupScope {
@@ -25,7 +25,7 @@ export async function readScope(client: Client, plan: Plan, alias: string, full:
   // An archive (clean-start) accounts for every table of the database, not only the plan's.
   const refs = full && plan.strategy === 'clean-start' ? await everyTable(client) : plan.tables.map((t) => {
     const r = parseTableName(t.table);
-    if (typeof r === 'string') throw planError(`backup: table name ${JSON.stringify(t.table)} ${r}`);
+    if (typeof r === 'string') throw planIssue('tables', `backup: table name ${JSON.stringify(t.table)} ${r}`);
     return r;
   });
   const rels = await client.query<{ ord: string; oid: string; level: number; kind: string; schema: string; name: string }>(
@@ -42,7 +42,7 @@ export async function readScope(client: Client, plan: Plan, alias: string, full:
     [refs.map((r) => r.schema), refs.map((r) => r.name)],
   );
   const missing = refs.filter((_, i) => !rels.rows.some((r) => Number(r.ord) === i + 1));
-  if (missing.length) throw planError(`backup: ${missing.map(tableKey).join(', ')} not found in ${alias}`);
+  if (missing.length) throw planIssue('tables', `backup: ${missing.map(tableKey).join(', ')} not found in ${alias}`);
 
   const tables: BackupScope['tables'] = rels.rows.map((r) => ({
     schema: r.schema,

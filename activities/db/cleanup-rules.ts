@@ -12,7 +12,8 @@ import { inProduction } from './identity';
 import { mayRepeat, movedBy } from './already-moved';
 import { followsIntoProduction } from './selection';
 import type { StagingNames } from './staging';
-import { planError } from '../errors';
+import { planIssue } from '../errors';
+import type { PlanIssue } from '../../plan/issues';
 import { nullifyReferencesToErased } from './erasure-staging';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
@@ -37,7 +38,7 @@ const MAX_ROUNDS = 100;
 
 /** Stopping at the cap would leave rows half settled (e.g. children whose parent is gone): fail instead. */
 function unsettled(what: string, rounds: number, tables: Set<string>): Error {
-  return planError(`${what} did not settle in ${rounds} round${rounds === 1 ? '' : 's'}: rows of ${[...tables].join(', ')} were still being removed (a chain of rows through their foreign keys is longer than that)`);
+  return planIssue('tables', `${what} did not settle in ${rounds} round${rounds === 1 ? '' : 's'}: rows of ${[...tables].join(', ')} were still being removed (a chain of rows through their foreign keys is longer than that)`);
 }
 
 export const TRANSFORM: Record<string, (col: string) => string> = {
@@ -251,11 +252,12 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames, 
 
 /**
  * Staged rows that reference a parent which neither moves nor exists in production cannot be
- * published: name them (up to 10 per FK) instead of letting the FK constraint fail mid-publish.
+ * published: name them (up to 10 per FK, one issue per FK at the child's place in the plan) instead
+ * of letting the FK constraint fail mid-publish.
  */
-export async function danglingReferences(db: Client, r: Resolved, names: StagingNames): Promise<string[]> {
+export async function danglingReferences(db: Client, r: Resolved, names: StagingNames): Promise<PlanIssue[]> {
   const byName = new Map(r.tables.map((t) => [t.name, t]));
-  const problems: string[] = [];
+  const problems: PlanIssue[] = [];
   for (const t of r.tables) {
     for (const fk of t.target.foreignKeys.filter((f) => f.columns.every((c) => t.columns.some((x) => x.name === c)))) {
       const parent = byName.get(fk.refTable);
@@ -272,7 +274,8 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
         // column of a plan table (an e-mail) keeps them out (a parent outside the plan: its FK target, as before).
         const refIsKey = !parent || (parent.key.length === fk.refColumns.length && fk.refColumns.every((c) => parent.key.includes(c)));
         const rows = res.rows.map((x) => `(${t.key.join(', ')})=(${x.k.join(', ')}) → (${fk.refColumns.join(', ')})=(${refIsKey ? x.v.join(', ') : '…'})`);
-        problems.push(`${t.name} rows reference ${fk.refTable} rows that neither move nor exist in production (FK ${fk.name}): ${rows.join('; ')}${res.rows.length === 10 ? '; …' : ''}`);
+        const message = `rows would be published without their parents: ${t.name} rows reference ${fk.refTable} rows that neither move nor exist in production (FK ${fk.name}): ${rows.join('; ')}${res.rows.length === 10 ? '; …' : ''}`;
+        problems.push({ path: `tables[${t.index}]`, message });
       }
     }
   }

@@ -11,6 +11,7 @@ import { ident, qualified } from './connect';
 import type { Resolved } from './resolve';
 import { MAX_ROWS } from './read-only-check';
 import { PERSISTED_PAIRS } from './row-identity';
+import { inTransaction } from './transaction';
 
 export const CONSENT_CHECK = 'built-in:consent';
 const BATCH = 5000;
@@ -46,11 +47,11 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
 
   const offenders: Offender[] = [];
   let count = 0;
-  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'); // one Pilot state for every batch
-  await target.query('BEGIN READ ONLY');
-  // Every row is read: plan the cursor for all of them, not its first rows.
-  await target.query('SET LOCAL cursor_tuple_fraction = 1');
-  try {
+  // Read only, and rolled back: one Pilot state for every batch, and Production read in one transaction.
+  const readOnly = { readOnly: true, end: 'rollback' } as const;
+  await inTransaction(source, () => inTransaction(target, async () => {
+    // Every row is read: plan the cursor for all of them, not its first rows.
+    await target.query('SET LOCAL cursor_tuple_fraction = 1');
     await b.apply(source);
     // Each moved row's Pilot key and Production key, by the one identity model (activities/db/row-identity.ts).
     await target.query(
@@ -69,9 +70,7 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
       count += bad.rows.length;
       offenders.push(...bad.rows.slice(0, MAX_ROWS - offenders.length));
     }
-  } finally {
-    await Promise.allSettled([source.query('ROLLBACK'), target.query('ROLLBACK')]);
-  }
+  }, readOnly), { ...readOnly, isolation: 'REPEATABLE READ' });
   const keyText = (k: unknown[]) => `(${t.key.join(', ')})=(${k.join(', ')})`;
   return {
     name: CONSENT_CHECK,

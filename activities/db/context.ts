@@ -4,7 +4,8 @@ import type { Plan } from '../../plan/schema';
 import { planError } from '../errors';
 import { readCatalog } from './catalog';
 import { connect, resolveAlias } from './connect';
-import { ResolveError, resolvePlan, type Resolved } from './resolve';
+import { PlanError } from '../../plan/issues';
+import { resolvePlan, type Resolved } from './resolve';
 
 export interface Context {
   source: Client;
@@ -32,7 +33,7 @@ async function cancelBackend(url: string, pid: number | undefined): Promise<void
 }
 
 export function asPlanError(e: unknown): unknown {
-  return e instanceof ResolveError ? planError(e.message, e.issues) : e;
+  return e instanceof PlanError ? planError(e) : e;
 }
 
 /**

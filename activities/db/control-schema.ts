@@ -1,5 +1,6 @@
 // The `cutover` schema in the target: run registry, manifest, id map, erasure log, evidence.
 import type { Client } from 'pg';
+import { inTransaction } from './transaction';
 
 const DDL = `
 CREATE SCHEMA IF NOT EXISTS cutover;
@@ -83,15 +84,10 @@ ALTER TABLE cutover.evidence ADD COLUMN IF NOT EXISTS location text;
 
 export async function ensureControlSchema(client: Client): Promise<void> {
   // Serialised so two runs starting together don't race on CREATE … IF NOT EXISTS.
-  await client.query('BEGIN');
-  try {
+  await inTransaction(client, async () => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('cutover.control-schema'))");
     await client.query(DDL);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK');
-    throw e;
-  }
+  });
 }
 
 /** Same shape as cutover.manifest (a view; cutover.manifest_rows is what cleanup writes), per session: the dry run writes nothing that outlives it. */

@@ -17,12 +17,13 @@ import type { Client } from 'pg';
 import type { ErasureApplication } from '../../common/results';
 import type { AnonymizeValue, ErasureAction } from './resolve-rules';
 import { PERSISTED_PAIRS, persistedInsertedKeys } from './row-identity';
-import { planError } from '../errors';
+import { planIssue } from '../errors';
 import { ident, qualified } from './connect';
 import { copyQuery } from './copy';
 import { fkEquals, keyList, slotList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { AFTER_PUBLISH_STEPS, KEPT_MERGED, REQ, REQUESTS, SUBJECTS, translateSubjects, type ErasureWhen } from './erasure-subjects';
+import { inTransaction } from './transaction';
 
 export { AFTER_PUBLISH_STEPS, KEPT_MERGED };
 
@@ -70,7 +71,7 @@ export function planEdges(r: Resolved): Edge[] {
 /** Runs `step` (rows it added) over the edges, round after round, until a round adds none; `stuck` after MAX_ROUNDS. */
 async function untilSettled(edges: Edge[], stuck: string, step: (e: Edge) => Promise<number>): Promise<void> {
   for (let round = 0, grew = true; grew; round++) {
-    if (round === MAX_ROUNDS) throw planError(stuck);
+    if (round === MAX_ROUNDS) throw planIssue('erasure', stuck);
     grew = false;
     for (const e of edges) if ((await step(e)) > 0) grew = true;
   }
@@ -446,8 +447,7 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
   if (!subjects) return none;
   const s = subjects.table;
   const anon = new Map(anonymize.map((a) => [a.table, a.columns]));
-  await db.query('BEGIN');
-  try {
+  return inTransaction(db, async () => {
     const keyType = (k: string) => s.columns.find((c) => c.name === k)!.type;
     const keyOf = (k: string, i: number) => `(e.key->>${i})::${keyType(k)}`;
     const byKey = (alias: string) => s.key.map((k, i) => `${alias}.${ident(k)} = ${keyOf(k, i)}`).join(' AND ');
@@ -493,7 +493,6 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
       const n = await orphans(db, e);
       found(n, `${e.child.name}: ${n} row(s) reference a missing ${e.parent.name} row (FK ${e.fk.name})`);
     }
-    await db.query('COMMIT');
     return {
       residue,
       subjects: subjectsLogged,
@@ -505,10 +504,7 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
         'no plan table row references a missing row (checked where no validated foreign key guarantees it)',
       ],
     };
-  } catch (e) {
-    await db.query('ROLLBACK');
-    throw e;
-  }
+  });
 }
 
 /** A plan table's canonical name as an SQL string literal. */

@@ -11,7 +11,7 @@ import { edgeAction } from './erasure-reapply';
 import { fkEquals, keyList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import type { StagingNames } from './staging';
-import { planError } from '../errors';
+import { planIssue } from '../errors';
 
 const MAX_ROUNDS = 100;
 const LOG = 'pg_temp.cutover_cn_log';
@@ -48,7 +48,7 @@ export async function nullifyReferencesToErased(db: Client, r: Resolved, names: 
     }),
   );
   for (let round = 0, grew = true; grew; round++) {
-    if (round === MAX_ROUNDS) throw planError(`erasure in staging did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that)`);
+    if (round === MAX_ROUNDS) throw planIssue('erasure', `erasure in staging did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that)`);
     grew = false;
     for (const { child, fk, parent } of edges.filter((e) => e.action === 'delete')) {
       const res = await db.query(

@@ -6,7 +6,7 @@
 // transaction did is proved from pg_stat_xact_user_tables before COMMIT.
 import type { Client } from 'pg';
 import { decidingColumns } from '../preflight';
-import { planError } from '../errors';
+import { planIssue } from '../errors';
 import { allConditions, Binder } from './conditions';
 import { ident, qualified } from './connect';
 import { keyEquals } from './keys';
@@ -65,11 +65,11 @@ export async function deleteGone(db: Client, r: Resolved, names: StagingNames): 
       const gone = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${names.gone(t.index)}`)).rows[0].n);
       const res = await db.query(`DELETE FROM ${pilotTable(t)} p USING ${names.gone(t.index)} g WHERE ${keyEquals('g', 'p', t.key)}`);
       const n = res.rowCount ?? 0;
-      if (n !== gone) throw planError(`adopt: ${t.name}: the rules removed ${gone} key(s) but ${n} row(s) matched them in the Pilot; nothing committed`);
+      if (n !== gone) throw planIssue('tables', `adopt: ${t.name}: the rules removed ${gone} key(s) but ${n} row(s) matched them in the Pilot; nothing committed`);
       deleted.set(t.name, n);
     }
   } catch (e) {
-    if ((e as { code?: string }).code === '23503') throw planError(`adopt: a removed row is still referenced; nothing committed: ${(e as Error).message}`);
+    if ((e as { code?: string }).code === '23503') throw planIssue('tables', `adopt: a removed row is still referenced; nothing committed: ${(e as Error).message}`);
     throw e;
   }
   return deleted;

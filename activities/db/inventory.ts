@@ -4,10 +4,11 @@ import type { Client } from 'pg';
 import { tableKey } from '../../plan/names';
 import type { TableDryRun } from '../../common/results';
 import { qualified } from './connect';
+import { inTransaction } from './transaction';
 
 export async function pilotInventory(source: Client): Promise<TableDryRun[]> {
-  await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  try {
+  // One snapshot for every table's count; read only, and rolled back.
+  return inTransaction(source, async () => {
     const tables = await source.query<{ schema: string; name: string }>(
       `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -20,7 +21,5 @@ export async function pilotInventory(source: Client): Promise<TableDryRun[]> {
       out.push({ table: tableKey(t), order, ids: 'keep', select: 'archived (not moved)', total: n, inScope: 0, toMove: 0, merged: 0, leftBehind: {}, collisions: 0 });
     }
     return out;
-  } finally {
-    await source.query('ROLLBACK');
-  }
+  }, { isolation: 'REPEATABLE READ', readOnly: true, end: 'rollback' });
 }

@@ -5,12 +5,13 @@
 import type { Client } from 'pg';
 import type { Table } from './catalog';
 import { ident, qualified } from './connect';
-import type { ResolveIssue, ResolvedTable } from './resolve';
+import type { PlanIssue } from '../../plan/issues';
+import type { ResolvedTable } from './resolve';
 
 const EXAMPLES = 5;
 
-export async function checkPartialForeignKeys(db: { source: Client; target: Client }, tables: ResolvedTable[]): Promise<ResolveIssue[]> {
-  const issues: ResolveIssue[] = [];
+export async function checkPartialForeignKeys(db: { source: Client; target: Client }, tables: ResolvedTable[]): Promise<PlanIssue[]> {
+  const issues: PlanIssue[] = [];
   for (const t of tables) {
     for (const [side, table, client] of [['source', t.source, db.source], ['target', t.target, db.target]] as [string, Table, Client][]) {
       for (const fk of table.foreignKeys.filter((f) => f.missingOn?.length)) {

@@ -11,6 +11,7 @@ import { accessSqlIssues, accessSqlProblem, loadSqlParser } from '../../plan/acc
 import type { Plan } from '../../plan/schema';
 import { ident } from './connect';
 import { accessRoleProblem } from './access-role';
+import { inTransaction } from './transaction';
 
 export const MAX_ROWS = 20;
 export const ACCESS_CHECK_TIMEOUT_ENV = 'CUTOVER_ACCESS_CHECK_TIMEOUT';
@@ -109,8 +110,8 @@ function withoutValues(e: Pg): string {
 }
 
 async function inReadOnly<T>(db: Client, timeout: string, role: string | undefined, fn: () => Promise<T>): Promise<T> {
-  await db.query('BEGIN READ ONLY');
-  try {
+  // Whatever the check did is never kept: the transaction rolls back even when it succeeds.
+  return inTransaction(db, async () => {
     await db.query(`SET LOCAL statement_timeout = '${timeout}'`);
     // Built-ins first: an unqualified lower() must not resolve to a public.lower someone created.
     await db.query("SELECT set_config('search_path', 'pg_catalog, ' || current_setting('search_path'), true)");
@@ -121,9 +122,7 @@ async function inReadOnly<T>(db: Client, timeout: string, role: string | undefin
     const ro = await db.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro");
     if (ro.rows[0].ro !== 'on') throw { message: 'the check ended its read-only transaction (COMMIT/ROLLBACK in the SQL)' } satisfies Pg;
     return out;
-  } finally {
-    await db.query('ROLLBACK');
-  }
+  }, { readOnly: true, end: 'rollback' });
 }
 
 /**

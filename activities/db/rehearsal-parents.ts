@@ -11,6 +11,7 @@ import type { Client } from 'pg';
 import { tableKey } from '../../plan/names';
 import { connect, qualified } from './connect';
 import { copyQuery } from './copy';
+import { inTransaction } from './transaction';
 
 /** Tables (roots of partitioned ones) referenced from `planTables`, transitively, outside the plan. */
 async function referencedParents(prod: Client, planTables: { schema: string; name: string }[]): Promise<{ schema: string; name: string }[]> {
@@ -55,28 +56,28 @@ export async function copyFromProduction(productionUrl: string, scratchUrl: stri
   const scratch = await connect(scratchUrl, 'cutover:rehearsal-parents');
   try {
     // One snapshot of Production for all of them, so they agree with each other.
-    await prod.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const isPlan = (r: Ref) => planTables.some((p) => p.schema === r.schema && p.name === r.name);
-    const registersCopied: { table: string; rows: number }[] = [];
-    const seen = new Set<string>();
-    for (const r of registers) {
-      const key = tableKey(r);
-      if (isPlan(r) || seen.has(key)) continue;
-      seen.add(key);
-      const q = qualified(r.schema, r.name);
-      await scratch.query(`TRUNCATE ${q}`); // no foreign keys yet: post-data is restored after this
-      registersCopied.push({ table: key, rows: await copyAll(prod, scratch, q) });
-    }
-    const parentsCopied: { table: string; rows: number }[] = [];
-    for (const t of await referencedParents(prod, [...planTables, ...registers.filter((r) => !isPlan(r))])) {
-      const q = qualified(t.schema, t.name);
-      if (seen.has(tableKey(t))) continue;
-      const has = await scratch.query(`SELECT 1 FROM ${q} LIMIT 1`);
-      if (has.rows.length > 0) continue; // the backup held its rows (scope: full)
-      parentsCopied.push({ table: tableKey(t), rows: await copyAll(prod, scratch, q) });
-    }
-    await prod.query('ROLLBACK');
-    return { parentsCopied, registersCopied };
+    return await inTransaction(prod, async () => {
+      const isPlan = (r: Ref) => planTables.some((p) => p.schema === r.schema && p.name === r.name);
+      const registersCopied: { table: string; rows: number }[] = [];
+      const seen = new Set<string>();
+      for (const r of registers) {
+        const key = tableKey(r);
+        if (isPlan(r) || seen.has(key)) continue;
+        seen.add(key);
+        const q = qualified(r.schema, r.name);
+        await scratch.query(`TRUNCATE ${q}`); // no foreign keys yet: post-data is restored after this
+        registersCopied.push({ table: key, rows: await copyAll(prod, scratch, q) });
+      }
+      const parentsCopied: { table: string; rows: number }[] = [];
+      for (const t of await referencedParents(prod, [...planTables, ...registers.filter((r) => !isPlan(r))])) {
+        const q = qualified(t.schema, t.name);
+        if (seen.has(tableKey(t))) continue;
+        const has = await scratch.query(`SELECT 1 FROM ${q} LIMIT 1`);
+        if (has.rows.length > 0) continue; // the backup held its rows (scope: full)
+        parentsCopied.push({ table: tableKey(t), rows: await copyAll(prod, scratch, q) });
+      }
+      return { parentsCopied, registersCopied };
+    }, { isolation: 'REPEATABLE READ', readOnly: true, end: 'rollback' });
   } finally {
     await Promise.allSettled([prod.end(), scratch.end()]);
   }

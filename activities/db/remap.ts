@@ -10,7 +10,7 @@ import { keyList, slotList, slotsEqual } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { keySequence } from './resolve-rules';
 import type { StagingNames } from './staging';
-import { planError } from '../errors';
+import { planIssue } from '../errors';
 
 export const isMapped = (t: ResolvedTable) => t.spec.ids !== 'keep';
 const oCols = (t: ResolvedTable) => t.key.map((_, i) => `o${i}`);
@@ -133,7 +133,7 @@ async function refuseDuplicates(db: Client, rowsSql: string, cols: string[], pat
   const res = await db.query(`SELECT ${list}, count(*)::int AS n FROM (${rowsSql}) x GROUP BY ${list} HAVING count(*) > 1 LIMIT 1`);
   if (res.rows.length > 0) {
     const { n, ...example } = res.rows[0];
-    throw planError(`${path}: natural key (${cols.join(', ')}) is not unique in ${where}: ${JSON.stringify(example)} appears ${n} times`);
+    throw planIssue(path, `natural key (${cols.join(', ')}) is not unique in ${where}: ${JSON.stringify(example)} appears ${n} times`);
   }
 }
 

@@ -4,7 +4,8 @@ import type { Plan } from '../../plan/schema';
 import { didYouMean, type Catalog, type Column, type ForeignKey, type Table } from './catalog';
 import { planTableKey as qualifyName } from '../../plan/names';
 import type { Condition } from './conditions';
-import type { ResolveIssue, ResolvedTable } from './resolve';
+import type { PlanIssue } from '../../plan/issues';
+import type { ResolvedTable } from './resolve';
 
 export interface Rules {
   subjects: { table: ResolvedTable; key: string } | null;
@@ -28,7 +29,7 @@ export type AnonymizeValue = string | number | boolean | null;
 
 const TEXTY = /^(text|character varying|character|varchar|char|citext)\b/;
 
-export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalog, target: Catalog, issues: ResolveIssue[]): Rules {
+export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalog, target: Catalog, issues: PlanIssue[]): Rules {
   const byName = new Map(tables.map((t) => [t.name, t]));
   const planTable = (path: string, name: string): ResolvedTable | undefined => {
     const t = byName.get(qualifyName(name));
@@ -111,7 +112,7 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
  * sequence- or identity-backed (a partitioned table's key also holds the partition key, kept as is).
  * Say so up front when that cannot work.
  */
-export function checkIdStrategy(t: ResolvedTable, issues: ResolveIssue[]): void {
+export function checkIdStrategy(t: ResolvedTable, issues: PlanIssue[]): void {
   const at = `tables[${t.index}]`;
   const generated = generatedKeyColumns(t);
   const key = `${t.name} key (${t.key.join(', ')})`;
@@ -153,7 +154,7 @@ function resolveAnonymize(
   subjects: Rules['subjects'],
   planTable: (path: string, name: string) => ResolvedTable | undefined,
   copied: (path: string, t: ResolvedTable, col: string) => Column | undefined,
-  issues: ResolveIssue[],
+  issues: PlanIssue[],
 ): Rules['anonymize'] {
   const out: Rules['anonymize'] = [];
   const specs = plan.erasure?.anonymize ?? [];
@@ -200,7 +201,7 @@ function resolveAnonymize(
  * plan table (by its columns, in any order), once; nullify needs every column nullable (a NOT NULL
  * reference cannot be set to NULL: such a row cannot exist without its parent).
  */
-function resolveReferences(plan: Plan, tables: ResolvedTable[], planTable: (path: string, name: string) => ResolvedTable | undefined, issues: ResolveIssue[]): Rules['references'] {
+function resolveReferences(plan: Plan, tables: ResolvedTable[], planTable: (path: string, name: string) => ResolvedTable | undefined, issues: PlanIssue[]): Rules['references'] {
   const out: Rules['references'] = [];
   const planNames = new Set(tables.map((t) => t.name));
   (plan.erasure?.references ?? []).forEach((x, i) => {

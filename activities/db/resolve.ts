@@ -1,5 +1,6 @@
 // Check a plan against both catalogs and order its tables by FK dependency. Pure given the catalogs.
 import type { Plan } from '../../plan/schema';
+import { PlanError, type PlanIssue } from '../../plan/issues';
 import { didYouMean, type Catalog, type Column, type ForeignKey, type Table } from './catalog';
 import { planTableKey as qualifyName } from '../../plan/names';
 import { checkIdStrategy, resolveRules, type Rules } from './resolve-rules';
@@ -26,22 +27,10 @@ export interface Resolved {
   warnings: string[];
 }
 
-export interface ResolveIssue {
-  path: string;
-  message: string;
-}
-
-export class ResolveError extends Error {
-  constructor(public readonly issues: ResolveIssue[]) {
-    super(issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
-    this.name = 'PlanError';
-  }
-}
-
 const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resolved {
-  const issues: ResolveIssue[] = [];
+  const issues: PlanIssue[] = [];
   const warnings: string[] = [];
   const tables: ResolvedTable[] = [];
   const inPlan = new Set(plan.tables.map((t) => qualifyName(t.table)));
@@ -120,7 +109,7 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
   });
 
   const rules = resolveRules(plan, tables, source, target, issues);
-  if (issues.length > 0) throw new ResolveError(issues);
+  if (issues.length > 0) throw new PlanError(issues);
   return { tables: orderByForeignKeys(tables), rules, warnings };
 }
 
@@ -147,7 +136,7 @@ export function orderByForeignKeys(tables: ResolvedTable[]): ResolvedTable[] {
     if (ready.length === 0) {
       if (breakCycle(pending, edges, done)) continue;
       const cycle = pending.map((t) => `tables[${t.index}] ${t.name}`).join(', ');
-      throw new ResolveError([{ path: 'tables', message: `foreign-key cycle between ${cycle} with no nullable foreign key to break it` }]);
+      throw new PlanError([{ path: 'tables', message: `foreign-key cycle between ${cycle} with no nullable foreign key to break it` }]);
     }
     ready.sort((a, b) => a.index - b.index);
     for (const t of ready) {

@@ -15,7 +15,7 @@ export async function recordRun(client: Client, input: StepInput, status: string
 
 /**
  * Inside the caller's transaction, lock this run's row and read what an undo needs: a retry after
- * a commit whose answer was lost gets the recorded result (`prior`, the transaction rolled back);
+ * a commit whose answer was lost gets the recorded result (`prior`; nothing else was written);
  * a run that never published is refused. `done` names the undo's columns (rolled_back / restored).
  */
 export async function lockRunForUndo<R>(
@@ -33,10 +33,8 @@ export async function lockRunForUndo<R>(
     [input.runKey],
   );
   const row = run.rows[0];
-  if (row?.prior) {
-    await db.query('ROLLBACK');
-    return { prior: row.prior };
-  }
+  // Done before: the caller's transaction (activities/db/transaction.ts) ends having written nothing.
+  if (row?.prior) return { prior: row.prior };
   if (!row?.published) throw rollbackRefused(`run ${input.runKey} (${input.plan.id}) has not published anything: nothing to ${verb}`);
   return { prior: null, publish: row.publish, at: row.at };
 }

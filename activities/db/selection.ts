@@ -7,7 +7,7 @@ import { ident, qualified } from './connect';
 import { keyList } from './keys';
 import type { ForeignKey } from './catalog';
 import type { Resolved, ResolvedTable } from './resolve';
-import { ResolveError } from './resolve';
+import { PlanError } from '../../plan/issues';
 
 export class Selection extends Binder {
   private alias = 0;
@@ -32,7 +32,7 @@ export class Selection extends Binder {
   private predicate(table: ResolvedTable, a: string, stack: string[]): string {
     if (stack.includes(table.name)) {
       const path = [...stack, table.name].join(' → ');
-      throw new ResolveError([{ path: `tables[${table.index}].select`, message: `selection depends on itself: ${path}` }]);
+      throw new PlanError([{ path: `tables[${table.index}].select`, message: `selection depends on itself: ${path}` }]);
     }
     const inner = [...stack, table.name];
     const select = table.spec.select as Record<string, unknown>;

@@ -3,7 +3,9 @@
 import { TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type WorkflowInput } from '../../common/temporal';
 import { predictsRefusal } from '../../common/conflicts';
 import type { DryRunReport, TableDryRun } from '../../common/results';
+import { planIssuesOf } from '../../common/plan-failure';
 import { accessSqlIssues, loadSqlParser } from '../../plan/access-sql';
+import { PlanError } from '../../plan/issues';
 import { loadPlanFile } from '../../plan/load';
 import { planHash } from '../../plan/canonical';
 import { planJsonSchema } from '../../plan/json-schema';
@@ -31,8 +33,11 @@ export async function loadPlan(file: string): Promise<Plan> {
 /** Failure types of preflight that mean "the plan (or its configuration) is wrong", not "something broke". */
 const BAD_INPUT_FAILURES = new Set(['PlanError', 'ConfigError']);
 
-function preflightError(file: string, err: unknown): Error {
+export function preflightError(file: string, err: unknown): Error {
   if (!(err instanceof Error)) return failed(`dry run failed: ${String(err)}`);
+  // The catalogs' refusal of the plan reads like the plan file's own (common/plan-failure.ts).
+  const issues = planIssuesOf(err);
+  if (issues) return planFileError(file, new PlanError(issues));
   const type = (err as { type?: unknown }).type;
   if (typeof type === 'string' && BAD_INPUT_FAILURES.has(type)) {
     return badInput(`${file}: ${err.message}`, [`${file}: ${type}: ${err.message}`]);

@@ -1,6 +1,6 @@
 // Floods of refused signals for the continue-as-new tests. A run survives any volume of signals
 // only as fast as its worker can continue it as new: each continuation takes one workflow task, so
-// a burst must fit between the server's suggestion and its error limit (the README says so). On a
+// a burst must fit between the server's suggestion and its error limit (docs/reliability.md says so). On a
 // loaded CI machine a worker may take seconds per task, so the sender keeps each run's history
 // below half the error limit — waiting, when it gets there, for the run to continue as new — while
 // the total it sends is still several times what one run may hold.

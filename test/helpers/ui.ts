@@ -1,6 +1,6 @@
 // What the browser tests share: a free port for the dev server's UI, Debian chromium via
 // playwright-core, every frame's text (rendered markdown may sit in a frame), a run's page with its
-// current details open, and screenshots for the README (docs/screens/) or for debugging (/tmp).
+// current details open, and screenshots for the docs (docs/screens/) or for debugging (/tmp).
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * Where screens go: the README's (docs/screens/, committed) with CUTOVER_UPDATE_SCREENS=1, else a
+ * Where screens go: the docs' (docs/screens/, committed) with CUTOVER_UPDATE_SCREENS=1, else a
  * scratch folder, so that a test run leaves the checkout as it found it.
  */
 export const SCREENS = process.env.CUTOVER_UPDATE_SCREENS === '1' ? path.join(__dirname, '..', '..', 'docs', 'screens') : path.join(tmpdir(), 'cutover-screens');

@@ -176,7 +176,7 @@ function planArb(t: TableDef, i: number, tables: TableDef[]): fc.Arbitrary<Table
     fc.record({ kind: fc.constant('where' as const), op: fc.constantFrom('lt' as const, 'gte' as const, 'eq' as const, 'ne' as const), value: fc.integer({ min: 0, max: 3 }) }),
   ];
   if (tables.some((c, j) => j !== i && c.fks.some((fk) => fk.parent === i))) selects.push(fc.constant({ kind: 'referenced' } as Select));
-  // A self-referencing FK cannot be followed (README).
+  // A self-referencing FK cannot be followed (docs/decisions.md).
   const followable = t.fks.filter((fk) => fk.parent !== i);
   if (followable.length) {
     const cond = fc.record({ op: fc.constantFrom('lt' as const, 'gte' as const, 'eq' as const, 'ne' as const), value: fc.integer({ min: 0, max: 3 }) });
