@@ -7,6 +7,7 @@
 // pause (`temporal activity pause`) are Temporal's own.
 import { CancellationScope, getExternalWorkflowHandle, isCancellation, ParentClosePolicy, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import type { CutoverActivities } from '../common/activities';
+import { canonicalJson } from '../plan/canonical';
 import { sha256Hex } from '../plan/sha256';
 import { relay } from './proxies';
 
@@ -42,7 +43,8 @@ export function bindChildren(s: ChildLedger): void {
 export async function inChild(workflowType: typeof STEP_CHILD | typeof REHEARSAL_CHILD, name: string, arg: unknown, within?: 'rehearsal'): Promise<unknown> {
   const s = ledger;
   if (!s) throw new Error('inChild: bindChildren was not called');
-  const key = sha256Hex(JSON.stringify([workflowType, name, arg]));
+  // As the carried state will hold it (a continued run's input went through JSON), keys sorted.
+  const key = sha256Hex(canonicalJson(JSON.parse(JSON.stringify([workflowType, name, arg]))));
   let entry = s.inFlight.find((c) => c.key === key);
   if (!entry) {
     const info = workflowInfo();
