@@ -2,7 +2,7 @@
 // retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
-import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { continueSuggested } from './continue';
 import { attemptInDetails, isAttemptMarker, takeAttempt } from '../common/attempts';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
@@ -117,8 +117,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       }
       if (continued) {
         const info = workflowInfo();
-        s.continuedInStep = { step, runIds: [...(s.continuedInStep?.step === step ? s.continuedInStep.runIds : []), info.runId] };
-        s.record(step, 'retried', `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); the next run runs the step again once this execution has ended, and the step's own guards keep what it did`);
+        s.record(step, 'retried', `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); its child workflow runs on, and the next run awaits it`);
         throw new ContinueRequested(step);
       }
     }
@@ -160,8 +159,8 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
 
 /**
  * The step's result, or 'continue' when Temporal suggests a fresh history before the step ends (a
- * flood of signals while it runs). Its activity then finishes detached, and the next run's attempt
- * waits for it (activities/db/step-lock.ts).
+ * flood of signals while it runs). Its child workflow then runs on, and the next run, running the
+ * step again, awaits that child instead of starting another (workflows/children.ts).
  */
 async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | null): Promise<{ value: T } | 'continue'> {
   const done = running.then((value) => ({ value }));
@@ -172,7 +171,13 @@ async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | nu
     () => (settled = true),
   );
   const suggested = async (): Promise<{ value: T } | 'continue'> => {
-    await condition(() => settled || continueSuggested(ctl.startSize ?? 0));
+    try {
+      await condition(() => settled || continueSuggested(ctl.startSize ?? 0));
+    } catch (e) {
+      // The run is cancelled: the step ends by its own cancellation (its child is cancelled first).
+      if (isCancellation(e)) return done;
+      throw e;
+    }
     return settled ? done : 'continue';
   };
   return Promise.race([done, suggested()]);
