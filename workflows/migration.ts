@@ -10,7 +10,7 @@ import { gate } from './gates';
 import { installHandlers } from './handlers';
 import { acceptInput } from './plan-input';
 import { RunState, now } from './state';
-import { carryIdentities, evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
+import { carryIdentities, evidenceNote, packFor, quick, runTableStep, stepsOf, type Step, type StepEnv } from './steps';
 import { ContinueRequested, describeFailure, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { DriftDetected } from './drift';
@@ -42,6 +42,8 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   const bounded = patched('hostile-input-bounds');
   // Runs started before this approved predicted refusals without a word; they replay so.
   const acknowledge = patched('acknowledge-predicted-refusals');
+  // Runs started before this ran adopt's cleanup before gate cutover; they replay (and go on) so.
+  const adoptCleanupLast = patched('adopt-cleanup-after-cutover');
   // A continuation (workflows/continue.ts) carries the accepted plan and the whole state.
   const resumed = continuedFrom(input);
   const { plan, planHash } = resumed ? { plan: resumed.state.plan, planHash: resumed.state.planHash } : await acceptInput(input);
@@ -60,6 +62,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
     s.restoreBuilt = restoreBuilt;
     s.strictInput = bounded;
     s.acknowledgeRefusals = acknowledge;
+    s.adoptCleanupLast = adoptCleanupLast;
   }
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {
@@ -80,7 +83,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: s.ids.runId } };
   // A continued run checks the same databases as before it continued (preflight's identities).
   if (resumed) carryIdentities(e, s.results.preflight);
-  const steps = STRATEGIES[plan.strategy];
+  const steps = stepsOf(s);
   if (!steps) throw ApplicationFailure.nonRetryable(`strategy ${plan.strategy} is not built yet`, 'PlanError');
 
   try {

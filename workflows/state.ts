@@ -61,6 +61,11 @@ export class RunState {
    * needs them acknowledged (decisions.ts acknowledgeRefusal). Older runs replay without.
    */
   acknowledgeRefusals = false;
+  /**
+   * Runs started since it exists (patched): adopt's cleanup runs after gate cutover, nothing
+   * destructive before the last gate (workflows/steps.ts ADOPT). Older runs replay with it before.
+   */
+  adoptCleanupLast = false;
   /** How many times this run continued as new (its history grew past Temporal's suggestion). */
   continuedAsNew = 0;
   /** A continued run resumes paused at this step (set when it continued as new while paused there). */

@@ -270,32 +270,28 @@ export const CLEAN_START: Step[] = [
 
 /**
  * adopt: the Pilot becomes Production in place (db/context.ts: every step's "target" is the Pilot;
- * Production is never opened). The dry run counts what the cleanup removes; the Pilot's plan
- * tables are backed up; the cleanup removes test data, erased and non-consenting subjects and their
+ * Production is never opened). The dry run counts what the cleanup removes (what gate plan shows);
+ * the Pilot's plan tables are backed up; nothing destructive happens before the last gate: after
+ * gate cutover the cleanup removes test data, erased and non-consenting subjects and their
  * dependents from the Pilot in one proven transaction (undo: restore them from the backup, erasures
- * re-applied); the access checks run against the Pilot; after gate cutover the adoption is recorded
- * with adoptFrom. No recorded history used adopt (the plan check refused it), so nothing needs patched().
+ * re-applied), the access checks run against the Pilot, and the adoption is recorded with adoptFrom.
  */
-export const ADOPT: Step[] = [
-  { name: 'preflight', run: (e) => long.preflight(e.input) },
-  { name: 'gate:plan', gate: 'plan' },
-  { name: 'backup', run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }) },
-  {
-    name: 'adopt-cleanup',
-    run: (e) => long.adoptCleanup(e.input),
-    detail: (v: NonNullable<StepResults['adopt-cleanup']>) => `${v.manifestRows} row(s) removed from ${v.database}, each in cutover.manifest; ${v.erasureLog} erased subject(s) logged`,
-    undo: {
-      name: 'adopt-restore',
-      run: (e) => long.adoptRestore({ ...e.input, backup: e.s.results.backup!.backups.find((b) => b.kind === 'source')! }),
-    },
+const adoptCleanup: Step = {
+  name: 'adopt-cleanup',
+  run: (e) => long.adoptCleanup(e.input),
+  detail: (v: NonNullable<StepResults['adopt-cleanup']>) => `${v.manifestRows} row(s) removed from ${v.database}, each in cutover.manifest; ${v.erasureLog} erased subject(s) logged`,
+  undo: {
+    name: 'adopt-restore',
+    run: (e) => long.adoptRestore({ ...e.input, backup: e.s.results.backup!.backups.find((b) => b.kind === 'source')! }),
   },
-  {
-    name: 'access-checks',
-    run: (e) => long.accessChecks({ ...e.input, before: e.s.results['adopt-cleanup']!.accessBefore }),
-    rerunnable: true,
-    keepsFailureDetails: true,
-  },
-  { name: 'gate:cutover', gate: 'cutover' },
+};
+const adoptAccessChecks: Step = {
+  name: 'access-checks',
+  run: (e) => long.accessChecks({ ...e.input, before: e.s.results['adopt-cleanup']!.accessBefore }),
+  rerunnable: true,
+  keepsFailureDetails: true,
+};
+const adoptTail: Step[] = [
   {
     name: 'adopt',
     run: (e) => quick.adopt(e.input),
@@ -308,9 +304,31 @@ export const ADOPT: Step[] = [
     detail: evidenceNote,
   },
 ];
+export const ADOPT: Step[] = [
+  { name: 'preflight', run: (e) => long.preflight(e.input) },
+  { name: 'gate:plan', gate: 'plan' },
+  { name: 'backup', run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }) },
+  { name: 'gate:cutover', gate: 'cutover' },
+  adoptCleanup,
+  adoptAccessChecks,
+  ...adoptTail,
+];
+
+/**
+ * adopt as runs started before patched('adopt-cleanup-after-cutover') ran it (RunState.adoptCleanupLast
+ * false): the cleanup and the access checks before gate cutover. Kept whole, so such a run (or its
+ * continuation, which resumes at an index in this table) replays and goes on as it began.
+ */
+export const ADOPT_CLEANUP_FIRST: Step[] = [ADOPT[0], ADOPT[1], ADOPT[2], adoptCleanup, adoptAccessChecks, ADOPT[3], ...adoptTail];
 
 /** A strategy is a list of steps. */
 export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean-start': CLEAN_START, adopt: ADOPT };
+
+/** The step table of this run: its strategy's, or the one it began with when that changed since. */
+export function stepsOf(s: RunState): Step[] | undefined {
+  if (s.plan.strategy === 'adopt' && !s.adoptCleanupLast) return ADOPT_CLEANUP_FIRST;
+  return STRATEGIES[s.plan.strategy];
+}
 
 /**
  * Every activity after preflight gets the databases preflight reached and checks its aliases still
