@@ -10,6 +10,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderReport } from '../client/commands/report';
+import { status } from '../client/commands/status';
+import type { CommandContext } from '../client/commands/context';
+import type { TemporalContext } from '../client/connection';
 import type { EvidenceDocument } from '../common/evidence';
 import { approveSignal, reportQuery, resumeSignal, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
@@ -77,6 +80,31 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   // The dry run counts what the cleanup will remove, per table.
   for (const t of dry.tables) expect(Object.values(t.leftBehind).reduce((a, b) => a + b, 0)).toBe(gone[t.table.replace('public.', '')].length);
   expect(atPlan.steps.some((s) => s.step === 'preflight' && s.outcome === 'completed')).toBe(true);
+  // Gate plan shows that dry run, the same in the UI's current details and in `cutover status`: per
+  // table the Pilot's rows, the rows removed and kept (the test's own counts), why, and that nothing
+  // is removed before gate cutover.
+  const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+  const out: string[] = [];
+  const ctx: CommandContext = {
+    io: { out: (t) => void out.push(t), err: () => undefined, isTTY: false },
+    temporal: { client: async () => h.env.client } as unknown as TemporalContext,
+    env: {},
+    exitCode: 0,
+  };
+  await status(ctx, 'adopt-ok', {});
+  const statusText = out.join('\n');
+  for (const t of TABLES) {
+    const total = Number((await rows<{ n: string }>(h.pilot, `SELECT count(*)::text AS n FROM ${t}`))[0].n);
+    expect(details).toContain(`| public.${t} | ${total} | ${gone[t].length} | ${total - gone[t].length} |`);
+    expect(statusText).toMatch(new RegExp(`public\\.${t}\\s+${total}\\s+${gone[t].length}\\s+${total - gone[t].length}\\n`));
+  }
+  for (const text of [details, statusText]) {
+    expect(text).toContain('Approving backs up the Pilot\'s plan tables; nothing is removed before gate cutover.');
+    expect(text).toContain(`public.accounts: test-account ${gone.accounts.length}`);
+    expect(text).toMatch(/public\.users: [^\n]*erasure-request 2/);
+    expect(text).toMatch(/approvers\W+bob: 1 required; the initiator may not approve/);
+  }
+  expect(statusText).not.toContain('planned');
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   const atCutover = await waitFor(handle, atGate('cutover'), 120000);
   // Nothing destructive before the last gate: at gate cutover the Pilot still holds every row, no

@@ -40,6 +40,6 @@ export function stepSummary(s: RunState): string | null {
   if (!done.length && !running) return null;
   const parts: string[] = [];
   if (done.length) parts.push(['| step done | tables | rows |', '|---|---|---|', ...done.map((r) => `| ${r.join(' | ')} |`)].join('\n'));
-  if (running) parts.push(`Running \`${running}\`: per-table rows done / total and elapsed time are in **Pending Activities → Heartbeat Details** below (refreshed every 5 s; \`cutover status --watch\` shows rows/s and time left).`);
+  if (running) parts.push(`Running \`${running}\`: per-table rows done / total and elapsed time are in **Pending Activities → Heartbeat Details** below (refreshed every 5 s; \`cutover status --watch\` shows them as a table, with a time left only for a step that counts rows as they stream).`);
   return parts.join('\n\n');
 }

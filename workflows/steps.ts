@@ -72,9 +72,19 @@ export function packFor(s: RunState, status: EvidencePack['status']): EvidencePa
   return { ...s.evidence(), status, finishedAt: now() };
 }
 
+/**
+ * Rows stage will copy per table, for its progress: its own total, the rows in scope (the dry run's
+ * inScope; once staged, what was staged), never the rows to move. Only the activity's input
+ * changes (not the commands): histories replay.
+ */
+function expectedStageRows(e: StepEnv): Record<string, number> {
+  const staged = Object.values(e.s.progress).filter((p) => p.phase !== 'planned');
+  if (staged.length || !e.s.results.preflight) return Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
+  return Object.fromEntries(e.s.results.preflight.tables.map((t) => [t.table, t.inScope]));
+}
+
 function stageNow(e: StepEnv): Promise<unknown> {
-  const expectedRows = Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
-  return long.stage({ ...e.input, expectedRows });
+  return long.stage({ ...e.input, expectedRows: expectedStageRows(e) });
 }
 
 function afterStage(e: StepEnv, value: NonNullable<StepResults['stage']>): void {
@@ -179,7 +189,7 @@ export const SELECTIVE: Step[] = [
     // The whole data path in a scratch database restored from the target backup; production untouched.
     // The plan check refuses scratch without backup; a missing backup result is a RehearsalError in the activity.
     run: async (e) => {
-      const expectedRows = Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
+      const expectedRows = expectedStageRows(e);
       // A retry after a failed rehearsal (on-call fixed Production) rehearses Production as it is now.
       if (e.s.results.backup && e.s.steps.some((x) => x.step === 'rehearsal' && x.outcome === 'failed') && patched('rehearsal-retry-fresh-backup')) await freshTargetBackup(e);
       const dryRun = e.s.results.preflight?.tables.map((t) => ({ table: t.table, inScope: t.inScope, toMove: t.toMove, merged: t.merged, leftBehind: t.leftBehind }));
@@ -208,8 +218,9 @@ export const SELECTIVE: Step[] = [
   {
     name: 'publish',
     run: onStaging((e) => long.publish(e.input)),
+    // Each table's own count from here: rows published of the rows it had to publish (not the staged scope).
     after: (e, v: NonNullable<StepResults['publish']>) => {
-      for (const t of v.tables) if (e.s.progress[t.table]) e.s.progress[t.table].phase = 'published';
+      for (const t of v.tables) e.s.progress[t.table] = { table: t.table, rowsCopied: t.inserted, rowsTotal: t.inserted, phase: 'published' };
     },
     rerunnable: true,
     undo: { name: 'rollback', run: (e) => long.rollback({ ...e.input, publish: e.s.results.publish! }) },
