@@ -72,9 +72,14 @@ test('gate plan: why, who, backup, rehearsal, what moves per table and why, the 
     expect(out).toContain('Access check no-free-accounts');
   }
   expect(md).toMatch(/\| public\.users \| 30 \| 24 \| 1 \| 5 \|/);
+  // In the Temporal UI (its markdown tables have no cell padding): aligned text in a code block.
+  const ui = mdSections(gateSections(p, 'plan'), true).join('\n\n');
+  expect(ui).toMatch(/```text\ntable +in scope +to move +merged +left behind\n[- ]+\npublic\.accounts +16 +14 +0 +2\npublic\.users +30 +24 +1 +5\n```/);
+  expect(ui).toContain('parent-left-behind:\\<the parent\'s table\\>'); // not an HTML tag, not an entity
   expect(text).toMatch(/public\.users\s+30\s+24\s+1\s+5/);
   // Half width: every table line of the UI's markdown stays short (reasons go in the list below it).
   for (const line of md.split('\n').filter((l) => l.startsWith('|'))) expect(line.length).toBeLessThanOrEqual(60);
+  for (const line of ui.split('```text\n')[1].split('```')[0].split('\n')) expect(line.length).toBeLessThanOrEqual(60);
 });
 
 test('gate cutover shows the rehearsal\'s result and the backups taken; adopt and clean-start lay out their own dry run', () => {

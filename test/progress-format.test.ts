@@ -177,8 +177,7 @@ describe('the UI\'s current details: per-step completion', () => {
         cleanup: { leftBehind: { a: { 'test-data': 2 } }, transforms: [] },
       },
     }))!;
-    expect(text).toContain('| stage | 2/2 | 15 in scope |');
-    expect(text).toContain('| cleanup | 2/2 | 2 left behind |');
+    expect(text).toMatch(/```text\nstep done +tables +rows\n[- ]+\nstage +2\/2 +15 in scope\ncleanup +2\/2 +2 left behind\n```/);
     expect(text).toMatch(/Running `publish`: per-table rows done \/ total and elapsed time are in \*\*Pending Activities → Heartbeat Details\*\*/);
   });
 

@@ -64,7 +64,7 @@ function describe(s: RunState): string {
     if (differs) lines.push(differs);
     // The whole decision (why, who, backup, rehearsal, what per table and why, the rules in words):
     // the same model `cutover status` prints (common/gate-view.ts).
-    lines.push(...mdSections(gateSections(s.evidence(), s.gate)));
+    lines.push(...mdSections(gateSections(s.evidence(), s.gate), true));
     const dry = s.results.preflight;
     const drift = s.drift.filter((d) => !d.tolerated).at(-1);
     if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The dry run above is the new one.`);
