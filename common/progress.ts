@@ -1,8 +1,13 @@
 // One shape for the progress every long step (stage, cleanup, publish, validate, backup, restore,
-// erasure, rollback, rehearsal) sends in its activity heartbeats: per table rows done / total and
-// elapsed time. It is plain, readable JSON because the Temporal UI shows it as it is (Pending
-// Activities → Heartbeat Details), and `cutover status --watch` turns it into a live table with
-// rows/s and time left (the arithmetic is here, pure, so both sides agree and tests can pin it).
+// erasure, rollback, rehearsal) sends in its activity heartbeats: per table rows done out of the
+// step's own total (what it publishes, validates, erases — never the scope's), in its own word
+// (`unit`), and elapsed time. It is plain, readable JSON because the Temporal UI shows it as it is
+// (Pending Activities → Heartbeat Details), and `cutover status --watch` turns it into a live table
+// (the arithmetic is here, pure, so both sides agree and tests can pin it). Honest estimates only:
+// a step whose tables each go in one statement (set-based INSERT … SELECT, checksums, deletes)
+// cannot count rows inside it, so it reports table by table with elapsed time and no time left; a
+// step that counts rows as they stream (stage's COPY) gets a time left from its own measured
+// throughput, and never one above ten times the time it has run.
 
 /** Marks a heartbeat as this shape (older workers sent other details). */
 export const PROGRESS_KIND = 'cutover.progress';
@@ -17,13 +22,39 @@ export interface TableStepProgress {
   total: number;
   /** Since this table began (frozen when done; 0 while waiting). */
   elapsedMs: number;
+  /** Rows are counted as they go (streaming COPY); absent: only once the table's statement is done. */
+  streamed?: boolean;
 }
+
+/** Each step's word for its rows done (`12 of 40 rows published`). */
+export const STEP_UNITS: Record<string, string> = {
+  stage: 'staged',
+  cleanup: 'cleaned',
+  publish: 'published',
+  validate: 'validated',
+  'access-checks': 'checked',
+  erasure: 'erased',
+  'erasure-final': 'erased',
+  rollback: 'deleted',
+  restore: 'restored',
+  backup: 'dumped',
+  'adopt-cleanup': 'removed',
+  'adopt-restore': 'restored',
+};
+
+/** The word for a step's rows done ("done" for a step without one). */
+export const unitOf = (p: Pick<StepProgress, 'step' | 'unit'>): string => p.unit ?? STEP_UNITS[p.step] ?? 'done';
+
+/** An estimate is never above this many times the time already spent (early throughput says little more). */
+export const MAX_ESTIMATE_FACTOR = 10;
 
 export interface StepProgress {
   kind: typeof PROGRESS_KIND;
   step: string;
   /** What the step is doing now, in its own words (e.g. "building id maps", "dumping target"). */
   phase?: string;
+  /** The step's word for rows done (published, validated, erased …): common/progress.ts STEP_UNITS. */
+  unit?: string;
   startedAt: string;
   /** Since the step (this attempt) began, when the beat was composed. */
   elapsedMs: number;
@@ -54,18 +85,35 @@ export function timeLeftMs(done: number, total: number, rate: number | null): nu
   return (Math.max(0, total - done) / rate) * 1000;
 }
 
+/** Whether the step counts rows inside its statements (some table streams): only then can it estimate. */
+export const measures = (p: Pick<StepProgress, 'tables'>): boolean => p.tables.some((t) => t.streamed);
+
+/** `leftMs`, or null when above MAX_ESTIMATE_FACTOR times `elapsedMs` (or unknown). */
+function bounded(leftMs: number | null, elapsedMs: number): number | null {
+  if (leftMs === null || !(elapsedMs > 0) || leftMs > MAX_ESTIMATE_FACTOR * elapsedMs) return null;
+  return leftMs;
+}
+
 /**
- * Rate and time left of one table: its own pace once it has rows done; a table that reports rows
- * only at its end (set-based INSERT … SELECT, checksums) goes at the step's pace so far.
+ * Time left of the whole step: from its own measured throughput (rows done / time run), only when it
+ * counts rows as they stream, every table still to go has a known total, and the answer is within
+ * ten times the time run; otherwise null (unknown, never a guess).
  */
-export function tableEstimate(t: TableStepProgress, step: Pick<StepProgress, 'done' | 'elapsedMs'>): { rate: number | null; leftMs: number | null } {
+export function stepTimeLeftMs(p: Pick<StepProgress, 'tables' | 'done' | 'total' | 'elapsedMs'>): number | null {
+  if (!measures(p)) return null;
+  if (p.tables.some((t) => t.phase !== 'done' && !(t.total > 0))) return null;
+  return bounded(timeLeftMs(p.done, p.total, rowsPerSecond(p.done, p.elapsedMs)), p.elapsedMs);
+}
+
+/**
+ * Rate and time left of one table: its own pace, measured while it streams (the rate of a finished
+ * table is its rows over its time). A table counted only at its end, or not begun, has no estimate.
+ */
+export function tableEstimate(t: TableStepProgress): { rate: number | null; leftMs: number | null } {
   if (t.phase === 'done') return { rate: rowsPerSecond(t.done, t.elapsedMs), leftMs: 0 };
-  const own = t.phase === 'running' ? rowsPerSecond(t.done, t.elapsedMs) : null;
-  const rate = own ?? rowsPerSecond(step.done, step.elapsedMs);
-  if (rate === null || !(t.total > 0)) return { rate: own, leftMs: null };
-  // Time already spent on the running table counts against what is left of it.
-  const left = timeLeftMs(t.done, t.total, rate)!;
-  return { rate: own, leftMs: own === null && t.phase === 'running' ? Math.max(0, left - t.elapsedMs) : left };
+  if (t.phase !== 'running' || !t.streamed) return { rate: null, leftMs: null };
+  const rate = rowsPerSecond(t.done, t.elapsedMs);
+  return { rate, leftMs: bounded(timeLeftMs(t.done, t.total, rate), t.elapsedMs) };
 }
 
 /** 950 ms → "0.9s", 75 s → "1m15s", 2 h 5 min → "2h05m". */

@@ -44,6 +44,8 @@ export interface TableDryRun {
   digests?: { inScope: KeyDigest; kept: KeyDigest };
   /** Rows that move with their nullable reference to a subject with an erasure request set to NULL (absent when none). */
   erasureNullified?: number;
+  /** clean-start: rows the archive (the verified backup of the whole Pilot) will hold; nothing moves (absent on other strategies). */
+  archived?: number;
 }
 
 /** A set of staged keys: how many, and an order-independent digest of them (activities/db/drift.ts). */

@@ -1,13 +1,18 @@
-// Strategy adopt through the real workflow: the Pilot becomes Production in place. Its test accounts
-// and erased users, with every row depending on them, are removed from the Pilot itself — checked
-// against rows the test computes with its own SQL — each in the Pilot's cutover.manifest with its
-// reason; adoptFrom lands in the result and the evidence; Production is not touched. A failing
-// access check after the cleanup pauses the run, and rollback restores the Pilot from the backup
-// with the erased users (and their rows) still gone.
+// Strategy adopt through the real workflow: the Pilot becomes Production in place. Nothing is
+// removed before the last gate (gate cutover): until then the Pilot holds every row, by the test's
+// own SQL. After it, its test accounts and erased users, with every row depending on them, are
+// removed from the Pilot itself — checked against rows the test computes with its own SQL — each in
+// the Pilot's cutover.manifest with its reason, exactly what the dry run shown at gate plan counted;
+// adoptFrom lands in the result and the evidence; Production is not touched. A failing access check
+// after the cleanup pauses the run, and rollback restores the Pilot from the backup with the erased
+// users (and their rows) still gone.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderReport } from '../client/commands/report';
+import { status } from '../client/commands/status';
+import type { CommandContext } from '../client/commands/context';
+import type { TemporalContext } from '../client/connection';
 import type { EvidenceDocument } from '../common/evidence';
 import { approveSignal, reportQuery, resumeSignal, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
@@ -68,16 +73,48 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   expect(gone.users).toEqual(expect.arrayContaining(['7', '13']));
   expect(gone.events.length).toBeGreaterThan(0);
 
+  const untouched = await everything(h.pilot);
   const handle = await startRun(h.env, plan('adopt-ok', store), 'alice');
   const atPlan = await waitFor(handle, atGate('plan'), 90000);
   const dry = (await handle.query(reportQuery)).dryRun!;
   // The dry run counts what the cleanup will remove, per table.
   for (const t of dry.tables) expect(Object.values(t.leftBehind).reduce((a, b) => a + b, 0)).toBe(gone[t.table.replace('public.', '')].length);
   expect(atPlan.steps.some((s) => s.step === 'preflight' && s.outcome === 'completed')).toBe(true);
+  // Gate plan shows that dry run, the same in the UI's current details and in `cutover status`: per
+  // table the Pilot's rows, the rows removed and kept (the test's own counts), why, and that nothing
+  // is removed before gate cutover.
+  const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+  const out: string[] = [];
+  const ctx: CommandContext = {
+    io: { out: (t) => void out.push(t), err: () => undefined, isTTY: false },
+    temporal: { client: async () => h.env.client } as unknown as TemporalContext,
+    env: {},
+    exitCode: 0,
+  };
+  await status(ctx, 'adopt-ok', {});
+  const statusText = out.join('\n');
+  for (const t of TABLES) {
+    const total = Number((await rows<{ n: string }>(h.pilot, `SELECT count(*)::text AS n FROM ${t}`))[0].n);
+    // The UI shows the table as aligned text (its markdown tables run together at half width).
+    for (const text of [details, statusText]) expect(text).toMatch(new RegExp(`public\\.${t}\\s+${total}\\s+${gone[t].length}\\s+${total - gone[t].length}\\n`));
+  }
+  for (const text of [details, statusText]) {
+    expect(text).toContain('Approving backs up the Pilot\'s plan tables; nothing is removed before gate cutover.');
+    expect(text).toContain(`public.accounts: test-account ${gone.accounts.length}`);
+    expect(text).toMatch(/public\.users: [^\n]*erasure-request 2/);
+    expect(text).toMatch(/approvers\W+bob: 1 required; the initiator may not approve/);
+  }
+  expect(statusText).not.toContain('planned');
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
-  await waitFor(handle, atGate('cutover'), 120000);
-  // Cleaned before the cutover gate: the Pilot already holds exactly the rows to keep.
-  expect(await everything(h.pilot)).toEqual(keep);
+  const atCutover = await waitFor(handle, atGate('cutover'), 120000);
+  // Nothing destructive before the last gate: at gate cutover the Pilot still holds every row, no
+  // manifest row was written, and the only step done since gate plan is the backup.
+  expect(await everything(h.pilot)).toEqual(untouched);
+  const manifestSoFar = (await rows(h.pilot, "SELECT to_regclass('cutover.manifest') IS NOT NULL AS e"))[0].e
+    ? await rows(h.pilot, 'SELECT 1 FROM cutover.manifest WHERE run_key = $1', [atCutover.runKey])
+    : [];
+  expect(manifestSoFar).toEqual([]);
+  expect(atCutover.steps.filter((s) => s.outcome === 'completed').map((s) => s.step)).toEqual(['preflight', 'backup']);
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
@@ -143,6 +180,9 @@ test('a failing access check after the cleanup pauses; rollback restores the Pil
   const handle = await startRun(h.env, plan('adopt-rb', store, { accessChecks: [{ name: 'no-free-accounts', sql: "SELECT account_id FROM accounts WHERE plan = 'free'" }], accessCheckRole: checker.name }), 'alice');
   await waitFor(handle, atGate('plan'), 90000);
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await waitFor(handle, atGate('cutover'), 120000);
+  expect(await everything(h.pilot)).toEqual(before); // nothing removed before the last gate
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const stopped = await waitFor(handle, paused, 120000);
   expect(stopped.phase).toBe('access-checks');
   expect(stopped.actions).toContain('rollback');

@@ -32,20 +32,30 @@ test('clean-start archives the whole Pilot, sets it read-only, and leaves Produc
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
   const before = await dump(prod);
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-cs-'));
+  const pilotBefore = await dump(h.pilot);
   const handle = await startRun(h.env, plan('cs-archive', store), 'alice');
 
   const atPlan = await waitFor(handle, atGate('plan'), 90000);
   expect(atPlan.steps.some((s) => s.step === 'preflight' && s.outcome === 'completed')).toBe(true);
+  // Gate plan's details show what the archive will hold, per table, as the test's own SQL counts it.
+  const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+  expect(details).toMatch(/table +rows to archive\n/);
+  for (const r of pilotBefore) expect(details).toMatch(new RegExp(`\\n${(r.t as string).replace('.', '\\.')} +${Number(r.n)}\\n`));
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   await waitFor(handle, atGate('cutover'), 90000);
+  // Nothing destructive before the last gate: the Pilot holds every row and still takes writes.
+  expect(await dump(h.pilot)).toEqual(pilotBefore);
+  expect((await rows(h.pilot, 'SHOW default_transaction_read_only'))[0]).toEqual({ default_transaction_read_only: 'off' });
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   const report = (await handle.query(reportQuery)) as EvidencePack;
 
-  // The dry run is the inventory: every Pilot table with its rows, nothing to move.
+  // The dry run is the inventory: every Pilot table with the rows it archives, nothing to move.
   const pilotCounts = Object.fromEntries((await dump(h.pilot)).map((r) => [r.t as string, Number(r.n)]));
+  expect(Object.values(pilotCounts).some((n) => n > 0)).toBe(true);
   expect(Object.fromEntries(report.dryRun!.tables.map((t) => [t.table, t.total]))).toEqual(pilotCounts);
+  expect(Object.fromEntries(report.dryRun!.tables.map((t) => [t.table, t.archived]))).toEqual(pilotCounts);
   expect(report.dryRun!.tables.every((t) => t.toMove === 0)).toBe(true);
 
   // One archive, of the Pilot, whole: its sha256 is the file's, every table counted as in the Pilot.

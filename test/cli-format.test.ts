@@ -269,8 +269,8 @@ describe('formatters', () => {
     expect(text).toContain('error:        [validate] ValidationError: public.rental: checksums differ');
     expect(text).toContain('cutover resume cutover-acme-pilot --action');
     expect(text).toContain('the initiator cannot approve (separation of duties)');
-    expect(text).toMatch(/public\.rental\s+stage\s+6000\s+8000\s+75%\s+live \(stage\)/);
-    expect(text).toMatch(/public\.customer\s+stage\s+10\s+300\s+3%/);
+    expect(text).toMatch(/public\.rental\s+staged\s+6000\s+8000\s+75%\s+live \(stage\)/);
+    expect(text).toMatch(/public\.customer\s+staged\s+10\s+300\s+3%/);
     expect(text).toMatch(/preflight\s+completed/);
 
     const waiting = formatStatus({ ...view, status: 'awaiting-approval', gate: 'cutover', error: null, progress: {} });

@@ -29,7 +29,7 @@ test('the workflow page shows the gate, approvals so far and what to send', asyn
   expect(text).toMatch(/Send an Update\s+approve/);
   // What is being approved, per table, and the run's own facts; the refused self-approval is visible.
   expect(text).toMatch(/initiated by alice/);
-  expect(text).toMatch(/in scope[\s\S]*to move[\s\S]*merged[\s\S]*left behind[\s\S]*predicted conflicts/);
+  expect(text).toMatch(/in scope[\s\S]*to move[\s\S]*merged[\s\S]*left behind[\s\S]*Predicted conflicts/);
   expect(text).toMatch(/public\.accounts[\s|]+16[\s|]+16/);
   expect(text).toMatch(/Refused: 1 signal\(s\) or update\(s\); last: approve by alice: separation of duties/);
   await screenshot(page, 'approver');

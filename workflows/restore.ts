@@ -56,10 +56,13 @@ export async function restoreFromBackup(e: StepEnv, request: RollbackRequested, 
   if (!out.skipped) s.results.restore = out.value;
 }
 
-/** While gate restore waits (or was refused): what a restore would discard, in the UI's current details. */
+/**
+ * Once gate restore was refused (paused there): what a restore would discard, in the UI's current
+ * details. While the gate waits, the gate's own decision view says it (common/gate-view.ts).
+ */
 export function appendRestoreDetails(s: RunState): void {
   const preview = s.results['restore-preview'];
-  if (!preview || (s.gate !== 'restore' && s.phase !== 'gate:restore')) return;
+  if (!preview || s.gate === 'restore' || s.phase !== 'gate:restore') return;
   setCurrentDetails(`${getCurrentDetails()}\n\n${describePreview(preview)}`);
 }
 

@@ -4,6 +4,7 @@
 // workflow page under Pending Activities (Heartbeat Details); the line says so.
 import type { StepResults } from '../common/results';
 import type { RunState } from './state';
+import { renderTable } from '../common/text-table';
 
 type Row = [step: string, tables: string, rows: string];
 
@@ -39,7 +40,8 @@ export function stepSummary(s: RunState): string | null {
   const running = s.status === 'running' && !s.gate && !s.phase.startsWith('gate:') ? s.phase : null;
   if (!done.length && !running) return null;
   const parts: string[] = [];
-  if (done.length) parts.push(['| step done | tables | rows |', '|---|---|---|', ...done.map((r) => `| ${r.join(' | ')} |`)].join('\n'));
-  if (running) parts.push(`Running \`${running}\`: per-table rows done / total and elapsed time are in **Pending Activities → Heartbeat Details** below (refreshed every 5 s; \`cutover status --watch\` shows rows/s and time left).`);
+  // Aligned text in a code block: the UI's markdown tables have no cell padding (common/text-table.ts).
+  if (done.length) parts.push(['```text', renderTable(['step done', 'tables', 'rows'], done), '```'].join('\n'));
+  if (running) parts.push(`Running \`${running}\`: per-table rows done / total and elapsed time are in **Pending Activities → Heartbeat Details** below (refreshed every 5 s; \`cutover status --watch\` shows them as a table, with a time left only for a step that counts rows as they stream).`);
   return parts.join('\n\n');
 }

@@ -61,9 +61,19 @@ export function packFor(s: RunState, status: EvidencePack['status']): EvidencePa
   return { ...s.evidence(), status, finishedAt: now() };
 }
 
+/**
+ * Rows stage will copy per table, for its progress: its own total, the rows in scope (the dry run's
+ * inScope; once staged, what was staged), never the rows to move. Only the activity's input
+ * changes (not the commands): histories replay.
+ */
+function expectedStageRows(e: StepEnv): Record<string, number> {
+  const staged = Object.values(e.s.progress).filter((p) => p.phase !== 'planned');
+  if (staged.length || !e.s.results.preflight) return Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
+  return Object.fromEntries(e.s.results.preflight.tables.map((t) => [t.table, t.inScope]));
+}
+
 function stageNow(e: StepEnv): Promise<unknown> {
-  const expectedRows = Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
-  return long.stage({ ...e.input, expectedRows });
+  return long.stage({ ...e.input, expectedRows: expectedStageRows(e) });
 }
 
 function afterStage(e: StepEnv, value: NonNullable<StepResults['stage']>): void {
@@ -163,7 +173,7 @@ export const SELECTIVE: Step[] = [
     // a child workflow running the same step activities there (workflows/rehearsal.ts).
     // The plan check refuses scratch without backup; a missing backup result is a RehearsalError in the child.
     run: async (e) => {
-      const expectedRows = Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
+      const expectedRows = expectedStageRows(e);
       // A retry after a failed rehearsal (on-call fixed Production) rehearses Production as it is now.
       if (e.s.results.backup && e.s.steps.some((x) => x.step === 'rehearsal' && x.outcome === 'failed')) await freshTargetBackup(e);
       const dryRun = e.s.results.preflight?.tables.map((t) => ({ table: t.table, inScope: t.inScope, toMove: t.toMove, merged: t.merged, leftBehind: t.leftBehind }));
@@ -193,8 +203,9 @@ export const SELECTIVE: Step[] = [
   {
     name: 'publish',
     run: onStaging((e) => long.publish(e.input)),
+    // Each table's own count from here: rows published of the rows it had to publish (not the staged scope).
     after: (e, v: NonNullable<StepResults['publish']>) => {
-      for (const t of v.tables) if (e.s.progress[t.table]) e.s.progress[t.table].phase = 'published';
+      for (const t of v.tables) e.s.progress[t.table] = { table: t.table, rowsCopied: t.inserted, rowsTotal: t.inserted, phase: 'published' };
     },
     rerunnable: true,
     undo: { name: 'rollback', run: (e) => long.rollback({ ...e.input, publish: e.s.results.publish! }) },
@@ -254,32 +265,28 @@ export const CLEAN_START: Step[] = [
 
 /**
  * adopt: the Pilot becomes Production in place (db/context.ts: every step's "target" is the Pilot;
- * Production is never opened). The dry run counts what the cleanup removes; the Pilot's plan
- * tables are backed up; the cleanup removes test data, erased and non-consenting subjects and their
+ * Production is never opened). The dry run counts what the cleanup removes (what gate plan shows);
+ * the Pilot's plan tables are backed up; nothing destructive happens before the last gate: after
+ * gate cutover the cleanup removes test data, erased and non-consenting subjects and their
  * dependents from the Pilot in one proven transaction (undo: restore them from the backup, erasures
- * re-applied); the access checks run against the Pilot; after gate cutover the adoption is recorded
- * with adoptFrom.
+ * re-applied), the access checks run against the Pilot, and the adoption is recorded with adoptFrom.
  */
-export const ADOPT: Step[] = [
-  { name: 'preflight', run: (e) => long.preflight(e.input) },
-  { name: 'gate:plan', gate: 'plan' },
-  { name: 'backup', run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }) },
-  {
-    name: 'adopt-cleanup',
-    run: (e) => long.adoptCleanup(e.input),
-    detail: (v: NonNullable<StepResults['adopt-cleanup']>) => `${v.manifestRows} row(s) removed from ${v.database}, each in cutover.manifest; ${v.erasureLog} erased subject(s) logged`,
-    undo: {
-      name: 'adopt-restore',
-      run: (e) => long.adoptRestore({ ...e.input, backup: e.s.results.backup!.backups.find((b) => b.kind === 'source')! }),
-    },
+const adoptCleanup: Step = {
+  name: 'adopt-cleanup',
+  run: (e) => long.adoptCleanup(e.input),
+  detail: (v: NonNullable<StepResults['adopt-cleanup']>) => `${v.manifestRows} row(s) removed from ${v.database}, each in cutover.manifest; ${v.erasureLog} erased subject(s) logged`,
+  undo: {
+    name: 'adopt-restore',
+    run: (e) => long.adoptRestore({ ...e.input, backup: e.s.results.backup!.backups.find((b) => b.kind === 'source')! }),
   },
-  {
-    name: 'access-checks',
-    run: (e) => long.accessChecks({ ...e.input, before: e.s.results['adopt-cleanup']!.accessBefore }),
-    rerunnable: true,
-    keepsFailureDetails: true,
-  },
-  { name: 'gate:cutover', gate: 'cutover' },
+};
+const adoptAccessChecks: Step = {
+  name: 'access-checks',
+  run: (e) => long.accessChecks({ ...e.input, before: e.s.results['adopt-cleanup']!.accessBefore }),
+  rerunnable: true,
+  keepsFailureDetails: true,
+};
+const adoptTail: Step[] = [
   {
     name: 'adopt',
     run: (e) => quick.adopt(e.input),
@@ -292,9 +299,19 @@ export const ADOPT: Step[] = [
     detail: evidenceNote,
   },
 ];
+export const ADOPT: Step[] = [
+  { name: 'preflight', run: (e) => long.preflight(e.input) },
+  { name: 'gate:plan', gate: 'plan' },
+  { name: 'backup', run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }) },
+  { name: 'gate:cutover', gate: 'cutover' },
+  adoptCleanup,
+  adoptAccessChecks,
+  ...adoptTail,
+];
 
 /** A strategy is a list of steps. */
 export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean-start': CLEAN_START, adopt: ADOPT };
+
 
 /**
  * Every activity after preflight gets the databases preflight reached and checks its aliases still

@@ -4,7 +4,8 @@ import { predictedRefusals } from '../common/predicted-refusals';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { describeDrift } from './drift';
-import { conflictsCell } from '../common/conflicts';
+import { gateSections } from '../common/gate-view';
+import { mdSections } from '../common/report-markdown';
 import { movedAlias } from '../common/failures';
 import { runSummary } from '../common/run-summary';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
@@ -61,17 +62,12 @@ function describe(s: RunState): string {
     // What approvers of gate cutover must see first: the rehearsal did not do what the approved dry run said.
     const differs = s.gate === 'cutover' ? rehearsalDifferences(s) : null;
     if (differs) lines.push(differs);
+    // The whole decision (why, who, backup, rehearsal, what per table and why, the rules in words):
+    // the same model `cutover status` prints (common/gate-view.ts).
+    lines.push(...mdSections(gateSections(s.evidence(), s.gate), true));
     const dry = s.results.preflight;
-    if (dry) {
-      // What is being approved, readable without opening a query.
-      const rows = dry.tables.map((t) => {
-        const reasons = Object.entries(t.leftBehind).map(([r, n]) => `${r} ${n}`).join(', ') || '-';
-        return `| ${t.table} | ${t.inScope} | ${t.toMove} | ${t.merged} | ${reasons} | ${conflictsCell(t)} |`;
-      });
-      lines.push(['| table | in scope | to move | merged | left behind | predicted conflicts |', '|---|---|---|---|---|---|', ...rows].join('\n'));
-    }
     const drift = s.drift.filter((d) => !d.tolerated).at(-1);
-    if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The table above is the new dry run.`);
+    if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The dry run above is the new one.`);
     // An update is validated by the run and answered at once: a refusal shows inline in the UI.
     // A dry run that predicts refusals is approved only with each acknowledged (decisions.ts acknowledgeRefusal).
     const ack = s.gate === 'plan' ? predictedRefusals(dry).map((p) => p.reason) : [];
@@ -81,7 +77,8 @@ function describe(s: RunState): string {
     if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals (Signatures v2, naming this run key): `cutover approve … --sign KEYFILE` (see docs/approving.md, *Signed approvals*).');
   }
   const r = s.results.rehearsal;
-  if (r) {
+  // At a gate the decision above says it.
+  if (r && !s.gate) {
     const outcome = r.ok ? `ok, rollback ${r.rollback?.proven ? 'proven' : 'not proven'}` : `failed at ${r.failed?.step ?? '?'}`;
     lines.push(`Rehearsal: ${outcome}; report hash \`${r.rehearsalHash}\`; moved ${r.tables.map((t) => `${t.table} ${t.moved}`).join(', ') || 'nothing'}.`);
     const c = r.dryRunComparison;
@@ -102,7 +99,8 @@ function describe(s: RunState): string {
   }
   const steps = stepSummary(s);
   if (steps) lines.push(steps);
-  const tables = Object.values(s.progress);
-  if (tables.length) lines.push(tables.map((p) => `- ${p.table}: ${p.rowsCopied}/${p.rowsTotal} ${p.phase}`).join('\n'));
+  // Each table's last count out of its own step's total, in that step's word (at a gate the dry run says it).
+  const tables = s.gate ? [] : Object.values(s.progress);
+  if (tables.length) lines.push(tables.map((p) => `- ${p.table}: ${p.phase === 'planned' ? `${p.rowsTotal} to move` : `${p.rowsCopied} of ${p.rowsTotal} ${p.phase}`}`).join('\n'));
   return lines.join('\n\n');
 }

@@ -18,7 +18,7 @@ export async function pilotInventory(source: Client): Promise<TableDryRun[]> {
     const out: TableDryRun[] = [];
     for (const [order, t] of tables.rows.entries()) {
       const n = Number((await source.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualified(t.schema, t.name)}`)).rows[0].n);
-      out.push({ table: tableKey(t), order, ids: 'keep', select: 'archived (not moved)', total: n, inScope: 0, toMove: 0, merged: 0, leftBehind: {}, collisions: 0 });
+      out.push({ table: tableKey(t), order, ids: 'keep', select: 'archived (not moved)', total: n, inScope: 0, toMove: 0, merged: 0, leftBehind: {}, collisions: 0, archived: n });
     }
     return out;
   }, { isolation: 'REPEATABLE READ', readOnly: true, end: 'rollback' });

@@ -6,7 +6,7 @@
 // Outside an activity (plan check, scripts, tests) it only keeps the progress.
 import { Context } from '@temporalio/activity';
 import type { Client } from 'pg';
-import { PROGRESS_KIND, type StepProgress, type TableStepProgress } from '../../common/progress';
+import { PROGRESS_KIND, STEP_UNITS, type StepProgress, type TableStepProgress } from '../../common/progress';
 import type { CleanupResult } from '../../common/results';
 import type { StagingNames } from './staging';
 import { stepResult } from './staging-state';
@@ -18,6 +18,8 @@ interface Entry {
   total: number;
   startedAt: number;
   finishedAt: number;
+  /** Rows were counted while the table went (rows()): the step can estimate from them. */
+  streamed: boolean;
 }
 
 export class StepTracker {
@@ -54,6 +56,7 @@ export class StepTracker {
     const e = this.entry(table);
     if (e.phase === 'waiting') Object.assign(e, { phase: 'running', startedAt: Date.now() });
     e.done = done;
+    e.streamed = true;
     // Row counts move fast: at most one beat a second (table changes are told at once).
     if (Date.now() - this.lastRows < 1000) return this;
     this.lastRows = Date.now();
@@ -88,10 +91,12 @@ export class StepTracker {
       done: e.done,
       total: e.total,
       elapsedMs: e.phase === 'waiting' ? 0 : (e.phase === 'done' ? e.finishedAt : now) - e.startedAt,
+      ...(e.streamed ? { streamed: true } : {}),
     }));
     return {
       kind: PROGRESS_KIND,
       step: this.step,
+      ...(STEP_UNITS[this.step] ? { unit: STEP_UNITS[this.step] } : {}),
       ...(this.current ? { phase: this.current } : {}),
       startedAt: this.startedAt,
       elapsedMs: now - this.started,
@@ -118,7 +123,7 @@ export class StepTracker {
   private entry(table: string, total?: number): Entry {
     let e = this.entries.get(table);
     if (!e) {
-      e = { table, phase: 'waiting', done: 0, total: 0, startedAt: 0, finishedAt: 0 };
+      e = { table, phase: 'waiting', done: 0, total: 0, startedAt: 0, finishedAt: 0, streamed: false };
       this.entries.set(table, e);
     }
     if (total !== undefined && total > 0) e.total = total;

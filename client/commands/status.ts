@@ -1,7 +1,7 @@
 // `cutover status <id> [--watch] [--json]`
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { arrayFromPayloads, type LoadedDataConverter, type Payload } from '@temporalio/common';
-import type { StatusView } from '../../common/temporal';
+import type { EvidencePack, StatusView } from '../../common/temporal';
 import { EXIT_FAILED, EXIT_OK } from '../errors';
 import { formatStatus, progressFromHeartbeat } from '../format/status';
 import type { LiveProgress } from '../format/status';
@@ -10,7 +10,7 @@ import type { StepProgress } from '../../common/progress';
 import { isTerminal, toWorkflowId } from '../options';
 import type { CommandContext } from './context';
 import { fromServer, printJson, sleep } from './context';
-import { readStatus, runHandle } from './read-run';
+import { readEvidence, readStatus, runHandle } from './read-run';
 
 export interface StatusOptions {
   watch?: boolean;
@@ -61,10 +61,12 @@ export async function status(ctx: CommandContext, id: string, opts: StatusOption
   const client = await ctx.temporal.client();
   const handle = runHandle(client, workflowId, opts.run);
   const query = (): Promise<StatusView> => readStatus(handle, workflowId, ctx.timeoutMs);
+  // At a gate: the evidence pack as it stands, for the whole decision (what the UI's details show).
+  const evidence = async (view: StatusView): Promise<EvidencePack | undefined> => (view.gate && !opts.json ? readEvidence(handle, workflowId, ctx.timeoutMs) : undefined);
   if (!opts.watch) {
     const view = await query();
     if (opts.json) printJson(ctx.io, view);
-    else ctx.io.out(formatStatus(view, { workflowId }));
+    else ctx.io.out(formatStatus(view, { workflowId, evidence: await evidence(view) }));
     return;
   }
   const interval = opts.intervalMs ?? 2000;
@@ -76,7 +78,7 @@ export async function status(ctx: CommandContext, id: string, opts: StatusOption
       // One line per refresh; `live`: the running steps' progress (common/progress.ts).
       ctx.io.out(JSON.stringify(steps.length ? { ...view, live: steps } : view));
     } else {
-      const frame = `${formatStatus(view, { workflowId, steps })}\n\n${terminal ? 'finished' : `refreshing every ${interval / 1000}s — Ctrl-C to stop`} (${new Date().toISOString()})`;
+      const frame = `${formatStatus(view, { workflowId, steps, evidence: await evidence(view) })}\n\n${terminal ? 'finished' : `refreshing every ${interval / 1000}s — Ctrl-C to stop`} (${new Date().toISOString()})`;
       ctx.io.out(ctx.io.isTTY ? `\x1b[2J\x1b[H${frame}` : `${frame}\n`);
     }
     if (terminal) {

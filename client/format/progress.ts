@@ -1,7 +1,8 @@
 // Live progress for `cutover status --watch`: the pending activities' heartbeat details in the
-// common progress shape (common/progress.ts), as one table per step with rows done / total, rows/s
-// and time left per table, and a total line.
-import { formatDuration, formatRate, isStepProgress, rowsPerSecond, tableEstimate, timeLeftMs, type StepProgress } from '../../common/progress';
+// common progress shape (common/progress.ts), as one table per step with rows done out of the
+// step's own total in its own word, elapsed time per table, and a total line; rows/s and time left
+// only for a step that counts rows as they stream (the others cannot measure inside a statement).
+import { formatDuration, formatRate, isStepProgress, measures, rowsPerSecond, stepTimeLeftMs, tableEstimate, unitOf, type StepProgress } from '../../common/progress';
 import { percent, renderTable } from './table';
 
 /** The progress in a heartbeat's details (the details themselves, or wrapped in the argument list). */
@@ -14,35 +15,37 @@ export function stepProgressFrom(details: unknown): StepProgress[] {
   return [];
 }
 
-/** `publish: 2 of 4 tables, 12,000 of 30,000 rows (40%), 3.2k rows/s, 12s elapsed, about 6s left` and the table. */
+/**
+ * `publish (inserting): 1 of 3 tables done, 30000 of 90000 rows published (33%), 20s elapsed; rows are
+ * counted per table as each statement ends: no time-left estimate` and the table. A step that
+ * streams rows (stage) adds rows/s and, from its own throughput and within ten times its elapsed
+ * time, the time left.
+ */
 export function formatStepProgress(p: StepProgress): string {
   const finished = p.tables.filter((t) => t.phase === 'done').length;
-  const rate = rowsPerSecond(p.done, p.elapsedMs);
-  const left = timeLeftMs(p.done, p.total, rate);
+  const unit = unitOf(p);
+  const streams = measures(p);
+  const left = stepTimeLeftMs(p);
   const name = p.within ? `${p.within} → ${p.step}` : p.step;
   const head = [
-    `${name}${p.phase ? ` (${p.phase})` : ''}: ${finished} of ${p.tables.length} tables`,
-    `${p.done} of ${p.total || '?'} rows (${percent(p.done, p.total)})`,
-    `${formatRate(rate)} rows/s`,
+    `${name}${p.phase ? ` (${p.phase})` : ''}: ${finished} of ${p.tables.length} tables done`,
+    `${p.done} of ${p.total || '?'} rows ${unit} (${percent(p.done, p.total)})`,
+    ...(streams ? [`${formatRate(rowsPerSecond(p.done, p.elapsedMs))} rows/s`] : []),
     `${formatDuration(p.elapsedMs)} elapsed`,
     ...(left !== null && p.done < p.total ? [`about ${formatDuration(left)} left`] : []),
     ...(p.bytes !== undefined ? [`${p.bytes} bytes`] : []),
   ].join(', ');
-  if (!p.tables.length) return head;
+  const note = streams || finished === p.tables.length ? '' : '; rows are counted per table as each statement ends: no time-left estimate';
+  if (!p.tables.length) return head + note;
   const rows = p.tables.map((t) => {
-    const est = tableEstimate(t, p);
-    return [
-      t.table,
-      t.phase,
-      t.done,
-      t.total || '?',
-      percent(t.done, t.total),
-      formatRate(est.rate),
-      t.phase === 'waiting' ? '-' : formatDuration(t.elapsedMs),
-      t.phase === 'done' ? '-' : formatDuration(est.leftMs),
-    ];
+    const est = tableEstimate(t);
+    const common = [t.table, t.phase, t.done, t.total || '?', percent(t.done, t.total)];
+    const elapsed = t.phase === 'waiting' ? '-' : formatDuration(t.elapsedMs);
+    if (!streams) return [...common, elapsed];
+    return [...common, formatRate(est.rate), elapsed, t.phase === 'done' ? '-' : est.leftMs === null ? '?' : formatDuration(est.leftMs)];
   });
-  return `${head}\n${renderTable(['table', 'state', 'rows', 'of', 'done', 'rows/s', 'elapsed', 'left'], rows)}`;
+  const headers = ['table', 'state', unit, 'of', 'done', ...(streams ? ['rows/s', 'elapsed', 'left'] : ['elapsed'])];
+  return `${head}${note}\n${renderTable(headers, rows)}`;
 }
 
 export function formatLiveProgress(steps: StepProgress[]): string | null {

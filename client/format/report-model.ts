@@ -11,28 +11,11 @@ import { dataSections } from './report-data';
 import { rehearsalSections } from './report-rehearsal';
 import { formatReasons, sumValues } from './table';
 
-export type ReportCell = string | number | boolean | null | undefined;
+import { none, type ReportBlock, type ReportCell, type ReportModel, type ReportSection } from '../../common/report-blocks';
 
-export interface ReportBlock {
-  kv?: [string, ReportCell][];
-  table?: { headers: string[]; rows: ReportCell[][] };
-  notes?: string[]; // bullet list
-  text?: string; // paragraph
-  code?: { lang: string; lines: string[] }; // e.g. SQL to run
-}
-
-export interface ReportSection {
-  title: string;
-  level: 2 | 3;
-  blocks: ReportBlock[];
-}
-
-export interface ReportModel {
-  title: string;
-  sections: ReportSection[];
-}
-
-export const none = (what: string): ReportBlock => ({ text: `No ${what}.` });
+// The blocks are shared with the decision shown at a gate (common/gate-view.ts).
+export { cellToText, none } from '../../common/report-blocks';
+export type { ReportBlock, ReportCell, ReportModel, ReportSection } from '../../common/report-blocks';
 
 function summary(d: EvidenceDocument): ReportSection {
   const r = d.run;
@@ -160,9 +143,3 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
   sections.push(dryRun(d), ...backups(d), ...dataSections(d));
   return { title: `Cutover evidence: ${d.run.planId} (${d.run.status})`, sections };
 }
-
-export const cellToText = (c: ReportCell): string => {
-  if (c === null || c === undefined) return '';
-  if (typeof c === 'boolean') return c ? 'yes' : 'NO';
-  return String(c);
-};

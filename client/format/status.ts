@@ -1,7 +1,9 @@
 // The status query (StatusView) for humans, plus live progress decoded from activity heartbeats.
-import type { Approval, GateName, StatusView, TableProgress } from '../../common/temporal';
+import type { Approval, EvidencePack, GateName, StatusView, TableProgress } from '../../common/temporal';
+import { gateSections } from '../../common/gate-view';
+import { formatSections } from './report-text';
 import { GATES } from '../../common/temporal';
-import type { StepProgress } from '../../common/progress';
+import { STEP_UNITS, type StepProgress } from '../../common/progress';
 import { formatLiveProgress, stepProgressFrom } from './progress';
 import { percent, renderTable } from './table';
 
@@ -57,26 +59,33 @@ export interface StatusFormatOptions {
   /** The running steps' own progress (status --watch): a live table with rows/s and time left. */
   steps?: StepProgress[];
   now?: Date;
+  /** At a gate: the run's evidence pack as it stands (query `report`), for the whole decision (common/gate-view.ts). */
+  evidence?: EvidencePack;
 }
 
+/**
+ * Per table, the last count the run knows, each out of its own step's total and in its word: planned
+ * (rows to move, from the dry run), staged (of the rows in scope), published (of the rows to publish);
+ * a running step's heartbeat replaces it with that step's own count (total "?" until the step knows
+ * it: never another step's total).
+ */
 function progressTable(progress: Record<string, TableProgress>, live: LiveProgress[]): string | null {
   const rows = new Map<string, { phase: string; copied: number; total: number; source: string }>();
   for (const p of Object.values(progress ?? {})) {
     rows.set(p.table, { phase: p.phase, copied: p.rowsCopied, total: p.rowsTotal, source: 'workflow' });
   }
   for (const l of live) {
-    const prev = rows.get(l.table);
     rows.set(l.table, {
-      phase: prev?.phase ?? l.activity ?? '',
+      phase: l.activity ? (STEP_UNITS[l.activity] ?? l.activity) : rows.get(l.table)?.phase ?? '',
       copied: l.rowsCopied,
-      total: l.rowsTotal || prev?.total || 0,
+      total: l.rowsTotal,
       source: `live${l.activity ? ` (${l.activity})` : ''}`,
     });
   }
   if (!rows.size) return null;
   return renderTable(
     ['table', 'phase', 'rows', 'of', 'done', 'source'],
-    [...rows.entries()].map(([table, r]) => [table, r.phase, r.copied, r.total, percent(r.copied, r.total), r.source]),
+    [...rows.entries()].map(([table, r]) => [table, r.phase, r.copied, r.total || (r.phase === 'planned' ? 0 : '?'), percent(r.copied, r.total), r.source]),
   );
 }
 
@@ -107,7 +116,8 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
   for (const b of view.backups ?? []) {
     lines.push(`backup:       ${b.kind} ${b.location} (${b.size} bytes, sha256 ${b.sha256}${b.verified ? ', verified' : ''})`);
   }
-  if (view.restorePreview && (view.gate === 'restore' || view.phase === 'gate:restore')) {
+  // While the gate waits, the decision below shows the preview; once it was refused (or without the pack), these lines do.
+  if (view.restorePreview && (view.gate === 'restore' || view.phase === 'gate:restore') && !(view.gate === 'restore' && opts.evidence)) {
     lines.push(`restore:      from ${view.restorePreview.backup} would discard: ${view.restorePreview.summary[0] ?? ''}`);
     for (const t of view.restorePreview.tables) {
       lines.push(`              ${t.table}: written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed), this run's ${t.insertedByRun}${t.examples.length ? `; e.g. ${t.examples.join('; ')}` : ''}`);
@@ -138,6 +148,9 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     const hash = view.gate === 'cutover' && view.rehearsal ? ` --rehearsal-hash ${view.rehearsal.rehearsalHash}` : '';
     lines.push(`next:         cutover approve ${id} --gate ${view.gate}${hash} --as NAME   (or: cutover reject … --reason R)`);
   }
+  // The whole decision at the gate: the same model as the Temporal UI's current details.
+  const decision = view.gate && opts.evidence ? formatSections(gateSections(opts.evidence, view.gate)) : null;
+  if (decision) lines.push('', decision);
   if (view.refused.length) {
     // The run keeps only the last refusals; say how many there were (older workers sent no count).
     const count = view.refusedCount ?? view.refused.length;
@@ -148,7 +161,8 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     lines.push('', 'steps:');
     lines.push(renderTable(['at', 'step', 'outcome', 'detail'], view.steps.map((s) => [s.at, s.step, s.outcome, s.detail ?? ''])));
   }
-  const progress = progressTable(view.progress, opts.live ?? []);
+  // At a gate nothing runs: the dry run above says what each table will do, not a "planned" count.
+  const progress = decision ? null : progressTable(view.progress, opts.live ?? []);
   if (progress) lines.push('', 'progress:', progress);
   const live = formatLiveProgress(opts.steps ?? []);
   if (live) lines.push('', 'running now:', live);

@@ -1,21 +1,7 @@
 // Plain-text tables for the terminal.
 
-export type Cell = string | number | null | undefined;
-
-const cellText = (c: Cell): string => (c === null || c === undefined ? '' : String(c)).replace(/\s*\n\s*/g, ' ');
-const isNumeric = (c: Cell): boolean => typeof c === 'number';
-
-/** Columns padded to their widest cell; numbers right-aligned. */
-export function renderTable(headers: string[], rows: Cell[][]): string {
-  const text = rows.map((r) => headers.map((_, i) => cellText(r[i])));
-  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i].length)));
-  const line = (cells: string[], raw?: Cell[]): string =>
-    cells
-      .map((c, i) => (raw && isNumeric(raw[i]) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...text.map((r, i) => line(r, rows[i]))].join('\n');
-}
+// Shared with the Temporal UI's details, which show tables as aligned text (common/text-table.ts).
+export { renderTable, type Cell } from '../../common/text-table';
 
 /** `reason=n, reason=n` (or `-` when nothing). */
 export function formatReasons(counts: Record<string, number> | undefined): string {
