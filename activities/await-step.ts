@@ -43,10 +43,6 @@ function asStepFailure(e: unknown): unknown {
   if (!(cause instanceof ApplicationFailure)) return ApplicationFailure.create({ type: 'StepChildFailed', message: `the step's child workflow did not complete: ${(e as Error)?.message ?? String(e)}`, nonRetryable: true });
   const failure = ApplicationFailure.create({ type: cause.type ?? 'Error', message: cause.message, details: cause.details ? [...cause.details] : undefined, nonRetryable: true });
   failure.stack = cause.stack ?? '';
-  // The details (a database's full DETAIL: row values; encrypted payloads with the codec on) stay
-  // out of the worker's log, which prints an error's own enumerable properties (as the interceptor
-  // does for the step's activity itself).
-  Object.defineProperty(failure, 'details', { value: failure.details, enumerable: false, writable: true, configurable: true });
   return failure;
 }
 
