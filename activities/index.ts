@@ -14,16 +14,15 @@ import { rollback } from './rollback';
 import { backup } from './backup';
 import { restorePreview } from './restore-preview';
 import { restore } from './restore';
-import { rehearsalDrop, rehearsalRestore } from './rehearsal';
-import { awaitStep } from './await-step';
+import { rehearsal } from './rehearsal';
 import { decommission, recommission } from './decommission';
 import { adoptCleanup } from './adopt-cleanup';
 import { adoptRestore } from './adopt-restore';
 import { adopt } from './adopt';
 import { databaseIdentity } from './database-identity';
 
-export { acceptPlan, preflight, backup, rehearsalRestore, rehearsalDrop, awaitStep, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity };
 
 export const activities = {
-  acceptPlan, preflight, backup, rehearsalRestore, rehearsalDrop, awaitStep, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity,
+  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity,
 } satisfies CutoverActivities;

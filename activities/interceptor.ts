@@ -11,10 +11,8 @@
 //    (encrypted payloads with the codec on) are not printed by the worker's logger;
 //  - the activity's attempt number goes with its result or failure (common/attempts.ts);
 //  - rows moved per step are counted for the worker's metrics (activities/rows-metric.ts);
-//  - a long step's activity holds its run's step lock (activities/db/step-lock.ts);
-//  - a rehearsal's step (input.scratch) reaches the scratch database through the plan's synthetic
-//    target alias, for its duration only (activities/rehearsal.ts);
-//  - awaitStep, which only relays a child workflow's outcome, passes through untouched.
+//  - a long step's activity holds its run's step lock and finishes detached when the run continues
+//    as new meanwhile (activities/db/step-lock.ts).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ATTEMPT_FIELD, type AttemptMarker } from '../common/attempts';
@@ -22,12 +20,11 @@ import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, Next } from
 import type { StepInput } from '../common/results';
 import { checkIdentities } from './db/alias-identity';
 import { pinnedUrls, withAliasScope } from './db/alias-scope';
-import { connect, redactSecrets, urlSecrets, withAliasOverride } from './db/connect';
+import { connect, redactSecrets, urlSecrets } from './db/connect';
 import { isPgError, KEY_VALUES_SQL, pgFailure } from './db/pg-errors';
 import { reduceDetail, withholdValuesIn } from './db/row-values';
 import { countRowsMoved } from './rows-metric';
-import { releaseStepLock, stepLockName, takeStepLock } from './db/step-lock';
-import { scratchUrl } from './rehearsal';
+import { detachable, releaseStepLock, stepLockName, takeHandOver, takeStepLock } from './db/step-lock';
 
 /** Mask passwords in an error's message and stack, and in its causes (in place: the failure converter reads them). */
 export function redactError(e: unknown, secrets: string[], depth = 0): unknown {
@@ -106,15 +103,12 @@ function failureWithAttempt(e: unknown, attempt: number): unknown {
 
 export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-    // The child's own activity counted its rows, marked its attempt and cleaned its failure.
-    if (Context.current().info.activityType === 'awaitStep') return next(input);
     return withAliasScope(async () => {
       try {
         const step = input.args[0] as Partial<StepInput> | undefined;
         if (step?.identities && typeof step.identities === 'object') await checkIdentities(step.identities);
-        const scratch = step?.scratch && step.plan ? { alias: step.plan.target, url: scratchUrl(step.scratch) } : null;
-        const value = await this.locked(step, () => (scratch ? withAliasOverride(scratch.alias, scratch.url, () => next(input)) : next(input)));
-        countRowsMoved(value);
+        const { value, handedOver } = await this.locked(step, () => next(input));
+        if (!handedOver) countRowsMoved(value); // the detached execution counted its rows itself
         return withAttempt(value, currentAttempt());
       } catch (e) {
         const failure = isPgError(e) ? await pgFailure(e, keyValuesInPinned) : e;
@@ -123,16 +117,21 @@ export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
     });
   }
 
-  /** Long activities of a run (those that heartbeat) run under the run's step lock. */
-  private async locked(step: Partial<StepInput> | undefined, fn: () => Promise<unknown>): Promise<unknown> {
+  /** Long activities of a run (those that heartbeat) run under the run's step lock, detachable. */
+  private async locked(step: Partial<StepInput> | undefined, fn: () => Promise<unknown>): Promise<{ value: unknown; handedOver?: true }> {
     const ctx = Context.current();
-    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string') return fn();
+    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string') return { value: await fn() };
     const name = stepLockName(step.runKey, ctx.info.activityType);
     const lock = await takeStepLock(step.plan.source, name, ctx);
     try {
-      return await fn();
+      const handed = takeHandOver(name, step);
+      if (handed) {
+        ctx.log.info('the execution this run continued inside finished detached in this worker: its result is this attempt\'s', { lock: name });
+        return { value: handed.value, handedOver: true };
+      }
+      return { value: await detachable(name, step, fn) };
     } finally {
-      await releaseStepLock(lock);
+      await releaseStepLock(lock, name);
     }
   }
 }

@@ -3,7 +3,7 @@
 import type { Plan } from '../plan/schema';
 import type {
   AdoptCleanupResult, AdoptRestoreInput, AdoptRestoreResult, AdoptResult,
-  AccessChecksInput, AccessChecksResult, AwaitStepInput, BackupInput, BackupResult, RehearsalInput, RehearsalScratch, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
+  AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RehearsalInput, RehearsalReport, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
   CleanupResult, DatabaseIdentity, DecommissionInput, ErasureInput, ErasureResult, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
@@ -11,11 +11,7 @@ export interface CutoverActivities {
   acceptPlan(raw: unknown): Promise<{ plan: Plan; planHash: string }>;
   preflight(input: StepInput): Promise<DryRunReport>;
   backup(input: BackupInput): Promise<BackupResult>;
-  /** The rehearsal's scratch database made from the target backup (workflows/rehearsal.ts runs the steps on it). */
-  rehearsalRestore(input: RehearsalInput): Promise<RehearsalScratch>;
-  rehearsalDrop(input: { plan: Plan; runKey: string }): Promise<{ dropped: string }>;
-  /** The outcome of a step running as a child workflow (workflows/children.ts). */
-  awaitStep(input: AwaitStepInput): Promise<unknown>;
+  rehearsal(input: RehearsalInput): Promise<RehearsalReport>;
   stage(input: StageInput): Promise<StageResult>;
   cleanup(input: StepInput): Promise<CleanupResult>;
   publish(input: StepInput): Promise<PublishResult>;

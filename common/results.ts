@@ -12,11 +12,10 @@ export interface StepInput {
   /** The databases the run's aliases pointed at in preflight: every later activity checks its aliases still do. */
   identities?: Record<string, DatabaseIdentity>;
   /**
-   * A rehearsal's step (workflows/rehearsal.ts): the plan's target is a synthetic alias that reaches
-   * this scratch database on the server of alias `of` (activities/rehearsal.ts scratchUrl), and
-   * nothing else: an input without it cannot resolve that alias.
+   * Set for the step the run continued as new inside: the runs whose execution of it finished
+   * detached. A worker that kept such an execution's result hands it over (activities/db/step-lock.ts).
    */
-  scratch?: { of: string; database: string };
+  continuedFrom?: string[];
 }
 
 /** Which database an alias reached (no secrets): the server's system identifier and the database's oid decide. */
@@ -467,21 +466,6 @@ export interface RehearsalReport {
   failed: { step: string; type: string; message: string; database?: Record<string, string> } | null;
   /** sha256 of the canonical JSON of this report without this field: what a cutover approval may name. */
   rehearsalHash: string;
-}
-
-/** A step running as a child workflow, awaited by the run (activities/await-step.ts). */
-export interface AwaitStepInput {
-  workflowId: string;
-  /** Its progress is a step's within this one (the rehearsal's sub-steps). */
-  within?: 'rehearsal';
-}
-
-/** The scratch database rehearsalRestore made, and what went into it besides the backup's rows. */
-export interface RehearsalScratch {
-  database: string;
-  backup: { location: string; sha256: string };
-  parentsCopied: { table: string; rows: number }[];
-  registersCopied?: { table: string; rows: number }[];
 }
 
 export interface RehearsalInput extends StepInput {

@@ -2,8 +2,8 @@
 // of refused approvals with big payloads) starts a fresh history carrying its whole state, so no
 // volume of signals can get the run terminated for "history size exceeds limit". It happens only at
 // a safe point — between steps, while a gate waits or a step is paused, or while a step of the main
-// loop or of a rollback runs (its child workflow runs on and the next run awaits it:
-// workflows/children.ts; a rollback resumes at its stage, RunState.rollingBack) — and after every handler
+// loop or of a rollback runs (its activity finishes detached: activities/db/step-lock.ts; a rollback
+// resumes at its stage, RunState.rollingBack) — and after every handler
 // finished. The workflow id stays; the run id changes; the run key (staging names, publish guards)
 // and the run id reported in evidence stay those of the first run, carried in the state.
 import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';

@@ -14,7 +14,6 @@ import { carryIdentities, evidenceNote, packFor, quick, runTableStep, STRATEGIES
 import { ContinueRequested, describeFailure, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { DriftDetected } from './drift';
-import { bindChildren } from './children';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
 import { publishDetails, publishState } from './visibility';
 import { isUnsuccessfulOutcome, outcomeFailureType } from '../common/outcome';
@@ -48,7 +47,6 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   // A continued run keeps the first run's key and id (its own are new).
   const runKey = info.originalExecutionRunId.replace(/-/g, '').slice(0, 12);
   const s = resumed ? RunState.restore(resumed.state) : new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
-  bindChildren(s);
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {
     state: s,
@@ -95,6 +93,10 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
         continue;
       }
       s.rollForwardTargets = steps.slice(0, i + 1).filter((x) => x.rerunnable).map((x) => x.name);
+      // The step this run continued inside runs again here: its activities say which runs' detached
+      // executions they may take the result of (the first attempt only: the worker hands it over once).
+      const resumedStep = s.continuedInStep?.step === step.name ? s.continuedInStep : null;
+      if (resumedStep) e.input = { ...e.input, continuedFrom: resumedStep.runIds };
       try {
         await runTableStep(e, step);
         i++;
@@ -114,6 +116,13 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
         }
         if (err instanceof ContinueRequested) return await continueRun(s, i);
         throw err;
+      } finally {
+        if (resumedStep) {
+          const { continuedFrom: _, ...rest } = e.input;
+          void _;
+          e.input = rest;
+          if (s.continuedInStep === resumedStep) s.continuedInStep = null;
+        }
       }
     }
     s.status = 'completed';

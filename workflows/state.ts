@@ -3,7 +3,6 @@
 import { predictedRefusals } from '../common/predicted-refusals';
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
-import type { InFlightChild } from './children';
 import type {
   Approval, DatabaseMove, Drift, EvidencePack, GateName, Refusal, ResumeInput, RunStatus, StatusView, StepError, StepRecord, TableProgress,
 } from '../common/temporal';
@@ -62,10 +61,8 @@ export class RunState {
    * far it got — a run that continued as new during the rollback resumes it there.
    */
   rollingBack: RollingBack | null = null;
-  /** Children the run awaits (long steps, the rehearsal), carried across continue-as-new (workflows/children.ts). */
-  inFlight: InFlightChild[] = [];
-  /** Children started so far (numbers their workflow ids). */
-  childSeq = 0;
+  /** The step the run continued as new inside, and the runs whose execution of it finished detached. */
+  continuedInStep: { step: string; runIds: string[] } | null = null;
   /** How many times the run paused (a step failed), across continue-as-new: a signed resume names the pause it answers. */
   pauses = 0;
   /** sha256 of every signature the run accepted (approvals and resumes): the same signature is refused a second time. */

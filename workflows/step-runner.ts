@@ -2,7 +2,7 @@
 // retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
 import { continueSuggested } from './continue';
 import { attemptInDetails, isAttemptMarker, takeAttempt } from '../common/attempts';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
@@ -117,7 +117,8 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       }
       if (continued) {
         const info = workflowInfo();
-        s.record(step, 'retried', `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); its child workflow runs on, and the next run awaits it`);
+        s.continuedInStep = { step, runIds: [...(s.continuedInStep?.step === step ? s.continuedInStep.runIds : []), info.runId] };
+        s.record(step, 'retried', `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); the next run runs the step again once this execution has ended, and the step's own guards keep what it did`);
         throw new ContinueRequested(step);
       }
     }
@@ -159,8 +160,8 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
 
 /**
  * The step's result, or 'continue' when Temporal suggests a fresh history before the step ends (a
- * flood of signals while it runs). Its child workflow then runs on, and the next run, running the
- * step again, awaits that child instead of starting another (workflows/children.ts).
+ * flood of signals while it runs). Its activity then finishes detached, and the next run's attempt
+ * waits for it (activities/db/step-lock.ts).
  */
 async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | null): Promise<{ value: T } | 'continue'> {
   const done = running.then((value) => ({ value }));
@@ -171,13 +172,7 @@ async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | nu
     () => (settled = true),
   );
   const suggested = async (): Promise<{ value: T } | 'continue'> => {
-    try {
-      await condition(() => settled || continueSuggested(ctl.startSize ?? 0));
-    } catch (e) {
-      // The run is cancelled: the step ends by its own cancellation (its child is cancelled first).
-      if (isCancellation(e)) return done;
-      throw e;
-    }
+    await condition(() => settled || continueSuggested(ctl.startSize ?? 0));
     return settled ? done : 'continue';
   };
   return Promise.race([done, suggested()]);

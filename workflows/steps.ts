@@ -7,16 +7,27 @@
 // CutoverActivities (common/activities.ts) and its result to StepResults (common/results.ts), and
 // add an entry here. A change to what the table runs for an existing run follows the patching rule
 // (docs/architecture.md, "Changing workflow code"): recorded histories must replay unchanged.
+import { proxyActivities } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { CutoverActivities } from '../common/activities';
+import { NON_RETRYABLE } from '../common/failures';
 import type { FinalizeResult, StepInput, StepResults } from '../common/results';
 import type { EvidencePack, GateName } from '../common/temporal';
-import { inChild, long, REHEARSAL_CHILD } from './children';
 import { compareWithApproved, DriftDetected } from './drift';
-import { quick } from './proxies';
 import { now, type RunState } from './state';
 import { failureDetails, failureType, runStep, type StepControl } from './step-runner';
 
-// Short activities run in the run; long steps' activities each in a child workflow (workflows/children.ts).
-export { long, quick };
+const retry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 3,
+  nonRetryableErrorTypes: [...NON_RETRYABLE],
+};
+export const quick = proxyActivities<CutoverActivities>({ startToCloseTimeout: '10 minutes', retry });
+// Data steps heartbeat (progress, or a keep-alive while one statement runs): a dead worker shows within 2 minutes.
+// The worker sends heartbeat details every 5 s (worker/run.ts HEARTBEAT_THROTTLE): live progress, not this timeout.
+export const long = proxyActivities<CutoverActivities>({ startToCloseTimeout: '12 hours', heartbeatTimeout: '2 minutes', retry });
 
 /** What a step's code sees: the run's state, its controls and the input every activity takes. */
 export interface StepEnv {
@@ -169,16 +180,14 @@ export const SELECTIVE: Step[] = [
   {
     name: 'rehearsal',
     notApplicable: (e) => (e.s.plan.rehearsal?.mode === 'scratch' ? null : `rehearsal mode ${e.s.plan.rehearsal?.mode ?? 'skip'}`),
-    // The whole data path in a scratch database restored from the target backup; production untouched:
-    // a child workflow running the same step activities there (workflows/rehearsal.ts).
-    // The plan check refuses scratch without backup; a missing backup result is a RehearsalError in the child.
+    // The whole data path in a scratch database restored from the target backup; production untouched.
+    // The plan check refuses scratch without backup; a missing backup result is a RehearsalError in the activity.
     run: async (e) => {
       const expectedRows = expectedStageRows(e);
       // A retry after a failed rehearsal (on-call fixed Production) rehearses Production as it is now.
       if (e.s.results.backup && e.s.steps.some((x) => x.step === 'rehearsal' && x.outcome === 'failed')) await freshTargetBackup(e);
       const dryRun = e.s.results.preflight?.tables.map((t) => ({ table: t.table, inScope: t.inScope, toMove: t.toMove, merged: t.merged, leftBehind: t.leftBehind }));
-      const input = { ...e.input, backup: e.s.results.backup!, expectedRows, ...(dryRun ? { dryRun } : {}) };
-      return inChild(REHEARSAL_CHILD, 'rehearsal', input, 'rehearsal') as Promise<StepResults['rehearsal']>;
+      return long.rehearsal({ ...e.input, backup: e.s.results.backup!, expectedRows, ...(dryRun ? { dryRun } : {}) });
     },
     keepsFailureDetails: true,
     detail: (v: NonNullable<StepResults['rehearsal']>) => `rehearsal ${v.rehearsalHash}: rollback proven, scratch database ${v.database} dropped`,

@@ -74,16 +74,6 @@ export async function pgFailure(e: PgError, keyValues?: KeyValuesLookup): Promis
   const certain = CERTAIN.includes(code.slice(0, 2)) || state !== undefined;
   // The retry policy lists final types by name: a transient error must not share one with them.
   const type = code.startsWith('23') ? 'ConstraintViolation' : certain ? 'DatabaseError' : 'TransientDatabaseError';
-  const details = { code, database: e.database, schema: e.schema, table: e.table, column: e.column, constraint: e.constraint, message: e.message, detail: e.detail, hint: e.hint, where: e.where, words: serverWords(e) };
+  const details = { code, database: e.database, schema: e.schema, table: e.table, column: e.column, constraint: e.constraint, message: e.message, detail: e.detail, hint: e.hint, where: e.where };
   return ApplicationFailure.create({ type, message, nonRetryable: certain, details: [details] });
-}
-
-/**
- * The server's words a report may keep (SQLSTATE, table, constraint, column, DETAIL, HINT), those it
- * gave, DETAIL and HINT without row values (db/row-values.ts): the rehearsal report's `failed.database`.
- */
-export function serverWords(e: PgError): Record<string, string> {
-  const detail = e.detail ? reduceDetail(e.detail, e.code ?? '', false, e.constraint) : undefined;
-  const all: Record<string, string | undefined> = { code: e.code, schema: e.schema, table: e.table, column: e.column, constraint: e.constraint, detail, hint: e.hint ? withholdValuesIn(e.hint) : undefined };
-  return Object.fromEntries(Object.entries(all).filter((x): x is [string, string] => typeof x[1] === 'string' && x[1] !== ''));
 }

@@ -21,34 +21,24 @@ async function onServer(url: string, sql: string): Promise<void> {
   }
 }
 
-/** A new empty database `name` on the server of `serverUrl` (one an earlier attempt left is dropped first); its URL. */
-export async function createScratchDatabase(serverUrl: string, name: string): Promise<string> {
-  await dropScratchDatabase(serverUrl, name);
+export async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const drop = `DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`;
+  await onServer(serverUrl, drop);
   // template0: nothing the server's template1 holds can collide with the restored schema.
   await onServer(serverUrl, `CREATE DATABASE ${ident(name)} TEMPLATE template0`).catch((e) => {
     // Retrying cannot grant a right: say which one is missing.
     if ((e as { code?: string }).code === '42501') throw configError(`cannot create scratch database ${name} on the target's server: its user needs the CREATEDB right (${(e as Error).message})`);
     throw e;
   });
-  return urlWithDatabase(serverUrl, name);
-}
-
-/** Drop the scratch database `name` (sessions still in it are ended), if it is there. */
-export async function dropScratchDatabase(serverUrl: string, name: string): Promise<void> {
-  await onServer(serverUrl, `DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
-}
-
-export async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const url = await createScratchDatabase(serverUrl, name);
   let failed = false;
   try {
-    return await fn(url);
+    return await fn(urlWithDatabase(serverUrl, name));
   } catch (e) {
     failed = true;
     throw e;
   } finally {
     // A failed drop must not hide why the work failed; after success it is the error.
-    await dropScratchDatabase(serverUrl, name).catch((e) => {
+    await onServer(serverUrl, drop).catch((e) => {
       if (!failed) throw e;
     });
   }

@@ -36,9 +36,7 @@ async function pendingDetails(client: Client, handle: WorkflowHandle): Promise<{
     if (!payloads?.length) continue;
     try {
       const details = await decodePayloads(client.options.loadedDataConverter, payloads);
-      // awaitStep relays a child's step (workflows/children.ts): the details name the step, not it.
-      const activity = pa.activityType?.name === 'awaitStep' ? undefined : (pa.activityType?.name ?? undefined);
-      out.push({ activity, details: details.length === 1 ? details[0] : details });
+      out.push({ activity: pa.activityType?.name ?? undefined, details: details.length === 1 ? details[0] : details });
     } catch {
       // undecodable details are not progress
     }
