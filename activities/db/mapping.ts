@@ -158,13 +158,8 @@ export function stageRaw(m: TableMapping, src: Table, pilot: string): string | u
 
 function fateOf(s: ColumnSource, column: string): Fate {
   if (s.expr !== undefined) {
-    let reads: string[] = [];
-    try {
-      reads = checkExpr(s.expr).columns;
-    } catch {
-      reads = [];
-    }
-    return { kind: 'expr', expr: s.expr, reads };
+    // The columns it reads (checkSource reports an expression that does not parse).
+    return { kind: 'expr', expr: s.expr, reads: checkExpr(s.expr).columns };
   }
   if (s.value !== undefined) return { kind: 'constant', value: s.value };
   if (s.map !== undefined) return { kind: 'map', from: s.from!, map: s.map, ...(s.default !== undefined ? { default: s.default } : {}) };
