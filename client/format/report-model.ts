@@ -10,6 +10,7 @@ import type { DatabaseMove, EvidencePack } from '../../common/temporal';
 import { dataSections } from './report-data';
 import { rehearsalSections } from './report-rehearsal';
 import { formatReasons, sumValues } from './table';
+import { MAPPING_HEADERS, mappingRows, mappingTitle } from '../../common/mapping-words';
 
 export type ReportCell = string | number | boolean | null | undefined;
 
@@ -95,6 +96,19 @@ function dryRun(d: EvidenceDocument): ReportSection {
   };
 }
 
+/** Every column's fate, per mapped table (absent without a mapping). */
+function mapping(d: EvidenceDocument): ReportSection[] {
+  if (!d.mapping?.length) return [];
+  return [
+    {
+      title: 'Mapping',
+      level: 2,
+      blocks: [{ text: "The Pilot's model differs from Production's: per table, where each Production column's value came from, and each Pilot column dropped on purpose with the non-null values it left behind, counted on the rows that moved." }],
+    },
+    ...d.mapping.map((m): ReportSection => ({ title: `Mapping ${mappingTitle(m)}`, level: 3, blocks: [{ table: { headers: MAPPING_HEADERS, rows: mappingRows(m) } }] })),
+  ];
+}
+
 function backups(d: EvidenceDocument): ReportSection[] {
   const out: ReportSection[] = [{
     title: 'Backups',
@@ -157,7 +171,7 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
       ],
     });
   }
-  sections.push(dryRun(d), ...backups(d), ...dataSections(d));
+  sections.push(dryRun(d), ...mapping(d), ...backups(d), ...dataSections(d));
   return { title: `Cutover evidence: ${d.run.planId} (${d.run.status})`, sections };
 }
 
