@@ -10,10 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { preflight } from '../activities/preflight';
 import { rollback } from '../activities/rollback';
+import { erasure } from '../activities/erasure';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { approveSignal, resumeUpdate, type EvidencePack, type StatusView } from '../common/temporal';
 import { asEvidence, type EvidenceDocument } from '../common/evidence';
 import { formatReportMarkdown } from '../client/format/report-md';
-import type { DryRunReport } from '../common/results';
+import type { DryRunReport, ErasureResult } from '../common/results';
 import { useHarness } from './helpers/harness';
 import { checkerRole, createDb, dropDb, rows, uniqueName } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
@@ -50,12 +52,12 @@ test('a drifted Pilot moves exactly: renamed tables and columns, constant, map, 
   // Every Production column against the Pilot mapped by hand; the notes through their new customer keys.
   expect(await content(prod, PRODUCTION_CUSTOMERS)).toBe(await content(h.pilot, EXPECTED_CUSTOMERS));
   expect(await content(prod, PRODUCTION_NOTES)).toBe(await content(h.pilot, EXPECTED_NOTES));
-  // New keys from Production's identity (above its 100), the Pilot's id in the id map; production's own rows untouched.
+  // New keys from Production's identity (above its 2000), the Pilot's id in the id map; production's own rows untouched.
   const ids = await rows<{ o: string; n: string }>(prod, "SELECT old_key->>0 AS o, new_key->>0 AS n FROM cutover.id_map WHERE table_name = 'public.clients' ORDER BY 1");
   expect(ids.map((x) => x.o)).toEqual(['1', '2', '3', '5']);
-  expect(ids.every((x) => Number(x.n) > 100)).toBe(true);
-  expect(await content(prod, 'SELECT customer_id, tenant_id, full_name, tier, status FROM customers WHERE customer_id <= 2')).toBe(
-    "(1,1,\"Existing One\",pro,ACTIVE)|(2,1,\"Existing Two\",free,SUSPENDED)",
+  expect(ids.every((x) => Number(x.n) > 2000)).toBe(true);
+  expect(await content(prod, 'SELECT customer_id, tenant_id, full_name, tier, status FROM customers WHERE customer_id <= 2000')).toBe(
+    "(1001,1,\"Existing One\",pro,ACTIVE)|(1002,1,\"Existing Two\",free,SUSPENDED)",
   );
   // The dropped column's values never reached Production; the test account stayed behind.
   expect(await rows(prod, "SELECT 1 FROM information_schema.columns WHERE column_name IN ('legacy_score', 'is_test', 'fullname')")).toEqual([]);
@@ -198,31 +200,75 @@ test('a mapped run rolls back surgically: Production exactly as before', async (
   }
 }, 120000);
 
+test('erasure after publish honours the mapping: a Pilot subject found in Production through the id map of clients → customers, with what cannot exist without them', async () => {
+  const base = uniqueName('cutover_mapes');
+  const prod = await createDb(`${base}_prod`, MAP_PRODUCTION);
+  try {
+    process.env.CUTOVER_DB_PRODUCTION = prod;
+    const plan = schemaChecked(mapPlan('map-erasure', {}, {
+      subjects: { table: 'clients', key: 'id' },
+      erasure: { registers: [{ db: 'source', table: 'erasure_request', subject: 'client_id' }] },
+    }));
+    const { input } = await publishRun(prod, plan, 'mapes');
+    const edsger = (await rows<{ k: string }>(prod, "SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = 'mapes' AND table_name = 'public.clients' AND old_key = '[5]'::jsonb"))[0].k;
+    expect(await content(prod, `SELECT full_name FROM customers WHERE customer_id = ${Number(edsger)}`)).toBe('("Edsger Dijkstra")');
+    // The request arrives in the Pilot's register after stage: Pilot key 5.
+    await rows(h.pilot, 'INSERT INTO erasure_request VALUES (5)');
+    try {
+      const r = (await new MockActivityEnvironment().run(erasure, { ...input, step: 'erasure' as const })) as ErasureResult;
+      expect(r).toMatchObject({ applied: 1, residue: 0, rows: { 'public.clients': 1, 'public.client_notes': 1 } });
+      expect(r.applications).toEqual([expect.objectContaining({ subject: '5', productionSubject: `[${edsger}]` })]);
+    } finally {
+      await rows(h.pilot, 'DELETE FROM erasure_request');
+    }
+    // The test's own SQL: the person and their note are gone from Production; everyone else is as mapped.
+    expect(await content(prod, `SELECT 1 FROM customers WHERE customer_id = ${Number(edsger)} UNION ALL SELECT 1 FROM notes WHERE note_id = 14`)).toBe('');
+    expect(await content(prod, PRODUCTION_CUSTOMERS)).toBe(await content(h.pilot, `${EXPECTED_CUSTOMERS} AND id <> 5`));
+    expect(await content(prod, "SELECT table_name, rows FROM cutover.erasure_log WHERE run_key = 'mapes' AND step = 'erasure'")).toBe('(public.client_notes,1)|(public.clients,1)');
+  } finally {
+    await dropDb(`${base}_prod`);
+  }
+}, 120000);
+
 // Checks run as a role that can only read (accessCheckRole), never as the tests' superuser.
 const checker = checkerRole('cutover_map');
 afterAll(() => checker.drop());
 
-test('a mapped run is restored from its backup through the workflow: Production equals its pre-run contents', async () => {
+test('a mapped run is rehearsed, then restored from its backup through the workflow: Production equals its pre-run contents less a later erasure', async () => {
   const prod = await h.production(MAP_PRODUCTION + checker.sql);
   const dump = () => Promise.all(['customers', 'notes', 'tenants'].map((t) => content(prod, `SELECT * FROM ${t}`)));
   const before = await dump();
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-map-'));
   const handle = await startRun(h.env, mapPlan('map-restore', {}, {
-    backup: { store: `file://${store}` },
+    // full: the rehearsal restores it whole (customers reference tenants, which are not in the plan).
+    backup: { store: `file://${store}`, scope: 'full' },
+    rehearsal: { mode: 'scratch' },
+    subjects: { table: 'clients', key: 'id' },
+    erasure: { registers: [{ db: 'target', table: 'erasure_request', subject: 'customer_id' }] },
     // A check that fails after publish: the run pauses with the mapped rows in Production.
     accessChecks: [{ name: 'no-suspended', sql: "SELECT customer_id FROM customers WHERE status = 'SUSPENDED' AND tenant_id = 7" }],
     accessCheckRole: checker.name,
   }));
   await approve(handle, 'plan');
+  // The rehearsal ran the mapped run in a scratch copy of Production, rolled it back there, and said so.
+  const atCutover = await waitFor(handle, atGate('cutover'), 180000);
+  expect(atCutover.error ?? null).toBeNull();
+  const rehearsal = ((await handle.query('report')) as EvidencePack).rehearsal!;
+  expect(rehearsal).toMatchObject({ ok: true, failed: null, rollback: { proven: true } });
+  expect(rehearsal.tables.find((t) => t.table === 'public.clients')).toMatchObject({ moved: 4 });
+  expect(await dump()).toEqual(before);
   await approve(handle, 'cutover');
   const view = await waitFor(handle, paused, 180000);
   expect([view.phase, view.error?.type]).toEqual(['access-checks', 'AccessCheckError']);
   expect(await content(prod, PRODUCTION_CUSTOMERS)).toBe(await content(h.pilot, EXPECTED_CUSTOMERS));
+  // Production's own customer 1002 asks to be erased after the backup: the restore re-applies it.
+  await rows(prod, 'INSERT INTO erasure_request VALUES (1002)');
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'restore the mapped run', mode: 'restore' }] });
   const gate = await waitFor(handle, atGate('restore'), 120000);
   expect(gate.restorePreview!.tables.find((t) => t.table === 'public.clients')).toMatchObject({ insertedByRun: 4 });
   for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate: 'restore', approver });
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rolled-back');
-  expect(await dump()).toEqual(before);
+  const [customers, ...rest] = before;
+  expect(await dump()).toEqual([customers.split('|').filter((r) => !r.startsWith('(1002,')).join('|'), ...rest]);
 }, 360000);

@@ -21,6 +21,7 @@ export const MAP_PILOT = `
     body text,
     amount numeric(12,2)
   );
+  CREATE TABLE erasure_request (client_id int NOT NULL);
   INSERT INTO clients VALUES
     (1, 'Ada Lovelace', 'ada@example.com', 'beta', false, 91, false),
     (2, 'Alan Turing', 'alan@example.com', 'pro', true, NULL, false),
@@ -48,16 +49,17 @@ export const MAP_PRODUCTION = `
     created_at timestamptz NOT NULL DEFAULT now()
   );
   INSERT INTO customers (customer_id, tenant_id, full_name, email, tier, status) VALUES
-    (1, 1, 'Existing One', 'one@acme.example', 'pro', 'ACTIVE'),
-    (2, 1, 'Existing Two', NULL, 'free', 'SUSPENDED');
-  SELECT setval(pg_get_serial_sequence('customers', 'customer_id'), 100);
+    (1001, 1, 'Existing One', 'one@acme.example', 'pro', 'ACTIVE'),
+    (1002, 1, 'Existing Two', NULL, 'free', 'SUSPENDED');
+  SELECT setval(pg_get_serial_sequence('customers', 'customer_id'), 2000);
   CREATE TABLE notes (
     note_id bigint PRIMARY KEY,
     customer_id bigint NOT NULL REFERENCES customers(customer_id),
     body text,
     amount_cents int
   );
-  INSERT INTO notes VALUES (1, 1, 'production note', 100);
+  INSERT INTO notes VALUES (1, 1001, 'production note', 100);
+  CREATE TABLE erasure_request (customer_id bigint NOT NULL);
 `;
 
 /** The mapped plan; `change` edits the clients / client_notes entries (for the refusals). */
@@ -106,7 +108,7 @@ export const EXPECTED_CUSTOMERS = `
          CASE plan WHEN 'beta' THEN 'free' WHEN 'pro' THEN 'pro' ELSE 'free' END AS tier,
          CASE WHEN archived THEN 'SUSPENDED' ELSE 'ACTIVE' END AS status
     FROM clients WHERE NOT is_test`;
-export const PRODUCTION_CUSTOMERS = `SELECT tenant_id, full_name, email, tier, status FROM customers WHERE customer_id > 2`;
+export const PRODUCTION_CUSTOMERS = `SELECT tenant_id, full_name, email, tier, status FROM customers WHERE customer_id > 2000`;
 export const EXPECTED_NOTES = `
   SELECT n.note_id::bigint AS note_id, c.fullname AS full_name, n.body, round(n.amount * 100)::int AS amount_cents
     FROM client_notes n JOIN clients c ON c.id = n.client_id WHERE NOT c.is_test`;
