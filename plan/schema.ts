@@ -238,6 +238,10 @@ export const ColumnSourceSchema = z
 export const TableSpecSchema = z
   .strictObject({
     table: TableName.describe('Table as psql writes it: customer, public.customer or "Sales.EU"."Order Items" (unqualified means public); a partitioned table by its parent'),
+    key: ColumnList.optional().describe('Columns that identify a row (default: the primary key); needed when the table has none'),
+    select: SelectSchema.default(() => ({ referenced: true as const })).describe('Which rows are in scope: exactly one of {all: true}, {where}, {follow and/or followMoved, where?} or {referenced: true} (the default)'),
+    ids: z.enum(ID_MODES).default('keep').describe('Keys in production: keep (as in the Pilot), new (from the target\'s sequence, FKs rewritten) or match (reuse the production row with the same natural key)'),
+    match: ColumnList.optional().describe('Natural key columns for ids: match (required then, refused otherwise); with a mapping, Production\'s columns'),
     into: TableName.optional().describe('The Production table the rows go into, as psql writes it (default: the same name as table)'),
     columns: z
       .record(Column, ColumnSourceSchema)
@@ -245,10 +249,6 @@ export const TableSpecSchema = z
       .optional()
       .describe('Production column → where its value comes from: {from}, {value}, {from, map, default?} or {expr}; columns of the same name on both sides are copied without an entry'),
     drop: ColumnList.optional().describe('Pilot columns deliberately not moved (a Pilot column Production lacks must be mapped, used or listed here)'),
-    key: ColumnList.optional().describe('Columns that identify a row (default: the primary key); needed when the table has none'),
-    select: SelectSchema.default(() => ({ referenced: true as const })).describe('Which rows are in scope: exactly one of {all: true}, {where}, {follow and/or followMoved, where?} or {referenced: true} (the default)'),
-    ids: z.enum(ID_MODES).default('keep').describe('Keys in production: keep (as in the Pilot), new (from the target\'s sequence, FKs rewritten) or match (reuse the production row with the same natural key)'),
-    match: ColumnList.optional().describe('Natural key columns for ids: match (required then, refused otherwise)'),
   })
   .superRefine(checkMatch, always);
 export type TableSpec = z.infer<typeof TableSpecSchema>;
@@ -411,8 +411,8 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
       // Two Pilot tables into one Production table would make one row identity out of two tables.
       const dest = planTableKey(typeof t.into === 'string' ? t.into : t.table);
       const before = into.get(dest);
-      if (before !== undefined) issue(['tables', i, typeof t.into === 'string' ? 'into' : 'table'], `tables[${before}] already goes into ${dest}: one Production table takes one Pilot table`);
-      else into.set(dest, i);
+      if (before !== undefined && prev === undefined) issue(['tables', i, typeof t.into === 'string' ? 'into' : 'table'], `tables[${before}] already goes into ${dest}: one Production table takes one Pilot table`);
+      else if (before === undefined) into.set(dest, i);
       // A mapping moves rows into Production; adopt and clean-start move nothing.
       if (typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy)) {
         for (const k of ['into', 'columns', 'drop']) if (t[k] !== undefined) issue(['tables', i, k], `only allowed when strategy is selective (strategy is ${p.strategy}): nothing moves into another model`);
