@@ -136,6 +136,9 @@ describe('refusals: before anything is written, naming the place (the dry run th
     const message = await refused(mapPlan('map-r4', { notes: (t) => void ((t.columns as Record<string, unknown>).amount_cents = { expr: 'round(amount * 100000)::text' }) }));
     expect(message).toContain('tables[1].columns.amount_cents: public.notes.amount_cents is integer in Production: the mapped value does not convert for (note_id)=(14)');
     expect(message).not.toContain('12345678000');
+    // An expression that fails on a row of its own (division by zero): the column named, the value withheld.
+    const zero = await refused(mapPlan('map-r4z', { notes: (t) => void ((t.columns as Record<string, unknown>).amount_cents = { expr: '(1 / (amount - 0.99))::int' }) }));
+    expect(zero).toContain('tables[1].columns.amount_cents.expr: computing public.notes.amount_cents fails in staging: a data exception (SQLSTATE 22012; the value is withheld)');
   });
 
   test("a row breaking one of Production's check constraints, named by key", async () => {

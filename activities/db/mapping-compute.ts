@@ -17,6 +17,17 @@ import { inputsOf, stageRaw, type ColumnMapping } from './mapping';
 import type { Resolved, ResolvedTable } from './resolve';
 import type { StagingNames } from './staging';
 import { planError } from '../errors';
+import { withholdValuesIn } from './row-values';
+
+/**
+ * The server's words without row values: a data exception (class 22) may quote the value anywhere
+ * ("value "…" is out of range"), so only its SQLSTATE is given; other messages with quoted values withheld.
+ */
+const serverWords = (e: unknown) => {
+  const code = String((e as { code?: unknown }).code ?? '');
+  if (code.startsWith('22')) return `a data exception (SQLSTATE ${code}; the value is withheld)`;
+  return `${withholdValuesIn((e as Error).message)}${code ? ` (SQLSTATE ${code})` : ''}`;
+};
 
 const MAX_KEYS = 10;
 const MAX_VALUES = 20;
@@ -97,7 +108,7 @@ async function applyTable(db: Client, t: ResolvedTable, names: StagingNames): Pr
     if (!/^2[23]/.test(String((e as { code?: unknown }).code ?? ''))) throw e;
     const found = await unconvertible(db, t, data, cols);
     // The statement failed on a value no single column explains (an expression's own error): say so, without values.
-    return found.length > 0 ? found : [{ path: formatPath(['tables', t.index, 'columns']), message: `computing ${t.mapping!.into} in staging failed: ${(e as Error).message}` }];
+    return found.length > 0 ? found : [{ path: formatPath(['tables', t.index, 'columns']), message: `computing ${t.mapping!.into} in staging failed: ${serverWords(e)}` }];
   }
   const out: { path: string; message: string }[] = [];
   for (const c of cols.filter((x) => t.target.columns.find((y) => y.name === x.column)?.notNull)) {
@@ -150,7 +161,7 @@ async function unconvertible(db: Client, t: ResolvedTable, data: string, cols: C
     } catch (e) {
       await db.query('ROLLBACK TO SAVEPOINT cutover_mapping');
       // The expression itself fails (division by zero, a bad cast inside it): name the column, not the value.
-      out.push({ path: pathOf(t, c, 'expr'), message: `computing ${t.mapping!.into}.${c.column} fails in staging: ${(e as Error).message}` });
+      out.push({ path: pathOf(t, c, 'expr'), message: `computing ${t.mapping!.into}.${c.column} fails in staging: ${serverWords(e)}` });
     }
   }
   return out;
