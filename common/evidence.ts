@@ -134,7 +134,7 @@ export interface EvidenceDocument {
   /**
    * A plan with into/columns/drop: per mapped table, each Production column's source (copied,
    * renamed, constant, map with counts per value, expression text) and each dropped Pilot column
-   * with its non-null values left behind; counted on the rows that moved (cleanup), else as the dry
+   * with its non-null values left behind; counted on the rows cleanup kept (moved or merged), else as the dry
    * run counted them. Absent without a mapping.
    */
   mapping?: TableMapping[];
@@ -356,7 +356,7 @@ function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], lef
   };
 }
 
-/** The mapping section: what cleanup counted on the rows that moved, else the dry run's count; nothing without a mapping. */
+/** The mapping section: what cleanup counted on the rows it kept, else the dry run's count; nothing without a mapping. */
 function mappingOf(p: EvidencePack): { mapping?: TableMapping[] } {
   const mapping = p.cleanup?.mapping ?? p.dryRun?.tables.flatMap((t) => (t.mapping ? [t.mapping] : []));
   return mapping?.length ? { mapping } : {};

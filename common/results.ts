@@ -43,12 +43,13 @@ export interface TableDryRun {
   digests?: { inScope: KeyDigest; kept: KeyDigest };
   /** Rows that move with their nullable reference to a subject with an erasure request set to NULL (absent when none). */
   erasureNullified?: number;
-  /** A table with into/columns/drop: every Production column's source and each dropped column, counted on the rows to move (absent: no mapping). */
+  /** A table with into/columns/drop: every Production column's source and each dropped column, counted on the rows kept after cleanup (absent: no mapping). */
   mapping?: TableMapping;
 }
 
 /**
- * A mapped plan table's column fates, counted on the rows that move (after cleanup): the evidence
+ * A mapped plan table's column fates, counted on the rows kept after cleanup (those that move, and
+ * those ids: match merges with a Production row): the evidence
  * pack's `mapping` section. Values shown are the plan's own (constants, code values a map lists or
  * finds): never the values of copied columns.
  */
@@ -57,7 +58,7 @@ export interface TableMapping {
   into: string; // the Production table
   rows: number; // rows the mapping applied to
   columns: ColumnFate[];
-  /** Pilot columns listed in drop, with the non-null values left behind in the Pilot (among the rows that move). */
+  /** Pilot columns listed in drop, with the non-null values left behind in the Pilot (among the rows kept). */
   dropped: { column: string; nonNull: number }[];
 }
 
@@ -136,7 +137,7 @@ export interface CleanupResult {
   kept?: Record<string, KeyDigest>;
   /** table -> rows that move with their nullable reference to a subject with an erasure request set to NULL. */
   erasureNullified?: Record<string, number>;
-  /** Mapped tables (into/columns/drop): each column's fate, counted on the rows that move (absent: no mapping). */
+  /** Mapped tables (into/columns/drop): each column's fate, counted on the rows kept (absent: no mapping). */
   mapping?: TableMapping[];
 }
 

@@ -103,7 +103,7 @@ function mapping(d: EvidenceDocument): ReportSection[] {
     {
       title: 'Mapping',
       level: 2,
-      blocks: [{ text: "The Pilot's model differs from Production's: per table, where each Production column's value came from, and each Pilot column dropped on purpose with the non-null values it left behind, counted on the rows that moved." }],
+      blocks: [{ text: "The Pilot's model differs from Production's: per table, where each Production column's value came from, and each Pilot column dropped on purpose with the non-null values it left behind, counted on the rows kept after cleanup (moved, or merged by ids: match)." }],
     },
     ...d.mapping.map((m): ReportSection => ({ title: `Mapping ${mappingTitle(m)}`, level: 3, blocks: [{ table: { headers: MAPPING_HEADERS, rows: mappingRows(m) } }] })),
   ];
