@@ -20,7 +20,7 @@ import { lockRunForUndo } from './db/run-registry';
 import { withContext } from './db/keep-alive';
 import { StepTracker } from './db/step-progress';
 import { slotsEqual } from './db/keys';
-import { rowsReferencingRun } from './db/referencing-rows';
+import { refusesDelete, rowsReferencingRun, type ReferencingRow } from './db/referencing-rows';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { loadRunRows, runRowsFrom, runRowsTable } from './db/run-rows';
 import { countsSince, xactCounts } from './db/xact-counts';
@@ -80,51 +80,56 @@ async function undo(
   progress.phase('loading the run\'s rows');
   for (const t of r.tables) inserted.set(t.name, await loadRunRows(db, input.runKey, t));
   // Rows to delete, children first (the order the deletes run in).
-  progress.expect([...r.tables].reverse().map((t) => ({ table: t.name, total: inserted.get(t.name) }))).phase('locking the run\'s rows');
+  progress.expect([...r.tables].reverse().map((t) => ({ table: t.name, total: inserted.get(t.name) })));
 
-  // Lock our rows first: a writer cannot attach a new reference to them until we are done, so the
-  // check below stays true through the deletes. Counted where they live (leaf partitions).
-  const present = new Map<number, { t: ResolvedTable; relation: string; n: number }>();
-  for (const t of r.tables) {
+  // Rows production wrote since publish that reference ours stop the rollback. Where the key is
+  // NO ACTION or RESTRICT with its triggers on, PostgreSQL itself refuses the delete (23503, below)
+  // and they are listed only then: no pass over production when none exists, and no row locks
+  // taken ahead of the deletes (which lock the same rows anyway). A key that would cascade, set
+  // null or default, or whose triggers are disabled, is checked by rows first: the delete would
+  // otherwise change production's row instead of failing (and (b) below would refuse it, unnamed).
+  progress.phase('looking for production rows that reference the run\'s rows through cascading keys');
+  const cascading = await rowsReferencingRun(db, r.tables, MAX_LISTED, (fk) => !refusesDelete(fk));
+  if (cascading.rows.length > 0) throw blocked(cascading);
+
+  // Counted where they live (leaf partitions), as the deletes and updates report them.
+  const deleted = new Map<number, { t: ResolvedTable; relation: string; n: number }>();
+  const cleared = new Map<number, { t: ResolvedTable; relation: string; n: number }>();
+  const byLeaf = async (into: typeof deleted, t: ResolvedTable, write: string) => {
     const res = await db.query<{ oid: number; schema: string; name: string; n: string }>(
-      `SELECT x.oid::int AS oid, n.nspname::text AS schema, c.relname::text AS name, count(*)::text AS n
-         FROM (SELECT p.tableoid AS oid FROM ${runRowsFrom(t)} FOR UPDATE OF p) x
-         JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace GROUP BY 1, 2, 3`,
+      `WITH w AS (${write} RETURNING p.tableoid AS oid)
+       SELECT w.oid::int AS oid, n.nspname::text AS schema, c.relname::text AS name, count(*)::text AS n
+         FROM w JOIN pg_class c ON c.oid = w.oid JOIN pg_namespace n ON n.oid = c.relnamespace GROUP BY 1, 2, 3`,
     );
-    for (const x of res.rows) present.set(x.oid, { t, relation: tableKey(x), n: Number(x.n) });
-  }
-  const presentIn = (t: ResolvedTable) => [...present.values()].filter((x) => x.t === t).reduce((a, x) => a + x.n, 0);
+    for (const x of res.rows) into.set(x.oid, { t, relation: tableKey(x), n: Number(x.n) });
+    return res.rows.reduce((a, x) => a + Number(x.n), 0);
+  };
+  const sumFor = (m: typeof deleted, t: ResolvedTable) => [...m.values()].filter((x) => x.t === t).reduce((a, x) => a + x.n, 0);
 
-  const blockers = await rowsReferencingRun(db, r.tables, MAX_LISTED);
-  if (blockers.rows.length > 0) {
-    const list = blockers.rows.map((b) => `  ${b.table} ${b.key} (FK ${b.fk} → ${b.references})`).join('\n');
-    throw rollbackBlocked(`rows written in production since publish reference this run's rows; nothing rolled back:\n${list}${blockers.more ? '\n  …' : ''}`, blockers);
-  }
-
-  const cleared = new Map<string, number>();
-  const deleted = new Map<string, number>();
+  await db.query('SAVEPOINT cutover_rollback_deletes');
   try {
     // Cycle-closing FK columns were set after every table was in: clear them first, as publish set them.
     for (const t of r.tables.filter((x) => x.deferred.length > 0)) {
       const cols = [...new Set(t.deferred.flatMap((fk) => fk.columns))];
-      const res = await db.query(
-        `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${cols.map((c) => `${ident(c)} = NULL`).join(', ')}
-           FROM ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`,
-      );
-      cleared.set(t.name, res.rowCount ?? 0);
+      await byLeaf(cleared, t, `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${cols.map((c) => `${ident(c)} = NULL`).join(', ')}
+           FROM ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`);
     }
     progress.phase('deleting');
     for (const t of [...r.tables].reverse()) {
       progress.table(t.name);
-      const res = await db.query(`DELETE FROM ${qualified(t.target.schema, t.target.name)} p USING ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`);
-      deleted.set(t.name, res.rowCount ?? 0);
-      progress.done(t.name, res.rowCount ?? 0);
+      const n = await byLeaf(deleted, t, `DELETE FROM ${qualified(t.target.schema, t.target.name)} p USING ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`);
+      progress.done(t.name, n);
     }
+    // Deferred keys are checked now, inside the savepoint, not at COMMIT.
+    await db.query('SET CONSTRAINTS ALL IMMEDIATE');
     progress.phase('proving the rollback (keys, counts, checksums)');
   } catch (e) {
-    // Only a row that slipped past the lock (e.g. a reference from a deferred constraint) gets here.
-    if ((e as { code?: string }).code === '23503') throw rollbackBlocked(`a row in production references this run's rows; nothing rolled back: ${(e as Error).message}`, { rows: [], more: false, error: (e as Error).message });
-    throw e;
+    if ((e as { code?: string }).code !== '23503') throw e;
+    // A row production wrote references one of ours: undo the deletes, then name every such row.
+    await db.query('ROLLBACK TO SAVEPOINT cutover_rollback_deletes');
+    const found = await rowsReferencingRun(db, r.tables, MAX_LISTED);
+    if (found.rows.length > 0) throw blocked(found);
+    throw rollbackBlocked(`a row in production references this run's rows; nothing rolled back: ${(e as Error).message}`, { rows: [], more: false, error: (e as Error).message });
   }
 
   // (a) by key, in this transaction.
@@ -139,7 +144,8 @@ async function undo(
   // columns were cleared, nothing inserted; no other relation touched (triggers, cascades, …).
   const counts = countsSince(baseline, await xactCounts(db));
   const expected = new Map<number, { relation: string; inserted: number; updated: number; deleted: number }>();
-  for (const [oid, { t, relation, n }] of present) expected.set(oid, { relation, inserted: 0, updated: t.deferred.length > 0 ? n : 0, deleted: n });
+  for (const [oid, { relation, n }] of deleted) expected.set(oid, { relation, inserted: 0, updated: 0, deleted: n });
+  for (const [oid, { relation, n }] of cleared) expected.set(oid, { relation, inserted: 0, deleted: 0, ...expected.get(oid), updated: n });
   const wrong: string[] = [];
   for (const oid of new Set([...counts.keys(), ...expected.keys()])) {
     const got = counts.get(oid) ?? { relation: expected.get(oid)!.relation, inserted: 0, updated: 0, deleted: 0 };
@@ -158,7 +164,7 @@ async function undo(
     const after = before === undefined ? undefined : await checksum(db, `${qualified(t.target.schema, t.target.name)} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
     const n = inserted.get(t.name)!;
     tables.push({
-      table: t.name, inserted: n, deleted: deleted.get(t.name)!, alreadyGone: n - presentIn(t), cycleColumnsCleared: cleared.get(t.name) ?? 0,
+      table: t.name, inserted: n, deleted: sumFor(deleted, t), alreadyGone: n - sumFor(deleted, t), cycleColumnsCleared: sumFor(cleared, t),
       ...(before === undefined ? {} : { checksumBeforePublish: before, checksumAfterRollback: after }), equal: before === after,
     });
   }
@@ -171,6 +177,11 @@ async function undo(
   }
   const checked = tables.some((t) => t.checksumBeforePublish !== undefined);
   return { runKey: input.runKey, rolledBackAt: at, tables, proof: proof(tables, [...counts.values()], full, checked) };
+}
+
+function blocked(found: { rows: ReferencingRow[]; more: boolean }): Error {
+  const list = found.rows.map((b) => `  ${b.table} ${b.key} (FK ${b.fk} → ${b.references})`).join('\n');
+  return rollbackBlocked(`rows written in production since publish reference this run's rows; nothing rolled back:\n${list}${found.more ? '\n  …' : ''}`, found);
 }
 
 function proof(tables: RollbackTable[], transactionCounts: TransactionCount[], full: boolean, checked: boolean): RollbackResult['proof'] {

@@ -40,6 +40,7 @@ interface ChildResult {
   run_rss_mb: number;
   run_status: string;
   history_events: number;
+  steps: Record<string, number>; // seconds per step, as the primary run's
 }
 
 async function main(): Promise<number> {
@@ -137,6 +138,7 @@ async function main(): Promise<number> {
         run_rss_mb: run.rssMb,
         run_status: run.status,
         history_events: run.historyEvents,
+        steps: primary.steps,
       };
       console.log(JSON.stringify(out));
       return run.status === 'completed' ? 0 : 1;
@@ -179,6 +181,8 @@ async function main(): Promise<number> {
       stage_vs_raw: ratio(staged.rows / staged.seconds, raw!.rows / raw!.seconds),
       run_vs_raw: completed ? ratio(run.seconds, raw!.seconds) : null,
       run_vs_pgcopydb: completed ? ratio(run.seconds, pgc!.seconds) : null,
+      window_vs_raw: completed ? ratio(run.windowSeconds ?? undefined, raw!.seconds) : null,
+      window_seconds: run.windowSeconds,
       rss_mb: rssMb,
       rss_growth_10x: child ? ratio(child.rss_mb, rssMb) : null,
       history_events: run.historyEvents,
@@ -191,6 +195,7 @@ async function main(): Promise<number> {
       preflight_vs_raw: stepVsRaw('preflight'),
       prod_growth_10x: at10 && completed && at10.run.status === 'completed' ? ratio(at10.run.seconds, run.seconds) : null,
       stage_rss_growth_10x: child ? ratio(child.stage_rss_mb, staged.rssMb) : null,
+      phase_growth_10x: child && completed && child.run_status === 'completed' ? growth(primary.steps, child.steps) : null,
       rollback_vs_publish: ratio(primary.rollback?.seconds ?? undefined, primary.steps.publish),
       rollback_seconds: primary.rollback?.seconds ?? null,
       rollback_rows: primary.rollback?.rows ?? null,
@@ -277,6 +282,11 @@ async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], 
   } finally {
     await writer?.close();
   }
+}
+
+/** Each step's seconds at 10·N ÷ at N, for the steps both runs timed (those under 0.05 s at N are noise, left out). */
+function growth(atN: Record<string, number>, at10N: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(atN).filter(([step, s]) => s >= 0.05 && at10N[step] !== undefined).map(([step, s]) => [step, ratio(at10N[step], s)!]));
 }
 
 /** Steps whose activity runs once per run under the step's own name: timed by their activity. */

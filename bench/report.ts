@@ -15,6 +15,8 @@ export interface Summary {
   stage_vs_raw: number | null;
   run_vs_raw: number | null;
   run_vs_pgcopydb: number | null;
+  window_vs_raw: number | null; // the cutover window (gate cutover approved → completed) ÷ raw
+  window_seconds: number | null;
   rss_mb: number | null;
   rss_growth_10x: number | null;
   history_events: number | null;
@@ -27,6 +29,7 @@ export interface Summary {
   preflight_vs_raw: number | null;
   prod_growth_10x: number | null; // whole run at K = 10 ÷ at K = 1 (--production-scale-check)
   stage_rss_growth_10x: number | null; // stage's peak RSS at 10·N ÷ at N (--scale10)
+  phase_growth_10x: Record<string, number> | null; // --scale10: each step's seconds at 10·N ÷ at N (linear: about 10)
   rollback_vs_publish: number | null; // surgical rollback of the run's rows ÷ publish of the same rows
   rollback_seconds: number | null;
   rollback_rows: number | null; // rows the rollback deleted
@@ -85,12 +88,15 @@ export function targets(s: Summary): string[] {
     'targets:',
     line('stage throughput vs raw', s.stage_vs_raw, '>=', 0.9),
     line('whole run time vs raw', s.run_vs_raw, '<=', 1.5),
+    line('cutover window vs raw', s.window_vs_raw, '<=', 1.3),
     line('publish time vs raw', s.publish_vs_raw, '<=', 1.2),
     line('preflight time vs raw', s.preflight_vs_raw, '<=', 0.25),
     line('surgical rollback ÷ publish', s.rollback_vs_publish, '<=', 1.5),
     line('whole run K = 10 ÷ K = 1', s.prod_growth_10x, '<=', 1.2),
     line('RSS growth N → 10·N', s.rss_growth_10x, '<=', 1.2),
     line('stage RSS growth N → 10·N', s.stage_rss_growth_10x, '<=', 1.2),
+    // Linear is 10× the time for 10× the rows: each step's growth ÷ 10, with the same slack as RSS.
+    ...Object.entries(s.phase_growth_10x ?? {}).map(([step, g]) => line(`${step} time per row N → 10·N`, r2(g / 10), '<=', 1.2)),
     `  ${'writer p99 during ÷ before'.padEnd(34)} ${s.writer_p99_ratio === null ? 'n/a' : `${String(s.writer_p99_ratio).padStart(8)}×`}  (reported)`,
     line(`history events (30×${s.tables} tables + 50)`, s.history_events, '<=', maxEvents, ''),
   ];

@@ -35,6 +35,8 @@ export interface RunMeasure {
   activitySeconds: Record<string, number>;
   /** Every activity call, start and end in seconds since the run started (the gaps are workflow tasks, gates, scheduling). */
   timeline: ActivitySpan[];
+  /** The cutover window: from the approval of gate `cutover` to the run's end (null when it never got there). */
+  windowSeconds: number | null;
 }
 
 export interface ActivitySpan {
@@ -100,6 +102,8 @@ async function measure(native: NativeConnection, config: TemporalConfig, client:
   let final: StatusView | null = null;
   let error: string | null = null;
   let last: StatusView | null = null;
+  let windowStart = null as number | null;
+  let ended = null as number | null;
   const handle = await worker.runUntil(async () => {
     t0 = performance.now();
     const h = await client.workflow.start(WORKFLOW_TYPE, {
@@ -109,7 +113,6 @@ async function measure(native: NativeConnection, config: TemporalConfig, client:
     });
     // The end is taken when the result arrives, not at the next poll; polling (each query is a worker
     // activation) is quick only while a gate may be waiting, so the bench itself does not load the run.
-    let ended: number | null = null;
     const result = h.result().then(
       (v) => ((ended = performance.now()), v as StatusView),
       (e: unknown) => {
@@ -130,6 +133,7 @@ async function measure(native: NativeConnection, config: TemporalConfig, client:
       }
       if (s?.status === 'awaiting-approval' && s.gate && !approved.has(s.gate)) {
         approved.add(s.gate);
+        if (s.gate === 'cutover') windowStart = performance.now();
         await h.signal(approveSignal, { gate: s.gate, approver: 'bench-a', comment: 'bench' });
       } else if (s && TERMINAL.includes(s.status)) {
         break;
@@ -154,5 +158,5 @@ async function measure(native: NativeConnection, config: TemporalConfig, client:
   const history = await handle.fetchHistory();
   const f = final as StatusView | null;
   const timeline = spans.map((x) => ({ name: x.name, start: (x.start - t0) / 1000, end: (x.end - t0) / 1000 }));
-  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last, activitySeconds, timeline };
+  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last, activitySeconds, timeline, windowSeconds: windowStart !== null && ended !== null ? (ended - windowStart) / 1000 : null };
 }

@@ -343,7 +343,14 @@ export const ErasureSchema = z.strictObject({
     .array(z.strictObject({
       db: z.enum(['source', 'target']).describe('Which database holds the register: source (the Pilot) or target (production)'),
       table: TableName.describe('The register table: one row per erasure request'),
-      subject: Column.describe('Its column holding the subject key, as the Pilot knows it'),
+      subject: Column.describe('Its column holding the subject key: as the Pilot knows it (keys: pilot), or as Production does (keys: production)'),
+      keys: z
+        .enum(['pilot', 'production'])
+        .optional()
+        .describe('Whose keys the subject column holds: pilot (the default; translated through the run\'s identity, never taken as a Production key) or production (Production\'s own register of its people; db: target only)'),
+    }).refine((r) => r.keys !== 'production' || r.db === 'target', {
+      path: ['keys'],
+      message: 'keys: production is for a register in Production (db: target); a Pilot register names people by their Pilot key',
     }))
     .min(1)
     .max(MAX_ITEMS.tables)

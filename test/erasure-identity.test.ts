@@ -45,6 +45,7 @@ INSERT INTO person (email, name) SELECT CASE WHEN g = 3 THEN 'shared@example.com
 INSERT INTO task (owner_id, assignee_id, title) SELECT g, (g % 5) + 1, 'prod task ' || g FROM generate_series(1, 5) g;
 INSERT INTO comment (task_id, author_id, body) SELECT g, (g % 5) + 1, 'prod comment ' || g FROM generate_series(1, 5) g;
 CREATE TABLE hold (why text); INSERT INTO hold VALUES ('on-call looks first');
+CREATE TABLE gdpr_request (person_id int NOT NULL); -- Production's own register of its people
 `;
 
 function plan(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -66,6 +67,7 @@ function plan(id: string, extra: Record<string, unknown> = {}): Record<string, u
       registers: [
         { db: 'source', table: 'erasure_request', subject: 'person_id' },
         { db: 'target', table: 'erasure_request', subject: 'person_id' },
+        { db: 'target', table: 'gdpr_request', subject: 'person_id', keys: 'production' },
       ],
       references: [{ table: 'comment', columns: ['author_id'], action: 'delete' }],
     },
@@ -196,9 +198,12 @@ test('rollback by restore: erasures re-applied by production identity — produc
     { subject: 4, table_name: 'public.task', rows: 1, action: 'nullified (in staging; the row moves)' },
   ]);
   expect(((await handle.query('report')) as EvidencePack).cleanup?.erasureNullified).toEqual({ 'public.task': 1 });
-  // After the backup: the Pilot's person 5 asks (Pilot key); production's own person 2 asks in production's register.
+  // After the backup: the Pilot's person 5 asks (Pilot key); so does the Pilot's person 1, in the
+  // Pilot-key register kept in production; production's own person 2 asks in production's own
+  // register (keys: production). One key space per register: only person 2 is a Production key.
   await rows(h.pilot, 'INSERT INTO erasure_request (person_id) VALUES (5)');
-  await rows(prod, 'INSERT INTO erasure_request (person_id) VALUES (2)');
+  await rows(prod, 'INSERT INTO erasure_request (person_id) VALUES (1)');
+  await rows(prod, 'INSERT INTO gdpr_request (person_id) VALUES (2)');
 
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'restore it', mode: 'restore' }] });
   const gateView = await waitFor(handle, atGate('restore'), 120000);
@@ -217,10 +222,10 @@ test('rollback by restore: erasures re-applied by production identity — produc
   // Production equals its backup minus production person 2, by the test's own SQL.
   const after = await contents(prod);
   expect(after).toEqual(expected);
-  for (const p of [4, 5]) expect(after.person.find((x) => x.person_id === p)).toEqual(backup.person.find((x) => x.person_id === p));
+  for (const p of [1, 4, 5]) expect(after.person.find((x) => x.person_id === p)).toEqual(backup.person.find((x) => x.person_id === p));
   expect(after.task.filter((t) => t.owner_id === 5)).toEqual(backup.task.filter((t) => t.owner_id === 5));
   expect(after.comment.filter((c) => c.author_id === 5)).toEqual(backup.comment.filter((c) => c.author_id === 5));
-  // Nothing logged as erased in production for keys 4 and 5.
+  // Nothing logged as erased in production for keys 1, 4 and 5.
   expect(await rows(prod, "SELECT production_subject, table_name, rows FROM cutover.erasure_log WHERE run_key = $1 AND step = 'restore' AND rows > 0 ORDER BY table_name, action", [runKey])).toEqual([
     { production_subject: [2], table_name: 'public.comment', rows: 2 },
     { production_subject: [2], table_name: 'public.person', rows: 1 },

@@ -247,7 +247,8 @@ test('a mapped run is rehearsed, then restored from its backup through the workf
     backup: { store: `file://${store}`, scope: 'full' },
     rehearsal: { mode: 'scratch' },
     subjects: { table: 'clients', key: 'id' },
-    erasure: { registers: [{ db: 'target', table: 'erasure_request', subject: 'customer_id' }] },
+    // Production's own register of its people (keys: production): a later request there is re-applied after the restore.
+    erasure: { registers: [{ db: 'target', table: 'erasure_request', subject: 'customer_id', keys: 'production' }] },
     // A check that fails after publish: the run pauses with the mapped rows in Production.
     accessChecks: [{ name: 'no-suspended', sql: "SELECT customer_id FROM customers WHERE status = 'SUSPENDED' AND tenant_id = 7" }],
     accessCheckRole: checker.name,

@@ -65,7 +65,7 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   const handle = await pausedAfterPublish('rs-restore', {
     backup: { store: `file://${store}` },
     subjects: { table: 'users', key: 'user_id' },
-    erasure: { registers: [{ db: 'target', table: 'erasure_request', subject: 'user_id' }] },
+    erasure: { registers: [{ db: 'target', table: 'erasure_request', subject: 'user_id', keys: 'production' }] },
   });
 
   // Production writes a row referencing a published project: the surgical rollback is blocked.
@@ -125,7 +125,8 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   const seq = r.sequences.find((s) => s.sequence === 'public.events_event_id_seq')!;
   expect(seq.next).toBeGreaterThanOrEqual(seq.currentNext);
   expect(report.restorePreview?.tables.length).toBe(4);
-  expect(await rows(prod, "SELECT 1 FROM pg_database WHERE datname LIKE 'cutover\\_restore\\_%'")).toEqual([]);
+  // This run's scratch database is gone (other test files may hold their own at the same time).
+  expect(await rows(prod, 'SELECT 1 FROM pg_database WHERE datname = $1', [`cutover_restore_${report.runKey}`])).toEqual([]);
   await record(handle, 'restore');
 }, 360000);
 
@@ -170,7 +171,7 @@ test('a rollback by restore anonymizes the rows erasure.anonymize names instead 
     backup: { store: `file://${store}` },
     subjects: { table: 'users', key: 'user_id' },
     erasure: {
-      registers: [{ db: 'target', table: 'erasure_request', subject: 'user_id' }],
+      registers: [{ db: 'target', table: 'erasure_request', subject: 'user_id', keys: 'production' }],
       anonymize: [{ table: 'projects', columns: { owner_id: null, name: '[erased]', settings: null } }],
     },
   });

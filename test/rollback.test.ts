@@ -126,6 +126,30 @@ test('rows written after publish that reference the run\'s rows block the rollba
   expect(r.proof).toMatchObject({ production: 'unchanged since publish', changedTables: [] });
 }, 120000);
 
+test('keys the database would not refuse on (cascade, set null, triggers disabled) are checked by rows first: listed, nothing deleted or nulled', async () => {
+  const { prod, run } = await published('cascading');
+  const [{ id }] = await rows<{ id: number }>(prod, "SELECT customer_id AS id FROM customer WHERE email = 'c7@example.com'");
+  await rows(prod, `CREATE TABLE note (note_id serial PRIMARY KEY, customer_id int REFERENCES customer ON DELETE CASCADE, body text);
+    CREATE TABLE flag (flag_id serial PRIMARY KEY, customer_id int REFERENCES customer ON DELETE SET NULL);
+    CREATE TABLE legacy (legacy_id serial PRIMARY KEY, customer_id int REFERENCES customer);
+    ALTER TABLE legacy DISABLE TRIGGER ALL;
+    INSERT INTO note (customer_id, body) VALUES (${id}, 'called back');
+    INSERT INTO flag (customer_id) VALUES (${id});
+    INSERT INTO legacy (customer_id) VALUES (${id});`);
+  const afterWrites = await dump(prod);
+  const f = await failureOf(rollbackOf(run));
+  expect(f).toMatchObject({ type: 'RollbackBlocked', nonRetryable: true });
+  expect((f.details[0] as { rows: unknown[] }).rows).toEqual([
+    { table: 'public.flag', key: '(flag_id)=(1)', fk: 'flag_customer_id_fkey', references: 'public.customer' },
+    { table: 'public.legacy', key: '(legacy_id)=(1)', fk: 'legacy_customer_id_fkey', references: 'public.customer' },
+    { table: 'public.note', key: '(note_id)=(1)', fk: 'note_customer_id_fkey', references: 'public.customer' },
+  ]);
+  // Nothing deleted, nulled or cascaded: production's three rows still point at the customer.
+  expect(await dump(prod)).toEqual(afterWrites);
+  expect(await one(prod, `SELECT (SELECT count(*) FROM note WHERE customer_id = ${id}) + (SELECT count(*) FROM flag WHERE customer_id = ${id}) + (SELECT count(*) FROM legacy WHERE customer_id = ${id}) || '' AS v`)).toBe('3');
+  expect(await one(prod, 'SELECT (rolled_back_at IS NULL)::text AS v FROM cutover.run')).toBe('true');
+}, 120000);
+
 test('other writers since publish are reported, not failed (a run whose publish took checksums); a row production already deleted counts as gone', async () => {
   // Publish took checksums (as every run before validation.preExisting did); the plan now says count.
   const { prod, run } = await published('writers', { validation: { preExisting: 'full' } });

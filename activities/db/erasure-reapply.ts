@@ -131,19 +131,20 @@ export const erasureActions = (when: ErasureWhen) => ({
 export async function applyErasures(db: Client, source: Client, r: Resolved, o: ErasureScope): Promise<Reapplied> {
   const { runKey, step } = o;
   const rel = o.rel ?? ((t: ResolvedTable) => qualified(t.target.schema, t.target.name));
-  const { subjects, registers } = r.rules;
+  const { subjects, registers, productionRegisters } = r.rules;
   const none: Reapplied = { requests: 0, applied: 0, applications: [], more: 0, rows: {}, anonymized: {}, nullified: {} };
-  if (!subjects || registers.length === 0) return none;
+  if (!subjects || registers.length + productionRegisters.length === 0) return none;
   const type = subjects.table.columns.find((c) => c.name === subjects.key)!.type;
+  // side: whose key the request names (pilot: translated through the run's identity; production: as it is).
   await db.query(`CREATE TEMP TABLE cutover_erase (subject ${type}, register text, side text) ON COMMIT DROP`);
-  for (const reg of registers) {
+  for (const [reg, side] of [...registers.map((x) => [x, 'pilot'] as const), ...productionRegisters.map((x) => [x, 'production'] as const)]) {
     const label = `${reg.db}:${reg.table.qualified}`;
     const from = `SELECT DISTINCT r.${ident(reg.subject)} FROM ${qualified(reg.table.schema, reg.table.name)} r WHERE r.${ident(reg.subject)} IS NOT NULL`;
     if (reg.db === 'source') {
       await copyQuery(source, from, db, REQUESTS, ['subject']);
-      await db.query(`UPDATE ${REQUESTS} SET register = $1, side = 'source' WHERE register IS NULL`, [label]);
+      await db.query(`UPDATE ${REQUESTS} SET register = $1, side = $2 WHERE register IS NULL`, [label, side]);
     } else {
-      await db.query(`INSERT INTO ${REQUESTS} (subject, register, side) SELECT s, $1, 'target' FROM (${from}) x(s)`, [label]);
+      await db.query(`INSERT INTO ${REQUESTS} (subject, register, side) SELECT s, $1, $2 FROM (${from}) x(s)`, [label, side]);
     }
   }
   const { requests, anyLogged } = await translateSubjects(db, r, runKey, o.when, rel(subjects.table));
@@ -350,8 +351,8 @@ export function anonymizeSql(t: ResolvedTable, columns: Record<string, Anonymize
  * Returns what is wrong.
  */
 export async function verifyErasures(db: Client, r: Resolved): Promise<string[]> {
-  const { subjects, registers } = r.rules;
-  if (!subjects || registers.length === 0) return [];
+  const { subjects, registers, productionRegisters } = r.rules;
+  if (!subjects || registers.length + productionRegisters.length === 0) return [];
   const s = subjects.table;
   if (!(await tempTableExists(db, 'cutover_er_subjects'))) return []; // no request: nothing was erased
   const walk = await residueWalk(db, r, new Map(anonymizeRules(r).map((a) => [a.table, a.columns])), 'cutover_rr_', (seen) =>

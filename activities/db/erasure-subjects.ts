@@ -1,17 +1,19 @@
 // Who an erasure request means in production: the one place that translates a register's subject
-// key to the subjects table's production key (re-point it here when the shared row identity lands).
-// Registers hold keys as the Pilot knows them (plan reference), so after publish every request goes
-// through this run's identity: cutover.id_map old_key → new_key for ids: new / match, the manifest's
-// key for ids: keep — a subject this run moved is erased; one merged into production's own row
-// (ids: match) is production's person: its row stays and only the rows this run moved that depend
-// on it are erased (db/erasure-reapply.ts). A subject this run did not move has no production
-// identity here and is not touched. After a rollback by restore the run's rows are gone, so:
-//   - db: source requests are translated the same way (in practice: merged subjects only);
-//   - db: target requests name production keys, except one this run already read as a Pilot key
-//     (logged at cleanup or after publish under that register), which is translated instead, so a
-//     Pilot key is never applied to the production person who happens to hold the same value;
-//   - every subject this run erased after publish (cutover.erasure_log) is erased again by the
-//     production key the log recorded, whether or not its request is still in a register.
+// key to the subjects table's production key. One rule per register, never both: a register names
+// people by their Pilot key (`keys: pilot`, the default, wherever the register lives) or by their
+// Production key (`keys: production`: Production's own register of its people, db: target).
+//   - A Pilot key goes through this run's identity (activities/db/row-identity.ts: id map old_key →
+//     new_key for ids: new / match, the manifest's key for ids: keep): a subject this run moved is
+//     erased; one merged into production's own row (ids: match) is production's person: its row
+//     stays and only the rows this run moved that depend on it are erased (db/erasure-reapply.ts);
+//     a subject this run did not move has no production identity here and is not touched. A Pilot
+//     key is never taken as a Production key, after a restore either: the Production person who
+//     happens to hold the same value is someone else.
+//   - A Production key names a Production row. After publish only the rows this run moved or merged
+//     are the run's business (the rest is Production's own erasure process); after a restore from a
+//     backup every person it names is erased again, since the restore may have brought them back.
+//   - After a restore, every subject this run erased after publish (cutover.erasure_log) is erased
+//     again by the production key the log recorded, whether or not its request is still in a register.
 import type { Client } from 'pg';
 import { ident } from './connect';
 import { keyList } from './keys';
@@ -41,14 +43,10 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
   const colType = (k: string) => t.columns.find((c) => c.name === k)!.type;
   const type = colType(key);
   await db.query(`CREATE TEMP TABLE cutover_er_req (rid serial, subject ${type}, side text, register text, production jsonb) ON COMMIT DROP`);
-  const readAsPilot = `EXISTS (SELECT 1 FROM cutover.erasure_log l WHERE l.run_key = $1 AND l.step IS DISTINCT FROM 'restore' AND l.subject = to_jsonb(q.subject)
-                        AND q.register = ANY(string_to_array(coalesce(l.register, ''), ', ')))`;
-  const side = when === 'publish' ? `'pilot'` : `CASE WHEN q.side = 'source' OR ${readAsPilot} THEN 'pilot' ELSE 'production' END`;
   await db.query(
     `INSERT INTO ${REQ} (subject, side, register)
-     SELECT subject, side, string_agg(DISTINCT register, ', ' ORDER BY register) FROM (SELECT q.subject, q.register, ${side} AS side FROM ${REQUESTS} q) x
-      GROUP BY subject, side ORDER BY subject, side`,
-    when === 'publish' ? [] : [runKey],
+     SELECT q.subject, q.side, string_agg(DISTINCT q.register, ', ' ORDER BY q.register) FROM ${REQUESTS} q
+      GROUP BY q.subject, q.side ORDER BY q.subject, q.side`,
   );
   const requests = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${REQ}`)).rows[0].n);
   if (when === 'restore') {
@@ -79,8 +77,18 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
       WHERE x.outcome IN ('moved', 'merged')`,
     [runKey, t.name],
   );
-  // Production keys as they are (db: target after a restore).
-  await db.query(`INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${keyList('p', t.key)} FROM ${prod} p JOIN ${REQ} q ON q.side = 'production' AND q.subject = p.${ident(key)}`);
+  // Production keys: after publish, the rows this run moved or merged that hold it; after a restore, any.
+  if (when === 'publish') {
+    const held = at >= 0 ? `(x.${newKey}->>${at})::${type}` : `p.${ident(key)}`;
+    await db.query(
+      `INSERT INTO ${SUBJECTS} SELECT q.rid, CASE WHEN x.outcome = 'merged' THEN 'merged' ELSE 'erase' END, ${prodSlots.join(', ')}
+         FROM ${from} x ${join} JOIN ${REQ} q ON q.side = 'production' AND q.subject = ${held}
+        WHERE x.outcome IN ('moved', 'merged')`,
+      [runKey, t.name],
+    );
+  } else {
+    await db.query(`INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${keyList('p', t.key)} FROM ${prod} p JOIN ${REQ} q ON q.side = 'production' AND q.subject = p.${ident(key)}`);
+  }
   // This run's earlier erasures, by the production key it logged.
   await db.query(`INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${t.key.map((k, i) => `(q.production->>${i})::${colType(k)}`).join(', ')} FROM ${REQ} q WHERE q.side = 'log'`);
   return { requests, anyLogged };

@@ -29,7 +29,12 @@ SELECT con.conname::text AS name, cn.nspname::text AS schema, cc.relname::text A
        (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i
           CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-         WHERE i.indrelid = con.conrelid AND i.indisprimary) AS pk
+         WHERE i.indrelid = con.conrelid AND i.indisprimary) AS pk,
+       con.confdeltype::text AS on_delete,
+       -- Any of its RI triggers (on it or on the clones partitions carry) disabled: deleting a
+       -- referenced row would then neither fail nor act, so only a check by rows can see it.
+       (WITH RECURSIVE tree(oid) AS (SELECT con.oid UNION ALL SELECT c2.oid FROM pg_constraint c2 JOIN tree ON c2.conparentid = tree.oid)
+        SELECT coalesce(bool_or(tg.tgenabled = 'D'), false) FROM pg_trigger tg WHERE tg.tgconstraint IN (SELECT oid FROM tree)) AS disabled
   FROM pg_constraint con JOIN pg_class cc ON cc.oid = con.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
  WHERE con.contype = 'f' AND con.conparentid = 0 AND coalesce(pg_partition_root(con.confrelid)::oid, con.confrelid) = ANY($1::oid[])
  ORDER BY 2, 3, 1`;
@@ -43,7 +48,16 @@ export interface ReferencingFk {
   cols: string[];
   refcols: string[];
   pk: string[] | null;
+  on_delete: string; // pg_constraint.confdeltype: a no action, r restrict, c cascade, n set null, d set default
+  disabled: boolean;
 }
+
+/**
+ * Whether deleting a referenced row makes PostgreSQL itself refuse (23503) while the row that
+ * references it exists: a NO ACTION or RESTRICT key whose triggers are enabled. Any other key would
+ * cascade into, null out or silently orphan production's row, so only a check by rows beforehand sees it.
+ */
+export const refusesDelete = (fk: ReferencingFk) => (fk.on_delete === 'a' || fk.on_delete === 'r') && !fk.disabled;
 
 /** Every FK in the catalog that points at one of `tables` (by their partition roots), with the tables by oid. */
 export async function fksReferencing(db: Client, tables: ResolvedTable[]): Promise<{ byOid: Map<number, ResolvedTable>; fks: ReferencingFk[] }> {
@@ -54,11 +68,21 @@ export async function fksReferencing(db: Client, tables: ResolvedTable[]): Promi
   return { byOid, fks: (await db.query<ReferencingFk>(FKS_SQL, [[...byOid.keys()]])).rows };
 }
 
-/** Up to `limit` such rows (and whether there are more); the run's key tables must be loaded. */
-export async function rowsReferencingRun(db: Client, tables: ResolvedTable[], limit: number): Promise<{ rows: ReferencingRow[]; more: boolean }> {
-  const { byOid, fks } = await fksReferencing(db, tables);
-  await indexRunRows(db, tables);
+/**
+ * Up to `limit` such rows (and whether there are more), through the keys `which` keeps (all by
+ * default); the run's key tables must be loaded.
+ */
+export async function rowsReferencingRun(
+  db: Client,
+  tables: ResolvedTable[],
+  limit: number,
+  which: (fk: ReferencingFk) => boolean = () => true,
+): Promise<{ rows: ReferencingRow[]; more: boolean }> {
+  const { byOid, fks: all } = await fksReferencing(db, tables);
+  const fks = all.filter(which);
   const rows: ReferencingRow[] = [];
+  if (fks.length === 0) return { rows, more: false };
+  await indexRunRows(db, tables);
   for (const fk of fks) {
     if (rows.length > limit) break;
     const parent = byOid.get(fk.ref_root)!;

@@ -11,7 +11,10 @@ import { stagedColumn } from './mapping-staging';
 export interface Rules {
   subjects: { table: ResolvedTable; key: string } | null;
   consent: { table: Table; subject: string; granted: Condition[] } | null;
+  /** Registers naming people by their Pilot key (keys: pilot, the default): the rules that leave Pilot rows behind read these. */
   registers: { db: 'source' | 'target'; table: Table; subject: string }[];
+  /** Production's own registers (keys: production): read only by erasures in Production, by Production key. */
+  productionRegisters: { db: 'target'; table: Table; subject: string }[];
   testData: { table: ResolvedTable; where: Condition[]; reason: string }[];
   transforms: { table: ResolvedTable; column: string; fn: string }[];
   /** Tables whose rows an erasure keeps, with these columns set (null or the fixed value), instead of deleting them. */
@@ -79,11 +82,15 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
   }
 
   const registers: Rules['registers'] = [];
+  const productionRegisters: Rules['productionRegisters'] = [];
   (plan.erasure?.registers ?? []).forEach((r, i) => {
     const cat = r.db === 'source' ? source : target;
     const where = r.db === 'source' ? `source (${plan.source})` : `target (${plan.target})`;
     const t = catalogTable(`erasure.registers[${i}].table`, cat, r.table, where);
-    if (t && hasColumn(`erasure.registers[${i}].subject`, t, r.subject, where)) registers.push({ db: r.db, table: t, subject: r.subject });
+    if (!t || !hasColumn(`erasure.registers[${i}].subject`, t, r.subject, where)) return;
+    // The schema admits keys: production only with db: target.
+    if (r.keys === 'production') productionRegisters.push({ db: 'target', table: t, subject: r.subject });
+    else registers.push({ db: r.db, table: t, subject: r.subject });
   });
 
   const testData: Rules['testData'] = [];
@@ -110,7 +117,7 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
   const references = resolveReferences(plan, tables, planTable, issues);
 
   if (plan.consent && !subjects) issues.push({ path: 'consent', message: 'needs subjects (the table and key that identify people)' });
-  return { subjects, consent, registers, testData, transforms, anonymize, references };
+  return { subjects, consent, registers, productionRegisters, testData, transforms, anonymize, references };
 }
 
 /**

@@ -80,8 +80,10 @@ export interface Case {
   erased: number[];
   /** Pilot subject keys in Production's erasure register (db: target) before the run (absent: none). */
   erasedTarget?: number[];
-  /** Keys written into Production's erasure register after publish (restore path): its own people and Pilot people. */
+  /** Keys written into Production's erasure register (db: target, keys: pilot, the default) after publish (restore path): Pilot keys, whatever Production holds under the same value. */
   late: number[];
+  /** Keys written into Production's own register of its people (keys: production) after publish (restore path; absent: none). */
+  lateProd?: number[];
   /** Run path: Pilot subject keys whose erasure request arrives after publish, in the Pilot's (source) or Production's (target) register. */
   lateRun: { key: number; db: 'source' | 'target' }[];
   path: Path;

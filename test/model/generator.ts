@@ -124,10 +124,11 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
               fc.subarray(pilot[subjects].map((r) => r.id)).chain((ks) => fc.tuple(...ks.map((key) => fc.constantFrom('source' as const, 'target' as const).map((db) => ({ key, db }))))),
               fc.option(fc.subarray(pilot[subjects].map((r) => r.id)), { nil: null }),
               fc.subarray(pilot[subjects].map((r) => r.id), { maxLength: Math.min(2, pilot[subjects].length) }),
+              fc.subarray([...new Set([...prod[subjects].map((r) => r.id), ...pilot[subjects].map((r) => r.id)])]),
               // Production's model differs: renamed tables and FK columns, a payload copied, mapped or constant.
               fc.option(fc.record({ rename: fc.boolean(), v: fc.constantFrom<'copy' | 'map' | 'constant'>('copy', 'map', 'constant') }), { nil: undefined }),
             )
-            .map(([drawn, testData, erasedDrawn, lateDrawn, lateRun, consent, erasedTargetDrawn, mapping]): Case => {
+            .map(([drawn, testData, erasedDrawn, lateDrawn, lateRun, consent, erasedTargetDrawn, lateProdDrawn, mapping]): Case => {
               const plans = fixKeys(fixLinkParents(fixFollow(drawn, tables), tables), tables);
               // While the restore bug is open: no register key of a Pilot person (new / match ids) that Production also uses.
               const pilotKeys = new Set(pilot[subjects].map((r) => r.id));
@@ -149,6 +150,7 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
                 erased,
                 erasedTarget,
                 late,
+                lateProd: path === 'restore' ? lateProdDrawn : [],
                 lateRun: path !== 'run' || (KNOWN_BUGS.mergedSubjectLateErasure && plans[subjects].ids === 'match') ? [] : lateRun.filter((x) => !erased.includes(x.key) && !erasedTarget.includes(x.key)),
                 path,
                 rehearsal: rehearses,

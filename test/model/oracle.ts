@@ -394,20 +394,19 @@ export function adoptOracle(c: Case): { pilotAfter: Row[][]; removed: Map<number
 }
 
 /**
- * Restore: Production as it was before the run, minus every person erased by a request in a
- * register at restore time, by Production identity (README, Rollback by restore). A `db: source`
- * request names a Pilot person: one this run moved is gone with the restore, a merged one is
- * Production's own and stays, one not moved has no Production identity — nothing is erased. A
- * `db: target` request names a Production key, unless this run already read it as a Pilot key
- * (the requests in Production's register before the run, c.erasedTarget); the late ones (c.late,
- * written after publish and never read by the run) are Production keys. Erasing a person deletes
- * what cannot exist without them and clears nullable references (erase).
+ * Restore: Production as it was before the run, minus every person a register names by their
+ * Production key at restore time (plan reference, erasure: one key space per register). A request
+ * naming a Pilot key — in the Pilot's register or in Production's (keys: pilot, the default; before
+ * the run, c.erasedTarget, or after publish, c.late) — is never a Production key: a person this run
+ * moved is gone with the restore, a merged one is Production's own and stays, one not moved has no
+ * Production identity. Production's own register (keys: production, c.lateProd) names its people:
+ * each of them still in Production is erased. Erasing a person deletes what cannot exist without
+ * them and clears nullable references (erase).
  */
 export function restoreOracle(c: Case): { rows: Row[][]; deleted: number[]; nullified: number[] } {
   const after = c.prod.map((rs) => [...rs]);
   if (c.subjects === null) return { rows: after, deleted: c.tables.map(() => 0), nullified: c.tables.map(() => 0) };
-  const readAsPilot = new Set(c.erasedTarget ?? []);
   const gone: Set<number>[] = c.tables.map(() => new Set());
-  for (const k of c.late) if (!readAsPilot.has(k) && c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
+  for (const k of c.lateProd ?? []) if (c.prod[c.subjects].some((r) => r.id === k)) gone[c.subjects].add(k);
   return erase(c, after, gone);
 }

@@ -25,8 +25,8 @@ export const REGRESSIONS: Regression[] = [
   {
     // Issue 16: the erasure re-applied after a restore took the Pilot's subject key 1 as Production's
     // key 1, a different, pre-existing person (and their task). Here the request is in Production's
-    // register (db: target) before the run, so the run reads it as a Pilot key (README, Rollback by
-    // restore); a request written there after publish, never read by the run, is a Production key.
+    // register (db: target) before the run; a register names people by one key space, here the
+    // Pilot's (keys: pilot, the default), so no request in it is ever taken as a Production key.
     name: 'restore: a Production-side request the run read as a Pilot key (ids new) leaves Production\'s own person with the same key',
     case: {
       ...base,
@@ -115,8 +115,8 @@ export const REGRESSIONS: Regression[] = [
     },
   },
   {
-    // Found by the model test's restore oracle (README, Rollback by restore: a db: target request is a
-    // Production key unless this run already read it as a Pilot key). A subject in both registers was
+    // Found by the model test's restore oracle (under the earlier rule: a db: target request was a
+    // Production key unless this run had read it as a Pilot key). A subject in both registers was
     // logged at cleanup under min(register) only (the source one), so after the restore the
     // Production-side request was taken as Production's key 1 and erased Production's own person.
     // Fixed: cleanup logs every register naming the subject (activities/cleanup.ts, db/erasure-staging.ts).
@@ -133,11 +133,10 @@ export const REGRESSIONS: Regression[] = [
     },
   },
   {
-    // Found by the model test (same rule): a request in Production's register before the run for a
-    // Pilot subject the selection does not take is read at stage but never logged (cleanup logs only
-    // subjects in the manifest), so after a restore erasure-subjects.ts takes it as Production's key 1
-    // and erases Production's own person. A fix needs the run to record the requests it read as Pilot
-    // keys whatever the scope (a design decision: the erasure log's contents), so it is left open.
+    // Found by the model test (same earlier rule): a request in Production's register before the run
+    // for a Pilot subject the selection does not take was read at stage but never logged, so after a
+    // restore it was taken as Production's key 1 and erased Production's own person. Fixed for good
+    // by one key space per register (erasure.registers[].keys): a Pilot key is never a Production key.
     name: 'restore: a Production-side request for a Pilot subject out of scope, read at stage, leaves Production\'s own person with the same key',
     case: {
       ...base,
@@ -146,6 +145,36 @@ export const REGRESSIONS: Regression[] = [
       prod: [[row(1, 'c')]],
       plans: [{ select: { kind: 'where', op: 'gte', value: 1 }, ids: 'new' }],
       erasedTarget: [1],
+      path: 'restore',
+    },
+  },
+  {
+    // The earlier rule took a request written in Production's register after publish, never read by
+    // the run, as a Production key: a Pilot key there erased Production's own person holding the same
+    // value. One key space per register: this register names Pilot keys (keys: pilot, the default).
+    name: 'restore: a Pilot key written in Production\'s register after publish leaves Production\'s own person with the same key',
+    case: {
+      ...base,
+      tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
+      pilot: [[row(1, 'a'), row(2, 'b')], [row(1, 'x', { f0: 1 })]],
+      prod: [[row(1, 'c')], [row(1, 'y', { f0: 1 })]],
+      plans: [{ select: { kind: 'all' }, ids: 'new' }, { select: { kind: 'follow', col: 'f0' }, ids: 'new' }],
+      late: [1],
+      path: 'restore',
+    },
+  },
+  {
+    // Production's own register of its people (keys: production): after a restore, each person it
+    // names who is in Production is erased again (their dependent row too); a key no Production row
+    // holds any more (a row this run moved, gone with the restore) touches nobody.
+    name: 'restore: Production\'s own register (keys: production) erases its person again by Production key, and no one else',
+    case: {
+      ...base,
+      tables: [{ name: 't0', fks: [] }, { name: 't1', fks: [{ col: 'f0', parent: 0, nullable: false }] }],
+      pilot: [[row(1, 'a'), row(2, 'b')], [row(1, 'x', { f0: 1 })]],
+      prod: [[row(1, 'c'), row(5, 'd')], [row(1, 'y', { f0: 5 })]],
+      plans: [{ select: { kind: 'all' }, ids: 'new' }, { select: { kind: 'follow', col: 'f0' }, ids: 'new' }],
+      lateProd: [5, 7],
       path: 'restore',
     },
   },

@@ -201,6 +201,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   }
   // restore: erasure requests arrive after publish, in Production's register.
   for (const k of c.late) await rows(prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, k)]);
+  for (const k of c.lateProd ?? []) await rows(prod, 'INSERT INTO erasure_request_prod VALUES ($1)', [subjectValue(c, k)]);
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'model test', mode: 'restore' }] });
   const gate = await waitFor(handle, settled, STEP_TIMEOUT);
   if (!atGate('restore')(gate)) return problems.push(`expected gate restore; got ${gate.status} ${gate.phase}: ${gate.error?.type} ${gate.error?.message}`);

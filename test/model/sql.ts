@@ -56,6 +56,7 @@ export const pilotSql = (c: Case) =>
 export const prodSql = (c: Case, checker = '') =>
   ddl(c, c.prod, 'prod') +
   (c.erasedTarget ?? []).map((k) => `\nINSERT INTO erasure_request VALUES (${lit(c, c.subjects!, k)});`).join('') +
+  (c.path === 'restore' && c.subjects !== null ? `\nCREATE TABLE erasure_request_prod (subject ${subjectType(c)} NOT NULL);` : '') +
   (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '') +
   checker;
 
@@ -89,6 +90,7 @@ export function planFor(c: Case, id: string, store: string, checkRole?: string):
     people.subjects = { table: `public.t${c.subjects}`, key: 'id' };
     const registers: Record<string, unknown>[] = [{ db: 'source', table: 'public.erasure_request', subject: 'subject' }];
     if (c.path === 'restore' || c.lateRun.some((x) => x.db === 'target') || c.erasedTarget?.length) registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
+    if (c.path === 'restore') registers.push({ db: 'target', table: 'public.erasure_request_prod', subject: 'subject', keys: 'production' });
     people.erasure = { registers };
     if (c.consent) people.consent = { table: 'public.consent', subject: 'subject', granted: [{ column: 'status', op: 'eq', value: 'granted' }] };
   }
