@@ -14,6 +14,7 @@ import { earlierRuns, excluded } from './db/already-moved';
 import { runNames } from './db/staging';
 import { markStep, requireStaged, stepResult } from './db/staging-state';
 import { planError } from './errors';
+import { applyMapping, mappingEvidence } from './db/mapping-compute';
 import { chaosPoint, slowTableForTests } from './db/fault';
 import { stagedCounts, StepTracker } from './db/step-progress';
 import { inTransaction } from './db/transaction';
@@ -40,6 +41,11 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         for (let i = 0; i < resolved.tables.length; i++) await slowTableForTests(target, 'cleanup'); // once per table, like the other steps
         const earlier = await earlierRuns(target, input.plan, input.runKey, input.identities?.[input.plan.source]);
         const leftBehind = await rules.run({ transforms: true, earlier: excluded(input.plan, earlier) });
+        // The mapping is applied to the rows that move, in staging (never in Production), each value checked.
+        const mapped = resolved.tables.some((t) => t.mapping);
+        if (mapped) progress.phase('applying the mapping');
+        await applyMapping(target, resolved, names);
+        const mapping = mapped ? await mappingEvidence(target, resolved, names) : [];
         progress.phase('checking for dangling references');
         const dangling = await danglingReferences(target, resolved, names);
         if (dangling.length > 0) throw planError(dangling);
@@ -52,6 +58,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
           transforms: resolved.rules.transforms.map((x) => `${x.table.name}.${x.column}: ${x.fn}`),
           kept,
           ...(Object.keys(rules.nullified).length > 0 ? { erasureNullified: rules.nullified } : {}),
+          ...(mapped ? { mapping } : {}),
         };
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);

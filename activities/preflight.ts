@@ -28,6 +28,8 @@ import { catalogSummary, keyDigests, keptDigests } from './db/drift';
 import { earlierRuns, excluded, type EarlierRun } from './db/already-moved';
 import { joinSnapshot } from './db/snapshot-holder';
 import { inTransaction } from './db/transaction';
+import { pilotColumn, stagedColumn } from './db/mapping-staging';
+import { applyMapping, mappingEvidence } from './db/mapping-compute';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const report = await dryRunOf(input.plan, input.runKey ?? '');
@@ -137,6 +139,9 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
       const inScopeKeys = await keyDigests(target, resolved, names);
       const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
       const leftBehind = await rules.run({ transforms: false, earlier });
+      // The mapping, on the rows that move, checked value by value as the run will (refused here, by key).
+      await applyMapping(target, resolved, names);
+      const mapping = new Map((await mappingEvidence(target, resolved, names)).map((m) => [m.table, m]));
       const keptKeys = await keptDigests(target, resolved, names);
       const dangling = await danglingReferences(target, resolved, names);
       if (dangling.length > 0) throw planError(dangling);
@@ -168,6 +173,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
           ...(conflicts.length > 0 ? { conflicts } : {}),
           digests: { inScope: inScopeKeys[t.name], kept: keptKeys[t.name] },
           ...(rules.nullified[t.name] ? { erasureNullified: rules.nullified[t.name] } : {}),
+          ...(mapping.has(t.name) ? { mapping: mapping.get(t.name) } : {}),
         });
       }
       return out;
@@ -198,6 +204,8 @@ async function checkAdoptClosed(pilot: Client, r: Resolved): Promise<void> {
 
 /** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns (and `extra`). */
 export function decidingColumns(t: ResolvedTable, r: Resolved, extra: string[] = []) {
+  // A mapped table is staged whole: the dry run checks every value the mapping computes.
+  if (t.mapping) return t.columns;
   const want = new Set<string>([...t.key, ...(t.spec.match ?? []), ...extra]);
   for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) fk.columns.forEach((c) => want.add(c));
   // Staged references (a self-reference's included) are joined on the columns they point at.
@@ -252,11 +260,11 @@ async function checkValues(source: Client, target: Client, r: Resolved): Promise
   const lists: { path: string; conds: Cond[]; db: Client; table: string; typeOf: (c: string) => string }[] = [];
   for (const t of r.tables) {
     const where = ((t.spec.select as Record<string, unknown>).where as Cond[]) ?? [];
-    lists.push({ path: `tables[${t.index}].select.where`, conds: where, db: source, table: t.name, typeOf: (c) => t.source.columns.find((x) => x.name === c)!.type });
+    lists.push({ path: `tables[${t.index}].select.where`, conds: where, db: source, table: t.name, typeOf: (c) => t.pilot.columns.find((x) => x.name === c)!.type });
   }
   r.rules.testData.forEach((rule, i) => {
     const t = rule.table;
-    lists.push({ path: `testData[${i}].where`, conds: rule.where, db: target, table: t.name, typeOf: (c) => t.columns.find((x) => x.name === c)!.type });
+    lists.push({ path: `testData[${i}].where`, conds: rule.where, db: target, table: t.name, typeOf: (c) => stagedColumn(t, c)!.type });
   });
   const consent = r.rules.consent;
   if (consent) lists.push({ path: 'consent.granted', conds: consent.granted, db: source, table: consent.table.qualified, typeOf: (c) => consent.table.columns.find((x) => x.name === c)!.type });
@@ -294,13 +302,14 @@ async function checkValues(source: Client, target: Client, r: Resolved): Promise
 async function checkKeysUnique(source: Client, tables: ResolvedTable[]): Promise<void> {
   const issues: PlanIssue[] = [];
   for (const t of tables.filter((x) => !x.keyDeclared && x.key.length > 0)) {
-    const cols = t.key.map(ident).join(', ');
+    const key = t.key.map((k) => pilotColumn(t, k));
+    const cols = key.map(ident).join(', ');
     const r = await source.query(
       `SELECT ${cols}, count(*)::int AS n FROM ${qualified(t.source.schema, t.source.name)} GROUP BY ${cols} HAVING count(*) > 1 LIMIT 1`,
     );
     if (r.rows.length > 0) {
       const { n, ...example } = r.rows[0];
-      issues.push({ path: `tables[${t.index}].key`, message: `key (${t.key.join(', ')}) is not unique in ${t.name}: ${JSON.stringify(example)} appears ${n} times` });
+      issues.push({ path: `tables[${t.index}].key`, message: `key (${key.join(', ')}) is not unique in ${t.name}: ${JSON.stringify(example)} appears ${n} times` });
     }
   }
   if (issues.length > 0) throw new PlanError(issues);

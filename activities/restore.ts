@@ -44,7 +44,7 @@ export async function restore(input: RestoreInput): Promise<RestoreResult> {
     await ensureControlSchema(target);
     const prior = await priorResult(target, input.runKey);
     if (prior) return prior;
-    progress.expect(resolved.tables.map((t) => ({ table: t.name, total: input.backup.tables?.find((b) => b.table === t.name)?.rows })));
+    progress.expect(resolved.tables.map((t) => ({ table: t.name, total: input.backup.tables?.find((b) => b.table === t.target.qualified)?.rows })));
     progress.phase('restoring the backup into a scratch database');
     const prods = resolved.tables.map((t) => qualified(t.target.schema, t.target.name));
     const policy = lockPolicy(input.plan);

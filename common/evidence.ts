@@ -9,7 +9,7 @@
 import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
-import type { AccessChecksResult, CleanupResult, DryRunReport, RestorePreview, RestoreResult, RollbackProof, TableValidation } from './results';
+import type { AccessChecksResult, CleanupResult, DryRunReport, RestorePreview, RestoreResult, RollbackProof, TableMapping, TableValidation } from './results';
 import type { DatabaseMove, Drift, EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
 import { hasRule, rootCauses, rootOf, rulesInWords, type RuleInWords } from './evidence-words';
 import { stepsOf, type EvidenceStep } from './evidence-steps';
@@ -131,6 +131,13 @@ export interface EvidenceDocument {
   /** The Pilot or a catalog changed after gate plan (each difference, tolerated or sent back to gate plan), and the approvals that stopped counting. */
   drift?: Drift[];
   voidedApprovals?: EvidencePack['voidedApprovals'];
+  /**
+   * A plan with into/columns/drop: per mapped table, each Production column's source (copied,
+   * renamed, constant, map with counts per value, expression text) and each dropped Pilot column
+   * with its non-null values left behind; counted on the rows cleanup kept (moved or merged), else as the dry
+   * run counted them. Absent without a mapping.
+   */
+  mapping?: TableMapping[];
   checksums: EvidenceChecksum[];
   steps: EvidenceStep[];
   openItems: string[];
@@ -349,6 +356,12 @@ function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], lef
   };
 }
 
+/** The mapping section: what cleanup counted on the rows it kept, else the dry run's count; nothing without a mapping. */
+function mappingOf(p: EvidencePack): { mapping?: TableMapping[] } {
+  const mapping = p.cleanup?.mapping ?? p.dryRun?.tables.flatMap((t) => (t.mapping ? [t.mapping] : []));
+  return mapping?.length ? { mapping } : {};
+}
+
 /** The evidence document of a run (pure; deterministic for the same record). */
 export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const plan = planOf(p.plan);
@@ -423,6 +436,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
     ...(p.adoption ? { adoption: p.adoption } : {}),
     ...(p.databaseMoves?.length ? { databaseMoves: p.databaseMoves } : {}),
     ...(p.drift?.length ? { drift: p.drift, voidedApprovals: p.voidedApprovals ?? [] } : {}),
+    ...mappingOf(p),
     checksums: checksumsOf(p),
     steps,
     openItems: [],

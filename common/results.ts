@@ -45,6 +45,37 @@ export interface TableDryRun {
   erasureNullified?: number;
   /** clean-start: rows the archive (the verified backup of the whole Pilot) will hold; nothing moves (absent on other strategies). */
   archived?: number;
+  /** A table with into/columns/drop: every Production column's source and each dropped column, counted on the rows kept after cleanup (absent: no mapping). */
+  mapping?: TableMapping;
+}
+
+/**
+ * A mapped plan table's column fates, counted on the rows kept after cleanup (those that move, and
+ * those ids: match merges with a Production row): the evidence
+ * pack's `mapping` section. Values shown are the plan's own (constants, code values a map lists or
+ * finds): never the values of copied columns.
+ */
+export interface TableMapping {
+  table: string; // the Pilot table (plan name)
+  into: string; // the Production table
+  rows: number; // rows the mapping applied to
+  columns: ColumnFate[];
+  /** Pilot columns listed in drop, with the non-null values left behind in the Pilot (among the rows kept). */
+  dropped: { column: string; nonNull: number }[];
+}
+
+export type MapValue = string | number | boolean | null;
+
+export interface ColumnFate {
+  column: string; // Production column
+  source: 'copied' | 'renamed' | 'constant' | 'map' | 'expr' | 'default' | 'generated';
+  from?: string; // renamed / map: the Pilot column
+  value?: MapValue; // constant
+  expr?: string; // expr: its text
+  /** map: per Pilot value found (as text; null for NULL), its Production value, its rows, and whether the map's default gave it. */
+  values?: { from: string | null; to: MapValue; rows: number; defaulted: boolean }[];
+  /** A copy whose type changes: converted in staging (each value checked). */
+  converted?: { from: string; to: string };
 }
 
 /** A set of staged keys: how many, and an order-independent digest of them (activities/db/drift.ts). */
@@ -108,6 +139,8 @@ export interface CleanupResult {
   kept?: Record<string, KeyDigest>;
   /** table -> rows that move with their nullable reference to a subject with an erasure request set to NULL. */
   erasureNullified?: Record<string, number>;
+  /** Mapped tables (into/columns/drop): each column's fate, counted on the rows kept (absent: no mapping). */
+  mapping?: TableMapping[];
 }
 
 export interface PublishResult {

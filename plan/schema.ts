@@ -182,13 +182,73 @@ function checkMatch(t: unknown, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['match'], message: `only allowed when ids is match (ids is ${String(ids)})` });
 }
 
+// ---- mapping: when the Pilot's model is not Production's --------------------------------------
+
+/** A value a plan may write: the Pilot value a map matches, a constant, a map's Production value. */
+export type MapScalar = string | number | boolean;
+const MapValue = z.union([z.string().max(MAX_TEXT.value), z.number().refine(Number.isFinite, { error: 'must be a finite number' }), z.boolean()], {
+  error: 'must be a string, a number or a boolean',
+});
+
+/** Where one Production column's value comes from: exactly one form (see checkColumnSource). */
+export interface ColumnSource {
+  from?: string;
+  value?: MapScalar | null;
+  map?: Record<string, MapScalar | null>;
+  default?: MapScalar | null;
+  expr?: string;
+}
+
+const COLUMN_FORMS = '{from: pilot_column}, {value: constant}, {from: pilot_column, map: {…}, default?: value} or {expr: "SQL"}';
+
+/** One flat object plus this rule reads better in errors than a union of four objects. */
+function checkColumnSource(s: unknown, ctx: z.RefinementCtx): void {
+  if (!isRec(s)) return;
+  const has = (k: string) => s[k] !== undefined;
+  const forms = [has('from'), has('value'), has('expr')].filter(Boolean).length;
+  if (forms !== 1) {
+    const used = ['from', 'value', 'expr'].filter(has);
+    ctx.addIssue({ code: 'custom', message: `${used.length === 0 ? 'is empty' : `cannot combine ${used.join(' and ')}`}; use exactly one of ${COLUMN_FORMS}` });
+    return;
+  }
+  if (has('map') && !has('from')) ctx.addIssue({ code: 'custom', path: ['map'], message: 'needs from (the Pilot column whose values it maps)' });
+  if (has('default') && !has('map')) ctx.addIssue({ code: 'custom', path: ['default'], message: 'only allowed with map (the value of a Pilot value the map does not list)' });
+  if (isRec(s.map) && Object.keys(s.map).length === 0) ctx.addIssue({ code: 'custom', path: ['map'], message: 'must list at least one Pilot value' });
+}
+
+export const ColumnSourceSchema = z
+  .strictObject({
+    from: Column.optional().describe('The Pilot column the value is copied from (renamed), or mapped from with map'),
+    value: z.union([z.null(), MapValue]).optional().describe('A constant for every row: a string, number, boolean or null (a column the Pilot lacks)'),
+    map: z
+      .record(z.string().max(MAX_TEXT.value), z.union([z.null(), MapValue]))
+      .optional()
+      .describe('Pilot value → Production value (compared as text); a Pilot value in scope that is not listed is refused unless default is given; NULL stays NULL'),
+    default: z.union([z.null(), MapValue]).optional().describe('With map: the Production value of a Pilot value the map does not list'),
+    expr: z
+      .string()
+      .max(MAX_TEXT.value)
+      .regex(/\S/, { error: 'must not be empty' })
+      .optional()
+      .describe('A scalar SQL expression over the Pilot row (its own columns, constants, operators, CASE, COALESCE/NULLIF, casts, listed immutable functions), evaluated in staging'),
+  })
+  .superRefine(checkColumnSource, always)
+  .transform((s) => s as ColumnSource);
+
 export const TableSpecSchema = z
   .strictObject({
     table: TableName.describe('Table as psql writes it: customer, public.customer or "Sales.EU"."Order Items" (unqualified means public); a partitioned table by its parent'),
     key: ColumnList.optional().describe('Columns that identify a row (default: the primary key); needed when the table has none'),
     select: SelectSchema.default(() => ({ referenced: true as const })).describe('Which rows are in scope: exactly one of {all: true}, {where}, {follow and/or followMoved, where?} or {referenced: true} (the default)'),
     ids: z.enum(ID_MODES).default('keep').describe('Keys in production: keep (as in the Pilot), new (from the target\'s sequence, FKs rewritten) or match (reuse the production row with the same natural key)'),
-    match: ColumnList.optional().describe('Natural key columns for ids: match (required then, refused otherwise)'),
+    match: ColumnList.optional().describe('Natural key columns for ids: match (required then, refused otherwise); with a mapping, Production\'s columns'),
+    into: TableName.optional().describe('The Production table the rows go into, as psql writes it (default: the same name as table)'),
+    columns: z
+      .record(Column, ColumnSourceSchema)
+      .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one Production column' })
+      .optional()
+      .describe('Production column → where its value comes from: {from}, {value}, {from, map, default?} or {expr}; columns of the same name on both sides are copied without an entry'),
+    drop: ColumnList.optional().describe('Pilot columns deliberately not moved (a Pilot column Production lacks must be mapped, used or listed here)'),
   })
   .superRefine(checkMatch, always);
 export type TableSpec = z.infer<typeof TableSpecSchema>;
@@ -348,12 +408,22 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
     if ((p.strategy === 'selective' || p.strategy === 'adopt') && p.tables.length === 0)
       issue(['tables'], `must list at least one table when strategy is ${p.strategy}`);
     const first = new Map<string, number>();
+    const into = new Map<string, number>();
     p.tables.forEach((t, i) => {
       if (!isRec(t) || typeof t.table !== 'string') return;
       const name = planTableKey(t.table);
       const prev = first.get(name);
       if (prev !== undefined) issue(['tables', i, 'table'], `duplicate table "${t.table}" (already listed at tables[${prev}])`);
       else first.set(name, i);
+      // Two Pilot tables into one Production table would make one row identity out of two tables.
+      const dest = planTableKey(typeof t.into === 'string' ? t.into : t.table);
+      const before = into.get(dest);
+      if (before !== undefined && prev === undefined) issue(['tables', i, typeof t.into === 'string' ? 'into' : 'table'], `tables[${before}] already goes into ${dest}: one Production table takes one Pilot table`);
+      else if (before === undefined) into.set(dest, i);
+      // A mapping moves rows into Production; adopt and clean-start move nothing.
+      if (typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy)) {
+        for (const k of ['into', 'columns', 'drop']) if (t[k] !== undefined) issue(['tables', i, k], `only allowed when strategy is selective (strategy is ${p.strategy}): nothing moves into another model`);
+      }
     });
   }
 

@@ -24,8 +24,8 @@ export const restoredColumns = (t: ResolvedTable) => t.target.columns.filter((c)
 
 /** The backup's snapshot count of a plan table (a partitioned table's counts all its partitions). */
 export function backupCount(b: BackupObject, t: ResolvedTable): number {
-  const entry = b.tables.find((x) => x.table === t.name && !x.partitionOf);
-  if (!entry) throw backupError(`backup object ${b.location} does not hold ${t.name}`);
+  const entry = b.tables.find((x) => x.table === t.target.qualified && !x.partitionOf);
+  if (!entry) throw backupError(`backup object ${b.location} does not hold ${t.target.qualified}`);
   return entry.rows;
 }
 

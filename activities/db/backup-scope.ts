@@ -24,7 +24,8 @@ export const exactPattern = (r: TableRef) => `"${r.schema.replace(/"/g, '""')}".
 export async function readScope(client: Client, plan: Plan, alias: string, full: boolean): Promise<BackupScope> {
   // An archive (clean-start) accounts for every table of the database, not only the plan's.
   const refs = full && plan.strategy === 'clean-start' ? await everyTable(client) : plan.tables.map((t) => {
-    const r = parseTableName(t.table);
+    // Production holds a mapped table's rows under its `into` name.
+    const r = parseTableName(alias === plan.target ? t.into ?? t.table : t.table);
     if (typeof r === 'string') throw planIssue('tables', `backup: table name ${JSON.stringify(t.table)} ${r}`);
     return r;
   });

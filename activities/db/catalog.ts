@@ -15,6 +15,8 @@ export interface Column {
   identity: '' | 'a' | 'd'; // a = ALWAYS (needs OVERRIDING SYSTEM VALUE), d = BY DEFAULT
   /** The sequence behind the column (identity, serial/OWNED BY, or a nextval() DEFAULT), quoted and qualified. */
   sequence: string | null;
+  /** A type of pg_catalog (exists on every server): a Pilot value of it can be staged on Production's server as it is. */
+  builtinType?: boolean;
 }
 
 export interface ForeignKey {
@@ -91,11 +93,12 @@ export async function readCatalog(client: Client): Promise<Catalog> {
   if (oids.length === 0) return new Map();
 
   const cols = await client.query<{
-    oid: number; name: string; type: string; notnull: boolean; hasdef: boolean; generated: string; identity: string; seq: string | null;
+    oid: number; name: string; type: string; notnull: boolean; hasdef: boolean; generated: string; identity: string; seq: string | null; builtin: boolean;
   }>(
     `SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.attnotnull AS notnull, a.atthasdef AS hasdef, a.attgenerated::text AS generated,
             a.attidentity::text AS identity,
+            (SELECT ty.typnamespace = 'pg_catalog'::regnamespace FROM pg_type ty WHERE ty.oid = a.atttypid) AS builtin,
             coalesce(pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname),
                      (SELECT quote_ident(sn.nspname) || '.' || quote_ident(sq.relname)
                         FROM pg_attrdef d
@@ -120,6 +123,7 @@ export async function readCatalog(client: Client): Promise<Catalog> {
       generated: c.generated !== '',
       identity: c.identity as Column['identity'],
       sequence: c.seq,
+      builtinType: c.builtin,
     });
   }
 

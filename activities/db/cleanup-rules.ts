@@ -15,6 +15,7 @@ import type { StagingNames } from './staging';
 import { planIssue } from '../errors';
 import type { PlanIssue } from '../../plan/issues';
 import { nullifyReferencesToErased } from './erasure-staging';
+import { stagedColumn } from './mapping-staging';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
 /** table -> reason -> chain of causes (`parent-left-behind:public.projects ← … ← test-account`) -> rows. */
@@ -85,7 +86,7 @@ export class Cleanup {
     }
     for (const rule of testData) {
       const b = new Binder();
-      const typeOf = (c: string) => rule.table.columns.find((x) => x.name === c)!.type;
+      const typeOf = (c: string) => stagedColumn(rule.table, c)!.type; // a mapped table's rule may read a raw Pilot input
       const pred = allConditions(b, 's', rule.where, typeOf);
       await b.apply(this.db);
       await this.remove(rule.table, pred, rule.reason);

@@ -8,6 +8,7 @@ import type { Client } from 'pg';
 import type { AccessCheckResult } from '../../common/results';
 import { allConditions, Binder } from './conditions';
 import { ident, qualified } from './connect';
+import { pilotColumn } from './mapping-staging';
 import type { Resolved } from './resolve';
 import { MAX_ROWS } from './read-only-check';
 import { PERSISTED_PAIRS } from './row-identity';
@@ -28,16 +29,17 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
   if (!subjects || !consent) return null;
   const started = Date.now();
   const t = subjects.table;
-  const src = t.source;
+  const src = t.pilot; // read in the Pilot's own names (a mapped table renames them in staging)
   const consentType = consent.table.columns.find((c) => c.name === consent.subject)!.type;
-  const srcType = (k: string) => src.columns.find((c) => c.name === k)!.type;
+  const pc = (k: string) => pilotColumn(t, k);
+  const srcType = (k: string) => src.columns.find((c) => c.name === pc(k))!.type;
   const at = t.key.indexOf(subjects.key);
   // The subject is usually (part of) the key: its Pilot value is in the manifest. Otherwise read it
   // from the Pilot row with that key; a row gone from the Pilot cannot show consent.
-  const join = at >= 0 ? '' : `LEFT JOIN ${qualified(src.schema, src.name)} s ON ${t.key.map((k, i) => `s.${ident(k)} = (x->'k'->>${i})::${srcType(k)}`).join(' AND ')}`;
-  const subject = at >= 0 ? `(x->'k'->>${at})` : `s.${ident(subjects.key)}::text`;
+  const join = at >= 0 ? '' : `LEFT JOIN ${qualified(src.schema, src.name)} s ON ${t.key.map((k, i) => `s.${ident(pc(k))} = (x->'k'->>${i})::${srcType(k)}`).join(' AND ')}`;
+  const subject = at >= 0 ? `(x->'k'->>${at})` : `s.${ident(pc(subjects.key))}::text`;
   const why = at >= 0 ? `'no consent row matching consent.granted in the Pilot'`
-    : `CASE WHEN s.${ident(t.key[0])} IS NULL THEN 'subject row no longer in the Pilot' ELSE 'no consent row matching consent.granted in the Pilot' END`;
+    : `CASE WHEN s.${ident(pc(t.key[0]))} IS NULL THEN 'subject row no longer in the Pilot' ELSE 'no consent row matching consent.granted in the Pilot' END`;
   const b = new Binder();
   const granted = allConditions(b, 'c', consent.granted, (col) => consent.table.columns.find((x) => x.name === col)!.type);
   const lookup = `SELECT x->'k' AS k, x->'p' AS p, ${subject} AS subject, ${why} AS why

@@ -3,6 +3,7 @@ import type { Client } from 'pg';
 import type { Plan } from '../../plan/schema';
 import { planError } from '../errors';
 import { readCatalog } from './catalog';
+import { loadSqlParser } from '../../plan/mapping-sql';
 import { connect, resolveAlias } from './connect';
 import { PlanError } from '../../plan/issues';
 import { resolvePlan, type Resolved } from './resolve';
@@ -53,6 +54,8 @@ export async function openContext(plan: Plan): Promise<Context> {
   let target: Client | undefined;
   try {
     target = await connect(targetUrl, `cutover:${plan.id}:target`);
+    // Mapping expressions are parsed (PostgreSQL's parser) when the plan is resolved.
+    if (plan.tables.some((t) => Object.values(t.columns ?? {}).some((c) => c.expr !== undefined))) await loadSqlParser();
     const pilotCatalog = await readCatalog(source);
     const resolved = adopt ? resolvePlan(adoptView(plan), pilotCatalog, pilotCatalog) : resolvePlan(plan, pilotCatalog, await readCatalog(target));
     const t = target;

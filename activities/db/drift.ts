@@ -64,5 +64,5 @@ function sideWords(t: Table): string[] {
 
 /** Both catalogs of every plan table in words, one entry per column, key and foreign key: a difference reads as what changed. */
 export function catalogSummary(r: Resolved): Record<string, CatalogSummary> {
-  return Object.fromEntries(r.tables.map((t) => [t.name, { pilot: [...new Set(sideWords(t.source))], production: [...new Set(sideWords(t.target))] }]));
+  return Object.fromEntries(r.tables.map((t) => [t.name, { pilot: [...new Set(sideWords(t.pilot))], production: [...new Set(sideWords(t.production))] }]));
 }

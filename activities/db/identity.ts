@@ -6,6 +6,7 @@ import type { ForeignKey } from './catalog';
 import { ident, qualified } from './connect';
 import { fkEquals, keyReferences } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
+import { computedColumns } from './mapping-staging';
 import type { StagingNames } from './staging';
 
 /** An ids: match table some plan table references: its referenced Pilot rows are staged as lookups. */
@@ -18,7 +19,9 @@ export function hasLookup(t: ResolvedTable, r: Resolved): boolean {
 /** Columns a lookup row needs to be matched as buildMap matches staged rows: key, natural key, FKs. */
 export function lookupColumns(t: ResolvedTable) {
   const want = new Set([...t.key, ...(t.spec.match ?? []), ...t.target.foreignKeys.flatMap((f) => f.columns)]);
-  return t.columns.filter((c) => want.has(c.name));
+  // A column a mapped table computes in staging (a constant tenant) is not read from the Pilot, nor matched on.
+  const computed = new Set(computedColumns(t));
+  return t.columns.filter((c) => want.has(c.name) && !computed.has(c.name));
 }
 
 const pointsAtKey = (fk: ForeignKey, parent: ResolvedTable) =>

@@ -7,7 +7,8 @@ import { TRANSFORM } from './cleanup-rules';
 import { ident, qualified } from './connect';
 import { copyQuery } from './copy';
 import { hasLookup, lookupColumns } from './identity';
-import { keyList, keyReferences } from './keys';
+import { keyReferences } from './keys';
+import { pilotExpr, pilotList } from './mapping-staging';
 import { buildMap, createMap, isMapped } from './remap';
 import type { Resolved, ResolvedTable } from './resolve';
 import { Selection } from './selection';
@@ -27,7 +28,7 @@ export async function stageLookups(lane: Lane, p: CopyPlan): Promise<void> {
     const sel = new Selection(r);
     let n = 0;
     const where = lookupPredicate(sel, r, t, 'x', [], () => `lk${n++}`);
-    const exprs = cols.map((c) => transformed(r, t, c.name, `x.${ident(c.name)}`));
+    const exprs = cols.map((c) => transformed(r, t, c.name, pilotExpr(t, c.name, 'x')));
     await sel.apply(lane.src);
     await copyQuery(lane.src, `SELECT ${exprs.join(', ')} FROM ${qualified(t.source.schema, t.source.name)} x WHERE ${where}`, lane.tgt, names.lookup(t.index), cols.map((c) => c.name));
   }
@@ -44,14 +45,14 @@ function lookupPredicate(sel: Selection, r: Resolved, t: ResolvedTable, a: strin
   const byName = new Map(r.tables.map((x) => [x.name, x]));
   const parts: string[] = [];
   for (const c of r.tables) {
-    for (const fk of keyReferences(c, byName).filter((f) => f.refTable === t.name)) parts.push(`(${keyList(a, t.key)}) IN (${sel.rowsSql(c, fk.columns)})`);
+    for (const fk of keyReferences(c, byName).filter((f) => f.refTable === t.name)) parts.push(`(${pilotList(t, a, t.key)}) IN (${sel.rowsSql(c, fk.columns)})`);
   }
   for (const c of r.tables.filter((x) => x.name !== t.name && !stack.includes(x.name) && hasLookup(x, r))) {
     const natural = c.spec.match ?? [];
     for (const fk of keyReferences(c, byName).filter((f) => f.refTable === t.name && f.columns.some((col) => natural.includes(col)))) {
       const y = next();
       const inner = lookupPredicate(sel, r, c, y, [...stack, t.name], next);
-      parts.push(`(${keyList(a, t.key)}) IN (SELECT ${keyList(y, fk.columns)} FROM ${qualified(c.source.schema, c.source.name)} ${y} WHERE ${inner})`);
+      parts.push(`(${pilotList(t, a, t.key)}) IN (SELECT ${pilotList(c, y, fk.columns)} FROM ${qualified(c.source.schema, c.source.name)} ${y} WHERE ${inner})`);
     }
   }
   return parts.length === 0 ? 'FALSE' : parts.join(' OR ');

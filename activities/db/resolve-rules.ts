@@ -6,6 +6,8 @@ import { planTableKey as qualifyName } from '../../plan/names';
 import type { Condition } from './conditions';
 import type { PlanIssue } from '../../plan/issues';
 import type { ResolvedTable } from './resolve';
+import { stageRaw } from './mapping';
+import { stagedColumn } from './mapping-staging';
 
 export interface Rules {
   subjects: { table: ResolvedTable; key: string } | null;
@@ -42,8 +44,18 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
     return false;
   };
   const copied = (path: string, t: ResolvedTable, col: string): Column | undefined => {
-    const c = t.columns.find((x) => x.name === col);
-    if (!c) issues.push({ path, message: `unknown column "${col}" in ${t.name} (or not copied: it must exist in source and target)` });
+    // A mapped table's rules name Pilot columns: the staged column holding the value as it is.
+    const staged = t.mapping ? t.mapping.asIs.get(col) : col;
+    const c = staged === undefined ? undefined : t.columns.find((x) => x.name === staged);
+    if (!c) issues.push({ path, message: t.mapping ? `column "${col}" of ${t.name} (source) is not moved as it is into ${t.mapping.into}: a rule here reads a column copied or renamed by the mapping` : `unknown column "${col}" in ${t.name} (or not copied: it must exist in source and target)` });
+    return c;
+  };
+  /** A rule's Pilot column as staging holds it: moved as it is, or staged raw for the rule (a mapped table). */
+  const readable = (path: string, t: ResolvedTable, col: string): Column | undefined => {
+    if (!t.mapping) return copied(path, t, col);
+    const staged = stageRaw(t.mapping, t.pilot, col);
+    const c = staged === undefined ? undefined : stagedColumn(t, staged);
+    if (!c) issues.push({ path, message: `unknown column "${col}" in ${t.name} (source)` });
     return c;
   };
   const catalogTable = (path: string, cat: Catalog, name: string, where: string): Table | undefined => {
@@ -55,7 +67,8 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
   let subjects: Rules['subjects'] = null;
   if (plan.subjects) {
     const t = planTable('subjects.table', plan.subjects.table);
-    if (t && copied('subjects.key', t, plan.subjects.key)) subjects = { table: t, key: plan.subjects.key };
+    const c = t && copied('subjects.key', t, plan.subjects.key);
+    if (t && c) subjects = { table: t, key: c.name };
   }
 
   let consent: Rules['consent'] = null;
@@ -86,7 +99,8 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
     const t = planTable(`testData[${i}].table`, rule.table);
     if (!t) return;
     const where = rule.where as Condition[];
-    if (where.every((w, j) => copied(`testData[${i}].where[${j}].column`, t, w.column))) testData.push({ table: t, where, reason: rule.reason });
+    const cols = where.map((w, j) => readable(`testData[${i}].where[${j}].column`, t, w.column));
+    if (cols.every((c) => c !== undefined)) testData.push({ table: t, where: where.map((w, j) => (cols[j]!.name === w.column ? w : { ...w, column: cols[j]!.name })), reason: rule.reason });
   });
 
   const transforms: Rules['transforms'] = [];
@@ -94,10 +108,10 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
     const t = planTable(`transforms[${i}].table`, x.table);
     const c = t && copied(`transforms[${i}].column`, t, x.column);
     if (!t || !c) return;
-    const structural = t.key.includes(x.column) || t.target.foreignKeys.some((f) => f.columns.includes(x.column));
+    const structural = t.key.includes(c.name) || t.target.foreignKeys.some((f) => f.columns.includes(c.name));
     if (structural) issues.push({ path: `transforms[${i}].column`, message: `${t.name}.${x.column} is a key or foreign-key column: transforming it would break references` });
     else if (!TEXTY.test(c.type)) issues.push({ path: `transforms[${i}].column`, message: `${t.name}.${x.column} is ${c.type}: transforms apply to text columns` });
-    else transforms.push({ table: t, column: x.column, fn: x.fn });
+    else transforms.push({ table: t, column: c.name, fn: x.fn });
   });
 
   const anonymize = resolveAnonymize(plan, tables, subjects, planTable, copied, issues);
@@ -124,7 +138,8 @@ export function checkIdStrategy(t: ResolvedTable, issues: PlanIssue[]): void {
   }
   if (t.spec.ids === 'match') {
     (t.spec.match ?? []).forEach((m, i) => {
-      if (!t.columns.some((c) => c.name === m)) issues.push({ path: `${at}.match[${i}]`, message: `unknown column "${m}" in ${t.name} (or not copied: it must exist in source and target)` });
+      if (!t.columns.some((c) => c.name === m)) issues.push({ path: `${at}.match[${i}]`, message: t.mapping ? `unknown column "${m}" in ${t.mapping.into} (or not filled by the mapping): match names Production columns` : `unknown column "${m}" in ${t.name} (or not copied: it must exist in source and target)` });
+      else if (t.mapping?.columns.some((c) => c.column === m && c.computed)) issues.push({ path: `${at}.match[${i}]`, message: `${t.mapping.into}.${m} is computed by the mapping (value, map, expression or type change): a natural key matched here must be moved as it is (not supported yet)` });
     });
   }
 }
@@ -170,14 +185,16 @@ function resolveAnonymize(
       return void issues.push({ path: `${at}.table`, message: `${t.name} does not reach the subjects table ${subjects.table.name} through foreign keys: an erasure never touches its rows` });
     }
     let ok = true;
+    const columns: Record<string, AnonymizeValue> = {}; // by Production column (a mapped table's Pilot names translated)
     for (const [col, value] of Object.entries(a.columns)) {
       const path = `${at}.columns.${col}`;
       const c = copied(path, t, col);
       if (!c) ok = false;
-      else if (t.key.includes(col)) ok = !issues.push({ path, message: `${t.name}.${col} is a key column: an anonymized row keeps its key` });
+      else if (t.key.includes(c.name)) ok = !issues.push({ path, message: `${t.name}.${col} is a key column: an anonymized row keeps its key` });
       else if (value === null && c.notNull) ok = !issues.push({ path, message: `${t.name}.${col} is NOT NULL in the target: it cannot be anonymized to null` });
+      if (c) columns[c.name] = value as AnonymizeValue;
     }
-    if (ok) listed.set(t.name, a.columns as Record<string, AnonymizeValue>);
+    if (ok) listed.set(t.name, columns);
   });
   for (const [name, columns] of listed) {
     const t = tables.find((x) => x.name === name)!;

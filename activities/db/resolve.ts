@@ -4,13 +4,24 @@ import { PlanError, type PlanIssue } from '../../plan/issues';
 import { didYouMean, type Catalog, type Column, type ForeignKey, type Table } from './catalog';
 import { planTableKey as qualifyName } from '../../plan/names';
 import { checkIdStrategy, resolveRules, type Rules } from './resolve-rules';
+import { formatPath } from '../../plan/issues';
+import { hasMapping, pilotView, productionView, resolveMapping, type TableMapping } from './mapping';
 
 export interface ResolvedTable {
   index: number; // position in plan.tables, for messages
-  name: string; // schema.table
+  name: string; // schema.table: the Pilot table, as the plan names it (manifest, id maps, evidence)
+  /**
+   * The Pilot table as the run reads it: with a mapping in the plan, columns, keys and foreign keys
+   * under their staged (Production) names (db/mapping.ts, pilotView); `pilot` is the catalog's.
+   */
   source: Table;
+  /** Production's table (into): its foreign keys name the plan tables as the plan does (productionView); `production` is the catalog's. */
   target: Table;
-  key: string[];
+  pilot: Table;
+  production: Table;
+  /** into/columns/drop of the plan (null: none; every name is the same on both sides). */
+  mapping: TableMapping | null;
+  key: string[]; // staged (Production) names of the key columns
   keyDeclared: boolean; // a primary key / unique index backs the key on the source
   columns: Column[]; // target columns copied (present in both, not generated)
   follow: ForeignKey[]; // source FKs the selection follows (follow and followMoved)
@@ -35,28 +46,41 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
   const tables: ResolvedTable[] = [];
   const inPlan = new Set(plan.tables.map((t) => qualifyName(t.table)));
 
+  // With into/columns/drop anywhere in the plan, every table is read through views in one naming:
+  // plan (Pilot) table names, staged (Production) column names. Without, the catalogs as they are.
+  const mapped = plan.tables.some(hasMapping);
+  const intoOf = new Map(plan.tables.map((t) => [qualifyName(t.into ?? t.table), qualifyName(t.table)]));
+  const pending: { t: ResolvedTable; srcFollow: Map<ForeignKey, string> }[] = [];
+
   plan.tables.forEach((spec, index) => {
     const at = `tables[${index}]`;
     const name = qualifyName(spec.table);
+    const into = qualifyName(spec.into ?? spec.table);
     const src = source.get(name);
-    const tgt = target.get(name);
+    const tgt = target.get(into);
     if (!src) issues.push({ path: `${at}.table`, message: `unknown table ${name} in source (${plan.source})${didYouMean(source, name)}` });
-    if (!tgt) issues.push({ path: `${at}.table`, message: `unknown table ${name} in target (${plan.target})${didYouMean(target, name)}` });
+    if (!tgt) issues.push({ path: `${at}.${spec.into === undefined ? 'table' : 'into'}`, message: `unknown table ${into} in target (${plan.target})${didYouMean(target, into)}` });
     if (!src || !tgt) return;
 
     const srcCols = new Map(src.columns.map((c) => [c.name, c]));
-    const columns = tgt.columns.filter((c) => !c.generated && srcCols.has(c.name) && !srcCols.get(c.name)!.generated);
-    for (const c of tgt.columns) {
-      if (!c.generated && !srcCols.has(c.name) && c.notNull && !c.hasDefault) {
-        issues.push({ path: `${at}.table`, message: `target column ${name}.${c.name} is NOT NULL without default and does not exist in source` });
+    const pilotKey = spec.key ?? src.primaryKey ?? [];
+    const mapping = hasMapping(spec) ? resolveMapping(spec, at, into, src, tgt, pilotKey, issues) : null;
+    const columns = mapping
+      ? tgt.columns.filter((c) => mapping.columns.some((m) => m.column === c.name && m.fate.kind !== 'default' && m.fate.kind !== 'generated'))
+      : tgt.columns.filter((c) => !c.generated && srcCols.has(c.name) && !srcCols.get(c.name)!.generated);
+    if (!mapping) {
+      for (const c of tgt.columns) {
+        if (!c.generated && !srcCols.has(c.name) && c.notNull && !c.hasDefault) {
+          issues.push({ path: `${at}.table`, message: `target column ${name}.${c.name} is NOT NULL without default and does not exist in source` });
+        }
       }
-    }
-    for (const c of src.columns) {
-      if (!c.generated && !tgt.columns.some((t) => t.name === c.name)) {
-        warnings.push(`${name}.${c.name} exists only in source: its values are left behind`);
+      for (const c of src.columns) {
+        if (!c.generated && !tgt.columns.some((t) => t.name === c.name)) {
+          warnings.push(`${name}.${c.name} exists only in source: its values are left behind`);
+        }
+        const t = tgt.columns.find((x) => x.name === c.name);
+        if (t && !t.generated && t.type !== c.type) warnings.push(`${name}.${c.name} is ${c.type} in source but ${t.type} in target: values are converted`);
       }
-      const t = tgt.columns.find((x) => x.name === c.name);
-      if (t && !t.generated && t.type !== c.type) warnings.push(`${name}.${c.name} is ${c.type} in source but ${t.type} in target: values are converted`);
     }
 
     for (const [side, t] of [['source', src], ['target', tgt]] as const) {
@@ -65,15 +89,17 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       }
     }
 
-    const key = spec.key ?? src.primaryKey ?? [];
-    if (key.length === 0) {
+    if (pilotKey.length === 0) {
       issues.push({ path: `${at}.key`, message: `table ${name} has no primary key in source: name a unique key` });
     }
-    key.forEach((k, i) => {
+    pilotKey.forEach((k, i) => {
       if (!srcCols.has(k)) issues.push({ path: `${at}.key[${i}]`, message: `unknown column "${k}" in ${name} (source)` });
-      else if (!columns.some((c) => c.name === k)) issues.push({ path: `${at}.key[${i}]`, message: `key column "${k}" is not copied to ${name} (target)` });
+      else if (mapping && !mapping.asIs.has(k)) issues.push({ path: `${at}.key[${i}]`, message: `key column "${k}" is not moved as it is into ${into}: copy it into a Production column ({from: ${k}}, same type family)` });
+      else if (!mapping && !columns.some((c) => c.name === k)) issues.push({ path: `${at}.key[${i}]`, message: `key column "${k}" is not copied to ${name} (target)` });
     });
-    const keyDeclared = src.uniqueKeys.some((u) => sameSet(u, key));
+    // The key as staging and Production hold it.
+    const key = mapping ? pilotKey.map((k) => mapping.asIs.get(k) ?? k) : pilotKey;
+    const keyDeclared = src.uniqueKeys.some((u) => sameSet(u, pilotKey));
 
     const select = spec.select as Record<string, unknown>;
     const where = (select.where as { column: string }[] | undefined) ?? [];
@@ -82,6 +108,7 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
     });
     const follow: ForeignKey[] = [];
     const followMoved: ForeignKey[] = [];
+    const srcFollow = new Map<ForeignKey, string>(); // Pilot FK → the path that follows it (views are built below)
     for (const form of ['follow', 'followMoved'] as const) {
       ((select[form] as string[] | undefined) ?? []).forEach((col, i) => {
         const p = `${at}.select.${form}[${i}]`;
@@ -96,6 +123,7 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
         }
         if (form === 'followMoved' && !followMoved.includes(fk)) followMoved.push(fk);
         if (!follow.includes(fk)) follow.push(fk);
+        if (!srcFollow.has(fk)) srcFollow.set(fk, p);
       });
     }
     if (select.referenced) {
@@ -103,14 +131,48 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       if (children.length === 0) warnings.push(`${name} selects referenced rows but no table of the plan references it: nothing moves`);
     }
 
-    const t: ResolvedTable = { index, name, source: src, target: tgt, key, keyDeclared, columns, follow, followMoved, deferred: [], spec };
-    checkIdStrategy(t, issues);
+    const t: ResolvedTable = { index, name, source: src, target: tgt, pilot: src, production: tgt, mapping, key, keyDeclared, columns, follow, followMoved, deferred: [], spec };
+    pending.push({ t, srcFollow });
+    if (!mapped) checkIdStrategy(t, issues);
     tables.push(t);
   });
+
+  if (mapped) {
+    // Every table's foreign keys in the one naming (a parent's renamed key columns included).
+    const own = new Map(tables.map((t) => [t.name, t.mapping ? (c: string) => t.mapping!.asIs.get(c) : (c: string) => c]));
+    const planNames = new Set(tables.map((t) => t.name));
+    for (const { t, srcFollow } of pending) {
+      const view = pilotView(t.pilot, own.get(t.name)!, (table) => own.get(table));
+      const inView = (fk: ForeignKey) => view.foreignKeys.find((v) => v.name === fk.name && v.refTable === fk.refTable);
+      for (const [fk, path] of srcFollow) {
+        if (!inView(fk)) issues.push({ path, message: `foreign key ${fk.name} of ${t.name} is not moved as it is (its columns, or its parent's, are mapped or dropped): it cannot be followed` });
+      }
+      t.follow = t.follow.map(inView).filter((f): f is ForeignKey => f !== undefined);
+      t.followMoved = t.followMoved.map(inView).filter((f): f is ForeignKey => f !== undefined);
+      t.source = view;
+      t.target = productionView(t.production, (p) => intoOf.get(p), planNames);
+    }
+    for (const t of tables.filter((x) => x.mapping)) checkComputedIdentities(t, planNames, issues);
+  }
+  if (mapped) for (const t of tables) checkIdStrategy(t, issues);
 
   const rules = resolveRules(plan, tables, source, target, issues);
   if (issues.length > 0) throw new PlanError(issues);
   return { tables: orderByForeignKeys(tables), rules, warnings };
+}
+
+/**
+ * A value, map or expression cannot fill a key column or a foreign key into a plan table: those are
+ * identities, moved as they are and rewritten through the id maps.
+ */
+function checkComputedIdentities(t: ResolvedTable, planNames: Set<string>, issues: ResolveIssue[]): void {
+  for (const m of t.mapping!.columns) {
+    if (m.fate.kind !== 'constant' && m.fate.kind !== 'map' && m.fate.kind !== 'expr') continue;
+    const fk = t.target.foreignKeys.find((f) => f.columns.includes(m.column) && planNames.has(f.refTable));
+    if (t.key.includes(m.column) || fk) {
+      issues.push({ path: formatPath(['tables', t.index, 'columns', m.column]), message: `${t.target.qualified}.${m.column} is ${fk ? `a foreign key into a plan table (${fk.refTable})` : 'a key column'}: it moves as it is ({from: a Pilot column}), not from a ${m.fate.kind === 'constant' ? 'value' : m.fate.kind}` });
+    }
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
 import { closureSql, selfReferences } from './closure';
 import { Binder, conditionSql, type Condition } from './conditions';
 import { ident, qualified } from './connect';
-import { keyList } from './keys';
+import { pilotColumn, pilotExpr, pilotList } from './mapping-staging';
 import type { ForeignKey } from './catalog';
 import type { Resolved, ResolvedTable } from './resolve';
 import { PlanError } from '../../plan/issues';
@@ -21,7 +21,8 @@ export class Selection extends Binder {
   /** SELECT of the given columns (default: the copied ones) of the rows in scope. */
   rowsSql(table: ResolvedTable, columns: string[] = table.columns.map((c) => c.name)): string {
     const a = this.nextAlias();
-    const cols = columns.map((c) => `${a}.${ident(c)}`).join(', ');
+    // Staged names in, the Pilot's columns read (a mapped table renames some).
+    const cols = columns.map((c) => pilotExpr(table, c, a)).join(', ');
     return `SELECT ${cols} FROM ${qualified(table.source.schema, table.source.name)} ${a} WHERE ${this.predicate(table, a, [])}`;
   }
 
@@ -37,22 +38,23 @@ export class Selection extends Binder {
     const inner = [...stack, table.name];
     const select = table.spec.select as Record<string, unknown>;
     const parts: string[] = [];
-    const typeOf = (c: string) => table.source.columns.find((x) => x.name === c)!.type;
+    // `where` names the Pilot's own columns.
+    const typeOf = (c: string) => table.pilot.columns.find((x) => x.name === c)!.type;
     for (const w of (select.where as Condition[] | undefined) ?? []) parts.push(conditionSql(this, a, w, typeOf));
     for (const fk of table.follow) {
       const parent = this.byName.get(fk.refTable)!;
-      const lhs = fk.columns.map((c) => `${a}.${ident(c)}`).join(', ');
+      const lhs = pilotList(table, a, fk.columns);
       // A child with a parent is staged, with no semi-join over the parent, when the parent may also
       // already exist in production, which the source cannot see (scopeFilter() keeps those whose
       // parent moves or exists there); or when every parent row is in scope and PostgreSQL
       // guarantees each child's parent exists (then no join over its own parents either).
       // followMoved takes only children of moving parents: always the semi-join (or the guarantee).
       if (followsIntoProduction(parent, table, fk) || (trusted(fk) && this.selectsEvery(parent, inner))) {
-        parts.push(fk.columns.map((c) => `${a}.${ident(c)} IS NOT NULL`).join(' AND '));
+        parts.push(fk.columns.map((c) => `${a}.${ident(pilotColumn(table, c))} IS NOT NULL`).join(' AND '));
         continue;
       }
       const p = this.nextAlias();
-      const rhs = fk.refColumns.map((c) => `${p}.${ident(c)}`).join(', ');
+      const rhs = pilotList(parent, p, fk.refColumns);
       parts.push(`(${lhs}) IN (SELECT ${rhs} FROM ${qualified(parent.source.schema, parent.source.name)} ${p} WHERE ${this.predicate(parent, p, inner)})`);
     }
     if (select.referenced) parts.push(this.referenced(table, a, inner));
@@ -81,8 +83,8 @@ export class Selection extends Binder {
    */
   private referenced(table: ResolvedTable, a: string, stack: string[]): string {
     if (selfReferences(table).length === 0) return this.referencedByOthers(table, a, stack);
-    const closure = closureSql(table, qualified(table.source.schema, table.source.name), (x) => this.referencedByOthers(table, x, stack), () => this.nextAlias());
-    return `(${keyList(a, table.key)}) IN (${closure})`;
+    const closure = closureSql(table, qualified(table.source.schema, table.source.name), (x) => this.referencedByOthers(table, x, stack), () => this.nextAlias(), true);
+    return `(${pilotList(table, a, table.key)}) IN (${closure})`;
   }
 
   /** Rows that some moving row of another plan table references (one semi-join per referenced key). */
@@ -92,8 +94,8 @@ export class Selection extends Binder {
       if (child.name === table.name) continue;
       for (const fk of child.source.foreignKeys.filter((f) => f.refTable === table.name)) {
         const c = this.nextAlias();
-        const lhs = fk.refColumns.map((col) => `${a}.${ident(col)}`).join(', ');
-        const rhs = fk.columns.map((col) => `${c}.${ident(col)}`).join(', ');
+        const lhs = pilotList(table, a, fk.refColumns);
+        const rhs = pilotList(child, c, fk.columns);
         byLhs.set(lhs, [...(byLhs.get(lhs) ?? []), `SELECT ${rhs} FROM ${qualified(child.source.schema, child.source.name)} ${c} WHERE ${this.predicate(child, c, stack)}`]);
       }
     }

@@ -7,6 +7,7 @@ import { copyQuery } from './copy';
 import { allConditions, Binder } from './conditions';
 import type { Resolved, ResolvedTable } from './resolve';
 import { Selection } from './selection';
+import { computedColumns, rawColumns } from './mapping-staging';
 import type { StagingNames } from './staging';
 
 export interface Lane {
@@ -25,7 +26,8 @@ export async function createStagingTables(tgt: Client, p: CopyPlan): Promise<voi
   const kind = p.temp ? 'TABLE' : 'UNLOGGED TABLE';
   const ddl: string[] = [];
   for (const t of p.resolved.tables) {
-    const cols = p.columnsFor(t).map((c) => `${ident(c.name)} ${c.type}`).join(', ');
+    // A mapped table also stages its raw Pilot inputs (maps', expressions' and rules' columns, drop flags).
+    const cols = [...p.columnsFor(t), ...rawColumns(t)].map((c) => `${ident(c.name)} ${c.type}`).join(', ');
     ddl.push(`CREATE ${kind} ${p.names.data(t.index, t.name)} (${cols})`);
     const keyCols = t.key.map((k) => `${ident(k)} ${t.columns.find((c) => c.name === k)!.type}`).join(', ');
     ddl.push(`CREATE ${kind} ${p.names.gone(t.index)} (${keyCols}, cutover_cause text)`); // cause: the removed row's chain of causes (cleanup-rules.ts)
@@ -46,7 +48,9 @@ function subjectKeyType(r: Resolved): string | null {
 
 export async function copyTable(lane: Lane, p: CopyPlan, t: ResolvedTable, onRows: (n: number) => void | Promise<void>): Promise<number> {
   const sel = new Selection(p.resolved);
-  const cols = p.columnsFor(t).map((c) => c.name);
+  // Computed columns are filled at cleanup, from the raw inputs staged here (db/mapping-compute.ts).
+  const computed = new Set(computedColumns(t));
+  const cols = [...p.columnsFor(t).filter((c) => !computed.has(c.name)), ...rawColumns(t)].map((c) => c.name);
   const sql = sel.rowsSql(t, cols);
   await sel.apply(lane.src);
   await lane.tgt.query(`TRUNCATE ${p.names.data(t.index, t.name)}`);

@@ -6,6 +6,7 @@ import type { DryRunReport, TableDryRun } from '../../common/results';
 import { planIssuesOf } from '../../common/plan-failure';
 import { accessSqlIssues, loadSqlParser } from '../../plan/access-sql';
 import { PlanError } from '../../plan/issues';
+import { mappingSqlIssues } from '../../plan/mapping-sql';
 import { loadPlanFile } from '../../plan/load';
 import { planHash } from '../../plan/canonical';
 import { planJsonSchema } from '../../plan/json-schema';
@@ -19,12 +20,13 @@ import { printJson } from './context';
 
 /**
  * Load and validate a plan file; any problem is bad input (exit 2) naming file, line and path.
- * Access checks' SQL is parsed too (PostgreSQL's parser): one that could write or escape is refused here.
+ * Access checks' SQL and mapping expressions are parsed too (PostgreSQL's parser): one that could
+ * write, escape or read beyond its row is refused here.
  */
 export async function loadPlan(file: string): Promise<Plan> {
   await loadSqlParser();
   try {
-    return loadPlanFile(file, accessSqlIssues);
+    return loadPlanFile(file, (p) => [...accessSqlIssues(p), ...mappingSqlIssues(p)]);
   } catch (err) {
     throw planFileError(file, err);
   }

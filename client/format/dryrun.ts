@@ -2,6 +2,7 @@
 import type { DryRunReport } from '../../common/results';
 import { conflictsCell } from '../../common/conflicts';
 import { formatReasons, renderTable } from './table';
+import { MAPPING_HEADERS, mappingRows, mappingTitle } from '../../common/mapping-words';
 
 export const DRY_RUN_HEADERS = ['order', 'table', 'ids', 'select', 'in scope', 'to move', 'merged', 'left behind', 'collisions'];
 
@@ -26,6 +27,10 @@ export function formatDryRun(report: DryRunReport): string {
   // Merged rows are in scope but neither inserted nor left behind: they reuse a production row.
   const leftBehind = totals.inScope - totals.toMove - totals.merged;
   lines.push('', `total: ${totals.inScope} rows in scope, ${totals.toMove} to move, ${totals.merged} merged, ${leftBehind} left behind`);
+  // Mapped tables: every Production column's source and each dropped Pilot column, before anything runs.
+  for (const m of [...report.tables].sort((a, b) => a.order - b.order).flatMap((t) => (t.mapping ? [t.mapping] : []))) {
+    lines.push('', `mapping ${mappingTitle(m)}`, renderTable(MAPPING_HEADERS, mappingRows(m)));
+  }
   if (report.warnings.length) {
     lines.push('', 'warnings:', ...report.warnings.map((w) => `  - ${w}`));
   } else {

@@ -10,6 +10,7 @@ import type { DatabaseMove, EvidencePack } from '../../common/temporal';
 import { dataSections } from './report-data';
 import { rehearsalSections } from './report-rehearsal';
 import { formatReasons, sumValues } from './table';
+import { MAPPING_HEADERS, mappingRows, mappingTitle } from '../../common/mapping-words';
 
 import { none, type ReportBlock, type ReportCell, type ReportModel, type ReportSection } from '../../common/report-blocks';
 
@@ -78,6 +79,19 @@ function dryRun(d: EvidenceDocument): ReportSection {
   };
 }
 
+/** Every column's fate, per mapped table (absent without a mapping). */
+function mapping(d: EvidenceDocument): ReportSection[] {
+  if (!d.mapping?.length) return [];
+  return [
+    {
+      title: 'Mapping',
+      level: 2,
+      blocks: [{ text: "The Pilot's model differs from Production's: per table, where each Production column's value came from, and each Pilot column dropped on purpose with the non-null values it left behind, counted on the rows kept after cleanup (moved, or merged by ids: match)." }],
+    },
+    ...d.mapping.map((m): ReportSection => ({ title: `Mapping ${mappingTitle(m)}`, level: 3, blocks: [{ table: { headers: MAPPING_HEADERS, rows: mappingRows(m) } }] })),
+  ];
+}
+
 function backups(d: EvidenceDocument): ReportSection[] {
   const out: ReportSection[] = [{
     title: 'Backups',
@@ -140,6 +154,6 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
       ],
     });
   }
-  sections.push(dryRun(d), ...backups(d), ...dataSections(d));
+  sections.push(dryRun(d), ...mapping(d), ...backups(d), ...dataSections(d));
   return { title: `Cutover evidence: ${d.run.planId} (${d.run.status})`, sections };
 }

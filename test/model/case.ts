@@ -88,4 +88,10 @@ export interface Case {
   lateRun: { key: number; db: 'source' | 'target' }[];
   path: Path;
   rehearsal: boolean;
+  /**
+   * Production's model differs (selective paths; absent: the same): `rename` — its tables are pN,
+   * its FK columns gN (Pilot fN), its payload column w (Pilot v); `v` — the payload copied, mapped
+   * by a code map with a default, or replaced by a constant (the Pilot's v then dropped).
+   */
+  mapping?: { rename: boolean; v: 'copy' | 'map' | 'constant' };
 }

@@ -2,8 +2,9 @@
 // text or uuid keys, nullable and NOT NULL FKs, a self-reference, a link table), Pilot and Production rows whose keys collide
 // and whose natural keys coincide across the two sides (never within one: `match` refuses that),
 // a plan per table (where / follow / followMoved, either narrowed by where / referenced / all;
-// keep / new / match), test data, an erasure
-// register, and the path to drive. Shapes a known, open product bug would trip are left out while
+// keep / new / match), test data, an erasure register, the path to drive, and (selective paths) a
+// Production model that differs: renamed tables and FK columns, a payload copied, mapped by a code
+// map with a default, or a constant. Shapes a known, open product bug would trip are left out while
 // its flag in KNOWN_BUGS is set (flip it when the fix lands and the regression case passes).
 import fc from 'fast-check';
 import { linkId, type Case, type KeyType, type Fk, type Ids, type Path, type Row, type Select, type TableDef, type TablePlan } from './case';
@@ -124,8 +125,10 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
               fc.option(fc.subarray(pilot[subjects].map((r) => r.id)), { nil: null }),
               fc.subarray(pilot[subjects].map((r) => r.id), { maxLength: Math.min(2, pilot[subjects].length) }),
               fc.subarray([...new Set([...prod[subjects].map((r) => r.id), ...pilot[subjects].map((r) => r.id)])]),
+              // Production's model differs: renamed tables and FK columns, a payload copied, mapped or constant.
+              fc.option(fc.record({ rename: fc.boolean(), v: fc.constantFrom<'copy' | 'map' | 'constant'>('copy', 'map', 'constant') }), { nil: undefined }),
             )
-            .map(([drawn, testData, erasedDrawn, lateDrawn, lateRun, consent, erasedTargetDrawn, lateProdDrawn]): Case => {
+            .map(([drawn, testData, erasedDrawn, lateDrawn, lateRun, consent, erasedTargetDrawn, lateProdDrawn, mapping]): Case => {
               const plans = fixKeys(fixLinkParents(fixFollow(drawn, tables), tables), tables);
               // While the restore bug is open: no register key of a Pilot person (new / match ids) that Production also uses.
               const pilotKeys = new Set(pilot[subjects].map((r) => r.id));
@@ -151,6 +154,8 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
                 lateRun: path !== 'run' || (KNOWN_BUGS.mergedSubjectLateErasure && plans[subjects].ids === 'match') ? [] : lateRun.filter((x) => !erased.includes(x.key) && !erasedTarget.includes(x.key)),
                 path,
                 rehearsal: rehearses,
+                // A mapping moves rows into another model: selective paths only (adopt and clean-start refuse it).
+                ...(mapping && (path === 'run' || path === 'rollback' || path === 'restore') ? { mapping } : {}),
               };
             }),
         );

@@ -36,6 +36,9 @@ export interface Expect {
 
 const qname = (i: number) => `public.t${i}`;
 
+/** A moved row's payload as Production holds it: copied, mapped 0→10, 1→11, 2→12 (others 13), or the constant 7. */
+const productionV = (c: Case, v: number) => (c.mapping?.v === 'map' ? ([10, 11, 12][v] ?? 13) : c.mapping?.v === 'constant' ? 7 : v);
+
 /** Canonical content of Production rows: FKs replaced by the parent's canonical content, keys only for ids: keep. */
 export function canonical(c: Case, rowsByTable: Row[][]): string[][] {
   const memo = new Map<string, string>();
@@ -294,7 +297,7 @@ export function oracle(c: Case): Expect {
         const fk: Record<string, number | null> = {};
         for (const f of c.tables[i].fks) fk[f.col] = r.fk[f.col] === null ? null : prodKey(f.parent, r.fk[f.col]!);
         const t = c.tables[i];
-        prodAfter[i].push({ ...r, id: t.link ? linkId(fk[t.fks[0].col]!, fk[t.fks[1].col]!) : o.prodId!, fk });
+        prodAfter[i].push({ ...r, id: t.link ? linkId(fk[t.fks[0].col]!, fk[t.fks[1].col]!) : o.prodId!, fk, v: productionV(c, r.v) });
       }
     }
   }

@@ -81,7 +81,7 @@ async function settle(handle: WorkflowHandle) {
 
 async function cleanStart(c: Case, handle: WorkflowHandle, pilot: string, prod: string, problems: string[]) {
   const pilotBefore = exact(await readRows(c, pilot));
-  const prodBefore = exact(await readRows(c, prod));
+  const prodBefore = exact(await readRows(c, prod, 'prod'));
   await approveThrough(handle, ['plan', 'cutover'], problems);
   const s = await waitFor(handle, settled, STEP_TIMEOUT);
   if (s.status !== 'completed') return problems.push(`clean-start ended ${s.status} (${s.phase}): ${s.error?.type} ${s.error?.message}`);
@@ -90,14 +90,14 @@ async function cleanStart(c: Case, handle: WorkflowHandle, pilot: string, prod: 
     const t = dry.tables.find((x) => x.table === `public.t${i}`);
     if (t?.total !== c.pilot[i].length || t?.toMove !== 0) problems.push(`clean-start dry run public.t${i}: total ${t?.total} toMove ${t?.toMove}, expected ${c.pilot[i].length} and 0`);
   });
-  if (exact(await readRows(c, prod)) !== prodBefore) problems.push('clean-start changed Production');
+  if (exact(await readRows(c, prod, 'prod')) !== prodBefore) problems.push('clean-start changed Production');
   if (exact(await readRows(c, pilot)) !== pilotBefore) problems.push('clean-start changed the Pilot');
   if ((await rows(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).length) problems.push('clean-start created schema cutover in Production');
 }
 
 async function adopt(c: Case, handle: WorkflowHandle, pilot: string, prod: string, problems: string[]) {
   const want = adoptOracle(c);
-  const prodBefore = exact(await readRows(c, prod));
+  const prodBefore = exact(await readRows(c, prod, 'prod'));
   const atPlan = await waitFor(handle, settled, STEP_TIMEOUT);
   if (!atGate('plan')(atPlan)) return problems.push(`adopt: expected gate plan, got ${atPlan.status} ${atPlan.phase}: ${atPlan.error?.type} ${atPlan.error?.message}`);
   const dry = (await handle.query(reportQuery)).dryRun!;
@@ -120,12 +120,12 @@ async function adopt(c: Case, handle: WorkflowHandle, pilot: string, prod: strin
     if (mine.join() !== exp.join()) problems.push(`adopt manifest public.t${i}: ${mine.join(' ')}; expected ${exp.join(' ')}`);
   });
   compareAdoptEvidence(c, want.removed, evidenceOf(await handle.query(reportQuery)), problems);
-  if (exact(await readRows(c, prod)) !== prodBefore) problems.push('adopt changed Production');
+  if (exact(await readRows(c, prod, 'prod')) !== prodBefore) problems.push('adopt changed Production');
 }
 
 async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: string, problems: string[], paths: string[]) {
   const want = oracle(c);
-  const prodBefore = await readRows(c, prod);
+  const prodBefore = await readRows(c, prod, 'prod');
   const first = await waitFor(handle, settled, STEP_TIMEOUT);
   if (want.refused?.step === 'preflight') {
     const refusedRight = first.status === 'paused' && first.phase === 'preflight' && /without their parents/.test(first.error?.message ?? '');
@@ -152,7 +152,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   const third = await waitFor(handle, (s) => settled(s) && !atGate('cutover')(s), STEP_TIMEOUT);
   if (want.refused?.step === 'publish') {
     if (!(third.status === 'paused' && third.phase === 'publish' && third.error?.type === 'ConflictError')) problems.push(`expected publish to refuse with a conflict (${want.refused.why}); got ${third.status} ${third.phase}: ${third.error?.type} ${third.error?.message}`);
-    if (exact(await readRows(c, prod)) !== exact(prodBefore)) problems.push('a refused publish changed Production');
+    if (exact(await readRows(c, prod, 'prod')) !== exact(prodBefore)) problems.push('a refused publish changed Production');
     return;
   }
   const expectPause = c.path !== 'run' || c.lateRun.length > 0;
@@ -160,7 +160,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
     return problems.push(`after publish: ${third.status} ${third.phase}: ${third.error?.type} ${third.error?.message}`);
   }
   // Production after publish, and the manifest.
-  const after = canonical(c, await readRows(c, prod));
+  const after = canonical(c, await readRows(c, prod, 'prod'));
   c.tables.forEach((_, i) => {
     if (after[i].join('\n') !== want.production[i].join('\n')) problems.push(`Production public.t${i} after publish:\n  got      ${after[i].join(' ')}\n  expected ${want.production[i].join(' ')}`);
   });
@@ -175,7 +175,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
     if (end.status !== 'completed') return problems.push(`after late erasures: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
     paths.push('late-erasure');
     const late = lateErasureOracle(c, want);
-    const got = canonical(c, await readRows(c, prod));
+    const got = canonical(c, await readRows(c, prod, 'prod'));
     c.tables.forEach((_, i) => {
       if (got[i].join('\n') !== late.production[i].join('\n')) problems.push(`Production public.t${i} after late erasures:\n  got      ${got[i].join(' ')}\n  expected ${late.production[i].join(' ')}`);
     });
@@ -192,7 +192,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'model test' }] });
     const end = await waitFor(handle, settled, STEP_TIMEOUT);
     if (end.status !== 'rolled-back') return problems.push(`surgical rollback: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
-    const got = await readRows(c, prod);
+    const got = await readRows(c, prod, 'prod');
     c.tables.forEach((_, i) => {
       if (exact([got[i]]) !== exact([prodBefore[i]])) problems.push(`after the surgical rollback public.t${i}: ${ids(got[i])}, expected ${ids(prodBefore[i])}`);
     });
@@ -209,7 +209,7 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   const end = await waitFor(handle, (s) => settled(s) && !atGate('restore')(s), STEP_TIMEOUT);
   if (end.status !== 'rolled-back') return problems.push(`restore: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
   const restored = restoreOracle(c);
-  const got = await readRows(c, prod);
+  const got = await readRows(c, prod, 'prod');
   c.tables.forEach((_, i) => {
     if (exact([got[i]]) !== exact([restored.rows[i]])) problems.push(`after the restore public.t${i}: ${ids(got[i])}, expected ${ids(restored.rows[i])}`);
   });

@@ -10,23 +10,34 @@ const lit = (c: Case, table: number, n: number) => {
 };
 const subjectType = (c: Case) => keySqlType(c.subjects === null ? undefined : c.tables[c.subjects].key);
 
-function ddl(c: Case, data: Row[][]): string {
+/** A side's names: Production's renamed tables (pN), FK columns (gN) and payload (w) when the case maps them. */
+export function namesOf(c: Case, side: 'pilot' | 'prod') {
+  const renamed = side === 'prod' && c.mapping?.rename === true;
+  return {
+    table: (i: number) => (renamed ? `p${i}` : `t${i}`),
+    fk: (col: string) => (renamed ? col.replace(/^f(\d+)$/, 'g$1') : col),
+    v: renamed ? 'w' : 'v',
+  };
+}
+
+function ddl(c: Case, data: Row[][], side: 'pilot' | 'prod'): string {
+  const n = namesOf(c, side);
   const out: string[] = [`CREATE TABLE erasure_request (subject ${subjectType(c)} NOT NULL);`];
   c.tables.forEach((t, i) => {
-    const fks = t.fks.map((fk) => `, ${fk.col} ${keySqlType(c.tables[fk.parent].key)} ${fk.nullable ? '' : 'NOT NULL '}REFERENCES t${fk.parent}(id)`).join('');
+    const fks = t.fks.map((fk) => `, ${n.fk(fk.col)} ${keySqlType(c.tables[fk.parent].key)} ${fk.nullable ? '' : 'NOT NULL '}REFERENCES ${n.table(fk.parent)}(id)`).join('');
     if (t.link) {
-      out.push(`CREATE TABLE t${i} (nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks}, PRIMARY KEY (${t.fks.map((fk) => fk.col).join(', ')}));`);
+      out.push(`CREATE TABLE ${n.table(i)} (nk text NOT NULL, ${n.v} int NOT NULL, test boolean NOT NULL${fks}, PRIMARY KEY (${t.fks.map((fk) => n.fk(fk.col)).join(', ')}));`);
     } else {
-      out.push(`CREATE TABLE t${i} (id ${t.key && t.key !== 'int' ? `${t.key} PRIMARY KEY` : 'serial PRIMARY KEY'}, nk text NOT NULL, v int NOT NULL, test boolean NOT NULL${fks});`);
+      out.push(`CREATE TABLE ${n.table(i)} (id ${t.key && t.key !== 'int' ? `${t.key} PRIMARY KEY` : 'serial PRIMARY KEY'}, nk text NOT NULL, ${n.v} int NOT NULL, test boolean NOT NULL${fks});`);
     }
     // Keys ascending: a self-reference points at a smaller key, so parents go in first.
     for (const r of [...data[i]].sort((a, b) => a.id - b.id)) {
-      const cols = [...(t.link ? [] : ['id']), 'nk', 'v', 'test', ...t.fks.map((fk) => fk.col)];
+      const cols = [...(t.link ? [] : ['id']), 'nk', n.v, 'test', ...t.fks.map((fk) => n.fk(fk.col))];
       const vals = [...(t.link ? [] : [lit(c, i, r.id)]), `'${r.nk}'`, r.v, r.test, ...t.fks.map((fk) => (r.fk[fk.col] === null ? 'NULL' : lit(c, fk.parent, r.fk[fk.col]!)))];
-      out.push(`INSERT INTO t${i} (${cols.join(', ')}) VALUES (${vals.join(', ')});`);
+      out.push(`INSERT INTO ${n.table(i)} (${cols.join(', ')}) VALUES (${vals.join(', ')});`);
     }
     // New keys are drawn past every key the side already holds.
-    if (!t.link && (t.key ?? 'int') === 'int') out.push(`SELECT setval(pg_get_serial_sequence('t${i}', 'id'), coalesce((SELECT max(id) FROM t${i}), 0) + 1, false);`);
+    if (!t.link && (t.key ?? 'int') === 'int') out.push(`SELECT setval(pg_get_serial_sequence('${n.table(i)}', 'id'), coalesce((SELECT max(id) FROM ${n.table(i)}), 0) + 1, false);`);
   });
   return out.join('\n');
 }
@@ -35,7 +46,7 @@ function ddl(c: Case, data: Row[][]): string {
 export const subjectValue = (c: Case, k: number) => keyText(c.subjects === null ? undefined : c.tables[c.subjects].key, k);
 
 export const pilotSql = (c: Case) =>
-  ddl(c, c.pilot) +
+  ddl(c, c.pilot, 'pilot') +
   c.erased.map((k) => `\nINSERT INTO erasure_request VALUES (${lit(c, c.subjects!, k)});`).join('') +
   `\nCREATE TABLE consent (subject ${subjectType(c)} NOT NULL, status text NOT NULL);` +
   (c.consent ?? []).map((k) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, k)}, 'granted');`).join('') +
@@ -43,7 +54,7 @@ export const pilotSql = (c: Case) =>
 /** Production; with late erasures on the run path, a flag the pausing access check reads (deleted to let the run go on). */
 /** `checker`: SQL that creates and grants the read-only role access checks run as (test/helpers/pg.ts checkerRole), after every table. */
 export const prodSql = (c: Case, checker = '') =>
-  ddl(c, c.prod) +
+  ddl(c, c.prod, 'prod') +
   (c.erasedTarget ?? []).map((k) => `\nINSERT INTO erasure_request VALUES (${lit(c, c.subjects!, k)});`).join('') +
   (c.path === 'restore' && c.subjects !== null ? `\nCREATE TABLE erasure_request_prod (subject ${subjectType(c)} NOT NULL);` : '') +
   (c.lateRun.length ? '\nCREATE TABLE model_pause (x int); INSERT INTO model_pause VALUES (1);' : '') +
@@ -96,6 +107,7 @@ export function planFor(c: Case, id: string, store: string, checkRole?: string):
       select: select(c.plans[i].select),
       ids: c.plans[i].ids,
       ...(c.plans[i].ids === 'match' ? { match: ['nk'] } : {}),
+      ...mappingOf(c, t),
     })),
     ...people,
     // Rollback and restore need a pause after publish: a check that always returns a row.
@@ -105,17 +117,34 @@ export function planFor(c: Case, id: string, store: string, checkRole?: string):
   };
 }
 
-/** Every table's rows by our own SQL, keys ascending. */
-export async function readRows(c: Case, url: string): Promise<Row[][]> {
+/** A table's mapping keys in the plan (the case's mapping; none without one). */
+function mappingOf(c: Case, t: { name: string; fks: { col: string }[] }): Record<string, unknown> {
+  if (!c.mapping) return {};
+  const n = namesOf(c, 'prod');
+  const columns: Record<string, unknown> = {};
+  if (c.mapping.rename) for (const fk of t.fks) if (n.fk(fk.col) !== fk.col) columns[n.fk(fk.col)] = { from: fk.col };
+  if (c.mapping.v === 'copy' && c.mapping.rename) columns[n.v] = { from: 'v' };
+  if (c.mapping.v === 'map') columns[n.v] = { from: 'v', map: { 0: 10, 1: 11, 2: 12 }, default: 13 };
+  if (c.mapping.v === 'constant') columns[n.v] = { value: 7 };
+  return {
+    ...(c.mapping.rename ? { into: `public.${n.table(Number(t.name.slice(1)))}` } : {}),
+    ...(Object.keys(columns).length ? { columns } : {}),
+    ...(c.mapping.v === 'constant' ? { drop: ['v'] } : {}),
+  };
+}
+
+/** Every table's rows by our own SQL, keys ascending, under the model's (Pilot's) names. */
+export async function readRows(c: Case, url: string, side: 'pilot' | 'prod' = 'pilot'): Promise<Row[][]> {
+  const n = namesOf(c, side);
   return Promise.all(
     c.tables.map(async (t, i) => {
-      const got = await rows<Record<string, unknown>>(url, `SELECT * FROM t${i}`);
+      const got = await rows<Record<string, unknown>>(url, `SELECT * FROM ${n.table(i)}`);
       return got.map((r) => ({
-        id: t.link ? linkId(keyNum(c.tables[t.fks[0].parent].key, r[t.fks[0].col]), keyNum(c.tables[t.fks[1].parent].key, r[t.fks[1].col])) : keyNum(t.key, r.id),
+        id: t.link ? linkId(keyNum(c.tables[t.fks[0].parent].key, r[n.fk(t.fks[0].col)]), keyNum(c.tables[t.fks[1].parent].key, r[n.fk(t.fks[1].col)])) : keyNum(t.key, r.id),
         nk: String(r.nk),
-        v: Number(r.v),
+        v: Number(r[n.v]),
         test: Boolean(r.test),
-        fk: Object.fromEntries(t.fks.map((fk) => [fk.col, r[fk.col] === null ? null : keyNum(c.tables[fk.parent].key, r[fk.col])])),
+        fk: Object.fromEntries(t.fks.map((fk) => [fk.col, r[n.fk(fk.col)] === null ? null : keyNum(c.tables[fk.parent].key, r[n.fk(fk.col)])])),
       })).sort((a, b) => a.id - b.id);
     }),
   );
