@@ -87,7 +87,8 @@ export async function applyMapping(db: Client, r: Resolved, names: StagingNames)
   const problems: { path: string; message: string }[] = [];
   for (const t of r.tables.filter((x) => computedOf(x).length > 0)) problems.push(...(await applyTable(db, t, names)));
   for (const t of r.tables.filter((x) => x.mapping)) problems.push(...(await checkConstraints(db, t, names)));
-  if (problems.length > 0) throw planError(`the mapping does not fit Production, nothing written:\n  ${problems.map((p) => `${p.path}: ${p.message}`).join('\n  ')}`, problems);
+  // One issue per place (the plan's one PlanError shape); nothing has been written.
+  if (problems.length > 0) throw planError(problems.map((p) => ({ path: p.path, message: `${p.message} (the mapping does not fit Production)` })));
 }
 
 async function applyTable(db: Client, t: ResolvedTable, names: StagingNames): Promise<{ path: string; message: string }[]> {

@@ -165,7 +165,7 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
  * A value, map or expression cannot fill a key column or a foreign key into a plan table: those are
  * identities, moved as they are and rewritten through the id maps.
  */
-function checkComputedIdentities(t: ResolvedTable, planNames: Set<string>, issues: ResolveIssue[]): void {
+function checkComputedIdentities(t: ResolvedTable, planNames: Set<string>, issues: PlanIssue[]): void {
   for (const m of t.mapping!.columns) {
     if (m.fate.kind !== 'constant' && m.fate.kind !== 'map' && m.fate.kind !== 'expr') continue;
     const fk = t.target.foreignKeys.find((f) => f.columns.includes(m.column) && planNames.has(f.refTable));
