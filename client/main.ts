@@ -149,6 +149,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .command('list')
     .description('list cutover runs')
     .option('--status <status>', `only runs with this status: ${STATUSES.join(' | ')}`)
+    .option('--change <id>', 'only runs authorised by this change request (the plan\'s decision.change, e.g. CHG-1234)')
     .option('--limit <n>', 'at most this many runs (default 200)')
     .option('--json', 'print JSON')
     .action((opts) => list(ctx, opts));

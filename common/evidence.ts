@@ -83,6 +83,8 @@ export interface EvidenceDocument {
   };
   decision: {
     strategy: string; planId: string; planHash: string; initiatedBy: string; reason: string | null; outcome: RunStatus;
+    /** Change control: the change request that authorised the run (plan decision.change) and its link; null when the plan names none. */
+    change: string | null; changeUrl: string | null;
     approvalRule: { approvers: string[]; required: number; separationOfDuties: boolean; timeout: string; signatures: string };
     /** On-call's last resume decision (retry, skip, abort, rollback, roll-forward), if any. */
     lastResume: StatusView['decision'] | null;
@@ -372,6 +374,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
     },
     decision: {
       strategy: p.strategy, planId: p.planId, planHash: p.planHash, initiatedBy: p.initiatedBy, reason: plan.decision?.reason ?? null, outcome: p.status,
+      change: plan.decision?.change ?? null, changeUrl: plan.decision?.changeUrl ?? null,
       approvalRule: { approvers: approverNames(plan), signatures: plan.approvals.signatures ?? 'optional', required: plan.approvals.required, separationOfDuties: plan.approvals.separationOfDuties, timeout: plan.approvals.timeout },
       lastResume: p.decision,
     },

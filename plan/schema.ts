@@ -40,6 +40,8 @@ const ColumnList = z
       if (cols.indexOf(c) < i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate column ${JSON.stringify(c)}` });
     });
   });
+/** A change request id (CHG-1234, JIRA-77, RFC/2026/12): safe inside a visibility query without quoting rules. */
+export const CHANGE_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
 const Alias = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
 const Slug = z.string().max(200).regex(/^[a-z0-9-]+$/);
 const Person = z
@@ -500,9 +502,26 @@ export const PlanSchema = z
           .strictObject({ reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe('Why rows an earlier run already moved are copied again') })
           .optional()
           .describe('A deliberate re-run: rows an earlier run already published from this Pilot are copied again (absent: they are left behind as already-moved)'),
+        // Change control: the change request that authorised this run. Indexed as the CutoverChange
+        // search attribute, so its characters stay those of ticket ids (nothing to quote in a query).
+        change: z
+          .string()
+          .regex(CHANGE_ID, { error: 'must be a change request id like CHG-1234 (letters, digits and . _ : / -, at most 100 characters, starting with a letter or digit)' })
+          .optional()
+          .describe('The change request that authorised this run, e.g. CHG-1234: shown at every gate, in the evidence and reports, and searchable with cutover list --change'),
+        // A pattern, not z.url(): its JSON Schema `format: uri` is unknown to strict validators (editors).
+        changeUrl: z
+          .string()
+          .max(MAX_TEXT.value)
+          .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, { error: 'must be an http(s) URL' })
+          .optional()
+          .describe('Link to the change request (http or https); only with change'),
       })
+      .superRefine((d: unknown, ctx) => {
+        if (isRec(d) && d.changeUrl !== undefined && d.change === undefined) ctx.addIssue({ code: 'custom', path: ['changeUrl'], message: 'only allowed with change (the change request id it links to)' });
+      }, always)
       .optional()
-      .describe('Why this cutover is made: the evidence pack\'s decision.reason'),
+      .describe('Why this cutover is made (the evidence pack\'s decision.reason) and the change request that authorised it'),
   })
   .superRefine(checkPlan, always)
   .describe('A cutover plan: what moves from the Pilot (source) into production (target), who approves it, and how it is proven. Reference: docs/plan-reference.md');

@@ -4,6 +4,7 @@ import { predictedRefusals } from '../common/predicted-refusals';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { describeDrift } from './drift';
+import { changeOf, changeText } from '../common/change';
 import { conflictsCell } from '../common/conflicts';
 import { movedAlias } from '../common/failures';
 import { runSummary } from '../common/run-summary';
@@ -14,6 +15,7 @@ import { stepSummary } from './step-summary';
 const STATUS = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);
 const PHASE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, SearchAttributeType.KEYWORD);
 const PLAN_ID = defineSearchAttributeKey(SEARCH_ATTRIBUTES.planId, SearchAttributeType.KEYWORD);
+const CHANGE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.change, SearchAttributeType.KEYWORD);
 
 export function publishState(s: RunState, last: { status?: string; phase?: string }): void {
   if (last.status !== s.status || last.phase !== s.phase) {
@@ -21,6 +23,8 @@ export function publishState(s: RunState, last: { status?: string; phase?: strin
       { key: STATUS, value: s.status },
       { key: PHASE, value: s.phase },
       { key: PLAN_ID, value: s.plan.id },
+      // Only when the plan names a change: plans without one upsert exactly what they always did.
+      ...(s.plan.decision?.change ? [{ key: CHANGE, value: s.plan.decision.change }] : []),
     ]);
     last.status = s.status;
     last.phase = s.phase;
@@ -55,6 +59,9 @@ function describe(s: RunState): string {
     `**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``,
     `plan hash \`${s.planHash}\` · strategy ${s.plan.strategy} · initiated by ${s.initiatedBy} · run key \`${s.ids.runKey}\``,
   ];
+  // Change control: what authorised the run, in front of every gate's approvers.
+  const change = changeOf(s.plan);
+  if (change) lines.push(`Change request: **${changeText(change)}** — ${s.plan.decision?.reason ?? ''}`);
   if (s.gate) {
     const got = s.approvalsFor(s.gate).map((a) => a.approver);
     lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`);

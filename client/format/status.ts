@@ -1,6 +1,7 @@
 // The status query (StatusView) for humans, plus live progress decoded from activity heartbeats.
 import type { Approval, GateName, StatusView, TableProgress } from '../../common/temporal';
 import { GATES } from '../../common/temporal';
+import { changeText } from '../../common/change';
 import type { StepProgress } from '../../common/progress';
 import { formatLiveProgress, stepProgressFrom } from './progress';
 import { percent, renderTable } from './table';
@@ -92,6 +93,7 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     `initiated by: ${view.initiatedBy}`,
     `run key:      ${view.runKey}`,
   ];
+  if (view.change) lines.push(`change:       ${changeText(view.change)}`);
   // Gate plan: what an approval must acknowledge (workflows/decisions.ts acknowledgeRefusal).
   for (const p of view.mustAcknowledge ?? []) lines.push(`acknowledge:  ${p.reason} — ${p.why} (approve with --acknowledge ${p.reason})`);
   for (const m of view.databaseMoves ?? []) {
