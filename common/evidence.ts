@@ -112,6 +112,16 @@ export interface EvidenceDocument {
   /** cascaded (here, in testData and in erasure): rows left behind below the rule's own, whose first cause it is. */
   consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; cascaded: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
   testData: { table: string; where: string; reason: string; leftBehind: number; cascaded: number }[];
+  /**
+   * Retention rules (absent in packs from before them; [] when the plan has none): each as cleanup
+   * applied it (snapshot time, cutoff, rows left behind or anonymized), the dry run's count, and the
+   * built-in check after publish.
+   */
+  retention?: {
+    table: string; column: string; olderThan: string; action: string; snapshotAt: string | null; cutoff: string | null;
+    dryRun: number | null; leftBehind: number | null; anonymized: number | null; cascaded: number;
+  }[];
+  retentionCheck?: { passed: boolean; rowCount: number } | null;
   validation: { ok: boolean; preExisting: string; tables: TableValidation[] } | null;
   accessChecks: AccessChecksResult | null;
   erasure: {
@@ -351,6 +361,27 @@ function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], lef
   };
 }
 
+/** The plan's retention rules with what the dry run counted, cleanup did and the check after publish found. */
+function retentionOf(p: EvidencePack, plan: Plan, causes: ReturnType<typeof causeTables>): Pick<EvidenceDocument, 'retention' | 'retentionCheck'> {
+  const rules = plan.retention ?? [];
+  if (rules.length === 0) return {};
+  const check = p.accessChecks?.checks.find((c) => c.name === 'built-in:retention');
+  return {
+    retention: rules.map((r, i) => {
+      const applied = p.cleanup?.retention?.[i] ?? null;
+      const dry = p.dryRun?.retention?.[i] ?? null;
+      const rows = applied?.rows ?? null;
+      return {
+        table: planTableKey(r.table), column: r.column, olderThan: r.olderThan, action: r.action,
+        snapshotAt: applied?.snapshotAt ?? null, cutoff: applied?.cutoff ?? null, dryRun: dry?.rows ?? null,
+        leftBehind: r.action === 'leave-behind' ? rows : null, anonymized: r.action === 'anonymize' ? rows : null,
+        cascaded: r.action === 'leave-behind' && i === rules.findIndex((x) => x.action === 'leave-behind') ? cascadedFrom(causes, 'retention') : 0,
+      };
+    }),
+    retentionCheck: check ? { passed: check.passed, rowCount: check.rowCount } : null,
+  };
+}
+
 /** The evidence document of a run (pure; deterministic for the same record). */
 export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const plan = planOf(p.plan);
@@ -410,6 +441,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
       const rule = plan.testData![i];
       return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded: cascadedFrom(causes, rule.reason) };
     }),
+    ...retentionOf(p, plan, causes),
     validation: p.validation
       ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
       : null,

@@ -79,11 +79,15 @@ export interface DryRunReport {
   identities?: Record<string, DatabaseIdentity>;
   /** Both catalogs of every plan table as the dry run saw them: stage compares (runs before this have none). */
   catalog?: Record<string, CatalogSummary>;
+  /** The plan's retention rules measured from the dry run's own snapshot (cleanup measures from stage's): absent when none. */
+  retention?: RetentionApplied[];
 }
 
 export interface StageResult {
   schema: string;
   snapshot: string | null;
+  /** When the snapshot was taken, by the Pilot's clock: retention periods are measured from it (absent in older runs). */
+  snapshotAt?: string;
   tables: { table: string; rows: number }[];
   registers: { consented: number; erased: number };
   attempt: number;
@@ -92,6 +96,22 @@ export interface StageResult {
   /** The staged keys in scope and both catalogs now, for the comparison with what was approved (workflows/drift.ts). */
   digests?: Record<string, KeyDigest>;
   catalog?: Record<string, CatalogSummary>;
+}
+
+/**
+ * One retention rule as a run applied it: measured from the snapshot's time (the Pilot's clock), its
+ * cutoff (snapshotAt - olderThan, computed by PostgreSQL) and the rows past it: left behind (reason
+ * retention, their dependents by cascade) or anonymized (moved with `columns` overwritten).
+ */
+export interface RetentionApplied {
+  table: string;
+  column: string;
+  olderThan: string;
+  action: 'leave-behind' | 'anonymize';
+  columns?: Record<string, string | number | boolean | null>;
+  snapshotAt: string;
+  cutoff: string;
+  rows: number;
 }
 
 export interface CleanupResult {
@@ -106,6 +126,8 @@ export interface CleanupResult {
   kept?: Record<string, KeyDigest>;
   /** table -> rows that move with their nullable reference to a subject with an erasure request set to NULL. */
   erasureNullified?: Record<string, number>;
+  /** The plan's retention rules as applied (absent when it has none). */
+  retention?: RetentionApplied[];
 }
 
 export interface PublishResult {

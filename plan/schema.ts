@@ -320,6 +320,35 @@ export const ErasureSchema = z.strictObject({
     .describe('What an erasure does through each foreign key; default: rows referencing an erased row through a NOT NULL key are erased, a nullable reference is set to NULL'),
 });
 
+/**
+ * An ISO 8601 duration with designators (P13M, P1Y, P90D, P2W, PT36H): what PostgreSQL's interval
+ * input reads as is, so the cutoff is computed there (calendar months included), never by hand.
+ * At least one part; whole numbers only; a time part needs at least one of H, M, S.
+ */
+export const ISO_DURATION = /^P(?=\d|T\d)(\d{1,6}Y)?(\d{1,6}M)?(\d{1,6}W)?(\d{1,6}D)?(T(?=\d)(\d{1,6}H)?(\d{1,6}M)?(\d{1,6}S)?)?$/;
+export const RETENTION_ACTIONS = ['leave-behind', 'anonymize'] as const;
+
+export const RetentionRuleSchema = z
+  .strictObject({
+    table: TableName.describe('A plan table holding rows that expire'),
+    column: Column.describe('Its date or timestamp column a row\'s age is measured by (NULL: never past retention)'),
+    olderThan: z
+      .string()
+      .regex(ISO_DURATION, { error: 'must be an ISO 8601 duration like P13M, P1Y, P90D, P2W or PT36H' })
+      .describe('ISO 8601 duration: rows whose column is before (the run\'s snapshot time - olderThan) are past retention'),
+    action: z.enum(RETENTION_ACTIONS).describe('leave-behind: past-retention rows (and their dependents) do not move, reason retention; anonymize: they move with columns overwritten'),
+    columns: z
+      .record(Column, AnonymizeValue)
+      .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one column' })
+      .optional()
+      .describe('action anonymize only (required there): column → value it is set to (null, a string, a number or a boolean); not key or foreign-key columns'),
+  })
+  .superRefine((r: unknown, ctx) => {
+    if (!isRec(r)) return;
+    if (r.action === 'anonymize' && r.columns === undefined) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'required when action is anonymize (the columns to overwrite)' });
+    if (r.action === 'leave-behind' && r.columns !== undefined) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'only allowed when action is anonymize' });
+  }, always);
+
 export const STRATEGIES = ['selective', 'clean-start', 'adopt'] as const;
 export const TRANSFORM_FNS = ['trim', 'lower', 'upper', 'nullIfEmpty', 'sha256'] as const;
 
@@ -368,6 +397,19 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
       p.operators.forEach((x, i) => {
         if (!isRec(x)) issue(['operators', i], `needs a key ({name: ${String(x)}, key: "ssh-ed25519 …"}): approvals.signatures is required`);
       });
+  }
+
+  if (p.retention !== undefined && typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy))
+    issue(['retention'], `only allowed when strategy is selective (strategy is ${p.strategy})`);
+  if (Array.isArray(p.retention)) {
+    const first = new Map<string, number>();
+    p.retention.forEach((r, i) => {
+      if (!isRec(r) || typeof r.table !== 'string' || typeof r.column !== 'string') return;
+      const k = `${planTableKey(r.table)}.${r.column}`;
+      const prev = first.get(k);
+      if (prev !== undefined) issue(['retention', i], `duplicate retention rule for ${k} (already at retention[${prev}])`);
+      else first.set(k, i);
+    });
   }
 
   if (Array.isArray(p.accessChecks)) {
@@ -437,6 +479,11 @@ export const PlanSchema = z
       .max(MAX_ITEMS.tables)
       .optional()
       .describe('Values rewritten in staging before publish'),
+    retention: z
+      .array(RetentionRuleSchema)
+      .max(MAX_ITEMS.tables)
+      .optional()
+      .describe('Production\'s retention periods: rows older than olderThan (from the run\'s snapshot time) are left behind (reason retention) or anonymized in cleanup, and checked after publish'),
     accessChecks: z
       .array(z.strictObject({
         name: Slug.describe('Name of the check, [a-z0-9-]+, unique'),

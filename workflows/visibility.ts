@@ -76,6 +76,7 @@ function describe(s: RunState): string {
         return `| ${t.table} | ${t.inScope} | ${t.toMove} | ${t.merged} | ${reasons} | ${conflictsCell(t)} |`;
       });
       lines.push(['| table | in scope | to move | merged | left behind | predicted conflicts |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+      if (dry.retention?.length) lines.push(dry.retention.map((r) => `- retention: ${r.table}.${r.column} older than ${r.olderThan} (before ${r.cutoff}): ${r.rows} row(s) ${r.action === 'anonymize' ? 'move anonymized' : 'left behind as retention'}`).join('\n'));
     }
     const drift = s.drift.filter((d) => !d.tolerated).at(-1);
     if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The table above is the new dry run.`);

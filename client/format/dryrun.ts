@@ -26,6 +26,10 @@ export function formatDryRun(report: DryRunReport): string {
   // Merged rows are in scope but neither inserted nor left behind: they reuse a production row.
   const leftBehind = totals.inScope - totals.toMove - totals.merged;
   lines.push('', `total: ${totals.inScope} rows in scope, ${totals.toMove} to move, ${totals.merged} merged, ${leftBehind} left behind`);
+  // Retention: what each rule does to rows past its cutoff (measured from the dry run's snapshot; the run measures from stage's).
+  for (const r of report.retention ?? []) {
+    lines.push(`retention: ${r.table}.${r.column} older than ${r.olderThan} (before ${r.cutoff}, snapshot ${r.snapshotAt}): ${r.rows} row(s) ${r.action === 'anonymize' ? `move anonymized (${Object.keys(r.columns ?? {}).join(', ')})` : 'left behind as retention'}`);
+  }
   if (report.warnings.length) {
     lines.push('', 'warnings:', ...report.warnings.map((w) => `  - ${w}`));
   } else {
