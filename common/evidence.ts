@@ -122,6 +122,12 @@ export interface EvidenceDocument {
     dryRun: number | null; leftBehind: number | null; anonymized: number | null; cascaded: number;
   }[];
   retentionCheck?: { passed: boolean; rowCount: number } | null;
+  /**
+   * Production's declared audit tables (absent without production.auditTables): the rows its triggers
+   * wrote there because of this run, per audit table — for publish's inserts and for a surgical
+   * rollback's deletes — each equal to what the rule explains (else the transaction was refused).
+   */
+  audit?: { tables: string[]; rule: string | null; publish: Record<string, number> | null; rollback: Record<string, number> | null; publishExpected: number | null; rollbackExpected: number | null };
   validation: { ok: boolean; preExisting: string; tables: TableValidation[] } | null;
   accessChecks: AccessChecksResult | null;
   erasure: {
@@ -442,6 +448,18 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
       return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded: cascadedFrom(causes, rule.reason) };
     }),
     ...retentionOf(p, plan, causes),
+    ...(plan.production?.auditTables?.length
+      ? {
+          audit: {
+            tables: plan.production.auditTables.map(planTableKey),
+            rule: p.publish?.audit?.rule ?? p.rollback?.proof.audit?.rule ?? null,
+            publish: p.publish?.audit?.inserted ?? null,
+            rollback: p.rollback?.proof.audit?.inserted ?? null,
+            publishExpected: p.publish?.audit?.expected ?? null,
+            rollbackExpected: p.rollback?.proof.audit?.expected ?? null,
+          },
+        }
+      : {}),
     validation: p.validation
       ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
       : null,

@@ -139,6 +139,8 @@ export interface PublishResult {
   xid?: string;
   /** What the publish transaction itself did per relation (pg_stat_xact_user_tables before COMMIT; staging left out). */
   transactionCounts?: TransactionCount[];
+  /** The audit rows publish's inserts made Production's triggers write (absent without production.auditTables). */
+  audit?: AuditProof;
   /** Grants and row-level security of the touched tables just before the first insert (access checks compare). */
   accessBefore?: AccessSnapshot;
 }
@@ -253,6 +255,20 @@ export interface TransactionCount {
   deleted: number;
 }
 
+/**
+ * Production's declared audit tables (plan production.auditTables) as a transaction wrote them: rows
+ * inserted per audited table, and how many the triggers on the tables the transaction wrote explain
+ * (one per row for a FOR EACH ROW trigger, one per statement for FOR EACH STATEMENT), each trigger
+ * counted. Equal, or the transaction was refused.
+ */
+export interface AuditProof {
+  rule: string;
+  /** audit table -> rows the transaction inserted into it (its partitions included). */
+  inserted: Record<string, number>;
+  expected: number;
+  triggers: { table: string; trigger: string; level: 'row' | 'statement'; events: string[]; rows: number }[];
+}
+
 export interface RollbackProof {
   /** (a) No row this run inserted is left, checked by key inside the transaction. */
   insertedRowsGone: boolean;
@@ -263,6 +279,8 @@ export interface RollbackProof {
   changedTables: string[];
   preExisting: 'count' | 'full';
   summary: string[];
+  /** The audit rows the rollback's deletes made Production's triggers write (absent without production.auditTables). */
+  audit?: AuditProof;
 }
 
 export interface RollbackResult {

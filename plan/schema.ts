@@ -399,6 +399,20 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
       });
   }
 
+  if (isRec(p.production) && Array.isArray(p.production.auditTables)) {
+    const first = new Map<string, number>();
+    const planTables = new Set((Array.isArray(p.tables) ? p.tables : []).map((t) => (isRec(t) && typeof t.table === 'string' ? planTableKey(t.table) : '')));
+    p.production.auditTables.forEach((a, i) => {
+      if (typeof a !== 'string' || typeof parseTableName(a) === 'string') return;
+      const k = planTableKey(a);
+      const prev = first.get(k);
+      if (prev !== undefined) issue(['production', 'auditTables', i], `duplicate audit table ${k} (already at production.auditTables[${prev}])`);
+      else first.set(k, i);
+      if (planTables.has(k)) issue(['production', 'auditTables', i], `${k} is a plan table: an audit table receives Production's own trigger writes, not the run's rows`);
+    });
+    if (typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy))
+      issue(['production'], `only allowed when strategy is selective (strategy is ${p.strategy})`);
+  }
   if (p.retention !== undefined && typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy))
     issue(['retention'], `only allowed when strategy is selective (strategy is ${p.strategy})`);
   if (Array.isArray(p.retention)) {
@@ -479,6 +493,20 @@ export const PlanSchema = z
       .max(MAX_ITEMS.tables)
       .optional()
       .describe('Values rewritten in staging before publish'),
+    /**
+     * What Production itself does when the run writes: tables its own triggers write to (an audit
+     * trail). No schema default (a default would change the normalised plan, and hash, of runs in flight).
+     */
+    production: z
+      .strictObject({
+        auditTables: z
+          .array(TableName)
+          .min(1)
+          .max(MAX_ITEMS.tables)
+          .describe('Production tables its own triggers insert into when rows are written (an audit log): publish and rollback accept exactly the inserts the triggers on the published tables explain there, and nothing else'),
+      })
+      .optional()
+      .describe('Production\'s own side effects a run may cause: declared audit tables'),
     retention: z
       .array(RetentionRuleSchema)
       .max(MAX_ITEMS.tables)

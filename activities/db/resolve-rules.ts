@@ -16,6 +16,8 @@ export interface Rules {
   anonymize: { table: ResolvedTable; columns: Record<string, AnonymizeValue> }[];
   /** erasure.references: per foreign key (production's, between plan tables), what an erasure does through it. */
   references: { table: ResolvedTable; fk: ForeignKey; action: ErasureAction }[];
+  /** production.auditTables: Production tables its own triggers insert into (db/audit-proof.ts). */
+  auditTables: Table[];
   /** retention: rows whose date/timestamp column is older than olderThan (an ISO 8601 interval) before the snapshot time. */
   retention: RetentionRule[];
 }
@@ -108,9 +110,14 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
   const anonymize = resolveAnonymize(plan, tables, subjects, planTable, copied, issues);
   const references = resolveReferences(plan, tables, planTable, issues);
   const retention = resolveRetention(plan, planTable, copied, issues);
+  const auditTables: Table[] = [];
+  (plan.production?.auditTables ?? []).forEach((name, i) => {
+    const t = catalogTable(`production.auditTables[${i}]`, target, name, `target (${plan.target})`);
+    if (t) auditTables.push(t);
+  });
 
   if (plan.consent && !subjects) issues.push({ path: 'consent', message: 'needs subjects (the table and key that identify people)' });
-  return { subjects, consent, registers, testData, transforms, anonymize, references, retention };
+  return { subjects, consent, registers, testData, transforms, anonymize, references, retention, auditTables };
 }
 
 /**
