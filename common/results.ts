@@ -322,6 +322,64 @@ export interface ErasureResult {
   verification: string[];
 }
 
+/** `cutover erasure replay`: re-apply every erasure after a restore of the target (workflow cutoverErasureReplay). */
+export interface ErasureReplayInput {
+  /** The target's connection alias (CUTOVER_DB_<ALIAS>), as the runs' plans name it. */
+  target: string;
+  /** The restore point: an ISO 8601 timestamp, or the location of a backup object (its createdAt is read from the store). */
+  since: string;
+  initiatedBy: string;
+  /** Names this replay (cutover.erasure_replay, the evidence's object key). */
+  replayKey: string;
+  workflowId: string;
+  runId: string;
+}
+
+/** One run's erasures re-applied by a replay. */
+export interface ErasureReplayRun {
+  runKey: string;
+  planId: string;
+  publishedAt: string;
+  /** The restore point is before this run's publish: its rows are not in the restored Production, nothing is translated through it. */
+  runAbsent: boolean;
+  registers: string[];
+  requests: number;
+  /** Erasures this run logged (cutover.erasure_log, after publish) after the restore point / in all. */
+  loggedSince: number;
+  logged: number;
+  applied: number;
+  applications: ErasureApplication[];
+  rows: Record<string, number>;
+  anonymized: Record<string, number>;
+  nullified: Record<string, number>;
+  residue: number;
+  verification: string[];
+}
+
+/** The replay's evidence pack (written to cutover.erasure_replay and, where a plan names one, the backup store). */
+export interface ErasureReplayResult {
+  kind: 'erasure-replay';
+  schemaVersion: 1;
+  replayKey: string;
+  workflowId: string;
+  runId: string;
+  initiatedBy: string;
+  target: string;
+  since: string;
+  /** The restore point as a time: the timestamp given, or the backup object's createdAt. */
+  sinceAt: string;
+  sinceFrom: 'timestamp' | 'backup';
+  startedAt: string;
+  finishedAt: string;
+  runs: ErasureReplayRun[];
+  /** Runs on this target that were not replayed, and why (no erasure registers, rolled back, another target's alias). */
+  skipped: { runKey: string; planId: string; why: string }[];
+  residue: number;
+  rule: string;
+  sha256?: string;
+  location?: string | null;
+}
+
 /** Per-step results of a run, keyed by step name (the workflow's one map of what each step found). */
 export interface StepResults {
   preflight?: DryRunReport;

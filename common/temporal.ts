@@ -13,6 +13,16 @@ export const TASK_QUEUE = 'cutover';
 export const WORKFLOW_TYPE = 'cutoverMigration';
 export const workflowIdFor = (planId: string): string => `cutover-${planId}`;
 
+/** `cutover erasure replay`: its own workflow, one per target alias at a time. */
+export const ERASURE_REPLAY_WORKFLOW_TYPE = 'cutoverErasureReplay';
+export const erasureReplayWorkflowId = (target: string): string => `cutover-erasure-replay-${target}`;
+/** What `cutover erasure replay` starts the workflow with. */
+export interface ErasureReplayRequest {
+  target: string;
+  since: string;
+  initiatedBy: string;
+}
+
 export const GATES = ['plan', 'cutover', 'restore'] as const;
 export type GateName = (typeof GATES)[number];
 

@@ -11,7 +11,10 @@
 //     (logged at cleanup or after publish under that register), which is translated instead, so a
 //     Pilot key is never applied to the production person who happens to hold the same value;
 //   - every subject this run erased after publish (cutover.erasure_log) is erased again by the
-//     production key the log recorded, whether or not its request is still in a register.
+//     production key the log recorded, whether or not its request is still in a register;
+//   - an erasure replay after a restore from before the run's publish (`runAbsent`): the run's rows
+//     are not in the restored Production, so nothing is translated through the run (a key it drew
+//     may belong to someone else now); only db: target requests it never read as Pilot keys apply.
 import type { Client } from 'pg';
 import { ident } from './connect';
 import { keyList } from './keys';
@@ -30,18 +33,20 @@ export const SUBJECTS = 'pg_temp.cutover_er_subjects';
 export const KEPT_MERGED = "kept (merged into production's own row)";
 /** Steps that apply erasures after publish: their log rows say which subjects this run already erased. */
 export const AFTER_PUBLISH_STEPS = ['erasure', 'erasure-final'];
+/** Steps that re-apply requests after a restore: their log rows are not readings of a request as a Pilot key. */
+export const AFTER_RESTORE_STEPS = ['restore', 'erasure-replay'];
 
 /**
  * Inside the caller's transaction, after REQUESTS is filled: fills REQ and SUBJECTS. `prod`: where
  * the subjects table's production rows are (the table, or the backup's rows for a preview).
  * `requests`: distinct requests in the registers.
  */
-export async function translateSubjects(db: Client, r: Resolved, runKey: string, when: ErasureWhen, prod: string): Promise<{ requests: number; anyLogged: boolean }> {
+export async function translateSubjects(db: Client, r: Resolved, runKey: string, when: ErasureWhen, prod: string, runAbsent = false): Promise<{ requests: number; anyLogged: boolean }> {
   const { table: t, key } = r.rules.subjects!;
   const colType = (k: string) => t.columns.find((c) => c.name === k)!.type;
   const type = colType(key);
   await db.query(`CREATE TEMP TABLE cutover_er_req (rid serial, subject ${type}, side text, register text, production jsonb) ON COMMIT DROP`);
-  const readAsPilot = `EXISTS (SELECT 1 FROM cutover.erasure_log l WHERE l.run_key = $1 AND l.step IS DISTINCT FROM 'restore' AND l.subject = to_jsonb(q.subject)
+  const readAsPilot = `EXISTS (SELECT 1 FROM cutover.erasure_log l WHERE l.run_key = $1 AND NOT coalesce(l.step = ANY('{${AFTER_RESTORE_STEPS.join(',')}}'::text[]), false) AND l.subject = to_jsonb(q.subject)
                         AND q.register = ANY(string_to_array(coalesce(l.register, ''), ', ')))`;
   const side = when === 'publish' ? `'pilot'` : `CASE WHEN q.side = 'source' OR ${readAsPilot} THEN 'pilot' ELSE 'production' END`;
   await db.query(
@@ -51,7 +56,7 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
     when === 'publish' ? [] : [runKey],
   );
   const requests = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${REQ}`)).rows[0].n);
-  if (when === 'restore') {
+  if (when === 'restore' && !runAbsent) {
     await db.query(
       `INSERT INTO ${REQ} (subject, side, register, production)
        SELECT (l.subject #>> '{}')::${type}, 'log', 'cutover.erasure_log', l.production_subject
@@ -73,7 +78,7 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
   // A subject key that is not a key column is read from the production row.
   const subject = at >= 0 ? `(x.${oldKey}->>${at})::${type}` : `p.${ident(key)}`;
   const join = at >= 0 ? '' : `JOIN ${prod} p ON ${t.key.map((k, i) => `p.${ident(k)} = ${prodSlots[i]}`).join(' AND ')}`;
-  await db.query(
+  if (!runAbsent) await db.query(
     `INSERT INTO ${SUBJECTS} SELECT q.rid, CASE WHEN x.outcome = 'merged' THEN 'merged' ELSE 'erase' END, ${prodSlots.join(', ')}
        FROM ${from} x ${join} JOIN ${REQ} q ON q.side = 'pilot' AND q.subject = ${subject}
       WHERE x.outcome IN ('moved', 'merged')`,
