@@ -3,7 +3,11 @@
 // them, the manifest holds each, the evidence says so); users past it move anonymized. The cutoff is
 // measured from the run's snapshot time and recorded; the built-in check after publish passed. Every
 // count is checked against the test's own SQL on the Pilot and Production.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { accessChecks } from '../activities/access-checks';
 import type { EvidenceDocument } from '../common/evidence';
+import type { AccessChecksResult } from '../common/results';
+import { failureOf, schemaChecked } from './helpers/steps';
 import { approveSignal, reportQuery, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
@@ -93,4 +97,17 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
   expect(pack.rules.filter((r) => r.kind === 'retention').map((r) => r.reason)).toEqual(['retention', null]);
   // No open item claims the reason is unexplained.
   expect(pack.openItems.join('\n')).not.toContain('retention');
+
+  // The check can fail: a moved event aged past the cutoff and an expired user no longer anonymized
+  // (written behind the run's back) are found by their Production keys, nothing else is shown.
+  const [{ id: event }] = await rows<{ id: string }>(prod, 'SELECT min(event_id)::text AS id FROM events WHERE event_id < 1000');
+  const [{ id: user }] = await rows<{ id: string }>(prod, 'SELECT min(user_id)::text AS id FROM users WHERE email = $1', [EXPIRED_EMAIL]);
+  await rows(prod, `UPDATE events SET at = timestamptz '2000-01-01' WHERE event_id = $1`, [event]);
+  await rows(prod, `UPDATE users SET email = 'back@example.com' WHERE user_id = $1`, [user]);
+  const f = await failureOf(new MockActivityEnvironment().run(accessChecks, { plan: schemaChecked(plan), runKey: result.runKey, workflowId: 'w', runId: 'r', before: undefined as never }));
+  expect(f.type).toBe('AccessCheckError');
+  const check = (f.details[0] as AccessChecksResult).checks.find((c) => c.name === 'built-in:retention')!;
+  expect(check).toMatchObject({ passed: false, rowCount: 2 });
+  expect(check.rows.map((r) => r.productionKey).sort()).toEqual([`(event_id)=(${event})`, `(user_id)=(${user})`]);
+  expect(JSON.stringify(check.rows)).not.toContain('back@example.com');
 }, 300000);
