@@ -6,6 +6,7 @@
 import type { AccessCheckResult, AccessChecksInput, AccessChecksResult } from '../common/results';
 import { accessSnapshot, diffAccess } from './db/access-snapshot';
 import { consentCheck } from './db/consent-proof';
+import { retentionCheck } from './db/retention';
 import { withContext } from './db/keep-alive';
 import { MAX_ROWS, runReadOnlyCheck } from './db/read-only-check';
 import { accessCheckError } from './errors';
@@ -29,6 +30,9 @@ export async function accessChecks(input: AccessChecksInput): Promise<AccessChec
     // adopt: "target" is the cleaned Pilot (db/context.ts), where cleanup removed every subject without consent in the same rules.
     const consent = input.plan.strategy === 'adopt' ? null : await consentCheck(source, target, resolved, input.runKey);
     if (consent) checks.push(consent);
+    // No row this run moved is past its retention (or, anonymized by the rule, still holds its values).
+    const retention = input.plan.strategy === 'adopt' ? null : await retentionCheck(target, resolved, input.runKey);
+    if (retention) checks.push(retention);
     if (input.plan.accessChecks?.length) {
       // Their own connection: at its time limit a check is cancelled from outside, and only it.
       const checker = await ctx.openTarget();

@@ -37,6 +37,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         // Left-behind entries describe the staged rows: a restage (after a reset) writes them anew.
         await target.query(`DELETE FROM cutover.manifest_rows WHERE run_key = $1 AND outcome = 'left-behind'`, [input.runKey]);
         const rules = new Cleanup(target, resolved, names, input.runKey, undefined, true);
+        rules.retentionFrom = await snapshotTime(target, names);
         rules.onRule = (table, reason) => progress.phase(`leaving behind: ${reason}`).table(table);
         for (let i = 0; i < resolved.tables.length; i++) await slowTableForTests(target, 'cleanup'); // once per table, like the other steps
         const earlier = await earlierRuns(target, input.plan, input.runKey, input.identities?.[input.plan.source]);
@@ -59,6 +60,7 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
           kept,
           ...(Object.keys(rules.nullified).length > 0 ? { erasureNullified: rules.nullified } : {}),
           ...(mapped ? { mapping } : {}),
+          ...(rules.retention.length > 0 ? { retention: rules.retention } : {}),
         };
         await target.query('UPDATE cutover.run SET cleanup_result = $2 WHERE run_key = $1', [input.runKey, JSON.stringify(result)]);
         await markStep(target, names, 'cleanup', result);
@@ -69,6 +71,17 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
       for (const t of resolved.tables) progress.done(t.name, counts[t.name]?.inScope ?? 0);
       return result;
   }, { details: progress.details });
+}
+
+/**
+ * When stage's snapshot was taken (what retention is measured from): recorded with the stage step;
+ * staging made by a worker from before that has only the time stage finished, a little later.
+ */
+async function snapshotTime(db: Client, names: StagingNames): Promise<string> {
+  const stage = await stepResult<{ snapshotAt?: string }>(db, names, 'stage');
+  if (stage?.snapshotAt) return stage.snapshotAt;
+  const r = await db.query<{ at: Date }>(`SELECT at FROM ${names.steps()} WHERE step = 'stage'`);
+  return r.rows[0].at.toISOString();
 }
 
 /**

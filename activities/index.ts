@@ -20,9 +20,10 @@ import { adoptCleanup } from './adopt-cleanup';
 import { adoptRestore } from './adopt-restore';
 import { adopt } from './adopt';
 import { databaseIdentity } from './database-identity';
+import { erasureReplay } from './erasure-replay';
 
-export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity };
+export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity, erasureReplay };
 
 export const activities = {
-  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity,
+  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity, erasureReplay,
 } satisfies CutoverActivities;

@@ -2,7 +2,7 @@
 // reason, what will move, merge and stay behind.
 import type { Client } from 'pg';
 import { planHash } from '../plan/canonical';
-import type { DryRunReport, StepInput, TableDryRun } from '../common/results';
+import type { DryRunReport, RetentionApplied, StepInput, TableDryRun } from '../common/results';
 import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified, withClient } from './db/connect';
 import { identitiesOf, identityOf, runAliases } from './db/alias-identity';
@@ -56,11 +56,12 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
       if (checks.length > 0) throw new PlanError(checks);
       // Rows of this Pilot an earlier run already published here are not copied again (unless decision.rerun).
       const earlier = adopt ? [] : await earlierRuns(target, plan, runKey, await identityOf(plan.source));
+      const retention: RetentionApplied[] = [];
       const tables = await dryRun(source, target, resolved, adopt, excluded(plan, earlier), async () => {
         const lane = await ctx.openSource();
         await limitStatements([lane], timeout);
         return lane;
-      });
+      }, retention);
       const warnings = [...resolved.warnings, ...earlierRunWarnings(plan, earlier)];
       if (adopt) warnings.push(`adopt: ${plan.source} becomes Production in place from ${plan.adoptFrom}; the rows counted as left behind are removed from it, nothing moves to ${plan.target}`);
       for (const t of tables) {
@@ -68,7 +69,7 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
         if (t.collisions > 0 && !(t.conflicts ?? []).some((c) => c.kind === 'primary key')) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (after mapping): publish will refuse them`);
       }
       await chaosPoint(plan.id, 'preflight.end');
-      return { ...dryRunReport(plan, tables, warnings), catalog: catalogSummary(resolved) };
+      return { ...dryRunReport(plan, tables, warnings), catalog: catalogSummary(resolved), ...(retention.length ? { retention } : {}) };
     });
   } catch (e) {
     throw asPlanError(asStatementTimeout(e, timeout));
@@ -99,7 +100,7 @@ function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: 
  * session temp tables inside a transaction that is rolled back: its counts are the run's counts,
  * and it leaves nothing behind.
  */
-async function dryRun(source: Client, target: Client, resolved: Resolved, adopt: boolean, earlier: string[], openSource: () => Promise<Client>): Promise<TableDryRun[]> {
+async function dryRun(source: Client, target: Client, resolved: Resolved, adopt: boolean, earlier: string[], openSource: () => Promise<Client>, retention: RetentionApplied[] = []): Promise<TableDryRun[]> {
   const names = dryNames();
   // Production's unique and exclusion indexes: their columns are staged too, so conflicts on them are predicted.
   const uniques = new Map<string, ProductionUnique[]>();
@@ -115,7 +116,7 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
     try {
       // Whole-table totals are counted on a second Pilot connection in the same snapshot, while the
       // deciding columns are copied (the copy waits on the target, the count on the Pilot's disk).
-      const snapshot = (await source.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+      const { s: snapshot, at: snapshotAt } = (await source.query<{ s: string; at: Date }>('SELECT pg_export_snapshot() AS s, now() AS at')).rows[0];
       counter = await openSource();
       await joinSnapshot(counter, snapshot);
       const lane2 = counter;
@@ -138,7 +139,9 @@ async function dryRun(source: Client, target: Client, resolved: Resolved, adopt:
       const inScope = await scopeFilter(target, resolved, names);
       const inScopeKeys = await keyDigests(target, resolved, names);
       const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
+      rules.retentionFrom = snapshotAt.toISOString();
       const leftBehind = await rules.run({ transforms: false, earlier });
+      retention.push(...rules.retention);
       // The mapping, on the rows that move, checked value by value as the run will (refused here, by key).
       await applyMapping(target, resolved, names);
       const mapping = new Map((await mappingEvidence(target, resolved, names)).map((m) => [m.table, m]));
@@ -212,6 +215,7 @@ export function decidingColumns(t: ResolvedTable, r: Resolved, extra: string[] =
   for (const fk of r.tables.flatMap((x) => [...x.source.foreignKeys, ...x.target.foreignKeys])) if (fk.refTable === t.name) fk.refColumns.forEach((c) => want.add(c));
   for (const rule of r.rules.testData.filter((x) => x.table.name === t.name)) rule.where.forEach((w) => want.add(w.column));
   if (r.rules.subjects?.table.name === t.name) want.add(r.rules.subjects.key);
+  for (const rule of r.rules.retention.filter((x) => x.table.name === t.name)) want.add(rule.column);
   return t.columns.filter((c) => want.has(c.name));
 }
 

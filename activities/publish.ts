@@ -11,6 +11,7 @@ import type { Client } from 'pg';
 import type { PublishResult, StepInput } from '../common/results';
 import { checksum, columnsOf } from './db/checksum';
 import { provePublishCounts } from './db/publish-proof';
+import type { AuditOp } from './db/audit-proof';
 import { xactCounts } from './db/xact-counts';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
@@ -99,7 +100,10 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) add(updated, t.name, await closeCycle(target, t, resolved, names));
           result.preExisting = full ? 'full' : 'count';
           result.xid = (await target.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
-          result.transactionCounts = await provePublishCounts(target, resolved, names.schema, baseline, { inserted, updated });
+          // Production's declared audit tables: one INSERT per plan table, one cycle-closing UPDATE per table with deferred keys.
+          const audit = { ops: auditOps(resolved, result, updated), proven: undefined as PublishResult['audit'] };
+          result.transactionCounts = await provePublishCounts(target, resolved, names.schema, baseline, { inserted, updated }, audit);
+          if (audit.proven) result.audit = audit.proven;
           await target.query(`UPDATE cutover.run SET status = 'published', published_at = now(), publish_result = $2 WHERE run_key = $1`, [
             input.runKey,
             JSON.stringify(result),
@@ -118,6 +122,14 @@ export async function publish(input: StepInput): Promise<PublishResult> {
         }
       });
   }, { details: progress.details });
+}
+
+/** The statements publish ran on each plan table, for the audit tables' proof (db/audit-proof.ts). */
+function auditOps(r: Resolved, result: PublishResult, updated: Map<string, number>): AuditOp[] {
+  return r.tables.flatMap((t) => [
+    { table: t, event: 'INSERT' as const, rows: result.tables.find((x) => x.table === t.name)?.inserted ?? 0, statements: 1 },
+    ...(t.deferred.length > 0 ? [{ table: t, event: 'UPDATE' as const, rows: updated.get(t.name) ?? 0, statements: 1, columns: t.deferred.flatMap((fk) => fk.columns) }] : []),
+  ]);
 }
 
 /**

@@ -24,6 +24,7 @@ import { refusesDelete, rowsReferencingRun, type ReferencingRow } from './db/ref
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { loadRunRows, runRowsFrom, runRowsTable } from './db/run-rows';
 import { countsSince, xactCounts } from './db/xact-counts';
+import { proveAudit } from './db/audit-proof';
 import { rollbackBlocked, rollbackRefused } from './errors';
 import { chaosPoint } from './db/fault';
 import { limitLockWaits, lockPolicy, withLockRetry } from './db/lock-wait';
@@ -140,10 +141,16 @@ async function undo(
   // (b) exactly our rows: per leaf relation, deleted = our rows there, updated = those whose cycle
   // columns were cleared, nothing inserted; no other relation touched (triggers, cascades, …).
   const counts = countsSince(baseline, await xactCounts(db));
+  const recorded = [...counts.values()];
+  // Production's declared audit tables: one DELETE per plan table, one cycle-clearing UPDATE per table with deferred keys.
+  const audit = await proveAudit(db, r, counts, r.tables.flatMap((t) => [
+    { table: t, event: 'DELETE' as const, rows: sumFor(deleted, t), statements: 1 },
+    ...(t.deferred.length > 0 ? [{ table: t, event: 'UPDATE' as const, rows: sumFor(cleared, t), statements: 1, columns: [...new Set(t.deferred.flatMap((fk) => fk.columns))] }] : []),
+  ]));
   const expected = new Map<number, { relation: string; inserted: number; updated: number; deleted: number }>();
   for (const [oid, { relation, n }] of deleted) expected.set(oid, { relation, inserted: 0, updated: 0, deleted: n });
   for (const [oid, { relation, n }] of cleared) expected.set(oid, { relation, inserted: 0, deleted: 0, ...expected.get(oid), updated: n });
-  const wrong: string[] = [];
+  const wrong: string[] = [...audit.wrong];
   for (const oid of new Set([...counts.keys(), ...expected.keys()])) {
     const got = counts.get(oid) ?? { relation: expected.get(oid)!.relation, inserted: 0, updated: 0, deleted: 0 };
     const want = expected.get(oid) ?? { inserted: 0, updated: 0, deleted: 0 };
@@ -151,7 +158,7 @@ async function undo(
       wrong.push(`${got.relation}: the transaction inserted ${got.inserted}, updated ${got.updated}, deleted ${got.deleted}; expected ${want.inserted}, ${want.updated}, ${want.deleted}`);
     }
   }
-  if (wrong.length > 0) throw rollbackRefused(`rollback refused, nothing committed: it would change more than this run's rows:\n  ${wrong.join('\n  ')}`, { counts: [...counts.values()], wrong });
+  if (wrong.length > 0) throw rollbackRefused(`rollback refused, nothing committed: it would change more than this run's rows:\n  ${wrong.join('\n  ')}`, { counts: recorded, wrong });
 
   // (c) against the checksums publish took before inserting, where it took them (a whole-table read).
   const full = input.plan.validation?.preExisting === 'full';
@@ -173,7 +180,12 @@ async function undo(
     );
   }
   const checked = tables.some((t) => t.checksumBeforePublish !== undefined);
-  return { runKey: input.runKey, rolledBackAt: at, tables, proof: proof(tables, [...counts.values()], full, checked) };
+  const p = proof(tables, recorded, full, checked);
+  if (audit.proof) {
+    p.audit = audit.proof;
+    p.summary.push(`audit: Production's triggers wrote ${audit.proof.expected} audit row(s) for these deletes (${Object.entries(audit.proof.inserted).map(([t, n]) => `${t} ${n}`).join(', ')}), as its rule explains; the audit rows of publish and rollback stay`);
+  }
+  return { runKey: input.runKey, rolledBackAt: at, tables, proof: p };
 }
 
 function blocked(found: { rows: ReferencingRow[]; more: boolean }): Error {

@@ -51,7 +51,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
       await ensureControlSchema(target);
       await recordRun(target, input, 'staging');
 
-      const { snapshot, fresh } = await holdSnapshot(runKey, resolveAlias(plan.source));
+      const { snapshot, fresh, at: snapshotAt } = await holdSnapshot(runKey, resolveAlias(plan.source));
       const previous = previousAttempt(info.heartbeatDetails);
       const rejoined = !fresh && previous.snapshot === snapshot;
       const done = new Set(rejoined ? previous.staged.keys() : []);
@@ -106,11 +106,12 @@ export async function stage(input: StageInput): Promise<StageResult> {
       const inScope = await scopeFilter(target, resolved, names);
       const digests = await keyDigests(target, resolved, names);
       await recordRun(target, input, 'staged');
-      await markStep(target, names, 'stage', { snapshot, inScope });
+      await markStep(target, names, 'stage', { snapshot, inScope, snapshotAt });
       await releaseSnapshot(runKey); // cleanup and publish read only the target
       return {
         schema: names.schema,
         snapshot,
+        snapshotAt,
         tables: resolved.tables.map((t) => ({ table: t.name, rows: inScope[t.name] })),
         registers,
         attempt: info.attempt,

@@ -19,6 +19,7 @@ import { list } from './commands/list';
 import { worker } from './commands/worker';
 import { codecServer } from './commands/codec-server';
 import { gcCommand } from './commands/gc';
+import { erasureReplayCommand } from './commands/erasure';
 
 function packageVersion(): string {
   for (let dir = __dirname, i = 0; i < 4; i++, dir = dirname(dir)) {
@@ -149,9 +150,21 @@ export function buildProgram(ctx: CommandContext): Command {
     .command('list')
     .description('list cutover runs')
     .option('--status <status>', `only runs with this status: ${STATUSES.join(' | ')}`)
+    .option('--change <id>', 'only runs authorised by this change request (the plan\'s decision.change, e.g. CHG-1234)')
     .option('--limit <n>', 'at most this many runs (default 200)')
     .option('--json', 'print JSON')
     .action((opts) => list(ctx, opts));
+
+  const erasure = program.command('erasure').description('erasures in Production outside a run');
+  erasure
+    .command('replay')
+    .description('after any restore of Production: re-apply every erasure (the erasure log and every register, translated to today\'s Production keys), prove zero residue, write an evidence pack (workflow cutoverErasureReplay)')
+    .requiredOption('--target <alias>', 'the restored database\'s connection alias, as the plans name it (e.g. production)')
+    .requiredOption('--since <time|backup>', 'the restore point: a time (2026-11-20T10:00:00Z) or the restored backup object\'s location (s3://… or file:///…)')
+    .option('--as <name>', AS_HELP)
+    .option('--wait', 'wait for the replay and print what it did (exit 1 when refused)')
+    .option('--json', 'print JSON')
+    .action((opts) => erasureReplayCommand(ctx, opts));
 
   program
     .command('worker')

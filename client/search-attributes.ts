@@ -7,13 +7,15 @@ import { SEARCH_ATTRIBUTES } from '../common/temporal';
 export const CutoverStatusKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);
 export const CutoverPhaseKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, SearchAttributeType.KEYWORD);
 export const CutoverPlanIdKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.planId, SearchAttributeType.KEYWORD);
+export const CutoverChangeKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.change, SearchAttributeType.KEYWORD);
 
 /** The attributes a run starts with (the workflow upserts them as it moves on). */
-export function initialSearchAttributes(planId: string): SearchAttributePair[] {
+export function initialSearchAttributes(planId: string, change?: string): SearchAttributePair[] {
   return [
     { key: CutoverStatusKey, value: 'running' },
     { key: CutoverPhaseKey, value: 'preflight' },
     { key: CutoverPlanIdKey, value: planId },
+    ...(change ? [{ key: CutoverChangeKey, value: change }] : []),
   ];
 }
 

@@ -4,7 +4,7 @@ import type { Plan } from '../plan/schema';
 import type {
   AdoptCleanupResult, AdoptRestoreInput, AdoptRestoreResult, AdoptResult,
   AccessChecksInput, AccessChecksResult, BackupInput, BackupResult, RehearsalInput, RehearsalReport, RestoreInput, RestorePreview, RestoreResult, RollbackInput, RollbackResult,
-  CleanupResult, DatabaseIdentity, DecommissionInput, ErasureInput, ErasureResult, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
+  CleanupResult, DatabaseIdentity, DecommissionInput, ErasureInput, ErasureReplayInput, ErasureReplayResult, ErasureResult, DecommissionResult, DryRunReport, FinalizeInput, FinalizeResult, PublishResult, StageInput, StageResult, StepInput, ValidateInput, ValidateResult,
 } from './results';
 
 export interface CutoverActivities {
@@ -28,4 +28,6 @@ export interface CutoverActivities {
   adopt(input: StepInput): Promise<AdoptResult>;
   finalize(input: FinalizeInput): Promise<FinalizeResult>;
   databaseIdentity(input: { plan: Plan; alias: string }): Promise<DatabaseIdentity>;
+  /** Workflow cutoverErasureReplay: every erasure re-applied after a restore of the target, proven, with its own evidence pack. */
+  erasureReplay(input: ErasureReplayInput): Promise<ErasureReplayResult>;
 }

@@ -23,7 +23,7 @@ export function conditionInWords(c: Condition): string {
 export const whereInWords = (where: Condition[]): string => where.map(conditionInWords).join(' and ');
 
 export interface RuleInWords {
-  kind: 'selection' | 'test-data' | 'subjects' | 'consent' | 'erasure' | 'transform' | 'access-check' | 'cascade';
+  kind: 'selection' | 'test-data' | 'retention' | 'subjects' | 'consent' | 'erasure' | 'transform' | 'access-check' | 'cascade';
   table: string | null; // canonical name (plan/names.ts)
   /** The left-behind reason this rule writes into cutover.manifest, when it writes one. */
   reason: string | null;
@@ -51,6 +51,13 @@ export function rulesInWords(plan: Plan): RuleInWords[] {
   for (const r of plan.testData ?? []) {
     const table = planTableKey(r.table);
     rules.push({ kind: 'test-data', table, reason: r.reason, text: `Test data: rows of ${table} where ${whereInWords(r.where)} stay behind as ${r.reason}.` });
+  }
+  for (const r of plan.retention ?? []) {
+    const table = planTableKey(r.table);
+    const what = r.action === 'anonymize'
+      ? `move with ${Object.entries(r.columns ?? {}).map(([c, v]) => `${c} set to ${v === null ? 'NULL' : literal(v)}`).join(', ')}`
+      : 'stay behind as retention';
+    rules.push({ kind: 'retention', table, reason: r.action === 'leave-behind' ? 'retention' : null, text: `Retention: rows of ${table} whose ${r.column} is more than ${r.olderThan} before the run's snapshot time ${what}; after publish, no moved row may be past it.` });
   }
   if (plan.subjects) {
     rules.push({ kind: 'subjects', table: planTableKey(plan.subjects.table), reason: null, text: `People are the rows of ${planTableKey(plan.subjects.table)}, identified by ${plan.subjects.key}.` });
@@ -117,5 +124,6 @@ export function hasRule(plan: Plan, reason: string): boolean {
   if (reason.startsWith('already-moved:')) return plan.decision?.rerun === undefined; // db/already-moved.ts
   if (reason === 'no-consent') return plan.consent !== undefined;
   if (reason === 'erasure-request') return (plan.erasure?.registers.length ?? 0) > 0;
+  if (reason === 'retention') return (plan.retention ?? []).some((r) => r.action === 'leave-behind');
   return (plan.testData ?? []).some((r) => r.reason === reason);
 }

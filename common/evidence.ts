@@ -83,6 +83,8 @@ export interface EvidenceDocument {
   };
   decision: {
     strategy: string; planId: string; planHash: string; initiatedBy: string; reason: string | null; outcome: RunStatus;
+    /** Change control: the change request that authorised the run (plan decision.change) and its link; null when the plan names none. */
+    change: string | null; changeUrl: string | null;
     approvalRule: { approvers: string[]; required: number; separationOfDuties: boolean; timeout: string; signatures: string };
     /** On-call's last resume decision (retry, skip, abort, rollback, roll-forward), if any. */
     lastResume: StatusView['decision'] | null;
@@ -110,6 +112,22 @@ export interface EvidenceDocument {
   /** cascaded (here, in testData and in erasure): rows left behind below the rule's own, whose first cause it is. */
   consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; cascaded: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
   testData: { table: string; where: string; reason: string; leftBehind: number; cascaded: number }[];
+  /**
+   * Retention rules (absent in packs from before them; [] when the plan has none): each as cleanup
+   * applied it (snapshot time, cutoff, rows left behind or anonymized), the dry run's count, and the
+   * built-in check after publish.
+   */
+  retention?: {
+    table: string; column: string; olderThan: string; action: string; snapshotAt: string | null; cutoff: string | null;
+    dryRun: number | null; leftBehind: number | null; anonymized: number | null; cascaded: number;
+  }[];
+  retentionCheck?: { passed: boolean; rowCount: number } | null;
+  /**
+   * Production's declared audit tables (absent without production.auditTables): the rows its triggers
+   * wrote there because of this run, per audit table — for publish's inserts and for a surgical
+   * rollback's deletes — each equal to what the rule explains (else the transaction was refused).
+   */
+  audit?: { tables: string[]; rule: string | null; publish: Record<string, number> | null; rollback: Record<string, number> | null; publishExpected: number | null; rollbackExpected: number | null };
   validation: { ok: boolean; preExisting: string; tables: TableValidation[] } | null;
   accessChecks: AccessChecksResult | null;
   erasure: {
@@ -362,6 +380,27 @@ function mappingOf(p: EvidencePack): { mapping?: TableMapping[] } {
   return mapping?.length ? { mapping } : {};
 }
 
+/** The plan's retention rules with what the dry run counted, cleanup did and the check after publish found. */
+function retentionOf(p: EvidencePack, plan: Plan, causes: ReturnType<typeof causeTables>): Pick<EvidenceDocument, 'retention' | 'retentionCheck'> {
+  const rules = plan.retention ?? [];
+  if (rules.length === 0) return {};
+  const check = p.accessChecks?.checks.find((c) => c.name === 'built-in:retention');
+  return {
+    retention: rules.map((r, i) => {
+      const applied = p.cleanup?.retention?.[i] ?? null;
+      const dry = p.dryRun?.retention?.[i] ?? null;
+      const rows = applied?.rows ?? null;
+      return {
+        table: planTableKey(r.table), column: r.column, olderThan: r.olderThan, action: r.action,
+        snapshotAt: applied?.snapshotAt ?? null, cutoff: applied?.cutoff ?? null, dryRun: dry?.rows ?? null,
+        leftBehind: r.action === 'leave-behind' ? rows : null, anonymized: r.action === 'anonymize' ? rows : null,
+        cascaded: r.action === 'leave-behind' && i === rules.findIndex((x) => x.action === 'leave-behind') ? cascadedFrom(causes, 'retention') : 0,
+      };
+    }),
+    retentionCheck: check ? { passed: check.passed, rowCount: check.rowCount } : null,
+  };
+}
+
 /** The evidence document of a run (pure; deterministic for the same record). */
 export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const plan = planOf(p.plan);
@@ -385,6 +424,7 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
     },
     decision: {
       strategy: p.strategy, planId: p.planId, planHash: p.planHash, initiatedBy: p.initiatedBy, reason: plan.decision?.reason ?? null, outcome: p.status,
+      change: plan.decision?.change ?? null, changeUrl: plan.decision?.changeUrl ?? null,
       approvalRule: { approvers: approverNames(plan), signatures: plan.approvals.signatures ?? 'optional', required: plan.approvals.required, separationOfDuties: plan.approvals.separationOfDuties, timeout: plan.approvals.timeout },
       lastResume: p.decision,
     },
@@ -420,6 +460,19 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
       const rule = plan.testData![i];
       return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded: cascadedFrom(causes, rule.reason) };
     }),
+    ...retentionOf(p, plan, causes),
+    ...(plan.production?.auditTables?.length
+      ? {
+          audit: {
+            tables: plan.production.auditTables.map(planTableKey),
+            rule: p.publish?.audit?.rule ?? p.rollback?.proof.audit?.rule ?? null,
+            publish: p.publish?.audit?.inserted ?? null,
+            rollback: p.rollback?.proof.audit?.inserted ?? null,
+            publishExpected: p.publish?.audit?.expected ?? null,
+            rollbackExpected: p.rollback?.proof.audit?.expected ?? null,
+          },
+        }
+      : {}),
     validation: p.validation
       ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
       : null,

@@ -112,11 +112,15 @@ export interface DryRunReport {
   identities?: Record<string, DatabaseIdentity>;
   /** Both catalogs of every plan table as the dry run saw them: stage compares (runs before this have none). */
   catalog?: Record<string, CatalogSummary>;
+  /** The plan's retention rules measured from the dry run's own snapshot (cleanup measures from stage's): absent when none. */
+  retention?: RetentionApplied[];
 }
 
 export interface StageResult {
   schema: string;
   snapshot: string | null;
+  /** When the snapshot was taken, by the Pilot's clock: retention periods are measured from it (absent in older runs). */
+  snapshotAt?: string;
   tables: { table: string; rows: number }[];
   registers: { consented: number; erased: number };
   attempt: number;
@@ -125,6 +129,22 @@ export interface StageResult {
   /** The staged keys in scope and both catalogs now, for the comparison with what was approved (workflows/drift.ts). */
   digests?: Record<string, KeyDigest>;
   catalog?: Record<string, CatalogSummary>;
+}
+
+/**
+ * One retention rule as a run applied it: measured from the snapshot's time (the Pilot's clock), its
+ * cutoff (snapshotAt - olderThan, computed by PostgreSQL) and the rows past it: left behind (reason
+ * retention, their dependents by cascade) or anonymized (moved with `columns` overwritten).
+ */
+export interface RetentionApplied {
+  table: string;
+  column: string;
+  olderThan: string;
+  action: 'leave-behind' | 'anonymize';
+  columns?: Record<string, string | number | boolean | null>;
+  snapshotAt: string;
+  cutoff: string;
+  rows: number;
 }
 
 export interface CleanupResult {
@@ -141,6 +161,8 @@ export interface CleanupResult {
   erasureNullified?: Record<string, number>;
   /** Mapped tables (into/columns/drop): each column's fate, counted on the rows kept (absent: no mapping). */
   mapping?: TableMapping[];
+  /** The plan's retention rules as applied (absent when it has none). */
+  retention?: RetentionApplied[];
 }
 
 export interface PublishResult {
@@ -152,6 +174,8 @@ export interface PublishResult {
   xid?: string;
   /** What the publish transaction itself did per relation (pg_stat_xact_user_tables before COMMIT; staging left out). */
   transactionCounts?: TransactionCount[];
+  /** The audit rows publish's inserts made Production's triggers write (absent without production.auditTables). */
+  audit?: AuditProof;
   /** Grants and row-level security of the touched tables just before the first insert (access checks compare). */
   accessBefore?: AccessSnapshot;
 }
@@ -266,6 +290,20 @@ export interface TransactionCount {
   deleted: number;
 }
 
+/**
+ * Production's declared audit tables (plan production.auditTables) as a transaction wrote them: rows
+ * inserted per audited table, and how many the triggers on the tables the transaction wrote explain
+ * (one per row for a FOR EACH ROW trigger, one per statement for FOR EACH STATEMENT), each trigger
+ * counted. Equal, or the transaction was refused.
+ */
+export interface AuditProof {
+  rule: string;
+  /** audit table -> rows the transaction inserted into it (its partitions included). */
+  inserted: Record<string, number>;
+  expected: number;
+  triggers: { table: string; trigger: string; level: 'row' | 'statement'; events: string[]; rows: number }[];
+}
+
 export interface RollbackProof {
   /** (a) No row this run inserted is left, checked by key inside the transaction. */
   insertedRowsGone: boolean;
@@ -276,6 +314,8 @@ export interface RollbackProof {
   changedTables: string[];
   preExisting: 'count' | 'full';
   summary: string[];
+  /** The audit rows the rollback's deletes made Production's triggers write (absent without production.auditTables). */
+  audit?: AuditProof;
 }
 
 export interface RollbackResult {
@@ -315,6 +355,64 @@ export interface ErasureResult {
   residue: number; // 0, or the run pauses (ErasureResidue)
   problems: string[];
   verification: string[];
+}
+
+/** `cutover erasure replay`: re-apply every erasure after a restore of the target (workflow cutoverErasureReplay). */
+export interface ErasureReplayInput {
+  /** The target's connection alias (CUTOVER_DB_<ALIAS>), as the runs' plans name it. */
+  target: string;
+  /** The restore point: an ISO 8601 timestamp, or the location of a backup object (its createdAt is read from the store). */
+  since: string;
+  initiatedBy: string;
+  /** Names this replay (cutover.erasure_replay, the evidence's object key). */
+  replayKey: string;
+  workflowId: string;
+  runId: string;
+}
+
+/** One run's erasures re-applied by a replay. */
+export interface ErasureReplayRun {
+  runKey: string;
+  planId: string;
+  publishedAt: string;
+  /** The restore point is before this run's publish: its rows are not in the restored Production, nothing is translated through it. */
+  runAbsent: boolean;
+  registers: string[];
+  requests: number;
+  /** Erasures this run logged (cutover.erasure_log, after publish) after the restore point / in all. */
+  loggedSince: number;
+  logged: number;
+  applied: number;
+  applications: ErasureApplication[];
+  rows: Record<string, number>;
+  anonymized: Record<string, number>;
+  nullified: Record<string, number>;
+  residue: number;
+  verification: string[];
+}
+
+/** The replay's evidence pack (written to cutover.erasure_replay and, where a plan names one, the backup store). */
+export interface ErasureReplayResult {
+  kind: 'erasure-replay';
+  schemaVersion: 1;
+  replayKey: string;
+  workflowId: string;
+  runId: string;
+  initiatedBy: string;
+  target: string;
+  since: string;
+  /** The restore point as a time: the timestamp given, or the backup object's createdAt. */
+  sinceAt: string;
+  sinceFrom: 'timestamp' | 'backup';
+  startedAt: string;
+  finishedAt: string;
+  runs: ErasureReplayRun[];
+  /** Runs on this target that were not replayed, and why (no erasure registers, rolled back, another target's alias). */
+  skipped: { runKey: string; planId: string; why: string }[];
+  residue: number;
+  rule: string;
+  sha256?: string;
+  location?: string | null;
 }
 
 /** Per-step results of a run, keyed by step name (the workflow's one map of what each step found). */

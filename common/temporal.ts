@@ -7,10 +7,21 @@ import type {
   AccessChecksResult, BackupResult, CleanupResult, DatabaseIdentity, ErasureResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
   ValidateResult,
 } from './results';
+import type { ChangeRef } from './change';
 
 export const TASK_QUEUE = 'cutover';
 export const WORKFLOW_TYPE = 'cutoverMigration';
 export const workflowIdFor = (planId: string): string => `cutover-${planId}`;
+
+/** `cutover erasure replay`: its own workflow, one per target alias at a time. */
+export const ERASURE_REPLAY_WORKFLOW_TYPE = 'cutoverErasureReplay';
+export const erasureReplayWorkflowId = (target: string): string => `cutover-erasure-replay-${target}`;
+/** What `cutover erasure replay` starts the workflow with. */
+export interface ErasureReplayRequest {
+  target: string;
+  since: string;
+  initiatedBy: string;
+}
 
 export const GATES = ['plan', 'cutover', 'restore'] as const;
 export type GateName = (typeof GATES)[number];
@@ -188,6 +199,8 @@ export interface StatusView {
   approvalRound?: number;
   /** While gate plan waits: the refusals the dry run predicts, which an approval must acknowledge by reason (absent when none). */
   mustAcknowledge?: { reason: string; why: string }[];
+  /** The change request that authorised the run (plan decision.change); absent when the plan names none. */
+  change?: ChangeRef;
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */
@@ -263,9 +276,11 @@ export const resumeUpdate = defineUpdate<UpdateResult, [ResumeInput]>('resume');
 export const statusQuery = defineQuery<StatusView>('status');
 export const reportQuery = defineQuery<EvidencePack>('report');
 
-/** Never encrypted (the server indexes them, common/codec.ts cannot): status, phase and plan id only — no plan rows, values or comments. */
+/** Never encrypted (the server indexes them, common/codec.ts cannot): status, phase, plan id and change request id only — no plan rows, values or comments. */
 export const SEARCH_ATTRIBUTES = {
   status: 'CutoverStatus',
   phase: 'CutoverPhase',
   planId: 'CutoverPlanId',
+  /** The plan's decision.change (a change request id, plan/schema.ts CHANGE_ID); set only when the plan names one. */
+  change: 'CutoverChange',
 } as const;

@@ -40,6 +40,8 @@ const ColumnList = z
       if (cols.indexOf(c) < i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate column ${JSON.stringify(c)}` });
     });
   });
+/** A change request id (CHG-1234, JIRA-77, RFC/2026/12): safe inside a visibility query without quoting rules. */
+export const CHANGE_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
 const Alias = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
 const Slug = z.string().max(200).regex(/^[a-z0-9-]+$/);
 const Person = z
@@ -385,6 +387,35 @@ export const ErasureSchema = z.strictObject({
     .describe('What an erasure does through each foreign key; default: rows referencing an erased row through a NOT NULL key are erased, a nullable reference is set to NULL'),
 });
 
+/**
+ * An ISO 8601 duration with designators (P13M, P1Y, P90D, P2W, PT36H): what PostgreSQL's interval
+ * input reads as is, so the cutoff is computed there (calendar months included), never by hand.
+ * At least one part; whole numbers only; a time part needs at least one of H, M, S.
+ */
+export const ISO_DURATION = /^P(?=\d|T\d)(\d{1,6}Y)?(\d{1,6}M)?(\d{1,6}W)?(\d{1,6}D)?(T(?=\d)(\d{1,6}H)?(\d{1,6}M)?(\d{1,6}S)?)?$/;
+export const RETENTION_ACTIONS = ['leave-behind', 'anonymize'] as const;
+
+export const RetentionRuleSchema = z
+  .strictObject({
+    table: TableName.describe('A plan table holding rows that expire'),
+    column: Column.describe('Its date or timestamp column a row\'s age is measured by (NULL: never past retention)'),
+    olderThan: z
+      .string()
+      .regex(ISO_DURATION, { error: 'must be an ISO 8601 duration like P13M, P1Y, P90D, P2W or PT36H' })
+      .describe('ISO 8601 duration: rows whose column is before (the run\'s snapshot time - olderThan) are past retention'),
+    action: z.enum(RETENTION_ACTIONS).describe('leave-behind: past-retention rows (and their dependents) do not move, reason retention; anonymize: they move with columns overwritten'),
+    columns: z
+      .record(Column, AnonymizeValue)
+      .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one column' })
+      .optional()
+      .describe('action anonymize only (required there): column → value it is set to (null, a string, a number or a boolean); not key or foreign-key columns'),
+  })
+  .superRefine((r: unknown, ctx) => {
+    if (!isRec(r)) return;
+    if (r.action === 'anonymize' && r.columns === undefined) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'required when action is anonymize (the columns to overwrite)' });
+    if (r.action === 'leave-behind' && r.columns !== undefined) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'only allowed when action is anonymize' });
+  }, always);
+
 export const STRATEGIES = ['selective', 'clean-start', 'adopt'] as const;
 export const TRANSFORM_FNS = ['trim', 'lower', 'upper', 'nullIfEmpty', 'sha256'] as const;
 
@@ -443,6 +474,33 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
       p.operators.forEach((x, i) => {
         if (!isRec(x)) issue(['operators', i], `needs a key ({name: ${String(x)}, key: "ssh-ed25519 …"}): approvals.signatures is required`);
       });
+  }
+
+  if (isRec(p.production) && Array.isArray(p.production.auditTables)) {
+    const first = new Map<string, number>();
+    const planTables = new Set((Array.isArray(p.tables) ? p.tables : []).map((t) => (isRec(t) && typeof t.table === 'string' ? planTableKey(t.table) : '')));
+    p.production.auditTables.forEach((a, i) => {
+      if (typeof a !== 'string' || typeof parseTableName(a) === 'string') return;
+      const k = planTableKey(a);
+      const prev = first.get(k);
+      if (prev !== undefined) issue(['production', 'auditTables', i], `duplicate audit table ${k} (already at production.auditTables[${prev}])`);
+      else first.set(k, i);
+      if (planTables.has(k)) issue(['production', 'auditTables', i], `${k} is a plan table: an audit table receives Production's own trigger writes, not the run's rows`);
+    });
+    if (typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy))
+      issue(['production'], `only allowed when strategy is selective (strategy is ${p.strategy})`);
+  }
+  if (p.retention !== undefined && typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy))
+    issue(['retention'], `only allowed when strategy is selective (strategy is ${p.strategy})`);
+  if (Array.isArray(p.retention)) {
+    const first = new Map<string, number>();
+    p.retention.forEach((r, i) => {
+      if (!isRec(r) || typeof r.table !== 'string' || typeof r.column !== 'string') return;
+      const k = `${planTableKey(r.table)}.${r.column}`;
+      const prev = first.get(k);
+      if (prev !== undefined) issue(['retention', i], `duplicate retention rule for ${k} (already at retention[${prev}])`);
+      else first.set(k, i);
+    });
   }
 
   if (Array.isArray(p.accessChecks)) {
@@ -512,6 +570,25 @@ export const PlanSchema = z
       .max(MAX_ITEMS.tables)
       .optional()
       .describe('Values rewritten in staging before publish'),
+    /**
+     * What Production itself does when the run writes: tables its own triggers write to (an audit
+     * trail). No schema default (a default would change the normalised plan, and hash, of runs in flight).
+     */
+    production: z
+      .strictObject({
+        auditTables: z
+          .array(TableName)
+          .min(1)
+          .max(MAX_ITEMS.tables)
+          .describe('Production tables its own triggers insert into when rows are written (an audit log): publish and rollback accept exactly the inserts the triggers on the published tables explain there, and nothing else'),
+      })
+      .optional()
+      .describe('Production\'s own side effects a run may cause: declared audit tables'),
+    retention: z
+      .array(RetentionRuleSchema)
+      .max(MAX_ITEMS.tables)
+      .optional()
+      .describe('Production\'s retention periods: rows older than olderThan (from the run\'s snapshot time) are left behind (reason retention) or anonymized in cleanup, and checked after publish'),
     accessChecks: z
       .array(z.strictObject({
         name: Slug.describe('Name of the check, [a-z0-9-]+, unique'),
@@ -577,9 +654,26 @@ export const PlanSchema = z
           .strictObject({ reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe('Why rows an earlier run already moved are copied again') })
           .optional()
           .describe('A deliberate re-run: rows an earlier run already published from this Pilot are copied again (absent: they are left behind as already-moved)'),
+        // Change control: the change request that authorised this run. Indexed as the CutoverChange
+        // search attribute, so its characters stay those of ticket ids (nothing to quote in a query).
+        change: z
+          .string()
+          .regex(CHANGE_ID, { error: 'must be a change request id like CHG-1234 (letters, digits and . _ : / -, at most 100 characters, starting with a letter or digit)' })
+          .optional()
+          .describe('The change request that authorised this run, e.g. CHG-1234: shown at every gate, in the evidence and reports, and searchable with cutover list --change'),
+        // A pattern, not z.url(): its JSON Schema `format: uri` is unknown to strict validators (editors).
+        changeUrl: z
+          .string()
+          .max(MAX_TEXT.value)
+          .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/, { error: 'must be an http(s) URL' })
+          .optional()
+          .describe('Link to the change request (http or https); only with change'),
       })
+      .superRefine((d: unknown, ctx) => {
+        if (isRec(d) && d.changeUrl !== undefined && d.change === undefined) ctx.addIssue({ code: 'custom', path: ['changeUrl'], message: 'only allowed with change (the change request id it links to)' });
+      }, always)
       .optional()
-      .describe('Why this cutover is made: the evidence pack\'s decision.reason'),
+      .describe('Why this cutover is made (the evidence pack\'s decision.reason) and the change request that authorised it'),
   })
   .superRefine(checkPlan, always)
   .describe('A cutover plan: what moves from the Pilot (source) into production (target), who approves it, and how it is proven. Reference: docs/plan-reference.md');

@@ -15,7 +15,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SEARCH_ATTRIBUTES=(CutoverStatus CutoverPhase CutoverPlanId)
+SEARCH_ATTRIBUTES=(CutoverStatus CutoverPhase CutoverPlanId CutoverChange)
 # Payload and history limits, explicit so an oversized signal or plan is refused by the server here as
 # on a production cluster (same values as SERVER_LIMITS in test/helpers/temporal.ts: keep them in step).
 SERVER_LIMITS=(
@@ -120,7 +120,7 @@ temporal_start() {
     --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
     --db-filename "$TEMPORAL_DB_FILE" --namespace default \
     --search-attribute CutoverStatus=Keyword --search-attribute CutoverPhase=Keyword \
-    --search-attribute CutoverPlanId=Keyword "${SERVER_LIMITS[@]}" \
+    --search-attribute CutoverPlanId=Keyword --search-attribute CutoverChange=Keyword "${SERVER_LIMITS[@]}" \
     ${TEMPORAL_UI_CODEC_ENDPOINT:+--ui-codec-endpoint "$TEMPORAL_UI_CODEC_ENDPOINT"} \
     --ui-disable-news-fetch --log-level warn \
     </dev/null >>"$TEMPORAL_LOG_FILE" 2>&1 &

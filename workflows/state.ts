@@ -1,5 +1,6 @@
 // The run's state as the workflow holds it, and the views queries return. Deterministic: time comes
 // from the workflow clock (Date in the sandbox is workflow time).
+import { changeOf } from '../common/change';
 import { predictedRefusals } from '../common/predicted-refusals';
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
@@ -167,6 +168,8 @@ export class RunState {
     if (this.approvalRound() > 1) view.approvalRound = this.approvalRound();
     const predicted = this.gate === 'plan' ? predictedRefusals(this.results.preflight) : [];
     if (predicted.length) view.mustAcknowledge = predicted;
+    const change = changeOf(this.plan);
+    if (change) view.change = change;
     return view;
   }
 

@@ -6,6 +6,7 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import { describeDrift } from './drift';
 import { gateSections } from '../common/gate-view';
 import { mdSections } from '../common/report-markdown';
+import { changeOf, changeText } from '../common/change';
 import { movedAlias } from '../common/failures';
 import { runSummary } from '../common/run-summary';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
@@ -15,6 +16,7 @@ import { stepSummary } from './step-summary';
 const STATUS = defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD);
 const PHASE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.phase, SearchAttributeType.KEYWORD);
 const PLAN_ID = defineSearchAttributeKey(SEARCH_ATTRIBUTES.planId, SearchAttributeType.KEYWORD);
+const CHANGE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.change, SearchAttributeType.KEYWORD);
 
 export function publishState(s: RunState, last: { status?: string; phase?: string }): void {
   if (last.status !== s.status || last.phase !== s.phase) {
@@ -22,6 +24,8 @@ export function publishState(s: RunState, last: { status?: string; phase?: strin
       { key: STATUS, value: s.status },
       { key: PHASE, value: s.phase },
       { key: PLAN_ID, value: s.plan.id },
+      // Only when the plan names a change: plans without one upsert exactly what they always did.
+      ...(s.plan.decision?.change ? [{ key: CHANGE, value: s.plan.decision.change }] : []),
     ]);
     last.status = s.status;
     last.phase = s.phase;
@@ -56,6 +60,9 @@ function describe(s: RunState): string {
     `**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``,
     `plan hash \`${s.planHash}\` · strategy ${s.plan.strategy} · initiated by ${s.initiatedBy} · run key \`${s.ids.runKey}\``,
   ];
+  // Change control: what authorised the run, in front of every gate's approvers.
+  const change = changeOf(s.plan);
+  if (change) lines.push(`Change request: **${changeText(change)}** — ${s.plan.decision?.reason ?? ''}`);
   if (s.gate) {
     const got = s.approvalsFor(s.gate).map((a) => a.approver);
     lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`);
@@ -66,6 +73,8 @@ function describe(s: RunState): string {
     // the same model `cutover status` prints (common/gate-view.ts).
     lines.push(...mdSections(gateSections(s.evidence(), s.gate), true));
     const dry = s.results.preflight;
+    // Retention rules: what each does to rows past its cutoff (measured from the dry run's snapshot).
+    if (dry?.retention?.length) lines.push(dry.retention.map((r) => `- retention: ${r.table}.${r.column} older than ${r.olderThan} (before ${r.cutoff}): ${r.rows} row(s) ${r.action === 'anonymize' ? 'move anonymized' : 'left behind as retention'}`).join('\n'));
     const drift = s.drift.filter((d) => !d.tolerated).at(-1);
     if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The dry run above is the new one.`);
     // An update is validated by the run and answered at once: a refusal shows inline in the UI.

@@ -16,6 +16,8 @@ import { planIssue } from '../errors';
 import type { PlanIssue } from '../../plan/issues';
 import { nullifyReferencesToErased } from './erasure-staging';
 import { stagedColumn } from './mapping-staging';
+import type { RetentionApplied } from '../../common/results';
+import { anonymizeExpired, pastRetention, RETENTION_REASON, retentionCutoffs } from './retention';
 
 export type LeftBehind = Record<string, Record<string, number>>; // table -> reason -> rows
 /** table -> reason -> chain of causes (`parent-left-behind:public.projects ← … ← test-account`) -> rows. */
@@ -60,6 +62,10 @@ export class Cleanup {
   private readonly removals = new Map<string, number>(); // table -> removals that took rows, so far
   /** Told before each rule runs on a table (progress). */
   onRule?: (table: string, reason: string) => void;
+  /** When the rows were read (the snapshot's time, ISO): retention periods are measured from it. */
+  retentionFrom?: string;
+  /** The plan's retention rules as applied: cutoff and rows left behind or anonymized (the dry run counts them). */
+  retention: RetentionApplied[] = [];
 
   constructor(
     private readonly db: Client, // inside a transaction on the target
@@ -91,6 +97,19 @@ export class Cleanup {
       await b.apply(this.db);
       await this.remove(rule.table, pred, rule.reason);
     }
+    // Retention after test data (a test row stays test data) and before people (an expired row is
+    // left behind for its age whoever it belongs to).
+    if (this.r.rules.retention.length > 0) {
+      if (!this.retentionFrom) throw new Error('retention rules need the snapshot time they are measured from');
+      this.retention = await retentionCutoffs(this.db, this.r.rules.retention, this.retentionFrom);
+      for (const [i, rule] of this.r.rules.retention.entries()) {
+        if (rule.action !== 'leave-behind') continue;
+        const b = new Binder();
+        const pred = pastRetention(b, 's', rule.column, this.retention[i].cutoff);
+        await b.apply(this.db);
+        this.retention[i].rows = await this.remove(rule.table, pred, RETENTION_REASON);
+      }
+    }
     if (subjects) {
       const key = `s.${ident(subjects.key)}`;
       if (registers.length > 0) {
@@ -100,6 +119,13 @@ export class Cleanup {
       if (consent) await this.remove(subjects.table, `NOT EXISTS (SELECT 1 FROM ${this.names.consented()} c WHERE c.subject = ${key})`, 'no-consent');
     }
     await this.cascade();
+    // Anonymized last among the rules: only rows that still move are rewritten (before transforms,
+    // which may hash what this sets). The dry run only counts them.
+    for (const [i, rule] of this.r.rules.retention.entries()) {
+      if (rule.action !== 'anonymize') continue;
+      this.onRule?.(rule.table.name, `${RETENTION_REASON} (anonymize)`);
+      this.retention[i].rows = await anonymizeExpired(this.db, this.names.data(rule.table.index, rule.table.name), rule.table, this.retention[i], opts.transforms);
+    }
     if (opts.transforms) {
       for (const x of this.r.rules.transforms) {
         const col = ident(x.column);

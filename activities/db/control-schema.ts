@@ -80,6 +80,10 @@ CREATE TABLE IF NOT EXISTS cutover.evidence (
 ALTER TABLE cutover.evidence ADD COLUMN IF NOT EXISTS pack_text text;
 ALTER TABLE cutover.evidence ADD COLUMN IF NOT EXISTS sha256 text;
 ALTER TABLE cutover.evidence ADD COLUMN IF NOT EXISTS location text;
+-- Erasure replays after a restore (workflow cutoverErasureReplay): their evidence packs.
+CREATE TABLE IF NOT EXISTS cutover.erasure_replay (
+  replay_key text PRIMARY KEY, target text NOT NULL, since text NOT NULL, since_at timestamptz NOT NULL,
+  pack jsonb NOT NULL, pack_text text NOT NULL, sha256 text NOT NULL, location text, written_at timestamptz NOT NULL DEFAULT now());
 `;
 
 export async function ensureControlSchema(client: Client): Promise<void> {

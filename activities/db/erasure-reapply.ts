@@ -120,6 +120,8 @@ export interface ErasureScope {
   rel?: (t: ResolvedTable) => string;
   /** false: nothing is written to cutover.erasure_log (the restore preview, rolled back anyway). */
   log?: boolean;
+  /** An erasure replay after a restore from before the run's publish: nothing is translated through the run (db/erasure-subjects.ts). */
+  runAbsent?: boolean;
 }
 
 /** erasure_log actions, by when and what happened to the row. */
@@ -148,7 +150,7 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
       await db.query(`INSERT INTO ${REQUESTS} (subject, register, side) SELECT s, $1, $2 FROM (${from}) x(s)`, [label, side]);
     }
   }
-  const { requests, anyLogged } = await translateSubjects(db, r, runKey, o.when, rel(subjects.table));
+  const { requests, anyLogged } = await translateSubjects(db, r, runKey, o.when, rel(subjects.table), o.runAbsent);
   if (requests === 0 && !anyLogged) return none;
 
   // Doomed rows per table, each tagged with the first request (rid) that reached it.

@@ -14,6 +14,9 @@
 //     backup every person it names is erased again, since the restore may have brought them back.
 //   - After a restore, every subject this run erased after publish (cutover.erasure_log) is erased
 //     again by the production key the log recorded, whether or not its request is still in a register.
+//   - An erasure replay after a restore from before the run's publish (`runAbsent`): the run's rows
+//     are not in the restored Production, so nothing is translated through the run, nor erased by a
+//     key it logged (a key it drew may belong to someone else now); only Production keys apply.
 import type { Client } from 'pg';
 import { ident } from './connect';
 import { keyList } from './keys';
@@ -32,13 +35,15 @@ export const SUBJECTS = 'pg_temp.cutover_er_subjects';
 export const KEPT_MERGED = "kept (merged into production's own row)";
 /** Steps that apply erasures after publish: their log rows say which subjects this run already erased. */
 export const AFTER_PUBLISH_STEPS = ['erasure', 'erasure-final'];
+/** Steps that re-apply requests after a restore. */
+export const AFTER_RESTORE_STEPS = ['restore', 'erasure-replay'];
 
 /**
  * Inside the caller's transaction, after REQUESTS is filled: fills REQ and SUBJECTS. `prod`: where
  * the subjects table's production rows are (the table, or the backup's rows for a preview).
  * `requests`: distinct requests in the registers.
  */
-export async function translateSubjects(db: Client, r: Resolved, runKey: string, when: ErasureWhen, prod: string): Promise<{ requests: number; anyLogged: boolean }> {
+export async function translateSubjects(db: Client, r: Resolved, runKey: string, when: ErasureWhen, prod: string, runAbsent = false): Promise<{ requests: number; anyLogged: boolean }> {
   const { table: t, key } = r.rules.subjects!;
   const colType = (k: string) => t.columns.find((c) => c.name === k)!.type;
   const type = colType(key);
@@ -49,7 +54,7 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
       GROUP BY q.subject, q.side ORDER BY q.subject, q.side`,
   );
   const requests = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${REQ}`)).rows[0].n);
-  if (when === 'restore') {
+  if (when === 'restore' && !runAbsent) {
     await db.query(
       `INSERT INTO ${REQ} (subject, side, register, production)
        SELECT (l.subject #>> '{}')::${type}, 'log', 'cutover.erasure_log', l.production_subject
@@ -71,7 +76,7 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
   // A subject key that is not a key column is read from the production row.
   const subject = at >= 0 ? `(x.${oldKey}->>${at})::${type}` : `p.${ident(key)}`;
   const join = at >= 0 ? '' : `JOIN ${prod} p ON ${t.key.map((k, i) => `p.${ident(k)} = ${prodSlots[i]}`).join(' AND ')}`;
-  await db.query(
+  if (!runAbsent) await db.query(
     `INSERT INTO ${SUBJECTS} SELECT q.rid, CASE WHEN x.outcome = 'merged' THEN 'merged' ELSE 'erase' END, ${prodSlots.join(', ')}
        FROM ${from} x ${join} JOIN ${REQ} q ON q.side = 'pilot' AND q.subject = ${subject}
       WHERE x.outcome IN ('moved', 'merged')`,

@@ -2,9 +2,11 @@
 // its own rows: pg_stat_xact_user_tables (triggers, cascades and rules included; other sessions
 // never) must show, per plan table, exactly the rows it inserted, the cycle-closing updates it made
 // on them, and no delete; in the control schema only the manifest and id map chunks it wrote; and no
-// other relation touched. Cost: one catalog read, however large production is.
+// other relation touched — except Production's declared audit tables, which may receive exactly the
+// inserts its triggers explain (db/audit-proof.ts). Cost: one catalog read, however large production is.
 import type { Client } from 'pg';
-import type { TransactionCount } from '../../common/results';
+import type { AuditProof, TransactionCount } from '../../common/results';
+import { proveAudit, type AuditOp } from './audit-proof';
 import { validationError } from '../errors';
 import { qualified } from './connect';
 import type { Resolved } from './resolve';
@@ -16,8 +18,11 @@ export interface PublishExpected {
   updated: Map<string, number>;
 }
 
-/** The counts since `baseline` (staging leaves out: it is the run's scratch); throws when they are not exactly `want`. */
-export async function provePublishCounts(db: Client, r: Resolved, stagingSchema: string, baseline: Counts, want: PublishExpected): Promise<TransactionCount[]> {
+/**
+ * The counts since `baseline` (staging leaves out: it is the run's scratch); throws when they are not exactly `want`.
+ * `audit.ops`: the statements publish ran, for the declared audit tables' proof, which is put in `audit.proven`.
+ */
+export async function provePublishCounts(db: Client, r: Resolved, stagingSchema: string, baseline: Counts, want: PublishExpected, audit?: { ops: AuditOp[]; proven?: AuditProof }): Promise<TransactionCount[]> {
   const counts = countsSince(baseline, await xactCounts(db));
   const schemas = await db.query<{ oid: number; schema: string }>(
     'SELECT c.oid::int AS oid, c.relnamespace::regnamespace::text AS schema FROM pg_class c WHERE c.oid = ANY($1::oid[])',
@@ -25,13 +30,17 @@ export async function provePublishCounts(db: Client, r: Resolved, stagingSchema:
   );
   const inStaging = new Set(schemas.rows.filter((x) => x.schema === stagingSchema || x.schema === `"${stagingSchema}"`).map((x) => x.oid));
   for (const oid of inStaging) counts.delete(oid);
+  // Every relation the transaction wrote (audit tables included; staging left out), for the record.
+  const recorded = [...counts.values()].sort((a, b) => (a.relation < b.relation ? -1 : 1));
 
   const owner = await tablesOfRelations(db, [
     ...r.tables.map((t) => ({ name: t.name, regclass: qualified(t.target.schema, t.target.name) })),
     { name: 'cutover.published_keys', regclass: 'cutover.published_keys' },
   ]);
   const got = new Map<string, { inserted: number; updated: number; deleted: number }>();
-  const wrong: string[] = [];
+  const audited = await proveAudit(db, r, counts, audit?.ops ?? []);
+  const wrong: string[] = [...audited.wrong];
+  if (audit && audited.proof) audit.proven = audited.proof;
   for (const [oid, c] of counts) {
     const table = owner.get(oid);
     if (!table) {
@@ -48,7 +57,6 @@ export async function provePublishCounts(db: Client, r: Resolved, stagingSchema:
       wrong.push(`${table}: the transaction inserted ${g.inserted}, updated ${g.updated}, deleted ${g.deleted}; expected ${w.inserted}, ${w.updated}, ${w.deleted}`);
     }
   }
-  const recorded = [...counts.values()].sort((a, b) => (a.relation < b.relation ? -1 : 1));
   if (wrong.length > 0) {
     throw validationError(
       `publish refused, nothing published: the publish transaction would change more than this run's rows (a trigger, rule or cascade in production?):\n  ${wrong.join('\n  ')}`,

@@ -22,7 +22,22 @@ export interface Rules {
   anonymize: { table: ResolvedTable; columns: Record<string, AnonymizeValue> }[];
   /** erasure.references: per foreign key (production's, between plan tables), what an erasure does through it. */
   references: { table: ResolvedTable; fk: ForeignKey; action: ErasureAction }[];
+  /** production.auditTables: Production tables its own triggers insert into (db/audit-proof.ts). */
+  auditTables: Table[];
+  /** retention: rows whose date/timestamp column is older than olderThan (an ISO 8601 interval) before the snapshot time. */
+  retention: RetentionRule[];
 }
+
+export interface RetentionRule {
+  table: ResolvedTable;
+  column: string;
+  olderThan: string;
+  action: 'leave-behind' | 'anonymize';
+  columns: Record<string, AnonymizeValue>;
+}
+
+/** Column types a row's age can be read from (compared with a timestamptz cutoff). */
+const DATED = /^(date|timestamp)\b/;
 
 /** What an erasure does to a row referencing an erased row: erase it too, or set the reference to NULL. */
 export type ErasureAction = 'delete' | 'nullify';
@@ -116,9 +131,15 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
 
   const anonymize = resolveAnonymize(plan, tables, subjects, planTable, copied, issues);
   const references = resolveReferences(plan, tables, planTable, issues);
+  const retention = resolveRetention(plan, planTable, copied, issues);
+  const auditTables: Table[] = [];
+  (plan.production?.auditTables ?? []).forEach((name, i) => {
+    const t = catalogTable(`production.auditTables[${i}]`, target, name, `target (${plan.target})`);
+    if (t) auditTables.push(t);
+  });
 
   if (plan.consent && !subjects) issues.push({ path: 'consent', message: 'needs subjects (the table and key that identify people)' });
-  return { subjects, consent, registers, productionRegisters, testData, transforms, anonymize, references };
+  return { subjects, consent, registers, productionRegisters, testData, transforms, anonymize, references, retention, auditTables };
 }
 
 /**
@@ -210,6 +231,36 @@ function resolveAnonymize(
     }
     out.push({ table: t, columns });
   }
+  return out;
+}
+
+/**
+ * retention: a plan table's date or timestamp column; anonymized columns copied, never a key or a
+ * foreign-key column (a kept row keeps its identity and its references), never NOT NULL set to null.
+ */
+function resolveRetention(
+  plan: Plan,
+  planTable: (path: string, name: string) => ResolvedTable | undefined,
+  copied: (path: string, t: ResolvedTable, col: string) => Column | undefined,
+  issues: PlanIssue[],
+): RetentionRule[] {
+  const out: RetentionRule[] = [];
+  (plan.retention ?? []).forEach((x, i) => {
+    const at = `retention[${i}]`;
+    const t = planTable(`${at}.table`, x.table);
+    const c = t && copied(`${at}.column`, t, x.column);
+    if (!t || !c) return;
+    if (!DATED.test(c.type)) return void issues.push({ path: `${at}.column`, message: `${t.name}.${x.column} is ${c.type}: a retention period is measured on a date or timestamp column` });
+    let ok = true;
+    for (const [col, value] of Object.entries(x.columns ?? {})) {
+      const path = `${at}.columns.${col}`;
+      const cc = copied(path, t, col);
+      if (!cc) ok = false;
+      else if (t.key.includes(col) || t.target.foreignKeys.some((f) => f.columns.includes(col))) ok = !issues.push({ path, message: `${t.name}.${col} is a key or foreign-key column: an anonymized row keeps its key and references` });
+      else if (value === null && cc.notNull) ok = !issues.push({ path, message: `${t.name}.${col} is NOT NULL in the target: it cannot be anonymized to null` });
+    }
+    if (ok) out.push({ table: t, column: x.column, olderThan: x.olderThan, action: x.action, columns: (x.columns ?? {}) as Record<string, AnonymizeValue> });
+  });
   return out;
 }
 

@@ -7,26 +7,30 @@ import { connect } from './connect';
 interface Held {
   client: Client;
   snapshot: string;
+  /** When it was taken, by the Pilot's clock (ISO): what retention periods are measured from. */
+  at: string;
   timer: NodeJS.Timeout;
 }
 const held = new Map<string, Held>();
 const IDLE_MS = 30 * 60 * 1000; // an abandoned run must not hold an open transaction forever
 
-export async function holdSnapshot(runKey: string, url: string): Promise<{ snapshot: string; fresh: boolean }> {
+export async function holdSnapshot(runKey: string, url: string): Promise<{ snapshot: string; fresh: boolean; at: string }> {
   const h = held.get(runKey);
   if (h) {
     h.timer.refresh();
-    return { snapshot: h.snapshot, fresh: false };
+    return { snapshot: h.snapshot, fresh: false, at: h.at };
   }
   const client = await connect(url, `cutover:${runKey}:snapshot`);
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+  const row = (await client.query<{ s: string; at: Date }>('SELECT pg_export_snapshot() AS s, now() AS at')).rows[0];
+  const snapshot = row.s;
+  const at = row.at.toISOString();
   const timer = setTimeout(() => void releaseSnapshot(runKey), IDLE_MS);
   timer.unref();
   // A dropped holder connection just means the snapshot is gone; the next attempt starts afresh.
   client.on('error', () => void releaseSnapshot(runKey));
-  held.set(runKey, { client, snapshot, timer });
-  return { snapshot, fresh: true };
+  held.set(runKey, { client, snapshot, at, timer });
+  return { snapshot, fresh: true, at };
 }
 
 export async function releaseSnapshot(runKey: string): Promise<void> {

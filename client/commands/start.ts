@@ -32,7 +32,7 @@ export async function start(ctx: CommandContext, file: string, opts: StartOption
       taskQueue: TASK_QUEUE,
       workflowId,
       args: [input],
-      typedSearchAttributes: initialSearchAttributes(plan.id),
+      typedSearchAttributes: initialSearchAttributes(plan.id, plan.decision?.change),
       staticSummary: startSummary(plan, initiatedBy),
       staticDetails: startDetails(plan, hash, initiatedBy),
     }));
@@ -65,7 +65,7 @@ function startError(err: unknown, workflowId: string, planId: string): Error {
   if (/search attribute/i.test(message)) {
     return failed(
       `cannot start ${workflowId}: ${message} — register the search attributes first: ` +
-        'temporal operator search-attribute create --name CutoverStatus --type Keyword (and CutoverPhase, CutoverPlanId)',
+        'temporal operator search-attribute create --name CutoverStatus --type Keyword (and CutoverPhase, CutoverPlanId, CutoverChange)',
     );
   }
   return err;

@@ -31,6 +31,10 @@ export function formatDryRun(report: DryRunReport): string {
   for (const m of [...report.tables].sort((a, b) => a.order - b.order).flatMap((t) => (t.mapping ? [t.mapping] : []))) {
     lines.push('', `mapping ${mappingTitle(m)}`, renderTable(MAPPING_HEADERS, mappingRows(m)));
   }
+  // Retention: what each rule does to rows past its cutoff (measured from the dry run's snapshot; the run measures from stage's).
+  for (const r of report.retention ?? []) {
+    lines.push(`retention: ${r.table}.${r.column} older than ${r.olderThan} (before ${r.cutoff}, snapshot ${r.snapshotAt}): ${r.rows} row(s) ${r.action === 'anonymize' ? `move anonymized (${Object.keys(r.columns ?? {}).join(', ')})` : 'left behind as retention'}`);
+  }
   if (report.warnings.length) {
     lines.push('', 'warnings:', ...report.warnings.map((w) => `  - ${w}`));
   } else {

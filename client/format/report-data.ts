@@ -74,6 +74,23 @@ function rulesCounts(d: EvidenceDocument): ReportSection {
   blocks.push(d.testData.length
     ? { table: { headers: ['test data rule', 'reason', 'rows left behind', 'rows left behind through it (cascade)'], rows: d.testData.map((t) => [t.where, t.reason, t.leftBehind, t.cascaded]) } }
     : none('test data rules'));
+  // Production's audit trail (packs from before it have no key): rows its triggers wrote because of the run.
+  if (d.audit) {
+    const a = d.audit;
+    blocks.push({ table: {
+      headers: ['audit table', 'rows written for publish', 'rows written for rollback'],
+      rows: a.tables.map((t) => [t, a.publish?.[t] ?? '-', a.rollback?.[t] ?? '-']),
+    } });
+    if (a.rule) blocks.push({ text: `Audit rows are proven by this rule: ${a.rule}. They are never rolled back.` });
+  }
+  // Retention (packs from before it have no key): each rule with its cutoff and the check after publish.
+  if (d.retention?.length) {
+    const check = d.retentionCheck ? (d.retentionCheck.passed ? 'passed' : `FAILED (${d.retentionCheck.rowCount} rows)`) : 'not checked';
+    blocks.push({ table: {
+      headers: ['retention rule', 'action', 'snapshot time', 'cutoff', 'rows (dry run)', 'rows left behind as retention', 'rows anonymized', 'left behind through it (cascade)', 'checked after publish'],
+      rows: d.retention.map((r) => [`${r.table}.${r.column} older than ${r.olderThan}`, r.action, r.snapshotAt ?? '-', r.cutoff ?? '-', r.dryRun ?? '-', r.leftBehind ?? '-', r.anonymized ?? '-', r.cascaded, check]),
+    } });
+  }
   const c = d.consent;
   blocks.push(c
     ? { kv: [['consent rule', c.rule], ['subjects', c.subjects], ['consents in the register', c.consentedInRegister], ['left behind as no-consent', c.leftBehind], ['left behind through it (cascade)', c.cascaded ?? ''], ['checked after publish', c.checkedAfterPublish ? (c.checkedAfterPublish.passed ? 'passed' : `FAILED (${c.checkedAfterPublish.rowCount} rows)`) : 'not checked']] }
@@ -85,7 +102,7 @@ function rulesCounts(d: EvidenceDocument): ReportSection {
     [...new Set([...Object.keys(x.rows), ...Object.keys(x.nullified ?? {})])].sort().map((t) => [x.step, t, (x.rows[t] ?? 0) - (x.anonymized[t] ?? 0), x.anonymized[t] ?? 0, x.nullified?.[t] ?? 0]),
   );
   if (passRows.length) blocks.push({ table: { headers: ['erasure pass', 'table', 'deleted', 'anonymized', 'reference set to NULL'], rows: passRows } });
-  return { title: 'Test data, consent, erasure', level: 2, blocks };
+  return { title: 'Test data, retention, consent, erasure, audit', level: 2, blocks };
 }
 
 function tableSection(d: EvidenceDocument, table: string): ReportSection {

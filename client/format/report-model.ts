@@ -26,6 +26,8 @@ function summary(d: EvidenceDocument): ReportSection {
     ['status', r.status],
     ['initiated by', r.initiatedBy],
     ['why (decision.reason)', d.decision.reason ?? 'not given in the plan'],
+    // Packs written before change control have no key: the same as a plan without one.
+    ['change request (decision.change)', d.decision.change ? `${d.decision.change}${d.decision.changeUrl ? ` ${d.decision.changeUrl}` : ''}` : 'none named in the plan'],
     ['workflow id', r.workflowId],
     ['run id', r.runId],
     ['run key', r.runKey],

@@ -3,6 +3,7 @@ import type { Approval, EvidencePack, GateName, StatusView, TableProgress } from
 import { gateSections } from '../../common/gate-view';
 import { formatSections } from './report-text';
 import { GATES } from '../../common/temporal';
+import { changeText } from '../../common/change';
 import { STEP_UNITS, type StepProgress } from '../../common/progress';
 import { formatLiveProgress, stepProgressFrom } from './progress';
 import { percent, renderTable } from './table';
@@ -101,6 +102,7 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     `initiated by: ${view.initiatedBy}`,
     `run key:      ${view.runKey}`,
   ];
+  if (view.change) lines.push(`change:       ${changeText(view.change)}`);
   // Gate plan: what an approval must acknowledge (workflows/decisions.ts acknowledgeRefusal).
   for (const p of view.mustAcknowledge ?? []) lines.push(`acknowledge:  ${p.reason} — ${p.why} (approve with --acknowledge ${p.reason})`);
   for (const m of view.databaseMoves ?? []) {
