@@ -126,11 +126,13 @@ test('gate restore shows only what a restore discards, not the stale dry run', (
   const view = {
     planId: 'gv', strategy: 'selective', status: 'awaiting-approval', phase: 'gate:restore', gate: 'restore', approvals: [], required: 2, refused: [], refusedCount: 0,
     error: null, progress: { 'public.events': { table: 'public.events', rowsCopied: 0, rowsTotal: 5, phase: 'planned' } }, planHash: 'h', initiatedBy: 'alice', runKey: 'k', steps: [], restorePreview: preview,
+    rehearsal: { ok: true, rehearsalHash: 'r'.repeat(64), rollbackProven: true, tables: [], failed: null },
   } as never;
   const status = formatStatus(view, { evidence: pack({ restorePreview: preview }) });
   expect(status).toContain(text);
   expect(status).not.toContain('restore:      from');
   expect(status).not.toContain('progress:');
+  expect(status).not.toContain('rehearsal:    ok');
   // Without the pack (an older worker's answer), the preview lines still say it.
   expect(formatStatus(view)).toContain('restore:      from s3://cutover-backups/acme/t.dump would discard');
 });
