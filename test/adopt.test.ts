@@ -18,7 +18,7 @@ import { approveSignal, reportQuery, resumeSignal, type EvidencePack, type Statu
 import { useHarness } from './helpers/harness';
 import { checkerRole, rows, withDb } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA } from './helpers/saas';
-import { atGate, paused, startRun, waitFor } from './helpers/run';
+import { atGate, paused, record, startRun, waitFor } from './helpers/run';
 import { runResult } from './helpers/run-result';
 
 const REGISTER = 'CREATE TABLE erasure_request (user_id bigint NOT NULL, requested_at date NOT NULL DEFAULT current_date);';
@@ -118,6 +118,7 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
+  await record(handle, 'adopt'); // CUTOVER_RECORD_HISTORIES=<tag>: test/histories/adopt.<tag>.json for the replay test
 
   expect(await everything(h.pilot)).toEqual(keep);
   // The manifest in the Pilot's own cutover schema: every removed row, with its reason.

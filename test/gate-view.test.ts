@@ -8,6 +8,7 @@ import { mdSections } from '../common/report-markdown';
 import type { DryRunReport, RestorePreview, TableDryRun } from '../common/results';
 import type { EvidencePack } from '../common/temporal';
 import { formatSections } from '../client/format/report-text';
+import { formatDryRun } from '../client/format/dryrun';
 import { formatStatus } from '../client/format/status';
 import { validatePlan } from '../plan/validate';
 import { saasPlan } from './helpers/saas';
@@ -104,6 +105,10 @@ test('gate cutover shows the rehearsal\'s result and the backups taken; adopt an
   expect(c).toMatch(/table\s+rows to archive/);
   expect(c).toMatch(/public\.users\s+40/);
   expect(c).toContain('the whole Pilot (the archive) into file:///b');
+  // `plan check --connect` prints the same inventory, not zeros to move.
+  const checked = formatDryRun(inventory);
+  expect(checked).toMatch(/order\s+table\s+rows to archive\n[- ]+\n\s*0\s+public\.accounts\s+20\n\s*1\s+public\.users\s+40\n/);
+  expect(checked).toContain('total: 60 rows in 2 tables to archive, nothing to move');
 });
 
 test('gate restore shows only what a restore discards, not the stale dry run', () => {
@@ -121,11 +126,13 @@ test('gate restore shows only what a restore discards, not the stale dry run', (
   const view = {
     planId: 'gv', strategy: 'selective', status: 'awaiting-approval', phase: 'gate:restore', gate: 'restore', approvals: [], required: 2, refused: [], refusedCount: 0,
     error: null, progress: { 'public.events': { table: 'public.events', rowsCopied: 0, rowsTotal: 5, phase: 'planned' } }, planHash: 'h', initiatedBy: 'alice', runKey: 'k', steps: [], restorePreview: preview,
+    rehearsal: { ok: true, rehearsalHash: 'r'.repeat(64), rollbackProven: true, tables: [], failed: null },
   } as never;
   const status = formatStatus(view, { evidence: pack({ restorePreview: preview }) });
   expect(status).toContain(text);
   expect(status).not.toContain('restore:      from');
   expect(status).not.toContain('progress:');
+  expect(status).not.toContain('rehearsal:    ok');
   // Without the pack (an older worker's answer), the preview lines still say it.
   expect(formatStatus(view)).toContain('restore:      from s3://cutover-backups/acme/t.dump would discard');
 });

@@ -15,7 +15,8 @@ import type { Page } from 'playwright-core';
 import { planInput } from '../client/commands/plan';
 import type { CommandContext } from '../client/commands/context';
 import { startSummary, startDetails } from '../client/format/plan';
-import { TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, approveSignal } from '../common/temporal';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, approveSignal } from '../common/temporal';
 import { parsePlanText } from '../plan/load';
 import { planHash } from '../plan/canonical';
 import { rows } from './helpers/pg';
@@ -81,7 +82,14 @@ async function fillStartForm(page: Page, plan: Record<string, unknown>, initiate
   await form.getByRole('textbox', { name: 'Task Queue' }).fill(fields['Task Queue']);
   await form.getByRole('textbox', { name: 'Workflow Type' }).fill(fields['Workflow Type']);
   await typeJson(page, form.getByRole('textbox', { name: 'Data' }), input);
-  if (shot) await screenshot(page, shot, false);
+  if (shot) {
+    // The whole form, from its Workflow ID down (the page scrolls inside its main pane).
+    await page.setViewportSize({ width: 1400, height: 2000 });
+    await form.getByRole('textbox', { name: 'Workflow ID' }).scrollIntoViewIfNeeded();
+    await page.getByRole('heading', { name: 'Start Workflow' }).scrollIntoViewIfNeeded();
+    await screenshot(page, shot, false);
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  }
   await form.getByRole('button', { name: 'Start Workflow' }).click();
 }
 
@@ -125,6 +133,9 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   // What the form copied: the earlier run's summary and details, naming zed and the earlier plan's hash.
   expect(await desc.staticSummary()).toBe(startSummary(parsePlanText(JSON.stringify(prevPlan)), 'zed'));
   expect(await desc.staticDetails()).toContain(prevHash);
+  // The search attributes the form copied too are the run's own from its first task.
+  expect(desc.typedSearchAttributes.get(defineSearchAttributeKey(SEARCH_ATTRIBUTES.planId, SearchAttributeType.KEYWORD))).toBe('ui-drive');
+  expect(desc.typedSearchAttributes.get(defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD))).toBe('awaiting-approval');
   await ops.close();
 
   // Approver: the run's page; the current details carry this run's facts, whatever the copied summary says.

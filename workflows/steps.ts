@@ -73,14 +73,17 @@ export function packFor(s: RunState, status: EvidencePack['status']): EvidencePa
 }
 
 /**
- * Rows stage will copy per table, for its progress: its own total, the rows in scope (the dry run's
- * inScope; once staged, what was staged), never the rows to move. Only the activity's input
- * changes (not the commands): histories replay.
+ * Rows stage will copy per table, for its progress: its own total, the rows in scope (the approved
+ * dry run's inScope, or what the first stage copied), never the rows to move nor the rows published
+ * (the run's progress record after publish). Only the activity's input changes (not the commands):
+ * histories replay.
  */
 function expectedStageRows(e: StepEnv): Record<string, number> {
-  const staged = Object.values(e.s.progress).filter((p) => p.phase !== 'planned');
-  if (staged.length || !e.s.results.preflight) return Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
-  return Object.fromEntries(e.s.results.preflight.tables.map((t) => [t.table, t.inScope]));
+  const dry = e.s.results.preflight?.tables;
+  if (dry) return Object.fromEntries(dry.map((t) => [t.table, t.inScope]));
+  const staged = e.s.results.stage?.tables;
+  if (staged) return Object.fromEntries(staged.map((t) => [t.table, t.rows]));
+  return Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
 }
 
 function stageNow(e: StepEnv): Promise<unknown> {

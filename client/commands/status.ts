@@ -60,7 +60,9 @@ export async function status(ctx: CommandContext, id: string, opts: StatusOption
   const handle = runHandle(client, workflowId, opts.run);
   const query = (): Promise<StatusView> => readStatus(handle, workflowId, ctx.timeoutMs);
   // At a gate: the evidence pack as it stands, for the whole decision (what the UI's details show).
-  const evidence = async (view: StatusView): Promise<EvidencePack | undefined> => (view.gate && !opts.json ? readEvidence(handle, workflowId, ctx.timeoutMs) : undefined);
+  // A worker that cannot answer it (older code) leaves the shorter status, not an error.
+  const evidence = async (view: StatusView): Promise<EvidencePack | undefined> =>
+    view.gate && !opts.json ? readEvidence(handle, workflowId, ctx.timeoutMs).catch(() => undefined) : undefined;
   if (!opts.watch) {
     const view = await query();
     if (opts.json) printJson(ctx.io, view);

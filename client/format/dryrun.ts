@@ -13,13 +13,20 @@ export function dryRunRows(report: DryRunReport): (string | number)[][] {
 }
 
 export function formatDryRun(report: DryRunReport): string {
-  const lines = [
-    `dry run of plan ${report.planId} (${report.source} → ${report.target})`,
-    `plan hash: ${report.planHash}`,
-    `at:        ${report.at}`,
-    '',
-    renderTable(DRY_RUN_HEADERS, dryRunRows(report)),
-  ];
+  const head = [`dry run of plan ${report.planId} (${report.source} → ${report.target})`, `plan hash: ${report.planHash}`, `at:        ${report.at}`, ''];
+  // clean-start moves nothing: its dry run is what the archive will hold, per table.
+  if (report.tables.some((t) => t.archived !== undefined)) {
+    const tables = [...report.tables].sort((a, b) => a.order - b.order);
+    const archived = tables.reduce((a, t) => a + (t.archived ?? t.total), 0);
+    return [
+      ...head,
+      renderTable(['order', 'table', 'rows to archive'], tables.map((t) => [t.order, t.table, t.archived ?? t.total])),
+      '',
+      `total: ${archived} rows in ${tables.length} tables to archive, nothing to move`,
+      ...(report.warnings.length ? ['', 'warnings:', ...report.warnings.map((w) => `  - ${w}`)] : ['warnings: none']),
+    ].join('\n');
+  }
+  const lines = [...head, renderTable(DRY_RUN_HEADERS, dryRunRows(report))];
   const totals = report.tables.reduce(
     (acc, t) => ({ inScope: acc.inScope + t.inScope, toMove: acc.toMove + t.toMove, merged: acc.merged + t.merged }),
     { inScope: 0, toMove: 0, merged: 0 },

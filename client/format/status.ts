@@ -125,7 +125,8 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
       lines.push(`              ${t.table}: written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed), this run's ${t.insertedByRun}${t.examples.length ? `; e.g. ${t.examples.join('; ')}` : ''}`);
     }
   }
-  if (view.rehearsal) {
+  // At gate restore only what the restore discards counts (the decision below); the rehearsal is history.
+  if (view.rehearsal && view.gate !== 'restore') {
     const r = view.rehearsal;
     const moved = r.tables.map((t) => `${t.table} ${t.moved}${t.merged ? `+${t.merged} merged` : ''}${t.leftBehind ? `, ${t.leftBehind} left behind` : ''}`).join('; ');
     const outcome = r.ok ? `ok, rollback ${r.rollbackProven ? 'proven' : 'NOT proven'}` : `FAILED${r.failed ? ` (${r.failed})` : ''}`;
