@@ -32,6 +32,7 @@ const SCENARIOS: Record<string, string> = {
   'continue-in-rollback': 'flood-in-step',
   'continue-at-restore-gate': 'flood-in-step',
   'restore.continued': 'flood-in-step',
+  adopt: 'adopt',
 };
 
 let workflowBundle: WorkflowBundleWithSourceMap;

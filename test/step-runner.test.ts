@@ -168,7 +168,8 @@ test('a compensation that fails pauses like any step, and retry runs it again be
   const h = await start([{ name: 'a', undo: true }, { name: 'b', undo: true }, { name: 'c' }]);
   await paused(h);
   await resume(h, { action: 'rollback' });
-  const s = await paused(h, 'rollback');
+  // It pauses at the compensation, under its own name.
+  const s = await paused(h, 'undo-b');
   expect(s.error?.message).toBe('undo b failed on purpose');
   await resume(h, { action: 'retry' });
   const r = await h.result();

@@ -45,7 +45,8 @@ export async function runnerTable(plan: Plan, table: StubStep[]): Promise<Runner
     run: () => stub(t.name),
     skippable: t.skippable,
     rerunnable: t.rerunnable,
-    ...(t.undo ? { undo: { name: 'rollback' as const, run: () => stub(`undo ${t.name}`) } } : {}),
+    // Each compensation keeps its result under its own name, as the product's do (rollback, adopt-restore).
+    ...(t.undo ? { undo: { name: `undo-${t.name}` as 'rollback', run: () => stub(`undo ${t.name}`) } } : {}),
   }));
   const end = (status: string): RunnerOutcome => ({
     status,
