@@ -8,6 +8,7 @@
 // refused with nothing published. Through the workflow, the evidence pack says how many audit rows
 // the run produced per audit table.
 import { rollback } from '../activities/rollback';
+import { renderReport } from '../client/commands/report';
 import type { EvidenceDocument } from '../common/evidence';
 import { approveSignal, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
@@ -170,4 +171,6 @@ test('through the workflow: the evidence pack records the audit rows the migrati
   const [row] = await rows<{ pack_text: string }>(prod, 'SELECT pack_text FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
   const pack = JSON.parse(row.pack_text) as EvidenceDocument;
   expect(pack.audit).toMatchObject({ tables: ['audit.logged_actions'], publish: { 'audit.logged_actions': moved }, publishExpected: moved, rollback: null });
+  // The report says it too (md and HTML render the same model).
+  expect(renderReport(pack, 'md')).toMatch(new RegExp(`audit\\.logged_actions \\| ${moved} \\| -`));
 }, 300000);

@@ -5,6 +5,7 @@
 // count is checked against the test's own SQL on the Pilot and Production.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { accessChecks } from '../activities/access-checks';
+import { renderReport } from '../client/commands/report';
 import type { EvidenceDocument } from '../common/evidence';
 import type { AccessChecksResult } from '../common/results';
 import { failureOf, schemaChecked } from './helpers/steps';
@@ -103,6 +104,11 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
   expect(pack.accessChecks?.checks.find((c) => c.name === 'built-in:retention')).toMatchObject({ passed: true, rowCount: 0 });
   expect(pack.manifest.tables.find((t) => t.table === 'public.events')?.leftBehindByReason.retention).toBe(expiredAtStage);
   expect(pack.rules.filter((r) => r.kind === 'retention').map((r) => r.reason)).toEqual(['retention', null]);
+  // The report (md and HTML render the same model) shows each rule with its cutoff.
+  const md = renderReport(pack, 'md');
+  expect(md).toContain('public.events.at older than P13M');
+  expect(md).toContain(rules[0].cutoff!);
+  expect(renderReport(pack, 'html')).toContain('public.users.last_login older than P13M');
   // No open item claims the reason is unexplained.
   expect(pack.openItems.join('\n')).not.toContain('retention');
 
