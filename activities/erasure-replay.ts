@@ -36,7 +36,8 @@ interface RunRow {
   run_key: string;
   plan_id: string;
   published_at: Date;
-  rolled_back: boolean;
+  /** When its rows were taken out of Production again (surgical rollback or rollback by restore), if ever. */
+  undone_at: Date | null;
   pack_text: string | null;
 }
 
@@ -56,7 +57,7 @@ export async function erasureReplay(input: ErasureReplayInput): Promise<ErasureR
     }
     runs = (
       await target.query<RunRow>(
-        `SELECT r.run_key, r.plan_id, r.published_at, r.rolled_back_at IS NOT NULL OR r.status IN ('rolled-back', 'restored') AS rolled_back, e.pack_text
+        `SELECT r.run_key, r.plan_id, r.published_at, coalesce(r.rolled_back_at, r.restored_at) AS undone_at, e.pack_text
            FROM cutover.run r LEFT JOIN cutover.evidence e USING (run_key)
           WHERE r.published_at IS NOT NULL ORDER BY r.published_at, r.run_key`,
       )
@@ -71,8 +72,10 @@ export async function erasureReplay(input: ErasureReplayInput): Promise<ErasureR
   const done: ErasureReplayRun[] = [];
   const skipped: ErasureReplayResult['skipped'] = [];
   for (const run of runs) {
-    if (run.rolled_back) {
-      skipped.push({ runKey: run.run_key, planId: run.plan_id, why: 'rolled back: none of its rows are in Production' });
+    // Rolled back before the restore point: the restored Production holds none of its rows. Rolled
+    // back after it: the restore brought them back, and their erasures are replayed like any run's.
+    if (run.undone_at && run.undone_at.getTime() <= Date.parse(since.at)) {
+      skipped.push({ runKey: run.run_key, planId: run.plan_id, why: `rolled back at ${run.undone_at.toISOString()}, before the restore point: none of its rows are in the restored Production` });
       continue;
     }
     const plan = await planOf(run);
@@ -88,7 +91,9 @@ export async function erasureReplay(input: ErasureReplayInput): Promise<ErasureR
       skipped.push({ runKey: run.run_key, planId: run.plan_id, why: 'its plan declares no erasure registers' });
       continue;
     }
-    done.push(await replayRun(plan, run, since.at));
+    const replayed = await replayRun(plan, run, since.at);
+    if (run.undone_at) replayed.note = `rolled back at ${run.undone_at.toISOString()}, after the restore point: the restore brought its rows back into Production (roll it back again if they must not be there); its erasures were re-applied`;
+    done.push(replayed);
   }
   const result: ErasureReplayResult = {
     kind: 'erasure-replay', schemaVersion: 1, replayKey: input.replayKey, workflowId: input.workflowId, runId: input.runId, initiatedBy: input.initiatedBy,

@@ -389,6 +389,8 @@ export interface ErasureReplayRun {
   nullified: Record<string, number>;
   residue: number;
   verification: string[];
+  /** Said when the run was rolled back after the restore point (its rows came back with the restore). */
+  note?: string;
 }
 
 /** The replay's evidence pack (written to cutover.erasure_replay and, where a plan names one, the backup store). */

@@ -8,6 +8,7 @@
 // refused with nothing published. Through the workflow, the evidence pack says how many audit rows
 // the run produced per audit table.
 import { rollback } from '../activities/rollback';
+import { renderReport } from '../client/commands/report';
 import type { EvidenceDocument } from '../common/evidence';
 import { approveSignal, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
@@ -42,7 +43,14 @@ afterAll(async () => {
   for (const name of made) await dropDb(name);
 });
 
+let shopPilot: string | undefined;
+/** A fresh audited shop Production (and the shop Pilot, made once): both set as the run's aliases. */
 async function shopProduction(tag: string, triggers = audit(SHOP_TABLES)): Promise<string> {
+  if (!shopPilot) {
+    made.push(`${base}_pilot`);
+    shopPilot = await createDb(`${base}_pilot`, SHOP_SCHEMA + SHOP_PILOT);
+  }
+  process.env.CUTOVER_DB_PILOT = shopPilot;
   const name = `${base}_${tag}`;
   made.push(name);
   const prod = await createDb(name, SHOP_SCHEMA + SHOP_PRODUCTION + triggers);
@@ -68,8 +76,6 @@ const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a +
 
 test('publish with an audit trigger on every table: one audit row per published row, proven; a surgical rollback keeps them and adds its own', async () => {
   // The Pilot as the shop tests know it; Production audits every table.
-  process.env.CUTOVER_DB_PILOT = await createDb(`${base}_pilot`, SHOP_SCHEMA + SHOP_PILOT);
-  made.push(`${base}_pilot`);
   const prod = await shopProduction('ok');
   const before = await tableCounts(prod);
   const last = await one(prod, 'SELECT max(event_id) FROM audit.logged_actions');
@@ -101,6 +107,31 @@ test('publish with an audit trigger on every table: one audit row per published 
   expect(undone['dept:UPDATE']).toBe(gained.dept);
   expect(r.proof.audit?.inserted).toEqual({ 'audit.logged_actions': sum(undone) });
   expect(r.proof.summary.join('\n')).toContain(`audit: Production's triggers wrote ${sum(undone)} audit row(s)`);
+}, 180000);
+
+test('a FOR EACH STATEMENT audit trigger: one audit row per statement of publish and of the rollback, proven', async () => {
+  const perStatement = `
+CREATE SCHEMA audit;
+CREATE TABLE audit.logged_actions (event_id bigserial PRIMARY KEY, table_name text NOT NULL, action text NOT NULL, row_data jsonb);
+CREATE FUNCTION audit.statement_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO audit.logged_actions (table_name, action) VALUES (TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP);
+  RETURN NULL;
+END $$;
+${SHOP_TABLES.map((t) => `CREATE TRIGGER audit_statement AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION audit.statement_log();`).join('\n')}
+`;
+  const prod = await shopProduction('stmt', perStatement);
+  const before = await tableCounts(prod);
+  const run = await publishRun(prod, schemaChecked(shopPlan('audit-stmt', AUDITED)), 'auditstmt');
+  // One INSERT statement per plan table, one cycle-closing UPDATE on dept: by the test's own count.
+  const published = await auditRows(prod, 0);
+  expect(published).toEqual({ ...Object.fromEntries(PLAN_TABLES.map((t) => [`${t}:INSERT`, 1])), 'dept:UPDATE': 1 });
+  expect(run.published.audit).toMatchObject({ expected: PLAN_TABLES.length + 1, inserted: { 'audit.logged_actions': PLAN_TABLES.length + 1 } });
+  const lastPublished = await one(prod, 'SELECT max(event_id) FROM audit.logged_actions');
+  const r = await rollback({ ...run.input, publish: run.published });
+  expect(await tableCounts(prod)).toEqual(before);
+  expect(await auditRows(prod, lastPublished)).toEqual({ ...Object.fromEntries(PLAN_TABLES.map((t) => [`${t}:DELETE`, 1])), 'dept:UPDATE': 1 });
+  expect(r.proof.audit?.expected).toBe(PLAN_TABLES.length + 1);
 }, 180000);
 
 test('an audit trigger writing more rows than the rule explains, or an undeclared audit table, is refused; nothing published', async () => {
@@ -140,4 +171,6 @@ test('through the workflow: the evidence pack records the audit rows the migrati
   const [row] = await rows<{ pack_text: string }>(prod, 'SELECT pack_text FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
   const pack = JSON.parse(row.pack_text) as EvidenceDocument;
   expect(pack.audit).toMatchObject({ tables: ['audit.logged_actions'], publish: { 'audit.logged_actions': moved }, publishExpected: moved, rollback: null });
+  // The report says it too (md and HTML render the same model).
+  expect(renderReport(pack, 'md')).toMatch(new RegExp(`audit\\.logged_actions \\| ${moved} \\| -`));
 }, 300000);

@@ -5,6 +5,7 @@
 // count is checked against the test's own SQL on the Pilot and Production.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { accessChecks } from '../activities/access-checks';
+import { renderReport } from '../client/commands/report';
 import type { EvidenceDocument } from '../common/evidence';
 import type { AccessChecksResult } from '../common/results';
 import { failureOf, schemaChecked } from './helpers/steps';
@@ -49,12 +50,19 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
   expect(expiredUsers).toBeGreaterThan(3);
   expect(dry.retention?.map((r) => [r.table, r.action, r.rows])).toEqual([['public.events', 'leave-behind', expiredEvents], ['public.users', 'anonymize', expiredUsers]]);
 
+  // While the gates wait, one selected event ages past the cutoff (its date moves back, as time would
+  // move the cutoff): it is left behind at cleanup, honoured like a late erasure request, not a drift.
+  const [{ id: aged }] = await rows<{ id: string }>(h.pilot, `SELECT min(e.event_id)::text AS id FROM (${selectedEvents} AND e.at > now() - interval '12 months') e`);
+  await rows(h.pilot, `UPDATE events SET at = now() - interval '13 months 1 day' WHERE event_id = $1`, [aged]);
+  const expiredAtStage = expiredEvents + 1;
+
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate), 120000);
     for (const who of ['bob', 'carol']) await handle.signal(approveSignal, { gate, approver: who });
   }
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
+  expect(result.drift).toBeUndefined();
 
   // The cutoff: snapshot time minus 13 calendar months, recorded; the snapshot was taken during this run.
   const [pack] = (await rows<{ pack_text: string }>(prod, 'SELECT pack_text FROM cutover.evidence WHERE run_key = $1', [result.runKey])).map((r) => JSON.parse(r.pack_text) as EvidenceDocument);
@@ -69,13 +77,14 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
   // Events: none past the cutoff moved; each left behind is in the manifest with reason retention.
   const pastCutoff = `${selectedEvents} AND e.at < $1::timestamptz`;
   const expected = await rows<{ event_id: string }>(h.pilot, `SELECT event_id::text FROM (${pastCutoff}) x ORDER BY x.event_id`, [rules[0].cutoff]);
-  expect(expected.length).toBe(expiredEvents);
+  expect(expected.length).toBe(expiredAtStage);
+  expect(expected.map((r) => r.event_id)).toContain(aged);
   const manifest = await rows<{ k: string }>(prod, `SELECT (key->>0) AS k FROM cutover.manifest WHERE run_key = $1 AND table_name = 'public.events' AND reason = 'retention' ORDER BY (key->>0)::bigint`, [result.runKey]);
   expect(manifest.map((r) => r.k)).toEqual(expected.map((r) => r.event_id));
   expect(await n(prod, `SELECT 1 FROM events WHERE event_id = ANY($1::bigint[])`, [expected.map((r) => r.event_id)])).toBe(0);
   expect(await n(prod, `SELECT 1 FROM events WHERE event_id < 1000 AND at < $1::timestamptz`, [rules[0].cutoff])).toBe(0);
   // The younger selected events all moved.
-  expect(await n(prod, 'SELECT 1 FROM events WHERE event_id < 1000')).toBe(await n(h.pilot, selectedEvents) - expiredEvents);
+  expect(await n(prod, 'SELECT 1 FROM events WHERE event_id < 1000')).toBe(await n(h.pilot, selectedEvents) - expiredAtStage);
 
   // Users: the expired ones moved anonymized, everyone else as they are in the Pilot.
   const pilotUsers = await rows<{ user_id: string; email: string; full_name: string | null; expired: boolean }>(h.pilot, `SELECT user_id::text, email, full_name, last_login < $1::timestamptz AS expired FROM (${selectedUsers}) u`, [rules[1].cutoff]);
@@ -88,13 +97,18 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
 
   // The evidence: each rule with its counts; the built-in check after publish passed.
   expect(rules.map((r) => [r.table, r.column, r.olderThan, r.action, r.dryRun, r.leftBehind, r.anonymized])).toEqual([
-    ['public.events', 'at', 'P13M', 'leave-behind', expiredEvents, expiredEvents, null],
+    ['public.events', 'at', 'P13M', 'leave-behind', expiredEvents, expiredAtStage, null],
     ['public.users', 'last_login', 'P13M', 'anonymize', expiredUsers, null, expiredUsers],
   ]);
   expect(pack.retentionCheck).toEqual({ passed: true, rowCount: 0 });
   expect(pack.accessChecks?.checks.find((c) => c.name === 'built-in:retention')).toMatchObject({ passed: true, rowCount: 0 });
-  expect(pack.manifest.tables.find((t) => t.table === 'public.events')?.leftBehindByReason.retention).toBe(expiredEvents);
+  expect(pack.manifest.tables.find((t) => t.table === 'public.events')?.leftBehindByReason.retention).toBe(expiredAtStage);
   expect(pack.rules.filter((r) => r.kind === 'retention').map((r) => r.reason)).toEqual(['retention', null]);
+  // The report (md and HTML render the same model) shows each rule with its cutoff.
+  const md = renderReport(pack, 'md');
+  expect(md).toContain('public.events.at older than P13M');
+  expect(md).toContain(rules[0].cutoff!);
+  expect(renderReport(pack, 'html')).toContain('public.users.last_login older than P13M');
   // No open item claims the reason is unexplained.
   expect(pack.openItems.join('\n')).not.toContain('retention');
 

@@ -24,13 +24,15 @@ export async function keyDigests(db: Client, r: Resolved, names: StagingNames): 
  * missing consent, and what cascaded from them), and referenced rows nobody needs any more (whose
  * cause is whatever removed their referrers: a change of any other rule shows on the referrers' table). The registers are read live by design — a request
  * that arrives after approval is honoured, not a drift — so only the Pilot's own rows and rules
- * (selection, test data, earlier runs) are compared with what was approved.
+ * (selection, test data, earlier runs) are compared with what was approved. Rows past a retention
+ * period count as kept too: the cutoff moves with the snapshot's time, so a row that aged past it
+ * while the gates waited is honoured, not a drift (a row added to the Pilot shows in scope anyway).
  */
 export async function keptDigests(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, KeyDigest>> {
   const root = `regexp_replace(g.${CAUSE}, '^.* ← ', '')`;
   return digestsOf(db, r, (t) =>
     `SELECT ${keyCols(t)} FROM ${names.data(t.index, t.name)} s
-     UNION ALL SELECT ${t.key.map((k) => `g.${ident(k)}`).join(', ')} FROM ${names.gone(t.index)} g WHERE ${root} IN ('erasure-request', 'no-consent', 'no-longer-referenced')`,
+     UNION ALL SELECT ${t.key.map((k) => `g.${ident(k)}`).join(', ')} FROM ${names.gone(t.index)} g WHERE ${root} IN ('erasure-request', 'no-consent', 'no-longer-referenced', 'retention')`,
   );
 }
 
