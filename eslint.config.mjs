@@ -23,7 +23,11 @@ export default defineConfig(
       // SDK internals change without notice between releases: public entry points only.
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@temporalio/*/lib', '@temporalio/*/lib/**'], message: 'SDK-internal path: use the public exports of the package' }] },
+        {
+          patterns: [
+            { group: ['@temporalio/*/lib', '@temporalio/*/lib/**'], message: 'SDK-internal path: use the public exports of the package' },
+          ],
+        },
       ],
     },
   },

@@ -13,7 +13,6 @@ import { accessCheckError } from './errors';
 
 export const GRANTS_CHECK = 'built-in:grants-and-rls';
 
-
 export async function accessChecks(input: AccessChecksInput): Promise<AccessChecksResult> {
   return withContext(input.plan, async (ctx) => {
     const { source, target, resolved } = ctx;
@@ -22,10 +21,24 @@ export async function accessChecks(input: AccessChecksInput): Promise<AccessChec
     const started = Date.now();
     // Without the snapshot from before publish there is nothing to compare with: that fails, not passes.
     const missing = input.before?.relations ? null : 'no access snapshot from before publish in the input (before)';
-    const changes = missing ? [] : diffAccess(input.before, await accessSnapshot(target, resolved.tables.map((t) => t.target)));
+    const changes = missing
+      ? []
+      : diffAccess(
+          input.before,
+          await accessSnapshot(
+            target,
+            resolved.tables.map((t) => t.target),
+          ),
+        );
     // (For adopt, `before` was taken inside the cleanup transaction, before the first delete, on the Pilot.)
     checks.push({
-      name: GRANTS_CHECK, kind: 'built-in', passed: !missing && changes.length === 0, rows: changes.slice(0, MAX_ROWS), rowCount: changes.length, error: missing, durationMs: Date.now() - started,
+      name: GRANTS_CHECK,
+      kind: 'built-in',
+      passed: !missing && changes.length === 0,
+      rows: changes.slice(0, MAX_ROWS),
+      rowCount: changes.length,
+      error: missing,
+      durationMs: Date.now() - started,
     });
     // adopt: "target" is the cleaned Pilot (db/context.ts), where cleanup removed every subject without consent in the same rules.
     const consent = input.plan.strategy === 'adopt' ? null : await consentCheck(source, target, resolved, input.runKey);
@@ -41,7 +54,14 @@ export async function accessChecks(input: AccessChecksInput): Promise<AccessChec
     }
 
     const result: AccessChecksResult = { ok: checks.every((c) => c.passed), checks };
-    if (!result.ok) throw accessCheckError(`access checks failed:\n${checks.filter((c) => !c.passed).map(describe).join('\n')}`, result);
+    if (!result.ok)
+      throw accessCheckError(
+        `access checks failed:\n${checks
+          .filter((c) => !c.passed)
+          .map(describe)
+          .join('\n')}`,
+        result,
+      );
     return result;
   });
 }

@@ -30,31 +30,49 @@ export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult
         `INSERT INTO cutover.run (run_key, plan_id, workflow_id, run_id, plan_hash, status) VALUES ($1, $2, $3, $4, $5, 'adopting') ON CONFLICT (run_key) DO NOTHING`,
         [runKey, plan.id, input.workflowId, input.runId, planHash(plan)],
       );
-      const prior = await pilot.query<{ r: AdoptCleanupResult | null }>('SELECT cleanup_result AS r FROM cutover.run WHERE run_key = $1 FOR UPDATE', [runKey]);
+      const prior = await pilot.query<{ r: AdoptCleanupResult | null }>(
+        'SELECT cleanup_result AS r FROM cutover.run WHERE run_key = $1 FOR UPDATE',
+        [runKey],
+      );
       if (prior.rows[0]?.r) return prior.rows[0].r; // cleaned before: this transaction wrote nothing
       await lockForCleanup(pilot, resolved);
       const baseline = await xactCounts(pilot);
-      const accessBefore = await accessSnapshot(pilot, resolved.tables.map((t) => t.source));
+      const accessBefore = await accessSnapshot(
+        pilot,
+        resolved.tables.map((t) => t.source),
+      );
       const names = inPlaceNames('cutover.manifest_rows');
       await pilot.query(`DELETE FROM cutover.manifest_rows WHERE run_key = $1`, [runKey]); // an earlier attempt's, rolled back with it: none
       const registers = await stageInPlace(pilot, resolved, names);
       const rules = new Cleanup(pilot, resolved, names, runKey);
       const removed = await rules.run({ transforms: false });
       const deleted = await deleteGone(pilot, resolved, names);
-      const erasureLog = await logErasures(pilot, input, names.erased(), resolved.rules.subjects ? resolved.tables.find((t) => t.name === resolved.rules.subjects!.table.name) : undefined);
+      const erasureLog = await logErasures(
+        pilot,
+        input,
+        names.erased(),
+        resolved.rules.subjects ? resolved.tables.find((t) => t.name === resolved.rules.subjects!.table.name) : undefined,
+      );
 
       // The proof: manifest rows per table = rows deleted = the transaction's own delete counts, nothing else changed.
       const manifest = new Map(
-        (await pilot.query<{ t: string; n: string }>('SELECT table_name AS t, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 GROUP BY 1', [runKey])).rows.map((r) => [r.t, Number(r.n)]),
+        (
+          await pilot.query<{ t: string; n: string }>(
+            'SELECT table_name AS t, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 GROUP BY 1',
+            [runKey],
+          )
+        ).rows.map((r) => [r.t, Number(r.n)]),
       );
       const wrong: string[] = [];
       for (const t of resolved.tables) {
-        if ((manifest.get(t.name) ?? 0) !== deleted.get(t.name)) wrong.push(`${t.name}: ${deleted.get(t.name)} row(s) deleted, ${manifest.get(t.name) ?? 0} in the manifest`);
+        if ((manifest.get(t.name) ?? 0) !== deleted.get(t.name))
+          wrong.push(`${t.name}: ${deleted.get(t.name)} row(s) deleted, ${manifest.get(t.name) ?? 0} in the manifest`);
       }
       const expected = new Map(resolved.tables.map((t) => [t.name, { inserted: 0, deleted: deleted.get(t.name)! }]));
       const proven = await provenCounts(pilot, resolved, baseline, expected);
       wrong.push(...proven.wrong);
-      if (wrong.length > 0) throw planError(wrong.map((w) => ({ path: 'tables', message: `adopt: cleanup refused, nothing committed: ${w}` })));
+      if (wrong.length > 0)
+        throw planError(wrong.map((w) => ({ path: 'tables', message: `adopt: cleanup refused, nothing committed: ${w}` })));
 
       const manifestRows = [...manifest.values()].reduce((a, b) => a + b, 0);
       const database = (await pilot.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d;
@@ -77,14 +95,22 @@ export async function adoptCleanup(input: StepInput): Promise<AdoptCleanupResult
           `${erasureLog} erased subject(s) logged in cutover.erasure_log`,
         ],
       };
-      await pilot.query(`UPDATE cutover.run SET status = 'adopt-cleaned', cleanup_result = $2 WHERE run_key = $1`, [runKey, JSON.stringify(result)]);
+      await pilot.query(`UPDATE cutover.run SET status = 'adopt-cleaned', cleanup_result = $2 WHERE run_key = $1`, [
+        runKey,
+        JSON.stringify(result),
+      ]);
       return result;
     });
   });
 }
 
 /** One erasure_log row per erased subject whose row this run removed (its dependents are in the manifest). */
-async function logErasures(db: Client, input: StepInput, erased: string, subjects: { key: string[]; name: string } | undefined): Promise<number> {
+async function logErasures(
+  db: Client,
+  input: StepInput,
+  erased: string,
+  subjects: { key: string[]; name: string } | undefined,
+): Promise<number> {
   if (!subjects || input.plan.erasure === undefined) return 0;
   const res = await db.query(
     `INSERT INTO cutover.erasure_log (run_key, subject, table_name, rows, action, register, step)

@@ -29,10 +29,14 @@ import { inTransaction } from './db/transaction';
 export async function adoptRestore(input: AdoptRestoreInput): Promise<AdoptRestoreResult> {
   const { plan, runKey, backup } = input;
   if (plan.strategy !== 'adopt') throw rollbackRefused('adopt-restore: only an adopt run restores its Pilot in place');
-  if (backup?.kind !== 'source') throw rollbackRefused(`adopt-restore needs the run's Pilot backup; got ${backup ? `the ${backup.kind}'s` : 'none'}`);
+  if (backup?.kind !== 'source')
+    throw rollbackRefused(`adopt-restore needs the run's Pilot backup; got ${backup ? `the ${backup.kind}'s` : 'none'}`);
   return withContext(plan, async ({ target: pilot, resolved }) => {
     await ensureControlSchema(pilot);
-    const prior = await pilot.query<{ r: AdoptRestoreResult }>('SELECT rollback_result AS r FROM cutover.run WHERE run_key = $1 AND rolled_back_at IS NOT NULL', [runKey]);
+    const prior = await pilot.query<{ r: AdoptRestoreResult }>(
+      'SELECT rollback_result AS r FROM cutover.run WHERE run_key = $1 AND rolled_back_at IS NOT NULL',
+      [runKey],
+    );
     if (prior.rows[0]) return prior.rows[0].r;
     return withRestoredBackup(resolveAlias(plan.source), runKey, backup, async (scratch, sha256) => {
       return inTransaction(pilot, async () => {
@@ -48,18 +52,30 @@ export async function adoptRestore(input: AdoptRestoreInput): Promise<AdoptResto
         await loadBackupRows(scratch, pilot, resolved, backup);
         const baseline = await xactCounts(pilot);
         const result = await restoreInTransaction(pilot, input, resolved, before, sha256);
-        const expected = new Map(result.tables.map((t) => [t.table, { inserted: t.restored, deleted: result.erasures.rows[t.table] ?? 0 }]));
+        const expected = new Map(
+          result.tables.map((t) => [t.table, { inserted: t.restored, deleted: result.erasures.rows[t.table] ?? 0 }]),
+        );
         const proven = await provenCounts(pilot, resolved, baseline, expected);
-        if (proven.wrong.length > 0) throw rollbackRefused(`adopt rollback refused, nothing committed:\n  ${proven.wrong.join('\n  ')}`, { wrong: proven.wrong });
+        if (proven.wrong.length > 0)
+          throw rollbackRefused(`adopt rollback refused, nothing committed:\n  ${proven.wrong.join('\n  ')}`, { wrong: proven.wrong });
         result.transactionCounts = proven.counts;
-        await pilot.query(`UPDATE cutover.run SET status = 'rolled-back', rolled_back_at = now(), rollback_result = $2 WHERE run_key = $1`, [runKey, JSON.stringify(result)]);
+        await pilot.query(
+          `UPDATE cutover.run SET status = 'rolled-back', rolled_back_at = now(), rollback_result = $2 WHERE run_key = $1`,
+          [runKey, JSON.stringify(result)],
+        );
         return result;
       });
     });
   });
 }
 
-async function restoreInTransaction(db: Client, input: AdoptRestoreInput, r: Resolved, before: Map<string, number>, sha256: string): Promise<AdoptRestoreResult> {
+async function restoreInTransaction(
+  db: Client,
+  input: AdoptRestoreInput,
+  r: Resolved,
+  before: Map<string, number>,
+  sha256: string,
+): Promise<AdoptRestoreResult> {
   const { runKey } = input;
   const wrong: string[] = [];
   const restored = new Map<string, number>();
@@ -78,7 +94,11 @@ async function restoreInTransaction(db: Client, input: AdoptRestoreInput, r: Res
       wrong.push(`${t.name}: ${inManifest.get(t.name)} row(s) in the manifest, ${restored.get(t.name)} found in the backup`);
     }
   }
-  if (wrong.length > 0) throw rollbackRefused(`adopt rollback refused, nothing committed: the backup does not hold every removed row:\n  ${wrong.join('\n  ')}`, { wrong });
+  if (wrong.length > 0)
+    throw rollbackRefused(
+      `adopt rollback refused, nothing committed: the backup does not hold every removed row:\n  ${wrong.join('\n  ')}`,
+      { wrong },
+    );
 
   // Erasure requests re-applied: the cleanup rules with only the registers, on the Pilot as it now is.
   let subjects = 0;
@@ -105,8 +125,16 @@ async function restoreInTransaction(db: Client, input: AdoptRestoreInput, r: Res
   for (const t of r.tables) {
     const after = await count(db, pilotTable(t));
     const e = reErased[t.name] ?? 0;
-    if (after !== before.get(t.name)! + restored.get(t.name)! - e) wrong.push(`${t.name}: ${after} rows, expected ${before.get(t.name)} + ${restored.get(t.name)} restored - ${e} re-erased`);
-    tables.push({ table: t.name, before: before.get(t.name)!, removedByCleanup: inManifest.get(t.name)!, restored: restored.get(t.name)!, reErased: e, after });
+    if (after !== before.get(t.name)! + restored.get(t.name)! - e)
+      wrong.push(`${t.name}: ${after} rows, expected ${before.get(t.name)} + ${restored.get(t.name)} restored - ${e} re-erased`);
+    tables.push({
+      table: t.name,
+      before: before.get(t.name)!,
+      removedByCleanup: inManifest.get(t.name)!,
+      restored: restored.get(t.name)!,
+      reErased: e,
+      after,
+    });
   }
   if (wrong.length > 0) throw rollbackRefused(`adopt rollback refused, nothing committed:\n  ${wrong.join('\n  ')}`, { wrong });
   const sum = (f: (x: AdoptRestoreResult['tables'][number]) => number) => tables.reduce((a, x) => a + f(x), 0);

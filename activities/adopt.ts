@@ -8,7 +8,8 @@ import { planIssue } from './errors';
 
 export async function adopt(input: StepInput): Promise<AdoptResult> {
   const { plan, runKey } = input;
-  if (plan.strategy !== 'adopt' || !plan.adoptFrom) throw planIssue('adoptFrom', 'adopt: only an adopt run (with adoptFrom) records an adoption');
+  if (plan.strategy !== 'adopt' || !plan.adoptFrom)
+    throw planIssue('adoptFrom', 'adopt: only an adopt run (with adoptFrom) records an adoption');
   return withClient(plan.source, async (pilot) => {
     await ensureControlSchema(pilot);
     // Idempotent: a retry records the same date and keeps the first adopted_at.

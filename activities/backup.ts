@@ -19,12 +19,12 @@ import { chaosPoint } from './db/fault';
 
 export { restoreTables, type RestoreMode, type RestoreReport, type Restorable } from './db/restore-tables';
 
-
 export async function backup(input: BackupInput): Promise<BackupResult> {
   const { plan, runKey } = input;
   if (!plan.backup) throw planIssue('backup', 'the plan has no backup section (backup.store): nothing to back up');
   // It names the scratch database and the objects: nothing but what a run key is may pass.
-  if (!/^[a-z0-9]{1,40}$/.test(runKey)) throw backupError(`backup: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
+  if (!/^[a-z0-9]{1,40}$/.test(runKey))
+    throw backupError(`backup: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
   const { store: storeUrl, scope } = plan.backup;
   const store = storeOrPlanError(storeUrl);
   // adopt never opens Production: its alias need not even resolve.
@@ -50,19 +50,24 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
           ? [['source', plan.source, sourceUrl, 'touched-tables']]
           : input.only === 'target'
             ? [['target', plan.target, targetUrl, scope]] // a retried rehearsal's fresh backup: the Pilot's stands
-            : [['target', plan.target, targetUrl, scope], ['source', plan.source, sourceUrl, 'touched-tables']];
+            : [
+                ['target', plan.target, targetUrl, scope],
+                ['source', plan.source, sourceUrl, 'touched-tables'],
+              ];
     for (const [kind, alias, url, s] of jobs) {
-      dumped.push(await dumpToStore({
-        kind,
-        alias,
-        url,
-        scope: s,
-        plan,
-        store,
-        key: `${plan.id}/${runKey}/${stamp}-${kind}.dump`,
-        meta: { runKey, planHash, createdAt, labels: { kind, 'plan-id': plan.id } },
-        progress,
-      }));
+      dumped.push(
+        await dumpToStore({
+          kind,
+          alias,
+          url,
+          scope: s,
+          plan,
+          store,
+          key: `${plan.id}/${runKey}/${stamp}-${kind}.dump`,
+          meta: { runKey, planHash, createdAt, labels: { kind, 'plan-id': plan.id } },
+          progress,
+        }),
+      );
     }
     await chaosPoint(plan.id, 'backup.before-verify');
     const backups: BackupObject[] = [];
@@ -70,7 +75,11 @@ export async function backup(input: BackupInput): Promise<BackupResult> {
       progress.update({ phase: 'verifying', backup: b.kind });
       // An archive is verified on the Pilot's own server: a clean-start touches nothing of Production's.
       const scratchServer = plan.strategy === 'clean-start' || plan.strategy === 'adopt' ? sourceUrl : targetUrl;
-      backups.push({ ...b, verified: await verifyBackup(b, scratchServer, runKey, progress), ...(input.note ? { note: input.note, createdAt } : {}) });
+      backups.push({
+        ...b,
+        verified: await verifyBackup(b, scratchServer, runKey, progress),
+        ...(input.note ? { note: input.note, createdAt } : {}),
+      });
     }
     progress.update({ phase: 'done' });
     return { planHash, createdAt, backups };

@@ -21,8 +21,10 @@ import { inTransaction } from './db/transaction';
 
 export async function cleanup(input: StepInput): Promise<CleanupResult> {
   const progress = new StepTracker('cleanup');
-  return withContext(input.plan, async (ctx) => {
-    const { target, resolved } = ctx;
+  return withContext(
+    input.plan,
+    async (ctx) => {
+      const { target, resolved } = ctx;
       const names = runNames(input.runKey);
       await requireStaged(target, names);
       // Set-based rules over staging: a table is done when the rules are; rows = its rows in scope.
@@ -70,7 +72,9 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
       await chaosPoint(input.plan.id, 'cleanup.after-commit');
       for (const t of resolved.tables) progress.done(t.name, counts[t.name]?.inScope ?? 0);
       return result;
-  }, { details: progress.details });
+    },
+    { details: progress.details },
+  );
 }
 
 /**

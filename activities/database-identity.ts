@@ -9,6 +9,7 @@ import { configError } from './errors';
 
 export async function databaseIdentity(input: { plan: Plan; alias: string }): Promise<DatabaseIdentity> {
   const aliases = runAliases(input.plan);
-  if (!aliases.includes(input.alias)) throw configError(`connection alias "${input.alias}" is not one this run uses (${aliases.join(', ')})`);
+  if (!aliases.includes(input.alias))
+    throw configError(`connection alias "${input.alias}" is not one this run uses (${aliases.join(', ')})`);
   return identityOf(input.alias);
 }

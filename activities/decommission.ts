@@ -27,7 +27,8 @@ async function setReadOnly(input: DecommissionInput, on: boolean): Promise<Decom
     return name;
   });
   const seen = await readOnlyFromNewSession(url);
-  if (seen !== (on ? 'on' : 'off')) throw planIssue('decommission', `${database} reports default_transaction_read_only = ${seen} from a new session`);
+  if (seen !== (on ? 'on' : 'off'))
+    throw planIssue('decommission', `${database} reports default_transaction_read_only = ${seen} from a new session`);
   return {
     database,
     readOnly: on,

@@ -30,7 +30,7 @@ import { putOnce } from './store/once';
 
 export const REPLAY_STEP = 'erasure-replay';
 export const REPLAY_RULE =
-  'every request in the registers of every plan that published here, and every erasure its run logged after publish, translated to Production keys through the run\'s id map (not for runs published after the restore point), applied by the plan\'s erasure rules and proven before COMMIT: no erased subject\'s row left, only anonymized rows reachable from them, no dangling reference';
+  "every request in the registers of every plan that published here, and every erasure its run logged after publish, translated to Production keys through the run's id map (not for runs published after the restore point), applied by the plan's erasure rules and proven before COMMIT: no erased subject's row left, only anonymized rows reachable from them, no dangling reference";
 
 interface RunRow {
   run_key: string;
@@ -53,7 +53,10 @@ export async function erasureReplay(input: ErasureReplayInput): Promise<ErasureR
       'SELECT run_key, plan_id, status FROM cutover.run WHERE finished_at IS NULL ORDER BY started_at',
     );
     if (open.rows.length > 0) {
-      throw planIssue('--target', `erasure replay refused: a cutover run on this database is open (${open.rows.map((r) => `${r.plan_id} run ${r.run_key}, ${r.status}`).join('; ')}); let it finish (or abort it), then replay`);
+      throw planIssue(
+        '--target',
+        `erasure replay refused: a cutover run on this database is open (${open.rows.map((r) => `${r.plan_id} run ${r.run_key}, ${r.status}`).join('; ')}); let it finish (or abort it), then replay`,
+      );
     }
     runs = (
       await target.query<RunRow>(
@@ -63,7 +66,10 @@ export async function erasureReplay(input: ErasureReplayInput): Promise<ErasureR
       )
     ).rows;
     if (runs.length === 0) {
-      throw planIssue('--target', 'erasure replay refused: cutover.run records no run that published into this database; if the restore replaced the cutover schema too, restore it from after the last run (it holds the id maps and the erasure log) and replay again');
+      throw planIssue(
+        '--target',
+        'erasure replay refused: cutover.run records no run that published into this database; if the restore replaced the cutover schema too, restore it from after the last run (it holds the id maps and the erasure log) and replay again',
+      );
     }
   } finally {
     await target.end().catch(() => undefined);
@@ -75,7 +81,11 @@ export async function erasureReplay(input: ErasureReplayInput): Promise<ErasureR
     // Rolled back before the restore point: the restored Production holds none of its rows. Rolled
     // back after it: the restore brought them back, and their erasures are replayed like any run's.
     if (run.undone_at && run.undone_at.getTime() <= Date.parse(since.at)) {
-      skipped.push({ runKey: run.run_key, planId: run.plan_id, why: `rolled back at ${run.undone_at.toISOString()}, before the restore point: none of its rows are in the restored Production` });
+      skipped.push({
+        runKey: run.run_key,
+        planId: run.plan_id,
+        why: `rolled back at ${run.undone_at.toISOString()}, before the restore point: none of its rows are in the restored Production`,
+      });
       continue;
     }
     const plan = await planOf(run);
@@ -92,13 +102,27 @@ export async function erasureReplay(input: ErasureReplayInput): Promise<ErasureR
       continue;
     }
     const replayed = await replayRun(plan, run, since.at);
-    if (run.undone_at) replayed.note = `rolled back at ${run.undone_at.toISOString()}, after the restore point: the restore brought its rows back into Production (roll it back again if they must not be there); its erasures were re-applied`;
+    if (run.undone_at)
+      replayed.note = `rolled back at ${run.undone_at.toISOString()}, after the restore point: the restore brought its rows back into Production (roll it back again if they must not be there); its erasures were re-applied`;
     done.push(replayed);
   }
   const result: ErasureReplayResult = {
-    kind: 'erasure-replay', schemaVersion: 1, replayKey: input.replayKey, workflowId: input.workflowId, runId: input.runId, initiatedBy: input.initiatedBy,
-    target: input.target, since: input.since, sinceAt: since.at, sinceFrom: since.from, startedAt, finishedAt: new Date().toISOString(),
-    runs: done, skipped, residue: done.reduce((a, r) => a + r.residue, 0), rule: REPLAY_RULE,
+    kind: 'erasure-replay',
+    schemaVersion: 1,
+    replayKey: input.replayKey,
+    workflowId: input.workflowId,
+    runId: input.runId,
+    initiatedBy: input.initiatedBy,
+    target: input.target,
+    since: input.since,
+    sinceAt: since.at,
+    sinceFrom: since.from,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    runs: done,
+    skipped,
+    residue: done.reduce((a, r) => a + r.residue, 0),
+    rule: REPLAY_RULE,
   };
   return writeEvidence(input, result, done.length ? await planOf(runs.find((r) => r.run_key === done[0].runKey)!) : null);
 }
@@ -112,7 +136,11 @@ async function restorePoint(since: string): Promise<{ at: string; from: 'timesta
   }
   // A backup object: <store>/<plan id>/<run key>/<name>, as cutover's backups are laid out.
   const m = /^(s3:\/\/.+|file:\/\/\/.+)\/([^/]+\/[^/]+\/[^/]+)$/.exec(since);
-  if (!m) throw planIssue('--since', `${JSON.stringify(since)}: must be a time (2026-11-20T10:00:00Z) or a backup object's location (s3://bucket/prefix/<plan>/<run key>/<file> or file:///dir/…)`);
+  if (!m)
+    throw planIssue(
+      '--since',
+      `${JSON.stringify(since)}: must be a time (2026-11-20T10:00:00Z) or a backup object's location (s3://bucket/prefix/<plan>/<run key>/<file> or file:///dir/…)`,
+    );
   const head = await openStore(m[1]).head(m[2]);
   if (!head?.meta) throw planIssue('--since', `${since}: no complete backup object there (missing, or never finished)`);
   return { at: new Date(head.meta.createdAt).toISOString(), from: 'backup' };
@@ -142,16 +170,35 @@ async function replayRun(plan: Plan, run: RunRow, sinceAt: string): Promise<Eras
     );
     await target.query('BEGIN');
     try {
-      const applied = await applyErasures(target, source, resolved, { runKey: run.run_key, step: REPLAY_STEP, when: 'restore', anonymize: anonymizeRules(resolved), runAbsent });
+      const applied = await applyErasures(target, source, resolved, {
+        runKey: run.run_key,
+        step: REPLAY_STEP,
+        when: 'restore',
+        anonymize: anonymizeRules(resolved),
+        runAbsent,
+      });
       // Proven in the same transaction, by queries that do not reuse the statements that erased.
       const problems = await verifyErasures(target, resolved);
-      if (problems.length > 0) throw erasureResidue(`erasure replay of run ${run.run_key} (plan ${plan.id}) refused, nothing committed:\n  ${problems.join('\n  ')}`, { problems });
+      if (problems.length > 0)
+        throw erasureResidue(
+          `erasure replay of run ${run.run_key} (plan ${plan.id}) refused, nothing committed:\n  ${problems.join('\n  ')}`,
+          { problems },
+        );
       await target.query('COMMIT');
       return {
-        runKey: run.run_key, planId: plan.id, publishedAt: run.published_at.toISOString(), runAbsent,
+        runKey: run.run_key,
+        planId: plan.id,
+        publishedAt: run.published_at.toISOString(),
+        runAbsent,
         registers: resolved.rules.registers.map((r) => `${r.db}:${r.table.qualified}`),
-        requests: applied.requests, loggedSince: Number(logged.rows[0].since), logged: Number(logged.rows[0].all),
-        applied: applied.applied, applications: applied.applications, rows: applied.rows, anonymized: applied.anonymized, nullified: applied.nullified,
+        requests: applied.requests,
+        loggedSince: Number(logged.rows[0].since),
+        logged: Number(logged.rows[0].all),
+        applied: applied.applied,
+        applications: applied.applications,
+        rows: applied.rows,
+        anonymized: applied.anonymized,
+        nullified: applied.nullified,
         residue: 0,
         verification: [
           'no row of an erased subject is left in the subjects table (or, anonymized, it holds the anonymized values)',
@@ -167,14 +214,26 @@ async function replayRun(plan: Plan, run: RunRow, sinceAt: string): Promise<Eras
 }
 
 /** The pack into cutover.erasure_replay (exact bytes and sha256) and, when the plan names one, the backup store. */
-async function writeEvidence(input: ErasureReplayInput, result: ErasureReplayResult, plan: Plan | string | null): Promise<ErasureReplayResult> {
+async function writeEvidence(
+  input: ErasureReplayInput,
+  result: ErasureReplayResult,
+  plan: Plan | string | null,
+): Promise<ErasureReplayResult> {
   const text = `${JSON.stringify(result, null, 2)}\n`;
   const sha256 = createHash('sha256').update(text).digest('hex');
   let location: string | null = null;
   if (plan && typeof plan !== 'string' && plan.backup) {
-    const stored = await putOnce(openStore(plan.backup.store), `${plan.id}/erasure-replays/${input.replayKey}/evidence.json`, Buffer.from(text, 'utf8'), {
-      runKey: input.replayKey, planHash: 'erasure-replay', createdAt: result.finishedAt, labels: { kind: 'erasure-replay-evidence', target: input.target },
-    });
+    const stored = await putOnce(
+      openStore(plan.backup.store),
+      `${plan.id}/erasure-replays/${input.replayKey}/evidence.json`,
+      Buffer.from(text, 'utf8'),
+      {
+        runKey: input.replayKey,
+        planHash: 'erasure-replay',
+        createdAt: result.finishedAt,
+        labels: { kind: 'erasure-replay-evidence', target: input.target },
+      },
+    );
     location = stored.location;
   }
   const db: Client = await connect(resolveAlias(input.target), `cutover:${input.target}:erasure-replay`);

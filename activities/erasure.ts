@@ -25,42 +25,53 @@ import { inTransaction } from './db/transaction';
 
 export async function erasure(input: ErasureInput): Promise<ErasureResult> {
   const progress = new StepTracker(input.step);
-  return withContext(input.plan, async ({ source, target, resolved }) => {
-    await ensureControlSchema(target);
-    progress.expect(resolved.tables.map((t) => ({ table: t.name }))).phase('applying erasure requests');
-    const anonymize = anonymizeRules(resolved);
-    const { at, applied } = await inTransaction(target, async () => ({
-      at: (await target.query<{ at: string }>(`SELECT to_json(now()) #>> '{}' AS at`)).rows[0].at,
-      applied: await applyErasures(target, source, resolved, { runKey: input.runKey, step: input.step, when: 'publish', anonymize }),
-    }));
-    // Set-based per subject: the tables' rows erased or anonymized are known once the pass committed.
-    for (const t of resolved.tables) progress.done(t.name, applied.rows[t.name] ?? 0);
-    progress.phase('verifying no residue is left');
-    const moved = resolved.rules.subjects ? await movedSubjects(target, input.runKey, resolved.rules.subjects.table) : 0;
-    const check = await verifyMovedErasures(target, resolved, input.runKey, anonymize);
-    const result: ErasureResult = {
-      step: input.step,
-      at,
-      requests: applied.requests,
-      movedSubjects: moved,
-      applied: applied.applied,
-      erasedSoFar: check.subjects,
-      applications: applied.applications,
-      more: applied.more,
-      rows: applied.rows,
-      anonymized: applied.anonymized,
-      nullified: applied.nullified,
-      residue: check.residue,
-      problems: check.problems,
-      verification: check.checks,
-    };
-    if (check.residue > 0) throw erasureResidue(`erasure residue in production after ${input.step}: ${check.residue} row(s):\n  ${check.problems.join('\n  ')}`, result);
-    return result;
-  }, { details: progress.details });
+  return withContext(
+    input.plan,
+    async ({ source, target, resolved }) => {
+      await ensureControlSchema(target);
+      progress.expect(resolved.tables.map((t) => ({ table: t.name }))).phase('applying erasure requests');
+      const anonymize = anonymizeRules(resolved);
+      const { at, applied } = await inTransaction(target, async () => ({
+        at: (await target.query<{ at: string }>(`SELECT to_json(now()) #>> '{}' AS at`)).rows[0].at,
+        applied: await applyErasures(target, source, resolved, { runKey: input.runKey, step: input.step, when: 'publish', anonymize }),
+      }));
+      // Set-based per subject: the tables' rows erased or anonymized are known once the pass committed.
+      for (const t of resolved.tables) progress.done(t.name, applied.rows[t.name] ?? 0);
+      progress.phase('verifying no residue is left');
+      const moved = resolved.rules.subjects ? await movedSubjects(target, input.runKey, resolved.rules.subjects.table) : 0;
+      const check = await verifyMovedErasures(target, resolved, input.runKey, anonymize);
+      const result: ErasureResult = {
+        step: input.step,
+        at,
+        requests: applied.requests,
+        movedSubjects: moved,
+        applied: applied.applied,
+        erasedSoFar: check.subjects,
+        applications: applied.applications,
+        more: applied.more,
+        rows: applied.rows,
+        anonymized: applied.anonymized,
+        nullified: applied.nullified,
+        residue: check.residue,
+        problems: check.problems,
+        verification: check.checks,
+      };
+      if (check.residue > 0)
+        throw erasureResidue(
+          `erasure residue in production after ${input.step}: ${check.residue} row(s):\n  ${check.problems.join('\n  ')}`,
+          result,
+        );
+      return result;
+    },
+    { details: progress.details },
+  );
 }
 
 async function movedSubjects(db: Client, runKey: string, t: ResolvedTable): Promise<number> {
   // The run's moved rows by identity (activities/db/row-identity.ts), whatever the table's id strategy.
-  const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${PERSISTED_PAIRS}) x WHERE x.outcome = 'moved'`, [runKey, t.name]);
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${PERSISTED_PAIRS}) x WHERE x.outcome = 'moved'`, [
+    runKey,
+    t.name,
+  ]);
   return Number(rows[0].n);
 }

@@ -32,7 +32,10 @@ export async function finalize(input: FinalizeInput): Promise<FinalizeResult> {
   if (input.plan.backup) {
     try {
       const stored = await putOnce(openStore(input.plan.backup.store), evidenceKey(input.plan.id, input.runKey), bytes, {
-        runKey: input.runKey, planHash: doc.run.planHash, createdAt: new Date().toISOString(), labels: { kind: 'evidence', 'plan-id': input.plan.id },
+        runKey: input.runKey,
+        planHash: doc.run.planHash,
+        createdAt: new Date().toISOString(),
+        labels: { kind: 'evidence', 'plan-id': input.plan.id },
       });
       location = stored.location;
     } catch (e) {
@@ -73,9 +76,17 @@ async function storeIdPairs(input: FinalizeInput): Promise<{ location: string; s
   const pairs = await withClient(input.plan.target, (db) => readIdPairs(db, input.runKey));
   if (pairs.rows === 0) return null;
   try {
-    const stored = await putOnce(openStore(input.plan.backup!.store), idPairsKey(input.plan.id, input.runKey), Buffer.from(pairs.text, 'utf8'), {
-      runKey: input.runKey, planHash: input.pack.planHash, createdAt: new Date().toISOString(), labels: { kind: 'id-pairs', 'plan-id': input.plan.id },
-    });
+    const stored = await putOnce(
+      openStore(input.plan.backup!.store),
+      idPairsKey(input.plan.id, input.runKey),
+      Buffer.from(pairs.text, 'utf8'),
+      {
+        runKey: input.runKey,
+        planHash: input.pack.planHash,
+        createdAt: new Date().toISOString(),
+        labels: { kind: 'id-pairs', 'plan-id': input.plan.id },
+      },
+    );
     return { location: stored.location, sha256: stored.sha256, rows: pairs.rows };
   } catch (e) {
     throw e instanceof StoreError ? backupError(`id pairs: ${e.message}`) : e;

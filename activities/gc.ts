@@ -65,7 +65,8 @@ export interface GcOptions {
 export async function gc(plan: Plan, opts: GcOptions): Promise<GcReport> {
   const report: GcReport = { apply: opts.apply, databases: [], staging: [], store: [], removed: [], failed: [] };
   const runs = await planRuns(plan);
-  const aliases = plan.strategy === 'selective' ? [plan.target, plan.source] : [plan.source, ...(plan.strategy === 'adopt' ? [] : [plan.target])];
+  const aliases =
+    plan.strategy === 'selective' ? [plan.target, plan.source] : [plan.source, ...(plan.strategy === 'adopt' ? [] : [plan.target])];
   const seen = new Set<string>();
   for (const alias of aliases) {
     let url: string;
@@ -86,12 +87,21 @@ export async function gc(plan: Plan, opts: GcOptions): Promise<GcReport> {
     for (const item of await store.temporary(`${plan.id}/`)) {
       const age = now - Date.parse(item.since);
       const removable = age >= opts.minAgeMs;
-      report.store.push({ ...item, removable, why: removable ? `left by an unfinished write ${Math.round(age / 1000)} s ago` : 'written recently: a write may be in progress (--min-age)' });
+      report.store.push({
+        ...item,
+        removable,
+        why: removable
+          ? `left by an unfinished write ${Math.round(age / 1000)} s ago`
+          : 'written recently: a write may be in progress (--min-age)',
+      });
     }
     if (opts.apply) {
       for (const item of report.store.filter((x) => x.removable)) {
         await store.removeTemporary(item).then(
-          () => report.removed.push(`${item.kind === 'upload' ? `multipart upload ${item.uploadId} of` : item.kind === 'partial' ? 'partial file' : 'incomplete object'} ${item.location}`),
+          () =>
+            report.removed.push(
+              `${item.kind === 'upload' ? `multipart upload ${item.uploadId} of` : item.kind === 'partial' ? 'partial file' : 'incomplete object'} ${item.location}`,
+            ),
           (e: Error) => report.failed.push(`${item.location}: ${e.message}`),
         );
       }
@@ -139,7 +149,10 @@ async function planRuns(plan: Plan): Promise<Map<string, boolean>> {
     const db = await connect(readAlias(plan.strategy === 'adopt' ? plan.source : plan.target), 'cutover:gc');
     try {
       if ((await db.query("SELECT to_regclass('cutover.run') IS NOT NULL AS x")).rows[0].x) {
-        const { rows } = await db.query<{ run_key: string; over: boolean }>('SELECT run_key, finished_at IS NOT NULL AS over FROM cutover.run WHERE plan_id = $1', [plan.id]);
+        const { rows } = await db.query<{ run_key: string; over: boolean }>(
+          'SELECT run_key, finished_at IS NOT NULL AS over FROM cutover.run WHERE plan_id = $1',
+          [plan.id],
+        );
         for (const r of rows) runs.set(r.run_key, r.over);
       }
     } finally {
@@ -165,10 +178,14 @@ async function scratchDatabases(alias: string, url: string, runs: Map<string, bo
       const over = runs.get(rk);
       // Only this plan's runs, and only when no attempt can be using it: another plan's (or a test's on a shared server) stays.
       const [removable, why] =
-        r.sessions > 0 ? [false, `in use (${r.sessions} session(s)): kept`]
-          : over === undefined ? [false, `run ${rk} is not a run of this plan: kept (run gc with its plan)`]
-            : over ? [true, `run ${rk} is over: left by an attempt that did not finish`]
-              : workflowOpen ? [false, `run ${rk} of this plan may still be open: kept (its next attempt drops it)`]
+        r.sessions > 0
+          ? [false, `in use (${r.sessions} session(s)): kept`]
+          : over === undefined
+            ? [false, `run ${rk} is not a run of this plan: kept (run gc with its plan)`]
+            : over
+              ? [true, `run ${rk} is over: left by an attempt that did not finish`]
+              : workflowOpen
+                ? [false, `run ${rk} of this plan may still be open: kept (its next attempt drops it)`]
                 : [true, `run ${rk} of this plan is not open in Temporal: left by an attempt that did not finish`];
       return { server: alias, database: r.datname, sessions: r.sessions, bytes: Number(r.bytes), removable, why };
     });
@@ -182,7 +199,13 @@ async function stagingSchemas(plan: Plan, opts: GcOptions): Promise<StagingLefto
   const db = await connect(url, 'cutover:gc');
   try {
     const hasRuns = (await db.query("SELECT to_regclass('cutover.run') IS NOT NULL AS x")).rows[0].x as boolean;
-    const { rows } = await db.query<{ schema: string; run_key: string; status: string | null; finished: boolean | null; plan_id: string | null }>(
+    const { rows } = await db.query<{
+      schema: string;
+      run_key: string;
+      status: string | null;
+      finished: boolean | null;
+      plan_id: string | null;
+    }>(
       `SELECT n.nspname::text AS schema, substring(n.nspname FROM $1) AS run_key, ${hasRuns ? 'r.status, r.finished_at IS NOT NULL AS finished, r.plan_id' : 'NULL::text AS status, NULL::boolean AS finished, NULL::text AS plan_id'}
          FROM pg_namespace n ${hasRuns ? 'LEFT JOIN cutover.run r ON r.run_key = substring(n.nspname FROM $1)' : ''}
         WHERE n.nspname ~ $1 ORDER BY 1`,
@@ -190,7 +213,10 @@ async function stagingSchemas(plan: Plan, opts: GcOptions): Promise<StagingLefto
     );
     const open = new Set(opts.openRunKeys ?? []);
     return rows.map((r) => {
-      const over = r.finished === true || (r.plan_id === plan.id && !opts.workflowOpen) || (r.plan_id === plan.id && opts.openRunKeys !== undefined && !open.has(r.run_key));
+      const over =
+        r.finished === true ||
+        (r.plan_id === plan.id && !opts.workflowOpen) ||
+        (r.plan_id === plan.id && opts.openRunKeys !== undefined && !open.has(r.run_key));
       const why = r.finished
         ? `run ${r.run_key} finished (${r.status}): its staging should have been dropped`
         : r.plan_id === plan.id

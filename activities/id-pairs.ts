@@ -54,7 +54,8 @@ export async function idPairsOfRun(plan: Plan, runKey: string): Promise<{ text: 
       const bytes = await readAll(store, key);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const recorded = await recordedSha256(store, `${plan.id}/${runKey}/evidence.json`);
-      if (recorded !== null && recorded !== sha256) throw new Error(`${store.urlOf(key)}: sha256 ${sha256} is not the ${recorded} its evidence pack records`);
+      if (recorded !== null && recorded !== sha256)
+        throw new Error(`${store.urlOf(key)}: sha256 ${sha256} is not the ${recorded} its evidence pack records`);
       return { text: bytes.toString('utf8'), from: store.urlOf(key) };
     }
   }

@@ -22,8 +22,50 @@ import { adopt } from './adopt';
 import { databaseIdentity } from './database-identity';
 import { erasureReplay } from './erasure-replay';
 
-export { acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity, erasureReplay };
+export {
+  acceptPlan,
+  preflight,
+  backup,
+  rehearsal,
+  stage,
+  cleanup,
+  publish,
+  validate,
+  accessChecks,
+  erasure,
+  rollback,
+  restorePreview,
+  restore,
+  decommission,
+  recommission,
+  adoptCleanup,
+  adoptRestore,
+  adopt,
+  finalize,
+  databaseIdentity,
+  erasureReplay,
+};
 
 export const activities = {
-  acceptPlan, preflight, backup, rehearsal, stage, cleanup, publish, validate, accessChecks, erasure, rollback, restorePreview, restore, decommission, recommission, adoptCleanup, adoptRestore, adopt, finalize, databaseIdentity, erasureReplay,
+  acceptPlan,
+  preflight,
+  backup,
+  rehearsal,
+  stage,
+  cleanup,
+  publish,
+  validate,
+  accessChecks,
+  erasure,
+  rollback,
+  restorePreview,
+  restore,
+  decommission,
+  recommission,
+  adoptCleanup,
+  adoptRestore,
+  adopt,
+  finalize,
+  databaseIdentity,
+  erasureReplay,
 } satisfies CutoverActivities;

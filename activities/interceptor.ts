@@ -33,7 +33,8 @@ export function redactError(e: unknown, secrets: string[], depth = 0): unknown {
   if (e.message !== clean(e.message)) e.message = clean(e.message);
   if (e.stack && e.stack !== clean(e.stack)) e.stack = clean(e.stack);
   // Node's URL errors carry the whole input (with its password) in `input`.
-  if ('input' in e && typeof (e as { input?: unknown }).input === 'string') (e as { input?: string }).input = clean((e as { input: string }).input);
+  if ('input' in e && typeof (e as { input?: unknown }).input === 'string')
+    (e as { input?: string }).input = clean((e as { input: string }).input);
   if (e.cause) redactError(e.cause, secrets, depth + 1);
   return e;
 }
@@ -49,7 +50,8 @@ export function withholdRowValues(e: unknown, depth = 0): unknown {
   if (e.stack && e.stack !== withholdValuesIn(e.stack)) e.stack = withholdValuesIn(e.stack);
   // A PostgreSQL error nested as a cause: loggers print its fields too (DETAIL, CONTEXT quote rows).
   const pg = e as Error & { code?: unknown; detail?: unknown; where?: unknown; constraint?: string };
-  if (typeof pg.detail === 'string') pg.detail = reduceDetail(pg.detail, typeof pg.code === 'string' ? pg.code : '23000', false, pg.constraint);
+  if (typeof pg.detail === 'string')
+    pg.detail = reduceDetail(pg.detail, typeof pg.code === 'string' ? pg.code : '23000', false, pg.constraint);
   if (typeof pg.where === 'string') pg.where = withholdValuesIn(pg.where).replace(/: "[^\n]*"/g, ': "…"');
   if (e instanceof ApplicationFailure && Object.getOwnPropertyDescriptor(e, 'details')?.enumerable) {
     Object.defineProperty(e, 'details', { value: e.details, enumerable: false, writable: true, configurable: true });
@@ -120,13 +122,16 @@ export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
   /** Long activities of a run (those that heartbeat) run under the run's step lock, detachable. */
   private async locked(step: Partial<StepInput> | undefined, fn: () => Promise<unknown>): Promise<{ value: unknown; handedOver?: true }> {
     const ctx = Context.current();
-    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string') return { value: await fn() };
+    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string')
+      return { value: await fn() };
     const name = stepLockName(step.runKey, ctx.info.activityType);
     const lock = await takeStepLock(step.plan.source, name, ctx);
     try {
       const handed = takeHandOver(name, step);
       if (handed) {
-        ctx.log.info('the execution this run continued inside finished detached in this worker: its result is this attempt\'s', { lock: name });
+        ctx.log.info("the execution this run continued inside finished detached in this worker: its result is this attempt's", {
+          lock: name,
+        });
         return { value: handed.value, handedOver: true };
       }
       return { value: await detachable(name, step, fn) };

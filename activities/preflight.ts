@@ -57,16 +57,30 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
       // Rows of this Pilot an earlier run already published here are not copied again (unless decision.rerun).
       const earlier = adopt ? [] : await earlierRuns(target, plan, runKey, await identityOf(plan.source));
       const retention: RetentionApplied[] = [];
-      const tables = await dryRun(source, target, resolved, adopt, excluded(plan, earlier), async () => {
-        const lane = await ctx.openSource();
-        await limitStatements([lane], timeout);
-        return lane;
-      }, retention);
+      const tables = await dryRun(
+        source,
+        target,
+        resolved,
+        adopt,
+        excluded(plan, earlier),
+        async () => {
+          const lane = await ctx.openSource();
+          await limitStatements([lane], timeout);
+          return lane;
+        },
+        retention,
+      );
       const warnings = [...resolved.warnings, ...earlierRunWarnings(plan, earlier)];
-      if (adopt) warnings.push(`adopt: ${plan.source} becomes Production in place from ${plan.adoptFrom}; the rows counted as left behind are removed from it, nothing moves to ${plan.target}`);
+      if (adopt)
+        warnings.push(
+          `adopt: ${plan.source} becomes Production in place from ${plan.adoptFrom}; the rows counted as left behind are removed from it, nothing moves to ${plan.target}`,
+        );
       for (const t of tables) {
         for (const c of t.conflicts ?? []) warnings.push(describeConflict(t.table, c));
-        if (t.collisions > 0 && !(t.conflicts ?? []).some((c) => c.kind === 'primary key')) warnings.push(`${t.table}: ${t.collisions} selected key(s) already exist in production (after mapping): publish will refuse them`);
+        if (t.collisions > 0 && !(t.conflicts ?? []).some((c) => c.kind === 'primary key'))
+          warnings.push(
+            `${t.table}: ${t.collisions} selected key(s) already exist in production (after mapping): publish will refuse them`,
+          );
       }
       await chaosPoint(plan.id, 'preflight.end');
       return { ...dryRunReport(plan, tables, warnings), catalog: catalogSummary(resolved), ...(retention.length ? { retention } : {}) };
@@ -78,21 +92,39 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
 
 /** What the approvers must know about earlier runs from this Pilot into this Production. */
 function earlierRunWarnings(plan: StepInput['plan'], earlier: EarlierRun[]): string[] {
-  if (earlier.length === 0) return plan.decision?.rerun ? [`deliberate re-run (decision.rerun): ${plan.decision.rerun.reason}; no earlier run's rows are in this Production`] : [];
+  if (earlier.length === 0)
+    return plan.decision?.rerun
+      ? [`deliberate re-run (decision.rerun): ${plan.decision.rerun.reason}; no earlier run's rows are in this Production`]
+      : [];
   const runs = earlier.map((r) => `${r.runKey} (plan ${r.planId}, published ${r.publishedAt})`).join(', ');
   return plan.decision?.rerun
-    ? [`deliberate re-run (decision.rerun): ${plan.decision.rerun.reason}; rows already published from this Pilot by ${runs} are copied AGAIN (ids: new tables get second copies, ids: keep tables collide)`]
-    : [`rows of this Pilot already published here by ${runs} are left behind as already-moved:<run key> (not copied again); a deliberate re-run needs decision.rerun: {reason}`];
+    ? [
+        `deliberate re-run (decision.rerun): ${plan.decision.rerun.reason}; rows already published from this Pilot by ${runs} are copied AGAIN (ids: new tables get second copies, ids: keep tables collide)`,
+      ]
+    : [
+        `rows of this Pilot already published here by ${runs} are left behind as already-moved:<run key> (not copied again); a deliberate re-run needs decision.rerun: {reason}`,
+      ];
 }
 
 /** clean-start moves nothing: its dry run is the inventory of what the archive will hold. */
 async function archiveReport(plan: StepInput['plan']): Promise<DryRunReport> {
   const tables = await withClient(plan.source, (c) => pilotInventory(c));
-  return dryRunReport(plan, tables, [`clean-start: nothing moves to ${plan.target}; the whole Pilot (${tables.length} tables) is archived into ${plan.backup?.store ?? '(no backup store)'}${plan.decommission === 'readonly' ? ' and set read-only after the cutover gate' : ''}`]);
+  return dryRunReport(plan, tables, [
+    `clean-start: nothing moves to ${plan.target}; the whole Pilot (${tables.length} tables) is archived into ${plan.backup?.store ?? '(no backup store)'}${plan.decommission === 'readonly' ? ' and set read-only after the cutover gate' : ''}`,
+  ]);
 }
 
 function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: string[]): DryRunReport {
-  return { planId: plan.id, planHash: planHash(plan), source: plan.source, target: plan.target, order: tables.map((t) => t.table), tables, warnings, at: new Date().toISOString() };
+  return {
+    planId: plan.id,
+    planHash: planHash(plan),
+    source: plan.source,
+    target: plan.target,
+    order: tables.map((t) => t.table),
+    tables,
+    warnings,
+    at: new Date().toISOString(),
+  };
 }
 
 /**
@@ -100,90 +132,122 @@ function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: 
  * session temp tables inside a transaction that is rolled back: its counts are the run's counts,
  * and it leaves nothing behind.
  */
-async function dryRun(source: Client, target: Client, resolved: Resolved, adopt: boolean, earlier: string[], openSource: () => Promise<Client>, retention: RetentionApplied[] = []): Promise<TableDryRun[]> {
+async function dryRun(
+  source: Client,
+  target: Client,
+  resolved: Resolved,
+  adopt: boolean,
+  earlier: string[],
+  openSource: () => Promise<Client>,
+  retention: RetentionApplied[] = [],
+): Promise<TableDryRun[]> {
   const names = dryNames();
   // Production's unique and exclusion indexes: their columns are staged too, so conflicts on them are predicted.
   const uniques = new Map<string, ProductionUnique[]>();
   if (!adopt) for (const t of resolved.tables) uniques.set(t.name, await productionUniques(target, t));
-  const copyPlan: CopyPlan = { resolved, names, temp: true, columnsFor: (t) => decidingColumns(t, resolved, (uniques.get(t.name) ?? []).flatMap((u) => u.columns)) };
+  const copyPlan: CopyPlan = {
+    resolved,
+    names,
+    temp: true,
+    columnsFor: (t) =>
+      decidingColumns(
+        t,
+        resolved,
+        (uniques.get(t.name) ?? []).flatMap((u) => u.columns),
+      ),
+  };
   // The session's temp tables live in its own buffers (8 MB by default): past that every row copied
   // in and every cleanup pass spills to disk. Settable only before the session's first temp table.
   await target.query(`SET temp_buffers = '128MB'`).catch(() => undefined);
   let counter: Client | undefined;
   // Both transactions only measure: they roll back whatever happens (the Pilot's reads one snapshot).
   const measured = { end: 'rollback' } as const;
-  return inTransaction(source, () => inTransaction(target, async () => {
-    try {
-      // Whole-table totals are counted on a second Pilot connection in the same snapshot, while the
-      // deciding columns are copied (the copy waits on the target, the count on the Pilot's disk).
-      const { s: snapshot, at: snapshotAt } = (await source.query<{ s: string; at: Date }>('SELECT pg_export_snapshot() AS s, now() AS at')).rows[0];
-      counter = await openSource();
-      await joinSnapshot(counter, snapshot);
-      const lane2 = counter;
-      const counting = (async () => {
-        const out = new Map<string, number>();
-        for (const t of resolved.tables) out.set(t.name, await count(lane2, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
-        return out;
-      })();
-      counting.catch(() => undefined); // awaited below; a failure there is the one reported
-      await target.query(DRY_MANIFEST_DDL);
-      await createStagingTables(target, copyPlan);
-      const lane = { src: source, tgt: target };
-      for (const t of resolved.tables) await copyTable(lane, copyPlan, t, () => undefined);
-      await copyRegisters(lane, copyPlan);
-      await stageLookups(lane, copyPlan);
-      const totals = await counting;
-      // Autovacuum never analyzes temp tables: without statistics every query below would be planned
-      // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
-      await analyzeStaging(target, resolved, names);
-      const inScope = await scopeFilter(target, resolved, names);
-      const inScopeKeys = await keyDigests(target, resolved, names);
-      const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
-      rules.retentionFrom = snapshotAt.toISOString();
-      const leftBehind = await rules.run({ transforms: false, earlier });
-      retention.push(...rules.retention);
-      // The mapping, on the rows that move, checked value by value as the run will (refused here, by key).
-      await applyMapping(target, resolved, names);
-      const mapping = new Map((await mappingEvidence(target, resolved, names)).map((m) => [m.table, m]));
-      const keptKeys = await keptDigests(target, resolved, names);
-      const dangling = await danglingReferences(target, resolved, names);
-      if (dangling.length > 0) throw planError(dangling);
-      const out: TableDryRun[] = [];
-      // Every map exists before the first is read: a cycle's child reads its later parent's (still empty) map.
-      for (const t of resolved.tables.filter(isMapped)) await createMap(target, t, names, true);
-      for (const [order, t] of resolved.tables.entries()) {
-        let merged = 0;
-        if (isMapped(t)) {
-          merged = (await buildMap(target, t, resolved, names, false)).merged;
-        }
-        const total = totals.get(t.name)!;
-        // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
-        const staged = new Set(copyPlan.columnsFor(t).map((c) => c.name));
-        const conflicts = adopt ? [] : await uniqueConflicts(target, t, insertedRows(t, resolved, names), uniques.get(t.name) ?? [], staged);
-        const gone = Object.values(leftBehind[t.name] ?? {}).reduce((a, b) => a + b, 0);
-        out.push({
-          table: t.name,
-          order,
-          ids: t.spec.ids,
-          select: describeSelect(t.spec.select as Record<string, unknown>),
-          total,
-          inScope: inScope[t.name],
-          toMove: inScope[t.name] - gone - merged,
-          merged,
-          leftBehind: leftBehind[t.name] ?? {},
-          // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
-          collisions: adopt ? 0 : await countCollisions(target, resolved, names, t),
-          ...(conflicts.length > 0 ? { conflicts } : {}),
-          digests: { inScope: inScopeKeys[t.name], kept: keptKeys[t.name] },
-          ...(rules.nullified[t.name] ? { erasureNullified: rules.nullified[t.name] } : {}),
-          ...(mapping.has(t.name) ? { mapping: mapping.get(t.name) } : {}),
-        });
-      }
-      return out;
-    } finally {
-      if (counter) await counter.query('ROLLBACK').catch(() => undefined);
-    }
-  }, measured), { ...measured, isolation: 'REPEATABLE READ', readOnly: true });
+  return inTransaction(
+    source,
+    () =>
+      inTransaction(
+        target,
+        async () => {
+          try {
+            // Whole-table totals are counted on a second Pilot connection in the same snapshot, while the
+            // deciding columns are copied (the copy waits on the target, the count on the Pilot's disk).
+            const { s: snapshot, at: snapshotAt } = (
+              await source.query<{ s: string; at: Date }>('SELECT pg_export_snapshot() AS s, now() AS at')
+            ).rows[0];
+            counter = await openSource();
+            await joinSnapshot(counter, snapshot);
+            const lane2 = counter;
+            const counting = (async () => {
+              const out = new Map<string, number>();
+              for (const t of resolved.tables)
+                out.set(t.name, await count(lane2, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
+              return out;
+            })();
+            counting.catch(() => undefined); // awaited below; a failure there is the one reported
+            await target.query(DRY_MANIFEST_DDL);
+            await createStagingTables(target, copyPlan);
+            const lane = { src: source, tgt: target };
+            for (const t of resolved.tables) await copyTable(lane, copyPlan, t, () => undefined);
+            await copyRegisters(lane, copyPlan);
+            await stageLookups(lane, copyPlan);
+            const totals = await counting;
+            // Autovacuum never analyzes temp tables: without statistics every query below would be planned
+            // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
+            await analyzeStaging(target, resolved, names);
+            const inScope = await scopeFilter(target, resolved, names);
+            const inScopeKeys = await keyDigests(target, resolved, names);
+            const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
+            rules.retentionFrom = snapshotAt.toISOString();
+            const leftBehind = await rules.run({ transforms: false, earlier });
+            retention.push(...rules.retention);
+            // The mapping, on the rows that move, checked value by value as the run will (refused here, by key).
+            await applyMapping(target, resolved, names);
+            const mapping = new Map((await mappingEvidence(target, resolved, names)).map((m) => [m.table, m]));
+            const keptKeys = await keptDigests(target, resolved, names);
+            const dangling = await danglingReferences(target, resolved, names);
+            if (dangling.length > 0) throw planError(dangling);
+            const out: TableDryRun[] = [];
+            // Every map exists before the first is read: a cycle's child reads its later parent's (still empty) map.
+            for (const t of resolved.tables.filter(isMapped)) await createMap(target, t, names, true);
+            for (const [order, t] of resolved.tables.entries()) {
+              let merged = 0;
+              if (isMapped(t)) {
+                merged = (await buildMap(target, t, resolved, names, false)).merged;
+              }
+              const total = totals.get(t.name)!;
+              // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
+              const staged = new Set(copyPlan.columnsFor(t).map((c) => c.name));
+              const conflicts = adopt
+                ? []
+                : await uniqueConflicts(target, t, insertedRows(t, resolved, names), uniques.get(t.name) ?? [], staged);
+              const gone = Object.values(leftBehind[t.name] ?? {}).reduce((a, b) => a + b, 0);
+              out.push({
+                table: t.name,
+                order,
+                ids: t.spec.ids,
+                select: describeSelect(t.spec.select as Record<string, unknown>),
+                total,
+                inScope: inScope[t.name],
+                toMove: inScope[t.name] - gone - merged,
+                merged,
+                leftBehind: leftBehind[t.name] ?? {},
+                // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
+                collisions: adopt ? 0 : await countCollisions(target, resolved, names, t),
+                ...(conflicts.length > 0 ? { conflicts } : {}),
+                digests: { inScope: inScopeKeys[t.name], kept: keptKeys[t.name] },
+                ...(rules.nullified[t.name] ? { erasureNullified: rules.nullified[t.name] } : {}),
+                ...(mapping.has(t.name) ? { mapping: mapping.get(t.name) } : {}),
+              });
+            }
+            return out;
+          } finally {
+            if (counter) await counter.query('ROLLBACK').catch(() => undefined);
+          }
+        },
+        measured,
+      ),
+    { ...measured, isolation: 'REPEATABLE READ', readOnly: true },
+  );
 }
 
 /**
@@ -202,7 +266,12 @@ async function checkAdoptClosed(pilot: Client, r: Resolved): Promise<void> {
     [r.tables.map((t) => t.source.schema), r.tables.map((t) => t.source.name)],
   );
   if (res.rows.length === 0) return;
-  throw new PlanError(res.rows.map((x) => ({ path: 'tables', message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables` })));
+  throw new PlanError(
+    res.rows.map((x) => ({
+      path: 'tables',
+      message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables`,
+    })),
+  );
 }
 
 /** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns (and `extra`). */
@@ -212,7 +281,8 @@ export function decidingColumns(t: ResolvedTable, r: Resolved, extra: string[] =
   const want = new Set<string>([...t.key, ...(t.spec.match ?? []), ...extra]);
   for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) fk.columns.forEach((c) => want.add(c));
   // Staged references (a self-reference's included) are joined on the columns they point at.
-  for (const fk of r.tables.flatMap((x) => [...x.source.foreignKeys, ...x.target.foreignKeys])) if (fk.refTable === t.name) fk.refColumns.forEach((c) => want.add(c));
+  for (const fk of r.tables.flatMap((x) => [...x.source.foreignKeys, ...x.target.foreignKeys]))
+    if (fk.refTable === t.name) fk.refColumns.forEach((c) => want.add(c));
   for (const rule of r.rules.testData.filter((x) => x.table.name === t.name)) rule.where.forEach((w) => want.add(w.column));
   if (r.rules.subjects?.table.name === t.name) want.add(r.rules.subjects.key);
   for (const rule of r.rules.retention.filter((x) => x.table.name === t.name)) want.add(rule.column);
@@ -238,7 +308,8 @@ async function countCollisions(target: Client, r: Resolved, names: StagingNames,
     const k = ident(t.key[0]);
     const type = t.columns.find((c) => c.name === t.key[0])!.type;
     // ORDER BY … LIMIT 1, not min()/max(): those do not exist for every key type (uuid).
-    const end = (dir: string) => `(SELECT s.${k}::text FROM ${rows.from} WHERE ${rows.movedOnly} AND s.${k} IS NOT NULL ORDER BY s.${k} ${dir} LIMIT 1)`;
+    const end = (dir: string) =>
+      `(SELECT s.${k}::text FROM ${rows.from} WHERE ${rows.movedOnly} AND s.${k} IS NOT NULL ORDER BY s.${k} ${dir} LIMIT 1)`;
     const b = (await target.query<{ lo: string | null; hi: string | null }>(`SELECT ${end('ASC')} AS lo, ${end('DESC')} AS hi`)).rows[0];
     if (b.lo === null || b.hi === null) return 0;
     const res = await target.query<{ n: string }>(exists(` AND p.${k} BETWEEN $1::${type} AND $2::${type}`), [b.lo, b.hi]);
@@ -264,14 +335,27 @@ async function checkValues(source: Client, target: Client, r: Resolved): Promise
   const lists: { path: string; conds: Cond[]; db: Client; table: string; typeOf: (c: string) => string }[] = [];
   for (const t of r.tables) {
     const where = ((t.spec.select as Record<string, unknown>).where as Cond[]) ?? [];
-    lists.push({ path: `tables[${t.index}].select.where`, conds: where, db: source, table: t.name, typeOf: (c) => t.pilot.columns.find((x) => x.name === c)!.type });
+    lists.push({
+      path: `tables[${t.index}].select.where`,
+      conds: where,
+      db: source,
+      table: t.name,
+      typeOf: (c) => t.pilot.columns.find((x) => x.name === c)!.type,
+    });
   }
   r.rules.testData.forEach((rule, i) => {
     const t = rule.table;
     lists.push({ path: `testData[${i}].where`, conds: rule.where, db: target, table: t.name, typeOf: (c) => stagedColumn(t, c)!.type });
   });
   const consent = r.rules.consent;
-  if (consent) lists.push({ path: 'consent.granted', conds: consent.granted, db: source, table: consent.table.qualified, typeOf: (c) => consent.table.columns.find((x) => x.name === c)!.type });
+  if (consent)
+    lists.push({
+      path: 'consent.granted',
+      conds: consent.granted,
+      db: source,
+      table: consent.table.qualified,
+      typeOf: (c) => consent.table.columns.find((x) => x.name === c)!.type,
+    });
 
   const issues: PlanIssue[] = [];
   for (const l of lists) {
@@ -294,7 +378,10 @@ async function checkValues(source: Client, target: Client, r: Resolved): Promise
           await l.db.query(`SELECT $1::text::${type}`, [String(v)]);
         } catch (e) {
           if (!isDataError(e)) throw e;
-          issues.push({ path: `${l.path}[${j}].value`, message: `${JSON.stringify(v)} is not a valid ${type} for column ${l.table}.${w.column}: ${(e as Error).message}` });
+          issues.push({
+            path: `${l.path}[${j}].value`,
+            message: `${JSON.stringify(v)} is not a valid ${type} for column ${l.table}.${w.column}: ${(e as Error).message}`,
+          });
         }
       }
     }
@@ -313,7 +400,10 @@ async function checkKeysUnique(source: Client, tables: ResolvedTable[]): Promise
     );
     if (r.rows.length > 0) {
       const { n, ...example } = r.rows[0];
-      issues.push({ path: `tables[${t.index}].key`, message: `key (${key.join(', ')}) is not unique in ${t.name}: ${JSON.stringify(example)} appears ${n} times` });
+      issues.push({
+        path: `tables[${t.index}].key`,
+        message: `key (${key.join(', ')}) is not unique in ${t.name}: ${JSON.stringify(example)} appears ${n} times`,
+      });
     }
   }
   if (issues.length > 0) throw new PlanError(issues);
@@ -326,6 +416,9 @@ export function describeSelect(select: Record<string, unknown>): string {
   if (select.follow) parts.push(`follow ${(select.follow as string[]).join(', ')}`);
   if (select.followMoved) parts.push(`follow moved ${(select.followMoved as string[]).join(', ')}`);
   const where = (select.where as { column: string; op: string; value?: unknown }[]) ?? [];
-  if (where.length) parts.push('where ' + where.map((w) => `${w.column} ${w.op}${w.value === undefined ? '' : ' ' + JSON.stringify(w.value)}`).join(' and '));
+  if (where.length)
+    parts.push(
+      'where ' + where.map((w) => `${w.column} ${w.op}${w.value === undefined ? '' : ' ' + JSON.stringify(w.value)}`).join(' and '),
+    );
   return parts.join(', ');
 }

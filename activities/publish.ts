@@ -33,8 +33,10 @@ const MAX_LISTED = 20;
 
 export async function publish(input: StepInput): Promise<PublishResult> {
   const progress = new StepTracker('publish');
-  return withContext(input.plan, async (ctx) => {
-    const { target, resolved } = ctx;
+  return withContext(
+    input.plan,
+    async (ctx) => {
+      const { target, resolved } = ctx;
       progress.expect(resolved.tables.map((t) => ({ table: t.name })));
       const names = runNames(input.runKey);
       await requireStaged(target, names);
@@ -70,34 +72,61 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           progress.phase('building id maps');
           const maps = await buildMaps(target, resolved, names);
           // The inserts below and validate join through the maps (staging: left out of the proof).
-          await analyzeTables(target, resolved.tables.filter(isMapped).map((t) => names.map(t.index)));
+          await analyzeTables(
+            target,
+            resolved.tables.filter(isMapped).map((t) => names.map(t.index)),
+          );
           // Taken inside the transaction, before anything is written: a retry returns the same snapshot.
-          const result: PublishResult = { tables: [], accessBefore: await accessSnapshot(target, resolved.tables.map((t) => t.target)) };
+          const result: PublishResult = {
+            tables: [],
+            accessBefore: await accessSnapshot(
+              target,
+              resolved.tables.map((t) => t.target),
+            ),
+          };
           progress.phase('inserting');
           const counts = await stagedCounts(target, names);
-          const toInsert = (name: string) => (counts[name] ? counts[name].inScope - counts[name].leftBehind - (maps[name]?.merged ?? 0) : undefined);
+          const toInsert = (name: string) =>
+            counts[name] ? counts[name].inScope - counts[name].leftBehind - (maps[name]?.merged ?? 0) : undefined;
           progress.expect(resolved.tables.map((t) => ({ table: t.name, total: toInsert(t.name) })));
           for (const t of resolved.tables) {
             progress.table(t.name);
             await slowTableForTests(target, 'publish');
             const prod = qualified(t.target.schema, t.target.name);
             // Only on request: it reads every production row, so its cost grows with production.
-            const preExistingChecksum = full ? await checksum(target, `${prod} p`, columnsOf('p', t.target.columns.map((c) => c.name))) : undefined;
+            const preExistingChecksum = full
+              ? await checksum(
+                  target,
+                  `${prod} p`,
+                  columnsOf(
+                    'p',
+                    t.target.columns.map((c) => c.name),
+                  ),
+                )
+              : undefined;
             const rows = mappedRows(t, resolved, names);
             const cols = t.columns.map((c) => ident(c.name)).join(', ');
             const later = new Set(t.deferred.flatMap((fk) => fk.columns));
             const values = t.columns.map((c) => (later.has(c.name) ? `NULL::${c.type}` : rows.exprs.get(c.name)!)).join(', ');
             const overriding = t.columns.some((c) => c.identity === 'a') ? ' OVERRIDING SYSTEM VALUE' : '';
-            const ins = await target.query(`INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`);
+            const ins = await target.query(
+              `INSERT INTO ${prod} (${cols})${overriding} SELECT ${values} FROM ${rows.from} WHERE ${rows.movedOnly}`,
+            );
             add(inserted, t.name, ins.rowCount ?? 0);
             add(inserted, 'cutover.published_keys', await writeManifest(target, input.runKey, t, names, resolved));
             await advanceSequences(target, t);
-            result.tables.push({ table: t.name, inserted: ins.rowCount ?? 0, merged: maps[t.name]?.merged ?? 0, ...(full ? { preExistingChecksum } : {}) });
+            result.tables.push({
+              table: t.name,
+              inserted: ins.rowCount ?? 0,
+              merged: maps[t.name]?.merged ?? 0,
+              ...(full ? { preExistingChecksum } : {}),
+            });
             progress.done(t.name, ins.rowCount ?? 0);
             await chaosPoint(input.plan.id, 'publish.mid-insert');
           }
           progress.phase('committing');
-          for (const t of resolved.tables.filter((x) => x.deferred.length > 0)) add(updated, t.name, await closeCycle(target, t, resolved, names));
+          for (const t of resolved.tables.filter((x) => x.deferred.length > 0))
+            add(updated, t.name, await closeCycle(target, t, resolved, names));
           result.preExisting = full ? 'full' : 'count';
           result.xid = (await target.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0].x;
           // Production's declared audit tables: one INSERT per plan table, one cycle-closing UPDATE per table with deferred keys.
@@ -121,14 +150,26 @@ export async function publish(input: StepInput): Promise<PublishResult> {
           throw e;
         }
       });
-  }, { details: progress.details });
+    },
+    { details: progress.details },
+  );
 }
 
 /** The statements publish ran on each plan table, for the audit tables' proof (db/audit-proof.ts). */
 function auditOps(r: Resolved, result: PublishResult, updated: Map<string, number>): AuditOp[] {
   return r.tables.flatMap((t) => [
     { table: t, event: 'INSERT' as const, rows: result.tables.find((x) => x.table === t.name)?.inserted ?? 0, statements: 1 },
-    ...(t.deferred.length > 0 ? [{ table: t, event: 'UPDATE' as const, rows: updated.get(t.name) ?? 0, statements: 1, columns: t.deferred.flatMap((fk) => fk.columns) }] : []),
+    ...(t.deferred.length > 0
+      ? [
+          {
+            table: t,
+            event: 'UPDATE' as const,
+            rows: updated.get(t.name) ?? 0,
+            statements: 1,
+            columns: t.deferred.flatMap((fk) => fk.columns),
+          },
+        ]
+      : []),
   ]);
 }
 
@@ -144,7 +185,10 @@ async function refuseConflicts(target: Client, r: Resolved, names: StagingNames)
     await buildMaps(target, r, names);
     const conflicts = await findConflicts(target, r, names);
     if (conflicts.length > 0) {
-      throw conflictError(`these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`, conflicts);
+      throw conflictError(
+        `these keys already exist in production, nothing published:\n${conflicts.map((c) => `  ${c.table}: ${c.keys.join(' ')}${c.more ? ' …' : ''}`).join('\n')}`,
+        conflicts,
+      );
     }
   } finally {
     await target.query('ROLLBACK');
@@ -165,7 +209,10 @@ async function closeCycle(db: Client, t: ResolvedTable, r: Resolved, names: Stag
   const rows = mappedRows(t, r, names);
   const cols = t.deferred.flatMap((fk) => fk.columns);
   const set = cols.map((c) => `${ident(c)} = x.${ident(c)}`).join(', ');
-  const select = [...t.key.map((k) => `${rows.exprs.get(k)} AS ${ident(`k_${k}`)}`), ...cols.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`)].join(', ');
+  const select = [
+    ...t.key.map((k) => `${rows.exprs.get(k)} AS ${ident(`k_${k}`)}`),
+    ...cols.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`),
+  ].join(', ');
   const res = await db.query(
     `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${set}
        FROM (SELECT ${select} FROM ${rows.from} WHERE ${rows.movedOnly}) x

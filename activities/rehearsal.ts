@@ -47,7 +47,8 @@ export function sealReport(draft: Draft): RehearsalReport {
 export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport> {
   const { plan, runKey } = input;
   // It names the scratch database and the rehearsal's staging: nothing but what a run key is may pass.
-  if (!/^[a-z0-9]{1,40}$/.test(runKey)) throw rehearsalError(`rehearsal: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
+  if (!/^[a-z0-9]{1,40}$/.test(runKey))
+    throw rehearsalError(`rehearsal: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
   const target = input.backup?.backups?.find((b) => b.kind === 'target');
   if (!target) throw rehearsalError('rehearsal: the run has no verified target backup to restore (the backup step must run first)');
 
@@ -68,7 +69,12 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
   };
   // validation.preExisting full: the rehearsal proves its rollback by whole-table checksums (the
   // scratch database has no other writers, and its size is the backup's, read once by the restore anyway).
-  const sub = { plan: { ...plan, target: `rehearsal-${runKey}`, validation: { preExisting: 'full' as const } }, runKey: draft.runKey, workflowId: input.workflowId, runId: input.runId };
+  const sub = {
+    plan: { ...plan, target: `rehearsal-${runKey}`, validation: { preExisting: 'full' as const } },
+    runKey: draft.runKey,
+    workflowId: input.workflowId,
+    runId: input.runId,
+  };
   let phase = 'starting';
   const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
     phase = step;
@@ -128,7 +134,9 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
     );
     if (!draft.rollback?.proven) {
       const differ = draft.rollback?.tables.filter((t) => !t.equal).map((t) => t.table) ?? [];
-      throw rehearsalError(`rehearsal: the rollback did not bring the scratch database back to its contents before publish (${differ.join(', ')})`);
+      throw rehearsalError(
+        `rehearsal: the rollback did not bring the scratch database back to its contents before publish (${differ.join(', ')})`,
+      );
     }
     draft.ok = true;
     draft.finishedAt = new Date().toISOString();
@@ -142,7 +150,9 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
     const type = (e as { type?: string }).type ?? (e as Error).name ?? 'Error';
     // Kept in the report (status, evidence): row values reduced like every failure's (db/row-values.ts).
     const raw = (e as Error).message ?? String(e);
-    const message = isPgError(e) ? `${reduceMessage(raw, e.code!)} (SQLSTATE ${e.code}${e.constraint ? `; constraint ${e.constraint}` : ''})` : withholdValuesIn(raw);
+    const message = isPgError(e)
+      ? `${reduceMessage(raw, e.code!)} (SQLSTATE ${e.code}${e.constraint ? `; constraint ${e.constraint}` : ''})`
+      : withholdValuesIn(raw);
     draft.failed = { step: phase, type, message, ...(pg ? { database: databaseWords(pg) } : {}) };
     draft.finishedAt = new Date().toISOString();
     compare(draft, input);
@@ -172,17 +182,38 @@ function databaseError(e: unknown, depth = 0): PgError | null {
 function databaseWords(e: PgError): Record<string, string> {
   // The report lands in status and evidence: the DETAIL and HINT without row values (db/row-values.ts).
   const detail = e.detail ? reduceDetail(e.detail, e.code ?? '', false, e.constraint) : undefined;
-  const all: Record<string, string | undefined> = { code: e.code, schema: e.schema, table: e.table, column: e.column, constraint: e.constraint, detail, hint: e.hint ? withholdValuesIn(e.hint) : undefined };
+  const all: Record<string, string | undefined> = {
+    code: e.code,
+    schema: e.schema,
+    table: e.table,
+    column: e.column,
+    constraint: e.constraint,
+    detail,
+    hint: e.hint ? withholdValuesIn(e.hint) : undefined,
+  };
   return Object.fromEntries(Object.entries(all).filter((x): x is [string, string] => typeof x[1] === 'string' && x[1] !== ''));
 }
 
 function recordValidation(draft: Draft, v: ValidateResult): void {
-  draft.tables = v.tables.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: t.leftBehind, leftBehindByReason: t.leftBehindByReason }));
+  draft.tables = v.tables.map((t) => ({
+    table: t.table,
+    inScope: t.inScope,
+    moved: t.moved,
+    merged: t.merged,
+    leftBehind: t.leftBehind,
+    leftBehindByReason: t.leftBehindByReason,
+  }));
   draft.validation = { ok: v.ok, problems: v.tables.flatMap((t) => t.problems.map((p) => `${t.table}: ${p}`)) };
 }
 
 function recordRollback(draft: Draft, r: RollbackResult): void {
-  const tables = r.tables.map((t) => ({ table: t.table, deleted: t.deleted, checksumBeforePublish: t.checksumBeforePublish ?? '', checksumAfterRollback: t.checksumAfterRollback ?? '', equal: t.equal && t.checksumBeforePublish !== undefined }));
+  const tables = r.tables.map((t) => ({
+    table: t.table,
+    deleted: t.deleted,
+    checksumBeforePublish: t.checksumBeforePublish ?? '',
+    checksumAfterRollback: t.checksumAfterRollback ?? '',
+    equal: t.equal && t.checksumBeforePublish !== undefined,
+  }));
   draft.rollback = { proven: tables.length > 0 && tables.every((t) => t.equal), tables, summary: r.proof.summary };
 }
 

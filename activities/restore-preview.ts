@@ -25,39 +25,67 @@ export async function restorePreview(input: RestoreInput): Promise<RestorePrevie
   return withContext(input.plan, async ({ source, target, resolved }) =>
     withRestoredBackup(resolveAlias(input.plan.target), input.runKey, input.backup, async (scratch, sha256) => {
       // Measured, never kept: the backup's rows and the erasure's trial run are rolled back.
-      return inTransaction(target, async () => {
-        await loadBackupRows(scratch, target, resolved, input.backup);
-        const tables: RestorePreviewTable[] = [];
-        for (const t of resolved.tables) tables.push(await measure(target, input, t));
-        const sum = (f: (x: RestorePreviewTable) => number) => tables.reduce((a, x) => a + f(x), 0);
-        const e = await applyErasures(target, source, resolved, { runKey: input.runKey, step: 'restore', when: 'restore', anonymize: anonymizeRules(resolved), rel: backupRowsTable, log: false });
-        const erasures: RestorePreviewErasures = {
-          requests: e.requests,
-          deleted: Object.fromEntries(Object.entries(e.rows).map(([t, n]) => [t, n - (e.anonymized[t] ?? 0)]).filter(([, n]) => (n as number) > 0)),
-          anonymized: Object.fromEntries(Object.entries(e.anonymized).filter(([, n]) => n > 0)),
-          nullified: e.nullified,
-          applications: e.applications,
-          more: e.more,
-        };
-        const total = (x: Record<string, number>) => Object.values(x).reduce((a, n) => a + n, 0);
-        const perTable = (x: Record<string, number>) => resolved.tables.filter((t) => x[t.name]).map((t) => `${t.name} ${x[t.name]}`).join(', ');
-        return {
-          backup: input.backup.location,
-          sha256,
-          measuredAt: new Date().toISOString(),
-          tables,
-          summary: [
-            `a restore would discard ${sum((x) => x.insertedByRun)} rows this run inserted and ${sum((x) => x.added)} rows others added since the backup, ` +
-              `bring back ${sum((x) => x.removed)} rows others deleted and set back ${sum((x) => x.changed)} rows others changed`,
-            ...tables.filter((x) => x.added + x.removed + x.changed > 0).map((x) => `${x.table}: ${x.added} added, ${x.removed} removed, ${x.changed} changed by others since the backup${x.examples.length ? ` (e.g. ${x.examples.join('; ')})` : ''}`),
-            ...(resolved.rules.registers.length === 0 ? [] : [`then ${e.requests} erasure request(s) would be re-applied (each subject by its production key): ` +
-              `${total(erasures.deleted)} rows deleted${total(erasures.deleted) ? ` (${perTable(erasures.deleted)})` : ''}, ` +
-              `${total(erasures.anonymized)} anonymized${total(erasures.anonymized) ? ` (${perTable(erasures.anonymized)})` : ''}, ` +
-              `${total(erasures.nullified)} kept with a reference set to NULL${total(erasures.nullified) ? ` (${perTable(erasures.nullified)})` : ''}`]),
-          ],
-          erasures,
-        };
-      }, { isolation: 'REPEATABLE READ', end: 'rollback' });
+      return inTransaction(
+        target,
+        async () => {
+          await loadBackupRows(scratch, target, resolved, input.backup);
+          const tables: RestorePreviewTable[] = [];
+          for (const t of resolved.tables) tables.push(await measure(target, input, t));
+          const sum = (f: (x: RestorePreviewTable) => number) => tables.reduce((a, x) => a + f(x), 0);
+          const e = await applyErasures(target, source, resolved, {
+            runKey: input.runKey,
+            step: 'restore',
+            when: 'restore',
+            anonymize: anonymizeRules(resolved),
+            rel: backupRowsTable,
+            log: false,
+          });
+          const erasures: RestorePreviewErasures = {
+            requests: e.requests,
+            deleted: Object.fromEntries(
+              Object.entries(e.rows)
+                .map(([t, n]) => [t, n - (e.anonymized[t] ?? 0)])
+                .filter(([, n]) => (n as number) > 0),
+            ),
+            anonymized: Object.fromEntries(Object.entries(e.anonymized).filter(([, n]) => n > 0)),
+            nullified: e.nullified,
+            applications: e.applications,
+            more: e.more,
+          };
+          const total = (x: Record<string, number>) => Object.values(x).reduce((a, n) => a + n, 0);
+          const perTable = (x: Record<string, number>) =>
+            resolved.tables
+              .filter((t) => x[t.name])
+              .map((t) => `${t.name} ${x[t.name]}`)
+              .join(', ');
+          return {
+            backup: input.backup.location,
+            sha256,
+            measuredAt: new Date().toISOString(),
+            tables,
+            summary: [
+              `a restore would discard ${sum((x) => x.insertedByRun)} rows this run inserted and ${sum((x) => x.added)} rows others added since the backup, ` +
+                `bring back ${sum((x) => x.removed)} rows others deleted and set back ${sum((x) => x.changed)} rows others changed`,
+              ...tables
+                .filter((x) => x.added + x.removed + x.changed > 0)
+                .map(
+                  (x) =>
+                    `${x.table}: ${x.added} added, ${x.removed} removed, ${x.changed} changed by others since the backup${x.examples.length ? ` (e.g. ${x.examples.join('; ')})` : ''}`,
+                ),
+              ...(resolved.rules.registers.length === 0
+                ? []
+                : [
+                    `then ${e.requests} erasure request(s) would be re-applied (each subject by its production key): ` +
+                      `${total(erasures.deleted)} rows deleted${total(erasures.deleted) ? ` (${perTable(erasures.deleted)})` : ''}, ` +
+                      `${total(erasures.anonymized)} anonymized${total(erasures.anonymized) ? ` (${perTable(erasures.anonymized)})` : ''}, ` +
+                      `${total(erasures.nullified)} kept with a reference set to NULL${total(erasures.nullified) ? ` (${perTable(erasures.nullified)})` : ''}`,
+                  ]),
+            ],
+            erasures,
+          };
+        },
+        { isolation: 'REPEATABLE READ', end: 'rollback' },
+      );
     }),
   );
 }

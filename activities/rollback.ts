@@ -34,35 +34,44 @@ const MAX_LISTED = 20;
 export const OTHER_WRITERS = 'production changed since publish (other writers)';
 export const NOT_CHECKSUMMED = 'production not checksummed (validation.preExisting: count)';
 
-
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   const progress = new StepTracker('rollback');
-  return withContext(input.plan, async (ctx) => {
-    const { target, resolved } = ctx;
-    await ensureControlSchema(target);
-    await chaosPoint(input.plan.id, 'rollback.start');
-    const policy = lockPolicy(input.plan);
-    const relations = resolved.tables.map((t) => qualified(t.target.schema, t.target.name));
-    return withLockRetry(target, policy, { what: 'rollback', relations, mode: 'RowExclusiveLock', onWait: (m) => progress.phase(m ?? 'locks taken') }, async () => {
-    const result = await inTransaction(target, async () => {
-      await limitLockWaits(target, policy); // locks.timeout: a wait past it retries the transaction
-      const row = await lockRunForUndo<RollbackResult>(target, input, 'rolled_back', 'roll back');
-      if (row.prior) return row.prior;
-      // The checksums publish took, if it took them: from the input, else as publish recorded them with its rows.
-      const before = (table: string) =>
-        (input.publish.tables.find((x) => x.table === table) ?? row.publish?.tables.find((x) => x.table === table))?.preExistingChecksum;
-      const result = await undo(target, input, resolved, before, row.at, progress);
-      await target.query(`UPDATE cutover.run SET status = 'rolled-back', rolled_back_at = now(), rollback_result = $2 WHERE run_key = $1`, [
-        input.runKey,
-        JSON.stringify(result),
-      ]);
-      await chaosPoint(input.plan.id, 'rollback.before-commit');
-      return result;
-    });
-    await chaosPoint(input.plan.id, 'rollback.after-commit');
-    return result;
-    });
-  }, { details: progress.details });
+  return withContext(
+    input.plan,
+    async (ctx) => {
+      const { target, resolved } = ctx;
+      await ensureControlSchema(target);
+      await chaosPoint(input.plan.id, 'rollback.start');
+      const policy = lockPolicy(input.plan);
+      const relations = resolved.tables.map((t) => qualified(t.target.schema, t.target.name));
+      return withLockRetry(
+        target,
+        policy,
+        { what: 'rollback', relations, mode: 'RowExclusiveLock', onWait: (m) => progress.phase(m ?? 'locks taken') },
+        async () => {
+          const result = await inTransaction(target, async () => {
+            await limitLockWaits(target, policy); // locks.timeout: a wait past it retries the transaction
+            const row = await lockRunForUndo<RollbackResult>(target, input, 'rolled_back', 'roll back');
+            if (row.prior) return row.prior;
+            // The checksums publish took, if it took them: from the input, else as publish recorded them with its rows.
+            const before = (table: string) =>
+              (input.publish.tables.find((x) => x.table === table) ?? row.publish?.tables.find((x) => x.table === table))
+                ?.preExistingChecksum;
+            const result = await undo(target, input, resolved, before, row.at, progress);
+            await target.query(
+              `UPDATE cutover.run SET status = 'rolled-back', rolled_back_at = now(), rollback_result = $2 WHERE run_key = $1`,
+              [input.runKey, JSON.stringify(result)],
+            );
+            await chaosPoint(input.plan.id, 'rollback.before-commit');
+            return result;
+          });
+          await chaosPoint(input.plan.id, 'rollback.after-commit');
+          return result;
+        },
+      );
+    },
+    { details: progress.details },
+  );
 }
 
 async function undo(
@@ -75,7 +84,7 @@ async function undo(
 ): Promise<RollbackResult> {
   const baseline = await xactCounts(db);
   const inserted = new Map<string, number>();
-  progress.phase('loading the run\'s rows');
+  progress.phase("loading the run's rows");
   for (const t of r.tables) inserted.set(t.name, await loadRunRows(db, input.runKey, t));
   // Rows to delete, children first (the order the deletes run in).
   progress.expect([...r.tables].reverse().map((t) => ({ table: t.name, total: inserted.get(t.name) })));
@@ -86,7 +95,7 @@ async function undo(
   // taken ahead of the deletes (which lock the same rows anyway). A key that would cascade, set
   // null or default, or whose triggers are disabled, is checked by rows first: the delete would
   // otherwise change production's row instead of failing (and (b) below would refuse it, unnamed).
-  progress.phase('looking for production rows that reference the run\'s rows through cascading keys');
+  progress.phase("looking for production rows that reference the run's rows through cascading keys");
   const cascading = await rowsReferencingRun(db, r.tables, MAX_LISTED, (fk) => !refusesDelete(fk));
   if (cascading.rows.length > 0) throw blocked(cascading);
 
@@ -109,13 +118,21 @@ async function undo(
     // Cycle-closing FK columns were set after every table was in: clear them first, as publish set them.
     for (const t of r.tables.filter((x) => x.deferred.length > 0)) {
       const cols = [...new Set(t.deferred.flatMap((fk) => fk.columns))];
-      await byLeaf(cleared, t, `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${cols.map((c) => `${ident(c)} = NULL`).join(', ')}
-           FROM ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`);
+      await byLeaf(
+        cleared,
+        t,
+        `UPDATE ${qualified(t.target.schema, t.target.name)} p SET ${cols.map((c) => `${ident(c)} = NULL`).join(', ')}
+           FROM ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`,
+      );
     }
     progress.phase('deleting');
     for (const t of [...r.tables].reverse()) {
       progress.table(t.name);
-      const n = await byLeaf(deleted, t, `DELETE FROM ${qualified(t.target.schema, t.target.name)} p USING ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`);
+      const n = await byLeaf(
+        deleted,
+        t,
+        `DELETE FROM ${qualified(t.target.schema, t.target.name)} p USING ${runRowsTable(t)} r WHERE ${slotsEqual('r', 'k', 'p', t.key)}`,
+      );
       progress.done(t.name, n);
     }
     // Deferred keys are checked now, inside the savepoint, not at COMMIT.
@@ -127,7 +144,11 @@ async function undo(
     await db.query('ROLLBACK TO SAVEPOINT cutover_rollback_deletes');
     const found = await rowsReferencingRun(db, r.tables, MAX_LISTED);
     if (found.rows.length > 0) throw blocked(found);
-    throw rollbackBlocked(`a row in production references this run's rows; nothing rolled back: ${(e as Error).message}`, { rows: [], more: false, error: (e as Error).message });
+    throw rollbackBlocked(`a row in production references this run's rows; nothing rolled back: ${(e as Error).message}`, {
+      rows: [],
+      more: false,
+      error: (e as Error).message,
+    });
   }
 
   // (a) by key, in this transaction.
@@ -143,10 +164,25 @@ async function undo(
   const counts = countsSince(baseline, await xactCounts(db));
   const recorded = [...counts.values()];
   // Production's declared audit tables: one DELETE per plan table, one cycle-clearing UPDATE per table with deferred keys.
-  const audit = await proveAudit(db, r, counts, r.tables.flatMap((t) => [
-    { table: t, event: 'DELETE' as const, rows: sumFor(deleted, t), statements: 1 },
-    ...(t.deferred.length > 0 ? [{ table: t, event: 'UPDATE' as const, rows: sumFor(cleared, t), statements: 1, columns: [...new Set(t.deferred.flatMap((fk) => fk.columns))] }] : []),
-  ]));
+  const audit = await proveAudit(
+    db,
+    r,
+    counts,
+    r.tables.flatMap((t) => [
+      { table: t, event: 'DELETE' as const, rows: sumFor(deleted, t), statements: 1 },
+      ...(t.deferred.length > 0
+        ? [
+            {
+              table: t,
+              event: 'UPDATE' as const,
+              rows: sumFor(cleared, t),
+              statements: 1,
+              columns: [...new Set(t.deferred.flatMap((fk) => fk.columns))],
+            },
+          ]
+        : []),
+    ]),
+  );
   const expected = new Map<number, { relation: string; inserted: number; updated: number; deleted: number }>();
   for (const [oid, { relation, n }] of deleted) expected.set(oid, { relation, inserted: 0, updated: 0, deleted: n });
   for (const [oid, { relation, n }] of cleared) expected.set(oid, { relation, inserted: 0, deleted: 0, ...expected.get(oid), updated: n });
@@ -155,21 +191,42 @@ async function undo(
     const got = counts.get(oid) ?? { relation: expected.get(oid)!.relation, inserted: 0, updated: 0, deleted: 0 };
     const want = expected.get(oid) ?? { inserted: 0, updated: 0, deleted: 0 };
     if (got.inserted !== want.inserted || got.updated !== want.updated || got.deleted !== want.deleted) {
-      wrong.push(`${got.relation}: the transaction inserted ${got.inserted}, updated ${got.updated}, deleted ${got.deleted}; expected ${want.inserted}, ${want.updated}, ${want.deleted}`);
+      wrong.push(
+        `${got.relation}: the transaction inserted ${got.inserted}, updated ${got.updated}, deleted ${got.deleted}; expected ${want.inserted}, ${want.updated}, ${want.deleted}`,
+      );
     }
   }
-  if (wrong.length > 0) throw rollbackRefused(`rollback refused, nothing committed: it would change more than this run's rows:\n  ${wrong.join('\n  ')}`, { counts: recorded, wrong });
+  if (wrong.length > 0)
+    throw rollbackRefused(`rollback refused, nothing committed: it would change more than this run's rows:\n  ${wrong.join('\n  ')}`, {
+      counts: recorded,
+      wrong,
+    });
 
   // (c) against the checksums publish took before inserting, where it took them (a whole-table read).
   const full = input.plan.validation?.preExisting === 'full';
   const tables: RollbackTable[] = [];
   for (const t of [...r.tables].reverse()) {
     const before = checksumBefore(t.name);
-    const after = before === undefined ? undefined : await checksum(db, `${qualified(t.target.schema, t.target.name)} p`, columnsOf('p', t.target.columns.map((c) => c.name)));
+    const after =
+      before === undefined
+        ? undefined
+        : await checksum(
+            db,
+            `${qualified(t.target.schema, t.target.name)} p`,
+            columnsOf(
+              'p',
+              t.target.columns.map((c) => c.name),
+            ),
+          );
     const n = inserted.get(t.name)!;
     tables.push({
-      table: t.name, inserted: n, deleted: sumFor(deleted, t), alreadyGone: n - sumFor(deleted, t), cycleColumnsCleared: sumFor(cleared, t),
-      ...(before === undefined ? {} : { checksumBeforePublish: before, checksumAfterRollback: after }), equal: before === after,
+      table: t.name,
+      inserted: n,
+      deleted: sumFor(deleted, t),
+      alreadyGone: n - sumFor(deleted, t),
+      cycleColumnsCleared: sumFor(cleared, t),
+      ...(before === undefined ? {} : { checksumBeforePublish: before, checksumAfterRollback: after }),
+      equal: before === after,
     });
   }
   const changed = tables.filter((x) => !x.equal);
@@ -183,14 +240,21 @@ async function undo(
   const p = proof(tables, recorded, full, checked);
   if (audit.proof) {
     p.audit = audit.proof;
-    p.summary.push(`audit: Production's triggers wrote ${audit.proof.expected} audit row(s) for these deletes (${Object.entries(audit.proof.inserted).map(([t, n]) => `${t} ${n}`).join(', ')}), as its rule explains; the audit rows of publish and rollback stay`);
+    p.summary.push(
+      `audit: Production's triggers wrote ${audit.proof.expected} audit row(s) for these deletes (${Object.entries(audit.proof.inserted)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ')}), as its rule explains; the audit rows of publish and rollback stay`,
+    );
   }
   return { runKey: input.runKey, rolledBackAt: at, tables, proof: p };
 }
 
 function blocked(found: { rows: ReferencingRow[]; more: boolean }): Error {
   const list = found.rows.map((b) => `  ${b.table} ${b.key} (FK ${b.fk} → ${b.references})`).join('\n');
-  return rollbackBlocked(`rows written in production since publish reference this run's rows; nothing rolled back:\n${list}${found.more ? '\n  …' : ''}`, found);
+  return rollbackBlocked(
+    `rows written in production since publish reference this run's rows; nothing rolled back:\n${list}${found.more ? '\n  …' : ''}`,
+    found,
+  );
 }
 
 function proof(tables: RollbackTable[], transactionCounts: TransactionCount[], full: boolean, checked: boolean): RollbackResult['proof'] {
@@ -211,7 +275,7 @@ function proof(tables: RollbackTable[], transactionCounts: TransactionCount[], f
       !checked
         ? `(c) ${NOT_CHECKSUMMED}: (a) and (b) prove it`
         : changed.length === 0
-          ? '(c) every touched table\'s checksum equals the one taken before publish'
+          ? "(c) every touched table's checksum equals the one taken before publish"
           : `(c) ${OTHER_WRITERS}: checksum differs for ${changed.join(', ')}`,
       'sequences are not rewound: values drawn by publish stay used',
     ],

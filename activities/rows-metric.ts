@@ -35,6 +35,10 @@ function count(result: unknown): void {
   const ctx = Context.current();
   const moved = rowsMoved(ctx.info.activityType, result).filter((m) => Number.isFinite(m.rows) && m.rows > 0);
   if (moved.length === 0) return;
-  const counter = ctx.metricMeter.createCounter('cutover_rows_moved', 'rows', 'Rows moved per step and table (stage: staged, publish: inserted, rollback: deleted, restore: restored)');
+  const counter = ctx.metricMeter.createCounter(
+    'cutover_rows_moved',
+    'rows',
+    'Rows moved per step and table (stage: staged, publish: inserted, rollback: deleted, restore: restored)',
+  );
   for (const m of moved) counter.add(m.rows, { step: ctx.info.activityType, table: m.table });
 }

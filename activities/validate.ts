@@ -27,8 +27,10 @@ const VALIDATE_LANES = 2;
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
   const progress = new StepTracker('validate');
-  return withContext(input.plan, async (ctx) => {
-    const { target, resolved } = ctx;
+  return withContext(
+    input.plan,
+    async (ctx) => {
+      const { target, resolved } = ctx;
       // Rows checked per table: those in scope (moved, merged or left behind, all accounted for).
       progress.expect(resolved.tables.map((t) => ({ table: t.name, total: input.stage.tables.find((x) => x.table === t.name)?.rows })));
       const names = runNames(input.runKey);
@@ -53,15 +55,17 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
         const rowsOf = (i: number) => input.stage.tables.find((x) => x.table === resolved.tables[i].name)?.rows ?? 0;
         const order = resolved.tables.map((_, i) => i).sort((a, b) => rowsOf(b) - rowsOf(a) || a - b);
         let next = 0;
-        await Promise.all(lanes.map(async (db) => {
-          for (let i = order[next++]; i !== undefined; i = order[next++]) {
-            const t = resolved.tables[i];
-            progress.table(t.name);
-            await slowTableForTests(db, 'validate');
-            results[i] = await validateTable(db, input, resolved, names, t);
-            progress.done(t.name, results[i].inScope);
-          }
-        }));
+        await Promise.all(
+          lanes.map(async (db) => {
+            for (let i = order[next++]; i !== undefined; i = order[next++]) {
+              const t = resolved.tables[i];
+              progress.table(t.name);
+              await slowTableForTests(db, 'validate');
+              results[i] = await validateTable(db, input, resolved, names, t);
+              progress.done(t.name, results[i].inScope);
+            }
+          }),
+        );
         tables.push(...results);
       } finally {
         await Promise.allSettled(lanes.map((db) => db.query('ROLLBACK')));
@@ -73,7 +77,9 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
       }
       await chaosPoint(input.plan.id, 'validate.end');
       return result;
-  }, { details: progress.details });
+    },
+    { details: progress.details },
+  );
 }
 
 /**
@@ -89,7 +95,13 @@ async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows
   const types = t.columns.map((c) => c.type);
   const res = await db.query<{ sn: string; ss: string; pn: string; ps: string; other: string }>(
     `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${fastRowHashSql(stagingExprs, types)}::numeric) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
-            count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${fastRowHashSql(columnsOf('p', t.columns.map((c) => c.name)), types)}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
+            count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${fastRowHashSql(
+              columnsOf(
+                'p',
+                t.columns.map((c) => c.name),
+              ),
+              types,
+            )}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
             count(*) FILTER (WHERE ${changed})::text AS other
        FROM ${rows.from} LEFT JOIN ${prod} p ON ${t.key.map((k) => `p.${ident(k)} = ${rows.exprs.get(k)}`).join(' AND ')}
       WHERE ${rows.movedOnly}`,
@@ -121,7 +133,13 @@ function publishedKeys(t: ResolvedTable, r: Resolved, names: StagingNames): stri
   return insertedKeys(t, r, names);
 }
 
-async function validateTable(db: Client, input: ValidateInput, r: Resolved, names: StagingNames, t: ResolvedTable): Promise<TableValidation> {
+async function validateTable(
+  db: Client,
+  input: ValidateInput,
+  r: Resolved,
+  names: StagingNames,
+  t: ResolvedTable,
+): Promise<TableValidation> {
   const prod = qualified(t.target.schema, t.target.name);
   const cols = t.columns.map((c) => c.name);
   // EXISTS / NOT EXISTS plan as (anti-)joins; NOT IN would rescan the key list per row past work_mem.
@@ -143,11 +161,19 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const notOurs = `SELECT k.* FROM (${publishedKeys(t, r, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE NOT (${mine})`;
   let sums: { stagingChecksum: string; productionChecksum: string; preExistingAfter?: string; other: number };
   if (preExistingBefore === undefined) sums = await publishedChecksums(db, t, rows, stagingExprs, mine);
-  else sums = { stagingChecksum: await checksum(db, `${rows.from} WHERE ${rows.movedOnly}`, stagingExprs), ...(await wholeTableChecksums(db, t, r, names)), other: 0 };
+  else
+    sums = {
+      stagingChecksum: await checksum(db, `${rows.from} WHERE ${rows.movedOnly}`, stagingExprs),
+      ...(await wholeTableChecksums(db, t, r, names)),
+      other: 0,
+    };
   const { stagingChecksum, productionChecksum, preExistingAfter } = sums;
   const changed = xid && sums.other > 0 ? await changedSincePublish(db, t, notOurs) : { count: 0, keys: [] };
   // The staged side as the checksum saw it, for localising differences.
-  const exclude = changed.count > 0 ? ` AND NOT EXISTS (SELECT 1 FROM (${notOurs}) x WHERE ${t.key.map((k, i) => `x.k${i} = ${rows.exprs.get(k)}`).join(' AND ')})` : '';
+  const exclude =
+    changed.count > 0
+      ? ` AND NOT EXISTS (SELECT 1 FROM (${notOurs}) x WHERE ${t.key.map((k, i) => `x.k${i} = ${rows.exprs.get(k)}`).join(' AND ')})`
+      : '';
   const stagingFrom = `${rows.from} WHERE ${rows.movedOnly}${exclude}`;
 
   const m = await db.query<{ outcome: string; reason: string | null; n: string }>(
@@ -158,20 +184,30 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
   const moved = sum((x) => x.outcome === 'moved');
   const merged = sum((x) => x.outcome === 'merged');
   const leftBehind = sum((x) => x.outcome === 'left-behind');
-  const leftBehindByReason = Object.fromEntries(m.rows.filter((x) => x.outcome === 'left-behind').map((x) => [x.reason ?? '?', Number(x.n)]));
+  const leftBehindByReason = Object.fromEntries(
+    m.rows.filter((x) => x.outcome === 'left-behind').map((x) => [x.reason ?? '?', Number(x.n)]),
+  );
   const inScope = input.stage.tables.find((x) => x.table === t.name)?.rows ?? 0;
   const inserted = input.publish.tables.find((x) => x.table === t.name)?.inserted ?? 0;
 
   const problems: string[] = [];
-  if (inScope !== moved + merged + leftBehind) problems.push(`in scope ${inScope} ≠ moved ${moved} + merged ${merged} + left behind ${leftBehind}`);
+  if (inScope !== moved + merged + leftBehind)
+    problems.push(`in scope ${inScope} ≠ moved ${moved} + merged ${merged} + left behind ${leftBehind}`);
   if (inserted !== moved) problems.push(`inserted ${inserted} rows but the manifest says ${moved} moved`);
   let differingKeys: string[] = [];
   if (stagingChecksum !== productionChecksum) {
     problems.push(`content checksum differs: staging ${stagingChecksum}, production ${productionChecksum}`);
-    differingKeys = await localiseDifferences(db, t, { from: stagingFrom, exprs: stagingExprs, key: t.key.map((k) => rows.exprs.get(k)!) }, { from: `${prod} p WHERE ${published} AND ${mine}`, exprs: columnsOf('p', cols), key: columnsOf('p', t.key) });
-    if (differingKeys.length) problems.push(`differing keys: ${differingKeys.slice(0, 10).join(' ')}${differingKeys.length > 10 ? ' …' : ''}`);
+    differingKeys = await localiseDifferences(
+      db,
+      t,
+      { from: stagingFrom, exprs: stagingExprs, key: t.key.map((k) => rows.exprs.get(k)!) },
+      { from: `${prod} p WHERE ${published} AND ${mine}`, exprs: columnsOf('p', cols), key: columnsOf('p', t.key) },
+    );
+    if (differingKeys.length)
+      problems.push(`differing keys: ${differingKeys.slice(0, 10).join(' ')}${differingKeys.length > 10 ? ' …' : ''}`);
   }
-  if (preExistingBefore !== undefined && preExistingBefore !== preExistingAfter) problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
+  if (preExistingBefore !== undefined && preExistingBefore !== preExistingAfter)
+    problems.push(`pre-existing production rows changed: before ${preExistingBefore}, after ${preExistingAfter}`);
   // A validated constraint already guarantees integrity inside publish's transaction; check the rest.
   for (const fk of t.target.foreignKeys) {
     if (fk.validated || !fk.columns.every((c) => cols.includes(c))) continue;
@@ -182,15 +218,28 @@ async function validateTable(db: Client, input: ValidateInput, r: Resolved, name
     if (Number(res.rows[0].n) > 0) problems.push(`${res.rows[0].n} published row(s) break foreign key ${fk.name}`);
   }
   // The id pairs publish recorded (the evidence's idChanges and the pairs file count the same rows).
-  const pairs = (await db.query<{ pairs: number; changed: number }>(
-    `SELECT count(*)::int AS pairs, count(*) FILTER (WHERE old_key <> new_key)::int AS changed FROM cutover.id_map
+  const pairs = (
+    await db.query<{ pairs: number; changed: number }>(
+      `SELECT count(*)::int AS pairs, count(*) FILTER (WHERE old_key <> new_key)::int AS changed FROM cutover.id_map
       WHERE run_key = $1 AND table_name = $2 AND outcome IN ('moved', 'merged')`,
-    [input.runKey, t.name],
-  )).rows[0];
+      [input.runKey, t.name],
+    )
+  ).rows[0];
   return {
-    table: t.name, inScope, moved, merged, leftBehind, leftBehindByReason, stagingChecksum, productionChecksum, preExistingBefore, preExistingAfter,
+    table: t.name,
+    inScope,
+    moved,
+    merged,
+    leftBehind,
+    leftBehindByReason,
+    stagingChecksum,
+    productionChecksum,
+    preExistingBefore,
+    preExistingAfter,
     ...(pairs.pairs > 0 ? { idPairs: pairs } : {}),
-    ok: problems.length === 0, problems, differingKeys,
+    ok: problems.length === 0,
+    problems,
+    differingKeys,
     ...(xid ? { changedSincePublish: changed } : {}),
   };
 }

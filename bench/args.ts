@@ -23,14 +23,27 @@ export const USAGE =
 export const SCALE_CHECK_K = 10;
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { subjects: 200000, scale10: false, keep: false, rssOnly: false, timeoutS: 4 * 3600, productionScale: 1, productionScaleCheck: false, writer: true, help: false };
+  const a: Args = {
+    subjects: 200000,
+    scale10: false,
+    keep: false,
+    rssOnly: false,
+    timeoutS: 4 * 3600,
+    productionScale: 1,
+    productionScaleCheck: false,
+    writer: true,
+    help: false,
+  };
   const value = (flag: string, i: number, inline: string | undefined): string => {
     const v = inline ?? argv[i];
     if (v === undefined || v === '') throw new Error(`${flag} needs a value`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
+    const [flag, inline] =
+      argv[i].startsWith('--') && argv[i].includes('=')
+        ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)]
+        : [argv[i], undefined];
     const take = () => value(flag, inline === undefined ? ++i : i, inline);
     if (flag === '--subjects') a.subjects = Number(take());
     else if (flag === '--production-scale') a.productionScale = Number(take());
@@ -45,8 +58,10 @@ export function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!Number.isInteger(a.subjects) || a.subjects < 100) throw new Error('--subjects must be an integer >= 100');
-  if (!Number.isInteger(a.productionScale) || a.productionScale < 0 || a.productionScale > 100) throw new Error('--production-scale must be an integer from 0 to 100');
-  if (a.productionScaleCheck && a.productionScale !== 1) throw new Error('--production-scale-check runs K = 1 and K = 10 itself: leave out --production-scale');
+  if (!Number.isInteger(a.productionScale) || a.productionScale < 0 || a.productionScale > 100)
+    throw new Error('--production-scale must be an integer from 0 to 100');
+  if (a.productionScaleCheck && a.productionScale !== 1)
+    throw new Error('--production-scale-check runs K = 1 and K = 10 itself: leave out --production-scale');
   if (!(a.timeoutS > 0)) throw new Error('--timeout must be a positive number of seconds');
   return a;
 }

@@ -115,7 +115,9 @@ export async function generatePilot(url: string, n: number): Promise<void> {
     `INSERT INTO payments (id, order_id, amount, method)
      SELECT p, 3 * p - 2, 1 + (p * 41 % 50000) / 100.0, (enum_range(NULL::pay_method))[1 + p % 4]
        FROM generate_series(1, ${n}) p`,
-    ...['customers', 'orders', 'order_items', 'payments'].map((t) => `SELECT setval(pg_get_serial_sequence('${t}', 'id'), (SELECT max(id) FROM ${t}))`),
+    ...['customers', 'orders', 'order_items', 'payments'].map(
+      (t) => `SELECT setval(pg_get_serial_sequence('${t}', 'id'), (SELECT max(id) FROM ${t}))`,
+    ),
     CONSTRAINTS,
     'VACUUM ANALYZE',
   ];

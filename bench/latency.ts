@@ -17,5 +17,10 @@ export interface LatencySummary {
 
 export function summarize(ms: readonly number[]): LatencySummary {
   const round = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
-  return { ops: ms.length, p50Ms: round(percentile(ms, 50)), p99Ms: round(percentile(ms, 99)), maxMs: round(ms.length ? Math.max(...ms) : null) };
+  return {
+    ops: ms.length,
+    p50Ms: round(percentile(ms, 50)),
+    p99Ms: round(percentile(ms, 99)),
+    maxMs: round(ms.length ? Math.max(...ms) : null),
+  };
 }

@@ -92,7 +92,14 @@ async function main(): Promise<number> {
       await generateBare(bareTarget);
       bare = await timed('(a′) raw into bare tables (informational)', () => runRaw(pilot, bareTarget, rawSelects(bp)));
       const pgcTarget = await db('pgcopydb');
-      pgc = await timed('(b) pgcopydb clone', () => runPgcopydb(pilot, pgcTarget, PLAN_TABLES, ALL_TABLES.filter((t) => !(PLAN_TABLES as readonly string[]).includes(t))));
+      pgc = await timed('(b) pgcopydb clone', () =>
+        runPgcopydb(
+          pilot,
+          pgcTarget,
+          PLAN_TABLES,
+          ALL_TABLES.filter((t) => !(PLAN_TABLES as readonly string[]).includes(t)),
+        ),
+      );
       log(`pgcopydb rows: ${JSON.stringify(pgc.perTable)}`);
       await Promise.all([rawTarget, bareTarget, pgcTarget].map(release));
     }
@@ -101,7 +108,10 @@ async function main(): Promise<number> {
     const target = async (suffix: string, k: number) => {
       const url = await db(suffix);
       const fill = bp.preExisting ? scaleCounts(volume, k) : {};
-      await timed(`Production ${suffix} (K = ${k}: ${Object.values(fill).reduce((a, b) => a + b, 0)} unrelated rows${bp.preExisting ? ' + colliding rows' : ''})`, () => generateProduction(url, n, bp.preExisting, fill));
+      await timed(
+        `Production ${suffix} (K = ${k}: ${Object.values(fill).reduce((a, b) => a + b, 0)} unrelated rows${bp.preExisting ? ' + colliding rows' : ''})`,
+        () => generateProduction(url, n, bp.preExisting, fill),
+      );
       return url;
     };
 
@@ -123,7 +133,9 @@ async function main(): Promise<number> {
     const primary = await measured('run', args.productionScale, bp.plan);
     const { run, moved, movedRows } = primary;
     // K = 10 with the same Pilot, the same moved rows, the same writer: only Production's size differs.
-    const at10 = args.productionScaleCheck ? await measured('run_k10', SCALE_CHECK_K, choosePlan(`bench-${n}-k${SCALE_CHECK_K}`).plan) : null;
+    const at10 = args.productionScaleCheck
+      ? await measured('run_k10', SCALE_CHECK_K, choosePlan(`bench-${n}-k${SCALE_CHECK_K}`).plan)
+      : null;
     await server.stop();
     server = undefined;
 
@@ -147,12 +159,15 @@ async function main(): Promise<number> {
     // Cross-check: what cutover added to Production equals what the raw baseline selected (match tables merge).
     for (const t of PLAN_TABLES) {
       const want = bp.idModes[t] === 'match' ? 0 : raw!.perTable[t];
-      if (run.status === 'completed' && moved[t] !== want) log(`WARNING: ${t}: cutover added ${moved[t]} rows, the raw selection has ${want}`);
-      if (at10?.run.status === 'completed' && at10.moved[t] !== want) log(`WARNING: K = ${SCALE_CHECK_K}: ${t}: cutover added ${at10.moved[t]} rows, the raw selection has ${want}`);
+      if (run.status === 'completed' && moved[t] !== want)
+        log(`WARNING: ${t}: cutover added ${moved[t]} rows, the raw selection has ${want}`);
+      if (at10?.run.status === 'completed' && at10.moved[t] !== want)
+        log(`WARNING: K = ${SCALE_CHECK_K}: ${t}: cutover added ${at10.moved[t]} rows, the raw selection has ${want}`);
     }
 
     let child: ChildResult | null = null;
-    if (args.scale10) child = await timed(`--scale10: stage + whole run at ${10 * n} subjects (child process)`, () => runChild(10 * n, args));
+    if (args.scale10)
+      child = await timed(`--scale10: stage + whole run at ${10 * n} subjects (child process)`, () => runChild(10 * n, args));
 
     const rssMb = Math.max(staged.rssMb, run.rssMb);
     const k = args.productionScale;
@@ -160,19 +175,53 @@ async function main(): Promise<number> {
       { phase: '(a) raw psql|psql', rows: raw!.rows, seconds: raw!.seconds, note: 'FK levels in order, order_items‖payments' },
       { phase: '(a′) raw, bare tables', rows: bare!.rows, seconds: bare!.seconds, note: 'same rows, no keys/FKs/indexes (like staging)' },
       { phase: '(b) pgcopydb clone', rows: pgc!.rows, seconds: pgc!.seconds, note: 'whole tables + schema/indexes/FKs' },
-      { phase: '(c) cutover stage', rows: staged.rows, seconds: staged.seconds, rssMb: staged.rssMb, note: 'in scope, into unlogged staging' },
-      { phase: '(d) cutover whole run', rows: movedRows, seconds: run.seconds, rssMb: run.rssMb, note: `${run.status}, gates approved by bench, Production K = ${k}` },
+      {
+        phase: '(c) cutover stage',
+        rows: staged.rows,
+        seconds: staged.seconds,
+        rssMb: staged.rssMb,
+        note: 'in scope, into unlogged staging',
+      },
+      {
+        phase: '(d) cutover whole run',
+        rows: movedRows,
+        seconds: run.seconds,
+        rssMb: run.rssMb,
+        note: `${run.status}, gates approved by bench, Production K = ${k}`,
+      },
       ...stepRows(primary, `K = ${k}`),
-      ...(primary.rollback?.seconds != null ? [{ phase: '    rollback (surgical)', rows: primary.rollback.rows, seconds: primary.rollback.seconds, note: 'the run\'s rows deleted, after the run' }] : []),
+      ...(primary.rollback?.seconds != null
+        ? [
+            {
+              phase: '    rollback (surgical)',
+              rows: primary.rollback.rows,
+              seconds: primary.rollback.seconds,
+              note: "the run's rows deleted, after the run",
+            },
+          ]
+        : []),
     ];
     if (at10) {
-      rows.push({ phase: `(d) whole run, K = ${SCALE_CHECK_K}`, rows: at10.movedRows, seconds: at10.run.seconds, rssMb: at10.run.rssMb, note: `${at10.run.status}, Production K = ${SCALE_CHECK_K}` });
+      rows.push({
+        phase: `(d) whole run, K = ${SCALE_CHECK_K}`,
+        rows: at10.movedRows,
+        seconds: at10.run.seconds,
+        rssMb: at10.run.rssMb,
+        note: `${at10.run.status}, Production K = ${SCALE_CHECK_K}`,
+      });
       rows.push(...stepRows(at10, `K = ${SCALE_CHECK_K}`));
     }
     if (child) {
       const x10 = { scaled: true, note: `at ${10 * n} subjects` };
       rows.push({ phase: '(c) stage at 10·N', rows: child.stage_rows, seconds: child.stage_seconds, rssMb: child.stage_rss_mb, ...x10 });
-      rows.push({ phase: '(d) whole run at 10·N', rows: child.run_rows, seconds: child.run_seconds, rssMb: child.run_rss_mb, ...x10, note: `${child.run_status} ${x10.note}` });
+      rows.push({
+        phase: '(d) whole run at 10·N',
+        rows: child.run_rows,
+        seconds: child.run_seconds,
+        rssMb: child.run_rss_mb,
+        ...x10,
+        note: `${child.run_status} ${x10.note}`,
+      });
     }
     const completed = run.status === 'completed';
     const stepVsRaw = (step: string) => (completed ? ratio(primary.steps[step], raw!.seconds) : null);
@@ -205,13 +254,20 @@ async function main(): Promise<number> {
       writer_p99_during_ms: primary.writer?.during.p99Ms ?? null,
       writer_ops: primary.writer?.during.ops ?? null,
       writer_slowest_ms_by_step: primary.writer?.slowest ?? null,
-      writer_writes_present: primary.writer ? primary.writer.problems.length === 0 && (!at10?.writer || at10.writer.problems.length === 0) : null,
+      writer_writes_present: primary.writer
+        ? primary.writer.problems.length === 0 && (!at10?.writer || at10.writer.problems.length === 0)
+        : null,
     };
     console.log('');
-    console.log(`cutover bench: ${n} subjects, Pilot ${Object.values(pilotCounts).reduce((a, b) => a + b, 0)} rows in ${ALL_TABLES.length} tables, plan variant: ${bp.variant}`);
+    console.log(
+      `cutover bench: ${n} subjects, Pilot ${Object.values(pilotCounts).reduce((a, b) => a + b, 0)} rows in ${ALL_TABLES.length} tables, plan variant: ${bp.variant}`,
+    );
     console.log(`pgcopydb: ${pgc!.command}`);
     console.log(table(rows, raw));
-    for (const [label, m] of [[`K = ${k}`, primary], [`K = ${SCALE_CHECK_K}`, at10]] as const) {
+    for (const [label, m] of [
+      [`K = ${k}`, primary],
+      [`K = ${SCALE_CHECK_K}`, at10],
+    ] as const) {
       if (m?.writer) console.log(writerLine(label, m.writer));
     }
     console.log(targets(summary).join('\n'));
@@ -262,7 +318,9 @@ async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], 
       const problems = await writer.verify();
       const slowest = slowestByStep(run.last?.steps ?? [], writer.startedAt, during);
       w = { before: summarize(beforeMs), during: summarize(during), counts: writer.counts, problems, slowest };
-      log(`writer: ${JSON.stringify({ before: w.before, during: w.during, ...w.counts })}; slowest write (ms) beside each step: ${JSON.stringify(slowest)}`);
+      log(
+        `writer: ${JSON.stringify({ before: w.before, during: w.during, ...w.counts })}; slowest write (ms) beside each step: ${JSON.stringify(slowest)}`,
+      );
       for (const p of problems) log(`WARNING: writer: ${p}`);
     }
     const after = await countRows(url, PLAN_TABLES);
@@ -273,10 +331,19 @@ async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], 
     // start → end adds scheduling and workflow tasks, shown for the other steps.
     const own = Object.entries(run.activitySeconds).filter(([a]) => (DATA_STEPS as readonly string[]).includes(a));
     const steps = { ...stepSeconds(run.last?.steps ?? []), ...Object.fromEntries(own) };
-    log(`step seconds (history): ${JSON.stringify(stepSeconds(run.last?.steps ?? []))}; activity seconds: ${JSON.stringify(run.activitySeconds)}`);
-    log(`timeline (s since the run started; gap: no activity running):\n${timelineLines(run.timeline, run.seconds).map((l) => `[bench]   ${l}`).join('\n')}`);
+    log(
+      `step seconds (history): ${JSON.stringify(stepSeconds(run.last?.steps ?? []))}; activity seconds: ${JSON.stringify(run.activitySeconds)}`,
+    );
+    log(
+      `timeline (s since the run started; gap: no activity running):\n${timelineLines(run.timeline, run.seconds)
+        .map((l) => `[bench]   ${l}`)
+        .join('\n')}`,
+    );
     // The surgical rollback of the same rows, after the writer stopped (its rows could reference ours).
-    const rb = run.status === 'completed' && !args.rssOnly ? await timed('surgical rollback of the run (activity alone)', () => measureRollback(url, plan)) : null;
+    const rb =
+      run.status === 'completed' && !args.rssOnly
+        ? await timed('surgical rollback of the run (activity alone)', () => measureRollback(url, plan))
+        : null;
     if (rb) log(`rollback: ${JSON.stringify(rb)}`);
     return { run, steps, moved, movedRows: Object.values(moved).reduce((a, b) => a + b, 0), writer: w, rollback: rb };
   } finally {
@@ -286,7 +353,11 @@ async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], 
 
 /** Each step's seconds at 10·N ÷ at N, for the steps both runs timed (those under 0.05 s at N are noise, left out). */
 function growth(atN: Record<string, number>, at10N: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(atN).filter(([step, s]) => s >= 0.05 && at10N[step] !== undefined).map(([step, s]) => [step, ratio(at10N[step], s)!]));
+  return Object.fromEntries(
+    Object.entries(atN)
+      .filter(([step, s]) => s >= 0.05 && at10N[step] !== undefined)
+      .map(([step, s]) => [step, ratio(at10N[step], s)!]),
+  );
 }
 
 /** Steps whose activity runs once per run under the step's own name: timed by their activity. */
@@ -294,9 +365,15 @@ const DATA_STEPS = ['preflight', 'stage', 'cleanup', 'publish', 'validate'] as c
 
 /** The table's per-step rows of a run (time÷raw is what the *_vs_raw fields report). */
 function stepRows(m: Measured, label: string): Row[] {
-  return DATA_STEPS
-    .filter((s) => m.steps[s] !== undefined)
-    .map((s) => ({ phase: `    ${s}`, rows: s === 'publish' || s === 'validate' ? m.movedRows : m.run.final?.evidence?.stage?.tables.reduce((a, t) => a + t.rows, 0) ?? m.movedRows, seconds: m.steps[s], note: `its activity in the run, ${label}` }));
+  return DATA_STEPS.filter((s) => m.steps[s] !== undefined).map((s) => ({
+    phase: `    ${s}`,
+    rows:
+      s === 'publish' || s === 'validate'
+        ? m.movedRows
+        : (m.run.final?.evidence?.stage?.tables.reduce((a, t) => a + t.rows, 0) ?? m.movedRows),
+    seconds: m.steps[s],
+    note: `its activity in the run, ${label}`,
+  }));
 }
 
 function writerLine(label: string, w: WriterMeasure): string {
@@ -334,7 +411,18 @@ async function cleanup(keep: boolean): Promise<void> {
 
 /** Stage + whole run at another scale in a fresh process, so its peak RSS is not inflated by this one's. */
 function runChild(subjects: number, args: Args): Promise<ChildResult> {
-  const argv = [__filename, '--subjects', String(subjects), '--rss-only', '--no-writer', '--production-scale', String(args.productionScale), '--timeout', String(args.timeoutS), ...(args.keep ? ['--keep'] : [])];
+  const argv = [
+    __filename,
+    '--subjects',
+    String(subjects),
+    '--rss-only',
+    '--no-writer',
+    '--production-scale',
+    String(args.productionScale),
+    '--timeout',
+    String(args.timeoutS),
+    ...(args.keep ? ['--keep'] : []),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
     let out = '';

@@ -9,14 +9,35 @@ import path from 'node:path';
 import { countRows } from './generate';
 import type { PhaseResult } from './raw';
 
-export async function runPgcopydb(source: string, target: string, tables: readonly string[], skipData: readonly string[]): Promise<PhaseResult & { command: string }> {
+export async function runPgcopydb(
+  source: string,
+  target: string,
+  tables: readonly string[],
+  skipData: readonly string[],
+): Promise<PhaseResult & { command: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cutover-bench-pgcopydb-'));
   try {
     const filters = path.join(dir, 'filters.ini');
     await writeFile(filters, `[exclude-table-data]\n${skipData.map((t) => `public.${t}`).join('\n')}\n`);
     const log = path.join(dir, 'pgcopydb.log');
-    const args = ['clone', '--source', source, '--target', target, '--dir', path.join(dir, 'work'),
-      '--table-jobs', '2', '--index-jobs', '2', '--filters', filters, '--no-owner', '--no-acl', '--skip-extensions'];
+    const args = [
+      'clone',
+      '--source',
+      source,
+      '--target',
+      target,
+      '--dir',
+      path.join(dir, 'work'),
+      '--table-jobs',
+      '2',
+      '--index-jobs',
+      '2',
+      '--filters',
+      filters,
+      '--no-owner',
+      '--no-acl',
+      '--skip-extensions',
+    ];
     const t0 = performance.now();
     const code = await new Promise<number>((resolve, reject) => {
       // detached: its own process group, which pgcopydb kills as a whole when it fails.

@@ -94,7 +94,11 @@ export function rawSelects(bp: BenchPlan): RawSelect[] {
   const moving = p.join(' AND ');
   const orders = `SELECT o.id FROM orders o WHERE o.customer_id IN (SELECT c.id FROM customers c WHERE ${moving})`;
   return [
-    { table: 'countries', level: 0, sql: `SELECT x.* FROM countries x WHERE x.id IN (SELECT c.country_id FROM customers c WHERE ${moving})` },
+    {
+      table: 'countries',
+      level: 0,
+      sql: `SELECT x.* FROM countries x WHERE x.id IN (SELECT c.country_id FROM customers c WHERE ${moving})`,
+    },
     { table: 'customers', level: 1, sql: `SELECT c.* FROM customers c WHERE ${moving}` },
     { table: 'orders', level: 2, sql: `SELECT o.* FROM orders o WHERE o.customer_id IN (SELECT c.id FROM customers c WHERE ${moving})` },
     { table: 'order_items', level: 3, sql: `SELECT i.* FROM order_items i WHERE i.order_id IN (${orders})` },

@@ -52,7 +52,10 @@ export const ratio = (a: number | undefined, b: number | undefined): number | nu
   a === undefined || b === undefined || !(b > 0) ? null : r2(a / b);
 
 function pad(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return cells
+    .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+    .join('  ')
+    .trimEnd();
 }
 
 export function table(rows: Row[], raw: PhaseResult | undefined): string {

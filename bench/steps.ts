@@ -22,7 +22,11 @@ export function stepSeconds(steps: readonly Pick<StepRecord, 'step' | 'outcome' 
  * The slowest of `ms` (operations that started at `at`, ms since the epoch) per step they started
  * during ('between steps': gates, scheduling): which step an application write waited beside. Rounded to 0.1 ms.
  */
-export function slowestByStep(steps: readonly Pick<StepRecord, 'step' | 'outcome' | 'at'>[], at: readonly number[], ms: readonly number[]): Record<string, number> {
+export function slowestByStep(
+  steps: readonly Pick<StepRecord, 'step' | 'outcome' | 'at'>[],
+  at: readonly number[],
+  ms: readonly number[],
+): Record<string, number> {
   const spans: { step: string; from: number; to: number }[] = [];
   const open = new Map<string, number>();
   for (const s of steps) {

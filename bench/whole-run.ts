@@ -4,7 +4,16 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { activities } from '../activities';
 import type { Plan } from '../plan';
-import { approveSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, TERMINAL_STATUSES, type GateName, type StatusView } from '../common/temporal';
+import {
+  approveSignal,
+  statusQuery,
+  TASK_QUEUE,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+  TERMINAL_STATUSES,
+  type GateName,
+  type StatusView,
+} from '../common/temporal';
 import { RssSampler } from './rss';
 import { freePort } from '../harness/free-port';
 import { DevServer } from '../harness/dev-server';
@@ -55,13 +64,16 @@ export function timelineLines(spans: readonly ActivitySpan[], runSeconds: number
     return `${s.start.toFixed(2).padStart(8)} → ${s.end.toFixed(2).padStart(8)}  ${(s.end - s.start).toFixed(2).padStart(7)} s  gap before ${gap.toFixed(2).padStart(6)} s  ${s.name}`;
   });
   const busy = sorted.reduce((a, s) => a + (s.end - s.start), 0);
-  out.push(`run ${runSeconds.toFixed(2)} s; activities ${busy.toFixed(2)} s; after the last activity ${(runSeconds - prevEnd).toFixed(2)} s; gaps ${(runSeconds - busy).toFixed(2)} s in all`);
+  out.push(
+    `run ${runSeconds.toFixed(2)} s; activities ${busy.toFixed(2)} s; after the last activity ${(runSeconds - prevEnd).toFixed(2)} s; gaps ${(runSeconds - busy).toFixed(2)} s in all`,
+  );
   return out;
 }
 
 /** The worker's activities, each timed (its own execution, summed over its calls) into `into`: bench only. */
 function timedActivities(into: Record<string, number>, spans: { name: string; start: number; end: number }[]): typeof activities {
-  const timed = (name: string, fn: (...a: never[]) => Promise<unknown>) =>
+  const timed =
+    (name: string, fn: (...a: never[]) => Promise<unknown>) =>
     async (...a: never[]): Promise<unknown> => {
       const t0 = performance.now();
       try {
@@ -72,7 +84,9 @@ function timedActivities(into: Record<string, number>, spans: { name: string; st
         spans.push({ name, start: t0, end: t1 });
       }
     };
-  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, timed(name, fn as (...a: never[]) => Promise<unknown>)])) as unknown as typeof activities;
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, timed(name, fn as (...a: never[]) => Promise<unknown>)]),
+  ) as unknown as typeof activities;
 }
 
 const TERMINAL: readonly string[] = TERMINAL_STATUSES;
@@ -93,7 +107,14 @@ export async function runWhole(server: DevServer, plan: Plan, timeoutMs: number)
   }
 }
 
-async function measure(native: NativeConnection, config: TemporalConfig, client: Client, plan: Plan, timeoutMs: number, rss: RssSampler): Promise<RunMeasure> {
+async function measure(
+  native: NativeConnection,
+  config: TemporalConfig,
+  client: Client,
+  plan: Plan,
+  timeoutMs: number,
+  rss: RssSampler,
+): Promise<RunMeasure> {
   const activitySeconds: Record<string, number> = {};
   const spans: ActivitySpan[] = [];
   const { worker } = await createWorker({ connection: native, config, activities: timedActivities(activitySeconds, spans) });
@@ -158,5 +179,16 @@ async function measure(native: NativeConnection, config: TemporalConfig, client:
   const history = await handle.fetchHistory();
   const f = final as StatusView | null;
   const timeline = spans.map((x) => ({ name: x.name, start: (x.start - t0) / 1000, end: (x.end - t0) / 1000 }));
-  return { seconds, status: f?.status ?? 'paused', error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))), historyEvents: history.events?.length ?? 0, rssMb, final: f, last: f ?? last, activitySeconds, timeline, windowSeconds: windowStart !== null && ended !== null ? (ended - windowStart) / 1000 : null };
+  return {
+    seconds,
+    status: f?.status ?? 'paused',
+    error: error ?? (f?.status === 'completed' ? null : JSON.stringify(f?.error ?? f?.steps?.slice(-3))),
+    historyEvents: history.events?.length ?? 0,
+    rssMb,
+    final: f,
+    last: f ?? last,
+    activitySeconds,
+    timeline,
+    windowSeconds: windowStart !== null && ended !== null ? (ended - windowStart) / 1000 : null,
+  };
 }

@@ -37,10 +37,16 @@ type Op = { table: string; kind: 'insert' | 'update'; run: (c: Client, seq: numb
 // Sums over pre-existing rows that each committed update raises by exactly one. (The writer's own orders
 // have total 0.07, below any generated order's.)
 const SUMS: Record<string, (b: Baseline) => string | null> = {
-  customers: (b) => (b.customers ? `SELECT coalesce(sum((profile->>'w')::int), 0) AS s FROM customers WHERE id BETWEEN ${b.customers.lo} AND ${b.customers.hi}` : null),
-  orders: (b) => (b.orders ? `SELECT coalesce(sum(total * 100), 0) AS s FROM orders WHERE id BETWEEN ${b.orders.lo} AND ${b.orders.hi}` : null),
-  order_items: (b) => (b.orderItems ? `SELECT coalesce(sum(qty), 0) AS s FROM order_items WHERE id BETWEEN ${b.orderItems.lo} AND ${b.orderItems.hi}` : null),
-  payments: (b) => (b.payments ? `SELECT coalesce(sum(amount * 100), 0) AS s FROM payments WHERE id BETWEEN ${b.payments.lo} AND ${b.payments.hi}` : null),
+  customers: (b) =>
+    b.customers
+      ? `SELECT coalesce(sum((profile->>'w')::int), 0) AS s FROM customers WHERE id BETWEEN ${b.customers.lo} AND ${b.customers.hi}`
+      : null,
+  orders: (b) =>
+    b.orders ? `SELECT coalesce(sum(total * 100), 0) AS s FROM orders WHERE id BETWEEN ${b.orders.lo} AND ${b.orders.hi}` : null,
+  order_items: (b) =>
+    b.orderItems ? `SELECT coalesce(sum(qty), 0) AS s FROM order_items WHERE id BETWEEN ${b.orderItems.lo} AND ${b.orderItems.hi}` : null,
+  payments: (b) =>
+    b.payments ? `SELECT coalesce(sum(amount * 100), 0) AS s FROM payments WHERE id BETWEEN ${b.payments.lo} AND ${b.payments.hi}` : null,
 };
 
 export class Writer {
@@ -62,7 +68,11 @@ export class Writer {
     await c.connect();
     this.client = c;
     const range = async (table: string, where = 'TRUE'): Promise<Range | null> => {
-      const r = (await c.query<{ lo: string | null; hi: string | null }>(`SELECT min(id)::text AS lo, max(id)::text AS hi FROM ${table} WHERE ${where}`)).rows[0];
+      const r = (
+        await c.query<{ lo: string | null; hi: string | null }>(
+          `SELECT min(id)::text AS lo, max(id)::text AS hi FROM ${table} WHERE ${where}`,
+        )
+      ).rows[0];
       return r.lo === null || r.hi === null ? null : { lo: Number(r.lo), hi: Number(r.hi) };
     };
     const country = (await c.query<{ id: number | null }>('SELECT min(id) AS id FROM countries')).rows[0].id;
@@ -93,26 +103,82 @@ export class Writer {
     const n = (r: { rowCount: number | null }) => r.rowCount ?? 0;
     const ops: Op[] = [];
     if (b.countryId !== null) {
-      ops.push({ table: 'customers', kind: 'insert', run: async (c, s) => n(await c.query(`INSERT INTO customers (email, country_id, profile) VALUES ($1, $2, '{"app": true}')`, [`writer-${s}@app.example`, b.countryId])) });
+      ops.push({
+        table: 'customers',
+        kind: 'insert',
+        run: async (c, s) =>
+          n(
+            await c.query(`INSERT INTO customers (email, country_id, profile) VALUES ($1, $2, '{"app": true}')`, [
+              `writer-${s}@app.example`,
+              b.countryId,
+            ]),
+          ),
+      });
     }
     if (b.customers) {
       const r = b.customers;
-      ops.push({ table: 'customers', kind: 'update', run: async (c, s) => n(await c.query(`UPDATE customers SET profile = jsonb_set(coalesce(profile, '{}'), '{w}', to_jsonb(coalesce((profile->>'w')::int, 0) + 1)) WHERE id = $1`, [pick(r, s)])) });
-      ops.push({ table: 'orders', kind: 'insert', run: async (c, s) => n(await c.query(`INSERT INTO orders (customer_id, total, placed_at) VALUES ($1, 0.07, now())`, [pick(r, s)])) });
+      ops.push({
+        table: 'customers',
+        kind: 'update',
+        run: async (c, s) =>
+          n(
+            await c.query(
+              `UPDATE customers SET profile = jsonb_set(coalesce(profile, '{}'), '{w}', to_jsonb(coalesce((profile->>'w')::int, 0) + 1)) WHERE id = $1`,
+              [pick(r, s)],
+            ),
+          ),
+      });
+      ops.push({
+        table: 'orders',
+        kind: 'insert',
+        run: async (c, s) => n(await c.query(`INSERT INTO orders (customer_id, total, placed_at) VALUES ($1, 0.07, now())`, [pick(r, s)])),
+      });
     }
     if (b.orders) {
       const r = b.orders;
-      ops.push({ table: 'orders', kind: 'update', run: async (c, s) => n(await c.query('UPDATE orders SET total = total + 0.01 WHERE id = $1', [pick(r, s)])) });
-      ops.push({ table: 'order_items', kind: 'insert', run: async (c, s) => n(await c.query(`INSERT INTO order_items (id, order_id, sku, qty, price) VALUES ($1, $2, 'SKU-APP', 1, 9.99)`, [WRITER_ID_BASE + s, pick(r, s)])) });
-      ops.push({ table: 'payments', kind: 'insert', run: async (c, s) => n(await c.query(`INSERT INTO payments (id, order_id, amount, method) VALUES ($1, $2, 9.99, 'card')`, [WRITER_ID_BASE + s, pick(r, s)])) });
+      ops.push({
+        table: 'orders',
+        kind: 'update',
+        run: async (c, s) => n(await c.query('UPDATE orders SET total = total + 0.01 WHERE id = $1', [pick(r, s)])),
+      });
+      ops.push({
+        table: 'order_items',
+        kind: 'insert',
+        run: async (c, s) =>
+          n(
+            await c.query(`INSERT INTO order_items (id, order_id, sku, qty, price) VALUES ($1, $2, 'SKU-APP', 1, 9.99)`, [
+              WRITER_ID_BASE + s,
+              pick(r, s),
+            ]),
+          ),
+      });
+      ops.push({
+        table: 'payments',
+        kind: 'insert',
+        run: async (c, s) =>
+          n(
+            await c.query(`INSERT INTO payments (id, order_id, amount, method) VALUES ($1, $2, 9.99, 'card')`, [
+              WRITER_ID_BASE + s,
+              pick(r, s),
+            ]),
+          ),
+      });
     }
     if (b.orderItems) {
       const r = b.orderItems;
-      ops.push({ table: 'order_items', kind: 'update', run: async (c, s) => n(await c.query('UPDATE order_items SET qty = qty + 1 WHERE id = $1', [pick(r, s)])) });
+      ops.push({
+        table: 'order_items',
+        kind: 'update',
+        run: async (c, s) => n(await c.query('UPDATE order_items SET qty = qty + 1 WHERE id = $1', [pick(r, s)])),
+      });
     }
     if (b.payments) {
       const r = b.payments;
-      ops.push({ table: 'payments', kind: 'update', run: async (c, s) => n(await c.query('UPDATE payments SET amount = amount + 0.01 WHERE id = $1', [pick(r, s)])) });
+      ops.push({
+        table: 'payments',
+        kind: 'update',
+        run: async (c, s) => n(await c.query('UPDATE payments SET amount = amount + 0.01 WHERE id = $1', [pick(r, s)])),
+      });
     }
     return ops;
   }
@@ -184,7 +250,8 @@ export class Writer {
     const after = await this.sums();
     for (const [t, before] of Object.entries(this.base!.sums)) {
       const want = this.counts.updated[t] ?? 0;
-      if (after[t] - before !== want) problems.push(`${t}: the writer updated ${want} pre-existing rows, their sum moved by ${after[t] - before}`);
+      if (after[t] - before !== want)
+        problems.push(`${t}: the writer updated ${want} pre-existing rows, their sum moved by ${after[t] - before}`);
     }
     return problems;
   }

@@ -86,7 +86,9 @@ export async function checksums(url: string): Promise<Record<string, string>> {
   return withDb(url, async (c) => {
     const out: Record<string, string> = {};
     for (const t of TABLES) {
-      const r = await c.query<{ s: string }>(`SELECT md5(coalesce(string_agg(x::text, E'\\n' ORDER BY ${PK[t]}), '')) AS s FROM public.${t} x`);
+      const r = await c.query<{ s: string }>(
+        `SELECT md5(coalesce(string_agg(x::text, E'\\n' ORDER BY ${PK[t]}), '')) AS s FROM public.${t} x`,
+      );
       out[t] = r.rows[0].s;
     }
     return out;

@@ -4,7 +4,16 @@
 // not offered since nothing committed) and the run aborted. Anything else that pauses it is a failure.
 import { outcomeResult } from '../common/outcome';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { approveSignal, resumeSignal, statusQuery, TASK_QUEUE, TERMINAL_STATUSES, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../common/temporal';
+import {
+  approveSignal,
+  resumeSignal,
+  statusQuery,
+  TASK_QUEUE,
+  TERMINAL_STATUSES,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+  type StatusView,
+} from '../common/temporal';
 import { saasPlan } from '../harness/saas';
 import { checksums, createPair, rowSets, withDb, type Pair, type RowSets } from './data';
 
@@ -57,11 +66,16 @@ export class ChaosRun {
 
   /** The worker's environment for this run's connection aliases. */
   env(): Record<string, string> {
-    return { [`CUTOVER_DB_${this.aliases.source.toUpperCase()}`]: this.pair.pilot, [`CUTOVER_DB_${this.aliases.target.toUpperCase()}`]: this.pair.production };
+    return {
+      [`CUTOVER_DB_${this.aliases.source.toUpperCase()}`]: this.pair.pilot,
+      [`CUTOVER_DB_${this.aliases.target.toUpperCase()}`]: this.pair.production,
+    };
   }
 
   async prepare(): Promise<void> {
-    this.pair = await createPair(`${this.suite}_${this.spec.name.replace(/[^a-z0-9]/g, '_')}`, { emailUnique: this.spec.kind === 'conflict' });
+    this.pair = await createPair(`${this.suite}_${this.spec.name.replace(/[^a-z0-9]/g, '_')}`, {
+      emailUnique: this.spec.kind === 'conflict',
+    });
   }
 
   plan(): Record<string, unknown> {
@@ -99,7 +113,10 @@ export class ChaosRun {
       const r = (await this.handle.result().catch((e: unknown) => outcomeResult(e) ?? null)) as StatusView | null;
       this.last = r ?? this.last;
       this.end = r?.status ?? d.status.name.toLowerCase();
-      if (this.end !== EXPECTED_END[this.spec.kind]) this.problems.push(`ended ${this.end}, expected ${EXPECTED_END[this.spec.kind]}${r?.error ? `: ${r.error.type} ${r.error.message}` : ''}`);
+      if (this.end !== EXPECTED_END[this.spec.kind])
+        this.problems.push(
+          `ended ${this.end}, expected ${EXPECTED_END[this.spec.kind]}${r?.error ? `: ${r.error.type} ${r.error.message}` : ''}`,
+        );
       return true;
     }
     const s = await this.handle.query(statusQuery);
@@ -126,7 +143,12 @@ export class ChaosRun {
 
   /** After the dry run, before publish: Production takes a moving user's e-mail (unique, not the key). */
   private async insertConflict(): Promise<void> {
-    await withDb(this.pair.production, (c) => c.query('INSERT INTO users (user_id, account_id, email, full_name) VALUES (5000, 1000, $1, $2)', [CONFLICT_EMAIL, 'Concurrent signup']));
+    await withDb(this.pair.production, (c) =>
+      c.query('INSERT INTO users (user_id, account_id, email, full_name) VALUES (5000, 1000, $1, $2)', [
+        CONFLICT_EMAIL,
+        'Concurrent signup',
+      ]),
+    );
     this.conflictInserted = true;
     this.expected = await rowSets(this.pair.production);
     this.notes.push(`Production before publish: ${JSON.stringify(await checksums(this.pair.production))}`);
@@ -144,12 +166,14 @@ export class ChaosRun {
     }
     if (this.spec.kind === 'conflict' && s.phase === 'publish') {
       const text = `${err?.message ?? ''}`;
-      if (!text.includes('users_email_key')) this.problems.push(`the paused run's error does not name the constraint users_email_key: ${text}`);
+      if (!text.includes('users_email_key'))
+        this.problems.push(`the paused run's error does not name the constraint users_email_key: ${text}`);
       // The DETAIL names the key's columns; the value (an e-mail: personal data) is withheld from the message.
       if (!text.includes('Key (email)=')) this.problems.push(`the paused run's error does not carry the DETAIL's key columns: ${text}`);
       if (text.includes(CONFLICT_EMAIL)) this.problems.push(`the paused run's error shows the personal value ${CONFLICT_EMAIL}: ${text}`);
       if (actions.includes('rollback')) this.problems.push(`rollback offered though nothing was published (actions ${actions.join(', ')})`);
-      if (!actions.includes('abort') || !actions.includes('retry')) this.problems.push(`abort and retry should be offered (actions ${actions.join(', ')})`);
+      if (!actions.includes('abort') || !actions.includes('retry'))
+        this.problems.push(`abort and retry should be offered (actions ${actions.join(', ')})`);
       this.notes.push(`${what} → abort`);
       await this.handle!.signal(resumeSignal, { action: 'abort', by: 'oncall', reason: 'chaos: Production refused a row' });
       return;

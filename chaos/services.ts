@@ -11,7 +11,6 @@ export { DevServer } from '../harness/dev-server';
 export { setTimeout as sleep } from 'node:timers/promises';
 export { freePort } from '../harness/free-port';
 
-
 /**
  * One worker process: `cutover worker` (the built CLI, task queue `cutover`), or with `bundle` the
  * suite's own worker script on a run's task queue (chaos/worker.ts). Output goes to `log`, by pid.
@@ -26,7 +25,14 @@ export class WorkerProcess {
     if (own) Object.assign(env, { CHAOS_TASK_QUEUE: own.taskQueue, CHAOS_WORKFLOW_BUNDLE: own.bundle });
     this.child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default', CUTOVER_LOG_LEVEL: 'WARN', CUTOVER_MAX_ACTIVITIES: '32', ...env },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: address,
+        TEMPORAL_NAMESPACE: 'default',
+        CUTOVER_LOG_LEVEL: 'WARN',
+        CUTOVER_MAX_ACTIVITIES: '32',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const pid = this.child.pid;

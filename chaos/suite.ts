@@ -27,7 +27,15 @@ export interface FaultResult {
 
 export interface SuiteResult {
   faults: FaultResult[];
-  runs: { name: string; end: string | null; lost: number; duplicated: number; checksumsEqual: boolean; problems: string[]; notes: string[] }[];
+  runs: {
+    name: string;
+    end: string | null;
+    lost: number;
+    duplicated: number;
+    checksumsEqual: boolean;
+    problems: string[];
+    notes: string[];
+  }[];
   injected: number;
   survived: number;
   lost: number;
@@ -51,9 +59,15 @@ const ROUNDS: RunSpec[] = [
 ];
 
 /** quick: phase 0 only (the CI subset); only: the kill runs to include (default all). */
-export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: string[]; log?: (line: string) => void }): Promise<SuiteResult> {
+export async function runSuite(opts: {
+  quick: boolean;
+  keep?: boolean;
+  only?: string[];
+  log?: (line: string) => void;
+}): Promise<SuiteResult> {
   const t0 = Date.now();
-  const say = (line: string) => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[chaos +${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}`);
+  const say = (line: string) =>
+    (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`[chaos +${((Date.now() - t0) / 1000).toFixed(0)}s] ${line}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cutover-chaos-'));
   const markers = path.join(dir, 'markers');
   const store = path.join(dir, 'store');
@@ -100,12 +114,14 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
   };
   const tickAll = async (rs: ChaosRun[]) => {
     await Promise.all(
-      rs.filter((r) => r.handle && !r.done && !r.stuck).map((r) =>
-        r.tick().then(
-          (ended) => (ended ? say(`${r.spec.name}: ended ${r.end}${r.problems.length ? ` — ${r.problems.join('; ')}` : ''}`) : undefined),
-          () => undefined, // no worker or no server for a moment: look again
+      rs
+        .filter((r) => r.handle && !r.done && !r.stuck)
+        .map((r) =>
+          r.tick().then(
+            (ended) => (ended ? say(`${r.spec.name}: ended ${r.end}${r.problems.length ? ` — ${r.problems.join('; ')}` : ''}`) : undefined),
+            () => undefined, // no worker or no server for a moment: look again
+          ),
         ),
-      ),
     );
   };
   /** Drive `rs` until `until()` holds; false on timeout. */
@@ -140,12 +156,15 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
     const endConnections = async (r: ChaosRun, point: string, label: string) => {
       if (terminated.has(r.spec.name) || !reached(r, point)) return;
       terminated.add(r.spec.name);
-      const n = await admin(async (c) =>
-        (await c.query(
-          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+      const n = await admin(
+        async (c) =>
+          (
+            await c.query(
+              `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
             WHERE datname = ANY($1) AND pid <> pg_backend_pid() AND application_name LIKE 'cutover:%'`,
-          [r.pair.names],
-        )).rows[0].n as number,
+              [r.pair.names],
+            )
+          ).rows[0].n as number,
       );
       writeFileSync(`${marker(r, point)}.release`, '');
       say(`${r.spec.name}: ${n} connection(s) of the run ended (pg_terminate_backend) ${label}`);
@@ -162,10 +181,17 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
       8 * 60000,
       'the references and phase-0 runs',
     );
-    for (const [name, label] of [['c-copy', 'during stage COPY'], ['c-publish', 'inside the publish transaction']]) {
+    for (const [name, label] of [
+      ['c-copy', 'during stage COPY'],
+      ['c-publish', 'inside the publish transaction'],
+    ]) {
       if (!terminated.has(name)) fault(`pg_terminate_backend ${label}`, [byName(name)], false, 'the point was never reached');
     }
-    fault('unique conflict in Production (row inserted after preflight)', [byName('conflict')], byName('conflict').last?.phase === 'publish' || byName('conflict').done);
+    fault(
+      'unique conflict in Production (row inserted after preflight)',
+      [byName('conflict')],
+      byName('conflict').last?.phase === 'publish' || byName('conflict').done,
+    );
 
     // A worker killed while the run waits at a gate: a new process replays the workflow and goes on.
     await kill();
@@ -180,12 +206,19 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
     if (killRuns.length) {
       say('bundling the workflow code once for the per-run workers');
       const bundle = path.join(dir, 'workflows.js');
-      writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') })).code);
+      writeFileSync(
+        bundle,
+        (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') })).code,
+      );
       const next = new Map<ChaosRun, number>(killRuns.map((r) => [r, 0]));
       const workers = new Map<ChaosRun, WorkerProcess>();
       const startRunWorker = (r: ChaosRun) => {
         const point = r.kills[next.get(r)!];
-        const env: Record<string, string> = { ...r.env(), CUTOVER_CHAOS_DIR: markers, CUTOVER_CHAOS_POINTS: [...(point ? [`${r.planId}@${point}`] : []), ...failPoints].join(',') };
+        const env: Record<string, string> = {
+          ...r.env(),
+          CUTOVER_CHAOS_DIR: markers,
+          CUTOVER_CHAOS_POINTS: [...(point ? [`${r.planId}@${point}`] : []), ...failPoints].join(','),
+        };
         const w = new WorkerProcess(server.address, env, (l) => appendFileSync(workerLog, `${l}\n`), { taskQueue: r.taskQueue, bundle });
         workers.set(r, w);
         say(`${r.spec.name}: worker ${w.pid} started${point ? `, holding at ${point}` : ''}`);
@@ -276,7 +309,13 @@ export async function runSuite(opts: { quick: boolean; keep?: boolean; only?: st
     for (const r of runs.filter((x) => x.handle && minRetries(x) > 0)) {
       const retried = await r.retried();
       const n = Object.values(retried).reduce((a, b) => a + b - 1, 0);
-      r.notes.push(`activities retried: ${Object.entries(retried).map(([t, a]) => `${t} (attempt ${a})`).join(', ') || 'none'}`);
+      r.notes.push(
+        `activities retried: ${
+          Object.entries(retried)
+            .map(([t, a]) => `${t} (attempt ${a})`)
+            .join(', ') || 'none'
+        }`,
+      );
       if (n < minRetries(r)) r.problems.push(`${n} retried attempt(s) in its history, ${minRetries(r)} fault(s) inside steps`);
     }
     const ok = (r: ChaosRun) => r.done && r.problems.length === 0;
@@ -320,7 +359,9 @@ async function leftovers(r: ChaosRun): Promise<string[]> {
     const report = await gc(plan, { apply: false, minAgeMs: 0, workflowOpen: false });
     return [
       // Scratch databases are named after their run: only this run's count (others on the server are other tests').
-      ...report.databases.filter((d) => r.last?.runKey && d.database.endsWith(`_${r.last.runKey}`)).map((d) => `scratch database ${d.database}`),
+      ...report.databases
+        .filter((d) => r.last?.runKey && d.database.endsWith(`_${r.last.runKey}`))
+        .map((d) => `scratch database ${d.database}`),
       ...report.staging.map((x) => `staging schema ${x.schema}`),
       ...report.store.map((x) => `${x.kind} ${x.location}`),
     ];

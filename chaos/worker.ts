@@ -11,7 +11,11 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const connection = await connectPatiently();
   try {
-    const { worker } = await createWorker({ connection, taskQueue: process.env.CHAOS_TASK_QUEUE!, workflowBundle: { codePath: process.env.CHAOS_WORKFLOW_BUNDLE! } });
+    const { worker } = await createWorker({
+      connection,
+      taskQueue: process.env.CHAOS_TASK_QUEUE!,
+      workflowBundle: { codePath: process.env.CHAOS_WORKFLOW_BUNDLE! },
+    });
     console.error(`chaos worker ${process.pid}: task queue ${process.env.CHAOS_TASK_QUEUE}`);
     await worker.run();
   } finally {

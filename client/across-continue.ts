@@ -13,7 +13,10 @@ export async function acrossContinueAsNew<T>(handle: WorkflowHandle, send: () =>
       return await send();
     } catch (err) {
       if (attempt >= ATTEMPTS || !(err instanceof WorkflowNotFoundError) || !/already completed/i.test(err.message)) throw err;
-      const running = await handle.describe().then((d) => d.status.name === 'RUNNING', () => false);
+      const running = await handle.describe().then(
+        (d) => d.status.name === 'RUNNING',
+        () => false,
+      );
       if (!running) throw err;
       await new Promise((r) => setTimeout(r, 100 * attempt));
     }

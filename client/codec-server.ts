@@ -45,7 +45,10 @@ interface JsonPayload {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -71,7 +74,9 @@ export function payloadFromJson(raw: unknown, i: number): Payload {
 
 export function payloadToJson(p: Payload): JsonPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
   };
 }
@@ -151,7 +156,8 @@ export function startCodecServer(opts: CodecServerOptions): Promise<RunningCodec
     } catch {
       throw new HttpError(400, 'the body is not JSON (expected {"payloads":[…]})');
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the body is not a JSON object (expected {"payloads":[…]})');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new HttpError(400, 'the body is not a JSON object (expected {"payloads":[…]})');
     // Proto JSON omits an empty repeated field: `{}` is no payloads (the official CLI sends it for a query without input).
     const list = (body as { payloads?: unknown }).payloads ?? [];
     if (!Array.isArray(list)) throw new HttpError(400, '"payloads" is not an array');

@@ -5,7 +5,14 @@
 import type { Client, Connection } from '@temporalio/client';
 import { CodecError } from '../common/codec';
 import { dataConverterFromEnv } from '../common/data-converter';
-import { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, describeSecurity, temporalConfig, TemporalConfigError, type TemporalConfig } from '../runtime/config';
+import {
+  DEFAULT_ADDRESS,
+  DEFAULT_NAMESPACE,
+  describeSecurity,
+  temporalConfig,
+  TemporalConfigError,
+  type TemporalConfig,
+} from '../runtime/config';
 import { badInput, TemporalUnreachableError } from './errors';
 
 export { DEFAULT_ADDRESS, DEFAULT_NAMESPACE };
@@ -39,7 +46,10 @@ export function temporalSettings(env: Env = process.env): TemporalSettings {
     address: config?.address ?? (env.TEMPORAL_ADDRESS?.trim() || DEFAULT_ADDRESS),
     namespace: config?.namespace ?? (env.TEMPORAL_NAMESPACE?.trim() || DEFAULT_NAMESPACE),
     // The UI port scripts/services.sh starts the dev server's UI on, when no URL is given.
-    uiUrl: (env.CUTOVER_UI_URL?.trim() || (/^\d+$/.test(env.TEMPORAL_UI_PORT?.trim() ?? '') ? `http://localhost:${env.TEMPORAL_UI_PORT!.trim()}` : DEFAULT_UI_URL)).replace(/\/+$/, ''),
+    uiUrl: (
+      env.CUTOVER_UI_URL?.trim() ||
+      (/^\d+$/.test(env.TEMPORAL_UI_PORT?.trim() ?? '') ? `http://localhost:${env.TEMPORAL_UI_PORT!.trim()}` : DEFAULT_UI_URL)
+    ).replace(/\/+$/, ''),
     connectTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 5000,
   };
 }
@@ -55,7 +65,10 @@ export class TemporalContext {
   private connection?: Connection;
   private clientPromise?: Promise<Client>;
 
-  constructor(settings: TemporalSettings = temporalSettings(), private readonly env: Env = process.env) {
+  constructor(
+    settings: TemporalSettings = temporalSettings(),
+    private readonly env: Env = process.env,
+  ) {
     this.settings = settings;
   }
 
@@ -80,7 +93,11 @@ export class TemporalContext {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       // How it tried (profile, TLS, mTLS, API key) says what to check when the server is secured.
-      throw new TemporalUnreachableError(config.address, config.namespace, config.tls || config.apiKey || config.profile ? `${reason} (${describeSecurity(config)})` : reason);
+      throw new TemporalUnreachableError(
+        config.address,
+        config.namespace,
+        config.tls || config.apiKey || config.profile ? `${reason} (${describeSecurity(config)})` : reason,
+      );
     }
     return createClient({ config, connection: this.connection, dataConverter });
   }

@@ -20,7 +20,8 @@ export function cliTimeoutMs(option: string | undefined, env: Record<string, str
   if (raw === undefined || raw.trim() === '') return DEFAULT_CLI_TIMEOUT_MS;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw.trim());
   const ms = m ? Number(m[1]) * UNITS[m[2] ?? 's'] : NaN;
-  if (!Number.isFinite(ms) || ms <= 0) throw badInput(`${from} must be a duration such as 30, 30s, 1500ms or 2m (got ${JSON.stringify(raw)})`);
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw badInput(`${from} must be a duration such as 30, 30s, 1500ms or 2m (got ${JSON.stringify(raw)})`);
   return Math.round(ms);
 }
 
@@ -36,7 +37,9 @@ export function noWorkerError(what: string, workflowId: string, ms: number, deta
 
 /** The one message for "the server did not answer". */
 export function noServerError(what: string, address: string | undefined, ms: number): CliError {
-  return failed(`Temporal${address ? ` at ${address}` : ''} did not answer the ${what} within ${seconds(ms)} — is the server up and reachable? (${longer})`);
+  return failed(
+    `Temporal${address ? ` at ${address}` : ''} did not answer the ${what} within ${seconds(ms)} — is the server up and reachable? (${longer})`,
+  );
 }
 
 /** `call()` with the client's calls cancelled after `ms`; then `onTimeout()` is thrown instead of waiting on. */

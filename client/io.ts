@@ -10,4 +10,3 @@ export const processIo: Io = {
   err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   isTTY: Boolean(process.stdout.isTTY),
 };
-

@@ -46,7 +46,10 @@ export function buildProgram(ctx: CommandContext): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.out(s.replace(/\n$/, '')), writeErr: (s) => ctx.io.err(s.replace(/\n$/, '')) })
     .showHelpAfterError('(add --help for usage)')
-    .option('--timeout <duration>', 'how long to wait for Temporal or a worker to answer before failing: 30, 30s, 1500ms, 2m (default: $CUTOVER_CLI_TIMEOUT, else 30s)')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for Temporal or a worker to answer before failing: 30, 30s, 1500ms, 2m (default: $CUTOVER_CLI_TIMEOUT, else 30s)',
+    )
     // Read before any command runs, so a bad value is bad input (exit 2) before anything is sent.
     .hook('preAction', () => {
       ctx.timeoutMs = cliTimeoutMs(program.opts<{ timeout?: string }>().timeout, ctx.env);
@@ -73,13 +76,17 @@ export function buildProgram(ctx: CommandContext): Command {
     .action((file: string) => planHashCommand(ctx, file));
   plan
     .command('input <plan>')
-    .description('print the JSON input for the Temporal Web UI\'s Start Workflow form (stdout), and the workflow id, task queue and type to type (stderr)')
+    .description(
+      "print the JSON input for the Temporal Web UI's Start Workflow form (stdout), and the workflow id, task queue and type to type (stderr)",
+    )
     .option('--as <name>', AS_HELP)
     .action((file: string, opts) => planInput(ctx, file, opts));
 
   program
     .command('gc <plan>')
-    .description('list what killed attempts left behind for a plan (scratch databases, staging schemas of runs that are over, partial dumps, S3 multipart uploads); --apply removes them. Needs the worker\'s environment (CUTOVER_DB_<ALIAS>, AWS_*)')
+    .description(
+      "list what killed attempts left behind for a plan (scratch databases, staging schemas of runs that are over, partial dumps, S3 multipart uploads); --apply removes them. Needs the worker's environment (CUTOVER_DB_<ALIAS>, AWS_*)",
+    )
     .option('--apply', 'remove what is listed as "remove"')
     .option('--min-age <duration>', 'keep store items younger than this (a write may be in progress); default 1h, 0 for none')
     .option('--json', 'print JSON')
@@ -101,7 +108,11 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--comment <text>', 'a comment kept with the approval')
     .option('--plan-hash <hash>', 'the plan hash you reviewed (refused if it differs)')
     .option('--rehearsal-hash <hash>', 'gate cutover: the rehearsal report hash you reviewed (refused if it differs)')
-    .option('--acknowledge <reason>', 'gate plan: a refusal the dry run predicts that you accept (e.g. collisions:public.users); repeat for each — required when it predicts any', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--acknowledge <reason>',
+      'gate plan: a refusal the dry run predicts that you accept (e.g. collisions:public.users); repeat for each — required when it predicts any',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--sign <keyfile>', 'sign the approval with this SSH key (ssh-keygen -Y sign -n cutover; ed25519)')
     .option('--json', 'print JSON')
     .action((id: string, opts) => approve(ctx, id, opts));
@@ -123,7 +134,10 @@ export function buildProgram(ctx: CommandContext): Command {
     .requiredOption('--reason <text>', 'why (kept in the evidence)')
     .option('--from <step>', 'the step to re-run from (roll-forward)')
     .option('--mode <mode>', `how to roll back: ${ROLLBACK_MODES.join(' | ')} (default surgical)`)
-    .option('--accept-database <alias>', 'with --action retry: the database this alias reaches legitimately moved (restored, copied); accept it as the run\'s')
+    .option(
+      '--accept-database <alias>',
+      "with --action retry: the database this alias reaches legitimately moved (restored, copied); accept it as the run's",
+    )
     .option('--sign <keyfile>', 'sign the resume with this SSH key (ssh-keygen -Y sign -n cutover; ed25519)')
     .option('--json', 'print JSON')
     .action((id: string, opts) => resume(ctx, id, opts));
@@ -142,15 +156,21 @@ export function buildProgram(ctx: CommandContext): Command {
     .option('--format <format>', 'md | json | html', 'md')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--run <runId>', 'an earlier run of the same plan id')
-    .option('--ids', 'print the run\'s id pairs instead (table, Pilot key, Production key, outcome; tab-separated): from the backup store, else cutover.id_map')
-    .option('--file <file>', 'read a stored evidence file (the backup store\'s evidence.json, or cutover.evidence.pack_text), sealed or not, instead of asking Temporal; <id> is then only a label')
+    .option(
+      '--ids',
+      "print the run's id pairs instead (table, Pilot key, Production key, outcome; tab-separated): from the backup store, else cutover.id_map",
+    )
+    .option(
+      '--file <file>',
+      "read a stored evidence file (the backup store's evidence.json, or cutover.evidence.pack_text), sealed or not, instead of asking Temporal; <id> is then only a label",
+    )
     .action((id: string, opts) => report(ctx, id, opts));
 
   program
     .command('list')
     .description('list cutover runs')
     .option('--status <status>', `only runs with this status: ${STATUSES.join(' | ')}`)
-    .option('--change <id>', 'only runs authorised by this change request (the plan\'s decision.change, e.g. CHG-1234)')
+    .option('--change <id>', "only runs authorised by this change request (the plan's decision.change, e.g. CHG-1234)")
     .option('--limit <n>', 'at most this many runs (default 200)')
     .option('--json', 'print JSON')
     .action((opts) => list(ctx, opts));
@@ -158,9 +178,14 @@ export function buildProgram(ctx: CommandContext): Command {
   const erasure = program.command('erasure').description('erasures in Production outside a run');
   erasure
     .command('replay')
-    .description('after any restore of Production: re-apply every erasure (the erasure log and every register, translated to today\'s Production keys), prove zero residue, write an evidence pack (workflow cutoverErasureReplay)')
-    .requiredOption('--target <alias>', 'the restored database\'s connection alias, as the plans name it (e.g. production)')
-    .requiredOption('--since <time|backup>', 'the restore point: a time (2026-11-20T10:00:00Z) or the restored backup object\'s location (s3://… or file:///…)')
+    .description(
+      "after any restore of Production: re-apply every erasure (the erasure log and every register, translated to today's Production keys), prove zero residue, write an evidence pack (workflow cutoverErasureReplay)",
+    )
+    .requiredOption('--target <alias>', "the restored database's connection alias, as the plans name it (e.g. production)")
+    .requiredOption(
+      '--since <time|backup>',
+      "the restore point: a time (2026-11-20T10:00:00Z) or the restored backup object's location (s3://… or file:///…)",
+    )
     .option('--as <name>', AS_HELP)
     .option('--wait', 'wait for the replay and print what it did (exit 1 when refused)')
     .option('--json', 'print JSON')
@@ -168,8 +193,13 @@ export function buildProgram(ctx: CommandContext): Command {
 
   program
     .command('worker')
-    .description('run a worker on task queue `cutover` (connection aliases from CUTOVER_DB_<ALIAS> or files in CUTOVER_SECRETS_DIR, read at each use)')
-    .option('--metrics-address <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (default: CUTOVER_METRICS_ADDRESS; a bare port binds 0.0.0.0)')
+    .description(
+      'run a worker on task queue `cutover` (connection aliases from CUTOVER_DB_<ALIAS> or files in CUTOVER_SECRETS_DIR, read at each use)',
+    )
+    .option(
+      '--metrics-address <host:port>',
+      'serve Prometheus metrics at http://<host:port>/metrics (default: CUTOVER_METRICS_ADDRESS; a bare port binds 0.0.0.0)',
+    )
     .option('--log-format <format>', 'text or json: one JSON object per line (default: CUTOVER_LOG_FORMAT, else text)')
     .action((o: { metricsAddress?: string; logFormat?: string }) => {
       // The worker reads both from its environment (also how containers configure it).
@@ -180,10 +210,15 @@ export function buildProgram(ctx: CommandContext): Command {
 
   program
     .command('codec-server')
-    .description('serve Temporal\'s remote codec endpoint (POST /encode, /decode) with the keys of CUTOVER_CODEC_KEYS, for the Web UI and `temporal --codec-endpoint`')
+    .description(
+      "serve Temporal's remote codec endpoint (POST /encode, /decode) with the keys of CUTOVER_CODEC_KEYS, for the Web UI and `temporal --codec-endpoint`",
+    )
     .option('--port <n>', 'port to listen on (0: any free port; the URL is printed)', '8888')
     .option('--host <addr>', 'address to bind (anyone who reaches it can decrypt)', '127.0.0.1')
-    .option('--origin <origins>', 'the Web UI origins browsers may call from (CORS), comma-separated (default $CUTOVER_CODEC_ALLOW_ORIGIN, else http://localhost:8233,http://127.0.0.1:8233)')
+    .option(
+      '--origin <origins>',
+      'the Web UI origins browsers may call from (CORS), comma-separated (default $CUTOVER_CODEC_ALLOW_ORIGIN, else http://localhost:8233,http://127.0.0.1:8233)',
+    )
     .option('--allow-origin <origins>', 'the same as --origin')
     .option('--token <token>', 'the bearer token every request must carry (default $CUTOVER_CODEC_TOKEN); required unless --no-auth')
     .option('--no-auth', 'serve without a token: anyone who reaches the server can decrypt (say so explicitly)')
@@ -193,7 +228,12 @@ export function buildProgram(ctx: CommandContext): Command {
 }
 
 /** Run the CLI; resolves to the exit code (never throws). `argv` as in process.argv. */
-export async function run(argv: string[] = process.argv, io: Io = processIo, env: Record<string, string | undefined> = process.env, signal?: AbortSignal): Promise<ExitCode> {
+export async function run(
+  argv: string[] = process.argv,
+  io: Io = processIo,
+  env: Record<string, string | undefined> = process.env,
+  signal?: AbortSignal,
+): Promise<ExitCode> {
   const ctx: CommandContext = { io, env, temporal: new TemporalContext(temporalSettings(env), env), exitCode: EXIT_OK, signal };
   try {
     await buildProgram(ctx).parseAsync(argv);

@@ -11,7 +11,13 @@ export interface AttemptMarker {
 }
 
 export function isAttemptMarker(v: unknown): v is AttemptMarker {
-  return !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as AttemptMarker).activityAttempt === 'number';
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.keys(v).length === 1 &&
+    typeof (v as AttemptMarker).activityAttempt === 'number'
+  );
 }
 
 /** The attempt a result carries (removing it from the result), or undefined. */

@@ -57,12 +57,17 @@ export function parseCodecKeys(spec: string | undefined): CodecKey[] {
     if (colon < 0) throw new CodecError(`${where} has no "id:" prefix (expected id:base64key)`);
     const id = entry.slice(0, colon).trim();
     const b64 = entry.slice(colon + 1).trim();
-    if (!KEY_ID.test(id)) throw new CodecError(`${where}: key id ${JSON.stringify(id.slice(0, 80))} must be 1-64 of A-Z a-z 0-9 . _ - (starting with a letter or digit)`);
+    if (!KEY_ID.test(id))
+      throw new CodecError(
+        `${where}: key id ${JSON.stringify(id.slice(0, 80))} must be 1-64 of A-Z a-z 0-9 . _ - (starting with a letter or digit)`,
+      );
     const named = `${where} (key id "${id}")`;
     if (keys.some((k) => k.id === id)) throw new CodecError(`${named}: the key id is used twice`);
-    if (!BASE64.test(b64) || b64.length % 4 === 1) throw new CodecError(`${named}: the key is not base64 (make one with: openssl rand -base64 32)`);
+    if (!BASE64.test(b64) || b64.length % 4 === 1)
+      throw new CodecError(`${named}: the key is not base64 (make one with: openssl rand -base64 32)`);
     const key = Buffer.from(b64, 'base64');
-    if (key.length !== KEY_BYTES) throw new CodecError(`${named}: the key is ${key.length} bytes, AES-256 needs ${KEY_BYTES} (make one with: openssl rand -base64 32)`);
+    if (key.length !== KEY_BYTES)
+      throw new CodecError(`${named}: the key is ${key.length} bytes, AES-256 needs ${KEY_BYTES} (make one with: openssl rand -base64 32)`);
     keys.push({ id, key });
   });
   return keys;
@@ -115,14 +120,16 @@ export class EncryptionCodec implements PayloadCodec {
 
   private decrypt(payload: Payload): Payload {
     const id = text(payload.metadata?.[KEY_ID_METADATA]);
-    if (!id) throw new CodecError(`cannot decrypt a payload: it is ${ENCRYPTED_ENCODING} but names no key id (metadata ${KEY_ID_METADATA})`);
+    if (!id)
+      throw new CodecError(`cannot decrypt a payload: it is ${ENCRYPTED_ENCODING} but names no key id (metadata ${KEY_ID_METADATA})`);
     const key = this.byId.get(id);
     if (!key) {
       const have = this.keys.length ? `it has key id(s) ${this.keys.map((k) => `"${k.id}"`).join(', ')}` : 'it is not set in this process';
       throw new CodecError(`cannot decrypt a payload encrypted with key id "${id}": ${CODEC_KEYS_ENV} has no such key (${have})`);
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
-    if (data.length < IV_BYTES + TAG_BYTES) throw new CodecError(`cannot decrypt a payload encrypted with key id "${id}": it is truncated (${data.length} bytes)`);
+    if (data.length < IV_BYTES + TAG_BYTES)
+      throw new CodecError(`cannot decrypt a payload encrypted with key id "${id}": it is truncated (${data.length} bytes)`);
     let plain: Buffer;
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));

@@ -8,4 +8,5 @@ export function conflictsCell(t: Pick<TableDryRun, 'collisions' | 'conflicts'>):
 }
 
 /** Whether publish would refuse this table's rows, as predicted by the dry run. */
-export const predictsRefusal = (t: Pick<TableDryRun, 'collisions' | 'conflicts'>): boolean => t.collisions > 0 || (t.conflicts ?? []).length > 0;
+export const predictsRefusal = (t: Pick<TableDryRun, 'collisions' | 'conflicts'>): boolean =>
+  t.collisions > 0 || (t.conflicts ?? []).length > 0;

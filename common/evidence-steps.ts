@@ -51,7 +51,8 @@ export function stepsOf(records: StepRecord[], approvals: Approval[]): EvidenceS
     s.outcome = r.outcome;
     if (r.outcome === 'approved') {
       const gate = r.step.replace(/^gate:/, '');
-      for (const a of approvals.filter((x) => x.gate === gate)) s.decisions.push({ outcome: 'approved', by: a.approver, reason: a.comment ?? '', at: a.at });
+      for (const a of approvals.filter((x) => x.gate === gate))
+        s.decisions.push({ outcome: 'approved', by: a.approver, reason: a.comment ?? '', at: a.at });
       continue;
     }
     const d = decisionOf(r);

@@ -6,8 +6,18 @@ import type { Condition, Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
 
 const OPS: Record<string, string> = {
-  eq: '=', ne: '≠ (or NULL)', lt: '<', lte: '≤', gt: '>', gte: '≥', in: 'in', notIn: 'not in (or NULL)',
-  like: 'like', notLike: 'not like (or NULL)', isNull: 'is NULL', notNull: 'is not NULL',
+  eq: '=',
+  ne: '≠ (or NULL)',
+  lt: '<',
+  lte: '≤',
+  gt: '>',
+  gte: '≥',
+  in: 'in',
+  notIn: 'not in (or NULL)',
+  like: 'like',
+  notLike: 'not like (or NULL)',
+  isNull: 'is NULL',
+  notNull: 'is not NULL',
 };
 
 const literal = (v: unknown): string => (typeof v === 'string' ? `'${v.replace(/'/g, "''")}'` : String(v));
@@ -34,8 +44,10 @@ function selectInWords(select: Record<string, unknown>): string {
   if (select.all) return 'every row';
   if (select.referenced) return 'only the rows that moving rows of other tables reference (and the rows those reference in turn)';
   const parts: string[] = [];
-  if (Array.isArray(select.follow)) parts.push(`the rows whose parent through ${(select.follow as string[]).join(', ')} moves or already exists in production`);
-  if (Array.isArray(select.followMoved)) parts.push(`the rows whose parent through ${(select.followMoved as string[]).join(', ')} moves in this run`);
+  if (Array.isArray(select.follow))
+    parts.push(`the rows whose parent through ${(select.follow as string[]).join(', ')} moves or already exists in production`);
+  if (Array.isArray(select.followMoved))
+    parts.push(`the rows whose parent through ${(select.followMoved as string[]).join(', ')} moves in this run`);
   if (Array.isArray(select.where)) parts.push(`rows where ${whereInWords(select.where as Condition[])}`);
   return parts.join(', of those ');
 }
@@ -45,22 +57,50 @@ export function rulesInWords(plan: Plan): RuleInWords[] {
   const rules: RuleInWords[] = [];
   for (const t of plan.tables ?? []) {
     const table = planTableKey(t.table);
-    const ids = t.ids === 'match' ? `matched to production by ${t.match?.join(', ')} (a match is merged, not inserted)` : t.ids === 'new' ? 'given new keys from production\'s sequence' : 'keeping their keys';
-    rules.push({ kind: 'selection', table, reason: null, text: `${table}: selects ${selectInWords(t.select as Record<string, unknown>)}; rows move ${ids}.` });
+    const ids =
+      t.ids === 'match'
+        ? `matched to production by ${t.match?.join(', ')} (a match is merged, not inserted)`
+        : t.ids === 'new'
+          ? "given new keys from production's sequence"
+          : 'keeping their keys';
+    rules.push({
+      kind: 'selection',
+      table,
+      reason: null,
+      text: `${table}: selects ${selectInWords(t.select as Record<string, unknown>)}; rows move ${ids}.`,
+    });
   }
   for (const r of plan.testData ?? []) {
     const table = planTableKey(r.table);
-    rules.push({ kind: 'test-data', table, reason: r.reason, text: `Test data: rows of ${table} where ${whereInWords(r.where)} stay behind as ${r.reason}.` });
+    rules.push({
+      kind: 'test-data',
+      table,
+      reason: r.reason,
+      text: `Test data: rows of ${table} where ${whereInWords(r.where)} stay behind as ${r.reason}.`,
+    });
   }
   for (const r of plan.retention ?? []) {
     const table = planTableKey(r.table);
-    const what = r.action === 'anonymize'
-      ? `move with ${Object.entries(r.columns ?? {}).map(([c, v]) => `${c} set to ${v === null ? 'NULL' : literal(v)}`).join(', ')}`
-      : 'stay behind as retention';
-    rules.push({ kind: 'retention', table, reason: r.action === 'leave-behind' ? 'retention' : null, text: `Retention: rows of ${table} whose ${r.column} is more than ${r.olderThan} before the run's snapshot time ${what}; after publish, no moved row may be past it.` });
+    const what =
+      r.action === 'anonymize'
+        ? `move with ${Object.entries(r.columns ?? {})
+            .map(([c, v]) => `${c} set to ${v === null ? 'NULL' : literal(v)}`)
+            .join(', ')}`
+        : 'stay behind as retention';
+    rules.push({
+      kind: 'retention',
+      table,
+      reason: r.action === 'leave-behind' ? 'retention' : null,
+      text: `Retention: rows of ${table} whose ${r.column} is more than ${r.olderThan} before the run's snapshot time ${what}; after publish, no moved row may be past it.`,
+    });
   }
   if (plan.subjects) {
-    rules.push({ kind: 'subjects', table: planTableKey(plan.subjects.table), reason: null, text: `People are the rows of ${planTableKey(plan.subjects.table)}, identified by ${plan.subjects.key}.` });
+    rules.push({
+      kind: 'subjects',
+      table: planTableKey(plan.subjects.table),
+      reason: null,
+      text: `People are the rows of ${planTableKey(plan.subjects.table)}, identified by ${plan.subjects.key}.`,
+    });
   }
   if (plan.consent) {
     const c = plan.consent;
@@ -79,13 +119,33 @@ export function rulesInWords(plan: Plan): RuleInWords[] {
       text: `Erasure: a person with a row in ${planTableKey(r.table)} (${r.db === 'source' ? 'Pilot' : 'Production'}) by ${r.subject} stays behind as erasure-request.`,
     });
   }
-  rules.push({ kind: 'cascade', table: null, reason: 'parent-left-behind:<table>', text: 'Cascade: a row whose parent stays behind stays behind too, as parent-left-behind:<the parent\'s table>.' });
-  rules.push({ kind: 'cascade', table: null, reason: 'no-longer-referenced', text: 'Cascade: a row selected only because a row that stays behind referenced it stays behind as no-longer-referenced.' });
+  rules.push({
+    kind: 'cascade',
+    table: null,
+    reason: 'parent-left-behind:<table>',
+    text: "Cascade: a row whose parent stays behind stays behind too, as parent-left-behind:<the parent's table>.",
+  });
+  rules.push({
+    kind: 'cascade',
+    table: null,
+    reason: 'no-longer-referenced',
+    text: 'Cascade: a row selected only because a row that stays behind referenced it stays behind as no-longer-referenced.',
+  });
   for (const x of plan.transforms ?? []) {
-    rules.push({ kind: 'transform', table: planTableKey(x.table), reason: null, text: `Transform: ${planTableKey(x.table)}.${x.column} is written to production as ${x.fn}(${x.column}).` });
+    rules.push({
+      kind: 'transform',
+      table: planTableKey(x.table),
+      reason: null,
+      text: `Transform: ${planTableKey(x.table)}.${x.column} is written to production as ${x.fn}(${x.column}).`,
+    });
   }
   for (const c of plan.accessChecks ?? []) {
-    rules.push({ kind: 'access-check', table: null, reason: null, text: `Access check ${c.name}: after publish, this query (read only${plan.accessCheckRole ? `, as role ${plan.accessCheckRole}` : ''}) must return no rows: ${c.sql.trim()}` });
+    rules.push({
+      kind: 'access-check',
+      table: null,
+      reason: null,
+      text: `Access check ${c.name}: after publish, this query (read only${plan.accessCheckRole ? `, as role ${plan.accessCheckRole}` : ''}) must return no rows: ${c.sql.trim()}`,
+    });
   }
   return rules;
 }

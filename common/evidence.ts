@@ -9,7 +9,16 @@
 import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
-import type { AccessChecksResult, CleanupResult, DryRunReport, RestorePreview, RestoreResult, RollbackProof, TableMapping, TableValidation } from './results';
+import type {
+  AccessChecksResult,
+  CleanupResult,
+  DryRunReport,
+  RestorePreview,
+  RestoreResult,
+  RollbackProof,
+  TableMapping,
+  TableValidation,
+} from './results';
 import type { DatabaseMove, Drift, EvidencePack, Refusal, RunStatus, StatusView } from './temporal';
 import { hasRule, rootCauses, rootOf, rulesInWords, type RuleInWords } from './evidence-words';
 import { stepsOf, type EvidenceStep } from './evidence-steps';
@@ -77,14 +86,33 @@ export interface EvidenceChecksum {
 export interface EvidenceDocument {
   schemaVersion: typeof EVIDENCE_SCHEMA_VERSION;
   run: {
-    planId: string; planHash: string; strategy: string; status: RunStatus; initiatedBy: string; workflowId: string; runId: string; runKey: string;
-    startedAt: string; finishedAt: string | null; source: string; target: string; plan: unknown; stage: EvidencePack['stage']; publish: EvidencePack['publish'];
+    planId: string;
+    planHash: string;
+    strategy: string;
+    status: RunStatus;
+    initiatedBy: string;
+    workflowId: string;
+    runId: string;
+    runKey: string;
+    startedAt: string;
+    finishedAt: string | null;
+    source: string;
+    target: string;
+    plan: unknown;
+    stage: EvidencePack['stage'];
+    publish: EvidencePack['publish'];
     history: EvidencePack['steps'];
   };
   decision: {
-    strategy: string; planId: string; planHash: string; initiatedBy: string; reason: string | null; outcome: RunStatus;
+    strategy: string;
+    planId: string;
+    planHash: string;
+    initiatedBy: string;
+    reason: string | null;
+    outcome: RunStatus;
     /** Change control: the change request that authorised the run (plan decision.change) and its link; null when the plan names none. */
-    change: string | null; changeUrl: string | null;
+    change: string | null;
+    changeUrl: string | null;
     approvalRule: { approvers: string[]; required: number; separationOfDuties: boolean; timeout: string; signatures: string };
     /** On-call's last resume decision (retry, skip, abort, rollback, roll-forward), if any. */
     lastResume: StatusView['decision'] | null;
@@ -96,21 +124,43 @@ export interface EvidenceDocument {
   backups: EvidenceBackup[];
   rehearsal: { mode: string; performed: boolean; note: string | null; result: unknown };
   cleanup: { leftBehind: Record<string, Record<string, number>>; rootCauses?: CleanupResult['rootCauses']; transforms: string[] } | null;
-  manifest: { where: string; runKey: string; tables: EvidenceManifestTable[]; totals: { inScope: number; moved: number; merged: number; leftBehind: number }; queries: EvidenceQuery[] };
+  manifest: {
+    where: string;
+    runKey: string;
+    tables: EvidenceManifestTable[];
+    totals: { inScope: number; moved: number; merged: number; leftBehind: number };
+    queries: EvidenceQuery[];
+  };
   idChanges: {
-    where: string; runKey: string;
+    where: string;
+    runKey: string;
     /**
      * Per table whose rows' Production keys can differ from their Pilot keys (new, match, and keep
      * keyed by remapped parents): pairs = old→new pairs in cutover.id_map (moved + merged), keysChanged
      * = those whose key differs; null where validation did not count them (older runs).
      */
-    tables: { table: string; strategy: string; matchOn: string[] | null; rowsRemapped: number; matchedExisting: number; pairs: number | null; keysChanged: number | null }[];
+    tables: {
+      table: string;
+      strategy: string;
+      matchOn: string[] | null;
+      rowsRemapped: number;
+      matchedExisting: number;
+      pairs: number | null;
+      keysChanged: number | null;
+    }[];
     /** The pairs as one file in the backup store next to this pack (finalize writes it; null: no store, or nothing published). */
     pairsFile?: { location: string; sha256: string; rows: number } | null;
     queries: EvidenceQuery[];
   };
   /** cascaded (here, in testData and in erasure): rows left behind below the rule's own, whose first cause it is. */
-  consent: { rule: string; subjects: string; consentedInRegister: number | null; leftBehind: number; cascaded: number; checkedAfterPublish: { passed: boolean; rowCount: number } | null } | null;
+  consent: {
+    rule: string;
+    subjects: string;
+    consentedInRegister: number | null;
+    leftBehind: number;
+    cascaded: number;
+    checkedAfterPublish: { passed: boolean; rowCount: number } | null;
+  } | null;
   testData: { table: string; where: string; reason: string; leftBehind: number; cascaded: number }[];
   /**
    * Retention rules (absent in packs from before them; [] when the plan has none): each as cleanup
@@ -118,8 +168,16 @@ export interface EvidenceDocument {
    * built-in check after publish.
    */
   retention?: {
-    table: string; column: string; olderThan: string; action: string; snapshotAt: string | null; cutoff: string | null;
-    dryRun: number | null; leftBehind: number | null; anonymized: number | null; cascaded: number;
+    table: string;
+    column: string;
+    olderThan: string;
+    action: string;
+    snapshotAt: string | null;
+    cutoff: string | null;
+    dryRun: number | null;
+    leftBehind: number | null;
+    anonymized: number | null;
+    cascaded: number;
   }[];
   retentionCheck?: { passed: boolean; rowCount: number } | null;
   /**
@@ -127,19 +185,47 @@ export interface EvidenceDocument {
    * wrote there because of this run, per audit table — for publish's inserts and for a surgical
    * rollback's deletes — each equal to what the rule explains (else the transaction was refused).
    */
-  audit?: { tables: string[]; rule: string | null; publish: Record<string, number> | null; rollback: Record<string, number> | null; publishExpected: number | null; rollbackExpected: number | null };
+  audit?: {
+    tables: string[];
+    rule: string | null;
+    publish: Record<string, number> | null;
+    rollback: Record<string, number> | null;
+    publishExpected: number | null;
+    rollbackExpected: number | null;
+  };
   validation: { ok: boolean; preExisting: string; tables: TableValidation[] } | null;
   accessChecks: AccessChecksResult | null;
   erasure: {
-    registers: string[]; requestsFound: number | null; leftBehind: number; appliedInProduction: boolean;
+    registers: string[];
+    requestsFound: number | null;
+    leftBehind: number;
+    appliedInProduction: boolean;
     /** Subjects this run moved and then erased in production after publish (each in cutover.erasure_log). */
     applied: number | null;
-    residue: number | null; note: string;
+    residue: number | null;
+    note: string;
     cascaded?: number;
     /** Each pass after publish (erasure, erasure-final): what it found, erased and verified. */
-    passes: { step: string; at: string; requests: number; applied: number; rows: Record<string, number>; anonymized: Record<string, number>; nullified: Record<string, number>; residue: number; verification: string[] }[];
+    passes: {
+      step: string;
+      at: string;
+      requests: number;
+      applied: number;
+      rows: Record<string, number>;
+      anonymized: Record<string, number>;
+      nullified: Record<string, number>;
+      residue: number;
+      verification: string[];
+    }[];
   };
-  rollback: { mode: string; by: string | null; reason: string | null; at: string; undone: { table: string; inserted: number; deleted: number; alreadyGone: number; equal: boolean }[]; proof: RollbackProof } | null;
+  rollback: {
+    mode: string;
+    by: string | null;
+    reason: string | null;
+    at: string;
+    undone: { table: string; inserted: number; deleted: number; alreadyGone: number; equal: boolean }[];
+    proof: RollbackProof;
+  } | null;
   /** Rollback by restore: what the approvers were shown (preview), what the restore did (result), and the erasures it re-applied, rows per table. */
   restore: EvidenceRestore | null;
   /** adopt only: the Pilot adopted as Production from adoptFrom, its in-place cleanup and any rollback's restore. */
@@ -164,10 +250,23 @@ export interface EvidenceDocument {
 export interface EvidenceRestore {
   by: string | null;
   reason: string | null;
-  preview: { measuredAt: string; backup: string; summary: string[]; tables: RestorePreview['tables']; erasures: RestorePreview['erasures'] | null } | null;
+  preview: {
+    measuredAt: string;
+    backup: string;
+    summary: string[];
+    tables: RestorePreview['tables'];
+    erasures: RestorePreview['erasures'] | null;
+  } | null;
   result: { restoredAt: string; backup: RestoreResult['backup']; tables: RestoreResult['tables']; verification: string[] } | null;
   /** Erasures re-applied after the restore, each subject by its production key: rows per table deleted, anonymized, kept with a reference set to NULL. */
-  erasuresAfterRestore: { requests: number; deleted: Record<string, number>; anonymized: Record<string, number>; nullified: Record<string, number>; applications: RestoreResult['erasures']['applications']; more: number } | null;
+  erasuresAfterRestore: {
+    requests: number;
+    deleted: Record<string, number>;
+    anonymized: Record<string, number>;
+    nullified: Record<string, number>;
+    applications: RestoreResult['erasures']['applications'];
+    more: number;
+  } | null;
 }
 
 type Loose = Record<string, unknown>;
@@ -181,12 +280,18 @@ function restoreOf(p: EvidencePack): EvidenceRestore | null {
   return {
     by: decision?.by ?? null,
     reason: decision?.reason ?? null,
-    preview: pv ? { measuredAt: pv.measuredAt, backup: pv.backup, summary: pv.summary, tables: pv.tables, erasures: pv.erasures ?? null } : null,
+    preview: pv
+      ? { measuredAt: pv.measuredAt, backup: pv.backup, summary: pv.summary, tables: pv.tables, erasures: pv.erasures ?? null }
+      : null,
     result: r ? { restoredAt: r.restoredAt, backup: r.backup, tables: r.tables, verification: r.verification } : null,
     erasuresAfterRestore: e
       ? {
           requests: e.requests,
-          deleted: Object.fromEntries(Object.entries(e.rows).map(([t, n]) => [t, n - (e.anonymized?.[t] ?? 0)] as const).filter(([, n]) => n > 0)),
+          deleted: Object.fromEntries(
+            Object.entries(e.rows)
+              .map(([t, n]) => [t, n - (e.anonymized?.[t] ?? 0)] as const)
+              .filter(([, n]) => n > 0),
+          ),
           anonymized: Object.fromEntries(Object.entries(e.anonymized ?? {}).filter(([, n]) => n > 0)),
           nullified: e.nullified ?? {},
           applications: e.applications,
@@ -215,7 +320,11 @@ function approvalOf(a: EvidencePack['approvals'][number], planHash: string): Evi
  * reason → chain → rows of one table. Cleanup's per-row record when it has the reason with the same
  * rows; else (older runs) the chains the per-table counts allow, with rows only where there is one.
  */
-function causesOf(p: EvidencePack, counts: Record<string, Record<string, number>>, table: string): Record<string, Record<string, number | null>> {
+function causesOf(
+  p: EvidencePack,
+  counts: Record<string, Record<string, number>>,
+  table: string,
+): Record<string, Record<string, number | null>> {
   const recorded = p.cleanup?.rootCauses?.[table] ?? {};
   const out: Record<string, Record<string, number | null>> = {};
   for (const [reason, n] of Object.entries(counts[table] ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -257,9 +366,18 @@ function manifestOf(p: EvidencePack): EvidenceDocument['manifest'] {
     tables: rows,
     totals: { inScope: total('inScope'), moved: total('moved'), merged: total('merged'), leftBehind: total('leftBehind') },
     queries: [
-      { what: 'counts per table, outcome and reason (equal to the tables above)', sql: `SELECT table_name, outcome, reason, count(*) FROM cutover.manifest WHERE run_key = '${rk}' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;` },
-      { what: 'every row left behind, with its reason', sql: `SELECT table_name, key, reason FROM cutover.manifest WHERE run_key = '${rk}' AND outcome = 'left-behind' ORDER BY table_name, reason;` },
-      { what: 'what happened to one Pilot row (its key as a JSON array)', sql: `SELECT outcome, reason FROM cutover.manifest WHERE run_key = '${rk}' AND table_name = 'public.users' AND key = '[17]'::jsonb;` },
+      {
+        what: 'counts per table, outcome and reason (equal to the tables above)',
+        sql: `SELECT table_name, outcome, reason, count(*) FROM cutover.manifest WHERE run_key = '${rk}' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;`,
+      },
+      {
+        what: 'every row left behind, with its reason',
+        sql: `SELECT table_name, key, reason FROM cutover.manifest WHERE run_key = '${rk}' AND outcome = 'left-behind' ORDER BY table_name, reason;`,
+      },
+      {
+        what: 'what happened to one Pilot row (its key as a JSON array)',
+        sql: `SELECT outcome, reason FROM cutover.manifest WHERE run_key = '${rk}' AND table_name = 'public.users' AND key = '[17]'::jsonb;`,
+      },
     ],
   };
 }
@@ -271,28 +389,55 @@ function idChangesOf(p: EvidencePack, plan: Plan): EvidenceDocument['idChanges']
     .map((d) => {
       const v = p.validation?.tables.find((t) => t.table === d.table);
       const spec = plan.tables.find((t) => planTableKey(t.table) === d.table);
-      const remapped = d.ids === 'keep' ? v?.idPairs?.changed ?? 0 : v?.moved ?? 0;
-      const pairs = v ? v.idPairs?.pairs ?? (v.moved + v.merged === 0 ? 0 : null) : null;
-      return { table: d.table, strategy: d.ids, matchOn: d.ids === 'match' ? spec?.match ?? null : null, rowsRemapped: remapped, matchedExisting: v?.merged ?? 0, pairs, keysChanged: v?.idPairs?.changed ?? (pairs === 0 ? 0 : null) };
+      const remapped = d.ids === 'keep' ? (v?.idPairs?.changed ?? 0) : (v?.moved ?? 0);
+      const pairs = v ? (v.idPairs?.pairs ?? (v.moved + v.merged === 0 ? 0 : null)) : null;
+      return {
+        table: d.table,
+        strategy: d.ids,
+        matchOn: d.ids === 'match' ? (spec?.match ?? null) : null,
+        rowsRemapped: remapped,
+        matchedExisting: v?.merged ?? 0,
+        pairs,
+        keysChanged: v?.idPairs?.changed ?? (pairs === 0 ? 0 : null),
+      };
     });
   return {
-    where: 'cutover.id_map (target database): per run and table, old_key (Pilot) → new_key (Production) as JSON, outcome moved / merged / found',
+    where:
+      'cutover.id_map (target database): per run and table, old_key (Pilot) → new_key (Production) as JSON, outcome moved / merged / found',
     runKey: rk,
     tables,
     queries: [
-      { what: 'rows per table and outcome', sql: `SELECT table_name, outcome, count(*) FROM cutover.id_map WHERE run_key = '${rk}' GROUP BY 1, 2 ORDER BY 1, 2;` },
-      { what: 'the Production key of one Pilot row', sql: `SELECT new_key, outcome FROM cutover.id_map WHERE run_key = '${rk}' AND table_name = 'public.users' AND old_key = '[17]'::jsonb;` },
+      {
+        what: 'rows per table and outcome',
+        sql: `SELECT table_name, outcome, count(*) FROM cutover.id_map WHERE run_key = '${rk}' GROUP BY 1, 2 ORDER BY 1, 2;`,
+      },
+      {
+        what: 'the Production key of one Pilot row',
+        sql: `SELECT new_key, outcome FROM cutover.id_map WHERE run_key = '${rk}' AND table_name = 'public.users' AND old_key = '[17]'::jsonb;`,
+      },
     ],
   };
 }
 
 function checksumsOf(p: EvidencePack): EvidenceChecksum[] {
-  const out: EvidenceChecksum[] = [{ covers: 'plan hash: sha256 of the canonical plan JSON (defaults applied) — what the approvers approved', value: p.planHash }];
-  for (const b of p.backups?.backups ?? []) out.push({ covers: `sha256 of the backup object ${b.location} (pg_dump of ${b.alias}, ${b.scope}), taken while writing it`, value: b.sha256 });
+  const out: EvidenceChecksum[] = [
+    { covers: 'plan hash: sha256 of the canonical plan JSON (defaults applied) — what the approvers approved', value: p.planHash },
+  ];
+  for (const b of p.backups?.backups ?? [])
+    out.push({
+      covers: `sha256 of the backup object ${b.location} (pg_dump of ${b.alias}, ${b.scope}), taken while writing it`,
+      value: b.sha256,
+    });
   for (const t of p.validation?.tables ?? []) {
     out.push(
-      { covers: `${t.table}: rows this run moved, as staged after id remapping (row count:sum of row hashes, order-independent)`, value: t.stagingChecksum },
-      { covers: `${t.table}: the same rows as Production holds them after publish (equal to the staged one when correct)`, value: t.productionChecksum },
+      {
+        covers: `${t.table}: rows this run moved, as staged after id remapping (row count:sum of row hashes, order-independent)`,
+        value: t.stagingChecksum,
+      },
+      {
+        covers: `${t.table}: the same rows as Production holds them after publish (equal to the staged one when correct)`,
+        value: t.productionChecksum,
+      },
     );
     // Only with validation.preExisting: full; otherwise publish's own transaction counts prove it.
     if (t.preExistingBefore !== undefined && t.preExistingAfter !== undefined) {
@@ -304,15 +449,22 @@ function checksumsOf(p: EvidencePack): EvidenceChecksum[] {
   }
   for (const t of p.rollback?.tables ?? []) {
     if (t.checksumBeforePublish === undefined || t.checksumAfterRollback === undefined) continue; // validation.preExisting: count
-    out.push({ covers: `${t.table}: whole table before publish (rollback compares)`, value: t.checksumBeforePublish }, { covers: `${t.table}: whole table after the rollback`, value: t.checksumAfterRollback });
+    out.push(
+      { covers: `${t.table}: whole table before publish (rollback compares)`, value: t.checksumBeforePublish },
+      { covers: `${t.table}: whole table after the rollback`, value: t.checksumAfterRollback },
+    );
   }
   return out;
 }
 
 function leftBehindFor(p: EvidencePack, reason: string, table?: string): number {
   // adopt has no validation nor cleanup step: its in-place cleanup's counts.
-  const lb = p.validation ? Object.fromEntries(p.validation.tables.map((t) => [t.table, t.leftBehindByReason])) : p.cleanup?.leftBehind ?? p.adoption?.cleanup?.removed ?? {};
-  return Object.entries(lb).filter(([t]) => table === undefined || t === table).reduce((a, [, r]) => a + (r[reason] ?? 0), 0);
+  const lb = p.validation
+    ? Object.fromEntries(p.validation.tables.map((t) => [t.table, t.leftBehindByReason]))
+    : (p.cleanup?.leftBehind ?? p.adoption?.cleanup?.removed ?? {});
+  return Object.entries(lb)
+    .filter(([t]) => table === undefined || t === table)
+    .reduce((a, [, r]) => a + (r[reason] ?? 0), 0);
 }
 
 /**
@@ -332,34 +484,67 @@ function cascadedFrom(tables: Pick<EvidenceManifestTable, 'leftBehindByReason' |
 }
 
 /** What the cause counts are read from: the validated manifest; for adopt, its in-place cleanup's record. */
-function causeTables(p: EvidencePack, manifest: EvidenceDocument['manifest']): Pick<EvidenceManifestTable, 'leftBehindByReason' | 'rootCauseRows'>[] {
+function causeTables(
+  p: EvidencePack,
+  manifest: EvidenceDocument['manifest'],
+): Pick<EvidenceManifestTable, 'leftBehindByReason' | 'rootCauseRows'>[] {
   const adopted = p.adoption?.cleanup;
   if (manifest.tables.length || !adopted) return manifest.tables;
-  return Object.keys(adopted.removed).map((t) => ({ leftBehindByReason: adopted.removed[t], rootCauseRows: causesOf({ ...p, cleanup: { leftBehind: adopted.removed, rootCauses: adopted.rootCauses, transforms: [] } }, adopted.removed, t) }));
+  return Object.keys(adopted.removed).map((t) => ({
+    leftBehindByReason: adopted.removed[t],
+    rootCauseRows: causesOf(
+      { ...p, cleanup: { leftBehind: adopted.removed, rootCauses: adopted.rootCauses, transforms: [] } },
+      adopted.removed,
+      t,
+    ),
+  }));
 }
 
 /** The plan as the run normalised it; a partial one (an old or hand-made record) gets empty rules. */
 function planOf(raw: unknown): Plan {
   const p = (raw ?? {}) as Partial<Plan>;
-  return { ...p, tables: p.tables ?? [], approvals: { approvers: [], required: 0, separationOfDuties: true, timeout: '', ...p.approvals } } as Plan;
+  return {
+    ...p,
+    tables: p.tables ?? [],
+    approvals: { approvers: [], required: 0, separationOfDuties: true, timeout: '', ...p.approvals },
+  } as Plan;
 }
 
 function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], leftBehind: number): EvidenceDocument['erasure'] {
   const passes = [p.erasure, p.erasureFinal].filter((x) => !!x).map((x) => x!);
   const last = passes.at(-1);
   const base = { registers: rules.filter((r) => r.kind === 'erasure').map((r) => r.text), leftBehind };
-  if (!registers) return { ...base, requestsFound: 0, appliedInProduction: false, applied: 0, residue: 0, note: 'No erasure registers in the plan: no requests to apply.', passes: [] };
+  if (!registers)
+    return {
+      ...base,
+      requestsFound: 0,
+      appliedInProduction: false,
+      applied: 0,
+      residue: 0,
+      note: 'No erasure registers in the plan: no requests to apply.',
+      passes: [],
+    };
   const restored = restoreOf(p)?.erasuresAfterRestore;
   if (!last && restored) {
     const sum = (x: Record<string, number>) => Object.values(x).reduce((a, n) => a + n, 0);
     return {
-      ...base, requestsFound: restored.requests, appliedInProduction: true, applied: restored.applications.filter((a) => sum(a.rows) + sum(a.nullified ?? {}) > 0).length, residue: 0, passes: [],
+      ...base,
+      requestsFound: restored.requests,
+      appliedInProduction: true,
+      applied: restored.applications.filter((a) => sum(a.rows) + sum(a.nullified ?? {}) > 0).length,
+      residue: 0,
+      passes: [],
       note: `Requests in the stage snapshot were applied in staging (those people stayed behind); the run was rolled back by restore, which read every register again and re-applied ${restored.requests} request(s) in Production, each subject by its production key: ${sum(restored.deleted)} rows deleted, ${sum(restored.anonymized)} anonymized, ${sum(restored.nullified)} kept with a reference set to NULL (see restore); verified before COMMIT, residue 0.`,
     };
   }
   if (!last) {
     return {
-      ...base, requestsFound: p.stage?.registers.erased ?? null, appliedInProduction: false, applied: null, residue: null, passes: [],
+      ...base,
+      requestsFound: p.stage?.registers.erased ?? null,
+      appliedInProduction: false,
+      applied: null,
+      residue: null,
+      passes: [],
       note: 'Requests found in the Pilot snapshot were applied in staging (those people stayed behind); re-applying them in Production after publish, and checking for residue there, did not run for this run.',
     };
   }
@@ -369,7 +554,17 @@ function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], lef
     appliedInProduction: true,
     applied: last.erasedSoFar,
     residue: last.residue,
-    passes: passes.map((x) => ({ step: x.step, at: x.at, requests: x.requests, applied: x.applied, rows: x.rows, anonymized: x.anonymized, nullified: x.nullified ?? {}, residue: x.residue, verification: x.verification })),
+    passes: passes.map((x) => ({
+      step: x.step,
+      at: x.at,
+      requests: x.requests,
+      applied: x.applied,
+      rows: x.rows,
+      anonymized: x.anonymized,
+      nullified: x.nullified ?? {},
+      residue: x.residue,
+      verification: x.verification,
+    })),
     note: `Requests in the stage snapshot were applied in staging (those people stayed behind); after publish every register was read again and ${last.erasedSoFar} subject(s) this run moved were erased in Production (${passes.map((x) => x.step).join(', ')}), each logged in cutover.erasure_log; residue ${last.residue}.`,
   };
 }
@@ -381,7 +576,11 @@ function mappingOf(p: EvidencePack): { mapping?: TableMapping[] } {
 }
 
 /** The plan's retention rules with what the dry run counted, cleanup did and the check after publish found. */
-function retentionOf(p: EvidencePack, plan: Plan, causes: ReturnType<typeof causeTables>): Pick<EvidenceDocument, 'retention' | 'retentionCheck'> {
+function retentionOf(
+  p: EvidencePack,
+  plan: Plan,
+  causes: ReturnType<typeof causeTables>,
+): Pick<EvidenceDocument, 'retention' | 'retentionCheck'> {
   const rules = plan.retention ?? [];
   if (rules.length === 0) return {};
   const check = p.accessChecks?.checks.find((c) => c.name === 'built-in:retention');
@@ -391,10 +590,17 @@ function retentionOf(p: EvidencePack, plan: Plan, causes: ReturnType<typeof caus
       const dry = p.dryRun?.retention?.[i] ?? null;
       const rows = applied?.rows ?? null;
       return {
-        table: planTableKey(r.table), column: r.column, olderThan: r.olderThan, action: r.action,
-        snapshotAt: applied?.snapshotAt ?? null, cutoff: applied?.cutoff ?? null, dryRun: dry?.rows ?? null,
-        leftBehind: r.action === 'leave-behind' ? rows : null, anonymized: r.action === 'anonymize' ? rows : null,
-        cascaded: r.action === 'leave-behind' && i === rules.findIndex((x) => x.action === 'leave-behind') ? cascadedFrom(causes, 'retention') : 0,
+        table: planTableKey(r.table),
+        column: r.column,
+        olderThan: r.olderThan,
+        action: r.action,
+        snapshotAt: applied?.snapshotAt ?? null,
+        cutoff: applied?.cutoff ?? null,
+        dryRun: dry?.rows ?? null,
+        leftBehind: r.action === 'leave-behind' ? rows : null,
+        anonymized: r.action === 'anonymize' ? rows : null,
+        cascaded:
+          r.action === 'leave-behind' && i === rules.findIndex((x) => x.action === 'leave-behind') ? cascadedFrom(causes, 'retention') : 0,
       };
     }),
     retentionCheck: check ? { passed: check.passed, rowCount: check.rowCount } : null,
@@ -418,14 +624,39 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const doc: EvidenceDocument = {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     run: {
-      planId: p.planId, planHash: p.planHash, strategy: p.strategy, status: p.status, initiatedBy: p.initiatedBy, workflowId: p.workflowId, runId: p.runId,
-      runKey: p.runKey, startedAt: p.startedAt, finishedAt: p.finishedAt, source: plan.source, target: plan.target, plan: p.plan, stage: p.stage, publish: p.publish,
+      planId: p.planId,
+      planHash: p.planHash,
+      strategy: p.strategy,
+      status: p.status,
+      initiatedBy: p.initiatedBy,
+      workflowId: p.workflowId,
+      runId: p.runId,
+      runKey: p.runKey,
+      startedAt: p.startedAt,
+      finishedAt: p.finishedAt,
+      source: plan.source,
+      target: plan.target,
+      plan: p.plan,
+      stage: p.stage,
+      publish: p.publish,
       history: p.steps,
     },
     decision: {
-      strategy: p.strategy, planId: p.planId, planHash: p.planHash, initiatedBy: p.initiatedBy, reason: plan.decision?.reason ?? null, outcome: p.status,
-      change: plan.decision?.change ?? null, changeUrl: plan.decision?.changeUrl ?? null,
-      approvalRule: { approvers: approverNames(plan), signatures: plan.approvals.signatures ?? 'optional', required: plan.approvals.required, separationOfDuties: plan.approvals.separationOfDuties, timeout: plan.approvals.timeout },
+      strategy: p.strategy,
+      planId: p.planId,
+      planHash: p.planHash,
+      initiatedBy: p.initiatedBy,
+      reason: plan.decision?.reason ?? null,
+      outcome: p.status,
+      change: plan.decision?.change ?? null,
+      changeUrl: plan.decision?.changeUrl ?? null,
+      approvalRule: {
+        approvers: approverNames(plan),
+        signatures: plan.approvals.signatures ?? 'optional',
+        required: plan.approvals.required,
+        separationOfDuties: plan.approvals.separationOfDuties,
+        timeout: plan.approvals.timeout,
+      },
       lastResume: p.decision,
     },
     rules,
@@ -433,14 +664,23 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
     refused: { count: p.refusedCount, kept: p.refused.length, last: p.refused },
     dryRun: p.dryRun,
     backups: (p.backups?.backups ?? []).map((b) => ({
-      kind: b.kind, alias: b.alias, scope: b.scope, location: b.location, size: b.size, sha256: b.sha256, snapshot: b.snapshot, tables: b.tables.length,
-      verified: b.verified?.sha256 === b.sha256, verifiedAt: b.verified?.at ?? null, verifiedHow: b.verified?.checks ?? [],
+      kind: b.kind,
+      alias: b.alias,
+      scope: b.scope,
+      location: b.location,
+      size: b.size,
+      sha256: b.sha256,
+      snapshot: b.snapshot,
+      tables: b.tables.length,
+      verified: b.verified?.sha256 === b.sha256,
+      verifiedAt: b.verified?.at ?? null,
+      verifiedHow: b.verified?.checks ?? [],
       ...(b.note ? { note: b.note } : {}),
     })),
     rehearsal: {
       mode: plan.rehearsal?.mode ?? 'skip',
       performed: rehearsalResult !== null || rehearsalStep?.outcome === 'completed',
-      note: rehearsalStep?.outcome === 'skipped' ? rehearsalStep.decisions.at(-1)?.reason ?? null : null,
+      note: rehearsalStep?.outcome === 'skipped' ? (rehearsalStep.decisions.at(-1)?.reason ?? null) : null,
       result: rehearsalResult,
     },
     cleanup: p.cleanup,
@@ -456,10 +696,18 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
           checkedAfterPublish: consentCheck ? { passed: consentCheck.passed, rowCount: consentCheck.rowCount } : null,
         }
       : null,
-    testData: rules.filter((r) => r.kind === 'test-data').map((r, i) => {
-      const rule = plan.testData![i];
-      return { table: r.table!, where: r.text, reason: rule.reason, leftBehind: leftBehindFor(p, rule.reason, r.table!), cascaded: cascadedFrom(causes, rule.reason) };
-    }),
+    testData: rules
+      .filter((r) => r.kind === 'test-data')
+      .map((r, i) => {
+        const rule = plan.testData![i];
+        return {
+          table: r.table!,
+          where: r.text,
+          reason: rule.reason,
+          leftBehind: leftBehindFor(p, rule.reason, r.table!),
+          cascaded: cascadedFrom(causes, rule.reason),
+        };
+      }),
     ...retentionOf(p, plan, causes),
     ...(plan.production?.auditTables?.length
       ? {
@@ -477,11 +725,23 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
       ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
       : null,
     accessChecks: p.accessChecks,
-    erasure: { ...erasureOf(p, registers.length, rules, leftBehindFor(p, 'erasure-request')), cascaded: cascadedFrom(causes, 'erasure-request') },
+    erasure: {
+      ...erasureOf(p, registers.length, rules, leftBehindFor(p, 'erasure-request')),
+      cascaded: cascadedFrom(causes, 'erasure-request'),
+    },
     rollback: p.rollback
       ? {
-          mode: 'surgical', by: rollbackDecision?.by ?? null, reason: rollbackDecision?.reason ?? null, at: p.rollback.rolledBackAt,
-          undone: p.rollback.tables.map((t) => ({ table: t.table, inserted: t.inserted, deleted: t.deleted, alreadyGone: t.alreadyGone, equal: t.equal })),
+          mode: 'surgical',
+          by: rollbackDecision?.by ?? null,
+          reason: rollbackDecision?.reason ?? null,
+          at: p.rollback.rolledBackAt,
+          undone: p.rollback.tables.map((t) => ({
+            table: t.table,
+            inserted: t.inserted,
+            deleted: t.deleted,
+            alreadyGone: t.alreadyGone,
+            equal: t.equal,
+          })),
           proof: p.rollback.proof,
         }
       : null,
@@ -498,7 +758,8 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
   return doc;
 }
 
-export const isEvidenceDocument = (x: unknown): x is EvidenceDocument => (x as { schemaVersion?: unknown } | null)?.schemaVersion === EVIDENCE_SCHEMA_VERSION;
+export const isEvidenceDocument = (x: unknown): x is EvidenceDocument =>
+  (x as { schemaVersion?: unknown } | null)?.schemaVersion === EVIDENCE_SCHEMA_VERSION;
 
 /** A document as is; a run's raw record (what the report query answers) built into one. */
 export const asEvidence = (x: EvidencePack | EvidenceDocument): EvidenceDocument => (isEvidenceDocument(x) ? x : buildEvidence(x));

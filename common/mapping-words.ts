@@ -14,7 +14,9 @@ export function fateWords(f: ColumnFate): string {
     case 'constant':
       return `constant ${show(f.value)}`;
     case 'map': {
-      const values = (f.values ?? []).map((v) => `${v.from === null ? 'NULL' : JSON.stringify(v.from)} → ${show(v.to)}${v.defaulted ? ' (default)' : ''}: ${v.rows}`);
+      const values = (f.values ?? []).map(
+        (v) => `${v.from === null ? 'NULL' : JSON.stringify(v.from)} → ${show(v.to)}${v.defaulted ? ' (default)' : ''}: ${v.rows}`,
+      );
       return `map of ${f.from}${values.length ? ` (${values.join(', ')})` : ''}`;
     }
     case 'expr':
@@ -32,7 +34,11 @@ export const MAPPING_HEADERS = ['column', 'source', 'rows'];
 export function mappingRows(m: TableMapping): (string | number)[][] {
   return [
     ...m.columns.map((c) => [c.column, fateWords(c), c.source === 'default' || c.source === 'generated' ? '' : m.rows]),
-    ...m.dropped.map((d) => [`(Pilot) ${d.column}`, `dropped: ${d.nonNull} non-null value${d.nonNull === 1 ? '' : 's'} left behind`, d.nonNull]),
+    ...m.dropped.map((d) => [
+      `(Pilot) ${d.column}`,
+      `dropped: ${d.nonNull} non-null value${d.nonNull === 1 ? '' : 's'} left behind`,
+      d.nonNull,
+    ]),
   ];
 }
 

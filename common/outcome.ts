@@ -7,11 +7,15 @@
 export const UNSUCCESSFUL_OUTCOMES = ['rejected', 'expired', 'aborted', 'rolled-back'] as const;
 export type UnsuccessfulOutcome = (typeof UNSUCCESSFUL_OUTCOMES)[number];
 
-export const isUnsuccessfulOutcome = (status: string): status is UnsuccessfulOutcome => (UNSUCCESSFUL_OUTCOMES as readonly string[]).includes(status);
+export const isUnsuccessfulOutcome = (status: string): status is UnsuccessfulOutcome =>
+  (UNSUCCESSFUL_OUTCOMES as readonly string[]).includes(status);
 
 /** `CutoverRejected`, `CutoverExpired`, `CutoverAborted`, `CutoverRolledBack`. */
 export function outcomeFailureType(status: UnsuccessfulOutcome): string {
-  return `Cutover${status.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('')}`;
+  return `Cutover${status
+    .split('-')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('')}`;
 }
 
 const TYPES = new Set(UNSUCCESSFUL_OUTCOMES.map(outcomeFailureType));

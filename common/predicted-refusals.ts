@@ -21,14 +21,22 @@ export function predictedRefusals(dry: DryRunReport | null | undefined): Predict
   if (!dry) return [];
   const out: PredictedRefusal[] = [];
   for (const t of dry.tables ?? []) {
-    if (t.collisions > 0) out.push({ reason: `collisions:${t.table}`, why: `${t.collisions} selected key(s) of ${t.table} already exist in production (after mapping): publish will refuse them` });
+    if (t.collisions > 0)
+      out.push({
+        reason: `collisions:${t.table}`,
+        why: `${t.collisions} selected key(s) of ${t.table} already exist in production (after mapping): publish will refuse them`,
+      });
     for (const c of t.conflicts ?? []) {
       if (c.kind === 'primary key' && t.collisions > 0) continue; // the same rows as the collisions
-      out.push({ reason: `conflict:${t.table}:${c.constraint}`, why: `${t.table}: ${c.kind} ${c.constraint} (${c.columns}): ${c.existing} row(s) production already holds, ${c.duplicates} repeated among the rows to insert: publish will refuse them` });
+      out.push({
+        reason: `conflict:${t.table}:${c.constraint}`,
+        why: `${t.table}: ${c.kind} ${c.constraint} (${c.columns}): ${c.existing} row(s) production already holds, ${c.duplicates} repeated among the rows to insert: publish will refuse them`,
+      });
     }
   }
   (dry.warnings ?? []).forEach((w, i) => {
-    if (/\bwill refuse\b/.test(w) && !COLLISION_WARNING.test(w) && !CONFLICT_WARNING.test(w)) out.push({ reason: `warning:${i + 1}`, why: w });
+    if (/\bwill refuse\b/.test(w) && !COLLISION_WARNING.test(w) && !CONFLICT_WARNING.test(w))
+      out.push({ reason: `warning:${i + 1}`, why: w });
   });
   return out;
 }

@@ -11,7 +11,9 @@ import { renderTable } from './text-table';
  */
 export function mdEscape(c: ReportCell, ui = false): string {
   const text = cellToText(c).replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
-  return (ui ? text.replace(/([<>])/g, '\\$1').replace(/\r?\n/g, ' ') : text.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>'));
+  return ui
+    ? text.replace(/([<>])/g, '\\$1').replace(/\r?\n/g, ' ')
+    : text.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>');
 }
 
 function mdTable(headers: string[], rows: ReportCell[][], ui: boolean): string {
@@ -28,7 +30,17 @@ export function mdBlock(b: ReportBlock, ui = false): string[] {
   if (b.text !== undefined) out.push(esc(b.text));
   if (b.kv) out.push(b.kv.map(([k, v]) => `- **${esc(k)}**: ${esc(v)}`).join('\n'));
   // The UI's markdown tables have no cell padding: there a table is aligned text in a code block.
-  if (b.table && ui) out.push(['```text', renderTable(b.table.headers, b.table.rows.map((r) => r.map((c) => (typeof c === 'number' ? c : cellToText(c))))).replace(/```/g, '` ` `'), '```'].join('\n'));
+  if (b.table && ui)
+    out.push(
+      [
+        '```text',
+        renderTable(
+          b.table.headers,
+          b.table.rows.map((r) => r.map((c) => (typeof c === 'number' ? c : cellToText(c)))),
+        ).replace(/```/g, '` ` `'),
+        '```',
+      ].join('\n'),
+    );
   else if (b.table) out.push(mdTable(b.table.headers, b.table.rows, ui));
   if (b.notes) out.push(b.notes.map((n) => `- ${esc(n)}`).join('\n'));
   if (b.code) out.push(['```' + b.code.lang, ...b.code.lines.map((l) => l.replace(/```/g, '` ` `')), '```'].join('\n'));

@@ -310,7 +310,10 @@ export interface RollbackProof {
   /** (b) pg_stat_xact_user_tables before COMMIT: exactly these, nothing else (else refused). */
   transactionCounts: TransactionCount[];
   /** (c) Every touched table's checksum against the one publish took before inserting. */
-  production: 'unchanged since publish' | 'production changed since publish (other writers)' | 'production not checksummed (validation.preExisting: count)';
+  production:
+    | 'unchanged since publish'
+    | 'production changed since publish (other writers)'
+    | 'production not checksummed (validation.preExisting: count)';
   changedTables: string[];
   preExisting: 'count' | 'full';
   summary: string[];
@@ -562,7 +565,14 @@ export interface RestoreResult {
   tables: RestoreTable[]; // in delete order: children first
   sequences: RestoreSequence[];
   /** rows: per table, rows the erasure reached (deleted or anonymized); anonymized: those kept, anonymized (absent before anonymize applied to restores). */
-  erasures: { requests: number; applications: ErasureApplication[]; more: number; rows: Record<string, number>; anonymized?: Record<string, number>; nullified?: Record<string, number> };
+  erasures: {
+    requests: number;
+    applications: ErasureApplication[];
+    more: number;
+    rows: Record<string, number>;
+    anonymized?: Record<string, number>;
+    nullified?: Record<string, number>;
+  };
   verification: string[]; // what was checked before COMMIT, in words
 }
 

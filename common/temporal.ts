@@ -3,8 +3,21 @@
 // and the CLI all import — none of them owns it, and they never import each other.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  AdoptCleanupResult, AdoptResult, AdoptRestoreResult,
-  AccessChecksResult, BackupResult, CleanupResult, DatabaseIdentity, ErasureResult, DryRunReport, PublishResult, RehearsalReport, RestorePreview, RestoreResult, RollbackResult, StageResult,
+  AdoptCleanupResult,
+  AdoptResult,
+  AdoptRestoreResult,
+  AccessChecksResult,
+  BackupResult,
+  CleanupResult,
+  DatabaseIdentity,
+  ErasureResult,
+  DryRunReport,
+  PublishResult,
+  RehearsalReport,
+  RestorePreview,
+  RestoreResult,
+  RollbackResult,
+  StageResult,
   ValidateResult,
 } from './results';
 import type { ChangeRef } from './change';
@@ -236,7 +249,12 @@ export interface EvidencePack {
   erasureFinal?: ErasureResult | null;
   rehearsal: RehearsalReport | null;
   /** adopt: the date the Pilot counts as Production from, the in-place cleanup, the adoption record, and a rollback's restore. */
-  adoption?: { adoptFrom: string | null; cleanup: AdoptCleanupResult | null; adopt: AdoptResult | null; restore: AdoptRestoreResult | null };
+  adoption?: {
+    adoptFrom: string | null;
+    cleanup: AdoptCleanupResult | null;
+    adopt: AdoptResult | null;
+    restore: AdoptRestoreResult | null;
+  };
   decision: StatusView['decision'] | null;
   /** Databases accepted as moved during the run (absent when none). */
   databaseMoves?: DatabaseMove[];

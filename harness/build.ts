@@ -34,7 +34,6 @@ const fresh = () => {
   }
 };
 
-
 /** Make dist/ current, building at most once across concurrently running test files. */
 export async function ensureBuilt(): Promise<void> {
   for (let waited = 0; !fresh(); waited += 500) {
@@ -52,9 +51,13 @@ export async function ensureBuilt(): Promise<void> {
       if (fresh()) return;
       const started = Date.now();
       // Type errors elsewhere still emit JS: the exit code is `tsc --noEmit`'s job, a fresh build is ours.
-      const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+      const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
       const main = statSync(path.join(ROOT, 'dist', 'client', 'main.js'), { throwIfNoEntry: false });
-      if (!main || main.mtimeMs < started - 2000) throw new Error(`the build did not produce dist/client/main.js:\n${tsc.stdout}\n${tsc.stderr}`);
+      if (!main || main.mtimeMs < started - 2000)
+        throw new Error(`the build did not produce dist/client/main.js:\n${tsc.stdout}\n${tsc.stderr}`);
       writeFileSync(STAMP, '');
       return;
     } finally {

@@ -35,7 +35,21 @@ export class DevServer {
 
   async start(): Promise<void> {
     const sa = Object.values(SEARCH_ATTRIBUTES).flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless', '--log-level', 'error', '--namespace', 'default', ...(this.dbFile ? ['--db-filename', this.dbFile] : []), ...sa];
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--headless',
+      '--log-level',
+      'error',
+      '--namespace',
+      'default',
+      ...(this.dbFile ? ['--db-filename', this.dbFile] : []),
+      ...sa,
+    ];
     const child = spawn(temporalBin(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     child.stderr!.on('data', (d: Buffer) => (this.errTail = (this.errTail + d.toString()).slice(-4000)));

@@ -86,7 +86,9 @@ export async function saasCounts(url: string): Promise<SaasCounts> {
 
 /** Rows per table the plan below moves from this Pilot (EXPECTED: computed without cutover's SQL). */
 export async function expectedMoves(pilot: string): Promise<SaasCounts> {
-  return Object.fromEntries(await Promise.all(SAAS_TABLES.map(async (t) => [t, (await rows(pilot, EXPECTED[t])).length] as const))) as SaasCounts;
+  return Object.fromEntries(
+    await Promise.all(SAAS_TABLES.map(async (t) => [t, (await rows(pilot, EXPECTED[t])).length] as const)),
+  ) as SaasCounts;
 }
 
 /** Per table, a Production's rows before a run plus the rows it moved. */

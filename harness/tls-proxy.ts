@@ -27,7 +27,12 @@ export function startTlsProxy(opts: TlsProxyOptions): Promise<TlsProxy> {
   let forwarded = 0;
   const sockets = new Set<net.Socket>();
   const server = tls.createServer(
-    { key: opts.key, cert: opts.cert, ALPNProtocols: ['h2'], ...(opts.ca ? { ca: opts.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+    {
+      key: opts.key,
+      cert: opts.cert,
+      ALPNProtocols: ['h2'],
+      ...(opts.ca ? { ca: opts.ca, requestCert: true, rejectUnauthorized: true } : {}),
+    },
     (client) => {
       forwarded++;
       const upstream = net.connect(opts.target.port, opts.target.host);

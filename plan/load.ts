@@ -36,12 +36,36 @@ export function parsePlanText(text: string, fileName?: string, extra?: ExtraPlan
       throw new PlanError([jsonSyntaxIssue(source, e, doc, lineOfOffset)], fileName);
     }
     // JSON.parse keeps the last of duplicate keys silently; refuse, so what is reviewed is what runs.
-    if (dupKey) throw new PlanError([{ path: SYNTAX, message: `duplicate key ${JSON.stringify(dupKey.key)}: map keys must be unique`, line: lineOfOffset(dupKey.offset) }], fileName);
+    if (dupKey)
+      throw new PlanError(
+        [
+          {
+            path: SYNTAX,
+            message: `duplicate key ${JSON.stringify(dupKey.key)}: map keys must be unique`,
+            line: lineOfOffset(dupKey.offset),
+          },
+        ],
+        fileName,
+      );
   } else {
-    if (dupKey && !doc.errors.length) throw new PlanError([{ path: SYNTAX, message: `duplicate key ${JSON.stringify(dupKey.key)}: map keys must be unique`, line: lineOfOffset(dupKey.offset) }], fileName);
+    if (dupKey && !doc.errors.length)
+      throw new PlanError(
+        [
+          {
+            path: SYNTAX,
+            message: `duplicate key ${JSON.stringify(dupKey.key)}: map keys must be unique`,
+            line: lineOfOffset(dupKey.offset),
+          },
+        ],
+        fileName,
+      );
     // A tag this loader does not know (`!!js/function`, `!!python/object`) would silently become a string.
     const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
-    if (tag) throw new PlanError([{ path: SYNTAX, message: `${firstLine(tag.message)}: YAML tags are not allowed in a plan`, line: lineOfOffset(tag.pos[0]) }], fileName);
+    if (tag)
+      throw new PlanError(
+        [{ path: SYNTAX, message: `${firstLine(tag.message)}: YAML tags are not allowed in a plan`, line: lineOfOffset(tag.pos[0]) }],
+        fileName,
+      );
     if (doc.errors.length) {
       const issues = doc.errors.map((e) => ({ path: SYNTAX, message: syntaxMessage(e.message), line: lineOfOffset(e.pos[0]) }));
       throw new PlanError(dedupe(issues), fileName);
@@ -139,7 +163,8 @@ function firstAliasOffset(doc: Document): number | undefined {
 /** A YAML parser message as a person reads it; the resource guards say which limit was hit. */
 function syntaxMessage(raw: string): string {
   if (/Maximum call stack size exceeded/.test(raw)) return TOO_DEEP;
-  if (/Excessive alias count/.test(raw)) return `too many YAML alias expansions (at most ${MAX_YAML_ALIASES}): refused as a possible alias bomb ("billion laughs")`;
+  if (/Excessive alias count/.test(raw))
+    return `too many YAML alias expansions (at most ${MAX_YAML_ALIASES}): refused as a possible alias bomb ("billion laughs")`;
   if (/Source contains multiple documents/.test(raw)) return 'a plan is one YAML document: found another after ---';
   return firstLine(raw);
 }

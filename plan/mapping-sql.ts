@@ -19,32 +19,123 @@ export { loadSqlParser } from './access-sql';
  */
 export const EXPR_FUNCTIONS: ReadonlySet<string> = new Set([
   // strings
-  'length', 'char_length', 'character_length', 'octet_length', 'lower', 'upper', 'initcap', 'btrim', 'ltrim',
-  'rtrim', 'substr', 'substring', 'position', 'strpos', 'replace', 'split_part', 'left', 'right', 'lpad', 'rpad',
-  'repeat', 'reverse', 'translate', 'regexp_replace', 'starts_with', 'md5', 'to_hex', 'ascii', 'chr', 'overlay',
+  'length',
+  'char_length',
+  'character_length',
+  'octet_length',
+  'lower',
+  'upper',
+  'initcap',
+  'btrim',
+  'ltrim',
+  'rtrim',
+  'substr',
+  'substring',
+  'position',
+  'strpos',
+  'replace',
+  'split_part',
+  'left',
+  'right',
+  'lpad',
+  'rpad',
+  'repeat',
+  'reverse',
+  'translate',
+  'regexp_replace',
+  'starts_with',
+  'md5',
+  'to_hex',
+  'ascii',
+  'chr',
+  'overlay',
   // math
-  'abs', 'ceil', 'ceiling', 'floor', 'round', 'trunc', 'sign', 'mod', 'power', 'sqrt', 'div',
+  'abs',
+  'ceil',
+  'ceiling',
+  'floor',
+  'round',
+  'trunc',
+  'sign',
+  'mod',
+  'power',
+  'sqrt',
+  'div',
   // dates (the variants over date and timestamp without time zone)
-  'make_date', 'make_time', 'make_timestamp', 'date_part', 'extract', 'date_trunc',
+  'make_date',
+  'make_time',
+  'make_timestamp',
+  'date_part',
+  'extract',
+  'date_trunc',
 ]);
 
 /** Node types an expression may hold (others are refused by name). */
 const ALLOWED_NODES: ReadonlySet<string> = new Set([
-  'ColumnRef', 'A_Const', 'TypeCast', 'TypeName', 'A_Expr', 'BoolExpr', 'NullTest', 'BooleanTest', 'CaseExpr', 'CaseWhen',
-  'CoalesceExpr', 'MinMaxExpr', 'FuncCall', 'List', 'String', 'Integer', 'Float', 'Boolean', 'CollateClause',
+  'ColumnRef',
+  'A_Const',
+  'TypeCast',
+  'TypeName',
+  'A_Expr',
+  'BoolExpr',
+  'NullTest',
+  'BooleanTest',
+  'CaseExpr',
+  'CaseWhen',
+  'CoalesceExpr',
+  'MinMaxExpr',
+  'FuncCall',
+  'List',
+  'String',
+  'Integer',
+  'Float',
+  'Boolean',
+  'CollateClause',
 ]);
 
 /** Node words a reader knows, for the refusal. */
 const NODE_WORDS: Record<string, string> = {
-  SubLink: 'a subquery', ParamRef: 'a parameter ($n)', SQLValueFunction: 'a time or session value (current_date, current_user, …): not immutable',
-  RowExpr: 'a row constructor', A_ArrayExpr: 'an array constructor', A_Indirection: 'a subscript or field selection', A_Star: 'a *',
-  GroupingFunc: 'GROUPING', XmlExpr: 'an XML expression', SetToDefault: 'DEFAULT', CurrentOfExpr: 'CURRENT OF',
+  SubLink: 'a subquery',
+  ParamRef: 'a parameter ($n)',
+  SQLValueFunction: 'a time or session value (current_date, current_user, …): not immutable',
+  RowExpr: 'a row constructor',
+  A_ArrayExpr: 'an array constructor',
+  A_Indirection: 'a subscript or field selection',
+  A_Star: 'a *',
+  GroupingFunc: 'GROUPING',
+  XmlExpr: 'an XML expression',
+  SetToDefault: 'DEFAULT',
+  CurrentOfExpr: 'CURRENT OF',
 };
 
 /** Operators an expression may use: comparison, arithmetic, text and pattern matching (built-in). */
 const EXPR_OPERATORS: ReadonlySet<string> = new Set([
-  '=', '<>', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', '^', '||', '~~', '!~~', '~~*', '!~~*', '~', '~*', '!~', '!~*',
-  'BETWEEN', 'NOT BETWEEN', 'BETWEEN SYMMETRIC', 'NOT BETWEEN SYMMETRIC',
+  '=',
+  '<>',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '^',
+  '||',
+  '~~',
+  '!~~',
+  '~~*',
+  '!~~*',
+  '~',
+  '~*',
+  '!~',
+  '!~*',
+  'BETWEEN',
+  'NOT BETWEEN',
+  'BETWEEN SYMMETRIC',
+  'NOT BETWEEN SYMMETRIC',
 ]);
 
 type Node = Record<string, unknown>;
@@ -107,34 +198,41 @@ function walk(value: unknown, columns: string[]): string | null {
 }
 
 function nodeProblem(type: string, n: Node, columns: string[]): string | null {
-  if (!ALLOWED_NODES.has(type)) return `${NODE_WORDS[type] ?? `${type.replace(/([a-z])([A-Z])/g, '$1 $2')}`} is not allowed in an expression (only the row's own columns, constants, operators, CASE, COALESCE/NULLIF, casts and listed immutable functions)`;
+  if (!ALLOWED_NODES.has(type))
+    return `${NODE_WORDS[type] ?? `${type.replace(/([a-z])([A-Z])/g, '$1 $2')}`} is not allowed in an expression (only the row's own columns, constants, operators, CASE, COALESCE/NULLIF, casts and listed immutable functions)`;
   if (type === 'ColumnRef') {
     const fields = Array.isArray(n.fields) ? n.fields : [];
     if (fields.some((f) => isNode(f) && 'A_Star' in f)) return 'a * is not allowed in an expression';
     const parts = names(fields);
-    if (parts.length !== 1) return `column ${parts.join('.')} names another table: an expression reads only its own Pilot row (write the bare column name)`;
+    if (parts.length !== 1)
+      return `column ${parts.join('.')} names another table: an expression reads only its own Pilot row (write the bare column name)`;
     columns.push(parts[0]);
     return null;
   }
   if (type === 'FuncCall') {
     const parts = names(n.funcname);
     const name = parts[parts.length - 1];
-    if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog')) return `function ${parts.join('.')}() is not allowed: only built-in functions (unqualified or pg_catalog.)`;
-    if (n.agg_star || n.agg_distinct || n.agg_filter || n.agg_order || n.over || n.agg_within_group) return `function ${name}() is used as an aggregate or window function: an expression is scalar, over one row`;
-    if (!EXPR_FUNCTIONS.has(name)) return `function ${name}() is not allowed in an expression (not on the list of immutable built-ins; see the plan reference, Mapping)`;
+    if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog'))
+      return `function ${parts.join('.')}() is not allowed: only built-in functions (unqualified or pg_catalog.)`;
+    if (n.agg_star || n.agg_distinct || n.agg_filter || n.agg_order || n.over || n.agg_within_group)
+      return `function ${name}() is used as an aggregate or window function: an expression is scalar, over one row`;
+    if (!EXPR_FUNCTIONS.has(name))
+      return `function ${name}() is not allowed in an expression (not on the list of immutable built-ins; see the plan reference, Mapping)`;
     return null;
   }
   if (type === 'A_Expr') {
     const parts = names(n.name);
     const op = parts[parts.length - 1];
     if (parts.length === 2 && parts[0] !== 'pg_catalog') return `operator ${parts.join('.')} is not allowed: only built-in operators`;
-    if (!EXPR_OPERATORS.has(op)) return `operator ${op} is not allowed in an expression (comparison, arithmetic, text and pattern operators only)`;
+    if (!EXPR_OPERATORS.has(op))
+      return `operator ${op} is not allowed in an expression (comparison, arithmetic, text and pattern operators only)`;
     return null;
   }
   if (type === 'TypeCast' || type === 'TypeName') {
     const tn = type === 'TypeName' ? n : (n.typeName as Node | undefined);
     const parts = names(tn?.names);
-    if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog')) return `a cast to ${parts.join('.')} is not allowed: only built-in types (or a type written unqualified)`;
+    if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog'))
+      return `a cast to ${parts.join('.')} is not allowed: only built-in types (or a type written unqualified)`;
     return null;
   }
   return null;

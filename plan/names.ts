@@ -47,8 +47,40 @@ export function invisibleCharacter(s: string): string | null {
 
 /** Latin look-alikes from Cyrillic and Greek (the common confusables), for lookAlike(). */
 const CONFUSABLE: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', һ: 'h', ԛ: 'q', ԝ: 'w', ӏ: 'l',
-  α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ϲ: 'c',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  һ: 'h',
+  ԛ: 'q',
+  ԝ: 'w',
+  ӏ: 'l',
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ϲ: 'c',
 };
 
 /** A name reduced to how it looks: compatibility forms folded (ｂｏｂ → bob), case and look-alike letters mapped to Latin. */
@@ -96,7 +128,10 @@ export function parseTableName(input: string): TableRef | string {
       parts.push(part);
     } else {
       const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(s.slice(i));
-      if (!m) return i >= s.length ? 'ends where a name is expected' : `has an unexpected character ${JSON.stringify(s[i])} at position ${i + 1} (quote names with spaces, dots or capitals: "Order Items")`;
+      if (!m)
+        return i >= s.length
+          ? 'ends where a name is expected'
+          : `has an unexpected character ${JSON.stringify(s[i])} at position ${i + 1} (quote names with spaces, dots or capitals: "Order Items")`;
       // Like PostgreSQL in a multibyte encoding: only ASCII letters fold.
       parts.push(m[0].replace(/[A-Z]/g, (c) => c.toLowerCase()));
       i += m[0].length;

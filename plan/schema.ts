@@ -28,7 +28,8 @@ const Column = z.string().superRefine((s, ctx) => {
 /** A table as PostgreSQL writes it: customer, public.customer, "Sales.EU"."Order Items". */
 const TableName = z.string().superRefine((s, ctx) => {
   const r = parseTableName(s);
-  if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: `must be a table name like customer, public.customer or "Sales.EU"."Order Items": ${r}` });
+  if (typeof r === 'string')
+    ctx.addIssue({ code: 'custom', message: `must be a table name like customer, public.customer or "Sales.EU"."Order Items": ${r}` });
 });
 /** A list of columns each named once: `match: [name, name]` would otherwise fail later in SQL as "ambiguous". */
 const ColumnList = z
@@ -43,7 +44,10 @@ const ColumnList = z
 /** A change request id (CHG-1234, JIRA-77, RFC/2026/12): safe inside a visibility query without quoting rules. */
 export const CHANGE_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/;
 const Alias = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
-const Slug = z.string().max(200).regex(/^[a-z0-9-]+$/);
+const Slug = z
+  .string()
+  .max(200)
+  .regex(/^[a-z0-9-]+$/);
 const Person = z
   .string()
   .max(200)
@@ -70,9 +74,7 @@ const Duration = z
 
 // ---- conditions ------------------------------------------------------------------------------
 
-export const CONDITION_OPS = [
-  'eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'notIn', 'like', 'notLike', 'isNull', 'notNull',
-] as const;
+export const CONDITION_OPS = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'notIn', 'like', 'notLike', 'isNull', 'notNull'] as const;
 export type ConditionOp = (typeof CONDITION_OPS)[number];
 export type Scalar = string | number | boolean;
 export interface Condition {
@@ -92,8 +94,7 @@ const STRING_OPS: ReadonlySet<string> = new Set(['like', 'notLike']);
 function checkConditionValue(c: unknown, ctx: z.RefinementCtx): void {
   if (!isRec(c) || typeof c.op !== 'string' || !(CONDITION_OPS as readonly string[]).includes(c.op)) return;
   const { op, value } = c;
-  const at = (message: string, ...path: Array<string | number>) =>
-    ctx.addIssue({ code: 'custom', message, path: ['value', ...path] });
+  const at = (message: string, ...path: Array<string | number>) => ctx.addIssue({ code: 'custom', message, path: ['value', ...path] });
   if (NO_VALUE_OPS.has(op)) {
     if (value !== undefined) at(`not allowed with op ${op} (remove value)`);
     return;
@@ -123,7 +124,9 @@ function checkConditionValue(c: unknown, ctx: z.RefinementCtx): void {
 export const ConditionSchema = z
   .strictObject({
     column: Column.describe('Column of the table the condition reads, written as it is in the catalog'),
-    op: z.enum(CONDITION_OPS).describe('Comparison: eq ne lt lte gt gte in notIn like notLike isNull notNull (ne, notIn and notLike keep NULLs)'),
+    op: z
+      .enum(CONDITION_OPS)
+      .describe('Comparison: eq ne lt lte gt gte in notIn like notLike isNull notNull (ne, notIn and notLike keep NULLs)'),
     value: z
       .unknown()
       .optional()
@@ -143,7 +146,8 @@ export type Select =
   | { followMoved: string[]; follow?: string[]; where?: Condition[] }
   | { referenced: true };
 
-const SELECT_FORMS = '{all: true}, {where: [...]}, {follow: [...], followMoved: [...], where?: [...]} (follow, followMoved or both) or {referenced: true}';
+const SELECT_FORMS =
+  '{all: true}, {where: [...]}, {follow: [...], followMoved: [...], where?: [...]} (follow, followMoved or both) or {referenced: true}';
 
 /** One flat object plus this rule reads better in errors than a union of four objects. */
 function checkSelectForm(s: unknown, ctx: z.RefinementCtx): void {
@@ -152,8 +156,16 @@ function checkSelectForm(s: unknown, ctx: z.RefinementCtx): void {
   // all and referenced stand alone; where, follow and followMoved combine (each narrows the others).
   const ok = used.length === 1 || (used.length > 1 && used.every((k) => k === 'where' || k === 'follow' || k === 'followMoved'));
   if (ok) {
-    const both = Array.isArray(s.follow) && Array.isArray(s.followMoved) ? (s.followMoved as unknown[]).findIndex((c) => (s.follow as unknown[]).includes(c)) : -1;
-    if (both >= 0) ctx.addIssue({ code: 'custom', path: ['followMoved', both], message: `column ${JSON.stringify((s.followMoved as unknown[])[both])} is also in follow: list it in one of them` });
+    const both =
+      Array.isArray(s.follow) && Array.isArray(s.followMoved)
+        ? (s.followMoved as unknown[]).findIndex((c) => (s.follow as unknown[]).includes(c))
+        : -1;
+    if (both >= 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['followMoved', both],
+        message: `column ${JSON.stringify((s.followMoved as unknown[])[both])} is also in follow: list it in one of them`,
+      });
     return;
   }
   const what = used.length === 0 ? 'is empty' : `cannot combine ${used.join(' and ')}`;
@@ -163,10 +175,19 @@ function checkSelectForm(s: unknown, ctx: z.RefinementCtx): void {
 export const SelectSchema = z
   .strictObject({
     all: z.literal(true).optional().describe('Every row of the table is in scope'),
-    where: Conditions.optional().describe('Rows matching every condition (AND) are in scope; with follow or followMoved, narrows the followed rows'),
-    follow: ColumnList.optional().describe('FK columns of this table: a row is in scope when the parent it references moves (or already exists in production); the parent table must be in the plan'),
-    followMoved: ColumnList.optional().describe('FK columns of this table: a row is in scope only when the parent it references moves in this run (not when that parent only exists in production): link tables, order lines; the parent table must be in the plan'),
-    referenced: z.literal(true).optional().describe('Rows that moving rows of other plan tables reference, closed over this table\'s own FKs (the default)'),
+    where: Conditions.optional().describe(
+      'Rows matching every condition (AND) are in scope; with follow or followMoved, narrows the followed rows',
+    ),
+    follow: ColumnList.optional().describe(
+      'FK columns of this table: a row is in scope when the parent it references moves (or already exists in production); the parent table must be in the plan',
+    ),
+    followMoved: ColumnList.optional().describe(
+      'FK columns of this table: a row is in scope only when the parent it references moves in this run (not when that parent only exists in production): link tables, order lines; the parent table must be in the plan',
+    ),
+    referenced: z
+      .literal(true)
+      .optional()
+      .describe("Rows that moving rows of other plan tables reference, closed over this table's own FKs (the default)"),
   })
   .superRefine(checkSelectForm, always)
   .transform((s) => s as Select);
@@ -188,9 +209,12 @@ function checkMatch(t: unknown, ctx: z.RefinementCtx): void {
 
 /** A value a plan may write: the Pilot value a map matches, a constant, a map's Production value. */
 export type MapScalar = string | number | boolean;
-const MapValue = z.union([z.string().max(MAX_TEXT.value), z.number().refine(Number.isFinite, { error: 'must be a finite number' }), z.boolean()], {
-  error: 'must be a string, a number or a boolean',
-});
+const MapValue = z.union(
+  [z.string().max(MAX_TEXT.value), z.number().refine(Number.isFinite, { error: 'must be a finite number' }), z.boolean()],
+  {
+    error: 'must be a string, a number or a boolean',
+  },
+);
 
 /** Where one Production column's value comes from: exactly one form (see checkColumnSource). */
 export interface ColumnSource {
@@ -210,47 +234,79 @@ function checkColumnSource(s: unknown, ctx: z.RefinementCtx): void {
   const forms = [has('from'), has('value'), has('expr')].filter(Boolean).length;
   if (forms !== 1) {
     const used = ['from', 'value', 'expr'].filter(has);
-    ctx.addIssue({ code: 'custom', message: `${used.length === 0 ? 'is empty' : `cannot combine ${used.join(' and ')}`}; use exactly one of ${COLUMN_FORMS}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `${used.length === 0 ? 'is empty' : `cannot combine ${used.join(' and ')}`}; use exactly one of ${COLUMN_FORMS}`,
+    });
     return;
   }
-  if (has('map') && !has('from')) ctx.addIssue({ code: 'custom', path: ['map'], message: 'needs from (the Pilot column whose values it maps)' });
-  if (has('default') && !has('map')) ctx.addIssue({ code: 'custom', path: ['default'], message: 'only allowed with map (the value of a Pilot value the map does not list)' });
-  if (isRec(s.map) && Object.keys(s.map).length === 0) ctx.addIssue({ code: 'custom', path: ['map'], message: 'must list at least one Pilot value' });
+  if (has('map') && !has('from'))
+    ctx.addIssue({ code: 'custom', path: ['map'], message: 'needs from (the Pilot column whose values it maps)' });
+  if (has('default') && !has('map'))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['default'],
+      message: 'only allowed with map (the value of a Pilot value the map does not list)',
+    });
+  if (isRec(s.map) && Object.keys(s.map).length === 0)
+    ctx.addIssue({ code: 'custom', path: ['map'], message: 'must list at least one Pilot value' });
 }
 
 export const ColumnSourceSchema = z
   .strictObject({
     from: Column.optional().describe('The Pilot column the value is copied from (renamed), or mapped from with map'),
-    value: z.union([z.null(), MapValue]).optional().describe('A constant for every row: a string, number, boolean or null (a column the Pilot lacks)'),
+    value: z
+      .union([z.null(), MapValue])
+      .optional()
+      .describe('A constant for every row: a string, number, boolean or null (a column the Pilot lacks)'),
     map: z
       .record(z.string().max(MAX_TEXT.value), z.union([z.null(), MapValue]))
       .optional()
-      .describe('Pilot value → Production value (compared as text); a Pilot value in scope that is not listed is refused unless default is given; NULL stays NULL'),
+      .describe(
+        'Pilot value → Production value (compared as text); a Pilot value in scope that is not listed is refused unless default is given; NULL stays NULL',
+      ),
     default: z.union([z.null(), MapValue]).optional().describe('With map: the Production value of a Pilot value the map does not list'),
     expr: z
       .string()
       .max(MAX_TEXT.value)
       .regex(/\S/, { error: 'must not be empty' })
       .optional()
-      .describe('A scalar SQL expression over the Pilot row (its own columns, constants, operators, CASE, COALESCE/NULLIF, casts, listed immutable functions), evaluated in staging'),
+      .describe(
+        'A scalar SQL expression over the Pilot row (its own columns, constants, operators, CASE, COALESCE/NULLIF, casts, listed immutable functions), evaluated in staging',
+      ),
   })
   .superRefine(checkColumnSource, always)
   .transform((s) => s as ColumnSource);
 
 export const TableSpecSchema = z
   .strictObject({
-    table: TableName.describe('Table as psql writes it: customer, public.customer or "Sales.EU"."Order Items" (unqualified means public); a partitioned table by its parent'),
+    table: TableName.describe(
+      'Table as psql writes it: customer, public.customer or "Sales.EU"."Order Items" (unqualified means public); a partitioned table by its parent',
+    ),
     key: ColumnList.optional().describe('Columns that identify a row (default: the primary key); needed when the table has none'),
-    select: SelectSchema.default(() => ({ referenced: true as const })).describe('Which rows are in scope: exactly one of {all: true}, {where}, {follow and/or followMoved, where?} or {referenced: true} (the default)'),
-    ids: z.enum(ID_MODES).default('keep').describe('Keys in production: keep (as in the Pilot), new (from the target\'s sequence, FKs rewritten) or match (reuse the production row with the same natural key)'),
-    match: ColumnList.optional().describe('Natural key columns for ids: match (required then, refused otherwise); with a mapping, Production\'s columns'),
+    select: SelectSchema.default(() => ({ referenced: true as const })).describe(
+      'Which rows are in scope: exactly one of {all: true}, {where}, {follow and/or followMoved, where?} or {referenced: true} (the default)',
+    ),
+    ids: z
+      .enum(ID_MODES)
+      .default('keep')
+      .describe(
+        "Keys in production: keep (as in the Pilot), new (from the target's sequence, FKs rewritten) or match (reuse the production row with the same natural key)",
+      ),
+    match: ColumnList.optional().describe(
+      "Natural key columns for ids: match (required then, refused otherwise); with a mapping, Production's columns",
+    ),
     into: TableName.optional().describe('The Production table the rows go into, as psql writes it (default: the same name as table)'),
     columns: z
       .record(Column, ColumnSourceSchema)
       .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one Production column' })
       .optional()
-      .describe('Production column → where its value comes from: {from}, {value}, {from, map, default?} or {expr}; columns of the same name on both sides are copied without an entry'),
-    drop: ColumnList.optional().describe('Pilot columns deliberately not moved (a Pilot column Production lacks must be mapped, used or listed here)'),
+      .describe(
+        'Production column → where its value comes from: {from}, {value}, {from, map, default?} or {expr}; columns of the same name on both sides are copied without an entry',
+      ),
+    drop: ColumnList.optional().describe(
+      'Pilot columns deliberately not moved (a Pilot column Production lacks must be mapped, used or listed here)',
+    ),
   })
   .superRefine(checkMatch, always);
 export type TableSpec = z.infer<typeof TableSpecSchema>;
@@ -266,12 +322,18 @@ const SshPublicKey = z.string().superRefine((s, ctx) => {
  * A person who decides: a plain name, or a name with the SSH key their signatures must verify
  * against. Plain names stay plain after validation (so older plans normalise, and hash, as before).
  */
-export const SignerSchema = z.union([Person, z.strictObject({
-  name: Person.describe('The person\'s name, as given with --as'),
-  key: SshPublicKey.describe('Their ssh-ed25519 public key line; their signatures must verify against it'),
-})], {
-  error: 'must be a name, or {name, key: "ssh-ed25519 AAAA… [comment]"}',
-});
+export const SignerSchema = z.union(
+  [
+    Person,
+    z.strictObject({
+      name: Person.describe("The person's name, as given with --as"),
+      key: SshPublicKey.describe('Their ssh-ed25519 public key line; their signatures must verify against it'),
+    }),
+  ],
+  {
+    error: 'must be a name, or {name, key: "ssh-ed25519 AAAA… [comment]"}',
+  },
+);
 export type Signer = z.infer<typeof SignerSchema>;
 export const SIGNATURE_POLICIES = ['required', 'optional'] as const;
 
@@ -287,13 +349,23 @@ function checkSigners(list: unknown, ctx: z.RefinementCtx, path: Array<string | 
     const look = typeof name === 'string' ? lookAlike(name) : undefined;
     const twin = look === undefined ? undefined : looks.get(look);
     if (names.has(name)) ctx.addIssue({ code: 'custom', path: [...path, i], message: `duplicate ${what} ${JSON.stringify(name)}` });
-    else if (twin !== undefined) ctx.addIssue({ code: 'custom', path: [...path, i], message: `${what} ${JSON.stringify(name)} looks like ${path.join('.')}[${twin}] ${JSON.stringify(list[twin] !== null && typeof list[twin] === 'object' ? (list[twin] as Rec).name : list[twin])}: look-alike names are refused (one person must not count twice)` });
+    else if (twin !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, i],
+        message: `${what} ${JSON.stringify(name)} looks like ${path.join('.')}[${twin}] ${JSON.stringify(list[twin] !== null && typeof list[twin] === 'object' ? (list[twin] as Rec).name : list[twin])}: look-alike names are refused (one person must not count twice)`,
+      });
     else names.set(name, i);
     if (look !== undefined && twin === undefined) looks.set(look, i);
     const key = isRec(x) && typeof x.key === 'string' ? parsePublicKeyLine(x.key) : null;
     if (key === null || typeof key === 'string') return;
     const prev = keys.get(key.fingerprint);
-    if (prev !== undefined) ctx.addIssue({ code: 'custom', path: [...path, i, 'key'], message: `the same key as ${path.join('.')}[${prev}] (${key.fingerprint}): one key is one person` });
+    if (prev !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, i, 'key'],
+        message: `the same key as ${path.join('.')}[${prev}] (${key.fingerprint}): one key is one person`,
+      });
     else keys.set(key.fingerprint, i);
   });
   return names.size;
@@ -306,34 +378,57 @@ function checkApprovals(a: unknown, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['required'], message: `must be at most ${n} (the number of approvers)` });
   if (a.signatures === 'required') {
     a.approvers.forEach((x, i) => {
-      if (!isRec(x)) ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `needs a key ({name: ${String(x)}, key: "ssh-ed25519 …"}): approvals.signatures is required` });
+      if (!isRec(x))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approvers', i],
+          message: `needs a key ({name: ${String(x)}, key: "ssh-ed25519 …"}): approvals.signatures is required`,
+        });
     });
   }
 }
 
 export const ApprovalsSchema = z
   .strictObject({
-    approvers: z.array(SignerSchema).min(1).max(MAX_ITEMS.people).describe('Who may approve or reject a gate: names, or {name, key}; each once'),
+    approvers: z
+      .array(SignerSchema)
+      .min(1)
+      .max(MAX_ITEMS.people)
+      .describe('Who may approve or reject a gate: names, or {name, key}; each once'),
     required: z.number().int().min(1).describe('Distinct approvals that open each gate (N of M); at most the number of approvers'),
     /** The initiator cannot approve their own migration. */
     separationOfDuties: z.boolean().default(true).describe('The initiator may not approve their own run (default true)'),
-    timeout: Duration.default('72h').describe('How long each gate waits for its approvals before the run expires: 72h, 30m, 90s, 500ms, 2d (default 72h)'),
+    timeout: Duration.default('72h').describe(
+      'How long each gate waits for its approvals before the run expires: 72h, 30m, 90s, 500ms, 2d (default 72h)',
+    ),
     /**
      * `required`: every approval (and every resume) must carry an SSH signature by the person's key;
      * `optional` (what absence means): a signature sent is verified, an unsigned approval is accepted.
      * No schema default: a default here would change the normalised plan (and hash) of runs in flight.
      */
-    signatures: z.enum(SIGNATURE_POLICIES).optional().describe('required: every approval and resume carries an SSH signature (every approver and operator needs a key); optional (absent): a signature sent is verified'),
+    signatures: z
+      .enum(SIGNATURE_POLICIES)
+      .optional()
+      .describe(
+        'required: every approval and resume carries an SSH signature (every approver and operator needs a key); optional (absent): a signature sent is verified',
+      ),
   })
   .superRefine(checkApprovals, always);
 
 // ---- the rest of the plan --------------------------------------------------------------------
 
 export const BackupSchema = z.strictObject({
-  store: z.string().max(2000).regex(/^(s3:\/\/[^/\s]+(\/\S*)?|file:\/\/\/\S*)$/, {
-    error: 'must be a URL like s3://bucket/prefix or file:///absolute/dir',
-  }).describe('Where verified pg_dump backups (and the evidence pack) go: s3://bucket/prefix or file:///absolute/dir'),
-  scope: z.enum(['touched-tables', 'full']).default('touched-tables').describe('touched-tables: the target\'s schema with only the plan tables\' rows (default); full: every row'),
+  store: z
+    .string()
+    .max(2000)
+    .regex(/^(s3:\/\/[^/\s]+(\/\S*)?|file:\/\/\/\S*)$/, {
+      error: 'must be a URL like s3://bucket/prefix or file:///absolute/dir',
+    })
+    .describe('Where verified pg_dump backups (and the evidence pack) go: s3://bucket/prefix or file:///absolute/dir'),
+  scope: z
+    .enum(['touched-tables', 'full'])
+    .default('touched-tables')
+    .describe("touched-tables: the target's schema with only the plan tables' rows (default); full: every row"),
 });
 
 const AnonymizeValue = z.union([z.null(), z.string(), z.number(), z.boolean()], {
@@ -342,18 +437,26 @@ const AnonymizeValue = z.union([z.null(), z.string(), z.number(), z.boolean()], 
 
 export const ErasureSchema = z.strictObject({
   registers: z
-    .array(z.strictObject({
-      db: z.enum(['source', 'target']).describe('Which database holds the register: source (the Pilot) or target (production)'),
-      table: TableName.describe('The register table: one row per erasure request'),
-      subject: Column.describe('Its column holding the subject key: as the Pilot knows it (keys: pilot), or as Production does (keys: production)'),
-      keys: z
-        .enum(['pilot', 'production'])
-        .optional()
-        .describe('Whose keys the subject column holds: pilot (the default; translated through the run\'s identity, never taken as a Production key) or production (Production\'s own register of its people; db: target only)'),
-    }).refine((r) => r.keys !== 'production' || r.db === 'target', {
-      path: ['keys'],
-      message: 'keys: production is for a register in Production (db: target); a Pilot register names people by their Pilot key',
-    }))
+    .array(
+      z
+        .strictObject({
+          db: z.enum(['source', 'target']).describe('Which database holds the register: source (the Pilot) or target (production)'),
+          table: TableName.describe('The register table: one row per erasure request'),
+          subject: Column.describe(
+            'Its column holding the subject key: as the Pilot knows it (keys: pilot), or as Production does (keys: production)',
+          ),
+          keys: z
+            .enum(['pilot', 'production'])
+            .optional()
+            .describe(
+              "Whose keys the subject column holds: pilot (the default; translated through the run's identity, never taken as a Production key) or production (Production's own register of its people; db: target only)",
+            ),
+        })
+        .refine((r) => r.keys !== 'production' || r.db === 'target', {
+          path: ['keys'],
+          message: 'keys: production is for a register in Production (db: target); a Pilot register names people by their Pilot key',
+        }),
+    )
     .min(1)
     .max(MAX_ITEMS.tables)
     .describe('Erasure request registers: subjects listed there are not moved, and erased in production if they arrive after stage'),
@@ -379,12 +482,16 @@ export const ErasureSchema = z.strictObject({
         columns: z.array(Column).min(1).max(MAX_ITEMS.people).describe("The foreign key's columns in that table"),
         action: z
           .enum(['delete', 'nullify'])
-          .describe('delete: a row referencing an erased row through this key is erased too (or anonymized, for a table in erasure.anonymize); nullify: the key is set to NULL and the row stays'),
+          .describe(
+            'delete: a row referencing an erased row through this key is erased too (or anonymized, for a table in erasure.anonymize); nullify: the key is set to NULL and the row stays',
+          ),
       }),
     )
     .max(MAX_ITEMS.tables)
     .optional()
-    .describe('What an erasure does through each foreign key; default: rows referencing an erased row through a NOT NULL key are erased, a nullable reference is set to NULL'),
+    .describe(
+      'What an erasure does through each foreign key; default: rows referencing an erased row through a NOT NULL key are erased, a nullable reference is set to NULL',
+    ),
 });
 
 /**
@@ -398,39 +505,58 @@ export const RETENTION_ACTIONS = ['leave-behind', 'anonymize'] as const;
 export const RetentionRuleSchema = z
   .strictObject({
     table: TableName.describe('A plan table holding rows that expire'),
-    column: Column.describe('Its date or timestamp column a row\'s age is measured by (NULL: never past retention)'),
+    column: Column.describe("Its date or timestamp column a row's age is measured by (NULL: never past retention)"),
     olderThan: z
       .string()
       .regex(ISO_DURATION, { error: 'must be an ISO 8601 duration like P13M, P1Y, P90D, P2W or PT36H' })
-      .describe('ISO 8601 duration: rows whose column is before (the run\'s snapshot time - olderThan) are past retention'),
-    action: z.enum(RETENTION_ACTIONS).describe('leave-behind: past-retention rows (and their dependents) do not move, reason retention; anonymize: they move with columns overwritten'),
+      .describe("ISO 8601 duration: rows whose column is before (the run's snapshot time - olderThan) are past retention"),
+    action: z
+      .enum(RETENTION_ACTIONS)
+      .describe(
+        'leave-behind: past-retention rows (and their dependents) do not move, reason retention; anonymize: they move with columns overwritten',
+      ),
     columns: z
       .record(Column, AnonymizeValue)
       .refine((r) => Object.keys(r).length > 0, { error: 'must name at least one column' })
       .optional()
-      .describe('action anonymize only (required there): column → value it is set to (null, a string, a number or a boolean); not key or foreign-key columns'),
+      .describe(
+        'action anonymize only (required there): column → value it is set to (null, a string, a number or a boolean); not key or foreign-key columns',
+      ),
   })
   .superRefine((r: unknown, ctx) => {
     if (!isRec(r)) return;
-    if (r.action === 'anonymize' && r.columns === undefined) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'required when action is anonymize (the columns to overwrite)' });
-    if (r.action === 'leave-behind' && r.columns !== undefined) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'only allowed when action is anonymize' });
+    if (r.action === 'anonymize' && r.columns === undefined)
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: 'required when action is anonymize (the columns to overwrite)' });
+    if (r.action === 'leave-behind' && r.columns !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: 'only allowed when action is anonymize' });
   }, always);
 
 export const STRATEGIES = ['selective', 'clean-start', 'adopt'] as const;
 export const TRANSFORM_FNS = ['trim', 'lower', 'upper', 'nullIfEmpty', 'sha256'] as const;
-
 
 function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
   if (!isRec(p)) return;
   const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
 
   if (p.strategy === 'adopt' && p.adoptFrom === undefined) issue(['adoptFrom'], 'required when strategy is adopt');
-  if (p.adoptFrom !== undefined && typeof p.strategy === 'string' && p.strategy !== 'adopt' && (STRATEGIES as readonly string[]).includes(p.strategy))
+  if (
+    p.adoptFrom !== undefined &&
+    typeof p.strategy === 'string' &&
+    p.strategy !== 'adopt' &&
+    (STRATEGIES as readonly string[]).includes(p.strategy)
+  )
     issue(['adoptFrom'], `only allowed when strategy is adopt (strategy is ${p.strategy})`);
 
-  if (p.strategy === 'clean-start' && p.backup === undefined) issue(['backup'], 'required when strategy is clean-start (the Pilot is archived into backup.store)');
-  if (p.strategy === 'adopt' && p.backup === undefined) issue(['backup'], 'required when strategy is adopt (a rollback restores the removed rows from the Pilot backup)');
-  if (p.decommission !== undefined && typeof p.strategy === 'string' && p.strategy !== 'clean-start' && (STRATEGIES as readonly string[]).includes(p.strategy))
+  if (p.strategy === 'clean-start' && p.backup === undefined)
+    issue(['backup'], 'required when strategy is clean-start (the Pilot is archived into backup.store)');
+  if (p.strategy === 'adopt' && p.backup === undefined)
+    issue(['backup'], 'required when strategy is adopt (a rollback restores the removed rows from the Pilot backup)');
+  if (
+    p.decommission !== undefined &&
+    typeof p.strategy === 'string' &&
+    p.strategy !== 'clean-start' &&
+    (STRATEGIES as readonly string[]).includes(p.strategy)
+  )
     issue(['decommission'], `only allowed when strategy is clean-start (strategy is ${p.strategy})`);
 
   if (typeof p.source === 'string' && p.source === p.target) issue(['target'], 'must differ from source');
@@ -449,11 +575,20 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
       // Two Pilot tables into one Production table would make one row identity out of two tables.
       const dest = planTableKey(typeof t.into === 'string' ? t.into : t.table);
       const before = into.get(dest);
-      if (before !== undefined && prev === undefined) issue(['tables', i, typeof t.into === 'string' ? 'into' : 'table'], `tables[${before}] already goes into ${dest}: one Production table takes one Pilot table`);
+      if (before !== undefined && prev === undefined)
+        issue(
+          ['tables', i, typeof t.into === 'string' ? 'into' : 'table'],
+          `tables[${before}] already goes into ${dest}: one Production table takes one Pilot table`,
+        );
       else if (before === undefined) into.set(dest, i);
       // A mapping moves rows into Production; adopt and clean-start move nothing.
       if (typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy)) {
-        for (const k of ['into', 'columns', 'drop']) if (t[k] !== undefined) issue(['tables', i, k], `only allowed when strategy is selective (strategy is ${p.strategy}): nothing moves into another model`);
+        for (const k of ['into', 'columns', 'drop'])
+          if (t[k] !== undefined)
+            issue(
+              ['tables', i, k],
+              `only allowed when strategy is selective (strategy is ${p.strategy}): nothing moves into another model`,
+            );
       }
     });
   }
@@ -472,25 +607,38 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
     if (p.operators === undefined) issue(['operators'], 'required when approvals.signatures is required (who may resume, each with a key)');
     else if (Array.isArray(p.operators))
       p.operators.forEach((x, i) => {
-        if (!isRec(x)) issue(['operators', i], `needs a key ({name: ${String(x)}, key: "ssh-ed25519 …"}): approvals.signatures is required`);
+        if (!isRec(x))
+          issue(['operators', i], `needs a key ({name: ${String(x)}, key: "ssh-ed25519 …"}): approvals.signatures is required`);
       });
   }
 
   if (isRec(p.production) && Array.isArray(p.production.auditTables)) {
     const first = new Map<string, number>();
-    const planTables = new Set((Array.isArray(p.tables) ? p.tables : []).map((t) => (isRec(t) && typeof t.table === 'string' ? planTableKey(t.table) : '')));
+    const planTables = new Set(
+      (Array.isArray(p.tables) ? p.tables : []).map((t) => (isRec(t) && typeof t.table === 'string' ? planTableKey(t.table) : '')),
+    );
     p.production.auditTables.forEach((a, i) => {
       if (typeof a !== 'string' || typeof parseTableName(a) === 'string') return;
       const k = planTableKey(a);
       const prev = first.get(k);
-      if (prev !== undefined) issue(['production', 'auditTables', i], `duplicate audit table ${k} (already at production.auditTables[${prev}])`);
+      if (prev !== undefined)
+        issue(['production', 'auditTables', i], `duplicate audit table ${k} (already at production.auditTables[${prev}])`);
       else first.set(k, i);
-      if (planTables.has(k)) issue(['production', 'auditTables', i], `${k} is a plan table: an audit table receives Production's own trigger writes, not the run's rows`);
+      if (planTables.has(k))
+        issue(
+          ['production', 'auditTables', i],
+          `${k} is a plan table: an audit table receives Production's own trigger writes, not the run's rows`,
+        );
     });
     if (typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy))
       issue(['production'], `only allowed when strategy is selective (strategy is ${p.strategy})`);
   }
-  if (p.retention !== undefined && typeof p.strategy === 'string' && p.strategy !== 'selective' && (STRATEGIES as readonly string[]).includes(p.strategy))
+  if (
+    p.retention !== undefined &&
+    typeof p.strategy === 'string' &&
+    p.strategy !== 'selective' &&
+    (STRATEGIES as readonly string[]).includes(p.strategy)
+  )
     issue(['retention'], `only allowed when strategy is selective (strategy is ${p.strategy})`);
   if (Array.isArray(p.retention)) {
     const first = new Map<string, number>();
@@ -516,26 +664,52 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
 export const PlanSchema = z
   .strictObject({
     version: z.literal(1).describe('Plan format version; always 1'),
-    id: z.string().regex(/^[a-z0-9-]{3,63}$/).describe('Plan id, [a-z0-9-]{3,63}; the run\'s workflow id is cutover-<id>'),
-    strategy: z.enum(STRATEGIES).describe('selective: move selected rows into production; clean-start: archive the Pilot, move nothing; adopt: the Pilot becomes production in place'),
+    id: z
+      .string()
+      .regex(/^[a-z0-9-]{3,63}$/)
+      .describe("Plan id, [a-z0-9-]{3,63}; the run's workflow id is cutover-<id>"),
+    strategy: z
+      .enum(STRATEGIES)
+      .describe(
+        'selective: move selected rows into production; clean-start: archive the Pilot, move nothing; adopt: the Pilot becomes production in place',
+      ),
     /** Connection aliases: the worker resolves them from CUTOVER_DB_<ALIAS> — never URLs here. */
     source: Alias.describe('Connection alias of the Pilot: the worker reads CUTOVER_DB_<ALIAS> (never a URL here)'),
     target: Alias.describe('Connection alias of production: the worker reads CUTOVER_DB_<ALIAS>; must differ from source'),
-    backup: BackupSchema.optional().describe('Verified backups before anything is written; required for clean-start and adopt, and for rehearsal scratch'),
+    backup: BackupSchema.optional().describe(
+      'Verified backups before anything is written; required for clean-start and adopt, and for rehearsal scratch',
+    ),
     approvals: ApprovalsSchema.describe('Who approves the gates (plan, cutover, restore), how many, and for how long'),
     /** Who may resume a paused run (names, optionally with keys); absent: anyone may. */
-    operators: z.array(SignerSchema).min(1).max(MAX_ITEMS.people).optional().describe('Who may resume a paused run: names, or {name, key}; absent: anyone may'),
+    operators: z
+      .array(SignerSchema)
+      .min(1)
+      .max(MAX_ITEMS.people)
+      .optional()
+      .describe('Who may resume a paused run: names, or {name, key}; absent: anyone may'),
     rehearsal: z
-      .strictObject({ mode: z.enum(['scratch', 'skip']).describe('scratch: rehearse in a restored copy of production (needs backup); skip: none') })
+      .strictObject({
+        mode: z.enum(['scratch', 'skip']).describe('scratch: rehearse in a restored copy of production (needs backup); skip: none'),
+      })
       .optional()
       .describe('A rehearsal of stage, cleanup, publish, validate and rollback before the cutover gate'),
-    adoptFrom: z.iso.date({ error: 'must be a date YYYY-MM-DD' }).optional().describe('strategy adopt only (required there): the date the Pilot becomes production, YYYY-MM-DD'),
+    adoptFrom: z.iso
+      .date({ error: 'must be a date YYYY-MM-DD' })
+      .optional()
+      .describe('strategy adopt only (required there): the date the Pilot becomes production, YYYY-MM-DD'),
     /** clean-start: after the cutover gate, set the Pilot database read-only (reversible by rollback). */
-    decommission: z.enum(['readonly']).optional().describe('clean-start only: readonly sets the Pilot database read-only after the cutover gate'),
+    decommission: z
+      .enum(['readonly'])
+      .optional()
+      .describe('clean-start only: readonly sets the Pilot database read-only after the cutover gate'),
     /** Our extension: how many tables are staged at once. */
     parallelism: z.number().int().min(1).max(16).default(2).describe('Tables staged at once, 1..16 (default 2)'),
     /** May be omitted for clean-start/adopt; selective needs at least one (checkPlan). */
-    tables: z.array(TableSpecSchema).max(MAX_ITEMS.tables).default(() => []).describe('The tables in scope, in any order (foreign keys decide the order); at least one for selective and adopt'),
+    tables: z
+      .array(TableSpecSchema)
+      .max(MAX_ITEMS.tables)
+      .default(() => [])
+      .describe('The tables in scope, in any order (foreign keys decide the order); at least one for selective and adopt'),
     subjects: z
       .strictObject({
         table: TableName.describe('The plan table whose rows are people'),
@@ -552,21 +726,25 @@ export const PlanSchema = z
       .optional()
       .describe('Subjects without a granted consent row are left behind (reason no-consent), with their dependents'),
     testData: z
-      .array(z.strictObject({
-        table: TableName.describe('A plan table'),
-        where: Conditions.describe('Rows matching every condition are test data'),
-        reason: Slug.describe('Reason recorded in the manifest for these rows, [a-z0-9-]+'),
-      }))
+      .array(
+        z.strictObject({
+          table: TableName.describe('A plan table'),
+          where: Conditions.describe('Rows matching every condition are test data'),
+          reason: Slug.describe('Reason recorded in the manifest for these rows, [a-z0-9-]+'),
+        }),
+      )
       .max(MAX_ITEMS.tables)
       .optional()
       .describe('Rows left behind on purpose (and their dependents), each with its reason'),
     erasure: ErasureSchema.optional().describe('Erasure registers (right to be forgotten) and how erasure after publish treats each table'),
     transforms: z
-      .array(z.strictObject({
-        table: TableName.describe('A plan table'),
-        column: Column.describe('A text column, not a key or foreign-key column'),
-        fn: z.enum(TRANSFORM_FNS).describe('trim, lower, upper, nullIfEmpty or sha256 (hex of the UTF-8 text)'),
-      }))
+      .array(
+        z.strictObject({
+          table: TableName.describe('A plan table'),
+          column: Column.describe('A text column, not a key or foreign-key column'),
+          fn: z.enum(TRANSFORM_FNS).describe('trim, lower, upper, nullIfEmpty or sha256 (hex of the UTF-8 text)'),
+        }),
+      )
       .max(MAX_ITEMS.tables)
       .optional()
       .describe('Values rewritten in staging before publish'),
@@ -580,21 +758,35 @@ export const PlanSchema = z
           .array(TableName)
           .min(1)
           .max(MAX_ITEMS.tables)
-          .describe('Production tables its own triggers insert into when rows are written (an audit log): publish and rollback accept exactly the inserts the triggers on the published tables explain there, and nothing else'),
+          .describe(
+            'Production tables its own triggers insert into when rows are written (an audit log): publish and rollback accept exactly the inserts the triggers on the published tables explain there, and nothing else',
+          ),
       })
       .optional()
-      .describe('Production\'s own side effects a run may cause: declared audit tables'),
+      .describe("Production's own side effects a run may cause: declared audit tables"),
     retention: z
       .array(RetentionRuleSchema)
       .max(MAX_ITEMS.tables)
       .optional()
-      .describe('Production\'s retention periods: rows older than olderThan (from the run\'s snapshot time) are left behind (reason retention) or anonymized in cleanup, and checked after publish'),
+      .describe(
+        "Production's retention periods: rows older than olderThan (from the run's snapshot time) are left behind (reason retention) or anonymized in cleanup, and checked after publish",
+      ),
     accessChecks: z
-      .array(z.strictObject({
-        name: Slug.describe('Name of the check, [a-z0-9-]+, unique'),
-        sql: z.string().max(MAX_TEXT.sql).regex(/\S/, { error: 'must not be empty' }).describe('One SELECT run read-only in production after publish (only allowlisted built-in functions); any row it returns fails the check'),
-        show: ColumnList.optional().describe('Columns of a failing row shown in status, errors and evidence (default: the first column only; keep personal values out)'),
-      }))
+      .array(
+        z.strictObject({
+          name: Slug.describe('Name of the check, [a-z0-9-]+, unique'),
+          sql: z
+            .string()
+            .max(MAX_TEXT.sql)
+            .regex(/\S/, { error: 'must not be empty' })
+            .describe(
+              'One SELECT run read-only in production after publish (only allowlisted built-in functions); any row it returns fails the check',
+            ),
+          show: ColumnList.optional().describe(
+            'Columns of a failing row shown in status, errors and evidence (default: the first column only; keep personal values out)',
+          ),
+        }),
+      )
       .max(MAX_ITEMS.people)
       .optional()
       .describe('Your own checks after publish, in addition to the built-in grants, RLS and consent checks'),
@@ -607,16 +799,24 @@ export const PlanSchema = z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a role name like cutover_checker ([a-z_][a-z0-9_]*, at most 63 characters)' })
       .optional()
-      .describe('Role the accessChecks run as (SET LOCAL ROLE): it must have no superuser, CREATEROLE, BYPASSRLS or write privilege; absent: checks refuse to run as a superuser'),
+      .describe(
+        'Role the accessChecks run as (SET LOCAL ROLE): it must have no superuser, CREATEROLE, BYPASSRLS or write privilege; absent: checks refuse to run as a superuser',
+      ),
     /**
      * How pre-existing production rows are proven unchanged: `count` (the publish transaction's own
      * counts; the default) or `full` (checksum every row before and after; small databases, audits).
      * No schema default: a default here would change the normalised plan (and hash) of runs in flight.
      */
     validation: z
-      .strictObject({ preExisting: z.enum(['count', 'full']).describe('count (absent: the default): the publish transaction\'s own counts; full: checksum every pre-existing row before and after') })
+      .strictObject({
+        preExisting: z
+          .enum(['count', 'full'])
+          .describe(
+            "count (absent: the default): the publish transaction's own counts; full: checksum every pre-existing row before and after",
+          ),
+      })
       .optional()
-      .describe('How validation proves production\'s pre-existing rows unchanged'),
+      .describe("How validation proves production's pre-existing rows unchanged"),
     /**
      * What the run does when the Pilot (rows or catalog) changed after gate plan: by default it goes
      * back to gate plan with a new dry run; `tolerate.rows` lets small row changes through, recorded.
@@ -625,11 +825,22 @@ export const PlanSchema = z
     drift: z
       .strictObject({
         tolerate: z
-          .strictObject({ rows: z.number().int().min(0).max(1_000_000_000).describe('Rows per table that may differ from the approved dry run (added, removed or flagged since); catalog changes are never tolerated') })
-          .describe('Changes accepted without going back to gate plan (each recorded in the evidence\'s drift section)'),
+          .strictObject({
+            rows: z
+              .number()
+              .int()
+              .min(0)
+              .max(1_000_000_000)
+              .describe(
+                'Rows per table that may differ from the approved dry run (added, removed or flagged since); catalog changes are never tolerated',
+              ),
+          })
+          .describe("Changes accepted without going back to gate plan (each recorded in the evidence's drift section)"),
       })
       .optional()
-      .describe('Pilot changes between gate plan and stage: by default the run goes back to gate plan with a new dry run and the old approvals no longer count'),
+      .describe(
+        'Pilot changes between gate plan and stage: by default the run goes back to gate plan with a new dry run and the old approvals no longer count',
+      ),
     /**
      * How long a statement that takes locks on production waits for one (PostgreSQL's lock_timeout)
      * and how often it tries again, with backoff, before the run pauses naming the session in the way.
@@ -639,28 +850,49 @@ export const PlanSchema = z
     locks: z
       .strictObject({
         timeout: Duration.optional().describe('How long one attempt waits for a lock on production: 5s, 500ms, 1m (absent: 5s)'),
-        retries: z.number().int().min(0).max(100).optional().describe('Attempts after the first, with backoff, before the run pauses (absent: 5)'),
+        retries: z
+          .number()
+          .int()
+          .min(0)
+          .max(100)
+          .optional()
+          .describe('Attempts after the first, with backoff, before the run pauses (absent: 5)'),
       })
       .optional()
-      .describe('Waiting for locks on production: publish, rollback and restore wait at most this long per attempt, name the session in the way, and retry'),
+      .describe(
+        'Waiting for locks on production: publish, rollback and restore wait at most this long per attempt, name the session in the way, and retry',
+      ),
     /**
      * Why this cutover is being made, in the decider's words: the evidence pack's `decision.reason`.
      * No schema default (a default would change the normalised plan, and hash, of runs in flight).
      */
     decision: z
       .strictObject({
-        reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe('Why, in the decider\'s words'),
+        reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe("Why, in the decider's words"),
         rerun: z
-          .strictObject({ reason: z.string().max(MAX_TEXT.value).regex(/\S/, { error: 'must not be empty' }).describe('Why rows an earlier run already moved are copied again') })
+          .strictObject({
+            reason: z
+              .string()
+              .max(MAX_TEXT.value)
+              .regex(/\S/, { error: 'must not be empty' })
+              .describe('Why rows an earlier run already moved are copied again'),
+          })
           .optional()
-          .describe('A deliberate re-run: rows an earlier run already published from this Pilot are copied again (absent: they are left behind as already-moved)'),
+          .describe(
+            'A deliberate re-run: rows an earlier run already published from this Pilot are copied again (absent: they are left behind as already-moved)',
+          ),
         // Change control: the change request that authorised this run. Indexed as the CutoverChange
         // search attribute, so its characters stay those of ticket ids (nothing to quote in a query).
         change: z
           .string()
-          .regex(CHANGE_ID, { error: 'must be a change request id like CHG-1234 (letters, digits and . _ : / -, at most 100 characters, starting with a letter or digit)' })
+          .regex(CHANGE_ID, {
+            error:
+              'must be a change request id like CHG-1234 (letters, digits and . _ : / -, at most 100 characters, starting with a letter or digit)',
+          })
           .optional()
-          .describe('The change request that authorised this run, e.g. CHG-1234: shown at every gate, in the evidence and reports, and searchable with cutover list --change'),
+          .describe(
+            'The change request that authorised this run, e.g. CHG-1234: shown at every gate, in the evidence and reports, and searchable with cutover list --change',
+          ),
         // A pattern, not z.url(): its JSON Schema `format: uri` is unknown to strict validators (editors).
         changeUrl: z
           .string()
@@ -670,13 +902,16 @@ export const PlanSchema = z
           .describe('Link to the change request (http or https); only with change'),
       })
       .superRefine((d: unknown, ctx) => {
-        if (isRec(d) && d.changeUrl !== undefined && d.change === undefined) ctx.addIssue({ code: 'custom', path: ['changeUrl'], message: 'only allowed with change (the change request id it links to)' });
+        if (isRec(d) && d.changeUrl !== undefined && d.change === undefined)
+          ctx.addIssue({ code: 'custom', path: ['changeUrl'], message: 'only allowed with change (the change request id it links to)' });
       }, always)
       .optional()
-      .describe('Why this cutover is made (the evidence pack\'s decision.reason) and the change request that authorised it'),
+      .describe("Why this cutover is made (the evidence pack's decision.reason) and the change request that authorised it"),
   })
   .superRefine(checkPlan, always)
-  .describe('A cutover plan: what moves from the Pilot (source) into production (target), who approves it, and how it is proven. Reference: docs/plan-reference.md');
+  .describe(
+    'A cutover plan: what moves from the Pilot (source) into production (target), who approves it, and how it is proven. Reference: docs/plan-reference.md',
+  );
 
 export type Plan = z.infer<typeof PlanSchema>;
 /** What a user may write (defaults not yet applied). */

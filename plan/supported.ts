@@ -11,7 +11,8 @@ const when = (cond: boolean, path: string) => (cond ? [path] : []);
 
 const RULES: ReadonlyArray<Rule> = [
   // adopt cleans the Pilot in place with the Pilot's own registers; a register in Production is not read yet.
-  (p) => (p.strategy === 'adopt' ? (p.erasure?.registers ?? []).flatMap((r, i) => when(r.db === 'target', `erasure.registers[${i}].db`)) : []),
+  (p) =>
+    p.strategy === 'adopt' ? (p.erasure?.registers ?? []).flatMap((r, i) => when(r.db === 'target', `erasure.registers[${i}].db`)) : [],
 ];
 
 export function unsupportedFeatures(plan: Plan): PlanIssue[] {

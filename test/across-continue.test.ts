@@ -14,13 +14,28 @@ test('a send refused by the closing run is sent again while the workflow id stil
   expect({ result, calls }).toEqual({ result: 'delivered', calls: 3 });
 });
 
-test('a workflow that really ended, or any other error, is the caller\'s at once', async () => {
+test("a workflow that really ended, or any other error, is the caller's at once", async () => {
   let calls = 0;
-  await expect(acrossContinueAsNew(handleWith('COMPLETED'), async () => { calls++; throw closing(); })).rejects.toThrow('already completed');
+  await expect(
+    acrossContinueAsNew(handleWith('COMPLETED'), async () => {
+      calls++;
+      throw closing();
+    }),
+  ).rejects.toThrow('already completed');
   expect(calls).toBe(1);
-  await expect(acrossContinueAsNew(handleWith('RUNNING'), async () => { calls++; throw new Error('refused: not an approver'); })).rejects.toThrow('not an approver');
+  await expect(
+    acrossContinueAsNew(handleWith('RUNNING'), async () => {
+      calls++;
+      throw new Error('refused: not an approver');
+    }),
+  ).rejects.toThrow('not an approver');
   expect(calls).toBe(2);
   // It gives up after a few attempts rather than looping.
-  await expect(acrossContinueAsNew(handleWith('RUNNING'), async () => { calls++; throw closing(); })).rejects.toThrow('already completed');
+  await expect(
+    acrossContinueAsNew(handleWith('RUNNING'), async () => {
+      calls++;
+      throw closing();
+    }),
+  ).rejects.toThrow('already completed');
   expect(calls).toBe(7);
 });

@@ -29,10 +29,16 @@ const checker = checkerRole('cutover_ad');
 afterAll(() => checker.drop());
 
 /** Reset the Pilot's data to the fixture (the cutover schema stays: runs have their own keys). */
-const resetPilot = () => withDb(h.pilot, (c) => c.query(`TRUNCATE events, projects, users, accounts, erasure_request; ${PILOT_DATA} ${ERASED}`));
+const resetPilot = () =>
+  withDb(h.pilot, (c) => c.query(`TRUNCATE events, projects, users, accounts, erasure_request; ${PILOT_DATA} ${ERASED}`));
 
 const plan = (id: string, store: string, extra: Record<string, unknown> = {}) => ({
-  version: 1, id, strategy: 'adopt', adoptFrom: '2026-12-01', source: 'pilot', target: 'production',
+  version: 1,
+  id,
+  strategy: 'adopt',
+  adoptFrom: '2026-12-01',
+  source: 'pilot',
+  target: 'production',
   approvals: { approvers: ['bob'], required: 1, timeout: '1h' },
   backup: { store: `file://${store}` },
   tables: [{ table: 'accounts' }, { table: 'users' }, { table: 'projects' }, { table: 'events' }],
@@ -45,7 +51,8 @@ const plan = (id: string, store: string, extra: Record<string, unknown> = {}) =>
 // What must go, written independently of cutover: test accounts, erased users, and their dependents (a fixed point here).
 const GONE = {
   accounts: 'SELECT account_id AS k FROM accounts WHERE is_test',
-  users: 'SELECT user_id AS k FROM users WHERE account_id IN (SELECT account_id FROM accounts WHERE is_test) OR user_id IN (SELECT user_id FROM erasure_request)',
+  users:
+    'SELECT user_id AS k FROM users WHERE account_id IN (SELECT account_id FROM accounts WHERE is_test) OR user_id IN (SELECT user_id FROM erasure_request)',
 } as Record<string, string>;
 GONE.projects = `SELECT project_id AS k FROM projects WHERE account_id IN (${GONE.accounts}) OR owner_id IN (${GONE.users})`;
 GONE.events = `SELECT event_id AS k FROM events WHERE project_id IN (${GONE.projects}) OR user_id IN (${GONE.users})`;
@@ -54,9 +61,21 @@ const TABLES = ['accounts', 'users', 'projects', 'events'];
 
 const content = async (url: string, t: string, where = 'TRUE') =>
   (await rows<{ r: string }>(url, `SELECT to_jsonb(x)::text AS r FROM ${t} x WHERE ${where} ORDER BY ${KEY[t]}`)).map((x) => x.r);
-const everything = async (url: string) => Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await content(url, t)] as const)));
-const dump = (url: string) => rows(url, "SELECT n.nspname AS s, c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1, 2")
-  .then(async (ts) => Promise.all(ts.map(async (x) => [x.s, x.t, (await rows(url, `SELECT to_jsonb(y)::text AS r FROM "${x.s}"."${x.t}" y ORDER BY 1`)).map((r) => r.r)])));
+const everything = async (url: string) =>
+  Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await content(url, t)] as const)));
+const dump = (url: string) =>
+  rows(
+    url,
+    "SELECT n.nspname AS s, c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1, 2",
+  ).then(async (ts) =>
+    Promise.all(
+      ts.map(async (x) => [
+        x.s,
+        x.t,
+        (await rows(url, `SELECT to_jsonb(y)::text AS r FROM "${x.s}"."${x.t}" y ORDER BY 1`)).map((r) => r.r),
+      ]),
+    ),
+  );
 
 test('adopt removes exactly the test data and erased subjects (and their dependents) from the Pilot, records adoptFrom, leaves Production untouched', async () => {
   await resetPilot();
@@ -78,7 +97,8 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   const atPlan = await waitFor(handle, atGate('plan'), 90000);
   const dry = (await handle.query(reportQuery)).dryRun!;
   // The dry run counts what the cleanup will remove, per table.
-  for (const t of dry.tables) expect(Object.values(t.leftBehind).reduce((a, b) => a + b, 0)).toBe(gone[t.table.replace('public.', '')].length);
+  for (const t of dry.tables)
+    expect(Object.values(t.leftBehind).reduce((a, b) => a + b, 0)).toBe(gone[t.table.replace('public.', '')].length);
   expect(atPlan.steps.some((s) => s.step === 'preflight' && s.outcome === 'completed')).toBe(true);
   // Gate plan shows that dry run, the same in the UI's current details and in `cutover status`: per
   // table the Pilot's rows, the rows removed and kept (the test's own counts), why, and that nothing
@@ -96,10 +116,11 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   for (const t of TABLES) {
     const total = Number((await rows<{ n: string }>(h.pilot, `SELECT count(*)::text AS n FROM ${t}`))[0].n);
     // The UI shows the table as aligned text (its markdown tables run together at half width).
-    for (const text of [details, statusText]) expect(text).toMatch(new RegExp(`public\\.${t}\\s+${total}\\s+${gone[t].length}\\s+${total - gone[t].length}\\n`));
+    for (const text of [details, statusText])
+      expect(text).toMatch(new RegExp(`public\\.${t}\\s+${total}\\s+${gone[t].length}\\s+${total - gone[t].length}\\n`));
   }
   for (const text of [details, statusText]) {
-    expect(text).toContain('Approving backs up the Pilot\'s plan tables; nothing is removed before gate cutover.');
+    expect(text).toContain("Approving backs up the Pilot's plan tables; nothing is removed before gate cutover.");
     expect(text).toContain(`public.accounts: test-account ${gone.accounts.length}`);
     expect(text).toMatch(/public\.users: [^\n]*erasure-request 2/);
     expect(text).toMatch(/approvers\W+bob: 1 required; the initiator may not approve/);
@@ -123,14 +144,27 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   expect(await everything(h.pilot)).toEqual(keep);
   // The manifest in the Pilot's own cutover schema: every removed row, with its reason.
   const manifest = await rows<{ t: string; k: string; reason: string; outcome: string }>(
-    h.pilot, 'SELECT table_name AS t, key->>0 AS k, reason, outcome FROM cutover.manifest WHERE run_key = $1', [result.runKey]);
-  for (const t of TABLES) expect(manifest.filter((m) => m.t === `public.${t}`).map((m) => m.k).sort()).toEqual(gone[t]);
+    h.pilot,
+    'SELECT table_name AS t, key->>0 AS k, reason, outcome FROM cutover.manifest WHERE run_key = $1',
+    [result.runKey],
+  );
+  for (const t of TABLES)
+    expect(
+      manifest
+        .filter((m) => m.t === `public.${t}`)
+        .map((m) => m.k)
+        .sort(),
+    ).toEqual(gone[t]);
   expect(manifest.every((m) => m.outcome === 'left-behind')).toBe(true);
   const reasonOf = (t: string, k: string) => manifest.find((m) => m.t === `public.${t}` && m.k === k)?.reason;
   expect(reasonOf('accounts', '5')).toBe('test-account');
   expect(reasonOf('users', '7')).toBe('erasure-request');
   expect(reasonOf('users', '4')).toBe('parent-left-behind:public.accounts'); // user 4 belongs to test account 5
-  const log = await rows<{ k: string }>(h.pilot, "SELECT subject->>0 AS k FROM cutover.erasure_log WHERE run_key = $1 AND step = 'adopt-cleanup' ORDER BY 1", [result.runKey]);
+  const log = await rows<{ k: string }>(
+    h.pilot,
+    "SELECT subject->>0 AS k FROM cutover.erasure_log WHERE run_key = $1 AND step = 'adopt-cleanup' ORDER BY 1",
+    [result.runKey],
+  );
   expect(log.map((x) => x.k).sort()).toEqual(['13', '7']);
 
   // adoptFrom in the step result, the history, the Pilot's run registry and the evidence pack.
@@ -138,19 +172,28 @@ test('adopt removes exactly the test data and erased subjects (and their depende
   expect(report.adoption?.adopt?.adoptFrom).toBe('2026-12-01');
   expect(report.adoption?.cleanup?.manifestRows).toBe(manifest.length);
   expect(result.steps.find((s) => s.step === 'adopt' && s.outcome === 'completed')?.detail).toMatch(/Production from 2026-12-01/);
-  expect(await rows(h.pilot, "SELECT adopt_from::text AS d, status FROM cutover.run WHERE run_key = $1", [result.runKey])).toEqual([{ d: '2026-12-01', status: 'completed' }]);
+  expect(await rows(h.pilot, 'SELECT adopt_from::text AS d, status FROM cutover.run WHERE run_key = $1', [result.runKey])).toEqual([
+    { d: '2026-12-01', status: 'completed' },
+  ]);
   const evidence = await rows<{ pack: EvidenceDocument }>(h.pilot, 'SELECT pack FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
   expect(evidence[0].pack.adoption?.adoptFrom).toBe('2026-12-01');
   // The md and HTML reports of the stored pack say what was removed: per table, the rows the test's
   // own SQL says had to go, and every removed row under its cause (no "No rows left behind").
-  const removedRows = await rows<{ t: string; reason: string; n: number }>(h.pilot, 'SELECT table_name AS t, reason, count(*)::int AS n FROM cutover.manifest WHERE run_key = $1 GROUP BY 1, 2', [result.runKey]);
+  const removedRows = await rows<{ t: string; reason: string; n: number }>(
+    h.pilot,
+    'SELECT table_name AS t, reason, count(*)::int AS n FROM cutover.manifest WHERE run_key = $1 GROUP BY 1, 2',
+    [result.runKey],
+  );
   const md = renderReport(evidence[0].pack, 'md');
   const html = renderReport(evidence[0].pack, 'html');
   for (const text of [md, html]) expect(text).not.toContain('No rows left behind');
   expect(md).toContain(`- **rows removed from the Pilot**: ${manifest.length}\n`);
   for (const t of TABLES) expect(md).toContain(`| public.${t} | ${gone[t].length} |`);
   for (const r of removedRows) {
-    const shown = [...md.matchAll(new RegExp(`^\\| ${r.t} \\| ${r.reason} \\| (\\d+) \\| .*\\|$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+    const shown = [...md.matchAll(new RegExp(`^\\| ${r.t} \\| ${r.reason} \\| (\\d+) \\| .*\\|$`, 'gm'))].reduce(
+      (a, m) => a + Number(m[1]),
+      0,
+    );
     expect(shown).toBe(r.n); // each removed row counted once, under its own cause
     expect(html).toContain(`<td>${r.t}</td><td>${r.reason}</td>`);
   }
@@ -178,7 +221,14 @@ test('a failing access check after the cleanup pauses; rollback restores the Pil
 
   // adopt checks the Pilot: the read-only role they run as is granted there, before the run.
   await rows(h.pilot, checker.sql);
-  const handle = await startRun(h.env, plan('adopt-rb', store, { accessChecks: [{ name: 'no-free-accounts', sql: "SELECT account_id FROM accounts WHERE plan = 'free'" }], accessCheckRole: checker.name }), 'alice');
+  const handle = await startRun(
+    h.env,
+    plan('adopt-rb', store, {
+      accessChecks: [{ name: 'no-free-accounts', sql: "SELECT account_id FROM accounts WHERE plan = 'free'" }],
+      accessCheckRole: checker.name,
+    }),
+    'alice',
+  );
   await waitFor(handle, atGate('plan'), 90000);
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   await waitFor(handle, atGate('cutover'), 120000);

@@ -29,7 +29,9 @@ afterEach(() => {
 
 test('an alias comes from CUTOVER_DB_<ALIAS>, else from <secrets dir>/<alias> (trimmed), else <ALIAS>; the environment wins', () => {
   process.env.CUTOVER_SECRETS_DIR = dir;
-  expect(() => readAlias('billing')).toThrow(/connection alias "billing" is not configured: set CUTOVER_DB_BILLING .* or write its URL to .*billing/);
+  expect(() => readAlias('billing')).toThrow(
+    /connection alias "billing" is not configured: set CUTOVER_DB_BILLING .* or write its URL to .*billing/,
+  );
   writeFileSync(path.join(dir, 'BILLING'), 'postgres://u@h1/db\n');
   expect(readAlias('billing')).toBe('postgres://u@h1/db');
   writeFileSync(path.join(dir, 'billing'), '  postgres://u@h2/db  \n');
@@ -78,8 +80,9 @@ test('a URL that is not postgres:// is refused naming the alias and its source, 
 });
 
 test('passwords are masked in any text: URLs, key=value pairs, and the known secrets themselves', () => {
-  expect(redactSecrets('could not reach postgresql://app:p%40ss@10.0.0.1:5432/prod?sslmode=require, retrying'))
-    .toBe('could not reach postgresql://app:***@10.0.0.1:5432/prod?sslmode=require, retrying');
+  expect(redactSecrets('could not reach postgresql://app:p%40ss@10.0.0.1:5432/prod?sslmode=require, retrying')).toBe(
+    'could not reach postgresql://app:***@10.0.0.1:5432/prod?sslmode=require, retrying',
+  );
   expect(redactSecrets('host=db user=app password=topsecret dbname=prod')).toBe('host=db user=app password=*** dbname=prod');
   expect(redactSecrets('postgres://?password=abc123&x=1')).toBe('postgres://?password=***&x=1');
   expect(redactSecrets('the server said topsecret', ['topsecret'])).toBe('the server said ***');
@@ -106,7 +109,9 @@ test('the identity check names the alias and both databases, and passes the same
   const why = identityMismatch('prod', here, other)!;
   expect(why).toContain('connection alias "prod" on this worker points at database prod_b on 127.0.0.1:5432');
   expect(why).toContain(`oid ${here.databaseOid + 1}`);
-  expect(why).toContain(`but this run started on database postgres on 127.0.0.1:5432 (system identifier ${here.systemIdentifier}, oid ${here.databaseOid})`);
+  expect(why).toContain(
+    `but this run started on database postgres on 127.0.0.1:5432 (system identifier ${here.systemIdentifier}, oid ${here.databaseOid})`,
+  );
   expect(identityMismatch('prod', here, { ...here, systemIdentifier: '1' })).toContain('system identifier 1');
   // The workflow reads the alias back from this very message (resume retry --accept-database).
   expect(why).toContain('if the database itself moved, retry with --accept-database prod');
@@ -133,7 +138,11 @@ test('JSON logs: one object per line, level filtered, errors as name and message
   const [a, b] = lines.map((l) => JSON.parse(l));
   expect(a).toMatchObject({ level: 'info', message: 'started', taskQueue: 'cutover', n: '3' });
   expect(new Date(a.time).toString()).not.toBe('Invalid Date');
-  expect(b).toMatchObject({ level: 'error', message: 'failed', error: { name: 'Error', message: 'connect postgres://u:***@h/db refused' } });
+  expect(b).toMatchObject({
+    level: 'error',
+    message: 'failed',
+    error: { name: 'Error', message: 'connect postgres://u:***@h/db refused' },
+  });
   expect(lines.join('\n')).not.toContain('pw123');
 });
 

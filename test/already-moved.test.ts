@@ -24,10 +24,12 @@ async function runThrough(p: Record<string, unknown>, atPlanGate?: (s: StatusVie
 }
 
 const counts = async (prod: string) =>
-  (await rows<{ c: number; r: number; a: number }>(
-    prod,
-    `SELECT (SELECT count(*)::int FROM customer) AS c, (SELECT count(*)::int FROM rental) AS r, (SELECT count(*)::int FROM address) AS a`,
-  ))[0];
+  (
+    await rows<{ c: number; r: number; a: number }>(
+      prod,
+      `SELECT (SELECT count(*)::int FROM customer) AS c, (SELECT count(*)::int FROM rental) AS r, (SELECT count(*)::int FROM address) AS a`,
+    )
+  )[0];
 
 test('the same plan again moves nothing twice; a row added since moves alone; decision.rerun copies again, said at the gate', async () => {
   const prod = await h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
@@ -44,12 +46,17 @@ test('the same plan again moves nothing twice; a row added since moves alone; de
   expect(await counts(prod)).toEqual(afterFirst);
   expect(dry!.progress['public.customer'].rowsTotal).toBe(0);
   expect(dry!.progress['public.rental'].rowsTotal).toBe(0);
-  const report = second as StatusView & { evidence: { dryRun: { tables: { table: string; leftBehind: Record<string, number> }[]; warnings: string[] } } };
+  const report = second as StatusView & {
+    evidence: { dryRun: { tables: { table: string; leftBehind: Record<string, number> }[]; warnings: string[] } };
+  };
   const customer = report.evidence.dryRun.tables.find((t) => t.table === 'public.customer')!;
   expect(customer.leftBehind[`already-moved:${first.runKey}`]).toBe(afterFirst.c - before.c);
   expect(report.evidence.dryRun.warnings.join('\n')).toContain(`already published here by ${first.runKey}`);
   // The manifest of the second run says why, row by row.
-  const [{ n }] = await rows<{ n: number }>(prod, `SELECT count(*)::int AS n FROM cutover.manifest WHERE run_key = $1 AND reason = $2`, [second.runKey, `already-moved:${first.runKey}`]);
+  const [{ n }] = await rows<{ n: number }>(prod, `SELECT count(*)::int AS n FROM cutover.manifest WHERE run_key = $1 AND reason = $2`, [
+    second.runKey,
+    `already-moved:${first.runKey}`,
+  ]);
   expect(n).toBeGreaterThanOrEqual(afterFirst.c - before.c);
 
   // A customer added to the Pilot since (at an address no earlier run moved): only it and its address move.
@@ -65,14 +72,20 @@ test('the same plan again moves nothing twice; a row added since moves alone; de
 
     // A deliberate re-run copies again, and the gate says so.
     let gate: StatusView | undefined;
-    const fourth = await runThrough(plan({ decision: { reason: 'test', rerun: { reason: 'production was restored from before the first run' } } }), (s) => (gate = s));
+    const fourth = await runThrough(
+      plan({ decision: { reason: 'test', rerun: { reason: 'production was restored from before the first run' } } }),
+      (s) => (gate = s),
+    );
     expect(fourth.status).toBe('completed');
     const warnings = (fourth as StatusView & { evidence: { dryRun: { warnings: string[] } } }).evidence.dryRun.warnings.join('\n');
     expect(warnings).toContain('deliberate re-run (decision.rerun): production was restored from before the first run');
     expect(gate!.progress['public.customer'].rowsTotal).toBeGreaterThan(0);
     expect((await counts(prod)).c).toBeGreaterThan(afterThird.c);
   } finally {
-    await rows(h.pilot, "DELETE FROM customer_consent WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'newer@example.com')");
+    await rows(
+      h.pilot,
+      "DELETE FROM customer_consent WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'newer@example.com')",
+    );
     await rows(h.pilot, "DELETE FROM customer WHERE email = 'newer@example.com'");
   }
 }, 400000);

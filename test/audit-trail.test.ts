@@ -20,8 +20,11 @@ import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, shopPlan } from './helpers/sh
 import { failureOf, publishRun, schemaChecked } from './helpers/steps';
 
 /** The audit schema, and the generic row-level trigger on every table of `tables`. */
-const audit = (tables: string[], body = `INSERT INTO audit.logged_actions (table_name, action, row_data)
-      VALUES (TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, CASE WHEN TG_OP = 'DELETE' THEN to_jsonb(OLD) ELSE to_jsonb(NEW) END);`) => `
+const audit = (
+  tables: string[],
+  body = `INSERT INTO audit.logged_actions (table_name, action, row_data)
+      VALUES (TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, CASE WHEN TG_OP = 'DELETE' THEN to_jsonb(OLD) ELSE to_jsonb(NEW) END);`,
+) => `
 CREATE SCHEMA audit;
 CREATE TABLE audit.logged_actions (event_id bigserial PRIMARY KEY, table_name text NOT NULL, action text NOT NULL,
   row_data jsonb, by_user text NOT NULL DEFAULT current_user, at timestamptz NOT NULL DEFAULT clock_timestamp());
@@ -32,7 +35,19 @@ BEGIN
 END $$;
 ${tables.map((t) => `CREATE TRIGGER audit_trigger AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION audit.if_modified();`).join('\n')}
 `;
-const SHOP_TABLES = ['country', 'address', 'customer', 'customer_consent', 'erasure_request', 'rental', 'staff', 'dept', 'employee', 'kinds', 'measurement'];
+const SHOP_TABLES = [
+  'country',
+  'address',
+  'customer',
+  'customer_consent',
+  'erasure_request',
+  'rental',
+  'staff',
+  'dept',
+  'employee',
+  'kinds',
+  'measurement',
+];
 const PLAN_TABLES = ['country', 'address', 'customer', 'rental', 'staff', 'kinds', 'measurement', 'dept', 'employee'];
 const AUDITED = { production: { auditTables: ['audit.logged_actions'] } };
 
@@ -58,7 +73,8 @@ async function shopProduction(tag: string, triggers = audit(SHOP_TABLES)): Promi
   // Production's own rows were audited too: the run's rows come after these.
   return prod;
 }
-const one = async (url: string, sql: string, params: unknown[] = []) => Number((await rows<{ n: string }>(url, `SELECT (${sql})::text AS n`, params))[0].n);
+const one = async (url: string, sql: string, params: unknown[] = []) =>
+  Number((await rows<{ n: string }>(url, `SELECT (${sql})::text AS n`, params))[0].n);
 /** Rows per plan table (partitions under their parent), by the test's own SQL. */
 async function tableCounts(url: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -67,9 +83,12 @@ async function tableCounts(url: string): Promise<Record<string, number>> {
 }
 /** Audit rows per plan table (a partition's rows under its parent) and action, written after event id `after` (up to `upTo`). */
 async function auditRows(url: string, after: number, upTo = Number.MAX_SAFE_INTEGER): Promise<Record<string, number>> {
-  const res = await rows<{ t: string; action: string; n: string }>(url,
+  const res = await rows<{ t: string; action: string; n: string }>(
+    url,
     `SELECT regexp_replace(regexp_replace(table_name, '^public\\.', ''), '_20[0-9]{2}$', '') AS t, action, count(*)::text AS n
-       FROM audit.logged_actions WHERE event_id > $1 AND event_id <= $2 GROUP BY 1, 2`, [after, upTo]);
+       FROM audit.logged_actions WHERE event_id > $1 AND event_id <= $2 GROUP BY 1, 2`,
+    [after, upTo],
+  );
   return Object.fromEntries(res.map((r) => [`${r.t}:${r.action}`, Number(r.n)]));
 }
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
@@ -93,8 +112,16 @@ test('publish with an audit trigger on every table: one audit row per published 
   // The proof publish recorded says the same.
   expect(run.published.audit?.inserted).toEqual({ 'audit.logged_actions': sum(published) });
   expect(run.published.audit?.expected).toBe(sum(published));
-  expect(run.published.audit?.triggers.map((t) => [t.table, t.trigger, t.level])).toContainEqual(['public.measurement', 'audit_trigger', 'row']);
-  expect(run.published.transactionCounts?.find((c) => c.relation === 'audit.logged_actions')).toMatchObject({ inserted: sum(published), updated: 0, deleted: 0 });
+  expect(run.published.audit?.triggers.map((t) => [t.table, t.trigger, t.level])).toContainEqual([
+    'public.measurement',
+    'audit_trigger',
+    'row',
+  ]);
+  expect(run.published.transactionCounts?.find((c) => c.relation === 'audit.logged_actions')).toMatchObject({
+    inserted: sum(published),
+    updated: 0,
+    deleted: 0,
+  });
 
   // Surgical rollback: every row of the run is gone, proven with the audit rows in place; the audit
   // trail keeps publish's rows and gains one DELETE row per deleted row (and dept's cleared cycle).
@@ -126,20 +153,34 @@ ${SHOP_TABLES.map((t) => `CREATE TRIGGER audit_statement AFTER INSERT OR UPDATE 
   // One INSERT statement per plan table, one cycle-closing UPDATE on dept: by the test's own count.
   const published = await auditRows(prod, 0);
   expect(published).toEqual({ ...Object.fromEntries(PLAN_TABLES.map((t) => [`${t}:INSERT`, 1])), 'dept:UPDATE': 1 });
-  expect(run.published.audit).toMatchObject({ expected: PLAN_TABLES.length + 1, inserted: { 'audit.logged_actions': PLAN_TABLES.length + 1 } });
+  expect(run.published.audit).toMatchObject({
+    expected: PLAN_TABLES.length + 1,
+    inserted: { 'audit.logged_actions': PLAN_TABLES.length + 1 },
+  });
   const lastPublished = await one(prod, 'SELECT max(event_id) FROM audit.logged_actions');
   const r = await rollback({ ...run.input, publish: run.published });
   expect(await tableCounts(prod)).toEqual(before);
-  expect(await auditRows(prod, lastPublished)).toEqual({ ...Object.fromEntries(PLAN_TABLES.map((t) => [`${t}:DELETE`, 1])), 'dept:UPDATE': 1 });
+  expect(await auditRows(prod, lastPublished)).toEqual({
+    ...Object.fromEntries(PLAN_TABLES.map((t) => [`${t}:DELETE`, 1])),
+    'dept:UPDATE': 1,
+  });
   expect(r.proof.audit?.expected).toBe(PLAN_TABLES.length + 1);
 }, 180000);
 
 test('an audit trigger writing more rows than the rule explains, or an undeclared audit table, is refused; nothing published', async () => {
   // Two audit rows per written row: the count does not fit one row per row.
-  const twice = audit(SHOP_TABLES, `INSERT INTO audit.logged_actions (table_name, action, row_data) VALUES (TG_TABLE_NAME, TG_OP, to_jsonb(NEW));
-  INSERT INTO audit.logged_actions (table_name, action, row_data) VALUES (TG_TABLE_NAME, TG_OP || ' again', to_jsonb(NEW));`);
+  const twice = audit(
+    SHOP_TABLES,
+    `INSERT INTO audit.logged_actions (table_name, action, row_data) VALUES (TG_TABLE_NAME, TG_OP, to_jsonb(NEW));
+  INSERT INTO audit.logged_actions (table_name, action, row_data) VALUES (TG_TABLE_NAME, TG_OP || ' again', to_jsonb(NEW));`,
+  );
   for (const [tag, triggers, extra, expected] of [
-    ['twice', twice, AUDITED, /audit tables audit\.logged_actions: the transaction inserted \d+ row\(s\); the triggers on the tables it wrote explain \d+/],
+    [
+      'twice',
+      twice,
+      AUDITED,
+      /audit tables audit\.logged_actions: the transaction inserted \d+ row\(s\); the triggers on the tables it wrote explain \d+/,
+    ],
     ['undeclared', audit(SHOP_TABLES), {}, /audit\.logged_actions: the transaction inserted \d+, updated 0, deleted 0; expected nothing/],
   ] as const) {
     const prod = await shopProduction(tag, triggers);
@@ -164,13 +205,21 @@ test('through the workflow: the evidence pack records the audit rows the migrati
   }
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
-  const moved = await one(prod, 'SELECT (SELECT count(*) FROM accounts WHERE account_id < 1000) + (SELECT count(*) FROM users WHERE user_id < 1000) + (SELECT count(*) FROM projects WHERE project_id < 1000) + (SELECT count(*) FROM events WHERE event_id < 1000)');
+  const moved = await one(
+    prod,
+    'SELECT (SELECT count(*) FROM accounts WHERE account_id < 1000) + (SELECT count(*) FROM users WHERE user_id < 1000) + (SELECT count(*) FROM projects WHERE project_id < 1000) + (SELECT count(*) FROM events WHERE event_id < 1000)',
+  );
   const written = await auditRows(prod, last);
   expect(written).toEqual(Object.fromEntries(Object.entries(written).filter(([k]) => k.endsWith(':INSERT'))));
   expect(sum(written)).toBe(moved);
   const [row] = await rows<{ pack_text: string }>(prod, 'SELECT pack_text FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
   const pack = JSON.parse(row.pack_text) as EvidenceDocument;
-  expect(pack.audit).toMatchObject({ tables: ['audit.logged_actions'], publish: { 'audit.logged_actions': moved }, publishExpected: moved, rollback: null });
+  expect(pack.audit).toMatchObject({
+    tables: ['audit.logged_actions'],
+    publish: { 'audit.logged_actions': moved },
+    publishExpected: moved,
+    rollback: null,
+  });
   // The report says it too (md and HTML render the same model).
   expect(renderReport(pack, 'md')).toMatch(new RegExp(`audit\\.logged_actions \\| ${moved} \\| -`));
 }, 300000);

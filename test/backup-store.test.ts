@@ -34,13 +34,18 @@ describe.each(stores)('%s store', (kind, open) => {
     expect(put.size).toBe(40 * 1024 * 1024);
     expect(seen).toBe(put.size);
     expect(put.meta?.sha256).toBe(sha(body));
-    expect(put.url).toBe(kind === 'file://' ? `file://${dir}/backups/plan-a/run1/target.dump` : `s3://${weed.bucket}/team/cutover/plan-a/run1/target.dump`);
+    expect(put.url).toBe(
+      kind === 'file://' ? `file://${dir}/backups/plan-a/run1/target.dump` : `s3://${weed.bucket}/team/cutover/plan-a/run1/target.dump`,
+    );
 
     expect(await digestOf(await store.get('plan-a/run1/target.dump'))).toEqual({ sha256: sha(body), size: put.size });
     const head = await store.head('plan-a/run1/target.dump');
     expect(head).toMatchObject({ size: put.size, meta: { ...meta, sha256: sha(body), size: put.size } });
     expect(await store.head('plan-a/run1/nothing.dump')).toBeNull();
-    await expect(store.get('plan-a/run1/nothing.dump')).rejects.toMatchObject({ code: 'missing', message: expect.stringContaining('nothing.dump does not exist') });
+    await expect(store.get('plan-a/run1/nothing.dump')).rejects.toMatchObject({
+      code: 'missing',
+      message: expect.stringContaining('nothing.dump does not exist'),
+    });
 
     await store.put('plan-a/run1/source.dump', Readable.from([Buffer.from('small')]), meta);
     expect(await store.list('plan-a/')).toEqual(['plan-a/run1/source.dump', 'plan-a/run1/target.dump']);
@@ -52,10 +57,14 @@ describe.each(stores)('%s store', (kind, open) => {
     await store.put('plan-b/run1/target.dump', Readable.from(first), meta);
     const err = await store.put('plan-b/run1/target.dump', Readable.from(bytes(7, 8)), meta).catch((e) => e);
     expect(err).toBeInstanceOf(StoreError);
-    expect(err).toMatchObject({ code: 'exists', message: expect.stringMatching(/plan-b\/run1\/target\.dump already exists: objects are never overwritten/) });
+    expect(err).toMatchObject({
+      code: 'exists',
+      message: expect.stringMatching(/plan-b\/run1\/target\.dump already exists: objects are never overwritten/),
+    });
     expect(await digestOf(await store.get('plan-b/run1/target.dump'))).toEqual({ sha256: sha(first), size: first[0].length });
     expect((await store.head('plan-b/run1/target.dump'))?.meta?.sha256).toBe(sha(first));
-    if (kind === 'file://') expect(readdirSync(path.join(dir, 'backups/plan-b/run1')).sort()).toEqual(['target.dump', 'target.dump.meta.json']);
+    if (kind === 'file://')
+      expect(readdirSync(path.join(dir, 'backups/plan-b/run1')).sort()).toEqual(['target.dump', 'target.dump.meta.json']);
   });
 
   test('two writers racing for one key: one wins whole, the other is refused', async () => {
@@ -111,7 +120,9 @@ test('store URLs: bad ones are named; S3 needs keys in the environment', () => {
   const saved = process.env.AWS_ACCESS_KEY_ID;
   delete process.env.AWS_ACCESS_KEY_ID;
   try {
-    expect(() => openStore('s3://bucket/p')).toThrow("backup store s3://bucket/p: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the worker's environment");
+    expect(() => openStore('s3://bucket/p')).toThrow(
+      "backup store s3://bucket/p: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the worker's environment",
+    );
   } finally {
     process.env.AWS_ACCESS_KEY_ID = saved;
   }

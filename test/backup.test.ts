@@ -62,27 +62,54 @@ async function run(input: BackupInput): Promise<{ result: BackupResult; beats: R
   return { result, beats };
 }
 
-const TOUCHED = ['public.rental', 'public.customer', 'public.address', 'public.country', 'public.staff', 'public.kinds', 'public.measurement', 'public.dept', 'public.employee'];
+const TOUCHED = [
+  'public.rental',
+  'public.customer',
+  'public.address',
+  'public.country',
+  'public.staff',
+  'public.kinds',
+  'public.measurement',
+  'public.dept',
+  'public.employee',
+];
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const scratchGone = async (runKey: string) => (await rows(PG_ADMIN, 'SELECT 1 FROM pg_database WHERE datname = $1', [`cutover_verify_${runKey}`])).length === 0;
-const count = async (url: string, table: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${table}`))[0].n);
+const scratchGone = async (runKey: string) =>
+  (await rows(PG_ADMIN, 'SELECT 1 FROM pg_database WHERE datname = $1', [`cutover_verify_${runKey}`])).length === 0;
+const count = async (url: string, table: string) =>
+  Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${table}`))[0].n);
 /** pg_restore --list of a dump file, run by the test itself: "TABLE DATA schema name" lines. */
 const tableDataIn = (file: string) =>
-  execFileSync('pg_restore', ['--list', file]).toString().split('\n').filter((l) => / TABLE DATA /.test(l)).map((l) => l.replace(/^.* TABLE DATA (\S+) (\S+) .*$/, '$1.$2')).sort();
+  execFileSync('pg_restore', ['--list', file])
+    .toString()
+    .split('\n')
+    .filter((l) => / TABLE DATA /.test(l))
+    .map((l) => l.replace(/^.* TABLE DATA (\S+) (\S+) .*$/, '$1.$2'))
+    .sort();
 
 async function expectVerifiedBackup(result: BackupResult, fetch: (b: BackupObject) => Promise<Buffer>, runKey: string) {
-  expect(result.backups.map((b) => [b.kind, b.alias, b.scope])).toEqual([['target', 'production', 'touched-tables'], ['source', 'pilot', 'touched-tables']]);
+  expect(result.backups.map((b) => [b.kind, b.alias, b.scope])).toEqual([
+    ['target', 'production', 'touched-tables'],
+    ['source', 'pilot', 'touched-tables'],
+  ]);
   for (const b of result.backups) {
     const bytes = await fetch(b);
     expect(bytes.length).toBe(b.size);
     expect(sha256(bytes)).toBe(b.sha256);
-    expect(b.verified).toMatchObject({ sha256: b.sha256, size: b.size, listed: TOUCHED.length + 2, scratchDatabase: `cutover_verify_${runKey}` });
+    expect(b.verified).toMatchObject({
+      sha256: b.sha256,
+      size: b.size,
+      listed: TOUCHED.length + 2,
+      scratchDatabase: `cutover_verify_${runKey}`,
+    });
     expect(b.verified.checks.join('\n')).toMatch(/re-read from the store[\s\S]*pg_restore --list[\s\S]*row counts equal the snapshot's/);
 
     // Every touched table (partitions included) is listed with its rows, and no other table's rows.
     const file = path.join(dir, `${runKey}-${b.kind}.dump`);
     writeFileSync(file, bytes);
-    const withData = TOUCHED.filter((t) => t !== 'public.measurement').concat('public.measurement_2025', 'public.measurement_2026').sort();
+    const withData = TOUCHED.filter((t) => t !== 'public.measurement')
+      .concat('public.measurement_2025', 'public.measurement_2026')
+      .sort();
     expect(tableDataIn(file)).toEqual(withData);
 
     // The counts are the database's own, partitions apart and in the parent's total.
@@ -92,28 +119,37 @@ async function expectVerifiedBackup(result: BackupResult, fetch: (b: BackupObjec
       ['public.measurement_2025', 'public.measurement', true],
       ['public.measurement_2026', 'public.measurement', true],
     ]);
-    expect(b.sequences).toEqual(expect.arrayContaining(['public.customer_customer_id_seq', 'public.kinds_id_seq', 'public.rental_rental_id_seq']));
+    expect(b.sequences).toEqual(
+      expect.arrayContaining(['public.customer_customer_id_seq', 'public.kinds_id_seq', 'public.rental_rental_id_seq']),
+    );
   }
   expect(await scratchGone(runKey)).toBe(true);
 }
 
-test('file:// store: target and Pilot dumped, hashed while written, verified by re-hash, table of contents and a restore with the snapshot\'s counts', async () => {
+test("file:// store: target and Pilot dumped, hashed while written, verified by re-hash, table of contents and a restore with the snapshot's counts", async () => {
   const { result, beats } = await run(inputFor(`file://${dir}/store`, 'bkfile01'));
   expect(result.backups[0].location).toMatch(new RegExp(`^file://${dir}/store/bk-shop/bkfile01/\\d{8}T\\d{9}Z-target\\.dump$`));
   await expectVerifiedBackup(result, async (b) => readFileSync(new URL(b.location)), 'bkfile01');
   // The sidecar holds the metadata; the heartbeats told what was going on.
   const meta = JSON.parse(readFileSync(new URL(result.backups[0].location + '.meta.json'), 'utf8'));
-  expect(meta).toMatchObject({ runKey: 'bkfile01', planHash: result.planHash, sha256: result.backups[0].sha256, labels: { kind: 'target', 'plan-id': 'bk-shop' } });
+  expect(meta).toMatchObject({
+    runKey: 'bkfile01',
+    planHash: result.planHash,
+    sha256: result.backups[0].sha256,
+    labels: { kind: 'target', 'plan-id': 'bk-shop' },
+  });
   // In the common progress shape (common/progress.ts): the phase, and per table the rows counted in
   // the dump's snapshot, done once the dump holding them is stored.
   const steps = beats as unknown as StepProgress[];
   expect(steps.every((b) => isStepProgress(b) && b.step === 'backup')).toBe(true);
   const phases = new Set(steps.map((b) => b.phase));
-  for (const p of ['dumping target', 'dumping source', 'verifying target', 'restoring target', 'comparing source']) expect(phases).toContain(p);
+  for (const p of ['dumping target', 'dumping source', 'verifying target', 'restoring target', 'comparing source'])
+    expect(phases).toContain(p);
   expect(phases).toContain('counting target public.customer');
   const last = steps[steps.length - 1];
   for (const b of result.backups) {
-    for (const t of b.tables) expect(last.tables.find((x) => x.table === `${b.kind} ${t.table}`)).toMatchObject({ phase: 'done', done: t.rows, total: t.rows });
+    for (const t of b.tables)
+      expect(last.tables.find((x) => x.table === `${b.kind} ${t.table}`)).toMatchObject({ phase: 'done', done: t.rows, total: t.rows });
   }
 }, 120000);
 
@@ -122,23 +158,29 @@ test('s3:// store on SeaweedFS: the same, and the object fetched with the SDK li
   expect(result.backups[1].location).toMatch(new RegExp(`^s3://${weed.bucket}/backups/prod/bk-shop/bks301/\\d{8}T\\d{9}Z-source\\.dump$`));
   const s3 = testS3Client(weed.endpoint);
   try {
-    await expectVerifiedBackup(result, async (b) => {
-      const res = await s3.send(new GetObjectCommand({ Bucket: weed.bucket, Key: b.location.replace(`s3://${weed.bucket}/`, '') }));
-      expect(res.Metadata).toMatchObject({ 'run-key': 'bks301', 'plan-hash': result.planHash, kind: b.kind });
-      return Buffer.from(await res.Body!.transformToByteArray());
-    }, 'bks301');
+    await expectVerifiedBackup(
+      result,
+      async (b) => {
+        const res = await s3.send(new GetObjectCommand({ Bucket: weed.bucket, Key: b.location.replace(`s3://${weed.bucket}/`, '') }));
+        expect(res.Metadata).toMatchObject({ 'run-key': 'bks301', 'plan-hash': result.planHash, kind: b.kind });
+        return Buffer.from(await res.Body!.transformToByteArray());
+      },
+      'bks301',
+    );
   } finally {
     s3.destroy();
   }
 }, 120000);
 
-test('backup.scope full: the target dump holds every table\'s rows; the Pilot\'s still only the plan\'s', async () => {
+test("backup.scope full: the target dump holds every table's rows; the Pilot's still only the plan's", async () => {
   const { result } = await run(inputFor(`file://${dir}/store`, 'bkfull01', 'full'));
   const [target, source] = result.backups;
   expect(target.scope).toBe('full');
   writeFileSync(path.join(dir, 'full.dump'), readFileSync(new URL(target.location)));
   writeFileSync(path.join(dir, 'part.dump'), readFileSync(new URL(source.location)));
-  expect(tableDataIn(path.join(dir, 'full.dump'))).toEqual(expect.arrayContaining(['public.customer_consent', 'public.erasure_request', 'public.customer']));
+  expect(tableDataIn(path.join(dir, 'full.dump'))).toEqual(
+    expect.arrayContaining(['public.customer_consent', 'public.erasure_request', 'public.customer']),
+  );
   expect(tableDataIn(path.join(dir, 'part.dump'))).not.toContain('public.customer_consent');
 }, 120000);
 
@@ -161,12 +203,17 @@ describe('a backup that is not what was written is refused, and the scratch data
     expect(err.message).toBe(`backup object ${target.location} is corrupted: its sha256 is ${actual}, ${target.sha256} when written`);
     expect(await scratchGone('bkcorrupt1')).toBe(true);
     // restoreTables refuses it too, before restoring a byte.
-    await expect(restoreTables(target, dbUrl(`${base}_restored`))).rejects.toMatchObject({ type: 'BackupError', message: expect.stringContaining('is corrupted') });
+    await expect(restoreTables(target, dbUrl(`${base}_restored`))).rejects.toMatchObject({
+      type: 'BackupError',
+      message: expect.stringContaining('is corrupted'),
+    });
   });
 
   test('a missing object and a table of contents without a touched table are named', async () => {
     const source = good.backups[1];
-    await expect(verify({ ...source, key: source.key.replace('source', 'gone'), location: source.location.replace('source', 'gone') })).rejects.toMatchObject({
+    await expect(
+      verify({ ...source, key: source.key.replace('source', 'gone'), location: source.location.replace('source', 'gone') }),
+    ).rejects.toMatchObject({
       type: 'BackupError',
       message: `backup object ${source.location.replace('source', 'gone')} is missing from the store`,
     });
@@ -189,7 +236,7 @@ describe('a backup that is not what was written is refused, and the scratch data
     expect(await scratchGone('bkcorrupt1')).toBe(true);
   });
 
-  test('a dump whose record matches its bytes but that does not restore fails with pg_restore\'s reason', async () => {
+  test("a dump whose record matches its bytes but that does not restore fails with pg_restore's reason", async () => {
     const source = good.backups[1];
     const file = new URL(source.location);
     const cut = readFileSync(file).subarray(0, source.size - 64); // the table of contents survives, the last rows do not
@@ -199,23 +246,31 @@ describe('a backup that is not what was written is refused, and the scratch data
     writeFileSync(sidecar, JSON.stringify({ ...JSON.parse(readFileSync(sidecar, 'utf8')), sha256: record.sha256, size: record.size }));
     const err = await verify(record).catch((e) => e);
     expect(err).toMatchObject({ type: 'BackupError', nonRetryable: true });
-    expect(err.message).toMatch(new RegExp(`^backup object ${source.location} did not restore into database cutover_verify_bkcorrupt1: pg_restore exited with code 1: pg_restore: error: `));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^backup object ${source.location} did not restore into database cutover_verify_bkcorrupt1: pg_restore exited with code 1: pg_restore: error: `,
+      ),
+    );
     expect(await scratchGone('bkcorrupt1')).toBe(true);
   });
 });
 
-test('an S3 object replaced behind the store\'s back is detected', async () => {
+test("an S3 object replaced behind the store's back is detected", async () => {
   const { result } = await run(inputFor(`s3://${weed.bucket}/replaced`, 'bkreplace1'));
   const target = result.backups[0];
   const s3 = testS3Client(weed.endpoint);
   try {
-    await s3.send(new PutObjectCommand({ Bucket: weed.bucket, Key: target.location.replace(`s3://${weed.bucket}/`, ''), Body: 'not a dump' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: weed.bucket, Key: target.location.replace(`s3://${weed.bucket}/`, ''), Body: 'not a dump' }),
+    );
   } finally {
     s3.destroy();
   }
   const err = await verifyBackup(target, prod, 'bkreplace1', startProgress({ phase: 'verifying' })).catch((e) => e);
   expect(err).toMatchObject({ type: 'BackupError', nonRetryable: true });
-  expect(err.message).toBe(`backup object ${target.location} is corrupted: its sha256 is ${sha256(Buffer.from('not a dump'))}, ${target.sha256} when written; it is 10 bytes, ${target.size} when written`);
+  expect(err.message).toBe(
+    `backup object ${target.location} is corrupted: its sha256 is ${sha256(Buffer.from('not a dump'))}, ${target.sha256} when written; it is 10 bytes, ${target.size} when written`,
+  );
   expect(await scratchGone('bkreplace1')).toBe(true);
 }, 120000);
 
@@ -230,13 +285,15 @@ test('an existing object is never overwritten: a second backup under the same ke
     expect(err.message).toBe(`backup object ${result.backups[0].location} already exists: objects are never overwritten`);
     expect(result.backups[0].location).toBe(`s3://${weed.bucket}/twice/bk-shop/bktwice1/20260504T030201000Z-target.dump`);
     spy.mockRestore();
-    await expect(verifyBackup(result.backups[0], prod, 'bktwice1', startProgress({ phase: 'verifying' }))).resolves.toMatchObject({ sha256: result.backups[0].sha256 });
+    await expect(verifyBackup(result.backups[0], prod, 'bktwice1', startProgress({ phase: 'verifying' }))).resolves.toMatchObject({
+      sha256: result.backups[0].sha256,
+    });
   } finally {
     spy.mockRestore();
   }
 }, 120000);
 
-test('restoreTables data-only: the touched tables\' rows and sequence values go back into an empty copy of the schema, once', async () => {
+test("restoreTables data-only: the touched tables' rows and sequence values go back into an empty copy of the schema, once", async () => {
   const { result } = await run(inputFor(`file://${dir}/store`, 'bkrestore1'));
   const target = result.backups[0];
   const into = await createDb(`${base}_restored`, SHOP_SCHEMA);
@@ -247,7 +304,7 @@ test('restoreTables data-only: the touched tables\' rows and sequence values go 
     expect([t, (await rows(into, all))[0].v]).toEqual([t, (await rows(prod, all))[0].v]);
   }
   expect(await count(into, 'public.customer_consent')).toBe(0); // not touched: not restored
-  const seq = "SELECT last_value::text AS v FROM public.customer_customer_id_seq";
+  const seq = 'SELECT last_value::text AS v FROM public.customer_customer_id_seq';
   expect((await rows(into, seq))[0].v).toBe((await rows(prod, seq))[0].v);
   // A second restore would duplicate rows: refused, naming the tables that hold rows.
   await expect(restoreTables(target, into, { mode: 'data-only' })).rejects.toMatchObject({
@@ -273,7 +330,12 @@ test('real names (a dotted schema, spaces, €, sequences attached only by DEFAU
       ['"Sales.EU"."Order"', 2],
       ['"Sales.EU"."Kunde"', 2],
     ]);
-    expect(target.sequences).toEqual(['"Sales.EU"."Kunde Nr"', '"Sales.EU"."Line Nr"', '"Sales.EU"."Returns_Return ID_seq"', 'public.shared_ids']);
+    expect(target.sequences).toEqual([
+      '"Sales.EU"."Kunde Nr"',
+      '"Sales.EU"."Line Nr"',
+      '"Sales.EU"."Returns_Return ID_seq"',
+      'public.shared_ids',
+    ]);
     expect(await scratchGone('bkreal1')).toBe(true);
 
     const into = await createDb(`${base}_real_restored`, REAL_SCHEMA);
@@ -300,7 +362,9 @@ test('a target user without CREATEDB cannot verify: a ConfigError saying so, not
   try {
     await expect(run(inputFor(`file://${dir}/store`, 'bknocreate1'))).rejects.toMatchObject({
       type: 'ConfigError',
-      message: expect.stringContaining("cannot create scratch database cutover_verify_bknocreate1 on the target's server: its user needs the CREATEDB right"),
+      message: expect.stringContaining(
+        "cannot create scratch database cutover_verify_bknocreate1 on the target's server: its user needs the CREATEDB right",
+      ),
     });
   } finally {
     process.env.CUTOVER_DB_PRODUCTION = saved;
@@ -310,12 +374,21 @@ test('a target user without CREATEDB cannot verify: a ConfigError saying so, not
 
 test('bad input is named: no backup section, an unusable run key, a store URL the worker cannot use', async () => {
   const input = inputFor(`file://${dir}/store`, 'bkbad1');
-  await expect(run({ ...input, plan: { ...input.plan, backup: undefined } })).rejects.toMatchObject({ type: 'PlanError', message: expect.stringContaining('the plan has no backup section') });
-  await expect(run({ ...input, runKey: 'x; DROP' })).rejects.toMatchObject({ type: 'BackupError', message: 'backup: run key "x; DROP" must be 1 to 40 lowercase letters or digits' });
+  await expect(run({ ...input, plan: { ...input.plan, backup: undefined } })).rejects.toMatchObject({
+    type: 'PlanError',
+    message: expect.stringContaining('the plan has no backup section'),
+  });
+  await expect(run({ ...input, runKey: 'x; DROP' })).rejects.toMatchObject({
+    type: 'BackupError',
+    message: 'backup: run key "x; DROP" must be 1 to 40 lowercase letters or digits',
+  });
   const saved = process.env.AWS_SECRET_ACCESS_KEY;
   delete process.env.AWS_SECRET_ACCESS_KEY;
   try {
-    await expect(run(inputFor('s3://bucket/x', 'bkbad1'))).rejects.toMatchObject({ type: 'ConfigError', message: expect.stringContaining('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY') });
+    await expect(run(inputFor('s3://bucket/x', 'bkbad1'))).rejects.toMatchObject({
+      type: 'ConfigError',
+      message: expect.stringContaining('set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'),
+    });
   } finally {
     process.env.AWS_SECRET_ACCESS_KEY = saved;
   }

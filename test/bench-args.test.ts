@@ -8,13 +8,25 @@ import { scaleCounts } from '../bench/report';
 describe('bench arguments', () => {
   test('defaults', () => {
     const a = parseArgs([]);
-    expect(a).toMatchObject({ subjects: 200000, productionScale: 1, productionScaleCheck: false, scale10: false, writer: true, keep: false, help: false });
+    expect(a).toMatchObject({
+      subjects: 200000,
+      productionScale: 1,
+      productionScaleCheck: false,
+      scale10: false,
+      writer: true,
+      keep: false,
+      help: false,
+    });
   });
 
   test('every flag, spaced and with =', () => {
     const a = parseArgs(['--subjects', '5000', '--production-scale=3', '--scale10', '--no-writer', '--keep', '--timeout', '60']);
     expect(a).toMatchObject({ subjects: 5000, productionScale: 3, scale10: true, writer: false, keep: true, timeoutS: 60 });
-    expect(parseArgs(['--subjects=700', '--production-scale-check'])).toMatchObject({ subjects: 700, productionScaleCheck: true, productionScale: 1 });
+    expect(parseArgs(['--subjects=700', '--production-scale-check'])).toMatchObject({
+      subjects: 700,
+      productionScaleCheck: true,
+      productionScale: 1,
+    });
     expect(parseArgs(['--production-scale', '0']).productionScale).toBe(0);
     expect(parseArgs(['-h']).help).toBe(true);
   });
@@ -24,7 +36,9 @@ describe('bench arguments', () => {
     expect(() => parseArgs(['--production-scale', '1.5'])).toThrow('--production-scale must be an integer from 0 to 100');
     expect(() => parseArgs(['--production-scale', '-1'])).toThrow('--production-scale');
     expect(() => parseArgs(['--production-scale'])).toThrow('--production-scale needs a value');
-    expect(() => parseArgs(['--production-scale-check', '--production-scale', '10'])).toThrow('--production-scale-check runs K = 1 and K = 10 itself');
+    expect(() => parseArgs(['--production-scale-check', '--production-scale', '10'])).toThrow(
+      '--production-scale-check runs K = 1 and K = 10 itself',
+    );
     expect(() => parseArgs(['--scale10=yes'])).toThrow('--scale10 takes no value');
     expect(() => parseArgs(['--writer'])).toThrow('unknown argument --writer');
     expect(() => parseArgs(['--timeout', '0'])).toThrow('--timeout must be a positive number');

@@ -24,7 +24,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(['node', 'cutover', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false }, { ...process.env, TEMPORAL_ADDRESS: h.env.address });
+  const code = await run(
+    ['node', 'cutover', ...args],
+    { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false },
+    { ...process.env, TEMPORAL_ADDRESS: h.env.address },
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -42,7 +46,9 @@ const details = async (id: string) => {
 
 test('the change request is shown at every gate, recorded in the evidence and reports, and finds its runs', async () => {
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
-  expect((await cli('start', planFile('chg-main', { reason: 'Pilot accepted', change: 'CHG-1234', changeUrl: URL_1234 }), '--as', 'alice')).code).toBe(0);
+  expect(
+    (await cli('start', planFile('chg-main', { reason: 'Pilot accepted', change: 'CHG-1234', changeUrl: URL_1234 }), '--as', 'alice')).code,
+  ).toBe(0);
   // Another change's run, and a run naming none: neither is listed under CHG-1234.
   expect((await cli('start', planFile('chg-other', { reason: 'another change', change: 'CHG-9' }), '--as', 'alice')).code).toBe(0);
   expect((await cli('start', planFile('chg-none', { reason: 'no change request' }), '--as', 'alice')).code).toBe(0);
@@ -85,7 +91,10 @@ test('the change request is shown at every gate, recorded in the evidence and re
   expect(bad.err).toContain('--change must be a change request id');
 
   // The evidence as written to Production, and the reports rendered from it.
-  const [row] = await rows<{ pack_text: string }>(prod, "SELECT pack_text FROM cutover.evidence WHERE run_key = (SELECT run_key FROM cutover.run WHERE plan_id = 'chg-main')");
+  const [row] = await rows<{ pack_text: string }>(
+    prod,
+    "SELECT pack_text FROM cutover.evidence WHERE run_key = (SELECT run_key FROM cutover.run WHERE plan_id = 'chg-main')",
+  );
   const pack = JSON.parse(row.pack_text) as EvidenceDocument;
   expect(pack.decision).toMatchObject({ reason: 'Pilot accepted', change: 'CHG-1234', changeUrl: URL_1234 });
   const md = await cli('report', 'chg-main', '--format', 'md');

@@ -17,15 +17,23 @@ beforeAll(async () => {
 
 test('every fault of the CI subset was injected and survived, nothing lost or duplicated', () => {
   const failed = result.faults.filter((f) => !f.survived);
-  if (failed.length) throw new Error(`not survived: ${JSON.stringify(failed)}\nruns: ${JSON.stringify(result.runs, null, 1)}\n${lines.join('\n')}`);
+  if (failed.length)
+    throw new Error(`not survived: ${JSON.stringify(failed)}\nruns: ${JSON.stringify(result.runs, null, 1)}\n${lines.join('\n')}`);
   // The faults in any order (their runs end in whatever order the machine allows).
-  expect(result.faults.map((f) => f.fault).sort()).toEqual([
-    'pg_terminate_backend during stage COPY',
-    'pg_terminate_backend inside the publish transaction',
-    'unique conflict in Production (row inserted after preflight)',
-    'kill -9 while gate plan waits',
-  ].sort());
-  expect({ injected: result.injected, survived: result.survived, lost: result.lost, duplicated: result.duplicated }).toEqual({ injected: 4, survived: 4, lost: 0, duplicated: 0 });
+  expect(result.faults.map((f) => f.fault).sort()).toEqual(
+    [
+      'pg_terminate_backend during stage COPY',
+      'pg_terminate_backend inside the publish transaction',
+      'unique conflict in Production (row inserted after preflight)',
+      'kill -9 while gate plan waits',
+    ].sort(),
+  );
+  expect({ injected: result.injected, survived: result.survived, lost: result.lost, duplicated: result.duplicated }).toEqual({
+    injected: 4,
+    survived: 4,
+    lost: 0,
+    duplicated: 0,
+  });
 });
 
 test('Production refusing a row pauses the run with the constraint and the key, and publishes nothing', () => {

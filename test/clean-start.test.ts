@@ -19,14 +19,21 @@ import { runResult } from './helpers/run-result';
 const h = useHarness('cutover_cs', SAAS_SCHEMA + PILOT_DATA);
 
 const plan = (id: string, store: string) => ({
-  version: 1, id, strategy: 'clean-start', source: 'pilot', target: 'production',
+  version: 1,
+  id,
+  strategy: 'clean-start',
+  source: 'pilot',
+  target: 'production',
   approvals: { approvers: ['bob'], required: 1, timeout: '1h' },
   backup: { store: `file://${store}` },
   decommission: 'readonly',
 });
 const dump = (url: string) =>
-  rows(url, `SELECT n.nspname || '.' || c.relname AS t, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text AS n
-               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1`);
+  rows(
+    url,
+    `SELECT n.nspname || '.' || c.relname AS t, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text AS n
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 1`,
+  );
 
 test('clean-start archives the whole Pilot, sets it read-only, and leaves Production untouched', async () => {
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
@@ -61,7 +68,11 @@ test('clean-start archives the whole Pilot, sets it read-only, and leaves Produc
   // One archive, of the Pilot, whole: its sha256 is the file's, every table counted as in the Pilot.
   const backups = report.backups!.backups;
   expect(backups.map((b) => [b.kind, b.scope])).toEqual([['source', 'full']]);
-  expect(createHash('sha256').update(readFileSync(fileURLToPath(backups[0].location))).digest('hex')).toBe(backups[0].sha256);
+  expect(
+    createHash('sha256')
+      .update(readFileSync(fileURLToPath(backups[0].location)))
+      .digest('hex'),
+  ).toBe(backups[0].sha256);
   expect(Object.fromEntries(backups[0].tables.filter((t) => !t.partitionOf).map((t) => [t.table, t.rows]))).toEqual(pilotCounts);
 
   // Production: not one row, not even a control schema.
@@ -80,7 +91,12 @@ test('clean-start archives the whole Pilot, sets it read-only, and leaves Produc
   expect(result.steps.some((s) => s.step === 'decommission' && s.outcome === 'completed')).toBe(true);
 
   // The compensation hands the Pilot back writable.
-  const undone = await recommission({ plan: validatePlan(plan('cs-archive', store)), runKey: result.runKey, workflowId: 'cutover-cs-archive', runId: '-' });
+  const undone = await recommission({
+    plan: validatePlan(plan('cs-archive', store)),
+    runKey: result.runKey,
+    workflowId: 'cutover-cs-archive',
+    runId: '-',
+  });
   expect(undone.readOnly).toBe(false);
   const after = new Client({ connectionString: h.pilot });
   await after.connect();

@@ -48,11 +48,24 @@ afterAll(async () => {
 const testRoot = (table: string) => ({ table, where: [{ column: 'label', op: 'eq', value: 'test-root' }], reason: 'test-tree' });
 const plan = (id: string, tables: Record<string, unknown>[], testData: Record<string, unknown>[]) =>
   validatePlan({
-    version: 1, id, strategy: 'selective', source: 'pilot', target: 'production',
-    approvals: { approvers: ['bob'], required: 1 }, tables, testData,
+    version: 1,
+    id,
+    strategy: 'selective',
+    source: 'pilot',
+    target: 'production',
+    approvals: { approvers: ['bob'], required: 1 },
+    tables,
+    testData,
   });
 const treePlan = (id: string) =>
-  plan(id, [{ table: 'node', select: { all: true } }, { table: 'note', select: { follow: ['node_id'] } }], [testRoot('node')]);
+  plan(
+    id,
+    [
+      { table: 'node', select: { all: true } },
+      { table: 'note', select: { follow: ['node_id'] } },
+    ],
+    [testRoot('node')],
+  );
 
 const TREE_LEFT_BEHIND = {
   'public.node': { 'test-tree': 1, 'parent-left-behind:public.node': 149 },
@@ -73,7 +86,10 @@ test('… and in the real cleanup, every descendant in the manifest with parent-
   expect(result.leftBehind).toEqual(TREE_LEFT_BEHIND);
   // Each row under its own chain, however deep the self-reference: one link for it, then the root.
   expect(result.rootCauses).toEqual({
-    'public.node': { 'test-tree': { 'test-tree': 1 }, 'parent-left-behind:public.node': { 'parent-left-behind:public.node ← test-tree': 149 } },
+    'public.node': {
+      'test-tree': { 'test-tree': 1 },
+      'parent-left-behind:public.node': { 'parent-left-behind:public.node ← test-tree': 149 },
+    },
     'public.note': { 'parent-left-behind:public.node': { 'parent-left-behind:public.node ← test-tree': 1 } },
   });
   const manifest = await rows<{ k: string }>(
@@ -82,12 +98,22 @@ test('… and in the real cleanup, every descendant in the manifest with parent-
     [input.runKey],
   );
   expect(manifest[0].k).toBe(Array.from({ length: 149 }, (_, i) => i + 2).join(','));
-  const staged = await rows<{ k: string }>(prod, 'SELECT string_agg(node_id::text, \',\' ORDER BY node_id) AS k FROM cutover_stage_cascrun00001.t0_node');
+  const staged = await rows<{ k: string }>(
+    prod,
+    "SELECT string_agg(node_id::text, ',' ORDER BY node_id) AS k FROM cutover_stage_cascrun00001.t0_node",
+  );
   expect(staged[0].k).toBe('1001,1002,1003,1004,1005');
 }, 120000);
 
 test('a chain the cascade cannot settle within its rounds fails, naming the tables still changing', async () => {
-  const cyclePlan = plan('casc-cycle', [{ table: 'a', select: { all: true } }, { table: 'b', select: { all: true } }], [testRoot('a')]);
+  const cyclePlan = plan(
+    'casc-cycle',
+    [
+      { table: 'a', select: { all: true } },
+      { table: 'b', select: { all: true } },
+    ],
+    [testRoot('a')],
+  );
   await expect(preflight({ plan: cyclePlan })).rejects.toMatchObject({
     type: 'PlanError',
     message: expect.stringMatching(/cleanup cascade did not settle in 100 rounds: rows of public\.a, public\.b were still being removed/),

@@ -93,7 +93,13 @@ describe('cutover plan', () => {
     expect(r.stdout.trim().split('\n').at(-1)).toBe('ok');
     const json = cutover(['plan', 'check', goodPlan, '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, id: 'cli-exit-test', strategy: 'selective', hash: hash.stdout.trim(), tables: ['public.customer', 'public.country'] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      id: 'cli-exit-test',
+      strategy: 'selective',
+      hash: hash.stdout.trim(),
+      tables: ['public.customer', 'public.country'],
+    });
   });
 
   test('plan check on a missing file exits 2 and names it', () => {
@@ -196,11 +202,11 @@ describe('Temporal unreachable exits 1 with a clear one-line error', () => {
   });
 });
 
-
 describe('no silent waits: with the server up and no worker, every command fails in time with one message', () => {
   let env: TestWorkflowEnvironment;
   let at: Record<string, string>;
-  const NO_WORKER = /no worker answered the .* for cutover-cli-exit-test within (\d+s) .*is `cutover worker` running on task queue cutover\? \(wait longer with --timeout or CUTOVER_CLI_TIMEOUT\)/;
+  const NO_WORKER =
+    /no worker answered the .* for cutover-cli-exit-test within (\d+s) .*is `cutover worker` running on task queue cutover\? \(wait longer with --timeout or CUTOVER_CLI_TIMEOUT\)/;
 
   beforeAll(async () => {
     env = await startTemporal();
@@ -237,13 +243,17 @@ describe('no silent waits: with the server up and no worker, every command fails
     ['status', ['status', 'cli-exit-test']],
     ['status --watch', ['status', 'cli-exit-test', '--watch']],
     ['report', ['report', 'cli-exit-test']],
-  ])('%s with CUTOVER_CLI_TIMEOUT=3s fails in ~3 s with the same message', (_name, args) => {
-    const r = timed(args, { CUTOVER_CLI_TIMEOUT: '3s' });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(NO_WORKER);
-    expect(r.stderr.match(NO_WORKER)?.[1]).toBe('3s');
-    expect(r.ms).toBeLessThan(25_000);
-  }, 60_000);
+  ])(
+    '%s with CUTOVER_CLI_TIMEOUT=3s fails in ~3 s with the same message',
+    (_name, args) => {
+      const r = timed(args, { CUTOVER_CLI_TIMEOUT: '3s' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(NO_WORKER);
+      expect(r.stderr.match(NO_WORKER)?.[1]).toBe('3s');
+      expect(r.ms).toBeLessThan(25_000);
+    },
+    60_000,
+  );
 
   test('--timeout wins over CUTOVER_CLI_TIMEOUT, in any position; a bad value is bad input', () => {
     const r = timed(['approve', 'cli-exit-test', '--gate', 'plan', '--as', 'alice', '--timeout', '2'], { CUTOVER_CLI_TIMEOUT: '10m' });

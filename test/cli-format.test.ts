@@ -23,9 +23,42 @@ const dryRun: DryRunReport = {
   target: 'production',
   order: ['public.country', 'public.customer', 'public.rental'],
   tables: [
-    { table: 'public.customer', order: 1, ids: 'new', select: 'where store_id eq 1', total: 600, inScope: 300, toMove: 290, merged: 0, leftBehind: { 'test-account': 7, 'no-consent': 3 }, collisions: 0 },
-    { table: 'public.country', order: 0, ids: 'match', select: 'referenced', total: 109, inScope: 20, toMove: 20, merged: 0, leftBehind: {}, collisions: 0 },
-    { table: 'public.rental', order: 2, ids: 'keep', select: 'follow customer_id', total: 16000, inScope: 8000, toMove: 7900, merged: 0, leftBehind: { 'test-account': 100 }, collisions: 4 },
+    {
+      table: 'public.customer',
+      order: 1,
+      ids: 'new',
+      select: 'where store_id eq 1',
+      total: 600,
+      inScope: 300,
+      toMove: 290,
+      merged: 0,
+      leftBehind: { 'test-account': 7, 'no-consent': 3 },
+      collisions: 0,
+    },
+    {
+      table: 'public.country',
+      order: 0,
+      ids: 'match',
+      select: 'referenced',
+      total: 109,
+      inScope: 20,
+      toMove: 20,
+      merged: 0,
+      leftBehind: {},
+      collisions: 0,
+    },
+    {
+      table: 'public.rental',
+      order: 2,
+      ids: 'keep',
+      select: 'follow customer_id',
+      total: 16000,
+      inScope: 8000,
+      toMove: 7900,
+      merged: 0,
+      leftBehind: { 'test-account': 100 },
+      collisions: 4,
+    },
   ],
   warnings: ['public.rental: 4 selected key(s) already exist in production'],
   at: '2026-01-02T03:04:05.000Z',
@@ -49,7 +82,13 @@ const pack: EvidencePack = {
     { gate: 'cutover', approver: 'carol', comment: '<script>alert(1)</script>', at: '2026-01-02T03:40:00.000Z' },
   ],
   refused: [
-    { signal: 'approve', by: 'dora', reason: 'the initiator cannot approve (separation of duties)', at: '2026-01-02T03:09:00.000Z', input: {} },
+    {
+      signal: 'approve',
+      by: 'dora',
+      reason: 'the initiator cannot approve (separation of duties)',
+      at: '2026-01-02T03:09:00.000Z',
+      input: {},
+    },
   ],
   refusedCount: 1,
   steps: [
@@ -58,7 +97,19 @@ const pack: EvidencePack = {
   ],
   dryRun,
   cleanup: null,
-  stage: { schema: 'cutover_stage_k1', snapshot: '00000003-1', tables: [{ table: 'public.customer', rows: 300 }, { table: 'public.country', rows: 20 }, { table: 'public.rental', rows: 8000 }], registers: { consented: 0, erased: 0 }, attempt: 1, resumedTables: [], restaged: null },
+  stage: {
+    schema: 'cutover_stage_k1',
+    snapshot: '00000003-1',
+    tables: [
+      { table: 'public.customer', rows: 300 },
+      { table: 'public.country', rows: 20 },
+      { table: 'public.rental', rows: 8000 },
+    ],
+    registers: { consented: 0, erased: 0 },
+    attempt: 1,
+    resumedTables: [],
+    restaged: null,
+  },
   publish: {
     tables: [
       { table: 'public.country', inserted: 2, merged: 0, preExistingChecksum: 'pre-country' },
@@ -69,9 +120,51 @@ const pack: EvidencePack = {
   validation: {
     ok: false,
     tables: [
-      { table: 'public.country', inScope: 20, moved: 2, merged: 18, leftBehind: 0, leftBehindByReason: {}, stagingChecksum: 'sum-country-1', productionChecksum: 'sum-country-1', preExistingBefore: 'b1', preExistingAfter: 'b1', ok: true, problems: [], differingKeys: [] },
-      { table: 'public.customer', inScope: 300, moved: 290, merged: 0, leftBehind: 10, leftBehindByReason: {}, stagingChecksum: 'sum-customer-2', productionChecksum: 'sum-customer-2', preExistingBefore: 'b2', preExistingAfter: 'b2', ok: true, problems: [], differingKeys: [] },
-      { table: 'public.rental', inScope: 8000, moved: 7900, merged: 0, leftBehind: 100, leftBehindByReason: {}, stagingChecksum: 'sum-rental-3', productionChecksum: 'sum-rental-X', preExistingBefore: 'b3', preExistingAfter: 'b3', ok: false, problems: ['rental_id 17 differs'], differingKeys: [] },
+      {
+        table: 'public.country',
+        inScope: 20,
+        moved: 2,
+        merged: 18,
+        leftBehind: 0,
+        leftBehindByReason: {},
+        stagingChecksum: 'sum-country-1',
+        productionChecksum: 'sum-country-1',
+        preExistingBefore: 'b1',
+        preExistingAfter: 'b1',
+        ok: true,
+        problems: [],
+        differingKeys: [],
+      },
+      {
+        table: 'public.customer',
+        inScope: 300,
+        moved: 290,
+        merged: 0,
+        leftBehind: 10,
+        leftBehindByReason: {},
+        stagingChecksum: 'sum-customer-2',
+        productionChecksum: 'sum-customer-2',
+        preExistingBefore: 'b2',
+        preExistingAfter: 'b2',
+        ok: true,
+        problems: [],
+        differingKeys: [],
+      },
+      {
+        table: 'public.rental',
+        inScope: 8000,
+        moved: 7900,
+        merged: 0,
+        leftBehind: 100,
+        leftBehindByReason: {},
+        stagingChecksum: 'sum-rental-3',
+        productionChecksum: 'sum-rental-X',
+        preExistingBefore: 'b3',
+        preExistingAfter: 'b3',
+        ok: false,
+        problems: ['rental_id 17 differs'],
+        differingKeys: [],
+      },
     ],
   },
   accessChecks: null,
@@ -127,7 +220,13 @@ describe('ids and options', () => {
     expect(parseAction('roll-forward')).toBe('roll-forward');
     expect(parseStatus('awaiting-approval')).toBe('awaiting-approval');
     expect(parseReportFormat('html')).toBe('html');
-    for (const bad of [() => parseGate('nope'), () => parseAction('undo'), () => parseStatus('done'), () => parseReportFormat('pdf'), () => parseGate(undefined)]) {
+    for (const bad of [
+      () => parseGate('nope'),
+      () => parseAction('undo'),
+      () => parseStatus('done'),
+      () => parseReportFormat('pdf'),
+      () => parseGate(undefined),
+    ]) {
       try {
         bad();
         throw new Error('expected a CliError');
@@ -137,17 +236,40 @@ describe('ids and options', () => {
         expect((e as CliError).message).toMatch(/must be one of/);
       }
     }
-    expect(describeError(catchIt(() => parseGate('nope')))).toEqual({ exitCode: 2, lines: ['error: --gate must be one of plan, cutover, restore (got "nope")'] });
+    expect(describeError(catchIt(() => parseGate('nope')))).toEqual({
+      exitCode: 2,
+      lines: ['error: --gate must be one of plan, cutover, restore (got "nope")'],
+    });
   });
 
   test('update inputs', () => {
-    expect(approveInput({ gate: 'plan', as: 'alice', comment: 'ok', planHash: 'h' }, {})).toEqual({ gate: 'plan', approver: 'alice', comment: 'ok', planHash: 'h' });
+    expect(approveInput({ gate: 'plan', as: 'alice', comment: 'ok', planHash: 'h' }, {})).toEqual({
+      gate: 'plan',
+      approver: 'alice',
+      comment: 'ok',
+      planHash: 'h',
+    });
     expect(approveInput({ gate: 'cutover' }, { USER: 'bob' })).toEqual({ gate: 'cutover', approver: 'bob' });
-    expect(approveInput({ gate: 'cutover', as: 'bob', rehearsalHash: 'r' }, {})).toEqual({ gate: 'cutover', approver: 'bob', rehearsalHash: 'r' });
-    expect(rejectInput({ gate: 'plan', as: 'carol', reason: 'too many left behind' }, {})).toEqual({ gate: 'plan', approver: 'carol', reason: 'too many left behind' });
-    expect(resumeInput({ action: 'roll-forward', as: 'oncall', reason: 'fixed fk', from: 'validate' }, {})).toEqual({ action: 'roll-forward', by: 'oncall', reason: 'fixed fk', fromStep: 'validate' });
+    expect(approveInput({ gate: 'cutover', as: 'bob', rehearsalHash: 'r' }, {})).toEqual({
+      gate: 'cutover',
+      approver: 'bob',
+      rehearsalHash: 'r',
+    });
+    expect(rejectInput({ gate: 'plan', as: 'carol', reason: 'too many left behind' }, {})).toEqual({
+      gate: 'plan',
+      approver: 'carol',
+      reason: 'too many left behind',
+    });
+    expect(resumeInput({ action: 'roll-forward', as: 'oncall', reason: 'fixed fk', from: 'validate' }, {})).toEqual({
+      action: 'roll-forward',
+      by: 'oncall',
+      reason: 'fixed fk',
+      fromStep: 'validate',
+    });
     expect(() => rejectInput({ gate: 'plan', as: 'carol', reason: '   ' }, {})).toThrow(/--reason must not be empty/);
-    expect(() => resumeInput({ action: 'explode', as: 'x', reason: 'r' }, {})).toThrow(/--action must be one of retry, skip, rollback, roll-forward, abort/);
+    expect(() => resumeInput({ action: 'explode', as: 'x', reason: 'r' }, {})).toThrow(
+      /--action must be one of retry, skip, rollback, roll-forward, abort/,
+    );
   });
 
   test('terminal statuses', () => {
@@ -191,14 +313,20 @@ describe('errors → exit codes', () => {
     expect(mapped.exitCode).toBe(2);
     expect(mapped.lines[0]).toBe('plan.yaml:7: approvals.required: must be at most the number of approvers');
     expect(mapped.lines.at(-1)).toBe('error: invalid plan plan.yaml (2 problems)');
-    expect(describeError(planFileError('missing.yaml', new Error('ENOENT: no such file')))).toEqual({ exitCode: 2, lines: ['missing.yaml: ENOENT: no such file'] });
+    expect(describeError(planFileError('missing.yaml', new Error('ENOENT: no such file')))).toEqual({
+      exitCode: 2,
+      lines: ['missing.yaml: ENOENT: no such file'],
+    });
   });
 
   test('Temporal errors', () => {
     const unreachable = describeError(new TemporalUnreachableError('127.0.0.1:1', 'default', 'Failed to connect before the deadline'));
     expect(unreachable.exitCode).toBe(1);
     expect(unreachable.lines[0]).toMatch(/^error: cannot reach Temporal at 127\.0\.0\.1:1/);
-    const refused = Object.assign(new Error('Workflow Update failed'), { name: 'WorkflowUpdateFailedError', cause: new Error('alice already approved gate plan') });
+    const refused = Object.assign(new Error('Workflow Update failed'), {
+      name: 'WorkflowUpdateFailedError',
+      cause: new Error('alice already approved gate plan'),
+    });
     expect(describeError(refused)).toEqual({ exitCode: 1, lines: ['refused: alice already approved gate plan'] });
     expect(describeError(Object.assign(new Error('x'), { code: 'commander.unknownOption', exitCode: 1 })).exitCode).toBe(2);
     expect(describeError(Object.assign(new Error('x'), { code: 'commander.missingMandatoryOptionValue', exitCode: 1 })).exitCode).toBe(2);
@@ -209,7 +337,13 @@ describe('errors → exit codes', () => {
 
 describe('formatters', () => {
   test('renderTable aligns columns and right-aligns numbers', () => {
-    const t = renderTable(['name', 'n'], [['a', 5], ['long name', 12345]]).split('\n');
+    const t = renderTable(
+      ['name', 'n'],
+      [
+        ['a', 5],
+        ['long name', 12345],
+      ],
+    ).split('\n');
     expect(t[0]).toBe('name       n');
     expect(t[1]).toBe('---------  -----');
     expect(t[2]).toBe('a              5');
@@ -241,7 +375,10 @@ describe('formatters', () => {
       source: 'pilot',
       target: 'production',
       approvals: { approvers: ['alice', 'bob', 'carol'], required: 2, separationOfDuties: true, timeout: '72h' },
-      tables: [{ table: 'public.customer', ids: 'new' }, { table: 'public.country', ids: 'match' }],
+      tables: [
+        { table: 'public.customer', ids: 'new' },
+        { table: 'public.country', ids: 'match' },
+      ],
     };
     const text = formatPlanSummary(plan, 'h'.repeat(64), 'plan.yaml');
     expect(text).toContain('id:        acme-pilot');
@@ -253,7 +390,14 @@ describe('formatters', () => {
   });
 
   test('status view: approvals n/required, error when paused, steps, progress with live heartbeats', () => {
-    const live = progressFromHeartbeat([{ table: 'public.rental', rowsCopied: 6000, rowsTotal: 8000 }, { table: 'public.customer', rowsCopied: '10', rowsTotal: 300 }, 'junk'], 'stage');
+    const live = progressFromHeartbeat(
+      [
+        { table: 'public.rental', rowsCopied: 6000, rowsTotal: 8000 },
+        { table: 'public.customer', rowsCopied: '10', rowsTotal: 300 },
+        'junk',
+      ],
+      'stage',
+    );
     expect(live).toEqual([
       { table: 'public.rental', rowsCopied: 6000, rowsTotal: 8000, activity: 'stage' },
       { table: 'public.customer', rowsCopied: 10, rowsTotal: 300, activity: 'stage' },
@@ -279,17 +423,35 @@ describe('formatters', () => {
     expect(waiting).toContain('cutover approve cutover-acme-pilot --gate cutover');
     expect(waiting).not.toContain('progress:');
 
-    const rehearsal = { ok: true, rehearsalHash: 'b'.repeat(64), rollbackProven: true, tables: [{ table: 'public.customer', moved: 290, merged: 0, leftBehind: 10 }], failed: null };
+    const rehearsal = {
+      ok: true,
+      rehearsalHash: 'b'.repeat(64),
+      rollbackProven: true,
+      tables: [{ table: 'public.customer', moved: 290, merged: 0, leftBehind: 10 }],
+      failed: null,
+    };
     const rehearsed = formatStatus({ ...view, status: 'awaiting-approval', gate: 'cutover', error: null, progress: {}, rehearsal });
     expect(rehearsed).toContain(`rehearsal:    ok, rollback proven, hash ${'b'.repeat(64)} — moved public.customer 290, 10 left behind`);
     expect(rehearsed).toContain(`cutover approve cutover-acme-pilot --gate cutover --rehearsal-hash ${'b'.repeat(64)} --as NAME`);
-    expect(formatStatus({ ...view, rehearsal: { ...rehearsal, ok: false, failed: 'publish: ConflictError' } })).toContain('rehearsal:    FAILED (publish: ConflictError)');
+    expect(formatStatus({ ...view, rehearsal: { ...rehearsal, ok: false, failed: 'publish: ConflictError' } })).toContain(
+      'rehearsal:    FAILED (publish: ConflictError)',
+    );
   });
 
   test('markdown report: summary, hash, dry run, approvals, refusals, steps, checksums per table', () => {
     const md = formatReportMarkdown(pack);
     expect(md.startsWith('# Cutover evidence: acme-pilot (completed)')).toBe(true);
-    for (const h of ['## Summary', '## Plan hash', '## Dry run', '## Approvals', '## Refused signals', '## Steps', '### Table public.country', '### Table public.customer', '### Table public.rental']) {
+    for (const h of [
+      '## Summary',
+      '## Plan hash',
+      '## Dry run',
+      '## Approvals',
+      '## Refused signals',
+      '## Steps',
+      '### Table public.country',
+      '### Table public.customer',
+      '### Table public.rental',
+    ]) {
       expect(md).toContain(`\n${h}\n`);
     }
     expect(md).toContain('a'.repeat(64));
@@ -314,7 +476,18 @@ describe('formatters', () => {
   });
 
   test('markdown report of a run that has only just started', () => {
-    const md = formatReportMarkdown({ ...pack, status: 'running', finishedAt: null, approvals: [], refused: [], steps: [], dryRun: null, stage: null, publish: null, validation: null });
+    const md = formatReportMarkdown({
+      ...pack,
+      status: 'running',
+      finishedAt: null,
+      approvals: [],
+      refused: [],
+      steps: [],
+      dryRun: null,
+      stage: null,
+      publish: null,
+      validation: null,
+    });
     expect(md).toContain('No approvals.');
     expect(md).toContain('No refused signals.');
     expect(md).toContain('No dry run yet.');
@@ -344,8 +517,12 @@ describe('formatters', () => {
   });
 
   test('list: query, status flags, rows', () => {
-    expect(listQuery('cutoverMigration', 'CutoverStatus')).toBe("WorkflowType = 'cutoverMigration' AND ExecutionStatus != 'ContinuedAsNew'");
-    expect(listQuery('cutoverMigration', 'CutoverStatus', 'paused')).toBe("WorkflowType = 'cutoverMigration' AND ExecutionStatus != 'ContinuedAsNew' AND CutoverStatus = 'paused'");
+    expect(listQuery('cutoverMigration', 'CutoverStatus')).toBe(
+      "WorkflowType = 'cutoverMigration' AND ExecutionStatus != 'ContinuedAsNew'",
+    );
+    expect(listQuery('cutoverMigration', 'CutoverStatus', 'paused')).toBe(
+      "WorkflowType = 'cutoverMigration' AND ExecutionStatus != 'ContinuedAsNew' AND CutoverStatus = 'paused'",
+    );
     expect(listStatus('paused', 'RUNNING')).toBe('paused');
     expect(listStatus('running', 'TERMINATED')).toBe('running (execution terminated)');
     expect(listStatus('failed', 'FAILED')).toBe('failed');
@@ -353,7 +530,9 @@ describe('formatters', () => {
     for (const st of ['rejected', 'expired', 'aborted', 'rolled-back']) expect(listStatus(st, 'FAILED')).toBe(st);
     expect(listStatus('completed', 'FAILED')).toBe('completed (execution failed)');
     expect(listStatus(undefined, 'COMPLETED')).toBe('completed');
-    const text = formatList([{ workflowId: 'cutover-a', status: 'paused', phase: 'validate', planId: 'a', startTime: new Date('2026-01-02T03:00:00Z') }]);
+    const text = formatList([
+      { workflowId: 'cutover-a', status: 'paused', phase: 'validate', planId: 'a', startTime: new Date('2026-01-02T03:00:00Z') },
+    ]);
     expect(text).toMatch(/^workflow id\s+status\s+phase\s+started/);
     expect(text).toMatch(/cutover-a\s+paused\s+validate\s+2026-01-02T03:00:00\.000Z/);
     expect(formatList([])).toBe('no cutover workflows found');

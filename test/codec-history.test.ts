@@ -48,7 +48,10 @@ async function cli(args: string[], keys: string | undefined): Promise<{ code: nu
 }
 
 async function temporal(...args: string[]): Promise<string> {
-  const { stdout } = await sh(temporalBin(), [...args, '--address', h.env.address, '--namespace', 'default'], { timeout: 60000, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await sh(temporalBin(), [...args, '--address', h.env.address, '--namespace', 'default'], {
+    timeout: 60000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }
 
@@ -56,7 +59,12 @@ beforeAll(async () => {
   await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
   const out: string[] = [];
   const io: Io = { out: (t) => void out.push(t), err: () => undefined, isTTY: false };
-  codecExit = cutover(['node', 'cutover', 'codec-server', '--port', '0'], io, { ...process.env, CUTOVER_CODEC_TOKEN: CODEC_TOKEN }, stopCodec.signal);
+  codecExit = cutover(
+    ['node', 'cutover', 'codec-server', '--port', '0'],
+    io,
+    { ...process.env, CUTOVER_CODEC_TOKEN: CODEC_TOKEN },
+    stopCodec.signal,
+  );
   for (let i = 0; i < 200 && !out.length; i++) await new Promise((r) => setTimeout(r, 25));
   codecUrl = out[0];
   expect(codecUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -95,7 +103,12 @@ function payloadsOf(node: unknown, path = '', found: FoundPayload[] = []): Found
 }
 
 /** Everything readable in a history: its JSON and every payload decoded from base64. */
-const readable = (json: string) => json + '\n' + payloadsOf(JSON.parse(json)).map((p) => p.text).join('\n');
+const readable = (json: string) =>
+  json +
+  '\n' +
+  payloadsOf(JSON.parse(json))
+    .map((p) => p.text)
+    .join('\n');
 
 const isSearchAttribute = (p: FoundPayload) => /\.searchAttributes\.indexedFields\./.test(p.path);
 /** The SDK's own marker bookkeeping (patch ids, a local activity's type and timing), written by its core, not by cutover. */
@@ -105,7 +118,16 @@ test('started and approved with the cutover CLI: nothing readable in the raw his
   const plan = saasPlan('codec-cli', {
     tables: [
       { table: 'events', select: { follow: ['project_id'] } },
-      { table: 'public.accounts', select: { where: [{ column: 'is_test', op: 'eq', value: false }, { column: 'name', op: 'ne', value: SECRET_VALUE }] }, ids: 'keep' },
+      {
+        table: 'public.accounts',
+        select: {
+          where: [
+            { column: 'is_test', op: 'eq', value: false },
+            { column: 'name', op: 'ne', value: SECRET_VALUE },
+          ],
+        },
+        ids: 'keep',
+      },
       { table: 'users', select: { follow: ['account_id'] } },
       { table: 'projects', select: { follow: ['account_id'] } },
     ],
@@ -130,7 +152,12 @@ test('started and approved with the cutover CLI: nothing readable in the raw his
   const done = await waitFor(handle, (s: StatusView) => s.status === 'completed', 180000);
   expect(done.approvals.map((a) => a.comment)).toEqual([COMMENT, COMMENT, COMMENT, COMMENT]);
   const moved = Number((await rows<{ n: string }>(h.pilot, `SELECT count(*)::text AS n FROM (${EXPECTED.accounts}) x`))[0].n);
-  expect(Number((await rows<{ n: string }>(process.env.CUTOVER_DB_PRODUCTION!, 'SELECT count(*)::text AS n FROM accounts WHERE account_id < 1000'))[0].n)).toBe(moved);
+  expect(
+    Number(
+      (await rows<{ n: string }>(process.env.CUTOVER_DB_PRODUCTION!, 'SELECT count(*)::text AS n FROM accounts WHERE account_id < 1000'))[0]
+        .n,
+    ),
+  ).toBe(moved);
 
   // The raw history, as anyone with access to Temporal (or its database) sees it.
   const raw = await temporal('workflow', 'show', '--workflow-id', id, '--output', 'json');
@@ -157,23 +184,53 @@ test('started and approved with the cutover CLI: nothing readable in the raw his
   const attrs = described.workflowExecutionInfo.searchAttributes.indexedFields as Record<string, { data: string }>;
   const values = Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, JSON.parse(b64(v.data))]));
   // CutoverChange only when the plan names a change request (this one does not).
-  expect(Object.keys(values).filter((k) => k.startsWith('Cutover')).sort()).toEqual([...known].filter((k) => k !== SEARCH_ATTRIBUTES.change).sort());
+  expect(
+    Object.keys(values)
+      .filter((k) => k.startsWith('Cutover'))
+      .sort(),
+  ).toEqual([...known].filter((k) => k !== SEARCH_ATTRIBUTES.change).sort());
   expect(values[SEARCH_ATTRIBUTES.planId]).toBe('codec-cli');
   expect(STATUSES).toContain(values[SEARCH_ATTRIBUTES.status]);
   expect(values[SEARCH_ATTRIBUTES.phase]).toMatch(/^[a-z-]+$/);
 
   // Through `cutover codec-server`, the official CLI reads plan values, comments and the UI's summary.
-  const decoded = await temporal('workflow', 'show', '--workflow-id', id, '--output', 'json', '--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${CODEC_TOKEN}`);
+  const decoded = await temporal(
+    'workflow',
+    'show',
+    '--workflow-id',
+    id,
+    '--output',
+    'json',
+    '--codec-endpoint',
+    codecUrl,
+    '--codec-auth',
+    `Bearer ${CODEC_TOKEN}`,
+  );
   const decodedText = readable(decoded);
   for (const secret of [SECRET_VALUE, COMMENT, 'is_test', 'initiated by alice']) expect(decodedText).toContain(secret);
   expect(payloadsOf(JSON.parse(decoded)).filter((p) => p.encoding === ENCRYPTED_ENCODING)).toEqual([]);
-  const query = await temporal('workflow', 'query', '--workflow-id', id, '--type', 'status', '--output', 'json', '--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${CODEC_TOKEN}`);
+  const query = await temporal(
+    'workflow',
+    'query',
+    '--workflow-id',
+    id,
+    '--type',
+    'status',
+    '--output',
+    'json',
+    '--codec-endpoint',
+    codecUrl,
+    '--codec-auth',
+    `Bearer ${CODEC_TOKEN}`,
+  );
   expect(query).toContain(COMMENT);
 
   // A CLI with another key names the key id it lacks (never a key), and exits 1.
   const wrong = await cli(['status', id, '--json'], `other:${randomBytes(32).toString('base64')}`);
   expect(wrong.code).toBe(1);
-  expect(wrong.err).toMatch(/cannot decrypt a payload encrypted with key id "new": CUTOVER_CODEC_KEYS has no such key \(it has key id\(s\) "other"\)/);
+  expect(wrong.err).toMatch(
+    /cannot decrypt a payload encrypted with key id "new": CUTOVER_CODEC_KEYS has no such key \(it has key id\(s\) "other"\)/,
+  );
   expect(wrong.err).not.toContain(NEW);
   // Same id, wrong key.
   const forged = await cli(['status', id, '--json'], `new:${OLD}`);
@@ -189,31 +246,67 @@ test('failure messages travel encrypted: a run refused for its workflow id', asy
     args: [{ plan, initiatedBy: 'alice' }],
   });
   // The project's client decrypts: the message names the plan id.
-  await expect(handle.result()).rejects.toMatchObject({ cause: { message: expect.stringContaining('workflow id must be cutover-codec-zebra-plan') } });
+  await expect(handle.result()).rejects.toMatchObject({
+    cause: { message: expect.stringContaining('workflow id must be cutover-codec-zebra-plan') },
+  });
   const raw = await temporal('workflow', 'show', '--workflow-id', 'codec-wrong-id', '--output', 'json');
   expect(readable(raw)).not.toContain('zebra');
-  const failed = JSON.parse(raw).events.find((e: { workflowExecutionFailedEventAttributes?: unknown }) => e.workflowExecutionFailedEventAttributes);
+  const failed = JSON.parse(raw).events.find(
+    (e: { workflowExecutionFailedEventAttributes?: unknown }) => e.workflowExecutionFailedEventAttributes,
+  );
   expect(failed.workflowExecutionFailedEventAttributes.failure.message).toBe('Encoded failure');
-  const decoded = await temporal('workflow', 'show', '--workflow-id', 'codec-wrong-id', '--output', 'json', '--codec-endpoint', codecUrl, '--codec-auth', `Bearer ${CODEC_TOKEN}`);
+  const decoded = await temporal(
+    'workflow',
+    'show',
+    '--workflow-id',
+    'codec-wrong-id',
+    '--output',
+    'json',
+    '--codec-endpoint',
+    codecUrl,
+    '--codec-auth',
+    `Bearer ${CODEC_TOKEN}`,
+  );
   expect(readable(decoded)).toContain('workflow id must be cutover-codec-zebra-plan');
 }, 120000);
 
 test('a plain-JSON start and plain signals from the official CLI (no codec) still run with the codec-enabled worker', async () => {
   await h.production(SAAS_SCHEMA + PRODUCTION_DATA); // a fresh production: the first test already moved these rows
   const id = 'cutover-codec-plain';
-  await temporal('workflow', 'start', '--task-queue', 'cutover', '--type', 'cutoverMigration', '--workflow-id', id,
-    '--input', JSON.stringify({ plan: saasPlan('codec-plain'), initiatedBy: 'alice' }));
+  await temporal(
+    'workflow',
+    'start',
+    '--task-queue',
+    'cutover',
+    '--type',
+    'cutoverMigration',
+    '--workflow-id',
+    id,
+    '--input',
+    JSON.stringify({ plan: saasPlan('codec-plain'), initiatedBy: 'alice' }),
+  );
   const handle = h.env.client.workflow.getHandle(id);
   for (const gate of ['plan', 'cutover']) {
     await waitFor(handle, atGate(gate), 120000);
     for (const approver of ['bob', 'carol']) {
-      await temporal('workflow', 'signal', '--workflow-id', id, '--name', 'approve', '--input', JSON.stringify({ gate, approver, comment: `plain ${approver}` }));
+      await temporal(
+        'workflow',
+        'signal',
+        '--workflow-id',
+        id,
+        '--name',
+        'approve',
+        '--input',
+        JSON.stringify({ gate, approver, comment: `plain ${approver}` }),
+      );
     }
   }
   const done = await waitFor(handle, (s: StatusView) => s.status === 'completed', 180000);
   expect(done.approvals.map((a) => a.comment)).toEqual(['plain bob', 'plain carol', 'plain bob', 'plain carol']);
   // What came in plain stays plain in the history; what the worker wrote is encrypted.
-  const payloads = payloadsOf(JSON.parse(await temporal('workflow', 'show', '--workflow-id', id, '--output', 'json'))).filter((p) => !isSearchAttribute(p));
+  const payloads = payloadsOf(JSON.parse(await temporal('workflow', 'show', '--workflow-id', id, '--output', 'json'))).filter(
+    (p) => !isSearchAttribute(p),
+  );
   expect(payloads.some((p) => p.encoding === 'json/plain' && p.text.includes('codec-plain'))).toBe(true);
   expect(payloads.some((p) => p.encoding === ENCRYPTED_ENCODING && p.keyId === 'new')).toBe(true);
 }, 420000);
@@ -223,7 +316,9 @@ test('the dev server refuses a payload over limit.blobSize.error (as a productio
   const before = await handle.query(statusQuery);
   const huge = 'x'.repeat(SERVER_LIMITS['limit.blobSize.error'] + 1024);
   const err = await handle.signal(approveSignal, { gate: 'plan', approver: huge }).catch((e: Error) => e);
-  expect(`${(err as Error).message}: ${((err as Error).cause as Error | undefined)?.message}`).toMatch(/Failed to signal Workflow: .*size exceeds limit/i);
+  expect(`${(err as Error).message}: ${((err as Error).cause as Error | undefined)?.message}`).toMatch(
+    /Failed to signal Workflow: .*size exceeds limit/i,
+  );
   const after = await handle.query(statusQuery);
   expect(after.refusedCount).toBe(before.refusedCount);
   expect(after.status).toBe(before.status);

@@ -40,7 +40,12 @@ beforeAll(async () => {
   const io: Io = { out: (t) => void out.push(t), err: () => undefined, isTTY: false };
   // The UI can send only its own login's token (passAccessToken), and this dev server has no login:
   // no token, said explicitly, and only this UI's origin.
-  codecExit = cutover(['node', 'cutover', 'codec-server', '--port', String(codecPort), '--no-auth', '--origin', `http://127.0.0.1:${uiPort}`], io, { ...process.env }, stopCodec.signal);
+  codecExit = cutover(
+    ['node', 'cutover', 'codec-server', '--port', String(codecPort), '--no-auth', '--origin', `http://127.0.0.1:${uiPort}`],
+    io,
+    { ...process.env },
+    stopCodec.signal,
+  );
   for (let i = 0; i < 200 && !out.length; i++) await new Promise((r) => setTimeout(r, 25));
   expect(out[0]).toBe(`http://127.0.0.1:${codecPort}`);
   browser = await launchBrowser();
@@ -58,7 +63,16 @@ async function pageText(page: import('playwright-core').Page, until: RegExp): Pr
   let text = '';
   for (let i = 0; i < 60 && !until.test(text); i++) {
     await page.waitForTimeout(1000);
-    text = (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+    text = (
+      await Promise.all(
+        page.frames().map((f) =>
+          f
+            .locator('body')
+            .innerText()
+            .catch(() => ''),
+        ),
+      )
+    ).join('\n');
   }
   return text;
 }
@@ -85,7 +99,9 @@ test('with --ui-codec-endpoint the UI shows decrypted current details, input and
   expect(decodeCalls.some((u) => /\/decode(\?|$)/.test(u))).toBe(true);
   // The approval's comment, in the signal event of the history, decrypted.
   const runId = (await handle.describe()).runId;
-  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/cutover-ui-codec/${runId}/history`, { waitUntil: 'domcontentloaded' });
+  await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/cutover-ui-codec/${runId}/history`, {
+    waitUntil: 'domcontentloaded',
+  });
   // The workflow's input (the plan), decrypted.
   const input = await pageText(page, /separationOfDuties/);
   expect(input).toMatch(/"id": "ui-codec"[\s\S]*"separationOfDuties": true/);

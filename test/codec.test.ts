@@ -79,7 +79,9 @@ describe('EncryptionCodec', () => {
     expect(defaultPayloadConverter.fromPayload((await during.decode([byOld]))[0])).toEqual({ comment: SECRET, n: 1 });
     expect(defaultPayloadConverter.fromPayload((await after.decode([byNew]))[0])).toEqual({ comment: SECRET, n: 1 });
     // Once the old key is dropped, what it encrypted names the missing key id.
-    await expect(after.decode([byOld])).rejects.toThrow('cannot decrypt a payload encrypted with key id "old": CUTOVER_CODEC_KEYS has no such key (it has key id(s) "new")');
+    await expect(after.decode([byOld])).rejects.toThrow(
+      'cannot decrypt a payload encrypted with key id "old": CUTOVER_CODEC_KEYS has no such key (it has key id(s) "new")',
+    );
   });
 
   test('a wrong key under the right id, a relabelled or altered payload: a clear error naming the key id, not the key', async () => {
@@ -109,7 +111,9 @@ describe('EncryptionCodec', () => {
     expect(await none.encode([p])).toEqual([p]);
     expect(await none.decode([p])).toEqual([p]);
     const [enc] = await c.encode([p]);
-    await expect(none.decode([enc])).rejects.toThrow('cannot decrypt a payload encrypted with key id "k1": CUTOVER_CODEC_KEYS has no such key (it is not set in this process)');
+    await expect(none.decode([enc])).rejects.toThrow(
+      'cannot decrypt a payload encrypted with key id "k1": CUTOVER_CODEC_KEYS has no such key (it is not set in this process)',
+    );
     // Empty payloads (a void result) survive the round trip.
     const [emptyEnc] = await c.encode([{ metadata: { encoding: Buffer.from('binary/null') } }]);
     const [empty] = await c.decode([emptyEnc]);
@@ -124,7 +128,11 @@ describe('codec server', () => {
     await server?.close();
   });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   test('POST /encode then /decode (the proto JSON the UI and the official CLI send), CORS preflight, errors', async () => {
     server = await startCodecServer({ codec: codec(`k1:${k1}`), noAuth: true });
@@ -145,12 +153,19 @@ describe('codec server', () => {
 
     const pre = await fetch(`${server.url}/decode`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+      headers: {
+        origin: 'http://localhost:8233',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-namespace',
+      },
     });
     expect(pre.status).toBe(204);
     // By default only the dev server's UI origin is answered, never `*`.
     expect(pre.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
-    const elsewhere = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } });
+    const elsewhere = await fetch(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' },
+    });
     expect(elsewhere.status).toBe(403);
     expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
     expect(pre.headers.get('access-control-allow-headers')).toBe('content-type, x-namespace, authorization');
@@ -179,7 +194,11 @@ describe('codec server', () => {
   });
 
   test('named origins are echoed with credentials, others refused; an Authorization header can be required', async () => {
-    server = await startCodecServer({ codec: codec(`k1:${k1}`), allowOrigins: ['https://temporal.example.com'], authorization: 'Bearer s3cret' });
+    server = await startCodecServer({
+      codec: codec(`k1:${k1}`),
+      allowOrigins: ['https://temporal.example.com'],
+      authorization: 'Bearer s3cret',
+    });
     const input = { payloads: [payloadToJson(plain())] };
     const ok = await post('/encode', input, { origin: 'https://temporal.example.com', authorization: 'Bearer s3cret' });
     expect(ok.status).toBe(200);
@@ -193,7 +212,9 @@ describe('codec server', () => {
   });
 
   test('without an Authorization value it refuses to start unless noAuth is asked for', async () => {
-    await expect(startCodecServer({ codec: codec(`k1:${k1}`) })).rejects.toThrow('needs an Authorization value (a bearer token), or noAuth: true');
+    await expect(startCodecServer({ codec: codec(`k1:${k1}`) })).rejects.toThrow(
+      'needs an Authorization value (a bearer token), or noAuth: true',
+    );
   });
 });
 
@@ -208,13 +229,21 @@ describe('cutover codec-server and the CLI with CUTOVER_CODEC_KEYS', () => {
 
   test('serves until stopped, binding 127.0.0.1, with the bearer token of CUTOVER_CODEC_TOKEN; keys missing or malformed → exit 2 naming the entry', async () => {
     const stop = new AbortController();
-    const started = await cli(['codec-server', '--port', '0'], { CUTOVER_CODEC_KEYS: `k1:${k1}`, CUTOVER_CODEC_TOKEN: 'tok3n' }, stop.signal);
+    const started = await cli(
+      ['codec-server', '--port', '0'],
+      { CUTOVER_CODEC_KEYS: `k1:${k1}`, CUTOVER_CODEC_TOKEN: 'tok3n' },
+      stop.signal,
+    );
     for (let i = 0; i < 100 && !started.out.length; i++) await new Promise((r) => setTimeout(r, 20));
     const url = started.out[0];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const [enc] = await codec(`k1:${k1}`).encode([plain()]);
     const decode = (headers: Record<string, string>) =>
-      fetch(`${url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ payloads: [payloadToJson(enc)] }) });
+      fetch(`${url}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ payloads: [payloadToJson(enc)] }),
+      });
     expect((await decode({ authorization: 'Bearer tok3n' })).status).toBe(200);
     expect((await decode({})).status).toBe(401);
     expect((await decode({ authorization: 'Bearer wrong' })).status).toBe(401);
@@ -245,11 +274,19 @@ describe('cutover codec-server and the CLI with CUTOVER_CODEC_KEYS', () => {
     expect(await both.code).toBe(2);
 
     const stop = new AbortController();
-    const open = await cli(['codec-server', '--port', '0', '--no-auth', '--origin', 'https://ui.example.com'], { CUTOVER_CODEC_KEYS: `k1:${k1}` }, stop.signal);
+    const open = await cli(
+      ['codec-server', '--port', '0', '--no-auth', '--origin', 'https://ui.example.com'],
+      { CUTOVER_CODEC_KEYS: `k1:${k1}` },
+      stop.signal,
+    );
     for (let i = 0; i < 100 && !open.out.length; i++) await new Promise((r) => setTimeout(r, 20));
     const [enc] = await codec(`k1:${k1}`).encode([plain()]);
     const decode = (origin: string) =>
-      fetch(`${open.out[0]}/decode`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ payloads: [payloadToJson(enc)] }) });
+      fetch(`${open.out[0]}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin },
+        body: JSON.stringify({ payloads: [payloadToJson(enc)] }),
+      });
     const ok = await decode('https://ui.example.com');
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe('https://ui.example.com');
@@ -263,7 +300,10 @@ describe('cutover codec-server and the CLI with CUTOVER_CODEC_KEYS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cutover-codec-'));
     try {
       const file = join(dir, 'plan.yaml');
-      writeFileSync(file, 'version: 1\nid: codec-offline\nstrategy: selective\nsource: pilot\ntarget: production\napprovals: { approvers: [alice, bob], required: 1 }\ntables:\n  - table: public.accounts\n    ids: keep\n');
+      writeFileSync(
+        file,
+        'version: 1\nid: codec-offline\nstrategy: selective\nsource: pilot\ntarget: production\napprovals: { approvers: [alice, bob], required: 1 }\ntables:\n  - table: public.accounts\n    ids: keep\n',
+      );
       const env = { CUTOVER_CODEC_KEYS: `k1:${randomBytes(8).toString('base64')}`, TEMPORAL_ADDRESS: '127.0.0.1:1' };
       const hash = await cli(['plan', 'hash', file], env);
       expect(await hash.code).toBe(0);
@@ -281,7 +321,11 @@ test('the failure converter Temporal loads by path is part of the build (dist/),
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('typescript') as typeof import('typescript');
   const root = join(__dirname, '..');
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'tsconfig.json'),
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
   const program = ts.createProgram({ rootNames: config!.fileNames, options: { ...config!.options, noEmit: true } });
   expect(program.getSourceFile(join(root, 'common', 'encrypted-failures.ts'))).toBeDefined();
 }, 120000);

@@ -14,7 +14,9 @@ const runToCompletion = (plan: Record<string, unknown>) => runWhole(h, plan);
 const one = async (url: string, sql: string) => (await rows<{ v: string }>(url, sql))[0]?.v;
 const TABLES = ['country', 'address', 'customer', 'rental', 'staff', 'kinds', 'measurement', 'dept', 'employee'];
 const dump = async (url: string) =>
-  Object.fromEntries(await Promise.all(TABLES.map(async (t) => [t, await one(url, `SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS v FROM ${t} x`)])));
+  Object.fromEntries(
+    await Promise.all(TABLES.map(async (t) => [t, await one(url, `SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS v FROM ${t} x`)])),
+  );
 
 test('every reason, every id strategy: production holds exactly the right rows, remapped', async () => {
   const prod = await freshProduction();
@@ -33,28 +35,43 @@ test('every reason, every id strategy: production holds exactly the right rows, 
     await one(h.pilot, rentalsBy.replace('WHERE c.store_id = 1', 'WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)')),
   );
   // Countries matched by code (US, DE reuse 10, 11), France inserted with a new id; customers point at them.
-  expect(await one(prod, "SELECT string_agg(code || '=' || country_id, ',' ORDER BY code) AS v FROM country")).toBe('DE=11,FR=13,JP=12,US=10');
-  const countryOf = "SELECT string_agg(lower(c.email) || '@' || k.code, ',' ORDER BY lower(c.email)) AS v FROM customer c JOIN country k USING (country_id)";
-  expect(await one(prod, `${countryOf} WHERE c.store_id = 1`)).toBe(await one(h.pilot, `${countryOf} WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)`));
+  expect(await one(prod, "SELECT string_agg(code || '=' || country_id, ',' ORDER BY code) AS v FROM country")).toBe(
+    'DE=11,FR=13,JP=12,US=10',
+  );
+  const countryOf =
+    "SELECT string_agg(lower(c.email) || '@' || k.code, ',' ORDER BY lower(c.email)) AS v FROM customer c JOIN country k USING (country_id)";
+  expect(await one(prod, `${countryOf} WHERE c.store_id = 1`)).toBe(
+    await one(h.pilot, `${countryOf} WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)`),
+  );
   // Addresses: only those of moved customers, and each customer keeps its own line.
-  const addressOf = "SELECT string_agg(lower(c.email) || '#' || a.line, ',' ORDER BY lower(c.email)) AS v FROM customer c JOIN address a USING (address_id)";
-  expect(await one(prod, `${addressOf} WHERE c.store_id = 1`)).toBe(await one(h.pilot, `${addressOf} WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)`));
+  const addressOf =
+    "SELECT string_agg(lower(c.email) || '#' || a.line, ',' ORDER BY lower(c.email)) AS v FROM customer c JOIN address a USING (address_id)";
+  expect(await one(prod, `${addressOf} WHERE c.store_id = 1`)).toBe(
+    await one(h.pilot, `${addressOf} WHERE c.customer_id IN (1, 6, 7, 8, 9, 10)`),
+  );
   expect(await one(prod, 'SELECT count(*)::text AS v FROM address')).toBe('8');
   // Self-reference kept whole; pre-existing rows untouched; sequences ahead of published keys.
-  expect(await one(prod, "SELECT string_agg(staff_id || '>' || coalesce(manager_id::text, '-'), ',' ORDER BY staff_id) AS v FROM staff")).toBe('1>-,2>1,3>2');
-  expect(await one(prod, "SELECT string_agg(email, ',' ORDER BY customer_id) AS v FROM customer WHERE store_id = 9")).toBe('p1@prod.example,p2@prod.example,p3@prod.example');
+  expect(
+    await one(prod, "SELECT string_agg(staff_id || '>' || coalesce(manager_id::text, '-'), ',' ORDER BY staff_id) AS v FROM staff"),
+  ).toBe('1>-,2>1,3>2');
+  expect(await one(prod, "SELECT string_agg(email, ',' ORDER BY customer_id) AS v FROM customer WHERE store_id = 9")).toBe(
+    'p1@prod.example,p2@prod.example,p3@prod.example',
+  );
   expect(Number(await one(prod, "SELECT nextval('customer_customer_id_seq')::text AS v"))).toBeGreaterThan(9);
-  expect(Number(await one(prod, "SELECT nextval('rental_rental_id_seq')::text AS v"))).toBeGreaterThan(Number(await one(prod, 'SELECT max(rental_id)::text AS v FROM rental')));
+  expect(Number(await one(prod, "SELECT nextval('rental_rental_id_seq')::text AS v"))).toBeGreaterThan(
+    Number(await one(prod, 'SELECT max(rental_id)::text AS v FROM rental')),
+  );
 
   // The dept ⇄ employee cycle: both remapped, heads set after both tables were in.
-  const heads = "SELECT string_agg(d.name || ':' || h.name || ':' || (SELECT string_agg(e.name, '+' ORDER BY e.name) FROM employee e WHERE e.dept_id = d.dept_id), ',' ORDER BY d.name) AS v FROM dept d JOIN employee h ON h.emp_id = d.head_id";
+  const heads =
+    "SELECT string_agg(d.name || ':' || h.name || ':' || (SELECT string_agg(e.name, '+' ORDER BY e.name) FROM employee e WHERE e.dept_id = d.dept_id), ',' ORDER BY d.name) AS v FROM dept d JOIN employee h ON h.emp_id = d.head_id";
   expect(await one(prod, `${heads} WHERE d.name <> 'Prod dept'`)).toBe(await one(h.pilot, heads));
   expect(await one(prod, "SELECT string_agg(dept_id::text, ',' ORDER BY dept_id) AS v FROM dept")).toBe('1,2,3');
 
   // Awkward types round-trip exactly; the generated column is recomputed, identity values kept.
-  const kinds = 'SELECT string_agg(k::text, E\'\\n\' ORDER BY id) AS v FROM kinds k';
+  const kinds = "SELECT string_agg(k::text, E'\\n' ORDER BY id) AS v FROM kinds k";
   expect(await one(prod, kinds)).toBe(await one(h.pilot, kinds));
-  expect(await one(prod, 'SELECT string_agg(twice::text, \',\' ORDER BY id) AS v FROM kinds')).toBe('6,2');
+  expect(await one(prod, "SELECT string_agg(twice::text, ',' ORDER BY id) AS v FROM kinds")).toBe('6,2');
   const meas = "SELECT string_agg(m::text || '/' || tableoid::regclass::text, ',' ORDER BY city_id, logdate) AS v FROM measurement m";
   expect(await one(prod, meas)).toBe(await one(h.pilot, meas));
 
@@ -82,13 +99,19 @@ test('every reason, every id strategy: production holds exactly the right rows, 
     'public.rental|moved|': 12,
     'public.staff|moved|': 3,
   });
-  expect(await one(prod, `SELECT count(*)::text AS v FROM cutover.id_map WHERE run_key = '${result.runKey}' AND table_name = 'public.customer'`)).toBe('6');
+  expect(
+    await one(prod, `SELECT count(*)::text AS v FROM cutover.id_map WHERE run_key = '${result.runKey}' AND table_name = 'public.customer'`),
+  ).toBe('6');
 
   // The dry run told the truth: its counts per reason are the run's.
   for (const v of report.validation!.tables) {
     const dry = report.dryRun!.tables.find((t) => t.table === v.table)!;
     expect({ table: v.table, inScope: dry.inScope, moved: dry.toMove, merged: dry.merged, left: dry.leftBehind }).toEqual({
-      table: v.table, inScope: v.inScope, moved: v.moved, merged: v.merged, left: v.leftBehindByReason,
+      table: v.table,
+      inScope: v.inScope,
+      moved: v.moved,
+      merged: v.merged,
+      left: v.leftBehindByReason,
     });
   }
   expect(report.validation!.ok).toBe(true);

@@ -19,8 +19,13 @@ afterAll(async () => {
   await dropDb(moved);
 });
 
-const oid = async (url: string) => Number((await rows<{ oid: string }>(url, 'SELECT oid::text FROM pg_database WHERE datname = current_database()'))[0].oid);
-const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e));
+const oid = async (url: string) =>
+  Number((await rows<{ oid: string }>(url, 'SELECT oid::text FROM pg_database WHERE datname = current_database()'))[0].oid);
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
+  );
 
 test('a moved Production is refused until on-call accepts it; the run records the move and finishes on the moved database', async () => {
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
@@ -51,8 +56,12 @@ test('a moved Production is refused until on-call accepts it; the run records th
 
   // Refused: another alias, another action; a plain retry pauses again on the same check.
   const retry = { action: 'retry', by: 'oncall', reason: 'production was restored onto a new server' } as const;
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'pilot' }] }))).toBe('acceptDatabase: the database that moved is alias "production", not "pilot"');
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ ...retry, action: 'abort', acceptDatabase: 'production' }] }))).toBe('acceptDatabase applies to retry only');
+  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'pilot' }] }))).toBe(
+    'acceptDatabase: the database that moved is alias "production", not "pilot"',
+  );
+  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ ...retry, action: 'abort', acceptDatabase: 'production' }] }))).toBe(
+    'acceptDatabase applies to retry only',
+  );
   await handle.executeUpdate(resumeUpdate, { args: [retry] });
   const again = await waitFor(handle, (s) => s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length === 2, 120000);
   expect(again.error?.message).toContain(`points at database ${moved}`);
@@ -64,26 +73,42 @@ test('a moved Production is refused until on-call accepts it; the run records th
   expect(unread.error?.message).toContain(`database "${moved}_nowhere" does not exist`);
   expect(unread.databaseMoves).toBeUndefined();
   process.env.CUTOVER_DB_PRODUCTION = copy;
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'production' }] }))).toContain('the run did not pause because a database moved');
+  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'production' }] }))).toContain(
+    'the run did not pause because a database moved',
+  );
   await handle.executeUpdate(resumeUpdate, { args: [retry] }); // the check names the moved database again
   await waitFor(handle, (s) => s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length === 4, 120000);
 
   await handle.executeUpdate(resumeUpdate, { args: [{ ...retry, acceptDatabase: 'production' }] });
-  const end = await waitFor(handle, (s) => s.status === 'completed' || (s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length > 4), 180000);
+  const end = await waitFor(
+    handle,
+    (s) => s.status === 'completed' || (s.status === 'paused' && s.steps.filter((x) => x.outcome === 'failed').length > 4),
+    180000,
+  );
   expect([end.status, end.error?.message]).toEqual(['completed', undefined]);
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
   expect(result.databaseMoves).toHaveLength(1);
   expect(result.databaseMoves![0]).toMatchObject({
-    alias: 'production', by: 'oncall', reason: retry.reason,
+    alias: 'production',
+    by: 'oncall',
+    reason: retry.reason,
     from: { database: name, databaseOid: await oid(prod) },
     to: { database: moved, databaseOid: await oid(copy) },
   });
   expect(result.steps.filter((s) => s.step === pausedAt).map((s) => s.outcome)).toEqual([
-    'started', 'failed', 'retried', 'started', 'failed', // refused, then a plain retry refused again
+    'started',
+    'failed',
+    'retried',
+    'started',
+    'failed', // refused, then a plain retry refused again
     'failed', // the accept that could not read the alias (the step did not start)
-    'retried', 'started', 'failed', // a plain retry: refused again, naming the moved database
-    'retried', 'started', 'completed', // accepted
+    'retried',
+    'started',
+    'failed', // a plain retry: refused again, naming the moved database
+    'retried',
+    'started',
+    'completed', // accepted
   ]);
 
   // The moved database got the rows; the one the run started on was never written.

@@ -59,7 +59,8 @@ const published = (s: RunState): RunState => {
   return s;
 };
 
-const backup = (sha: string, verified: string): BackupObject => ({ kind: 'target', location: 'file:///b/t.dump', size: 1, sha256: sha, verified: { sha256: verified } }) as unknown as BackupObject;
+const backup = (sha: string, verified: string): BackupObject =>
+  ({ kind: 'target', location: 'file:///b/t.dump', size: 1, sha256: sha, verified: { sha256: verified } }) as unknown as BackupObject;
 const withBackup = (s: RunState, b: BackupObject): RunState => {
   s.results.backup = { backups: [b] } as unknown as StepResults['backup'];
   return s;
@@ -71,7 +72,8 @@ const resume = (over: Partial<ResumeInput> = {}): ResumeInput => ({ action: 'ret
 
 describe('malformed payloads (what the update validators refuse before the run sees them)', () => {
   test('a payload must be an object', () => {
-    for (const bad of [null, 'approve', 7, ['plan', 'bob']]) expect(malformedRefusal('approve', bad)).toMatch(/^payload must be an object \{gate, approver/);
+    for (const bad of [null, 'approve', 7, ['plan', 'bob']])
+      expect(malformedRefusal('approve', bad)).toMatch(/^payload must be an object \{gate, approver/);
     expect(malformedRefusal('approve', approve())).toBeNull();
   });
 
@@ -81,17 +83,23 @@ describe('malformed payloads (what the update validators refuse before the run s
     );
     expect(malformedRefusal('resume', { ...resume(), reason: 3 })).toBe('reason must be a string, got number');
     expect(malformedRefusal('reject', { ...reject(), gate: null })).toBe('gate must be a string, got null');
-    expect(malformedRefusal('approve', { ...approve(), acknowledge: 'collisions:public.accounts' })).toBe('acknowledge must be a list of strings');
+    expect(malformedRefusal('approve', { ...approve(), acknowledge: 'collisions:public.accounts' })).toBe(
+      'acknowledge must be a list of strings',
+    );
     expect(malformedRefusal('approve', { ...approve(), acknowledge: ['collisions:public.accounts'] })).toBeNull();
   });
 
   test('free text is bounded: 4 KB, counted in UTF-8 bytes', () => {
     const ok = 'x'.repeat(MAX_TEXT_BYTES);
     expect(malformedRefusal('approve', approve({ comment: ok }))).toBeNull();
-    expect(malformedRefusal('approve', approve({ comment: `${ok}x` }))).toBe(`comment is too long: ${MAX_TEXT_BYTES + 1} bytes, at most ${MAX_TEXT_BYTES} bytes`);
+    expect(malformedRefusal('approve', approve({ comment: `${ok}x` }))).toBe(
+      `comment is too long: ${MAX_TEXT_BYTES + 1} bytes, at most ${MAX_TEXT_BYTES} bytes`,
+    );
     // Counted in UTF-8 bytes, not characters: 2 000 two-byte characters are 4 000 bytes.
     expect(malformedRefusal('resume', resume({ reason: 'é'.repeat(2048) }))).toBeNull();
-    expect(malformedRefusal('resume', resume({ reason: 'é'.repeat(2049) }))).toBe(`reason is too long: 4098 bytes, at most ${MAX_TEXT_BYTES} bytes`);
+    expect(malformedRefusal('resume', resume({ reason: 'é'.repeat(2049) }))).toBe(
+      `reason is too long: 4098 bytes, at most ${MAX_TEXT_BYTES} bytes`,
+    );
     // A huge text is refused by its length before it is encoded.
     expect(malformedRefusal('resume', resume({ reason: 'x'.repeat(1024 * 1024) }))).toMatch(/^reason is too long: .* at most 4096 bytes$/);
   });
@@ -115,15 +123,21 @@ describe('approve', () => {
 
   test('only the gate that waits can be approved', () => {
     expect(approveRefusal(run(), approve())).toBe('no gate is awaiting approval (status running, phase preflight)');
-    expect(approveRefusal(atGate(run(), 'plan'), approve({ gate: 'cutover' }))).toBe('wrong gate: "cutover" is not awaiting approval, "plan" is');
+    expect(approveRefusal(atGate(run(), 'plan'), approve({ gate: 'cutover' }))).toBe(
+      'wrong gate: "cutover" is not awaiting approval, "plan" is',
+    );
   });
 
   test('only listed approvers count', () => {
-    expect(approveRefusal(atGate(run(), 'plan'), approve({ approver: 'mallory' }))).toBe('"mallory" is not an approver of this plan (approvers: alice, bob, carol)');
+    expect(approveRefusal(atGate(run(), 'plan'), approve({ approver: 'mallory' }))).toBe(
+      '"mallory" is not an approver of this plan (approvers: alice, bob, carol)',
+    );
   });
 
   test('separation of duties: the initiator may not approve, unless the plan turns it off', () => {
-    expect(approveRefusal(atGate(run(), 'plan'), approve({ approver: 'alice' }))).toBe('separation of duties: "alice" initiated this run and cannot approve it');
+    expect(approveRefusal(atGate(run(), 'plan'), approve({ approver: 'alice' }))).toBe(
+      'separation of duties: "alice" initiated this run and cannot approve it',
+    );
     const relaxed = validatePlan({ ...PLAN, approvals: { ...PLAN.approvals, separationOfDuties: false } });
     expect(approveRefusal(atGate(run({ plan: relaxed }), 'plan'), approve({ approver: 'alice' }))).toBeNull();
   });
@@ -135,16 +149,22 @@ describe('approve', () => {
     expect(approveRefusal(s, approve({ approver: 'carol' }))).toBeNull();
   });
 
-  test('a plan hash, when given, must be the run\'s', () => {
+  test("a plan hash, when given, must be the run's", () => {
     expect(approveRefusal(atGate(run(), 'plan'), approve({ planHash: 'hash-1' }))).toBeNull();
-    expect(approveRefusal(atGate(run(), 'plan'), approve({ planHash: 'hash-0' }))).toBe('plan hash mismatch: you approved hash-0, this run\'s plan is hash-1');
+    expect(approveRefusal(atGate(run(), 'plan'), approve({ planHash: 'hash-0' }))).toBe(
+      "plan hash mismatch: you approved hash-0, this run's plan is hash-1",
+    );
   });
 
-  test('a rehearsal hash, when given, must be this run\'s rehearsal report', () => {
+  test("a rehearsal hash, when given, must be this run's rehearsal report", () => {
     const s = atGate(run(), 'cutover');
-    expect(approveRefusal(s, approve({ gate: 'cutover', rehearsalHash: 'r1' }))).toBe('this run has no rehearsal report: approve without a rehearsal hash');
+    expect(approveRefusal(s, approve({ gate: 'cutover', rehearsalHash: 'r1' }))).toBe(
+      'this run has no rehearsal report: approve without a rehearsal hash',
+    );
     s.results.rehearsal = { rehearsalHash: 'r1' } as unknown as StepResults['rehearsal'];
-    expect(approveRefusal(s, approve({ gate: 'cutover', rehearsalHash: 'r0' }))).toBe('stale rehearsal hash: you reviewed r0, this run\'s rehearsal report is r1');
+    expect(approveRefusal(s, approve({ gate: 'cutover', rehearsalHash: 'r0' }))).toBe(
+      "stale rehearsal hash: you reviewed r0, this run's rehearsal report is r1",
+    );
     expect(approveRefusal(s, approve({ gate: 'cutover', rehearsalHash: 'r1' }))).toBeNull();
   });
 });
@@ -190,7 +210,9 @@ describe('reject', () => {
   });
 
   test('refused from anyone else', () => {
-    expect(rejectRefusal(atGate(run(), 'plan'), reject({ approver: 'mallory' }))).toBe('"mallory" is neither an approver of this plan nor its initiator');
+    expect(rejectRefusal(atGate(run(), 'plan'), reject({ approver: 'mallory' }))).toBe(
+      '"mallory" is neither an approver of this plan nor its initiator',
+    );
   });
 
   test('gate, approver and reason are required; only the gate that waits', () => {
@@ -204,7 +226,9 @@ describe('reject', () => {
 
 describe('resume', () => {
   test('action, by and reason are required, and the run must be paused', () => {
-    expect(resumeRefusal(pausedAt(run(), 'stage'), resume({ action: 'restart' as never }), false)).toBe('action must be one of retry, skip, rollback, roll-forward, abort');
+    expect(resumeRefusal(pausedAt(run(), 'stage'), resume({ action: 'restart' as never }), false)).toBe(
+      'action must be one of retry, skip, rollback, roll-forward, abort',
+    );
     expect(resumeRefusal(pausedAt(run(), 'stage'), resume({ by: '' }), false)).toBe('by is required');
     expect(resumeRefusal(pausedAt(run(), 'stage'), resume({ reason: '' }), false)).toBe('reason is required');
     expect(resumeRefusal(atGate(run(), 'plan'), resume(), false)).toBe('the run is not paused (status awaiting-approval)');
@@ -224,13 +248,17 @@ describe('resume', () => {
   test('abort: before publish committed, or once its effect was undone; never while it stands', () => {
     expect(resumeRefusal(pausedAt(run(), 'cleanup'), resume({ action: 'abort' }), false)).toBeNull();
     const after = published(pausedAt(run(), 'validate'));
-    expect(resumeRefusal(after, resume({ action: 'abort' }), false)).toBe('publish has committed: abort would leave its effect in place; choose rollback or roll-forward');
+    expect(resumeRefusal(after, resume({ action: 'abort' }), false)).toBe(
+      'publish has committed: abort would leave its effect in place; choose rollback or roll-forward',
+    );
     after.results.rollback = {} as StepResults['rollback'];
     expect(resumeRefusal(after, resume({ action: 'abort' }), false)).toBeNull();
     // A clean-start's decommission is such a step too.
     const decommissioned = pausedAt(run(), 'finalize');
     decommissioned.undoable = ['decommission'];
-    expect(resumeRefusal(decommissioned, resume({ action: 'abort' }), true)).toBe('decommission has committed: abort would leave its effect in place; choose rollback or roll-forward');
+    expect(resumeRefusal(decommissioned, resume({ action: 'abort' }), true)).toBe(
+      'decommission has committed: abort would leave its effect in place; choose rollback or roll-forward',
+    );
   });
 
   test('rollback: only once a step with an undo has committed', () => {
@@ -242,16 +270,22 @@ describe('resume', () => {
     const older = pausedAt(run(), 'validate');
     older.results.publish = { tables: [] } as unknown as StepResults['publish'];
     expect(resumeRefusal(older, resume({ action: 'rollback' }), false)).toBeNull();
-    expect(resumeRefusal(published(pausedAt(run(), 'validate')), resume({ action: 'rollback', mode: 'sideways' as never }), false)).toBe('mode must be one of surgical, restore');
+    expect(resumeRefusal(published(pausedAt(run(), 'validate')), resume({ action: 'rollback', mode: 'sideways' as never }), false)).toBe(
+      'mode must be one of surgical, restore',
+    );
   });
 
   test('rollback: a paused surgical rollback offers restore, a paused restore offers surgical', () => {
     const surgical = published(pausedAt(run(), 'rollback'));
     withBackup(surgical, backup('aa', 'aa'));
-    expect(resumeRefusal(surgical, resume({ action: 'rollback' }), false)).toBe('the surgical rollback is what paused: retry it, or choose mode restore');
+    expect(resumeRefusal(surgical, resume({ action: 'rollback' }), false)).toBe(
+      'the surgical rollback is what paused: retry it, or choose mode restore',
+    );
     expect(resumeRefusal(surgical, resume({ action: 'rollback', mode: 'restore' }), false)).toBeNull();
     const restoring = withBackup(published(pausedAt(run(), 'restore')), backup('aa', 'aa'));
-    expect(resumeRefusal(restoring, resume({ action: 'rollback', mode: 'restore' }), false)).toBe('the restore is what paused: retry it, or choose mode surgical');
+    expect(resumeRefusal(restoring, resume({ action: 'rollback', mode: 'restore' }), false)).toBe(
+      'the restore is what paused: retry it, or choose mode surgical',
+    );
     expect(resumeRefusal(restoring, resume({ action: 'rollback', mode: 'surgical' }), false)).toBeNull();
   });
 
@@ -272,16 +306,27 @@ describe('resume', () => {
     const s = pausedAt(run(), 'validate');
     expect(resumeRefusal(s, resume({ action: 'roll-forward', fromStep: 'stage' }), false)).toBe('nothing to roll forward from here');
     s.rollForwardTargets = ['stage', 'cleanup', 'publish', 'validate'];
-    expect(resumeRefusal(s, resume({ action: 'roll-forward' }), false)).toBe('fromStep is required: one of stage, cleanup, publish, validate');
-    expect(resumeRefusal(s, resume({ action: 'roll-forward', fromStep: 'preflight' }), false)).toBe('cannot roll forward from "preflight": choose one of stage, cleanup, publish, validate');
+    expect(resumeRefusal(s, resume({ action: 'roll-forward' }), false)).toBe(
+      'fromStep is required: one of stage, cleanup, publish, validate',
+    );
+    expect(resumeRefusal(s, resume({ action: 'roll-forward', fromStep: 'preflight' }), false)).toBe(
+      'cannot roll forward from "preflight": choose one of stage, cleanup, publish, validate',
+    );
     expect(resumeRefusal(s, resume({ action: 'roll-forward', fromStep: 'cleanup' }), false)).toBeNull();
   });
 
   test('acceptDatabase: only with retry, only after the identity check paused the run, naming its alias', () => {
-    const moved = pausedAt(run(), 'stage', { type: 'ConfigError', message: `${movedDatabaseMessage('production')}db2 but this run started on db1` });
+    const moved = pausedAt(run(), 'stage', {
+      type: 'ConfigError',
+      message: `${movedDatabaseMessage('production')}db2 but this run started on db1`,
+    });
     expect(resumeRefusal(moved, resume({ acceptDatabase: 'production' }), false)).toBeNull();
-    expect(resumeRefusal(moved, resume({ action: 'abort', acceptDatabase: 'production' }), false)).toBe('acceptDatabase applies to retry only');
-    expect(resumeRefusal(moved, resume({ acceptDatabase: 'pilot' }), false)).toBe('acceptDatabase: the database that moved is alias "production", not "pilot"');
+    expect(resumeRefusal(moved, resume({ action: 'abort', acceptDatabase: 'production' }), false)).toBe(
+      'acceptDatabase applies to retry only',
+    );
+    expect(resumeRefusal(moved, resume({ acceptDatabase: 'pilot' }), false)).toBe(
+      'acceptDatabase: the database that moved is alias "production", not "pilot"',
+    );
     const other = pausedAt(run(), 'stage', { type: 'DatabaseError', message: 'deadlock detected' });
     expect(resumeRefusal(other, resume({ acceptDatabase: 'production' }), false)).toBe(
       'acceptDatabase: the run did not pause because a database moved (DatabaseError: deadlock detected); retry without it',

@@ -46,7 +46,8 @@ function envNamesRead(): Set<string> {
     for (const f of readdirSync(dir)) {
       const p = path.join(dir, f);
       if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts')) for (const m of readFileSync(p, 'utf8').matchAll(/\b(?:process\.)?env(?:\.|\[')([A-Z][A-Z0-9_]+)/g)) names.add(m[1]);
+      else if (p.endsWith('.ts'))
+        for (const m of readFileSync(p, 'utf8').matchAll(/\b(?:process\.)?env(?:\.|\[')([A-Z][A-Z0-9_]+)/g)) names.add(m[1]);
     }
   };
   for (const d of ['activities', 'client', 'common', 'worker', 'workflows', 'plan']) walk(path.join(ROOT, d));
@@ -133,7 +134,7 @@ test('the worker: built from the Dockerfile, env it reads, Temporal and S3 addre
   expect(TASK_QUEUE).toBe('cutover'); // the replicas share this queue
 });
 
-test('the demo plan\'s aliases resolve in the worker: one secret file each, a postgres URL to a demo database service', () => {
+test("the demo plan's aliases resolve in the worker: one secret file each, a postgres URL to a demo database service", () => {
   const w = svc('cutover-worker');
   expect(w.environment!.CUTOVER_SECRETS_DIR).toBe('/run/secrets'); // where compose mounts secrets
   const plan = read('demo/plan.yaml');
@@ -145,7 +146,11 @@ test('the demo plan\'s aliases resolve in the worker: one secret file each, a po
     expect(url.protocol).toBe('postgres:');
     const db = svc(url.hostname);
     expect(db.image).toMatch(/^postgres:/);
-    expect(db.environment).toMatchObject({ POSTGRES_USER: url.username, POSTGRES_PASSWORD: url.password, POSTGRES_DB: url.pathname.slice(1) });
+    expect(db.environment).toMatchObject({
+      POSTGRES_USER: url.username,
+      POSTGRES_PASSWORD: url.password,
+      POSTGRES_DB: url.pathname.slice(1),
+    });
     expect(w.depends_on?.[url.hostname]?.condition).toBe('service_healthy');
     // Loaded with the demo's schema and data.
     expect(db.volumes!.some((v) => v.startsWith('./demo/schema.sql:/docker-entrypoint-initdb.d/'))).toBe(true);
@@ -161,7 +166,9 @@ test('the Dockerfile: npm ci and build, the PostgreSQL client tools, a non-root 
   expect(df).toContain('RUN npm ci');
   expect(df).toContain('npm run build');
   expect(df).toMatch(/postgresql-client-\$\{PG_CLIENT_VERSION\}/);
-  const user = last(/^USER\s+/).replace(/^USER\s+/, '').trim();
+  const user = last(/^USER\s+/)
+    .replace(/^USER\s+/, '')
+    .trim();
   expect(user).not.toBe('');
   expect(['root', '0', '0:0']).not.toContain(user);
   const env = Object.fromEntries([...df.matchAll(/\b(CUTOVER_[A-Z_]+|TEMPORAL_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
@@ -172,7 +179,9 @@ test('the Dockerfile: npm ci and build, the PostgreSQL client tools, a non-root 
   const known = envNamesRead();
   for (const name of Object.keys(env)) expect({ name, readByCode: known.has(name) }).toEqual({ name, readByCode: true });
   // What the build needs is in the context; what it must not copy is ignored.
-  const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+  const ignored = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim());
   for (const p of ['node_modules', 'dist', '.tools', '.data']) expect(ignored).toContain(p);
 });
 

@@ -73,10 +73,20 @@ function badLinks(file: string, text: string): string[] {
 }
 
 /** One document per reader, as the README's table of readers promises. */
-const READER_DOCS = ['plan-reference', 'operating', 'approving', 'on-call', 'auditing', 'architecture', 'reliability', 'benchmarks', 'decisions'];
+const READER_DOCS = [
+  'plan-reference',
+  'operating',
+  'approving',
+  'on-call',
+  'auditing',
+  'architecture',
+  'reliability',
+  'benchmarks',
+  'decisions',
+];
 
 describe('README and docs stand alone', () => {
-  test('the README and every reader\'s document are there, and the README links each', () => {
+  test("the README and every reader's document are there, and the README links each", () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const docs = READER_DOCS.map((d) => join('docs', `${d}.md`));
     expect(markdown().map((p) => relative(ROOT, p))).toEqual(expect.arrayContaining(['README.md', ...docs]));
@@ -88,7 +98,12 @@ describe('README and docs stand alone', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     expect(readme.split('\n').length).toBeLessThanOrEqual(160);
     const firstBlock = /```bash\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-    expect(firstBlock.split('\n').filter((l) => l.trim()).map((l) => l.split('#')[0].trim())).toEqual(['npm run demo', 'npm test']);
+    expect(
+      firstBlock
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => l.split('#')[0].trim()),
+    ).toEqual(['npm run demo', 'npm test']);
     // Nothing but the title comes before them.
     expect(readme.slice(0, readme.indexOf('```bash')).trim()).toBe('# cutover');
   });
@@ -103,7 +118,8 @@ describe('README and docs stand alone', () => {
   });
 
   test('the link check can fail', () => {
-    const text = 'see [the design](../shared/DESIGN.md), [the plan](docs/plan-reference.md#tables), [web](https://temporal.io)\n[x]: DESIGN.md\n';
+    const text =
+      'see [the design](../shared/DESIGN.md), [the plan](docs/plan-reference.md#tables), [web](https://temporal.io)\n[x]: DESIGN.md\n';
     expect(badLinks(join(ROOT, 'README.md'), text)).toEqual(['../shared/DESIGN.md', 'DESIGN.md']);
   });
 

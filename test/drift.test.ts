@@ -18,39 +18,69 @@ const h = useHarness('cutover_drift', SHOP_SCHEMA + SHOP_PILOT);
 const dry = (tables: DryRunReport['tables'], catalog?: DryRunReport['catalog']): DryRunReport =>
   ({ planId: 'x', planHash: 'h', source: 's', target: 't', order: [], tables, warnings: [], at: '', catalog }) as DryRunReport;
 const table = (name: string, inScope: [number, string], kept: [number, string]) =>
-  ({ table: name, digests: { inScope: { rows: inScope[0], digest: inScope[1] }, kept: { rows: kept[0], digest: kept[1] } } }) as DryRunReport['tables'][number];
+  ({
+    table: name,
+    digests: { inScope: { rows: inScope[0], digest: inScope[1] }, kept: { rows: kept[0], digest: kept[1] } },
+  }) as DryRunReport['tables'][number];
 
 describe('compareWithApproved (pure)', () => {
-  const approved = dry([table('public.a', [3, 'x'], [2, 'y'])], { 'public.a': { pilot: ['column id integer not null'], production: ['column id integer not null'] } });
+  const approved = dry([table('public.a', [3, 'x'], [2, 'y'])], {
+    'public.a': { pilot: ['column id integer not null'], production: ['column id integer not null'] },
+  });
 
   test('no difference, or a dry run from before digests: nothing', () => {
     expect(compareWithApproved('stage', approved, { keys: { 'public.a': { rows: 3, digest: 'x' } } }, undefined)).toBeNull();
-    expect(compareWithApproved('stage', dry([{ table: 'public.a' } as DryRunReport['tables'][number]]), { keys: { 'public.a': { rows: 9, digest: 'z' } } }, undefined)).toBeNull();
+    expect(
+      compareWithApproved(
+        'stage',
+        dry([{ table: 'public.a' } as DryRunReport['tables'][number]]),
+        { keys: { 'public.a': { rows: 9, digest: 'z' } } },
+        undefined,
+      ),
+    ).toBeNull();
     expect(compareWithApproved('stage', approved, {}, undefined)).toBeNull();
   });
 
   test('rows added: a drift, tolerated only within drift.tolerate.rows', () => {
     const found = { keys: { 'public.a': { rows: 5, digest: 'z' } } };
-    expect(compareWithApproved('stage', approved, found, undefined)).toMatchObject({ tolerated: false, tables: [{ table: 'public.a', approvedRows: 3, rowsNow: 5, atLeastChanged: 2 }] });
+    expect(compareWithApproved('stage', approved, found, undefined)).toMatchObject({
+      tolerated: false,
+      tables: [{ table: 'public.a', approvedRows: 3, rowsNow: 5, atLeastChanged: 2 }],
+    });
     expect(compareWithApproved('stage', approved, found, 1)?.tolerated).toBe(false);
     expect(compareWithApproved('stage', approved, found, 2)?.tolerated).toBe(true);
   });
 
   test('same count, other keys: at least 2 rows changed; cleanup compares the kept keys', () => {
-    expect(compareWithApproved('cleanup', approved, { keys: { 'public.a': { rows: 2, digest: 'other' } } }, undefined)?.tables[0].atLeastChanged).toBe(2);
+    expect(
+      compareWithApproved('cleanup', approved, { keys: { 'public.a': { rows: 2, digest: 'other' } } }, undefined)?.tables[0].atLeastChanged,
+    ).toBe(2);
     expect(compareWithApproved('cleanup', approved, { keys: { 'public.a': { rows: 2, digest: 'y' } } }, undefined)).toBeNull();
   });
 
   test('a catalog change is never tolerated, and says what changed', () => {
-    const d = compareWithApproved('stage', approved, { keys: { 'public.a': { rows: 3, digest: 'x' } }, catalog: { 'public.a': { pilot: [], production: ['column id integer not null'] } } }, 1000);
-    expect(d).toMatchObject({ tolerated: false, catalog: [{ table: 'public.a', side: 'pilot', removed: ['column id integer not null'], added: [] }] });
+    const d = compareWithApproved(
+      'stage',
+      approved,
+      {
+        keys: { 'public.a': { rows: 3, digest: 'x' } },
+        catalog: { 'public.a': { pilot: [], production: ['column id integer not null'] } },
+      },
+      1000,
+    );
+    expect(d).toMatchObject({
+      tolerated: false,
+      catalog: [{ table: 'public.a', side: 'pilot', removed: ['column id integer not null'], added: [] }],
+    });
   });
 });
 
 const storeOne = storeOnePlan;
 
 const movedEmails = async (prod: string) =>
-  (await rows<{ email: string }>(prod, "SELECT email FROM customer WHERE email NOT LIKE '%@prod.example' ORDER BY email")).map((r) => r.email);
+  (await rows<{ email: string }>(prod, "SELECT email FROM customer WHERE email NOT LIKE '%@prod.example' ORDER BY email")).map(
+    (r) => r.email,
+  );
 
 test('Pilot rows added after gate plan: back to gate plan, the approvals voided; the second approval moves the new rows', async () => {
   const prod = await h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
@@ -60,16 +90,23 @@ test('Pilot rows added after gate plan: back to gate plan, the approvals voided;
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   await waitFor(handle, atGate('cutover'));
   // After the approvals: two more store-1 customers appear in the Pilot.
-  await rows(h.pilot, "INSERT INTO customer (email, store_id, country_id, address_id) VALUES ('late1@example.com', 1, 1, 1), ('late2@example.com', 1, 2, 2)");
+  await rows(
+    h.pilot,
+    "INSERT INTO customer (email, store_id, country_id, address_id) VALUES ('late1@example.com', 1, 1, 1), ('late2@example.com', 1, 2, 2)",
+  );
   await rows(h.pilot, "INSERT INTO customer_consent SELECT customer_id, 'granted' FROM customer WHERE email LIKE 'late%'");
   try {
     await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
     const again = await waitFor(handle, (s) => atGate('plan')(s) && (s.drift?.length ?? 0) > 0);
     expect(again.approvals).toEqual([]);
     expect(again.drift![0]).toMatchObject({ at: 'stage', tolerated: false });
-    expect(again.drift![0].tables.find((t) => t.table === 'public.customer')).toMatchObject({ rowsNow: again.drift![0].tables.find((t) => t.table === 'public.customer')!.approvedRows + 2 });
+    expect(again.drift![0].tables.find((t) => t.table === 'public.customer')).toMatchObject({
+      rowsNow: again.drift![0].tables.find((t) => t.table === 'public.customer')!.approvedRows + 2,
+    });
     expect(again.progress['public.customer'].rowsTotal).toBe(approvedToMove + 2);
-    expect(again.steps.some((x) => x.step === 'gate:plan' && x.outcome === 'retried' && /changed since gate plan/.test(x.detail ?? ''))).toBe(true);
+    expect(
+      again.steps.some((x) => x.step === 'gate:plan' && x.outcome === 'retried' && /changed since gate plan/.test(x.detail ?? '')),
+    ).toBe(true);
     // Nothing was published before the second approval.
     expect(await movedEmails(prod)).toEqual([]);
     await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', comment: 'seen the two late customers' });
@@ -110,7 +147,10 @@ test('within drift.tolerate the run goes on and records the change; a dropped Pi
     expect(done.drift![1].tables.map((t) => t.table)).toEqual(['public.customer']);
     expect(await movedEmails(prod)).toContain('late3@example.com');
   } finally {
-    await rows(h.pilot, "DELETE FROM customer_consent WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'late3@example.com')");
+    await rows(
+      h.pilot,
+      "DELETE FROM customer_consent WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'late3@example.com')",
+    );
     await rows(h.pilot, "DELETE FROM customer WHERE email = 'late3@example.com'");
   }
 
@@ -125,7 +165,10 @@ test('within drift.tolerate the run goes on and records the change; a dropped Pi
   try {
     await second.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
     const again = await waitFor(second, (s) => atGate('plan')(s) && (s.drift?.length ?? 0) > 0);
-    expect(again.drift![0]).toMatchObject({ tolerated: false, catalog: [{ table: 'public.customer', side: 'pilot', removed: ['column nickname text'], added: [] }] });
+    expect(again.drift![0]).toMatchObject({
+      tolerated: false,
+      catalog: [{ table: 'public.customer', side: 'pilot', removed: ['column nickname text'], added: [] }],
+    });
     expect(again.approvals).toEqual([]);
     expect(await rows(prod2, "SELECT count(*)::int AS n FROM customer WHERE email NOT LIKE '%@prod.example'")).toEqual([{ n: 0 }]);
   } finally {
@@ -149,6 +192,9 @@ test('an erasure request that arrives after approval is honoured by cleanup, not
     expect(moved).not.toContain('c7@example.com');
     expect(moved).toContain('c1@example.com');
   } finally {
-    await rows(h.pilot, "DELETE FROM erasure_request WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'c7@example.com')");
+    await rows(
+      h.pilot,
+      "DELETE FROM erasure_request WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'c7@example.com')",
+    );
   }
 }, 240000);

@@ -34,13 +34,17 @@ CREATE TABLE comment (comment_id serial PRIMARY KEY, task_id int NOT NULL REFERE
 CREATE TABLE erasure_request (person_id int NOT NULL);
 `;
 // Task g: owned by g, assigned to the next person; comment g: on task g, by that next person.
-const PILOT = SCHEMA + `
+const PILOT =
+  SCHEMA +
+  `
 INSERT INTO person (email, name) SELECT 'p' || g || '@pilot.example', 'Pilot ' || g FROM generate_series(1, 6) g;
 INSERT INTO person (email, name) VALUES ('shared@example.com', 'Pilot 7, production''s person 3');
 INSERT INTO task (owner_id, assignee_id, title) SELECT g, (g % 7) + 1, 'pilot task ' || g FROM generate_series(1, 7) g;
 INSERT INTO comment (task_id, author_id, body) SELECT g, (g % 7) + 1, 'pilot comment ' || g FROM generate_series(1, 7) g;
 `;
-const PRODUCTION = SCHEMA + `
+const PRODUCTION =
+  SCHEMA +
+  `
 INSERT INTO person (email, name) SELECT CASE WHEN g = 3 THEN 'shared@example.com' ELSE 'prod' || g || '@prod.example' END, 'Prod ' || g FROM generate_series(1, 5) g;
 INSERT INTO task (owner_id, assignee_id, title) SELECT g, (g % 5) + 1, 'prod task ' || g FROM generate_series(1, 5) g;
 INSERT INTO comment (task_id, author_id, body) SELECT g, (g % 5) + 1, 'prod comment ' || g FROM generate_series(1, 5) g;
@@ -82,10 +86,28 @@ const h = useHarness('cutover_ei', PILOT);
 const checker = checkerRole('cutover_ei');
 afterAll(() => checker.drop());
 
-interface Person { person_id: number; email: string; name: string }
-interface Task { task_id: number; owner_id: number; assignee_id: number | null; title: string }
-interface Comment { comment_id: number; task_id: number; author_id: number | null; body: string }
-interface Contents { person: Person[]; task: Task[]; comment: Comment[] }
+interface Person {
+  person_id: number;
+  email: string;
+  name: string;
+}
+interface Task {
+  task_id: number;
+  owner_id: number;
+  assignee_id: number | null;
+  title: string;
+}
+interface Comment {
+  comment_id: number;
+  task_id: number;
+  author_id: number | null;
+  body: string;
+}
+interface Contents {
+  person: Person[];
+  task: Task[];
+  comment: Comment[];
+}
 
 /** Production's three tables, by the test's own SQL, in key order. */
 const contents = async (url: string): Promise<Contents> => ({
@@ -105,15 +127,33 @@ function erase(c: Contents, p: number, only?: { tasks: Set<number>; comments: Se
   const gone = new Set(c.task.filter((t) => t.owner_id === p && mine(only?.tasks, t.task_id)).map((t) => t.task_id));
   return {
     person: keepPerson ? c.person : c.person.filter((x) => x.person_id !== p),
-    task: c.task.filter((t) => !gone.has(t.task_id)).map((t) => (t.assignee_id === p && mine(only?.tasks, t.task_id) ? { ...t, assignee_id: null } : t)),
+    task: c.task
+      .filter((t) => !gone.has(t.task_id))
+      .map((t) => (t.assignee_id === p && mine(only?.tasks, t.task_id) ? { ...t, assignee_id: null } : t)),
     comment: c.comment.filter((x) => !gone.has(x.task_id) && !(x.author_id === p && mine(only?.comments, x.comment_id))),
   };
 }
 
 const newKey = async (prod: string, runKey: string, table: string, pilotKey: number) =>
-  Number((await rows<{ k: string }>(prod, `SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = $1 AND table_name = $2 AND old_key = $3::jsonb`, [runKey, table, `[${pilotKey}]`]))[0]?.k);
+  Number(
+    (
+      await rows<{ k: string }>(
+        prod,
+        `SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = $1 AND table_name = $2 AND old_key = $3::jsonb`,
+        [runKey, table, `[${pilotKey}]`],
+      )
+    )[0]?.k,
+  );
 const movedKeys = async (prod: string, runKey: string, table: string) =>
-  new Set((await rows<{ k: string }>(prod, "SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = $1 AND table_name = $2 AND outcome = 'moved'", [runKey, table])).map((x) => Number(x.k)));
+  new Set(
+    (
+      await rows<{ k: string }>(
+        prod,
+        "SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = $1 AND table_name = $2 AND outcome = 'moved'",
+        [runKey, table],
+      )
+    ).map((x) => Number(x.k)),
+  );
 
 async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {}, atCutover?: () => Promise<void>) {
   const handle = await startRun(h.env, plan(id, extra));
@@ -127,7 +167,7 @@ async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {
   return { handle, runKey: ((await handle.query('report')) as EvidencePack).runKey };
 }
 
-test('after publish: a moved person goes with what cannot exist without them, a colleague\'s task loses only the assignee; a merged person keeps production\'s row, the rows this run moved for them go', async () => {
+test("after publish: a moved person goes with what cannot exist without them, a colleague's task loses only the assignee; a merged person keeps production's row, the rows this run moved for them go", async () => {
   const prod = await h.production(PRODUCTION + checker.sql);
   const { handle, runKey } = await pausedAfterPublish('ei-publish');
   const p2 = await newKey(prod, runKey, 'public.person', 2);
@@ -137,7 +177,10 @@ test('after publish: a moved person goes with what cannot exist without them, a 
   const runTasks = await movedKeys(prod, runKey, 'public.task');
   const runComments = await movedKeys(prod, runKey, 'public.comment');
   // Production's own rows of person 3, by the test's own SQL: they must not change.
-  const own3 = await rows(prod, 'SELECT task_id, owner_id, assignee_id FROM task WHERE (owner_id = 3 OR assignee_id = 3) AND task_id <= 5 ORDER BY task_id');
+  const own3 = await rows(
+    prod,
+    'SELECT task_id, owner_id, assignee_id FROM task WHERE (owner_id = 3 OR assignee_id = 3) AND task_id <= 5 ORDER BY task_id',
+  );
   expect(own3.length).toBe(2);
 
   await rows(h.pilot, 'INSERT INTO erasure_request (person_id) VALUES (2), (7)');
@@ -150,7 +193,12 @@ test('after publish: a moved person goes with what cannot exist without them, a 
   const after = await contents(prod);
   expect(after).toEqual(expected);
   expect(after.person.find((x) => x.person_id === 3)).toEqual(before.person.find((x) => x.person_id === 3));
-  expect(await rows(prod, 'SELECT task_id, owner_id, assignee_id FROM task WHERE (owner_id = 3 OR assignee_id = 3) AND task_id <= 5 ORDER BY task_id')).toEqual(own3);
+  expect(
+    await rows(
+      prod,
+      'SELECT task_id, owner_id, assignee_id FROM task WHERE (owner_id = 3 OR assignee_id = 3) AND task_id <= 5 ORDER BY task_id',
+    ),
+  ).toEqual(own3);
   // Sanity of the oracle: it did change something for both people.
   expect(expected.task.length).toBe(before.task.length - 2);
   expect(expected.task.filter((t) => t.assignee_id === null).length).toBe(2);
@@ -174,7 +222,10 @@ test('after publish: a moved person goes with what cannot exist without them, a 
   ]);
   const pack = buildEvidence((await handle.query('report')) as EvidencePack);
   expect(pack.erasure).toMatchObject({ appliedInProduction: true, residue: 0 });
-  expect(pack.erasure.passes[0]).toMatchObject({ rows: { 'public.person': 1, 'public.task': 2, 'public.comment': 4 }, nullified: { 'public.task': 2 } });
+  expect(pack.erasure.passes[0]).toMatchObject({
+    rows: { 'public.person': 1, 'public.task': 2, 'public.comment': 4 },
+    nullified: { 'public.task': 2 },
+  });
 }, 300000);
 
 test('rollback by restore: erasures re-applied by production identity — production equals its backup minus production person 2; persons 4 and 5 (Pilot keys) untouched; preview, evidence and report say so', async () => {
@@ -190,10 +241,16 @@ test('rollback by restore: erasures re-applied by production identity — produc
   // assigned to moved, its assignee set to NULL (the same rule as erasure in production).
   expect(await newKey(prod, runKey, 'public.person', 4)).toBeNaN();
   expect(await newKey(prod, runKey, 'public.task', 4)).toBeNaN();
-  expect(await rows(prod, 'SELECT owner_id, assignee_id, title FROM task WHERE task_id = $1', [await newKey(prod, runKey, 'public.task', 3)])).toEqual([
-    { owner_id: await newKey(prod, runKey, 'public.person', 3), assignee_id: null, title: 'pilot task 3' },
-  ]);
-  expect(await rows(prod, "SELECT subject, table_name, rows, action FROM cutover.erasure_log WHERE run_key = $1 AND step = 'cleanup' ORDER BY table_name", [runKey])).toEqual([
+  expect(
+    await rows(prod, 'SELECT owner_id, assignee_id, title FROM task WHERE task_id = $1', [await newKey(prod, runKey, 'public.task', 3)]),
+  ).toEqual([{ owner_id: await newKey(prod, runKey, 'public.person', 3), assignee_id: null, title: 'pilot task 3' }]);
+  expect(
+    await rows(
+      prod,
+      "SELECT subject, table_name, rows, action FROM cutover.erasure_log WHERE run_key = $1 AND step = 'cleanup' ORDER BY table_name",
+      [runKey],
+    ),
+  ).toEqual([
     { subject: 4, table_name: 'public.person', rows: 1, action: 'not-moved (left behind in staging)' },
     { subject: 4, table_name: 'public.task', rows: 1, action: 'nullified (in staging; the row moves)' },
   ]);
@@ -208,13 +265,19 @@ test('rollback by restore: erasures re-applied by production identity — produc
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'restore it', mode: 'restore' }] });
   const gateView = await waitFor(handle, atGate('restore'), 120000);
   const expected = erase(backup, 2);
-  const sizes = { person: backup.person.length - expected.person.length, task: backup.task.length - expected.task.length, comment: backup.comment.length - expected.comment.length };
+  const sizes = {
+    person: backup.person.length - expected.person.length,
+    task: backup.task.length - expected.task.length,
+    comment: backup.comment.length - expected.comment.length,
+  };
   expect(sizes).toEqual({ person: 1, task: 1, comment: 2 });
   expect(gateView.restorePreview!.erasures).toMatchObject({
     deleted: { 'public.person': 1, 'public.task': 1, 'public.comment': 2 },
     nullified: { 'public.task': 1 },
   });
-  expect(gateView.restorePreview!.summary.join('\n')).toMatch(/erasure request\(s\) would be re-applied.*4 rows deleted \(public.person 1, public.task 1, public.comment 2\).*1 kept with a reference set to NULL \(public.task 1\)/s);
+  expect(gateView.restorePreview!.summary.join('\n')).toMatch(
+    /erasure request\(s\) would be re-applied.*4 rows deleted \(public.person 1, public.task 1, public.comment 2\).*1 kept with a reference set to NULL \(public.task 1\)/s,
+  );
   await handle.signal(approveSignal, { gate: 'restore', approver: 'bob' });
   expect(((await runResult(handle)) as StatusView).status).toBe('rolled-back');
   await rows(h.pilot, 'DELETE FROM erasure_request');
@@ -226,7 +289,13 @@ test('rollback by restore: erasures re-applied by production identity — produc
   expect(after.task.filter((t) => t.owner_id === 5)).toEqual(backup.task.filter((t) => t.owner_id === 5));
   expect(after.comment.filter((c) => c.author_id === 5)).toEqual(backup.comment.filter((c) => c.author_id === 5));
   // Nothing logged as erased in production for keys 1, 4 and 5.
-  expect(await rows(prod, "SELECT production_subject, table_name, rows FROM cutover.erasure_log WHERE run_key = $1 AND step = 'restore' AND rows > 0 ORDER BY table_name, action", [runKey])).toEqual([
+  expect(
+    await rows(
+      prod,
+      "SELECT production_subject, table_name, rows FROM cutover.erasure_log WHERE run_key = $1 AND step = 'restore' AND rows > 0 ORDER BY table_name, action",
+      [runKey],
+    ),
+  ).toEqual([
     { production_subject: [2], table_name: 'public.comment', rows: 2 },
     { production_subject: [2], table_name: 'public.person', rows: 1 },
     { production_subject: [2], table_name: 'public.task', rows: 1 },
@@ -235,7 +304,11 @@ test('rollback by restore: erasures re-applied by production identity — produc
 
   const report = (await handle.query('report')) as EvidencePack;
   const pack = buildEvidence(report);
-  expect(pack.restore?.erasuresAfterRestore).toMatchObject({ deleted: { 'public.person': 1, 'public.task': 1, 'public.comment': 2 }, anonymized: {}, nullified: { 'public.task': 1 } });
+  expect(pack.restore?.erasuresAfterRestore).toMatchObject({
+    deleted: { 'public.person': 1, 'public.task': 1, 'public.comment': 2 },
+    anonymized: {},
+    nullified: { 'public.task': 1 },
+  });
   expect(pack.restore?.preview?.erasures).toMatchObject({ deleted: { 'public.person': 1, 'public.task': 1, 'public.comment': 2 } });
   expect(pack.restore?.result?.tables.every((t) => t.ok)).toBe(true);
   expect(pack.erasure.appliedInProduction).toBe(true);

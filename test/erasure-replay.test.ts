@@ -31,7 +31,9 @@ CREATE TABLE order_line (line_id serial PRIMARY KEY, order_id int NOT NULL REFER
 CREATE TABLE review (review_id serial PRIMARY KEY, customer_id int REFERENCES customer, body text, stars int NOT NULL);
 CREATE TABLE erasure_request (customer_id int NOT NULL, at timestamptz NOT NULL DEFAULT now());
 `;
-const PILOT = SCHEMA + `
+const PILOT =
+  SCHEMA +
+  `
 INSERT INTO customer (email, name) SELECT 'c' || g || '@example.com', 'Customer ' || g FROM generate_series(1, 6) g;
 INSERT INTO orders (customer_id, total) SELECT 1 + (g % 6), g FROM generate_series(1, 12) g;
 INSERT INTO order_line (order_id, sku) SELECT 1 + (g % 12), 'sku-' || g FROM generate_series(1, 24) g;
@@ -39,7 +41,9 @@ INSERT INTO review (customer_id, body, stars) SELECT g, 'review by ' || g, 1 + g
 INSERT INTO erasure_request (customer_id) VALUES (6);
 `;
 // Production's own customers take ids 1–3: the Pilot's customers get 4… there.
-const PRODUCTION = SCHEMA + `
+const PRODUCTION =
+  SCHEMA +
+  `
 INSERT INTO customer (email, name) VALUES ('p1@prod.example', 'P1'), ('p2@prod.example', 'P2'), ('p3@prod.example', 'P3');
 INSERT INTO orders (customer_id, total) VALUES (1, 10), (2, 20);
 INSERT INTO order_line (order_id, sku) VALUES (1, 'prod-a'), (2, 'prod-b');
@@ -61,7 +65,11 @@ afterAll(async () => {
 });
 
 const plan = (id: string) => ({
-  version: 1, id, strategy: 'selective', source: 'pilot', target: 'production',
+  version: 1,
+  id,
+  strategy: 'selective',
+  source: 'pilot',
+  target: 'production',
   approvals: { approvers: ['bob'], required: 1, timeout: '1h' },
   rehearsal: { mode: 'skip' },
   backup: { store: `file://${store}` },
@@ -86,13 +94,19 @@ const plan = (id: string) => ({
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(['node', 'cutover', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false }, { ...process.env, TEMPORAL_ADDRESS: h.env.address, CUTOVER_CLI_TIMEOUT: '2m' });
+  const code = await run(
+    ['node', 'cutover', ...args],
+    { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false },
+    { ...process.env, TEMPORAL_ADDRESS: h.env.address, CUTOVER_CLI_TIMEOUT: '2m' },
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 /** The application's tables as plain SQL data (the test's own backup: pg_dump, never cutover's code). */
 function dump(url: string): string {
-  const r = spawnSync('pg_dump', ['--data-only', '--no-owner', ...APP_TABLES.flatMap((t) => ['-t', `public.${t}`]), url], { encoding: 'utf8' });
+  const r = spawnSync('pg_dump', ['--data-only', '--no-owner', ...APP_TABLES.flatMap((t) => ['-t', `public.${t}`]), url], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout;
 }
@@ -105,12 +119,28 @@ async function restore(url: string, sql: string): Promise<void> {
 /** Every row of the application's tables, as text, in a stable order. */
 async function content(url: string, where: Record<string, string> = {}): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const t of APP_TABLES) out[t] = (await rows<{ c: string | null }>(url, `SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS c FROM ${t} x ${where[t] ? `WHERE ${where[t]}` : ''}`))[0].c ?? '';
+  for (const t of APP_TABLES)
+    out[t] =
+      (
+        await rows<{ c: string | null }>(
+          url,
+          `SELECT string_agg(x::text, E'\\n' ORDER BY x::text) AS c FROM ${t} x ${where[t] ? `WHERE ${where[t]}` : ''}`,
+        )
+      )[0].c ?? '';
   return out;
 }
-const n = async (url: string, sql: string, params: unknown[] = []) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`, params))[0].n);
+const n = async (url: string, sql: string, params: unknown[] = []) =>
+  Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`, params))[0].n);
 const prodKey = async (prod: string, runKey: string, table: string, pilotKey: number) =>
-  Number((await rows<{ k: string }>(prod, `SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = $1 AND table_name = $2 AND old_key = $3::jsonb`, [runKey, table, `[${pilotKey}]`]))[0].k);
+  Number(
+    (
+      await rows<{ k: string }>(
+        prod,
+        `SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = $1 AND table_name = $2 AND old_key = $3::jsonb`,
+        [runKey, table, `[${pilotKey}]`],
+      )
+    )[0].k,
+  );
 const rowsOf = async (prod: string, c: number) => ({
   customer: await n(prod, 'SELECT 1 FROM customer WHERE customer_id = $1', [c]),
   orders: await n(prod, 'SELECT 1 FROM orders WHERE customer_id = $1', [c]),
@@ -130,8 +160,16 @@ test('after a restore, erasure replay erases everyone erased since again (transl
   }
   await waitFor(handle, paused, 180000); // after publish: the hold check
   const runKey = ((await handle.query('report')) as EvidencePack).runKey;
-  const [c2, c3, c4] = [await prodKey(prod, runKey, 'public.customer', 2), await prodKey(prod, runKey, 'public.customer', 3), await prodKey(prod, runKey, 'public.customer', 4)];
-  const reviewsOf = [await prodKey(prod, runKey, 'public.review', 2), await prodKey(prod, runKey, 'public.review', 3), await prodKey(prod, runKey, 'public.review', 4)];
+  const [c2, c3, c4] = [
+    await prodKey(prod, runKey, 'public.customer', 2),
+    await prodKey(prod, runKey, 'public.customer', 3),
+    await prodKey(prod, runKey, 'public.customer', 4),
+  ];
+  const reviewsOf = [
+    await prodKey(prod, runKey, 'public.review', 2),
+    await prodKey(prod, runKey, 'public.review', 3),
+    await prodKey(prod, runKey, 'public.review', 4),
+  ];
   expect(c2).toBeGreaterThan(3);
 
   // A backup of Production after publish, before the later erasures.
@@ -172,7 +210,10 @@ test('after a restore, erasure replay erases everyone erased since again (transl
   await other.signal(rejectSignal, { gate: 'plan', approver: 'bob', reason: 'test over' });
   await runResult(other).catch(() => undefined);
   // … or in the database itself (a run between stage and finalize).
-  await rows(prod, "INSERT INTO cutover.run (run_key, plan_id, workflow_id, run_id, plan_hash, status) VALUES ('openrun', 'someplan', 'w', 'r', 'h', 'staged')");
+  await rows(
+    prod,
+    "INSERT INTO cutover.run (run_key, plan_id, workflow_id, run_id, plan_hash, status) VALUES ('openrun', 'someplan', 'w', 'r', 'h', 'staged')",
+  );
   const refusedDb = await cli('erasure', 'replay', '--target', 'production', '--since', backupAt, '--as', 'oncall', '--wait');
   expect(refusedDb.code).toBe(1);
   expect(refusedDb.err).toContain('erasure replay refused: a cutover run on this database is open (someplan run openrun, staged)');
@@ -184,17 +225,36 @@ test('after a restore, erasure replay erases everyone erased since again (transl
   expect(replay).toMatchObject({ code: 0, err: '' });
   const result = JSON.parse(replay.out) as ErasureReplayResult;
   for (const c of [c2, c3, c4]) expect(await rowsOf(prod, c)).toEqual({ customer: 0, orders: 0, lines: 0, reviews: 0 });
-  expect(await rows(prod, `SELECT customer_id, body FROM review WHERE review_id = ANY($1::int[])`, [reviewsOf])).toEqual(reviewsOf.map(() => ({ customer_id: null, body: '[erased]' })));
+  expect(await rows(prod, `SELECT customer_id, body FROM review WHERE review_id = ANY($1::int[])`, [reviewsOf])).toEqual(
+    reviewsOf.map(() => ({ customer_id: null, body: '[erased]' })),
+  );
   // No one else touched: every other row exactly as before the restore, by the test's own SQL.
   expect(await content(prod, others)).toEqual(othersBefore);
   expect(await n(prod, 'SELECT 1 FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.customer_id = o.customer_id)')).toBe(0);
-  expect(result).toMatchObject({ kind: 'erasure-replay', target: 'production', since: backupAt, sinceFrom: 'timestamp', residue: 0, skipped: [] });
+  expect(result).toMatchObject({
+    kind: 'erasure-replay',
+    target: 'production',
+    since: backupAt,
+    sinceFrom: 'timestamp',
+    residue: 0,
+    skipped: [],
+  });
   expect(result.runs).toHaveLength(1);
   expect(result.runs[0]).toMatchObject({ runKey, planId: 'erp-run', runAbsent: false, logged: 2, loggedSince: 2, residue: 0 });
   expect(result.runs[0].rows).toMatchObject({ 'public.customer': 3, 'public.orders': 6, 'public.order_line': 12, 'public.review': 3 });
   // Logged under the replay's own step; its evidence pack is in cutover.erasure_replay and the store, sha256 over the exact bytes.
-  expect(await n(prod, "SELECT DISTINCT production_subject FROM cutover.erasure_log WHERE run_key = $1 AND step = 'erasure-replay' AND action = 'erased-after-restore' AND production_subject IS NOT NULL", [runKey])).toBe(3);
-  const [stored] = await rows<{ pack_text: string; sha256: string; location: string }>(prod, 'SELECT pack_text, sha256, location FROM cutover.erasure_replay WHERE replay_key = $1', [result.replayKey]);
+  expect(
+    await n(
+      prod,
+      "SELECT DISTINCT production_subject FROM cutover.erasure_log WHERE run_key = $1 AND step = 'erasure-replay' AND action = 'erased-after-restore' AND production_subject IS NOT NULL",
+      [runKey],
+    ),
+  ).toBe(3);
+  const [stored] = await rows<{ pack_text: string; sha256: string; location: string }>(
+    prod,
+    'SELECT pack_text, sha256, location FROM cutover.erasure_replay WHERE replay_key = $1',
+    [result.replayKey],
+  );
   expect(createHash('sha256').update(stored.pack_text).digest('hex')).toBe(stored.sha256);
   expect(stored.sha256).toBe(result.sha256);
   expect(readFileSync(fileURLToPath(stored.location), 'utf8')).toBe(stored.pack_text);
@@ -202,13 +262,17 @@ test('after a restore, erasure replay erases everyone erased since again (transl
 
   // A second replay finds nothing more to do and touches no one.
   const settled = await content(prod);
-  const again = JSON.parse((await cli('erasure', 'replay', '--target', 'production', '--since', backupAt, '--as', 'oncall', '--wait', '--json')).out) as ErasureReplayResult;
+  const again = JSON.parse(
+    (await cli('erasure', 'replay', '--target', 'production', '--since', backupAt, '--as', 'oncall', '--wait', '--json')).out,
+  ) as ErasureReplayResult;
   expect(again.runs[0].rows).toEqual(Object.fromEntries(Object.keys(again.runs[0].rows).map((t) => [t, 0])));
   expect(await content(prod)).toEqual(settled);
 
   // Restored from before the run — the restore point named by the run's own verified target backup —
   // none of the run's rows is there: nothing is translated through its id map, and no one is touched.
-  const [pack] = (await rows<{ pack_text: string }>(prod, 'SELECT pack_text FROM cutover.evidence WHERE run_key = $1', [runKey])).map((r) => JSON.parse(r.pack_text) as EvidenceDocument);
+  const [pack] = (await rows<{ pack_text: string }>(prod, 'SELECT pack_text FROM cutover.evidence WHERE run_key = $1', [runKey])).map(
+    (r) => JSON.parse(r.pack_text) as EvidenceDocument,
+  );
   const targetBackup = pack.backups.find((b) => b.kind === 'target')!.location;
   await restore(prod, beforeRun);
   expect(await content(prod)).toEqual(beforeRunContent);

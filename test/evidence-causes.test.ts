@@ -52,7 +52,11 @@ afterAll(async () => {
 });
 
 const plan = validatePlan({
-  version: 1, id: 'causes', strategy: 'selective', source: 'pilot', target: 'production',
+  version: 1,
+  id: 'causes',
+  strategy: 'selective',
+  source: 'pilot',
+  target: 'production',
   approvals: { approvers: ['a', 'b'], required: 1 },
   tables: [
     { table: 'accounts', select: { all: true } },
@@ -82,7 +86,8 @@ SELECT t, split_part(chain, ' ← ', 1) AS reason, chain, count(*)::int AS n FRO
 type Causes = Record<string, Record<string, Record<string, number>>>;
 const model = async (): Promise<Causes> => {
   const out: Causes = {};
-  for (const r of await rows<{ t: string; reason: string; chain: string; n: number }>(pilot, MODEL)) ((out[r.t] ??= {})[r.reason] ??= {})[r.chain] = r.n;
+  for (const r of await rows<{ t: string; reason: string; chain: string; n: number }>(pilot, MODEL))
+    ((out[r.t] ??= {})[r.reason] ??= {})[r.chain] = r.n;
   return out;
 };
 
@@ -98,33 +103,85 @@ test('cleanup counts every row left behind under its own first cause; the eviden
   expect(result.rootCauses).toEqual(expected);
 
   // The evidence as validate would record it: per reason, cutover.manifest counted by our own SQL.
-  const manifest = await rows<{ t: string; reason: string; n: number }>(prod, "SELECT table_name AS t, reason, count(*)::int AS n FROM cutover.manifest WHERE run_key = $1 AND outcome = 'left-behind' GROUP BY 1, 2", [input.runKey]);
-  const staged = Object.fromEntries((await rows<{ t: string; n: number }>(pilot, `SELECT 'public.accounts' AS t, count(*)::int AS n FROM accounts UNION ALL SELECT 'public.users', count(*)::int FROM users
-    UNION ALL SELECT 'public.projects', count(*)::int FROM projects UNION ALL SELECT 'public.events', count(*)::int FROM events`)).map((r) => [r.t, r.n]));
+  const manifest = await rows<{ t: string; reason: string; n: number }>(
+    prod,
+    "SELECT table_name AS t, reason, count(*)::int AS n FROM cutover.manifest WHERE run_key = $1 AND outcome = 'left-behind' GROUP BY 1, 2",
+    [input.runKey],
+  );
+  const staged = Object.fromEntries(
+    (
+      await rows<{ t: string; n: number }>(
+        pilot,
+        `SELECT 'public.accounts' AS t, count(*)::int AS n FROM accounts UNION ALL SELECT 'public.users', count(*)::int FROM users
+    UNION ALL SELECT 'public.projects', count(*)::int FROM projects UNION ALL SELECT 'public.events', count(*)::int FROM events`,
+      )
+    ).map((r) => [r.t, r.n]),
+  );
   const validation: TableValidation[] = Object.keys(staged).map((table) => {
     const leftBehindByReason = Object.fromEntries(manifest.filter((m) => m.t === table).map((m) => [m.reason, m.n]));
     const leftBehind = Object.values(leftBehindByReason).reduce((a, b) => a + b, 0);
-    return { table, inScope: staged[table], moved: staged[table] - leftBehind, merged: 0, leftBehind, leftBehindByReason, stagingChecksum: 'x', productionChecksum: 'x', ok: true, problems: [], differingKeys: [] };
+    return {
+      table,
+      inScope: staged[table],
+      moved: staged[table] - leftBehind,
+      merged: 0,
+      leftBehind,
+      leftBehindByReason,
+      stagingChecksum: 'x',
+      productionChecksum: 'x',
+      ok: true,
+      problems: [],
+      differingKeys: [],
+    };
   });
   const pack: EvidencePack = {
-    planId: 'causes', planHash: 'h'.repeat(64), strategy: 'selective', status: 'completed', initiatedBy: 'alice', workflowId: 'cutover-causes', runId: 'r1', runKey: input.runKey,
-    startedAt: '2026-01-02T03:00:00.000Z', finishedAt: '2026-01-02T04:00:00.000Z', plan, approvals: [], refused: [], refusedCount: 0, steps: [],
-    dryRun: null, stage: null, cleanup: result, publish: null, validation: { ok: true, tables: validation }, accessChecks: null, rollback: null, backups: null, rehearsal: null, decision: null,
+    planId: 'causes',
+    planHash: 'h'.repeat(64),
+    strategy: 'selective',
+    status: 'completed',
+    initiatedBy: 'alice',
+    workflowId: 'cutover-causes',
+    runId: 'r1',
+    runKey: input.runKey,
+    startedAt: '2026-01-02T03:00:00.000Z',
+    finishedAt: '2026-01-02T04:00:00.000Z',
+    plan,
+    approvals: [],
+    refused: [],
+    refusedCount: 0,
+    steps: [],
+    dryRun: null,
+    stage: null,
+    cleanup: result,
+    publish: null,
+    validation: { ok: true, tables: validation },
+    accessChecks: null,
+    rollback: null,
+    backups: null,
+    rehearsal: null,
+    decision: null,
   };
   const doc = buildEvidence(pack);
   for (const t of doc.manifest.tables) {
     expect(t.rootCauseRows).toEqual(expected[t.table] ?? {});
     // Each reason's rows, split over its chains, add up to the manifest's count: no row counted twice.
-    for (const [reason, n] of Object.entries(t.leftBehindByReason)) expect(Object.values(t.rootCauseRows![reason]).reduce((a, b) => a! + b!, 0)).toBe(n);
-    for (const reason of Object.keys(t.leftBehindByReason)) expect(t.rootCauses[reason]).toEqual(Object.keys(expected[t.table][reason]).sort());
+    for (const [reason, n] of Object.entries(t.leftBehindByReason))
+      expect(Object.values(t.rootCauseRows![reason]).reduce((a, b) => a! + b!, 0)).toBe(n);
+    for (const reason of Object.keys(t.leftBehindByReason))
+      expect(t.rootCauses[reason]).toEqual(Object.keys(expected[t.table][reason]).sort());
   }
   // The test-data rule's cascade: only the rows whose first cause is a test account, below it.
-  const fromTestAccounts = Object.values(expected).flatMap((reasons) => Object.values(reasons).flatMap((chains) => Object.entries(chains)))
-    .filter(([chain]) => chain !== 'test-account' && chain.endsWith(' ← test-account')).reduce((a, [, n]) => a + n, 0);
+  const fromTestAccounts = Object.values(expected)
+    .flatMap((reasons) => Object.values(reasons).flatMap((chains) => Object.entries(chains)))
+    .filter(([chain]) => chain !== 'test-account' && chain.endsWith(' ← test-account'))
+    .reduce((a, [, n]) => a + n, 0);
   expect(doc.testData).toEqual([expect.objectContaining({ reason: 'test-account', leftBehind: 1, cascaded: fromTestAccounts })]);
   // Likewise consent and erasure: their own rows, and the rows below them.
-  const below = (root: string) => Object.values(expected).flatMap((reasons) => Object.values(reasons).flatMap((chains) => Object.entries(chains)))
-    .filter(([chain]) => chain.endsWith(` ← ${root}`)).reduce((a, [, n]) => a + n, 0);
+  const below = (root: string) =>
+    Object.values(expected)
+      .flatMap((reasons) => Object.values(reasons).flatMap((chains) => Object.entries(chains)))
+      .filter(([chain]) => chain.endsWith(` ← ${root}`))
+      .reduce((a, [, n]) => a + n, 0);
   expect(doc.consent).toMatchObject({ leftBehind: 2, cascaded: below('no-consent') });
   expect(doc.erasure).toMatchObject({ leftBehind: 2, cascaded: below('erasure-request') });
   expect(below('no-consent')).toBeGreaterThan(0);

@@ -20,7 +20,8 @@ import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_ev', SAAS_SCHEMA + PILOT_DATA);
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const count = async (url: string, sql: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
+const count = async (url: string, sql: string) =>
+  Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
 
 const WHY = 'The Pilot ends on 31 March; its customers continue in Production.';
 const plan = (id: string, store: string) =>
@@ -44,7 +45,11 @@ test('a completed run: the pack alone answers the auditor; it equals the databas
   expect(result.status).toBe('completed');
 
   // The pack as written: exact bytes, their sha256, the copy in the store.
-  const [row] = await rows<{ pack_text: string; sha256: string; location: string; pack: unknown }>(prod, 'SELECT pack_text, sha256, location, pack FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
+  const [row] = await rows<{ pack_text: string; sha256: string; location: string; pack: unknown }>(
+    prod,
+    'SELECT pack_text, sha256, location, pack FROM cutover.evidence WHERE run_key = $1',
+    [result.runKey],
+  );
   expect(sha(row.pack_text)).toBe(row.sha256);
   const pack = JSON.parse(row.pack_text) as EvidenceDocument;
   expect(row.pack).toEqual(pack);
@@ -54,33 +59,66 @@ test('a completed run: the pack alone answers the auditor; it equals the databas
   expect(sha(stored)).toBe(row.sha256);
   expect(JSON.parse(stored.toString('utf8'))).toEqual(row.pack);
   // The run records it too: the finalize step's note names the sha256 and where it went.
-  expect(result.steps.find((s) => s.step === 'finalize' && s.outcome === 'completed')?.detail).toBe(`evidence pack sha256 ${row.sha256} in cutover.evidence and ${row.location}`);
+  expect(result.steps.find((s) => s.step === 'finalize' && s.outcome === 'completed')?.detail).toBe(
+    `evidence pack sha256 ${row.sha256} in cutover.evidence and ${row.location}`,
+  );
 
   // From here on, answers come from `pack` alone.
   expect(pack.schemaVersion).toBe(1);
   // Who decided, and why.
-  expect(pack.decision).toMatchObject({ initiatedBy: 'alice', reason: WHY, strategy: 'selective', planId: 'ev-done', outcome: 'completed' });
+  expect(pack.decision).toMatchObject({
+    initiatedBy: 'alice',
+    reason: WHY,
+    strategy: 'selective',
+    planId: 'ev-done',
+    outcome: 'completed',
+  });
   // Who approved which plan.
-  expect(pack.approvals.map((a) => `${a.gate}:${a.approver}:${a.planHash}`)).toEqual(['plan', 'plan', 'cutover', 'cutover'].map((g, i) => `${g}:${i % 2 ? 'carol' : 'bob'}:${pack.decision.planHash}`));
+  expect(pack.approvals.map((a) => `${a.gate}:${a.approver}:${a.planHash}`)).toEqual(
+    ['plan', 'plan', 'cutover', 'cutover'].map((g, i) => `${g}:${i % 2 ? 'carol' : 'bob'}:${pack.decision.planHash}`),
+  );
   expect(pack.approvals[1].comment).toBe('plan looks right');
   // Where the backups are, and whether they were verified.
-  expect(pack.backups.map((b) => [b.kind, b.verified])).toEqual([['target', true], ['source', true]]);
+  expect(pack.backups.map((b) => [b.kind, b.verified])).toEqual([
+    ['target', true],
+    ['source', true],
+  ]);
   for (const b of pack.backups) {
     expect(sha(readFileSync(fileURLToPath(b.location)))).toBe(b.sha256);
     expect(b.verifiedHow.length).toBeGreaterThan(0);
   }
   // What moved, what stayed and why: equal to cutover.manifest counted by the test's own SQL.
-  const byOutcome = await rows<{ outcome: string; n: string }>(prod, 'SELECT outcome, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 GROUP BY 1', [result.runKey]);
+  const byOutcome = await rows<{ outcome: string; n: string }>(
+    prod,
+    'SELECT outcome, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 GROUP BY 1',
+    [result.runKey],
+  );
   const n = (o: string) => Number(byOutcome.find((r) => r.outcome === o)?.n ?? 0);
-  expect(pack.manifest.totals).toEqual({ inScope: n('moved') + n('merged') + n('left-behind'), moved: n('moved'), merged: n('merged'), leftBehind: n('left-behind') });
-  const perReason = await rows<{ t: string; reason: string; n: string }>(prod, "SELECT table_name AS t, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND outcome = 'left-behind' GROUP BY 1, 2", [result.runKey]);
+  expect(pack.manifest.totals).toEqual({
+    inScope: n('moved') + n('merged') + n('left-behind'),
+    moved: n('moved'),
+    merged: n('merged'),
+    leftBehind: n('left-behind'),
+  });
+  const perReason = await rows<{ t: string; reason: string; n: string }>(
+    prod,
+    "SELECT table_name AS t, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = $1 AND outcome = 'left-behind' GROUP BY 1, 2",
+    [result.runKey],
+  );
   expect(Object.fromEntries(pack.manifest.tables.map((t) => [t.table, t.leftBehindByReason]))).toEqual(
-    perReason.reduce<Record<string, Record<string, number>>>((a, r) => ({ ...a, [r.t]: { ...a[r.t], [r.reason]: Number(r.n) } }), Object.fromEntries(pack.manifest.tables.map((t) => [t.table, {}]))),
+    perReason.reduce<Record<string, Record<string, number>>>(
+      (a, r) => ({ ...a, [r.t]: { ...a[r.t], [r.reason]: Number(r.n) } }),
+      Object.fromEntries(pack.manifest.tables.map((t) => [t.table, {}])),
+    ),
   );
   const testAccounts = await count(h.pilot, "SELECT 1 FROM accounts WHERE NOT is_test AND name LIKE 'Account 1%'");
   expect(pack.manifest.tables.find((t) => t.table === 'public.accounts')?.leftBehindByReason).toEqual({ 'test-account': testAccounts });
-  expect(pack.manifest.tables.find((t) => t.table === 'public.users')?.rootCauses).toEqual({ 'parent-left-behind:public.accounts': ['parent-left-behind:public.accounts ← test-account'] });
-  expect(pack.manifest.tables.find((t) => t.table === 'public.events')?.rootCauses['parent-left-behind:public.projects']).toEqual(['parent-left-behind:public.projects ← parent-left-behind:public.accounts ← test-account']);
+  expect(pack.manifest.tables.find((t) => t.table === 'public.users')?.rootCauses).toEqual({
+    'parent-left-behind:public.accounts': ['parent-left-behind:public.accounts ← test-account'],
+  });
+  expect(pack.manifest.tables.find((t) => t.table === 'public.events')?.rootCauses['parent-left-behind:public.projects']).toEqual([
+    'parent-left-behind:public.projects ← parent-left-behind:public.accounts ← test-account',
+  ]);
   expect(pack.manifest.queries[0].sql).toContain(`run_key = '${result.runKey}'`);
   expect(pack.idChanges.where).toContain('cutover.id_map');
   // Residue: none possible (no erasure registers), said in so many words.
@@ -110,8 +148,12 @@ test('a rejected run writes its pack to the store, and creates nothing in Produc
   const file = path.join(store, 'ev-rejected', result.runKey, 'evidence.json');
   const pack = JSON.parse(readFileSync(file, 'utf8')) as EvidenceDocument;
   expect(pack.run.status).toBe('rejected');
-  expect(pack.steps.find((s) => s.step === 'gate:plan')?.decisions).toEqual([expect.objectContaining({ outcome: 'rejected', by: 'bob', reason: 'wrong tenant' })]);
-  expect(result.steps.find((s) => s.step === 'finalize' && s.outcome === 'completed')?.detail).toBe(`evidence pack sha256 ${sha(readFileSync(file))} in file://${file}`);
+  expect(pack.steps.find((s) => s.step === 'gate:plan')?.decisions).toEqual([
+    expect.objectContaining({ outcome: 'rejected', by: 'bob', reason: 'wrong tenant' }),
+  ]);
+  expect(result.steps.find((s) => s.step === 'finalize' && s.outcome === 'completed')?.detail).toBe(
+    `evidence pack sha256 ${sha(readFileSync(file))} in file://${file}`,
+  );
   expect(await count(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).toBe(0);
 }, 180000);
 

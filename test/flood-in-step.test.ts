@@ -56,7 +56,10 @@ async function heldAt(planId: string, point: string): Promise<string> {
 
 /** Every table's content, order-independent, by the test's own SQL. */
 async function dump(url: string): Promise<unknown> {
-  return rows(url, SAAS_TABLES.map((t) => `SELECT '${t}' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM ${t} x`).join(' UNION ALL '));
+  return rows(
+    url,
+    SAAS_TABLES.map((t) => `SELECT '${t}' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM ${t} x`).join(' UNION ALL '),
+  );
 }
 
 const CHECK = { name: 'no-project-seven', sql: "SELECT project_id FROM projects WHERE name = 'Project 7'" };
@@ -67,7 +70,10 @@ const APPROVERS = { approvers: ['bob', 'carol', 'dave'], required: 2, separation
 
 /** A run paused after publish (an access check finds a row it forbids): rollback is what on-call may do. */
 async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {}): Promise<Handle> {
-  const handle = await startRun(h.env, saasPlan(id, { approvals: APPROVERS, accessChecks: [CHECK], accessCheckRole: checker.name, ...extra }));
+  const handle = await startRun(
+    h.env,
+    saasPlan(id, { approvals: APPROVERS, accessChecks: [CHECK], accessCheckRole: checker.name, ...extra }),
+  );
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate), 120000);
     for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate, approver });
@@ -78,7 +84,9 @@ async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {
 }
 
 function continuedInside(result: StatusView, step: string): boolean {
-  return result.steps.some((s) => s.step === step && s.outcome === 'retried' && !!s.detail?.includes('continued as new while this step ran'));
+  return result.steps.some(
+    (s) => s.step === step && s.outcome === 'retried' && !!s.detail?.includes('continued as new while this step ran'),
+  );
 }
 
 test('signals flooding in while publish runs: the run continues as new inside the step, publish commits once, the run completes', async () => {
@@ -112,7 +120,9 @@ test('signals flooding in while publish runs: the run continues as new inside th
   expect(continuedInside(result, 'publish')).toBe(true);
   expect(publish.filter((s) => s.outcome === 'completed')).toHaveLength(1);
   expect(publish.filter((s) => s.outcome === 'failed')).toHaveLength(0);
-  expect((await h.env.client.workflow.getHandle(workflowIdFor('flood-in-step'), firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+  expect((await h.env.client.workflow.getHandle(workflowIdFor('flood-in-step'), firstRunId).describe()).status.name).toBe(
+    'CONTINUED_AS_NEW',
+  );
 
   // The first publish finished detached (not thrown away) and a later run's publish waited for it.
   expect(stepLockTally.detached).toBeGreaterThanOrEqual(1);
@@ -121,7 +131,11 @@ test('signals flooding in while publish runs: the run continues as new inside th
   expect(stepLockTally.handedOver).toBeGreaterThanOrEqual(1);
   // Every selected row once (a second publish would have doubled them, or been refused by the keys).
   expect(await saasCounts(prod)).toEqual(plusMoved(before, expected));
-  const published = await rows<{ n: string }>(prod, `SELECT count(*)::text AS n FROM cutover.run WHERE run_key = $1 AND published_at IS NOT NULL`, [result.runKey]);
+  const published = await rows<{ n: string }>(
+    prod,
+    `SELECT count(*)::text AS n FROM cutover.run WHERE run_key = $1 AND published_at IS NOT NULL`,
+    [result.runKey],
+  );
   expect(published[0].n).toBe('1');
   expect(result.evidence?.validation?.ok).toBe(true);
   // No step lock is left behind on the Pilot (attempts of closed runs that waited for the lock
@@ -169,11 +183,16 @@ test('a flood while gate restore waits and while the restore runs: the restore c
     const atRestore = await waitFor(handle, atGate('restore'), 120000);
     let sent = await flood(handle, 'restore');
     // Still at the gate, with the same preview: the continued run did not measure again.
-    const still = await waitFor(handle, (v) => v.refusedCount === sent && (v.continuedAsNew ?? 0) > (atRestore.continuedAsNew ?? 0), 120000);
+    const still = await waitFor(
+      handle,
+      (v) => v.refusedCount === sent && (v.continuedAsNew ?? 0) > (atRestore.continuedAsNew ?? 0),
+      120000,
+    );
     expect([still.status, still.gate]).toEqual(['awaiting-approval', 'restore']);
     expect(still.restorePreview?.measuredAt).toBe(atRestore.restorePreview?.measuredAt);
     expect(still.steps.filter((s) => s.step === 'restore-preview' && s.outcome === 'started')).toHaveLength(1);
-    for (const approver of ['bob', 'carol']) await acrossContinueAsNew(handle, () => handle.signal(approveSignal, { gate: 'restore', approver }));
+    for (const approver of ['bob', 'carol'])
+      await acrossContinueAsNew(handle, () => handle.signal(approveSignal, { gate: 'restore', approver }));
     const marker = await heldAt('flood-restore', 'restore.before-commit');
     sent += await flood(handle, 'restore').finally(() => writeFileSync(`${marker}.release`, ''));
     const result = (await runResult(handle)) as StatusView;

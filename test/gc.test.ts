@@ -58,7 +58,7 @@ const planFile = (plan: Record<string, unknown>) => {
   return file;
 };
 
-test('file:// store: the next backup attempt removes what a killed one left under its run; gc lists then removes the rest, a scratch database and a finished run\'s staging', async () => {
+test("file:// store: the next backup attempt removes what a killed one left under its run; gc lists then removes the rest, a scratch database and a finished run's staging", async () => {
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-gc-'));
   const plan = shopPlan('gc-file', { backup: { store: `file://${store}` } });
   const input: StepInput = { plan: validatePlan(plan), runKey: 'gcfile1', workflowId: 'cutover-gc-file', runId: 'r' };
@@ -88,9 +88,12 @@ test('file:// store: the next backup attempt removes what a killed one left unde
   made.push(scratch);
   await admin((c) => c.query(`CREATE DATABASE ${scratch}`));
   await withDb(process.env.CUTOVER_DB_PRODUCTION!, ensureControlSchema);
-  await rows(process.env.CUTOVER_DB_PRODUCTION!, `CREATE SCHEMA cutover_stage_gcdone1; CREATE TABLE cutover_stage_gcdone1.t0 (id int);
+  await rows(
+    process.env.CUTOVER_DB_PRODUCTION!,
+    `CREATE SCHEMA cutover_stage_gcdone1; CREATE TABLE cutover_stage_gcdone1.t0 (id int);
     INSERT INTO cutover.run (run_key, plan_id, workflow_id, run_id, plan_hash, status, finished_at) VALUES ('gcdone1', 'gc-file', 'cutover-gc-file', 'x', 'h', 'completed', now()),
-      ('gc${process.pid}', 'gc-file', 'cutover-gc-file', 'y', 'h', 'aborted', now())`);
+      ('gc${process.pid}', 'gc-file', 'cutover-gc-file', 'y', 'h', 'aborted', now())`,
+  );
   // A scratch database of a run that is not this plan's (another plan, another test on this server): never touched.
   const foreign = `cutover_verify_gcforeign${process.pid}`;
   made.push(foreign);
@@ -105,7 +108,9 @@ test('file:// store: the next backup attempt removes what a killed one left unde
   expect(listed).toMatch(/keep {3}partial file .*ba9876543211\.tmp/);
   // Listing changed nothing.
   expect(files(otherDir).length).toBe(2);
-  expect(await rows(process.env.CUTOVER_DB_PRODUCTION!, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover_stage_gcdone1'")).toHaveLength(1);
+  expect(await rows(process.env.CUTOVER_DB_PRODUCTION!, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover_stage_gcdone1'")).toHaveLength(
+    1,
+  );
 
   const applied = await cli(file, { apply: true });
   expect(applied).toContain(`scratch database ${scratch}`);
@@ -117,16 +122,21 @@ test('file:// store: the next backup attempt removes what a killed one left unde
   expect(files(runDir)).toEqual(after);
 }, 180000);
 
-test('S3 store: the next backup attempt aborts a killed attempt\'s multipart upload; gc lists another run\'s by upload id and aborts it with --apply', async () => {
+test("S3 store: the next backup attempt aborts a killed attempt's multipart upload; gc lists another run's by upload id and aborts it with --apply", async () => {
   const client = testS3Client(s3.endpoint);
   const plan = shopPlan('gc-s3', { backup: { store: `s3://${s3.bucket}/gc` } });
   const input: StepInput = { plan: validatePlan(plan), runKey: 'gcs3run', workflowId: 'cutover-gc-s3', runId: 'r' };
   const started = async (key: string) => {
     const up = await client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key }));
-    await client.send(new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024, 7) }));
+    await client.send(
+      new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024, 7) }),
+    );
     return up.UploadId!;
   };
-  const uploads = async () => ((await client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: 'gc/' }))).Uploads ?? []).map((u) => `${u.Key} ${u.UploadId}`).sort();
+  const uploads = async () =>
+    ((await client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: 'gc/' }))).Uploads ?? [])
+      .map((u) => `${u.Key} ${u.UploadId}`)
+      .sort();
   const mine = await started('gc/gc-s3/gcs3run/20261204T000000000Z-target.dump');
   const other = await started('gc/gc-s3/gcother/20261203T000000000Z-target.dump');
   expect(await uploads()).toHaveLength(2);
@@ -138,7 +148,9 @@ test('S3 store: the next backup attempt aborts a killed attempt\'s multipart upl
 
   const file = planFile(plan);
   // Just started: kept unless --min-age allows it.
-  expect(await cli(file, {})).toContain(`keep   multipart upload ${other} of s3://${s3.bucket}/gc/gc-s3/gcother/20261203T000000000Z-target.dump`);
+  expect(await cli(file, {})).toContain(
+    `keep   multipart upload ${other} of s3://${s3.bucket}/gc/gc-s3/gcother/20261203T000000000Z-target.dump`,
+  );
   const applied = await cli(file, { apply: true, minAge: '0' });
   expect(applied).toContain(`multipart upload ${other} of s3://${s3.bucket}/gc/gc-s3/gcother/20261203T000000000Z-target.dump`);
   expect(await uploads()).toEqual([]);
@@ -154,9 +166,16 @@ test('a full file:// store: the failure is final, names the store and the object
   }
   try {
     const store = openStore(`file://${dir}`);
-    const e = await store.put('p/r/x.dump', Readable.from([Buffer.alloc(1024 * 1024, 1)]), { runKey: 'r', planHash: 'h', createdAt: new Date().toISOString() }).then(() => null, (x: unknown) => x);
+    const e = await store
+      .put('p/r/x.dump', Readable.from([Buffer.alloc(1024 * 1024, 1)]), { runKey: 'r', planHash: 'h', createdAt: new Date().toISOString() })
+      .then(
+        () => null,
+        (x: unknown) => x,
+      );
     expect(e).toMatchObject({ type: 'BackupError', nonRetryable: true });
-    expect((e as Error).message).toContain(`backup store file://${dir} is full (ENOSPC): writing backup object file://${dir}/p/r/x.dump failed`);
+    expect((e as Error).message).toContain(
+      `backup store file://${dir} is full (ENOSPC): writing backup object file://${dir}/p/r/x.dump failed`,
+    );
     expect(files(dir)).toEqual(['p', 'p/r']);
   } finally {
     execFileSync('umount', [dir]);

@@ -33,7 +33,13 @@ const FILES: Case[] = readdirSync(DIR)
     const text = readFileSync(path.join(DIR, f), 'utf8');
     const header = text.split('\n').filter((l) => l.startsWith('# '));
     const stage = /^# stage: (\w+)/m.exec(text)?.[1] as Case['stage'];
-    return { name: f, why: header[0].slice(2), stage, expect: header.filter((l) => l.startsWith('# expect: ')).map((l) => l.slice('# expect: '.length)), text };
+    return {
+      name: f,
+      why: header[0].slice(2),
+      stage,
+      expect: header.filter((l) => l.startsWith('# expect: ')).map((l) => l.slice('# expect: '.length)),
+      text,
+    };
   });
 const ALL: Case[] = [...FILES, ...GENERATED.map((g) => ({ ...g, stage: 'parse' as const, expect: g.expect }))];
 
@@ -73,7 +79,9 @@ test('a plan file over 1 MB is refused by its size, unread', () => {
   try {
     const file = path.join(dir, 'big.yaml');
     writeFileSync(file, `version: 1\npadding: "${'x'.repeat(3 * 1024 * 1024)}"\n`);
-    expect(() => loadPlanFile(file)).toThrow(`${file}: (plan): plan file is too large: 3145751 bytes (3.0 MB), at most 1048576 bytes (1 MB)`);
+    expect(() => loadPlanFile(file)).toThrow(
+      `${file}: (plan): plan file is too large: 3145751 bytes (3.0 MB), at most 1048576 bytes (1 MB)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -100,27 +108,37 @@ describe('against real databases: refused at the dry run (or harmless), zero wri
   // What `cutover plan check --connect` does: parse, then the dry run (preflight) in the CLI process.
   const dryRun = (c: Case) => preflight({ plan: parsePlanText(c.text, c.name) });
 
-  test.each(FILES.filter((c) => c.stage === 'connect').map((c) => [c.name, c] as const))('%s is refused by the dry run', async (_name, c) => {
-    const err = await dryRun(c).then(
-      () => new Error('accepted'),
-      (e: unknown) => e as Error,
-    );
-    for (const want of c.expect) expect(err.message).toContain(want);
-  });
+  test.each(FILES.filter((c) => c.stage === 'connect').map((c) => [c.name, c] as const))(
+    '%s is refused by the dry run',
+    async (_name, c) => {
+      const err = await dryRun(c).then(
+        () => new Error('accepted'),
+        (e: unknown) => e as Error,
+      );
+      for (const want of c.expect) expect(err.message).toContain(want);
+    },
+  );
 
-  test.each(FILES.filter((c) => c.stage === 'harmless').map((c) => [c.name, c] as const))('%s: SQL in a value is a bound value, nothing more', async (_name, c) => {
-    const report = await dryRun(c);
-    const customer = report.tables.find((t) => t.table === 'public.customer')!;
-    expect(customer.inScope).toBe(0);
-    // The tables the payload names are still there.
-    expect(await rows(pilot, 'SELECT count(*)::int AS n FROM customer')).toEqual([{ n: 12 }]);
-  });
+  test.each(FILES.filter((c) => c.stage === 'harmless').map((c) => [c.name, c] as const))(
+    '%s: SQL in a value is a bound value, nothing more',
+    async (_name, c) => {
+      const report = await dryRun(c);
+      const customer = report.tables.find((t) => t.table === 'public.customer')!;
+      expect(customer.inScope).toBe(0);
+      // The tables the payload names are still there.
+      expect(await rows(pilot, 'SELECT count(*)::int AS n FROM customer')).toEqual([{ n: 12 }]);
+    },
+  );
 
   test('the dry run stops at its statement timeout with a clear error, and leaves nothing running', async () => {
     const values = Array.from({ length: 10_000 }, (_, i) => `c${i}@nowhere.example`);
     const plan = parsePlanText(
       JSON.stringify({
-        version: 1, id: 'hostile-slow', strategy: 'selective', source: 'pilot', target: 'production',
+        version: 1,
+        id: 'hostile-slow',
+        strategy: 'selective',
+        source: 'pilot',
+        target: 'production',
         approvals: { approvers: ['bob'], required: 1 },
         // notIn over 300 000 rows with 10 000 values: far more than 5 ms of work, cut at 5 ms.
         tables: [{ table: 'customer', select: { where: [{ column: 'email', op: 'notIn', value: values }] } }],
@@ -133,14 +151,19 @@ describe('against real databases: refused at the dry run (or harmless), zero wri
     try {
       await expect(preflight({ plan })).rejects.toThrow(`dry run stopped: a statement ran longer than 5ms (${DRY_RUN_TIMEOUT_ENV})`);
       process.env[DRY_RUN_TIMEOUT_ENV] = 'soon';
-      await expect(preflight({ plan })).rejects.toThrow(`${DRY_RUN_TIMEOUT_ENV}="soon": must be a positive duration like 120s, 2min or 500ms`);
+      await expect(preflight({ plan })).rejects.toThrow(
+        `${DRY_RUN_TIMEOUT_ENV}="soon": must be a positive duration like 120s, 2min or 500ms`,
+      );
     } finally {
       if (saved === undefined) delete process.env[DRY_RUN_TIMEOUT_ENV];
       else process.env[DRY_RUN_TIMEOUT_ENV] = saved;
       await rows(pilot, 'DELETE FROM customer WHERE customer_id > 12');
       await rows(pilot, "SELECT setval('customer_customer_id_seq', 12)");
     }
-    const active = await rows(pilot, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'cutover:%' AND state = 'active'");
+    const active = await rows(
+      pilot,
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'cutover:%' AND state = 'active'",
+    );
     expect(active).toEqual([]);
   });
 

@@ -8,7 +8,21 @@
 // also through the first run's id. Plans sent straight to the workflow (the UI's Start form) are
 // refused at acceptPlan, again with nothing written.
 /* eslint-disable @typescript-eslint/no-explicit-any -- payloads are any JSON on purpose */
-import { SEARCH_ATTRIBUTES, WORKFLOW_TYPE, TASK_QUEUE, approveSignal, approveUpdate, rejectSignal, rejectUpdate, resumeSignal, resumeUpdate, reportQuery, statusQuery, workflowIdFor, type StatusView } from '../common/temporal';
+import {
+  SEARCH_ATTRIBUTES,
+  WORKFLOW_TYPE,
+  TASK_QUEUE,
+  approveSignal,
+  approveUpdate,
+  rejectSignal,
+  rejectUpdate,
+  resumeSignal,
+  resumeUpdate,
+  reportQuery,
+  statusQuery,
+  workflowIdFor,
+  type StatusView,
+} from '../common/temporal';
 import { readEvidence, readStatus, runHandle } from '../client/commands/read-run';
 import { listQuery } from '../client/format/list';
 import { dbChecksum } from './helpers/checksum';
@@ -37,29 +51,114 @@ interface Hostile {
 
 // initiator alice; approvers alice, bob, carol; 2 required; the run waits at gate plan.
 const HOSTILE: Hostile[] = [
-  { name: 'unknown approver', signal: approveSignal, payload: { gate: 'plan', approver: 'mallory' }, reason: '"mallory" is not an approver of this plan (approvers: alice, bob, carol)' },
-  { name: 'look-alike approver (Cyrillic о)', signal: approveSignal, payload: { gate: 'plan', approver: 'bоb' }, reason: '"bоb" is not an approver of this plan' },
-  { name: 'self-approval by the initiator', signal: approveSignal, payload: { gate: 'plan', approver: 'alice' }, reason: 'separation of duties: "alice" initiated this run and cannot approve it' },
-  { name: 'wrong gate', signal: approveSignal, payload: { gate: 'cutover', approver: 'bob' }, reason: 'wrong gate: "cutover" is not awaiting approval, "plan" is' },
-  { name: 'no such gate', signal: approveSignal, payload: { gate: 'everything', approver: 'bob' }, reason: 'gate must be one of plan, cutover, restore' },
+  {
+    name: 'unknown approver',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 'mallory' },
+    reason: '"mallory" is not an approver of this plan (approvers: alice, bob, carol)',
+  },
+  {
+    name: 'look-alike approver (Cyrillic о)',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 'bоb' },
+    reason: '"bоb" is not an approver of this plan',
+  },
+  {
+    name: 'self-approval by the initiator',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 'alice' },
+    reason: 'separation of duties: "alice" initiated this run and cannot approve it',
+  },
+  {
+    name: 'wrong gate',
+    signal: approveSignal,
+    payload: { gate: 'cutover', approver: 'bob' },
+    reason: 'wrong gate: "cutover" is not awaiting approval, "plan" is',
+  },
+  {
+    name: 'no such gate',
+    signal: approveSignal,
+    payload: { gate: 'everything', approver: 'bob' },
+    reason: 'gate must be one of plan, cutover, restore',
+  },
   { name: 'null payload', signal: approveSignal, payload: null, reason: 'payload must be an object {gate, approver' },
   { name: 'a list as payload', signal: approveSignal, payload: ['plan', 'bob'], reason: 'payload must be an object {gate, approver' },
   { name: 'a string as payload', signal: approveSignal, payload: 'approve please', reason: 'payload must be an object {gate, approver' },
-  { name: 'approver of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 123 }, reason: 'approver must be a string, got number' },
-  { name: 'comment of the wrong type', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: { html: '<script>' } }, reason: 'comment must be a string, got object' },
-  { name: 'an extra field', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', admin: true }, reason: 'unknown field "admin" (allowed: gate, approver, comment, planHash, rehearsalHash, signature, acknowledge)' },
+  {
+    name: 'approver of the wrong type',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 123 },
+    reason: 'approver must be a string, got number',
+  },
+  {
+    name: 'comment of the wrong type',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 'bob', comment: { html: '<script>' } },
+    reason: 'comment must be a string, got object',
+  },
+  {
+    name: 'an extra field',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 'bob', admin: true },
+    reason: 'unknown field "admin" (allowed: gate, approver, comment, planHash, rehearsalHash, signature, acknowledge)',
+  },
   { name: 'missing approver', signal: approveSignal, payload: { gate: 'plan' }, reason: 'approver is required' },
-  { name: '1 MB comment from an approver', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', comment: MB }, reason: 'comment is too long: 1048576 characters, at most 4096 bytes' },
+  {
+    name: '1 MB comment from an approver',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 'bob', comment: MB },
+    reason: 'comment is too long: 1048576 characters, at most 4096 bytes',
+  },
   { name: '1 MB approver name', signal: approveSignal, payload: { gate: 'plan', approver: MB }, reason: 'is not an approver of this plan' },
-  { name: 'stale plan hash', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', planHash: 'f'.repeat(64) }, reason: 'plan hash mismatch' },
-  { name: 'rehearsal hash without a rehearsal', signal: approveSignal, payload: { gate: 'plan', approver: 'bob', rehearsalHash: 'abc' }, reason: 'this run has no rehearsal report' },
-  { name: 'resume when not paused', signal: resumeSignal, payload: { action: 'retry', by: 'bob', reason: 'try again' }, reason: 'the run is not paused (status awaiting-approval)' },
-  { name: 'resume with an unknown action', signal: resumeSignal, payload: { action: 'drop-production', by: 'bob', reason: 'x' }, reason: 'action must be one of retry, skip, rollback, roll-forward, abort' },
-  { name: 'resume with fromStep of the wrong type', signal: resumeSignal, payload: { action: 'roll-forward', by: 'bob', reason: 'x', fromStep: 3 }, reason: 'fromStep must be a string, got number' },
+  {
+    name: 'stale plan hash',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 'bob', planHash: 'f'.repeat(64) },
+    reason: 'plan hash mismatch',
+  },
+  {
+    name: 'rehearsal hash without a rehearsal',
+    signal: approveSignal,
+    payload: { gate: 'plan', approver: 'bob', rehearsalHash: 'abc' },
+    reason: 'this run has no rehearsal report',
+  },
+  {
+    name: 'resume when not paused',
+    signal: resumeSignal,
+    payload: { action: 'retry', by: 'bob', reason: 'try again' },
+    reason: 'the run is not paused (status awaiting-approval)',
+  },
+  {
+    name: 'resume with an unknown action',
+    signal: resumeSignal,
+    payload: { action: 'drop-production', by: 'bob', reason: 'x' },
+    reason: 'action must be one of retry, skip, rollback, roll-forward, abort',
+  },
+  {
+    name: 'resume with fromStep of the wrong type',
+    signal: resumeSignal,
+    payload: { action: 'roll-forward', by: 'bob', reason: 'x', fromStep: 3 },
+    reason: 'fromStep must be a string, got number',
+  },
   { name: 'reject without a reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob' }, reason: 'reason is required' },
-  { name: 'reject by a stranger', signal: rejectSignal, payload: { gate: 'plan', approver: 'mallory', reason: 'because' }, reason: '"mallory" is neither an approver of this plan nor its initiator' },
-  { name: 'reject with a null reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob', reason: null }, reason: 'reason must be a string, got null' },
-  { name: 'reject with a 1 MB reason', signal: rejectSignal, payload: { gate: 'plan', approver: 'bob', reason: MB }, reason: 'reason is too long: 1048576 characters, at most 4096 bytes' },
+  {
+    name: 'reject by a stranger',
+    signal: rejectSignal,
+    payload: { gate: 'plan', approver: 'mallory', reason: 'because' },
+    reason: '"mallory" is neither an approver of this plan nor its initiator',
+  },
+  {
+    name: 'reject with a null reason',
+    signal: rejectSignal,
+    payload: { gate: 'plan', approver: 'bob', reason: null },
+    reason: 'reason must be a string, got null',
+  },
+  {
+    name: 'reject with a 1 MB reason',
+    signal: rejectSignal,
+    payload: { gate: 'plan', approver: 'bob', reason: MB },
+    reason: 'reason is too long: 1048576 characters, at most 4096 bytes',
+  },
 ];
 
 /** Reasons that say the payload itself is malformed: refused by the update validator, not recorded. */
@@ -82,7 +181,9 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   // Updates first. A malformed payload is rejected by the validator (never in history, not
   // recorded); a well-formed refused decision is answered with its reason and recorded for the audit.
   for (const c of HOSTILE) {
-    await expect(handle.executeUpdate(updateOf(c.signal) as any, { args: [c.payload] })).rejects.toMatchObject({ cause: { message: expect.stringContaining(c.reason) } });
+    await expect(handle.executeUpdate(updateOf(c.signal) as any, { args: [c.payload] })).rejects.toMatchObject({
+      cause: { message: expect.stringContaining(c.reason) },
+    });
   }
   const decided = HOSTILE.filter((c) => !MALFORMED.test(c.reason));
   expect(decided.length).toBeGreaterThanOrEqual(10);
@@ -102,7 +203,9 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
 
   // A replayed approval: accepted once, refused (and recorded) the second time, signal and update alike.
   await handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', planHash: atPlan.planHash }] });
-  await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob' }] })).rejects.toMatchObject({ cause: { message: '"bob" already approved gate "plan"' } });
+  await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob' }] })).rejects.toMatchObject({
+    cause: { message: '"bob" already approved gate "plan"' },
+  });
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
   await waitFor(handle, (s) => s.refusedCount === decided.length + HOSTILE.length + 2);
 
@@ -127,12 +230,17 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   expect(flooded.refused).toHaveLength(100); // the last 100 kept, all counted
   expect(flooded.approvals.map((a) => a.approver)).toEqual(['bob']); // carried across
   expect(flooded.runKey).toBe(atPlan.runKey);
-  expect((await h.env.client.workflow.getHandle(workflowIdFor('hostile-signals'), firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+  expect((await h.env.client.workflow.getHandle(workflowIdFor('hostile-signals'), firstRunId).describe()).status.name).toBe(
+    'CONTINUED_AS_NEW',
+  );
   expect(await dbChecksum(prod)).toEqual(before.prod);
   // `cutover list` shows it once (the continued executions are the same run).
   const listed = async () => {
     const ids: string[] = [];
-    for await (const wf of h.env.client.workflow.list({ query: `${listQuery(WORKFLOW_TYPE, SEARCH_ATTRIBUTES.status, 'awaiting-approval')} AND WorkflowId = '${workflowIdFor('hostile-signals')}'` })) ids.push(wf.runId);
+    for await (const wf of h.env.client.workflow.list({
+      query: `${listQuery(WORKFLOW_TYPE, SEARCH_ATTRIBUTES.status, 'awaiting-approval')} AND WorkflowId = '${workflowIdFor('hostile-signals')}'`,
+    }))
+      ids.push(wf.runId);
     return ids;
   };
   let ids = await listed();
@@ -158,7 +266,9 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
     const report = await readEvidence(runHandle(h.env.client, wid, runId), wid);
     expect(report.runId).toBe(firstRunId);
     expect(report.approvals.map((a) => `${a.gate}:${a.approver}`)).toEqual(['plan:bob', 'plan:carol', 'cutover:bob', 'cutover:carol']);
-    expect(report.steps.filter((s) => s.outcome === 'completed').map((s) => s.step)).toEqual(expect.arrayContaining(['preflight', 'stage', 'publish', 'validate']));
+    expect(report.steps.filter((s) => s.outcome === 'completed').map((s) => s.step)).toEqual(
+      expect.arrayContaining(['preflight', 'stage', 'publish', 'validate']),
+    );
   }
 }, 900000);
 
@@ -182,7 +292,13 @@ test('a flood while paused continues the run as new, still paused at the same st
   process.env.CUTOVER_DB_HOSTILE_ELSEWHERE = h.pilot;
   await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'alias configured' });
   const gate = await waitFor(handle, atGate('plan'), 120000);
-  expect(gate.steps.filter((s) => s.step === 'preflight').map((s) => s.outcome)).toEqual(['started', 'failed', 'retried', 'started', 'completed']);
+  expect(gate.steps.filter((s) => s.step === 'preflight').map((s) => s.outcome)).toEqual([
+    'started',
+    'failed',
+    'retried',
+    'started',
+    'completed',
+  ]);
   // The run after continuing as new (resumed paused, retried, at the gate): replayed by test/replay.
   await record(handle, 'paused.continued');
   await handle.terminate('test done');
@@ -196,16 +312,32 @@ test('a run started with a forged continue-as-new state is refused (approvals ca
     args: [{ plan, initiatedBy: 'alice', continued: { at: 5, state: { plan, approvals: [{ gate: 'plan', approver: 'bob' }] } } }],
   });
   await expect(handle.result()).rejects.toMatchObject({
-    cause: { type: 'PlanError', message: expect.stringContaining('continued: is set only by the workflow itself'), details: [[expect.objectContaining({ path: 'continued' })]] },
+    cause: {
+      type: 'PlanError',
+      message: expect.stringContaining('continued: is set only by the workflow itself'),
+      details: [[expect.objectContaining({ path: 'continued' })]],
+    },
   });
 });
 
 describe('hostile plans sent straight to the workflow are refused at acceptPlan, nothing written', () => {
   const cases: Array<[string, (p: any) => void, string]> = [
     ['SQL in a table name', (p) => (p.tables[0].table = 'events; DROP TABLE accounts; --'), 'tables[0].table: must be a table name'],
-    ['look-alike approvers', (p) => (p.approvals.approvers = ['bob', 'bоb', 'carol']), 'approvals.approvers[1]: approver "bоb" looks like approvers[0] "bob"'],
-    ['10 001 conditions', (p) => (p.tables[1].select.where = Array.from({ length: 10_001 }, () => ({ column: 'is_test', op: 'eq', value: false }))), 'tables[1].select.where: must have at most 10000 items'],
-    ['nesting 40 deep', (p) => (p.tables[1].select.where[0].value = JSON.parse('['.repeat(40) + ']'.repeat(40))), '(plan): nesting is too deep'],
+    [
+      'look-alike approvers',
+      (p) => (p.approvals.approvers = ['bob', 'bоb', 'carol']),
+      'approvals.approvers[1]: approver "bоb" looks like approvers[0] "bob"',
+    ],
+    [
+      '10 001 conditions',
+      (p) => (p.tables[1].select.where = Array.from({ length: 10_001 }, () => ({ column: 'is_test', op: 'eq', value: false }))),
+      'tables[1].select.where: must have at most 10000 items',
+    ],
+    [
+      'nesting 40 deep',
+      (p) => (p.tables[1].select.where[0].value = JSON.parse('['.repeat(40) + ']'.repeat(40))),
+      '(plan): nesting is too deep',
+    ],
     ['a 1.5 MB plan', (p) => (p.decision = { reason: 'z'.repeat(1_500_000) }), '(plan): plan JSON is too large: 15'],
     ['a wrong type', (p) => (p.approvals.required = '2'), 'approvals.required: must be a number, got "2"'],
   ];
@@ -217,7 +349,11 @@ describe('hostile plans sent straight to the workflow are refused at acceptPlan,
     // One PlanError shape (common/plan-failure.ts): the message's `path: message` line, and the issue itself in the details.
     const path = message.slice(0, message.indexOf(': '));
     await expect(handle.result()).rejects.toMatchObject({
-      cause: { type: 'PlanError', message: expect.stringContaining(message), details: [expect.arrayContaining([expect.objectContaining({ path })])] },
+      cause: {
+        type: 'PlanError',
+        message: expect.stringContaining(message),
+        details: [expect.arrayContaining([expect.objectContaining({ path })])],
+      },
     });
     expect(await dbChecksum(h.pilot)).toEqual(before.pilot);
     expect(await dbChecksum(prod)).toEqual(before.prod);

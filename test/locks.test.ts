@@ -41,13 +41,24 @@ async function holder(url: string, lockSql: string) {
   await c.query('BEGIN');
   await c.query(lockSql);
   const pid = (await c.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0].p;
-  return { pid, release: async () => { await c.query('COMMIT'); await c.end(); } };
+  return {
+    pid,
+    release: async () => {
+      await c.query('COMMIT');
+      await c.end();
+    },
+  };
 }
 
 async function staged(tag: string, locks: Record<string, unknown>) {
   const prod = await db(tag, SHOP_SCHEMA + SHOP_PRODUCTION);
   process.env.CUTOVER_DB_PRODUCTION = prod;
-  const input: StepInput = { plan: validatePlan(shopPlan(`locks-${tag}`, { locks })), runKey: `locks${tag}`, workflowId: `cutover-locks-${tag}`, runId: 'r' };
+  const input: StepInput = {
+    plan: validatePlan(shopPlan(`locks-${tag}`, { locks })),
+    runKey: `locks${tag}`,
+    workflowId: `cutover-locks-${tag}`,
+    runId: 'r',
+  };
   const env = new MockActivityEnvironment();
   await env.run(stage, input);
   await env.run(cleanup, input);
@@ -96,7 +107,7 @@ test('a lock that is never released: after locks.retries the failure is final, n
   expect(await count(prod, 'SELECT count(*) FROM cutover.run WHERE published_at IS NOT NULL')).toBe(0);
 }, 120000);
 
-test('restore\'s EXCLUSIVE lock, taken without queueing, does not hold up the application\'s inserts while another transaction is in the way', async () => {
+test("restore's EXCLUSIVE lock, taken without queueing, does not hold up the application's inserts while another transaction is in the way", async () => {
   const prod = await db('queue', 'CREATE TABLE t (id int)');
   const other = await holder(prod, 'INSERT INTO t VALUES (1)'); // ROW EXCLUSIVE, open
   const app = new Client({ connectionString: prod });
@@ -110,14 +121,22 @@ test('restore\'s EXCLUSIVE lock, taken without queueing, does not hold up the ap
     await queued.query('BEGIN');
     const waiting = queued.query('LOCK TABLE t IN EXCLUSIVE MODE');
     await new Promise((r) => setTimeout(r, 300));
-    expect(await app.query('INSERT INTO t VALUES (2)').then(() => 'inserted', (e: Error) => e.message)).toContain('statement timeout');
+    expect(
+      await app.query('INSERT INTO t VALUES (2)').then(
+        () => 'inserted',
+        (e: Error) => e.message,
+      ),
+    ).toContain('statement timeout');
     await rows(prod, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'LOCK TABLE t IN EXCLUSIVE MODE'");
     await waiting.catch(() => undefined);
     await queued.end().catch(() => undefined);
 
     // The restore's way: NOWAIT, tried again for up to its timeout; the application's inserts go on meanwhile.
     await restoreSession.query('BEGIN');
-    const locking = lockWithoutQueueing(restoreSession, 'LOCK TABLE t IN EXCLUSIVE MODE NOWAIT', 2000).then(() => 'locked', (e: { code?: string }) => e.code);
+    const locking = lockWithoutQueueing(restoreSession, 'LOCK TABLE t IN EXCLUSIVE MODE NOWAIT', 2000).then(
+      () => 'locked',
+      (e: { code?: string }) => e.code,
+    );
     const t0 = Date.now();
     for (let i = 0; i < 5; i++) await app.query('INSERT INTO t VALUES (3)');
     expect(Date.now() - t0).toBeLessThan(1500);
@@ -139,7 +158,10 @@ test('a read-only database: final, naming the database', async () => {
   const c = await connect(prod, 'cutover:test');
   try {
     await c.query('SET default_transaction_read_only = on');
-    const e = await c.query('INSERT INTO t VALUES (1)').then(() => null, (x: unknown) => x);
+    const e = await c.query('INSERT INTO t VALUES (1)').then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(isPgError(e)).toBe(true);
     const f = await pgFailure(e as never);
     expect(f.nonRetryable).toBe(true);
@@ -152,7 +174,13 @@ test('a read-only database: final, naming the database', async () => {
 }, 60000);
 
 test('a full database (53100): final, naming the database and table', async () => {
-  const e = Object.assign(new Error('could not extend file "base/1/2": No space left on device'), { severity: 'ERROR', code: '53100', database: 'prod', schema: 'public', table: 'customer' });
+  const e = Object.assign(new Error('could not extend file "base/1/2": No space left on device'), {
+    severity: 'ERROR',
+    code: '53100',
+    database: 'prod',
+    schema: 'public',
+    table: 'customer',
+  });
   const f = await pgFailure(e);
   expect(f.nonRetryable).toBe(true);
   expect(f.message).toContain('database prod (table public.customer) is out of disk space');

@@ -21,7 +21,15 @@ import { checkerRole, createDb, dropDb, rows, uniqueName } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { runResult } from './helpers/run-result';
 import { failureOf, publishRun, schemaChecked } from './helpers/steps';
-import { EXPECTED_CUSTOMERS, EXPECTED_NOTES, MAP_PILOT, MAP_PRODUCTION, mapPlan, PRODUCTION_CUSTOMERS, PRODUCTION_NOTES } from './helpers/mapping';
+import {
+  EXPECTED_CUSTOMERS,
+  EXPECTED_NOTES,
+  MAP_PILOT,
+  MAP_PRODUCTION,
+  mapPlan,
+  PRODUCTION_CUSTOMERS,
+  PRODUCTION_NOTES,
+} from './helpers/mapping';
 
 const h = useHarness('cutover_map', MAP_PILOT);
 
@@ -30,9 +38,14 @@ const content = async (url: string, sql: string) =>
   (await rows<{ c: string }>(url, `SELECT coalesce(string_agg(r::text, '|' ORDER BY r::text), '') AS c FROM (${sql}) r`))[0].c;
 /** Every table of a database, rows and all, and whether it has a cutover schema: "nothing written". */
 const everything = async (url: string) =>
-  (await rows<{ v: string }>(url, `SELECT coalesce(string_agg(format('%s.%s=%s', table_schema, table_name,
+  (
+    await rows<{ v: string }>(
+      url,
+      `SELECT coalesce(string_agg(format('%s.%s=%s', table_schema, table_name,
       (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text), ',' ORDER BY 1), '') AS v
-      FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`))[0].v;
+      FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`,
+    )
+  )[0].v;
 
 async function approve(handle: Awaited<ReturnType<typeof startRun>>, gate: 'plan' | 'cutover' | 'restore') {
   await waitFor(handle, atGate(gate), 90000);
@@ -53,14 +66,19 @@ test('a drifted Pilot moves exactly: renamed tables and columns, constant, map, 
   expect(await content(prod, PRODUCTION_CUSTOMERS)).toBe(await content(h.pilot, EXPECTED_CUSTOMERS));
   expect(await content(prod, PRODUCTION_NOTES)).toBe(await content(h.pilot, EXPECTED_NOTES));
   // New keys from Production's identity (above its 2000), the Pilot's id in the id map; production's own rows untouched.
-  const ids = await rows<{ o: string; n: string }>(prod, "SELECT old_key->>0 AS o, new_key->>0 AS n FROM cutover.id_map WHERE table_name = 'public.clients' ORDER BY 1");
+  const ids = await rows<{ o: string; n: string }>(
+    prod,
+    "SELECT old_key->>0 AS o, new_key->>0 AS n FROM cutover.id_map WHERE table_name = 'public.clients' ORDER BY 1",
+  );
   expect(ids.map((x) => x.o)).toEqual(['1', '2', '3', '5']);
   expect(ids.every((x) => Number(x.n) > 2000)).toBe(true);
   expect(await content(prod, 'SELECT customer_id, tenant_id, full_name, tier, status FROM customers WHERE customer_id <= 2000')).toBe(
-    "(1001,1,\"Existing One\",pro,ACTIVE)|(1002,1,\"Existing Two\",free,SUSPENDED)",
+    '(1001,1,"Existing One",pro,ACTIVE)|(1002,1,"Existing Two",free,SUSPENDED)',
   );
   // The dropped column's values never reached Production; the test account stayed behind.
-  expect(await rows(prod, "SELECT 1 FROM information_schema.columns WHERE column_name IN ('legacy_score', 'is_test', 'fullname')")).toEqual([]);
+  expect(await rows(prod, "SELECT 1 FROM information_schema.columns WHERE column_name IN ('legacy_score', 'is_test', 'fullname')")).toEqual(
+    [],
+  );
   expect(await content(prod, "SELECT table_name, key, reason FROM cutover.manifest WHERE outcome = 'left-behind'")).toBe(
     '(public.client_notes,[13],parent-left-behind:public.clients)|(public.clients,[4],test-account)',
   );
@@ -81,16 +99,26 @@ test('a drifted Pilot moves exactly: renamed tables and columns, constant, map, 
   expect(byColumn.tenant_id).toMatchObject({ source: 'constant', value: 7 });
   expect(byColumn.status).toMatchObject({ source: 'expr', expr: "case when archived then 'SUSPENDED' else 'ACTIVE' end" });
   expect(byColumn.created_at).toMatchObject({ source: 'default' });
-  const perPlan = await rows<{ v: string; n: string }>(h.pilot, 'SELECT plan::text AS v, count(*)::text AS n FROM clients WHERE NOT is_test GROUP BY 1 ORDER BY 1');
+  const perPlan = await rows<{ v: string; n: string }>(
+    h.pilot,
+    'SELECT plan::text AS v, count(*)::text AS n FROM clients WHERE NOT is_test GROUP BY 1 ORDER BY 1',
+  );
   expect(byColumn.tier).toMatchObject({
     source: 'map',
     from: 'plan',
     values: perPlan.map((p) => ({ from: p.v, to: p.v === 'pro' ? 'pro' : 'free', rows: Number(p.n), defaulted: p.v === 'trial' })),
   });
   const nonNull = Number((await rows<{ n: string }>(h.pilot, 'SELECT count(legacy_score)::text AS n FROM clients WHERE NOT is_test'))[0].n);
-  expect(clients.dropped).toEqual([{ column: 'legacy_score', nonNull }, { column: 'is_test', nonNull: moved }]);
+  expect(clients.dropped).toEqual([
+    { column: 'legacy_score', nonNull },
+    { column: 'is_test', nonNull: moved },
+  ]);
   const notes = doc.mapping!.find((m) => m.table === 'public.client_notes')!;
-  expect(notes).toMatchObject({ into: 'public.notes', rows: Number((await rows<{ n: string }>(h.pilot, `SELECT count(*)::text AS n FROM (${EXPECTED_NOTES}) x`))[0].n), dropped: [] });
+  expect(notes).toMatchObject({
+    into: 'public.notes',
+    rows: Number((await rows<{ n: string }>(h.pilot, `SELECT count(*)::text AS n FROM (${EXPECTED_NOTES}) x`))[0].n),
+    dropped: [],
+  });
   expect(notes.columns.find((c) => c.column === 'note_id')).toMatchObject({ source: 'copied' }); // int → bigint: the key moves as it is
   const md = formatReportMarkdown(doc);
   expect(md).toContain('Mapping public.clients → public.customers (4 rows)');
@@ -127,23 +155,49 @@ describe('refusals: before anything is written, naming the place (the dry run th
   });
 
   test('a Pilot value in scope that the map does not list and no default gives: the values with their counts', async () => {
-    const message = await refused(mapPlan('map-r3', { clients: (t) => void ((t.columns as Record<string, Record<string, unknown>>).tier = { from: 'plan', map: { beta: 'free', pro: 'pro' } }) }));
+    const message = await refused(
+      mapPlan('map-r3', {
+        clients: (t) =>
+          void ((t.columns as Record<string, Record<string, unknown>>).tier = { from: 'plan', map: { beta: 'free', pro: 'pro' } }),
+      }),
+    );
     // Grace Hopper's trial is in scope; the test account's trial was left behind first.
-    expect(message).toContain('tables[0].columns.tier.map: public.clients.plan has values in scope that the map into public.customers.tier does not list and no default gives: "trial" (1 row)');
+    expect(message).toContain(
+      'tables[0].columns.tier.map: public.clients.plan has values in scope that the map into public.customers.tier does not list and no default gives: "trial" (1 row)',
+    );
   });
 
   test('a value that does not convert to the column type, named by key', async () => {
-    const message = await refused(mapPlan('map-r4', { notes: (t) => void ((t.columns as Record<string, unknown>).amount_cents = { expr: 'round(amount * 100000)::text' }) }));
-    expect(message).toContain('tables[1].columns.amount_cents: public.notes.amount_cents is integer in Production: the mapped value does not convert for (note_id)=(14)');
+    const message = await refused(
+      mapPlan('map-r4', {
+        notes: (t) => void ((t.columns as Record<string, unknown>).amount_cents = { expr: 'round(amount * 100000)::text' }),
+      }),
+    );
+    expect(message).toContain(
+      'tables[1].columns.amount_cents: public.notes.amount_cents is integer in Production: the mapped value does not convert for (note_id)=(14)',
+    );
     expect(message).not.toContain('12345678000');
     // An expression that fails on a row of its own (division by zero): the column named, the value withheld.
-    const zero = await refused(mapPlan('map-r4z', { notes: (t) => void ((t.columns as Record<string, unknown>).amount_cents = { expr: '(1 / (amount - 0.99))::int' }) }));
-    expect(zero).toContain('tables[1].columns.amount_cents.expr: computing public.notes.amount_cents fails in staging: a data exception (SQLSTATE 22012; the value is withheld)');
+    const zero = await refused(
+      mapPlan('map-r4z', {
+        notes: (t) => void ((t.columns as Record<string, unknown>).amount_cents = { expr: '(1 / (amount - 0.99))::int' }),
+      }),
+    );
+    expect(zero).toContain(
+      'tables[1].columns.amount_cents.expr: computing public.notes.amount_cents fails in staging: a data exception (SQLSTATE 22012; the value is withheld)',
+    );
   });
 
   test("a row breaking one of Production's check constraints, named by key", async () => {
-    const message = await refused(mapPlan('map-r5', { clients: (t) => void ((t.columns as Record<string, unknown>).tier = { from: 'plan', map: { beta: 'free', pro: 'PRO' }, default: 'free' }) }));
-    expect(message).toContain("tables[0].columns.tier: rows would break Production's check constraint customers_tier_check on public.customers (tier): (customer_id)=(2); (customer_id)=(5)");
+    const message = await refused(
+      mapPlan('map-r5', {
+        clients: (t) =>
+          void ((t.columns as Record<string, unknown>).tier = { from: 'plan', map: { beta: 'free', pro: 'PRO' }, default: 'free' }),
+      }),
+    );
+    expect(message).toContain(
+      "tables[0].columns.tier: rows would break Production's check constraint customers_tier_check on public.customers (tier): (customer_id)=(2); (customer_id)=(5)",
+    );
   });
 
   test('an expression that is not a plain scalar expression of the row, naming the node', async () => {
@@ -154,23 +208,27 @@ describe('refusals: before anything is written, naming the place (the dry run th
       ['generate_series(1, id)', 'function generate_series() is not allowed'],
       ['count(*)', 'function count() is used as an aggregate'],
       ['nosuch || fullname', 'reads "nosuch", which is not a column of public.clients'],
-      ["fullname) FROM pg_shadow --", 'is not a valid PostgreSQL expression'],
+      ['fullname) FROM pg_shadow --', 'is not a valid PostgreSQL expression'],
       ['fullname), (email', 'must be one scalar expression'],
     ];
     for (const [expr, why] of cases) {
-      expect(await refused(mapPlan('map-r6', { clients: (t) => void ((t.columns as Record<string, unknown>).status = { expr }) }))).toContain(why);
+      expect(
+        await refused(mapPlan('map-r6', { clients: (t) => void ((t.columns as Record<string, unknown>).status = { expr }) })),
+      ).toContain(why);
     }
   });
 
   test('a key or foreign-key column from a value, map or expression; into a table Production lacks', async () => {
-    expect(await refused(mapPlan('map-r7', { notes: (t) => void ((t.columns as Record<string, unknown>).customer_id = { value: 1 }) }))).toContain(
-      'tables[1].columns.customer_id: public.notes.customer_id is a foreign key into a plan table (public.clients)',
+    expect(
+      await refused(mapPlan('map-r7', { notes: (t) => void ((t.columns as Record<string, unknown>).customer_id = { value: 1 }) })),
+    ).toContain('tables[1].columns.customer_id: public.notes.customer_id is a foreign key into a plan table (public.clients)');
+    expect(await refused(mapPlan('map-r8', { notes: (t) => void (t.into = 'remarks') }))).toContain(
+      'tables[1].into: unknown table public.remarks in target',
     );
-    expect(await refused(mapPlan('map-r8', { notes: (t) => void (t.into = 'remarks') }))).toContain('tables[1].into: unknown table public.remarks in target');
   });
 });
 
-test('the dry run prints every column\'s fate before anything runs (plan check --connect)', async () => {
+test("the dry run prints every column's fate before anything runs (plan check --connect)", async () => {
   const base = uniqueName('cutover_mapd');
   const prod = await createDb(`${base}_prod`, MAP_PRODUCTION);
   try {
@@ -196,7 +254,10 @@ test('a mapped run rolls back surgically: Production exactly as before', async (
     const run = await publishRun(prod, schemaChecked(mapPlan('map-rb')), 'maprb');
     expect(await content(prod, PRODUCTION_CUSTOMERS)).toBe(await content(h.pilot, EXPECTED_CUSTOMERS));
     const r = await rollback({ ...run.input, publish: run.published });
-    expect(r.tables.map((t) => [t.table, t.deleted])).toEqual([['public.client_notes', 4], ['public.clients', 4]]);
+    expect(r.tables.map((t) => [t.table, t.deleted])).toEqual([
+      ['public.client_notes', 4],
+      ['public.clients', 4],
+    ]);
     expect([await content(prod, 'SELECT * FROM customers'), await content(prod, 'SELECT * FROM notes')]).toEqual(before);
   } finally {
     await dropDb(`${base}_prod`);
@@ -208,12 +269,23 @@ test('erasure after publish honours the mapping: a Pilot subject found in Produc
   const prod = await createDb(`${base}_prod`, MAP_PRODUCTION);
   try {
     process.env.CUTOVER_DB_PRODUCTION = prod;
-    const plan = schemaChecked(mapPlan('map-erasure', {}, {
-      subjects: { table: 'clients', key: 'id' },
-      erasure: { registers: [{ db: 'source', table: 'erasure_request', subject: 'client_id' }] },
-    }));
+    const plan = schemaChecked(
+      mapPlan(
+        'map-erasure',
+        {},
+        {
+          subjects: { table: 'clients', key: 'id' },
+          erasure: { registers: [{ db: 'source', table: 'erasure_request', subject: 'client_id' }] },
+        },
+      ),
+    );
     const { input } = await publishRun(prod, plan, 'mapes');
-    const edsger = (await rows<{ k: string }>(prod, "SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = 'mapes' AND table_name = 'public.clients' AND old_key = '[5]'::jsonb"))[0].k;
+    const edsger = (
+      await rows<{ k: string }>(
+        prod,
+        "SELECT new_key->>0 AS k FROM cutover.id_map WHERE run_key = 'mapes' AND table_name = 'public.clients' AND old_key = '[5]'::jsonb",
+      )
+    )[0].k;
     expect(await content(prod, `SELECT full_name FROM customers WHERE customer_id = ${Number(edsger)}`)).toBe('("Edsger Dijkstra")');
     // The request arrives in the Pilot's register after stage: Pilot key 5.
     await rows(h.pilot, 'INSERT INTO erasure_request VALUES (5)');
@@ -225,9 +297,13 @@ test('erasure after publish honours the mapping: a Pilot subject found in Produc
       await rows(h.pilot, 'DELETE FROM erasure_request');
     }
     // The test's own SQL: the person and their note are gone from Production; everyone else is as mapped.
-    expect(await content(prod, `SELECT 1 FROM customers WHERE customer_id = ${Number(edsger)} UNION ALL SELECT 1 FROM notes WHERE note_id = 14`)).toBe('');
+    expect(
+      await content(prod, `SELECT 1 FROM customers WHERE customer_id = ${Number(edsger)} UNION ALL SELECT 1 FROM notes WHERE note_id = 14`),
+    ).toBe('');
     expect(await content(prod, PRODUCTION_CUSTOMERS)).toBe(await content(h.pilot, `${EXPECTED_CUSTOMERS} AND id <> 5`));
-    expect(await content(prod, "SELECT table_name, rows FROM cutover.erasure_log WHERE run_key = 'mapes' AND step = 'erasure'")).toBe('(public.client_notes,1)|(public.clients,1)');
+    expect(await content(prod, "SELECT table_name, rows FROM cutover.erasure_log WHERE run_key = 'mapes' AND step = 'erasure'")).toBe(
+      '(public.client_notes,1)|(public.clients,1)',
+    );
   } finally {
     await dropDb(`${base}_prod`);
   }
@@ -242,17 +318,24 @@ test('a mapped run is rehearsed, then restored from its backup through the workf
   const dump = () => Promise.all(['customers', 'notes', 'tenants'].map((t) => content(prod, `SELECT * FROM ${t}`)));
   const before = await dump();
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-map-'));
-  const handle = await startRun(h.env, mapPlan('map-restore', {}, {
-    // full: the rehearsal restores it whole (customers reference tenants, which are not in the plan).
-    backup: { store: `file://${store}`, scope: 'full' },
-    rehearsal: { mode: 'scratch' },
-    subjects: { table: 'clients', key: 'id' },
-    // Production's own register of its people (keys: production): a later request there is re-applied after the restore.
-    erasure: { registers: [{ db: 'target', table: 'erasure_request', subject: 'customer_id', keys: 'production' }] },
-    // A check that fails after publish: the run pauses with the mapped rows in Production.
-    accessChecks: [{ name: 'no-suspended', sql: "SELECT customer_id FROM customers WHERE status = 'SUSPENDED' AND tenant_id = 7" }],
-    accessCheckRole: checker.name,
-  }));
+  const handle = await startRun(
+    h.env,
+    mapPlan(
+      'map-restore',
+      {},
+      {
+        // full: the rehearsal restores it whole (customers reference tenants, which are not in the plan).
+        backup: { store: `file://${store}`, scope: 'full' },
+        rehearsal: { mode: 'scratch' },
+        subjects: { table: 'clients', key: 'id' },
+        // Production's own register of its people (keys: production): a later request there is re-applied after the restore.
+        erasure: { registers: [{ db: 'target', table: 'erasure_request', subject: 'customer_id', keys: 'production' }] },
+        // A check that fails after publish: the run pauses with the mapped rows in Production.
+        accessChecks: [{ name: 'no-suspended', sql: "SELECT customer_id FROM customers WHERE status = 'SUSPENDED' AND tenant_id = 7" }],
+        accessCheckRole: checker.name,
+      },
+    ),
+  );
   await approve(handle, 'plan');
   // The rehearsal ran the mapped run in a scratch copy of Production, rolled it back there, and said so.
   const atCutover = await waitFor(handle, atGate('cutover'), 180000);
@@ -267,12 +350,20 @@ test('a mapped run is rehearsed, then restored from its backup through the workf
   expect(await content(prod, PRODUCTION_CUSTOMERS)).toBe(await content(h.pilot, EXPECTED_CUSTOMERS));
   // Production's own customer 1002 asks to be erased after the backup: the restore re-applies it.
   await rows(prod, 'INSERT INTO erasure_request VALUES (1002)');
-  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'restore the mapped run', mode: 'restore' }] });
+  await handle.executeUpdate(resumeUpdate, {
+    args: [{ action: 'rollback', by: 'oncall', reason: 'restore the mapped run', mode: 'restore' }],
+  });
   const gate = await waitFor(handle, atGate('restore'), 120000);
   expect(gate.restorePreview!.tables.find((t) => t.table === 'public.clients')).toMatchObject({ insertedByRun: 4 });
   for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate: 'restore', approver });
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rolled-back');
   const [customers, ...rest] = before;
-  expect(await dump()).toEqual([customers.split('|').filter((r) => !r.startsWith('(1002,')).join('|'), ...rest]);
+  expect(await dump()).toEqual([
+    customers
+      .split('|')
+      .filter((r) => !r.startsWith('(1002,'))
+      .join('|'),
+    ...rest,
+  ]);
 }, 360000);

@@ -62,22 +62,29 @@ test('parents that stay are found in production by natural key; children point a
 
   // Catalog: only the new artist and album were inserted; Abba and its albums were found, not copied.
   expect(await one(prod, "SELECT string_agg(name, ',' ORDER BY name) AS v FROM artist")).toBe('Abba,Newcomer,Other');
-  const albums = "SELECT string_agg(al.title || '/' || ar.name, ',' ORDER BY al.title, ar.name) AS v FROM album al JOIN artist ar USING (artist_id)";
+  const albums =
+    "SELECT string_agg(al.title || '/' || ar.name, ',' ORDER BY al.title, ar.name) AS v FROM album al JOIN artist ar USING (artist_id)";
   expect(await one(prod, albums)).toBe('Debut/Newcomer,Gold/Abba,Gold/Other,Hits/Abba');
   // Tracks follow albums into production: Bonus joins the Hits already there, First the new Debut;
   // Lost Song's album is in neither, so it is not in scope.
   const tracks = `SELECT string_agg(t.name || '/' || al.title || '/' || ar.name, ',' ORDER BY t.name, al.title, ar.name) AS v
                     FROM track t JOIN album al USING (album_id) JOIN artist ar USING (artist_id)`;
-  expect(await one(prod, tracks)).toBe('Bonus/Hits/Abba,Dancing Queen/Gold/Abba,Dancing Queen/Gold/Other,First/Debut/Newcomer,Waterloo/Gold/Abba,Waterloo/Hits/Abba');
+  expect(await one(prod, tracks)).toBe(
+    'Bonus/Hits/Abba,Dancing Queen/Gold/Abba,Dancing Queen/Gold/Other,First/Debut/Newcomer,Waterloo/Gold/Abba,Waterloo/Hits/Abba',
+  );
   // Each moved invoice line names the same track, album and artist as in the Pilot.
   const lines = `SELECT string_agg(x, ',' ORDER BY x) AS v FROM (SELECT c.email || ':' || t.name || '/' || al.title || '/' || ar.name AS x
                    FROM line l JOIN invoice i USING (invoice_id) JOIN customer c USING (customer_id) JOIN track t USING (track_id)
                    JOIN album al USING (album_id) JOIN artist ar USING (artist_id) WHERE c.country = 'NO') l`;
   expect(await one(prod, lines)).toBe(await one(h.pilot, lines));
   // Staff: sales2 merged, sales1 inserted under the production boss (found by email), nobody else.
-  const staff = "SELECT string_agg(s.email || '>' || coalesce(m.email, '-'), ',' ORDER BY s.email) AS v FROM staff s LEFT JOIN staff m ON m.staff_id = s.reports_to";
-  expect(await one(prod, staff)).toBe('boss@shop.example>-,prod@shop.example>-,sales1@shop.example>boss@shop.example,sales2@shop.example>boss@shop.example');
-  const reps = "SELECT string_agg(c.email || '>' || s.email, ',' ORDER BY c.email) AS v FROM customer c JOIN staff s ON s.staff_id = c.rep_id WHERE c.country = 'NO'";
+  const staff =
+    "SELECT string_agg(s.email || '>' || coalesce(m.email, '-'), ',' ORDER BY s.email) AS v FROM staff s LEFT JOIN staff m ON m.staff_id = s.reports_to";
+  expect(await one(prod, staff)).toBe(
+    'boss@shop.example>-,prod@shop.example>-,sales1@shop.example>boss@shop.example,sales2@shop.example>boss@shop.example',
+  );
+  const reps =
+    "SELECT string_agg(c.email || '>' || s.email, ',' ORDER BY c.email) AS v FROM customer c JOIN staff s ON s.staff_id = c.rep_id WHERE c.country = 'NO'";
   expect(await one(prod, reps)).toBe(await one(h.pilot, reps));
 
   // Found parents are not in scope: no manifest row; the id map says what children were rewritten to.

@@ -41,7 +41,10 @@ async function check(c: Case): Promise<void> {
   const t0 = Date.now();
   const { problems, paths } = await runCase(env, c);
   cases++;
-  if (LONG || process.env.MODEL_VERBOSE) process.stderr.write(`model case ${cases}: ${paths.join('+')} ${c.tables.length} tables, ${Date.now() - t0} ms, ${problems.length ? 'DIFFERS' : 'agrees'}\n`);
+  if (LONG || process.env.MODEL_VERBOSE)
+    process.stderr.write(
+      `model case ${cases}: ${paths.join('+')} ${c.tables.length} tables, ${Date.now() - t0} ms, ${problems.length ? 'DIFFERS' : 'agrees'}\n`,
+    );
   for (const p of paths) counts[p] = (counts[p] ?? 0) + 1;
   if (problems.length && process.env.MODEL_COLLECT === '1') {
     // Survey mode: list every differing case and go on (no shrinking).
@@ -49,7 +52,8 @@ async function check(c: Case): Promise<void> {
     process.stderr.write(`model case ${cases} differs:\n- ${problems.join('\n- ')}\ncase: ${JSON.stringify(c)}\n`);
     return;
   }
-  if (problems.length) throw new Error(`${problems.length} difference(s) from the model:\n- ${problems.join('\n- ')}\ncase: ${JSON.stringify(c)}`);
+  if (problems.length)
+    throw new Error(`${problems.length} difference(s) from the model:\n- ${problems.join('\n- ')}\ncase: ${JSON.stringify(c)}`);
 }
 
 /** CI's one case per path should exercise it: rows move (or, for adopt, are removed), and a restore has late erasures. */
@@ -76,7 +80,11 @@ if (process.env.MODEL_CASE) {
   describe('generated cases (fixed seed)', () => {
     for (const [n, p] of PATHS.entries()) {
       test(`path ${p}`, async () => {
-        await fc.assert(fc.asyncProperty(caseArb({ paths: [p as Path] }).filter(interesting), check), { seed: SEED + n, numRuns: 1, endOnFailure: true });
+        await fc.assert(fc.asyncProperty(caseArb({ paths: [p as Path] }).filter(interesting), check), {
+          seed: SEED + n,
+          numRuns: 1,
+          endOnFailure: true,
+        });
       }, 600000);
     }
   });
@@ -84,25 +92,35 @@ if (process.env.MODEL_CASE) {
   describe('regression cases', () => {
     // MODEL_KNOWN_BUGS=run runs the known-bug cases as ordinary tests (to see their differences, or check a fix).
     const strict = process.env.MODEL_KNOWN_BUGS === 'run';
-    for (const r of REGRESSIONS) (r.knownBug && !strict ? test.failing : test)(`${r.name}${r.knownBug ? ` (known: ${r.knownBug})` : ''}`, () => check(r.case), 600000);
+    for (const r of REGRESSIONS)
+      (r.knownBug && !strict ? test.failing : test)(`${r.name}${r.knownBug ? ` (known: ${r.knownBug})` : ''}`, () => check(r.case), 600000);
   });
 } else {
-  test('model test, long', async () => {
-    const runs = Number(process.env.MODEL_RUNS);
-    let failure: string | null = null;
-    const started = Date.now();
-    try {
-      // MODEL_NO_SHRINK=1 reports the first counterexample as found (shrinking re-runs the workflow many times).
-      await fc.assert(fc.asyncProperty(caseArb({ paths: longPaths() }), check), { seed: SEED, numRuns: runs, verbose: 0, endOnFailure: process.env.MODEL_NO_SHRINK === '1' });
-    } catch (e) {
-      const cause = (e as Error & { cause?: Error }).cause;
-      failure = `${(e as Error).message}${cause ? `\n${cause.message}` : ''}`;
-      console.error(failure);
-    }
-    const summary = { seed: SEED, cases, paths: counts, failures: (failure ? 1 : 0) + collected };
-    console.error(`model test: ${cases} cases in ${Math.round((Date.now() - started) / 1000)} s`);
-    if (process.env.MODEL_SUMMARY) writeFileSync(process.env.MODEL_SUMMARY, JSON.stringify(summary));
-    expect(failure).toBeNull();
-    expect(collected).toBe(0);
-  }, 24 * 3600 * 1000);
+  test(
+    'model test, long',
+    async () => {
+      const runs = Number(process.env.MODEL_RUNS);
+      let failure: string | null = null;
+      const started = Date.now();
+      try {
+        // MODEL_NO_SHRINK=1 reports the first counterexample as found (shrinking re-runs the workflow many times).
+        await fc.assert(fc.asyncProperty(caseArb({ paths: longPaths() }), check), {
+          seed: SEED,
+          numRuns: runs,
+          verbose: 0,
+          endOnFailure: process.env.MODEL_NO_SHRINK === '1',
+        });
+      } catch (e) {
+        const cause = (e as Error & { cause?: Error }).cause;
+        failure = `${(e as Error).message}${cause ? `\n${cause.message}` : ''}`;
+        console.error(failure);
+      }
+      const summary = { seed: SEED, cases, paths: counts, failures: (failure ? 1 : 0) + collected };
+      console.error(`model test: ${cases} cases in ${Math.round((Date.now() - started) / 1000)} s`);
+      if (process.env.MODEL_SUMMARY) writeFileSync(process.env.MODEL_SUMMARY, JSON.stringify(summary));
+      expect(failure).toBeNull();
+      expect(collected).toBe(0);
+    },
+    24 * 3600 * 1000,
+  );
 }

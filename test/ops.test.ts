@@ -93,7 +93,9 @@ async function spawnWorker(extra: Record<string, string>): Promise<ChildWorker> 
   };
   workers.push(w);
   for (let i = 0; i < 1200 && !w.identity; i++) {
-    const start = lines.map((l) => JSON.parse(l) as { message: string; identity?: string }).find((o) => o.message.startsWith('cutover worker: task queue'));
+    const start = lines
+      .map((l) => JSON.parse(l) as { message: string; identity?: string })
+      .find((o) => o.message.startsWith('cutover worker: task queue'));
     if (start?.identity) w.identity = start.identity;
     else if (proc.exitCode !== null) throw new Error(`worker exited:\n${lines.join('\n')}`);
     else await sleep(100);
@@ -132,12 +134,17 @@ async function approveThrough(handle: WorkflowHandle): Promise<void> {
   }
 }
 
-const opsPlan = (id: string, target: string) => planOf(id, [
-  { table: 'events', select: { follow: ['project_id'] } },
-  { table: 'public.accounts', select: { where: [{ column: 'is_test', op: 'eq', value: false }] }, ids: 'keep' },
-  { table: 'users', select: { follow: ['account_id'] } },
-  { table: 'projects', select: { follow: ['account_id'] } },
-], { target });
+const opsPlan = (id: string, target: string) =>
+  planOf(
+    id,
+    [
+      { table: 'events', select: { follow: ['project_id'] } },
+      { table: 'public.accounts', select: { where: [{ column: 'is_test', op: 'eq', value: false }] }, ids: 'keep' },
+      { table: 'users', select: { follow: ['account_id'] } },
+      { table: 'projects', select: { follow: ['account_id'] } },
+    ],
+    { target },
+  );
 
 /**
  * The runs' results; a run still open after `ms` fails the test with what it shows (status, step,
@@ -148,11 +155,19 @@ async function finish(handles: WorkflowHandle[], ms = 300000): Promise<StatusVie
   const bounded = <T>(p: Promise<T>) => Promise.race([p, sleep(10000).then(() => 'no answer in 10 s')]);
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      void Promise.all(handles.map((h) => bounded(h.query(statusQuery).then((v) => ({ status: v.status, phase: v.phase, gate: v.gate, error: v.error })).catch(String))))
-        .then((views) => {
-          const logs = workers.map((w) => `${w.identity}:\n${w.lines.slice(-40).join('\n')}`).join('\n---\n');
-          reject(new Error(`runs still open after ${ms} ms: ${JSON.stringify(views, null, 1)}\nworkers:\n${logs}`));
-        });
+      void Promise.all(
+        handles.map((h) =>
+          bounded(
+            h
+              .query(statusQuery)
+              .then((v) => ({ status: v.status, phase: v.phase, gate: v.gate, error: v.error }))
+              .catch(String),
+          ),
+        ),
+      ).then((views) => {
+        const logs = workers.map((w) => `${w.identity}:\n${w.lines.slice(-40).join('\n')}`).join('\n---\n');
+        reject(new Error(`runs still open after ${ms} ms: ${JSON.stringify(views, null, 1)}\nworkers:\n${logs}`));
+      });
     }, ms);
   });
   try {
@@ -192,7 +207,11 @@ afterAll(async () => {
 }, 300000);
 
 test('two workers share the runs; one reads secrets written after it started; metrics and JSON logs; no password anywhere', async () => {
-  const prods = [await db('prod1', SAAS_SCHEMA + PRODUCTION_DATA), await db('prod2', SAAS_SCHEMA + PRODUCTION_DATA), await db('prod3', SAAS_SCHEMA + PRODUCTION_DATA)];
+  const prods = [
+    await db('prod1', SAAS_SCHEMA + PRODUCTION_DATA),
+    await db('prod2', SAAS_SCHEMA + PRODUCTION_DATA),
+    await db('prod3', SAAS_SCHEMA + PRODUCTION_DATA),
+  ];
   const before = await saasCounts(prods[0]);
   const expected = await expectedMoves(pilot);
 
@@ -229,7 +248,9 @@ test('two workers share the runs; one reads secrets written after it started; me
   // A bad URL in a secrets file: refused naming the alias, the password masked.
   const bad = await startRun(env, opsPlan('ops-broken', 'broken'));
   const view = await waitFor(bad, paused, 180000);
-  expect(view.error?.message).toContain(`connection alias "broken" (${path.join(secrets, 'broken')}) is not a postgres:// URL: mysql://root:***@db.internal/x`);
+  expect(view.error?.message).toContain(
+    `connection alias "broken" (${path.join(secrets, 'broken')}) is not a postgres:// URL: mysql://root:***@db.internal/x`,
+  );
   await bad.terminate('test done');
 
   // Metrics: the runtime's own and rows moved per step and table, summed over both workers.
@@ -245,7 +266,10 @@ test('two workers share the runs; one reads secrets written after it started; me
   // JSON logs: every line of both workers is one object with time, level and message.
   for (const w of [a, b]) {
     expect(w.lines.length).toBeGreaterThan(2);
-    for (const line of w.lines) expect(JSON.parse(line)).toEqual(expect.objectContaining({ time: expect.any(String), level: expect.any(String), message: expect.any(String) }));
+    for (const line of w.lines)
+      expect(JSON.parse(line)).toEqual(
+        expect.objectContaining({ time: expect.any(String), level: expect.any(String), message: expect.any(String) }),
+      );
   }
 
   // No password in logs, history or status.
@@ -259,7 +283,8 @@ test('a worker whose PRODUCTION is another database refuses: the run pauses nami
   const right = await db('right', SAAS_SCHEMA + PRODUCTION_DATA);
   const wrong = await db('wrong', SAAS_SCHEMA + PRODUCTION_DATA);
   const before = await saasCounts(right);
-  const oid = async (name: string) => (await rows<{ oid: number }>(dbUrl('postgres'), 'SELECT oid::int AS oid FROM pg_database WHERE datname = $1', [name]))[0].oid;
+  const oid = async (name: string) =>
+    (await rows<{ oid: number }>(dbUrl('postgres'), 'SELECT oid::int AS oid FROM pg_database WHERE datname = $1', [name]))[0].oid;
   writeFileSync(path.join(secrets, 'production'), withPassword(right));
 
   // Worker A runs preflight (it records the databases), then stops.

@@ -32,7 +32,9 @@ test('sslmode in the URL is honoured', async () => {
 });
 
 test('sslrootcert in the URL is read (a missing CA file is named)', async () => {
-  await expect(connect(withParams({ sslmode: 'verify-full', sslrootcert: '/nonexistent/cutover-ca.pem' }))).rejects.toThrow(/cutover-ca\.pem/);
+  await expect(connect(withParams({ sslmode: 'verify-full', sslrootcert: '/nonexistent/cutover-ca.pem' }))).rejects.toThrow(
+    /cutover-ca\.pem/,
+  );
 });
 
 test('without TLS settings nothing changes', async () => {

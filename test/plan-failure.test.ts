@@ -22,13 +22,25 @@ describe('a refused plan has one shape', () => {
     const f = planFailure(err);
     expect(f).toBeInstanceOf(ApplicationFailure);
     expect(f).toMatchObject({ type: 'PlanError', nonRetryable: true, message: err.message, details: [issues] });
-    expect(f.message).toBe('tables[0].table: unknown table public.acounts in source (pilot); did you mean public.accounts?\ntables[2].match: natural key (code) is not unique in public.plans (production)');
+    expect(f.message).toBe(
+      'tables[0].table: unknown table public.acounts in source (pilot); did you mean public.accounts?\ntables[2].match: natural key (code) is not unique in public.plans (production)',
+    );
   });
 
   test('one issue, a list of issues or a PlanError give the same failure', () => {
     const one = { path: 'backup', message: 'the plan has no backup section (backup.store): nothing to back up' };
-    for (const f of [planFailure(one), planFailure([one]), planFailure(new PlanError([one])), planIssue(one.path, one.message), planError(one)]) {
-      expect({ type: f.type, message: f.message, details: f.details }).toEqual({ type: 'PlanError', message: `backup: ${one.message}`, details: [[one]] });
+    for (const f of [
+      planFailure(one),
+      planFailure([one]),
+      planFailure(new PlanError([one])),
+      planIssue(one.path, one.message),
+      planError(one),
+    ]) {
+      expect({ type: f.type, message: f.message, details: f.details }).toEqual({
+        type: 'PlanError',
+        message: `backup: ${one.message}`,
+        details: [[one]],
+      });
     }
   });
 
@@ -58,7 +70,11 @@ describe('the CLI prints it the same way wherever it was refused', () => {
   });
 
   test('other failures of the dry run keep their own words', () => {
-    const config = ApplicationFailure.create({ type: 'ConfigError', message: 'connection alias "pilot" is not configured', nonRetryable: true });
+    const config = ApplicationFailure.create({
+      type: 'ConfigError',
+      message: 'connection alias "pilot" is not configured',
+      nonRetryable: true,
+    });
     expect(lines(preflightError('plan.yaml', config))).toEqual(['plan.yaml: ConfigError: connection alias "pilot" is not configured']);
     expect(describeError(preflightError('plan.yaml', new Error('connection refused'))).exitCode).toBe(1);
   });

@@ -70,23 +70,43 @@ const CASES: Case[] = [
   ['approvals missing', (p) => delete p.approvals, 'approvals', 'required'],
   ['required > approvers', (p) => (p.approvals.required = 4), 'approvals.required', 'must be at most 3'],
   ['required 0', (p) => (p.approvals.required = 0), 'approvals.required', 'must be at least 1'],
-  ['duplicate approvers', (p) => (p.approvals.approvers = ['alice', 'bob', 'alice']), 'approvals.approvers[2]', 'duplicate approver "alice"'],
+  [
+    'duplicate approvers',
+    (p) => (p.approvals.approvers = ['alice', 'bob', 'alice']),
+    'approvals.approvers[2]',
+    'duplicate approver "alice"',
+  ],
   ['no approvers', (p) => (p.approvals.approvers = []), 'approvals.approvers', 'must not be empty'],
   ['blank approver', (p) => (p.approvals.approvers[1] = ' '), 'approvals.approvers[1]', 'must be a non-empty name'],
   ['bad timeout', (p) => (p.approvals.timeout = '3 days'), 'approvals.timeout', 'must be a duration like 72h'],
   ['zero timeout', (p) => (p.approvals.timeout = '0h'), 'approvals.timeout', 'must be longer than 0'],
-  ['separationOfDuties not boolean', (p) => (p.approvals.separationOfDuties = 'yes'), 'approvals.separationOfDuties', 'must be true or false'],
+  [
+    'separationOfDuties not boolean',
+    (p) => (p.approvals.separationOfDuties = 'yes'),
+    'approvals.separationOfDuties',
+    'must be true or false',
+  ],
   ['unknown key in approvals', (p) => (p.approvals.quorum = 2), 'approvals.quorum', 'unknown key "quorum"'],
   // strategy-dependent keys
   ['adoptFrom on selective', (p) => (p.adoptFrom = '2026-12-01'), 'adoptFrom', 'only allowed when strategy is adopt'],
   ['adopt without adoptFrom', (p) => (p.strategy = 'adopt'), 'adoptFrom', 'required when strategy is adopt'],
-  ['adopt without a backup store', (p) => ((p.strategy = 'adopt'), (p.adoptFrom = '2026-12-01'), (p.rehearsal = { mode: 'skip' }), delete p.backup), 'backup', 'required when strategy is adopt'],
+  [
+    'adopt without a backup store',
+    (p) => ((p.strategy = 'adopt'), (p.adoptFrom = '2026-12-01'), (p.rehearsal = { mode: 'skip' }), delete p.backup),
+    'backup',
+    'required when strategy is adopt',
+  ],
   ['adoptFrom not a date', (p) => ((p.strategy = 'adopt'), (p.adoptFrom = '2026-13-01')), 'adoptFrom', 'must be a date YYYY-MM-DD'],
   ['selective without tables', (p) => (p.tables = []), 'tables', 'at least one table when strategy is selective'],
   ['tables not a list', (p) => (p.tables = { table: 'x' }), 'tables', 'must be a list'],
   // tables
   ['bad table name', (p) => (p.tables[0].table = 'a.b.c'), 'tables[0].table', 'must be a table name'],
-  ['duplicate table', (p) => p.tables.push({ table: 'public.rental' }), 'tables[4].table', 'duplicate table "public.rental" (already listed at tables[1])'],
+  [
+    'duplicate table',
+    (p) => p.tables.push({ table: 'public.rental' }),
+    'tables[4].table',
+    'duplicate table "public.rental" (already listed at tables[1])',
+  ],
   ['duplicate table, unqualified', (p) => p.tables.push({ table: 'customer' }), 'tables[4].table', 'duplicate table "customer"'],
   ['unknown nested key', (p) => (p.tables[0].selct = {}), 'tables[0].selct', 'unknown key "selct" (did you mean "select"?)'],
   ['empty key', (p) => (p.tables[0].key = []), 'tables[0].key', 'must not be empty'],
@@ -94,29 +114,69 @@ const CASES: Case[] = [
   ['match without ids match', (p) => (p.tables[0].match = ['email']), 'tables[0].match', 'only allowed when ids is match'],
   ['ids match without match', (p) => delete p.tables[3].match, 'tables[3].match', 'required when ids is match'],
   ['duplicate match column', (p) => (p.tables[3].match = ['country', 'country']), 'tables[3].match[1]', 'duplicate column "country"'],
-  ['duplicate key column', (p) => (p.tables[0].key = ['customer_id', 'store_id', 'customer_id']), 'tables[0].key[2]', 'duplicate column "customer_id"'],
-  ['duplicate follow column', (p) => (p.tables[1].select.follow = ['customer_id', 'customer_id']), 'tables[1].select.follow[1]', 'duplicate column "customer_id"'],
+  [
+    'duplicate key column',
+    (p) => (p.tables[0].key = ['customer_id', 'store_id', 'customer_id']),
+    'tables[0].key[2]',
+    'duplicate column "customer_id"',
+  ],
+  [
+    'duplicate follow column',
+    (p) => (p.tables[1].select.follow = ['customer_id', 'customer_id']),
+    'tables[1].select.follow[1]',
+    'duplicate column "customer_id"',
+  ],
   // select
   ['select with both all and where', (p) => (p.tables[0].select.all = true), 'tables[0].select', 'cannot combine all and where'],
-  ['select all and referenced', (p) => (p.tables[2].select = { all: true, referenced: true }), 'tables[2].select', 'cannot combine all and referenced'],
+  [
+    'select all and referenced',
+    (p) => (p.tables[2].select = { all: true, referenced: true }),
+    'tables[2].select',
+    'cannot combine all and referenced',
+  ],
   ['empty select', (p) => (p.tables[0].select = {}), 'tables[0].select', 'is empty; use exactly one of'],
   ['empty follow', (p) => (p.tables[1].select.follow = []), 'tables[1].select.follow', 'must not be empty'],
   ['empty where', (p) => (p.tables[0].select.where = []), 'tables[0].select.where', 'must not be empty'],
-  ['followMoved with all', (p) => (p.tables[1].select = { all: true, followMoved: ['customer_id'] }), 'tables[1].select', 'cannot combine all and followMoved'],
-  ['a column in follow and followMoved', (p) => (p.tables[1].select.followMoved = ['staff_id', 'customer_id']), 'tables[1].select.followMoved[1]', 'column "customer_id" is also in follow'],
+  [
+    'followMoved with all',
+    (p) => (p.tables[1].select = { all: true, followMoved: ['customer_id'] }),
+    'tables[1].select',
+    'cannot combine all and followMoved',
+  ],
+  [
+    'a column in follow and followMoved',
+    (p) => (p.tables[1].select.followMoved = ['staff_id', 'customer_id']),
+    'tables[1].select.followMoved[1]',
+    'column "customer_id" is also in follow',
+  ],
   ['empty followMoved', (p) => (p.tables[1].select = { followMoved: [] }), 'tables[1].select.followMoved', 'must not be empty'],
   ['all: false', (p) => (p.tables[0].select = { all: false }), 'tables[0].select.all', 'must be true'],
   ['unknown select form', (p) => (p.tables[0].select = { all: true, sample: 10 }), 'tables[0].select.sample', 'unknown key "sample"'],
   // conditions
   ['wrong op', (p) => (where0(p).op = 'equals'), 'tables[0].select.where[0].op', OPS],
   ['missing op', (p) => delete where0(p).op, 'tables[0].select.where[0].op', 'required'],
-  ['bad column', (p) => (where0(p).column = 'x'.repeat(64)), 'tables[0].select.where[0].column', 'must be a column name: is longer than 63 bytes'],
+  [
+    'bad column',
+    (p) => (where0(p).column = 'x'.repeat(64)),
+    'tables[0].select.where[0].column',
+    'must be a column name: is longer than 63 bytes',
+  ],
   ['empty column', (p) => (where0(p).column = ''), 'tables[0].select.where[0].column', 'must be a column name: must not be empty'],
   ['isNull with value', (p) => (where0(p).op = 'isNull'), 'tables[0].select.where[0].value', 'not allowed with op isNull'],
   ['eq without value', (p) => delete where0(p).value, 'tables[0].select.where[0].value', 'required with op eq'],
   ['in with scalar', (p) => (where0(p).op = 'in'), 'tables[0].select.where[0].value', 'must be a list of values with op in'],
-  ['notIn with empty list', (p) => Object.assign(where0(p), { op: 'notIn', value: [] }), 'tables[0].select.where[0].value', 'non-empty list with op notIn'],
-  ['in with an object inside', (p) => Object.assign(where0(p), { op: 'in', value: [1, {}] }), 'tables[0].select.where[0].value[1]', 'must be a string, number or boolean'],
+  [
+    'notIn with empty list',
+    (p) => Object.assign(where0(p), { op: 'notIn', value: [] }),
+    'tables[0].select.where[0].value',
+    'non-empty list with op notIn',
+  ],
+  [
+    'in with an object inside',
+    (p) => Object.assign(where0(p), { op: 'in', value: [1, {}] }),
+    'tables[0].select.where[0].value[1]',
+    'must be a string, number or boolean',
+  ],
   ['eq with a list', (p) => (where0(p).value = [1, 2]), 'tables[0].select.where[0].value', 'must be a single value with op eq'],
   ['like with a number', (p) => (where0(p).op = 'like'), 'tables[0].select.where[0].value', 'must be a string pattern with op like'],
   ['value null', (p) => (where0(p).value = null), 'tables[0].select.where[0].value', 'must not be null (use op isNull'],
@@ -127,7 +187,12 @@ const CASES: Case[] = [
   ['relative file store', (p) => (p.backup.store = 'file://backups'), 'backup.store', 'must be a URL like'],
   ['bad backup scope', (p) => (p.backup.scope = 'all'), 'backup.scope', 'expected one of touched-tables, full'],
   ['bad rehearsal mode', (p) => (p.rehearsal.mode = 'dry'), 'rehearsal.mode', 'expected one of scratch, skip'],
-  ['rehearsal scratch without backup', (p) => delete p.backup, 'rehearsal.mode', 'scratch needs backup (the rehearsal restores the target backup)'],
+  [
+    'rehearsal scratch without backup',
+    (p) => delete p.backup,
+    'rehearsal.mode',
+    'scratch needs backup (the rehearsal restores the target backup)',
+  ],
   // people data
   ['erasure without subjects', (p) => (delete p.subjects, delete p.consent), 'erasure', 'requires subjects'],
   ['consent without subjects', (p) => (delete p.subjects, delete p.erasure), 'consent', 'requires subjects'],
@@ -137,17 +202,42 @@ const CASES: Case[] = [
   ['testData empty where', (p) => (p.testData[0].where = []), 'testData[0].where', 'must not be empty'],
   ['erasure no registers', (p) => (p.erasure.registers = []), 'erasure.registers', 'must not be empty'],
   ['erasure register bad db', (p) => (p.erasure.registers[0].db = 'both'), 'erasure.registers[0].db', 'expected one of source, target'],
-  ['anonymize value object', (p) => (p.erasure.anonymize[0].columns.amount = { x: 1 }), 'erasure.anonymize[0].columns.amount', 'must be null, a string, a number or a boolean'],
+  [
+    'anonymize value object',
+    (p) => (p.erasure.anonymize[0].columns.amount = { x: 1 }),
+    'erasure.anonymize[0].columns.amount',
+    'must be null, a string, a number or a boolean',
+  ],
   ['anonymize no columns', (p) => (p.erasure.anonymize[0].columns = {}), 'erasure.anonymize[0].columns', 'must name at least one column'],
-  ['anonymize bad column name', (p) => (p.erasure.anonymize[0].columns = { '': null }), 'erasure.anonymize[0].columns[""]', 'invalid key ""'],
-  ['references bad action', (p) => (p.erasure.references = [{ table: 'public.rental', columns: ['staff_id'], action: 'purge' }]), 'erasure.references[0].action', 'expected one of delete, nullify'],
-  ['references no columns', (p) => (p.erasure.references = [{ table: 'public.rental', columns: [], action: 'delete' }]), 'erasure.references[0].columns', 'must not be empty'],
+  [
+    'anonymize bad column name',
+    (p) => (p.erasure.anonymize[0].columns = { '': null }),
+    'erasure.anonymize[0].columns[""]',
+    'invalid key ""',
+  ],
+  [
+    'references bad action',
+    (p) => (p.erasure.references = [{ table: 'public.rental', columns: ['staff_id'], action: 'purge' }]),
+    'erasure.references[0].action',
+    'expected one of delete, nullify',
+  ],
+  [
+    'references no columns',
+    (p) => (p.erasure.references = [{ table: 'public.rental', columns: [], action: 'delete' }]),
+    'erasure.references[0].columns',
+    'must not be empty',
+  ],
   // transforms and access checks
   ['bad transform fn', (p) => (p.transforms[0].fn = 'md5'), 'transforms[0].fn', 'expected one of trim, lower, upper, nullIfEmpty, sha256'],
   ['transform without column', (p) => delete p.transforms[0].column, 'transforms[0].column', 'required'],
   ['bad access check name', (p) => (p.accessChecks[0].name = 'No Admins'), 'accessChecks[0].name', 'must match [a-z0-9-]+'],
   ['empty access check sql', (p) => (p.accessChecks[0].sql = '  '), 'accessChecks[0].sql', 'must not be empty'],
-  ['duplicate access check names', (p) => p.accessChecks.push({ ...p.accessChecks[0] }), 'accessChecks[1].name', 'duplicate access check name'],
+  [
+    'duplicate access check names',
+    (p) => p.accessChecks.push({ ...p.accessChecks[0] }),
+    'accessChecks[1].name',
+    'duplicate access check name',
+  ],
 ];
 
 describe('invalid plans: exactly one issue, at the exact path', () => {
@@ -189,7 +279,9 @@ describe('whole-plan problems', () => {
     plan.tables[0].select.where[0].op = 'equals';
     plan.tables.push({ table: 'public.rental' });
     plan.extra = true;
-    const paths = checkPlanSchema(plan).issues.map((i) => i.path).sort();
+    const paths = checkPlanSchema(plan)
+      .issues.map((i) => i.path)
+      .sort();
     expect(paths).toEqual(['approvals.timeout', 'extra', 'id', 'tables[0].select.where[0].op', 'tables[4].table'].sort());
   });
 });
@@ -197,11 +289,20 @@ describe('whole-plan problems', () => {
 describe('not supported yet (schema-valid, refused by validatePlan)', () => {
   const NOT_SUPPORTED: Array<[string, (p: any) => void, string]> = [
     [
-      'adopt with a register in Production (adopt reads the Pilot\'s registers)',
-      (p) => Object.assign(p, {
-        strategy: 'adopt', adoptFrom: '2026-12-01', backup: { store: 'file:///b' }, subjects: { table: 'public.customer', key: 'customer_id' },
-        erasure: { registers: [{ db: 'source', table: 'public.erasure_request', subject: 'customer_id' }, { db: 'target', table: 'public.erasure_request', subject: 'customer_id' }] },
-      }),
+      "adopt with a register in Production (adopt reads the Pilot's registers)",
+      (p) =>
+        Object.assign(p, {
+          strategy: 'adopt',
+          adoptFrom: '2026-12-01',
+          backup: { store: 'file:///b' },
+          subjects: { table: 'public.customer', key: 'customer_id' },
+          erasure: {
+            registers: [
+              { db: 'source', table: 'public.erasure_request', subject: 'customer_id' },
+              { db: 'target', table: 'public.erasure_request', subject: 'customer_id' },
+            ],
+          },
+        }),
       'erasure.registers[1].db',
     ],
   ];
@@ -231,8 +332,14 @@ describe('not supported yet (schema-valid, refused by validatePlan)', () => {
 
   test('the data-path features validate: ids new/match, subjects, consent, testData, erasure registers, transforms', () => {
     const full = fullPlan();
-    const plan = { ...supportedPlan(), subjects: full.subjects, consent: full.consent, testData: full.testData, transforms: full.transforms,
-      erasure: { registers: full.erasure!.registers } };
+    const plan = {
+      ...supportedPlan(),
+      subjects: full.subjects,
+      consent: full.consent,
+      testData: full.testData,
+      transforms: full.transforms,
+      erasure: { registers: full.erasure!.registers },
+    };
     plan.tables[0].ids = 'new';
     Object.assign(plan.tables[1] ?? plan.tables[0], { ids: 'match', match: ['email'] });
     expect(validatePlan(plan).id).toBe('acme-pilot');
@@ -308,7 +415,8 @@ describe('YAML/JSON source lines', () => {
   });
 
   test('not-supported issues carry lines too', () => {
-    const adopt = 'strategy: adopt\nadoptFrom: 2026-12-01\nbackup: { store: "file:///b" }\nsubjects: { table: public.customer, key: customer_id }\nerasure: { registers: [{ db: target, table: public.erasure_request, subject: customer_id }] }';
+    const adopt =
+      'strategy: adopt\nadoptFrom: 2026-12-01\nbackup: { store: "file:///b" }\nsubjects: { table: public.customer, key: customer_id }\nerasure: { registers: [{ db: target, table: public.erasure_request, subject: customer_id }] }';
     const { issues } = issuesFrom(YAML_PLAN.replace('op: equals', 'op: eq').replace('strategy: selective', adopt));
     expect(issues).toEqual([{ path: 'erasure.registers[0].db', message: 'not supported yet: erasure.registers[0].db', line: 7 }]);
   });

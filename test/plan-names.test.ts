@@ -29,18 +29,32 @@ test('the canonical spelling round-trips and quotes only what needs it', () => {
   expect(tableKey({ schema: 'Sales.EU', name: 'Order Items' })).toBe('"Sales.EU"."Order Items"');
   expect(tableKey({ schema: 'public', name: 'customer' })).toBe('public.customer');
   expect(quoteIfNeeded('Kunde ID')).toBe('"Kunde ID"');
-  for (const t of [{ schema: 'a"b', name: 'c.d' }, { schema: 'Sales.EU', name: 'Ünit €' }]) expect(parseTableName(tableKey(t))).toEqual(t);
+  for (const t of [
+    { schema: 'a"b', name: 'c.d' },
+    { schema: 'Sales.EU', name: 'Ünit €' },
+  ])
+    expect(parseTableName(tableKey(t))).toEqual(t);
 });
 
 test('the plan check takes quoted names and any column name, and refuses a bad table name by path', () => {
   const base = {
-    version: 1, id: 'names', strategy: 'selective', source: 'pilot', target: 'production',
-    approvals: { approvers: ['a', 'b'], required: 1 }, rehearsal: { mode: 'skip' },
+    version: 1,
+    id: 'names',
+    strategy: 'selective',
+    source: 'pilot',
+    target: 'production',
+    approvals: { approvers: ['a', 'b'], required: 1 },
+    rehearsal: { mode: 'skip' },
   };
   const ok = checkPlanSchema({ ...base, tables: [{ table: '"Sales.EU"."Order Items"', key: ['Unit Price €', 'Kunde ID'] }] });
   expect(ok.issues).toEqual([]);
-  const bad = checkPlanSchema({ ...base, tables: [{ table: 'Sales.EU.Order Items' }, { table: 'public."Kunde"' }, { table: 'public.Kunde' }] });
+  const bad = checkPlanSchema({
+    ...base,
+    tables: [{ table: 'Sales.EU.Order Items' }, { table: 'public."Kunde"' }, { table: 'public.Kunde' }],
+  });
   expect(bad.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
-    expect.stringMatching(/^tables\[0\]\.table: must be a table name .*more than two parts|^tables\[0\]\.table: must be a table name .*unexpected character/),
+    expect.stringMatching(
+      /^tables\[0\]\.table: must be a table name .*more than two parts|^tables\[0\]\.table: must be a table name .*unexpected character/,
+    ),
   ]);
 });

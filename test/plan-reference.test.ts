@@ -95,25 +95,31 @@ describe('docs/plan-reference.md', () => {
     });
   });
 
-  test.each(marked('fragment').map((b) => [label(b), b] as const))('fragment at %s validates over a small selective plan', (_where, block) => {
-    const fragment = parseYaml(block.body) as unknown;
-    expect(typeof fragment === 'object' && fragment !== null && !Array.isArray(fragment)).toBe(true);
-    let issues: unknown[] = [];
-    try {
-      validatePlan({ ...BASE, ...(fragment as object) });
-    } catch (e) {
-      if (!(e instanceof PlanError)) throw e;
-      issues = e.issues;
-    }
-    expect(issues).toEqual([]);
-  });
+  test.each(marked('fragment').map((b) => [label(b), b] as const))(
+    'fragment at %s validates over a small selective plan',
+    (_where, block) => {
+      const fragment = parseYaml(block.body) as unknown;
+      expect(typeof fragment === 'object' && fragment !== null && !Array.isArray(fragment)).toBe(true);
+      let issues: unknown[] = [];
+      try {
+        validatePlan({ ...BASE, ...(fragment as object) });
+      } catch (e) {
+        if (!(e instanceof PlanError)) throw e;
+        issues = e.issues;
+      }
+      expect(issues).toEqual([]);
+    },
+  );
 
-  test.each(marked('invalid').map((b) => [label(b), b] as const))('refused plan at %s prints exactly the lines the reference shows', (_where, block) => {
-    const next = BLOCKS[BLOCKS.indexOf(block) + 1];
-    expect(next?.info).toBe('text');
-    const shown = next.body.trimEnd().split('\n');
-    expect(cliLines(block.body, 'plan.yaml')).toEqual(shown);
-  });
+  test.each(marked('invalid').map((b) => [label(b), b] as const))(
+    'refused plan at %s prints exactly the lines the reference shows',
+    (_where, block) => {
+      const next = BLOCKS[BLOCKS.indexOf(block) + 1];
+      expect(next?.info).toBe('text');
+      const shown = next.body.trimEnd().split('\n');
+      expect(cliLines(block.body, 'plan.yaml')).toEqual(shown);
+    },
+  );
 
   test('names every key of the plan format (a new key needs its documentation)', () => {
     const keys = new Set<string>();
@@ -139,7 +145,13 @@ describe('docs/plan-reference.md', () => {
     const anchors = new Set(
       DOC.split('\n')
         .filter((l) => /^#{1,6} /.test(l))
-        .map((l) => l.replace(/^#+ /, '').toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-')),
+        .map((l) =>
+          l
+            .replace(/^#+ /, '')
+            .toLowerCase()
+            .replace(/[^a-z0-9 _-]/g, '')
+            .replace(/ /g, '-'),
+        ),
     );
     const broken = targets.filter((t) => t.startsWith('#') && !anchors.has(t.slice(1)));
     expect(broken).toEqual([]);

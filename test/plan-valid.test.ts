@@ -193,7 +193,12 @@ describe('a supported plan', () => {
       { path: 'backup', message: 'required when strategy is adopt (a rollback restores the removed rows from the Pilot backup)' },
       { path: 'tables', message: 'must list at least one table when strategy is adopt' },
     ]);
-    const adopt = checkPlanSchema({ ...parseYaml(MINIMAL), strategy: 'adopt', adoptFrom: '2026-12-01', backup: { store: 'file:///archive' } });
+    const adopt = checkPlanSchema({
+      ...parseYaml(MINIMAL),
+      strategy: 'adopt',
+      adoptFrom: '2026-12-01',
+      backup: { store: 'file:///archive' },
+    });
     expect(adopt.issues).toEqual([]);
     expect(unsupportedFeatures(adopt.plan!)).toEqual([]);
   });
@@ -226,7 +231,11 @@ describe('plan hash', () => {
       Array.isArray(v)
         ? v.map(reversed)
         : v && typeof v === 'object'
-          ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)]))
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reversed(x)]),
+            )
           : v;
     const shuffled = reversed(plan) as Plan;
     expect(JSON.stringify(shuffled)).not.toBe(JSON.stringify(plan));
@@ -269,14 +278,19 @@ describe('canonicalJson', () => {
       '{"a":{"c":"x","d":[3,{"z":1}]},"b":1}',
     );
     expect(canonicalJson([undefined, null, 1.5, 'é', true])).toBe('[null,null,1.5,"é",true]');
-    expect(canonicalJson({ 'é': 1, Z: 2, a: 3, '10': 4, '9': 5 })).toBe('{"10":4,"9":5,"Z":2,"a":3,"é":1}');
+    expect(canonicalJson({ é: 1, Z: 2, a: 3, '10': 4, '9': 5 })).toBe('{"10":4,"9":5,"Z":2,"a":3,"é":1}');
     expect(canonicalJson('a"b')).toBe('"a\\"b"');
   });
 });
 
 describe('duration', () => {
   test.each([
-    ['500ms', 500], ['90s', 90_000], ['30m', 1_800_000], ['72h', 259_200_000], ['2d', 172_800_000], ['0s', 0],
+    ['500ms', 500],
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['72h', 259_200_000],
+    ['2d', 172_800_000],
+    ['0s', 0],
   ])('parseDuration(%s) = %d', (s, ms) => expect(parseDuration(s)).toBe(ms));
 
   test('formatDuration round-trips with the largest exact unit', () => {
@@ -294,14 +308,25 @@ describe('duration', () => {
 
 describe('paths, errors, JSON schema, files', () => {
   test('formatPath / parsePath round-trip', () => {
-    const cases: Array<Array<string | number>> = [[], ['id'], ['tables', 2, 'select', 'where', 0, 'op'], ['erasure', 'anonymize', 0, 'columns', 'a.b']];
+    const cases: Array<Array<string | number>> = [
+      [],
+      ['id'],
+      ['tables', 2, 'select', 'where', 0, 'op'],
+      ['erasure', 'anonymize', 0, 'columns', 'a.b'],
+    ];
     expect(formatPath(cases[2])).toBe('tables[2].select.where[0].op');
     expect(formatPath([])).toBe('(plan)');
     for (const c of cases) expect(parsePath(formatPath(c))).toEqual(c);
   });
 
   test('PlanError lists every issue on its own line', () => {
-    const e = new PlanError([{ path: 'id', message: 'bad', line: 2 }, { path: '(plan)', message: 'worse' }], 'p.yaml');
+    const e = new PlanError(
+      [
+        { path: 'id', message: 'bad', line: 2 },
+        { path: '(plan)', message: 'worse' },
+      ],
+      'p.yaml',
+    );
     expect(e.name).toBe('PlanError');
     expect(e).toBeInstanceOf(Error);
     expect(e.message).toBe('p.yaml:2: id: bad\np.yaml: (plan): worse');

@@ -21,7 +21,15 @@ import { formatStatus } from '../client/format/status';
 import { codecFromEnv } from '../common/data-converter';
 import { asEvidence, type EvidenceDocument } from '../common/evidence';
 import { openEvidence, SEALED_FORMAT } from '../common/evidence-seal';
-import { approveSignal, approveUpdate, reportQuery, resumeSignal, statusQuery, type EvidencePack, type StatusView } from '../common/temporal';
+import {
+  approveSignal,
+  approveUpdate,
+  reportQuery,
+  resumeSignal,
+  statusQuery,
+  type EvidencePack,
+  type StatusView,
+} from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
@@ -33,7 +41,12 @@ process.env.CUTOVER_CODEC_KEYS = `priv:${randomBytes(32).toString('base64')}`;
 // Everything the worker logs, at every level, through the SDK's own DefaultLogger (installed before
 // the harness, which keeps it), and whatever reaches stderr.
 const logged: string[] = [];
-Runtime.install({ logger: new DefaultLogger('TRACE', (entry) => void logged.push(`[${entry.level}] ${entry.message} ${inspect(entry.meta ?? {}, { depth: 8 })}`)) });
+Runtime.install({
+  logger: new DefaultLogger(
+    'TRACE',
+    (entry) => void logged.push(`[${entry.level}] ${entry.message} ${inspect(entry.meta ?? {}, { depth: 8 })}`),
+  ),
+});
 const stderrWrite = process.stderr.write.bind(process.stderr);
 process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
   logged.push(String(chunk));
@@ -86,7 +99,10 @@ test('with the codec on, a unique violation and a check failure at publish leave
   const prod = await h.production(`${SAAS_SCHEMA}${PRODUCTION_DATA}
     ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
     INSERT INTO users VALUES (1001, 1001, '${ADA}', 'Prod Ada');`);
-  const handle = await startRun(h.env, saasPlan('privacy-run', { backup: { store: `file://${store}` }, approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
+  const handle = await startRun(
+    h.env,
+    saasPlan('privacy-run', { backup: { store: `file://${store}` }, approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }),
+  );
   for (const gate of ['plan', 'cutover'] as const) {
     const at = await waitFor(handle, atGate(gate), 120000);
     // The dry run predicts the unique e-mail conflict: gate plan acknowledges it.
@@ -101,7 +117,10 @@ test('with the codec on, a unique violation and a check failure at publish leave
   expect(first.error?.message).toContain('Key (email)=(…) already exists.');
 
   // The check constraint: Bea's row breaks it (and Ada's e-mail is free now).
-  await rows(prod, `DELETE FROM users WHERE user_id = 1001; ALTER TABLE users ADD CONSTRAINT users_name_check CHECK (full_name IS DISTINCT FROM '${BEA_NAME}')`);
+  await rows(
+    prod,
+    `DELETE FROM users WHERE user_id = 1001; ALTER TABLE users ADD CONSTRAINT users_name_check CHECK (full_name IS DISTINCT FROM '${BEA_NAME}')`,
+  );
   await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'freed the e-mail' });
   const second = await waitFor(handle, (s) => s.status === 'paused' && s.error?.message.includes('users_name_check') === true, 180000);
   await status(handle);
@@ -118,7 +137,11 @@ test('with the codec on, a unique violation and a check failure at publish leave
   expect(hits(JSON.stringify(statuses))).toEqual([]);
   expect(hits(JSON.stringify(report))).toEqual([]);
   // The stored evidence: sealed in cutover.evidence and in the store, and no value inside either.
-  const [row] = await rows<{ pack_text: string; pack: unknown; location: string }>(prod, 'SELECT pack_text, pack, location FROM cutover.evidence WHERE run_key = $1', [result.runKey]);
+  const [row] = await rows<{ pack_text: string; pack: unknown; location: string }>(
+    prod,
+    'SELECT pack_text, pack, location FROM cutover.evidence WHERE run_key = $1',
+    [result.runKey],
+  );
   expect(JSON.parse(row.pack_text).format).toBe(SEALED_FORMAT);
   expect((row.pack as { format: string }).format).toBe(SEALED_FORMAT);
   const file = readFileSync(new URL(row.location), 'utf8');
@@ -137,7 +160,9 @@ test('with the codec on, a unique violation and a check failure at publish leave
   const stored = path.join(store, 'privacy-run', result.runKey, 'evidence.json');
   expect(await cutover(['node', 'cutover', 'report', 'privacy-run', '--file', stored, '--format', 'json'], io, { ...process.env })).toBe(0);
   expect((JSON.parse(out.join('\n')) as EvidenceDocument).run.runKey).toBe(result.runKey);
-  expect(await cutover(['node', 'cutover', 'report', 'privacy-run', '--file', stored], io, { ...process.env, CUTOVER_CODEC_KEYS: '' })).not.toBe(0);
+  expect(
+    await cutover(['node', 'cutover', 'report', 'privacy-run', '--file', stored], io, { ...process.env, CUTOVER_CODEC_KEYS: '' }),
+  ).not.toBe(0);
   expect(err.join('\n')).toContain('key id "priv"');
 
   // The full DETAIL is still there, for whoever holds the keys.
@@ -156,7 +181,10 @@ test('a DETAIL keeps values only for key columns, per the catalog: a primary key
   const lookup = async (schema: string, table: string, constraint: string) =>
     (await rows<{ key: boolean }>(db, KEY_VALUES_SQL, [schema, table, constraint]))[0]?.key === true;
   const failureOf = async (sql: string) => {
-    const e = await rows(db, sql).then(() => null, (x: unknown) => x);
+    const e = await rows(db, sql).then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(isPgError(e)).toBe(true);
     return pgFailure(e as Parameters<typeof pgFailure>[0], lookup);
   };
@@ -190,10 +218,12 @@ test('gate plan of a dry run that predicts refusals needs them acknowledged; the
   );
   expect(refusal).toContain('--acknowledge collisions:public.accounts');
   expect(refusal).toContain('publish will refuse them');
-  const wrong = await handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', acknowledge: ['collisions:public.users'] }] }).then(
-    () => '',
-    (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
-  );
+  const wrong = await handle
+    .executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', acknowledge: ['collisions:public.users'] }] })
+    .then(
+      () => '',
+      (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
+    );
   expect(wrong).toContain('predicts no such refusal');
   expect((await status(handle)).approvals).toEqual([]);
 
@@ -214,7 +244,15 @@ test('gate plan of a dry run that predicts refusals needs them acknowledged; the
   expect(doc.approvals.find((a) => a.gate === 'plan')).toMatchObject({ approver: 'bob', acknowledged: ['collisions:public.accounts'] });
   // Temporal's own count: the stage activity ran twice (the history's ActivityTaskStarted says so too).
   const history = await handle.fetchHistory();
-  const stageStarts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes && (history.events ?? []).some((s) => Number(s.eventId) === Number(e.activityTaskStartedEventAttributes!.scheduledEventId) && s.activityTaskScheduledEventAttributes?.activityType?.name === 'stage'));
+  const stageStarts = (history.events ?? []).filter(
+    (e) =>
+      e.activityTaskStartedEventAttributes &&
+      (history.events ?? []).some(
+        (s) =>
+          Number(s.eventId) === Number(e.activityTaskStartedEventAttributes!.scheduledEventId) &&
+          s.activityTaskScheduledEventAttributes?.activityType?.name === 'stage',
+      ),
+  );
   expect(Number(stageStarts[0]?.activityTaskStartedEventAttributes?.attempt)).toBe(2);
   expect(doc.steps.find((s) => s.step === 'stage')?.attempts).toBe(2);
   expect(doc.steps.find((s) => s.step === 'preflight')?.attempts).toBe(1);

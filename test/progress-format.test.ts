@@ -2,7 +2,17 @@
 // shows it: per-table rows done out of the step's own total in its own word, elapsed time, and a
 // time left only where the step measures rows as they stream (from its own throughput, never above
 // ten times the time it ran); the tracker that composes it.
-import { formatDuration, formatRate, isStepProgress, PROGRESS_KIND, rowsPerSecond, stepTimeLeftMs, tableEstimate, timeLeftMs, type StepProgress } from '../common/progress';
+import {
+  formatDuration,
+  formatRate,
+  isStepProgress,
+  PROGRESS_KIND,
+  rowsPerSecond,
+  stepTimeLeftMs,
+  tableEstimate,
+  timeLeftMs,
+  type StepProgress,
+} from '../common/progress';
 import { StepTracker } from '../activities/db/step-progress';
 import { formatLiveProgress, formatStepProgress, stepProgressFrom } from '../client/format/progress';
 import { formatStatus, progressFromHeartbeat } from '../client/format/status';
@@ -44,13 +54,19 @@ describe('rates and time left', () => {
     expect(tableEstimate(publish.tables[0])).toEqual({ rate: 3000, leftMs: 0 });
     expect(tableEstimate({ table: 't', phase: 'waiting', done: 0, total: 0, elapsedMs: 0 }).leftMs).toBeNull();
     // Above ten times the time it ran: no estimate (early throughput says nothing that far out).
-    expect(tableEstimate({ table: 't', phase: 'running', done: 10, total: 100000, elapsedMs: 4000, streamed: true })).toEqual({ rate: 2.5, leftMs: null });
+    expect(tableEstimate({ table: 't', phase: 'running', done: 10, total: 100000, elapsedMs: 4000, streamed: true })).toEqual({
+      rate: 2.5,
+      leftMs: null,
+    });
   });
 
   test('a step estimates only from its own streamed throughput, and never above ten times its elapsed time', () => {
     // The issue's publish: 23 rows of small tables in 28 s, the 2,000,007-row table inside one INSERT.
     const big: StepProgress = {
-      ...publish, elapsedMs: 28000, done: 23, total: 2000030,
+      ...publish,
+      elapsedMs: 28000,
+      done: 23,
+      total: 2000030,
       tables: [
         { table: 'public.small', phase: 'done', done: 23, total: 23, elapsedMs: 100 },
         { table: 'public.big', phase: 'running', done: 0, total: 2000007, elapsedMs: 27900 },
@@ -61,14 +77,21 @@ describe('rates and time left', () => {
     expect(formatStepProgress(big)).toContain('no time-left estimate');
     // A streaming step: its own rate, 10,000 rows in 10 s, 20,000 to go: 20 s.
     const stage: StepProgress = {
-      ...publish, step: 'stage', phase: undefined, elapsedMs: 10000, done: 10000, total: 30000,
+      ...publish,
+      step: 'stage',
+      phase: undefined,
+      elapsedMs: 10000,
+      done: 10000,
+      total: 30000,
       tables: [{ table: 'a', phase: 'running', done: 10000, total: 30000, elapsedMs: 10000, streamed: true }],
     };
     expect(stepTimeLeftMs(stage)).toBe(20000);
     // 100 rows in 10 s of 30,000: 50 min would be 300 times the elapsed time: none.
     expect(stepTimeLeftMs({ ...stage, done: 100, tables: [{ ...stage.tables[0], done: 100 }] })).toBeNull();
     // A table still to go with no known total: none.
-    expect(stepTimeLeftMs({ ...stage, tables: [...stage.tables, { table: 'b', phase: 'waiting', done: 0, total: 0, elapsedMs: 0 }] })).toBeNull();
+    expect(
+      stepTimeLeftMs({ ...stage, tables: [...stage.tables, { table: 'b', phase: 'waiting', done: 0, total: 0, elapsedMs: 0 }] }),
+    ).toBeNull();
     for (const done of [1, 10, 100, 1000, 5000, 9999]) {
       const left = stepTimeLeftMs({ ...stage, done, elapsedMs: 1000, tables: [{ ...stage.tables[0], done, elapsedMs: 1000 }] });
       expect(left === null || left <= 10 * 1000).toBe(true);
@@ -90,7 +113,10 @@ describe('rates and time left', () => {
 
 describe('the tracker a step reports through', () => {
   test('tables go waiting → running → done with rows, totals and elapsed time', () => {
-    const p = new StepTracker('validate', [{ table: 'a', total: 10 }, { table: 'b', total: 5 }]);
+    const p = new StepTracker('validate', [
+      { table: 'a', total: 10 },
+      { table: 'b', total: 5 },
+    ]);
     let s = p.snapshot();
     expect(isStepProgress(s)).toBe(true);
     expect(s.tables.map((t) => `${t.table}:${t.phase}:${t.done}/${t.total}`)).toEqual(['a:waiting:0/10', 'b:waiting:0/5']);
@@ -117,7 +143,9 @@ describe('status --watch', () => {
   test('a set-based step: table by table, its own word, elapsed time, no time left', () => {
     const text = formatStepProgress(publish);
     const lines = text.split('\n');
-    expect(lines[0]).toBe('publish (inserting): 1 of 3 tables done, 30000 of 90000 rows published (33%), 20s elapsed; rows are counted per table as each statement ends: no time-left estimate');
+    expect(lines[0]).toBe(
+      'publish (inserting): 1 of 3 tables done, 30000 of 90000 rows published (33%), 20s elapsed; rows are counted per table as each statement ends: no time-left estimate',
+    );
     expect(lines[1]).toMatch(/^table\s+state\s+published\s+of\s+done\s+elapsed$/);
     expect(lines[3]).toMatch(/^public\.accounts\s+done\s+30000\s+30000\s+100%\s+10s$/);
     expect(lines[4]).toMatch(/^public\.orders\s+running\s+0\s+50000\s+0%\s+4\.0s$/);
@@ -126,7 +154,12 @@ describe('status --watch', () => {
 
   test('a streaming step: rows/s and time left from its own throughput', () => {
     const stage: StepProgress = {
-      kind: PROGRESS_KIND, step: 'stage', startedAt: publish.startedAt, elapsedMs: 10000, done: 12000, total: 30000,
+      kind: PROGRESS_KIND,
+      step: 'stage',
+      startedAt: publish.startedAt,
+      elapsedMs: 10000,
+      done: 12000,
+      total: 30000,
       tables: [
         { table: 'public.accounts', phase: 'done', done: 10000, total: 10000, elapsedMs: 5000, streamed: true },
         { table: 'public.orders', phase: 'running', done: 2000, total: 20000, elapsedMs: 5000, streamed: true },
@@ -157,8 +190,21 @@ describe('status --watch', () => {
 
   test('the status frame ends with what runs now', () => {
     const view = {
-      planId: 'p', strategy: 'merge', status: 'running', phase: 'publish', gate: null, approvals: [], required: 2, refused: [], refusedCount: 0,
-      error: null, progress: {}, planHash: 'h', initiatedBy: 'alice', runKey: 'k', steps: [],
+      planId: 'p',
+      strategy: 'merge',
+      status: 'running',
+      phase: 'publish',
+      gate: null,
+      approvals: [],
+      required: 2,
+      refused: [],
+      refusedCount: 0,
+      error: null,
+      progress: {},
+      planHash: 'h',
+      initiatedBy: 'alice',
+      runKey: 'k',
+      steps: [],
     } as unknown as StatusView;
     const frame = formatStatus(view, { steps: [publish] });
     expect(frame).toMatch(/running now:\npublish \(inserting\): 1 of 3 tables done/);
@@ -166,19 +212,28 @@ describe('status --watch', () => {
   });
 });
 
-describe('the UI\'s current details: per-step completion', () => {
+describe("the UI's current details: per-step completion", () => {
   const state = (over: Record<string, unknown>) =>
     ({ status: 'running', phase: 'publish', gate: null, plan: { tables: [{}, {}] }, results: {}, ...over }) as unknown as RunState;
 
-  test('steps done with tables and rows, and where the running step\'s progress is', () => {
-    const text = stepSummary(state({
-      results: {
-        stage: { tables: [{ table: 'a', rows: 10 }, { table: 'b', rows: 5 }] },
-        cleanup: { leftBehind: { a: { 'test-data': 2 } }, transforms: [] },
-      },
-    }))!;
+  test("steps done with tables and rows, and where the running step's progress is", () => {
+    const text = stepSummary(
+      state({
+        results: {
+          stage: {
+            tables: [
+              { table: 'a', rows: 10 },
+              { table: 'b', rows: 5 },
+            ],
+          },
+          cleanup: { leftBehind: { a: { 'test-data': 2 } }, transforms: [] },
+        },
+      }),
+    )!;
     expect(text).toMatch(/```text\nstep done +tables +rows\n[- ]+\nstage +2\/2 +15 in scope\ncleanup +2\/2 +2 left behind\n```/);
-    expect(text).toMatch(/Running `publish`: per-table rows done \/ total and elapsed time are in \*\*Pending Activities → Heartbeat Details\*\*/);
+    expect(text).toMatch(
+      /Running `publish`: per-table rows done \/ total and elapsed time are in \*\*Pending Activities → Heartbeat Details\*\*/,
+    );
   });
 
   test('nothing while waiting at a gate with no step done; an odd old result is left out, not thrown', () => {

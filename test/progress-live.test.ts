@@ -89,21 +89,32 @@ test('stage, cleanup, publish and validate heartbeat per-table rows done / total
     const beats = seen.get(step)!.filter((b) => step !== 'publish' || b.phase === 'inserting');
     const waiting = beats.flatMap((b) => b.tables.filter((t) => t.phase !== 'done'));
     expect({ step, waiting: waiting.length > 0 }).toEqual({ step, waiting: true });
-    for (const t of waiting) expect({ step, table: t.table, total: t.total }).toEqual({ step, table: t.table, total: step === 'publish' ? moved[t.table] : inScope[t.table] });
+    for (const t of waiting)
+      expect({ step, table: t.table, total: t.total }).toEqual({
+        step,
+        table: t.table,
+        total: step === 'publish' ? moved[t.table] : inScope[t.table],
+      });
   }
   // And `status --watch` renders it table by table in publish's own word, with no time left (its
   // INSERTs cannot count rows inside one statement).
-  expect(frame).toMatch(/^publish \(inserting\): \d of 4 tables done, \d+ of \d+ rows published \(\d+%\), [^,]+ elapsed; rows are counted per table/);
+  expect(frame).toMatch(
+    /^publish \(inserting\): \d of 4 tables done, \d+ of \d+ rows published \(\d+%\), [^,]+ elapsed; rows are counted per table/,
+  );
   expect(frame).toMatch(/table\s+state\s+published\s+of\s+done\s+elapsed\n/);
   expect(frame).not.toMatch(/left$|rows\/s/m);
   // Stage streams (COPY): its tables say so, and only it may estimate.
   expect((seen.get('stage') ?? []).some((b) => b.tables.some((t) => t.streamed))).toBe(true);
-  for (const step of ['cleanup', 'publish', 'validate']) expect((seen.get(step) ?? []).every((b) => b.tables.every((t) => !t.streamed))).toBe(true);
+  for (const step of ['cleanup', 'publish', 'validate'])
+    expect((seen.get(step) ?? []).every((b) => b.tables.every((t) => !t.streamed))).toBe(true);
   // Stage's own total is the rows in scope (what it copies), not the rows to move.
-  for (const b of seen.get('stage') ?? []) for (const t of b.tables.filter((x) => x.phase !== 'done')) expect({ table: t.table, total: t.total }).toEqual({ table: t.table, total: inScope[t.table] });
+  for (const b of seen.get('stage') ?? [])
+    for (const t of b.tables.filter((x) => x.phase !== 'done'))
+      expect({ table: t.table, total: t.total }).toEqual({ table: t.table, total: inScope[t.table] });
   // After publish the run's own per-table record says rows published of rows to publish (not the scope).
   const final = await waitFor(handle, () => true);
-  for (const table of tables) expect(final.progress[table]).toMatchObject({ phase: 'published', rowsCopied: moved[table], rowsTotal: moved[table] });
+  for (const table of tables)
+    expect(final.progress[table]).toMatchObject({ phase: 'published', rowsCopied: moved[table], rowsTotal: moved[table] });
   await watching;
   expect(ctx.exitCode).toBe(0);
   expect(frames[frames.length - 1]).toMatch(/status:\s+completed[\s\S]*\nfinished \(/);

@@ -16,10 +16,18 @@ const names = new StagingNames('stage_x', 'cutover.manifest_rows');
 
 /** Just what writeManifest reads of a resolved table. */
 const table = (index: number, tableName: string, ids: string, key: [string, string][], select: Record<string, unknown> = {}) =>
-  ({ index, name: tableName, key: key.map((k) => k[0]), columns: key.map(([n, type]) => ({ name: n, type })), spec: { ids, select } }) as unknown as ResolvedTable;
+  ({
+    index,
+    name: tableName,
+    key: key.map((k) => k[0]),
+    columns: key.map(([n, type]) => ({ name: n, type })),
+    spec: { ids, select },
+  }) as unknown as ResolvedTable;
 
 beforeAll(async () => {
-  url = await createDb(name, `
+  url = await createDb(
+    name,
+    `
     CREATE SCHEMA stage_x;
     -- a mapped one-column key: 25 000 rows, moved, merged and found parents mixed through the chunks
     CREATE TABLE stage_x.m0 (o0 bigint, n0 bigint, outcome text NOT NULL);
@@ -31,7 +39,8 @@ beforeAll(async () => {
     -- an ids: keep table: staged data only
     CREATE TABLE stage_x.t2_items (id bigint, sku text);
     INSERT INTO stage_x.t2_items SELECT g, 's' FROM generate_series(1, 20500) g;
-  `);
+  `,
+  );
   db = new Client({ connectionString: url });
   await db.connect();
   await ensureControlSchema(db);
@@ -44,10 +53,23 @@ afterAll(async () => {
 
 test('the id map and manifest views give back every pair publish wrote, across chunks and key shapes', async () => {
   const one = table(0, 'public.orders', 'new', [['id', 'bigint']]);
-  const composite = table(1, 'public.lines', 'new', [['order_id', 'bigint'], ['code', 'text']], { referenced: true });
+  const composite = table(
+    1,
+    'public.lines',
+    'new',
+    [
+      ['order_id', 'bigint'],
+      ['code', 'text'],
+    ],
+    { referenced: true },
+  );
   const keep = table(2, 'public.items', 'keep', [['id', 'bigint']]);
   await db.query('BEGIN');
-  const chunks = [await writeManifest(db, 'run-a', one, names), await writeManifest(db, 'run-a', composite, names), await writeManifest(db, 'run-a', keep, names)];
+  const chunks = [
+    await writeManifest(db, 'run-a', one, names),
+    await writeManifest(db, 'run-a', composite, names),
+    await writeManifest(db, 'run-a', keep, names),
+  ];
   await db.query('COMMIT');
   // Several chunks per table (10 000 keys at most each), and at least one per outcome present.
   expect(chunks[0]).toBeGreaterThanOrEqual(5);
@@ -56,12 +78,16 @@ test('the id map and manifest views give back every pair publish wrote, across c
   expect(max[0].n).toBeLessThanOrEqual(10000);
 
   // Pair by pair, against the map itself (our own SQL): nothing lost, nothing shifted between arrays.
-  const diff = (t: string, m: string, cols: string) => rows(url, `
+  const diff = (t: string, m: string, cols: string) =>
+    rows(
+      url,
+      `
     (SELECT old_key, new_key, outcome FROM cutover.id_map WHERE run_key = 'run-a' AND table_name = '${t}'
       EXCEPT ALL SELECT ${cols}, outcome FROM ${m})
     UNION ALL
     (SELECT ${cols}, outcome FROM ${m} EXCEPT ALL
-      SELECT old_key, new_key, outcome FROM cutover.id_map WHERE run_key = 'run-a' AND table_name = '${t}')`);
+      SELECT old_key, new_key, outcome FROM cutover.id_map WHERE run_key = 'run-a' AND table_name = '${t}')`,
+    );
   expect(await diff('public.orders', 'stage_x.m0', 'jsonb_build_array(o0), jsonb_build_array(n0)')).toEqual([]);
   expect(await diff('public.lines', 'stage_x.m1', 'jsonb_build_array(o0, o1), jsonb_build_array(n0, n1)')).toEqual([]);
   const count = async (sql: string) => Number((await rows<{ n: string }>(url, sql))[0].n);
@@ -69,16 +95,25 @@ test('the id map and manifest views give back every pair publish wrote, across c
   expect(await count("SELECT count(*) AS n FROM cutover.id_map WHERE table_name = 'public.items'")).toBe(0); // keep: no id map
 
   // The manifest: moved and merged rows by their Pilot key, never the found parents; keep tables' keys.
-  const manifest = await rows<{ t: string; outcome: string; reason: string | null; n: string }>(url,
-    "SELECT table_name AS t, outcome, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = 'run-a' GROUP BY 1, 2, 3 ORDER BY 1, 2");
-  const own = await rows<{ outcome: string; n: string }>(url, "SELECT outcome, count(*)::text AS n FROM stage_x.m0 WHERE outcome <> 'found' GROUP BY 1 ORDER BY 1");
+  const manifest = await rows<{ t: string; outcome: string; reason: string | null; n: string }>(
+    url,
+    "SELECT table_name AS t, outcome, reason, count(*)::text AS n FROM cutover.manifest WHERE run_key = 'run-a' GROUP BY 1, 2, 3 ORDER BY 1, 2",
+  );
+  const own = await rows<{ outcome: string; n: string }>(
+    url,
+    "SELECT outcome, count(*)::text AS n FROM stage_x.m0 WHERE outcome <> 'found' GROUP BY 1 ORDER BY 1",
+  );
   expect(manifest).toEqual([
     { t: 'public.items', outcome: 'moved', reason: null, n: '20500' },
     { t: 'public.lines', outcome: 'moved', reason: 'referenced', n: '12001' },
     ...own.map((o) => ({ t: 'public.orders', outcome: o.outcome, reason: null, n: o.n })),
   ]);
-  expect(await rows(url, "SELECT outcome FROM cutover.manifest WHERE table_name = 'public.lines' AND key = '[77, \"k77\"]'::jsonb")).toEqual([{ outcome: 'moved' }]);
-  expect(await rows(url, "SELECT key FROM cutover.manifest WHERE table_name = 'public.items' AND key = '[20500]'::jsonb")).toEqual([{ key: [20500] }]);
+  expect(
+    await rows(url, "SELECT outcome FROM cutover.manifest WHERE table_name = 'public.lines' AND key = '[77, \"k77\"]'::jsonb"),
+  ).toEqual([{ outcome: 'moved' }]);
+  expect(await rows(url, "SELECT key FROM cutover.manifest WHERE table_name = 'public.items' AND key = '[20500]'::jsonb")).toEqual([
+    { key: [20500] },
+  ]);
 });
 
 test('a key of one type becomes a typed array, a mixed key an array of JSON values', () => {
@@ -88,7 +123,9 @@ test('a key of one type becomes a typed array, a mixed key an array of JSON valu
 
 test('a control schema from before the views keeps its rows, read through the views', async () => {
   const old = uniqueName('cutover_pubkeys_old');
-  const oldUrl = await createDb(old, `
+  const oldUrl = await createDb(
+    old,
+    `
     CREATE SCHEMA cutover;
     CREATE TABLE cutover.manifest (run_key text NOT NULL, table_name text NOT NULL, key jsonb NOT NULL, outcome text NOT NULL, reason text);
     CREATE INDEX manifest_run ON cutover.manifest (run_key, table_name);
@@ -96,14 +133,17 @@ test('a control schema from before the views keeps its rows, read through the vi
     CREATE INDEX id_map_run ON cutover.id_map (run_key, table_name);
     INSERT INTO cutover.manifest VALUES ('old-run', 'public.users', '[1]', 'moved', NULL), ('old-run', 'public.users', '[2]', 'left-behind', 'test-account');
     INSERT INTO cutover.id_map VALUES ('old-run', 'public.users', '[1]', '[501]', 'moved');
-  `);
+  `,
+  );
   const c = new Client({ connectionString: oldUrl });
   await c.connect();
   try {
     await ensureControlSchema(c);
     await ensureControlSchema(c); // twice: the second finds the views and changes nothing
-    const kinds = await rows<{ relname: string; relkind: string }>(oldUrl,
-      "SELECT relname, relkind::text FROM pg_class WHERE relnamespace = 'cutover'::regnamespace AND relname IN ('manifest', 'id_map', 'manifest_rows', 'id_map_rows') ORDER BY 1");
+    const kinds = await rows<{ relname: string; relkind: string }>(
+      oldUrl,
+      "SELECT relname, relkind::text FROM pg_class WHERE relnamespace = 'cutover'::regnamespace AND relname IN ('manifest', 'id_map', 'manifest_rows', 'id_map_rows') ORDER BY 1",
+    );
     expect(kinds).toEqual([
       { relname: 'id_map', relkind: 'v' },
       { relname: 'id_map_rows', relkind: 'r' },
@@ -114,7 +154,9 @@ test('a control schema from before the views keeps its rows, read through the vi
       { key: [1], outcome: 'moved', reason: null },
       { key: [2], outcome: 'left-behind', reason: 'test-account' },
     ]);
-    expect(await rows(oldUrl, "SELECT old_key, new_key FROM cutover.id_map WHERE run_key = 'old-run'")).toEqual([{ old_key: [1], new_key: [501] }]);
+    expect(await rows(oldUrl, "SELECT old_key, new_key FROM cutover.id_map WHERE run_key = 'old-run'")).toEqual([
+      { old_key: [1], new_key: [501] },
+    ]);
   } finally {
     await c.end();
     await dropDb(old);

@@ -53,11 +53,18 @@ test('a referenced rep brings the whole management chain; matched by email, prod
   const prod = await h.production(SCHEMA + PRODUCTION);
   const staffBefore = `SELECT string_agg(s.email || '>' || coalesce(m.email, '-') || ':' || s.name, ',' ORDER BY s.email) AS v FROM staff s LEFT JOIN staff m ON m.staff_id = s.reports_to`;
   const before = await one(prod, staffBefore);
-  const { result, report } = await runToCompletion(h, planOf('rc-chain', [
-    { table: 'orders', select: { follow: ['customer_id'] }, ids: 'new' },
-    { table: 'customer', select: { where: [{ column: 'country', op: 'eq', value: 'NO' }] }, ids: 'new' },
-    { table: 'staff', ids: 'match', match: ['email'] }, // select: referenced (the default)
-  ], { testData: [{ table: 'customer', where: [{ column: 'email', op: 'like', value: '%@test.example' }], reason: 'test-account' }] }));
+  const { result, report } = await runToCompletion(
+    h,
+    planOf(
+      'rc-chain',
+      [
+        { table: 'orders', select: { follow: ['customer_id'] }, ids: 'new' },
+        { table: 'customer', select: { where: [{ column: 'country', op: 'eq', value: 'NO' }] }, ids: 'new' },
+        { table: 'staff', ids: 'match', match: ['email'] }, // select: referenced (the default)
+      ],
+      { testData: [{ table: 'customer', where: [{ column: 'email', op: 'like', value: '%@test.example' }], reason: 'test-account' }] },
+    ),
+  );
   expect(result.status).toBe('completed');
 
   // Staff: the chain (rep.a, rep.b, vp, ceo) was staged and merged; production is exactly as before.
@@ -66,7 +73,9 @@ test('a referenced rep brings the whole management chain; matched by email, prod
   const repOf = `SELECT string_agg(c.email || '>' || coalesce(s.email, '-'), ',' ORDER BY c.email) AS v FROM customer c LEFT JOIN staff s ON s.staff_id = c.rep_id`;
   const moved = "('ann@example.com', 'bob@example.com', 'cy@example.com', 'di@example.com')";
   expect(await one(prod, `${repOf} WHERE c.country = 'NO'`)).toBe(await one(h.pilot, `${repOf} WHERE c.email IN ${moved}`));
-  expect(await one(prod, `${repOf} WHERE c.country = 'NO'`)).toBe('ann@example.com>rep.a@shop.example,bob@example.com>rep.a@shop.example,cy@example.com>rep.b@shop.example,di@example.com>-');
+  expect(await one(prod, `${repOf} WHERE c.country = 'NO'`)).toBe(
+    'ann@example.com>rep.a@shop.example,bob@example.com>rep.a@shop.example,cy@example.com>rep.b@shop.example,di@example.com>-',
+  );
   const ordersOf = `SELECT string_agg(c.email || ':' || o.total, ',' ORDER BY c.email, o.total) AS v FROM orders o JOIN customer c USING (customer_id)`;
   expect(await one(prod, `${ordersOf} WHERE c.country = 'NO'`)).toBe(await one(h.pilot, `${ordersOf} WHERE c.email IN ${moved}`));
 
@@ -87,10 +96,13 @@ test('a referenced rep brings the whole management chain; matched by email, prod
 
 test('a category referenced by products brings every ancestor, remapped (ids: new)', async () => {
   const prod = await h.production(SCHEMA + PRODUCTION);
-  const { result, report } = await runToCompletion(h, planOf('rc-tree', [
-    { table: 'product', select: { where: [{ column: 'on_sale', op: 'eq', value: true }] }, ids: 'new' },
-    { table: 'category', ids: 'new' },
-  ]));
+  const { result, report } = await runToCompletion(
+    h,
+    planOf('rc-tree', [
+      { table: 'product', select: { where: [{ column: 'on_sale', op: 'eq', value: true }] }, ids: 'new' },
+      { table: 'category', ids: 'new' },
+    ]),
+  );
   expect(result.status).toBe('completed');
 
   // Each moved product sits at the end of the same path of category names as in the Pilot.
@@ -100,10 +112,19 @@ test('a category referenced by products brings every ancestor, remapped (ids: ne
     SELECT string_agg(product || '=' || path, ',' ORDER BY product) AS v FROM up WHERE category_id IS NULL`;
   const paths = await one(prod, pathOf.replace('%WHERE%', "WHERE p.name <> 'Teddy'"));
   expect(paths).toBe(await one(h.pilot, pathOf.replace('%WHERE%', 'WHERE p.on_sale')));
-  expect(paths).toBe('Drill=All/Garden/Tools,Laptop A=All/Electronics/Computers/Laptops,Laptop B=All/Electronics/Computers/Laptops,Robot=All/Electronics/Computers');
+  expect(paths).toBe(
+    'Drill=All/Garden/Tools,Laptop A=All/Electronics/Computers/Laptops,Laptop B=All/Electronics/Computers/Laptops,Robot=All/Electronics/Computers',
+  );
   // Only those ancestors moved, with new ids; production's own categories untouched.
-  expect(await one(prod, "SELECT string_agg(name, ',' ORDER BY name) AS v FROM category")).toBe('All,Computers,Electronics,Garden,Laptops,Prod leaf,Prod root,Tools');
-  expect(await one(prod, "SELECT string_agg(c.name || '>' || coalesce(p.name, '-'), ',' ORDER BY c.name) AS v FROM category c LEFT JOIN category p ON p.category_id = c.parent_id WHERE c.category_id <= 2")).toBe('Prod leaf>Prod root,Prod root>-');
+  expect(await one(prod, "SELECT string_agg(name, ',' ORDER BY name) AS v FROM category")).toBe(
+    'All,Computers,Electronics,Garden,Laptops,Prod leaf,Prod root,Tools',
+  );
+  expect(
+    await one(
+      prod,
+      "SELECT string_agg(c.name || '>' || coalesce(p.name, '-'), ',' ORDER BY c.name) AS v FROM category c LEFT JOIN category p ON p.category_id = c.parent_id WHERE c.category_id <= 2",
+    ),
+  ).toBe('Prod leaf>Prod root,Prod root>-');
   expect(await one(prod, "SELECT min(category_id)::text AS v FROM category WHERE name = 'All'")).toBe('3');
 
   expect(await manifestCounts(prod, result.runKey)).toEqual({ 'public.category|moved|referenced': 6, 'public.product|moved|': 4 });

@@ -29,12 +29,16 @@ CREATE TABLE customer (customer_id serial PRIMARY KEY, email text NOT NULL CONST
 CREATE TABLE orders (order_id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customer, total numeric NOT NULL);
 CREATE TABLE erasure_request (customer_id int NOT NULL, at timestamptz NOT NULL DEFAULT now());
 `;
-const PILOT = SCHEMA + `
+const PILOT =
+  SCHEMA +
+  `
 INSERT INTO customer (email, name) SELECT 'c' || g || '@example.com', 'Customer ' || g FROM generate_series(1, 6) g;
 INSERT INTO orders (customer_id, total) SELECT 1 + (g % 6), g FROM generate_series(1, 12) g;
 `;
 // Production's own customers take ids 1–3; Pilot customer 5 asked Production to be erased.
-const PRODUCTION = SCHEMA + `
+const PRODUCTION =
+  SCHEMA +
+  `
 INSERT INTO customer (email, name) VALUES ('p1@prod.example', 'P1'), ('p2@prod.example', 'P2'), ('p3@prod.example', 'P3');
 INSERT INTO orders (customer_id, total) VALUES (1, 10), (2, 20);
 INSERT INTO erasure_request (customer_id) VALUES (5);
@@ -61,7 +65,8 @@ const h = useHarness('cutover_rr', PILOT);
 const n = async (url: string, sql: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
 /** Pilot customers and their orders now in Production, by e-mail (the test's own SQL). */
 const movedCustomers = (prod: string) => n(prod, "SELECT 1 FROM customer WHERE email LIKE 'c%@example.com'");
-const movedOrders = (prod: string) => n(prod, "SELECT 1 FROM orders o JOIN customer c USING (customer_id) WHERE c.email LIKE 'c%@example.com'");
+const movedOrders = (prod: string) =>
+  n(prod, "SELECT 1 FROM orders o JOIN customer c USING (customer_id) WHERE c.email LIKE 'c%@example.com'");
 
 test("a Production-side erasure register is in the rehearsal under the default backup scope: its counts are the dry run's and the run's; the md and html reports show it", async () => {
   const prod = await h.production(PRODUCTION);
@@ -74,14 +79,23 @@ test("a Production-side erasure register is in the rehearsal under the default b
   expect(r.ok).toBe(true);
 
   // What the Pilot and Production hold, by the test's own SQL: customer 5 and their 2 orders stay.
-  const [customers, orders] = [await n(h.pilot, 'SELECT 1 FROM customer WHERE customer_id <> 5'), await n(h.pilot, 'SELECT 1 FROM orders WHERE customer_id <> 5')];
+  const [customers, orders] = [
+    await n(h.pilot, 'SELECT 1 FROM customer WHERE customer_id <> 5'),
+    await n(h.pilot, 'SELECT 1 FROM orders WHERE customer_id <> 5'),
+  ];
   expect([customers, orders]).toEqual([5, 10]);
   const byTable = (t: string) => r.tables.find((x) => x.table === t)!;
   expect([byTable('public.customer').moved, byTable('public.orders').moved]).toEqual([customers, orders]);
   expect(byTable('public.customer').leftBehindByReason).toEqual({ 'erasure-request': 1 });
   // Table by table, the dry run's counts.
   for (const d of dry.tables) {
-    expect([d.table, byTable(d.table).inScope, byTable(d.table).moved, byTable(d.table).merged, byTable(d.table).leftBehindByReason]).toEqual([d.table, d.inScope, d.toMove, d.merged, d.leftBehind]);
+    expect([
+      d.table,
+      byTable(d.table).inScope,
+      byTable(d.table).moved,
+      byTable(d.table).merged,
+      byTable(d.table).leftBehindByReason,
+    ]).toEqual([d.table, d.inScope, d.toMove, d.merged, d.leftBehind]);
   }
   expect(r.registersCopied).toEqual([{ table: 'public.erasure_request', rows: 1 }]);
   expect(r.dryRunComparison).toMatchObject({ equal: true, differences: [] });
@@ -143,9 +157,15 @@ test('a rehearsal failed by a Production row carries the database detail; fixed 
   expect(again.backups!.backups.filter((b) => b.kind === 'source')).toHaveLength(1);
   expect(again.rehearsal.backup.location).toBe(targets[0].location);
   expect(view.steps.filter((s) => ['backup', 'rehearsal'].includes(s.step)).map((s) => `${s.step} ${s.outcome}`)).toEqual([
-    'backup started', 'backup completed',
-    'rehearsal started', 'rehearsal failed', 'rehearsal retried',
-    'rehearsal started', 'backup started', 'backup completed', 'rehearsal completed',
+    'backup started',
+    'backup completed',
+    'rehearsal started',
+    'rehearsal failed',
+    'rehearsal retried',
+    'rehearsal started',
+    'backup started',
+    'backup completed',
+    'rehearsal completed',
   ]);
 
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob', rehearsalHash: again.rehearsal.rehearsalHash });

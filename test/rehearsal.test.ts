@@ -20,14 +20,22 @@ import { runResult } from './helpers/run-result';
 const h = useHarness('cutover_rh', SAAS_SCHEMA + PILOT_DATA);
 /** Every table's content, order-independent, and the sequence, by the test's own SQL. */
 const dump = async (url: string) =>
-  rows(url, `SELECT 'accounts' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM accounts x
+  rows(
+    url,
+    `SELECT 'accounts' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM accounts x
     UNION ALL SELECT 'users', string_agg(x::text, ';' ORDER BY x::text) FROM users x
     UNION ALL SELECT 'projects', string_agg(x::text, ';' ORDER BY x::text) FROM projects x
     UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM events x
-    UNION ALL SELECT 'events_event_id_seq', last_value::text FROM events_event_id_seq`);
+    UNION ALL SELECT 'events_event_id_seq', last_value::text FROM events_event_id_seq`,
+  );
 /** This run's scratch database, if still there (other runs on the shared server have their own). */
-const scratchLeft = async (url: string, runKey: string) => rows(url, 'SELECT datname FROM pg_database WHERE datname = $1', [`cutover_rehearsal_${runKey}`]);
-const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e));
+const scratchLeft = async (url: string, runKey: string) =>
+  rows(url, 'SELECT datname FROM pg_database WHERE datname = $1', [`cutover_rehearsal_${runKey}`]);
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
+  );
 const plan = (id: string) =>
   saasPlan(id, {
     approvals: { approvers: ['bob'], required: 1, timeout: '1h' },
@@ -51,7 +59,12 @@ test('the rehearsal report reaches the cutover gate: counts as the dry run, roll
   // Counts per table and reason equal the dry run's.
   const byTable = (t: string) => r.tables.find((x) => x.table === t)!;
   for (const d of report.dryRun.tables) {
-    expect([d.table, byTable(d.table).moved, byTable(d.table).merged, byTable(d.table).leftBehindByReason]).toEqual([d.table, d.toMove, d.merged, d.leftBehind]);
+    expect([d.table, byTable(d.table).moved, byTable(d.table).merged, byTable(d.table).leftBehindByReason]).toEqual([
+      d.table,
+      d.toMove,
+      d.merged,
+      d.leftBehind,
+    ]);
   }
   expect(r.tables.reduce((a, t) => a + t.moved, 0)).toBeGreaterThan(0);
   expect(r.validation).toEqual({ ok: true, problems: [] });
@@ -65,7 +78,9 @@ test('the rehearsal report reaches the cutover gate: counts as the dry run, roll
   expect(await scratchLeft(prod, view.runKey)).toEqual([]);
   expect(await rows(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover\\_stage\\_%'")).toEqual([]);
 
-  expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', rehearsalHash: 'f'.repeat(64) }] }))).toMatch(/stale rehearsal hash/);
+  expect(
+    await refusal(handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', rehearsalHash: 'f'.repeat(64) }] })),
+  ).toMatch(/stale rehearsal hash/);
   await handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', rehearsalHash: r.rehearsalHash }] });
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
@@ -114,7 +129,14 @@ test('a rehearsal cancelled mid-way (the workflow is cancelled) drops its scratc
     await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
     const { runKey } = await waitFor(handle, (s) => s.phase === 'rehearsal', 120000);
     const deadline = Date.now() + 60000;
-    while (Date.now() < deadline && (await rows(prod, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND datname = $1", [`cutover_rehearsal_${runKey}`])).length === 0) {
+    while (
+      Date.now() < deadline &&
+      (
+        await rows(prod, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND datname = $1", [
+          `cutover_rehearsal_${runKey}`,
+        ])
+      ).length === 0
+    ) {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(await scratchLeft(prod, runKey)).toHaveLength(1);

@@ -11,7 +11,9 @@ import { planHash } from '../plan/canonical';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const dir = path.join(__dirname, 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 /** One recorded run per path worth guarding, and the test file that records it. */
 const SCENARIOS: Record<string, string> = {
@@ -48,7 +50,11 @@ beforeAll(async () => {
 }, 120000);
 
 test('the recorded histories are exactly one per scenario (none obsolete, none missing)', () => {
-  expect(files).toEqual(Object.keys(SCENARIOS).map((s) => `${s}.json`).sort());
+  expect(files).toEqual(
+    Object.keys(SCENARIOS)
+      .map((s) => `${s}.json`)
+      .sort(),
+  );
 });
 
 type Payload = { data: string };
@@ -85,11 +91,16 @@ test.each(files)('%s runs on the plan recorded once, not on a normalisation done
 });
 
 // The run's own workflow id: the workflow refuses to run under any id but cutover-<plan id>.
-const replay = (b: WorkflowBundleWithSourceMap, file: string) => Worker.runReplayHistory({ workflowBundle: b }, historyOf(file), `cutover-${plansOf(file).input.plan.id}`);
+const replay = (b: WorkflowBundleWithSourceMap, file: string) =>
+  Worker.runReplayHistory({ workflowBundle: b }, historyOf(file), `cutover-${plansOf(file).input.plan.id}`);
 
-test.each(files)('replays %s deterministically', async (file) => {
-  await expect(replay(workflowBundle, file)).resolves.toBeUndefined();
-}, 120000);
+test.each(files)(
+  'replays %s deterministically',
+  async (file) => {
+    await expect(replay(workflowBundle, file)).resolves.toBeUndefined();
+  },
+  120000,
+);
 
 // The replay test is only worth something if it can fail: each build below changes the commands
 // the workflow issues (what a code change without a patch does), and every history must refuse it.
@@ -99,7 +110,14 @@ describe.each(['extra-timer', 'extra-activity', 'renamed-activity'])('a build wi
     mutated = await bundle(mutant);
   }, 120000);
 
-  test.each(['happy-path.json', 'continue-in-step.json'])('fails to replay %s', async (file) => {
-    await expect(replay(mutated, file)).rejects.toMatchObject({ name: 'DeterminismViolationError', message: expect.stringContaining('nondeterminism') });
-  }, 120000);
+  test.each(['happy-path.json', 'continue-in-step.json'])(
+    'fails to replay %s',
+    async (file) => {
+      await expect(replay(mutated, file)).rejects.toMatchObject({
+        name: 'DeterminismViolationError',
+        message: expect.stringContaining('nondeterminism'),
+      });
+    },
+    120000,
+  );
 });

@@ -29,12 +29,19 @@ const dump = async (url: string, erased?: number) => {
     projects: e ? `(SELECT project_id, account_id, NULLIF(owner_id, ${e}) AS owner_id, name, settings FROM projects) x` : 'projects x',
     events: e ? `(SELECT event_id, project_id, NULLIF(user_id, ${e}) AS user_id, kind, payload, at FROM events) x` : 'events x',
   };
-  return rows(url, `SELECT 'accounts' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM accounts x
+  return rows(
+    url,
+    `SELECT 'accounts' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM accounts x
     UNION ALL SELECT 'users', string_agg(x::text, ';' ORDER BY x::text) FROM ${from.users}
     UNION ALL SELECT 'projects', string_agg(x::text, ';' ORDER BY x::text) FROM ${from.projects}
-    UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM ${from.events}`);
+    UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM ${from.events}`,
+  );
 };
-const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e));
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
+  );
 
 const CHECK = {
   name: 'no-project-seven',
@@ -43,11 +50,18 @@ const CHECK = {
 // Checks run as a role that can only read (accessCheckRole), never as the tests' superuser.
 const checker = checkerRole('cutover_rs');
 afterAll(() => checker.drop());
-const PRODUCTION = SAAS_SCHEMA + PRODUCTION_DATA + 'CREATE TABLE allow_list (name text PRIMARY KEY); CREATE TABLE erasure_request (user_id bigint NOT NULL, at timestamptz DEFAULT now());' + checker.sql;
+const PRODUCTION =
+  SAAS_SCHEMA +
+  PRODUCTION_DATA +
+  'CREATE TABLE allow_list (name text PRIMARY KEY); CREATE TABLE erasure_request (user_id bigint NOT NULL, at timestamptz DEFAULT now());' +
+  checker.sql;
 const APPROVERS = { approvers: ['bob', 'carol', 'dave'], required: 2, separationOfDuties: true, timeout: '1h' };
 
 async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {}) {
-  const handle = await startRun(h.env, saasPlan(id, { approvals: APPROVERS, accessChecks: [CHECK], accessCheckRole: checker.name, ...extra }));
+  const handle = await startRun(
+    h.env,
+    saasPlan(id, { approvals: APPROVERS, accessChecks: [CHECK], accessCheckRole: checker.name, ...extra }),
+  );
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate));
     for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate, approver });
@@ -69,7 +83,7 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   });
 
   // Production writes a row referencing a published project: the surgical rollback is blocked.
-  await rows(prod, "INSERT INTO events VALUES (7000, 1, NULL, 'view', '{\"by\":\"production\"}', now())");
+  await rows(prod, 'INSERT INTO events VALUES (7000, 1, NULL, \'view\', \'{"by":"production"}\', now())');
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'project seven must go' }] });
   const blocked = await waitFor(handle, (s) => s.status === 'paused' && s.phase === 'rollback', 90000);
   expect(blocked.error?.type).toBe('RollbackBlocked');
@@ -78,7 +92,9 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   // The erasure request arrives after the backup was taken.
   await rows(prod, 'INSERT INTO erasure_request (user_id) VALUES (1000)');
 
-  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'blocked: restore instead', mode: 'restore' }] });
+  await handle.executeUpdate(resumeUpdate, {
+    args: [{ action: 'rollback', by: 'oncall', reason: 'blocked: restore instead', mode: 'restore' }],
+  });
   const gateView = await waitFor(handle, atGate('restore'), 90000);
   const events = gateView.restorePreview!.tables.find((t) => t.table === 'public.events')!;
   expect(events).toMatchObject({ writtenSinceBackup: 1, added: 1, removed: 0, changed: 0 });
@@ -94,10 +110,14 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   const refused = await waitFor(handle, (s) => s.status === 'paused' && s.phase === 'gate:restore');
   expect(refused.error?.type).toBe('RestoreRefused');
   expect(refused.actions).toEqual(['retry', 'rollback']);
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', by: 'oncall', reason: 'x' }] }))).toMatch(/publish has committed/);
+  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', by: 'oncall', reason: 'x' }] }))).toMatch(
+    /publish has committed/,
+  );
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'carol agreed now' }] });
   expect((await waitFor(handle, atGate('restore'), 90000)).restorePreview).toBeDefined();
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'x' }] }))).toMatch(/not paused/);
+  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'x' }] }))).toMatch(
+    /not paused/,
+  );
   for (const approver of ['bob', 'carol']) await handle.signal(approveSignal, { gate: 'restore', approver });
 
   const result = (await runResult(handle)) as StatusView;
@@ -110,7 +130,13 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   );
   expect(log).toEqual([
     { table_name: 'public.events', rows: 1, action: 'nullified-after-restore', register: 'target:public.erasure_request', step: 'restore' },
-    { table_name: 'public.projects', rows: 1, action: 'nullified-after-restore', register: 'target:public.erasure_request', step: 'restore' },
+    {
+      table_name: 'public.projects',
+      rows: 1,
+      action: 'nullified-after-restore',
+      register: 'target:public.erasure_request',
+      step: 'restore',
+    },
     { table_name: 'public.users', rows: 1, action: 'erased-after-restore', register: 'target:public.erasure_request', step: 'restore' },
   ]);
   const report = (await handle.query('report')) as EvidencePack;
@@ -118,9 +144,18 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
   expect(r.tables.every((t) => t.ok)).toBe(true);
   expect(r.erasures.requests).toBe(1);
   expect(r.erasures.applications).toEqual([
-    { register: 'target:public.erasure_request', subject: '1000', productionSubject: '[1000]', rows: { 'public.users': 1 }, nullified: { 'public.events': 1, 'public.projects': 1 } },
+    {
+      register: 'target:public.erasure_request',
+      subject: '1000',
+      productionSubject: '[1000]',
+      rows: { 'public.users': 1 },
+      nullified: { 'public.events': 1, 'public.projects': 1 },
+    },
   ]);
-  expect(r.tables.find((t) => t.table === 'public.users')).toMatchObject({ erased: 1, after: r.tables.find((t) => t.table === 'public.users')!.backupRows - 1 });
+  expect(r.tables.find((t) => t.table === 'public.users')).toMatchObject({
+    erased: 1,
+    after: r.tables.find((t) => t.table === 'public.users')!.backupRows - 1,
+  });
   // Sequences never go below where production had them (event ids handed out since stay used).
   const seq = r.sequences.find((s) => s.sequence === 'public.events_event_id_seq')!;
   expect(seq.next).toBeGreaterThanOrEqual(seq.currentNext);
@@ -133,18 +168,25 @@ test('a blocked surgical rollback is resumed as a restore: gate restore shows wh
 test('mode restore is refused on a run without a backup', async () => {
   await h.production(PRODUCTION);
   const handle = await pausedAfterPublish('rs-nobackup');
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'x', mode: 'restore' }] }))).toMatch(
-    /restore from the backup is not available in this run: it needs a verified backup/,
-  );
+  expect(
+    await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'x', mode: 'restore' }] })),
+  ).toMatch(/restore from the backup is not available in this run: it needs a verified backup/);
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'surgical then' }] });
   expect(((await runResult(handle)) as StatusView).status).toBe('rolled-back');
   // Not a success: closed as Failed, typed by its outcome (common/outcome.ts).
   expect((await handle.describe()).status.name).toBe('FAILED');
-  expect(await handle.result().then(() => null, (e: { cause?: { type?: string } }) => e.cause?.type)).toBe('CutoverRolledBack');
+  expect(
+    await handle.result().then(
+      () => null,
+      (e: { cause?: { type?: string } }) => e.cause?.type,
+    ),
+  ).toBe('CutoverRolledBack');
 }, 240000);
 
 test('a row of a table the restore does not cover that references a plan row blocks it (listed, nothing restored); retry after it is gone completes', async () => {
-  const prod = await h.production(PRODUCTION + 'CREATE TABLE notes (note_id int PRIMARY KEY, project_id bigint REFERENCES projects ON DELETE CASCADE);' + checker.sql);
+  const prod = await h.production(
+    PRODUCTION + 'CREATE TABLE notes (note_id int PRIMARY KEY, project_id bigint REFERENCES projects ON DELETE CASCADE);' + checker.sql,
+  );
   const before = await dump(prod);
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-rs-'));
   const handle = await pausedAfterPublish('rs-blocked', { backup: { store: `file://${store}` } });
@@ -188,10 +230,14 @@ test('a rollback by restore anonymizes the rows erasure.anonymize names instead 
     { project_id: '1000', account_id: '1000', owner_id: null, name: '[erased]', settings: null },
   ]);
   // Every other row is production's from before the run (the run's rows are gone with the restore).
-  const rest = (d: { t: string; v: string | null }[]) => d.map((x) => ({ t: x.t, v: (x.v ?? '').split(';').filter((r) => r !== '' && !/^\(1000,/.test(r)) }));
+  const rest = (d: { t: string; v: string | null }[]) =>
+    d.map((x) => ({ t: x.t, v: (x.v ?? '').split(';').filter((r) => r !== '' && !/^\(1000,/.test(r)) }));
   expect(rest((await dump(prod)) as { t: string; v: string | null }[])).toEqual(rest(before));
   expect(rest(before).find((x) => x.t === 'accounts')!.v.length).toBeGreaterThan(0);
-  const log = await rows(prod, "SELECT table_name, rows, action, step FROM cutover.erasure_log WHERE subject = '1000'::jsonb ORDER BY table_name");
+  const log = await rows(
+    prod,
+    "SELECT table_name, rows, action, step FROM cutover.erasure_log WHERE subject = '1000'::jsonb ORDER BY table_name",
+  );
   expect(log).toEqual([
     { table_name: 'public.events', rows: 1, action: 'erased-after-restore', step: 'restore' },
     { table_name: 'public.projects', rows: 1, action: 'anonymized-after-restore', step: 'restore' },

@@ -23,7 +23,8 @@ UPDATE events SET at = now() - interval '14 months' - event_id * interval '1 min
 UPDATE users SET last_login = CASE WHEN user_id % 4 = 0 THEN now() - interval '14 months' ELSE now() - interval '2 days' END;
 `;
 const h = useHarness('cutover_ret', SCHEMA + PILOT_DATA + OLD);
-const n = async (url: string, sql: string, params: unknown[] = []) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`, params))[0].n);
+const n = async (url: string, sql: string, params: unknown[] = []) =>
+  Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`, params))[0].n);
 
 const EXPIRED_EMAIL = 'expired@example.invalid';
 const plan = saasPlan('ret-run', {
@@ -48,11 +49,17 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
   const selectedUsers = `SELECT u.* FROM users u JOIN accounts a USING (account_id) WHERE (NOT a.is_test OR a.account_id IN (1000, 1001))`;
   const expiredUsers = await n(h.pilot, `${selectedUsers} AND u.last_login < now() - interval '13 months'`);
   expect(expiredUsers).toBeGreaterThan(3);
-  expect(dry.retention?.map((r) => [r.table, r.action, r.rows])).toEqual([['public.events', 'leave-behind', expiredEvents], ['public.users', 'anonymize', expiredUsers]]);
+  expect(dry.retention?.map((r) => [r.table, r.action, r.rows])).toEqual([
+    ['public.events', 'leave-behind', expiredEvents],
+    ['public.users', 'anonymize', expiredUsers],
+  ]);
 
   // While the gates wait, one selected event ages past the cutoff (its date moves back, as time would
   // move the cutoff): it is left behind at cleanup, honoured like a late erasure request, not a drift.
-  const [{ id: aged }] = await rows<{ id: string }>(h.pilot, `SELECT min(e.event_id)::text AS id FROM (${selectedEvents} AND e.at > now() - interval '12 months') e`);
+  const [{ id: aged }] = await rows<{ id: string }>(
+    h.pilot,
+    `SELECT min(e.event_id)::text AS id FROM (${selectedEvents} AND e.at > now() - interval '12 months') e`,
+  );
   await rows(h.pilot, `UPDATE events SET at = now() - interval '13 months 1 day' WHERE event_id = $1`, [aged]);
   const expiredAtStage = expiredEvents + 1;
 
@@ -65,7 +72,9 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
   expect(result.drift).toBeUndefined();
 
   // The cutoff: snapshot time minus 13 calendar months, recorded; the snapshot was taken during this run.
-  const [pack] = (await rows<{ pack_text: string }>(prod, 'SELECT pack_text FROM cutover.evidence WHERE run_key = $1', [result.runKey])).map((r) => JSON.parse(r.pack_text) as EvidenceDocument);
+  const [pack] = (
+    await rows<{ pack_text: string }>(prod, 'SELECT pack_text FROM cutover.evidence WHERE run_key = $1', [result.runKey])
+  ).map((r) => JSON.parse(r.pack_text) as EvidenceDocument);
   const rules = pack.retention!;
   expect(rules).toHaveLength(2);
   const snapshotAt = Date.parse(rules[0].snapshotAt!);
@@ -76,22 +85,43 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
 
   // Events: none past the cutoff moved; each left behind is in the manifest with reason retention.
   const pastCutoff = `${selectedEvents} AND e.at < $1::timestamptz`;
-  const expected = await rows<{ event_id: string }>(h.pilot, `SELECT event_id::text FROM (${pastCutoff}) x ORDER BY x.event_id`, [rules[0].cutoff]);
+  const expected = await rows<{ event_id: string }>(h.pilot, `SELECT event_id::text FROM (${pastCutoff}) x ORDER BY x.event_id`, [
+    rules[0].cutoff,
+  ]);
   expect(expected.length).toBe(expiredAtStage);
   expect(expected.map((r) => r.event_id)).toContain(aged);
-  const manifest = await rows<{ k: string }>(prod, `SELECT (key->>0) AS k FROM cutover.manifest WHERE run_key = $1 AND table_name = 'public.events' AND reason = 'retention' ORDER BY (key->>0)::bigint`, [result.runKey]);
+  const manifest = await rows<{ k: string }>(
+    prod,
+    `SELECT (key->>0) AS k FROM cutover.manifest WHERE run_key = $1 AND table_name = 'public.events' AND reason = 'retention' ORDER BY (key->>0)::bigint`,
+    [result.runKey],
+  );
   expect(manifest.map((r) => r.k)).toEqual(expected.map((r) => r.event_id));
   expect(await n(prod, `SELECT 1 FROM events WHERE event_id = ANY($1::bigint[])`, [expected.map((r) => r.event_id)])).toBe(0);
   expect(await n(prod, `SELECT 1 FROM events WHERE event_id < 1000 AND at < $1::timestamptz`, [rules[0].cutoff])).toBe(0);
   // The younger selected events all moved.
-  expect(await n(prod, 'SELECT 1 FROM events WHERE event_id < 1000')).toBe(await n(h.pilot, selectedEvents) - expiredAtStage);
+  expect(await n(prod, 'SELECT 1 FROM events WHERE event_id < 1000')).toBe((await n(h.pilot, selectedEvents)) - expiredAtStage);
 
   // Users: the expired ones moved anonymized, everyone else as they are in the Pilot.
-  const pilotUsers = await rows<{ user_id: string; email: string; full_name: string | null; expired: boolean }>(h.pilot, `SELECT user_id::text, email, full_name, last_login < $1::timestamptz AS expired FROM (${selectedUsers}) u`, [rules[1].cutoff]);
-  const prodUsers = new Map((await rows<{ user_id: string; email: string; full_name: string | null }>(prod, 'SELECT user_id::text, email, full_name FROM users WHERE user_id < 1000')).map((u) => [u.user_id, u]));
+  const pilotUsers = await rows<{ user_id: string; email: string; full_name: string | null; expired: boolean }>(
+    h.pilot,
+    `SELECT user_id::text, email, full_name, last_login < $1::timestamptz AS expired FROM (${selectedUsers}) u`,
+    [rules[1].cutoff],
+  );
+  const prodUsers = new Map(
+    (
+      await rows<{ user_id: string; email: string; full_name: string | null }>(
+        prod,
+        'SELECT user_id::text, email, full_name FROM users WHERE user_id < 1000',
+      )
+    ).map((u) => [u.user_id, u]),
+  );
   expect(prodUsers.size).toBe(pilotUsers.length);
   for (const u of pilotUsers) {
-    expect(prodUsers.get(u.user_id)).toEqual(u.expired ? { user_id: u.user_id, email: EXPIRED_EMAIL, full_name: null } : { user_id: u.user_id, email: u.email, full_name: u.full_name });
+    expect(prodUsers.get(u.user_id)).toEqual(
+      u.expired
+        ? { user_id: u.user_id, email: EXPIRED_EMAIL, full_name: null }
+        : { user_id: u.user_id, email: u.email, full_name: u.full_name },
+    );
   }
   expect(pilotUsers.filter((u) => u.expired)).toHaveLength(expiredUsers);
 
@@ -118,7 +148,15 @@ test('rows past a 13-month retention stay behind as retention (or move anonymize
   const [{ id: user }] = await rows<{ id: string }>(prod, 'SELECT min(user_id)::text AS id FROM users WHERE email = $1', [EXPIRED_EMAIL]);
   await rows(prod, `UPDATE events SET at = timestamptz '2000-01-01' WHERE event_id = $1`, [event]);
   await rows(prod, `UPDATE users SET email = 'back@example.com' WHERE user_id = $1`, [user]);
-  const f = await failureOf(new MockActivityEnvironment().run(accessChecks, { plan: schemaChecked(plan), runKey: result.runKey, workflowId: 'w', runId: 'r', before: undefined as never }));
+  const f = await failureOf(
+    new MockActivityEnvironment().run(accessChecks, {
+      plan: schemaChecked(plan),
+      runKey: result.runKey,
+      workflowId: 'w',
+      runId: 'r',
+      before: undefined as never,
+    }),
+  );
   expect(f.type).toBe('AccessCheckError');
   const check = (f.details[0] as AccessChecksResult).checks.find((c) => c.name === 'built-in:retention')!;
   expect(check).toMatchObject({ passed: false, rowCount: 2 });

@@ -26,7 +26,10 @@ afterAll(async () => {
 });
 
 /** A fresh production, published into by the shop plan; its contents just before publish. */
-async function published(tag: string, overrides: Record<string, unknown> = {}): Promise<{ prod: string; run: Published; before: Record<string, string> }> {
+async function published(
+  tag: string,
+  overrides: Record<string, unknown> = {},
+): Promise<{ prod: string; run: Published; before: Record<string, string> }> {
   const name = `${base}_${tag}`;
   made.push(name);
   const prod = await createDb(name, SHOP_SCHEMA + SHOP_PRODUCTION);
@@ -44,7 +47,8 @@ const one = async (url: string, sql: string) => (await rows<{ v: string }>(url, 
 /** Every row of every touched table (partitions by their own name), in a stable order. */
 async function dump(url: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const t of TABLES) out[t] = await one(url, `SELECT string_agg(x::text || '@' || x.tableoid::regclass::text, E'\\n' ORDER BY x::text) AS v FROM ${t} x`);
+  for (const t of TABLES)
+    out[t] = await one(url, `SELECT string_agg(x::text || '@' || x.tableoid::regclass::text, E'\\n' ORDER BY x::text) AS v FROM ${t} x`);
   return out;
 }
 const table = (r: RollbackResult, name: string) => r.tables.find((t) => t.table === name)!;
@@ -60,7 +64,12 @@ test('rollback leaves production exactly as before publish (new, match, keep, a 
   // Children first; every table's checksum equals the one publish took before inserting.
   const order = r.tables.map((t) => t.table.replace('public.', ''));
   expect([...order].sort()).toEqual([...TABLES].sort());
-  for (const [child, parent] of [['employee', 'dept'], ['rental', 'customer'], ['customer', 'address'], ['customer', 'country']]) {
+  for (const [child, parent] of [
+    ['employee', 'dept'],
+    ['rental', 'customer'],
+    ['customer', 'address'],
+    ['customer', 'country'],
+  ]) {
     expect(order.indexOf(child)).toBeLessThan(order.indexOf(parent));
   }
   for (const t of r.tables) {
@@ -77,14 +86,26 @@ test('rollback leaves production exactly as before publish (new, match, keep, a 
   expect(r.proof).toMatchObject({ insertedRowsGone: true, production: 'unchanged since publish', changedTables: [], preExisting: 'full' });
   const counts = Object.fromEntries(r.proof.transactionCounts.map((c) => [c.relation, [c.inserted, c.updated, c.deleted]]));
   expect(counts).toEqual({
-    'public.address': [0, 0, 6], 'public.country': [0, 0, 1], 'public.customer': [0, 0, 6], 'public.dept': [0, 2, 2], 'public.employee': [0, 0, 3],
-    'public.kinds': [0, 0, 3], 'public.measurement_2025': [0, 0, 1], 'public.measurement_2026': [0, 0, 2], 'public.rental': [0, 0, 12], 'public.staff': [0, 0, 3],
+    'public.address': [0, 0, 6],
+    'public.country': [0, 0, 1],
+    'public.customer': [0, 0, 6],
+    'public.dept': [0, 2, 2],
+    'public.employee': [0, 0, 3],
+    'public.kinds': [0, 0, 3],
+    'public.measurement_2025': [0, 0, 1],
+    'public.measurement_2026': [0, 0, 2],
+    'public.rental': [0, 0, 12],
+    'public.staff': [0, 0, 3],
   });
 
   // The run's record stays as evidence; the outcome is recorded beside it.
   expect(await one(prod, 'SELECT count(*)::text AS v FROM cutover.manifest')).toBe(manifest);
   expect(await one(prod, 'SELECT count(*)::text AS v FROM cutover.id_map')).toBe(idMap);
-  const [recorded] = await rows<{ status: string; at: Date | null; result: RollbackResult }>(prod, 'SELECT status, rolled_back_at AS at, rollback_result AS result FROM cutover.run WHERE run_key = $1', [run.input.runKey]);
+  const [recorded] = await rows<{ status: string; at: Date | null; result: RollbackResult }>(
+    prod,
+    'SELECT status, rolled_back_at AS at, rollback_result AS result FROM cutover.run WHERE run_key = $1',
+    [run.input.runKey],
+  );
   expect(recorded.status).toBe('rolled-back');
   expect(recorded.at).not.toBeNull();
   expect(recorded.result).toEqual(r);
@@ -96,22 +117,27 @@ test('rollback leaves production exactly as before publish (new, match, keep, a 
   expect(await one(prod, 'SELECT name AS v FROM staff WHERE staff_id = 1')).toBe('Boss, hired again by production itself');
 }, 120000);
 
-test('rows written after publish that reference the run\'s rows block the rollback: listed, nothing deleted', async () => {
+test("rows written after publish that reference the run's rows block the rollback: listed, nothing deleted", async () => {
   const { prod, run, before } = await published('blocked', { validation: { preExisting: 'full' } });
   const [{ id }] = await rows<{ id: number }>(prod, "SELECT customer_id AS id FROM customer WHERE email = 'c7@example.com'");
   await rows(prod, 'CREATE TABLE ticket (ticket_id serial PRIMARY KEY, customer_id int REFERENCES customer, subject text)');
-  await rows(prod, `INSERT INTO rental (customer_id, amount) VALUES (${id}, 99.99); INSERT INTO ticket (customer_id, subject) VALUES (${id}, 'where is my order')`);
+  await rows(
+    prod,
+    `INSERT INTO rental (customer_id, amount) VALUES (${id}, 99.99); INSERT INTO ticket (customer_id, subject) VALUES (${id}, 'where is my order')`,
+  );
   await rows(prod, "UPDATE dept SET head_id = (SELECT emp_id FROM employee WHERE name = 'Olga') WHERE name = 'Prod dept'");
   const afterWrites = await dump(prod);
 
   const f = await failureOf(rollbackOf(run));
   expect(f).toMatchObject({ type: 'RollbackBlocked', nonRetryable: true });
   const [{ rental }] = await rows<{ rental: number }>(prod, 'SELECT max(rental_id) AS rental FROM rental');
-  expect((f.details[0] as { rows: unknown[] }).rows).toEqual(expect.arrayContaining([
-    { table: 'public.rental', key: `(rental_id)=(${rental})`, fk: 'rental_customer_id_fkey', references: 'public.customer' },
-    { table: 'public.ticket', key: '(ticket_id)=(1)', fk: 'ticket_customer_id_fkey', references: 'public.customer' },
-    { table: 'public.dept', key: '(dept_id)=(1)', fk: 'dept_head_id_fkey', references: 'public.employee' },
-  ]));
+  expect((f.details[0] as { rows: unknown[] }).rows).toEqual(
+    expect.arrayContaining([
+      { table: 'public.rental', key: `(rental_id)=(${rental})`, fk: 'rental_customer_id_fkey', references: 'public.customer' },
+      { table: 'public.ticket', key: '(ticket_id)=(1)', fk: 'ticket_customer_id_fkey', references: 'public.customer' },
+      { table: 'public.dept', key: '(dept_id)=(1)', fk: 'dept_head_id_fkey', references: 'public.employee' },
+    ]),
+  );
   expect((f.details[0] as { rows: unknown[] }).rows).toHaveLength(3);
   expect(f.message).toContain(`public.ticket (ticket_id)=(1) (FK ticket_customer_id_fkey → public.customer)`);
   expect(await dump(prod)).toEqual(afterWrites);
@@ -119,7 +145,10 @@ test('rows written after publish that reference the run\'s rows block the rollba
 
   // Production removes its references: the rollback goes through, and production is as before
   // publish except the table it created.
-  await rows(prod, `DELETE FROM ticket; DELETE FROM rental WHERE rental_id = ${rental}; UPDATE dept SET head_id = NULL WHERE name = 'Prod dept'`);
+  await rows(
+    prod,
+    `DELETE FROM ticket; DELETE FROM rental WHERE rental_id = ${rental}; UPDATE dept SET head_id = NULL WHERE name = 'Prod dept'`,
+  );
   const r = await rollbackOf(run);
   expect(await dump(prod)).toEqual(before);
   // Checksums are of content: production's own row came and went, its dept head is NULL again.
@@ -129,13 +158,16 @@ test('rows written after publish that reference the run\'s rows block the rollba
 test('keys the database would not refuse on (cascade, set null, triggers disabled) are checked by rows first: listed, nothing deleted or nulled', async () => {
   const { prod, run } = await published('cascading');
   const [{ id }] = await rows<{ id: number }>(prod, "SELECT customer_id AS id FROM customer WHERE email = 'c7@example.com'");
-  await rows(prod, `CREATE TABLE note (note_id serial PRIMARY KEY, customer_id int REFERENCES customer ON DELETE CASCADE, body text);
+  await rows(
+    prod,
+    `CREATE TABLE note (note_id serial PRIMARY KEY, customer_id int REFERENCES customer ON DELETE CASCADE, body text);
     CREATE TABLE flag (flag_id serial PRIMARY KEY, customer_id int REFERENCES customer ON DELETE SET NULL);
     CREATE TABLE legacy (legacy_id serial PRIMARY KEY, customer_id int REFERENCES customer);
     ALTER TABLE legacy DISABLE TRIGGER ALL;
     INSERT INTO note (customer_id, body) VALUES (${id}, 'called back');
     INSERT INTO flag (customer_id) VALUES (${id});
-    INSERT INTO legacy (customer_id) VALUES (${id});`);
+    INSERT INTO legacy (customer_id) VALUES (${id});`,
+  );
   const afterWrites = await dump(prod);
   const f = await failureOf(rollbackOf(run));
   expect(f).toMatchObject({ type: 'RollbackBlocked', nonRetryable: true });
@@ -146,7 +178,12 @@ test('keys the database would not refuse on (cascade, set null, triggers disable
   ]);
   // Nothing deleted, nulled or cascaded: production's three rows still point at the customer.
   expect(await dump(prod)).toEqual(afterWrites);
-  expect(await one(prod, `SELECT (SELECT count(*) FROM note WHERE customer_id = ${id}) + (SELECT count(*) FROM flag WHERE customer_id = ${id}) + (SELECT count(*) FROM legacy WHERE customer_id = ${id}) || '' AS v`)).toBe('3');
+  expect(
+    await one(
+      prod,
+      `SELECT (SELECT count(*) FROM note WHERE customer_id = ${id}) + (SELECT count(*) FROM flag WHERE customer_id = ${id}) + (SELECT count(*) FROM legacy WHERE customer_id = ${id}) || '' AS v`,
+    ),
+  ).toBe('3');
   expect(await one(prod, 'SELECT (rolled_back_at IS NULL)::text AS v FROM cutover.run')).toBe('true');
 }, 120000);
 
@@ -158,23 +195,39 @@ test('other writers since publish are reported, not failed (a run whose publish 
   const [{ id }] = await rows<{ id: number }>(prod, 'SELECT max(rental_id) AS id FROM rental');
   await rows(prod, `DELETE FROM rental WHERE rental_id = ${id}`);
   const r = await rollbackOf(run);
-  expect(r.proof).toMatchObject({ production: 'production changed since publish (other writers)', changedTables: ['public.customer'], preExisting: 'count' });
+  expect(r.proof).toMatchObject({
+    production: 'production changed since publish (other writers)',
+    changedTables: ['public.customer'],
+    preExisting: 'count',
+  });
   expect(table(r, 'public.customer')).toMatchObject({ equal: false, deleted: 6 });
   expect(table(r, 'public.rental')).toMatchObject({ equal: true, inserted: 12, deleted: 11, alreadyGone: 1 });
-  expect(r.proof.summary).toEqual(expect.arrayContaining(['already deleted in production since publish: public.rental 1', '(c) production changed since publish (other writers): checksum differs for public.customer']));
-  expect(await one(prod, "SELECT count(*)::text AS v FROM customer WHERE store_id = 1")).toBe('0');
+  expect(r.proof.summary).toEqual(
+    expect.arrayContaining([
+      'already deleted in production since publish: public.rental 1',
+      '(c) production changed since publish (other writers): checksum differs for public.customer',
+    ]),
+  );
+  expect(await one(prod, 'SELECT count(*)::text AS v FROM customer WHERE store_id = 1')).toBe('0');
 }, 120000);
 
-test('by default (counts) nothing reads the whole of production: other writers\' changes stay, the proof is by key and counts', async () => {
+test("by default (counts) nothing reads the whole of production: other writers' changes stay, the proof is by key and counts", async () => {
   const { prod, run } = await published('counts');
   expect(run.published.tables.every((t) => t.preExistingChecksum === undefined)).toBe(true);
   await rows(prod, "UPDATE customer SET email = 'changed@prod.example' WHERE email = 'p2@prod.example'");
   await rows(prod, "INSERT INTO customer (email, store_id, country_id) VALUES ('app@prod.example', 9, 10)");
   const r = await rollbackOf(run);
-  expect(r.proof).toMatchObject({ insertedRowsGone: true, production: 'production not checksummed (validation.preExisting: count)', changedTables: [], preExisting: 'count' });
+  expect(r.proof).toMatchObject({
+    insertedRowsGone: true,
+    production: 'production not checksummed (validation.preExisting: count)',
+    changedTables: [],
+    preExisting: 'count',
+  });
   expect(r.tables.every((t) => t.checksumBeforePublish === undefined && t.checksumAfterRollback === undefined)).toBe(true);
   expect(table(r, 'public.customer')).toMatchObject({ deleted: 6, inserted: 6 });
-  expect(await one(prod, "SELECT string_agg(email, ',' ORDER BY email) AS v FROM customer")).toBe('app@prod.example,changed@prod.example,p1@prod.example,p3@prod.example');
+  expect(await one(prod, "SELECT string_agg(email, ',' ORDER BY email) AS v FROM customer")).toBe(
+    'app@prod.example,changed@prod.example,p1@prod.example,p3@prod.example',
+  );
 }, 120000);
 
 test('with validation.preExisting: full, a production change since publish refuses the rollback: nothing deleted', async () => {
@@ -189,11 +242,14 @@ test('with validation.preExisting: full, a production change since publish refus
   expect(await one(prod, 'SELECT status AS v FROM cutover.run')).toBe('published');
 }, 120000);
 
-test('a delete trigger that writes elsewhere shows in the transaction\'s own counts: refused, naming the table and the numbers', async () => {
+test("a delete trigger that writes elsewhere shows in the transaction's own counts: refused, naming the table and the numbers", async () => {
   const { prod, run } = await published('trigger');
-  await rows(prod, `CREATE TABLE staff_audit (staff_id int, at timestamptz DEFAULT now());
+  await rows(
+    prod,
+    `CREATE TABLE staff_audit (staff_id int, at timestamptz DEFAULT now());
     CREATE FUNCTION audit_staff() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO staff_audit (staff_id) VALUES (OLD.staff_id); RETURN OLD; END $$;
-    CREATE TRIGGER staff_deleted AFTER DELETE ON staff FOR EACH ROW EXECUTE FUNCTION audit_staff()`);
+    CREATE TRIGGER staff_deleted AFTER DELETE ON staff FOR EACH ROW EXECUTE FUNCTION audit_staff()`,
+  );
   const afterPublish = await dump(prod);
   const f = await failureOf(rollbackOf(run));
   expect(f).toMatchObject({ type: 'RollbackRefused', nonRetryable: true });
@@ -204,8 +260,11 @@ test('a delete trigger that writes elsewhere shows in the transaction\'s own cou
 
 test('a row the deletes did not remove (a trigger kept it) fails the by-key proof: refused, naming the table', async () => {
   const { prod, run } = await published('kept');
-  await rows(prod, `CREATE FUNCTION keep_happy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN CASE WHEN OLD.m = 'happy' THEN NULL ELSE OLD END; END $$;
-    CREATE TRIGGER kinds_keep BEFORE DELETE ON kinds FOR EACH ROW EXECUTE FUNCTION keep_happy()`);
+  await rows(
+    prod,
+    `CREATE FUNCTION keep_happy() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN CASE WHEN OLD.m = 'happy' THEN NULL ELSE OLD END; END $$;
+    CREATE TRIGGER kinds_keep BEFORE DELETE ON kinds FOR EACH ROW EXECUTE FUNCTION keep_happy()`,
+  );
   const afterPublish = await dump(prod);
   const f = await failureOf(rollbackOf(run));
   expect(f).toMatchObject({ type: 'RollbackRefused', nonRetryable: true });
@@ -231,8 +290,12 @@ test('real shapes: quoted names, a composite key on a partitioned table, FKs dec
   try {
     const prod = await createDb(name, REAL_SCHEMA + REAL_PRODUCTION);
     process.env.CUTOVER_DB_PRODUCTION = prod;
-    const realDump = async () => one(prod, `SELECT string_agg(x, E'\\n' ORDER BY x) AS v FROM (
-        ${['"Sales.EU"."Kunde"', '"Sales.EU"."Order"', 'public.note', '"Sales.EU"."Order Items"', '"Sales.EU"."Returns"'].map((t) => `SELECT x::text || '@' || x.tableoid::regclass::text AS x FROM ${t} x`).join(' UNION ALL ')}) t`);
+    const realDump = async () =>
+      one(
+        prod,
+        `SELECT string_agg(x, E'\\n' ORDER BY x) AS v FROM (
+        ${['"Sales.EU"."Kunde"', '"Sales.EU"."Order"', 'public.note', '"Sales.EU"."Order Items"', '"Sales.EU"."Returns"'].map((t) => `SELECT x::text || '@' || x.tableoid::regclass::text AS x FROM ${t} x`).join(' UNION ALL ')}) t`,
+      );
     const before = await realDump();
     const run = await publishRun(prod, schemaChecked(realPlan('rb-real')), 'rbreal000001');
     expect(await realDump()).not.toEqual(before);
@@ -242,18 +305,28 @@ test('real shapes: quoted names, a composite key on a partitioned table, FKs dec
 
     // Production adds a line to an order this run moved: the FK declared on the partition blocks.
     const [{ id }] = await rows<{ id: string }>(prod, `SELECT "Order ID"::text AS id FROM "Sales.EU"."Order" WHERE placed = '2025-07-07'`);
-    await rows(prod, `INSERT INTO "Sales.EU"."Order Items" ("Line ID", "Order ID", "Shipped On", "Unit Price €") VALUES (100, ${id}, '2025-12-24', 5.00)`);
+    await rows(
+      prod,
+      `INSERT INTO "Sales.EU"."Order Items" ("Line ID", "Order ID", "Shipped On", "Unit Price €") VALUES (100, ${id}, '2025-12-24', 5.00)`,
+    );
     const f = await failureOf(rollbackOf(run));
     expect(f).toMatchObject({ type: 'RollbackBlocked' });
     expect((f.details[0] as { rows: unknown[] }).rows).toEqual([
-      { table: '"Sales.EU"."Order Items 2025"', key: '(Shipped On, Line ID)=(2025-12-24, 100)', fk: 'items 2025 order', references: '"Sales.EU"."Order"' },
+      {
+        table: '"Sales.EU"."Order Items 2025"',
+        key: '(Shipped On, Line ID)=(2025-12-24, 100)',
+        fk: 'items 2025 order',
+        references: '"Sales.EU"."Order"',
+      },
     ]);
 
     await rows(prod, `DELETE FROM "Sales.EU"."Order Items" WHERE "Line ID" = 100`);
     const r = await rollbackOf(run);
     expect(await realDump()).toEqual(before);
     expect(r.tables.every((t) => t.equal)).toBe(true);
-    expect(r.proof.transactionCounts.map((c) => c.relation)).toEqual(expect.arrayContaining(['"Sales.EU"."Order Items 2025"', '"Sales.EU"."Order Items 2026"', '"Sales.EU"."Kunde"']));
+    expect(r.proof.transactionCounts.map((c) => c.relation)).toEqual(
+      expect.arrayContaining(['"Sales.EU"."Order Items 2025"', '"Sales.EU"."Order Items 2026"', '"Sales.EU"."Kunde"']),
+    );
   } finally {
     process.env.CUTOVER_DB_PILOT = saved;
   }

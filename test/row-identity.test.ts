@@ -95,7 +95,11 @@ test('order lines keyed by remapped parents: dry run, rehearsal, validation (pre
   const prod = await h.production(SCHEMA + PRODUCTION);
   const own = await one(prod, PRODUCTION_OWN);
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-rid-'));
-  const plan = planOf('rid-lines', TABLES, { backup: { store: `file://${store}` }, rehearsal: { mode: 'scratch' }, validation: { preExisting: 'full' } });
+  const plan = planOf('rid-lines', TABLES, {
+    backup: { store: `file://${store}` },
+    rehearsal: { mode: 'scratch' },
+    validation: { preExisting: 'full' },
+  });
 
   // plan check --connect: the valid plan is not refused (the Pilot's raw keys are not Production's).
   const { run } = await import('../client/main');
@@ -103,7 +107,10 @@ test('order lines keyed by remapped parents: dry run, rehearsal, validation (pre
   const io = { out: (s: string) => void out.push(s), err: (s: string) => void out.push(s), isTTY: false };
   const file = path.join(store, 'plan.json');
   writeFileSync(file, JSON.stringify(planOf('rid-lines', TABLES)));
-  expect([await run(['node', 'cutover', 'plan', 'check', file, '--connect'], io, process.env), out.join('\n')]).toEqual([0, expect.stringMatching(/\nok$/)]);
+  expect([await run(['node', 'cutover', 'plan', 'check', file, '--connect'], io, process.env), out.join('\n')]).toEqual([
+    0,
+    expect.stringMatching(/\nok$/),
+  ]);
 
   const { result, report } = await runToCompletion(h, plan);
   expect(result.status).toBe('completed');
@@ -138,12 +145,23 @@ test('order lines keyed by remapped parents: dry run, rehearsal, validation (pre
     { t: 'public.order_tags', o: '[3, "blue"]', n: '[8, "blue"]' },
   ]);
   // Every recorded Production key is a row Production holds.
-  expect(await one(prod, `SELECT count(*)::text AS v FROM cutover.id_map m JOIN order_lines l ON l.order_id = (m.new_key->>0)::int AND l.product_id = (m.new_key->>1)::int WHERE m.run_key = '${result.runKey}' AND m.table_name = 'public.order_lines'`)).toBe('5');
+  expect(
+    await one(
+      prod,
+      `SELECT count(*)::text AS v FROM cutover.id_map m JOIN order_lines l ON l.order_id = (m.new_key->>0)::int AND l.product_id = (m.new_key->>1)::int WHERE m.run_key = '${result.runKey}' AND m.table_name = 'public.order_lines'`,
+    ),
+  ).toBe('5');
 
   // idChanges: the old→new pairs per table, and the pairs file in the store next to the pack.
   const changes = Object.fromEntries(asEvidence(report).idChanges.tables.map((t) => [t.table, [t.pairs, t.keysChanged]]));
   // products: A, B, C merged (C keeps 3), D moved as 12; shipments keep their uuid keys.
-  expect(changes).toEqual({ 'public.orders': [3, 3], 'public.products': [4, 3], 'public.order_lines': [5, 5], 'public.order_tags': [2, 2], 'public.order_notes': [2, 2] });
+  expect(changes).toEqual({
+    'public.orders': [3, 3],
+    'public.products': [4, 3],
+    'public.order_lines': [5, 5],
+    'public.order_tags': [2, 2],
+    'public.order_notes': [2, 2],
+  });
   const stored = JSON.parse(readFileSync(path.join(store, 'rid-lines', result.runKey, 'evidence.json'), 'utf8'));
   const pairsFile = readFileSync(path.join(store, 'rid-lines', result.runKey, 'id-pairs.jsonl'));
   expect(stored.idChanges.pairsFile).toMatchObject({ rows: 16, sha256: createHash('sha256').update(pairsFile).digest('hex') });
@@ -155,7 +173,7 @@ test('order lines keyed by remapped parents: dry run, rehearsal, validation (pre
   expect(printed).toContain('public.orders\t[3]\t[8]');
 }, 400000);
 
-test('surgical rollback and validation with preExisting full find the run\'s own order lines, not Production\'s', async () => {
+test("surgical rollback and validation with preExisting full find the run's own order lines, not Production's", async () => {
   const prod = await h.production(SCHEMA + PRODUCTION);
   const before = await one(prod, ALL);
   const plan = schemaChecked(planOf('rid-rb', TABLES, { validation: { preExisting: 'full' } }));
@@ -173,7 +191,9 @@ test('a Production unique index other than the key predicts its conflict, by nam
   const plan = planOf('rid-uniq', [{ table: 'customers', select: { all: true }, ids: 'new' }]);
   const report = await preflight({ plan: validatePlan(plan) });
   const customers = report.tables.find((t) => t.table === 'public.customers')!;
-  expect(customers.conflicts).toEqual([{ constraint: 'customers_email_lower', kind: 'unique index', columns: 'lower(email)', existing: 1, duplicates: 0 }]);
+  expect(customers.conflicts).toEqual([
+    { constraint: 'customers_email_lower', kind: 'unique index', columns: 'lower(email)', existing: 1, duplicates: 0 },
+  ]);
   expect(report.warnings.join('\n')).toContain('customers_email_lower');
 
   const { run } = await import('../client/main');

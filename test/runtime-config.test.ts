@@ -24,13 +24,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('nothing set: the local dev server, plain', () => {
   expect(temporalConfig(base())).toEqual({ address: 'localhost:7233', namespace: 'default' });
-  expect(temporalConfig({ ...base(), TEMPORAL_ADDRESS: '  ', TEMPORAL_NAMESPACE: '' })).toEqual({ address: 'localhost:7233', namespace: 'default' });
+  expect(temporalConfig({ ...base(), TEMPORAL_ADDRESS: '  ', TEMPORAL_NAMESPACE: '' })).toEqual({
+    address: 'localhost:7233',
+    namespace: 'default',
+  });
 });
 
 test('TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE as before, and over a profile', () => {
-  expect(temporalConfig({ ...base(), TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'ops' })).toEqual({ address: 'temporal:7233', namespace: 'ops' });
+  expect(temporalConfig({ ...base(), TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: 'ops' })).toEqual({
+    address: 'temporal:7233',
+    namespace: 'ops',
+  });
   expect(temporalConfig({ ...base(), TEMPORAL_CONFIG_FILE: file })).toMatchObject({ address: 'a.example:7233', namespace: 'from-file' });
-  expect(temporalConfig({ ...base(), TEMPORAL_CONFIG_FILE: file, TEMPORAL_NAMESPACE: 'over' })).toMatchObject({ address: 'a.example:7233', namespace: 'over' });
+  expect(temporalConfig({ ...base(), TEMPORAL_CONFIG_FILE: file, TEMPORAL_NAMESPACE: 'over' })).toMatchObject({
+    address: 'a.example:7233',
+    namespace: 'over',
+  });
 });
 
 test('an API key turns TLS on (Temporal Cloud)', () => {
@@ -55,9 +64,14 @@ test('mTLS from a profile, and from TEMPORAL_TLS_* variables', () => {
 test('a missing config file or profile is a clear error', () => {
   expect(() => temporalConfig({ ...base(), TEMPORAL_CONFIG_FILE: path.join(dir, 'nope.toml') })).toThrow(TemporalConfigError);
   expect(() => temporalConfig({ ...base(), TEMPORAL_CONFIG_FILE: path.join(dir, 'nope.toml') })).toThrow(/nope\.toml does not exist/);
-  expect(() => temporalConfig({ ...base(), TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'nosuch' })).toThrow(/profile nosuch.*'nosuch' not found/);
+  expect(() => temporalConfig({ ...base(), TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'nosuch' })).toThrow(
+    /profile nosuch.*'nosuch' not found/,
+  );
 });
 
 test('an override (a test own server) wins over everything', () => {
-  expect(temporalConfig({ ...base(), TEMPORAL_ADDRESS: 'x:1' }, { address: '127.0.0.1:9', namespace: 'n' })).toMatchObject({ address: '127.0.0.1:9', namespace: 'n' });
+  expect(temporalConfig({ ...base(), TEMPORAL_ADDRESS: 'x:1' }, { address: '127.0.0.1:9', namespace: 'n' })).toMatchObject({
+    address: '127.0.0.1:9',
+    namespace: 'n',
+  });
 });

@@ -16,16 +16,24 @@ import { readEvidence, readStatus } from '../client/commands/read-run';
 import { runResult } from './helpers/run-result';
 
 const h = useHarness('cutover_sn', SAAS_SCHEMA + PILOT_DATA);
-const count = async (url: string, sql: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
+const count = async (url: string, sql: string) =>
+  Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
 /** Every table's content, order-independent, by the test's own SQL. */
 const dump = async (url: string) =>
-  rows(url, `SELECT 'accounts' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM accounts x
+  rows(
+    url,
+    `SELECT 'accounts' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM accounts x
     UNION ALL SELECT 'users', string_agg(x::text, ';' ORDER BY x::text) FROM users x
     UNION ALL SELECT 'projects', string_agg(x::text, ';' ORDER BY x::text) FROM projects x
-    UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM events x`);
+    UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM events x`,
+  );
 
 /** The reason an update was refused (the SDK wraps it as the failure's cause). */
-const refusal = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e));
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: { cause?: { message?: string } }) => e.cause?.message ?? String(e),
+  );
 
 // Fails while Production holds a project named 'Project 7' (a Pilot row this run moves) that its
 // owners have not allowed (allow_list is Production's own table, not in the plan).
@@ -41,7 +49,15 @@ afterAll(() => checker.drop());
 const PRODUCTION = SAAS_SCHEMA + PRODUCTION_DATA + 'CREATE TABLE allow_list (name text PRIMARY KEY);' + checker.sql;
 
 async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {}) {
-  const handle = await startRun(h.env, saasPlan(id, { approvals: { approvers: ['bob'], required: 1, timeout: '1h' }, accessChecks: [CHECK], accessCheckRole: checker.name, ...extra }));
+  const handle = await startRun(
+    h.env,
+    saasPlan(id, {
+      approvals: { approvers: ['bob'], required: 1, timeout: '1h' },
+      accessChecks: [CHECK],
+      accessCheckRole: checker.name,
+      ...extra,
+    }),
+  );
   for (const gate of ['plan', 'cutover'] as const) {
     await waitFor(handle, atGate(gate));
     await handle.signal(approveSignal, { gate, approver: 'bob' });
@@ -69,12 +85,19 @@ test('a verified file:// backup, an access check failing after publish pauses; a
   expect(view.actions).toEqual(['retry', 'rollback', 'roll-forward']);
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(h.pilot, EXPECTED.accounts)));
 
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', by: 'oncall', reason: 'give up' }] }))).toMatch(/publish has committed/);
-  await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'project seven must not reach production' }] });
+  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'abort', by: 'oncall', reason: 'give up' }] }))).toMatch(
+    /publish has committed/,
+  );
+  await handle.executeUpdate(resumeUpdate, {
+    args: [{ action: 'rollback', by: 'oncall', reason: 'project seven must not reach production' }],
+  });
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rolled-back');
   expect(await dump(prod)).toEqual(before);
-  const report = (await handle.query('report')) as { rollback: { tables: { table: string; deleted: number; equal: boolean }[] }; backups: { backups: { sha256: string; location: string }[] } };
+  const report = (await handle.query('report')) as {
+    rollback: { tables: { table: string; deleted: number; equal: boolean }[] };
+    backups: { backups: { sha256: string; location: string }[] };
+  };
   expect(report.backups.backups.map((b) => b.sha256)).toEqual(view.backups!.map((b) => b.sha256));
   expect(report.rollback.tables.every((t) => t.equal)).toBe(true);
   expect(report.rollback.tables.reduce((a, t) => a + t.deleted, 0)).toBeGreaterThan(0);
@@ -91,9 +114,15 @@ test('a verified file:// backup, an access check failing after publish pauses; a
 test('roll-forward from validate after the cause is fixed completes without duplicating a row', async () => {
   const prod = await h.production(PRODUCTION);
   const { handle } = await pausedAfterPublish('sn-forward');
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'roll-forward', by: 'oncall', reason: 'x', fromStep: 'finalize' }] }))).toMatch(/cannot roll forward from "finalize"/);
+  expect(
+    await refusal(
+      handle.executeUpdate(resumeUpdate, { args: [{ action: 'roll-forward', by: 'oncall', reason: 'x', fromStep: 'finalize' }] }),
+    ),
+  ).toMatch(/cannot roll forward from "finalize"/);
   // No backup in this plan: rollback by restore is not on offer.
-  expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'x', mode: 'restore' }] }))).toMatch(/needs a verified backup/);
+  expect(
+    await refusal(handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'x', mode: 'restore' }] })),
+  ).toMatch(/needs a verified backup/);
   // The fix: Production's owners allow Project 7 (no published row changes).
   await rows(prod, "INSERT INTO allow_list VALUES ('Project 7')");
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'roll-forward', by: 'oncall', reason: 'renamed', fromStep: 'validate' }] });

@@ -19,17 +19,23 @@ function portFlags(stdout: string): Record<string, number> {
   return Object.fromEntries([...stdout.matchAll(/^-([a-z0-9.]+\.port(?:\.grpc)?)=(\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
 }
 
-test('seaweed_args derives every port from SEAWEED_BASE_PORT, with the helper\'s offsets', () => {
+test("seaweed_args derives every port from SEAWEED_BASE_PORT, with the helper's offsets", () => {
   for (const base of [18330, 30000]) {
     const r = sh('seaweed_args; echo "s3=$SEAWEED_S3_PORT"', { SEAWEED_BASE_PORT: String(base) });
     expect(r.code).toBe(0);
     const p = seaweedPorts(base);
     expect(portFlags(r.stdout)).toEqual({
-      'master.port': p.master, 'master.port.grpc': p.masterGrpc,
-      'volume.port': p.volume, 'volume.port.grpc': p.volumeGrpc,
-      'filer.port': p.filer, 'filer.port.grpc': p.filerGrpc,
-      's3.port': p.s3, 's3.port.grpc': p.s3Grpc,
-      'webdav.port': p.webdav, 'admin.port': p.admin, 'admin.port.grpc': p.adminGrpc,
+      'master.port': p.master,
+      'master.port.grpc': p.masterGrpc,
+      'volume.port': p.volume,
+      'volume.port.grpc': p.volumeGrpc,
+      'filer.port': p.filer,
+      'filer.port.grpc': p.filerGrpc,
+      's3.port': p.s3,
+      's3.port.grpc': p.s3Grpc,
+      'webdav.port': p.webdav,
+      'admin.port': p.admin,
+      'admin.port.grpc': p.adminGrpc,
     });
     expect(r.stdout).toContain(`s3=${p.s3}`);
   }

@@ -27,7 +27,10 @@ let pilot: string;
 beforeAll(async () => {
   pilot = await createDb(`${base}_pilot`, SCHEMA + PILOT);
   process.env.CUTOVER_DB_PILOT = pilot;
-  process.env.CUTOVER_DB_PRODUCTION = await createDb(`${base}_prod`, SCHEMA + 'ALTER TABLE o ADD CONSTRAINT o_p FOREIGN KEY (p_id) REFERENCES p;');
+  process.env.CUTOVER_DB_PRODUCTION = await createDb(
+    `${base}_prod`,
+    SCHEMA + 'ALTER TABLE o ADD CONSTRAINT o_p FOREIGN KEY (p_id) REFERENCES p;',
+  );
 }, 60000);
 
 afterAll(async () => {
@@ -37,7 +40,11 @@ afterAll(async () => {
 
 const plan = () =>
   validatePlan({
-    version: 1, id: 'sel-all', strategy: 'selective', source: 'pilot', target: 'production',
+    version: 1,
+    id: 'sel-all',
+    strategy: 'selective',
+    source: 'pilot',
+    target: 'production',
     approvals: { approvers: ['a', 'b'], required: 1 },
     tables: [
       { table: 'p', select: { all: true }, ids: 'new' },

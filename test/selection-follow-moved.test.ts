@@ -51,7 +51,11 @@ afterAll(async () => {
 
 const plan = (id: string, orders: Record<string, unknown>, lines: Record<string, unknown>) =>
   validatePlan({
-    version: 1, id, strategy: 'selective', source: 'pilot', target: 'production',
+    version: 1,
+    id,
+    strategy: 'selective',
+    source: 'pilot',
+    target: 'production',
     approvals: { approvers: ['a', 'b'], required: 1 },
     tables: [
       { table: 'customer', select: { where: [{ column: 'customer_id', op: 'in', value: [3, 4, 5] }] } },
@@ -79,13 +83,19 @@ test('followMoved takes only the children of moving parents; follow also takes t
   // The same tables with follow: orders of customers 1 and 2 (in Production by key) and their lines too.
   const any = await preflight({ plan: plan('follow-any', { follow: ['customer_id'] }, { follow: ['order_id'] }) });
   expect(inScope(any)['public.orders']).toBe(await n(FOLLOWED_ORDERS));
-  expect(inScope(any)['public.order_line']).toBe(await n(`SELECT 1 FROM order_line WHERE order_id IN (${FOLLOWED_ORDERS}) OR order_id IN (SELECT order_id FROM orders WHERE order_id <= 4)`));
+  expect(inScope(any)['public.order_line']).toBe(
+    await n(
+      `SELECT 1 FROM order_line WHERE order_id IN (${FOLLOWED_ORDERS}) OR order_id IN (SELECT order_id FROM orders WHERE order_id <= 4)`,
+    ),
+  );
   expect(inScope(any)['public.orders']).toBeGreaterThan(inScope(moved)['public.orders']);
 
   // Left behind: customer 5's orders and their lines, as the dry run counts them.
   const left = Object.fromEntries(moved.tables.map((t) => [t.table, t.leftBehind]));
   expect(left['public.orders']).toEqual({ 'parent-left-behind:public.customer': await n(TEST_ORDERS) });
-  expect(left['public.order_line']).toEqual({ 'parent-left-behind:public.orders': await n(`SELECT 1 FROM order_line WHERE order_id IN (${TEST_ORDERS})`) });
+  expect(left['public.order_line']).toEqual({
+    'parent-left-behind:public.orders': await n(`SELECT 1 FROM order_line WHERE order_id IN (${TEST_ORDERS})`),
+  });
 }, 120000);
 
 test('a followMoved parent that the scope filter drops takes its children with it (orders of customer 6, who neither moves nor exists in Production)', async () => {
@@ -96,7 +106,7 @@ test('a followMoved parent that the scope filter drops takes its children with i
   expect(inScope(report)['public.order_line']).toBe(await n(`SELECT 1 FROM order_line WHERE order_id IN (${FOLLOWED_ORDERS})`));
 }, 120000);
 
-test('stage stages what the dry run counted; cleanup leaves a test customer\'s followMoved children behind (parent-left-behind), in the manifest', async () => {
+test("stage stages what the dry run counted; cleanup leaves a test customer's followMoved children behind (parent-left-behind), in the manifest", async () => {
   const p = plan('moved-run', { followMoved: ['customer_id'] }, { followMoved: ['order_id'] });
   const dry = await preflight({ plan: p });
   const input: StepInput = { plan: p, runKey: 'selmoved0001', workflowId: 'cutover-moved-run', runId: 'r1' };
@@ -107,12 +117,17 @@ test('stage stages what the dry run counted; cleanup leaves a test customer\'s f
   expect(lines[0].n).toBe(await n(`SELECT 1 FROM order_line WHERE order_id IN (${MOVING_ORDERS})`));
 
   const result = (await env.run(cleanup, input)) as CleanupResult;
-  expect(result.leftBehind).toEqual(Object.fromEntries(dry.tables.filter((t) => Object.keys(t.leftBehind).length).map((t) => [t.table, t.leftBehind])));
+  expect(result.leftBehind).toEqual(
+    Object.fromEntries(dry.tables.filter((t) => Object.keys(t.leftBehind).length).map((t) => [t.table, t.leftBehind])),
+  );
   const manifest = await rows<{ k: string }>(
     prod,
     "SELECT string_agg(key->>0 || '/' || (key->>1), ',' ORDER BY (key->>0)::int, (key->>1)::int) AS k FROM cutover.manifest WHERE run_key = $1 AND table_name = 'public.order_line' AND reason = 'parent-left-behind:public.orders'",
     [input.runKey],
   );
-  const expected = await rows<{ k: string }>(pilot, `SELECT string_agg(order_id || '/' || product_id, ',' ORDER BY order_id, product_id) AS k FROM order_line WHERE order_id IN (${TEST_ORDERS})`);
+  const expected = await rows<{ k: string }>(
+    pilot,
+    `SELECT string_agg(order_id || '/' || product_id, ',' ORDER BY order_id, product_id) AS k FROM order_line WHERE order_id IN (${TEST_ORDERS})`,
+  );
   expect(manifest[0].k).toBe(expected[0].k);
 }, 180000);

@@ -40,7 +40,11 @@ const CASES: [string, unknown, string][] = [
 
 test.each(CASES)('%s', async (_name, condition, sql) => {
   const plan = validatePlan({
-    version: 1, id: 'sel-ops', strategy: 'selective', source: 'pilot', target: 'production',
+    version: 1,
+    id: 'sel-ops',
+    strategy: 'selective',
+    source: 'pilot',
+    target: 'production',
     approvals: { approvers: ['a', 'b'], required: 1 },
     tables: [{ table: 'item', select: { where: [condition] } }],
   });

@@ -22,16 +22,22 @@ test('the blob, history size and history count limits are set, error above warn'
 test('scripts/services.sh starts the dev server with the same limits', () => {
   const sh = read('scripts/services.sh');
   const array = /SERVER_LIMITS=\(([\s\S]*?)\n\)/.exec(sh)?.[1] ?? '';
-  const values = Object.fromEntries([...array.matchAll(/--dynamic-config-value (limit\.[A-Za-z.]+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+  const values = Object.fromEntries(
+    [...array.matchAll(/--dynamic-config-value (limit\.[A-Za-z.]+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]),
+  );
   expect(values).toEqual(SERVER_LIMITS);
   expect(sh).toMatch(/server start-dev[\s\S]*"\$\{SERVER_LIMITS\[@\]\}"/);
 });
 
 test('docker-compose.yml gives the Temporal server the same limits through its dynamic config file', () => {
-  const compose = parse(read('docker-compose.yml')) as { services: Record<string, { environment?: Record<string, string>; volumes?: string[] }> };
+  const compose = parse(read('docker-compose.yml')) as {
+    services: Record<string, { environment?: Record<string, string>; volumes?: string[] }>;
+  };
   const temporal = compose.services.temporal;
   const configPath = temporal.environment?.DYNAMIC_CONFIG_FILE_PATH ?? '';
-  const mount = (temporal.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === path.posix.join('/etc/temporal', configPath));
+  const mount = (temporal.volumes ?? [])
+    .map((v) => v.split(':'))
+    .find(([, target]) => target === path.posix.join('/etc/temporal', configPath));
   expect(mount).toBeDefined();
   const file = parse(read(mount![0])) as Record<string, { value: number }[]>;
   expect(Object.fromEntries(Object.entries(file).map(([k, v]) => [k, v[0].value]))).toEqual(SERVER_LIMITS);

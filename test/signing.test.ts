@@ -7,7 +7,16 @@ import { writeFileSync } from 'node:fs';
 import { run as cutover } from '../client/main';
 import type { Io } from '../client/io';
 import { approvalMessage, approvalMessageV1, resumeMessage, type ApprovalSubject } from '../common/signing';
-import { approveSignal, approveUpdate, reportQuery, resumeSignal, resumeUpdate, statusQuery, type ResumeInput, type StatusView } from '../common/temporal';
+import {
+  approveSignal,
+  approveUpdate,
+  reportQuery,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+  type ResumeInput,
+  type StatusView,
+} from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
@@ -36,7 +45,11 @@ const refusedReasons = (s: StatusView) => s.refused.map((r) => `${r.signal} ${r.
 
 test('signed approvals are verified in the workflow; forged, replayed and malformed ones are refused and recorded', async () => {
   const plan = saasPlan('sig-optional', {
-    approvals: { approvers: [{ name: 'bob', key: bob.publicLine }, { name: 'carol', key: carol.publicLine }, 'dave'], required: 2, timeout: '1h' },
+    approvals: {
+      approvers: [{ name: 'bob', key: bob.publicLine }, { name: 'carol', key: carol.publicLine }, 'dave'],
+      required: 2,
+      timeout: '1h',
+    },
   });
   const handle = await startRun(h.env, plan);
   const wf = 'cutover-sig-optional';
@@ -50,7 +63,11 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
     ['carol', sshSign(carol, at({ planHash: '0'.repeat(64) })), 'does not verify'], // another plan hash
     ['carol', sshSign(carol, at({ workflowId: 'cutover-elsewhere' })), 'does not verify'], // another workflow
     ['carol', sshSign(carol, at({ runKey: 'a0a0a0a0a0a0' })), 'does not verify'], // another run of this plan
-    ['carol', sshSign(carol, approvalMessageV1({ workflowId: wf, runKey, gate: 'plan', planHash })), 'it is a v1 signature (cutover-approval:v1)'],
+    [
+      'carol',
+      sshSign(carol, approvalMessageV1({ workflowId: wf, runKey, gate: 'plan', planHash })),
+      'it is a v1 signature (cutover-approval:v1)',
+    ],
     ['carol', sshSign(carol, right, 'git'), 'made for namespace "git", not "cutover"'],
     ['carol', 'not a signature', 'must be an armored SSH signature'],
     ['dave', sshSign(dave, right), 'approvals.approvers in the plan has no key for "dave"'],
@@ -63,7 +80,9 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
   expect(refused.refused[1].reason).toContain(JSON.stringify(right)); // the exact bytes to sign
   expect(refused.approvals).toEqual([]);
   // The update answers with the refusal, and the attempt is recorded too (a forged approval is evidence).
-  await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'carol', signature: sshSign(eve, right) }] })).rejects.toMatchObject({
+  await expect(
+    handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'carol', signature: sshSign(eve, right) }] }),
+  ).rejects.toMatchObject({
     cause: { message: expect.stringContaining(`signed with key ${eve.fingerprint}`) },
   });
 
@@ -79,7 +98,10 @@ test('signed approvals are verified in the workflow; forged, replayed and malfor
   // The CLI signs with ssh-keygen (querying the plan hash first); the wrong key is refused, exit 1.
   const forged = await cli('approve', 'sig-optional', '--gate', 'cutover', '--as', 'carol', '--sign', eve.file);
   expect(forged).toMatchObject({ code: 1, err: expect.stringContaining(`signed with key ${eve.fingerprint}`) });
-  for (const [who, key] of [['bob', bob], ['carol', carol]] as const) {
+  for (const [who, key] of [
+    ['bob', bob],
+    ['carol', carol],
+  ] as const) {
     const r = await cli('approve', 'sig-optional', '--gate', 'cutover', '--as', who, '--sign', key.file);
     expect(r).toMatchObject({ code: 0, out: expect.stringContaining('approve (gate cutover) accepted') });
   }
@@ -107,7 +129,15 @@ test('signatures required: unsigned approvals and resumes are refused; only oper
   delete process.env.CUTOVER_DB_ELSEWHERE;
   const plan = saasPlan('sig-required', {
     source: 'elsewhere', // unconfigured: the run pauses at preflight, to be resumed
-    approvals: { approvers: [{ name: 'bob', key: bob.publicLine }, { name: 'carol', key: carol.publicLine }], required: 1, timeout: '1h', signatures: 'required' },
+    approvals: {
+      approvers: [
+        { name: 'bob', key: bob.publicLine },
+        { name: 'carol', key: carol.publicLine },
+      ],
+      required: 1,
+      timeout: '1h',
+      signatures: 'required',
+    },
     operators: [{ name: 'oncall', key: oncall.publicLine }],
   });
   const handle = await startRun(h.env, plan);
@@ -117,19 +147,48 @@ test('signatures required: unsigned approvals and resumes are refused; only oper
   const resumeAt = (p: number, resume: Omit<ResumeInput, 'by'>) => resumeMessage({ workflowId: wf, runKey, pause: p, planHash, resume });
 
   await handle.signal(resumeSignal, { action: 'retry', by: 'mallory', reason: 'me too' });
-  await handle.signal(resumeSignal, { action: 'retry', by: 'bob', reason: 'an approver', signature: sshSign(bob, resumeAt(1, { action: 'retry', reason: 'an approver' })) });
+  await handle.signal(resumeSignal, {
+    action: 'retry',
+    by: 'bob',
+    reason: 'an approver',
+    signature: sshSign(bob, resumeAt(1, { action: 'retry', reason: 'an approver' })),
+  });
   await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'unsigned' });
-  await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'replayed', signature: sshSign(oncall, resumeAt(1, { action: 'abort', reason: 'replayed' })) });
+  await handle.signal(resumeSignal, {
+    action: 'retry',
+    by: 'oncall',
+    reason: 'replayed',
+    signature: sshSign(oncall, resumeAt(1, { action: 'abort', reason: 'replayed' })),
+  });
   // Signed fields changed on the way: reason, fromStep, mode.
-  await handle.signal(resumeSignal, { action: 'retry', by: 'oncall', reason: 'an invented reason', signature: sshSign(oncall, resumeAt(1, { action: 'retry', reason: 'fixed' })) });
-  await handle.signal(resumeSignal, { action: 'roll-forward', by: 'oncall', reason: 'r', fromStep: 'stage', signature: sshSign(oncall, resumeAt(1, { action: 'roll-forward', reason: 'r', fromStep: 'preflight' })) });
-  await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'r', mode: 'restore', signature: sshSign(oncall, resumeAt(1, { action: 'rollback', reason: 'r' })) });
+  await handle.signal(resumeSignal, {
+    action: 'retry',
+    by: 'oncall',
+    reason: 'an invented reason',
+    signature: sshSign(oncall, resumeAt(1, { action: 'retry', reason: 'fixed' })),
+  });
+  await handle.signal(resumeSignal, {
+    action: 'roll-forward',
+    by: 'oncall',
+    reason: 'r',
+    fromStep: 'stage',
+    signature: sshSign(oncall, resumeAt(1, { action: 'roll-forward', reason: 'r', fromStep: 'preflight' })),
+  });
+  await handle.signal(resumeSignal, {
+    action: 'rollback',
+    by: 'oncall',
+    reason: 'r',
+    mode: 'restore',
+    signature: sshSign(oncall, resumeAt(1, { action: 'rollback', reason: 'r' })),
+  });
   const refused = await waitFor(handle, (s) => s.refused.length === 7);
   const noVerify = `resume oncall: signature refused: it does not verify over this resume (run ${wf}, run key ${runKey}, pause 1, action`;
   expect(refusedReasons(refused)).toEqual([
     'resume mallory: "mallory" is not an operator of this plan: only oncall may resume it',
     'resume bob: "bob" is not an operator of this plan: only oncall may resume it',
-    expect.stringMatching(/^resume oncall: signature required: this plan requires every resume to be signed by oncall's key \(cutover resume … --action retry --sign KEYFILE/),
+    expect.stringMatching(
+      /^resume oncall: signature required: this plan requires every resume to be signed by oncall's key \(cutover resume … --action retry --sign KEYFILE/,
+    ),
     expect.stringContaining(`${noVerify} retry)`),
     expect.stringContaining(`${noVerify} retry)`),
     expect.stringContaining(`${noVerify} roll-forward)`),
@@ -143,13 +202,26 @@ test('signatures required: unsigned approvals and resumes are refused; only oper
   const second = await waitFor(handle, (s) => s.status === 'paused' && s.pause === 2);
   expect(second.decision).toMatchObject({ by: 'oncall', action: 'retry', signature: { verified: true, fingerprint: oncall.fingerprint } });
   // The same signed retry replayed at the later pause: refused, and the run stays paused.
-  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'try again', signature: retry1 }] })).rejects.toMatchObject({
+  await expect(
+    handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'try again', signature: retry1 }] }),
+  ).rejects.toMatchObject({
     cause: { message: expect.stringMatching(/signature refused: this signature was already accepted in this run \(a replay\)/) },
   });
   expect((await handle.query(statusQuery)).status).toBe('paused');
 
   process.env.CUTOVER_DB_ELSEWHERE = h.pilot;
-  const resumed = await cli('resume', 'sig-required', '--action', 'retry', '--as', 'oncall', '--reason', 'alias configured', '--sign', oncall.file);
+  const resumed = await cli(
+    'resume',
+    'sig-required',
+    '--action',
+    'retry',
+    '--as',
+    'oncall',
+    '--reason',
+    'alias configured',
+    '--sign',
+    oncall.file,
+  );
   expect(resumed).toMatchObject({ code: 0 });
   const atPlan = await waitFor(handle, atGate('plan'));
   expect(atPlan.decision).toMatchObject({ by: 'oncall', action: 'retry', signature: { verified: true, fingerprint: oncall.fingerprint } });
@@ -158,29 +230,51 @@ test('signatures required: unsigned approvals and resumes are refused; only oper
   await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob' }] })).rejects.toMatchObject({
     cause: { message: expect.stringContaining("signature required: this plan requires every approval to be signed by bob's key") },
   });
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', signature: sshSign(bob, approvalMessage({ workflowId: wf, runKey, gate: 'plan', planHash })) });
+  await handle.signal(approveSignal, {
+    gate: 'plan',
+    approver: 'bob',
+    signature: sshSign(bob, approvalMessage({ workflowId: wf, runKey, gate: 'plan', planHash })),
+  });
   const atCutover = await waitFor(handle, atGate('cutover'));
-  expect(atCutover.approvals).toEqual([expect.objectContaining({ approver: 'bob', signature: { verified: true, fingerprint: bob.fingerprint } })]);
+  expect(atCutover.approvals).toEqual([
+    expect.objectContaining({ approver: 'bob', signature: { verified: true, fingerprint: bob.fingerprint } }),
+  ]);
   expect((await handle.query(statusQuery)).refusedCount).toBe(9); // the refused updates are answered and recorded
   await handle.terminate('test done');
 });
 
 test('a signature from an earlier run of the same plan is refused in the next run (the run key differs)', async () => {
   const plan = saasPlan('sig-rerun', {
-    approvals: { approvers: [{ name: 'bob', key: bob.publicLine }, { name: 'carol', key: carol.publicLine }], required: 2, timeout: '1h' },
+    approvals: {
+      approvers: [
+        { name: 'bob', key: bob.publicLine },
+        { name: 'carol', key: carol.publicLine },
+      ],
+      required: 2,
+      timeout: '1h',
+    },
   });
   const first = await startRun(h.env, plan);
   const one = await waitFor(first, atGate('plan'));
-  const signed = sshSign(bob, approvalMessage({ workflowId: 'cutover-sig-rerun', runKey: one.runKey, gate: 'plan', planHash: one.planHash }));
+  const signed = sshSign(
+    bob,
+    approvalMessage({ workflowId: 'cutover-sig-rerun', runKey: one.runKey, gate: 'plan', planHash: one.planHash }),
+  );
   await first.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', signature: signed }] });
   await first.terminate('the initiator starts again');
 
   const second = await startRun(h.env, plan);
   const two = await waitFor(second, atGate('plan'));
   expect([two.planHash, two.runKey === one.runKey]).toEqual([one.planHash, false]);
-  await expect(second.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', signature: signed }] })).rejects.toMatchObject({
-    cause: { message: expect.stringContaining(`signature refused: it does not verify over this approval (run cutover-sig-rerun, run key ${two.runKey}, gate plan)`) },
-  });
+  await expect(second.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', signature: signed }] })).rejects.toMatchObject(
+    {
+      cause: {
+        message: expect.stringContaining(
+          `signature refused: it does not verify over this approval (run cutover-sig-rerun, run key ${two.runKey}, gate plan)`,
+        ),
+      },
+    },
+  );
   const after = await second.query(statusQuery);
   expect([after.approvals, after.refused.map((r) => r.by)]).toEqual([[], ['bob']]);
   await second.terminate('test done');
@@ -188,12 +282,16 @@ test('a signature from an earlier run of the same plan is refused in the next ru
 
 test('--sign: a missing key file is bad input (exit 2), a file ssh-keygen cannot sign with fails (exit 1), before anything is sent', async () => {
   expect(await cli('approve', 'nobody', '--gate', 'plan', '--as', 'bob', '--sign', `${keys.dir}/missing`)).toMatchObject({
-    code: 2, err: expect.stringContaining('--sign: no key file'),
+    code: 2,
+    err: expect.stringContaining('--sign: no key file'),
   });
   const garbage = `${keys.dir}/garbage`;
   writeFileSync(garbage, 'not a key\n', { mode: 0o600 });
   // (--sign reads the run key from the run's status first: a run that exists, here the first test's.)
-  expect(await cli('approve', 'sig-optional', '--gate', 'plan', '--as', 'bob', '--plan-hash', 'ab'.repeat(32), '--sign', garbage)).toMatchObject({
-    code: 1, err: expect.stringContaining('--sign: ssh-keygen -Y sign -n cutover -f'),
+  expect(
+    await cli('approve', 'sig-optional', '--gate', 'plan', '--as', 'bob', '--plan-hash', 'ab'.repeat(32), '--sign', garbage),
+  ).toMatchObject({
+    code: 1,
+    err: expect.stringContaining('--sign: ssh-keygen -Y sign -n cutover -f'),
   });
 });

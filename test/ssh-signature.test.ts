@@ -11,12 +11,21 @@ const hexToBytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 describe('ed25519 verification (strict RFC 8032 §5.1.7)', () => {
   // RFC 8032 §7.1 TEST 1, TEST 2, TEST 3: public key, message, signature.
   const VECTORS = [
-    ['d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', '',
-      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b'],
-    ['3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', '72',
-      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00'],
-    ['fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025', 'af82',
-      '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a'],
+    [
+      'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
+      '',
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    ],
+    [
+      '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
+      '72',
+      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+    ],
+    [
+      'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
+      'af82',
+      '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
+    ],
   ].map(([pk, msg, sig]) => ({ pk: hexToBytes(pk), msg: hexToBytes(msg), sig: hexToBytes(sig) }));
 
   test.each(VECTORS.map((v, i) => [i + 1, v] as const))('RFC 8032 TEST %i verifies; a flipped bit anywhere does not', (_n, v) => {
@@ -88,7 +97,12 @@ describe('SSH keys and SSHSIG signatures from ssh-keygen', () => {
     // The 32-byte key is the blob's last 32 bytes (Buffer's own base64 decoding).
     expect(typeof key === 'object' && hex(key.key)).toBe(hex(Buffer.from(bob.publicLine.split(' ')[1], 'base64').subarray(-32)));
     expect(parsePublicKeyLine('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==')).toMatch(/truncated/);
-    const short = Buffer.concat([Buffer.from('0000000b', 'hex'), Buffer.from('ssh-ed25519'), Buffer.from('0000001f', 'hex'), Buffer.alloc(31)]);
+    const short = Buffer.concat([
+      Buffer.from('0000000b', 'hex'),
+      Buffer.from('ssh-ed25519'),
+      Buffer.from('0000001f', 'hex'),
+      Buffer.alloc(31),
+    ]);
     expect(parsePublicKeyLine(`ssh-ed25519 ${short.toString('base64')}`)).toMatch(/32 bytes, this one is 31/);
     expect(parsePublicKeyLine('ssh-ed25519')).toMatch(/must be an SSH public key line/);
   });
@@ -126,8 +140,12 @@ describe('SSH keys and SSHSIG signatures from ssh-keygen', () => {
   test('malformed signatures are refused with a reason', () => {
     expect(parseSshSignature('hello')).toMatch(/must be an armored SSH signature/);
     expect(parseSshSignature('-----BEGIN SSH SIGNATURE-----\n!!!\n-----END SSH SIGNATURE-----')).toMatch(/not valid base64/);
-    expect(parseSshSignature('-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----')).toMatch(/malformed SSH signature \(public key: truncated\)/);
-    expect(parseSshSignature(`-----BEGIN SSH SIGNATURE-----\n${Buffer.from('NOTSIG').toString('base64')}\n-----END SSH SIGNATURE-----`)).toMatch(/magic/);
+    expect(parseSshSignature('-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----')).toMatch(
+      /malformed SSH signature \(public key: truncated\)/,
+    );
+    expect(
+      parseSshSignature(`-----BEGIN SSH SIGNATURE-----\n${Buffer.from('NOTSIG').toString('base64')}\n-----END SSH SIGNATURE-----`),
+    ).toMatch(/magic/);
     const rsa = makeKey(tmp.dir, 'rsa', 'rsa');
     expect(parseSshSignature(sshSign(rsa, MESSAGE))).toMatch(/signing key: key type ssh-rsa is not supported \(only ssh-ed25519\)/);
     expect(parsePublicKeyLine(rsa.publicLine)).toMatch(/key type ssh-rsa is not supported/);

@@ -86,7 +86,8 @@ async function paused(h: Handle, phase?: string): Promise<StatusView> {
   throw new Error(`the run did not pause${phase ? ` at ${phase}` : ''} (last: ${last?.status} ${last?.phase})`);
 }
 
-const resume = (h: Handle, decision: Partial<ResumeInput>) => h.executeUpdate(resumeUpdate, { args: [{ by: 'oncall', reason: 'test', action: 'retry', ...decision } as ResumeInput] });
+const resume = (h: Handle, decision: Partial<ResumeInput>) =>
+  h.executeUpdate(resumeUpdate, { args: [{ by: 'oncall', reason: 'test', action: 'retry', ...decision } as ResumeInput] });
 const outcomes = (r: RunnerOutcome) => r.steps.map((x) => `${x.step} ${x.outcome}`);
 
 test('a failing step pauses with the error and the actions it accepts; retry runs it again and the run goes on', async () => {
@@ -105,7 +106,17 @@ test('a failing step pauses with the error and the actions it accepts; retry run
   const r = await h.result();
   expect(calls).toEqual(['a', 'b', 'b', 'c']);
   expect(r.status).toBe('completed');
-  expect(outcomes(r)).toEqual(['a started', 'a completed', 'b started', 'b failed', 'b retried', 'b started', 'b completed', 'c started', 'c completed']);
+  expect(outcomes(r)).toEqual([
+    'a started',
+    'a completed',
+    'b started',
+    'b failed',
+    'b retried',
+    'b started',
+    'b completed',
+    'c started',
+    'c completed',
+  ]);
 }, 60000);
 
 test('skip passes a skippable step (no result kept); a step that is not skippable refuses it and stays paused', async () => {
@@ -118,7 +129,11 @@ test('skip passes a skippable step (no result kept); a step that is not skippabl
   expect(atC.actions).toEqual(['retry', 'abort']);
   await expect(resume(h, { action: 'skip' })).rejects.toMatchObject({ cause: { message: 'step "c" cannot be skipped' } });
   const still = await h.query(statusQuery);
-  expect({ status: still.status, phase: still.phase, refused: still.refused.map((x) => x.reason) }).toEqual({ status: 'paused', phase: 'c', refused: ['step "c" cannot be skipped'] });
+  expect({ status: still.status, phase: still.phase, refused: still.refused.map((x) => x.reason) }).toEqual({
+    status: 'paused',
+    phase: 'c',
+    refused: ['step "c" cannot be skipped'],
+  });
   await resume(h, { action: 'retry' });
   const r = await h.result();
   expect(calls).toEqual(['a', 'b', 'c', 'c', 'd']);
@@ -140,7 +155,9 @@ test('roll-forward goes back to the step named and runs everything after it agai
   failing.set('c', 1);
   const h = await start([{ name: 'a' }, { name: 'b', rerunnable: true }, { name: 'c', rerunnable: true }, { name: 'd' }]);
   await paused(h);
-  await expect(resume(h, { action: 'roll-forward', fromStep: 'a' })).rejects.toMatchObject({ cause: { message: 'cannot roll forward from "a": choose one of b, c' } });
+  await expect(resume(h, { action: 'roll-forward', fromStep: 'a' })).rejects.toMatchObject({
+    cause: { message: 'cannot roll forward from "a": choose one of b, c' },
+  });
   await resume(h, { action: 'roll-forward', fromStep: 'b' });
   const r = await h.result();
   expect(r.status).toBe('completed');
@@ -150,7 +167,13 @@ test('roll-forward goes back to the step named and runs everything after it agai
 test('rollback runs the compensations of the completed steps, latest first, and skips those of steps that left no result', async () => {
   failing.set('d', 1);
   failing.set('c', 1);
-  const table = [{ name: 'a', undo: true }, { name: 'b', undo: true, skippable: true }, { name: 'c', undo: true, skippable: true }, { name: 'd', undo: true }, { name: 'e', undo: true }];
+  const table = [
+    { name: 'a', undo: true },
+    { name: 'b', undo: true, skippable: true },
+    { name: 'c', undo: true, skippable: true },
+    { name: 'd', undo: true },
+    { name: 'e', undo: true },
+  ];
   const h = await start(table);
   await paused(h, 'c');
   await resume(h, { action: 'skip' });

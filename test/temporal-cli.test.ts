@@ -19,7 +19,8 @@ async function temporal(...args: string[]): Promise<string> {
   return stdout;
 }
 
-async function queryStatus(id: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function queryStatus(id: string): Promise<Record<string, any>> {
   const out = JSON.parse(await temporal('workflow', 'query', '--workflow-id', id, '--type', 'status', '--output', 'json'));
   return out.queryResult[0];
 }
@@ -41,7 +42,16 @@ test('start, signal and query with the temporal CLI', async () => {
   await temporal('workflow', 'start', '--task-queue', 'cutover', '--type', 'cutoverMigration', '--workflow-id', id, '--input', input);
 
   await until(id, (s) => s.gate === 'plan');
-  await temporal('workflow', 'signal', '--workflow-id', id, '--name', 'approve', '--input', JSON.stringify({ gate: 'plan', approver: 'alice' }));
+  await temporal(
+    'workflow',
+    'signal',
+    '--workflow-id',
+    id,
+    '--name',
+    'approve',
+    '--input',
+    JSON.stringify({ gate: 'plan', approver: 'alice' }),
+  );
   const refused = await until(id, (s) => (s.refused as unknown[]).length === 1);
   expect(JSON.stringify(refused.refused)).toContain('separation of duties');
 
@@ -51,16 +61,43 @@ test('start, signal and query with the temporal CLI', async () => {
   await until(id, (s) => s.gate === 'cutover');
   // The update answers at once: a refused approval comes back as an error.
   await expect(
-    temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'approve', '--input', JSON.stringify({ gate: 'plan', approver: 'bob' })),
+    temporal(
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      id,
+      '--name',
+      'approve',
+      '--input',
+      JSON.stringify({ gate: 'plan', approver: 'bob' }),
+    ),
   ).rejects.toThrow(/wrong gate/);
   for (const approver of ['bob', 'carol']) {
-    await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'approve', '--input', JSON.stringify({ gate: 'cutover', approver }));
+    await temporal(
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      id,
+      '--name',
+      'approve',
+      '--input',
+      JSON.stringify({ gate: 'cutover', approver }),
+    );
   }
   const done = await until(id, (s) => s.status === 'completed');
   expect(done.planHash).toMatch(/^[0-9a-f]{64}$/);
 
   // Search attributes are visible to `temporal workflow list` (and the UI's filters).
-  const listed = await temporal('workflow', 'list', '--query', "CutoverPlanId = 'tc-official' AND CutoverStatus = 'completed'", '--output', 'json');
+  const listed = await temporal(
+    'workflow',
+    'list',
+    '--query',
+    "CutoverPlanId = 'tc-official' AND CutoverStatus = 'completed'",
+    '--output',
+    'json',
+  );
   expect(listed).toContain(id);
 
   const moved = Number((await rows<{ n: string }>(h.pilot, `SELECT count(*)::text AS n FROM (${EXPECTED.events}) x`))[0].n);
@@ -69,7 +106,12 @@ test('start, signal and query with the temporal CLI', async () => {
 }, 180000);
 
 // A Temporal reset changes the run id; the run key (staging, publish guard) must survive it.
-type HistoryEvent = { eventId: string; eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } }; activityTaskCompletedEventAttributes?: { scheduledEventId: string } };
+type HistoryEvent = {
+  eventId: string;
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  activityTaskCompletedEventAttributes?: { scheduledEventId: string };
+};
 async function history(id: string): Promise<HistoryEvent[]> {
   return JSON.parse(await temporal('workflow', 'show', '--workflow-id', id, '--output', 'json')).events;
 }
@@ -85,14 +127,28 @@ function afterActivity(events: HistoryEvent[], activity: string): string {
 test('temporal workflow reset to after stage, then after preflight: completes, every row once, no staging left', async () => {
   const db = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
   const snapshot = () =>
-    rows<{ t: string; v: string }>(db, `SELECT 'users' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM users x
+    rows<{ t: string; v: string }>(
+      db,
+      `SELECT 'users' AS t, string_agg(x::text, ';' ORDER BY x::text) AS v FROM users x
       UNION ALL SELECT 'projects', string_agg(x::text, ';' ORDER BY x::text) FROM projects x
       UNION ALL SELECT 'events', string_agg(x::text, ';' ORDER BY x::text) FROM events x
-      UNION ALL SELECT 'accounts', string_agg(x::text, ';' ORDER BY x::text) FROM accounts x`);
-  const staging = async () => (await rows<{ n: string }>(db, "SELECT count(*)::text AS n FROM pg_namespace WHERE nspname LIKE 'cutover\\_stage\\_%'"))[0].n;
+      UNION ALL SELECT 'accounts', string_agg(x::text, ';' ORDER BY x::text) FROM accounts x`,
+    );
+  const staging = async () =>
+    (await rows<{ n: string }>(db, "SELECT count(*)::text AS n FROM pg_namespace WHERE nspname LIKE 'cutover\\_stage\\_%'"))[0].n;
   const id = 'cutover-tc-reset';
-  await temporal('workflow', 'start', '--task-queue', 'cutover', '--type', 'cutoverMigration', '--workflow-id', id,
-    '--input', JSON.stringify({ plan: saasPlan('tc-reset'), initiatedBy: 'alice' }));
+  await temporal(
+    'workflow',
+    'start',
+    '--task-queue',
+    'cutover',
+    '--type',
+    'cutoverMigration',
+    '--workflow-id',
+    id,
+    '--input',
+    JSON.stringify({ plan: saasPlan('tc-reset'), initiatedBy: 'alice' }),
+  );
   for (const gate of ['plan', 'cutover']) {
     await until(id, (s) => s.gate === gate);
     for (const approver of ['bob', 'carol']) {
@@ -104,9 +160,20 @@ test('temporal workflow reset to after stage, then after preflight: completes, e
   expect(await staging()).toBe('0');
 
   for (const step of ['stage', 'preflight']) {
-    const runBefore = JSON.parse(await temporal('workflow', 'describe', '--workflow-id', id, '--output', 'json')).workflowExecutionInfo.execution.runId;
-    await temporal('workflow', 'reset', '--workflow-id', id, '--event-id', afterActivity(await history(id), step), '--reason', `test: reset to after ${step}`);
-    const runAfter = JSON.parse(await temporal('workflow', 'describe', '--workflow-id', id, '--output', 'json')).workflowExecutionInfo.execution.runId;
+    const runBefore = JSON.parse(await temporal('workflow', 'describe', '--workflow-id', id, '--output', 'json')).workflowExecutionInfo
+      .execution.runId;
+    await temporal(
+      'workflow',
+      'reset',
+      '--workflow-id',
+      id,
+      '--event-id',
+      afterActivity(await history(id), step),
+      '--reason',
+      `test: reset to after ${step}`,
+    );
+    const runAfter = JSON.parse(await temporal('workflow', 'describe', '--workflow-id', id, '--output', 'json')).workflowExecutionInfo
+      .execution.runId;
     expect(runAfter).not.toBe(runBefore);
     // The reset run re-applies the approvals sent after the reset point, all at once at that point,
     // where no gate is open yet: they are refused and recorded, and the gates are approved again.
@@ -119,7 +186,9 @@ test('temporal workflow reset to after stage, then after preflight: completes, e
       }
     }
     const done = await until(id, (s) => s.status === 'completed' && s.runKey === first.runKey);
-    expect((done.steps as { step: string; outcome: string }[]).filter((x) => x.step === 'publish' && x.outcome === 'completed').length).toBeGreaterThan(0);
+    expect(
+      (done.steps as { step: string; outcome: string }[]).filter((x) => x.step === 'publish' && x.outcome === 'completed').length,
+    ).toBeGreaterThan(0);
     expect(await snapshot()).toEqual(after);
     expect(await staging()).toBe('0');
   }

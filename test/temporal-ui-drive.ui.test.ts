@@ -65,9 +65,15 @@ async function planInputFor(plan: Record<string, unknown>, as: string): Promise<
   writeFileSync(file, JSON.stringify(plan));
   const out: string[] = [];
   const err: string[] = [];
-  const ctx = { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), isTTY: false }, env: {}, exitCode: 0 } as unknown as CommandContext;
+  const ctx = {
+    io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), isTTY: false },
+    env: {},
+    exitCode: 0,
+  } as unknown as CommandContext;
   await planInput(ctx, file, { as });
-  const fields = Object.fromEntries([...err.join('\n').matchAll(/^ {2}(Workflow ID|Task Queue|Workflow Type): +(\S+)/gm)].map((m) => [m[1], m[2]]));
+  const fields = Object.fromEntries(
+    [...err.join('\n').matchAll(/^ {2}(Workflow ID|Task Queue|Workflow Type): +(\S+)/gm)].map((m) => [m[1], m[2]]),
+  );
   return { input: JSON.parse(out.join('\n')), fields };
 }
 
@@ -103,7 +109,9 @@ function facts(text: string): { hash: string; initiator: string } {
 test('ops starts a run with the Start Workflow form; approvers approve with Send an Update, a refusal shown inline', async () => {
   // An earlier run of another plan, started as `cutover start` does: with a summary and details
   // naming its plan hash and initiator (zed). Ops reuses its form, which copies those.
-  const prevPlan = saasPlan('ui-prev', { approvals: { approvers: ['zed', 'bob', 'carol'], required: 2, separationOfDuties: true, timeout: '1h' } });
+  const prevPlan = saasPlan('ui-prev', {
+    approvals: { approvers: ['zed', 'bob', 'carol'], required: 2, separationOfDuties: true, timeout: '1h' },
+  });
   const prevHash = planHash(parsePlanText(JSON.stringify(prevPlan)));
   const prev = await h.env.client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: TASK_QUEUE,
@@ -135,7 +143,9 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   expect(await desc.staticDetails()).toContain(prevHash);
   // The search attributes the form copied too are the run's own from its first task.
   expect(desc.typedSearchAttributes.get(defineSearchAttributeKey(SEARCH_ATTRIBUTES.planId, SearchAttributeType.KEYWORD))).toBe('ui-drive');
-  expect(desc.typedSearchAttributes.get(defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD))).toBe('awaiting-approval');
+  expect(desc.typedSearchAttributes.get(defineSearchAttributeKey(SEARCH_ATTRIBUTES.status, SearchAttributeType.KEYWORD))).toBe(
+    'awaiting-approval',
+  );
   await ops.close();
 
   // Approver: the run's page; the current details carry this run's facts, whatever the copied summary says.
@@ -151,7 +161,9 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   expect(text).toMatch(/approvers\W+alice, bob, carol: 2 required; the initiator may not approve/);
   expect(text).toMatch(/rehearsal\W+skip: no rehearsal/);
   expect(text).toMatch(/What moves \(the dry run\)[\s\S]*public\.accounts[\s|]+16[\s|]+16/);
-  expect(text).toMatch(/The plan.s rules in words[\s\S]*public\.accounts: selects rows where is_test = false; rows move keeping their keys/);
+  expect(text).toMatch(
+    /The plan.s rules in words[\s\S]*public\.accounts: selects rows where is_test = false; rows move keeping their keys/,
+  );
   expect(text).toMatch(/as parent-left-behind:<the parent.s table>/); // plain text, not HTML entities
 
   // Refused: mallory is not among the plan's approvers; the UI shows the run's reason inline.
@@ -165,7 +177,9 @@ test('ops starts a run with the Start Workflow form; approvers approve with Send
   await screenshot(page, 'approver-refused', false);
   await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
   // Refused: an approval of the plan hash the copied summary names is not an approval of this run's plan.
-  expect(await sendUpdate(page, 'approve', { gate: 'plan', approver: 'bob', planHash: prevHash })).toBe(`plan hash mismatch: you approved ${prevHash}, this run's plan is ${hash}`);
+  expect(await sendUpdate(page, 'approve', { gate: 'plan', approver: 'bob', planHash: prevHash })).toBe(
+    `plan hash mismatch: you approved ${prevHash}, this run's plan is ${hash}`,
+  );
   await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
   // A Signal is fire-and-forget: the UI's dialog closes whatever the run makes of it; the refusal
   // (here: the wrong gate) shows only in the run, under Refused in the current details.
@@ -245,7 +259,9 @@ test('on-call resumes a paused run with the resume Update: a refused action show
   expect(text).toMatch(/Send an Update\s+resume/);
   // Refused: publish cannot be skipped; the reason is inline and the run stays paused.
   expect(text.split('\n').find((l) => /\S/.test(l) && /PAUSED at/.test(l))).toMatch(/PAUSED at publish: /);
-  expect(await sendUpdate(page, 'resume', { action: 'skip', by: 'oncall', reason: 'try skipping' })).toBe('step "publish" cannot be skipped');
+  expect(await sendUpdate(page, 'resume', { action: 'skip', by: 'oncall', reason: 'try skipping' })).toBe(
+    'step "publish" cannot be skipped',
+  );
   await screenshot(page, 'on-call-refused', false);
   await page.getByRole('dialog', { name: 'Send an Update' }).getByRole('button', { name: 'Cancel' }).last().click();
   expect((await waitFor(handle, (s) => s.refused.length === 1)).status).toBe('paused');

@@ -34,7 +34,9 @@ test('the workflow page shows the gate, approvals so far and what to send', asyn
   expect(text).toMatch(/Refused: 1 signal\(s\) or update\(s\); last: approve by alice: separation of duties/);
   await screenshot(page, 'approver');
 
-  await page.goto(`http://127.0.0.1:${u.port}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='awaiting-approval'")}`);
+  await page.goto(
+    `http://127.0.0.1:${u.port}/namespaces/default/workflows?query=${encodeURIComponent("CutoverStatus='awaiting-approval'")}`,
+  );
   await page.getByText('cutover-ui-gate').first().waitFor({ timeout: 60000 });
   await page.close();
 }, 180000);
@@ -48,7 +50,10 @@ test('auditor: a finished run shows its steps done (tables, rows) and its result
   }
   await handle.result();
   // What the run moved, by the test's own SQL on Production.
-  const [{ n }] = await rows<{ n: string }>(process.env.CUTOVER_DB_PRODUCTION!, "SELECT count(*)::text AS n FROM cutover.manifest WHERE outcome = 'moved'");
+  const [{ n }] = await rows<{ n: string }>(
+    process.env.CUTOVER_DB_PRODUCTION!,
+    "SELECT count(*)::text AS n FROM cutover.manifest WHERE outcome = 'moved'",
+  );
   const { page, text } = await runPage('cutover-ui-done', (t) => /step done/.test(t) && /Completed/i.test(t));
   expect(text).toMatch(/status\s+completed/);
   expect(text).toMatch(/step done[\s|]+tables[\s|]+rows/);
@@ -75,7 +80,11 @@ test('on-call: a paused run shows the error and only the actions it accepts now'
   // Production already holds account 1 with other content: ids: keep refuses to overwrite it.
   await rows(process.env.CUTOVER_DB_PRODUCTION!, "INSERT INTO accounts VALUES (1, 'Somebody else', 'pro', false) ON CONFLICT DO NOTHING");
   // An earlier test moved these rows already: only a deliberate re-run copies them again (and collides).
-  const handle = await startRun(h.env, saasPlan('ui-oncall', { decision: { reason: 'UI test', rerun: { reason: 'copy again on purpose: publish collides' } } }), 'alice');
+  const handle = await startRun(
+    h.env,
+    saasPlan('ui-oncall', { decision: { reason: 'UI test', rerun: { reason: 'copy again on purpose: publish collides' } } }),
+    'alice',
+  );
   for (const gate of ['plan', 'cutover'] as const) {
     // The dry run predicts the collision: approving gate plan acknowledges what status says it must.
     const ack = acknowledging(await waitFor(handle, atGate(gate)));
@@ -90,13 +99,18 @@ test('on-call: a paused run shows the error and only the actions it accepts now'
   expect(text).toContain('public.accounts');
   // Exactly the actions the run accepts (the status query says the same).
   const accepted = /Resume — accepted now: ([^.]*)\./.exec(text)![1];
-  expect(accepted.split(',').map((a) => a.trim()).sort()).toEqual([...view.actions!].sort());
+  expect(
+    accepted
+      .split(',')
+      .map((a) => a.trim())
+      .sort(),
+  ).toEqual([...view.actions!].sort());
   expect(text).toMatch(/Send an Update\s+resume/);
   await screenshot(page, 'on-call');
   await page.close();
 }, 240000);
 
-test('ops: a running step\'s per-table progress is in Pending Activities, and the current details point there', async () => {
+test("ops: a running step's per-table progress is in Pending Activities, and the current details point there", async () => {
   process.env.CUTOVER_TEST_SLOW_TABLES = '8:stage'; // each table's copy waits 8 s, as a large table would
   try {
     const handle = await startRun(h.env, saasPlan('ui-progress'), 'alice');
@@ -108,7 +122,10 @@ test('ops: a running step\'s per-table progress is in Pending Activities, and th
     await waitFor(handle, (v) => v.phase === 'stage');
     const { page, text } = await runPage('cutover-ui-progress', (t) => t.includes('Running'));
     expect(text).toMatch(/Running\s+stage\s*: per-table rows done \/ total and elapsed time are in Pending Activities → Heartbeat Details/);
-    await page.locator('a, button, [role=tab]', { hasText: /^\s*Pending Activities/ }).first().click();
+    await page
+      .locator('a, button, [role=tab]', { hasText: /^\s*Pending Activities/ })
+      .first()
+      .click();
     // The heartbeat details as the worker sent them: readable JSON, per table rows done / total.
     const details = await pageText(page, (t) => /"phase":\s*"done"/.test(t) && t.includes('"elapsedMs"'));
     expect(details).toMatch(/"kind":\s*"cutover\.progress"/);
@@ -125,7 +142,7 @@ test('ops: a running step\'s per-table progress is in Pending Activities, and th
   }
 }, 240000);
 
-test('ops: the runs list shows every run with its status, and filters by the run\'s own search attributes', async () => {
+test("ops: the runs list shows every run with its status, and filters by the run's own search attributes", async () => {
   const page = await u.browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(`http://127.0.0.1:${u.port}/namespaces/default/workflows`, { waitUntil: 'domcontentloaded' });
   const text = await pageText(page, (t) => ['cutover-ui-gate', 'cutover-ui-done', 'cutover-ui-oncall'].every((id) => t.includes(id)));

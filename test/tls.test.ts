@@ -34,7 +34,12 @@ function envWith(more: Record<string, string>): NodeJS.ProcessEnv {
 /** The built CLI, run asynchronously: the proxy lives in this process and must keep serving meanwhile. */
 function cutover(args: string[], more: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: envWith(more), stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: envWith(more),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 90_000,
+    });
     let out = '';
     for (const s of [child.stdout, child.stderr]) s.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -130,7 +135,11 @@ test('a cutover worker polls through the mTLS proxy with a profile', async () =>
       if (worker.exitCode !== null) throw new Error(`the worker exited ${worker.exitCode}: ${log}`);
       if (Date.now() > deadline) throw new Error(`the worker never polled ${TASK_QUEUE} through the proxy: ${log}`);
       // The server's own word, asked over a plain connection that bypasses the proxy.
-      const q = await plain.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: TASK_QUEUE }, taskQueueType: 1 /* workflow */ });
+      const q = await plain.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: TASK_QUEUE },
+        taskQueueType: 1 /* workflow */,
+      });
       seen = (q.pollers ?? []).some((p) => (p.identity ?? '').startsWith(identity));
       if (!seen) await new Promise((r) => setTimeout(r, 1000));
     }

@@ -44,7 +44,9 @@ async function committed(): Promise<number[]> {
 test('the BEGIN statement says what was asked', () => {
   expect(beginStatement()).toBe('BEGIN');
   expect(beginStatement({ readOnly: true })).toBe('BEGIN READ ONLY');
-  expect(beginStatement({ isolation: 'REPEATABLE READ', readOnly: true, end: 'rollback' })).toBe('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  expect(beginStatement({ isolation: 'REPEATABLE READ', readOnly: true, end: 'rollback' })).toBe(
+    'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  );
 });
 
 test('work that succeeds is committed, and its value returned', async () => {
@@ -124,7 +126,12 @@ test("end: 'rollback' keeps nothing even when the work succeeds (a dry run, a pr
 test('the work runs at the isolation level and in the access mode asked for', async () => {
   const seen = await inTransaction(
     db,
-    async () => (await db.query<{ i: string; ro: string }>("SELECT current_setting('transaction_isolation') AS i, current_setting('transaction_read_only') AS ro")).rows[0],
+    async () =>
+      (
+        await db.query<{ i: string; ro: string }>(
+          "SELECT current_setting('transaction_isolation') AS i, current_setting('transaction_read_only') AS ro",
+        )
+      ).rows[0],
     { isolation: 'REPEATABLE READ', readOnly: true },
   );
   expect(seen).toEqual({ i: 'repeatable read', ro: 'on' });

@@ -29,7 +29,12 @@ afterAll(async () => {
 });
 
 test('tampered rows are localised by key; with validation.preExisting: full, changed pre-existing rows are reported', async () => {
-  const input: StepInput = { plan: validatePlan(shopPlan('val-tamper', { validation: { preExisting: 'full' } })), runKey: 'valtamper01', workflowId: 'cutover-val-tamper', runId: 'r1' };
+  const input: StepInput = {
+    plan: validatePlan(shopPlan('val-tamper', { validation: { preExisting: 'full' } })),
+    runKey: 'valtamper01',
+    workflowId: 'cutover-val-tamper',
+    runId: 'r1',
+  };
   const env = new MockActivityEnvironment();
   const staged = (await env.run(stage, input)) as StageResult;
   await env.run(cleanup, input);
@@ -38,7 +43,7 @@ test('tampered rows are localised by key; with validation.preExisting: full, cha
   expect(ok.ok).toBe(true);
 
   // Behind the run's back: one published rental changes, one pre-existing customer changes.
-  const [{ id }] = await rows<{ id: number }>(prod, "SELECT max(rental_id) AS id FROM rental");
+  const [{ id }] = await rows<{ id: number }>(prod, 'SELECT max(rental_id) AS id FROM rental');
   await rows(prod, 'UPDATE rental SET amount = amount + 1 WHERE rental_id = $1', [id]);
   await rows(prod, "UPDATE customer SET email = 'changed@prod.example' WHERE email = 'p2@prod.example'");
 
@@ -56,7 +61,7 @@ test('tampered rows are localised by key; with validation.preExisting: full, cha
   expect(result.tables.find((t: { table: string }) => t.table === 'public.country').ok).toBe(true);
 }, 120000);
 
-test('by default (counts), production\'s own writes after publish are not validation failures; nor are its edits of published rows (named); a wrong publish still is', async () => {
+test("by default (counts), production's own writes after publish are not validation failures; nor are its edits of published rows (named); a wrong publish still is", async () => {
   const input: StepInput = { plan: validatePlan(shopPlan('val-live')), runKey: 'vallive0001', workflowId: 'cutover-val-live', runId: 'r3' };
   const env = new MockActivityEnvironment();
   const staged = (await env.run(stage, input)) as StageResult;
@@ -75,15 +80,21 @@ test('by default (counts), production\'s own writes after publish are not valida
   // Production's application: a pre-existing customer changes, a row of its own arrives, an unrelated row goes.
   await rows(prod, "UPDATE customer SET email = 'changed@prod.example' WHERE email = 'p2@prod.example'");
   await rows(prod, "INSERT INTO customer (email, store_id, country_id) VALUES ('app@prod.example', 9, 10)");
-  await rows(prod, "DELETE FROM rental WHERE customer_id = 1 AND amount = 9.99");
-  const ok = (await env.run(validate, { ...input, publish: published, stage: staged })) as { ok: boolean; tables: { preExistingBefore?: string }[] };
+  await rows(prod, 'DELETE FROM rental WHERE customer_id = 1 AND amount = 9.99');
+  const ok = (await env.run(validate, { ...input, publish: published, stage: staged })) as {
+    ok: boolean;
+    tables: { preExistingBefore?: string }[];
+  };
   expect(ok.ok).toBe(true);
   expect(ok.tables.every((t) => t.preExistingBefore === undefined)).toBe(true);
 
   // The application edits two rows this run published: named, not compared, not a failure.
-  const [{ id, gone }] = await rows<{ id: number; gone: number }>(prod, 'SELECT max(rental_id) AS id, min(rental_id) AS gone FROM rental WHERE customer_id IN (SELECT customer_id FROM customer WHERE store_id = 1)');
+  const [{ id, gone }] = await rows<{ id: number; gone: number }>(
+    prod,
+    'SELECT max(rental_id) AS id, min(rental_id) AS gone FROM rental WHERE customer_id IN (SELECT customer_id FROM customer WHERE store_id = 1)',
+  );
   await rows(prod, 'UPDATE rental SET amount = amount + 1 WHERE rental_id = $1', [id]);
-  await rows(prod, "UPDATE rental SET amount = 0.01 WHERE rental_id = $1", [gone]);
+  await rows(prod, 'UPDATE rental SET amount = 0.01 WHERE rental_id = $1', [gone]);
   const edited = (await env.run(validate, { ...input, publish: published, stage: staged })) as ValidateResult;
   expect(edited.ok).toBe(true);
   const rental = edited.tables.find((t) => t.table === 'public.rental')!;
@@ -93,18 +104,31 @@ test('by default (counts), production\'s own writes after publish are not valida
   expect(edited.tables.find((t) => t.table === 'public.customer')!.changedSincePublish).toEqual({ count: 0, keys: [] });
 
   // What publish wrote differing from staging (here: staging altered after publish) is still caught, by key.
-  const [{ o, nk }] = await rows<{ o: number; nk: number }>(prod, `SELECT m.o0 AS o, m.n0 AS nk FROM cutover_stage_vallive0001.m0 m WHERE m.outcome = 'moved' AND m.n0 NOT IN (${id}, ${gone}) ORDER BY 1 LIMIT 1`);
+  const [{ o, nk }] = await rows<{ o: number; nk: number }>(
+    prod,
+    `SELECT m.o0 AS o, m.n0 AS nk FROM cutover_stage_vallive0001.m0 m WHERE m.outcome = 'moved' AND m.n0 NOT IN (${id}, ${gone}) ORDER BY 1 LIMIT 1`,
+  );
   await rows(prod, 'UPDATE cutover_stage_vallive0001.t0_rental SET amount = amount + 5 WHERE rental_id = $1', [o]);
-  const failure = await env.run(validate, { ...input, publish: published, stage: staged }).then(() => null, (e) => e);
+  const failure = await env.run(validate, { ...input, publish: published, stage: staged }).then(
+    () => null,
+    (e) => e,
+  );
   expect(failure).toMatchObject({ type: 'ValidationError' });
-  expect(failure.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([`(rental_id)=(${nk})`]);
+  expect(failure.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([
+    `(rental_id)=(${nk})`,
+  ]);
 
   // A published row that is gone cannot be told from one published under another key: a difference, by key.
   await rows(prod, 'UPDATE cutover_stage_vallive0001.t0_rental SET amount = amount - 5 WHERE rental_id = $1', [o]);
   await rows(prod, 'DELETE FROM rental WHERE rental_id = $1', [nk]);
-  const deleted = await env.run(validate, { ...input, publish: published, stage: staged }).then(() => null, (e) => e);
+  const deleted = await env.run(validate, { ...input, publish: published, stage: staged }).then(
+    () => null,
+    (e) => e,
+  );
   expect(deleted).toMatchObject({ type: 'ValidationError' });
-  expect(deleted.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([`(rental_id)=(${nk})`]);
+  expect(deleted.details[0].tables.find((t: { table: string }) => t.table === 'public.rental').differingKeys).toEqual([
+    `(rental_id)=(${nk})`,
+  ]);
 }, 120000);
 
 test('a ConflictError under ids: keep lists the keys and publishes nothing', async () => {

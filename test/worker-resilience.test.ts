@@ -58,10 +58,12 @@ const input = (id: string): StageInput => ({
 /** The backend of plan `id`'s stage sleeping in the test-only slow statement. */
 const sleeper = (id: string) =>
   admin(async (c) =>
-    (await c.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep%'",
-      [`cutover:${id}:target`],
-    )).rows.map((r) => r.pid),
+    (
+      await c.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep%'",
+        [`cutover:${id}:target`],
+      )
+    ).rows.map((r) => r.pid),
   );
 async function waitForSleeper(id: string): Promise<number> {
   for (let i = 0; i < 600; i++) {
@@ -77,7 +79,9 @@ test('a connection the server ends fails its queries, not the process', async ()
   const busy = await connect(PG_ADMIN, 'cutover:test-busy');
   const running = busy.query('SELECT pg_sleep(30)');
   await sleep(200);
-  await admin((c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ('cutover:test-idle', 'cutover:test-busy')"));
+  await admin((c) =>
+    c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name IN ('cutover:test-idle', 'cutover:test-busy')"),
+  );
   await expect(running).rejects.toThrow('terminating connection');
   await sleep(500); // the idle client learns of it from the socket
   await expect(idle.query('SELECT 1')).rejects.toThrow(/not queryable|terminat/);
@@ -87,13 +91,19 @@ test('a connection the server ends fails its queries, not the process', async ()
 test('the end of stage keeps heartbeating its per-table progress past a short heartbeat timeout', async () => {
   process.env.CUTOVER_TEST_SLOW_STAGE_END = '12';
   try {
-    const handle = await env.client.workflow.start(stageOnly, { taskQueue, workflowId: 'stage-slow-end', args: [input('res-slow'), '3s', 1] });
+    const handle = await env.client.workflow.start(stageOnly, {
+      taskQueue,
+      workflowId: 'stage-slow-end',
+      args: [input('res-slow'), '3s', 1],
+    });
     await waitForSleeper('res-slow');
     await sleep(6000); // two heartbeat timeouts into the slow statement
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
     expect(pending).toHaveLength(1);
     // The keep-alive carries the progress a retry rejoins with, not a bare beat that would erase it.
-    const [details] = arrayFromPayloads(defaultPayloadConverter, pending[0].heartbeatDetails?.payloads) as (StepProgress & { snapshot?: string })[];
+    const [details] = arrayFromPayloads(defaultPayloadConverter, pending[0].heartbeatDetails?.payloads) as (StepProgress & {
+      snapshot?: string;
+    })[];
     expect(details).toMatchObject({ step: 'stage', phase: 'settling the scope' });
     expect(details.snapshot).toMatch(/\S/);
     expect(details.tables.map((p) => `${p.table}:${p.phase}`).sort()).toEqual(TABLES.map((t) => `${t}:done`));
@@ -111,7 +121,11 @@ test('the end of stage keeps heartbeating its per-table progress past a short he
 test('a stage connection ended by the server mid-statement fails that attempt; the retry completes in the same worker', async () => {
   process.env.CUTOVER_TEST_SLOW_STAGE_END = '60';
   try {
-    const handle = await env.client.workflow.start(stageOnly, { taskQueue, workflowId: 'stage-killed', args: [input('res-killed'), '2 minutes', 3] });
+    const handle = await env.client.workflow.start(stageOnly, {
+      taskQueue,
+      workflowId: 'stage-killed',
+      args: [input('res-killed'), '2 minutes', 3],
+    });
     const pid = await waitForSleeper('res-killed');
     await admin((c) => c.query('SELECT pg_terminate_backend($1)', [pid]));
     const result = await runResult(handle);

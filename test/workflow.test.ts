@@ -1,5 +1,16 @@
 // The migration workflow end to end on a real Temporal dev server and real PostgreSQL.
-import { approveSignal, approveUpdate, rejectSignal, reportQuery, resumeSignal, resumeUpdate, SEARCH_ATTRIBUTES, statusQuery, WORKFLOW_TYPE, type StatusView } from '../common/temporal';
+import {
+  approveSignal,
+  approveUpdate,
+  rejectSignal,
+  reportQuery,
+  resumeSignal,
+  resumeUpdate,
+  SEARCH_ATTRIBUTES,
+  statusQuery,
+  WORKFLOW_TYPE,
+  type StatusView,
+} from '../common/temporal';
 import { useHarness } from './helpers/harness';
 import { listQuery } from '../client/format/list';
 import { rows } from './helpers/pg';
@@ -18,7 +29,8 @@ beforeEach(async () => {
   prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
 });
 
-const count = async (url: string, sql: string) => Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
+const count = async (url: string, sql: string) =>
+  Number((await rows<{ n: string }>(url, `SELECT count(*)::text AS n FROM (${sql}) s`))[0].n);
 /** Content of a row set, order-independent, computed by the test itself. */
 const content = async (url: string, sql: string) =>
   (await rows<{ c: string }>(url, `SELECT coalesce(string_agg(r::text, '|' ORDER BY r::text), '') AS c FROM (${sql}) r`))[0].c;
@@ -26,13 +38,20 @@ const content = async (url: string, sql: string) =>
 /** A run that did not succeed closes as Failed, typed by its status; the CLI still reads its whole result. */
 async function closedAsFailed(handle: Awaited<ReturnType<typeof startRun>>, status: 'rejected' | 'aborted') {
   expect((await handle.describe()).status.name).toBe('FAILED');
-  const cause = await handle.result().then(() => null, (e: { cause?: { type?: string; message?: string } }) => e.cause);
+  const cause = await handle.result().then(
+    () => null,
+    (e: { cause?: { type?: string; message?: string } }) => e.cause,
+  );
   expect(cause?.type).toBe(status === 'rejected' ? 'CutoverRejected' : 'CutoverAborted');
   expect(cause?.message).toContain(`ended ${status}`);
   const cli = async (...args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await run(['node', 'cutover', ...args], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false }, { ...process.env, TEMPORAL_ADDRESS: h.env.address });
+    const code = await run(
+      ['node', 'cutover', ...args],
+      { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false },
+      { ...process.env, TEMPORAL_ADDRESS: h.env.address },
+    );
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
   const st = await cli('status', handle.workflowId, '--json');
@@ -45,7 +64,9 @@ async function closedAsFailed(handle: Awaited<ReturnType<typeof startRun>>, stat
   expect(report.code).toBe(0);
   expect(report.out).toMatch(new RegExp(`"status": ?"${status}"`));
   const list = await cli('list', '--json');
-  expect((JSON.parse(list.out) as { workflowId: string; status: string }[]).find((r) => r.workflowId === handle.workflowId)?.status).toBe(status);
+  expect((JSON.parse(list.out) as { workflowId: string; status: string }[]).find((r) => r.workflowId === handle.workflowId)?.status).toBe(
+    status,
+  );
 }
 
 async function approveBoth(handle: Awaited<ReturnType<typeof startRun>>, gate: 'plan' | 'cutover') {
@@ -90,9 +111,12 @@ test('happy path: gates, refusals, and production holds exactly the selected row
   // Test accounts and everything under them stayed behind; pre-existing rows untouched.
   expect(await count(prod, 'SELECT 1 FROM accounts WHERE is_test')).toBe(0);
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(h.pilot, EXPECTED.accounts)));
-  expect(await content(prod, 'SELECT * FROM accounts WHERE account_id >= 1000')).toBe("(1000,\"Prod One\",pro,f)|(1001,\"Prod Two\",free,f)");
+  expect(await content(prod, 'SELECT * FROM accounts WHERE account_id >= 1000')).toBe('(1000,"Prod One",pro,f)|(1001,"Prod Two",free,f)');
   // The serial sequence is ahead of every published id.
-  const [seq] = await rows<{ last: string; max: string }>(prod, "SELECT (SELECT last_value FROM events_event_id_seq)::text AS last, (SELECT max(event_id) FROM events)::text AS max");
+  const [seq] = await rows<{ last: string; max: string }>(
+    prod,
+    'SELECT (SELECT last_value FROM events_event_id_seq)::text AS last, (SELECT max(event_id) FROM events)::text AS max',
+  );
   expect(Number(seq.last)).toBeGreaterThanOrEqual(Number(seq.max) - 1);
 
   // Control schema: manifest per moved row, evidence written, staging dropped.
@@ -103,7 +127,12 @@ test('happy path: gates, refusals, and production holds exactly the selected row
 
   const report = await handle.query(reportQuery);
   expect(report.validation?.ok).toBe(true);
-  expect(report.validation?.tables.map((t) => t.table).sort()).toEqual(['public.accounts', 'public.events', 'public.projects', 'public.users']);
+  expect(report.validation?.tables.map((t) => t.table).sort()).toEqual([
+    'public.accounts',
+    'public.events',
+    'public.projects',
+    'public.users',
+  ]);
   expect(report.dryRun?.order.indexOf('public.accounts')).toBeLessThan(report.dryRun!.order.indexOf('public.users'));
   expect(report.dryRun?.tables.find((t) => t.table === 'public.events')?.inScope).toBe(await count(h.pilot, EXPECTED.events));
   expect(report.approvals.map((a) => `${a.gate}:${a.approver}`)).toEqual(['plan:bob', 'plan:carol', 'cutover:bob', 'cutover:carol']);
@@ -189,7 +218,9 @@ test('a failing step pauses the run; resume retry after the fix completes it', a
   const handle = await runIntoConflict('wf-retry');
   // Refused resumes, both recorded: skip on a step that cannot be skipped (an update: answered with
   // the reason), rollback before publish committed (a signal).
-  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toMatchObject({ cause: { message: expect.stringContaining('cannot be skipped') } });
+  await expect(handle.executeUpdate(resumeUpdate, { args: [{ action: 'skip', by: 'oncall', reason: 'x' }] })).rejects.toMatchObject({
+    cause: { message: expect.stringContaining('cannot be skipped') },
+  });
   await handle.signal(resumeSignal, { action: 'rollback', by: 'oncall', reason: 'x' });
   const refused = await waitFor(handle, (s) => s.refused.length === 2);
   expect(refused.refused[0].reason).toContain('cannot be skipped');
@@ -205,7 +236,13 @@ test('a failing step pauses the run; resume retry after the fix completes it', a
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'removed the stray account 1' }] });
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('completed');
-  expect(result.steps.filter((s) => s.step === 'publish').map((s) => s.outcome)).toEqual(['started', 'failed', 'retried', 'started', 'completed']);
+  expect(result.steps.filter((s) => s.step === 'publish').map((s) => s.outcome)).toEqual([
+    'started',
+    'failed',
+    'retried',
+    'started',
+    'completed',
+  ]);
   expect(await count(prod, 'SELECT 1 FROM accounts')).toBe(2 + (await count(h.pilot, EXPECTED.accounts)));
   await record(handle, 'pause-retry');
 });
@@ -260,13 +297,18 @@ test('a run whose workflow id is not cutover-<plan id> is refused before it touc
     workflowId: 'someone-elses-id',
     args: [{ plan: saasPlan('wf-wrong-id'), initiatedBy: 'alice' }],
   });
-  const failure = await handle.result().then(() => null, (e: { cause?: { message?: string; type?: string } }) => e.cause);
+  const failure = await handle.result().then(
+    () => null,
+    (e: { cause?: { message?: string; type?: string } }) => e.cause,
+  );
   expect(failure?.type).toBe('PlanError');
   expect(failure?.message).toContain('workflow id must be cutover-wf-wrong-id for plan wf-wrong-id (got someone-elses-id)');
 });
 
 test("a row production refuses pauses at once with PostgreSQL's own detail, not after three retries", async () => {
-  const db = await h.production(SAAS_SCHEMA + PRODUCTION_DATA + "ALTER TABLE users ADD CONSTRAINT no_user_seven CHECK (email <> 'user7@example.com');");
+  const db = await h.production(
+    SAAS_SCHEMA + PRODUCTION_DATA + "ALTER TABLE users ADD CONSTRAINT no_user_seven CHECK (email <> 'user7@example.com');",
+  );
   try {
     const handle = await startRun(h.env, saasPlan('wf-constraint', { approvals: { approvers: ['bob'], required: 1, timeout: '1h' } }));
     for (const gate of ['plan', 'cutover'] as const) {
@@ -282,7 +324,9 @@ test("a row production refuses pauses at once with PostgreSQL's own detail, not 
     expect(view.error?.message).not.toContain('user7@example.com');
     // Final at once: the publish activity ran one attempt.
     const { events } = await handle.fetchHistory();
-    const attempts = (events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 0] : []));
+    const attempts = (events ?? []).flatMap((e) =>
+      e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 0] : [],
+    );
     expect(Math.max(...attempts)).toBe(1);
     expect(await count(db, 'SELECT 1 FROM users')).toBe(1); // nothing published
     await handle.terminate('test done');
@@ -298,7 +342,11 @@ test('plan input prints the Start Workflow form; a run started with exactly that
     writeFileSync(file, JSON.stringify(saasPlan('wf-ui-start'), null, 2));
     const out: string[] = [];
     const err: string[] = [];
-    const code = await run(['node', 'cutover', 'plan', 'input', file, '--as', 'dora'], { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false }, {});
+    const code = await run(
+      ['node', 'cutover', 'plan', 'input', file, '--as', 'dora'],
+      { out: (t) => void out.push(t), err: (t) => void err.push(t), isTTY: false },
+      {},
+    );
     expect(code).toBe(0);
     // stdout is the input alone; stderr names the form's other fields, read here as a person would.
     const input = JSON.parse(out.join('\n')) as { plan: { id: string }; initiatedBy: string };
@@ -310,7 +358,11 @@ test('plan input prints the Start Workflow form; a run started with exactly that
     expect(field('Task Queue')).toBe('cutover');
     expect(field('Workflow Type')).toBe(WORKFLOW_TYPE);
     // As the UI's form starts it: those fields, that JSON, no static summary or details.
-    const handle = await h.env.client.workflow.start(field('Workflow Type')!, { taskQueue: field('Task Queue')!, workflowId: field('Workflow ID')!, args: [JSON.parse(out.join('\n'))] });
+    const handle = await h.env.client.workflow.start(field('Workflow Type')!, {
+      taskQueue: field('Task Queue')!,
+      workflowId: field('Workflow ID')!,
+      args: [JSON.parse(out.join('\n'))],
+    });
     const view = await waitFor(handle, atGate('plan'));
     expect(view.gate).toBe('plan');
     const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';

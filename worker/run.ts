@@ -54,7 +54,11 @@ function installRuntime(): void {
       shutdownSignals: ['SIGINT', 'SIGTERM'],
       telemetryOptions: {
         // JSON: the native side's lines go through the same logger, so every line is one object.
-        ...(json ? { logging: { filter: { core: level === 'TRACE' ? 'TRACE' : level === 'DEBUG' ? 'DEBUG' : 'WARN', other: 'WARN' }, forward: {} } } : {}),
+        ...(json
+          ? {
+              logging: { filter: { core: level === 'TRACE' ? 'TRACE' : level === 'DEBUG' ? 'DEBUG' : 'WARN', other: 'WARN' }, forward: {} },
+            }
+          : {}),
         ...(bindAddress ? { metrics: { prometheus: { bindAddress } } } : {}),
       },
     });
@@ -77,18 +81,30 @@ export async function createWorker(opts: WorkerOptions = {}): Promise<{ worker: 
 
 /** Run until SIGINT/SIGTERM or `opts.signal` (graceful: in-flight activities finish or are handed back). */
 export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
-  const aliases = Object.keys(process.env).filter((k) => k.startsWith('CUTOVER_DB_')).map((k) => k.slice('CUTOVER_DB_'.length).toLowerCase());
+  const aliases = Object.keys(process.env)
+    .filter((k) => k.startsWith('CUTOVER_DB_'))
+    .map((k) => k.slice('CUTOVER_DB_'.length).toLowerCase());
   const { worker, connection } = await createWorker(opts);
   const secrets = process.env.CUTOVER_SECRETS_DIR;
   const metrics = metricsAddress();
   const codec = codecFromEnv();
   // Not fatal: the directory may be mounted later; aliases are read at each use.
-  if (secrets && !existsSync(secrets)) say(`cutover worker: CUTOVER_SECRETS_DIR ${secrets} does not exist (yet): aliases found nowhere else will not resolve until it does`);
+  if (secrets && !existsSync(secrets))
+    say(`cutover worker: CUTOVER_SECRETS_DIR ${secrets} does not exist (yet): aliases found nowhere else will not resolve until it does`);
   const temporal = temporalConfig(process.env, { address: opts.address, namespace: opts.namespace });
   say(
     `cutover worker: task queue ${opts.taskQueue ?? TASK_QUEUE} on Temporal ${describeTemporal(temporal)}, connection aliases: ${aliases.join(', ') || (secrets ? '(none in the environment)' : '(none: set CUTOVER_DB_<ALIAS>)')}` +
       `${secrets ? `; more from files in ${secrets}, read at each use` : ''}${metrics ? `; Prometheus metrics on http://${metrics}/metrics` : ''}; ${describeCodec(codec)}`,
-    { temporal: temporal.address, namespace: temporal.namespace, taskQueue: opts.taskQueue ?? TASK_QUEUE, identity: worker.options.identity, aliases, secretsDir: secrets ?? null, metrics: metrics ?? null, codecKeyId: codec.encryptKeyId ?? null },
+    {
+      temporal: temporal.address,
+      namespace: temporal.namespace,
+      taskQueue: opts.taskQueue ?? TASK_QUEUE,
+      identity: worker.options.identity,
+      aliases,
+      secretsDir: secrets ?? null,
+      metrics: metrics ?? null,
+      codecKeyId: codec.encryptKeyId ?? null,
+    },
   );
   const stop = () => (worker.getState() === 'RUNNING' ? worker.shutdown() : undefined);
   const running = worker.run(); // RUNNING at once, so a stop from here on is honoured

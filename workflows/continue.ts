@@ -25,7 +25,10 @@ export interface Continued {
 export function continuedFrom(input: WorkflowInput): Continued | null {
   if (!input || typeof input !== 'object' || input.continued === undefined) return null;
   if (!workflowInfo().continuedFromExecutionRunId) {
-    throw planFailure({ path: 'continued', message: 'is set only by the workflow itself when it continues as new: start a run with {plan, initiatedBy}' });
+    throw planFailure({
+      path: 'continued',
+      message: 'is set only by the workflow itself when it continues as new: start a run with {plan, initiatedBy}',
+    });
   }
   const c = input.continued as Continued;
   if (!c || typeof c !== 'object' || typeof c.at !== 'number' || !c.state || typeof c.state !== 'object') {

@@ -19,9 +19,25 @@ export const MAX_TEXT_BYTES = 4 * 1024;
 
 /** What each payload may carry, for refusing unknown fields and wrong types. */
 const FIELDS: Record<'approve' | 'reject' | 'resume', Record<string, 'string' | 'strings'>> = {
-  approve: { gate: 'string', approver: 'string', comment: 'string', planHash: 'string', rehearsalHash: 'string', signature: 'string', acknowledge: 'strings' },
+  approve: {
+    gate: 'string',
+    approver: 'string',
+    comment: 'string',
+    planHash: 'string',
+    rehearsalHash: 'string',
+    signature: 'string',
+    acknowledge: 'strings',
+  },
   reject: { gate: 'string', approver: 'string', reason: 'string' },
-  resume: { action: 'string', by: 'string', reason: 'string', fromStep: 'string', mode: 'string', signature: 'string', acceptDatabase: 'string' },
+  resume: {
+    action: 'string',
+    by: 'string',
+    reason: 'string',
+    fromStep: 'string',
+    mode: 'string',
+    signature: 'string',
+    acceptDatabase: 'string',
+  },
 };
 
 /** An unknown field or a field of the wrong type (the Temporal UI sends any JSON), or null. */
@@ -29,12 +45,14 @@ function shapeRefusal(kind: keyof typeof FIELDS, input: object): string | null {
   const fields = FIELDS[kind];
   for (const [k, v] of Object.entries(input)) {
     const want = fields[k];
-    if (!want) return `unknown field ${JSON.stringify(k.length > 60 ? `${k.slice(0, 60)}…` : k)} (allowed: ${Object.keys(fields).join(', ')})`;
+    if (!want)
+      return `unknown field ${JSON.stringify(k.length > 60 ? `${k.slice(0, 60)}…` : k)} (allowed: ${Object.keys(fields).join(', ')})`;
     if (want === 'strings') {
       if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) return `${k} must be a list of strings`;
       continue;
     }
-    if (v !== undefined && typeof v !== want) return `${k} must be a ${want}, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`;
+    if (v !== undefined && typeof v !== want)
+      return `${k} must be a ${want}, got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}`;
   }
   return null;
 }
@@ -58,7 +76,9 @@ function textTooLong(field: string, v: unknown, max = MAX_TEXT_BYTES): string | 
   if (typeof v !== 'string') return null;
   // A string longer than 3 × max in UTF-16 units is too long whatever it holds: not worth counting.
   const bytes = v.length > 3 * max ? v.length : utf8Bytes(v);
-  return bytes > max ? `${field} is too long: ${v.length > 3 * max ? `${bytes} characters` : `${bytes} bytes`}, at most ${max} bytes` : null;
+  return bytes > max
+    ? `${field} is too long: ${v.length > 3 * max ? `${bytes} characters` : `${bytes} bytes`}, at most ${max} bytes`
+    : null;
 }
 
 const PAYLOADS = {
@@ -86,18 +106,21 @@ export function approveRefusal(s: RunState, input: ApproveInput): string | null 
   if (gateProblem) return gateProblem;
   const { separationOfDuties } = s.plan.approvals;
   const approvers = approverNames(s.plan);
-  if (!approvers.includes(input.approver)) return `${named(input.approver)} is not an approver of this plan (approvers: ${approvers.join(', ')})`;
+  if (!approvers.includes(input.approver))
+    return `${named(input.approver)} is not an approver of this plan (approvers: ${approvers.join(', ')})`;
   if (separationOfDuties && input.approver === s.initiatedBy) {
     return `separation of duties: "${input.approver}" initiated this run and cannot approve it`;
   }
-  if (s.approvalsFor(input.gate).some((a) => a.approver === input.approver)) return `"${input.approver}" already approved gate "${input.gate}"`;
+  if (s.approvalsFor(input.gate).some((a) => a.approver === input.approver))
+    return `"${input.approver}" already approved gate "${input.gate}"`;
   if (input.planHash !== undefined && input.planHash !== s.planHash) {
     return `plan hash mismatch: you approved ${String(input.planHash)}, this run's plan is ${s.planHash}`;
   }
   if (input.rehearsalHash !== undefined) {
     const r = s.results.rehearsal;
     if (!r) return 'this run has no rehearsal report: approve without a rehearsal hash';
-    if (input.rehearsalHash !== r.rehearsalHash) return `stale rehearsal hash: you reviewed ${String(input.rehearsalHash)}, this run's rehearsal report is ${r.rehearsalHash}`;
+    if (input.rehearsalHash !== r.rehearsalHash)
+      return `stale rehearsal hash: you reviewed ${String(input.rehearsalHash)}, this run's rehearsal report is ${r.rehearsalHash}`;
   }
   return acknowledgeRefusal(s, input);
 }
@@ -162,8 +185,10 @@ export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolea
   if (input.acceptDatabase !== undefined) {
     if (input.action !== 'retry') return 'acceptDatabase applies to retry only';
     const moved = movedAlias(s.error);
-    if (moved === null) return `acceptDatabase: the run did not pause because a database moved (${s.error ? `${s.error.type}: ${s.error.message.slice(0, 200)}` : 'no error'}); retry without it`;
-    if (input.acceptDatabase !== moved) return `acceptDatabase: the database that moved is alias ${named(moved)}, not ${named(input.acceptDatabase)}`;
+    if (moved === null)
+      return `acceptDatabase: the run did not pause because a database moved (${s.error ? `${s.error.type}: ${s.error.message.slice(0, 200)}` : 'no error'}); retry without it`;
+    if (input.acceptDatabase !== moved)
+      return `acceptDatabase: the database that moved is alias ${named(moved)}, not ${named(input.acceptDatabase)}`;
   }
   // A step with a compensation has committed (publish; a clean-start's decommission) and nothing was undone yet.
   const committed = s.undoable.length > 0 ? s.undoable : s.results.publish !== undefined ? ['publish'] : [];
@@ -177,11 +202,14 @@ export function resumeRefusal(s: RunState, input: ResumeInput, skippable: boolea
     case 'retry':
       return null;
     case 'rollback': {
-      if (!published) return 'nothing to roll back: no step with an undo has committed (publish, decommission, adopt-cleanup); retry, skip or abort';
-      if (input.mode !== undefined && !(ROLLBACK_MODES as readonly string[]).includes(input.mode)) return `mode must be one of ${ROLLBACK_MODES.join(', ')}`;
+      if (!published)
+        return 'nothing to roll back: no step with an undo has committed (publish, decommission, adopt-cleanup); retry, skip or abort';
+      if (input.mode !== undefined && !(ROLLBACK_MODES as readonly string[]).includes(input.mode))
+        return `mode must be one of ${ROLLBACK_MODES.join(', ')}`;
       const mode = input.mode ?? 'surgical';
       if (mode === 'surgical' && s.phase === 'rollback') return 'the surgical rollback is what paused: retry it, or choose mode restore';
-      if (mode === 'restore' && !verifiedTargetBackup(s)) return 'restore from the backup is not available in this run: it needs a verified backup of the target (plan backup.store)';
+      if (mode === 'restore' && !verifiedTargetBackup(s))
+        return 'restore from the backup is not available in this run: it needs a verified backup of the target (plan backup.store)';
       if (mode === 'restore' && s.phase === 'restore') return 'the restore is what paused: retry it, or choose mode surgical';
       return null;
     }
@@ -204,8 +232,16 @@ export function verifiedTargetBackup(s: RunState): BackupObject | undefined {
 /** Every resume action accepted now, with the first step a roll-forward may start from. */
 export function offeredActions(s: RunState, skippable: boolean): string[] {
   return RESUME_ACTIONS.filter((action) => {
-    const probe: ResumeInput = { action, by: '-', reason: '-', ...(action === 'roll-forward' ? { fromStep: s.rollForwardTargets[0] } : {}) };
+    const probe: ResumeInput = {
+      action,
+      by: '-',
+      reason: '-',
+      ...(action === 'roll-forward' ? { fromStep: s.rollForwardTargets[0] } : {}),
+    };
     // rollback is on offer when either mode is (a blocked surgical rollback still offers restore).
-    return resumeRefusal(s, probe, skippable) === null || (action === 'rollback' && resumeRefusal(s, { ...probe, mode: 'restore' }, skippable) === null);
+    return (
+      resumeRefusal(s, probe, skippable) === null ||
+      (action === 'rollback' && resumeRefusal(s, { ...probe, mode: 'restore' }, skippable) === null)
+    );
   });
 }

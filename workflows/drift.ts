@@ -54,8 +54,13 @@ export function compareWithApproved(
 
 /** One line for the step history and status. */
 export function describeDrift(d: Drift): string {
-  const rows = d.tables.map((t) => `${t.table} ${d.at === 'stage' ? 'in scope' : 'kept after cleanup'} ${t.approvedRows} → ${t.rowsNow}${t.approvedRows === t.rowsNow ? ' (other rows)' : ''}`);
-  const cols = d.catalog.map((c) => `${c.table} (${c.side}): ${[...c.removed.map((x) => `- ${x}`), ...c.added.map((x) => `+ ${x}`)].join('; ')}`);
+  const rows = d.tables.map(
+    (t) =>
+      `${t.table} ${d.at === 'stage' ? 'in scope' : 'kept after cleanup'} ${t.approvedRows} → ${t.rowsNow}${t.approvedRows === t.rowsNow ? ' (other rows)' : ''}`,
+  );
+  const cols = d.catalog.map(
+    (c) => `${c.table} (${c.side}): ${[...c.removed.map((x) => `- ${x}`), ...c.added.map((x) => `+ ${x}`)].join('; ')}`,
+  );
   const what = [...rows, ...cols].join('; ');
   return d.tolerated
     ? `the Pilot changed since gate plan, within the plan's drift.tolerate: ${what}`

@@ -18,13 +18,17 @@ const act = proxyActivities<CutoverActivities>({
 
 export async function cutoverErasureReplay(input: ErasureReplayRequest): Promise<ErasureReplayResult> {
   const info = workflowInfo();
-  setCurrentDetails(`**erasure replay** on \`${input.target}\` since \`${input.since}\`, initiated by ${input.initiatedBy}: re-applying every erasure after a restore (see README, *After any restore of Production*).`);
+  setCurrentDetails(
+    `**erasure replay** on \`${input.target}\` since \`${input.since}\`, initiated by ${input.initiatedBy}: re-applying every erasure after a restore (see README, *After any restore of Production*).`,
+  );
   const result = await act.erasureReplay({
     ...input,
     replayKey: `replay-${info.firstExecutionRunId.replace(/-/g, '').slice(0, 12)}`,
     workflowId: info.workflowId,
     runId: info.runId,
   });
-  setCurrentDetails(`**erasure replay** on \`${input.target}\` since \`${input.since}\` (${result.sinceAt}): ${result.runs.length} run(s) replayed, ${result.runs.reduce((a, r) => a + r.applied, 0)} request(s) applied, residue ${result.residue}; evidence sha256 \`${result.sha256}\`${result.location ? ` at ${result.location}` : ''} and in cutover.erasure_replay.`);
+  setCurrentDetails(
+    `**erasure replay** on \`${input.target}\` since \`${input.since}\` (${result.sinceAt}): ${result.runs.length} run(s) replayed, ${result.runs.reduce((a, r) => a + r.applied, 0)} request(s) applied, residue ${result.residue}; evidence sha256 \`${result.sha256}\`${result.location ? ` at ${result.location}` : ''} and in cutover.erasure_replay.`,
+  );
   return result;
 }

@@ -37,7 +37,13 @@ export async function gate(ctl: StepControl, name: GateName): Promise<'approved'
     s.record(`gate:${name}`, 'expired', `no ${required} approvals within ${timeout}`);
     return 'expired';
   }
-  s.record(`gate:${name}`, 'approved', s.approvalsFor(name).map((a) => a.approver).join(', '));
+  s.record(
+    `gate:${name}`,
+    'approved',
+    s
+      .approvalsFor(name)
+      .map((a) => a.approver)
+      .join(', '),
+  );
   return 'approved';
 }
-

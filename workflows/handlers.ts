@@ -6,7 +6,15 @@
 // handler, which records the attempt for the auditors and answers with the refusal.
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import {
-  approveSignal, approveUpdate, rejectSignal, rejectUpdate, reportQuery, resumeSignal, resumeUpdate, statusQuery, type UpdateResult,
+  approveSignal,
+  approveUpdate,
+  rejectSignal,
+  rejectUpdate,
+  reportQuery,
+  resumeSignal,
+  resumeUpdate,
+  statusQuery,
+  type UpdateResult,
 } from '../common/temporal';
 import { approveRefusal, malformedRefusal, rejectRefusal, resumeRefusal } from './decisions';
 import { approvalSignature, resumeAuthorization } from './signatures';
@@ -29,26 +37,34 @@ export function installHandlers(ctl: StepControl): void {
   // Each returns the refusal reason or null; the signal records it, the update also answers with it.
   const approve = (i: Parameters<typeof approveRefusal>[1]) => {
     const why = approveRefusal(s, i);
-    if (why) return refuse('approve', i?.approver, why, i), why;
+    if (why) return (refuse('approve', i?.approver, why, i), why);
     const signed = approvalSignature(s, i);
-    if (signed.refused) return refuse('approve', i.approver, signed.refused, i), signed.refused;
+    if (signed.refused) return (refuse('approve', i.approver, signed.refused, i), signed.refused);
     if (signed.digest) s.acceptedSignatures.push(signed.digest);
     const acknowledged = i.acknowledge?.length ? { acknowledged: [...i.acknowledge] } : {};
-    s.approvals.push({ gate: i.gate, approver: i.approver, ...(i.comment ? { comment: i.comment } : {}), ...acknowledged, at: now(), ...(signed.signature ? { signature: signed.signature } : {}) });
+    s.approvals.push({
+      gate: i.gate,
+      approver: i.approver,
+      ...(i.comment ? { comment: i.comment } : {}),
+      ...acknowledged,
+      at: now(),
+      ...(signed.signature ? { signature: signed.signature } : {}),
+    });
     ctl.publish();
     return null;
   };
   const reject = (i: Parameters<typeof rejectRefusal>[1]) => {
     const why = rejectRefusal(s, i);
-    if (why) return refuse('reject', i?.approver, why, i), why;
+    if (why) return (refuse('reject', i?.approver, why, i), why);
     s.rejection = { gate: i.gate, approver: i.approver, reason: i.reason, at: now() };
     return null;
   };
   const resume = (i: Parameters<typeof resumeRefusal>[1]) => {
     // Who first (an operator, signed when the plan requires it), then whether the action fits now.
     const signed = resumeAuthorization(s, i);
-    const why = signed.refused ?? resumeRefusal(s, i, ctl.skippable) ?? (ctl.pendingResume ? 'a resume decision is already being applied' : null);
-    if (why) return refuse('resume', i?.by, why, i), why;
+    const why =
+      signed.refused ?? resumeRefusal(s, i, ctl.skippable) ?? (ctl.pendingResume ? 'a resume decision is already being applied' : null);
+    if (why) return (refuse('resume', i?.by, why, i), why);
     if (signed.digest) s.acceptedSignatures.push(signed.digest);
     ctl.pendingResume = i;
     ctl.pendingSignature = signed.signature;
@@ -60,16 +76,20 @@ export function installHandlers(ctl: StepControl): void {
     failure.stack = '';
     return failure;
   };
-  const asUpdate = <I>(fn: (i: I) => string | null) => (i: I): UpdateResult => {
-    const why = fn(i);
-    if (why) throw refusal(why);
-    return result();
-  };
+  const asUpdate =
+    <I>(fn: (i: I) => string | null) =>
+    (i: I): UpdateResult => {
+      const why = fn(i);
+      if (why) throw refusal(why);
+      return result();
+    };
   // Only the payload's form (a validator must not change state, and what it refuses is not recorded).
-  const validator = (kind: 'approve' | 'reject' | 'resume') => (i: unknown): void => {
-    const reason = malformedRefusal(kind, i);
-    if (reason) throw refusal(reason);
-  };
+  const validator =
+    (kind: 'approve' | 'reject' | 'resume') =>
+    (i: unknown): void => {
+      const reason = malformedRefusal(kind, i);
+      if (reason) throw refusal(reason);
+    };
 
   setHandler(approveSignal, (i) => void approve(i));
   setHandler(rejectSignal, (i) => void reject(i));

@@ -4,14 +4,29 @@
 // decision: retry and skip are handled there, abort ends the run, roll-forward moves the loop back
 // to a chosen step, rollback runs the compensations of the completed steps in reverse.
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { workflowIdFor, type ResumeInput, type SignatureEvidence, type StatusView, type StepError, type WorkflowInput } from '../common/temporal';
+import {
+  workflowIdFor,
+  type ResumeInput,
+  type SignatureEvidence,
+  type StatusView,
+  type StepError,
+  type WorkflowInput,
+} from '../common/temporal';
 import { offeredActions } from './decisions';
 import { gate } from './gates';
 import { installHandlers } from './handlers';
 import { acceptInput } from './plan-input';
 import { RunState, now, type RollingBack } from './state';
 import { carryIdentities, evidenceNote, packFor, quick, runTableStep, STRATEGIES, type Step, type StepEnv } from './steps';
-import { ContinueRequested, describeFailure, RollbackRequested, RollForwardRequested, RunAborted, runStep, type StepControl } from './step-runner';
+import {
+  ContinueRequested,
+  describeFailure,
+  RollbackRequested,
+  RollForwardRequested,
+  RunAborted,
+  runStep,
+  type StepControl,
+} from './step-runner';
 import { appendRestoreDetails, restoreFromBackup } from './restore';
 import { DriftDetected } from './drift';
 import { continuedFrom, continueRun, continueSuggested } from './continue';
@@ -40,13 +55,18 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   // One run per plan at a time is what the workflow id guarantees: a run under another id would
   // slip past the "already running" guard and race the real one for the same production rows.
   if (info.workflowId !== workflowIdFor(plan.id)) {
-    throw planFailure({ path: 'id', message: `the workflow id must be ${workflowIdFor(plan.id)} for plan ${plan.id} (got ${info.workflowId})` });
+    throw planFailure({
+      path: 'id',
+      message: `the workflow id must be ${workflowIdFor(plan.id)} for plan ${plan.id} (got ${info.workflowId})`,
+    });
   }
   // Staging names and idempotency guards hang off the run key: a Temporal reset changes runId but
   // keeps originalExecutionRunId, so a reset run finds its own staging and publish guard.
   // A continued run keeps the first run's key and id (its own are new).
   const runKey = info.originalExecutionRunId.replace(/-/g, '').slice(0, 12);
-  const s = resumed ? RunState.restore(resumed.state) : new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
+  const s = resumed
+    ? RunState.restore(resumed.state)
+    : new RunState(plan, planHash, input.initiatedBy, { workflowId: info.workflowId, runId: info.runId, runKey });
   const last: { status?: string; phase?: string } = {};
   const ctl: StepControl = {
     state: s,
@@ -71,7 +91,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   try {
     // A continued run whose rollback was under way resumes the rollback where it was.
     if (resumed && s.rollingBack) return await rollBack(e, steps.slice(0, s.rollingBack.at), new RollbackRequested(s.rollingBack.decision));
-    for (let i = resumed?.at ?? 0; i < steps.length; ) {
+    for (let i = resumed?.at ?? 0; i < steps.length;) {
       // A safe point: between steps, nothing running.
       if (continueSuggested(ctl.startSize ?? 0)) return await continueRun(s, i);
       const step = steps[i];
@@ -92,7 +112,10 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
         i++;
         continue;
       }
-      s.rollForwardTargets = steps.slice(0, i + 1).filter((x) => x.rerunnable).map((x) => x.name);
+      s.rollForwardTargets = steps
+        .slice(0, i + 1)
+        .filter((x) => x.rerunnable)
+        .map((x) => x.name);
       // The step this run continued inside runs again here: its activities say which runs' detached
       // executions they may take the result of (the first attempt only: the worker hands it over once).
       const resumedStep = s.continuedInStep?.step === step.name ? s.continuedInStep : null;
@@ -144,8 +167,9 @@ async function rollBack(e: StepEnv, done: Step[], request: RollbackRequested): P
   const { s } = e;
   // A flood of signals during a rollback continues the run as new too: while it runs, pauses or
   // waits at gate restore; the next run resumes it at its stage (s.rollingBack).
-  for (let req = request; ; ) {
-    const at: RollingBack = s.rollingBack?.decision === req.decision ? s.rollingBack : { decision: req.decision, at: done.length, stage: 'start' };
+  for (let req = request; ;) {
+    const at: RollingBack =
+      s.rollingBack?.decision === req.decision ? s.rollingBack : { decision: req.decision, at: done.length, stage: 'start' };
     s.rollingBack = at;
     try {
       if (req.decision.mode === 'restore') await restoreFromBackup(e, req, at);
@@ -203,10 +227,20 @@ async function endUnapproved(e: StepEnv): Promise<StatusView> {
 }
 
 /** Best effort at the end of an early stop: evidence written, staging dropped; an unreachable target must not keep the run open. */
-async function close(e: StepEnv, status: 'aborted' | 'rolled-back' | 'rejected' | 'expired', onFailure: string, onlyIfControlSchema = false): Promise<StatusView> {
+async function close(
+  e: StepEnv,
+  status: 'aborted' | 'rolled-back' | 'rejected' | 'expired',
+  onFailure: string,
+  onlyIfControlSchema = false,
+): Promise<StatusView> {
   e.s.record('finalize', 'started');
   try {
-    const written = await quick.finalize({ ...e.input, pack: packFor(e.s, status), status, ...(onlyIfControlSchema ? { onlyIfControlSchema } : {}) });
+    const written = await quick.finalize({
+      ...e.input,
+      pack: packFor(e.s, status),
+      status,
+      ...(onlyIfControlSchema ? { onlyIfControlSchema } : {}),
+    });
     e.s.results.finalize = written;
     e.s.record('finalize', 'completed', evidenceNote(written));
   } catch {

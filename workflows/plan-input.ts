@@ -7,7 +7,10 @@ import { planFailure, planIssuesOf } from '../common/plan-failure';
 import type { WorkflowInput } from '../common/temporal';
 import type { Plan } from '../plan/schema';
 
-const local = proxyLocalActivities<CutoverActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['PlanError'] } });
+const local = proxyLocalActivities<CutoverActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['PlanError'] },
+});
 
 /**
  * The approved plan is fixed once: validated and normalised by a local activity whose answer is
@@ -25,8 +28,8 @@ export async function acceptInput(input: WorkflowInput): Promise<{ plan: Plan; p
     // The refusal as the activity made it (common/plan-failure.ts): the run fails with the same
     // issues (not the activity's own failure, which also carries its attempt number).
     const cause = e instanceof ActivityFailure ? e.cause : e;
-    if (cause instanceof ApplicationFailure && cause.type === 'PlanError') throw planFailure(planIssuesOf(cause) ?? { path: '(plan)', message: cause.message });
+    if (cause instanceof ApplicationFailure && cause.type === 'PlanError')
+      throw planFailure(planIssuesOf(cause) ?? { path: '(plan)', message: cause.message });
     throw e;
   }
 }
-

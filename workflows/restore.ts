@@ -34,20 +34,27 @@ export async function restoreFromBackup(e: StepEnv, request: RollbackRequested, 
       if (!preview.skipped) s.results['restore-preview'] = preview.value;
     }
     let refused = true;
-    if (at.stage === 'refused') refused = false; // paused with the refusal: a retry asks again
+    if (at.stage === 'refused')
+      refused = false; // paused with the refusal: a retry asks again
     else {
       stage('gate');
       const verdict = await gate(ctl, 'restore');
       if (verdict === 'continue') throw new ContinueRequested('gate:restore');
       if (verdict === 'approved') break;
       stage('refused');
-      why = verdict === 'rejected' && s.rejection ? `rejected by ${s.rejection.approver}: ${s.rejection.reason}` : `no ${s.plan.approvals.required} approvals within ${s.plan.approvals.timeout}`;
+      why =
+        verdict === 'rejected' && s.rejection
+          ? `rejected by ${s.rejection.approver}: ${s.rejection.reason}`
+          : `no ${s.plan.approvals.required} approvals within ${s.plan.approvals.timeout}`;
       s.rejection = null;
     }
     await runStep(ctl, 'gate:restore', async () => {
       if (!refused) return;
       refused = false;
-      throw ApplicationFailure.nonRetryable(`restore from the backup ${why}; nothing was restored. Retry asks for approval again; or roll back surgically`, 'RestoreRefused');
+      throw ApplicationFailure.nonRetryable(
+        `restore from the backup ${why}; nothing was restored. Retry asks for approval again; or roll back surgically`,
+        'RestoreRefused',
+      );
     });
     stage('preview');
   }
@@ -68,7 +75,10 @@ export function appendRestoreDetails(s: RunState): void {
 
 export function describePreview(p: RestorePreview): string {
   const rows = p.tables.map(
-    (t) => `- ${t.table}: backup ${t.backupRows}, now ${t.nowRows}, this run's ${t.insertedByRun}, written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed)${t.examples.length ? `, e.g. ${t.examples.join('; ')}` : ''}`,
+    (t) =>
+      `- ${t.table}: backup ${t.backupRows}, now ${t.nowRows}, this run's ${t.insertedByRun}, written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed)${t.examples.length ? `, e.g. ${t.examples.join('; ')}` : ''}`,
   );
-  return [`**A restore from ${p.backup} would discard** (measured ${p.measuredAt}):`, ...p.summary.slice(0, 1), rows.join('\n')].join('\n\n');
+  return [`**A restore from ${p.backup} would discard** (measured ${p.measuredAt}):`, ...p.summary.slice(0, 1), rows.join('\n')].join(
+    '\n\n',
+  );
 }

@@ -6,7 +6,13 @@
 // signature is optional, but one that is sent is always verified (and refused when it fails).
 // A signature is accepted once per run: the handler keeps its digest (RunState.acceptedSignatures).
 import {
-  approvalMessage, approvalMessageV1, resumeMessage, resumeMessageV1, SIGNING_NAMESPACE, type ApprovalSubject, type ResumeSubject,
+  approvalMessage,
+  approvalMessageV1,
+  resumeMessage,
+  resumeMessageV1,
+  SIGNING_NAMESPACE,
+  type ApprovalSubject,
+  type ResumeSubject,
 } from '../common/signing';
 import { RESUME_ACTIONS, type ApproveInput, type ResumeInput, type SignatureEvidence } from '../common/temporal';
 import { sha256Bytes } from '../plan/sha256';
@@ -21,20 +27,32 @@ import type { RunState } from './state';
  * handler to keep, so the same signature is not accepted again in this run) when there was one.
  */
 export type SignatureCheck =
-  | { refused: string; signature?: undefined; digest?: undefined }
-  | { refused?: undefined; signature?: SignatureEvidence; digest?: string };
+  { refused: string; signature?: undefined; digest?: undefined } | { refused?: undefined; signature?: SignatureEvidence; digest?: string };
 
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 
 /** What an approval at `gate` signs in this run now (the CLI builds the same from `status`). */
 export function approvalSubject(s: RunState, gate: string): ApprovalSubject {
-  return { workflowId: s.ids.workflowId, runKey: s.ids.runKey, gate, planHash: s.planHash, rehearsalHash: s.results.rehearsal?.rehearsalHash ?? null, round: s.approvalRound() };
+  return {
+    workflowId: s.ids.workflowId,
+    runKey: s.ids.runKey,
+    gate,
+    planHash: s.planHash,
+    rehearsalHash: s.results.rehearsal?.rehearsalHash ?? null,
+    round: s.approvalRound(),
+  };
 }
 
 /** What a resume signs in this run now: the pause it answers and every field of the decision. */
 export function resumeSubject(s: RunState, input: ResumeInput): ResumeSubject {
   const { action, fromStep, mode, reason, acceptDatabase } = input;
-  return { workflowId: s.ids.workflowId, runKey: s.ids.runKey, pause: s.pauses, planHash: s.planHash, resume: { action, fromStep, mode, reason, acceptDatabase } };
+  return {
+    workflowId: s.ids.workflowId,
+    runKey: s.ids.runKey,
+    pause: s.pauses,
+    planHash: s.planHash,
+    resume: { action, fromStep, mode, reason, acceptDatabase },
+  };
 }
 
 /** After approveRefusal() passed (a listed approver, the open gate): the approval's signature. */
@@ -91,29 +109,43 @@ function checkSignature(s: RunState, signature: unknown, e: Expected): Signature
   const bytes = `ssh-keygen -Y sign -n ${SIGNING_NAMESPACE} over exactly ${JSON.stringify(e.message)}`;
   if (signature === undefined || signature === null) {
     if (!signaturesRequired(s.plan)) return {};
-    return { refused: `signature required: this plan requires every ${e.decision.split(' ')[0]} to be signed by ${e.who}'s key (${e.sendWith}, or ${bytes})` };
+    return {
+      refused: `signature required: this plan requires every ${e.decision.split(' ')[0]} to be signed by ${e.who}'s key (${e.sendWith}, or ${bytes})`,
+    };
   }
   if (!e.key) {
-    return { refused: `signature cannot be verified: ${e.keyPath} in the plan has no key for "${e.who}" (send it unsigned, or add the key to the plan)` };
+    return {
+      refused: `signature cannot be verified: ${e.keyPath} in the plan has no key for "${e.who}" (send it unsigned, or add the key to the plan)`,
+    };
   }
   const sig = parseSshSignature(signature as string);
   if (typeof sig === 'string') return { refused: `signature refused: ${sig}` };
   if (sig.namespace !== SIGNING_NAMESPACE) {
-    return { refused: `signature refused: made for namespace "${sig.namespace}", not "${SIGNING_NAMESPACE}" (ssh-keygen -Y sign -n ${SIGNING_NAMESPACE})` };
+    return {
+      refused: `signature refused: made for namespace "${sig.namespace}", not "${SIGNING_NAMESPACE}" (ssh-keygen -Y sign -n ${SIGNING_NAMESPACE})`,
+    };
   }
   if (!bytesEqual(sig.publicKey.blob, e.key.blob)) {
-    return { refused: `signature refused: signed with key ${sig.publicKey.fingerprint}, but ${e.who}'s key in the plan is ${e.key.fingerprint}` };
+    return {
+      refused: `signature refused: signed with key ${sig.publicKey.fingerprint}, but ${e.who}'s key in the plan is ${e.key.fingerprint}`,
+    };
   }
   // Ed25519 signatures are deterministic and verified strictly (one valid form): the digest names it.
   const digest = sha256Bytes(sig.signature);
   if (s.acceptedSignatures.includes(digest)) {
-    return { refused: `signature refused: this signature was already accepted in this run (a replay); every decision is signed anew (${e.sendWith})` };
+    return {
+      refused: `signature refused: this signature was already accepted in this run (a replay); every decision is signed anew (${e.sendWith})`,
+    };
   }
   if (!signatureVerifies(sig, e.message)) {
     if (signatureVerifies(sig, e.v1)) {
-      return { refused: `signature refused: it is a v1 signature (${e.v1.split('\n')[0]}), which names no run key or decision and is no longer accepted: sign the v2 message (${e.sendWith}, or ${bytes})` };
+      return {
+        refused: `signature refused: it is a v1 signature (${e.v1.split('\n')[0]}), which names no run key or decision and is no longer accepted: sign the v2 message (${e.sendWith}, or ${bytes})`,
+      };
     }
-    return { refused: `signature refused: it does not verify over this ${e.decision}: it was made for another run, gate, pause, action, field or plan hash (a replay), or altered; ${bytes}` };
+    return {
+      refused: `signature refused: it does not verify over this ${e.decision}: it was made for another run, gate, pause, action, field or plan hash (a replay), or altered; ${bytes}`,
+    };
   }
   return { signature: { verified: true, fingerprint: sig.publicKey.fingerprint }, digest };
 }

@@ -5,7 +5,18 @@ import { predictedRefusals } from '../common/predicted-refusals';
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
 import type {
-  Approval, DatabaseMove, Drift, EvidencePack, GateName, Refusal, ResumeInput, RunStatus, StatusView, StepError, StepRecord, TableProgress,
+  Approval,
+  DatabaseMove,
+  Drift,
+  EvidencePack,
+  GateName,
+  Refusal,
+  ResumeInput,
+  RunStatus,
+  StatusView,
+  StepError,
+  StepRecord,
+  TableProgress,
 } from '../common/temporal';
 
 /** Refusals kept in full: the last ones (all are counted). Anyone may send them, so they are bounded. */
@@ -105,7 +116,12 @@ export class RunState {
 
   refuse(r: Refusal): void {
     // The reason may quote the payload (an unknown approver's name): cut it too.
-    this.refused.push({ ...r, by: cut(r.by, REFUSED_BY_KEPT), reason: cut(r.reason, REFUSAL_TEXT_KEPT), input: keptInput(r.input, REFUSAL_TEXT_KEPT) });
+    this.refused.push({
+      ...r,
+      by: cut(r.by, REFUSED_BY_KEPT),
+      reason: cut(r.reason, REFUSAL_TEXT_KEPT),
+      input: keptInput(r.input, REFUSAL_TEXT_KEPT),
+    });
     this.refusedCount++;
     if (this.refused.length > REFUSALS_KEPT) this.refused.splice(0, this.refused.length - REFUSALS_KEPT);
   }
@@ -148,7 +164,14 @@ export class RunState {
     if (this.pauses > 0) view.pause = this.pauses;
     if (this.continuedAsNew > 0) view.continuedAsNew = this.continuedAsNew;
     const backups = this.results.backup?.backups;
-    if (backups) view.backups = backups.map((b) => ({ kind: b.kind, location: b.location, size: b.size, sha256: b.sha256, verified: b.verified.sha256 === b.sha256 }));
+    if (backups)
+      view.backups = backups.map((b) => ({
+        kind: b.kind,
+        location: b.location,
+        size: b.size,
+        sha256: b.sha256,
+        verified: b.verified.sha256 === b.sha256,
+      }));
     const preview = this.results['restore-preview'];
     if (preview) view.restorePreview = preview;
     const r = this.results.rehearsal;
@@ -196,7 +219,9 @@ export class RunState {
       publish: this.results.publish ?? null,
       validation: this.results.validate ?? null,
       accessChecks: this.results['access-checks'] ?? null,
-      ...(this.results.erasure || this.results['erasure-final'] ? { erasure: this.results.erasure ?? null, erasureFinal: this.results['erasure-final'] ?? null } : {}),
+      ...(this.results.erasure || this.results['erasure-final']
+        ? { erasure: this.results.erasure ?? null, erasureFinal: this.results['erasure-final'] ?? null }
+        : {}),
       rollback: this.results.rollback ?? null,
       backups: this.results.backup ?? null,
       ...(this.results['restore-preview'] || this.results.restore
@@ -204,7 +229,14 @@ export class RunState {
         : {}),
       rehearsal: this.results.rehearsal ?? null,
       ...(this.plan.strategy === 'adopt'
-        ? { adoption: { adoptFrom: this.plan.adoptFrom ?? null, cleanup: this.results['adopt-cleanup'] ?? null, adopt: this.results.adopt ?? null, restore: this.results['adopt-restore'] ?? null } }
+        ? {
+            adoption: {
+              adoptFrom: this.plan.adoptFrom ?? null,
+              cleanup: this.results['adopt-cleanup'] ?? null,
+              adopt: this.results.adopt ?? null,
+              restore: this.results['adopt-restore'] ?? null,
+            },
+          }
         : {}),
       decision: this.decision,
       ...(this.databaseMoves.length ? { databaseMoves: this.databaseMoves } : {}),

@@ -118,7 +118,11 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       if (continued) {
         const info = workflowInfo();
         s.continuedInStep = { step, runIds: [...(s.continuedInStep?.step === step ? s.continuedInStep.runIds : []), info.runId] };
-        s.record(step, 'retried', `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); the next run runs the step again once this execution has ended, and the step's own guards keep what it did`);
+        s.record(
+          step,
+          'retried',
+          `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); the next run runs the step again once this execution has ended, and the step's own guards keep what it did`,
+        );
         throw new ContinueRequested(step);
       }
     }
@@ -204,5 +208,5 @@ export function failureDetails(err: unknown): unknown {
 
 /** The failure type of an activity failure (e.g. StagingLost), if any. */
 export function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type ?? undefined : undefined;
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }

@@ -14,12 +14,28 @@ const sum = (xs: number[]) => xs.reduce((a, x) => a + (Number.isFinite(x) ? x : 
 function rows(r: StepResults, planTables: number): Row[] {
   const out: Row[] = [];
   const of = (n: number) => `${n}/${planTables}`;
-  if (r.backup) out.push(['backup', r.backup.backups.map((b) => `${b.kind} ${b.tables.length}`).join(', '), r.backup.backups.map((b) => `${b.kind} ${sum(b.tables.map((t) => t.rows))}`).join(', ')]);
+  if (r.backup)
+    out.push([
+      'backup',
+      r.backup.backups.map((b) => `${b.kind} ${b.tables.length}`).join(', '),
+      r.backup.backups.map((b) => `${b.kind} ${sum(b.tables.map((t) => t.rows))}`).join(', '),
+    ]);
   if (r.rehearsal) out.push(['rehearsal', of(r.rehearsal.tables.length), `${sum(r.rehearsal.tables.map((t) => t.moved))} moved`]);
   if (r.stage) out.push(['stage', of(r.stage.tables.length), `${sum(r.stage.tables.map((t) => t.rows))} in scope`]);
-  if (r.cleanup) out.push(['cleanup', of(planTables), `${sum(Object.values(r.cleanup.leftBehind).flatMap((x) => Object.values(x)))} left behind`]);
-  if (r.publish) out.push(['publish', of(r.publish.tables.length), `${sum(r.publish.tables.map((t) => t.inserted))} inserted, ${sum(r.publish.tables.map((t) => t.merged))} merged`]);
-  if (r.validate) out.push(['validate', `${r.validate.tables.filter((t) => t.ok).length}/${r.validate.tables.length} ok`, `${sum(r.validate.tables.map((t) => t.inScope))} checked`]);
+  if (r.cleanup)
+    out.push(['cleanup', of(planTables), `${sum(Object.values(r.cleanup.leftBehind).flatMap((x) => Object.values(x)))} left behind`]);
+  if (r.publish)
+    out.push([
+      'publish',
+      of(r.publish.tables.length),
+      `${sum(r.publish.tables.map((t) => t.inserted))} inserted, ${sum(r.publish.tables.map((t) => t.merged))} merged`,
+    ]);
+  if (r.validate)
+    out.push([
+      'validate',
+      `${r.validate.tables.filter((t) => t.ok).length}/${r.validate.tables.length} ok`,
+      `${sum(r.validate.tables.map((t) => t.inScope))} checked`,
+    ]);
   for (const step of ['erasure', 'erasure-final'] as const) {
     const e = r[step];
     if (e) out.push([step, String(Object.keys(e.rows).length), `${sum(Object.values(e.rows))} erased or anonymized`]);
@@ -42,6 +58,9 @@ export function stepSummary(s: RunState): string | null {
   const parts: string[] = [];
   // Aligned text in a code block: the UI's markdown tables have no cell padding (common/text-table.ts).
   if (done.length) parts.push(['```text', renderTable(['step done', 'tables', 'rows'], done), '```'].join('\n'));
-  if (running) parts.push(`Running \`${running}\`: per-table rows done / total and elapsed time are in **Pending Activities → Heartbeat Details** below (refreshed every 5 s; \`cutover status --watch\` shows them as a table, with a time left only for a step that counts rows as they stream).`);
+  if (running)
+    parts.push(
+      `Running \`${running}\`: per-table rows done / total and elapsed time are in **Pending Activities → Heartbeat Details** below (refreshed every 5 s; \`cutover status --watch\` shows them as a table, with a time left only for a step that counts rows as they stream).`,
+    );
   return parts.join('\n\n');
 }

@@ -121,7 +121,9 @@ function onStaging<T>(fn: (e: StepEnv) => Promise<T>) {
     } catch (err) {
       if (failureType(err) !== 'StagingLost') throw err;
       e.s.record(e.s.phase, 'retried', `${(err as { cause: Error }).cause.message}; staging again from a new Pilot snapshot`);
-      const staged = await runStep(e.ctl, 'stage', () => stageNow(e) as Promise<NonNullable<StepResults['stage']>>, { detail: (v) => v.restaged ?? undefined });
+      const staged = await runStep(e.ctl, 'stage', () => stageNow(e) as Promise<NonNullable<StepResults['stage']>>, {
+        detail: (v) => v.restaged ?? undefined,
+      });
       if (!staged.skipped) {
         e.s.results.stage = staged.value;
         afterStage(e, staged.value);
@@ -155,9 +157,11 @@ function erasureStep(name: 'erasure' | 'erasure-final'): Step {
  * was just before publish (after the fix), while the first remains the evidence of before the fix.
  */
 async function freshTargetBackup(e: StepEnv): Promise<void> {
-  const note = 'taken again before the failed rehearsal was retried (Production may have been fixed since the first backup, which stays recorded)';
+  const note =
+    'taken again before the failed rehearsal was retried (Production may have been fixed since the first backup, which stays recorded)';
   const out = await runStep(e.ctl, 'backup', () => long.backup({ ...e.input, planHash: e.s.planHash, only: 'target', note }), {
-    detail: (v) => `fresh target backup ${v.backups.map((b) => b.location).join(', ')} for the rehearsal's retry; the first backup stays recorded`,
+    detail: (v) =>
+      `fresh target backup ${v.backups.map((b) => b.location).join(', ')} for the rehearsal's retry; the first backup stays recorded`,
   });
   if (out.skipped) return;
   const first = e.s.results.backup!;
@@ -189,11 +193,18 @@ export const SELECTIVE: Step[] = [
       const expectedRows = expectedStageRows(e);
       // A retry after a failed rehearsal (on-call fixed Production) rehearses Production as it is now.
       if (e.s.results.backup && e.s.steps.some((x) => x.step === 'rehearsal' && x.outcome === 'failed')) await freshTargetBackup(e);
-      const dryRun = e.s.results.preflight?.tables.map((t) => ({ table: t.table, inScope: t.inScope, toMove: t.toMove, merged: t.merged, leftBehind: t.leftBehind }));
+      const dryRun = e.s.results.preflight?.tables.map((t) => ({
+        table: t.table,
+        inScope: t.inScope,
+        toMove: t.toMove,
+        merged: t.merged,
+        leftBehind: t.leftBehind,
+      }));
       return long.rehearsal({ ...e.input, backup: e.s.results.backup!, expectedRows, ...(dryRun ? { dryRun } : {}) });
     },
     keepsFailureDetails: true,
-    detail: (v: NonNullable<StepResults['rehearsal']>) => `rehearsal ${v.rehearsalHash}: rollback proven, scratch database ${v.database} dropped`,
+    detail: (v: NonNullable<StepResults['rehearsal']>) =>
+      `rehearsal ${v.rehearsalHash}: rollback proven, scratch database ${v.database} dropped`,
   },
   { name: 'gate:cutover', gate: 'cutover' },
   {
@@ -217,7 +228,8 @@ export const SELECTIVE: Step[] = [
     run: onStaging((e) => long.publish(e.input)),
     // Each table's own count from here: rows published of the rows it had to publish (not the staged scope).
     after: (e, v: NonNullable<StepResults['publish']>) => {
-      for (const t of v.tables) e.s.progress[t.table] = { table: t.table, rowsCopied: t.inserted, rowsTotal: t.inserted, phase: 'published' };
+      for (const t of v.tables)
+        e.s.progress[t.table] = { table: t.table, rowsCopied: t.inserted, rowsTotal: t.inserted, phase: 'published' };
     },
     rerunnable: true,
     undo: { name: 'rollback', run: (e) => long.rollback({ ...e.input, publish: e.s.results.publish! }) },
@@ -286,7 +298,8 @@ export const CLEAN_START: Step[] = [
 const adoptCleanup: Step = {
   name: 'adopt-cleanup',
   run: (e) => long.adoptCleanup(e.input),
-  detail: (v: NonNullable<StepResults['adopt-cleanup']>) => `${v.manifestRows} row(s) removed from ${v.database}, each in cutover.manifest; ${v.erasureLog} erased subject(s) logged`,
+  detail: (v: NonNullable<StepResults['adopt-cleanup']>) =>
+    `${v.manifestRows} row(s) removed from ${v.database}, each in cutover.manifest; ${v.erasureLog} erased subject(s) logged`,
   undo: {
     name: 'adopt-restore',
     run: (e) => long.adoptRestore({ ...e.input, backup: e.s.results.backup!.backups.find((b) => b.kind === 'source')! }),
@@ -323,7 +336,6 @@ export const ADOPT: Step[] = [
 
 /** A strategy is a list of steps. */
 export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean-start': CLEAN_START, adopt: ADOPT };
-
 
 /**
  * Every activity after preflight gets the databases preflight reached and checks its aliases still

@@ -48,7 +48,9 @@ const SIGNAL_TOO = 'A Signal of the same name works too, but a refused signal on
 function rehearsalDifferences(s: RunState): string | null {
   const c = s.results.rehearsal?.dryRunComparison;
   if (!c || c.equal) return null;
-  return ['**The rehearsal differs from the approved dry run** — review before approving:', ...c.differences.map((d) => `- ${d}`)].join('\n');
+  return ['**The rehearsal differs from the approved dry run** — review before approving:', ...c.differences.map((d) => `- ${d}`)].join(
+    '\n',
+  );
 }
 
 function describe(s: RunState): string {
@@ -65,7 +67,9 @@ function describe(s: RunState): string {
   if (change) lines.push(`Change request: **${changeText(change)}** — ${s.plan.decision?.reason ?? ''}`);
   if (s.gate) {
     const got = s.approvalsFor(s.gate).map((a) => a.approver);
-    lines.push(`Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`);
+    lines.push(
+      `Awaiting approval of gate \`${s.gate}\`: ${got.length} of ${s.plan.approvals.required} approvals (${got.join(', ') || 'none yet'}).`,
+    );
     // What approvers of gate cutover must see first: the rehearsal did not do what the approved dry run said.
     const differs = s.gate === 'cutover' ? rehearsalDifferences(s) : null;
     if (differs) lines.push(differs);
@@ -74,22 +78,42 @@ function describe(s: RunState): string {
     lines.push(...mdSections(gateSections(s.evidence(), s.gate), true));
     const dry = s.results.preflight;
     // Retention rules: what each does to rows past its cutoff (measured from the dry run's snapshot).
-    if (dry?.retention?.length) lines.push(dry.retention.map((r) => `- retention: ${r.table}.${r.column} older than ${r.olderThan} (before ${r.cutoff}): ${r.rows} row(s) ${r.action === 'anonymize' ? 'move anonymized' : 'left behind as retention'}`).join('\n'));
+    if (dry?.retention?.length)
+      lines.push(
+        dry.retention
+          .map(
+            (r) =>
+              `- retention: ${r.table}.${r.column} older than ${r.olderThan} (before ${r.cutoff}): ${r.rows} row(s) ${r.action === 'anonymize' ? 'move anonymized' : 'left behind as retention'}`,
+          )
+          .join('\n'),
+      );
     const drift = s.drift.filter((d) => !d.tolerated).at(-1);
     if (drift && s.gate === 'plan') lines.push(`**Reopened:** ${describeDrift(drift)}. The dry run above is the new one.`);
     // An update is validated by the run and answered at once: a refusal shows inline in the UI.
     // A dry run that predicts refusals is approved only with each acknowledged (decisions.ts acknowledgeRefusal).
     const ack = s.gate === 'plan' ? predictedRefusals(dry).map((p) => p.reason) : [];
     const payload = `{"gate":"${s.gate}","approver":"<name>"${ack.length ? `,"acknowledge":${JSON.stringify(ack)}` : ''}}`;
-    if (ack.length) lines.push(`**The dry run predicts refusals** — an approval must acknowledge each: ${predictedRefusals(dry).map((p) => `\`${p.reason}\` (${p.why})`).join('; ')}.`);
-    lines.push(`Approve: **Send an Update** \`approve\` with \`${payload}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`);
-    if (s.plan.approvals.signatures === 'required') lines.push('This plan requires signed approvals (Signatures v2, naming this run key): `cutover approve … --sign KEYFILE` (see docs/approving.md, *Signed approvals*).');
+    if (ack.length)
+      lines.push(
+        `**The dry run predicts refusals** — an approval must acknowledge each: ${predictedRefusals(dry)
+          .map((p) => `\`${p.reason}\` (${p.why})`)
+          .join('; ')}.`,
+      );
+    lines.push(
+      `Approve: **Send an Update** \`approve\` with \`${payload}\` — validated: a refusal is shown inline and changes nothing. ${SIGNAL_TOO}`,
+    );
+    if (s.plan.approvals.signatures === 'required')
+      lines.push(
+        'This plan requires signed approvals (Signatures v2, naming this run key): `cutover approve … --sign KEYFILE` (see docs/approving.md, *Signed approvals*).',
+      );
   }
   const r = s.results.rehearsal;
   // At a gate the decision above says it.
   if (r && !s.gate) {
     const outcome = r.ok ? `ok, rollback ${r.rollback?.proven ? 'proven' : 'not proven'}` : `failed at ${r.failed?.step ?? '?'}`;
-    lines.push(`Rehearsal: ${outcome}; report hash \`${r.rehearsalHash}\`; moved ${r.tables.map((t) => `${t.table} ${t.moved}`).join(', ') || 'nothing'}.`);
+    lines.push(
+      `Rehearsal: ${outcome}; report hash \`${r.rehearsalHash}\`; moved ${r.tables.map((t) => `${t.table} ${t.moved}`).join(', ') || 'nothing'}.`,
+    );
     const c = r.dryRunComparison;
     if (c?.equal) lines.push("The rehearsal's counts per table equal the approved dry run's.");
     else if (c && s.gate !== 'cutover') lines.push(rehearsalDifferences(s)!);
@@ -99,8 +123,13 @@ function describe(s: RunState): string {
     // Only what the run accepts now (the same rules the resume handler applies).
     const actions = s.actions.length ? s.actions : ['retry', 'abort'];
     const moved = actions.includes('retry') ? movedAlias(s.error) : null;
-    lines.push(`Resume — accepted now: ${actions.map((a) => `\`${a}\``).join(', ')}. **Send an Update** \`resume\` with \`{"action":"${actions[0]}","by":"<name>","reason":"…"}\`${actions.includes('roll-forward') ? `; roll-forward also takes \`"fromStep"\` (one of ${s.rollForwardTargets.join(', ')})` : ''}${actions.includes('rollback') ? '; rollback takes `"mode":"surgical"` (default) or `"restore"`' : ''}${moved ? `; if that database itself moved (restored, copied), retry with \`"acceptDatabase":"${moved}"\`` : ''}. ${SIGNAL_TOO}`);
-    if (s.plan.approvals.signatures === 'required') lines.push(`This plan requires signed resumes: this is pause ${s.pauses} of run key \`${s.ids.runKey}\` (Signatures v2): \`cutover resume … --sign KEYFILE\`.`);
+    lines.push(
+      `Resume — accepted now: ${actions.map((a) => `\`${a}\``).join(', ')}. **Send an Update** \`resume\` with \`{"action":"${actions[0]}","by":"<name>","reason":"…"}\`${actions.includes('roll-forward') ? `; roll-forward also takes \`"fromStep"\` (one of ${s.rollForwardTargets.join(', ')})` : ''}${actions.includes('rollback') ? '; rollback takes `"mode":"surgical"` (default) or `"restore"`' : ''}${moved ? `; if that database itself moved (restored, copied), retry with \`"acceptDatabase":"${moved}"\`` : ''}. ${SIGNAL_TOO}`,
+    );
+    if (s.plan.approvals.signatures === 'required')
+      lines.push(
+        `This plan requires signed resumes: this is pause ${s.pauses} of run key \`${s.ids.runKey}\` (Signatures v2): \`cutover resume … --sign KEYFILE\`.`,
+      );
   }
   if (s.refusedCount > 0) {
     const last = s.refused.slice(-3).map((r) => `${r.signal} by ${r.by}: ${r.reason}`);
@@ -110,6 +139,11 @@ function describe(s: RunState): string {
   if (steps) lines.push(steps);
   // Each table's last count out of its own step's total, in that step's word (at a gate the dry run says it).
   const tables = s.gate ? [] : Object.values(s.progress);
-  if (tables.length) lines.push(tables.map((p) => `- ${p.table}: ${p.phase === 'planned' ? `${p.rowsTotal} to move` : `${p.rowsCopied} of ${p.rowsTotal} ${p.phase}`}`).join('\n'));
+  if (tables.length)
+    lines.push(
+      tables
+        .map((p) => `- ${p.table}: ${p.phase === 'planned' ? `${p.rowsTotal} to move` : `${p.rowsCopied} of ${p.rowsTotal} ${p.phase}`}`)
+        .join('\n'),
+    );
   return lines.join('\n\n');
 }

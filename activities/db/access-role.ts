@@ -6,7 +6,13 @@
 import type { Client } from 'pg';
 
 /** Predefined roles that give a session the server's files, programs, every table, or other sessions. */
-const DANGEROUS_MEMBERSHIPS = ['pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files', 'pg_write_all_data', 'pg_signal_backend'];
+const DANGEROUS_MEMBERSHIPS = [
+  'pg_execute_server_program',
+  'pg_read_server_files',
+  'pg_write_server_files',
+  'pg_write_all_data',
+  'pg_signal_backend',
+];
 const SHOWN_TABLES = 5;
 
 interface RoleFacts {
@@ -46,7 +52,9 @@ async function facts(db: Client, role: string | null): Promise<RoleFacts | undef
 }
 
 const attributes = (f: RoleFacts) =>
-  [f.rolsuper && 'SUPERUSER', f.rolcreaterole && 'CREATEROLE', f.rolcreatedb && 'CREATEDB', f.rolbypassrls && 'BYPASSRLS'].filter((x): x is string => Boolean(x));
+  [f.rolsuper && 'SUPERUSER', f.rolcreaterole && 'CREATEROLE', f.rolcreatedb && 'CREATEDB', f.rolbypassrls && 'BYPASSRLS'].filter(
+    (x): x is string => Boolean(x),
+  );
 
 /** Why checks may not run as this role (plan.accessCheckRole, or the worker's own when absent), or null. */
 export async function accessRoleProblem(db: Client, role: string | undefined): Promise<string | null> {
@@ -54,17 +62,25 @@ export async function accessRoleProblem(db: Client, role: string | undefined): P
     const me = (await facts(db, null))!;
     const why = [...(me.rolsuper ? ['is a superuser'] : []), ...me.dangerous.map((d) => `is a member of ${d}`)];
     if (!why.length) return null;
-    return `refused to run plan SQL as the worker's role ${me.rolname}, which ${why.join(' and ')} (it could write, run programs or read files); `
-      + `name a role without those rights in the plan (accessCheckRole: cutover_checker), created once in this database with: ${createRoleSql()}`;
+    return (
+      `refused to run plan SQL as the worker's role ${me.rolname}, which ${why.join(' and ')} (it could write, run programs or read files); ` +
+      `name a role without those rights in the plan (accessCheckRole: cutover_checker), created once in this database with: ${createRoleSql()}`
+    );
   }
   const f = await facts(db, role);
   if (!f) return `accessCheckRole ${role} does not exist in this database; create it with: ${createRoleSql(role)}`;
   const why = [
     ...attributes(f).map((a) => `has ${a}`),
     ...f.dangerous.map((d) => `is a member of ${d}`),
-    ...(f.writable.length ? [`may write ${f.writable.slice(0, SHOWN_TABLES).join(', ')}${f.writable.length > SHOWN_TABLES ? ', …' : ''} (INSERT, UPDATE, DELETE or TRUNCATE)`] : []),
+    ...(f.writable.length
+      ? [
+          `may write ${f.writable.slice(0, SHOWN_TABLES).join(', ')}${f.writable.length > SHOWN_TABLES ? ', …' : ''} (INSERT, UPDATE, DELETE or TRUNCATE)`,
+        ]
+      : []),
   ];
-  if (why.length) return `accessCheckRole ${role} may not run checks: it ${why.join(' and ')}; give checks a role with SELECT only (REVOKE the rest, or: ${createRoleSql('cutover_checker')})`;
-  if (!f.member) return `accessCheckRole ${role}: the worker's role is not a member of it, so cannot SET ROLE to it; run: GRANT ${role} TO CURRENT_USER; (as the worker's role's admin)`;
+  if (why.length)
+    return `accessCheckRole ${role} may not run checks: it ${why.join(' and ')}; give checks a role with SELECT only (REVOKE the rest, or: ${createRoleSql('cutover_checker')})`;
+  if (!f.member)
+    return `accessCheckRole ${role}: the worker's role is not a member of it, so cannot SET ROLE to it; run: GRANT ${role} TO CURRENT_USER; (as the worker's role's admin)`;
   return null;
 }

@@ -39,8 +39,16 @@ SELECT r.plan_table, r.is_partition, n.nspname AS schema, c.relname AS name, pg_
 /** Grants (table and column), RLS flags and policies of `tables` and their partitions. */
 export async function accessSnapshot(client: Client, tables: TableRef[]): Promise<AccessSnapshot> {
   const res = await client.query<{
-    plan_table: string; is_partition: boolean; schema: string; name: string; owner: string; rls: boolean; force_rls: boolean;
-    grants: string[]; column_grants: string[]; policies: { name: string; definition: string }[];
+    plan_table: string;
+    is_partition: boolean;
+    schema: string;
+    name: string;
+    owner: string;
+    rls: boolean;
+    force_rls: boolean;
+    grants: string[];
+    column_grants: string[];
+    policies: { name: string; definition: string }[];
   }>(SNAPSHOT_SQL, [tables.map((t) => qualified(t.schema, t.name)), tables.map(tableKey)]);
   const relations: RelationAccess[] = res.rows.map((r) => ({
     relation: tableKey(r),
@@ -67,8 +75,15 @@ export function diffAccess(before: AccessSnapshot, after: AccessSnapshot): Acces
   const out: AccessChange[] = [];
   const was = new Map(before.relations.map((r) => [r.relation, r]));
   const now = new Map(after.relations.map((r) => [r.relation, r]));
-  for (const [name, r] of now) if (!was.has(name)) out.push({ relation: name, change: 'relation added', detail: `${r.partitionOf ? `partition of ${r.partitionOf}; ` : ''}grants: ${r.grants.join('; ')}` });
-  for (const [name] of was) if (!now.has(name)) out.push({ relation: name, change: 'relation gone', detail: 'in the snapshot before the run, not now' });
+  for (const [name, r] of now)
+    if (!was.has(name))
+      out.push({
+        relation: name,
+        change: 'relation added',
+        detail: `${r.partitionOf ? `partition of ${r.partitionOf}; ` : ''}grants: ${r.grants.join('; ')}`,
+      });
+  for (const [name] of was)
+    if (!now.has(name)) out.push({ relation: name, change: 'relation gone', detail: 'in the snapshot before the run, not now' });
   for (const [name, b] of was) {
     const a = now.get(name);
     if (!a) continue;
@@ -79,7 +94,8 @@ export function diffAccess(before: AccessSnapshot, after: AccessSnapshot): Acces
     for (const g of a.columnGrants.filter((x) => !b.columnGrants.includes(x))) add('column grant added', g);
     for (const g of b.columnGrants.filter((x) => !a.columnGrants.includes(x))) add('column grant removed', g);
     if (a.rowSecurity !== b.rowSecurity) add('row level security changed', `relrowsecurity ${b.rowSecurity} → ${a.rowSecurity}`);
-    if (a.forceRowSecurity !== b.forceRowSecurity) add('forced row level security changed', `relforcerowsecurity ${b.forceRowSecurity} → ${a.forceRowSecurity}`);
+    if (a.forceRowSecurity !== b.forceRowSecurity)
+      add('forced row level security changed', `relforcerowsecurity ${b.forceRowSecurity} → ${a.forceRowSecurity}`);
     const pb = new Map(b.policies.map((p) => [p.name, p.definition]));
     const pa = new Map(a.policies.map((p) => [p.name, p.definition]));
     for (const [p, def] of pa) {

@@ -43,7 +43,8 @@ export async function identitiesOf(aliases: string[]): Promise<Record<string, Da
   return out;
 }
 
-export const describeIdentity = (i: DatabaseIdentity) => `database ${i.database} on ${i.server} (system identifier ${i.systemIdentifier}, oid ${i.databaseOid})`;
+export const describeIdentity = (i: DatabaseIdentity) =>
+  `database ${i.database} on ${i.server} (system identifier ${i.systemIdentifier}, oid ${i.databaseOid})`;
 
 /** Why the database `alias` reaches now is not the one recorded, or null when it is. */
 export function identityMismatch(alias: string, recorded: DatabaseIdentity, now: DatabaseIdentity): string | null {

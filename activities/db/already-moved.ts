@@ -23,9 +23,13 @@ export interface EarlierRun {
  * same plan id. None when the target has no control schema.
  */
 export async function earlierRuns(db: Client, plan: Plan, runKey: string, pilot: DatabaseIdentity | undefined): Promise<EarlierRun[]> {
-  const exists = await db.query<{ ok: boolean }>(`SELECT to_regclass('cutover.run') IS NOT NULL AND to_regclass('cutover.manifest') IS NOT NULL AS ok`);
+  const exists = await db.query<{ ok: boolean }>(
+    `SELECT to_regclass('cutover.run') IS NOT NULL AND to_regclass('cutover.manifest') IS NOT NULL AS ok`,
+  );
   if (!exists.rows[0].ok) return [];
-  const hasIdentity = await db.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'cutover' AND table_name = 'run' AND column_name = 'source_identity'`);
+  const hasIdentity = await db.query(
+    `SELECT 1 FROM information_schema.columns WHERE table_schema = 'cutover' AND table_name = 'run' AND column_name = 'source_identity'`,
+  );
   const samePilot = hasIdentity.rowCount
     ? `((source_identity->>'systemIdentifier') = $2 AND (source_identity->>'databaseOid') = $3 OR source_identity IS NULL AND plan_id = $4)`
     : 'plan_id = $4';

@@ -65,18 +65,29 @@ async function auditingTriggers(db: Client, tables: ResolvedTable[], audit: Tabl
  * own proof) and check them against what `ops` make the triggers write. Returns the proof and the
  * problems found (empty: proven). No audit tables declared: nothing taken, null.
  */
-export async function proveAudit(db: Client, r: Resolved, counts: Counts, ops: AuditOp[]): Promise<{ proof: AuditProof | null; wrong: string[] }> {
+export async function proveAudit(
+  db: Client,
+  r: Resolved,
+  counts: Counts,
+  ops: AuditOp[],
+): Promise<{ proof: AuditProof | null; wrong: string[] }> {
   const audit = r.rules.auditTables;
   if (audit.length === 0) return { proof: null, wrong: [] };
   const wrong: string[] = [];
-  const owner = await tablesOfRelations(db, audit.map((a) => ({ name: a.qualified, regclass: qualified(a.schema, a.name) })));
+  const owner = await tablesOfRelations(
+    db,
+    audit.map((a) => ({ name: a.qualified, regclass: qualified(a.schema, a.name) })),
+  );
   const inserted: Record<string, number> = Object.fromEntries(audit.map((a) => [a.qualified, 0]));
   for (const [oid, c] of [...counts]) {
     const table = owner.get(oid);
     if (!table) continue;
     counts.delete(oid);
     inserted[table] += c.inserted;
-    if (c.updated || c.deleted) wrong.push(`${c.relation} (audit table): the transaction updated ${c.updated}, deleted ${c.deleted}; an audit table may only receive inserts`);
+    if (c.updated || c.deleted)
+      wrong.push(
+        `${c.relation} (audit table): the transaction updated ${c.updated}, deleted ${c.deleted}; an audit table may only receive inserts`,
+      );
   }
   const triggers: AuditProof['triggers'] = [];
   const found = await auditingTriggers(db, [...new Set(ops.map((o) => o.table))], audit);
@@ -88,7 +99,9 @@ export async function proveAudit(db: Client, r: Resolved, counts: Counts, ops: A
     for (const op of ops.filter((o) => o.table.name === t.table && events.includes(o.event))) {
       if (op.event === 'UPDATE' && t.cols?.length && !t.cols.some((c) => op.columns?.includes(c))) continue;
       if (t.has_when) {
-        wrong.push(`${t.table}: trigger ${t.name} writes to an audit table under a WHEN condition: how many audit rows it writes cannot be predicted, so the transaction cannot be proven`);
+        wrong.push(
+          `${t.table}: trigger ${t.name} writes to an audit table under a WHEN condition: how many audit rows it writes cannot be predicted, so the transaction cannot be proven`,
+        );
         continue;
       }
       rows += level === 'row' ? op.rows : op.statements;
@@ -98,8 +111,12 @@ export async function proveAudit(db: Client, r: Resolved, counts: Counts, ops: A
   }
   const total = Object.values(inserted).reduce((a, b) => a + b, 0);
   if (total !== expected) {
-    const explained = triggers.map((t) => `${t.table}.${t.trigger} (${t.level}, ${t.events.join('/')}) ${t.rows}`).join(', ') || 'no trigger naming an audit table';
-    wrong.push(`audit tables ${audit.map((a) => a.qualified).join(', ')}: the transaction inserted ${total} row(s); the triggers on the tables it wrote explain ${expected} (${explained}; rule: ${AUDIT_RULE})`);
+    const explained =
+      triggers.map((t) => `${t.table}.${t.trigger} (${t.level}, ${t.events.join('/')}) ${t.rows}`).join(', ') ||
+      'no trigger naming an audit table';
+    wrong.push(
+      `audit tables ${audit.map((a) => a.qualified).join(', ')}: the transaction inserted ${total} row(s); the triggers on the tables it wrote explain ${expected} (${explained}; rule: ${AUDIT_RULE})`,
+    );
   }
   return { proof: { rule: AUDIT_RULE, inserted, expected, triggers }, wrong };
 }

@@ -39,8 +39,14 @@ export interface BackupSequence {
  * Restore `b` into the scratch database, then run `fn` with a client on it. The scratch database
  * is dropped when `fn` ends, so `fn` copies what it needs into production first.
  */
-export async function withRestoredBackup<T>(serverUrl: string, runKey: string, b: BackupObject, fn: (scratch: Client, sha256: string) => Promise<T>): Promise<T> {
-  if (!/^[a-z0-9]{1,40}$/.test(runKey)) throw backupError(`restore: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
+export async function withRestoredBackup<T>(
+  serverUrl: string,
+  runKey: string,
+  b: BackupObject,
+  fn: (scratch: Client, sha256: string) => Promise<T>,
+): Promise<T> {
+  if (!/^[a-z0-9]{1,40}$/.test(runKey))
+    throw backupError(`restore: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
   return withScratchDatabase(serverUrl, restoreScratchName(runKey), async (url) => {
     const restored = await restoreTables(b, url, { mode: 'new-database' });
     const scratch = await connect(url, 'cutover:restore');
@@ -59,7 +65,9 @@ export async function loadBackupRows(scratch: Client, db: Client, r: Resolved, b
     const cols = restoredColumns(t);
     const list = cols.map(ident).join(', ');
     // Production's own column types, no constraints: the rows as the backup holds them.
-    await db.query(`CREATE TEMP TABLE ${ident(`cutover_bk_${t.index}`)} ON COMMIT DROP AS SELECT ${list} FROM ${qualified(t.target.schema, t.target.name)} WITH NO DATA`);
+    await db.query(
+      `CREATE TEMP TABLE ${ident(`cutover_bk_${t.index}`)} ON COMMIT DROP AS SELECT ${list} FROM ${qualified(t.target.schema, t.target.name)} WITH NO DATA`,
+    );
     const n = await copyQuery(scratch, `SELECT ${list} FROM ${qualified(t.target.schema, t.target.name)}`, db, backupRowsTable(t), cols);
     const expected = backupCount(b, t);
     if (n !== expected) throw backupError(`backup object ${b.location}: ${t.name} restored ${n} rows, its snapshot counted ${expected}`);
@@ -76,7 +84,9 @@ export async function backupSequences(scratch: Client, b: BackupObject): Promise
     const ref = parseTableName(name);
     if (typeof ref === 'string') throw backupError(`backup object ${b.location}: sequence name ${name} ${ref}`);
     const q = qualified(ref.schema, ref.name);
-    const { rows } = await scratch.query<{ next: string }>(`SELECT (CASE WHEN is_called THEN last_value + 1 ELSE last_value END)::text AS next FROM ${q}`);
+    const { rows } = await scratch.query<{ next: string }>(
+      `SELECT (CASE WHEN is_called THEN last_value + 1 ELSE last_value END)::text AS next FROM ${q}`,
+    );
     out.push({ sequence: name, qualified: q, next: Number(rows[0].next) });
   }
   return out;

@@ -23,12 +23,15 @@ export const exactPattern = (r: TableRef) => `"${r.schema.replace(/"/g, '""')}".
 
 export async function readScope(client: Client, plan: Plan, alias: string, full: boolean): Promise<BackupScope> {
   // An archive (clean-start) accounts for every table of the database, not only the plan's.
-  const refs = full && plan.strategy === 'clean-start' ? await everyTable(client) : plan.tables.map((t) => {
-    // Production holds a mapped table's rows under its `into` name.
-    const r = parseTableName(alias === plan.target ? t.into ?? t.table : t.table);
-    if (typeof r === 'string') throw planIssue('tables', `backup: table name ${JSON.stringify(t.table)} ${r}`);
-    return r;
-  });
+  const refs =
+    full && plan.strategy === 'clean-start'
+      ? await everyTable(client)
+      : plan.tables.map((t) => {
+          // Production holds a mapped table's rows under its `into` name.
+          const r = parseTableName(alias === plan.target ? (t.into ?? t.table) : t.table);
+          if (typeof r === 'string') throw planIssue('tables', `backup: table name ${JSON.stringify(t.table)} ${r}`);
+          return r;
+        });
   const rels = await client.query<{ ord: string; oid: string; level: number; kind: string; schema: string; name: string }>(
     `WITH p AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS p(schema, name, ord)),
           root AS (SELECT p.ord, c.oid FROM p

@@ -12,7 +12,12 @@ import { withScratchDatabase } from './scratch-db';
 
 export const scratchName = (runKey: string) => `cutover_verify_${runKey}`;
 
-export async function verifyBackup(b: Omit<BackupObject, 'verified'>, serverUrl: string, runKey: string, progress: Progress): Promise<BackupVerification> {
+export async function verifyBackup(
+  b: Omit<BackupObject, 'verified'>,
+  serverUrl: string,
+  runKey: string,
+  progress: Progress,
+): Promise<BackupVerification> {
   const scratch = scratchName(runKey);
   return withScratchDatabase(serverUrl, scratch, async (url) => {
     const restored = await restoreTables(b, url, { mode: 'new-database', progress });
@@ -29,7 +34,11 @@ export async function verifyBackup(b: Omit<BackupObject, 'verified'>, serverUrl:
     } finally {
       await client.end().catch(() => undefined);
     }
-    if (differs.length) throw backupError(`backup object ${b.location} does not restore to what was dumped: ${differs.join('; ')}`, { location: b.location, differs });
+    if (differs.length)
+      throw backupError(`backup object ${b.location} does not restore to what was dumped: ${differs.join('; ')}`, {
+        location: b.location,
+        differs,
+      });
     const dataTables = b.tables.filter((t) => t.hasData).length;
     return {
       at: new Date().toISOString(),

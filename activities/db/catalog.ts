@@ -61,7 +61,8 @@ export interface Table {
 
 export type Catalog = Map<string, Table>;
 
-const EXCLUDED = "n.nspname NOT IN ('pg_catalog','information_schema','cutover') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE 'cutover\\_stage\\_%'";
+const EXCLUDED =
+  "n.nspname NOT IN ('pg_catalog','information_schema','cutover') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE 'cutover\\_stage\\_%'";
 
 /** An FK constraint's (alias con) columns and referenced columns by name, in key order. */
 const FK_COLUMNS = `(SELECT array_agg(a.attname::text ORDER BY u.ord) FROM unnest(con.conkey) WITH ORDINALITY u(n, ord)
@@ -93,7 +94,15 @@ export async function readCatalog(client: Client): Promise<Catalog> {
   if (oids.length === 0) return new Map();
 
   const cols = await client.query<{
-    oid: number; name: string; type: string; notnull: boolean; hasdef: boolean; generated: string; identity: string; seq: string | null; builtin: boolean;
+    oid: number;
+    name: string;
+    type: string;
+    notnull: boolean;
+    hasdef: boolean;
+    generated: string;
+    identity: string;
+    seq: string | null;
+    builtin: boolean;
   }>(
     `SELECT a.attrelid::int AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.attnotnull AS notnull, a.atthasdef AS hasdef, a.attgenerated::text AS generated,
@@ -145,7 +154,15 @@ export async function readCatalog(client: Client): Promise<Catalog> {
     t.uniqueKeys.push(k.cols);
   }
 
-  const fks = await client.query<{ oid: number; name: string; cols: string[]; refschema: string; reftable: string; refcols: string[]; validated: boolean }>(
+  const fks = await client.query<{
+    oid: number;
+    name: string;
+    cols: string[];
+    refschema: string;
+    reftable: string;
+    refcols: string[];
+    validated: boolean;
+  }>(
     `SELECT con.conrelid::int AS oid, con.conname AS name, con.convalidated AS validated,
             ${FK_COLUMNS},
             rn.nspname AS refschema, rc.relname AS reftable,
@@ -158,7 +175,9 @@ export async function readCatalog(client: Client): Promise<Catalog> {
   );
   for (const f of fks.rows) {
     const ref = { schema: f.refschema, name: f.reftable };
-    byOid.get(f.oid)!.foreignKeys.push({ name: f.name, columns: f.cols, refTable: tableKey(ref), ref, refColumns: f.refcols, validated: f.validated });
+    byOid
+      .get(f.oid)!
+      .foreignKeys.push({ name: f.name, columns: f.cols, refTable: tableKey(ref), ref, refColumns: f.refcols, validated: f.validated });
   }
   await readPartitionForeignKeys(client, byOid);
 
@@ -173,7 +192,16 @@ export async function readCatalog(client: Client): Promise<Catalog> {
 async function readPartitionForeignKeys(client: Client, byOid: Map<number, Table>): Promise<void> {
   const parents = [...byOid.entries()].filter(([, t]) => t.partitioned).map(([oid]) => oid);
   if (parents.length === 0) return;
-  const res = await client.query<{ parent: number; leaf: string; name: string | null; validated: boolean | null; cols: string[] | null; refschema: string | null; reftable: string | null; refcols: string[] | null }>(
+  const res = await client.query<{
+    parent: number;
+    leaf: string;
+    name: string | null;
+    validated: boolean | null;
+    cols: string[] | null;
+    refschema: string | null;
+    reftable: string | null;
+    refcols: string[] | null;
+  }>(
     `SELECT p.oid::int AS parent, quote_ident(ln.nspname) || '.' || quote_ident(l.relname) AS leaf,
             con.conname AS name, con.convalidated AS validated,
             ${FK_COLUMNS},
@@ -210,11 +238,24 @@ async function readPartitionForeignKeys(client: Client, byOid: Map<number, Table
       const every = without.length === 0;
       t.foreignKeys.push({
         name: `${r.name} (on ${every ? 'every partition' : `${have.length} of ${leaves.length} partitions`})`,
-        columns: r.cols!, refTable: tableKey(ref), ref, refColumns: r.refcols!,
+        columns: r.cols!,
+        refTable: tableKey(ref),
+        ref,
+        refColumns: r.refcols!,
         // Only a constraint on every partition is a guarantee PostgreSQL keeps.
-        validated: every && rows.every((x) => x.validated), onPartitions: true, ...(every ? {} : { missingOn: without }),
+        validated: every && rows.every((x) => x.validated),
+        onPartitions: true,
+        ...(every ? {} : { missingOn: without }),
       });
-      if (!every) t.partialForeignKeys.push({ name: r.name!, columns: r.cols!, refTable: tableKey(ref), refColumns: r.refcols!, partitionsWith: have, partitionsWithout: without });
+      if (!every)
+        t.partialForeignKeys.push({
+          name: r.name!,
+          columns: r.cols!,
+          refTable: tableKey(ref),
+          refColumns: r.refcols!,
+          partitionsWith: have,
+          partitionsWithout: without,
+        });
     }
   }
 }
@@ -223,5 +264,7 @@ async function readPartitionForeignKeys(client: Client, byOid: Map<number, Table
 export function didYouMean(cat: Catalog, name: string): string {
   const fold = (s: string) => s.replace(/"/g, '').toLowerCase();
   const near = [...cat.keys()].filter((k) => fold(k) === fold(name) && k !== name);
-  return near.length ? ` (did you mean ${near.join(' or ')}? Write names with capitals, spaces or dots in double quotes, as PostgreSQL does)` : '';
+  return near.length
+    ? ` (did you mean ${near.join(' or ')}? Write names with capitals, spaces or dots in double quotes, as PostgreSQL does)`
+    : '';
 }

@@ -41,7 +41,10 @@ const MAX_ROUNDS = 100;
 
 /** Stopping at the cap would leave rows half settled (e.g. children whose parent is gone): fail instead. */
 function unsettled(what: string, rounds: number, tables: Set<string>): Error {
-  return planIssue('tables', `${what} did not settle in ${rounds} round${rounds === 1 ? '' : 's'}: rows of ${[...tables].join(', ')} were still being removed (a chain of rows through their foreign keys is longer than that)`);
+  return planIssue(
+    'tables',
+    `${what} did not settle in ${rounds} round${rounds === 1 ? '' : 's'}: rows of ${[...tables].join(', ')} were still being removed (a chain of rows through their foreign keys is longer than that)`,
+  );
 }
 
 export const TRANSFORM: Record<string, (col: string) => string> = {
@@ -81,7 +84,9 @@ export class Cleanup {
   async run(opts: { transforms: boolean; earlier?: string[] }): Promise<LeftBehind> {
     const { testData, subjects, consent, registers } = this.r.rules;
     // Staging made before gone-keys carried their cause (a worker upgraded mid-run) gains the column.
-    await this.db.query(this.r.tables.map((t) => `ALTER TABLE ${this.names.gone(t.index)} ADD COLUMN IF NOT EXISTS ${CAUSE} text`).join(';\n'));
+    await this.db.query(
+      this.r.tables.map((t) => `ALTER TABLE ${this.names.gone(t.index)} ADD COLUMN IF NOT EXISTS ${CAUSE} text`).join(';\n'),
+    );
     for (const run of opts.earlier ?? []) {
       for (const t of this.r.tables.filter(mayRepeat)) {
         const b = new Binder();
@@ -116,7 +121,8 @@ export class Cleanup {
         if (this.erasureNullify) this.nullified = (await nullifyReferencesToErased(this.db, this.r, this.names)).rows;
         await this.remove(subjects.table, `${key} IN (SELECT subject FROM ${this.names.erased()})`, 'erasure-request');
       }
-      if (consent) await this.remove(subjects.table, `NOT EXISTS (SELECT 1 FROM ${this.names.consented()} c WHERE c.subject = ${key})`, 'no-consent');
+      if (consent)
+        await this.remove(subjects.table, `NOT EXISTS (SELECT 1 FROM ${this.names.consented()} c WHERE c.subject = ${key})`, 'no-consent');
     }
     await this.cascade();
     // Anonymized last among the rules: only rows that still move are rewritten (before transforms,
@@ -124,12 +130,20 @@ export class Cleanup {
     for (const [i, rule] of this.r.rules.retention.entries()) {
       if (rule.action !== 'anonymize') continue;
       this.onRule?.(rule.table.name, `${RETENTION_REASON} (anonymize)`);
-      this.retention[i].rows = await anonymizeExpired(this.db, this.names.data(rule.table.index, rule.table.name), rule.table, this.retention[i], opts.transforms);
+      this.retention[i].rows = await anonymizeExpired(
+        this.db,
+        this.names.data(rule.table.index, rule.table.name),
+        rule.table,
+        this.retention[i],
+        opts.transforms,
+      );
     }
     if (opts.transforms) {
       for (const x of this.r.rules.transforms) {
         const col = ident(x.column);
-        await this.db.query(`UPDATE ${this.names.data(x.table.index, x.table.name)} SET ${col} = ${TRANSFORM[x.fn](col)} WHERE ${col} IS NOT NULL`);
+        await this.db.query(
+          `UPDATE ${this.names.data(x.table.index, x.table.name)} SET ${col} = ${TRANSFORM[x.fn](col)} WHERE ${col} IS NOT NULL`,
+        );
       }
     }
     return this.counts;
@@ -145,9 +159,13 @@ export class Cleanup {
     const key = t.key.map((k) => ident(k)).join(', ');
     const res = await this.db.query<{ cause: string; n: number }>(
       `WITH d AS (DELETE FROM ${this.names.data(t.index, t.name)} s${parent ? ` USING ${parent.using}` : ''} WHERE ${predicate}
-                  RETURNING ${keyList('s', t.key)}, ${parent ? chainOf(parent.chain) : '$1::text'} AS ${CAUSE})${this.runKey === null ? '' : `,
+                  RETURNING ${keyList('s', t.key)}, ${parent ? chainOf(parent.chain) : '$1::text'} AS ${CAUSE})${
+                    this.runKey === null
+                      ? ''
+                      : `,
             m AS (INSERT INTO ${this.names.manifest} (run_key, table_name, key, outcome, reason)
-                  SELECT $3, $2, ${keyJson('d', t.key)}, 'left-behind', $1 FROM d)`},
+                  SELECT $3, $2, ${keyJson('d', t.key)}, 'left-behind', $1 FROM d)`
+                  },
             g AS (INSERT INTO ${this.names.gone(t.index)} (${key}, ${CAUSE}) SELECT ${keyList('d', t.key)}, d.${CAUSE} FROM d)
        SELECT ${CAUSE} AS cause, count(*)::int AS n FROM d GROUP BY 1`,
       this.runKey === null ? [reason] : [reason, t.name, this.runKey],
@@ -184,7 +202,10 @@ export class Cleanup {
           const reason = `parent-left-behind:${parent.name}`;
           if (parent === child) {
             // A self-reference takes every descendant at once, not one level per round.
-            await this.remove(child, keyEquals('p', 's', child.key), reason, { using: `(${this.descendants(child, fk)}) p`, chain: `p.${CAUSE}` });
+            await this.remove(child, keyEquals('p', 's', child.key), reason, {
+              using: `(${this.descendants(child, fk)}) p`,
+              chain: `p.${CAUSE}`,
+            });
           } else {
             await this.remove(child, fkEquals(fk, 'p', 's'), reason, { using: `${this.names.gone(parent.index)} p`, chain: `p.${CAUSE}` });
           }
@@ -219,7 +240,8 @@ export class Cleanup {
  */
 function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): string | null {
   if (!(t.spec.select as { referenced?: boolean }).referenced) return null;
-  const staged = (c: ResolvedTable, f: ForeignKey) => f.refTable === t.name && f.columns.every((col) => c.columns.some((x) => x.name === col));
+  const staged = (c: ResolvedTable, f: ForeignKey) =>
+    f.refTable === t.name && f.columns.every((col) => c.columns.some((x) => x.name === col));
   const users = r.tables.flatMap((c) => (c.name === t.name ? [] : c.source.foreignKeys.filter((f) => staged(c, f)).map((f) => ({ c, f }))));
   if (users.length === 0) return null;
   if (selfReferences(t).length > 0) {
@@ -228,7 +250,10 @@ function unreferenced(t: ResolvedTable, r: Resolved, names: StagingNames): strin
       const byLhs = new Map<string, string[]>();
       for (const { c, f } of users) {
         const lhs = f.refColumns.map((col) => `${x}.${ident(col)}`).join(', ');
-        byLhs.set(lhs, [...(byLhs.get(lhs) ?? []), `SELECT ${f.columns.map((col) => `u.${ident(col)}`).join(', ')} FROM ${names.data(c.index, c.name)} u`]);
+        byLhs.set(lhs, [
+          ...(byLhs.get(lhs) ?? []),
+          `SELECT ${f.columns.map((col) => `u.${ident(col)}`).join(', ')} FROM ${names.data(c.index, c.name)} u`,
+        ]);
       }
       return [...byLhs].map(([lhs, selects]) => `(${lhs}) IN (${selects.join(' UNION ALL ')})`).join(' OR ');
     };
@@ -261,13 +286,18 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames, 
         const parent = byName.get(fk.refTable)!;
         const res = await db.query(
           `DELETE FROM ${names.data(t.index, t.name)} s
-            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})${t.followMoved.includes(fk) ? '' : `
-              AND NOT ${inProduction(fk, parent, r, names)}`}`,
+            WHERE NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})${
+              t.followMoved.includes(fk)
+                ? ''
+                : `
+              AND NOT ${inProduction(fk, parent, r, names)}`
+            }`,
         );
         if ((res.rowCount ?? 0) > 0) moving.add(t.name);
       }
       const unused = unreferenced(t, r, names);
-      if (unused && ((await db.query(`DELETE FROM ${names.data(t.index, t.name)} s WHERE ${unused}`)).rowCount ?? 0) > 0) moving.add(t.name);
+      if (unused && ((await db.query(`DELETE FROM ${names.data(t.index, t.name)} s WHERE ${unused}`)).rowCount ?? 0) > 0)
+        moving.add(t.name);
     }
   }
   const counts: Record<string, number> = {};
@@ -288,7 +318,9 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
   for (const t of r.tables) {
     for (const fk of t.target.foreignKeys.filter((f) => f.columns.every((c) => t.columns.some((x) => x.name === c)))) {
       const parent = byName.get(fk.refTable);
-      const notMoving = parent ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})` : 'TRUE';
+      const notMoving = parent
+        ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})`
+        : 'TRUE';
       // A parent that does not move must exist in production by its own identity rule (never for ids: new).
       const dangling = `${notMoving} AND NOT ${inProduction(fk, parent, r, names)}`;
       const notNull = fk.columns.map((c) => `s.${ident(c)} IS NOT NULL`).join(' AND ');
@@ -300,7 +332,9 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
         // The referenced values are shown when they are the parent's key; an FK onto another unique
         // column of a plan table (an e-mail) keeps them out (a parent outside the plan: its FK target, as before).
         const refIsKey = !parent || (parent.key.length === fk.refColumns.length && fk.refColumns.every((c) => parent.key.includes(c)));
-        const rows = res.rows.map((x) => `(${t.key.join(', ')})=(${x.k.join(', ')}) → (${fk.refColumns.join(', ')})=(${refIsKey ? x.v.join(', ') : '…'})`);
+        const rows = res.rows.map(
+          (x) => `(${t.key.join(', ')})=(${x.k.join(', ')}) → (${fk.refColumns.join(', ')})=(${refIsKey ? x.v.join(', ') : '…'})`,
+        );
         const message = `rows would be published without their parents: ${t.name} rows reference ${fk.refTable} rows that neither move nor exist in production (FK ${fk.name}): ${rows.join('; ')}${res.rows.length === 10 ? '; …' : ''}`;
         problems.push({ path: `tables[${t.index}]`, message });
       }

@@ -20,7 +20,13 @@ export function selfReferences(t: ResolvedTable): ForeignKey[] {
  * one LATERAL VALUES list (still a hash/index join) or, when they point at different columns, ORed.
  * `next` hands out aliases unique in the enclosing statement.
  */
-export function closureSql(t: ResolvedTable, relation: string, roots: (alias: string) => string, next: () => string, pilot = false): string {
+export function closureSql(
+  t: ResolvedTable,
+  relation: string,
+  roots: (alias: string) => string,
+  next: () => string,
+  pilot = false,
+): string {
   const fks = selfReferences(t);
   const [c, x, y, v] = [next(), next(), next(), next()];
   const cols = [...new Set([...t.key, ...fks.flatMap((f) => f.columns)])];

@@ -80,10 +80,13 @@ export function readAlias(alias: string): string {
     const dir = process.env.CUTOVER_SECRETS_DIR;
     throw configError(
       `connection alias "${alias}" is not configured: set ${aliasEnvVar(alias)} in the worker's environment` +
-        (dir ? ` or write its URL to ${path.join(dir, alias)}` : ' (or set CUTOVER_SECRETS_DIR to a directory holding a file named after it)'),
+        (dir
+          ? ` or write its URL to ${path.join(dir, alias)}`
+          : ' (or set CUTOVER_SECRETS_DIR to a directory holding a file named after it)'),
     );
   }
-  if (!isPostgresUrl(found.url)) throw configError(`connection alias "${alias}" (${found.from}) is not a postgres:// URL: ${maskUrl(found.url)}`);
+  if (!isPostgresUrl(found.url))
+    throw configError(`connection alias "${alias}" (${found.from}) is not a postgres:// URL: ${maskUrl(found.url)}`);
   return found.url;
 }
 
@@ -113,7 +116,9 @@ export async function connect(url: string, appName = 'cutover'): Promise<Client>
   // No JIT: staging tables are read before autovacuum analyzes them, so estimates run to millions of
   // rows and the server spends more compiling a statement (0.9 s of validate's 1 s per table, measured)
   // than running it; every statement here is one pass over what moves, which JIT cannot shorten.
-  await client.query(`SET work_mem = '${/^\d+(kB|MB|GB)$/.test(process.env.CUTOVER_WORK_MEM ?? '') ? process.env.CUTOVER_WORK_MEM : '64MB'}'; SET DateStyle = ISO; SET jit = off`);
+  await client.query(
+    `SET work_mem = '${/^\d+(kB|MB|GB)$/.test(process.env.CUTOVER_WORK_MEM ?? '') ? process.env.CUTOVER_WORK_MEM : '64MB'}'; SET DateStyle = ISO; SET jit = off`,
+  );
   return client;
 }
 

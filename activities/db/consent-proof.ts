@@ -36,10 +36,15 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
   const at = t.key.indexOf(subjects.key);
   // The subject is usually (part of) the key: its Pilot value is in the manifest. Otherwise read it
   // from the Pilot row with that key; a row gone from the Pilot cannot show consent.
-  const join = at >= 0 ? '' : `LEFT JOIN ${qualified(src.schema, src.name)} s ON ${t.key.map((k, i) => `s.${ident(pc(k))} = (x->'k'->>${i})::${srcType(k)}`).join(' AND ')}`;
+  const join =
+    at >= 0
+      ? ''
+      : `LEFT JOIN ${qualified(src.schema, src.name)} s ON ${t.key.map((k, i) => `s.${ident(pc(k))} = (x->'k'->>${i})::${srcType(k)}`).join(' AND ')}`;
   const subject = at >= 0 ? `(x->'k'->>${at})` : `s.${ident(pc(subjects.key))}::text`;
-  const why = at >= 0 ? `'no consent row matching consent.granted in the Pilot'`
-    : `CASE WHEN s.${ident(pc(t.key[0]))} IS NULL THEN 'subject row no longer in the Pilot' ELSE 'no consent row matching consent.granted in the Pilot' END`;
+  const why =
+    at >= 0
+      ? `'no consent row matching consent.granted in the Pilot'`
+      : `CASE WHEN s.${ident(pc(t.key[0]))} IS NULL THEN 'subject row no longer in the Pilot' ELSE 'no consent row matching consent.granted in the Pilot' END`;
   const b = new Binder();
   const granted = allConditions(b, 'c', consent.granted, (col) => consent.table.columns.find((x) => x.name === col)!.type);
   const lookup = `SELECT x->'k' AS k, x->'p' AS p, ${subject} AS subject, ${why} AS why
@@ -51,28 +56,37 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
   let count = 0;
   // Read only, and rolled back: one Pilot state for every batch, and Production read in one transaction.
   const readOnly = { readOnly: true, end: 'rollback' } as const;
-  await inTransaction(source, () => inTransaction(target, async () => {
-    // Every row is read: plan the cursor for all of them, not its first rows.
-    await target.query('SET LOCAL cursor_tuple_fraction = 1');
-    await b.apply(source);
-    // Each moved row's Pilot key and Production key, by the one identity model (activities/db/row-identity.ts).
-    await target.query(
-      `DECLARE cutover_subjects NO SCROLL CURSOR FOR SELECT i.old_key AS k, i.new_key AS p FROM (${PERSISTED_PAIRS}) i WHERE i.outcome = 'moved'`,
-      [runKey, t.name],
-    );
-    // The next batch is fetched from production while the Pilot checks this one (two servers' work side by side).
-    const fetchBatch = () => target.query<{ k: unknown[]; p: unknown[] }>(`FETCH ${BATCH} FROM cutover_subjects`);
-    let next = fetchBatch();
-    for (;;) {
-      const batch = await next;
-      if (batch.rows.length === 0) break;
-      next = fetchBatch();
-      next.catch(() => undefined); // awaited next round; a failure of the Pilot lookup must not leave it unhandled
-      const bad = await source.query<Offender>(lookup, [JSON.stringify(batch.rows)]);
-      count += bad.rows.length;
-      offenders.push(...bad.rows.slice(0, MAX_ROWS - offenders.length));
-    }
-  }, readOnly), { ...readOnly, isolation: 'REPEATABLE READ' });
+  await inTransaction(
+    source,
+    () =>
+      inTransaction(
+        target,
+        async () => {
+          // Every row is read: plan the cursor for all of them, not its first rows.
+          await target.query('SET LOCAL cursor_tuple_fraction = 1');
+          await b.apply(source);
+          // Each moved row's Pilot key and Production key, by the one identity model (activities/db/row-identity.ts).
+          await target.query(
+            `DECLARE cutover_subjects NO SCROLL CURSOR FOR SELECT i.old_key AS k, i.new_key AS p FROM (${PERSISTED_PAIRS}) i WHERE i.outcome = 'moved'`,
+            [runKey, t.name],
+          );
+          // The next batch is fetched from production while the Pilot checks this one (two servers' work side by side).
+          const fetchBatch = () => target.query<{ k: unknown[]; p: unknown[] }>(`FETCH ${BATCH} FROM cutover_subjects`);
+          let next = fetchBatch();
+          for (;;) {
+            const batch = await next;
+            if (batch.rows.length === 0) break;
+            next = fetchBatch();
+            next.catch(() => undefined); // awaited next round; a failure of the Pilot lookup must not leave it unhandled
+            const bad = await source.query<Offender>(lookup, [JSON.stringify(batch.rows)]);
+            count += bad.rows.length;
+            offenders.push(...bad.rows.slice(0, MAX_ROWS - offenders.length));
+          }
+        },
+        readOnly,
+      ),
+    { ...readOnly, isolation: 'REPEATABLE READ' },
+  );
   const keyText = (k: unknown[]) => `(${t.key.join(', ')})=(${k.join(', ')})`;
   return {
     name: CONSENT_CHECK,

@@ -57,11 +57,16 @@ export async function openContext(plan: Plan): Promise<Context> {
     // Mapping expressions are parsed (PostgreSQL's parser) when the plan is resolved.
     if (plan.tables.some((t) => Object.values(t.columns ?? {}).some((c) => c.expr !== undefined))) await loadSqlParser();
     const pilotCatalog = await readCatalog(source);
-    const resolved = adopt ? resolvePlan(adoptView(plan), pilotCatalog, pilotCatalog) : resolvePlan(plan, pilotCatalog, await readCatalog(target));
+    const resolved = adopt
+      ? resolvePlan(adoptView(plan), pilotCatalog, pilotCatalog)
+      : resolvePlan(plan, pilotCatalog, await readCatalog(target));
     const t = target;
     const pid = (c: Client) => (c as unknown as { processID?: number }).processID;
     // Every connection of the context, each with its URL (to cancel it by pid): the two above and the lanes.
-    const all: { c: Client; url: string }[] = [{ c: source, url: sourceUrl }, { c: t, url: targetUrl }];
+    const all: { c: Client; url: string }[] = [
+      { c: source, url: sourceUrl },
+      { c: t, url: targetUrl },
+    ];
     const opener = (url: string, role: string) => async () => {
       const c = await connect(url, `cutover:${plan.id}:${role}`);
       all.push({ c, url });

@@ -30,7 +30,11 @@ export async function copyQuery(
       } catch (e) {
         return done(e as Error);
       }
-      if (held) held.then(() => done(null, chunk), (e: Error) => done(e));
+      if (held)
+        held.then(
+          () => done(null, chunk),
+          (e: Error) => done(e),
+        );
       else done(null, chunk);
     },
   });

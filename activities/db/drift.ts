@@ -30,8 +30,11 @@ export async function keyDigests(db: Client, r: Resolved, names: StagingNames): 
  */
 export async function keptDigests(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, KeyDigest>> {
   const root = `regexp_replace(g.${CAUSE}, '^.* ← ', '')`;
-  return digestsOf(db, r, (t) =>
-    `SELECT ${keyCols(t)} FROM ${names.data(t.index, t.name)} s
+  return digestsOf(
+    db,
+    r,
+    (t) =>
+      `SELECT ${keyCols(t)} FROM ${names.data(t.index, t.name)} s
      UNION ALL SELECT ${t.key.map((k) => `g.${ident(k)}`).join(', ')} FROM ${names.gone(t.index)} g WHERE ${root} IN ('erasure-request', 'no-consent', 'no-longer-referenced', 'retention')`,
   );
 }
@@ -66,5 +69,7 @@ function sideWords(t: Table): string[] {
 
 /** Both catalogs of every plan table in words, one entry per column, key and foreign key: a difference reads as what changed. */
 export function catalogSummary(r: Resolved): Record<string, CatalogSummary> {
-  return Object.fromEntries(r.tables.map((t) => [t.name, { pilot: [...new Set(sideWords(t.pilot))], production: [...new Set(sideWords(t.production))] }]));
+  return Object.fromEntries(
+    r.tables.map((t) => [t.name, { pilot: [...new Set(sideWords(t.pilot))], production: [...new Set(sideWords(t.production))] }]),
+  );
 }

@@ -29,12 +29,15 @@ export async function readToc(store: BackupStore, key: string, signal?: AbortSig
 export function dataEntries(toc: TocEntry[], backup: Pick<BackupObject, 'tables' | 'sequences'>): TocEntry[] {
   const oids = new Set(backup.tables.filter((t) => t.hasData).map((t) => t.oid));
   const seqs = backup.sequences.map(sequenceSetPrefix);
-  return toc.filter((e) => (e.tableoid === 0 && oids.has(e.oid) && e.desc.startsWith('TABLE DATA ')) || seqs.some((p) => e.desc.startsWith(p)));
+  return toc.filter(
+    (e) => (e.tableoid === 0 && oids.has(e.oid) && e.desc.startsWith('TABLE DATA ')) || seqs.some((p) => e.desc.startsWith(p)),
+  );
 }
 
 /** What the backup should hold but its table of contents lacks, in words. */
 export function missingFromToc(toc: TocEntry[], backup: Pick<BackupObject, 'tables' | 'sequences'>): string[] {
-  const has = (tableoid: number, oid: number, prefix: string) => toc.some((e) => e.tableoid === tableoid && e.oid === oid && e.desc.startsWith(prefix));
+  const has = (tableoid: number, oid: number, prefix: string) =>
+    toc.some((e) => e.tableoid === tableoid && e.oid === oid && e.desc.startsWith(prefix));
   const missing: string[] = [];
   for (const t of backup.tables) {
     if (!has(PG_CLASS, t.oid, 'TABLE ')) missing.push(`table ${t.table}`);

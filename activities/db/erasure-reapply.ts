@@ -140,7 +140,10 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
   const type = subjects.table.columns.find((c) => c.name === subjects.key)!.type;
   // side: whose key the request names (pilot: translated through the run's identity; production: as it is).
   await db.query(`CREATE TEMP TABLE cutover_erase (subject ${type}, register text, side text) ON COMMIT DROP`);
-  for (const [reg, side] of [...registers.map((x) => [x, 'pilot'] as const), ...productionRegisters.map((x) => [x, 'production'] as const)]) {
+  for (const [reg, side] of [
+    ...registers.map((x) => [x, 'pilot'] as const),
+    ...productionRegisters.map((x) => [x, 'production'] as const),
+  ]) {
     const label = `${reg.db}:${reg.table.qualified}`;
     const from = `SELECT DISTINCT r.${ident(reg.subject)} FROM ${qualified(reg.table.schema, reg.table.name)} r WHERE r.${ident(reg.subject)} IS NOT NULL`;
     if (reg.db === 'source') {
@@ -209,7 +212,9 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
   const nullifyEdges = edges.map((e, i) => ({ ...e, i })).filter((e) => e.action === 'nullify');
   for (const e of nullifyEdges) {
     const { child, fk, parent } = e;
-    const stays = anon.has(child.name) ? 'true' : `NOT EXISTS (SELECT 1 FROM ${erased(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})`;
+    const stays = anon.has(child.name)
+      ? 'true'
+      : `NOT EXISTS (SELECT 1 FROM ${erased(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})`;
     await db.query(
       `INSERT INTO ${nullified(child)} (${slots(child)}, rid, edge)
        SELECT DISTINCT ON (${keyList('c', child.key)}) ${keyList('c', child.key)}, d.rid, ${e.i}
@@ -258,7 +263,9 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
     );
   }
   for (const t of new Set(nullifyEdges.map((e) => e.child))) {
-    const n = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM (SELECT DISTINCT ${slots(t)} FROM ${nullified(t)}) x`)).rows[0].n);
+    const n = Number(
+      (await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM (SELECT DISTINCT ${slots(t)} FROM ${nullified(t)}) x`)).rows[0].n,
+    );
     if (n > 0) nulls[t.name] = n;
   }
   for (const t of r.tables.filter((x) => x.deferred.length > 0 && !anon.has(x.name))) {
@@ -276,8 +283,14 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
   // After publish, a pass that finds nothing new for a subject already logged by this run logs nothing.
   const actions = erasureActions(o.when);
   const union = [
-    ...r.tables.map((t) => `SELECT rid, ${literal(t.name)} AS table_name, ${literal(anon.has(t.name) ? actions.anonymized : actions.deleted)} AS action, count(*)::int AS n FROM ${erased(t)} GROUP BY rid`),
-    ...[...new Set(nullifyEdges.map((e) => e.child))].map((t) => `SELECT rid, ${literal(t.name)}, ${literal(actions.nullified)}, count(DISTINCT (${slots(t)}))::int FROM ${nullified(t)} GROUP BY rid`),
+    ...r.tables.map(
+      (t) =>
+        `SELECT rid, ${literal(t.name)} AS table_name, ${literal(anon.has(t.name) ? actions.anonymized : actions.deleted)} AS action, count(*)::int AS n FROM ${erased(t)} GROUP BY rid`,
+    ),
+    ...[...new Set(nullifyEdges.map((e) => e.child))].map(
+      (t) =>
+        `SELECT rid, ${literal(t.name)}, ${literal(actions.nullified)}, count(DISTINCT (${slots(t)}))::int FROM ${nullified(t)} GROUP BY rid`,
+    ),
     `SELECT rid, ${literal(s.name)}, ${literal(KEPT_MERGED)}, 0 FROM ${MERGED}`,
   ].join(' UNION ALL ');
   const publish = o.when === 'publish';
@@ -286,15 +299,26 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
   const logged = `EXISTS (SELECT 1 FROM cutover.erasure_log l WHERE l.run_key = $1 AND l.step = ANY($3) AND l.subject = to_jsonb(q.subject))`;
   const changed = publish ? `AND NOT (${logged} AND coalesce(h.n, 0) = 0)` : '';
   const notRows = `(${literal(KEPT_MERGED)}, ${literal(actions.nullified)})`;
-  const log = await db.query<{ register: string; subject: string; production: unknown; rows: Record<string, number>; nullified: Record<string, number>; total: number }>(
+  const log = await db.query<{
+    register: string;
+    subject: string;
+    production: unknown;
+    rows: Record<string, number>;
+    nullified: Record<string, number>;
+    total: number;
+  }>(
     `WITH hit AS (SELECT rid, table_name, action, n FROM (${union}) u),
           prod AS (SELECT rid, min(jsonb_build_array(${slotList('e', 'k', s.key)})::text)::jsonb AS key FROM ${SUBJECTS} e GROUP BY rid),
           todo AS (SELECT q.rid, q.subject, q.register, x.key AS production, h.table_name, h.action, h.n
                      FROM ${requested} q LEFT JOIN prod x ON x.rid = q.rid LEFT JOIN hit h ON h.rid = q.rid
                     WHERE true ${changed}),
-          ${o.log === false ? '' : `ins AS (INSERT INTO cutover.erasure_log (run_key, subject, production_subject, table_name, rows, action, register, step)
+          ${
+            o.log === false
+              ? ''
+              : `ins AS (INSERT INTO cutover.erasure_log (run_key, subject, production_subject, table_name, rows, action, register, step)
                   SELECT $1, to_jsonb(t.subject), t.production, coalesce(t.table_name, ${literal(s.name)}), coalesce(t.n, 0), coalesce(t.action, ${literal(actions.deleted)}), t.register, $2
-                    FROM todo t),`}
+                    FROM todo t),`
+          }
           done AS (SELECT 1)
      SELECT t.register, t.subject::text AS subject, t.production,
             coalesce(jsonb_object_agg(t.table_name, t.n) FILTER (WHERE t.table_name IS NOT NULL AND t.action NOT IN ${notRows}), '{}') AS rows,
@@ -323,14 +347,16 @@ export async function applyErasures(db: Client, source: Client, r: Resolved, o: 
 
 /** The production keys of the rows this run moved into `t` (k0…), by the one identity model (activities/db/row-identity.ts). */
 async function loadRunRows(db: Client, runKey: string, t: ResolvedTable): Promise<void> {
-  await db.query(
-    `CREATE TEMP TABLE ${ident(`cutover_eo_${t.index}`)} ON COMMIT DROP AS ${persistedInsertedKeys(t)}`,
-    [runKey, t.name],
-  );
+  await db.query(`CREATE TEMP TABLE ${ident(`cutover_eo_${t.index}`)} ON COMMIT DROP AS ${persistedInsertedKeys(t)}`, [runKey, t.name]);
 }
 
 /** SET clause, "differs from the anonymized values" predicate and their bound values for one table. */
-export function anonymizeSql(t: ResolvedTable, columns: Record<string, AnonymizeValue>, alias: string, first = 1): { set: string; differs: string; values: string[] } {
+export function anonymizeSql(
+  t: ResolvedTable,
+  columns: Record<string, AnonymizeValue>,
+  alias: string,
+  first = 1,
+): { set: string; differs: string; values: string[] } {
   const values: string[] = [];
   const exprs = Object.entries(columns).map(([c, v]) => {
     const type = t.columns.find((x) => x.name === c)!.type;
@@ -370,7 +396,10 @@ export async function verifyErasures(db: Client, r: Resolved): Promise<string[]>
 }
 
 async function tempTableExists(db: Client, name: string): Promise<boolean> {
-  return (await db.query(`SELECT 1 FROM pg_class WHERE relname = $1 AND relpersistence = 't' AND pg_table_is_visible(oid)`, [name])).rowCount === 1;
+  return (
+    (await db.query(`SELECT 1 FROM pg_class WHERE relname = $1 AND relpersistence = 't' AND pg_table_is_visible(oid)`, [name])).rowCount ===
+    1
+  );
 }
 
 /**
@@ -397,7 +426,9 @@ async function residueWalk(
     residue += n;
   };
   for (const t of r.tables) {
-    await db.query(`CREATE TEMP TABLE ${ident(`${prefix}${t.index}`)} ON COMMIT DROP AS SELECT ${t.key.map((k, i) => `p.${ident(k)} AS k${i}`).join(', ')} FROM ${qualified(t.target.schema, t.target.name)} p LIMIT 0`);
+    await db.query(
+      `CREATE TEMP TABLE ${ident(`${prefix}${t.index}`)} ON COMMIT DROP AS SELECT ${t.key.map((k, i) => `p.${ident(k)} AS k${i}`).join(', ')} FROM ${qualified(t.target.schema, t.target.name)} p LIMIT 0`,
+    );
   }
   await seed(seen);
   const seeded = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${seen(s)}`)).rows[0].n);
@@ -443,7 +474,12 @@ export interface Residue {
  * walk down the foreign keys from those rows still there finds only anonymized rows holding their
  * values; (3) no plan table row has a foreign key into a plan table that finds no row.
  */
-export async function verifyMovedErasures(db: Client, r: Resolved, runKey: string, anonymize: { table: string; columns: Record<string, AnonymizeValue> }[]): Promise<Residue> {
+export async function verifyMovedErasures(
+  db: Client,
+  r: Resolved,
+  runKey: string,
+  anonymize: { table: string; columns: Record<string, AnonymizeValue> }[],
+): Promise<Residue> {
   const { subjects } = r.rules;
   const none: Residue = { residue: 0, subjects: 0, problems: [], checks: [] };
   if (!subjects) return none;
@@ -480,7 +516,12 @@ export async function verifyMovedErasures(db: Client, r: Resolved, runKey: strin
       return { rowCount: null };
     });
     const subjectsLogged = Number(
-      (await db.query<{ n: string }>('SELECT count(DISTINCT production_subject)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2)', [runKey, AFTER_PUBLISH_STEPS])).rows[0].n,
+      (
+        await db.query<{ n: string }>(
+          'SELECT count(DISTINCT production_subject)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND step = ANY($2)',
+          [runKey, AFTER_PUBLISH_STEPS],
+        )
+      ).rows[0].n,
     );
     const { problems } = walk;
     let { residue } = walk;

@@ -30,7 +30,9 @@ export async function nullifyReferencesToErased(db: Client, r: Resolved, names: 
   const data = (t: ResolvedTable) => names.data(t.index, t.name);
   for (const t of r.tables) {
     await db.query(`DROP TABLE IF EXISTS ${doomed(t)}`);
-    await db.query(`CREATE TEMP TABLE ${ident(`cutover_cd_${t.index}`)} (${t.key.map((k, i) => `k${i} ${t.columns.find((c) => c.name === k)!.type}`).join(', ')}, subject jsonb) ON COMMIT DROP`);
+    await db.query(
+      `CREATE TEMP TABLE ${ident(`cutover_cd_${t.index}`)} (${t.key.map((k, i) => `k${i} ${t.columns.find((c) => c.name === k)!.type}`).join(', ')}, subject jsonb) ON COMMIT DROP`,
+    );
   }
   await db.query(`DROP TABLE IF EXISTS ${LOG}`);
   await db.query(`CREATE TEMP TABLE cutover_cn_log (subject jsonb, register text, table_name text, n int) ON COMMIT DROP`);
@@ -43,12 +45,19 @@ export async function nullifyReferencesToErased(db: Client, r: Resolved, names: 
   const edges = r.tables.flatMap((child) =>
     child.target.foreignKeys.flatMap((fk) => {
       const parent = byName.get(fk.refTable);
-      const staged = parent && fk.columns.every((c) => child.columns.some((x) => x.name === c)) && fk.refColumns.every((c) => parent.columns.some((x) => x.name === c));
+      const staged =
+        parent &&
+        fk.columns.every((c) => child.columns.some((x) => x.name === c)) &&
+        fk.refColumns.every((c) => parent.columns.some((x) => x.name === c));
       return staged ? [{ child, fk, parent, action: edgeAction(r, child, fk) }] : [];
     }),
   );
   for (let round = 0, grew = true; grew; round++) {
-    if (round === MAX_ROUNDS) throw planIssue('erasure', `erasure in staging did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that)`);
+    if (round === MAX_ROUNDS)
+      throw planIssue(
+        'erasure',
+        `erasure in staging did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that)`,
+      );
     grew = false;
     for (const { child, fk, parent } of edges.filter((e) => e.action === 'delete')) {
       const res = await db.query(
@@ -69,7 +78,9 @@ export async function nullifyReferencesToErased(db: Client, r: Resolved, names: 
       [child.name],
     );
     if ((res.rowCount ?? 0) > 0) {
-      const n = Number((await db.query<{ n: string }>(`SELECT coalesce(sum(n), 0)::text AS n FROM ${LOG} WHERE table_name = $1`, [child.name])).rows[0].n);
+      const n = Number(
+        (await db.query<{ n: string }>(`SELECT coalesce(sum(n), 0)::text AS n FROM ${LOG} WHERE table_name = $1`, [child.name])).rows[0].n,
+      );
       rows[child.name] = n;
     }
   }

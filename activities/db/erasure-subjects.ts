@@ -43,11 +43,20 @@ export const AFTER_RESTORE_STEPS = ['restore', 'erasure-replay'];
  * the subjects table's production rows are (the table, or the backup's rows for a preview).
  * `requests`: distinct requests in the registers.
  */
-export async function translateSubjects(db: Client, r: Resolved, runKey: string, when: ErasureWhen, prod: string, runAbsent = false): Promise<{ requests: number; anyLogged: boolean }> {
+export async function translateSubjects(
+  db: Client,
+  r: Resolved,
+  runKey: string,
+  when: ErasureWhen,
+  prod: string,
+  runAbsent = false,
+): Promise<{ requests: number; anyLogged: boolean }> {
   const { table: t, key } = r.rules.subjects!;
   const colType = (k: string) => t.columns.find((c) => c.name === k)!.type;
   const type = colType(key);
-  await db.query(`CREATE TEMP TABLE cutover_er_req (rid serial, subject ${type}, side text, register text, production jsonb) ON COMMIT DROP`);
+  await db.query(
+    `CREATE TEMP TABLE cutover_er_req (rid serial, subject ${type}, side text, register text, production jsonb) ON COMMIT DROP`,
+  );
   await db.query(
     `INSERT INTO ${REQ} (subject, side, register)
      SELECT q.subject, q.side, string_agg(DISTINCT q.register, ', ' ORDER BY q.register) FROM ${REQUESTS} q
@@ -76,12 +85,13 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
   // A subject key that is not a key column is read from the production row.
   const subject = at >= 0 ? `(x.${oldKey}->>${at})::${type}` : `p.${ident(key)}`;
   const join = at >= 0 ? '' : `JOIN ${prod} p ON ${t.key.map((k, i) => `p.${ident(k)} = ${prodSlots[i]}`).join(' AND ')}`;
-  if (!runAbsent) await db.query(
-    `INSERT INTO ${SUBJECTS} SELECT q.rid, CASE WHEN x.outcome = 'merged' THEN 'merged' ELSE 'erase' END, ${prodSlots.join(', ')}
+  if (!runAbsent)
+    await db.query(
+      `INSERT INTO ${SUBJECTS} SELECT q.rid, CASE WHEN x.outcome = 'merged' THEN 'merged' ELSE 'erase' END, ${prodSlots.join(', ')}
        FROM ${from} x ${join} JOIN ${REQ} q ON q.side = 'pilot' AND q.subject = ${subject}
       WHERE x.outcome IN ('moved', 'merged')`,
-    [runKey, t.name],
-  );
+      [runKey, t.name],
+    );
   // Production keys: after publish, the rows this run moved or merged that hold it; after a restore, any.
   if (when === 'publish') {
     const held = at >= 0 ? `(x.${newKey}->>${at})::${type}` : `p.${ident(key)}`;
@@ -92,9 +102,13 @@ export async function translateSubjects(db: Client, r: Resolved, runKey: string,
       [runKey, t.name],
     );
   } else {
-    await db.query(`INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${keyList('p', t.key)} FROM ${prod} p JOIN ${REQ} q ON q.side = 'production' AND q.subject = p.${ident(key)}`);
+    await db.query(
+      `INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${keyList('p', t.key)} FROM ${prod} p JOIN ${REQ} q ON q.side = 'production' AND q.subject = p.${ident(key)}`,
+    );
   }
   // This run's earlier erasures, by the production key it logged.
-  await db.query(`INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${t.key.map((k, i) => `(q.production->>${i})::${colType(k)}`).join(', ')} FROM ${REQ} q WHERE q.side = 'log'`);
+  await db.query(
+    `INSERT INTO ${SUBJECTS} SELECT q.rid, 'erase', ${t.key.map((k, i) => `(q.production->>${i})::${colType(k)}`).join(', ')} FROM ${REQ} q WHERE q.side = 'log'`,
+  );
   return { requests, anyLogged };
 }

@@ -35,7 +35,9 @@ export async function lockForCleanup(db: Client, r: Resolved): Promise<void> {
 export async function stageInPlace(db: Client, r: Resolved, names: StagingNames): Promise<{ consented: number; erased: number }> {
   await createStagingTables(db, { resolved: r, names, temp: true, columnsFor: (t) => decidingColumns(t, r) });
   for (const t of r.tables) {
-    const cols = decidingColumns(t, r).map((c) => ident(c.name)).join(', ');
+    const cols = decidingColumns(t, r)
+      .map((c) => ident(c.name))
+      .join(', ');
     await db.query(`INSERT INTO ${names.data(t.index, t.name)} (${cols}) SELECT ${cols} FROM ${pilotTable(t)}`);
   }
   let consented = 0;
@@ -52,7 +54,12 @@ export async function stageInPlace(db: Client, r: Resolved, names: StagingNames)
   }
   for (const x of registers) {
     const from = `SELECT DISTINCT r.${ident(x.subject)} FROM ${qualified(x.table.schema, x.table.name)} r WHERE r.${ident(x.subject)} IS NOT NULL`;
-    erased += (await db.query(`INSERT INTO ${names.erased()} (subject, register) SELECT s, $1 FROM (${from}) x(s)`, [`${x.db}:${x.table.qualified}`])).rowCount ?? 0;
+    erased +=
+      (
+        await db.query(`INSERT INTO ${names.erased()} (subject, register) SELECT s, $1 FROM (${from}) x(s)`, [
+          `${x.db}:${x.table.qualified}`,
+        ])
+      ).rowCount ?? 0;
   }
   return { consented, erased };
 }
@@ -65,11 +72,16 @@ export async function deleteGone(db: Client, r: Resolved, names: StagingNames): 
       const gone = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${names.gone(t.index)}`)).rows[0].n);
       const res = await db.query(`DELETE FROM ${pilotTable(t)} p USING ${names.gone(t.index)} g WHERE ${keyEquals('g', 'p', t.key)}`);
       const n = res.rowCount ?? 0;
-      if (n !== gone) throw planIssue('tables', `adopt: ${t.name}: the rules removed ${gone} key(s) but ${n} row(s) matched them in the Pilot; nothing committed`);
+      if (n !== gone)
+        throw planIssue(
+          'tables',
+          `adopt: ${t.name}: the rules removed ${gone} key(s) but ${n} row(s) matched them in the Pilot; nothing committed`,
+        );
       deleted.set(t.name, n);
     }
   } catch (e) {
-    if ((e as { code?: string }).code === '23503') throw planIssue('tables', `adopt: a removed row is still referenced; nothing committed: ${(e as Error).message}`);
+    if ((e as { code?: string }).code === '23503')
+      throw planIssue('tables', `adopt: a removed row is still referenced; nothing committed: ${(e as Error).message}`);
     throw e;
   }
   return deleted;
@@ -81,7 +93,10 @@ export async function deleteGone(db: Client, r: Resolved, names: StagingNames): 
  * else at all. Returns the counts, or the list of what is wrong.
  */
 export async function provenCounts(
-  db: Client, r: Resolved, baseline: Counts, expected: Map<string, { inserted: number; deleted: number }>,
+  db: Client,
+  r: Resolved,
+  baseline: Counts,
+  expected: Map<string, { inserted: number; deleted: number }>,
 ): Promise<{ counts: TransactionCount[]; wrong: string[] }> {
   const diff = countsSince(baseline, await xactCounts(db));
   const oids = [...diff.keys()];
@@ -111,7 +126,9 @@ export async function provenCounts(
     const got = seen.get(t.name) ?? { inserted: 0, updated: 0, deleted: 0 };
     const want = expected.get(t.name) ?? { inserted: 0, deleted: 0 };
     if (got.inserted !== want.inserted || got.deleted !== want.deleted || got.updated !== 0) {
-      wrong.push(`${t.name}: the transaction inserted ${got.inserted}, updated ${got.updated}, deleted ${got.deleted}; expected ${want.inserted} inserted, 0 updated, ${want.deleted} deleted`);
+      wrong.push(
+        `${t.name}: the transaction inserted ${got.inserted}, updated ${got.updated}, deleted ${got.deleted}; expected ${want.inserted} inserted, 0 updated, ${want.deleted} deleted`,
+      );
     }
   }
   return { counts: [...diff.values()].sort((a, b) => a.relation.localeCompare(b.relation)), wrong };

@@ -46,7 +46,15 @@ export interface Blocker {
 const CONFLICTS: Record<string, string[]> = {
   RowShareLock: ['ExclusiveLock', 'AccessExclusiveLock'],
   RowExclusiveLock: ['ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'],
-  ExclusiveLock: ['RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'],
+  ExclusiveLock: [
+    'RowShareLock',
+    'RowExclusiveLock',
+    'ShareUpdateExclusiveLock',
+    'ShareLock',
+    'ShareRowExclusiveLock',
+    'ExclusiveLock',
+    'AccessExclusiveLock',
+  ],
 };
 
 /**
@@ -145,7 +153,9 @@ export async function withLockRetry<T>(db: Client, policy: LockPolicy, wait: Loc
         });
       }
       const pause = backoffMs(n);
-      wait.onWait(`waiting for locks on production (attempt ${n + 1} of ${policy.retries + 1} timed out after ${policy.timeoutMs} ms; next in ${pause / 1000} s): ${who}`);
+      wait.onWait(
+        `waiting for locks on production (attempt ${n + 1} of ${policy.retries + 1} timed out after ${policy.timeoutMs} ms; next in ${pause / 1000} s): ${who}`,
+      );
       await sleep(pause);
     }
   }

@@ -23,14 +23,22 @@ export async function stageLookups(lane: Lane, p: CopyPlan): Promise<void> {
   for (const t of r.tables.filter(isMapped)) await createMap(lane.tgt, t, lookups, p.temp);
   for (const t of tables) {
     const cols = lookupColumns(t);
-    await lane.tgt.query(`CREATE ${p.temp ? '' : 'UNLOGGED '}TABLE IF NOT EXISTS ${names.lookup(t.index)} (${cols.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`);
+    await lane.tgt.query(
+      `CREATE ${p.temp ? '' : 'UNLOGGED '}TABLE IF NOT EXISTS ${names.lookup(t.index)} (${cols.map((c) => `${ident(c.name)} ${c.type}`).join(', ')})`,
+    );
     await lane.tgt.query(`TRUNCATE ${names.lookup(t.index)}`);
     const sel = new Selection(r);
     let n = 0;
     const where = lookupPredicate(sel, r, t, 'x', [], () => `lk${n++}`);
     const exprs = cols.map((c) => transformed(r, t, c.name, pilotExpr(t, c.name, 'x')));
     await sel.apply(lane.src);
-    await copyQuery(lane.src, `SELECT ${exprs.join(', ')} FROM ${qualified(t.source.schema, t.source.name)} x WHERE ${where}`, lane.tgt, names.lookup(t.index), cols.map((c) => c.name));
+    await copyQuery(
+      lane.src,
+      `SELECT ${exprs.join(', ')} FROM ${qualified(t.source.schema, t.source.name)} x WHERE ${where}`,
+      lane.tgt,
+      names.lookup(t.index),
+      cols.map((c) => c.name),
+    );
   }
   // FK order, parents first: a natural key that refers to another matched table maps through what was found there.
   for (const t of tables) await buildMap(lane.tgt, t, r, lookups, false);
@@ -45,14 +53,17 @@ function lookupPredicate(sel: Selection, r: Resolved, t: ResolvedTable, a: strin
   const byName = new Map(r.tables.map((x) => [x.name, x]));
   const parts: string[] = [];
   for (const c of r.tables) {
-    for (const fk of keyReferences(c, byName).filter((f) => f.refTable === t.name)) parts.push(`(${pilotList(t, a, t.key)}) IN (${sel.rowsSql(c, fk.columns)})`);
+    for (const fk of keyReferences(c, byName).filter((f) => f.refTable === t.name))
+      parts.push(`(${pilotList(t, a, t.key)}) IN (${sel.rowsSql(c, fk.columns)})`);
   }
   for (const c of r.tables.filter((x) => x.name !== t.name && !stack.includes(x.name) && hasLookup(x, r))) {
     const natural = c.spec.match ?? [];
     for (const fk of keyReferences(c, byName).filter((f) => f.refTable === t.name && f.columns.some((col) => natural.includes(col)))) {
       const y = next();
       const inner = lookupPredicate(sel, r, c, y, [...stack, t.name], next);
-      parts.push(`(${pilotList(t, a, t.key)}) IN (SELECT ${pilotList(c, y, fk.columns)} FROM ${qualified(c.source.schema, c.source.name)} ${y} WHERE ${inner})`);
+      parts.push(
+        `(${pilotList(t, a, t.key)}) IN (SELECT ${pilotList(c, y, fk.columns)} FROM ${qualified(c.source.schema, c.source.name)} ${y} WHERE ${inner})`,
+      );
     }
   }
   return parts.length === 0 ? 'FALSE' : parts.join(' OR ');

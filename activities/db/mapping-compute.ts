@@ -75,9 +75,14 @@ function textValue(c: ColumnMapping, b: Params): string {
 
 const computedOf = (t: ResolvedTable) => (t.mapping?.columns ?? []).filter((c) => c.computed);
 const pathOf = (t: ResolvedTable, c: ColumnMapping, ...rest: string[]) =>
-  c.fate.kind === 'copied' || c.fate.kind === 'renamed' ? formatPath(['tables', t.index, 'columns']) : formatPath(['tables', t.index, 'columns', c.column, ...rest]);
+  c.fate.kind === 'copied' || c.fate.kind === 'renamed'
+    ? formatPath(['tables', t.index, 'columns'])
+    : formatPath(['tables', t.index, 'columns', c.column, ...rest]);
 const keysOf = (t: ResolvedTable, rows: { k: unknown[] }[]) =>
-  rows.slice(0, MAX_KEYS).map((r) => `(${t.key.join(', ')})=(${r.k.join(', ')})`).join('; ') + (rows.length > MAX_KEYS ? '; …' : '');
+  rows
+    .slice(0, MAX_KEYS)
+    .map((r) => `(${t.key.join(', ')})=(${r.k.join(', ')})`)
+    .join('; ') + (rows.length > MAX_KEYS ? '; …' : '');
 
 /**
  * Fill the computed columns of every mapped table's staged rows, checking each value first; refuses
@@ -88,7 +93,8 @@ export async function applyMapping(db: Client, r: Resolved, names: StagingNames)
   for (const t of r.tables.filter((x) => computedOf(x).length > 0)) problems.push(...(await applyTable(db, t, names)));
   for (const t of r.tables.filter((x) => x.mapping)) problems.push(...(await checkConstraints(db, t, names)));
   // One issue per place (the plan's one PlanError shape); nothing has been written.
-  if (problems.length > 0) throw planError(problems.map((p) => ({ path: p.path, message: `${p.message} (the mapping does not fit Production)` })));
+  if (problems.length > 0)
+    throw planError(problems.map((p) => ({ path: p.path, message: `${p.message} (the mapping does not fit Production)` })));
 }
 
 async function applyTable(db: Client, t: ResolvedTable, names: StagingNames): Promise<{ path: string; message: string }[]> {
@@ -98,8 +104,10 @@ async function applyTable(db: Client, t: ResolvedTable, names: StagingNames): Pr
   if (problems.length > 0) return problems;
   const b = new Params();
   const values = cols.map((c) => `(${textValue(c, b)})::${c.type}`);
-  const set = cols.length === 1 ? `${ident(cols[0].column)} = (SELECT ${values[0]} FROM ${pilotScope(t, cols)})`
-    : `(${cols.map((c) => ident(c.column)).join(', ')}) = (SELECT ${values.join(', ')} FROM ${pilotScope(t, cols)})`;
+  const set =
+    cols.length === 1
+      ? `${ident(cols[0].column)} = (SELECT ${values[0]} FROM ${pilotScope(t, cols)})`
+      : `(${cols.map((c) => ident(c.column)).join(', ')}) = (SELECT ${values.join(', ')} FROM ${pilotScope(t, cols)})`;
   await db.query('SAVEPOINT cutover_mapping');
   try {
     await db.query(`UPDATE ${data} s SET ${set}`, b.values);
@@ -109,18 +117,36 @@ async function applyTable(db: Client, t: ResolvedTable, names: StagingNames): Pr
     if (!/^2[23]/.test(String((e as { code?: unknown }).code ?? ''))) throw e;
     const found = await unconvertible(db, t, data, cols);
     // The statement failed on a value no single column explains (an expression's own error): say so, without values.
-    return found.length > 0 ? found : [{ path: formatPath(['tables', t.index, 'columns']), message: `computing ${t.mapping!.into} in staging failed: ${serverWords(e)}` }];
+    return found.length > 0
+      ? found
+      : [
+          {
+            path: formatPath(['tables', t.index, 'columns']),
+            message: `computing ${t.mapping!.into} in staging failed: ${serverWords(e)}`,
+          },
+        ];
   }
   const out: { path: string; message: string }[] = [];
   for (const c of cols.filter((x) => t.target.columns.find((y) => y.name === x.column)?.notNull)) {
-    const res = await db.query<{ k: unknown[] }>(`SELECT ${keyJson('s', t.key)} AS k FROM ${data} s WHERE s.${ident(c.column)} IS NULL LIMIT ${MAX_KEYS + 1}`);
-    if (res.rows.length > 0) out.push({ path: pathOf(t, c), message: `${t.mapping!.into}.${c.column} is NOT NULL in Production but the mapping gives NULL for ${keysOf(t, res.rows)}` });
+    const res = await db.query<{ k: unknown[] }>(
+      `SELECT ${keyJson('s', t.key)} AS k FROM ${data} s WHERE s.${ident(c.column)} IS NULL LIMIT ${MAX_KEYS + 1}`,
+    );
+    if (res.rows.length > 0)
+      out.push({
+        path: pathOf(t, c),
+        message: `${t.mapping!.into}.${c.column} is NOT NULL in Production but the mapping gives NULL for ${keysOf(t, res.rows)}`,
+      });
   }
   return out;
 }
 
 /** Pilot values in scope that a map without default does not list: the distinct values with their counts. */
-async function mapUncovered(db: Client, t: ResolvedTable, data: string, cols: ColumnMapping[]): Promise<{ path: string; message: string }[]> {
+async function mapUncovered(
+  db: Client,
+  t: ResolvedTable,
+  data: string,
+  cols: ColumnMapping[],
+): Promise<{ path: string; message: string }[]> {
   const out: { path: string; message: string }[] = [];
   for (const c of cols) {
     if (c.fate.kind !== 'map' || c.fate.default !== undefined) continue;
@@ -133,13 +159,21 @@ async function mapUncovered(db: Client, t: ResolvedTable, data: string, cols: Co
     );
     if (res.rows.length === 0) continue;
     const listed = res.rows.slice(0, MAX_VALUES).map((x) => `${JSON.stringify(x.v)} (${x.n} row${x.n === '1' ? '' : 's'})`);
-    out.push({ path: pathOf(t, c, 'map'), message: `${t.name}.${c.fate.from} has values in scope that the map into ${t.mapping!.into}.${c.column} does not list and no default gives: ${listed.join(', ')}${res.rows.length > MAX_VALUES ? ', …' : ''}` });
+    out.push({
+      path: pathOf(t, c, 'map'),
+      message: `${t.name}.${c.fate.from} has values in scope that the map into ${t.mapping!.into}.${c.column} does not list and no default gives: ${listed.join(', ')}${res.rows.length > MAX_VALUES ? ', …' : ''}`,
+    });
   }
   return out;
 }
 
 /** After a failed UPDATE: per computed column, the keys whose value does not convert to Production's type. */
-async function unconvertible(db: Client, t: ResolvedTable, data: string, cols: ColumnMapping[]): Promise<{ path: string; message: string }[]> {
+async function unconvertible(
+  db: Client,
+  t: ResolvedTable,
+  data: string,
+  cols: ColumnMapping[],
+): Promise<{ path: string; message: string }[]> {
   // A session-temporary function (gone with the session; the dry run's is rolled back with it): one
   // conversion per call, its error caught, so one bad value does not hide the others.
   await db.query(`CREATE OR REPLACE FUNCTION pg_temp.cutover_converts(v text, typ text) RETURNS boolean LANGUAGE plpgsql AS $f$
@@ -158,7 +192,11 @@ async function unconvertible(db: Client, t: ResolvedTable, data: string, cols: C
         b.values,
       );
       await db.query('RELEASE SAVEPOINT cutover_mapping');
-      if (res.rows.length > 0) out.push({ path: pathOf(t, c), message: `${t.mapping!.into}.${c.column} is ${c.type} in Production: the ${c.fate.kind === 'copied' || c.fate.kind === 'renamed' ? `Pilot value of ${c.fate.from}` : `mapped value`} does not convert for ${keysOf(t, res.rows)}` });
+      if (res.rows.length > 0)
+        out.push({
+          path: pathOf(t, c),
+          message: `${t.mapping!.into}.${c.column} is ${c.type} in Production: the ${c.fate.kind === 'copied' || c.fate.kind === 'renamed' ? `Pilot value of ${c.fate.from}` : `mapped value`} does not convert for ${keysOf(t, res.rows)}`,
+        });
     } catch (e) {
       await db.query('ROLLBACK TO SAVEPOINT cutover_mapping');
       // The expression itself fails (division by zero, a bad cast inside it): name the column, not the value.
@@ -182,8 +220,14 @@ async function checkConstraints(db: Client, t: ResolvedTable, names: StagingName
     if (c.cols.length === 0 || !c.cols.every((x) => staged.has(x))) continue;
     // Production's own definition (its catalog, not the plan): CHECK (…) [NOT VALID]; NULL passes, as in PostgreSQL.
     const expr = c.def.replace(/^CHECK\s*/, '').replace(/\s+NOT VALID$/, '');
-    const bad = await db.query<{ k: unknown[] }>(`SELECT ${keyJson('s', t.key)} AS k FROM ${names.data(t.index, t.name)} s WHERE NOT ${expr} LIMIT ${MAX_KEYS + 1}`);
-    if (bad.rows.length > 0) out.push({ path: formatPath(['tables', t.index, 'columns', ...(c.cols.length === 1 ? [c.cols[0]] : [])]), message: `rows would break Production's check constraint ${c.name} on ${t.mapping!.into} (${c.cols.join(', ')}): ${keysOf(t, bad.rows)}` });
+    const bad = await db.query<{ k: unknown[] }>(
+      `SELECT ${keyJson('s', t.key)} AS k FROM ${names.data(t.index, t.name)} s WHERE NOT ${expr} LIMIT ${MAX_KEYS + 1}`,
+    );
+    if (bad.rows.length > 0)
+      out.push({
+        path: formatPath(['tables', t.index, 'columns', ...(c.cols.length === 1 ? [c.cols[0]] : [])]),
+        message: `rows would break Production's check constraint ${c.name} on ${t.mapping!.into} (${c.cols.join(', ')}): ${keysOf(t, bad.rows)}`,
+      });
   }
   return out;
 }
@@ -195,7 +239,11 @@ export async function mappingEvidence(db: Client, r: Resolved, names: StagingNam
     const m = t.mapping!;
     const data = names.data(t.index, t.name);
     const flags = m.dropped.map((d) => `count(*) FILTER (WHERE s.${ident(d.flag)})::text`);
-    const head = (await db.query<{ n: string; f: string[] | null }>(`SELECT count(*)::text AS n, ARRAY[${flags.join(', ') || 'NULL::text'}] AS f FROM ${data} s`)).rows[0];
+    const head = (
+      await db.query<{ n: string; f: string[] | null }>(
+        `SELECT count(*)::text AS n, ARRAY[${flags.join(', ') || 'NULL::text'}] AS f FROM ${data} s`,
+      )
+    ).rows[0];
     const columns: ColumnFate[] = [];
     for (const c of m.columns) {
       const f = c.fate;
@@ -203,20 +251,29 @@ export async function mappingEvidence(db: Client, r: Resolved, names: StagingNam
       if (f.kind === 'renamed') fate.from = f.from;
       if (f.kind === 'constant') fate.value = f.value;
       if (f.kind === 'expr') fate.expr = f.expr;
-      if ((f.kind === 'copied' || f.kind === 'renamed') && c.computed) fate.converted = { from: t.pilot.columns.find((x) => x.name === f.from)!.type, to: c.type };
+      if ((f.kind === 'copied' || f.kind === 'renamed') && c.computed)
+        fate.converted = { from: t.pilot.columns.find((x) => x.name === f.from)!.type, to: c.type };
       if (f.kind === 'map') {
         fate.from = f.from;
         const src = `s.${ident(stageRaw(m, t.pilot, f.from)!)}`;
-        const res = await db.query<{ v: string | null; n: string }>(`SELECT ${src}::text AS v, count(*)::text AS n FROM ${data} s GROUP BY 1 ORDER BY 1 NULLS FIRST`);
+        const res = await db.query<{ v: string | null; n: string }>(
+          `SELECT ${src}::text AS v, count(*)::text AS n FROM ${data} s GROUP BY 1 ORDER BY 1 NULLS FIRST`,
+        );
         fate.values = res.rows.map((x) => {
           const listed = x.v !== null && Object.prototype.hasOwnProperty.call(f.map, x.v);
-          const to = x.v === null ? null : listed ? f.map[x.v] : f.default ?? null;
+          const to = x.v === null ? null : listed ? f.map[x.v] : (f.default ?? null);
           return { from: x.v, to, rows: Number(x.n), defaulted: x.v !== null && !listed };
         });
       }
       columns.push(fate);
     }
-    out.push({ table: t.name, into: m.into, rows: Number(head.n), columns, dropped: m.dropped.map((d, i) => ({ column: d.column, nonNull: Number(head.f?.[i] ?? 0) })) });
+    out.push({
+      table: t.name,
+      into: m.into,
+      rows: Number(head.n),
+      columns,
+      dropped: m.dropped.map((d, i) => ({ column: d.column, nonNull: Number(head.f?.[i] ?? 0) })),
+    });
   }
   return out;
 }

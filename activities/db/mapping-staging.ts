@@ -11,7 +11,9 @@ export function stagedColumn(t: ResolvedTable, name: string): Column | undefined
   const c = t.columns.find((x) => x.name === name);
   if (c || !t.mapping) return c;
   const raw = t.mapping.raw.find((r) => r.staged === name);
-  return raw ? { name: raw.staged, type: raw.type, notNull: false, hasDefault: false, generated: false, identity: '', sequence: null } : undefined;
+  return raw
+    ? { name: raw.staged, type: raw.type, notNull: false, hasDefault: false, generated: false, identity: '', sequence: null }
+    : undefined;
 }
 
 /** The raw Pilot inputs staged beside `t`'s columns (none without a mapping). */

@@ -56,7 +56,8 @@ interface Issue {
   message: string;
 }
 
-export const hasMapping = (spec: Plan['tables'][number]) => spec.into !== undefined || spec.columns !== undefined || spec.drop !== undefined;
+export const hasMapping = (spec: Plan['tables'][number]) =>
+  spec.into !== undefined || spec.columns !== undefined || spec.drop !== undefined;
 
 const RESERVED = /^cutover_(pilot|kept)_\d+$/;
 
@@ -64,7 +65,15 @@ const RESERVED = /^cutover_(pilot|kept)_\d+$/;
  * The mapping of one plan table. `structural`: Production columns that are key or foreign-key
  * columns into plan tables (their values are identities: they move as they are, by COPY).
  */
-export function resolveMapping(spec: Plan['tables'][number], at: string, into: string, src: Table, tgt: Table, pilotKey: string[], issues: Issue[]): TableMapping {
+export function resolveMapping(
+  spec: Plan['tables'][number],
+  at: string,
+  into: string,
+  src: Table,
+  tgt: Table,
+  pilotKey: string[],
+  issues: Issue[],
+): TableMapping {
   const srcCols = new Map(src.columns.map((c) => [c.name, c]));
   const tgtCols = new Map(tgt.columns.map((c) => [c.name, c]));
   const entries = spec.columns ?? {};
@@ -72,13 +81,21 @@ export function resolveMapping(spec: Plan['tables'][number], at: string, into: s
   const pathOf = (col: string, ...rest: string[]) => formatPath([...parsePathPrefix(at), 'columns', col, ...rest]);
 
   for (const c of tgt.columns) {
-    if (RESERVED.test(c.name)) issues.push({ path: `${at}.table`, message: `Production column ${into}.${c.name} has a name cutover reserves for staging Pilot inputs: rename it or map this table without it` });
+    if (RESERVED.test(c.name))
+      issues.push({
+        path: `${at}.table`,
+        message: `Production column ${into}.${c.name} has a name cutover reserves for staging Pilot inputs: rename it or map this table without it`,
+      });
   }
   const columns: ColumnMapping[] = [];
   for (const [col, source] of Object.entries(entries)) {
     const c = tgtCols.get(col);
     if (!c) issues.push({ path: pathOf(col), message: `unknown column "${col}" in ${into} (target): columns names Production columns` });
-    else if (c.generated) issues.push({ path: pathOf(col), message: `${into}.${col} is generated in Production: PostgreSQL computes it, nothing may supply it` });
+    else if (c.generated)
+      issues.push({
+        path: pathOf(col),
+        message: `${into}.${col} is generated in Production: PostgreSQL computes it, nothing may supply it`,
+      });
     checkSource(source, col, pathOf, srcCols, src.qualified, used, issues);
   }
   for (const c of tgt.columns) {
@@ -91,13 +108,24 @@ export function resolveMapping(spec: Plan['tables'][number], at: string, into: s
       used.add(c.name);
     } else fate = { kind: 'default' };
     if (fate.kind === 'default' && c.notNull && !c.hasDefault) {
-      issues.push({ path: `${at}.columns`, message: `Production column ${into}.${c.name} is NOT NULL without default and nothing supplies it: add columns.${c.name} ({from}, {value}, {from, map} or {expr})` });
+      issues.push({
+        path: `${at}.columns`,
+        message: `Production column ${into}.${c.name} is NOT NULL without default and nothing supplies it: add columns.${c.name} ({from}, {value}, {from, map} or {expr})`,
+      });
     }
     const from = fate.kind === 'copied' || fate.kind === 'renamed' ? srcCols.get(fate.from) : undefined;
     // A copy whose type changes is computed too (a value that does not fit is then named by key),
     // except an identity (key or foreign-key column): those move as they are, COPY converting them.
-    const structural = from !== undefined && (pilotKey.includes(from.name) || src.foreignKeys.some((f) => f.columns.includes(from.name)) || tgt.foreignKeys.some((f) => f.columns.includes(c.name)));
-    const computed = fate.kind === 'constant' || fate.kind === 'map' || fate.kind === 'expr' || (from !== undefined && from.type !== c.type && !structural);
+    const structural =
+      from !== undefined &&
+      (pilotKey.includes(from.name) ||
+        src.foreignKeys.some((f) => f.columns.includes(from.name)) ||
+        tgt.foreignKeys.some((f) => f.columns.includes(c.name)));
+    const computed =
+      fate.kind === 'constant' ||
+      fate.kind === 'map' ||
+      fate.kind === 'expr' ||
+      (from !== undefined && from.type !== c.type && !structural);
     columns.push({ column: c.name, type: c.type, fate, computed });
   }
 
@@ -105,11 +133,18 @@ export function resolveMapping(spec: Plan['tables'][number], at: string, into: s
   drop.forEach((d, i) => {
     const p = formatPath([...parsePathPrefix(at), 'drop', i]);
     if (!srcCols.has(d)) issues.push({ path: p, message: `unknown column "${d}" in ${src.qualified} (source)` });
-    else if (used.has(d)) issues.push({ path: p, message: `${src.qualified}.${d} is listed in drop but a Production column is filled from it: remove it from one of them` });
+    else if (used.has(d))
+      issues.push({
+        path: p,
+        message: `${src.qualified}.${d} is listed in drop but a Production column is filled from it: remove it from one of them`,
+      });
   });
   for (const c of src.columns) {
     if (c.generated || used.has(c.name) || drop.includes(c.name)) continue;
-    issues.push({ path: `${at}.drop`, message: `Pilot column ${src.qualified}.${c.name} is neither copied, mapped, used by an expression nor listed in drop: list it in drop to leave its values behind on purpose` });
+    issues.push({
+      path: `${at}.drop`,
+      message: `Pilot column ${src.qualified}.${c.name} is neither copied, mapped, used by an expression nor listed in drop: list it in drop to leave its values behind on purpose`,
+    });
   }
 
   const copiedFrom = new Map<string, string>();
@@ -166,7 +201,15 @@ function fateOf(s: ColumnSource, column: string): Fate {
   return s.from === column ? { kind: 'copied', from: s.from } : { kind: 'renamed', from: s.from! };
 }
 
-function checkSource(s: ColumnSource, col: string, pathOf: (col: string, ...rest: string[]) => string, srcCols: Map<string, Column>, srcName: string, used: Set<string>, issues: Issue[]): void {
+function checkSource(
+  s: ColumnSource,
+  col: string,
+  pathOf: (col: string, ...rest: string[]) => string,
+  srcCols: Map<string, Column>,
+  srcName: string,
+  used: Set<string>,
+  issues: Issue[],
+): void {
   if (s.from !== undefined) {
     const c = srcCols.get(s.from);
     if (!c) issues.push({ path: pathOf(col, 'from'), message: `unknown column "${s.from}" in ${srcName} (source)` });
@@ -177,7 +220,11 @@ function checkSource(s: ColumnSource, col: string, pathOf: (col: string, ...rest
     const check = checkExpr(s.expr);
     if (check.problem) return void issues.push({ path: pathOf(col, 'expr'), message: check.problem });
     for (const r of check.columns) {
-      if (!srcCols.has(r)) issues.push({ path: pathOf(col, 'expr'), message: `reads "${r}", which is not a column of ${srcName} (source): an expression reads only its own Pilot row` });
+      if (!srcCols.has(r))
+        issues.push({
+          path: pathOf(col, 'expr'),
+          message: `reads "${r}", which is not a column of ${srcName} (source): an expression reads only its own Pilot row`,
+        });
       else used.add(r);
     }
   }
@@ -195,7 +242,11 @@ function parsePathPrefix(at: string): Array<string | number> {
  * moved as they are do not exist for the run (their values are not moved). `asIsOf(table)` gives a
  * plan table's Pilot → staged names (undefined: not a plan table, names kept).
  */
-export function pilotView(src: Table, own: (c: string) => string | undefined, asIsOf: (table: string) => ((c: string) => string | undefined) | undefined): Table {
+export function pilotView(
+  src: Table,
+  own: (c: string) => string | undefined,
+  asIsOf: (table: string) => ((c: string) => string | undefined) | undefined,
+): Table {
   const all = (cols: string[], f: (c: string) => string | undefined) => {
     const out = cols.map(f);
     return out.every((x) => x !== undefined) ? (out as string[]) : undefined;
@@ -211,7 +262,7 @@ export function pilotView(src: Table, own: (c: string) => string | undefined, as
   return {
     ...src,
     columns: src.columns.filter((c) => own(c.name) !== undefined).map((c) => ({ ...c, name: own(c.name)! })),
-    primaryKey: src.primaryKey ? all(src.primaryKey, own) ?? null : null,
+    primaryKey: src.primaryKey ? (all(src.primaryKey, own) ?? null) : null,
     uniqueKeys,
     foreignKeys: fks,
     partialForeignKeys: src.partialForeignKeys.flatMap((p) => {

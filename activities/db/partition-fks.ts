@@ -14,7 +14,10 @@ export async function checkPartialForeignKeys(db: { source: Client; target: Clie
   const issues: PlanIssue[] = [];
   for (const t of tables) {
     // The catalogs as they are (not the run's views): this reads each database in its own names.
-    for (const [side, table, client] of [['source', t.pilot, db.source], ['target', t.production, db.target]] as [string, Table, Client][]) {
+    for (const [side, table, client] of [
+      ['source', t.pilot, db.source],
+      ['target', t.production, db.target],
+    ] as [string, Table, Client][]) {
       for (const fk of table.foreignKeys.filter((f) => f.missingOn?.length)) {
         for (const partition of fk.missingOn!) {
           const cols = fk.columns.map((c) => `p.${ident(c)}`);

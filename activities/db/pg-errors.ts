@@ -61,19 +61,39 @@ export async function pgFailure(e: PgError, keyValues?: KeyValuesLookup): Promis
     e.table ? `table ${e.schema ? `${e.schema}.` : ''}${e.table}` : '',
     e.column ? `column ${e.column}` : '',
     e.constraint ? `constraint ${e.constraint}` : '',
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
   const state = FINAL_STATES[code];
-  const keys = Boolean(e.detail?.startsWith('Key (') && e.schema && e.table && e.constraint && keyValues)
-    && (await keyValues!(e.schema!, e.table!, e.constraint!).catch(() => false));
+  const keys =
+    Boolean(e.detail?.startsWith('Key (') && e.schema && e.table && e.constraint && keyValues) &&
+    (await keyValues!(e.schema!, e.table!, e.constraint!).catch(() => false));
   const message = [
-    ...(state ? [`database ${e.database || '(unknown)'}${e.table ? ` (table ${e.schema ? `${e.schema}.` : ''}${e.table})` : ''} ${state}: a retry cannot help until that changes`] : []),
+    ...(state
+      ? [
+          `database ${e.database || '(unknown)'}${e.table ? ` (table ${e.schema ? `${e.schema}.` : ''}${e.table})` : ''} ${state}: a retry cannot help until that changes`,
+        ]
+      : []),
     `${reduceMessage(e.message, code)} (SQLSTATE ${code}${where ? `; ${where}` : ''})`,
     e.detail ? `DETAIL: ${reduceDetail(e.detail, code, keys, e.constraint)}` : '',
     e.hint ? `HINT: ${withholdValuesIn(e.hint)}` : '',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   const certain = CERTAIN.includes(code.slice(0, 2)) || state !== undefined;
   // The retry policy lists final types by name: a transient error must not share one with them.
   const type = code.startsWith('23') ? 'ConstraintViolation' : certain ? 'DatabaseError' : 'TransientDatabaseError';
-  const details = { code, database: e.database, schema: e.schema, table: e.table, column: e.column, constraint: e.constraint, message: e.message, detail: e.detail, hint: e.hint, where: e.where };
+  const details = {
+    code,
+    database: e.database,
+    schema: e.schema,
+    table: e.table,
+    column: e.column,
+    constraint: e.constraint,
+    message: e.message,
+    detail: e.detail,
+    hint: e.hint,
+    where: e.where,
+  };
   return ApplicationFailure.create({ type, message, nonRetryable: certain, details: [details] });
 }

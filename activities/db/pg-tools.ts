@@ -85,7 +85,9 @@ export function runTool(cmd: string, args: string[], opts: ToolOptions = {}): To
       output.destroy(err);
       reject(err);
     };
-    child.once('error', (e) => fail(new ToolError(`${cmd} could not be started: ${e.message} (the PostgreSQL client tools must be on PATH)`)));
+    child.once('error', (e) =>
+      fail(new ToolError(`${cmd} could not be started: ${e.message} (the PostgreSQL client tools must be on PATH)`)),
+    );
     child.once('close', (code, signal) => {
       opts.signal?.removeEventListener('abort', stop);
       opts.stdin?.unpipe();

@@ -22,7 +22,14 @@ export interface PublishExpected {
  * The counts since `baseline` (staging leaves out: it is the run's scratch); throws when they are not exactly `want`.
  * `audit.ops`: the statements publish ran, for the declared audit tables' proof, which is put in `audit.proven`.
  */
-export async function provePublishCounts(db: Client, r: Resolved, stagingSchema: string, baseline: Counts, want: PublishExpected, audit?: { ops: AuditOp[]; proven?: AuditProof }): Promise<TransactionCount[]> {
+export async function provePublishCounts(
+  db: Client,
+  r: Resolved,
+  stagingSchema: string,
+  baseline: Counts,
+  want: PublishExpected,
+  audit?: { ops: AuditOp[]; proven?: AuditProof },
+): Promise<TransactionCount[]> {
   const counts = countsSince(baseline, await xactCounts(db));
   const schemas = await db.query<{ oid: number; schema: string }>(
     'SELECT c.oid::int AS oid, c.relnamespace::regnamespace::text AS schema FROM pg_class c WHERE c.oid = ANY($1::oid[])',
@@ -44,7 +51,9 @@ export async function provePublishCounts(db: Client, r: Resolved, stagingSchema:
   for (const [oid, c] of counts) {
     const table = owner.get(oid);
     if (!table) {
-      wrong.push(`${c.relation}: the transaction inserted ${c.inserted}, updated ${c.updated}, deleted ${c.deleted}; expected nothing (not a table this run publishes into)`);
+      wrong.push(
+        `${c.relation}: the transaction inserted ${c.inserted}, updated ${c.updated}, deleted ${c.deleted}; expected nothing (not a table this run publishes into)`,
+      );
       continue;
     }
     const g = got.get(table) ?? { inserted: 0, updated: 0, deleted: 0 };
@@ -54,7 +63,9 @@ export async function provePublishCounts(db: Client, r: Resolved, stagingSchema:
     const g = got.get(table) ?? { inserted: 0, updated: 0, deleted: 0 };
     const w = { inserted: want.inserted.get(table) ?? 0, updated: want.updated.get(table) ?? 0, deleted: 0 };
     if (g.inserted !== w.inserted || g.updated !== w.updated || g.deleted !== w.deleted) {
-      wrong.push(`${table}: the transaction inserted ${g.inserted}, updated ${g.updated}, deleted ${g.deleted}; expected ${w.inserted}, ${w.updated}, ${w.deleted}`);
+      wrong.push(
+        `${table}: the transaction inserted ${g.inserted}, updated ${g.updated}, deleted ${g.deleted}; expected ${w.inserted}, ${w.updated}, ${w.deleted}`,
+      );
     }
   }
   if (wrong.length > 0) {

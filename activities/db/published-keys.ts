@@ -19,10 +19,20 @@ import type { StagingNames } from './staging';
 export async function writeManifest(db: Client, runKey: string, t: ResolvedTable, names: StagingNames, r?: Resolved): Promise<number> {
   const reason = (t.spec.select as { referenced?: boolean }).referenced ? 'referenced' : null;
   const mapped = isMapped(t) || (r !== undefined && keyRewritten(t, r, names));
-  const keyOf = (alias: string, cols: string[]) => keyArray(cols.map((c) => `${alias}.${c}`), t.key.map((k) => t.columns.find((c) => c.name === k)!.type));
+  const keyOf = (alias: string, cols: string[]) =>
+    keyArray(
+      cols.map((c) => `${alias}.${c}`),
+      t.key.map((k) => t.columns.find((c) => c.name === k)!.type),
+    );
   const pairs = isMapped(t) ? names.map(t.index) : r !== undefined && mapped ? `(${stagedPairs(t, r, names)})` : null;
   const rows = pairs
-    ? `SELECT m.outcome, ${keyOf('m', t.key.map((_, i) => `o${i}`))} AS o, ${keyOf('m', t.key.map((_, i) => `n${i}`))} AS n FROM ${pairs} m`
+    ? `SELECT m.outcome, ${keyOf(
+        'm',
+        t.key.map((_, i) => `o${i}`),
+      )} AS o, ${keyOf(
+        'm',
+        t.key.map((_, i) => `n${i}`),
+      )} AS n FROM ${pairs} m`
     : `SELECT 'moved'::text AS outcome, ${keyOf('s', t.key.map(ident))} AS o FROM ${names.data(t.index, t.name)} s`;
   // The two arrays are aggregated in one pass over the same rows: element i of each is the same row.
   const res = await db.query(
@@ -46,4 +56,3 @@ const CHUNK = 10000;
 export function keyArray(exprs: string[], types: string[]): string {
   return new Set(types).size === 1 ? `ARRAY[${exprs.join(', ')}]` : `ARRAY[${exprs.map((e) => `to_jsonb(${e})`).join(', ')}]`;
 }
-

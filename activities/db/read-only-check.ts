@@ -43,10 +43,13 @@ interface Pg {
 }
 
 /** The configured limit: `{text: '30s', ms: 30000}`; a bad setting is the check's error, not a crash. */
-export function accessCheckTimeout(raw = (process.env[ACCESS_CHECK_TIMEOUT_ENV] ?? '').trim() || DEFAULT_TIMEOUT): { text: string; ms: number } | string {
+export function accessCheckTimeout(
+  raw = (process.env[ACCESS_CHECK_TIMEOUT_ENV] ?? '').trim() || DEFAULT_TIMEOUT,
+): { text: string; ms: number } | string {
   const m = /^(\d+)(ms|s|min|h)?$/.exec(raw);
   const ms = m ? Number(m[1]) * UNIT_MS[m[2] ?? 'ms'] : 0;
-  if (!m || ms <= 0 || ms > 24 * 3600000) return `${ACCESS_CHECK_TIMEOUT_ENV}=${JSON.stringify(raw)}: must be a positive duration like 30s, 2min or 500ms`;
+  if (!m || ms <= 0 || ms > 24 * 3600000)
+    return `${ACCESS_CHECK_TIMEOUT_ENV}=${JSON.stringify(raw)}: must be a positive duration like 30s, 2min or 500ms`;
   return { text: raw, ms };
 }
 
@@ -54,7 +57,13 @@ export function accessCheckTimeout(raw = (process.env[ACCESS_CHECK_TIMEOUT_ENV] 
 export async function runReadOnlyCheck(db: Client, check: PlanCheck, opts: CheckOptions): Promise<AccessCheckResult> {
   const started = Date.now();
   const done = (rows: Record<string, unknown>[], rowCount: number, error: string | null): AccessCheckResult => ({
-    name: check.name, kind: 'plan', passed: error === null && rowCount === 0, rows: rows.slice(0, MAX_ROWS), rowCount, error, durationMs: Date.now() - started,
+    name: check.name,
+    kind: 'plan',
+    passed: error === null && rowCount === 0,
+    rows: rows.slice(0, MAX_ROWS),
+    rowCount,
+    error,
+    durationMs: Date.now() - started,
   });
   // Again here, not only at plan check: a plan can reach the worker without the CLI.
   await loadSqlParser();
@@ -76,7 +85,11 @@ export async function runReadOnlyCheck(db: Client, check: PlanCheck, opts: Check
       await db.query(single(`DECLARE cutover_check NO SCROLL CURSOR FOR ${check.sql}`));
       const first = await db.query({ text: `FETCH ${MAX_ROWS} FROM cutover_check`, types: asText });
       const rest = await db.query('MOVE ALL FROM cutover_check');
-      return { rows: first.rows as Record<string, unknown>[], columns: first.fields.map((f) => f.name), rowCount: first.rows.length + (rest.rowCount ?? 0) };
+      return {
+        rows: first.rows as Record<string, unknown>[],
+        columns: first.fields.map((f) => f.name),
+        rowCount: first.rows.length + (rest.rowCount ?? 0),
+      };
     });
     const shown = keysOnly(out.rows, out.columns, check.show);
     if (typeof shown === 'string') return done([], out.rowCount, shown);
@@ -84,7 +97,11 @@ export async function runReadOnlyCheck(db: Client, check: PlanCheck, opts: Check
   } catch (e) {
     const pg = e as Pg;
     if (timedOut || (pg.code === '57014' && /statement timeout/.test(pg.message))) {
-      return done([], 0, `cancelled at its time limit of ${limit.text} (${ACCESS_CHECK_TIMEOUT_ENV}; kept by the worker, no setting in the SQL can lift it)`);
+      return done(
+        [],
+        0,
+        `cancelled at its time limit of ${limit.text} (${ACCESS_CHECK_TIMEOUT_ENV}; kept by the worker, no setting in the SQL can lift it)`,
+      );
     }
     return done([], 0, withoutValues(pg));
   } finally {
@@ -96,7 +113,8 @@ export async function runReadOnlyCheck(db: Client, check: PlanCheck, opts: Check
 function keysOnly(rows: Record<string, unknown>[], columns: string[], show?: string[]): Record<string, unknown>[] | string {
   const keep = show ?? columns.slice(0, 1);
   const missing = keep.filter((c) => !columns.includes(c));
-  if (missing.length) return `show: ${missing.map((c) => JSON.stringify(c)).join(', ')} not among the check's columns (${columns.join(', ')})`;
+  if (missing.length)
+    return `show: ${missing.map((c) => JSON.stringify(c)).join(', ')} not among the check's columns (${columns.join(', ')})`;
   return rows.map((r) => Object.fromEntries(keep.map((c) => [c, r[c]])));
 }
 
@@ -111,18 +129,22 @@ function withoutValues(e: Pg): string {
 
 async function inReadOnly<T>(db: Client, timeout: string, role: string | undefined, fn: () => Promise<T>): Promise<T> {
   // Whatever the check did is never kept: the transaction rolls back even when it succeeds.
-  return inTransaction(db, async () => {
-    await db.query(`SET LOCAL statement_timeout = '${timeout}'`);
-    // Built-ins first: an unqualified lower() must not resolve to a public.lower someone created.
-    await db.query("SELECT set_config('search_path', 'pg_catalog, ' || current_setting('search_path'), true)");
-    if (role) await db.query(`SET LOCAL ROLE ${ident(role)}`);
-    // Take the snapshot first: after it, SET TRANSACTION READ WRITE is refused.
-    await db.query('SELECT 1');
-    const out = await fn();
-    const ro = await db.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro");
-    if (ro.rows[0].ro !== 'on') throw { message: 'the check ended its read-only transaction (COMMIT/ROLLBACK in the SQL)' } satisfies Pg;
-    return out;
-  }, { readOnly: true, end: 'rollback' });
+  return inTransaction(
+    db,
+    async () => {
+      await db.query(`SET LOCAL statement_timeout = '${timeout}'`);
+      // Built-ins first: an unqualified lower() must not resolve to a public.lower someone created.
+      await db.query("SELECT set_config('search_path', 'pg_catalog, ' || current_setting('search_path'), true)");
+      if (role) await db.query(`SET LOCAL ROLE ${ident(role)}`);
+      // Take the snapshot first: after it, SET TRANSACTION READ WRITE is refused.
+      await db.query('SELECT 1');
+      const out = await fn();
+      const ro = await db.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro");
+      if (ro.rows[0].ro !== 'on') throw { message: 'the check ended its read-only transaction (COMMIT/ROLLBACK in the SQL)' } satisfies Pg;
+      return out;
+    },
+    { readOnly: true, end: 'rollback' },
+  );
 }
 
 /**
@@ -130,7 +152,10 @@ async function inReadOnly<T>(db: Client, timeout: string, role: string | undefin
  * (accessChecks[i].sql) and a role they may not run as (accessCheckRole, or the worker's own), as
  * plan issues. A run that would publish and then only pause on them stops here instead.
  */
-export async function accessChecksRefused(plan: Pick<Plan, 'accessChecks' | 'accessCheckRole'>, db: Client): Promise<{ path: string; message: string }[]> {
+export async function accessChecksRefused(
+  plan: Pick<Plan, 'accessChecks' | 'accessCheckRole'>,
+  db: Client,
+): Promise<{ path: string; message: string }[]> {
   if (!plan.accessChecks?.length) return [];
   await loadSqlParser();
   const issues = accessSqlIssues(plan);

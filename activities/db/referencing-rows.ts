@@ -60,10 +60,14 @@ export interface ReferencingFk {
 export const refusesDelete = (fk: ReferencingFk) => (fk.on_delete === 'a' || fk.on_delete === 'r') && !fk.disabled;
 
 /** Every FK in the catalog that points at one of `tables` (by their partition roots), with the tables by oid. */
-export async function fksReferencing(db: Client, tables: ResolvedTable[]): Promise<{ byOid: Map<number, ResolvedTable>; fks: ReferencingFk[] }> {
-  const oids = await db.query<{ oid: number }>('SELECT to_regclass(q)::oid::int AS oid FROM unnest($1::text[]) WITH ORDINALITY x(q, i) ORDER BY i', [
-    tables.map((t) => qualified(t.target.schema, t.target.name)),
-  ]);
+export async function fksReferencing(
+  db: Client,
+  tables: ResolvedTable[],
+): Promise<{ byOid: Map<number, ResolvedTable>; fks: ReferencingFk[] }> {
+  const oids = await db.query<{ oid: number }>(
+    'SELECT to_regclass(q)::oid::int AS oid FROM unnest($1::text[]) WITH ORDINALITY x(q, i) ORDER BY i',
+    [tables.map((t) => qualified(t.target.schema, t.target.name))],
+  );
   const byOid = new Map(tables.map((t, i) => [oids.rows[i].oid, t]));
   return { byOid, fks: (await db.query<ReferencingFk>(FKS_SQL, [[...byOid.keys()]])).rows };
 }
@@ -98,7 +102,12 @@ export async function rowsReferencingRun(
        SELECT k FROM b LIMIT ${limit + 1 - rows.length}`,
     );
     for (const r of res.rows) {
-      rows.push({ table: tableKey({ schema: fk.schema, name: fk.rel }), key: key ? `(${key.join(', ')})=(${r.k.join(', ')})` : `ctid ${r.k[0]}`, fk: fk.name, references: parent.name });
+      rows.push({
+        table: tableKey({ schema: fk.schema, name: fk.rel }),
+        key: key ? `(${key.join(', ')})=(${r.k.join(', ')})` : `ctid ${r.k[0]}`,
+        fk: fk.name,
+        references: parent.name,
+      });
     }
   }
   return { rows: rows.slice(0, limit), more: rows.length > limit };
@@ -111,7 +120,9 @@ export async function rowsReferencingRun(
  */
 async function indexRunRows(db: Client, tables: ResolvedTable[]): Promise<void> {
   for (const t of tables) {
-    await db.query(`CREATE INDEX IF NOT EXISTS ${ident(`cutover_rb_${t.index}_k`)} ON ${runRowsTable(t)} (${t.key.map((_, i) => `k${i}`).join(', ')})`);
+    await db.query(
+      `CREATE INDEX IF NOT EXISTS ${ident(`cutover_rb_${t.index}_k`)} ON ${runRowsTable(t)} (${t.key.map((_, i) => `k${i}`).join(', ')})`,
+    );
     await db.query(`ANALYZE ${runRowsTable(t)}`);
   }
 }

@@ -14,7 +14,10 @@ import { copyQuery } from './copy';
 import { inTransaction } from './transaction';
 
 /** Tables (roots of partitioned ones) referenced from `planTables`, transitively, outside the plan. */
-async function referencedParents(prod: Client, planTables: { schema: string; name: string }[]): Promise<{ schema: string; name: string }[]> {
+async function referencedParents(
+  prod: Client,
+  planTables: { schema: string; name: string }[],
+): Promise<{ schema: string; name: string }[]> {
   const res = await prod.query<{ schema: string; name: string }>(
     `WITH RECURSIVE plan AS (
        SELECT c.oid FROM unnest($1::text[], $2::text[]) p(s, n)
@@ -42,7 +45,11 @@ export interface CopiedFromProduction {
 }
 
 /** Copy each referenced table the scratch database holds no rows of; returns what was copied. */
-export async function copyReferencedParents(productionUrl: string, scratchUrl: string, planTables: Ref[]): Promise<{ table: string; rows: number }[]> {
+export async function copyReferencedParents(
+  productionUrl: string,
+  scratchUrl: string,
+  planTables: Ref[],
+): Promise<{ table: string; rows: number }[]> {
   return (await copyFromProduction(productionUrl, scratchUrl, planTables, [])).parentsCopied;
 }
 
@@ -51,33 +58,42 @@ export async function copyReferencedParents(productionUrl: string, scratchUrl: s
  * register that is also a plan table keeps the backup's rows), then every table outside the plan
  * that plan tables or registers reference, transitively, that the scratch database holds no rows of.
  */
-export async function copyFromProduction(productionUrl: string, scratchUrl: string, planTables: Ref[], registers: Ref[]): Promise<CopiedFromProduction> {
+export async function copyFromProduction(
+  productionUrl: string,
+  scratchUrl: string,
+  planTables: Ref[],
+  registers: Ref[],
+): Promise<CopiedFromProduction> {
   const prod = await connect(productionUrl, 'cutover:rehearsal-parents');
   const scratch = await connect(scratchUrl, 'cutover:rehearsal-parents');
   try {
     // One snapshot of Production for all of them, so they agree with each other.
-    return await inTransaction(prod, async () => {
-      const isPlan = (r: Ref) => planTables.some((p) => p.schema === r.schema && p.name === r.name);
-      const registersCopied: { table: string; rows: number }[] = [];
-      const seen = new Set<string>();
-      for (const r of registers) {
-        const key = tableKey(r);
-        if (isPlan(r) || seen.has(key)) continue;
-        seen.add(key);
-        const q = qualified(r.schema, r.name);
-        await scratch.query(`TRUNCATE ${q}`); // no foreign keys yet: post-data is restored after this
-        registersCopied.push({ table: key, rows: await copyAll(prod, scratch, q) });
-      }
-      const parentsCopied: { table: string; rows: number }[] = [];
-      for (const t of await referencedParents(prod, [...planTables, ...registers.filter((r) => !isPlan(r))])) {
-        const q = qualified(t.schema, t.name);
-        if (seen.has(tableKey(t))) continue;
-        const has = await scratch.query(`SELECT 1 FROM ${q} LIMIT 1`);
-        if (has.rows.length > 0) continue; // the backup held its rows (scope: full)
-        parentsCopied.push({ table: tableKey(t), rows: await copyAll(prod, scratch, q) });
-      }
-      return { parentsCopied, registersCopied };
-    }, { isolation: 'REPEATABLE READ', readOnly: true, end: 'rollback' });
+    return await inTransaction(
+      prod,
+      async () => {
+        const isPlan = (r: Ref) => planTables.some((p) => p.schema === r.schema && p.name === r.name);
+        const registersCopied: { table: string; rows: number }[] = [];
+        const seen = new Set<string>();
+        for (const r of registers) {
+          const key = tableKey(r);
+          if (isPlan(r) || seen.has(key)) continue;
+          seen.add(key);
+          const q = qualified(r.schema, r.name);
+          await scratch.query(`TRUNCATE ${q}`); // no foreign keys yet: post-data is restored after this
+          registersCopied.push({ table: key, rows: await copyAll(prod, scratch, q) });
+        }
+        const parentsCopied: { table: string; rows: number }[] = [];
+        for (const t of await referencedParents(prod, [...planTables, ...registers.filter((r) => !isPlan(r))])) {
+          const q = qualified(t.schema, t.name);
+          if (seen.has(tableKey(t))) continue;
+          const has = await scratch.query(`SELECT 1 FROM ${q} LIMIT 1`);
+          if (has.rows.length > 0) continue; // the backup held its rows (scope: full)
+          parentsCopied.push({ table: tableKey(t), rows: await copyAll(prod, scratch, q) });
+        }
+        return { parentsCopied, registersCopied };
+      },
+      { isolation: 'REPEATABLE READ', readOnly: true, end: 'rollback' },
+    );
   } finally {
     await Promise.allSettled([prod.end(), scratch.end()]);
   }

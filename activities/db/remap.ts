@@ -51,7 +51,11 @@ export function mappedRows(t: ResolvedTable, r: Resolved, names: StagingNames, o
 }
 
 export async function createMap(db: Client, t: ResolvedTable, names: StagingNames, temp: boolean): Promise<void> {
-  const cols = [...t.key.map((k, i) => `o${i} ${keyType(t, k)}`), ...t.key.map((k, i) => `n${i} ${keyType(t, k)}`), 'outcome text NOT NULL'];
+  const cols = [
+    ...t.key.map((k, i) => `o${i} ${keyType(t, k)}`),
+    ...t.key.map((k, i) => `n${i} ${keyType(t, k)}`),
+    'outcome text NOT NULL',
+  ];
   await db.query(`CREATE ${temp ? '' : 'UNLOGGED '}TABLE IF NOT EXISTS ${names.map(t.index)} (${cols.join(', ')})`);
   await db.query(`TRUNCATE ${names.map(t.index)}`);
 }
@@ -60,7 +64,13 @@ export async function createMap(db: Client, t: ResolvedTable, names: StagingName
  * Fill m<index> for a mapped table: merged rows first (match), then the parents found in production
  * (match), then new keys for the rest. With `allocate: false` (dry run) nothing is drawn from sequences.
  */
-export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names: StagingNames, allocate: boolean): Promise<{ merged: number; moved: number }> {
+export async function buildMap(
+  db: Client,
+  t: ResolvedTable,
+  r: Resolved,
+  names: StagingNames,
+  allocate: boolean,
+): Promise<{ merged: number; moved: number }> {
   const map = names.map(t.index);
   let merged = 0;
   if (t.spec.ids === 'match') {
@@ -68,13 +78,21 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
     const rows = mappedRows(t, r, names, { ownKey: false });
     const prod = qualified(t.target.schema, t.target.name);
     // A row whose parent is not (yet) in its map cannot merge: it takes no part in the uniqueness check.
-    const mapped = natural.filter((c) => rows.exprs.get(c) !== `s.${ident(c)}`).map((c) => `(s.${ident(c)} IS NULL OR ${rows.exprs.get(c)} IS NOT NULL)`);
+    const mapped = natural
+      .filter((c) => rows.exprs.get(c) !== `s.${ident(c)}`)
+      .map((c) => `(s.${ident(c)} IS NULL OR ${rows.exprs.get(c)} IS NOT NULL)`);
     const staged = `SELECT ${natural.map((c) => `${rows.exprs.get(c)} AS ${ident(c)}`).join(', ')} FROM ${rows.from} WHERE ${['TRUE', ...mapped].join(' AND ')}`;
     await refuseDuplicates(db, staged, natural, `tables[${t.index}].match`, `${t.name} (staged Pilot rows)`);
     // A unique key of NOT NULL columns within the natural key proves production unique without reading it.
     const notNull = (c: string) => t.target.columns.find((x) => x.name === c)?.notNull === true;
     if (!t.target.uniqueKeys.some((u) => u.every((c) => natural.includes(c) && notNull(c)))) {
-      await refuseDuplicates(db, `SELECT ${natural.map(ident).join(', ')} FROM ${prod}`, natural, `tables[${t.index}].match`, `${t.name} (production)`);
+      await refuseDuplicates(
+        db,
+        `SELECT ${natural.map(ident).join(', ')} FROM ${prod}`,
+        natural,
+        `tables[${t.index}].match`,
+        `${t.name} (production)`,
+      );
     }
     const on = natural.map((c) => matchColumn(t, c, rows.exprs.get(c)!)).join(' AND ');
     const res = await db.query(
@@ -83,7 +101,8 @@ export async function buildMap(db: Client, t: ResolvedTable, r: Resolved, names:
     );
     merged = res.rowCount ?? 0;
   }
-  if (hasLookup(t, r) && names.found(t.index) !== map) { // (not while matching the lookups themselves)
+  if (hasLookup(t, r) && names.found(t.index) !== map) {
+    // (not while matching the lookups themselves)
     // Parents that do not move but staged rows reference, found in production by natural key at
     // stage: children are rewritten to them. Not in scope, so no manifest row; never a staged or
     // left-behind row (those are merged, moved or gone).

@@ -62,7 +62,13 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
     // A mapped table's rules name Pilot columns: the staged column holding the value as it is.
     const staged = t.mapping ? t.mapping.asIs.get(col) : col;
     const c = staged === undefined ? undefined : t.columns.find((x) => x.name === staged);
-    if (!c) issues.push({ path, message: t.mapping ? `column "${col}" of ${t.name} (source) is not moved as it is into ${t.mapping.into}: a rule here reads a column copied or renamed by the mapping` : `unknown column "${col}" in ${t.name} (or not copied: it must exist in source and target)` });
+    if (!c)
+      issues.push({
+        path,
+        message: t.mapping
+          ? `column "${col}" of ${t.name} (source) is not moved as it is into ${t.mapping.into}: a rule here reads a column copied or renamed by the mapping`
+          : `unknown column "${col}" in ${t.name} (or not copied: it must exist in source and target)`,
+      });
     return c;
   };
   /** A rule's Pilot column as staging holds it: moved as it is, or staged raw for the rule (a mapped table). */
@@ -115,7 +121,12 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
     if (!t) return;
     const where = rule.where as Condition[];
     const cols = where.map((w, j) => readable(`testData[${i}].where[${j}].column`, t, w.column));
-    if (cols.every((c) => c !== undefined)) testData.push({ table: t, where: where.map((w, j) => (cols[j]!.name === w.column ? w : { ...w, column: cols[j]!.name })), reason: rule.reason });
+    if (cols.every((c) => c !== undefined))
+      testData.push({
+        table: t,
+        where: where.map((w, j) => (cols[j]!.name === w.column ? w : { ...w, column: cols[j]!.name })),
+        reason: rule.reason,
+      });
   });
 
   const transforms: Rules['transforms'] = [];
@@ -124,8 +135,13 @@ export function resolveRules(plan: Plan, tables: ResolvedTable[], source: Catalo
     const c = t && copied(`transforms[${i}].column`, t, x.column);
     if (!t || !c) return;
     const structural = t.key.includes(c.name) || t.target.foreignKeys.some((f) => f.columns.includes(c.name));
-    if (structural) issues.push({ path: `transforms[${i}].column`, message: `${t.name}.${x.column} is a key or foreign-key column: transforming it would break references` });
-    else if (!TEXTY.test(c.type)) issues.push({ path: `transforms[${i}].column`, message: `${t.name}.${x.column} is ${c.type}: transforms apply to text columns` });
+    if (structural)
+      issues.push({
+        path: `transforms[${i}].column`,
+        message: `${t.name}.${x.column} is a key or foreign-key column: transforming it would break references`,
+      });
+    else if (!TEXTY.test(c.type))
+      issues.push({ path: `transforms[${i}].column`, message: `${t.name}.${x.column} is ${c.type}: transforms apply to text columns` });
     else transforms.push({ table: t, column: c.name, fn: x.fn });
   });
 
@@ -152,15 +168,31 @@ export function checkIdStrategy(t: ResolvedTable, issues: PlanIssue[]): void {
   const generated = generatedKeyColumns(t);
   const key = `${t.name} key (${t.key.join(', ')})`;
   if (t.spec.ids === 'new' && generated.length === 0) {
-    issues.push({ path: `${at}.ids`, message: `ids: new needs one key column backed by a sequence or identity column in the target; ${key} has none` });
+    issues.push({
+      path: `${at}.ids`,
+      message: `ids: new needs one key column backed by a sequence or identity column in the target; ${key} has none`,
+    });
   }
   if (t.spec.ids !== 'keep' && generated.length > 1) {
-    issues.push({ path: `${at}.ids`, message: `ids: ${t.spec.ids} needs exactly one sequence- or identity-backed key column in the target; ${key} has ${generated.length}: ${generated.map((c) => c.column).join(', ')}` });
+    issues.push({
+      path: `${at}.ids`,
+      message: `ids: ${t.spec.ids} needs exactly one sequence- or identity-backed key column in the target; ${key} has ${generated.length}: ${generated.map((c) => c.column).join(', ')}`,
+    });
   }
   if (t.spec.ids === 'match') {
     (t.spec.match ?? []).forEach((m, i) => {
-      if (!t.columns.some((c) => c.name === m)) issues.push({ path: `${at}.match[${i}]`, message: t.mapping ? `unknown column "${m}" in ${t.mapping.into} (or not filled by the mapping): match names Production columns` : `unknown column "${m}" in ${t.name} (or not copied: it must exist in source and target)` });
-      else if (t.mapping?.columns.some((c) => c.column === m && c.computed)) issues.push({ path: `${at}.match[${i}]`, message: `${t.mapping.into}.${m} is computed by the mapping (value, map, expression or type change): a natural key matched here must be moved as it is (not supported yet)` });
+      if (!t.columns.some((c) => c.name === m))
+        issues.push({
+          path: `${at}.match[${i}]`,
+          message: t.mapping
+            ? `unknown column "${m}" in ${t.mapping.into} (or not filled by the mapping): match names Production columns`
+            : `unknown column "${m}" in ${t.name} (or not copied: it must exist in source and target)`,
+        });
+      else if (t.mapping?.columns.some((c) => c.column === m && c.computed))
+        issues.push({
+          path: `${at}.match[${i}]`,
+          message: `${t.mapping.into}.${m} is computed by the mapping (value, map, expression or type change): a natural key matched here must be moved as it is (not supported yet)`,
+        });
     });
   }
 }
@@ -203,7 +235,10 @@ function resolveAnonymize(
     if (!t) return;
     if (listed.has(t.name)) return void issues.push({ path: `${at}.table`, message: `${t.name} is listed twice in erasure.anonymize` });
     if (!reaching.has(t.name)) {
-      return void issues.push({ path: `${at}.table`, message: `${t.name} does not reach the subjects table ${subjects.table.name} through foreign keys: an erasure never touches its rows` });
+      return void issues.push({
+        path: `${at}.table`,
+        message: `${t.name} does not reach the subjects table ${subjects.table.name} through foreign keys: an erasure never touches its rows`,
+      });
     }
     let ok = true;
     const columns: Record<string, AnonymizeValue> = {}; // by Production column (a mapped table's Pilot names translated)
@@ -211,8 +246,10 @@ function resolveAnonymize(
       const path = `${at}.columns.${col}`;
       const c = copied(path, t, col);
       if (!c) ok = false;
-      else if (t.key.includes(c.name)) ok = !issues.push({ path, message: `${t.name}.${col} is a key column: an anonymized row keeps its key` });
-      else if (value === null && c.notNull) ok = !issues.push({ path, message: `${t.name}.${col} is NOT NULL in the target: it cannot be anonymized to null` });
+      else if (t.key.includes(c.name))
+        ok = !issues.push({ path, message: `${t.name}.${col} is a key column: an anonymized row keeps its key` });
+      else if (value === null && c.notNull)
+        ok = !issues.push({ path, message: `${t.name}.${col} is NOT NULL in the target: it cannot be anonymized to null` });
       if (c) columns[c.name] = value as AnonymizeValue;
     }
     if (ok) listed.set(t.name, columns);
@@ -250,16 +287,32 @@ function resolveRetention(
     const t = planTable(`${at}.table`, x.table);
     const c = t && copied(`${at}.column`, t, x.column);
     if (!t || !c) return;
-    if (!DATED.test(c.type)) return void issues.push({ path: `${at}.column`, message: `${t.name}.${x.column} is ${c.type}: a retention period is measured on a date or timestamp column` });
+    if (!DATED.test(c.type))
+      return void issues.push({
+        path: `${at}.column`,
+        message: `${t.name}.${x.column} is ${c.type}: a retention period is measured on a date or timestamp column`,
+      });
     let ok = true;
     for (const [col, value] of Object.entries(x.columns ?? {})) {
       const path = `${at}.columns.${col}`;
       const cc = copied(path, t, col);
       if (!cc) ok = false;
-      else if (t.key.includes(col) || t.target.foreignKeys.some((f) => f.columns.includes(col))) ok = !issues.push({ path, message: `${t.name}.${col} is a key or foreign-key column: an anonymized row keeps its key and references` });
-      else if (value === null && cc.notNull) ok = !issues.push({ path, message: `${t.name}.${col} is NOT NULL in the target: it cannot be anonymized to null` });
+      else if (t.key.includes(col) || t.target.foreignKeys.some((f) => f.columns.includes(col)))
+        ok = !issues.push({
+          path,
+          message: `${t.name}.${col} is a key or foreign-key column: an anonymized row keeps its key and references`,
+        });
+      else if (value === null && cc.notNull)
+        ok = !issues.push({ path, message: `${t.name}.${col} is NOT NULL in the target: it cannot be anonymized to null` });
     }
-    if (ok) out.push({ table: t, column: x.column, olderThan: x.olderThan, action: x.action, columns: (x.columns ?? {}) as Record<string, AnonymizeValue> });
+    if (ok)
+      out.push({
+        table: t,
+        column: x.column,
+        olderThan: x.olderThan,
+        action: x.action,
+        columns: (x.columns ?? {}) as Record<string, AnonymizeValue>,
+      });
   });
   return out;
 }
@@ -269,7 +322,12 @@ function resolveRetention(
  * plan table (by its columns, in any order), once; nullify needs every column nullable (a NOT NULL
  * reference cannot be set to NULL: such a row cannot exist without its parent).
  */
-function resolveReferences(plan: Plan, tables: ResolvedTable[], planTable: (path: string, name: string) => ResolvedTable | undefined, issues: PlanIssue[]): Rules['references'] {
+function resolveReferences(
+  plan: Plan,
+  tables: ResolvedTable[],
+  planTable: (path: string, name: string) => ResolvedTable | undefined,
+  issues: PlanIssue[],
+): Rules['references'] {
   const out: Rules['references'] = [];
   const planNames = new Set(tables.map((t) => t.name));
   (plan.erasure?.references ?? []).forEach((x, i) => {
@@ -280,12 +338,22 @@ function resolveReferences(plan: Plan, tables: ResolvedTable[], planTable: (path
     const fk = t.target.foreignKeys.find((f) => same(f) && planNames.has(f.refTable));
     if (!fk) {
       const known = t.target.foreignKeys.filter((f) => planNames.has(f.refTable)).map((f) => `(${f.columns.join(', ')}) → ${f.refTable}`);
-      return void issues.push({ path: `${at}.columns`, message: `${t.name} has no foreign key (${x.columns.join(', ')}) into a plan table in the target${known.length ? `; it has ${known.join(', ')}` : ''}` });
+      return void issues.push({
+        path: `${at}.columns`,
+        message: `${t.name} has no foreign key (${x.columns.join(', ')}) into a plan table in the target${known.length ? `; it has ${known.join(', ')}` : ''}`,
+      });
     }
-    if (out.some((o) => o.fk === fk)) return void issues.push({ path: `${at}.columns`, message: `${t.name} (${fk.columns.join(', ')}) is listed twice in erasure.references` });
+    if (out.some((o) => o.fk === fk))
+      return void issues.push({
+        path: `${at}.columns`,
+        message: `${t.name} (${fk.columns.join(', ')}) is listed twice in erasure.references`,
+      });
     const notNull = fk.columns.filter((c) => t.target.columns.find((col) => col.name === c)?.notNull);
     if (x.action === 'nullify' && notNull.length > 0) {
-      return void issues.push({ path: `${at}.action`, message: `${t.name}.${notNull.join(', ')} is NOT NULL in the target: a row referencing an erased row through it cannot be kept with the reference set to NULL (use delete)` });
+      return void issues.push({
+        path: `${at}.action`,
+        message: `${t.name}.${notNull.join(', ')} is NOT NULL in the target: a row referencing an erased row through it cannot be kept with the reference set to NULL (use delete)`,
+      });
     }
     out.push({ table: t, fk, action: x.action });
   });
@@ -295,7 +363,7 @@ function resolveReferences(plan: Plan, tables: ResolvedTable[], planTable: (path
 /** Plan tables whose rows reach `subjects` (itself included) through the target's foreign keys. */
 function tablesReaching(tables: ResolvedTable[], subjects: string): Set<string> {
   const reach = new Set([subjects]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const t of tables) {
       if (!reach.has(t.name) && t.target.foreignKeys.some((fk) => reach.has(fk.refTable))) {

@@ -59,19 +59,28 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
     const src = source.get(name);
     const tgt = target.get(into);
     if (!src) issues.push({ path: `${at}.table`, message: `unknown table ${name} in source (${plan.source})${didYouMean(source, name)}` });
-    if (!tgt) issues.push({ path: `${at}.${spec.into === undefined ? 'table' : 'into'}`, message: `unknown table ${into} in target (${plan.target})${didYouMean(target, into)}` });
+    if (!tgt)
+      issues.push({
+        path: `${at}.${spec.into === undefined ? 'table' : 'into'}`,
+        message: `unknown table ${into} in target (${plan.target})${didYouMean(target, into)}`,
+      });
     if (!src || !tgt) return;
 
     const srcCols = new Map(src.columns.map((c) => [c.name, c]));
     const pilotKey = spec.key ?? src.primaryKey ?? [];
     const mapping = hasMapping(spec) ? resolveMapping(spec, at, into, src, tgt, pilotKey, issues) : null;
     const columns = mapping
-      ? tgt.columns.filter((c) => mapping.columns.some((m) => m.column === c.name && m.fate.kind !== 'default' && m.fate.kind !== 'generated'))
+      ? tgt.columns.filter((c) =>
+          mapping.columns.some((m) => m.column === c.name && m.fate.kind !== 'default' && m.fate.kind !== 'generated'),
+        )
       : tgt.columns.filter((c) => !c.generated && srcCols.has(c.name) && !srcCols.get(c.name)!.generated);
     if (!mapping) {
       for (const c of tgt.columns) {
         if (!c.generated && !srcCols.has(c.name) && c.notNull && !c.hasDefault) {
-          issues.push({ path: `${at}.table`, message: `target column ${name}.${c.name} is NOT NULL without default and does not exist in source` });
+          issues.push({
+            path: `${at}.table`,
+            message: `target column ${name}.${c.name} is NOT NULL without default and does not exist in source`,
+          });
         }
       }
       for (const c of src.columns) {
@@ -79,13 +88,19 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
           warnings.push(`${name}.${c.name} exists only in source: its values are left behind`);
         }
         const t = tgt.columns.find((x) => x.name === c.name);
-        if (t && !t.generated && t.type !== c.type) warnings.push(`${name}.${c.name} is ${c.type} in source but ${t.type} in target: values are converted`);
+        if (t && !t.generated && t.type !== c.type)
+          warnings.push(`${name}.${c.name} is ${c.type} in source but ${t.type} in target: values are converted`);
       }
     }
 
-    for (const [side, t] of [['source', src], ['target', tgt]] as const) {
+    for (const [side, t] of [
+      ['source', src],
+      ['target', tgt],
+    ] as const) {
       for (const p of t.partialForeignKeys) {
-        warnings.push(`${name} (${side}): foreign key ${p.name} (${p.columns.join(', ')}) → ${p.refTable} is declared on ${p.partitionsWith.length} partition(s) but not on ${p.partitionsWithout.join(', ')}: treated as the table's foreign key; preflight checked that the rows there satisfy it`);
+        warnings.push(
+          `${name} (${side}): foreign key ${p.name} (${p.columns.join(', ')}) → ${p.refTable} is declared on ${p.partitionsWith.length} partition(s) but not on ${p.partitionsWithout.join(', ')}: treated as the table's foreign key; preflight checked that the rows there satisfy it`,
+        );
       }
     }
 
@@ -94,8 +109,13 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
     }
     pilotKey.forEach((k, i) => {
       if (!srcCols.has(k)) issues.push({ path: `${at}.key[${i}]`, message: `unknown column "${k}" in ${name} (source)` });
-      else if (mapping && !mapping.asIs.has(k)) issues.push({ path: `${at}.key[${i}]`, message: `key column "${k}" is not moved as it is into ${into}: copy it into a Production column ({from: ${k}}, same type family)` });
-      else if (!mapping && !columns.some((c) => c.name === k)) issues.push({ path: `${at}.key[${i}]`, message: `key column "${k}" is not copied to ${name} (target)` });
+      else if (mapping && !mapping.asIs.has(k))
+        issues.push({
+          path: `${at}.key[${i}]`,
+          message: `key column "${k}" is not moved as it is into ${into}: copy it into a Production column ({from: ${k}}, same type family)`,
+        });
+      else if (!mapping && !columns.some((c) => c.name === k))
+        issues.push({ path: `${at}.key[${i}]`, message: `key column "${k}" is not copied to ${name} (target)` });
     });
     // The key as staging and Production hold it.
     const key = mapping ? pilotKey.map((k) => mapping.asIs.get(k) ?? k) : pilotKey;
@@ -104,7 +124,8 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
     const select = spec.select as Record<string, unknown>;
     const where = (select.where as { column: string }[] | undefined) ?? [];
     where.forEach((w, i) => {
-      if (!srcCols.has(w.column)) issues.push({ path: `${at}.select.where[${i}].column`, message: `unknown column "${w.column}" in ${name} (source)` });
+      if (!srcCols.has(w.column))
+        issues.push({ path: `${at}.select.where[${i}].column`, message: `unknown column "${w.column}" in ${name} (source)` });
     });
     const follow: ForeignKey[] = [];
     const followMoved: ForeignKey[] = [];
@@ -115,11 +136,19 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
         if (!srcCols.has(col)) return void issues.push({ path: p, message: `unknown column "${col}" in ${name} (source)` });
         const fk = src.foreignKeys.find((f) => f.columns.includes(col));
         if (!fk) return void issues.push({ path: p, message: `column "${col}" of ${name} has no foreign key to follow` });
-        if (fk.refTable === name) return void issues.push({ path: p, message: `"${col}" references ${name} itself: follow a parent table; select a self-referencing table with where, all or referenced` });
-        if (!inPlan.has(fk.refTable)) return void issues.push({ path: p, message: `"${col}" references ${fk.refTable}, which is not in the plan: add it to tables` });
+        if (fk.refTable === name)
+          return void issues.push({
+            path: p,
+            message: `"${col}" references ${name} itself: follow a parent table; select a self-referencing table with where, all or referenced`,
+          });
+        if (!inPlan.has(fk.refTable))
+          return void issues.push({ path: p, message: `"${col}" references ${fk.refTable}, which is not in the plan: add it to tables` });
         // Two columns of one composite FK name it once; the same FK under follow and followMoved is one or the other.
         if (form === 'followMoved' && follow.includes(fk) && !followMoved.includes(fk)) {
-          return void issues.push({ path: p, message: `"${col}" belongs to foreign key ${fk.name}, which follow already names: list its columns in follow or in followMoved, not both` });
+          return void issues.push({
+            path: p,
+            message: `"${col}" belongs to foreign key ${fk.name}, which follow already names: list its columns in follow or in followMoved, not both`,
+          });
         }
         if (form === 'followMoved' && !followMoved.includes(fk)) followMoved.push(fk);
         if (!follow.includes(fk)) follow.push(fk);
@@ -131,7 +160,22 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       if (children.length === 0) warnings.push(`${name} selects referenced rows but no table of the plan references it: nothing moves`);
     }
 
-    const t: ResolvedTable = { index, name, source: src, target: tgt, pilot: src, production: tgt, mapping, key, keyDeclared, columns, follow, followMoved, deferred: [], spec };
+    const t: ResolvedTable = {
+      index,
+      name,
+      source: src,
+      target: tgt,
+      pilot: src,
+      production: tgt,
+      mapping,
+      key,
+      keyDeclared,
+      columns,
+      follow,
+      followMoved,
+      deferred: [],
+      spec,
+    };
     pending.push({ t, srcFollow });
     if (!mapped) checkIdStrategy(t, issues);
     tables.push(t);
@@ -145,7 +189,11 @@ export function resolvePlan(plan: Plan, source: Catalog, target: Catalog): Resol
       const view = pilotView(t.pilot, own.get(t.name)!, (table) => own.get(table));
       const inView = (fk: ForeignKey) => view.foreignKeys.find((v) => v.name === fk.name && v.refTable === fk.refTable);
       for (const [fk, path] of srcFollow) {
-        if (!inView(fk)) issues.push({ path, message: `foreign key ${fk.name} of ${t.name} is not moved as it is (its columns, or its parent's, are mapped or dropped): it cannot be followed` });
+        if (!inView(fk))
+          issues.push({
+            path,
+            message: `foreign key ${fk.name} of ${t.name} is not moved as it is (its columns, or its parent's, are mapped or dropped): it cannot be followed`,
+          });
       }
       t.follow = t.follow.map(inView).filter((f): f is ForeignKey => f !== undefined);
       t.followMoved = t.followMoved.map(inView).filter((f): f is ForeignKey => f !== undefined);
@@ -170,7 +218,10 @@ function checkComputedIdentities(t: ResolvedTable, planNames: Set<string>, issue
     if (m.fate.kind !== 'constant' && m.fate.kind !== 'map' && m.fate.kind !== 'expr') continue;
     const fk = t.target.foreignKeys.find((f) => f.columns.includes(m.column) && planNames.has(f.refTable));
     if (t.key.includes(m.column) || fk) {
-      issues.push({ path: formatPath(['tables', t.index, 'columns', m.column]), message: `${t.target.qualified}.${m.column} is ${fk ? `a foreign key into a plan table (${fk.refTable})` : 'a key column'}: it moves as it is ({from: a Pilot column}), not from a ${m.fate.kind === 'constant' ? 'value' : m.fate.kind}` });
+      issues.push({
+        path: formatPath(['tables', t.index, 'columns', m.column]),
+        message: `${t.target.qualified}.${m.column} is ${fk ? `a foreign key into a plan table (${fk.refTable})` : 'a key column'}: it moves as it is ({from: a Pilot column}), not from a ${m.fate.kind === 'constant' ? 'value' : m.fate.kind}`,
+      });
     }
   }
 }
@@ -186,9 +237,14 @@ export function orderByForeignKeys(tables: ResolvedTable[]): ResolvedTable[] {
   for (const t of tables) {
     const out = [
       ...t.target.foreignKeys.map((fk) => ({ fk, inTarget: true })),
-      ...t.source.foreignKeys.filter((f) => !t.target.foreignKeys.some((g) => g.refTable === f.refTable && g.columns.join() === f.columns.join())).map((fk) => ({ fk, inTarget: false })),
+      ...t.source.foreignKeys
+        .filter((f) => !t.target.foreignKeys.some((g) => g.refTable === f.refTable && g.columns.join() === f.columns.join()))
+        .map((fk) => ({ fk, inTarget: false })),
     ];
-    edges.set(t.name, out.filter((e) => e.fk.refTable !== t.name && names.has(e.fk.refTable)));
+    edges.set(
+      t.name,
+      out.filter((e) => e.fk.refTable !== t.name && names.has(e.fk.refTable)),
+    );
   }
   const ordered: ResolvedTable[] = [];
   const done = new Set<string>();
@@ -216,7 +272,10 @@ function breakCycle(pending: ResolvedTable[], edges: Map<string, { fk: ForeignKe
     const nullable = open.filter((e) => e.fk.columns.every((c) => t.columns.some((x) => x.name === c && !x.notNull)));
     if (nullable.length === 0 || nullable.length !== open.length) continue;
     for (const e of nullable) if (e.inTarget) t.deferred.push(e.fk);
-    edges.set(t.name, edges.get(t.name)!.filter((e) => !nullable.includes(e)));
+    edges.set(
+      t.name,
+      edges.get(t.name)!.filter((e) => !nullable.includes(e)),
+    );
     return true;
   }
   return false;

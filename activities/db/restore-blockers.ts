@@ -10,7 +10,11 @@ import { fkEquals } from './keys';
 import { fksReferencing, type ReferencingRow } from './referencing-rows';
 import type { ResolvedTable } from './resolve';
 
-export async function rowsReferencingTables(db: Client, tables: ResolvedTable[], limit: number): Promise<{ rows: ReferencingRow[]; more: boolean }> {
+export async function rowsReferencingTables(
+  db: Client,
+  tables: ResolvedTable[],
+  limit: number,
+): Promise<{ rows: ReferencingRow[]; more: boolean }> {
   const { byOid, fks } = await fksReferencing(db, tables);
   const rows: ReferencingRow[] = [];
   for (const fk of fks.filter((f) => !byOid.has(f.child_root))) {
@@ -23,7 +27,12 @@ export async function rowsReferencingTables(db: Client, tables: ResolvedTable[],
         LIMIT ${limit + 1 - rows.length}`,
     );
     for (const r of res.rows) {
-      rows.push({ table: tableKey({ schema: fk.schema, name: fk.rel }), key: fk.pk ? `(${fk.pk.join(', ')})=(${r.k.join(', ')})` : `ctid ${r.k[0]}`, fk: fk.name, references: parent.name });
+      rows.push({
+        table: tableKey({ schema: fk.schema, name: fk.rel }),
+        key: fk.pk ? `(${fk.pk.join(', ')})=(${r.k.join(', ')})` : `ctid ${r.k[0]}`,
+        fk: fk.name,
+        references: parent.name,
+      });
     }
   }
   return { rows: rows.slice(0, limit), more: rows.length > limit };

@@ -6,7 +6,17 @@ import { openStore } from '../store';
 import type { Restorable } from './restore-tables';
 import { runTool, ToolError } from './pg-tools';
 
-const FLAGS = ['--section=post-data', '--no-owner', '--no-privileges', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels', '--single-transaction', '--exit-on-error'];
+const FLAGS = [
+  '--section=post-data',
+  '--no-owner',
+  '--no-privileges',
+  '--no-tablespaces',
+  '--no-publications',
+  '--no-subscriptions',
+  '--no-security-labels',
+  '--single-transaction',
+  '--exit-on-error',
+];
 
 /** Resolves when restored; rejects with a ToolError (pg_restore's redacted stderr) when not. */
 export async function restorePostData(backup: Pick<Restorable, 'store' | 'key'>, into: string, signal?: AbortSignal): Promise<void> {

@@ -29,9 +29,22 @@ export interface RestoreReport {
   listed: number; // touched tables found in the table of contents
 }
 
-const COMMON = ['--no-owner', '--no-privileges', '--no-tablespaces', '--no-publications', '--no-subscriptions', '--no-security-labels', '--single-transaction', '--exit-on-error'];
+const COMMON = [
+  '--no-owner',
+  '--no-privileges',
+  '--no-tablespaces',
+  '--no-publications',
+  '--no-subscriptions',
+  '--no-security-labels',
+  '--single-transaction',
+  '--exit-on-error',
+];
 
-export async function restoreTables(backup: Restorable, into: string, opts: { mode?: RestoreMode; progress?: Progress } = {}): Promise<RestoreReport> {
+export async function restoreTables(
+  backup: Restorable,
+  into: string,
+  opts: { mode?: RestoreMode; progress?: Progress } = {},
+): Promise<RestoreReport> {
   const mode = opts.mode ?? 'new-database';
   const { progress } = opts;
   const store = openStore(backup.store);
@@ -50,13 +63,20 @@ export async function restoreTables(backup: Restorable, into: string, opts: { mo
     if (listDir) {
       await refuseNonEmpty(into, backup);
       const list = path.join(listDir, 'data.list');
-      await writeFile(list, dataEntries(toc, backup).map((e) => e.line).join('\n') + '\n');
+      await writeFile(
+        list,
+        dataEntries(toc, backup)
+          .map((e) => e.line)
+          .join('\n') + '\n',
+      );
       args = ['--data-only', `--use-list=${list}`, ...COMMON];
     }
     const tool = runTool('pg_restore', args, { url: into, stdin: await store.get(backup.key), signal: progress?.signal });
     tool.output.resume();
     await tool.done.catch((e) => {
-      throw e instanceof ToolError ? backupError(`backup object ${backup.location} did not restore into database ${databaseOf(into)}: ${e.message}`) : e;
+      throw e instanceof ToolError
+        ? backupError(`backup object ${backup.location} did not restore into database ${databaseOf(into)}: ${e.message}`)
+        : e;
     });
   } finally {
     if (listDir) await rm(listDir, { recursive: true, force: true });
@@ -75,7 +95,12 @@ async function rehash(store: BackupStore, backup: Restorable, progress?: Progres
   if (read.size !== backup.size) differs.push(`it is ${read.size} bytes, ${backup.size} when written`);
   if (!head.meta) differs.push('its metadata sidecar is missing');
   else if (head.meta.sha256 !== backup.sha256) differs.push(`its metadata says sha256 ${head.meta.sha256}`);
-  if (differs.length) throw backupError(`backup object ${backup.location} is corrupted: ${differs.join('; ')}`, { location: backup.location, expected: backup.sha256, actual: read.sha256 });
+  if (differs.length)
+    throw backupError(`backup object ${backup.location} is corrupted: ${differs.join('; ')}`, {
+      location: backup.location,
+      expected: backup.sha256,
+      actual: read.sha256,
+    });
   return read;
 }
 
@@ -88,7 +113,10 @@ async function refuseNonEmpty(into: string, backup: Restorable): Promise<void> {
       const { rows } = await client.query(`SELECT 1 FROM ${qualified(r.schema, r.name)} LIMIT 1`);
       if (rows.length) full.push(t.table);
     }
-    if (full.length) throw conflictError(`restore into database ${databaseOf(into)} refused: ${full.join(', ')} already hold rows (restoring the backup's rows needs them empty)`);
+    if (full.length)
+      throw conflictError(
+        `restore into database ${databaseOf(into)} refused: ${full.join(', ')} already hold rows (restoring the backup's rows needs them empty)`,
+      );
   } finally {
     await client.end().catch(() => undefined);
   }

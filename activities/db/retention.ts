@@ -25,9 +25,14 @@ export async function retentionCutoffs(db: Client, rules: RetentionRule[], snaps
   for (const r of rules) {
     const res = await db.query<{ cutoff: Date }>('SELECT ($1::timestamptz - $2::interval) AS cutoff', [snapshotAt, r.olderThan]);
     out.push({
-      table: r.table.name, column: r.column, olderThan: r.olderThan, action: r.action,
+      table: r.table.name,
+      column: r.column,
+      olderThan: r.olderThan,
+      action: r.action,
       ...(r.action === 'anonymize' ? { columns: r.columns } : {}),
-      snapshotAt, cutoff: res.rows[0].cutoff.toISOString(), rows: 0,
+      snapshotAt,
+      cutoff: res.rows[0].cutoff.toISOString(),
+      rows: 0,
     });
   }
   return out;
@@ -40,19 +45,29 @@ export function pastRetention(b: Binder, a: string, column: string, cutoff: stri
 
 /** `col = value, …` for an anonymizing rule (values bound, typed as the column). */
 function anonymizeSet(b: Binder, t: ResolvedTable, columns: Record<string, unknown>): string {
-  return Object.entries(columns).map(([c, v]) => `${ident(c)} = ${v === null ? 'NULL' : b.bind(String(v), typeOf(t, c))}`).join(', ');
+  return Object.entries(columns)
+    .map(([c, v]) => `${ident(c)} = ${v === null ? 'NULL' : b.bind(String(v), typeOf(t, c))}`)
+    .join(', ');
 }
 
 /** Over alias `a`: every anonymized column holds its rule's value. */
 function anonymized(b: Binder, a: string, t: ResolvedTable, columns: Record<string, unknown>): string {
-  return Object.entries(columns).map(([c, v]) => `${a}.${ident(c)} IS NOT DISTINCT FROM ${v === null ? 'NULL' : b.bind(String(v), typeOf(t, c))}`).join(' AND ');
+  return Object.entries(columns)
+    .map(([c, v]) => `${a}.${ident(c)} IS NOT DISTINCT FROM ${v === null ? 'NULL' : b.bind(String(v), typeOf(t, c))}`)
+    .join(' AND ');
 }
 
 /**
  * Anonymize the staged rows of `t` past the rule's cutoff (`write`), or only count them (the dry
  * run, whose staging holds only the deciding columns). Inside the caller's transaction.
  */
-export async function anonymizeExpired(db: Client, data: string, t: ResolvedTable, rule: RetentionApplied, write: boolean): Promise<number> {
+export async function anonymizeExpired(
+  db: Client,
+  data: string,
+  t: ResolvedTable,
+  rule: RetentionApplied,
+  write: boolean,
+): Promise<number> {
   const b = new Binder();
   const past = pastRetention(b, 's', rule.column, rule.cutoff);
   if (!write) {
@@ -72,9 +87,22 @@ export async function anonymizeExpired(db: Client, data: string, t: ResolvedTabl
 export async function retentionCheck(target: Client, r: Resolved, runKey: string): Promise<AccessCheckResult | null> {
   if (r.rules.retention.length === 0) return null;
   const started = Date.now();
-  const recorded = (await target.query<{ x: RetentionApplied[] | null }>(`SELECT cleanup_result->'retention' AS x FROM cutover.run WHERE run_key = $1`, [runKey])).rows[0]?.x ?? null;
+  const recorded =
+    (
+      await target.query<{ x: RetentionApplied[] | null }>(`SELECT cleanup_result->'retention' AS x FROM cutover.run WHERE run_key = $1`, [
+        runKey,
+      ])
+    ).rows[0]?.x ?? null;
   if (!recorded) {
-    return { name: RETENTION_CHECK, kind: 'built-in', passed: false, rows: [], rowCount: 0, error: 'no retention cutoffs recorded by cleanup for this run (cutover.run.cleanup_result)', durationMs: Date.now() - started };
+    return {
+      name: RETENTION_CHECK,
+      kind: 'built-in',
+      passed: false,
+      rows: [],
+      rowCount: 0,
+      error: 'no retention cutoffs recorded by cleanup for this run (cutover.run.cleanup_result)',
+      durationMs: Date.now() - started,
+    };
   }
   const rows: Record<string, unknown>[] = [];
   let count = 0;
@@ -96,11 +124,26 @@ export async function retentionCheck(target: Client, r: Resolved, runKey: string
       );
       count += Number(res.rows[0]?.n ?? 0);
       for (const x of res.rows.slice(0, MAX_ROWS - rows.length)) {
-        rows.push({ table: t.name, productionKey: `(${t.key.join(', ')})=(${x.k.join(', ')})`, reason: applied.action === 'anonymize' ? `past retention (${applied.olderThan}) and not anonymized` : `past retention (${applied.column} before ${applied.cutoff})` });
+        rows.push({
+          table: t.name,
+          productionKey: `(${t.key.join(', ')})=(${x.k.join(', ')})`,
+          reason:
+            applied.action === 'anonymize'
+              ? `past retention (${applied.olderThan}) and not anonymized`
+              : `past retention (${applied.column} before ${applied.cutoff})`,
+        });
       }
     }
   } finally {
     await target.query('ROLLBACK');
   }
-  return { name: RETENTION_CHECK, kind: 'built-in', passed: count === 0, rows, rowCount: count, error: null, durationMs: Date.now() - started };
+  return {
+    name: RETENTION_CHECK,
+    kind: 'built-in',
+    passed: count === 0,
+    rows,
+    rowCount: count,
+    error: null,
+    durationMs: Date.now() - started,
+  };
 }

@@ -39,7 +39,11 @@ export function insertedRows(t: ResolvedTable, r: Resolved, names: StagingNames)
   const exprs = new Map(rows.exprs);
   t.key.forEach((k, i) => exprs.set(k, seq && i === seq.index ? `me.n${i}` : `coalesce(me.n${i}, ${rows.exprs.get(k)})`));
   const on = t.key.map((k, i) => `me.o${i} = s.${ident(k)}`).join(' AND ');
-  return { from: `${rows.from} LEFT JOIN ${names.map(t.index)} me ON ${on}`, exprs, movedOnly: `(me.outcome IS NULL OR me.outcome = 'moved')` };
+  return {
+    from: `${rows.from} LEFT JOIN ${names.map(t.index)} me ON ${on}`,
+    exprs,
+    movedOnly: `(me.outcome IS NULL OR me.outcome = 'moved')`,
+  };
 }
 
 /** A key column's Production value as the column's own type (a rewritten one has its parent's type). */

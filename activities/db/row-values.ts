@@ -13,7 +13,7 @@
 // Pure.
 
 export const WITHHELD = '…';
-const DETAIL_WITHHELD = 'withheld (it may quote row values; the full text is in the failure\'s encrypted details)';
+const DETAIL_WITHHELD = "withheld (it may quote row values; the full text is in the failure's encrypted details)";
 
 /** SQLSTATE classes whose DETAIL or message quote data: integrity (23) and data exceptions (22). */
 const QUOTES_DATA = ['22', '23'];
@@ -53,7 +53,10 @@ export function reduceMessage(message: string, code: string): string {
  */
 export function withholdValuesIn(text: string): string {
   return text
-    .replace(/Key \(([^()\n]+?)\)=\([^\n]*?\) (already exists|is not present in table|is still referenced from table|conflicts with existing key)/g, `Key ($1)=(${WITHHELD}) $2`)
+    .replace(
+      /Key \(([^()\n]+?)\)=\([^\n]*?\) (already exists|is not present in table|is still referenced from table|conflicts with existing key)/g,
+      `Key ($1)=(${WITHHELD}) $2`,
+    )
     .replace(/conflicts with existing key \(([^()\n]+?)\)=\([^\n]*?\)\./g, `conflicts with existing key ($1)=(${WITHHELD}).`)
     .replace(/Failing row contains \([^\n]*\)/g, `Failing row contains (${WITHHELD})`);
 }

@@ -9,7 +9,15 @@ export async function recordRun(client: Client, input: StepInput, status: string
     `INSERT INTO cutover.run (run_key, plan_id, workflow_id, run_id, plan_hash, status, source_identity)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (run_key) DO UPDATE SET status = EXCLUDED.status, source_identity = coalesce(EXCLUDED.source_identity, cutover.run.source_identity)`,
-    [input.runKey, input.plan.id, input.workflowId, input.runId, planHash(input.plan), status, (id => (id ? JSON.stringify(id) : null))(input.identities?.[input.plan.source])],
+    [
+      input.runKey,
+      input.plan.id,
+      input.workflowId,
+      input.runId,
+      planHash(input.plan),
+      status,
+      ((id) => (id ? JSON.stringify(id) : null))(input.identities?.[input.plan.source]),
+    ],
   );
 }
 

@@ -27,7 +27,10 @@ export async function withScratchDatabase<T>(serverUrl: string, name: string, fn
   // template0: nothing the server's template1 holds can collide with the restored schema.
   await onServer(serverUrl, `CREATE DATABASE ${ident(name)} TEMPLATE template0`).catch((e) => {
     // Retrying cannot grant a right: say which one is missing.
-    if ((e as { code?: string }).code === '42501') throw configError(`cannot create scratch database ${name} on the target's server: its user needs the CREATEDB right (${(e as Error).message})`);
+    if ((e as { code?: string }).code === '42501')
+      throw configError(
+        `cannot create scratch database ${name} on the target's server: its user needs the CREATEDB right (${(e as Error).message})`,
+      );
     throw e;
   });
   let failed = false;

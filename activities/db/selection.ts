@@ -55,7 +55,9 @@ export class Selection extends Binder {
       }
       const p = this.nextAlias();
       const rhs = pilotList(parent, p, fk.refColumns);
-      parts.push(`(${lhs}) IN (SELECT ${rhs} FROM ${qualified(parent.source.schema, parent.source.name)} ${p} WHERE ${this.predicate(parent, p, inner)})`);
+      parts.push(
+        `(${lhs}) IN (SELECT ${rhs} FROM ${qualified(parent.source.schema, parent.source.name)} ${p} WHERE ${this.predicate(parent, p, inner)})`,
+      );
     }
     if (select.referenced) parts.push(this.referenced(table, a, inner));
     return parts.length === 0 ? 'TRUE' : parts.map((s) => `(${s})`).join(' AND ');
@@ -83,7 +85,13 @@ export class Selection extends Binder {
    */
   private referenced(table: ResolvedTable, a: string, stack: string[]): string {
     if (selfReferences(table).length === 0) return this.referencedByOthers(table, a, stack);
-    const closure = closureSql(table, qualified(table.source.schema, table.source.name), (x) => this.referencedByOthers(table, x, stack), () => this.nextAlias(), true);
+    const closure = closureSql(
+      table,
+      qualified(table.source.schema, table.source.name),
+      (x) => this.referencedByOthers(table, x, stack),
+      () => this.nextAlias(),
+      true,
+    );
     return `(${pilotList(table, a, table.key)}) IN (${closure})`;
   }
 
@@ -96,14 +104,16 @@ export class Selection extends Binder {
         const c = this.nextAlias();
         const lhs = pilotList(table, a, fk.refColumns);
         const rhs = pilotList(child, c, fk.columns);
-        byLhs.set(lhs, [...(byLhs.get(lhs) ?? []), `SELECT ${rhs} FROM ${qualified(child.source.schema, child.source.name)} ${c} WHERE ${this.predicate(child, c, stack)}`]);
+        byLhs.set(lhs, [
+          ...(byLhs.get(lhs) ?? []),
+          `SELECT ${rhs} FROM ${qualified(child.source.schema, child.source.name)} ${c} WHERE ${this.predicate(child, c, stack)}`,
+        ]);
       }
     }
     const parts = [...byLhs].map(([lhs, selects]) => `(${lhs}) IN (${selects.join(' UNION ALL ')})`);
     return parts.length === 0 ? 'FALSE' : parts.join(' OR ');
   }
 }
-
 
 /** A foreign key PostgreSQL enforces on every row (validated, on every partition). */
 const trusted = (fk: ForeignKey) => fk.validated && !fk.missingOn?.length;

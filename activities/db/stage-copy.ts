@@ -80,7 +80,9 @@ export async function copyRegisters(lane: Lane, p: CopyPlan): Promise<{ consente
       await lane.tgt.query(`UPDATE ${p.names.erased()} SET register = $1 WHERE register IS NULL`, [label]);
     } else {
       // The register lives in production itself: read it where it is.
-      erased += (await lane.tgt.query(`INSERT INTO ${p.names.erased()} (subject, register) SELECT s, $1 FROM (${from}) x(s)`, [label])).rowCount ?? 0;
+      erased +=
+        (await lane.tgt.query(`INSERT INTO ${p.names.erased()} (subject, register) SELECT s, $1 FROM (${from}) x(s)`, [label])).rowCount ??
+        0;
     }
   }
   return { consented, erased };

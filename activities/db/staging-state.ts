@@ -7,7 +7,9 @@ import { stagingLost } from '../errors';
 import type { StagingNames } from './staging';
 
 export async function createStepLog(db: Client, names: StagingNames): Promise<void> {
-  await db.query(`CREATE TABLE IF NOT EXISTS ${names.steps()} (step text PRIMARY KEY, result jsonb, at timestamptz NOT NULL DEFAULT now())`);
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS ${names.steps()} (step text PRIMARY KEY, result jsonb, at timestamptz NOT NULL DEFAULT now())`,
+  );
 }
 
 export async function markStep(db: Client, names: StagingNames, step: string, result: unknown): Promise<void> {

@@ -7,11 +7,17 @@ export function stagingSchema(runKey: string): string {
 
 export class StagingNames {
   /** `schema` is cutover_stage_<runKey>, or pg_temp for the dry run. */
-  constructor(readonly schema: string, readonly manifest: string) {}
+  constructor(
+    readonly schema: string,
+    readonly manifest: string,
+  ) {}
 
   data(index: number, name: string): string {
     // Index first keeps names unique; the rest is only a readable hint (ASCII, so it fits 63 bytes).
-    const hint = name.replace(/^public\./, '').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+    const hint = name
+      .replace(/^public\./, '')
+      .replace(/[^A-Za-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '');
     return qualified(this.schema, `t${index}_${hint}`.slice(0, 63));
   }
   /** Keys removed from table #index by cleanup (drives the cascade). */

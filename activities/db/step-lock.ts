@@ -82,11 +82,16 @@ export async function takeStepLock(sourceAlias: string, name: string, ctx: Conte
         // An attempt that waited may belong to a run that has closed meanwhile (it continued as new
         // again): the step is the next run's to do, not this one's. (Unknown status: go on.)
         const status = waited ? await runStatus(ctx) : null;
-        if (status !== null && status !== 'RUNNING') throw new CancelledFailure(`NOT_FOUND: the run this attempt belongs to is ${status.toLowerCase()}`);
+        if (status !== null && status !== 'RUNNING')
+          throw new CancelledFailure(`NOT_FOUND: the run this attempt belongs to is ${status.toLowerCase()}`);
         return db;
       }
       if (!waited) stepLockTally.waited++;
-      if (!waited) ctx.log.info('waiting for an earlier execution of this step to end (detached when the run continued as new, or an attempt that timed out)', { lock: name });
+      if (!waited)
+        ctx.log.info(
+          'waiting for an earlier execution of this step to end (detached when the run continued as new, or an attempt that timed out)',
+          { lock: name },
+        );
       ctx.heartbeat(latest.get(name) ?? ctx.info.heartbeatDetails);
       await sleep(1000, undefined, { signal: ctx.cancellationSignal });
     }
@@ -108,7 +113,9 @@ async function runStatus(outer: Context): Promise<string | null> {
   const run = outer.info.workflowExecution;
   if (!client || !run) return null;
   try {
-    const d = await client.withAbortSignal(new AbortController().signal, () => client.workflow.getHandle(run.workflowId, run.runId).describe());
+    const d = await client.withAbortSignal(new AbortController().signal, () =>
+      client.workflow.getHandle(run.workflowId, run.runId).describe(),
+    );
     return d.status.name;
   } catch {
     return null;
@@ -131,7 +138,9 @@ export async function detachable<T>(name: string, input: unknown, fn: () => Prom
     if (err instanceof Error && err.message === 'NOT_FOUND' && (await runStatus(outer)) === 'CONTINUED_AS_NEW') {
       detached = true;
       stepLockTally.detached++;
-      outer.log.info('the run continued as new while this activity ran: it finishes detached, and the next run waits for it', { lock: name });
+      outer.log.info('the run continued as new while this activity ran: it finishes detached, and the next run waits for it', {
+        lock: name,
+      });
       return;
     }
     abort.abort(err);

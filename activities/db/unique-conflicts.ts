@@ -28,7 +28,16 @@ const OPERATOR = /^[+\-*/<>=~!@#%^&|`?]+$/;
 
 /** Production's unique and exclusion indexes of `t` (valid ones), in name order. */
 export async function productionUniques(db: Client, t: ResolvedTable): Promise<ProductionUnique[]> {
-  const res = await db.query<{ name: string; contype: string | null; exprs: string[]; pred: string | null; cols: string[]; nnd: boolean; opnsp: string[] | null; opname: string[] | null }>(
+  const res = await db.query<{
+    name: string;
+    contype: string | null;
+    exprs: string[];
+    pred: string | null;
+    cols: string[];
+    nnd: boolean;
+    opnsp: string[] | null;
+    opname: string[] | null;
+  }>(
     `SELECT c.relname AS name, con.contype::text AS contype,
             array(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k ORDER BY k) AS exprs,
             pg_get_expr(i.indpred, i.indrelid, true) AS pred,
@@ -48,7 +57,9 @@ export async function productionUniques(db: Client, t: ResolvedTable): Promise<P
     name: x.name,
     kind: x.contype === 'p' ? 'primary key' : x.contype === 'u' ? 'unique' : x.contype === 'x' ? 'exclusion' : 'unique index',
     exprs: x.exprs,
-    ops: x.exprs.map((_, i) => (x.opname && x.opnsp && OPERATOR.test(x.opname[i]) ? `OPERATOR(${ident(x.opnsp[i])}.${x.opname[i]})` : null)),
+    ops: x.exprs.map((_, i) =>
+      x.opname && x.opnsp && OPERATOR.test(x.opname[i]) ? `OPERATOR(${ident(x.opnsp[i])}.${x.opname[i]})` : null,
+    ),
     pred: x.pred,
     columns: x.cols,
     nullsNotDistinct: x.nnd,
@@ -60,7 +71,13 @@ export async function productionUniques(db: Client, t: ResolvedTable): Promise<P
  * holds (existing) and rows repeating an earlier one among themselves (duplicates; not for exclusion
  * constraints). `rows` are the rows to insert (from, Production-valued exprs, movedOnly).
  */
-export async function uniqueConflicts(db: Client, t: ResolvedTable, rows: MappedRows, uniques: ProductionUnique[], staged: Set<string>): Promise<UniqueConflict[]> {
+export async function uniqueConflicts(
+  db: Client,
+  t: ResolvedTable,
+  rows: MappedRows,
+  uniques: ProductionUnique[],
+  staged: Set<string>,
+): Promise<UniqueConflict[]> {
   const out: UniqueConflict[] = [];
   const prod = qualified(t.target.schema, t.target.name);
   for (const u of uniques) {
@@ -73,11 +90,22 @@ export async function uniqueConflicts(db: Client, t: ResolvedTable, rows: Mapped
     const slot = (i: number) => ident(`__cutover_u${i}`);
     const y = `SELECT ${u.exprs.map((e, i) => `(${e}) AS ${slot(i)}`).join(', ')} FROM (${x}) x WHERE ${u.pred ?? 'TRUE'}`;
     const notNull = u.nullsNotDistinct || u.kind === 'exclusion' ? 'TRUE' : u.exprs.map((_, i) => `y.${slot(i)} IS NOT NULL`).join(' AND ');
-    const cmp = u.exprs.map((e, i) => (u.ops[i] ? `(${e}) ${u.ops[i]} y.${slot(i)}` : u.nullsNotDistinct ? `(${e}) IS NOT DISTINCT FROM y.${slot(i)}` : `(${e}) = y.${slot(i)}`)).join(' AND ');
+    const cmp = u.exprs
+      .map((e, i) =>
+        u.ops[i]
+          ? `(${e}) ${u.ops[i]} y.${slot(i)}`
+          : u.nullsNotDistinct
+            ? `(${e}) IS NOT DISTINCT FROM y.${slot(i)}`
+            : `(${e}) = y.${slot(i)}`,
+      )
+      .join(' AND ');
     // Inside EXISTS the unqualified references resolve to the Production row p (the innermost FROM).
     const existing = `SELECT count(*)::int AS n FROM (${y}) y WHERE ${notNull} AND EXISTS (SELECT 1 FROM ${prod} p WHERE ${cmp} AND (${u.pred ?? 'TRUE'}))`;
     const slots = u.exprs.map((_, i) => `y.${slot(i)}`).join(', ');
-    const dup = u.kind === 'exclusion' ? null : `SELECT coalesce(sum(n - 1), 0)::int AS n FROM (SELECT count(*) AS n FROM (${y}) y WHERE ${notNull} GROUP BY ${slots} HAVING count(*) > 1) d`;
+    const dup =
+      u.kind === 'exclusion'
+        ? null
+        : `SELECT coalesce(sum(n - 1), 0)::int AS n FROM (SELECT count(*) AS n FROM (${y}) y WHERE ${notNull} GROUP BY ${slots} HAVING count(*) > 1) d`;
     const e = (await db.query<{ n: number }>(existing)).rows[0].n;
     const d = dup ? (await db.query<{ n: number }>(dup)).rows[0].n : 0;
     if (e + d > 0) out.push({ constraint: u.name, kind: u.kind, columns: u.exprs.join(', '), existing: e, duplicates: d });
@@ -87,6 +115,9 @@ export async function uniqueConflicts(db: Client, t: ResolvedTable, rows: Mapped
 
 /** One line per conflict, for warnings and refusals (names only, never values). */
 export function describeConflict(table: string, c: UniqueConflict): string {
-  const parts = [c.existing > 0 ? `${c.existing} row(s) whose values production already holds` : '', c.duplicates > 0 ? `${c.duplicates} duplicate(s) among the rows to insert` : ''].filter(Boolean);
+  const parts = [
+    c.existing > 0 ? `${c.existing} row(s) whose values production already holds` : '',
+    c.duplicates > 0 ? `${c.duplicates} duplicate(s) among the rows to insert` : '',
+  ].filter(Boolean);
   return `${table}: ${c.kind} ${c.constraint} (${c.columns}): ${parts.join(', ')}: publish will refuse them`;
 }

@@ -17,7 +17,9 @@ export async function xactCounts(db: Client): Promise<Counts> {
        FROM pg_stat_xact_user_tables s JOIN pg_class c ON c.oid = s.relid
       WHERE s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0 AND c.relnamespace <> pg_my_temp_schema()`,
   );
-  return new Map(res.rows.map((r) => [r.oid, { relation: tableKey(r), inserted: Number(r.ins), updated: Number(r.upd), deleted: Number(r.del) }]));
+  return new Map(
+    res.rows.map((r) => [r.oid, { relation: tableKey(r), inserted: Number(r.ins), updated: Number(r.upd), deleted: Number(r.del) }]),
+  );
 }
 
 /** `after - before`, relations with no change left out. */
@@ -25,7 +27,12 @@ export function countsSince(before: Counts, after: Counts): Counts {
   const out: Counts = new Map();
   for (const [oid, a] of after) {
     const b = before.get(oid);
-    const d = { relation: a.relation, inserted: a.inserted - (b?.inserted ?? 0), updated: a.updated - (b?.updated ?? 0), deleted: a.deleted - (b?.deleted ?? 0) };
+    const d = {
+      relation: a.relation,
+      inserted: a.inserted - (b?.inserted ?? 0),
+      updated: a.updated - (b?.updated ?? 0),
+      deleted: a.deleted - (b?.deleted ?? 0),
+    };
     if (d.inserted || d.updated || d.deleted) out.set(oid, d);
   }
   return out;

@@ -10,7 +10,17 @@ import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { Digest } from './digest';
 import { storeWriteFailure } from './write-errors';
-import { checkKey, PARTIAL_FILE, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta, type PutMeta, type StoredObject, type TemporaryItem } from './types';
+import {
+  checkKey,
+  PARTIAL_FILE,
+  SIDECAR_SUFFIX,
+  StoreError,
+  type BackupStore,
+  type ObjectMeta,
+  type PutMeta,
+  type StoredObject,
+  type TemporaryItem,
+} from './types';
 
 const isCode = (e: unknown, code: string) => (e as NodeJS.ErrnoException)?.code === code;
 
@@ -38,9 +48,17 @@ export class FileStore implements BackupStore {
     if (await this.head(key)) throw this.exists(this.urlOf(key));
     const digest = new Digest(onBytes);
     try {
-      await publish(final, (tmp) => pipeline(body, digest, createWriteStream(tmp, { flags: 'wx' })), () => this.exists(this.urlOf(key)));
+      await publish(
+        final,
+        (tmp) => pipeline(body, digest, createWriteStream(tmp, { flags: 'wx' })),
+        () => this.exists(this.urlOf(key)),
+      );
       const full: ObjectMeta = { ...meta, sha256: digest.hex(), size: digest.bytes };
-      await publish(final + SIDECAR_SUFFIX, (tmp) => writeFile(tmp, JSON.stringify(full, null, 1) + '\n', { flag: 'wx' }), () => this.exists(pathToFileURL(final + SIDECAR_SUFFIX).href));
+      await publish(
+        final + SIDECAR_SUFFIX,
+        (tmp) => writeFile(tmp, JSON.stringify(full, null, 1) + '\n', { flag: 'wx' }),
+        () => this.exists(pathToFileURL(final + SIDECAR_SUFFIX).href),
+      );
       await syncDir(path.dirname(final));
       return { key, url: this.urlOf(key), size: digest.bytes, meta: full };
     } catch (e) {
@@ -107,11 +125,18 @@ export class FileStore implements BackupStore {
       const base = name.split('/').pop()!;
       const partial = PARTIAL_FILE.test(base);
       // An object (not hidden, not a sidecar) whose sidecar is missing: the write stopped between the two.
-      const incomplete = !partial && !name.split('/').some((s) => s.startsWith('.')) && !name.endsWith(SIDECAR_SUFFIX) && !all.has(name + SIDECAR_SUFFIX);
+      const incomplete =
+        !partial && !name.split('/').some((s) => s.startsWith('.')) && !name.endsWith(SIDECAR_SUFFIX) && !all.has(name + SIDECAR_SUFFIX);
       if (!partial && !incomplete) continue;
       const st = await stat(path.join(this.dir, name)).catch(() => null);
       if (!st?.isFile()) continue;
-      out.push({ kind: partial ? 'partial' : 'incomplete', name, location: pathToFileURL(path.join(this.dir, name)).href, since: st.mtime.toISOString(), size: st.size });
+      out.push({
+        kind: partial ? 'partial' : 'incomplete',
+        name,
+        location: pathToFileURL(path.join(this.dir, name)).href,
+        since: st.mtime.toISOString(),
+        size: st.size,
+      });
     }
     return out;
   }

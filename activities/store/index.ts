@@ -16,15 +16,16 @@ export function openStore(url: string): BackupStore {
     } catch (e) {
       throw new StoreError('bad-url', `backup store ${url}: ${(e as Error).message}`);
     }
-    if (!path.isAbsolute(dir) || dir === path.parse(dir).root) throw new StoreError('bad-url', `backup store ${url}: must name an absolute directory below /`);
+    if (!path.isAbsolute(dir) || dir === path.parse(dir).root)
+      throw new StoreError('bad-url', `backup store ${url}: must name an absolute directory below /`);
     return new FileStore(url, path.normalize(dir).replace(/\/+$/, ''));
   }
   const m = /^s3:\/\/([^/\s]+)(?:\/(\S*))?$/.exec(url);
   if (m) {
     const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
-    if (prefix.split('/').some((s) => s === '.' || s === '..')) throw new StoreError('bad-url', `backup store ${url}: the prefix must not contain . or .. segments`);
+    if (prefix.split('/').some((s) => s === '.' || s === '..'))
+      throw new StoreError('bad-url', `backup store ${url}: the prefix must not contain . or .. segments`);
     return new S3Store(url, s3ClientFromEnv(url), m[1], prefix.replace(/\/{2,}/g, '/'));
   }
   throw new StoreError('bad-url', `backup store ${JSON.stringify(url)}: expected file:///absolute/dir or s3://bucket/prefix`);
 }
-

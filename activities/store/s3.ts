@@ -20,7 +20,16 @@ import { pipeline } from 'node:stream/promises';
 import { configError } from '../errors';
 import { Digest } from './digest';
 import { storeWriteFailure } from './write-errors';
-import { checkKey, SIDECAR_SUFFIX, StoreError, type BackupStore, type ObjectMeta, type PutMeta, type StoredObject, type TemporaryItem } from './types';
+import {
+  checkKey,
+  SIDECAR_SUFFIX,
+  StoreError,
+  type BackupStore,
+  type ObjectMeta,
+  type PutMeta,
+  type StoredObject,
+  type TemporaryItem,
+} from './types';
 
 // 32 MiB parts, two in flight: 64 MiB of memory, and room for 320 GiB within S3's 10 000 parts.
 const PART_SIZE = 32 * 1024 * 1024;
@@ -39,7 +48,11 @@ export function s3ClientFromEnv(storeUrl: string): S3Client {
     throw configError(`backup store ${storeUrl}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the worker's environment`);
   }
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1';
-  const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+  const credentials = {
+    accessKeyId: env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+    sessionToken: env.AWS_SESSION_TOKEN || undefined,
+  };
   const id = JSON.stringify([region, endpoint, credentials]);
   let client = clients.get(id);
   if (!client) {
@@ -108,13 +121,15 @@ export class S3Store implements BackupStore {
     }
     const full: ObjectMeta = { ...meta, sha256: digest.hex(), size: digest.bytes };
     try {
-      await this.client.send(new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: Key + SIDECAR_SUFFIX,
-        Body: JSON.stringify(full, null, 1) + '\n',
-        ContentType: 'application/json',
-        IfNoneMatch: '*',
-      }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: Key + SIDECAR_SUFFIX,
+          Body: JSON.stringify(full, null, 1) + '\n',
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+        }),
+      );
     } catch (e) {
       throw this.mapWriteError(e, this.urlOf(key) + SIDECAR_SUFFIX);
     }
@@ -126,7 +141,8 @@ export class S3Store implements BackupStore {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
       return res.Body as Readable;
     } catch (e) {
-      if (named(e, 'NoSuchKey', 'NotFound') || status(e) === 404) throw new StoreError('missing', `backup object ${this.urlOf(key)} does not exist`);
+      if (named(e, 'NoSuchKey', 'NotFound') || status(e) === 404)
+        throw new StoreError('missing', `backup object ${this.urlOf(key)} does not exist`);
       throw e;
     }
   }
@@ -168,9 +184,17 @@ export class S3Store implements BackupStore {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     for (;;) {
-      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: base + prefix, KeyMarker, UploadIdMarker }));
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: base + prefix, KeyMarker, UploadIdMarker }),
+      );
       for (const u of page.Uploads ?? []) {
-        out.push({ kind: 'upload', name: u.Key!.slice(base.length), location: `s3://${this.bucket}/${u.Key}`, since: (u.Initiated ?? new Date(0)).toISOString(), uploadId: u.UploadId });
+        out.push({
+          kind: 'upload',
+          name: u.Key!.slice(base.length),
+          location: `s3://${this.bucket}/${u.Key}`,
+          since: (u.Initiated ?? new Date(0)).toISOString(),
+          uploadId: u.UploadId,
+        });
       }
       if (!page.IsTruncated) break;
       KeyMarker = page.NextKeyMarker;
@@ -190,7 +214,8 @@ export class S3Store implements BackupStore {
 
   async removeTemporary(item: TemporaryItem): Promise<void> {
     const Key = this.objectKey(item.name);
-    if (item.kind === 'upload') await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: item.uploadId }));
+    if (item.kind === 'upload')
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: item.uploadId }));
     else await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
   }
 

@@ -84,6 +84,9 @@ export function checkKey(key: string): void {
   const segs = key.split('/');
   const bad = segs.find((s) => !/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(s));
   if (bad !== undefined || key.endsWith(SIDECAR_SUFFIX)) {
-    throw new StoreError('bad-key', `backup object key ${JSON.stringify(key)} must be /-separated segments of letters, digits, . _ - (not starting with a dot) and not end in ${SIDECAR_SUFFIX}`);
+    throw new StoreError(
+      'bad-key',
+      `backup object key ${JSON.stringify(key)} must be /-separated segments of letters, digits, . _ - (not starting with a dot) and not end in ${SIDECAR_SUFFIX}`,
+    );
   }
 }

@@ -38,12 +38,16 @@ export async function codecServer(ctx: CommandContext, opts: CodecServerCommandO
     throw err instanceof CodecError ? badInput(err.message) : err;
   }
   if (codec.encryptKeyId === undefined) throw badInput(`codec-server needs the keys: set ${CODEC_KEYS_ENV}=id:base64key[,id2:base64key2…]`);
-  const origins = (opts.origin ?? opts.allowOrigin ?? ctx.env.CUTOVER_CODEC_ALLOW_ORIGIN ?? DEFAULT_UI_ORIGINS.join(',')).split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean);
+  const origins = (opts.origin ?? opts.allowOrigin ?? ctx.env.CUTOVER_CODEC_ALLOW_ORIGIN ?? DEFAULT_UI_ORIGINS.join(','))
+    .split(',')
+    .map((o) => o.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
   const token = (opts.token ?? ctx.env[CODEC_TOKEN_ENV] ?? '').trim();
   // CUTOVER_CODEC_AUTH: the whole header value, for a scheme other than Bearer.
   const authorization = token ? `Bearer ${token}` : ctx.env.CUTOVER_CODEC_AUTH?.trim() || undefined;
   const noAuth = opts.auth === false;
-  if (noAuth && authorization) throw badInput(`codec-server: --no-auth and a token (${opts.token ? '--token' : CODEC_TOKEN_ENV}) contradict each other: give one`);
+  if (noAuth && authorization)
+    throw badInput(`codec-server: --no-auth and a token (${opts.token ? '--token' : CODEC_TOKEN_ENV}) contradict each other: give one`);
   if (!noAuth && !authorization) {
     throw badInput(
       `codec-server needs a bearer token: set ${CODEC_TOKEN_ENV} (or --token); clients send "Authorization: Bearer <token>" ` +
@@ -59,7 +63,9 @@ export async function codecServer(ctx: CommandContext, opts: CodecServerCommandO
     noAuth,
     log: (line) => ctx.io.err(`codec-server: ${line}`),
   }).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? badInput(`codec-server: cannot listen on ${opts.host ?? '127.0.0.1'}:${port}: ${err.message}`) : err;
+    throw err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
+      ? badInput(`codec-server: cannot listen on ${opts.host ?? '127.0.0.1'}:${port}: ${err.message}`)
+      : err;
   });
   ctx.io.out(running.url); // first line on stdout: the endpoint (scripts and tests read it)
   ctx.io.err(

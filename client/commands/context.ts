@@ -23,7 +23,13 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 const timeoutOf = (ctx: CommandContext): number => ctx.timeoutMs ?? DEFAULT_CLI_TIMEOUT_MS;
 
 /** A query or Update of a run: it needs a worker, so a silence past the timeout reads as "no worker". */
-export function fromWorker<T>(ctx: CommandContext, client: AbortableClient, what: string, workflowId: string, call: () => Promise<T>): Promise<T> {
+export function fromWorker<T>(
+  ctx: CommandContext,
+  client: AbortableClient,
+  what: string,
+  workflowId: string,
+  call: () => Promise<T>,
+): Promise<T> {
   const ms = timeoutOf(ctx);
   return within(client, ms, () => noWorkerError(what, workflowId, ms), call).catch((err: unknown) => {
     throw queryError(err, what, workflowId, ms);

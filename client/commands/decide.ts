@@ -55,7 +55,11 @@ export function rejectInput(opts: RejectOptions, env: Record<string, string | un
 }
 
 export function resumeInput(opts: ResumeOptions, env: Record<string, string | undefined>): ResumeInput {
-  const input: ResumeInput = { action: parseAction(opts.action), by: resolveActor(opts.as, env), reason: requireText('--reason', opts.reason) };
+  const input: ResumeInput = {
+    action: parseAction(opts.action),
+    by: resolveActor(opts.as, env),
+    reason: requireText('--reason', opts.reason),
+  };
   if (opts.from !== undefined) input.fromStep = requireText('--from', opts.from);
   if (opts.mode !== undefined) input.mode = parseRollbackMode(opts.mode);
   if (opts.acceptDatabase !== undefined) input.acceptDatabase = requireText('--accept-database', opts.acceptDatabase);
@@ -76,7 +80,9 @@ async function send<I>(
   let result: UpdateResult;
   try {
     // An Update waits for a worker to take it: bounded, so no worker means a clear error, not a hang.
-    result = await fromWorker(ctx, client, verb, workflowId, () => acrossContinueAsNew(handle, () => handle.executeUpdate(update, { args: [input] })));
+    result = await fromWorker(ctx, client, verb, workflowId, () =>
+      acrossContinueAsNew(handle, () => handle.executeUpdate(update, { args: [input] })),
+    );
   } catch (err) {
     if (err instanceof Error && err.name === 'WorkflowUpdateFailedError') {
       const reason = (err as { cause?: Error }).cause?.message || err.message;
@@ -103,7 +109,11 @@ export async function approve(ctx: CommandContext, id: string, opts: ApproveOpti
     const status = await runStatus(ctx, workflowId);
     const planHash = input.planHash ?? status.planHash;
     const rehearsalHash = input.rehearsalHash ?? status.rehearsal?.rehearsalHash ?? null;
-    input.signature = sshSign(keyFile, approvalMessage({ workflowId, runKey: status.runKey, gate: input.gate, planHash, rehearsalHash, round: status.approvalRound }), ctx.env);
+    input.signature = sshSign(
+      keyFile,
+      approvalMessage({ workflowId, runKey: status.runKey, gate: input.gate, planHash, rehearsalHash, round: status.approvalRound }),
+      ctx.env,
+    );
   }
   await send(ctx, id, approveUpdate, input, `approve (gate ${input.gate})`, opts.json);
 }
@@ -120,7 +130,13 @@ export async function resume(ctx: CommandContext, id: string, opts: ResumeOption
   if (opts.sign !== undefined) {
     const keyFile = keyFileOption(opts.sign);
     const status = await runStatus(ctx, workflowId);
-    const message = resumeMessage({ workflowId, runKey: status.runKey, pause: status.pause ?? 0, planHash: status.planHash, resume: input });
+    const message = resumeMessage({
+      workflowId,
+      runKey: status.runKey,
+      pause: status.pause ?? 0,
+      planHash: status.planHash,
+      resume: input,
+    });
     input.signature = sshSign(keyFile, message, ctx.env);
   }
   await send(ctx, id, resumeUpdate, input, `resume (${input.action})`, opts.json);

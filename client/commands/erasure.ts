@@ -22,16 +22,18 @@ export interface ErasureReplayOptions {
 
 export async function erasureReplayCommand(ctx: CommandContext, opts: ErasureReplayOptions): Promise<void> {
   const target = opts.target ?? '';
-  if (!/^[a-z][a-z0-9_]{0,62}$/.test(target)) throw badInput(`--target must be a connection alias like production (got ${JSON.stringify(opts.target ?? '')})`);
+  if (!/^[a-z][a-z0-9_]{0,62}$/.test(target))
+    throw badInput(`--target must be a connection alias like production (got ${JSON.stringify(opts.target ?? '')})`);
   const since = (opts.since ?? '').trim();
-  if (!since) throw badInput('--since must name the restore point: a time (2026-11-20T10:00:00Z) or the restored backup object\'s location');
+  if (!since) throw badInput("--since must name the restore point: a time (2026-11-20T10:00:00Z) or the restored backup object's location");
   const initiatedBy = resolveActor(opts.as, ctx.env);
   const client = await ctx.temporal.client();
 
   // Open cutover runs whose plan names this target: the replay would race their erasure steps and publish.
   const open: string[] = [];
   await fromServer(ctx, client, 'list', async () => {
-    for await (const wf of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` })) open.push(wf.workflowId);
+    for await (const wf of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'` }))
+      open.push(wf.workflowId);
   });
   for (const id of open) {
     const pack = await fromWorker(ctx, client, 'report query', id, () => client.workflow.getHandle(id).query(reportQuery));
@@ -44,12 +46,17 @@ export async function erasureReplayCommand(ctx: CommandContext, opts: ErasureRep
   const request: ErasureReplayRequest = { target, since, initiatedBy };
   let handle;
   try {
-    handle = await fromServer(ctx, client, 'start', () => client.workflow.start(ERASURE_REPLAY_WORKFLOW_TYPE, {
-      taskQueue: TASK_QUEUE, workflowId, args: [request],
-      staticSummary: `erasure replay on ${target} since ${since}, initiated by ${initiatedBy}`,
-    }));
+    handle = await fromServer(ctx, client, 'start', () =>
+      client.workflow.start(ERASURE_REPLAY_WORKFLOW_TYPE, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [request],
+        staticSummary: `erasure replay on ${target} since ${since}, initiated by ${initiatedBy}`,
+      }),
+    );
   } catch (err) {
-    if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') throw failed(`an erasure replay on target ${target} is already running (workflow id ${workflowId})`);
+    if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError')
+      throw failed(`an erasure replay on target ${target} is already running (workflow id ${workflowId})`);
     throw err;
   }
   const ui = workflowUiLink(ctx.temporal.settings, workflowId);
@@ -76,7 +83,14 @@ export async function erasureReplayCommand(ctx: CommandContext, opts: ErasureRep
 export function formatReplay(r: ErasureReplayResult): string {
   const lines = [
     `erasure replay ${r.replayKey} on ${r.target} since ${r.since} (${r.sinceAt}, from a ${r.sinceFrom})`,
-    ...r.runs.map((x) => `  run ${x.runKey} (plan ${x.planId}${x.runAbsent ? ', published after the restore point: nothing translated through it' : ''}): ${x.requests} request(s) in ${x.registers.join(', ')}, ${x.logged} erasure(s) logged after publish (${x.loggedSince} since the restore point); ${x.applied} applied now: ${Object.entries(x.rows).map(([t, n]) => `${t} ${n}`).join(', ') || 'no rows'}; residue ${x.residue}`),
+    ...r.runs.map(
+      (x) =>
+        `  run ${x.runKey} (plan ${x.planId}${x.runAbsent ? ', published after the restore point: nothing translated through it' : ''}): ${x.requests} request(s) in ${x.registers.join(', ')}, ${x.logged} erasure(s) logged after publish (${x.loggedSince} since the restore point); ${x.applied} applied now: ${
+          Object.entries(x.rows)
+            .map(([t, n]) => `${t} ${n}`)
+            .join(', ') || 'no rows'
+        }; residue ${x.residue}`,
+    ),
     ...r.skipped.map((x) => `  skipped run ${x.runKey} (plan ${x.planId}): ${x.why}`),
     `residue ${r.residue}; evidence sha256 ${r.sha256 ?? '-'} in cutover.erasure_replay${r.location ? ` and ${r.location}` : ''}`,
   ];

@@ -57,7 +57,10 @@ export function formatGc(r: GcReport, planId: string, note: string): string {
   if (r.staging.length === 0) out.push('  none');
   out.push('backup store:');
   for (const i of r.store) {
-    const what = i.kind === 'upload' ? `multipart upload ${i.uploadId} of ${i.location}` : `${i.kind === 'partial' ? 'partial file' : 'object without sidecar'} ${i.location}${i.size !== undefined ? ` (${i.size} bytes)` : ''}`;
+    const what =
+      i.kind === 'upload'
+        ? `multipart upload ${i.uploadId} of ${i.location}`
+        : `${i.kind === 'partial' ? 'partial file' : 'object without sidecar'} ${i.location}${i.size !== undefined ? ` (${i.size} bytes)` : ''}`;
     out.push(`  ${mark(i.removable)} ${what}, since ${i.since}: ${i.why}`);
   }
   if (r.store.length === 0) out.push('  none');

@@ -24,12 +24,21 @@ export async function list(ctx: CommandContext, opts: ListOptions): Promise<void
   }
   // The id goes into the visibility query: only what a plan may name (nothing there needs quoting).
   if (opts.change !== undefined && !CHANGE_ID.test(opts.change)) {
-    throw badInput(`--change must be a change request id like CHG-1234 (letters, digits and . _ : / -) (got ${JSON.stringify(opts.change)})`);
+    throw badInput(
+      `--change must be a change request id like CHG-1234 (letters, digits and . _ : / -) (got ${JSON.stringify(opts.change)})`,
+    );
   }
   const client = await ctx.temporal.client();
   const rows: ListRow[] = [];
   await fromServer(ctx, client, 'list', async () => {
-    for await (const wf of client.workflow.list({ query: listQuery(WORKFLOW_TYPE, SEARCH_ATTRIBUTES.status, status, opts.change === undefined ? undefined : { attribute: SEARCH_ATTRIBUTES.change, value: opts.change }) })) {
+    for await (const wf of client.workflow.list({
+      query: listQuery(
+        WORKFLOW_TYPE,
+        SEARCH_ATTRIBUTES.status,
+        status,
+        opts.change === undefined ? undefined : { attribute: SEARCH_ATTRIBUTES.change, value: opts.change },
+      ),
+    })) {
       const sa = wf.typedSearchAttributes;
       rows.push({
         workflowId: wf.workflowId,

@@ -78,7 +78,12 @@ export async function planCheck(ctx: CommandContext, file: string, opts: PlanChe
   if (dryRun) ctx.io.out(`\n${formatDryRun(dryRun)}`);
   const why = (t: TableDryRun) => [
     ...(t.collisions > 0 ? [`${t.table} has ${t.collisions} key(s) production already holds`] : []),
-    ...(t.conflicts ?? []).filter((c) => c.kind !== 'primary key' || t.collisions === 0).map((c) => `${t.table} breaks ${c.kind} ${c.constraint} (${c.columns}): ${c.existing} row(s) production already holds, ${c.duplicates} duplicate(s) among the rows to insert`),
+    ...(t.conflicts ?? [])
+      .filter((c) => c.kind !== 'primary key' || t.collisions === 0)
+      .map(
+        (c) =>
+          `${t.table} breaks ${c.kind} ${c.constraint} (${c.columns}): ${c.existing} row(s) production already holds, ${c.duplicates} duplicate(s) among the rows to insert`,
+      ),
   ];
   ctx.io.out(ok ? 'ok' : `refused ahead of time: ${conflicts.flatMap(why).join('; ')}`);
 }

@@ -23,7 +23,12 @@ type Closed = StatusView & { evidence?: EvidencePack };
  * event. The handle's own result() would wait for the whole chain to end.
  */
 function currentOfChain(handle: WorkflowHandle, workflowId: string, ms: number) {
-  return within(handle.client, ms, () => noServerError(`description of ${workflowId}`, undefined, ms), () => chainEnd(handle, workflowId));
+  return within(
+    handle.client,
+    ms,
+    () => noServerError(`description of ${workflowId}`, undefined, ms),
+    () => chainEnd(handle, workflowId),
+  );
 }
 
 async function chainEnd(handle: WorkflowHandle, workflowId: string) {
@@ -53,7 +58,9 @@ async function closedResult(start: WorkflowHandle, workflowId: string, ms: numbe
       // Rejected, expired, aborted, rolled back: closed as Failed, the result in the failure's details.
       const result = outcomeResult(cause);
       if (result) return result;
-      throw failed(`run ${workflowId} (${desc.runId}) ${desc.status.name.toLowerCase()}: ${cause?.type ? `${cause.type}: ` : ''}${cause?.message ?? e.message}`);
+      throw failed(
+        `run ${workflowId} (${desc.runId}) ${desc.status.name.toLowerCase()}: ${cause?.type ? `${cause.type}: ` : ''}${cause?.message ?? e.message}`,
+      );
     }
     throw e;
   }

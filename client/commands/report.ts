@@ -37,7 +37,11 @@ async function storedEvidence(ctx: CommandContext, file: string): Promise<Eviden
   try {
     return JSON.parse(await openEvidence(stored, codecFromEnv(ctx.env))) as EvidenceDocument;
   } catch (err) {
-    throw failed(err instanceof CodecError ? `${file}: ${err.message}` : `${file} is not an evidence pack: ${err instanceof Error ? err.message : String(err)}`);
+    throw failed(
+      err instanceof CodecError
+        ? `${file}: ${err.message}`
+        : `${file} is not an evidence pack: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
@@ -63,16 +67,26 @@ async function printIdPairs(ctx: CommandContext, pack: EvidencePack): Promise<vo
     throw failed(`id pairs of run ${pack.runKey}: ${err instanceof Error ? err.message : String(err)}`);
   }
   ctx.io.err(`id pairs of run ${pack.runKey} from ${read.from}`);
-  ctx.io.out(['table\tpilot key\tproduction key\toutcome', ...read.text.split('\n').filter(Boolean).map((line) => {
-    const p = JSON.parse(line) as { table: string; outcome: string; old: unknown; new: unknown };
-    return `${p.table}\t${JSON.stringify(p.old)}\t${JSON.stringify(p.new)}\t${p.outcome}`;
-  })].join('\n'));
+  ctx.io.out(
+    [
+      'table\tpilot key\tproduction key\toutcome',
+      ...read.text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const p = JSON.parse(line) as { table: string; outcome: string; old: unknown; new: unknown };
+          return `${p.table}\t${JSON.stringify(p.old)}\t${JSON.stringify(p.new)}\t${p.outcome}`;
+        }),
+    ].join('\n'),
+  );
 }
 
 export async function report(ctx: CommandContext, id: string, opts: ReportOptions): Promise<void> {
   const format = parseReportFormat(opts.format ?? 'md');
   const workflowId = toWorkflowId(id);
-  const pack = opts.file ? await storedEvidence(ctx, opts.file) : await readEvidence(runHandle(await ctx.temporal.client(), workflowId, opts.run), workflowId, ctx.timeoutMs);
+  const pack = opts.file
+    ? await storedEvidence(ctx, opts.file)
+    : await readEvidence(runHandle(await ctx.temporal.client(), workflowId, opts.run), workflowId, ctx.timeoutMs);
   if (opts.ids) return printIdPairs(ctx, pack as EvidencePack);
   const text = renderReport(pack, format);
   if (!opts.out) {

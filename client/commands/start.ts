@@ -28,14 +28,16 @@ export async function start(ctx: CommandContext, file: string, opts: StartOption
   const input: WorkflowInput = { plan, initiatedBy };
   let handle: WorkflowHandleWithFirstExecutionRunId;
   try {
-    handle = await fromServer(ctx, client, 'start', () => client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: TASK_QUEUE,
-      workflowId,
-      args: [input],
-      typedSearchAttributes: initialSearchAttributes(plan.id, plan.decision?.change),
-      staticSummary: startSummary(plan, initiatedBy),
-      staticDetails: startDetails(plan, hash, initiatedBy),
-    }));
+    handle = await fromServer(ctx, client, 'start', () =>
+      client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [input],
+        typedSearchAttributes: initialSearchAttributes(plan.id, plan.decision?.change),
+        staticSummary: startSummary(plan, initiatedBy),
+        staticDetails: startDetails(plan, hash, initiatedBy),
+      }),
+    );
   } catch (err) {
     throw startError(err, workflowId, plan.id);
   }
@@ -45,7 +47,9 @@ export async function start(ctx: CommandContext, file: string, opts: StartOption
     printJson(ctx.io, { workflowId, runId, planHash: hash, ui });
   } else {
     ctx.io.out(
-      [`started ${workflowId}`, `workflow id: ${workflowId}`, `run id:      ${runId}`, `plan hash:   ${hash}`, `ui:          ${ui}`].join('\n'),
+      [`started ${workflowId}`, `workflow id: ${workflowId}`, `run id:      ${runId}`, `plan hash:   ${hash}`, `ui:          ${ui}`].join(
+        '\n',
+      ),
     );
   }
   if (opts.wait) {

@@ -7,7 +7,8 @@ import type { CommandContext } from './context';
 export async function worker(ctx: CommandContext): Promise<void> {
   const { address, namespace } = ctx.temporal.settings;
   // With JSON logs every line is one object: the worker logs its own start (worker/run.ts).
-  if ((process.env.CUTOVER_LOG_FORMAT ?? '').toLowerCase() !== 'json') ctx.io.err(`cutover worker: connecting to Temporal at ${address} (namespace ${namespace}), task queue ${TASK_QUEUE}; Ctrl-C to stop`);
+  if ((process.env.CUTOVER_LOG_FORMAT ?? '').toLowerCase() !== 'json')
+    ctx.io.err(`cutover worker: connecting to Temporal at ${address} (namespace ${namespace}), task queue ${TASK_QUEUE}; Ctrl-C to stop`);
   const { runWorker } = await import('../../worker/run');
   try {
     await runWorker();

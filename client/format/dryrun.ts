@@ -13,14 +13,22 @@ export function dryRunRows(report: DryRunReport): (string | number)[][] {
 }
 
 export function formatDryRun(report: DryRunReport): string {
-  const head = [`dry run of plan ${report.planId} (${report.source} → ${report.target})`, `plan hash: ${report.planHash}`, `at:        ${report.at}`, ''];
+  const head = [
+    `dry run of plan ${report.planId} (${report.source} → ${report.target})`,
+    `plan hash: ${report.planHash}`,
+    `at:        ${report.at}`,
+    '',
+  ];
   // clean-start moves nothing: its dry run is what the archive will hold, per table.
   if (report.tables.some((t) => t.archived !== undefined)) {
     const tables = [...report.tables].sort((a, b) => a.order - b.order);
     const archived = tables.reduce((a, t) => a + (t.archived ?? t.total), 0);
     return [
       ...head,
-      renderTable(['order', 'table', 'rows to archive'], tables.map((t) => [t.order, t.table, t.archived ?? t.total])),
+      renderTable(
+        ['order', 'table', 'rows to archive'],
+        tables.map((t) => [t.order, t.table, t.archived ?? t.total]),
+      ),
       '',
       `total: ${archived} rows in ${tables.length} tables to archive, nothing to move`,
       ...(report.warnings.length ? ['', 'warnings:', ...report.warnings.map((w) => `  - ${w}`)] : ['warnings: none']),
@@ -40,7 +48,9 @@ export function formatDryRun(report: DryRunReport): string {
   }
   // Retention: what each rule does to rows past its cutoff (measured from the dry run's snapshot; the run measures from stage's).
   for (const r of report.retention ?? []) {
-    lines.push(`retention: ${r.table}.${r.column} older than ${r.olderThan} (before ${r.cutoff}, snapshot ${r.snapshotAt}): ${r.rows} row(s) ${r.action === 'anonymize' ? `move anonymized (${Object.keys(r.columns ?? {}).join(', ')})` : 'left behind as retention'}`);
+    lines.push(
+      `retention: ${r.table}.${r.column} older than ${r.olderThan} (before ${r.cutoff}, snapshot ${r.snapshotAt}): ${r.rows} row(s) ${r.action === 'anonymize' ? `move anonymized (${Object.keys(r.columns ?? {}).join(', ')})` : 'left behind as retention'}`,
+    );
   }
   if (report.warnings.length) {
     lines.push('', 'warnings:', ...report.warnings.map((w) => `  - ${w}`));

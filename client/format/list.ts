@@ -30,7 +30,12 @@ export function formatList(rows: ListRow[]): string {
 }
 
 /** Visibility query for `list` (status already validated against STATUSES, the change id against CHANGE_ID). */
-export function listQuery(workflowType: string, statusAttribute: string, status?: string, change?: { attribute: string; value: string }): string {
+export function listQuery(
+  workflowType: string,
+  statusAttribute: string,
+  status?: string,
+  change?: { attribute: string; value: string },
+): string {
   // A run that continued as new is one run: its latest execution stands for it.
   const base = `WorkflowType = '${workflowType}' AND ExecutionStatus != 'ContinuedAsNew'${change ? ` AND ${change.attribute} = '${change.value}'` : ''}`;
   // A run refused before its first step (a bad plan) never set the attribute: Temporal's own status finds it.

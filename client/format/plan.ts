@@ -8,7 +8,13 @@ export interface PlanSummaryInput {
   source: string;
   target: string;
   tables: ReadonlyArray<{ table: string; ids?: string }>;
-  approvals?: { approvers: ReadonlyArray<string | { name: string; key: string }>; required: number; separationOfDuties?: boolean; timeout?: string; signatures?: string };
+  approvals?: {
+    approvers: ReadonlyArray<string | { name: string; key: string }>;
+    required: number;
+    separationOfDuties?: boolean;
+    timeout?: string;
+    signatures?: string;
+  };
 }
 
 /** An approver as shown: the name, "(key)" when their signatures are checked against a key. */

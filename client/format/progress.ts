@@ -2,7 +2,17 @@
 // common progress shape (common/progress.ts), as one table per step with rows done out of the
 // step's own total in its own word, elapsed time per table, and a total line; rows/s and time left
 // only for a step that counts rows as they stream (the others cannot measure inside a statement).
-import { formatDuration, formatRate, isStepProgress, measures, rowsPerSecond, stepTimeLeftMs, tableEstimate, unitOf, type StepProgress } from '../../common/progress';
+import {
+  formatDuration,
+  formatRate,
+  isStepProgress,
+  measures,
+  rowsPerSecond,
+  stepTimeLeftMs,
+  tableEstimate,
+  unitOf,
+  type StepProgress,
+} from '../../common/progress';
 import { percent, renderTable } from './table';
 
 /** The progress in a heartbeat's details (the details themselves, or wrapped in the argument list). */

@@ -33,22 +33,31 @@ export function adoptionSections(d: EvidenceDocument): ReportSection[] {
   const a = d.adoption;
   if (!a) return [];
   const c = a.cleanup;
-  const blocks: ReportBlock[] = [{
-    kv: [
-      ['adopted as Production from', a.adopt?.adoptFrom ?? a.adoptFrom ?? 'not given'],
-      ['adoption recorded at', a.adopt?.recordedAt ?? 'not adopted'],
-      ['Pilot database', c?.database ?? a.adopt?.database ?? ''],
-      ['cleaned in place at', c?.cleanedAt ?? 'not cleaned'],
-      ['rows removed from the Pilot', c ? c.manifestRows : 'none: the in-place cleanup did not run'],
-      ['erased subjects logged (cutover.erasure_log)', c ? c.erasureLog : ''],
-    ],
-  }];
+  const blocks: ReportBlock[] = [
+    {
+      kv: [
+        ['adopted as Production from', a.adopt?.adoptFrom ?? a.adoptFrom ?? 'not given'],
+        ['adoption recorded at', a.adopt?.recordedAt ?? 'not adopted'],
+        ['Pilot database', c?.database ?? a.adopt?.database ?? ''],
+        ['cleaned in place at', c?.cleanedAt ?? 'not cleaned'],
+        ['rows removed from the Pilot', c ? c.manifestRows : 'none: the in-place cleanup did not run'],
+        ['erased subjects logged (cutover.erasure_log)', c ? c.erasureLog : ''],
+      ],
+    },
+  ];
   if (c) {
     blocks.push(
-      { text: 'Rows removed from the Pilot, per table (each in the Pilot\'s cutover.manifest with its reason, outcome left-behind):' },
-      { table: { headers: ['table', 'rows deleted from the Pilot', 'by reason'], rows: inOrder(d, c.deleted).map(([t, n]) => [t, n, formatReasons(c.removed[t] ?? {})]) } },
+      { text: "Rows removed from the Pilot, per table (each in the Pilot's cutover.manifest with its reason, outcome left-behind):" },
+      {
+        table: {
+          headers: ['table', 'rows deleted from the Pilot', 'by reason'],
+          rows: inOrder(d, c.deleted).map(([t, n]) => [t, n, formatReasons(c.removed[t] ?? {})]),
+        },
+      },
       { text: 'Why: every removed row once, under the cause that removed it first.' },
-      removedRows(d, c).length ? { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: removedRows(d, c) } } : none('rows removed'),
+      removedRows(d, c).length
+        ? { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: removedRows(d, c) } }
+        : none('rows removed'),
       { notes: c.proof },
     );
   }
@@ -59,8 +68,20 @@ export function adoptionSections(d: EvidenceDocument): ReportSection[] {
       title: 'Adoption rolled back: the Pilot restored',
       level: 3,
       blocks: [
-        { kv: [['restored at', r.restoredAt], ['from backup', `${r.backup.location} (sha256 ${r.backup.sha256})`], ['erasure requests re-applied (subjects)', r.erasures.subjects], ['rows erased again', formatReasons(r.erasures.rows)]] },
-        { table: { headers: ['table', 'before', 'removed by the cleanup', 'restored', 'erased again', 'after'], rows: r.tables.map((t) => [t.table, t.before, t.removedByCleanup, t.restored, t.reErased, t.after]) } },
+        {
+          kv: [
+            ['restored at', r.restoredAt],
+            ['from backup', `${r.backup.location} (sha256 ${r.backup.sha256})`],
+            ['erasure requests re-applied (subjects)', r.erasures.subjects],
+            ['rows erased again', formatReasons(r.erasures.rows)],
+          ],
+        },
+        {
+          table: {
+            headers: ['table', 'before', 'removed by the cleanup', 'restored', 'erased again', 'after'],
+            rows: r.tables.map((t) => [t.table, t.before, t.removedByCleanup, t.restored, t.reErased, t.after]),
+          },
+        },
         ...(r.proof.length ? [{ notes: r.proof }] : []),
       ],
     });

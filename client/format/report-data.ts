@@ -29,8 +29,26 @@ function movedAndStayed(d: EvidenceDocument): ReportSection[] {
       table: {
         headers: ['table', 'ids', 'in scope', 'moved', 'merged', 'left behind', 'left behind (reasons)', 'balanced'],
         rows: [
-          ...rows.map((t): ReportCell[] => [t.table, t.ids, t.inScope, t.moved, t.merged, t.leftBehind, formatReasons(t.leftBehindByReason), t.balanced]),
-          ['total', '', m.totals.inScope, m.totals.moved, m.totals.merged, m.totals.leftBehind, '', m.totals.inScope === m.totals.moved + m.totals.merged + m.totals.leftBehind],
+          ...rows.map((t): ReportCell[] => [
+            t.table,
+            t.ids,
+            t.inScope,
+            t.moved,
+            t.merged,
+            t.leftBehind,
+            formatReasons(t.leftBehindByReason),
+            t.balanced,
+          ]),
+          [
+            'total',
+            '',
+            m.totals.inScope,
+            m.totals.moved,
+            m.totals.merged,
+            m.totals.leftBehind,
+            '',
+            m.totals.inScope === m.totals.moved + m.totals.merged + m.totals.leftBehind,
+          ],
         ],
       },
     });
@@ -38,7 +56,11 @@ function movedAndStayed(d: EvidenceDocument): ReportSection[] {
   // Each chain with its own rows (a pack from before per-row causes: the reason's rows when it has one chain).
   const rowsOf = (t: (typeof rows)[number], reason: string, chain: string, chains: string[]) =>
     t.rootCauseRows?.[reason]?.[chain] ?? (chains.length === 1 ? t.leftBehindByReason[reason] : 'not recorded per chain');
-  const validated = rows.flatMap((t) => Object.entries(t.rootCauses).flatMap(([reason, chains]) => chains.map((c): ReportCell[] => [t.table, reason, rowsOf(t, reason, c, chains), c])));
+  const validated = rows.flatMap((t) =>
+    Object.entries(t.rootCauses).flatMap(([reason, chains]) =>
+      chains.map((c): ReportCell[] => [t.table, reason, rowsOf(t, reason, c, chains), c]),
+    ),
+  );
   // Validate did not run (yet): what cleanup recorded, rather than "no rows left behind".
   const cleaned = validated.length || !d.cleanup ? [] : removedRows(d, { removed: d.cleanup.leftBehind, rootCauses: d.cleanup.rootCauses });
   const causes = validated.length ? validated : cleaned;
@@ -48,10 +70,16 @@ function movedAndStayed(d: EvidenceDocument): ReportSection[] {
     level: 3,
     blocks: causes.length
       ? [
-          { text: `Each reason followed through parent-left-behind:<parent table> to the reason its parent rows stayed behind; every row is counted once, under the cause that left it behind first.${cleaned.length ? ' As cleanup recorded them: validate did not run.' : ''}` },
+          {
+            text: `Each reason followed through parent-left-behind:<parent table> to the reason its parent rows stayed behind; every row is counted once, under the cause that left it behind first.${cleaned.length ? ' As cleanup recorded them: validate did not run.' : ''}`,
+          },
           { table: { headers: ['table', 'reason', 'rows', 'root cause'], rows: causes } },
         ]
-      : [d.adoption?.cleanup ? { text: 'adopt moves nothing: the rows its cleanup removed from the Pilot are under Adoption.' } : none('rows left behind')],
+      : [
+          d.adoption?.cleanup
+            ? { text: 'adopt moves nothing: the rows its cleanup removed from the Pilot are under Adoption.' }
+            : none('rows left behind'),
+        ],
   });
   out.push({
     title: 'Row by row: the manifest and the id map',
@@ -63,45 +91,130 @@ function movedAndStayed(d: EvidenceDocument): ReportSection[] {
     ],
   });
   if (d.idChanges.tables.length) {
-    out.push({ title: 'Id changes', level: 3, blocks: [{ table: { headers: ['table', 'strategy', 'matched on', 'rows given new keys', 'rows merged into existing', 'id pairs', 'keys changed'], rows: d.idChanges.tables.map((t) => [t.table, t.strategy, t.matchOn?.join(', ') ?? '', t.rowsRemapped, t.matchedExisting, t.pairs ?? '-', t.keysChanged ?? '-']) } }] });
-    if (d.idChanges.pairsFile) out.at(-1)!.blocks.push({ text: `Id pairs: ${d.idChanges.pairsFile.rows} in ${d.idChanges.pairsFile.location} (sha256 ${d.idChanges.pairsFile.sha256}); \`cutover report <id> --ids\` prints them.` });
+    out.push({
+      title: 'Id changes',
+      level: 3,
+      blocks: [
+        {
+          table: {
+            headers: ['table', 'strategy', 'matched on', 'rows given new keys', 'rows merged into existing', 'id pairs', 'keys changed'],
+            rows: d.idChanges.tables.map((t) => [
+              t.table,
+              t.strategy,
+              t.matchOn?.join(', ') ?? '',
+              t.rowsRemapped,
+              t.matchedExisting,
+              t.pairs ?? '-',
+              t.keysChanged ?? '-',
+            ]),
+          },
+        },
+      ],
+    });
+    if (d.idChanges.pairsFile)
+      out.at(-1)!.blocks.push({
+        text: `Id pairs: ${d.idChanges.pairsFile.rows} in ${d.idChanges.pairsFile.location} (sha256 ${d.idChanges.pairsFile.sha256}); \`cutover report <id> --ids\` prints them.`,
+      });
   }
   return out;
 }
 
 function rulesCounts(d: EvidenceDocument): ReportSection {
   const blocks: ReportBlock[] = [];
-  blocks.push(d.testData.length
-    ? { table: { headers: ['test data rule', 'reason', 'rows left behind', 'rows left behind through it (cascade)'], rows: d.testData.map((t) => [t.where, t.reason, t.leftBehind, t.cascaded]) } }
-    : none('test data rules'));
+  blocks.push(
+    d.testData.length
+      ? {
+          table: {
+            headers: ['test data rule', 'reason', 'rows left behind', 'rows left behind through it (cascade)'],
+            rows: d.testData.map((t) => [t.where, t.reason, t.leftBehind, t.cascaded]),
+          },
+        }
+      : none('test data rules'),
+  );
   // Production's audit trail (packs from before it have no key): rows its triggers wrote because of the run.
   if (d.audit) {
     const a = d.audit;
-    blocks.push({ table: {
-      headers: ['audit table', 'rows written for publish', 'rows written for rollback'],
-      rows: a.tables.map((t) => [t, a.publish?.[t] ?? '-', a.rollback?.[t] ?? '-']),
-    } });
+    blocks.push({
+      table: {
+        headers: ['audit table', 'rows written for publish', 'rows written for rollback'],
+        rows: a.tables.map((t) => [t, a.publish?.[t] ?? '-', a.rollback?.[t] ?? '-']),
+      },
+    });
     if (a.rule) blocks.push({ text: `Audit rows are proven by this rule: ${a.rule}. They are never rolled back.` });
   }
   // Retention (packs from before it have no key): each rule with its cutoff and the check after publish.
   if (d.retention?.length) {
     const check = d.retentionCheck ? (d.retentionCheck.passed ? 'passed' : `FAILED (${d.retentionCheck.rowCount} rows)`) : 'not checked';
-    blocks.push({ table: {
-      headers: ['retention rule', 'action', 'snapshot time', 'cutoff', 'rows (dry run)', 'rows left behind as retention', 'rows anonymized', 'left behind through it (cascade)', 'checked after publish'],
-      rows: d.retention.map((r) => [`${r.table}.${r.column} older than ${r.olderThan}`, r.action, r.snapshotAt ?? '-', r.cutoff ?? '-', r.dryRun ?? '-', r.leftBehind ?? '-', r.anonymized ?? '-', r.cascaded, check]),
-    } });
+    blocks.push({
+      table: {
+        headers: [
+          'retention rule',
+          'action',
+          'snapshot time',
+          'cutoff',
+          'rows (dry run)',
+          'rows left behind as retention',
+          'rows anonymized',
+          'left behind through it (cascade)',
+          'checked after publish',
+        ],
+        rows: d.retention.map((r) => [
+          `${r.table}.${r.column} older than ${r.olderThan}`,
+          r.action,
+          r.snapshotAt ?? '-',
+          r.cutoff ?? '-',
+          r.dryRun ?? '-',
+          r.leftBehind ?? '-',
+          r.anonymized ?? '-',
+          r.cascaded,
+          check,
+        ]),
+      },
+    });
   }
   const c = d.consent;
-  blocks.push(c
-    ? { kv: [['consent rule', c.rule], ['subjects', c.subjects], ['consents in the register', c.consentedInRegister], ['left behind as no-consent', c.leftBehind], ['left behind through it (cascade)', c.cascaded ?? ''], ['checked after publish', c.checkedAfterPublish ? (c.checkedAfterPublish.passed ? 'passed' : `FAILED (${c.checkedAfterPublish.rowCount} rows)`) : 'not checked']] }
-    : none('consent rule'));
+  blocks.push(
+    c
+      ? {
+          kv: [
+            ['consent rule', c.rule],
+            ['subjects', c.subjects],
+            ['consents in the register', c.consentedInRegister],
+            ['left behind as no-consent', c.leftBehind],
+            ['left behind through it (cascade)', c.cascaded ?? ''],
+            [
+              'checked after publish',
+              c.checkedAfterPublish
+                ? c.checkedAfterPublish.passed
+                  ? 'passed'
+                  : `FAILED (${c.checkedAfterPublish.rowCount} rows)`
+                : 'not checked',
+            ],
+          ],
+        }
+      : none('consent rule'),
+  );
   const e = d.erasure;
-  blocks.push({ kv: [['erasure registers', e.registers.join(' ') || 'none'], ['requests found', e.requestsFound], ['left behind as erasure-request', e.leftBehind], ['left behind through it (cascade)', e.cascaded ?? ''], ['applied in Production', e.appliedInProduction], ['subjects erased in Production', e.applied ?? 'not applied'], ['residue', e.residue ?? 'not checked'], ['note', e.note]] });
+  blocks.push({
+    kv: [
+      ['erasure registers', e.registers.join(' ') || 'none'],
+      ['requests found', e.requestsFound],
+      ['left behind as erasure-request', e.leftBehind],
+      ['left behind through it (cascade)', e.cascaded ?? ''],
+      ['applied in Production', e.appliedInProduction],
+      ['subjects erased in Production', e.applied ?? 'not applied'],
+      ['residue', e.residue ?? 'not checked'],
+      ['note', e.note],
+    ],
+  });
   // Each pass after publish, per table and action (deleted = erased minus anonymized).
   const passRows = e.passes.flatMap((x) =>
-    [...new Set([...Object.keys(x.rows), ...Object.keys(x.nullified ?? {})])].sort().map((t) => [x.step, t, (x.rows[t] ?? 0) - (x.anonymized[t] ?? 0), x.anonymized[t] ?? 0, x.nullified?.[t] ?? 0]),
+    [...new Set([...Object.keys(x.rows), ...Object.keys(x.nullified ?? {})])]
+      .sort()
+      .map((t) => [x.step, t, (x.rows[t] ?? 0) - (x.anonymized[t] ?? 0), x.anonymized[t] ?? 0, x.nullified?.[t] ?? 0]),
   );
-  if (passRows.length) blocks.push({ table: { headers: ['erasure pass', 'table', 'deleted', 'anonymized', 'reference set to NULL'], rows: passRows } });
+  if (passRows.length)
+    blocks.push({ table: { headers: ['erasure pass', 'table', 'deleted', 'anonymized', 'reference set to NULL'], rows: passRows } });
   return { title: 'Test data, retention, consent, erasure, audit', level: 2, blocks };
 }
 
@@ -111,24 +224,31 @@ function tableSection(d: EvidenceDocument, table: string): ReportSection {
   const published = d.run.publish?.tables.find((t) => t.table === table);
   const v: TableValidation | undefined = d.validation?.tables.find((t) => t.table === table);
   const kv: [string, ReportCell][] = [];
-  if (dry) kv.push(['dry run: in scope', dry.inScope], ['dry run: to move', dry.toMove], ['dry run: left behind', formatReasons(dry.leftBehind)]);
+  if (dry)
+    kv.push(['dry run: in scope', dry.inScope], ['dry run: to move', dry.toMove], ['dry run: left behind', formatReasons(dry.leftBehind)]);
   kv.push(['stage: rows staged', staged ? staged.rows : 'not staged']);
   kv.push(['publish: rows inserted', published ? published.inserted : 'not published']);
   if (published?.preExistingChecksum !== undefined) kv.push(['publish: pre-existing checksum', published.preExistingChecksum]);
   if (v) {
     kv.push(
       ['validation', v.ok ? 'ok' : 'FAILED'],
-      ['in scope = moved + merged + left behind', `${v.inScope} = ${v.moved} + ${v.merged} + ${v.leftBehind}${v.inScope === v.moved + v.merged + v.leftBehind ? '' : ' (MISMATCH)'}`],
+      [
+        'in scope = moved + merged + left behind',
+        `${v.inScope} = ${v.moved} + ${v.merged} + ${v.leftBehind}${v.inScope === v.moved + v.merged + v.leftBehind ? '' : ' (MISMATCH)'}`,
+      ],
       ['staging checksum (moved rows as staged, after remapping)', v.stagingChecksum],
       ['production checksum (the same rows in Production)', v.productionChecksum],
       ['checksums match', v.stagingChecksum === v.productionChecksum],
     );
     if (v.changedSincePublish?.count) {
-      kv.push(['published rows the application changed since publish (not compared)', `${v.changedSincePublish.count}: ${v.changedSincePublish.keys.slice(0, 10).join(' ')}${v.changedSincePublish.count > 10 ? ' …' : ''}`]);
+      kv.push([
+        'published rows the application changed since publish (not compared)',
+        `${v.changedSincePublish.count}: ${v.changedSincePublish.keys.slice(0, 10).join(' ')}${v.changedSincePublish.count > 10 ? ' …' : ''}`,
+      ]);
     }
     if (v.preExistingBefore !== undefined) {
       kv.push(
-        ['pre-existing rows before (Production\'s own rows)', v.preExistingBefore],
+        ["pre-existing rows before (Production's own rows)", v.preExistingBefore],
         ['pre-existing rows after', v.preExistingAfter ?? ''],
         ['pre-existing rows unchanged', v.preExistingBefore === v.preExistingAfter],
       );
@@ -141,31 +261,67 @@ function tableSection(d: EvidenceDocument, table: string): ReportSection {
 
 function checks(d: EvidenceDocument): ReportSection[] {
   const a = d.accessChecks;
-  const out: ReportSection[] = [{
-    title: 'Access checks',
+  const out: ReportSection[] = [
+    {
+      title: 'Access checks',
+      level: 2,
+      blocks: a
+        ? [
+            {
+              table: {
+                headers: ['check', 'kind', 'passed', 'offending rows', 'error'],
+                rows: a.checks.map((c) => [c.name, c.kind, c.passed, c.rowCount, c.error ?? '']),
+              },
+            },
+          ]
+        : [none('access checks run')],
+    },
+  ];
+  out.push({
+    title: 'Checksums and what each covers',
     level: 2,
-    blocks: a ? [{ table: { headers: ['check', 'kind', 'passed', 'offending rows', 'error'], rows: a.checks.map((c) => [c.name, c.kind, c.passed, c.rowCount, c.error ?? '']) } }] : [none('access checks run')],
-  }];
-  out.push({ title: 'Checksums and what each covers', level: 2, blocks: [{ table: { headers: ['covers', 'value'], rows: d.checksums.map((c) => [c.covers, c.value]) } }] });
+    blocks: [{ table: { headers: ['covers', 'value'], rows: d.checksums.map((c) => [c.covers, c.value]) } }],
+  });
   const r = d.rollback;
   out.push({
     title: 'Rollback',
     level: 2,
     blocks: r
       ? [
-          { kv: [['mode', r.mode], ['requested by', r.by], ['reason', r.reason], ['at', r.at], ['every inserted row gone', r.proof.insertedRowsGone], ['Production', r.proof.production]] },
-          { table: { headers: ['table', 'inserted by the run', 'deleted', 'already gone', 'checksum back to before publish'], rows: r.undone.map((t) => [t.table, t.inserted, t.deleted, t.alreadyGone, t.equal]) } },
+          {
+            kv: [
+              ['mode', r.mode],
+              ['requested by', r.by],
+              ['reason', r.reason],
+              ['at', r.at],
+              ['every inserted row gone', r.proof.insertedRowsGone],
+              ['Production', r.proof.production],
+            ],
+          },
+          {
+            table: {
+              headers: ['table', 'inserted by the run', 'deleted', 'already gone', 'checksum back to before publish'],
+              rows: r.undone.map((t) => [t.table, t.inserted, t.deleted, t.alreadyGone, t.equal]),
+            },
+          },
           ...(r.proof.summary.length ? [{ notes: r.proof.summary }] : []),
         ]
       : d.restore?.result
-        ? [{ text: `Rolled back by restore from the backup at ${d.restore.result.restoredAt} (requested by ${d.restore.by ?? 'unknown'}: ${d.restore.reason ?? 'no reason given'}); see Restore.` }]
+        ? [
+            {
+              text: `Rolled back by restore from the backup at ${d.restore.result.restoredAt} (requested by ${d.restore.by ?? 'unknown'}: ${d.restore.reason ?? 'no reason given'}); see Restore.`,
+            },
+          ]
         : [none('rollback')],
   });
   if (d.restore) out.push(...restoreSections(d.restore));
   return out;
 }
 
-const perTable = (x: Record<string, number>) => Object.entries(x).map(([t, n]) => `${t} ${n}`).join(', ') || '0';
+const perTable = (x: Record<string, number>) =>
+  Object.entries(x)
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ') || '0';
 
 /** Rollback by restore: the preview the approvers saw, the result, and the erasures re-applied after it, rows per table. */
 function restoreSections(r: NonNullable<EvidenceDocument['restore']>): ReportSection[] {
@@ -182,7 +338,15 @@ function restoreSections(r: NonNullable<EvidenceDocument['restore']>): ReportSec
       title: 'Restore',
       level: 2,
       blocks: [
-        { kv: [['requested by', r.by], ['reason', r.reason], ['restored at', res?.restoredAt ?? 'not restored'], ['backup', res?.backup.location ?? pv?.backup ?? ''], ['backup sha256', res?.backup.sha256 ?? '']] },
+        {
+          kv: [
+            ['requested by', r.by],
+            ['reason', r.reason],
+            ['restored at', res?.restoredAt ?? 'not restored'],
+            ['backup', res?.backup.location ?? pv?.backup ?? ''],
+            ['backup sha256', res?.backup.sha256 ?? ''],
+          ],
+        },
       ],
     },
     {
@@ -191,9 +355,27 @@ function restoreSections(r: NonNullable<EvidenceDocument['restore']>): ReportSec
       blocks: pv
         ? [
             { kv: [['measured at', pv.measuredAt]] },
-            { table: { headers: ['table', 'backup rows', 'rows now', 'inserted by the run', 'added by others', 'removed by others', 'changed by others'], rows: pv.tables.map((t) => [t.table, t.backupRows, t.nowRows, t.insertedByRun, t.added, t.removed, t.changed]) } },
+            {
+              table: {
+                headers: [
+                  'table',
+                  'backup rows',
+                  'rows now',
+                  'inserted by the run',
+                  'added by others',
+                  'removed by others',
+                  'changed by others',
+                ],
+                rows: pv.tables.map((t) => [t.table, t.backupRows, t.nowRows, t.insertedByRun, t.added, t.removed, t.changed]),
+              },
+            },
             { notes: pv.summary },
-            ...(pv.erasures ? [{ text: `Erasures the restore would re-apply: ${pv.erasures.requests} request(s).` }, { table: { headers, rows: erasureRows(pv.erasures) } }] : []),
+            ...(pv.erasures
+              ? [
+                  { text: `Erasures the restore would re-apply: ${pv.erasures.requests} request(s).` },
+                  { table: { headers, rows: erasureRows(pv.erasures) } },
+                ]
+              : []),
           ]
         : [none('restore preview')],
     },
@@ -202,7 +384,12 @@ function restoreSections(r: NonNullable<EvidenceDocument['restore']>): ReportSec
       level: 3,
       blocks: res
         ? [
-            { table: { headers: ['table', 'rows before', 'deleted', 'restored from the backup', 'erased', 'rows after', 'backup rows', 'ok'], rows: res.tables.map((t) => [t.table, t.before, t.deleted, t.restored, t.erased, t.after, t.backupRows, t.ok]) } },
+            {
+              table: {
+                headers: ['table', 'rows before', 'deleted', 'restored from the backup', 'erased', 'rows after', 'backup rows', 'ok'],
+                rows: res.tables.map((t) => [t.table, t.before, t.deleted, t.restored, t.erased, t.after, t.backupRows, t.ok]),
+              },
+            },
             { notes: res.verification },
           ]
         : [none('restore result (the restore did not run)')],
@@ -212,7 +399,14 @@ function restoreSections(r: NonNullable<EvidenceDocument['restore']>): ReportSec
       level: 3,
       blocks: e
         ? [
-            { kv: [['requests re-applied', e.requests], ['rows deleted', perTable(e.deleted)], ['rows anonymized', perTable(e.anonymized)], ['references set to NULL', perTable(e.nullified)]] },
+            {
+              kv: [
+                ['requests re-applied', e.requests],
+                ['rows deleted', perTable(e.deleted)],
+                ['rows anonymized', perTable(e.anonymized)],
+                ['references set to NULL', perTable(e.nullified)],
+              ],
+            },
             { table: { headers, rows: erasureRows(e) } },
           ]
         : [none('erasures after the restore')],
@@ -221,19 +415,36 @@ function restoreSections(r: NonNullable<EvidenceDocument['restore']>): ReportSec
 }
 
 function steps(d: EvidenceDocument): ReportSection[] {
-  const decided = (s: EvidenceDocument['steps'][number]) => s.decisions.map((x) => `${x.outcome} by ${x.by}${x.reason ? `: ${x.reason}` : ''}`).join('; ');
+  const decided = (s: EvidenceDocument['steps'][number]) =>
+    s.decisions.map((x) => `${x.outcome} by ${x.by}${x.reason ? `: ${x.reason}` : ''}`).join('; ');
   return [
     {
       title: 'Steps',
       level: 2,
       blocks: d.steps.length
-        ? [{ table: { headers: ['step', 'started', 'ended', 'outcome', 'attempts', 'decisions'], rows: d.steps.map((s) => [s.step, s.startedAt ?? '', s.endedAt ?? '', s.outcome, s.attempts, decided(s)]) } }]
+        ? [
+            {
+              table: {
+                headers: ['step', 'started', 'ended', 'outcome', 'attempts', 'decisions'],
+                rows: d.steps.map((s) => [s.step, s.startedAt ?? '', s.endedAt ?? '', s.outcome, s.attempts, decided(s)]),
+              },
+            },
+          ]
         : [none('steps')],
     },
     {
       title: 'Step history',
       level: 3,
-      blocks: d.run.history.length ? [{ table: { headers: ['at', 'step', 'outcome', 'detail'], rows: d.run.history.map((s) => [s.at, s.step, s.outcome, s.detail ?? '']) } }] : [none('steps')],
+      blocks: d.run.history.length
+        ? [
+            {
+              table: {
+                headers: ['at', 'step', 'outcome', 'detail'],
+                rows: d.run.history.map((s) => [s.at, s.step, s.outcome, s.detail ?? '']),
+              },
+            },
+          ]
+        : [none('steps')],
     },
   ];
 }
@@ -243,7 +454,11 @@ export function dataSections(d: EvidenceDocument): ReportSection[] {
   const names = reportTableNames(d);
   const stageInfo: [string, ReportCell][] = [];
   if (d.run.stage) stageInfo.push(['staging schema', d.run.stage.schema], ['source snapshot', d.run.stage.snapshot ?? 'none']);
-  out.push({ title: 'Tables: stage, publish, validation', level: 2, blocks: names.length ? (stageInfo.length ? [{ kv: stageInfo }] : []) : [none('tables')] });
+  out.push({
+    title: 'Tables: stage, publish, validation',
+    level: 2,
+    blocks: names.length ? (stageInfo.length ? [{ kv: stageInfo }] : []) : [none('tables')],
+  });
   for (const t of names) out.push(tableSection(d, t));
   return out;
 }

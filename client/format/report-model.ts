@@ -27,7 +27,10 @@ function summary(d: EvidenceDocument): ReportSection {
     ['initiated by', r.initiatedBy],
     ['why (decision.reason)', d.decision.reason ?? 'not given in the plan'],
     // Packs written before change control have no key: the same as a plan without one.
-    ['change request (decision.change)', d.decision.change ? `${d.decision.change}${d.decision.changeUrl ? ` ${d.decision.changeUrl}` : ''}` : 'none named in the plan'],
+    [
+      'change request (decision.change)',
+      d.decision.change ? `${d.decision.change}${d.decision.changeUrl ? ` ${d.decision.changeUrl}` : ''}` : 'none named in the plan',
+    ],
     ['workflow id', r.workflowId],
     ['run id', r.runId],
     ['run key', r.runKey],
@@ -43,18 +46,32 @@ function summary(d: EvidenceDocument): ReportSection {
 function approvals(d: EvidenceDocument): ReportSection {
   const rule = d.decision.approvalRule;
   const blocks: ReportBlock[] = [
-    { text: `Each gate needs ${rule.required} of ${rule.approvers.join(', ')}${rule.separationOfDuties ? '; the initiator may not approve' : ''}; a gate waits ${rule.timeout || 'its timeout'}.` },
+    {
+      text: `Each gate needs ${rule.required} of ${rule.approvers.join(', ')}${rule.separationOfDuties ? '; the initiator may not approve' : ''}; a gate waits ${rule.timeout || 'its timeout'}.`,
+    },
   ];
   const signature = (a: EvidenceDocument['approvals'][number]) =>
-    !a.signature.signed ? 'not signed' : a.signature.verified ? `verified (${a.signature.fingerprint ?? 'no fingerprint'})` : 'did NOT verify';
+    !a.signature.signed
+      ? 'not signed'
+      : a.signature.verified
+        ? `verified (${a.signature.fingerprint ?? 'no fingerprint'})`
+        : 'did NOT verify';
   blocks.push(
     d.approvals.length
-      ? { table: { headers: ['gate', 'approver', 'at', 'comment', 'plan hash approved', 'rehearsal hash', 'signature'], rows: d.approvals.map((a) => [a.gate, a.approver, a.at, a.comment ?? '', a.planHash, a.rehearsalHash ?? '-', signature(a)]) } }
+      ? {
+          table: {
+            headers: ['gate', 'approver', 'at', 'comment', 'plan hash approved', 'rehearsal hash', 'signature'],
+            rows: d.approvals.map((a) => [a.gate, a.approver, a.at, a.comment ?? '', a.planHash, a.rehearsalHash ?? '-', signature(a)]),
+          },
+        }
       : none('approvals'),
   );
   // Predicted refusals the approvers accepted (decisions.ts acknowledgeRefusal); packs before it have none.
   for (const a of d.approvals) {
-    if (a.acknowledged?.length) blocks.push({ text: `${a.approver} approved gate ${a.gate} acknowledging the refusals the dry run predicted: ${a.acknowledged.join(', ')}.` });
+    if (a.acknowledged?.length)
+      blocks.push({
+        text: `${a.approver} approved gate ${a.gate} acknowledging the refusals the dry run predicted: ${a.acknowledged.join(', ')}.`,
+      });
   }
   return { title: 'Approvals', level: 2, blocks };
 }
@@ -66,13 +83,42 @@ function dryRun(d: EvidenceDocument): ReportSection {
     level: 2,
     blocks: dry
       ? [
-          { kv: [['source', dry.source], ['target', dry.target], ['at', dry.at], ['plan hash', dry.planHash]] },
+          {
+            kv: [
+              ['source', dry.source],
+              ['target', dry.target],
+              ['at', dry.at],
+              ['plan hash', dry.planHash],
+            ],
+          },
           {
             table: {
-              headers: ['order', 'table', 'ids', 'select', 'total', 'in scope', 'to move', 'left behind', 'left behind (reasons)', 'collisions'],
+              headers: [
+                'order',
+                'table',
+                'ids',
+                'select',
+                'total',
+                'in scope',
+                'to move',
+                'left behind',
+                'left behind (reasons)',
+                'collisions',
+              ],
               rows: [...dry.tables]
                 .sort((a, b) => a.order - b.order)
-                .map((t) => [t.order, t.table, t.ids, t.select, t.total, t.inScope, t.toMove, sumValues(t.leftBehind), formatReasons(t.leftBehind), conflictsCell(t)]),
+                .map((t) => [
+                  t.order,
+                  t.table,
+                  t.ids,
+                  t.select,
+                  t.total,
+                  t.inScope,
+                  t.toMove,
+                  sumValues(t.leftBehind),
+                  formatReasons(t.leftBehind),
+                  conflictsCell(t),
+                ]),
             },
           },
           dry.warnings.length ? { notes: dry.warnings.map((w) => `warning: ${w}`) } : { text: 'No warnings.' },
@@ -88,23 +134,54 @@ function mapping(d: EvidenceDocument): ReportSection[] {
     {
       title: 'Mapping',
       level: 2,
-      blocks: [{ text: "The Pilot's model differs from Production's: per table, where each Production column's value came from, and each Pilot column dropped on purpose with the non-null values it left behind, counted on the rows kept after cleanup (moved, or merged by ids: match)." }],
+      blocks: [
+        {
+          text: "The Pilot's model differs from Production's: per table, where each Production column's value came from, and each Pilot column dropped on purpose with the non-null values it left behind, counted on the rows kept after cleanup (moved, or merged by ids: match).",
+        },
+      ],
     },
-    ...d.mapping.map((m): ReportSection => ({ title: `Mapping ${mappingTitle(m)}`, level: 3, blocks: [{ table: { headers: MAPPING_HEADERS, rows: mappingRows(m) } }] })),
+    ...d.mapping.map((m): ReportSection => ({
+      title: `Mapping ${mappingTitle(m)}`,
+      level: 3,
+      blocks: [{ table: { headers: MAPPING_HEADERS, rows: mappingRows(m) } }],
+    })),
   ];
 }
 
 function backups(d: EvidenceDocument): ReportSection[] {
-  const out: ReportSection[] = [{
-    title: 'Backups',
-    level: 2,
-    blocks: d.backups.length
-      ? [{ table: { headers: ['kind', 'of', 'location', 'size (bytes)', 'sha256', 'verified', 'verified at'], rows: d.backups.map((b) => [b.kind, `${b.alias} (${b.scope})`, b.location, b.size, b.sha256, b.verified, b.verifiedAt ?? '']) } }]
-      : [none('backups')],
-  }];
-  for (const b of d.backups) if (b.verifiedHow.length) out.push({ title: `How the ${b.kind} backup was verified`, level: 3, blocks: [{ notes: b.verifiedHow }] });
+  const out: ReportSection[] = [
+    {
+      title: 'Backups',
+      level: 2,
+      blocks: d.backups.length
+        ? [
+            {
+              table: {
+                headers: ['kind', 'of', 'location', 'size (bytes)', 'sha256', 'verified', 'verified at'],
+                rows: d.backups.map((b) => [
+                  b.kind,
+                  `${b.alias} (${b.scope})`,
+                  b.location,
+                  b.size,
+                  b.sha256,
+                  b.verified,
+                  b.verifiedAt ?? '',
+                ]),
+              },
+            },
+          ]
+        : [none('backups')],
+    },
+  ];
+  for (const b of d.backups)
+    if (b.verifiedHow.length) out.push({ title: `How the ${b.kind} backup was verified`, level: 3, blocks: [{ notes: b.verifiedHow }] });
   const later = d.backups.filter((b) => b.note);
-  if (later.length) out.push({ title: 'Backups taken after the first', level: 3, blocks: [{ notes: later.map((b) => `${b.kind} ${b.location}: ${b.note}`) }] });
+  if (later.length)
+    out.push({
+      title: 'Backups taken after the first',
+      level: 3,
+      blocks: [{ notes: later.map((b) => `${b.kind} ${b.location}: ${b.note}`) }],
+    });
   out.push(...rehearsalSections(d));
   return out;
 }
@@ -114,26 +191,48 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
   const sections: ReportSection[] = [summary(d)];
   sections.push({ title: 'Open items', level: 2, blocks: [d.openItems.length ? { notes: d.openItems } : none('open items')] });
   sections.push({ title: 'Plan hash', level: 2, blocks: [{ text: `sha256 of the canonical plan, as approved: ${d.run.planHash}` }] });
-  sections.push({ title: 'The plan\'s rules in words', level: 2, blocks: [d.rules.length ? { notes: d.rules.map((r) => r.text) } : none('rules')] });
+  sections.push({
+    title: "The plan's rules in words",
+    level: 2,
+    blocks: [d.rules.length ? { notes: d.rules.map((r) => r.text) } : none('rules')],
+  });
   sections.push(approvals(d));
   sections.push({
     title: 'Refused signals',
     level: 2,
     blocks: d.refused.last.length
       ? [
-          ...(d.refused.count > d.refused.kept ? [{ text: `${d.refused.count} refused in all; the run keeps the last ${d.refused.kept}.` }] : []),
+          ...(d.refused.count > d.refused.kept
+            ? [{ text: `${d.refused.count} refused in all; the run keeps the last ${d.refused.kept}.` }]
+            : []),
           { table: { headers: ['at', 'signal', 'by', 'reason'], rows: d.refused.last.map((r) => [r.at, r.signal, r.by, r.reason]) } },
         ]
       : [none('refused signals')],
   });
   if (d.databaseMoves?.length) {
-    const where = (i: DatabaseMove['to'] | null) => (i ? `${i.database} on ${i.server} (system identifier ${i.systemIdentifier}, oid ${i.databaseOid})` : 'not recorded');
+    const where = (i: DatabaseMove['to'] | null) =>
+      i ? `${i.database} on ${i.server} (system identifier ${i.systemIdentifier}, oid ${i.databaseOid})` : 'not recorded';
     sections.push({
       title: 'Databases accepted as moved',
       level: 2,
       blocks: [
-        { text: 'The run refused these databases as not the ones it started with; on-call accepted each as the same database moved, and the run checked the new one from then on.' },
-        { table: { headers: ['alias', 'was', 'is', 'by', 'at', 'reason', 'signature'], rows: d.databaseMoves.map((m) => [m.alias, where(m.from), where(m.to), m.by, m.at, m.reason, m.signature ? (m.signature.verified ? `verified (${m.signature.fingerprint})` : 'did NOT verify') : 'not signed']) } },
+        {
+          text: 'The run refused these databases as not the ones it started with; on-call accepted each as the same database moved, and the run checked the new one from then on.',
+        },
+        {
+          table: {
+            headers: ['alias', 'was', 'is', 'by', 'at', 'reason', 'signature'],
+            rows: d.databaseMoves.map((m) => [
+              m.alias,
+              where(m.from),
+              where(m.to),
+              m.by,
+              m.at,
+              m.reason,
+              m.signature ? (m.signature.verified ? `verified (${m.signature.fingerprint})` : 'did NOT verify') : 'not signed',
+            ]),
+          },
+        },
       ],
     });
   }
@@ -142,17 +241,41 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
       title: 'Changes since gate plan (drift)',
       level: 2,
       blocks: [
-        { text: 'What stage and cleanup found differed from the approved dry run. A tolerated change (plan drift.tolerate) let the run go on; any other sent it back to gate plan with a new dry run, and the approvals before it stopped counting.' },
+        {
+          text: 'What stage and cleanup found differed from the approved dry run. A tolerated change (plan drift.tolerate) let the run go on; any other sent it back to gate plan with a new dry run, and the approvals before it stopped counting.',
+        },
         {
           table: {
             headers: ['found at', 'when', 'table', 'approved rows', 'rows now', 'catalog', 'outcome'],
             rows: d.drift.flatMap((x) => [
-              ...x.tables.map((t) => [x.at, x.foundAt ?? '', t.table, t.approvedRows, t.rowsNow, '', x.tolerated ? 'tolerated' : 'back to gate plan']),
-              ...x.catalog.map((c) => [x.at, x.foundAt ?? '', c.table, '', '', `${c.side}: ${[...c.removed.map((r) => `- ${r}`), ...c.added.map((a) => `+ ${a}`)].join('; ')}`, 'back to gate plan']),
+              ...x.tables.map((t) => [
+                x.at,
+                x.foundAt ?? '',
+                t.table,
+                t.approvedRows,
+                t.rowsNow,
+                '',
+                x.tolerated ? 'tolerated' : 'back to gate plan',
+              ]),
+              ...x.catalog.map((c) => [
+                x.at,
+                x.foundAt ?? '',
+                c.table,
+                '',
+                '',
+                `${c.side}: ${[...c.removed.map((r) => `- ${r}`), ...c.added.map((a) => `+ ${a}`)].join('; ')}`,
+                'back to gate plan',
+              ]),
             ]),
           },
         },
-        ...(d.voidedApprovals?.length ? [{ text: `Approvals that stopped counting: ${d.voidedApprovals.map((a) => `${a.approver} (gate ${a.gate}, ${a.at})`).join(', ')}.` }] : []),
+        ...(d.voidedApprovals?.length
+          ? [
+              {
+                text: `Approvals that stopped counting: ${d.voidedApprovals.map((a) => `${a.approver} (gate ${a.gate}, ${a.at})`).join(', ')}.`,
+              },
+            ]
+          : []),
       ],
     });
   }

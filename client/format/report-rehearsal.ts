@@ -13,7 +13,10 @@ const arr = <T>(x: T[] | undefined | null): T[] => (Array.isArray(x) ? x : []);
 export function rehearsalSections(d: EvidenceDocument): ReportSection[] {
   const rh = d.rehearsal;
   const r = (rh.result && typeof rh.result === 'object' ? rh.result : null) as Partial<RehearsalReport> | null;
-  const kv: [string, ReportCell][] = [['mode', rh.mode], ['performed', rh.performed]];
+  const kv: [string, ReportCell][] = [
+    ['mode', rh.mode],
+    ['performed', rh.performed],
+  ];
   if (rh.note) kv.push(['note', rh.note]);
   if (!r) return [{ title: 'Rehearsal', level: 2, blocks: [{ kv }, ...(rh.performed ? [] : [none('rehearsal result')])] }];
 
@@ -33,7 +36,9 @@ export function rehearsalSections(d: EvidenceDocument): ReportSection[] {
     if (db && Object.keys(db).length) blocks.push({ kv: Object.entries(db).map(([k, v]) => [`database ${k}`, v] as [string, ReportCell]) });
   }
   const copied = [
-    ...arr(r.registersCopied).map((x) => `Production-side erasure register ${x.table}: ${x.rows} row(s) read from Production at the rehearsal (replacing the backup's)`),
+    ...arr(r.registersCopied).map(
+      (x) => `Production-side erasure register ${x.table}: ${x.rows} row(s) read from Production at the rehearsal (replacing the backup's)`,
+    ),
     ...arr(r.parentsCopied).map((x) => `${x.table}: ${x.rows} row(s) copied from Production (referenced by plan rows, outside the plan)`),
   ];
   if (copied.length) blocks.push({ notes: copied });
@@ -44,7 +49,14 @@ export function rehearsalSections(d: EvidenceDocument): ReportSection[] {
     title: 'Rehearsal: rows per table',
     level: 3,
     blocks: tables.length
-      ? [{ table: { headers: ['table', 'in scope', 'moved', 'merged', 'left behind', 'left behind (reasons)'], rows: tables.map((t) => [t.table, t.inScope, t.moved, t.merged, t.leftBehind, formatReasons(t.leftBehindByReason ?? {})]) } }]
+      ? [
+          {
+            table: {
+              headers: ['table', 'in scope', 'moved', 'merged', 'left behind', 'left behind (reasons)'],
+              rows: tables.map((t) => [t.table, t.inScope, t.moved, t.merged, t.leftBehind, formatReasons(t.leftBehindByReason ?? {})]),
+            },
+          },
+        ]
       : [none('table counted (the rehearsal stopped before validate)')],
   });
   if (c) {
@@ -56,24 +68,48 @@ export function rehearsalSections(d: EvidenceDocument): ReportSection[] {
       blocks: [
         { text: c.equal ? "Every table's counts equal the approved dry run's." : 'The rehearsal DIFFERS from the approved dry run:' },
         ...(c.equal ? [] : [{ notes: c.differences }]),
-        { table: { headers: ['table', 'dry run (in scope / to move / merged / left behind)', 'rehearsal (in scope / moved / merged / left behind)', 'equal'], rows: arr(c.tables).map((t) => [t.table, cell(t.dryRun), cell(t.rehearsal), t.equal]) } },
+        {
+          table: {
+            headers: [
+              'table',
+              'dry run (in scope / to move / merged / left behind)',
+              'rehearsal (in scope / moved / merged / left behind)',
+              'equal',
+            ],
+            rows: arr(c.tables).map((t) => [t.table, cell(t.dryRun), cell(t.rehearsal), t.equal]),
+          },
+        },
       ],
     });
   }
   if (r.validation) {
-    out.push({ title: 'Rehearsal validation', level: 3, blocks: [r.validation.ok ? { text: 'Validation passed in the scratch database.' } : { notes: arr(r.validation.problems) }] });
+    out.push({
+      title: 'Rehearsal validation',
+      level: 3,
+      blocks: [r.validation.ok ? { text: 'Validation passed in the scratch database.' } : { notes: arr(r.validation.problems) }],
+    });
   }
   if (r.rollback) {
     out.push({
       title: 'Rehearsal rollback proof',
       level: 3,
       blocks: [
-        { table: { headers: ['table', 'rows deleted', 'checksum before publish', 'checksum after rollback', 'equal'], rows: arr(r.rollback.tables).map((t) => [t.table, t.deleted, t.checksumBeforePublish, t.checksumAfterRollback, t.equal]) } },
+        {
+          table: {
+            headers: ['table', 'rows deleted', 'checksum before publish', 'checksum after rollback', 'equal'],
+            rows: arr(r.rollback.tables).map((t) => [t.table, t.deleted, t.checksumBeforePublish, t.checksumAfterRollback, t.equal]),
+          },
+        },
         ...(arr(r.rollback.summary).length ? [{ notes: r.rollback.summary }] : []),
       ],
     });
   }
   const timings = arr(r.timings);
-  if (timings.length) out.push({ title: 'Rehearsal timings', level: 3, blocks: [{ table: { headers: ['step', 'ms'], rows: timings.map((t) => [t.step, t.ms]) } }] });
+  if (timings.length)
+    out.push({
+      title: 'Rehearsal timings',
+      level: 3,
+      blocks: [{ table: { headers: ['step', 'ms'], rows: timings.map((t) => [t.step, t.ms]) } }],
+    });
   return out;
 }

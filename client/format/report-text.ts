@@ -10,7 +10,13 @@ function textBlock(b: ReportBlock): string[] {
     const width = Math.max(...b.kv.map(([k]) => k.length));
     out.push(...b.kv.map(([k, v]) => `  ${`${k}:`.padEnd(width + 1)} ${cellToText(v)}`));
   }
-  if (b.table) out.push(renderTable(b.table.headers, b.table.rows.map((r) => r.map((c) => (typeof c === 'number' ? c : cellToText(c))))).replace(/^/gm, '  '));
+  if (b.table)
+    out.push(
+      renderTable(
+        b.table.headers,
+        b.table.rows.map((r) => r.map((c) => (typeof c === 'number' ? c : cellToText(c)))),
+      ).replace(/^/gm, '  '),
+    );
   if (b.notes) out.push(...b.notes.map((n) => `  - ${n}`));
   if (b.code) out.push(...b.code.lines.map((l) => `    ${l}`));
   return out;

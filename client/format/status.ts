@@ -32,7 +32,10 @@ export function progressFromHeartbeat(details: unknown, activity?: string): Live
   if (Array.isArray(details)) return details.flatMap((d) => progressFromHeartbeat(d, activity));
   // The common shape (common/progress.ts): one entry per table.
   const steps = stepProgressFrom(details);
-  if (steps.length) return steps.flatMap((s) => s.tables.map((t) => ({ table: t.table, rowsCopied: t.done, rowsTotal: t.total, activity: activity ?? s.step })));
+  if (steps.length)
+    return steps.flatMap((s) =>
+      s.tables.map((t) => ({ table: t.table, rowsCopied: t.done, rowsTotal: t.total, activity: activity ?? s.step })),
+    );
   const p = asProgress(details, activity);
   return p ? [p] : [];
 }
@@ -77,7 +80,7 @@ function progressTable(progress: Record<string, TableProgress>, live: LiveProgre
   }
   for (const l of live) {
     rows.set(l.table, {
-      phase: l.activity ? (STEP_UNITS[l.activity] ?? l.activity) : rows.get(l.table)?.phase ?? '',
+      phase: l.activity ? (STEP_UNITS[l.activity] ?? l.activity) : (rows.get(l.table)?.phase ?? ''),
       copied: l.rowsCopied,
       total: l.rowsTotal,
       source: `live${l.activity ? ` (${l.activity})` : ''}`,
@@ -86,7 +89,14 @@ function progressTable(progress: Record<string, TableProgress>, live: LiveProgre
   if (!rows.size) return null;
   return renderTable(
     ['table', 'phase', 'rows', 'of', 'done', 'source'],
-    [...rows.entries()].map(([table, r]) => [table, r.phase, r.copied, r.total || (r.phase === 'planned' ? 0 : '?'), percent(r.copied, r.total), r.source]),
+    [...rows.entries()].map(([table, r]) => [
+      table,
+      r.phase,
+      r.copied,
+      r.total || (r.phase === 'planned' ? 0 : '?'),
+      percent(r.copied, r.total),
+      r.source,
+    ]),
   );
 }
 
@@ -106,11 +116,18 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
   // Gate plan: what an approval must acknowledge (workflows/decisions.ts acknowledgeRefusal).
   for (const p of view.mustAcknowledge ?? []) lines.push(`acknowledge:  ${p.reason} — ${p.why} (approve with --acknowledge ${p.reason})`);
   for (const m of view.databaseMoves ?? []) {
-    lines.push(`moved:        ${m.alias} accepted as ${m.to.database} on ${m.to.server} (system identifier ${m.to.systemIdentifier}, oid ${m.to.databaseOid}) by ${m.by} at ${m.at}: ${m.reason}`);
+    lines.push(
+      `moved:        ${m.alias} accepted as ${m.to.database} on ${m.to.server} (system identifier ${m.to.systemIdentifier}, oid ${m.to.databaseOid}) by ${m.by} at ${m.at}: ${m.reason}`,
+    );
   }
   for (const x of view.drift ?? []) {
-    const what = [...x.tables.map((t) => `${t.table} ${t.approvedRows} → ${t.rowsNow} rows`), ...x.catalog.map((c) => `${c.table} ${c.side} catalog changed`)].join(', ');
-    lines.push(`drift:        at ${x.at}: ${what} (${x.tolerated ? 'tolerated by the plan' : 'back to gate plan; earlier approvals no longer count'})`);
+    const what = [
+      ...x.tables.map((t) => `${t.table} ${t.approvedRows} → ${t.rowsNow} rows`),
+      ...x.catalog.map((c) => `${c.table} ${c.side} catalog changed`),
+    ].join(', ');
+    lines.push(
+      `drift:        at ${x.at}: ${what} (${x.tolerated ? 'tolerated by the plan' : 'back to gate plan; earlier approvals no longer count'})`,
+    );
   }
   if (view.decision) {
     lines.push(`decision:     ${view.decision.action} by ${view.decision.by} at ${view.decision.at}: ${view.decision.reason}`);
@@ -122,16 +139,20 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
   if (view.restorePreview && (view.gate === 'restore' || view.phase === 'gate:restore') && !(view.gate === 'restore' && opts.evidence)) {
     lines.push(`restore:      from ${view.restorePreview.backup} would discard: ${view.restorePreview.summary[0] ?? ''}`);
     for (const t of view.restorePreview.tables) {
-      lines.push(`              ${t.table}: written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed), this run's ${t.insertedByRun}${t.examples.length ? `; e.g. ${t.examples.join('; ')}` : ''}`);
+      lines.push(
+        `              ${t.table}: written by others since the backup ${t.writtenSinceBackup} (${t.added} added, ${t.removed} removed, ${t.changed} changed), this run's ${t.insertedByRun}${t.examples.length ? `; e.g. ${t.examples.join('; ')}` : ''}`,
+      );
     }
   }
   // At gate restore only what the restore discards counts (the decision below); the rehearsal is history.
   if (view.rehearsal && view.gate !== 'restore') {
     const r = view.rehearsal;
-    const moved = r.tables.map((t) => `${t.table} ${t.moved}${t.merged ? `+${t.merged} merged` : ''}${t.leftBehind ? `, ${t.leftBehind} left behind` : ''}`).join('; ');
+    const moved = r.tables
+      .map((t) => `${t.table} ${t.moved}${t.merged ? `+${t.merged} merged` : ''}${t.leftBehind ? `, ${t.leftBehind} left behind` : ''}`)
+      .join('; ');
     const outcome = r.ok ? `ok, rollback ${r.rollbackProven ? 'proven' : 'NOT proven'}` : `FAILED${r.failed ? ` (${r.failed})` : ''}`;
     lines.push(`rehearsal:    ${outcome}, hash ${r.rehearsalHash}${moved ? ` — moved ${moved}` : ''}`);
-    if (r.sameAsDryRun === true) lines.push('              counts per table equal the approved dry run\'s');
+    if (r.sameAsDryRun === true) lines.push("              counts per table equal the approved dry run's");
     // A difference is what an approver of gate cutover must see first: one line each, with its cause.
     for (const d of r.differences ?? []) lines.push(`              DIFFERS FROM THE DRY RUN: ${d}`);
   }
@@ -158,11 +179,21 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
     // The run keeps only the last refusals; say how many there were (older workers sent no count).
     const count = view.refusedCount ?? view.refused.length;
     lines.push('', count > view.refused.length ? `refused signals (the last ${view.refused.length} of ${count}):` : 'refused signals:');
-    lines.push(renderTable(['at', 'signal', 'by', 'reason'], view.refused.map((r) => [r.at, r.signal, r.by, r.reason])));
+    lines.push(
+      renderTable(
+        ['at', 'signal', 'by', 'reason'],
+        view.refused.map((r) => [r.at, r.signal, r.by, r.reason]),
+      ),
+    );
   }
   if (view.steps.length) {
     lines.push('', 'steps:');
-    lines.push(renderTable(['at', 'step', 'outcome', 'detail'], view.steps.map((s) => [s.at, s.step, s.outcome, s.detail ?? ''])));
+    lines.push(
+      renderTable(
+        ['at', 'step', 'outcome', 'detail'],
+        view.steps.map((s) => [s.at, s.step, s.outcome, s.detail ?? '']),
+      ),
+    );
   }
   // At a gate nothing runs: the dry run above says what each table will do, not a "planned" count.
   const progress = decision ? null : progressTable(view.progress, opts.live ?? []);

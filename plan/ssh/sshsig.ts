@@ -35,7 +35,8 @@ export function parseSshSignature(armored: string): SshSignature | string {
   if (typeof armored !== 'string') return 'must be an armored SSH signature (text)';
   if (armored.length > MAX_ARMORED) return `is ${armored.length} characters: not an SSH signature (at most ${MAX_ARMORED})`;
   const text = armored.trim();
-  if (!text.startsWith(BEGIN) || !text.endsWith(END)) return `must be an armored SSH signature (${BEGIN} … ${END}), as ssh-keygen -Y sign writes it`;
+  if (!text.startsWith(BEGIN) || !text.endsWith(END))
+    return `must be an armored SSH signature (${BEGIN} … ${END}), as ssh-keygen -Y sign writes it`;
   const bytes = base64Decode(text.slice(BEGIN.length, text.length - END.length).replace(/\s+/g, ''));
   if (!bytes) return 'the armored body is not valid base64';
   try {
@@ -49,7 +50,8 @@ export function parseSshSignature(armored: string): SshSignature | string {
     const namespace = r.text('namespace');
     const reserved = r.string('reserved').slice();
     const hashAlgorithm = r.text('hash algorithm');
-    if (!(HASH_ALGORITHMS as readonly string[]).includes(hashAlgorithm)) return `hash algorithm ${hashAlgorithm} is not supported (sha512 or sha256)`;
+    if (!(HASH_ALGORITHMS as readonly string[]).includes(hashAlgorithm))
+      return `hash algorithm ${hashAlgorithm} is not supported (sha512 or sha256)`;
     const inner = new WireReader(r.string('signature'));
     if (!r.done) return 'trailing bytes after the signature';
     const sigType = inner.text('signature type');

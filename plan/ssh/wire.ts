@@ -16,7 +16,9 @@ export function base64Decode(text: string): Uint8Array | null {
   const s = text.replace(/=+$/, '');
   if (s.length % 4 === 1 || text.length - s.length > 2) return null;
   const out = new Uint8Array(Math.floor((s.length * 3) / 4));
-  let acc = 0, bits = 0, n = 0;
+  let acc = 0,
+    bits = 0,
+    n = 0;
   for (const c of s) {
     const v = B64_INDEX[c];
     if (v === undefined) return null;

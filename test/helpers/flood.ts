@@ -14,13 +14,19 @@ export async function belowHistory(handle: WorkflowHandle, bytes: number, timeou
   for (;;) {
     const d = await handle.describe();
     if (d.status.name !== 'RUNNING' || (d.historySize ?? 0) < bytes) return;
-    if (Date.now() > until) throw new Error(`the run's history stayed at ${d.historySize} bytes (≥ ${bytes}) for ${timeoutMs} ms: it did not continue as new`);
+    if (Date.now() > until)
+      throw new Error(`the run's history stayed at ${d.historySize} bytes (≥ ${bytes}) for ${timeoutMs} ms: it did not continue as new`);
     await sleep(200);
   }
 }
 
 /** Send `count` signals made by `signal(i)`, keeping each run's history under half `errorLimit`. */
-export async function pacedFlood(handle: WorkflowHandle, count: number, errorLimit: number, signal: (i: number) => Promise<void>): Promise<void> {
+export async function pacedFlood(
+  handle: WorkflowHandle,
+  count: number,
+  errorLimit: number,
+  signal: (i: number) => Promise<void>,
+): Promise<void> {
   for (let i = 0; i < count; i++) {
     if (i % 5 === 0) await belowHistory(handle, errorLimit / 2);
     await acrossContinueAsNew(handle, () => signal(i));

@@ -63,7 +63,11 @@ export const MAP_PRODUCTION = `
 `;
 
 /** The mapped plan; `change` edits the clients / client_notes entries (for the refusals). */
-export function mapPlan(id: string, change: { clients?: (t: Record<string, unknown>) => void; notes?: (t: Record<string, unknown>) => void } = {}, extra: Record<string, unknown> = {}) {
+export function mapPlan(
+  id: string,
+  change: { clients?: (t: Record<string, unknown>) => void; notes?: (t: Record<string, unknown>) => void } = {},
+  extra: Record<string, unknown> = {},
+) {
   const clients: Record<string, unknown> = {
     table: 'clients',
     into: 'customers',

@@ -9,9 +9,15 @@ import { runResult } from './run-result';
 /** A selective plan over `tables`, approvals by bob or carol. */
 export function planOf(id: string, tables: Record<string, unknown>[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    version: 1, id, strategy: 'selective', source: 'pilot', target: 'production',
-    approvals: { approvers: ['bob', 'carol'], required: 1, timeout: '1h' }, rehearsal: { mode: 'skip' },
-    tables, ...extra,
+    version: 1,
+    id,
+    strategy: 'selective',
+    source: 'pilot',
+    target: 'production',
+    approvals: { approvers: ['bob', 'carol'], required: 1, timeout: '1h' },
+    rehearsal: { mode: 'skip' },
+    tables,
+    ...extra,
   };
 }
 
@@ -41,7 +47,11 @@ export function expectDryRunTruth(report: EvidencePack): void {
   for (const v of report.validation!.tables) {
     const dry = report.dryRun!.tables.find((t) => t.table === v.table)!;
     expect({ table: v.table, inScope: dry.inScope, moved: dry.toMove, merged: dry.merged, left: dry.leftBehind }).toEqual({
-      table: v.table, inScope: v.inScope, moved: v.moved, merged: v.merged, left: v.leftBehindByReason,
+      table: v.table,
+      inScope: v.inScope,
+      moved: v.moved,
+      merged: v.merged,
+      left: v.leftBehindByReason,
     });
   }
 }

@@ -61,8 +61,15 @@ export function checkerRole(prefix: string): { name: string; sql: string; drop()
       DO $$ BEGIN CREATE ROLE "${name}" NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
       GRANT USAGE ON SCHEMA public TO "${name}"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "${name}";`,
     async drop() {
-      const dbs = await admin(async (c) => (await c.query<{ datname: string }>(
-        'SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid WHERE r.rolname = $1', [name])).rows);
+      const dbs = await admin(
+        async (c) =>
+          (
+            await c.query<{ datname: string }>(
+              'SELECT DISTINCT d.datname FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid WHERE r.rolname = $1',
+              [name],
+            )
+          ).rows,
+      );
       for (const { datname } of dbs) await withDb(dbUrl(datname), (c) => c.query(`DROP OWNED BY "${name}"`)).catch(() => undefined);
       await admin((c) => c.query(`DROP ROLE IF EXISTS "${name}"`));
     },

@@ -7,7 +7,11 @@ import { Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporalBin } from '../../harness/temporal-bin';
 import { statusQuery, TASK_QUEUE, WORKFLOW_TYPE, workflowIdFor, type StatusView } from '../../common/temporal';
 
-export async function startRun(env: TestWorkflowEnvironment, plan: Record<string, unknown>, initiatedBy = 'alice'): Promise<WorkflowHandle> {
+export async function startRun(
+  env: TestWorkflowEnvironment,
+  plan: Record<string, unknown>,
+  initiatedBy = 'alice',
+): Promise<WorkflowHandle> {
   return env.client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: TASK_QUEUE,
     workflowId: workflowIdFor(String(plan.id)),
@@ -52,9 +56,23 @@ export async function record(handle: WorkflowHandle, name: string) {
   if (!(connection instanceof Connection)) throw new Error('record: the handle has no client connection to read the address from');
   // The run the handle names (the latest run of the id when it names none), as of now.
   const { runId } = await handle.describe();
-  const json = execFileSync(temporalBin(), [
-    'workflow', 'show', '--address', connection.options.address, '--namespace', handle.client.options.namespace,
-    '--workflow-id', handle.workflowId, '--run-id', runId, '--output', 'json',
-  ], { maxBuffer: 256 * 1024 * 1024 });
+  const json = execFileSync(
+    temporalBin(),
+    [
+      'workflow',
+      'show',
+      '--address',
+      connection.options.address,
+      '--namespace',
+      handle.client.options.namespace,
+      '--workflow-id',
+      handle.workflowId,
+      '--run-id',
+      runId,
+      '--output',
+      'json',
+    ],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
   writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), json);
 }

@@ -37,7 +37,13 @@ const { stub } = proxyActivities<StubActivities>({ startToCloseTimeout: '1 minut
 export async function runnerTable(plan: Plan, table: StubStep[]): Promise<RunnerOutcome> {
   const info = workflowInfo();
   const s = new RunState(plan, 'hash', 'alice', { workflowId: info.workflowId, runId: info.runId, runKey: 'runner000001' });
-  const ctl: StepControl = { state: s, pendingResume: null, skippable: false, publish: () => undefined, offered: () => offeredActions(s, ctl.skippable) };
+  const ctl: StepControl = {
+    state: s,
+    pendingResume: null,
+    skippable: false,
+    publish: () => undefined,
+    offered: () => offeredActions(s, ctl.skippable),
+  };
   installHandlers(ctl);
   const e: StepEnv = { s, ctl, input: { plan, runKey: s.ids.runKey, workflowId: info.workflowId, runId: info.runId } };
   const steps: Step[] = table.map((t) => ({
@@ -54,8 +60,11 @@ export async function runnerTable(plan: Plan, table: StubStep[]): Promise<Runner
     results: Object.keys(s.results),
   });
   try {
-    for (let i = 0; i < steps.length; ) {
-      s.rollForwardTargets = steps.slice(0, i + 1).filter((x) => x.rerunnable).map((x) => x.name);
+    for (let i = 0; i < steps.length;) {
+      s.rollForwardTargets = steps
+        .slice(0, i + 1)
+        .filter((x) => x.rerunnable)
+        .map((x) => x.name);
       try {
         await runTableStep(e, steps[i]);
         i++;

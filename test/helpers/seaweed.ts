@@ -32,7 +32,17 @@ const free = (port: number) =>
  * the embedded worker dials that, whatever -admin.port.grpc says.
  */
 export const SEAWEED_PORT_OFFSETS = {
-  master: 0, masterGrpc: 1, s3: 3, s3Grpc: 4, volume: 10, volumeGrpc: 11, admin: 16, webdav: 43, filer: 58, filerGrpc: 59, adminGrpc: 10016,
+  master: 0,
+  masterGrpc: 1,
+  s3: 3,
+  s3Grpc: 4,
+  volume: 10,
+  volumeGrpc: 11,
+  admin: 16,
+  webdav: 43,
+  filer: 58,
+  filerGrpc: 59,
+  adminGrpc: 10016,
 } as const;
 export type SeaweedPorts = { [K in keyof typeof SEAWEED_PORT_OFFSETS]: number };
 
@@ -62,13 +72,26 @@ export async function startSeaweed(bucket = TEST_BUCKET): Promise<Seaweed> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cutover-weed-'));
   const { admin, adminGrpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc, s3, s3Grpc, webdav } = await freeBase();
   const args = [
-    'mini', `-dir=${dir}`, '-ip=127.0.0.1', '-ip.bind=127.0.0.1', '-master.telemetry=false',
-    `-master.port=${master}`, `-master.port.grpc=${masterGrpc}`,
-    `-volume.port=${volume}`, `-volume.port.grpc=${volumeGrpc}`,
-    `-filer.port=${filer}`, `-filer.port.grpc=${filerGrpc}`, `-filer.localSocket=${dir}/filer.sock`,
-    `-s3.port=${s3}`, `-s3.port.grpc=${s3Grpc}`, `-s3.localSocket=${dir}/s3.sock`, '-s3.port.iceberg=0', '-s3.port.lance=0',
+    'mini',
+    `-dir=${dir}`,
+    '-ip=127.0.0.1',
+    '-ip.bind=127.0.0.1',
+    '-master.telemetry=false',
+    `-master.port=${master}`,
+    `-master.port.grpc=${masterGrpc}`,
+    `-volume.port=${volume}`,
+    `-volume.port.grpc=${volumeGrpc}`,
+    `-filer.port=${filer}`,
+    `-filer.port.grpc=${filerGrpc}`,
+    `-filer.localSocket=${dir}/filer.sock`,
+    `-s3.port=${s3}`,
+    `-s3.port.grpc=${s3Grpc}`,
+    `-s3.localSocket=${dir}/s3.sock`,
+    '-s3.port.iceberg=0',
+    '-s3.port.lance=0',
     `-webdav.port=${webdav}`,
-    `-admin.port=${admin}`, `-admin.port.grpc=${adminGrpc}`,
+    `-admin.port=${admin}`,
+    `-admin.port.grpc=${adminGrpc}`,
   ];
   // With AWS keys in its environment weed mini creates an identity and then demands them; without,
   // its S3 has no identities and accepts any key.
@@ -102,7 +125,11 @@ export async function startSeaweed(bucket = TEST_BUCKET): Promise<Seaweed> {
         await client.send(new CreateBucketCommand({ Bucket: bucket }));
         break;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`SeaweedFS S3 on ${endpoint} not ready within 60s (${(e as Error).message}):\n${readFileSync(logFile, 'utf8').slice(-3000)}`, { cause: e });
+        if (Date.now() > deadline)
+          throw new Error(
+            `SeaweedFS S3 on ${endpoint} not ready within 60s (${(e as Error).message}):\n${readFileSync(logFile, 'utf8').slice(-3000)}`,
+            { cause: e },
+          );
         await new Promise((r) => setTimeout(r, 300));
       }
     }
@@ -139,8 +166,11 @@ export function useSeaweed(bucket = TEST_BUCKET): { endpoint: string; bucket: st
 /** The test's own S3 client (not the store's), to look at and tamper with objects behind the store's back. */
 export function testS3Client(endpoint: string): S3Client {
   return new S3Client({
-    region: 'us-east-1', endpoint, forcePathStyle: true,
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
     credentials: { accessKeyId: 'cutover-test', secretAccessKey: 'cutover-test' },
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }

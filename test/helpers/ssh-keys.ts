@@ -23,11 +23,16 @@ export function makeKey(dir: string, name: string, type = 'ed25519'): TestKey {
   const file = path.join(dir, name);
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', `${name}@test`, '-f', file]);
   const publicLine = readFileSync(`${file}.pub`, 'utf8').trim();
-  const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', `${file}.pub`]).toString().split(' ')[1];
+  const fingerprint = execFileSync('ssh-keygen', ['-l', '-f', `${file}.pub`])
+    .toString()
+    .split(' ')[1];
   return { file, publicLine, fingerprint };
 }
 
 /** `ssh-keygen -Y sign` over `message` (stdin), armored signature from stdout. */
 export function sshSign(key: TestKey, message: string, namespace = 'cutover', extra: string[] = []): string {
-  return execFileSync('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', key.file, ...extra], { input: message, stdio: ['pipe', 'pipe', 'ignore'] }).toString();
+  return execFileSync('ssh-keygen', ['-Y', 'sign', '-n', namespace, '-f', key.file, ...extra], {
+    input: message,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  }).toString();
 }

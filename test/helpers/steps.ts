@@ -40,7 +40,9 @@ export async function publishRun(prod: string, plan: Plan, runKey: string): Prom
 }
 
 /** The rejection of `p`, or a test failure when it resolves. */
-export async function failureOf(p: Promise<unknown>): Promise<{ type: string; message: string; nonRetryable: boolean; details: unknown[] }> {
+export async function failureOf(
+  p: Promise<unknown>,
+): Promise<{ type: string; message: string; nonRetryable: boolean; details: unknown[] }> {
   return p.then(
     (v) => {
       throw new Error(`expected a failure, got ${JSON.stringify(v).slice(0, 500)}`);

@@ -59,7 +59,10 @@ export async function startTemporal(opts: TemporalOptions = {}): Promise<TestWor
 
 export async function startWorker(env: TestWorkflowEnvironment): Promise<{ worker: Worker; done: Promise<void> }> {
   // The product's worker (runtime/worker.ts) on the test environment's connection.
-  const { worker } = await createWorker({ connection: env.nativeConnection, config: { address: env.address, namespace: env.namespace ?? 'default' } });
+  const { worker } = await createWorker({
+    connection: env.nativeConnection,
+    config: { address: env.address, namespace: env.namespace ?? 'default' },
+  });
   const done = worker.run();
   return { worker, done };
 }

@@ -14,7 +14,15 @@ export { freePort };
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CUTOVER_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -22,7 +30,8 @@ export function launchBrowser(): Promise<Browser> {
  * Where screens go: the docs' (docs/screens/, committed) with CUTOVER_UPDATE_SCREENS=1, else a
  * scratch folder, so that a test run leaves the checkout as it found it.
  */
-export const SCREENS = process.env.CUTOVER_UPDATE_SCREENS === '1' ? path.join(__dirname, '..', '..', 'docs', 'screens') : path.join(tmpdir(), 'cutover-screens');
+export const SCREENS =
+  process.env.CUTOVER_UPDATE_SCREENS === '1' ? path.join(__dirname, '..', '..', 'docs', 'screens') : path.join(tmpdir(), 'cutover-screens');
 export async function screenshot(page: Page, role: string, fullPage = true): Promise<void> {
   mkdirSync(SCREENS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENS, `${role}.png`), fullPage });
@@ -33,13 +42,27 @@ export async function pageText(page: Page, until: (text: string) => boolean): Pr
   let text = '';
   for (let i = 0; i < 60 && !until(text); i++) {
     await page.waitForTimeout(1000);
-    text = (await Promise.all(page.frames().map((f) => f.locator('body').innerText().catch(() => '')))).join('\n');
+    text = (
+      await Promise.all(
+        page.frames().map((f) =>
+          f
+            .locator('body')
+            .innerText()
+            .catch(() => ''),
+        ),
+      )
+    ).join('\n');
   }
   return text;
 }
 
 /** A run's workflow page with its current details (the "User Metadata" tab) open. */
-export async function runPage(browser: Browser, uiPort: number, id: string, until: (text: string) => boolean): Promise<{ page: Page; text: string }> {
+export async function runPage(
+  browser: Browser,
+  uiPort: number,
+  id: string,
+  until: (text: string) => boolean,
+): Promise<{ page: Page; text: string }> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${id}`, { waitUntil: 'domcontentloaded' });
   // Current details (setCurrentDetails) live on the "User Metadata" tab; the UI asks the worker for them.

@@ -28,7 +28,20 @@ export const GENERATED: GeneratedPlan[] = [
   {
     name: 'huge-file-2mb-json',
     why: 'a 2 MB JSON plan of 100 000 in values',
-    text: JSON.stringify({ version: 1, id: 'hostile-plan', strategy: 'selective', source: 'pilot', target: 'production', approvals: { approvers: ['bob'], required: 1 }, tables: [{ table: 'customer', select: { where: [{ column: 'email', op: 'in', value: Array.from({ length: 100_000 }, (_, i) => `user${i}@example.com`) }] } }] }),
+    text: JSON.stringify({
+      version: 1,
+      id: 'hostile-plan',
+      strategy: 'selective',
+      source: 'pilot',
+      target: 'production',
+      approvals: { approvers: ['bob'], required: 1 },
+      tables: [
+        {
+          table: 'customer',
+          select: { where: [{ column: 'email', op: 'in', value: Array.from({ length: 100_000 }, (_, i) => `user${i}@example.com`) }] },
+        },
+      ],
+    }),
     expect: [': (plan): plan file is too large: 2389124 bytes (2.3 MB), at most 1048576 bytes (1 MB)'],
   },
   {

@@ -49,7 +49,8 @@ export interface Cond {
 }
 
 /** A `v` condition as the model evaluates it. */
-export const holds = (c: Cond, v: number) => (c.op === 'lt' ? v < c.value : c.op === 'gte' ? v >= c.value : c.op === 'eq' ? v === c.value : v !== c.value);
+export const holds = (c: Cond, v: number) =>
+  c.op === 'lt' ? v < c.value : c.op === 'gte' ? v >= c.value : c.op === 'eq' ? v === c.value : v !== c.value;
 
 export type Select =
   | { kind: 'all' }

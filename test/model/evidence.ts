@@ -15,7 +15,11 @@ const reasonClass = (r: string) => (r.startsWith('parent-left-behind:') ? 'paren
 const byClass = (lb: Record<string, number>) => {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(lb)) if (v) out[reasonClass(k)] = (out[reasonClass(k)] ?? 0) + v;
-  return JSON.stringify(Object.keys(out).sort().map((k) => [k, out[k]]));
+  return JSON.stringify(
+    Object.keys(out)
+      .sort()
+      .map((k) => [k, out[k]]),
+  );
 };
 const sum = (x: Record<string, number> | undefined) => Object.values(x ?? {}).reduce((a, b) => a + b, 0);
 const perTable = (c: Case, x: Record<string, number> | undefined) => c.tables.map((_, i) => x?.[`public.t${i}`] ?? 0);
@@ -25,15 +29,32 @@ export const evidenceOf = (pack: EvidencePack): EvidenceDocument => buildEvidenc
 /** After publish (selective runs): the manifest section, the rules' counts, cleanup's NULLed references, idChanges. */
 export function compareRunEvidence(c: Case, want: Expect, doc: EvidenceDocument, problems: string[]): void {
   const say = (what: string, got: unknown, exp: unknown) => {
-    if (JSON.stringify(got) !== JSON.stringify(exp)) problems.push(`evidence ${what}: ${JSON.stringify(got)}, expected ${JSON.stringify(exp)}`);
+    if (JSON.stringify(got) !== JSON.stringify(exp))
+      problems.push(`evidence ${what}: ${JSON.stringify(got)}, expected ${JSON.stringify(exp)}`);
   };
   for (const t of want.tables) {
     const m = doc.manifest.tables.find((x) => x.table === t.table);
     const lb = Object.values(t.leftBehind).reduce((a, b) => a + b, 0);
-    say(`manifest ${t.table}`, m && { inScope: m.inScope, moved: m.moved, merged: m.merged, leftBehind: m.leftBehind, byReason: byClass(m.leftBehindByReason), balanced: m.balanced }, { inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: lb, byReason: byClass(t.leftBehind), balanced: true });
+    say(
+      `manifest ${t.table}`,
+      m && {
+        inScope: m.inScope,
+        moved: m.moved,
+        merged: m.merged,
+        leftBehind: m.leftBehind,
+        byReason: byClass(m.leftBehindByReason),
+        balanced: m.balanced,
+      },
+      { inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: lb, byReason: byClass(t.leftBehind), balanced: true },
+    );
   }
   const total = (k: 'inScope' | 'moved' | 'merged') => want.tables.reduce((a, t) => a + t[k], 0);
-  say('manifest totals', doc.manifest.totals, { inScope: total('inScope'), moved: total('moved'), merged: total('merged'), leftBehind: want.tables.reduce((a, t) => a + sum(t.leftBehind), 0) });
+  say('manifest totals', doc.manifest.totals, {
+    inScope: total('inScope'),
+    moved: total('moved'),
+    merged: total('merged'),
+    leftBehind: want.tables.reduce((a, t) => a + sum(t.leftBehind), 0),
+  });
 
   // Rows each rule left behind itself, and those whose first cause it is (a row with several gone
   // parents may be attributed to any of their causes: a range).
@@ -52,10 +73,15 @@ export function compareRunEvidence(c: Case, want: Expect, doc: EvidenceDocument,
     return { lo, hi };
   };
   const within = (what: string, got: number | undefined, r: { lo: number; hi: number }) => {
-    if (got === undefined || got < r.lo || got > r.hi) problems.push(`evidence ${what}: ${got}, expected ${r.lo === r.hi ? r.lo : `${r.lo}–${r.hi}`}`);
+    if (got === undefined || got < r.lo || got > r.hi)
+      problems.push(`evidence ${what}: ${got}, expected ${r.lo === r.hi ? r.lo : `${r.lo}–${r.hi}`}`);
   };
   if (c.testData !== null) {
-    say('testData leftBehind', doc.testData.map((x) => x.leftBehind), [own('test-data')]);
+    say(
+      'testData leftBehind',
+      doc.testData.map((x) => x.leftBehind),
+      [own('test-data')],
+    );
     within('testData cascaded', doc.testData[0]?.cascaded, cascaded('test-data'));
   }
   if (c.consent) {
@@ -67,22 +93,43 @@ export function compareRunEvidence(c: Case, want: Expect, doc: EvidenceDocument,
     within('erasure cascaded', doc.erasure.cascaded, cascaded('erasure-request'));
   }
   // The pack carries cleanup's result as recorded (its type names only the fields the reports read).
-  say('cleanup erasureNullified', perTable(c, (doc.cleanup as { erasureNullified?: Record<string, number> } | null)?.erasureNullified), want.tables.map((t) => t.nullified));
-  say('dry run erasureNullified', want.tables.map((t) => doc.dryRun?.tables.find((x) => x.table === t.table)?.erasureNullified ?? 0), want.tables.map((t) => t.nullified));
+  say(
+    'cleanup erasureNullified',
+    perTable(c, (doc.cleanup as { erasureNullified?: Record<string, number> } | null)?.erasureNullified),
+    want.tables.map((t) => t.nullified),
+  );
+  say(
+    'dry run erasureNullified',
+    want.tables.map((t) => doc.dryRun?.tables.find((x) => x.table === t.table)?.erasureNullified ?? 0),
+    want.tables.map((t) => t.nullified),
+  );
   // ids new / match: every moved row has a new key, every merged one an existing row's.
   for (const [i, t] of want.tables.entries()) {
     if (c.plans[i].ids === 'keep') continue;
     const x = doc.idChanges.tables.find((y) => y.table === t.table);
-    say(`idChanges ${t.table}`, x && { strategy: x.strategy, rowsRemapped: x.rowsRemapped, matchedExisting: x.matchedExisting, pairs: x.pairs }, { strategy: c.plans[i].ids, rowsRemapped: t.moved, matchedExisting: t.merged, pairs: t.moved + t.merged });
+    say(
+      `idChanges ${t.table}`,
+      x && { strategy: x.strategy, rowsRemapped: x.rowsRemapped, matchedExisting: x.matchedExisting, pairs: x.pairs },
+      { strategy: c.plans[i].ids, rowsRemapped: t.moved, matchedExisting: t.merged, pairs: t.moved + t.merged },
+    );
   }
 }
 
 /** After erasures that arrived after publish: rows deleted and references set to NULL, per table, over every pass. */
-export function compareErasureEvidence(c: Case, late: { deleted: number[]; nullified: number[] }, doc: EvidenceDocument, problems: string[]): void {
+export function compareErasureEvidence(
+  c: Case,
+  late: { deleted: number[]; nullified: number[] },
+  doc: EvidenceDocument,
+  problems: string[],
+): void {
   const rows = c.tables.map((_, i) => doc.erasure.passes.reduce((a, p) => a + (p.rows[`public.t${i}`] ?? 0), 0));
   const nulls = c.tables.map((_, i) => doc.erasure.passes.reduce((a, p) => a + (p.nullified[`public.t${i}`] ?? 0), 0));
-  if (JSON.stringify(rows) !== JSON.stringify(late.deleted)) problems.push(`evidence erasure passes, rows deleted per table: ${JSON.stringify(rows)}, expected ${JSON.stringify(late.deleted)}`);
-  if (JSON.stringify(nulls) !== JSON.stringify(late.nullified)) problems.push(`evidence erasure passes, references set to NULL per table: ${JSON.stringify(nulls)}, expected ${JSON.stringify(late.nullified)}`);
+  if (JSON.stringify(rows) !== JSON.stringify(late.deleted))
+    problems.push(`evidence erasure passes, rows deleted per table: ${JSON.stringify(rows)}, expected ${JSON.stringify(late.deleted)}`);
+  if (JSON.stringify(nulls) !== JSON.stringify(late.nullified))
+    problems.push(
+      `evidence erasure passes, references set to NULL per table: ${JSON.stringify(nulls)}, expected ${JSON.stringify(late.nullified)}`,
+    );
   if (doc.erasure.residue !== 0) problems.push(`evidence erasure residue: ${doc.erasure.residue}`);
 }
 
@@ -93,18 +140,30 @@ export function compareRollbackEvidence(want: Expect, doc: EvidenceDocument, pro
     const u = doc.rollback.undone.find((x) => x.table === t.table);
     const got = u && { inserted: u.inserted, deleted: u.deleted, alreadyGone: u.alreadyGone };
     const exp = { inserted: t.moved, deleted: t.moved, alreadyGone: 0 };
-    if (JSON.stringify(got ?? (t.moved ? undefined : exp)) !== JSON.stringify(exp)) problems.push(`evidence rollback ${t.table}: ${JSON.stringify(got)}, expected ${JSON.stringify(exp)}`);
+    if (JSON.stringify(got ?? (t.moved ? undefined : exp)) !== JSON.stringify(exp))
+      problems.push(`evidence rollback ${t.table}: ${JSON.stringify(got)}, expected ${JSON.stringify(exp)}`);
   }
 }
 
 /** After a restore: the erasures it re-applied, rows deleted and references set to NULL per table. */
-export function compareRestoreEvidence(c: Case, want: { deleted: number[]; nullified: number[] }, doc: EvidenceDocument, problems: string[]): void {
+export function compareRestoreEvidence(
+  c: Case,
+  want: { deleted: number[]; nullified: number[] },
+  doc: EvidenceDocument,
+  problems: string[],
+): void {
   const e = doc.restore?.erasuresAfterRestore;
   if (!doc.restore?.result) problems.push('evidence: no restore result after the restore');
   const deleted = perTable(c, e?.deleted);
   const nullified = perTable(c, e?.nullified);
-  if (JSON.stringify(deleted) !== JSON.stringify(want.deleted)) problems.push(`evidence restore erasures, rows deleted per table: ${JSON.stringify(deleted)}, expected ${JSON.stringify(want.deleted)}`);
-  if (JSON.stringify(nullified) !== JSON.stringify(want.nullified)) problems.push(`evidence restore erasures, references set to NULL per table: ${JSON.stringify(nullified)}, expected ${JSON.stringify(want.nullified)}`);
+  if (JSON.stringify(deleted) !== JSON.stringify(want.deleted))
+    problems.push(
+      `evidence restore erasures, rows deleted per table: ${JSON.stringify(deleted)}, expected ${JSON.stringify(want.deleted)}`,
+    );
+  if (JSON.stringify(nullified) !== JSON.stringify(want.nullified))
+    problems.push(
+      `evidence restore erasures, references set to NULL per table: ${JSON.stringify(nullified)}, expected ${JSON.stringify(want.nullified)}`,
+    );
 }
 
 /** Adopt: the in-place cleanup's removals per table and reason, and the rules' counts read from them. */
@@ -114,9 +173,13 @@ export function compareAdoptEvidence(c: Case, removed: Map<number, string>[], do
   c.tables.forEach((_, i) => {
     const exp: Record<string, number> = {};
     for (const r of removed[i].values()) exp[r] = (exp[r] ?? 0) + 1;
-    if (byClass(got[`public.t${i}`] ?? {}) !== byClass(exp)) problems.push(`evidence adopt removed public.t${i}: ${byClass(got[`public.t${i}`] ?? {})}, expected ${byClass(exp)}`);
+    if (byClass(got[`public.t${i}`] ?? {}) !== byClass(exp))
+      problems.push(`evidence adopt removed public.t${i}: ${byClass(got[`public.t${i}`] ?? {})}, expected ${byClass(exp)}`);
   });
-  if (c.testData !== null && doc.testData[0]?.leftBehind !== count('test-data')) problems.push(`evidence adopt testData leftBehind: ${doc.testData[0]?.leftBehind}, expected ${count('test-data')}`);
-  if (c.consent && doc.consent?.leftBehind !== count('no-consent')) problems.push(`evidence adopt consent leftBehind: ${doc.consent?.leftBehind}, expected ${count('no-consent')}`);
-  if (c.subjects !== null && doc.erasure.leftBehind !== count('erasure-request')) problems.push(`evidence adopt erasure leftBehind: ${doc.erasure.leftBehind}, expected ${count('erasure-request')}`);
+  if (c.testData !== null && doc.testData[0]?.leftBehind !== count('test-data'))
+    problems.push(`evidence adopt testData leftBehind: ${doc.testData[0]?.leftBehind}, expected ${count('test-data')}`);
+  if (c.consent && doc.consent?.leftBehind !== count('no-consent'))
+    problems.push(`evidence adopt consent leftBehind: ${doc.consent?.leftBehind}, expected ${count('no-consent')}`);
+  if (c.subjects !== null && doc.erasure.leftBehind !== count('erasure-request'))
+    problems.push(`evidence adopt erasure leftBehind: ${doc.erasure.leftBehind}, expected ${count('erasure-request')}`);
 }

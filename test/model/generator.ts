@@ -7,7 +7,18 @@
 // map with a default, or a constant. Shapes a known, open product bug would trip are left out while
 // its flag in KNOWN_BUGS is set (flip it when the fix lands and the regression case passes).
 import fc from 'fast-check';
-import { linkId, type Case, type KeyType, type Fk, type Ids, type Path, type Row, type Select, type TableDef, type TablePlan } from './case';
+import {
+  linkId,
+  type Case,
+  type KeyType,
+  type Fk,
+  type Ids,
+  type Path,
+  type Row,
+  type Select,
+  type TableDef,
+  type TablePlan,
+} from './case';
 
 /** Known product bugs (issue 16) the CI generator steers around; set to false once fixed. */
 export const KNOWN_BUGS = {
@@ -44,7 +55,9 @@ function rowsArb(t: TableDef, self: number, parentIds: (i: number) => number[], 
   const row = fc.record({
     v: fc.integer({ min: 0, max: 3 }),
     test: fc.boolean(),
-    fk: fc.record(Object.fromEntries(t.fks.filter((fk) => fk.parent !== self).map((fk) => [fk.col, fkArb(fk)]))) as fc.Arbitrary<Record<string, number | null>>,
+    fk: fc.record(Object.fromEntries(t.fks.filter((fk) => fk.parent !== self).map((fk) => [fk.col, fkArb(fk)]))) as fc.Arbitrary<
+      Record<string, number | null>
+    >,
     up: fc.nat(),
   });
   return fc.integer({ min: 0, max }).chain((k) =>
@@ -90,12 +103,17 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
     fc
       .tuple(
         // Each table after the first gets 0–2 FKs to earlier tables (at least one keeps the graph connected).
-        fc.tuple(...Array.from({ length: n }, (_, i) =>
-          i === 0
-            ? fc.constant([] as Fk[])
-            : fc.uniqueArray(fc.integer({ min: 0, max: i - 1 }), { minLength: 1, maxLength: Math.min(2, i) })
-                .chain((parents) => fc.tuple(...parents.map((p) => fc.boolean().map((nullable): Fk => ({ col: `f${p}`, parent: p, nullable }))))),
-        )),
+        fc.tuple(
+          ...Array.from({ length: n }, (_, i) =>
+            i === 0
+              ? fc.constant([] as Fk[])
+              : fc
+                  .uniqueArray(fc.integer({ min: 0, max: i - 1 }), { minLength: 1, maxLength: Math.min(2, i) })
+                  .chain((parents) =>
+                    fc.tuple(...parents.map((p) => fc.boolean().map((nullable): Fk => ({ col: `f${p}`, parent: p, nullable })))),
+                  ),
+          ),
+        ),
         fc.integer({ min: 0, max: n - 1 }),
         fc.constantFrom(...paths),
         fc.boolean(),
@@ -106,7 +124,8 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
       .chain(([fkss, subjectsAt, path, rehearsal, selfRefAt, link, keys]) => {
         let tables: TableDef[] = fkss.map((fks, i) => ({ name: `t${i}`, fks, ...(keys[i] !== 'int' ? { key: keys[i] } : {}) }));
         // The last table (of 3 or more) may be a link table keyed by NOT NULL FKs to its two first parents.
-        if (link && n >= 3) tables[n - 1] = { name: `t${n - 1}`, link: true, fks: [0, 1].map((p) => ({ col: `f${p}`, parent: p, nullable: false })) };
+        if (link && n >= 3)
+          tables[n - 1] = { name: `t${n - 1}`, link: true, fks: [0, 1].map((p) => ({ col: `f${p}`, parent: p, nullable: false })) };
         const subjects = tables[subjectsAt].link ? 0 : subjectsAt;
         const selfRef = selfRefAt !== null && !tables[selfRefAt].link ? selfRefAt : null;
         if (KNOWN_BUGS.nullableErasureDeletes) tables = noNullableTo(tables, subjects);
@@ -121,12 +140,21 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
               fc.option(fc.integer({ min: 0, max: n - 1 }), { nil: null }),
               fc.subarray(pilot[subjects].map((r) => r.id)),
               fc.subarray([...new Set([...prod[subjects].map((r) => r.id), ...pilot[subjects].map((r) => r.id)])]),
-              fc.subarray(pilot[subjects].map((r) => r.id)).chain((ks) => fc.tuple(...ks.map((key) => fc.constantFrom('source' as const, 'target' as const).map((db) => ({ key, db }))))),
+              fc
+                .subarray(pilot[subjects].map((r) => r.id))
+                .chain((ks) =>
+                  fc.tuple(...ks.map((key) => fc.constantFrom('source' as const, 'target' as const).map((db) => ({ key, db })))),
+                ),
               fc.option(fc.subarray(pilot[subjects].map((r) => r.id)), { nil: null }),
-              fc.subarray(pilot[subjects].map((r) => r.id), { maxLength: Math.min(2, pilot[subjects].length) }),
+              fc.subarray(
+                pilot[subjects].map((r) => r.id),
+                { maxLength: Math.min(2, pilot[subjects].length) },
+              ),
               fc.subarray([...new Set([...prod[subjects].map((r) => r.id), ...pilot[subjects].map((r) => r.id)])]),
               // Production's model differs: renamed tables and FK columns, a payload copied, mapped or constant.
-              fc.option(fc.record({ rename: fc.boolean(), v: fc.constantFrom<'copy' | 'map' | 'constant'>('copy', 'map', 'constant') }), { nil: undefined }),
+              fc.option(fc.record({ rename: fc.boolean(), v: fc.constantFrom<'copy' | 'map' | 'constant'>('copy', 'map', 'constant') }), {
+                nil: undefined,
+              }),
             )
             .map(([drawn, testData, erasedDrawn, lateDrawn, lateRun, consent, erasedTargetDrawn, lateProdDrawn, mapping]): Case => {
               const plans = fixKeys(fixLinkParents(fixFollow(drawn, tables), tables), tables);
@@ -138,7 +166,12 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
               const late = path !== 'restore' ? [] : steer ? lateDrawn.filter((k) => !pilotKeys.has(k)) : lateDrawn;
               const rehearses = rehearsal && (path === 'run' || path === 'rollback' || path === 'restore');
               const steerTarget = steer || (path === 'restore' && KNOWN_BUGS.targetRequestOutOfScope);
-              const erasedTarget = path === 'adopt' || path === 'clean-start' || (rehearses && KNOWN_BUGS.rehearsalIgnoresTargetRegister) ? [] : (steerTarget ? erasedTargetDrawn.filter((k) => !prodKeys.has(k)) : erasedTargetDrawn);
+              const erasedTarget =
+                path === 'adopt' || path === 'clean-start' || (rehearses && KNOWN_BUGS.rehearsalIgnoresTargetRegister)
+                  ? []
+                  : steerTarget
+                    ? erasedTargetDrawn.filter((k) => !prodKeys.has(k))
+                    : erasedTargetDrawn;
               return {
                 tables,
                 pilot,
@@ -151,7 +184,10 @@ export function caseArb(opts: GenOptions = {}): fc.Arbitrary<Case> {
                 erasedTarget,
                 late,
                 lateProd: path === 'restore' ? lateProdDrawn : [],
-                lateRun: path !== 'run' || (KNOWN_BUGS.mergedSubjectLateErasure && plans[subjects].ids === 'match') ? [] : lateRun.filter((x) => !erased.includes(x.key) && !erasedTarget.includes(x.key)),
+                lateRun:
+                  path !== 'run' || (KNOWN_BUGS.mergedSubjectLateErasure && plans[subjects].ids === 'match')
+                    ? []
+                    : lateRun.filter((x) => !erased.includes(x.key) && !erasedTarget.includes(x.key)),
                 path,
                 rehearsal: rehearses,
                 // A mapping moves rows into another model: selective paths only (adopt and clean-start refuse it).
@@ -178,15 +214,27 @@ function dataArb(tables: TableDef[]): fc.Arbitrary<[Row[][], Row[][]]> {
 function planArb(t: TableDef, i: number, tables: TableDef[]): fc.Arbitrary<TablePlan> {
   const selects: fc.Arbitrary<Select>[] = [
     fc.constant({ kind: 'all' } as Select),
-    fc.record({ kind: fc.constant('where' as const), op: fc.constantFrom('lt' as const, 'gte' as const, 'eq' as const, 'ne' as const), value: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({
+      kind: fc.constant('where' as const),
+      op: fc.constantFrom('lt' as const, 'gte' as const, 'eq' as const, 'ne' as const),
+      value: fc.integer({ min: 0, max: 3 }),
+    }),
   ];
   if (tables.some((c, j) => j !== i && c.fks.some((fk) => fk.parent === i))) selects.push(fc.constant({ kind: 'referenced' } as Select));
   // A self-referencing FK cannot be followed (docs/decisions.md).
   const followable = t.fks.filter((fk) => fk.parent !== i);
   if (followable.length) {
-    const cond = fc.record({ op: fc.constantFrom('lt' as const, 'gte' as const, 'eq' as const, 'ne' as const), value: fc.integer({ min: 0, max: 3 }) });
+    const cond = fc.record({
+      op: fc.constantFrom('lt' as const, 'gte' as const, 'eq' as const, 'ne' as const),
+      value: fc.integer({ min: 0, max: 3 }),
+    });
     selects.push(
-      fc.record({ kind: fc.constantFrom('follow' as const, 'followMoved' as const), col: fc.constantFrom(...followable.map((fk) => fk.col)), where: fc.option(cond, { nil: undefined, freq: 2 }) })
+      fc
+        .record({
+          kind: fc.constantFrom('follow' as const, 'followMoved' as const),
+          col: fc.constantFrom(...followable.map((fk) => fk.col)),
+          where: fc.option(cond, { nil: undefined, freq: 2 }),
+        })
         .map(({ where, ...s }): Select => (where ? { ...s, where } : s)),
     );
   }

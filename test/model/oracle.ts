@@ -91,7 +91,10 @@ export function oracle(c: Case): Expect {
         // follow: the parent moves (is in scope) or already exists in Production; followMoved: it is in scope.
         const fk = c.tables[i].fks.find((f) => f.col === s.col)!;
         const v = r.fk[fk.col];
-        inScope = v !== null && (scope[fk.parent].has(v) || (s.kind === 'follow' && existing(fk.parent, v) !== undefined)) && (!s.where || holds(s.where, r.v));
+        inScope =
+          v !== null &&
+          (scope[fk.parent].has(v) || (s.kind === 'follow' && existing(fk.parent, v) !== undefined)) &&
+          (!s.where || holds(s.where, r.v));
       }
       if (inScope) scope[i].add(r.id);
     }
@@ -130,7 +133,8 @@ export function oracle(c: Case): Expect {
   const staged = c.pilot.map((rs) => new Map(rs.map((r) => [r.id, { ...r, fk: { ...r.fk } }])));
   const left: Map<number, string>[] = c.tables.map(() => new Map());
   const remaining = (i: number) => [...inScope[i]].filter((id) => !left[i].has(id));
-  if (c.testData !== null) for (const id of inScope[c.testData]) if (pilotById[c.testData].get(id)!.test) left[c.testData].set(id, 'test-data');
+  if (c.testData !== null)
+    for (const id of inScope[c.testData]) if (pilotById[c.testData].get(id)!.test) left[c.testData].set(id, 'test-data');
   const requested = [...c.erased, ...(c.erasedTarget ?? [])];
   // The rows that cannot exist without a requested subject still staged (through NOT NULL FKs);
   // a staged row outside them holding a nullable reference to one of them keeps its row, reference NULL.
@@ -138,7 +142,7 @@ export function oracle(c: Case): Expect {
   if (c.subjects !== null) {
     const doomed: Set<number>[] = c.tables.map(() => new Set());
     for (const id of remaining(c.subjects)) if (requested.includes(id)) doomed[c.subjects].add(id);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       c.tables.forEach((t, i) => {
         for (const id of remaining(i)) {
@@ -163,9 +167,12 @@ export function oracle(c: Case): Expect {
       }
     });
   }
-  if (c.subjects !== null) for (const id of inScope[c.subjects]) if (requested.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'erasure-request');
-  if (c.subjects !== null && c.consent) for (const id of inScope[c.subjects]) if (!c.consent.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'no-consent');
-  for (let changed = true; changed; ) {
+  if (c.subjects !== null)
+    for (const id of inScope[c.subjects])
+      if (requested.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'erasure-request');
+  if (c.subjects !== null && c.consent)
+    for (const id of inScope[c.subjects]) if (!c.consent.includes(id) && !left[c.subjects].has(id)) left[c.subjects].set(id, 'no-consent');
+  for (let changed = true; changed;) {
     changed = false;
     for (let i = 0; i < n; i++) {
       for (const id of remaining(i)) {
@@ -187,7 +194,12 @@ export function oracle(c: Case): Expect {
           if (v !== null) still.add(v);
         }
       }
-      const reachable = upClosure(j, new Set([...still].filter((id) => inScope[j].has(id) && !left[j].has(id))), new Set(remaining(j)), staged);
+      const reachable = upClosure(
+        j,
+        new Set([...still].filter((id) => inScope[j].has(id) && !left[j].has(id))),
+        new Set(remaining(j)),
+        staged,
+      );
       for (const id of remaining(j)) {
         if (!reachable.has(id)) {
           left[j].set(id, 'no-longer-referenced');
@@ -206,7 +218,8 @@ export function oracle(c: Case): Expect {
         const v = r.fk[fk.col];
         if (v === null) continue;
         const moves = inScope[fk.parent].has(v) && !left[fk.parent].has(v);
-        if (!moves && !existing(fk.parent, v)) refused = { step: 'preflight', why: `dangling ${qname(i)} ${id} → ${qname(fk.parent)} ${v}` };
+        if (!moves && !existing(fk.parent, v))
+          refused = { step: 'preflight', why: `dangling ${qname(i)} ${id} → ${qname(fk.parent)} ${v}` };
       }
     }
   }
@@ -311,10 +324,15 @@ export function oracle(c: Case): Expect {
  * NOT NULL FK goes too (to a fixed point); a nullable reference to an erased row is set to NULL.
  * `only`, when given, limits what may be touched to those rows (per table).
  */
-function erase(c: Case, rs: Row[][], start: Set<number>[], only?: Set<number>[]): { rows: Row[][]; deleted: number[]; nullified: number[] } {
+function erase(
+  c: Case,
+  rs: Row[][],
+  start: Set<number>[],
+  only?: Set<number>[],
+): { rows: Row[][]; deleted: number[]; nullified: number[] } {
   const gone = start.map((s) => new Set(s));
   const may = (i: number, id: number) => !only || only[i].has(id);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     c.tables.forEach((t, i) => {
       for (const r of rs[i]) {
@@ -363,11 +381,19 @@ export function lateErasureOracle(c: Case, want: Expect): { production: string[]
     }
   }
   const first = erase(c, want.rows, start);
-  if (mergedStart.every((s) => s.size === 0)) return { production: canonical(c, first.rows), deleted: first.deleted, nullified: first.nullified };
+  if (mergedStart.every((s) => s.size === 0))
+    return { production: canonical(c, first.rows), deleted: first.deleted, nullified: first.nullified };
   // The merged person's own row is not the run's: only moved rows reaching it go (the seed row itself is not counted).
   const only = want.moved.map((m, i) => new Set([...m, ...mergedStart[i]]));
   const second = erase(c, first.rows, mergedStart, only);
-  return { production: canonical(c, second.rows.map((rs, i) => [...rs, ...first.rows[i].filter((r) => mergedStart[i].has(r.id))])), deleted: first.deleted.map((d, i) => d + second.deleted[i] - mergedStart[i].size), nullified: first.nullified.map((d, i) => d + second.nullified[i]) };
+  return {
+    production: canonical(
+      c,
+      second.rows.map((rs, i) => [...rs, ...first.rows[i].filter((r) => mergedStart[i].has(r.id))]),
+    ),
+    deleted: first.deleted.map((d, i) => d + second.deleted[i] - mergedStart[i].size),
+    nullified: first.nullified.map((d, i) => d + second.nullified[i]),
+  };
 }
 
 /** Adopt: every table whole; test data and erased subjects (and rows depending on them) removed from the Pilot. */
@@ -375,9 +401,12 @@ export function adoptOracle(c: Case): { pilotAfter: Row[][]; removed: Map<number
   const removed: Map<number, string>[] = c.tables.map(() => new Map());
   const byId = c.pilot.map((rs) => new Map(rs.map((r) => [r.id, r])));
   if (c.testData !== null) for (const r of c.pilot[c.testData]) if (r.test) removed[c.testData].set(r.id, 'test-data');
-  if (c.subjects !== null) for (const id of c.erased) if (byId[c.subjects].has(id) && !removed[c.subjects].has(id)) removed[c.subjects].set(id, 'erasure-request');
-  if (c.subjects !== null && c.consent) for (const r of c.pilot[c.subjects]) if (!c.consent.includes(r.id) && !removed[c.subjects].has(r.id)) removed[c.subjects].set(r.id, 'no-consent');
-  for (let changed = true; changed; ) {
+  if (c.subjects !== null)
+    for (const id of c.erased) if (byId[c.subjects].has(id) && !removed[c.subjects].has(id)) removed[c.subjects].set(id, 'erasure-request');
+  if (c.subjects !== null && c.consent)
+    for (const r of c.pilot[c.subjects])
+      if (!c.consent.includes(r.id) && !removed[c.subjects].has(r.id)) removed[c.subjects].set(r.id, 'no-consent');
+  for (let changed = true; changed;) {
     changed = false;
     c.tables.forEach((t, i) => {
       for (const r of c.pilot[i]) {

@@ -16,7 +16,14 @@ import { acknowledging, atGate, startRun, waitFor } from '../helpers/run';
 import { keyText, type Case, type Row } from './case';
 import { adoptOracle, canonical, lateErasureOracle, oracle, restoreOracle, type Expect } from './oracle';
 import { pilotSql, planFor, prodSql, readRows, subjectValue } from './sql';
-import { compareAdoptEvidence, compareErasureEvidence, compareRestoreEvidence, compareRollbackEvidence, compareRunEvidence, evidenceOf } from './evidence';
+import {
+  compareAdoptEvidence,
+  compareErasureEvidence,
+  compareRestoreEvidence,
+  compareRollbackEvidence,
+  compareRunEvidence,
+  evidenceOf,
+} from './evidence';
 
 const STEP_TIMEOUT = 180000;
 let counter = 0;
@@ -73,7 +80,13 @@ async function settle(handle: WorkflowHandle) {
   if (s && TERMINAL_STATUSES.includes(s.status)) {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise((r) => (timer = setTimeout(r, 60000)));
-    const finished = await Promise.race([handle.result().then(() => true, () => true), late]).finally(() => clearTimeout(timer));
+    const finished = await Promise.race([
+      handle.result().then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]).finally(() => clearTimeout(timer));
     if (finished) return;
   }
   await handle.terminate('model test case done').catch(() => undefined);
@@ -88,18 +101,21 @@ async function cleanStart(c: Case, handle: WorkflowHandle, pilot: string, prod: 
   const dry = (await handle.query(reportQuery)).dryRun!;
   c.tables.forEach((_, i) => {
     const t = dry.tables.find((x) => x.table === `public.t${i}`);
-    if (t?.total !== c.pilot[i].length || t?.toMove !== 0) problems.push(`clean-start dry run public.t${i}: total ${t?.total} toMove ${t?.toMove}, expected ${c.pilot[i].length} and 0`);
+    if (t?.total !== c.pilot[i].length || t?.toMove !== 0)
+      problems.push(`clean-start dry run public.t${i}: total ${t?.total} toMove ${t?.toMove}, expected ${c.pilot[i].length} and 0`);
   });
   if (exact(await readRows(c, prod, 'prod')) !== prodBefore) problems.push('clean-start changed Production');
   if (exact(await readRows(c, pilot)) !== pilotBefore) problems.push('clean-start changed the Pilot');
-  if ((await rows(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).length) problems.push('clean-start created schema cutover in Production');
+  if ((await rows(prod, "SELECT 1 FROM pg_namespace WHERE nspname = 'cutover'")).length)
+    problems.push('clean-start created schema cutover in Production');
 }
 
 async function adopt(c: Case, handle: WorkflowHandle, pilot: string, prod: string, problems: string[]) {
   const want = adoptOracle(c);
   const prodBefore = exact(await readRows(c, prod, 'prod'));
   const atPlan = await waitFor(handle, settled, STEP_TIMEOUT);
-  if (!atGate('plan')(atPlan)) return problems.push(`adopt: expected gate plan, got ${atPlan.status} ${atPlan.phase}: ${atPlan.error?.type} ${atPlan.error?.message}`);
+  if (!atGate('plan')(atPlan))
+    return problems.push(`adopt: expected gate plan, got ${atPlan.status} ${atPlan.phase}: ${atPlan.error?.type} ${atPlan.error?.message}`);
   const dry = (await handle.query(reportQuery)).dryRun!;
   c.tables.forEach((_, i) => {
     const t = dry.tables.find((x) => x.table === `public.t${i}`);
@@ -111,11 +127,15 @@ async function adopt(c: Case, handle: WorkflowHandle, pilot: string, prod: strin
   if (s.status !== 'completed') return problems.push(`adopt ended ${s.status} (${s.phase}): ${s.error?.type} ${s.error?.message}`);
   const got = await readRows(c, pilot);
   c.tables.forEach((_, i) => {
-    if (exact([got[i]]) !== exact([want.pilotAfter[i]])) problems.push(`adopt Pilot public.t${i}: holds ${ids(got[i])}, expected ${ids(want.pilotAfter[i])}`);
+    if (exact([got[i]]) !== exact([want.pilotAfter[i]]))
+      problems.push(`adopt Pilot public.t${i}: holds ${ids(got[i])}, expected ${ids(want.pilotAfter[i])}`);
   });
   const manifest = await manifestOf(pilot, s.runKey);
   c.tables.forEach((_, i) => {
-    const mine = manifest.filter((m) => m.t === `public.t${i}`).map((m) => `${m.k}:${m.outcome}:${reasonClass(m.reason)}`).sort();
+    const mine = manifest
+      .filter((m) => m.t === `public.t${i}`)
+      .map((m) => `${m.k}:${m.outcome}:${reasonClass(m.reason)}`)
+      .sort();
     const exp = [...want.removed[i]].map(([k, r]) => `${keyStr(c, i, k)}:left-behind:${reasonClass(r)}`).sort();
     if (mine.join() !== exp.join()) problems.push(`adopt manifest public.t${i}: ${mine.join(' ')}; expected ${exp.join(' ')}`);
   });
@@ -128,30 +148,48 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   const prodBefore = await readRows(c, prod, 'prod');
   const first = await waitFor(handle, settled, STEP_TIMEOUT);
   if (want.refused?.step === 'preflight') {
-    const refusedRight = first.status === 'paused' && first.phase === 'preflight' && /without their parents/.test(first.error?.message ?? '');
-    if (!refusedRight) problems.push(`expected preflight to refuse rows published without their parents (${want.refused.why}); got ${first.status} ${first.phase}: ${first.error?.type} ${first.error?.message}`);
+    const refusedRight =
+      first.status === 'paused' && first.phase === 'preflight' && /without their parents/.test(first.error?.message ?? '');
+    if (!refusedRight)
+      problems.push(
+        `expected preflight to refuse rows published without their parents (${want.refused.why}); got ${first.status} ${first.phase}: ${first.error?.type} ${first.error?.message}`,
+      );
     return;
   }
-  if (!atGate('plan')(first)) return problems.push(`expected gate plan; got ${first.status} ${first.phase}: ${first.error?.type} ${first.error?.message}`);
+  if (!atGate('plan')(first))
+    return problems.push(`expected gate plan; got ${first.status} ${first.phase}: ${first.error?.type} ${first.error?.message}`);
   compareDryRun(want, (await handle.query(reportQuery)).dryRun!.tables, problems);
   await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', ...acknowledging(first) });
   const second = await waitFor(handle, (s) => settled(s) && !atGate('plan')(s), STEP_TIMEOUT);
   if (want.refused?.step === 'rehearsal') {
-    if (!(second.status === 'paused' && second.phase === 'rehearsal' && second.error?.type === 'RehearsalError')) problems.push(`expected the rehearsal to fail (${want.refused.why}); got ${second.status} ${second.phase}: ${second.error?.type} ${second.error?.message}`);
+    if (!(second.status === 'paused' && second.phase === 'rehearsal' && second.error?.type === 'RehearsalError'))
+      problems.push(
+        `expected the rehearsal to fail (${want.refused.why}); got ${second.status} ${second.phase}: ${second.error?.type} ${second.error?.message}`,
+      );
     paths.push('rehearsal');
     return;
   }
-  if (!atGate('cutover')(second)) return problems.push(`expected gate cutover; got ${second.status} ${second.phase}: ${second.error?.type} ${second.error?.message}`);
+  if (!atGate('cutover')(second))
+    return problems.push(`expected gate cutover; got ${second.status} ${second.phase}: ${second.error?.type} ${second.error?.message}`);
   if (c.rehearsal) {
     paths.push('rehearsal');
     const r = (await handle.query(reportQuery)).rehearsal;
     if (!r?.ok) problems.push(`rehearsal not ok: ${JSON.stringify(r?.failed)}`);
-    else compareCounts('rehearsal', want, r.tables.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: t.leftBehindByReason })), problems);
+    else
+      compareCounts(
+        'rehearsal',
+        want,
+        r.tables.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: t.leftBehindByReason })),
+        problems,
+      );
   }
   await handle.signal(approveSignal, { gate: 'cutover', approver: 'bob' });
   const third = await waitFor(handle, (s) => settled(s) && !atGate('cutover')(s), STEP_TIMEOUT);
   if (want.refused?.step === 'publish') {
-    if (!(third.status === 'paused' && third.phase === 'publish' && third.error?.type === 'ConflictError')) problems.push(`expected publish to refuse with a conflict (${want.refused.why}); got ${third.status} ${third.phase}: ${third.error?.type} ${third.error?.message}`);
+    if (!(third.status === 'paused' && third.phase === 'publish' && third.error?.type === 'ConflictError'))
+      problems.push(
+        `expected publish to refuse with a conflict (${want.refused.why}); got ${third.status} ${third.phase}: ${third.error?.type} ${third.error?.message}`,
+      );
     if (exact(await readRows(c, prod, 'prod')) !== exact(prodBefore)) problems.push('a refused publish changed Production');
     return;
   }
@@ -162,24 +200,34 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   // Production after publish, and the manifest.
   const after = canonical(c, await readRows(c, prod, 'prod'));
   c.tables.forEach((_, i) => {
-    if (after[i].join('\n') !== want.production[i].join('\n')) problems.push(`Production public.t${i} after publish:\n  got      ${after[i].join(' ')}\n  expected ${want.production[i].join(' ')}`);
+    if (after[i].join('\n') !== want.production[i].join('\n'))
+      problems.push(`Production public.t${i} after publish:\n  got      ${after[i].join(' ')}\n  expected ${want.production[i].join(' ')}`);
   });
   await compareManifest(c, want, prod, third.runKey, problems);
   compareRunEvidence(c, want, evidenceOf(await handle.query(reportQuery)), problems);
   if (c.path === 'run' && c.lateRun.length) {
     // Erasure requests arrive after publish (Pilot's or Production's register); the run goes on through erasure.
-    for (const { key, db } of c.lateRun) await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, key)]);
+    for (const { key, db } of c.lateRun)
+      await rows(db === 'source' ? pilot : prod, 'INSERT INTO erasure_request VALUES ($1)', [subjectValue(c, key)]);
     await rows(prod, 'DELETE FROM model_pause');
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'retry', by: 'oncall', reason: 'model test' }] });
     const end = await waitFor(handle, (s) => settled(s) && !(s.status === 'paused' && s.phase === 'access-checks'), STEP_TIMEOUT);
-    if (end.status !== 'completed') return problems.push(`after late erasures: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
+    if (end.status !== 'completed')
+      return problems.push(`after late erasures: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
     paths.push('late-erasure');
     const late = lateErasureOracle(c, want);
     const got = canonical(c, await readRows(c, prod, 'prod'));
     c.tables.forEach((_, i) => {
-      if (got[i].join('\n') !== late.production[i].join('\n')) problems.push(`Production public.t${i} after late erasures:\n  got      ${got[i].join(' ')}\n  expected ${late.production[i].join(' ')}`);
+      if (got[i].join('\n') !== late.production[i].join('\n'))
+        problems.push(
+          `Production public.t${i} after late erasures:\n  got      ${got[i].join(' ')}\n  expected ${late.production[i].join(' ')}`,
+        );
     });
-    const log = await rows<{ t: string; n: string }>(prod, "SELECT table_name AS t, sum(rows)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND action LIKE 'erased%' GROUP BY 1", [end.runKey]);
+    const log = await rows<{ t: string; n: string }>(
+      prod,
+      "SELECT table_name AS t, sum(rows)::text AS n FROM cutover.erasure_log WHERE run_key = $1 AND action LIKE 'erased%' GROUP BY 1",
+      [end.runKey],
+    );
     c.tables.forEach((_, i) => {
       const n = Number(log.find((x) => x.t === `public.t${i}`)?.n ?? 0);
       if (n !== late.deleted[i]) problems.push(`erasure log public.t${i}: ${n} rows, expected ${late.deleted[i]}`);
@@ -191,10 +239,12 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   if (c.path === 'rollback') {
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'model test' }] });
     const end = await waitFor(handle, settled, STEP_TIMEOUT);
-    if (end.status !== 'rolled-back') return problems.push(`surgical rollback: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
+    if (end.status !== 'rolled-back')
+      return problems.push(`surgical rollback: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
     const got = await readRows(c, prod, 'prod');
     c.tables.forEach((_, i) => {
-      if (exact([got[i]]) !== exact([prodBefore[i]])) problems.push(`after the surgical rollback public.t${i}: ${ids(got[i])}, expected ${ids(prodBefore[i])}`);
+      if (exact([got[i]]) !== exact([prodBefore[i]]))
+        problems.push(`after the surgical rollback public.t${i}: ${ids(got[i])}, expected ${ids(prodBefore[i])}`);
     });
     compareRollbackEvidence(want, evidenceOf(await handle.query(reportQuery)), problems);
     return;
@@ -204,14 +254,16 @@ async function selective(c: Case, handle: WorkflowHandle, pilot: string, prod: s
   for (const k of c.lateProd ?? []) await rows(prod, 'INSERT INTO erasure_request_prod VALUES ($1)', [subjectValue(c, k)]);
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'model test', mode: 'restore' }] });
   const gate = await waitFor(handle, settled, STEP_TIMEOUT);
-  if (!atGate('restore')(gate)) return problems.push(`expected gate restore; got ${gate.status} ${gate.phase}: ${gate.error?.type} ${gate.error?.message}`);
+  if (!atGate('restore')(gate))
+    return problems.push(`expected gate restore; got ${gate.status} ${gate.phase}: ${gate.error?.type} ${gate.error?.message}`);
   await handle.signal(approveSignal, { gate: 'restore', approver: 'bob' });
   const end = await waitFor(handle, (s) => settled(s) && !atGate('restore')(s), STEP_TIMEOUT);
   if (end.status !== 'rolled-back') return problems.push(`restore: ${end.status} ${end.phase}: ${end.error?.type} ${end.error?.message}`);
   const restored = restoreOracle(c);
   const got = await readRows(c, prod, 'prod');
   c.tables.forEach((_, i) => {
-    if (exact([got[i]]) !== exact([restored.rows[i]])) problems.push(`after the restore public.t${i}: ${ids(got[i])}, expected ${ids(restored.rows[i])}`);
+    if (exact([got[i]]) !== exact([restored.rows[i]]))
+      problems.push(`after the restore public.t${i}: ${ids(got[i])}, expected ${ids(restored.rows[i])}`);
   });
   compareRestoreEvidence(c, restored, evidenceOf(await handle.query(reportQuery)), problems);
 }
@@ -241,7 +293,11 @@ async function manifestOf(url: string, runKey: string) {
   return got.map((m) => ({ ...m, k: Array.isArray(m.key) ? m.key.join(',') : JSON.stringify(m.key) }));
 }
 
-const ids = (rs: Row[]) => [...rs].sort((a, b) => a.id - b.id).map((r) => JSON.stringify([r.id, r.nk, r.v, r.test, r.fk])).join(' ') || '(none)';
+const ids = (rs: Row[]) =>
+  [...rs]
+    .sort((a, b) => a.id - b.id)
+    .map((r) => JSON.stringify([r.id, r.nk, r.v, r.test, r.fk]))
+    .join(' ') || '(none)';
 /** Cascade reasons name a parent table; the model and the product may pick different parents when several are gone. */
 const reasonClass = (r: string | null) => (r?.startsWith('parent-left-behind:') ? 'parent-left-behind' : (r ?? ''));
 
@@ -256,7 +312,11 @@ interface Counts {
 const sumBy = (lb: Record<string, number>) => {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(lb)) if (v) out[reasonClass(k)] = (out[reasonClass(k)] ?? 0) + v;
-  return JSON.stringify(Object.keys(out).sort().map((k) => [k, out[k]]));
+  return JSON.stringify(
+    Object.keys(out)
+      .sort()
+      .map((k) => [k, out[k]]),
+  );
 };
 
 function compareCounts(what: string, want: Expect, got: Counts[], problems: string[]) {
@@ -264,19 +324,34 @@ function compareCounts(what: string, want: Expect, got: Counts[], problems: stri
     const g = got.find((x) => x.table === t.table);
     const exp = { inScope: t.inScope, moved: t.moved, merged: t.merged, leftBehind: sumBy(t.leftBehind) };
     const have = g && { inScope: g.inScope, moved: g.moved, merged: g.merged, leftBehind: sumBy(g.leftBehind) };
-    if (JSON.stringify(have) !== JSON.stringify(exp)) problems.push(`${what} ${t.table}: ${JSON.stringify(have)}, expected ${JSON.stringify(exp)}`);
+    if (JSON.stringify(have) !== JSON.stringify(exp))
+      problems.push(`${what} ${t.table}: ${JSON.stringify(have)}, expected ${JSON.stringify(exp)}`);
   }
 }
 
-function compareDryRun(want: Expect, got: { table: string; inScope: number; toMove: number; merged: number; leftBehind: Record<string, number> }[], problems: string[]) {
-  compareCounts('dry run', want, got.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.toMove, merged: t.merged, leftBehind: t.leftBehind })), problems);
+function compareDryRun(
+  want: Expect,
+  got: { table: string; inScope: number; toMove: number; merged: number; leftBehind: Record<string, number> }[],
+  problems: string[],
+) {
+  compareCounts(
+    'dry run',
+    want,
+    got.map((t) => ({ table: t.table, inScope: t.inScope, moved: t.toMove, merged: t.merged, leftBehind: t.leftBehind })),
+    problems,
+  );
 }
 
 async function compareManifest(c: Case, want: Expect, prod: string, runKey: string, problems: string[]) {
   const manifest = await manifestOf(prod, runKey);
   for (const [i, t] of want.tables.entries()) {
-    const mine = manifest.filter((m) => m.t === t.table).map((m) => `${m.k}:${m.outcome}${m.outcome === 'left-behind' ? ':' + reasonClass(m.reason) : ''}`).sort();
-    const exp = [...t.outcomes].map(([k, o]) => `${keyStr(c, i, k)}:${o.outcome}${o.outcome === 'left-behind' ? ':' + reasonClass(o.reason) : ''}`).sort();
+    const mine = manifest
+      .filter((m) => m.t === t.table)
+      .map((m) => `${m.k}:${m.outcome}${m.outcome === 'left-behind' ? ':' + reasonClass(m.reason) : ''}`)
+      .sort();
+    const exp = [...t.outcomes]
+      .map(([k, o]) => `${keyStr(c, i, k)}:${o.outcome}${o.outcome === 'left-behind' ? ':' + reasonClass(o.reason) : ''}`)
+      .sort();
     if (mine.join() !== exp.join()) problems.push(`manifest ${t.table}: ${mine.join(' ')}; expected ${exp.join(' ')}`);
   }
 }

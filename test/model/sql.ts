@@ -24,20 +24,38 @@ function ddl(c: Case, data: Row[][], side: 'pilot' | 'prod'): string {
   const n = namesOf(c, side);
   const out: string[] = [`CREATE TABLE erasure_request (subject ${subjectType(c)} NOT NULL);`];
   c.tables.forEach((t, i) => {
-    const fks = t.fks.map((fk) => `, ${n.fk(fk.col)} ${keySqlType(c.tables[fk.parent].key)} ${fk.nullable ? '' : 'NOT NULL '}REFERENCES ${n.table(fk.parent)}(id)`).join('');
+    const fks = t.fks
+      .map(
+        (fk) =>
+          `, ${n.fk(fk.col)} ${keySqlType(c.tables[fk.parent].key)} ${fk.nullable ? '' : 'NOT NULL '}REFERENCES ${n.table(fk.parent)}(id)`,
+      )
+      .join('');
     if (t.link) {
-      out.push(`CREATE TABLE ${n.table(i)} (nk text NOT NULL, ${n.v} int NOT NULL, test boolean NOT NULL${fks}, PRIMARY KEY (${t.fks.map((fk) => n.fk(fk.col)).join(', ')}));`);
+      out.push(
+        `CREATE TABLE ${n.table(i)} (nk text NOT NULL, ${n.v} int NOT NULL, test boolean NOT NULL${fks}, PRIMARY KEY (${t.fks.map((fk) => n.fk(fk.col)).join(', ')}));`,
+      );
     } else {
-      out.push(`CREATE TABLE ${n.table(i)} (id ${t.key && t.key !== 'int' ? `${t.key} PRIMARY KEY` : 'serial PRIMARY KEY'}, nk text NOT NULL, ${n.v} int NOT NULL, test boolean NOT NULL${fks});`);
+      out.push(
+        `CREATE TABLE ${n.table(i)} (id ${t.key && t.key !== 'int' ? `${t.key} PRIMARY KEY` : 'serial PRIMARY KEY'}, nk text NOT NULL, ${n.v} int NOT NULL, test boolean NOT NULL${fks});`,
+      );
     }
     // Keys ascending: a self-reference points at a smaller key, so parents go in first.
     for (const r of [...data[i]].sort((a, b) => a.id - b.id)) {
       const cols = [...(t.link ? [] : ['id']), 'nk', n.v, 'test', ...t.fks.map((fk) => n.fk(fk.col))];
-      const vals = [...(t.link ? [] : [lit(c, i, r.id)]), `'${r.nk}'`, r.v, r.test, ...t.fks.map((fk) => (r.fk[fk.col] === null ? 'NULL' : lit(c, fk.parent, r.fk[fk.col]!)))];
+      const vals = [
+        ...(t.link ? [] : [lit(c, i, r.id)]),
+        `'${r.nk}'`,
+        r.v,
+        r.test,
+        ...t.fks.map((fk) => (r.fk[fk.col] === null ? 'NULL' : lit(c, fk.parent, r.fk[fk.col]!))),
+      ];
       out.push(`INSERT INTO ${n.table(i)} (${cols.join(', ')}) VALUES (${vals.join(', ')});`);
     }
     // New keys are drawn past every key the side already holds.
-    if (!t.link && (t.key ?? 'int') === 'int') out.push(`SELECT setval(pg_get_serial_sequence('${n.table(i)}', 'id'), coalesce((SELECT max(id) FROM ${n.table(i)}), 0) + 1, false);`);
+    if (!t.link && (t.key ?? 'int') === 'int')
+      out.push(
+        `SELECT setval(pg_get_serial_sequence('${n.table(i)}', 'id'), coalesce((SELECT max(id) FROM ${n.table(i)}), 0) + 1, false);`,
+      );
   });
   return out.join('\n');
 }
@@ -50,7 +68,10 @@ export const pilotSql = (c: Case) =>
   c.erased.map((k) => `\nINSERT INTO erasure_request VALUES (${lit(c, c.subjects!, k)});`).join('') +
   `\nCREATE TABLE consent (subject ${subjectType(c)} NOT NULL, status text NOT NULL);` +
   (c.consent ?? []).map((k) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, k)}, 'granted');`).join('') +
-  (c.subjects === null ? [] : c.pilot[c.subjects]).filter((r) => !(c.consent ?? []).includes(r.id) && r.v % 2 === 0).map((r) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, r.id)}, 'revoked');`).join('');
+  (c.subjects === null ? [] : c.pilot[c.subjects])
+    .filter((r) => !(c.consent ?? []).includes(r.id) && r.v % 2 === 0)
+    .map((r) => `\nINSERT INTO consent VALUES (${lit(c, c.subjects!, r.id)}, 'revoked');`)
+    .join('');
 /** Production; with late erasures on the run path, a flag the pausing access check reads (deleted to let the run go on). */
 /** `checker`: SQL that creates and grants the read-only role access checks run as (test/helpers/pg.ts checkerRole), after every table. */
 export const prodSql = (c: Case, checker = '') =>
@@ -89,14 +110,24 @@ export function planFor(c: Case, id: string, store: string, checkRole?: string):
   if (c.subjects !== null) {
     people.subjects = { table: `public.t${c.subjects}`, key: 'id' };
     const registers: Record<string, unknown>[] = [{ db: 'source', table: 'public.erasure_request', subject: 'subject' }];
-    if (c.path === 'restore' || c.lateRun.some((x) => x.db === 'target') || c.erasedTarget?.length) registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
-    if (c.path === 'restore') registers.push({ db: 'target', table: 'public.erasure_request_prod', subject: 'subject', keys: 'production' });
+    if (c.path === 'restore' || c.lateRun.some((x) => x.db === 'target') || c.erasedTarget?.length)
+      registers.push({ db: 'target', table: 'public.erasure_request', subject: 'subject' });
+    if (c.path === 'restore')
+      registers.push({ db: 'target', table: 'public.erasure_request_prod', subject: 'subject', keys: 'production' });
     people.erasure = { registers };
-    if (c.consent) people.consent = { table: 'public.consent', subject: 'subject', granted: [{ column: 'status', op: 'eq', value: 'granted' }] };
+    if (c.consent)
+      people.consent = { table: 'public.consent', subject: 'subject', granted: [{ column: 'status', op: 'eq', value: 'granted' }] };
   }
-  if (c.testData !== null) people.testData = [{ table: `public.t${c.testData}`, where: [{ column: 'test', op: 'eq', value: true }], reason: 'test-data' }];
+  if (c.testData !== null)
+    people.testData = [{ table: `public.t${c.testData}`, where: [{ column: 'test', op: 'eq', value: true }], reason: 'test-data' }];
   if (c.path === 'adopt') {
-    return { ...common, strategy: 'adopt', adoptFrom: '2026-12-01', tables: c.tables.map((t) => ({ table: `public.${t.name}` })), ...people };
+    return {
+      ...common,
+      strategy: 'adopt',
+      adoptFrom: '2026-12-01',
+      tables: c.tables.map((t) => ({ table: `public.${t.name}` })),
+      ...people,
+    };
   }
   return {
     ...common,
@@ -139,13 +170,22 @@ export async function readRows(c: Case, url: string, side: 'pilot' | 'prod' = 'p
   return Promise.all(
     c.tables.map(async (t, i) => {
       const got = await rows<Record<string, unknown>>(url, `SELECT * FROM ${n.table(i)}`);
-      return got.map((r) => ({
-        id: t.link ? linkId(keyNum(c.tables[t.fks[0].parent].key, r[n.fk(t.fks[0].col)]), keyNum(c.tables[t.fks[1].parent].key, r[n.fk(t.fks[1].col)])) : keyNum(t.key, r.id),
-        nk: String(r.nk),
-        v: Number(r[n.v]),
-        test: Boolean(r.test),
-        fk: Object.fromEntries(t.fks.map((fk) => [fk.col, r[n.fk(fk.col)] === null ? null : keyNum(c.tables[fk.parent].key, r[n.fk(fk.col)])])),
-      })).sort((a, b) => a.id - b.id);
+      return got
+        .map((r) => ({
+          id: t.link
+            ? linkId(
+                keyNum(c.tables[t.fks[0].parent].key, r[n.fk(t.fks[0].col)]),
+                keyNum(c.tables[t.fks[1].parent].key, r[n.fk(t.fks[1].col)]),
+              )
+            : keyNum(t.key, r.id),
+          nk: String(r.nk),
+          v: Number(r[n.v]),
+          test: Boolean(r.test),
+          fk: Object.fromEntries(
+            t.fks.map((fk) => [fk.col, r[n.fk(fk.col)] === null ? null : keyNum(c.tables[fk.parent].key, r[n.fk(fk.col)])]),
+          ),
+        }))
+        .sort((a, b) => a.id - b.id);
     }),
   );
 }
