@@ -12,8 +12,12 @@ import type { StagingNames } from './staging';
 import { CAUSE } from './cleanup-rules';
 
 /**
- * Per table: the row count and an order-independent digest of the staged keys (the sum of two
- * 64-bit halves of each key's md5: 128 bits, computed in one pass without sorting).
+ * Per table: the row count and an order-independent digest of the staged keys: the sums of two
+ * 64-bit hashes of each key (PostgreSQL's hashtextextended under two seeds: 128 bits, one pass, no
+ * sorting). It tells an accidental change from none; it is not a cryptographic commitment (nor
+ * was the md5-based sum it replaced, whose additive halves were as forgeable), and it costs about a
+ * seventh of the md5 one (measured: 0.15 s against 1.09 s for 735 200 keys). The `h2:` prefix
+ * names the function, so a digest taken by an older worker never equals one of this kind.
  */
 export async function keyDigests(db: Client, r: Resolved, names: StagingNames): Promise<Record<string, KeyDigest>> {
   return digestsOf(db, r, (t) => `SELECT ${keyCols(t)} FROM ${names.data(t.index, t.name)} s`);
@@ -44,13 +48,13 @@ const keyCols = (t: Resolved['tables'][number]) => t.key.map((k) => `s.${ident(k
 async function digestsOf(db: Client, r: Resolved, rowsOf: (t: Resolved['tables'][number]) => string): Promise<Record<string, KeyDigest>> {
   const out: Record<string, KeyDigest> = {};
   for (const t of r.tables) {
-    const row = `md5(ROW(${t.key.map((k) => `s.${ident(k)}`).join(', ')})::text)`;
-    const half = (from: number) => `('x' || substr(${row}, ${from}, 16))::bit(64)::bigint::numeric`;
+    const row = `ROW(${t.key.map((k) => `s.${ident(k)}`).join(', ')})::text`;
     const res = await db.query<{ n: string; a: string; b: string }>(
-      `SELECT count(*)::text AS n, coalesce(sum(${half(1)}), 0)::text AS a, coalesce(sum(${half(17)}), 0)::text AS b FROM (${rowsOf(t)}) s`,
+      `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(${row}, 0)::numeric), 0)::text AS a,
+              coalesce(sum(hashtextextended(${row}, 1)::numeric), 0)::text AS b FROM (${rowsOf(t)}) s`,
     );
     const x = res.rows[0];
-    out[t.name] = { rows: Number(x.n), digest: `${x.a}:${x.b}` };
+    out[t.name] = { rows: Number(x.n), digest: `h2:${x.a}:${x.b}` };
   }
   return out;
 }
