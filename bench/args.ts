@@ -13,11 +13,13 @@ export interface Args {
   productionScaleCheck: boolean;
   /** The concurrent application writer on Production during the whole run (--no-writer turns it off). */
   writer: boolean;
+  /** Judge every tool timed (raw, pgcopydb, cutover) by content: bench/content-check.ts. */
+  peers: boolean;
   help: boolean;
 }
 
 export const USAGE =
-  'usage: npm run bench -- [--subjects N (200000)] [--production-scale K (1)] [--production-scale-check] [--scale10] [--no-writer] [--keep] [--timeout SECONDS]';
+  'usage: npm run bench -- [--subjects N (200000)] [--production-scale K (1)] [--production-scale-check] [--scale10] [--no-writer] [--peers] [--keep] [--timeout SECONDS]';
 
 /** K of the production-scale check: whole-run time at this K ÷ at K = 1. */
 export const SCALE_CHECK_K = 10;
@@ -32,6 +34,7 @@ export function parseArgs(argv: string[]): Args {
     productionScale: 1,
     productionScaleCheck: false,
     writer: true,
+    peers: false,
     help: false,
   };
   const value = (flag: string, i: number, inline: string | undefined): string => {
@@ -53,6 +56,7 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--scale10') a.scale10 = true;
     else if (flag === '--no-writer') a.writer = false;
     else if (flag === '--keep') a.keep = true;
+    else if (flag === '--peers') a.peers = true;
     else if (flag === '--rss-only') a.rssOnly = true;
     else if (flag === '--help' || flag === '-h') a.help = true;
     else throw new Error(`unknown argument ${argv[i]}`);

@@ -19,6 +19,7 @@ import { ratio, scaleCounts, table, targets, type Row, type Summary } from './re
 import { type WriterCounts } from './writer';
 import { ThreadWriter } from './writer-thread';
 import { measureRollback, type RollbackMeasure } from './rollback';
+import { judged, judgeFromEmpty, verdictNote, type ContentVerdict } from './content-check';
 
 const KEEP = process.argv.includes('--keep');
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -83,15 +84,23 @@ async function main(): Promise<number> {
     let raw: PhaseResult | undefined;
     let bare: PhaseResult | undefined;
     let pgc: (PhaseResult & { command: string }) | undefined;
+    const verdicts: Record<string, ContentVerdict | null> = {};
+    const judge = <T>(tool: string, target: string, run: () => Promise<T>) =>
+      judged(args.peers, pilot, target, rawSelects(bp), PLAN_TABLES, run).then(({ value, verdict }) => {
+        verdicts[tool] = verdict;
+        if (verdict) log(`${tool}: ${verdictNote(verdict)}`);
+        return value;
+      });
     if (!args.rssOnly) {
       const rawTarget = await db('raw');
       await generateProduction(rawTarget, n, false);
-      raw = await timed('(a) raw psql COPY | psql COPY', () => runRaw(pilot, rawTarget, rawSelects(bp)));
+      raw = await judge('raw', rawTarget, () => timed('(a) raw psql COPY | psql COPY', () => runRaw(pilot, rawTarget, rawSelects(bp))));
       log(`raw rows: ${JSON.stringify(raw.perTable)}`);
       const bareTarget = await db('bare');
       await generateBare(bareTarget);
       bare = await timed('(a′) raw into bare tables (informational)', () => runRaw(pilot, bareTarget, rawSelects(bp)));
       const pgcTarget = await db('pgcopydb');
+      // pgcopydb creates the schema itself: judged against an empty target (no fingerprint before).
       pgc = await timed('(b) pgcopydb clone', () =>
         runPgcopydb(
           pilot,
@@ -100,6 +109,7 @@ async function main(): Promise<number> {
           ALL_TABLES.filter((t) => !(PLAN_TABLES as readonly string[]).includes(t)),
         ),
       );
+      if (args.peers) verdicts.pgcopydb = await judgeFromEmpty(pilot, pgcTarget, rawSelects(bp), PLAN_TABLES);
       log(`pgcopydb rows: ${JSON.stringify(pgc.perTable)}`);
       await Promise.all([rawTarget, bareTarget, pgcTarget].map(release));
     }
@@ -126,7 +136,10 @@ async function main(): Promise<number> {
     const measured = async (suffix: string, k: number, plan: BenchPlan['plan']): Promise<Measured> => {
       const url = await target(suffix, k);
       process.env.CUTOVER_DB_PRODUCTION = url;
-      const m = await measureRun(srv, url, plan, args, `(d) whole cutover run through Temporal, K = ${k}`);
+      const m = await measureRun(srv, url, plan, args, `(d) whole cutover run through Temporal, K = ${k}`, (run) =>
+        // With the writer on, Production changes beside the run: only a --no-writer run is judged.
+        args.writer ? run() : judge(`cutover K = ${k}`, url, run),
+      );
       await release(url);
       return m;
     };
@@ -254,6 +267,7 @@ async function main(): Promise<number> {
       writer_p99_during_ms: primary.writer?.during.p99Ms ?? null,
       writer_ops: primary.writer?.during.ops ?? null,
       writer_slowest_ms_by_step: primary.writer?.slowest ?? null,
+      correct_by_content: args.peers ? Object.fromEntries(Object.entries(verdicts).map(([t, v]) => [t, v?.correct ?? null])) : null,
       writer_writes_present: primary.writer
         ? primary.writer.problems.length === 0 && (!at10?.writer || at10.writer.problems.length === 0)
         : null,
@@ -271,6 +285,8 @@ async function main(): Promise<number> {
       if (m?.writer) console.log(writerLine(label, m.writer));
     }
     console.log(targets(summary).join('\n'));
+    for (const [tool, v] of Object.entries(verdicts)) if (v) console.log(`${tool}: ${verdictNote(v)}`);
+    if (args.peers && args.writer) console.log('cutover: not judged by content (the writer changes Production beside it: --no-writer)');
     if (run.error) console.log(`whole run did not complete: ${run.error}`);
     if (at10?.run.error) console.log(`whole run at K = ${SCALE_CHECK_K} did not complete: ${at10.run.error}`);
     console.log(JSON.stringify(summary));
@@ -301,7 +317,14 @@ interface Measured {
 const WRITER_BASELINE_MS = 5000;
 
 /** One whole run into Production `url`, with the application writer beside it unless --no-writer. */
-async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], args: Args, what: string): Promise<Measured> {
+async function measureRun(
+  srv: DevServer,
+  url: string,
+  plan: BenchPlan['plan'],
+  args: Args,
+  what: string,
+  around: (run: () => Promise<RunMeasure>) => Promise<RunMeasure>,
+): Promise<Measured> {
   const before = await countRows(url, PLAN_TABLES);
   const writer = args.writer && !args.rssOnly ? new ThreadWriter(url) : null;
   try {
@@ -311,7 +334,7 @@ async function measureRun(srv: DevServer, url: string, plan: BenchPlan['plan'], 
       beforeMs = await timed(`writer latency before the run (${WRITER_BASELINE_MS / 1000} s)`, () => writer.sample(WRITER_BASELINE_MS));
       await writer.start();
     }
-    const run = await timed(what, () => runWhole(srv, plan, args.timeoutS * 1000));
+    const run = await around(() => timed(what, () => runWhole(srv, plan, args.timeoutS * 1000)));
     let w: WriterMeasure | null = null;
     if (writer) {
       const during = await writer.stop();

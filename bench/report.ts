@@ -34,6 +34,8 @@ export interface Summary {
   rollback_seconds: number | null;
   rollback_rows: number | null; // rows the rollback deleted
   rollback_error: string | null; // why it did not complete (blocked, refused), when it did not
+  /** --peers: each tool's result judged by content (bench/content-check.ts); null: not judged. */
+  correct_by_content: Record<string, boolean | null> | null;
   writer_p99_ratio: number | null; // the application writer's p99 during the run ÷ before it
   writer_p99_before_ms: number | null;
   writer_p99_during_ms: number | null;

@@ -14,6 +14,7 @@ describe('bench arguments', () => {
       productionScaleCheck: false,
       scale10: false,
       writer: true,
+      peers: false,
       keep: false,
       help: false,
     });
@@ -29,6 +30,8 @@ describe('bench arguments', () => {
     });
     expect(parseArgs(['--production-scale', '0']).productionScale).toBe(0);
     expect(parseArgs(['-h']).help).toBe(true);
+    expect(parseArgs(['--peers']).peers).toBe(true);
+    expect(() => parseArgs(['--peers=yes'])).toThrow('--peers takes no value');
   });
 
   test('bad input names the flag', () => {
