@@ -1,4 +1,4 @@
-// `npm run bench [-- --subjects N] [--production-scale K] [--production-scale-check] [--scale10] [--no-writer] [--keep]`:
+// `npm run bench [-- --subjects N] [--production-scale K] [--production-scale-check] [--scale10] [--no-writer] [--peers] [--jailer DIR] [--keep]`:
 // cutover vs raw COPY vs pgcopydb on a generated Pilot of N subjects, into a Production that also holds
 // K × the moved volume of unrelated rows, while an application writer keeps writing to it. Progress goes
 // to stderr; the table, targets and (last line) one JSON object to stdout.
