@@ -15,11 +15,13 @@ export interface Args {
   writer: boolean;
   /** Judge every tool timed (raw, pgcopydb, cutover) by content: bench/content-check.ts. */
   peers: boolean;
+  /** A Jailer installation (jailer.jar, lib/): Jailer runs the same job as a peer (bench/jailer.ts). */
+  jailer: string | null;
   help: boolean;
 }
 
 export const USAGE =
-  'usage: npm run bench -- [--subjects N (200000)] [--production-scale K (1)] [--production-scale-check] [--scale10] [--no-writer] [--peers] [--keep] [--timeout SECONDS]';
+  'usage: npm run bench -- [--subjects N (200000)] [--production-scale K (1)] [--production-scale-check] [--scale10] [--no-writer] [--peers] [--jailer DIR] [--keep] [--timeout SECONDS]';
 
 /** K of the production-scale check: whole-run time at this K ÷ at K = 1. */
 export const SCALE_CHECK_K = 10;
@@ -35,6 +37,7 @@ export function parseArgs(argv: string[]): Args {
     productionScaleCheck: false,
     writer: true,
     peers: false,
+    jailer: null,
     help: false,
   };
   const value = (flag: string, i: number, inline: string | undefined): string => {
@@ -51,6 +54,7 @@ export function parseArgs(argv: string[]): Args {
     if (flag === '--subjects') a.subjects = Number(take());
     else if (flag === '--production-scale') a.productionScale = Number(take());
     else if (flag === '--timeout') a.timeoutS = Number(take());
+    else if (flag === '--jailer') a.jailer = take();
     else if (inline !== undefined) throw new Error(`${flag} takes no value`);
     else if (flag === '--production-scale-check') a.productionScaleCheck = true;
     else if (flag === '--scale10') a.scale10 = true;

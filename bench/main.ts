@@ -1,4 +1,4 @@
-// `npm run bench [-- --subjects N] [--production-scale K] [--production-scale-check] [--scale10] [--no-writer] [--keep]`:
+// `npm run bench [-- --subjects N] [--production-scale K] [--production-scale-check] [--scale10] [--no-writer] [--peers] [--jailer DIR] [--keep]`:
 // cutover vs raw COPY vs pgcopydb on a generated Pilot of N subjects, into a Production that also holds
 // K × the moved volume of unrelated rows, while an application writer keeps writing to it. Progress goes
 // to stderr; the table, targets and (last line) one JSON object to stdout.
@@ -19,6 +19,7 @@ import { ratio, scaleCounts, table, targets, type Row, type Summary } from './re
 import { type WriterCounts } from './writer';
 import { ThreadWriter } from './writer-thread';
 import { measureRollback, type RollbackMeasure } from './rollback';
+import { runJailer, type JailerResult } from './jailer';
 import { judged, judgeFromEmpty, verdictNote, type ContentVerdict } from './content-check';
 
 const KEEP = process.argv.includes('--keep');
@@ -131,6 +132,19 @@ async function main(): Promise<number> {
     log(`staged rows: ${JSON.stringify(staged.perTable)} (${staged.heartbeats} heartbeats)`);
     await release(stageTarget);
 
+    let jailer: JailerResult | undefined;
+    if (args.jailer && !args.rssOnly) {
+      const jailerTarget = await target('jailer', args.productionScale);
+      const home = args.jailer;
+      jailer = await judge('jailer', jailerTarget, () =>
+        timed('(e) Jailer export + import', () => runJailer(home, pilot, jailerTarget, bp)),
+      );
+      log(
+        `Jailer rows: ${JSON.stringify(jailer.perTable)} (export ${jailer.exportSeconds.toFixed(1)} s, import ${jailer.importSeconds.toFixed(1)} s)`,
+      );
+      await release(jailerTarget);
+    }
+
     server = await timed('starting the Temporal dev server', () => startTemporal());
     const srv = server;
     const measured = async (suffix: string, k: number, plan: BenchPlan['plan']): Promise<Measured> => {
@@ -202,6 +216,16 @@ async function main(): Promise<number> {
         rssMb: run.rssMb,
         note: `${run.status}, gates approved by bench, Production K = ${k}`,
       },
+      ...(jailer
+        ? [
+            {
+              phase: '(e) Jailer export + import',
+              rows: jailer.rows,
+              seconds: jailer.seconds,
+              note: `into Production K = ${k}, ids remapped`,
+            },
+          ]
+        : []),
       ...stepRows(primary, `K = ${k}`),
       ...(primary.rollback?.seconds != null
         ? [
@@ -243,6 +267,8 @@ async function main(): Promise<number> {
       stage_vs_raw: ratio(staged.rows / staged.seconds, raw!.rows / raw!.seconds),
       run_vs_raw: completed ? ratio(run.seconds, raw!.seconds) : null,
       run_vs_pgcopydb: completed ? ratio(run.seconds, pgc!.seconds) : null,
+      jailer_vs_raw: jailer ? ratio(jailer.seconds, raw!.seconds) : null,
+      run_vs_jailer: jailer && completed ? ratio(run.seconds, jailer.seconds) : null,
       window_vs_raw: completed ? ratio(run.windowSeconds ?? undefined, raw!.seconds) : null,
       window_seconds: run.windowSeconds,
       rss_mb: rssMb,
@@ -277,6 +303,7 @@ async function main(): Promise<number> {
       `cutover bench: ${n} subjects, Pilot ${Object.values(pilotCounts).reduce((a, b) => a + b, 0)} rows in ${ALL_TABLES.length} tables, plan variant: ${bp.variant}`,
     );
     console.log(`pgcopydb: ${pgc!.command}`);
+    if (jailer) console.log(`Jailer: ${jailer.command}`);
     console.log(table(rows, raw));
     for (const [label, m] of [
       [`K = ${k}`, primary],

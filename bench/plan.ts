@@ -85,13 +85,18 @@ export interface RawSelect {
   sql: string; // SELECT of the rows cutover moves, in the table's column order
 }
 
+/** The customers the chosen plan moves, as a condition on `alias` (a customers row). */
+export function movingCustomers(bp: BenchPlan, alias: string): string {
+  const p: string[] = ['TRUE'];
+  if (bp.cleanup.testData) p.push(`${alias}.email NOT LIKE '%@test.example'`);
+  if (bp.cleanup.consent) p.push(`EXISTS (SELECT 1 FROM customer_consent k WHERE k.customer_id = ${alias}.id AND k.status = 'granted')`);
+  if (bp.cleanup.erasure) p.push(`NOT EXISTS (SELECT 1 FROM erasure_request e WHERE e.customer_id = ${alias}.id)`);
+  return p.join(' AND ');
+}
+
 /** The rows the chosen plan moves, expressed directly in SQL (ids as in the Pilot). */
 export function rawSelects(bp: BenchPlan): RawSelect[] {
-  const p: string[] = ['TRUE'];
-  if (bp.cleanup.testData) p.push(`c.email NOT LIKE '%@test.example'`);
-  if (bp.cleanup.consent) p.push(`EXISTS (SELECT 1 FROM customer_consent k WHERE k.customer_id = c.id AND k.status = 'granted')`);
-  if (bp.cleanup.erasure) p.push(`NOT EXISTS (SELECT 1 FROM erasure_request e WHERE e.customer_id = c.id)`);
-  const moving = p.join(' AND ');
+  const moving = movingCustomers(bp, 'c');
   const orders = `SELECT o.id FROM orders o WHERE o.customer_id IN (SELECT c.id FROM customers c WHERE ${moving})`;
   return [
     {

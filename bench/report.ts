@@ -15,6 +15,8 @@ export interface Summary {
   stage_vs_raw: number | null;
   run_vs_raw: number | null;
   run_vs_pgcopydb: number | null;
+  jailer_vs_raw: number | null; // --jailer: Jailer's export + import into the same Production ÷ raw
+  run_vs_jailer: number | null;
   window_vs_raw: number | null; // the cutover window (gate cutover approved → completed) ÷ raw
   window_seconds: number | null;
   rss_mb: number | null;

@@ -15,6 +15,7 @@ describe('bench arguments', () => {
       scale10: false,
       writer: true,
       peers: false,
+      jailer: null,
       keep: false,
       help: false,
     });
@@ -31,6 +32,8 @@ describe('bench arguments', () => {
     expect(parseArgs(['--production-scale', '0']).productionScale).toBe(0);
     expect(parseArgs(['-h']).help).toBe(true);
     expect(parseArgs(['--peers']).peers).toBe(true);
+    expect(parseArgs(['--jailer', '/opt/jailer']).jailer).toBe('/opt/jailer');
+    expect(() => parseArgs(['--jailer'])).toThrow('--jailer needs a value');
     expect(() => parseArgs(['--peers=yes'])).toThrow('--peers takes no value');
   });
 
