@@ -5,7 +5,7 @@
 // AccessCheckError carrying all results, so the run pauses for a human (rollback or fix and retry).
 import type { AccessCheckResult, AccessChecksInput, AccessChecksResult } from '../common/results';
 import { accessSnapshot, diffAccess } from './db/access-snapshot';
-import { consentCheck } from './db/consent-proof';
+import { consentCheck } from './access-checks/consent-proof';
 import { retentionCheck } from './db/retention';
 import { withContext } from './db/keep-alive';
 import { MAX_ROWS, runReadOnlyCheck } from './db/read-only-check';

@@ -10,8 +10,8 @@
 import { planHash as hashOf } from '../plan/canonical';
 import { backupError, planIssue } from './errors';
 import { resolveAlias } from './db/connect';
-import { dumpToStore } from './db/backup-dump';
-import { verifyBackup } from './db/backup-verify';
+import { dumpToStore } from './backup/backup-dump';
+import { verifyBackup } from './backup/backup-verify';
 import { startProgress } from './db/progress';
 import { openStore, StoreError } from './store';
 import type { BackupInput, BackupObject, BackupResult } from '../common/results';

@@ -6,21 +6,21 @@ import type { DryRunReport, RetentionApplied, StepInput, TableDryRun } from '../
 import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified, withClient } from './db/connect';
 import { identitiesOf, identityOf, runAliases } from './db/alias-identity';
-import { pilotInventory } from './db/inventory';
+import { pilotInventory } from './preflight/inventory';
 import { asPlanError } from './db/context';
 import { withContext } from './db/keep-alive';
-import { checkPartialForeignKeys } from './db/partition-fks';
+import { checkPartialForeignKeys } from './preflight/partition-fks';
 import { DRY_MANIFEST_DDL } from './db/control-schema';
 import { stageLookups } from './db/lookup';
 import { insertedRows, productionKeyExprs } from './db/row-identity';
-import { describeConflict, productionUniques, uniqueConflicts, type ProductionUnique } from './db/unique-conflicts';
+import { describeConflict, productionUniques, uniqueConflicts, type ProductionUnique } from './preflight/unique-conflicts';
 import { buildMap, createMap, isMapped } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { PlanError, type PlanIssue } from '../plan/issues';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan } from './db/stage-copy';
 import { dryNames, type StagingNames } from './db/staging';
 import { planError } from './errors';
-import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
+import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './preflight/statement-timeout';
 import { chaosPoint } from './db/fault';
 import { accessChecksRefused } from './db/read-only-check';
 import { analyzeStaging } from './db/analyze-staging';
@@ -30,6 +30,7 @@ import { joinSnapshot } from './db/snapshot-holder';
 import { inTransaction } from './db/transaction';
 import { pilotColumn, stagedColumn } from './db/mapping-staging';
 import { applyMapping, mappingEvidence } from './db/mapping-compute';
+import { decidingColumns } from './db/deciding-columns';
 
 export async function preflight(input: Pick<StepInput, 'plan'> & Partial<StepInput>): Promise<DryRunReport> {
   const report = await dryRunOf(input.plan, input.runKey ?? '');
@@ -272,21 +273,6 @@ async function checkAdoptClosed(pilot: Client, r: Resolved): Promise<void> {
       message: `${x.child} references ${x.parent} (FK ${x.fk}) but is not in the plan: adopt would delete rows it references; add it to tables`,
     })),
   );
-}
-
-/** Columns that decide selection, cleanup and matching: keys, FKs (both ends), rule and match columns (and `extra`). */
-export function decidingColumns(t: ResolvedTable, r: Resolved, extra: string[] = []) {
-  // A mapped table is staged whole: the dry run checks every value the mapping computes.
-  if (t.mapping) return t.columns;
-  const want = new Set<string>([...t.key, ...(t.spec.match ?? []), ...extra]);
-  for (const fk of [...t.source.foreignKeys, ...t.target.foreignKeys]) fk.columns.forEach((c) => want.add(c));
-  // Staged references (a self-reference's included) are joined on the columns they point at.
-  for (const fk of r.tables.flatMap((x) => [...x.source.foreignKeys, ...x.target.foreignKeys]))
-    if (fk.refTable === t.name) fk.refColumns.forEach((c) => want.add(c));
-  for (const rule of r.rules.testData.filter((x) => x.table.name === t.name)) rule.where.forEach((w) => want.add(w.column));
-  if (r.rules.subjects?.table.name === t.name) want.add(r.rules.subjects.key);
-  for (const rule of r.rules.retention.filter((x) => x.table.name === t.name)) want.add(rule.column);
-  return t.columns.filter((c) => want.has(c.name));
 }
 
 /**

@@ -10,7 +10,7 @@
 import type { Client } from 'pg';
 import type { PublishResult, StepInput } from '../common/results';
 import { checksum, columnsOf } from './db/checksum';
-import { provePublishCounts } from './db/publish-proof';
+import { provePublishCounts } from './publish/publish-proof';
 import type { AuditOp } from './db/audit-proof';
 import { xactCounts } from './db/xact-counts';
 import { ident, qualified } from './db/connect';
@@ -19,7 +19,7 @@ import { slotsEqual } from './db/keys';
 import { insertedKeys } from './db/row-identity';
 import { buildMap, createMap, isMapped, mappedRows, restoreMap } from './db/remap';
 import { requireStaged } from './db/staging-state';
-import { writeManifest } from './db/published-keys';
+import { writeManifest } from './publish/published-keys';
 import { analyzeTables } from './db/analyze-staging';
 import { accessSnapshot } from './db/access-snapshot';
 import type { Resolved, ResolvedTable } from './db/resolve';

@@ -37,7 +37,7 @@ import { withContext } from './db/keep-alive';
 import { chaosPoint } from './db/fault';
 import { keyEquals, slotsEqual } from './db/keys';
 import type { Resolved, ResolvedTable } from './db/resolve';
-import { rowsReferencingTables } from './db/restore-blockers';
+import { rowsReferencingTables } from './restore/restore-blockers';
 import { rollbackBlocked, rollbackRefused } from './errors';
 import { StepTracker } from './db/step-progress';
 import { limitLockWaits, lockPolicy, lockWithoutQueueing, withLockRetry } from './db/lock-wait';

@@ -10,7 +10,7 @@ import type { TableValidation, ValidateInput, ValidateResult } from '../common/r
 import { checksum, columnsOf, fastRowHashSql, rowHashSql } from './db/checksum';
 import { ident, qualified } from './db/connect';
 import { withContext } from './db/keep-alive';
-import { localiseDifferences } from './db/diff';
+import { localiseDifferences } from './validate/diff';
 import { fkEquals, slotsEqual } from './db/keys';
 import { mappedRows, type MappedRows } from './db/remap';
 import { insertedKeys } from './db/row-identity';

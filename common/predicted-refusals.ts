@@ -9,7 +9,7 @@ export interface PredictedRefusal {
 }
 
 const COLLISION_WARNING = /: \d+ selected key\(s\) already exist in production \((ids: keep|after mapping)\): publish will refuse them$/;
-/** The warning a predicted constraint conflict gets (activities/db/unique-conflicts.ts): acknowledged by its own reason. */
+/** The warning a predicted constraint conflict gets (activities/preflight/unique-conflicts.ts): acknowledged by its own reason. */
 const CONFLICT_WARNING = /^\S+: (primary key|unique|unique index|exclusion) \S+ \(.*\): .*: publish will refuse them$/;
 
 /**

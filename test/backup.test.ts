@@ -12,7 +12,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { backup, restoreTables } from '../activities/backup';
 import type { BackupInput } from '../common/results';
-import { verifyBackup } from '../activities/db/backup-verify';
+import { verifyBackup } from '../activities/backup/backup-verify';
 import { startProgress } from '../activities/db/progress';
 import { isStepProgress, type StepProgress } from '../common/progress';
 import type { BackupObject, BackupResult } from '../common/results';

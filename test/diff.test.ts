@@ -2,7 +2,7 @@
 // hashtext(ROW(key)::text) is -2147483648 (found by brute force over 10-digit keys) must be bucketed
 // and named like any other, not make abs(int4) overflow and hide every difference.
 import type { ResolvedTable } from '../activities/db/resolve';
-import { localiseDifferences } from '../activities/db/diff';
+import { localiseDifferences } from '../activities/validate/diff';
 import { createDb, dropDb, uniqueName, withDb } from './helpers/pg';
 
 const name = uniqueName('cutover_diff');

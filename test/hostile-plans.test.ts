@@ -11,7 +11,7 @@ import path from 'node:path';
 import { PlanError } from '../plan';
 import { loadPlanFile, parsePlanText } from '../plan/load';
 import { preflight } from '../activities/preflight';
-import { DRY_RUN_TIMEOUT_ENV } from '../activities/db/statement-timeout';
+import { DRY_RUN_TIMEOUT_ENV } from '../activities/preflight/statement-timeout';
 import { dbChecksum } from './helpers/checksum';
 import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
 import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA } from './helpers/shop';

@@ -4,7 +4,7 @@
 // schema from before the views (plain tables with rows) is renamed, its rows still read through them.
 import { Client } from 'pg';
 import { ensureControlSchema } from '../activities/db/control-schema';
-import { keyArray, writeManifest } from '../activities/db/published-keys';
+import { keyArray, writeManifest } from '../activities/publish/published-keys';
 import type { ResolvedTable } from '../activities/db/resolve';
 import { StagingNames } from '../activities/db/staging';
 import { createDb, dropDb, rows, uniqueName } from './helpers/pg';

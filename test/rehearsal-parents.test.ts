@@ -1,7 +1,7 @@
 // A rehearsal's scratch database gets the Production rows that plan tables reference from outside
 // the plan (transitively), read-only, so its FKs and dangling checks behave as the real run's; and
 // Production-side erasure registers as they are in Production, replacing what the backup held.
-import { copyFromProduction, copyReferencedParents } from '../activities/db/rehearsal-parents';
+import { copyFromProduction, copyReferencedParents } from '../activities/rehearsal/rehearsal-parents';
 import { createDb, dbUrl, dropDb, rows, uniqueName } from './helpers/pg';
 
 const SCHEMA = `

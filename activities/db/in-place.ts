@@ -5,7 +5,7 @@
 // whose keys the rules removed are deleted from the Pilot's tables, children first. What the
 // transaction did is proved from pg_stat_xact_user_tables before COMMIT.
 import type { Client } from 'pg';
-import { decidingColumns } from '../preflight';
+import { decidingColumns } from './deciding-columns';
 import { planIssue } from '../errors';
 import { allConditions, Binder } from './conditions';
 import { ident, qualified } from './connect';

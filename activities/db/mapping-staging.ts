@@ -4,7 +4,7 @@
 import type { Column } from './catalog';
 import { ident } from './connect';
 import { pilotSource } from './mapping';
-import type { ResolvedTable } from './resolve';
+import type { ResolvedTable } from './resolved-table';
 
 /** A staged column of `t` by its staged name: a Production column, or a raw Pilot input (mapped tables). */
 export function stagedColumn(t: ResolvedTable, name: string): Column | undefined {

@@ -5,7 +5,7 @@ import { didYouMean, type Catalog, type Column, type ForeignKey, type Table } fr
 import { planTableKey as qualifyName } from '../../plan/names';
 import type { Condition } from './conditions';
 import type { PlanIssue } from '../../plan/issues';
-import type { ResolvedTable } from './resolve';
+import type { ResolvedTable } from './resolved-table';
 import { stageRaw } from './mapping';
 import { stagedColumn } from './mapping-staging';
 

@@ -1,36 +1,14 @@
 // Check a plan against both catalogs and order its tables by FK dependency. Pure given the catalogs.
 import type { Plan } from '../../plan/schema';
 import { PlanError, type PlanIssue } from '../../plan/issues';
-import { didYouMean, type Catalog, type Column, type ForeignKey, type Table } from './catalog';
+import { didYouMean, type Catalog, type ForeignKey } from './catalog';
 import { planTableKey as qualifyName } from '../../plan/names';
 import { checkIdStrategy, resolveRules, type Rules } from './resolve-rules';
 import { formatPath } from '../../plan/issues';
-import { hasMapping, pilotView, productionView, resolveMapping, type TableMapping } from './mapping';
+import { hasMapping, pilotView, productionView, resolveMapping } from './mapping';
+import type { ResolvedTable } from './resolved-table';
 
-export interface ResolvedTable {
-  index: number; // position in plan.tables, for messages
-  name: string; // schema.table: the Pilot table, as the plan names it (manifest, id maps, evidence)
-  /**
-   * The Pilot table as the run reads it: with a mapping in the plan, columns, keys and foreign keys
-   * under their staged (Production) names (db/mapping.ts, pilotView); `pilot` is the catalog's.
-   */
-  source: Table;
-  /** Production's table (into): its foreign keys name the plan tables as the plan does (productionView); `production` is the catalog's. */
-  target: Table;
-  pilot: Table;
-  production: Table;
-  /** into/columns/drop of the plan (null: none; every name is the same on both sides). */
-  mapping: TableMapping | null;
-  key: string[]; // staged (Production) names of the key columns
-  keyDeclared: boolean; // a primary key / unique index backs the key on the source
-  columns: Column[]; // target columns copied (present in both, not generated)
-  follow: ForeignKey[]; // source FKs the selection follows (follow and followMoved)
-  /** Those of `follow` named in followMoved: only a parent this run moves counts, not one already in production. */
-  followMoved: ForeignKey[];
-  /** Target FKs that close a cycle: published NULL first, set once every table is in. */
-  deferred: ForeignKey[];
-  spec: Plan['tables'][number];
-}
+export type { ResolvedTable } from './resolved-table';
 
 export interface Resolved {
   tables: ResolvedTable[]; // FK order: parents first

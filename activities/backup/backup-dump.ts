@@ -6,10 +6,10 @@ import { tableKey } from '../../plan/names';
 import type { BackupStore, PutMeta } from '../store';
 import type { BackupObject } from '../../common/results';
 import { countRows, readScope } from './backup-scope';
-import { connect } from './connect';
-import { runTool } from './pg-tools';
-import type { Progress } from './progress';
-import { inTransaction } from './transaction';
+import { connect } from '../db/connect';
+import { runTool } from '../db/pg-tools';
+import type { Progress } from '../db/progress';
+import { inTransaction } from '../db/transaction';
 
 export interface DumpRequest {
   kind: BackupObject['kind'];

@@ -3,8 +3,8 @@
 // production's keys, foreign keys and triggers, or the step code would resolve and publish against
 // a different catalog. One transaction: it restores whole or not at all.
 import { openStore } from '../store';
-import type { Restorable } from './restore-tables';
-import { runTool, ToolError } from './pg-tools';
+import type { Restorable } from '../db/restore-tables';
+import { runTool, ToolError } from '../db/pg-tools';
 
 const FLAGS = [
   '--section=post-data',

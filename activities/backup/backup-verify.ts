@@ -5,10 +5,10 @@
 import { parseTableName } from '../../plan/names';
 import { backupError } from '../errors';
 import type { BackupObject, BackupVerification } from '../../common/results';
-import { connect, qualified } from './connect';
-import type { Progress } from './progress';
-import { restoreTables } from './restore-tables';
-import { withScratchDatabase } from './scratch-db';
+import { connect, qualified } from '../db/connect';
+import type { Progress } from '../db/progress';
+import { restoreTables } from '../db/restore-tables';
+import { withScratchDatabase } from '../db/scratch-db';
 
 export const scratchName = (runKey: string) => `cutover_verify_${runKey}`;
 

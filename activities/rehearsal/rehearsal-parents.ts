@@ -9,9 +9,9 @@
 // (as the real run reads them at stage), or an erased person would move in the rehearsal.
 import type { Client } from 'pg';
 import { tableKey } from '../../plan/names';
-import { connect, qualified } from './connect';
-import { copyQuery } from './copy';
-import { inTransaction } from './transaction';
+import { connect, qualified } from '../db/connect';
+import { copyQuery } from '../db/copy';
+import { inTransaction } from '../db/transaction';
 
 /** Tables (roots of partitioned ones) referenced from `planTables`, transitively, outside the plan. */
 async function referencedParents(

@@ -1,11 +1,11 @@
 // The manifest and id map rows publish writes, as chunks of cutover.published_keys (the
 // cutover.manifest and cutover.id_map views unnest them; activities/db/control-schema.ts).
 import type { Client } from 'pg';
-import { ident } from './connect';
-import { isMapped } from './remap';
-import type { Resolved, ResolvedTable } from './resolve';
-import { keyRewritten, stagedPairs } from './row-identity';
-import type { StagingNames } from './staging';
+import { ident } from '../db/connect';
+import { isMapped } from '../db/remap';
+import type { Resolved, ResolvedTable } from '../db/resolve';
+import { keyRewritten, stagedPairs } from '../db/row-identity';
+import type { StagingNames } from '../db/staging';
 
 /**
  * The manifest (a row per staged row, moved or merged) and the id map persisted per run, with the

@@ -1,8 +1,8 @@
 // Localise differing rows between two row sets, data-diff style: compare per-bucket checksums
 // first (one aggregate each side), then compare row hashes only inside the buckets that differ.
 import type { Client } from 'pg';
-import type { ResolvedTable } from './resolve';
-import { rowHashSql } from './checksum';
+import type { ResolvedTable } from '../db/resolve';
+import { rowHashSql } from '../db/checksum';
 
 export interface RowSet {
   from: string; // FROM clause

@@ -6,11 +6,11 @@
 // inserts its triggers explain (db/audit-proof.ts). Cost: one catalog read, however large production is.
 import type { Client } from 'pg';
 import type { AuditProof, TransactionCount } from '../../common/results';
-import { proveAudit, type AuditOp } from './audit-proof';
+import { proveAudit, type AuditOp } from '../db/audit-proof';
 import { validationError } from '../errors';
-import { qualified } from './connect';
-import type { Resolved } from './resolve';
-import { countsSince, tablesOfRelations, xactCounts, type Counts } from './xact-counts';
+import { qualified } from '../db/connect';
+import type { Resolved } from '../db/resolve';
+import { countsSince, tablesOfRelations, xactCounts, type Counts } from '../db/xact-counts';
 
 export interface PublishExpected {
   /** plan table (or cutover.published_keys: the manifest and id map) -> rows inserted / updated by publish's own statements */

@@ -9,7 +9,7 @@ import type { Plan } from '../../plan/schema';
 import { parseTableName, tableKey, type TableRef } from '../../plan/names';
 import type { BackupTable } from '../../common/results';
 import { planIssue } from '../errors';
-import { qualified } from './connect';
+import { qualified } from '../db/connect';
 
 export interface BackupScope {
   tables: (BackupTable & TableRef)[];

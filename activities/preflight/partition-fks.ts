@@ -3,10 +3,10 @@
 // anything moves the rows of the partitions without the constraint must satisfy it — otherwise
 // the plan is refused naming those partitions and example rows (the FK is then not what it seems).
 import type { Client } from 'pg';
-import type { Table } from './catalog';
-import { ident, qualified } from './connect';
+import type { Table } from '../db/catalog';
+import { ident, qualified } from '../db/connect';
 import type { PlanIssue } from '../../plan/issues';
-import type { ResolvedTable } from './resolve';
+import type { ResolvedTable } from '../db/resolve';
 
 const EXAMPLES = 5;
 

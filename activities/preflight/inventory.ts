@@ -3,8 +3,8 @@
 import type { Client } from 'pg';
 import { tableKey } from '../../plan/names';
 import type { TableDryRun } from '../../common/results';
-import { qualified } from './connect';
-import { inTransaction } from './transaction';
+import { qualified } from '../db/connect';
+import { inTransaction } from '../db/transaction';
 
 export async function pilotInventory(source: Client): Promise<TableDryRun[]> {
   // One snapshot for every table's count; read only, and rolled back.

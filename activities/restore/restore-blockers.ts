@@ -5,10 +5,10 @@
 // own. The restore lists up to `limit` of them and stops before deleting anything.
 import type { Client } from 'pg';
 import { tableKey } from '../../plan/names';
-import { ident, qualified } from './connect';
-import { fkEquals } from './keys';
-import { fksReferencing, type ReferencingRow } from './referencing-rows';
-import type { ResolvedTable } from './resolve';
+import { ident, qualified } from '../db/connect';
+import { fkEquals } from '../db/keys';
+import { fksReferencing, type ReferencingRow } from '../db/referencing-rows';
+import type { ResolvedTable } from '../db/resolve';
 
 export async function rowsReferencingTables(
   db: Client,

@@ -7,9 +7,9 @@
 // does not copy is left out (publish would write its default: not predicted).
 import type { Client } from 'pg';
 import type { UniqueConflict } from '../../common/results';
-import { ident, qualified } from './connect';
-import type { MappedRows } from './remap';
-import type { ResolvedTable } from './resolve';
+import { ident, qualified } from '../db/connect';
+import type { MappedRows } from '../db/remap';
+import type { ResolvedTable } from '../db/resolve';
 
 export interface ProductionUnique {
   name: string;

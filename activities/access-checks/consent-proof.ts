@@ -6,13 +6,13 @@
 // cross-database join, nothing written to the Pilot, memory bounded whatever the run's size.
 import type { Client } from 'pg';
 import type { AccessCheckResult } from '../../common/results';
-import { allConditions, Binder } from './conditions';
-import { ident, qualified } from './connect';
-import { pilotColumn } from './mapping-staging';
-import type { Resolved } from './resolve';
-import { MAX_ROWS } from './read-only-check';
-import { PERSISTED_PAIRS } from './row-identity';
-import { inTransaction } from './transaction';
+import { allConditions, Binder } from '../db/conditions';
+import { ident, qualified } from '../db/connect';
+import { pilotColumn } from '../db/mapping-staging';
+import type { Resolved } from '../db/resolve';
+import { MAX_ROWS } from '../db/read-only-check';
+import { PERSISTED_PAIRS } from '../db/row-identity';
+import { inTransaction } from '../db/transaction';
 
 export const CONSENT_CHECK = 'built-in:consent';
 const BATCH = 5000;
