@@ -4,6 +4,7 @@ import { changeOf } from '../common/change';
 import { predictedRefusals } from '../common/predicted-refusals';
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
+import { stepPackSections } from '../common/steps';
 import type {
   Approval,
   DatabaseMove,
@@ -242,6 +243,8 @@ export class RunState {
       ...(this.databaseMoves.length ? { databaseMoves: this.databaseMoves } : {}),
       ...(this.drift.length ? { drift: this.drift } : {}),
       ...(this.voidedApprovals.length ? { voidedApprovals: this.voidedApprovals } : {}),
+      // The step modules' results, under their names (common/steps/index.ts).
+      ...stepPackSections(this.results),
     };
   }
 }

@@ -3,6 +3,7 @@
 // now reports its per-table rows and elapsed time in its heartbeats: the UI shows those on the
 // workflow page under Pending Activities (Heartbeat Details); the line says so.
 import type { StepResults } from '../common/results';
+import { stepStatusRows } from '../common/steps';
 import type { RunState } from './state';
 import { renderTable } from '../common/text-table';
 
@@ -42,6 +43,8 @@ function rows(r: StepResults, planTables: number): Row[] {
   }
   if (r.rollback) out.push(['rollback', of(r.rollback.tables.length), `${sum(r.rollback.tables.map((t) => t.deleted))} deleted`]);
   if (r.restore) out.push(['restore', of(r.restore.tables.length), `${sum(r.restore.tables.map((t) => t.restored))} restored`]);
+  // The step modules' own rows (common/steps/index.ts).
+  out.push(...stepStatusRows(r));
   return out;
 }
 
