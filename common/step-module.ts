@@ -12,7 +12,7 @@
 import type { Plan } from '../plan/schema';
 import type { CutoverActivities } from './activities';
 import type { ReportBlock, ReportCell, ReportSection } from './report-blocks';
-import type { StepResults } from './results';
+import type { StepInput, StepResults } from './results';
 
 /** The steps that have a result in the run's results map: the one name every view keys it by (never renamed). */
 export type StepKey = keyof StepResults & string;
@@ -30,16 +30,51 @@ export interface StepEvidence {}
 /** A section of a step module (key of StepEvidence), or unknown for a step without one. */
 export type EvidenceOf<N extends StepKey> = N extends keyof StepEvidence ? StepEvidence[N] : unknown;
 
+/** The activities that take the run's StepInput and answer with step N's result: what a module of step N may name. */
+export type ActivityFor<N extends StepKey> = {
+  [K in keyof CutoverActivities]: CutoverActivities[K] extends (input: StepInput) => Promise<ResultOf<N>> ? K : never;
+}[keyof CutoverActivities];
+
 /** One row of the steps-done table (`cutover status`, the Temporal UI's current details): tables, rows. */
 export type StatusRow = [tables: string, rows: string];
 
-export interface StepModule<N extends StepKey> {
+/** What the run knows that a status row may need beside the step's result. */
+export interface StatusContext {
+  /** Tables in the plan. */
+  planTables: number;
+}
+
+/**
+ * What status, evidence and report read of a step: its declarative half. A step whose running part
+ * is still declared in the workflow's table (workflows/steps.ts) has only this (common/steps/built-in.ts);
+ * a step module has all of it and its running part too.
+ */
+export interface StepView<N extends StepKey> {
   name: N;
-  /** The activity the step runs (a key of CutoverActivities), called with the run's StepInput. */
-  activity: keyof CutoverActivities;
+  /** The step history's note on completion. */
+  detail?: (r: ResultOf<N>) => string | undefined;
+  /** Its row in the steps-done table. */
+  status?: (r: ResultOf<N>, run: StatusContext) => StatusRow;
+  /** Its section of the evidence document, from its result (key: the step's name). */
+  evidence?: (r: ResultOf<N>) => EvidenceOf<N>;
+  /** Its sections of the report, from its evidence section (what an auditor reads; client/format/report-model.ts renders them). */
+  report?: (e: EvidenceOf<N>) => ReportSection[];
+}
+
+/** A step's declarative half, typed by its name. */
+export function defineStepView<N extends StepKey>(v: StepView<N>): StepView<N> {
+  return v;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStepView = StepView<any>;
+
+export interface StepModule<N extends StepKey> extends StepView<N> {
+  /** The activity the step runs, called with the run's StepInput: the compiler checks it answers with StepResults[name]. */
+  activity: ActivityFor<N>;
   /** A data step (12 h start-to-close, heartbeats) rather than a quick one (10 min). */
   long?: boolean;
-  /** Its compensation: the activity that undoes it, recorded in the results map under `name` (saga). */
+  /** Its compensation: the activity that undoes it (called with the run's StepInput), its result kept in the results map under `name` (saga). */
   undo?: { name: StepKey; activity: keyof CutoverActivities };
   /** On-call may skip it when it pauses. */
   skippable: boolean;
@@ -47,14 +82,6 @@ export interface StepModule<N extends StepKey> {
   runs: { strategy: Plan['strategy']; before: string };
   /** Whether this plan's run has the step at all (false: nothing recorded, no command: recorded histories replay). */
   inPlan: (plan: Plan) => boolean;
-  /** The step history's note on completion. */
-  detail?: (r: ResultOf<N>) => string | undefined;
-  /** Its row in the steps-done table. */
-  status?: (r: ResultOf<N>) => StatusRow;
-  /** Its section of the evidence document, from its result (key: the step's name). */
-  evidence?: (r: ResultOf<N>) => EvidenceOf<N>;
-  /** Its sections of the report, from its evidence section (what an auditor reads; client/format/report-model.ts renders them). */
-  report?: (e: EvidenceOf<N>) => ReportSection[];
 }
 
 /** A step module, typed by its name: its result, evidence and report functions are checked against StepResults[name]. */

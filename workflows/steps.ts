@@ -54,7 +54,7 @@ interface StepBase {
   /** A failure whose details carry a partial result (validation, access checks) keeps it as the step's result. */
   keepsFailureDetails?: boolean;
   /** The compensation: undoes this step's effect (saga). */
-  undo?: { name: 'rollback' | 'adopt-restore'; run: (e: StepEnv) => Promise<unknown> };
+  undo?: { name: StepKey; run: (e: StepEnv) => Promise<unknown> };
 }
 
 /** A step typed by its name: what it runs, what the run learns from it and its history note all take StepResults[name]. */
@@ -91,6 +91,7 @@ function moduleStep(m: AnyStepModule): Step {
     run: (e) => proxy[m.activity](e.input),
     skippable: m.skippable,
     ...(m.detail ? { detail: m.detail } : {}),
+    ...(m.undo ? { undo: { name: m.undo.name, run: (e: StepEnv) => proxy[m.undo!.activity](e.input) } } : {}),
   };
 }
 

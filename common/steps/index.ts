@@ -3,10 +3,14 @@
 // is one module in this folder, one line here, its activity and its test.
 import type { ReportSection } from '../report-blocks';
 import type { StepResults } from '../results';
-import type { AnyStepModule, StepDocSections, StepPackSections } from '../step-module';
+import type { AnyStepModule, AnyStepView, StatusContext, StepDocSections, StepPackSections } from '../step-module';
+import { BUILT_IN_VIEWS } from './built-in';
 import { notices } from './notices';
 
 export const STEP_MODULES: readonly AnyStepModule[] = [notices];
+
+/** Every step's declarative half, in the order the steps-done table lists them. */
+export const STEP_VIEWS: readonly AnyStepView[] = [...BUILT_IN_VIEWS, ...STEP_MODULES];
 
 const resultOf = (results: object, name: string): unknown => (results as Record<string, unknown>)[name] ?? undefined;
 
@@ -35,10 +39,10 @@ export function stepReportSections(doc: object): ReportSection[] {
   });
 }
 
-/** The steps-done table: a row per module step with a result. */
-export function stepStatusRows(results: StepResults): [step: string, tables: string, rows: string][] {
-  return STEP_MODULES.flatMap((m) => {
+/** The steps-done table: a row per step with a result, in the views' order. */
+export function stepStatusRows(results: StepResults, run: StatusContext): [step: string, tables: string, rows: string][] {
+  return STEP_VIEWS.flatMap((m) => {
     const r = resultOf(results, m.name);
-    return m.status && r !== undefined ? [[m.name, ...m.status(r)] as [string, string, string]] : [];
+    return m.status && r !== undefined ? [[m.name, ...m.status(r, run)] as [string, string, string]] : [];
   });
 }
