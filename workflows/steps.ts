@@ -3,10 +3,13 @@
 // the step it undoes (publish → rollback, saga-style). Each step's result lands in one map keyed
 // by step name (RunState.results), from which status, evidence and reports are derived.
 //
-// Adding a step: write the activity (activities/<step>.ts, one file per step), add it to
-// CutoverActivities (common/activities.ts) and its result to StepResults (common/results.ts), and
-// add an entry here. A change to what the table runs for an existing run follows the patching rule
-// (docs/architecture.md, "Changing workflow code"): recorded histories must replay unchanged.
+// Entries are typed by step name (StepOf<N>: run, after and detail take StepResults[N]).
+//
+// Adding a step: a step module (common/steps/<name>.ts, defineStep<'name'>) and its line in
+// common/steps/index.ts put it into its strategy here (withModules), right before the step it names;
+// its activity is activities/<name>.ts. Nothing to list here. A change to what the table runs for an
+// existing run follows the patching rule (docs/architecture.md, "Changing workflow code"): recorded
+// histories must replay unchanged.
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { CutoverActivities } from '../common/activities';
