@@ -2,7 +2,7 @@
 // declared in the workflow's table (workflows/steps.ts): their rows in the steps-done table, which
 // the Temporal UI's current details show (workflows/step-summary.ts). Their evidence sections keep
 // the names auditors read (dryRun, validation, …: common/evidence.ts). In the table's order.
-import type { ResultOf, StatusContext, StatusRow } from '../step-module';
+import type { ResultOf, StatusContext, StatusRow, StepKey } from '../step-module';
 import { defineStepView, type AnyStepView } from '../step-module';
 
 const sum = (xs: number[]) => xs.reduce((a, x) => a + (Number.isFinite(x) ? x : 0), 0);
@@ -55,3 +55,26 @@ export const BUILT_IN_VIEWS: readonly AnyStepView[] = [
     status: (r, run) => [of(r.tables.length, run), `${sum(r.tables.map((t) => t.restored))} restored`],
   }),
 ];
+
+/**
+ * Where each built-in step's result goes in the run's raw record (EvidencePack), in the pack's key
+ * order: `[step, key in the pack, group]`. Keys without a group are always there (null until the step
+ * ran); a group's keys are there together once any of its steps has a result (packs of runs without
+ * them keep their shape). The names are the pack's since schemaVersion 1 (auditors read them): never
+ * renamed. Step modules' results follow under their own step names (common/steps/index.ts).
+ */
+export const PACK_KEYS = [
+  ['preflight', 'dryRun'],
+  ['stage', 'stage'],
+  ['cleanup', 'cleanup'],
+  ['publish', 'publish'],
+  ['validate', 'validation'],
+  ['access-checks', 'accessChecks'],
+  ['erasure', 'erasure', 'erasure'],
+  ['erasure-final', 'erasureFinal', 'erasure'],
+  ['rollback', 'rollback'],
+  ['backup', 'backups'],
+  ['restore-preview', 'restorePreview', 'restore'],
+  ['restore', 'restore', 'restore'],
+  ['rehearsal', 'rehearsal'],
+] as const satisfies readonly (readonly [StepKey, string, string?])[];

@@ -4,7 +4,7 @@
 import type { ReportSection } from '../report-blocks';
 import type { StepResults } from '../results';
 import type { AnyStepModule, AnyStepView, StatusContext, StepDocSections, StepPackSections } from '../step-module';
-import { BUILT_IN_VIEWS } from './built-in';
+import { BUILT_IN_VIEWS, PACK_KEYS } from './built-in';
 import { notices } from './notices';
 
 export const STEP_MODULES: readonly AnyStepModule[] = [notices];
@@ -13,6 +13,23 @@ export const STEP_MODULES: readonly AnyStepModule[] = [notices];
 export const STEP_VIEWS: readonly AnyStepView[] = [...BUILT_IN_VIEWS, ...STEP_MODULES];
 
 const resultOf = (results: object, name: string): unknown => (results as Record<string, unknown>)[name] ?? undefined;
+
+/** Pack keys of the built-in steps (PACK_KEYS), with the result types they hold. */
+type PackEntry = (typeof PACK_KEYS)[number];
+type Held<E extends PackEntry> = E[0] extends keyof StepResults ? NonNullable<StepResults[E[0]]> | null : never;
+/** Keys always there (null until the step ran) and keys there with their group. */
+export type BuiltInPack = { [E in Extract<PackEntry, { length: 2 }> as E[1]]: Held<E> } & {
+  [E in Extract<PackEntry, { length: 3 }> as E[1]]?: Held<E>;
+};
+
+/** The run's raw record: the built-in steps' results under their pack keys, in order (common/steps/built-in.ts). */
+export function builtInPackSections(results: StepResults): BuiltInPack {
+  const out: Record<string, unknown> = {};
+  const present = new Set<string>();
+  for (const e of PACK_KEYS) if (e[2] && resultOf(results, e[0]) !== undefined) present.add(e[2]);
+  for (const e of PACK_KEYS) if (!e[2] || present.has(e[2])) out[e[1]] = resultOf(results, e[0]) ?? null;
+  return out as BuiltInPack;
+}
 
 /** The run's raw record: each module's result under its step name (nothing for a step that did not run: older packs keep their bytes). */
 export function stepPackSections(results: StepResults): StepPackSections {
