@@ -82,6 +82,8 @@ export interface StepModule<N extends StepKey> extends StepView<N> {
   runs: { strategy: Plan['strategy']; before: string };
   /** Whether this plan's run has the step at all (false: nothing recorded, no command: recorded histories replay). */
   inPlan: (plan: Plan) => boolean;
+  /** Why it does not apply to this run after all (recorded as skipped, by the plan), or null when it runs. */
+  notApplicable?: (plan: Plan, results: StepResults) => string | null;
 }
 
 /** A step module, typed by its name: its result, evidence and report functions are checked against StepResults[name]. */

@@ -91,6 +91,7 @@ function moduleStep(m: AnyStepModule): Step {
   return {
     name: m.name as 'notices',
     omit: (e) => !m.inPlan(e.s.plan),
+    ...(m.notApplicable ? { notApplicable: (e: StepEnv) => m.notApplicable!(e.s.plan, e.s.results) } : {}),
     run: (e) => proxy[m.activity](e.input),
     skippable: m.skippable,
     ...(m.detail ? { detail: m.detail } : {}),

@@ -61,6 +61,8 @@ export const notices = defineStep<'notices'>({
   skippable: true,
   runs: { strategy: 'selective', before: 'finalize' },
   inPlan: (plan: Plan) => plan.notices !== undefined,
+  // Without publish the run recorded no moved or merged row: a list of only the left-behind would mislead.
+  notApplicable: (_plan, results) => (results.publish ? null : 'nothing was published'),
   detail: (r) => `${total(r)}; ${r.files.map((f) => `${f.format} sha256 ${f.sha256}`).join(', ')}`,
   status: (r) => ['1', total(r)],
   evidence: (r) => r,
