@@ -324,12 +324,7 @@ export const CLEAN_START: Step[] = [
   { name: 'gate:plan', gate: 'plan' },
   { name: 'backup', run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }) },
   { name: 'gate:cutover', gate: 'cutover' },
-  {
-    name: 'decommission',
-    notApplicable: (e) => (e.s.plan.decommission === 'readonly' ? null : 'the plan keeps the Pilot writable (no decommission)'),
-    run: (e) => quick.decommission(e.input),
-    undo: { name: 'rollback', run: (e) => quick.recommission(e.input) },
-  },
+  // decommission: a step module (common/steps/decommission.ts), put here before finalize.
   {
     name: 'finalize',
     run: (e) => quick.finalize({ ...e.input, pack: packFor(e.s, 'completed'), status: 'completed' }),

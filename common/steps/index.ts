@@ -5,9 +5,10 @@ import type { ReportSection } from '../report-blocks';
 import type { StepResults } from '../results';
 import type { AnyStepModule, AnyStepView, StatusContext, StepDocSections, StepPackSections } from '../step-module';
 import { BUILT_IN_VIEWS, PACK_KEYS } from './built-in';
+import { decommission } from './decommission';
 import { notices } from './notices';
 
-export const STEP_MODULES: readonly AnyStepModule[] = [notices];
+export const STEP_MODULES: readonly AnyStepModule[] = [decommission, notices];
 
 /** Every step's declarative half, in the order the steps-done table lists them. */
 export const STEP_VIEWS: readonly AnyStepView[] = [...BUILT_IN_VIEWS, ...STEP_MODULES];
