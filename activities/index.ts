@@ -21,6 +21,7 @@ import { adoptRestore } from './adopt-restore';
 import { adopt } from './adopt';
 import { databaseIdentity } from './database-identity';
 import { erasureReplay } from './erasure-replay';
+import { notices } from './notices';
 
 export {
   acceptPlan,
@@ -44,6 +45,7 @@ export {
   finalize,
   databaseIdentity,
   erasureReplay,
+  notices,
 };
 
 export const activities = {
@@ -68,4 +70,5 @@ export const activities = {
   finalize,
   databaseIdentity,
   erasureReplay,
+  notices,
 } satisfies CutoverActivities;

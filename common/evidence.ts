@@ -6,6 +6,8 @@
 // approvals, history), so the finalize activity that writes it and the CLI that renders a running
 // one build the same document. Every top-level key is always present: a list is [] and a record
 // null when it does not apply (the `steps` and `openItems` sections say why).
+import type { StepDocSections } from './step-module';
+import { stepDocSections } from './steps';
 import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
@@ -83,7 +85,8 @@ export interface EvidenceChecksum {
   value: string;
 }
 
-export interface EvidenceDocument {
+/** Step modules (common/steps/) add their sections under their names (StepDocSections). */
+export interface EvidenceDocument extends StepDocSections {
   schemaVersion: typeof EVIDENCE_SCHEMA_VERSION;
   run: {
     planId: string;
@@ -750,6 +753,8 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
     ...(p.databaseMoves?.length ? { databaseMoves: p.databaseMoves } : {}),
     ...(p.drift?.length ? { drift: p.drift, voidedApprovals: p.voidedApprovals ?? [] } : {}),
     ...mappingOf(p),
+    // The step modules' sections, in the table's order (common/steps/index.ts).
+    ...stepDocSections(p),
     checksums: checksumsOf(p),
     steps,
     openItems: [],

@@ -1,6 +1,7 @@
 // The Temporal surface of cutover (a contract: names users, the UI and acceptance tests rely on).
 // Pure definitions only, in the neutral module that the workflow bundle, the activities, the worker
 // and the CLI all import — none of them owns it, and they never import each other.
+import type { StepPackSections } from './step-module';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AdoptCleanupResult,
@@ -217,7 +218,8 @@ export interface StatusView {
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */
-export interface EvidencePack {
+/** The run's raw record; step modules (common/steps/) add their results under their names (StepPackSections). */
+export interface EvidencePack extends StepPackSections {
   planId: string;
   planHash: string;
   strategy: string;

@@ -597,7 +597,12 @@ function checkPlan(p: unknown, ctx: z.RefinementCtx): void {
   if (isRec(p.rehearsal) && p.rehearsal.mode === 'scratch' && p.backup === undefined)
     issue(['rehearsal', 'mode'], 'scratch needs backup (the rehearsal restores the target backup): add backup.store');
 
-  for (const key of ['consent', 'erasure'] as const) {
+  if (p.notices !== undefined) {
+    if (p.backup === undefined) issue(['notices'], 'requires backup (the notices are written to backup.store)');
+    if (typeof p.strategy === 'string' && p.strategy !== 'selective')
+      issue(['notices'], `only allowed when strategy is selective (strategy is ${p.strategy})`);
+  }
+  for (const key of ['consent', 'erasure', 'notices'] as const) {
     if (p[key] !== undefined && p.subjects === undefined) issue([key], 'requires subjects (the table and key that identify people)');
   }
 
@@ -697,6 +702,13 @@ export const PlanSchema = z
       .date({ error: 'must be a date YYYY-MM-DD' })
       .optional()
       .describe('strategy adopt only (required there): the date the Pilot becomes production, YYYY-MM-DD'),
+    /** Step notices (common/steps/notices.ts): one outcome per subject, as CSV and JSON in the backup store. */
+    notices: z
+      .strictObject({})
+      .optional()
+      .describe(
+        'selective only, needs subjects and backup: after the last erasure pass, write what each subject is told (moved with its new id, merged, left behind with the reason, erased) as CSV and JSON to the backup store',
+      ),
     /** clean-start: after the cutover gate, set the Pilot database read-only (reversible by rollback). */
     decommission: z
       .enum(['readonly'])

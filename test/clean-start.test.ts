@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'pg';
 import { recommission } from '../activities/decommission';
+import { formatReportMarkdown } from '../client/format/report-md';
+import type { EvidenceDocument } from '../common/evidence';
 import { validatePlan } from '../plan/validate';
 import { approveSignal, reportQuery, type EvidencePack, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
@@ -89,6 +91,10 @@ test('clean-start archives the whole Pilot, sets it read-only, and leaves Produc
     await c.end();
   }
   expect(result.steps.some((s) => s.step === 'decommission' && s.outcome === 'completed')).toBe(true);
+  // The step module's evidence section (common/steps/decommission.ts): the stored pack says the Pilot was frozen.
+  const stored = JSON.parse(readFileSync(path.join(store, 'cs-archive', result.runKey, 'evidence.json'), 'utf8')) as EvidenceDocument;
+  expect(stored.decommission).toMatchObject({ readOnly: true });
+  expect(formatReportMarkdown(stored)).toMatch(/## Decommission\n[\s\S]*\*\*read-only for new sessions\*\*: yes/);
 
   // The compensation hands the Pilot back writable.
   const undone = await recommission({

@@ -4,7 +4,7 @@ import { condition } from '@temporalio/workflow';
 import { continueSuggested } from './continue';
 import type { GateName } from '../common/temporal';
 import { parseDuration } from '../plan/duration';
-import type { StepControl } from './step-runner';
+import type { RunOptions, RunStateRef } from './step-runner';
 
 /**
  * Wait for N-of-M approvals, a rejection, or the gate's timeout (→ expired, nothing written).
@@ -12,7 +12,7 @@ import type { StepControl } from './step-runner';
  * of signals): 'continue' leaves the gate open, its deadline kept in the state, and the next run of
  * the chain waits here again until the same deadline.
  */
-export async function gate(ctl: StepControl, name: GateName): Promise<'approved' | 'rejected' | 'expired' | 'continue'> {
+export async function gate(ctl: RunStateRef & RunOptions, name: GateName): Promise<'approved' | 'rejected' | 'expired' | 'continue'> {
   const s = ctl.state;
   const { required, timeout } = s.plan.approvals;
   s.gate = name;

@@ -24,9 +24,10 @@ import { now } from './state';
 function cutReason(why: string): string {
   return why.length <= 2048 ? why : `${why.slice(0, 2048)}… [cut: ${why.length} characters in all]`;
 }
-import type { StepControl } from './step-runner';
+import type { DecisionInbox, RunStateRef } from './step-runner';
 
-export function installHandlers(ctl: StepControl): void {
+/** The handlers see the run state and put on-call's decisions into the inbox; they never run a step. */
+export function installHandlers(ctl: RunStateRef & DecisionInbox): void {
   const s = ctl.state;
   const refuse = (signal: 'approve' | 'reject' | 'resume', by: unknown, reason: string, input: unknown) => {
     s.refuse({ signal, by: typeof by === 'string' ? by : '?', reason, at: now(), input });

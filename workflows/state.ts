@@ -4,6 +4,7 @@ import { changeOf } from '../common/change';
 import { predictedRefusals } from '../common/predicted-refusals';
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
+import { builtInPackSections, stepPackSections } from '../common/steps';
 import type {
   Approval,
   DatabaseMove,
@@ -213,21 +214,8 @@ export class RunState {
       refused: this.refused,
       refusedCount: this.refusedCount,
       steps: this.steps,
-      dryRun: this.results.preflight ?? null,
-      stage: this.results.stage ?? null,
-      cleanup: this.results.cleanup ?? null,
-      publish: this.results.publish ?? null,
-      validation: this.results.validate ?? null,
-      accessChecks: this.results['access-checks'] ?? null,
-      ...(this.results.erasure || this.results['erasure-final']
-        ? { erasure: this.results.erasure ?? null, erasureFinal: this.results['erasure-final'] ?? null }
-        : {}),
-      rollback: this.results.rollback ?? null,
-      backups: this.results.backup ?? null,
-      ...(this.results['restore-preview'] || this.results.restore
-        ? { restorePreview: this.results['restore-preview'] ?? null, restore: this.results.restore ?? null }
-        : {}),
-      rehearsal: this.results.rehearsal ?? null,
+      // Each step's result under its pack key, in the pack's order (common/steps/built-in.ts PACK_KEYS).
+      ...builtInPackSections(this.results),
       ...(this.plan.strategy === 'adopt'
         ? {
             adoption: {
@@ -242,6 +230,8 @@ export class RunState {
       ...(this.databaseMoves.length ? { databaseMoves: this.databaseMoves } : {}),
       ...(this.drift.length ? { drift: this.drift } : {}),
       ...(this.voidedApprovals.length ? { voidedApprovals: this.voidedApprovals } : {}),
+      // The step modules' results, under their names (common/steps/index.ts).
+      ...stepPackSections(this.results),
     };
   }
 }

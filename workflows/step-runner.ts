@@ -45,24 +45,39 @@ export class ContinueRequested extends Error {
   }
 }
 
-export interface StepControl {
+/** The run the steps work on: its state, and how a change of it is made visible (search attributes, the UI's details). */
+export interface RunStateRef {
   state: RunState;
+  publish(): void;
+}
+
+/**
+ * On-call's decisions for the paused step: the resume handler (workflows/handlers.ts) fills it after
+ * checking the decision against what is offered; the step runner takes it.
+ */
+export interface DecisionInbox {
   /** Set by the resume handler; consumed here. */
   pendingResume: ResumeInput | null;
   /** What the pending resume's signature proved, when it was signed (kept with the decision). */
   pendingSignature?: SignatureEvidence;
   /** Whether the step currently paused may be skipped (read by the resume handler). */
   skippable: boolean;
-  publish(): void;
-  /** The run's history size in its first workflow task (see continueSuggested). */
-  startSize?: number;
-  /** Steps running inside a step (stage again inside publish): a pause there is not a safe point. */
-  depth?: number;
   /** The resume actions the handlers would accept now (shown in status and the UI). */
   offered(): string[];
   /** A retry that accepts a moved database records it before the step runs again: null, or why it could not. */
   acceptDatabase?: (decision: ResumeInput, signature?: SignatureEvidence) => Promise<StepError | null>;
 }
+
+/** How this run's steps run: when a fresh history is due, and how deep in nested steps the runner is. */
+export interface RunOptions {
+  /** The run's history size in its first workflow task (see continueSuggested). */
+  startSize?: number;
+  /** Steps running inside a step (stage again inside publish): a pause there is not a safe point. */
+  depth?: number;
+}
+
+/** What the step runner is given: the run state, the decision inbox and the run options, one object (the workflow builds it once). */
+export type StepControl = RunStateRef & DecisionInbox & RunOptions;
 
 export type StepOutcome<T> = { skipped: false; value: T } | { skipped: true };
 

@@ -3,15 +3,20 @@
 // the step it undoes (publish → rollback, saga-style). Each step's result lands in one map keyed
 // by step name (RunState.results), from which status, evidence and reports are derived.
 //
-// Adding a step: write the activity (activities/<step>.ts, one file per step), add it to
-// CutoverActivities (common/activities.ts) and its result to StepResults (common/results.ts), and
-// add an entry here. A change to what the table runs for an existing run follows the patching rule
-// (docs/architecture.md, "Changing workflow code"): recorded histories must replay unchanged.
+// Entries are typed by step name (StepOf<N>: run, after and detail take StepResults[N]).
+//
+// Adding a step: a step module (common/steps/<name>.ts, defineStep<'name'>) and its line in
+// common/steps/index.ts put it into its strategy here (withModules), right before the step it names;
+// its activity is activities/<name>.ts. Nothing to list here. A change to what the table runs for an
+// existing run follows the patching rule (docs/architecture.md, "Changing workflow code"): recorded
+// histories must replay unchanged.
 import { proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { CutoverActivities } from '../common/activities';
 import { NON_RETRYABLE } from '../common/failures';
 import type { FinalizeResult, StepInput, StepResults } from '../common/results';
+import type { AnyStepModule, ResultOf, StepKey } from '../common/step-module';
+import { STEP_MODULES } from '../common/steps';
 import type { EvidencePack, GateName } from '../common/temporal';
 import { compareWithApproved, DriftDetected } from './drift';
 import { now, type RunState } from './state';
@@ -36,28 +41,73 @@ export interface StepEnv {
   input: StepInput;
 }
 
-export type StepName = keyof StepResults | 'finalize';
+export type StepName = StepKey;
 
-export interface Step {
-  name: StepName | `gate:${GateName}`;
+/** What every entry of the table may declare, whatever its name. */
+interface StepBase {
   /** An approval gate: the loop waits for it instead of running anything. */
   gate?: GateName;
   /** The step is not part of this run at all (nothing recorded, not even a skip): e.g. a step only some plans have. */
   omit?: (e: StepEnv) => boolean;
   /** Why this step does not apply to this run (recorded as skipped), or null when it runs. */
   notApplicable?: (e: StepEnv) => string | null;
-  run?: (e: StepEnv) => Promise<unknown>;
-  /** What the run learns from the result beyond storing it (progress, …). */
-  after?: (e: StepEnv, value: never) => void;
   skippable?: boolean;
   /** On-call may re-run from this step (roll-forward --from): it is safe to run again. */
   rerunnable?: boolean;
   /** A failure whose details carry a partial result (validation, access checks) keeps it as the step's result. */
   keepsFailureDetails?: boolean;
-  /** Note for the step history on completion. */
-  detail?: (value: never) => string | undefined;
   /** The compensation: undoes this step's effect (saga). */
-  undo?: { name: 'rollback' | 'adopt-restore'; run: (e: StepEnv) => Promise<unknown> };
+  undo?: { name: StepKey; run: (e: StepEnv) => Promise<unknown> };
+}
+
+/** A step typed by its name: what it runs, what the run learns from it and its history note all take StepResults[name]. */
+export interface StepOf<N extends StepName> extends StepBase {
+  name: N;
+  run?: (e: StepEnv) => Promise<ResultOf<N>>;
+  /** What the run learns from the result beyond storing it (progress, …). */
+  after?: (e: StepEnv, value: ResultOf<N>) => void;
+  /** Note for the step history on completion. */
+  detail?: (value: ResultOf<N>) => string | undefined;
+}
+
+/** An approval gate: no result of its own. */
+export interface GateStep extends StepBase {
+  name: `gate:${GateName}`;
+  gate: GateName;
+  run?: undefined;
+  after?: undefined;
+  detail?: undefined;
+}
+
+/** An entry of the table: a step, by name, or a gate. */
+export type Step = { [N in StepName]: StepOf<N> }[StepName] | GateStep;
+
+/**
+ * A step module's (common/steps/) entry in its strategy's table: its activity with the run's input,
+ * absent from runs whose plan has no use for it (omit: no command, so recorded histories replay).
+ */
+function moduleStep(m: AnyStepModule): Step {
+  const proxy = (m.long ? long : quick) as unknown as Record<string, (input: StepInput) => Promise<never>>;
+  return {
+    name: m.name as 'notices',
+    omit: (e) => !m.inPlan(e.s.plan),
+    ...(m.notApplicable ? { notApplicable: (e: StepEnv) => m.notApplicable!(e.s.plan, e.s.results) } : {}),
+    run: (e) => proxy[m.activity](e.input),
+    skippable: m.skippable,
+    ...(m.detail ? { detail: m.detail } : {}),
+    ...(m.undo ? { undo: { name: m.undo.name, run: (e: StepEnv) => proxy[m.undo!.activity](e.input) } } : {}),
+  };
+}
+
+/** A strategy's steps with the step modules that run in it, each right before the step it names. */
+function withModules(strategy: string, steps: Step[]): Step[] {
+  const out = [...steps];
+  for (const m of STEP_MODULES.filter((x) => x.runs.strategy === strategy)) {
+    const at = out.findIndex((x) => x.name === m.runs.before);
+    if (at < 0) throw new Error(`step module ${m.name}: no step ${m.runs.before} in strategy ${strategy}`);
+    out.splice(at, 0, moduleStep(m));
+  }
+  return out;
 }
 
 /** The step history's note on a written evidence pack: where it went and the sha256 of its bytes. */
@@ -86,7 +136,7 @@ function expectedStageRows(e: StepEnv): Record<string, number> {
   return Object.fromEntries(Object.values(e.s.progress).map((p) => [p.table, p.rowsTotal]));
 }
 
-function stageNow(e: StepEnv): Promise<unknown> {
+function stageNow(e: StepEnv): Promise<ResultOf<'stage'>> {
   return long.stage({ ...e.input, expectedRows: expectedStageRows(e) });
 }
 
@@ -135,7 +185,7 @@ function onStaging<T>(fn: (e: StepEnv) => Promise<T>) {
 }
 
 /** Erasure requests applied in production to the subjects this run moved (activities/erasure.ts). */
-function erasureStep(name: 'erasure' | 'erasure-final'): Step {
+function erasureStep<N extends 'erasure' | 'erasure-final'>(name: N): StepOf<N> {
   return {
     name,
     notApplicable: (e) => {
@@ -274,12 +324,7 @@ export const CLEAN_START: Step[] = [
   { name: 'gate:plan', gate: 'plan' },
   { name: 'backup', run: (e) => long.backup({ ...e.input, planHash: e.s.planHash }) },
   { name: 'gate:cutover', gate: 'cutover' },
-  {
-    name: 'decommission',
-    notApplicable: (e) => (e.s.plan.decommission === 'readonly' ? null : 'the plan keeps the Pilot writable (no decommission)'),
-    run: (e) => quick.decommission(e.input),
-    undo: { name: 'rollback', run: (e) => quick.recommission(e.input) },
-  },
+  // decommission: a step module (common/steps/decommission.ts), put here before finalize.
   {
     name: 'finalize',
     run: (e) => quick.finalize({ ...e.input, pack: packFor(e.s, 'completed'), status: 'completed' }),
@@ -335,7 +380,11 @@ export const ADOPT: Step[] = [
 ];
 
 /** A strategy is a list of steps. */
-export const STRATEGIES: Record<string, Step[]> = { selective: SELECTIVE, 'clean-start': CLEAN_START, adopt: ADOPT };
+export const STRATEGIES: Record<string, Step[]> = {
+  selective: withModules('selective', SELECTIVE),
+  'clean-start': withModules('clean-start', CLEAN_START),
+  adopt: withModules('adopt', ADOPT),
+};
 
 /**
  * Every activity after preflight gets the databases preflight reached and checks its aliases still

@@ -8,6 +8,7 @@ import { asEvidence } from '../../common/evidence';
 import { conflictsCell } from '../../common/conflicts';
 import type { DatabaseMove, EvidencePack } from '../../common/temporal';
 import { dataSections } from './report-data';
+import { stepReportSections } from '../../common/steps';
 import { rehearsalSections } from './report-rehearsal';
 import { formatReasons, sumValues } from './table';
 import { MAPPING_HEADERS, mappingRows, mappingTitle } from '../../common/mapping-words';
@@ -279,6 +280,6 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
       ],
     });
   }
-  sections.push(dryRun(d), ...mapping(d), ...backups(d), ...dataSections(d));
+  sections.push(dryRun(d), ...mapping(d), ...backups(d), ...dataSections(d), ...stepReportSections(d));
   return { title: `Cutover evidence: ${d.run.planId} (${d.run.status})`, sections };
 }
