@@ -19,5 +19,11 @@ export const BLOB_SIZE_ERROR = 2 * 1024 * 1024;
 /** `limit.historySize.error`: the history size at which the server terminates a run. */
 export const HISTORY_SIZE_ERROR = 50 * 1024 * 1024;
 
-/** Room a run's own events keep beside a full signal budget (state carried in, step results, timers). */
+/**
+ * Room a run's own events keep beside a full signal budget. A step starts with the history under
+ * the server's continue suggestion (`limit.historySize.suggestContinueAsNew`, 4 MiB by default: the
+ * run continues between steps once past it) plus the last step's result, and the running step adds
+ * its own result: each at most one payload (2 MiB). A cluster that raises the suggestion must keep
+ * this sum under its limit too.
+ */
 export const OWN_EVENTS_ROOM = 10 * 1024 * 1024;
