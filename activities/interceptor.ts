@@ -11,8 +11,7 @@
 //    (encrypted payloads with the codec on) are not printed by the worker's logger;
 //  - the activity's attempt number goes with its result or failure (common/attempts.ts);
 //  - rows moved per step are counted for the worker's metrics (activities/rows-metric.ts);
-//  - a long step's activity holds its run's step lock and finishes detached when the run continues
-//    as new meanwhile (activities/db/step-lock.ts).
+//  - a long step's activity holds its run's step lock (activities/db/step-lock.ts).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ATTEMPT_FIELD, type AttemptMarker } from '../common/attempts';
@@ -24,7 +23,7 @@ import { connect, redactSecrets, urlSecrets } from './db/connect';
 import { isPgError, KEY_VALUES_SQL, pgFailure } from './db/pg-errors';
 import { reduceDetail, withholdValuesIn } from './db/row-values';
 import { countRowsMoved } from './rows-metric';
-import { detachable, releaseStepLock, stepLockName, takeHandOver, takeStepLock } from './db/step-lock';
+import { releaseStepLock, stepLockName, takeStepLock } from './db/step-lock';
 
 /** Mask passwords in an error's message and stack, and in its causes (in place: the failure converter reads them). */
 export function redactError(e: unknown, secrets: string[], depth = 0): unknown {
@@ -109,8 +108,8 @@ export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
       try {
         const step = input.args[0] as Partial<StepInput> | undefined;
         if (step?.identities && typeof step.identities === 'object') await checkIdentities(step.identities);
-        const { value, handedOver } = await this.locked(step, () => next(input));
-        if (!handedOver) countRowsMoved(value); // the detached execution counted its rows itself
+        const value = await this.locked(step, () => next(input));
+        countRowsMoved(value);
         return withAttempt(value, currentAttempt());
       } catch (e) {
         const failure = isPgError(e) ? await pgFailure(e, keyValuesInPinned) : e;
@@ -119,24 +118,15 @@ export class PgErrorInterceptor implements ActivityInboundCallsInterceptor {
     });
   }
 
-  /** Long activities of a run (those that heartbeat) run under the run's step lock, detachable. */
-  private async locked(step: Partial<StepInput> | undefined, fn: () => Promise<unknown>): Promise<{ value: unknown; handedOver?: true }> {
+  /** Long activities of a run (those that heartbeat) run under the run's step lock. */
+  private async locked(step: Partial<StepInput> | undefined, fn: () => Promise<unknown>): Promise<unknown> {
     const ctx = Context.current();
-    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string')
-      return { value: await fn() };
-    const name = stepLockName(step.runKey, ctx.info.activityType);
-    const lock = await takeStepLock(step.plan.source, name, ctx);
+    if (!ctx.info.heartbeatTimeoutMs || typeof step?.runKey !== 'string' || typeof step.plan?.source !== 'string') return fn();
+    const lock = await takeStepLock(step.plan.source, stepLockName(step.runKey, ctx.info.activityType), ctx);
     try {
-      const handed = takeHandOver(name, step);
-      if (handed) {
-        ctx.log.info("the execution this run continued inside finished detached in this worker: its result is this attempt's", {
-          lock: name,
-        });
-        return { value: handed.value, handedOver: true };
-      }
-      return { value: await detachable(name, step, fn) };
+      return await fn();
     } finally {
-      await releaseStepLock(lock, name);
+      await releaseStepLock(lock);
     }
   }
 }

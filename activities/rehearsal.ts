@@ -18,7 +18,7 @@ import type { RehearsalInput, RehearsalReport, RollbackResult, ValidateResult } 
 import type { Plan } from '../plan/schema';
 import { cleanup } from './cleanup';
 import { resolveAlias, withAliasOverride } from './db/connect';
-import { inNestedContext } from './db/nested-context';
+import { withHeartbeatScope } from './db/heartbeat-scope';
 import { startProgress } from './db/progress';
 import { isStepProgress, type StepProgress } from '../common/progress';
 import { restorePostData, ToolError } from './rehearsal/restore-post-data';
@@ -96,7 +96,7 @@ export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport>
   const stopBeats = beatWhile(() => (inner && inner.step === phase ? inner : { rehearsal: phase }));
   try {
     await withScratchDatabase(resolveAlias(plan.target), draft.database, (url) =>
-      inNestedContext(wrap, async () => {
+      withHeartbeatScope(wrap, async () => {
         await timed('restore', async () => {
           const progress = startProgress({ phase: 'verifying', backup: 'target' }, 'restore');
           try {

@@ -7,6 +7,7 @@ import type { Client } from 'pg';
 import type { TableProgress } from '../common/temporal';
 import type { StageInput, StageResult } from '../common/results';
 import { connect, ident, resolveAlias } from './db/connect';
+import { previousHeartbeat } from './db/heartbeat-scope';
 import { withContext } from './db/keep-alive';
 import { ensureControlSchema } from './db/control-schema';
 import { recordRun } from './db/run-registry';
@@ -41,7 +42,8 @@ function previousAttempt(details: unknown): { snapshot: string | undefined; stag
 
 export async function stage(input: StageInput): Promise<StageResult> {
   const { plan, runKey } = input;
-  const info = Context.current().info;
+  const activity = Context.current();
+  const info = activity.info;
   // What the keep-alive beats carry while a long statement runs (copy, scope filter): this attempt's
   // progress once it has some, the previous attempt's until then, so a retry can always rejoin.
   let progress: StepTracker | undefined;
@@ -57,7 +59,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
         await recordRun(target, input, 'staging');
 
         const { snapshot, fresh, at: snapshotAt } = await holdSnapshot(runKey, resolveAlias(plan.source));
-        const previous = previousAttempt(info.heartbeatDetails);
+        const previous = previousAttempt(previousHeartbeat(activity));
         const rejoined = !fresh && previous.snapshot === snapshot;
         const done = new Set(rejoined ? previous.staged.keys() : []);
         const restaged =
@@ -135,6 +137,6 @@ export async function stage(input: StageInput): Promise<StageResult> {
         await Promise.allSettled(extra.map((c) => c.end()));
       }
     },
-    { details: () => progress?.snapshot() ?? info.heartbeatDetails },
+    { details: () => progress?.snapshot() ?? previousHeartbeat(activity) },
   );
 }

@@ -11,11 +11,6 @@ export interface StepInput {
   runId: string;
   /** The databases the run's aliases pointed at in preflight: every later activity checks its aliases still do. */
   identities?: Record<string, DatabaseIdentity>;
-  /**
-   * Set for the step the run continued as new inside: the runs whose execution of it finished
-   * detached. A worker that kept such an execution's result hands it over (activities/db/step-lock.ts).
-   */
-  continuedFrom?: string[];
 }
 
 /** Which database an alias reached (no secrets): the server's system identifier and the database's oid decide. */

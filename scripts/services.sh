@@ -25,6 +25,7 @@ SERVER_LIMITS=(
   --dynamic-config-value limit.historySize.error=52428800  # 50 MiB: the run is terminated beyond it
   --dynamic-config-value limit.historyCount.warn=10240
   --dynamic-config-value limit.historyCount.error=51200
+  --dynamic-config-value history.maximumSignalsPerExecution=20  # signals per run: 20 x 2 MiB stays under 50 MiB during a step (common/history-budget.ts)
 )
 ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 

@@ -17,6 +17,7 @@ import {
   offeredActions,
   rejectRefusal,
   resumeRefusal,
+  stepRunningRefusal,
   MAX_TEXT_BYTES,
   verifiedTargetBackup,
 } from '../workflows/decisions';
@@ -362,5 +363,27 @@ describe('the actions offered while paused are exactly those resume accepts', ()
       const input = resume({ action, ...(action === 'roll-forward' ? { fromStep: 'validate' } : {}) });
       expect({ action, accepted: resumeRefusal(s, input, false) === null }).toEqual({ action, accepted: offered.includes(action) });
     }
+  });
+});
+
+describe('while a step runs, the update validators answer every decision (no history written)', () => {
+  const running = (step: string) => {
+    const s = run();
+    s.status = 'running';
+    s.phase = step;
+    return s;
+  };
+  test('refused while a step runs, naming it; the handler would refuse the same decisions', () => {
+    const s = running('publish');
+    expect(stepRunningRefusal(s)).toBe(
+      'a step is running (publish): nothing can be decided until it ends or pauses; this answer is not recorded',
+    );
+    expect(approveRefusal(s, { gate: 'cutover', approver: 'bob' })).not.toBeNull();
+    expect(rejectRefusal(s, { gate: 'cutover', approver: 'bob', reason: 'no' })).not.toBeNull();
+    expect(resumeRefusal(s, { action: 'retry', by: 'oncall', reason: 'x' }, false)).not.toBeNull();
+  });
+  test('not refused at a gate or while paused: those decisions reach the handler and are recorded', () => {
+    expect(stepRunningRefusal(atGate(run(), 'cutover'))).toBeNull();
+    expect(stepRunningRefusal(pausedAt(run(), 'publish'))).toBeNull();
   });
 });

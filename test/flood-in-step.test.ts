@@ -1,18 +1,22 @@
-// A flood of signals while a step runs must not end the run either. Here publish is held a few
-// seconds per table (a test hook, as a large publish would take) and, while it runs, refused
-// signals add up to more history than the server allows one run: the run continues as new inside
-// the step, the publish activity finishes detached instead of being thrown away, the next run's
-// publish waits for it (the step lock) and takes its result over (one worker). The run completes with
-// every selected row in Production exactly once, counted by our own SQL. The same holds in a
-// rollback: a flood while the surgical rollback's transaction is open, or while gate restore waits
+// A flood of signals while a step runs must not end the run either. The run never continues as new
+// while a step runs (workflows/continue.ts): the server bounds what a flood adds meanwhile, recording
+// at most `history.maximumSignalsPerExecution` signals per run and refusing the rest to their sender
+// (common/history-budget.ts), and a decision sent by update while a step runs is answered by the
+// validator without writing history. Here publish is held a few seconds per table (a test hook, as a
+// large publish would take) and, while it runs, 30 KB signals are sent until twice what the server
+// allows one run's history: the run's history stays under the limit, publish runs once, the run
+// continues as new at the next safe point (between steps) and completes with every selected row in
+// Production exactly once, counted by our own SQL. The same holds in a rollback: a flood while the
+// surgical rollback's transaction is open, or while gate restore waits (the run continues there)
 // and then while the restore's transaction is open, and Production ends as it was before the run.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { approveSignal, resumeUpdate, statusQuery, workflowIdFor, type StatusView } from '../common/temporal';
-import { acrossContinueAsNew } from '../client/across-continue';
-import { LOCK_APP_NAME, stepLockTally } from '../activities/db/step-lock';
+import { approveSignal, approveUpdate, resumeUpdate, statusQuery, workflowIdFor, type StatusView } from '../common/temporal';
+import { acrossContinueAsNew, signalBudgetSpent } from '../client/across-continue';
+import { LOCK_APP_NAME } from '../activities/db/step-lock';
+import { SIGNALS_PER_RUN } from '../common/history-budget';
 import { pacedFlood } from './helpers/flood';
 import { useHarness } from './helpers/harness';
 import { checkerRole, rows } from './helpers/pg';
@@ -37,13 +41,53 @@ afterAll(() => {
 
 type Handle = Awaited<ReturnType<typeof startRun>>;
 
-/** Refused 30 KB signals, twice what the server allows one run's history in all; returns how many. */
-async function flood(handle: Handle, gate: 'plan' | 'cutover' | 'restore'): Promise<number> {
-  const big = 'f'.repeat(30 * 1024);
-  const count = Math.ceil((2 * ERROR_LIMIT) / big.length);
+const BIG = 'f'.repeat(30 * 1024);
+/** Twice what the server allows one run's history, in 30 KB signals. */
+const FLOOD = Math.ceil((2 * ERROR_LIMIT) / BIG.length);
+
+/** Refused 30 KB signals at a gate (the run continues as new there: every one is delivered); returns how many. */
+async function floodAtGate(handle: Handle, gate: 'plan' | 'cutover' | 'restore'): Promise<number> {
   // Paced to what the worker continues as new in time (test/helpers/flood.ts): under 750 KB per run.
-  await pacedFlood(handle, count, ERROR_LIMIT, (i) => handle.signal(approveSignal, { gate, approver: `mallory${i}`, comment: big }));
-  return count;
+  await pacedFlood(handle, FLOOD, ERROR_LIMIT, (i) => handle.signal(approveSignal, { gate, approver: `mallory${i}`, comment: BIG }));
+  return FLOOD;
+}
+
+/**
+ * The same flood while a step runs: the run does not continue, so the server records signals up to
+ * its per-run budget and refuses the rest to the sender. Returns what was delivered and refused,
+ * and the run's largest history meanwhile.
+ */
+async function floodInStep(
+  handle: Handle,
+  gate: 'cutover' | 'restore',
+): Promise<{ delivered: number; refused: number; runId: string; maxSize: number }> {
+  const { runId } = await handle.describe();
+  let delivered = 0;
+  let refused = 0;
+  let maxSize = 0;
+  for (let i = 0; i < FLOOD; i++) {
+    try {
+      await handle.signal(approveSignal, { gate, approver: `mallory${i}`, comment: BIG });
+      delivered++;
+    } catch (e) {
+      if (!signalBudgetSpent(e)) throw e;
+      refused++;
+    }
+    if (i % 10 === 0) maxSize = Math.max(maxSize, (await handle.describe()).historySize ?? 0);
+  }
+  const d = await handle.describe();
+  expect(d.runId).toBe(runId); // no continue-as-new inside the step
+  expect(d.status.name).toBe('RUNNING');
+  return { delivered, refused, runId, maxSize: Math.max(maxSize, d.historySize ?? 0) };
+}
+
+/** A decision by update while a step runs: answered by the validator, no event written. */
+async function updateWritesNothing(handle: Handle): Promise<void> {
+  const before = (await handle.describe()).historyLength;
+  await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob' }] })).rejects.toMatchObject({
+    cause: { message: expect.stringContaining('a step is running') },
+  });
+  expect((await handle.describe()).historyLength).toBe(before);
 }
 
 /** Wait until a run of `planId` holds at chaos point `point`. */
@@ -83,13 +127,12 @@ async function pausedAfterPublish(id: string, extra: Record<string, unknown> = {
   return handle;
 }
 
-function continuedInside(result: StatusView, step: string): boolean {
-  return result.steps.some(
-    (s) => s.step === step && s.outcome === 'retried' && !!s.detail?.includes('continued as new while this step ran'),
-  );
+/** The step ran once: started and completed, never retried or failed. */
+function ranOnce(result: StatusView, step: string): void {
+  expect(result.steps.filter((s) => s.step === step).map((s) => s.outcome)).toEqual(['started', 'completed']);
 }
 
-test('signals flooding in while publish runs: the run continues as new inside the step, publish commits once, the run completes', async () => {
+test('signals flooding in while publish runs: the server refuses what one run may not hold, publish runs once, the run continues after it and completes', async () => {
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA + checker.sql);
   const before = await saasCounts(prod);
   const expected = await expectedMoves(h.pilot);
@@ -104,32 +147,28 @@ test('signals flooding in while publish runs: the run continues as new inside th
   }
   await waitFor(handle, (s) => s.status === 'running' && s.phase === 'publish', 120000);
 
-  // 30 KB refused signals while publish runs, until twice what the server allows one run's history.
-  const query = () => acrossContinueAsNew(handle, () => handle.query(statusQuery));
-  const sent = await flood(handle, 'cutover');
-  const during = await query();
-  expect(during.phase).toBe('publish'); // the whole flood reached the run while publish ran
+  // 30 KB signals while publish runs, twice what the server allows one run's history.
+  const flood = await floodInStep(handle, 'cutover');
+  // A decision sent by update meanwhile is answered, and writes nothing.
+  await updateWritesNothing(handle);
+  const during = await handle.query(statusQuery);
+  expect(during.phase).toBe('publish'); // the whole flood reached the server while publish ran
+  expect(flood.refused).toBeGreaterThan(0);
+  expect(flood.delivered).toBeLessThanOrEqual(SIGNALS_PER_RUN);
+  // The run's history stayed within its bound: the signals one run may hold, well under the limit.
+  expect(flood.maxSize).toBeLessThan(ERROR_LIMIT);
 
   const result = (await runResult(handle)) as StatusView;
   delete process.env.CUTOVER_TEST_SLOW_TABLES;
   expect(result.status).toBe('completed');
-  expect(result.refusedCount).toBe(sent);
-  expect(result.continuedAsNew).toBeGreaterThanOrEqual(2);
-  // It continued inside publish; publish ran again after, and completed once.
-  const publish = result.steps.filter((s) => s.step === 'publish');
-  expect(continuedInside(result, 'publish')).toBe(true);
-  expect(publish.filter((s) => s.outcome === 'completed')).toHaveLength(1);
-  expect(publish.filter((s) => s.outcome === 'failed')).toHaveLength(0);
-  expect((await h.env.client.workflow.getHandle(workflowIdFor('flood-in-step'), firstRunId).describe()).status.name).toBe(
-    'CONTINUED_AS_NEW',
-  );
+  expect(result.refusedCount).toBe(flood.delivered); // every delivered signal recorded as refused
+  expect(result.continuedAsNew).toBeGreaterThanOrEqual(1); // at the next safe point, after publish
+  ranOnce(result, 'publish');
+  const first = await h.env.client.workflow.getHandle(workflowIdFor('flood-in-step'), firstRunId).describe();
+  expect(first.status.name).toBe('CONTINUED_AS_NEW');
+  expect(first.historySize ?? 0).toBeLessThan(ERROR_LIMIT);
 
-  // The first publish finished detached (not thrown away) and a later run's publish waited for it.
-  expect(stepLockTally.detached).toBeGreaterThanOrEqual(1);
-  expect(stepLockTally.waited).toBeGreaterThanOrEqual(1);
-  // ... and took its result over (one worker here): publish was not even asked again.
-  expect(stepLockTally.handedOver).toBeGreaterThanOrEqual(1);
-  // Every selected row once (a second publish would have doubled them, or been refused by the keys).
+  // Every selected row once.
   expect(await saasCounts(prod)).toEqual(plusMoved(before, expected));
   const published = await rows<{ n: string }>(
     prod,
@@ -138,16 +177,15 @@ test('signals flooding in while publish runs: the run continues as new inside th
   );
   expect(published[0].n).toBe('1');
   expect(result.evidence?.validation?.ok).toBe(true);
-  // No step lock is left behind on the Pilot (attempts of closed runs that waited for the lock
-  // leave once their next heartbeat tells them their run is gone).
+  // No step lock is left behind on the Pilot.
   const locks = () => rows(h.pilot, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [LOCK_APP_NAME]);
   for (let i = 0; i < 60 && (await locks()).length > 0; i++) await sleep(500);
   expect(await locks()).toEqual([]);
-  await record(h.env.client.workflow.getHandle(workflowIdFor('flood-in-step'), firstRunId), 'continue-in-step');
-  await record(handle, 'publish.continued'); // the last run: publish run again, its result handed over
+  await record(h.env.client.workflow.getHandle(workflowIdFor('flood-in-step'), firstRunId), 'flood-in-step');
+  await record(handle, 'after-step.continued'); // the last run: continued after publish
 }, 600000);
 
-test('a flood while the surgical rollback runs: the rollback continues in the next run, commits once, Production is as before the run', async () => {
+test('a flood while the surgical rollback runs: the server refuses what one run may not hold, the rollback commits once, Production is as before the run', async () => {
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA + checker.sql);
   const before = await dump(prod);
   process.env.CUTOVER_CHAOS_DIR = chaosDir;
@@ -157,20 +195,20 @@ test('a flood while the surgical rollback runs: the rollback continues in the ne
   const firstRunId = (await handle.describe()).runId;
   await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'project seven must not ship' }] });
   const marker = await heldAt('flood-rollback', 'rollback.before-commit');
-  const tally = { ...stepLockTally };
-  const sent = await flood(handle, 'cutover').finally(() => writeFileSync(`${marker}.release`, ''));
+  const flood = await floodInStep(handle, 'cutover').finally(() => writeFileSync(`${marker}.release`, ''));
+  expect(flood.refused).toBeGreaterThan(0);
+  expect(flood.maxSize).toBeLessThan(ERROR_LIMIT);
   const result = (await runResult(handle)) as StatusView;
   expect(result.status).toBe('rolled-back');
-  expect(result.refusedCount).toBe(sent);
-  expect(result.continuedAsNew).toBeGreaterThanOrEqual(1);
-  expect(continuedInside(result, 'rollback')).toBe(true);
-  expect(result.steps.filter((s) => s.step === 'rollback' && s.outcome === 'completed')).toHaveLength(1);
-  expect(stepLockTally.detached).toBeGreaterThan(tally.detached);
+  expect(result.refusedCount).toBe(flood.delivered);
+  const rollback = result.steps.filter((s) => s.step === 'rollback').map((s) => s.outcome);
+  expect(rollback.filter((o) => o === 'completed')).toHaveLength(1);
+  expect(rollback.filter((o) => o === 'retried' || o === 'failed')).toEqual([]);
   expect(await dump(prod)).toEqual(before);
-  await record(h.env.client.workflow.getHandle(workflowIdFor('flood-rollback'), firstRunId), 'continue-in-rollback');
+  await record(h.env.client.workflow.getHandle(workflowIdFor('flood-rollback'), firstRunId), 'flood-in-rollback');
 }, 600000);
 
-test('a flood while gate restore waits and while the restore runs: the restore continues in the next run, Production is as before the run', async () => {
+test('a flood while gate restore waits (the run continues as new there) and while the restore runs (the server refuses what one run may not hold): Production is as before the run', async () => {
   const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA + checker.sql);
   const before = await dump(prod);
   const store = mkdtempSync(path.join(tmpdir(), 'cutover-flood-store-'));
@@ -181,7 +219,7 @@ test('a flood while gate restore waits and while the restore runs: the restore c
     const firstRunId = (await handle.describe()).runId;
     await handle.executeUpdate(resumeUpdate, { args: [{ action: 'rollback', by: 'oncall', reason: 'restore it', mode: 'restore' }] });
     const atRestore = await waitFor(handle, atGate('restore'), 120000);
-    let sent = await flood(handle, 'restore');
+    const sent = await floodAtGate(handle, 'restore');
     // Still at the gate, with the same preview: the continued run did not measure again.
     const still = await waitFor(
       handle,
@@ -194,16 +232,17 @@ test('a flood while gate restore waits and while the restore runs: the restore c
     for (const approver of ['bob', 'carol'])
       await acrossContinueAsNew(handle, () => handle.signal(approveSignal, { gate: 'restore', approver }));
     const marker = await heldAt('flood-restore', 'restore.before-commit');
-    sent += await flood(handle, 'restore').finally(() => writeFileSync(`${marker}.release`, ''));
+    const inStep = await floodInStep(handle, 'restore').finally(() => writeFileSync(`${marker}.release`, ''));
+    expect(inStep.refused).toBeGreaterThan(0);
+    expect(inStep.maxSize).toBeLessThan(ERROR_LIMIT);
     const result = (await runResult(handle)) as StatusView;
     expect(result.status).toBe('rolled-back');
-    expect(result.refusedCount).toBe(sent);
-    expect(continuedInside(result, 'restore')).toBe(true);
-    expect(result.steps.filter((s) => s.step === 'restore' && s.outcome === 'completed')).toHaveLength(1);
+    expect(result.refusedCount).toBe(sent + inStep.delivered);
+    expect(result.steps.filter((s) => s.step === 'restore').map((s) => s.outcome)).toEqual(['started', 'completed']);
     expect(result.approvals.filter((a) => a.gate === 'restore').map((a) => a.approver)).toEqual(['bob', 'carol']);
     expect(await dump(prod)).toEqual(before);
     await record(h.env.client.workflow.getHandle(workflowIdFor('flood-restore'), firstRunId), 'continue-at-restore-gate');
-    await record(handle, 'restore.continued'); // the last run, resumed inside the rollback (a continued run: no plan recorded)
+    await record(handle, 'restore.continued'); // the last run: approved at gate restore, the restore run in it (a continued run: no plan recorded)
   } finally {
     rmSync(store, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@
 // also through the first run's id. Plans sent straight to the workflow (the UI's Start form) are
 // refused at acceptPlan, again with nothing written.
 /* eslint-disable @typescript-eslint/no-explicit-any -- payloads are any JSON on purpose */
+import { acrossContinueAsNew } from '../client/across-continue';
 import {
   SEARCH_ATTRIBUTES,
   WORKFLOW_TYPE,
@@ -192,7 +193,7 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   decided.forEach((c, i) => expect([c.name, afterUpdates.refused[i].reason]).toEqual([c.name, expect.stringContaining(c.reason)]));
 
   // Signals: each recorded as refused, with its reason, in order.
-  for (const c of HOSTILE) await handle.signal(c.signal as any, c.payload as any);
+  for (const c of HOSTILE) await acrossContinueAsNew(handle, () => handle.signal(c.signal as any, c.payload as any));
   const refused = await waitFor(handle, (s) => s.refusedCount === decided.length + HOSTILE.length);
   const bySignal = refused.refused.slice(-HOSTILE.length);
   HOSTILE.forEach((c, i) => expect([c.name, bySignal[i].reason]).toEqual([c.name, expect.stringContaining(c.reason)]));
@@ -214,7 +215,8 @@ test(`${HOSTILE.length} hostile signals and updates are refused with their reaso
   expect(await dbChecksum(prod)).toEqual(before.prod);
 
   // The issue's case: 5 refused 1 MB signals from a non-approver once broke status and report for good.
-  for (let i = 0; i < 5; i++) await handle.signal(approveSignal, { gate: 'plan', approver: 'mallory', comment: MB });
+  for (let i = 0; i < 5; i++)
+    await acrossContinueAsNew(handle, () => handle.signal(approveSignal, { gate: 'plan', approver: 'mallory', comment: MB }));
   const afterBig = await waitFor(handle, (s) => s.refusedCount === decided.length + HOSTILE.length + 7, 120000);
   expect(afterBig.refused.at(-1)!.reason).toContain('comment is too long');
   expect((await handle.query(reportQuery)).refusedCount).toBe(decided.length + HOSTILE.length + 7);

@@ -29,9 +29,9 @@ const SCENARIOS: Record<string, string> = {
   'rehearsal-retry': 'rehearsal-registers',
   'identity-pause': 'ops',
   'paused.continued': 'hostile-signals',
-  'continue-in-step': 'flood-in-step',
-  'publish.continued': 'flood-in-step',
-  'continue-in-rollback': 'flood-in-step',
+  'flood-in-step': 'flood-in-step',
+  'after-step.continued': 'flood-in-step',
+  'flood-in-rollback': 'flood-in-step',
   'continue-at-restore-gate': 'flood-in-step',
   'restore.continued': 'flood-in-step',
   adopt: 'adopt',
@@ -110,7 +110,7 @@ describe.each(['extra-timer', 'extra-activity', 'renamed-activity'])('a build wi
     mutated = await bundle(mutant);
   }, 120000);
 
-  test.each(['happy-path.json', 'continue-in-step.json'])(
+  test.each(['happy-path.json', 'flood-in-step.json'])(
     'fails to replay %s',
     async (file) => {
       await expect(replay(mutated, file)).rejects.toMatchObject({

@@ -1,4 +1,5 @@
 // The migration workflow end to end on a real Temporal dev server and real PostgreSQL.
+import { acrossContinueAsNew } from '../client/across-continue';
 import {
   approveSignal,
   approveUpdate,
@@ -143,7 +144,9 @@ test('happy path: gates, refusals, and production holds exactly the selected row
 test('refusals: a count, the last 100 kept with payloads cut; comments over 4 KB refused', async () => {
   const handle = await startRun(h.env, saasPlan('wf-refusals'));
   await waitFor(handle, atGate('plan'));
-  for (let i = 0; i < 150; i++) await handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}` });
+  // More than one run records (history.maximumSignalsPerExecution): the run continues as new at the gate, the sender sends again.
+  for (let i = 0; i < 150; i++)
+    await acrossContinueAsNew(handle, () => handle.signal(approveSignal, { gate: 'plan', approver: `mallory${i}` }));
   const huge = 'x'.repeat(1024 * 1024 + 1);
   await expect(handle.executeUpdate(approveUpdate, { args: [{ gate: 'plan', approver: 'bob', comment: huge }] })).rejects.toMatchObject({
     cause: { message: expect.stringContaining('comment is too long: 1048577 characters, at most 4096 bytes') },

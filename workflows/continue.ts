@@ -1,12 +1,16 @@
 // Continue-as-new: a run whose history grows large (Temporal suggests it: many signals, e.g. a flood
 // of refused approvals with big payloads) starts a fresh history carrying its whole state, so no
 // volume of signals can get the run terminated for "history size exceeds limit". It happens only at
-// a safe point — between steps, while a gate waits or a step is paused, or while a step of the main
-// loop or of a rollback runs (its activity finishes detached: activities/db/step-lock.ts; a rollback
-// resumes at its stage, RunState.rollingBack) — and after every handler
-// finished. The workflow id stays; the run id changes; the run key (staging names, publish guards)
-// and the run id reported in evidence stay those of the first run, carried in the state.
+// a safe point — between steps, while a gate waits or a step is paused (also during a rollback: it
+// resumes at its stage, RunState.rollingBack) — and after every handler finished; never while a
+// step runs (its activity would be cancelled with its run). A flood during a step is bounded by the
+// server instead: it accepts at most `history.maximumSignalsPerExecution` signals per run, each at
+// most `limit.blobSize.error` (common/history-budget.ts has the numbers and the bound); the run
+// continues at its next safe point once half of that budget is spent, so a run at a gate always
+// has signals left. The workflow id stays; the run id changes; the run key (staging names, publish
+// guards) and the run id reported in evidence stay those of the first run, carried in the state.
 import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { SIGNALS_PER_RUN } from '../common/history-budget';
 import { planFailure } from '../common/plan-failure';
 import type { WorkflowInput } from '../common/temporal';
 import type { RunSnapshot, RunState } from './state';
@@ -38,13 +42,16 @@ export function continuedFrom(input: WorkflowInput): Continued | null {
 }
 
 /**
- * Temporal suggests a fresh history (it grew past the server's suggestion in events or bytes), and
- * the history grew since this run started (`startSize`: its size in the first workflow task, whose
- * start event carries the whole state): a state near the suggested size must not make every new run
- * of the chain continue at once.
+ * Continue at this safe point: Temporal suggests a fresh history (it grew past the server's
+ * suggestion in events or bytes) and the history grew since this run started (`startSize`: its size
+ * in the first workflow task, whose start event carries the whole state: a state near the suggested
+ * size must not make every new run of the chain continue at once); or this run has received half
+ * the signals the server allows one run (the rest stays for a flood during the next step).
  */
-export function continueSuggested(startSize: number): boolean {
+export function continueSuggested(ctl: { startSize?: number; signalsThisRun?: number }): boolean {
   const info = workflowInfo();
+  if ((ctl.signalsThisRun ?? 0) >= SIGNALS_PER_RUN / 2) return true;
+  const startSize = ctl.startSize ?? 0;
   return info.continueAsNewSuggested && (info.historySize > 2 * startSize || info.historyLength >= 100);
 }
 

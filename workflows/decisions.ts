@@ -97,6 +97,17 @@ export function malformedRefusal(kind: keyof typeof FIELDS, input: unknown): str
   return payloadRefusal(kind, input, PAYLOADS[kind][0], PAYLOADS[kind][1]);
 }
 
+/**
+ * While a step runs (status running: no gate waits, nothing is paused) every decision is refused;
+ * the update validators answer it at once, so it writes no history. Signals are recorded whatever
+ * they carry, and bounded by the server's signals per run (common/history-budget.ts).
+ */
+export function stepRunningRefusal(s: Pick<RunState, 'status' | 'phase' | 'gate'>): string | null {
+  return s.status === 'running' && s.gate === null
+    ? `a step is running (${s.phase}): nothing can be decided until it ends or pauses; this answer is not recorded`
+    : null;
+}
+
 export function approveRefusal(s: RunState, input: ApproveInput): string | null {
   const bad = malformedRefusal('approve', input);
   if (bad) return bad;

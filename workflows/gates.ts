@@ -23,7 +23,7 @@ export async function gate(ctl: RunStateRef & RunOptions, name: GateName): Promi
   // Workflow time: deterministic, and the same deadline whichever run of the chain waits for it.
   const deadline = s.gateDeadline ?? Date.now() + parseDuration(timeout);
   s.gateDeadline = deadline;
-  const decided = await condition(() => decidedNow() || continueSuggested(ctl.startSize ?? 0), Math.max(1, deadline - Date.now()));
+  const decided = await condition(() => decidedNow() || continueSuggested(ctl), Math.max(1, deadline - Date.now()));
   if (!decidedNow() && decided) return 'continue';
   s.gateDeadline = null;
   s.gate = null;

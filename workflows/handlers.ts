@@ -4,7 +4,7 @@
 // with access may send any JSON from the UI) is answered at once and never enters the run's history;
 // a well-formed decision that is refused (not an approver, forged signature, wrong gate) reaches the
 // handler, which records the attempt for the auditors and answers with the refusal.
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, setDefaultSignalHandler, setHandler } from '@temporalio/workflow';
 import {
   approveSignal,
   approveUpdate,
@@ -16,7 +16,7 @@ import {
   statusQuery,
   type UpdateResult,
 } from '../common/temporal';
-import { approveRefusal, malformedRefusal, rejectRefusal, resumeRefusal } from './decisions';
+import { approveRefusal, malformedRefusal, rejectRefusal, resumeRefusal, stepRunningRefusal } from './decisions';
 import { approvalSignature, resumeAuthorization } from './signatures';
 import { now } from './state';
 
@@ -84,17 +84,29 @@ export function installHandlers(ctl: RunStateRef & DecisionInbox): void {
       if (why) throw refusal(why);
       return result();
     };
-  // Only the payload's form (a validator must not change state, and what it refuses is not recorded).
+  // Only the payload's form (a validator must not change state, and what it refuses is not recorded),
+  // and whether anything can be decided at all: while a step runs, no gate waits and nothing is
+  // paused, so every decision would be refused; answered here, a flood of them during a long step
+  // writes no history (the run does not continue as new inside a step: workflows/continue.ts).
   const validator =
     (kind: 'approve' | 'reject' | 'resume') =>
     (i: unknown): void => {
-      const reason = malformedRefusal(kind, i);
+      const reason = malformedRefusal(kind, i) ?? stepRunningRefusal(s);
       if (reason) throw refusal(reason);
     };
 
-  setHandler(approveSignal, (i) => void approve(i));
-  setHandler(rejectSignal, (i) => void reject(i));
-  setHandler(resumeSignal, (i) => void resume(i));
+  // Every signal counts against the run's budget (the server records only so many per run), of any
+  // name: one the workflow does not know is dropped, but it filled the history all the same.
+  const counted =
+    <I>(fn: (i: I) => unknown) =>
+    (i: I): void => {
+      ctl.signalsThisRun = (ctl.signalsThisRun ?? 0) + 1;
+      void fn(i);
+    };
+  setHandler(approveSignal, counted(approve));
+  setHandler(rejectSignal, counted(reject));
+  setHandler(resumeSignal, counted(resume));
+  setDefaultSignalHandler(counted(() => undefined));
   setHandler(approveUpdate, asUpdate(approve), { validator: validator('approve') });
   setHandler(rejectUpdate, asUpdate(reject), { validator: validator('reject') });
   setHandler(resumeUpdate, asUpdate(resume), { validator: validator('resume') });

@@ -93,7 +93,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
     if (resumed && s.rollingBack) return await rollBack(e, steps.slice(0, s.rollingBack.at), new RollbackRequested(s.rollingBack.decision));
     for (let i = resumed?.at ?? 0; i < steps.length;) {
       // A safe point: between steps, nothing running.
-      if (continueSuggested(ctl.startSize ?? 0)) return await continueRun(s, i);
+      if (continueSuggested(ctl)) return await continueRun(s, i);
       const step = steps[i];
       if (step.gate) {
         const verdict = await gate(ctl, step.gate);
@@ -116,10 +116,6 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
         .slice(0, i + 1)
         .filter((x) => x.rerunnable)
         .map((x) => x.name);
-      // The step this run continued inside runs again here: its activities say which runs' detached
-      // executions they may take the result of (the first attempt only: the worker hands it over once).
-      const resumedStep = s.continuedInStep?.step === step.name ? s.continuedInStep : null;
-      if (resumedStep) e.input = { ...e.input, continuedFrom: resumedStep.runIds };
       try {
         await runTableStep(e, step);
         i++;
@@ -139,13 +135,6 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
         }
         if (err instanceof ContinueRequested) return await continueRun(s, i);
         throw err;
-      } finally {
-        if (resumedStep) {
-          const { continuedFrom: _, ...rest } = e.input;
-          void _;
-          e.input = rest;
-          if (s.continuedInStep === resumedStep) s.continuedInStep = null;
-        }
       }
     }
     s.status = 'completed';

@@ -74,8 +74,6 @@ export class RunState {
    * far it got — a run that continued as new during the rollback resumes it there.
    */
   rollingBack: RollingBack | null = null;
-  /** The step the run continued as new inside, and the runs whose execution of it finished detached. */
-  continuedInStep: { step: string; runIds: string[] } | null = null;
   /** How many times the run paused (a step failed), across continue-as-new: a signed resume names the pause it answers. */
   pauses = 0;
   /** sha256 of every signature the run accepted (approvals and resumes): the same signature is refused a second time. */

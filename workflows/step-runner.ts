@@ -2,7 +2,7 @@
 // retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
-import { ActivityFailure, ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
 import { continueSuggested } from './continue';
 import { attemptInDetails, isAttemptMarker, takeAttempt } from '../common/attempts';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
@@ -34,9 +34,9 @@ export class RollForwardRequested extends Error {
 }
 
 /**
- * Temporal suggested continuing as new while the run was paused at a top-level step, or while one
- * ran: the workflow's loop continues as new there (workflows/continue.ts) and the next run waits
- * paused at the same step, or runs it again.
+ * Temporal suggested continuing as new (or the run's signal budget is half spent) while the run was
+ * paused at a top-level step: the workflow's loop continues as new there (workflows/continue.ts)
+ * and the next run waits paused at the same step.
  */
 export class ContinueRequested extends Error {
   constructor(readonly step: string) {
@@ -62,6 +62,8 @@ export interface DecisionInbox {
   pendingSignature?: SignatureEvidence;
   /** Whether the step currently paused may be skipped (read by the resume handler). */
   skippable: boolean;
+  /** Signals this run (not the chain) has received, of any name: the server allows each run a fixed number (see continueSuggested). */
+  signalsThisRun?: number;
   /** The resume actions the handlers would accept now (shown in status and the UI). */
   offered(): string[];
   /** A retry that accepts a moved database records it before the step runs again: null, or why it could not. */
@@ -113,38 +115,24 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
       s.record(step, 'started');
       ctl.publish();
       ctl.depth = (ctl.depth ?? 0) + 1;
-      // The loop's own step may continue as new while it runs (not a step nested in a step).
-      const continueHere = ctl.depth === 1;
-      let continued = false;
       try {
-        const out = await finishedOrContinued(fn(), continueHere ? ctl : null);
-        if (out === 'continue') continued = true;
-        else {
-          // Temporal's own attempt count (common/attempts.ts): the evidence counts what really ran.
-          const attempts = takeAttempt(out.value);
-          s.record(step, 'completed', opts.detail?.(out.value), attempts);
-          return { skipped: false, value: out.value };
-        }
+        // The step runs to its end: the run never continues as new while a step runs (only at the
+        // safe points, workflows/continue.ts); the server's limits bound what a flood adds meanwhile.
+        const value = await fn();
+        // Temporal's own attempt count (common/attempts.ts): the evidence counts what really ran.
+        const attempts = takeAttempt(value);
+        s.record(step, 'completed', opts.detail?.(value), attempts);
+        return { skipped: false, value };
       } catch (err) {
         pause(describeFailure(step, err), opts.skippable ?? false);
       } finally {
         ctl.depth = (ctl.depth ?? 1) - 1;
       }
-      if (continued) {
-        const info = workflowInfo();
-        s.continuedInStep = { step, runIds: [...(s.continuedInStep?.step === step ? s.continuedInStep.runIds : []), info.runId] };
-        s.record(
-          step,
-          'retried',
-          `the run continued as new while this step ran (history of ${info.historyLength} events, ${info.historySize} bytes); the next run runs the step again once this execution has ended, and the step's own guards keep what it did`,
-        );
-        throw new ContinueRequested(step);
-      }
     }
     waiting = false;
     // Only a pause of the loop's own step is a safe point to continue as new (not one nested in a step).
     const mayContinue = !ctl.depth;
-    await condition(() => ctl.pendingResume !== null || (mayContinue && continueSuggested(ctl.startSize ?? 0)));
+    await condition(() => ctl.pendingResume !== null || (mayContinue && continueSuggested(ctl)));
     if (ctl.pendingResume === null) {
       s.pausedAt = { step, skippable: ctl.skippable };
       throw new ContinueRequested(step);
@@ -175,26 +163,6 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
     }
     s.record(step, 'retried', `by ${decision.by}: ${decision.reason}`);
   }
-}
-
-/**
- * The step's result, or 'continue' when Temporal suggests a fresh history before the step ends (a
- * flood of signals while it runs). Its activity then finishes detached, and the next run's attempt
- * waits for it (activities/db/step-lock.ts).
- */
-async function finishedOrContinued<T>(running: Promise<T>, ctl: StepControl | null): Promise<{ value: T } | 'continue'> {
-  const done = running.then((value) => ({ value }));
-  if (!ctl) return done;
-  let settled = false;
-  void done.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  const suggested = async (): Promise<{ value: T } | 'continue'> => {
-    await condition(() => settled || continueSuggested(ctl.startSize ?? 0));
-    return settled ? done : 'continue';
-  };
-  return Promise.race([done, suggested()]);
 }
 
 export function describeFailure(step: string, err: unknown): StepError {

@@ -9,6 +9,7 @@ import { dataConverterFromEnv } from '../../common/data-converter';
 import { SEARCH_ATTRIBUTES } from '../../common/temporal';
 import { createWorker } from '../../runtime/worker';
 import { temporalBin } from '../../harness/temporal-bin';
+import { SIGNALS_PER_RUN } from '../../common/history-budget';
 
 export { temporalBin };
 
@@ -20,6 +21,8 @@ export const SERVER_LIMITS = {
   'limit.historySize.error': 50 * 1024 * 1024,
   'limit.historyCount.warn': 10240,
   'limit.historyCount.error': 51200,
+  // Signals one run records (the rest are refused to their sender): the bound of a flood while a step runs (common/history-budget.ts).
+  'history.maximumSignalsPerExecution': SIGNALS_PER_RUN,
 };
 const limitArgs = (more: Record<string, number> = {}) =>
   Object.entries({ ...SERVER_LIMITS, ...more }).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]);
