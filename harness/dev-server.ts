@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { SEARCH_ATTRIBUTES } from '../common/temporal';
 import { createConnection } from '../runtime/client';
 import { temporalBin } from './temporal-bin';
+import { limitArgs } from './server-limits';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Wait for a child to exit (at most `ms`), true when it did. */
@@ -49,6 +50,8 @@ export class DevServer {
       'default',
       ...(this.dbFile ? ['--db-filename', this.dbFile] : []),
       ...sa,
+      // The limits the product is tested against (the signal limit bounds a flood while a step runs).
+      ...limitArgs(),
     ];
     const child = spawn(temporalBin(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;

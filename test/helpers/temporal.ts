@@ -9,23 +9,11 @@ import { dataConverterFromEnv } from '../../common/data-converter';
 import { SEARCH_ATTRIBUTES } from '../../common/temporal';
 import { createWorker } from '../../runtime/worker';
 import { temporalBin } from '../../harness/temporal-bin';
-import { SIGNALS_PER_RUN } from '../../common/history-budget';
+import { limitArgs, SERVER_LIMITS } from '../../harness/server-limits';
 
 export { temporalBin };
 
-/** The payload and history limits scripts/services.sh gives the dev server (keep the two in step). */
-export const SERVER_LIMITS = {
-  'limit.blobSize.warn': 256 * 1024,
-  'limit.blobSize.error': 2 * 1024 * 1024,
-  'limit.historySize.warn': 10 * 1024 * 1024,
-  'limit.historySize.error': 50 * 1024 * 1024,
-  'limit.historyCount.warn': 10240,
-  'limit.historyCount.error': 51200,
-  // Signals one run records (the rest are refused to their sender): the bound of a flood while a step runs (common/history-budget.ts).
-  'history.maximumSignalsPerExecution': SIGNALS_PER_RUN,
-};
-const limitArgs = (more: Record<string, number> = {}) =>
-  Object.entries({ ...SERVER_LIMITS, ...more }).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]);
+export { SERVER_LIMITS };
 
 export interface TemporalOptions {
   uiPort?: number;
