@@ -171,7 +171,7 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
 const ALONGSIDE: Readonly<Record<string, readonly string[]>> = { validate: ['access-checks'] };
 
 /** An activity started before its step's turn, and the run's pause count when it started. */
-interface Early {
+export interface Early {
   run: Promise<unknown>;
   pauses: number;
 }
@@ -181,11 +181,18 @@ interface Early {
  * it and apply to this run. Each member is still its own step, run in table order through the step
  * runner (its status rows, pause, retry, skip and evidence as before): its first attempt takes the
  * early result (takeEarly). Only the activities' start moves: the workflow's commands change, not
- * what a step does.
+ * what a step does. (Exported, with `groups`, for test/step-runner.test.ts.)
  */
-function startAlongside(e: StepEnv, steps: Step[], i: number, early: Map<string, Early>): void {
+export function startAlongside(
+  e: StepEnv,
+  steps: Step[],
+  i: number,
+  early: Map<string, Early>,
+  groups: Readonly<Record<string, readonly string[]>> = ALONGSIDE,
+): void {
+  const members = groups[steps[i].name];
+  if (!members) return; // not a group's lead: what a lead started waits for its member's turn
   early.clear();
-  const members = ALONGSIDE[steps[i].name] ?? [];
   for (let j = i + 1; j < steps.length && members.includes(steps[j].name); j++) {
     const m = steps[j];
     if (m.gate || !m.run || m.omit?.(e) || (m.notApplicable?.(e) ?? null) !== null) break;
@@ -200,7 +207,7 @@ function startAlongside(e: StepEnv, steps: Step[], i: number, early: Map<string,
  * (a human decided something in between: what it checked may have changed), then it runs afresh.
  * A retry always runs afresh.
  */
-function takeEarly(e: StepEnv, step: Step, early: Map<string, Early>): Step {
+export function takeEarly(e: StepEnv, step: Step, early: Map<string, Early>): Step {
   const got = early.get(step.name);
   if (!got) return step;
   early.delete(step.name);
