@@ -379,7 +379,10 @@ async function measureRun(
     if (run.error) log(`whole run did not complete: ${run.error}`);
     // A data step's time is its activity's own execution (what the step costs); the step history's
     // start → end adds scheduling and workflow tasks, shown for the other steps.
-    const own = Object.entries(run.activitySeconds).filter(([a]) => (DATA_STEPS as readonly string[]).includes(a));
+    // The access checks too: their activity starts with validate's, so their step history times only the wait after it.
+    const own = Object.entries(run.activitySeconds).flatMap(([a, s]): [string, number][] =>
+      (DATA_STEPS as readonly string[]).includes(a) ? [[a, s]] : a === 'accessChecks' ? [['access-checks', s]] : [],
+    );
     const steps = { ...stepSeconds(run.last?.steps ?? []), ...Object.fromEntries(own) };
     log(
       `step seconds (history): ${JSON.stringify(stepSeconds(run.last?.steps ?? []))}; activity seconds: ${JSON.stringify(run.activitySeconds)}`,

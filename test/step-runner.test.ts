@@ -30,9 +30,17 @@ const PLAN = validatePlan({
 /** What the stub activity was called with, in order, and how many more times each label fails. */
 let calls: string[] = [];
 const failing = new Map<string, number>();
+/** A label whose activity waits (up to 10 s) until the other label's activity has been called. */
+const waits = new Map<string, string>();
 const activities = {
   async stub(label: string): Promise<{ label: string }> {
     calls.push(label);
+    const other = waits.get(label);
+    for (let i = 0; other !== undefined && !calls.includes(other); i++) {
+      if (i === 100)
+        throw ApplicationFailure.create({ type: 'StubFailure', message: `${label} waited for ${other} in vain`, nonRetryable: true });
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const left = failing.get(label) ?? 0;
     if (left > 0) {
       failing.set(label, left - 1);
@@ -67,6 +75,7 @@ afterAll(async () => {
 beforeEach(() => {
   calls = [];
   failing.clear();
+  waits.clear();
 });
 
 function start(table: StubStep[]) {
@@ -198,4 +207,58 @@ test('a compensation that fails pauses like any step, and retry runs it again be
   const r = await h.result();
   expect(r.status).toBe('rolled-back');
   expect(calls).toEqual(['a', 'b', 'c', 'undo b', 'undo b', 'undo a']);
+}, 60000);
+
+/** How many times each label's activity was called. */
+const counted = () => calls.reduce<Record<string, number>>((m, c) => ({ ...m, [c]: (m[c] ?? 0) + 1 }), {});
+
+test('a step started alongside the one before it runs once, together with it, and is still recorded as its own step after it', async () => {
+  // b completes only once c's activity has been called: c must have started with b, not after it.
+  waits.set('b', 'c');
+  const h = await start([{ name: 'a' }, { name: 'b', alongside: ['c'] }, { name: 'c' }, { name: 'd' }]);
+  const r = await h.result();
+  expect(r.status).toBe('completed');
+  expect(counted()).toEqual({ a: 1, b: 1, c: 1, d: 1 });
+  expect(outcomes(r)).toEqual([
+    'a started',
+    'a completed',
+    'b started',
+    'b completed',
+    'c started',
+    'c completed',
+    'd started',
+    'd completed',
+  ]);
+}, 60000);
+
+test('when the lead pauses, the step started alongside it runs again at its turn (what it checked may have changed meanwhile)', async () => {
+  failing.set('b', 1);
+  const h = await start([{ name: 'a' }, { name: 'b', alongside: ['c'] }, { name: 'c' }]);
+  expect((await paused(h, 'b')).error?.message).toBe('b failed on purpose');
+  await resume(h, { action: 'retry' });
+  const r = await h.result();
+  expect(r.status).toBe('completed');
+  expect(counted()).toEqual({ a: 1, b: 2, c: 2 });
+}, 60000);
+
+test('a step started alongside that failed pauses at its own turn, after the lead completed; retry runs it again', async () => {
+  failing.set('c', 1);
+  const h = await start([{ name: 'a' }, { name: 'b', alongside: ['c'] }, { name: 'c' }]);
+  const s = await paused(h, 'c');
+  expect({ phase: s.phase, error: s.error?.message, step: s.error?.step }).toEqual({ phase: 'c', error: 'c failed on purpose', step: 'c' });
+  await resume(h, { action: 'retry' });
+  const r = await h.result();
+  expect(r.status).toBe('completed');
+  expect(counted()).toEqual({ a: 1, b: 1, c: 2 });
+  expect(outcomes(r)).toEqual([
+    'a started',
+    'a completed',
+    'b started',
+    'b completed',
+    'c started',
+    'c failed',
+    'c retried',
+    'c started',
+    'c completed',
+  ]);
 }, 60000);

@@ -88,6 +88,8 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
   const steps = STRATEGIES[plan.strategy];
   if (!steps) throw planFailure({ path: 'strategy', message: `${plan.strategy} is not built yet` });
 
+  // Activities started ahead of their step's turn (startAlongside), by step name.
+  const early = new Map<string, Early>();
   try {
     // A continued run whose rollback was under way resumes the rollback where it was.
     if (resumed && s.rollingBack) return await rollBack(e, steps.slice(0, s.rollingBack.at), new RollbackRequested(s.rollingBack.decision));
@@ -116,10 +118,12 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
         .slice(0, i + 1)
         .filter((x) => x.rerunnable)
         .map((x) => x.name);
+      startAlongside(e, steps, i, early);
       try {
-        await runTableStep(e, step);
+        await runTableStep(e, takeEarly(e, step, early));
         i++;
       } catch (err) {
+        early.clear();
         if (err instanceof RollForwardRequested) {
           i = steps.findIndex((x) => x.name === err.decision.fromStep);
           s.record(err.decision.fromStep, 'retried', err.message);
@@ -145,6 +149,66 @@ async function migrate(input: WorkflowInput): Promise<StatusView> {
     s.record(s.phase, 'aborted', err.message);
     return close(e, 'aborted', 'could not clean staging after abort');
   }
+}
+
+/**
+ * Steps whose activity starts together with the named step's, not after it: validate reads back the
+ * published rows, the access checks read grants, the Pilot's consent and the moved rows' dates —
+ * both read only, on their own connections, so neither waits for the other. The erasure passes are
+ * not among them: they delete from Production, which validate is reading back.
+ */
+const ALONGSIDE: Readonly<Record<string, readonly string[]>> = { validate: ['access-checks'] };
+
+/** An activity started before its step's turn, and the run's pause count when it started. */
+export interface Early {
+  run: Promise<unknown>;
+  pauses: number;
+}
+
+/**
+ * When steps[i] leads a group (ALONGSIDE), start the activities of the members that directly follow
+ * it and apply to this run. Each member is still its own step, run in table order through the step
+ * runner (its status rows, pause, retry, skip and evidence as before): its first attempt takes the
+ * early result (takeEarly). Only the activities' start moves: the workflow's commands change, not
+ * what a step does. (Exported, with `groups`, for test/step-runner.test.ts.)
+ */
+export function startAlongside(
+  e: StepEnv,
+  steps: Step[],
+  i: number,
+  early: Map<string, Early>,
+  groups: Readonly<Record<string, readonly string[]>> = ALONGSIDE,
+): void {
+  const members = groups[steps[i].name];
+  if (!members) return; // not a group's lead: what a lead started waits for its member's turn
+  early.clear();
+  for (let j = i + 1; j < steps.length && members.includes(steps[j].name); j++) {
+    const m = steps[j];
+    if (m.gate || !m.run || m.omit?.(e) || (m.notApplicable?.(e) ?? null) !== null) break;
+    const run = m.run(e);
+    run.catch(() => undefined); // its step's runner reads the failure, at its turn
+    early.set(m.name, { run, pauses: e.s.pauses });
+  }
+}
+
+/**
+ * The step with its first attempt taken from an activity started early — unless the run paused since
+ * (a human decided something in between: what it checked may have changed), then it runs afresh.
+ * A retry always runs afresh.
+ */
+export function takeEarly<S extends Step>(e: StepEnv, step: S, early: Map<string, Early>): S {
+  const got = early.get(step.name);
+  if (!got) return step;
+  early.delete(step.name);
+  if (got.pauses !== e.s.pauses) return step;
+  let first = true;
+  // The early activity is this step's own run(e): the same result type, so the wrapper keeps S's.
+  const run = (env: StepEnv) => {
+    if (!first) return step.run!(env);
+    first = false;
+    return got.run;
+  };
+  return { ...step, run: run as S['run'] };
 }
 
 /**

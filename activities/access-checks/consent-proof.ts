@@ -15,7 +15,9 @@ import { PERSISTED_PAIRS } from '../db/row-identity';
 import { inTransaction } from '../db/transaction';
 
 export const CONSENT_CHECK = 'built-in:consent';
-const BATCH = 5000;
+/** Moved subjects checked per round trip to the Pilot (memory bounded by it, whatever the run's size). */
+const BATCH = 20000;
+const NO_CONSENT = 'no consent row matching consent.granted in the Pilot';
 
 interface Offender {
   k: unknown[];
@@ -43,7 +45,7 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
   const subject = at >= 0 ? `(x->'k'->>${at})` : `s.${ident(pc(subjects.key))}::text`;
   const why =
     at >= 0
-      ? `'no consent row matching consent.granted in the Pilot'`
+      ? `'${NO_CONSENT}'`
       : `CASE WHEN s.${ident(pc(t.key[0]))} IS NULL THEN 'subject row no longer in the Pilot' ELSE 'no consent row matching consent.granted in the Pilot' END`;
   const b = new Binder();
   const granted = allConditions(b, 'c', consent.granted, (col) => consent.table.columns.find((x) => x.name === col)!.type);
@@ -51,6 +53,16 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
                     FROM jsonb_array_elements($1::jsonb) x ${join}
                    WHERE NOT EXISTS (SELECT 1 FROM ${qualified(consent.table.schema, consent.table.name)} c
                                       WHERE c.${ident(consent.subject)} = ${subject}::${consentType} AND ${granted})`;
+
+  // The usual case, the subject in the key: only the subjects cross, as one JSON array of strings per
+  // batch (no object built or parsed per row), and the Pilot returns the subjects without consent;
+  // their rows' keys are then taken from the batch itself. jsonb_array_elements_text, not unnest of
+  // an array: the planner takes a set function for about 100 rows, so it probes the consent table's
+  // index per subject; told the batch's real size it hashes the whole consent table for every batch,
+  // which grows with the square of the subjects.
+  const bySubject = `SELECT DISTINCT x.subject FROM jsonb_array_elements_text($1::jsonb) AS x(subject)
+                      WHERE NOT EXISTS (SELECT 1 FROM ${qualified(consent.table.schema, consent.table.name)} c
+                                         WHERE c.${ident(consent.subject)} = x.subject::${consentType} AND ${granted})`;
 
   const offenders: Offender[] = [];
   let count = 0;
@@ -66,19 +78,33 @@ export async function consentCheck(source: Client, target: Client, r: Resolved, 
           await target.query('SET LOCAL cursor_tuple_fraction = 1');
           await b.apply(source);
           // Each moved row's Pilot key and Production key, by the one identity model (activities/db/row-identity.ts).
+          // Keys as JSON text (parsed only for the rows reported), the subject as text when it is in the key.
           await target.query(
-            `DECLARE cutover_subjects NO SCROLL CURSOR FOR SELECT i.old_key AS k, i.new_key AS p FROM (${PERSISTED_PAIRS}) i WHERE i.outcome = 'moved'`,
+            `DECLARE cutover_subjects NO SCROLL CURSOR FOR SELECT i.old_key::text AS k, i.new_key::text AS p${at >= 0 ? `, i.old_key->>${at} AS s` : ''}
+               FROM (${PERSISTED_PAIRS}) i WHERE i.outcome = 'moved'`,
             [runKey, t.name],
           );
           // The next batch is fetched from production while the Pilot checks this one (two servers' work side by side).
-          const fetchBatch = () => target.query<{ k: unknown[]; p: unknown[] }>(`FETCH ${BATCH} FROM cutover_subjects`);
+          const fetchBatch = () => target.query<{ k: string; p: string; s?: string }>(`FETCH ${BATCH} FROM cutover_subjects`);
           let next = fetchBatch();
           for (;;) {
             const batch = await next;
             if (batch.rows.length === 0) break;
             next = fetchBatch();
             next.catch(() => undefined); // awaited next round; a failure of the Pilot lookup must not leave it unhandled
-            const bad = await source.query<Offender>(lookup, [JSON.stringify(batch.rows)]);
+            if (at >= 0) {
+              const bad = await source.query<{ subject: string }>(bySubject, [JSON.stringify(batch.rows.map((x) => x.s))]);
+              if (bad.rows.length === 0) continue;
+              const without = new Set(bad.rows.map((x) => x.subject));
+              for (const x of batch.rows.filter((y) => without.has(y.s!))) {
+                count++;
+                if (offenders.length < MAX_ROWS)
+                  offenders.push({ k: JSON.parse(x.k) as unknown[], p: JSON.parse(x.p) as unknown[], subject: x.s!, why: NO_CONSENT });
+              }
+              continue;
+            }
+            const rows = batch.rows.map((x) => ({ k: JSON.parse(x.k) as unknown, p: JSON.parse(x.p) as unknown }));
+            const bad = await source.query<Offender>(lookup, [JSON.stringify(rows)]);
             count += bad.rows.length;
             offenders.push(...bad.rows.slice(0, MAX_ROWS - offenders.length));
           }

@@ -36,10 +36,29 @@ export async function nullifyReferencesToErased(db: Client, r: Resolved, names: 
   }
   await db.query(`DROP TABLE IF EXISTS ${LOG}`);
   await db.query(`CREATE TEMP TABLE cutover_cn_log (subject jsonb, register text, table_name text, n int) ON COMMIT DROP`);
-  await db.query(
+  // Rows added to each doomed table so far (a version per table): an edge runs again only when its
+  // parent's set grew since it last ran, so the round that only confirms nothing moves scans nothing.
+  const grown = new Map<ResolvedTable, number>();
+  // Statistics on each doomed set as it grows: without them PostgreSQL guesses a thousand rows of
+  // 200 distinct keys and hashes the whole staged table against it instead of the few keys (a hash
+  // that outgrows work_mem, and grows faster than the rows, on a large staging).
+  const grew = async (t: ResolvedTable, n: number | null) => {
+    if (!n) return false;
+    grown.set(t, (grown.get(t) ?? 0) + 1);
+    await db.query(`ANALYZE ${doomed(t)}`);
+    return true;
+  };
+  // The child's rows (alias c) that reference a doomed parent row (alias d): straight onto the doomed keys when the FK references the parent's key.
+  const parentJoin = (fk: { columns: string[]; refColumns: string[] }, parent: ResolvedTable) => {
+    const direct = directSlots(fk, parent);
+    if (direct) return `JOIN ${doomed(parent)} d ON ${direct}`;
+    return `JOIN ${data(parent)} p ON ${fkEquals(fk, 'p', 'c')} JOIN ${doomed(parent)} d ON ${slotsEqual('d', 'k', 'p', parent.key)}`;
+  };
+  const first = await db.query(
     `INSERT INTO ${doomed(s)} SELECT ${keyList('x', s.key)}, to_jsonb(x.${ident(subjects.key)}) FROM ${data(s)} x
       WHERE x.${ident(subjects.key)} IN (SELECT subject FROM ${names.erased()})`,
   );
+  await grew(s, first.rowCount);
   // Foreign keys (production's) between plan tables whose columns are staged on both sides.
   const byName = new Map(r.tables.map((t) => [t.name, t]));
   const edges = r.tables.flatMap((child) =>
@@ -49,30 +68,37 @@ export async function nullifyReferencesToErased(db: Client, r: Resolved, names: 
         parent &&
         fk.columns.every((c) => child.columns.some((x) => x.name === c)) &&
         fk.refColumns.every((c) => parent.columns.some((x) => x.name === c));
-      return staged ? [{ child, fk, parent, action: edgeAction(r, child, fk) }] : [];
+      return staged ? [{ child, fk, parent, action: edgeAction(r, child, fk), seen: 0 }] : [];
     }),
   );
-  for (let round = 0, grew = true; grew; round++) {
+  for (let round = 0, ran = true; ran; round++) {
     if (round === MAX_ROUNDS)
       throw planIssue(
         'erasure',
         `erasure in staging did not settle in ${MAX_ROUNDS} rounds (a chain of rows through foreign keys is longer than that)`,
       );
-    grew = false;
-    for (const { child, fk, parent } of edges.filter((e) => e.action === 'delete')) {
+    ran = false;
+    for (const e of edges.filter((x) => x.action === 'delete')) {
+      const version = grown.get(e.parent) ?? 0;
+      if (version === e.seen) continue; // its parent's doomed rows are the ones it already followed
+      e.seen = version;
+      ran = true;
+      const { child, fk, parent } = e;
       const res = await db.query(
         `INSERT INTO ${doomed(child)} SELECT DISTINCT ON (${keyList('c', child.key)}) ${keyList('c', child.key)}, d.subject
-           FROM ${data(child)} c JOIN ${data(parent)} p ON ${fkEquals(fk, 'p', 'c')} JOIN ${doomed(parent)} d ON ${slotsEqual('d', 'k', 'p', parent.key)}
+           FROM ${data(child)} c ${parentJoin(fk, parent)}
           WHERE NOT EXISTS (SELECT 1 FROM ${doomed(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})`,
       );
-      if ((res.rowCount ?? 0) > 0) grew = true;
+      await grew(child, res.rowCount);
     }
   }
   for (const { child, fk, parent } of edges.filter((e) => e.action === 'nullify')) {
+    if (!grown.get(parent)) continue; // no doomed parent row: nothing references one
+    const direct = directSlots(fk, parent);
     const res = await db.query(
       `WITH n AS (UPDATE ${data(child)} c SET ${fk.columns.map((x) => `${ident(x)} = NULL`).join(', ')}
-                    FROM ${data(parent)} p JOIN ${doomed(parent)} d ON ${slotsEqual('d', 'k', 'p', parent.key)}
-                   WHERE ${fkEquals(fk, 'p', 'c')} AND NOT EXISTS (SELECT 1 FROM ${doomed(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})
+                    FROM ${direct ? `${doomed(parent)} d` : `${data(parent)} p JOIN ${doomed(parent)} d ON ${slotsEqual('d', 'k', 'p', parent.key)}`}
+                   WHERE ${direct ?? fkEquals(fk, 'p', 'c')} AND NOT EXISTS (SELECT 1 FROM ${doomed(child)} o WHERE ${slotsEqual('o', 'k', 'c', child.key)})
                   RETURNING d.subject)
        INSERT INTO ${LOG} SELECT n.subject, (SELECT string_agg(DISTINCT e.register, ', ' ORDER BY e.register) FROM ${names.erased()} e WHERE e.subject::text = n.subject #>> '{}'), $1, count(*) FROM n GROUP BY n.subject`,
       [child.name],
@@ -85,6 +111,17 @@ export async function nullifyReferencesToErased(db: Client, r: Resolved, names: 
     }
   }
   return { rows };
+}
+
+/**
+ * c.<fk column> = d.k<i> for each referenced column, when every one is a column of the parent's key:
+ * the doomed set holds those keys, so the staged parent table need not be read. Null otherwise
+ * (an FK onto another unique column goes through the parent's staged rows).
+ */
+function directSlots(fk: { columns: string[]; refColumns: string[] }, parent: ResolvedTable): string | null {
+  const at = fk.refColumns.map((c) => parent.key.indexOf(c));
+  if (at.some((i) => i < 0)) return null;
+  return fk.columns.map((c, i) => `c.${ident(c)} = d.k${at[i]}`).join(' AND ');
 }
 
 /** The erasure_log rows of the references set to NULL in staging (cleanup only; the dry run logs nothing). */

@@ -8,7 +8,7 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Plan } from '../../plan/schema';
 import { offeredActions } from '../../workflows/decisions';
 import { installHandlers } from '../../workflows/handlers';
-import { surgical } from '../../workflows/migration';
+import { startAlongside, surgical, takeEarly, type Early } from '../../workflows/migration';
 import { RunState } from '../../workflows/state';
 import { runTableStep, type Step, type StepEnv } from '../../workflows/steps';
 import { RollbackRequested, RollForwardRequested, RunAborted, type StepControl } from '../../workflows/step-runner';
@@ -24,6 +24,8 @@ export interface StubStep {
   skippable?: boolean;
   rerunnable?: boolean;
   undo?: boolean;
+  /** Steps whose activities start together with this one's (workflows/migration.ts startAlongside). */
+  alongside?: string[];
 }
 
 export interface RunnerOutcome {
@@ -60,16 +62,20 @@ export async function runnerTable(plan: Plan, table: StubStep[]): Promise<Runner
     steps: s.steps.map((r) => ({ step: r.step, outcome: r.outcome })),
     results: Object.keys(s.results),
   });
+  const groups = Object.fromEntries(table.filter((t) => t.alongside).map((t) => [t.name, t.alongside!]));
+  const early = new Map<string, Early>();
   try {
     for (let i = 0; i < steps.length;) {
       s.rollForwardTargets = steps
         .slice(0, i + 1)
         .filter((x) => x.rerunnable)
         .map((x) => x.name);
+      startAlongside(e, steps, i, early, groups);
       try {
-        await runTableStep(e, steps[i]);
+        await runTableStep(e, takeEarly(e, steps[i], early));
         i++;
       } catch (err) {
+        early.clear();
         if (err instanceof RollForwardRequested) {
           i = steps.findIndex((x) => x.name === err.decision.fromStep);
           s.record(err.decision.fromStep, 'retried', err.message);
