@@ -11,8 +11,12 @@
 // step needs no edit in those files.
 import type { Plan } from '../plan/schema';
 import type { CutoverActivities } from './activities';
+import type { EvidenceDocument } from './evidence';
+import type { EvidenceStep } from './evidence-steps';
+import type { RuleInWords } from './evidence-words';
 import type { ReportBlock, ReportCell, ReportSection } from './report-blocks';
 import type { StepInput, StepResults } from './results';
+import type { EvidencePack, StatusView } from './temporal';
 
 /** The steps that have a result in the run's results map: the one name every view keys it by (never renamed). */
 export type StepKey = keyof StepResults & string;
@@ -45,6 +49,40 @@ export interface StatusContext {
 }
 
 /**
+ * What a step's evidence section may read beside its own result: the whole raw record (a section may
+ * also tell what another step did, e.g. erasure after a restore) and what the document derives once
+ * for all sections (common/evidence.ts).
+ */
+export interface EvidenceContext {
+  pack: EvidencePack;
+  /** The plan as the run normalised it. */
+  plan: Plan;
+  rules: RuleInWords[];
+  steps: EvidenceStep[];
+  /** Rows left behind with this manifest reason (in this table). */
+  leftBehind: (reason: string, table?: string) => number;
+  /** Rows left behind through a cascade this reason started. */
+  cascaded: (reason: string) => number;
+}
+
+/**
+ * A step's section of the evidence document, where its key has been since schemaVersion 1 (dryRun,
+ * validation, …: auditors and stored documents read them, docs/decisions.md): the key, the key or
+ * slot it follows in the document (common/evidence.ts), and the section (undefined: no key at all).
+ */
+export interface DocumentSection {
+  key: string;
+  after: string;
+  section: (ctx: EvidenceContext) => unknown;
+}
+
+/** A step's sections of the report, read from the evidence document, after a named slot or another step's sections (client/format/report-model.ts). */
+export interface ReportPlacement {
+  after: string;
+  sections: (d: EvidenceDocument) => ReportSection[];
+}
+
+/**
  * What status, evidence and report read of a step: its declarative half. A step whose running part
  * is still declared in the workflow's table (workflows/steps.ts) has only this (common/steps/built-in.ts);
  * a step module has all of it and its running part too.
@@ -59,6 +97,12 @@ export interface StepView<N extends StepKey> {
   evidence?: (r: ResultOf<N>) => EvidenceOf<N>;
   /** Its sections of the report, from its evidence section (what an auditor reads; client/format/report-model.ts renders them). */
   report?: (e: EvidenceOf<N>) => ReportSection[];
+  /** A built-in step's section of the evidence document under its schemaVersion 1 key (instead of `evidence`, which keys by the step's name). */
+  document?: DocumentSection;
+  /** A built-in step's report sections, placed among the report's (instead of `report`, which goes at the end). */
+  reportAt?: ReportPlacement;
+  /** Its fields of `cutover status`'s view (the status query), from its result. */
+  statusView?: (r: ResultOf<N>) => Partial<StatusView>;
 }
 
 /** A step's declarative half, typed by its name. */
