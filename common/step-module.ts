@@ -34,9 +34,16 @@ export interface StepEvidence {}
 /** A section of a step module (key of StepEvidence), or unknown for a step without one. */
 export type EvidenceOf<N extends StepKey> = N extends keyof StepEvidence ? StepEvidence[N] : unknown;
 
-/** The activities that take the run's StepInput and answer with step N's result: what a module of step N may name. */
+/**
+ * The activities that take the run's StepInput (or more: the module's `input` gives the rest) and
+ * answer with step N's result: what a module of step N may name.
+ */
 export type ActivityFor<N extends StepKey> = {
-  [K in keyof CutoverActivities]: CutoverActivities[K] extends (input: StepInput) => Promise<ResultOf<N>> ? K : never;
+  [K in keyof CutoverActivities]: CutoverActivities[K] extends (input: infer I) => Promise<ResultOf<N>>
+    ? I extends StepInput
+      ? K
+      : never
+    : never;
 }[keyof CutoverActivities];
 
 /** One row of the steps-done table (`cutover status`, the Temporal UI's current details): tables, rows. */
@@ -128,6 +135,10 @@ export interface StepModule<N extends StepKey> extends StepView<N> {
   inPlan: (plan: Plan) => boolean;
   /** Why it does not apply to this run after all (recorded as skipped, by the plan), or null when it runs. */
   notApplicable?: (plan: Plan, results: StepResults) => string | null;
+  /** What its activity is given beside the run's StepInput (spread after it). */
+  input?: (plan: Plan, results: StepResults) => object;
+  /** A failure whose details carry a partial result keeps it as the step's result (the evidence shows what was found). */
+  keepsFailureDetails?: boolean;
 }
 
 /** A step module, typed by its name: its result, evidence and report functions are checked against StepResults[name]. */

@@ -17,6 +17,7 @@ import {
 } from '../common/steps';
 import { buildReportModel } from '../client/format/report-model';
 import { fullPack } from './helpers/full-pack';
+import { STRATEGIES } from '../workflows/steps';
 
 /** RunState.evidence()'s step part as it was written by hand before PACK_KEYS. */
 function handWritten(r: StepResults): Record<string, unknown> {
@@ -76,6 +77,8 @@ test('every step is declared once, and each module names where it runs', () => {
   expect(new Set(names).size).toBe(names.length);
   for (const m of STEP_MODULES) expect(m.runs.before).toMatch(/^[a-z-]+$/);
   expect(STEP_MODULES.map((m) => [m.name, m.runs.strategy, m.runs.before])).toEqual([
+    ['erasure', 'selective', 'erasure-final'],
+    ['erasure-final', 'selective', 'finalize'],
     ['decommission', 'clean-start', 'finalize'],
     ['notices', 'selective', 'finalize'],
   ]);
@@ -200,4 +203,33 @@ test("the status query's per-step fields come from the views", () => {
   expect(view.restorePreview).toBe(fullPack.restorePreview);
   expect(view.rehearsal).toMatchObject({ ok: true, rollbackProven: true, failed: null });
   expect(stepStatusView({})).toEqual({});
+});
+
+test("the workflow runs the modules where the steps were: each strategy's steps in their order", () => {
+  expect(STRATEGIES.selective.map((s) => s.name)).toEqual([
+    'preflight',
+    'gate:plan',
+    'backup',
+    'rehearsal',
+    'gate:cutover',
+    'stage',
+    'cleanup',
+    'publish',
+    'validate',
+    'access-checks',
+    'erasure',
+    'erasure-final',
+    'notices',
+    'finalize',
+  ]);
+  expect(STRATEGIES['clean-start'].map((s) => s.name)).toEqual([
+    'preflight',
+    'gate:plan',
+    'backup',
+    'gate:cutover',
+    'decommission',
+    'finalize',
+  ]);
+  const final = STRATEGIES.selective.find((s) => s.name === 'erasure-final')!;
+  expect([final.keepsFailureDetails, final.skippable]).toEqual([true, false]);
 });

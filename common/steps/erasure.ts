@@ -1,11 +1,14 @@
 // Step `erasure`'s view: its row in the steps-done table and the evidence document's `erasure`
 // section, which tells every pass after publish (erasure and erasure-final), or why none ran: no
 // registers, requests applied in staging only, or re-applied by a restore (restore.ts). The report
-// shows it with the plan's other rules (client/format/report-data.ts). Its running half is the
-// workflow's (workflows/steps.ts).
+// shows it with the plan's other rules (client/format/report-data.ts). A step module: after the
+// access checks, erasure requests are applied in Production to the subjects this run moved
+// (activities/erasure.ts), and once more right before finalize (erasure-final.ts).
+import type { Plan } from '../../plan/schema';
 import type { EvidenceDocument } from '../evidence';
+import type { StepResults } from '../results';
 import type { StatusRow } from '../step-module';
-import { defineStepView, type EvidenceContext, type ResultOf } from '../step-module';
+import { defineStep, type EvidenceContext, type ResultOf } from '../step-module';
 import { sum } from './counts';
 import { restoreOf } from './restore';
 
@@ -75,8 +78,28 @@ function erasureOf({ pack: p, plan, rules, leftBehind }: EvidenceContext): Omit<
   };
 }
 
-export const erasure = defineStepView<'erasure'>({
+/** Both passes: not without registers, nor without anything published. */
+export const erasureNotApplicable = (plan: Plan, results: StepResults): string | null => {
+  if (!plan.erasure) return 'no erasure registers in the plan';
+  return results.publish ? null : 'nothing was published';
+};
+
+/** Both passes' note in the step history. */
+export const erasureDetail = (v: ResultOf<'erasure'>): string =>
+  `${v.requests} request(s) in the registers, ${v.applied} subject(s) moved by this run erased now (${v.erasedSoFar} in all), residue ${v.residue}`;
+
+export const erasure = defineStep<'erasure'>({
   name: 'erasure',
+  activity: 'erasure',
+  long: true,
+  skippable: false,
+  runs: { strategy: 'selective', before: 'erasure-final' },
+  inPlan: () => true,
+  notApplicable: erasureNotApplicable,
+  input: () => ({ step: 'erasure' }),
+  // Residue or a failed verification: what the pass found is the step's result.
+  keepsFailureDetails: true,
+  detail: erasureDetail,
   status: erasureRow,
   document: {
     key: 'erasure',

@@ -23,13 +23,12 @@ import { rollback } from './rollback';
 import { stage } from './stage';
 import { validate } from './validate';
 
-export const STEP_MODULES: readonly AnyStepModule[] = [decommission, notices];
-
 /**
- * The steps whose running half is still the workflow's (workflows/steps.ts, workflows/restore.ts):
- * their views only, in the order the steps-done table and the status query list them.
+ * Every step's declarative half, in the order the steps-done table and the status query list them:
+ * the steps whose running half is still the workflow's (workflows/steps.ts, workflows/restore.ts)
+ * as views, and the step modules, which the workflow's table runs (each before the step it names).
  */
-const BUILT_IN_VIEWS: readonly AnyStepView[] = [
+export const STEP_VIEWS: readonly (AnyStepView | AnyStepModule)[] = [
   preflight,
   backup,
   restorePreview,
@@ -43,10 +42,14 @@ const BUILT_IN_VIEWS: readonly AnyStepView[] = [
   erasureFinal,
   rollback,
   restore,
+  decommission,
+  notices,
 ];
 
-/** Every step's declarative half, in the order the steps-done table lists them. */
-export const STEP_VIEWS: readonly AnyStepView[] = [...BUILT_IN_VIEWS, ...STEP_MODULES];
+const isModule = (v: AnyStepView | AnyStepModule): v is AnyStepModule => 'activity' in v;
+
+/** The step modules: steps whose running half is declared with their view. */
+export const STEP_MODULES: readonly AnyStepModule[] = STEP_VIEWS.filter(isModule);
 
 /** Where a step module's own section (keyed by its name) goes: in the document after `mapping`, in the report at the end. */
 export const MODULE_DOC_AFTER = 'mapping';
