@@ -1,6 +1,8 @@
-// The table of step modules (common/step-module.ts): status, the evidence pack and document, the
-// report and the workflow's step table iterate it instead of listing these steps by hand. A new step
-// is one module in this folder, one line here, its activity and its test.
+// The table of steps (common/step-module.ts): every step's view, and the step modules' running half.
+// Status (steps-done rows, the status query), the evidence pack and document, the report and the
+// workflow's step table iterate it instead of listing steps by hand. A new step is one module in
+// this folder, one line here, its activity (activities/<name>.ts, registered in activities/index.ts)
+// and its test.
 import type { EvidenceDocument } from '../evidence';
 import type { ReportSection } from '../report-blocks';
 import type { StepResults } from '../results';
