@@ -6,8 +6,8 @@
 // approvals, history), so the finalize activity that writes it and the CLI that renders a running
 // one build the same document. Every top-level key is always present: a list is [] and a record
 // null when it does not apply (the `steps` and `openItems` sections say why).
-import type { StepDocSections } from './step-module';
-import { stepDocSections } from './steps';
+import type { EvidenceContext, StepDocSections } from './step-module';
+import { arrange, stepDocEntries } from './steps';
 import { approverNames } from '../plan/signers';
 import type { Plan } from '../plan/schema';
 import { planTableKey } from '../plan/names';
@@ -274,36 +274,6 @@ export interface EvidenceRestore {
 
 type Loose = Record<string, unknown>;
 
-function restoreOf(p: EvidencePack): EvidenceRestore | null {
-  const pv = p.restorePreview ?? null;
-  const r = p.restore ?? null;
-  if (!pv && !r) return null;
-  const decision = p.decision?.action === 'rollback' ? p.decision : null;
-  const e = r?.erasures;
-  return {
-    by: decision?.by ?? null,
-    reason: decision?.reason ?? null,
-    preview: pv
-      ? { measuredAt: pv.measuredAt, backup: pv.backup, summary: pv.summary, tables: pv.tables, erasures: pv.erasures ?? null }
-      : null,
-    result: r ? { restoredAt: r.restoredAt, backup: r.backup, tables: r.tables, verification: r.verification } : null,
-    erasuresAfterRestore: e
-      ? {
-          requests: e.requests,
-          deleted: Object.fromEntries(
-            Object.entries(e.rows)
-              .map(([t, n]) => [t, n - (e.anonymized?.[t] ?? 0)] as const)
-              .filter(([, n]) => n > 0),
-          ),
-          anonymized: Object.fromEntries(Object.entries(e.anonymized ?? {}).filter(([, n]) => n > 0)),
-          nullified: e.nullified ?? {},
-          applications: e.applications,
-          more: e.more,
-        }
-      : null,
-  };
-}
-
 function approvalOf(a: EvidencePack['approvals'][number], planHash: string): EvidenceApproval {
   const x = a as typeof a & Loose; // signed approvals and rehearsals add fields: read what is there
   const sig = x.signature as { verified?: boolean; fingerprint?: string } | undefined;
@@ -513,65 +483,6 @@ function planOf(raw: unknown): Plan {
   } as Plan;
 }
 
-function erasureOf(p: EvidencePack, registers: number, rules: RuleInWords[], leftBehind: number): EvidenceDocument['erasure'] {
-  const passes = [p.erasure, p.erasureFinal].filter((x) => !!x).map((x) => x!);
-  const last = passes.at(-1);
-  const base = { registers: rules.filter((r) => r.kind === 'erasure').map((r) => r.text), leftBehind };
-  if (!registers)
-    return {
-      ...base,
-      requestsFound: 0,
-      appliedInProduction: false,
-      applied: 0,
-      residue: 0,
-      note: 'No erasure registers in the plan: no requests to apply.',
-      passes: [],
-    };
-  const restored = restoreOf(p)?.erasuresAfterRestore;
-  if (!last && restored) {
-    const sum = (x: Record<string, number>) => Object.values(x).reduce((a, n) => a + n, 0);
-    return {
-      ...base,
-      requestsFound: restored.requests,
-      appliedInProduction: true,
-      applied: restored.applications.filter((a) => sum(a.rows) + sum(a.nullified ?? {}) > 0).length,
-      residue: 0,
-      passes: [],
-      note: `Requests in the stage snapshot were applied in staging (those people stayed behind); the run was rolled back by restore, which read every register again and re-applied ${restored.requests} request(s) in Production, each subject by its production key: ${sum(restored.deleted)} rows deleted, ${sum(restored.anonymized)} anonymized, ${sum(restored.nullified)} kept with a reference set to NULL (see restore); verified before COMMIT, residue 0.`,
-    };
-  }
-  if (!last) {
-    return {
-      ...base,
-      requestsFound: p.stage?.registers.erased ?? null,
-      appliedInProduction: false,
-      applied: null,
-      residue: null,
-      passes: [],
-      note: 'Requests found in the Pilot snapshot were applied in staging (those people stayed behind); re-applying them in Production after publish, and checking for residue there, did not run for this run.',
-    };
-  }
-  return {
-    ...base,
-    requestsFound: last.requests,
-    appliedInProduction: true,
-    applied: last.erasedSoFar,
-    residue: last.residue,
-    passes: passes.map((x) => ({
-      step: x.step,
-      at: x.at,
-      requests: x.requests,
-      applied: x.applied,
-      rows: x.rows,
-      anonymized: x.anonymized,
-      nullified: x.nullified ?? {},
-      residue: x.residue,
-      verification: x.verification,
-    })),
-    note: `Requests in the stage snapshot were applied in staging (those people stayed behind); after publish every register was read again and ${last.erasedSoFar} subject(s) this run moved were erased in Production (${passes.map((x) => x.step).join(', ')}), each logged in cutover.erasure_log; residue ${last.residue}.`,
-  };
-}
-
 /** The mapping section: what cleanup counted on the rows it kept, else the dry run's count; nothing without a mapping. */
 function mappingOf(p: EvidencePack): { mapping?: TableMapping[] } {
   const mapping = p.cleanup?.mapping ?? p.dryRun?.tables.flatMap((t) => (t.mapping ? [t.mapping] : []));
@@ -610,21 +521,32 @@ function retentionOf(
   };
 }
 
-/** The evidence document of a run (pure; deterministic for the same record). */
+/**
+ * The evidence document of a run (pure; deterministic for the same record). The sections of the
+ * document itself (run, decision, rules, the manifest, id changes, the rules' counts, checksums, …)
+ * are slots in the document's order; each step view places its own section after one of them or
+ * after another step's (common/steps/): the document iterates the step table, never lists steps.
+ */
 export function buildEvidence(p: EvidencePack): EvidenceDocument {
   const plan = planOf(p.plan);
-  const raw = p as EvidencePack & Loose;
   const steps = stepsOf(p.steps, p.approvals);
-  const rehearsalStep = steps.find((s) => s.step === 'rehearsal');
-  const rehearsalResult = raw.rehearsal ?? null;
   const manifest = manifestOf(p);
   const causes = causeTables(p, manifest);
   const consentCheck = p.accessChecks?.checks.find((c) => c.name === 'built-in:consent');
   const rules = rulesInWords(plan);
-  const registers = plan.erasure?.registers ?? [];
-  const rollbackDecision = p.decision?.action === 'rollback' ? p.decision : null;
+  const ctx: EvidenceContext = {
+    pack: p,
+    plan,
+    rules,
+    steps,
+    leftBehind: (reason, table) => leftBehindFor(p, reason, table),
+    cascaded: (reason) => cascadedFrom(causes, reason),
+  };
+  const retention = retentionOf(p, plan, causes);
+  const mapping = mappingOf(p);
 
-  const doc: EvidenceDocument = {
+  // The document's own sections, in order; undefined: the key is left out (a run without it).
+  const slots: Record<string, unknown> = {
     schemaVersion: EVIDENCE_SCHEMA_VERSION,
     run: {
       planId: p.planId,
@@ -665,28 +587,6 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
     rules,
     approvals: p.approvals.map((a) => approvalOf(a, p.planHash)),
     refused: { count: p.refusedCount, kept: p.refused.length, last: p.refused },
-    dryRun: p.dryRun,
-    backups: (p.backups?.backups ?? []).map((b) => ({
-      kind: b.kind,
-      alias: b.alias,
-      scope: b.scope,
-      location: b.location,
-      size: b.size,
-      sha256: b.sha256,
-      snapshot: b.snapshot,
-      tables: b.tables.length,
-      verified: b.verified?.sha256 === b.sha256,
-      verifiedAt: b.verified?.at ?? null,
-      verifiedHow: b.verified?.checks ?? [],
-      ...(b.note ? { note: b.note } : {}),
-    })),
-    rehearsal: {
-      mode: plan.rehearsal?.mode ?? 'skip',
-      performed: rehearsalResult !== null || rehearsalStep?.outcome === 'completed',
-      note: rehearsalStep?.outcome === 'skipped' ? (rehearsalStep.decisions.at(-1)?.reason ?? null) : null,
-      result: rehearsalResult,
-    },
-    cleanup: p.cleanup,
     manifest,
     idChanges: idChangesOf(p, plan),
     consent: plan.consent
@@ -711,54 +611,29 @@ export function buildEvidence(p: EvidencePack): EvidenceDocument {
           cascaded: cascadedFrom(causes, rule.reason),
         };
       }),
-    ...retentionOf(p, plan, causes),
-    ...(plan.production?.auditTables?.length
+    retention: retention.retention,
+    retentionCheck: retention.retentionCheck,
+    audit: plan.production?.auditTables?.length
       ? {
-          audit: {
-            tables: plan.production.auditTables.map(planTableKey),
-            rule: p.publish?.audit?.rule ?? p.rollback?.proof.audit?.rule ?? null,
-            publish: p.publish?.audit?.inserted ?? null,
-            rollback: p.rollback?.proof.audit?.inserted ?? null,
-            publishExpected: p.publish?.audit?.expected ?? null,
-            rollbackExpected: p.rollback?.proof.audit?.expected ?? null,
-          },
+          tables: plan.production.auditTables.map(planTableKey),
+          rule: p.publish?.audit?.rule ?? p.rollback?.proof.audit?.rule ?? null,
+          publish: p.publish?.audit?.inserted ?? null,
+          rollback: p.rollback?.proof.audit?.inserted ?? null,
+          publishExpected: p.publish?.audit?.expected ?? null,
+          rollbackExpected: p.rollback?.proof.audit?.expected ?? null,
         }
-      : {}),
-    validation: p.validation
-      ? { ok: p.validation.ok, preExisting: plan.validation?.preExisting ?? 'count', tables: p.validation.tables }
-      : null,
-    accessChecks: p.accessChecks,
-    erasure: {
-      ...erasureOf(p, registers.length, rules, leftBehindFor(p, 'erasure-request')),
-      cascaded: cascadedFrom(causes, 'erasure-request'),
-    },
-    rollback: p.rollback
-      ? {
-          mode: 'surgical',
-          by: rollbackDecision?.by ?? null,
-          reason: rollbackDecision?.reason ?? null,
-          at: p.rollback.rolledBackAt,
-          undone: p.rollback.tables.map((t) => ({
-            table: t.table,
-            inserted: t.inserted,
-            deleted: t.deleted,
-            alreadyGone: t.alreadyGone,
-            equal: t.equal,
-          })),
-          proof: p.rollback.proof,
-        }
-      : null,
-    restore: restoreOf(p),
-    ...(p.adoption ? { adoption: p.adoption } : {}),
-    ...(p.databaseMoves?.length ? { databaseMoves: p.databaseMoves } : {}),
-    ...(p.drift?.length ? { drift: p.drift, voidedApprovals: p.voidedApprovals ?? [] } : {}),
-    ...mappingOf(p),
-    // The step modules' sections, in the table's order (common/steps/index.ts).
-    ...stepDocSections(p),
+      : undefined,
+    adoption: p.adoption ?? undefined,
+    databaseMoves: p.databaseMoves?.length ? p.databaseMoves : undefined,
+    drift: p.drift?.length ? p.drift : undefined,
+    voidedApprovals: p.drift?.length ? (p.voidedApprovals ?? []) : undefined,
+    mapping: mapping.mapping,
     checksums: checksumsOf(p),
     steps,
     openItems: [],
   };
+  const entries = arrange(Object.entries(slots), stepDocEntries(ctx)).filter(([, v]) => v !== undefined);
+  const doc = Object.fromEntries(entries) as unknown as EvidenceDocument;
   doc.openItems = openItemsOf(doc, (reason) => hasRule(plan, reason));
   return doc;
 }

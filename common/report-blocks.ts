@@ -32,3 +32,16 @@ export const cellToText = (c: ReportCell): string => {
   if (typeof c === 'boolean') return c ? 'yes' : 'NO';
   return String(c);
 };
+
+/** `reason=n, reason=n` (or `-` when nothing). */
+export function formatReasons(counts: Record<string, number> | undefined): string {
+  const entries = Object.entries(counts ?? {}).filter(([, n]) => n > 0);
+  if (!entries.length) return '-';
+  return entries
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([reason, n]) => `${reason}=${n}`)
+    .join(', ');
+}
+
+export const sumValues = (counts: Record<string, number> | undefined): number =>
+  Object.values(counts ?? {}).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);

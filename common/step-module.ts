@@ -11,8 +11,12 @@
 // step needs no edit in those files.
 import type { Plan } from '../plan/schema';
 import type { CutoverActivities } from './activities';
+import type { EvidenceDocument } from './evidence';
+import type { EvidenceStep } from './evidence-steps';
+import type { RuleInWords } from './evidence-words';
 import type { ReportBlock, ReportCell, ReportSection } from './report-blocks';
 import type { StepInput, StepResults } from './results';
+import type { EvidencePack, StatusView } from './temporal';
 
 /** The steps that have a result in the run's results map: the one name every view keys it by (never renamed). */
 export type StepKey = keyof StepResults & string;
@@ -30,9 +34,16 @@ export interface StepEvidence {}
 /** A section of a step module (key of StepEvidence), or unknown for a step without one. */
 export type EvidenceOf<N extends StepKey> = N extends keyof StepEvidence ? StepEvidence[N] : unknown;
 
-/** The activities that take the run's StepInput and answer with step N's result: what a module of step N may name. */
+/**
+ * The activities that take the run's StepInput (or more: the module's `input` gives the rest) and
+ * answer with step N's result: what a module of step N may name.
+ */
 export type ActivityFor<N extends StepKey> = {
-  [K in keyof CutoverActivities]: CutoverActivities[K] extends (input: StepInput) => Promise<ResultOf<N>> ? K : never;
+  [K in keyof CutoverActivities]: CutoverActivities[K] extends (input: infer I) => Promise<ResultOf<N>>
+    ? I extends StepInput
+      ? K
+      : never
+    : never;
 }[keyof CutoverActivities];
 
 /** One row of the steps-done table (`cutover status`, the Temporal UI's current details): tables, rows. */
@@ -42,6 +53,40 @@ export type StatusRow = [tables: string, rows: string];
 export interface StatusContext {
   /** Tables in the plan. */
   planTables: number;
+}
+
+/**
+ * What a step's evidence section may read beside its own result: the whole raw record (a section may
+ * also tell what another step did, e.g. erasure after a restore) and what the document derives once
+ * for all sections (common/evidence.ts).
+ */
+export interface EvidenceContext {
+  pack: EvidencePack;
+  /** The plan as the run normalised it. */
+  plan: Plan;
+  rules: RuleInWords[];
+  steps: EvidenceStep[];
+  /** Rows left behind with this manifest reason (in this table). */
+  leftBehind: (reason: string, table?: string) => number;
+  /** Rows left behind through a cascade this reason started. */
+  cascaded: (reason: string) => number;
+}
+
+/**
+ * A step's section of the evidence document, where its key has been since schemaVersion 1 (dryRun,
+ * validation, …: auditors and stored documents read them, docs/decisions.md): the key, the key or
+ * slot it follows in the document (common/evidence.ts), and the section (undefined: no key at all).
+ */
+export interface DocumentSection {
+  key: string;
+  after: string;
+  section: (ctx: EvidenceContext) => unknown;
+}
+
+/** A step's sections of the report, read from the evidence document, after a named slot or another step's sections (client/format/report-model.ts). */
+export interface ReportPlacement {
+  after: string;
+  sections: (d: EvidenceDocument) => ReportSection[];
 }
 
 /**
@@ -59,6 +104,12 @@ export interface StepView<N extends StepKey> {
   evidence?: (r: ResultOf<N>) => EvidenceOf<N>;
   /** Its sections of the report, from its evidence section (what an auditor reads; client/format/report-model.ts renders them). */
   report?: (e: EvidenceOf<N>) => ReportSection[];
+  /** A built-in step's section of the evidence document under its schemaVersion 1 key (instead of `evidence`, which keys by the step's name). */
+  document?: DocumentSection;
+  /** A built-in step's report sections, placed among the report's (instead of `report`, which goes at the end). */
+  reportAt?: ReportPlacement;
+  /** Its fields of `cutover status`'s view (the status query), from its result. */
+  statusView?: (r: ResultOf<N>) => Partial<StatusView>;
 }
 
 /** A step's declarative half, typed by its name. */
@@ -84,6 +135,10 @@ export interface StepModule<N extends StepKey> extends StepView<N> {
   inPlan: (plan: Plan) => boolean;
   /** Why it does not apply to this run after all (recorded as skipped, by the plan), or null when it runs. */
   notApplicable?: (plan: Plan, results: StepResults) => string | null;
+  /** What its activity is given beside the run's StepInput (spread after it). */
+  input?: (plan: Plan, results: StepResults) => object;
+  /** A failure whose details carry a partial result keeps it as the step's result (the evidence shows what was found). */
+  keepsFailureDetails?: boolean;
 }
 
 /** A step module, typed by its name: its result, evidence and report functions are checked against StepResults[name]. */

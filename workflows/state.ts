@@ -4,7 +4,7 @@ import { changeOf } from '../common/change';
 import { predictedRefusals } from '../common/predicted-refusals';
 import type { Plan } from '../plan/schema';
 import type { StepResults } from '../common/results';
-import { builtInPackSections, stepPackSections } from '../common/steps';
+import { builtInPackSections, stepPackSections, stepStatusView } from '../common/steps';
 import type {
   Approval,
   DatabaseMove,
@@ -162,28 +162,8 @@ export class RunState {
     if (this.status === 'paused') view.actions = this.actions;
     if (this.pauses > 0) view.pause = this.pauses;
     if (this.continuedAsNew > 0) view.continuedAsNew = this.continuedAsNew;
-    const backups = this.results.backup?.backups;
-    if (backups)
-      view.backups = backups.map((b) => ({
-        kind: b.kind,
-        location: b.location,
-        size: b.size,
-        sha256: b.sha256,
-        verified: b.verified.sha256 === b.sha256,
-      }));
-    const preview = this.results['restore-preview'];
-    if (preview) view.restorePreview = preview;
-    const r = this.results.rehearsal;
-    if (r) {
-      view.rehearsal = {
-        ok: r.ok,
-        rehearsalHash: r.rehearsalHash,
-        rollbackProven: r.rollback?.proven ?? false,
-        tables: r.tables.map((t) => ({ table: t.table, moved: t.moved, merged: t.merged, leftBehind: t.leftBehind })),
-        failed: r.failed ? `${r.failed.step}: ${r.failed.type}` : null,
-        ...(r.dryRunComparison ? { sameAsDryRun: r.dryRunComparison.equal, differences: r.dryRunComparison.differences } : {}),
-      };
-    }
+    // The steps' own fields (backups, restore preview, rehearsal), from their views (common/steps/).
+    Object.assign(view, stepStatusView(this.results));
     if (this.decision) view.decision = this.decision;
     if (this.databaseMoves.length) view.databaseMoves = this.databaseMoves;
     if (this.drift.length) view.drift = this.drift;

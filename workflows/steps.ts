@@ -92,20 +92,32 @@ function moduleStep(m: AnyStepModule): Step {
     name: m.name as 'notices',
     omit: (e) => !m.inPlan(e.s.plan),
     ...(m.notApplicable ? { notApplicable: (e: StepEnv) => m.notApplicable!(e.s.plan, e.s.results) } : {}),
-    run: (e) => proxy[m.activity](e.input),
+    run: (e) => proxy[m.activity](m.input ? { ...e.input, ...m.input(e.s.plan, e.s.results) } : e.input),
     skippable: m.skippable,
+    ...(m.keepsFailureDetails ? { keepsFailureDetails: true } : {}),
     ...(m.detail ? { detail: m.detail } : {}),
     ...(m.undo ? { undo: { name: m.undo.name, run: (e: StepEnv) => proxy[m.undo!.activity](e.input) } } : {}),
   };
 }
 
-/** A strategy's steps with the step modules that run in it, each right before the step it names. */
+/**
+ * A strategy's steps with the step modules that run in it, each right before the step it names (a
+ * module may name another module: erasure runs before erasure-final). Modules before the same step
+ * keep the table's order.
+ */
 function withModules(strategy: string, steps: Step[]): Step[] {
   const out = [...steps];
-  for (const m of STEP_MODULES.filter((x) => x.runs.strategy === strategy)) {
-    const at = out.findIndex((x) => x.name === m.runs.before);
-    if (at < 0) throw new Error(`step module ${m.name}: no step ${m.runs.before} in strategy ${strategy}`);
-    out.splice(at, 0, moduleStep(m));
+  let todo = STEP_MODULES.filter((x) => x.runs.strategy === strategy);
+  while (todo.length) {
+    const ready = todo.filter((m) => out.some((x) => x.name === m.runs.before));
+    if (!ready.length) throw new Error(`step module ${todo[0].name}: no step ${todo[0].runs.before} in strategy ${strategy}`);
+    for (const m of ready)
+      out.splice(
+        out.findIndex((x) => x.name === m.runs.before),
+        0,
+        moduleStep(m),
+      );
+    todo = todo.filter((m) => !ready.includes(m));
   }
   return out;
 }
@@ -181,21 +193,6 @@ function onStaging<T>(fn: (e: StepEnv) => Promise<T>) {
       if (e.s.results.stage && e.s.results.cleanup) e.s.results.cleanup = (await long.cleanup(e.input)) ?? e.s.results.cleanup;
       return await fn(e);
     }
-  };
-}
-
-/** Erasure requests applied in production to the subjects this run moved (activities/erasure.ts). */
-function erasureStep<N extends 'erasure' | 'erasure-final'>(name: N): StepOf<N> {
-  return {
-    name,
-    notApplicable: (e) => {
-      if (!e.s.plan.erasure) return 'no erasure registers in the plan';
-      return e.s.results.publish ? null : 'nothing was published';
-    },
-    run: (e) => long.erasure({ ...e.input, step: name }),
-    keepsFailureDetails: true,
-    detail: (v: NonNullable<StepResults['erasure']>) =>
-      `${v.requests} request(s) in the registers, ${v.applied} subject(s) moved by this run erased now (${v.erasedSoFar} in all), residue ${v.residue}`,
   };
 }
 
@@ -301,11 +298,7 @@ export const SELECTIVE: Step[] = [
     rerunnable: true,
     keepsFailureDetails: true,
   },
-  erasureStep('erasure'),
-  // The same once more just before the evidence is written: requests that arrived while the run was
-  // paused or waiting after publish. Its own step (not inside finalize): it pauses, retries and is
-  // recorded on its own, and skipping finalize (skippable) cannot skip it.
-  { ...erasureStep('erasure-final'), omit: (e) => !e.s.plan.erasure?.registers.length },
+  // erasure, erasure-final (and notices): step modules (common/steps/), put here before finalize.
   {
     name: 'finalize',
     run: (e) => quick.finalize({ ...e.input, pack: packFor(e.s, 'completed'), status: 'completed' }),

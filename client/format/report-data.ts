@@ -1,7 +1,8 @@
 // The report's data sections: per table what was in scope, moved, merged and left behind (with the
 // root cause of every left-behind reason), where the row-by-row manifest and id map are and how to
-// query them, the rules' counts, checks, checksums with what each covers, rollback and the steps.
-// Part of the one report model (report-model.ts); the renderers never see anything else.
+// query them, the rules' counts, checksums with what each covers, the steps and the tables. Named
+// slots of the one report model (report-model.ts), among which each step view places its own
+// sections (dry run, backups, rehearsal, access checks, rollback, restore: common/steps/).
 import type { EvidenceDocument } from '../../common/evidence';
 import type { TableValidation } from '../../common/results';
 import { adoptionSections, removedRows } from './report-adoption';
@@ -259,159 +260,12 @@ function tableSection(d: EvidenceDocument, table: string): ReportSection {
   return { title: `Table ${table}`, level: 3, blocks };
 }
 
-function checks(d: EvidenceDocument): ReportSection[] {
-  const a = d.accessChecks;
-  const out: ReportSection[] = [
-    {
-      title: 'Access checks',
-      level: 2,
-      blocks: a
-        ? [
-            {
-              table: {
-                headers: ['check', 'kind', 'passed', 'offending rows', 'error'],
-                rows: a.checks.map((c) => [c.name, c.kind, c.passed, c.rowCount, c.error ?? '']),
-              },
-            },
-          ]
-        : [none('access checks run')],
-    },
-  ];
-  out.push({
+function checksums(d: EvidenceDocument): ReportSection {
+  return {
     title: 'Checksums and what each covers',
     level: 2,
     blocks: [{ table: { headers: ['covers', 'value'], rows: d.checksums.map((c) => [c.covers, c.value]) } }],
-  });
-  const r = d.rollback;
-  out.push({
-    title: 'Rollback',
-    level: 2,
-    blocks: r
-      ? [
-          {
-            kv: [
-              ['mode', r.mode],
-              ['requested by', r.by],
-              ['reason', r.reason],
-              ['at', r.at],
-              ['every inserted row gone', r.proof.insertedRowsGone],
-              ['Production', r.proof.production],
-            ],
-          },
-          {
-            table: {
-              headers: ['table', 'inserted by the run', 'deleted', 'already gone', 'checksum back to before publish'],
-              rows: r.undone.map((t) => [t.table, t.inserted, t.deleted, t.alreadyGone, t.equal]),
-            },
-          },
-          ...(r.proof.summary.length ? [{ notes: r.proof.summary }] : []),
-        ]
-      : d.restore?.result
-        ? [
-            {
-              text: `Rolled back by restore from the backup at ${d.restore.result.restoredAt} (requested by ${d.restore.by ?? 'unknown'}: ${d.restore.reason ?? 'no reason given'}); see Restore.`,
-            },
-          ]
-        : [none('rollback')],
-  });
-  if (d.restore) out.push(...restoreSections(d.restore));
-  return out;
-}
-
-const perTable = (x: Record<string, number>) =>
-  Object.entries(x)
-    .map(([t, n]) => `${t} ${n}`)
-    .join(', ') || '0';
-
-/** Rollback by restore: the preview the approvers saw, the result, and the erasures re-applied after it, rows per table. */
-function restoreSections(r: NonNullable<EvidenceDocument['restore']>): ReportSection[] {
-  const pv = r.preview;
-  const res = r.result;
-  const e = r.erasuresAfterRestore;
-  const erasureRows = (x: { deleted: Record<string, number>; anonymized: Record<string, number>; nullified: Record<string, number> }) => {
-    const tables = [...new Set([...Object.keys(x.deleted), ...Object.keys(x.anonymized), ...Object.keys(x.nullified)])].sort();
-    return tables.map((t) => [t, x.deleted[t] ?? 0, x.anonymized[t] ?? 0, x.nullified[t] ?? 0]);
   };
-  const headers = ['table', 'deleted', 'anonymized', 'reference set to NULL'];
-  return [
-    {
-      title: 'Restore',
-      level: 2,
-      blocks: [
-        {
-          kv: [
-            ['requested by', r.by],
-            ['reason', r.reason],
-            ['restored at', res?.restoredAt ?? 'not restored'],
-            ['backup', res?.backup.location ?? pv?.backup ?? ''],
-            ['backup sha256', res?.backup.sha256 ?? ''],
-          ],
-        },
-      ],
-    },
-    {
-      title: 'Restore preview (what the approvers were shown)',
-      level: 3,
-      blocks: pv
-        ? [
-            { kv: [['measured at', pv.measuredAt]] },
-            {
-              table: {
-                headers: [
-                  'table',
-                  'backup rows',
-                  'rows now',
-                  'inserted by the run',
-                  'added by others',
-                  'removed by others',
-                  'changed by others',
-                ],
-                rows: pv.tables.map((t) => [t.table, t.backupRows, t.nowRows, t.insertedByRun, t.added, t.removed, t.changed]),
-              },
-            },
-            { notes: pv.summary },
-            ...(pv.erasures
-              ? [
-                  { text: `Erasures the restore would re-apply: ${pv.erasures.requests} request(s).` },
-                  { table: { headers, rows: erasureRows(pv.erasures) } },
-                ]
-              : []),
-          ]
-        : [none('restore preview')],
-    },
-    {
-      title: 'Restore result',
-      level: 3,
-      blocks: res
-        ? [
-            {
-              table: {
-                headers: ['table', 'rows before', 'deleted', 'restored from the backup', 'erased', 'rows after', 'backup rows', 'ok'],
-                rows: res.tables.map((t) => [t.table, t.before, t.deleted, t.restored, t.erased, t.after, t.backupRows, t.ok]),
-              },
-            },
-            { notes: res.verification },
-          ]
-        : [none('restore result (the restore did not run)')],
-    },
-    {
-      title: 'Erasures after the restore',
-      level: 3,
-      blocks: e
-        ? [
-            {
-              kv: [
-                ['requests re-applied', e.requests],
-                ['rows deleted', perTable(e.deleted)],
-                ['rows anonymized', perTable(e.anonymized)],
-                ['references set to NULL', perTable(e.nullified)],
-              ],
-            },
-            { table: { headers, rows: erasureRows(e) } },
-          ]
-        : [none('erasures after the restore')],
-    },
-  ];
 }
 
 function steps(d: EvidenceDocument): ReportSection[] {
@@ -449,16 +303,25 @@ function steps(d: EvidenceDocument): ReportSection[] {
   ];
 }
 
-export function dataSections(d: EvidenceDocument): ReportSection[] {
-  const out: ReportSection[] = [...adoptionSections(d), ...movedAndStayed(d), rulesCounts(d), ...checks(d), ...steps(d)];
+/** The data sections as named slots, in order (report-model.ts places the steps' sections among them). */
+export function dataSections(d: EvidenceDocument): [slot: string, sections: ReportSection[]][] {
   const names = reportTableNames(d);
   const stageInfo: [string, ReportCell][] = [];
   if (d.run.stage) stageInfo.push(['staging schema', d.run.stage.schema], ['source snapshot', d.run.stage.snapshot ?? 'none']);
-  out.push({
-    title: 'Tables: stage, publish, validation',
-    level: 2,
-    blocks: names.length ? (stageInfo.length ? [{ kv: stageInfo }] : []) : [none('tables')],
-  });
-  for (const t of names) out.push(tableSection(d, t));
-  return out;
+  const tables: ReportSection[] = [
+    {
+      title: 'Tables: stage, publish, validation',
+      level: 2,
+      blocks: names.length ? (stageInfo.length ? [{ kv: stageInfo }] : []) : [none('tables')],
+    },
+  ];
+  for (const t of names) tables.push(tableSection(d, t));
+  return [
+    ['adoption', adoptionSections(d)],
+    ['moved', movedAndStayed(d)],
+    ['rules-counts', [rulesCounts(d)]],
+    ['checksums', [checksums(d)]],
+    ['steps', steps(d)],
+    ['tables', tables],
+  ];
 }

@@ -2,15 +2,13 @@
 // markdown by report-md.ts and to HTML by report-html.ts so both say exactly the same things. Built
 // from the evidence document (common/evidence.ts); a run's raw record (the report query's answer)
 // is built into one first. Read top-down as an auditor would: who decided and why, what is still
-// open, the rules in words, approvals, backups, then what moved and stayed (report-data.ts).
+// open, the rules in words, approvals, backups, then what moved and stayed (report-data.ts). The
+// steps' sections are their views' (common/steps/), each placed after a named slot of this report.
 import type { EvidenceDocument } from '../../common/evidence';
 import { asEvidence } from '../../common/evidence';
-import { conflictsCell } from '../../common/conflicts';
 import type { DatabaseMove, EvidencePack } from '../../common/temporal';
 import { dataSections } from './report-data';
-import { stepReportSections } from '../../common/steps';
-import { rehearsalSections } from './report-rehearsal';
-import { formatReasons, sumValues } from './table';
+import { arrange, stepReportEntries } from '../../common/steps';
 import { MAPPING_HEADERS, mappingRows, mappingTitle } from '../../common/mapping-words';
 
 import { none, type ReportBlock, type ReportCell, type ReportModel, type ReportSection } from '../../common/report-blocks';
@@ -77,57 +75,6 @@ function approvals(d: EvidenceDocument): ReportSection {
   return { title: 'Approvals', level: 2, blocks };
 }
 
-function dryRun(d: EvidenceDocument): ReportSection {
-  const dry = d.dryRun;
-  return {
-    title: 'Dry run',
-    level: 2,
-    blocks: dry
-      ? [
-          {
-            kv: [
-              ['source', dry.source],
-              ['target', dry.target],
-              ['at', dry.at],
-              ['plan hash', dry.planHash],
-            ],
-          },
-          {
-            table: {
-              headers: [
-                'order',
-                'table',
-                'ids',
-                'select',
-                'total',
-                'in scope',
-                'to move',
-                'left behind',
-                'left behind (reasons)',
-                'collisions',
-              ],
-              rows: [...dry.tables]
-                .sort((a, b) => a.order - b.order)
-                .map((t) => [
-                  t.order,
-                  t.table,
-                  t.ids,
-                  t.select,
-                  t.total,
-                  t.inScope,
-                  t.toMove,
-                  sumValues(t.leftBehind),
-                  formatReasons(t.leftBehind),
-                  conflictsCell(t),
-                ]),
-            },
-          },
-          dry.warnings.length ? { notes: dry.warnings.map((w) => `warning: ${w}`) } : { text: 'No warnings.' },
-        ]
-      : [none('dry run yet')],
-  };
-}
-
 /** Every column's fate, per mapped table (absent without a mapping). */
 function mapping(d: EvidenceDocument): ReportSection[] {
   if (!d.mapping?.length) return [];
@@ -149,56 +96,22 @@ function mapping(d: EvidenceDocument): ReportSection[] {
   ];
 }
 
-function backups(d: EvidenceDocument): ReportSection[] {
-  const out: ReportSection[] = [
-    {
-      title: 'Backups',
-      level: 2,
-      blocks: d.backups.length
-        ? [
-            {
-              table: {
-                headers: ['kind', 'of', 'location', 'size (bytes)', 'sha256', 'verified', 'verified at'],
-                rows: d.backups.map((b) => [
-                  b.kind,
-                  `${b.alias} (${b.scope})`,
-                  b.location,
-                  b.size,
-                  b.sha256,
-                  b.verified,
-                  b.verifiedAt ?? '',
-                ]),
-              },
-            },
-          ]
-        : [none('backups')],
-    },
-  ];
-  for (const b of d.backups)
-    if (b.verifiedHow.length) out.push({ title: `How the ${b.kind} backup was verified`, level: 3, blocks: [{ notes: b.verifiedHow }] });
-  const later = d.backups.filter((b) => b.note);
-  if (later.length)
-    out.push({
-      title: 'Backups taken after the first',
-      level: 3,
-      blocks: [{ notes: later.map((b) => `${b.kind} ${b.location}: ${b.note}`) }],
-    });
-  out.push(...rehearsalSections(d));
-  return out;
-}
-
 export function buildReportModel(input: EvidencePack | EvidenceDocument): ReportModel {
   const d = asEvidence(input);
-  const sections: ReportSection[] = [summary(d)];
-  sections.push({ title: 'Open items', level: 2, blocks: [d.openItems.length ? { notes: d.openItems } : none('open items')] });
-  sections.push({ title: 'Plan hash', level: 2, blocks: [{ text: `sha256 of the canonical plan, as approved: ${d.run.planHash}` }] });
-  sections.push({
+  // The report's own sections as named slots, in order; each step view places its sections after one
+  // of them or after another step's (common/steps/): the report iterates the step table.
+  const slots: [string, ReportSection[]][] = [];
+  const add = (name: string, ...sections: ReportSection[]) => void slots.push([name, sections]);
+  add('summary', summary(d));
+  add('open-items', { title: 'Open items', level: 2, blocks: [d.openItems.length ? { notes: d.openItems } : none('open items')] });
+  add('plan-hash', { title: 'Plan hash', level: 2, blocks: [{ text: `sha256 of the canonical plan, as approved: ${d.run.planHash}` }] });
+  add('rules', {
     title: "The plan's rules in words",
     level: 2,
     blocks: [d.rules.length ? { notes: d.rules.map((r) => r.text) } : none('rules')],
   });
-  sections.push(approvals(d));
-  sections.push({
+  add('approvals', approvals(d));
+  add('refused', {
     title: 'Refused signals',
     level: 2,
     blocks: d.refused.last.length
@@ -210,10 +123,14 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
         ]
       : [none('refused signals')],
   });
+  // Slots always there (empty when the run has none): steps may be placed after them.
+  const moves: ReportSection[] = [];
+  const drift: ReportSection[] = [];
+  slots.push(['database-moves', moves], ['drift', drift]);
   if (d.databaseMoves?.length) {
     const where = (i: DatabaseMove['to'] | null) =>
       i ? `${i.database} on ${i.server} (system identifier ${i.systemIdentifier}, oid ${i.databaseOid})` : 'not recorded';
-    sections.push({
+    moves.push({
       title: 'Databases accepted as moved',
       level: 2,
       blocks: [
@@ -238,7 +155,7 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
     });
   }
   if (d.drift?.length) {
-    sections.push({
+    drift.push({
       title: 'Changes since gate plan (drift)',
       level: 2,
       blocks: [
@@ -280,6 +197,8 @@ export function buildReportModel(input: EvidencePack | EvidenceDocument): Report
       ],
     });
   }
-  sections.push(dryRun(d), ...mapping(d), ...backups(d), ...dataSections(d), ...stepReportSections(d));
+  add('mapping', ...mapping(d));
+  slots.push(...dataSections(d));
+  const sections = arrange(slots, stepReportEntries(d)).flatMap(([, x]) => x);
   return { title: `Cutover evidence: ${d.run.planId} (${d.run.status})`, sections };
 }

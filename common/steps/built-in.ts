@@ -1,60 +1,7 @@
-// The declarative half (common/step-module.ts StepView) of the steps whose running part is still
-// declared in the workflow's table (workflows/steps.ts): their rows in the steps-done table, which
-// the Temporal UI's current details show (workflows/step-summary.ts). Their evidence sections keep
-// the names auditors read (dryRun, validation, …: common/evidence.ts). In the table's order.
-import type { ResultOf, StatusContext, StatusRow, StepKey } from '../step-module';
-import { defineStepView, type AnyStepView } from '../step-module';
-
-const sum = (xs: number[]) => xs.reduce((a, x) => a + (Number.isFinite(x) ? x : 0), 0);
-const of = (n: number, run: StatusContext) => `${n}/${run.planTables}`;
-
-const erasureRow = (e: ResultOf<'erasure'>): StatusRow => [
-  String(Object.keys(e.rows).length),
-  `${sum(Object.values(e.rows))} erased or anonymized`,
-];
-
-export const BUILT_IN_VIEWS: readonly AnyStepView[] = [
-  defineStepView<'backup'>({
-    name: 'backup',
-    status: (r) => [
-      r.backups.map((b) => `${b.kind} ${b.tables.length}`).join(', '),
-      r.backups.map((b) => `${b.kind} ${sum(b.tables.map((t) => t.rows))}`).join(', '),
-    ],
-  }),
-  defineStepView<'rehearsal'>({
-    name: 'rehearsal',
-    status: (r, run) => [of(r.tables.length, run), `${sum(r.tables.map((t) => t.moved))} moved`],
-  }),
-  defineStepView<'stage'>({
-    name: 'stage',
-    status: (r, run) => [of(r.tables.length, run), `${sum(r.tables.map((t) => t.rows))} in scope`],
-  }),
-  defineStepView<'cleanup'>({
-    name: 'cleanup',
-    status: (r, run) => [of(run.planTables, run), `${sum(Object.values(r.leftBehind).flatMap((x) => Object.values(x)))} left behind`],
-  }),
-  defineStepView<'publish'>({
-    name: 'publish',
-    status: (r, run) => [
-      of(r.tables.length, run),
-      `${sum(r.tables.map((t) => t.inserted))} inserted, ${sum(r.tables.map((t) => t.merged))} merged`,
-    ],
-  }),
-  defineStepView<'validate'>({
-    name: 'validate',
-    status: (r) => [`${r.tables.filter((t) => t.ok).length}/${r.tables.length} ok`, `${sum(r.tables.map((t) => t.inScope))} checked`],
-  }),
-  defineStepView<'erasure'>({ name: 'erasure', status: erasureRow }),
-  defineStepView<'erasure-final'>({ name: 'erasure-final', status: erasureRow }),
-  defineStepView<'rollback'>({
-    name: 'rollback',
-    status: (r, run) => [of(r.tables.length, run), `${sum(r.tables.map((t) => t.deleted))} deleted`],
-  }),
-  defineStepView<'restore'>({
-    name: 'restore',
-    status: (r, run) => [of(r.tables.length, run), `${sum(r.tables.map((t) => t.restored))} restored`],
-  }),
-];
+// Where the built-in steps' results go in the run's raw record (EvidencePack): the keys the pack has
+// had since schemaVersion 1 (docs/decisions.md: the pack and the document keep them; the code keys
+// results by step name). Their views (status, evidence, report) are one file per step beside this one.
+import type { StepKey } from '../step-module';
 
 /**
  * Where each built-in step's result goes in the run's raw record (EvidencePack), in the pack's key

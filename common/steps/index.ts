@@ -1,17 +1,110 @@
-// The table of step modules (common/step-module.ts): status, the evidence pack and document, the
-// report and the workflow's step table iterate it instead of listing these steps by hand. A new step
-// is one module in this folder, one line here, its activity and its test.
+// The table of steps (common/step-module.ts): every step's view, and the step modules' running half.
+// Status (steps-done rows, the status query), the evidence pack and document, the report and the
+// workflow's step table iterate it instead of listing steps by hand. A new step is one module in
+// this folder, one line here, its activity (activities/<name>.ts, registered in activities/index.ts)
+// and its test.
+import type { EvidenceDocument } from '../evidence';
 import type { ReportSection } from '../report-blocks';
 import type { StepResults } from '../results';
-import type { AnyStepModule, AnyStepView, StatusContext, StepDocSections, StepPackSections } from '../step-module';
-import { BUILT_IN_VIEWS, PACK_KEYS } from './built-in';
+import type { AnyStepModule, AnyStepView, EvidenceContext, StatusContext, StepPackSections } from '../step-module';
+import type { StatusView } from '../temporal';
+import { accessChecks } from './access-checks';
+import { backup } from './backup';
+import { PACK_KEYS } from './built-in';
+import { cleanup } from './cleanup';
 import { decommission } from './decommission';
+import { erasure } from './erasure';
+import { erasureFinal } from './erasure-final';
 import { notices } from './notices';
+import { preflight } from './preflight';
+import { publish } from './publish';
+import { rehearsal } from './rehearsal';
+import { restore } from './restore';
+import { restorePreview } from './restore-preview';
+import { rollback } from './rollback';
+import { stage } from './stage';
+import { validate } from './validate';
 
-export const STEP_MODULES: readonly AnyStepModule[] = [decommission, notices];
+/**
+ * Every step's declarative half, in the order the steps-done table and the status query list them:
+ * the steps whose running half is still the workflow's (workflows/steps.ts, workflows/restore.ts)
+ * as views, and the step modules, which the workflow's table runs (each before the step it names).
+ */
+export const STEP_VIEWS: readonly (AnyStepView | AnyStepModule)[] = [
+  preflight,
+  backup,
+  restorePreview,
+  rehearsal,
+  stage,
+  cleanup,
+  publish,
+  validate,
+  accessChecks,
+  erasure,
+  erasureFinal,
+  rollback,
+  restore,
+  decommission,
+  notices,
+];
 
-/** Every step's declarative half, in the order the steps-done table lists them. */
-export const STEP_VIEWS: readonly AnyStepView[] = [...BUILT_IN_VIEWS, ...STEP_MODULES];
+const isModule = (v: AnyStepView | AnyStepModule): v is AnyStepModule => 'activity' in v;
+
+/** The step modules: steps whose running half is declared with their view. */
+export const STEP_MODULES: readonly AnyStepModule[] = STEP_VIEWS.filter(isModule);
+
+/** Where a step module's own section (keyed by its name) goes: in the document after `mapping`, in the report at the end. */
+export const MODULE_DOC_AFTER = 'mapping';
+export const MODULE_REPORT_AFTER = 'tables';
+
+/**
+ * Named slots in order, with what the steps place after them (after a slot or after another placed
+ * entry, in the table's order): the document's keys and the report's sections are laid out this way.
+ * An entry whose anchor is nowhere goes at the end (test/step-modules.test.ts checks none does).
+ */
+export function arrange<T>(slots: [name: string, value: T][], placed: { name: string; after: string; value: T }[]): [string, T][] {
+  const out: [string, T][] = [];
+  const used = new Set<(typeof placed)[number]>();
+  const emit = (name: string, value: T) => {
+    out.push([name, value]);
+    for (const p of placed)
+      if (p.after === name && !used.has(p)) {
+        used.add(p);
+        emit(p.name, p.value);
+      }
+  };
+  for (const [name, value] of slots) emit(name, value);
+  for (const p of placed) if (!used.has(p)) out.push([p.name, p.value]);
+  return out;
+}
+
+/** The evidence document's step sections, each under its key and after its anchor (undefined: the key is left out). */
+export function stepDocEntries(ctx: EvidenceContext): { name: string; after: string; value: unknown }[] {
+  return STEP_VIEWS.flatMap((v) => {
+    if (v.document) return [{ name: v.document.key, after: v.document.after, value: v.document.section(ctx) }];
+    const r = resultOf(ctx.pack, v.name);
+    return v.evidence && r !== undefined ? [{ name: v.name, after: MODULE_DOC_AFTER, value: v.evidence(r) }] : [];
+  });
+}
+
+/** The report's step sections, each step's after its anchor. */
+export function stepReportEntries(d: EvidenceDocument): { name: string; after: string; value: ReportSection[] }[] {
+  return STEP_VIEWS.flatMap((v) => {
+    if (v.reportAt) return [{ name: v.name, after: v.reportAt.after, value: v.reportAt.sections(d) }];
+    const e = resultOf(d, v.name);
+    return v.report && e !== undefined ? [{ name: v.name, after: MODULE_REPORT_AFTER, value: v.report(e) }] : [];
+  });
+}
+
+/** The status query's per-step fields, from the steps' results (in the views' order). */
+export function stepStatusView(results: StepResults): Partial<StatusView> {
+  const out: Partial<StatusView> = {};
+  for (const v of STEP_VIEWS) {
+    const r = resultOf(results, v.name);
+    if (v.statusView && r !== undefined) Object.assign(out, v.statusView(r));
+  }
+  return out;
+}
 
 const resultOf = (results: object, name: string): unknown => (results as Record<string, unknown>)[name] ?? undefined;
 
@@ -37,24 +130,6 @@ export function stepPackSections(results: StepResults): StepPackSections {
   const out: Record<string, unknown> = {};
   for (const m of STEP_MODULES) if (m.evidence && resultOf(results, m.name) !== undefined) out[m.name] = resultOf(results, m.name);
   return out as StepPackSections;
-}
-
-/** The evidence document: each module's section, from its result in the raw record. */
-export function stepDocSections(pack: object): StepDocSections {
-  const out: Record<string, unknown> = {};
-  for (const m of STEP_MODULES) {
-    const r = resultOf(pack, m.name);
-    if (m.evidence && r !== undefined) out[m.name] = m.evidence(r);
-  }
-  return out as StepDocSections;
-}
-
-/** The report: each module's sections, from its evidence section. */
-export function stepReportSections(doc: object): ReportSection[] {
-  return STEP_MODULES.flatMap((m) => {
-    const e = resultOf(doc, m.name);
-    return m.report && e !== undefined ? m.report(e) : [];
-  });
 }
 
 /** The steps-done table: a row per step with a result, in the views' order. */

@@ -1,16 +1,20 @@
-// The rehearsal's sections of the md/html report: what the rehearsal in a scratch database did
-// (outcome, hash, the backup it restored, registers and parents read from Production), its counts
-// per table against the approved dry run's with each difference explained, validation, the
-// rollback proof and timings. Read from the evidence document's `rehearsal.result` (the report as
-// the run recorded it; older packs lack some fields, so each is read only when present).
-import type { EvidenceDocument } from '../../common/evidence';
-import type { RehearsalReport } from '../../common/results';
-import { none, type ReportBlock, type ReportCell, type ReportSection } from './report-model';
-import { formatReasons, sumValues } from './table';
+// Step `rehearsal`'s view: its row in the steps-done table, its fields of the status query, its
+// evidence section (the plan's mode, whether it was performed or why it was skipped, its report as
+// recorded) and its report sections: what the rehearsal in a scratch database did (outcome, hash,
+// the backup it restored, registers and parents read from Production), its counts per table
+// against the approved dry run's with each difference explained, validation, the rollback proof
+// and timings. Read from the evidence document's `rehearsal.result` (the report as the run recorded
+// it; older packs lack some fields, so each is read only when present). Its running half is still
+// the workflow's (workflows/steps.ts).
+import type { EvidenceDocument } from '../evidence';
+import type { RehearsalReport } from '../results';
+import { formatReasons, none, sumValues, type ReportBlock, type ReportCell, type ReportSection } from '../report-blocks';
+import { defineStepView } from '../step-module';
+import { of, sum } from './counts';
 
 const arr = <T>(x: T[] | undefined | null): T[] => (Array.isArray(x) ? x : []);
 
-export function rehearsalSections(d: EvidenceDocument): ReportSection[] {
+function rehearsalSections(d: EvidenceDocument): ReportSection[] {
   const rh = d.rehearsal;
   const r = (rh.result && typeof rh.result === 'object' ? rh.result : null) as Partial<RehearsalReport> | null;
   const kv: [string, ReportCell][] = [
@@ -113,3 +117,33 @@ export function rehearsalSections(d: EvidenceDocument): ReportSection[] {
     });
   return out;
 }
+
+export const rehearsal = defineStepView<'rehearsal'>({
+  name: 'rehearsal',
+  status: (r, run) => [of(r.tables.length, run), `${sum(r.tables.map((t) => t.moved))} moved`],
+  statusView: (r) => ({
+    rehearsal: {
+      ok: r.ok,
+      rehearsalHash: r.rehearsalHash,
+      rollbackProven: r.rollback?.proven ?? false,
+      tables: r.tables.map((t) => ({ table: t.table, moved: t.moved, merged: t.merged, leftBehind: t.leftBehind })),
+      failed: r.failed ? `${r.failed.step}: ${r.failed.type}` : null,
+      ...(r.dryRunComparison ? { sameAsDryRun: r.dryRunComparison.equal, differences: r.dryRunComparison.differences } : {}),
+    },
+  }),
+  document: {
+    key: 'rehearsal',
+    after: 'backups',
+    section: ({ pack, plan, steps }): EvidenceDocument['rehearsal'] => {
+      const result = (pack as { rehearsal?: unknown }).rehearsal ?? null;
+      const step = steps.find((s) => s.step === 'rehearsal');
+      return {
+        mode: plan.rehearsal?.mode ?? 'skip',
+        performed: result !== null || step?.outcome === 'completed',
+        note: step?.outcome === 'skipped' ? (step.decisions.at(-1)?.reason ?? null) : null,
+        result,
+      };
+    },
+  },
+  reportAt: { after: 'backup', sections: rehearsalSections },
+});
