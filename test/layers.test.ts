@@ -117,6 +117,17 @@ describe('the layers (docs/architecture.md#layers)', () => {
     expect(across).toEqual([]);
   });
 
+  test('no file anywhere loads itself again through its imports (type-only imports aside)', () => {
+    const graph = importGraph(['common', 'client', 'plan', 'workflows', 'activities', 'runtime', 'harness', 'worker'], {
+      runtimeOnly: true,
+    });
+    expect(cycles(graph)).toEqual([]);
+  });
+
+  test('client/ has no import cycle, type-only imports included', () => {
+    expect(cycles(importGraph(['client']))).toEqual([]);
+  });
+
   test('each rule catches what it forbids', () => {
     const planted: Graph = new Map([
       ['activities/db/a.ts', ['activities/preflight.ts', 'activities/db/b.ts', 'activities/publish/x.ts']],

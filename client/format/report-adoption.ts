@@ -3,7 +3,7 @@
 // each row once), the proof, and a rollback's restore. An adopt run has no publish or validate, so
 // without these the md/HTML reports would say nothing was removed.
 import type { EvidenceDocument } from '../../common/evidence';
-import { none, type ReportBlock, type ReportCell, type ReportSection } from './report-model';
+import { none, type ReportBlock, type ReportCell, type ReportSection } from '../../common/report-blocks';
 import { formatReasons } from './table';
 
 type Adoption = NonNullable<EvidenceDocument['adoption']>;

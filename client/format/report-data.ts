@@ -6,7 +6,7 @@
 import type { EvidenceDocument } from '../../common/evidence';
 import type { TableValidation } from '../../common/results';
 import { adoptionSections, removedRows } from './report-adoption';
-import { none, type ReportBlock, type ReportCell, type ReportSection } from './report-model';
+import { none, type ReportBlock, type ReportCell, type ReportSection } from '../../common/report-blocks';
 import { formatReasons } from './table';
 
 /** Tables of a run in dry-run (FK) order, then any others as they appear. */

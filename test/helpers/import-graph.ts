@@ -33,14 +33,44 @@ function resolveSpecifier(from: string, spec: string): string | null {
 }
 
 /** file → the project files it imports (by any form), for every file under the given folders. */
-export function importGraph(dirs: string[]): Map<string, string[]> {
+export function importGraph(dirs: string[], opts: { runtimeOnly?: boolean } = {}): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of dirs.flatMap(sourceFiles)) {
-    const info = ts.preProcessFile(readFileSync(join(ROOT, file), 'utf8'), true, true);
-    const targets = info.importedFiles.map((f) => resolveSpecifier(file, f.fileName)).filter((t): t is string => t !== null);
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const specs = opts.runtimeOnly
+      ? runtimeSpecifiers(file, text)
+      : ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
+    const targets = specs.map((spec) => resolveSpecifier(file, spec)).filter((t): t is string => t !== null);
     graph.set(file, [...new Set(targets)].sort());
   }
   return graph;
+}
+
+/**
+ * The specifiers a file loads when it runs: type-only imports and re-exports (`import type`, every
+ * named element `type`) are erased by the compiler and left out. Step modules add to shared
+ * interfaces by declaration merging, which ties files together by type only: those are not cycles
+ * of loading.
+ */
+function runtimeSpecifiers(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false);
+  const out: string[] = [];
+  const typeOnly = (named: ts.NamedImportBindings | ts.NamedExportBindings | undefined) =>
+    !!named &&
+    (ts.isNamedImports(named) || ts.isNamedExports(named)) &&
+    named.elements.length > 0 &&
+    named.elements.every((e) => e.isTypeOnly);
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier)) {
+      const c = st.importClause;
+      if (c && (c.isTypeOnly || (!c.name && typeOnly(c.namedBindings)))) continue;
+      out.push(st.moduleSpecifier.text);
+    } else if (ts.isExportDeclaration(st) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)) {
+      if (st.isTypeOnly || typeOnly(st.exportClause)) continue;
+      out.push(st.moduleSpecifier.text);
+    }
+  }
+  return out;
 }
 
 /** The files reachable from `start` (itself excluded unless a cycle returns to it). */
