@@ -323,7 +323,8 @@ async function prestageRows(
     const queue = [...resolved.tables];
     await Promise.all(
       lanes.map(async (lane) => {
-        for (let t = queue.shift(); t; t = queue.shift()) await copyTable(lane, copyPlan, t, () => undefined);
+        for (let t = queue.shift(); t; t = queue.shift())
+          await copyTable(lane, copyPlan, t, (n) => (n >= 1000 ? chaosPoint(p.plan.id, 'preflight.mid-copy') : undefined));
       }),
     );
   } finally {

@@ -23,7 +23,7 @@ import type { Context as DbContext } from './db/context';
 import type { KeyDigest } from '../common/results';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
-import { chaosPoint, failAfterRowsForTests, slowStageEndForTests, slowTableForTests } from './db/fault';
+import { chaosPoint, failAfterRowsForTests, slowStageEndForTests, slowTableForTests, stageCopyForcedForTests } from './db/fault';
 import { StepTracker } from './db/step-progress';
 import { isStepProgress, type StepProgress } from '../common/progress';
 
@@ -67,7 +67,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
           'stage',
           resolved.tables.map((t) => ({ table: t.name, total: input.expectedRows?.[t.name] })),
         );
-        const dry = await checkDryRunStaging(ctx, input, copyPlan, progress);
+        const dry = stageCopyForcedForTests(plan.id) ? {} : await checkDryRunStaging(ctx, input, copyPlan, progress);
         if (dry.kept) return dry.kept;
 
         const { snapshot, fresh, at: snapshotAt } = await holdSnapshot(runKey, resolveAlias(plan.source));
@@ -188,10 +188,12 @@ async function checkDryRunStaging(
           approvedRows: await rowDigests(target, resolved, names),
         };
       }
+      await chaosPoint(input.plan.id, 'stage.start');
       tracker.phase('copying registers and lookups');
       const registers = await copyRegisters({ src: source, tgt: target }, copyPlan);
       await refindLookups(target, copyPlan);
       tracker.phase('settling the scope');
+      await chaosPoint(input.plan.id, 'stage.settle');
       const inScope = await scopeFilter(target, resolved, names);
       const same = resolved.tables.every((t) => inScope[t.name] === marker.inScope[t.name]);
       const digests = same ? marker.digests : await keyDigests(target, resolved, names);
