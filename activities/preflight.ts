@@ -19,7 +19,7 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { PlanError, type PlanIssue } from '../plan/issues';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { dryNames, type StagingNames } from './db/staging';
-import { dropStaging, prestageNames, snapshotXmin, type PrestageMarker } from './db/prestage';
+import { dropStaging, prestageNames, runningBefore, snapshotXmin, type PrestageMarker } from './db/prestage';
 import { createStepLog, markStep } from './db/staging-state';
 import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './db/statement-timeout';
@@ -181,6 +181,8 @@ async function dryRun(
   // in and every cleanup pass spills to disk. Settable only before the session's first temp table.
   await target.query(`SET temp_buffers = '128MB'`).catch(() => undefined);
   let counter: Client | undefined;
+  // Which transactions were running just before the snapshot: stage tells the Pilot unchanged by them (db/prestage.ts).
+  const before = prestage ? await runningBefore(source) : undefined;
   // Both transactions only measure: they roll back whatever happens (the Pilot's reads one snapshot).
   const measured = { end: 'rollback' } as const;
   return inTransaction(
@@ -204,7 +206,12 @@ async function dryRun(
         counting.catch(() => undefined); // awaited below; a failure there is the one reported
         // The staging the run will publish, committed (outside the rolled-back transaction below).
         const staged = prestage
-          ? await prestageRows(source, target, copyPlan, prestage, { snapshot, snapshotAt: snapshotAt.toISOString(), totals: counting })
+          ? await prestageRows(source, target, copyPlan, prestage, {
+              snapshot,
+              snapshotAt: snapshotAt.toISOString(),
+              totals: counting,
+              before: before!,
+            })
           : null;
         return await inTransaction(
           target,
@@ -301,7 +308,7 @@ async function prestageRows(
   target: Client,
   copyPlan: CopyPlan,
   p: Prestage,
-  at: { snapshot: string; snapshotAt: string; totals: Promise<Map<string, number>> },
+  at: { snapshot: string; snapshotAt: string; totals: Promise<Map<string, number>>; before: PrestageMarker['before'] },
 ): Promise<{ inScope: Record<string, number>; digests: Record<string, KeyDigest> }> {
   const { resolved, names } = copyPlan;
   const pilotXmin = await snapshotXmin(source);
@@ -341,6 +348,7 @@ async function prestageRows(
     snapshot: at.snapshot,
     snapshotAt: at.snapshotAt,
     pilotXmin,
+    before: at.before,
     totals: Object.fromEntries(await at.totals),
     inScope,
     digests,

@@ -16,7 +16,7 @@ import { refindLookups, stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { analyzeStaging } from './db/analyze-staging';
 import { catalogSummary, keyDigests } from './db/drift';
-import { pilotChanges, prestaged, rowDigests, type PilotChange } from './db/prestage';
+import { pilotChanges, prestaged, rowDigests, type PilotChange, type PrestageMarker } from './db/prestage';
 import { inTransaction } from './db/transaction';
 import { planHash } from '../plan/canonical';
 import type { Context as DbContext } from './db/context';
@@ -173,6 +173,8 @@ async function checkDryRunStaging(
   const marker = await prestaged(target, names);
   if (!marker) return {};
   if (marker.planHash !== planHash(input.plan)) return { why: 'the plan is not the one the dry run staged for: copied again' };
+  if (await emptied(target, resolved, names, marker))
+    return { why: "the dry run's staging was emptied (a server restart empties unlogged tables): copied again" };
   if (canonical(marker.catalog) !== canonical(catalogSummary(resolved)))
     return { why: 'a catalog changed since the dry run: copied again' };
   tracker.phase('checking the Pilot against the dry run');
@@ -229,4 +231,15 @@ function canonical(v: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
       .join(',')}}`;
   return JSON.stringify(v);
+}
+
+/** A table the dry run staged rows into whose file is empty now: crash recovery truncates unlogged tables (the step log survives). */
+async function emptied(db: Client, r: DbContext['resolved'], names: CopyPlan['names'], marker: PrestageMarker): Promise<boolean> {
+  const staged = r.tables.filter((t) => (marker.inScope[t.name] ?? 0) > 0).map((t) => names.data(t.index, t.name));
+  if (staged.length === 0) return false;
+  const res = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM unnest($1::text[]) AS x(rel) WHERE to_regclass(x.rel) IS NULL OR pg_relation_size(to_regclass(x.rel)) = 0',
+    [staged],
+  );
+  return res.rows[0].n > 0;
 }

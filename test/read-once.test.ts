@@ -2,8 +2,9 @@
 // schema in its own snapshot, the approvers approve that staging, and stage keeps it when the Pilot
 // has not changed (nothing copied again). A value changed in the Pilot after approval (same keys)
 // is found from the staged rows' digests and sends the run back to gate plan; a rejected run drops
-// the dry run's staging; a run killed at gate plan leaves it for `cutover gc`. Judged by the test's
-// own SQL on Production.
+// the dry run's staging; a run killed at gate plan leaves it for `cutover gc`; a Pilot transaction
+// running across the dry run is seen when it commits later. Judged by the test's own SQL on Production.
+import { Client } from 'pg';
 import { approveSignal, rejectSignal, type EvidencePack, type StatusView } from '../common/temporal';
 import { gc } from '../activities/gc';
 import { validatePlan } from '../plan/validate';
@@ -95,4 +96,36 @@ test("a rejected run drops the dry run's staging; one killed at gate plan is lef
     expect.objectContaining({ schema: `cutover_stage_${second.runKey}`, removable: true, runStatus: 'dry run' }),
   ]);
   expect(await stagingSchemas(prod)).toEqual([]);
+}, 240000);
+
+test('a Pilot transaction open across the dry run and committed after it is seen, though it leaves the counts as they were (an insert in a savepoint, a delete)', async () => {
+  await h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
+  const tx = new Client({ connectionString: h.pilot });
+  await tx.connect();
+  try {
+    // Its xid, and its savepoint's own xid, are taken before the dry run's snapshot; both commit after it.
+    await tx.query('BEGIN');
+    await tx.query('SELECT pg_current_xact_id()');
+    await tx.query('SAVEPOINT a');
+    await tx.query('INSERT INTO rental (customer_id, amount) VALUES (11, 99.5)');
+    await tx.query('RELEASE SAVEPOINT a');
+    const handle = await startRun(h.env, storeOnePlan('once-open-tx'));
+    await waitFor(handle, atGate('plan'));
+    await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+    await waitFor(handle, atGate('cutover'));
+    await tx.query('DELETE FROM rental WHERE rental_id = (SELECT min(rental_id) FROM rental WHERE customer_id = 12)');
+    await tx.query('COMMIT');
+    await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
+    const done = (await runResult(handle)) as StatusView & { evidence: EvidencePack };
+    expect(done.status).toBe('completed');
+    expect(done.evidence.stage?.dryRunStaging).toMatchObject({
+      kept: false,
+      changed: [expect.objectContaining({ table: 'public.rental', rowsThen: 24, rowsNow: 24 })],
+    });
+    // Store 2's rentals are not in scope: nothing the approvers saw changed, so no drift.
+    expect(done.drift ?? []).toEqual([]);
+  } finally {
+    await tx.query('ROLLBACK').catch(() => undefined);
+    await tx.end();
+  }
 }, 240000);

@@ -24,6 +24,12 @@ export interface PrestageMarker {
   snapshotAt: string;
   /** The snapshot's xmin (32-bit, as text): every transaction before it had finished when the rows were read. */
   pilotXmin: string;
+  /**
+   * Read just before the snapshot (db/prestage.ts runningBefore): the next xid then, and every xid
+   * (subtransactions' too) still running then. A row version by any other xid below that next xid
+   * was written by a transaction finished before the snapshot. Absent: only pilotXmin is used.
+   */
+  before?: { xmax: string; running: string[] };
   /** Every row of each plan table in the Pilot at the snapshot (not only the selected ones). */
   totals: Record<string, number>;
   inScope: Record<string, number>;
@@ -35,6 +41,22 @@ export interface PrestageMarker {
 export async function snapshotXmin(source: Client): Promise<string> {
   const r = await source.query<{ x: string }>(`SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::numeric % 4294967296)::text AS x`);
   return r.rows[0].x;
+}
+
+/**
+ * On a connection outside any transaction, just before the dry run's snapshot is taken: the next xid
+ * and every transaction id running on the cluster (pg_locks: each xid, a subtransaction's too, holds
+ * a lock on itself until its top-level transaction ends; pg_current_snapshot() lists top-level ones
+ * only). Lets stage tell a row written by a transaction still running at the snapshot from one
+ * written long before, though younger than the oldest transaction then running.
+ */
+export async function runningBefore(source: Client): Promise<{ xmax: string; running: string[] }> {
+  const r = await source.query<{ xmax: string; running: string[] }>(
+    `SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::numeric % 4294967296)::text AS xmax,
+            coalesce(array_agg(DISTINCT l.transactionid::text) FILTER (WHERE l.transactionid IS NOT NULL), '{}') AS running
+       FROM pg_locks l WHERE l.locktype = 'transactionid'`,
+  );
+  return r.rows[0];
 }
 
 /** The dry run's staging, when it is still as the dry run left it (not cleaned yet): stage may keep it. */
@@ -55,21 +77,24 @@ export interface PilotChange {
 
 /**
  * Per plan table, whether the Pilot may differ from the dry run's snapshot: a different row count,
- * or a visible row version whose xmin is at or after that snapshot's xmin (an insert or update by a
- * transaction that may not have been finished then; compared by age(), so xid wraparound is
- * handled, and frozen or permanent xids are never "newer"). A change always shows: a delete changes
- * the count unless a row came in too, and every insert or update writes a new row version with its
- * own xid. It can only err the safe way (a row written just before the snapshot by a transaction
- * younger than an older one still running is taken for a change, and stage copies again). One
- * sequential scan of xmin per table: no row is converted or sent.
+ * or a visible row version whose xmin may belong to a transaction not finished at that snapshot: at
+ * or after the snapshot's xmin, and either at or after the next xid read just before the snapshot or
+ * one of the xids running then (compared by age(), so xid wraparound is handled, and frozen or
+ * permanent xids are never "newer"). A change always shows: a delete changes the count unless a row
+ * came in too, and every insert or update writes a new row version with its own xid. It can only
+ * err the safe way (then stage copies again). One sequential scan of xmin per table: no row is
+ * converted or sent.
  */
 export async function pilotChanges(source: Client, r: Resolved, marker: PrestageMarker): Promise<PilotChange[]> {
   const out: PilotChange[] = [];
   for (const t of r.tables) {
+    const b = marker.before;
     const res = await source.query<{ n: string; newer: string }>(
-      `SELECT count(*)::text AS n, count(*) FILTER (WHERE age(x.xmin) <= age($1::text::xid))::text AS newer
+      `SELECT count(*)::text AS n, count(*) FILTER (WHERE age(x.xmin) <= age($1::text::xid)${
+        b ? ` AND (age(x.xmin) <= age($2::text::xid) OR x.xmin::text = ANY($3::text[]))` : ''
+      })::text AS newer
          FROM ${qualified(t.source.schema, t.source.name)} x`,
-      [marker.pilotXmin],
+      b ? [marker.pilotXmin, b.xmax, b.running] : [marker.pilotXmin],
     );
     const now = { n: Number(res.rows[0].n), newer: Number(res.rows[0].newer) };
     const then = marker.totals[t.name];
