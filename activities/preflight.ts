@@ -67,7 +67,7 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
       // A selective run stages for real (the Pilot is read once); plan check --connect (no run key) and adopt do not.
       const prestage =
         plan.strategy === 'selective' && runKey !== ''
-          ? { plan, runKey, openSource: open(() => ctx.openSource()), openTarget: open(() => ctx.openTarget()) }
+          ? { plan, runKey, timeout, openSource: open(() => ctx.openSource()), openTarget: open(() => ctx.openTarget()) }
           : null;
       const tables = await dryRun(
         source,
@@ -293,6 +293,8 @@ async function dryRun(
 interface Prestage {
   plan: StepInput['plan'];
   runKey: string;
+  /** The dry run's statement limit, lifted for the copy itself (stage's copy never had one; the worker cancels a cancelled activity's statements). */
+  timeout: string;
   openSource: () => Promise<Client>;
   openTarget: () => Promise<Client>;
 }
@@ -328,12 +330,16 @@ async function prestageRows(
       lanes.push({ src, tgt: await p.openTarget() });
     }
     const queue = [...resolved.tables];
+    const conns = lanes.flatMap((l) => [l.src, l.tgt]);
+    // A whole table streamed at once can outlast a limit meant for the dry run's selections and checks.
+    for (const c of conns) await c.query('SET statement_timeout = 0');
     await Promise.all(
       lanes.map(async (lane) => {
         for (let t = queue.shift(); t; t = queue.shift())
           await copyTable(lane, copyPlan, t, (n) => (n >= 1000 ? chaosPoint(p.plan.id, 'preflight.mid-copy') : undefined));
       }),
     );
+    await limitStatements([source, target], p.timeout);
   } finally {
     await Promise.allSettled(extra.map((c) => c.query('ROLLBACK')));
   }
