@@ -47,7 +47,11 @@ export async function finalize(input: FinalizeInput): Promise<FinalizeResult> {
   // adopt: the Pilot is Production now; its own cutover schema holds the run, manifest and evidence.
   const home = input.plan.strategy === 'adopt' ? input.plan.source : input.plan.target;
   const database = await withClient(home, async (target) => {
-    if (input.onlyIfControlSchema && !(await controlSchemaExists(target))) return false;
+    if (input.onlyIfControlSchema && !(await controlSchemaExists(target))) {
+      // Rejected or expired before anything was written but the dry run's staging: it goes too.
+      await target.query(`DROP SCHEMA IF EXISTS ${ident(stagingSchema(input.runKey))} CASCADE`);
+      return false;
+    }
     await ensureControlSchema(target);
     await inTransaction(target, async () => {
       await target.query(

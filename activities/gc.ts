@@ -211,6 +211,13 @@ async function stagingSchemas(plan: Plan, opts: GcOptions): Promise<StagingLefto
         WHERE n.nspname ~ $1 ORDER BY 1`,
       [STAGING_SCHEMA.source],
     );
+    // A run that never got past its dry run has no cutover.run row: its staging names its plan (activities/db/prestage.ts).
+    for (const r of rows.filter((x) => x.plan_id === null)) {
+      const steps = `${ident(r.schema)}.steps`;
+      if (!(await db.query<{ x: boolean }>('SELECT to_regclass($1) IS NOT NULL AS x', [steps])).rows[0].x) continue;
+      const found = await db.query<{ p: string | null }>(`SELECT result->>'planId' AS p FROM ${steps} WHERE step = 'preflight'`);
+      if (found.rows[0]?.p) Object.assign(r, { plan_id: found.rows[0].p, status: 'dry run' });
+    }
     const open = new Set(opts.openRunKeys ?? []);
     return rows.map((r) => {
       const over =

@@ -2,7 +2,7 @@
 // reason, what will move, merge and stay behind.
 import type { Client } from 'pg';
 import { planHash } from '../plan/canonical';
-import type { DryRunReport, RetentionApplied, StepInput, TableDryRun } from '../common/results';
+import type { DryRunReport, KeyDigest, RetentionApplied, StepInput, TableDryRun } from '../common/results';
 import { Cleanup, danglingReferences, scopeFilter } from './db/cleanup-rules';
 import { ident, qualified, withClient } from './db/connect';
 import { identitiesOf, identityOf, runAliases } from './db/alias-identity';
@@ -17,8 +17,10 @@ import { describeConflict, productionUniques, uniqueConflicts, type ProductionUn
 import { buildMap, createMap, isMapped } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { PlanError, type PlanIssue } from '../plan/issues';
-import { copyRegisters, copyTable, createStagingTables, type CopyPlan } from './db/stage-copy';
+import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { dryNames, type StagingNames } from './db/staging';
+import { dropStaging, prestageNames, runningBefore, snapshotXmin, type PrestageMarker } from './db/prestage';
+import { createStepLog, markStep } from './db/staging-state';
 import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './preflight/statement-timeout';
 import { chaosPoint } from './db/fault';
@@ -58,18 +60,25 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
       // Rows of this Pilot an earlier run already published here are not copied again (unless decision.rerun).
       const earlier = adopt ? [] : await earlierRuns(target, plan, runKey, await identityOf(plan.source));
       const retention: RetentionApplied[] = [];
+      const open = (opener: () => Promise<Client>) => async () => {
+        const lane = await opener();
+        await limitStatements([lane], timeout);
+        return lane;
+      };
+      // A selective run stages for real (the Pilot is read once); plan check --connect (no run key) and adopt do not.
+      const prestage =
+        plan.strategy === 'selective' && runKey !== ''
+          ? { plan, runKey, timeout, openSource: open(() => ctx.openSource()), openTarget: open(() => ctx.openTarget()) }
+          : null;
       const tables = await dryRun(
         source,
         target,
         resolved,
         adopt,
         excluded(plan, earlier),
-        async () => {
-          const lane = await ctx.openSource();
-          await limitStatements([lane], timeout);
-          return lane;
-        },
+        open(() => ctx.openSource()),
         retention,
+        prestage,
       );
       const warnings = [...resolved.warnings, ...earlierRunWarnings(plan, earlier)];
       if (adopt)
@@ -84,7 +93,12 @@ async function dryRunOf(plan: StepInput['plan'], runKey: string): Promise<DryRun
           );
       }
       await chaosPoint(plan.id, 'preflight.end');
-      return { ...dryRunReport(plan, tables, warnings), catalog: catalogSummary(resolved), ...(retention.length ? { retention } : {}) };
+      return {
+        ...dryRunReport(plan, tables, warnings),
+        catalog: catalogSummary(resolved),
+        ...(retention.length ? { retention } : {}),
+        ...(prestage ? { staging: prestageNames(runKey).schema } : {}),
+      };
     });
   } catch (e) {
     throw asPlanError(asStatementTimeout(e, timeout));
@@ -129,9 +143,13 @@ function dryRunReport(plan: StepInput['plan'], tables: TableDryRun[], warnings: 
 }
 
 /**
- * The dry run runs the real selection and cleanup code on the columns that decide them, into
- * session temp tables inside a transaction that is rolled back: its counts are the run's counts,
- * and it leaves nothing behind.
+ * The dry run runs the real selection and cleanup code. A selective run with a run key stages the
+ * selected rows whole into the run's staging schema in the dry run's own exported snapshot (the
+ * Pilot is read once: stage keeps this staging when the Pilot has not changed since,
+ * activities/db/prestage.ts); the cleanup, mapping and matching are then rehearsed on it inside a
+ * transaction that is rolled back, so the staging stays as selected. Without a run key (`plan check
+ * --connect`) and for adopt, only the deciding columns are copied, into session temp tables, and
+ * everything is rolled back. Its counts are the run's counts.
  */
 async function dryRun(
   source: Client,
@@ -141,62 +159,78 @@ async function dryRun(
   earlier: string[],
   openSource: () => Promise<Client>,
   retention: RetentionApplied[] = [],
+  prestage: Prestage | null = null,
 ): Promise<TableDryRun[]> {
-  const names = dryNames();
+  const names = prestage ? prestageNames(prestage.runKey) : dryNames();
   // Production's unique and exclusion indexes: their columns are staged too, so conflicts on them are predicted.
   const uniques = new Map<string, ProductionUnique[]>();
   if (!adopt) for (const t of resolved.tables) uniques.set(t.name, await productionUniques(target, t));
   const copyPlan: CopyPlan = {
     resolved,
     names,
-    temp: true,
+    temp: !prestage,
     columnsFor: (t) =>
-      decidingColumns(
-        t,
-        resolved,
-        (uniques.get(t.name) ?? []).flatMap((u) => u.columns),
-      ),
+      prestage
+        ? t.columns
+        : decidingColumns(
+            t,
+            resolved,
+            (uniques.get(t.name) ?? []).flatMap((u) => u.columns),
+          ),
   };
   // The session's temp tables live in its own buffers (8 MB by default): past that every row copied
   // in and every cleanup pass spills to disk. Settable only before the session's first temp table.
   await target.query(`SET temp_buffers = '128MB'`).catch(() => undefined);
   let counter: Client | undefined;
+  // Which transactions were running just before the snapshot: stage tells the Pilot unchanged by them (db/prestage.ts).
+  const before = prestage ? await runningBefore(source) : undefined;
   // Both transactions only measure: they roll back whatever happens (the Pilot's reads one snapshot).
   const measured = { end: 'rollback' } as const;
   return inTransaction(
     source,
-    () =>
-      inTransaction(
-        target,
-        async () => {
-          try {
-            // Whole-table totals are counted on a second Pilot connection in the same snapshot, while the
-            // deciding columns are copied (the copy waits on the target, the count on the Pilot's disk).
-            const { s: snapshot, at: snapshotAt } = (
-              await source.query<{ s: string; at: Date }>('SELECT pg_export_snapshot() AS s, now() AS at')
-            ).rows[0];
-            counter = await openSource();
-            await joinSnapshot(counter, snapshot);
-            const lane2 = counter;
-            const counting = (async () => {
-              const out = new Map<string, number>();
-              for (const t of resolved.tables)
-                out.set(t.name, await count(lane2, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
-              return out;
-            })();
-            counting.catch(() => undefined); // awaited below; a failure there is the one reported
+    async () => {
+      try {
+        // Whole-table totals are counted on a second Pilot connection in the same snapshot, while the
+        // rows are copied (the copy waits on the target, the count on the Pilot's disk).
+        const { s: snapshot, at: snapshotAt } = (
+          await source.query<{ s: string; at: Date }>('SELECT pg_export_snapshot() AS s, now() AS at')
+        ).rows[0];
+        counter = await openSource();
+        await joinSnapshot(counter, snapshot);
+        const lane2 = counter;
+        const counting = (async () => {
+          const out = new Map<string, number>();
+          for (const t of resolved.tables)
+            out.set(t.name, await count(lane2, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
+          return out;
+        })();
+        counting.catch(() => undefined); // awaited below; a failure there is the one reported
+        // The staging the run will publish, committed (outside the rolled-back transaction below).
+        const staged = prestage
+          ? await prestageRows(source, target, copyPlan, prestage, {
+              snapshot,
+              snapshotAt: snapshotAt.toISOString(),
+              totals: counting,
+              before: before!,
+            })
+          : null;
+        return await inTransaction(
+          target,
+          async () => {
             await target.query(DRY_MANIFEST_DDL);
-            await createStagingTables(target, copyPlan);
-            const lane = { src: source, tgt: target };
-            for (const t of resolved.tables) await copyTable(lane, copyPlan, t, () => undefined);
-            await copyRegisters(lane, copyPlan);
-            await stageLookups(lane, copyPlan);
+            if (!staged) {
+              await createStagingTables(target, copyPlan);
+              const lane = { src: source, tgt: target };
+              for (const t of resolved.tables) await copyTable(lane, copyPlan, t, () => undefined);
+              await copyRegisters(lane, copyPlan);
+              await stageLookups(lane, copyPlan);
+            }
             const totals = await counting;
             // Autovacuum never analyzes temp tables: without statistics every query below would be planned
             // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
-            await analyzeStaging(target, resolved, names);
-            const inScope = await scopeFilter(target, resolved, names);
-            const inScopeKeys = await keyDigests(target, resolved, names);
+            if (!staged) await analyzeStaging(target, resolved, names);
+            const inScope = staged ? staged.inScope : await scopeFilter(target, resolved, names);
+            const inScopeKeys = staged ? staged.digests : await keyDigests(target, resolved, names);
             const rules = new Cleanup(target, resolved, names, null, undefined, !adopt); // adopt's in-place cleanup leaves behind as before
             rules.retentionFrom = snapshotAt.toISOString();
             const leftBehind = await rules.run({ transforms: false, earlier });
@@ -217,10 +251,10 @@ async function dryRun(
               }
               const total = totals.get(t.name)!;
               // adopt: the "target" is the Pilot itself: every key is there, nothing is inserted.
-              const staged = new Set(copyPlan.columnsFor(t).map((c) => c.name));
+              const stagedColumns = new Set(copyPlan.columnsFor(t).map((c) => c.name));
               const conflicts = adopt
                 ? []
-                : await uniqueConflicts(target, t, insertedRows(t, resolved, names), uniques.get(t.name) ?? [], staged);
+                : await uniqueConflicts(target, t, insertedRows(t, resolved, names), uniques.get(t.name) ?? [], stagedColumns);
               const gone = Object.values(leftBehind[t.name] ?? {}).reduce((a, b) => a + b, 0);
               out.push({
                 table: t.name,
@@ -241,14 +275,94 @@ async function dryRun(
               });
             }
             return out;
-          } finally {
-            if (counter) await counter.query('ROLLBACK').catch(() => undefined);
-          }
-        },
-        measured,
-      ),
+          },
+          measured,
+        );
+      } catch (e) {
+        // A dry run that fails leaves no half-made staging behind (a paused preflight retried makes it anew).
+        if (prestage) await dropStaging(target, prestage.runKey).catch(() => undefined);
+        throw e;
+      } finally {
+        if (counter) await counter.query('ROLLBACK').catch(() => undefined);
+      }
+    },
     { ...measured, isolation: 'REPEATABLE READ', readOnly: true },
   );
+}
+
+/** Where the dry run stages for real: the run's plan, its key, and more connections for parallel lanes. */
+interface Prestage {
+  plan: StepInput['plan'];
+  runKey: string;
+  /** The dry run's statement limit, lifted for the copy itself (stage's copy never had one; the worker cancels a cancelled activity's statements). */
+  timeout: string;
+  openSource: () => Promise<Client>;
+  openTarget: () => Promise<Client>;
+}
+
+/**
+ * The selected rows, every column, into the run's staging schema (unlogged tables, committed), in
+ * the dry run's snapshot: the same code stage runs (db/stage-copy.ts), `parallelism` tables at a
+ * time on lanes joined to the snapshot; then the scope filter and the key digests, and the marker
+ * stage checks (db/prestage.ts). What the approvers approve is this staging.
+ */
+async function prestageRows(
+  source: Client,
+  target: Client,
+  copyPlan: CopyPlan,
+  p: Prestage,
+  at: { snapshot: string; snapshotAt: string; totals: Promise<Map<string, number>>; before: PrestageMarker['before'] },
+): Promise<{ inScope: Record<string, number>; digests: Record<string, KeyDigest> }> {
+  const { resolved, names } = copyPlan;
+  const pilotXmin = await snapshotXmin(source);
+  await dropStaging(target, p.runKey);
+  await target.query(`CREATE SCHEMA ${ident(names.schema)}`);
+  await createStagingTables(target, copyPlan);
+  await createStepLog(target, names);
+  const lanes: Lane[] = [{ src: source, tgt: target }];
+  const extra: Client[] = [];
+  try {
+    const width = Math.max(1, Math.min(p.plan.parallelism ?? 2, resolved.tables.length));
+    for (let i = 1; i < width; i++) {
+      // The lanes' connections belong to the context (closed, and cancelled, with it).
+      const src = await p.openSource();
+      extra.push(src);
+      await joinSnapshot(src, at.snapshot);
+      lanes.push({ src, tgt: await p.openTarget() });
+    }
+    const queue = [...resolved.tables];
+    const conns = lanes.flatMap((l) => [l.src, l.tgt]);
+    // A whole table streamed at once can outlast a limit meant for the dry run's selections and checks.
+    for (const c of conns) await c.query('SET statement_timeout = 0');
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (let t = queue.shift(); t; t = queue.shift())
+          await copyTable(lane, copyPlan, t, (n) => (n >= 1000 ? chaosPoint(p.plan.id, 'preflight.mid-copy') : undefined));
+      }),
+    );
+    await limitStatements([source, target], p.timeout);
+  } finally {
+    await Promise.allSettled(extra.map((c) => c.query('ROLLBACK')));
+  }
+  await copyRegisters(lanes[0], copyPlan);
+  await stageLookups(lanes[0], copyPlan);
+  await analyzeStaging(target, resolved, names); // the dry run's rehearsal, cleanup, publish and validate plan on these
+  const inScope = await scopeFilter(target, resolved, names);
+  const digests = await keyDigests(target, resolved, names);
+  const marker: PrestageMarker = {
+    planId: p.plan.id,
+    planHash: planHash(p.plan),
+    snapshot: at.snapshot,
+    snapshotAt: at.snapshotAt,
+    pilotXmin,
+    before: at.before,
+    totals: Object.fromEntries(await at.totals),
+    inScope,
+    digests,
+    catalog: catalogSummary(resolved),
+  };
+  await markStep(target, names, 'preflight', marker);
+  return { inScope, digests };
 }
 
 /**

@@ -13,13 +13,18 @@ import { ensureControlSchema } from './db/control-schema';
 import { recordRun } from './db/run-registry';
 import { holdSnapshot, joinSnapshot, releaseSnapshot } from './db/snapshot-holder';
 import { scopeFilter } from './db/cleanup-rules';
-import { stageLookups } from './db/lookup';
+import { refindLookups, stageLookups } from './db/lookup';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { analyzeStaging } from './db/analyze-staging';
 import { catalogSummary, keyDigests } from './db/drift';
+import { pilotChanges, prestaged, rowDigests, type PilotChange, type PrestageMarker } from './db/prestage';
+import { inTransaction } from './db/transaction';
+import { planHash } from '../plan/canonical';
+import type { Context as DbContext } from './db/context';
+import type { KeyDigest } from '../common/results';
 import { runNames } from './db/staging';
 import { createStepLog, markStep } from './db/staging-state';
-import { chaosPoint, failAfterRowsForTests, slowStageEndForTests, slowTableForTests } from './db/fault';
+import { chaosPoint, failAfterRowsForTests, slowStageEndForTests, slowTableForTests, stageCopyForcedForTests } from './db/fault';
 import { StepTracker } from './db/step-progress';
 import { isStepProgress, type StepProgress } from '../common/progress';
 
@@ -58,6 +63,15 @@ export async function stage(input: StageInput): Promise<StageResult> {
         await ensureControlSchema(target);
         await recordRun(target, input, 'staging');
 
+        // The dry run staged these rows already: kept when the Pilot has not changed since (nothing read
+        // again but the registers); otherwise copied again below, with what changed.
+        progress = new StepTracker(
+          'stage',
+          resolved.tables.map((t) => ({ table: t.name, total: input.expectedRows?.[t.name] })),
+        );
+        const dry = stageCopyForcedForTests(plan.id) ? {} : await checkDryRunStaging(ctx, input, copyPlan, progress);
+        if (dry.kept) return dry.kept;
+
         const { snapshot, fresh, at: snapshotAt } = await holdSnapshot(runKey, resolveAlias(plan.source));
         const previous = previousAttempt(previousHeartbeat(activity));
         const rejoined = !fresh && previous.snapshot === snapshot;
@@ -84,10 +98,6 @@ export async function stage(input: StageInput): Promise<StageResult> {
           lanes.push({ src, tgt });
         }
 
-        progress = new StepTracker(
-          'stage',
-          resolved.tables.map((t) => ({ table: t.name, total: input.expectedRows?.[t.name] })),
-        );
         progress.extra = { snapshot };
         for (const t of done) progress.done(t, previous.staged.get(t) ?? 0);
         const tracker = progress;
@@ -118,6 +128,8 @@ export async function stage(input: StageInput): Promise<StageResult> {
         await analyzeStaging(target, resolved, names); // cleanup, publish and validate plan on these
         const inScope = await scopeFilter(target, resolved, names);
         const digests = await keyDigests(target, resolved, names);
+        // The Pilot changed after the dry run: every staged row's digest, beside the approved staging's.
+        const rows = dry.approvedRows ? { approved: dry.approvedRows, now: await rowDigests(target, resolved, names) } : undefined;
         await recordRun(target, input, 'staged');
         await markStep(target, names, 'stage', { snapshot, inScope, snapshotAt });
         await releaseSnapshot(runKey); // cleanup and publish read only the target
@@ -132,6 +144,9 @@ export async function stage(input: StageInput): Promise<StageResult> {
           restaged,
           digests,
           catalog: catalogSummary(resolved),
+          ...(dry.why
+            ? { dryRunStaging: { kept: false, why: dry.why, ...(dry.changed ? { changed: dry.changed } : {}), ...(rows ? { rows } : {}) } }
+            : {}),
         };
       } finally {
         await Promise.allSettled(extra.map((c) => c.end()));
@@ -139,4 +154,94 @@ export async function stage(input: StageInput): Promise<StageResult> {
     },
     { details: () => progress?.snapshot() ?? previousHeartbeat(activity) },
   );
+}
+
+/**
+ * The staging the dry run made (activities/db/prestage.ts), kept when it is still as the dry run left
+ * it, for the same plan and catalogs, and the Pilot's plan tables have not changed since its snapshot:
+ * then only the registers are read (in a new snapshot: a request that came after approval is
+ * honoured), the lookups found again in Production and the scope filter run again (both depend on
+ * Production, which may have changed). Otherwise `why`, and when the Pilot changed, the digests of
+ * every row the dry run staged (what was approved), taken before the copy replaces them.
+ */
+async function checkDryRunStaging(
+  ctx: DbContext,
+  input: StageInput,
+  copyPlan: CopyPlan,
+  tracker: StepTracker,
+): Promise<{ kept?: StageResult; why?: string; changed?: PilotChange[]; approvedRows?: Record<string, KeyDigest> }> {
+  const { target, source, resolved } = ctx;
+  const names = copyPlan.names;
+  const marker = await prestaged(target, names);
+  if (!marker) return {};
+  if (marker.planHash !== planHash(input.plan)) return { why: 'the plan is not the one the dry run staged for: copied again' };
+  if (await emptied(target, resolved, names, marker))
+    return { why: "the dry run's staging was emptied (a server restart empties unlogged tables): copied again" };
+  if (canonical(marker.catalog) !== canonical(catalogSummary(resolved)))
+    return { why: 'a catalog changed since the dry run: copied again' };
+  tracker.phase('checking the Pilot against the dry run');
+  return inTransaction(
+    source,
+    async () => {
+      const { s: snapshot, at } = (await source.query<{ s: string; at: Date }>('SELECT pg_export_snapshot() AS s, now() AS at')).rows[0];
+      const changed = await pilotChanges(source, resolved, marker);
+      if (changed.length > 0) {
+        return {
+          why: `the Pilot changed since the dry run (${changed.map((c) => `${c.table}: ${c.rowsThen} → ${c.rowsNow} rows, ${c.newer} written since`).join('; ')}): copied again from a new snapshot`,
+          changed,
+          approvedRows: await rowDigests(target, resolved, names),
+        };
+      }
+      await chaosPoint(input.plan.id, 'stage.start');
+      tracker.phase('copying registers and lookups');
+      const registers = await copyRegisters({ src: source, tgt: target }, copyPlan);
+      await refindLookups(target, copyPlan);
+      tracker.phase('settling the scope');
+      await chaosPoint(input.plan.id, 'stage.settle');
+      const inScope = await scopeFilter(target, resolved, names);
+      const same = resolved.tables.every((t) => inScope[t.name] === marker.inScope[t.name]);
+      const digests = same ? marker.digests : await keyDigests(target, resolved, names);
+      const snapshotAt = at.toISOString();
+      await recordRun(target, input, 'staged');
+      await markStep(target, names, 'stage', { snapshot, inScope, snapshotAt, keptFromDryRun: marker.snapshot });
+      for (const t of resolved.tables) tracker.done(t.name, inScope[t.name]);
+      const kept: StageResult = {
+        schema: names.schema,
+        snapshot,
+        snapshotAt,
+        tables: resolved.tables.map((t) => ({ table: t.name, rows: inScope[t.name] })),
+        registers,
+        attempt: Context.current().info.attempt,
+        resumedTables: [],
+        restaged: null,
+        digests,
+        catalog: catalogSummary(resolved),
+        dryRunStaging: { kept: true },
+      };
+      return { kept };
+    },
+    { isolation: 'REPEATABLE READ', readOnly: true, end: 'rollback' },
+  );
+}
+
+/** JSON with object keys sorted: the marker went through jsonb, which orders keys its own way. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** A table the dry run staged rows into whose file is empty now: crash recovery truncates unlogged tables (the step log survives). */
+async function emptied(db: Client, r: DbContext['resolved'], names: CopyPlan['names'], marker: PrestageMarker): Promise<boolean> {
+  const staged = r.tables.filter((t) => (marker.inScope[t.name] ?? 0) > 0).map((t) => names.data(t.index, t.name));
+  if (staged.length === 0) return false;
+  const res = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM unnest($1::text[]) AS x(rel) WHERE to_regclass(x.rel) IS NULL OR pg_relation_size(to_regclass(x.rel)) = 0',
+    [staged],
+  );
+  return res.rows[0].n > 0;
 }

@@ -109,6 +109,8 @@ export interface DryRunReport {
   catalog?: Record<string, CatalogSummary>;
   /** The plan's retention rules measured from the dry run's own snapshot (cleanup measures from stage's): absent when none. */
   retention?: RetentionApplied[];
+  /** The staging schema the dry run staged the selected rows into (what publishes when the Pilot does not change; absent before). */
+  staging?: string;
 }
 
 export interface StageResult {
@@ -124,6 +126,18 @@ export interface StageResult {
   /** The staged keys in scope and both catalogs now, for the comparison with what was approved (workflows/drift.ts). */
   digests?: Record<string, KeyDigest>;
   catalog?: Record<string, CatalogSummary>;
+  /**
+   * What stage did with the dry run's staging (activities/db/prestage.ts): `kept` when the Pilot had
+   * not changed since the dry run's snapshot (nothing copied); otherwise why it copied again, the
+   * tables that changed, and per table the digests of every staged row before (the approved staging)
+   * and after, compared at gate cutover like the keys (absent in runs from before this).
+   */
+  dryRunStaging?: {
+    kept: boolean;
+    why?: string;
+    changed?: { table: string; rowsThen: number; rowsNow: number; newer: number }[];
+    rows?: { approved: Record<string, KeyDigest>; now: Record<string, KeyDigest> };
+  };
 }
 
 /**

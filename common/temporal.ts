@@ -272,7 +272,8 @@ export interface EvidencePack extends StepPackSections {
  */
 export interface Drift {
   at: 'stage' | 'cleanup';
-  tables: { table: string; approvedRows: number; rowsNow: number; atLeastChanged: number }[];
+  /** `values`: the keys are as approved, some row's values are not (from the staged rows' digests). */
+  tables: { table: string; approvedRows: number; rowsNow: number; atLeastChanged: number; values?: boolean }[];
   catalog: { table: string; side: 'pilot' | 'production'; removed: string[]; added: string[] }[];
   /** Within the plan's drift.tolerate: recorded, and the run went on. Otherwise the run went back to gate plan. */
   tolerated: boolean;

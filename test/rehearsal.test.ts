@@ -76,7 +76,10 @@ test('the rehearsal report reaches the cutover gate: counts as the dry run, roll
   // Production untouched by the rehearsal; nothing of it left on the server.
   expect(await dump(prod)).toEqual(before);
   expect(await scratchLeft(prod, view.runKey)).toEqual([]);
-  expect(await rows(prod, "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'cutover\\_stage\\_%'")).toEqual([]);
+  // Only the run's own staging, made by the dry run (what gate plan approved); nothing of the rehearsal's.
+  expect(await rows(prod, "SELECT nspname::text AS s FROM pg_namespace WHERE nspname LIKE 'cutover\\_stage\\_%'")).toEqual([
+    { s: `cutover_stage_${view.runKey}` },
+  ]);
 
   expect(
     await refusal(handle.executeUpdate(approveUpdate, { args: [{ gate: 'cutover', approver: 'bob', rehearsalHash: 'f'.repeat(64) }] })),

@@ -259,7 +259,7 @@ export const SELECTIVE: Step[] = [
     run: stageNow,
     after: (e, v: NonNullable<StepResults['stage']>) => {
       afterStage(e, v);
-      checkDrift(e, 'stage', { keys: v.digests, catalog: v.catalog });
+      checkDrift(e, 'stage', { keys: v.digests, catalog: v.catalog, rows: v.dryRunStaging?.rows });
     },
     rerunnable: true,
     detail: (v: NonNullable<StepResults['stage']>) => v.restaged ?? undefined,

@@ -40,7 +40,9 @@ export async function dumpToStore(req: DumpRequest): Promise<Omit<BackupObject, 
         req.progress.update({ phase: 'dumping' });
         // Large objects belong to no table: a touched-tables backup leaves them out with the other data.
         const leaveOut = req.scope === 'full' ? [] : ['--no-blobs', ...scope.excludeData.map((p) => `--exclude-table-data=${p}`)];
-        const dump = runTool('pg_dump', ['--format=custom', `--snapshot=${snapshot}`, ...leaveOut], {
+        // Never a run's staging (since the dry run stages, it is there from gate plan on): copies of the
+        // Pilot's rows, not Production's, that a restore must not bring back.
+        const dump = runTool('pg_dump', ['--format=custom', `--snapshot=${snapshot}`, '--exclude-schema=cutover_stage_*', ...leaveOut], {
           url: req.url,
           signal: req.progress.signal,
         });

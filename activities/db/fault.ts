@@ -22,6 +22,21 @@ export function failAfterRowsForTests(attempt: number, runKey: string): (table: 
   };
 }
 
+/**
+ * Stage copies even when it could keep the dry run's staging (activities/db/prestage.ts) while a
+ * test injects a fault into its copy (CUTOVER_TEST_FAIL_STAGE_AFTER), holds its tables
+ * (CUTOVER_TEST_SLOW_TABLES naming stage: its live progress) or the reliability suite holds a run
+ * of this plan mid-copy: the copy path still runs whenever the Pilot changed or staging is gone, and
+ * those tests keep proving it survives failures and reports its progress.
+ */
+export function stageCopyForcedForTests(planId: string): boolean {
+  if (process.env.CUTOVER_TEST_FAIL_STAGE_AFTER) return true;
+  const [seconds, steps] = (process.env.CUTOVER_TEST_SLOW_TABLES ?? '').split(':');
+  if (Number(seconds) && (steps ?? 'publish,validate,cleanup').split(',').includes('stage')) return true;
+  const spec = process.env.CUTOVER_CHAOS_POINTS;
+  return !!spec && spec.split(',').some((e) => e.replace(/!fail$/, '') === `${planId}@stage.mid-copy`);
+}
+
 export async function slowStageEndForTests(db: Client, attempt: number): Promise<void> {
   const seconds = Number(process.env.CUTOVER_TEST_SLOW_STAGE_END);
   if (!seconds || attempt > 1) return;

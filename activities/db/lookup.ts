@@ -3,6 +3,7 @@
 // A matched parent that does not move can then be followed into production and pass the dangling
 // check, and its children are rewritten to the production row; it is never published. Shared by the
 // stage step and the dry run.
+import type { Client } from 'pg';
 import { TRANSFORM } from './cleanup-rules';
 import { ident, qualified } from './connect';
 import { copyQuery } from './copy';
@@ -42,6 +43,19 @@ export async function stageLookups(lane: Lane, p: CopyPlan): Promise<void> {
   }
   // FK order, parents first: a natural key that refers to another matched table maps through what was found there.
   for (const t of tables) await buildMap(lane.tgt, t, r, lookups, false);
+}
+
+/**
+ * The production rows the staged lookup rows are, found again (Production may have changed since
+ * they were found): stage keeping the dry run's staging runs this instead of reading the Pilot again.
+ */
+export async function refindLookups(tgt: Client, p: CopyPlan): Promise<void> {
+  const { resolved: r, names } = p;
+  const lookups = names.lookups();
+  const tables = r.tables.filter((t) => hasLookup(t, r));
+  if (tables.length === 0) return;
+  for (const t of r.tables.filter(isMapped)) await createMap(tgt, t, lookups, p.temp);
+  for (const t of tables) await buildMap(tgt, t, r, lookups, false);
 }
 
 /**
