@@ -10,7 +10,7 @@
 // approver of the cutover gate may name; rehearsalDrop drops the scratch database, which the
 // workflow does in all cases (success, failure, cancellation). Retries, heartbeats, timeouts and
 // cancellation of every sub-step are Temporal's.
-import { reduceDetail, reduceMessage, withholdValuesIn } from './db/row-values';
+import { reduceDetail, withholdValuesIn } from './db/row-values';
 import { canonicalJson } from '../plan/canonical';
 import { sha256Hex } from '../plan/sha256';
 import type {
@@ -133,7 +133,6 @@ const DATABASE_FAILURES = ['ConstraintViolation', 'DatabaseError', 'TransientDat
 
 interface ServerWords {
   code?: string;
-  message?: string;
   schema?: string;
   table?: string;
   column?: string;
@@ -142,12 +141,15 @@ interface ServerWords {
   hint?: string;
 }
 
-/** The report's words for a failed sub-step: row values reduced like every failure's (db/row-values.ts). */
+/**
+ * The report's words for a failed sub-step: its message as the worker let it leave the activity
+ * (passwords and row values withheld, activities/interceptor.ts; withheld again here), and for a
+ * database error the server's words, each reduced (db/row-values.ts).
+ */
 function failedEntry(f: RehearsalFailure): NonNullable<RehearsalReport['failed']> {
   const pg = DATABASE_FAILURES.includes(f.type) && f.details && typeof f.details === 'object' ? (f.details as ServerWords) : null;
-  if (!pg?.code) return { step: f.step, type: f.type, message: withholdValuesIn(f.message) };
-  const message = `${reduceMessage(pg.message ?? f.message, pg.code)} (SQLSTATE ${pg.code}${pg.constraint ? `; constraint ${pg.constraint}` : ''})`;
-  return { step: f.step, type: f.type, message, database: databaseWords(pg) };
+  const entry = { step: f.step, type: f.type, message: withholdValuesIn(f.message) };
+  return pg?.code ? { ...entry, database: databaseWords(pg) } : entry;
 }
 
 /** The server's words for the report (SQLSTATE, table, constraint, column, DETAIL, HINT), those it gave. */
