@@ -62,7 +62,12 @@ test('the recorded histories are exactly one per scenario (none obsolete, none m
 type Payload = { data: string };
 type Event = Record<
   string,
-  { input?: { payloads: Payload[] }; markerName?: string; details?: Record<string, { payloads: Payload[] }>; parentWorkflowExecution?: unknown }
+  {
+    input?: { payloads: Payload[] };
+    markerName?: string;
+    details?: Record<string, { payloads: Payload[] }>;
+    parentWorkflowExecution?: unknown;
+  }
 >;
 const decode = (p: Payload) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8'));
 const historyOf = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] };
