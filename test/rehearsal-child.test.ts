@@ -5,7 +5,7 @@
 // rehearsal step with RehearsalError and the report, the database's words in it; a retry starts a
 // new child (`<run>/rehearsal/2`) on a fresh backup; the scratch database is gone after each (the
 // test's own SQL on pg_database). While a child runs, the run's status names it and the child's own
-// query gives its sub-steps; cancelling the run cancels the child, which drops its scratch database.
+// query gives its sub-steps, and the live progress `cutover status --watch` reads shows the child's sub-step; cancelling the run cancels the child, which drops its scratch database.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,8 @@ import { rows } from './helpers/pg';
 import { PILOT_DATA, PRODUCTION_DATA, SAAS_SCHEMA, saasPlan } from './helpers/saas';
 import { acknowledging, atGate, paused, startRun, waitFor } from './helpers/run';
 import { runResult } from './helpers/run-result';
+import { liveSteps } from '../client/commands/status';
+import type { StepProgress } from '../common/progress';
 
 const h = useHarness('cutover_rhc', SAAS_SCHEMA + PILOT_DATA);
 const scratchLeft = async (url: string, runKey: string) =>
@@ -124,6 +126,11 @@ test('while the child runs the run names it; cancelling the run cancels the chil
       { step: 'stage', state: 'running' },
     ]);
     expect(await scratchLeft(prod, running.runKey)).toHaveLength(1);
+    // `cutover status --watch` reads the child's pending activity through the run: the stage within the rehearsal.
+    let live: StepProgress[] = [];
+    for (const until = Date.now() + 60000; Date.now() < until && !live.length; await new Promise((r) => setTimeout(r, 500)))
+      live = await liveSteps(h.env.client, handle);
+    expect(live.map((p) => [p.within, p.step])).toEqual([['rehearsal', 'stage']]);
     await handle.cancel();
     await runResult(handle).catch(() => undefined);
     expect((await child.describe()).status.name).toBe('CANCELLED');
