@@ -5,7 +5,7 @@
 // rehearsal step with RehearsalError and the report, the database's words in it; a retry starts a
 // new child (`<run>/rehearsal/2`) on a fresh backup; the scratch database is gone after each (the
 // test's own SQL on pg_database). While a child runs, the run's status names it and the child's own
-// query gives its sub-steps, and the live progress `cutover status --watch` reads shows the child's sub-step; cancelling the run cancels the child, which drops its scratch database.
+// query gives its sub-steps, and the live progress `cutover status --watch` reads shows the child's sub-step; cancelling the run cancels the child, which drops its scratch database; so does terminating it (REQUEST_CANCEL).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -135,6 +135,29 @@ test('while the child runs the run names it; cancelling the run cancels the chil
     await runResult(handle).catch(() => undefined);
     expect((await child.describe()).status.name).toBe('CANCELLED');
     expect(await scratchLeft(prod, running.runKey)).toEqual([]);
+  } finally {
+    delete process.env.CUTOVER_TEST_SLOW_STAGE_END;
+  }
+}, 300000);
+
+test('terminating the run cancels its child (parent-close policy REQUEST_CANCEL), which drops its scratch database', async () => {
+  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  process.env.CUTOVER_TEST_SLOW_STAGE_END = '600';
+  try {
+    const handle = await startRun(h.env, plan('rhc-terminate'));
+    const atPlan = await waitFor(handle, atGate('plan'));
+    await handle.signal(approveSignal, { gate: 'plan', approver: 'bob', ...acknowledging(atPlan) });
+    const childId = `${handle.workflowId}/rehearsal/1`;
+    const { runKey } = await waitFor(handle, (s) => s.child === childId, 120000);
+    const child = h.env.client.workflow.getHandle(childId);
+    const deadline = Date.now() + 60000;
+    while (Date.now() < deadline && (await child.query(rehearsalProgressQuery)).phase !== 'stage')
+      await new Promise((r) => setTimeout(r, 200));
+    expect(await scratchLeft(prod, runKey)).toHaveLength(1);
+    await handle.terminate('test: a terminated run');
+    await child.result().catch(() => undefined);
+    expect((await child.describe()).status.name).toBe('CANCELLED');
+    expect(await scratchLeft(prod, runKey)).toEqual([]);
   } finally {
     delete process.env.CUTOVER_TEST_SLOW_STAGE_END;
   }
