@@ -117,6 +117,9 @@ test('while the child runs the run names it; cancelling the run cancels the chil
     const childId = `${handle.workflowId}/rehearsal/1`;
     const running: StatusView = await waitFor(handle, (s) => s.child === childId, 120000);
     expect(running.phase).toBe('rehearsal');
+    // The UI's current details of the run say where the rehearsal's sub-steps are.
+    const details = ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+    expect(details).toContain(`The rehearsal runs in child workflow \`${childId}\``);
     const child = h.env.client.workflow.getHandle(childId);
     const deadline = Date.now() + 60000;
     while (Date.now() < deadline && (await child.query(rehearsalProgressQuery)).phase !== 'stage')
