@@ -14,7 +14,7 @@ import { rollback } from './rollback';
 import { backup } from './backup';
 import { restorePreview } from './restore-preview';
 import { restore } from './restore';
-import { rehearsal } from './rehearsal';
+import { rehearsalDrop, rehearsalFinish, rehearsalPrepare } from './rehearsal';
 import { decommission, recommission } from './decommission';
 import { adoptCleanup } from './adopt-cleanup';
 import { adoptRestore } from './adopt-restore';
@@ -27,7 +27,9 @@ export {
   acceptPlan,
   preflight,
   backup,
-  rehearsal,
+  rehearsalPrepare,
+  rehearsalFinish,
+  rehearsalDrop,
   stage,
   cleanup,
   publish,
@@ -52,7 +54,9 @@ export const activities = {
   acceptPlan,
   preflight,
   backup,
-  rehearsal,
+  rehearsalPrepare,
+  rehearsalFinish,
+  rehearsalDrop,
   stage,
   cleanup,
   publish,

@@ -1,41 +1,42 @@
-// Step 4, rehearsal (plan rehearsal.mode: scratch): before the cutover gate, the run's verified
-// target backup is restored into a scratch database cutover_rehearsal_<runKey> on the target's
-// server, and stage → cleanup → publish → validate run there through the same step code (the
-// exported activity functions, in-process), then the surgical rollback, whose per-table checksums
-// must equal the ones publish took before inserting. The step code is pointed at the scratch
-// database by a synthetic target alias resolved only in this worker (no URL in any payload) and
-// runs under its own run key r<runKey>, so its staging and guards never meet the real run's.
-// Production-side erasure registers are copied into the scratch database as they are at that
-// moment (the backup may not hold them, or hold them older), so cleanup leaves behind whom the real
-// run would. The report (counts, their comparison with the approved dry run, validation, rollback
-// proof, timings) carries its own sha256, which an approver of the cutover gate may name. The scratch database is dropped at the end: on success,
-// on failure and on cancellation. Any failure is a RehearsalError carrying the report so far.
-import { reduceDetail, reduceMessage, withholdValuesIn } from './db/row-values';
-import { Context } from '@temporalio/activity';
+// Step 4, rehearsal (plan rehearsal.mode: scratch), the activities of the rehearsal's own workflow
+// (workflows/rehearsal.ts, a child of the run): rehearsalPrepare restores the run's verified target
+// backup into a scratch database cutover_rehearsal_<runKey> on the target's server and copies
+// Production's referenced parents and target-side erasure registers into it; the workflow then runs
+// the ordinary stage → cleanup → publish → validate → rollback activities against it (their target
+// is the synthetic alias common/rehearsal-alias.ts names, which any worker resolves to the scratch
+// database: no URL in any payload; their run key r<runKey>, so their staging and guards never meet
+// the real run's); rehearsalFinish turns what they answered into the report (counts, comparison with
+// the approved dry run, validation, rollback proof, timings) sealed with its own sha256, which an
+// approver of the cutover gate may name; rehearsalDrop drops the scratch database, which the
+// workflow does in all cases (success, failure, cancellation). Retries, heartbeats, timeouts and
+// cancellation of every sub-step are Temporal's.
+import { reduceDetail, withholdValuesIn } from './db/row-values';
 import { canonicalJson } from '../plan/canonical';
 import { sha256Hex } from '../plan/sha256';
-import type { RehearsalInput, RehearsalReport, RollbackResult, ValidateResult } from '../common/results';
+import type {
+  RehearsalDropInput,
+  RehearsalFailure,
+  RehearsalFinishInput,
+  RehearsalInput,
+  RehearsalPrepared,
+  RehearsalReport,
+  RollbackResult,
+  ValidateResult,
+} from '../common/results';
 import type { Plan } from '../plan/schema';
-import { cleanup } from './cleanup';
-import { resolveAlias, withAliasOverride } from './db/connect';
-import { withHeartbeatScope } from './db/heartbeat-scope';
+import { resolveAlias } from './db/connect';
 import { startProgress } from './db/progress';
-import { isStepProgress, type StepProgress } from '../common/progress';
 import { restorePostData, ToolError } from './rehearsal/restore-post-data';
 import { copyFromProduction } from './rehearsal/rehearsal-parents';
-import { isPgError, pgFailure, type PgError } from './db/pg-errors';
 import { compareWithDryRun } from '../common/rehearsal-compare';
+import { rehearsalDatabase, RUN_KEY } from '../common/rehearsal-alias';
 import { parseTableName } from '../plan/names';
 import { restoreTables } from './db/restore-tables';
-import { withScratchDatabase } from './db/scratch-db';
+import { createScratchDatabase, dropScratchDatabase } from './db/scratch-db';
 import { releaseSnapshot } from './db/snapshot-holder';
 import { rehearsalError } from './errors';
-import { publish } from './publish';
-import { rollback } from './rollback';
-import { stage } from './stage';
-import { validate } from './validate';
 
-export const rehearsalDatabase = (runKey: string) => `cutover_rehearsal_${runKey}`;
+export { rehearsalDatabase };
 
 type Draft = Omit<RehearsalReport, 'rehearsalHash'>;
 
@@ -44,142 +45,115 @@ export function sealReport(draft: Draft): RehearsalReport {
   return { ...draft, rehearsalHash: sha256Hex(canonicalJson(draft)) };
 }
 
-export async function rehearsal(input: RehearsalInput): Promise<RehearsalReport> {
-  const { plan, runKey } = input;
-  // It names the scratch database and the rehearsal's staging: nothing but what a run key is may pass.
-  if (!/^[a-z0-9]{1,40}$/.test(runKey))
+/** It names the scratch database and the rehearsal's staging: nothing but what a run key is may pass. */
+function checkRunKey(runKey: string): void {
+  if (!RUN_KEY.test(runKey))
     throw rehearsalError(`rehearsal: run key ${JSON.stringify(runKey)} must be 1 to 40 lowercase letters or digits`);
+}
+
+/** The scratch database, restored from the run's target backup, with Production's parents and registers copied in. */
+export async function rehearsalPrepare(input: RehearsalInput): Promise<RehearsalPrepared> {
+  const { plan, runKey } = input;
+  checkRunKey(runKey);
   const target = input.backup?.backups?.find((b) => b.kind === 'target');
   if (!target) throw rehearsalError('rehearsal: the run has no verified target backup to restore (the backup step must run first)');
-
-  const draft: Draft = {
-    ok: false,
-    database: rehearsalDatabase(runKey),
-    runKey: `r${runKey}`,
-    backup: { location: target.location, sha256: target.sha256 },
-    startedAt: new Date().toISOString(),
-    finishedAt: '',
-    tables: [],
-    cleanup: null,
-    validation: null,
-    rollback: null,
-    timings: [],
-    failed: null,
-    parentsCopied: [],
-  };
-  // validation.preExisting full: the rehearsal proves its rollback by whole-table checksums (the
-  // scratch database has no other writers, and its size is the backup's, read once by the restore anyway).
-  const sub = {
-    plan: { ...plan, target: `rehearsal-${runKey}`, validation: { preExisting: 'full' as const } },
-    runKey: draft.runKey,
-    workflowId: input.workflowId,
-    runId: input.runId,
-  };
-  let phase = 'starting';
-  const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
-    phase = step;
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      draft.timings.push({ step, ms: Date.now() - t0 });
-    }
-  };
-  // The step running inside reports in the common progress shape, marked as within the rehearsal;
-  // the rehearsal's own beats repeat its latest progress rather than erase it.
-  let inner: StepProgress | undefined;
-  const wrap = (details: unknown) => {
-    if (!isStepProgress(details)) return { rehearsal: phase, step: details };
-    inner = { ...details, within: 'rehearsal' };
-    return inner;
-  };
-  const stopBeats = beatWhile(() => (inner && inner.step === phase ? inner : { rehearsal: phase }));
+  const startedAt = new Date().toISOString();
+  const database = rehearsalDatabase(runKey);
+  const url = await createScratchDatabase(resolveAlias(plan.target), database);
+  const progress = startProgress({ phase: 'verifying', backup: 'target' }, 'restore');
   try {
-    await withScratchDatabase(resolveAlias(plan.target), draft.database, (url) =>
-      withHeartbeatScope(wrap, async () => {
-        await timed('restore', async () => {
-          const progress = startProgress({ phase: 'verifying', backup: 'target' }, 'restore');
-          try {
-            await restoreTables(target, url, { mode: 'new-database', progress });
-            // Production-side registers as they are now, and rows of tables outside the plan that plan
-            // rows reference (read from Production in one snapshot), before the FKs come back.
-            const copied = await copyFromProduction(resolveAlias(plan.target), url, planTableRefs(plan), targetRegisterRefs(plan));
-            draft.parentsCopied = copied.parentsCopied;
-            if (copied.registersCopied.length) draft.registersCopied = copied.registersCopied;
-            await restorePostData(target, url, progress.signal).catch((e) => {
-              if (!(e instanceof ToolError)) throw e;
-              throw rehearsalError(
-                `the target backup's indexes, constraints and triggers do not restore onto its rows (a plan table referencing a table outside the plan? backup.scope: full holds every row): ${e.message}`,
-              );
-            });
-          } finally {
-            progress.stop();
-          }
-        });
-        await withAliasOverride(sub.plan.target, url, async () => {
-          const staged = await timed('stage', () => stage({ ...sub, expectedRows: input.expectedRows }));
-          draft.cleanup = (await timed('cleanup', () => cleanup(sub))).leftBehind;
-          const published = await timed('publish', () => publish(sub));
-          const validated = await timed('validate', () =>
-            validate({ ...sub, publish: published, stage: staged }).catch((e) => {
-              const partial = (e as { details?: unknown[] }).details?.[0] as ValidateResult | undefined;
-              if (partial?.tables) recordValidation(draft, partial);
-              throw e;
-            }),
-          );
-          recordValidation(draft, validated);
-          recordRollback(draft, await timed('rollback', () => rollback({ ...sub, publish: published })));
-        });
-      }),
-    );
-    if (!draft.rollback?.proven) {
-      const differ = draft.rollback?.tables.filter((t) => !t.equal).map((t) => t.table) ?? [];
+    await restoreTables(target, url, { mode: 'new-database', progress });
+    // Production-side registers as they are now, and rows of tables outside the plan that plan
+    // rows reference (read from Production in one snapshot), before the FKs come back.
+    const copied = await copyFromProduction(resolveAlias(plan.target), url, planTableRefs(plan), targetRegisterRefs(plan));
+    await restorePostData(target, url, progress.signal).catch((e) => {
+      if (!(e instanceof ToolError)) throw e;
       throw rehearsalError(
-        `rehearsal: the rollback did not bring the scratch database back to its contents before publish (${differ.join(', ')})`,
+        `the target backup's indexes, constraints and triggers do not restore onto its rows (a plan table referencing a table outside the plan? backup.scope: full holds every row): ${e.message}`,
       );
-    }
-    draft.ok = true;
-    draft.finishedAt = new Date().toISOString();
-    compare(draft, input);
-    return sealReport(draft);
-  } catch (caught) {
-    if (cancelled()) throw caught; // the activity was cancelled: the scratch database is dropped already
-    // A database error carries the server's table, constraint, DETAIL and HINT, as every other step's does.
-    const pg = databaseError(caught);
-    const e = pg ? await pgFailure(pg) : caught;
-    const type = (e as { type?: string }).type ?? (e as Error).name ?? 'Error';
-    // Kept in the report (status, evidence): row values reduced like every failure's (db/row-values.ts).
-    const raw = (e as Error).message ?? String(e);
-    const message = isPgError(e)
-      ? `${reduceMessage(raw, e.code!)} (SQLSTATE ${e.code}${e.constraint ? `; constraint ${e.constraint}` : ''})`
-      : withholdValuesIn(raw);
-    draft.failed = { step: phase, type, message, ...(pg ? { database: databaseWords(pg) } : {}) };
-    draft.finishedAt = new Date().toISOString();
-    compare(draft, input);
-    const report = sealReport(draft);
-    throw type === 'RehearsalError'
-      ? rehearsalError(message, report)
-      : rehearsalError(`rehearsal failed at ${phase} (${type}); production was not touched: ${message}`, report);
+    });
+    return {
+      database,
+      runKey: `r${runKey}`,
+      backup: { location: target.location, sha256: target.sha256 },
+      startedAt,
+      parentsCopied: copied.parentsCopied,
+      ...(copied.registersCopied.length ? { registersCopied: copied.registersCopied } : {}),
+    };
   } finally {
-    stopBeats();
-    await releaseSnapshot(draft.runKey).catch(() => undefined); // a stage that failed mid-way holds one
+    progress.stop();
   }
 }
 
-/** The counts against the approved dry run's (when the workflow passed them and the rehearsal counted). */
-function compare(draft: Draft, input: RehearsalInput): void {
-  if (input.dryRun && draft.tables.length > 0) draft.dryRunComparison = compareWithDryRun(input.plan, input.dryRun, draft.tables);
+/** The scratch database dropped (if there) and the rehearsal stage's snapshot released (if this worker holds it). */
+export async function rehearsalDrop(input: RehearsalDropInput): Promise<{ dropped: string }> {
+  checkRunKey(input.runKey);
+  const database = rehearsalDatabase(input.runKey);
+  await releaseSnapshot(`r${input.runKey}`).catch(() => undefined); // a stage that failed mid-way holds one
+  await dropScratchDatabase(resolveAlias(input.plan.target), database);
+  return { dropped: database };
 }
 
-/** The PostgreSQL error behind a failure, if one is (raised as is, or as a cause). */
-function databaseError(e: unknown, depth = 0): PgError | null {
-  if (isPgError(e)) return e;
-  const cause = (e as { cause?: unknown } | null)?.cause;
-  return cause !== undefined && depth < 5 ? databaseError(cause, depth + 1) : null;
+/** The report, sealed: ok only when every sub-step ran and the rollback gave back what publish found. */
+export async function rehearsalFinish(input: RehearsalFinishInput): Promise<RehearsalReport> {
+  const p = input.prepared;
+  const draft: Draft = {
+    ok: false,
+    database: p?.database ?? input.database,
+    runKey: p?.runKey ?? input.runKey,
+    backup: p?.backup ?? input.backup ?? { location: '', sha256: '' },
+    startedAt: p?.startedAt ?? input.startedAt,
+    finishedAt: new Date().toISOString(),
+    tables: [],
+    cleanup: input.cleanup,
+    validation: null,
+    rollback: null,
+    timings: input.timings,
+    failed: null,
+    parentsCopied: p?.parentsCopied ?? [],
+    ...(p?.registersCopied?.length ? { registersCopied: p.registersCopied } : {}),
+  };
+  if (input.validation?.tables) recordValidation(draft, input.validation);
+  if (input.rollback) recordRollback(draft, input.rollback);
+  if (input.failure) draft.failed = failedEntry(input.failure);
+  else if (!draft.rollback?.proven) {
+    const differ = draft.rollback?.tables.filter((t) => !t.equal).map((t) => t.table) ?? [];
+    draft.failed = {
+      step: 'rollback',
+      type: 'RehearsalError',
+      message: `rehearsal: the rollback did not bring the scratch database back to its contents before publish (${differ.join(', ')})`,
+    };
+  } else draft.ok = true;
+  if (input.dryRun && draft.tables.length > 0) draft.dryRunComparison = compareWithDryRun(input.plan, input.dryRun, draft.tables);
+  return sealReport(draft);
+}
+
+/** PostgreSQL's failures (activities/db/pg-errors.ts pgFailure): their first detail is the server's words. */
+const DATABASE_FAILURES = ['ConstraintViolation', 'DatabaseError', 'TransientDatabaseError'];
+
+interface ServerWords {
+  code?: string;
+  schema?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+  detail?: string;
+  hint?: string;
+}
+
+/**
+ * The report's words for a failed sub-step: its message as the worker let it leave the activity
+ * (passwords and row values withheld, activities/interceptor.ts; withheld again here), and for a
+ * database error the server's words, each reduced (db/row-values.ts).
+ */
+function failedEntry(f: RehearsalFailure): NonNullable<RehearsalReport['failed']> {
+  const pg = DATABASE_FAILURES.includes(f.type) && f.details && typeof f.details === 'object' ? (f.details as ServerWords) : null;
+  const entry = { step: f.step, type: f.type, message: withholdValuesIn(f.message) };
+  return pg?.code ? { ...entry, database: databaseWords(pg) } : entry;
 }
 
 /** The server's words for the report (SQLSTATE, table, constraint, column, DETAIL, HINT), those it gave. */
-function databaseWords(e: PgError): Record<string, string> {
+function databaseWords(e: ServerWords): Record<string, string> {
   // The report lands in status and evidence: the DETAIL and HINT without row values (db/row-values.ts).
   const detail = e.detail ? reduceDetail(e.detail, e.code ?? '', false, e.constraint) : undefined;
   const all: Record<string, string | undefined> = {
@@ -215,28 +189,6 @@ function recordRollback(draft: Draft, r: RollbackResult): void {
     equal: t.equal && t.checksumBeforePublish !== undefined,
   }));
   draft.rollback = { proven: tables.length > 0 && tables.every((t) => t.equal), tables, summary: r.proof.summary };
-}
-
-/** Beats of the rehearsal's own, between and under the step code's: several per heartbeat timeout. */
-function beatWhile(details: () => unknown): () => void {
-  let ctx: Context;
-  try {
-    ctx = Context.current();
-  } catch {
-    return () => undefined;
-  }
-  const every = Math.min(5000, (ctx.info.heartbeatTimeoutMs || 15000) / 3);
-  ctx.heartbeat(details());
-  const timer = setInterval(() => ctx.heartbeat(details()), every);
-  return () => clearInterval(timer);
-}
-
-function cancelled(): boolean {
-  try {
-    return Context.current().cancellationSignal.aborted;
-  } catch {
-    return false;
-  }
 }
 
 /** Production-side erasure registers as {schema, name}: read in the rehearsal as they are now, whatever the backup scope. */

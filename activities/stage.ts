@@ -7,7 +7,6 @@ import type { Client } from 'pg';
 import type { TableProgress } from '../common/temporal';
 import type { StageInput, StageResult } from '../common/results';
 import { connect, ident, resolveAlias } from './db/connect';
-import { previousHeartbeat } from './db/heartbeat-scope';
 import { withContext } from './db/keep-alive';
 import { ensureControlSchema } from './db/control-schema';
 import { recordRun } from './db/run-registry';
@@ -73,7 +72,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
         if (dry.kept) return dry.kept;
 
         const { snapshot, fresh, at: snapshotAt } = await holdSnapshot(runKey, resolveAlias(plan.source));
-        const previous = previousAttempt(previousHeartbeat(activity));
+        const previous = previousAttempt(activity.info.heartbeatDetails);
         const rejoined = !fresh && previous.snapshot === snapshot;
         const done = new Set(rejoined ? previous.staged.keys() : []);
         const restaged =
@@ -152,7 +151,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
         await Promise.allSettled(extra.map((c) => c.end()));
       }
     },
-    { details: () => progress?.snapshot() ?? previousHeartbeat(activity) },
+    { details: () => progress?.snapshot() ?? activity.info.heartbeatDetails },
   );
 }
 

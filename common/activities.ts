@@ -10,7 +10,10 @@ import type {
   AccessChecksResult,
   BackupInput,
   BackupResult,
+  RehearsalDropInput,
+  RehearsalFinishInput,
   RehearsalInput,
+  RehearsalPrepared,
   RehearsalReport,
   RestoreInput,
   RestorePreview,
@@ -40,7 +43,12 @@ export interface CutoverActivities {
   acceptPlan(raw: unknown): Promise<{ plan: Plan; planHash: string }>;
   preflight(input: StepInput): Promise<DryRunReport>;
   backup(input: BackupInput): Promise<BackupResult>;
-  rehearsal(input: RehearsalInput): Promise<RehearsalReport>;
+  /** Workflow cutoverRehearsal: the scratch database restored from the target backup (then the step activities run against it). */
+  rehearsalPrepare(input: RehearsalInput): Promise<RehearsalPrepared>;
+  /** Workflow cutoverRehearsal: the sealed report from what its sub-steps answered. */
+  rehearsalFinish(input: RehearsalFinishInput): Promise<RehearsalReport>;
+  /** Workflow cutoverRehearsal: the scratch database dropped, whatever happened. */
+  rehearsalDrop(input: RehearsalDropInput): Promise<{ dropped: string }>;
   stage(input: StageInput): Promise<StageResult>;
   cleanup(input: StepInput): Promise<CleanupResult>;
   publish(input: StepInput): Promise<PublishResult>;

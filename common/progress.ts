@@ -64,7 +64,7 @@ export interface StepProgress {
   tables: TableStepProgress[];
   /** Bytes written or read, for steps that stream archives (backup, restore). */
   bytes?: number;
-  /** An activity that runs other steps inside it (rehearsal) names the outer one here. */
+  /** A step running within another (the rehearsal's child workflow runs stage, publish …): the outer one, set by the reader (client/commands/status.ts). */
   within?: string;
 }
 

@@ -627,6 +627,48 @@ export interface RehearsalInput extends StepInput {
   dryRun?: DryRunCounts[];
 }
 
+/** What the rehearsal's first activity made: the scratch database restored from the target backup, with Production's parents and registers. */
+export interface RehearsalPrepared {
+  database: string; // cutover_rehearsal_<runKey>
+  runKey: string; // r<runKey>
+  backup: { location: string; sha256: string };
+  startedAt: string;
+  parentsCopied: { table: string; rows: number }[];
+  registersCopied?: { table: string; rows: number }[];
+}
+
+/** A sub-step of the rehearsal that failed, as the rehearsal workflow saw its activity fail (redacted by the worker). */
+export interface RehearsalFailure {
+  step: string;
+  type: string;
+  message: string;
+  /** The failure's first detail (a database error's words, reduced again before the report keeps them). */
+  details?: unknown;
+}
+
+/** The rehearsal workflow's findings, which rehearsalFinish turns into the sealed report. */
+export interface RehearsalFinishInput {
+  plan: Plan;
+  dryRun?: DryRunCounts[];
+  prepared: RehearsalPrepared | null;
+  /** When prepare failed before it answered: the names the report still carries. */
+  database: string;
+  runKey: string;
+  backup: { location: string; sha256: string } | null;
+  startedAt: string;
+  timings: { step: string; ms: number }[];
+  cleanup: CleanupResult['leftBehind'] | null;
+  validation: ValidateResult | null;
+  rollback: RollbackResult | null;
+  failure: RehearsalFailure | null;
+}
+
+/** The scratch database to drop (the parent's run key) and the rehearsal's staging snapshot to release. */
+export interface RehearsalDropInput {
+  plan: Plan;
+  runKey: string;
+}
+
 /** clean-start: the Pilot database set read-only (or back). */
 export type DecommissionInput = StepInput;
 export interface DecommissionResult {

@@ -30,6 +30,22 @@ export const workflowIdFor = (planId: string): string => `cutover-${planId}`;
 /** `cutover erasure replay`: its own workflow, one per target alias at a time. */
 export const ERASURE_REPLAY_WORKFLOW_TYPE = 'cutoverErasureReplay';
 export const erasureReplayWorkflowId = (target: string): string => `cutover-erasure-replay-${target}`;
+/**
+ * A run's rehearsal (plan rehearsal.mode: scratch): its own workflow, a child of the run, one per
+ * attempt, id `<run's workflow id>/rehearsal/<n>` (common/rehearsal-alias.ts rehearsalChildId).
+ */
+export const REHEARSAL_WORKFLOW_TYPE = 'cutoverRehearsal';
+
+/** The rehearsal workflow's progress, per sub-step (query `rehearsal-progress` on the child). */
+export interface RehearsalProgress {
+  /** The sub-step running now, or `done` / `failed` / `cancelled`. */
+  phase: string;
+  database: string;
+  /** Each sub-step in order: waiting, running, done, failed; its time once it ended. */
+  steps: { step: string; state: 'waiting' | 'running' | 'done' | 'failed'; ms?: number }[];
+}
+export const rehearsalProgressQuery = defineQuery<RehearsalProgress>('rehearsal-progress');
+
 /** What `cutover erasure replay` starts the workflow with. */
 export interface ErasureReplayRequest {
   target: string;
@@ -215,6 +231,8 @@ export interface StatusView {
   mustAcknowledge?: { reason: string; why: string }[];
   /** The change request that authorised the run (plan decision.change); absent when the plan names none. */
   change?: ChangeRef;
+  /** While a step runs in a child workflow (the rehearsal): its workflow id (its own progress query: rehearsal-progress). */
+  child?: string;
 }
 
 /** The evidence pack so far (query `report`); written to cutover.evidence at finalize. */

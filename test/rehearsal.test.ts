@@ -91,6 +91,7 @@ test('the rehearsal report reaches the cutover gate: counts as the dry run, roll
   const moved = Number((await rows<{ n: string }>(prod, 'SELECT count(*)::text AS n FROM accounts'))[0].n) - 2;
   expect(moved).toBe(byTable('public.accounts').moved);
   await record(handle, 'rehearsal');
+  await record(h.env.client.workflow.getHandle(`${handle.workflowId}/rehearsal/1`), 'rehearsal-child');
 }, 300000);
 
 test('a rehearsal whose publish hits a conflict pauses the run with RehearsalError; Production untouched, no scratch database left', async () => {

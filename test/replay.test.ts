@@ -26,6 +26,8 @@ const SCENARIOS: Record<string, string> = {
   'roll-forward': 'safety-net',
   restore: 'restore',
   rehearsal: 'rehearsal',
+  // The rehearsal's own workflow (cutoverRehearsal), a child of the run: its history replays the same way.
+  'rehearsal-child': 'rehearsal',
   'rehearsal-retry': 'rehearsal-registers',
   'identity-pause': 'ops',
   'paused.continued': 'hostile-signals',
@@ -58,7 +60,15 @@ test('the recorded histories are exactly one per scenario (none obsolete, none m
 });
 
 type Payload = { data: string };
-type Event = Record<string, { input?: { payloads: Payload[] }; markerName?: string; details?: Record<string, { payloads: Payload[] }> }>;
+type Event = Record<
+  string,
+  {
+    input?: { payloads: Payload[] };
+    markerName?: string;
+    details?: Record<string, { payloads: Payload[] }>;
+    parentWorkflowExecution?: unknown;
+  }
+>;
 const decode = (p: Payload) => JSON.parse(Buffer.from(p.data, 'base64').toString('utf8'));
 const historyOf = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Event[] };
 
@@ -71,13 +81,20 @@ function plansOf(file: string) {
   const input = decode(started.input!.payloads[0]) as { plan: { id: string }; continued?: { state: { plan: unknown; planHash: string } } };
   return {
     input,
+    child: !!started.parentWorkflowExecution,
     activityPlan: firstActivity ? decode(firstActivity.input!.payloads[0]).plan : undefined,
     recorded: marker ? (decode(marker.details!.result.payloads[0]) as { plan: unknown; planHash: string }) : undefined,
   };
 }
 
 test.each(files)('%s runs on the plan recorded once, not on a normalisation done again', (file) => {
-  const { input, activityPlan, recorded } = plansOf(file);
+  const { input, child, activityPlan, recorded } = plansOf(file);
+  if (child) {
+    // A child (the rehearsal) is given the parent's accepted plan and records none of its own.
+    expect(recorded).toBeUndefined();
+    expect(activityPlan).toEqual(input.plan);
+    return;
+  }
   if (input.continued) {
     // A continued run carries the accepted plan in its state and records nothing again.
     expect(recorded).toBeUndefined();
@@ -90,9 +107,11 @@ test.each(files)('%s runs on the plan recorded once, not on a normalisation done
   expect(input.plan).not.toEqual(recorded!.plan); // the input lacked the defaults the record filled in
 });
 
-// The run's own workflow id: the workflow refuses to run under any id but cutover-<plan id>.
-const replay = (b: WorkflowBundleWithSourceMap, file: string) =>
-  Worker.runReplayHistory({ workflowBundle: b }, historyOf(file), `cutover-${plansOf(file).input.plan.id}`);
+// The run's own workflow id: the workflow refuses to run under any id but cutover-<plan id> (a child: its first rehearsal's id).
+const replay = (b: WorkflowBundleWithSourceMap, file: string) => {
+  const { input, child } = plansOf(file);
+  return Worker.runReplayHistory({ workflowBundle: b }, historyOf(file), `cutover-${input.plan.id}${child ? '/rehearsal/1' : ''}`);
+};
 
 test.each(files)(
   'replays %s deterministically',
@@ -110,7 +129,7 @@ describe.each(['extra-timer', 'extra-activity', 'renamed-activity'])('a build wi
     mutated = await bundle(mutant);
   }, 120000);
 
-  test.each(['happy-path.json', 'flood-in-step.json'])(
+  test.each(['happy-path.json', 'flood-in-step.json', 'rehearsal-child.json'])(
     'fails to replay %s',
     async (file) => {
       await expect(replay(mutated, file)).rejects.toMatchObject({

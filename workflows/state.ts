@@ -84,6 +84,8 @@ export class RunState {
   drift: Drift[] = [];
   /** Approvals that stopped counting when a drift sent the run back to gate plan. */
   voidedApprovals: Approval[] = [];
+  /** While a step runs as a child workflow (the rehearsal): its workflow id. */
+  child: string | null = null;
 
   constructor(
     readonly plan: Plan,
@@ -172,6 +174,7 @@ export class RunState {
     if (predicted.length) view.mustAcknowledge = predicted;
     const change = changeOf(this.plan);
     if (change) view.change = change;
+    if (this.child) view.child = this.child;
     return view;
   }
 

@@ -2,7 +2,7 @@
 // retries, pause (status `paused`, error kept, the accepted actions listed) until on-call resumes.
 // retry runs it again here; skip returns; abort, rollback and roll-forward leave the step by
 // throwing, and the workflow's loop over the step table acts on them.
-import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, condition } from '@temporalio/workflow';
 import { continueSuggested } from './continue';
 import { attemptInDetails, isAttemptMarker, takeAttempt } from '../common/attempts';
 import type { ResumeInput, SignatureEvidence, StepError } from '../common/temporal';
@@ -166,7 +166,7 @@ export async function runStep<T>(ctl: StepControl, step: string, fn: () => Promi
 }
 
 export function describeFailure(step: string, err: unknown): StepError {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  const cause = (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     const attempts = attemptInDetails(cause.details);
     return { step, type: cause.type ?? 'Error', message: cause.message, at: now(), ...(attempts !== undefined ? { attempts } : {}) };
@@ -183,13 +183,13 @@ const SERVER_WORDS = ['ConstraintViolation', 'DatabaseError', 'TransientDatabase
  * failure's: those quote row values, kept only in the (encrypted) failure, never in status or evidence.
  */
 export function failureDetails(err: unknown): unknown {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const cause = err instanceof ActivityFailure || err instanceof ChildWorkflowFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure) || SERVER_WORDS.includes(cause.type ?? '')) return undefined;
   const first = cause.details?.[0];
   return isAttemptMarker(first) ? undefined : first;
 }
 
-/** The failure type of an activity failure (e.g. StagingLost), if any. */
+/** The failure type of an activity failure (e.g. StagingLost), if any. A step run as a child workflow (the rehearsal) fails as a ChildWorkflowFailure, read the same way by describeFailure and failureDetails. */
 export function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }

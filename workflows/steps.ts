@@ -10,14 +10,16 @@
 // its activity is activities/<name>.ts. Nothing to list here. A change to what the table runs for an
 // existing run follows the patching rule (docs/architecture.md, "Changing workflow code"): recorded
 // histories must replay unchanged.
-import { proxyActivities } from '@temporalio/workflow';
+import { executeChild, ParentClosePolicy, proxyActivities } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { CutoverActivities } from '../common/activities';
 import { NON_RETRYABLE } from '../common/failures';
 import type { FinalizeResult, StepInput, StepResults } from '../common/results';
 import type { AnyStepModule, ResultOf, StepKey } from '../common/step-module';
 import { STEP_MODULES } from '../common/steps';
-import type { EvidencePack, GateName } from '../common/temporal';
+import { REHEARSAL_WORKFLOW_TYPE, type EvidencePack, type GateName } from '../common/temporal';
+import { rehearsalChildId } from '../common/rehearsal-alias';
+import type { RehearsalInput, RehearsalReport } from '../common/results';
 import { compareWithApproved, DriftDetected } from './drift';
 import { now, type RunState } from './state';
 import { failureDetails, failureType, runStep, type StepControl } from './step-runner';
@@ -215,6 +217,28 @@ async function freshTargetBackup(e: StepEnv): Promise<void> {
   e.s.results.backup = { ...first, backups: [...out.value.backups, ...first.backups] };
 }
 
+/**
+ * The rehearsal runs as its own workflow (workflows/rehearsal.ts), a child of this run: one per
+ * attempt, id `<workflow id>/rehearsal/<n>` (n: the rehearsal's starts so far, this one included,
+ * so a retry after a pause starts a new child). Its failure pauses the step like an activity's; a
+ * cancelled (or terminated) run cancels it (REQUEST_CANCEL), and it drops its scratch database.
+ */
+async function rehearseInChild(e: StepEnv, input: RehearsalInput): Promise<RehearsalReport> {
+  const n = e.s.steps.filter((x) => x.step === 'rehearsal' && x.outcome === 'started').length;
+  const workflowId = rehearsalChildId(e.input.workflowId, n);
+  e.s.child = workflowId;
+  e.ctl.publish();
+  try {
+    return await executeChild<(i: RehearsalInput) => Promise<RehearsalReport>>(REHEARSAL_WORKFLOW_TYPE, {
+      workflowId,
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    });
+  } finally {
+    e.s.child = null;
+  }
+}
+
 /** The selective path: preflight, gates, safety net, stage → publish → validate, checks, finalize. */
 export const SELECTIVE: Step[] = [
   {
@@ -247,7 +271,7 @@ export const SELECTIVE: Step[] = [
         merged: t.merged,
         leftBehind: t.leftBehind,
       }));
-      return long.rehearsal({ ...e.input, backup: e.s.results.backup!, expectedRows, ...(dryRun ? { dryRun } : {}) });
+      return rehearseInChild(e, { ...e.input, backup: e.s.results.backup!, expectedRows, ...(dryRun ? { dryRun } : {}) });
     },
     keepsFailureDetails: true,
     detail: (v: NonNullable<StepResults['rehearsal']>) =>

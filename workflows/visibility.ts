@@ -62,6 +62,11 @@ function describe(s: RunState): string {
     `**cutover ${s.plan.id}** — status **${s.status}**, phase \`${s.phase}\``,
     `plan hash \`${s.planHash}\` · strategy ${s.plan.strategy} · initiated by ${s.initiatedBy} · run key \`${s.ids.runKey}\``,
   ];
+  // A step run as a child workflow (the rehearsal): where its sub-steps and their progress are.
+  if (s.child)
+    lines.push(
+      `The ${s.phase} runs in child workflow \`${s.child}\`: its sub-steps (activities, their heartbeat details) and its query \`rehearsal-progress\` are on its page.`,
+    );
   // Change control: what authorised the run, in front of every gate's approvers.
   const change = changeOf(s.plan);
   if (change) lines.push(`Change request: **${changeText(change)}** — ${s.plan.decision?.reason ?? ''}`);

@@ -8,25 +8,10 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { configError } from '../errors';
 import { pinnedAlias } from './alias-scope';
+import { parseRehearsalAlias } from '../../common/rehearsal-alias';
 
 export function aliasEnvVar(alias: string): string {
   return `CUTOVER_DB_${alias.toUpperCase()}`;
-}
-
-/**
- * Aliases pointed elsewhere in this process only (a rehearsal points a synthetic target alias at
- * its scratch database): the URL stays in the worker, the step code sees an alias as always.
- */
-const overrides = new Map<string, string>();
-
-export async function withAliasOverride<T>(alias: string, url: string, fn: () => Promise<T>): Promise<T> {
-  if (overrides.has(alias)) throw new Error(`connection alias "${alias}" is already overridden in this worker`);
-  overrides.set(alias, url);
-  try {
-    return await fn();
-  } finally {
-    overrides.delete(alias);
-  }
 }
 
 /** A URL with its password masked, for messages (the password is the only secret a URL carries). */
@@ -99,9 +84,26 @@ function isPostgresUrl(url: string): boolean {
 }
 
 export function resolveAlias(alias: string): string {
-  const override = overrides.get(alias);
-  if (override) return override;
-  return pinnedAlias(alias, readAlias);
+  return pinnedAlias(alias, readAliasOrRehearsal);
+}
+
+/**
+ * A rehearsal's synthetic target alias (common/rehearsal-alias.ts: `rehearsal:<runKey>:<target>`)
+ * is the real target's server and credentials with the scratch database cutover_rehearsal_<runKey>:
+ * any worker resolves it the same way (the step activities of the rehearsal run wherever Temporal
+ * puts them), and only a workflow can name it (a plan's aliases are `[a-z][a-z0-9_]*`).
+ */
+function readAliasOrRehearsal(alias: string): string {
+  const synthetic = parseRehearsalAlias(alias);
+  return synthetic ? urlWithDatabase(readAlias(synthetic.target), synthetic.database) : readAlias(alias);
+}
+
+/** The same server and credentials as `url`, another database. */
+export function urlWithDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = '/' + encodeURIComponent(database);
+  u.searchParams.delete('dbname');
+  return u.toString();
 }
 
 export async function connect(url: string, appName = 'cutover'): Promise<Client> {

@@ -3,7 +3,6 @@
 // instead of grinding on in PostgreSQL beside the retry.
 import { Context } from '@temporalio/activity';
 import type { Plan } from '../../plan/schema';
-import { beat } from './heartbeat-scope';
 import { openContext, type Context as DbContext } from './context';
 
 /** `details`: what each keep-alive beat carries (a step's own progress); none by default. */
@@ -17,8 +16,8 @@ export async function whileAlive<T>(db: DbContext, fn: () => Promise<T>, details
   // Steps that report progress themselves (stage) pass it as `details`: a bare beat would erase it.
   // Several beats per heartbeat timeout, however short the workflow made it.
   const every = Math.min(5000, (ctx.info.heartbeatTimeoutMs || 15000) / 3);
-  beat(ctx, details?.());
-  const timer = setInterval(() => beat(ctx, details?.()), every);
+  ctx.heartbeat(details?.());
+  const timer = setInterval(() => ctx.heartbeat(details?.()), every);
   let finished = false;
   ctx.cancelled.catch(() => (finished ? undefined : db.cancel()));
   try {

@@ -1,16 +1,11 @@
-// A throwaway database on the target's server, for proving a backup restores (and later for
-// rehearsals). Made and dropped with SQL through the server's `postgres` database; always dropped,
-// also when the work in it fails, and dropped first if an earlier attempt left it behind.
+// A throwaway database on the target's server, for proving a backup restores and for rehearsals.
+// Made and dropped with SQL through the server's `postgres` database; dropped first if an earlier
+// attempt left it behind. withScratchDatabase always drops it, also when the work in it fails; the
+// rehearsal creates and drops it in separate activities (its workflow drops it in all cases).
 import { configError } from '../errors';
-import { connect, ident } from './connect';
+import { connect, ident, urlWithDatabase } from './connect';
 
-/** The same server and credentials as `url`, another database. */
-export function urlWithDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + encodeURIComponent(database);
-  u.searchParams.delete('dbname');
-  return u.toString();
-}
+export { urlWithDatabase };
 
 async function onServer(url: string, sql: string): Promise<void> {
   const admin = await connect(urlWithDatabase(url, 'postgres'), 'cutover:scratch');
@@ -21,9 +16,14 @@ async function onServer(url: string, sql: string): Promise<void> {
   }
 }
 
-export async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const drop = `DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`;
-  await onServer(serverUrl, drop);
+/** Drop it if there (connections to it ended: WITH FORCE). */
+export async function dropScratchDatabase(serverUrl: string, name: string): Promise<void> {
+  await onServer(serverUrl, `DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+}
+
+/** A new empty database `name` (an earlier attempt's dropped first); its URL. */
+export async function createScratchDatabase(serverUrl: string, name: string): Promise<string> {
+  await dropScratchDatabase(serverUrl, name);
   // template0: nothing the server's template1 holds can collide with the restored schema.
   await onServer(serverUrl, `CREATE DATABASE ${ident(name)} TEMPLATE template0`).catch((e) => {
     // Retrying cannot grant a right: say which one is missing.
@@ -33,15 +33,20 @@ export async function withScratchDatabase<T>(serverUrl: string, name: string, fn
       );
     throw e;
   });
+  return urlWithDatabase(serverUrl, name);
+}
+
+export async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (url: string) => Promise<T>): Promise<T> {
+  const url = await createScratchDatabase(serverUrl, name);
   let failed = false;
   try {
-    return await fn(urlWithDatabase(serverUrl, name));
+    return await fn(url);
   } catch (e) {
     failed = true;
     throw e;
   } finally {
     // A failed drop must not hide why the work failed; after success it is the error.
-    await onServer(serverUrl, drop).catch((e) => {
+    await dropScratchDatabase(serverUrl, name).catch((e) => {
       if (!failed) throw e;
     });
   }

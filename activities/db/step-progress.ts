@@ -8,7 +8,6 @@ import { Context } from '@temporalio/activity';
 import type { Client } from 'pg';
 import { PROGRESS_KIND, STEP_UNITS, type StepProgress, type TableStepProgress } from '../../common/progress';
 import type { CleanupResult } from '../../common/results';
-import { beat } from './heartbeat-scope';
 import type { StagingNames } from './staging';
 import { stepResult } from './staging-state';
 
@@ -114,7 +113,7 @@ export class StepTracker {
 
   private beat(): this {
     try {
-      beat(Context.current(), this.snapshot());
+      Context.current().heartbeat(this.snapshot());
     } catch {
       // not in an activity
     }

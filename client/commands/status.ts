@@ -1,12 +1,12 @@
 // `cutover status <id> [--watch] [--json]`
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { arrayFromPayloads, type LoadedDataConverter, type Payload } from '@temporalio/common';
-import type { EvidencePack, StatusView } from '../../common/temporal';
+import { REHEARSAL_WORKFLOW_TYPE, type EvidencePack, type StatusView } from '../../common/temporal';
 import { EXIT_FAILED, EXIT_OK } from '../errors';
 import { formatStatus, progressFromHeartbeat } from '../format/status';
 import type { LiveProgress } from '../format/status';
 import { stepProgressFrom } from '../format/progress';
-import type { StepProgress } from '../../common/progress';
+import { isStepProgress, type StepProgress } from '../../common/progress';
 import { isTerminal, toWorkflowId } from '../options';
 import type { CommandContext } from './context';
 import { fromServer, printJson, sleep } from './context';
@@ -27,10 +27,20 @@ async function decodePayloads(converter: LoadedDataConverter, payloads: Payload[
   return arrayFromPayloads(converter.payloadConverter, decoded);
 }
 
-/** The run's pending activities' heartbeat details, decoded (undecodable ones left out). */
-async function pendingDetails(client: Client, handle: WorkflowHandle): Promise<{ activity?: string; details: unknown }[]> {
+/**
+ * The run's pending activities' heartbeat details, decoded (undecodable ones left out), and those of
+ * its running child workflows (the rehearsal runs its sub-steps in one, id `<run>/rehearsal/<n>`),
+ * marked as within it.
+ */
+async function pendingDetails(client: Client, handle: WorkflowHandle, depth = 0): Promise<{ activity?: string; details: unknown }[]> {
   const desc = await handle.describe();
   const out: { activity?: string; details: unknown }[] = [];
+  for (const child of depth === 0 ? (desc.raw.pendingChildren ?? []) : []) {
+    if (!child.workflowId) continue;
+    const inner = await pendingDetails(client, client.workflow.getHandle(child.workflowId, child.runId ?? undefined), 1).catch(() => []);
+    const within = child.workflowTypeName === REHEARSAL_WORKFLOW_TYPE ? 'rehearsal' : (child.workflowTypeName ?? 'child');
+    for (const p of inner) out.push({ ...p, details: withinChild(p.details, within) });
+  }
   for (const pa of desc.raw.pendingActivities ?? []) {
     const payloads = pa.heartbeatDetails?.payloads;
     if (!payloads?.length) continue;
@@ -42,6 +52,11 @@ async function pendingDetails(client: Client, handle: WorkflowHandle): Promise<{
     }
   }
   return out;
+}
+
+/** A child's step progress names the step it runs within (`rehearsal → stage`). */
+function withinChild(details: unknown, within: string): unknown {
+  return isStepProgress(details) ? { ...details, within } : details;
 }
 
 /** Progress reported by the run's pending activities through their heartbeats, per table. */

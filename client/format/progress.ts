@@ -19,7 +19,7 @@ import { percent, renderTable } from './table';
 export function stepProgressFrom(details: unknown): StepProgress[] {
   if (Array.isArray(details)) return details.flatMap((d) => stepProgressFrom(d));
   if (isStepProgress(details)) return [details];
-  // A rehearsal's own beat before its first step reported: `{rehearsal, step}`.
+  // A rehearsal's own beat from a worker before the rehearsal was a child workflow: `{rehearsal, step}`.
   const v = details as { step?: unknown } | null;
   if (v && typeof v === 'object' && isStepProgress(v.step)) return [{ ...v.step, within: 'rehearsal' }];
   return [];

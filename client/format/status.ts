@@ -105,7 +105,8 @@ export function formatStatus(view: StatusView, opts: StatusFormatOptions = {}): 
   const lines: string[] = [
     `${id}  (plan ${view.planId}, ${view.strategy})`,
     `status:       ${view.status}`,
-    `phase:        ${view.phase}`,
+    // A step run as a child workflow (the rehearsal): its id, where the UI shows its sub-steps.
+    `phase:        ${view.phase}${view.child ? ` (running in child workflow ${view.child})` : ''}`,
     `gate:         ${view.gate ?? '-'}`,
     `approvals:    ${formatApprovals(view)}`,
     `plan hash:    ${view.planHash}`,
