@@ -34,7 +34,23 @@ export class DevServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Start the server. The dev server picks free ports of its own for its internal services (history,
+   * matching, worker); another process on the machine can take one between its pick and its bind, and
+   * it exits "address already in use": that start is tried again (a few times), nothing else is.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/.test(String(e))) throw e;
+        this.errTail = '';
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     const sa = Object.values(SEARCH_ATTRIBUTES).flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
     const args = [
       'server',
