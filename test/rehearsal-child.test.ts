@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { approveSignal, rehearsalProgressQuery, resumeUpdate, type StatusView } from '../common/temporal';
+import { approveSignal, rehearsalProgressQuery, resumeUpdate, TASK_QUEUE, type StatusView } from '../common/temporal';
 import type { RehearsalReport } from '../common/results';
 import { useHarness } from './helpers/harness';
 import { rows } from './helpers/pg';
@@ -165,3 +165,17 @@ test('terminating the run cancels its child (parent-close policy REQUEST_CANCEL)
     delete process.env.CUTOVER_TEST_SLOW_STAGE_END;
   }
 }, 300000);
+
+test('started directly (not as a child of a run) it refuses before touching any database', async () => {
+  const prod = await h.production(SAAS_SCHEMA + PRODUCTION_DATA);
+  const wf = h.env.client.workflow;
+  const input = { plan: plan('rhc-direct'), runKey: 'directkey', workflowId: 'cutover-some-run', runId: 'r' };
+  const err = await wf
+    .execute('cutoverRehearsal', { taskQueue: TASK_QUEUE, workflowId: 'cutover-some-run/rehearsal/1', args: [input] })
+    .then(
+      () => null,
+      (e: Error) => String((e.cause as Error | undefined)?.message ?? e.message),
+    );
+  expect(err).toMatch(/cutoverRehearsal runs only as the child of the run it rehearses \(started by no workflow/);
+  expect(await scratchLeft(prod, 'directkey')).toEqual([]);
+}, 60000);

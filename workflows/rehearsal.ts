@@ -7,7 +7,7 @@
 // database is ALWAYS dropped (rehearsalDrop, in a non-cancellable scope: also on failure and when
 // the run is cancelled). A failure closes the workflow with a RehearsalError carrying the report so
 // far, which pauses the run's rehearsal step like an activity failure. Deterministic code only.
-import { ApplicationFailure, CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { takeAttempt } from '../common/attempts';
 import { rehearsalAlias, rehearsalDatabase } from '../common/rehearsal-alias';
 import type {
@@ -28,6 +28,19 @@ import { describeFailure, failureDetails } from './step-runner';
 export const REHEARSAL_STEPS = ['restore', 'stage', 'cleanup', 'publish', 'validate', 'rollback'] as const;
 
 export async function cutoverRehearsal(input: RehearsalInput): Promise<RehearsalReport> {
+  // Anyone who reaches Temporal can start a workflow: this one creates, writes and drops a database on
+  // the target's server with no gate of its own, so it runs only as the child of the run it rehearses
+  // (that run approved its plan), under the id that run gives it. Read from the start event: deterministic.
+  const info = workflowInfo();
+  if (
+    info.parent?.workflowId !== input.workflowId ||
+    !/^\d+$/.test(info.workflowId.slice(`${input.workflowId}/rehearsal/`.length)) ||
+    !info.workflowId.startsWith(`${input.workflowId}/rehearsal/`)
+  )
+    throw ApplicationFailure.nonRetryable(
+      `cutoverRehearsal runs only as the child of the run it rehearses (started by ${info.parent?.workflowId ?? 'no workflow'}, for ${JSON.stringify(input.workflowId)})`,
+      'RehearsalRefused',
+    );
   const { plan, runKey } = input;
   const database = rehearsalDatabase(runKey);
   const progress: RehearsalProgress = { phase: 'starting', database, steps: REHEARSAL_STEPS.map((step) => ({ step, state: 'waiting' })) };
