@@ -5,7 +5,8 @@
 import type { DryRunReport } from '../../common/results';
 import type { EvidencePack } from '../../common/temporal';
 
-const dryRun: DryRunReport = {
+/** The dry run and the pack without the later steps' sections: also the CLI formatting tests' fixture (test/cli-format.test.ts). */
+export const dryRun: DryRunReport = {
   planId: 'acme-pilot',
   planHash: 'a'.repeat(64),
   source: 'pilot',
@@ -53,7 +54,7 @@ const dryRun: DryRunReport = {
   at: '2026-01-02T03:04:05.000Z',
 };
 
-const basePack: EvidencePack = {
+export const basePack: EvidencePack = {
   planId: 'acme-pilot',
   planHash: 'a'.repeat(64),
   strategy: 'selective',
