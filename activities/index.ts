@@ -23,33 +23,6 @@ import { databaseIdentity } from './database-identity';
 import { erasureReplay } from './erasure-replay';
 import { notices } from './notices';
 
-export {
-  acceptPlan,
-  preflight,
-  backup,
-  rehearsalPrepare,
-  rehearsalFinish,
-  rehearsalDrop,
-  stage,
-  cleanup,
-  publish,
-  validate,
-  accessChecks,
-  erasure,
-  rollback,
-  restorePreview,
-  restore,
-  decommission,
-  recommission,
-  adoptCleanup,
-  adoptRestore,
-  adopt,
-  finalize,
-  databaseIdentity,
-  erasureReplay,
-  notices,
-};
-
 export const activities = {
   acceptPlan,
   preflight,
