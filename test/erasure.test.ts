@@ -13,37 +13,12 @@ import type { ErasureResult, StepInput } from '../common/results';
 import { approveSignal, resumeUpdate, type EvidencePack, type StatusView } from '../common/temporal';
 import { buildEvidence } from '../common/evidence';
 import { useHarness } from './helpers/harness';
+import { PILOT, PRODUCTION } from './helpers/erasure-shop';
 import { checkerRole, rows } from './helpers/pg';
 import { atGate, paused, startRun, waitFor } from './helpers/run';
 import { publishRun, schemaChecked } from './helpers/steps';
 import { runResult } from './helpers/run-result';
 
-const SCHEMA = `
-CREATE TABLE customer (customer_id serial PRIMARY KEY, email text NOT NULL, name text);
-CREATE TABLE orders (order_id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customer, total numeric NOT NULL);
-CREATE TABLE order_line (line_id serial PRIMARY KEY, order_id int NOT NULL REFERENCES orders, sku text NOT NULL);
-CREATE TABLE review (review_id serial PRIMARY KEY, customer_id int REFERENCES customer, body text, stars int NOT NULL);
-CREATE TABLE erasure_request (customer_id int NOT NULL, at timestamptz NOT NULL DEFAULT now());
-`;
-const PILOT =
-  SCHEMA +
-  `
-INSERT INTO customer (email, name) SELECT 'c' || g || '@example.com', 'Customer ' || g FROM generate_series(1, 6) g;
-INSERT INTO orders (customer_id, total) SELECT 1 + (g % 6), g FROM generate_series(1, 12) g;
-INSERT INTO order_line (order_id, sku) SELECT 1 + (g % 12), 'sku-' || g FROM generate_series(1, 24) g;
-INSERT INTO review (customer_id, body, stars) SELECT g, 'review by ' || g, 1 + g % 5 FROM generate_series(1, 6) g;
-INSERT INTO erasure_request (customer_id) VALUES (6);
-`;
-// Production's own customers take ids 1–3: the Pilot's customers get 4… there.
-const PRODUCTION =
-  SCHEMA +
-  `
-INSERT INTO customer (email, name) VALUES ('p1@prod.example', 'P1'), ('p2@prod.example', 'P2'), ('p3@prod.example', 'P3');
-INSERT INTO orders (customer_id, total) VALUES (1, 10), (2, 20);
-INSERT INTO order_line (order_id, sku) VALUES (1, 'prod-a'), (2, 'prod-b');
-INSERT INTO review (customer_id, body, stars) VALUES (1, 'prod review', 5);
-CREATE TABLE hold (why text);
-`;
 const ANONYMIZE = [{ table: 'review', columns: { customer_id: null, body: '[erased]' } }];
 
 function plan(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
