@@ -19,7 +19,7 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { PlanError, type PlanIssue } from '../plan/issues';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
 import { dryNames, type StagingNames } from './db/staging';
-import { dropStaging, prestageNames, runningBefore, snapshotXmin, type PrestageMarker } from './db/prestage';
+import { dropStaging, pilotTotals, prestageNames, snapshotXmin, type PrestageMarker } from './db/prestage';
 import { createStepLog, markStep } from './db/staging-state';
 import { planError } from './errors';
 import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './preflight/statement-timeout';
@@ -182,8 +182,6 @@ async function dryRun(
   // in and every cleanup pass spills to disk. Settable only before the session's first temp table.
   await target.query(`SET temp_buffers = '128MB'`).catch(() => undefined);
   let counter: Client | undefined;
-  // Which transactions were running just before the snapshot: stage tells the Pilot unchanged by them (db/prestage.ts).
-  const before = prestage ? await runningBefore(source) : undefined;
   // Both transactions only measure: they roll back whatever happens (the Pilot's reads one snapshot).
   const measured = { end: 'rollback' } as const;
   return inTransaction(
@@ -198,20 +196,17 @@ async function dryRun(
         counter = await openSource();
         await joinSnapshot(counter, snapshot);
         const lane2 = counter;
-        const counting = (async () => {
-          const out = new Map<string, number>();
-          for (const t of resolved.tables)
-            out.set(t.name, await count(lane2, `SELECT 1 FROM ${qualified(t.source.schema, t.source.name)}`));
-          return out;
-        })();
+        // The snapshot's xmin, and the young xmins it saw: stage tells from them whether the Pilot changed (db/prestage.ts).
+        const pilotXmin = await snapshotXmin(source);
+        const counting = pilotTotals(lane2, resolved, pilotXmin);
         counting.catch(() => undefined); // awaited below; a failure there is the one reported
         // The staging the run will publish, committed (outside the rolled-back transaction below).
         const staged = prestage
           ? await prestageRows(source, target, copyPlan, prestage, {
               snapshot,
               snapshotAt: snapshotAt.toISOString(),
-              totals: counting,
-              before: before!,
+              pilotXmin,
+              counting,
             })
           : null;
         return await inTransaction(
@@ -225,7 +220,7 @@ async function dryRun(
               await copyRegisters(lane, copyPlan);
               await stageLookups(lane, copyPlan);
             }
-            const totals = await counting;
+            const { totals } = await counting;
             // Autovacuum never analyzes temp tables: without statistics every query below would be planned
             // blind (row guesses off by orders of magnitude: hash vs index probes into Production chosen badly).
             if (!staged) await analyzeStaging(target, resolved, names);
@@ -311,10 +306,9 @@ async function prestageRows(
   target: Client,
   copyPlan: CopyPlan,
   p: Prestage,
-  at: { snapshot: string; snapshotAt: string; totals: Promise<Map<string, number>>; before: PrestageMarker['before'] },
+  at: { snapshot: string; snapshotAt: string; pilotXmin: string; counting: ReturnType<typeof pilotTotals> },
 ): Promise<{ inScope: Record<string, number>; digests: Record<string, KeyDigest> }> {
   const { resolved, names } = copyPlan;
-  const pilotXmin = await snapshotXmin(source);
   await dropStaging(target, p.runKey);
   await target.query(`CREATE SCHEMA ${ident(names.schema)}`);
   await createStagingTables(target, copyPlan);
@@ -349,14 +343,15 @@ async function prestageRows(
   await analyzeStaging(target, resolved, names); // the dry run's rehearsal, cleanup, publish and validate plan on these
   const inScope = await scopeFilter(target, resolved, names);
   const digests = await keyDigests(target, resolved, names);
+  const counted = await at.counting;
   const marker: PrestageMarker = {
     planId: p.plan.id,
     planHash: planHash(p.plan),
     snapshot: at.snapshot,
     snapshotAt: at.snapshotAt,
-    pilotXmin,
-    before: at.before,
-    totals: Object.fromEntries(await at.totals),
+    pilotXmin: at.pilotXmin,
+    seen: counted.seen,
+    totals: Object.fromEntries(counted.totals),
     inScope,
     digests,
     catalog: catalogSummary(resolved),
@@ -421,11 +416,6 @@ async function countCollisions(target: Client, r: Resolved, names: StagingNames,
   } finally {
     await target.query('RESET enable_hashjoin; RESET enable_mergejoin');
   }
-}
-
-async function count(client: Client, sql: string): Promise<number> {
-  const r = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM (${sql}) s`);
-  return Number(r.rows[0].n);
 }
 
 /** Every condition's value must cast to its column's type: refused here with its path, not mid-run. */

@@ -109,6 +109,9 @@ test('a Pilot transaction open across the dry run and committed after it is seen
     await tx.query('SAVEPOINT a');
     await tx.query('INSERT INTO rental (customer_id, amount) VALUES (11, 99.5)');
     await tx.query('RELEASE SAVEPOINT a');
+    // A later transaction finishes before the snapshot: its xmax passes the savepoint's xid, which a
+    // released savepoint no longer holds a lock on (pg_locks does not list it: the bug this pins).
+    await rows(h.pilot, 'SELECT pg_current_xact_id()::text AS x');
     const handle = await startRun(h.env, storeOnePlan('once-open-tx'));
     await waitFor(handle, atGate('plan'));
     await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
@@ -127,5 +130,28 @@ test('a Pilot transaction open across the dry run and committed after it is seen
   } finally {
     await tx.query('ROLLBACK').catch(() => undefined);
     await tx.end();
+  }
+}, 240000);
+
+test('rows committed while an older transaction is still open are seen by the dry run and do not count as a change: stage keeps its staging', async () => {
+  await h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
+  const old = new Client({ connectionString: h.pilot });
+  await old.connect();
+  try {
+    // The oldest transaction running at the dry run's snapshot (its xmin) started before this insert committed.
+    await old.query('BEGIN');
+    await old.query('SELECT pg_current_xact_id()');
+    await rows(h.pilot, 'INSERT INTO rental (customer_id, amount) VALUES (11, 12.5) RETURNING rental_id');
+    const handle = await startRun(h.env, storeOnePlan('once-old-tx'));
+    await waitFor(handle, atGate('plan'));
+    await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+    await waitFor(handle, atGate('cutover'));
+    await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
+    const done = (await runResult(handle)) as StatusView & { evidence: EvidencePack };
+    expect(done.status).toBe('completed');
+    expect(done.evidence.stage?.dryRunStaging).toEqual({ kept: true });
+  } finally {
+    await old.query('ROLLBACK').catch(() => undefined);
+    await old.end();
   }
 }, 240000);

@@ -25,11 +25,14 @@ export interface PrestageMarker {
   /** The snapshot's xmin (32-bit, as text): every transaction before it had finished when the rows were read. */
   pilotXmin: string;
   /**
-   * Read just before the snapshot (db/prestage.ts runningBefore): the next xid then, and every xid
-   * (subtransactions' too) still running then. A row version by any other xid below that next xid
-   * was written by a transaction finished before the snapshot. Absent: only pilotXmin is used.
+   * Per plan table, the distinct xmins at or after pilotXmin of the rows visible in the snapshot
+   * (pilotTotals): those transactions had committed before it, so no row version they wrote can be
+   * new. A table absent (or a marker from before this field) counts every row version at or after
+   * pilotXmin as possibly new. Replaces `before` (the xids running just before the snapshot), which
+   * missed a still-running transaction's released savepoints: a subtransaction drops the lock on its
+   * own xid when it is released, so pg_locks no longer lists it.
    */
-  before?: { xmax: string; running: string[] };
+  seen?: Record<string, string[]>;
   /** Every row of each plan table in the Pilot at the snapshot (not only the selected ones). */
   totals: Record<string, number>;
   inScope: Record<string, number>;
@@ -43,20 +46,39 @@ export async function snapshotXmin(source: Client): Promise<string> {
   return r.rows[0].x;
 }
 
+/** More distinct young xmins than this in one table: it is not recorded, and stage counts each such row as possibly new. */
+const SEEN_LIMIT = 10000;
+
 /**
- * On a connection outside any transaction, just before the dry run's snapshot is taken: the next xid
- * and every transaction id running on the cluster (pg_locks: each xid, a subtransaction's too, holds
- * a lock on itself until its top-level transaction ends; pg_current_snapshot() lists top-level ones
- * only). Lets stage tell a row written by a transaction still running at the snapshot from one
- * written long before, though younger than the oldest transaction then running.
+ * In the dry run's snapshot (a lane joined to it), per plan table: every row (the totals stage
+ * compares) and, only where some visible row version is at or after the snapshot's xmin, their
+ * distinct xmins (PrestageMarker.seen). The common case is one scan with no row sent.
  */
-export async function runningBefore(source: Client): Promise<{ xmax: string; running: string[] }> {
-  const r = await source.query<{ xmax: string; running: string[] }>(
-    `SELECT (pg_snapshot_xmax(pg_current_snapshot())::text::numeric % 4294967296)::text AS xmax,
-            coalesce(array_agg(DISTINCT l.transactionid::text) FILTER (WHERE l.transactionid IS NOT NULL), '{}') AS running
-       FROM pg_locks l WHERE l.locktype = 'transactionid'`,
-  );
-  return r.rows[0];
+export async function pilotTotals(
+  lane: Client,
+  r: Resolved,
+  pilotXmin: string,
+): Promise<{ totals: Map<string, number>; seen: Record<string, string[]> }> {
+  const totals = new Map<string, number>();
+  const seen: Record<string, string[]> = {};
+  for (const t of r.tables) {
+    const rel = qualified(t.source.schema, t.source.name);
+    const res = await lane.query<{ n: string; young: string }>(
+      `SELECT count(*)::text AS n, count(*) FILTER (WHERE age(x.xmin) <= age($1::text::xid))::text AS young FROM ${rel} x`,
+      [pilotXmin],
+    );
+    totals.set(t.name, Number(res.rows[0].n));
+    if (Number(res.rows[0].young) === 0) {
+      seen[t.name] = [];
+      continue;
+    }
+    const ids = await lane.query<{ x: string }>(
+      `SELECT DISTINCT x.xmin::text AS x FROM ${rel} x WHERE age(x.xmin) <= age($1::text::xid) LIMIT ${SEEN_LIMIT + 1}`,
+      [pilotXmin],
+    );
+    if (ids.rows.length <= SEEN_LIMIT) seen[t.name] = ids.rows.map((row) => row.x);
+  }
+  return { totals, seen };
 }
 
 /** The dry run's staging, when it is still as the dry run left it (not cleaned yet): stage may keep it. */
@@ -77,24 +99,24 @@ export interface PilotChange {
 
 /**
  * Per plan table, whether the Pilot may differ from the dry run's snapshot: a different row count,
- * or a visible row version whose xmin may belong to a transaction not finished at that snapshot: at
- * or after the snapshot's xmin, and either at or after the next xid read just before the snapshot or
- * one of the xids running then (compared by age(), so xid wraparound is handled, and frozen or
- * permanent xids are never "newer"). A change always shows: a delete changes the count unless a row
- * came in too, and every insert or update writes a new row version with its own xid. It can only
+ * or a visible row version whose xmin is at or after that snapshot's xmin and is not one of the
+ * xmins the snapshot itself saw (PrestageMarker.seen: committed before it). Compared by age(), so
+ * xid wraparound is handled, and frozen or permanent xids are never "newer". A change always shows:
+ * a delete changes the count unless a row came in too, and every insert or update writes a new row
+ * version with the xid of its (sub)transaction, which had not committed at the snapshot. It can only
  * err the safe way (then stage copies again). One sequential scan of xmin per table: no row is
  * converted or sent.
  */
 export async function pilotChanges(source: Client, r: Resolved, marker: PrestageMarker): Promise<PilotChange[]> {
   const out: PilotChange[] = [];
   for (const t of r.tables) {
-    const b = marker.before;
+    const seen = marker.seen?.[t.name];
     const res = await source.query<{ n: string; newer: string }>(
       `SELECT count(*)::text AS n, count(*) FILTER (WHERE age(x.xmin) <= age($1::text::xid)${
-        b ? ` AND (age(x.xmin) <= age($2::text::xid) OR x.xmin::text = ANY($3::text[]))` : ''
+        seen ? ' AND NOT (x.xmin::text = ANY($2::text[]))' : ''
       })::text AS newer
          FROM ${qualified(t.source.schema, t.source.name)} x`,
-      b ? [marker.pilotXmin, b.xmax, b.running] : [marker.pilotXmin],
+      seen ? [marker.pilotXmin, seen] : [marker.pilotXmin],
     );
     const now = { n: Number(res.rows[0].n), newer: Number(res.rows[0].newer) };
     const then = marker.totals[t.name];
