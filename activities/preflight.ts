@@ -14,7 +14,7 @@ import { DRY_MANIFEST_DDL } from './db/control-schema';
 import { stageLookups } from './db/lookup';
 import { insertedRows, productionKeyExprs } from './db/row-identity';
 import { describeConflict, productionUniques, uniqueConflicts, type ProductionUnique } from './preflight/unique-conflicts';
-import { buildMap, createMap, isMapped } from './db/remap';
+import { buildMap, createMap, isMapped, ownRowsFrom } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { PlanError, type PlanIssue } from '../plan/issues';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
@@ -398,13 +398,14 @@ async function countCollisions(target: Client, r: Resolved, names: StagingNames,
   const n = productionKeyExprs(t, rows);
   const prod = qualified(t.target.schema, t.target.name);
   const exists = (extra: string) =>
-    `SELECT count(*)::text AS n FROM ${rows.from} WHERE ${rows.movedOnly} AND EXISTS (SELECT 1 FROM ${prod} p WHERE ${t.key.map((k, i) => `p.${ident(k)} = ${n[i]}`).join(' AND ')}${extra})`;
+    `SELECT count(*)::text AS n FROM ${ownRowsFrom(rows, n)} WHERE ${rows.movedOnly} AND EXISTS (SELECT 1 FROM ${prod} p WHERE ${t.key.map((k, i) => `p.${ident(k)} = ${n[i]}`).join(' AND ')}${extra})`;
   if (t.key.length === 1 && n[0] === `s.${ident(t.key[0])}` && t.target.uniqueKeys.some((u) => u.length === 1 && u[0] === t.key[0])) {
     const k = ident(t.key[0]);
     const type = t.columns.find((c) => c.name === t.key[0])!.type;
     // ORDER BY … LIMIT 1, not min()/max(): those do not exist for every key type (uuid).
+    const from = ownRowsFrom(rows, [`s.${k}`]);
     const end = (dir: string) =>
-      `(SELECT s.${k}::text FROM ${rows.from} WHERE ${rows.movedOnly} AND s.${k} IS NOT NULL ORDER BY s.${k} ${dir} LIMIT 1)`;
+      `(SELECT s.${k}::text FROM ${from} WHERE ${rows.movedOnly} AND s.${k} IS NOT NULL ORDER BY s.${k} ${dir} LIMIT 1)`;
     const b = (await target.query<{ lo: string | null; hi: string | null }>(`SELECT ${end('ASC')} AS lo, ${end('DESC')} AS hi`)).rows[0];
     if (b.lo === null || b.hi === null) return 0;
     const res = await target.query<{ n: string }>(exists(` AND p.${k} BETWEEN $1::${type} AND $2::${type}`), [b.lo, b.hi]);

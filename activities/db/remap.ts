@@ -22,6 +22,18 @@ export interface MappedRows {
   from: string; // FROM … joins; alias s is the staged row
   exprs: Map<string, string>; // column -> SQL expression of its production value
   movedOnly: string; // WHERE clause: rows that are inserted (not merged)
+  own: string; // the staged table alone, alias s (ownRowsFrom)
+}
+
+/**
+ * `rows.from`, or the staged table alone when its joins cannot matter to a query reading only `used`:
+ * every row counts (movedOnly TRUE: no join to the table's own map) and every expression reads the
+ * staged row itself. The remaining joins are LEFT JOINs to parents' maps, one row per Pilot key, so
+ * they neither drop nor repeat a row (publish inserts through them). Saves a hash join per pass in
+ * the dry run's checks of a table whose keys are kept.
+ */
+export function ownRowsFrom(rows: MappedRows, used: string[]): string {
+  return rows.movedOnly === 'TRUE' && used.every((e) => /^s\."(?:[^"]|"")+"$/.test(e)) ? rows.own : rows.from;
 }
 
 export function mappedRows(t: ResolvedTable, r: Resolved, names: StagingNames, opts: { ownKey: boolean } = { ownKey: true }): MappedRows {
@@ -47,7 +59,8 @@ export function mappedRows(t: ResolvedTable, r: Resolved, names: StagingNames, o
     joins.push(`LEFT JOIN ${names.map(parent.index)} ${a} ON ${fk.columns.map((c, i) => `${a}.o${i} = s.${ident(c)}`).join(' AND ')}`);
     fk.columns.forEach((c, i) => exprs.set(c, `${a}.n${i}`));
   }
-  return { from: `${names.data(t.index, t.name)} s ${joins.join(' ')}`, exprs, movedOnly };
+  const own = `${names.data(t.index, t.name)} s`;
+  return { from: `${own} ${joins.join(' ')}`, exprs, movedOnly, own };
 }
 
 export async function createMap(db: Client, t: ResolvedTable, names: StagingNames, temp: boolean): Promise<void> {

@@ -43,6 +43,7 @@ export function insertedRows(t: ResolvedTable, r: Resolved, names: StagingNames)
     from: `${rows.from} LEFT JOIN ${names.map(t.index)} me ON ${on}`,
     exprs,
     movedOnly: `(me.outcome IS NULL OR me.outcome = 'moved')`,
+    own: rows.own,
   };
 }
 

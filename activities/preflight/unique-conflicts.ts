@@ -8,7 +8,7 @@
 import type { Client } from 'pg';
 import type { UniqueConflict } from '../../common/results';
 import { ident, qualified } from '../db/connect';
-import type { MappedRows } from '../db/remap';
+import { ownRowsFrom, type MappedRows } from '../db/remap';
 import type { ResolvedTable } from '../db/resolve';
 
 export interface ProductionUnique {
@@ -86,7 +86,11 @@ export async function uniqueConflicts(
     // The inserted rows under Production's column names, so the index's own expressions and
     // predicate (unqualified column references) evaluate on them as they would on the stored row.
     const type = (c: string) => t.columns.find((x) => x.name === c)!.type;
-    const x = `SELECT ${u.columns.map((c) => `(${rows.exprs.get(c)})::${type(c)} AS ${ident(c)}`).join(', ')} FROM ${rows.from} WHERE ${rows.movedOnly}`;
+    const from = ownRowsFrom(
+      rows,
+      u.columns.map((c) => rows.exprs.get(c)!),
+    );
+    const x = `SELECT ${u.columns.map((c) => `(${rows.exprs.get(c)})::${type(c)} AS ${ident(c)}`).join(', ')} FROM ${from} WHERE ${rows.movedOnly}`;
     const slot = (i: number) => ident(`__cutover_u${i}`);
     const y = `SELECT ${u.exprs.map((e, i) => `(${e}) AS ${slot(i)}`).join(', ')} FROM (${x}) x WHERE ${u.pred ?? 'TRUE'}`;
     const notNull = u.nullsNotDistinct || u.kind === 'exclusion' ? 'TRUE' : u.exprs.map((_, i) => `y.${slot(i)} IS NOT NULL`).join(' AND ');
