@@ -94,14 +94,14 @@ async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows
   const changed = `${present} AND NOT (${mine})`;
   const types = t.columns.map((c) => c.type);
   const res = await db.query<{ sn: string; ss: string; pn: string; ps: string; other: string }>(
-    `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${fastRowHashSql(stagingExprs, types)}::numeric) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
+    `SELECT count(*) FILTER (WHERE NOT (${changed}))::text AS sn, coalesce(sum(${fastRowHashSql(stagingExprs, types)}) FILTER (WHERE NOT (${changed})), 0)::text AS ss,
             count(*) FILTER (WHERE ${ours})::text AS pn, coalesce(sum(${fastRowHashSql(
               columnsOf(
                 'p',
                 t.columns.map((c) => c.name),
               ),
               types,
-            )}::numeric) FILTER (WHERE ${ours}), 0)::text AS ps,
+            )}) FILTER (WHERE ${ours}), 0)::text AS ps,
             count(*) FILTER (WHERE ${changed})::text AS other
        FROM ${rows.from} LEFT JOIN ${prod} p ON ${t.key.map((k) => `p.${ident(k)} = ${rows.exprs.get(k)}`).join(' AND ')}
       WHERE ${rows.movedOnly}`,
@@ -157,7 +157,7 @@ async function validateTable(
   // no row stays in (a deletion cannot be told from a row published under another key, e.g. by a
   // trigger): it fails the checksum, by key. Only by default (counts), where publish recorded its xid.
   const xid = preExistingBefore === undefined ? ownXid(input.publish.xid) : undefined;
-  const mine = xid ? `p.xmin::text = '${xid}'` : 'TRUE';
+  const mine = xid ? `p.xmin = '${xid}'::xid` : 'TRUE';
   const notOurs = `SELECT k.* FROM (${publishedKeys(t, r, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE NOT (${mine})`;
   let sums: { stagingChecksum: string; productionChecksum: string; preExistingAfter?: string; other: number };
   if (preExistingBefore === undefined) sums = await publishedChecksums(db, t, rows, stagingExprs, mine);

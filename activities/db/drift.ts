@@ -50,8 +50,8 @@ async function digestsOf(db: Client, r: Resolved, rowsOf: (t: Resolved['tables']
   for (const t of r.tables) {
     const row = `ROW(${t.key.map((k) => `s.${ident(k)}`).join(', ')})::text`;
     const res = await db.query<{ n: string; a: string; b: string }>(
-      `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(${row}, 0)::numeric), 0)::text AS a,
-              coalesce(sum(hashtextextended(${row}, 1)::numeric), 0)::text AS b FROM (${rowsOf(t)}) s`,
+      `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(${row}, 0)), 0)::text AS a,
+              coalesce(sum(hashtextextended(${row}, 1)), 0)::text AS b FROM (${rowsOf(t)}) s`,
     );
     const x = res.rows[0];
     out[t.name] = { rows: Number(x.n), digest: `h2:${x.a}:${x.b}` };

@@ -136,8 +136,8 @@ export async function rowDigests(db: Client, r: Resolved, names: StagingNames): 
   const out: Record<string, KeyDigest> = {};
   for (const t of r.tables) {
     const res = await db.query<{ n: string; a: string; b: string }>(
-      `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(s::text, 0)::numeric), 0)::text AS a,
-              coalesce(sum(hashtextextended(s::text, 1)::numeric), 0)::text AS b FROM ${names.data(t.index, t.name)} s`,
+      `SELECT count(*)::text AS n, coalesce(sum(hashtextextended(s::text, 0)), 0)::text AS a,
+              coalesce(sum(hashtextextended(s::text, 1)), 0)::text AS b FROM ${names.data(t.index, t.name)} s`,
     );
     const x = res.rows[0];
     out[t.name] = { rows: Number(x.n), digest: `r2:${x.a}:${x.b}` };

@@ -19,8 +19,8 @@ export async function localiseDifferences(db: Client, t: ResolvedTable, a: RowSe
     `SELECT hashtext(ROW(${s.key.join(', ')})::text) & ${BUCKETS - 1} AS bucket, ROW(${s.key.join(', ')})::text AS k, ${rowHashSql(s.exprs)} AS h FROM ${s.from}`;
   const res = await db.query<{ k: string }>(
     `WITH a AS (${bucketed(a)}), b AS (${bucketed(b)}),
-          diff AS (SELECT bucket FROM (SELECT bucket, count(*) AS n, sum(h::numeric) AS s FROM a GROUP BY bucket) x
-                   FULL JOIN (SELECT bucket, count(*) AS n, sum(h::numeric) AS s FROM b GROUP BY bucket) y USING (bucket)
+          diff AS (SELECT bucket FROM (SELECT bucket, count(*) AS n, sum(h) AS s FROM a GROUP BY bucket) x
+                   FULL JOIN (SELECT bucket, count(*) AS n, sum(h) AS s FROM b GROUP BY bucket) y USING (bucket)
                    WHERE x.n IS DISTINCT FROM y.n OR x.s IS DISTINCT FROM y.s)
      SELECT coalesce(a.k, b.k) AS k
        FROM (SELECT * FROM a WHERE bucket IN (SELECT bucket FROM diff)) a
