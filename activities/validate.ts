@@ -21,9 +21,15 @@ import { validationError } from './errors';
 import { chaosPoint, slowTableForTests } from './db/fault';
 import { StepTracker } from './db/step-progress';
 import { joinSnapshot } from './db/snapshot-holder';
+import { parallelismOf } from '../plan/parallelism';
 
-/** Connections validate reads on at once (one exported snapshot): the worker's tables checked side by side. */
+/**
+ * Connections validate reads on at once (one exported snapshot): tables checked side by side, at
+ * least 2, or `parallelism.lanes` when more. A table's own checks are not split across them: each
+ * table is still one connection's work (the split is stage's and the dry run's: db/copy-lanes.ts).
+ */
 const VALIDATE_LANES = 2;
+const validateLanes = (plan: ValidateInput['plan']) => Math.max(VALIDATE_LANES, parallelismOf(plan).lanes);
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
   const progress = new StepTracker('validate');
@@ -39,13 +45,13 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
       const tables: TableValidation[] = [];
       // One snapshot for every read, on every lane: a row the application changes mid-validate is
       // either changed (not ours) in all of them or in none. Read only: nothing but ACCESS SHARE on
-      // production. Tables are checked on VALIDATE_LANES connections sharing the snapshot exported
+      // production. Tables are checked on validateLanes() connections sharing the snapshot exported
       // here (SET TRANSACTION SNAPSHOT), so it is still one consistent read, in less wall time.
       await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const lanes: Client[] = [target];
       try {
         const snapshot = (await target.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
-        for (let i = 1; i < Math.min(VALIDATE_LANES, resolved.tables.length); i++) {
+        for (let i = 1; i < Math.min(validateLanes(input.plan), resolved.tables.length); i++) {
           const lane = await ctx.openTarget();
           lanes.push(lane);
           await joinSnapshot(lane, snapshot);
