@@ -60,8 +60,7 @@ const TABLES = [
 ];
 const stagedName = (lanes: number, t: { name: string; index: number }) => runNames(`lanes${lanes}`).data(t.index, `public.${t.name}`);
 /** Count and an order-free content sum of a row set (sum of each row's text hash): the same on both servers for the same rows. */
-const digestSql = (from: string) =>
-  `SELECT count(*)::int AS n, coalesce(sum(hashtext(x::text)::numeric), 0)::text AS s FROM (${from}) x`;
+const digestSql = (from: string) => `SELECT count(*)::int AS n, coalesce(sum(hashtext(x::text)::numeric), 0)::text AS s FROM (${from}) x`;
 
 beforeAll(async () => {
   pilot = await createDb(pilotName, SCHEMA + PILOT);
@@ -170,7 +169,10 @@ test('1, 2 and 4 lanes stage exactly the same rows, which are exactly what the P
       for (const t of TABLES) {
         const a = stagedName(1, t);
         const b = stagedName(lanes, t);
-        const diff = await rows(prod, `(SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}) UNION ALL (SELECT * FROM ${b} EXCEPT ALL SELECT * FROM ${a})`);
+        const diff = await rows(
+          prod,
+          `(SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}) UNION ALL (SELECT * FROM ${b} EXCEPT ALL SELECT * FROM ${a})`,
+        );
         expect({ lanes, table: t.name, diff }).toEqual({ lanes, table: t.name, diff: [] });
       }
     // The changes after the snapshot are nowhere in staging.
