@@ -17,8 +17,12 @@ export interface TablePart {
   hi: number | null;
 }
 
-/** A part is at least this many blocks (8 MB at the default 8 kB block): below that a second scan and a second COPY cost more than they save. */
-export const SPLIT_MIN_BLOCKS = 1024;
+/**
+ * A part is at least this many blocks (2 MB at the default 8 kB block, some 20 000 rows of a narrow
+ * table): below that another query (its semi-joins over the parents' selection run once per part)
+ * and another COPY cost about what they save.
+ */
+export const SPLIT_MIN_BLOCKS = 256;
 
 /** TID Range Scan (PostgreSQL 14): older servers would read the whole table once per part. */
 const TID_RANGE_SCAN = 140000;
