@@ -14,6 +14,7 @@ import { Selection } from '../activities/db/selection';
 import { joinSnapshot } from '../activities/db/snapshot-holder';
 import { cutBlocks, partCondition } from '../activities/db/table-parts';
 import { validatePlan } from '../plan/validate';
+import { parallelismOf } from '../plan/parallelism';
 import { createDb, dropDb, rows, uniqueName, withDb } from './helpers/pg';
 
 const SCHEMA = `
@@ -120,7 +121,6 @@ test('1, 2 and 4 lanes stage exactly the same rows, which are exactly what the P
     await writer.query("INSERT INTO big SELECT g, 1, 'late' FROM generate_series(50001, 60000) g");
 
     for (const lanes of [1, 2, 4]) {
-      const p = plan(lanes);
       const names = runNames(`lanes${lanes}`);
       const copyPlan: CopyPlan = { resolved: ctx.resolved, names, temp: false, columnsFor: (t) => t.columns };
       await ctx.target.query(`DROP SCHEMA IF EXISTS ${names.schema} CASCADE; CREATE SCHEMA ${names.schema}`);
@@ -129,7 +129,7 @@ test('1, 2 and 4 lanes stage exactly the same rows, which are exactly what the P
       await first.connect();
       opened.push(first);
       await joinSnapshot(first, snapshot);
-      const par = { tables: 2, lanes };
+      const par = parallelismOf(plan(lanes)); // {tables: 2, lanes}
       const items = await workItems(first, ctx.resolved.tables, par);
       const partsOf = (name: string) => items.filter((w) => w.table.name === name).length;
       // The big tables split into `lanes` parts; the tiny one is one part whatever the lanes.

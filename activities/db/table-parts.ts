@@ -48,9 +48,7 @@ export function cutBlocks(blocks: number, n: number): TablePart[] {
 }
 
 /**
- * The parts of each table for `lanes` lanes, read on `src` (in the run's snapshot): a plain table
- * of at least `minBlocks` blocks per part is split into up to `lanes` parts; a small one, a
- * partitioned table (its rows live in its partitions), a foreign table or an older server: one part.
+ * The parts of each table for `lanes` lanes, read on `src` (in the run's snapshot): see relationParts.
  */
 export async function planParts(
   src: Client,
@@ -58,22 +56,35 @@ export async function planParts(
   lanes: number,
   minBlocks = SPLIT_MIN_BLOCKS,
 ): Promise<Map<string, TablePart[]>> {
-  const whole = (): TablePart[] => [{ i: 0, of: 1, lo: null, hi: null }];
-  const out = new Map(tables.map((t) => [t.name, whole()]));
-  if (lanes <= 1 || tables.length === 0) return out;
-  const res = await src.query<{ i: number; kind: string; blocks: string; version: number }>(
+  const parts = await relationParts(
+    src,
+    tables.map((t) => qualified(t.source.schema, t.source.name)),
+    lanes,
+    minBlocks,
+  );
+  return new Map(tables.map((t, i) => [t.name, parts[i]]));
+}
+
+/**
+ * The parts of each relation (a quoted, qualified name; bound, never spliced) for `lanes` lanes: a
+ * plain table of at least `minBlocks` blocks per part is split into up to `lanes` parts; a small one,
+ * a partitioned table (its rows live in its partitions), a foreign table or an older server: one part.
+ */
+export async function relationParts(db: Client, relations: string[], lanes: number, minBlocks = SPLIT_MIN_BLOCKS): Promise<TablePart[][]> {
+  const out: TablePart[][] = relations.map(() => [{ i: 0, of: 1, lo: null, hi: null }]);
+  if (lanes <= 1 || relations.length === 0) return out;
+  const res = await db.query<{ i: number; kind: string; blocks: string; version: number }>(
     `SELECT x.i::int AS i, c.relkind::text AS kind,
             (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::text AS blocks,
             current_setting('server_version_num')::int AS version
        FROM unnest($1::text[]) WITH ORDINALITY AS x(name, i) JOIN pg_class c ON c.oid = to_regclass(x.name)`,
-    [tables.map((t) => qualified(t.source.schema, t.source.name))],
+    [relations],
   );
   for (const r of res.rows) {
-    const t = tables[r.i - 1];
     const blocks = Number(r.blocks);
     const n = Math.min(lanes, Math.floor(blocks / Math.max(1, minBlocks)));
     if (r.kind !== 'r' || r.version < TID_RANGE_SCAN || n < 2) continue;
-    out.set(t.name, cutBlocks(blocks, n));
+    out[r.i - 1] = cutBlocks(blocks, n);
   }
   return out;
 }
