@@ -18,6 +18,8 @@ import { buildMap, createMap, isMapped, ownRowsFrom } from './db/remap';
 import type { Resolved, ResolvedTable } from './db/resolve';
 import { PlanError, type PlanIssue } from '../plan/issues';
 import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
+import { copyInLanes, laneCount, workItems } from './db/copy-lanes';
+import { parallelismOf } from '../plan/parallelism';
 import { dryNames, type StagingNames } from './db/staging';
 import { dropStaging, pilotTotals, prestageNames, snapshotXmin, type PrestageMarker } from './db/prestage';
 import { createStepLog, markStep } from './db/staging-state';
@@ -297,9 +299,9 @@ interface Prestage {
 
 /**
  * The selected rows, every column, into the run's staging schema (unlogged tables, committed), in
- * the dry run's snapshot: the same code stage runs (db/stage-copy.ts), `parallelism` tables at a
- * time on lanes joined to the snapshot; then the scope filter and the key digests, and the marker
- * stage checks (db/prestage.ts). What the approvers approve is this staging.
+ * the dry run's snapshot: the same code stage runs (db/copy-lanes.ts), `parallelism` tables at a
+ * time, a big table split across `parallelism.lanes` connections, all joined to the snapshot; then
+ * the scope filter and the key digests, and the marker stage checks (db/prestage.ts). What the approvers approve is this staging.
  */
 async function prestageRows(
   source: Client,
@@ -316,7 +318,9 @@ async function prestageRows(
   const lanes: Lane[] = [{ src: source, tgt: target }];
   const extra: Client[] = [];
   try {
-    const width = Math.max(1, Math.min(p.plan.parallelism ?? 2, resolved.tables.length));
+    // The work items (whole tables, or a big table's block ranges) are planned in the snapshot itself.
+    const items = await workItems(source, resolved.tables, parallelismOf(p.plan));
+    const width = laneCount(items, parallelismOf(p.plan));
     for (let i = 1; i < width; i++) {
       // The lanes' connections belong to the context (closed, and cancelled, with it).
       const src = await p.openSource();
@@ -324,16 +328,10 @@ async function prestageRows(
       await joinSnapshot(src, at.snapshot);
       lanes.push({ src, tgt: await p.openTarget() });
     }
-    const queue = [...resolved.tables];
     const conns = lanes.flatMap((l) => [l.src, l.tgt]);
     // A whole table streamed at once can outlast a limit meant for the dry run's selections and checks.
     for (const c of conns) await c.query('SET statement_timeout = 0');
-    await Promise.all(
-      lanes.map(async (lane) => {
-        for (let t = queue.shift(); t; t = queue.shift())
-          await copyTable(lane, copyPlan, t, (n) => (n >= 1000 ? chaosPoint(p.plan.id, 'preflight.mid-copy') : undefined));
-      }),
-    );
+    await copyInLanes(lanes, copyPlan, items, { rows: (_t, n) => (n >= 1000 ? chaosPoint(p.plan.id, 'preflight.mid-copy') : undefined) });
     await limitStatements([source, target], p.timeout);
   } finally {
     await Promise.allSettled(extra.map((c) => c.query('ROLLBACK')));

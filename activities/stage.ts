@@ -1,5 +1,6 @@
 // Step 6, stage: the selected Pilot rows, read in ONE exported snapshot, streamed with COPY into
-// unlogged staging tables on the target, tables in parallel lanes. Heartbeats carry per-table
+// unlogged staging tables on the target, tables in parallel lanes (a big table split by block range
+// across `parallelism.lanes` of them: db/copy-lanes.ts). Heartbeats carry per-table
 // progress; a retry in the same worker rejoins the held snapshot and keeps the tables already
 // staged. A retry that cannot rejoin restages everything from a new snapshot: snapshots never mix.
 import { Context } from '@temporalio/activity';
@@ -13,7 +14,9 @@ import { recordRun } from './db/run-registry';
 import { holdSnapshot, joinSnapshot, releaseSnapshot } from './db/snapshot-holder';
 import { scopeFilter } from './db/cleanup-rules';
 import { refindLookups, stageLookups } from './db/lookup';
-import { copyRegisters, copyTable, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
+import { copyRegisters, createStagingTables, type CopyPlan, type Lane } from './db/stage-copy';
+import { copyInLanes, laneCount, workItems } from './db/copy-lanes';
+import { parallelismOf } from '../plan/parallelism';
 import { analyzeStaging } from './db/analyze-staging';
 import { catalogSummary, keyDigests } from './db/drift';
 import { pilotChanges, prestaged, rowDigests, type PilotChange, type PrestageMarker } from './db/prestage';
@@ -87,37 +90,43 @@ export async function stage(input: StageInput): Promise<StageResult> {
         await createStepLog(target, names);
 
         const lanes: Lane[] = [];
-        const width = Math.max(1, Math.min(plan.parallelism ?? 2, resolved.tables.length));
-        for (let i = 0; i < width; i++) {
+        const openLane = async (i: number) => {
           const src = await connect(resolveAlias(plan.source), `cutover:${plan.id}:source`);
           extra.push(src);
           await joinSnapshot(src, snapshot);
           const tgt = i === 0 ? target : await connect(resolveAlias(plan.target), `cutover:${plan.id}:target`);
           if (i > 0) extra.push(tgt);
           lanes.push({ src, tgt });
-        }
+        };
+        // The first lane plans the work items (whole tables, a big table's block ranges) in the snapshot.
+        await openLane(0);
+        const par = parallelismOf(plan);
+        const items = await workItems(
+          lanes[0].src,
+          resolved.tables.filter((t) => !done.has(t.name)),
+          par,
+        );
+        for (let i = 1; i < laneCount(items, par); i++) await openLane(i);
 
         progress.extra = { snapshot };
         for (const t of done) progress.done(t, previous.staged.get(t) ?? 0);
         const tracker = progress;
 
         await chaosPoint(input.plan.id, 'stage.start');
-        const queue = resolved.tables.filter((t) => !done.has(t.name));
         const failAfter = failAfterRowsForTests(info.attempt, runKey);
-        await Promise.all(
-          lanes.map(async (lane) => {
-            for (let t = queue.shift(); t; t = queue.shift()) {
-              tracker.table(t.name);
-              await slowTableForTests(lane.tgt, 'stage');
-              const rows = await copyTable(lane, copyPlan, t, (n) => {
-                failAfter(t!.name, n);
-                tracker.rows(t!.name, n);
-                return n >= 1000 ? chaosPoint(input.plan.id, 'stage.mid-copy') : undefined;
-              });
-              tracker.done(t.name, rows);
-            }
-          }),
-        );
+        // A table not done (by an earlier attempt) is emptied once and copied whole again, every part.
+        await copyInLanes(lanes, copyPlan, items, {
+          start: async (t, lane) => {
+            tracker.table(t.name);
+            await slowTableForTests(lane.tgt, 'stage');
+          },
+          rows: (t, n) => {
+            failAfter(t.name, n);
+            tracker.rows(t.name, n);
+            return n >= 1000 ? chaosPoint(input.plan.id, 'stage.mid-copy') : undefined;
+          },
+          done: (t, rows) => tracker.done(t.name, rows),
+        });
         tracker.phase('copying registers and lookups');
         const registers = await copyRegisters(lanes[0], copyPlan);
         await stageLookups(lanes[0], copyPlan);

@@ -18,12 +18,20 @@ import type { Resolved, ResolvedTable } from './db/resolve';
 import { runNames, type StagingNames } from './db/staging';
 import { requireStaged } from './db/staging-state';
 import { validationError } from './errors';
-import { chaosPoint, slowTableForTests } from './db/fault';
+import { chaosPoint, slowTableForTests, splitMinBlocksForTests } from './db/fault';
 import { StepTracker } from './db/step-progress';
 import { joinSnapshot } from './db/snapshot-holder';
+import { parallelismOf } from '../plan/parallelism';
+import { partCondition, relationParts, type TablePart } from './db/table-parts';
 
-/** Connections validate reads on at once (one exported snapshot): the worker's tables checked side by side. */
+/**
+ * Connections validate reads on at once (one exported snapshot): tables checked side by side, at
+ * least 2, or `parallelism.lanes` when more. With lanes, a big table's published-rows checksums (a
+ * count and a sum: additive) are first taken by block ranges of its staging on all of them
+ * (splitChecksums); its other checks stay one connection's work.
+ */
 const VALIDATE_LANES = 2;
+const validateLanes = (plan: ValidateInput['plan']) => Math.max(VALIDATE_LANES, parallelismOf(plan).lanes);
 
 export async function validate(input: ValidateInput): Promise<ValidateResult> {
   const progress = new StepTracker('validate');
@@ -39,17 +47,18 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
       const tables: TableValidation[] = [];
       // One snapshot for every read, on every lane: a row the application changes mid-validate is
       // either changed (not ours) in all of them or in none. Read only: nothing but ACCESS SHARE on
-      // production. Tables are checked on VALIDATE_LANES connections sharing the snapshot exported
+      // production. Tables are checked on validateLanes() connections sharing the snapshot exported
       // here (SET TRANSACTION SNAPSHOT), so it is still one consistent read, in less wall time.
       await target.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const lanes: Client[] = [target];
       try {
         const snapshot = (await target.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
-        for (let i = 1; i < Math.min(VALIDATE_LANES, resolved.tables.length); i++) {
+        for (let i = 1; i < Math.min(validateLanes(input.plan), resolved.tables.length); i++) {
           const lane = await ctx.openTarget();
           lanes.push(lane);
           await joinSnapshot(lane, snapshot);
         }
+        const presums = await splitChecksums(lanes, input, resolved, names, progress);
         const results: TableValidation[] = new Array<TableValidation>(resolved.tables.length);
         // Largest first, so the lanes end together; results stay in plan order.
         const rowsOf = (i: number) => input.stage.tables.find((x) => x.table === resolved.tables[i].name)?.rows ?? 0;
@@ -61,7 +70,7 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
               const t = resolved.tables[i];
               progress.table(t.name);
               await slowTableForTests(db, 'validate');
-              results[i] = await validateTable(db, input, resolved, names, t);
+              results[i] = await validateTable(db, input, resolved, names, t, presums.get(t.name));
               progress.done(t.name, results[i].inScope);
             }
           }),
@@ -87,7 +96,7 @@ export async function validate(input: ValidateInput): Promise<ValidateResult> {
  * same keys: its cost grows with what moved, not with production, and other writers' rows are never
  * read. Rows another transaction changed since publish (not `mine`) are counted and left out of both.
  */
-async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows, stagingExprs: string[], mine: string) {
+async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows, stagingExprs: string[], mine: string, part?: TablePart) {
   const prod = qualified(t.target.schema, t.target.name);
   const present = `p.${ident(t.key[0])} IS NOT NULL`;
   const ours = `${present} AND ${mine}`;
@@ -104,10 +113,88 @@ async function publishedChecksums(db: Client, t: ResolvedTable, rows: MappedRows
             )}) FILTER (WHERE ${ours}), 0)::text AS ps,
             count(*) FILTER (WHERE ${changed})::text AS other
        FROM ${rows.from} LEFT JOIN ${prod} p ON ${t.key.map((k) => `p.${ident(k)} = ${rows.exprs.get(k)}`).join(' AND ')}
-      WHERE ${rows.movedOnly}`,
+      WHERE ${rows.movedOnly}${part ? ` AND ${partCondition('s', part)}` : ''}`,
   );
   const r = res.rows[0];
   return { stagingChecksum: `${r.sn}:${r.ss}`, productionChecksum: `${r.pn}:${r.ps}`, other: Number(r.other) };
+}
+
+type PublishedSums = Awaited<ReturnType<typeof publishedChecksums>>;
+
+/** What a table's checksums read: its staged rows as remapped, their values typed as production's columns. */
+function checksumInputs(t: ResolvedTable, r: Resolved, names: StagingNames): { rows: MappedRows; stagingExprs: string[] } {
+  const rows = mappedRows(t, r, names);
+  // A rewritten key has its parent's key type: compared as the column's own type in production.
+  const stagingExprs = t.columns.map((c) => {
+    const e = rows.exprs.get(c.name)!;
+    return e === `s.${ident(c.name)}` ? e : `(${e})::${c.type}`;
+  });
+  return { rows, stagingExprs };
+}
+
+/**
+ * Only where publish recorded its xid (validation.preExisting: count), a row it wrote is told by its
+ * xmin: the published rows another transaction changed since are left out of both checksums.
+ */
+function publishXid(input: ValidateInput, t: ResolvedTable): string | undefined {
+  const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum;
+  return preExistingBefore === undefined ? ownXid(input.publish.xid) : undefined;
+}
+const mineSql = (xid: string | undefined) => (xid ? `p.xmin = '${xid}'::xid` : 'TRUE');
+
+/** Two checksums `count:sum` of parts, added: the checksum of the whole (counts and sums of 64-bit hashes are exact integers). */
+function addChecksums(a: string, b: string): string {
+  const [an, as] = a.split(':');
+  const [bn, bs] = b.split(':');
+  return `${BigInt(an) + BigInt(bn)}:${BigInt(as) + BigInt(bs)}`;
+}
+
+/**
+ * With parallelism.lanes > 1: the published-rows checksums of every big table (validation.preExisting:
+ * count) taken by block ranges of its staging table (db/table-parts.ts; staging does not change while
+ * validate runs), the parts on all the lanes at once, added per table. The other tables: none here.
+ */
+async function splitChecksums(
+  lanes: Client[],
+  input: ValidateInput,
+  r: Resolved,
+  names: StagingNames,
+  progress: StepTracker,
+): Promise<Map<string, PublishedSums>> {
+  const out = new Map<string, PublishedSums>();
+  const width = parallelismOf(input.plan).lanes;
+  const candidates = r.tables.filter((t) => input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum === undefined);
+  if (width <= 1 || lanes.length <= 1 || candidates.length === 0) return out;
+  const parts = await relationParts(
+    lanes[0],
+    candidates.map((t) => names.data(t.index, t.name)),
+    width,
+    splitMinBlocksForTests(),
+  );
+  const queue = candidates.flatMap((t, i) => (parts[i].length > 1 ? parts[i].map((part) => ({ t, part })) : []));
+  if (queue.length === 0) return out;
+  progress.phase('checksums of the big tables, by block range');
+  await Promise.all(
+    lanes.map(async (db) => {
+      for (let w = queue.shift(); w; w = queue.shift()) {
+        const { rows, stagingExprs } = checksumInputs(w.t, r, names);
+        const sums = await publishedChecksums(db, w.t, rows, stagingExprs, mineSql(publishXid(input, w.t)), w.part);
+        const before = out.get(w.t.name);
+        out.set(
+          w.t.name,
+          before
+            ? {
+                stagingChecksum: addChecksums(before.stagingChecksum, sums.stagingChecksum),
+                productionChecksum: addChecksums(before.productionChecksum, sums.productionChecksum),
+                other: before.other + sums.other,
+              }
+            : sums,
+        );
+      }
+    }),
+  );
+  progress.phase(undefined);
+  return out;
 }
 
 /**
@@ -139,28 +226,25 @@ async function validateTable(
   r: Resolved,
   names: StagingNames,
   t: ResolvedTable,
+  /** Its published-rows checksums when splitChecksums took them by block range. */
+  presums?: PublishedSums,
 ): Promise<TableValidation> {
   const prod = qualified(t.target.schema, t.target.name);
   const cols = t.columns.map((c) => c.name);
   // EXISTS / NOT EXISTS plan as (anti-)joins; NOT IN would rescan the key list per row past work_mem.
   const published = `EXISTS (SELECT 1 FROM (${publishedKeys(t, r, names)}) k WHERE ${slotsEqual('k', 'k', 'p', t.key)})`;
-  const rows = mappedRows(t, r, names);
-  // A rewritten key has its parent's key type: compared as the column's own type in production.
-  const stagingExprs = t.columns.map((c) => {
-    const e = rows.exprs.get(c.name)!;
-    return e === `s.${ident(c.name)}` ? e : `(${e})::${c.type}`;
-  });
+  const { rows, stagingExprs } = checksumInputs(t, r, names);
   const preExistingBefore = input.publish.tables.find((x) => x.table === t.name)?.preExistingChecksum;
   // Published rows whose current version another transaction wrote (an application edit since
   // publish): named, counted, and left out of both checksums — publish's own counts proved what it
   // inserted; what the application did to those rows afterwards is its own. A published key with
   // no row stays in (a deletion cannot be told from a row published under another key, e.g. by a
   // trigger): it fails the checksum, by key. Only by default (counts), where publish recorded its xid.
-  const xid = preExistingBefore === undefined ? ownXid(input.publish.xid) : undefined;
-  const mine = xid ? `p.xmin = '${xid}'::xid` : 'TRUE';
+  const xid = publishXid(input, t);
+  const mine = mineSql(xid);
   const notOurs = `SELECT k.* FROM (${publishedKeys(t, r, names)}) k JOIN ${prod} p ON ${slotsEqual('k', 'k', 'p', t.key)} WHERE NOT (${mine})`;
   let sums: { stagingChecksum: string; productionChecksum: string; preExistingAfter?: string; other: number };
-  if (preExistingBefore === undefined) sums = await publishedChecksums(db, t, rows, stagingExprs, mine);
+  if (preExistingBefore === undefined) sums = presums ?? (await publishedChecksums(db, t, rows, stagingExprs, mine));
   else
     sums = {
       stagingChecksum: await checksum(db, `${rows.from} WHERE ${rows.movedOnly}`, stagingExprs),

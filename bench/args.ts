@@ -17,11 +17,13 @@ export interface Args {
   peers: boolean;
   /** A Jailer installation (jailer.jar, lib/): Jailer runs the same job as a peer (bench/jailer.ts). */
   jailer: string | null;
+  /** The plan's parallelism.lanes (a big table split across this many connections); null: the plan's plain `parallelism: 2`. */
+  lanes: number | null;
   help: boolean;
 }
 
 export const USAGE =
-  'usage: npm run bench -- [--subjects N (200000)] [--production-scale K (1)] [--production-scale-check] [--scale10] [--no-writer] [--peers] [--jailer DIR] [--keep] [--timeout SECONDS]';
+  'usage: npm run bench -- [--subjects N (200000)] [--production-scale K (1)] [--production-scale-check] [--scale10] [--no-writer] [--peers] [--jailer DIR] [--lanes N (1..16)] [--keep] [--timeout SECONDS]';
 
 /** K of the production-scale check: whole-run time at this K ÷ at K = 1. */
 export const SCALE_CHECK_K = 10;
@@ -38,6 +40,7 @@ export function parseArgs(argv: string[]): Args {
     writer: true,
     peers: false,
     jailer: null,
+    lanes: null,
     help: false,
   };
   const value = (flag: string, i: number, inline: string | undefined): string => {
@@ -55,6 +58,7 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === '--production-scale') a.productionScale = Number(take());
     else if (flag === '--timeout') a.timeoutS = Number(take());
     else if (flag === '--jailer') a.jailer = take();
+    else if (flag === '--lanes') a.lanes = Number(take());
     else if (inline !== undefined) throw new Error(`${flag} takes no value`);
     else if (flag === '--production-scale-check') a.productionScaleCheck = true;
     else if (flag === '--scale10') a.scale10 = true;
@@ -70,6 +74,8 @@ export function parseArgs(argv: string[]): Args {
     throw new Error('--production-scale must be an integer from 0 to 100');
   if (a.productionScaleCheck && a.productionScale !== 1)
     throw new Error('--production-scale-check runs K = 1 and K = 10 itself: leave out --production-scale');
+  if (a.lanes !== null && (!Number.isInteger(a.lanes) || a.lanes < 1 || a.lanes > 16))
+    throw new Error('--lanes must be an integer from 1 to 16');
   if (!(a.timeoutS > 0)) throw new Error('--timeout must be a positive number of seconds');
   return a;
 }

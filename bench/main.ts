@@ -10,6 +10,7 @@ import { parseArgs, SCALE_CHECK_K, USAGE, type Args } from './args';
 import { countRows, createDb, dropDb, generateBare, generatePilot, generateProduction, sql, PLAN_TABLES, ALL_TABLES } from './generate';
 import { summarize, type LatencySummary } from './latency';
 import { choosePlan, rawSelects, type BenchPlan, type RawSelect } from './plan';
+import { parallelismOf } from '../plan/parallelism';
 import { runRaw, type PhaseResult } from './raw';
 import { runPgcopydb } from './pgcopydb';
 import { runStageOnly, type StageMeasure } from './stage-only';
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
       void cleanup(args.keep).finally(() => process.exit(130));
     });
   }
-  const bp = choosePlan(`bench-${n}`);
+  const bp = choosePlan(`bench-${n}`, args.lanes);
   if (bp.note && !args.rssOnly) console.log(bp.note);
   log(`${n} subjects; plan variant: ${bp.variant}; ids ${JSON.stringify(bp.idModes)}`);
 
@@ -161,7 +162,7 @@ async function main(): Promise<number> {
     const { run, moved, movedRows } = primary;
     // K = 10 with the same Pilot, the same moved rows, the same writer: only Production's size differs.
     const at10 = args.productionScaleCheck
-      ? await measured('run_k10', SCALE_CHECK_K, choosePlan(`bench-${n}-k${SCALE_CHECK_K}`).plan)
+      ? await measured('run_k10', SCALE_CHECK_K, choosePlan(`bench-${n}-k${SCALE_CHECK_K}`, args.lanes).plan)
       : null;
     await server.stop();
     server = undefined;
@@ -278,6 +279,8 @@ async function main(): Promise<number> {
       subjects: n,
       plan_variant: bp.variant,
       production_scale: k,
+      lanes: parallelismOf(bp.plan).lanes,
+      step_seconds: completed ? primary.steps : null,
       publish_vs_raw: stepVsRaw('publish'),
       validate_vs_raw: stepVsRaw('validate'),
       preflight_vs_raw: stepVsRaw('preflight'),
@@ -474,6 +477,7 @@ function runChild(subjects: number, args: Args): Promise<ChildResult> {
     String(args.productionScale),
     '--timeout',
     String(args.timeoutS),
+    ...(args.lanes ? ['--lanes', String(args.lanes)] : []),
     ...(args.keep ? ['--keep'] : []),
   ];
   return new Promise((resolve, reject) => {

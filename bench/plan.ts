@@ -2,7 +2,8 @@
 // (what the raw COPY baseline moves).
 import { checkPlanSchema, unsupportedFeatures, validatePlan, type Plan } from '../plan';
 
-export function fullPlan(id: string): Record<string, unknown> {
+/** `lanes` (--lanes): parallelism {tables: 2, lanes}; absent, the plain number 2 (the plan as it always was). */
+export function fullPlan(id: string, lanes?: number | null): Record<string, unknown> {
   return {
     version: 1,
     id,
@@ -11,7 +12,7 @@ export function fullPlan(id: string): Record<string, unknown> {
     target: 'production',
     approvals: { approvers: ['bench-a', 'bench-b'], required: 1 },
     rehearsal: { mode: 'skip' },
-    parallelism: 2,
+    parallelism: lanes ? { tables: 2, lanes } : 2,
     tables: [
       { table: 'public.countries', ids: 'match', match: ['code'] },
       { table: 'public.customers', select: { all: true }, ids: 'new' },
@@ -36,8 +37,8 @@ export interface BenchPlan {
 }
 
 /** The full plan when this build supports it; otherwise the full plan minus what `unsupportedFeatures` refuses. */
-export function choosePlan(id: string): BenchPlan {
-  const full = fullPlan(id);
+export function choosePlan(id: string, lanes?: number | null): BenchPlan {
+  const full = fullPlan(id, lanes);
   const checked = checkPlanSchema(full);
   if (!checked.plan) throw new Error(`bench plan is invalid: ${JSON.stringify(checked.issues)}`);
   const paths = unsupportedFeatures(checked.plan).map((i) => i.path);

@@ -23,6 +23,8 @@ export interface Summary {
   rss_growth_10x: number | null;
   history_events: number | null;
   tables: number;
+  lanes: number; // the plan's parallelism.lanes (--lanes; 1 = tables whole)
+  step_seconds: Record<string, number> | null; // the whole run's seconds per step (preflight, stage, validate, …)
   subjects: number;
   plan_variant: string;
   production_scale: number; // K: Production's unrelated rows ÷ the moved volume

@@ -1,5 +1,6 @@
 /** The pure plan module (safe in the workflow sandbox). File loading lives in ./load (node only). */
 export * from './schema';
+export * from './parallelism';
 export * from './issues';
 export * from './validate';
 export * from './supported';

@@ -205,6 +205,12 @@ function checkMatch(t: unknown, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['match'], message: `only allowed when ids is match (ids is ${String(ids)})` });
 }
 
+/**
+ * How many of something run at once (`parallelism`, `parallelism.tables`, `parallelism.lanes`). Whole
+ * by a refinement, not .int(): a type error in both forms of the union would hide which one was meant.
+ */
+const ParallelWidth = z.number().min(1).max(16).refine(Number.isInteger, { error: 'must be a whole number' });
+
 // ---- mapping: when the Pilot's model is not Production's --------------------------------------
 
 /** A value a plan may write: the Pilot value a map matches, a constant, a map's Production value. */
@@ -714,8 +720,33 @@ export const PlanSchema = z
       .enum(['readonly'])
       .optional()
       .describe('clean-start only: readonly sets the Pilot database read-only after the cutover gate'),
-    /** Our extension: how many tables are staged at once. */
-    parallelism: z.number().int().min(1).max(16).default(2).describe('Tables staged at once, 1..16 (default 2)'),
+    /**
+     * Our extension: how many tables are staged at once, or {tables, lanes}. A number stays a number
+     * once parsed (no rewrite into the object form), so an older plan normalises, and hashes, as before.
+     * Read it only through parallelismOf (plan/parallelism.ts).
+     */
+    parallelism: z
+      .union(
+        [
+          ParallelWidth.describe('Tables staged at once, 1..16'),
+          z
+            .strictObject({
+              tables: ParallelWidth.default(2).describe('Tables staged at once, 1..16 (default 2)'),
+              lanes: ParallelWidth.default(1).describe(
+                "Connections per table, 1..16 (default 1): a big table's rows are split by block range across this many connections sharing the one snapshot",
+              ),
+            })
+            .describe('{tables, lanes}: tables at once, and lanes per big table'),
+        ],
+        {
+          error: (iss) =>
+            typeof iss.input === 'number'
+              ? 'must be a whole number 1..16'
+              : 'must be a whole number 1..16 (tables at once) or {tables: 1..16, lanes: 1..16}',
+        },
+      )
+      .default(2)
+      .describe('Tables staged at once (1..16, default 2), or {tables, lanes}: lanes split a big table across connections in one snapshot'),
     /** May be omitted for clean-start/adopt; selective needs at least one (checkPlan). */
     tables: z
       .array(TableSpecSchema)

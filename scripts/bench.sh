@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark (npm run bench -- [--subjects N] [--production-scale K] [--production-scale-check] [--scale10]
-# [--no-writer] [--peers] [--jailer DIR] [--keep]; --help lists them): a script, not a test.
+# [--no-writer] [--peers] [--jailer DIR] [--lanes N] [--keep]; --help lists them): a script, not a test.
 # Installs what is missing (node_modules, the temporal CLI, psql, pgcopydb via apt-get), builds, then runs
 # dist/bench/main.js: generated Pilot → raw psql COPY | psql COPY, pgcopydb, cutover's stage, a whole
 # cutover run through a Temporal dev server it starts itself (beside an application writer on Production).

@@ -1,6 +1,8 @@
 // The bench's pure pieces: argument parsing, the writer's percentile, step durations from a run's
 // step history, the fill's scaling. (No timing: speed lives only in the benchmark itself.)
 import { parseArgs } from '../bench/args';
+import { choosePlan } from '../bench/plan';
+import { parallelismOf } from '../plan/parallelism';
 import { percentile, summarize } from '../bench/latency';
 import { slowestByStep, stepSeconds } from '../bench/steps';
 import { scaleCounts } from '../bench/report';
@@ -16,9 +18,23 @@ describe('bench arguments', () => {
       writer: true,
       peers: false,
       jailer: null,
+      lanes: null,
       keep: false,
       help: false,
     });
+  });
+
+  test("--lanes sets the plan's parallelism.lanes; without it the plan keeps its plain number", () => {
+    expect(parseArgs(['--lanes', '4']).lanes).toBe(4);
+    expect(parseArgs(['--lanes=1']).lanes).toBe(1);
+    expect(() => parseArgs(['--lanes', '0'])).toThrow('--lanes must be an integer from 1 to 16');
+    expect(() => parseArgs(['--lanes', '17'])).toThrow('--lanes must be an integer from 1 to 16');
+    expect(() => parseArgs(['--lanes', '2.5'])).toThrow('--lanes must be an integer from 1 to 16');
+    expect(() => parseArgs(['--lanes'])).toThrow('--lanes needs a value');
+    expect(choosePlan('bench-x', 3).plan.parallelism).toEqual({ tables: 2, lanes: 3 });
+    expect(parallelismOf(choosePlan('bench-x', 3).plan)).toEqual({ tables: 2, lanes: 3 });
+    expect(choosePlan('bench-x').plan.parallelism).toBe(2);
+    expect(choosePlan('bench-x', null).plan.parallelism).toBe(2);
   });
 
   test('every flag, spaced and with =', () => {

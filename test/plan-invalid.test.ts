@@ -66,6 +66,17 @@ const CASES: Case[] = [
   ['parallelism 0', (p) => (p.parallelism = 0), 'parallelism', 'must be at least 1'],
   ['parallelism 17', (p) => (p.parallelism = 17), 'parallelism', 'must be at most 16'],
   ['parallelism 1.5', (p) => (p.parallelism = 1.5), 'parallelism', 'must be a whole number'],
+  [
+    'parallelism a string',
+    (p) => (p.parallelism = 'many'),
+    'parallelism',
+    'must be a whole number 1..16 (tables at once) or {tables: 1..16, lanes: 1..16}',
+  ],
+  ['parallelism.lanes 0', (p) => (p.parallelism = { lanes: 0 }), 'parallelism.lanes', 'must be at least 1'],
+  ['parallelism.lanes 17', (p) => (p.parallelism = { tables: 2, lanes: 17 }), 'parallelism.lanes', 'must be at most 16'],
+  ['parallelism.lanes 2.5', (p) => (p.parallelism = { lanes: 2.5 }), 'parallelism.lanes', 'must be a whole number'],
+  ['parallelism.tables 0', (p) => (p.parallelism = { tables: 0, lanes: 2 }), 'parallelism.tables', 'must be at least 1'],
+  ['parallelism.lane misspelt', (p) => (p.parallelism = { lane: 2 }), 'parallelism.lane', 'did you mean "lanes"?'],
   // approvals
   ['approvals missing', (p) => delete p.approvals, 'approvals', 'required'],
   ['required > approvers', (p) => (p.approvals.required = 4), 'approvals.required', 'must be at most 3'],

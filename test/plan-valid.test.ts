@@ -12,6 +12,7 @@ import {
   parseDuration,
   parsePath,
   planHash,
+  parallelismOf,
   planJsonSchema,
   PlanError,
   unsupportedFeatures,
@@ -155,6 +156,21 @@ describe('a supported plan', () => {
   test('rehearsal skip, explicit parallelism and empty optional lists are supported', () => {
     const input = { ...parseYaml(MINIMAL), rehearsal: { mode: 'skip' }, parallelism: 16, testData: [], transforms: [], accessChecks: [] };
     expect(validatePlan(input).parallelism).toBe(16);
+  });
+
+  test('parallelism: a number stays as written (an older plan hashes as before); {tables, lanes} gets its defaults; parallelismOf reads both', () => {
+    const withPar = (parallelism: unknown) => validatePlan({ ...parseYaml(MINIMAL), parallelism });
+    const four = withPar(4);
+    expect(four.parallelism).toBe(4);
+    expect(canonicalJson(four)).toContain('"parallelism":4');
+    expect(parallelismOf(four)).toEqual({ tables: 4, lanes: 1 });
+    expect(parallelismOf(validatePlan(parseYaml(MINIMAL)))).toEqual({ tables: 2, lanes: 1 });
+    expect(withPar({ tables: 2, lanes: 4 }).parallelism).toEqual({ tables: 2, lanes: 4 });
+    expect(parallelismOf(withPar({ lanes: 3 }))).toEqual({ tables: 2, lanes: 3 });
+    expect(parallelismOf(withPar({ tables: 5 }))).toEqual({ tables: 5, lanes: 1 });
+    expect(parallelismOf(withPar({}))).toEqual({ tables: 2, lanes: 1 });
+    // The object form is another plan than the number it resembles.
+    expect(planHash(withPar({ tables: 4, lanes: 1 }))).not.toBe(planHash(four));
   });
 
   test('rehearsal scratch with a backup store is supported', () => {

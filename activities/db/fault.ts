@@ -5,6 +5,7 @@
 // PostgreSQL where it settles the scope, as a large scope filter would (heartbeat and lost-connection tests).
 // CUTOVER_TEST_SLOW_TABLES="<seconds>[:<step>,<step>…]" makes each table of those steps (default
 // publish, validate, cleanup) wait that long in PostgreSQL before its work, so a test can watch per-table progress.
+// CUTOVER_TEST_SPLIT_MIN_BLOCKS="<blocks>" lets lanes split a test's small tables (splitMinBlocksForTests).
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -75,4 +76,13 @@ export function chaosPoint(planId: string, point: string): Promise<void> | undef
   return (async () => {
     while (!existsSync(`${marker}.release`)) await new Promise((r) => setTimeout(r, 100));
   })();
+}
+
+/**
+ * CUTOVER_TEST_SPLIT_MIN_BLOCKS="<blocks>": a table is split across lanes from this many blocks per
+ * part (default db/table-parts.ts SPLIT_MIN_BLOCKS), so a test's small tables are split too.
+ */
+export function splitMinBlocksForTests(): number | undefined {
+  const n = Number(process.env.CUTOVER_TEST_SPLIT_MIN_BLOCKS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

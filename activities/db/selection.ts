@@ -18,12 +18,16 @@ export class Selection extends Binder {
     this.byName = new Map(resolved.tables.map((t) => [t.name, t]));
   }
 
-  /** SELECT of the given columns (default: the copied ones) of the rows in scope. */
-  rowsSql(table: ResolvedTable, columns: string[] = table.columns.map((c) => c.name)): string {
+  /**
+   * SELECT of the given columns (default: the copied ones) of the rows in scope; `part`, when given,
+   * is one more condition on the table's own alias (a lane's block range: db/table-parts.ts).
+   */
+  rowsSql(table: ResolvedTable, columns: string[] = table.columns.map((c) => c.name), part?: (alias: string) => string): string {
     const a = this.nextAlias();
     // Staged names in, the Pilot's columns read (a mapped table renames some).
     const cols = columns.map((c) => pilotExpr(table, c, a)).join(', ');
-    return `SELECT ${cols} FROM ${qualified(table.source.schema, table.source.name)} ${a} WHERE ${this.predicate(table, a, [])}`;
+    const where = this.predicate(table, a, []);
+    return `SELECT ${cols} FROM ${qualified(table.source.schema, table.source.name)} ${a} WHERE ${part ? `(${part(a)}) AND (${where})` : where}`;
   }
 
   private nextAlias(): string {

@@ -9,6 +9,7 @@ import type { Resolved, ResolvedTable } from './resolve';
 import { Selection } from './selection';
 import { computedColumns, rawColumns } from './mapping-staging';
 import type { StagingNames } from './staging';
+import { partCondition, type TablePart } from './table-parts';
 
 export interface Lane {
   src: Client; // inside a REPEATABLE READ transaction in the run's snapshot
@@ -46,14 +47,26 @@ function subjectKeyType(r: Resolved): string | null {
   return s ? s.table.columns.find((c) => c.name === s.key)!.type : null;
 }
 
-export async function copyTable(lane: Lane, p: CopyPlan, t: ResolvedTable, onRows: (n: number) => void | Promise<void>): Promise<number> {
+/**
+ * The table's selected rows into its staging table. Whole (no `part`): the staging table is emptied
+ * first. One part (db/table-parts.ts): only the rows in its block range, appended; the caller empties
+ * the table once before its parts run (db/copy-lanes.ts), since parts run on several connections.
+ */
+export async function copyTable(
+  lane: Lane,
+  p: CopyPlan,
+  t: ResolvedTable,
+  onRows: (n: number) => void | Promise<void>,
+  part?: TablePart,
+): Promise<number> {
   const sel = new Selection(p.resolved);
   // Computed columns are filled at cleanup, from the raw inputs staged here (db/mapping-compute.ts).
   const computed = new Set(computedColumns(t));
   const cols = [...p.columnsFor(t).filter((c) => !computed.has(c.name)), ...rawColumns(t)].map((c) => c.name);
-  const sql = sel.rowsSql(t, cols);
+  const bounded = part && (part.lo !== null || part.hi !== null);
+  const sql = sel.rowsSql(t, cols, bounded ? (a) => partCondition(a, part) : undefined);
   await sel.apply(lane.src);
-  await lane.tgt.query(`TRUNCATE ${p.names.data(t.index, t.name)}`);
+  if (!part) await lane.tgt.query(`TRUNCATE ${p.names.data(t.index, t.name)}`);
   return copyQuery(lane.src, sql, lane.tgt, p.names.data(t.index, t.name), cols, onRows);
 }
 
