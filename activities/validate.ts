@@ -285,6 +285,10 @@ async function validateTable(
   if (inScope !== moved + merged + leftBehind)
     problems.push(`in scope ${inScope} ≠ moved ${moved} + merged ${merged} + left behind ${leftBehind}`);
   if (inserted !== moved) problems.push(`inserted ${inserted} rows but the manifest says ${moved} moved`);
+  // Every staged row that moved was read by the checksums (or counted as changed since publish): a
+  // checksum that missed some (a lost block range) cannot pass by leaving the same rows out of both sides.
+  const read = Number(stagingChecksum.split(':')[0]) + sums.other;
+  if (read !== moved) problems.push(`the checksums read ${read} staged rows but ${moved} moved`);
   let differingKeys: string[] = [];
   if (stagingChecksum !== productionChecksum) {
     problems.push(`content checksum differs: staging ${stagingChecksum}, production ${productionChecksum}`);
