@@ -3,13 +3,13 @@
 // the person; a nullable reference to them is set to NULL and its row moves); apply transforms. One transaction; every removed
 // row is in cutover.manifest with its reason. Rows that would dangle are refused here, by name.
 import type { Client } from 'pg';
-import type { CleanupResult, StepInput } from '../common/results';
+import type { CleanupResult, KeyDigest, StepInput } from '../common/results';
 import type { Resolved } from './db/resolve';
 import type { StagingNames } from './db/staging';
 import { Cleanup, danglingReferences } from './db/cleanup-rules';
 import { logStagingNullified } from './db/erasure-staging';
 import { withContext } from './db/keep-alive';
-import { keptDigests } from './db/drift';
+import { keptDigestsFrom } from './db/drift';
 import { earlierRuns, excluded } from './db/already-moved';
 import { runNames } from './db/staging';
 import { markStep, requireStaged, stepResult } from './db/staging-state';
@@ -53,7 +53,9 @@ export async function cleanup(input: StepInput): Promise<CleanupResult> {
         const dangling = await danglingReferences(target, resolved, names);
         if (dangling.length > 0) throw planError(dangling);
         await logErasuresApplied(target, input.runKey, resolved, names);
-        const kept = await keptDigests(target, resolved, names);
+        // The kept keys' digest from stage's in-scope one, less what was left behind (db/drift.ts).
+        const staged = await stepResult<{ digests?: Record<string, KeyDigest> }>(target, names, 'stage');
+        const kept = await keptDigestsFrom(target, resolved, names, staged?.digests);
         if (Object.keys(rules.nullified).length > 0) await logStagingNullified(target, input.runKey);
         const result: CleanupResult = {
           leftBehind,

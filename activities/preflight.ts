@@ -28,7 +28,7 @@ import { asStatementTimeout, dryRunStatementTimeout, limitStatements } from './p
 import { chaosPoint } from './db/fault';
 import { accessChecksRefused } from './db/read-only-check';
 import { analyzeStaging } from './db/analyze-staging';
-import { catalogSummary, keyDigests, keptDigests } from './db/drift';
+import { catalogSummary, keyDigests, keptDigestsFrom } from './db/drift';
 import { earlierRuns, excluded, type EarlierRun } from './db/already-moved';
 import { joinSnapshot } from './db/snapshot-holder';
 import { inTransaction } from './db/transaction';
@@ -235,7 +235,7 @@ async function dryRun(
             // The mapping, on the rows that move, checked value by value as the run will (refused here, by key).
             await applyMapping(target, resolved, names);
             const mapping = new Map((await mappingEvidence(target, resolved, names)).map((m) => [m.table, m]));
-            const keptKeys = await keptDigests(target, resolved, names);
+            const keptKeys = await keptDigestsFrom(target, resolved, names, inScopeKeys);
             const dangling = await danglingReferences(target, resolved, names);
             if (dangling.length > 0) throw planError(dangling);
             const out: TableDryRun[] = [];

@@ -139,7 +139,7 @@ export async function stage(input: StageInput): Promise<StageResult> {
         // The Pilot changed after the dry run: every staged row's digest, beside the approved staging's.
         const rows = dry.approvedRows ? { approved: dry.approvedRows, now: await rowDigests(target, resolved, names) } : undefined;
         await recordRun(target, input, 'staged');
-        await markStep(target, names, 'stage', { snapshot, inScope, snapshotAt });
+        await markStep(target, names, 'stage', { snapshot, inScope, snapshotAt, digests });
         await releaseSnapshot(runKey); // cleanup and publish read only the target
         return {
           schema: names.schema,
@@ -211,7 +211,7 @@ async function checkDryRunStaging(
       const digests = same ? marker.digests : await keyDigests(target, resolved, names);
       const snapshotAt = at.toISOString();
       await recordRun(target, input, 'staged');
-      await markStep(target, names, 'stage', { snapshot, inScope, snapshotAt, keptFromDryRun: marker.snapshot });
+      await markStep(target, names, 'stage', { snapshot, inScope, snapshotAt, digests, keptFromDryRun: marker.snapshot });
       for (const t of resolved.tables) tracker.done(t.name, inScope[t.name]);
       const kept: StageResult = {
         schema: names.schema,
