@@ -1,0 +1,109 @@
+// Round two: the same plan run again against the same Pilot after the Pilot gained a NEW rental for a
+// customer the first run already moved (ids: new, so Production gave that customer another key). The
+// customer is not copied twice (already-moved:<run key>); the new rental moves, its customer_id the
+// Production key the first run gave that customer (read from the first run's id map by our own SQL).
+// The dry run says the same. A rollback of the second run removes only its rows. After the first run
+// is rolled back, nothing is remapped to its (deleted) rows: the customer moves again, and the rental
+// references the new copy. A customer who withdrew consent since keeps its new rental behind.
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { preflight } from '../activities/preflight';
+import { rollback } from '../activities/rollback';
+import { validate } from '../activities/validate';
+import type { CleanupResult, DryRunReport, ValidateResult } from '../common/results';
+import { validatePlan } from '../plan/validate';
+import { createDb, dropDb, rows, uniqueName } from './helpers/pg';
+import { SHOP_PILOT, SHOP_PRODUCTION, SHOP_SCHEMA, storeOnePlan } from './helpers/shop';
+import { publishRun, type Published } from './helpers/steps';
+
+const base = uniqueName('cutover_r2');
+let pilot: string;
+let prod: string;
+
+beforeAll(async () => {
+  pilot = await createDb(`${base}_pilot`, SHOP_SCHEMA + SHOP_PILOT);
+  process.env.CUTOVER_DB_PILOT = pilot;
+  prod = await createDb(`${base}_prod`, SHOP_SCHEMA + SHOP_PRODUCTION);
+  process.env.CUTOVER_DB_PRODUCTION = prod;
+}, 60000);
+
+afterAll(async () => {
+  await dropDb(`${base}_pilot`);
+  await dropDb(`${base}_prod`);
+});
+
+const plan = () => validatePlan(storeOnePlan('round-two'));
+
+/** The Production key run `runKey` gave Pilot customer `pilotId` (its own id map, read with our own SQL). */
+async function productionCustomer(runKey: string, pilotId: number): Promise<number | null> {
+  const r = await rows<{ n: number }>(
+    prod,
+    `SELECT (k.new_key->>0)::int AS n FROM cutover.published_keys c
+       CROSS JOIN LATERAL ROWS FROM (jsonb_array_elements(c.old_keys), jsonb_array_elements(c.new_keys)) AS k(old_key, new_key)
+      WHERE c.run_key = $1 AND c.table_name = 'public.customer' AND c.outcome = 'moved' AND (k.old_key->>0)::int = $2`,
+    [runKey, pilotId],
+  );
+  return r.length === 1 ? r[0].n : null;
+}
+
+const rentalsOf = (amount: string) =>
+  rows<{ customer_id: number; email: string }>(
+    prod,
+    'SELECT r.customer_id, c.email FROM rental r JOIN customer c USING (customer_id) WHERE r.amount = $1::numeric ORDER BY r.rental_id',
+    [amount],
+  );
+const counts = async () =>
+  (
+    await rows<{ c: number; r: number; a: number }>(
+      prod,
+      'SELECT (SELECT count(*)::int FROM customer) AS c, (SELECT count(*)::int FROM rental) AS r, (SELECT count(*)::int FROM address) AS a',
+    )
+  )[0];
+const validated = (run: Published) =>
+  new MockActivityEnvironment().run(validate, { ...run.input, publish: run.published, stage: run.staged }) as Promise<ValidateResult>;
+const rolledBack = (run: Published) => new MockActivityEnvironment().run(rollback, { ...run.input, publish: run.published });
+const cleanupOf = async (runKey: string) =>
+  (await rows<{ r: CleanupResult }>(prod, 'SELECT cleanup_result AS r FROM cutover.run WHERE run_key = $1', [runKey]))[0].r;
+
+test('a new rental of a customer an earlier run moved (ids: new) moves, remapped to that run’s Production key; rollbacks stay apart', async () => {
+  const first = await publishRun(prod, plan(), 'roundtwo0001');
+  const c1 = await productionCustomer('roundtwo0001', 1);
+  expect(c1).not.toBeNull();
+  const afterFirst = await counts();
+
+  // The Pilot gains a rental for customer 1 (moved by run 1) and one for customer 7 (moved too, then withdraws consent).
+  await rows(pilot, "INSERT INTO rental (customer_id, amount) VALUES (1, 777.77), (7, 555.55); UPDATE customer_consent SET status = 'withdrawn' WHERE customer_id = 7");
+  expect(await productionCustomer('roundtwo0001', 7)).not.toBeNull();
+
+  // The dry run shows what the run will do: one rental to move, nothing else; customers already moved.
+  const dry = (await preflight({ plan: plan() })) as DryRunReport;
+  const table = (n: string) => dry.tables.find((t) => t.table === n)!;
+  expect(table('public.rental').toMove).toBe(1);
+  expect(table('public.customer').toMove).toBe(0);
+  expect(table('public.customer').leftBehind['already-moved:roundtwo0001']).toBe(afterFirst.c - 3);
+
+  const second = await publishRun(prod, plan(), 'roundtwo0002');
+  const cleaned = await cleanupOf('roundtwo0002');
+  expect(cleaned.leftBehind['public.rental']).toEqual(table('public.rental').leftBehind);
+  expect(await counts()).toEqual({ ...afterFirst, r: afterFirst.r + 1 });
+  expect(await rentalsOf('777.77')).toEqual([{ customer_id: c1, email: 'c1@example.com' }]);
+  expect(await rentalsOf('555.55')).toEqual([]); // its customer withdrew consent since: left behind
+  expect(cleaned.rootCauses['public.rental']?.['parent-left-behind:public.customer']).toEqual({
+    'parent-left-behind:public.customer ← no-consent': 1,
+  });
+  expect((await validated(second)).ok).toBe(true);
+
+  // Rolling run 2 back takes its rental only; run 1's customer and rows stay.
+  await rolledBack(second);
+  expect(await counts()).toEqual(afterFirst);
+  expect(await rows(prod, 'SELECT email FROM customer WHERE customer_id = $1', [c1])).toEqual([{ email: 'c1@example.com' }]);
+
+  // Run 1 rolled back too: its customer is gone, so the rental is not remapped to it. Run 3 moves customer 1
+  // again under a new key, and the rental with it.
+  await rolledBack(first);
+  await publishRun(prod, plan(), 'roundtwo0003');
+  const c1again = await productionCustomer('roundtwo0003', 1);
+  expect(c1again).not.toBeNull();
+  expect(c1again).not.toBe(c1);
+  expect(await rentalsOf('777.77')).toEqual([{ customer_id: c1again, email: 'c1@example.com' }]);
+  expect(await rows(prod, "SELECT count(*)::int AS n FROM customer WHERE email = 'c1@example.com'")).toEqual([{ n: 1 }]);
+}, 240000);
