@@ -60,7 +60,7 @@ test('the same plan again moves nothing twice; a row added since moves alone; de
   expect(n).toBeGreaterThanOrEqual(afterFirst.c - before.c);
 
   // A customer added to the Pilot since (at an address no earlier run moved): only it and its address move.
-  // (A new row under an already-moved ids: new parent is left behind as parent-left-behind: not attached yet.)
+  // (A new row under an already-moved ids: new parent moves remapped: test/round-two.test.ts.)
   await rows(h.pilot, "INSERT INTO customer (email, store_id, country_id, address_id) VALUES ('newer@example.com', 1, 1, 12)");
   await rows(h.pilot, "INSERT INTO customer_consent SELECT customer_id, 'granted' FROM customer WHERE email = 'newer@example.com'");
   try {
