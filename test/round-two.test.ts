@@ -5,6 +5,8 @@
 // The dry run says the same. A rollback of the second run removes only its rows. After the first run
 // is rolled back, nothing is remapped to its (deleted) rows: the customer moves again, and the rental
 // references the new copy. A customer who withdrew consent since keeps its new rental behind.
+// The same for an ids: keep parent (a self-reference: a new report of a manager moved before) and a
+// new child in a cycle's ids: new parent (an employee of a department moved before).
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { preflight } from '../activities/preflight';
 import { rollback } from '../activities/rollback';
@@ -27,8 +29,7 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(async () => {
-  await dropDb(`${base}_pilot`);
-  await dropDb(`${base}_prod`);
+  for (const db of ['pilot', 'prod', 'pilot2', 'prod2']) await dropDb(`${base}_${db}`);
 });
 
 const plan = () => validatePlan(storeOnePlan('round-two'));
@@ -110,4 +111,72 @@ test('a new rental of a customer an earlier run moved (ids: new) moves, remapped
   expect(c1again).not.toBe(c1);
   expect(await rentalsOf('777.77')).toEqual([{ customer_id: c1again, email: 'c1@example.com' }]);
   expect(await rows(prod, "SELECT count(*)::int AS n FROM customer WHERE email = 'c1@example.com'")).toEqual([{ n: 1 }]);
+}, 240000);
+
+test('the same under an ids: keep self-reference and an ids: new parent in a cycle; a rolled-back run lends no key', async () => {
+  const pilot2 = await createDb(`${base}_pilot2`, SHOP_SCHEMA + SHOP_PILOT);
+  const prod2 = await createDb(`${base}_prod2`, SHOP_SCHEMA + SHOP_PRODUCTION);
+  process.env.CUTOVER_DB_PILOT = pilot2;
+  process.env.CUTOVER_DB_PRODUCTION = prod2;
+  const p = () =>
+    validatePlan(
+      storeOnePlan('round-two-keep', {
+        tables: [
+          { table: 'staff', select: { all: true } },
+          { table: 'dept', select: { all: true }, ids: 'new' },
+          { table: 'employee', select: { all: true }, ids: 'new' },
+        ],
+        subjects: undefined,
+        consent: undefined,
+        testData: [],
+        erasure: undefined,
+        transforms: [],
+      }),
+    );
+  const first = await publishRun(prod2, p(), 'roundtwo0k01');
+  const [{ ops }] = await rows<{ ops: number }>(
+    prod2,
+    `SELECT (k.new_key->>0)::int AS ops FROM cutover.published_keys c
+       CROSS JOIN LATERAL ROWS FROM (jsonb_array_elements(c.old_keys), jsonb_array_elements(c.new_keys)) AS k(old_key, new_key)
+      WHERE c.run_key = 'roundtwo0k01' AND c.table_name = 'public.dept' AND c.outcome = 'moved' AND (k.old_key->>0)::int = 1`,
+  );
+  await rows(pilot2, "INSERT INTO staff VALUES (4, 3, 'Newbie'); INSERT INTO employee (dept_id, name) VALUES (1, 'Neu')");
+  const dry = (await preflight({ plan: p() })) as DryRunReport;
+  expect(Object.fromEntries(dry.tables.map((t) => [t.table, t.toMove]))).toEqual({
+    'public.staff': 1,
+    'public.dept': 0,
+    'public.employee': 1,
+  });
+  const second = await publishRun(prod2, p(), 'roundtwo0k02');
+  expect(await rows(prod2, 'SELECT staff_id, manager_id FROM staff ORDER BY staff_id')).toEqual([
+    { staff_id: 1, manager_id: null },
+    { staff_id: 2, manager_id: 1 },
+    { staff_id: 3, manager_id: 2 },
+    { staff_id: 4, manager_id: 3 },
+  ]);
+  expect(
+    await rows(
+      prod2,
+      "SELECT e.dept_id, d.name FROM employee e JOIN dept d USING (dept_id) WHERE e.name IN ('Neu', 'Olga') ORDER BY e.name",
+    ),
+  ).toEqual([
+    { dept_id: ops, name: 'Ops' },
+    { dept_id: ops, name: 'Ops' },
+  ]);
+  expect(await rows(prod2, "SELECT count(*)::int AS n FROM dept WHERE name = 'Ops'")).toEqual([{ n: 1 }]);
+  expect((await validated(second)).ok).toBe(true);
+
+  // Both rolled back (newest first): run 3 moves everything again; Neu follows the new Ops, not the deleted one.
+  await rolledBack(second);
+  await rolledBack(first);
+  expect(await rows(prod2, 'SELECT count(*)::int AS n FROM staff')).toEqual([{ n: 0 }]);
+  await publishRun(prod2, p(), 'roundtwo0k03');
+  const neu = await rows<{ dept_id: number; name: string }>(
+    prod2,
+    "SELECT e.dept_id, d.name FROM employee e JOIN dept d USING (dept_id) WHERE e.name = 'Neu'",
+  );
+  expect(neu).toHaveLength(1);
+  expect(neu[0].name).toBe('Ops');
+  expect(neu[0].dept_id).not.toBe(ops);
+  expect(await rows(prod2, 'SELECT count(*)::int AS n FROM staff')).toEqual([{ n: 4 }]);
 }, 240000);
