@@ -6,7 +6,8 @@
 // is rolled back, nothing is remapped to its (deleted) rows: the customer moves again, and the rental
 // references the new copy. A customer who withdrew consent since keeps its new rental behind.
 // The same for an ids: keep parent (a self-reference: a new report of a manager moved before) and a
-// new child in a cycle's ids: new parent (an employee of a department moved before).
+// new child in a cycle's ids: new parent (an employee of a department moved before). A parent
+// deleted in Production since keeps its new child behind, named so, in the dry run as in the run.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { preflight } from '../activities/preflight';
 import { rollback } from '../activities/rollback';
@@ -29,10 +30,12 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(async () => {
-  for (const db of ['pilot', 'prod', 'pilot2', 'prod2']) await dropDb(`${base}_${db}`);
+  for (const db of ['pilot', 'prod', 'pilot2', 'prod2', 'pilot3', 'prod3']) await dropDb(`${base}_${db}`);
 });
 
 const plan = () => validatePlan(storeOnePlan('round-two'));
+/** The shop's rules name customers: plans without them drop the rules. */
+const NO_RULES = { subjects: undefined, consent: undefined, testData: [], erasure: undefined, transforms: [] };
 
 /** The Production key run `runKey` gave Pilot customer `pilotId` (its own id map, read with our own SQL). */
 async function productionCustomer(runKey: string, pilotId: number): Promise<number | null> {
@@ -121,16 +124,12 @@ test('the same under an ids: keep self-reference and an ids: new parent in a cyc
   const p = () =>
     validatePlan(
       storeOnePlan('round-two-keep', {
+        ...NO_RULES,
         tables: [
           { table: 'staff', select: { all: true } },
           { table: 'dept', select: { all: true }, ids: 'new' },
           { table: 'employee', select: { all: true }, ids: 'new' },
         ],
-        subjects: undefined,
-        consent: undefined,
-        testData: [],
-        erasure: undefined,
-        transforms: [],
       }),
     );
   const first = await publishRun(prod2, p(), 'roundtwo0k01');
@@ -179,4 +178,30 @@ test('the same under an ids: keep self-reference and an ids: new parent in a cyc
   expect(neu[0].name).toBe('Ops');
   expect(neu[0].dept_id).not.toBe(ops);
   expect(await rows(prod2, 'SELECT count(*)::int AS n FROM staff')).toEqual([{ n: 4 }]);
+}, 240000);
+
+test('a parent moved before but deleted in Production since keeps its new child behind (dry run and run agree)', async () => {
+  const pilot3 = await createDb(`${base}_pilot3`, SHOP_SCHEMA + SHOP_PILOT);
+  const prod3 = await createDb(`${base}_prod3`, SHOP_SCHEMA + SHOP_PRODUCTION);
+  process.env.CUTOVER_DB_PILOT = pilot3;
+  process.env.CUTOVER_DB_PRODUCTION = prod3;
+  const p = () => validatePlan(storeOnePlan('round-two-gone', { ...NO_RULES, tables: [{ table: 'staff', select: { all: true } }] }));
+  await publishRun(prod3, p(), 'roundtwo0g01');
+  await rows(pilot3, "INSERT INTO staff VALUES (4, 3, 'Newbie'), (5, 2, 'Other')");
+  await rows(prod3, 'DELETE FROM staff WHERE staff_id = 3'); // Production's own deletion since run 1
+  const dry = (await preflight({ plan: p() })) as DryRunReport;
+  const staff = dry.tables.find((t) => t.table === 'public.staff')!;
+  expect(staff.toMove).toBe(1);
+  expect(staff.leftBehind).toEqual({ 'already-moved:roundtwo0g01': 3, 'parent-left-behind:public.staff': 1 });
+  await publishRun(prod3, p(), 'roundtwo0g02');
+  expect(await rows(prod3, 'SELECT staff_id, manager_id FROM staff ORDER BY staff_id')).toEqual([
+    { staff_id: 1, manager_id: null },
+    { staff_id: 2, manager_id: 1 },
+    { staff_id: 5, manager_id: 2 },
+  ]);
+  const cleaned = (await rows<{ r: CleanupResult }>(prod3, "SELECT cleanup_result AS r FROM cutover.run WHERE run_key = 'roundtwo0g02'"))[0]
+    .r;
+  expect(cleaned.rootCauses?.['public.staff']?.['parent-left-behind:public.staff']).toEqual({
+    'parent-left-behind:public.staff ← already-moved:roundtwo0g01 (no longer in production)': 1,
+  });
 }, 240000);

@@ -9,7 +9,7 @@ import { fkEquals, keyEquals, keyJson, keyList, keyReferences } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { closureSql, selfReferences } from './closure';
 import { inProduction } from './identity';
-import { attachedParent, mayRepeat, movedBy } from './already-moved';
+import { attachedParent, detachMissing, mayRepeat, movedBy } from './already-moved';
 import { followsIntoProduction } from './selection';
 import { CAUSE, type StagingNames } from './staging';
 import { planIssue } from '../errors';
@@ -94,6 +94,8 @@ export class Cleanup {
         await this.remove(t, pred, `already-moved:${run}`);
       }
     }
+    // A parent moved before but deleted in Production since keeps its new children behind with it.
+    for (const run of opts.earlier ?? []) await detachMissing(this.db, this.r, this.names, run);
     for (const rule of testData) {
       const b = new Binder();
       const typeOf = (c: string) => stagedColumn(rule.table, c)!.type; // a mapped table's rule may read a raw Pilot input
