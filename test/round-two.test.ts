@@ -2,6 +2,7 @@
 // customer the first run already moved (ids: new, so Production gave that customer another key). The
 // customer is not copied twice (already-moved:<run key>); the new rental moves, its customer_id the
 // Production key the first run gave that customer (read from the first run's id map by our own SQL).
+// So does a new customer at an address the first run moved (a parent selected as referenced).
 // The dry run says the same. A rollback of the second run removes only its rows. After the first run
 // is rolled back, nothing is remapped to its (deleted) rows: the customer moves again, and the rental
 // references the new copy. A customer who withdrew consent since keeps its new rental behind.
@@ -80,18 +81,32 @@ test('a new rental of a customer an earlier run moved (ids: new) moves, remapped
     "INSERT INTO rental (customer_id, amount) VALUES (1, 777.77), (7, 555.55); UPDATE customer_consent SET status = 'withdrawn' WHERE customer_id = 7",
   );
   expect(await productionCustomer('roundtwo0001', 7)).not.toBeNull();
+  // And a new customer at customer 1's address (address: selected as referenced, ids: new, moved by run 1).
+  await rows(
+    pilot,
+    "INSERT INTO customer (customer_id, email, store_id, country_id, address_id) VALUES (100, 'shared@example.com', 1, 1, 1); INSERT INTO customer_consent VALUES (100, 'granted')",
+  );
 
   // The dry run shows what the run will do: one rental to move, nothing else; customers already moved.
   const dry = (await preflight({ plan: plan() })) as DryRunReport;
   const table = (n: string) => dry.tables.find((t) => t.table === n)!;
   expect(table('public.rental').toMove).toBe(1);
-  expect(table('public.customer').toMove).toBe(0);
+  expect(table('public.customer').toMove).toBe(1);
+  expect(table('public.address').toMove).toBe(0);
   expect(table('public.customer').leftBehind['already-moved:roundtwo0001']).toBe(afterFirst.c - 3);
 
   const second = await publishRun(prod, plan(), 'roundtwo0002');
   const cleaned = await cleanupOf('roundtwo0002');
   expect(cleaned.leftBehind['public.rental']).toEqual(table('public.rental').leftBehind);
-  expect(await counts()).toEqual({ ...afterFirst, r: afterFirst.r + 1 });
+  expect(await counts()).toEqual({ ...afterFirst, c: afterFirst.c + 1, r: afterFirst.r + 1 });
+  // The new customer lives at the Production address run 1 moved for Pilot address 1 (customer 1's).
+  expect(
+    await rows(
+      prod,
+      "SELECT n.address_id = o.address_id AS same FROM customer n, customer o WHERE n.email = 'shared@example.com' AND o.customer_id = $1",
+      [c1],
+    ),
+  ).toEqual([{ same: true }]);
   expect(await rentalsOf('777.77')).toEqual([{ customer_id: c1, email: 'c1@example.com' }]);
   expect(await rentalsOf('555.55')).toEqual([]); // its customer withdrew consent since: left behind
   // (Its chain names the customer's own removal, already-moved; the customer's consent is why the rental stays.)
