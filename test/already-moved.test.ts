@@ -1,6 +1,6 @@
 // A completed plan is not re-applied by accident (issue 21, deliverable 4). Started again, the same
 // plan's dry run shows the rows the first run published as left behind (already-moved:<run key>),
-// and nothing is copied twice; a Pilot row added since moves alone; a deliberate re-run
+// and nothing is copied twice; a Pilot row added since moves alone (also under a parent moved before); a deliberate re-run
 // (decision.rerun) is shown at the gate and copies again. Judged by the test's own SQL.
 import { approveSignal, type StatusView } from '../common/temporal';
 import { useHarness } from './helpers/harness';
@@ -60,14 +60,19 @@ test('the same plan again moves nothing twice; a row added since moves alone; de
   expect(n).toBeGreaterThanOrEqual(afterFirst.c - before.c);
 
   // A customer added to the Pilot since (at an address no earlier run moved): only it and its address move.
-  // (A new row under an already-moved ids: new parent is left behind as parent-left-behind: not attached yet.)
+  // A rental added for customer 1 (moved by the first run) moves too, under that customer's Production row
+  // (ids: new: remapped through the first run's id map; test/round-two.test.ts has the details).
   await rows(h.pilot, "INSERT INTO customer (email, store_id, country_id, address_id) VALUES ('newer@example.com', 1, 1, 12)");
+  await rows(h.pilot, 'INSERT INTO rental (customer_id, amount) VALUES (1, 777.77)');
   await rows(h.pilot, "INSERT INTO customer_consent SELECT customer_id, 'granted' FROM customer WHERE email = 'newer@example.com'");
   try {
     const third = await runThrough(plan());
     expect(third.status).toBe('completed');
     const afterThird = await counts(prod);
-    expect(afterThird).toEqual({ ...afterFirst, c: afterFirst.c + 1, a: afterFirst.a + 1 });
+    expect(afterThird).toEqual({ ...afterFirst, c: afterFirst.c + 1, a: afterFirst.a + 1, r: afterFirst.r + 1 });
+    expect(await rows(prod, 'SELECT c.email FROM rental r JOIN customer c USING (customer_id) WHERE r.amount = 777.77')).toEqual([
+      { email: 'c1@example.com' },
+    ]);
     expect(await rows(prod, "SELECT count(*)::int AS n FROM customer WHERE email = 'newer@example.com'")).toEqual([{ n: 1 }]);
 
     // A deliberate re-run copies again, and the gate says so.
@@ -87,5 +92,6 @@ test('the same plan again moves nothing twice; a row added since moves alone; de
       "DELETE FROM customer_consent WHERE customer_id IN (SELECT customer_id FROM customer WHERE email = 'newer@example.com')",
     );
     await rows(h.pilot, "DELETE FROM customer WHERE email = 'newer@example.com'");
+    await rows(h.pilot, 'DELETE FROM rental WHERE amount = 777.77');
   }
 }, 400000);

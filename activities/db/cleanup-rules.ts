@@ -9,9 +9,9 @@ import { fkEquals, keyEquals, keyJson, keyList, keyReferences } from './keys';
 import type { Resolved, ResolvedTable } from './resolve';
 import { closureSql, selfReferences } from './closure';
 import { inProduction } from './identity';
-import { mayRepeat, movedBy } from './already-moved';
+import { attachedParent, detachMissing, mayRepeat, movedBy } from './already-moved';
 import { followsIntoProduction } from './selection';
-import type { StagingNames } from './staging';
+import { CAUSE, type StagingNames } from './staging';
 import { planIssue } from '../errors';
 import type { PlanIssue } from '../../plan/issues';
 import { nullifyReferencesToErased } from './erasure-staging';
@@ -23,8 +23,7 @@ export type LeftBehind = Record<string, Record<string, number>>; // table -> rea
 /** table -> reason -> chain of causes (`parent-left-behind:public.projects ← … ← test-account`) -> rows. */
 export type RootCauses = Record<string, Record<string, Record<string, number>>>;
 
-/** Column of a gone-keys table: the chain of causes of the removed row, from its own reason to the root. */
-export const CAUSE = 'cutover_cause';
+export { CAUSE }; // (db/staging.ts)
 
 /**
  * SQL: the chain of a row removed with reason $1 because of a parent whose chain is `parent`. Each
@@ -95,6 +94,8 @@ export class Cleanup {
         await this.remove(t, pred, `already-moved:${run}`);
       }
     }
+    // A parent moved before but deleted in Production since keeps its new children behind with it.
+    for (const run of opts.earlier ?? []) await detachMissing(this.db, this.r, this.names, run);
     for (const rule of testData) {
       const b = new Binder();
       const typeOf = (c: string) => stagedColumn(rule.table, c)!.type; // a mapped table's rule may read a raw Pilot input
@@ -200,6 +201,8 @@ export class Cleanup {
           seen.set(edge, removals);
           // Each child row takes the chain of the parent row it references (p).
           const reason = `parent-left-behind:${parent.name}`;
+          // A parent left behind only as already moved is in Production: its children stay (db/already-moved.ts).
+          const attached = attachedParent('p', parent, this.r, this.names);
           if (parent === child) {
             // A self-reference takes every descendant at once, not one level per round.
             await this.remove(child, keyEquals('p', 's', child.key), reason, {
@@ -207,7 +210,10 @@ export class Cleanup {
               chain: `p.${CAUSE}`,
             });
           } else {
-            await this.remove(child, fkEquals(fk, 'p', 's'), reason, { using: `${this.names.gone(parent.index)} p`, chain: `p.${CAUSE}` });
+            await this.remove(child, `${fkEquals(fk, 'p', 's')} AND NOT ${attached}`, reason, {
+              using: `${this.names.gone(parent.index)} p`,
+              chain: `p.${CAUSE}`,
+            });
           }
         }
       }
@@ -220,12 +226,13 @@ export class Cleanup {
 
   /**
    * Keys of staged rows of `t` whose self-reference `fk` leads, through any number of levels, to a
-   * removed row (its gone-keys), each with that removed ancestor's chain of causes.
+   * removed row (its gone-keys; not one only already moved), each with that removed ancestor's chain of causes.
    */
   private descendants(t: ResolvedTable, fk: ForeignKey): string {
     const data = this.names.data(t.index, t.name);
     return `WITH RECURSIVE doomed AS (
               SELECT ${keyList('c', t.key)}, g.${CAUSE} FROM ${data} c JOIN ${this.names.gone(t.index)} g ON ${fkEquals(fk, 'g', 'c')}
+                 AND NOT ${attachedParent('g', t, this.r, this.names)}
               UNION SELECT ${keyList('c', t.key)}, d.${CAUSE} FROM ${data} c JOIN doomed d ON ${fkEquals(fk, 'd', 'c')})
             SELECT DISTINCT ON (${t.key.map((k) => ident(k)).join(', ')}) * FROM doomed`;
   }
@@ -308,7 +315,8 @@ export async function scopeFilter(db: Client, r: Resolved, names: StagingNames, 
 }
 
 /**
- * Staged rows that reference a parent which neither moves nor exists in production cannot be
+ * Staged rows that reference a parent which neither moves nor exists in production (nor was moved by
+ * an earlier run: db/already-moved.ts) cannot be
  * published: name them (up to 10 per FK, one issue per FK at the child's place in the plan) instead
  * of letting the FK constraint fail mid-publish.
  */
@@ -321,8 +329,13 @@ export async function danglingReferences(db: Client, r: Resolved, names: Staging
       const notMoving = parent
         ? `NOT EXISTS (SELECT 1 FROM ${names.data(parent.index, parent.name)} m WHERE ${fkEquals(fk, 'm', 's')})`
         : 'TRUE';
-      // A parent that does not move must exist in production by its own identity rule (never for ids: new).
-      const dangling = `${notMoving} AND NOT ${inProduction(fk, parent, r, names)}`;
+      // A parent that does not move must exist in production by its own identity rule (never for ids: new),
+      // or have been moved by an earlier run (left behind as already moved: its key is in that run's map).
+      const refKey = parent && fk.refColumns.length === parent.key.length && fk.refColumns.every((c, i) => c === parent.key[i]);
+      const earlier = refKey
+        ? ` AND NOT EXISTS (SELECT 1 FROM ${names.gone(parent.index)} g WHERE ${fkEquals(fk, 'g', 's')} AND ${attachedParent('g', parent, r, names)})`
+        : '';
+      const dangling = `${notMoving} AND NOT ${inProduction(fk, parent, r, names)}${earlier}`;
       const notNull = fk.columns.map((c) => `s.${ident(c)} IS NOT NULL`).join(' AND ');
       const res = await db.query<{ k: unknown[]; v: unknown[] }>(
         `SELECT ${keyJson('s', t.key)} AS k, jsonb_build_array(${fk.columns.map((c) => `s.${ident(c)}`).join(', ')}) AS v

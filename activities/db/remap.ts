@@ -2,8 +2,10 @@
 // production row with the same natural key (else inserts it, with a new key where a sequence
 // exists); ids: keep maps a key to itself. Foreign keys are rewritten through the parents' maps.
 // Maps live in staging (m<index>: o0.. old key, n0.. new key, outcome) and are copied to cutover.id_map;
-// a match table's map also holds the parents that do not move but were found in production (found).
+// a match table's map also holds the parents that do not move but were found in production (found), and
+// a new / keep-with-sequence table's the parents an earlier run moved that staged rows reference (found).
 import type { Client } from 'pg';
+import { earlierParents } from './already-moved';
 import { ident, qualified } from './connect';
 import { hasLookup } from './identity';
 import { keyList, slotList, slotsEqual } from './keys';
@@ -75,7 +77,7 @@ export async function createMap(db: Client, t: ResolvedTable, names: StagingName
 
 /**
  * Fill m<index> for a mapped table: merged rows first (match), then the parents found in production
- * (match), then new keys for the rest. With `allocate: false` (dry run) nothing is drawn from sequences.
+ * (match) or moved by an earlier run (db/already-moved.ts), then new keys for the rest. With `allocate: false` (dry run) nothing is drawn from sequences.
  */
 export async function buildMap(
   db: Client,
@@ -126,6 +128,9 @@ export async function buildMap(
           AND NOT EXISTS (SELECT 1 FROM ${names.gone(t.index)} g WHERE ${slotsEqual('f', 'o', 'g', t.key)})`,
     );
   }
+  // Parents an earlier run moved (left behind as already moved) that staged rows reference: children
+  // are rewritten to the Production keys that run gave them (dry run too: it shows the same outcome).
+  if (names.found(t.index) !== map) await earlierParents(db, t, r, names, map);
   if (!allocate) return { merged, moved: 0 };
   const seq = keySequence(t);
   // The generated key column draws from its sequence, the other key columns are kept, a foreign key

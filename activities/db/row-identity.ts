@@ -9,6 +9,7 @@
 // publish it is SQL over cutover.published_keys (and the older per-row stores), which hold the pairs
 // for every moved row: the Production key of an ids: keep row without rewritten columns is its key.
 import { ident, qualified } from './connect';
+import { PERSISTED_PAIRS } from './persisted-pairs';
 import { isMapped, mappedRows, type MappedRows } from './remap';
 import type { Resolved, ResolvedTable } from './resolve';
 import { keySequence } from './resolve-rules';
@@ -72,21 +73,7 @@ export function insertedKeys(t: ResolvedTable, r: Resolved, names: StagingNames)
   return `SELECT ${t.key.map((_, i) => `x.n${i} AS k${i}`).join(', ')} FROM (${stagedPairs(t, r, names)}) x WHERE x.outcome = 'moved'`;
 }
 
-/**
- * SQL over what publish persisted ($1 run key, $2 table name): old_key (Pilot), new_key (Production),
- * outcome, one row per row in scope that moved or merged, and per parent found. An ids: keep chunk
- * without new keys holds rows whose Production key is their Pilot key. Rows written one by one by
- * databases from before the chunks are read too (id_map_rows; manifest_rows for keep tables).
- */
-export const PERSISTED_PAIRS = `
-  SELECT k.old_key, coalesce(k.new_key, k.old_key) AS new_key, c.outcome FROM cutover.published_keys c
-    CROSS JOIN LATERAL ROWS FROM (jsonb_array_elements(c.old_keys), jsonb_array_elements(c.new_keys)) AS k(old_key, new_key)
-   WHERE c.run_key = $1 AND c.table_name = $2
-  UNION ALL
-  SELECT old_key, new_key, outcome FROM cutover.id_map_rows WHERE run_key = $1 AND table_name = $2
-  UNION ALL
-  SELECT key, key, outcome FROM cutover.manifest_rows m WHERE run_key = $1 AND table_name = $2 AND outcome IN ('moved', 'merged')
-     AND NOT EXISTS (SELECT 1 FROM cutover.id_map_rows i WHERE i.run_key = $1 AND i.table_name = $2)`;
+export { PERSISTED_PAIRS }; // (db/persisted-pairs.ts: read by db/already-moved.ts too, which remap imports)
 
 /** SQL ($1, $2 as PERSISTED_PAIRS): the Production keys (k0.., typed) of the rows the run inserted into `t`. */
 export function persistedInsertedKeys(t: ResolvedTable): string {

@@ -1,6 +1,9 @@
 // Names inside a run's staging schema. Plan-table index keeps names unique within 63 bytes.
 import { qualified } from './connect';
 
+/** Column of a gone-keys table: the chain of causes of the removed row, from its own reason to the root. */
+export const CAUSE = 'cutover_cause';
+
 export function stagingSchema(runKey: string): string {
   return `cutover_stage_${runKey}`;
 }
