@@ -198,8 +198,8 @@ async function dryRun(
         counter = await openSource();
         await joinSnapshot(counter, snapshot);
         const lane2 = counter;
-        // The snapshot's xmin, and the young xmins it saw: stage tells from them whether the Pilot changed (db/prestage.ts).
-        const pilotXmin = await snapshotXmin(source);
+        // Staging for real: the snapshot's xmin, and the young xmins it saw, tell stage whether the Pilot changed (db/prestage.ts).
+        const pilotXmin = prestage ? await snapshotXmin(source) : null;
         const counting = pilotTotals(lane2, resolved, pilotXmin);
         counting.catch(() => undefined); // awaited below; a failure there is the one reported
         // The staging the run will publish, committed (outside the rolled-back transaction below).
@@ -207,7 +207,7 @@ async function dryRun(
           ? await prestageRows(source, target, copyPlan, prestage, {
               snapshot,
               snapshotAt: snapshotAt.toISOString(),
-              pilotXmin,
+              pilotXmin: pilotXmin!, // set whenever prestage is
               counting,
             })
           : null;

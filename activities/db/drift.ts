@@ -62,28 +62,33 @@ export async function keptDigestsFrom(
   names: StagingNames,
   inScope: Record<string, KeyDigest> | undefined,
 ): Promise<Record<string, KeyDigest>> {
-  const base = (t: Resolved['tables'][number]) => {
-    const d = inScope?.[t.name];
-    const m = d && /^h2:(-?\d+):(-?\d+)$/.exec(d.digest);
-    return m && keyFixed(t, r) ? { rows: d.rows, a: m[1], b: m[2] } : null;
-  };
-  const full = r.tables.filter((t) => !base(t));
+  const base = new Map(
+    r.tables.map((t) => {
+      const d = keyFixed(t, r) ? inScope?.[t.name] : undefined;
+      const m = d ? DIGEST.exec(d.digest) : null;
+      return [t.name, d && m ? { rows: d.rows, a: BigInt(m[1]), b: BigInt(m[2]) } : null];
+    }),
+  );
+  const derived = r.tables.filter((t) => base.get(t.name));
+  const full = r.tables.filter((t) => !base.get(t.name));
   const out = full.length > 0 ? await keptDigests(db, { ...r, tables: full }, names) : {};
-  for (const t of r.tables) {
-    const b = base(t);
-    if (!b) continue;
-    const row = `ROW(${t.key.map((k) => `g.${ident(k)}`).join(', ')})::text`;
-    const res = await db.query<{ n: string; a: string; b: string }>(
-      `SELECT ($1::bigint - count(*))::text AS n, ($2::numeric - coalesce(sum(hashtextextended(${row}, 0)), 0))::text AS a,
-              ($3::numeric - coalesce(sum(hashtextextended(${row}, 1)), 0))::text AS b
-         FROM ${names.gone(t.index)} g WHERE (${ROOT} IN (${KEPT_CAUSES})) IS NOT TRUE`,
-      [b.rows, b.a, b.b],
-    );
-    const x = res.rows[0];
-    out[t.name] = { rows: Number(x.n), digest: `h2:${x.a}:${x.b}` };
+  // The removed keys that do not count as kept, digested by the same formula, then taken off.
+  const removed = await digestsOf(
+    db,
+    { ...r, tables: derived },
+    (t) =>
+      `SELECT ${t.key.map((k) => `g.${ident(k)}`).join(', ')} FROM ${names.gone(t.index)} g WHERE (${ROOT} IN (${KEPT_CAUSES})) IS NOT TRUE`,
+  );
+  for (const t of derived) {
+    const b = base.get(t.name)!;
+    const x = DIGEST.exec(removed[t.name].digest)!;
+    out[t.name] = { rows: b.rows - removed[t.name].rows, digest: `h2:${b.a - BigInt(x[1])}:${b.b - BigInt(x[2])}` };
   }
   return Object.fromEntries(r.tables.map((t) => [t.name, out[t.name]]));
 }
+
+/** A digest of this kind: its two sums. */
+const DIGEST = /^h2:(-?\d+):(-?\d+)$/;
 
 /** No key column of `t` is one cleanup may rewrite in place. */
 function keyFixed(t: Resolved['tables'][number], r: Resolved): boolean {

@@ -51,18 +51,23 @@ const SEEN_LIMIT = 10000;
 
 /**
  * In the dry run's snapshot (a lane joined to it), per plan table: every row (the totals stage
- * compares) and, only where some visible row version is at or after the snapshot's xmin, their
- * distinct xmins (PrestageMarker.seen). The common case is one scan with no row sent.
+ * compares) and, when the dry run stages (`pilotXmin` given) and some visible row version is at or
+ * after the snapshot's xmin, their distinct xmins (PrestageMarker.seen). The common case is one scan
+ * with no row sent; without `pilotXmin` (nothing staged for stage to keep) only the count.
  */
 export async function pilotTotals(
   lane: Client,
   r: Resolved,
-  pilotXmin: string,
+  pilotXmin: string | null,
 ): Promise<{ totals: Map<string, number>; seen: Record<string, string[]> }> {
   const totals = new Map<string, number>();
   const seen: Record<string, string[]> = {};
   for (const t of r.tables) {
     const rel = qualified(t.source.schema, t.source.name);
+    if (pilotXmin === null) {
+      totals.set(t.name, Number((await lane.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${rel}`)).rows[0].n));
+      continue;
+    }
     const res = await lane.query<{ n: string; young: string }>(
       `SELECT count(*)::text AS n, count(*) FILTER (WHERE age(x.xmin) <= age($1::text::xid))::text AS young FROM ${rel} x`,
       [pilotXmin],
