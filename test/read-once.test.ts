@@ -21,6 +21,16 @@ const staged = async (prod: string, runKey: string, table: string) =>
 const stagingSchemas = async (prod: string) =>
   (await rows<{ s: string }>(prod, "SELECT nspname::text AS s FROM pg_namespace WHERE nspname LIKE 'cutover_stage_%'")).map((r) => r.s);
 
+/** Gate plan approved, then (after `atCutover`, run while the run waits there) gate cutover: the run's end. */
+async function approveBoth(handle: Awaited<ReturnType<typeof startRun>>, atCutover?: () => Promise<unknown>) {
+  await waitFor(handle, atGate('plan'));
+  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
+  await waitFor(handle, atGate('cutover'));
+  await atCutover?.();
+  await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
+  return (await runResult(handle)) as StatusView & { evidence: EvidencePack };
+}
+
 test('the dry run stages what moves; an unchanged Pilot is not read again at stage, and exactly the approved rows publish', async () => {
   const prod = await h.production(SHOP_SCHEMA + SHOP_PRODUCTION);
   const handle = await startRun(h.env, storeOnePlan('once-kept'));
@@ -29,10 +39,7 @@ test('the dry run stages what moves; an unchanged Pilot is not read again at sta
   const dry = (await rows<{ n: number }>(h.pilot, 'SELECT count(*)::int AS n FROM customer WHERE store_id = 1'))[0].n;
   expect(await staged(prod, atPlan.runKey, 't1_customer')).toBe(dry);
   expect(await rows(prod, `SELECT email FROM cutover_stage_${atPlan.runKey}.t1_customer WHERE email IS NULL`)).toEqual([]);
-  await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
-  await waitFor(handle, atGate('cutover'));
-  await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-  const done = (await runResult(handle)) as StatusView & { evidence: EvidencePack };
+  const done = await approveBoth(handle);
   expect(done.status).toBe('completed');
   expect(done.drift ?? []).toEqual([]);
   expect(done.evidence.stage?.dryRunStaging).toEqual({ kept: true });
@@ -64,10 +71,7 @@ test('a value changed in the Pilot after approval (same keys) is a drift: back t
       tables: [{ table: 'public.customer', values: true, atLeastChanged: 1 }],
     });
     expect(await rows(prod, "SELECT count(*)::int AS n FROM customer WHERE email NOT LIKE '%@prod.example'")).toEqual([{ n: 0 }]);
-    await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
-    await waitFor(handle, atGate('cutover'));
-    await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-    const done = (await runResult(handle)) as StatusView & { evidence: EvidencePack };
+    const done = await approveBoth(handle);
     expect(done.status).toBe('completed');
     expect(done.evidence.stage?.dryRunStaging).toEqual({ kept: true }); // the second dry run staged the new value
     expect(await rows(prod, 'SELECT email FROM customer WHERE email = $1', ['changed-after-approval@example.com'])).toHaveLength(1);
@@ -113,13 +117,10 @@ test('a Pilot transaction open across the dry run and committed after it is seen
     // released savepoint no longer holds a lock on (pg_locks does not list it: the bug this pins).
     await rows(h.pilot, 'SELECT pg_current_xact_id()::text AS x');
     const handle = await startRun(h.env, storeOnePlan('once-open-tx'));
-    await waitFor(handle, atGate('plan'));
-    await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
-    await waitFor(handle, atGate('cutover'));
-    await tx.query('DELETE FROM rental WHERE rental_id = (SELECT min(rental_id) FROM rental WHERE customer_id = 12)');
-    await tx.query('COMMIT');
-    await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-    const done = (await runResult(handle)) as StatusView & { evidence: EvidencePack };
+    const done = await approveBoth(handle, async () => {
+      await tx.query('DELETE FROM rental WHERE rental_id = (SELECT min(rental_id) FROM rental WHERE customer_id = 12)');
+      await tx.query('COMMIT');
+    });
     expect(done.status).toBe('completed');
     expect(done.evidence.stage?.dryRunStaging).toMatchObject({
       kept: false,
@@ -143,11 +144,7 @@ test('rows committed while an older transaction is still open are seen by the dr
     await old.query('SELECT pg_current_xact_id()');
     await rows(h.pilot, 'INSERT INTO rental (customer_id, amount) VALUES (11, 12.5) RETURNING rental_id');
     const handle = await startRun(h.env, storeOnePlan('once-old-tx'));
-    await waitFor(handle, atGate('plan'));
-    await handle.signal(approveSignal, { gate: 'plan', approver: 'bob' });
-    await waitFor(handle, atGate('cutover'));
-    await handle.signal(approveSignal, { gate: 'cutover', approver: 'carol' });
-    const done = (await runResult(handle)) as StatusView & { evidence: EvidencePack };
+    const done = await approveBoth(handle);
     expect(done.status).toBe('completed');
     expect(done.evidence.stage?.dryRunStaging).toEqual({ kept: true });
   } finally {

@@ -23,11 +23,17 @@ const base = uniqueName('cutover_r2');
 let pilot: string;
 let prod: string;
 
+/** A fresh shop Pilot and Production (`${base}_pilot<suffix>`, `_prod<suffix>`), the ones the activities use from now on. */
+async function freshShop(suffix: string): Promise<{ pilot: string; prod: string }> {
+  const p = await createDb(`${base}_pilot${suffix}`, SHOP_SCHEMA + SHOP_PILOT);
+  const q = await createDb(`${base}_prod${suffix}`, SHOP_SCHEMA + SHOP_PRODUCTION);
+  process.env.CUTOVER_DB_PILOT = p;
+  process.env.CUTOVER_DB_PRODUCTION = q;
+  return { pilot: p, prod: q };
+}
+
 beforeAll(async () => {
-  pilot = await createDb(`${base}_pilot`, SHOP_SCHEMA + SHOP_PILOT);
-  process.env.CUTOVER_DB_PILOT = pilot;
-  prod = await createDb(`${base}_prod`, SHOP_SCHEMA + SHOP_PRODUCTION);
-  process.env.CUTOVER_DB_PRODUCTION = prod;
+  ({ pilot, prod } = await freshShop(''));
 }, 60000);
 
 afterAll(async () => {
@@ -132,10 +138,7 @@ test('a new rental of a customer an earlier run moved (ids: new) moves, remapped
 }, 240000);
 
 test('the same under an ids: keep self-reference and an ids: new parent in a cycle; a rolled-back run lends no key', async () => {
-  const pilot2 = await createDb(`${base}_pilot2`, SHOP_SCHEMA + SHOP_PILOT);
-  const prod2 = await createDb(`${base}_prod2`, SHOP_SCHEMA + SHOP_PRODUCTION);
-  process.env.CUTOVER_DB_PILOT = pilot2;
-  process.env.CUTOVER_DB_PRODUCTION = prod2;
+  const { pilot: pilot2, prod: prod2 } = await freshShop('2');
   const p = () =>
     validatePlan(
       storeOnePlan('round-two-keep', {
@@ -196,10 +199,7 @@ test('the same under an ids: keep self-reference and an ids: new parent in a cyc
 }, 240000);
 
 test('a parent moved before but deleted in Production since keeps its new child behind (dry run and run agree)', async () => {
-  const pilot3 = await createDb(`${base}_pilot3`, SHOP_SCHEMA + SHOP_PILOT);
-  const prod3 = await createDb(`${base}_prod3`, SHOP_SCHEMA + SHOP_PRODUCTION);
-  process.env.CUTOVER_DB_PILOT = pilot3;
-  process.env.CUTOVER_DB_PRODUCTION = prod3;
+  const { pilot: pilot3, prod: prod3 } = await freshShop('3');
   const p = () => validatePlan(storeOnePlan('round-two-gone', { ...NO_RULES, tables: [{ table: 'staff', select: { all: true } }] }));
   await publishRun(prod3, p(), 'roundtwo0g01');
   await rows(pilot3, "INSERT INTO staff VALUES (4, 3, 'Newbie'), (5, 2, 'Other')");
